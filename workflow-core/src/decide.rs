@@ -1,0 +1,760 @@
+//! `handle`: every business rule of DESIGN §2. A command is checked against the current
+//! state and the acting actor and either yields events or a typed rejection.
+
+use std::collections::BTreeSet;
+
+use chrono::{Datelike, FixedOffset, NaiveDate};
+
+use crate::command::{Action, Command, DraftFields, StageSpec};
+use crate::context::Context;
+use crate::document::{Document, Stage, State};
+use crate::error::Error;
+use crate::event::{Event, EventData};
+use crate::number::{ArchiveReference, DocumentNumber};
+use crate::types::{Actor, ActorId, Classification, Kind, Role, Timestamp, UnitCode};
+
+/// Longest title accepted, in characters.
+pub const MAX_TITLE_CHARS: usize = 200;
+/// Longest body, opinion or reason accepted, in characters.
+pub const MAX_TEXT_CHARS: usize = 100_000;
+/// Most stages a route may have.
+pub const MAX_STAGES: usize = 50;
+/// Most departments, recipients or co-issuers in one list.
+pub const MAX_LIST: usize = 200;
+/// Longest stage deadline, in days.
+pub const MAX_DEADLINE_DAYS: u32 = 365;
+
+/// Decides `command` against `document` (`None` when the stream is empty).
+///
+/// Returns the events to append, in order, or the reason for rejection. Pure: reads nothing
+/// but its arguments and `ctx`, so the same inputs always give the same answer.
+pub fn handle(
+    document: Option<&Document>,
+    command: &Command,
+    ctx: &dyn Context,
+) -> Result<Vec<Event>, Error> {
+    let actor = ctx
+        .actor(&command.actor)
+        .ok_or_else(|| Error::UnknownActor {
+            actor: command.actor.clone(),
+        })?;
+    let name = command.action.name();
+    let data = match (document, &command.action) {
+        (None, Action::Draft(fields)) => draft(command, &actor, fields, ctx)?,
+        (Some(d), Action::Draft(_)) => return Err(Error::DocumentExists(d.id())),
+        (None, _) => return Err(Error::DocumentNotFound(command.document_id)),
+        (Some(d), action) => {
+            if d.id() != command.document_id {
+                return Err(Error::field(
+                    "document_id",
+                    format!(
+                        "command for {} given to document {}",
+                        command.document_id,
+                        d.id()
+                    ),
+                ));
+            }
+            if !actor.may_see(d.classification()) {
+                return Err(Error::InsufficientClearance {
+                    actor: actor.id.clone(),
+                    clearance: actor.clearance,
+                    classification: d.classification(),
+                });
+            }
+            let ctx = Decide {
+                doc: d,
+                actor: &actor,
+                name,
+                at: command.at,
+                ctx,
+            };
+            ctx.decide(action)?
+        }
+    };
+    Ok(data
+        .into_iter()
+        .map(|data| Event {
+            actor: actor.id.clone(),
+            at: command.at,
+            data,
+        })
+        .collect())
+}
+
+fn draft(
+    command: &Command,
+    actor: &Actor,
+    fields: &DraftFields,
+    ctx: &dyn Context,
+) -> Result<Vec<EventData>, Error> {
+    require_role(actor, Role::Drafter, "Draft")?;
+    validate_fields(fields, ctx)?;
+    require_clearance(actor, fields.classification)?;
+    Ok(vec![EventData::Drafted {
+        document_id: command.document_id,
+        fields: normalized(fields),
+        drafter_unit: actor.unit.clone(),
+    }])
+}
+
+/// One decision on an existing document.
+struct Decide<'a> {
+    doc: &'a Document,
+    actor: &'a Actor,
+    name: &'static str,
+    at: Timestamp,
+    ctx: &'a dyn Context,
+}
+
+impl Decide<'_> {
+    fn decide(&self, action: &Action) -> Result<Vec<EventData>, Error> {
+        let d = self.doc;
+        match action {
+            Action::Draft(_) => Err(Error::DocumentExists(d.id())),
+            Action::Revise(fields) => {
+                self.require_state(&[State::Drafting])?;
+                self.require_drafter()?;
+                validate_fields(fields, self.ctx)?;
+                require_clearance(self.actor, fields.classification)?;
+                Ok(vec![EventData::Revised {
+                    fields: normalized(fields),
+                }])
+            }
+            Action::SubmitForReview { route } => {
+                self.require_state(&[State::Drafting])?;
+                self.require_drafter()?;
+                self.validate_route(route)?;
+                Ok(vec![EventData::SubmittedForReview {
+                    round: d.round() + 1,
+                    route: route.iter().map(normalized_stage).collect(),
+                }])
+            }
+            Action::Approve { opinion } => {
+                self.require_state(&[State::InReview])?;
+                let stage = self.require_current_reviewer()?;
+                check_text("opinion", opinion, false)?;
+                Ok(vec![EventData::Approved {
+                    stage,
+                    opinion: opinion.trim().to_owned(),
+                }])
+            }
+            Action::Return { reason } => self.return_(reason),
+            Action::Withdraw { reason } => {
+                self.require_state(&[State::InReview, State::Countersigning])?;
+                self.require_drafter()?;
+                check_text("reason", reason, false)?;
+                if d.acted_in_round() {
+                    return Err(
+                        self.not_now("a reviewer or department has already acted in this round")
+                    );
+                }
+                Ok(vec![EventData::Withdrawn {
+                    reason: reason.trim().to_owned(),
+                }])
+            }
+            Action::Countersign { agree, opinion } => {
+                self.require_state(&[State::Countersigning])?;
+                let (stage, unit) = self.require_pending_countersigner()?;
+                check_text("opinion", opinion, !agree)?;
+                Ok(vec![EventData::Countersigned {
+                    stage,
+                    unit,
+                    agree: *agree,
+                    opinion: opinion.trim().to_owned(),
+                }])
+            }
+            Action::AddCountersigner { unit } => {
+                self.require_state(&[State::Countersigning])?;
+                require_role(self.actor, Role::Clerk, self.name)?;
+                let unit = UnitCode(unit.0.trim().to_owned());
+                if self.ctx.unit(&unit).is_none() {
+                    return Err(Error::field("unit", format!("unknown unit {unit}")));
+                }
+                let Some((
+                    stage,
+                    Stage {
+                        spec: StageSpec::Countersign { departments, .. },
+                        ..
+                    },
+                )) = d.current()
+                else {
+                    return Err(self.not_now("the current stage is not a countersign"));
+                };
+                if departments.contains(&unit) {
+                    return Err(Error::field(
+                        "unit",
+                        format!("{unit} is already in this countersign stage"),
+                    ));
+                }
+                if departments.len() >= MAX_LIST {
+                    return Err(Error::field(
+                        "unit",
+                        format!("a stage holds at most {MAX_LIST} departments"),
+                    ));
+                }
+                Ok(vec![EventData::CountersignerAdded { stage, unit }])
+            }
+            Action::SignOff { opinion } => {
+                self.require_state(&[State::AwaitingSignOff])?;
+                let unit = self.require_signer()?;
+                check_text("opinion", opinion, true)?;
+                Ok(vec![EventData::Signed {
+                    unit,
+                    signer_name: self.actor.name.clone(),
+                    opinion: opinion.trim().to_owned(),
+                    date: china_date(self.at),
+                }])
+            }
+            Action::Issue { issue_date, copies } => {
+                self.require_state(&[State::SignedOff])?;
+                require_role(self.actor, Role::Clerk, self.name)?;
+                if *copies == 0 {
+                    return Err(Error::field("copies", "at least one copy must be issued"));
+                }
+                if let Some(written) = d.written_date()
+                    && *issue_date < written
+                {
+                    return Err(Error::field(
+                        "issue_date",
+                        format!("{issue_date} is before the 成文日期 {written}"),
+                    ));
+                }
+                let unit = &d.fields().issuing_unit;
+                let prefix = self
+                    .ctx
+                    .unit(unit)
+                    .map(|u| u.doc_prefix)
+                    .filter(|p| !p.trim().is_empty())
+                    .ok_or_else(|| {
+                        self.not_now(&format!(
+                            "issuing unit {unit} has no document-number prefix in the directory"
+                        ))
+                    })?;
+                let year = issue_date.year();
+                let seq = self.ctx.next_document_seq(&prefix, year);
+                Ok(vec![EventData::Issued {
+                    number: DocumentNumber { prefix, year, seq },
+                    issue_date: *issue_date,
+                    copies: *copies,
+                    main_recipients: d.fields().main_recipients.clone(),
+                    cc: d.fields().cc.clone(),
+                }])
+            }
+            Action::Acknowledge => {
+                self.require_state(&[State::Issued])?;
+                let unit = self.actor.unit.clone();
+                let is_recipient = d
+                    .issue()
+                    .is_some_and(|i| i.main_recipients.iter().chain(&i.cc).any(|r| *r == unit.0));
+                if !is_recipient {
+                    return Err(Error::NotAssigned {
+                        actor: self.actor.id.clone(),
+                        command: self.name,
+                        expected: "an actor of a recipient unit (主送 or 抄送)".into(),
+                    });
+                }
+                if d.acknowledged().contains_key(&unit) {
+                    return Err(self.not_now(&format!("recipient {unit} has already acknowledged")));
+                }
+                Ok(vec![EventData::Acknowledged { recipient: unit }])
+            }
+            Action::Archive {
+                fonds,
+                retention,
+                unit_code,
+            } => {
+                self.require_state(&[State::Issued])?;
+                require_role(self.actor, Role::Archivist, self.name)?;
+                let fonds = check_code("fonds", fonds)?;
+                let unit = check_code("unit_code", unit_code)?;
+                let year = d
+                    .issue()
+                    .map(|i| i.issue_date.year())
+                    .unwrap_or_else(|| self.at.year());
+                let item = self.ctx.next_archive_item(&fonds, year, *retention);
+                Ok(vec![EventData::Archived {
+                    reference: ArchiveReference {
+                        fonds,
+                        year,
+                        retention: *retention,
+                        unit,
+                        item,
+                    },
+                    fixity_hash: self.ctx.fixity_hash(),
+                }])
+            }
+            Action::Void { reason } => {
+                self.require_state(&[
+                    State::Drafting,
+                    State::InReview,
+                    State::Countersigning,
+                    State::AwaitingSignOff,
+                    State::SignedOff,
+                ])?;
+                if self.actor.id != *d.drafter() && !self.actor.has_role(Role::Clerk) {
+                    return Err(Error::NotAssigned {
+                        actor: self.actor.id.clone(),
+                        command: self.name,
+                        expected: format!("the drafter {} or an office clerk", d.drafter()),
+                    });
+                }
+                check_text("reason", reason, true)?;
+                Ok(vec![EventData::Voided {
+                    reason: reason.trim().to_owned(),
+                }])
+            }
+        }
+    }
+
+    fn return_(&self, reason: &str) -> Result<Vec<EventData>, Error> {
+        let d = self.doc;
+        let from = d.state();
+        let to = match from {
+            State::InReview => {
+                self.require_current_reviewer()?;
+                State::Drafting
+            }
+            State::Countersigning => {
+                self.require_pending_countersigner()?;
+                State::Drafting
+            }
+            State::AwaitingSignOff => {
+                self.require_signer()?;
+                State::Drafting
+            }
+            State::SignedOff => {
+                // 复核 found a substantive change: back to the signers (原签批人复审).
+                require_role(self.actor, Role::Clerk, self.name)?;
+                State::AwaitingSignOff
+            }
+            _ => {
+                return Err(Error::WrongState {
+                    command: self.name,
+                    state: from,
+                });
+            }
+        };
+        check_text("reason", reason, true)?;
+        Ok(vec![EventData::Returned {
+            from,
+            to,
+            reason: reason.trim().to_owned(),
+        }])
+    }
+
+    fn require_state(&self, allowed: &[State]) -> Result<(), Error> {
+        if allowed.contains(&self.doc.state()) {
+            Ok(())
+        } else {
+            Err(Error::WrongState {
+                command: self.name,
+                state: self.doc.state(),
+            })
+        }
+    }
+
+    fn require_drafter(&self) -> Result<(), Error> {
+        if self.actor.id == *self.doc.drafter() {
+            Ok(())
+        } else {
+            Err(Error::NotAssigned {
+                actor: self.actor.id.clone(),
+                command: self.name,
+                expected: format!("the drafter {}", self.doc.drafter()),
+            })
+        }
+    }
+
+    fn require_current_reviewer(&self) -> Result<usize, Error> {
+        match self.doc.current() {
+            Some((
+                i,
+                Stage {
+                    spec: StageSpec::Review { reviewer, .. },
+                    ..
+                },
+            )) => {
+                if self.actor.id != *reviewer {
+                    return Err(Error::NotAssigned {
+                        actor: self.actor.id.clone(),
+                        command: self.name,
+                        expected: format!("the reviewer of stage {} ({reviewer})", i + 1),
+                    });
+                }
+                require_role(self.actor, Role::Reviewer, self.name)?;
+                Ok(i)
+            }
+            _ => Err(self.not_now("the current stage is not a review")),
+        }
+    }
+
+    /// The stage and the actor's department, if the actor may countersign for it now.
+    fn require_pending_countersigner(&self) -> Result<(usize, UnitCode), Error> {
+        let Some((
+            i,
+            Stage {
+                spec: StageSpec::Countersign { departments, .. },
+                countersigns,
+                ..
+            },
+        )) = self.doc.current()
+        else {
+            return Err(self.not_now("the current stage is not a countersign"));
+        };
+        require_role(self.actor, Role::Countersigner, self.name)?;
+        let unit = &self.actor.unit;
+        if !departments.contains(unit) {
+            return Err(Error::NotAssigned {
+                actor: self.actor.id.clone(),
+                command: self.name,
+                expected: format!("a countersigner of {}", join(departments)),
+            });
+        }
+        if countersigns.contains_key(unit) {
+            return Err(self.not_now(&format!(
+                "department {unit} has already countersigned in round {}",
+                self.doc.round()
+            )));
+        }
+        Ok((i, unit.clone()))
+    }
+
+    /// The unit the actor signs for, if they may sign now.
+    fn require_signer(&self) -> Result<UnitCode, Error> {
+        let role = self.doc.required_sign_role();
+        let has_authority = self.actor.has_role(role)
+            || (role == Role::Signatory && self.actor.has_role(Role::PrincipalSignatory));
+        if !has_authority {
+            return Err(Error::MissingRole {
+                actor: self.actor.id.clone(),
+                role,
+                command: self.name,
+            });
+        }
+        let unit = &self.actor.unit;
+        let signing = self.doc.signing_units();
+        if !signing.contains(unit) {
+            return Err(Error::NotAssigned {
+                actor: self.actor.id.clone(),
+                command: self.name,
+                expected: format!("a {role} of {}", join(&signing)),
+            });
+        }
+        if self.doc.signatures().iter().any(|s| s.unit == *unit) {
+            return Err(self.not_now(&format!("unit {unit} has already signed")));
+        }
+        Ok(unit.clone())
+    }
+
+    fn validate_route(&self, route: &[StageSpec]) -> Result<(), Error> {
+        if route.is_empty() {
+            return Err(Error::field("route", "a route needs at least one stage"));
+        }
+        if route.len() > MAX_STAGES {
+            return Err(Error::field(
+                "route",
+                format!("a route has at most {MAX_STAGES} stages"),
+            ));
+        }
+        let classification = self.doc.classification();
+        for (i, stage) in route.iter().enumerate() {
+            if let Some(days) = stage.deadline_days()
+                && (days == 0 || days > MAX_DEADLINE_DAYS)
+            {
+                return Err(Error::field(
+                    format!("route[{i}].deadline_days"),
+                    format!("must be between 1 and {MAX_DEADLINE_DAYS}"),
+                ));
+            }
+            match stage {
+                StageSpec::Review { reviewer, .. } => {
+                    let field = format!("route[{i}].reviewer");
+                    if reviewer.0.trim().is_empty() {
+                        return Err(Error::field(field, "a review stage needs a reviewer"));
+                    }
+                    let Some(r) = self.ctx.actor(&trimmed(reviewer)) else {
+                        return Err(Error::field(field, format!("unknown actor {reviewer}")));
+                    };
+                    if !r.has_role(Role::Reviewer) {
+                        return Err(Error::field(
+                            field,
+                            format!("actor {reviewer} does not hold the role Reviewer"),
+                        ));
+                    }
+                    if !r.may_see(classification) {
+                        return Err(Error::field(
+                            field,
+                            format!(
+                                "actor {reviewer} has clearance {} below {classification}",
+                                r.clearance
+                            ),
+                        ));
+                    }
+                }
+                StageSpec::Countersign { departments, .. } => {
+                    let field = format!("route[{i}].departments");
+                    if departments.is_empty() {
+                        return Err(Error::field(
+                            field,
+                            "a countersign stage needs at least one department",
+                        ));
+                    }
+                    if departments.len() > MAX_LIST {
+                        return Err(Error::field(
+                            field,
+                            format!("at most {MAX_LIST} departments"),
+                        ));
+                    }
+                    let mut seen = BTreeSet::new();
+                    for dep in departments {
+                        let code = UnitCode(dep.0.trim().to_owned());
+                        if code.0.is_empty() {
+                            return Err(Error::field(field, "a department may not be empty"));
+                        }
+                        if self.ctx.unit(&code).is_none() {
+                            return Err(Error::field(field, format!("unknown unit {code}")));
+                        }
+                        if !seen.insert(code.clone()) {
+                            return Err(Error::field(field, format!("{code} is listed twice")));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn not_now(&self, reason: &str) -> Error {
+        Error::NotNow {
+            command: self.name,
+            reason: reason.to_owned(),
+        }
+    }
+}
+
+fn trimmed(id: &ActorId) -> ActorId {
+    ActorId(id.0.trim().to_owned())
+}
+
+fn require_role(actor: &Actor, role: Role, command: &'static str) -> Result<(), Error> {
+    if actor.has_role(role) {
+        Ok(())
+    } else {
+        Err(Error::MissingRole {
+            actor: actor.id.clone(),
+            role,
+            command,
+        })
+    }
+}
+
+fn require_clearance(actor: &Actor, c: Classification) -> Result<(), Error> {
+    if actor.may_see(c) {
+        Ok(())
+    } else {
+        Err(Error::InsufficientClearance {
+            actor: actor.id.clone(),
+            clearance: actor.clearance,
+            classification: c,
+        })
+    }
+}
+
+/// The field rules checked at drafting (DESIGN §2).
+fn validate_fields(f: &DraftFields, ctx: &dyn Context) -> Result<(), Error> {
+    let title = f.title.trim();
+    if title.is_empty() {
+        return Err(Error::field("title", "a document needs a title"));
+    }
+    if title.chars().count() > MAX_TITLE_CHARS {
+        return Err(Error::field(
+            "title",
+            format!("longer than {MAX_TITLE_CHARS} characters"),
+        ));
+    }
+    check_text("body", &f.body, false)?;
+    let lead = UnitCode(f.issuing_unit.0.trim().to_owned());
+    if lead.0.is_empty() {
+        return Err(Error::field(
+            "issuing_unit",
+            "a document needs an issuing unit",
+        ));
+    }
+    if ctx.unit(&lead).is_none() {
+        return Err(Error::field("issuing_unit", format!("unknown unit {lead}")));
+    }
+    if f.co_issuing_units.len() > MAX_LIST {
+        return Err(Error::field(
+            "co_issuing_units",
+            format!("at most {MAX_LIST}"),
+        ));
+    }
+    let mut seen = BTreeSet::from([lead.clone()]);
+    for u in &f.co_issuing_units {
+        let code = UnitCode(u.0.trim().to_owned());
+        if ctx.unit(&code).is_none() {
+            return Err(Error::field(
+                "co_issuing_units",
+                format!("unknown unit {code}"),
+            ));
+        }
+        if !seen.insert(code.clone()) {
+            return Err(Error::field(
+                "co_issuing_units",
+                format!("{code} is listed twice or is the issuing unit"),
+            ));
+        }
+    }
+    let mut recipients = BTreeSet::new();
+    for (field, list) in [("main_recipients", &f.main_recipients), ("cc", &f.cc)] {
+        if list.len() > MAX_LIST {
+            return Err(Error::field(
+                field,
+                format!("at most {MAX_LIST} recipients"),
+            ));
+        }
+        for r in list {
+            let r = r.trim();
+            if r.is_empty() {
+                return Err(Error::field(field, "a recipient may not be empty"));
+            }
+            if r.chars().count() > MAX_TITLE_CHARS {
+                return Err(Error::field(
+                    field,
+                    format!("a recipient is longer than {MAX_TITLE_CHARS} characters"),
+                ));
+            }
+            if !recipients.insert(r.to_owned()) {
+                return Err(Error::field(
+                    field,
+                    format!("recipient {r} is listed twice"),
+                ));
+            }
+        }
+    }
+    if f.kind == Kind::Request && f.main_recipients.len() != 1 {
+        return Err(Error::field(
+            "main_recipients",
+            format!(
+                "a Request (请示) has exactly one main recipient, not {}",
+                f.main_recipients.len()
+            ),
+        ));
+    }
+    if f.kind.needs_main_recipient() && f.main_recipients.is_empty() {
+        return Err(Error::field(
+            "main_recipients",
+            format!("a {:?} needs at least one main recipient (主送)", f.kind),
+        ));
+    }
+    match (
+        f.classification.max_period_years(),
+        f.classification_period_years,
+    ) {
+        (None, None) => {}
+        (None, Some(_)) => {
+            return Err(Error::field(
+                "classification_period_years",
+                "an unclassified document has no classification period",
+            ));
+        }
+        (Some(_), None) => {
+            return Err(Error::field(
+                "classification_period_years",
+                format!(
+                    "a {} document needs a classification period",
+                    f.classification
+                ),
+            ));
+        }
+        (Some(cap), Some(p)) => {
+            if p == 0 || p > cap {
+                return Err(Error::field(
+                    "classification_period_years",
+                    format!("{p} years is outside 1..={cap} for {}", f.classification),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The fields as recorded: ids and recipients trimmed.
+fn normalized(f: &DraftFields) -> DraftFields {
+    let trim_all = |v: &[String]| v.iter().map(|s| s.trim().to_owned()).collect();
+    DraftFields {
+        title: f.title.trim().to_owned(),
+        issuing_unit: UnitCode(f.issuing_unit.0.trim().to_owned()),
+        co_issuing_units: f
+            .co_issuing_units
+            .iter()
+            .map(|u| UnitCode(u.0.trim().to_owned()))
+            .collect(),
+        main_recipients: trim_all(&f.main_recipients),
+        cc: trim_all(&f.cc),
+        ..f.clone()
+    }
+}
+
+fn normalized_stage(s: &StageSpec) -> StageSpec {
+    match s {
+        StageSpec::Review {
+            reviewer,
+            deadline_days,
+        } => StageSpec::Review {
+            reviewer: trimmed(reviewer),
+            deadline_days: *deadline_days,
+        },
+        StageSpec::Countersign {
+            departments,
+            deadline_days,
+        } => StageSpec::Countersign {
+            departments: departments
+                .iter()
+                .map(|u| UnitCode(u.0.trim().to_owned()))
+                .collect(),
+            deadline_days: *deadline_days,
+        },
+    }
+}
+
+fn check_text(field: &str, text: &str, required: bool) -> Result<(), Error> {
+    if required && text.trim().is_empty() {
+        return Err(Error::field(field, "is required and may not be empty"));
+    }
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(Error::field(
+            field,
+            format!("longer than {MAX_TEXT_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// An archival code (全宗号, 机构): 1–16 ASCII letters or digits.
+fn check_code(field: &str, code: &str) -> Result<String, Error> {
+    let code = code.trim();
+    if code.is_empty() || code.len() > 16 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(Error::field(
+            field,
+            format!("{code:?} is not 1-16 ASCII letters or digits"),
+        ));
+    }
+    Ok(code.to_owned())
+}
+
+fn join(units: &[UnitCode]) -> String {
+    units
+        .iter()
+        .map(|u| u.0.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The calendar date in China Standard Time (UTC+8), where the offices are.
+pub fn china_date(at: Timestamp) -> NaiveDate {
+    match FixedOffset::east_opt(8 * 3600) {
+        Some(cst) => at.with_timezone(&cst).date_naive(),
+        None => at.date_naive(),
+    }
+}

@@ -1,0 +1,123 @@
+//! The one error type of the core: why a command was rejected.
+
+use thiserror::Error;
+
+use crate::document::State;
+use crate::types::{ActorId, Classification, DocumentId, Role};
+
+/// Why a command was rejected. A rejected command produces no event and changes nothing.
+///
+/// Each variant names what was wrong (field, state, actor or role) so a caller can act on it
+/// without parsing the message; [`Error::class`] groups them as the gRPC service maps them.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A field of the command is missing or malformed. Fix the request; resending it
+    /// unchanged fails again.
+    #[error("invalid {field}: {reason}")]
+    InvalidField {
+        /// The field, as a path into the command, e.g. `route[1].departments`.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The document's state does not accept this command at all.
+    #[error("{command} is not accepted while the document is {state}")]
+    WrongState {
+        /// The rejected command.
+        command: &'static str,
+        /// The document's current state.
+        state: State,
+    },
+    /// The state accepts the command, but something already recorded forbids it now
+    /// (a reviewer already acted, a department already signed this round, …).
+    #[error("{command} is not possible now: {reason}")]
+    NotNow {
+        /// The rejected command.
+        command: &'static str,
+        /// What forbids it.
+        reason: String,
+    },
+    /// The acting actor is not in the directory.
+    #[error("actor {actor} is not in the directory")]
+    UnknownActor {
+        /// The id given as the actor.
+        actor: ActorId,
+    },
+    /// The acting actor lacks the role the command needs.
+    #[error("actor {actor} lacks the role {role} needed to {command}")]
+    MissingRole {
+        /// Who tried.
+        actor: ActorId,
+        /// The role needed.
+        role: Role,
+        /// The rejected command.
+        command: &'static str,
+    },
+    /// The acting actor's clearance is below the document's classification.
+    #[error(
+        "actor {actor} has clearance {clearance} but the document is classified {classification}"
+    )]
+    InsufficientClearance {
+        /// Who tried.
+        actor: ActorId,
+        /// Their clearance.
+        clearance: Classification,
+        /// The document's classification (or the classification being set).
+        classification: Classification,
+    },
+    /// The acting actor holds the role but is not the one this task is waiting for.
+    #[error("actor {actor} may not {command}: only {expected} may")]
+    NotAssigned {
+        /// Who tried.
+        actor: ActorId,
+        /// The rejected command.
+        command: &'static str,
+        /// Who may, e.g. `the drafter wang.fang`.
+        expected: String,
+    },
+    /// The command names a document that does not exist.
+    #[error("document {0} not found")]
+    DocumentNotFound(DocumentId),
+    /// A draft command names a document id that is already taken.
+    #[error("document {0} already exists")]
+    DocumentExists(DocumentId),
+}
+
+/// How a rejection is classified; the gRPC status follows from it one to one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// A field is invalid (`INVALID_ARGUMENT`).
+    InvalidArgument,
+    /// The document's state forbids it (`FAILED_PRECONDITION`).
+    FailedPrecondition,
+    /// The actor may not (`PERMISSION_DENIED`).
+    PermissionDenied,
+    /// No such document (`NOT_FOUND`).
+    NotFound,
+    /// The id is taken (`ALREADY_EXISTS`).
+    AlreadyExists,
+}
+
+impl Error {
+    /// The class of this rejection.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Error::InvalidField { .. } => ErrorClass::InvalidArgument,
+            Error::WrongState { .. } | Error::NotNow { .. } => ErrorClass::FailedPrecondition,
+            Error::UnknownActor { .. }
+            | Error::MissingRole { .. }
+            | Error::InsufficientClearance { .. }
+            | Error::NotAssigned { .. } => ErrorClass::PermissionDenied,
+            Error::DocumentNotFound(_) => ErrorClass::NotFound,
+            Error::DocumentExists(_) => ErrorClass::AlreadyExists,
+        }
+    }
+
+    pub(crate) fn field(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidField {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! 发文字号 document numbers and 档号 archival references: the rule and the formatting.
+//!
+//! The core decides what a number looks like and that the sequence starts at 1 with no
+//! gaps; the store (through [`crate::Context`]) hands out the next sequence so that
+//! numbers are unique across all documents.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::types::Retention;
+
+/// 发文字号, e.g. `X校发〔2026〕12号`: prefix (机关代字), year in 〔〕, sequence without
+/// leading zeros and without 第.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct DocumentNumber {
+    /// 机关代字 of the issuing (lead) unit.
+    pub prefix: String,
+    /// The year of the issue date.
+    pub year: i32,
+    /// 1, 2, 3, … per prefix and year.
+    pub seq: u32,
+}
+
+impl fmt::Display for DocumentNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}〔{}〕{}号", self.prefix, self.year, self.seq)
+    }
+}
+
+/// 档号, e.g. `J012-WS·2026-Y-BGS-0015`: 全宗号-WS·年度-期限-机构-件号.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ArchiveReference {
+    /// 全宗号 fonds number.
+    pub fonds: String,
+    /// 年度.
+    pub year: i32,
+    /// 保管期限.
+    pub retention: Retention,
+    /// 机构 code of the organisational unit.
+    pub unit: String,
+    /// 件号, 1, 2, 3, … per fonds, year and retention.
+    pub item: u32,
+}
+
+impl fmt::Display for ArchiveReference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}-WS·{}-{}-{}-{:04}",
+            self.fonds,
+            self.year,
+            self.retention.code(),
+            self.unit,
+            self.item
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_number_has_brackets_no_leading_zero_and_no_di() {
+        let n = DocumentNumber {
+            prefix: "X校发".into(),
+            year: 2026,
+            seq: 12,
+        };
+        assert_eq!(n.to_string(), "X校发〔2026〕12号");
+        let n = DocumentNumber {
+            prefix: "X校教".into(),
+            year: 2027,
+            seq: 3,
+        };
+        assert_eq!(n.to_string(), "X校教〔2027〕3号");
+    }
+
+    #[test]
+    fn archive_reference_pads_item_to_four_digits() {
+        let r = ArchiveReference {
+            fonds: "J012".into(),
+            year: 2026,
+            retention: Retention::Permanent,
+            unit: "BGS".into(),
+            item: 15,
+        };
+        assert_eq!(r.to_string(), "J012-WS·2026-Y-BGS-0015");
+        let r = ArchiveReference {
+            retention: Retention::Years30,
+            item: 1,
+            ..r
+        };
+        assert_eq!(r.to_string(), "J012-WS·2026-D30-BGS-0001");
+        let r = ArchiveReference {
+            retention: Retention::Years10,
+            ..r
+        };
+        assert_eq!(r.to_string(), "J012-WS·2026-D10-BGS-0001");
+    }
+}

@@ -1,0 +1,1114 @@
+//! One test per rule of DESIGN §2, in the order the design lists them.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
+
+mod common;
+
+use chrono::{Duration, NaiveDate};
+use common::*;
+use workflow_core::{
+    Action, Classification, DraftFields, Error, ErrorClass, EventData, Kind, Retention, Role,
+    StageSpec, State,
+};
+
+fn submit(route: Vec<StageSpec>) -> Action {
+    Action::SubmitForReview { route }
+}
+
+// ---- the route ----
+
+#[test]
+fn stages_run_in_order() {
+    let mut f = Flow::new();
+    f.submitted();
+    assert_eq!(f.state(), State::InReview);
+    // A department of stage 2 cannot countersign while stage 1 (review) is open.
+    let e = f.err("zhao.min", agree("同意"));
+    assert!(
+        matches!(
+            e,
+            Error::WrongState {
+                state: State::InReview,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // The reviewer of stage 3 is not the reviewer of stage 1.
+    let e = f.err("chen.hong", approve("同意"));
+    assert!(matches!(e, Error::NotAssigned { .. }), "{e}");
+    assert!(e.to_string().contains("stage 1 (li.qiang)"), "{e}");
+    f.ok("li.qiang", approve("同意"));
+    assert_eq!(f.state(), State::Countersigning);
+    // Stage 3's reviewer still waits for the countersign to complete.
+    let e = f.err("chen.hong", approve("同意"));
+    assert!(matches!(
+        e,
+        Error::WrongState {
+            state: State::Countersigning,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn a_route_needs_at_least_one_stage() {
+    let mut f = Flow::new();
+    f.drafted();
+    let e = f.err("wang.fang", submit(vec![]));
+    assert_eq!(
+        e,
+        Error::InvalidField {
+            field: "route".into(),
+            reason: "a route needs at least one stage".into()
+        }
+    );
+    assert_eq!(e.class(), ErrorClass::InvalidArgument);
+}
+
+#[test]
+fn a_reviewer_or_department_may_not_be_empty() {
+    let mut f = Flow::new();
+    f.drafted();
+    let cases: Vec<(Vec<StageSpec>, &str)> = vec![
+        (
+            vec![StageSpec::Review {
+                reviewer: "  ".into(),
+                deadline_days: None,
+            }],
+            "route[0].reviewer",
+        ),
+        (
+            vec![StageSpec::Review {
+                reviewer: "nobody".into(),
+                deadline_days: None,
+            }],
+            "route[0].reviewer",
+        ),
+        // zhao.min holds no Reviewer role
+        (
+            vec![StageSpec::Review {
+                reviewer: "zhao.min".into(),
+                deadline_days: None,
+            }],
+            "route[0].reviewer",
+        ),
+        (
+            vec![
+                StageSpec::Review {
+                    reviewer: "li.qiang".into(),
+                    deadline_days: None,
+                },
+                StageSpec::Countersign {
+                    departments: vec![],
+                    deadline_days: None,
+                },
+            ],
+            "route[1].departments",
+        ),
+        (
+            vec![StageSpec::Countersign {
+                departments: vec!["".into()],
+                deadline_days: None,
+            }],
+            "route[0].departments",
+        ),
+        (
+            vec![StageSpec::Countersign {
+                departments: vec!["ZZZ".into()],
+                deadline_days: None,
+            }],
+            "route[0].departments",
+        ),
+        (
+            vec![StageSpec::Countersign {
+                departments: vec!["RSC".into(), "RSC".into()],
+                deadline_days: None,
+            }],
+            "route[0].departments",
+        ),
+        (
+            vec![StageSpec::Review {
+                reviewer: "li.qiang".into(),
+                deadline_days: Some(0),
+            }],
+            "route[0].deadline_days",
+        ),
+    ];
+    for (route, field) in cases {
+        match f.err("wang.fang", submit(route.clone())) {
+            Error::InvalidField { field: got, .. } => assert_eq!(got, field, "{route:?}"),
+            other => panic!("{route:?}: {other}"),
+        }
+    }
+}
+
+#[test]
+fn countersign_completes_only_when_every_department_agreed() {
+    let mut f = Flow::new();
+    f.countersigning();
+    f.ok("zhao.min", agree("同意。"));
+    assert_eq!(f.state(), State::Countersigning);
+    f.ok("sun.li", agree("同意。"));
+    assert_eq!(f.state(), State::Countersigning);
+    assert_eq!(f.doc().pending_departments(), vec![unit("XSC")]);
+    f.ok("zhou.jie", agree("同意。"));
+    assert_eq!(f.state(), State::InReview);
+    assert_eq!(f.doc().current().map(|(i, _)| i), Some(2));
+}
+
+#[test]
+fn countersign_disagreement_needs_an_opinion_and_returns_to_drafting() {
+    let mut f = Flow::new();
+    f.countersigning().ok("zhao.min", agree("同意"));
+    let e = f.err("sun.li", disagree("  "));
+    assert!(
+        matches!(e, Error::InvalidField { ref field, .. } if field == "opinion"),
+        "{e}"
+    );
+    f.ok("sun.li", disagree("经费来源不明确，请补充。"));
+    assert_eq!(f.state(), State::Drafting);
+    let last = f.doc().opinions().last().unwrap();
+    assert_eq!(
+        (last.step.as_str(), last.agree, last.text.as_str()),
+        ("countersign", false, "经费来源不明确，请补充。")
+    );
+}
+
+#[test]
+fn each_department_signs_at_most_once_per_round() {
+    let mut f = Flow::new();
+    f.countersigning().ok("zhao.min", agree("同意"));
+    // Another countersigner of the same department cannot sign again.
+    f.dir.add_actor(actor(
+        "zhao.two",
+        "赵二",
+        "RSC",
+        &[Role::Countersigner],
+        Classification::None,
+    ));
+    let e = f.err("zhao.two", agree("同意"));
+    assert!(matches!(e, Error::NotNow { .. }), "{e}");
+    assert!(
+        e.to_string()
+            .contains("RSC has already countersigned in round 1"),
+        "{e}"
+    );
+    assert_eq!(e.class(), ErrorClass::FailedPrecondition);
+}
+
+#[test]
+fn a_new_round_starts_at_resubmission() {
+    let mut f = Flow::new();
+    f.countersigning()
+        .ok("zhao.min", agree("同意"))
+        .ok("sun.li", disagree("请补充经费来源"));
+    assert_eq!(f.state(), State::Drafting);
+    let mut revised = fields();
+    revised.body.push_str("考务经费从教务处年度预算中列支。");
+    f.ok("wang.fang", Action::Revise(revised))
+        .ok("wang.fang", submit(route()));
+    assert_eq!(f.doc().round(), 2);
+    assert_eq!(f.doc().revision(), 2);
+    // The whole route runs again, starting at stage 1.
+    assert_eq!(f.state(), State::InReview);
+    f.ok("li.qiang", approve("同意"));
+    // RSC signed in round 1; in round 2 it signs again.
+    f.ok("zhao.min", agree("同意"))
+        .ok("sun.li", agree("同意"))
+        .ok("zhou.jie", agree("同意"));
+    assert_eq!(f.state(), State::InReview);
+    // Earlier opinions stay.
+    let rounds: Vec<u32> = f.doc().opinions().iter().map(|o| o.round).collect();
+    assert!(rounds.contains(&1) && rounds.contains(&2));
+}
+
+#[test]
+fn who_countersigns_is_a_countersigner_of_a_listed_department() {
+    let mut f = Flow::new();
+    f.countersigning();
+    // li.qiang is a Countersigner, but of JWC, not listed.
+    let e = f.err("li.qiang", agree("同意"));
+    assert!(matches!(e, Error::NotAssigned { .. }), "{e}");
+    assert!(e.to_string().contains("RSC, CWC, XSC"), "{e}");
+    // chen.hong is of XB and holds no Countersigner role.
+    let e = f.err("chen.hong", agree("同意"));
+    assert!(
+        matches!(
+            e,
+            Error::MissingRole {
+                role: Role::Countersigner,
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn return_needs_a_reason_and_goes_back_to_drafting_keeping_opinions() {
+    // From review.
+    let mut f = Flow::new();
+    f.submitted();
+    let e = f.err("li.qiang", ret(""));
+    assert!(matches!(e, Error::InvalidField { ref field, .. } if field == "reason"));
+    f.ok("li.qiang", ret("不宜发文：内容与已发通知重复。"));
+    assert_eq!(f.state(), State::Drafting);
+    assert_eq!(
+        f.doc().opinions().last().unwrap().text,
+        "不宜发文：内容与已发通知重复。"
+    );
+    // From countersign, by a pending department.
+    let mut f = Flow::new();
+    f.countersigning()
+        .ok("zhao.min", agree("同意"))
+        .ok("sun.li", ret("请补充经费来源"));
+    assert_eq!(f.state(), State::Drafting);
+    assert_eq!(f.doc().opinions().len(), 3);
+    // From sign-off.
+    let mut f = Flow::new();
+    f.awaiting_sign_off().ok("huang.wei", ret("请压缩篇幅"));
+    assert_eq!(f.state(), State::Drafting);
+    let steps: Vec<&str> = f.doc().opinions().iter().map(|o| o.step.as_str()).collect();
+    assert_eq!(
+        steps,
+        [
+            "review",
+            "countersign",
+            "countersign",
+            "countersign",
+            "review",
+            "return"
+        ]
+    );
+    // The log keeps every event.
+    assert!(f.events.iter().any(|e| matches!(
+        e.data,
+        EventData::Returned {
+            from: State::AwaitingSignOff,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn a_reviewer_who_finds_the_draft_unfit_returns_it_with_the_reason() {
+    let mut f = Flow::new();
+    f.countersigning()
+        .ok("zhao.min", agree("同意"))
+        .ok("sun.li", agree("同意"))
+        .ok("zhou.jie", agree("同意"));
+    f.ok("chen.hong", ret("不宜发文：应以教务处名义发函。"));
+    assert_eq!(f.state(), State::Drafting);
+    assert!(matches!(
+        &f.events.last().unwrap().data,
+        EventData::Returned { from: State::InReview, to: State::Drafting, reason } if reason.contains("不宜发文")
+    ));
+}
+
+#[test]
+fn return_from_signed_off_goes_back_to_the_signers() {
+    let mut f = Flow::new();
+    f.signed_off();
+    // Only the office clerk (复核) may.
+    let e = f.err("huang.wei", ret("有误"));
+    assert!(
+        matches!(
+            e,
+            Error::MissingRole {
+                role: Role::Clerk,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    f.ok("liu.yang", ret("复核发现附件与正文不符，请原签批人复审"));
+    assert_eq!(f.state(), State::AwaitingSignOff);
+    assert!(f.doc().signatures().is_empty());
+    assert_eq!(f.doc().written_date(), None);
+    f.ok("huang.wei", sign("同意印发。"));
+    assert_eq!(f.state(), State::SignedOff);
+}
+
+// ---- sign-off ----
+
+#[test]
+fn sign_off_needs_a_signatory_of_the_issuing_unit() {
+    let mut f = Flow::new();
+    f.awaiting_sign_off();
+    // ma.lin is a Signatory of JWC, not of XB.
+    let e = f.err("ma.lin", sign("同意"));
+    assert!(matches!(e, Error::NotAssigned { .. }), "{e}");
+    // liu.yang is of XB but not a Signatory.
+    let e = f.err("liu.yang", sign("同意"));
+    assert!(
+        matches!(
+            e,
+            Error::MissingRole {
+                role: Role::Signatory,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // An opinion is recorded: it may not be empty.
+    let e = f.err("huang.wei", sign(""));
+    assert!(matches!(e, Error::InvalidField { ref field, .. } if field == "opinion"));
+    f.ok("huang.wei", sign("同意印发。"));
+    let s = &f.doc().signatures()[0];
+    assert_eq!(
+        (s.name.as_str(), s.opinion.as_str()),
+        ("黄伟", "同意印发。")
+    );
+    assert_eq!(f.state(), State::SignedOff);
+}
+
+fn principal_case(fields: DraftFields) {
+    let mut f = Flow::new();
+    f.drafted_with(fields)
+        .ok(
+            "wang.fang",
+            submit(vec![StageSpec::Review {
+                reviewer: "chen.hong".into(),
+                deadline_days: None,
+            }]),
+        )
+        .ok("chen.hong", approve("同意"));
+    let e = f.err("huang.wei", sign("同意"));
+    assert!(
+        matches!(
+            e,
+            Error::MissingRole {
+                role: Role::PrincipalSignatory,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    f.ok("zhang.guoqing", sign("同意"));
+    assert_eq!(f.state(), State::SignedOff);
+}
+
+#[test]
+fn upward_documents_need_the_principal_signatory() {
+    for kind in [Kind::Report, Kind::Request, Kind::Motion] {
+        let mut fl = fields();
+        fl.kind = kind;
+        fl.main_recipients = vec!["省教育厅".into()];
+        principal_case(fl);
+    }
+}
+
+#[test]
+fn important_documents_need_the_principal_signatory() {
+    let mut fl = fields();
+    fl.important = true;
+    principal_case(fl);
+}
+
+#[test]
+fn joint_documents_need_every_co_issuing_units_signatory_and_take_the_lead_number() {
+    let mut f = Flow::new();
+    let mut fl = fields();
+    fl.co_issuing_units = vec!["JWC".into()];
+    f.drafted_with(fl)
+        .ok(
+            "wang.fang",
+            submit(vec![StageSpec::Review {
+                reviewer: "chen.hong".into(),
+                deadline_days: None,
+            }]),
+        )
+        .ok("chen.hong", approve("同意"));
+    f.ok("huang.wei", sign("同意"));
+    assert_eq!(f.state(), State::AwaitingSignOff, "JWC has not signed yet");
+    assert_eq!(f.doc().unsigned_units(), vec![unit("JWC")]);
+    let e = f.err("zhang.guoqing", sign("同意"));
+    assert!(matches!(e, Error::NotNow { .. }), "XB signed already: {e}");
+    f.clock += Duration::days(2);
+    f.ok("ma.lin", sign("同意联合印发"));
+    assert_eq!(f.state(), State::SignedOff);
+    // 成文日期 is the date of the last signature.
+    assert_eq!(f.doc().written_date(), Some(f.doc().signatures()[1].date));
+    assert_ne!(f.doc().signatures()[0].date, f.doc().signatures()[1].date);
+    f.ok("liu.yang", issue(2026, 11, 9));
+    assert_eq!(
+        f.doc().issue().unwrap().number.to_string(),
+        "X校发〔2026〕1号"
+    );
+}
+
+#[test]
+fn the_written_date_is_the_date_of_the_last_signature_in_china_time() {
+    let mut f = Flow::new();
+    f.awaiting_sign_off();
+    // 17:30 UTC is 01:30 the next day in Beijing.
+    f.clock = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 3, 17, 30, 0).unwrap();
+    f.ok("huang.wei", sign("同意"));
+    assert_eq!(f.doc().written_date(), NaiveDate::from_ymd_opt(2026, 11, 4));
+}
+
+// ---- field rules ----
+
+#[test]
+fn field_rules_are_checked_at_drafting() {
+    let check = |mutate: &dyn Fn(&mut DraftFields), field: &str| {
+        let mut f = Flow::new();
+        let mut fl = fields();
+        mutate(&mut fl);
+        match f.err("wang.fang", Action::Draft(fl)) {
+            Error::InvalidField { field: got, .. } => assert_eq!(got, field),
+            other => panic!("expected invalid {field}, got {other}"),
+        }
+    };
+    check(&|f| f.title = "   ".into(), "title");
+    check(&|f| f.title = "长".repeat(201), "title");
+    check(
+        &|f| {
+            f.kind = Kind::Request;
+            f.main_recipients = vec!["A".into(), "B".into()]
+        },
+        "main_recipients",
+    );
+    check(
+        &|f| {
+            f.kind = Kind::Request;
+            f.main_recipients = vec![]
+        },
+        "main_recipients",
+    );
+    check(&|f| f.main_recipients = vec![], "main_recipients");
+    check(
+        &|f| f.main_recipients = vec!["各学院".into(), "各学院".into()],
+        "main_recipients",
+    );
+    check(&|f| f.cc = vec!["".into()], "cc");
+    check(&|f| f.issuing_unit = "ZZZ".into(), "issuing_unit");
+    check(
+        &|f| f.co_issuing_units = vec!["XB".into()],
+        "co_issuing_units",
+    );
+    check(
+        &|f| {
+            f.classification = Classification::Secret;
+            f.classification_period_years = Some(11)
+        },
+        "classification_period_years",
+    );
+    check(
+        &|f| {
+            f.classification = Classification::Secret;
+            f.classification_period_years = None
+        },
+        "classification_period_years",
+    );
+    check(
+        &|f| f.classification_period_years = Some(5),
+        "classification_period_years",
+    );
+    // The caps: 秘密 ≤ 10, 机密 ≤ 20, 绝密 ≤ 30 (checked with a drafter cleared for all).
+    let mut f = Flow::new();
+    f.dir.add_actor(actor(
+        "top",
+        "高密",
+        "JWC",
+        &[Role::Drafter],
+        Classification::TopSecret,
+    ));
+    for (c, cap) in [
+        (Classification::Secret, 10),
+        (Classification::Confidential, 20),
+        (Classification::TopSecret, 30),
+    ] {
+        for (years, ok) in [(cap, true), (cap + 1, false), (0, false)] {
+            let mut fl = fields();
+            fl.classification = c;
+            fl.classification_period_years = Some(years);
+            f.next_document();
+            let r = f.run("top", Action::Draft(fl));
+            assert_eq!(r.is_ok(), ok, "{c:?} {years}");
+        }
+    }
+    // Announcement 公告 and Notice 通告 need no main recipient; a Request exactly one.
+    for kind in [Kind::Announcement, Kind::Notice] {
+        let mut f = Flow::new();
+        f.drafted_with(DraftFields {
+            kind,
+            main_recipients: vec![],
+            ..fields()
+        });
+    }
+    let mut f = Flow::new();
+    f.drafted_with(DraftFields {
+        kind: Kind::Request,
+        main_recipients: vec!["省教育厅".into()],
+        ..fields()
+    });
+    // Revise applies the same rules.
+    let e = f.err(
+        "wang.fang",
+        Action::Revise(DraftFields {
+            title: String::new(),
+            ..fields()
+        }),
+    );
+    assert!(matches!(e, Error::InvalidField { ref field, .. } if field == "title"));
+}
+
+#[test]
+fn only_a_drafter_drafts_and_only_the_drafter_revises_and_submits() {
+    let mut f = Flow::new();
+    let e = f.err("li.qiang", Action::Draft(fields()));
+    assert!(
+        matches!(
+            e,
+            Error::MissingRole {
+                role: Role::Drafter,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    f.drafted();
+    let e = f.err("li.qiang", Action::Revise(fields()));
+    assert!(matches!(e, Error::NotAssigned { .. }));
+    let e = f.err("li.qiang", submit(route()));
+    assert!(matches!(e, Error::NotAssigned { .. }));
+    let e = f.err("wang.fang", Action::Draft(fields()));
+    assert!(matches!(e, Error::DocumentExists(_)));
+    assert_eq!(e.class(), ErrorClass::AlreadyExists);
+    let e = f.err("nobody", Action::Revise(fields()));
+    assert!(matches!(e, Error::UnknownActor { .. }));
+    assert_eq!(e.class(), ErrorClass::PermissionDenied);
+    f.next_document();
+    let e = f.err("wang.fang", approve(""));
+    assert!(matches!(e, Error::DocumentNotFound(_)));
+    assert_eq!(e.class(), ErrorClass::NotFound);
+}
+
+// ---- issue ----
+
+#[test]
+fn issue_assigns_a_unique_gapless_number_per_prefix_and_year() {
+    let mut f = Flow::new();
+    f.issued();
+    assert_eq!(
+        f.doc().issue().unwrap().number.to_string(),
+        "X校发〔2026〕1号"
+    );
+    f.next_document();
+    f.issued();
+    assert_eq!(
+        f.doc().issue().unwrap().number.to_string(),
+        "X校发〔2026〕2号"
+    );
+    // A rejected issue consumes no number.
+    f.next_document();
+    f.signed_off();
+    f.err(
+        "liu.yang",
+        Action::Issue {
+            issue_date: NaiveDate::from_ymd_opt(2026, 11, 5).unwrap(),
+            copies: 0,
+        },
+    );
+    f.ok("liu.yang", issue(2027, 1, 4));
+    // A new year starts again at 1.
+    assert_eq!(
+        f.doc().issue().unwrap().number.to_string(),
+        "X校发〔2027〕1号"
+    );
+    // Another prefix has its own sequence.
+    f.next_document();
+    f.drafted_with(DraftFields {
+        issuing_unit: "JWC".into(),
+        ..fields()
+    })
+    .ok(
+        "wang.fang",
+        submit(vec![StageSpec::Review {
+            reviewer: "li.qiang".into(),
+            deadline_days: None,
+        }]),
+    )
+    .ok("li.qiang", approve("同意"))
+    .ok("ma.lin", sign("同意"))
+    .ok("liu.yang", issue(2026, 12, 1));
+    assert_eq!(
+        f.doc().issue().unwrap().number.to_string(),
+        "X校教〔2026〕1号"
+    );
+}
+
+#[test]
+fn issue_records_date_copies_and_distribution_and_needs_the_clerk() {
+    let mut f = Flow::new();
+    f.signed_off();
+    let e = f.err("huang.wei", issue(2026, 11, 5));
+    assert!(matches!(
+        e,
+        Error::MissingRole {
+            role: Role::Clerk,
+            ..
+        }
+    ));
+    let e = f.err(
+        "liu.yang",
+        Action::Issue {
+            issue_date: NaiveDate::from_ymd_opt(2026, 11, 5).unwrap(),
+            copies: 0,
+        },
+    );
+    assert!(matches!(e, Error::InvalidField { ref field, .. } if field == "copies"));
+    let e = f.err("liu.yang", issue(2026, 10, 1));
+    assert!(
+        matches!(e, Error::InvalidField { ref field, .. } if field == "issue_date"),
+        "{e}"
+    );
+    f.ok("liu.yang", issue(2026, 11, 5));
+    let i = f.doc().issue().unwrap();
+    assert_eq!(i.issue_date, NaiveDate::from_ymd_opt(2026, 11, 5).unwrap());
+    assert_eq!(i.copies, 30);
+    assert_eq!(i.main_recipients, fields().main_recipients);
+    assert_eq!(i.cc, fields().cc);
+    assert_eq!(f.state(), State::Issued);
+}
+
+#[test]
+fn issue_needs_a_prefix_for_the_issuing_unit() {
+    let mut f = Flow::new();
+    f.dir.add_actor(actor(
+        "np.sign",
+        "无",
+        "NOPFX",
+        &[Role::Signatory],
+        Classification::None,
+    ));
+    f.drafted_with(DraftFields {
+        issuing_unit: "NOPFX".into(),
+        ..fields()
+    })
+    .ok(
+        "wang.fang",
+        submit(vec![StageSpec::Review {
+            reviewer: "li.qiang".into(),
+            deadline_days: None,
+        }]),
+    )
+    .ok("li.qiang", approve(""))
+    .ok("np.sign", sign("同意"));
+    let e = f.err("liu.yang", issue(2026, 11, 5));
+    assert!(
+        e.to_string()
+            .contains("NOPFX has no document-number prefix"),
+        "{e}"
+    );
+}
+
+#[test]
+fn each_recipient_acknowledges_once() {
+    let mut f = Flow::new();
+    f.issued();
+    // zhao.min is of RSC, a main recipient; sun.li of CWC, a cc.
+    f.ok("zhao.min", Action::Acknowledge);
+    let e = f.err("zhao.min", Action::Acknowledge);
+    assert!(matches!(e, Error::NotNow { .. }), "{e}");
+    f.dir
+        .add_actor(actor("rsc.2", "人事二", "RSC", &[], Classification::None));
+    let e = f.err("rsc.2", Action::Acknowledge);
+    assert!(
+        e.to_string().contains("RSC has already acknowledged"),
+        "{e}"
+    );
+    f.ok("sun.li", Action::Acknowledge);
+    // XSC is not a recipient.
+    let e = f.err("zhou.jie", Action::Acknowledge);
+    assert!(matches!(e, Error::NotAssigned { .. }));
+    assert_eq!(f.doc().acknowledged().len(), 2);
+    // Acknowledgement is not possible before issue.
+    let mut g = Flow::new();
+    g.signed_off();
+    assert!(matches!(
+        g.err("zhao.min", Action::Acknowledge),
+        Error::WrongState { .. }
+    ));
+}
+
+// ---- archive ----
+
+#[test]
+fn archive_records_the_reference_and_is_terminal() {
+    let mut f = Flow::new();
+    f.issued();
+    let e = f.err("liu.yang", archive());
+    assert!(matches!(
+        e,
+        Error::MissingRole {
+            role: Role::Archivist,
+            ..
+        }
+    ));
+    let e = f.err(
+        "xu.jing",
+        Action::Archive {
+            fonds: "J-012".into(),
+            retention: Retention::Years30,
+            unit_code: "JWC".into(),
+        },
+    );
+    assert!(matches!(e, Error::InvalidField { ref field, .. } if field == "fonds"));
+    f.ok(
+        "xu.jing",
+        Action::Archive {
+            fonds: "J012".into(),
+            retention: Retention::Permanent,
+            unit_code: "BGS".into(),
+        },
+    );
+    let a = f.doc().archive().unwrap();
+    assert_eq!(a.reference.to_string(), "J012-WS·2026-Y-BGS-0001");
+    assert_eq!(f.state(), State::Archived);
+    // Nothing is accepted afterwards, by anyone.
+    for (who, action) in [
+        ("zhao.min", Action::Acknowledge),
+        ("xu.jing", archive()),
+        ("wang.fang", Action::Void { reason: "x".into() }),
+        ("wang.fang", Action::Revise(fields())),
+        ("liu.yang", ret("x")),
+    ] {
+        let e = f.err(who, action);
+        assert!(
+            matches!(
+                e,
+                Error::WrongState {
+                    state: State::Archived,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn archive_item_numbers_are_gapless_within_fonds_year_and_retention() {
+    let mut f = Flow::new();
+    let mut refs = Vec::new();
+    for retention in [
+        Retention::Years30,
+        Retention::Years30,
+        Retention::Years10,
+        Retention::Years30,
+    ] {
+        f.next_document();
+        f.issued();
+        f.ok(
+            "xu.jing",
+            Action::Archive {
+                fonds: "J012".into(),
+                retention,
+                unit_code: "JWC".into(),
+            },
+        );
+        refs.push(f.doc().archive().unwrap().reference.to_string());
+    }
+    assert_eq!(
+        refs,
+        [
+            "J012-WS·2026-D30-JWC-0001",
+            "J012-WS·2026-D30-JWC-0002",
+            "J012-WS·2026-D10-JWC-0001",
+            "J012-WS·2026-D30-JWC-0003"
+        ]
+    );
+}
+
+// ---- void ----
+
+#[test]
+fn void_only_before_issue_and_with_a_reason() {
+    for setup in [
+        Flow::drafted as fn(&mut Flow) -> &mut Flow,
+        Flow::submitted,
+        Flow::countersigning,
+        Flow::awaiting_sign_off,
+        Flow::signed_off,
+    ] {
+        let mut f = Flow::new();
+        setup(&mut f);
+        let e = f.err("wang.fang", Action::Void { reason: " ".into() });
+        assert!(matches!(e, Error::InvalidField { ref field, .. } if field == "reason"));
+        let e = f.err(
+            "li.qiang",
+            Action::Void {
+                reason: "重复".into(),
+            },
+        );
+        assert!(matches!(e, Error::NotAssigned { .. }));
+        f.ok(
+            "wang.fang",
+            Action::Void {
+                reason: "与已发文件重复".into(),
+            },
+        );
+        assert_eq!(f.state(), State::Voided);
+        assert_eq!(f.doc().void_reason(), Some("与已发文件重复"));
+        assert!(f.doc().assignees(|_| true).is_empty());
+    }
+    let mut f = Flow::new();
+    f.issued();
+    let e = f.err(
+        "wang.fang",
+        Action::Void {
+            reason: "晚了".into(),
+        },
+    );
+    assert!(matches!(
+        e,
+        Error::WrongState {
+            state: State::Issued,
+            ..
+        }
+    ));
+    // The office clerk may void too.
+    let mut f = Flow::new();
+    f.drafted().ok(
+        "liu.yang",
+        Action::Void {
+            reason: "领导要求撤销".into(),
+        },
+    );
+    let e = f.err("wang.fang", Action::Revise(fields()));
+    assert!(matches!(
+        e,
+        Error::WrongState {
+            state: State::Voided,
+            ..
+        }
+    ));
+}
+
+// ---- withdraw ----
+
+#[test]
+fn the_drafter_withdraws_only_while_no_reviewer_has_acted() {
+    let mut f = Flow::new();
+    f.submitted();
+    let e = f.err(
+        "li.qiang",
+        Action::Withdraw {
+            reason: String::new(),
+        },
+    );
+    assert!(matches!(e, Error::NotAssigned { .. }));
+    f.ok(
+        "wang.fang",
+        Action::Withdraw {
+            reason: "补充附件".into(),
+        },
+    );
+    assert_eq!(f.state(), State::Drafting);
+    f.ok("wang.fang", submit(route()))
+        .ok("li.qiang", approve("同意"));
+    let e = f.err(
+        "wang.fang",
+        Action::Withdraw {
+            reason: String::new(),
+        },
+    );
+    assert!(
+        matches!(
+            e,
+            Error::WrongState {
+                state: State::Countersigning,
+                ..
+            } | Error::NotNow { .. }
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("already acted"), "{e}");
+}
+
+// ---- countersign 加签 ----
+
+#[test]
+fn the_office_adds_a_countersigner_who_must_then_sign() {
+    let mut f = Flow::new();
+    f.countersigning();
+    let e = f.err("wang.fang", Action::AddCountersigner { unit: "KYC".into() });
+    assert!(matches!(
+        e,
+        Error::MissingRole {
+            role: Role::Clerk,
+            ..
+        }
+    ));
+    let e = f.err("liu.yang", Action::AddCountersigner { unit: "RSC".into() });
+    assert!(e.to_string().contains("already in this countersign stage"));
+    let e = f.err(
+        "liu.yang",
+        Action::AddCountersigner {
+            unit: "NOPE".into(),
+        },
+    );
+    assert!(matches!(e, Error::InvalidField { .. }));
+    f.ok("liu.yang", Action::AddCountersigner { unit: "XB".into() });
+    f.ok("zhao.min", agree("同意"))
+        .ok("sun.li", agree("同意"))
+        .ok("zhou.jie", agree("同意"));
+    assert_eq!(f.state(), State::Countersigning, "XB still has to sign");
+    f.ok("gao.yu", agree("同意"));
+    assert_eq!(f.state(), State::InReview);
+    // Not outside a countersign stage.
+    let e = f.err("liu.yang", Action::AddCountersigner { unit: "KYC".into() });
+    assert!(matches!(
+        e,
+        Error::WrongState {
+            state: State::InReview,
+            ..
+        }
+    ));
+}
+
+// ---- classification and clearance ----
+
+#[test]
+fn clearance_must_cover_the_classification() {
+    let mut f = Flow::new();
+    // wang.fang (Secret) may not draft a Confidential document.
+    let e = f.err(
+        "wang.fang",
+        Action::Draft(DraftFields {
+            classification: Classification::Confidential,
+            classification_period_years: Some(20),
+            ..fields()
+        }),
+    );
+    assert!(
+        matches!(
+            e,
+            Error::InsufficientClearance {
+                classification: Classification::Confidential,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    f.drafted_with(DraftFields {
+        classification: Classification::Secret,
+        classification_period_years: Some(10),
+        ..fields()
+    });
+    // A reviewer without clearance cannot be put on the route.
+    let e = f.err(
+        "wang.fang",
+        submit(vec![StageSpec::Review {
+            reviewer: "low.clearance".into(),
+            deadline_days: None,
+        }]),
+    );
+    assert!(e.to_string().contains("clearance"), "{e}");
+    f.ok("wang.fang", submit(route()))
+        .ok("li.qiang", approve("同意"));
+    // zhou.jie (clearance None) of XSC may not countersign a Secret document.
+    let e = f.err("zhou.jie", agree("同意"));
+    assert!(matches!(e, Error::InsufficientClearance { .. }), "{e}");
+    assert_eq!(e.class(), ErrorClass::PermissionDenied);
+}
+
+// ---- deadlines, to-do ----
+
+#[test]
+fn a_stage_past_its_deadline_is_overdue() {
+    let mut f = Flow::new();
+    f.submitted();
+    let start = f.doc().current().unwrap().1.started_at.unwrap();
+    assert!(!f.doc().is_overdue(start + Duration::days(2)));
+    assert!(
+        f.doc()
+            .is_overdue(start + Duration::days(2) + Duration::seconds(1))
+    );
+    f.ok("li.qiang", approve("同意"));
+    let stage = f.doc().current().unwrap().1;
+    assert_eq!(
+        stage.due_at,
+        Some(stage.started_at.unwrap() + Duration::days(3))
+    );
+}
+
+#[test]
+fn assignees_follow_the_document() {
+    use workflow_core::Assignee;
+    let mut f = Flow::new();
+    f.drafted();
+    assert_eq!(
+        f.doc().assignees(|_| true),
+        vec![Assignee::Actor("wang.fang".into())]
+    );
+    f.ok("wang.fang", submit(route()));
+    assert_eq!(
+        f.doc().assignees(|_| true),
+        vec![Assignee::Actor("li.qiang".into())]
+    );
+    f.ok("li.qiang", approve("")).ok("zhao.min", agree(""));
+    assert_eq!(
+        f.doc().assignees(|_| true),
+        vec![
+            Assignee::UnitRole {
+                unit: unit("CWC"),
+                role: Role::Countersigner
+            },
+            Assignee::UnitRole {
+                unit: unit("XSC"),
+                role: Role::Countersigner
+            },
+        ]
+    );
+    let mut f = Flow::new();
+    f.issued();
+    let is_unit = |s: &str| s.len() == 3 && s.chars().all(|c| c.is_ascii_uppercase());
+    assert_eq!(
+        f.doc().assignees(is_unit),
+        vec![
+            Assignee::Unit(unit("CWC")),
+            Assignee::Unit(unit("RSC")),
+            Assignee::Role(Role::Archivist)
+        ]
+    );
+}
+
+// ---- the event log form ----
+
+#[test]
+fn events_have_a_stable_versioned_json_form() {
+    let mut f = Flow::new();
+    f.issued().ok("xu.jing", archive());
+    let names: Vec<&str> = f.events.iter().map(|e| e.data.type_name()).collect();
+    assert_eq!(names[..3], ["Drafted", "SubmittedForReview", "Approved"]);
+    for e in &f.events {
+        let payload = e.data.payload();
+        assert!(payload.is_object());
+        let back =
+            EventData::decode(e.data.type_name(), workflow_core::SCHEMA_VERSION, payload).unwrap();
+        assert_eq!(back, e.data);
+    }
+    // A payload written today must read the same way tomorrow: pin one.
+    let issued = f
+        .events
+        .iter()
+        .find(|e| e.data.type_name() == "Issued")
+        .unwrap();
+    assert_eq!(
+        issued.data.payload().to_string(),
+        r#"{"cc":["校党委","CWC"],"copies":30,"issue_date":"2026-11-05","main_recipients":["各学院","各部门","RSC"],"number":{"prefix":"X校发","seq":1,"year":2026}}"#
+    );
+    let e = EventData::decode(
+        "Issued",
+        workflow_core::SCHEMA_VERSION + 1,
+        serde_json::json!({}),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("newer"));
+    assert!(EventData::decode("Nope", 1, serde_json::json!({})).is_err());
+    // The fold of the log equals the live state.
+    assert_eq!(f.fold().as_ref(), f.doc.as_ref());
+}

@@ -1,0 +1,1 @@
+//! The gRPC service over `proto/` (not built yet; issue #4).

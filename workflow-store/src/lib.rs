@@ -1,0 +1,1 @@
+//! The sled-backed event log (not built yet; issue #3).
