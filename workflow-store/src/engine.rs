@@ -1,0 +1,773 @@
+//! The engine: one writer thread with group commit, and the read side over projections.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+
+use chrono::Utc;
+use tokio::sync::{oneshot, watch};
+use uuid::Uuid;
+use workflow_core::{
+    Action, Actor, ActorId, Command, Context, Document, DocumentId, EventData, Retention,
+    SCHEMA_VERSION, Timestamp, Unit, UnitCode, handle,
+};
+
+use crate::envelope::{Envelope, GENESIS_HASH, fixity_digest};
+use crate::error::{Error, Result};
+use crate::projection::{DocRecord, index_diff};
+use crate::storage::{
+    CommandRecord, DocChange, Group, ProjectionEntry, Series, SledStorage, Storage,
+};
+
+/// Longest accepted command id.
+pub const MAX_COMMAND_ID: usize = 128;
+/// Most commands the writer folds into one group commit.
+const MAX_GROUP: usize = 512;
+
+/// Where time comes from when a request carries none. Tests inject a fixed or stepping clock.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// How to open an engine.
+#[derive(Clone)]
+pub struct Config {
+    /// The sled directory.
+    pub path: PathBuf,
+    /// The clock for requests without `at` (default: the system clock, UTC).
+    pub clock: Clock,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// Defaults for a data directory: the system clock.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Config {
+            path: path.into(),
+            clock: Arc::new(Utc::now),
+        }
+    }
+}
+
+/// A command as the engine receives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// The caller's idempotency key: resending the same key returns the first outcome.
+    pub command_id: String,
+    /// The document.
+    pub document_id: DocumentId,
+    /// Who acts.
+    pub actor: ActorId,
+    /// When; `None` takes the engine's clock.
+    pub at: Option<Timestamp>,
+    /// If set, the command applies only if the document is at this version (0: does not
+    /// exist yet); otherwise it fails with [`Error::Conflict`].
+    pub expected_version: Option<u64>,
+    /// What to do.
+    pub action: Action,
+}
+
+impl Request {
+    /// A request with a fresh random command id, the engine's clock, and no expected version.
+    pub fn new(document_id: DocumentId, actor: impl Into<ActorId>, action: Action) -> Self {
+        Request {
+            command_id: Uuid::new_v4().to_string(),
+            document_id,
+            actor: actor.into(),
+            at: None,
+            expected_version: None,
+            action,
+        }
+    }
+}
+
+/// What an executed command did. A retry with the same command id gets the same outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The document.
+    pub document_id: DocumentId,
+    /// The document's version after the command.
+    pub version: u64,
+    /// The events appended, in order.
+    pub events: Vec<Envelope>,
+    /// Whether this is a retry answered from the record rather than a new append.
+    pub replayed: bool,
+}
+
+/// Which earlier state of a document to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AsOf {
+    /// After this many events.
+    Version(u64),
+    /// After every event recorded at or before this instant.
+    Instant(Timestamp),
+}
+
+enum Msg {
+    Execute(Box<Request>, oneshot::Sender<Result<Outcome>>),
+    Rebuild(
+        Box<dyn FnMut(u64, u64) + Send>,
+        oneshot::Sender<Result<u64>>,
+    ),
+    PutActor(Actor, oneshot::Sender<Result<()>>),
+    PutUnit(Unit, oneshot::Sender<Result<()>>),
+}
+
+/// The in-memory copy of the directory (small; every decision consults it).
+#[derive(Debug, Default)]
+pub(crate) struct DirectoryCache {
+    pub(crate) actors: HashMap<ActorId, Actor>,
+    pub(crate) units: HashMap<UnitCode, Unit>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) storage: Arc<dyn Storage>,
+    pub(crate) directory: Arc<RwLock<DirectoryCache>>,
+    pub(crate) head: watch::Receiver<u64>,
+    pub(crate) path: PathBuf,
+    tx: Mutex<Option<std_mpsc::Sender<Msg>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Closing the channel lets the writer finish what it holds, then exit.
+        if let Ok(mut tx) = self.tx.lock() {
+            tx.take();
+        }
+        if let Ok(mut w) = self.writer.lock()
+            && let Some(handle) = w.take()
+        {
+            let _ = handle.join();
+        }
+    }
+}
+
+/// The workflow engine over one data directory. Cheap to clone; all clones share one
+/// writer. See the crate docs for the durability guarantees.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("path", &self.inner.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Opens (or creates) the engine on a directory with default settings.
+    pub fn open(path: impl AsRef<Path>) -> Result<Engine> {
+        Engine::open_with(Config::new(path.as_ref()))
+    }
+
+    /// Opens (or creates) the engine. Fails with [`Error::Storage`] if another process
+    /// holds the directory.
+    pub fn open_with(config: Config) -> Result<Engine> {
+        let storage: Arc<dyn Storage> = Arc::new(SledStorage::open(&config.path)?);
+        let mut directory = DirectoryCache::default();
+        for a in storage.actors()? {
+            directory.actors.insert(a.id.clone(), a);
+        }
+        for u in storage.units()? {
+            directory.units.insert(u.code.clone(), u);
+        }
+        let last = storage.last()?;
+        let head = last.as_ref().map_or(0, |e| e.position);
+        let head_hash = last.map_or_else(|| GENESIS_HASH.to_owned(), |e| e.hash);
+        let (head_tx, head_rx) = watch::channel(head);
+        let (tx, rx) = std_mpsc::channel();
+        let directory = Arc::new(RwLock::new(directory));
+        let inner = Arc::new(Inner {
+            storage: storage.clone(),
+            directory: directory.clone(),
+            head: head_rx,
+            path: config.path.clone(),
+            tx: Mutex::new(Some(tx)),
+            writer: Mutex::new(None),
+        });
+        let writer = Writer {
+            storage,
+            directory,
+            clock: config.clock,
+            head,
+            head_hash,
+            head_tx,
+        };
+        let handle = std::thread::Builder::new()
+            .name("workflow-writer".into())
+            .spawn(move || writer.run(rx))
+            .map_err(|e| Error::Storage(sled::Error::Io(e)))?;
+        if let Ok(mut w) = inner.writer.lock() {
+            *w = Some(handle);
+        }
+        Ok(Engine { inner })
+    }
+
+    fn send(&self, msg: Msg) -> Result<()> {
+        let tx = self.inner.tx.lock().map_err(|_| Error::Closed)?;
+        tx.as_ref()
+            .ok_or(Error::Closed)?
+            .send(msg)
+            .map_err(|_| Error::Closed)
+    }
+
+    /// Executes one command. Returns once its events are durable (flushed to disk), or with
+    /// the reason it was refused; a refused command appends nothing.
+    pub async fn execute(&self, request: Request) -> Result<Outcome> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Msg::Execute(Box::new(request), tx))?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
+    /// Adds or replaces an actor in the directory (durable on return).
+    pub async fn put_actor(&self, actor: Actor) -> Result<()> {
+        validate_id("actor.id", &actor.id.0)?;
+        validate_id("actor.unit", &actor.unit.0)?;
+        let (tx, rx) = oneshot::channel();
+        self.send(Msg::PutActor(actor, tx))?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
+    /// Adds or replaces a unit in the directory (durable on return).
+    pub async fn put_unit(&self, unit: Unit) -> Result<()> {
+        validate_id("unit.code", &unit.code.0)?;
+        let (tx, rx) = oneshot::channel();
+        self.send(Msg::PutUnit(unit, tx))?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
+    /// Loads units and actors from a directory JSON file's text (the fixture's form).
+    pub async fn load_directory_json(&self, json: &str) -> Result<()> {
+        let dir = workflow_core::Directory::from_json(json).map_err(|e| Error::InvalidRequest {
+            field: "directory",
+            reason: e.to_string(),
+        })?;
+        for u in dir.units() {
+            self.put_unit(u.clone()).await?;
+        }
+        for a in dir.actors() {
+            self.put_actor(a.clone()).await?;
+        }
+        Ok(())
+    }
+
+    /// Drops every projection and rebuilds it by replaying the log; `progress(done, total)`
+    /// is called as it goes. Commands wait meanwhile. Returns the number of events replayed.
+    pub async fn rebuild(&self, progress: impl FnMut(u64, u64) + Send + 'static) -> Result<u64> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Msg::Rebuild(Box::new(progress), tx))?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
+    /// The last position in the log (0 when empty).
+    pub fn head(&self) -> u64 {
+        *self.inner.head.borrow()
+    }
+
+    /// The data directory.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// An actor of the directory.
+    pub fn actor(&self, id: &ActorId) -> Option<Actor> {
+        self.inner.directory.read().ok()?.actors.get(id).cloned()
+    }
+
+    /// All actors, ordered by id.
+    pub fn actors(&self) -> Vec<Actor> {
+        let mut v: Vec<Actor> = match self.inner.directory.read() {
+            Ok(d) => d.actors.values().cloned().collect(),
+            Err(_) => Vec::new(),
+        };
+        v.sort_by(|a, b| a.id.cmp(&b.id));
+        v
+    }
+
+    /// All units, ordered by code.
+    pub fn units(&self) -> Vec<Unit> {
+        let mut v: Vec<Unit> = match self.inner.directory.read() {
+            Ok(d) => d.units.values().cloned().collect(),
+            Err(_) => Vec::new(),
+        };
+        v.sort_by(|a, b| a.code.cmp(&b.code));
+        v
+    }
+
+    /// The outcome recorded for a command id, if it was executed.
+    pub fn command_outcome(&self, command_id: &str) -> Result<Option<Outcome>> {
+        match self.inner.storage.command(command_id)? {
+            Some(rec) => Ok(Some(outcome_from_record(&*self.inner.storage, &rec, true)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Raw stored bytes at a log position (for tools and tamper tests).
+    pub fn raw_log_entry(&self, position: u64) -> Result<Option<Vec<u8>>> {
+        self.inner.storage.raw_log(position)
+    }
+
+    /// Overwrites the stored bytes at a log position, bypassing every check. Exists only so
+    /// tests and drills can simulate tampering; never call it on a real log.
+    #[doc(hidden)]
+    pub fn tamper_log_entry(&self, position: u64, bytes: &[u8]) -> Result<()> {
+        self.inner.storage.raw_put_log(position, bytes)
+    }
+
+    /// Every projection entry as `(tree, key, value)`, for byte-for-byte comparisons.
+    pub fn dump_projections(&self) -> Result<Vec<ProjectionEntry>> {
+        self.inner.storage.dump_projections()
+    }
+
+    /// The state projection of a document.
+    pub fn document(&self, id: DocumentId) -> Result<Option<Document>> {
+        Ok(self.inner.storage.doc(id)?.map(|r| r.document))
+    }
+
+    /// A document's events, in order.
+    pub fn history(&self, id: DocumentId) -> Result<Vec<Envelope>> {
+        self.inner.storage.stream(id, u64::MAX)
+    }
+
+    /// The document as it was (time travel): folded from its stream up to a version or an
+    /// instant. `NotFound` if it did not exist then.
+    pub fn document_as_of(&self, id: DocumentId, as_of: AsOf) -> Result<Document> {
+        let max = match as_of {
+            AsOf::Version(v) => v,
+            AsOf::Instant(_) => u64::MAX,
+        };
+        let envelopes = self.inner.storage.stream(id, max)?;
+        let mut events = Vec::with_capacity(envelopes.len());
+        for e in envelopes {
+            if let AsOf::Instant(t) = as_of
+                && e.recorded_at > t
+            {
+                break;
+            }
+            events.push(
+                e.event()
+                    .map_err(|err| Error::corrupt(format_args!("position {}", e.position), err))?,
+            );
+        }
+        if matches!(as_of, AsOf::Version(0)) {
+            return Err(Error::NotFound(id));
+        }
+        Document::from_events(&events).ok_or(Error::NotFound(id))
+    }
+
+    /// Up to `limit` envelopes of the global log from `from` (inclusive).
+    pub fn read_log(&self, from: u64, limit: usize) -> Result<Vec<Envelope>> {
+        self.inner.storage.log_from(from.max(1), limit)
+    }
+
+    /// Waits until the head moves past `position` (or the engine closes).
+    pub(crate) async fn wait_past(&self, position: u64) -> bool {
+        let mut rx = self.inner.head.clone();
+        loop {
+            if *rx.borrow_and_update() > position {
+                return true;
+            }
+            if rx.changed().await.is_err() {
+                return *rx.borrow() > position;
+            }
+        }
+    }
+
+    /// Bytes the data directory takes on disk.
+    pub fn size_on_disk(&self) -> Result<u64> {
+        self.inner.storage.size_on_disk()
+    }
+
+    /// Makes everything written durable (the writer already flushes before every answer;
+    /// this is for shutdown paths).
+    pub fn flush(&self) -> Result<()> {
+        self.inner.storage.flush()
+    }
+}
+
+pub(crate) fn validate_id(field: &'static str, id: &str) -> Result<()> {
+    if id.trim().is_empty() || id.len() > MAX_COMMAND_ID || id.chars().any(|c| c.is_control()) {
+        return Err(Error::InvalidRequest {
+            field,
+            reason: format!("{id:?} must be 1-{MAX_COMMAND_ID} bytes without control characters"),
+        });
+    }
+    Ok(())
+}
+
+fn outcome_from_record(
+    storage: &dyn Storage,
+    rec: &CommandRecord,
+    replayed: bool,
+) -> Result<Outcome> {
+    let count = (rec.last_position + 1).saturating_sub(rec.first_position) as usize;
+    let events = storage.log_from(rec.first_position, count)?;
+    Ok(Outcome {
+        document_id: rec.document_id,
+        version: rec.version,
+        events,
+        replayed,
+    })
+}
+
+/// The single writer: decides, chains, commits and flushes groups of commands.
+struct Writer {
+    storage: Arc<dyn Storage>,
+    // Shared with the engine's readers; never a reference to `Inner`, whose drop joins us.
+    directory: Arc<RwLock<DirectoryCache>>,
+    clock: Clock,
+    head: u64,
+    head_hash: String,
+    head_tx: watch::Sender<u64>,
+}
+
+/// What one group has changed so far, read before the stored state.
+#[derive(Default)]
+struct Overlay {
+    docs: HashMap<DocumentId, DocRecord>,
+    before: HashMap<DocumentId, Option<DocRecord>>,
+    commands: HashMap<String, CommandRecord>,
+    numbers: HashMap<Series, u32>,
+    group: Group,
+}
+
+struct GroupContext<'a> {
+    directory: &'a DirectoryCache,
+    storage: &'a dyn Storage,
+    overlay: &'a Overlay,
+    stream: DocumentId,
+    failed: std::cell::RefCell<Option<Error>>,
+}
+
+impl GroupContext<'_> {
+    fn max(&self, series: Series) -> u32 {
+        if let Some(n) = self.overlay.numbers.get(&series) {
+            return *n;
+        }
+        match self.storage.max_number(&series) {
+            Ok(n) => n,
+            Err(e) => {
+                self.failed.borrow_mut().get_or_insert(e);
+                0
+            }
+        }
+    }
+}
+
+impl Context for GroupContext<'_> {
+    fn actor(&self, id: &ActorId) -> Option<Actor> {
+        self.directory.actors.get(id).cloned()
+    }
+    fn unit(&self, code: &UnitCode) -> Option<Unit> {
+        self.directory.units.get(code).cloned()
+    }
+    fn next_document_seq(&self, prefix: &str, year: i32) -> u32 {
+        self.max(Series::Document {
+            prefix: prefix.to_owned(),
+            year,
+        }) + 1
+    }
+    fn next_archive_item(&self, fonds: &str, year: i32, retention: Retention) -> u32 {
+        self.max(Series::Item {
+            fonds: fonds.to_owned(),
+            year,
+            retention,
+        }) + 1
+    }
+    fn fixity_hash(&self) -> Option<String> {
+        let mut hashes: Vec<String> = match self.storage.stream(self.stream, u64::MAX) {
+            Ok(s) => s.into_iter().map(|e| e.hash).collect(),
+            Err(e) => {
+                self.failed.borrow_mut().get_or_insert(e);
+                return None;
+            }
+        };
+        hashes.extend(
+            self.overlay
+                .group
+                .envelopes
+                .iter()
+                .filter(|e| e.stream_id == self.stream)
+                .map(|e| e.hash.clone()),
+        );
+        Some(fixity_digest(hashes.iter().map(String::as_str)))
+    }
+}
+
+type Reply = oneshot::Sender<Result<Outcome>>;
+
+impl Writer {
+    fn run(mut self, rx: std_mpsc::Receiver<Msg>) {
+        while let Ok(first) = rx.recv() {
+            let mut executes: Vec<(Box<Request>, Reply)> = Vec::new();
+            let mut next = Some(first);
+            while let Some(msg) = next.take() {
+                match msg {
+                    Msg::Execute(req, reply) => executes.push((req, reply)),
+                    other => {
+                        // Directory changes and rebuilds are ordered after the commands before them.
+                        self.commit_group(std::mem::take(&mut executes));
+                        self.handle_admin(other);
+                    }
+                }
+                if executes.len() < MAX_GROUP {
+                    next = rx.try_recv().ok();
+                }
+            }
+            self.commit_group(executes);
+        }
+        let _ = self.storage.flush();
+    }
+
+    fn handle_admin(&mut self, msg: Msg) {
+        let directory = self.directory.clone();
+        match msg {
+            Msg::Execute(..) => {}
+            Msg::PutActor(actor, reply) => {
+                let r = self.storage.put_actor(&actor).map(|()| {
+                    if let Ok(mut d) = directory.write() {
+                        d.actors.insert(actor.id.clone(), actor);
+                    }
+                });
+                let _ = reply.send(r);
+            }
+            Msg::PutUnit(unit, reply) => {
+                let r = self.storage.put_unit(&unit).map(|()| {
+                    if let Ok(mut d) = directory.write() {
+                        d.units.insert(unit.code.clone(), unit);
+                    }
+                });
+                let _ = reply.send(r);
+            }
+            Msg::Rebuild(progress, reply) => {
+                let r = match directory.read() {
+                    Ok(dir) => crate::replay::rebuild(&*self.storage, &dir, progress),
+                    Err(_) => Err(Error::Closed),
+                };
+                let _ = reply.send(r);
+            }
+        }
+    }
+
+    fn commit_group(&mut self, executes: Vec<(Box<Request>, Reply)>) {
+        if executes.is_empty() {
+            return;
+        }
+        let directory_lock = self.directory.clone();
+        let Ok(directory) = directory_lock.read() else {
+            for (_, reply) in executes {
+                let _ = reply.send(Err(Error::Closed));
+            }
+            return;
+        };
+        let (start_head, start_hash) = (self.head, self.head_hash.clone());
+        let mut overlay = Overlay::default();
+        let mut answers: Vec<(Reply, Result<Outcome>)> = Vec::with_capacity(executes.len());
+        for (req, reply) in executes {
+            let r = self.execute_one(&req, &directory, &mut overlay);
+            answers.push((reply, r));
+        }
+        // Projection changes: one per touched document, from its state before the group.
+        let mut group = std::mem::take(&mut overlay.group);
+        let is_unit = |s: &str| directory.units.contains_key(&UnitCode::from(s));
+        let mut touched: Vec<(DocumentId, DocRecord)> = overlay.docs.into_iter().collect();
+        touched.sort_by_key(|(id, _)| *id);
+        for (id, after) in touched {
+            let before = overlay.before.get(&id).and_then(Option::as_ref);
+            let diff = index_diff(before, &after, &is_unit);
+            group.docs.push(DocChange {
+                record: after,
+                diff,
+            });
+        }
+        group.commands = overlay.commands.into_iter().collect();
+        let committed = if group.is_empty() {
+            Ok(())
+        } else {
+            self.storage.commit(&group, true)
+        };
+        match committed {
+            Ok(()) => {
+                let _ = self.head_tx.send(self.head);
+                for (reply, r) in answers {
+                    let _ = reply.send(r);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "group commit failed; answering every command in it with the error");
+                self.head = start_head;
+                self.head_hash = start_hash;
+                let msg = e.to_string();
+                for (reply, r) in answers {
+                    let _ = reply.send(match r {
+                        Ok(o) if !o.replayed => Err(Error::corrupt("commit", &msg)),
+                        other => other,
+                    });
+                }
+            }
+        }
+    }
+
+    fn execute_one(
+        &mut self,
+        req: &Request,
+        directory: &DirectoryCache,
+        overlay: &mut Overlay,
+    ) -> Result<Outcome> {
+        validate_id("command_id", &req.command_id)?;
+        // Idempotency: a known command id answers with its first outcome.
+        let known = match overlay.commands.get(&req.command_id) {
+            Some(r) => Some(r.clone()),
+            None => self.storage.command(&req.command_id)?,
+        };
+        if let Some(rec) = known {
+            if rec.document_id != req.document_id {
+                return Err(Error::CommandIdReused {
+                    command_id: req.command_id.clone(),
+                    document_id: rec.document_id,
+                });
+            }
+            let mut o = outcome_from_record(&*self.storage, &rec, true)?;
+            if o.events.is_empty() {
+                // Committed within this group: not yet readable from storage.
+                o.events = overlay
+                    .group
+                    .envelopes
+                    .iter()
+                    .filter(|e| e.position >= rec.first_position && e.position <= rec.last_position)
+                    .cloned()
+                    .collect();
+            }
+            return Ok(o);
+        }
+        let id = req.document_id;
+        let current = match overlay.docs.get(&id) {
+            Some(r) => Some(r.clone()),
+            None => {
+                let stored = self.storage.doc(id)?;
+                overlay.before.insert(id, stored.clone());
+                stored
+            }
+        };
+        let actual = current.as_ref().map_or(0, |r| r.document.version());
+        if let Some(expected) = req.expected_version
+            && expected != actual
+        {
+            return Err(Error::Conflict {
+                document_id: id,
+                expected,
+                actual,
+            });
+        }
+        let command = Command {
+            document_id: id,
+            actor: req.actor.clone(),
+            at: req.at.unwrap_or_else(|| (self.clock)()),
+            action: req.action.clone(),
+        };
+        let ctx = GroupContext {
+            directory,
+            storage: &*self.storage,
+            overlay,
+            stream: id,
+            failed: Default::default(),
+        };
+        let decided = handle(current.as_ref().map(|r| &r.document), &command, &ctx);
+        if let Some(e) = ctx.failed.into_inner() {
+            return Err(e);
+        }
+        let events = decided?;
+        let mut record = current;
+        let mut envelopes = Vec::with_capacity(events.len());
+        for event in &events {
+            let position = self.head + 1;
+            let version = record.as_ref().map_or(0, |r| r.document.version()) + 1;
+            let mut env = Envelope {
+                position,
+                stream_id: id,
+                version,
+                event_id: Uuid::new_v4(),
+                command_id: req.command_id.clone(),
+                actor: event.actor.clone(),
+                recorded_at: event.at,
+                event_type: event.data.type_name().to_owned(),
+                schema_version: SCHEMA_VERSION,
+                payload: event.data.payload(),
+                prev_hash: self.head_hash.clone(),
+                hash: String::new(),
+            };
+            env.hash = env.compute_hash();
+            self.head = position;
+            self.head_hash = env.hash.clone();
+            match record.as_mut() {
+                Some(r) => r.document.apply(event),
+                None => {
+                    record = Document::created_by(event).map(|document| DocRecord {
+                        drafted_position: position,
+                        document,
+                    })
+                }
+            }
+            if let Some((series, n)) = series_of(&event.data) {
+                let max = overlay.numbers.entry(series.clone()).or_insert(0);
+                *max = (*max).max(n);
+                overlay.group.numbers.push((series, n, id));
+            }
+            envelopes.push(env);
+        }
+        let Some(record) = record else {
+            return Err(Error::corrupt(
+                format_args!("document {id}"),
+                "command produced no document",
+            ));
+        };
+        let version = record.document.version();
+        let rec = CommandRecord {
+            document_id: id,
+            first_position: envelopes.first().map_or(self.head, |e| e.position),
+            last_position: self.head,
+            version,
+        };
+        overlay.commands.insert(req.command_id.clone(), rec);
+        overlay.docs.insert(id, record);
+        overlay.group.envelopes.extend(envelopes.iter().cloned());
+        Ok(Outcome {
+            document_id: id,
+            version,
+            events: envelopes,
+            replayed: false,
+        })
+    }
+}
+
+pub(crate) fn series_of(data: &EventData) -> Option<(Series, u32)> {
+    match data {
+        EventData::Issued { number, .. } => Some((
+            Series::Document {
+                prefix: number.prefix.clone(),
+                year: number.year,
+            },
+            number.seq,
+        )),
+        EventData::Archived { reference, .. } => Some((
+            Series::Item {
+                fonds: reference.fonds.clone(),
+                year: reference.year,
+                retention: reference.retention,
+            },
+            reference.item,
+        )),
+        _ => None,
+    }
+}

@@ -1,0 +1,360 @@
+//! The read side: lists, to-do inboxes, stats, verification and subscriptions.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+use futures::Stream;
+use workflow_core::{ActorId, Assignee, Document, DocumentId, Kind, State, Timestamp, UnitCode};
+
+use crate::engine::Engine;
+use crate::envelope::Envelope;
+use crate::error::{Error, Result};
+use crate::projection::{Cursor, Dim, assignee_prefix};
+use crate::replay::{VerifyReport, verify};
+use crate::storage::Index;
+
+/// Largest page a list returns.
+pub const MAX_PAGE_SIZE: usize = 500;
+
+/// Filters and paging for [`Engine::list`] and [`Engine::inbox`]. Every filter given must
+/// match. Order is drafting order, stable across pages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListQuery {
+    /// Only documents in this state.
+    pub state: Option<State>,
+    /// Only documents of this unit (issuing, co-issuing or drafter's unit).
+    pub unit: Option<UnitCode>,
+    /// Only this 文种.
+    pub kind: Option<Kind>,
+    /// Only this year (issue year once issued, else drafting year).
+    pub year: Option<i32>,
+    /// Only documents whose current stage is past its deadline at this instant.
+    pub overdue_at: Option<Timestamp>,
+    /// Leave out what this actor's clearance does not cover.
+    pub viewer: Option<ActorId>,
+    /// The token a previous page returned.
+    pub page_token: Option<String>,
+    /// At most this many (default 50, at most [`MAX_PAGE_SIZE`]).
+    pub page_size: usize,
+}
+
+/// One page of documents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// The documents, in drafting order.
+    pub documents: Vec<Document>,
+    /// Pass as `page_token` for the next page; `None` on the last page.
+    pub next_page_token: Option<String>,
+}
+
+/// Counts for operators.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Stats {
+    /// The last position in the log (= number of events).
+    pub last_position: u64,
+    /// Documents stored.
+    pub documents: u64,
+    /// Documents per state.
+    pub by_state: BTreeMap<String, u64>,
+    /// Documents per unit (a document counts for each of its units).
+    pub by_unit: BTreeMap<String, u64>,
+    /// Documents per kind.
+    pub by_kind: BTreeMap<String, u64>,
+    /// Documents per listing year.
+    pub by_year: BTreeMap<String, u64>,
+    /// Bytes on disk.
+    pub size_on_disk: u64,
+}
+
+/// Which events a subscription delivers; empty lists mean "all".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubscribeFilter {
+    /// Event types, e.g. `Issued`.
+    pub event_types: Vec<String>,
+    /// Document kinds.
+    pub kinds: Vec<Kind>,
+    /// Units (issuing, co-issuing or drafter's).
+    pub units: Vec<UnitCode>,
+}
+
+impl Engine {
+    fn page_params(
+        &self,
+        q: &ListQuery,
+    ) -> Result<(Option<Cursor>, usize, Option<workflow_core::Classification>)> {
+        let after = match q.page_token.as_deref().filter(|t| !t.is_empty()) {
+            Some(t) => Some(Cursor::from_token(t).ok_or(Error::InvalidRequest {
+                field: "page_token",
+                reason: "not a token returned by a previous page".into(),
+            })?),
+            None => None,
+        };
+        if q.page_size > MAX_PAGE_SIZE {
+            return Err(Error::InvalidRequest {
+                field: "page_size",
+                reason: format!("at most {MAX_PAGE_SIZE}"),
+            });
+        }
+        let size = if q.page_size == 0 { 50 } else { q.page_size };
+        let clearance = match &q.viewer {
+            Some(v) => Some(
+                self.actor(v)
+                    .ok_or_else(|| {
+                        Error::Rejected(workflow_core::Error::UnknownActor { actor: v.clone() })
+                    })?
+                    .clearance,
+            ),
+            None => None,
+        };
+        Ok((after, size, clearance))
+    }
+
+    fn matches(
+        q: &ListQuery,
+        clearance: Option<workflow_core::Classification>,
+        d: &Document,
+    ) -> bool {
+        q.state.is_none_or(|s| d.state() == s)
+            && q.kind.is_none_or(|k| d.kind() == k)
+            && q.year
+                .is_none_or(|y| crate::projection::listing_year(d) == y)
+            && q.unit.as_ref().is_none_or(|u| {
+                d.fields().issuing_unit == *u
+                    || d.drafter_unit() == u
+                    || d.fields().co_issuing_units.contains(u)
+            })
+            && q.overdue_at.is_none_or(|t| d.is_overdue(t))
+            && clearance.is_none_or(|c| c >= d.classification())
+    }
+
+    /// Documents matching the filters, one page at a time.
+    pub fn list(&self, q: &ListQuery) -> Result<Page> {
+        let (mut after, size, clearance) = self.page_params(q)?;
+        let dim = match (&q.state, &q.kind, &q.unit, &q.year) {
+            (Some(s), ..) => Dim::State(*s),
+            (_, Some(k), ..) => Dim::Kind(*k),
+            (_, _, Some(u), _) => Dim::Unit(u.clone()),
+            (.., Some(y)) => Dim::Year(*y),
+            _ => Dim::All,
+        };
+        let prefix = dim.prefix();
+        let mut documents = Vec::new();
+        loop {
+            let batch = self
+                .inner
+                .storage
+                .scan(Index::Lists, &prefix, after, size.max(64))?;
+            let exhausted = batch.len() < size.max(64);
+            for c in batch {
+                after = Some(c);
+                if let Some(r) = self.inner.storage.doc(c.id)?
+                    && Self::matches(q, clearance, &r.document)
+                {
+                    documents.push(r.document);
+                    if documents.len() == size {
+                        let more = !self
+                            .inner
+                            .storage
+                            .scan(Index::Lists, &prefix, after, 1)?
+                            .is_empty();
+                        return Ok(Page {
+                            documents,
+                            next_page_token: more.then(|| c.token()),
+                        });
+                    }
+                }
+            }
+            if exhausted {
+                return Ok(Page {
+                    documents,
+                    next_page_token: None,
+                });
+            }
+        }
+    }
+
+    /// The to-do list (待办) of an actor: documents waiting for them, with the same filters
+    /// as [`Engine::list`] (the viewer is the actor).
+    pub fn inbox(&self, actor: &ActorId, q: &ListQuery) -> Result<Page> {
+        let a = self.actor(actor).ok_or_else(|| {
+            Error::Rejected(workflow_core::Error::UnknownActor {
+                actor: actor.clone(),
+            })
+        })?;
+        let q = ListQuery {
+            viewer: Some(actor.clone()),
+            ..q.clone()
+        };
+        let (after, size, clearance) = self.page_params(&q)?;
+        let mut entries = BTreeSet::new();
+        for key in Assignee::keys_of(&a) {
+            entries.extend(self.inner.storage.scan(
+                Index::Inbox,
+                &assignee_prefix(&key),
+                after,
+                usize::MAX,
+            )?);
+        }
+        let mut documents = Vec::new();
+        let mut iter = entries.into_iter();
+        for c in iter.by_ref() {
+            if let Some(r) = self.inner.storage.doc(c.id)?
+                && Self::matches(&q, clearance, &r.document)
+            {
+                documents.push(r.document);
+                if documents.len() == size {
+                    let next = iter.next().map(|_| c.token());
+                    return Ok(Page {
+                        documents,
+                        next_page_token: next,
+                    });
+                }
+            }
+        }
+        Ok(Page {
+            documents,
+            next_page_token: None,
+        })
+    }
+
+    /// Counts by state, unit, kind and year; log size and last position.
+    pub fn stats(&self) -> Result<Stats> {
+        let mut s = Stats {
+            last_position: self.head(),
+            size_on_disk: self.size_on_disk()?,
+            ..Stats::default()
+        };
+        for (prefix, n) in self.inner.storage.count_by_prefix(Index::Lists)? {
+            let text = String::from_utf8_lossy(&prefix).into_owned();
+            let (tag, value) = text.split_at(1.min(text.len()));
+            let map = match tag {
+                "a" => {
+                    s.documents = n;
+                    continue;
+                }
+                "s" => &mut s.by_state,
+                "u" => &mut s.by_unit,
+                "k" => &mut s.by_kind,
+                "y" => &mut s.by_year,
+                _ => continue,
+            };
+            map.insert(value.to_owned(), n);
+        }
+        Ok(s)
+    }
+
+    /// Walks the hash chain from position 1; see [`VerifyReport`]. `progress(done, total)`
+    /// is called every few thousand events.
+    pub fn verify(&self, progress: impl FnMut(u64, u64)) -> Result<VerifyReport> {
+        verify(&*self.inner.storage, progress)
+    }
+
+    /// Checks every state projection against the fold of its stream; returns the ids that
+    /// differ (empty when all agree).
+    pub fn verify_projections(&self) -> Result<Vec<DocumentId>> {
+        let mut bad = Vec::new();
+        let mut after = None;
+        loop {
+            let recs = self.inner.storage.docs_after(after, 1024)?;
+            let Some(last) = recs.last() else { break };
+            after = Some(last.document.id());
+            for r in recs {
+                let id = r.document.id();
+                match self.document_as_of(id, crate::AsOf::Version(u64::MAX)) {
+                    Ok(folded) if folded == r.document => {}
+                    _ => bad.push(id),
+                }
+            }
+        }
+        Ok(bad)
+    }
+
+    /// Events from global position `from` (inclusive; 1 for the start), then live ones as
+    /// they are committed: catch-up and live switch by position, so nothing is missed or
+    /// repeated. Only durable events are delivered. Ends when the engine shuts down.
+    pub fn subscribe(
+        &self,
+        from: u64,
+        filter: SubscribeFilter,
+    ) -> impl Stream<Item = Result<Envelope>> + Send + 'static {
+        struct St {
+            engine: Engine,
+            next: u64,
+            buf: VecDeque<Envelope>,
+            filter: SubscribeFilter,
+            docs: HashMap<DocumentId, (Kind, Vec<UnitCode>)>,
+            done: bool,
+        }
+        let st = St {
+            engine: self.clone(),
+            next: from.max(1),
+            buf: VecDeque::new(),
+            filter,
+            docs: HashMap::new(),
+            done: false,
+        };
+        futures::stream::unfold(st, |mut st| async move {
+            loop {
+                if st.done {
+                    return None;
+                }
+                if let Some(e) = st.buf.pop_front() {
+                    return Some((Ok(e), st));
+                }
+                let head = st.engine.head();
+                if head < st.next {
+                    if !st.engine.wait_past(st.next - 1).await {
+                        return None;
+                    }
+                    continue;
+                }
+                let limit = usize::try_from((head - st.next + 1).min(512)).unwrap_or(512);
+                match st.engine.read_log(st.next, limit) {
+                    Ok(events) => {
+                        for e in events {
+                            st.next = e.position + 1;
+                            match st.engine.subscription_match(&st.filter, &mut st.docs, &e) {
+                                Ok(true) => st.buf.push_back(e),
+                                Ok(false) => {}
+                                Err(err) => {
+                                    st.done = true;
+                                    return Some((Err(err), st));
+                                }
+                            }
+                        }
+                    }
+                    Err(err) => {
+                        st.done = true;
+                        return Some((Err(err), st));
+                    }
+                }
+            }
+        })
+    }
+
+    fn subscription_match(
+        &self,
+        f: &SubscribeFilter,
+        docs: &mut HashMap<DocumentId, (Kind, Vec<UnitCode>)>,
+        e: &Envelope,
+    ) -> Result<bool> {
+        if !f.event_types.is_empty() && !f.event_types.contains(&e.event_type) {
+            return Ok(false);
+        }
+        if f.kinds.is_empty() && f.units.is_empty() {
+            return Ok(true);
+        }
+        let (kind, units) = match docs.entry(e.stream_id) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                let d = self
+                    .document(e.stream_id)?
+                    .ok_or(Error::NotFound(e.stream_id))?;
+                let mut units = vec![d.fields().issuing_unit.clone(), d.drafter_unit().clone()];
+                units.extend(d.fields().co_issuing_units.iter().cloned());
+                slot.insert((d.kind(), units))
+            }
+        };
+        Ok((f.kinds.is_empty() || f.kinds.contains(kind))
+            && (f.units.is_empty() || units.iter().any(|u| f.units.contains(u))))
+    }
+}

@@ -1,0 +1,539 @@
+//! The storage interface the engine runs on, and its sled implementation.
+//!
+//! The engine (write path, queries, verify, rebuild) speaks only [`Storage`]; everything
+//! sled-specific lives in [`SledStorage`]. A second backend (PostgreSQL for deployments
+//! that outgrow one machine, DESIGN §4) implements the same trait: `commit` is one
+//! transaction, `durable` means synchronous commit.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+use sled::transaction::ConflictableTransactionError;
+use workflow_core::{Actor, DocumentId, Retention, Unit};
+
+use crate::envelope::Envelope;
+use crate::error::{Error, Result};
+use crate::projection::{Cursor, DocRecord, IndexDiff, order_suffix};
+
+/// What a command id was used for: the outcome a retry gets back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct CommandRecord {
+    pub(crate) document_id: DocumentId,
+    pub(crate) first_position: u64,
+    pub(crate) last_position: u64,
+    pub(crate) version: u64,
+}
+
+/// A numbering series: 发文字号 per prefix and year, 件号 per fonds, year and retention.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Series {
+    Document {
+        prefix: String,
+        year: i32,
+    },
+    Item {
+        fonds: String,
+        year: i32,
+        retention: Retention,
+    },
+}
+
+impl Series {
+    fn prefix(&self) -> Vec<u8> {
+        let mut k = match self {
+            Series::Document { prefix, year } => format!("D{prefix}\u{1f}{year:04}"),
+            Series::Item {
+                fonds,
+                year,
+                retention,
+            } => {
+                format!("A{fonds}\u{1f}{year:04}\u{1f}{}", retention.code())
+            }
+        }
+        .into_bytes();
+        k.push(0);
+        k
+    }
+
+    fn key(&self, n: u32) -> Vec<u8> {
+        let mut k = self.prefix();
+        k.extend_from_slice(&n.to_be_bytes());
+        k
+    }
+}
+
+/// One document's projection change in a commit group: its new record and the index
+/// entries that appear and disappear (computed by [`crate::projection::index_diff`]).
+#[derive(Debug, Clone)]
+pub(crate) struct DocChange {
+    pub(crate) record: DocRecord,
+    pub(crate) diff: IndexDiff,
+}
+
+/// Everything one group commit writes, atomically.
+#[derive(Debug, Default)]
+pub(crate) struct Group {
+    pub(crate) envelopes: Vec<Envelope>,
+    pub(crate) commands: Vec<(String, CommandRecord)>,
+    pub(crate) docs: Vec<DocChange>,
+    pub(crate) numbers: Vec<(Series, u32, DocumentId)>,
+}
+
+impl Group {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.envelopes.is_empty()
+            && self.commands.is_empty()
+            && self.docs.is_empty()
+            && self.numbers.is_empty()
+    }
+}
+
+/// One projection entry: `(tree, key, value)`.
+pub type ProjectionEntry = (String, Vec<u8>, Vec<u8>);
+
+/// The operations the engine needs from a backend.
+pub(crate) trait Storage: Send + Sync + std::fmt::Debug {
+    /// The last envelope of the log.
+    fn last(&self) -> Result<Option<Envelope>>;
+    /// Up to `limit` envelopes from `from` on, in order.
+    fn log_from(&self, from: u64, limit: usize) -> Result<Vec<Envelope>>;
+    /// A stream's envelopes, by version, up to `max_version`.
+    fn stream(&self, id: DocumentId, max_version: u64) -> Result<Vec<Envelope>>;
+    /// A document's state projection.
+    fn doc(&self, id: DocumentId) -> Result<Option<DocRecord>>;
+    /// What a command id was used for.
+    fn command(&self, command_id: &str) -> Result<Option<CommandRecord>>;
+    /// The highest number taken in a series (0 if none).
+    fn max_number(&self, series: &Series) -> Result<u32>;
+    /// Writes a group atomically; when `durable`, returns only after it is on disk.
+    fn commit(&self, group: &Group, durable: bool) -> Result<()>;
+    /// Makes everything committed so far durable.
+    fn flush(&self) -> Result<()>;
+    /// Up to `limit` entries of an index prefix after `after`.
+    fn scan(
+        &self,
+        index: Index,
+        prefix: &[u8],
+        after: Option<Cursor>,
+        limit: usize,
+    ) -> Result<Vec<Cursor>>;
+    /// Drops every projection (state, indexes, to-do, numbers, command ids). The log and
+    /// its stream index stay: they are written together and are not projections.
+    fn clear_projections(&self) -> Result<()>;
+    /// Every projection entry, for comparing two builds byte for byte.
+    fn dump_projections(&self) -> Result<Vec<ProjectionEntry>>;
+    /// The directory.
+    fn actors(&self) -> Result<Vec<Actor>>;
+    /// The directory's units.
+    fn units(&self) -> Result<Vec<Unit>>;
+    /// Adds or replaces an actor, durably.
+    fn put_actor(&self, actor: &Actor) -> Result<()>;
+    /// Adds or replaces a unit, durably.
+    fn put_unit(&self, unit: &Unit) -> Result<()>;
+    /// Bytes on disk.
+    fn size_on_disk(&self) -> Result<u64>;
+    /// Up to `limit` raw log entries from `from`: `(key position, stored bytes)`.
+    fn raw_log_from(&self, from: u64, limit: usize) -> Result<Vec<(u64, Vec<u8>)>>;
+    /// Up to `limit` state records after document id `after`, by id.
+    fn docs_after(&self, after: Option<DocumentId>, limit: usize) -> Result<Vec<DocRecord>>;
+    /// Entry counts of an index per dimension prefix (the key up to its 0x00).
+    fn count_by_prefix(&self, index: Index) -> Result<std::collections::BTreeMap<Vec<u8>, u64>>;
+    /// Raw access for tamper tests and repair tools: the stored bytes at a log position.
+    fn raw_log(&self, position: u64) -> Result<Option<Vec<u8>>>;
+    /// Raw write of a log value (tests only: simulates tampering).
+    fn raw_put_log(&self, position: u64, bytes: &[u8]) -> Result<()>;
+}
+
+/// Which secondary index to scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Index {
+    /// Lists by state, unit, kind, year.
+    Lists,
+    /// To-do entries per assignee.
+    Inbox,
+}
+
+/// The sled backend: one tree per concern.
+///
+/// | tree | key | value |
+/// |---|---|---|
+/// | `log` | position (u64 BE) | envelope JSON |
+/// | `streams` | document id (16 bytes) + version (u64 BE) | position |
+/// | `commands` | command id | [`CommandRecord`] JSON |
+/// | `docs` | document id | [`DocRecord`] JSON |
+/// | `lists` | dimension prefix + order suffix | empty |
+/// | `inbox` | assignee prefix + order suffix | empty |
+/// | `numbers` | series prefix + number (u32 BE) | document id |
+/// | `actors`, `units` | id | JSON |
+#[derive(Debug, Clone)]
+pub(crate) struct SledStorage {
+    db: sled::Db,
+    log: sled::Tree,
+    streams: sled::Tree,
+    commands: sled::Tree,
+    docs: sled::Tree,
+    lists: sled::Tree,
+    inbox: sled::Tree,
+    numbers: sled::Tree,
+    actors: sled::Tree,
+    units: sled::Tree,
+}
+
+const PROJECTIONS: [&str; 5] = ["commands", "docs", "lists", "inbox", "numbers"];
+
+fn json<T: Serialize>(v: &T) -> Vec<u8> {
+    // Plain data types serialize infallibly.
+    serde_json::to_vec(v).unwrap_or_default()
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(at: impl std::fmt::Display, bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| Error::corrupt(at, e))
+}
+
+fn u64_of(at: &str, b: &[u8]) -> Result<u64> {
+    let arr: [u8; 8] = b
+        .try_into()
+        .map_err(|_| Error::corrupt(at, "expected 8 bytes"))?;
+    Ok(u64::from_be_bytes(arr))
+}
+
+impl SledStorage {
+    pub(crate) fn open(path: &Path) -> Result<Self> {
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(256 * 1024 * 1024)
+            .open()?;
+        let t = |name: &str| db.open_tree(name);
+        Ok(SledStorage {
+            log: t("log")?,
+            streams: t("streams")?,
+            commands: t("commands")?,
+            docs: t("docs")?,
+            lists: t("lists")?,
+            inbox: t("inbox")?,
+            numbers: t("numbers")?,
+            actors: t("actors")?,
+            units: t("units")?,
+            db,
+        })
+    }
+
+    fn index(&self, index: Index) -> &sled::Tree {
+        match index {
+            Index::Lists => &self.lists,
+            Index::Inbox => &self.inbox,
+        }
+    }
+
+    fn envelope_at(&self, key: &[u8], value: &[u8]) -> Result<Envelope> {
+        let pos = u64_of("log key", key)?;
+        parse(format_args!("position {pos}"), value)
+    }
+}
+
+fn stream_key(id: DocumentId, version: u64) -> [u8; 24] {
+    let mut k = [0u8; 24];
+    k[..16].copy_from_slice(id.0.as_bytes());
+    k[16..].copy_from_slice(&version.to_be_bytes());
+    k
+}
+
+impl Storage for SledStorage {
+    fn last(&self) -> Result<Option<Envelope>> {
+        match self.log.last()? {
+            Some((k, v)) => Ok(Some(self.envelope_at(&k, &v)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn log_from(&self, from: u64, limit: usize) -> Result<Vec<Envelope>> {
+        let mut out = Vec::new();
+        for kv in self.log.range(from.to_be_bytes()..).take(limit) {
+            let (k, v) = kv?;
+            out.push(self.envelope_at(&k, &v)?);
+        }
+        Ok(out)
+    }
+
+    fn stream(&self, id: DocumentId, max_version: u64) -> Result<Vec<Envelope>> {
+        let mut out = Vec::new();
+        let range = stream_key(id, 1)..=stream_key(id, max_version.max(1));
+        for kv in self.streams.range(range) {
+            let (_, pos) = kv?;
+            let pos = u64_of("stream entry", &pos)?;
+            let v = self.log.get(pos.to_be_bytes())?.ok_or_else(|| {
+                Error::corrupt(
+                    format_args!("stream {id}"),
+                    format!("position {pos} missing from the log"),
+                )
+            })?;
+            out.push(parse(format_args!("position {pos}"), &v)?);
+        }
+        Ok(out)
+    }
+
+    fn doc(&self, id: DocumentId) -> Result<Option<DocRecord>> {
+        match self.docs.get(id.0.as_bytes())? {
+            Some(v) => Ok(Some(parse(format_args!("document {id}"), &v)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn command(&self, command_id: &str) -> Result<Option<CommandRecord>> {
+        match self.commands.get(command_id.as_bytes())? {
+            Some(v) => Ok(Some(parse(format_args!("command {command_id}"), &v)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn max_number(&self, series: &Series) -> Result<u32> {
+        let prefix = series.prefix();
+        match self.numbers.scan_prefix(&prefix).next_back() {
+            Some(kv) => {
+                let (k, _) = kv?;
+                let tail: [u8; 4] = k[prefix.len()..]
+                    .try_into()
+                    .map_err(|_| Error::corrupt("numbers index", "malformed key"))?;
+                Ok(u32::from_be_bytes(tail))
+            }
+            None => Ok(0),
+        }
+    }
+
+    fn commit(&self, group: &Group, durable: bool) -> Result<()> {
+        let mut log = sled::Batch::default();
+        let mut streams = sled::Batch::default();
+        for e in &group.envelopes {
+            log.insert(&e.position.to_be_bytes(), json(e));
+            streams.insert(
+                &stream_key(e.stream_id, e.version),
+                &e.position.to_be_bytes(),
+            );
+        }
+        let mut commands = sled::Batch::default();
+        for (id, rec) in &group.commands {
+            commands.insert(id.as_bytes(), json(rec));
+        }
+        let (mut docs, mut lists, mut inbox) = (
+            sled::Batch::default(),
+            sled::Batch::default(),
+            sled::Batch::default(),
+        );
+        for change in &group.docs {
+            for k in &change.diff.lists_remove {
+                lists.remove(k.as_slice());
+            }
+            for k in &change.diff.inbox_remove {
+                inbox.remove(k.as_slice());
+            }
+            for k in &change.diff.lists_add {
+                lists.insert(k.as_slice(), &[] as &[u8]);
+            }
+            for k in &change.diff.inbox_add {
+                inbox.insert(k.as_slice(), &[] as &[u8]);
+            }
+            docs.insert(
+                change.record.document.id().0.as_bytes(),
+                json(&change.record),
+            );
+        }
+        let mut numbers = sled::Batch::default();
+        for (series, n, id) in &group.numbers {
+            numbers.insert(series.key(*n), id.0.as_bytes());
+        }
+        let number_keys: Vec<(Vec<u8>, DocumentId)> = group
+            .numbers
+            .iter()
+            .map(|(s, n, id)| (s.key(*n), *id))
+            .collect();
+        (
+            &self.log,
+            &self.streams,
+            &self.commands,
+            &self.docs,
+            &self.lists,
+            &self.inbox,
+            &self.numbers,
+        )
+            .transaction(
+                |(tlog, tstreams, tcommands, tdocs, tlists, tinbox, tnumbers)| {
+                    // Numbers are unique: a number already held by another document aborts all.
+                    for (k, id) in &number_keys {
+                        if let Some(held) = tnumbers.get(k)?
+                            && held.as_ref() != id.0.as_bytes()
+                        {
+                            return Err(ConflictableTransactionError::Abort(Error::corrupt(
+                                "numbers index",
+                                format!(
+                                    "number already held by another document (key {})",
+                                    hex::encode(k)
+                                ),
+                            )));
+                        }
+                    }
+                    tlog.apply_batch(&log)?;
+                    tstreams.apply_batch(&streams)?;
+                    tcommands.apply_batch(&commands)?;
+                    tdocs.apply_batch(&docs)?;
+                    tlists.apply_batch(&lists)?;
+                    tinbox.apply_batch(&inbox)?;
+                    tnumbers.apply_batch(&numbers)?;
+                    Ok(())
+                },
+            )?;
+        if durable {
+            self.db.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn scan(
+        &self,
+        index: Index,
+        prefix: &[u8],
+        after: Option<Cursor>,
+        limit: usize,
+    ) -> Result<Vec<Cursor>> {
+        let tree = self.index(index);
+        let mut start = prefix.to_vec();
+        if let Some(c) = after {
+            start.extend_from_slice(&order_suffix(c.drafted_position, c.id));
+            start.push(0); // strictly after
+        }
+        let mut end = prefix.to_vec();
+        end.push(0xff);
+        let mut out = Vec::new();
+        for kv in tree.range(start..end) {
+            let (k, _) = kv?;
+            if !k.starts_with(prefix) {
+                break;
+            }
+            let c = Cursor::from_suffix(&k[prefix.len()..])
+                .ok_or_else(|| Error::corrupt("index", "malformed key"))?;
+            out.push(c);
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    fn clear_projections(&self) -> Result<()> {
+        for t in [
+            &self.commands,
+            &self.docs,
+            &self.lists,
+            &self.inbox,
+            &self.numbers,
+        ] {
+            t.clear()?;
+        }
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn dump_projections(&self) -> Result<Vec<ProjectionEntry>> {
+        let mut out = Vec::new();
+        for (name, t) in PROJECTIONS.iter().zip([
+            &self.commands,
+            &self.docs,
+            &self.lists,
+            &self.inbox,
+            &self.numbers,
+        ]) {
+            for kv in t.iter() {
+                let (k, v) = kv?;
+                out.push(((*name).to_owned(), k.to_vec(), v.to_vec()));
+            }
+        }
+        Ok(out)
+    }
+
+    fn actors(&self) -> Result<Vec<Actor>> {
+        self.actors
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                parse(format_args!("actor {}", String::from_utf8_lossy(&k)), &v)
+            })
+            .collect()
+    }
+
+    fn units(&self) -> Result<Vec<Unit>> {
+        self.units
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                parse(format_args!("unit {}", String::from_utf8_lossy(&k)), &v)
+            })
+            .collect()
+    }
+
+    fn put_actor(&self, actor: &Actor) -> Result<()> {
+        self.actors.insert(actor.id.0.as_bytes(), json(actor))?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn put_unit(&self, unit: &Unit) -> Result<()> {
+        self.units.insert(unit.code.0.as_bytes(), json(unit))?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn size_on_disk(&self) -> Result<u64> {
+        Ok(self.db.size_on_disk()?)
+    }
+
+    fn raw_log_from(&self, from: u64, limit: usize) -> Result<Vec<(u64, Vec<u8>)>> {
+        let mut out = Vec::new();
+        for kv in self.log.range(from.to_be_bytes()..).take(limit) {
+            let (k, v) = kv?;
+            out.push((u64_of("log key", &k)?, v.to_vec()));
+        }
+        Ok(out)
+    }
+
+    fn docs_after(&self, after: Option<DocumentId>, limit: usize) -> Result<Vec<DocRecord>> {
+        let iter = match after {
+            Some(id) => {
+                let mut start = id.0.as_bytes().to_vec();
+                start.push(0);
+                self.docs.range(start..)
+            }
+            None => self.docs.range::<&[u8], _>(..),
+        };
+        let mut out = Vec::new();
+        for kv in iter.take(limit) {
+            let (k, v) = kv?;
+            out.push(parse(format_args!("document {}", hex::encode(&k)), &v)?);
+        }
+        Ok(out)
+    }
+
+    fn count_by_prefix(&self, index: Index) -> Result<std::collections::BTreeMap<Vec<u8>, u64>> {
+        let mut counts = std::collections::BTreeMap::new();
+        for k in self.index(index).iter().keys() {
+            let k = k?;
+            let end = k.iter().position(|b| *b == 0).unwrap_or(k.len());
+            *counts.entry(k[..end].to_vec()).or_insert(0) += 1;
+        }
+        Ok(counts)
+    }
+
+    fn raw_log(&self, position: u64) -> Result<Option<Vec<u8>>> {
+        Ok(self.log.get(position.to_be_bytes())?.map(|v| v.to_vec()))
+    }
+
+    fn raw_put_log(&self, position: u64, bytes: &[u8]) -> Result<()> {
+        self.log.insert(position.to_be_bytes(), bytes)?;
+        self.db.flush()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,779 @@
+//! The event log end to end on a real sled directory.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
+
+mod common;
+
+use std::collections::{BTreeMap, HashSet};
+
+use common::*;
+use futures::StreamExt;
+use workflow_core::{Action, ActorId, EventData, Kind, State};
+use workflow_store::{AsOf, Engine, Error, ListQuery, Request, SubscribeFilter};
+
+#[tokio::test]
+async fn a_full_flow_is_logged_with_gapless_positions_and_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let a = drive(&engine, 11).await;
+    let b = drive(&engine, 3).await;
+    assert_eq!(
+        engine.document(a).unwrap().unwrap().state(),
+        State::Archived
+    );
+    assert_eq!(
+        engine.document(b).unwrap().unwrap().state(),
+        State::Countersigning
+    );
+    let log = engine.read_log(1, 1000).unwrap();
+    assert_eq!(log.len(), 14);
+    for (i, e) in log.iter().enumerate() {
+        assert_eq!(e.position, i as u64 + 1);
+        assert_eq!(e.hash, e.compute_hash());
+        if i > 0 {
+            assert_eq!(e.prev_hash, log[i - 1].hash);
+        }
+    }
+    let history = engine.history(a).unwrap();
+    assert_eq!(
+        history.iter().map(|e| e.version).collect::<Vec<_>>(),
+        (1..=11).collect::<Vec<_>>()
+    );
+    let archived = engine.document(a).unwrap().unwrap();
+    let rec = archived.archive().unwrap();
+    assert_eq!(rec.reference.to_string(), "J012-WS·2026-D30-JWC-0001");
+    // The fixity hash covers the stream's events before archiving.
+    let expected = workflow_store::fixity_digest(history[..10].iter().map(|e| e.hash.as_str()));
+    assert_eq!(rec.fixity_hash.as_deref(), Some(expected.as_str()));
+    assert_eq!(engine.head(), 14);
+    assert!(engine.verify(|_, _| {}).unwrap().is_intact());
+}
+
+#[tokio::test]
+async fn a_rejected_command_changes_nothing_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let id = drive(&engine, 2).await;
+    let before = engine.dump_projections().unwrap();
+    let err = engine
+        .execute(Request::new(
+            id,
+            "chen.hong",
+            Action::Approve {
+                opinion: String::new(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Rejected(workflow_core::Error::NotAssigned { .. })
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("li.qiang"), "{err}");
+    assert_eq!(engine.head(), 2);
+    assert_eq!(engine.dump_projections().unwrap(), before);
+    let err = engine
+        .execute(Request::new(new_id(), "wang.fang", Action::Acknowledge))
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        Error::Rejected(workflow_core::Error::DocumentNotFound(_))
+    ));
+    let mut bad = Request::new(
+        id,
+        "wang.fang",
+        Action::Withdraw {
+            reason: String::new(),
+        },
+    );
+    bad.command_id = String::new();
+    let err = engine.execute(bad).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidRequest {
+                field: "command_id",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn expected_version_mismatch_is_a_conflict_carrying_the_actual_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let id = drive(&engine, 2).await;
+    let mut r = Request::new(
+        id,
+        "li.qiang",
+        Action::Approve {
+            opinion: String::new(),
+        },
+    );
+    r.expected_version = Some(1);
+    match engine.execute(r.clone()).await {
+        Err(Error::Conflict {
+            expected: 1,
+            actual: 2,
+            document_id,
+        }) => assert_eq!(document_id, id),
+        other => panic!("{other:?}"),
+    }
+    r.expected_version = Some(2);
+    assert_eq!(engine.execute(r).await.unwrap().version, 3);
+    // Creating with expected version 0 fails if the id is taken.
+    let mut r = Request::new(id, "wang.fang", Action::Draft(fields()));
+    r.expected_version = Some(0);
+    assert!(matches!(
+        engine.execute(r).await,
+        Err(Error::Conflict { actual: 3, .. })
+    ));
+}
+
+#[tokio::test]
+async fn a_repeated_command_id_returns_the_first_outcome_also_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = new_id();
+    let r = Request {
+        command_id: "oa-portal:42".into(),
+        ..Request::new(id, "wang.fang", Action::Draft(fields()))
+    };
+    let first = {
+        let engine = open(dir.path()).await;
+        let first = engine.execute(r.clone()).await.unwrap();
+        let again = engine.execute(r.clone()).await.unwrap();
+        assert!(again.replayed && !first.replayed);
+        assert_eq!(
+            (again.version, &again.events),
+            (first.version, &first.events)
+        );
+        // Even after the document moved on, the retry answers as the first time.
+        run(
+            &engine,
+            id,
+            "wang.fang",
+            Action::SubmitForReview { route: route() },
+        )
+        .await;
+        assert_eq!(engine.execute(r.clone()).await.unwrap().version, 1);
+        first
+    };
+    let engine = open(dir.path()).await;
+    let again = engine.execute(r.clone()).await.unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.events, first.events);
+    assert_eq!(engine.head(), 2, "nothing appended by the retries");
+    // The same key for another document is refused.
+    let other = Request {
+        document_id: new_id(),
+        ..r
+    };
+    assert!(matches!(
+        engine.execute(other).await,
+        Err(Error::CommandIdReused { .. })
+    ));
+}
+
+#[tokio::test]
+async fn concurrent_duplicates_in_one_group_append_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let r = Request {
+        command_id: "dup".into(),
+        ..Request::new(new_id(), "wang.fang", Action::Draft(fields()))
+    };
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            tokio::spawn({
+                let (e, r) = (engine.clone(), r.clone());
+                async move { e.execute(r).await.unwrap() }
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.push(t.await.unwrap());
+    }
+    assert_eq!(outcomes.iter().filter(|o| !o.replayed).count(), 1);
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| o.events == outcomes[0].events && o.events.len() == 1)
+    );
+    assert_eq!(engine.head(), 1);
+}
+
+#[tokio::test]
+async fn tampering_with_a_stored_byte_is_detected_at_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    drive(&engine, 11).await;
+    drive(&engine, 5).await;
+    let report = engine.verify(|_, _| {}).unwrap();
+    assert_eq!((report.checked, report.is_intact()), (16, true));
+    // Change one character of an opinion at position 5, directly in sled.
+    let raw = engine.raw_log_entry(5).unwrap().unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    assert!(text.contains("考务经费"), "{text}");
+    engine
+        .tamper_log_entry(5, text.replacen("考务经费", "考务费用", 1).as_bytes())
+        .unwrap();
+    let report = engine.verify(|_, _| {}).unwrap();
+    let brk = report.first_break.unwrap();
+    assert_eq!((brk.position, report.checked), (5, 4));
+    assert!(brk.reason.contains("hash mismatch"), "{}", brk.reason);
+    // A byte that breaks the JSON is reported at its position too.
+    let mut raw = engine.raw_log_entry(9).unwrap().unwrap();
+    raw[0] = b'#';
+    engine.tamper_log_entry(5, text.as_bytes()).unwrap();
+    engine.tamper_log_entry(9, &raw).unwrap();
+    let brk = engine.verify(|_, _| {}).unwrap().first_break.unwrap();
+    assert_eq!(brk.position, 9);
+    assert!(
+        brk.reason.contains("not a readable envelope"),
+        "{}",
+        brk.reason
+    );
+}
+
+#[tokio::test]
+async fn rebuilt_projections_are_byte_identical_to_live_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    for steps in [11, 11, 9, 7, 4, 2, 1] {
+        drive(&engine, steps).await;
+    }
+    // A return loop and a void, so the to-do and list indexes move back and forth.
+    let id = drive(&engine, 3).await;
+    run(
+        &engine,
+        id,
+        "sun.li",
+        Action::Countersign {
+            agree: false,
+            opinion: "请补充经费来源".into(),
+        },
+    )
+    .await;
+    run(
+        &engine,
+        id,
+        "wang.fang",
+        Action::Void {
+            reason: "改为函".into(),
+        },
+    )
+    .await;
+    let live = engine.dump_projections().unwrap();
+    assert!(live.len() > 100);
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let s = seen.clone();
+    let n = engine
+        .rebuild(move |done, total| s.lock().unwrap().push((done, total)))
+        .await
+        .unwrap();
+    assert_eq!(n, engine.head());
+    assert_eq!(seen.lock().unwrap().last(), Some(&(n, n)));
+    let rebuilt = engine.dump_projections().unwrap();
+    assert_eq!(live.len(), rebuilt.len());
+    assert!(live == rebuilt, "rebuilt projections differ from live ones");
+    assert!(engine.verify_projections().unwrap().is_empty());
+    // The engine keeps working after a rebuild, numbering included.
+    let id = drive(&engine, 9).await;
+    assert_eq!(
+        engine
+            .document(id)
+            .unwrap()
+            .unwrap()
+            .issue()
+            .unwrap()
+            .number
+            .to_string(),
+        "X校发〔2026〕4号"
+    );
+}
+
+#[tokio::test]
+async fn time_travel_by_version_and_instant() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let id = new_id();
+    for (i, (actor, action)) in full_flow().into_iter().enumerate() {
+        let r = Request {
+            at: Some(at(2026, 11, 2, 1) + chrono::Duration::hours(i as i64)),
+            ..Request::new(id, actor, action)
+        };
+        engine.execute(r).await.unwrap();
+    }
+    assert_eq!(
+        engine.document_as_of(id, AsOf::Version(1)).unwrap().state(),
+        State::Drafting
+    );
+    assert_eq!(
+        engine.document_as_of(id, AsOf::Version(3)).unwrap().state(),
+        State::Countersigning
+    );
+    assert_eq!(
+        engine.document_as_of(id, AsOf::Version(8)).unwrap().state(),
+        State::SignedOff
+    );
+    assert_eq!(
+        engine
+            .document_as_of(id, AsOf::Version(99))
+            .unwrap()
+            .state(),
+        State::Archived
+    );
+    // 3h after the first event: 4 events were recorded.
+    let d = engine
+        .document_as_of(id, AsOf::Instant(at(2026, 11, 2, 4)))
+        .unwrap();
+    assert_eq!((d.version(), d.state()), (4, State::Countersigning));
+    assert!(matches!(
+        engine.document_as_of(id, AsOf::Instant(at(2026, 1, 1, 0))),
+        Err(Error::NotFound(_))
+    ));
+    assert!(matches!(
+        engine.document_as_of(id, AsOf::Version(0)),
+        Err(Error::NotFound(_))
+    ));
+    assert!(matches!(
+        engine.document_as_of(new_id(), AsOf::Version(1)),
+        Err(Error::NotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn lists_filter_and_paginate_stably() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let mut ids = Vec::new();
+    for i in 0..23 {
+        ids.push(drive(&engine, [1, 2, 3, 9][i % 4]).await);
+    }
+    // All, paged by 5: every document once, in drafting order.
+    let mut seen = Vec::new();
+    let mut q = ListQuery {
+        page_size: 5,
+        ..Default::default()
+    };
+    loop {
+        let page = engine.list(&q).unwrap();
+        seen.extend(page.documents.iter().map(|d| d.id()));
+        match page.next_page_token {
+            Some(t) => q.page_token = Some(t),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids);
+    let count = |q: ListQuery| {
+        engine
+            .list(&ListQuery {
+                page_size: 100,
+                ..q
+            })
+            .unwrap()
+            .documents
+            .len()
+    };
+    assert_eq!(
+        count(ListQuery {
+            state: Some(State::Drafting),
+            ..Default::default()
+        }),
+        6
+    );
+    assert_eq!(
+        count(ListQuery {
+            state: Some(State::Issued),
+            ..Default::default()
+        }),
+        5
+    );
+    assert_eq!(
+        count(ListQuery {
+            state: Some(State::Issued),
+            year: Some(2026),
+            ..Default::default()
+        }),
+        5
+    );
+    assert_eq!(
+        count(ListQuery {
+            year: Some(2025),
+            ..Default::default()
+        }),
+        0
+    );
+    assert_eq!(
+        count(ListQuery {
+            unit: Some("JWC".into()),
+            ..Default::default()
+        }),
+        23,
+        "the drafter's unit"
+    );
+    assert_eq!(
+        count(ListQuery {
+            unit: Some("KYC".into()),
+            ..Default::default()
+        }),
+        0
+    );
+    assert_eq!(
+        count(ListQuery {
+            kind: Some(Kind::Circular),
+            state: Some(State::InReview),
+            ..Default::default()
+        }),
+        6
+    );
+    // Overdue: the first review stage has a 2-day deadline.
+    let later = at(2026, 11, 20, 0);
+    assert_eq!(
+        count(ListQuery {
+            overdue_at: Some(later),
+            ..Default::default()
+        }),
+        12
+    );
+    assert_eq!(
+        count(ListQuery {
+            overdue_at: Some(at(2026, 11, 2, 2)),
+            ..Default::default()
+        }),
+        0
+    );
+    // Bad paging input is refused clearly.
+    let e = engine
+        .list(&ListQuery {
+            page_token: Some("zz".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert!(matches!(
+        e,
+        Error::InvalidRequest {
+            field: "page_token",
+            ..
+        }
+    ));
+    let e = engine
+        .list(&ListQuery {
+            page_size: 10_000,
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert!(matches!(
+        e,
+        Error::InvalidRequest {
+            field: "page_size",
+            ..
+        }
+    ));
+}
+
+#[tokio::test]
+async fn the_inbox_shows_what_waits_for_whom_and_hides_what_they_may_not_see() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let in_review = drive(&engine, 2).await;
+    let countersigning = drive(&engine, 4).await; // RSC signed; CWC and XSC pending
+    let issued = drive(&engine, 9).await;
+    let inbox = |who: &str| -> Vec<_> {
+        engine
+            .inbox(&ActorId::from(who), &ListQuery::default())
+            .unwrap()
+            .documents
+            .iter()
+            .map(|d| d.id())
+            .collect()
+    };
+    assert_eq!(inbox("li.qiang"), vec![in_review]);
+    assert_eq!(inbox("sun.li"), vec![countersigning]);
+    assert_eq!(inbox("zhou.jie"), vec![countersigning]);
+    assert_eq!(
+        inbox("zhao.min"),
+        vec![issued],
+        "RSC signed; it is a recipient of the issued one"
+    );
+    assert_eq!(inbox("xu.jing"), vec![issued]);
+    assert!(inbox("huang.wei").is_empty());
+    // Once acted, the entry leaves at once.
+    run(
+        &engine,
+        in_review,
+        "li.qiang",
+        Action::Approve {
+            opinion: String::new(),
+        },
+    )
+    .await;
+    assert!(inbox("li.qiang").is_empty());
+    assert_eq!(inbox("sun.li"), vec![in_review, countersigning]);
+    // A Secret document does not show to zhou.jie (clearance None).
+    let secret = new_id();
+    let f = workflow_core::DraftFields {
+        classification: workflow_core::Classification::Secret,
+        classification_period_years: Some(5),
+        ..fields()
+    };
+    run(&engine, secret, "wang.fang", Action::Draft(f)).await;
+    run(
+        &engine,
+        secret,
+        "wang.fang",
+        Action::SubmitForReview { route: route() },
+    )
+    .await;
+    run(
+        &engine,
+        secret,
+        "li.qiang",
+        Action::Approve {
+            opinion: String::new(),
+        },
+    )
+    .await;
+    assert_eq!(inbox("zhou.jie"), vec![in_review, countersigning]);
+    assert_eq!(inbox("sun.li"), vec![in_review, countersigning, secret]);
+    let listed = engine
+        .list(&ListQuery {
+            viewer: Some("zhou.jie".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(!listed.documents.iter().any(|d| d.id() == secret));
+    assert!(matches!(
+        engine.inbox(&"ghost".into(), &ListQuery::default()),
+        Err(Error::Rejected(_))
+    ));
+}
+
+#[tokio::test]
+async fn stats_count_by_state_kind_unit_and_year() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    drive(&engine, 11).await;
+    drive(&engine, 2).await;
+    drive(&engine, 2).await;
+    let s = engine.stats().unwrap();
+    assert_eq!((s.documents, s.last_position), (3, 15));
+    assert_eq!(s.by_state.get("InReview"), Some(&2));
+    assert_eq!(s.by_state.get("Archived"), Some(&1));
+    assert_eq!(s.by_kind.get("Circular"), Some(&3));
+    assert_eq!(s.by_unit.get("XB"), Some(&3));
+    assert_eq!(s.by_year.get("2026"), Some(&3));
+    assert!(s.size_on_disk > 0);
+}
+
+#[tokio::test]
+async fn a_subscriber_gets_the_past_then_live_events_without_gap_or_repeat() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    drive(&engine, 5).await;
+    let mut sub = Box::pin(engine.subscribe(1, SubscribeFilter::default()));
+    let mut got = Vec::new();
+    for _ in 0..5 {
+        got.push(sub.next().await.unwrap().unwrap().position);
+    }
+    // Live: events committed while subscribed arrive in order.
+    let writer = tokio::spawn({
+        let engine = engine.clone();
+        async move { drive(&engine, 11).await }
+    });
+    for _ in 0..11 {
+        got.push(
+            tokio::time::timeout(std::time::Duration::from_secs(10), sub.next())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap()
+                .position,
+        );
+    }
+    writer.await.unwrap();
+    assert_eq!(got, (1..=16).collect::<Vec<_>>());
+    // Resuming from the last position seen + 1 misses nothing and repeats nothing.
+    let resumed: Vec<u64> = engine
+        .subscribe(11, SubscribeFilter::default())
+        .take(6)
+        .map(|e| e.unwrap().position)
+        .collect()
+        .await;
+    assert_eq!(resumed, (11..=16).collect::<Vec<_>>());
+    // Filters: only Issued events.
+    let issued: Vec<String> = engine
+        .subscribe(
+            1,
+            SubscribeFilter {
+                event_types: vec!["Issued".into()],
+                ..Default::default()
+            },
+        )
+        .take(1)
+        .map(|e| e.unwrap().event_type)
+        .collect()
+        .await;
+    assert_eq!(issued, ["Issued"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_writers_lose_no_update_and_every_conflict_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let docs: Vec<_> = futures::future::join_all((0..4).map(|_| drive(&engine, 1))).await;
+    // 32 tasks each try 10 revisions on random documents, reading the version first.
+    let tasks = (0..32u64).map(|t| {
+        let (engine, docs) = (engine.clone(), docs.clone());
+        tokio::spawn(async move {
+            let (mut ok, mut conflicts) = (BTreeMap::new(), 0u32);
+            for i in 0..10u64 {
+                let id = docs[((t * 7 + i * 3) % 4) as usize];
+                let version = engine.document(id).unwrap().unwrap().version();
+                let mut f = fields();
+                f.body = format!("task {t} edit {i}");
+                let r = Request {
+                    expected_version: Some(version),
+                    ..Request::new(id, "wang.fang", Action::Revise(f))
+                };
+                match engine.execute(r).await {
+                    Ok(o) => {
+                        assert_eq!(o.version, version + 1);
+                        *ok.entry(id).or_insert(0u64) += 1;
+                    }
+                    Err(Error::Conflict {
+                        actual, expected, ..
+                    }) => {
+                        assert_eq!(expected, version);
+                        assert!(actual > version);
+                        conflicts += 1;
+                    }
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            (ok, conflicts)
+        })
+    });
+    let mut ok_total: BTreeMap<_, u64> = BTreeMap::new();
+    let mut conflicts = 0;
+    for t in tasks {
+        let (ok, c) = t.await.unwrap();
+        conflicts += c;
+        for (id, n) in ok {
+            *ok_total.entry(id).or_insert(0) += n;
+        }
+    }
+    assert_eq!(ok_total.values().sum::<u64>() + u64::from(conflicts), 320);
+    for id in &docs {
+        let d = engine.document(*id).unwrap().unwrap();
+        // Every accepted revision is in the state: none was lost.
+        assert_eq!(u64::from(d.revision()) - 1, *ok_total.get(id).unwrap_or(&0));
+        assert_eq!(
+            engine.document_as_of(*id, AsOf::Version(u64::MAX)).unwrap(),
+            d
+        );
+    }
+    assert!(engine.verify(|_, _| {}).unwrap().is_intact());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_without_expected_version_never_acts_twice_on_one_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let id = drive(&engine, 2).await;
+    // Two reviewers' worth of racing approvals: only one can act on the review stage.
+    let results = futures::future::join_all((0..8).map(|_| {
+        engine.execute(Request::new(
+            id,
+            "li.qiang",
+            Action::Approve {
+                opinion: String::new(),
+            },
+        ))
+    }))
+    .await;
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+    assert!(
+        results
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .all(|e| matches!(e, Error::Rejected(workflow_core::Error::WrongState { .. })))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn numbering_is_unique_and_gapless_under_concurrent_issue() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let docs: Vec<_> = futures::future::join_all((0..24).map(|_| drive(&engine, 8))).await;
+    let issues = docs.iter().map(|id| {
+        let engine = engine.clone();
+        let id = *id;
+        tokio::spawn(async move {
+            let action = full_flow().remove(8).1;
+            engine
+                .execute(Request::new(id, "liu.yang", action))
+                .await
+                .unwrap()
+        })
+    });
+    futures::future::join_all(issues).await;
+    let mut seqs: Vec<u32> = docs
+        .iter()
+        .map(|id| {
+            engine
+                .document(*id)
+                .unwrap()
+                .unwrap()
+                .issue()
+                .unwrap()
+                .number
+                .seq
+        })
+        .collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=24).collect::<Vec<_>>());
+    let numbers: HashSet<String> = engine
+        .read_log(1, 10_000)
+        .unwrap()
+        .iter()
+        .filter_map(|e| match e.event().unwrap().data {
+            EventData::Issued { number, .. } => Some(number.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(numbers.len(), 24);
+}
+
+#[tokio::test]
+async fn state_and_history_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (id, history) = {
+        let engine = open(dir.path()).await;
+        let id = drive(&engine, 9).await;
+        (id, engine.history(id).unwrap())
+    };
+    let engine: Engine = open(dir.path()).await;
+    assert_eq!(engine.history(id).unwrap(), history);
+    assert_eq!(engine.document(id).unwrap().unwrap().state(), State::Issued);
+    // Numbering continues after the restart.
+    let id2 = drive(&engine, 9).await;
+    assert_eq!(
+        engine
+            .document(id2)
+            .unwrap()
+            .unwrap()
+            .issue()
+            .unwrap()
+            .number
+            .seq,
+        2
+    );
+    assert!(engine.verify(|_, _| {}).unwrap().is_intact());
+}
