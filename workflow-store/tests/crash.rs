@@ -1,0 +1,210 @@
+//! Crash safety: a child process executes commands in a loop and reports each acknowledged
+//! one; the parent kills it with SIGKILL at random moments, reopens the directory, and
+//! checks that every acknowledged command is there, nothing is half-applied, positions are
+//! gapless and the hash chain verifies. Several rounds on the same directory.
+//!
+//! This file has its own `main` (harness = false): run with the argument `child DIR` it is
+//! the child; otherwise it is the test.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // test
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use workflow_store::Request;
+
+const ROUNDS: usize = 5;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("child") {
+        child(&args[2]);
+        return;
+    }
+    // cargo test passes harness flags; this binary has one test and ignores them.
+    if args.iter().any(|a| a == "--list") {
+        println!("crash_safety: test");
+        return;
+    }
+    let started = Instant::now();
+    parent();
+    println!(
+        "test crash_safety ... ok ({:.1}s)",
+        started.elapsed().as_secs_f64()
+    );
+    println!("\ntest result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out");
+}
+
+fn child(dir: &str) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let engine = open(std::path::Path::new(dir)).await;
+        let out = std::sync::Arc::new(std::sync::Mutex::new(std::io::stdout()));
+        println!("READY");
+        let tasks: Vec<_> = (0..4)
+            .map(|_| {
+                let (engine, out) = (engine.clone(), out.clone());
+                tokio::spawn(async move {
+                    loop {
+                        let id = new_id();
+                        for (actor, action) in full_flow() {
+                            let r = Request::new(id, actor, action);
+                            let cid = r.command_id.clone();
+                            let o = engine.execute(r).await.unwrap();
+                            let last = o.events.last().map_or(0, |e| e.position);
+                            let mut out = out.lock().unwrap();
+                            writeln!(out, "ACK {cid} {id} {} {last}", o.version).unwrap();
+                            out.flush().unwrap();
+                        }
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+    });
+}
+
+/// A small xorshift generator seeded from the clock: random kill moments, reproducible by
+/// printing the seed.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+fn parent() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    eprintln!("crash test seed {seed}");
+    let mut rng = Rng(seed);
+    let exe = std::env::current_exe().unwrap();
+    let mut acked: BTreeMap<String, (String, u64, u64)> = BTreeMap::new();
+    for round in 0..ROUNDS {
+        let mut child = Command::new(&exe)
+            .arg("child")
+            .arg(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        // Wait until the child is working, then let it run a random while.
+        assert_eq!(rx.recv_timeout(Duration::from_secs(60)).unwrap(), "READY");
+        std::thread::sleep(Duration::from_millis(100 + rng.next() % 700));
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "round {round}: the child stopped by itself"
+        );
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        reader.join().unwrap();
+        let mut this_round = 0;
+        for line in rx.try_iter() {
+            let parts: Vec<&str> = line.split(' ').collect();
+            if let ["ACK", cid, doc, version, last] = parts[..] {
+                acked.insert(
+                    cid.to_owned(),
+                    (
+                        doc.to_owned(),
+                        version.parse().unwrap(),
+                        last.parse().unwrap(),
+                    ),
+                );
+                this_round += 1;
+            }
+        }
+        check(dir.path(), &acked, round, this_round);
+    }
+    assert!(
+        acked.len() > 50,
+        "too few commands acknowledged to mean anything: {}",
+        acked.len()
+    );
+}
+
+fn check(
+    dir: &std::path::Path,
+    acked: &BTreeMap<String, (String, u64, u64)>,
+    round: usize,
+    this_round: usize,
+) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let engine = open(dir).await;
+        let head = engine.head();
+        let report = engine.verify(|_, _| {}).unwrap();
+        assert!(
+            report.is_intact(),
+            "round {round}: {:?}",
+            report.first_break
+        );
+        assert_eq!(report.checked, head, "positions are gapless up to the head");
+        // Every acknowledged command is present with its outcome.
+        for (cid, (doc, version, last)) in acked {
+            let o = engine
+                .command_outcome(cid)
+                .unwrap()
+                .unwrap_or_else(|| panic!("round {round}: acknowledged {cid} lost"));
+            assert_eq!(
+                (o.document_id.to_string(), o.version),
+                (doc.clone(), *version)
+            );
+            assert_eq!(o.events.last().map(|e| e.position), Some(*last));
+        }
+        // Nothing half-applied: every command in the log has its record, covering exactly
+        // its events, and every state projection equals the fold of its stream.
+        let log = engine.read_log(1, usize::MAX).unwrap();
+        let mut by_command: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+        for e in &log {
+            by_command
+                .entry(e.command_id.as_str())
+                .or_default()
+                .push(e.position);
+        }
+        for (cid, positions) in by_command {
+            let o = engine
+                .command_outcome(cid)
+                .unwrap()
+                .unwrap_or_else(|| panic!("{cid} in log without record"));
+            assert_eq!(
+                o.events.iter().map(|e| e.position).collect::<Vec<_>>(),
+                positions
+            );
+        }
+        assert!(
+            engine.verify_projections().unwrap().is_empty(),
+            "round {round}: projections differ from the log"
+        );
+        eprintln!("round {round}: {this_round} acknowledged, log head {head}, all present");
+    });
+}
