@@ -68,9 +68,8 @@ fn child(dir: &str) {
                 })
             })
             .collect();
-        for t in tasks {
-            t.await.unwrap();
-        }
+        // The tasks loop until the parent kills this process.
+        futures::future::join_all(tasks).await;
     });
 }
 
