@@ -72,7 +72,7 @@ async fn run_ops(ops: Vec<Op>) -> Result<(), TestCaseError> {
         for id in &ids {
             let expected = model
                 .get(id)
-                .and_then(|events| Document::from_events(events));
+                .and_then(Document::from_events);
             prop_assert_eq!(engine.document(*id).unwrap(), expected);
         }
     }
