@@ -1,1 +1,37 @@
-//! The gRPC service over `proto/` (not built yet; issue #4).
+//! The gRPC service of the document workflow engine (`proto/workflow/v1`), its server and
+//! the operator command line.
+//!
+//! - [`pb`]: the generated wire types and client/server stubs.
+//! - [`convert`]: every wire ↔ domain conversion and the error → status mapping.
+//! - [`server::serve`]: runs the services with bearer-token authentication, health checking
+//!   and reflection on a listener until a shutdown signal.
+//!
+//! A client in Rust:
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use workflow_grpc::pb::document_workflow_client::DocumentWorkflowClient;
+//! use workflow_grpc::pb::ListDocumentsRequest;
+//!
+//! let channel = tonic::transport::Endpoint::from_static("http://127.0.0.1:50051").connect().await?;
+//! let token: tonic::metadata::MetadataValue<_> = "Bearer dev-oa-portal-token".parse()?;
+//! let mut client = DocumentWorkflowClient::with_interceptor(channel, move |mut req: tonic::Request<()>| {
+//!     req.metadata_mut().insert("authorization", token.clone());
+//!     Ok(req)
+//! });
+//! let todo = client
+//!     .list_documents(ListDocumentsRequest { actor_id: "li.qiang".into(), todo: true, ..Default::default() })
+//!     .await?;
+//! println!("{} documents wait for li.qiang", todo.get_ref().documents.len());
+//! # Ok(()) }
+//! ```
+
+pub mod auth;
+pub mod config;
+pub mod convert;
+pub mod pb;
+pub mod server;
+pub mod service;
+
+pub use config::{ConfigError, ServerConfig, SystemConfig, TlsConfig};
+pub use server::{ServerError, open_engine, serve};

@@ -1,0 +1,143 @@
+//! The server's configuration file (TOML) and its defaults.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Why a configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML of the expected shape.
+    #[error("invalid config {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What the parser said (with line and column).
+        message: String,
+    },
+    /// A value is not acceptable.
+    #[error("invalid config: {0}")]
+    Invalid(String),
+}
+
+/// A campus system allowed to call the service, and its bearer token.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SystemConfig {
+    /// The system's name, logged with each call, e.g. `oa-portal`.
+    pub name: String,
+    /// The bearer token it sends as `authorization: Bearer <token>`.
+    pub token: String,
+    /// Whether it may call `WorkflowAdmin` (directory, verify, stats).
+    #[serde(default)]
+    pub admin: bool,
+}
+
+/// Certificate and key (PEM) for TLS.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// The certificate chain, PEM.
+    pub cert: PathBuf,
+    /// The private key, PEM.
+    pub key: PathBuf,
+}
+
+/// The server's settings. Every field has a safe default except `systems`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on (default `127.0.0.1:50051`, loopback only).
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// The sled data directory (default `data`).
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// A directory JSON file (units and actors, the fixture's form) loaded at start when
+    /// the engine's directory is still empty.
+    #[serde(default)]
+    pub directory: Option<PathBuf>,
+    /// The campus systems and their tokens.
+    #[serde(default)]
+    pub systems: Vec<SystemConfig>,
+    /// TLS; plaintext when absent.
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 50051))
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("data")
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: default_listen(),
+            data_dir: default_data_dir(),
+            directory: None,
+            systems: Vec::new(),
+            tls: None,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Reads and checks a configuration file. Relative paths in it are taken relative to
+    /// the file's directory.
+    pub fn load(path: &Path) -> Result<ServerConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let mut config: ServerConfig =
+            toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })?;
+        let base = path.parent().unwrap_or_else(|| Path::new("."));
+        let rebase = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        rebase(&mut config.data_dir);
+        if let Some(d) = config.directory.as_mut() {
+            rebase(d);
+        }
+        if let Some(tls) = config.tls.as_mut() {
+            rebase(&mut tls.cert);
+            rebase(&mut tls.key);
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks the values: at least one system, non-empty unique tokens and names.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.systems.is_empty() {
+            return Err(ConfigError::Invalid(
+                "no [[systems]] configured: every call would be refused as UNAUTHENTICATED".into(),
+            ));
+        }
+        let mut tokens = std::collections::HashSet::new();
+        for s in &self.systems {
+            if s.name.trim().is_empty() {
+                return Err(ConfigError::Invalid("a system has an empty name".into()));
+            }
+            if s.token.trim().len() < 8 {
+                return Err(ConfigError::Invalid(format!("system {}: token shorter than 8 characters", s.name)));
+            }
+            if !tokens.insert(&s.token) {
+                return Err(ConfigError::Invalid(format!("system {}: token used by another system", s.name)));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,366 @@
+//! Every conversion between wire (`pb`) and domain types, and the one mapping of errors to
+//! gRPC status codes. Handlers call these and nothing else to cross the boundary.
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use tonic::{Code, Status};
+use uuid::Uuid;
+use workflow_core::{
+    ActorId, Classification, Document, DocumentId, DraftFields, ErrorClass, Kind, Retention,
+    Role, StageSpec, State, Timestamp, UnitCode, Urgency,
+};
+use workflow_store::{Envelope, Error, Outcome, Request};
+
+use crate::pb;
+
+/// The gRPC status for a store error (DESIGN §5), with a message naming what was wrong.
+pub fn status_of(e: &Error) -> Status {
+    let code = match e {
+        Error::Rejected(r) => match r.class() {
+            ErrorClass::InvalidArgument => Code::InvalidArgument,
+            ErrorClass::FailedPrecondition => Code::FailedPrecondition,
+            ErrorClass::PermissionDenied => Code::PermissionDenied,
+            ErrorClass::NotFound => Code::NotFound,
+            ErrorClass::AlreadyExists => Code::AlreadyExists,
+        },
+        Error::Conflict { .. } => Code::Aborted,
+        Error::CommandIdReused { .. } => Code::AlreadyExists,
+        Error::InvalidRequest { .. } => Code::InvalidArgument,
+        Error::NotFound(_) => Code::NotFound,
+        Error::Closed => Code::Unavailable,
+        _ => Code::Internal,
+    };
+    Status::new(code, e.to_string())
+}
+
+/// An `INVALID_ARGUMENT` naming the field.
+pub fn invalid(field: &str, reason: impl std::fmt::Display) -> Status {
+    Status::invalid_argument(format!("invalid {field}: {reason}"))
+}
+
+/// Parses a document id.
+pub fn document_id(field: &str, s: &str) -> Result<DocumentId, Status> {
+    Uuid::parse_str(s.trim()).map(DocumentId).map_err(|e| invalid(field, format!("{s:?} is not a UUID ({e})")))
+}
+
+fn required_text(field: &str, s: &str) -> Result<String, Status> {
+    if s.trim().is_empty() {
+        return Err(invalid(field, "is required"));
+    }
+    Ok(s.to_owned())
+}
+
+/// The common part of every command request.
+pub fn request(
+    command_id: &str,
+    actor_id: &str,
+    document_id_text: &str,
+    expected_version: Option<u64>,
+    action: workflow_core::Action,
+) -> Result<Request, Status> {
+    Ok(Request {
+        command_id: required_text("command_id", command_id)?,
+        document_id: document_id("document_id", document_id_text)?,
+        actor: ActorId(required_text("actor_id", actor_id)?),
+        at: None,
+        expected_version,
+        action,
+    })
+}
+
+/// The wire response for an outcome.
+pub fn command_response(o: &Outcome) -> pb::CommandResponse {
+    pb::CommandResponse {
+        document_id: o.document_id.to_string(),
+        version: o.version,
+        events: o.events.iter().map(envelope).collect(),
+        replayed: o.replayed,
+    }
+}
+
+/// A protobuf timestamp.
+pub fn timestamp(t: Timestamp) -> prost_types::Timestamp {
+    prost_types::Timestamp { seconds: t.timestamp(), nanos: t.timestamp_subsec_nanos() as i32 }
+}
+
+/// A domain instant from a protobuf timestamp.
+pub fn from_timestamp(field: &str, t: &prost_types::Timestamp) -> Result<Timestamp, Status> {
+    Utc.timestamp_opt(t.seconds, u32::try_from(t.nanos).unwrap_or(u32::MAX))
+        .single()
+        .ok_or_else(|| invalid(field, "out of range"))
+}
+
+/// Parses a `YYYY-MM-DD` date.
+pub fn date(field: &str, s: &str) -> Result<NaiveDate, Status> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|e| invalid(field, format!("{s:?} is not YYYY-MM-DD ({e})")))
+}
+
+/// An envelope on the wire.
+pub fn envelope(e: &Envelope) -> pb::EventEnvelope {
+    pb::EventEnvelope {
+        position: e.position,
+        stream_id: e.stream_id.to_string(),
+        version: e.version,
+        event_id: e.event_id.to_string(),
+        command_id: e.command_id.clone(),
+        actor_id: e.actor.0.clone(),
+        recorded_at: Some(timestamp(e.recorded_at)),
+        r#type: e.event_type.clone(),
+        schema_version: e.schema_version,
+        payload_json: e.payload.to_string(),
+        prev_hash: e.prev_hash.clone(),
+        hash: e.hash.clone(),
+    }
+}
+
+macro_rules! enum_map {
+    ($name:ident, $domain:ty, $wire:ty, $field:literal, [$($d:ident <=> $w:ident),* $(,)?]) => {
+        /// Domain to wire.
+        pub fn $name(v: $domain) -> $wire {
+            match v { $(<$domain>::$d => <$wire>::$w,)* }
+        }
+        paste_from!($name, $domain, $wire, $field, [$($d <=> $w),*]);
+    };
+}
+
+macro_rules! paste_from {
+    ($name:ident, $domain:ty, $wire:ty, $field:literal, [$($d:ident <=> $w:ident),*]) => {
+        impl FromWire<$wire> for $domain {
+            fn from_wire(field: &str, raw: i32) -> Result<Self, Status> {
+                match <$wire>::try_from(raw) {
+                    $(Ok(<$wire>::$w) => Ok(<$domain>::$d),)*
+                    _ => Err(invalid(field, format!("{raw} is not a valid {}", $field))),
+                }
+            }
+        }
+    };
+}
+
+/// Reading a wire enum (an `i32`) into a domain enum, naming the field when it is invalid.
+pub trait FromWire<W>: Sized {
+    /// Converts, or `INVALID_ARGUMENT` naming `field`.
+    fn from_wire(field: &str, raw: i32) -> Result<Self, Status>;
+}
+
+enum_map!(kind, Kind, pb::Kind, "kind", [
+    Resolution <=> Resolution, Decision <=> Decision, Order <=> Order, Communique <=> Communique,
+    Announcement <=> Announcement, Notice <=> Notice, Opinion <=> Opinion, Circular <=> Circular,
+    Bulletin <=> Bulletin, Report <=> Report, Request <=> Request, Reply <=> Reply,
+    Motion <=> Motion, Letter <=> Letter, Minutes <=> Minutes,
+]);
+enum_map!(state, State, pb::State, "state", [
+    Drafting <=> Drafting, InReview <=> InReview, Countersigning <=> Countersigning,
+    AwaitingSignOff <=> AwaitingSignOff, SignedOff <=> SignedOff, Issued <=> Issued,
+    Archived <=> Archived, Voided <=> Voided,
+]);
+enum_map!(classification, Classification, pb::Classification, "classification", [
+    None <=> None, Secret <=> Secret, Confidential <=> Confidential, TopSecret <=> TopSecret,
+]);
+enum_map!(urgency, Urgency, pb::Urgency, "urgency", [
+    Normal <=> Normal, Urgent <=> Urgent, ExtraUrgent <=> ExtraUrgent,
+]);
+enum_map!(retention, Retention, pb::Retention, "retention", [
+    Permanent <=> Permanent, Years30 <=> Years30, Years10 <=> Years10,
+]);
+enum_map!(role, Role, pb::Role, "role", [
+    Drafter <=> Drafter, Reviewer <=> Reviewer, Countersigner <=> Countersigner, Clerk <=> Clerk,
+    Signatory <=> Signatory, PrincipalSignatory <=> PrincipalSignatory, Archivist <=> Archivist,
+    Admin <=> Admin,
+]);
+
+/// An optional filter enum: 0 (UNSPECIFIED) means "any".
+pub fn optional_enum<D: FromWire<W>, W>(field: &str, raw: i32) -> Result<Option<D>, Status> {
+    if raw == 0 { Ok(None) } else { D::from_wire(field, raw).map(Some) }
+}
+
+/// Draft fields from the wire; `fields` is required.
+pub fn draft_fields(f: Option<pb::DraftFields>) -> Result<DraftFields, Status> {
+    let f = f.ok_or_else(|| invalid("fields", "is required"))?;
+    Ok(DraftFields {
+        kind: Kind::from_wire("fields.kind", f.kind)?,
+        title: f.title,
+        body: f.body,
+        issuing_unit: UnitCode(f.issuing_unit),
+        co_issuing_units: f.co_issuing_units.into_iter().map(UnitCode).collect(),
+        classification: Classification::from_wire("fields.classification", f.classification)?,
+        classification_period_years: f.classification_period_years,
+        urgency: Urgency::from_wire("fields.urgency", f.urgency)?,
+        important: f.important,
+        main_recipients: f.main_recipients,
+        cc: f.cc,
+    })
+}
+
+/// Draft fields to the wire.
+pub fn draft_fields_to(f: &DraftFields) -> pb::DraftFields {
+    pb::DraftFields {
+        kind: kind(f.kind) as i32,
+        title: f.title.clone(),
+        body: f.body.clone(),
+        issuing_unit: f.issuing_unit.0.clone(),
+        co_issuing_units: f.co_issuing_units.iter().map(|u| u.0.clone()).collect(),
+        classification: classification(f.classification) as i32,
+        classification_period_years: f.classification_period_years,
+        urgency: urgency(f.urgency) as i32,
+        important: f.important,
+        main_recipients: f.main_recipients.clone(),
+        cc: f.cc.clone(),
+    }
+}
+
+/// A route from the wire.
+pub fn route(stages: Vec<pb::RouteStage>) -> Result<Vec<StageSpec>, Status> {
+    stages
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| match s.stage {
+            Some(pb::route_stage::Stage::Review(r)) => {
+                Ok(StageSpec::Review { reviewer: ActorId(r.reviewer), deadline_days: s.deadline_days })
+            }
+            Some(pb::route_stage::Stage::Countersign(c)) => Ok(StageSpec::Countersign {
+                departments: c.departments.into_iter().map(UnitCode).collect(),
+                deadline_days: s.deadline_days,
+            }),
+            None => Err(invalid(&format!("route[{i}]"), "a stage must be a review or a countersign")),
+        })
+        .collect()
+}
+
+fn stage_to(s: &StageSpec) -> pb::RouteStage {
+    let stage = match s {
+        StageSpec::Review { reviewer, .. } => pb::route_stage::Stage::Review(pb::ReviewStage { reviewer: reviewer.0.clone() }),
+        StageSpec::Countersign { departments, .. } => pb::route_stage::Stage::Countersign(pb::CountersignStage {
+            departments: departments.iter().map(|u| u.0.clone()).collect(),
+        }),
+    };
+    pb::RouteStage { stage: Some(stage), deadline_days: s.deadline_days() }
+}
+
+/// A document on the wire; `now` decides `overdue`.
+pub fn document(d: &Document, now: Timestamp) -> pb::Document {
+    pb::Document {
+        id: d.id().to_string(),
+        version: d.version(),
+        state: state(d.state()) as i32,
+        fields: Some(draft_fields_to(d.fields())),
+        drafter: d.drafter().0.clone(),
+        drafter_unit: d.drafter_unit().0.clone(),
+        created_at: Some(timestamp(d.created_at())),
+        updated_at: Some(timestamp(d.updated_at())),
+        revision: d.revision(),
+        round: d.round(),
+        route: d
+            .route()
+            .iter()
+            .map(|s| pb::StageView {
+                spec: Some(stage_to(&s.spec)),
+                completed: s.completed,
+                started_at: s.started_at.map(timestamp),
+                due_at: s.due_at.map(timestamp),
+                countersigns: s
+                    .countersigns
+                    .iter()
+                    .map(|(u, agree)| pb::CountersignMark { unit: u.0.clone(), agree: *agree })
+                    .collect(),
+            })
+            .collect(),
+        current_stage: d.current().and_then(|(i, _)| u32::try_from(i).ok()),
+        signatures: d
+            .signatures()
+            .iter()
+            .map(|s| pb::Signature {
+                unit: s.unit.0.clone(),
+                actor_id: s.actor.0.clone(),
+                name: s.name.clone(),
+                opinion: s.opinion.clone(),
+                date: s.date.to_string(),
+            })
+            .collect(),
+        written_date: d.written_date().map(|x| x.to_string()).unwrap_or_default(),
+        issue: d.issue().map(|i| pb::IssueRecord {
+            document_number: i.number.to_string(),
+            prefix: i.number.prefix.clone(),
+            year: i.number.year,
+            seq: i.number.seq,
+            issue_date: i.issue_date.to_string(),
+            copies: i.copies,
+            main_recipients: i.main_recipients.clone(),
+            cc: i.cc.clone(),
+        }),
+        acknowledgements: d
+            .acknowledged()
+            .iter()
+            .map(|(u, at)| pb::Acknowledgement { unit: u.0.clone(), at: Some(timestamp(*at)) })
+            .collect(),
+        archive: d.archive().map(|a| pb::ArchiveRecord {
+            reference: a.reference.to_string(),
+            fonds: a.reference.fonds.clone(),
+            year: a.reference.year,
+            retention: retention(a.reference.retention) as i32,
+            unit_code: a.reference.unit.clone(),
+            item: a.reference.item,
+            fixity_hash: a.fixity_hash.clone().unwrap_or_default(),
+            at: Some(timestamp(a.at)),
+        }),
+        opinions: d
+            .opinions()
+            .iter()
+            .map(|o| pb::Opinion {
+                round: o.round,
+                step: o.step.clone(),
+                stage: o.stage.and_then(|s| u32::try_from(s).ok()),
+                actor_id: o.actor.0.clone(),
+                unit: o.unit.as_ref().map(|u| u.0.clone()).unwrap_or_default(),
+                agree: o.agree,
+                text: o.text.clone(),
+                at: Some(timestamp(o.at)),
+            })
+            .collect(),
+        void_reason: d.void_reason().unwrap_or_default().to_owned(),
+        overdue: d.is_overdue(now),
+    }
+}
+
+/// An actor on the wire.
+pub fn actor_to(a: &workflow_core::Actor) -> pb::Actor {
+    pb::Actor {
+        id: a.id.0.clone(),
+        name: a.name.clone(),
+        unit: a.unit.0.clone(),
+        roles: a.roles.iter().map(|r| role(*r) as i32).collect(),
+        clearance: classification(a.clearance) as i32,
+    }
+}
+
+/// An actor from the wire.
+pub fn actor_from(a: Option<pb::Actor>) -> Result<workflow_core::Actor, Status> {
+    let a = a.ok_or_else(|| invalid("actor", "is required"))?;
+    let roles = a
+        .roles
+        .iter()
+        .enumerate()
+        .map(|(i, r)| Role::from_wire(&format!("actor.roles[{i}]"), *r))
+        .collect::<Result<_, _>>()?;
+    Ok(workflow_core::Actor {
+        id: ActorId(required_text("actor.id", &a.id)?),
+        name: a.name,
+        unit: UnitCode(required_text("actor.unit", &a.unit)?),
+        roles,
+        clearance: Classification::from_wire("actor.clearance", a.clearance)?,
+    })
+}
+
+/// A unit on the wire.
+pub fn unit_to(u: &workflow_core::Unit) -> pb::Unit {
+    pb::Unit { code: u.code.0.clone(), name: u.name.clone(), doc_prefix: u.doc_prefix.clone(), office: u.office }
+}
+
+/// A unit from the wire.
+pub fn unit_from(u: Option<pb::Unit>) -> Result<workflow_core::Unit, Status> {
+    let u = u.ok_or_else(|| invalid("unit", "is required"))?;
+    Ok(workflow_core::Unit {
+        code: UnitCode(required_text("unit.code", &u.code)?),
+        name: u.name,
+        doc_prefix: u.doc_prefix,
+        office: u.office,
+    })
+}

@@ -1,0 +1,113 @@
+//! Assembling and running the server: services, authentication, health, reflection, TLS,
+//! graceful shutdown.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::{Identity, Server, ServerTlsConfig};
+use workflow_store::Engine;
+
+use crate::auth::Authenticator;
+use crate::config::ServerConfig;
+use crate::pb;
+use crate::pb::document_workflow_server::DocumentWorkflowServer;
+use crate::pb::workflow_admin_server::WorkflowAdminServer;
+use crate::service::{AdminService, WorkflowService};
+
+/// Largest request accepted (bytes); larger ones are refused before decoding.
+pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Why the server could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The engine failed to open or load.
+    #[error("engine: {0}")]
+    Engine(#[from] workflow_store::Error),
+    /// TLS material could not be read.
+    #[error("tls: cannot read {path}: {source}")]
+    Tls {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The directory file could not be read.
+    #[error("directory file {path}: {source}")]
+    Directory {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The transport failed.
+    #[error("transport: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    /// Reflection could not be built from the descriptor set.
+    #[error("reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+}
+
+/// Opens the engine of a configuration and loads its directory file if the engine has none.
+pub async fn open_engine(config: &ServerConfig, clock: workflow_store::Clock) -> Result<Engine, ServerError> {
+    let engine = Engine::open_with(workflow_store::Config { clock, ..workflow_store::Config::new(&config.data_dir) })?;
+    if let Some(path) = &config.directory
+        && engine.units().is_empty()
+    {
+        let json = std::fs::read_to_string(path).map_err(|source| ServerError::Directory { path: path.clone(), source })?;
+        engine.load_directory_json(&json).await?;
+        tracing::info!(path = %path.display(), units = engine.units().len(), actors = engine.actors().len(), "directory loaded");
+    }
+    Ok(engine)
+}
+
+/// Serves the engine on `listener` until `shutdown` completes; in-flight calls finish and
+/// the engine is flushed before this returns.
+pub async fn serve(
+    engine: Engine,
+    config: &ServerConfig,
+    clock: workflow_store::Clock,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), ServerError> {
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter.set_serving::<DocumentWorkflowServer<WorkflowService>>().await;
+    health_reporter.set_serving::<WorkflowAdminServer<AdminService>>().await;
+
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+
+    let users = Authenticator::new(&config.systems, false);
+    let admins = Authenticator::new(&config.systems, true);
+    let workflow = DocumentWorkflowServer::new(WorkflowService::new(engine.clone(), Arc::clone(&clock)))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let admin = WorkflowAdminServer::new(AdminService::new(engine.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
+
+    let mut builder = Server::builder();
+    if let Some(tls) = &config.tls {
+        let read = |p: &std::path::Path| std::fs::read(p).map_err(|source| ServerError::Tls { path: p.to_owned(), source });
+        let identity = Identity::from_pem(read(&tls.cert)?, read(&tls.key)?);
+        builder = builder.tls_config(ServerTlsConfig::new().identity(identity))?;
+    }
+    let addr = listener.local_addr().ok();
+    tracing::info!(?addr, tls = config.tls.is_some(), data_dir = %config.data_dir.display(), "serving workflow.v1");
+    builder
+        // Health stays open so load balancers and probes need no token; it reveals nothing.
+        .add_service(health_service)
+        .add_service(tonic::service::interceptor::InterceptedService::new(reflection_v1, users.clone()))
+        .add_service(tonic::service::interceptor::InterceptedService::new(reflection_v1alpha, users.clone()))
+        .add_service(tonic::service::interceptor::InterceptedService::new(workflow, users))
+        .add_service(tonic::service::interceptor::InterceptedService::new(admin, admins))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await?;
+    engine.flush()?;
+    tracing::info!("server stopped; engine flushed");
+    Ok(())
+}

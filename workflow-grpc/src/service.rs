@@ -1,0 +1,286 @@
+//! The gRPC handlers: each converts its request, calls the engine, converts the answer.
+
+use std::pin::Pin;
+
+use futures::{Stream, StreamExt};
+use tonic::{Request, Response, Status};
+use workflow_core::{Action, ActorId, Classification, Kind, State, UnitCode};
+use workflow_store::{AsOf, Engine, ListQuery, SubscribeFilter};
+
+use crate::auth::CallerSystem;
+use crate::convert::{self, FromWire, invalid, status_of};
+use crate::pb;
+use crate::pb::document_workflow_server::DocumentWorkflow;
+use crate::pb::workflow_admin_server::WorkflowAdmin;
+
+/// The `DocumentWorkflow` service over an engine.
+#[derive(Clone)]
+pub struct WorkflowService {
+    engine: Engine,
+    clock: workflow_store::Clock,
+}
+
+impl std::fmt::Debug for WorkflowService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkflowService").field("engine", &self.engine).finish_non_exhaustive()
+    }
+}
+
+impl WorkflowService {
+    /// A service over `engine`; `clock` decides what is overdue.
+    pub fn new(engine: Engine, clock: workflow_store::Clock) -> Self {
+        WorkflowService { engine, clock }
+    }
+
+    async fn exec(&self, system: Option<&CallerSystem>, req: workflow_store::Request) -> Result<Response<pb::CommandResponse>, Status> {
+        let name = req.action.name();
+        let (doc, actor) = (req.document_id, req.actor.clone());
+        match self.engine.execute(req).await {
+            Ok(o) => {
+                tracing::info!(system = system.map(|s| s.name.as_str()), command = name, %doc, %actor, version = o.version, replayed = o.replayed, "command executed");
+                Ok(Response::new(convert::command_response(&o)))
+            }
+            Err(e) => {
+                let status = status_of(&e);
+                tracing::info!(system = system.map(|s| s.name.as_str()), command = name, %doc, %actor, code = ?status.code(), error = %e, "command refused");
+                Err(status)
+            }
+        }
+    }
+
+    /// The actor asking a query, who must exist; returns their clearance.
+    fn viewer(&self, actor_id: &str) -> Result<workflow_core::Actor, Status> {
+        if actor_id.trim().is_empty() {
+            return Err(invalid("actor_id", "is required"));
+        }
+        self.engine
+            .actor(&ActorId::from(actor_id))
+            .ok_or_else(|| Status::permission_denied(format!("actor {actor_id} is not in the directory")))
+    }
+
+    fn visible(actor: &workflow_core::Actor, c: Classification) -> Result<(), Status> {
+        if actor.may_see(c) {
+            Ok(())
+        } else {
+            Err(Status::permission_denied(format!(
+                "actor {} has clearance {} but the document is classified {c}",
+                actor.id, actor.clearance
+            )))
+        }
+    }
+}
+
+macro_rules! command {
+    ($self:ident, $req:ident, |$r:ident| $action:expr) => {{
+        let system = $req.extensions().get::<CallerSystem>().cloned();
+        let $r = $req.into_inner();
+        let action: Action = $action;
+        let request = convert::request(&$r.command_id, &$r.actor_id, &$r.document_id, $r.expected_version, action)?;
+        $self.exec(system.as_ref(), request).await
+    }};
+}
+
+type Reply<T> = Result<Response<T>, Status>;
+
+#[tonic::async_trait]
+impl DocumentWorkflow for WorkflowService {
+    async fn draft_document(&self, req: Request<pb::DraftDocumentRequest>) -> Reply<pb::CommandResponse> {
+        command!(self, req, |r| Action::Draft(convert::draft_fields(r.fields)?))
+    }
+
+    async fn revise_document(&self, req: Request<pb::ReviseDocumentRequest>) -> Reply<pb::CommandResponse> {
+        command!(self, req, |r| Action::Revise(convert::draft_fields(r.fields)?))
+    }
+
+    async fn submit_for_review(&self, req: Request<pb::SubmitForReviewRequest>) -> Reply<pb::CommandResponse> {
+        command!(self, req, |r| Action::SubmitForReview { route: convert::route(r.route)? })
+    }
+
+    async fn approve(&self, req: Request<pb::ApproveRequest>) -> Reply<pb::CommandResponse> {
+        command!(self, req, |r| Action::Approve { opinion: r.opinion })
+    }
+
+    async fn return_document(&self, req: Request<pb::ReturnDocumentRequest>) -> Reply<pb::CommandResponse> {
+        command!(self, req, |r| Action::Return { reason: r.reason })
+    }
+
+    async fn withdraw(&self, req: Request<pb::WithdrawRequest>) -> Reply<pb::CommandResponse> {
+        command!(self, req, |r| Action::Withdraw { reason: r.reason })
+    }
+
+    async fn countersign(&self, req: Request<pb::CountersignRequest>) -> Reply<pb::CommandResponse> {
+        command!(self, req, |r| Action::Countersign { agree: r.agree, opinion: r.opinion })
+    }
+
+    async fn add_countersigner(&self, req: Request<pb::AddCountersignerRequest>) -> Reply<pb::CommandResponse> {
+        command!(self, req, |r| Action::AddCountersigner { unit: UnitCode(r.unit) })
+    }
+
+    async fn sign_off(&self, req: Request<pb::SignOffRequest>) -> Reply<pb::CommandResponse> {
+        command!(self, req, |r| Action::SignOff { opinion: r.opinion })
+    }
+
+    async fn issue(&self, req: Request<pb::IssueRequest>) -> Reply<pb::CommandResponse> {
+        command!(self, req, |r| Action::Issue { issue_date: convert::date("issue_date", &r.issue_date)?, copies: r.copies })
+    }
+
+    async fn acknowledge(&self, req: Request<pb::AcknowledgeRequest>) -> Reply<pb::CommandResponse> {
+        command!(self, req, |r| Action::Acknowledge)
+    }
+
+    async fn archive(&self, req: Request<pb::ArchiveRequest>) -> Reply<pb::CommandResponse> {
+        command!(self, req, |r| Action::Archive {
+            fonds: r.fonds,
+            retention: workflow_core::Retention::from_wire("retention", r.retention)?,
+            unit_code: r.unit_code,
+        })
+    }
+
+    async fn void(&self, req: Request<pb::VoidRequest>) -> Reply<pb::CommandResponse> {
+        command!(self, req, |r| Action::Void { reason: r.reason })
+    }
+
+    async fn get_document(&self, req: Request<pb::GetDocumentRequest>) -> Reply<pb::Document> {
+        let r = req.into_inner();
+        let actor = self.viewer(&r.actor_id)?;
+        let id = convert::document_id("document_id", &r.document_id)?;
+        let current = self.engine.document(id).map_err(|e| status_of(&e))?.ok_or_else(|| Status::not_found(format!("document {id} not found")))?;
+        // Clearance is checked against the document as it is now (the stricter of the two
+        // when it was reclassified upward) and as it was.
+        Self::visible(&actor, current.classification())?;
+        let doc = match r.as_of_version {
+            Some(v) => {
+                let d = self.engine.document_as_of(id, AsOf::Version(v)).map_err(|e| status_of(&e))?;
+                Self::visible(&actor, d.classification())?;
+                d
+            }
+            None => current,
+        };
+        Ok(Response::new(convert::document(&doc, (self.clock)())))
+    }
+
+    async fn list_documents(&self, req: Request<pb::ListDocumentsRequest>) -> Reply<pb::ListDocumentsResponse> {
+        let r = req.into_inner();
+        let actor = self.viewer(&r.actor_id)?;
+        let now = (self.clock)();
+        let q = ListQuery {
+            state: convert::optional_enum::<State, pb::State>("state", r.state)?,
+            unit: (!r.unit.trim().is_empty()).then(|| UnitCode(r.unit.trim().to_owned())),
+            kind: convert::optional_enum::<Kind, pb::Kind>("kind", r.kind)?,
+            year: (r.year != 0).then_some(r.year),
+            overdue_at: r.overdue.then_some(now),
+            viewer: Some(actor.id.clone()),
+            page_token: (!r.page_token.is_empty()).then_some(r.page_token),
+            page_size: r.page_size as usize,
+        };
+        let page = if r.todo { self.engine.inbox(&actor.id, &q) } else { self.engine.list(&q) }.map_err(|e| status_of(&e))?;
+        Ok(Response::new(pb::ListDocumentsResponse {
+            documents: page.documents.iter().map(|d| convert::document(d, now)).collect(),
+            next_page_token: page.next_page_token.unwrap_or_default(),
+        }))
+    }
+
+    async fn get_history(&self, req: Request<pb::GetHistoryRequest>) -> Reply<pb::GetHistoryResponse> {
+        let r = req.into_inner();
+        let actor = self.viewer(&r.actor_id)?;
+        let id = convert::document_id("document_id", &r.document_id)?;
+        let doc = self.engine.document(id).map_err(|e| status_of(&e))?.ok_or_else(|| Status::not_found(format!("document {id} not found")))?;
+        Self::visible(&actor, doc.classification())?;
+        let events = self.engine.history(id).map_err(|e| status_of(&e))?;
+        Ok(Response::new(pb::GetHistoryResponse { events: events.iter().map(convert::envelope).collect() }))
+    }
+
+    type SubscribeStream = Pin<Box<dyn Stream<Item = Result<pb::EventEnvelope, Status>> + Send + 'static>>;
+
+    async fn subscribe(&self, req: Request<pb::SubscribeRequest>) -> Reply<Self::SubscribeStream> {
+        let r = req.into_inner();
+        let kinds = r
+            .kinds
+            .iter()
+            .enumerate()
+            .map(|(i, k)| Kind::from_wire(&format!("kinds[{i}]"), *k))
+            .collect::<Result<Vec<_>, _>>()?;
+        let filter = SubscribeFilter { event_types: r.event_types, kinds, units: r.units.into_iter().map(UnitCode).collect() };
+        let stream = self
+            .engine
+            .subscribe(r.from_position.max(1), filter)
+            .map(|item| item.map(|e| convert::envelope(&e)).map_err(|e| status_of(&e)));
+        Ok(Response::new(Box::pin(stream)))
+    }
+}
+
+/// The `WorkflowAdmin` service over an engine (only admin systems reach it).
+#[derive(Debug, Clone)]
+pub struct AdminService {
+    engine: Engine,
+}
+
+impl AdminService {
+    /// A service over `engine`.
+    pub fn new(engine: Engine) -> Self {
+        AdminService { engine }
+    }
+}
+
+#[tonic::async_trait]
+impl WorkflowAdmin for AdminService {
+    async fn put_actor(&self, req: Request<pb::PutActorRequest>) -> Reply<pb::Actor> {
+        let system = req.extensions().get::<CallerSystem>().map(|s| s.name.clone());
+        let actor = convert::actor_from(req.into_inner().actor)?;
+        if !self.engine.units().iter().any(|u| u.code == actor.unit) {
+            return Err(invalid("actor.unit", format!("unknown unit {}", actor.unit)));
+        }
+        self.engine.put_actor(actor.clone()).await.map_err(|e| status_of(&e))?;
+        tracing::info!(system, actor = %actor.id, roles = ?actor.roles, clearance = %actor.clearance, "actor put");
+        Ok(Response::new(convert::actor_to(&actor)))
+    }
+
+    async fn list_actors(&self, _: Request<pb::ListActorsRequest>) -> Reply<pb::ListActorsResponse> {
+        Ok(Response::new(pb::ListActorsResponse { actors: self.engine.actors().iter().map(convert::actor_to).collect() }))
+    }
+
+    async fn put_unit(&self, req: Request<pb::PutUnitRequest>) -> Reply<pb::Unit> {
+        let system = req.extensions().get::<CallerSystem>().map(|s| s.name.clone());
+        let unit = convert::unit_from(req.into_inner().unit)?;
+        self.engine.put_unit(unit.clone()).await.map_err(|e| status_of(&e))?;
+        tracing::info!(system, unit = %unit.code, "unit put");
+        Ok(Response::new(convert::unit_to(&unit)))
+    }
+
+    async fn list_units(&self, _: Request<pb::ListUnitsRequest>) -> Reply<pb::ListUnitsResponse> {
+        Ok(Response::new(pb::ListUnitsResponse { units: self.engine.units().iter().map(convert::unit_to).collect() }))
+    }
+
+    async fn verify_log(&self, _: Request<pb::VerifyLogRequest>) -> Reply<pb::VerifyLogResponse> {
+        let engine = self.engine.clone();
+        let report = tokio::task::spawn_blocking(move || engine.verify(|_, _| {}))
+            .await
+            .map_err(|e| Status::internal(e.to_string()))?
+            .map_err(|e| status_of(&e))?;
+        let (broken_position, reason) = report.first_break.as_ref().map_or((0, String::new()), |b| (b.position, b.reason.clone()));
+        Ok(Response::new(pb::VerifyLogResponse {
+            checked: report.checked,
+            intact: report.first_break.is_none(),
+            broken_position,
+            reason,
+            head_hash: report.head_hash,
+        }))
+    }
+
+    async fn get_stats(&self, _: Request<pb::GetStatsRequest>) -> Reply<pb::Stats> {
+        let engine = self.engine.clone();
+        let s = tokio::task::spawn_blocking(move || engine.stats())
+            .await
+            .map_err(|e| Status::internal(e.to_string()))?
+            .map_err(|e| status_of(&e))?;
+        Ok(Response::new(pb::Stats {
+            last_position: s.last_position,
+            documents: s.documents,
+            by_state: s.by_state.into_iter().collect(),
+            by_unit: s.by_unit.into_iter().collect(),
+            by_kind: s.by_kind.into_iter().collect(),
+            by_year: s.by_year.into_iter().collect(),
+            size_on_disk: s.size_on_disk,
+        }))
+    }
+}
