@@ -22,10 +22,11 @@ async fn main() -> Result<()> {
         .await
         .with_context(|| format!("cannot reach the server at {addr}; start it with `cargo run --release -p workflow-grpc -- serve`"))?;
     let bearer: MetadataValue<_> = format!("Bearer {token}").parse()?;
-    let mut client = DocumentWorkflowClient::with_interceptor(channel, move |mut req: tonic::Request<()>| {
-        req.metadata_mut().insert("authorization", bearer.clone());
-        Ok(req)
-    });
+    let mut client =
+        DocumentWorkflowClient::with_interceptor(channel, move |mut req: tonic::Request<()>| {
+            req.metadata_mut().insert("authorization", bearer.clone());
+            Ok(req)
+        });
 
     let doc = uuid::Uuid::new_v4().to_string();
     // Each command gets its own idempotency key; a retry would reuse it.
@@ -57,7 +58,12 @@ async fn main() -> Result<()> {
         .await?;
     step("拟稿 wang.fang", r.get_ref());
 
-    let review = |who: &str, days| pb::RouteStage { stage: Some(Stage::Review(pb::ReviewStage { reviewer: who.into() })), deadline_days: Some(days) };
+    let review = |who: &str, days| pb::RouteStage {
+        stage: Some(Stage::Review(pb::ReviewStage {
+            reviewer: who.into(),
+        })),
+        deadline_days: Some(days),
+    };
     let r = client
         .submit_for_review(pb::SubmitForReviewRequest {
             command_id: cid(),
@@ -67,7 +73,9 @@ async fn main() -> Result<()> {
             route: vec![
                 review("li.qiang", 2),
                 pb::RouteStage {
-                    stage: Some(Stage::Countersign(pb::CountersignStage { departments: vec!["RSC".into(), "CWC".into(), "XSC".into()] })),
+                    stage: Some(Stage::Countersign(pb::CountersignStage {
+                        departments: vec!["RSC".into(), "CWC".into(), "XSC".into()],
+                    })),
                     deadline_days: Some(3),
                 },
                 review("chen.hong", 1),
@@ -83,10 +91,15 @@ async fn main() -> Result<()> {
         expected_version: None,
         opinion: opinion.into(),
     };
-    let r = client.approve(approve("li.qiang", "同意，请各相关部门会签。", cid())).await?;
+    let r = client
+        .approve(approve("li.qiang", "同意，请各相关部门会签。", cid()))
+        .await?;
     step("审核 li.qiang", r.get_ref());
     for (actor, opinion) in [
-        ("zhao.min", "同意。监考人员安排按人事处年度工作量核定办法执行。"),
+        (
+            "zhao.min",
+            "同意。监考人员安排按人事处年度工作量核定办法执行。",
+        ),
         ("sun.li", "同意。考务经费从教务处年度预算中列支。"),
         ("zhou.jie", "同意。请各学院做好学生考风考纪教育。"),
     ] {
@@ -102,7 +115,13 @@ async fn main() -> Result<()> {
             .await?;
         step(&format!("会签 {actor}"), r.get_ref());
     }
-    let r = client.approve(approve("chen.hong", "经审核，格式规范，文种正确，同意报签。", cid())).await?;
+    let r = client
+        .approve(approve(
+            "chen.hong",
+            "经审核，格式规范，文种正确，同意报签。",
+            cid(),
+        ))
+        .await?;
     step("审核 chen.hong", r.get_ref());
     let r = client
         .sign_off(pb::SignOffRequest {
@@ -140,18 +159,50 @@ async fn main() -> Result<()> {
     step("归档 xu.jing", r.get_ref());
 
     let d = client
-        .get_document(pb::GetDocumentRequest { actor_id: "liu.yang".into(), document_id: id(), as_of_version: None })
+        .get_document(pb::GetDocumentRequest {
+            actor_id: "liu.yang".into(),
+            document_id: id(),
+            as_of_version: None,
+        })
         .await?
         .into_inner();
-    let number = d.issue.as_ref().map(|i| i.document_number.clone()).unwrap_or_default();
-    let reference = d.archive.as_ref().map(|a| a.reference.clone()).unwrap_or_default();
-    println!("\n《{}》 {number}  档号 {reference}  state {:?}", d.fields.map(|f| f.title).unwrap_or_default(), pb::State::try_from(d.state)?);
+    let number = d
+        .issue
+        .as_ref()
+        .map(|i| i.document_number.clone())
+        .unwrap_or_default();
+    let reference = d
+        .archive
+        .as_ref()
+        .map(|a| a.reference.clone())
+        .unwrap_or_default();
+    println!(
+        "\n《{}》 {number}  档号 {reference}  state {:?}",
+        d.fields.map(|f| f.title).unwrap_or_default(),
+        pb::State::try_from(d.state)?
+    );
 
     println!("\nhistory of {}:", id());
-    let h = client.get_history(pb::GetHistoryRequest { actor_id: "liu.yang".into(), document_id: id() }).await?.into_inner();
+    let h = client
+        .get_history(pb::GetHistoryRequest {
+            actor_id: "liu.yang".into(),
+            document_id: id(),
+        })
+        .await?
+        .into_inner();
     for e in h.events {
-        let at = e.recorded_at.map(|t| chrono::DateTime::from_timestamp(t.seconds, 0).unwrap_or_default().to_rfc3339()).unwrap_or_default();
-        println!("  #{:<5} v{:<2} {at} {:<10} {:<18} {}", e.position, e.version, e.actor_id, e.r#type, e.payload_json);
+        let at = e
+            .recorded_at
+            .map(|t| {
+                chrono::DateTime::from_timestamp(t.seconds, 0)
+                    .unwrap_or_default()
+                    .to_rfc3339()
+            })
+            .unwrap_or_default();
+        println!(
+            "  #{:<5} v{:<2} {at} {:<10} {:<18} {}",
+            e.position, e.version, e.actor_id, e.r#type, e.payload_json
+        );
     }
     Ok(())
 }

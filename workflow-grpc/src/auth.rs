@@ -29,25 +29,37 @@ impl Authenticator {
     pub fn new(systems: &[SystemConfig], admin_only: bool) -> Self {
         let tokens = systems
             .iter()
-            .map(|s| (s.token.clone(), CallerSystem { name: s.name.clone(), admin: s.admin }))
+            .map(|s| {
+                (
+                    s.token.clone(),
+                    CallerSystem {
+                        name: s.name.clone(),
+                        admin: s.admin,
+                    },
+                )
+            })
             .collect();
-        Authenticator { tokens: Arc::new(tokens), admin_only }
+        Authenticator {
+            tokens: Arc::new(tokens),
+            admin_only,
+        }
     }
 }
 
 impl Interceptor for Authenticator {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        let header = request
-            .metadata()
-            .get("authorization")
-            .ok_or_else(|| Status::unauthenticated("missing authorization metadata (expected: Bearer <token>)"))?;
+        let header = request.metadata().get("authorization").ok_or_else(|| {
+            Status::unauthenticated("missing authorization metadata (expected: Bearer <token>)")
+        })?;
         let text = header
             .to_str()
             .map_err(|_| Status::unauthenticated("authorization metadata is not ASCII"))?;
         let token = text
             .strip_prefix("Bearer ")
             .or_else(|| text.strip_prefix("bearer "))
-            .ok_or_else(|| Status::unauthenticated("authorization metadata must be 'Bearer <token>'"))?;
+            .ok_or_else(|| {
+                Status::unauthenticated("authorization metadata must be 'Bearer <token>'")
+            })?;
         let caller = self
             .tokens
             .get(token.trim())

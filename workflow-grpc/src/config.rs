@@ -98,9 +98,14 @@ impl ServerConfig {
     /// Reads and checks a configuration file. Relative paths in it are taken relative to
     /// the file's directory.
     pub fn load(path: &Path) -> Result<ServerConfig, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-        let mut config: ServerConfig =
-            toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut config: ServerConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
         let base = path.parent().unwrap_or_else(|| Path::new("."));
         let rebase = |p: &mut PathBuf| {
             if p.is_relative() {
@@ -132,10 +137,16 @@ impl ServerConfig {
                 return Err(ConfigError::Invalid("a system has an empty name".into()));
             }
             if s.token.trim().len() < 8 {
-                return Err(ConfigError::Invalid(format!("system {}: token shorter than 8 characters", s.name)));
+                return Err(ConfigError::Invalid(format!(
+                    "system {}: token shorter than 8 characters",
+                    s.name
+                )));
             }
             if !tokens.insert(&s.token) {
-                return Err(ConfigError::Invalid(format!("system {}: token used by another system", s.name)));
+                return Err(ConfigError::Invalid(format!(
+                    "system {}: token used by another system",
+                    s.name
+                )));
             }
         }
         Ok(())

@@ -5,8 +5,8 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use tonic::{Code, Status};
 use uuid::Uuid;
 use workflow_core::{
-    ActorId, Classification, Document, DocumentId, DraftFields, ErrorClass, Kind, Retention,
-    Role, StageSpec, State, Timestamp, UnitCode, Urgency,
+    ActorId, Classification, Document, DocumentId, DraftFields, ErrorClass, Kind, Retention, Role,
+    StageSpec, State, Timestamp, UnitCode, Urgency,
 };
 use workflow_store::{Envelope, Error, Outcome, Request};
 
@@ -39,7 +39,9 @@ pub fn invalid(field: &str, reason: impl std::fmt::Display) -> Status {
 
 /// Parses a document id.
 pub fn document_id(field: &str, s: &str) -> Result<DocumentId, Status> {
-    Uuid::parse_str(s.trim()).map(DocumentId).map_err(|e| invalid(field, format!("{s:?} is not a UUID ({e})")))
+    Uuid::parse_str(s.trim())
+        .map(DocumentId)
+        .map_err(|e| invalid(field, format!("{s:?} is not a UUID ({e})")))
 }
 
 fn required_text(field: &str, s: &str) -> Result<String, Status> {
@@ -79,7 +81,10 @@ pub fn command_response(o: &Outcome) -> pb::CommandResponse {
 
 /// A protobuf timestamp.
 pub fn timestamp(t: Timestamp) -> prost_types::Timestamp {
-    prost_types::Timestamp { seconds: t.timestamp(), nanos: t.timestamp_subsec_nanos() as i32 }
+    prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: t.timestamp_subsec_nanos() as i32,
+    }
 }
 
 /// A domain instant from a protobuf timestamp.
@@ -91,7 +96,8 @@ pub fn from_timestamp(field: &str, t: &prost_types::Timestamp) -> Result<Timesta
 
 /// Parses a `YYYY-MM-DD` date.
 pub fn date(field: &str, s: &str) -> Result<NaiveDate, Status> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|e| invalid(field, format!("{s:?} is not YYYY-MM-DD ({e})")))
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|e| invalid(field, format!("{s:?} is not YYYY-MM-DD ({e})")))
 }
 
 /// An envelope on the wire.
@@ -169,7 +175,11 @@ enum_map!(role, Role, pb::Role, "role", [
 
 /// An optional filter enum: 0 (UNSPECIFIED) means "any".
 pub fn optional_enum<D: FromWire<W>, W>(field: &str, raw: i32) -> Result<Option<D>, Status> {
-    if raw == 0 { Ok(None) } else { D::from_wire(field, raw).map(Some) }
+    if raw == 0 {
+        Ok(None)
+    } else {
+        D::from_wire(field, raw).map(Some)
+    }
 }
 
 /// Draft fields from the wire; `fields` is required.
@@ -213,26 +223,37 @@ pub fn route(stages: Vec<pb::RouteStage>) -> Result<Vec<StageSpec>, Status> {
         .into_iter()
         .enumerate()
         .map(|(i, s)| match s.stage {
-            Some(pb::route_stage::Stage::Review(r)) => {
-                Ok(StageSpec::Review { reviewer: ActorId(r.reviewer), deadline_days: s.deadline_days })
-            }
+            Some(pb::route_stage::Stage::Review(r)) => Ok(StageSpec::Review {
+                reviewer: ActorId(r.reviewer),
+                deadline_days: s.deadline_days,
+            }),
             Some(pb::route_stage::Stage::Countersign(c)) => Ok(StageSpec::Countersign {
                 departments: c.departments.into_iter().map(UnitCode).collect(),
                 deadline_days: s.deadline_days,
             }),
-            None => Err(invalid(&format!("route[{i}]"), "a stage must be a review or a countersign")),
+            None => Err(invalid(
+                &format!("route[{i}]"),
+                "a stage must be a review or a countersign",
+            )),
         })
         .collect()
 }
 
 fn stage_to(s: &StageSpec) -> pb::RouteStage {
     let stage = match s {
-        StageSpec::Review { reviewer, .. } => pb::route_stage::Stage::Review(pb::ReviewStage { reviewer: reviewer.0.clone() }),
-        StageSpec::Countersign { departments, .. } => pb::route_stage::Stage::Countersign(pb::CountersignStage {
-            departments: departments.iter().map(|u| u.0.clone()).collect(),
+        StageSpec::Review { reviewer, .. } => pb::route_stage::Stage::Review(pb::ReviewStage {
+            reviewer: reviewer.0.clone(),
         }),
+        StageSpec::Countersign { departments, .. } => {
+            pb::route_stage::Stage::Countersign(pb::CountersignStage {
+                departments: departments.iter().map(|u| u.0.clone()).collect(),
+            })
+        }
     };
-    pb::RouteStage { stage: Some(stage), deadline_days: s.deadline_days() }
+    pb::RouteStage {
+        stage: Some(stage),
+        deadline_days: s.deadline_days(),
+    }
 }
 
 /// A document on the wire; `now` decides `overdue`.
@@ -259,7 +280,10 @@ pub fn document(d: &Document, now: Timestamp) -> pb::Document {
                 countersigns: s
                     .countersigns
                     .iter()
-                    .map(|(u, agree)| pb::CountersignMark { unit: u.0.clone(), agree: *agree })
+                    .map(|(u, agree)| pb::CountersignMark {
+                        unit: u.0.clone(),
+                        agree: *agree,
+                    })
                     .collect(),
             })
             .collect(),
@@ -289,7 +313,10 @@ pub fn document(d: &Document, now: Timestamp) -> pb::Document {
         acknowledgements: d
             .acknowledged()
             .iter()
-            .map(|(u, at)| pb::Acknowledgement { unit: u.0.clone(), at: Some(timestamp(*at)) })
+            .map(|(u, at)| pb::Acknowledgement {
+                unit: u.0.clone(),
+                at: Some(timestamp(*at)),
+            })
             .collect(),
         archive: d.archive().map(|a| pb::ArchiveRecord {
             reference: a.reference.to_string(),
@@ -351,7 +378,12 @@ pub fn actor_from(a: Option<pb::Actor>) -> Result<workflow_core::Actor, Status> 
 
 /// A unit on the wire.
 pub fn unit_to(u: &workflow_core::Unit) -> pb::Unit {
-    pb::Unit { code: u.code.0.clone(), name: u.name.clone(), doc_prefix: u.doc_prefix.clone(), office: u.office }
+    pb::Unit {
+        code: u.code.0.clone(),
+        name: u.name.clone(),
+        doc_prefix: u.doc_prefix.clone(),
+        office: u.office,
+    }
 }
 
 /// A unit from the wire.

@@ -42,7 +42,8 @@ struct ServeArgs {
 fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -77,7 +78,9 @@ fn serve(args: ServeArgs) -> Result<()> {
     if let Some(d) = args.directory {
         config.directory = Some(d);
     }
-    config.validate().context("no usable configuration (pass --config FILE or create workflow.toml)")?;
+    config
+        .validate()
+        .context("no usable configuration (pass --config FILE or create workflow.toml)")?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
         let clock: workflow_store::Clock = Arc::new(chrono::Utc::now);
@@ -87,7 +90,11 @@ fn serve(args: ServeArgs) -> Result<()> {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
-        eprintln!("workflow: serving on {} (data in {})", listener.local_addr()?, config.data_dir.display());
+        eprintln!(
+            "workflow: serving on {} (data in {})",
+            listener.local_addr()?,
+            config.data_dir.display()
+        );
         workflow_grpc::serve(engine, &config, clock, listener, shutdown_signal()).await?;
         Ok(())
     })

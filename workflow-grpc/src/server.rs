@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
+use tonic::codegen::http;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 use workflow_store::Engine;
 
@@ -50,12 +51,21 @@ pub enum ServerError {
 }
 
 /// Opens the engine of a configuration and loads its directory file if the engine has none.
-pub async fn open_engine(config: &ServerConfig, clock: workflow_store::Clock) -> Result<Engine, ServerError> {
-    let engine = Engine::open_with(workflow_store::Config { clock, ..workflow_store::Config::new(&config.data_dir) })?;
+pub async fn open_engine(
+    config: &ServerConfig,
+    clock: workflow_store::Clock,
+) -> Result<Engine, ServerError> {
+    let engine = Engine::open_with(workflow_store::Config {
+        clock,
+        ..workflow_store::Config::new(&config.data_dir)
+    })?;
     if let Some(path) = &config.directory
         && engine.units().is_empty()
     {
-        let json = std::fs::read_to_string(path).map_err(|source| ServerError::Directory { path: path.clone(), source })?;
+        let json = std::fs::read_to_string(path).map_err(|source| ServerError::Directory {
+            path: path.clone(),
+            source,
+        })?;
         engine.load_directory_json(&json).await?;
         tracing::info!(path = %path.display(), units = engine.units().len(), actors = engine.actors().len(), "directory loaded");
     }
@@ -72,8 +82,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServerError> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
-    health_reporter.set_serving::<DocumentWorkflowServer<WorkflowService>>().await;
-    health_reporter.set_serving::<WorkflowAdminServer<AdminService>>().await;
+    health_reporter
+        .set_serving::<DocumentWorkflowServer<WorkflowService>>()
+        .await;
+    health_reporter
+        .set_serving::<WorkflowAdminServer<AdminService>>()
+        .await;
 
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -86,13 +100,33 @@ pub async fn serve(
 
     let users = Authenticator::new(&config.systems, false);
     let admins = Authenticator::new(&config.systems, true);
-    let workflow = DocumentWorkflowServer::new(WorkflowService::new(engine.clone(), Arc::clone(&clock)))
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let shutdown = async move {
+        shutdown.await;
+        // End live subscriptions first: graceful shutdown waits for every open stream.
+        let _ = stop_tx.send(true);
+    };
+    let workflow = DocumentWorkflowServer::new(WorkflowService::new(
+        engine.clone(),
+        Arc::clone(&clock),
+        stop_rx,
+    ))
+    .max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let admin = WorkflowAdminServer::new(AdminService::new(engine.clone()))
         .max_decoding_message_size(MAX_MESSAGE_BYTES);
-    let admin = WorkflowAdminServer::new(AdminService::new(engine.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
 
-    let mut builder = Server::builder();
+    // tonic answers an over-limit message with OUT_OF_RANGE before any handler runs; the
+    // contract (DESIGN §5) says INVALID_ARGUMENT, so that one answer is rewritten here.
+    let mut builder = Server::builder().layer(tower::util::MapResponseLayer::new(
+        oversized_is_invalid_argument,
+    ));
     if let Some(tls) = &config.tls {
-        let read = |p: &std::path::Path| std::fs::read(p).map_err(|source| ServerError::Tls { path: p.to_owned(), source });
+        let read = |p: &std::path::Path| {
+            std::fs::read(p).map_err(|source| ServerError::Tls {
+                path: p.to_owned(),
+                source,
+            })
+        };
         let identity = Identity::from_pem(read(&tls.cert)?, read(&tls.key)?);
         builder = builder.tls_config(ServerTlsConfig::new().identity(identity))?;
     }
@@ -101,13 +135,44 @@ pub async fn serve(
     builder
         // Health stays open so load balancers and probes need no token; it reveals nothing.
         .add_service(health_service)
-        .add_service(tonic::service::interceptor::InterceptedService::new(reflection_v1, users.clone()))
-        .add_service(tonic::service::interceptor::InterceptedService::new(reflection_v1alpha, users.clone()))
-        .add_service(tonic::service::interceptor::InterceptedService::new(workflow, users))
-        .add_service(tonic::service::interceptor::InterceptedService::new(admin, admins))
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            reflection_v1,
+            users.clone(),
+        ))
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            reflection_v1alpha,
+            users.clone(),
+        ))
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            workflow, users,
+        ))
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            admin, admins,
+        ))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await?;
     engine.flush()?;
     tracing::info!("server stopped; engine flushed");
     Ok(())
+}
+
+/// Rewrites tonic's "decoded message length too large" (OUT_OF_RANGE, sent trailers-only
+/// in the response headers) as INVALID_ARGUMENT naming the limit.
+fn oversized_is_invalid_argument<B>(mut response: http::Response<B>) -> http::Response<B> {
+    let headers = response.headers_mut();
+    let oversized = headers.get("grpc-status").is_some_and(|v| v == "11")
+        && headers
+            .get("grpc-message")
+            .and_then(|m| m.to_str().ok())
+            .is_some_and(|m| m.contains("message length too large"));
+    if oversized {
+        headers.insert("grpc-status", http::HeaderValue::from_static("3"));
+        let message = format!(
+            "invalid request: the message is larger than the {MAX_MESSAGE_BYTES}-byte limit"
+        );
+        if let Ok(v) = http::HeaderValue::from_str(&message) {
+            headers.insert("grpc-message", v);
+        }
+    }
+    response
 }

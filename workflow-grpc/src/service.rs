@@ -18,21 +18,37 @@ use crate::pb::workflow_admin_server::WorkflowAdmin;
 pub struct WorkflowService {
     engine: Engine,
     clock: workflow_store::Clock,
+    stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 impl std::fmt::Debug for WorkflowService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WorkflowService").field("engine", &self.engine).finish_non_exhaustive()
+        f.debug_struct("WorkflowService")
+            .field("engine", &self.engine)
+            .finish_non_exhaustive()
     }
 }
 
 impl WorkflowService {
-    /// A service over `engine`; `clock` decides what is overdue.
-    pub fn new(engine: Engine, clock: workflow_store::Clock) -> Self {
-        WorkflowService { engine, clock }
+    /// A service over `engine`; `clock` decides what is overdue; live subscriptions end
+    /// when `stopping` turns true, so a graceful shutdown is not held open by them.
+    pub fn new(
+        engine: Engine,
+        clock: workflow_store::Clock,
+        stopping: tokio::sync::watch::Receiver<bool>,
+    ) -> Self {
+        WorkflowService {
+            engine,
+            clock,
+            stopping,
+        }
     }
 
-    async fn exec(&self, system: Option<&CallerSystem>, req: workflow_store::Request) -> Result<Response<pb::CommandResponse>, Status> {
+    async fn exec(
+        &self,
+        system: Option<&CallerSystem>,
+        req: workflow_store::Request,
+    ) -> Result<Response<pb::CommandResponse>, Status> {
         let name = req.action.name();
         let (doc, actor) = (req.document_id, req.actor.clone());
         match self.engine.execute(req).await {
@@ -53,9 +69,9 @@ impl WorkflowService {
         if actor_id.trim().is_empty() {
             return Err(invalid("actor_id", "is required"));
         }
-        self.engine
-            .actor(&ActorId::from(actor_id))
-            .ok_or_else(|| Status::permission_denied(format!("actor {actor_id} is not in the directory")))
+        self.engine.actor(&ActorId::from(actor_id)).ok_or_else(|| {
+            Status::permission_denied(format!("actor {actor_id} is not in the directory"))
+        })
     }
 
     fn visible(actor: &workflow_core::Actor, c: Classification) -> Result<(), Status> {
@@ -75,7 +91,13 @@ macro_rules! command {
         let system = $req.extensions().get::<CallerSystem>().cloned();
         let $r = $req.into_inner();
         let action: Action = $action;
-        let request = convert::request(&$r.command_id, &$r.actor_id, &$r.document_id, $r.expected_version, action)?;
+        let request = convert::request(
+            &$r.command_id,
+            &$r.actor_id,
+            &$r.document_id,
+            $r.expected_version,
+            action,
+        )?;
         $self.exec(system.as_ref(), request).await
     }};
 }
@@ -84,23 +106,41 @@ type Reply<T> = Result<Response<T>, Status>;
 
 #[tonic::async_trait]
 impl DocumentWorkflow for WorkflowService {
-    async fn draft_document(&self, req: Request<pb::DraftDocumentRequest>) -> Reply<pb::CommandResponse> {
-        command!(self, req, |r| Action::Draft(convert::draft_fields(r.fields)?))
+    async fn draft_document(
+        &self,
+        req: Request<pb::DraftDocumentRequest>,
+    ) -> Reply<pb::CommandResponse> {
+        command!(self, req, |r| Action::Draft(convert::draft_fields(
+            r.fields
+        )?))
     }
 
-    async fn revise_document(&self, req: Request<pb::ReviseDocumentRequest>) -> Reply<pb::CommandResponse> {
-        command!(self, req, |r| Action::Revise(convert::draft_fields(r.fields)?))
+    async fn revise_document(
+        &self,
+        req: Request<pb::ReviseDocumentRequest>,
+    ) -> Reply<pb::CommandResponse> {
+        command!(self, req, |r| Action::Revise(convert::draft_fields(
+            r.fields
+        )?))
     }
 
-    async fn submit_for_review(&self, req: Request<pb::SubmitForReviewRequest>) -> Reply<pb::CommandResponse> {
-        command!(self, req, |r| Action::SubmitForReview { route: convert::route(r.route)? })
+    async fn submit_for_review(
+        &self,
+        req: Request<pb::SubmitForReviewRequest>,
+    ) -> Reply<pb::CommandResponse> {
+        command!(self, req, |r| Action::SubmitForReview {
+            route: convert::route(r.route)?
+        })
     }
 
     async fn approve(&self, req: Request<pb::ApproveRequest>) -> Reply<pb::CommandResponse> {
         command!(self, req, |r| Action::Approve { opinion: r.opinion })
     }
 
-    async fn return_document(&self, req: Request<pb::ReturnDocumentRequest>) -> Reply<pb::CommandResponse> {
+    async fn return_document(
+        &self,
+        req: Request<pb::ReturnDocumentRequest>,
+    ) -> Reply<pb::CommandResponse> {
         command!(self, req, |r| Action::Return { reason: r.reason })
     }
 
@@ -108,12 +148,23 @@ impl DocumentWorkflow for WorkflowService {
         command!(self, req, |r| Action::Withdraw { reason: r.reason })
     }
 
-    async fn countersign(&self, req: Request<pb::CountersignRequest>) -> Reply<pb::CommandResponse> {
-        command!(self, req, |r| Action::Countersign { agree: r.agree, opinion: r.opinion })
+    async fn countersign(
+        &self,
+        req: Request<pb::CountersignRequest>,
+    ) -> Reply<pb::CommandResponse> {
+        command!(self, req, |r| Action::Countersign {
+            agree: r.agree,
+            opinion: r.opinion
+        })
     }
 
-    async fn add_countersigner(&self, req: Request<pb::AddCountersignerRequest>) -> Reply<pb::CommandResponse> {
-        command!(self, req, |r| Action::AddCountersigner { unit: UnitCode(r.unit) })
+    async fn add_countersigner(
+        &self,
+        req: Request<pb::AddCountersignerRequest>,
+    ) -> Reply<pb::CommandResponse> {
+        command!(self, req, |r| Action::AddCountersigner {
+            unit: UnitCode(r.unit)
+        })
     }
 
     async fn sign_off(&self, req: Request<pb::SignOffRequest>) -> Reply<pb::CommandResponse> {
@@ -121,10 +172,16 @@ impl DocumentWorkflow for WorkflowService {
     }
 
     async fn issue(&self, req: Request<pb::IssueRequest>) -> Reply<pb::CommandResponse> {
-        command!(self, req, |r| Action::Issue { issue_date: convert::date("issue_date", &r.issue_date)?, copies: r.copies })
+        command!(self, req, |r| Action::Issue {
+            issue_date: convert::date("issue_date", &r.issue_date)?,
+            copies: r.copies
+        })
     }
 
-    async fn acknowledge(&self, req: Request<pb::AcknowledgeRequest>) -> Reply<pb::CommandResponse> {
+    async fn acknowledge(
+        &self,
+        req: Request<pb::AcknowledgeRequest>,
+    ) -> Reply<pb::CommandResponse> {
         command!(self, req, |r| Action::Acknowledge)
     }
 
@@ -144,13 +201,20 @@ impl DocumentWorkflow for WorkflowService {
         let r = req.into_inner();
         let actor = self.viewer(&r.actor_id)?;
         let id = convert::document_id("document_id", &r.document_id)?;
-        let current = self.engine.document(id).map_err(|e| status_of(&e))?.ok_or_else(|| Status::not_found(format!("document {id} not found")))?;
+        let current = self
+            .engine
+            .document(id)
+            .map_err(|e| status_of(&e))?
+            .ok_or_else(|| Status::not_found(format!("document {id} not found")))?;
         // Clearance is checked against the document as it is now (the stricter of the two
         // when it was reclassified upward) and as it was.
         Self::visible(&actor, current.classification())?;
         let doc = match r.as_of_version {
             Some(v) => {
-                let d = self.engine.document_as_of(id, AsOf::Version(v)).map_err(|e| status_of(&e))?;
+                let d = self
+                    .engine
+                    .document_as_of(id, AsOf::Version(v))
+                    .map_err(|e| status_of(&e))?;
                 Self::visible(&actor, d.classification())?;
                 d
             }
@@ -159,7 +223,10 @@ impl DocumentWorkflow for WorkflowService {
         Ok(Response::new(convert::document(&doc, (self.clock)())))
     }
 
-    async fn list_documents(&self, req: Request<pb::ListDocumentsRequest>) -> Reply<pb::ListDocumentsResponse> {
+    async fn list_documents(
+        &self,
+        req: Request<pb::ListDocumentsRequest>,
+    ) -> Reply<pb::ListDocumentsResponse> {
         let r = req.into_inner();
         let actor = self.viewer(&r.actor_id)?;
         let now = (self.clock)();
@@ -173,24 +240,43 @@ impl DocumentWorkflow for WorkflowService {
             page_token: (!r.page_token.is_empty()).then_some(r.page_token),
             page_size: r.page_size as usize,
         };
-        let page = if r.todo { self.engine.inbox(&actor.id, &q) } else { self.engine.list(&q) }.map_err(|e| status_of(&e))?;
+        let page = if r.todo {
+            self.engine.inbox(&actor.id, &q)
+        } else {
+            self.engine.list(&q)
+        }
+        .map_err(|e| status_of(&e))?;
         Ok(Response::new(pb::ListDocumentsResponse {
-            documents: page.documents.iter().map(|d| convert::document(d, now)).collect(),
+            documents: page
+                .documents
+                .iter()
+                .map(|d| convert::document(d, now))
+                .collect(),
             next_page_token: page.next_page_token.unwrap_or_default(),
         }))
     }
 
-    async fn get_history(&self, req: Request<pb::GetHistoryRequest>) -> Reply<pb::GetHistoryResponse> {
+    async fn get_history(
+        &self,
+        req: Request<pb::GetHistoryRequest>,
+    ) -> Reply<pb::GetHistoryResponse> {
         let r = req.into_inner();
         let actor = self.viewer(&r.actor_id)?;
         let id = convert::document_id("document_id", &r.document_id)?;
-        let doc = self.engine.document(id).map_err(|e| status_of(&e))?.ok_or_else(|| Status::not_found(format!("document {id} not found")))?;
+        let doc = self
+            .engine
+            .document(id)
+            .map_err(|e| status_of(&e))?
+            .ok_or_else(|| Status::not_found(format!("document {id} not found")))?;
         Self::visible(&actor, doc.classification())?;
         let events = self.engine.history(id).map_err(|e| status_of(&e))?;
-        Ok(Response::new(pb::GetHistoryResponse { events: events.iter().map(convert::envelope).collect() }))
+        Ok(Response::new(pb::GetHistoryResponse {
+            events: events.iter().map(convert::envelope).collect(),
+        }))
     }
 
-    type SubscribeStream = Pin<Box<dyn Stream<Item = Result<pb::EventEnvelope, Status>> + Send + 'static>>;
+    type SubscribeStream =
+        Pin<Box<dyn Stream<Item = Result<pb::EventEnvelope, Status>> + Send + 'static>>;
 
     async fn subscribe(&self, req: Request<pb::SubscribeRequest>) -> Reply<Self::SubscribeStream> {
         let r = req.into_inner();
@@ -200,11 +286,22 @@ impl DocumentWorkflow for WorkflowService {
             .enumerate()
             .map(|(i, k)| Kind::from_wire(&format!("kinds[{i}]"), *k))
             .collect::<Result<Vec<_>, _>>()?;
-        let filter = SubscribeFilter { event_types: r.event_types, kinds, units: r.units.into_iter().map(UnitCode).collect() };
+        let filter = SubscribeFilter {
+            event_types: r.event_types,
+            kinds,
+            units: r.units.into_iter().map(UnitCode).collect(),
+        };
+        let mut stopping = self.stopping.clone();
         let stream = self
             .engine
             .subscribe(r.from_position.max(1), filter)
-            .map(|item| item.map(|e| convert::envelope(&e)).map_err(|e| status_of(&e)));
+            .map(|item| {
+                item.map(|e| convert::envelope(&e))
+                    .map_err(|e| status_of(&e))
+            })
+            .take_until(async move {
+                let _ = stopping.wait_for(|stop| *stop).await;
+            });
         Ok(Response::new(Box::pin(stream)))
     }
 }
@@ -225,30 +322,52 @@ impl AdminService {
 #[tonic::async_trait]
 impl WorkflowAdmin for AdminService {
     async fn put_actor(&self, req: Request<pb::PutActorRequest>) -> Reply<pb::Actor> {
-        let system = req.extensions().get::<CallerSystem>().map(|s| s.name.clone());
+        let system = req
+            .extensions()
+            .get::<CallerSystem>()
+            .map(|s| s.name.clone());
         let actor = convert::actor_from(req.into_inner().actor)?;
         if !self.engine.units().iter().any(|u| u.code == actor.unit) {
-            return Err(invalid("actor.unit", format!("unknown unit {}", actor.unit)));
+            return Err(invalid(
+                "actor.unit",
+                format!("unknown unit {}", actor.unit),
+            ));
         }
-        self.engine.put_actor(actor.clone()).await.map_err(|e| status_of(&e))?;
+        self.engine
+            .put_actor(actor.clone())
+            .await
+            .map_err(|e| status_of(&e))?;
         tracing::info!(system, actor = %actor.id, roles = ?actor.roles, clearance = %actor.clearance, "actor put");
         Ok(Response::new(convert::actor_to(&actor)))
     }
 
-    async fn list_actors(&self, _: Request<pb::ListActorsRequest>) -> Reply<pb::ListActorsResponse> {
-        Ok(Response::new(pb::ListActorsResponse { actors: self.engine.actors().iter().map(convert::actor_to).collect() }))
+    async fn list_actors(
+        &self,
+        _: Request<pb::ListActorsRequest>,
+    ) -> Reply<pb::ListActorsResponse> {
+        Ok(Response::new(pb::ListActorsResponse {
+            actors: self.engine.actors().iter().map(convert::actor_to).collect(),
+        }))
     }
 
     async fn put_unit(&self, req: Request<pb::PutUnitRequest>) -> Reply<pb::Unit> {
-        let system = req.extensions().get::<CallerSystem>().map(|s| s.name.clone());
+        let system = req
+            .extensions()
+            .get::<CallerSystem>()
+            .map(|s| s.name.clone());
         let unit = convert::unit_from(req.into_inner().unit)?;
-        self.engine.put_unit(unit.clone()).await.map_err(|e| status_of(&e))?;
+        self.engine
+            .put_unit(unit.clone())
+            .await
+            .map_err(|e| status_of(&e))?;
         tracing::info!(system, unit = %unit.code, "unit put");
         Ok(Response::new(convert::unit_to(&unit)))
     }
 
     async fn list_units(&self, _: Request<pb::ListUnitsRequest>) -> Reply<pb::ListUnitsResponse> {
-        Ok(Response::new(pb::ListUnitsResponse { units: self.engine.units().iter().map(convert::unit_to).collect() }))
+        Ok(Response::new(pb::ListUnitsResponse {
+            units: self.engine.units().iter().map(convert::unit_to).collect(),
+        }))
     }
 
     async fn verify_log(&self, _: Request<pb::VerifyLogRequest>) -> Reply<pb::VerifyLogResponse> {
@@ -257,7 +376,10 @@ impl WorkflowAdmin for AdminService {
             .await
             .map_err(|e| Status::internal(e.to_string()))?
             .map_err(|e| status_of(&e))?;
-        let (broken_position, reason) = report.first_break.as_ref().map_or((0, String::new()), |b| (b.position, b.reason.clone()));
+        let (broken_position, reason) = report
+            .first_break
+            .as_ref()
+            .map_or((0, String::new()), |b| (b.position, b.reason.clone()));
         Ok(Response::new(pb::VerifyLogResponse {
             checked: report.checked,
             intact: report.first_break.is_none(),

@@ -70,9 +70,7 @@ async fn run_ops(ops: Vec<Op>) -> Result<(), TestCaseError> {
             }
         }
         for id in &ids {
-            let expected = model
-                .get(id)
-                .and_then(Document::from_events);
+            let expected = model.get(id).and_then(Document::from_events);
             prop_assert_eq!(engine.document(*id).unwrap(), expected);
         }
     }

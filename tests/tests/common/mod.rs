@@ -1,0 +1,264 @@
+//! Shared setup: a real server on a loopback port over a real sled directory, and clients.
+#![allow(
+    dead_code,
+    unreachable_pub,
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used
+)] // test helpers
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+use workflow_grpc::pb;
+use workflow_grpc::pb::document_workflow_client::DocumentWorkflowClient;
+use workflow_grpc::pb::workflow_admin_client::WorkflowAdminClient;
+use workflow_grpc::{ServerConfig, SystemConfig};
+
+pub const OA_TOKEN: &str = "test-oa-portal-token";
+pub const ADMIN_TOKEN: &str = "test-ops-admin-token";
+
+pub fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/campus.json")
+}
+
+pub fn config(dir: &Path) -> ServerConfig {
+    ServerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.to_owned(),
+        directory: Some(fixture()),
+        systems: vec![
+            SystemConfig {
+                name: "oa-portal".into(),
+                token: OA_TOKEN.into(),
+                admin: false,
+            },
+            SystemConfig {
+                name: "ops".into(),
+                token: ADMIN_TOKEN.into(),
+                admin: true,
+            },
+        ],
+        tls: None,
+    }
+}
+
+/// A running server; `stop` shuts it down gracefully.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+pub async fn start(dir: &Path) -> TestServer {
+    let config = config(dir);
+    let clock: workflow_store::Clock = Arc::new(chrono::Utc::now);
+    let engine = workflow_grpc::open_engine(&config, clock.clone())
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = oneshot::channel::<()>();
+    let handle = tokio::spawn(async move {
+        workflow_grpc::serve(engine, &config, clock, listener, async {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    TestServer {
+        addr,
+        shutdown: Some(tx),
+        handle,
+    }
+}
+
+impl TestServer {
+    pub async fn channel(&self) -> Channel {
+        tonic::transport::Endpoint::from_shared(format!("http://{}", self.addr))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+    }
+
+    pub async fn client(&self) -> DocumentWorkflowClient<InterceptedService<Channel, Bearer>> {
+        self.client_with(Some(OA_TOKEN)).await
+    }
+
+    pub async fn client_with(
+        &self,
+        token: Option<&str>,
+    ) -> DocumentWorkflowClient<InterceptedService<Channel, Bearer>> {
+        DocumentWorkflowClient::with_interceptor(self.channel().await, Bearer::new(token))
+    }
+
+    pub async fn admin(
+        &self,
+        token: &str,
+    ) -> WorkflowAdminClient<InterceptedService<Channel, Bearer>> {
+        WorkflowAdminClient::with_interceptor(self.channel().await, Bearer::new(Some(token)))
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.handle.await.unwrap();
+    }
+}
+
+/// Adds `authorization: Bearer <token>` (or nothing).
+#[derive(Clone)]
+pub struct Bearer(Option<MetadataValue<Ascii>>);
+
+impl Bearer {
+    pub fn new(token: Option<&str>) -> Self {
+        Bearer(token.map(|t| format!("Bearer {t}").parse().unwrap()))
+    }
+}
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(v) = &self.0 {
+            req.metadata_mut().insert("authorization", v.clone());
+        }
+        Ok(req)
+    }
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+pub fn cid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+pub fn fields() -> pb::DraftFields {
+    pb::DraftFields {
+        kind: pb::Kind::Circular as i32,
+        title: "关于做好2026年秋季学期期末考试工作的通知".into(),
+        body: "各学院、各部门：……".into(),
+        issuing_unit: "XB".into(),
+        urgency: pb::Urgency::Urgent as i32,
+        main_recipients: vec!["各学院".into(), "RSC".into()],
+        cc: vec!["校党委".into()],
+        ..Default::default()
+    }
+}
+
+pub fn route() -> Vec<pb::RouteStage> {
+    use pb::route_stage::Stage;
+    vec![
+        pb::RouteStage {
+            stage: Some(Stage::Review(pb::ReviewStage {
+                reviewer: "li.qiang".into(),
+            })),
+            deadline_days: Some(2),
+        },
+        pb::RouteStage {
+            stage: Some(Stage::Countersign(pb::CountersignStage {
+                departments: vec!["RSC".into(), "CWC".into(), "XSC".into()],
+            })),
+            deadline_days: Some(3),
+        },
+        pb::RouteStage {
+            stage: Some(Stage::Review(pb::ReviewStage {
+                reviewer: "chen.hong".into(),
+            })),
+            deadline_days: Some(1),
+        },
+    ]
+}
+
+pub type Client = DocumentWorkflowClient<InterceptedService<Channel, Bearer>>;
+
+pub async fn draft(c: &mut Client, id: &str) -> pb::CommandResponse {
+    c.draft_document(pb::DraftDocumentRequest {
+        command_id: cid(),
+        actor_id: "wang.fang".into(),
+        document_id: id.into(),
+        expected_version: Some(0),
+        fields: Some(fields()),
+    })
+    .await
+    .unwrap()
+    .into_inner()
+}
+
+pub async fn submit(c: &mut Client, id: &str) -> pb::CommandResponse {
+    c.submit_for_review(pb::SubmitForReviewRequest {
+        command_id: cid(),
+        actor_id: "wang.fang".into(),
+        document_id: id.into(),
+        expected_version: None,
+        route: route(),
+    })
+    .await
+    .unwrap()
+    .into_inner()
+}
+
+pub async fn approve(
+    c: &mut Client,
+    id: &str,
+    actor: &str,
+) -> Result<pb::CommandResponse, tonic::Status> {
+    c.approve(pb::ApproveRequest {
+        command_id: cid(),
+        actor_id: actor.into(),
+        document_id: id.into(),
+        expected_version: None,
+        opinion: "同意".into(),
+    })
+    .await
+    .map(tonic::Response::into_inner)
+}
+
+pub async fn countersign(
+    c: &mut Client,
+    id: &str,
+    actor: &str,
+    agree: bool,
+    opinion: &str,
+) -> Result<pb::CommandResponse, tonic::Status> {
+    c.countersign(pb::CountersignRequest {
+        command_id: cid(),
+        actor_id: actor.into(),
+        document_id: id.into(),
+        expected_version: None,
+        agree,
+        opinion: opinion.into(),
+    })
+    .await
+    .map(tonic::Response::into_inner)
+}
+
+pub async fn get(c: &mut Client, id: &str) -> pb::Document {
+    c.get_document(pb::GetDocumentRequest {
+        actor_id: "liu.yang".into(),
+        document_id: id.into(),
+        as_of_version: None,
+    })
+    .await
+    .unwrap()
+    .into_inner()
+}
+
+pub async fn history(c: &mut Client, id: &str) -> Vec<pb::EventEnvelope> {
+    c.get_history(pb::GetHistoryRequest {
+        actor_id: "liu.yang".into(),
+        document_id: id.into(),
+    })
+    .await
+    .unwrap()
+    .into_inner()
+    .events
+}

@@ -1,0 +1,683 @@
+//! End to end over gRPC: a real server on a loopback port, a real sled directory.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
+
+mod common;
+
+use common::*;
+use futures::StreamExt;
+use tonic::Code;
+use workflow_grpc::pb;
+
+async fn issue_and_archive(c: &mut Client, id: &str) {
+    c.sign_off(pb::SignOffRequest {
+        command_id: cid(),
+        actor_id: "huang.wei".into(),
+        document_id: id.into(),
+        expected_version: None,
+        opinion: "同意印发。".into(),
+    })
+    .await
+    .unwrap();
+    let today = workflow_core::china_date(chrono::Utc::now()).to_string();
+    c.issue(pb::IssueRequest {
+        command_id: cid(),
+        actor_id: "liu.yang".into(),
+        document_id: id.into(),
+        expected_version: None,
+        issue_date: today,
+        copies: 40,
+    })
+    .await
+    .unwrap();
+    c.acknowledge(pb::AcknowledgeRequest {
+        command_id: cid(),
+        actor_id: "zhao.min".into(),
+        document_id: id.into(),
+        expected_version: None,
+    })
+    .await
+    .unwrap();
+    c.archive(pb::ArchiveRequest {
+        command_id: cid(),
+        actor_id: "xu.jing".into(),
+        document_id: id.into(),
+        expected_version: None,
+        fonds: "J012".into(),
+        retention: pb::Retention::Years30 as i32,
+        unit_code: "JWC".into(),
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn the_full_flow_with_countersign_by_three_departments_and_a_return_loop() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut c = server.client().await;
+    let id = new_id();
+    draft(&mut c, &id).await;
+    submit(&mut c, &id).await;
+    approve(&mut c, &id, "li.qiang").await.unwrap();
+    countersign(&mut c, &id, "zhao.min", true, "同意。")
+        .await
+        .unwrap();
+    // CWC disagrees: back to the drafter, who revises and resubmits.
+    let r = countersign(&mut c, &id, "sun.li", false, "经费来源不明确，请补充。")
+        .await
+        .unwrap();
+    assert_eq!(r.events[0].r#type, "Countersigned");
+    assert_eq!(get(&mut c, &id).await.state, pb::State::Drafting as i32);
+    let mut f = fields();
+    f.body.push_str("考务经费从教务处年度预算中列支。");
+    c.revise_document(pb::ReviseDocumentRequest {
+        command_id: cid(),
+        actor_id: "wang.fang".into(),
+        document_id: id.clone(),
+        expected_version: Some(5),
+        fields: Some(f),
+    })
+    .await
+    .unwrap();
+    submit(&mut c, &id).await;
+    approve(&mut c, &id, "li.qiang").await.unwrap();
+    for who in ["zhao.min", "sun.li", "zhou.jie"] {
+        countersign(&mut c, &id, who, true, "同意。").await.unwrap();
+    }
+    approve(&mut c, &id, "chen.hong").await.unwrap();
+    issue_and_archive(&mut c, &id).await;
+    let d = get(&mut c, &id).await;
+    assert_eq!(d.state, pb::State::Archived as i32);
+    assert_eq!(d.round, 2);
+    assert_eq!(d.revision, 2);
+    let year = chrono::Datelike::year(&workflow_core::china_date(chrono::Utc::now()));
+    assert_eq!(
+        d.issue.unwrap().document_number,
+        format!("X校发〔{year}〕1号")
+    );
+    assert_eq!(
+        d.archive.unwrap().reference,
+        format!("J012-WS·{year}-D30-JWC-0001")
+    );
+    assert_eq!(d.acknowledgements.len(), 1);
+    // Every opinion of both rounds stays: 1 + 2 in round 1, 1 + 3 + 1 + sign-off in round 2.
+    assert_eq!(d.opinions.len(), 9);
+    let h = history(&mut c, &id).await;
+    // 5 events in round 1, a revision, 10 in round 2 through archive.
+    assert_eq!(h.len(), 16);
+    assert_eq!(
+        h.iter().map(|e| e.version).collect::<Vec<_>>(),
+        (1..=16).collect::<Vec<_>>()
+    );
+    // As of version 5 (after the disagreement) it was back in drafting.
+    let old = c
+        .get_document(pb::GetDocumentRequest {
+            actor_id: "liu.yang".into(),
+            document_id: id.clone(),
+            as_of_version: Some(5),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((old.version, old.state), (5, pb::State::Drafting as i32));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn every_error_code_of_the_design_comes_from_a_real_bad_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut c = server.client().await;
+    let id = new_id();
+    draft(&mut c, &id).await;
+    let check = |r: Result<tonic::Response<pb::CommandResponse>, tonic::Status>,
+                 code: Code,
+                 needle: &str| {
+        let s = r.unwrap_err();
+        assert_eq!(s.code(), code, "{s:?}");
+        assert!(
+            s.message().contains(needle),
+            "{:?} should mention {needle:?}",
+            s.message()
+        );
+    };
+    // INVALID_ARGUMENT: a field.
+    let mut f = fields();
+    f.title = "  ".into();
+    let r = c
+        .revise_document(pb::ReviseDocumentRequest {
+            command_id: cid(),
+            actor_id: "wang.fang".into(),
+            document_id: id.clone(),
+            expected_version: None,
+            fields: Some(f),
+        })
+        .await;
+    check(r, Code::InvalidArgument, "title");
+    let r = c
+        .draft_document(pb::DraftDocumentRequest {
+            command_id: cid(),
+            actor_id: "wang.fang".into(),
+            document_id: "not-a-uuid".into(),
+            expected_version: None,
+            fields: Some(fields()),
+        })
+        .await;
+    check(r, Code::InvalidArgument, "document_id");
+    let r = c
+        .draft_document(pb::DraftDocumentRequest {
+            command_id: cid(),
+            actor_id: "wang.fang".into(),
+            document_id: new_id(),
+            expected_version: None,
+            fields: Some(pb::DraftFields {
+                kind: 99,
+                ..fields()
+            }),
+        })
+        .await;
+    check(r, Code::InvalidArgument, "fields.kind");
+    let r = c
+        .submit_for_review(pb::SubmitForReviewRequest {
+            command_id: cid(),
+            actor_id: "wang.fang".into(),
+            document_id: id.clone(),
+            expected_version: None,
+            route: vec![],
+        })
+        .await;
+    check(r, Code::InvalidArgument, "route");
+    let mut long = fields();
+    long.title = "长".repeat(300);
+    let r = c
+        .revise_document(pb::ReviseDocumentRequest {
+            command_id: cid(),
+            actor_id: "wang.fang".into(),
+            document_id: id.clone(),
+            expected_version: None,
+            fields: Some(long),
+        })
+        .await;
+    check(r, Code::InvalidArgument, "title");
+    // FAILED_PRECONDITION: the state.
+    check(
+        approve(&mut c, &id, "li.qiang")
+            .await
+            .map(tonic::Response::new),
+        Code::FailedPrecondition,
+        "Drafting",
+    );
+    // ABORTED: a version conflict.
+    let r = c
+        .submit_for_review(pb::SubmitForReviewRequest {
+            command_id: cid(),
+            actor_id: "wang.fang".into(),
+            document_id: id.clone(),
+            expected_version: Some(7),
+            route: route(),
+        })
+        .await;
+    check(r, Code::Aborted, "expected version 7, actual 1");
+    // NOT_FOUND: no such document.
+    check(
+        approve(&mut c, &new_id(), "li.qiang")
+            .await
+            .map(tonic::Response::new),
+        Code::NotFound,
+        "not found",
+    );
+    let s = c
+        .get_document(pb::GetDocumentRequest {
+            actor_id: "liu.yang".into(),
+            document_id: new_id(),
+            as_of_version: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::NotFound);
+    // ALREADY_EXISTS: a duplicate document id; a command id reused for another document.
+    let r = c
+        .draft_document(pb::DraftDocumentRequest {
+            command_id: cid(),
+            actor_id: "wang.fang".into(),
+            document_id: id.clone(),
+            expected_version: None,
+            fields: Some(fields()),
+        })
+        .await;
+    check(r, Code::AlreadyExists, "already exists");
+    let reused = cid();
+    c.approve(pb::ApproveRequest {
+        command_id: reused.clone(),
+        actor_id: "li.qiang".into(),
+        document_id: new_id(),
+        expected_version: None,
+        opinion: String::new(),
+    })
+    .await
+    .unwrap_err();
+    let other = new_id();
+    draft(&mut c, &other).await;
+    c.withdraw(pb::WithdrawRequest {
+        command_id: "k1".into(),
+        actor_id: "wang.fang".into(),
+        document_id: other.clone(),
+        expected_version: None,
+        reason: String::new(),
+    })
+    .await
+    .unwrap_err();
+    submit(&mut c, &other).await;
+    c.withdraw(pb::WithdrawRequest {
+        command_id: "k1".into(),
+        actor_id: "wang.fang".into(),
+        document_id: other.clone(),
+        expected_version: None,
+        reason: String::new(),
+    })
+    .await
+    .unwrap();
+    let r = c
+        .void(pb::VoidRequest {
+            command_id: "k1".into(),
+            actor_id: "wang.fang".into(),
+            document_id: id.clone(),
+            expected_version: None,
+            reason: "x".into(),
+        })
+        .await;
+    check(r, Code::AlreadyExists, "command id k1");
+    // PERMISSION_DENIED: role, assignment, unknown actor, clearance.
+    submit(&mut c, &id).await;
+    check(
+        approve(&mut c, &id, "chen.hong")
+            .await
+            .map(tonic::Response::new),
+        Code::PermissionDenied,
+        "li.qiang",
+    );
+    check(
+        approve(&mut c, &id, "nobody")
+            .await
+            .map(tonic::Response::new),
+        Code::PermissionDenied,
+        "nobody",
+    );
+    let r = c
+        .draft_document(pb::DraftDocumentRequest {
+            command_id: cid(),
+            actor_id: "li.qiang".into(),
+            document_id: new_id(),
+            expected_version: None,
+            fields: Some(fields()),
+        })
+        .await;
+    check(r, Code::PermissionDenied, "Drafter");
+    // UNAUTHENTICATED: no token, unknown token.
+    for token in [None, Some("wrong-token-123")] {
+        let mut anon = server.client_with(token).await;
+        let s = anon
+            .get_document(pb::GetDocumentRequest {
+                actor_id: "liu.yang".into(),
+                document_id: id.clone(),
+                as_of_version: None,
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(s.code(), Code::Unauthenticated, "{s:?}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn unauthenticated_and_wrong_actor_calls_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut c = server.client().await;
+    let id = new_id();
+    draft(&mut c, &id).await;
+    submit(&mut c, &id).await;
+    let before = (get(&mut c, &id).await, history(&mut c, &id).await);
+    let mut anon = server.client_with(None).await;
+    let mut bad = server.client_with(Some("not-a-real-token")).await;
+    for client in [&mut anon, &mut bad] {
+        let s = approve(client, &id, "li.qiang").await.unwrap_err();
+        assert_eq!(s.code(), Code::Unauthenticated);
+    }
+    for actor in ["chen.hong", "zhao.min", "wang.fang", "ghost"] {
+        let s = approve(&mut c, &id, actor).await.unwrap_err();
+        assert_eq!(s.code(), Code::PermissionDenied, "{actor}: {s:?}");
+    }
+    let s = c
+        .void(pb::VoidRequest {
+            command_id: cid(),
+            actor_id: "li.qiang".into(),
+            document_id: id.clone(),
+            expected_version: None,
+            reason: "x".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::PermissionDenied);
+    let mut after = (get(&mut c, &id).await, history(&mut c, &id).await);
+    // `overdue` is computed at read time; everything else must be identical.
+    after.0.overdue = before.0.overdue;
+    assert_eq!(after, before);
+    // A non-admin system cannot touch the directory.
+    let mut not_admin = server.admin(OA_TOKEN).await;
+    let s = not_admin
+        .list_actors(pb::ListActorsRequest {})
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::PermissionDenied);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn subscribe_from_zero_then_live_and_resume_without_gap_or_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut c = server.client().await;
+    let a = new_id();
+    draft(&mut c, &a).await;
+    submit(&mut c, &a).await;
+    let mut sub = c
+        .subscribe(pb::SubscribeRequest {
+            from_position: 0,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        seen.push(sub.next().await.unwrap().unwrap().position);
+    }
+    // Live events arrive as they are committed.
+    approve(&mut c, &a, "li.qiang").await.unwrap();
+    countersign(&mut c, &a, "zhao.min", true, "").await.unwrap();
+    for _ in 0..2 {
+        let e = tokio::time::timeout(std::time::Duration::from_secs(10), sub.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        seen.push(e.position);
+    }
+    assert_eq!(seen, [1, 2, 3, 4]);
+    // Disconnect, more events happen, reconnect from the checkpoint + 1.
+    drop(sub);
+    countersign(&mut c, &a, "sun.li", true, "").await.unwrap();
+    countersign(&mut c, &a, "zhou.jie", true, "").await.unwrap();
+    let mut sub = c
+        .subscribe(pb::SubscribeRequest {
+            from_position: 5,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut resumed = Vec::new();
+    for _ in 0..2 {
+        resumed.push(sub.next().await.unwrap().unwrap().position);
+    }
+    assert_eq!(resumed, [5, 6]);
+    // A filtered subscription.
+    let mut only = c
+        .subscribe(pb::SubscribeRequest {
+            from_position: 1,
+            event_types: vec!["Countersigned".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let first = only.next().await.unwrap().unwrap();
+    assert_eq!(
+        (first.position, first.r#type.as_str()),
+        (4, "Countersigned")
+    );
+    // Each envelope carries the chain.
+    let all = history(&mut c, &a).await;
+    assert!(all.windows(2).all(|w| w[1].prev_hash == w[0].hash));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn state_and_history_survive_a_server_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = new_id();
+    let (doc, hist) = {
+        let server = start(dir.path()).await;
+        let mut c = server.client().await;
+        draft(&mut c, &id).await;
+        submit(&mut c, &id).await;
+        approve(&mut c, &id, "li.qiang").await.unwrap();
+        let r = (get(&mut c, &id).await, history(&mut c, &id).await);
+        server.stop().await;
+        r
+    };
+    let server = start(dir.path()).await;
+    let mut c = server.client().await;
+    let (mut doc2, hist2) = (get(&mut c, &id).await, history(&mut c, &id).await);
+    doc2.overdue = doc.overdue;
+    assert_eq!(doc2, doc);
+    assert_eq!(hist2, hist);
+    countersign(&mut c, &id, "zhao.min", true, "")
+        .await
+        .unwrap();
+    assert_eq!(get(&mut c, &id).await.version, 4);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn lists_and_todo_over_grpc() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut c = server.client().await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let id = new_id();
+        draft(&mut c, &id).await;
+        submit(&mut c, &id).await;
+        ids.push(id);
+    }
+    let todo = c
+        .list_documents(pb::ListDocumentsRequest {
+            actor_id: "li.qiang".into(),
+            todo: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        todo.documents
+            .iter()
+            .map(|d| d.id.clone())
+            .collect::<Vec<_>>(),
+        ids
+    );
+    let mut token = String::new();
+    let mut paged = Vec::new();
+    loop {
+        let page = c
+            .list_documents(pb::ListDocumentsRequest {
+                actor_id: "liu.yang".into(),
+                state: pb::State::InReview as i32,
+                page_size: 2,
+                page_token: token.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        paged.extend(page.documents.into_iter().map(|d| d.id));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!(paged, ids);
+    let s = c
+        .list_documents(pb::ListDocumentsRequest {
+            actor_id: "liu.yang".into(),
+            page_token: "garbage".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::InvalidArgument);
+    assert!(s.message().contains("page_token"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn admin_manages_actors_and_verifies_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut admin = server.admin(ADMIN_TOKEN).await;
+    let actor = pb::Actor {
+        id: "qian.lei".into(),
+        name: "钱磊".into(),
+        unit: "KYC".into(),
+        roles: vec![pb::Role::Drafter as i32],
+        clearance: pb::Classification::Secret as i32,
+    };
+    admin
+        .put_actor(pb::PutActorRequest { actor: Some(actor) })
+        .await
+        .unwrap();
+    let s = admin
+        .put_actor(pb::PutActorRequest {
+            actor: Some(pb::Actor {
+                id: "x".into(),
+                unit: "NOPE".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::InvalidArgument);
+    assert!(s.message().contains("actor.unit"));
+    let mut c = server.client().await;
+    let id = new_id();
+    c.draft_document(pb::DraftDocumentRequest {
+        command_id: cid(),
+        actor_id: "qian.lei".into(),
+        document_id: id.clone(),
+        expected_version: None,
+        fields: Some(fields()),
+    })
+    .await
+    .unwrap();
+    let v = admin
+        .verify_log(pb::VerifyLogRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(v.intact);
+    assert_eq!(v.checked, 1);
+    let stats = admin
+        .get_stats(pb::GetStatsRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((stats.documents, stats.last_position), (1, 1));
+    assert_eq!(stats.by_unit.get("KYC"), Some(&1));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn health_and_reflection_are_served() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::health_client::HealthClient;
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut health = HealthClient::new(server.channel().await);
+    let r = health
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "workflow.v1.DocumentWorkflow".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(r.status, ServingStatus::Serving as i32);
+    let mut refl = ServerReflectionClient::with_interceptor(
+        server.channel().await,
+        Bearer::new(Some(OA_TOKEN)),
+    );
+    let req = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut stream = refl
+        .server_reflection_info(futures::stream::iter([req]))
+        .await
+        .unwrap()
+        .into_inner();
+    let resp = stream.next().await.unwrap().unwrap();
+    let Some(MessageResponse::ListServicesResponse(list)) = resp.message_response else {
+        panic!("{resp:?}")
+    };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    assert!(
+        names.contains(&"workflow.v1.DocumentWorkflow".to_owned()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"workflow.v1.WorkflowAdmin".to_owned()),
+        "{names:?}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_oversized_request_is_refused_without_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut c = server.client().await;
+    let mut f = fields();
+    f.body = "字".repeat(2_000_000); // 6 MB of UTF-8, past the 4 MiB limit
+    let s = c
+        .draft_document(pb::DraftDocumentRequest {
+            command_id: cid(),
+            actor_id: "wang.fang".into(),
+            document_id: new_id(),
+            expected_version: None,
+            fields: Some(f),
+        })
+        .await
+        .unwrap_err();
+    eprintln!("oversized: {:?} {}", s.code(), s.message());
+    assert!(
+        matches!(
+            s.code(),
+            Code::InvalidArgument | Code::OutOfRange | Code::ResourceExhausted
+        ),
+        "{s:?}"
+    );
+    // Under the transport limit but over the body limit: the field is named.
+    let mut f = fields();
+    f.body = "字".repeat(100_001);
+    let s = c
+        .draft_document(pb::DraftDocumentRequest {
+            command_id: cid(),
+            actor_id: "wang.fang".into(),
+            document_id: new_id(),
+            expected_version: None,
+            fields: Some(f),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::InvalidArgument);
+    assert!(s.message().contains("body"));
+    // The server still serves.
+    draft(&mut c, &new_id()).await;
+    server.stop().await;
+}
