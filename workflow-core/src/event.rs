@@ -155,6 +155,26 @@ impl EventData {
         }
     }
 
+    /// The step in the office's words, for timelines: 拟稿, 审核通过, 会签, 签发, ….
+    pub fn step(&self) -> &'static str {
+        match self {
+            EventData::Drafted { .. } => "拟稿",
+            EventData::Revised { .. } => "修改",
+            EventData::SubmittedForReview { .. } => "送审",
+            EventData::Approved { .. } => "审核通过",
+            EventData::Countersigned { agree: true, .. } => "会签同意",
+            EventData::Countersigned { agree: false, .. } => "会签不同意",
+            EventData::CountersignerAdded { .. } => "加签",
+            EventData::Returned { .. } => "退回",
+            EventData::Withdrawn { .. } => "撤回",
+            EventData::Signed { .. } => "签发",
+            EventData::Issued { .. } => "印发",
+            EventData::Acknowledged { .. } => "签收",
+            EventData::Archived { .. } => "归档",
+            EventData::Voided { .. } => "作废",
+        }
+    }
+
     /// The payload alone, as stored in the envelope's `payload` field.
     pub fn payload(&self) -> Value {
         match serde_json::to_value(self) {

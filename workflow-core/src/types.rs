@@ -119,6 +119,27 @@ impl Kind {
         Kind::Minutes,
     ];
 
+    /// The Chinese term.
+    pub fn chinese(self) -> &'static str {
+        match self {
+            Kind::Resolution => "决议",
+            Kind::Decision => "决定",
+            Kind::Order => "命令",
+            Kind::Communique => "公报",
+            Kind::Announcement => "公告",
+            Kind::Notice => "通告",
+            Kind::Opinion => "意见",
+            Kind::Circular => "通知",
+            Kind::Bulletin => "通报",
+            Kind::Report => "报告",
+            Kind::Request => "请示",
+            Kind::Reply => "批复",
+            Kind::Motion => "议案",
+            Kind::Letter => "函",
+            Kind::Minutes => "纪要",
+        }
+    }
+
     /// 上行文: documents sent upward need the principal's signature.
     pub fn is_upward(self) -> bool {
         matches!(self, Kind::Report | Kind::Request | Kind::Motion)

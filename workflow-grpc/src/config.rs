@@ -98,6 +98,14 @@ impl ServerConfig {
     /// Reads and checks a configuration file. Relative paths in it are taken relative to
     /// the file's directory.
     pub fn load(path: &Path) -> Result<ServerConfig, ConfigError> {
+        let config = Self::read(path)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Reads a configuration file without checking it is enough to serve (operator tools
+    /// only need its paths).
+    pub fn read(path: &Path) -> Result<ServerConfig, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_owned(),
             source,
@@ -120,7 +128,6 @@ impl ServerConfig {
             rebase(&mut tls.cert);
             rebase(&mut tls.key);
         }
-        config.validate()?;
         Ok(config)
     }
 

@@ -1,4 +1,7 @@
-//! `workflow`: the server (`serve`) and, as further subcommands, the operator tools.
+//! `workflow`: the server (`serve`) and the operator tools (`verify`, `rebuild`, `history`,
+//! `show`, `export`, `verify-export`, `stats`, `list`).
+
+mod ops;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,6 +14,12 @@ use workflow_grpc::ServerConfig;
 #[derive(Debug, Parser)]
 #[command(name = "workflow", version, about, long_about = None)]
 struct Cli {
+    /// Configuration file (TOML); `workflow.toml` in the current directory if it exists.
+    #[arg(long, global = true, env = "WORKFLOW_CONFIG")]
+    config: Option<PathBuf>,
+    /// The data directory (default: the configuration's `data_dir`, else `data`).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Cmd,
 }
@@ -18,38 +27,133 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Cmd {
     /// Run the gRPC server on an embedded sled directory.
-    ///
-    /// Example: workflow serve --config workflow.toml --listen 127.0.0.1:50051
+    #[command(
+        after_help = "Example:\n  workflow serve --config workflow.toml --listen 127.0.0.1:50051"
+    )]
     Serve(ServeArgs),
+    /// Walk the hash chain of the whole log; exit code 1 if it is broken.
+    #[command(
+        after_help = "Example:\n  workflow verify --data-dir /srv/workflow/data\n  1234 events checked: intact"
+    )]
+    Verify,
+    /// Rebuild every projection (state, lists, to-do, numbers) by replaying the log.
+    #[command(
+        alias = "replay",
+        after_help = "Example:\n  workflow rebuild --data-dir /srv/workflow/data"
+    )]
+    Rebuild,
+    /// A document's events as a timeline (time, actor, step, opinion).
+    #[command(
+        after_help = "Example:\n  workflow history 0b7c…-uuid\n  workflow history 0b7c…-uuid --json"
+    )]
+    History {
+        /// The document id (UUID).
+        document: String,
+        /// One JSON envelope per line, for machines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The document now, or as it was at a version or an instant.
+    #[command(
+        after_help = "Examples:\n  workflow show 0b7c…-uuid --as-of-version 3\n  workflow show 0b7c…-uuid --as-of '2026-11-03 18:00'   (China time)\n  workflow show 0b7c…-uuid --as-of 2026-11-03T10:00:00Z --json"
+    )]
+    Show {
+        /// The document id (UUID).
+        document: String,
+        /// As it was after this many events.
+        #[arg(long, conflicts_with = "as_of")]
+        as_of_version: Option<u64>,
+        /// As it was at this time: RFC 3339, or YYYY-MM-DD[ HH:MM[:SS]] in China time (a bare date: end of day).
+        #[arg(long, value_parser = ops::parse_instant)]
+        as_of: Option<workflow_core::Timestamp>,
+        /// The state as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a document's archive package (metadata, event chain, hashes, manifest).
+    #[command(
+        after_help = "Example:\n  workflow export 0b7c…-uuid --out /archive/J012-WS-2026-D30-JWC-0001"
+    )]
+    Export {
+        /// The document id (UUID).
+        document: String,
+        /// The package directory to create (must not exist or be empty).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check an archive package offline; exit code 1 if anything is wrong.
+    #[command(after_help = "Example:\n  workflow verify-export /archive/J012-WS-2026-D30-JWC-0001")]
+    VerifyExport {
+        /// The package directory.
+        path: PathBuf,
+    },
+    /// Counts by state, unit, kind and year; log size; last position.
+    #[command(after_help = "Example:\n  workflow stats --json")]
+    Stats {
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List documents with the filters of the gRPC list.
+    #[command(
+        after_help = "Examples:\n  workflow list --state InReview --unit JWC\n  workflow list --overdue\n  workflow list --todo li.qiang --kind 通知"
+    )]
+    List(ops::ListArgs),
 }
 
 #[derive(Debug, clap::Args)]
 struct ServeArgs {
-    /// Configuration file (TOML); `workflow.toml` in the current directory if it exists.
-    #[arg(long, env = "WORKFLOW_CONFIG")]
-    config: Option<PathBuf>,
     /// Address to listen on, overriding the config (default 127.0.0.1:50051).
     #[arg(long)]
     listen: Option<std::net::SocketAddr>,
-    /// Data directory, overriding the config (default `data`).
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
     /// Directory JSON (units and actors) to load when the engine has none, overriding the config.
     #[arg(long)]
     directory: Option<PathBuf>,
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let default_level = if matches!(cli.command, Cmd::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    match run(cli) {
+        Ok(true) => std::process::ExitCode::SUCCESS,
+        // An integrity check failed: its report is printed already.
+        Ok(false) => std::process::ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<bool> {
+    let config = cli.config.clone();
+    let data = || ops::data_dir(cli.data_dir.clone(), config.as_ref());
     match cli.command {
-        Cmd::Serve(args) => serve(args),
+        Cmd::Serve(args) => serve(args, cli.config, cli.data_dir).map(|()| true),
+        Cmd::Verify => ops::verify(&data()?),
+        Cmd::Rebuild => ops::rebuild(&data()?).map(|()| true),
+        Cmd::History { document, json } => ops::history(&data()?, &document, json).map(|()| true),
+        Cmd::Show {
+            document,
+            as_of_version,
+            as_of,
+            json,
+        } => ops::show(&data()?, &document, as_of_version, as_of, json).map(|()| true),
+        Cmd::Export { document, out } => ops::export(&data()?, &document, &out).map(|()| true),
+        Cmd::VerifyExport { path } => ops::verify_export(&path),
+        Cmd::Stats { json } => ops::stats(&data()?, json).map(|()| true),
+        Cmd::List(args) => ops::list(&data()?, args).map(|()| true),
     }
 }
 
@@ -67,12 +171,12 @@ fn load_config(path: Option<&PathBuf>) -> Result<ServerConfig> {
     }
 }
 
-fn serve(args: ServeArgs) -> Result<()> {
-    let mut config = load_config(args.config.as_ref())?;
+fn serve(args: ServeArgs, config_path: Option<PathBuf>, data_dir: Option<PathBuf>) -> Result<()> {
+    let mut config = load_config(config_path.as_ref())?;
     if let Some(l) = args.listen {
         config.listen = l;
     }
-    if let Some(d) = args.data_dir {
+    if let Some(d) = data_dir {
         config.data_dir = d;
     }
     if let Some(d) = args.directory {

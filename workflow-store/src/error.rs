@@ -54,6 +54,12 @@ pub enum Error {
     /// The storage engine failed (I/O, or the directory is locked by another process).
     #[error("storage: {0}")]
     Storage(#[from] sled::Error),
+    /// Another process holds the data directory (a running server, another tool).
+    #[error("data directory {path} is in use by another process (is a server running on it?)")]
+    Locked {
+        /// The directory.
+        path: std::path::PathBuf,
+    },
     /// The engine has shut down.
     #[error("the engine is shut down")]
     Closed,

@@ -61,6 +61,7 @@
 mod engine;
 mod envelope;
 mod error;
+mod export;
 mod projection;
 mod query;
 mod replay;
@@ -69,6 +70,7 @@ mod storage;
 pub use engine::{AsOf, Clock, Config, Engine, MAX_COMMAND_ID, Outcome, Request};
 pub use envelope::{Envelope, GENESIS_HASH, fixity_digest};
 pub use error::{Error, Result};
+pub use export::{Manifest, PACKAGE_FORMAT, PackageFile, PackageReport, verify_package};
 pub use projection::listing_year;
 pub use query::{ListQuery, MAX_PAGE_SIZE, Page, Stats, SubscribeFilter};
 pub use replay::{ChainBreak, VerifyReport};

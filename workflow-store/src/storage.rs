@@ -200,10 +200,29 @@ fn u64_of(at: &str, b: &[u8]) -> Result<u64> {
 
 impl SledStorage {
     pub(crate) fn open(path: &Path) -> Result<Self> {
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(256 * 1024 * 1024)
-            .open()?;
+        // sled takes an exclusive file lock. Its background threads release it a moment
+        // after the last handle in this process is dropped, so a quick reopen (a restart,
+        // a test) retries briefly; a lock held by another process is reported as such.
+        let mut attempts = 0;
+        let db = loop {
+            match sled::Config::new()
+                .path(path)
+                .cache_capacity(256 * 1024 * 1024)
+                .open()
+            {
+                Ok(db) => break db,
+                Err(sled::Error::Io(io)) if io.to_string().contains("could not acquire lock") => {
+                    attempts += 1;
+                    if attempts >= 50 {
+                        return Err(Error::Locked {
+                            path: path.to_owned(),
+                        });
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(other) => return Err(Error::Storage(other)),
+            }
+        };
         let t = |name: &str| db.open_tree(name);
         Ok(SledStorage {
             log: t("log")?,

@@ -1,0 +1,423 @@
+//! The operator command line, run as the built binary against a prepared data directory.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use workflow_core::{Action, DocumentId, DraftFields, Kind, Retention, StageSpec};
+use workflow_store::{Engine, Request};
+
+const CAMPUS: &str = include_str!("../../fixtures/campus.json");
+
+fn workflow(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_workflow"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env_remove("WORKFLOW_CONFIG")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// Two documents: A from draft to archive on 2026-11-02 (one step an hour from 09:00 CST),
+/// B waiting for li.qiang.
+fn prepare(dir: &Path) -> (DocumentId, DocumentId) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let engine = Engine::open(dir).unwrap();
+        engine.load_directory_json(CAMPUS).await.unwrap();
+        let fields = DraftFields {
+            kind: Kind::Circular,
+            title: "关于做好2026年秋季学期期末考试工作的通知".into(),
+            body: String::new(),
+            issuing_unit: "XB".into(),
+            co_issuing_units: vec![],
+            classification: Default::default(),
+            classification_period_years: None,
+            urgency: Default::default(),
+            important: false,
+            main_recipients: vec!["各学院".into()],
+            cc: vec![],
+        };
+        let route = vec![
+            StageSpec::Review {
+                reviewer: "li.qiang".into(),
+                deadline_days: Some(2),
+            },
+            StageSpec::Countersign {
+                departments: vec!["RSC".into(), "CWC".into()],
+                deadline_days: None,
+            },
+        ];
+        let a = DocumentId(uuid::Uuid::from_u128(0xA));
+        let steps: Vec<(&str, Action)> = vec![
+            ("wang.fang", Action::Draft(fields.clone())),
+            (
+                "wang.fang",
+                Action::SubmitForReview {
+                    route: route.clone(),
+                },
+            ),
+            (
+                "li.qiang",
+                Action::Approve {
+                    opinion: "同意，请各相关部门会签。".into(),
+                },
+            ),
+            (
+                "zhao.min",
+                Action::Countersign {
+                    agree: true,
+                    opinion: "同意。".into(),
+                },
+            ),
+            (
+                "sun.li",
+                Action::Countersign {
+                    agree: true,
+                    opinion: "同意。考务经费从教务处年度预算中列支。".into(),
+                },
+            ),
+            (
+                "huang.wei",
+                Action::SignOff {
+                    opinion: "同意印发。".into(),
+                },
+            ),
+            (
+                "liu.yang",
+                Action::Issue {
+                    issue_date: NaiveDate::from_ymd_opt(2026, 11, 3).unwrap(),
+                    copies: 40,
+                },
+            ),
+            (
+                "xu.jing",
+                Action::Archive {
+                    fonds: "J012".into(),
+                    retention: Retention::Years30,
+                    unit_code: "JWC".into(),
+                },
+            ),
+        ];
+        let start = Utc.with_ymd_and_hms(2026, 11, 2, 1, 0, 0).unwrap();
+        for (i, (actor, action)) in steps.into_iter().enumerate() {
+            let r = Request {
+                at: Some(start + Duration::hours(i as i64)),
+                ..Request::new(a, actor, action)
+            };
+            engine.execute(r).await.unwrap();
+        }
+        let b = DocumentId(uuid::Uuid::from_u128(0xB));
+        for (actor, action) in [
+            ("wang.fang", Action::Draft(fields)),
+            ("wang.fang", Action::SubmitForReview { route }),
+        ] {
+            let r = Request {
+                at: Some(start),
+                ..Request::new(b, actor, action)
+            };
+            engine.execute(r).await.unwrap();
+        }
+        (a, b)
+    })
+}
+
+#[test]
+fn verify_reports_intact_then_the_tampered_position() {
+    let dir = tempfile::tempdir().unwrap();
+    prepare(dir.path());
+    let o = workflow(dir.path(), &["verify"]);
+    let (out, _) = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("10 events checked: intact"), "{out}");
+    {
+        let engine = Engine::open(dir.path()).unwrap();
+        let raw = String::from_utf8(engine.raw_log_entry(5).unwrap().unwrap()).unwrap();
+        engine
+            .tamper_log_entry(5, raw.replace("考务经费", "考务费用").as_bytes())
+            .unwrap();
+    }
+    let o = workflow(dir.path(), &["verify"]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("4 events checked before the break"), "{out}");
+    assert!(out.contains("BROKEN at position 5: hash mismatch"), "{out}");
+}
+
+#[test]
+fn rebuild_reproduces_the_projections_and_reports_progress_in_plain_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    prepare(dir.path());
+    let before = Engine::open(dir.path())
+        .unwrap()
+        .dump_projections()
+        .unwrap();
+    let o = workflow(dir.path(), &["rebuild"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(out.contains("rebuilt projections from 10 events"), "{out}");
+    assert!(
+        err.contains("rebuild: 10/10 events (100.0%)"),
+        "not a terminal, so plain lines: {err}"
+    );
+    assert!(
+        Engine::open(dir.path())
+            .unwrap()
+            .dump_projections()
+            .unwrap()
+            == before
+    );
+    // `replay` is the same command.
+    assert!(workflow(dir.path(), &["replay"]).status.success());
+}
+
+#[test]
+fn history_and_show_as_of_for_a_known_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _) = prepare(dir.path());
+    let a = a.to_string();
+    let o = workflow(dir.path(), &["history", &a]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!("《关于做好2026年秋季学期期末考试工作的通知》 {a} — 8 events")
+    );
+    assert!(
+        lines[1].contains("2026-11-02 09:00:00 CST")
+            && lines[1].contains("王芳 wang.fang")
+            && lines[1].contains("拟稿"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[3].contains("李强 li.qiang")
+            && lines[3].contains("审核通过")
+            && lines[3].contains("同意，请各相关部门会签。"),
+        "{}",
+        lines[3]
+    );
+    assert!(
+        lines[5].contains("会签同意")
+            && lines[5].contains("[CWC] 同意。考务经费从教务处年度预算中列支。"),
+        "{}",
+        lines[5]
+    );
+    assert!(
+        lines[7].contains("印发") && lines[7].contains("X校发〔2026〕1号 2026-11-03 40份"),
+        "{}",
+        lines[7]
+    );
+    assert!(
+        lines[8].contains("档号 J012-WS·2026-D30-JWC-0001"),
+        "{}",
+        lines[8]
+    );
+    // --json: one envelope per line.
+    let o = workflow(dir.path(), &["history", &a, "--json"]);
+    let envelopes: Vec<workflow_store::Envelope> = text(&o)
+        .0
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(envelopes.len(), 8);
+    assert_eq!(envelopes[2].event_type, "Approved");
+    // As of version 3: countersigning, li.qiang's opinion recorded.
+    let (out, _) = text(&workflow(dir.path(), &["show", &a, "--as-of-version", "3"]));
+    assert!(out.contains("state         Countersigning (会签)"), "{out}");
+    assert!(out.contains("NOW  2. 会签 RSC CWC"), "{out}");
+    // As of 12:30 China time: 4 events (09:00 … 12:00).
+    let (out, _) = text(&workflow(
+        dir.path(),
+        &["show", &a, "--as-of", "2026-11-02 12:30", "--json"],
+    ));
+    let d: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (d["version"].as_u64(), d["state"].as_str()),
+        (Some(4), Some("Countersigning"))
+    );
+    // Now: archived.
+    let (out, _) = text(&workflow(dir.path(), &["show", &a]));
+    assert!(
+        out.contains("archived      J012-WS·2026-D30-JWC-0001"),
+        "{out}"
+    );
+    // Bad input: clear errors, exit 2.
+    let o = workflow(dir.path(), &["history", "not-a-uuid"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("is not a document id"));
+    let o = workflow(
+        dir.path(),
+        &["show", &DocumentId(uuid::Uuid::from_u128(7)).to_string()],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("not found"));
+    let o = workflow(dir.path(), &["show", &a, "--as-of", "yesterday"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("is not a time"));
+}
+
+#[test]
+fn export_then_verify_export_and_a_tampered_export_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _) = prepare(dir.path());
+    let pkg = dir.path().join("package");
+    let o = workflow(
+        dir.path(),
+        &["export", &a.to_string(), "--out", pkg.to_str().unwrap()],
+    );
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(
+        out.contains("reference     J012-WS·2026-D30-JWC-0001"),
+        "{out}"
+    );
+    let o = workflow(dir.path(), &["verify-export", pkg.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o).0);
+    assert!(text(&o).0.contains("intact (8 events"));
+    // Independently of this program: the recipe of VERIFY.txt, in Python.
+    let py = r#"
+import hashlib, json, sys
+d = sys.argv[1]
+m = json.load(open(d + '/manifest.json'))
+for f in m['files']:
+    assert hashlib.sha256(open(d + '/' + f['path'], 'rb').read()).hexdigest() == f['sha256'], f['path']
+keys = ['position','stream_id','version','event_id','command_id','actor','recorded_at','type','schema_version','payload','prev_hash']
+hashes = []
+for line in open(d + '/events.jsonl', encoding='utf-8'):
+    e = json.loads(line)
+    body = '{' + ','.join(json.dumps(k) + ':' + json.dumps(e[k], separators=(',', ':'), ensure_ascii=False, sort_keys=True) for k in keys) + '}'
+    assert hashlib.sha256(body.encode('utf-8')).hexdigest() == e['hash'], e['position']
+    hashes.append(e['hash'])
+assert hashlib.sha256(''.join(h + '\n' for h in hashes).encode()).hexdigest() == m['fixity_hash']
+assert hashlib.sha256(''.join(h + '\n' for h in hashes[:-1]).encode()).hexdigest() == m['archived_fixity_hash']
+print('independently verified', len(hashes))
+"#;
+    let o = Command::new("python3")
+        .arg("-c")
+        .arg(py)
+        .arg(&pkg)
+        .output()
+        .expect("python3 is on every machine of this kind");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "independently verified 8"
+    );
+    // Tamper with one opinion in the package.
+    let events = pkg.join("events.jsonl");
+    let t = std::fs::read_to_string(&events).unwrap();
+    std::fs::write(&events, t.replace("考务经费", "考务费用")).unwrap();
+    let o = workflow(dir.path(), &["verify-export", pkg.to_str().unwrap()]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("events.jsonl: SHA-256"), "{out}");
+    assert!(
+        out.contains("event version 5 (position 5): hash mismatch"),
+        "{out}"
+    );
+    // Exporting onto a non-empty directory is refused.
+    let o = workflow(
+        dir.path(),
+        &["export", &a.to_string(), "--out", pkg.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("not empty"));
+}
+
+#[test]
+fn stats_and_list_use_the_grpc_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = prepare(dir.path());
+    let (out, _) = text(&workflow(dir.path(), &["stats", "--json"]));
+    let s: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (s["documents"].as_u64(), s["last_position"].as_u64()),
+        (Some(2), Some(10))
+    );
+    assert_eq!(s["by_state"]["Archived"].as_u64(), Some(1));
+    let (out, _) = text(&workflow(dir.path(), &["stats"]));
+    assert!(
+        out.contains("by state      Archived 1, InReview 1"),
+        "{out}"
+    );
+    let (out, _) = text(&workflow(dir.path(), &["list", "--state", "InReview"]));
+    assert_eq!(out.lines().count(), 1);
+    assert!(out.starts_with(&b.to_string()));
+    let (out, _) = text(&workflow(
+        dir.path(),
+        &["list", "--state", "已归档", "--kind", "通知"],
+    ));
+    assert!(
+        out.starts_with(&a.to_string()) && out.contains("X校发〔2026〕1号"),
+        "{out}"
+    );
+    let (out, _) = text(&workflow(dir.path(), &["list", "--todo", "li.qiang"]));
+    assert!(out.starts_with(&b.to_string()), "{out}");
+    // B's first stage had two days from 2026-11-02: overdue now.
+    let (out, _) = text(&workflow(dir.path(), &["list", "--overdue"]));
+    assert!(
+        out.contains("OVERDUE") && out.starts_with(&b.to_string()),
+        "{out}"
+    );
+    let o = workflow(dir.path(), &["list", "--state", "Nonsense"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("unknown state"), "{}", text(&o).1);
+}
+
+#[test]
+fn a_directory_held_by_a_server_is_refused_not_touched() {
+    let dir = tempfile::tempdir().unwrap();
+    prepare(dir.path());
+    let held = Engine::open(dir.path()).unwrap();
+    for cmd in [&["verify"][..], &["rebuild"], &["stats"]] {
+        let o = workflow(dir.path(), cmd);
+        assert_eq!(o.status.code(), Some(2), "{cmd:?}");
+        assert!(
+            text(&o).1.contains("is in use by another process"),
+            "{}",
+            text(&o).1
+        );
+    }
+    assert!(held.verify(|_, _| {}).unwrap().is_intact());
+    let o = workflow(&dir.path().join("missing"), &["verify"]);
+    assert!(text(&o).1.contains("does not exist"));
+}
+
+#[test]
+fn every_subcommand_has_help_with_an_example() {
+    for cmd in [
+        "serve",
+        "verify",
+        "rebuild",
+        "history",
+        "show",
+        "export",
+        "verify-export",
+        "stats",
+        "list",
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_workflow"))
+            .args([cmd, "--help"])
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success() && out.contains("Example"),
+            "{cmd}: {out}"
+        );
+    }
+}

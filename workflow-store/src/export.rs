@@ -1,0 +1,306 @@
+//! Archive packages (电子文件归档): one document's metadata, its full event chain, the
+//! hashes needed to check fixity without this program, and a manifest.
+//!
+//! A package is a directory:
+//!
+//! | file | content |
+//! |---|---|
+//! | `manifest.json` | format, ids, numbers, counts, fixity digests, SHA-256 of every other file |
+//! | `document.json` | the document's state (the fold of `events.jsonl`) |
+//! | `events.jsonl` | every envelope of the document's stream, one JSON object per line, as stored |
+//! | `VERIFY.txt` | how to check the package by hand or with any SHA-256 tool |
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use workflow_core::{Document, DocumentId, EventData};
+
+use crate::engine::Engine;
+use crate::envelope::{Envelope, fixity_digest};
+use crate::error::{Error, Result};
+
+/// The package format written in the manifest.
+pub const PACKAGE_FORMAT: &str = "workflow-archive-package/1";
+
+/// One file listed in a manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageFile {
+    /// Path relative to the package directory.
+    pub path: String,
+    /// SHA-256 of its bytes, hex.
+    pub sha256: String,
+    /// Its size.
+    pub bytes: u64,
+}
+
+/// `manifest.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// [`PACKAGE_FORMAT`].
+    pub format: String,
+    /// The document.
+    pub document_id: DocumentId,
+    /// 标题.
+    pub title: String,
+    /// 发文字号, once issued.
+    pub document_number: Option<String>,
+    /// 档号, once archived.
+    pub archival_reference: Option<String>,
+    /// The state at export.
+    pub state: String,
+    /// Events in `events.jsonl`.
+    pub events: u64,
+    /// Their global positions, first and last.
+    pub positions: (u64, u64),
+    /// SHA-256 over the events' hashes (hex, each followed by `\n`), all events.
+    pub fixity_hash: String,
+    /// The digest recorded in the `Archived` event (covering the events before it).
+    pub archived_fixity_hash: Option<String>,
+    /// Hash algorithm of every digest here.
+    pub hash_algorithm: String,
+    /// How each event's `hash` is computed.
+    pub canonical_form: String,
+    /// When it was exported (UTC).
+    pub exported_at: workflow_core::Timestamp,
+    /// The other files and their digests.
+    pub files: Vec<PackageFile>,
+}
+
+const CANONICAL_FORM: &str = "hash = SHA-256 of the compact JSON object with exactly these keys in this order: \
+position, stream_id, version, event_id, command_id, actor, recorded_at, type, schema_version, payload, prev_hash \
+(values as in events.jsonl; payload object keys sorted; no whitespace; non-ASCII characters as raw UTF-8)";
+
+const VERIFY_TXT: &str = "How to check this package without the workflow program\n\
+\n\
+1. For every file listed in manifest.json, its SHA-256 must equal `sha256`.\n\
+2. For every line of events.jsonl (an event envelope): build the JSON object with the keys\n\
+   position, stream_id, version, event_id, command_id, actor, recorded_at, type,\n\
+   schema_version, payload, prev_hash in that order (payload keys sorted), serialize it\n\
+   compactly (no spaces, non-ASCII as UTF-8), and take its SHA-256: it must equal `hash`.\n\
+   In Python: json.dumps(obj, separators=(',', ':'), ensure_ascii=False, sort_keys=False)\n\
+   with obj['payload'] re-serialized with sort_keys=True.\n\
+3. `version` runs 1, 2, 3, ... without gaps; `stream_id` is the document id.\n\
+4. SHA-256 over the concatenation of every event's `hash` followed by a newline equals the\n\
+   manifest's `fixity_hash`; over the events before the Archived event, it equals the\n\
+   `fixity_hash` inside that event's payload (recorded at archiving).\n\
+5. `prev_hash` links each event to the one before it in the engine's global log; with the\n\
+   whole log (`workflow verify`) the chain can be checked end to end.\n";
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn io_err(path: &Path, e: std::io::Error) -> Error {
+    Error::InvalidRequest {
+        field: "path",
+        reason: format!("{}: {e}", path.display()),
+    }
+}
+
+impl Engine {
+    /// Writes the archive package of a document into `dir` (created; must be empty or
+    /// absent). Returns the manifest written.
+    pub fn export_document(
+        &self,
+        id: DocumentId,
+        dir: &Path,
+        now: workflow_core::Timestamp,
+    ) -> Result<Manifest> {
+        let doc = self.document(id)?.ok_or(Error::NotFound(id))?;
+        let events = self.history(id)?;
+        if dir.exists()
+            && std::fs::read_dir(dir)
+                .map_err(|e| io_err(dir, e))?
+                .next()
+                .is_some()
+        {
+            return Err(Error::InvalidRequest {
+                field: "path",
+                reason: format!("{} exists and is not empty", dir.display()),
+            });
+        }
+        std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+        let mut jsonl = Vec::new();
+        for e in &events {
+            serde_json::to_writer(&mut jsonl, e).map_err(|err| Error::corrupt(e.position, err))?;
+            jsonl.push(b'\n');
+        }
+        let document = serde_json::to_vec_pretty(&doc).map_err(|e| Error::corrupt(id, e))?;
+        let mut files = Vec::new();
+        for (name, bytes) in [
+            ("document.json", &document),
+            ("events.jsonl", &jsonl),
+            ("VERIFY.txt", &VERIFY_TXT.as_bytes().to_vec()),
+        ] {
+            let path = dir.join(name);
+            std::fs::write(&path, bytes).map_err(|e| io_err(&path, e))?;
+            files.push(PackageFile {
+                path: name.to_owned(),
+                sha256: sha256_hex(bytes),
+                bytes: bytes.len() as u64,
+            });
+        }
+        let manifest = Manifest {
+            format: PACKAGE_FORMAT.to_owned(),
+            document_id: id,
+            title: doc.fields().title.clone(),
+            document_number: doc.issue().map(|i| i.number.to_string()),
+            archival_reference: doc.archive().map(|a| a.reference.to_string()),
+            state: format!("{:?}", doc.state()),
+            events: events.len() as u64,
+            positions: (
+                events.first().map_or(0, |e| e.position),
+                events.last().map_or(0, |e| e.position),
+            ),
+            fixity_hash: fixity_digest(events.iter().map(|e| e.hash.as_str())),
+            archived_fixity_hash: doc.archive().and_then(|a| a.fixity_hash.clone()),
+            hash_algorithm: "SHA-256".to_owned(),
+            canonical_form: CANONICAL_FORM.to_owned(),
+            exported_at: now,
+            files,
+        };
+        let path = dir.join("manifest.json");
+        let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::corrupt(id, e))?;
+        std::fs::write(&path, bytes).map_err(|e| io_err(&path, e))?;
+        // The package is worth nothing if it is not on disk.
+        std::fs::File::open(&path)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| io_err(&path, e))?;
+        Ok(manifest)
+    }
+}
+
+/// What checking a package found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageReport {
+    /// The package directory.
+    pub path: PathBuf,
+    /// Events checked.
+    pub events: u64,
+    /// Every problem found, in order; empty when the package is intact.
+    pub problems: Vec<String>,
+}
+
+impl PackageReport {
+    /// Whether nothing is wrong.
+    pub fn is_intact(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Checks an archive package offline: file digests, every event hash, versions, the fixity
+/// digests, and that `document.json` is the fold of the events.
+pub fn verify_package(dir: &Path) -> Result<PackageReport> {
+    let mut problems = Vec::new();
+    let read = |name: &str| std::fs::read(dir.join(name)).map_err(|e| io_err(&dir.join(name), e));
+    let manifest: Manifest =
+        serde_json::from_slice(&read("manifest.json")?).map_err(|e| Error::InvalidRequest {
+            field: "manifest.json",
+            reason: e.to_string(),
+        })?;
+    if manifest.format != PACKAGE_FORMAT {
+        problems.push(format!(
+            "manifest format {:?} is not {PACKAGE_FORMAT}",
+            manifest.format
+        ));
+    }
+    for f in &manifest.files {
+        match read(&f.path) {
+            Ok(bytes) => {
+                let got = sha256_hex(&bytes);
+                if got != f.sha256 {
+                    problems.push(format!(
+                        "{}: SHA-256 {got} differs from the manifest's {}",
+                        f.path, f.sha256
+                    ));
+                }
+            }
+            Err(e) => problems.push(format!("{}: {e}", f.path)),
+        }
+    }
+    let jsonl = read("events.jsonl")?;
+    let mut events: Vec<Envelope> = Vec::new();
+    for (i, line) in jsonl
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .enumerate()
+    {
+        match serde_json::from_slice::<Envelope>(line) {
+            Ok(e) => events.push(e),
+            Err(err) => problems.push(format!(
+                "events.jsonl line {}: not an envelope: {err}",
+                i + 1
+            )),
+        }
+    }
+    let mut archived_at = None;
+    for (i, e) in events.iter().enumerate() {
+        let computed = e.compute_hash();
+        if computed != e.hash {
+            problems.push(format!(
+                "event version {} (position {}): hash mismatch: stored {}, computed {computed}",
+                e.version, e.position, e.hash
+            ));
+        }
+        if e.version != i as u64 + 1 {
+            problems.push(format!(
+                "event at line {} has version {}, expected {}",
+                i + 1,
+                e.version,
+                i + 1
+            ));
+        }
+        if e.stream_id != manifest.document_id {
+            problems.push(format!(
+                "event version {} belongs to stream {}, not {}",
+                e.version, e.stream_id, manifest.document_id
+            ));
+        }
+        match e.event() {
+            Ok(ev) => {
+                if let EventData::Archived { fixity_hash, .. } = &ev.data {
+                    archived_at = Some((i, fixity_hash.clone()));
+                }
+            }
+            Err(err) => problems.push(format!("event version {}: {err}", e.version)),
+        }
+    }
+    if events.len() as u64 != manifest.events {
+        problems.push(format!(
+            "events.jsonl has {} events, the manifest says {}",
+            events.len(),
+            manifest.events
+        ));
+    }
+    let digest = fixity_digest(events.iter().map(|e| e.hash.as_str()));
+    if digest != manifest.fixity_hash {
+        problems.push(format!(
+            "fixity digest over the events is {digest}, the manifest says {}",
+            manifest.fixity_hash
+        ));
+    }
+    if let Some((i, Some(recorded))) = archived_at {
+        let before = fixity_digest(events[..i].iter().map(|e| e.hash.as_str()));
+        if before != recorded {
+            problems.push(format!("fixity digest of the events before archiving is {before}, the Archived event recorded {recorded}"));
+        }
+    }
+    match serde_json::from_slice::<Document>(&read("document.json")?) {
+        Ok(stated) => {
+            let decoded: std::result::Result<Vec<_>, _> =
+                events.iter().map(Envelope::event).collect();
+            match decoded.ok().and_then(|evs| Document::from_events(&evs)) {
+                Some(folded) if folded == stated => {}
+                Some(_) => problems.push("document.json is not the fold of events.jsonl".into()),
+                None => problems.push("events.jsonl does not fold into a document".into()),
+            }
+        }
+        Err(e) => problems.push(format!("document.json: {e}")),
+    }
+    Ok(PackageReport {
+        path: dir.to_owned(),
+        events: events.len() as u64,
+        problems,
+    })
+}
