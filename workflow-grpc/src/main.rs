@@ -1,6 +1,7 @@
 //! `workflow`: the server (`serve`) and the operator tools (`verify`, `rebuild`, `history`,
 //! `show`, `export`, `verify-export`, `stats`, `list`).
 
+mod bench;
 mod ops;
 
 use std::path::PathBuf;
@@ -94,6 +95,11 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Measure throughput, latency, replay/verify speed, growth and memory (DESIGN §6).
+    #[command(
+        after_help = "Examples:\n  workflow bench            (about two minutes)\n  workflow bench --large    (adds 1,000,000 stored documents)\n  workflow bench --smoke    (tiny, checks the program works)"
+    )]
+    Bench(bench::BenchArgs),
     /// List documents with the filters of the gRPC list.
     #[command(
         after_help = "Examples:\n  workflow list --state InReview --unit JWC\n  workflow list --overdue\n  workflow list --todo li.qiang --kind 通知"
@@ -154,6 +160,7 @@ fn run(cli: Cli) -> Result<bool> {
         Cmd::VerifyExport { path } => ops::verify_export(&path),
         Cmd::Stats { json } => ops::stats(&data()?, json).map(|()| true),
         Cmd::List(args) => ops::list(&data()?, args).map(|()| true),
+        Cmd::Bench(args) => bench::run(args).map(|()| true),
     }
 }
 

@@ -1,0 +1,756 @@
+//! `workflow bench`: the performance figures of DESIGN §6, measured on this machine in one
+//! run, with ratios between them. Not a test: it prints, it never fails on a slow machine.
+//!
+//! 1. raw sled: records of the engine's bytes per command, written and flushed by one
+//!    writer thread with the engine's batching (group commit) — the physical reference;
+//! 2. the engine in-process: durable commands/s and p50/p99 latency with 1, 8, 64 clients;
+//! 3. the engine over gRPC on loopback (the server is a child process of this binary);
+//! 4. rebuild and verify, events/s (single-threaded: per core);
+//! 5. cost growth with 10k, 100k (and with `--large` 1M) documents stored;
+//! 6. the server's peak resident memory during (3).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use serde_json::json;
+use tokio::sync::oneshot;
+use workflow_core::{Action, DocumentId, DraftFields, Kind, Retention, StageSpec, Urgency};
+use workflow_grpc::pb;
+use workflow_store::{Engine, Request};
+
+const CAMPUS: &str = include_str!("../../fixtures/campus.json");
+const TOKEN: &str = "bench-token-0123456789";
+
+/// How big a run is.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct BenchArgs {
+    /// Tiny sizes and short measurements: checks the program works (CI runs this).
+    #[arg(long)]
+    smoke: bool,
+    /// Also measure with 1,000,000 documents stored (takes minutes).
+    #[arg(long)]
+    large: bool,
+    /// Seconds per throughput measurement.
+    #[arg(long, default_value_t = 3.0)]
+    seconds: f64,
+    /// Where to put the temporary data directories (default: the system temp dir).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
+
+/// Realistic opinions: a few hundred characters of Chinese.
+fn opinion(seed: usize) -> String {
+    let base = "同意。经研究，该文件内容符合学校有关规定，文种使用正确，格式规范。请起草部门进一步核实相关数据，明确责任分工和完成时限，做好与各学院、各部门的沟通协调，确保各项工作按计划推进，并及时报告工作进展情况。";
+    format!("{}（{seed}）", base.repeat(3))
+}
+
+fn draft_fields(n: usize) -> DraftFields {
+    DraftFields {
+        kind: Kind::Circular,
+        title: format!("关于做好2026年秋季学期期末考试工作的通知（第{n}号）"),
+        body: "各学院、各部门：为做好本学期期末考试工作，现将有关事项通知如下。".repeat(10),
+        issuing_unit: "XB".into(),
+        co_issuing_units: vec![],
+        classification: Default::default(),
+        classification_period_years: None,
+        urgency: Urgency::Urgent,
+        important: false,
+        main_recipients: vec!["各学院".into(), "各部门".into(), "RSC".into()],
+        cc: vec!["校党委".into(), "校纪委".into()],
+    }
+}
+
+fn route() -> Vec<StageSpec> {
+    vec![
+        StageSpec::Review {
+            reviewer: "li.qiang".into(),
+            deadline_days: Some(2),
+        },
+        StageSpec::Countersign {
+            departments: vec!["RSC".into(), "CWC".into(), "XSC".into()],
+            deadline_days: Some(3),
+        },
+        StageSpec::Review {
+            reviewer: "chen.hong".into(),
+            deadline_days: Some(1),
+        },
+    ]
+}
+
+/// Today in China time: an issue date is never before the signature's date.
+fn today() -> NaiveDate {
+    workflow_core::china_date(chrono::Utc::now())
+}
+
+/// The full flow of one document: 11 commands from draft to archive.
+fn flow(n: usize) -> Vec<(&'static str, Action)> {
+    let cs = |who, i| {
+        (
+            who,
+            Action::Countersign {
+                agree: true,
+                opinion: opinion(n + i),
+            },
+        )
+    };
+    vec![
+        ("wang.fang", Action::Draft(draft_fields(n))),
+        ("wang.fang", Action::SubmitForReview { route: route() }),
+        (
+            "li.qiang",
+            Action::Approve {
+                opinion: opinion(n),
+            },
+        ),
+        cs("zhao.min", 1),
+        cs("sun.li", 2),
+        cs("zhou.jie", 3),
+        (
+            "chen.hong",
+            Action::Approve {
+                opinion: opinion(n + 4),
+            },
+        ),
+        (
+            "huang.wei",
+            Action::SignOff {
+                opinion: "同意印发。".into(),
+            },
+        ),
+        (
+            "liu.yang",
+            Action::Issue {
+                issue_date: today(),
+                copies: 40,
+            },
+        ),
+        ("zhao.min", Action::Acknowledge),
+        (
+            "xu.jing",
+            Action::Archive {
+                fonds: "J012".into(),
+                retention: Retention::Years30,
+                unit_code: "JWC".into(),
+            },
+        ),
+    ]
+}
+
+/// Throughput and latency of one measurement.
+#[derive(Debug, Clone, Copy, Default)]
+struct Rate {
+    per_sec: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    commands: u64,
+}
+
+impl Rate {
+    fn of(mut latencies: Vec<Duration>, elapsed: Duration) -> Rate {
+        latencies.sort_unstable();
+        let pick = |q: f64| {
+            latencies
+                .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
+                .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        };
+        Rate {
+            per_sec: latencies.len() as f64 / elapsed.as_secs_f64().max(1e-9),
+            p50_ms: pick(0.50),
+            p99_ms: pick(0.99),
+            commands: latencies.len() as u64,
+        }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        json!({"per_sec": round(self.per_sec), "p50_ms": round(self.p50_ms), "p99_ms": round(self.p99_ms), "commands": self.commands})
+    }
+}
+
+fn round(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// Runs `clients` loops of `work` for `seconds`, collecting every latency.
+async fn measure<F, Fut>(clients: usize, seconds: f64, work: F) -> Result<Rate>
+where
+    F: Fn(usize, usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Vec<Duration>>> + Send,
+{
+    let stop = Arc::new(AtomicBool::new(false));
+    let work = Arc::new(work);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|c| {
+            let (stop, work) = (stop.clone(), work.clone());
+            tokio::spawn(async move {
+                let mut all = Vec::new();
+                let mut round = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    all.extend(work(c, round).await?);
+                    round += 1;
+                }
+                anyhow::Ok(all)
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await??);
+    }
+    Ok(Rate::of(latencies, started.elapsed()))
+}
+
+/// (1) The raw sled reference: the same group commit, no domain, no projections.
+fn raw_sled(
+    dir: &Path,
+) -> Result<(
+    std::sync::mpsc::Sender<(Vec<u8>, oneshot::Sender<()>)>,
+    std::thread::JoinHandle<()>,
+)> {
+    let db = sled::Config::new()
+        .path(dir)
+        .cache_capacity(256 * 1024 * 1024)
+        .open()?;
+    let tree = db.open_tree("log")?;
+    let (tx, rx) = std::sync::mpsc::channel::<(Vec<u8>, oneshot::Sender<()>)>();
+    let handle = std::thread::spawn(move || {
+        let mut key = 0u64;
+        while let Ok(first) = rx.recv() {
+            let mut group = vec![first];
+            while group.len() < 512 {
+                match rx.try_recv() {
+                    Ok(x) => group.push(x),
+                    Err(_) => break,
+                }
+            }
+            let mut batch = sled::Batch::default();
+            for (bytes, _) in &group {
+                key += 1;
+                batch.insert(&key.to_be_bytes(), bytes.as_slice());
+            }
+            if tree.apply_batch(batch).is_err() || db.flush().is_err() {
+                return;
+            }
+            for (_, reply) in group {
+                let _ = reply.send(());
+            }
+        }
+    });
+    Ok((tx, handle))
+}
+
+async fn load_directory(engine: &Engine) -> Result<()> {
+    engine.load_directory_json(CAMPUS).await?;
+    Ok(())
+}
+
+/// Bytes the engine writes per command of the flow: envelope plus the state projection.
+async fn bytes_per_command(dir: &Path) -> Result<usize> {
+    let engine = Engine::open(dir)?;
+    load_directory(&engine).await?;
+    let id = DocumentId(uuid::Uuid::new_v4());
+    let mut total = 0usize;
+    let steps = flow(0);
+    let n = steps.len();
+    for (actor, action) in steps {
+        let o = engine.execute(Request::new(id, actor, action)).await?;
+        for e in &o.events {
+            total += serde_json::to_vec(e)?.len();
+        }
+        total += serde_json::to_vec(&engine.document(id)?)?.len();
+    }
+    Ok(total / n)
+}
+
+async fn engine_flows(engine: Engine, clients: usize, seconds: f64) -> Result<Rate> {
+    measure(clients, seconds, move |c, round| {
+        let engine = engine.clone();
+        async move {
+            let id = DocumentId(uuid::Uuid::new_v4());
+            let mut lat = Vec::with_capacity(11);
+            for (actor, action) in flow(c * 1_000_000 + round) {
+                let t = Instant::now();
+                engine.execute(Request::new(id, actor, action)).await?;
+                lat.push(t.elapsed());
+            }
+            Ok(lat)
+        }
+    })
+    .await
+}
+
+type Client = pb::document_workflow_client::DocumentWorkflowClient<
+    tonic::service::interceptor::InterceptedService<tonic::transport::Channel, Auth>,
+>;
+
+#[derive(Clone)]
+struct Auth(tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
+
+impl tonic::service::Interceptor for Auth {
+    fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        req.metadata_mut().insert("authorization", self.0.clone());
+        Ok(req)
+    }
+}
+
+fn wire_fields(n: usize) -> pb::DraftFields {
+    workflow_grpc::convert::draft_fields_to(&draft_fields(n))
+}
+
+fn wire_route() -> Vec<pb::RouteStage> {
+    use pb::route_stage::Stage;
+    route()
+        .into_iter()
+        .map(|s| match s {
+            StageSpec::Review {
+                reviewer,
+                deadline_days,
+            } => pb::RouteStage {
+                stage: Some(Stage::Review(pb::ReviewStage {
+                    reviewer: reviewer.0,
+                })),
+                deadline_days,
+            },
+            StageSpec::Countersign {
+                departments,
+                deadline_days,
+            } => pb::RouteStage {
+                stage: Some(Stage::Countersign(pb::CountersignStage {
+                    departments: departments.into_iter().map(|u| u.0).collect(),
+                })),
+                deadline_days,
+            },
+        })
+        .collect()
+}
+
+/// One full flow over gRPC, timing each call.
+async fn grpc_flow(mut client: Client, n: usize) -> Result<Vec<Duration>> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let cid = || uuid::Uuid::new_v4().to_string();
+    let mut lat = Vec::with_capacity(11);
+    macro_rules! timed {
+        ($call:expr) => {{
+            let t = Instant::now();
+            $call.await?;
+            lat.push(t.elapsed());
+        }};
+    }
+    let d = id.clone();
+    timed!(client.draft_document(pb::DraftDocumentRequest {
+        command_id: cid(),
+        actor_id: "wang.fang".into(),
+        document_id: d.clone(),
+        expected_version: None,
+        fields: Some(wire_fields(n))
+    }));
+    timed!(client.submit_for_review(pb::SubmitForReviewRequest {
+        command_id: cid(),
+        actor_id: "wang.fang".into(),
+        document_id: d.clone(),
+        expected_version: None,
+        route: wire_route()
+    }));
+    timed!(client.approve(pb::ApproveRequest {
+        command_id: cid(),
+        actor_id: "li.qiang".into(),
+        document_id: d.clone(),
+        expected_version: None,
+        opinion: opinion(n)
+    }));
+    for (i, who) in ["zhao.min", "sun.li", "zhou.jie"].into_iter().enumerate() {
+        timed!(client.countersign(pb::CountersignRequest {
+            command_id: cid(),
+            actor_id: who.into(),
+            document_id: d.clone(),
+            expected_version: None,
+            agree: true,
+            opinion: opinion(n + i)
+        }));
+    }
+    timed!(client.approve(pb::ApproveRequest {
+        command_id: cid(),
+        actor_id: "chen.hong".into(),
+        document_id: d.clone(),
+        expected_version: None,
+        opinion: opinion(n + 4)
+    }));
+    timed!(client.sign_off(pb::SignOffRequest {
+        command_id: cid(),
+        actor_id: "huang.wei".into(),
+        document_id: d.clone(),
+        expected_version: None,
+        opinion: "同意印发。".into()
+    }));
+    timed!(client.issue(pb::IssueRequest {
+        command_id: cid(),
+        actor_id: "liu.yang".into(),
+        document_id: d.clone(),
+        expected_version: None,
+        issue_date: today().to_string(),
+        copies: 40
+    }));
+    timed!(client.acknowledge(pb::AcknowledgeRequest {
+        command_id: cid(),
+        actor_id: "zhao.min".into(),
+        document_id: d.clone(),
+        expected_version: None
+    }));
+    timed!(client.archive(pb::ArchiveRequest {
+        command_id: cid(),
+        actor_id: "xu.jing".into(),
+        document_id: d,
+        expected_version: None,
+        fonds: "J012".into(),
+        retention: pb::Retention::Years30 as i32,
+        unit_code: "JWC".into()
+    }));
+    Ok(lat)
+}
+
+/// The server child process and its address.
+struct ServerChild {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl ServerChild {
+    fn start(dir: &Path) -> Result<ServerChild> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let directory = dir.join("campus.json");
+        std::fs::write(&directory, CAMPUS)?;
+        let config = dir.join("bench.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "listen = \"127.0.0.1:{port}\"\ndata_dir = \"data\"\ndirectory = \"campus.json\"\n[[systems]]\nname = \"bench\"\ntoken = \"{TOKEN}\"\n"
+            ),
+        )?;
+        let child = std::process::Command::new(std::env::current_exe()?)
+            .arg("--config")
+            .arg(&config)
+            .arg("serve")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .context("starting the server child")?;
+        Ok(ServerChild {
+            child,
+            addr: format!("http://127.0.0.1:{port}"),
+        })
+    }
+
+    async fn client(&self) -> Result<Client> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match tonic::transport::Endpoint::from_shared(self.addr.clone())?
+                .connect()
+                .await
+            {
+                Ok(ch) => {
+                    let auth = Auth(format!("Bearer {TOKEN}").parse()?);
+                    return Ok(
+                        pb::document_workflow_client::DocumentWorkflowClient::with_interceptor(
+                            ch, auth,
+                        ),
+                    );
+                }
+                Err(e) if Instant::now() > deadline => {
+                    return Err(e).context("the server child did not come up");
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    }
+
+    /// Peak resident set size of the server so far, in MiB (Linux `VmHWM`).
+    fn peak_rss_mib(&self) -> Option<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb / 1024.0)
+    }
+}
+
+impl Drop for ServerChild {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Stores `n` documents (drafted and submitted: 2 events each) with 64 concurrent loaders.
+async fn populate(engine: &Engine, already: usize, n: usize) -> Result<()> {
+    let per = n.saturating_sub(already).div_ceil(64);
+    let tasks: Vec<_> = (0..64)
+        .map(|c| {
+            let engine = engine.clone();
+            tokio::spawn(async move {
+                for i in 0..per {
+                    let id = DocumentId(uuid::Uuid::new_v4());
+                    let k = already + c * per + i;
+                    engine
+                        .execute(Request::new(
+                            id,
+                            "wang.fang",
+                            Action::Draft(draft_fields(k)),
+                        ))
+                        .await?;
+                    engine
+                        .execute(Request::new(
+                            id,
+                            "wang.fang",
+                            Action::SubmitForReview { route: route() },
+                        ))
+                        .await?;
+                }
+                anyhow::Ok(())
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await??;
+    }
+    Ok(())
+}
+
+fn line(name: &str, value: String) {
+    println!("{name:<52} {value}");
+}
+
+/// Runs the benchmark and prints its figures and a JSON summary.
+pub(crate) fn run(args: BenchArgs) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(run_async(args))
+}
+
+async fn run_async(args: BenchArgs) -> Result<()> {
+    let base = match &args.dir {
+        Some(d) => tempfile::tempdir_in(d)?,
+        None => tempfile::tempdir()?,
+    };
+    let seconds = if args.smoke { 0.3 } else { args.seconds };
+    let clients: &[usize] = &[1, 8, 64];
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    println!(
+        "workflow bench: {cores} cores, {seconds}s per measurement{}",
+        if args.smoke { " (smoke)" } else { "" }
+    );
+    let mut summary = serde_json::Map::new();
+    summary.insert("cores".into(), json!(cores));
+    summary.insert("seconds_per_measurement".into(), json!(seconds));
+
+    let record_bytes = bytes_per_command(&base.path().join("sample")).await?;
+    line(
+        "bytes written per command (event + state)",
+        format!("{record_bytes}"),
+    );
+    summary.insert("bytes_per_command".into(), json!(record_bytes));
+
+    // (1) raw sled
+    let (tx, writer) = raw_sled(&base.path().join("raw"))?;
+    let mut raw = Vec::new();
+    for &c in clients {
+        let tx = tx.clone();
+        let record = vec![b'x'; record_bytes];
+        let r = measure(c, seconds, move |_, _| {
+            let (tx, record) = (tx.clone(), record.clone());
+            async move {
+                let t = Instant::now();
+                let (reply, wait) = oneshot::channel();
+                tx.send((record, reply))
+                    .map_err(|_| anyhow::anyhow!("raw writer stopped"))?;
+                wait.await?;
+                Ok(vec![t.elapsed()])
+            }
+        })
+        .await?;
+        line(
+            &format!("raw sled, {c} clients: records/s"),
+            format!(
+                "{:.0}  (p50 {:.2} ms, p99 {:.2} ms)",
+                r.per_sec, r.p50_ms, r.p99_ms
+            ),
+        );
+        raw.push(r);
+    }
+    drop(tx);
+    let _ = writer.join();
+    summary.insert(
+        "raw_sled".into(),
+        json!(
+            clients
+                .iter()
+                .zip(&raw)
+                .map(|(c, r)| json!({"clients": c, "rate": r.json()}))
+                .collect::<Vec<_>>()
+        ),
+    );
+
+    // (2) the engine in-process
+    let engine_dir = base.path().join("engine");
+    let engine = Engine::open(&engine_dir)?;
+    load_directory(&engine).await?;
+    let mut inproc = Vec::new();
+    for (i, &c) in clients.iter().enumerate() {
+        let r = engine_flows(engine.clone(), c, seconds).await?;
+        let ratio = r.per_sec / raw[i].per_sec.max(1e-9);
+        line(
+            &format!("engine in-process, {c} clients: commands/s"),
+            format!(
+                "{:.0}  (p50 {:.2} ms, p99 {:.2} ms)  = {:.0}% of raw sled",
+                r.per_sec,
+                r.p50_ms,
+                r.p99_ms,
+                ratio * 100.0
+            ),
+        );
+        inproc.push(r);
+    }
+    summary.insert(
+        "engine".into(),
+        json!(clients.iter().zip(&inproc).zip(&raw).map(|((c, r), raw)| json!({"clients": c, "rate": r.json(), "ratio_to_raw_sled": round(r.per_sec / raw.per_sec.max(1e-9))})).collect::<Vec<_>>()),
+    );
+
+    // (4) rebuild and verify on what (2) wrote
+    let events = engine.head();
+    let t = Instant::now();
+    engine.rebuild(|_, _| {}).await?;
+    let rebuild_rate = events as f64 / t.elapsed().as_secs_f64().max(1e-9);
+    let t = Instant::now();
+    let report = engine.verify(|_, _| {})?;
+    let verify_rate = events as f64 / t.elapsed().as_secs_f64().max(1e-9);
+    anyhow::ensure!(
+        report.is_intact(),
+        "verify found a break: {:?}",
+        report.first_break
+    );
+    line(
+        &format!("rebuild ({events} events, one thread): events/s"),
+        format!("{rebuild_rate:.0}"),
+    );
+    line(
+        &format!("verify ({events} events, one thread): events/s"),
+        format!("{verify_rate:.0}"),
+    );
+    summary.insert(
+        "rebuild_events_per_sec_per_core".into(),
+        json!(round(rebuild_rate)),
+    );
+    summary.insert(
+        "verify_events_per_sec_per_core".into(),
+        json!(round(verify_rate)),
+    );
+    drop(engine);
+
+    // (3) over gRPC, server in a child process
+    let server_dir = base.path().join("server");
+    std::fs::create_dir_all(&server_dir)?;
+    let server = ServerChild::start(&server_dir)?;
+    let client = server.client().await?;
+    let mut grpc = Vec::new();
+    for (i, &c) in clients.iter().enumerate() {
+        let client = client.clone();
+        let r = measure(c, seconds, move |c, round| {
+            grpc_flow(client.clone(), c * 1_000_000 + round)
+        })
+        .await?;
+        let ratio = r.per_sec / inproc[i].per_sec.max(1e-9);
+        line(
+            &format!("gRPC loopback, {c} clients: commands/s"),
+            format!(
+                "{:.0}  (p50 {:.2} ms, p99 {:.2} ms)  = {:.0}% of in-process",
+                r.per_sec,
+                r.p50_ms,
+                r.p99_ms,
+                ratio * 100.0
+            ),
+        );
+        grpc.push(r);
+    }
+    let rss = server.peak_rss_mib();
+    line(
+        "server peak resident memory during gRPC: MiB",
+        rss.map_or("unknown".into(), |m| format!("{m:.1}")),
+    );
+    drop(server);
+    summary.insert(
+        "grpc".into(),
+        json!(clients.iter().zip(&grpc).zip(&inproc).map(|((c, r), ip)| json!({"clients": c, "rate": r.json(), "ratio_to_in_process": round(r.per_sec / ip.per_sec.max(1e-9))})).collect::<Vec<_>>()),
+    );
+    summary.insert("server_peak_rss_mib".into(), json!(rss.map(round)));
+
+    // (5) cost growth
+    let sizes: Vec<usize> = if args.smoke {
+        vec![100, 1_000]
+    } else if args.large {
+        vec![10_000, 100_000, 1_000_000]
+    } else {
+        vec![10_000, 100_000]
+    };
+    let growth_dir = base.path().join("growth");
+    let engine = Engine::open(&growth_dir)?;
+    load_directory(&engine).await?;
+    let mut stored = 0;
+    let mut growth = Vec::new();
+    for &n in &sizes {
+        let t = Instant::now();
+        populate(&engine, stored, n).await?;
+        stored = n;
+        let load_secs = t.elapsed().as_secs_f64();
+        let r = engine_flows(engine.clone(), 8, seconds).await?;
+        line(
+            &format!("with {n} documents stored, 8 clients: commands/s"),
+            format!(
+                "{:.0}  (p99 {:.2} ms; loaded in {load_secs:.0}s)",
+                r.per_sec, r.p99_ms
+            ),
+        );
+        growth.push((n, r));
+    }
+    if let (Some((small_n, small)), Some((large_n, large))) = (growth.first(), growth.last()) {
+        line(
+            &format!("growth {large_n}/{small_n} documents: commands/s ratio"),
+            format!("{:.2}", large.per_sec / small.per_sec.max(1e-9)),
+        );
+        line(
+            &format!("growth {large_n}/{small_n} documents: p99 ratio"),
+            format!("{:.2}", large.p99_ms / small.p99_ms.max(1e-9)),
+        );
+        summary.insert(
+            "growth_ratio_commands_per_sec".into(),
+            json!(round(large.per_sec / small.per_sec.max(1e-9))),
+        );
+        summary.insert(
+            "growth_ratio_p99".into(),
+            json!(round(large.p99_ms / small.p99_ms.max(1e-9))),
+        );
+    }
+    summary.insert(
+        "growth".into(),
+        json!(
+            growth
+                .iter()
+                .map(|(n, r)| json!({"documents": n, "rate": r.json()}))
+                .collect::<Vec<_>>()
+        ),
+    );
+    drop(engine);
+
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::Value::Object(summary))?
+    );
+    Ok(())
+}
