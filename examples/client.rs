@@ -63,6 +63,7 @@ async fn main() -> Result<()> {
             reviewer: who.into(),
         })),
         deadline_days: Some(days),
+        ..Default::default()
     };
     let r = client
         .submit_for_review(pb::SubmitForReviewRequest {
@@ -77,6 +78,7 @@ async fn main() -> Result<()> {
                         departments: vec!["RSC".into(), "CWC".into(), "XSC".into()],
                     })),
                     deadline_days: Some(3),
+                    ..Default::default()
                 },
                 review("chen.hong", 1),
             ],

@@ -67,6 +67,7 @@ async fn the_full_flow_with_countersign_by_three_departments_and_a_return_loop()
         .await
         .unwrap();
     assert_eq!(r.events[0].r#type, "Countersigned");
+    assert_eq!(r.events[1].r#type, "CountersignersNotNeeded");
     assert_eq!(get(&mut c, &id).await.state, pb::State::Drafting as i32);
     let mut f = fields();
     f.body.push_str("考务经费从教务处年度预算中列支。");
@@ -74,7 +75,8 @@ async fn the_full_flow_with_countersign_by_three_departments_and_a_return_loop()
         command_id: cid(),
         actor_id: "wang.fang".into(),
         document_id: id.clone(),
-        expected_version: Some(5),
+        // 5 events, and XSC recorded as not needed once CWC's veto decided the stage.
+        expected_version: Some(6),
         fields: Some(f),
     })
     .await
@@ -103,23 +105,23 @@ async fn the_full_flow_with_countersign_by_three_departments_and_a_return_loop()
     // Every opinion of both rounds stays: 1 + 2 in round 1, 1 + 3 + 1 + sign-off in round 2.
     assert_eq!(d.opinions.len(), 9);
     let h = history(&mut c, &id).await;
-    // 5 events in round 1, a revision, 10 in round 2 through archive.
-    assert_eq!(h.len(), 16);
+    // 6 events in round 1, a revision, 10 in round 2 through archive.
+    assert_eq!(h.len(), 17);
     assert_eq!(
         h.iter().map(|e| e.version).collect::<Vec<_>>(),
-        (1..=16).collect::<Vec<_>>()
+        (1..=17).collect::<Vec<_>>()
     );
-    // As of version 5 (after the disagreement) it was back in drafting.
+    // As of version 6 (after the disagreement) it was back in drafting.
     let old = c
         .get_document(pb::GetDocumentRequest {
             actor_id: "liu.yang".into(),
             document_id: id.clone(),
-            as_of_version: Some(5),
+            as_of_version: Some(6),
         })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!((old.version, old.state), (5, pb::State::Drafting as i32));
+    assert_eq!((old.version, old.state), (6, pb::State::Drafting as i32));
     server.stop().await;
 }
 

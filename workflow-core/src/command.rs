@@ -7,6 +7,10 @@ use crate::types::{
     ActorId, Classification, DocumentId, Kind, Retention, Timestamp, UnitCode, Urgency,
 };
 
+/// The actor id of the engine itself: only it may give `Remind`, and no directory actor
+/// may take this id.
+pub const SYSTEM_ACTOR: &str = "system";
+
 /// One command to one document, by one actor, at one instant.
 ///
 /// The instant comes from the caller (the service's clock), never from the core, so that
@@ -58,7 +62,26 @@ pub struct DraftFields {
     pub cc: Vec<String>,
 }
 
+/// When a countersign stage is complete (DESIGN §2b).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Completion {
+    /// 会签: every department agrees; any disagreement returns the draft (veto).
+    #[default]
+    All,
+    /// 或签: the first agreement completes the stage; it returns only if all disagree.
+    Any,
+    /// At least `percent` % of the departments agree; it returns once that is out of reach.
+    Ratio {
+        /// 1–100.
+        percent: u8,
+    },
+}
+
 /// One stage of a document's route, as given at submission.
+///
+/// Fields added after the first schema (`completion`, `escalate_to`) default when absent,
+/// so events written before them read unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StageSpec {
@@ -69,23 +92,75 @@ pub enum StageSpec {
         /// 办理时限 in calendar days from the stage's start.
         #[serde(default)]
         deadline_days: Option<u32>,
+        /// Who is told when the stage is overdue (督办 escalation).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        escalate_to: Option<ActorId>,
     },
     /// 会签 by several departments in parallel.
     Countersign {
-        /// The departments that must all agree.
+        /// The departments.
         departments: Vec<UnitCode>,
         /// 办理时限 in calendar days from the stage's start.
         #[serde(default)]
         deadline_days: Option<u32>,
+        /// When the stage is complete: all (default), any (或签), or a ratio.
+        #[serde(default, skip_serializing_if = "is_all")]
+        completion: Completion,
+        /// Who is told when the stage is overdue (督办 escalation).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        escalate_to: Option<ActorId>,
     },
 }
 
+fn is_all(c: &Completion) -> bool {
+    *c == Completion::All
+}
+
 impl StageSpec {
+    /// A review stage without deadline or escalation.
+    pub fn review(reviewer: impl Into<ActorId>) -> Self {
+        StageSpec::Review {
+            reviewer: reviewer.into(),
+            deadline_days: None,
+            escalate_to: None,
+        }
+    }
+
+    /// A countersign stage (all must agree) without deadline or escalation.
+    pub fn countersign<U: Into<UnitCode>>(departments: impl IntoIterator<Item = U>) -> Self {
+        StageSpec::Countersign {
+            departments: departments.into_iter().map(Into::into).collect(),
+            deadline_days: None,
+            completion: Completion::All,
+            escalate_to: None,
+        }
+    }
+
+    /// The same stage with a deadline in days.
+    pub fn with_deadline(mut self, days: u32) -> Self {
+        match &mut self {
+            StageSpec::Review { deadline_days, .. }
+            | StageSpec::Countersign { deadline_days, .. } => {
+                *deadline_days = Some(days);
+            }
+        }
+        self
+    }
+
     /// The stage's time limit in days, if any.
     pub fn deadline_days(&self) -> Option<u32> {
         match self {
             StageSpec::Review { deadline_days, .. }
             | StageSpec::Countersign { deadline_days, .. } => *deadline_days,
+        }
+    }
+
+    /// Who is told when the stage is overdue.
+    pub fn escalate_to(&self) -> Option<&ActorId> {
+        match self {
+            StageSpec::Review { escalate_to, .. } | StageSpec::Countersign { escalate_to, .. } => {
+                escalate_to.as_ref()
+            }
         }
     }
 }
@@ -128,10 +203,59 @@ pub enum Action {
         #[serde(default)]
         opinion: String,
     },
-    /// 加签: the office adds a department to the live countersign stage.
+    /// 加签: the office or the stage owner adds a department to the live countersign stage.
     AddCountersigner {
         /// The department to add.
         unit: UnitCode,
+        /// The stage meant (0-based); when given and not the current one, refused, so a
+        /// late 加签 never lands in the next stage by accident.
+        #[serde(default)]
+        stage: Option<usize>,
+    },
+    /// 减签: the office or the stage owner removes a department that has not acted.
+    RemoveCountersigner {
+        /// The department to remove.
+        unit: UnitCode,
+        /// The stage meant (0-based), as for `AddCountersigner`.
+        #[serde(default)]
+        stage: Option<usize>,
+    },
+    /// 加签 of a reviewer, before or after the current reviewer, by the office or the
+    /// current reviewer.
+    AddReviewer {
+        /// The reviewer to add.
+        reviewer: ActorId,
+        /// Before the current reviewer (the new one acts first) or after.
+        before: bool,
+    },
+    /// 转办: the current review task moves to another reviewer for good.
+    Reassign {
+        /// The new reviewer.
+        to: ActorId,
+        /// Why (optional).
+        #[serde(default)]
+        reason: String,
+    },
+    /// 委派: the reviewer hands the task to a delegate, who acts; then it comes back to the
+    /// reviewer to confirm.
+    Delegate {
+        /// The delegate.
+        to: ActorId,
+        /// Why (optional).
+        #[serde(default)]
+        reason: String,
+    },
+    /// 退回 to an earlier stage (0-based) of the route, which runs again from there.
+    ReturnToStage {
+        /// The stage to go back to.
+        stage: usize,
+        /// Why; required.
+        reason: String,
+    },
+    /// 催办: the deadline sweep reminds whoever an overdue stage waits for (system only).
+    Remind {
+        /// The reminder interval: at most one reminder per stage per this many hours.
+        interval_hours: u32,
     },
     /// 签发 by an actor with signing authority.
     SignOff {
@@ -175,6 +299,12 @@ impl Action {
             Action::Withdraw { .. } => "Withdraw",
             Action::Countersign { .. } => "Countersign",
             Action::AddCountersigner { .. } => "AddCountersigner",
+            Action::RemoveCountersigner { .. } => "RemoveCountersigner",
+            Action::AddReviewer { .. } => "AddReviewer",
+            Action::Reassign { .. } => "Reassign",
+            Action::Delegate { .. } => "Delegate",
+            Action::ReturnToStage { .. } => "ReturnToStage",
+            Action::Remind { .. } => "Remind",
             Action::SignOff { .. } => "SignOff",
             Action::Issue { .. } => "Issue",
             Action::Acknowledge => "Acknowledge",

@@ -5,9 +5,9 @@ use std::collections::BTreeSet;
 
 use chrono::{Datelike, FixedOffset, NaiveDate};
 
-use crate::command::{Action, Command, DraftFields, StageSpec};
+use crate::command::{Action, Command, Completion, DraftFields, SYSTEM_ACTOR, StageSpec};
 use crate::context::Context;
-use crate::document::{Document, Stage, State};
+use crate::document::{Document, Stage, StageOutcome, State};
 use crate::error::Error;
 use crate::event::{Event, EventData};
 use crate::number::{ArchiveReference, DocumentNumber};
@@ -33,11 +33,20 @@ pub fn handle(
     command: &Command,
     ctx: &dyn Context,
 ) -> Result<Vec<Event>, Error> {
-    let actor = ctx
-        .actor(&command.actor)
-        .ok_or_else(|| Error::UnknownActor {
-            actor: command.actor.clone(),
-        })?;
+    let actor = if command.actor.0 == SYSTEM_ACTOR {
+        // The engine itself, for the deadline sweep; it may do nothing else.
+        if !matches!(command.action, Action::Remind { .. }) {
+            return Err(Error::UnknownActor {
+                actor: command.actor.clone(),
+            });
+        }
+        system_actor()
+    } else {
+        ctx.actor(&command.actor)
+            .ok_or_else(|| Error::UnknownActor {
+                actor: command.actor.clone(),
+            })?
+    };
     let name = command.action.name();
     let data = match (document, &command.action) {
         (None, Action::Draft(fields)) => draft(command, &actor, fields, ctx)?,
@@ -131,11 +140,17 @@ impl Decide<'_> {
             }
             Action::Approve { opinion } => {
                 self.require_state(&[State::InReview])?;
-                let stage = self.require_current_reviewer()?;
+                let (stage, as_delegate) = self.require_current_reviewer()?;
                 check_text("opinion", opinion, false)?;
-                Ok(vec![EventData::Approved {
-                    stage,
-                    opinion: opinion.trim().to_owned(),
+                let opinion = opinion.trim().to_owned();
+                Ok(vec![if as_delegate {
+                    EventData::DelegateReported {
+                        stage,
+                        agree: true,
+                        opinion,
+                    }
+                } else {
+                    EventData::Approved { stage, opinion }
                 }])
             }
             Action::Return { reason } => self.return_(reason),
@@ -156,28 +171,193 @@ impl Decide<'_> {
                 self.require_state(&[State::Countersigning])?;
                 let (stage, unit) = self.require_pending_countersigner()?;
                 check_text("opinion", opinion, !agree)?;
-                Ok(vec![EventData::Countersigned {
+                let mut after = self.current_stage_clone()?;
+                after.countersigns.insert(unit.clone(), *agree);
+                let mut events = vec![EventData::Countersigned {
                     stage,
                     unit,
                     agree: *agree,
                     opinion: opinion.trim().to_owned(),
+                }];
+                events.extend(not_needed(stage, &after));
+                Ok(events)
+            }
+            Action::RemoveCountersigner { unit, stage } => {
+                self.require_state(&[State::Countersigning])?;
+                let (index, current) = self.require_stage_manager(*stage)?;
+                let unit = UnitCode(unit.0.trim().to_owned());
+                let StageSpec::Countersign { departments, .. } = &current.spec else {
+                    return Err(self.not_now("the current stage is not a countersign"));
+                };
+                if !departments.contains(&unit) {
+                    return Err(Error::field(
+                        "unit",
+                        format!("{unit} is not in this countersign stage"),
+                    ));
+                }
+                if current.countersigns.contains_key(&unit) {
+                    return Err(self.not_now(&format!(
+                        "{unit} has already countersigned; it cannot be removed"
+                    )));
+                }
+                if departments.len() == 1 {
+                    return Err(self.not_now(&format!(
+                        "{unit} is the only department of the stage; return or void the document instead"
+                    )));
+                }
+                let mut after = current.clone();
+                if let StageSpec::Countersign { departments, .. } = &mut after.spec {
+                    departments.retain(|d| *d != unit);
+                }
+                let mut events = vec![EventData::CountersignerRemoved { stage: index, unit }];
+                events.extend(not_needed(index, &after));
+                Ok(events)
+            }
+            Action::AddReviewer { reviewer, before } => {
+                self.require_state(&[State::InReview])?;
+                let (index, current) = self.require_stage_manager(None)?;
+                if current.delegate.is_some() && current.delegate_report.is_none() {
+                    return Err(
+                        self.not_now("the stage is delegated; wait for the delegate's report")
+                    );
+                }
+                if d.route().len() >= MAX_STAGES {
+                    return Err(Error::field(
+                        "reviewer",
+                        format!("a route has at most {MAX_STAGES} stages"),
+                    ));
+                }
+                let reviewer = self.check_reviewer("reviewer", reviewer)?;
+                Ok(vec![EventData::ReviewerAdded {
+                    stage: if *before { index } else { index + 1 },
+                    reviewer,
+                    before: *before,
                 }])
             }
-            Action::AddCountersigner { unit } => {
+            Action::Reassign { to, reason } => {
+                self.require_state(&[State::InReview])?;
+                let (stage, current) = self.require_stage_manager(None)?;
+                let from = match &current.spec {
+                    StageSpec::Review { reviewer, .. } => reviewer.clone(),
+                    StageSpec::Countersign { .. } => {
+                        return Err(self.not_now("the current stage is not a review"));
+                    }
+                };
+                let to = self.check_reviewer("to", to)?;
+                if to == from {
+                    return Err(Error::field("to", format!("{to} already has this task")));
+                }
+                check_text("reason", reason, false)?;
+                Ok(vec![EventData::Reassigned {
+                    stage,
+                    from,
+                    to,
+                    reason: reason.trim().to_owned(),
+                }])
+            }
+            Action::Delegate { to, reason } => {
+                self.require_state(&[State::InReview])?;
+                let (stage, as_delegate) = self.require_current_reviewer()?;
+                let current = self.current_stage_clone()?;
+                if as_delegate || (current.delegate.is_some() && current.delegate_report.is_none())
+                {
+                    return Err(self.not_now("the task is already delegated"));
+                }
+                let to = self.check_reviewer("to", to)?;
+                if to == self.actor.id {
+                    return Err(Error::field(
+                        "to",
+                        "a reviewer cannot delegate to themselves",
+                    ));
+                }
+                check_text("reason", reason, false)?;
+                Ok(vec![EventData::Delegated {
+                    stage,
+                    from: self.actor.id.clone(),
+                    to,
+                    reason: reason.trim().to_owned(),
+                }])
+            }
+            Action::ReturnToStage { stage, reason } => {
+                self.require_state(&[
+                    State::InReview,
+                    State::Countersigning,
+                    State::AwaitingSignOff,
+                ])?;
+                let limit = match d.current() {
+                    Some((i, _)) => i,
+                    None => d.route().len(),
+                };
+                if *stage >= limit {
+                    return Err(Error::field(
+                        "stage",
+                        format!(
+                            "stage {} is not before the current position (stage {})",
+                            stage + 1,
+                            limit + 1
+                        ),
+                    ));
+                }
+                if !self.actor.has_role(Role::Clerk) {
+                    self.require_may_return()?;
+                }
+                check_text("reason", reason, true)?;
+                Ok(vec![EventData::ReturnedToStage {
+                    from: d.state(),
+                    stage: *stage,
+                    reason: reason.trim().to_owned(),
+                }])
+            }
+            Action::Remind { interval_hours } => {
+                if self.actor.id.0 != SYSTEM_ACTOR {
+                    return Err(Error::NotAssigned {
+                        actor: self.actor.id.clone(),
+                        command: self.name,
+                        expected: "the engine's deadline sweep".into(),
+                    });
+                }
+                self.require_state(&[State::InReview, State::Countersigning])?;
+                let Some((stage, current)) = d.current() else {
+                    return Err(self.not_now("no stage is running"));
+                };
+                let Some(due_at) = current.due_at else {
+                    return Err(self.not_now("the current stage has no deadline"));
+                };
+                if self.at <= due_at {
+                    return Err(
+                        self.not_now(&format!("the stage is due at {due_at}, not overdue yet"))
+                    );
+                }
+                if *interval_hours == 0 {
+                    return Err(Error::field("interval_hours", "must be at least 1"));
+                }
+                if let Some(last) = current.last_reminded_at
+                    && self.at < last + chrono::Duration::hours(i64::from(*interval_hours))
+                {
+                    return Err(
+                        self.not_now(&format!("already reminded at {last}, within the interval"))
+                    );
+                }
+                let waiting_for = d
+                    .assignees(|code| self.ctx.unit(&UnitCode::from(code)).is_some())
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+                Ok(vec![EventData::Reminded {
+                    stage,
+                    due_at,
+                    waiting_for,
+                    escalated_to: current.spec.escalate_to().cloned(),
+                }])
+            }
+            Action::AddCountersigner { unit, stage } => {
                 self.require_state(&[State::Countersigning])?;
-                require_role(self.actor, Role::Clerk, self.name)?;
+                let (index, current) = self.require_stage_manager(*stage)?;
                 let unit = UnitCode(unit.0.trim().to_owned());
                 if self.ctx.unit(&unit).is_none() {
                     return Err(Error::field("unit", format!("unknown unit {unit}")));
                 }
-                let Some((
-                    stage,
-                    Stage {
-                        spec: StageSpec::Countersign { departments, .. },
-                        ..
-                    },
-                )) = d.current()
-                else {
+                let StageSpec::Countersign { departments, .. } = &current.spec else {
                     return Err(self.not_now("the current stage is not a countersign"));
                 };
                 if departments.contains(&unit) {
@@ -192,7 +372,7 @@ impl Decide<'_> {
                         format!("a stage holds at most {MAX_LIST} departments"),
                     ));
                 }
-                Ok(vec![EventData::CountersignerAdded { stage, unit }])
+                Ok(vec![EventData::CountersignerAdded { stage: index, unit }])
             }
             Action::SignOff { opinion } => {
                 self.require_state(&[State::AwaitingSignOff])?;
@@ -311,7 +491,15 @@ impl Decide<'_> {
         let from = d.state();
         let to = match from {
             State::InReview => {
-                self.require_current_reviewer()?;
+                let (stage, as_delegate) = self.require_current_reviewer()?;
+                if as_delegate {
+                    check_text("reason", reason, true)?;
+                    return Ok(vec![EventData::DelegateReported {
+                        stage,
+                        agree: false,
+                        opinion: reason.trim().to_owned(),
+                    }]);
+                }
                 State::Drafting
             }
             State::Countersigning => {
@@ -365,27 +553,121 @@ impl Decide<'_> {
         }
     }
 
-    fn require_current_reviewer(&self) -> Result<usize, Error> {
-        match self.doc.current() {
-            Some((
-                i,
-                Stage {
-                    spec: StageSpec::Review { reviewer, .. },
-                    ..
-                },
-            )) => {
-                if self.actor.id != *reviewer {
-                    return Err(Error::NotAssigned {
-                        actor: self.actor.id.clone(),
-                        command: self.name,
-                        expected: format!("the reviewer of stage {} ({reviewer})", i + 1),
-                    });
-                }
-                require_role(self.actor, Role::Reviewer, self.name)?;
-                Ok(i)
-            }
-            _ => Err(self.not_now("the current stage is not a review")),
+    /// The current review stage and whether the actor acts on it as the delegate. While a
+    /// task is delegated and not yet reported, only the delegate acts on it.
+    fn require_current_reviewer(&self) -> Result<(usize, bool), Error> {
+        let Some((i, stage)) = self.doc.current() else {
+            return Err(self.not_now("the current stage is not a review"));
+        };
+        let StageSpec::Review { reviewer, .. } = &stage.spec else {
+            return Err(self.not_now("the current stage is not a review"));
+        };
+        let acting = stage.acting_reviewer().unwrap_or(reviewer);
+        if self.actor.id != *acting {
+            let expected = if acting == reviewer {
+                format!("the reviewer of stage {} ({reviewer})", i + 1)
+            } else {
+                format!(
+                    "the delegate of stage {} ({acting}), until they report to {reviewer}",
+                    i + 1
+                )
+            };
+            return Err(Error::NotAssigned {
+                actor: self.actor.id.clone(),
+                command: self.name,
+                expected,
+            });
         }
+        require_role(self.actor, Role::Reviewer, self.name)?;
+        Ok((i, acting != reviewer))
+    }
+
+    /// A copy of the current stage.
+    fn current_stage_clone(&self) -> Result<Stage, Error> {
+        self.doc
+            .current()
+            .map(|(_, s)| s.clone())
+            .ok_or_else(|| self.not_now("no stage is running"))
+    }
+
+    /// The current stage, if the actor may change its signers: the office clerk, or the
+    /// stage owner (a review stage's reviewer; a countersign stage's drafter, who runs it).
+    /// `meant` is the stage the caller had in mind; another stage is refused.
+    fn require_stage_manager(&self, meant: Option<usize>) -> Result<(usize, Stage), Error> {
+        let Some((i, stage)) = self.doc.current() else {
+            return Err(self.not_now("no stage is running"));
+        };
+        if let Some(m) = meant
+            && m != i
+        {
+            let why = match self.doc.route().get(m) {
+                Some(s) if s.completed => format!(
+                    "stage {} is already complete; the document is at stage {}",
+                    m + 1,
+                    i + 1
+                ),
+                Some(_) => format!(
+                    "stage {} has not started; the document is at stage {}",
+                    m + 1,
+                    i + 1
+                ),
+                None => format!("there is no stage {}", m + 1),
+            };
+            return Err(self.not_now(&why));
+        }
+        let owner = match &stage.spec {
+            StageSpec::Review { reviewer, .. } => reviewer,
+            StageSpec::Countersign { .. } => self.doc.drafter(),
+        };
+        if self.actor.id != *owner && !self.actor.has_role(Role::Clerk) {
+            return Err(Error::NotAssigned {
+                actor: self.actor.id.clone(),
+                command: self.name,
+                expected: format!("the office clerk or the stage owner ({owner})"),
+            });
+        }
+        Ok((i, stage.clone()))
+    }
+
+    /// Whether the actor may return the document from where it stands (as for `Return`).
+    fn require_may_return(&self) -> Result<(), Error> {
+        match self.doc.state() {
+            State::InReview => {
+                match self.require_current_reviewer()? {
+                    (_, false) => Ok(()),
+                    (_, true) => Err(self
+                        .not_now("a delegate reports to the reviewer; only the reviewer returns")),
+                }
+            }
+            State::Countersigning => self.require_pending_countersigner().map(|_| ()),
+            State::AwaitingSignOff => self.require_signer().map(|_| ()),
+            state => Err(Error::WrongState {
+                command: self.name,
+                state,
+            }),
+        }
+    }
+
+    /// A reviewer to put on the route: exists, holds Reviewer, cleared for the document.
+    fn check_reviewer(&self, field: &str, id: &ActorId) -> Result<ActorId, Error> {
+        let id = trimmed(id);
+        let Some(r) = self.ctx.actor(&id) else {
+            return Err(Error::field(field, format!("unknown actor {id}")));
+        };
+        if !r.has_role(Role::Reviewer) {
+            return Err(Error::field(
+                field,
+                format!("actor {id} does not hold the role Reviewer"),
+            ));
+        }
+        let c = self.doc.classification();
+        if !r.may_see(c) {
+            return Err(Error::field(
+                field,
+                format!("actor {id} has clearance {} below {c}", r.clearance),
+            ));
+        }
+        Ok(id)
     }
 
     /// The stage and the actor's department, if the actor may countersign for it now.
@@ -466,6 +748,22 @@ impl Decide<'_> {
                     format!("must be between 1 and {MAX_DEADLINE_DAYS}"),
                 ));
             }
+            if let Some(to) = stage.escalate_to() {
+                let field = format!("route[{i}].escalate_to");
+                match self.ctx.actor(&trimmed(to)) {
+                    None => return Err(Error::field(field, format!("unknown actor {to}"))),
+                    Some(a) if !a.may_see(classification) => {
+                        return Err(Error::field(
+                            field,
+                            format!(
+                                "actor {to} has clearance {} below {classification}",
+                                a.clearance
+                            ),
+                        ));
+                    }
+                    Some(_) => {}
+                }
+            }
             match stage {
                 StageSpec::Review { reviewer, .. } => {
                     let field = format!("route[{i}].reviewer");
@@ -491,7 +789,19 @@ impl Decide<'_> {
                         ));
                     }
                 }
-                StageSpec::Countersign { departments, .. } => {
+                StageSpec::Countersign {
+                    departments,
+                    completion,
+                    ..
+                } => {
+                    if let Completion::Ratio { percent } = completion
+                        && !(1..=100).contains(percent)
+                    {
+                        return Err(Error::field(
+                            format!("route[{i}].completion"),
+                            format!("a ratio is 1-100 percent, not {percent}"),
+                        ));
+                    }
                     let field = format!("route[{i}].departments");
                     if departments.is_empty() {
                         return Err(Error::field(
@@ -701,21 +1011,50 @@ fn normalized_stage(s: &StageSpec) -> StageSpec {
         StageSpec::Review {
             reviewer,
             deadline_days,
+            escalate_to,
         } => StageSpec::Review {
             reviewer: trimmed(reviewer),
             deadline_days: *deadline_days,
+            escalate_to: escalate_to.as_ref().map(trimmed),
         },
         StageSpec::Countersign {
             departments,
             deadline_days,
+            completion,
+            escalate_to,
         } => StageSpec::Countersign {
             departments: departments
                 .iter()
                 .map(|u| UnitCode(u.0.trim().to_owned()))
                 .collect(),
             deadline_days: *deadline_days,
+            completion: *completion,
+            escalate_to: escalate_to.as_ref().map(trimmed),
         },
     }
+}
+
+/// The engine itself, acting for the deadline sweep.
+fn system_actor() -> Actor {
+    Actor {
+        id: ActorId::from(SYSTEM_ACTOR),
+        name: "系统".into(),
+        unit: UnitCode::from(""),
+        roles: Default::default(),
+        clearance: Classification::TopSecret,
+    }
+}
+
+/// `CountersignersNotNeeded` when a stage is decided (`after` the change) before all its
+/// departments acted, so they are recorded rather than silently dropped.
+fn not_needed(stage: usize, after: &Stage) -> Option<EventData> {
+    let pending = after.pending();
+    (after.outcome() != StageOutcome::Pending && !pending.is_empty()).then_some(
+        EventData::CountersignersNotNeeded {
+            stage,
+            units: pending,
+        },
+    )
 }
 
 fn check_text(field: &str, text: &str, required: bool) -> Result<(), Error> {

@@ -6,7 +6,7 @@ use std::fmt;
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::command::{DraftFields, StageSpec};
+use crate::command::{Completion, DraftFields, StageSpec};
 use crate::event::{Event, EventData};
 use crate::number::{ArchiveReference, DocumentNumber};
 use crate::types::{Actor, ActorId, Classification, DocumentId, Kind, Role, Timestamp, UnitCode};
@@ -84,6 +84,116 @@ pub struct Stage {
     pub countersigns: BTreeMap<UnitCode, bool>,
     /// Whether the stage is complete.
     pub completed: bool,
+    /// Departments an `Any`/`Ratio` stage was decided without (recorded, not dropped).
+    #[serde(default)]
+    pub not_needed: Vec<UnitCode>,
+    /// 委派: the delegate acting for the reviewer, while delegated.
+    #[serde(default)]
+    pub delegate: Option<ActorId>,
+    /// The delegate's result once reported (the reviewer then confirms).
+    #[serde(default)]
+    pub delegate_report: Option<bool>,
+    /// When the last 催办 reminder for this stage was sent.
+    #[serde(default)]
+    pub last_reminded_at: Option<Timestamp>,
+    /// How many reminders this stage got.
+    #[serde(default)]
+    pub reminders: u32,
+}
+
+/// Where a countersign stage stands under its completion rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StageOutcome {
+    /// Still waiting for departments.
+    Pending,
+    /// The rule is met: the route moves on.
+    Complete,
+    /// The rule can no longer be met: the draft goes back to its drafter.
+    Failed,
+}
+
+impl Stage {
+    fn fresh(spec: StageSpec) -> Stage {
+        Stage {
+            spec,
+            started_at: None,
+            due_at: None,
+            countersigns: BTreeMap::new(),
+            completed: false,
+            not_needed: Vec::new(),
+            delegate: None,
+            delegate_report: None,
+            last_reminded_at: None,
+            reminders: 0,
+        }
+    }
+
+    fn reset(&mut self) {
+        *self = Stage::fresh(self.spec.clone());
+    }
+
+    /// The countersign stage's outcome under its rule (`Pending` for review stages).
+    pub fn outcome(&self) -> StageOutcome {
+        let StageSpec::Countersign {
+            departments,
+            completion,
+            ..
+        } = &self.spec
+        else {
+            return StageOutcome::Pending;
+        };
+        let total = departments.len();
+        let agreed = departments
+            .iter()
+            .filter(|d| self.countersigns.get(*d) == Some(&true))
+            .count();
+        let disagreed = departments
+            .iter()
+            .filter(|d| self.countersigns.get(*d) == Some(&false))
+            .count();
+        let open = total - agreed - disagreed;
+        match completion {
+            Completion::All if disagreed > 0 => StageOutcome::Failed,
+            Completion::All if agreed == total => StageOutcome::Complete,
+            Completion::Any if agreed > 0 => StageOutcome::Complete,
+            Completion::Any if disagreed == total => StageOutcome::Failed,
+            Completion::Ratio { percent } => {
+                let need = usize::from(*percent) * total;
+                if agreed * 100 >= need {
+                    StageOutcome::Complete
+                } else if (agreed + open) * 100 < need {
+                    StageOutcome::Failed
+                } else {
+                    StageOutcome::Pending
+                }
+            }
+            _ => StageOutcome::Pending,
+        }
+    }
+
+    /// Departments that have not acted.
+    pub fn pending(&self) -> Vec<UnitCode> {
+        match &self.spec {
+            StageSpec::Countersign { departments, .. } => departments
+                .iter()
+                .filter(|d| !self.countersigns.contains_key(*d))
+                .cloned()
+                .collect(),
+            StageSpec::Review { .. } => Vec::new(),
+        }
+    }
+
+    /// Who acts on a review stage now: the delegate while delegated and not yet reported,
+    /// else the reviewer.
+    pub fn acting_reviewer(&self) -> Option<&ActorId> {
+        match &self.spec {
+            StageSpec::Review { reviewer, .. } => match (&self.delegate, self.delegate_report) {
+                (Some(d), None) => Some(d),
+                _ => Some(reviewer),
+            },
+            StageSpec::Countersign { .. } => None,
+        }
+    }
 }
 
 /// One opinion on the record (审核意见, 会签意见, 签发意见, 退回理由).
@@ -306,16 +416,7 @@ impl Document {
             }
             EventData::SubmittedForReview { round, route } => {
                 self.round = *round;
-                self.route = route
-                    .iter()
-                    .map(|spec| Stage {
-                        spec: spec.clone(),
-                        started_at: None,
-                        due_at: None,
-                        countersigns: BTreeMap::new(),
-                        completed: false,
-                    })
-                    .collect();
+                self.route = route.iter().cloned().map(Stage::fresh).collect();
                 self.acted_in_round = false;
                 self.signatures.clear();
                 self.written_date = None;
@@ -353,10 +454,120 @@ impl Document {
                 if let Some(s) = self.route.get_mut(*stage) {
                     s.countersigns.insert(unit.clone(), *agree);
                 }
-                if !*agree {
-                    self.back_to_drafting();
-                } else if self.route.get(*stage).is_some_and(countersign_complete) {
-                    self.complete_stage(*stage, at);
+                self.settle_countersign(*stage, at);
+            }
+            EventData::CountersignerRemoved { stage, unit } => {
+                if let Some(Stage {
+                    spec: StageSpec::Countersign { departments, .. },
+                    ..
+                }) = self.route.get_mut(*stage)
+                {
+                    departments.retain(|d| d != unit);
+                }
+                self.settle_countersign(*stage, at);
+            }
+            EventData::CountersignersNotNeeded { stage, units } => {
+                if let Some(s) = self.route.get_mut(*stage) {
+                    s.not_needed.extend(units.iter().cloned());
+                }
+            }
+            EventData::ReviewerAdded {
+                stage,
+                reviewer,
+                before,
+            } => {
+                let new = Stage::fresh(StageSpec::review(reviewer.clone()));
+                let index = (*stage).min(self.route.len());
+                self.route.insert(index, new);
+                if *before {
+                    // The displaced stage waits again; it restarts when its turn comes.
+                    if let Some(next) = self.route.get_mut(index + 1) {
+                        next.reset();
+                    }
+                    self.start_stage(index, at);
+                }
+            }
+            EventData::Reassigned {
+                stage, to, reason, ..
+            } => {
+                if let Some(s) = self.route.get_mut(*stage) {
+                    if let StageSpec::Review { reviewer, .. } = &mut s.spec {
+                        *reviewer = to.clone();
+                    }
+                    s.delegate = None;
+                    s.delegate_report = None;
+                }
+                if !reason.is_empty() {
+                    self.record_opinion(
+                        &event.actor,
+                        "reassign",
+                        Some(*stage),
+                        None,
+                        true,
+                        reason,
+                        at,
+                    );
+                }
+            }
+            EventData::Delegated {
+                stage, to, reason, ..
+            } => {
+                if let Some(s) = self.route.get_mut(*stage) {
+                    s.delegate = Some(to.clone());
+                    s.delegate_report = None;
+                }
+                if !reason.is_empty() {
+                    self.record_opinion(
+                        &event.actor,
+                        "delegate",
+                        Some(*stage),
+                        None,
+                        true,
+                        reason,
+                        at,
+                    );
+                }
+            }
+            EventData::DelegateReported {
+                stage,
+                agree,
+                opinion,
+            } => {
+                self.acted_in_round = true;
+                self.record_opinion(
+                    &event.actor,
+                    "delegate_report",
+                    Some(*stage),
+                    None,
+                    *agree,
+                    opinion,
+                    at,
+                );
+                if let Some(s) = self.route.get_mut(*stage) {
+                    s.delegate_report = Some(*agree);
+                }
+            }
+            EventData::ReturnedToStage { stage, reason, .. } => {
+                self.record_opinion(
+                    &event.actor,
+                    "return",
+                    self.current_stage,
+                    None,
+                    false,
+                    reason,
+                    at,
+                );
+                for s in self.route.iter_mut().skip(*stage) {
+                    s.reset();
+                }
+                self.signatures.clear();
+                self.written_date = None;
+                self.start_stage(*stage, at);
+            }
+            EventData::Reminded { stage, .. } => {
+                if let Some(s) = self.route.get_mut(*stage) {
+                    s.last_reminded_at = Some(at);
+                    s.reminders += 1;
                 }
             }
             EventData::CountersignerAdded { stage, unit } => {
@@ -515,6 +726,18 @@ impl Document {
         self.start_stage(index + 1, at);
     }
 
+    /// Moves a countersign stage on, or back to the drafter, once its rule decides.
+    fn settle_countersign(&mut self, stage: usize, at: Timestamp) {
+        if self.current_stage != Some(stage) {
+            return;
+        }
+        match self.route.get(stage).map(Stage::outcome) {
+            Some(StageOutcome::Complete) => self.complete_stage(stage, at),
+            Some(StageOutcome::Failed) => self.back_to_drafting(),
+            _ => {}
+        }
+    }
+
     fn back_to_drafting(&mut self) {
         self.state = State::Drafting;
         self.current_stage = None;
@@ -590,20 +813,14 @@ impl Document {
 
     /// Who the document is waiting for now (its to-do entries).
     pub fn assignees(&self, is_unit: impl Fn(&str) -> bool) -> Vec<Assignee> {
-        match self.state {
+        let mut waiting = match self.state {
             State::Drafting => vec![Assignee::Actor(self.drafter.clone())],
-            State::InReview => match self.current() {
-                Some((
-                    _,
-                    Stage {
-                        spec: StageSpec::Review { reviewer, .. },
-                        ..
-                    },
-                )) => {
-                    vec![Assignee::Actor(reviewer.clone())]
-                }
-                _ => Vec::new(),
-            },
+            State::InReview => self
+                .current()
+                .and_then(|(_, s)| s.acting_reviewer())
+                .map(|r| Assignee::Actor(r.clone()))
+                .into_iter()
+                .collect(),
             State::Countersigning => self
                 .pending_departments()
                 .into_iter()
@@ -630,7 +847,18 @@ impl Document {
                 v
             }
             State::Archived | State::Voided => Vec::new(),
+        };
+        // An overdue stage that was escalated also waits on whom it was escalated to.
+        if let Some((_, s)) = self.current()
+            && s.reminders > 0
+            && let Some(to) = s.spec.escalate_to()
+        {
+            let to = Assignee::Actor(to.clone());
+            if !waiting.contains(&to) {
+                waiting.push(to);
+            }
         }
+        waiting
     }
 
     /// Whether the current stage is past its deadline at `now`.
@@ -723,15 +951,5 @@ impl Document {
     /// Why it was voided.
     pub fn void_reason(&self) -> Option<&str> {
         self.void_reason.as_deref()
-    }
-}
-
-/// Whether every department of a countersign stage agreed.
-fn countersign_complete(stage: &Stage) -> bool {
-    match &stage.spec {
-        StageSpec::Countersign { departments, .. } => departments
-            .iter()
-            .all(|d| stage.countersigns.get(d) == Some(&true)),
-        StageSpec::Review { .. } => false,
     }
 }

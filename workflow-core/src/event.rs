@@ -78,6 +78,80 @@ pub enum EventData {
         /// The department added.
         unit: UnitCode,
     },
+    /// 减签: a department was removed from the live countersign stage.
+    CountersignerRemoved {
+        /// The stage index (0-based).
+        stage: usize,
+        /// The department removed.
+        unit: UnitCode,
+    },
+    /// An `Any`/`Ratio` stage was decided before these departments acted: not needed.
+    CountersignersNotNeeded {
+        /// The stage index (0-based).
+        stage: usize,
+        /// The departments that did not act.
+        units: Vec<UnitCode>,
+    },
+    /// 加签 of a reviewer: a review stage was inserted.
+    ReviewerAdded {
+        /// The index of the new stage (0-based).
+        stage: usize,
+        /// The reviewer.
+        reviewer: ActorId,
+        /// Inserted before the current stage (and now current) or after it.
+        before: bool,
+    },
+    /// 转办: the review task moved to another reviewer.
+    Reassigned {
+        /// The stage index (0-based).
+        stage: usize,
+        /// The previous reviewer.
+        from: ActorId,
+        /// The new reviewer.
+        to: ActorId,
+        /// Why.
+        reason: String,
+    },
+    /// 委派: the reviewer handed the task to a delegate.
+    Delegated {
+        /// The stage index (0-based).
+        stage: usize,
+        /// The reviewer (delegator).
+        from: ActorId,
+        /// The delegate.
+        to: ActorId,
+        /// Why.
+        reason: String,
+    },
+    /// The delegate's result, back to the delegator to confirm.
+    DelegateReported {
+        /// The stage index (0-based).
+        stage: usize,
+        /// Whether the delegate agrees.
+        agree: bool,
+        /// The delegate's opinion.
+        opinion: String,
+    },
+    /// 退回 to an earlier stage, which runs again from there.
+    ReturnedToStage {
+        /// The state it was returned from.
+        from: State,
+        /// The stage index it went back to (0-based).
+        stage: usize,
+        /// Why.
+        reason: String,
+    },
+    /// 催办: a reminder for an overdue stage.
+    Reminded {
+        /// The stage index (0-based).
+        stage: usize,
+        /// When the stage was due.
+        due_at: Timestamp,
+        /// Whom it waits for, as to-do keys (e.g. `li.qiang`, `Countersigner@RSC`).
+        waiting_for: Vec<String>,
+        /// The actor it was escalated to, if the route names one.
+        escalated_to: Option<ActorId>,
+    },
     /// 退回.
     Returned {
         /// The state it was returned from.
@@ -145,6 +219,14 @@ impl EventData {
             EventData::Approved { .. } => "Approved",
             EventData::Countersigned { .. } => "Countersigned",
             EventData::CountersignerAdded { .. } => "CountersignerAdded",
+            EventData::CountersignerRemoved { .. } => "CountersignerRemoved",
+            EventData::CountersignersNotNeeded { .. } => "CountersignersNotNeeded",
+            EventData::ReviewerAdded { .. } => "ReviewerAdded",
+            EventData::Reassigned { .. } => "Reassigned",
+            EventData::Delegated { .. } => "Delegated",
+            EventData::DelegateReported { .. } => "DelegateReported",
+            EventData::ReturnedToStage { .. } => "ReturnedToStage",
+            EventData::Reminded { .. } => "Reminded",
             EventData::Returned { .. } => "Returned",
             EventData::Withdrawn { .. } => "Withdrawn",
             EventData::Signed { .. } => "Signed",
@@ -165,6 +247,14 @@ impl EventData {
             EventData::Countersigned { agree: true, .. } => "会签同意",
             EventData::Countersigned { agree: false, .. } => "会签不同意",
             EventData::CountersignerAdded { .. } => "加签",
+            EventData::CountersignerRemoved { .. } => "减签",
+            EventData::CountersignersNotNeeded { .. } => "无需会签",
+            EventData::ReviewerAdded { .. } => "加签",
+            EventData::Reassigned { .. } => "转办",
+            EventData::Delegated { .. } => "委派",
+            EventData::DelegateReported { .. } => "委派回复",
+            EventData::ReturnedToStage { .. } => "退回环节",
+            EventData::Reminded { .. } => "催办",
             EventData::Returned { .. } => "退回",
             EventData::Withdrawn { .. } => "撤回",
             EventData::Signed { .. } => "签发",

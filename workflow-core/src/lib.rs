@@ -54,11 +54,11 @@ mod event;
 mod number;
 mod types;
 
-pub use command::{Action, Command, DraftFields, StageSpec};
+pub use command::{Action, Command, Completion, DraftFields, SYSTEM_ACTOR, StageSpec};
 pub use context::{Context, Directory};
 pub use decide::{china_date, handle};
 pub use document::{
-    ArchiveRecord, Assignee, Document, IssueRecord, Opinion, Signature, Stage, State,
+    ArchiveRecord, Assignee, Document, IssueRecord, Opinion, Signature, Stage, StageOutcome, State,
 };
 pub use error::{Error, ErrorClass};
 pub use event::{DecodeError, Event, EventData, SCHEMA_VERSION, upcast};

@@ -69,26 +69,47 @@ fn arb_route() -> impl Strategy<Value = Vec<StageSpec>> {
         Just(route()),
         Just(vec![StageSpec::Review {
             reviewer: "chen.hong".into(),
-            deadline_days: None
+            deadline_days: None,
+            escalate_to: None
         }]),
         Just(vec![StageSpec::Countersign {
             departments: vec!["RSC".into(), "CWC".into()],
-            deadline_days: Some(1)
+            deadline_days: Some(1),
+            completion: Default::default(),
+            escalate_to: None
         }]),
         Just(vec![
             StageSpec::Review {
                 reviewer: "li.qiang".into(),
-                deadline_days: None
+                deadline_days: None,
+                escalate_to: None
             },
             StageSpec::Review {
                 reviewer: "chen.hong".into(),
-                deadline_days: None
+                deadline_days: None,
+                escalate_to: None
             },
         ]),
         Just(vec![]),
+        Just(vec![StageSpec::Countersign {
+            departments: vec!["RSC".into(), "CWC".into(), "XSC".into()],
+            deadline_days: Some(1),
+            completion: workflow_core::Completion::Any,
+            escalate_to: Some("chen.hong".into()),
+        }]),
+        Just(vec![
+            StageSpec::Countersign {
+                departments: vec!["RSC".into(), "CWC".into(), "XSC".into()],
+                deadline_days: None,
+                completion: workflow_core::Completion::Ratio { percent: 60 },
+                escalate_to: None,
+            },
+            StageSpec::review("chen.hong"),
+        ]),
         Just(vec![StageSpec::Review {
             reviewer: "zhao.min".into(),
-            deadline_days: None
+            deadline_days: None,
+            escalate_to: None
         }]),
     ]
 }
@@ -116,8 +137,12 @@ fn arb_action() -> impl Strategy<Value = Action> {
             agree: agree || opinion.is_empty(),
             opinion
         }),
-        prop_oneof![Just("XB"), Just("KYC"), Just("RSC"), Just("NOPE")]
-            .prop_map(|u| Action::AddCountersigner { unit: u.into() }),
+        prop_oneof![Just("XB"), Just("KYC"), Just("RSC"), Just("NOPE")].prop_map(|u| {
+            Action::AddCountersigner {
+                unit: u.into(),
+                stage: None,
+            }
+        }),
         arb_text().prop_map(|opinion| Action::SignOff { opinion }),
         arb_text().prop_map(|opinion| Action::SignOff { opinion }),
         (0..3u32, 0..2u32).prop_map(|(y, copies)| Action::Issue {
@@ -136,6 +161,51 @@ fn arb_action() -> impl Strategy<Value = Action> {
             unit_code: "JWC".into()
         }),
         arb_text().prop_map(|reason| Action::Void { reason }),
+        arb_route_change(),
+    ]
+}
+
+/// The route-changing commands of DESIGN §2b.
+fn arb_route_change() -> impl Strategy<Value = Action> {
+    let reviewer = || {
+        prop_oneof![
+            Just("li.qiang"),
+            Just("chen.hong"),
+            Just("zhao.min"),
+            Just("low.clearance")
+        ]
+    };
+    prop_oneof![
+        (reviewer(), any::<bool>()).prop_map(|(r, before)| Action::AddReviewer {
+            reviewer: r.into(),
+            before
+        }),
+        (
+            prop_oneof![Just("RSC"), Just("CWC"), Just("XSC"), Just("KYC")],
+            prop::option::of(0..3usize)
+        )
+            .prop_map(|(u, stage)| Action::RemoveCountersigner {
+                unit: u.into(),
+                stage
+            }),
+        (
+            prop_oneof![Just("RSC"), Just("KYC")],
+            prop::option::of(0..3usize)
+        )
+            .prop_map(|(u, stage)| Action::AddCountersigner {
+                unit: u.into(),
+                stage
+            }),
+        (reviewer(), arb_text()).prop_map(|(to, reason)| Action::Reassign {
+            to: to.into(),
+            reason
+        }),
+        (reviewer(), arb_text()).prop_map(|(to, reason)| Action::Delegate {
+            to: to.into(),
+            reason
+        }),
+        (0..3usize, arb_text()).prop_map(|(stage, reason)| Action::ReturnToStage { stage, reason }),
+        Just(Action::Remind { interval_hours: 24 }),
     ]
 }
 
@@ -151,6 +221,11 @@ fn check_invariants(d: &Document) -> Result<(), String> {
             Some((_, s)) if matches!(s.spec, StageSpec::Countersign { .. }) => {
                 if d.pending_departments().is_empty() {
                     return Err("Countersigning with nobody pending".into());
+                }
+                if d.current().map(|(_, s)| s.outcome())
+                    != Some(workflow_core::StageOutcome::Pending)
+                {
+                    return Err("Countersigning on a decided stage".into());
                 }
             }
             _ => return Err("Countersigning without a current countersign stage".into()),
@@ -247,8 +322,14 @@ fn authorised(before: Option<&Document>, actor: &Actor, action: &Action) -> Resu
     }
     let is_drafter = actor.id == *d.drafter();
     let stage = d.current().map(|(_, s)| s.spec.clone());
-    let reviewer_ok = matches!(&stage, Some(StageSpec::Review { reviewer, .. }) if *reviewer == actor.id)
-        && actor.has_role(Role::Reviewer);
+    let acting = d.current().and_then(|(_, s)| s.acting_reviewer().cloned());
+    let owner = match &stage {
+        Some(StageSpec::Review { reviewer, .. }) => Some(reviewer.clone()),
+        Some(StageSpec::Countersign { .. }) => Some(d.drafter().clone()),
+        None => None,
+    };
+    let manager_ok = actor.has_role(Role::Clerk) || owner.as_ref() == Some(&actor.id);
+    let reviewer_ok = acting.as_ref() == Some(&actor.id) && actor.has_role(Role::Reviewer);
     let countersigner_ok = matches!(&stage, Some(StageSpec::Countersign { departments, .. }) if departments.contains(&actor.unit))
         && actor.has_role(Role::Countersigner);
     let needs_principal = d.kind().is_upward() || d.fields().important;
@@ -264,9 +345,7 @@ fn authorised(before: Option<&Document>, actor: &Actor, action: &Action) -> Resu
         Action::Withdraw { .. } => is_drafter && !d.acted_in_round(),
         Action::Approve { .. } => d.state() == State::InReview && reviewer_ok,
         Action::Countersign { .. } => d.state() == State::Countersigning && countersigner_ok,
-        Action::AddCountersigner { .. } => {
-            d.state() == State::Countersigning && actor.has_role(Role::Clerk)
-        }
+        Action::AddCountersigner { .. } => d.state() == State::Countersigning && manager_ok,
         Action::SignOff { .. } => d.state() == State::AwaitingSignOff && signer_ok,
         Action::Return { .. } => match d.state() {
             State::InReview => reviewer_ok,
@@ -287,6 +366,24 @@ fn authorised(before: Option<&Document>, actor: &Actor, action: &Action) -> Resu
         }
         Action::Archive { .. } => d.state() == State::Issued && actor.has_role(Role::Archivist),
         Action::Void { .. } => d.issue().is_none() && (is_drafter || actor.has_role(Role::Clerk)),
+        Action::RemoveCountersigner { .. } => d.state() == State::Countersigning && manager_ok,
+        Action::AddReviewer { .. } | Action::Reassign { .. } => {
+            d.state() == State::InReview && manager_ok
+        }
+        Action::Delegate { .. } => {
+            d.state() == State::InReview && reviewer_ok && owner.as_ref() == Some(&actor.id)
+        }
+        Action::ReturnToStage { .. } => {
+            actor.has_role(Role::Clerk)
+                || match d.state() {
+                    State::InReview => reviewer_ok && owner.as_ref() == Some(&actor.id),
+                    State::Countersigning => countersigner_ok,
+                    State::AwaitingSignOff => signer_ok,
+                    _ => false,
+                }
+        }
+        // Only the engine's sweep reminds; no actor of the directory may.
+        Action::Remind { .. } => false,
     };
     if ok {
         Ok(())
@@ -345,8 +442,40 @@ fn guided(d: Option<&Document>, dir: &workflow_core::Directory, pick: usize) -> 
                 vec![StageSpec::Countersign {
                     departments: vec!["RSC".into(), "CWC".into()],
                     deadline_days: None,
+                    completion: Default::default(),
+                    escalate_to: None,
                 }]
             },
+        },
+        (State::InReview, 7) if pick.is_multiple_of(3) => Action::Delegate {
+            to: "chen.hong".into(),
+            reason: String::new(),
+        },
+        (State::InReview, 6) if pick.is_multiple_of(3) => {
+            return (
+                "liu.yang".into(),
+                Action::Reassign {
+                    to: "li.qiang".into(),
+                    reason: "转办".into(),
+                },
+            );
+        }
+        (State::InReview, 5) if pick.is_multiple_of(3) => Action::AddReviewer {
+            reviewer: "chen.hong".into(),
+            before: pick.is_multiple_of(2),
+        },
+        (State::Countersigning, 7) if pick.is_multiple_of(3) => {
+            return (
+                "liu.yang".into(),
+                Action::RemoveCountersigner {
+                    unit: "XSC".into(),
+                    stage: None,
+                },
+            );
+        }
+        (State::AwaitingSignOff, 7) if pick.is_multiple_of(3) => Action::ReturnToStage {
+            stage: 0,
+            reason: "重新审核".into(),
         },
         (State::InReview, 0) => Action::Return {
             reason: "请修改".into(),
@@ -369,7 +498,10 @@ fn guided(d: Option<&Document>, dir: &workflow_core::Directory, pick: usize) -> 
         (State::Countersigning, 1) => {
             return (
                 "liu.yang".into(),
-                Action::AddCountersigner { unit: "KYC".into() },
+                Action::AddCountersigner {
+                    unit: "KYC".into(),
+                    stage: None,
+                },
             );
         }
         (State::Countersigning, _) => Action::Countersign {

@@ -74,6 +74,7 @@ fn a_reviewer_or_department_may_not_be_empty() {
             vec![StageSpec::Review {
                 reviewer: "  ".into(),
                 deadline_days: None,
+                escalate_to: None,
             }],
             "route[0].reviewer",
         ),
@@ -81,6 +82,7 @@ fn a_reviewer_or_department_may_not_be_empty() {
             vec![StageSpec::Review {
                 reviewer: "nobody".into(),
                 deadline_days: None,
+                escalate_to: None,
             }],
             "route[0].reviewer",
         ),
@@ -89,6 +91,7 @@ fn a_reviewer_or_department_may_not_be_empty() {
             vec![StageSpec::Review {
                 reviewer: "zhao.min".into(),
                 deadline_days: None,
+                escalate_to: None,
             }],
             "route[0].reviewer",
         ),
@@ -97,10 +100,13 @@ fn a_reviewer_or_department_may_not_be_empty() {
                 StageSpec::Review {
                     reviewer: "li.qiang".into(),
                     deadline_days: None,
+                    escalate_to: None,
                 },
                 StageSpec::Countersign {
                     departments: vec![],
                     deadline_days: None,
+                    completion: Default::default(),
+                    escalate_to: None,
                 },
             ],
             "route[1].departments",
@@ -109,6 +115,8 @@ fn a_reviewer_or_department_may_not_be_empty() {
             vec![StageSpec::Countersign {
                 departments: vec!["".into()],
                 deadline_days: None,
+                completion: Default::default(),
+                escalate_to: None,
             }],
             "route[0].departments",
         ),
@@ -116,6 +124,8 @@ fn a_reviewer_or_department_may_not_be_empty() {
             vec![StageSpec::Countersign {
                 departments: vec!["ZZZ".into()],
                 deadline_days: None,
+                completion: Default::default(),
+                escalate_to: None,
             }],
             "route[0].departments",
         ),
@@ -123,6 +133,8 @@ fn a_reviewer_or_department_may_not_be_empty() {
             vec![StageSpec::Countersign {
                 departments: vec!["RSC".into(), "RSC".into()],
                 deadline_days: None,
+                completion: Default::default(),
+                escalate_to: None,
             }],
             "route[0].departments",
         ),
@@ -130,6 +142,7 @@ fn a_reviewer_or_department_may_not_be_empty() {
             vec![StageSpec::Review {
                 reviewer: "li.qiang".into(),
                 deadline_days: Some(0),
+                escalate_to: None,
             }],
             "route[0].deadline_days",
         ),
@@ -370,6 +383,7 @@ fn principal_case(fields: DraftFields) {
             submit(vec![StageSpec::Review {
                 reviewer: "chen.hong".into(),
                 deadline_days: None,
+                escalate_to: None,
             }]),
         )
         .ok("chen.hong", approve("同意"));
@@ -416,6 +430,7 @@ fn joint_documents_need_every_co_issuing_units_signatory_and_take_the_lead_numbe
             submit(vec![StageSpec::Review {
                 reviewer: "chen.hong".into(),
                 deadline_days: None,
+                escalate_to: None,
             }]),
         )
         .ok("chen.hong", approve("同意"));
@@ -628,6 +643,7 @@ fn issue_assigns_a_unique_gapless_number_per_prefix_and_year() {
         submit(vec![StageSpec::Review {
             reviewer: "li.qiang".into(),
             deadline_days: None,
+            escalate_to: None,
         }]),
     )
     .ok("li.qiang", approve("同意"))
@@ -692,6 +708,7 @@ fn issue_needs_a_prefix_for_the_issuing_unit() {
         submit(vec![StageSpec::Review {
             reviewer: "li.qiang".into(),
             deadline_days: None,
+            escalate_to: None,
         }]),
     )
     .ok("li.qiang", approve(""))
@@ -934,24 +951,39 @@ fn the_drafter_withdraws_only_while_no_reviewer_has_acted() {
 fn the_office_adds_a_countersigner_who_must_then_sign() {
     let mut f = Flow::new();
     f.countersigning();
-    let e = f.err("wang.fang", Action::AddCountersigner { unit: "KYC".into() });
-    assert!(matches!(
-        e,
-        Error::MissingRole {
-            role: Role::Clerk,
-            ..
-        }
-    ));
-    let e = f.err("liu.yang", Action::AddCountersigner { unit: "RSC".into() });
+    // Only the office clerk or the stage owner (for a countersign stage, the drafter).
+    let e = f.err(
+        "li.qiang",
+        Action::AddCountersigner {
+            unit: "KYC".into(),
+            stage: None,
+        },
+    );
+    assert!(matches!(e, Error::NotAssigned { .. }), "{e}");
+    assert!(e.to_string().contains("the office clerk or the stage owner (wang.fang)"), "{e}");
+    let e = f.err(
+        "liu.yang",
+        Action::AddCountersigner {
+            unit: "RSC".into(),
+            stage: None,
+        },
+    );
     assert!(e.to_string().contains("already in this countersign stage"));
     let e = f.err(
         "liu.yang",
         Action::AddCountersigner {
             unit: "NOPE".into(),
+            stage: None,
         },
     );
     assert!(matches!(e, Error::InvalidField { .. }));
-    f.ok("liu.yang", Action::AddCountersigner { unit: "XB".into() });
+    f.ok(
+        "liu.yang",
+        Action::AddCountersigner {
+            unit: "XB".into(),
+            stage: None,
+        },
+    );
     f.ok("zhao.min", agree("同意"))
         .ok("sun.li", agree("同意"))
         .ok("zhou.jie", agree("同意"));
@@ -959,7 +991,13 @@ fn the_office_adds_a_countersigner_who_must_then_sign() {
     f.ok("gao.yu", agree("同意"));
     assert_eq!(f.state(), State::InReview);
     // Not outside a countersign stage.
-    let e = f.err("liu.yang", Action::AddCountersigner { unit: "KYC".into() });
+    let e = f.err(
+        "liu.yang",
+        Action::AddCountersigner {
+            unit: "KYC".into(),
+            stage: None,
+        },
+    );
     assert!(matches!(
         e,
         Error::WrongState {
@@ -1004,6 +1042,7 @@ fn clearance_must_cover_the_classification() {
         submit(vec![StageSpec::Review {
             reviewer: "low.clearance".into(),
             deadline_days: None,
+            escalate_to: None,
         }]),
     );
     assert!(e.to_string().contains("clearance"), "{e}");

@@ -40,6 +40,9 @@ pub(crate) struct BenchArgs {
     /// Where to put the temporary data directories (default: the system temp dir).
     #[arg(long)]
     dir: Option<PathBuf>,
+    /// Keep the data directories afterwards (for profiling `verify`/`rebuild` on them).
+    #[arg(long)]
+    keep_data: bool,
 }
 
 /// Realistic opinions: a few hundred characters of Chinese.
@@ -69,14 +72,18 @@ fn route() -> Vec<StageSpec> {
         StageSpec::Review {
             reviewer: "li.qiang".into(),
             deadline_days: Some(2),
+            escalate_to: None,
         },
         StageSpec::Countersign {
             departments: vec!["RSC".into(), "CWC".into(), "XSC".into()],
             deadline_days: Some(3),
+            completion: Default::default(),
+            escalate_to: None,
         },
         StageSpec::Review {
             reviewer: "chen.hong".into(),
             deadline_days: Some(1),
+            escalate_to: None,
         },
     ]
 }
@@ -206,13 +213,11 @@ where
     Ok(Rate::of(latencies, started.elapsed()))
 }
 
+/// Where raw-sled clients send a record and wait for it to be flushed.
+type RawSender = std::sync::mpsc::Sender<(Vec<u8>, oneshot::Sender<()>)>;
+
 /// (1) The raw sled reference: the same group commit, no domain, no projections.
-fn raw_sled(
-    dir: &Path,
-) -> Result<(
-    std::sync::mpsc::Sender<(Vec<u8>, oneshot::Sender<()>)>,
-    std::thread::JoinHandle<()>,
-)> {
+fn raw_sled(dir: &Path) -> Result<(RawSender, std::thread::JoinHandle<()>)> {
     let db = sled::Config::new()
         .path(dir)
         .cache_capacity(256 * 1024 * 1024)
@@ -304,30 +309,7 @@ fn wire_fields(n: usize) -> pb::DraftFields {
 }
 
 fn wire_route() -> Vec<pb::RouteStage> {
-    use pb::route_stage::Stage;
-    route()
-        .into_iter()
-        .map(|s| match s {
-            StageSpec::Review {
-                reviewer,
-                deadline_days,
-            } => pb::RouteStage {
-                stage: Some(Stage::Review(pb::ReviewStage {
-                    reviewer: reviewer.0,
-                })),
-                deadline_days,
-            },
-            StageSpec::Countersign {
-                departments,
-                deadline_days,
-            } => pb::RouteStage {
-                stage: Some(Stage::Countersign(pb::CountersignStage {
-                    departments: departments.into_iter().map(|u| u.0).collect(),
-                })),
-                deadline_days,
-            },
-        })
-        .collect()
+    workflow_grpc::convert::route_to(&route())
 }
 
 /// One full flow over gRPC, timing each call.
@@ -752,5 +734,9 @@ async fn run_async(args: BenchArgs) -> Result<()> {
         "{}",
         serde_json::to_string_pretty(&serde_json::Value::Object(summary))?
     );
+    if args.keep_data {
+        let kept = base.keep();
+        eprintln!("data kept in {}", kept.display());
+    }
     Ok(())
 }

@@ -72,6 +72,20 @@ pub struct ServerConfig {
     /// TLS; plaintext when absent.
     #[serde(default)]
     pub tls: Option<TlsConfig>,
+    /// How often the deadline sweep runs, in seconds (default 60; 0 turns it off).
+    #[serde(default = "default_sweep_every_secs")]
+    pub sweep_every_secs: u64,
+    /// At most one 催办 reminder per overdue stage per this many hours (default 24).
+    #[serde(default = "default_reminder_interval_hours")]
+    pub reminder_interval_hours: u32,
+}
+
+fn default_sweep_every_secs() -> u64 {
+    60
+}
+
+fn default_reminder_interval_hours() -> u32 {
+    24
 }
 
 fn default_listen() -> SocketAddr {
@@ -90,6 +104,8 @@ impl Default for ServerConfig {
             directory: None,
             systems: Vec::new(),
             tls: None,
+            sweep_every_secs: default_sweep_every_secs(),
+            reminder_interval_hours: default_reminder_interval_hours(),
         }
     }
 }
@@ -136,6 +152,11 @@ impl ServerConfig {
         if self.systems.is_empty() {
             return Err(ConfigError::Invalid(
                 "no [[systems]] configured: every call would be refused as UNAUTHENTICATED".into(),
+            ));
+        }
+        if self.reminder_interval_hours == 0 {
+            return Err(ConfigError::Invalid(
+                "reminder_interval_hours must be at least 1".into(),
             ));
         }
         let mut tokens = std::collections::HashSet::new();

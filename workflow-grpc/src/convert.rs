@@ -5,8 +5,8 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use tonic::{Code, Status};
 use uuid::Uuid;
 use workflow_core::{
-    ActorId, Classification, Document, DocumentId, DraftFields, ErrorClass, Kind, Retention, Role,
-    StageSpec, State, Timestamp, UnitCode, Urgency,
+    ActorId, Classification, Completion, Document, DocumentId, DraftFields, ErrorClass, Kind,
+    Retention, Role, StageSpec, State, Timestamp, UnitCode, Urgency,
 };
 use workflow_store::{Envelope, Error, Outcome, Request};
 
@@ -222,37 +222,85 @@ pub fn route(stages: Vec<pb::RouteStage>) -> Result<Vec<StageSpec>, Status> {
     stages
         .into_iter()
         .enumerate()
-        .map(|(i, s)| match s.stage {
-            Some(pb::route_stage::Stage::Review(r)) => Ok(StageSpec::Review {
-                reviewer: ActorId(r.reviewer),
-                deadline_days: s.deadline_days,
-            }),
-            Some(pb::route_stage::Stage::Countersign(c)) => Ok(StageSpec::Countersign {
-                departments: c.departments.into_iter().map(UnitCode).collect(),
-                deadline_days: s.deadline_days,
-            }),
-            None => Err(invalid(
-                &format!("route[{i}]"),
-                "a stage must be a review or a countersign",
-            )),
+        .map(|(i, s)| {
+            let escalate_to =
+                (!s.escalate_to.trim().is_empty()).then(|| ActorId(s.escalate_to.clone()));
+            match s.stage {
+                Some(pb::route_stage::Stage::Review(r)) => Ok(StageSpec::Review {
+                    reviewer: ActorId(r.reviewer),
+                    deadline_days: s.deadline_days,
+                    escalate_to,
+                }),
+                Some(pb::route_stage::Stage::Countersign(c)) => {
+                    let completion = match pb::Completion::try_from(s.completion) {
+                        Ok(pb::Completion::All) => Completion::All,
+                        Ok(pb::Completion::Any) => Completion::Any,
+                        Ok(pb::Completion::Ratio) => Completion::Ratio {
+                            percent: u8::try_from(s.ratio_percent).map_err(|_| {
+                                invalid(&format!("route[{i}].ratio_percent"), "must be 1-100")
+                            })?,
+                        },
+                        Err(_) => {
+                            return Err(invalid(
+                                &format!("route[{i}].completion"),
+                                format!("{} is not a valid completion", s.completion),
+                            ));
+                        }
+                    };
+                    Ok(StageSpec::Countersign {
+                        departments: c.departments.into_iter().map(UnitCode).collect(),
+                        deadline_days: s.deadline_days,
+                        completion,
+                        escalate_to,
+                    })
+                }
+                None => Err(invalid(
+                    &format!("route[{i}]"),
+                    "a stage must be a review or a countersign",
+                )),
+            }
         })
         .collect()
 }
 
+/// A route to the wire.
+pub fn route_to(stages: &[StageSpec]) -> Vec<pb::RouteStage> {
+    stages.iter().map(stage_to).collect()
+}
+
 fn stage_to(s: &StageSpec) -> pb::RouteStage {
-    let stage = match s {
-        StageSpec::Review { reviewer, .. } => pb::route_stage::Stage::Review(pb::ReviewStage {
-            reviewer: reviewer.0.clone(),
-        }),
-        StageSpec::Countersign { departments, .. } => {
-            pb::route_stage::Stage::Countersign(pb::CountersignStage {
-                departments: departments.iter().map(|u| u.0.clone()).collect(),
-            })
+    let (stage, completion, ratio_percent) = match s {
+        StageSpec::Review { reviewer, .. } => (
+            pb::route_stage::Stage::Review(pb::ReviewStage {
+                reviewer: reviewer.0.clone(),
+            }),
+            pb::Completion::All,
+            0,
+        ),
+        StageSpec::Countersign {
+            departments,
+            completion,
+            ..
+        } => {
+            let (c, p) = match completion {
+                Completion::All => (pb::Completion::All, 0),
+                Completion::Any => (pb::Completion::Any, 0),
+                Completion::Ratio { percent } => (pb::Completion::Ratio, u32::from(*percent)),
+            };
+            let departments = departments.iter().map(|u| u.0.clone()).collect();
+            (
+                pb::route_stage::Stage::Countersign(pb::CountersignStage { departments }),
+                c,
+                p,
+            )
         }
     };
     pb::RouteStage {
         stage: Some(stage),
         deadline_days: s.deadline_days(),
+        completion: completion as i32,
+        ratio_percent,
+        escalate_to: s.escalate_to().map(|a| a.0.clone()).unwrap_or_default(),
     }
 }
 
@@ -285,6 +333,12 @@ pub fn document(d: &Document, now: Timestamp) -> pb::Document {
                         agree: *agree,
                     })
                     .collect(),
+                not_needed: s.not_needed.iter().map(|u| u.0.clone()).collect(),
+                delegate: s.delegate.as_ref().map(|a| a.0.clone()).unwrap_or_default(),
+                delegate_reported: s.delegate_report.is_some(),
+                delegate_agreed: s.delegate_report == Some(true),
+                reminders: s.reminders,
+                last_reminded_at: s.last_reminded_at.map(timestamp),
             })
             .collect(),
         current_stage: d.current().and_then(|(i, _)| u32::try_from(i).ok()),

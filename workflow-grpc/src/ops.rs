@@ -238,6 +238,54 @@ fn detail(data: &EventData) -> String {
         EventData::Acknowledged { recipient } => recipient.to_string(),
         EventData::Archived { reference, .. } => format!("档号 {reference}"),
         EventData::Voided { reason } => reason.clone(),
+        EventData::CountersignerRemoved { unit, .. } => format!("移出 {unit}"),
+        EventData::CountersignersNotNeeded { units, .. } => {
+            format!(
+                "无需 {}",
+                units
+                    .iter()
+                    .map(UnitCode::as_str)
+                    .collect::<Vec<_>>()
+                    .join("/")
+            )
+        }
+        EventData::ReviewerAdded {
+            reviewer,
+            before,
+            stage,
+        } => {
+            format!(
+                "{} 审核:{reviewer} (环节{})",
+                if *before { "前加" } else { "后加" },
+                stage + 1
+            )
+        }
+        EventData::Reassigned {
+            from, to, reason, ..
+        } => format!("{from} → {to} {reason}"),
+        EventData::Delegated {
+            from, to, reason, ..
+        } => format!("{from} 委派 {to} {reason}"),
+        EventData::DelegateReported { agree, opinion, .. } => {
+            format!("{} {opinion}", if *agree { "同意" } else { "不同意" })
+        }
+        EventData::ReturnedToStage { stage, reason, .. } => {
+            format!("→ 环节{} 理由: {reason}", stage + 1)
+        }
+        EventData::Reminded {
+            due_at,
+            waiting_for,
+            escalated_to,
+            ..
+        } => format!(
+            "逾期(时限 {}) 待办: {}{}",
+            local(*due_at),
+            waiting_for.join(", "),
+            escalated_to
+                .as_ref()
+                .map(|a| format!(" 督办→{a}"))
+                .unwrap_or_default()
+        ),
     }
 }
 

@@ -109,14 +109,19 @@ pub async fn serve(
     let workflow = DocumentWorkflowServer::new(WorkflowService::new(
         engine.clone(),
         Arc::clone(&clock),
-        stop_rx,
+        stop_rx.clone(),
     ))
     .max_decoding_message_size(MAX_MESSAGE_BYTES);
-    let admin = WorkflowAdminServer::new(AdminService::new(engine.clone()))
-        .max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let admin = WorkflowAdminServer::new(AdminService::new(
+        engine.clone(),
+        Arc::clone(&clock),
+        config.reminder_interval_hours,
+    ))
+    .max_decoding_message_size(MAX_MESSAGE_BYTES);
 
     // tonic answers an over-limit message with OUT_OF_RANGE before any handler runs; the
     // contract (DESIGN §5) says INVALID_ARGUMENT, so that one answer is rewritten here.
+    let sweeper = spawn_deadline_sweep(&engine, config, Arc::clone(&clock), stop_rx.clone());
     let mut builder = Server::builder().layer(tower::util::MapResponseLayer::new(
         oversized_is_invalid_argument,
     ));
@@ -151,9 +156,42 @@ pub async fn serve(
         ))
         .serve_with_incoming_shutdown(incoming(listener), shutdown)
         .await?;
+    if let Some(task) = sweeper {
+        let _ = task.await;
+    }
     engine.flush()?;
     tracing::info!("server stopped; engine flushed");
     Ok(())
+}
+
+/// The periodic deadline sweep (催办), until `stopping` turns true.
+fn spawn_deadline_sweep(
+    engine: &Engine,
+    config: &ServerConfig,
+    clock: workflow_store::Clock,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    if config.sweep_every_secs == 0 {
+        return None;
+    }
+    let engine = engine.clone();
+    let hours = config.reminder_interval_hours;
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(config.sweep_every_secs));
+    Some(tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stopping.wait_for(|stop| *stop) => return,
+            }
+            match engine.sweep_deadlines(clock(), hours).await {
+                Ok(o) if !o.is_empty() => {
+                    tracing::info!(reminders = o.len(), "deadline sweep sent reminders")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "deadline sweep failed"),
+            }
+        }
+    }))
 }
 
 /// Accepted connections with `TCP_NODELAY`: without it a small unary reply waits for the

@@ -163,7 +163,52 @@ impl DocumentWorkflow for WorkflowService {
         req: Request<pb::AddCountersignerRequest>,
     ) -> Reply<pb::CommandResponse> {
         command!(self, req, |r| Action::AddCountersigner {
-            unit: UnitCode(r.unit)
+            unit: UnitCode(r.unit),
+            stage: r.stage.map(|s| s as usize)
+        })
+    }
+
+    async fn remove_countersigner(
+        &self,
+        req: Request<pb::RemoveCountersignerRequest>,
+    ) -> Reply<pb::CommandResponse> {
+        command!(self, req, |r| Action::RemoveCountersigner {
+            unit: UnitCode(r.unit),
+            stage: r.stage.map(|s| s as usize)
+        })
+    }
+
+    async fn add_reviewer(
+        &self,
+        req: Request<pb::AddReviewerRequest>,
+    ) -> Reply<pb::CommandResponse> {
+        command!(self, req, |r| Action::AddReviewer {
+            reviewer: ActorId(r.reviewer),
+            before: r.before
+        })
+    }
+
+    async fn reassign(&self, req: Request<pb::ReassignRequest>) -> Reply<pb::CommandResponse> {
+        command!(self, req, |r| Action::Reassign {
+            to: ActorId(r.to),
+            reason: r.reason
+        })
+    }
+
+    async fn delegate(&self, req: Request<pb::DelegateRequest>) -> Reply<pb::CommandResponse> {
+        command!(self, req, |r| Action::Delegate {
+            to: ActorId(r.to),
+            reason: r.reason
+        })
+    }
+
+    async fn return_to_stage(
+        &self,
+        req: Request<pb::ReturnToStageRequest>,
+    ) -> Reply<pb::CommandResponse> {
+        command!(self, req, |r| Action::ReturnToStage {
+            stage: r.stage as usize,
+            reason: r.reason
         })
     }
 
@@ -307,15 +352,29 @@ impl DocumentWorkflow for WorkflowService {
 }
 
 /// The `WorkflowAdmin` service over an engine (only admin systems reach it).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AdminService {
     engine: Engine,
+    clock: workflow_store::Clock,
+    reminder_interval_hours: u32,
+}
+
+impl std::fmt::Debug for AdminService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminService")
+            .field("engine", &self.engine)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AdminService {
-    /// A service over `engine`.
-    pub fn new(engine: Engine) -> Self {
-        AdminService { engine }
+    /// A service over `engine`; the deadline sweep uses `clock` and the reminder interval.
+    pub fn new(engine: Engine, clock: workflow_store::Clock, reminder_interval_hours: u32) -> Self {
+        AdminService {
+            engine,
+            clock,
+            reminder_interval_hours,
+        }
     }
 }
 
@@ -403,6 +462,23 @@ impl WorkflowAdmin for AdminService {
             by_kind: s.by_kind.into_iter().collect(),
             by_year: s.by_year.into_iter().collect(),
             size_on_disk: s.size_on_disk,
+        }))
+    }
+
+    async fn sweep_deadlines(
+        &self,
+        _: Request<pb::SweepDeadlinesRequest>,
+    ) -> Reply<pb::SweepDeadlinesResponse> {
+        let outcomes = self
+            .engine
+            .sweep_deadlines((self.clock)(), self.reminder_interval_hours)
+            .await
+            .map_err(|e| status_of(&e))?;
+        Ok(Response::new(pb::SweepDeadlinesResponse {
+            reminders: outcomes
+                .iter()
+                .flat_map(|o| o.events.iter().map(convert::envelope))
+                .collect(),
         }))
     }
 }

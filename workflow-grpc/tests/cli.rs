@@ -54,10 +54,13 @@ fn prepare(dir: &Path) -> (DocumentId, DocumentId) {
             StageSpec::Review {
                 reviewer: "li.qiang".into(),
                 deadline_days: Some(2),
+                escalate_to: None,
             },
             StageSpec::Countersign {
                 departments: vec!["RSC".into(), "CWC".into()],
                 deadline_days: None,
+                completion: Default::default(),
+                escalate_to: None,
             },
         ];
         let a = DocumentId(uuid::Uuid::from_u128(0xA));
@@ -420,4 +423,38 @@ fn every_subcommand_has_help_with_an_example() {
             "{cmd}: {out}"
         );
     }
+}
+
+#[test]
+fn the_benchmark_runs_in_smoke_mode_and_prints_its_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_workflow"))
+        .args(["bench", "--smoke", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(
+        out.contains("engine in-process, 8 clients: commands/s") && out.contains("% of raw sled"),
+        "{out}"
+    );
+    assert!(
+        out.contains("gRPC loopback, 64 clients: commands/s"),
+        "{out}"
+    );
+    let json_start = out.find("\n{").unwrap();
+    let summary: serde_json::Value = serde_json::from_str(&out[json_start..]).unwrap();
+    for key in [
+        "raw_sled",
+        "engine",
+        "grpc",
+        "growth",
+        "rebuild_events_per_sec_per_core",
+        "verify_events_per_sec_per_core",
+        "server_peak_rss_mib",
+    ] {
+        assert!(!summary[key].is_null(), "{key} missing: {summary}");
+    }
+    assert!(summary["engine"][1]["rate"]["per_sec"].as_f64().unwrap() > 0.0);
 }

@@ -203,6 +203,7 @@ impl Engine {
             head,
             head_hash,
             head_tx,
+            cache: HashMap::new(),
         };
         let handle = std::thread::Builder::new()
             .name("workflow-writer".into())
@@ -233,6 +234,15 @@ impl Engine {
     /// Adds or replaces an actor in the directory (durable on return).
     pub async fn put_actor(&self, actor: Actor) -> Result<()> {
         validate_id("actor.id", &actor.id.0)?;
+        if actor.id.0 == workflow_core::SYSTEM_ACTOR {
+            return Err(Error::InvalidRequest {
+                field: "actor.id",
+                reason: format!(
+                    "{:?} is reserved for the engine itself",
+                    workflow_core::SYSTEM_ACTOR
+                ),
+            });
+        }
         validate_id("actor.unit", &actor.unit.0)?;
         let (tx, rx) = oneshot::channel();
         self.send(Msg::PutActor(actor, tx))?;
@@ -430,7 +440,13 @@ struct Writer {
     head: u64,
     head_hash: String,
     head_tx: watch::Sender<u64>,
+    /// Recently written state records, so a document's next command skips decoding its
+    /// projection. Holds exactly what was committed; cleared on a failed commit or rebuild.
+    cache: HashMap<DocumentId, DocRecord>,
 }
+
+/// Most state records the writer keeps decoded.
+const CACHE_DOCS: usize = 4096;
 
 /// What one group has changed so far, read before the stored state.
 #[derive(Default)]
@@ -551,6 +567,7 @@ impl Writer {
                 let _ = reply.send(r);
             }
             Msg::Rebuild(progress, reply) => {
+                self.cache.clear();
                 let r = match directory.read() {
                     Ok(dir) => crate::replay::rebuild(&*self.storage, &dir, progress),
                     Err(_) => Err(Error::Closed),
@@ -600,12 +617,22 @@ impl Writer {
         match committed {
             Ok(()) => {
                 let _ = self.head_tx.send(self.head);
+                for change in group.docs {
+                    if self.cache.len() >= CACHE_DOCS
+                        && let Some(evict) = self.cache.keys().next().copied()
+                    {
+                        self.cache.remove(&evict);
+                    }
+                    self.cache
+                        .insert(change.record.document.id(), change.record);
+                }
                 for (reply, r) in answers {
                     let _ = reply.send(r);
                 }
             }
             Err(e) => {
                 tracing::error!(error = %e, "group commit failed; answering every command in it with the error");
+                self.cache.clear();
                 self.head = start_head;
                 self.head_hash = start_hash;
                 let msg = e.to_string();
@@ -655,7 +682,10 @@ impl Writer {
         let current = match overlay.docs.get(&id) {
             Some(r) => Some(r.clone()),
             None => {
-                let stored = self.storage.doc(id)?;
+                let stored = match self.cache.get(&id) {
+                    Some(r) => Some(r.clone()),
+                    None => self.storage.doc(id)?,
+                };
                 overlay.before.insert(id, stored.clone());
                 stored
             }

@@ -358,3 +358,79 @@ impl Engine {
             && (f.units.is_empty() || units.iter().any(|u| f.units.contains(u))))
     }
 }
+
+impl Engine {
+    /// The deadline sweep (催办): for every running stage past its deadline that was not
+    /// reminded within `interval_hours`, appends one `Reminded` event (escalated where the
+    /// route names someone). Returns the outcomes appended.
+    ///
+    /// Safe to run from several places at once and after restarts: each reminder's command
+    /// id is derived from the document, round, stage, stage start and reminder count, so a
+    /// second sweep for the same reminder is answered from the idempotency record.
+    pub async fn sweep_deadlines(
+        &self,
+        now: Timestamp,
+        interval_hours: u32,
+    ) -> Result<Vec<crate::Outcome>> {
+        if interval_hours == 0 {
+            return Err(Error::InvalidRequest {
+                field: "interval_hours",
+                reason: "must be at least 1".into(),
+            });
+        }
+        let interval = chrono::Duration::hours(i64::from(interval_hours));
+        let mut due = Vec::new();
+        for state in [State::InReview, State::Countersigning] {
+            let mut q = ListQuery {
+                state: Some(state),
+                page_size: MAX_PAGE_SIZE,
+                ..Default::default()
+            };
+            loop {
+                let page = self.list(&q)?;
+                for d in page.documents {
+                    let Some((i, stage)) = d.current() else {
+                        continue;
+                    };
+                    let overdue = stage.due_at.is_some_and(|at| now > at);
+                    let quiet = stage
+                        .last_reminded_at
+                        .is_none_or(|last| now >= last + interval);
+                    if overdue && quiet {
+                        let started = stage.started_at.map_or(0, |t| t.timestamp_micros());
+                        let key = format!(
+                            "remind:{}:{}:{i}:{started}:{}",
+                            d.id(),
+                            d.round(),
+                            stage.reminders
+                        );
+                        due.push((d.id(), key));
+                    }
+                }
+                match page.next_page_token {
+                    Some(t) => q.page_token = Some(t),
+                    None => break,
+                }
+            }
+        }
+        let mut outcomes = Vec::new();
+        for (id, key) in due {
+            let request = crate::Request {
+                command_id: key,
+                document_id: id,
+                actor: ActorId::from(workflow_core::SYSTEM_ACTOR),
+                at: Some(now),
+                expected_version: None,
+                action: workflow_core::Action::Remind { interval_hours },
+            };
+            match self.execute(request).await {
+                Ok(o) if !o.replayed => outcomes.push(o),
+                Ok(_) => {}
+                // The document moved on since it was listed: nothing to remind.
+                Err(Error::Rejected(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(outcomes)
+    }
+}

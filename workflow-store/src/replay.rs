@@ -23,6 +23,9 @@ pub(crate) fn rebuild(
     let total = storage.last()?.map_or(0, |e| e.position);
     let is_unit = |s: &str| directory.units.contains_key(&UnitCode::from(s));
     let mut next = 1u64;
+    // A command's events are contiguous, so only the last command of a chunk can continue
+    // into the next one: carried here instead of looking every command up in storage.
+    let mut carried: Option<(String, CommandRecord)> = None;
     progress(0, total);
     loop {
         let chunk = storage.log_from(next, CHUNK)?;
@@ -31,7 +34,8 @@ pub(crate) fn rebuild(
         }
         let mut before: HashMap<DocumentId, Option<DocRecord>> = HashMap::new();
         let mut after: HashMap<DocumentId, DocRecord> = HashMap::new();
-        let mut commands: HashMap<String, CommandRecord> = HashMap::new();
+        let mut commands: HashMap<String, CommandRecord> = carried.take().into_iter().collect();
+        let mut last_command = String::new();
         let mut group = Group::default();
         for env in &chunk {
             if env.position != next {
@@ -74,11 +78,7 @@ pub(crate) fn rebuild(
             if let Some((series, n)) = series_of(&event.data) {
                 group.numbers.push((series, n, id));
             }
-            let rec = match commands.get(&env.command_id) {
-                Some(r) => Some(r.clone()),
-                None => storage.command(&env.command_id)?,
-            };
-            let rec = match rec {
+            let rec = match commands.get(&env.command_id).cloned() {
                 Some(mut r) if r.document_id == id && r.last_position + 1 == env.position => {
                     r.last_position = env.position;
                     r.version = version;
@@ -92,7 +92,11 @@ pub(crate) fn rebuild(
                 },
             };
             commands.insert(env.command_id.clone(), rec);
+            last_command.clone_from(&env.command_id);
         }
+        carried = commands
+            .get(&last_command)
+            .map(|r| (last_command.clone(), r.clone()));
         let mut touched: Vec<(DocumentId, DocRecord)> = after.into_iter().collect();
         touched.sort_by_key(|(id, _)| *id);
         for (id, record) in touched {

@@ -46,6 +46,8 @@ pub fn config(dir: &Path) -> ServerConfig {
             },
         ],
         tls: None,
+        sweep_every_secs: 0,
+        reminder_interval_hours: 24,
     }
 }
 
@@ -162,18 +164,21 @@ pub fn route() -> Vec<pb::RouteStage> {
                 reviewer: "li.qiang".into(),
             })),
             deadline_days: Some(2),
+            ..Default::default()
         },
         pb::RouteStage {
             stage: Some(Stage::Countersign(pb::CountersignStage {
                 departments: vec!["RSC".into(), "CWC".into(), "XSC".into()],
             })),
             deadline_days: Some(3),
+            ..Default::default()
         },
         pb::RouteStage {
             stage: Some(Stage::Review(pb::ReviewStage {
                 reviewer: "chen.hong".into(),
             })),
             deadline_days: Some(1),
+            ..Default::default()
         },
     ]
 }

@@ -82,14 +82,18 @@ pub fn route() -> Vec<StageSpec> {
         StageSpec::Review {
             reviewer: "li.qiang".into(),
             deadline_days: Some(2),
+            escalate_to: None,
         },
         StageSpec::Countersign {
             departments: vec!["RSC".into(), "CWC".into(), "XSC".into()],
             deadline_days: Some(3),
+            completion: Default::default(),
+            escalate_to: None,
         },
         StageSpec::Review {
             reviewer: "chen.hong".into(),
             deadline_days: Some(1),
+            escalate_to: None,
         },
     ]
 }
