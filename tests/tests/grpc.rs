@@ -683,3 +683,140 @@ async fn an_oversized_request_is_refused_without_a_crash() {
     draft(&mut c, &new_id()).await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn route_changes_and_the_deadline_sweep_over_grpc() {
+    use pb::route_stage::Stage;
+    let dir = tempfile::tempdir().unwrap();
+    let (clock, hours) = movable_clock();
+    let server = start_with_clock(dir.path(), clock).await;
+    let mut c = server.client().await;
+    let id = new_id();
+    draft(&mut c, &id).await;
+    // 或签 among three departments, then a review that the reviewer hands on (转办).
+    let route = vec![
+        pb::RouteStage {
+            stage: Some(Stage::Countersign(pb::CountersignStage {
+                departments: vec!["RSC".into(), "CWC".into(), "XSC".into()],
+            })),
+            deadline_days: Some(1),
+            completion: pb::Completion::Any as i32,
+            ..Default::default()
+        },
+        pb::RouteStage {
+            stage: Some(Stage::Review(pb::ReviewStage {
+                reviewer: "li.qiang".into(),
+            })),
+            deadline_days: Some(1),
+            escalate_to: "zhang.guoqing".into(),
+            ..Default::default()
+        },
+    ];
+    c.submit_for_review(pb::SubmitForReviewRequest {
+        command_id: cid(),
+        actor_id: "wang.fang".into(),
+        document_id: id.clone(),
+        expected_version: None,
+        route,
+    })
+    .await
+    .unwrap();
+    let r = countersign(&mut c, &id, "sun.li", true, "同意")
+        .await
+        .unwrap();
+    let types: Vec<&str> = r.events.iter().map(|e| e.r#type.as_str()).collect();
+    assert_eq!(types, ["Countersigned", "CountersignersNotNeeded"]);
+    let d = get(&mut c, &id).await;
+    assert_eq!(d.route[0].not_needed, ["RSC", "XSC"]);
+    assert_eq!(
+        d.route[0].spec.as_ref().unwrap().completion,
+        pb::Completion::Any as i32
+    );
+    // 转办 li.qiang → chen.hong; the to-do follows.
+    c.reassign(pb::ReassignRequest {
+        command_id: cid(),
+        actor_id: "li.qiang".into(),
+        document_id: id.clone(),
+        expected_version: None,
+        to: "chen.hong".into(),
+        reason: "出差".into(),
+    })
+    .await
+    .unwrap();
+    let todo = |who: &str| pb::ListDocumentsRequest {
+        actor_id: who.into(),
+        todo: true,
+        ..Default::default()
+    };
+    assert!(
+        c.list_documents(todo("li.qiang"))
+            .await
+            .unwrap()
+            .into_inner()
+            .documents
+            .is_empty()
+    );
+    assert_eq!(
+        c.list_documents(todo("chen.hong"))
+            .await
+            .unwrap()
+            .into_inner()
+            .documents
+            .len(),
+        1
+    );
+    // Delegating to someone without the role is refused with the field named.
+    let s = c
+        .delegate(pb::DelegateRequest {
+            command_id: cid(),
+            actor_id: "chen.hong".into(),
+            document_id: id.clone(),
+            expected_version: None,
+            to: "zhao.min".into(),
+            reason: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::InvalidArgument);
+    assert!(s.message().contains("invalid to"), "{s:?}");
+    // Two days later the review stage is overdue: the sweep reminds once and escalates.
+    hours.store(48, std::sync::atomic::Ordering::SeqCst);
+    let mut admin = server.admin(ADMIN_TOKEN).await;
+    let swept = admin
+        .sweep_deadlines(pb::SweepDeadlinesRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(swept.reminders.len(), 1);
+    assert!(
+        swept.reminders[0].payload_json.contains("zhang.guoqing"),
+        "{}",
+        swept.reminders[0].payload_json
+    );
+    let again = admin
+        .sweep_deadlines(pb::SweepDeadlinesRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(again.reminders.is_empty());
+    let d = get(&mut c, &id).await;
+    assert!(d.overdue);
+    assert_eq!(d.route[1].reminders, 1);
+    // Return to stage 1 (index 0) from the review: the 或签 runs again.
+    c.return_to_stage(pb::ReturnToStageRequest {
+        command_id: cid(),
+        actor_id: "chen.hong".into(),
+        document_id: id.clone(),
+        expected_version: None,
+        stage: 0,
+        reason: "请财务处再确认".into(),
+    })
+    .await
+    .unwrap();
+    let d = get(&mut c, &id).await;
+    assert_eq!(
+        (d.state, d.current_stage),
+        (pb::State::Countersigning as i32, Some(0))
+    );
+    server.stop().await;
+}

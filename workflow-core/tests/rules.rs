@@ -960,7 +960,11 @@ fn the_office_adds_a_countersigner_who_must_then_sign() {
         },
     );
     assert!(matches!(e, Error::NotAssigned { .. }), "{e}");
-    assert!(e.to_string().contains("the office clerk or the stage owner (wang.fang)"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("the office clerk or the stage owner (wang.fang)"),
+        "{e}"
+    );
     let e = f.err(
         "liu.yang",
         Action::AddCountersigner {

@@ -59,8 +59,21 @@ pub struct TestServer {
 }
 
 pub async fn start(dir: &Path) -> TestServer {
+    start_with_clock(dir, Arc::new(chrono::Utc::now)).await
+}
+
+/// A clock the test moves: now plus a number of hours it sets.
+pub fn movable_clock() -> (workflow_store::Clock, Arc<std::sync::atomic::AtomicI64>) {
+    let hours = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let h = hours.clone();
+    let clock: workflow_store::Clock = Arc::new(move || {
+        chrono::Utc::now() + chrono::Duration::hours(h.load(std::sync::atomic::Ordering::SeqCst))
+    });
+    (clock, hours)
+}
+
+pub async fn start_with_clock(dir: &Path, clock: workflow_store::Clock) -> TestServer {
     let config = config(dir);
-    let clock: workflow_store::Clock = Arc::new(chrono::Utc::now);
     let engine = workflow_grpc::open_engine(&config, clock.clone())
         .await
         .unwrap();
