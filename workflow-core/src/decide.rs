@@ -332,7 +332,9 @@ impl Decide<'_> {
                     return Err(Error::field("interval_hours", "must be at least 1"));
                 }
                 if let Some(last) = current.last_reminded_at
-                    && self.at < last + chrono::Duration::hours(i64::from(*interval_hours))
+                    && last
+                        .checked_add_signed(chrono::Duration::hours(i64::from(*interval_hours)))
+                        .is_none_or(|next| self.at < next)
                 {
                     return Err(
                         self.not_now(&format!("already reminded at {last}, within the interval"))

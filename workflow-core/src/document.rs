@@ -704,7 +704,7 @@ impl Document {
                 stage.due_at = stage
                     .spec
                     .deadline_days()
-                    .map(|d| at + Duration::days(i64::from(d)));
+                    .and_then(|d| at.checked_add_signed(Duration::days(i64::from(d))));
                 self.state = match stage.spec {
                     StageSpec::Review { .. } => State::InReview,
                     StageSpec::Countersign { .. } => State::Countersigning,

@@ -393,9 +393,10 @@ impl Engine {
                         continue;
                     };
                     let overdue = stage.due_at.is_some_and(|at| now > at);
-                    let quiet = stage
-                        .last_reminded_at
-                        .is_none_or(|last| now >= last + interval);
+                    let quiet = stage.last_reminded_at.is_none_or(|last| {
+                        last.checked_add_signed(interval)
+                            .is_some_and(|next| now >= next)
+                    });
                     if overdue && quiet {
                         let started = stage.started_at.map_or(0, |t| t.timestamp_micros());
                         let key = format!(

@@ -191,6 +191,16 @@ fn parse<T: for<'de> Deserialize<'de>>(at: impl std::fmt::Display, bytes: &[u8])
     serde_json::from_slice(bytes).map_err(|e| Error::corrupt(at, e))
 }
 
+/// Every value of a directory tree, decoded.
+fn read_all<T: for<'de> Deserialize<'de>>(tree: &sled::Tree, what: &str) -> Result<Vec<T>> {
+    tree.iter()
+        .map(|kv| {
+            let (k, v) = kv?;
+            parse(format_args!("{what} {}", String::from_utf8_lossy(&k)), &v)
+        })
+        .collect()
+}
+
 fn u64_of(at: &str, b: &[u8]) -> Result<u64> {
     let arr: [u8; 8] = b
         .try_into()
@@ -475,23 +485,11 @@ impl Storage for SledStorage {
     }
 
     fn actors(&self) -> Result<Vec<Actor>> {
-        self.actors
-            .iter()
-            .map(|kv| {
-                let (k, v) = kv?;
-                parse(format_args!("actor {}", String::from_utf8_lossy(&k)), &v)
-            })
-            .collect()
+        read_all(&self.actors, "actor")
     }
 
     fn units(&self) -> Result<Vec<Unit>> {
-        self.units
-            .iter()
-            .map(|kv| {
-                let (k, v) = kv?;
-                parse(format_args!("unit {}", String::from_utf8_lossy(&k)), &v)
-            })
-            .collect()
+        read_all(&self.units, "unit")
     }
 
     fn put_actor(&self, actor: &Actor) -> Result<()> {
