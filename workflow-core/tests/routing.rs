@@ -634,9 +634,17 @@ fn a_deadline_past_the_end_of_time_does_not_panic() {
     let mut f = Flow::new();
     f.drafted();
     f.clock = chrono::DateTime::<chrono::Utc>::MAX_UTC - Duration::hours(1);
-    f.ok("wang.fang", Action::SubmitForReview { route: vec![StageSpec::review("li.qiang").with_deadline(365)] });
+    f.ok(
+        "wang.fang",
+        Action::SubmitForReview {
+            route: vec![StageSpec::review("li.qiang").with_deadline(365)],
+        },
+    );
     // The due date is not representable, so the stage has none rather than a wrapped one.
     assert_eq!(f.doc().current().unwrap().1.due_at, None);
-    let e = f.err(workflow_core::SYSTEM_ACTOR, Action::Remind { interval_hours: 24 });
+    let e = f.err(
+        workflow_core::SYSTEM_ACTOR,
+        Action::Remind { interval_hours: 24 },
+    );
     assert!(e.to_string().contains("no deadline"), "{e}");
 }

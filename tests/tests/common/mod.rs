@@ -73,7 +73,10 @@ pub fn movable_clock() -> (workflow_store::Clock, Arc<std::sync::atomic::AtomicI
 }
 
 pub async fn start_with_clock(dir: &Path, clock: workflow_store::Clock) -> TestServer {
-    let config = config(dir);
+    start_with(config(dir), clock).await
+}
+
+pub async fn start_with(config: ServerConfig, clock: workflow_store::Clock) -> TestServer {
     let engine = workflow_grpc::open_engine(&config, clock.clone())
         .await
         .unwrap();

@@ -182,7 +182,10 @@ impl Flow {
             at: self.clock,
             action,
         };
-        self.clock = self.clock.checked_add_signed(Duration::hours(1)).unwrap_or(self.clock);
+        self.clock = self
+            .clock
+            .checked_add_signed(Duration::hours(1))
+            .unwrap_or(self.clock);
         let events = handle(self.doc.as_ref(), &cmd, &self.dir)?;
         for e in &events {
             match self.doc.as_mut() {
