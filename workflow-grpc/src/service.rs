@@ -331,7 +331,13 @@ impl DocumentWorkflow for WorkflowService {
             .enumerate()
             .map(|(i, k)| Kind::from_wire(&format!("kinds[{i}]"), *k))
             .collect::<Result<Vec<_>, _>>()?;
+        let max_classification = if r.actor_id.trim().is_empty() {
+            None
+        } else {
+            Some(self.viewer(&r.actor_id)?.clearance)
+        };
         let filter = SubscribeFilter {
+            max_classification,
             event_types: r.event_types,
             kinds,
             units: r.units.into_iter().map(UnitCode).collect(),

@@ -3,7 +3,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use futures::Stream;
-use workflow_core::{ActorId, Assignee, Document, DocumentId, Kind, State, Timestamp, UnitCode};
+use workflow_core::{
+    ActorId, Assignee, Classification, Document, DocumentId, Kind, State, Timestamp, UnitCode,
+};
 
 use crate::engine::Engine;
 use crate::envelope::Envelope;
@@ -65,6 +67,9 @@ pub struct Stats {
     pub size_on_disk: u64,
 }
 
+/// What a subscription remembers of a document: kind, units, classification.
+type SubscribedDoc = (Kind, Vec<UnitCode>, Classification);
+
 /// Which events a subscription delivers; empty lists mean "all".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SubscribeFilter {
@@ -74,6 +79,9 @@ pub struct SubscribeFilter {
     pub kinds: Vec<Kind>,
     /// Units (issuing, co-issuing or drafter's).
     pub units: Vec<UnitCode>,
+    /// Leave out events of documents classified above this (a subscribing actor's
+    /// clearance); `None` delivers everything.
+    pub max_classification: Option<Classification>,
 }
 
 impl Engine {
@@ -281,7 +289,7 @@ impl Engine {
             next: u64,
             buf: VecDeque<Envelope>,
             filter: SubscribeFilter,
-            docs: HashMap<DocumentId, (Kind, Vec<UnitCode>)>,
+            docs: HashMap<DocumentId, SubscribedDoc>,
             done: bool,
         }
         let st = St {
@@ -334,16 +342,16 @@ impl Engine {
     fn subscription_match(
         &self,
         f: &SubscribeFilter,
-        docs: &mut HashMap<DocumentId, (Kind, Vec<UnitCode>)>,
+        docs: &mut HashMap<DocumentId, SubscribedDoc>,
         e: &Envelope,
     ) -> Result<bool> {
         if !f.event_types.is_empty() && !f.event_types.contains(&e.event_type) {
             return Ok(false);
         }
-        if f.kinds.is_empty() && f.units.is_empty() {
+        if f.kinds.is_empty() && f.units.is_empty() && f.max_classification.is_none() {
             return Ok(true);
         }
-        let (kind, units) = match docs.entry(e.stream_id) {
+        let (kind, units, classification) = match docs.entry(e.stream_id) {
             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::hash_map::Entry::Vacant(slot) => {
                 let d = self
@@ -351,11 +359,13 @@ impl Engine {
                     .ok_or(Error::NotFound(e.stream_id))?;
                 let mut units = vec![d.fields().issuing_unit.clone(), d.drafter_unit().clone()];
                 units.extend(d.fields().co_issuing_units.iter().cloned());
-                slot.insert((d.kind(), units))
+                slot.insert((d.kind(), units, d.classification()))
             }
         };
         Ok((f.kinds.is_empty() || f.kinds.contains(kind))
-            && (f.units.is_empty() || units.iter().any(|u| f.units.contains(u))))
+            && (f.units.is_empty() || units.iter().any(|u| f.units.contains(u)))
+            && f.max_classification
+                .is_none_or(|max| *classification <= max))
     }
 }
 

@@ -777,3 +777,36 @@ async fn state_and_history_survive_a_restart() {
     );
     assert!(engine.verify(|_, _| {}).unwrap().is_intact());
 }
+
+#[tokio::test]
+async fn a_subscription_for_an_actor_leaves_out_what_their_clearance_does_not_cover() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let open_doc = drive(&engine, 1).await;
+    let secret = new_id();
+    let f = workflow_core::DraftFields {
+        classification: workflow_core::Classification::Secret,
+        classification_period_years: Some(5),
+        ..fields()
+    };
+    run(&engine, secret, "wang.fang", Action::Draft(f)).await;
+    let last = drive(&engine, 1).await;
+    let filter = SubscribeFilter {
+        max_classification: Some(workflow_core::Classification::None),
+        ..Default::default()
+    };
+    let seen: Vec<_> = engine
+        .subscribe(1, filter)
+        .take(2)
+        .map(|e| e.unwrap().stream_id)
+        .collect()
+        .await;
+    assert_eq!(seen, [open_doc, last]);
+    let all: Vec<_> = engine
+        .subscribe(1, SubscribeFilter::default())
+        .take(3)
+        .map(|e| e.unwrap().stream_id)
+        .collect()
+        .await;
+    assert_eq!(all, [open_doc, secret, last]);
+}
