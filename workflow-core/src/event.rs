@@ -275,6 +275,23 @@ impl EventData {
         }
     }
 
+    /// As [`EventData::decode`], from a borrowed payload (no copy for the current schema).
+    pub fn decode_ref(type_name: &str, version: u32, payload: &Value) -> Result<Self, DecodeError> {
+        if version != SCHEMA_VERSION {
+            return Self::decode(type_name, version, payload.clone());
+        }
+        // Current schema: decode straight from the borrowed payload, without copying it.
+        use serde::Deserialize;
+        use serde::de::value::MapDeserializer;
+        let tag = Value::String(type_name.to_owned());
+        let fields = [("type", &tag), ("payload", payload)];
+        let map = MapDeserializer::<_, serde_json::Error>::new(fields.into_iter());
+        EventData::deserialize(map).map_err(|e| DecodeError::Payload {
+            type_name: type_name.to_owned(),
+            reason: e.to_string(),
+        })
+    }
+
     /// Decodes a stored `type`, schema `version` and `payload`, upcasting older versions.
     pub fn decode(type_name: &str, version: u32, payload: Value) -> Result<Self, DecodeError> {
         let payload = upcast(type_name, version, payload)?;

@@ -1133,6 +1133,13 @@ fn events_have_a_stable_versioned_json_form() {
         let back =
             EventData::decode(e.data.type_name(), workflow_core::SCHEMA_VERSION, payload).unwrap();
         assert_eq!(back, e.data);
+        let borrowed = EventData::decode_ref(
+            e.data.type_name(),
+            workflow_core::SCHEMA_VERSION,
+            &e.data.payload(),
+        )
+        .unwrap();
+        assert_eq!(borrowed, e.data);
     }
     // A payload written today must read the same way tomorrow: pin one.
     let issued = f

@@ -91,7 +91,7 @@ impl Envelope {
         Ok(Event {
             actor: self.actor.clone(),
             at: self.recorded_at,
-            data: EventData::decode(&self.event_type, self.schema_version, self.payload.clone())?,
+            data: EventData::decode_ref(&self.event_type, self.schema_version, &self.payload)?,
         })
     }
 }
