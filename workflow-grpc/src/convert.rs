@@ -87,13 +87,6 @@ pub fn timestamp(t: Timestamp) -> prost_types::Timestamp {
     }
 }
 
-/// A domain instant from a protobuf timestamp.
-pub fn from_timestamp(field: &str, t: &prost_types::Timestamp) -> Result<Timestamp, Status> {
-    Utc.timestamp_opt(t.seconds, u32::try_from(t.nanos).unwrap_or(u32::MAX))
-        .single()
-        .ok_or_else(|| invalid(field, "out of range"))
-}
-
 /// Parses a `YYYY-MM-DD` date.
 pub fn date(field: &str, s: &str) -> Result<NaiveDate, Status> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
