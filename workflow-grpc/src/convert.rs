@@ -1,7 +1,7 @@
 //! Every conversion between wire (`pb`) and domain types, and the one mapping of errors to
 //! gRPC status codes. Handlers call these and nothing else to cross the boundary.
 
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::NaiveDate;
 use tonic::{Code, Status};
 use uuid::Uuid;
 use workflow_core::{
