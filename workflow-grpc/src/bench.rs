@@ -40,6 +40,9 @@ pub(crate) struct BenchArgs {
     /// Where to put the temporary data directories (default: the system temp dir).
     #[arg(long)]
     dir: Option<PathBuf>,
+    /// sled's page cache for the engines measured, in MiB.
+    #[arg(long, default_value_t = 256)]
+    cache_mib: u64,
     /// Keep the data directories afterwards (for profiling `verify`/`rebuild` on them).
     #[arg(long)]
     keep_data: bool,
@@ -682,7 +685,10 @@ async fn run_async(args: BenchArgs) -> Result<()> {
         vec![10_000, 100_000]
     };
     let growth_dir = base.path().join("growth");
-    let engine = Engine::open(&growth_dir)?;
+    let engine = Engine::open_with(workflow_store::Config {
+        cache_bytes: args.cache_mib.saturating_mul(1024 * 1024),
+        ..workflow_store::Config::new(&growth_dir)
+    })?;
     load_directory(&engine).await?;
     let mut stored = 0;
     let mut growth = Vec::new();

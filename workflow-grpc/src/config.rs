@@ -75,6 +75,9 @@ pub struct ServerConfig {
     /// How often the deadline sweep runs, in seconds (default 60; 0 turns it off).
     #[serde(default = "default_sweep_every_secs")]
     pub sweep_every_secs: u64,
+    /// sled's page cache in MiB (default 256): room for the documents in use.
+    #[serde(default = "default_cache_mib")]
+    pub cache_mib: u64,
     /// At most one 催办 reminder per overdue stage per this many hours (default 24).
     #[serde(default = "default_reminder_interval_hours")]
     pub reminder_interval_hours: u32,
@@ -82,6 +85,10 @@ pub struct ServerConfig {
 
 fn default_sweep_every_secs() -> u64 {
     60
+}
+
+fn default_cache_mib() -> u64 {
+    256
 }
 
 fn default_reminder_interval_hours() -> u32 {
@@ -105,6 +112,7 @@ impl Default for ServerConfig {
             systems: Vec::new(),
             tls: None,
             sweep_every_secs: default_sweep_every_secs(),
+            cache_mib: default_cache_mib(),
             reminder_interval_hours: default_reminder_interval_hours(),
         }
     }

@@ -36,7 +36,13 @@ pub struct Config {
     pub path: PathBuf,
     /// The clock for requests without `at` (default: the system clock, UTC).
     pub clock: Clock,
+    /// sled's page cache in bytes (default 256 MiB). Give it room for the state records of
+    /// the documents in use: past that, commands wait on page-ins.
+    pub cache_bytes: u64,
 }
+
+/// The default page cache: 256 MiB.
+pub const DEFAULT_CACHE_BYTES: u64 = 256 * 1024 * 1024;
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -52,6 +58,7 @@ impl Config {
         Config {
             path: path.into(),
             clock: Arc::new(Utc::now),
+            cache_bytes: DEFAULT_CACHE_BYTES,
         }
     }
 }
@@ -174,7 +181,8 @@ impl Engine {
     /// Opens (or creates) the engine. Fails with [`Error::Storage`] if another process
     /// holds the directory.
     pub fn open_with(config: Config) -> Result<Engine> {
-        let storage: Arc<dyn Storage> = Arc::new(SledStorage::open(&config.path)?);
+        let storage: Arc<dyn Storage> =
+            Arc::new(SledStorage::open(&config.path, config.cache_bytes)?);
         let mut directory = DirectoryCache::default();
         for a in storage.actors()? {
             directory.actors.insert(a.id.clone(), a);

@@ -67,7 +67,9 @@ mod query;
 mod replay;
 mod storage;
 
-pub use engine::{AsOf, Clock, Config, Engine, MAX_COMMAND_ID, Outcome, Request};
+pub use engine::{
+    AsOf, Clock, Config, DEFAULT_CACHE_BYTES, Engine, MAX_COMMAND_ID, Outcome, Request,
+};
 pub use envelope::{Envelope, GENESIS_HASH, fixity_digest};
 pub use error::{Error, Result};
 pub use export::{Manifest, PACKAGE_FORMAT, PackageFile, PackageReport, verify_package};

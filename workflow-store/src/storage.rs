@@ -209,7 +209,7 @@ fn u64_of(at: &str, b: &[u8]) -> Result<u64> {
 }
 
 impl SledStorage {
-    pub(crate) fn open(path: &Path) -> Result<Self> {
+    pub(crate) fn open(path: &Path, cache_bytes: u64) -> Result<Self> {
         // sled takes an exclusive file lock. Its background threads release it a moment
         // after the last handle in this process is dropped, so a quick reopen (a restart,
         // a test) retries briefly; a lock held by another process is reported as such.
@@ -217,7 +217,7 @@ impl SledStorage {
         let db = loop {
             match sled::Config::new()
                 .path(path)
-                .cache_capacity(256 * 1024 * 1024)
+                .cache_capacity(cache_bytes)
                 .open()
             {
                 Ok(db) => break db,

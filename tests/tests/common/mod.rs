@@ -47,6 +47,7 @@ pub fn config(dir: &Path) -> ServerConfig {
         ],
         tls: None,
         sweep_every_secs: 0,
+        cache_mib: 64,
         reminder_interval_hours: 24,
     }
 }
