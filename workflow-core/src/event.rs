@@ -292,6 +292,43 @@ impl EventData {
         })
     }
 
+    /// As [`EventData::decode`], from the payload's JSON text, read straight into the
+    /// typed event without building a `Value` tree first.
+    pub fn decode_json(
+        type_name: &str,
+        version: u32,
+        payload: &serde_json::value::RawValue,
+    ) -> Result<Self, DecodeError> {
+        Self::deserialize_payload(type_name, version, payload).map_err(|e| match e {
+            PayloadError::Decode(d) => d,
+            PayloadError::Serde(e) => DecodeError::Payload {
+                type_name: type_name.to_owned(),
+                reason: e.to_string(),
+            },
+        })
+    }
+
+    /// Reads a payload from any serde deserializer, given the stored `type` and schema
+    /// `version`: a log reader that meets `type` before `payload` decodes the event in the
+    /// same pass that reads the envelope (replay and verify read every stored event so).
+    /// Older schema versions go through a `Value` and [`upcast`].
+    pub fn deserialize_payload<'de, D: serde::Deserializer<'de>>(
+        type_name: &str,
+        version: u32,
+        payload: D,
+    ) -> Result<Self, PayloadError<D::Error>> {
+        if version != SCHEMA_VERSION {
+            let value = Value::deserialize(payload).map_err(PayloadError::Serde)?;
+            return Self::decode(type_name, version, value).map_err(PayloadError::Decode);
+        }
+        EventData::deserialize(Tagged {
+            type_name,
+            payload: Some(payload),
+            next: 0,
+        })
+        .map_err(PayloadError::Serde)
+    }
+
     /// Decodes a stored `type`, schema `version` and `payload`, upcasting older versions.
     pub fn decode(type_name: &str, version: u32, payload: Value) -> Result<Self, DecodeError> {
         let payload = upcast(type_name, version, payload)?;
@@ -300,6 +337,70 @@ impl EventData {
             type_name: type_name.to_owned(),
             reason: e.to_string(),
         })
+    }
+}
+
+/// Why [`EventData::deserialize_payload`] failed: the deserializer's own error, or an
+/// upcasting error.
+#[derive(Debug)]
+pub enum PayloadError<E> {
+    /// The payload text does not fit the type.
+    Serde(E),
+    /// The schema version cannot be upcast.
+    Decode(DecodeError),
+}
+
+/// The adjacently tagged form `{"type": …, "payload": …}` presented over a tag we already
+/// hold and a deserializer positioned at the payload.
+struct Tagged<'t, D> {
+    type_name: &'t str,
+    payload: Option<D>,
+    next: u8,
+}
+
+impl<'de, D: serde::Deserializer<'de>> serde::Deserializer<'de> for Tagged<'_, D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        visitor.visit_map(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+impl<'de, D: serde::Deserializer<'de>> serde::de::MapAccess<'de> for Tagged<'_, D> {
+    type Error = D::Error;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, D::Error> {
+        use serde::de::IntoDeserializer;
+        let key = match self.next {
+            0 => "type",
+            1 => "payload",
+            _ => return Ok(None),
+        };
+        seed.deserialize(key.into_deserializer()).map(Some)
+    }
+
+    fn next_value_seed<V: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, D::Error> {
+        use serde::de::{Error, IntoDeserializer};
+        self.next += 1;
+        if self.next == 1 {
+            return seed.deserialize(self.type_name.into_deserializer());
+        }
+        match self.payload.take() {
+            Some(d) => seed.deserialize(d),
+            None => Err(D::Error::custom("payload read twice")),
+        }
     }
 }
 

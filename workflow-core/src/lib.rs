@@ -61,7 +61,7 @@ pub use document::{
     ArchiveRecord, Assignee, Document, IssueRecord, Opinion, Signature, Stage, StageOutcome, State,
 };
 pub use error::{Error, ErrorClass};
-pub use event::{DecodeError, Event, EventData, SCHEMA_VERSION, upcast};
+pub use event::{DecodeError, Event, EventData, PayloadError, SCHEMA_VERSION, upcast};
 pub use number::{ArchiveReference, DocumentNumber};
 pub use types::{
     Actor, ActorId, Classification, DocumentId, Kind, Retention, Role, Timestamp, Unit, UnitCode,

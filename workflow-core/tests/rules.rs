@@ -1140,6 +1140,11 @@ fn events_have_a_stable_versioned_json_form() {
         )
         .unwrap();
         assert_eq!(borrowed, e.data);
+        let text = serde_json::value::to_raw_value(&e.data.payload()).unwrap();
+        let from_text =
+            EventData::decode_json(e.data.type_name(), workflow_core::SCHEMA_VERSION, &text)
+                .unwrap();
+        assert_eq!(from_text, e.data);
     }
     // A payload written today must read the same way tomorrow: pin one.
     let issued = f
@@ -1158,6 +1163,13 @@ fn events_have_a_stable_versioned_json_form() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("newer"));
+    let raw = serde_json::value::RawValue::from_string("{}".into()).unwrap();
+    let e = EventData::decode_json("Issued", workflow_core::SCHEMA_VERSION + 1, &raw).unwrap_err();
+    assert!(e.to_string().contains("newer"));
+    // A payload of the wrong shape is named, not panicked on.
+    let raw = serde_json::value::RawValue::from_string(r#"{"copies":"thirty"}"#.into()).unwrap();
+    let e = EventData::decode_json("Issued", workflow_core::SCHEMA_VERSION, &raw).unwrap_err();
+    assert!(e.to_string().contains("Issued"), "{e}");
     assert!(EventData::decode("Nope", 1, serde_json::json!({})).is_err());
     // The fold of the log equals the live state.
     assert_eq!(f.fold().as_ref(), f.doc.as_ref());

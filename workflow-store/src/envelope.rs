@@ -1,9 +1,11 @@
 //! The stored envelope of one event, its canonical bytes and its chained hash.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
-use workflow_core::{ActorId, DecodeError, DocumentId, Event, EventData, Timestamp};
+use workflow_core::{ActorId, DecodeError, DocumentId, Event, EventData, PayloadError, Timestamp};
 
 /// `prev_hash` of the first event in the log.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -96,6 +98,219 @@ impl Envelope {
     }
 }
 
+/// An envelope read in place from its stored bytes in one pass: strings borrowed where they
+/// need no unescaping, and the payload decoded straight into the typed event (the log writes
+/// `type` and `schema_version` before `payload`). Replay and verify read every event of the
+/// log this way; anything unusual (another field order, a payload that does not decode) is
+/// an error here, and the caller falls back to the owned [`Envelope`] for the diagnosis.
+#[derive(Debug)]
+pub(crate) struct StoredEnvelope<'a> {
+    pub(crate) position: u64,
+    pub(crate) stream_id: DocumentId,
+    pub(crate) version: u64,
+    pub(crate) command_id: Cow<'a, str>,
+    pub(crate) actor: ActorId,
+    pub(crate) recorded_at: Timestamp,
+    pub(crate) data: EventData,
+    pub(crate) prev_hash: Cow<'a, str>,
+    pub(crate) hash: Cow<'a, str>,
+}
+
+impl<'a> StoredEnvelope<'a> {
+    /// Reads the stored bytes of one envelope.
+    pub(crate) fn parse(bytes: &'a [u8]) -> serde_json::Result<Self> {
+        serde_json::from_slice(bytes)
+    }
+
+    /// The domain event inside.
+    pub(crate) fn event(self) -> Event {
+        Event {
+            actor: self.actor,
+            at: self.recorded_at,
+            data: self.data,
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for StoredEnvelope<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_struct("Envelope", FIELDS, StoredVisitor(std::marker::PhantomData))
+    }
+}
+
+const FIELDS: &[&str] = &[
+    "position",
+    "stream_id",
+    "version",
+    "event_id",
+    "command_id",
+    "actor",
+    "recorded_at",
+    "type",
+    "schema_version",
+    "payload",
+    "prev_hash",
+    "hash",
+];
+
+struct StoredVisitor<'a>(std::marker::PhantomData<&'a ()>);
+
+/// Reads the payload once `type` and `schema_version` are known.
+struct PayloadSeed<'t> {
+    type_name: &'t str,
+    version: u32,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for PayloadSeed<'_> {
+    type Value = EventData;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<EventData, D::Error> {
+        use serde::de::Error;
+        EventData::deserialize_payload(self.type_name, self.version, d).map_err(|e| match e {
+            PayloadError::Serde(e) => e,
+            PayloadError::Decode(e) => D::Error::custom(e),
+        })
+    }
+}
+
+impl<'de: 'a, 'a> serde::de::Visitor<'de> for StoredVisitor<'a> {
+    type Value = StoredEnvelope<'a>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an event envelope")
+    }
+
+    fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+        use serde::de::Error;
+        let mut position = None;
+        let mut stream_id = None;
+        let mut version = None;
+        let mut event_id: Option<Uuid> = None;
+        let mut command_id: Option<Cow<'a, str>> = None;
+        let mut actor = None;
+        let mut recorded_at = None;
+        let mut event_type: Option<Cow<'a, str>> = None;
+        let mut schema_version = None;
+        let mut data = None;
+        let mut prev_hash: Option<Cow<'a, str>> = None;
+        let mut hash: Option<Cow<'a, str>> = None;
+        fn once<T, E: Error>(slot: &mut Option<T>, name: &'static str, v: T) -> Result<(), E> {
+            if slot.replace(v).is_some() {
+                return Err(E::duplicate_field(name));
+            }
+            Ok(())
+        }
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "position" => once(&mut position, "position", map.next_value::<u64>()?)?,
+                "stream_id" => once(&mut stream_id, "stream_id", map.next_value()?)?,
+                "version" => once(&mut version, "version", map.next_value::<u64>()?)?,
+                "event_id" => once(&mut event_id, "event_id", map.next_value()?)?,
+                "command_id" => once(
+                    &mut command_id,
+                    "command_id",
+                    map.next_value::<Borrowed<'a>>()?.0,
+                )?,
+                "actor" => once(&mut actor, "actor", map.next_value()?)?,
+                "recorded_at" => once(&mut recorded_at, "recorded_at", map.next_value()?)?,
+                "type" => once(&mut event_type, "type", map.next_value::<Borrowed<'a>>()?.0)?,
+                "schema_version" => once(
+                    &mut schema_version,
+                    "schema_version",
+                    map.next_value::<u32>()?,
+                )?,
+                "payload" => {
+                    let (Some(t), Some(v)) = (&event_type, schema_version) else {
+                        return Err(M::Error::custom(
+                            "payload stored before type and schema_version",
+                        ));
+                    };
+                    let seed = PayloadSeed {
+                        type_name: t,
+                        version: v,
+                    };
+                    once(&mut data, "payload", map.next_value_seed(seed)?)?;
+                }
+                "prev_hash" => once(
+                    &mut prev_hash,
+                    "prev_hash",
+                    map.next_value::<Borrowed<'a>>()?.0,
+                )?,
+                "hash" => once(&mut hash, "hash", map.next_value::<Borrowed<'a>>()?.0)?,
+                other => return Err(M::Error::unknown_field(other, FIELDS)),
+            }
+        }
+        let _ = event_id.ok_or_else(|| M::Error::missing_field("event_id"))?;
+        Ok(StoredEnvelope {
+            position: position.ok_or_else(|| M::Error::missing_field("position"))?,
+            stream_id: stream_id.ok_or_else(|| M::Error::missing_field("stream_id"))?,
+            version: version.ok_or_else(|| M::Error::missing_field("version"))?,
+            command_id: command_id.ok_or_else(|| M::Error::missing_field("command_id"))?,
+            actor: actor.ok_or_else(|| M::Error::missing_field("actor"))?,
+            recorded_at: recorded_at.ok_or_else(|| M::Error::missing_field("recorded_at"))?,
+            data: data.ok_or_else(|| M::Error::missing_field("payload"))?,
+            prev_hash: prev_hash.ok_or_else(|| M::Error::missing_field("prev_hash"))?,
+            hash: hash.ok_or_else(|| M::Error::missing_field("hash"))?,
+        })
+    }
+}
+
+/// A string borrowed from the input when it needs no unescaping.
+struct Borrowed<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Borrowed<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = Cow<'a, str>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(v))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v))
+            }
+        }
+        d.deserialize_str(V(std::marker::PhantomData)).map(Borrowed)
+    }
+}
+
+/// Whether `stored` (the bytes of an envelope as this crate writes them) carries `hash` and
+/// hashes to it, read without decoding: the log stores the canonical bytes followed by the
+/// `hash` field, so the canonical bytes are the stored ones with that last field cut off.
+/// `false` means "not shown intact this way": the caller recomputes the canonical form
+/// (bytes written by another serializer may differ and still be intact).
+pub(crate) fn stored_bytes_hash_to(stored: &[u8], hash: &str) -> bool {
+    const HEAD: &[u8] = b",\"hash\":\"";
+    const TAIL: &[u8] = b"\"}";
+    let suffix_len = HEAD.len() + hash.len() + TAIL.len();
+    if hash.len() != 64 || stored.len() < suffix_len + 1 {
+        return false;
+    }
+    let (canonical_head, suffix) = stored.split_at(stored.len() - suffix_len);
+    if !suffix.starts_with(HEAD)
+        || !suffix.ends_with(TAIL)
+        || &suffix[HEAD.len()..HEAD.len() + hash.len()] != hash.as_bytes()
+    {
+        return false;
+    }
+    let mut h = Sha256::new();
+    h.update(canonical_head);
+    h.update(b"}");
+    let digest = h.finalize();
+    let mut hex_digest = [0u8; 64];
+    // Encoding 32 bytes into a 64-byte buffer cannot fail.
+    if hex::encode_to_slice(digest, &mut hex_digest).is_err() {
+        return false;
+    }
+    hex_digest == hash.as_bytes()
+}
+
 /// The fixity digest of a stream: SHA-256 over its event hashes (hex), each followed by `\n`.
 pub fn fixity_digest<'a>(hashes: impl IntoIterator<Item = &'a str>) -> String {
     let mut h = Sha256::new();
@@ -104,4 +319,63 @@ pub fn fixity_digest<'a>(hashes: impl IntoIterator<Item = &'a str>) -> String {
         h.update(b"\n");
     }
     hex::encode(h.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use workflow_core::{EventData, SCHEMA_VERSION};
+
+    fn sample() -> Envelope {
+        let data = EventData::Withdrawn {
+            reason: "撤回\"重拟\"".into(),
+        };
+        let mut e = Envelope {
+            position: 7,
+            stream_id: DocumentId(Uuid::nil()),
+            version: 2,
+            event_id: Uuid::from_u128(9),
+            command_id: "cmd-\u{4e00}".into(),
+            actor: ActorId::from("li.qiang"),
+            recorded_at: "2026-11-03T02:00:00Z".parse().unwrap(),
+            event_type: data.type_name().into(),
+            schema_version: SCHEMA_VERSION,
+            payload: data.payload(),
+            prev_hash: GENESIS_HASH.into(),
+            hash: String::new(),
+        };
+        e.hash = e.compute_hash();
+        e
+    }
+
+    #[test]
+    fn stored_bytes_are_the_canonical_bytes_plus_the_hash() {
+        let e = sample();
+        let stored = serde_json::to_vec(&e).unwrap();
+        assert!(stored_bytes_hash_to(&stored, &e.hash));
+        let read = StoredEnvelope::parse(&stored).unwrap();
+        assert_eq!(read.command_id, e.command_id);
+        assert_eq!(read.hash, e.hash);
+        assert_eq!(read.event(), e.event().unwrap());
+        // Any changed byte, or another hash, is not shown intact.
+        let mut tampered = stored.clone();
+        let at = tampered.len() / 2;
+        tampered[at] ^= 1;
+        assert!(!stored_bytes_hash_to(&tampered, &e.hash));
+        assert!(!stored_bytes_hash_to(
+            &stored,
+            &GENESIS_HASH.replace('0', "1")
+        ));
+        assert!(!stored_bytes_hash_to(b"{}", &e.hash));
+        assert!(!stored_bytes_hash_to(&stored, "abc"));
+    }
+
+    #[test]
+    fn equivalent_but_reformatted_bytes_fall_back_to_the_canonical_form() {
+        let e = sample();
+        let pretty = serde_json::to_vec_pretty(&e).unwrap();
+        assert!(!stored_bytes_hash_to(&pretty, &e.hash));
+        let owned: Envelope = serde_json::from_slice(&pretty).unwrap();
+        assert_eq!(owned.compute_hash(), e.hash);
+    }
 }

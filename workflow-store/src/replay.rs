@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use workflow_core::{Document, DocumentId, UnitCode};
 
 use crate::engine::{DirectoryCache, series_of};
-use crate::envelope::{Envelope, GENESIS_HASH};
+use crate::envelope::{Envelope, GENESIS_HASH, StoredEnvelope, stored_bytes_hash_to};
 use crate::error::{Error, Result};
 use crate::projection::{DocRecord, index_diff};
 use crate::storage::{CommandRecord, DocChange, Group, Storage};
@@ -148,90 +148,32 @@ pub(crate) fn verify(
     let mut expected = 1u64;
     let mut prev = GENESIS_HASH.to_owned();
     let mut versions: HashMap<DocumentId, u64> = HashMap::new();
-    let broken = |position: u64, reason: String, checked: u64, prev: &str| VerifyReport {
-        checked,
-        head_hash: prev.to_owned(),
-        first_break: Some(ChainBreak { position, reason }),
-    };
     loop {
         let chunk = storage.raw_log_from(expected, CHUNK)?;
         if chunk.is_empty() {
             break;
         }
         for (key, bytes) in chunk {
-            let checked = expected - 1;
-            if key != expected {
-                return Ok(broken(
-                    expected,
-                    format!("position {expected} is missing (next stored is {key})"),
-                    checked,
-                    &prev,
-                ));
-            }
-            let env: Envelope = match serde_json::from_slice(&bytes) {
-                Ok(e) => e,
-                Err(e) => {
-                    return Ok(broken(
-                        key,
-                        format!("stored bytes are not a readable envelope: {e}"),
-                        checked,
-                        &prev,
-                    ));
-                }
+            let outcome = if key != expected {
+                Err(format!(
+                    "position {expected} is missing (next stored is {key})"
+                ))
+            } else {
+                check_stored(key, &bytes, &prev, &mut versions)
             };
-            if env.position != key {
-                return Ok(broken(
-                    key,
-                    format!(
-                        "envelope says position {} but is stored at {key}",
-                        env.position
-                    ),
-                    checked,
-                    &prev,
-                ));
+            match outcome {
+                Ok(hash) => prev = hash,
+                Err(reason) => {
+                    return Ok(VerifyReport {
+                        checked: expected - 1,
+                        head_hash: prev,
+                        first_break: Some(ChainBreak {
+                            position: expected,
+                            reason,
+                        }),
+                    });
+                }
             }
-            if env.prev_hash != prev {
-                return Ok(broken(
-                    key,
-                    format!(
-                        "prev_hash {} does not match the hash {prev} of the event before",
-                        env.prev_hash
-                    ),
-                    checked,
-                    &prev,
-                ));
-            }
-            let computed = env.compute_hash();
-            if computed != env.hash {
-                return Ok(broken(
-                    key,
-                    format!("hash mismatch: stored {}, computed {computed}", env.hash),
-                    checked,
-                    &prev,
-                ));
-            }
-            let v = versions.entry(env.stream_id).or_insert(0);
-            if env.version != *v + 1 {
-                return Ok(broken(
-                    key,
-                    format!(
-                        "stream {} jumps from version {} to {}",
-                        env.stream_id, v, env.version
-                    ),
-                    checked,
-                    &prev,
-                ));
-            }
-            *v = env.version;
-            if let Err(e) = env.event() {
-                return Ok(broken(
-                    key,
-                    format!("payload does not decode: {e}"),
-                    checked,
-                    &prev,
-                ));
-            }
-            prev = env.hash;
             expected += 1;
         }
         progress(expected - 1, total);
@@ -241,4 +183,60 @@ pub(crate) fn verify(
         head_hash: prev,
         first_break: None,
     })
+}
+
+/// Checks the event stored at `key` against the hash before it and its stream's last
+/// version; its hash, or why it breaks the chain. Events as this crate writes them are read
+/// in one pass and hashed over their stored bytes; anything else takes the owned, canonical
+/// route, which also names what exactly is wrong.
+fn check_stored(
+    key: u64,
+    bytes: &[u8],
+    prev: &str,
+    versions: &mut HashMap<DocumentId, u64>,
+) -> std::result::Result<String, String> {
+    let link = |position: u64, prev_hash: &str| {
+        if position != key {
+            return Err(format!(
+                "envelope says position {position} but is stored at {key}"
+            ));
+        }
+        if prev_hash != prev {
+            return Err(format!(
+                "prev_hash {prev_hash} does not match the hash {prev} of the event before"
+            ));
+        }
+        Ok(())
+    };
+    let mut follows = |stream: DocumentId, version: u64| {
+        let v = versions.entry(stream).or_insert(0);
+        if version != *v + 1 {
+            return Err(format!(
+                "stream {stream} jumps from version {v} to {version}"
+            ));
+        }
+        *v = version;
+        Ok(())
+    };
+    if let Ok(env) = StoredEnvelope::parse(bytes)
+        && stored_bytes_hash_to(bytes, &env.hash)
+    {
+        link(env.position, &env.prev_hash)?;
+        follows(env.stream_id, env.version)?;
+        return Ok(env.hash.into_owned());
+    }
+    let env: Envelope = serde_json::from_slice(bytes)
+        .map_err(|e| format!("stored bytes are not a readable envelope: {e}"))?;
+    link(env.position, &env.prev_hash)?;
+    let computed = env.compute_hash();
+    if computed != env.hash {
+        return Err(format!(
+            "hash mismatch: stored {}, computed {computed}",
+            env.hash
+        ));
+    }
+    follows(env.stream_id, env.version)?;
+    env.event()
+        .map_err(|e| format!("payload does not decode: {e}"))?;
+    Ok(env.hash)
 }

@@ -228,7 +228,8 @@ async fn tampering_with_a_stored_byte_is_detected_at_its_position() {
     assert_eq!((brk.position, report.checked), (5, 4));
     assert!(brk.reason.contains("hash mismatch"), "{}", brk.reason);
     // A byte that breaks the JSON is reported at its position too.
-    let mut raw = engine.raw_log_entry(9).unwrap().unwrap();
+    let raw_before_9 = engine.raw_log_entry(9).unwrap().unwrap();
+    let mut raw = raw_before_9.clone();
     raw[0] = b'#';
     engine.tamper_log_entry(5, text.as_bytes()).unwrap();
     engine.tamper_log_entry(9, &raw).unwrap();
@@ -239,6 +240,27 @@ async fn tampering_with_a_stored_byte_is_detected_at_its_position() {
         "{}",
         brk.reason
     );
+    engine.tamper_log_entry(9, &raw_before_9).unwrap();
+    assert!(engine.verify(|_, _| {}).unwrap().is_intact());
+    // The same envelope written with other whitespace is still intact: the hash covers the
+    // canonical form, not one byte layout.
+    let env: workflow_store::Envelope = serde_json::from_slice(&raw_before_9).unwrap();
+    engine
+        .tamper_log_entry(9, &serde_json::to_vec_pretty(&env).unwrap())
+        .unwrap();
+    assert!(engine.verify(|_, _| {}).unwrap().is_intact());
+    // A payload that no longer fits its type is named as such, even with a matching hash
+    // (here on the last event, so no later link gives it away).
+    let mut last: workflow_store::Envelope =
+        serde_json::from_slice(&engine.raw_log_entry(16).unwrap().unwrap()).unwrap();
+    last.payload = serde_json::json!({"opinion": 42});
+    last.hash = last.compute_hash();
+    engine
+        .tamper_log_entry(16, &serde_json::to_vec(&last).unwrap())
+        .unwrap();
+    let brk = engine.verify(|_, _| {}).unwrap().first_break.unwrap();
+    assert_eq!(brk.position, 16);
+    assert!(brk.reason.contains("payload does not decode"), "{}", brk.reason);
 }
 
 #[tokio::test]
