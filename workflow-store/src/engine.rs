@@ -39,6 +39,10 @@ pub struct Config {
     /// sled's page cache in bytes (default 256 MiB). Give it room for the state records of
     /// the documents in use: past that, commands wait on page-ins.
     pub cache_bytes: u64,
+    /// How many documents a rebuild folds in memory before writing them out (default
+    /// 20,000, some 10 KB each). Within it each document's projection is written once, not
+    /// once per event; past it, documents are written and read back when they continue.
+    pub rebuild_resident_documents: usize,
 }
 
 /// The default page cache: 256 MiB.
@@ -59,6 +63,7 @@ impl Config {
             path: path.into(),
             clock: Arc::new(Utc::now),
             cache_bytes: DEFAULT_CACHE_BYTES,
+            rebuild_resident_documents: 20_000,
         }
     }
 }
@@ -212,6 +217,7 @@ impl Engine {
             head_hash,
             head_tx,
             cache: HashMap::new(),
+            rebuild_resident_documents: config.rebuild_resident_documents.max(1),
         };
         let handle = std::thread::Builder::new()
             .name("workflow-writer".into())
@@ -451,6 +457,7 @@ struct Writer {
     /// Recently written state records, so a document's next command skips decoding its
     /// projection. Holds exactly what was committed; cleared on a failed commit or rebuild.
     cache: HashMap<DocumentId, DocRecord>,
+    rebuild_resident_documents: usize,
 }
 
 /// Most state records the writer keeps decoded.
@@ -577,7 +584,12 @@ impl Writer {
             Msg::Rebuild(progress, reply) => {
                 self.cache.clear();
                 let r = match directory.read() {
-                    Ok(dir) => crate::replay::rebuild(&*self.storage, &dir, progress),
+                    Ok(dir) => crate::replay::rebuild(
+                        &*self.storage,
+                        &dir,
+                        self.rebuild_resident_documents,
+                        progress,
+                    ),
                     Err(_) => Err(Error::Closed),
                 };
                 let _ = reply.send(r);

@@ -1,114 +1,202 @@
 //! Rebuilding projections from the log, and verifying the hash chain.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 
-use workflow_core::{Document, DocumentId, UnitCode};
+use workflow_core::{Document, DocumentId, Event, UnitCode};
 
 use crate::engine::{DirectoryCache, series_of};
 use crate::envelope::{Envelope, GENESIS_HASH, StoredEnvelope, stored_bytes_hash_to};
 use crate::error::{Error, Result};
 use crate::projection::{DocRecord, index_diff};
-use crate::storage::{CommandRecord, DocChange, Group, Storage};
+use crate::storage::{CommandRecord, DocChange, Group, Series, Storage};
 
-/// Events replayed per non-durable commit during a rebuild.
+/// Events read from the log at a time.
 const CHUNK: usize = 4096;
 
-/// Drops the projections and replays the whole log into them.
+/// A document being folded by a rebuild.
+struct Folding {
+    /// What the projection holds for it now (from an earlier spill), if anything.
+    written: Option<DocRecord>,
+    record: DocRecord,
+}
+
+/// Drops the projections and replays the whole log into them, folding up to `resident`
+/// documents in memory: each is written once per spill, so a log whose documents fit is
+/// written once per document rather than once per event.
+///
+/// Not atomic (nor was it meant to be: it only derives data from the log). The writes go to
+/// sled without a transaction and are flushed once at the end; a crash midway leaves
+/// projections that a second rebuild replaces.
 pub(crate) fn rebuild(
     storage: &dyn Storage,
     directory: &DirectoryCache,
+    resident: usize,
     mut progress: Box<dyn FnMut(u64, u64) + Send>,
 ) -> Result<u64> {
     storage.clear_projections()?;
     let total = storage.last()?.map_or(0, |e| e.position);
     let is_unit = |s: &str| directory.units.contains_key(&UnitCode::from(s));
     let mut next = 1u64;
+    let mut folding: HashMap<DocumentId, Folding> = HashMap::new();
+    let mut spilled: HashSet<DocumentId> = HashSet::new();
+    let mut numbers: HashMap<Series, HashMap<u32, DocumentId>> = HashMap::new();
+    let mut pending_numbers: Vec<(Series, u32, DocumentId)> = Vec::new();
     // A command's events are contiguous, so only the last command of a chunk can continue
     // into the next one: carried here instead of looking every command up in storage.
     let mut carried: Option<(String, CommandRecord)> = None;
     progress(0, total);
     loop {
-        let chunk = storage.log_from(next, CHUNK)?;
+        let chunk = storage.raw_log_from(next, CHUNK)?;
         if chunk.is_empty() {
             break;
         }
-        let mut before: HashMap<DocumentId, Option<DocRecord>> = HashMap::new();
-        let mut after: HashMap<DocumentId, DocRecord> = HashMap::new();
         let mut commands: HashMap<String, CommandRecord> = carried.take().into_iter().collect();
         let mut last_command = String::new();
-        let mut group = Group::default();
-        for env in &chunk {
-            if env.position != next {
+        for (key, bytes) in &chunk {
+            if *key != next {
                 return Err(Error::corrupt(
                     format_args!("position {next}"),
                     "missing from the log",
                 ));
             }
             next += 1;
-            let event = env
-                .event()
-                .map_err(|e| Error::corrupt(format_args!("position {}", env.position), e))?;
-            let id = env.stream_id;
-            if let std::collections::hash_map::Entry::Vacant(slot) = before.entry(id) {
-                let stored = storage.doc(id)?;
-                if let Some(r) = &stored {
-                    after.insert(id, r.clone());
-                }
-                slot.insert(stored);
-            }
-            match after.get_mut(&id) {
-                Some(r) => r.document.apply(&event),
-                None => {
-                    let document = Document::created_by(&event).ok_or_else(|| {
-                        Error::corrupt(
-                            format_args!("position {}", env.position),
-                            "stream does not start with Drafted",
-                        )
-                    })?;
-                    after.insert(
-                        id,
-                        DocRecord {
-                            drafted_position: env.position,
-                            document,
-                        },
-                    );
-                }
-            }
-            let version = after.get(&id).map_or(0, |r| r.document.version());
+            let (position, id, command_id, event) = read_event(*key, bytes)?;
             if let Some((series, n)) = series_of(&event.data) {
-                group.numbers.push((series, n, id));
+                let holders = numbers.entry(series.clone()).or_default();
+                if let Some(held) = holders.insert(n, id)
+                    && held != id
+                {
+                    return Err(Error::corrupt(
+                        format_args!("position {position}"),
+                        format!("number {n} already held by document {held}"),
+                    ));
+                }
+                pending_numbers.push((series, n, id));
             }
-            let rec = match commands.get(&env.command_id).cloned() {
-                Some(mut r) if r.document_id == id && r.last_position + 1 == env.position => {
-                    r.last_position = env.position;
+            let version = match folding.entry(id) {
+                Entry::Occupied(mut slot) => {
+                    let r = &mut slot.get_mut().record;
+                    r.document.apply(&event);
+                    r.document.version()
+                }
+                Entry::Vacant(slot) => {
+                    let written = if spilled.contains(&id) {
+                        storage.doc(id)?
+                    } else {
+                        None
+                    };
+                    let record = match &written {
+                        Some(r) => {
+                            let mut r = r.clone();
+                            r.document.apply(&event);
+                            r
+                        }
+                        None => DocRecord {
+                            drafted_position: position,
+                            document: Document::created_by(&event).ok_or_else(|| {
+                                Error::corrupt(
+                                    format_args!("position {position}"),
+                                    "stream does not start with Drafted",
+                                )
+                            })?,
+                        },
+                    };
+                    let version = record.document.version();
+                    slot.insert(Folding { written, record });
+                    version
+                }
+            };
+            if folding.len() > resident {
+                let mut docs = Group::default();
+                spill(
+                    &mut folding,
+                    &mut spilled,
+                    &mut pending_numbers,
+                    &mut docs,
+                    &is_unit,
+                );
+                storage.load(docs)?;
+            }
+            let rec = match commands.remove(command_id.as_ref()) {
+                Some(mut r) if r.document_id == id && r.last_position + 1 == position => {
+                    r.last_position = position;
                     r.version = version;
                     r
                 }
                 _ => CommandRecord {
                     document_id: id,
-                    first_position: env.position,
-                    last_position: env.position,
+                    first_position: position,
+                    last_position: position,
                     version,
                 },
             };
-            commands.insert(env.command_id.clone(), rec);
-            last_command.clone_from(&env.command_id);
+            last_command.clear();
+            last_command.push_str(&command_id);
+            commands.insert(command_id.into_owned(), rec);
         }
-        carried = commands
-            .get(&last_command)
-            .map(|r| (last_command.clone(), r.clone()));
-        let mut touched: Vec<(DocumentId, DocRecord)> = after.into_iter().collect();
-        touched.sort_by_key(|(id, _)| *id);
-        for (id, record) in touched {
-            let diff = index_diff(before.get(&id).and_then(Option::as_ref), &record, &is_unit);
-            group.docs.push(DocChange { record, diff });
-        }
-        group.commands = commands.into_iter().collect();
-        storage.commit(&group, false)?;
+        carried = commands.remove_entry(&last_command);
+        storage.load(Group {
+            commands: commands.into_iter().collect(),
+            ..Group::default()
+        })?;
         progress(next - 1, total);
     }
+    let mut group = Group {
+        commands: carried.into_iter().collect(),
+        ..Group::default()
+    };
+    spill(
+        &mut folding,
+        &mut spilled,
+        &mut pending_numbers,
+        &mut group,
+        &is_unit,
+    );
+    storage.load(group)?;
     storage.flush()?;
     Ok(next - 1)
+}
+
+/// Moves every folded document, its index changes and the pending numbers into `group`.
+fn spill(
+    folding: &mut HashMap<DocumentId, Folding>,
+    spilled: &mut HashSet<DocumentId>,
+    pending_numbers: &mut Vec<(Series, u32, DocumentId)>,
+    group: &mut Group,
+    is_unit: &dyn Fn(&str) -> bool,
+) {
+    for (id, f) in folding.drain() {
+        let diff = index_diff(f.written.as_ref(), &f.record, is_unit);
+        group.docs.push(DocChange {
+            record: f.record,
+            diff,
+        });
+        spilled.insert(id);
+    }
+    group.numbers.append(pending_numbers);
+}
+
+/// One stored event for replay: position, stream, command id and the decoded event. Read in
+/// one pass; anything the fast reader refuses is read the owned way, which names the fault.
+fn read_event(key: u64, bytes: &[u8]) -> Result<(u64, DocumentId, Cow<'_, str>, Event)> {
+    if let Ok(env) = StoredEnvelope::parse(bytes) {
+        let (position, id) = (env.position, env.stream_id);
+        let command_id = env.command_id.clone();
+        return Ok((position, id, command_id, env.event()));
+    }
+    let env: Envelope = serde_json::from_slice(bytes)
+        .map_err(|e| Error::corrupt(format_args!("position {key}"), e))?;
+    let event = env
+        .event()
+        .map_err(|e| Error::corrupt(format_args!("position {key}"), e))?;
+    Ok((
+        env.position,
+        env.stream_id,
+        Cow::Owned(env.command_id),
+        event,
+    ))
 }
 
 /// The result of walking the hash chain.

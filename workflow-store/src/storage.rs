@@ -110,6 +110,9 @@ pub(crate) trait Storage: Send + Sync + std::fmt::Debug {
     fn commit(&self, group: &Group, durable: bool) -> Result<()>;
     /// Makes everything committed so far durable.
     fn flush(&self) -> Result<()>;
+    /// Writes the projection part of a group (no envelopes) without a transaction or a
+    /// flush, for a rebuild: fast bulk loading, atomic only per entry.
+    fn load(&self, group: Group) -> Result<()>;
     /// Up to `limit` entries of an index prefix after `after`.
     fn scan(
         &self,
@@ -413,6 +416,51 @@ impl Storage for SledStorage {
             )?;
         if durable {
             self.db.flush()?;
+        }
+        Ok(())
+    }
+
+    fn load(&self, group: Group) -> Result<()> {
+        debug_assert!(group.envelopes.is_empty(), "a rebuild never writes the log");
+        // Keys in order: sled then mostly appends to the leaf it just wrote.
+        let mut commands: Vec<(String, Vec<u8>)> = group
+            .commands
+            .iter()
+            .map(|(id, rec)| (id.clone(), json(rec)))
+            .collect();
+        commands.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for (id, value) in commands {
+            self.commands.insert(id.as_bytes(), value)?;
+        }
+        let (mut lists_remove, mut lists_add, mut inbox_remove, mut inbox_add) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut docs = Vec::with_capacity(group.docs.len());
+        for change in group.docs {
+            lists_remove.extend(change.diff.lists_remove);
+            lists_add.extend(change.diff.lists_add);
+            inbox_remove.extend(change.diff.inbox_remove);
+            inbox_add.extend(change.diff.inbox_add);
+            docs.push((change.record.document.id(), json(&change.record)));
+        }
+        docs.sort_unstable_by_key(|(id, _)| *id);
+        for (id, value) in docs {
+            self.docs.insert(id.0.as_bytes(), value)?;
+        }
+        for (tree, mut remove, mut add) in [
+            (&self.lists, lists_remove, lists_add),
+            (&self.inbox, inbox_remove, inbox_add),
+        ] {
+            remove.sort_unstable();
+            add.sort_unstable();
+            for k in remove {
+                tree.remove(k)?;
+            }
+            for k in add {
+                tree.insert(k, &[] as &[u8])?;
+            }
+        }
+        for (series, n, id) in group.numbers {
+            self.numbers.insert(series.key(n), id.0.as_bytes())?;
         }
         Ok(())
     }

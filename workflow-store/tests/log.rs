@@ -260,7 +260,11 @@ async fn tampering_with_a_stored_byte_is_detected_at_its_position() {
         .unwrap();
     let brk = engine.verify(|_, _| {}).unwrap().first_break.unwrap();
     assert_eq!(brk.position, 16);
-    assert!(brk.reason.contains("payload does not decode"), "{}", brk.reason);
+    assert!(
+        brk.reason.contains("payload does not decode"),
+        "{}",
+        brk.reason
+    );
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use common::*;
 use proptest::prelude::*;
 use workflow_core::{Document, DocumentId, Event};
-use workflow_store::{Engine, Request};
+use workflow_store::{Config, Engine, Request};
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -32,9 +32,14 @@ fn arb_op() -> impl Strategy<Value = Op> {
     ]
 }
 
-async fn run_ops(ops: Vec<Op>) -> Result<(), TestCaseError> {
+async fn run_ops(ops: Vec<Op>, resident: usize) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
-    let mut engine: Engine = open(dir.path()).await;
+    // `resident` 1 makes every rebuild write documents out and read them back as they go.
+    let config = || Config {
+        rebuild_resident_documents: resident,
+        ..Config::new(dir.path())
+    };
+    let mut engine: Engine = open_with(config()).await;
     let ids: Vec<DocumentId> = (0..3).map(|_| new_id()).collect();
     let mut model: HashMap<DocumentId, Vec<Event>> = HashMap::new();
     let mut next_step = [0usize; 3];
@@ -60,7 +65,7 @@ async fn run_ops(ops: Vec<Op>) -> Result<(), TestCaseError> {
             }
             Op::Restart => {
                 drop(engine);
-                engine = open(dir.path()).await;
+                engine = open_with(config()).await;
             }
             Op::Rebuild => {
                 let live = engine.dump_projections().unwrap();
@@ -82,8 +87,11 @@ async fn run_ops(ops: Vec<Op>) -> Result<(), TestCaseError> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
     #[test]
-    fn replayed_state_equals_live_state(ops in prop::collection::vec(arb_op(), 1..40)) {
+    fn replayed_state_equals_live_state(
+        ops in prop::collection::vec(arb_op(), 1..40),
+        resident in prop_oneof![Just(1usize), Just(2), Just(20_000)],
+    ) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(run_ops(ops))?;
+        rt.block_on(run_ops(ops, resident))?;
     }
 }

@@ -26,9 +26,14 @@ pub fn stepping_clock() -> workflow_store::Clock {
 }
 
 pub async fn open(path: &std::path::Path) -> Engine {
+    open_with(Config::new(path)).await
+}
+
+/// As [`open`], with the stepping clock set on `config`.
+pub async fn open_with(config: Config) -> Engine {
     let engine = Engine::open_with(Config {
         clock: stepping_clock(),
-        ..Config::new(path)
+        ..config
     })
     .unwrap();
     if engine.units().is_empty() {
