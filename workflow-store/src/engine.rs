@@ -349,6 +349,14 @@ impl Engine {
         self.inner.storage.raw_put_log(position, bytes)
     }
 
+    /// Sets (`Some`) or removes (`None`) one projection entry (`commands`, `docs`, `lists`,
+    /// `inbox`, `numbers`), bypassing every check. Exists only so tests and drills can
+    /// damage projections for a rebuild to repair; never call it on a real store.
+    #[doc(hidden)]
+    pub fn tamper_projection(&self, tree: &str, key: &[u8], value: Option<&[u8]>) -> Result<()> {
+        self.inner.storage.raw_put_projection(tree, key, value)
+    }
+
     /// Every projection entry as `(tree, key, value)`, for byte-for-byte comparisons.
     pub fn dump_projections(&self) -> Result<Vec<ProjectionEntry>> {
         self.inner.storage.dump_projections()

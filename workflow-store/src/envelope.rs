@@ -322,6 +322,7 @@ pub fn fixity_digest<'a>(hashes: impl IntoIterator<Item = &'a str>) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests
 mod tests {
     use super::*;
     use workflow_core::{EventData, SCHEMA_VERSION};

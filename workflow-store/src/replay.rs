@@ -26,16 +26,19 @@ struct Folding {
 /// documents in memory: each is written once per spill, so a log whose documents fit is
 /// written once per document rather than once per event.
 ///
-/// Not atomic (nor was it meant to be: it only derives data from the log). The writes go to
-/// sled without a transaction and are flushed once at the end; a crash midway leaves
-/// projections that a second rebuild replaces.
+/// In place: an entry that already holds what the replay produces is left alone, others are
+/// written, and entries the replay did not produce are swept at the end. So a rebuild of
+/// intact projections only reads, and one after a change writes only what changed. Not
+/// atomic: the writes go to sled without a transaction and are flushed once at the end; a
+/// crash midway leaves projections that a second rebuild repairs.
 pub(crate) fn rebuild(
     storage: &dyn Storage,
     directory: &DirectoryCache,
     resident: usize,
     mut progress: Box<dyn FnMut(u64, u64) + Send>,
 ) -> Result<u64> {
-    storage.clear_projections()?;
+    let mut expected = Expected::default();
+    let mut changed = 0u64;
     let total = storage.last()?.map_or(0, |e| e.position);
     let is_unit = |s: &str| directory.units.contains_key(&UnitCode::from(s));
     let mut next = 1u64;
@@ -115,9 +118,10 @@ pub(crate) fn rebuild(
                     &mut spilled,
                     &mut pending_numbers,
                     &mut docs,
+                    &mut expected,
                     &is_unit,
                 );
-                storage.load(docs)?;
+                changed += storage.converge(docs)?;
             }
             let rec = match commands.remove(command_id.as_ref()) {
                 Some(mut r) if r.document_id == id && r.last_position + 1 == position => {
@@ -137,11 +141,17 @@ pub(crate) fn rebuild(
             commands.insert(command_id.into_owned(), rec);
         }
         carried = commands.remove_entry(&last_command);
-        storage.load(Group {
+        for id in commands.keys() {
+            expected.add("commands", id.as_bytes());
+        }
+        changed += storage.converge(Group {
             commands: commands.into_iter().collect(),
             ..Group::default()
         })?;
         progress(next - 1, total);
+    }
+    if let Some((id, _)) = &carried {
+        expected.add("commands", id.as_bytes());
     }
     let mut group = Group {
         commands: carried.into_iter().collect(),
@@ -152,10 +162,17 @@ pub(crate) fn rebuild(
         &mut spilled,
         &mut pending_numbers,
         &mut group,
+        &mut expected,
         &is_unit,
     );
-    storage.load(group)?;
+    changed += storage.converge(group)?;
+    changed += storage.sweep_projections(&|tree, key| expected.contains(tree, key))?;
     storage.flush()?;
+    tracing::info!(
+        events = next - 1,
+        changed,
+        "rebuild: projection entries written or removed"
+    );
     Ok(next - 1)
 }
 
@@ -165,17 +182,60 @@ fn spill(
     spilled: &mut HashSet<DocumentId>,
     pending_numbers: &mut Vec<(Series, u32, DocumentId)>,
     group: &mut Group,
+    expected: &mut Expected,
     is_unit: &dyn Fn(&str) -> bool,
 ) {
     for (id, f) in folding.drain() {
         let diff = index_diff(f.written.as_ref(), &f.record, is_unit);
+        expected.add("docs", id.0.as_bytes());
+        for k in &diff.lists_add {
+            expected.add("lists", k);
+        }
+        for k in &diff.inbox_add {
+            expected.add("inbox", k);
+        }
         group.docs.push(DocChange {
             record: f.record,
             diff,
         });
         spilled.insert(id);
     }
+    for (series, n, _) in pending_numbers.iter() {
+        expected.add("numbers", &series.key(*n));
+    }
     group.numbers.append(pending_numbers);
+}
+
+/// Fingerprints of every projection entry a rebuild produced, so that the entries it did not
+/// produce can be swept afterwards. 128-bit keyed hashes: 16 bytes per entry instead of the
+/// key, and a stale entry survives only if its fingerprint collides with a produced one
+/// (odds around 2^-100 even for billions of entries).
+#[derive(Default)]
+struct Expected {
+    keys: HashSet<u128>,
+    hashers: (std::hash::RandomState, std::hash::RandomState),
+}
+
+impl Expected {
+    fn fingerprint(&self, tree: &str, key: &[u8]) -> u128 {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let half = |b: &std::hash::RandomState| {
+            let mut h = b.build_hasher();
+            tree.hash(&mut h);
+            key.hash(&mut h);
+            h.finish()
+        };
+        (u128::from(half(&self.hashers.0)) << 64) | u128::from(half(&self.hashers.1))
+    }
+
+    fn add(&mut self, tree: &str, key: &[u8]) {
+        let f = self.fingerprint(tree, key);
+        self.keys.insert(f);
+    }
+
+    fn contains(&self, tree: &str, key: &[u8]) -> bool {
+        self.keys.contains(&self.fingerprint(tree, key))
+    }
 }
 
 /// One stored event for replay: position, stream, command id and the decoded event. Read in

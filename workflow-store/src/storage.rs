@@ -56,7 +56,7 @@ impl Series {
         k
     }
 
-    fn key(&self, n: u32) -> Vec<u8> {
+    pub(crate) fn key(&self, n: u32) -> Vec<u8> {
         let mut k = self.prefix();
         k.extend_from_slice(&n.to_be_bytes());
         k
@@ -110,9 +110,10 @@ pub(crate) trait Storage: Send + Sync + std::fmt::Debug {
     fn commit(&self, group: &Group, durable: bool) -> Result<()>;
     /// Makes everything committed so far durable.
     fn flush(&self) -> Result<()>;
-    /// Writes the projection part of a group (no envelopes) without a transaction or a
-    /// flush, for a rebuild: fast bulk loading, atomic only per entry.
-    fn load(&self, group: Group) -> Result<()>;
+    /// Makes the projections hold the projection part of a group (no envelopes), for a
+    /// rebuild: entries already equal are left alone, others written, without a transaction
+    /// or a flush (atomic per entry only). Returns how many entries it wrote or removed.
+    fn converge(&self, group: Group) -> Result<u64>;
     /// Up to `limit` entries of an index prefix after `after`.
     fn scan(
         &self,
@@ -121,9 +122,10 @@ pub(crate) trait Storage: Send + Sync + std::fmt::Debug {
         after: Option<Cursor>,
         limit: usize,
     ) -> Result<Vec<Cursor>>;
-    /// Drops every projection (state, indexes, to-do, numbers, command ids). The log and
-    /// its stream index stay: they are written together and are not projections.
-    fn clear_projections(&self) -> Result<()>;
+    /// Removes every projection entry (state, indexes, to-do, numbers, command ids) for
+    /// which `keep(tree, key)` is false; returns how many went. The log and its stream
+    /// index are not projections and stay.
+    fn sweep_projections(&self, keep: &dyn Fn(&str, &[u8]) -> bool) -> Result<u64>;
     /// Every projection entry, for comparing two builds byte for byte.
     fn dump_projections(&self) -> Result<Vec<ProjectionEntry>>;
     /// The directory.
@@ -146,6 +148,8 @@ pub(crate) trait Storage: Send + Sync + std::fmt::Debug {
     fn raw_log(&self, position: u64) -> Result<Option<Vec<u8>>>;
     /// Raw write of a log value (tests only: simulates tampering).
     fn raw_put_log(&self, position: u64, bytes: &[u8]) -> Result<()>;
+    /// Sets (`Some`) or removes (`None`) one projection entry, bypassing every check.
+    fn raw_put_projection(&self, tree: &str, key: &[u8], value: Option<&[u8]>) -> Result<()>;
 }
 
 /// Which secondary index to scan.
@@ -420,9 +424,19 @@ impl Storage for SledStorage {
         Ok(())
     }
 
-    fn load(&self, group: Group) -> Result<()> {
+    fn converge(&self, group: Group) -> Result<u64> {
         debug_assert!(group.envelopes.is_empty(), "a rebuild never writes the log");
-        // Keys in order: sled then mostly appends to the leaf it just wrote.
+        let mut changed = 0u64;
+        // Reading is far cheaper than writing in sled (a write copies the node): on intact
+        // projections a rebuild writes nothing. Keys in order, so sled mostly revisits the
+        // leaf it just touched.
+        let put = |tree: &sled::Tree, key: &[u8], value: &[u8], changed: &mut u64| {
+            if tree.get(key)?.as_deref() != Some(value) {
+                tree.insert(key, value)?;
+                *changed += 1;
+            }
+            Ok::<(), Error>(())
+        };
         let mut commands: Vec<(String, Vec<u8>)> = group
             .commands
             .iter()
@@ -430,7 +444,7 @@ impl Storage for SledStorage {
             .collect();
         commands.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         for (id, value) in commands {
-            self.commands.insert(id.as_bytes(), value)?;
+            put(&self.commands, id.as_bytes(), &value, &mut changed)?;
         }
         let (mut lists_remove, mut lists_add, mut inbox_remove, mut inbox_add) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -444,7 +458,7 @@ impl Storage for SledStorage {
         }
         docs.sort_unstable_by_key(|(id, _)| *id);
         for (id, value) in docs {
-            self.docs.insert(id.0.as_bytes(), value)?;
+            put(&self.docs, id.0.as_bytes(), &value, &mut changed)?;
         }
         for (tree, mut remove, mut add) in [
             (&self.lists, lists_remove, lists_add),
@@ -453,16 +467,18 @@ impl Storage for SledStorage {
             remove.sort_unstable();
             add.sort_unstable();
             for k in remove {
-                tree.remove(k)?;
+                if tree.remove(k)?.is_some() {
+                    changed += 1;
+                }
             }
             for k in add {
-                tree.insert(k, &[] as &[u8])?;
+                put(tree, &k, &[], &mut changed)?;
             }
         }
         for (series, n, id) in group.numbers {
-            self.numbers.insert(series.key(n), id.0.as_bytes())?;
+            put(&self.numbers, &series.key(n), id.0.as_bytes(), &mut changed)?;
         }
-        Ok(())
+        Ok(changed)
     }
 
     fn flush(&self) -> Result<()> {
@@ -501,18 +517,24 @@ impl Storage for SledStorage {
         Ok(out)
     }
 
-    fn clear_projections(&self) -> Result<()> {
-        for t in [
+    fn sweep_projections(&self, keep: &dyn Fn(&str, &[u8]) -> bool) -> Result<u64> {
+        let mut removed = 0u64;
+        for (name, t) in PROJECTIONS.iter().zip([
             &self.commands,
             &self.docs,
             &self.lists,
             &self.inbox,
             &self.numbers,
-        ] {
-            t.clear()?;
+        ]) {
+            for k in t.iter().keys() {
+                let k = k?;
+                if !keep(name, &k) {
+                    t.remove(k)?;
+                    removed += 1;
+                }
+            }
         }
-        self.db.flush()?;
-        Ok(())
+        Ok(removed)
     }
 
     fn dump_projections(&self) -> Result<Vec<ProjectionEntry>> {
@@ -594,6 +616,28 @@ impl Storage for SledStorage {
 
     fn raw_log(&self, position: u64) -> Result<Option<Vec<u8>>> {
         Ok(self.log.get(position.to_be_bytes())?.map(|v| v.to_vec()))
+    }
+
+    fn raw_put_projection(&self, tree: &str, key: &[u8], value: Option<&[u8]>) -> Result<()> {
+        let t = match tree {
+            "commands" => &self.commands,
+            "docs" => &self.docs,
+            "lists" => &self.lists,
+            "inbox" => &self.inbox,
+            "numbers" => &self.numbers,
+            other => {
+                return Err(Error::corrupt(
+                    format_args!("tree {other}"),
+                    "not a projection",
+                ));
+            }
+        };
+        match value {
+            Some(v) => t.insert(key, v)?,
+            None => t.remove(key)?,
+        };
+        self.db.flush()?;
+        Ok(())
     }
 
     fn raw_put_log(&self, position: u64, bytes: &[u8]) -> Result<()> {
