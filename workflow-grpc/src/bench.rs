@@ -614,6 +614,9 @@ async fn run_async(args: BenchArgs) -> Result<()> {
     engine.rebuild(|_, _| {}).await?;
     let rebuild_rate = events as f64 / t.elapsed().as_secs_f64().max(1e-9);
     let t = Instant::now();
+    engine.rebuild_from_scratch(|_, _| {}).await?;
+    let scratch_rate = events as f64 / t.elapsed().as_secs_f64().max(1e-9);
+    let t = Instant::now();
     let report = engine.verify(|_, _| {})?;
     let verify_rate = events as f64 / t.elapsed().as_secs_f64().max(1e-9);
     anyhow::ensure!(
@@ -622,8 +625,12 @@ async fn run_async(args: BenchArgs) -> Result<()> {
         report.first_break
     );
     line(
-        &format!("rebuild ({events} events, one thread): events/s"),
+        &format!("rebuild in place ({events} events, one thread): events/s"),
         format!("{rebuild_rate:.0}"),
+    );
+    line(
+        &format!("rebuild from scratch ({events} events, one thread): events/s"),
+        format!("{scratch_rate:.0}"),
     );
     line(
         &format!("verify ({events} events, one thread): events/s"),
@@ -632,6 +639,10 @@ async fn run_async(args: BenchArgs) -> Result<()> {
     summary.insert(
         "rebuild_events_per_sec_per_core".into(),
         json!(round(rebuild_rate)),
+    );
+    summary.insert(
+        "rebuild_from_scratch_events_per_sec_per_core".into(),
+        json!(round(scratch_rate)),
     );
     summary.insert(
         "verify_events_per_sec_per_core".into(),

@@ -37,12 +37,17 @@ enum Cmd {
         after_help = "Example:\n  workflow verify --data-dir /srv/workflow/data\n  1234 events checked: intact"
     )]
     Verify,
-    /// Rebuild every projection (state, lists, to-do, numbers) by replaying the log.
+    /// Rebuild every projection (state, lists, to-do, numbers, command ids) by replaying
+    /// the log, in place: what is already right is only read, the rest is repaired.
     #[command(
         alias = "replay",
-        after_help = "Example:\n  workflow rebuild --data-dir /srv/workflow/data"
+        after_help = "Examples:\n  workflow rebuild --data-dir /srv/workflow/data\n  workflow rebuild --from-scratch   (drop the projections first)"
     )]
-    Rebuild,
+    Rebuild {
+        /// Drop every projection first and write it anew, instead of repairing in place.
+        #[arg(long)]
+        from_scratch: bool,
+    },
     /// A document's events as a timeline (time, actor, step, opinion).
     #[command(
         after_help = "Example:\n  workflow history 0b7c…-uuid\n  workflow history 0b7c…-uuid --json"
@@ -148,7 +153,7 @@ fn run(cli: Cli) -> Result<bool> {
     match cli.command {
         Cmd::Serve(args) => serve(args, cli.config, cli.data_dir).map(|()| true),
         Cmd::Verify => ops::verify(&data()?),
-        Cmd::Rebuild => ops::rebuild(&data()?).map(|()| true),
+        Cmd::Rebuild { from_scratch } => ops::rebuild(&data()?, from_scratch).map(|()| true),
         Cmd::History { document, json } => ops::history(&data()?, &document, json).map(|()| true),
         Cmd::Show {
             document,

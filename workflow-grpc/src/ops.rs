@@ -168,7 +168,7 @@ pub(crate) fn verify(data_dir: &Path) -> Result<bool> {
 }
 
 /// `rebuild`: drops and replays every projection.
-pub(crate) fn rebuild(data_dir: &Path) -> Result<()> {
+pub(crate) fn rebuild(data_dir: &Path, from_scratch: bool) -> Result<()> {
     let engine = open(data_dir)?;
     let progress = Progress::new("rebuild");
     let p = progress.clone();
@@ -176,7 +176,12 @@ pub(crate) fn rebuild(data_dir: &Path) -> Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let n = rt.block_on(engine.rebuild(move |d, t| p.update(d, t)))?;
+    let report = move |d, t| p.update(d, t);
+    let n = if from_scratch {
+        rt.block_on(engine.rebuild_from_scratch(report))?
+    } else {
+        rt.block_on(engine.rebuild(report))?
+    };
     progress.finish();
     let secs = started.elapsed().as_secs_f64();
     println!(

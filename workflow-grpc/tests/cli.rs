@@ -182,8 +182,18 @@ fn rebuild_reproduces_the_projections_and_reports_progress_in_plain_lines() {
             .unwrap()
             == before
     );
-    // `replay` is the same command.
+    // `replay` is the same command; `--from-scratch` drops the projections first and
+    // arrives at the same bytes.
     assert!(workflow(dir.path(), &["replay"]).status.success());
+    let o = workflow(dir.path(), &["rebuild", "--from-scratch"]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    assert!(
+        Engine::open(dir.path())
+            .unwrap()
+            .dump_projections()
+            .unwrap()
+            == before
+    );
 }
 
 #[test]
@@ -451,6 +461,7 @@ fn the_benchmark_runs_in_smoke_mode_and_prints_its_summary() {
         "grpc",
         "growth",
         "rebuild_events_per_sec_per_core",
+        "rebuild_from_scratch_events_per_sec_per_core",
         "verify_events_per_sec_per_core",
         "server_peak_rss_mib",
     ] {

@@ -124,10 +124,11 @@ pub enum AsOf {
 
 enum Msg {
     Execute(Box<Request>, oneshot::Sender<Result<Outcome>>),
-    Rebuild(
-        Box<dyn FnMut(u64, u64) + Send>,
-        oneshot::Sender<Result<u64>>,
-    ),
+    Rebuild {
+        from_scratch: bool,
+        progress: Box<dyn FnMut(u64, u64) + Send>,
+        reply: oneshot::Sender<Result<u64>>,
+    },
     PutActor(Actor, oneshot::Sender<Result<()>>),
     PutUnit(Unit, oneshot::Sender<Result<()>>),
 }
@@ -286,11 +287,34 @@ impl Engine {
         Ok(())
     }
 
-    /// Drops every projection and rebuilds it by replaying the log; `progress(done, total)`
-    /// is called as it goes. Commands wait meanwhile. Returns the number of events replayed.
+    /// Rebuilds every projection by replaying the log, in place: entries that already hold
+    /// what the replay produces are only read, others are written, and entries the replay
+    /// does not produce are removed. `progress(done, total)` is called as it goes. Commands
+    /// wait meanwhile. Returns the number of events replayed.
     pub async fn rebuild(&self, progress: impl FnMut(u64, u64) + Send + 'static) -> Result<u64> {
-        let (tx, rx) = oneshot::channel();
-        self.send(Msg::Rebuild(Box::new(progress), tx))?;
+        self.rebuild_with(false, Box::new(progress)).await
+    }
+
+    /// As [`Engine::rebuild`], but drops every projection first and writes it anew (slower;
+    /// for when the stored projections are not to be trusted even to compare against).
+    pub async fn rebuild_from_scratch(
+        &self,
+        progress: impl FnMut(u64, u64) + Send + 'static,
+    ) -> Result<u64> {
+        self.rebuild_with(true, Box::new(progress)).await
+    }
+
+    async fn rebuild_with(
+        &self,
+        from_scratch: bool,
+        progress: Box<dyn FnMut(u64, u64) + Send>,
+    ) -> Result<u64> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Msg::Rebuild {
+            from_scratch,
+            progress,
+            reply,
+        })?;
         rx.await.map_err(|_| Error::Closed)?
     }
 
@@ -589,13 +613,18 @@ impl Writer {
                 });
                 let _ = reply.send(r);
             }
-            Msg::Rebuild(progress, reply) => {
+            Msg::Rebuild {
+                from_scratch,
+                progress,
+                reply,
+            } => {
                 self.cache.clear();
                 let r = match directory.read() {
                     Ok(dir) => crate::replay::rebuild(
                         &*self.storage,
                         &dir,
                         self.rebuild_resident_documents,
+                        from_scratch,
                         progress,
                     ),
                     Err(_) => Err(Error::Closed),

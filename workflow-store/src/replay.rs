@@ -35,8 +35,12 @@ pub(crate) fn rebuild(
     storage: &dyn Storage,
     directory: &DirectoryCache,
     resident: usize,
+    from_scratch: bool,
     mut progress: Box<dyn FnMut(u64, u64) + Send>,
 ) -> Result<u64> {
+    if from_scratch {
+        storage.sweep_projections(&|_, _| false)?;
+    }
     let mut expected = Expected::default();
     let mut changed = 0u64;
     let total = storage.last()?.map_or(0, |e| e.position);

@@ -21,6 +21,7 @@ enum Op {
     },
     Restart,
     Rebuild,
+    RebuildFromScratch,
 }
 
 fn arb_op() -> impl Strategy<Value = Op> {
@@ -29,6 +30,7 @@ fn arb_op() -> impl Strategy<Value = Op> {
         4 => (0..3usize).prop_map(|doc| Op::Step { doc, step: usize::MAX }),
         1 => Just(Op::Restart),
         1 => Just(Op::Rebuild),
+        1 => Just(Op::RebuildFromScratch),
     ]
 }
 
@@ -67,9 +69,13 @@ async fn run_ops(ops: Vec<Op>, resident: usize) -> Result<(), TestCaseError> {
                 drop(engine);
                 engine = open_with(config()).await;
             }
-            Op::Rebuild => {
+            Op::Rebuild | Op::RebuildFromScratch => {
                 let live = engine.dump_projections().unwrap();
-                engine.rebuild(|_, _| {}).await.unwrap();
+                if matches!(op, Op::Rebuild) {
+                    engine.rebuild(|_, _| {}).await.unwrap();
+                } else {
+                    engine.rebuild_from_scratch(|_, _| {}).await.unwrap();
+                }
                 let rebuilt = engine.dump_projections().unwrap();
                 prop_assert!(live == rebuilt, "rebuild changed the projections");
             }
