@@ -196,6 +196,16 @@ impl Engine {
         for u in storage.units()? {
             directory.units.insert(u.code.clone(), u);
         }
+        if storage.rebuilding()? {
+            tracing::warn!("a rebuild was interrupted; finishing it before opening");
+            crate::replay::rebuild(
+                &*storage,
+                &directory,
+                config.rebuild_resident_documents.max(1),
+                false,
+                Box::new(|_, _| {}),
+            )?;
+        }
         let last = storage.last()?;
         let head = last.as_ref().map_or(0, |e| e.position);
         let head_hash = last.map_or_else(|| GENESIS_HASH.to_owned(), |e| e.hash);
@@ -379,6 +389,13 @@ impl Engine {
     #[doc(hidden)]
     pub fn tamper_projection(&self, tree: &str, key: &[u8], value: Option<&[u8]>) -> Result<()> {
         self.inner.storage.raw_put_projection(tree, key, value)
+    }
+
+    /// Leaves the mark an interrupted rebuild leaves, as if the process had died during
+    /// one. For tests and drills only.
+    #[doc(hidden)]
+    pub fn tamper_interrupt_rebuild(&self) -> Result<()> {
+        self.inner.storage.set_rebuilding(true)
     }
 
     /// Every projection entry as `(tree, key, value)`, for byte-for-byte comparisons.

@@ -38,6 +38,9 @@ pub(crate) fn rebuild(
     from_scratch: bool,
     mut progress: Box<dyn FnMut(u64, u64) + Send>,
 ) -> Result<u64> {
+    // Marked first, so that an interrupted rebuild is finished when the engine next opens
+    // instead of leaving half-written projections to be served.
+    storage.set_rebuilding(true)?;
     if from_scratch {
         storage.sweep_projections(&|_, _| false)?;
     }
@@ -172,6 +175,7 @@ pub(crate) fn rebuild(
     changed += storage.converge(group)?;
     changed += storage.sweep_projections(&|tree, key| expected.contains(tree, key))?;
     storage.flush()?;
+    storage.set_rebuilding(false)?;
     tracing::info!(
         events = next - 1,
         changed,

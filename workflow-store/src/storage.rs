@@ -148,6 +148,10 @@ pub(crate) trait Storage: Send + Sync + std::fmt::Debug {
     fn raw_log(&self, position: u64) -> Result<Option<Vec<u8>>>;
     /// Raw write of a log value (tests only: simulates tampering).
     fn raw_put_log(&self, position: u64, bytes: &[u8]) -> Result<()>;
+    /// Marks (durably) that a rebuild is under way, or that it finished.
+    fn set_rebuilding(&self, on: bool) -> Result<()>;
+    /// Whether a rebuild was started and not finished (it was interrupted).
+    fn rebuilding(&self) -> Result<bool>;
     /// Sets (`Some`) or removes (`None`) one projection entry, bypassing every check.
     fn raw_put_projection(&self, tree: &str, key: &[u8], value: Option<&[u8]>) -> Result<()>;
 }
@@ -185,7 +189,11 @@ pub(crate) struct SledStorage {
     numbers: sled::Tree,
     actors: sled::Tree,
     units: sled::Tree,
+    meta: sled::Tree,
 }
+
+/// The `meta` key present while a rebuild is under way.
+const REBUILDING: &[u8] = b"rebuilding";
 
 const PROJECTIONS: [&str; 5] = ["commands", "docs", "lists", "inbox", "numbers"];
 
@@ -250,6 +258,7 @@ impl SledStorage {
             inbox: t("inbox")?,
             numbers: t("numbers")?,
             actors: t("actors")?,
+            meta: t("meta")?,
             units: t("units")?,
             db,
         })
@@ -616,6 +625,20 @@ impl Storage for SledStorage {
 
     fn raw_log(&self, position: u64) -> Result<Option<Vec<u8>>> {
         Ok(self.log.get(position.to_be_bytes())?.map(|v| v.to_vec()))
+    }
+
+    fn set_rebuilding(&self, on: bool) -> Result<()> {
+        if on {
+            self.meta.insert(REBUILDING, &[] as &[u8])?;
+        } else {
+            self.meta.remove(REBUILDING)?;
+        }
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn rebuilding(&self) -> Result<bool> {
+        Ok(self.meta.contains_key(REBUILDING)?)
     }
 
     fn raw_put_projection(&self, tree: &str, key: &[u8], value: Option<&[u8]>) -> Result<()> {

@@ -334,6 +334,20 @@ async fn rebuilt_projections_are_byte_identical_to_live_ones() {
         engine.dump_projections().unwrap() == live,
         "rebuild did not repair the damaged projections"
     );
+    // A rebuild that died halfway (projections half-written, mark left) is finished when
+    // the engine opens next, before it serves anything.
+    let (k, _) = entry("docs", 2);
+    engine.tamper_projection("docs", &k, None).unwrap();
+    engine
+        .tamper_projection("lists", b"stale", Some(b""))
+        .unwrap();
+    engine.tamper_interrupt_rebuild().unwrap();
+    drop(engine);
+    let engine = open(dir.path()).await;
+    assert!(
+        engine.dump_projections().unwrap() == live,
+        "an interrupted rebuild was not finished on open"
+    );
     // The engine keeps working after a rebuild, numbering included.
     let id = drive(&engine, 9).await;
     assert_eq!(
