@@ -163,10 +163,13 @@ fn verify_reports_intact_then_the_tampered_position() {
 fn rebuild_reproduces_the_projections_and_reports_progress_in_plain_lines() {
     let dir = tempfile::tempdir().unwrap();
     prepare(dir.path());
-    let before = Engine::open(dir.path())
-        .unwrap()
-        .dump_projections()
-        .unwrap();
+    let projections = || {
+        Engine::open(dir.path())
+            .unwrap()
+            .dump_projections()
+            .unwrap()
+    };
+    let before = projections();
     let o = workflow(dir.path(), &["rebuild"]);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}{err}");
@@ -175,25 +178,13 @@ fn rebuild_reproduces_the_projections_and_reports_progress_in_plain_lines() {
         err.contains("rebuild: 10/10 events (100.0%)"),
         "not a terminal, so plain lines: {err}"
     );
-    assert!(
-        Engine::open(dir.path())
-            .unwrap()
-            .dump_projections()
-            .unwrap()
-            == before
-    );
+    assert!(projections() == before);
     // `replay` is the same command; `--from-scratch` drops the projections first and
     // arrives at the same bytes.
     assert!(workflow(dir.path(), &["replay"]).status.success());
     let o = workflow(dir.path(), &["rebuild", "--from-scratch"]);
     assert!(o.status.success(), "{}", text(&o).1);
-    assert!(
-        Engine::open(dir.path())
-            .unwrap()
-            .dump_projections()
-            .unwrap()
-            == before
-    );
+    assert!(projections() == before);
 }
 
 #[test]
