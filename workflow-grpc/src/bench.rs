@@ -46,6 +46,25 @@ pub(crate) struct BenchArgs {
     /// Keep the data directories afterwards (for profiling `verify`/`rebuild` on them).
     #[arg(long)]
     keep_data: bool,
+    /// Run only these parts (comma-separated), e.g. `--only raw,engine` while profiling.
+    /// `rebuild` needs `engine` (added when missing); ratios are printed when both sides ran.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    only: Vec<Part>,
+}
+
+/// The parts of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Part {
+    /// (1) raw sled.
+    Raw,
+    /// (2) the engine in-process.
+    Engine,
+    /// (4) rebuild and verify on what the engine wrote.
+    Rebuild,
+    /// (3) over gRPC, with the server's memory.
+    Grpc,
+    /// (5) cost growth.
+    Growth,
 }
 
 /// Realistic opinions: a few hundred characters of Chinese.
@@ -536,6 +555,11 @@ async fn run_async(args: BenchArgs) -> Result<()> {
     summary.insert("cores".into(), json!(cores));
     summary.insert("seconds_per_measurement".into(), json!(seconds));
 
+    let runs = |part: Part| {
+        args.only.is_empty()
+            || args.only.contains(&part)
+            || (part == Part::Engine && args.only.contains(&Part::Rebuild))
+    };
     let record_bytes = bytes_per_command(&base.path().join("sample")).await?;
     line(
         "bytes written per command (event + state)",
@@ -544,148 +568,160 @@ async fn run_async(args: BenchArgs) -> Result<()> {
     summary.insert("bytes_per_command".into(), json!(record_bytes));
 
     // (1) raw sled
-    let (tx, writer) = raw_sled(&base.path().join("raw"))?;
     let mut raw = Vec::new();
-    for &c in clients {
-        let tx = tx.clone();
-        let record = vec![b'x'; record_bytes];
-        let r = measure(c, seconds, move |_, _| {
-            let (tx, record) = (tx.clone(), record.clone());
-            async move {
-                let t = Instant::now();
-                let (reply, wait) = oneshot::channel();
-                tx.send((record, reply))
-                    .map_err(|_| anyhow::anyhow!("raw writer stopped"))?;
-                wait.await?;
-                Ok(vec![t.elapsed()])
-            }
-        })
-        .await?;
-        line(
-            &format!("raw sled, {c} clients: records/s"),
-            format!(
-                "{:.0}  (p50 {:.2} ms, p99 {:.2} ms)",
-                r.per_sec, r.p50_ms, r.p99_ms
+    if runs(Part::Raw) {
+        let (tx, writer) = raw_sled(&base.path().join("raw"))?;
+        for &c in clients {
+            let tx = tx.clone();
+            let record = vec![b'x'; record_bytes];
+            let r = measure(c, seconds, move |_, _| {
+                let (tx, record) = (tx.clone(), record.clone());
+                async move {
+                    let t = Instant::now();
+                    let (reply, wait) = oneshot::channel();
+                    tx.send((record, reply))
+                        .map_err(|_| anyhow::anyhow!("raw writer stopped"))?;
+                    wait.await?;
+                    Ok(vec![t.elapsed()])
+                }
+            })
+            .await?;
+            line(
+                &format!("raw sled, {c} clients: records/s"),
+                format!(
+                    "{:.0}  (p50 {:.2} ms, p99 {:.2} ms)",
+                    r.per_sec, r.p50_ms, r.p99_ms
+                ),
+            );
+            raw.push(r);
+        }
+        drop(tx);
+        let _ = writer.join();
+        summary.insert(
+            "raw_sled".into(),
+            json!(
+                clients
+                    .iter()
+                    .zip(&raw)
+                    .map(|(c, r)| json!({"clients": c, "rate": r.json()}))
+                    .collect::<Vec<_>>()
             ),
         );
-        raw.push(r);
     }
-    drop(tx);
-    let _ = writer.join();
-    summary.insert(
-        "raw_sled".into(),
-        json!(
-            clients
-                .iter()
-                .zip(&raw)
-                .map(|(c, r)| json!({"clients": c, "rate": r.json()}))
-                .collect::<Vec<_>>()
-        ),
-    );
 
     // (2) the engine in-process
-    let engine_dir = base.path().join("engine");
-    let engine = Engine::open(&engine_dir)?;
-    load_directory(&engine).await?;
     let mut inproc = Vec::new();
-    for (i, &c) in clients.iter().enumerate() {
-        let r = engine_flows(engine.clone(), c, seconds).await?;
-        let ratio = r.per_sec / raw[i].per_sec.max(1e-9);
-        line(
-            &format!("engine in-process, {c} clients: commands/s"),
-            format!(
-                "{:.0}  (p50 {:.2} ms, p99 {:.2} ms)  = {:.0}% of raw sled",
-                r.per_sec,
-                r.p50_ms,
-                r.p99_ms,
-                ratio * 100.0
-            ),
-        );
-        inproc.push(r);
-    }
-    summary.insert(
+    if runs(Part::Engine) {
+        let engine_dir = base.path().join("engine");
+        let engine = Engine::open(&engine_dir)?;
+        load_directory(&engine).await?;
+        for (i, &c) in clients.iter().enumerate() {
+            let r = engine_flows(engine.clone(), c, seconds).await?;
+            let ratio = raw.get(i).map_or(String::new(), |raw: &Rate| {
+                format!(
+                    "  = {:.0}% of raw sled",
+                    100.0 * r.per_sec / raw.per_sec.max(1e-9)
+                )
+            });
+            line(
+                &format!("engine in-process, {c} clients: commands/s"),
+                format!(
+                    "{:.0}  (p50 {:.2} ms, p99 {:.2} ms){ratio}",
+                    r.per_sec, r.p50_ms, r.p99_ms,
+                ),
+            );
+            inproc.push(r);
+        }
+        summary.insert(
         "engine".into(),
-        json!(clients.iter().zip(&inproc).zip(&raw).map(|((c, r), raw)| json!({"clients": c, "rate": r.json(), "ratio_to_raw_sled": round(r.per_sec / raw.per_sec.max(1e-9))})).collect::<Vec<_>>()),
+        json!(clients.iter().zip(&inproc).enumerate().map(|(i, (c, r))| json!({"clients": c, "rate": r.json(), "ratio_to_raw_sled": raw.get(i).map(|raw| round(r.per_sec / raw.per_sec.max(1e-9)))})).collect::<Vec<_>>()),
     );
 
-    // (4) rebuild and verify on what (2) wrote
-    let events = engine.head();
-    let t = Instant::now();
-    engine.rebuild(|_, _| {}).await?;
-    let rebuild_rate = events as f64 / t.elapsed().as_secs_f64().max(1e-9);
-    let t = Instant::now();
-    engine.rebuild_from_scratch(|_, _| {}).await?;
-    let scratch_rate = events as f64 / t.elapsed().as_secs_f64().max(1e-9);
-    let t = Instant::now();
-    let report = engine.verify(|_, _| {})?;
-    let verify_rate = events as f64 / t.elapsed().as_secs_f64().max(1e-9);
-    anyhow::ensure!(
-        report.is_intact(),
-        "verify found a break: {:?}",
-        report.first_break
-    );
-    line(
-        &format!("rebuild in place ({events} events, one thread): events/s"),
-        format!("{rebuild_rate:.0}"),
-    );
-    line(
-        &format!("rebuild from scratch ({events} events, one thread): events/s"),
-        format!("{scratch_rate:.0}"),
-    );
-    line(
-        &format!("verify ({events} events, one thread): events/s"),
-        format!("{verify_rate:.0}"),
-    );
-    summary.insert(
-        "rebuild_events_per_sec_per_core".into(),
-        json!(round(rebuild_rate)),
-    );
-    summary.insert(
-        "rebuild_from_scratch_events_per_sec_per_core".into(),
-        json!(round(scratch_rate)),
-    );
-    summary.insert(
-        "verify_events_per_sec_per_core".into(),
-        json!(round(verify_rate)),
-    );
-    drop(engine);
+        // (4) rebuild and verify on what (2) wrote
+        if runs(Part::Rebuild) {
+            let events = engine.head();
+            let t = Instant::now();
+            engine.rebuild(|_, _| {}).await?;
+            let rebuild_rate = events as f64 / t.elapsed().as_secs_f64().max(1e-9);
+            let t = Instant::now();
+            engine.rebuild_from_scratch(|_, _| {}).await?;
+            let scratch_rate = events as f64 / t.elapsed().as_secs_f64().max(1e-9);
+            let t = Instant::now();
+            let report = engine.verify(|_, _| {})?;
+            let verify_rate = events as f64 / t.elapsed().as_secs_f64().max(1e-9);
+            anyhow::ensure!(
+                report.is_intact(),
+                "verify found a break: {:?}",
+                report.first_break
+            );
+            line(
+                &format!("rebuild in place ({events} events, one thread): events/s"),
+                format!("{rebuild_rate:.0}"),
+            );
+            line(
+                &format!("rebuild from scratch ({events} events, one thread): events/s"),
+                format!("{scratch_rate:.0}"),
+            );
+            line(
+                &format!("verify ({events} events, one thread): events/s"),
+                format!("{verify_rate:.0}"),
+            );
+            summary.insert(
+                "rebuild_events_per_sec_per_core".into(),
+                json!(round(rebuild_rate)),
+            );
+            summary.insert(
+                "rebuild_from_scratch_events_per_sec_per_core".into(),
+                json!(round(scratch_rate)),
+            );
+            summary.insert(
+                "verify_events_per_sec_per_core".into(),
+                json!(round(verify_rate)),
+            );
+        }
+        drop(engine);
+    }
 
     // (3) over gRPC, server in a child process
-    let server_dir = base.path().join("server");
-    std::fs::create_dir_all(&server_dir)?;
-    let server = ServerChild::start(&server_dir)?;
-    let client = server.client().await?;
-    let mut grpc = Vec::new();
-    for (i, &c) in clients.iter().enumerate() {
-        let client = client.clone();
-        let r = measure(c, seconds, move |c, round| {
-            grpc_flow(client.clone(), c * 1_000_000 + round)
-        })
-        .await?;
-        let ratio = r.per_sec / inproc[i].per_sec.max(1e-9);
+    if runs(Part::Grpc) {
+        let server_dir = base.path().join("server");
+        std::fs::create_dir_all(&server_dir)?;
+        let server = ServerChild::start(&server_dir)?;
+        let client = server.client().await?;
+        let mut grpc = Vec::new();
+        for (i, &c) in clients.iter().enumerate() {
+            let client = client.clone();
+            let r = measure(c, seconds, move |c, round| {
+                grpc_flow(client.clone(), c * 1_000_000 + round)
+            })
+            .await?;
+            let ratio = inproc.get(i).map_or(String::new(), |ip: &Rate| {
+                format!(
+                    "  = {:.0}% of in-process",
+                    100.0 * r.per_sec / ip.per_sec.max(1e-9)
+                )
+            });
+            line(
+                &format!("gRPC loopback, {c} clients: commands/s"),
+                format!(
+                    "{:.0}  (p50 {:.2} ms, p99 {:.2} ms){ratio}",
+                    r.per_sec, r.p50_ms, r.p99_ms,
+                ),
+            );
+            grpc.push(r);
+        }
+        let rss = server.peak_rss_mib();
         line(
-            &format!("gRPC loopback, {c} clients: commands/s"),
-            format!(
-                "{:.0}  (p50 {:.2} ms, p99 {:.2} ms)  = {:.0}% of in-process",
-                r.per_sec,
-                r.p50_ms,
-                r.p99_ms,
-                ratio * 100.0
-            ),
+            "server peak resident memory during gRPC: MiB",
+            rss.map_or("unknown".into(), |m| format!("{m:.1}")),
         );
-        grpc.push(r);
-    }
-    let rss = server.peak_rss_mib();
-    line(
-        "server peak resident memory during gRPC: MiB",
-        rss.map_or("unknown".into(), |m| format!("{m:.1}")),
-    );
-    drop(server);
-    summary.insert(
+        drop(server);
+        summary.insert(
         "grpc".into(),
-        json!(clients.iter().zip(&grpc).zip(&inproc).map(|((c, r), ip)| json!({"clients": c, "rate": r.json(), "ratio_to_in_process": round(r.per_sec / ip.per_sec.max(1e-9))})).collect::<Vec<_>>()),
+        json!(clients.iter().zip(&grpc).enumerate().map(|(i, (c, r))| json!({"clients": c, "rate": r.json(), "ratio_to_in_process": inproc.get(i).map(|ip| round(r.per_sec / ip.per_sec.max(1e-9)))})).collect::<Vec<_>>()),
     );
-    summary.insert("server_peak_rss_mib".into(), json!(rss.map(round)));
+        summary.insert("server_peak_rss_mib".into(), json!(rss.map(round)));
+    }
 
     // (5) cost growth
     let sizes: Vec<usize> = if args.smoke {
@@ -695,57 +731,59 @@ async fn run_async(args: BenchArgs) -> Result<()> {
     } else {
         vec![10_000, 100_000]
     };
-    let growth_dir = base.path().join("growth");
-    let engine = Engine::open_with(workflow_store::Config {
-        cache_bytes: args.cache_mib.saturating_mul(1024 * 1024),
-        ..workflow_store::Config::new(&growth_dir)
-    })?;
-    load_directory(&engine).await?;
-    let mut stored = 0;
-    let mut growth = Vec::new();
-    for &n in &sizes {
-        let t = Instant::now();
-        populate(&engine, stored, n).await?;
-        stored = n;
-        let load_secs = t.elapsed().as_secs_f64();
-        let r = engine_flows(engine.clone(), 8, seconds).await?;
-        line(
-            &format!("with {n} documents stored, 8 clients: commands/s"),
-            format!(
-                "{:.0}  (p99 {:.2} ms; loaded in {load_secs:.0}s)",
-                r.per_sec, r.p99_ms
+    if runs(Part::Growth) {
+        let growth_dir = base.path().join("growth");
+        let engine = Engine::open_with(workflow_store::Config {
+            cache_bytes: args.cache_mib.saturating_mul(1024 * 1024),
+            ..workflow_store::Config::new(&growth_dir)
+        })?;
+        load_directory(&engine).await?;
+        let mut stored = 0;
+        let mut growth = Vec::new();
+        for &n in &sizes {
+            let t = Instant::now();
+            populate(&engine, stored, n).await?;
+            stored = n;
+            let load_secs = t.elapsed().as_secs_f64();
+            let r = engine_flows(engine.clone(), 8, seconds).await?;
+            line(
+                &format!("with {n} documents stored, 8 clients: commands/s"),
+                format!(
+                    "{:.0}  (p99 {:.2} ms; loaded in {load_secs:.0}s)",
+                    r.per_sec, r.p99_ms
+                ),
+            );
+            growth.push((n, r));
+        }
+        if let (Some((small_n, small)), Some((large_n, large))) = (growth.first(), growth.last()) {
+            line(
+                &format!("growth {large_n}/{small_n} documents: commands/s ratio"),
+                format!("{:.2}", large.per_sec / small.per_sec.max(1e-9)),
+            );
+            line(
+                &format!("growth {large_n}/{small_n} documents: p99 ratio"),
+                format!("{:.2}", large.p99_ms / small.p99_ms.max(1e-9)),
+            );
+            summary.insert(
+                "growth_ratio_commands_per_sec".into(),
+                json!(round(large.per_sec / small.per_sec.max(1e-9))),
+            );
+            summary.insert(
+                "growth_ratio_p99".into(),
+                json!(round(large.p99_ms / small.p99_ms.max(1e-9))),
+            );
+        }
+        summary.insert(
+            "growth".into(),
+            json!(
+                growth
+                    .iter()
+                    .map(|(n, r)| json!({"documents": n, "rate": r.json()}))
+                    .collect::<Vec<_>>()
             ),
         );
-        growth.push((n, r));
+        drop(engine);
     }
-    if let (Some((small_n, small)), Some((large_n, large))) = (growth.first(), growth.last()) {
-        line(
-            &format!("growth {large_n}/{small_n} documents: commands/s ratio"),
-            format!("{:.2}", large.per_sec / small.per_sec.max(1e-9)),
-        );
-        line(
-            &format!("growth {large_n}/{small_n} documents: p99 ratio"),
-            format!("{:.2}", large.p99_ms / small.p99_ms.max(1e-9)),
-        );
-        summary.insert(
-            "growth_ratio_commands_per_sec".into(),
-            json!(round(large.per_sec / small.per_sec.max(1e-9))),
-        );
-        summary.insert(
-            "growth_ratio_p99".into(),
-            json!(round(large.p99_ms / small.p99_ms.max(1e-9))),
-        );
-    }
-    summary.insert(
-        "growth".into(),
-        json!(
-            growth
-                .iter()
-                .map(|(n, r)| json!({"documents": n, "rate": r.json()}))
-                .collect::<Vec<_>>()
-        ),
-    );
-    drop(engine);
 
     println!(
         "{}",
