@@ -16,7 +16,7 @@ use workflow_core::{
 
 use crate::envelope::{Envelope, GENESIS_HASH, fixity_digest};
 use crate::error::{Error, Result};
-use crate::projection::{DocRecord, index_diff};
+use crate::projection::{DocRecord, IndexKeys, index_diff_from_keys, index_keys};
 use crate::storage::{
     CommandRecord, DocChange, Group, ProjectionEntry, Series, SledStorage, Storage,
 };
@@ -516,7 +516,9 @@ const CACHE_DOCS: usize = 4096;
 #[derive(Default)]
 struct Overlay {
     docs: HashMap<DocumentId, DocRecord>,
-    before: HashMap<DocumentId, Option<DocRecord>>,
+    /// The index keys each touched document had before the group (its record is not kept:
+    /// copying whole records was a measurable share of the writer's time).
+    before: HashMap<DocumentId, Option<IndexKeys>>,
     commands: HashMap<String, CommandRecord>,
     numbers: HashMap<Series, u32>,
     group: Group,
@@ -578,8 +580,8 @@ impl Context for GroupContext<'_> {
                 .group
                 .envelopes
                 .iter()
-                .filter(|e| e.stream_id == self.stream)
-                .map(|e| e.hash.clone()),
+                .filter(|(e, _)| e.stream_id == self.stream)
+                .map(|(e, _)| e.hash.clone()),
         );
         Some(fixity_digest(hashes.iter().map(String::as_str)))
     }
@@ -676,7 +678,7 @@ impl Writer {
         touched.sort_by_key(|(id, _)| *id);
         for (id, after) in touched {
             let before = overlay.before.get(&id).and_then(Option::as_ref);
-            let diff = index_diff(before, &after, &is_unit);
+            let diff = index_diff_from_keys(before, &after, &is_unit);
             group.docs.push(DocChange {
                 record: after,
                 diff,
@@ -720,6 +722,45 @@ impl Writer {
         }
     }
 
+    /// The events a command produces against the document's current record, or why not.
+    fn decide(
+        &self,
+        req: &Request,
+        current: Option<&DocRecord>,
+        directory: &DirectoryCache,
+        overlay: &Overlay,
+    ) -> Result<Vec<workflow_core::Event>> {
+        let id = req.document_id;
+        let actual = current.map_or(0, |r| r.document.version());
+        if let Some(expected) = req.expected_version
+            && expected != actual
+        {
+            return Err(Error::Conflict {
+                document_id: id,
+                expected,
+                actual,
+            });
+        }
+        let command = Command {
+            document_id: id,
+            actor: req.actor.clone(),
+            at: req.at.unwrap_or_else(|| (self.clock)()),
+            action: req.action.clone(),
+        };
+        let ctx = GroupContext {
+            directory,
+            storage: &*self.storage,
+            overlay,
+            stream: id,
+            failed: Default::default(),
+        };
+        let decided = handle(current.map(|r| &r.document), &command, &ctx);
+        if let Some(e) = ctx.failed.into_inner() {
+            return Err(e);
+        }
+        Ok(decided?)
+    }
+
     fn execute_one(
         &mut self,
         req: &Request,
@@ -746,54 +787,44 @@ impl Writer {
                     .group
                     .envelopes
                     .iter()
-                    .filter(|e| e.position >= rec.first_position && e.position <= rec.last_position)
-                    .cloned()
+                    .filter(|(e, _)| {
+                        e.position >= rec.first_position && e.position <= rec.last_position
+                    })
+                    .map(|(e, _)| e.clone())
                     .collect();
             }
             return Ok(o);
         }
         let id = req.document_id;
-        let current = match overlay.docs.get(&id) {
-            Some(r) => Some(r.clone()),
+        // A record from the writer's cache is taken, not copied, and put back if the command
+        // is refused; after a commit the new record goes back into the cache anyway.
+        let (current, from_cache) = match overlay.docs.get(&id) {
+            Some(r) => (Some(r.clone()), false),
             None => {
-                let stored = match self.cache.get(&id) {
-                    Some(r) => Some(r.clone()),
-                    None => self.storage.doc(id)?,
+                let (stored, from_cache) = match self.cache.remove(&id) {
+                    Some(r) => (Some(r), true),
+                    None => (self.storage.doc(id)?, false),
                 };
-                overlay.before.insert(id, stored.clone());
-                stored
+                let is_unit = |s: &str| directory.units.contains_key(&UnitCode::from(s));
+                overlay
+                    .before
+                    .insert(id, stored.as_ref().map(|r| index_keys(r, &is_unit)));
+                (stored, from_cache)
             }
         };
-        let actual = current.as_ref().map_or(0, |r| r.document.version());
-        if let Some(expected) = req.expected_version
-            && expected != actual
-        {
-            return Err(Error::Conflict {
-                document_id: id,
-                expected,
-                actual,
-            });
-        }
-        let command = Command {
-            document_id: id,
-            actor: req.actor.clone(),
-            at: req.at.unwrap_or_else(|| (self.clock)()),
-            action: req.action.clone(),
+        let decided = self.decide(req, current.as_ref(), directory, overlay);
+        let events = match decided {
+            Ok(events) => events,
+            Err(e) => {
+                if from_cache && let Some(r) = current {
+                    self.cache.insert(id, r);
+                }
+                return Err(e);
+            }
         };
-        let ctx = GroupContext {
-            directory,
-            storage: &*self.storage,
-            overlay,
-            stream: id,
-            failed: Default::default(),
-        };
-        let decided = handle(current.as_ref().map(|r| &r.document), &command, &ctx);
-        if let Some(e) = ctx.failed.into_inner() {
-            return Err(e);
-        }
-        let events = decided?;
         let mut record = current;
         let mut envelopes = Vec::with_capacity(events.len());
+        let mut sealed = Vec::with_capacity(events.len());
         for event in &events {
             let position = self.head + 1;
             let version = record.as_ref().map_or(0, |r| r.document.version()) + 1;
@@ -811,7 +842,7 @@ impl Writer {
                 prev_hash: self.head_hash.clone(),
                 hash: String::new(),
             };
-            env.hash = env.compute_hash();
+            let stored = env.seal();
             self.head = position;
             self.head_hash = env.hash.clone();
             match record.as_mut() {
@@ -829,6 +860,7 @@ impl Writer {
                 overlay.group.numbers.push((series, n, id));
             }
             envelopes.push(env);
+            sealed.push(stored);
         }
         let Some(record) = record else {
             return Err(Error::corrupt(
@@ -845,7 +877,10 @@ impl Writer {
         };
         overlay.commands.insert(req.command_id.clone(), rec);
         overlay.docs.insert(id, record);
-        overlay.group.envelopes.extend(envelopes.iter().cloned());
+        overlay
+            .group
+            .envelopes
+            .extend(envelopes.iter().cloned().zip(sealed));
         Ok(Outcome {
             document_id: id,
             version,

@@ -83,6 +83,23 @@ impl Envelope {
         serde_json::to_vec(&c).unwrap_or_default()
     }
 
+    /// Sets `hash` from the canonical bytes and returns the bytes the log stores: the
+    /// canonical bytes with the `hash` field appended, exactly what serializing the whole
+    /// envelope gives (a test pins that), from one serialization instead of two.
+    pub(crate) fn seal(&mut self) -> Vec<u8> {
+        let mut bytes = self.canonical_bytes();
+        self.hash = hex::encode(Sha256::digest(&bytes));
+        if bytes.pop() == Some(b'}') {
+            bytes.extend_from_slice(b",\"hash\":\"");
+            bytes.extend_from_slice(self.hash.as_bytes());
+            bytes.extend_from_slice(b"\"}");
+            bytes
+        } else {
+            // Canonical bytes are a JSON object, so this is unreachable; stay correct anyway.
+            serde_json::to_vec(self).unwrap_or_default()
+        }
+    }
+
     /// Recomputes the hash from the canonical bytes.
     pub fn compute_hash(&self) -> String {
         hex::encode(Sha256::digest(self.canonical_bytes()))
@@ -369,6 +386,17 @@ mod tests {
         ));
         assert!(!stored_bytes_hash_to(b"{}", &e.hash));
         assert!(!stored_bytes_hash_to(&stored, "abc"));
+    }
+
+    #[test]
+    fn sealing_gives_the_serialized_envelope_and_its_hash() {
+        let mut e = sample();
+        let expected_hash = e.hash.clone();
+        e.hash = String::new();
+        let bytes = e.seal();
+        assert_eq!(e.hash, expected_hash);
+        assert_eq!(bytes, serde_json::to_vec(&e).unwrap());
+        assert!(stored_bytes_hash_to(&bytes, &e.hash));
     }
 
     #[test]

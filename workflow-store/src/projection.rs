@@ -132,11 +132,11 @@ pub(crate) struct IndexDiff {
     pub(crate) inbox_remove: Vec<Vec<u8>>,
 }
 
+/// The list and to-do keys of one record.
+pub(crate) type IndexKeys = (BTreeSet<Vec<u8>>, BTreeSet<Vec<u8>>);
+
 /// The list and to-do keys of a record. `is_unit` tells which recipient strings are units.
-fn index_keys(
-    rec: &DocRecord,
-    is_unit: &dyn Fn(&str) -> bool,
-) -> (BTreeSet<Vec<u8>>, BTreeSet<Vec<u8>>) {
+pub(crate) fn index_keys(rec: &DocRecord, is_unit: &dyn Fn(&str) -> bool) -> IndexKeys {
     let suffix = order_suffix(rec.drafted_position, rec.document.id());
     let with_suffix = |mut k: Vec<u8>| {
         k.extend_from_slice(&suffix);
@@ -161,15 +161,24 @@ pub(crate) fn index_diff(
     after: &DocRecord,
     is_unit: &dyn Fn(&str) -> bool,
 ) -> IndexDiff {
+    let before = before.map(|b| index_keys(b, is_unit));
+    index_diff_from_keys(before.as_ref(), after, is_unit)
+}
+
+/// As [`index_diff`], from the keys the document had before (computed while it was at hand,
+/// so the writer need not keep a copy of the whole record).
+pub(crate) fn index_diff_from_keys(
+    before: Option<&IndexKeys>,
+    after: &DocRecord,
+    is_unit: &dyn Fn(&str) -> bool,
+) -> IndexDiff {
     let (new_lists, new_inbox) = index_keys(after, is_unit);
-    let (old_lists, old_inbox) = match before {
-        Some(b) => index_keys(b, is_unit),
-        None => Default::default(),
-    };
+    let empty = IndexKeys::default();
+    let (old_lists, old_inbox) = before.unwrap_or(&empty);
     IndexDiff {
-        lists_add: new_lists.difference(&old_lists).cloned().collect(),
+        lists_add: new_lists.difference(old_lists).cloned().collect(),
         lists_remove: old_lists.difference(&new_lists).cloned().collect(),
-        inbox_add: new_inbox.difference(&old_inbox).cloned().collect(),
+        inbox_add: new_inbox.difference(old_inbox).cloned().collect(),
         inbox_remove: old_inbox.difference(&new_inbox).cloned().collect(),
     }
 }

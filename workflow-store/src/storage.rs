@@ -74,7 +74,8 @@ pub(crate) struct DocChange {
 /// Everything one group commit writes, atomically.
 #[derive(Debug, Default)]
 pub(crate) struct Group {
-    pub(crate) envelopes: Vec<Envelope>,
+    /// New events with their stored bytes (serialized once, while hashing them).
+    pub(crate) envelopes: Vec<(Envelope, Vec<u8>)>,
     pub(crate) commands: Vec<(String, CommandRecord)>,
     pub(crate) docs: Vec<DocChange>,
     pub(crate) numbers: Vec<(Series, u32, DocumentId)>,
@@ -349,8 +350,8 @@ impl Storage for SledStorage {
     fn commit(&self, group: &Group, durable: bool) -> Result<()> {
         let mut log = sled::Batch::default();
         let mut streams = sled::Batch::default();
-        for e in &group.envelopes {
-            log.insert(&e.position.to_be_bytes(), json(e));
+        for (e, bytes) in &group.envelopes {
+            log.insert(&e.position.to_be_bytes(), bytes.as_slice());
             streams.insert(
                 &stream_key(e.stream_id, e.version),
                 &e.position.to_be_bytes(),
