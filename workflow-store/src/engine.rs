@@ -18,7 +18,7 @@ use crate::envelope::{Envelope, GENESIS_HASH, fixity_digest};
 use crate::error::{Error, Result};
 use crate::projection::{DocRecord, IndexKeys, index_diff_from_keys, index_keys};
 use crate::storage::{
-    CommandRecord, DocChange, Group, ProjectionEntry, Series, SledStorage, Storage,
+    CommandRecord, DocChange, Group, LogEntry, ProjectionEntry, Series, SledStorage, Storage,
 };
 
 /// Longest accepted command id.
@@ -568,8 +568,8 @@ impl Context for GroupContext<'_> {
         }) + 1
     }
     fn fixity_hash(&self) -> Option<String> {
-        let mut hashes: Vec<String> = match self.storage.stream(self.stream, u64::MAX) {
-            Ok(s) => s.into_iter().map(|e| e.hash).collect(),
+        let mut hashes: Vec<String> = match self.storage.stream_hashes(self.stream) {
+            Ok(h) => h,
             Err(e) => {
                 self.failed.borrow_mut().get_or_insert(e);
                 return None;
@@ -580,8 +580,8 @@ impl Context for GroupContext<'_> {
                 .group
                 .envelopes
                 .iter()
-                .filter(|(e, _)| e.stream_id == self.stream)
-                .map(|(e, _)| e.hash.clone()),
+                .filter(|e| e.stream_id == self.stream)
+                .map(|e| e.hash.clone()),
         );
         Some(fixity_digest(hashes.iter().map(String::as_str)))
     }
@@ -787,11 +787,13 @@ impl Writer {
                     .group
                     .envelopes
                     .iter()
-                    .filter(|(e, _)| {
-                        e.position >= rec.first_position && e.position <= rec.last_position
+                    .filter(|e| e.position >= rec.first_position && e.position <= rec.last_position)
+                    .map(|e| {
+                        serde_json::from_slice(&e.bytes).map_err(|err| {
+                            Error::corrupt(format_args!("position {}", e.position), err)
+                        })
                     })
-                    .map(|(e, _)| e.clone())
-                    .collect();
+                    .collect::<Result<_>>()?;
             }
             return Ok(o);
         }
@@ -880,7 +882,13 @@ impl Writer {
         overlay
             .group
             .envelopes
-            .extend(envelopes.iter().cloned().zip(sealed));
+            .extend(envelopes.iter().zip(sealed).map(|(e, bytes)| LogEntry {
+                position: e.position,
+                stream_id: e.stream_id,
+                version: e.version,
+                hash: e.hash.clone(),
+                bytes,
+            }));
         Ok(Outcome {
             document_id: id,
             version,

@@ -71,11 +71,22 @@ pub(crate) struct DocChange {
     pub(crate) diff: IndexDiff,
 }
 
+/// One new event as the log stores it: its stored bytes (serialized once, while hashing)
+/// and the few fields the writer needs without decoding them again.
+#[derive(Debug, Clone)]
+pub(crate) struct LogEntry {
+    pub(crate) position: u64,
+    pub(crate) stream_id: DocumentId,
+    pub(crate) version: u64,
+    pub(crate) hash: String,
+    pub(crate) bytes: Vec<u8>,
+}
+
 /// Everything one group commit writes, atomically.
 #[derive(Debug, Default)]
 pub(crate) struct Group {
-    /// New events with their stored bytes (serialized once, while hashing them).
-    pub(crate) envelopes: Vec<(Envelope, Vec<u8>)>,
+    /// New events, as the log stores them.
+    pub(crate) envelopes: Vec<LogEntry>,
     pub(crate) commands: Vec<(String, CommandRecord)>,
     pub(crate) docs: Vec<DocChange>,
     pub(crate) numbers: Vec<(Series, u32, DocumentId)>,
@@ -101,6 +112,8 @@ pub(crate) trait Storage: Send + Sync + std::fmt::Debug {
     fn log_from(&self, from: u64, limit: usize) -> Result<Vec<Envelope>>;
     /// A stream's envelopes, by version, up to `max_version`.
     fn stream(&self, id: DocumentId, max_version: u64) -> Result<Vec<Envelope>>;
+    /// The hashes of a document's events, in order (read without decoding the events).
+    fn stream_hashes(&self, id: DocumentId) -> Result<Vec<String>>;
     /// A document's state projection.
     fn doc(&self, id: DocumentId) -> Result<Option<DocRecord>>;
     /// What a command id was used for.
@@ -272,6 +285,29 @@ impl SledStorage {
         }
     }
 
+    /// Reads each stored event of a stream up to `max_version` with `read`.
+    fn stream_values<T>(
+        &self,
+        id: DocumentId,
+        max_version: u64,
+        read: impl Fn(u64, &[u8]) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut out = Vec::new();
+        let range = stream_key(id, 1)..=stream_key(id, max_version.max(1));
+        for kv in self.streams.range(range) {
+            let (_, pos) = kv?;
+            let pos = u64_of("stream entry", &pos)?;
+            let v = self.log.get(pos.to_be_bytes())?.ok_or_else(|| {
+                Error::corrupt(
+                    format_args!("stream {id}"),
+                    format!("position {pos} missing from the log"),
+                )
+            })?;
+            out.push(read(pos, &v)?);
+        }
+        Ok(out)
+    }
+
     fn envelope_at(&self, key: &[u8], value: &[u8]) -> Result<Envelope> {
         let pos = u64_of("log key", key)?;
         parse(format_args!("position {pos}"), value)
@@ -303,20 +339,23 @@ impl Storage for SledStorage {
     }
 
     fn stream(&self, id: DocumentId, max_version: u64) -> Result<Vec<Envelope>> {
-        let mut out = Vec::new();
-        let range = stream_key(id, 1)..=stream_key(id, max_version.max(1));
-        for kv in self.streams.range(range) {
-            let (_, pos) = kv?;
-            let pos = u64_of("stream entry", &pos)?;
-            let v = self.log.get(pos.to_be_bytes())?.ok_or_else(|| {
-                Error::corrupt(
-                    format_args!("stream {id}"),
-                    format!("position {pos} missing from the log"),
-                )
-            })?;
-            out.push(parse(format_args!("position {pos}"), &v)?);
+        self.stream_values(id, max_version, |pos, v| {
+            parse(format_args!("position {pos}"), v)
+        })
+    }
+
+    fn stream_hashes(&self, id: DocumentId) -> Result<Vec<String>> {
+        /// Only the hash: serde skips the other fields without building them.
+        #[derive(Deserialize)]
+        struct HashOnly<'a> {
+            #[serde(borrow)]
+            hash: std::borrow::Cow<'a, str>,
         }
-        Ok(out)
+        self.stream_values(id, u64::MAX, |pos, v| {
+            let h: HashOnly<'_> = serde_json::from_slice(v)
+                .map_err(|e| Error::corrupt(format_args!("position {pos}"), e))?;
+            Ok(h.hash.into_owned())
+        })
     }
 
     fn doc(&self, id: DocumentId) -> Result<Option<DocRecord>> {
@@ -350,8 +389,8 @@ impl Storage for SledStorage {
     fn commit(&self, group: &Group, durable: bool) -> Result<()> {
         let mut log = sled::Batch::default();
         let mut streams = sled::Batch::default();
-        for (e, bytes) in &group.envelopes {
-            log.insert(&e.position.to_be_bytes(), bytes.as_slice());
+        for e in &group.envelopes {
+            log.insert(&e.position.to_be_bytes(), e.bytes.as_slice());
             streams.insert(
                 &stream_key(e.stream_id, e.version),
                 &e.position.to_be_bytes(),
