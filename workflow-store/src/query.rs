@@ -1,6 +1,6 @@
 //! The read side: lists, to-do inboxes, stats, verification and subscriptions.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use futures::Stream;
 use workflow_core::{
@@ -12,7 +12,7 @@ use crate::envelope::Envelope;
 use crate::error::{Error, Result};
 use crate::projection::{Cursor, Dim, assignee_prefix};
 use crate::replay::{VerifyReport, verify};
-use crate::storage::Index;
+use crate::storage::{Index, Storage};
 
 /// Largest page a list returns.
 pub const MAX_PAGE_SIZE: usize = 500;
@@ -193,24 +193,17 @@ impl Engine {
             ..q.clone()
         };
         let (after, size, clearance) = self.page_params(&q)?;
-        let mut entries = BTreeSet::new();
-        for key in Assignee::keys_of(&a) {
-            entries.extend(self.inner.storage.scan(
-                Index::Inbox,
-                &assignee_prefix(&key),
-                after,
-                usize::MAX,
-            )?);
-        }
+        let storage = &*self.inner.storage;
+        let prefixes = Assignee::keys_of(&a).iter().map(assignee_prefix).collect();
+        let mut entries = MergedScan::new(storage, prefixes, after, size + 1);
         let mut documents = Vec::new();
-        let mut iter = entries.into_iter();
-        for c in iter.by_ref() {
-            if let Some(r) = self.inner.storage.doc(c.id)?
+        while let Some(c) = entries.next()? {
+            if let Some(r) = storage.doc(c.id)?
                 && Self::matches(&q, clearance, &r.document)
             {
                 documents.push(r.document);
                 if documents.len() == size {
-                    let next = iter.next().map(|_| c.token());
+                    let next = entries.next()?.map(|_| c.token());
                     return Ok(Page {
                         documents,
                         next_page_token: next,
@@ -443,5 +436,78 @@ impl Engine {
             }
         }
         Ok(outcomes)
+    }
+}
+
+/// The to-do entries under several assignee keys (an actor's id, roles and units), merged in
+/// list order without duplicates and read in batches: a page costs about what it shows, not
+/// the length of every to-do list the actor is on.
+struct MergedScan<'a> {
+    storage: &'a dyn Storage,
+    sources: Vec<Source>,
+    batch: usize,
+}
+
+/// One assignee key's entries: what was read and not yet merged, and where to read on.
+struct Source {
+    prefix: Vec<u8>,
+    after: Option<Cursor>,
+    buffer: VecDeque<Cursor>,
+    exhausted: bool,
+}
+
+impl<'a> MergedScan<'a> {
+    fn new(
+        storage: &'a dyn Storage,
+        prefixes: Vec<Vec<u8>>,
+        after: Option<Cursor>,
+        batch: usize,
+    ) -> Self {
+        let sources = prefixes
+            .into_iter()
+            .map(|prefix| Source {
+                prefix,
+                after,
+                buffer: Default::default(),
+                exhausted: false,
+            })
+            .collect();
+        MergedScan {
+            storage,
+            sources,
+            batch: batch.max(16),
+        }
+    }
+
+    /// The next entry in list order, or `None` when every key is exhausted.
+    fn next(&mut self) -> Result<Option<Cursor>> {
+        for s in &mut self.sources {
+            if s.buffer.is_empty() && !s.exhausted {
+                let read = self
+                    .storage
+                    .scan(Index::Inbox, &s.prefix, s.after, self.batch)?;
+                s.exhausted = read.len() < self.batch;
+                if let Some(last) = read.last() {
+                    s.after = Some(*last);
+                }
+                s.buffer.extend(read);
+            }
+        }
+        let Some(first) = self
+            .sources
+            .iter()
+            .filter_map(|s| s.buffer.front())
+            .min()
+            .copied()
+        else {
+            return Ok(None);
+        };
+        // The same document can wait under several keys (its reviewer is also in a unit).
+        for s in &mut self.sources {
+            if s.buffer.front() == Some(&first) {
+                s.buffer.pop_front();
+            }
+        }
+        Ok(Some(first))
     }
 }

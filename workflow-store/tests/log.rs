@@ -620,6 +620,91 @@ async fn the_inbox_shows_what_waits_for_whom_and_hides_what_they_may_not_see() {
     ));
 }
 
+/// A document driven `steps` steps into the full flow, with JWC among the recipients
+/// (`jwc_receives`, as a 函 when `letter`) or JWC and CWC as the countersigning departments.
+async fn drive_for_jwc(
+    engine: &Engine,
+    steps: usize,
+    jwc_receives: bool,
+    letter: bool,
+) -> workflow_core::DocumentId {
+    let id = new_id();
+    for (actor, mut action) in full_flow().into_iter().take(steps) {
+        match &mut action {
+            Action::Draft(f) if jwc_receives => {
+                f.main_recipients.push("JWC".into());
+                if letter {
+                    f.kind = workflow_core::Kind::Letter;
+                }
+            }
+            Action::SubmitForReview { route } if !jwc_receives => {
+                if let workflow_core::StageSpec::Countersign { departments, .. } = &mut route[1] {
+                    *departments = vec!["JWC".into(), "CWC".into()];
+                }
+                route.truncate(2);
+            }
+            _ => {}
+        }
+        run(engine, id, actor, action).await;
+    }
+    id
+}
+
+#[tokio::test]
+async fn an_inbox_fed_by_several_keys_pages_in_drafting_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    // li.qiang waits under several keys: as the reviewer (his id), as JWC acknowledging what
+    // JWC receives, as JWC's countersigner. More entries under JWC than one read batch.
+    let mut expected = Vec::new();
+    let mut letters = Vec::new();
+    for i in 0..20 {
+        let letter = i >= 17;
+        let id = drive_for_jwc(&engine, 9, true, letter).await; // issued to JWC
+        expected.push(id);
+        if letter {
+            letters.push(id);
+        }
+    }
+    for _ in 0..2 {
+        expected.push(drive(&engine, 2).await); // in review with li.qiang
+        expected.push(drive_for_jwc(&engine, 3, false, false).await); // JWC countersigns
+    }
+    let page = |size: usize, kind: Option<workflow_core::Kind>, token: Option<String>| {
+        engine
+            .inbox(
+                &ActorId::from("li.qiang"),
+                &ListQuery {
+                    kind,
+                    page_size: size,
+                    page_token: token,
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+    };
+    let ids = |p: &workflow_store::Page| p.documents.iter().map(|d| d.id()).collect::<Vec<_>>();
+    let mut seen = Vec::new();
+    let mut token = None;
+    loop {
+        let p = page(5, None, token.take());
+        assert!(p.documents.len() <= 5);
+        seen.extend(ids(&p));
+        match p.next_page_token {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    assert_eq!(seen, expected);
+    // The letters come after 17 circulars under the same key: finding them means reading
+    // that key past its first batch.
+    let first = page(2, Some(workflow_core::Kind::Letter), None);
+    assert_eq!(ids(&first), letters[..2]);
+    let rest = page(2, Some(workflow_core::Kind::Letter), first.next_page_token);
+    assert_eq!(ids(&rest), letters[2..]);
+    assert_eq!(rest.next_page_token, None);
+}
+
 #[tokio::test]
 async fn stats_count_by_state_kind_unit_and_year() {
     let dir = tempfile::tempdir().unwrap();
