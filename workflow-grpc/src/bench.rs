@@ -493,6 +493,24 @@ impl Drop for ServerChild {
 }
 
 /// Stores `n` documents (drafted and submitted: 2 events each) with 64 concurrent loaders.
+/// Mean time of a first to-do page for the reviewer every populated document waits for.
+fn inbox_page_ms(engine: &Engine) -> Result<f64> {
+    let query = workflow_store::ListQuery {
+        page_size: 20,
+        ..Default::default()
+    };
+    let reviewer = workflow_core::ActorId::from("li.qiang");
+    let rounds = 20;
+    let t = Instant::now();
+    for _ in 0..rounds {
+        anyhow::ensure!(
+            engine.inbox(&reviewer, &query)?.documents.len() == 20,
+            "the reviewer's to-do list is shorter than a page"
+        );
+    }
+    Ok(t.elapsed().as_secs_f64() * 1000.0 / f64::from(rounds))
+}
+
 async fn populate(engine: &Engine, already: usize, n: usize) -> Result<()> {
     let per = n.saturating_sub(already).div_ceil(64);
     let tasks: Vec<_> = (0..64)
@@ -753,9 +771,16 @@ async fn run_async(args: BenchArgs) -> Result<()> {
                     r.per_sec, r.p99_ms
                 ),
             );
-            growth.push((n, r));
+            let inbox_ms = inbox_page_ms(&engine)?;
+            line(
+                &format!("with {n} documents stored, first to-do page: ms"),
+                format!("{inbox_ms:.2}  (li.qiang, who has about {n} to-dos; 20 per page)"),
+            );
+            growth.push((n, r, inbox_ms));
         }
-        if let (Some((small_n, small)), Some((large_n, large))) = (growth.first(), growth.last()) {
+        if let (Some((small_n, small, _)), Some((large_n, large, _))) =
+            (growth.first(), growth.last())
+        {
             line(
                 &format!("growth {large_n}/{small_n} documents: commands/s ratio"),
                 format!("{:.2}", large.per_sec / small.per_sec.max(1e-9)),
@@ -778,7 +803,7 @@ async fn run_async(args: BenchArgs) -> Result<()> {
             json!(
                 growth
                     .iter()
-                    .map(|(n, r)| json!({"documents": n, "rate": r.json()}))
+                    .map(|(n, r, inbox_ms)| json!({"documents": n, "rate": r.json(), "inbox_page_ms": round(*inbox_ms)}))
                     .collect::<Vec<_>>()
             ),
         );
