@@ -45,6 +45,10 @@ pub struct Config {
     pub rebuild_resident_documents: usize,
 }
 
+/// The layout of the projections this build writes. Opening a store whose projections
+/// have an older layout rebuilds them (in place) first. 2: the deadline index.
+pub(crate) const PROJECTION_VERSION: u32 = 2;
+
 /// The default page cache: 256 MiB.
 pub const DEFAULT_CACHE_BYTES: u64 = 256 * 1024 * 1024;
 
@@ -196,8 +200,18 @@ impl Engine {
         for u in storage.units()? {
             directory.units.insert(u.code.clone(), u);
         }
-        if storage.rebuilding()? {
-            tracing::warn!("a rebuild was interrupted; finishing it before opening");
+        let layout = storage.projection_version()?;
+        let empty = storage.last()?.is_none();
+        if storage.rebuilding()? || (layout < PROJECTION_VERSION && !empty) {
+            if layout < PROJECTION_VERSION {
+                tracing::warn!(
+                    from = layout,
+                    to = PROJECTION_VERSION,
+                    "the projections have an older layout; rebuilding them before opening"
+                );
+            } else {
+                tracing::warn!("a rebuild was interrupted; finishing it before opening");
+            }
             crate::replay::rebuild(
                 &*storage,
                 &directory,
@@ -205,6 +219,8 @@ impl Engine {
                 false,
                 Box::new(|_, _| {}),
             )?;
+        } else if layout < PROJECTION_VERSION {
+            storage.set_projection_version(PROJECTION_VERSION)?;
         }
         let last = storage.last()?;
         let head = last.as_ref().map_or(0, |e| e.position);
@@ -396,6 +412,13 @@ impl Engine {
     #[doc(hidden)]
     pub fn tamper_interrupt_rebuild(&self) -> Result<()> {
         self.inner.storage.set_rebuilding(true)
+    }
+
+    /// Records another projection layout version, as if the store had been written by an
+    /// older build. For tests and drills only.
+    #[doc(hidden)]
+    pub fn tamper_projection_layout(&self, version: u32) -> Result<()> {
+        self.inner.storage.set_projection_version(version)
     }
 
     /// Every projection entry as `(tree, key, value)`, for byte-for-byte comparisons.

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use chrono::Datelike;
 use serde::{Deserialize, Serialize};
-use workflow_core::{Assignee, Document, DocumentId, Kind, State, UnitCode, china_date};
+use workflow_core::{Assignee, Document, DocumentId, Kind, State, Timestamp, UnitCode, china_date};
 
 /// The state projection of one document: the folded state plus where its stream began,
 /// which orders every list (drafting order, stable under pagination).
@@ -142,10 +142,13 @@ pub(crate) fn index_keys(rec: &DocRecord, is_unit: &dyn Fn(&str) -> bool) -> Ind
         k.extend_from_slice(&suffix);
         k
     };
-    let lists = dims(&rec.document)
+    let mut lists: BTreeSet<Vec<u8>> = dims(&rec.document)
         .iter()
         .map(|d| with_suffix(d.prefix()))
         .collect();
+    if let Some(k) = due_key(rec) {
+        lists.insert(k);
+    }
     let inbox = rec
         .document
         .assignees(is_unit)
@@ -153,6 +156,29 @@ pub(crate) fn index_keys(rec: &DocRecord, is_unit: &dyn Fn(&str) -> bool) -> Ind
         .map(|a| with_suffix(assignee_prefix(a)))
         .collect();
     (lists, inbox)
+}
+
+/// Key prefix of the deadline index, kept in the lists tree: `d`, 0x00, then the current
+/// stage's due instant (sortable) and the order suffix. The deadline sweep reads only what is
+/// due instead of every document in review.
+pub(crate) const DUE_PREFIX: &[u8] = b"d\0";
+
+/// An instant as 8 bytes that sort like the instant (sign bit flipped, big-endian).
+pub(crate) fn sortable_instant(at: Timestamp) -> [u8; 8] {
+    ((at.timestamp_micros() as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+/// The deadline-index key of a document whose current stage has a due date.
+fn due_key(rec: &DocRecord) -> Option<Vec<u8>> {
+    let doc = &rec.document;
+    if !matches!(doc.state(), State::InReview | State::Countersigning) {
+        return None;
+    }
+    let due = doc.current()?.1.due_at?;
+    let mut k = DUE_PREFIX.to_vec();
+    k.extend_from_slice(&sortable_instant(due));
+    k.extend_from_slice(&order_suffix(rec.drafted_position, doc.id()));
+    Some(k)
 }
 
 /// What changes in the indexes when `before` becomes `after`.

@@ -383,38 +383,27 @@ impl Engine {
         }
         let interval = chrono::Duration::hours(i64::from(interval_hours));
         let mut due = Vec::new();
-        for state in [State::InReview, State::Countersigning] {
-            let mut q = ListQuery {
-                state: Some(state),
-                page_size: MAX_PAGE_SIZE,
-                ..Default::default()
+        for id in self.inner.storage.due_before(now)? {
+            let Some(d) = self.inner.storage.doc(id)?.map(|r| r.document) else {
+                continue;
             };
-            loop {
-                let page = self.list(&q)?;
-                for d in page.documents {
-                    let Some((i, stage)) = d.current() else {
-                        continue;
-                    };
-                    let overdue = stage.due_at.is_some_and(|at| now > at);
-                    let quiet = stage.last_reminded_at.is_none_or(|last| {
-                        last.checked_add_signed(interval)
-                            .is_some_and(|next| now >= next)
-                    });
-                    if overdue && quiet {
-                        let started = stage.started_at.map_or(0, |t| t.timestamp_micros());
-                        let key = format!(
-                            "remind:{}:{}:{i}:{started}:{}",
-                            d.id(),
-                            d.round(),
-                            stage.reminders
-                        );
-                        due.push((d.id(), key));
-                    }
-                }
-                match page.next_page_token {
-                    Some(t) => q.page_token = Some(t),
-                    None => break,
-                }
+            let Some((i, stage)) = d.current() else {
+                continue;
+            };
+            let overdue = stage.due_at.is_some_and(|at| now > at);
+            let quiet = stage.last_reminded_at.is_none_or(|last| {
+                last.checked_add_signed(interval)
+                    .is_some_and(|next| now >= next)
+            });
+            if overdue && quiet {
+                let started = stage.started_at.map_or(0, |t| t.timestamp_micros());
+                let key = format!(
+                    "remind:{}:{}:{i}:{started}:{}",
+                    d.id(),
+                    d.round(),
+                    stage.reminders
+                );
+                due.push((d.id(), key));
             }
         }
         let mut outcomes = Vec::new();

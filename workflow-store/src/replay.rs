@@ -175,6 +175,7 @@ pub(crate) fn rebuild(
     changed += storage.converge(group)?;
     changed += storage.sweep_projections(&|tree, key| expected.contains(tree, key))?;
     storage.flush()?;
+    storage.set_projection_version(crate::engine::PROJECTION_VERSION)?;
     storage.set_rebuilding(false)?;
     tracing::info!(
         events = next - 1,

@@ -10,11 +10,11 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::ConflictableTransactionError;
-use workflow_core::{Actor, DocumentId, Retention, Unit};
+use workflow_core::{Actor, DocumentId, Retention, Timestamp, Unit};
 
 use crate::envelope::Envelope;
 use crate::error::{Error, Result};
-use crate::projection::{Cursor, DocRecord, IndexDiff, order_suffix};
+use crate::projection::{Cursor, DUE_PREFIX, DocRecord, IndexDiff, order_suffix, sortable_instant};
 
 /// What a command id was used for: the outcome a retry gets back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,6 +136,9 @@ pub(crate) trait Storage: Send + Sync + std::fmt::Debug {
         after: Option<Cursor>,
         limit: usize,
     ) -> Result<Vec<Cursor>>;
+    /// Documents whose current stage fell due before `until`, earliest first (from the
+    /// deadline index).
+    fn due_before(&self, until: Timestamp) -> Result<Vec<DocumentId>>;
     /// Removes every projection entry (state, indexes, to-do, numbers, command ids) for
     /// which `keep(tree, key)` is false; returns how many went. The log and its stream
     /// index are not projections and stay.
@@ -164,6 +167,10 @@ pub(crate) trait Storage: Send + Sync + std::fmt::Debug {
     fn raw_put_log(&self, position: u64, bytes: &[u8]) -> Result<()>;
     /// Marks (durably) that a rebuild is under way, or that it finished.
     fn set_rebuilding(&self, on: bool) -> Result<()>;
+    /// The layout version the projections were built with (0 before versions were kept).
+    fn projection_version(&self) -> Result<u32>;
+    /// Records (durably) the layout version the projections now have.
+    fn set_projection_version(&self, version: u32) -> Result<()>;
     /// Whether a rebuild was started and not finished (it was interrupted).
     fn rebuilding(&self) -> Result<bool>;
     /// Sets (`Some`) or removes (`None`) one projection entry, bypassing every check.
@@ -208,6 +215,8 @@ pub(crate) struct SledStorage {
 
 /// The `meta` key present while a rebuild is under way.
 const REBUILDING: &[u8] = b"rebuilding";
+/// The `meta` key holding the projections' layout version (u32, big-endian).
+const PROJECTION_LAYOUT: &[u8] = b"projection_layout";
 
 const PROJECTIONS: [&str; 5] = ["commands", "docs", "lists", "inbox", "numbers"];
 
@@ -566,6 +575,22 @@ impl Storage for SledStorage {
         Ok(out)
     }
 
+    fn due_before(&self, until: Timestamp) -> Result<Vec<DocumentId>> {
+        let mut end = DUE_PREFIX.to_vec();
+        end.extend_from_slice(&sortable_instant(until));
+        let mut out = Vec::new();
+        for kv in self.lists.range(DUE_PREFIX.to_vec()..end) {
+            let (k, _) = kv?;
+            let id = k
+                .len()
+                .checked_sub(16)
+                .and_then(|at| uuid::Uuid::from_slice(&k[at..]).ok())
+                .ok_or_else(|| Error::corrupt("deadline index", "malformed key"))?;
+            out.push(DocumentId(id));
+        }
+        Ok(out)
+    }
+
     fn sweep_projections(&self, keep: &dyn Fn(&str, &[u8]) -> bool) -> Result<u64> {
         let mut removed = 0u64;
         for (name, t) in PROJECTIONS.iter().zip([
@@ -679,6 +704,26 @@ impl Storage for SledStorage {
 
     fn rebuilding(&self) -> Result<bool> {
         Ok(self.meta.contains_key(REBUILDING)?)
+    }
+
+    fn projection_version(&self) -> Result<u32> {
+        match self.meta.get(PROJECTION_LAYOUT)? {
+            Some(v) => {
+                let bytes: [u8; 4] = v
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| Error::corrupt("projection layout version", "expected 4 bytes"))?;
+                Ok(u32::from_be_bytes(bytes))
+            }
+            None => Ok(0),
+        }
+    }
+
+    fn set_projection_version(&self, version: u32) -> Result<()> {
+        self.meta
+            .insert(PROJECTION_LAYOUT, &version.to_be_bytes())?;
+        self.db.flush()?;
+        Ok(())
     }
 
     fn raw_put_projection(&self, tree: &str, key: &[u8], value: Option<&[u8]>) -> Result<()> {

@@ -144,7 +144,21 @@ async fn a_reminder_is_not_sent_twice_in_one_interval_across_a_restart() {
         );
         assert!(a.unwrap().is_empty() && b.unwrap().is_empty());
     }
-    // After a restart, still nothing within the interval; one more after it.
+    // After a restart, still nothing within the interval; one more after it. The restart
+    // also upgrades a store written before the deadline index existed: drop the index and
+    // mark the layout as old, and opening rebuilds it.
+    {
+        let engine = open(dir.path()).await;
+        let due: Vec<_> = engine
+            .dump_projections()
+            .unwrap()
+            .into_iter()
+            .filter(|(tree, key, _)| tree == "lists" && key.starts_with(b"d\0"))
+            .collect();
+        assert_eq!(due.len(), 1, "one document with a deadline");
+        engine.tamper_projection("lists", &due[0].1, None).unwrap();
+        engine.tamper_projection_layout(1).unwrap();
+    }
     let engine = open(dir.path()).await;
     assert!(
         engine
