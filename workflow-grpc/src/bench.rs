@@ -776,9 +776,18 @@ async fn run_async(args: BenchArgs) -> Result<()> {
                 &format!("with {n} documents stored, first to-do page: ms"),
                 format!("{inbox_ms:.2}  (li.qiang, who has about {n} to-dos; 20 per page)"),
             );
-            growth.push((n, r, inbox_ms));
+            // Every stored document is in review with a deadline days away: nothing is due.
+            let t = Instant::now();
+            let reminded = engine.sweep_deadlines(chrono::Utc::now(), 24).await?;
+            let sweep_ms = t.elapsed().as_secs_f64() * 1000.0;
+            anyhow::ensure!(reminded.is_empty(), "the sweep found due documents");
+            line(
+                &format!("with {n} documents stored, deadline sweep: ms"),
+                format!("{sweep_ms:.2}  (nothing due)"),
+            );
+            growth.push((n, r, inbox_ms, sweep_ms));
         }
-        if let (Some((small_n, small, _)), Some((large_n, large, _))) =
+        if let (Some((small_n, small, _, _)), Some((large_n, large, _, _))) =
             (growth.first(), growth.last())
         {
             line(
@@ -803,7 +812,7 @@ async fn run_async(args: BenchArgs) -> Result<()> {
             json!(
                 growth
                     .iter()
-                    .map(|(n, r, inbox_ms)| json!({"documents": n, "rate": r.json(), "inbox_page_ms": round(*inbox_ms)}))
+                    .map(|(n, r, inbox_ms, sweep_ms)| json!({"documents": n, "rate": r.json(), "inbox_page_ms": round(*inbox_ms), "deadline_sweep_ms": round(*sweep_ms)}))
                     .collect::<Vec<_>>()
             ),
         );
