@@ -26,7 +26,7 @@ pub fn status_of(e: &Error) -> Status {
         Error::CommandIdReused { .. } => Code::AlreadyExists,
         Error::InvalidRequest { .. } => Code::InvalidArgument,
         Error::NotFound(_) => Code::NotFound,
-        Error::Closed => Code::Unavailable,
+        Error::Closed | Error::CommitFailed { .. } | Error::Halted { .. } => Code::Unavailable,
         _ => Code::Internal,
     };
     Status::new(code, e.to_string())

@@ -18,7 +18,8 @@ use crate::envelope::{Envelope, GENESIS_HASH, fixity_digest};
 use crate::error::{Error, Result};
 use crate::projection::{DocRecord, IndexKeys, index_diff_from_keys, index_keys};
 use crate::storage::{
-    CommandRecord, DocChange, Group, LogEntry, ProjectionEntry, Series, SledStorage, Storage,
+    CommandRecord, CommitError, DocChange, Group, LogEntry, ProjectionEntry, Series, SledStorage,
+    Storage,
 };
 
 /// Longest accepted command id.
@@ -245,6 +246,7 @@ impl Engine {
             head_tx,
             cache: HashMap::new(),
             rebuild_resident_documents: config.rebuild_resident_documents.max(1),
+            halted: None,
         };
         let handle = std::thread::Builder::new()
             .name("workflow-writer".into())
@@ -530,6 +532,8 @@ struct Writer {
     /// projection. Holds exactly what was committed; cleared on a failed commit or rebuild.
     cache: HashMap<DocumentId, DocRecord>,
     rebuild_resident_documents: usize,
+    /// Set when a flush failed after a write: from then on every write is refused.
+    halted: Option<String>,
 }
 
 /// Most state records the writer keeps decoded.
@@ -637,6 +641,21 @@ impl Writer {
 
     fn handle_admin(&mut self, msg: Msg) {
         let directory = self.directory.clone();
+        if let Some(reason) = &self.halted {
+            let halted = || Error::Halted {
+                reason: reason.clone(),
+            };
+            match msg {
+                Msg::Execute(..) => {}
+                Msg::PutActor(_, reply) | Msg::PutUnit(_, reply) => {
+                    let _ = reply.send(Err(halted()));
+                }
+                Msg::Rebuild { reply, .. } => {
+                    let _ = reply.send(Err(halted()));
+                }
+            }
+            return;
+        }
         match msg {
             Msg::Execute(..) => {}
             Msg::PutActor(actor, reply) => {
@@ -680,6 +699,14 @@ impl Writer {
         if executes.is_empty() {
             return;
         }
+        if let Some(reason) = &self.halted {
+            for (_, reply) in executes {
+                let _ = reply.send(Err(Error::Halted {
+                    reason: reason.clone(),
+                }));
+            }
+            return;
+        }
         let directory_lock = self.directory.clone();
         let Ok(directory) = directory_lock.read() else {
             for (_, reply) in executes {
@@ -711,7 +738,7 @@ impl Writer {
         let committed = if group.is_empty() {
             Ok(())
         } else {
-            self.storage.commit(&group, true)
+            self.storage.commit(&group)
         };
         match committed {
             Ok(()) => {
@@ -729,15 +756,32 @@ impl Writer {
                     let _ = reply.send(r);
                 }
             }
-            Err(e) => {
-                tracing::error!(error = %e, "group commit failed; answering every command in it with the error");
+            Err(CommitError::NotWritten(e)) => {
+                tracing::error!(error = %e, "group commit failed and wrote nothing; answering every command in it with the error");
                 self.cache.clear();
                 self.head = start_head;
                 self.head_hash = start_hash;
-                let msg = e.to_string();
+                let reason = e.to_string();
                 for (reply, r) in answers {
                     let _ = reply.send(match r {
-                        Ok(o) if !o.replayed => Err(Error::corrupt("commit", &msg)),
+                        Ok(o) if !o.replayed => Err(Error::CommitFailed {
+                            reason: reason.clone(),
+                        }),
+                        other => other,
+                    });
+                }
+            }
+            Err(CommitError::NotDurable(e)) => {
+                // The group is in sled but maybe not on disk. Reusing its positions would
+                // overwrite it; guessing would risk acknowledging what a crash loses. Stop.
+                tracing::error!(error = %e, "flush failed after a group was written; the engine stops writing until restarted");
+                let reason = e.to_string();
+                self.halted = Some(reason.clone());
+                for (reply, r) in answers {
+                    let _ = reply.send(match r {
+                        Ok(o) if !o.replayed => Err(Error::Halted {
+                            reason: reason.clone(),
+                        }),
                         other => other,
                     });
                 }
@@ -939,5 +983,78 @@ pub(crate) fn series_of(data: &EventData) -> Option<(Series, u32)> {
             reference.item,
         )),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // tests
+mod tests {
+    use super::*;
+    use std::sync::atomic::Ordering;
+    use workflow_core::{Action, DraftFields};
+
+    const CAMPUS: &str = include_str!("../../fixtures/campus.json");
+
+    fn fields() -> DraftFields {
+        let campus: serde_json::Value = serde_json::from_str(CAMPUS).unwrap();
+        serde_json::from_value(campus["document"].clone()).unwrap()
+    }
+
+    fn draft() -> Request {
+        Request::new(
+            DocumentId(Uuid::new_v4()),
+            "wang.fang",
+            Action::Draft(fields()),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_failed_commit_writes_nothing_and_a_retry_succeeds() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(dir.path()).unwrap();
+        engine.load_directory_json(CAMPUS).await.unwrap();
+        let faults = crate::storage::faults_for(dir.path());
+        faults.fail_commit.store(true, Ordering::SeqCst);
+        let request = draft();
+        let e = engine.execute(request.clone()).await.unwrap_err();
+        assert!(matches!(e, Error::CommitFailed { .. }), "{e}");
+        assert!(e.to_string().contains("retry with the same command_id"));
+        assert_eq!(engine.head(), 0);
+        assert!(engine.document(request.document_id).unwrap().is_none());
+        let o = engine.execute(request.clone()).await.unwrap();
+        assert!(!o.replayed);
+        assert_eq!((engine.head(), o.events[0].position), (1, 1));
+        assert!(engine.verify(|_, _| {}).unwrap().is_intact());
+    }
+
+    #[tokio::test]
+    async fn a_failed_flush_stops_writing_until_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(dir.path()).unwrap();
+        engine.load_directory_json(CAMPUS).await.unwrap();
+        let acknowledged = engine.execute(draft()).await.unwrap();
+        crate::storage::faults_for(dir.path())
+            .fail_flush
+            .store(true, Ordering::SeqCst);
+        let e = engine.execute(draft()).await.unwrap_err();
+        assert!(matches!(e, Error::Halted { .. }), "{e}");
+        // Nothing more is written: not commands, not directory changes, not rebuilds.
+        let e = engine.execute(draft()).await.unwrap_err();
+        assert!(matches!(e, Error::Halted { .. }), "{e}");
+        assert!(matches!(
+            engine.rebuild(|_, _| {}).await,
+            Err(Error::Halted { .. })
+        ));
+        drop(engine);
+        // After a restart: what was acknowledged is there, the chain is intact (the unflushed
+        // group may or may not have survived), and commands work again.
+        let engine = Engine::open(dir.path()).unwrap();
+        assert!(engine.document(acknowledged.document_id).unwrap().is_some());
+        assert!(engine.verify(|_, _| {}).unwrap().is_intact());
+        let head = engine.head();
+        assert!((1..=2).contains(&head), "head {head}");
+        let o = engine.execute(draft()).await.unwrap();
+        assert_eq!(o.events[0].position, head + 1);
+        assert!(engine.verify(|_, _| {}).unwrap().is_intact());
     }
 }

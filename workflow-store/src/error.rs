@@ -60,6 +60,21 @@ pub enum Error {
         /// The directory.
         path: std::path::PathBuf,
     },
+    /// Writing the group this command was in failed, and nothing of it was written.
+    /// Retrying with the same `command_id` is safe.
+    #[error("the commit failed and wrote nothing (retry with the same command_id): {reason}")]
+    CommitFailed {
+        /// What failed.
+        reason: String,
+    },
+    /// A flush failed after a group was written, so whether it reached the disk is unknown:
+    /// the engine stops writing (fail-stop) rather than guess. Restart it; everything
+    /// acknowledged before is durable, and sled recovers a consistent prefix.
+    #[error("the engine stopped writing after a failed flush ({reason}); restart it")]
+    Halted {
+        /// What failed.
+        reason: String,
+    },
     /// The engine has shut down.
     #[error("the engine is shut down")]
     Closed,

@@ -71,6 +71,36 @@ pub(crate) struct DocChange {
     pub(crate) diff: IndexDiff,
 }
 
+/// Why a group commit failed, which decides what the writer may do next.
+#[derive(Debug)]
+pub(crate) enum CommitError {
+    /// The transaction failed: nothing of the group was written.
+    NotWritten(Error),
+    /// The group was written but the flush failed: it may or may not be on disk.
+    NotDurable(Error),
+}
+
+/// Failures a unit test can inject into the storage of one data directory.
+#[cfg(test)]
+#[derive(Debug, Default)]
+pub(crate) struct Faults {
+    pub(crate) fail_commit: std::sync::atomic::AtomicBool,
+    pub(crate) fail_flush: std::sync::atomic::AtomicBool,
+}
+
+/// The injectable failures of the storage opened on `path` (tests only).
+#[cfg(test)]
+pub(crate) fn faults_for(path: &Path) -> std::sync::Arc<Faults> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static ALL: OnceLock<Mutex<HashMap<std::path::PathBuf, Arc<Faults>>>> = OnceLock::new();
+    let mut all = ALL
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    all.entry(path.to_owned()).or_default().clone()
+}
+
 /// One new event as the log stores it: its stored bytes (serialized once, while hashing)
 /// and the few fields the writer needs without decoding them again.
 #[derive(Debug, Clone)]
@@ -120,8 +150,8 @@ pub(crate) trait Storage: Send + Sync + std::fmt::Debug {
     fn command(&self, command_id: &str) -> Result<Option<CommandRecord>>;
     /// The highest number taken in a series (0 if none).
     fn max_number(&self, series: &Series) -> Result<u32>;
-    /// Writes a group atomically; when `durable`, returns only after it is on disk.
-    fn commit(&self, group: &Group, durable: bool) -> Result<()>;
+    /// Writes a group atomically and returns once it is on disk.
+    fn commit(&self, group: &Group) -> std::result::Result<(), CommitError>;
     /// Makes everything committed so far durable.
     fn flush(&self) -> Result<()>;
     /// Makes the projections hold the projection part of a group (no envelopes), for a
@@ -211,6 +241,8 @@ pub(crate) struct SledStorage {
     actors: sled::Tree,
     units: sled::Tree,
     meta: sled::Tree,
+    #[cfg(test)]
+    faults: std::sync::Arc<Faults>,
 }
 
 /// The `meta` key present while a rebuild is under way.
@@ -282,6 +314,8 @@ impl SledStorage {
             numbers: t("numbers")?,
             actors: t("actors")?,
             meta: t("meta")?,
+            #[cfg(test)]
+            faults: faults_for(path),
             units: t("units")?,
             db,
         })
@@ -395,7 +429,18 @@ impl Storage for SledStorage {
         }
     }
 
-    fn commit(&self, group: &Group, durable: bool) -> Result<()> {
+    fn commit(&self, group: &Group) -> std::result::Result<(), CommitError> {
+        #[cfg(test)]
+        if self
+            .faults
+            .fail_commit
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(CommitError::NotWritten(Error::corrupt(
+                "test",
+                "injected commit failure",
+            )));
+        }
         let mut log = sled::Batch::default();
         let mut streams = sled::Batch::default();
         for e in &group.envelopes {
@@ -475,10 +520,22 @@ impl Storage for SledStorage {
                     tnumbers.apply_batch(&numbers)?;
                     Ok(())
                 },
-            )?;
-        if durable {
-            self.db.flush()?;
+            )
+            .map_err(|e| CommitError::NotWritten(e.into()))?;
+        #[cfg(test)]
+        if self
+            .faults
+            .fail_flush
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(CommitError::NotDurable(Error::corrupt(
+                "test",
+                "injected flush failure",
+            )));
         }
+        self.db
+            .flush()
+            .map_err(|e| CommitError::NotDurable(Error::Storage(e)))?;
         Ok(())
     }
 
