@@ -545,6 +545,23 @@ async fn populate(engine: &Engine, already: usize, n: usize) -> Result<()> {
     Ok(())
 }
 
+/// A throughput line, with its ratio to a reference measured in the same run when there is one.
+fn rate_line(name: &str, r: &Rate, reference: Option<(&Rate, &str)>) {
+    let ratio = reference.map_or(String::new(), |(base, what)| {
+        format!(
+            "  = {:.0}% of {what}",
+            100.0 * r.per_sec / base.per_sec.max(1e-9)
+        )
+    });
+    line(
+        name,
+        format!(
+            "{:.0}  (p50 {:.2} ms, p99 {:.2} ms){ratio}",
+            r.per_sec, r.p50_ms, r.p99_ms
+        ),
+    );
+}
+
 fn line(name: &str, value: String) {
     println!("{name:<52} {value}");
 }
@@ -635,18 +652,10 @@ async fn run_async(args: BenchArgs) -> Result<()> {
         load_directory(&engine).await?;
         for (i, &c) in clients.iter().enumerate() {
             let r = engine_flows(engine.clone(), c, seconds).await?;
-            let ratio = raw.get(i).map_or(String::new(), |raw: &Rate| {
-                format!(
-                    "  = {:.0}% of raw sled",
-                    100.0 * r.per_sec / raw.per_sec.max(1e-9)
-                )
-            });
-            line(
+            rate_line(
                 &format!("engine in-process, {c} clients: commands/s"),
-                format!(
-                    "{:.0}  (p50 {:.2} ms, p99 {:.2} ms){ratio}",
-                    r.per_sec, r.p50_ms, r.p99_ms,
-                ),
+                &r,
+                raw.get(i).map(|raw| (raw, "raw sled")),
             );
             inproc.push(r);
         }
@@ -713,18 +722,10 @@ async fn run_async(args: BenchArgs) -> Result<()> {
                 grpc_flow(client.clone(), c * 1_000_000 + round)
             })
             .await?;
-            let ratio = inproc.get(i).map_or(String::new(), |ip: &Rate| {
-                format!(
-                    "  = {:.0}% of in-process",
-                    100.0 * r.per_sec / ip.per_sec.max(1e-9)
-                )
-            });
-            line(
+            rate_line(
                 &format!("gRPC loopback, {c} clients: commands/s"),
-                format!(
-                    "{:.0}  (p50 {:.2} ms, p99 {:.2} ms){ratio}",
-                    r.per_sec, r.p50_ms, r.p99_ms,
-                ),
+                &r,
+                inproc.get(i).map(|ip| (ip, "in-process")),
             );
             grpc.push(r);
         }

@@ -88,6 +88,15 @@ pub(crate) struct Faults {
     pub(crate) fail_flush: std::sync::atomic::AtomicBool,
 }
 
+#[cfg(test)]
+impl Faults {
+    /// The injected error if `flag` was set (it is cleared: one failure per setting).
+    fn injected(flag: &std::sync::atomic::AtomicBool) -> Option<Error> {
+        flag.swap(false, std::sync::atomic::Ordering::SeqCst)
+            .then(|| Error::corrupt("test", "injected failure"))
+    }
+}
+
 /// The injectable failures of the storage opened on `path` (tests only).
 #[cfg(test)]
 pub(crate) fn faults_for(path: &Path) -> std::sync::Arc<Faults> {
@@ -431,15 +440,8 @@ impl Storage for SledStorage {
 
     fn commit(&self, group: &Group) -> std::result::Result<(), CommitError> {
         #[cfg(test)]
-        if self
-            .faults
-            .fail_commit
-            .swap(false, std::sync::atomic::Ordering::SeqCst)
-        {
-            return Err(CommitError::NotWritten(Error::corrupt(
-                "test",
-                "injected commit failure",
-            )));
+        if let Some(e) = Faults::injected(&self.faults.fail_commit) {
+            return Err(CommitError::NotWritten(e));
         }
         let mut log = sled::Batch::default();
         let mut streams = sled::Batch::default();
@@ -523,15 +525,8 @@ impl Storage for SledStorage {
             )
             .map_err(|e| CommitError::NotWritten(e.into()))?;
         #[cfg(test)]
-        if self
-            .faults
-            .fail_flush
-            .swap(false, std::sync::atomic::Ordering::SeqCst)
-        {
-            return Err(CommitError::NotDurable(Error::corrupt(
-                "test",
-                "injected flush failure",
-            )));
+        if let Some(e) = Faults::injected(&self.faults.fail_flush) {
+            return Err(CommitError::NotDurable(e));
         }
         self.db
             .flush()
