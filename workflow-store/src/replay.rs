@@ -22,15 +22,15 @@ struct Folding {
     record: DocRecord,
 }
 
-/// Drops the projections and replays the whole log into them, folding up to `resident`
-/// documents in memory: each is written once per spill, so a log whose documents fit is
-/// written once per document rather than once per event.
+/// Replays the whole log into the projections (dropping them first when `from_scratch`),
+/// folding up to `resident` documents in memory: each is written once per spill, so a log
+/// whose documents fit is written once per document rather than once per event.
 ///
 /// In place: an entry that already holds what the replay produces is left alone, others are
 /// written, and entries the replay did not produce are swept at the end. So a rebuild of
 /// intact projections only reads, and one after a change writes only what changed. Not
 /// atomic: the writes go to sled without a transaction and are flushed once at the end; a
-/// crash midway leaves projections that a second rebuild repairs.
+/// durable mark makes the next open finish a rebuild that a crash interrupted.
 pub(crate) fn rebuild(
     storage: &dyn Storage,
     directory: &DirectoryCache,
