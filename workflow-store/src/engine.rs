@@ -202,7 +202,9 @@ impl Engine {
             directory.units.insert(u.code.clone(), u);
         }
         let layout = storage.projection_version()?;
-        let empty = storage.last()?.is_none();
+        // The log is not touched by a rebuild, so its head can be read before one.
+        let last = storage.last()?;
+        let empty = last.is_none();
         if storage.rebuilding()? || (layout < PROJECTION_VERSION && !empty) {
             if layout < PROJECTION_VERSION {
                 tracing::warn!(
@@ -223,7 +225,6 @@ impl Engine {
         } else if layout < PROJECTION_VERSION {
             storage.set_projection_version(PROJECTION_VERSION)?;
         }
-        let last = storage.last()?;
         let head = last.as_ref().map_or(0, |e| e.position);
         let head_hash = last.map_or_else(|| GENESIS_HASH.to_owned(), |e| e.hash);
         let (head_tx, head_rx) = watch::channel(head);
