@@ -102,7 +102,7 @@ enum Cmd {
     },
     /// Measure throughput, latency, replay/verify speed, growth and memory (DESIGN §6).
     #[command(
-        after_help = "Examples:\n  workflow bench            (about three minutes)\n  workflow bench --large    (adds 1,000,000 stored documents)\n  workflow bench --smoke    (tiny, checks the program works)"
+        after_help = "Examples:\n  workflow bench            (about two and a half minutes)\n  workflow bench --large    (adds 1,000,000 stored documents)\n  workflow bench --smoke    (tiny, checks the program works)"
     )]
     Bench(bench::BenchArgs),
     /// List documents with the filters of the gRPC list.
