@@ -17,6 +17,11 @@ fn inbox(engine: &Engine, who: &str) -> usize {
         .len()
 }
 
+/// To-do counts of the first reviewer and of the one work moves to.
+fn li_and_chen(engine: &Engine) -> (usize, usize) {
+    (inbox(engine, "li.qiang"), inbox(engine, "chen.hong"))
+}
+
 async fn at_time(
     engine: &Engine,
     id: workflow_core::DocumentId,
@@ -48,10 +53,7 @@ async fn the_inbox_follows_reassign_and_delegate_at_once() {
         },
     )
     .await;
-    assert_eq!(
-        (inbox(&engine, "li.qiang"), inbox(&engine, "chen.hong")),
-        (1, 0)
-    );
+    assert_eq!(li_and_chen(&engine), (1, 0));
     run(
         &engine,
         id,
@@ -62,10 +64,7 @@ async fn the_inbox_follows_reassign_and_delegate_at_once() {
         },
     )
     .await;
-    assert_eq!(
-        (inbox(&engine, "li.qiang"), inbox(&engine, "chen.hong")),
-        (0, 1)
-    );
+    assert_eq!(li_and_chen(&engine), (0, 1));
     run(
         &engine,
         id,
@@ -75,10 +74,7 @@ async fn the_inbox_follows_reassign_and_delegate_at_once() {
         },
     )
     .await;
-    assert_eq!(
-        (inbox(&engine, "li.qiang"), inbox(&engine, "chen.hong")),
-        (1, 0)
-    );
+    assert_eq!(li_and_chen(&engine), (1, 0));
     run(
         &engine,
         id,
@@ -89,10 +85,7 @@ async fn the_inbox_follows_reassign_and_delegate_at_once() {
         },
     )
     .await;
-    assert_eq!(
-        (inbox(&engine, "li.qiang"), inbox(&engine, "chen.hong")),
-        (0, 1)
-    );
+    assert_eq!(li_and_chen(&engine), (0, 1));
     // Rebuilt to-do lists agree with the live ones.
     let live = engine.dump_projections().unwrap();
     engine.rebuild(|_, _| {}).await.unwrap();
