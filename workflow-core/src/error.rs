@@ -114,6 +114,24 @@ impl Error {
         }
     }
 
+    /// A stable code for the rejection, for programs: `INVALID_FIELD`, `WRONG_STATE`,
+    /// `NOT_NOW`, `UNKNOWN_ACTOR`, `MISSING_ROLE`, `CLEARANCE_TOO_LOW`, `NOT_ASSIGNED`,
+    /// `DOCUMENT_NOT_FOUND`, `DOCUMENT_EXISTS`. The gRPC service sends it as
+    /// `google.rpc.ErrorInfo.reason`; it never changes for a variant.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Error::InvalidField { .. } => "INVALID_FIELD",
+            Error::WrongState { .. } => "WRONG_STATE",
+            Error::NotNow { .. } => "NOT_NOW",
+            Error::UnknownActor { .. } => "UNKNOWN_ACTOR",
+            Error::MissingRole { .. } => "MISSING_ROLE",
+            Error::InsufficientClearance { .. } => "CLEARANCE_TOO_LOW",
+            Error::NotAssigned { .. } => "NOT_ASSIGNED",
+            Error::DocumentNotFound(_) => "DOCUMENT_NOT_FOUND",
+            Error::DocumentExists(_) => "DOCUMENT_EXISTS",
+        }
+    }
+
     pub(crate) fn field(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::InvalidField {
             field: field.into(),

@@ -4,7 +4,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use tonic::service::Interceptor;
-use tonic::{Request, Status};
+use tonic::{Code, Request, Status};
+
+use crate::convert::status;
 
 use crate::config::SystemConfig;
 
@@ -48,28 +50,43 @@ impl Authenticator {
 
 impl Interceptor for Authenticator {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        let unauthenticated = |reason: &str, message: &str| {
+            status(Code::Unauthenticated, reason, message, Vec::new(), None)
+        };
         let header = request.metadata().get("authorization").ok_or_else(|| {
-            Status::unauthenticated("missing authorization metadata (expected: Bearer <token>)")
+            unauthenticated(
+                "MISSING_TOKEN",
+                "missing authorization metadata (expected: Bearer <token>)",
+            )
         })?;
-        let text = header
-            .to_str()
-            .map_err(|_| Status::unauthenticated("authorization metadata is not ASCII"))?;
+        let text = header.to_str().map_err(|_| {
+            unauthenticated("MALFORMED_TOKEN", "authorization metadata is not ASCII")
+        })?;
         let token = text
             .strip_prefix("Bearer ")
             .or_else(|| text.strip_prefix("bearer "))
             .ok_or_else(|| {
-                Status::unauthenticated("authorization metadata must be 'Bearer <token>'")
+                unauthenticated(
+                    "MALFORMED_TOKEN",
+                    "authorization metadata must be 'Bearer <token>'",
+                )
             })?;
         let caller = self
             .tokens
             .get(token.trim())
             .cloned()
-            .ok_or_else(|| Status::unauthenticated("unknown bearer token"))?;
+            .ok_or_else(|| unauthenticated("UNKNOWN_TOKEN", "unknown bearer token"))?;
         if self.admin_only && !caller.admin {
-            return Err(Status::permission_denied(format!(
-                "system {} is not configured as admin and may not call WorkflowAdmin",
-                caller.name
-            )));
+            return Err(status(
+                Code::PermissionDenied,
+                "NOT_ADMIN",
+                format!(
+                    "system {} is not configured as admin and may not call WorkflowAdmin",
+                    caller.name
+                ),
+                vec![("system", caller.name.clone())],
+                None,
+            ));
         }
         request.extensions_mut().insert(caller);
         Ok(request)

@@ -1,18 +1,48 @@
 //! Every conversion between wire (`pb`) and domain types, and the one mapping of errors to
 //! gRPC status codes. Handlers call these and nothing else to cross the boundary.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
 use uuid::Uuid;
 use workflow_core::{
     ActorId, Classification, Completion, Document, DocumentId, DraftFields, ErrorClass, Kind,
     Retention, Role, StageSpec, State, Timestamp, UnitCode, Urgency,
 };
-use workflow_store::{Envelope, Error, Outcome, Request};
+use workflow_store::{Envelope, Error, LogHead, Outcome, Request};
 
 use crate::pb;
 
-/// The gRPC status for a store error (DESIGN §5), with a message naming what was wrong.
+/// The `google.rpc.ErrorInfo.domain` of every error this service sends.
+pub const ERROR_DOMAIN: &str = "workflow.v1";
+
+/// A status with `google.rpc` details: `ErrorInfo` (the stable `reason` code, the domain, and
+/// `metadata`) always, and `BadRequest` naming `field` when there is one.
+pub fn status(
+    code: Code,
+    reason: &str,
+    message: impl Into<String>,
+    metadata: Vec<(&str, String)>,
+    field: Option<&str>,
+) -> Status {
+    let message = message.into();
+    let mut details = ErrorDetails::new();
+    let metadata: HashMap<String, String> = metadata
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    details.set_error_info(reason, ERROR_DOMAIN, metadata);
+    if let Some(field) = field {
+        details.add_bad_request_violation(field, message.clone());
+    }
+    Status::with_error_details(code, message, details)
+}
+
+/// The gRPC status for a store error (DESIGN §5), with a message naming what was wrong and
+/// `google.rpc` details: `ErrorInfo` with a stable reason code (and, for `ABORTED`, the
+/// expected and actual versions), `BadRequest` with the field for `INVALID_ARGUMENT`.
 pub fn status_of(e: &Error) -> Status {
     let code = match e {
         Error::Rejected(r) => match r.class() {
@@ -23,18 +53,103 @@ pub fn status_of(e: &Error) -> Status {
             ErrorClass::AlreadyExists => Code::AlreadyExists,
         },
         Error::Conflict { .. } => Code::Aborted,
-        Error::CommandIdReused { .. } => Code::AlreadyExists,
+        Error::CommandIdReused { .. } | Error::CommandIdMismatch { .. } => Code::AlreadyExists,
         Error::InvalidRequest { .. } => Code::InvalidArgument,
         Error::NotFound(_) => Code::NotFound,
-        Error::Closed | Error::CommitFailed { .. } | Error::Halted { .. } => Code::Unavailable,
+        // Storage failures are worth a retry (same command_id); never INTERNAL.
+        Error::Unavailable { .. }
+        | Error::Locked { .. }
+        | Error::Closed
+        | Error::CommitFailed { .. }
+        | Error::Halted { .. } => Code::Unavailable,
+        Error::Corrupt { .. } => Code::DataLoss,
+        Error::NotAStore { .. } => Code::FailedPrecondition,
+        // Internal, and whatever a later store version adds: a bug until mapped.
         _ => Code::Internal,
     };
-    Status::new(code, e.to_string())
+    let mut metadata = Vec::new();
+    match e {
+        Error::Conflict {
+            document_id,
+            expected,
+            actual,
+        } => {
+            metadata.push(("document_id", document_id.to_string()));
+            metadata.push(("expected_version", expected.to_string()));
+            metadata.push(("actual_version", actual.to_string()));
+        }
+        Error::CommandIdReused { document_id, .. }
+        | Error::CommandIdMismatch { document_id, .. } => {
+            metadata.push(("document_id", document_id.to_string()));
+        }
+        Error::NotFound(id) => metadata.push(("document_id", id.to_string())),
+        Error::Rejected(r) => metadata.extend(core_metadata(r)),
+        _ => {}
+    }
+    if e.is_retryable() {
+        metadata.push(("retryable", "true".into()));
+    }
+    let field = (code == Code::InvalidArgument).then(|| e.field()).flatten();
+    status(code, e.reason(), e.to_string(), metadata, field)
 }
 
-/// An `INVALID_ARGUMENT` naming the field.
+/// What a core rejection names, as `ErrorInfo` metadata.
+fn core_metadata(e: &workflow_core::Error) -> Vec<(&'static str, String)> {
+    use workflow_core::Error as E;
+    match e {
+        E::WrongState { command, state } => vec![
+            ("command", (*command).to_owned()),
+            ("state", format!("{state:?}")),
+        ],
+        E::NotNow { command, .. } => vec![("command", (*command).to_owned())],
+        E::UnknownActor { actor } => vec![("actor", actor.to_string())],
+        E::MissingRole {
+            actor,
+            role,
+            command,
+        } => vec![
+            ("actor", actor.to_string()),
+            ("role", role.to_string()),
+            ("command", (*command).to_owned()),
+        ],
+        E::InsufficientClearance {
+            actor,
+            clearance,
+            classification,
+        } => vec![
+            ("actor", actor.to_string()),
+            ("clearance", clearance.to_string()),
+            ("classification", classification.to_string()),
+        ],
+        E::NotAssigned { actor, command, .. } => vec![
+            ("actor", actor.to_string()),
+            ("command", (*command).to_owned()),
+        ],
+        E::DocumentNotFound(id) | E::DocumentExists(id) => vec![("document_id", id.to_string())],
+        _ => Vec::new(),
+    }
+}
+
+/// An `INTERNAL` for a bug (a task that panicked).
+pub fn internal(e: &dyn std::fmt::Display) -> Status {
+    status(
+        Code::Internal,
+        "INTERNAL",
+        format!("internal error (a bug): {e}"),
+        Vec::new(),
+        None,
+    )
+}
+
+/// An `INVALID_ARGUMENT` naming the field (in the message and in `BadRequest`).
 pub fn invalid(field: &str, reason: impl std::fmt::Display) -> Status {
-    Status::invalid_argument(format!("invalid {field}: {reason}"))
+    status(
+        Code::InvalidArgument,
+        "INVALID_FIELD",
+        format!("invalid {field}: {reason}"),
+        Vec::new(),
+        Some(field),
+    )
 }
 
 /// Parses a document id.
@@ -49,6 +164,21 @@ fn required_text(field: &str, s: &str) -> Result<String, Status> {
         return Err(invalid(field, "is required"));
     }
     Ok(s.to_owned())
+}
+
+/// A log head on the wire.
+pub fn log_head(h: &LogHead) -> pb::LogHead {
+    pb::LogHead {
+        position: h.position,
+        hash: h.hash.clone(),
+    }
+}
+
+/// A log head from the wire (a 64-hex-digit hash).
+pub fn log_head_from(field: &str, h: pb::LogHead) -> Result<LogHead, Status> {
+    format!("{}:{}", h.position, h.hash)
+        .parse()
+        .map_err(|e: String| invalid(field, e))
 }
 
 /// The common part of every command request.

@@ -21,8 +21,21 @@ struct Cli {
     /// The data directory (default: the configuration's `data_dir`, else `data`).
     #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
+    /// Log lines on stderr as text (colours only on a terminal) or as JSON, one object per
+    /// line, for log shippers.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Cmd,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines; ANSI colours only when stderr is a terminal.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -32,11 +45,29 @@ enum Cmd {
         after_help = "Example:\n  workflow serve --config workflow.toml --listen 127.0.0.1:50051"
     )]
     Serve(ServeArgs),
-    /// Walk the hash chain of the whole log; exit code 1 if it is broken.
+    /// Create a data directory (a new store) and load the directory of units and actors
+    /// into it; `serve` does the same on first start. Every other command refuses a
+    /// directory that holds no store.
     #[command(
-        after_help = "Example:\n  workflow verify --data-dir /srv/workflow/data\n  1234 events checked: intact"
+        after_help = "Example:\n  workflow init --data-dir /srv/workflow/data --directory fixtures/campus.json"
     )]
-    Verify,
+    Init {
+        /// Directory JSON (units and actors) to load if the store has none, overriding the config.
+        #[arg(long)]
+        directory: Option<PathBuf>,
+    },
+    /// Verify the whole log: hash chain, end of log, indexes, archived documents' fixity
+    /// digests, and optionally a witness head recorded earlier; exit code 1 if anything is
+    /// broken.
+    #[command(
+        after_help = "Examples:\n  workflow verify --data-dir /srv/workflow/data\n  workflow verify --against 1234:4ec1ac48…(64 hex digits)   (a head kept by another system)"
+    )]
+    Verify {
+        /// A head recorded earlier, POSITION:HASH (as `verify` prints it, or as the gRPC
+        /// GetLogHead returns it): the log must still hold that hash at that position.
+        #[arg(long)]
+        against: Option<workflow_store::LogHead>,
+    },
     /// Rebuild every projection (state, lists, to-do, numbers, command ids) by replaying
     /// the log, in place: what is already right is only read, the rest is repaired.
     #[command(
@@ -129,13 +160,18 @@ fn main() -> std::process::ExitCode {
     } else {
         "warn"
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Json => logs.json().init(),
+        LogFormat::Text => {
+            use std::io::IsTerminal;
+            logs.with_ansi(std::io::stderr().is_terminal()).init()
+        }
+    }
     match run(cli) {
         Ok(true) => std::process::ExitCode::SUCCESS,
         // An integrity check failed: its report is printed already.
@@ -152,7 +188,10 @@ fn run(cli: Cli) -> Result<bool> {
     let data = || ops::data_dir(cli.data_dir.clone(), config.as_ref());
     match cli.command {
         Cmd::Serve(args) => serve(args, cli.config, cli.data_dir).map(|()| true),
-        Cmd::Verify => ops::verify(&data()?),
+        Cmd::Init { directory } => {
+            init(config.as_ref(), cli.data_dir.clone(), directory).map(|()| true)
+        }
+        Cmd::Verify { against } => ops::verify(&data()?, against),
         Cmd::Rebuild { from_scratch } => ops::rebuild(&data()?, from_scratch).map(|()| true),
         Cmd::History { document, json } => ops::history(&data()?, &document, json).map(|()| true),
         Cmd::Show {
@@ -181,6 +220,41 @@ fn load_config(path: Option<&PathBuf>) -> Result<ServerConfig> {
             }
         }
     }
+}
+
+/// `init`: creates the store (if there is none) and loads the directory file into it (if
+/// it has no units yet).
+fn init(
+    config_path: Option<&PathBuf>,
+    data_dir: Option<PathBuf>,
+    directory: Option<PathBuf>,
+) -> Result<()> {
+    let mut config = load_config(config_path)?;
+    if let Some(d) = data_dir {
+        config.data_dir = d;
+    }
+    if let Some(d) = directory {
+        config.directory = Some(d);
+    }
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async move {
+        let engine = workflow_grpc::open_engine(&config, Arc::new(chrono::Utc::now))
+            .await
+            .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+        println!(
+            "{}: a workflow data directory with {} events, {} units and {} actors",
+            config.data_dir.display(),
+            engine.head(),
+            engine.units().len(),
+            engine.actors().len()
+        );
+        if engine.units().is_empty() {
+            println!(
+                "  no directory loaded: pass --directory FILE (or set `directory` in the config)"
+            );
+        }
+        Ok(())
+    })
 }
 
 fn serve(args: ServeArgs, config_path: Option<PathBuf>, data_dir: Option<PathBuf>) -> Result<()> {

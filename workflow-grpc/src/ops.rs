@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use chrono::{FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use workflow_core::{Document, DocumentId, EventData, Kind, StageSpec, State, Timestamp, UnitCode};
-use workflow_store::{AsOf, Engine, Envelope, ListQuery};
+use workflow_store::{AsOf, Engine, Envelope, ListQuery, LogHead, VerifyOptions};
 
 /// China Standard Time, in which operators read times.
 fn cst() -> FixedOffset {
@@ -23,16 +23,15 @@ pub(crate) fn local(t: Timestamp) -> String {
         .to_string()
 }
 
-/// Opens the engine of a data directory for an operator command.
+/// Opens the engine of an existing data directory for an operator command. A directory
+/// that holds no workflow store (a mistyped path, an empty or unrelated folder) is refused
+/// and left exactly as it was: only `serve` and `init` create stores.
 pub(crate) fn open(data_dir: &Path) -> Result<Engine> {
-    if !data_dir.exists() {
-        bail!(
-            "data directory {} does not exist (pass --data-dir)",
-            data_dir.display()
-        );
-    }
-    Engine::open(data_dir)
-        .with_context(|| format!("cannot open data directory {}", data_dir.display()))
+    Engine::open_with(workflow_store::Config {
+        create: false,
+        ..workflow_store::Config::new(data_dir)
+    })
+    .with_context(|| format!("cannot open data directory {}", data_dir.display()))
 }
 
 /// A document id from the command line.
@@ -144,24 +143,43 @@ impl Progress {
     }
 }
 
-/// `verify`: walks the hash chain; `Ok(false)` when it is broken.
-pub(crate) fn verify(data_dir: &Path) -> Result<bool> {
+/// `verify`: the hash chain, the log's end, the indexes, the archived documents' fixity
+/// digests and optionally a witness head; `Ok(false)` when anything is broken.
+pub(crate) fn verify(data_dir: &Path, against: Option<LogHead>) -> Result<bool> {
     let engine = open(data_dir)?;
     let progress = Progress::new("verify");
     let started = std::time::Instant::now();
-    let report = engine.verify(|d, t| progress.update(d, t))?;
+    let options = VerifyOptions {
+        against: against.clone(),
+    };
+    let report = engine.verify_with(&options, |d, t| progress.update(d, t))?;
     progress.finish();
     let secs = started.elapsed().as_secs_f64();
     match &report.first_break {
         None => {
             println!("{} events checked: intact", report.checked);
             println!("head hash {}", report.head_hash);
+            println!(
+                "  chain, end of log (= head recorded with the last commit), stream index and \
+                 command records: consistent"
+            );
+            println!(
+                "  fixity digests of {} archived documents: recomputed, equal",
+                report.fixity_checked
+            );
+            if let Some(w) = &report.extends {
+                println!("  extends the witness head {w}: yes");
+            }
+            println!("witness head (keep it elsewhere): {}", report.head());
             eprintln!("({:.0} events/s)", report.checked as f64 / secs.max(1e-9));
             Ok(true)
         }
         Some(b) => {
             println!("{} events checked before the break", report.checked);
             println!("BROKEN at position {}: {}", b.position, b.reason);
+            if let Some(w) = &against {
+                println!("  does NOT show that the log extends the witness head {w}");
+            }
             Ok(false)
         }
     }

@@ -212,21 +212,25 @@ fn incoming(
 }
 
 /// Rewrites tonic's "decoded message length too large" (OUT_OF_RANGE, sent trailers-only
-/// in the response headers) as INVALID_ARGUMENT naming the limit.
+/// in the response headers, its message percent-encoded) as INVALID_ARGUMENT naming the
+/// limit, with the same `google.rpc` details as every other error.
 fn oversized_is_invalid_argument<B>(mut response: http::Response<B>) -> http::Response<B> {
     let headers = response.headers_mut();
-    let oversized = headers.get("grpc-status").is_some_and(|v| v == "11")
-        && headers
-            .get("grpc-message")
-            .and_then(|m| m.to_str().ok())
-            .is_some_and(|m| m.contains("message length too large"));
+    let oversized = tonic::Status::from_header_map(headers).is_some_and(|s| {
+        s.code() == tonic::Code::OutOfRange && s.message().contains("message length too large")
+    });
     if oversized {
-        headers.insert("grpc-status", http::HeaderValue::from_static("3"));
-        let message = format!(
-            "invalid request: the message is larger than the {MAX_MESSAGE_BYTES}-byte limit"
+        let status = crate::convert::status(
+            tonic::Code::InvalidArgument,
+            "MESSAGE_TOO_LARGE",
+            format!(
+                "invalid request: the message is larger than the {MAX_MESSAGE_BYTES}-byte limit"
+            ),
+            vec![("limit_bytes", MAX_MESSAGE_BYTES.to_string())],
+            None,
         );
-        if let Ok(v) = http::HeaderValue::from_str(&message) {
-            headers.insert("grpc-message", v);
+        if let Err(e) = status.add_header(headers) {
+            tracing::warn!(error = %e, "cannot rewrite an oversized request's status");
         }
     }
     response

@@ -70,7 +70,11 @@ impl WorkflowService {
             return Err(invalid("actor_id", "is required"));
         }
         self.engine.actor(&ActorId::from(actor_id)).ok_or_else(|| {
-            Status::permission_denied(format!("actor {actor_id} is not in the directory"))
+            status_of(&workflow_store::Error::Rejected(
+                workflow_core::Error::UnknownActor {
+                    actor: ActorId::from(actor_id),
+                },
+            ))
         })
     }
 
@@ -78,9 +82,12 @@ impl WorkflowService {
         if actor.may_see(c) {
             Ok(())
         } else {
-            Err(Status::permission_denied(format!(
-                "actor {} has clearance {} but the document is classified {c}",
-                actor.id, actor.clearance
+            Err(status_of(&workflow_store::Error::Rejected(
+                workflow_core::Error::InsufficientClearance {
+                    actor: actor.id.clone(),
+                    clearance: actor.clearance,
+                    classification: c,
+                },
             )))
         }
     }
@@ -250,7 +257,7 @@ impl DocumentWorkflow for WorkflowService {
             .engine
             .document(id)
             .map_err(|e| status_of(&e))?
-            .ok_or_else(|| Status::not_found(format!("document {id} not found")))?;
+            .ok_or_else(|| status_of(&workflow_store::Error::NotFound(id)))?;
         // Clearance is checked against the document as it is now (the stricter of the two
         // when it was reclassified upward) and as it was.
         Self::visible(&actor, current.classification())?;
@@ -312,12 +319,17 @@ impl DocumentWorkflow for WorkflowService {
             .engine
             .document(id)
             .map_err(|e| status_of(&e))?
-            .ok_or_else(|| Status::not_found(format!("document {id} not found")))?;
+            .ok_or_else(|| status_of(&workflow_store::Error::NotFound(id)))?;
         Self::visible(&actor, doc.classification())?;
         let events = self.engine.history(id).map_err(|e| status_of(&e))?;
         Ok(Response::new(pb::GetHistoryResponse {
             events: events.iter().map(convert::envelope).collect(),
         }))
+    }
+
+    async fn get_log_head(&self, _: Request<pb::GetLogHeadRequest>) -> Reply<pb::LogHead> {
+        let head = self.engine.log_head().map_err(|e| status_of(&e))?;
+        Ok(Response::new(convert::log_head(&head)))
     }
 
     type SubscribeStream =
@@ -435,11 +447,18 @@ impl WorkflowAdmin for AdminService {
         }))
     }
 
-    async fn verify_log(&self, _: Request<pb::VerifyLogRequest>) -> Reply<pb::VerifyLogResponse> {
+    async fn verify_log(&self, req: Request<pb::VerifyLogRequest>) -> Reply<pb::VerifyLogResponse> {
+        let options = workflow_store::VerifyOptions {
+            against: req
+                .into_inner()
+                .against
+                .map(|h| convert::log_head_from("against", h))
+                .transpose()?,
+        };
         let engine = self.engine.clone();
-        let report = tokio::task::spawn_blocking(move || engine.verify(|_, _| {}))
+        let report = tokio::task::spawn_blocking(move || engine.verify_with(&options, |_, _| {}))
             .await
-            .map_err(|e| Status::internal(e.to_string()))?
+            .map_err(|e| convert::internal(&e))?
             .map_err(|e| status_of(&e))?;
         let (broken_position, reason) = report
             .first_break
@@ -450,6 +469,9 @@ impl WorkflowAdmin for AdminService {
             intact: report.first_break.is_none(),
             broken_position,
             reason,
+            fixity_checked: report.fixity_checked,
+            recorded_head: report.recorded_head.as_ref().map(convert::log_head),
+            extends_against: report.extends.is_some(),
             head_hash: report.head_hash,
         }))
     }
@@ -458,7 +480,7 @@ impl WorkflowAdmin for AdminService {
         let engine = self.engine.clone();
         let s = tokio::task::spawn_blocking(move || engine.stats())
             .await
-            .map_err(|e| Status::internal(e.to_string()))?
+            .map_err(|e| convert::internal(&e))?
             .map_err(|e| status_of(&e))?;
         Ok(Response::new(pb::Stats {
             last_position: s.last_position,

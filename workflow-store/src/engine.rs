@@ -44,6 +44,10 @@ pub struct Config {
     /// 20,000, some 10 KB each). Within it each document's projection is written once, not
     /// once per event; past it, documents are written and read back when they continue.
     pub rebuild_resident_documents: usize,
+    /// Whether to create a new store when `path` holds none (default `true`). Operator
+    /// tools set it to `false`, so that a mistyped path is refused
+    /// ([`Error::NotAStore`]) instead of turned into an empty store.
+    pub create: bool,
 }
 
 /// The layout of the projections this build writes. Opening a store whose projections
@@ -69,6 +73,7 @@ impl Config {
             clock: Arc::new(Utc::now),
             cache_bytes: DEFAULT_CACHE_BYTES,
             rebuild_resident_documents: 20_000,
+            create: true,
         }
     }
 }
@@ -92,6 +97,29 @@ pub struct Request {
 }
 
 impl Request {
+    /// SHA-256 (hex) of what the request asks: document, actor, expected version and action
+    /// (not the command id, not `at`). Recorded with its events; a later request with the
+    /// same command id but another digest is refused ([`Error::CommandIdMismatch`]) instead
+    /// of being answered with the first outcome.
+    pub fn digest(&self) -> String {
+        #[derive(serde::Serialize)]
+        struct Asked<'a> {
+            document_id: &'a DocumentId,
+            actor: &'a ActorId,
+            expected_version: Option<u64>,
+            action: &'a Action,
+        }
+        let asked = Asked {
+            document_id: &self.document_id,
+            actor: &self.actor,
+            expected_version: self.expected_version,
+            action: &self.action,
+        };
+        // Plain data serializes infallibly.
+        let bytes = serde_json::to_vec(&asked).unwrap_or_default();
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes))
+    }
+
     /// A request with a fresh random command id, the engine's clock, and no expected version.
     pub fn new(document_id: DocumentId, actor: impl Into<ActorId>, action: Action) -> Self {
         Request {
@@ -136,6 +164,7 @@ enum Msg {
     },
     PutActor(Actor, oneshot::Sender<Result<()>>),
     PutUnit(Unit, oneshot::Sender<Result<()>>),
+    PutDirectory(Vec<Unit>, Vec<Actor>, oneshot::Sender<Result<()>>),
 }
 
 /// The in-memory copy of the directory (small; every decision consults it).
@@ -189,11 +218,15 @@ impl Engine {
         Engine::open_with(Config::new(path.as_ref()))
     }
 
-    /// Opens (or creates) the engine. Fails with [`Error::Storage`] if another process
-    /// holds the directory.
+    /// Opens the engine (creating the store if `config.create` and there is none). Fails
+    /// with [`Error::Locked`] if another process holds the directory, and with
+    /// [`Error::NotAStore`] if it holds something else (or nothing, without `create`).
     pub fn open_with(config: Config) -> Result<Engine> {
-        let storage: Arc<dyn Storage> =
-            Arc::new(SledStorage::open(&config.path, config.cache_bytes)?);
+        let storage: Arc<dyn Storage> = Arc::new(SledStorage::open(
+            &config.path,
+            config.cache_bytes,
+            config.create,
+        )?);
         let mut directory = DirectoryCache::default();
         for a in storage.actors()? {
             directory.actors.insert(a.id.clone(), a);
@@ -252,7 +285,9 @@ impl Engine {
         let handle = std::thread::Builder::new()
             .name("workflow-writer".into())
             .spawn(move || writer.run(rx))
-            .map_err(|e| Error::Storage(sled::Error::Io(e)))?;
+            .map_err(|e| Error::Unavailable {
+                reason: format!("cannot start the writer thread: {e}"),
+            })?;
         if let Ok(mut w) = inner.writer.lock() {
             *w = Some(handle);
         }
@@ -275,8 +310,7 @@ impl Engine {
         rx.await.map_err(|_| Error::Closed)?
     }
 
-    /// Adds or replaces an actor in the directory (durable on return).
-    pub async fn put_actor(&self, actor: Actor) -> Result<()> {
+    fn validate_actor(actor: &Actor) -> Result<()> {
         validate_id("actor.id", &actor.id.0)?;
         if actor.id.0 == workflow_core::SYSTEM_ACTOR {
             return Err(Error::InvalidRequest {
@@ -287,7 +321,12 @@ impl Engine {
                 ),
             });
         }
-        validate_id("actor.unit", &actor.unit.0)?;
+        validate_id("actor.unit", &actor.unit.0)
+    }
+
+    /// Adds or replaces an actor in the directory (durable on return).
+    pub async fn put_actor(&self, actor: Actor) -> Result<()> {
+        Self::validate_actor(&actor)?;
         let (tx, rx) = oneshot::channel();
         self.send(Msg::PutActor(actor, tx))?;
         rx.await.map_err(|_| Error::Closed)?
@@ -301,19 +340,24 @@ impl Engine {
         rx.await.map_err(|_| Error::Closed)?
     }
 
-    /// Loads units and actors from a directory JSON file's text (the fixture's form).
+    /// Loads units and actors from a directory JSON file's text (the fixture's form), all
+    /// at once: a crash while loading leaves either the whole directory or none of it.
     pub async fn load_directory_json(&self, json: &str) -> Result<()> {
         let dir = workflow_core::Directory::from_json(json).map_err(|e| Error::InvalidRequest {
             field: "directory",
             reason: e.to_string(),
         })?;
-        for u in dir.units() {
-            self.put_unit(u.clone()).await?;
+        let units: Vec<Unit> = dir.units().cloned().collect();
+        let actors: Vec<Actor> = dir.actors().cloned().collect();
+        for u in &units {
+            validate_id("unit.code", &u.code.0)?;
         }
-        for a in dir.actors() {
-            self.put_actor(a.clone()).await?;
+        for a in &actors {
+            Self::validate_actor(a)?;
         }
-        Ok(())
+        let (tx, rx) = oneshot::channel();
+        self.send(Msg::PutDirectory(units, actors, tx))?;
+        rx.await.map_err(|_| Error::Closed)?
     }
 
     /// Rebuilds every projection by replaying the log, in place: entries that already hold
@@ -382,11 +426,14 @@ impl Engine {
         v
     }
 
-    /// The outcome recorded for a command id, if it was executed.
+    /// The outcome recorded for a command id, once it is durable (`None` before: a group
+    /// between its write and its flush is not reported as executed).
     pub fn command_outcome(&self, command_id: &str) -> Result<Option<Outcome>> {
         match self.inner.storage.command(command_id)? {
-            Some(rec) => Ok(Some(outcome_from_record(&*self.inner.storage, &rec, true)?)),
-            None => Ok(None),
+            Some(rec) if rec.last_position <= self.head() => {
+                Ok(Some(outcome_from_record(&*self.inner.storage, &rec, true)?))
+            }
+            _ => Ok(None),
         }
     }
 
@@ -400,6 +447,28 @@ impl Engine {
     #[doc(hidden)]
     pub fn tamper_log_entry(&self, position: u64, bytes: &[u8]) -> Result<()> {
         self.inner.storage.raw_put_log(position, bytes)
+    }
+
+    /// Removes the event at a log position, bypassing every check. Exists only so tests and
+    /// drills can simulate a deleted event; never call it on a real log.
+    #[doc(hidden)]
+    pub fn tamper_remove_log_entry(&self, position: u64) -> Result<()> {
+        self.inner.storage.raw_remove_log(position)
+    }
+
+    /// Overwrites the head recorded with the last commit, as an insider who rewrote the
+    /// log's tail would. For tests and drills only.
+    #[doc(hidden)]
+    pub fn tamper_recorded_head(&self, position: u64, hash: &str) -> Result<()> {
+        self.inner.storage.raw_set_recorded_head(position, hash)
+    }
+
+    /// The storage faults a test can inject into this engine (the `fault-injection`
+    /// feature; never in a normal build).
+    #[cfg(any(test, feature = "fault-injection"))]
+    #[doc(hidden)]
+    pub fn faults(&self) -> Arc<crate::storage::Faults> {
+        crate::storage::faults_for(&self.inner.path)
     }
 
     /// Sets (`Some`) or removes (`None`) one projection entry (`commands`, `docs`, `lists`,
@@ -441,17 +510,56 @@ impl Engine {
 
     /// The document as it was (time travel): folded from its stream up to a version or an
     /// instant. `NotFound` if it did not exist then.
+    ///
+    /// `AsOf::Version(0)` and a version past the current one are refused
+    /// ([`Error::InvalidRequest`] on `as_of_version`, naming the current version).
     pub fn document_as_of(&self, id: DocumentId, as_of: AsOf) -> Result<Document> {
         let max = match as_of {
-            AsOf::Version(v) => v,
+            AsOf::Version(0) => {
+                return Err(Error::InvalidRequest {
+                    field: "as_of_version",
+                    reason: "versions start at 1 (the draft); 0 is before the document existed"
+                        .into(),
+                });
+            }
+            AsOf::Version(v) => {
+                let current = self
+                    .inner
+                    .storage
+                    .doc(id)?
+                    .ok_or(Error::NotFound(id))?
+                    .document
+                    .version();
+                if v > current {
+                    return Err(Error::InvalidRequest {
+                        field: "as_of_version",
+                        reason: format!(
+                            "version {v} is past the document's current version {current}"
+                        ),
+                    });
+                }
+                v
+            }
             AsOf::Instant(_) => u64::MAX,
         };
-        let envelopes = self.inner.storage.stream(id, max)?;
+        let until = match as_of {
+            AsOf::Instant(t) => Some(t),
+            AsOf::Version(_) => None,
+        };
+        self.fold_stream(id, max, until)?.ok_or(Error::NotFound(id))
+    }
+
+    /// The fold of a stream up to `max_version` and, if given, events recorded by `until`.
+    pub(crate) fn fold_stream(
+        &self,
+        id: DocumentId,
+        max_version: u64,
+        until: Option<Timestamp>,
+    ) -> Result<Option<Document>> {
+        let envelopes = self.inner.storage.stream(id, max_version)?;
         let mut events = Vec::with_capacity(envelopes.len());
         for e in envelopes {
-            if let AsOf::Instant(t) = as_of
-                && e.recorded_at > t
-            {
+            if until.is_some_and(|t| e.recorded_at > t) {
                 break;
             }
             events.push(
@@ -459,10 +567,7 @@ impl Engine {
                     .map_err(|err| Error::corrupt(format_args!("position {}", e.position), err))?,
             );
         }
-        if matches!(as_of, AsOf::Version(0)) {
-            return Err(Error::NotFound(id));
-        }
-        Document::from_events(&events).ok_or(Error::NotFound(id))
+        Ok(Document::from_events(&events))
     }
 
     /// Up to `limit` envelopes of the global log from `from` (inclusive).
@@ -648,7 +753,9 @@ impl Writer {
             };
             match msg {
                 Msg::Execute(..) => {}
-                Msg::PutActor(_, reply) | Msg::PutUnit(_, reply) => {
+                Msg::PutActor(_, reply)
+                | Msg::PutUnit(_, reply)
+                | Msg::PutDirectory(_, _, reply) => {
                     let _ = reply.send(Err(halted()));
                 }
                 Msg::Rebuild { reply, .. } => {
@@ -671,6 +778,19 @@ impl Writer {
                 let r = self.storage.put_unit(&unit).map(|()| {
                     if let Ok(mut d) = directory.write() {
                         d.units.insert(unit.code.clone(), unit);
+                    }
+                });
+                let _ = reply.send(r);
+            }
+            Msg::PutDirectory(units, actors, reply) => {
+                let r = self.storage.put_directory(&units, &actors).map(|()| {
+                    if let Ok(mut d) = directory.write() {
+                        for u in units {
+                            d.units.insert(u.code.clone(), u);
+                        }
+                        for a in actors {
+                            d.actors.insert(a.id.clone(), a);
+                        }
                     }
                 });
                 let _ = reply.send(r);
@@ -717,10 +837,15 @@ impl Writer {
         };
         let (start_head, start_hash) = (self.head, self.head_hash.clone());
         let mut overlay = Overlay::default();
-        let mut answers: Vec<(Reply, Result<Outcome>)> = Vec::with_capacity(executes.len());
+        // Each answer, and whether it depends on this group being written: a new append, or
+        // a retry answered from an append earlier in the same group.
+        let mut answers: Vec<(Reply, Result<Outcome>, bool)> = Vec::with_capacity(executes.len());
         for (req, reply) in executes {
-            let r = self.execute_one(&req, &directory, &mut overlay);
-            answers.push((reply, r));
+            let (r, depends) = match self.execute_one(&req, &directory, &mut overlay) {
+                Ok((o, depends)) => (Ok(o), depends),
+                Err(e) => (Err(e), false),
+            };
+            answers.push((reply, r, depends));
         }
         // Projection changes: one per touched document, from its state before the group.
         let mut group = std::mem::take(&mut overlay.group);
@@ -753,7 +878,7 @@ impl Writer {
                     self.cache
                         .insert(change.record.document.id(), change.record);
                 }
-                for (reply, r) in answers {
+                for (reply, r, _) in answers {
                     let _ = reply.send(r);
                 }
             }
@@ -763,12 +888,15 @@ impl Writer {
                 self.head = start_head;
                 self.head_hash = start_hash;
                 let reason = e.to_string();
-                for (reply, r) in answers {
-                    let _ = reply.send(match r {
-                        Ok(o) if !o.replayed => Err(Error::CommitFailed {
+                // Every answer that names events of this group fails with it, retries of an
+                // earlier command of the group included: nothing of it was written.
+                for (reply, r, depends) in answers {
+                    let _ = reply.send(if depends {
+                        Err(Error::CommitFailed {
                             reason: reason.clone(),
-                        }),
-                        other => other,
+                        })
+                    } else {
+                        r
                     });
                 }
             }
@@ -778,12 +906,13 @@ impl Writer {
                 tracing::error!(error = %e, "flush failed after a group was written; the engine stops writing until restarted");
                 let reason = e.to_string();
                 self.halted = Some(reason.clone());
-                for (reply, r) in answers {
-                    let _ = reply.send(match r {
-                        Ok(o) if !o.replayed => Err(Error::Halted {
+                for (reply, r, depends) in answers {
+                    let _ = reply.send(if depends {
+                        Err(Error::Halted {
                             reason: reason.clone(),
-                        }),
-                        other => other,
+                        })
+                    } else {
+                        r
                     });
                 }
             }
@@ -829,17 +958,22 @@ impl Writer {
         Ok(decided?)
     }
 
+    /// Decides one request within the group. `Ok((outcome, true))` when the answer names
+    /// events of this group (new ones, or a retry of a command earlier in the group), which
+    /// may only be acknowledged once the group is durable.
     fn execute_one(
         &mut self,
         req: &Request,
         directory: &DirectoryCache,
         overlay: &mut Overlay,
-    ) -> Result<Outcome> {
+    ) -> Result<(Outcome, bool)> {
         validate_id("command_id", &req.command_id)?;
-        // Idempotency: a known command id answers with its first outcome.
-        let known = match overlay.commands.get(&req.command_id) {
-            Some(r) => Some(r.clone()),
-            None => self.storage.command(&req.command_id)?,
+        let digest = req.digest();
+        // Idempotency: a known command id answers with its first outcome, if it is the
+        // same request.
+        let (known, in_group) = match overlay.commands.get(&req.command_id) {
+            Some(r) => (Some(r.clone()), true),
+            None => (self.storage.command(&req.command_id)?, false),
         };
         if let Some(rec) = known {
             if rec.document_id != req.document_id {
@@ -848,10 +982,9 @@ impl Writer {
                     document_id: rec.document_id,
                 });
             }
-            let mut o = outcome_from_record(&*self.storage, &rec, true)?;
-            if o.events.is_empty() {
-                // Committed within this group: not yet readable from storage.
-                o.events = overlay
+            let mut o = if in_group {
+                // Appended earlier in this group: not yet readable from storage.
+                let events = overlay
                     .group
                     .envelopes
                     .iter()
@@ -862,8 +995,26 @@ impl Writer {
                         })
                     })
                     .collect::<Result<_>>()?;
+                Outcome {
+                    document_id: rec.document_id,
+                    version: rec.version,
+                    events,
+                    replayed: true,
+                }
+            } else {
+                outcome_from_record(&*self.storage, &rec, true)?
+            };
+            // Events written before digests were kept carry none: nothing to compare.
+            if let Some(first) = o.events.first().and_then(|e| e.request_digest.as_deref())
+                && first != digest
+            {
+                return Err(Error::CommandIdMismatch {
+                    command_id: req.command_id.clone(),
+                    document_id: rec.document_id,
+                });
             }
-            return Ok(o);
+            o.replayed = true;
+            return Ok((o, in_group));
         }
         let id = req.document_id;
         // A record from the writer's cache is taken, not copied, and put back if the command
@@ -904,6 +1055,7 @@ impl Writer {
                 version,
                 event_id: Uuid::new_v4(),
                 command_id: req.command_id.clone(),
+                request_digest: Some(digest.clone()),
                 actor: event.actor.clone(),
                 recorded_at: event.at,
                 event_type: event.data.type_name().to_owned(),
@@ -957,12 +1109,15 @@ impl Writer {
                 hash: e.hash.clone(),
                 bytes,
             }));
-        Ok(Outcome {
-            document_id: id,
-            version,
-            events: envelopes,
-            replayed: false,
-        })
+        Ok((
+            Outcome {
+                document_id: id,
+                version,
+                events: envelopes,
+                replayed: false,
+            },
+            true,
+        ))
     }
 }
 
@@ -991,7 +1146,6 @@ pub(crate) fn series_of(data: &EventData) -> Option<(Series, u32)> {
 #[allow(clippy::unwrap_used, clippy::expect_used)] // tests
 mod tests {
     use super::*;
-    use std::sync::atomic::Ordering;
     use workflow_core::{Action, DraftFields};
 
     const CAMPUS: &str = include_str!("../../fixtures/campus.json");
@@ -1014,8 +1168,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let engine = Engine::open(dir.path()).unwrap();
         engine.load_directory_json(CAMPUS).await.unwrap();
-        let faults = crate::storage::faults_for(dir.path());
-        faults.fail_commit.store(true, Ordering::SeqCst);
+        crate::storage::faults_for(dir.path()).fail_commit(0);
         let request = draft();
         let e = engine.execute(request.clone()).await.unwrap_err();
         assert!(matches!(e, Error::CommitFailed { .. }), "{e}");
@@ -1034,9 +1187,7 @@ mod tests {
         let engine = Engine::open(dir.path()).unwrap();
         engine.load_directory_json(CAMPUS).await.unwrap();
         let acknowledged = engine.execute(draft()).await.unwrap();
-        crate::storage::faults_for(dir.path())
-            .fail_flush
-            .store(true, Ordering::SeqCst);
+        crate::storage::faults_for(dir.path()).fail_flush(0);
         let e = engine.execute(draft()).await.unwrap_err();
         assert!(matches!(e, Error::Halted { .. }), "{e}");
         // Nothing more is written: not commands, not directory changes, not rebuilds.

@@ -27,6 +27,12 @@ pub struct Envelope {
     pub event_id: Uuid,
     /// The caller's idempotency key of the command that produced it.
     pub command_id: String,
+    /// SHA-256 (hex) of the request that produced it (document, actor, expected version and
+    /// action; see [`crate::Request::digest`]): a retry with the same command id must carry
+    /// the same request. Absent in events written before digests were kept, and then left
+    /// out of the hashed bytes, so those events verify as stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_digest: Option<String>,
     /// Who gave the command.
     pub actor: ActorId,
     /// When (UTC).
@@ -52,6 +58,8 @@ struct Canonical<'a> {
     version: u64,
     event_id: &'a Uuid,
     command_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_digest: Option<&'a str>,
     actor: &'a ActorId,
     recorded_at: &'a Timestamp,
     #[serde(rename = "type")]
@@ -63,7 +71,7 @@ struct Canonical<'a> {
 
 impl Envelope {
     /// The bytes the hash covers: compact JSON of every field except `hash`, in declaration
-    /// order, with the payload's object keys sorted. An external verifier rebuilds them the
+    /// order (`request_digest` only when present), with the payload's object keys sorted. An external verifier rebuilds them the
     /// same way (see the export format).
     pub fn canonical_bytes(&self) -> Vec<u8> {
         let c = Canonical {
@@ -72,6 +80,7 @@ impl Envelope {
             version: self.version,
             event_id: &self.event_id,
             command_id: &self.command_id,
+            request_digest: self.request_digest.as_deref(),
             actor: &self.actor,
             recorded_at: &self.recorded_at,
             event_type: &self.event_type,
@@ -161,6 +170,7 @@ const FIELDS: &[&str] = &[
     "version",
     "event_id",
     "command_id",
+    "request_digest",
     "actor",
     "recorded_at",
     "type",
@@ -228,6 +238,10 @@ impl<'de: 'a, 'a> serde::de::Visitor<'de> for StoredVisitor<'a> {
                     "command_id",
                     map.next_value::<Borrowed<'a>>()?.0,
                 )?,
+                // Hashed with the rest of the stored bytes; replay does not need it.
+                "request_digest" => {
+                    let _: Borrowed<'a> = map.next_value()?;
+                }
                 "actor" => once(&mut actor, "actor", map.next_value()?)?,
                 "recorded_at" => once(&mut recorded_at, "recorded_at", map.next_value()?)?,
                 "type" => once(&mut event_type, "type", map.next_value::<Borrowed<'a>>()?.0)?,
@@ -354,6 +368,7 @@ mod tests {
             version: 2,
             event_id: Uuid::from_u128(9),
             command_id: "cmd-\u{4e00}".into(),
+            request_digest: None,
             actor: ActorId::from("li.qiang"),
             recorded_at: "2026-11-03T02:00:00Z".parse().unwrap(),
             event_type: data.type_name().into(),

@@ -4,6 +4,10 @@ use thiserror::Error;
 use workflow_core::DocumentId;
 
 /// What went wrong executing a command or reading the log.
+///
+/// Every variant has a stable [`Error::reason`] code (the same codes the gRPC service
+/// attaches as `google.rpc.ErrorInfo`), and [`Error::is_retryable`] says whether resending
+/// the same request (same `command_id`) can succeed without changing it.
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -32,6 +36,19 @@ pub enum Error {
         /// The document it was first used for.
         document_id: DocumentId,
     },
+    /// The `command_id` was already used for this document, but for a different request
+    /// (another actor, action or expected version): a retry must resend the same request.
+    #[error(
+        "command id {command_id} was used for a different request on document {document_id} \
+         (a retry must resend the same actor, action and expected version; use a new command id \
+         for a new request)"
+    )]
+    CommandIdMismatch {
+        /// The reused key.
+        command_id: String,
+        /// The document.
+        document_id: DocumentId,
+    },
     /// A field of the request (outside the command itself) is invalid.
     #[error("invalid {field}: {reason}")]
     InvalidRequest {
@@ -51,14 +68,28 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
-    /// The storage engine failed (I/O, or the directory is locked by another process).
-    #[error("storage: {0}")]
-    Storage(#[from] sled::Error),
+    /// The storage could not be reached or written (an I/O error, a full disk, a database
+    /// that does not answer). Nothing was written by this call; retrying (with the same
+    /// `command_id`) may succeed once the cause is gone.
+    #[error("storage unavailable (nothing was written; retry with the same command_id): {reason}")]
+    Unavailable {
+        /// What failed, as the backend reported it.
+        reason: String,
+    },
     /// Another process holds the data directory (a running server, another tool).
     #[error("data directory {path} is in use by another process (is a server running on it?)")]
     Locked {
         /// The directory.
         path: std::path::PathBuf,
+    },
+    /// The directory is not a workflow data directory (it was asked to be opened, not
+    /// created): nothing was created or changed in it.
+    #[error("{path} is not a workflow data directory: {reason}")]
+    NotAStore {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// Why not.
+        reason: String,
     },
     /// Writing the group this command was in failed, and nothing of it was written.
     /// Retrying with the same `command_id` is safe.
@@ -78,6 +109,12 @@ pub enum Error {
     /// The engine has shut down.
     #[error("the engine is shut down")]
     Closed,
+    /// A bug in this program (an invariant did not hold). Report it.
+    #[error("internal error (a bug): {reason}")]
+    Internal {
+        /// What did not hold.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -87,14 +124,85 @@ impl Error {
             reason: reason.to_string(),
         }
     }
+
+    /// Whether resending the same request unchanged (same `command_id`) can succeed: the
+    /// failure was the storage's or the engine's, not the request's.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Error::Unavailable { .. }
+                | Error::CommitFailed { .. }
+                | Error::Halted { .. }
+                | Error::Locked { .. }
+                | Error::Closed
+        )
+    }
+
+    /// A stable code for what went wrong, for programs (listed in the proto's comments):
+    /// `VERSION_CONFLICT`, `WRONG_STATE`, `CLEARANCE_TOO_LOW`, `STORAGE_UNAVAILABLE`, ….
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Error::Rejected(e) => e.reason(),
+            Error::Conflict { .. } => "VERSION_CONFLICT",
+            Error::CommandIdReused { .. } | Error::CommandIdMismatch { .. } => "COMMAND_ID_REUSED",
+            Error::InvalidRequest { .. } => "INVALID_FIELD",
+            Error::NotFound(_) => "DOCUMENT_NOT_FOUND",
+            Error::Corrupt { .. } => "STORE_CORRUPT",
+            Error::Unavailable { .. } => "STORAGE_UNAVAILABLE",
+            Error::Locked { .. } => "STORE_LOCKED",
+            Error::NotAStore { .. } => "NOT_A_STORE",
+            Error::CommitFailed { .. } => "COMMIT_FAILED",
+            Error::Halted { .. } => "WRITER_HALTED",
+            Error::Closed => "ENGINE_CLOSED",
+            Error::Internal { .. } => "INTERNAL",
+        }
+    }
+
+    /// The request field at fault, where one is (for `google.rpc.BadRequest`).
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::Rejected(workflow_core::Error::InvalidField { field, .. }) => Some(field),
+            Error::InvalidRequest { field, .. } => Some(field),
+            Error::CommandIdReused { .. } | Error::CommandIdMismatch { .. } => Some("command_id"),
+            _ => None,
+        }
+    }
 }
 
-impl From<sled::transaction::TransactionError<Error>> for Error {
-    fn from(e: sled::transaction::TransactionError<Error>) -> Self {
-        match e {
-            sled::transaction::TransactionError::Abort(e) => e,
-            sled::transaction::TransactionError::Storage(e) => Error::Storage(e),
-        }
+/// A sled failure in the store's terms: I/O is `Unavailable` (a retry may help),
+/// corruption is `Corrupt`, the rest are bugs.
+pub(crate) fn from_sled(e: sled::Error) -> Error {
+    match e {
+        sled::Error::Io(io) => Error::Unavailable {
+            reason: io.to_string(),
+        },
+        sled::Error::Corruption { at, .. } => Error::corrupt(
+            at.map_or_else(|| "sled".to_owned(), |p| format!("sled {p:?}")),
+            "the storage engine found corrupt data",
+        ),
+        other => Error::Internal {
+            reason: format!("sled: {other}"),
+        },
+    }
+}
+
+/// `?` on a sled result inside the sled backend.
+pub(crate) trait SledResultExt<T> {
+    /// The result with a sled error turned into the store's.
+    fn db(self) -> Result<T>;
+}
+
+impl<T> SledResultExt<T> for std::result::Result<T, sled::Error> {
+    fn db(self) -> Result<T> {
+        self.map_err(from_sled)
+    }
+}
+
+/// A failed sled transaction in the store's terms.
+pub(crate) fn from_sled_tx(e: sled::transaction::TransactionError<Error>) -> Error {
+    match e {
+        sled::transaction::TransactionError::Abort(e) => e,
+        sled::transaction::TransactionError::Storage(e) => from_sled(e),
     }
 }
 

@@ -21,7 +21,11 @@ use crate::envelope::{Envelope, fixity_digest};
 use crate::error::{Error, Result};
 
 /// The package format written in the manifest.
-pub const PACKAGE_FORMAT: &str = "workflow-archive-package/1";
+pub const PACKAGE_FORMAT: &str = "workflow-archive-package/2";
+
+/// Package formats [`verify_package`] reads: 1 (events without the optional envelope keys)
+/// and 2 (the recipe names the optional keys `kind` and `request_digest`).
+const READABLE_FORMATS: [&str; 2] = ["workflow-archive-package/1", PACKAGE_FORMAT];
 
 /// One file listed in a manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,17 +71,20 @@ pub struct Manifest {
     pub files: Vec<PackageFile>,
 }
 
-const CANONICAL_FORM: &str = "hash = SHA-256 of the compact JSON object with exactly these keys in this order: \
-position, stream_id, version, event_id, command_id, actor, recorded_at, type, schema_version, payload, prev_hash \
+const CANONICAL_FORM: &str = "hash = SHA-256 of the compact JSON object with these keys in this order: \
+position, stream_id, kind (only if present), version, event_id, command_id, request_digest (only if present), \
+actor, recorded_at, type, schema_version, payload, prev_hash \
 (values as in events.jsonl; payload object keys sorted; no whitespace; non-ASCII characters as raw UTF-8)";
 
 const VERIFY_TXT: &str = "How to check this package without the workflow program\n\
 \n\
 1. For every file listed in manifest.json, its SHA-256 must equal `sha256`.\n\
 2. For every line of events.jsonl (an event envelope): build the JSON object with the keys\n\
-   position, stream_id, version, event_id, command_id, actor, recorded_at, type,\n\
-   schema_version, payload, prev_hash in that order (payload keys sorted), serialize it\n\
-   compactly (no spaces, non-ASCII as UTF-8), and take its SHA-256: it must equal `hash`.\n\
+   position, stream_id, kind, version, event_id, command_id, request_digest, actor,\n\
+   recorded_at, type, schema_version, payload, prev_hash in that order, leaving out `kind`\n\
+   and `request_digest` where the line has none (events written before they existed),\n\
+   payload keys sorted; serialize it compactly (no spaces, non-ASCII as UTF-8), and take\n\
+   its SHA-256: it must equal `hash`.\n\
    In Python: json.dumps(obj, separators=(',', ':'), ensure_ascii=False, sort_keys=False)\n\
    with obj['payload'] re-serialized with sort_keys=True.\n\
 3. `version` runs 1, 2, 3, ... without gaps; `stream_id` is the document id.\n\
@@ -199,10 +206,11 @@ pub fn verify_package(dir: &Path) -> Result<PackageReport> {
             field: "manifest.json",
             reason: e.to_string(),
         })?;
-    if manifest.format != PACKAGE_FORMAT {
+    if !READABLE_FORMATS.contains(&manifest.format.as_str()) {
         problems.push(format!(
-            "manifest format {:?} is not {PACKAGE_FORMAT}",
-            manifest.format
+            "manifest format {:?} is not one of {}",
+            manifest.format,
+            READABLE_FORMATS.join(", ")
         ));
     }
     for f in &manifest.files {

@@ -62,10 +62,13 @@ mod engine;
 mod envelope;
 mod error;
 mod export;
+#[cfg(any(test, feature = "fault-injection"))]
+mod faults;
 mod projection;
 mod query;
 mod replay;
 mod storage;
+mod verify;
 
 pub use engine::{
     AsOf, Clock, Config, DEFAULT_CACHE_BYTES, Engine, MAX_COMMAND_ID, Outcome, Request,
@@ -75,5 +78,8 @@ pub use error::{Error, Result};
 pub use export::{Manifest, PACKAGE_FORMAT, PackageFile, PackageReport, verify_package};
 pub use projection::listing_year;
 pub use query::{ListQuery, MAX_PAGE_SIZE, Page, Stats, SubscribeFilter};
-pub use replay::{ChainBreak, VerifyReport};
 pub use storage::ProjectionEntry;
+#[cfg(any(test, feature = "fault-injection"))]
+#[doc(hidden)]
+pub use storage::{Faults, faults_for};
+pub use verify::{ChainBreak, LogHead, VerifyOptions, VerifyReport};

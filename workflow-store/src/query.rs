@@ -11,8 +11,8 @@ use crate::engine::Engine;
 use crate::envelope::Envelope;
 use crate::error::{Error, Result};
 use crate::projection::{Cursor, Dim, assignee_prefix};
-use crate::replay::{VerifyReport, verify};
 use crate::storage::{Index, Storage};
+use crate::verify::{LogHead, VerifyOptions, VerifyReport, verify};
 
 /// Largest page a list returns.
 pub const MAX_PAGE_SIZE: usize = 500;
@@ -243,10 +243,46 @@ impl Engine {
         Ok(s)
     }
 
-    /// Walks the hash chain from position 1; see [`VerifyReport`]. `progress(done, total)`
-    /// is called every few thousand events.
+    /// Verifies the log (see [`Engine::verify_with`]) with no witness head.
     pub fn verify(&self, progress: impl FnMut(u64, u64)) -> Result<VerifyReport> {
-        verify(&*self.inner.storage, progress)
+        self.verify_with(&VerifyOptions::default(), progress)
+    }
+
+    /// Verifies the log: walks the hash chain from position 1 (positions, links, hashes,
+    /// stream versions, payloads), recomputes the fixity digest of every archived document,
+    /// checks that the log ends at the head recorded with the last commit and that the
+    /// stream index and command records point nowhere past it, and, with
+    /// `options.against`, that the log still holds a head recorded earlier. See
+    /// [`VerifyReport`]. `progress(done, total)` is called every few thousand events.
+    pub fn verify_with(
+        &self,
+        options: &VerifyOptions,
+        progress: impl FnMut(u64, u64),
+    ) -> Result<VerifyReport> {
+        verify(&*self.inner.storage, options, progress)
+    }
+
+    /// The head of the durable log: the last acknowledged position and its hash. Hand it
+    /// to another system to keep; [`VerifyOptions::against`] later proves the log still
+    /// extends it unchanged.
+    pub fn log_head(&self) -> Result<LogHead> {
+        let position = self.head();
+        if position == 0 {
+            return Ok(LogHead {
+                position,
+                hash: crate::GENESIS_HASH.to_owned(),
+            });
+        }
+        let e = self
+            .read_log(position, 1)?
+            .into_iter()
+            .next()
+            .filter(|e| e.position == position)
+            .ok_or_else(|| Error::corrupt(format_args!("position {position}"), "missing"))?;
+        Ok(LogHead {
+            position,
+            hash: e.hash,
+        })
     }
 
     /// Checks every state projection against the fold of its stream; returns the ids that
@@ -260,8 +296,8 @@ impl Engine {
             after = Some(last.document.id());
             for r in recs {
                 let id = r.document.id();
-                match self.document_as_of(id, crate::AsOf::Version(u64::MAX)) {
-                    Ok(folded) if folded == r.document => {}
+                match self.fold_stream(id, u64::MAX, None) {
+                    Ok(Some(folded)) if folded == r.document => {}
                     _ => bad.push(id),
                 }
             }
@@ -419,8 +455,9 @@ impl Engine {
             match self.execute(request).await {
                 Ok(o) if !o.replayed => outcomes.push(o),
                 Ok(_) => {}
-                // The document moved on since it was listed: nothing to remind.
-                Err(Error::Rejected(_)) => {}
+                // The document moved on since it was listed: nothing to remind. (A reminder
+                // key sent before with another interval was sent: nothing to remind either.)
+                Err(Error::Rejected(_) | Error::CommandIdMismatch { .. }) => {}
                 Err(e) => return Err(e),
             }
         }

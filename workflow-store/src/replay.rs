@@ -1,4 +1,4 @@
-//! Rebuilding projections from the log, and verifying the hash chain.
+//! Rebuilding projections from the log.
 
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
@@ -7,13 +7,13 @@ use std::collections::{HashMap, HashSet};
 use workflow_core::{Document, DocumentId, Event, UnitCode};
 
 use crate::engine::{DirectoryCache, series_of};
-use crate::envelope::{Envelope, GENESIS_HASH, StoredEnvelope, stored_bytes_hash_to};
+use crate::envelope::{Envelope, StoredEnvelope};
 use crate::error::{Error, Result};
 use crate::projection::{DocRecord, index_diff};
 use crate::storage::{CommandRecord, DocChange, Group, Series, Storage};
 
 /// Events read from the log at a time.
-const CHUNK: usize = 4096;
+pub(crate) const CHUNK: usize = 4096;
 
 /// A document being folded by a rebuild.
 struct Folding {
@@ -266,134 +266,4 @@ fn read_event(key: u64, bytes: &[u8]) -> Result<(u64, DocumentId, Cow<'_, str>, 
         Cow::Owned(env.command_id),
         event,
     ))
-}
-
-/// The result of walking the hash chain.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifyReport {
-    /// Events checked and found intact (all of them when `first_break` is `None`).
-    pub checked: u64,
-    /// The hash of the last intact event (the chain's head when intact).
-    pub head_hash: String,
-    /// The first position where the chain breaks, and what differs there.
-    pub first_break: Option<ChainBreak>,
-}
-
-impl VerifyReport {
-    /// Whether the whole log is intact.
-    pub fn is_intact(&self) -> bool {
-        self.first_break.is_none()
-    }
-}
-
-/// Where and how the chain breaks.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChainBreak {
-    /// The first broken position.
-    pub position: u64,
-    /// What differs, e.g. `hash mismatch: stored …, computed …`.
-    pub reason: String,
-}
-
-/// Walks the log from position 1, recomputing every hash and checking positions, links,
-/// stream versions and payloads.
-pub(crate) fn verify(
-    storage: &dyn Storage,
-    mut progress: impl FnMut(u64, u64),
-) -> Result<VerifyReport> {
-    let total = storage.last().ok().flatten().map_or(0, |e| e.position);
-    let mut expected = 1u64;
-    let mut prev = GENESIS_HASH.to_owned();
-    let mut versions: HashMap<DocumentId, u64> = HashMap::new();
-    loop {
-        let chunk = storage.raw_log_from(expected, CHUNK)?;
-        if chunk.is_empty() {
-            break;
-        }
-        for (key, bytes) in chunk {
-            let outcome = if key != expected {
-                Err(format!(
-                    "position {expected} is missing (next stored is {key})"
-                ))
-            } else {
-                check_stored(key, &bytes, &prev, &mut versions)
-            };
-            match outcome {
-                Ok(hash) => prev = hash,
-                Err(reason) => {
-                    return Ok(VerifyReport {
-                        checked: expected - 1,
-                        head_hash: prev,
-                        first_break: Some(ChainBreak {
-                            position: expected,
-                            reason,
-                        }),
-                    });
-                }
-            }
-            expected += 1;
-        }
-        progress(expected - 1, total);
-    }
-    Ok(VerifyReport {
-        checked: expected - 1,
-        head_hash: prev,
-        first_break: None,
-    })
-}
-
-/// Checks the event stored at `key` against the hash before it and its stream's last
-/// version; its hash, or why it breaks the chain. Events as this crate writes them are read
-/// in one pass and hashed over their stored bytes; anything else takes the owned, canonical
-/// route, which also names what exactly is wrong.
-fn check_stored(
-    key: u64,
-    bytes: &[u8],
-    prev: &str,
-    versions: &mut HashMap<DocumentId, u64>,
-) -> std::result::Result<String, String> {
-    let link = |position: u64, prev_hash: &str| {
-        if position != key {
-            return Err(format!(
-                "envelope says position {position} but is stored at {key}"
-            ));
-        }
-        if prev_hash != prev {
-            return Err(format!(
-                "prev_hash {prev_hash} does not match the hash {prev} of the event before"
-            ));
-        }
-        Ok(())
-    };
-    let mut follows = |stream: DocumentId, version: u64| {
-        let v = versions.entry(stream).or_insert(0);
-        if version != *v + 1 {
-            return Err(format!(
-                "stream {stream} jumps from version {v} to {version}"
-            ));
-        }
-        *v = version;
-        Ok(())
-    };
-    if let Ok(env) = StoredEnvelope::parse(bytes)
-        && stored_bytes_hash_to(bytes, &env.hash)
-    {
-        link(env.position, &env.prev_hash)?;
-        follows(env.stream_id, env.version)?;
-        return Ok(env.hash.into_owned());
-    }
-    let env: Envelope = serde_json::from_slice(bytes)
-        .map_err(|e| format!("stored bytes are not a readable envelope: {e}"))?;
-    link(env.position, &env.prev_hash)?;
-    let computed = env.compute_hash();
-    if computed != env.hash {
-        return Err(format!(
-            "hash mismatch: stored {}, computed {computed}",
-            env.hash
-        ));
-    }
-    follows(env.stream_id, env.version)?;
-    env.event()
-        .map_err(|e| format!("payload does not decode: {e}"))?;
-    Ok(env.hash)
 }

@@ -13,7 +13,7 @@ use sled::transaction::ConflictableTransactionError;
 use workflow_core::{Actor, DocumentId, Retention, Timestamp, Unit};
 
 use crate::envelope::Envelope;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SledResultExt, from_sled, from_sled_tx};
 use crate::projection::{Cursor, DUE_PREFIX, DocRecord, IndexDiff, order_suffix, sortable_instant};
 
 /// What a command id was used for: the outcome a retry gets back.
@@ -80,35 +80,8 @@ pub(crate) enum CommitError {
     NotDurable(Error),
 }
 
-/// Failures a unit test can inject into the storage of one data directory.
-#[cfg(test)]
-#[derive(Debug, Default)]
-pub(crate) struct Faults {
-    pub(crate) fail_commit: std::sync::atomic::AtomicBool,
-    pub(crate) fail_flush: std::sync::atomic::AtomicBool,
-}
-
-#[cfg(test)]
-impl Faults {
-    /// The injected error if `flag` was set (it is cleared: one failure per setting).
-    fn injected(flag: &std::sync::atomic::AtomicBool) -> Option<Error> {
-        flag.swap(false, std::sync::atomic::Ordering::SeqCst)
-            .then(|| Error::corrupt("test", "injected failure"))
-    }
-}
-
-/// The injectable failures of the storage opened on `path` (tests only).
-#[cfg(test)]
-pub(crate) fn faults_for(path: &Path) -> std::sync::Arc<Faults> {
-    use std::collections::HashMap;
-    use std::sync::{Arc, Mutex, OnceLock};
-    static ALL: OnceLock<Mutex<HashMap<std::path::PathBuf, Arc<Faults>>>> = OnceLock::new();
-    let mut all = ALL
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    all.entry(path.to_owned()).or_default().clone()
-}
+#[cfg(any(test, feature = "fault-injection"))]
+pub use crate::faults::{Faults, faults_for};
 
 /// One new event as the log stores it: its stored bytes (serialized once, while hashing)
 /// and the few fields the writer needs without decoding them again.
@@ -188,6 +161,9 @@ pub(crate) trait Storage: Send + Sync + std::fmt::Debug {
     fn actors(&self) -> Result<Vec<Actor>>;
     /// The directory's units.
     fn units(&self) -> Result<Vec<Unit>>;
+    /// Adds or replaces units and actors together, atomically and durably (a first start's
+    /// directory load is all or nothing).
+    fn put_directory(&self, units: &[Unit], actors: &[Actor]) -> Result<()>;
     /// Adds or replaces an actor, durably.
     fn put_actor(&self, actor: &Actor) -> Result<()>;
     /// Adds or replaces a unit, durably.
@@ -214,6 +190,27 @@ pub(crate) trait Storage: Send + Sync + std::fmt::Debug {
     fn rebuilding(&self) -> Result<bool>;
     /// Sets (`Some`) or removes (`None`) one projection entry, bypassing every check.
     fn raw_put_projection(&self, tree: &str, key: &[u8], value: Option<&[u8]>) -> Result<()>;
+    /// Removes the event at a log position, bypassing every check (tests only: simulates an
+    /// event deleted by someone with access to the files).
+    fn raw_remove_log(&self, position: u64) -> Result<()>;
+    /// The head (position, hash) recorded with the last commit; `None` in a store written
+    /// before heads were recorded.
+    fn recorded_head(&self) -> Result<Option<(u64, String)>>;
+    /// Overwrites the recorded head, bypassing every check (tests only).
+    fn raw_set_recorded_head(&self, position: u64, hash: &str) -> Result<()>;
+    /// Up to `limit` stream-index entries `(stream, version, position)` after `after`, in
+    /// stream and version order.
+    fn stream_index_after(
+        &self,
+        after: Option<(DocumentId, u64)>,
+        limit: usize,
+    ) -> Result<Vec<(DocumentId, u64, u64)>>;
+    /// Up to `limit` command records `(command id, record)` after `after`, by id.
+    fn commands_after(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, CommandRecord)>>;
 }
 
 /// Which secondary index to scan.
@@ -250,7 +247,7 @@ pub(crate) struct SledStorage {
     actors: sled::Tree,
     units: sled::Tree,
     meta: sled::Tree,
-    #[cfg(test)]
+    #[cfg(any(test, feature = "fault-injection"))]
     faults: std::sync::Arc<Faults>,
 }
 
@@ -258,6 +255,32 @@ pub(crate) struct SledStorage {
 const REBUILDING: &[u8] = b"rebuilding";
 /// The `meta` key holding the projections' layout version (u32, big-endian).
 const PROJECTION_LAYOUT: &[u8] = b"projection_layout";
+/// The `meta` key holding the store's format marker ([`StoreFormat`], JSON): what makes a
+/// directory a workflow data directory.
+const FORMAT: &[u8] = b"format";
+/// The `meta` key holding the head recorded with each commit: position (u64, big-endian)
+/// then the hash (64 hex bytes).
+const HEAD: &[u8] = b"head";
+
+/// The name in every store's format marker.
+pub(crate) const FORMAT_NAME: &str = "gongwen-workflow-store";
+/// The store layout this build writes. 1: the layout before format markers (main up to
+/// bda0245), recognised by its `log` tree; 2: format marker, and the head recorded with
+/// each commit. Opening an older layout upgrades it in place; a newer one is refused.
+pub(crate) const STORE_LAYOUT: u32 = 2;
+
+/// The format marker kept in the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct StoreFormat {
+    pub(crate) format: String,
+    pub(crate) layout: u32,
+}
+
+fn head_value(position: u64, hash: &str) -> Vec<u8> {
+    let mut v = position.to_be_bytes().to_vec();
+    v.extend_from_slice(hash.as_bytes());
+    v
+}
 
 const PROJECTIONS: [&str; 5] = ["commands", "docs", "lists", "inbox", "numbers"];
 
@@ -274,7 +297,7 @@ fn parse<T: for<'de> Deserialize<'de>>(at: impl std::fmt::Display, bytes: &[u8])
 fn read_all<T: for<'de> Deserialize<'de>>(tree: &sled::Tree, what: &str) -> Result<Vec<T>> {
     tree.iter()
         .map(|kv| {
-            let (k, v) = kv?;
+            let (k, v) = kv.db()?;
             parse(format_args!("{what} {}", String::from_utf8_lossy(&k)), &v)
         })
         .collect()
@@ -288,7 +311,25 @@ fn u64_of(at: &str, b: &[u8]) -> Result<u64> {
 }
 
 impl SledStorage {
-    pub(crate) fn open(path: &Path, cache_bytes: u64) -> Result<Self> {
+    /// Opens the store in `path`; with `create`, makes a new one if there is none. Without
+    /// it, a directory that is not a workflow store is refused before anything is written
+    /// to it. A store of an older layout is upgraded; one of a newer layout is refused.
+    pub(crate) fn open(path: &Path, cache_bytes: u64, create: bool) -> Result<Self> {
+        let not_a_store = |reason: &str| Error::NotAStore {
+            path: path.to_owned(),
+            reason: reason.to_owned(),
+        };
+        if !create {
+            if !path.is_dir() {
+                return Err(not_a_store("no such directory"));
+            }
+            // sled's own files; without them opening would create a new, empty store.
+            if !path.join("conf").is_file() || !path.join("db").is_file() {
+                return Err(not_a_store(
+                    "it holds no store (create one with `workflow init` or `workflow serve`)",
+                ));
+            }
+        }
         // sled takes an exclusive file lock. Its background threads release it a moment
         // after the last handle in this process is dropped, so a quick reopen (a restart,
         // a test) retries briefly; a lock held by another process is reported as such.
@@ -309,11 +350,48 @@ impl SledStorage {
                     }
                     std::thread::sleep(std::time::Duration::from_millis(20));
                 }
-                Err(other) => return Err(Error::Storage(other)),
+                Err(other) => return Err(from_sled(other)),
             }
         };
-        let t = |name: &str| db.open_tree(name);
-        Ok(SledStorage {
+        let trees: Vec<sled::IVec> = db.tree_names();
+        let has_tree = |name: &str| trees.iter().any(|t| t.as_ref() == name.as_bytes());
+        let marker = if has_tree("meta") {
+            db.open_tree("meta").db()?.get(FORMAT).db()?
+        } else {
+            None
+        };
+        let format: Option<StoreFormat> = match &marker {
+            Some(bytes) => Some(parse("format marker", bytes)?),
+            None => None,
+        };
+        let upgrade_from = match &format {
+            Some(f) if f.format != FORMAT_NAME => {
+                return Err(not_a_store(&format!(
+                    "its format marker names {:?}",
+                    f.format
+                )));
+            }
+            Some(f) if f.layout > STORE_LAYOUT => {
+                return Err(Error::NotAStore {
+                    path: path.to_owned(),
+                    reason: format!(
+                        "it was written by a newer build (store layout {}; this build reads up to {STORE_LAYOUT})",
+                        f.layout
+                    ),
+                });
+            }
+            Some(f) => (f.layout < STORE_LAYOUT).then_some(f.layout),
+            // A store of the first layout has no marker but has its log.
+            None if has_tree("log") => Some(1),
+            None if create => None,
+            None => {
+                return Err(not_a_store(
+                    "it is a sled database without the workflow log",
+                ));
+            }
+        };
+        let t = |name: &str| db.open_tree(name).db();
+        let storage = SledStorage {
             log: t("log")?,
             streams: t("streams")?,
             commands: t("commands")?,
@@ -323,11 +401,33 @@ impl SledStorage {
             numbers: t("numbers")?,
             actors: t("actors")?,
             meta: t("meta")?,
-            #[cfg(test)]
+            #[cfg(any(test, feature = "fault-injection"))]
             faults: faults_for(path),
             units: t("units")?,
             db,
-        })
+        };
+        if format.is_none() || upgrade_from.is_some() {
+            if let Some(from) = upgrade_from {
+                tracing::info!(from, to = STORE_LAYOUT, "upgrading the store layout");
+            }
+            // Layout 2 adds the recorded head: the last event's, for a store that has events.
+            if storage.meta.get(HEAD).db()?.is_none()
+                && let Some((k, v)) = storage.log.last().db()?
+            {
+                let e = storage.envelope_at(&k, &v)?;
+                storage
+                    .meta
+                    .insert(HEAD, head_value(e.position, &e.hash))
+                    .db()?;
+            }
+            let marker = StoreFormat {
+                format: FORMAT_NAME.to_owned(),
+                layout: STORE_LAYOUT,
+            };
+            storage.meta.insert(FORMAT, json(&marker)).db()?;
+            storage.db.flush().db()?;
+        }
+        Ok(storage)
     }
 
     fn index(&self, index: Index) -> &sled::Tree {
@@ -347,9 +447,9 @@ impl SledStorage {
         let mut out = Vec::new();
         let range = stream_key(id, 1)..=stream_key(id, max_version.max(1));
         for kv in self.streams.range(range) {
-            let (_, pos) = kv?;
+            let (_, pos) = kv.db()?;
             let pos = u64_of("stream entry", &pos)?;
-            let v = self.log.get(pos.to_be_bytes())?.ok_or_else(|| {
+            let v = self.log.get(pos.to_be_bytes()).db()?.ok_or_else(|| {
                 Error::corrupt(
                     format_args!("stream {id}"),
                     format!("position {pos} missing from the log"),
@@ -375,7 +475,7 @@ fn stream_key(id: DocumentId, version: u64) -> [u8; 24] {
 
 impl Storage for SledStorage {
     fn last(&self) -> Result<Option<Envelope>> {
-        match self.log.last()? {
+        match self.log.last().db()? {
             Some((k, v)) => Ok(Some(self.envelope_at(&k, &v)?)),
             None => Ok(None),
         }
@@ -384,7 +484,7 @@ impl Storage for SledStorage {
     fn log_from(&self, from: u64, limit: usize) -> Result<Vec<Envelope>> {
         let mut out = Vec::new();
         for kv in self.log.range(from.to_be_bytes()..).take(limit) {
-            let (k, v) = kv?;
+            let (k, v) = kv.db()?;
             out.push(self.envelope_at(&k, &v)?);
         }
         Ok(out)
@@ -411,14 +511,18 @@ impl Storage for SledStorage {
     }
 
     fn doc(&self, id: DocumentId) -> Result<Option<DocRecord>> {
-        match self.docs.get(id.0.as_bytes())? {
+        #[cfg(any(test, feature = "fault-injection"))]
+        self.faults.read()?;
+        match self.docs.get(id.0.as_bytes()).db()? {
             Some(v) => Ok(Some(parse(format_args!("document {id}"), &v)?)),
             None => Ok(None),
         }
     }
 
     fn command(&self, command_id: &str) -> Result<Option<CommandRecord>> {
-        match self.commands.get(command_id.as_bytes())? {
+        #[cfg(any(test, feature = "fault-injection"))]
+        self.faults.read()?;
+        match self.commands.get(command_id.as_bytes()).db()? {
             Some(v) => Ok(Some(parse(format_args!("command {command_id}"), &v)?)),
             None => Ok(None),
         }
@@ -428,7 +532,7 @@ impl Storage for SledStorage {
         let prefix = series.prefix();
         match self.numbers.scan_prefix(&prefix).next_back() {
             Some(kv) => {
-                let (k, _) = kv?;
+                let (k, _) = kv.db()?;
                 let tail: [u8; 4] = k[prefix.len()..]
                     .try_into()
                     .map_err(|_| Error::corrupt("numbers index", "malformed key"))?;
@@ -439,9 +543,12 @@ impl Storage for SledStorage {
     }
 
     fn commit(&self, group: &Group) -> std::result::Result<(), CommitError> {
-        #[cfg(test)]
-        if let Some(e) = Faults::injected(&self.faults.fail_commit) {
-            return Err(CommitError::NotWritten(e));
+        #[cfg(any(test, feature = "fault-injection"))]
+        {
+            self.faults.wait_if_held();
+            if let Some(e) = self.faults.commit() {
+                return Err(CommitError::NotWritten(e));
+            }
         }
         let mut log = sled::Batch::default();
         let mut streams = sled::Batch::default();
@@ -452,6 +559,10 @@ impl Storage for SledStorage {
                 &e.position.to_be_bytes(),
             );
         }
+        let head = group
+            .envelopes
+            .last()
+            .map(|e| head_value(e.position, &e.hash));
         let mut commands = sled::Batch::default();
         for (id, rec) in &group.commands {
             commands.insert(id.as_bytes(), json(rec));
@@ -496,9 +607,10 @@ impl Storage for SledStorage {
             &self.lists,
             &self.inbox,
             &self.numbers,
+            &self.meta,
         )
             .transaction(
-                |(tlog, tstreams, tcommands, tdocs, tlists, tinbox, tnumbers)| {
+                |(tlog, tstreams, tcommands, tdocs, tlists, tinbox, tnumbers, tmeta)| {
                     // Numbers are unique: a number already held by another document aborts all.
                     for (k, id) in &number_keys {
                         if let Some(held) = tnumbers.get(k)?
@@ -520,17 +632,22 @@ impl Storage for SledStorage {
                     tlists.apply_batch(&lists)?;
                     tinbox.apply_batch(&inbox)?;
                     tnumbers.apply_batch(&numbers)?;
+                    // The head travels with the events it names, so a log cut short is
+                    // detectable: the recorded head then points past its end.
+                    if let Some(head) = &head {
+                        tmeta.insert(HEAD, head.as_slice())?;
+                    }
                     Ok(())
                 },
             )
-            .map_err(|e| CommitError::NotWritten(e.into()))?;
-        #[cfg(test)]
-        if let Some(e) = Faults::injected(&self.faults.fail_flush) {
+            .map_err(|e| CommitError::NotWritten(from_sled_tx(e)))?;
+        #[cfg(any(test, feature = "fault-injection"))]
+        if let Some(e) = self.faults.flush() {
             return Err(CommitError::NotDurable(e));
         }
         self.db
             .flush()
-            .map_err(|e| CommitError::NotDurable(Error::Storage(e)))?;
+            .map_err(|e| CommitError::NotDurable(from_sled(e)))?;
         Ok(())
     }
 
@@ -541,8 +658,8 @@ impl Storage for SledStorage {
         // projections a rebuild writes nothing. Keys in order, so sled mostly revisits the
         // leaf it just touched.
         let put = |tree: &sled::Tree, key: &[u8], value: &[u8], changed: &mut u64| {
-            if tree.get(key)?.as_deref() != Some(value) {
-                tree.insert(key, value)?;
+            if tree.get(key).db()?.as_deref() != Some(value) {
+                tree.insert(key, value).db()?;
                 *changed += 1;
             }
             Ok::<(), Error>(())
@@ -577,7 +694,7 @@ impl Storage for SledStorage {
             remove.sort_unstable();
             add.sort_unstable();
             for k in remove {
-                if tree.remove(k)?.is_some() {
+                if tree.remove(k).db()?.is_some() {
                     changed += 1;
                 }
             }
@@ -592,7 +709,7 @@ impl Storage for SledStorage {
     }
 
     fn flush(&self) -> Result<()> {
-        self.db.flush()?;
+        self.db.flush().db()?;
         Ok(())
     }
 
@@ -613,7 +730,7 @@ impl Storage for SledStorage {
         end.push(0xff);
         let mut out = Vec::new();
         for kv in tree.range(start..end) {
-            let (k, _) = kv?;
+            let (k, _) = kv.db()?;
             if !k.starts_with(prefix) {
                 break;
             }
@@ -632,7 +749,7 @@ impl Storage for SledStorage {
         end.extend_from_slice(&sortable_instant(until));
         let mut out = Vec::new();
         for kv in self.lists.range(DUE_PREFIX.to_vec()..end) {
-            let (k, _) = kv?;
+            let (k, _) = kv.db()?;
             let id = k
                 .len()
                 .checked_sub(16)
@@ -653,9 +770,9 @@ impl Storage for SledStorage {
             &self.numbers,
         ]) {
             for k in t.iter().keys() {
-                let k = k?;
+                let k = k.db()?;
                 if !keep(name, &k) {
-                    t.remove(k)?;
+                    t.remove(k).db()?;
                     removed += 1;
                 }
             }
@@ -673,7 +790,7 @@ impl Storage for SledStorage {
             &self.numbers,
         ]) {
             for kv in t.iter() {
-                let (k, v) = kv?;
+                let (k, v) = kv.db()?;
                 out.push(((*name).to_owned(), k.to_vec(), v.to_vec()));
             }
         }
@@ -688,26 +805,48 @@ impl Storage for SledStorage {
         read_all(&self.units, "unit")
     }
 
+    fn put_directory(&self, units: &[Unit], actors: &[Actor]) -> Result<()> {
+        let mut u = sled::Batch::default();
+        for unit in units {
+            u.insert(unit.code.0.as_bytes(), json(unit));
+        }
+        let mut a = sled::Batch::default();
+        for actor in actors {
+            a.insert(actor.id.0.as_bytes(), json(actor));
+        }
+        (&self.units, &self.actors)
+            .transaction(|(tu, ta)| {
+                tu.apply_batch(&u)?;
+                ta.apply_batch(&a)?;
+                Ok::<(), ConflictableTransactionError<Error>>(())
+            })
+            .map_err(from_sled_tx)?;
+        self.db.flush().db()?;
+        Ok(())
+    }
+
     fn put_actor(&self, actor: &Actor) -> Result<()> {
-        self.actors.insert(actor.id.0.as_bytes(), json(actor))?;
-        self.db.flush()?;
+        self.actors
+            .insert(actor.id.0.as_bytes(), json(actor))
+            .db()?;
+        self.db.flush().db()?;
         Ok(())
     }
 
     fn put_unit(&self, unit: &Unit) -> Result<()> {
-        self.units.insert(unit.code.0.as_bytes(), json(unit))?;
-        self.db.flush()?;
+        self.units.insert(unit.code.0.as_bytes(), json(unit)).db()?;
+        self.db.flush().db()?;
         Ok(())
     }
 
     fn size_on_disk(&self) -> Result<u64> {
-        Ok(self.db.size_on_disk()?)
+        self.db.size_on_disk().db()
     }
 
     fn raw_log_from(&self, from: u64, limit: usize) -> Result<Vec<(u64, Vec<u8>)>> {
         let mut out = Vec::new();
         for kv in self.log.range(from.to_be_bytes()..).take(limit) {
-            let (k, v) = kv?;
+            let (k, v) = kv.db()?;
             out.push((u64_of("log key", &k)?, v.to_vec()));
         }
         Ok(out)
@@ -724,7 +863,7 @@ impl Storage for SledStorage {
         };
         let mut out = Vec::new();
         for kv in iter.take(limit) {
-            let (k, v) = kv?;
+            let (k, v) = kv.db()?;
             out.push(parse(format_args!("document {}", hex::encode(&k)), &v)?);
         }
         Ok(out)
@@ -733,7 +872,7 @@ impl Storage for SledStorage {
     fn count_by_prefix(&self, index: Index) -> Result<std::collections::BTreeMap<Vec<u8>, u64>> {
         let mut counts = std::collections::BTreeMap::new();
         for k in self.index(index).iter().keys() {
-            let k = k?;
+            let k = k.db()?;
             let end = k.iter().position(|b| *b == 0).unwrap_or(k.len());
             *counts.entry(k[..end].to_vec()).or_insert(0) += 1;
         }
@@ -741,25 +880,29 @@ impl Storage for SledStorage {
     }
 
     fn raw_log(&self, position: u64) -> Result<Option<Vec<u8>>> {
-        Ok(self.log.get(position.to_be_bytes())?.map(|v| v.to_vec()))
+        Ok(self
+            .log
+            .get(position.to_be_bytes())
+            .db()?
+            .map(|v| v.to_vec()))
     }
 
     fn set_rebuilding(&self, on: bool) -> Result<()> {
         if on {
-            self.meta.insert(REBUILDING, &[] as &[u8])?;
+            self.meta.insert(REBUILDING, &[] as &[u8]).db()?;
         } else {
-            self.meta.remove(REBUILDING)?;
+            self.meta.remove(REBUILDING).db()?;
         }
-        self.db.flush()?;
+        self.db.flush().db()?;
         Ok(())
     }
 
     fn rebuilding(&self) -> Result<bool> {
-        Ok(self.meta.contains_key(REBUILDING)?)
+        self.meta.contains_key(REBUILDING).db()
     }
 
     fn projection_version(&self) -> Result<u32> {
-        match self.meta.get(PROJECTION_LAYOUT)? {
+        match self.meta.get(PROJECTION_LAYOUT).db()? {
             Some(v) => {
                 let bytes: [u8; 4] = v
                     .as_ref()
@@ -773,8 +916,9 @@ impl Storage for SledStorage {
 
     fn set_projection_version(&self, version: u32) -> Result<()> {
         self.meta
-            .insert(PROJECTION_LAYOUT, &version.to_be_bytes())?;
-        self.db.flush()?;
+            .insert(PROJECTION_LAYOUT, &version.to_be_bytes())
+            .db()?;
+        self.db.flush().db()?;
         Ok(())
     }
 
@@ -793,16 +937,91 @@ impl Storage for SledStorage {
             }
         };
         match value {
-            Some(v) => t.insert(key, v)?,
-            None => t.remove(key)?,
+            Some(v) => t.insert(key, v).db()?,
+            None => t.remove(key).db()?,
         };
-        self.db.flush()?;
+        self.db.flush().db()?;
         Ok(())
     }
 
     fn raw_put_log(&self, position: u64, bytes: &[u8]) -> Result<()> {
-        self.log.insert(position.to_be_bytes(), bytes)?;
-        self.db.flush()?;
+        self.log.insert(position.to_be_bytes(), bytes).db()?;
+        self.db.flush().db()?;
         Ok(())
+    }
+
+    fn raw_remove_log(&self, position: u64) -> Result<()> {
+        self.log.remove(position.to_be_bytes()).db()?;
+        self.db.flush().db()?;
+        Ok(())
+    }
+
+    fn recorded_head(&self) -> Result<Option<(u64, String)>> {
+        let Some(v) = self.meta.get(HEAD).db()? else {
+            return Ok(None);
+        };
+        if v.len() < 8 {
+            return Err(Error::corrupt("recorded head", "shorter than 8 bytes"));
+        }
+        let position = u64_of("recorded head", &v[..8])?;
+        let hash = std::str::from_utf8(&v[8..])
+            .map_err(|_| Error::corrupt("recorded head", "hash is not UTF-8"))?;
+        Ok(Some((position, hash.to_owned())))
+    }
+
+    fn raw_set_recorded_head(&self, position: u64, hash: &str) -> Result<()> {
+        self.meta.insert(HEAD, head_value(position, hash)).db()?;
+        self.db.flush().db()?;
+        Ok(())
+    }
+
+    fn stream_index_after(
+        &self,
+        after: Option<(DocumentId, u64)>,
+        limit: usize,
+    ) -> Result<Vec<(DocumentId, u64, u64)>> {
+        let iter = match after {
+            Some((id, version)) => {
+                let mut start = stream_key(id, version).to_vec();
+                start.push(0);
+                self.streams.range(start..)
+            }
+            None => self.streams.range::<&[u8], _>(..),
+        };
+        let mut out = Vec::new();
+        for kv in iter.take(limit) {
+            let (k, v) = kv.db()?;
+            if k.len() != 24 {
+                return Err(Error::corrupt("stream index", "malformed key"));
+            }
+            let id = uuid::Uuid::from_slice(&k[..16])
+                .map_err(|_| Error::corrupt("stream index", "malformed key"))?;
+            let version = u64_of("stream index key", &k[16..])?;
+            out.push((DocumentId(id), version, u64_of("stream index", &v)?));
+        }
+        Ok(out)
+    }
+
+    fn commands_after(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, CommandRecord)>> {
+        let iter = match after {
+            Some(id) => {
+                let mut start = id.as_bytes().to_vec();
+                start.push(0);
+                self.commands.range(start..)
+            }
+            None => self.commands.range::<&[u8], _>(..),
+        };
+        let mut out = Vec::new();
+        for kv in iter.take(limit) {
+            let (k, v) = kv.db()?;
+            let id = String::from_utf8_lossy(&k).into_owned();
+            let rec = parse(format_args!("command {id}"), &v)?;
+            out.push((id, rec));
+        }
+        Ok(out)
     }
 }

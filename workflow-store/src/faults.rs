@@ -1,0 +1,132 @@
+//! Storage failures a test can inject into the engine of one data directory: a commit that
+//! fails before writing, a flush that fails after it, reads that fail as a full disk makes
+//! them fail, and commits held back so that requests queue behind one in flight. Compiled
+//! into unit tests and, for other crates' tests, with the `fault-injection` feature; never
+//! in a normal build.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+
+use crate::error::Error;
+
+/// The injectable failures of one data directory (shared by every open of it).
+#[derive(Debug)]
+pub struct Faults {
+    /// Commits still to succeed before one fails; -1: none fails.
+    commit_fails_in: AtomicI64,
+    /// Flushes (after a written group) still to succeed before one fails; -1: none fails.
+    flush_fails_in: AtomicI64,
+    /// While set, reads of state and command records fail with an I/O error ("No space
+    /// left on device"), as sled's reads do once a background flush hit a full disk.
+    pub fail_reads: AtomicBool,
+    held: Mutex<bool>,
+    released: Condvar,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            commit_fails_in: AtomicI64::new(-1),
+            flush_fails_in: AtomicI64::new(-1),
+            fail_reads: AtomicBool::new(false),
+            held: Mutex::new(false),
+            released: Condvar::new(),
+        }
+    }
+}
+
+impl Faults {
+    /// After `after` more group commits succeed, the next one fails before writing
+    /// anything (as a transaction refused by a full disk does).
+    pub fn fail_commit(&self, after: u32) {
+        self.commit_fails_in
+            .store(i64::from(after), Ordering::SeqCst);
+    }
+
+    /// After `after` more flushes succeed, the next one fails after its group was written
+    /// (whether the group reached the disk is then unknown).
+    pub fn fail_flush(&self, after: u32) {
+        self.flush_fails_in
+            .store(i64::from(after), Ordering::SeqCst);
+    }
+
+    /// From now on, each group commit waits at its start until [`Faults::release_commits`]:
+    /// requests sent meanwhile queue behind the group in flight.
+    pub fn hold_commits(&self) {
+        *self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = true;
+    }
+
+    /// Lets held commits go on.
+    pub fn release_commits(&self) {
+        *self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = false;
+        self.released.notify_all();
+    }
+
+    /// Waits while commits are held.
+    pub(crate) fn wait_if_held(&self) {
+        let mut held = self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        while *held {
+            held = self
+                .released
+                .wait(held)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+
+    /// The injected error if this commit is the one to fail.
+    pub(crate) fn commit(&self) -> Option<Error> {
+        fires(&self.commit_fails_in).then(disk_full)
+    }
+
+    /// The injected error if this flush is the one to fail.
+    pub(crate) fn flush(&self) -> Option<Error> {
+        fires(&self.flush_fails_in).then(disk_full)
+    }
+
+    /// The injected read error while `fail_reads` is set.
+    pub(crate) fn read(&self) -> Result<(), Error> {
+        if self.fail_reads.load(Ordering::SeqCst) {
+            return Err(disk_full());
+        }
+        Ok(())
+    }
+}
+
+/// Counts a countdown down; `true` for the one that reaches zero (which then turns it off).
+fn fires(countdown: &AtomicI64) -> bool {
+    let mut v = countdown.load(Ordering::SeqCst);
+    while v >= 0 {
+        match countdown.compare_exchange(v, v - 1, Ordering::SeqCst, Ordering::SeqCst) {
+            Ok(_) => return v == 0,
+            Err(now) => v = now,
+        }
+    }
+    false
+}
+
+fn disk_full() -> Error {
+    Error::Unavailable {
+        reason: "injected failure: No space left on device (os error 28)".into(),
+    }
+}
+
+/// The injectable failures of the storage opened on `path` (shared by every open of it).
+pub fn faults_for(path: &Path) -> Arc<Faults> {
+    static ALL: OnceLock<Mutex<HashMap<PathBuf, Arc<Faults>>>> = OnceLock::new();
+    let mut all = ALL
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    all.entry(path.to_owned()).or_default().clone()
+}

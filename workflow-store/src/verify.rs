@@ -1,0 +1,392 @@
+//! Verifying the log: the hash chain from position 1, the end of the log against the head
+//! recorded with the last commit, the indexes against the log, the fixity digests of
+//! archived documents, and optionally a head that someone else recorded earlier (a witness).
+
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+use sha2::{Digest, Sha256};
+use workflow_core::{DocumentId, EventData};
+
+use crate::envelope::{Envelope, GENESIS_HASH, StoredEnvelope, stored_bytes_hash_to};
+use crate::error::Result;
+use crate::replay::CHUNK;
+use crate::storage::Storage;
+
+/// A position in the log and the hash of the event there: the log's head, as handed to
+/// another system to keep (a witness), or as recorded with each commit.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LogHead {
+    /// The position (0 for an empty log).
+    pub position: u64,
+    /// The hash (hex) of the event at `position` ([`GENESIS_HASH`] for an empty log).
+    pub hash: String,
+}
+
+impl std::fmt::Display for LogHead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.position, self.hash)
+    }
+}
+
+impl std::str::FromStr for LogHead {
+    type Err = String;
+
+    /// `POSITION:HASH`, as printed by `workflow verify` and returned by `GetLogHead`.
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let (p, h) = s
+            .trim()
+            .split_once(':')
+            .ok_or_else(|| format!("{s:?} is not POSITION:HASH"))?;
+        let position = p
+            .parse()
+            .map_err(|_| format!("{p:?} is not a log position"))?;
+        let hash = h.to_ascii_lowercase();
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!("{h:?} is not a SHA-256 hash (64 hex digits)"));
+        }
+        Ok(LogHead { position, hash })
+    }
+}
+
+/// What to check beyond the log itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VerifyOptions {
+    /// A head recorded earlier (by this or another system): the log must still hold that
+    /// hash at that position, i.e. extend it unchanged.
+    pub against: Option<LogHead>,
+}
+
+/// The result of verifying the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Events checked and found intact (all of them when `first_break` is `None`).
+    pub checked: u64,
+    /// The hash of the last intact event (the chain's head when intact).
+    pub head_hash: String,
+    /// The first problem found, and where.
+    pub first_break: Option<ChainBreak>,
+    /// Archived documents whose fixity digest was recomputed and matched.
+    pub fixity_checked: u64,
+    /// The head recorded with the last commit, if the store keeps one (stores written
+    /// before heads were recorded get one when first opened by this build).
+    pub recorded_head: Option<LogHead>,
+    /// The witness head that was checked and that the log extends, if one was given and
+    /// the log is intact.
+    pub extends: Option<LogHead>,
+}
+
+impl VerifyReport {
+    /// Whether the whole log is intact (and extends the witness head, if one was given).
+    pub fn is_intact(&self) -> bool {
+        self.first_break.is_none()
+    }
+
+    /// The head of the verified log.
+    pub fn head(&self) -> LogHead {
+        LogHead {
+            position: self.checked,
+            hash: self.head_hash.clone(),
+        }
+    }
+}
+
+/// Where and how the log breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainBreak {
+    /// The first broken position (for a log cut short: the first missing one).
+    pub position: u64,
+    /// What differs, e.g. `hash mismatch: stored …, computed …`.
+    pub reason: String,
+}
+
+/// Order-independent fingerprint of a set of `(stream, version, position)` triples: a sum
+/// of keyed 128-bit hashes, so that the log and the stream index can be compared without
+/// holding either in memory (a duplicate does not cancel out, as it would with XOR).
+struct IndexFingerprint {
+    keys: (std::hash::RandomState, std::hash::RandomState),
+}
+
+impl IndexFingerprint {
+    fn of(&self, stream: DocumentId, version: u64, position: u64) -> u128 {
+        let half = |s: &std::hash::RandomState| s.hash_one((stream, version, position));
+        (u128::from(half(&self.keys.0)) << 64) | u128::from(half(&self.keys.1))
+    }
+}
+
+/// Everything the walk keeps per stream: its last version, and the running fixity digest
+/// of its event hashes (dropped once the document is archived or voided: nothing follows).
+#[derive(Default)]
+struct StreamState {
+    version: u64,
+    fixity: Option<Sha256>,
+}
+
+/// One event of the walk, as far as the checks after the chain need it.
+struct Walked {
+    stream: DocumentId,
+    version: u64,
+    hash: String,
+    /// `Some(recorded fixity)` for an `Archived` event; `Voided` ends a stream too.
+    archived: Option<Option<String>>,
+    ends_stream: bool,
+}
+
+/// Verifies the log; see [`VerifyReport`].
+pub(crate) fn verify(
+    storage: &dyn Storage,
+    options: &VerifyOptions,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<VerifyReport> {
+    let recorded_head = storage
+        .recorded_head()?
+        .map(|(position, hash)| LogHead { position, hash });
+    let total = storage.last().ok().flatten().map_or(0, |e| e.position);
+    let mut report = VerifyReport {
+        checked: 0,
+        head_hash: GENESIS_HASH.to_owned(),
+        first_break: None,
+        fixity_checked: 0,
+        recorded_head: recorded_head.clone(),
+        extends: None,
+    };
+    let fingerprint = IndexFingerprint {
+        keys: Default::default(),
+    };
+    let mut log_sum = 0u128;
+    let mut expected = 1u64;
+    let mut streams: HashMap<DocumentId, StreamState> = HashMap::new();
+    let broken = |report: &mut VerifyReport, position: u64, reason: String| {
+        report.first_break = Some(ChainBreak { position, reason });
+    };
+    'walk: loop {
+        let chunk = storage.raw_log_from(expected, CHUNK)?;
+        if chunk.is_empty() {
+            break;
+        }
+        for (key, bytes) in chunk {
+            let walked = if key != expected {
+                Err(format!(
+                    "position {expected} is missing (next stored is {key})"
+                ))
+            } else {
+                check_stored(key, &bytes, &report.head_hash)
+            };
+            let w = match walked {
+                Ok(w) => w,
+                Err(reason) => {
+                    broken(&mut report, expected, reason);
+                    break 'walk;
+                }
+            };
+            let state = streams.entry(w.stream).or_default();
+            if w.version != state.version + 1 {
+                let reason = format!(
+                    "stream {} jumps from version {} to {}",
+                    w.stream, state.version, w.version
+                );
+                broken(&mut report, expected, reason);
+                break 'walk;
+            }
+            state.version = w.version;
+            let fixity = state.fixity.get_or_insert_with(Sha256::new);
+            if let Some(recorded) = &w.archived {
+                let computed = hex::encode(fixity.clone().finalize());
+                match recorded {
+                    Some(r) if *r != computed => {
+                        let reason = format!(
+                            "document {}: its events before this Archived event hash to fixity \
+                             digest {computed}, not the {r} recorded when it was archived: one of \
+                             them was rewritten (and the chain recomputed after it)",
+                            w.stream
+                        );
+                        broken(&mut report, expected, reason);
+                        break 'walk;
+                    }
+                    Some(_) => report.fixity_checked += 1,
+                    None => {}
+                }
+            }
+            fixity.update(w.hash.as_bytes());
+            fixity.update(b"\n");
+            if w.ends_stream {
+                state.fixity = None;
+            }
+            if let Some(witness) = &options.against
+                && witness.position == expected
+                && witness.hash != w.hash
+            {
+                let reason = format!(
+                    "the event here hashes to {}, not to the witness head's {}: the log was \
+                     rewritten at or before this position since that head was recorded",
+                    w.hash, witness.hash
+                );
+                broken(&mut report, expected, reason);
+                break 'walk;
+            }
+            log_sum = log_sum.wrapping_add(fingerprint.of(w.stream, w.version, expected));
+            report.head_hash = w.hash;
+            report.checked = expected;
+            expected += 1;
+        }
+        progress(expected - 1, total);
+    }
+    if report.first_break.is_some() {
+        return Ok(report);
+    }
+    let last = report.checked;
+    // The end: the head recorded with the last commit must be this log's head.
+    if let Some(head) = &recorded_head {
+        if head.position > last {
+            let reason = format!(
+                "the log ends at position {last}, but the head recorded with the last commit is \
+                 position {} (hash {}): the log was cut short",
+                head.position, head.hash
+            );
+            broken(&mut report, last + 1, reason);
+            return Ok(report);
+        }
+        if head.position < last {
+            let reason = format!(
+                "the log goes on past the head recorded with the last commit (position {}): \
+                 events were appended outside the engine",
+                head.position
+            );
+            broken(&mut report, head.position + 1, reason);
+            return Ok(report);
+        }
+        if head.hash != report.head_hash {
+            let reason = format!(
+                "the last event hashes to {}, not to the {} recorded with the last commit",
+                report.head_hash, head.hash
+            );
+            broken(&mut report, last, reason);
+            return Ok(report);
+        }
+    }
+    if let Some(witness) = &options.against {
+        if witness.position > last {
+            let reason = format!(
+                "the log ends at position {last}, before the witness head's position {}",
+                witness.position
+            );
+            broken(&mut report, last + 1, reason);
+            return Ok(report);
+        }
+        if witness.position == 0 && witness.hash != GENESIS_HASH {
+            let reason = "a witness head at position 0 has the genesis hash".to_owned();
+            broken(&mut report, 1, reason);
+            return Ok(report);
+        }
+        report.extends = Some(witness.clone());
+    }
+    // The stream index must hold exactly the log's (stream, version, position) triples.
+    let mut index_sum = 0u128;
+    let mut index_count = 0u64;
+    let mut after = None;
+    loop {
+        let page = storage.stream_index_after(after, CHUNK)?;
+        let Some(&(s, v, _)) = page.last() else { break };
+        after = Some((s, v));
+        for (stream, version, position) in page {
+            if position > last {
+                let reason = format!(
+                    "the stream index has version {version} of {stream} at position {position}, \
+                     past the end of the log: the log was cut short"
+                );
+                broken(&mut report, last + 1, reason);
+                return Ok(report);
+            }
+            index_sum = index_sum.wrapping_add(fingerprint.of(stream, version, position));
+            index_count += 1;
+        }
+    }
+    if index_count != last || index_sum != log_sum {
+        let reason = format!(
+            "the stream index ({index_count} entries) does not match the log ({last} events): \
+             rebuild the projections (`workflow rebuild`) after finding out why"
+        );
+        broken(&mut report, last, reason);
+        return Ok(report);
+    }
+    // Command records (a projection) must not name events past the end.
+    let mut after: Option<String> = None;
+    loop {
+        let page = storage.commands_after(after.as_deref(), CHUNK)?;
+        let Some((id, _)) = page.last() else { break };
+        after = Some(id.clone());
+        for (id, rec) in page {
+            if rec.last_position > last {
+                let reason = format!(
+                    "command {id} is recorded as written up to position {}, past the end of the \
+                     log: the log was cut short",
+                    rec.last_position
+                );
+                broken(&mut report, last + 1, reason);
+                return Ok(report);
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Checks the event stored at `key` against the hash before it; what the walk needs of it,
+/// or why it breaks the chain. Events as this crate writes them are read in one pass and
+/// hashed over their stored bytes; anything else takes the owned, canonical route, which
+/// also names what exactly is wrong.
+fn check_stored(key: u64, bytes: &[u8], prev: &str) -> std::result::Result<Walked, String> {
+    let link = |position: u64, prev_hash: &str| {
+        if position != key {
+            return Err(format!(
+                "envelope says position {position} but is stored at {key}"
+            ));
+        }
+        if prev_hash != prev {
+            return Err(format!(
+                "prev_hash {prev_hash} does not match the hash {prev} of the event before"
+            ));
+        }
+        Ok(())
+    };
+    let ends = |data: &EventData| -> (Option<Option<String>>, bool) {
+        match data {
+            EventData::Archived { fixity_hash, .. } => (Some(fixity_hash.clone()), true),
+            EventData::Voided { .. } => (None, true),
+            _ => (None, false),
+        }
+    };
+    if let Ok(env) = StoredEnvelope::parse(bytes)
+        && stored_bytes_hash_to(bytes, &env.hash)
+    {
+        link(env.position, &env.prev_hash)?;
+        let (archived, ends_stream) = ends(&env.data);
+        return Ok(Walked {
+            stream: env.stream_id,
+            version: env.version,
+            hash: env.hash.into_owned(),
+            archived,
+            ends_stream,
+        });
+    }
+    let env: Envelope = serde_json::from_slice(bytes)
+        .map_err(|e| format!("stored bytes are not a readable envelope: {e}"))?;
+    link(env.position, &env.prev_hash)?;
+    let computed = env.compute_hash();
+    if computed != env.hash {
+        return Err(format!(
+            "hash mismatch: stored {}, computed {computed}",
+            env.hash
+        ));
+    }
+    let event = env
+        .event()
+        .map_err(|e| format!("payload does not decode: {e}"))?;
+    let (archived, ends_stream) = ends(&event.data);
+    Ok(Walked {
+        stream: env.stream_id,
+        version: env.version,
+        hash: env.hash,
+        archived,
+        ends_stream,
+    })
+}

@@ -1,0 +1,151 @@
+//! Injected storage faults (a commit refused by a full disk, a flush that fails, reads that
+//! fail) and what callers are told: no caller is answered OK before the events its answer
+//! names are flushed, and when a group fails, every answer that depends on it fails alike.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
+
+mod common;
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use common::*;
+use workflow_core::Action;
+use workflow_store::{Engine, Error, Outcome, Request, faults_for};
+
+fn draft_request() -> Request {
+    Request::new(new_id(), "wang.fang", Action::Draft(fields()))
+}
+
+/// Sends a request on a task of its own, so that it queues behind a held commit.
+fn send(engine: &Engine, r: Request) -> tokio::task::JoinHandle<Result<Outcome, Error>> {
+    let engine = engine.clone();
+    tokio::spawn(async move { engine.execute(r).await })
+}
+
+/// Lets the writer reach the held commit (or the requests reach the writer's queue).
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(150)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_in_the_same_group_as_its_failed_original_fails_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let faults = faults_for(dir.path());
+    // X's commit is in flight; the original A and its retry A' queue behind it, together.
+    faults.hold_commits();
+    let x = send(&engine, draft_request());
+    settle().await;
+    let a = draft_request();
+    let original = send(&engine, a.clone());
+    let retry = send(&engine, a.clone());
+    settle().await;
+    faults.fail_commit(1); // X's commit succeeds, the next (A and A') fails
+    faults.release_commits();
+    let x = x.await.unwrap().unwrap();
+    for (who, r) in [("original", original), ("retry", retry)] {
+        let e = r.await.unwrap().unwrap_err();
+        assert!(matches!(e, Error::CommitFailed { .. }), "{who}: {e}");
+    }
+    // Nothing of A was written, and nothing says it was.
+    let head = engine.head();
+    assert_eq!(head, x.events[0].position);
+    assert!(engine.command_outcome(&a.command_id).unwrap().is_none());
+    assert!(engine.document(a.document_id).unwrap().is_none());
+    // A third try executes it anew, at the next position, and it survives a restart.
+    let o = engine.execute(a.clone()).await.unwrap();
+    assert!(!o.replayed);
+    assert_eq!(o.events[0].position, head + 1);
+    drop(engine);
+    let engine = open(dir.path()).await;
+    let again = engine.execute(a).await.unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.events, o.events);
+    assert!(engine.verify(|_, _| {}).unwrap().is_intact());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_queued_behind_its_failing_original_is_executed_anew() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let faults = faults_for(dir.path());
+    let before = engine.head();
+    // A's group is in flight and fails; its retry waits for the next group.
+    faults.hold_commits();
+    let a = draft_request();
+    let original = send(&engine, a.clone());
+    settle().await;
+    let retry = send(&engine, a.clone());
+    settle().await;
+    faults.fail_commit(0);
+    faults.release_commits();
+    let e = original.await.unwrap().unwrap_err();
+    assert!(matches!(e, Error::CommitFailed { .. }), "{e}");
+    // The retry is not answered from A's unwritten events: it runs again and lands.
+    let o = retry.await.unwrap().unwrap();
+    assert!(!o.replayed);
+    assert_eq!(o.events[0].position, before + 1);
+    assert_eq!(engine.head(), before + 1);
+    assert!(engine.verify(|_, _| {}).unwrap().is_intact());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_a_flush_fails_neither_the_original_nor_any_retry_is_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let faults = faults_for(dir.path());
+    let acknowledged = engine.execute(draft_request()).await.unwrap();
+    // Same group: X is in flight, then A and A' share the group whose flush fails.
+    faults.hold_commits();
+    let x = send(&engine, draft_request());
+    settle().await;
+    let a = draft_request();
+    let original = send(&engine, a.clone());
+    let same_group_retry = send(&engine, a.clone());
+    settle().await;
+    faults.fail_flush(1);
+    faults.release_commits();
+    x.await.unwrap().unwrap();
+    for r in [original, same_group_retry] {
+        let e = r.await.unwrap().unwrap_err();
+        assert!(matches!(e, Error::Halted { .. }), "{e}");
+    }
+    // A later retry: A's group is in sled but maybe not on disk, so it is not answered OK
+    // either (the engine writes nothing more until restarted).
+    let e = engine.execute(a.clone()).await.unwrap_err();
+    assert!(matches!(e, Error::Halted { .. }), "{e}");
+    assert!(e.is_retryable());
+    assert!(engine.command_outcome(&a.command_id).unwrap().is_none());
+    drop(engine);
+    // After a restart: everything acknowledged is there; A is there or not, and a retry
+    // either returns it or executes it anew — never a different event at its position.
+    let engine = open(dir.path()).await;
+    assert!(engine.document(acknowledged.document_id).unwrap().is_some());
+    let o = engine.execute(a.clone()).await.unwrap();
+    let stored = engine.command_outcome(&a.command_id).unwrap().unwrap();
+    assert_eq!(stored.events, o.events);
+    assert_eq!(o.document_id, a.document_id);
+    assert!(engine.verify(|_, _| {}).unwrap().is_intact());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_answers_unavailable_changes_nothing_and_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let faults = faults_for(dir.path());
+    let head = engine.head();
+    // Reads fail as sled's do once a background flush hit a full disk.
+    faults.fail_reads.store(true, Ordering::SeqCst);
+    let r = draft_request();
+    let e = engine.execute(r.clone()).await.unwrap_err();
+    assert!(matches!(e, Error::Unavailable { .. }), "{e}");
+    assert!(e.is_retryable());
+    assert_eq!(e.reason(), "STORAGE_UNAVAILABLE");
+    assert!(e.to_string().contains("No space left on device"), "{e}");
+    assert_eq!(engine.head(), head);
+    // Space freed: the same request goes through.
+    faults.fail_reads.store(false, Ordering::SeqCst);
+    let o = engine.execute(r).await.unwrap();
+    assert!(!o.replayed);
+    assert_eq!(engine.head(), head + 1);
+}
