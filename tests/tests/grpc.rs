@@ -133,9 +133,13 @@ async fn every_error_code_of_the_design_comes_from_a_real_bad_request() {
     let mut c = server.client().await;
     let id = new_id();
     draft(&mut c, &id).await;
+    // Each error: the code, a message naming what was wrong, and `google.rpc` details a
+    // program reads instead of the text: ErrorInfo's stable reason, and for
+    // INVALID_ARGUMENT the field in BadRequest.
     let check = |r: Result<tonic::Response<pb::CommandResponse>, tonic::Status>,
                  code: Code,
-                 needle: &str| {
+                 needle: &str,
+                 reason: &str| {
         let s = r.unwrap_err();
         assert_eq!(s.code(), code, "{s:?}");
         assert!(
@@ -143,6 +147,20 @@ async fn every_error_code_of_the_design_comes_from_a_real_bad_request() {
             "{:?} should mention {needle:?}",
             s.message()
         );
+        let details = s.get_error_details();
+        let info = details.error_info().expect("ErrorInfo on every error");
+        assert_eq!(
+            (info.reason.as_str(), info.domain.as_str()),
+            (reason, "workflow.v1")
+        );
+        if code == Code::InvalidArgument {
+            let field = &details.bad_request().expect("BadRequest").field_violations[0].field;
+            assert!(
+                needle.starts_with(field.as_str()) || field.starts_with(needle),
+                "{field} vs {needle}"
+            );
+        }
+        info.metadata.clone()
     };
     // INVALID_ARGUMENT: a field.
     let mut f = fields();
@@ -156,7 +174,7 @@ async fn every_error_code_of_the_design_comes_from_a_real_bad_request() {
             fields: Some(f),
         })
         .await;
-    check(r, Code::InvalidArgument, "title");
+    check(r, Code::InvalidArgument, "title", "INVALID_FIELD");
     let r = c
         .draft_document(pb::DraftDocumentRequest {
             command_id: cid(),
@@ -166,7 +184,7 @@ async fn every_error_code_of_the_design_comes_from_a_real_bad_request() {
             fields: Some(fields()),
         })
         .await;
-    check(r, Code::InvalidArgument, "document_id");
+    check(r, Code::InvalidArgument, "document_id", "INVALID_FIELD");
     let r = c
         .draft_document(pb::DraftDocumentRequest {
             command_id: cid(),
@@ -179,7 +197,7 @@ async fn every_error_code_of_the_design_comes_from_a_real_bad_request() {
             }),
         })
         .await;
-    check(r, Code::InvalidArgument, "fields.kind");
+    check(r, Code::InvalidArgument, "fields.kind", "INVALID_FIELD");
     let r = c
         .submit_for_review(pb::SubmitForReviewRequest {
             command_id: cid(),
@@ -189,7 +207,7 @@ async fn every_error_code_of_the_design_comes_from_a_real_bad_request() {
             route: vec![],
         })
         .await;
-    check(r, Code::InvalidArgument, "route");
+    check(r, Code::InvalidArgument, "route", "INVALID_FIELD");
     let mut long = fields();
     long.title = "长".repeat(300);
     let r = c
@@ -201,7 +219,7 @@ async fn every_error_code_of_the_design_comes_from_a_real_bad_request() {
             fields: Some(long),
         })
         .await;
-    check(r, Code::InvalidArgument, "title");
+    check(r, Code::InvalidArgument, "title", "INVALID_FIELD");
     // FAILED_PRECONDITION: the state.
     check(
         approve(&mut c, &id, "li.qiang")
@@ -209,6 +227,7 @@ async fn every_error_code_of_the_design_comes_from_a_real_bad_request() {
             .map(tonic::Response::new),
         Code::FailedPrecondition,
         "Drafting",
+        "WRONG_STATE",
     );
     // ABORTED: a version conflict.
     let r = c
@@ -220,7 +239,14 @@ async fn every_error_code_of_the_design_comes_from_a_real_bad_request() {
             route: route(),
         })
         .await;
-    check(r, Code::Aborted, "expected version 7, actual 1");
+    let meta = check(
+        r,
+        Code::Aborted,
+        "expected version 7, actual 1",
+        "VERSION_CONFLICT",
+    );
+    assert_eq!(meta["actual_version"], "1");
+    assert_eq!(meta["expected_version"], "7");
     // NOT_FOUND: no such document.
     check(
         approve(&mut c, &new_id(), "li.qiang")
@@ -228,6 +254,7 @@ async fn every_error_code_of_the_design_comes_from_a_real_bad_request() {
             .map(tonic::Response::new),
         Code::NotFound,
         "not found",
+        "DOCUMENT_NOT_FOUND",
     );
     let s = c
         .get_document(pb::GetDocumentRequest {
@@ -248,7 +275,7 @@ async fn every_error_code_of_the_design_comes_from_a_real_bad_request() {
             fields: Some(fields()),
         })
         .await;
-    check(r, Code::AlreadyExists, "already exists");
+    check(r, Code::AlreadyExists, "already exists", "DOCUMENT_EXISTS");
     let reused = cid();
     c.approve(pb::ApproveRequest {
         command_id: reused.clone(),
@@ -289,7 +316,7 @@ async fn every_error_code_of_the_design_comes_from_a_real_bad_request() {
             reason: "x".into(),
         })
         .await;
-    check(r, Code::AlreadyExists, "command id k1");
+    check(r, Code::AlreadyExists, "command id k1", "COMMAND_ID_REUSED");
     // PERMISSION_DENIED: role, assignment, unknown actor, clearance.
     submit(&mut c, &id).await;
     check(
@@ -298,6 +325,7 @@ async fn every_error_code_of_the_design_comes_from_a_real_bad_request() {
             .map(tonic::Response::new),
         Code::PermissionDenied,
         "li.qiang",
+        "NOT_ASSIGNED",
     );
     check(
         approve(&mut c, &id, "nobody")
@@ -305,6 +333,7 @@ async fn every_error_code_of_the_design_comes_from_a_real_bad_request() {
             .map(tonic::Response::new),
         Code::PermissionDenied,
         "nobody",
+        "UNKNOWN_ACTOR",
     );
     let r = c
         .draft_document(pb::DraftDocumentRequest {
@@ -315,7 +344,8 @@ async fn every_error_code_of_the_design_comes_from_a_real_bad_request() {
             fields: Some(fields()),
         })
         .await;
-    check(r, Code::PermissionDenied, "Drafter");
+    let meta = check(r, Code::PermissionDenied, "Drafter", "MISSING_ROLE");
+    assert_eq!(meta["role"], "Drafter");
     // UNAUTHENTICATED: no token, unknown token.
     for token in [None, Some("wrong-token-123")] {
         let mut anon = server.client_with(token).await;
@@ -328,6 +358,76 @@ async fn every_error_code_of_the_design_comes_from_a_real_bad_request() {
             .await
             .unwrap_err();
         assert_eq!(s.code(), Code::Unauthenticated, "{s:?}");
+        let reason = s.get_error_details().error_info().unwrap().reason.clone();
+        assert_eq!(
+            reason,
+            if token.is_none() {
+                "MISSING_TOKEN"
+            } else {
+                "UNKNOWN_TOKEN"
+            }
+        );
+    }
+    // The same command id with another request is refused, not answered with the first.
+    let k = cid();
+    let send = |opinion: &str| pb::SignOffRequest {
+        command_id: k.clone(),
+        actor_id: "huang.wei".into(),
+        document_id: id.clone(),
+        expected_version: None,
+        opinion: opinion.into(),
+    };
+    let first = c.sign_off(send("同意")).await.unwrap_err(); // still in review
+    assert_eq!(first.code(), Code::FailedPrecondition);
+    let other = new_id();
+    draft(&mut c, &other).await;
+    let r = c
+        .revise_document(pb::ReviseDocumentRequest {
+            command_id: "k2".into(),
+            actor_id: "wang.fang".into(),
+            document_id: other.clone(),
+            expected_version: None,
+            fields: Some(fields()),
+        })
+        .await;
+    r.unwrap();
+    let mut changed = fields();
+    changed.title = "关于另一件事的通知".into();
+    let r = c
+        .revise_document(pb::ReviseDocumentRequest {
+            command_id: "k2".into(),
+            actor_id: "wang.fang".into(),
+            document_id: other.clone(),
+            expected_version: None,
+            fields: Some(changed),
+        })
+        .await;
+    check(
+        r,
+        Code::AlreadyExists,
+        "was used for a different request",
+        "COMMAND_ID_REUSED",
+    );
+    // as_of_version past the current version, or 0: INVALID_ARGUMENT naming the version.
+    for (v, needle) in [
+        (99, "past the document's current version 2"),
+        (0, "versions start at 1"),
+    ] {
+        let s = c
+            .get_document(pb::GetDocumentRequest {
+                actor_id: "liu.yang".into(),
+                document_id: other.clone(),
+                as_of_version: Some(v),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(s.code(), Code::InvalidArgument, "{s:?}");
+        assert!(s.message().contains(needle), "{}", s.message());
+        let details = s.get_error_details();
+        assert_eq!(
+            details.bad_request().unwrap().field_violations[0].field,
+            "as_of_version"
+        );
     }
     server.stop().await;
 }
@@ -829,5 +929,136 @@ async fn route_changes_and_the_deadline_sweep_over_grpc() {
         (d.state, d.current_stage),
         (pb::State::Countersigning as i32, Some(0))
     );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_full_disk_answers_unavailable_loses_nothing_and_the_server_recovers() {
+    use std::sync::atomic::Ordering;
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut c = server.client().await;
+    let acknowledged = new_id();
+    draft(&mut c, &acknowledged).await;
+    let faults = workflow_store::faults_for(dir.path());
+    let reason_of = |s: &tonic::Status| {
+        let d = s.get_error_details();
+        let info = d.error_info().unwrap();
+        (info.reason.clone(), info.metadata.get("retryable").cloned())
+    };
+    // Reads failing as on a full disk: UNAVAILABLE (retry), never INTERNAL.
+    faults.fail_reads.store(true, Ordering::SeqCst);
+    let id = new_id();
+    let request = pb::DraftDocumentRequest {
+        command_id: cid(),
+        actor_id: "wang.fang".into(),
+        document_id: id.clone(),
+        expected_version: Some(0),
+        fields: Some(fields()),
+    };
+    let s = c.draft_document(request.clone()).await.unwrap_err();
+    assert_eq!(s.code(), Code::Unavailable, "{s:?}");
+    assert!(
+        s.message().contains("No space left on device"),
+        "{}",
+        s.message()
+    );
+    assert_eq!(
+        reason_of(&s),
+        ("STORAGE_UNAVAILABLE".into(), Some("true".into()))
+    );
+    faults.fail_reads.store(false, Ordering::SeqCst);
+    // Space freed: the retry with the same command id goes through.
+    let o = c
+        .draft_document(request.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!o.replayed);
+    // A flush that fails: this command and every later write are refused (fail-stop), reads
+    // still answer, and nothing acknowledged is lost.
+    faults.fail_flush(0);
+    let s = submit_result(&mut c, &id).await.unwrap_err();
+    assert_eq!(s.code(), Code::Unavailable);
+    assert_eq!(reason_of(&s).0, "WRITER_HALTED");
+    let s = submit_result(&mut c, &id).await.unwrap_err();
+    assert_eq!(s.code(), Code::Unavailable);
+    assert_eq!(get(&mut c, &acknowledged).await.version, 1);
+    server.stop().await;
+    // A restart recovers; both acknowledged drafts are there.
+    let server = start(dir.path()).await;
+    let mut c = server.client().await;
+    assert_eq!(get(&mut c, &acknowledged).await.version, 1);
+    assert!(get(&mut c, &id).await.version >= 1);
+    let retried = c.draft_document(request).await.unwrap().into_inner();
+    assert!(retried.replayed);
+    assert_eq!(retried.events, o.events);
+    server.stop().await;
+}
+
+async fn submit_result(c: &mut Client, id: &str) -> Result<pb::CommandResponse, tonic::Status> {
+    c.submit_for_review(pb::SubmitForReviewRequest {
+        command_id: cid(),
+        actor_id: "wang.fang".into(),
+        document_id: id.into(),
+        expected_version: None,
+        route: route(),
+    })
+    .await
+    .map(tonic::Response::into_inner)
+}
+
+#[tokio::test]
+async fn any_system_can_keep_a_witness_head_and_an_operator_verifies_against_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut c = server.client().await;
+    let id = new_id();
+    draft(&mut c, &id).await;
+    submit(&mut c, &id).await;
+    let head = c
+        .get_log_head(pb::GetLogHeadRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(head.position, 2);
+    assert_eq!(head.hash, history(&mut c, &id).await[1].hash);
+    approve(&mut c, &id, "li.qiang").await.unwrap();
+    let mut admin = server.admin(ADMIN_TOKEN).await;
+    let r = admin
+        .verify_log(pb::VerifyLogRequest {
+            against: Some(head.clone()),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(r.intact && r.extends_against, "{r:?}");
+    assert_eq!(r.recorded_head.unwrap().position, 3);
+    // A head this log never had.
+    let forged = pb::LogHead {
+        position: 2,
+        hash: "0f".repeat(32),
+    };
+    let r = admin
+        .verify_log(pb::VerifyLogRequest {
+            against: Some(forged),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!r.intact && !r.extends_against);
+    assert_eq!(r.broken_position, 2);
+    assert!(r.reason.contains("witness head"), "{}", r.reason);
+    let s = admin
+        .verify_log(pb::VerifyLogRequest {
+            against: Some(pb::LogHead {
+                position: 2,
+                hash: "xyz".into(),
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::InvalidArgument);
+    assert!(s.message().contains("against"), "{}", s.message());
     server.stop().await;
 }

@@ -404,10 +404,204 @@ fn a_directory_held_by_a_server_is_refused_not_touched() {
     assert!(!dir.path().join("missing").exists());
 }
 
+/// Every file under `dir`, with its size, to show that a command changed nothing there.
+fn listing(dir: &Path) -> Vec<(std::path::PathBuf, u64)> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let meta = e.metadata().unwrap();
+            if meta.is_dir() {
+                out.extend(listing(&e.path()));
+            } else {
+                out.push((e.path(), meta.len()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn operator_commands_refuse_a_directory_that_is_not_a_store_and_create_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let empty = root.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let unrelated = root.path().join("photos");
+    std::fs::create_dir(&unrelated).unwrap();
+    std::fs::write(unrelated.join("IMG_0001.jpg"), b"not a store").unwrap();
+    let missing = root.path().join("missing");
+    for dir in [&empty, &unrelated, &missing] {
+        let before = listing(dir);
+        for cmd in [
+            &["verify"][..],
+            &["rebuild"],
+            &["stats"],
+            &["list"],
+            &["history", "00000000-0000-0000-0000-00000000000a"],
+        ] {
+            let o = workflow(dir, cmd);
+            let (out, err) = text(&o);
+            assert_eq!(o.status.code(), Some(2), "{cmd:?} on {dir:?}: {out}{err}");
+            assert!(err.contains("not a workflow data directory"), "{err}");
+            assert!(!out.contains("intact"), "{out}");
+        }
+        assert_eq!(listing(dir), before, "nothing created in {dir:?}");
+    }
+    assert!(!missing.exists());
+    // `init` creates one; then the same commands work on it.
+    let o = workflow(
+        &empty,
+        &["init", "--directory", fixture_path().to_str().unwrap()],
+    );
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(out.contains("8 units and 10 actors"), "{out}");
+    let o = workflow(&empty, &["verify"]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    assert!(text(&o).0.contains("0 events checked: intact"));
+}
+
+fn fixture_path() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/campus.json")
+}
+
+#[test]
+fn verify_against_a_witness_head_kept_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    prepare(dir.path());
+    let o = workflow(dir.path(), &["verify"]);
+    let (out, _) = text(&o);
+    let head = out
+        .lines()
+        .find_map(|l| l.strip_prefix("witness head (keep it elsewhere): "))
+        .unwrap_or_else(|| panic!("{out}"))
+        .to_owned();
+    assert!(
+        out.contains("fixity digests of 1 archived documents"),
+        "{out}"
+    );
+    let o = workflow(dir.path(), &["verify", "--against", &head]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(
+        out.contains(&format!("extends the witness head {head}: yes")),
+        "{out}"
+    );
+    // A head this log never had.
+    let (position, _) = head.split_once(':').unwrap();
+    let forged = format!("{position}:{}", "0f".repeat(32));
+    let o = workflow(dir.path(), &["verify", "--against", &forged]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("BROKEN at position"), "{out}");
+    assert!(out.contains("does NOT show that the log extends"), "{out}");
+    let o = workflow(dir.path(), &["verify", "--against", "12:abc"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("not a SHA-256 hash"), "{}", text(&o).1);
+}
+
+/// A configuration for `serve` on loopback (port 0) over `data`.
+fn serve_config(root: &Path, data: &Path) -> std::path::PathBuf {
+    let path = root.join("workflow.toml");
+    let text = format!(
+        "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\ndirectory = {:?}\nsweep_every_secs = 0\n\
+         [[systems]]\nname = \"test\"\ntoken = \"test-token-123\"\n",
+        data.display().to_string(),
+        fixture_path().display().to_string()
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_first_start_killed_at_any_moment_ends_with_the_whole_directory_next_time() {
+    use std::time::Duration;
+    let root = tempfile::tempdir().unwrap();
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64
+        | 1;
+    eprintln!("seed {seed}");
+    let mut loaded_when_killed = 0;
+    for round in 0..20 {
+        let data = root.path().join(format!("data{round}"));
+        let config = serve_config(root.path(), &data);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_workflow"))
+            .arg("--config")
+            .arg(&config)
+            .arg("serve")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // xorshift: a kill moment in 0..40 ms, at random.
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        std::thread::sleep(Duration::from_millis(seed % 40));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // What the killed start left: the whole directory or none of it.
+        if data.join("db").exists() {
+            let engine = Engine::open(&data).unwrap();
+            let (units, actors) = (engine.units().len(), engine.actors().len());
+            assert!(
+                (units, actors) == (0, 0) || (units, actors) == (8, 10),
+                "round {round}: a killed first start left {units} units and {actors} actors"
+            );
+            loaded_when_killed += usize::from(units == 8);
+        }
+        // The next start ends with all of it.
+        let o = Command::new(env!("CARGO_BIN_EXE_workflow"))
+            .arg("--config")
+            .arg(&config)
+            .arg("init")
+            .output()
+            .unwrap();
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "round {round}: {out}{err}");
+        assert!(
+            out.contains("8 units and 10 actors"),
+            "round {round}: {out}"
+        );
+    }
+    eprintln!("{loaded_when_killed} of 20 killed starts had finished loading");
+}
+
+#[test]
+fn logs_have_no_colour_codes_off_a_terminal_and_can_be_json() {
+    let root = tempfile::tempdir().unwrap();
+    let run = |format: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_workflow"))
+            .args(["--log-format", format, "--data-dir"])
+            .arg(root.path().join(format))
+            .args(["init", "--directory"])
+            .arg(fixture_path())
+            .env("RUST_LOG", "info")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o).1);
+        text(&o).1
+    };
+    let plain = run("text");
+    assert!(plain.contains("INFO"), "{plain}");
+    assert!(!plain.contains('\u{1b}'), "ANSI codes in {plain:?}");
+    let json = run("json");
+    let lines: Vec<&str> = json.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty());
+    for line in lines {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(v["level"].is_string() && v["fields"].is_object(), "{line}");
+    }
+}
+
 #[test]
 fn every_subcommand_has_help_with_an_example() {
     for cmd in [
         "serve",
+        "init",
         "verify",
         "rebuild",
         "history",

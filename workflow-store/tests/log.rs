@@ -180,6 +180,62 @@ async fn a_repeated_command_id_returns_the_first_outcome_also_after_restart() {
 }
 
 #[tokio::test]
+async fn a_command_id_reused_for_a_different_request_is_refused_not_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let id = drive(&engine, 2).await;
+    let approve = |opinion: &str| Request {
+        command_id: "oa-portal:approve-1".into(),
+        ..Request::new(
+            id,
+            "li.qiang",
+            Action::Approve {
+                opinion: opinion.into(),
+            },
+        )
+    };
+    let first = engine.execute(approve("同意")).await.unwrap();
+    assert_eq!(
+        first.events[0].request_digest.as_deref(),
+        Some(approve("同意").digest().as_str()),
+        "the request's digest is recorded with its events"
+    );
+    // The same request again is a retry: the first outcome.
+    assert!(engine.execute(approve("同意")).await.unwrap().replayed);
+    // Another opinion, actor or expected version under the same key is another request.
+    let head = engine.head();
+    for other in [
+        approve("不同意"),
+        Request {
+            actor: "chen.hong".into(),
+            ..approve("同意")
+        },
+        Request {
+            expected_version: Some(2),
+            ..approve("同意")
+        },
+    ] {
+        let e = engine.execute(other).await.unwrap_err();
+        assert!(matches!(e, Error::CommandIdMismatch { .. }), "{e}");
+        assert!(
+            e.to_string()
+                .contains("command id oa-portal:approve-1 was used for a different request"),
+            "{e}"
+        );
+        assert_eq!(e.reason(), "COMMAND_ID_REUSED");
+    }
+    assert_eq!(engine.head(), head, "nothing appended");
+    // A request's `at` is not part of what it asks.
+    let later = Request {
+        at: Some(at(2026, 12, 1, 9)),
+        ..approve("同意")
+    };
+    assert!(engine.execute(later).await.unwrap().replayed);
+    // The digest is in the hashed envelope, so the chain covers it.
+    assert!(engine.verify(|_, _| {}).unwrap().is_intact());
+}
+
+#[tokio::test]
 async fn concurrent_duplicates_in_one_group_append_once() {
     let dir = tempfile::tempdir().unwrap();
     let engine = open(dir.path()).await;

@@ -1,0 +1,278 @@
+//! `verify` against each way of tampering with the log: an edited event, one deleted in the
+//! middle, the tail cut off, two events swapped, and an insider's edit with the chain
+//! recomputed after it (caught by an archived document's fixity digest, or by a witness
+//! head kept elsewhere). Also: a data directory written by an earlier build still opens,
+//! verifies, reads and rebuilds.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
+
+mod common;
+
+use common::*;
+use workflow_core::{Action, DocumentId, State};
+use workflow_store::{Engine, Envelope, LogHead, Request, VerifyOptions};
+
+/// Two documents: A archived (11 events, positions 1..=11), B in review (3 events, 12..=14).
+async fn two_documents(dir: &std::path::Path) -> (Engine, DocumentId, DocumentId) {
+    let engine = open(dir).await;
+    let a = drive(&engine, 11).await;
+    let b = drive(&engine, 3).await;
+    assert_eq!(engine.head(), 14);
+    (engine, a, b)
+}
+
+fn envelope_at(engine: &Engine, position: u64) -> Envelope {
+    serde_json::from_slice(&engine.raw_log_entry(position).unwrap().unwrap()).unwrap()
+}
+
+fn broken_at(engine: &Engine, options: &VerifyOptions) -> (u64, String) {
+    let report = engine.verify_with(options, |_, _| {}).unwrap();
+    let b = report.first_break.expect("tampering must be caught");
+    (b.position, b.reason)
+}
+
+/// What an insider with access to the files does: rewrites the event at `position` with
+/// `edit`, then recomputes every later hash and the recorded head, so the chain is whole.
+fn rewrite_and_rechain(engine: &Engine, position: u64, edit: impl FnOnce(&mut Envelope)) {
+    let head = engine.head();
+    let mut prev = envelope_at(engine, position - 1).hash;
+    let mut edit = Some(edit);
+    for p in position..=head {
+        let mut e = envelope_at(engine, p);
+        if let Some(edit) = edit.take() {
+            edit(&mut e);
+        }
+        e.prev_hash = prev;
+        e.hash = e.compute_hash();
+        prev = e.hash.clone();
+        engine
+            .tamper_log_entry(p, &serde_json::to_vec(&e).unwrap())
+            .unwrap();
+    }
+    engine.tamper_recorded_head(head, &prev).unwrap();
+}
+
+#[tokio::test]
+async fn an_intact_log_reports_its_head_fixity_and_witness() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, _, _) = two_documents(dir.path()).await;
+    let head = engine.log_head().unwrap();
+    assert_eq!(head.position, 14);
+    let report = engine.verify(|_, _| {}).unwrap();
+    assert!(report.is_intact(), "{:?}", report.first_break);
+    assert_eq!(report.head(), head);
+    assert_eq!(report.recorded_head, Some(head.clone()));
+    assert_eq!(report.fixity_checked, 1, "A's fixity digest was recomputed");
+    // A head kept earlier by another system is extended by the log as it grows.
+    let witness = head.clone();
+    drive(&engine, 2).await;
+    let options = VerifyOptions {
+        against: Some(witness.clone()),
+    };
+    let report = engine.verify_with(&options, |_, _| {}).unwrap();
+    assert!(report.is_intact(), "{:?}", report.first_break);
+    assert_eq!(report.extends, Some(witness));
+    // The text form the CLI takes and prints.
+    let parsed: LogHead = head.to_string().parse().unwrap();
+    assert_eq!(parsed, head);
+    assert!("12:abc".parse::<LogHead>().is_err());
+}
+
+#[tokio::test]
+async fn an_edited_event_is_caught_at_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, _, _) = two_documents(dir.path()).await;
+    let stored = String::from_utf8(engine.raw_log_entry(4).unwrap().unwrap()).unwrap();
+    let edited = stored.replace("同意。", "不同意。");
+    assert_ne!(stored, edited);
+    engine.tamper_log_entry(4, edited.as_bytes()).unwrap();
+    let (at, why) = broken_at(&engine, &VerifyOptions::default());
+    assert_eq!(at, 4);
+    assert!(why.contains("hash mismatch"), "{why}");
+}
+
+#[tokio::test]
+async fn an_event_deleted_in_the_middle_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, _, _) = two_documents(dir.path()).await;
+    engine.tamper_remove_log_entry(7).unwrap();
+    let (at, why) = broken_at(&engine, &VerifyOptions::default());
+    assert_eq!(at, 7);
+    assert!(why.contains("position 7 is missing"), "{why}");
+}
+
+#[tokio::test]
+async fn a_log_cut_short_is_caught_by_the_recorded_head_and_the_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, _, b) = two_documents(dir.path()).await;
+    engine.tamper_remove_log_entry(14).unwrap();
+    let (at, why) = broken_at(&engine, &VerifyOptions::default());
+    assert_eq!(at, 14);
+    assert!(why.contains("cut short"), "{why}");
+    assert!(
+        why.contains("head recorded with the last commit is position 14"),
+        "{why}"
+    );
+    // An insider who also rewrites the recorded head is caught by the stream index, which
+    // still has B's third version at position 14.
+    let last = envelope_at(&engine, 13);
+    engine.tamper_recorded_head(13, &last.hash).unwrap();
+    let (at, why) = broken_at(&engine, &VerifyOptions::default());
+    assert_eq!(at, 14);
+    assert!(
+        why.contains(&format!("version 3 of {b} at position 14")),
+        "{why}"
+    );
+}
+
+#[tokio::test]
+async fn two_swapped_events_are_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, _, _) = two_documents(dir.path()).await;
+    let five = engine.raw_log_entry(5).unwrap().unwrap();
+    let six = engine.raw_log_entry(6).unwrap().unwrap();
+    engine.tamper_log_entry(5, &six).unwrap();
+    engine.tamper_log_entry(6, &five).unwrap();
+    let (at, why) = broken_at(&engine, &VerifyOptions::default());
+    assert_eq!(at, 5);
+    assert!(why.contains("says position 6 but is stored at 5"), "{why}");
+}
+
+#[tokio::test]
+async fn an_insiders_recomputed_chain_is_caught_by_the_fixity_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, a, _) = two_documents(dir.path()).await;
+    // Rewrite li.qiang's review opinion of A (position 3), then rechain everything after.
+    rewrite_and_rechain(&engine, 3, |e| {
+        e.payload["opinion"] = "不同意，退回重拟。".into();
+    });
+    // The chain itself is whole again…
+    let archived = engine
+        .history(a)
+        .unwrap()
+        .into_iter()
+        .find(|e| e.event_type == "Archived")
+        .unwrap();
+    // …but A's events no longer hash to the fixity digest recorded when it was archived.
+    let (at, why) = broken_at(&engine, &VerifyOptions::default());
+    assert_eq!(at, archived.position);
+    assert!(why.contains(&format!("document {a}")), "{why}");
+    assert!(why.contains("fixity digest"), "{why}");
+}
+
+#[tokio::test]
+async fn an_insiders_recomputed_chain_is_caught_by_a_witness_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, _, b) = two_documents(dir.path()).await;
+    let witness = engine.log_head().unwrap();
+    // B is not archived, so no fixity digest covers it: rewrite its draft's title.
+    let first_of_b = engine.history(b).unwrap()[0].position;
+    rewrite_and_rechain(&engine, first_of_b, |e| {
+        e.payload["fields"]["title"] = "关于另一件事的通知".into();
+    });
+    // On its own the log now looks intact: that is what a witness head is for.
+    assert!(engine.verify(|_, _| {}).unwrap().is_intact());
+    let options = VerifyOptions {
+        against: Some(witness),
+    };
+    let (at, why) = broken_at(&engine, &options);
+    assert_eq!(at, 14);
+    assert!(why.contains("witness head"), "{why}");
+    // A witness head past the end of the log is refused too.
+    let past = LogHead {
+        position: 99,
+        hash: witness_hash(),
+    };
+    let (at, why) = broken_at(
+        &engine,
+        &VerifyOptions {
+            against: Some(past),
+        },
+    );
+    assert_eq!(at, 15);
+    assert!(
+        why.contains("before the witness head's position 99"),
+        "{why}"
+    );
+}
+
+fn witness_hash() -> String {
+    "ab".repeat(32)
+}
+
+/// A copy of a data directory an earlier build wrote (`fixtures/stores/`).
+fn legacy_copy(name: &str) -> tempfile::TempDir {
+    let from = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/stores")
+        .join(name);
+    let to = tempfile::tempdir().unwrap();
+    copy_dir(&from, to.path());
+    to
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_data_directory_written_by_main_at_bda0245_opens_verifies_and_rebuilds() {
+    let dir = legacy_copy("bda0245");
+    let engine = Engine::open_with(workflow_store::Config {
+        create: false,
+        ..workflow_store::Config::new(dir.path())
+    })
+    .unwrap();
+    let report = engine.verify(|_, _| {}).unwrap();
+    assert!(report.is_intact(), "{:?}", report.first_break);
+    assert_eq!(report.checked, 26);
+    assert_eq!(
+        report.head_hash,
+        "4ec1ac48036ea09020e96624b2bf248e5982b465ced70084ae31891740e3f973"
+    );
+    // Opened by this build, it was given the recorded head it lacked.
+    assert_eq!(report.recorded_head, Some(report.head()));
+    assert_eq!(report.fixity_checked, 1);
+    let doc = |n: u128| {
+        engine
+            .document(DocumentId(uuid::Uuid::from_u128(n)))
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(doc(0xA).state(), State::Archived);
+    assert_eq!(
+        doc(0xA).archive().unwrap().reference.to_string(),
+        "J012-WS·2026-D30-JWC-0001"
+    );
+    assert_eq!(
+        doc(0xB).issue().unwrap().number.to_string(),
+        "X校发〔2026〕2号"
+    );
+    assert_eq!(doc(0xC).state(), State::Countersigning);
+    assert_eq!(doc(0xD).state(), State::Voided);
+    assert_eq!(doc(0xE).state(), State::InReview);
+    let before = engine.dump_projections().unwrap();
+    engine.rebuild(|_, _| {}).await.unwrap();
+    assert_eq!(engine.dump_projections().unwrap(), before);
+    // Its command ids still answer retries (its events carry no request digest to compare).
+    let mut retry = Request::new(
+        DocumentId(uuid::Uuid::from_u128(0xE)),
+        "wang.fang",
+        Action::SubmitForReview { route: route() },
+    );
+    retry.command_id = "legacy-4-1".into();
+    let o = engine.execute(retry).await.unwrap();
+    assert!(o.replayed);
+    assert_eq!(o.version, 2);
+    // And it takes new commands, chained onto its old head.
+    let next = drive(&engine, 1).await;
+    assert_eq!(engine.history(next).unwrap()[0].position, 27);
+    assert!(engine.verify(|_, _| {}).unwrap().is_intact());
+}
