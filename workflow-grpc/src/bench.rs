@@ -65,6 +65,9 @@ pub(crate) enum Part {
     Grpc,
     /// (5) cost growth.
     Growth,
+    /// (2b) the engine with `durability = relaxed`, against (2) in the same run: what the
+    /// sync of each group to stable storage costs.
+    Durability,
 }
 
 /// Realistic opinions: a few hundred characters of Chinese.
@@ -276,13 +279,15 @@ where
 /// Where raw-sled clients send a record and wait for it to be flushed.
 type RawSender = std::sync::mpsc::Sender<(Vec<u8>, oneshot::Sender<()>)>;
 
-/// (1) The raw sled reference: the same group commit, no domain, no projections.
+/// (1) The raw sled reference: the same group commit, no domain, no projections, and the
+/// same durability as the engine's default: sled's flush, then `fdatasync` of its data file.
 fn raw_sled(dir: &Path) -> Result<(RawSender, std::thread::JoinHandle<()>)> {
     let db = sled::Config::new()
         .path(dir)
         .cache_capacity(256 * 1024 * 1024)
         .open()?;
     let tree = db.open_tree("log")?;
+    let data_file = std::fs::File::open(dir.join("db"))?;
     let (tx, rx) = std::sync::mpsc::channel::<(Vec<u8>, oneshot::Sender<()>)>();
     let handle = std::thread::spawn(move || {
         let mut key = 0u64;
@@ -299,7 +304,10 @@ fn raw_sled(dir: &Path) -> Result<(RawSender, std::thread::JoinHandle<()>)> {
                 key += 1;
                 batch.insert(&key.to_be_bytes(), bytes.as_slice());
             }
-            if tree.apply_batch(batch).is_err() || db.flush().is_err() {
+            if tree.apply_batch(batch).is_err()
+                || db.flush().is_err()
+                || data_file.sync_data().is_err()
+            {
                 return;
             }
             for (_, reply) in group {
@@ -661,7 +669,7 @@ async fn run_async(args: BenchArgs) -> Result<()> {
             })
             .await?;
             line(
-                &format!("raw sled, {c} clients: records/s"),
+                &format!("raw sled (flush + fdatasync), {c} clients: records/s"),
                 format!(
                     "{:.0}  (p50 {:.2} ms, p99 {:.2} ms)",
                     r.per_sec, r.p50_ms, r.p99_ms
@@ -702,6 +710,31 @@ async fn run_async(args: BenchArgs) -> Result<()> {
         "engine".into(),
         json!(clients.iter().zip(&inproc).enumerate().map(|(i, (c, r))| json!({"clients": c, "rate": r.json(), "ratio_to_raw_sled": raw.get(i).map(|raw| round(r.per_sec / raw.per_sec.max(1e-9)))})).collect::<Vec<_>>()),
     );
+
+        // (2b) the same with durability relaxed: the cost of syncing each group.
+        if runs(Part::Durability) {
+            let relaxed = Engine::open_with(workflow_store::Config {
+                durability: workflow_store::Durability::Relaxed,
+                ..workflow_store::Config::new(base.path().join("engine-relaxed"))
+            })?;
+            load_directory(&relaxed).await?;
+            let mut rows = Vec::new();
+            for (i, &c) in clients.iter().enumerate() {
+                let r = engine_flows(relaxed.clone(), c, seconds).await?;
+                rate_line(
+                    &format!("engine, durability relaxed, {c} clients: commands/s"),
+                    &r,
+                    None,
+                );
+                let strict = &inproc[i];
+                line(
+                    &format!("  strict (synced) / relaxed, {c} clients"),
+                    format!("{:.0}%", 100.0 * strict.per_sec / r.per_sec.max(1e-9)),
+                );
+                rows.push(json!({"clients": c, "rate": r.json(), "strict_over_relaxed": round(strict.per_sec / r.per_sec.max(1e-9))}));
+            }
+            summary.insert("engine_relaxed".into(), json!(rows));
+        }
 
         // (4) rebuild and verify on what (2) wrote
         if runs(Part::Rebuild) {

@@ -81,6 +81,11 @@ pub struct ServerConfig {
     /// At most one 催办 reminder per overdue stage per this many hours (default 24).
     #[serde(default = "default_reminder_interval_hours")]
     pub reminder_interval_hours: u32,
+    /// `strict` (default): every acknowledged command is on stable storage (synced) before
+    /// the answer, and survives a power loss. `relaxed`: it survives a crash of the server
+    /// process, but a crash of the machine or a power loss may lose the last ones.
+    #[serde(default)]
+    pub durability: workflow_store::Durability,
 }
 
 fn default_sweep_every_secs() -> u64 {
@@ -114,6 +119,7 @@ impl Default for ServerConfig {
             sweep_every_secs: default_sweep_every_secs(),
             cache_mib: default_cache_mib(),
             reminder_interval_hours: default_reminder_interval_hours(),
+            durability: workflow_store::Durability::Strict,
         }
     }
 }

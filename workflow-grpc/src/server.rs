@@ -58,6 +58,7 @@ pub async fn open_engine(
     let engine = Engine::open_with(workflow_store::Config {
         clock,
         cache_bytes: config.cache_mib.saturating_mul(1024 * 1024),
+        durability: config.durability,
         ..workflow_store::Config::new(&config.data_dir)
     })?;
     if let Some(path) = &config.directory

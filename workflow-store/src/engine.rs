@@ -14,6 +14,7 @@ use workflow_core::{
     SCHEMA_VERSION, Timestamp, Unit, UnitCode, handle,
 };
 
+use crate::durable::Durability;
 use crate::envelope::{Envelope, GENESIS_HASH, fixity_digest};
 use crate::error::{Error, Result};
 use crate::projection::{DocRecord, IndexKeys, index_diff_from_keys, index_keys};
@@ -48,6 +49,9 @@ pub struct Config {
     /// tools set it to `false`, so that a mistyped path is refused
     /// ([`Error::NotAStore`]) instead of turned into an empty store.
     pub create: bool,
+    /// What a command answered as succeeded survives (default [`Durability::Strict`]: a
+    /// power loss).
+    pub durability: Durability,
 }
 
 /// The layout of the projections this build writes. Opening a store whose projections
@@ -74,6 +78,7 @@ impl Config {
             cache_bytes: DEFAULT_CACHE_BYTES,
             rebuild_resident_documents: 20_000,
             create: true,
+            durability: Durability::Strict,
         }
     }
 }
@@ -226,7 +231,15 @@ impl Engine {
             &config.path,
             config.cache_bytes,
             config.create,
+            config.durability,
         )?);
+        if config.durability == Durability::Relaxed {
+            tracing::warn!(
+                path = %config.path.display(),
+                "durability is relaxed: a crash of the machine or a power loss may lose the last \
+                 acknowledged commands"
+            );
+        }
         let mut directory = DirectoryCache::default();
         for a in storage.actors()? {
             directory.actors.insert(a.id.clone(), a);

@@ -46,10 +46,12 @@
 //! One writer thread takes every waiting command, decides each against the state
 //! projection (plus what earlier commands of the same group changed), writes the events,
 //! stream index, projections and command-id records of the whole group in **one sled
-//! transaction**, calls `flush` (fsync) **once**, and only then answers every caller and
-//! wakes subscribers. Hence:
-//! - A command answered `Ok` is on disk: a process crash, `SIGKILL` or power loss after
-//!   the answer loses nothing (as far as the disk honours fsync).
+//! transaction**, flushes it and syncs it to stable storage (`fdatasync` of the data file,
+//! `fsync` of new files and changed directories) **once**, and only then answers every
+//! caller and wakes subscribers. Hence, with the default [`Durability::Strict`]:
+//! - A command answered `Ok` is on stable storage: a process crash, `SIGKILL`, an operating
+//!   system crash or a power loss after the answer loses nothing (as far as the disk honours
+//!   a cache flush). With [`Durability::Relaxed`] only a process crash is covered.
 //! - A crash before the answer leaves the group either wholly present or wholly absent
 //!   (sled transactions are atomic across trees); the caller never saw success and can
 //!   resend with the same `command_id`, which returns the original outcome if the group
@@ -58,6 +60,7 @@
 //! - Readers may see a group between its transaction and its flush; subscribers are only
 //!   fed events up to the last flushed position.
 
+mod durable;
 mod engine;
 mod envelope;
 mod error;
@@ -70,6 +73,7 @@ mod replay;
 mod storage;
 mod verify;
 
+pub use durable::Durability;
 pub use engine::{
     AsOf, Clock, Config, DEFAULT_CACHE_BYTES, Engine, MAX_COMMAND_ID, Outcome, Request,
 };

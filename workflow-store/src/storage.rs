@@ -12,6 +12,7 @@ use sled::Transactional;
 use sled::transaction::ConflictableTransactionError;
 use workflow_core::{Actor, DocumentId, Retention, Timestamp, Unit};
 
+use crate::durable::{Durability, StableFiles};
 use crate::envelope::Envelope;
 use crate::error::{Error, Result, SledResultExt, from_sled, from_sled_tx};
 use crate::projection::{Cursor, DUE_PREFIX, DocRecord, IndexDiff, order_suffix, sortable_instant};
@@ -234,7 +235,7 @@ pub(crate) enum Index {
 /// | `inbox` | assignee prefix + order suffix | empty |
 /// | `numbers` | series prefix + number (u32 BE) | document id |
 /// | `actors`, `units` | id | JSON |
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct SledStorage {
     db: sled::Db,
     log: sled::Tree,
@@ -247,6 +248,7 @@ pub(crate) struct SledStorage {
     actors: sled::Tree,
     units: sled::Tree,
     meta: sled::Tree,
+    stable: StableFiles,
     #[cfg(any(test, feature = "fault-injection"))]
     faults: std::sync::Arc<Faults>,
 }
@@ -314,7 +316,12 @@ impl SledStorage {
     /// Opens the store in `path`; with `create`, makes a new one if there is none. Without
     /// it, a directory that is not a workflow store is refused before anything is written
     /// to it. A store of an older layout is upgraded; one of a newer layout is refused.
-    pub(crate) fn open(path: &Path, cache_bytes: u64, create: bool) -> Result<Self> {
+    pub(crate) fn open(
+        path: &Path,
+        cache_bytes: u64,
+        create: bool,
+        durability: Durability,
+    ) -> Result<Self> {
         let not_a_store = |reason: &str| Error::NotAStore {
             path: path.to_owned(),
             reason: reason.to_owned(),
@@ -391,7 +398,11 @@ impl SledStorage {
             }
         };
         let t = |name: &str| db.open_tree(name).db();
+        let stable = StableFiles::open(path, durability).map_err(|e| Error::Unavailable {
+            reason: format!("cannot sync {} to stable storage: {e}", path.display()),
+        })?;
         let storage = SledStorage {
+            stable,
             log: t("log")?,
             streams: t("streams")?,
             commands: t("commands")?,
@@ -425,9 +436,15 @@ impl SledStorage {
                 layout: STORE_LAYOUT,
             };
             storage.meta.insert(FORMAT, json(&marker)).db()?;
-            storage.db.flush().db()?;
+            storage.flush_durably()?;
         }
         Ok(storage)
+    }
+
+    /// sled's flush, then the sync that makes it durable on stable storage.
+    fn flush_durably(&self) -> Result<()> {
+        self.db.flush().db()?;
+        self.stable.sync().map_err(|e| unsynced(&e))
     }
 
     fn index(&self, index: Index) -> &sled::Tree {
@@ -463,6 +480,12 @@ impl SledStorage {
     fn envelope_at(&self, key: &[u8], value: &[u8]) -> Result<Envelope> {
         let pos = u64_of("log key", key)?;
         parse(format_args!("position {pos}"), value)
+    }
+}
+
+fn unsynced(e: &std::io::Error) -> Error {
+    Error::Unavailable {
+        reason: format!("syncing to stable storage failed: {e}"),
     }
 }
 
@@ -648,6 +671,9 @@ impl Storage for SledStorage {
         self.db
             .flush()
             .map_err(|e| CommitError::NotDurable(from_sled(e)))?;
+        self.stable
+            .sync_group()
+            .map_err(|e| CommitError::NotDurable(unsynced(&e)))?;
         Ok(())
     }
 
@@ -709,7 +735,7 @@ impl Storage for SledStorage {
     }
 
     fn flush(&self) -> Result<()> {
-        self.db.flush().db()?;
+        self.flush_durably()?;
         Ok(())
     }
 
@@ -821,7 +847,7 @@ impl Storage for SledStorage {
                 Ok::<(), ConflictableTransactionError<Error>>(())
             })
             .map_err(from_sled_tx)?;
-        self.db.flush().db()?;
+        self.flush_durably()?;
         Ok(())
     }
 
@@ -829,13 +855,13 @@ impl Storage for SledStorage {
         self.actors
             .insert(actor.id.0.as_bytes(), json(actor))
             .db()?;
-        self.db.flush().db()?;
+        self.flush_durably()?;
         Ok(())
     }
 
     fn put_unit(&self, unit: &Unit) -> Result<()> {
         self.units.insert(unit.code.0.as_bytes(), json(unit)).db()?;
-        self.db.flush().db()?;
+        self.flush_durably()?;
         Ok(())
     }
 
@@ -893,7 +919,7 @@ impl Storage for SledStorage {
         } else {
             self.meta.remove(REBUILDING).db()?;
         }
-        self.db.flush().db()?;
+        self.flush_durably()?;
         Ok(())
     }
 
@@ -918,7 +944,7 @@ impl Storage for SledStorage {
         self.meta
             .insert(PROJECTION_LAYOUT, &version.to_be_bytes())
             .db()?;
-        self.db.flush().db()?;
+        self.flush_durably()?;
         Ok(())
     }
 
@@ -940,19 +966,19 @@ impl Storage for SledStorage {
             Some(v) => t.insert(key, v).db()?,
             None => t.remove(key).db()?,
         };
-        self.db.flush().db()?;
+        self.flush_durably()?;
         Ok(())
     }
 
     fn raw_put_log(&self, position: u64, bytes: &[u8]) -> Result<()> {
         self.log.insert(position.to_be_bytes(), bytes).db()?;
-        self.db.flush().db()?;
+        self.flush_durably()?;
         Ok(())
     }
 
     fn raw_remove_log(&self, position: u64) -> Result<()> {
         self.log.remove(position.to_be_bytes()).db()?;
-        self.db.flush().db()?;
+        self.flush_durably()?;
         Ok(())
     }
 
@@ -971,7 +997,7 @@ impl Storage for SledStorage {
 
     fn raw_set_recorded_head(&self, position: u64, hash: &str) -> Result<()> {
         self.meta.insert(HEAD, head_value(position, hash)).db()?;
-        self.db.flush().db()?;
+        self.flush_durably()?;
         Ok(())
     }
 

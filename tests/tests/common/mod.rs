@@ -49,6 +49,7 @@ pub fn config(dir: &Path) -> ServerConfig {
         sweep_every_secs: 0,
         cache_mib: 64,
         reminder_interval_hours: 24,
+        durability: Default::default(),
     }
 }
 
