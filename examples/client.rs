@@ -86,7 +86,10 @@ async fn main() -> Result<()> {
         .await?;
     step("送审 wang.fang", r.get_ref());
 
-    let approve = |actor: &str, opinion: &str, cid: String| pb::ApproveRequest {
+    // Each stage action names the stage (0-based) its actor saw, so that one arriving after
+    // the route moved on is refused instead of landing on the next stage.
+    let approve = |actor: &str, opinion: &str, stage: u32, cid: String| pb::ApproveRequest {
+        stage: Some(stage),
         command_id: cid,
         actor_id: actor.into(),
         document_id: id(),
@@ -94,7 +97,7 @@ async fn main() -> Result<()> {
         opinion: opinion.into(),
     };
     let r = client
-        .approve(approve("li.qiang", "同意，请各相关部门会签。", cid()))
+        .approve(approve("li.qiang", "同意，请各相关部门会签。", 0, cid()))
         .await?;
     step("审核 li.qiang", r.get_ref());
     for (actor, opinion) in [
@@ -107,6 +110,7 @@ async fn main() -> Result<()> {
     ] {
         let r = client
             .countersign(pb::CountersignRequest {
+                stage: Some(1),
                 command_id: cid(),
                 actor_id: actor.into(),
                 document_id: id(),
@@ -121,6 +125,7 @@ async fn main() -> Result<()> {
         .approve(approve(
             "chen.hong",
             "经审核，格式规范，文种正确，同意报签。",
+            2,
             cid(),
         ))
         .await?;

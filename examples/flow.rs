@@ -84,10 +84,12 @@ fn main() -> Result<()> {
     run(
         "li.qiang",
         Action::Approve {
+            stage: None,
             opinion: "同意，请各相关部门会签。".into(),
         },
     )?;
     let countersign = |agree: bool, opinion: &str| Action::Countersign {
+        stage: None,
         agree,
         opinion: opinion.into(),
     };
@@ -106,6 +108,7 @@ fn main() -> Result<()> {
     run(
         "chen.hong",
         Action::Approve {
+            stage: None,
             opinion: "经审核，格式规范，文种正确，同意报签。".into(),
         },
     )?;

@@ -278,6 +278,7 @@ async fn every_error_code_of_the_design_comes_from_a_real_bad_request() {
     check(r, Code::AlreadyExists, "already exists", "DOCUMENT_EXISTS");
     let reused = cid();
     c.approve(pb::ApproveRequest {
+        stage: None,
         command_id: reused.clone(),
         actor_id: "li.qiang".into(),
         document_id: new_id(),
@@ -845,6 +846,7 @@ async fn route_changes_and_the_deadline_sweep_over_grpc() {
     );
     // 转办 li.qiang → chen.hong; the to-do follows.
     c.reassign(pb::ReassignRequest {
+        stage: None,
         command_id: cid(),
         actor_id: "li.qiang".into(),
         document_id: id.clone(),
@@ -876,9 +878,11 @@ async fn route_changes_and_the_deadline_sweep_over_grpc() {
             .len(),
         1
     );
-    // Delegating to someone without the role is refused with the field named.
+    // Delegating to someone without the role is refused: PERMISSION_DENIED (it is about who
+    // may act), naming the field and the actor.
     let s = c
         .delegate(pb::DelegateRequest {
+            stage: None,
             command_id: cid(),
             actor_id: "chen.hong".into(),
             document_id: id.clone(),
@@ -888,13 +892,76 @@ async fn route_changes_and_the_deadline_sweep_over_grpc() {
         })
         .await
         .unwrap_err();
+    assert_eq!(s.code(), Code::PermissionDenied);
+    assert!(
+        s.message()
+            .contains("to names actor zhao.min, who lacks the role Reviewer"),
+        "{s:?}"
+    );
+    let details = s.get_error_details();
+    let info = details.error_info().unwrap();
+    assert_eq!(info.reason, "MISSING_ROLE");
+    assert_eq!(info.metadata["field"], "to");
+    assert_eq!(info.metadata["actor"], "zhao.min");
+    // An operator asks what the sweep would send two days from now, without waiting and
+    // without appending anything.
+    let mut admin = server.admin(ADMIN_TOKEN).await;
+    let head_before = c
+        .get_log_head(pb::GetLogHeadRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    let in_two_days = prost_types::Timestamp {
+        seconds: chrono::Utc::now().timestamp() + 48 * 3600,
+        nanos: 0,
+    };
+    let dry = admin
+        .sweep_deadlines(pb::SweepDeadlinesRequest {
+            now: Some(in_two_days),
+            dry_run: true,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(dry.reminders.is_empty());
+    assert_eq!(dry.would_remind.len(), 1, "{dry:?}");
+    let due = &dry.would_remind[0];
+    assert_eq!((due.document_id.as_str(), due.stage), (id.as_str(), 1));
+    assert_eq!(due.escalated_to, "zhang.guoqing");
+    assert_eq!(due.waiting_for, vec!["chen.hong".to_owned()]);
+    let head_after = c
+        .get_log_head(pb::GetLogHeadRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(head_after, head_before, "a dry run appends nothing");
+    // Not due yet on the server's clock; and a real sweep runs on the server's clock only.
+    let now_dry = admin
+        .sweep_deadlines(pb::SweepDeadlinesRequest {
+            now: None,
+            dry_run: true,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(now_dry.would_remind.is_empty());
+    let s = admin
+        .sweep_deadlines(pb::SweepDeadlinesRequest {
+            now: Some(in_two_days),
+            dry_run: false,
+        })
+        .await
+        .unwrap_err();
     assert_eq!(s.code(), Code::InvalidArgument);
-    assert!(s.message().contains("invalid to"), "{s:?}");
+    assert!(
+        s.message().contains("only be given with dry_run"),
+        "{}",
+        s.message()
+    );
     // Two days later the review stage is overdue: the sweep reminds once and escalates.
     hours.store(48, std::sync::atomic::Ordering::SeqCst);
-    let mut admin = server.admin(ADMIN_TOKEN).await;
     let swept = admin
-        .sweep_deadlines(pb::SweepDeadlinesRequest {})
+        .sweep_deadlines(pb::SweepDeadlinesRequest::default())
         .await
         .unwrap()
         .into_inner();
@@ -905,7 +972,7 @@ async fn route_changes_and_the_deadline_sweep_over_grpc() {
         swept.reminders[0].payload_json
     );
     let again = admin
-        .sweep_deadlines(pb::SweepDeadlinesRequest {})
+        .sweep_deadlines(pb::SweepDeadlinesRequest::default())
         .await
         .unwrap()
         .into_inner();
@@ -915,6 +982,7 @@ async fn route_changes_and_the_deadline_sweep_over_grpc() {
     assert_eq!(d.route[1].reminders, 1);
     // Return to stage 1 (index 0) from the review: the 或签 runs again.
     c.return_to_stage(pb::ReturnToStageRequest {
+        from_stage: None,
         command_id: cid(),
         actor_id: "chen.hong".into(),
         document_id: id.clone(),
@@ -1060,5 +1128,95 @@ async fn any_system_can_keep_a_witness_head_and_an_operator_verifies_against_it(
         .unwrap_err();
     assert_eq!(s.code(), Code::InvalidArgument);
     assert!(s.message().contains("against"), "{}", s.message());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_countersign_meant_for_a_completed_stage_is_refused_over_grpc() {
+    use pb::route_stage::Stage;
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut c = server.client().await;
+    let id = new_id();
+    draft(&mut c, &id).await;
+    // 或签 RSC/CWC/XSC, then 会签 RSC/KYC.
+    c.submit_for_review(pb::SubmitForReviewRequest {
+        command_id: cid(),
+        actor_id: "wang.fang".into(),
+        document_id: id.clone(),
+        expected_version: None,
+        route: vec![
+            pb::RouteStage {
+                stage: Some(Stage::Countersign(pb::CountersignStage {
+                    departments: vec!["RSC".into(), "CWC".into(), "XSC".into()],
+                })),
+                completion: pb::Completion::Any as i32,
+                ..Default::default()
+            },
+            pb::RouteStage {
+                stage: Some(Stage::Countersign(pb::CountersignStage {
+                    departments: vec!["RSC".into(), "KYC".into()],
+                })),
+                ..Default::default()
+            },
+        ],
+    })
+    .await
+    .unwrap();
+    let countersign = |actor: &str, stage: Option<u32>| pb::CountersignRequest {
+        command_id: cid(),
+        actor_id: actor.into(),
+        document_id: id.clone(),
+        expected_version: None,
+        agree: true,
+        opinion: "同意".into(),
+        stage,
+    };
+    // Both RSC and CWC saw stage 0 (current_stage is 0-based on the wire).
+    assert_eq!(get(&mut c, &id).await.current_stage, Some(0));
+    c.countersign(countersign("sun.li", Some(0))).await.unwrap();
+    let before = (get(&mut c, &id).await, history(&mut c, &id).await);
+    let s = c
+        .countersign(countersign("zhao.min", Some(0)))
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::FailedPrecondition);
+    assert_eq!(
+        s.message(),
+        "Countersign was meant for stage index 0 (第1环节), which is completed; the document is \
+         now at stage index 1 (第2环节), a countersign by RSC, KYC"
+    );
+    let details = s.get_error_details();
+    let info = details.error_info().unwrap();
+    assert_eq!(info.reason, "STAGE_NOT_CURRENT");
+    assert_eq!(info.metadata["meant_stage"], "0");
+    // Nothing changed: RSC's opinion was not recorded on stage 1, which RSC never saw.
+    let mut after = (get(&mut c, &id).await, history(&mut c, &id).await);
+    after.0.overdue = before.0.overdue;
+    assert_eq!(after, before);
+    assert!(after.0.route[1].countersigns.is_empty());
+    // Sent for stage 1, once RSC has seen it, it is accepted.
+    c.countersign(countersign("zhao.min", Some(1)))
+        .await
+        .unwrap();
+    assert_eq!(get(&mut c, &id).await.route[1].countersigns.len(), 1);
+    // An approval meant for a stage of a document in countersign is refused the same way.
+    let s = c
+        .approve(pb::ApproveRequest {
+            command_id: cid(),
+            actor_id: "li.qiang".into(),
+            document_id: id.clone(),
+            expected_version: None,
+            opinion: "同意".into(),
+            stage: Some(0),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::FailedPrecondition);
+    assert!(
+        s.message().contains("stage index 0 (第1环节)"),
+        "{}",
+        s.message()
+    );
     server.stop().await;
 }

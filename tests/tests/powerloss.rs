@@ -88,12 +88,14 @@ fn flow() -> Vec<(&'static str, Action)> {
         (
             "li.qiang",
             Action::Approve {
+                stage: None,
                 opinion: "同意，请各相关部门会签。".into(),
             },
         ),
         (
             "zhao.min",
             Action::Countersign {
+                stage: None,
                 agree: true,
                 opinion: "同意。".into(),
             },
@@ -101,6 +103,7 @@ fn flow() -> Vec<(&'static str, Action)> {
         (
             "sun.li",
             Action::Countersign {
+                stage: None,
                 agree: true,
                 opinion: "同意。".into(),
             },

@@ -7,6 +7,12 @@ use crate::types::{
     ActorId, Classification, DocumentId, Kind, Retention, Timestamp, UnitCode, Urgency,
 };
 
+/// How a stage of the route is named in messages: its 0-based index, as on the wire, and
+/// the 1-based number offices use, e.g. `stage index 0 (第1环节)`.
+pub fn stage_label(index: usize) -> String {
+    format!("stage index {index} (第{}环节)", index + 1)
+}
+
 /// The actor id of the engine itself: only it may give `Remind`, and no directory actor
 /// may take this id.
 pub const SYSTEM_ACTOR: &str = "system";
@@ -183,11 +189,18 @@ pub enum Action {
         /// 审核意见 (may be empty).
         #[serde(default)]
         opinion: String,
+        /// The stage meant (0-based); when given and no longer current, refused.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stage: Option<usize>,
     },
     /// 退回 with a reason.
     Return {
         /// Why; required.
         reason: String,
+        /// The stage meant (0-based) when returning from a review or countersign stage;
+        /// when given and no longer current (sign-off counts as no stage), refused.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stage: Option<usize>,
     },
     /// 撤回 by the drafter while no reviewer has acted in this round.
     Withdraw {
@@ -202,6 +215,10 @@ pub enum Action {
         /// 会签意见; required when not agreeing.
         #[serde(default)]
         opinion: String,
+        /// The stage meant (0-based); when given and no longer current, refused, so that a
+        /// countersign sent for a stage that has just completed never lands on the next.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stage: Option<usize>,
     },
     /// 加签: the office or the stage owner adds a department to the live countersign stage.
     AddCountersigner {
@@ -227,6 +244,9 @@ pub enum Action {
         reviewer: ActorId,
         /// Before the current reviewer (the new one acts first) or after.
         before: bool,
+        /// The stage meant (0-based); when given and no longer current, refused.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stage: Option<usize>,
     },
     /// 转办: the current review task moves to another reviewer for good.
     Reassign {
@@ -235,6 +255,9 @@ pub enum Action {
         /// Why (optional).
         #[serde(default)]
         reason: String,
+        /// The stage meant (0-based); when given and no longer current, refused.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stage: Option<usize>,
     },
     /// 委派: the reviewer hands the task to a delegate, who acts; then it comes back to the
     /// reviewer to confirm.
@@ -244,6 +267,9 @@ pub enum Action {
         /// Why (optional).
         #[serde(default)]
         reason: String,
+        /// The stage meant (0-based); when given and no longer current, refused.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stage: Option<usize>,
     },
     /// 退回 to an earlier stage (0-based) of the route, which runs again from there.
     ReturnToStage {
@@ -251,6 +277,10 @@ pub enum Action {
         stage: usize,
         /// Why; required.
         reason: String,
+        /// The stage the document is meant to be at now (0-based); when given and no longer
+        /// current, refused.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from_stage: Option<usize>,
     },
     /// 催办: the deadline sweep reminds whoever an overdue stage waits for (system only).
     Remind {

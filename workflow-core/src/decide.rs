@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 
 use chrono::{Datelike, FixedOffset, NaiveDate};
 
-use crate::command::{Action, Command, Completion, DraftFields, SYSTEM_ACTOR, StageSpec};
+use crate::command::{
+    Action, Command, Completion, DraftFields, SYSTEM_ACTOR, StageSpec, stage_label,
+};
 use crate::context::Context;
 use crate::document::{Document, Stage, StageOutcome, State};
 use crate::error::Error;
@@ -138,7 +140,8 @@ impl Decide<'_> {
                     route: route.iter().map(normalized_stage).collect(),
                 }])
             }
-            Action::Approve { opinion } => {
+            Action::Approve { opinion, stage } => {
+                self.require_meant_stage(*stage)?;
                 self.require_state(&[State::InReview])?;
                 let (stage, as_delegate) = self.require_current_reviewer()?;
                 check_text("opinion", opinion, false)?;
@@ -153,7 +156,10 @@ impl Decide<'_> {
                     EventData::Approved { stage, opinion }
                 }])
             }
-            Action::Return { reason } => self.return_(reason),
+            Action::Return { reason, stage } => {
+                self.require_meant_stage(*stage)?;
+                self.return_(reason)
+            }
             Action::Withdraw { reason } => {
                 self.require_state(&[State::InReview, State::Countersigning])?;
                 self.require_drafter()?;
@@ -167,7 +173,12 @@ impl Decide<'_> {
                     reason: reason.trim().to_owned(),
                 }])
             }
-            Action::Countersign { agree, opinion } => {
+            Action::Countersign {
+                agree,
+                opinion,
+                stage,
+            } => {
+                self.require_meant_stage(*stage)?;
                 self.require_state(&[State::Countersigning])?;
                 let (stage, unit) = self.require_pending_countersigner()?;
                 check_text("opinion", opinion, !agree)?;
@@ -213,7 +224,12 @@ impl Decide<'_> {
                 events.extend(not_needed(index, &after));
                 Ok(events)
             }
-            Action::AddReviewer { reviewer, before } => {
+            Action::AddReviewer {
+                reviewer,
+                before,
+                stage,
+            } => {
+                self.require_meant_stage(*stage)?;
                 self.require_state(&[State::InReview])?;
                 let (index, current) = self.require_stage_manager(None)?;
                 if current.delegate.is_some() && current.delegate_report.is_none() {
@@ -234,7 +250,8 @@ impl Decide<'_> {
                     before: *before,
                 }])
             }
-            Action::Reassign { to, reason } => {
+            Action::Reassign { to, reason, stage } => {
+                self.require_meant_stage(*stage)?;
                 self.require_state(&[State::InReview])?;
                 let (stage, current) = self.require_stage_manager(None)?;
                 let from = match &current.spec {
@@ -255,7 +272,8 @@ impl Decide<'_> {
                     reason: reason.trim().to_owned(),
                 }])
             }
-            Action::Delegate { to, reason } => {
+            Action::Delegate { to, reason, stage } => {
+                self.require_meant_stage(*stage)?;
                 self.require_state(&[State::InReview])?;
                 let (stage, as_delegate) = self.require_current_reviewer()?;
                 let current = self.current_stage_clone()?;
@@ -278,7 +296,12 @@ impl Decide<'_> {
                     reason: reason.trim().to_owned(),
                 }])
             }
-            Action::ReturnToStage { stage, reason } => {
+            Action::ReturnToStage {
+                stage,
+                reason,
+                from_stage,
+            } => {
+                self.require_meant_stage(*from_stage)?;
                 self.require_state(&[
                     State::InReview,
                     State::Countersigning,
@@ -289,12 +312,18 @@ impl Decide<'_> {
                     None => d.route().len(),
                 };
                 if *stage >= limit {
+                    let now = match d.current() {
+                        Some((i, _)) => stage_label(i),
+                        None => format!(
+                            "sign-off (签发), after the last stage, {}",
+                            stage_label(limit - 1)
+                        ),
+                    };
                     return Err(Error::field(
                         "stage",
                         format!(
-                            "stage {} is not before the current position (stage {})",
-                            stage + 1,
-                            limit + 1
+                            "{} is not before where the document is now: {now}",
+                            stage_label(*stage)
                         ),
                     ));
                 }
@@ -567,11 +596,11 @@ impl Decide<'_> {
         let acting = stage.acting_reviewer().unwrap_or(reviewer);
         if self.actor.id != *acting {
             let expected = if acting == reviewer {
-                format!("the reviewer of stage {} ({reviewer})", i + 1)
+                format!("{reviewer}, the reviewer of {},", stage_label(i))
             } else {
                 format!(
-                    "the delegate of stage {} ({acting}), until they report to {reviewer}",
-                    i + 1
+                    "{acting}, the delegate of {} until they report to {reviewer},",
+                    stage_label(i)
                 )
             };
             return Err(Error::NotAssigned {
@@ -599,24 +628,7 @@ impl Decide<'_> {
         let Some((i, stage)) = self.doc.current() else {
             return Err(self.not_now("no stage is running"));
         };
-        if let Some(m) = meant
-            && m != i
-        {
-            let why = match self.doc.route().get(m) {
-                Some(s) if s.completed => format!(
-                    "stage {} is already complete; the document is at stage {}",
-                    m + 1,
-                    i + 1
-                ),
-                Some(_) => format!(
-                    "stage {} has not started; the document is at stage {}",
-                    m + 1,
-                    i + 1
-                ),
-                None => format!("there is no stage {}", m + 1),
-            };
-            return Err(self.not_now(&why));
-        }
+        self.require_meant_stage(meant)?;
         let owner = match &stage.spec {
             StageSpec::Review { reviewer, .. } => reviewer,
             StageSpec::Countersign { .. } => self.doc.drafter(),
@@ -629,6 +641,37 @@ impl Decide<'_> {
             });
         }
         Ok((i, stage.clone()))
+    }
+
+    /// Refuses a command meant for a stage that is not the current one (it completed, was
+    /// returned, or has not started), naming both.
+    fn require_meant_stage(&self, meant: Option<usize>) -> Result<(), Error> {
+        let Some(m) = meant else {
+            return Ok(());
+        };
+        if self.doc.current().is_some_and(|(i, _)| i == m) {
+            return Ok(());
+        }
+        let d = self.doc;
+        let was = match d.route().get(m) {
+            Some(s) if s.completed => "completed",
+            Some(s) if s.started_at.is_some() => "no longer current",
+            Some(_) => "not started",
+            None => "not in the route",
+        };
+        let now = match d.current() {
+            Some((i, stage)) => format!("at {}, {}", stage_label(i), describe(&stage.spec)),
+            None if d.state() == State::AwaitingSignOff => {
+                "awaiting sign-off (待签发), after the last stage".to_owned()
+            }
+            None => format!("{}", d.state()),
+        };
+        Err(Error::StageNotCurrent {
+            command: self.name,
+            meant: m,
+            was,
+            now,
+        })
     }
 
     /// Whether the actor may return the document from where it stands (as for `Return`).
@@ -656,18 +699,22 @@ impl Decide<'_> {
         let Some(r) = self.ctx.actor(&id) else {
             return Err(Error::field(field, format!("unknown actor {id}")));
         };
+        // Who may act on the stage: a matter of permission, not of the request's form.
         if !r.has_role(Role::Reviewer) {
-            return Err(Error::field(
-                field,
-                format!("actor {id} does not hold the role Reviewer"),
-            ));
+            return Err(Error::NamedActorMissingRole {
+                field: field.to_owned(),
+                actor: id,
+                role: Role::Reviewer,
+            });
         }
         let c = self.doc.classification();
         if !r.may_see(c) {
-            return Err(Error::field(
-                field,
-                format!("actor {id} has clearance {} below {c}", r.clearance),
-            ));
+            return Err(Error::NamedActorClearance {
+                field: field.to_owned(),
+                actor: id,
+                clearance: r.clearance,
+                classification: c,
+            });
         }
         Ok(id)
     }
@@ -840,6 +887,16 @@ impl Decide<'_> {
         Error::NotNow {
             command: self.name,
             reason: reason.to_owned(),
+        }
+    }
+}
+
+/// A stage as messages name it: `a review by li.qiang`, `a countersign by RSC, KYC`.
+fn describe(spec: &StageSpec) -> String {
+    match spec {
+        StageSpec::Review { reviewer, .. } => format!("a review by {reviewer}"),
+        StageSpec::Countersign { departments, .. } => {
+            format!("a countersign by {}", join(departments))
         }
     }
 }

@@ -38,6 +38,48 @@ pub enum Error {
         /// What forbids it.
         reason: String,
     },
+    /// The command names the route stage it is meant for, and the document is no longer
+    /// (or not yet) there: the stage completed, was returned, or the route moved on.
+    #[error(
+        "{command} was meant for {}, which is {was}; the document is now {now}",
+        crate::command::stage_label(*meant)
+    )]
+    StageNotCurrent {
+        /// The rejected command.
+        command: &'static str,
+        /// The stage it was meant for (0-based).
+        meant: usize,
+        /// What became of that stage: `completed`, `no longer current`, `not started`,
+        /// `not in the route`.
+        was: &'static str,
+        /// Where the document is now, e.g. `at stage index 1 (第2环节), a review by li.qiang`.
+        now: String,
+    },
+    /// An actor the command names to act (a delegate, an added or new reviewer) lacks the
+    /// role that acting needs.
+    #[error("{field} names actor {actor}, who lacks the role {role}")]
+    NamedActorMissingRole {
+        /// The request field naming them.
+        field: String,
+        /// The actor named.
+        actor: ActorId,
+        /// The role they lack.
+        role: Role,
+    },
+    /// An actor the command names to act is not cleared for the document.
+    #[error(
+        "{field} names actor {actor}, whose clearance {clearance} is below the document's {classification}"
+    )]
+    NamedActorClearance {
+        /// The request field naming them.
+        field: String,
+        /// The actor named.
+        actor: ActorId,
+        /// Their clearance.
+        clearance: Classification,
+        /// The document's classification.
+        classification: Classification,
+    },
     /// The acting actor is not in the directory.
     #[error("actor {actor} is not in the directory")]
     UnknownActor {
@@ -104,8 +146,12 @@ impl Error {
     pub fn class(&self) -> ErrorClass {
         match self {
             Error::InvalidField { .. } => ErrorClass::InvalidArgument,
-            Error::WrongState { .. } | Error::NotNow { .. } => ErrorClass::FailedPrecondition,
+            Error::WrongState { .. } | Error::NotNow { .. } | Error::StageNotCurrent { .. } => {
+                ErrorClass::FailedPrecondition
+            }
             Error::UnknownActor { .. }
+            | Error::NamedActorMissingRole { .. }
+            | Error::NamedActorClearance { .. }
             | Error::MissingRole { .. }
             | Error::InsufficientClearance { .. }
             | Error::NotAssigned { .. } => ErrorClass::PermissionDenied,
@@ -115,7 +161,8 @@ impl Error {
     }
 
     /// A stable code for the rejection, for programs: `INVALID_FIELD`, `WRONG_STATE`,
-    /// `NOT_NOW`, `UNKNOWN_ACTOR`, `MISSING_ROLE`, `CLEARANCE_TOO_LOW`, `NOT_ASSIGNED`,
+    /// `NOT_NOW`, `STAGE_NOT_CURRENT`, `UNKNOWN_ACTOR`, `MISSING_ROLE`, `CLEARANCE_TOO_LOW`,
+    /// `NOT_ASSIGNED`,
     /// `DOCUMENT_NOT_FOUND`, `DOCUMENT_EXISTS`. The gRPC service sends it as
     /// `google.rpc.ErrorInfo.reason`; it never changes for a variant.
     pub fn reason(&self) -> &'static str {
@@ -123,6 +170,9 @@ impl Error {
             Error::InvalidField { .. } => "INVALID_FIELD",
             Error::WrongState { .. } => "WRONG_STATE",
             Error::NotNow { .. } => "NOT_NOW",
+            Error::StageNotCurrent { .. } => "STAGE_NOT_CURRENT",
+            Error::NamedActorMissingRole { .. } => "MISSING_ROLE",
+            Error::NamedActorClearance { .. } => "CLEARANCE_TOO_LOW",
             Error::UnknownActor { .. } => "UNKNOWN_ACTOR",
             Error::MissingRole { .. } => "MISSING_ROLE",
             Error::InsufficientClearance { .. } => "CLEARANCE_TOO_LOW",

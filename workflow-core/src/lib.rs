@@ -54,7 +54,7 @@ mod event;
 mod number;
 mod types;
 
-pub use command::{Action, Command, Completion, DraftFields, SYSTEM_ACTOR, StageSpec};
+pub use command::{Action, Command, Completion, DraftFields, SYSTEM_ACTOR, StageSpec, stage_label};
 pub use context::{Context, Directory};
 pub use decide::{china_date, handle};
 pub use document::{

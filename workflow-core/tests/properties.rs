@@ -122,18 +122,62 @@ fn arb_text() -> impl Strategy<Value = String> {
     ]
 }
 
+/// A random action, which names the stage it is meant for about a third of the time.
 fn arb_action() -> impl Strategy<Value = Action> {
+    (arb_plain_action(), prop::option::weighted(0.3, 0..3usize))
+        .prop_map(|(a, meant)| with_meant_stage(a, meant))
+}
+
+/// Sets the stage an action is meant for, where it has one.
+fn with_meant_stage(mut a: Action, meant: Option<usize>) -> Action {
+    if let Some(slot) = meant_stage_mut(&mut a) {
+        *slot = meant;
+    }
+    a
+}
+
+fn meant_stage_mut(a: &mut Action) -> Option<&mut Option<usize>> {
+    match a {
+        Action::Approve { stage, .. }
+        | Action::Return { stage, .. }
+        | Action::Countersign { stage, .. }
+        | Action::AddReviewer { stage, .. }
+        | Action::Reassign { stage, .. }
+        | Action::Delegate { stage, .. }
+        | Action::AddCountersigner { stage, .. }
+        | Action::RemoveCountersigner { stage, .. }
+        | Action::ReturnToStage {
+            from_stage: stage, ..
+        } => Some(stage),
+        _ => None,
+    }
+}
+
+fn arb_plain_action() -> impl Strategy<Value = Action> {
     prop_oneof![
         arb_fields().prop_map(Action::Draft),
         arb_fields().prop_map(Action::Revise),
         arb_route().prop_map(|route| Action::SubmitForReview { route }),
-        arb_text().prop_map(|opinion| Action::Approve { opinion }),
-        arb_text().prop_map(|opinion| Action::Approve { opinion }),
-        arb_text().prop_map(|reason| Action::Return { reason }),
+        arb_text().prop_map(|opinion| Action::Approve {
+            stage: None,
+            opinion
+        }),
+        arb_text().prop_map(|opinion| Action::Approve {
+            stage: None,
+            opinion
+        }),
+        arb_text().prop_map(|reason| Action::Return {
+            stage: None,
+            reason
+        }),
         arb_text().prop_map(|reason| Action::Withdraw { reason }),
-        (any::<bool>(), arb_text())
-            .prop_map(|(agree, opinion)| Action::Countersign { agree, opinion }),
         (any::<bool>(), arb_text()).prop_map(|(agree, opinion)| Action::Countersign {
+            stage: None,
+            agree,
+            opinion
+        }),
+        (any::<bool>(), arb_text()).prop_map(|(agree, opinion)| Action::Countersign {
+            stage: None,
             agree: agree || opinion.is_empty(),
             opinion
         }),
@@ -177,6 +221,7 @@ fn arb_route_change() -> impl Strategy<Value = Action> {
     };
     prop_oneof![
         (reviewer(), any::<bool>()).prop_map(|(r, before)| Action::AddReviewer {
+            stage: None,
             reviewer: r.into(),
             before
         }),
@@ -197,14 +242,20 @@ fn arb_route_change() -> impl Strategy<Value = Action> {
                 stage
             }),
         (reviewer(), arb_text()).prop_map(|(to, reason)| Action::Reassign {
+            stage: None,
             to: to.into(),
             reason
         }),
         (reviewer(), arb_text()).prop_map(|(to, reason)| Action::Delegate {
+            stage: None,
             to: to.into(),
             reason
         }),
-        (0..3usize, arb_text()).prop_map(|(stage, reason)| Action::ReturnToStage { stage, reason }),
+        (0..3usize, arb_text()).prop_map(|(stage, reason)| Action::ReturnToStage {
+            from_stage: None,
+            stage,
+            reason
+        }),
         Just(Action::Remind { interval_hours: 24 }),
     ]
 }
@@ -319,6 +370,17 @@ fn authorised(before: Option<&Document>, actor: &Actor, action: &Action) -> Resu
     }
     if !actor.may_see(d.classification()) {
         return Err("acted without clearance".into());
+    }
+    // A command meant for a stage applies only while that stage is the current one.
+    let mut named = action.clone();
+    if let Some(Some(meant)) = meant_stage_mut(&mut named).map(|s| *s)
+        && d.current().map(|(i, _)| i) != Some(meant)
+    {
+        return Err(format!(
+            "{} meant for stage index {meant} was accepted at {:?}",
+            action.name(),
+            d.current().map(|(i, _)| i)
+        ));
     }
     let is_drafter = actor.id == *d.drafter();
     let stage = d.current().map(|(_, s)| s.spec.clone());
@@ -448,6 +510,7 @@ fn guided(d: Option<&Document>, dir: &workflow_core::Directory, pick: usize) -> 
             },
         },
         (State::InReview, 7) if pick.is_multiple_of(3) => Action::Delegate {
+            stage: None,
             to: "chen.hong".into(),
             reason: String::new(),
         },
@@ -455,12 +518,14 @@ fn guided(d: Option<&Document>, dir: &workflow_core::Directory, pick: usize) -> 
             return (
                 "liu.yang".into(),
                 Action::Reassign {
+                    stage: None,
                     to: "li.qiang".into(),
                     reason: "转办".into(),
                 },
             );
         }
         (State::InReview, 5) if pick.is_multiple_of(3) => Action::AddReviewer {
+            stage: None,
             reviewer: "chen.hong".into(),
             before: pick.is_multiple_of(2),
         },
@@ -474,10 +539,12 @@ fn guided(d: Option<&Document>, dir: &workflow_core::Directory, pick: usize) -> 
             );
         }
         (State::AwaitingSignOff, 7) if pick.is_multiple_of(3) => Action::ReturnToStage {
+            from_stage: None,
             stage: 0,
             reason: "重新审核".into(),
         },
         (State::InReview, 0) => Action::Return {
+            stage: None,
             reason: "请修改".into(),
         },
         (State::InReview, 1) => {
@@ -489,9 +556,11 @@ fn guided(d: Option<&Document>, dir: &workflow_core::Directory, pick: usize) -> 
             );
         }
         (State::InReview, _) => Action::Approve {
+            stage: None,
             opinion: "同意".into(),
         },
         (State::Countersigning, 0) => Action::Countersign {
+            stage: None,
             agree: false,
             opinion: "不同意".into(),
         },
@@ -505,16 +574,19 @@ fn guided(d: Option<&Document>, dir: &workflow_core::Directory, pick: usize) -> 
             );
         }
         (State::Countersigning, _) => Action::Countersign {
+            stage: None,
             agree: true,
             opinion: String::new(),
         },
         (State::AwaitingSignOff, 0) => Action::Return {
+            stage: None,
             reason: "请压缩".into(),
         },
         (State::AwaitingSignOff, _) => Action::SignOff {
             opinion: "同意".into(),
         },
         (State::SignedOff, 0) => Action::Return {
+            stage: None,
             reason: "复核有误".into(),
         },
         (State::SignedOff, _) => Action::Issue {

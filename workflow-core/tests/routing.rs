@@ -33,6 +33,150 @@ fn last_types(f: &Flow, n: usize) -> Vec<&'static str> {
         .collect()
 }
 
+// ---- the stage a command is meant for ----
+
+#[test]
+fn a_countersign_meant_for_a_completed_stage_is_refused_not_recorded_on_the_next() {
+    // 或签 RSC/CWC/XSC, then 会签 RSC/KYC: CWC's agreement completes the 或签 a moment
+    // before RSC's countersign, meant for it, arrives.
+    let mut f = submitted_with(vec![
+        cs(&["RSC", "CWC", "XSC"], Completion::Any),
+        cs(&["RSC", "KYC"], Completion::All),
+    ]);
+    f.ok(
+        "sun.li",
+        Action::Countersign {
+            agree: true,
+            opinion: "同意".into(),
+            stage: Some(0),
+        },
+    );
+    assert_eq!(f.doc().current().map(|(i, _)| i), Some(1));
+    // `err` also checks that the refused command changed nothing.
+    let e = f.err(
+        "zhao.min",
+        Action::Countersign {
+            agree: true,
+            opinion: "同意（针对第一环节）".into(),
+            stage: Some(0),
+        },
+    );
+    assert_eq!(e.class(), workflow_core::ErrorClass::FailedPrecondition);
+    assert_eq!(e.reason(), "STAGE_NOT_CURRENT");
+    assert_eq!(
+        e.to_string(),
+        "Countersign was meant for stage index 0 (第1环节), which is completed; the document \
+         is now at stage index 1 (第2环节), a countersign by RSC, KYC"
+    );
+    assert!(f.doc().route()[1].countersigns.is_empty());
+    // Without the stage, the same countersign lands on the next stage: what the guard is for.
+    f.ok("zhao.min", agree("同意"));
+    assert_eq!(f.doc().route()[1].countersigns.len(), 1);
+}
+
+#[test]
+fn every_stage_action_is_refused_when_its_stage_is_no_longer_current() {
+    let mut f = submitted_with(vec![
+        StageSpec::review("li.qiang"),
+        StageSpec::review("chen.hong"),
+    ]);
+    f.ok(
+        "li.qiang",
+        Action::Approve {
+            opinion: "同意".into(),
+            stage: Some(0),
+        },
+    );
+    // li.qiang's second click, and the other stage actions meant for stage 0.
+    let stale: Vec<(&str, Action)> = vec![
+        (
+            "li.qiang",
+            Action::Approve {
+                opinion: "同意".into(),
+                stage: Some(0),
+            },
+        ),
+        (
+            "chen.hong",
+            Action::Return {
+                reason: "请修改".into(),
+                stage: Some(0),
+            },
+        ),
+        (
+            "chen.hong",
+            Action::Reassign {
+                to: "li.qiang".into(),
+                reason: String::new(),
+                stage: Some(0),
+            },
+        ),
+        (
+            "chen.hong",
+            Action::Delegate {
+                to: "li.qiang".into(),
+                reason: String::new(),
+                stage: Some(0),
+            },
+        ),
+        (
+            "liu.yang",
+            Action::AddReviewer {
+                reviewer: "li.qiang".into(),
+                before: false,
+                stage: Some(0),
+            },
+        ),
+        (
+            "chen.hong",
+            Action::ReturnToStage {
+                stage: 0,
+                reason: "重审".into(),
+                from_stage: Some(0),
+            },
+        ),
+    ];
+    for (actor, action) in stale {
+        let name = action.name();
+        let e = f.err(actor, action);
+        assert!(
+            matches!(e, Error::StageNotCurrent { meant: 0, .. }),
+            "{name}: {e}"
+        );
+    }
+    // Meant for the stage that is current: accepted.
+    f.ok(
+        "chen.hong",
+        Action::Approve {
+            opinion: "同意".into(),
+            stage: Some(1),
+        },
+    );
+    // At sign-off no route stage is current: a return meant for a stage is refused, one
+    // without a stage is a return from sign-off.
+    let e = f.err(
+        "huang.wei",
+        Action::Return {
+            reason: "请修改".into(),
+            stage: Some(1),
+        },
+    );
+    assert!(
+        e.to_string()
+            .contains("the document is now awaiting sign-off (待签发), after the last stage"),
+        "{e}"
+    );
+    // A stage the route does not have.
+    let e = f.err(
+        "huang.wei",
+        Action::Return {
+            reason: "请修改".into(),
+            stage: Some(7),
+        },
+    );
+    assert!(e.to_string().contains("which is not in the route"), "{e}");
+}
+
 // ---- completion rules ----
 
 #[test]
@@ -190,9 +334,22 @@ fn adding_a_countersigner_to_a_stage_that_just_completed_is_refused_clearly() {
             stage: Some(0),
         },
     );
+    assert!(
+        matches!(
+            e,
+            Error::StageNotCurrent {
+                meant: 0,
+                was: "completed",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert_eq!(e.class(), workflow_core::ErrorClass::FailedPrecondition);
     assert_eq!(
         e.to_string(),
-        "AddCountersigner is not possible now: stage 1 is already complete; the document is at stage 2"
+        "AddCountersigner was meant for stage index 0 (第1环节), which is completed; \
+         the document is now at stage index 1 (第2环节), a countersign by CWC"
     );
     g.ok(
         "liu.yang",
@@ -275,6 +432,7 @@ fn a_reviewer_is_added_before_or_after_the_current_one() {
     f.ok(
         "liu.yang",
         Action::AddReviewer {
+            stage: None,
             reviewer: "chen.hong".into(),
             before: true,
         },
@@ -294,6 +452,7 @@ fn a_reviewer_is_added_before_or_after_the_current_one() {
     f.ok(
         "li.qiang",
         Action::AddReviewer {
+            stage: None,
             reviewer: "chen.hong".into(),
             before: false,
         },
@@ -308,6 +467,7 @@ fn a_reviewer_is_added_before_or_after_the_current_one() {
     let e = g.err(
         "wang.fang",
         Action::AddReviewer {
+            stage: None,
             reviewer: "chen.hong".into(),
             before: true,
         },
@@ -316,14 +476,21 @@ fn a_reviewer_is_added_before_or_after_the_current_one() {
     let e = g.err(
         "liu.yang",
         Action::AddReviewer {
+            stage: None,
             reviewer: "zhao.min".into(),
             before: true,
         },
     );
-    assert!(
-        e.to_string().contains("does not hold the role Reviewer"),
-        "{e}"
+    // Who may act: PERMISSION_DENIED, naming the field and the role.
+    assert_eq!(
+        e,
+        Error::NamedActorMissingRole {
+            field: "reviewer".into(),
+            actor: "zhao.min".into(),
+            role: workflow_core::Role::Reviewer,
+        }
     );
+    assert_eq!(e.class(), workflow_core::ErrorClass::PermissionDenied);
 }
 
 // ---- 转办 / 委派 ----
@@ -337,6 +504,7 @@ fn reassign_moves_the_task_for_good() {
     f.ok(
         "li.qiang",
         Action::Reassign {
+            stage: None,
             to: "chen.hong".into(),
             reason: "出差，转陈红办理".into(),
         },
@@ -356,6 +524,7 @@ fn reassign_moves_the_task_for_good() {
     let e = f.err(
         "liu.yang",
         Action::Reassign {
+            stage: None,
             to: "chen.hong".into(),
             reason: String::new(),
         },
@@ -369,6 +538,7 @@ fn delegate_acts_then_the_task_comes_back_to_confirm() {
     f.ok(
         "li.qiang",
         Action::Delegate {
+            stage: None,
             to: "chen.hong".into(),
             reason: "请先核稿".into(),
         },
@@ -381,7 +551,7 @@ fn delegate_acts_then_the_task_comes_back_to_confirm() {
     let e = f.err("li.qiang", approve("同意"));
     assert!(
         e.to_string()
-            .contains("the delegate of stage 1 (chen.hong)"),
+            .contains("only chen.hong, the delegate of stage index 0 (第1环节)"),
         "{e}"
     );
     f.ok("chen.hong", approve("核稿无误"));
@@ -403,6 +573,7 @@ fn a_delegate_who_disagrees_reports_and_the_delegator_decides() {
     f.ok(
         "li.qiang",
         Action::Delegate {
+            stage: None,
             to: "chen.hong".into(),
             reason: String::new(),
         },
@@ -434,18 +605,25 @@ fn delegating_to_an_actor_without_clearance_is_refused() {
     let e = f.err(
         "li.qiang",
         Action::Delegate {
+            stage: None,
             to: "low.clearance".into(),
             reason: String::new(),
         },
     );
     assert!(
-        matches!(e, Error::InvalidField { ref field, .. } if field == "to"),
+        matches!(e, Error::NamedActorClearance { ref field, .. } if field == "to"),
         "{e}"
     );
-    assert!(e.to_string().contains("clearance None below Secret"), "{e}");
+    assert_eq!(e.class(), workflow_core::ErrorClass::PermissionDenied);
+    assert!(
+        e.to_string()
+            .contains("whose clearance None is below the document's Secret"),
+        "{e}"
+    );
     let e = f.err(
         "li.qiang",
         Action::Delegate {
+            stage: None,
             to: "li.qiang".into(),
             reason: String::new(),
         },
@@ -454,6 +632,7 @@ fn delegating_to_an_actor_without_clearance_is_refused() {
     let e = f.err(
         "chen.hong",
         Action::Delegate {
+            stage: None,
             to: "li.qiang".into(),
             reason: String::new(),
         },
@@ -471,6 +650,7 @@ fn return_to_stage_1_from_sign_off_runs_the_later_stages_again() {
     let e = f.err(
         "huang.wei",
         Action::ReturnToStage {
+            from_stage: None,
             stage: 3,
             reason: "x".into(),
         },
@@ -482,6 +662,7 @@ fn return_to_stage_1_from_sign_off_runs_the_later_stages_again() {
     let e = f.err(
         "zhao.min",
         Action::ReturnToStage {
+            from_stage: None,
             stage: 0,
             reason: "x".into(),
         },
@@ -490,6 +671,7 @@ fn return_to_stage_1_from_sign_off_runs_the_later_stages_again() {
     f.ok(
         "huang.wei",
         Action::ReturnToStage {
+            from_stage: None,
             stage: 0,
             reason: "请重新核稿".into(),
         },
@@ -520,6 +702,7 @@ fn return_to_an_earlier_stage_from_countersign_by_a_pending_department() {
     f.ok(
         "sun.li",
         Action::ReturnToStage {
+            from_stage: None,
             stage: 0,
             reason: "请审核人再看经费部分".into(),
         },
@@ -533,12 +716,14 @@ fn return_to_an_earlier_stage_from_countersign_by_a_pending_department() {
     let e = f.err(
         "sun.li",
         Action::ReturnToStage {
+            from_stage: None,
             stage: 1,
             reason: "x".into(),
         },
     );
     assert!(
-        e.to_string().contains("not before the current position"),
+        e.to_string()
+            .contains("stage index 1 (第2环节) is not before where the document is now"),
         "{e}"
     );
 }

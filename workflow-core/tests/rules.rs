@@ -36,7 +36,11 @@ fn stages_run_in_order() {
     // The reviewer of stage 3 is not the reviewer of stage 1.
     let e = f.err("chen.hong", approve("同意"));
     assert!(matches!(e, Error::NotAssigned { .. }), "{e}");
-    assert!(e.to_string().contains("stage 1 (li.qiang)"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("only li.qiang, the reviewer of stage index 0 (第1环节), may"),
+        "{e}"
+    );
     f.ok("li.qiang", approve("同意"));
     assert_eq!(f.state(), State::Countersigning);
     // Stage 3's reviewer still waits for the countersign to complete.

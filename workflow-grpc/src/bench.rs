@@ -124,6 +124,7 @@ fn flow(n: usize) -> Vec<(&'static str, Action)> {
         (
             who,
             Action::Countersign {
+                stage: None,
                 agree: true,
                 opinion: opinion(n + i),
             },
@@ -135,6 +136,7 @@ fn flow(n: usize) -> Vec<(&'static str, Action)> {
         (
             "li.qiang",
             Action::Approve {
+                stage: None,
                 opinion: opinion(n),
             },
         ),
@@ -144,6 +146,7 @@ fn flow(n: usize) -> Vec<(&'static str, Action)> {
         (
             "chen.hong",
             Action::Approve {
+                stage: None,
                 opinion: opinion(n + 4),
             },
         ),
@@ -408,6 +411,7 @@ async fn grpc_flow(mut client: Client, n: usize) -> Result<Vec<Duration>> {
         route: wire_route()
     }));
     timed!(client.approve(pb::ApproveRequest {
+        stage: None,
         command_id: cid(),
         actor_id: "li.qiang".into(),
         document_id: d.clone(),
@@ -416,6 +420,7 @@ async fn grpc_flow(mut client: Client, n: usize) -> Result<Vec<Duration>> {
     }));
     for (i, who) in ["zhao.min", "sun.li", "zhou.jie"].into_iter().enumerate() {
         timed!(client.countersign(pb::CountersignRequest {
+            stage: None,
             command_id: cid(),
             actor_id: who.into(),
             document_id: d.clone(),
@@ -425,6 +430,7 @@ async fn grpc_flow(mut client: Client, n: usize) -> Result<Vec<Duration>> {
         }));
     }
     timed!(client.approve(pb::ApproveRequest {
+        stage: None,
         command_id: cid(),
         actor_id: "chen.hong".into(),
         document_id: d.clone(),

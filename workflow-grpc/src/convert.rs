@@ -126,6 +126,32 @@ fn core_metadata(e: &workflow_core::Error) -> Vec<(&'static str, String)> {
             ("command", (*command).to_owned()),
         ],
         E::DocumentNotFound(id) | E::DocumentExists(id) => vec![("document_id", id.to_string())],
+        E::StageNotCurrent {
+            command,
+            meant,
+            was,
+            ..
+        } => vec![
+            ("command", (*command).to_owned()),
+            ("meant_stage", meant.to_string()),
+            ("meant_stage_is", (*was).to_owned()),
+        ],
+        E::NamedActorMissingRole { field, actor, role } => vec![
+            ("field", field.clone()),
+            ("actor", actor.to_string()),
+            ("role", role.to_string()),
+        ],
+        E::NamedActorClearance {
+            field,
+            actor,
+            clearance,
+            classification,
+        } => vec![
+            ("field", field.clone()),
+            ("actor", actor.to_string()),
+            ("clearance", clearance.to_string()),
+            ("classification", classification.to_string()),
+        ],
         _ => Vec::new(),
     }
 }
@@ -164,6 +190,11 @@ fn required_text(field: &str, s: &str) -> Result<String, Status> {
         return Err(invalid(field, "is required"));
     }
     Ok(s.to_owned())
+}
+
+/// The stage a command is meant for, from the wire (0-based, as everywhere on the wire).
+pub fn stage(s: Option<u32>) -> Option<usize> {
+    s.map(|s| s as usize)
 }
 
 /// A log head on the wire.
@@ -214,6 +245,31 @@ pub fn timestamp(t: Timestamp) -> prost_types::Timestamp {
     prost_types::Timestamp {
         seconds: t.timestamp(),
         nanos: t.timestamp_subsec_nanos() as i32,
+    }
+}
+
+/// An instant from the wire.
+pub fn instant(field: &str, t: &prost_types::Timestamp) -> Result<Timestamp, Status> {
+    let nanos = u32::try_from(t.nanos)
+        .map_err(|_| invalid(field, format!("nanos {} is negative", t.nanos)))?;
+    chrono::DateTime::from_timestamp(t.seconds, nanos)
+        .ok_or_else(|| invalid(field, format!("{}s is not a representable time", t.seconds)))
+}
+
+/// A reminder the sweep would send, on the wire.
+pub fn due_reminder(r: &workflow_store::DueReminder) -> pb::DueReminder {
+    pb::DueReminder {
+        document_id: r.document_id.to_string(),
+        title: r.title.clone(),
+        stage: u32::try_from(r.stage).unwrap_or(u32::MAX),
+        due_at: Some(timestamp(r.due_at)),
+        waiting_for: r.waiting_for.clone(),
+        escalated_to: r
+            .escalated_to
+            .as_ref()
+            .map(|a| a.0.clone())
+            .unwrap_or_default(),
+        reminders_before: r.reminders_before,
     }
 }
 

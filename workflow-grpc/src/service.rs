@@ -141,14 +141,20 @@ impl DocumentWorkflow for WorkflowService {
     }
 
     async fn approve(&self, req: Request<pb::ApproveRequest>) -> Reply<pb::CommandResponse> {
-        command!(self, req, |r| Action::Approve { opinion: r.opinion })
+        command!(self, req, |r| Action::Approve {
+            opinion: r.opinion,
+            stage: convert::stage(r.stage),
+        })
     }
 
     async fn return_document(
         &self,
         req: Request<pb::ReturnDocumentRequest>,
     ) -> Reply<pb::CommandResponse> {
-        command!(self, req, |r| Action::Return { reason: r.reason })
+        command!(self, req, |r| Action::Return {
+            reason: r.reason,
+            stage: convert::stage(r.stage),
+        })
     }
 
     async fn withdraw(&self, req: Request<pb::WithdrawRequest>) -> Reply<pb::CommandResponse> {
@@ -161,7 +167,8 @@ impl DocumentWorkflow for WorkflowService {
     ) -> Reply<pb::CommandResponse> {
         command!(self, req, |r| Action::Countersign {
             agree: r.agree,
-            opinion: r.opinion
+            opinion: r.opinion,
+            stage: convert::stage(r.stage),
         })
     }
 
@@ -171,7 +178,7 @@ impl DocumentWorkflow for WorkflowService {
     ) -> Reply<pb::CommandResponse> {
         command!(self, req, |r| Action::AddCountersigner {
             unit: UnitCode(r.unit),
-            stage: r.stage.map(|s| s as usize)
+            stage: convert::stage(r.stage)
         })
     }
 
@@ -181,7 +188,7 @@ impl DocumentWorkflow for WorkflowService {
     ) -> Reply<pb::CommandResponse> {
         command!(self, req, |r| Action::RemoveCountersigner {
             unit: UnitCode(r.unit),
-            stage: r.stage.map(|s| s as usize)
+            stage: convert::stage(r.stage)
         })
     }
 
@@ -191,21 +198,24 @@ impl DocumentWorkflow for WorkflowService {
     ) -> Reply<pb::CommandResponse> {
         command!(self, req, |r| Action::AddReviewer {
             reviewer: ActorId(r.reviewer),
-            before: r.before
+            before: r.before,
+            stage: convert::stage(r.stage),
         })
     }
 
     async fn reassign(&self, req: Request<pb::ReassignRequest>) -> Reply<pb::CommandResponse> {
         command!(self, req, |r| Action::Reassign {
             to: ActorId(r.to),
-            reason: r.reason
+            reason: r.reason,
+            stage: convert::stage(r.stage),
         })
     }
 
     async fn delegate(&self, req: Request<pb::DelegateRequest>) -> Reply<pb::CommandResponse> {
         command!(self, req, |r| Action::Delegate {
             to: ActorId(r.to),
-            reason: r.reason
+            reason: r.reason,
+            stage: convert::stage(r.stage),
         })
     }
 
@@ -215,7 +225,8 @@ impl DocumentWorkflow for WorkflowService {
     ) -> Reply<pb::CommandResponse> {
         command!(self, req, |r| Action::ReturnToStage {
             stage: r.stage as usize,
-            reason: r.reason
+            reason: r.reason,
+            from_stage: convert::stage(r.from_stage),
         })
     }
 
@@ -495,11 +506,33 @@ impl WorkflowAdmin for AdminService {
 
     async fn sweep_deadlines(
         &self,
-        _: Request<pb::SweepDeadlinesRequest>,
+        req: Request<pb::SweepDeadlinesRequest>,
     ) -> Reply<pb::SweepDeadlinesResponse> {
+        let r = req.into_inner();
+        let now = match r.now {
+            Some(_) if !r.dry_run => {
+                return Err(convert::invalid(
+                    "now",
+                    "may only be given with dry_run: reminders are recorded at the time they \
+                     are sent, so a real sweep runs on the server's clock",
+                ));
+            }
+            Some(t) => convert::instant("now", &t)?,
+            None => (self.clock)(),
+        };
+        if r.dry_run {
+            let due = self
+                .engine
+                .due_reminders(now, self.reminder_interval_hours)
+                .map_err(|e| status_of(&e))?;
+            return Ok(Response::new(pb::SweepDeadlinesResponse {
+                reminders: Vec::new(),
+                would_remind: due.iter().map(convert::due_reminder).collect(),
+            }));
+        }
         let outcomes = self
             .engine
-            .sweep_deadlines((self.clock)(), self.reminder_interval_hours)
+            .sweep_deadlines(now, self.reminder_interval_hours)
             .await
             .map_err(|e| status_of(&e))?;
         Ok(Response::new(pb::SweepDeadlinesResponse {
@@ -507,6 +540,7 @@ impl WorkflowAdmin for AdminService {
                 .iter()
                 .flat_map(|o| o.events.iter().map(convert::envelope))
                 .collect(),
+            would_remind: Vec::new(),
         }))
     }
 }

@@ -75,12 +75,14 @@ fn prepare(dir: &Path) -> (DocumentId, DocumentId) {
             (
                 "li.qiang",
                 Action::Approve {
+                    stage: None,
                     opinion: "同意，请各相关部门会签。".into(),
                 },
             ),
             (
                 "zhao.min",
                 Action::Countersign {
+                    stage: None,
                     agree: true,
                     opinion: "同意。".into(),
                 },
@@ -88,6 +90,7 @@ fn prepare(dir: &Path) -> (DocumentId, DocumentId) {
             (
                 "sun.li",
                 Action::Countersign {
+                    stage: None,
                     agree: true,
                     opinion: "同意。考务经费从教务处年度预算中列支。".into(),
                 },

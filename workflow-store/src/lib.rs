@@ -81,7 +81,7 @@ pub use envelope::{Envelope, GENESIS_HASH, fixity_digest};
 pub use error::{Error, Result};
 pub use export::{Manifest, PACKAGE_FORMAT, PackageFile, PackageReport, verify_package};
 pub use projection::listing_year;
-pub use query::{ListQuery, MAX_PAGE_SIZE, Page, Stats, SubscribeFilter};
+pub use query::{DueReminder, ListQuery, MAX_PAGE_SIZE, Page, Stats, SubscribeFilter};
 pub use storage::ProjectionEntry;
 #[cfg(any(test, feature = "fault-injection"))]
 #[doc(hidden)]

@@ -398,19 +398,57 @@ impl Engine {
     }
 }
 
+/// A 催办 reminder the deadline sweep would send (see [`Engine::due_reminders`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueReminder {
+    /// The document.
+    pub document_id: DocumentId,
+    /// Its title.
+    pub title: String,
+    /// The overdue stage (0-based).
+    pub stage: usize,
+    /// When it was due.
+    pub due_at: Timestamp,
+    /// Whom it waits for, as to-do keys (`li.qiang`, `Countersigner@RSC`).
+    pub waiting_for: Vec<String>,
+    /// The actor it would be escalated to, if the route names one.
+    pub escalated_to: Option<ActorId>,
+    /// Reminders the stage already had.
+    pub reminders_before: u32,
+}
+
+/// The directory as a decision's context, for decisions that are reported, never appended
+/// (a dry run of the sweep). It draws no numbers and keeps no chain: `Remind` needs neither.
+struct ReadOnlyContext<'a>(&'a crate::engine::DirectoryCache);
+
+impl workflow_core::Context for ReadOnlyContext<'_> {
+    fn actor(&self, id: &ActorId) -> Option<workflow_core::Actor> {
+        self.0.actors.get(id).cloned()
+    }
+    fn unit(&self, code: &UnitCode) -> Option<workflow_core::Unit> {
+        self.0.units.get(code).cloned()
+    }
+    fn next_document_seq(&self, _: &str, _: i32) -> u32 {
+        0
+    }
+    fn next_archive_item(&self, _: &str, _: i32, _: workflow_core::Retention) -> u32 {
+        0
+    }
+    fn fixity_hash(&self) -> Option<String> {
+        None
+    }
+}
+
 impl Engine {
-    /// The deadline sweep (催办): for every running stage past its deadline that was not
-    /// reminded within `interval_hours`, appends one `Reminded` event (escalated where the
-    /// route names someone). Returns the outcomes appended.
-    ///
-    /// Safe to run from several places at once and after restarts: each reminder's command
-    /// id is derived from the document, round, stage, stage start and reminder count, so a
-    /// second sweep for the same reminder is answered from the idempotency record.
-    pub async fn sweep_deadlines(
+    /// The documents whose current stage is overdue at `now` and was not reminded within
+    /// the interval, each with the command id its reminder takes: derived from the
+    /// document, round, stage, stage start and reminder count, so that racing or repeated
+    /// sweeps cannot remind twice.
+    fn due_for_reminders(
         &self,
         now: Timestamp,
         interval_hours: u32,
-    ) -> Result<Vec<crate::Outcome>> {
+    ) -> Result<Vec<(Document, String)>> {
         if interval_hours == 0 {
             return Err(Error::InvalidRequest {
                 field: "interval_hours",
@@ -439,14 +477,71 @@ impl Engine {
                     d.round(),
                     stage.reminders
                 );
-                due.push((d.id(), key));
+                due.push((d, key));
             }
         }
+        Ok(due)
+    }
+
+    /// What the deadline sweep would send at `now` (any time: "what is overdue tomorrow at
+    /// nine?"), decided by the same rule, without appending anything.
+    pub fn due_reminders(&self, now: Timestamp, interval_hours: u32) -> Result<Vec<DueReminder>> {
+        let due = self.due_for_reminders(now, interval_hours)?;
+        let directory = self.inner.directory.read().map_err(|_| Error::Closed)?;
+        let ctx = ReadOnlyContext(&directory);
+        let mut out = Vec::new();
+        for (d, _) in due {
+            let command = workflow_core::Command {
+                document_id: d.id(),
+                actor: ActorId::from(workflow_core::SYSTEM_ACTOR),
+                at: now,
+                action: workflow_core::Action::Remind { interval_hours },
+            };
+            // Refused means not due after all (the rule in the core has the last word).
+            let Ok(events) = workflow_core::handle(Some(&d), &command, &ctx) else {
+                continue;
+            };
+            for e in events {
+                if let workflow_core::EventData::Reminded {
+                    stage,
+                    due_at,
+                    waiting_for,
+                    escalated_to,
+                } = e.data
+                {
+                    out.push(DueReminder {
+                        document_id: d.id(),
+                        title: d.fields().title.clone(),
+                        stage,
+                        due_at,
+                        waiting_for,
+                        escalated_to,
+                        reminders_before: d.route().get(stage).map_or(0, |s| s.reminders),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The deadline sweep (催办): for every running stage past its deadline that was not
+    /// reminded within `interval_hours`, appends one `Reminded` event (escalated where the
+    /// route names someone). Returns the outcomes appended.
+    ///
+    /// Safe to run from several places at once and after restarts: each reminder's command
+    /// id is derived from the document, round, stage, stage start and reminder count, so a
+    /// second sweep for the same reminder is answered from the idempotency record.
+    pub async fn sweep_deadlines(
+        &self,
+        now: Timestamp,
+        interval_hours: u32,
+    ) -> Result<Vec<crate::Outcome>> {
+        let due = self.due_for_reminders(now, interval_hours)?;
         let mut outcomes = Vec::new();
-        for (id, key) in due {
+        for (d, key) in due {
             let request = crate::Request {
                 command_id: key,
-                document_id: id,
+                document_id: d.id(),
                 actor: ActorId::from(workflow_core::SYSTEM_ACTOR),
                 at: Some(now),
                 expected_version: None,

@@ -59,6 +59,7 @@ async fn a_rejected_command_changes_nothing_and_says_why() {
             id,
             "chen.hong",
             Action::Approve {
+                stage: None,
                 opinion: String::new(),
             },
         ))
@@ -112,6 +113,7 @@ async fn expected_version_mismatch_is_a_conflict_carrying_the_actual_version() {
         id,
         "li.qiang",
         Action::Approve {
+            stage: None,
             opinion: String::new(),
         },
     );
@@ -190,6 +192,7 @@ async fn a_command_id_reused_for_a_different_request_is_refused_not_answered() {
             id,
             "li.qiang",
             Action::Approve {
+                stage: None,
                 opinion: opinion.into(),
             },
         )
@@ -337,6 +340,7 @@ async fn rebuilt_projections_are_byte_identical_to_live_ones() {
         id,
         "sun.li",
         Action::Countersign {
+            stage: None,
             agree: false,
             opinion: "请补充经费来源".into(),
         },
@@ -648,6 +652,7 @@ async fn the_inbox_shows_what_waits_for_whom_and_hides_what_they_may_not_see() {
         in_review,
         "li.qiang",
         Action::Approve {
+            stage: None,
             opinion: String::new(),
         },
     )
@@ -674,6 +679,7 @@ async fn the_inbox_shows_what_waits_for_whom_and_hides_what_they_may_not_see() {
         secret,
         "li.qiang",
         Action::Approve {
+            stage: None,
             opinion: String::new(),
         },
     )
@@ -918,6 +924,7 @@ async fn racing_without_expected_version_never_acts_twice_on_one_state() {
             id,
             "li.qiang",
             Action::Approve {
+                stage: None,
                 opinion: String::new(),
             },
         ))

@@ -59,6 +59,7 @@ async fn the_inbox_follows_reassign_and_delegate_at_once() {
         id,
         "li.qiang",
         Action::Delegate {
+            stage: None,
             to: "chen.hong".into(),
             reason: String::new(),
         },
@@ -70,6 +71,7 @@ async fn the_inbox_follows_reassign_and_delegate_at_once() {
         id,
         "chen.hong",
         Action::Approve {
+            stage: None,
             opinion: "核稿无误".into(),
         },
     )
@@ -80,6 +82,7 @@ async fn the_inbox_follows_reassign_and_delegate_at_once() {
         id,
         "liu.yang",
         Action::Reassign {
+            stage: None,
             to: "chen.hong".into(),
             reason: "转办".into(),
         },
@@ -178,6 +181,7 @@ async fn a_reminder_is_not_sent_twice_in_one_interval_across_a_restart() {
         id,
         "li.qiang",
         Action::Approve {
+            stage: None,
             opinion: String::new(),
         },
     )
@@ -213,6 +217,7 @@ async fn sweep_reminds_countersign_stages_per_pending_department() {
         id,
         "zhao.min",
         Action::Countersign {
+            stage: None,
             agree: true,
             opinion: String::new(),
         },

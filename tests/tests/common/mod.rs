@@ -235,6 +235,7 @@ pub async fn approve(
     actor: &str,
 ) -> Result<pb::CommandResponse, tonic::Status> {
     c.approve(pb::ApproveRequest {
+        stage: None,
         command_id: cid(),
         actor_id: actor.into(),
         document_id: id.into(),
@@ -253,6 +254,7 @@ pub async fn countersign(
     opinion: &str,
 ) -> Result<pb::CommandResponse, tonic::Status> {
     c.countersign(pb::CountersignRequest {
+        stage: None,
         command_id: cid(),
         actor_id: actor.into(),
         document_id: id.into(),

@@ -100,23 +100,27 @@ pub fn route() -> Vec<StageSpec> {
 
 pub fn approve(opinion: &str) -> Action {
     Action::Approve {
+        stage: None,
         opinion: opinion.into(),
     }
 }
 pub fn agree(opinion: &str) -> Action {
     Action::Countersign {
+        stage: None,
         agree: true,
         opinion: opinion.into(),
     }
 }
 pub fn disagree(opinion: &str) -> Action {
     Action::Countersign {
+        stage: None,
         agree: false,
         opinion: opinion.into(),
     }
 }
 pub fn ret(reason: &str) -> Action {
     Action::Return {
+        stage: None,
         reason: reason.into(),
     }
 }

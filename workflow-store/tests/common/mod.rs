@@ -87,12 +87,14 @@ pub fn full_flow() -> Vec<(&'static str, Action)> {
         (
             "li.qiang",
             Action::Approve {
+                stage: None,
                 opinion: "同意，请各相关部门会签。".into(),
             },
         ),
         (
             "zhao.min",
             Action::Countersign {
+                stage: None,
                 agree: true,
                 opinion: "同意。".into(),
             },
@@ -100,6 +102,7 @@ pub fn full_flow() -> Vec<(&'static str, Action)> {
         (
             "sun.li",
             Action::Countersign {
+                stage: None,
                 agree: true,
                 opinion: "同意。考务经费从教务处年度预算中列支。".into(),
             },
@@ -107,6 +110,7 @@ pub fn full_flow() -> Vec<(&'static str, Action)> {
         (
             "zhou.jie",
             Action::Countersign {
+                stage: None,
                 agree: true,
                 opinion: "同意。".into(),
             },
@@ -114,6 +118,7 @@ pub fn full_flow() -> Vec<(&'static str, Action)> {
         (
             "chen.hong",
             Action::Approve {
+                stage: None,
                 opinion: "经审核，格式规范，文种正确，同意报签。".into(),
             },
         ),
