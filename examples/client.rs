@@ -161,6 +161,7 @@ async fn main() -> Result<()> {
             fonds: "J012".into(),
             retention: pb::Retention::Years30 as i32,
             unit_code: "JWC".into(),
+            deviation_reason: String::new(),
         })
         .await?;
     step("归档 xu.jing", r.get_ref());

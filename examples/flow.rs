@@ -130,8 +130,9 @@ fn main() -> Result<()> {
         "xu.jing",
         Action::Archive {
             fonds: "J012".into(),
-            retention: Retention::Years30,
+            retention: Some(Retention::Years30),
             unit_code: "JWC".into(),
+            deviation_reason: String::new(),
         },
     )?;
 

@@ -275,7 +275,15 @@ fn lost_after_recovery(dir: &Path, acked: &Acked, round: &str) -> Vec<String> {
             engine.verify_projections().unwrap().is_empty(),
             "{round}: projections differ from the log"
         );
-        assert_eq!(engine.units().len(), 8, "{round}: the directory was lost");
+        let fixture: serde_json::Value = serde_json::from_str(CAMPUS).unwrap();
+        assert_eq!(
+            (engine.units().len(), engine.actors().len()),
+            (
+                fixture["units"].as_array().unwrap().len(),
+                fixture["actors"].as_array().unwrap().len()
+            ),
+            "{round}: the directory was lost"
+        );
         let mut lost = Vec::new();
         for (cid, (doc, version, last)) in acked {
             match engine.command_outcome(cid).unwrap() {

@@ -305,10 +305,15 @@ pub enum Action {
     Archive {
         /// 全宗号, e.g. `J012`.
         fonds: String,
-        /// 保管期限.
-        retention: Retention,
+        /// 保管期限; `None` takes the retention schedule's (保管期限表). Another period than
+        /// the schedule's needs a `deviation_reason`, and a shorter one the archive office's
+        /// role.
+        retention: Option<Retention>,
         /// 机构 code in the archival reference, e.g. `BGS`.
         unit_code: String,
+        /// Why the retention differs from the schedule's (only then).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        deviation_reason: String,
     },
     /// 作废 before issue, with a reason.
     Void {

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 use serde::Deserialize;
 
+use crate::retention::RetentionSchedule;
 use crate::types::{Actor, ActorId, Retention, Unit, UnitCode};
 
 /// Read-only lookups and number allocation consulted while a command is decided.
@@ -26,6 +27,10 @@ pub trait Context {
     /// The fixity digest (hex) of the document's stored event chain so far, recorded at
     /// archive; `None` where the caller keeps no hash chain (in-memory use).
     fn fixity_hash(&self) -> Option<String>;
+    /// The actors of a unit (to tell whether a department can countersign at all).
+    fn actors_of(&self, unit: &UnitCode) -> Vec<Actor>;
+    /// The retention schedule (保管期限表) the archive command proposes from.
+    fn retention_schedule(&self) -> &RetentionSchedule;
 }
 
 /// An in-memory directory of units and actors with in-memory number counters.
@@ -38,6 +43,7 @@ pub struct Directory {
     units: BTreeMap<UnitCode, Unit>,
     counters: Mutex<HashMap<String, u32>>,
     fonds: Option<String>,
+    schedule: RetentionSchedule,
 }
 
 /// The JSON shape of `fixtures/campus.json` (the parts the directory reads).
@@ -89,6 +95,11 @@ impl Directory {
     /// All units, ordered by code.
     pub fn units(&self) -> impl Iterator<Item = &Unit> {
         self.units.values()
+    }
+
+    /// Uses `schedule` as the retention schedule (the default otherwise).
+    pub fn set_retention_schedule(&mut self, schedule: RetentionSchedule) {
+        self.schedule = schedule;
     }
 
     /// The fonds number (全宗号) named in the directory file, if any.
@@ -156,5 +167,17 @@ impl Context for Directory {
     fn fixity_hash(&self) -> Option<String> {
         // No stored chain in memory: the store supplies the digest of the real log.
         None
+    }
+
+    fn actors_of(&self, unit: &UnitCode) -> Vec<Actor> {
+        self.actors
+            .values()
+            .filter(|a| a.unit == *unit)
+            .cloned()
+            .collect()
+    }
+
+    fn retention_schedule(&self) -> &RetentionSchedule {
+        &self.schedule
     }
 }

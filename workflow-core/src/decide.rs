@@ -13,7 +13,9 @@ use crate::document::{Document, Stage, StageOutcome, State};
 use crate::error::Error;
 use crate::event::{Event, EventData};
 use crate::number::{ArchiveReference, DocumentNumber};
-use crate::types::{Actor, ActorId, Classification, Kind, Role, Timestamp, UnitCode};
+use crate::types::{
+    Actor, ActorId, Classification, FlowKind, Kind, Retention, Role, Timestamp, UnitCode,
+};
 
 /// Longest title accepted, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -99,12 +101,13 @@ fn draft(
     ctx: &dyn Context,
 ) -> Result<Vec<EventData>, Error> {
     require_role(actor, Role::Drafter, "Draft")?;
-    validate_fields(fields, ctx)?;
+    let warnings = validate_fields(fields, ctx)?;
     require_clearance(actor, fields.classification)?;
     Ok(vec![EventData::Drafted {
         document_id: command.document_id,
         fields: normalized(fields),
         drafter_unit: actor.unit.clone(),
+        warnings,
     }])
 }
 
@@ -125,10 +128,11 @@ impl Decide<'_> {
             Action::Revise(fields) => {
                 self.require_state(&[State::Drafting])?;
                 self.require_drafter()?;
-                validate_fields(fields, self.ctx)?;
+                let warnings = validate_fields(fields, self.ctx)?;
                 require_clearance(self.actor, fields.classification)?;
                 Ok(vec![EventData::Revised {
                     fields: normalized(fields),
+                    warnings,
                 }])
             }
             Action::SubmitForReview { route } => {
@@ -397,6 +401,9 @@ impl Decide<'_> {
                         format!("{unit} is already in this countersign stage"),
                     ));
                 }
+                if let Some(why) = cannot_countersign(self.ctx, &unit, d.classification()) {
+                    return Err(Error::field("unit", why));
+                }
                 if departments.len() >= MAX_LIST {
                     return Err(Error::field(
                         "unit",
@@ -473,25 +480,32 @@ impl Decide<'_> {
                 fonds,
                 retention,
                 unit_code,
+                deviation_reason,
             } => {
                 self.require_state(&[State::Issued])?;
                 require_role(self.actor, Role::Archivist, self.name)?;
                 let fonds = check_code("fonds", fonds)?;
                 let unit = check_code("unit_code", unit_code)?;
+                let (retention, scheduled, deviation) =
+                    self.retention(*retention, deviation_reason)?;
+                // 年度 is the year the document was made (形成年度): its 成文日期, the date of
+                // the last required signature (DA/T 22-2015), not the issue date.
                 let year = d
-                    .issue()
-                    .map(|i| i.issue_date.year())
-                    .unwrap_or_else(|| self.at.year());
-                let item = self.ctx.next_archive_item(&fonds, year, *retention);
+                    .written_date()
+                    .or_else(|| d.issue().map(|i| i.issue_date))
+                    .map_or_else(|| china_date(self.at).year(), |date| date.year());
+                let item = self.ctx.next_archive_item(&fonds, year, retention);
                 Ok(vec![EventData::Archived {
                     reference: ArchiveReference {
                         fonds,
                         year,
-                        retention: *retention,
+                        retention,
                         unit,
                         item,
                     },
                     fixity_hash: self.ctx.fixity_hash(),
+                    scheduled_retention: Some(scheduled),
+                    deviation,
                 }])
             }
             Action::Void { reason } => {
@@ -641,6 +655,58 @@ impl Decide<'_> {
             });
         }
         Ok((i, stage.clone()))
+    }
+
+    /// The retention to archive with (the schedule's unless the archivist chose another),
+    /// the schedule's, and the recorded deviation: another period needs a reason, a shorter
+    /// one the archive office's role.
+    fn retention(
+        &self,
+        chosen: Option<Retention>,
+        reason: &str,
+    ) -> Result<(Retention, Retention, Option<String>), Error> {
+        let d = self.doc;
+        let important = d.fields().important;
+        let scheduled =
+            self.ctx
+                .retention_schedule()
+                .retention(FlowKind::Outgoing, d.kind(), important);
+        let what = format!(
+            "{}{} ({})",
+            if important { "an important " } else { "a " },
+            d.kind().chinese(),
+            format_args!("{:?}", d.kind())
+        );
+        let retention = chosen.unwrap_or(scheduled);
+        if retention == scheduled {
+            if !reason.trim().is_empty() {
+                return Err(Error::field(
+                    "deviation_reason",
+                    format!(
+                        "is only for a retention other than the schedule's {scheduled} for {what}"
+                    ),
+                ));
+            }
+            return Ok((retention, scheduled, None));
+        }
+        if reason.trim().is_empty() {
+            return Err(Error::field(
+                "deviation_reason",
+                format!(
+                    "retention {retention} differs from the schedule's {scheduled} for {what}: \
+                     a deviation needs its reason"
+                ),
+            ));
+        }
+        check_text("deviation_reason", reason, true)?;
+        if retention.is_shorter_than(scheduled) && !self.actor.has_role(Role::ArchiveOffice) {
+            return Err(Error::MissingRole {
+                actor: self.actor.id.clone(),
+                role: Role::ArchiveOffice,
+                command: self.name,
+            });
+        }
+        Ok((retention, scheduled, Some(reason.trim().to_owned())))
     }
 
     /// Refuses a command meant for a stage that is not the current one (it completed, was
@@ -865,6 +931,7 @@ impl Decide<'_> {
                         ));
                     }
                     let mut seen = BTreeSet::new();
+                    let mut unable = Vec::new();
                     for dep in departments {
                         let code = UnitCode(dep.0.trim().to_owned());
                         if code.0.is_empty() {
@@ -876,6 +943,24 @@ impl Decide<'_> {
                         if !seen.insert(code.clone()) {
                             return Err(Error::field(field, format!("{code} is listed twice")));
                         }
+                        if let Some(why) = cannot_countersign(self.ctx, &code, classification) {
+                            unable.push(why);
+                        }
+                    }
+                    // A stage whose rule can never be met would wait for ever: refuse it now.
+                    let able = departments.len() - unable.len();
+                    let completes = match completion {
+                        Completion::All => unable.is_empty(),
+                        Completion::Any => able > 0,
+                        Completion::Ratio { percent } => {
+                            able * 100 >= usize::from(*percent) * departments.len()
+                        }
+                    };
+                    if !completes {
+                        return Err(Error::field(
+                            field,
+                            format!("{}: the stage could never complete", unable.join("; ")),
+                        ));
                     }
                 }
             }
@@ -889,6 +974,30 @@ impl Decide<'_> {
             reason: reason.to_owned(),
         }
     }
+}
+
+/// Why a department cannot countersign a document of this classification — no actor of it
+/// holds `Countersigner` with the clearance — or `None` if it can.
+fn cannot_countersign(
+    ctx: &dyn Context,
+    unit: &UnitCode,
+    classification: Classification,
+) -> Option<String> {
+    let actors = ctx.actors_of(unit);
+    let countersigners: Vec<&Actor> = actors
+        .iter()
+        .filter(|a| a.has_role(Role::Countersigner))
+        .collect();
+    if countersigners.is_empty() {
+        return Some(format!("department {unit} has no countersigner (会签人)"));
+    }
+    if !countersigners.iter().any(|a| a.may_see(classification)) {
+        return Some(format!(
+            "department {unit} has no countersigner cleared for {classification} ({})",
+            classification.chinese()
+        ));
+    }
+    None
 }
 
 /// A stage as messages name it: `a review by li.qiang`, `a countersign by RSC, KYC`.
@@ -929,8 +1038,8 @@ fn require_clearance(actor: &Actor, c: Classification) -> Result<(), Error> {
     }
 }
 
-/// The field rules checked at drafting (DESIGN §2).
-fn validate_fields(f: &DraftFields, ctx: &dyn Context) -> Result<(), Error> {
+/// The field rules checked at drafting (DESIGN §2), and what they accept but flag.
+fn validate_fields(f: &DraftFields, ctx: &dyn Context) -> Result<Vec<String>, Error> {
     let title = f.title.trim();
     if title.is_empty() {
         return Err(Error::field("title", "a document needs a title"));
@@ -1016,6 +1125,16 @@ fn validate_fields(f: &DraftFields, ctx: &dyn Context) -> Result<(), Error> {
             format!("a {:?} needs at least one main recipient (主送)", f.kind),
         ));
     }
+    let mut warnings = Vec::new();
+    if f.kind.is_upward() && f.main_recipients.len() > 1 {
+        warnings.push(format!(
+            "原则上主送一个上级机关（《党政机关公文处理工作条例》第十五条）: this {:?} ({}) has {} \
+             main recipients",
+            f.kind,
+            f.kind.chinese(),
+            f.main_recipients.len()
+        ));
+    }
     match (
         f.classification.max_period_years(),
         f.classification_period_years,
@@ -1045,7 +1164,7 @@ fn validate_fields(f: &DraftFields, ctx: &dyn Context) -> Result<(), Error> {
             }
         }
     }
-    Ok(())
+    Ok(warnings)
 }
 
 /// The fields as recorded: ids and recipients trimmed.

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::command::{Completion, DraftFields, StageSpec};
 use crate::event::{Event, EventData};
 use crate::number::{ArchiveReference, DocumentNumber};
-use crate::types::{Actor, ActorId, Classification, DocumentId, Kind, Role, Timestamp, UnitCode};
+use crate::types::{
+    Actor, ActorId, Classification, DocumentId, Kind, Retention, Role, Timestamp, UnitCode,
+};
 
 /// Where a document stands (DESIGN §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -256,6 +258,12 @@ pub struct ArchiveRecord {
     pub fixity_hash: Option<String>,
     /// When it was archived.
     pub at: Timestamp,
+    /// The retention the schedule gave (absent for documents archived before schedules).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_retention: Option<Retention>,
+    /// Why another retention than the schedule's was chosen, if one was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deviation: Option<String>,
 }
 
 /// Who a document is waiting for: the key of a to-do (待办) entry.
@@ -353,6 +361,8 @@ pub struct Document {
     pub(crate) archive: Option<ArchiveRecord>,
     pub(crate) opinions: Vec<Opinion>,
     pub(crate) void_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) warnings: Vec<String>,
 }
 
 impl Document {
@@ -374,6 +384,7 @@ impl Document {
             document_id,
             fields,
             drafter_unit,
+            warnings,
         } = &event.data
         else {
             return None;
@@ -399,6 +410,7 @@ impl Document {
             archive: None,
             opinions: Vec::new(),
             void_reason: None,
+            warnings: warnings.clone(),
         })
     }
 
@@ -410,8 +422,9 @@ impl Document {
         match &event.data {
             // A second Drafted cannot be decided; ignoring it keeps `apply` total.
             EventData::Drafted { .. } => {}
-            EventData::Revised { fields } => {
+            EventData::Revised { fields, warnings } => {
                 self.fields = fields.clone();
+                self.warnings = warnings.clone();
                 self.revision += 1;
             }
             EventData::SubmittedForReview { round, route } => {
@@ -658,11 +671,15 @@ impl Document {
             EventData::Archived {
                 reference,
                 fixity_hash,
+                scheduled_retention,
+                deviation,
             } => {
                 self.archive = Some(ArchiveRecord {
                     reference: reference.clone(),
                     fixity_hash: fixity_hash.clone(),
                     at,
+                    scheduled_retention: *scheduled_retention,
+                    deviation: deviation.clone(),
                 });
                 self.state = State::Archived;
             }
@@ -951,5 +968,10 @@ impl Document {
     /// Why it was voided.
     pub fn void_reason(&self) -> Option<&str> {
         self.void_reason.as_deref()
+    }
+    /// What the rules accepted but flagged in the current content (e.g. an upward 报告 with
+    /// several 主送).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 }

@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::command::{DraftFields, StageSpec};
 use crate::document::State;
 use crate::number::{ArchiveReference, DocumentNumber};
-use crate::types::{ActorId, DocumentId, Timestamp, UnitCode};
+use crate::types::{ActorId, DocumentId, Retention, Timestamp, UnitCode};
 
 /// One recorded event: who, when, what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,7 +25,9 @@ pub struct Event {
 }
 
 /// The current schema version of every event type. Bump per type when its payload changes,
-/// and teach [`upcast`] to read the old form.
+/// and teach [`upcast`] to read the old form. A new optional field that is left out when
+/// empty, and defaults when absent, is not a change of form: every stored payload keeps its
+/// bytes and reads as before (`Drafted.warnings`, `Archived.scheduled_retention`).
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// What happened. Serialized as `{"type": "...", "payload": {...}}`.
@@ -40,11 +42,18 @@ pub enum EventData {
         fields: DraftFields,
         /// The drafter's unit at drafting time.
         drafter_unit: UnitCode,
+        /// What the rules accepted but flagged, e.g. an upward 报告 with several 主送
+        /// (原则上主送一个上级机关). Absent when none.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        warnings: Vec<String>,
     },
     /// 修改: the draft's content was replaced.
     Revised {
         /// The new content.
         fields: DraftFields,
+        /// As for `Drafted`, for the new content.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        warnings: Vec<String>,
     },
     /// 送审: a round started along this route.
     SubmittedForReview {
@@ -201,6 +210,13 @@ pub enum EventData {
         reference: ArchiveReference,
         /// Fixity digest of the document's event chain before this event, if kept.
         fixity_hash: Option<String>,
+        /// The retention the schedule (保管期限表) gave (absent in events written before
+        /// schedules were kept).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scheduled_retention: Option<Retention>,
+        /// Why the archivist chose another retention than the schedule's (a deviation).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deviation: Option<String>,
     },
     /// 作废.
     Voided {

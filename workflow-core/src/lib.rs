@@ -52,6 +52,7 @@ mod document;
 mod error;
 mod event;
 mod number;
+mod retention;
 mod types;
 
 pub use command::{Action, Command, Completion, DraftFields, SYSTEM_ACTOR, StageSpec, stage_label};
@@ -63,9 +64,10 @@ pub use document::{
 pub use error::{Error, ErrorClass};
 pub use event::{DecodeError, Event, EventData, PayloadError, SCHEMA_VERSION, upcast};
 pub use number::{ArchiveReference, DocumentNumber};
+pub use retention::{RetentionSchedule, ScheduleError, ScheduleRow};
 pub use types::{
-    Actor, ActorId, Classification, DocumentId, Kind, Retention, Role, Timestamp, Unit, UnitCode,
-    Urgency,
+    Actor, ActorId, Classification, DocumentId, FlowKind, Kind, Retention, Role, Timestamp, Unit,
+    UnitCode, Urgency,
 };
 
 /// Limits on input sizes, so oversized requests are rejected with a clear error.

@@ -146,9 +146,13 @@ impl Kind {
     }
 
     /// Whether a document of this kind must name at least one main recipient (主送).
-    /// 公告 and 通告 are published to the public and have none.
+    /// 公告 and 通告 are published to the public, 命令 (令) is promulgated, and 纪要 records a
+    /// meeting: GB/T 9704-2012 lets them go without one.
     pub fn needs_main_recipient(self) -> bool {
-        !matches!(self, Kind::Announcement | Kind::Notice)
+        !matches!(
+            self,
+            Kind::Announcement | Kind::Notice | Kind::Order | Kind::Minutes
+        )
     }
 }
 
@@ -169,6 +173,16 @@ pub enum Classification {
 }
 
 impl Classification {
+    /// The Chinese term.
+    pub fn chinese(self) -> &'static str {
+        match self {
+            Classification::None => "非密",
+            Classification::Secret => "秘密",
+            Classification::Confidential => "机密",
+            Classification::TopSecret => "绝密",
+        }
+    }
+
     /// The longest classification period (保密期限) allowed, in years; `None` for unclassified.
     pub fn max_period_years(self) -> Option<u32> {
         match self {
@@ -206,6 +220,9 @@ pub enum Retention {
 }
 
 impl Retention {
+    /// All retention periods, longest first.
+    pub const ALL: [Retention; 3] = [Retention::Permanent, Retention::Years30, Retention::Years10];
+
     /// The code used in the archival reference (档号): `Y`, `D30`, `D10`.
     pub fn code(self) -> &'static str {
         match self {
@@ -214,6 +231,55 @@ impl Retention {
             Retention::Years10 => "D10",
         }
     }
+
+    /// The Chinese term.
+    pub fn chinese(self) -> &'static str {
+        match self {
+            Retention::Permanent => "永久",
+            Retention::Years30 => "定期30年",
+            Retention::Years10 => "定期10年",
+        }
+    }
+
+    /// How many years it is kept; `None` for permanent.
+    pub fn years(self) -> Option<u32> {
+        match self {
+            Retention::Permanent => None,
+            Retention::Years30 => Some(30),
+            Retention::Years10 => Some(10),
+        }
+    }
+
+    /// Whether this keeps a file for less time than `other`.
+    pub fn is_shorter_than(self, other: Retention) -> bool {
+        match (self.years(), other.years()) {
+            (Some(a), Some(b)) => a < b,
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    }
+}
+
+impl fmt::Display for Retention {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?} ({})", self, self.chinese())
+    }
+}
+
+/// Which flow a document belongs to: 发文 (issued here), 收文 (received here), 督办
+/// (supervision items). The retention schedule distinguishes them.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum FlowKind {
+    /// 发文: documents this office drafts and issues.
+    #[default]
+    Outgoing,
+    /// 收文: documents this office receives.
+    Incoming,
+    /// 督办: supervision items.
+    Supervision,
 }
 
 /// A role an actor holds; it decides which commands they may give.
@@ -235,6 +301,9 @@ pub enum Role {
     Archivist,
     /// manages the actor directory
     Admin,
+    /// 档案部门 (the archive office): may archive with a retention shorter than the
+    /// schedule's. (Declared last: the order of roles is part of stored sets.)
+    ArchiveOffice,
 }
 
 impl fmt::Display for Role {

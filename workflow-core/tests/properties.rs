@@ -201,8 +201,9 @@ fn arb_plain_action() -> impl Strategy<Value = Action> {
         ]
         .prop_map(|retention| Action::Archive {
             fonds: "J012".into(),
-            retention,
-            unit_code: "JWC".into()
+            retention: Some(retention),
+            unit_code: "JWC".into(),
+            deviation_reason: String::new(),
         }),
         arb_text().prop_map(|reason| Action::Void { reason }),
         arb_route_change(),
@@ -596,8 +597,9 @@ fn guided(d: Option<&Document>, dir: &workflow_core::Directory, pick: usize) -> 
         (State::Issued, n) if n < 4 => Action::Acknowledge,
         (State::Issued, _) => Action::Archive {
             fonds: "J012".into(),
-            retention: Retention::Years10,
+            retention: Some(Retention::Years10),
             unit_code: "JWC".into(),
+            deviation_reason: String::new(),
         },
         (_, _) => Action::Acknowledge,
     };

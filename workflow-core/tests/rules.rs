@@ -772,8 +772,9 @@ fn archive_records_the_reference_and_is_terminal() {
         "xu.jing",
         Action::Archive {
             fonds: "J-012".into(),
-            retention: Retention::Years30,
+            retention: Some(Retention::Years30),
             unit_code: "JWC".into(),
+            deviation_reason: String::new(),
         },
     );
     assert!(matches!(e, Error::InvalidField { ref field, .. } if field == "fonds"));
@@ -781,12 +782,15 @@ fn archive_records_the_reference_and_is_terminal() {
         "xu.jing",
         Action::Archive {
             fonds: "J012".into(),
-            retention: Retention::Permanent,
+            retention: Some(Retention::Permanent),
             unit_code: "BGS".into(),
+            deviation_reason: "涉及学籍管理，长期查考".into(),
         },
     );
     let a = f.doc().archive().unwrap();
     assert_eq!(a.reference.to_string(), "J012-WS·2026-Y-BGS-0001");
+    assert_eq!(a.scheduled_retention, Some(Retention::Years30));
+    assert_eq!(a.deviation.as_deref(), Some("涉及学籍管理，长期查考"));
     assert_eq!(f.state(), State::Archived);
     // Nothing is accepted afterwards, by anyone.
     for (who, action) in [
@@ -822,12 +826,19 @@ fn archive_item_numbers_are_gapless_within_fonds_year_and_retention() {
     ] {
         f.next_document();
         f.issued();
+        // Shorter than the schedule's 30 years: the archive office, with a reason.
+        let (who, reason) = if retention == Retention::Years10 {
+            ("qian.hui", "事务性通知")
+        } else {
+            ("xu.jing", "")
+        };
         f.ok(
-            "xu.jing",
+            who,
             Action::Archive {
                 fonds: "J012".into(),
-                retention,
+                retention: Some(retention),
                 unit_code: "JWC".into(),
+                deviation_reason: reason.into(),
             },
         );
         refs.push(f.doc().archive().unwrap().reference.to_string());
@@ -841,6 +852,246 @@ fn archive_item_numbers_are_gapless_within_fonds_year_and_retention() {
             "J012-WS·2026-D30-JWC-0003"
         ]
     );
+}
+
+// ---- the archive as an archivist files it (DA/T 22-2015, 8号令) ----
+
+#[test]
+fn the_archive_year_is_the_year_the_document_was_made_not_issued() {
+    let mut f = Flow::new();
+    // Signed on 2026-12-31 (China time), issued on 2027-01-04.
+    f.clock = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 30, 23, 0, 0).unwrap();
+    f.drafted()
+        .ok("wang.fang", submit(route()))
+        .ok("li.qiang", approve("同意"))
+        .ok("zhao.min", agree("同意"))
+        .ok("sun.li", agree("同意"))
+        .ok("zhou.jie", agree("同意"))
+        .ok("chen.hong", approve("同意"))
+        .ok("huang.wei", sign("同意印发。"));
+    assert_eq!(
+        f.doc().written_date(),
+        Some(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap())
+    );
+    f.ok("liu.yang", issue(2027, 1, 4));
+    assert_eq!(
+        f.doc().issue().unwrap().number.year,
+        2027,
+        "发文字号: issue year"
+    );
+    f.ok("xu.jing", archive());
+    let r = &f.doc().archive().unwrap().reference;
+    assert_eq!(r.year, 2026, "档号 年度: the 成文日期's year");
+    assert_eq!(r.to_string(), "J012-WS·2026-D30-JWC-0001");
+    // The 件号 series is the 2026 one too: another document made in 2026 and archived
+    // in 2027 takes 0002 of it.
+    f.next_document();
+    f.clock = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 30, 23, 0, 0).unwrap();
+    f.signed_off().ok("liu.yang", issue(2027, 1, 5));
+    f.ok("xu.jing", archive());
+    assert_eq!(
+        f.doc().archive().unwrap().reference.to_string(),
+        "J012-WS·2026-D30-JWC-0002"
+    );
+}
+
+#[test]
+fn archiving_proposes_the_scheduled_retention() {
+    // An ordinary 通知: 定期30年, recorded as scheduled, no deviation.
+    let mut f = Flow::new();
+    f.issued().ok("xu.jing", archive());
+    let a = f.doc().archive().unwrap();
+    assert_eq!(a.reference.retention, Retention::Years30);
+    assert_eq!(a.scheduled_retention, Some(Retention::Years30));
+    assert_eq!(a.deviation, None);
+    // An important document: 永久.
+    let mut f = Flow::new();
+    f.drafted_with(DraftFields {
+        important: true,
+        ..fields()
+    })
+    .ok("wang.fang", submit(route()))
+    .ok("li.qiang", approve("同意"))
+    .ok("zhao.min", agree("同意"))
+    .ok("sun.li", agree("同意"))
+    .ok("zhou.jie", agree("同意"))
+    .ok("chen.hong", approve("同意"))
+    .ok("zhang.guoqing", sign("同意印发。"))
+    .ok("liu.yang", issue(2026, 11, 5))
+    .ok("xu.jing", archive());
+    assert_eq!(
+        f.doc().archive().unwrap().reference.retention,
+        Retention::Permanent
+    );
+}
+
+#[test]
+fn another_retention_needs_a_reason_and_a_shorter_one_the_archive_office() {
+    let mut f = Flow::new();
+    f.issued();
+    // Shorter than the schedule's (30 years), by a plain archivist: refused, even with a
+    // reason; without one, the reason is asked for first.
+    let e = f.err("xu.jing", archive_as(Retention::Years10, ""));
+    assert!(
+        matches!(e, Error::InvalidField { ref field, .. } if field == "deviation_reason"),
+        "{e}"
+    );
+    assert!(
+        e.to_string()
+            .contains("differs from the schedule's Years30 (定期30年)"),
+        "{e}"
+    );
+    let e = f.err("xu.jing", archive_as(Retention::Years10, "事务性通知"));
+    assert!(
+        matches!(
+            e,
+            Error::MissingRole {
+                role: Role::ArchiveOffice,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // A reason for a retention that is the schedule's is a mistake, not a deviation.
+    let e = f.err("xu.jing", archive_as(Retention::Years30, "照表"));
+    assert!(
+        e.to_string().contains("only for a retention other than"),
+        "{e}"
+    );
+    // The archive office may, and the deviation is on record.
+    f.ok(
+        "qian.hui",
+        archive_as(Retention::Years10, "事务性通知，无长期查考价值"),
+    );
+    let a = f.doc().archive().unwrap();
+    assert_eq!(a.reference.retention, Retention::Years10);
+    assert_eq!(a.scheduled_retention, Some(Retention::Years30));
+    assert_eq!(a.deviation.as_deref(), Some("事务性通知，无长期查考价值"));
+    // Longer than the schedule's: any archivist, with a reason.
+    let mut g = Flow::new();
+    g.issued()
+        .ok("xu.jing", archive_as(Retention::Permanent, "涉及重大改革"));
+    assert_eq!(
+        g.doc().archive().unwrap().deviation.as_deref(),
+        Some("涉及重大改革")
+    );
+}
+
+#[test]
+fn a_countersign_stage_that_could_never_complete_is_refused_at_submission() {
+    // The campus directory as it is: XSC's one countersigner, zhou.jie, has no clearance.
+    let mut f = Flow::new();
+    f.dir = workflow_core::Directory::from_json(CAMPUS).unwrap();
+    f.drafted_with(DraftFields {
+        classification: Classification::Secret,
+        classification_period_years: Some(10),
+        ..fields()
+    });
+    // A 秘密 document's countersign by XSC would wait for ever.
+    let e = f.err("wang.fang", submit(route()));
+    assert!(
+        matches!(e, Error::InvalidField { ref field, .. } if field == "route[1].departments"),
+        "{e}"
+    );
+    assert!(
+        e.to_string()
+            .contains("department XSC has no countersigner cleared for Secret (秘密)"),
+        "{e}"
+    );
+    // A department without any countersigner.
+    let e = f.err(
+        "wang.fang",
+        submit(vec![StageSpec::countersign(["RSC", "DW"])]),
+    );
+    assert!(
+        e.to_string()
+            .contains("department DW has no countersigner (会签人)"),
+        "{e}"
+    );
+    // Under 或签 one able department is enough; under a ratio, enough of them.
+    f.ok(
+        "wang.fang",
+        submit(vec![StageSpec::Countersign {
+            departments: vec!["RSC".into(), "DW".into()],
+            deadline_days: None,
+            completion: workflow_core::Completion::Any,
+            escalate_to: None,
+        }]),
+    );
+    // 加签 of a department that could not act is refused too.
+    let e = f.err(
+        "liu.yang",
+        Action::AddCountersigner {
+            unit: "XSC".into(),
+            stage: Some(0),
+        },
+    );
+    assert!(
+        matches!(e, Error::InvalidField { ref field, .. } if field == "unit"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("cleared for Secret"), "{e}");
+}
+
+#[test]
+fn recipients_follow_gb_t_9704() {
+    let mut f = Flow::new();
+    // 命令 and 纪要, like 公告 and 通告, may go without 主送.
+    for kind in [Kind::Order, Kind::Minutes, Kind::Announcement, Kind::Notice] {
+        f.next_document();
+        f.drafted_with(DraftFields {
+            kind,
+            main_recipients: vec![],
+            ..fields()
+        });
+    }
+    f.next_document();
+    let e = f.err(
+        "wang.fang",
+        Action::Draft(DraftFields {
+            kind: Kind::Circular,
+            main_recipients: vec![],
+            ..fields()
+        }),
+    );
+    assert!(e.to_string().contains("main_recipients"), "{e}");
+    // A 报告 to several upper authorities is accepted, with the warning on record.
+    f.drafted_with(DraftFields {
+        kind: Kind::Report,
+        main_recipients: vec!["省教育厅".into(), "市教育局".into()],
+        ..fields()
+    });
+    let EventData::Drafted { warnings, .. } = &f.events[0].data else {
+        panic!("not a draft");
+    };
+    assert_eq!(warnings.len(), 1);
+    assert!(
+        warnings[0].contains("原则上主送一个上级机关"),
+        "{warnings:?}"
+    );
+    assert!(warnings[0].contains("第十五条"), "{warnings:?}");
+    assert_eq!(f.doc().warnings(), warnings.as_slice());
+    // Revised to one 主送: the warning goes.
+    f.ok(
+        "wang.fang",
+        Action::Revise(DraftFields {
+            kind: Kind::Report,
+            main_recipients: vec!["省教育厅".into()],
+            ..fields()
+        }),
+    );
+    assert!(f.doc().warnings().is_empty());
+    // A 请示 stays exactly one.
+    f.next_document();
+    let e = f.err(
+        "wang.fang",
+        Action::Draft(DraftFields {
+            kind: Kind::Request,
+            main_recipients: vec!["省教育厅".into(), "市教育局".into()],
+            ..fields()
+        }),
+    );
+    assert!(e.to_string().contains("exactly one main recipient"), "{e}");
 }
 
 // ---- void ----

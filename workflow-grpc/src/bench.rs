@@ -168,8 +168,9 @@ fn flow(n: usize) -> Vec<(&'static str, Action)> {
             "xu.jing",
             Action::Archive {
                 fonds: "J012".into(),
-                retention: Retention::Years30,
+                retention: Some(Retention::Years30),
                 unit_code: "JWC".into(),
+                deviation_reason: String::new(),
             },
         ),
     ]
@@ -465,7 +466,8 @@ async fn grpc_flow(mut client: Client, n: usize) -> Result<Vec<Duration>> {
         expected_version: None,
         fonds: "J012".into(),
         retention: pb::Retention::Years30 as i32,
-        unit_code: "JWC".into()
+        unit_code: "JWC".into(),
+        deviation_reason: String::new(),
     }));
     Ok(lat)
 }

@@ -86,6 +86,10 @@ pub struct ServerConfig {
     /// process, but a crash of the machine or a power loss may lose the last ones.
     #[serde(default)]
     pub durability: workflow_store::Durability,
+    /// The retention schedule (保管期限表), `[[retention]]` rows checked in order; empty:
+    /// the default drawn from 国家档案局令第8号 (`workflow retention-schedule` prints it).
+    #[serde(default)]
+    pub retention: Vec<workflow_core::ScheduleRow>,
 }
 
 fn default_sweep_every_secs() -> u64 {
@@ -120,6 +124,7 @@ impl Default for ServerConfig {
             cache_mib: default_cache_mib(),
             reminder_interval_hours: default_reminder_interval_hours(),
             durability: workflow_store::Durability::Strict,
+            retention: Vec::new(),
         }
     }
 }
@@ -161,8 +166,23 @@ impl ServerConfig {
         Ok(config)
     }
 
+    /// The retention schedule: the configured rows, or the default.
+    pub fn retention_schedule(&self) -> Result<workflow_core::RetentionSchedule, ConfigError> {
+        if self.retention.is_empty() {
+            return Ok(workflow_core::RetentionSchedule::default());
+        }
+        let schedule = workflow_core::RetentionSchedule {
+            rows: self.retention.clone(),
+        };
+        schedule
+            .validate()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        Ok(schedule)
+    }
+
     /// Checks the values: at least one system, non-empty unique tokens and names.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.retention_schedule()?;
         if self.systems.is_empty() {
             return Err(ConfigError::Invalid(
                 "no [[systems]] configured: every call would be refused as UNAUTHENTICATED".into(),

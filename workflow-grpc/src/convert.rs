@@ -349,7 +349,7 @@ enum_map!(retention, Retention, pb::Retention, "retention", [
 enum_map!(role, Role, pb::Role, "role", [
     Drafter <=> Drafter, Reviewer <=> Reviewer, Countersigner <=> Countersigner, Clerk <=> Clerk,
     Signatory <=> Signatory, PrincipalSignatory <=> PrincipalSignatory, Archivist <=> Archivist,
-    Admin <=> Admin,
+    Admin <=> Admin, ArchiveOffice <=> ArchiveOffice,
 ]);
 
 /// An optional filter enum: 0 (UNSPECIFIED) means "any".
@@ -560,6 +560,11 @@ pub fn document(d: &Document, now: Timestamp) -> pb::Document {
             item: a.reference.item,
             fixity_hash: a.fixity_hash.clone().unwrap_or_default(),
             at: Some(timestamp(a.at)),
+            scheduled_retention: a
+                .scheduled_retention
+                .map_or(pb::Retention::Unspecified, retention)
+                as i32,
+            deviation: a.deviation.clone().unwrap_or_default(),
         }),
         opinions: d
             .opinions()
@@ -577,6 +582,7 @@ pub fn document(d: &Document, now: Timestamp) -> pb::Document {
             .collect(),
         void_reason: d.void_reason().unwrap_or_default().to_owned(),
         overdue: d.is_overdue(now),
+        warnings: d.warnings().to_vec(),
     }
 }
 

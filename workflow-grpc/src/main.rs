@@ -136,6 +136,13 @@ enum Cmd {
         after_help = "Examples:\n  workflow bench            (about two and a half minutes)\n  workflow bench --large    (adds 1,000,000 stored documents)\n  workflow bench --smoke    (tiny, checks the program works)"
     )]
     Bench(bench::BenchArgs),
+    /// Print the retention schedule (保管期限表) archiving proposes from: the configuration's
+    /// `[[retention]]` rows, or the default drawn from 国家档案局令第8号.
+    #[command(
+        name = "retention-schedule",
+        after_help = "Example:\n  workflow retention-schedule --config workflow.toml"
+    )]
+    RetentionSchedule,
     /// List documents with the filters of the gRPC list.
     #[command(
         after_help = "Examples:\n  workflow list --state InReview --unit JWC\n  workflow list --overdue\n  workflow list --todo li.qiang --kind 通知"
@@ -205,6 +212,11 @@ fn run(cli: Cli) -> Result<bool> {
         Cmd::Stats { json } => ops::stats(&data()?, json).map(|()| true),
         Cmd::List(args) => ops::list(&data()?, args).map(|()| true),
         Cmd::Bench(args) => bench::run(args).map(|()| true),
+        Cmd::RetentionSchedule => {
+            let config = load_config(config.as_ref())?;
+            let schedule = config.retention_schedule()?;
+            ops::retention_schedule(&schedule, !config.retention.is_empty()).map(|()| true)
+        }
     }
 }
 

@@ -216,12 +216,27 @@ fn actor_label(engine: &Engine, id: &workflow_core::ActorId) -> String {
     }
 }
 
+/// Warnings a draft was accepted with, as a timeline shows them.
+fn flagged(warnings: &[String]) -> String {
+    warnings
+        .iter()
+        .map(|w| format!(" ⚠ {w}"))
+        .collect::<String>()
+}
+
 fn detail(data: &EventData) -> String {
     match data {
-        EventData::Drafted { fields, .. } => {
-            format!("{} 《{}》", fields.kind.chinese(), fields.title)
+        EventData::Drafted {
+            fields, warnings, ..
+        } => format!(
+            "{} 《{}》{}",
+            fields.kind.chinese(),
+            fields.title,
+            flagged(warnings)
+        ),
+        EventData::Revised { fields, warnings } => {
+            format!("《{}》{}", fields.title, flagged(warnings))
         }
-        EventData::Revised { fields } => format!("《{}》", fields.title),
         EventData::SubmittedForReview { round, route } => {
             let stages: Vec<String> = route
                 .iter()
@@ -259,7 +274,18 @@ fn detail(data: &EventData) -> String {
             ..
         } => format!("{number} {issue_date} {copies}份"),
         EventData::Acknowledged { recipient } => recipient.to_string(),
-        EventData::Archived { reference, .. } => format!("档号 {reference}"),
+        EventData::Archived {
+            reference,
+            scheduled_retention,
+            deviation,
+            ..
+        } => {
+            let mut text = format!("档号 {reference} {}", reference.retention.chinese());
+            if let (Some(s), Some(why)) = (scheduled_retention, deviation) {
+                text.push_str(&format!("（偏离保管期限表的{}：{why}）", s.chinese()));
+            }
+            text
+        }
         EventData::Voided { reason } => reason.clone(),
         EventData::CountersignerRemoved { unit, .. } => format!("移出 {unit}"),
         EventData::CountersignersNotNeeded { units, .. } => {
@@ -489,6 +515,20 @@ fn print_document(engine: &Engine, d: &Document) {
             a.reference,
             a.fixity_hash.as_deref().unwrap_or("-")
         );
+        let scheduled = a
+            .scheduled_retention
+            .map_or_else(|| "not recorded".to_owned(), |r| r.to_string());
+        println!(
+            "  保管期限      {} (schedule: {scheduled}){}",
+            a.reference.retention,
+            a.deviation
+                .as_ref()
+                .map(|why| format!("; deviation: {why}"))
+                .unwrap_or_default()
+        );
+    }
+    for w in d.warnings() {
+        println!("  warning       {w}");
     }
     if let Some(r) = d.void_reason() {
         println!("  voided        {r}");
@@ -509,6 +549,52 @@ fn print_document(engine: &Engine, d: &Document) {
             );
         }
     }
+}
+
+/// `retention-schedule`: the 保管期限表 archiving proposes from, as configured.
+pub(crate) fn retention_schedule(
+    schedule: &workflow_core::RetentionSchedule,
+    configured: bool,
+) -> Result<()> {
+    println!(
+        "保管期限表 ({}): the first row that matches a document gives its retention",
+        if configured {
+            "from the configuration's [[retention]] rows"
+        } else {
+            "the default, drawn from 国家档案局令第8号; override with [[retention]] rows"
+        }
+    );
+    for (i, r) in schedule.rows.iter().enumerate() {
+        let kinds = if r.kinds.is_empty() {
+            "every kind".to_owned()
+        } else {
+            r.kinds
+                .iter()
+                .map(|k| format!("{}({:?})", k.chinese(), k))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let important = match r.important {
+            None => "important or not",
+            Some(true) => "important",
+            Some(false) => "not important",
+        };
+        let flow = match r.flow {
+            workflow_core::FlowKind::Outgoing => "发文 outgoing",
+            workflow_core::FlowKind::Incoming => "收文 incoming",
+            workflow_core::FlowKind::Supervision => "督办 supervision",
+        };
+        println!(
+            "{:>3}. {flow}, {kinds}, {important} → {} ({})",
+            i + 1,
+            r.retention.chinese(),
+            r.retention.code()
+        );
+        if !r.basis.is_empty() {
+            println!("     {}", r.basis);
+        }
+    }
+    Ok(())
 }
 
 /// `export`: writes the archive package.

@@ -42,6 +42,9 @@ pub enum ServerError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The configuration is not usable.
+    #[error("configuration: {0}")]
+    Config(String),
     /// The transport failed.
     #[error("transport: {0}")]
     Transport(#[from] tonic::transport::Error),
@@ -59,6 +62,9 @@ pub async fn open_engine(
         clock,
         cache_bytes: config.cache_mib.saturating_mul(1024 * 1024),
         durability: config.durability,
+        retention_schedule: config
+            .retention_schedule()
+            .map_err(|e| ServerError::Config(e.to_string()))?,
         ..workflow_store::Config::new(&config.data_dir)
     })?;
     if let Some(path) = &config.directory

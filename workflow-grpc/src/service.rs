@@ -251,8 +251,12 @@ impl DocumentWorkflow for WorkflowService {
     async fn archive(&self, req: Request<pb::ArchiveRequest>) -> Reply<pb::CommandResponse> {
         command!(self, req, |r| Action::Archive {
             fonds: r.fonds,
-            retention: workflow_core::Retention::from_wire("retention", r.retention)?,
+            retention: convert::optional_enum::<workflow_core::Retention, pb::Retention>(
+                "retention",
+                r.retention
+            )?,
             unit_code: r.unit_code,
+            deviation_reason: r.deviation_reason,
         })
     }
 

@@ -11,7 +11,7 @@ use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 use workflow_core::{
     Action, Actor, ActorId, Command, Context, Document, DocumentId, EventData, Retention,
-    SCHEMA_VERSION, Timestamp, Unit, UnitCode, handle,
+    RetentionSchedule, SCHEMA_VERSION, Timestamp, Unit, UnitCode, handle,
 };
 
 use crate::durable::Durability;
@@ -52,6 +52,9 @@ pub struct Config {
     /// What a command answered as succeeded survives (default [`Durability::Strict`]: a
     /// power loss).
     pub durability: Durability,
+    /// The retention schedule (保管期限表) archiving proposes from (default: drawn from
+    /// 国家档案局令第8号).
+    pub retention_schedule: RetentionSchedule,
 }
 
 /// The layout of the projections this build writes. Opening a store whose projections
@@ -79,6 +82,7 @@ impl Config {
             rebuild_resident_documents: 20_000,
             create: true,
             durability: Durability::Strict,
+            retention_schedule: RetentionSchedule::default(),
         }
     }
 }
@@ -179,8 +183,20 @@ pub(crate) struct DirectoryCache {
     pub(crate) units: HashMap<UnitCode, Unit>,
 }
 
+impl DirectoryCache {
+    /// The actors of a unit.
+    pub(crate) fn actors_of(&self, unit: &UnitCode) -> Vec<Actor> {
+        self.actors
+            .values()
+            .filter(|a| a.unit == *unit)
+            .cloned()
+            .collect()
+    }
+}
+
 pub(crate) struct Inner {
     pub(crate) storage: Arc<dyn Storage>,
+    pub(crate) retention_schedule: Arc<RetentionSchedule>,
     pub(crate) directory: Arc<RwLock<DirectoryCache>>,
     pub(crate) head: watch::Receiver<u64>,
     pub(crate) path: PathBuf,
@@ -276,8 +292,10 @@ impl Engine {
         let (head_tx, head_rx) = watch::channel(head);
         let (tx, rx) = std_mpsc::channel();
         let directory = Arc::new(RwLock::new(directory));
+        let retention_schedule = Arc::new(config.retention_schedule);
         let inner = Arc::new(Inner {
             storage: storage.clone(),
+            retention_schedule: retention_schedule.clone(),
             directory: directory.clone(),
             head: head_rx,
             path: config.path.clone(),
@@ -294,6 +312,7 @@ impl Engine {
             cache: HashMap::new(),
             rebuild_resident_documents: config.rebuild_resident_documents.max(1),
             halted: None,
+            retention_schedule,
         };
         let handle = std::thread::Builder::new()
             .name("workflow-writer".into())
@@ -407,6 +426,11 @@ impl Engine {
     /// The last position in the log (0 when empty).
     pub fn head(&self) -> u64 {
         *self.inner.head.borrow()
+    }
+
+    /// The retention schedule archiving proposes from.
+    pub fn retention_schedule(&self) -> &RetentionSchedule {
+        &self.inner.retention_schedule
     }
 
     /// The data directory.
@@ -653,6 +677,7 @@ struct Writer {
     rebuild_resident_documents: usize,
     /// Set when a flush failed after a write: from then on every write is refused.
     halted: Option<String>,
+    retention_schedule: Arc<RetentionSchedule>,
 }
 
 /// Most state records the writer keeps decoded.
@@ -672,6 +697,7 @@ struct Overlay {
 
 struct GroupContext<'a> {
     directory: &'a DirectoryCache,
+    schedule: &'a RetentionSchedule,
     storage: &'a dyn Storage,
     overlay: &'a Overlay,
     stream: DocumentId,
@@ -696,6 +722,12 @@ impl GroupContext<'_> {
 impl Context for GroupContext<'_> {
     fn actor(&self, id: &ActorId) -> Option<Actor> {
         self.directory.actors.get(id).cloned()
+    }
+    fn actors_of(&self, unit: &UnitCode) -> Vec<Actor> {
+        self.directory.actors_of(unit)
+    }
+    fn retention_schedule(&self) -> &RetentionSchedule {
+        self.schedule
     }
     fn unit(&self, code: &UnitCode) -> Option<Unit> {
         self.directory.units.get(code).cloned()
@@ -959,6 +991,7 @@ impl Writer {
         };
         let ctx = GroupContext {
             directory,
+            schedule: &self.retention_schedule,
             storage: &*self.storage,
             overlay,
             stream: id,

@@ -419,7 +419,10 @@ pub struct DueReminder {
 
 /// The directory as a decision's context, for decisions that are reported, never appended
 /// (a dry run of the sweep). It draws no numbers and keeps no chain: `Remind` needs neither.
-struct ReadOnlyContext<'a>(&'a crate::engine::DirectoryCache);
+struct ReadOnlyContext<'a>(
+    &'a crate::engine::DirectoryCache,
+    &'a workflow_core::RetentionSchedule,
+);
 
 impl workflow_core::Context for ReadOnlyContext<'_> {
     fn actor(&self, id: &ActorId) -> Option<workflow_core::Actor> {
@@ -436,6 +439,12 @@ impl workflow_core::Context for ReadOnlyContext<'_> {
     }
     fn fixity_hash(&self) -> Option<String> {
         None
+    }
+    fn actors_of(&self, unit: &UnitCode) -> Vec<workflow_core::Actor> {
+        self.0.actors_of(unit)
+    }
+    fn retention_schedule(&self) -> &workflow_core::RetentionSchedule {
+        self.1
     }
 }
 
@@ -488,7 +497,7 @@ impl Engine {
     pub fn due_reminders(&self, now: Timestamp, interval_hours: u32) -> Result<Vec<DueReminder>> {
         let due = self.due_for_reminders(now, interval_hours)?;
         let directory = self.inner.directory.read().map_err(|_| Error::Closed)?;
-        let ctx = ReadOnlyContext(&directory);
+        let ctx = ReadOnlyContext(&directory, &self.inner.retention_schedule);
         let mut out = Vec::new();
         for (d, _) in due {
             let command = workflow_core::Command {

@@ -50,6 +50,7 @@ pub fn config(dir: &Path) -> ServerConfig {
         cache_mib: 64,
         reminder_interval_hours: 24,
         durability: Default::default(),
+        retention: Vec::new(),
     }
 }
 

@@ -33,6 +33,15 @@ pub fn directory() -> Directory {
         &[Role::Clerk, Role::Countersigner],
         Classification::Secret,
     ));
+    // XSC's fixture countersigner (zhou.jie) has no clearance; this one may countersign a
+    // 秘密 document for XSC, so such a route can complete.
+    d.add_actor(actor(
+        "tang.wen",
+        "唐文",
+        "XSC",
+        &[Role::Countersigner],
+        Classification::Secret,
+    ));
     d.add_actor(actor(
         "low.clearance",
         "低密",
@@ -135,11 +144,23 @@ pub fn issue(y: i32, m: u32, d: u32) -> Action {
         copies: 30,
     }
 }
+/// Archiving with the scheduled retention (定期30年 for the fixture's ordinary 通知).
 pub fn archive() -> Action {
     Action::Archive {
         fonds: "J012".into(),
-        retention: Retention::Years30,
+        retention: None,
         unit_code: "JWC".into(),
+        deviation_reason: String::new(),
+    }
+}
+
+/// Archiving with a chosen retention and the reason for choosing it.
+pub fn archive_as(retention: Retention, reason: &str) -> Action {
+    Action::Archive {
+        fonds: "J012".into(),
+        retention: Some(retention),
+        unit_code: "JWC".into(),
+        deviation_reason: reason.into(),
     }
 }
 

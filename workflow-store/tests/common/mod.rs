@@ -140,8 +140,9 @@ pub fn full_flow() -> Vec<(&'static str, Action)> {
             "xu.jing",
             Action::Archive {
                 fonds: "J012".into(),
-                retention: Retention::Years30,
+                retention: Some(Retention::Years30),
                 unit_code: "JWC".into(),
+                deviation_reason: String::new(),
             },
         ),
     ]
