@@ -7,26 +7,47 @@ use std::sync::Mutex;
 
 use serde::Deserialize;
 
+use crate::number::Series;
 use crate::retention::RetentionSchedule;
-use crate::types::{Actor, ActorId, Retention, Unit, UnitCode};
+use crate::types::{Actor, ActorId, Unit, UnitCode};
 
-/// Read-only lookups and number allocation consulted while a command is decided.
+/// Why a [`Context`] could not answer (its storage failed). The decision is abandoned with
+/// [`crate::Error::Context`]; the caller gets its own error back out of it.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct ContextError(pub Box<dyn std::error::Error + Send + Sync>);
+
+/// A copy keeps the message only (the original error stays with the caller that raised it).
+impl Clone for ContextError {
+    fn clone(&self) -> Self {
+        ContextError(self.0.to_string().into())
+    }
+}
+
+/// Two context errors are equal when they say the same.
+impl PartialEq for ContextError {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for ContextError {}
+
+/// Lookups and number allocation consulted while a command is decided.
 ///
-/// Implementations must answer consistently within one decision; `next_*` must return the
-/// number that the next `Issued`/`Archived` event for that series will take (the highest
-/// recorded plus one), so numbering stays gapless.
+/// Implementations must answer consistently within one decision; `next_number` must return
+/// the number the next event claiming that series will take (the highest recorded plus
+/// one), so numbering stays gapless.
 pub trait Context {
     /// An actor of the directory.
     fn actor(&self, id: &ActorId) -> Option<Actor>;
     /// A unit of the directory.
     fn unit(&self, code: &UnitCode) -> Option<Unit>;
-    /// The next 发文字号 sequence for `prefix` and `year` (1 for the first).
-    fn next_document_seq(&self, prefix: &str, year: i32) -> u32;
-    /// The next 件号 for `fonds`, `year` and `retention` (1 for the first).
-    fn next_archive_item(&self, fonds: &str, year: i32, retention: Retention) -> u32;
+    /// The next number of a series (1 for the first).
+    fn next_number(&self, series: &Series) -> Result<u32, ContextError>;
     /// The fixity digest (hex) of the document's stored event chain so far, recorded at
     /// archive; `None` where the caller keeps no hash chain (in-memory use).
-    fn fixity_hash(&self) -> Option<String>;
+    fn fixity_hash(&self) -> Result<Option<String>, ContextError>;
     /// The actors of a unit (to tell whether a department can countersign at all).
     fn actors_of(&self, unit: &UnitCode) -> Vec<Actor>;
     /// The retention schedule (保管期限表) the archive command proposes from.
@@ -41,7 +62,7 @@ pub trait Context {
 pub struct Directory {
     actors: BTreeMap<ActorId, Actor>,
     units: BTreeMap<UnitCode, Unit>,
-    counters: Mutex<HashMap<String, u32>>,
+    counters: Mutex<HashMap<Series, u32>>,
     fonds: Option<String>,
     schedule: RetentionSchedule,
 }
@@ -111,40 +132,12 @@ impl Directory {
     pub fn record_numbers<'a>(&self, events: impl IntoIterator<Item = &'a crate::Event>) {
         let mut counters = self.counters.lock().unwrap_or_else(|p| p.into_inner());
         for e in events {
-            if let Some(key) = counter_key_of(&e.data) {
-                let (k, n) = key;
-                let c = counters.entry(k).or_insert(0);
+            if let Some((series, n)) = e.data.number_claim() {
+                let c = counters.entry(series).or_insert(0);
                 *c = (*c).max(n);
             }
         }
     }
-
-    fn next(&self, key: String) -> u32 {
-        let counters = self.counters.lock().unwrap_or_else(|p| p.into_inner());
-        counters.get(&key).copied().unwrap_or(0) + 1
-    }
-}
-
-/// The counter key and the number an event assigned, for events that assign numbers.
-fn counter_key_of(data: &crate::EventData) -> Option<(String, u32)> {
-    match data {
-        crate::EventData::Issued { number, .. } => {
-            Some((doc_key(&number.prefix, number.year), number.seq))
-        }
-        crate::EventData::Archived { reference, .. } => Some((
-            item_key(&reference.fonds, reference.year, reference.retention),
-            reference.item,
-        )),
-        _ => None,
-    }
-}
-
-fn doc_key(prefix: &str, year: i32) -> String {
-    format!("doc\u{1f}{prefix}\u{1f}{year}")
-}
-
-fn item_key(fonds: &str, year: i32, retention: Retention) -> String {
-    format!("item\u{1f}{fonds}\u{1f}{year}\u{1f}{}", retention.code())
 }
 
 impl Context for Directory {
@@ -156,17 +149,14 @@ impl Context for Directory {
         self.units.get(code).cloned()
     }
 
-    fn next_document_seq(&self, prefix: &str, year: i32) -> u32 {
-        self.next(doc_key(prefix, year))
+    fn next_number(&self, series: &Series) -> Result<u32, ContextError> {
+        let counters = self.counters.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(counters.get(series).copied().unwrap_or(0) + 1)
     }
 
-    fn next_archive_item(&self, fonds: &str, year: i32, retention: Retention) -> u32 {
-        self.next(item_key(fonds, year, retention))
-    }
-
-    fn fixity_hash(&self) -> Option<String> {
+    fn fixity_hash(&self) -> Result<Option<String>, ContextError> {
         // No stored chain in memory: the store supplies the digest of the real log.
-        None
+        Ok(None)
     }
 
     fn actors_of(&self, unit: &UnitCode) -> Vec<Actor> {

@@ -12,7 +12,7 @@ use crate::context::Context;
 use crate::document::{Document, Stage, StageOutcome, State};
 use crate::error::Error;
 use crate::event::{Event, EventData};
-use crate::number::{ArchiveReference, DocumentNumber};
+use crate::number::{ArchiveReference, DocumentNumber, Series};
 use crate::types::{
     Actor, ActorId, Classification, FlowKind, Kind, Retention, Role, Timestamp, UnitCode,
 };
@@ -449,7 +449,10 @@ impl Decide<'_> {
                         ))
                     })?;
                 let year = issue_date.year();
-                let seq = self.ctx.next_document_seq(&prefix, year);
+                let seq = self.ctx.next_number(&Series::Document {
+                    prefix: prefix.clone(),
+                    year,
+                })?;
                 Ok(vec![EventData::Issued {
                     number: DocumentNumber { prefix, year, seq },
                     issue_date: *issue_date,
@@ -494,7 +497,11 @@ impl Decide<'_> {
                     .written_date()
                     .or_else(|| d.issue().map(|i| i.issue_date))
                     .map_or_else(|| china_date(self.at).year(), |date| date.year());
-                let item = self.ctx.next_archive_item(&fonds, year, retention);
+                let item = self.ctx.next_number(&Series::Item {
+                    fonds: fonds.clone(),
+                    year,
+                    retention,
+                })?;
                 Ok(vec![EventData::Archived {
                     reference: ArchiveReference {
                         fonds,
@@ -503,7 +510,7 @@ impl Decide<'_> {
                         unit,
                         item,
                     },
-                    fixity_hash: self.ctx.fixity_hash(),
+                    fixity_hash: self.ctx.fixity_hash()?,
                     scheduled_retention: Some(scheduled),
                     deviation,
                 }])

@@ -124,6 +124,10 @@ pub enum Error {
     /// A draft command names a document id that is already taken.
     #[error("document {0} already exists")]
     DocumentExists(DocumentId),
+    /// What the decision needed could not be read (the store's numbers or chain): not a
+    /// rejection of the command, which may succeed when retried.
+    #[error("the decision could not read what it needs: {0}")]
+    Context(#[from] crate::context::ContextError),
 }
 
 /// How a rejection is classified; the gRPC status follows from it one to one.
@@ -139,6 +143,8 @@ pub enum ErrorClass {
     NotFound,
     /// The id is taken (`ALREADY_EXISTS`).
     AlreadyExists,
+    /// The context could not be read (`UNAVAILABLE`): a retry may succeed.
+    Unavailable,
 }
 
 impl Error {
@@ -157,6 +163,7 @@ impl Error {
             | Error::NotAssigned { .. } => ErrorClass::PermissionDenied,
             Error::DocumentNotFound(_) => ErrorClass::NotFound,
             Error::DocumentExists(_) => ErrorClass::AlreadyExists,
+            Error::Context(_) => ErrorClass::Unavailable,
         }
     }
 
@@ -179,6 +186,7 @@ impl Error {
             Error::NotAssigned { .. } => "NOT_ASSIGNED",
             Error::DocumentNotFound(_) => "DOCUMENT_NOT_FOUND",
             Error::DocumentExists(_) => "DOCUMENT_EXISTS",
+            Error::Context(_) => "STORAGE_UNAVAILABLE",
         }
     }
 

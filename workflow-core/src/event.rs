@@ -253,6 +253,16 @@ impl EventData {
         }
     }
 
+    /// The number this event claims in its series (`Issued`: the 发文字号; `Archived`: the
+    /// 件号), which the store keeps unique and gapless.
+    pub fn number_claim(&self) -> Option<(crate::number::Series, u32)> {
+        match self {
+            EventData::Issued { number, .. } => Some((number.series(), number.seq)),
+            EventData::Archived { reference, .. } => Some((reference.series(), reference.item)),
+            _ => None,
+        }
+    }
+
     /// The step in the office's words, for timelines: 拟稿, 审核通过, 会签, 签发, ….
     pub fn step(&self) -> &'static str {
         match self {

@@ -56,14 +56,14 @@ mod retention;
 mod types;
 
 pub use command::{Action, Command, Completion, DraftFields, SYSTEM_ACTOR, StageSpec, stage_label};
-pub use context::{Context, Directory};
+pub use context::{Context, ContextError, Directory};
 pub use decide::{china_date, handle};
 pub use document::{
     ArchiveRecord, Assignee, Document, IssueRecord, Opinion, Signature, Stage, StageOutcome, State,
 };
 pub use error::{Error, ErrorClass};
 pub use event::{DecodeError, Event, EventData, PayloadError, SCHEMA_VERSION, upcast};
-pub use number::{ArchiveReference, DocumentNumber};
+pub use number::{ArchiveReference, DocumentNumber, Series};
 pub use retention::{RetentionSchedule, ScheduleError, ScheduleRow};
 pub use types::{
     Actor, ActorId, Classification, DocumentId, FlowKind, Kind, Retention, Role, Timestamp, Unit,

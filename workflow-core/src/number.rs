@@ -10,6 +10,50 @@ use serde::{Deserialize, Serialize};
 
 use crate::types::Retention;
 
+/// A numbering series, in which numbers run 1, 2, 3, … without gaps and are unique across
+/// documents: 发文字号 per prefix and year; 件号 per fonds, year and retention. The one
+/// definition: the store keeps the highest number of each and encodes it as it likes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Series {
+    /// 发文字号: per 机关代字 and year of issue.
+    Document {
+        /// 机关代字.
+        prefix: String,
+        /// The year in 〔〕.
+        year: i32,
+    },
+    /// 件号: per fonds (全宗号), year (年度) and retention (保管期限).
+    Item {
+        /// 全宗号.
+        fonds: String,
+        /// 年度.
+        year: i32,
+        /// 保管期限.
+        retention: Retention,
+    },
+}
+
+impl DocumentNumber {
+    /// The series this number is drawn from.
+    pub fn series(&self) -> Series {
+        Series::Document {
+            prefix: self.prefix.clone(),
+            year: self.year,
+        }
+    }
+}
+
+impl ArchiveReference {
+    /// The series this item number is drawn from.
+    pub fn series(&self) -> Series {
+        Series::Item {
+            fonds: self.fonds.clone(),
+            year: self.year,
+            retention: self.retention,
+        }
+    }
+}
+
 /// 发文字号, e.g. `X校发〔2026〕12号`: prefix (机关代字), year in 〔〕, sequence without
 /// leading zeros and without 第.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

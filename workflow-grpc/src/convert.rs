@@ -51,6 +51,7 @@ pub fn status_of(e: &Error) -> Status {
             ErrorClass::PermissionDenied => Code::PermissionDenied,
             ErrorClass::NotFound => Code::NotFound,
             ErrorClass::AlreadyExists => Code::AlreadyExists,
+            ErrorClass::Unavailable => Code::Unavailable,
         },
         Error::Conflict { .. } => Code::Aborted,
         Error::CommandIdReused { .. } | Error::CommandIdMismatch { .. } => Code::AlreadyExists,

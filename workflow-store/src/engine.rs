@@ -10,8 +10,8 @@ use chrono::Utc;
 use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 use workflow_core::{
-    Action, Actor, ActorId, Command, Context, Document, DocumentId, EventData, Retention,
-    RetentionSchedule, SCHEMA_VERSION, Timestamp, Unit, UnitCode, handle,
+    Action, Actor, ActorId, Command, Context, ContextError, Document, DocumentId,
+    RetentionSchedule, SCHEMA_VERSION, Series, Timestamp, Unit, UnitCode, handle,
 };
 
 use crate::durable::Durability;
@@ -19,8 +19,7 @@ use crate::envelope::{Envelope, GENESIS_HASH, fixity_digest};
 use crate::error::{Error, Result};
 use crate::projection::{DocRecord, IndexKeys, index_diff_from_keys, index_keys};
 use crate::storage::{
-    CommandRecord, CommitError, DocChange, Group, LogEntry, ProjectionEntry, Series, SledStorage,
-    Storage,
+    CommandRecord, CommitError, DocChange, Group, LogEntry, ProjectionEntry, SledStorage, Storage,
 };
 
 /// Longest accepted command id.
@@ -701,22 +700,6 @@ struct GroupContext<'a> {
     storage: &'a dyn Storage,
     overlay: &'a Overlay,
     stream: DocumentId,
-    failed: std::cell::RefCell<Option<Error>>,
-}
-
-impl GroupContext<'_> {
-    fn max(&self, series: Series) -> u32 {
-        if let Some(n) = self.overlay.numbers.get(&series) {
-            return *n;
-        }
-        match self.storage.max_number(&series) {
-            Ok(n) => n,
-            Err(e) => {
-                self.failed.borrow_mut().get_or_insert(e);
-                0
-            }
-        }
-    }
 }
 
 impl Context for GroupContext<'_> {
@@ -732,27 +715,18 @@ impl Context for GroupContext<'_> {
     fn unit(&self, code: &UnitCode) -> Option<Unit> {
         self.directory.units.get(code).cloned()
     }
-    fn next_document_seq(&self, prefix: &str, year: i32) -> u32 {
-        self.max(Series::Document {
-            prefix: prefix.to_owned(),
-            year,
-        }) + 1
-    }
-    fn next_archive_item(&self, fonds: &str, year: i32, retention: Retention) -> u32 {
-        self.max(Series::Item {
-            fonds: fonds.to_owned(),
-            year,
-            retention,
-        }) + 1
-    }
-    fn fixity_hash(&self) -> Option<String> {
-        let mut hashes: Vec<String> = match self.storage.stream_hashes(self.stream) {
-            Ok(h) => h,
-            Err(e) => {
-                self.failed.borrow_mut().get_or_insert(e);
-                return None;
-            }
+    fn next_number(&self, series: &Series) -> Result<u32, ContextError> {
+        let max = match self.overlay.numbers.get(series) {
+            Some(n) => *n,
+            None => self.storage.max_number(series).map_err(context_error)?,
         };
+        Ok(max + 1)
+    }
+    fn fixity_hash(&self) -> Result<Option<String>, ContextError> {
+        let mut hashes: Vec<String> = self
+            .storage
+            .stream_hashes(self.stream)
+            .map_err(context_error)?;
         hashes.extend(
             self.overlay
                 .group
@@ -761,7 +735,7 @@ impl Context for GroupContext<'_> {
                 .filter(|e| e.stream_id == self.stream)
                 .map(|e| e.hash.clone()),
         );
-        Some(fixity_digest(hashes.iter().map(String::as_str)))
+        Ok(Some(fixity_digest(hashes.iter().map(String::as_str))))
     }
 }
 
@@ -995,13 +969,8 @@ impl Writer {
             storage: &*self.storage,
             overlay,
             stream: id,
-            failed: Default::default(),
         };
-        let decided = handle(current.map(|r| &r.document), &command, &ctx);
-        if let Some(e) = ctx.failed.into_inner() {
-            return Err(e);
-        }
-        Ok(decided?)
+        handle(current.map(|r| &r.document), &command, &ctx).map_err(from_core)
     }
 
     /// Decides one request within the group. `Ok((outcome, true))` when the answer names
@@ -1122,7 +1091,7 @@ impl Writer {
                     })
                 }
             }
-            if let Some((series, n)) = series_of(&event.data) {
+            if let Some((series, n)) = event.data.number_claim() {
                 let max = overlay.numbers.entry(series.clone()).or_insert(0);
                 *max = (*max).max(n);
                 overlay.group.numbers.push((series, n, id));
@@ -1167,24 +1136,21 @@ impl Writer {
     }
 }
 
-pub(crate) fn series_of(data: &EventData) -> Option<(Series, u32)> {
-    match data {
-        EventData::Issued { number, .. } => Some((
-            Series::Document {
-                prefix: number.prefix.clone(),
-                year: number.year,
+/// A storage failure, carried through a decision as the core's context error.
+fn context_error(e: Error) -> ContextError {
+    ContextError(Box::new(e))
+}
+
+/// A core error as the store's: a context error gives back the store error inside it.
+fn from_core(e: workflow_core::Error) -> Error {
+    match e {
+        workflow_core::Error::Context(ContextError(inner)) => match inner.downcast::<Error>() {
+            Ok(store) => *store,
+            Err(other) => Error::Unavailable {
+                reason: other.to_string(),
             },
-            number.seq,
-        )),
-        EventData::Archived { reference, .. } => Some((
-            Series::Item {
-                fonds: reference.fonds.clone(),
-                year: reference.year,
-                retention: reference.retention,
-            },
-            reference.item,
-        )),
-        _ => None,
+        },
+        rejected => Error::Rejected(rejected),
     }
 }
 

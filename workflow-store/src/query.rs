@@ -431,14 +431,16 @@ impl workflow_core::Context for ReadOnlyContext<'_> {
     fn unit(&self, code: &UnitCode) -> Option<workflow_core::Unit> {
         self.0.units.get(code).cloned()
     }
-    fn next_document_seq(&self, _: &str, _: i32) -> u32 {
-        0
+    fn next_number(
+        &self,
+        series: &workflow_core::Series,
+    ) -> std::result::Result<u32, workflow_core::ContextError> {
+        Err(workflow_core::ContextError(
+            format!("a read-only decision draws no numbers ({series:?})").into(),
+        ))
     }
-    fn next_archive_item(&self, _: &str, _: i32, _: workflow_core::Retention) -> u32 {
-        0
-    }
-    fn fixity_hash(&self) -> Option<String> {
-        None
+    fn fixity_hash(&self) -> std::result::Result<Option<String>, workflow_core::ContextError> {
+        Ok(None)
     }
     fn actors_of(&self, unit: &UnitCode) -> Vec<workflow_core::Actor> {
         self.0.actors_of(unit)

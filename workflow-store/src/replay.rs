@@ -6,11 +6,12 @@ use std::collections::{HashMap, HashSet};
 
 use workflow_core::{Document, DocumentId, Event, UnitCode};
 
-use crate::engine::{DirectoryCache, series_of};
+use crate::engine::DirectoryCache;
 use crate::envelope::{Envelope, StoredEnvelope};
 use crate::error::{Error, Result};
 use crate::projection::{DocRecord, index_diff};
-use crate::storage::{CommandRecord, DocChange, Group, Series, Storage};
+use crate::storage::{CommandRecord, DocChange, Group, Storage};
+use workflow_core::Series;
 
 /// Events read from the log at a time.
 pub(crate) const CHUNK: usize = 4096;
@@ -73,7 +74,7 @@ pub(crate) fn rebuild(
             }
             next += 1;
             let (position, id, command_id, event) = read_event(*key, bytes)?;
-            if let Some((series, n)) = series_of(&event.data) {
+            if let Some((series, n)) = event.data.number_claim() {
                 let holders = numbers.entry(series.clone()).or_default();
                 if let Some(held) = holders.insert(n, id)
                     && held != id
@@ -210,7 +211,7 @@ fn spill(
         spilled.insert(id);
     }
     for (series, n, _) in pending_numbers.iter() {
-        expected.add("numbers", &series.key(*n));
+        expected.add("numbers", &crate::storage::series_key(series, *n));
     }
     group.numbers.append(pending_numbers);
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::ConflictableTransactionError;
-use workflow_core::{Actor, DocumentId, Retention, Timestamp, Unit};
+use workflow_core::{Actor, DocumentId, Series, Timestamp, Unit};
 
 use crate::durable::{Durability, StableFiles};
 use crate::envelope::Envelope;
@@ -26,42 +26,28 @@ pub(crate) struct CommandRecord {
     pub(crate) version: u64,
 }
 
-/// A numbering series: 发文字号 per prefix and year, 件号 per fonds, year and retention.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) enum Series {
-    Document {
-        prefix: String,
-        year: i32,
-    },
-    Item {
-        fonds: String,
-        year: i32,
-        retention: Retention,
-    },
+/// The key prefix of a numbering series in the `numbers` tree.
+fn series_prefix(series: &Series) -> Vec<u8> {
+    let mut k = match series {
+        Series::Document { prefix, year } => format!("D{prefix}\u{1f}{year:04}"),
+        Series::Item {
+            fonds,
+            year,
+            retention,
+        } => {
+            format!("A{fonds}\u{1f}{year:04}\u{1f}{}", retention.code())
+        }
+    }
+    .into_bytes();
+    k.push(0);
+    k
 }
 
-impl Series {
-    fn prefix(&self) -> Vec<u8> {
-        let mut k = match self {
-            Series::Document { prefix, year } => format!("D{prefix}\u{1f}{year:04}"),
-            Series::Item {
-                fonds,
-                year,
-                retention,
-            } => {
-                format!("A{fonds}\u{1f}{year:04}\u{1f}{}", retention.code())
-            }
-        }
-        .into_bytes();
-        k.push(0);
-        k
-    }
-
-    pub(crate) fn key(&self, n: u32) -> Vec<u8> {
-        let mut k = self.prefix();
-        k.extend_from_slice(&n.to_be_bytes());
-        k
-    }
+/// The key of number `n` of a series in the `numbers` tree.
+pub(crate) fn series_key(series: &Series, n: u32) -> Vec<u8> {
+    let mut k = series_prefix(series);
+    k.extend_from_slice(&n.to_be_bytes());
+    k
 }
 
 /// One document's projection change in a commit group: its new record and the index
@@ -552,7 +538,7 @@ impl Storage for SledStorage {
     }
 
     fn max_number(&self, series: &Series) -> Result<u32> {
-        let prefix = series.prefix();
+        let prefix = series_prefix(series);
         match self.numbers.scan_prefix(&prefix).next_back() {
             Some(kv) => {
                 let (k, _) = kv.db()?;
@@ -615,12 +601,12 @@ impl Storage for SledStorage {
         }
         let mut numbers = sled::Batch::default();
         for (series, n, id) in &group.numbers {
-            numbers.insert(series.key(*n), id.0.as_bytes());
+            numbers.insert(series_key(series, *n), id.0.as_bytes());
         }
         let number_keys: Vec<(Vec<u8>, DocumentId)> = group
             .numbers
             .iter()
-            .map(|(s, n, id)| (s.key(*n), *id))
+            .map(|(s, n, id)| (series_key(s, *n), *id))
             .collect();
         (
             &self.log,
@@ -729,7 +715,12 @@ impl Storage for SledStorage {
             }
         }
         for (series, n, id) in group.numbers {
-            put(&self.numbers, &series.key(n), id.0.as_bytes(), &mut changed)?;
+            put(
+                &self.numbers,
+                &series_key(&series, n),
+                id.0.as_bytes(),
+                &mut changed,
+            )?;
         }
         Ok(changed)
     }
