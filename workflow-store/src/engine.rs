@@ -1,7 +1,8 @@
 //! The engine: one writer thread with group commit, and the read side over projections.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
@@ -195,6 +196,12 @@ impl DirectoryCache {
 
 pub(crate) struct Inner {
     pub(crate) storage: Arc<dyn Storage>,
+    /// Documents a group whose flush failed may have changed: until a restart, their
+    /// stored state may hold what no caller was told and a power loss may take back, so
+    /// reads of them are refused.
+    pub(crate) uncertain: Arc<RwLock<HashSet<DocumentId>>>,
+    /// Requests sent to the writer and not yet taken into a group.
+    pub(crate) queued: Arc<AtomicUsize>,
     pub(crate) retention_schedule: Arc<RetentionSchedule>,
     pub(crate) directory: Arc<RwLock<DirectoryCache>>,
     pub(crate) head: watch::Receiver<u64>,
@@ -288,16 +295,35 @@ impl Engine {
         }
         let head = last.as_ref().map_or(0, |e| e.position);
         let head_hash = last.map_or_else(|| GENESIS_HASH.to_owned(), |e| e.hash);
+        // The log must end where the last commit said it did. If it does not (its tail was
+        // cut, or it was extended outside the engine), writing on would reuse positions and
+        // overwrite the evidence: open for reading, refuse every write.
+        let halted = match storage.recorded_head()? {
+            Some((position, hash)) if position != head || hash != head_hash => {
+                let reason = format!(
+                    "the log ends at position {head}, but the head recorded with the last commit \
+                     is position {position} (hash {hash}): it was cut short or extended outside \
+                     the engine; writing is refused until an operator has run `workflow verify`"
+                );
+                tracing::error!("{reason}");
+                Some(Halt::LogMismatch(reason))
+            }
+            _ => None,
+        };
         let (head_tx, head_rx) = watch::channel(head);
         let (tx, rx) = std_mpsc::channel();
         let directory = Arc::new(RwLock::new(directory));
         let retention_schedule = Arc::new(config.retention_schedule);
+        let uncertain = Arc::new(RwLock::new(HashSet::new()));
+        let queued = Arc::new(AtomicUsize::new(0));
         let inner = Arc::new(Inner {
             storage: storage.clone(),
             retention_schedule: retention_schedule.clone(),
             directory: directory.clone(),
             head: head_rx,
             path: config.path.clone(),
+            uncertain: uncertain.clone(),
+            queued: queued.clone(),
             tx: Mutex::new(Some(tx)),
             writer: Mutex::new(None),
         });
@@ -310,8 +336,10 @@ impl Engine {
             head_tx,
             cache: HashMap::new(),
             rebuild_resident_documents: config.rebuild_resident_documents.max(1),
-            halted: None,
+            halted,
             retention_schedule,
+            uncertain,
+            queued,
         };
         let handle = std::thread::Builder::new()
             .name("workflow-writer".into())
@@ -327,10 +355,32 @@ impl Engine {
 
     fn send(&self, msg: Msg) -> Result<()> {
         let tx = self.inner.tx.lock().map_err(|_| Error::Closed)?;
-        tx.as_ref()
-            .ok_or(Error::Closed)?
-            .send(msg)
-            .map_err(|_| Error::Closed)
+        self.inner.queued.fetch_add(1, Ordering::SeqCst);
+        tx.as_ref().ok_or(Error::Closed)?.send(msg).map_err(|_| {
+            self.inner.queued.fetch_sub(1, Ordering::SeqCst);
+            Error::Closed
+        })
+    }
+
+    /// Requests waiting for the writer (tests use it to know that requests have queued
+    /// behind a group in flight).
+    #[doc(hidden)]
+    pub fn queued_requests(&self) -> usize {
+        self.inner.queued.load(Ordering::SeqCst)
+    }
+
+    /// Refuses reads of a document that a group whose flush failed may have changed.
+    pub(crate) fn certain(&self, id: DocumentId) -> Result<()> {
+        let uncertain = self.inner.uncertain.read().map_err(|_| Error::Closed)?;
+        if uncertain.contains(&id) {
+            return Err(Error::Halted {
+                reason: format!(
+                    "document {id} was changed by a group whose flush failed; whether that change \
+                     reached the disk is unknown until the server is restarted"
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// Executes one command. Returns once its events are durable (flushed to disk), or with
@@ -536,12 +586,18 @@ impl Engine {
 
     /// The state projection of a document.
     pub fn document(&self, id: DocumentId) -> Result<Option<Document>> {
+        self.certain(id)?;
         Ok(self.inner.storage.doc(id)?.map(|r| r.document))
     }
 
-    /// A document's events, in order.
+    /// A document's events, in order: those that are durable (a group between its write
+    /// and its sync is not shown).
     pub fn history(&self, id: DocumentId) -> Result<Vec<Envelope>> {
-        self.inner.storage.stream(id, u64::MAX)
+        self.certain(id)?;
+        let head = self.head();
+        let mut events = self.inner.storage.stream(id, u64::MAX)?;
+        events.retain(|e| e.position <= head);
+        Ok(events)
     }
 
     /// The document as it was (time travel): folded from its stream up to a version or an
@@ -550,6 +606,7 @@ impl Engine {
     /// `AsOf::Version(0)` and a version past the current one are refused
     /// ([`Error::InvalidRequest`] on `as_of_version`, naming the current version).
     pub fn document_as_of(&self, id: DocumentId, as_of: AsOf) -> Result<Document> {
+        self.certain(id)?;
         let max = match as_of {
             AsOf::Version(0) => {
                 return Err(Error::InvalidRequest {
@@ -606,9 +663,16 @@ impl Engine {
         Ok(Document::from_events(&events))
     }
 
-    /// Up to `limit` envelopes of the global log from `from` (inclusive).
+    /// Up to `limit` envelopes of the global log from `from` (inclusive), up to the durable
+    /// head.
     pub fn read_log(&self, from: u64, limit: usize) -> Result<Vec<Envelope>> {
-        self.inner.storage.log_from(from.max(1), limit)
+        let head = self.head();
+        let from = from.max(1);
+        if from > head {
+            return Ok(Vec::new());
+        }
+        let limit = limit.min(usize::try_from(head - from + 1).unwrap_or(usize::MAX));
+        self.inner.storage.log_from(from, limit)
     }
 
     /// Waits until the head moves past `position` (or the engine closes).
@@ -674,9 +738,33 @@ struct Writer {
     /// projection. Holds exactly what was committed; cleared on a failed commit or rebuild.
     cache: HashMap<DocumentId, DocRecord>,
     rebuild_resident_documents: usize,
-    /// Set when a flush failed after a write: from then on every write is refused.
-    halted: Option<String>,
+    /// Set when writing must stop: from then on every write is refused.
+    halted: Option<Halt>,
     retention_schedule: Arc<RetentionSchedule>,
+    uncertain: Arc<RwLock<HashSet<DocumentId>>>,
+    queued: Arc<AtomicUsize>,
+}
+
+/// Why the writer refuses every write.
+enum Halt {
+    /// A flush failed after a group was written: whether it reached the disk is unknown.
+    FlushFailed(String),
+    /// The log does not end at the head recorded with the last commit.
+    LogMismatch(String),
+}
+
+impl Halt {
+    fn error(&self) -> Error {
+        match self {
+            Halt::FlushFailed(reason) => Error::Halted {
+                reason: format!("a flush failed ({reason}); restart the server"),
+            },
+            Halt::LogMismatch(reason) => Error::Corrupt {
+                at: "the end of the log".into(),
+                reason: reason.clone(),
+            },
+        }
+    }
 }
 
 /// Most state records the writer keeps decoded.
@@ -743,7 +831,12 @@ type Reply = oneshot::Sender<Result<Outcome>>;
 
 impl Writer {
     fn run(mut self, rx: std_mpsc::Receiver<Msg>) {
+        let queued = self.queued.clone();
+        let taken = || {
+            queued.fetch_sub(1, Ordering::SeqCst);
+        };
         while let Ok(first) = rx.recv() {
+            taken();
             let mut executes: Vec<(Box<Request>, Reply)> = Vec::new();
             let mut next = Some(first);
             while let Some(msg) = next.take() {
@@ -757,6 +850,9 @@ impl Writer {
                 }
                 if executes.len() < MAX_GROUP {
                     next = rx.try_recv().ok();
+                    if next.is_some() {
+                        taken();
+                    }
                 }
             }
             self.commit_group(executes);
@@ -766,10 +862,8 @@ impl Writer {
 
     fn handle_admin(&mut self, msg: Msg) {
         let directory = self.directory.clone();
-        if let Some(reason) = &self.halted {
-            let halted = || Error::Halted {
-                reason: reason.clone(),
-            };
+        if let Some(halt) = &self.halted {
+            let halted = || halt.error();
             match msg {
                 Msg::Execute(..) => {}
                 Msg::PutActor(_, reply)
@@ -839,11 +933,9 @@ impl Writer {
         if executes.is_empty() {
             return;
         }
-        if let Some(reason) = &self.halted {
+        if let Some(halt) = &self.halted {
             for (_, reply) in executes {
-                let _ = reply.send(Err(Error::Halted {
-                    reason: reason.clone(),
-                }));
+                let _ = reply.send(Err(halt.error()));
             }
             return;
         }
@@ -856,13 +948,16 @@ impl Writer {
         };
         let (start_head, start_hash) = (self.head, self.head_hash.clone());
         let mut overlay = Overlay::default();
-        // Each answer, and whether it depends on this group being written: a new append, or
-        // a retry answered from an append earlier in the same group.
+        // Each answer, and whether it depends on this group being written: a new append, a
+        // retry answered from an append earlier in the same group, or any answer (a refusal
+        // too) decided against a document or command id the group had already changed.
         let mut answers: Vec<(Reply, Result<Outcome>, bool)> = Vec::with_capacity(executes.len());
         for (req, reply) in executes {
+            let read_group_state = overlay.commands.contains_key(&req.command_id)
+                || overlay.docs.contains_key(&req.document_id);
             let (r, depends) = match self.execute_one(&req, &directory, &mut overlay) {
-                Ok((o, depends)) => (Ok(o), depends),
-                Err(e) => (Err(e), false),
+                Ok((o, depends)) => (Ok(o), depends || read_group_state),
+                Err(e) => (Err(e), read_group_state),
             };
             answers.push((reply, r, depends));
         }
@@ -923,17 +1018,14 @@ impl Writer {
                 // The group is in sled but maybe not on disk. Reusing its positions would
                 // overwrite it; guessing would risk acknowledging what a crash loses. Stop.
                 tracing::error!(error = %e, "flush failed after a group was written; the engine stops writing until restarted");
-                let reason = e.to_string();
-                self.halted = Some(reason.clone());
-                for (reply, r, depends) in answers {
-                    let _ = reply.send(if depends {
-                        Err(Error::Halted {
-                            reason: reason.clone(),
-                        })
-                    } else {
-                        r
-                    });
+                let halt = Halt::FlushFailed(e.to_string());
+                if let Ok(mut uncertain) = self.uncertain.write() {
+                    uncertain.extend(group.docs.iter().map(|c| c.record.document.id()));
                 }
+                for (reply, r, depends) in answers {
+                    let _ = reply.send(if depends { Err(halt.error()) } else { r });
+                }
+                self.halted = Some(halt);
             }
         }
     }

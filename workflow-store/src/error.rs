@@ -101,7 +101,7 @@ pub enum Error {
     /// A flush failed after a group was written, so whether it reached the disk is unknown:
     /// the engine stops writing (fail-stop) rather than guess. Restart it; everything
     /// acknowledged before is durable, and sled recovers a consistent prefix.
-    #[error("the engine stopped writing after a failed flush ({reason}); restart it")]
+    #[error("the engine stopped writing: {reason}")]
     Halted {
         /// What failed.
         reason: String,

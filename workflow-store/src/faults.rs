@@ -23,6 +23,8 @@ pub struct Faults {
     pub fail_reads: AtomicBool,
     held: Mutex<bool>,
     released: Condvar,
+    /// Commits waiting because commits are held.
+    waiting: std::sync::atomic::AtomicUsize,
 }
 
 impl Default for Faults {
@@ -33,6 +35,7 @@ impl Default for Faults {
             fail_reads: AtomicBool::new(false),
             held: Mutex::new(false),
             released: Condvar::new(),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 }
@@ -70,18 +73,36 @@ impl Faults {
         self.released.notify_all();
     }
 
-    /// Waits while commits are held.
+    /// How many commits are waiting because commits are held (a test waits for its group
+    /// to be in flight before queueing more requests behind it).
+    pub fn held_commits(&self) -> usize {
+        self.waiting.load(Ordering::SeqCst)
+    }
+
+    /// Waits while commits are held — at most 30 s, so that a test that fails while holding
+    /// them does not hang forever on the engine's shutdown.
     pub(crate) fn wait_if_held(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         let mut held = self
             .held
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !*held {
+            return;
+        }
+        self.waiting.fetch_add(1, Ordering::SeqCst);
         while *held {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
             held = self
                 .released
-                .wait(held)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+                .wait_timeout(held, left)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
         }
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
     }
 
     /// The injected error if this commit is the one to fail.

@@ -85,6 +85,15 @@ pub struct SubscribeFilter {
 }
 
 impl Engine {
+    /// Whether a group whose flush failed may have changed the document (lists leave it
+    /// out until a restart).
+    fn is_uncertain(&self, id: DocumentId) -> bool {
+        self.inner
+            .uncertain
+            .read()
+            .map_or(true, |u| u.contains(&id))
+    }
+
     fn page_params(
         &self,
         q: &ListQuery,
@@ -154,6 +163,9 @@ impl Engine {
             let exhausted = batch.len() < size.max(64);
             for c in batch {
                 after = Some(c);
+                if self.is_uncertain(c.id) {
+                    continue;
+                }
                 if let Some(r) = self.inner.storage.doc(c.id)?
                     && Self::matches(q, clearance, &r.document)
                 {
@@ -198,6 +210,9 @@ impl Engine {
         let mut entries = MergedScan::new(storage, prefixes, after, size + 1);
         let mut documents = Vec::new();
         while let Some(c) = entries.next()? {
+            if self.is_uncertain(c.id) {
+                continue;
+            }
             if let Some(r) = storage.doc(c.id)?
                 && Self::matches(&q, clearance, &r.document)
             {
@@ -259,7 +274,7 @@ impl Engine {
         options: &VerifyOptions,
         progress: impl FnMut(u64, u64),
     ) -> Result<VerifyReport> {
-        verify(&*self.inner.storage, options, progress)
+        verify(&*self.inner.storage, options, self.head(), progress)
     }
 
     /// The head of the durable log: the last acknowledged position and its hash. Hand it

@@ -132,22 +132,23 @@ struct Walked {
     ends_stream: bool,
 }
 
-/// Verifies the log; see [`VerifyReport`].
+/// Verifies the log up to `bound` (the head of the durable log when the check starts);
+/// see [`VerifyReport`]. Groups committed meanwhile are not walked, and do not count as
+/// tampering: the end-of-log checks read the recorded head only after the walk and accept
+/// what the log holds past `bound` up to it.
 pub(crate) fn verify(
     storage: &dyn Storage,
     options: &VerifyOptions,
+    bound: u64,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<VerifyReport> {
-    let recorded_head = storage
-        .recorded_head()?
-        .map(|(position, hash)| LogHead { position, hash });
-    let total = storage.last().ok().flatten().map_or(0, |e| e.position);
+    let total = bound;
     let mut report = VerifyReport {
         checked: 0,
         head_hash: GENESIS_HASH.to_owned(),
         first_break: None,
         fixity_checked: 0,
-        recorded_head: recorded_head.clone(),
+        recorded_head: None,
         extends: None,
     };
     let fingerprint = IndexFingerprint {
@@ -159,8 +160,9 @@ pub(crate) fn verify(
     let broken = |report: &mut VerifyReport, position: u64, reason: String| {
         report.first_break = Some(ChainBreak { position, reason });
     };
-    'walk: loop {
-        let chunk = storage.raw_log_from(expected, CHUNK)?;
+    'walk: while expected <= bound {
+        let want = usize::try_from(bound - expected + 1).map_or(CHUNK, |n| n.min(CHUNK));
+        let chunk = storage.raw_log_from(expected, want)?;
         if chunk.is_empty() {
             break;
         }
@@ -235,34 +237,13 @@ pub(crate) fn verify(
         return Ok(report);
     }
     let last = report.checked;
-    // The end: the head recorded with the last commit must be this log's head.
-    if let Some(head) = &recorded_head {
-        if head.position > last {
-            let reason = format!(
-                "the log ends at position {last}, but the head recorded with the last commit is \
-                 position {} (hash {}): the log was cut short",
-                head.position, head.hash
-            );
-            broken(&mut report, last + 1, reason);
-            return Ok(report);
-        }
-        if head.position < last {
-            let reason = format!(
-                "the log goes on past the head recorded with the last commit (position {}): \
-                 events were appended outside the engine",
-                head.position
-            );
-            broken(&mut report, head.position + 1, reason);
-            return Ok(report);
-        }
-        if head.hash != report.head_hash {
-            let reason = format!(
-                "the last event hashes to {}, not to the {} recorded with the last commit",
-                report.head_hash, head.hash
-            );
-            broken(&mut report, last, reason);
-            return Ok(report);
-        }
+    if last < bound {
+        let reason = format!(
+            "the log ends at position {last}, but the engine's durable head is position {bound}: \
+             the log was cut short"
+        );
+        broken(&mut report, last + 1, reason);
+        return Ok(report);
     }
     if let Some(witness) = &options.against {
         if witness.position > last {
@@ -280,22 +261,20 @@ pub(crate) fn verify(
         }
         report.extends = Some(witness.clone());
     }
-    // The stream index must hold exactly the log's (stream, version, position) triples.
+    // The stream index must hold exactly the log's (stream, version, position) triples up to
+    // the bound; entries past it (groups committed meanwhile) must not pass the recorded head.
     let mut index_sum = 0u128;
     let mut index_count = 0u64;
+    let mut past_bound = 0u64;
     let mut after = None;
     loop {
         let page = storage.stream_index_after(after, CHUNK)?;
         let Some(&(s, v, _)) = page.last() else { break };
         after = Some((s, v));
         for (stream, version, position) in page {
-            if position > last {
-                let reason = format!(
-                    "the stream index has version {version} of {stream} at position {position}, \
-                     past the end of the log: the log was cut short"
-                );
-                broken(&mut report, last + 1, reason);
-                return Ok(report);
+            if position > bound {
+                past_bound = past_bound.max(position);
+                continue;
             }
             index_sum = index_sum.wrapping_add(fingerprint.of(stream, version, position));
             index_count += 1;
@@ -303,29 +282,100 @@ pub(crate) fn verify(
     }
     if index_count != last || index_sum != log_sum {
         let reason = format!(
-            "the stream index ({index_count} entries) does not match the log ({last} events): \
-             rebuild the projections (`workflow rebuild`) after finding out why"
+            "the stream index ({index_count} entries up to position {last}) does not match the \
+             log ({last} events): rebuild the projections (`workflow rebuild`) after finding out why"
         );
         broken(&mut report, last, reason);
         return Ok(report);
     }
-    // Command records (a projection) must not name events past the end.
+    // Command records (a projection) must not name events past the recorded head either.
     let mut after: Option<String> = None;
+    let mut past_command: Option<(String, u64)> = None;
     loop {
         let page = storage.commands_after(after.as_deref(), CHUNK)?;
         let Some((id, _)) = page.last() else { break };
         after = Some(id.clone());
         for (id, rec) in page {
-            if rec.last_position > last {
-                let reason = format!(
-                    "command {id} is recorded as written up to position {}, past the end of the \
-                     log: the log was cut short",
-                    rec.last_position
-                );
-                broken(&mut report, last + 1, reason);
-                return Ok(report);
+            if rec.last_position > bound
+                && past_command
+                    .as_ref()
+                    .is_none_or(|(_, p)| rec.last_position > *p)
+            {
+                past_command = Some((id, rec.last_position));
             }
         }
+    }
+    // The end: read the recorded head last, so that it covers every group committed while
+    // the walk ran; the log must hold it.
+    let recorded = storage
+        .recorded_head()?
+        .map(|(position, hash)| LogHead { position, hash });
+    report.recorded_head = recorded.clone();
+    let Some(head) = recorded else {
+        return Ok(report); // a store written before heads were recorded, not yet upgraded
+    };
+    if head.position < last {
+        let reason = format!(
+            "the log goes on past the head recorded with the last commit (position {}): \
+             events were appended outside the engine",
+            head.position
+        );
+        broken(&mut report, head.position + 1, reason);
+        return Ok(report);
+    }
+    let held = if head.position == last {
+        Some(report.head_hash.clone())
+    } else {
+        storage
+            .raw_log_from(head.position, 1)?
+            .into_iter()
+            .find(|(p, _)| *p == head.position)
+            .and_then(|(_, bytes)| {
+                StoredEnvelope::parse(&bytes)
+                    .ok()
+                    .map(|e| e.hash.into_owned())
+            })
+    };
+    match held {
+        None => {
+            let reason = format!(
+                "the log ends before position {}, the head recorded with the last commit (hash \
+                 {}): the log was cut short",
+                head.position, head.hash
+            );
+            broken(&mut report, last + 1, reason);
+            return Ok(report);
+        }
+        Some(h) if h != head.hash => {
+            let reason = format!(
+                "the event at the recorded head's position hashes to {h}, not to the {} recorded \
+                 with the last commit",
+                head.hash
+            );
+            broken(&mut report, head.position, reason);
+            return Ok(report);
+        }
+        Some(_) => {}
+    }
+    if past_bound > head.position {
+        let reason = format!(
+            "the stream index has an entry at position {past_bound}, past the end of the log \
+             (position {}): the log was cut short",
+            head.position
+        );
+        broken(&mut report, head.position + 1, reason);
+        return Ok(report);
+    }
+    if let Some((id, p)) = past_command
+        && p > head.position
+    {
+        let reason = format!(
+            "command {id} is recorded as written up to position {p}, past the end of the log \
+             (position {}): the log was cut short",
+            head.position
+        );
+        broken(&mut report, head.position + 1, reason);
+        return Ok(report);
     }
     Ok(report)
 }

@@ -22,9 +22,29 @@ fn send(engine: &Engine, r: Request) -> tokio::task::JoinHandle<Result<Outcome, 
     tokio::spawn(async move { engine.execute(r).await })
 }
 
-/// Lets the writer reach the held commit (or the requests reach the writer's queue).
-async fn settle() {
-    tokio::time::sleep(Duration::from_millis(150)).await;
+/// Waits until a group's commit is in flight, held.
+async fn in_flight(path: &std::path::Path) {
+    let started = std::time::Instant::now();
+    while faults_for(path).held_commits() == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no commit in flight"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// Waits until exactly `n` requests wait in the writer's queue (behind a held commit).
+async fn queued(engine: &Engine, n: usize) {
+    let started = std::time::Instant::now();
+    while engine.queued_requests() != n {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{} queued, expected {n}",
+            engine.queued_requests()
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -35,11 +55,11 @@ async fn a_retry_in_the_same_group_as_its_failed_original_fails_with_it() {
     // X's commit is in flight; the original A and its retry A' queue behind it, together.
     faults.hold_commits();
     let x = send(&engine, draft_request());
-    settle().await;
+    in_flight(dir.path()).await; // the writer took X; its commit waits
     let a = draft_request();
     let original = send(&engine, a.clone());
     let retry = send(&engine, a.clone());
-    settle().await;
+    queued(&engine, 2).await;
     faults.fail_commit(1); // X's commit succeeds, the next (A and A') fails
     faults.release_commits();
     let x = x.await.unwrap().unwrap();
@@ -74,9 +94,9 @@ async fn a_retry_queued_behind_its_failing_original_is_executed_anew() {
     faults.hold_commits();
     let a = draft_request();
     let original = send(&engine, a.clone());
-    settle().await;
+    in_flight(dir.path()).await;
     let retry = send(&engine, a.clone());
-    settle().await;
+    queued(&engine, 1).await;
     faults.fail_commit(0);
     faults.release_commits();
     let e = original.await.unwrap().unwrap_err();
@@ -98,11 +118,11 @@ async fn when_a_flush_fails_neither_the_original_nor_any_retry_is_acknowledged()
     // Same group: X is in flight, then A and A' share the group whose flush fails.
     faults.hold_commits();
     let x = send(&engine, draft_request());
-    settle().await;
+    in_flight(dir.path()).await;
     let a = draft_request();
     let original = send(&engine, a.clone());
     let same_group_retry = send(&engine, a.clone());
-    settle().await;
+    queued(&engine, 2).await;
     faults.fail_flush(1);
     faults.release_commits();
     x.await.unwrap().unwrap();
@@ -116,6 +136,15 @@ async fn when_a_flush_fails_neither_the_original_nor_any_retry_is_acknowledged()
     assert!(matches!(e, Error::Halted { .. }), "{e}");
     assert!(e.is_retryable());
     assert!(engine.command_outcome(&a.command_id).unwrap().is_none());
+    // Reads of what the failed group touched are refused until the restart: it may not
+    // have reached the disk, and no caller was told it did.
+    let e = engine.document(a.document_id).unwrap_err();
+    assert!(matches!(e, Error::Halted { .. }), "{e}");
+    assert!(engine.history(a.document_id).is_err());
+    assert!(
+        engine.document(acknowledged.document_id).unwrap().is_some(),
+        "other documents still read"
+    );
     drop(engine);
     // After a restart: everything acknowledged is there; A is there or not, and a retry
     // either returns it or executes it anew — never a different event at its position.
@@ -148,4 +177,41 @@ async fn a_full_disk_answers_unavailable_changes_nothing_and_passes() {
     let o = engine.execute(r).await.unwrap();
     assert!(!o.replayed);
     assert_eq!(engine.head(), head + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_decided_against_a_failed_groups_state_fails_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let faults = faults_for(dir.path());
+    faults.hold_commits();
+    let x = send(&engine, draft_request());
+    in_flight(dir.path()).await;
+    // In one group: a draft of D, then another draft of D (refused: D exists — but only
+    // in this group), then a submission with an expected version only the group reached.
+    let d = draft_request();
+    let other_draft = Request::new(d.document_id, "wang.fang", Action::Draft(fields()));
+    let mut submit = Request::new(
+        d.document_id,
+        "wang.fang",
+        Action::SubmitForReview { route: route() },
+    );
+    submit.expected_version = Some(5);
+    let first = send(&engine, d.clone());
+    let second = send(&engine, other_draft);
+    let third = send(&engine, submit);
+    queued(&engine, 3).await;
+    faults.fail_commit(1);
+    faults.release_commits();
+    x.await.unwrap().unwrap();
+    // Nothing of the group was written: no answer may say D exists or has a version.
+    for (what, r) in [
+        ("draft", first),
+        ("second draft", second),
+        ("submit", third),
+    ] {
+        let e = r.await.unwrap().unwrap_err();
+        assert!(matches!(e, Error::CommitFailed { .. }), "{what}: {e}");
+    }
+    assert!(engine.document(d.document_id).unwrap().is_none());
 }

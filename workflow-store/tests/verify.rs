@@ -104,24 +104,72 @@ async fn an_event_deleted_in_the_middle_is_caught() {
 async fn a_log_cut_short_is_caught_by_the_recorded_head_and_the_indexes() {
     let dir = tempfile::tempdir().unwrap();
     let (engine, _, b) = two_documents(dir.path()).await;
+    // While the engine runs, its durable head says where the log must end.
     engine.tamper_remove_log_entry(14).unwrap();
     let (at, why) = broken_at(&engine, &VerifyOptions::default());
     assert_eq!(at, 14);
     assert!(why.contains("cut short"), "{why}");
+    drop(engine);
+    // Opened again (an operator, after the fact): the head recorded with the last commit
+    // says it. The engine refuses to write on, which would reuse position 14 and overwrite
+    // the evidence; reads and verify still work.
+    let engine = open(dir.path()).await;
+    assert_eq!(engine.head(), 13);
+    let (at, why) = broken_at(&engine, &VerifyOptions::default());
+    assert_eq!(at, 14);
     assert!(
-        why.contains("head recorded with the last commit is position 14"),
+        why.contains("the head recorded with the last commit"),
         "{why}"
     );
+    assert!(why.contains("cut short"), "{why}");
+    let e = engine
+        .execute(Request::new(new_id(), "wang.fang", Action::Draft(fields())))
+        .await
+        .unwrap_err();
+    assert_eq!(e.reason(), "STORE_CORRUPT", "{e}");
+    assert!(e.to_string().contains("run `workflow verify`"), "{e}");
+    assert_eq!(engine.head(), 13, "nothing written");
+    assert!(engine.document(b).unwrap().is_some());
     // An insider who also rewrites the recorded head is caught by the stream index, which
     // still has B's third version at position 14.
     let last = envelope_at(&engine, 13);
     engine.tamper_recorded_head(13, &last.hash).unwrap();
+    drop(engine);
+    let engine = open(dir.path()).await;
     let (at, why) = broken_at(&engine, &VerifyOptions::default());
     assert_eq!(at, 14);
     assert!(
-        why.contains(&format!("version 3 of {b} at position 14")),
+        why.contains("the stream index has an entry at position 14"),
         "{why}"
     );
+    let _ = b;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_while_commands_land_reports_no_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, _, _) = two_documents(dir.path()).await;
+    let writer = {
+        let engine = engine.clone();
+        tokio::spawn(async move {
+            for _ in 0..30 {
+                drive(&engine, 4).await;
+            }
+        })
+    };
+    let mut checks = 0;
+    while !writer.is_finished() {
+        let e = engine.clone();
+        let report = tokio::task::spawn_blocking(move || e.verify(|_, _| {}))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(report.is_intact(), "{:?}", report.first_break);
+        checks += 1;
+    }
+    writer.await.unwrap();
+    assert!(checks > 0);
+    assert!(engine.verify(|_, _| {}).unwrap().is_intact());
 }
 
 #[tokio::test]
