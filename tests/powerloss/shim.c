@@ -43,6 +43,10 @@ struct range {
 struct inode_state {
     dev_t dev;
     ino_t ino;
+    /* Which file this inode number is now: a new file on a reused inode number gets the next
+     * generation, so the synced bytes of the file it replaces (still named in a directory
+     * listing that was synced before the unlink) are kept apart from its own. */
+    unsigned long long gen;
     struct range *ranges;
     size_t n, cap;
 };
@@ -64,6 +68,7 @@ static __thread int inside;
 static struct fd_state *fds;
 static struct inode_state inodes[MAX_INODES];
 static size_t n_inodes;
+static unsigned long long generations;
 
 static int (*real_open)(const char *, int, ...);
 static int (*real_open64)(const char *, int, ...);
@@ -113,8 +118,15 @@ static void write_all(int fd, const void *buf, size_t len, off_t off) {
     }
 }
 
-static void shadow_path(char *out, ino_t ino) {
-    snprintf(out, PATH_MAX, "%s/inodes/%llu", shadow, (unsigned long long)ino);
+static void shadow_path(char *out, ino_t ino, unsigned long long gen) {
+    snprintf(out, PATH_MAX, "%s/inodes/%llu.%llu", shadow, (unsigned long long)ino, gen);
+}
+
+/* The generation an inode number stands for now (0 for files older than the process). */
+static unsigned long long gen_of(dev_t dev, ino_t ino) {
+    for (size_t i = 0; i < n_inodes; i++)
+        if (inodes[i].dev == dev && inodes[i].ino == ino) return inodes[i].gen;
+    return 0;
 }
 
 static void listing_path(char *out, const char *rel) {
@@ -168,7 +180,7 @@ static void sync_inode(int written_fd, struct inode_state *s) {
     int fd = real_open64(path, O_RDONLY);
     if (fd < 0) die("reopening a file to read it");
     if (fstat(fd, &st) < 0) die("fstat");
-    shadow_path(path, s->ino);
+    shadow_path(path, s->ino, s->gen);
     int out = real_open64(path, O_WRONLY | O_CREAT, 0644);
     if (out < 0) die("opening a shadow file");
     char *buf = malloc(1 << 20);
@@ -207,11 +219,13 @@ static void sync_dir(const char *abs, const char *rel) {
     if (out < 0) die("opening a listing");
     off_t at = 0;
     struct dirent *e;
+    struct stat dst;
+    if (fstat(dirfd(d), &dst) < 0) die("fstat of a directory");
     while ((e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
         char line[PATH_MAX + 64];
-        int n = snprintf(line, sizeof line, "%c\t%llu\t%s\n", e->d_type == DT_DIR ? 'd' : 'f',
-                         (unsigned long long)e->d_ino, e->d_name);
+        int n = snprintf(line, sizeof line, "%c\t%llu.%llu\t%s\n", e->d_type == DT_DIR ? 'd' : 'f',
+                         (unsigned long long)e->d_ino, gen_of(dst.st_dev, e->d_ino), e->d_name);
         write_all(out, line, (size_t)n, at);
         at += n;
     }
@@ -294,10 +308,9 @@ static void track(int fd, int existed) {
     if (!f->is_dir) {
         struct inode_state *s = inode_of(st.st_dev, st.st_ino);
         if (!existed) {
-            /* A new file (perhaps on a reused inode number): nothing of it is synced. */
-            char path[PATH_MAX];
-            shadow_path(path, st.st_ino);
-            unlink(path);
+            /* A new file (perhaps on a reused inode number): a new generation, nothing of
+             * which is synced yet. */
+            s->gen = ++generations;
             s->n = 0;
         }
     }

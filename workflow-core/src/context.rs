@@ -7,9 +7,10 @@ use std::sync::Mutex;
 
 use serde::Deserialize;
 
-use crate::number::Series;
-use crate::retention::RetentionSchedule;
-use crate::types::{Actor, ActorId, Unit, UnitCode};
+use crate::archive::RetentionSchedule;
+use crate::directory::{Actor, Unit};
+use crate::ids::{ActorId, UnitCode};
+use crate::numbering::Series;
 
 /// Why a [`Context`] could not answer (its storage failed). The decision is abandoned with
 /// [`crate::Error::Context`]; the caller gets its own error back out of it.
@@ -129,7 +130,7 @@ impl Directory {
     }
 
     /// Advances the number counters past the numbers that `events` assigned.
-    pub fn record_numbers<'a>(&self, events: impl IntoIterator<Item = &'a crate::Event>) {
+    pub fn record_numbers<'a>(&self, events: impl IntoIterator<Item = &'a crate::outgoing::Event>) {
         let mut counters = self.counters.lock().unwrap_or_else(|p| p.into_inner());
         for e in events {
             if let Some((series, n)) = e.data.number_claim() {

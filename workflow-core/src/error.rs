@@ -2,8 +2,8 @@
 
 use thiserror::Error;
 
-use crate::document::State;
-use crate::types::{ActorId, Classification, DocumentId, Role};
+use crate::directory::{Classification, Role};
+use crate::ids::{ActorId, DocumentId};
 
 /// Why a command was rejected. A rejected command produces no event and changes nothing.
 ///
@@ -22,12 +22,14 @@ pub enum Error {
         reason: String,
     },
     /// The document's state does not accept this command at all.
-    #[error("{command} is not accepted while the document is {state}")]
+    #[error("{command} is not accepted while the document is {state} ({state_chinese})")]
     WrongState {
         /// The rejected command.
         command: &'static str,
-        /// The document's current state.
-        state: State,
+        /// The document's current state, as its flow names it, e.g. `Drafting`.
+        state: &'static str,
+        /// The state in Chinese, e.g. 拟稿.
+        state_chinese: &'static str,
     },
     /// The state accepts the command, but something already recorded forbids it now
     /// (a reviewer already acted, a department already signed this round, …).
@@ -42,7 +44,7 @@ pub enum Error {
     /// (or not yet) there: the stage completed, was returned, or the route moved on.
     #[error(
         "{command} was meant for {}, which is {was}; the document is now {now}",
-        crate::command::stage_label(*meant)
+        crate::route::stage_label(*meant)
     )]
     StageNotCurrent {
         /// The rejected command.

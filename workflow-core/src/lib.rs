@@ -45,34 +45,42 @@
 //! assert!(handle(Some(&doc), &submit, &dir).is_err());
 //! ```
 
-mod command;
+mod archive;
+mod codec;
 mod context;
-mod decide;
-mod document;
+mod directory;
 mod error;
-mod event;
-mod number;
-mod retention;
-mod types;
+mod flow;
+mod ids;
+mod kind;
+mod numbering;
+mod opinion;
+pub mod outgoing;
+mod route;
+mod todo;
 
-pub use command::{Action, Command, Completion, DraftFields, SYSTEM_ACTOR, StageSpec, stage_label};
+pub use archive::{ArchiveRecord, Retention, RetentionSchedule, ScheduleError, ScheduleRow};
+pub use codec::{DecodeError, PayloadError, SCHEMA_VERSION, upcast};
 pub use context::{Context, ContextError, Directory};
-pub use decide::{china_date, handle};
-pub use document::{
-    ArchiveRecord, Assignee, Document, IssueRecord, Opinion, Signature, Stage, StageOutcome, State,
-};
+pub use directory::{Actor, Classification, Role, Unit};
 pub use error::{Error, ErrorClass};
-pub use event::{DecodeError, Event, EventData, PayloadError, SCHEMA_VERSION, upcast};
-pub use number::{ArchiveReference, DocumentNumber, Series};
-pub use retention::{RetentionSchedule, ScheduleError, ScheduleRow};
-pub use types::{
-    Actor, ActorId, Classification, DocumentId, FlowKind, Kind, Retention, Role, Timestamp, Unit,
-    UnitCode, Urgency,
+pub use flow::{
+    Flow, FlowAction, FlowCommand, FlowEvent, FlowState, Listing, Recorded, StreamKind, decide,
 };
+pub use ids::{ActorId, DocumentId, Timestamp, UnitCode, china_date};
+pub use kind::{FlowKind, Kind, Urgency};
+pub use numbering::{ArchiveReference, DocumentNumber, Series};
+pub use opinion::Opinion;
+pub use outgoing::{
+    Action, Command, Document, DraftFields, Event, EventData, IssueRecord, Outgoing, SYSTEM_ACTOR,
+    Signature, State, handle, listing_year,
+};
+pub use route::{Completion, Stage, StageOutcome, StageSpec, stage_label};
+pub use todo::Assignee;
 
 /// Limits on input sizes, so oversized requests are rejected with a clear error.
 pub mod limits {
-    pub use crate::decide::{
+    pub use crate::outgoing::decide::{
         MAX_DEADLINE_DAYS, MAX_LIST, MAX_STAGES, MAX_TEXT_CHARS, MAX_TITLE_CHARS,
     };
 }

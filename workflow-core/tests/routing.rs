@@ -203,7 +203,7 @@ fn any_completes_on_the_first_agreement_and_records_the_rest_as_not_needed() {
         matches!(
             e,
             Error::WrongState {
-                state: State::InReview,
+                state: "InReview",
                 ..
             }
         ),
@@ -315,7 +315,7 @@ fn adding_a_countersigner_to_a_stage_that_just_completed_is_refused_clearly() {
         matches!(
             e,
             Error::WrongState {
-                state: State::InReview,
+                state: "InReview",
                 ..
             }
         ),

@@ -98,9 +98,9 @@ pub fn status_of(e: &Error) -> Status {
 fn core_metadata(e: &workflow_core::Error) -> Vec<(&'static str, String)> {
     use workflow_core::Error as E;
     match e {
-        E::WrongState { command, state } => vec![
+        E::WrongState { command, state, .. } => vec![
             ("command", (*command).to_owned()),
-            ("state", format!("{state:?}")),
+            ("state", (*state).to_owned()),
         ],
         E::NotNow { command, .. } => vec![("command", (*command).to_owned())],
         E::UnknownActor { actor } => vec![("actor", actor.to_string())],

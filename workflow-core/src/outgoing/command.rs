@@ -1,37 +1,23 @@
-//! Commands: what a caller asks the engine to do to one document.
+//! 发文 commands: what a caller asks the engine to do to one outgoing document.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::types::{
-    ActorId, Classification, DocumentId, Kind, Retention, Timestamp, UnitCode, Urgency,
-};
-
-/// How a stage of the route is named in messages: its 0-based index, as on the wire, and
-/// the 1-based number offices use, e.g. `stage index 0 (第1环节)`.
-pub fn stage_label(index: usize) -> String {
-    format!("stage index {index} (第{}环节)", index + 1)
-}
+use crate::archive::Retention;
+use crate::directory::Classification;
+use crate::flow::FlowCommand;
+use crate::ids::{ActorId, UnitCode};
+use crate::kind::{Kind, Urgency};
+use crate::route::StageSpec;
 
 /// The actor id of the engine itself: only it may give `Remind`, and no directory actor
 /// may take this id.
 pub const SYSTEM_ACTOR: &str = "system";
 
-/// One command to one document, by one actor, at one instant.
-///
-/// The instant comes from the caller (the service's clock), never from the core, so that
-/// deciding and folding stay deterministic.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Command {
-    /// The document (and event stream) the command is for.
-    pub document_id: DocumentId,
-    /// Who gives the command.
-    pub actor: ActorId,
-    /// When it is given.
-    pub at: Timestamp,
-    /// What is asked.
-    pub action: Action,
-}
+/// One command to one outgoing document, by one actor, at one instant. The instant comes
+/// from the caller (the service's clock), never from the core, so that deciding and folding
+/// stay deterministic.
+pub type Command = FlowCommand<Action>;
 
 /// The content of a draft (拟稿): everything the drafter decides.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,109 +52,6 @@ pub struct DraftFields {
     /// 抄送: free text or unit codes.
     #[serde(default)]
     pub cc: Vec<String>,
-}
-
-/// When a countersign stage is complete (DESIGN §2b).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Completion {
-    /// 会签: every department agrees; any disagreement returns the draft (veto).
-    #[default]
-    All,
-    /// 或签: the first agreement completes the stage; it returns only if all disagree.
-    Any,
-    /// At least `percent` % of the departments agree; it returns once that is out of reach.
-    Ratio {
-        /// 1–100.
-        percent: u8,
-    },
-}
-
-/// One stage of a document's route, as given at submission.
-///
-/// Fields added after the first schema (`completion`, `escalate_to`) default when absent,
-/// so events written before them read unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StageSpec {
-    /// 审核/核稿 by one named actor.
-    Review {
-        /// The reviewer.
-        reviewer: ActorId,
-        /// 办理时限 in calendar days from the stage's start.
-        #[serde(default)]
-        deadline_days: Option<u32>,
-        /// Who is told when the stage is overdue (督办 escalation).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        escalate_to: Option<ActorId>,
-    },
-    /// 会签 by several departments in parallel.
-    Countersign {
-        /// The departments.
-        departments: Vec<UnitCode>,
-        /// 办理时限 in calendar days from the stage's start.
-        #[serde(default)]
-        deadline_days: Option<u32>,
-        /// When the stage is complete: all (default), any (或签), or a ratio.
-        #[serde(default, skip_serializing_if = "is_all")]
-        completion: Completion,
-        /// Who is told when the stage is overdue (督办 escalation).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        escalate_to: Option<ActorId>,
-    },
-}
-
-fn is_all(c: &Completion) -> bool {
-    *c == Completion::All
-}
-
-impl StageSpec {
-    /// A review stage without deadline or escalation.
-    pub fn review(reviewer: impl Into<ActorId>) -> Self {
-        StageSpec::Review {
-            reviewer: reviewer.into(),
-            deadline_days: None,
-            escalate_to: None,
-        }
-    }
-
-    /// A countersign stage (all must agree) without deadline or escalation.
-    pub fn countersign<U: Into<UnitCode>>(departments: impl IntoIterator<Item = U>) -> Self {
-        StageSpec::Countersign {
-            departments: departments.into_iter().map(Into::into).collect(),
-            deadline_days: None,
-            completion: Completion::All,
-            escalate_to: None,
-        }
-    }
-
-    /// The same stage with a deadline in days.
-    pub fn with_deadline(mut self, days: u32) -> Self {
-        match &mut self {
-            StageSpec::Review { deadline_days, .. }
-            | StageSpec::Countersign { deadline_days, .. } => {
-                *deadline_days = Some(days);
-            }
-        }
-        self
-    }
-
-    /// The stage's time limit in days, if any.
-    pub fn deadline_days(&self) -> Option<u32> {
-        match self {
-            StageSpec::Review { deadline_days, .. }
-            | StageSpec::Countersign { deadline_days, .. } => *deadline_days,
-        }
-    }
-
-    /// Who is told when the stage is overdue.
-    pub fn escalate_to(&self) -> Option<&ActorId> {
-        match self {
-            StageSpec::Review { escalate_to, .. } | StageSpec::Countersign { escalate_to, .. } => {
-                escalate_to.as_ref()
-            }
-        }
-    }
 }
 
 /// What a command asks for. See DESIGN §2 for who may give each and when.

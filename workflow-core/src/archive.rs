@@ -1,4 +1,5 @@
-//! 保管期限表: the retention schedule an archivist files by.
+//! 归档: retention periods (保管期限), the retention schedule (保管期限表) an archivist files
+//! by, and the archive record a flow keeps. Shared by every flow that archives.
 //!
 //! The default follows 《机关文件材料归档范围和文书档案保管期限规定》 (国家档案局令第8号,
 //! 2006): documents of lasting value — the office's normative and policy documents, its
@@ -8,9 +9,88 @@
 //! administrative ones for 10 years (第十条). An office adapts it in its configuration; the
 //! archive command proposes the scheduled period, and a deviation is recorded with its reason.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
-use crate::types::{FlowKind, Kind, Retention};
+use crate::ids::Timestamp;
+use crate::kind::{FlowKind, Kind};
+use crate::numbering::ArchiveReference;
+
+/// 保管期限 retention period of an archived document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Retention {
+    /// 永久
+    Permanent,
+    /// 定期30年
+    Years30,
+    /// 定期10年
+    Years10,
+}
+
+impl Retention {
+    /// All retention periods, longest first.
+    pub const ALL: [Retention; 3] = [Retention::Permanent, Retention::Years30, Retention::Years10];
+
+    /// The code used in the archival reference (档号): `Y`, `D30`, `D10`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Retention::Permanent => "Y",
+            Retention::Years30 => "D30",
+            Retention::Years10 => "D10",
+        }
+    }
+
+    /// The Chinese term.
+    pub fn chinese(self) -> &'static str {
+        match self {
+            Retention::Permanent => "永久",
+            Retention::Years30 => "定期30年",
+            Retention::Years10 => "定期10年",
+        }
+    }
+
+    /// How many years it is kept; `None` for permanent.
+    pub fn years(self) -> Option<u32> {
+        match self {
+            Retention::Permanent => None,
+            Retention::Years30 => Some(30),
+            Retention::Years10 => Some(10),
+        }
+    }
+
+    /// Whether this keeps a file for less time than `other`.
+    pub fn is_shorter_than(self, other: Retention) -> bool {
+        match (self.years(), other.years()) {
+            (Some(a), Some(b)) => a < b,
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    }
+}
+
+impl fmt::Display for Retention {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?} ({})", self, self.chinese())
+    }
+}
+
+/// The archive record (归档).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveRecord {
+    /// 档号 and its parts.
+    pub reference: ArchiveReference,
+    /// Fixity digest of the event chain before archiving, where a chain is kept.
+    pub fixity_hash: Option<String>,
+    /// When it was archived.
+    pub at: Timestamp,
+    /// The retention the schedule gave (absent for documents archived before schedules).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_retention: Option<Retention>,
+    /// Why another retention than the schedule's was chosen, if one was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deviation: Option<String>,
+}
 
 /// One row: documents of this flow, these kinds and this importance are kept this long.
 /// A row without `kinds` matches every kind; without `important`, either importance.

@@ -1,0 +1,124 @@
+//! The directory: actors (people), the units they belong to, their roles and their clearance
+//! (密级 they may see). Shared by every flow.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ActorId, UnitCode};
+
+/// 密级 classification. Ordered: an actor may see a document when their clearance is `>=` it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+pub enum Classification {
+    /// 非密
+    #[default]
+    None,
+    /// 秘密
+    Secret,
+    /// 机密
+    Confidential,
+    /// 绝密
+    TopSecret,
+}
+
+impl Classification {
+    /// The Chinese term.
+    pub fn chinese(self) -> &'static str {
+        match self {
+            Classification::None => "非密",
+            Classification::Secret => "秘密",
+            Classification::Confidential => "机密",
+            Classification::TopSecret => "绝密",
+        }
+    }
+
+    /// The longest classification period (保密期限) allowed, in years; `None` for unclassified.
+    pub fn max_period_years(self) -> Option<u32> {
+        match self {
+            Classification::None => None,
+            Classification::Secret => Some(10),
+            Classification::Confidential => Some(20),
+            Classification::TopSecret => Some(30),
+        }
+    }
+}
+
+impl fmt::Display for Classification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// A role an actor holds; it decides which commands they may give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Role {
+    /// 拟稿人
+    Drafter,
+    /// 审核人
+    Reviewer,
+    /// 会签人
+    Countersigner,
+    /// 办公室文秘 office clerk
+    Clerk,
+    /// 签发人
+    Signatory,
+    /// 主要负责人 principal signatory
+    PrincipalSignatory,
+    /// 档案员
+    Archivist,
+    /// manages the actor directory
+    Admin,
+    /// 档案部门 (the archive office): may archive with a retention shorter than the
+    /// schedule's. (Declared last: the order of roles is part of stored sets.)
+    ArchiveOffice,
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// A person who acts on documents: one unit, some roles, one clearance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// Directory id, e.g. `wang.fang`.
+    pub id: ActorId,
+    /// Display name, recorded with signatures, e.g. 王芳.
+    pub name: String,
+    /// The unit the actor belongs to.
+    pub unit: UnitCode,
+    /// What the actor may do.
+    pub roles: BTreeSet<Role>,
+    /// The highest classification the actor may see.
+    pub clearance: Classification,
+}
+
+impl Actor {
+    /// Whether the actor holds `role`.
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// Whether the actor may see a document of classification `c`.
+    pub fn may_see(&self, c: Classification) -> bool {
+        self.clearance >= c
+    }
+}
+
+/// A unit (单位/部门) of the campus.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unit {
+    /// Short code, e.g. `JWC`.
+    pub code: UnitCode,
+    /// Full name, e.g. 教务处.
+    pub name: String,
+    /// 机关代字: the document-number prefix, e.g. `X校教`.
+    pub doc_prefix: String,
+    /// Whether this is the general office (办公室) that runs issue and countersign logistics.
+    #[serde(default)]
+    pub office: bool,
+}

@@ -1,0 +1,370 @@
+//! The flow boundary: what a flow (发文, and next 收文 and 督办) is to the rest of the engine.
+//!
+//! A flow decides a command against the state of one stream, folds an event into that state,
+//! and says what the projections index of a state: whom it waits for (to-do keys), the list
+//! dimensions it appears under, and the deadline its current step is due by. The store keeps
+//! every flow's streams through [`Flow`] and the dispatching enums below ([`FlowState`],
+//! [`FlowAction`], [`FlowEvent`]); adding a flow is a module implementing [`Flow`] and one
+//! variant in each enum.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::codec::{DecodeError, PayloadError};
+use crate::context::Context;
+use crate::directory::Classification;
+use crate::error::Error;
+use crate::ids::{ActorId, DocumentId, Timestamp, UnitCode};
+use crate::kind::Kind;
+use crate::numbering::Series;
+use crate::outgoing::{self, Document};
+use crate::todo::Assignee;
+
+/// The kind of a stream in the log (DESIGN §4). Every event's envelope names it; events
+/// written before kinds existed read as [`StreamKind::Outgoing`].
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum StreamKind {
+    /// 发文: an outgoing document.
+    #[default]
+    Outgoing,
+    /// 收文: an incoming document.
+    Incoming,
+    /// 督办: a supervision item.
+    Supervision,
+    /// The directory: units, actors, roles and clearances.
+    Directory,
+    /// A published bulletin (月通报).
+    Bulletin,
+}
+
+impl StreamKind {
+    /// The name stored in envelopes: `outgoing`, `incoming`, ….
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamKind::Outgoing => "outgoing",
+            StreamKind::Incoming => "incoming",
+            StreamKind::Supervision => "supervision",
+            StreamKind::Directory => "directory",
+            StreamKind::Bulletin => "bulletin",
+        }
+    }
+}
+
+impl fmt::Display for StreamKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One recorded event of a flow: who, when, what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recorded<E> {
+    /// The actor whose command produced it.
+    pub actor: ActorId,
+    /// The instant of that command.
+    pub at: Timestamp,
+    /// What happened.
+    pub data: E,
+}
+
+/// A command to one stream of a flow, by one actor, at one instant. Time comes from the
+/// caller, never from the core, so that deciding and folding stay deterministic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowCommand<A> {
+    /// The stream (document) the command is for.
+    pub document_id: DocumentId,
+    /// Who gives the command.
+    pub actor: ActorId,
+    /// When it is given.
+    pub at: Timestamp,
+    /// What is asked.
+    pub action: A,
+}
+
+/// The list dimensions a state appears under (lists by state, unit, kind and year).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing {
+    /// The flow's name for the state, e.g. `InReview`.
+    pub state: &'static str,
+    /// Its 文种, if the flow has kinds.
+    pub kind: Option<Kind>,
+    /// The units it is listed under.
+    pub units: Vec<UnitCode>,
+    /// The year it is listed under.
+    pub year: i32,
+}
+
+/// What a flow is, to the engine.
+pub trait Flow {
+    /// The kind of its streams.
+    const KIND: StreamKind;
+    /// The folded state of one stream.
+    type State;
+    /// What a caller asks.
+    type Action;
+    /// What happened.
+    type Event;
+
+    /// Decides `command` against `state` (`None` when the stream is empty): the events to
+    /// append, in order, or why not. Pure: reads nothing but its arguments and `ctx`.
+    fn decide(
+        state: Option<&Self::State>,
+        command: &FlowCommand<Self::Action>,
+        ctx: &dyn Context,
+    ) -> Result<Vec<Recorded<Self::Event>>, Error>;
+    /// The state a stream's first event creates (`None` if it cannot start a stream).
+    fn create(actor: &ActorId, at: Timestamp, event: &Self::Event) -> Option<Self::State>;
+    /// Folds one more event, given by `actor` at `at`. Never fails: the event was decided
+    /// against this state.
+    fn apply(state: &mut Self::State, actor: &ActorId, at: Timestamp, event: &Self::Event);
+    /// The stream's id.
+    fn id(state: &Self::State) -> DocumentId;
+    /// How many events made the state.
+    fn version(state: &Self::State) -> u64;
+    /// Its 密级 (readers need the clearance).
+    fn classification(state: &Self::State) -> Classification;
+    /// Whom the state waits for (its to-do entries); `is_unit` tells which free-text names
+    /// are units of the directory.
+    fn assignees(state: &Self::State, is_unit: &dyn Fn(&str) -> bool) -> Vec<Assignee>;
+    /// The list dimensions it appears under.
+    fn listing(state: &Self::State) -> Listing;
+    /// When its current step falls due, if it has a deadline (the deadline sweep's index).
+    fn due(state: &Self::State) -> Option<Timestamp>;
+    /// The number an event claims in a series, which the store keeps unique and gapless.
+    fn number_claim(event: &Self::Event) -> Option<(Series, u32)>;
+}
+
+/// The state of a stream of any flow, as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlowState {
+    /// 发文.
+    Outgoing(Document),
+}
+
+/// A command's action, for a stream of any flow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FlowAction {
+    /// 发文.
+    Outgoing(outgoing::Action),
+}
+
+/// An event of a stream of any flow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum FlowEvent {
+    /// 发文.
+    Outgoing(outgoing::EventData),
+}
+
+impl From<outgoing::Action> for FlowAction {
+    fn from(a: outgoing::Action) -> Self {
+        FlowAction::Outgoing(a)
+    }
+}
+
+impl From<outgoing::EventData> for FlowEvent {
+    fn from(e: outgoing::EventData) -> Self {
+        FlowEvent::Outgoing(e)
+    }
+}
+
+impl From<Document> for FlowState {
+    fn from(d: Document) -> Self {
+        FlowState::Outgoing(d)
+    }
+}
+
+/// Runs `$body` with `$f` bound to the flow of a dispatching enum's variant.
+macro_rules! each_flow {
+    ($value:expr, $enum:ident, |$inner:ident| $body:expr) => {
+        match $value {
+            $enum::Outgoing($inner) => $body,
+        }
+    };
+}
+
+impl FlowAction {
+    /// The kind of stream it is for.
+    pub fn kind(&self) -> StreamKind {
+        match self {
+            FlowAction::Outgoing(_) => StreamKind::Outgoing,
+        }
+    }
+
+    /// The command's name, as used in messages and on the wire.
+    pub fn name(&self) -> &'static str {
+        each_flow!(self, FlowAction, |a| a.name())
+    }
+}
+
+impl FlowEvent {
+    /// The kind of stream it belongs to.
+    pub fn kind(&self) -> StreamKind {
+        match self {
+            FlowEvent::Outgoing(_) => StreamKind::Outgoing,
+        }
+    }
+
+    /// The stable type name stored in the log.
+    pub fn type_name(&self) -> &'static str {
+        each_flow!(self, FlowEvent, |e| e.type_name())
+    }
+
+    /// The step in the office's words, for timelines.
+    pub fn step(&self) -> &'static str {
+        each_flow!(self, FlowEvent, |e| e.step())
+    }
+
+    /// The payload alone, as stored in the envelope's `payload` field.
+    pub fn payload(&self) -> serde_json::Value {
+        each_flow!(self, FlowEvent, |e| e.payload())
+    }
+
+    /// The number it claims in a series, if any.
+    pub fn number_claim(&self) -> Option<(Series, u32)> {
+        match self {
+            FlowEvent::Outgoing(e) => outgoing::Outgoing::number_claim(e),
+        }
+    }
+
+    /// Decodes a stored event of a stream of `kind`, upcasting older schema versions.
+    pub fn decode(
+        kind: StreamKind,
+        type_name: &str,
+        version: u32,
+        payload: &serde_json::Value,
+    ) -> Result<Self, DecodeError> {
+        match kind {
+            StreamKind::Outgoing => {
+                outgoing::EventData::decode_ref(type_name, version, payload).map(Self::Outgoing)
+            }
+            other => Err(no_flow(other, type_name)),
+        }
+    }
+
+    /// Reads a stored payload from any serde deserializer, given the stream's kind and the
+    /// stored type and schema version (replay and verify decode in the same pass that reads
+    /// the envelope).
+    pub fn deserialize_payload<'de, D: serde::Deserializer<'de>>(
+        kind: StreamKind,
+        type_name: &str,
+        version: u32,
+        payload: D,
+    ) -> Result<Self, PayloadError<D::Error>> {
+        match kind {
+            StreamKind::Outgoing => {
+                outgoing::EventData::deserialize_payload(type_name, version, payload)
+                    .map(Self::Outgoing)
+            }
+            other => Err(PayloadError::Decode(no_flow(other, type_name))),
+        }
+    }
+}
+
+fn no_flow(kind: StreamKind, type_name: &str) -> DecodeError {
+    DecodeError::Payload {
+        type_name: type_name.to_owned(),
+        reason: format!("this build has no flow for streams of kind {kind}"),
+    }
+}
+
+impl FlowState {
+    /// The kind of the stream.
+    pub fn kind(&self) -> StreamKind {
+        match self {
+            FlowState::Outgoing(_) => StreamKind::Outgoing,
+        }
+    }
+
+    /// The 发文 document, if this is one.
+    pub fn outgoing(&self) -> Option<&Document> {
+        match self {
+            FlowState::Outgoing(d) => Some(d),
+        }
+    }
+
+    /// The state a stream's first event creates.
+    pub fn create(event: &Recorded<FlowEvent>) -> Option<FlowState> {
+        match &event.data {
+            FlowEvent::Outgoing(data) => {
+                outgoing::Outgoing::create(&event.actor, event.at, data).map(FlowState::Outgoing)
+            }
+        }
+    }
+
+    /// Folds one more event of the same stream (an event of another flow is ignored: it
+    /// cannot have been decided against this state).
+    pub fn apply(&mut self, event: &Recorded<FlowEvent>) {
+        match (self, &event.data) {
+            (FlowState::Outgoing(d), FlowEvent::Outgoing(data)) => {
+                outgoing::Outgoing::apply(d, &event.actor, event.at, data);
+            }
+        }
+    }
+
+    /// The stream's id.
+    pub fn id(&self) -> DocumentId {
+        each_flow!(self, FlowState, |s| outgoing::Outgoing::id(s))
+    }
+
+    /// How many events made it.
+    pub fn version(&self) -> u64 {
+        each_flow!(self, FlowState, |s| outgoing::Outgoing::version(s))
+    }
+
+    /// Its 密级.
+    pub fn classification(&self) -> Classification {
+        each_flow!(self, FlowState, |s| outgoing::Outgoing::classification(s))
+    }
+
+    /// Whom it waits for.
+    pub fn assignees(&self, is_unit: &dyn Fn(&str) -> bool) -> Vec<Assignee> {
+        each_flow!(self, FlowState, |s| outgoing::Outgoing::assignees(
+            s, is_unit
+        ))
+    }
+
+    /// The list dimensions it appears under.
+    pub fn listing(&self) -> Listing {
+        each_flow!(self, FlowState, |s| outgoing::Outgoing::listing(s))
+    }
+
+    /// When its current step falls due.
+    pub fn due(&self) -> Option<Timestamp> {
+        each_flow!(self, FlowState, |s| outgoing::Outgoing::due(s))
+    }
+}
+
+/// Decides a command for a stream of any flow against its state (`None` when the stream
+/// is empty). A command for one flow against another flow's stream is refused.
+pub fn decide(
+    state: Option<&FlowState>,
+    command: &FlowCommand<FlowAction>,
+    ctx: &dyn Context,
+) -> Result<Vec<Recorded<FlowEvent>>, Error> {
+    match &command.action {
+        FlowAction::Outgoing(action) => {
+            let doc = state.map(|FlowState::Outgoing(d)| d);
+            let own = FlowCommand {
+                document_id: command.document_id,
+                actor: command.actor.clone(),
+                at: command.at,
+                action: action.clone(),
+            };
+            Ok(outgoing::Outgoing::decide(doc, &own, ctx)?
+                .into_iter()
+                .map(|e| Recorded {
+                    actor: e.actor,
+                    at: e.at,
+                    data: FlowEvent::Outgoing(e.data),
+                })
+                .collect())
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! 发文: outgoing documents, from drafting 拟稿 through review 审核, countersign 会签,
+//! sign-off 签发 and issue 印发 to archive 归档 (DESIGN §2, §2b).
+//!
+//! - [`state`]: the document and what can be read off it;
+//! - [`command`] and [`event`]: what a caller asks and what happened;
+//! - [`decide`](mod@decide): every rule, one function per command;
+//! - [`apply`](mod@apply): the fold of events into the document.
+
+pub(crate) mod apply;
+pub(crate) mod command;
+pub(crate) mod decide;
+pub(crate) mod event;
+pub(crate) mod state;
+
+pub use command::{Action, Command, DraftFields, SYSTEM_ACTOR};
+pub use decide::handle;
+pub use event::{Event, EventData};
+pub use state::{Document, IssueRecord, Signature, State};
+
+use chrono::Datelike;
+
+use crate::context::Context;
+use crate::directory::Classification;
+use crate::error::Error;
+use crate::flow::{Flow, FlowCommand, Listing, Recorded, StreamKind};
+use crate::ids::{ActorId, DocumentId, Timestamp, china_date};
+use crate::numbering::Series;
+use crate::todo::Assignee;
+
+/// The 发文 flow.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing;
+
+impl Flow for Outgoing {
+    const KIND: StreamKind = StreamKind::Outgoing;
+    type State = Document;
+    type Action = Action;
+    type Event = EventData;
+
+    fn decide(
+        state: Option<&Document>,
+        command: &FlowCommand<Action>,
+        ctx: &dyn Context,
+    ) -> Result<Vec<Recorded<EventData>>, Error> {
+        handle(state, command, ctx)
+    }
+
+    fn create(actor: &ActorId, at: Timestamp, event: &EventData) -> Option<Document> {
+        Document::created_from(actor, at, event)
+    }
+
+    fn apply(state: &mut Document, actor: &ActorId, at: Timestamp, event: &EventData) {
+        state.apply_parts(actor, at, event);
+    }
+
+    fn id(state: &Document) -> DocumentId {
+        state.id()
+    }
+
+    fn version(state: &Document) -> u64 {
+        state.version()
+    }
+
+    fn classification(state: &Document) -> Classification {
+        state.classification()
+    }
+
+    fn assignees(state: &Document, is_unit: &dyn Fn(&str) -> bool) -> Vec<Assignee> {
+        state.assignees(is_unit)
+    }
+
+    fn listing(state: &Document) -> Listing {
+        let mut units = vec![
+            state.fields().issuing_unit.clone(),
+            state.drafter_unit().clone(),
+        ];
+        units.extend(state.fields().co_issuing_units.iter().cloned());
+        units.sort();
+        units.dedup();
+        Listing {
+            state: state.state().name(),
+            kind: Some(state.kind()),
+            units,
+            year: listing_year(state),
+        }
+    }
+
+    fn due(state: &Document) -> Option<Timestamp> {
+        if !matches!(state.state(), State::InReview | State::Countersigning) {
+            return None;
+        }
+        state.current()?.1.due_at
+    }
+
+    fn number_claim(event: &EventData) -> Option<(Series, u32)> {
+        event.number_claim()
+    }
+}
+
+/// The year a document is listed under: its issue year once issued, else its drafting year
+/// (China Standard Time).
+pub fn listing_year(doc: &Document) -> i32 {
+    match doc.issue() {
+        Some(i) => i.issue_date.year(),
+        None => china_date(doc.created_at()).year(),
+    }
+}
