@@ -203,7 +203,25 @@ impl FlowAction {
     }
 }
 
+impl<E> Recorded<E> {
+    /// The same record with its data transformed (`None` drops it).
+    pub fn filter_map<F>(self, f: impl FnOnce(E) -> Option<F>) -> Option<Recorded<F>> {
+        Some(Recorded {
+            actor: self.actor,
+            at: self.at,
+            data: f(self.data)?,
+        })
+    }
+}
+
 impl FlowEvent {
+    /// The 发文 event it is, if it is one.
+    pub fn into_outgoing(self) -> Option<outgoing::EventData> {
+        match self {
+            FlowEvent::Outgoing(e) => Some(e),
+        }
+    }
+
     /// The kind of stream it belongs to.
     pub fn kind(&self) -> StreamKind {
         match self {
@@ -284,6 +302,13 @@ impl FlowState {
 
     /// The 发文 document, if this is one.
     pub fn outgoing(&self) -> Option<&Document> {
+        match self {
+            FlowState::Outgoing(d) => Some(d),
+        }
+    }
+
+    /// The 发文 document, if this is one, by value.
+    pub fn into_outgoing(self) -> Option<Document> {
         match self {
             FlowState::Outgoing(d) => Some(d),
         }

@@ -219,7 +219,7 @@ pub fn request(
     actor_id: &str,
     document_id_text: &str,
     expected_version: Option<u64>,
-    action: workflow_core::Action,
+    action: impl Into<workflow_core::FlowAction>,
 ) -> Result<Request, Status> {
     Ok(Request {
         command_id: required_text("command_id", command_id)?,
@@ -227,7 +227,7 @@ pub fn request(
         actor: ActorId(required_text("actor_id", actor_id)?),
         at: None,
         expected_version,
-        action,
+        action: action.into(),
     })
 }
 

@@ -372,7 +372,9 @@ fn print_timeline(engine: &Engine, id: DocumentId, events: &[Envelope]) -> Resul
             local(e.recorded_at),
             actor_label(engine, &e.actor),
             data.step(),
-            detail(&data)
+            match &data {
+                workflow_core::FlowEvent::Outgoing(d) => detail(d),
+            }
         );
     }
     Ok(())

@@ -5,7 +5,9 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
-use workflow_core::{ActorId, DecodeError, DocumentId, Event, EventData, PayloadError, Timestamp};
+use workflow_core::{
+    ActorId, DecodeError, DocumentId, FlowEvent, PayloadError, Recorded, StreamKind, Timestamp,
+};
 
 /// `prev_hash` of the first event in the log.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -21,6 +23,11 @@ pub struct Envelope {
     pub position: u64,
     /// The document's stream.
     pub stream_id: DocumentId,
+    /// The kind of the stream (`outgoing`, `incoming`, …). Absent in events written before
+    /// kinds existed, which read as `outgoing`; left out of their hashed bytes, so they
+    /// verify as stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<StreamKind>,
     /// Version within the stream, gapless from 1.
     pub version: u64,
     /// Unique id of this event.
@@ -55,6 +62,8 @@ pub struct Envelope {
 struct Canonical<'a> {
     position: u64,
     stream_id: &'a DocumentId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<StreamKind>,
     version: u64,
     event_id: &'a Uuid,
     command_id: &'a str,
@@ -77,6 +86,7 @@ impl Envelope {
         let c = Canonical {
             position: self.position,
             stream_id: &self.stream_id,
+            kind: self.kind,
             version: self.version,
             event_id: &self.event_id,
             command_id: &self.command_id,
@@ -114,12 +124,22 @@ impl Envelope {
         hex::encode(Sha256::digest(self.canonical_bytes()))
     }
 
-    /// The domain event inside, decoded (and upcast) from the payload.
-    pub fn event(&self) -> Result<Event, DecodeError> {
-        Ok(Event {
+    /// The kind of its stream (`outgoing` for events written before kinds existed).
+    pub fn stream_kind(&self) -> StreamKind {
+        self.kind.unwrap_or_default()
+    }
+
+    /// The domain event inside, decoded (and upcast) from the payload by its flow.
+    pub fn event(&self) -> Result<Recorded<FlowEvent>, DecodeError> {
+        Ok(Recorded {
             actor: self.actor.clone(),
             at: self.recorded_at,
-            data: EventData::decode_ref(&self.event_type, self.schema_version, &self.payload)?,
+            data: FlowEvent::decode(
+                self.stream_kind(),
+                &self.event_type,
+                self.schema_version,
+                &self.payload,
+            )?,
         })
     }
 }
@@ -137,7 +157,7 @@ pub(crate) struct StoredEnvelope<'a> {
     pub(crate) command_id: Cow<'a, str>,
     pub(crate) actor: ActorId,
     pub(crate) recorded_at: Timestamp,
-    pub(crate) data: EventData,
+    pub(crate) data: FlowEvent,
     pub(crate) prev_hash: Cow<'a, str>,
     pub(crate) hash: Cow<'a, str>,
 }
@@ -149,8 +169,8 @@ impl<'a> StoredEnvelope<'a> {
     }
 
     /// The domain event inside.
-    pub(crate) fn event(self) -> Event {
-        Event {
+    pub(crate) fn event(self) -> Recorded<FlowEvent> {
+        Recorded {
             actor: self.actor,
             at: self.recorded_at,
             data: self.data,
@@ -167,6 +187,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for StoredEnvelope<'a> {
 const FIELDS: &[&str] = &[
     "position",
     "stream_id",
+    "kind",
     "version",
     "event_id",
     "command_id",
@@ -182,20 +203,23 @@ const FIELDS: &[&str] = &[
 
 struct StoredVisitor<'a>(std::marker::PhantomData<&'a ()>);
 
-/// Reads the payload once `type` and `schema_version` are known.
+/// Reads the payload once the stream's kind, `type` and `schema_version` are known.
 struct PayloadSeed<'t> {
+    kind: StreamKind,
     type_name: &'t str,
     version: u32,
 }
 
 impl<'de> serde::de::DeserializeSeed<'de> for PayloadSeed<'_> {
-    type Value = EventData;
+    type Value = FlowEvent;
 
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<EventData, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<FlowEvent, D::Error> {
         use serde::de::Error;
-        EventData::deserialize_payload(self.type_name, self.version, d).map_err(|e| match e {
-            PayloadError::Serde(e) => e,
-            PayloadError::Decode(e) => D::Error::custom(e),
+        FlowEvent::deserialize_payload(self.kind, self.type_name, self.version, d).map_err(|e| {
+            match e {
+                PayloadError::Serde(e) => e,
+                PayloadError::Decode(e) => D::Error::custom(e),
+            }
         })
     }
 }
@@ -211,6 +235,7 @@ impl<'de: 'a, 'a> serde::de::Visitor<'de> for StoredVisitor<'a> {
         use serde::de::Error;
         let mut position = None;
         let mut stream_id = None;
+        let mut kind: Option<StreamKind> = None;
         let mut version = None;
         let mut event_id: Option<Uuid> = None;
         let mut command_id: Option<Cow<'a, str>> = None;
@@ -231,6 +256,7 @@ impl<'de: 'a, 'a> serde::de::Visitor<'de> for StoredVisitor<'a> {
             match key.as_ref() {
                 "position" => once(&mut position, "position", map.next_value::<u64>()?)?,
                 "stream_id" => once(&mut stream_id, "stream_id", map.next_value()?)?,
+                "kind" => once(&mut kind, "kind", map.next_value()?)?,
                 "version" => once(&mut version, "version", map.next_value::<u64>()?)?,
                 "event_id" => once(&mut event_id, "event_id", map.next_value()?)?,
                 "command_id" => once(
@@ -257,6 +283,8 @@ impl<'de: 'a, 'a> serde::de::Visitor<'de> for StoredVisitor<'a> {
                         ));
                     };
                     let seed = PayloadSeed {
+                        // Events written before kinds existed are 发文.
+                        kind: kind.unwrap_or_default(),
                         type_name: t,
                         version: v,
                     };
@@ -342,6 +370,30 @@ pub(crate) fn stored_bytes_hash_to(stored: &[u8], hash: &str) -> bool {
     hex_digest == hash.as_bytes()
 }
 
+/// Stored events read back as envelopes.
+pub(crate) fn decode_all(stored: &[crate::storage::StoredEvent]) -> crate::Result<Vec<Envelope>> {
+    stored
+        .iter()
+        .map(|e| {
+            serde_json::from_slice(&e.bytes)
+                .map_err(|err| crate::Error::corrupt(format_args!("position {}", e.position), err))
+        })
+        .collect()
+}
+
+/// The `hash` of an event from its stored bytes, read without decoding the rest.
+pub(crate) fn stored_hash(position: u64, stored: &[u8]) -> crate::Result<String> {
+    /// Only the hash: serde skips the other fields without building them.
+    #[derive(Deserialize)]
+    struct HashOnly<'a> {
+        #[serde(borrow)]
+        hash: Cow<'a, str>,
+    }
+    let h: HashOnly<'_> = serde_json::from_slice(stored)
+        .map_err(|e| crate::Error::corrupt(format_args!("position {position}"), e))?;
+    Ok(h.hash.into_owned())
+}
+
 /// The fixity digest of a stream: SHA-256 over its event hashes (hex), each followed by `\n`.
 pub fn fixity_digest<'a>(hashes: impl IntoIterator<Item = &'a str>) -> String {
     let mut h = Sha256::new();
@@ -356,10 +408,10 @@ pub fn fixity_digest<'a>(hashes: impl IntoIterator<Item = &'a str>) -> String {
 #[allow(clippy::unwrap_used)] // tests
 mod tests {
     use super::*;
-    use workflow_core::{EventData, SCHEMA_VERSION};
+    use workflow_core::SCHEMA_VERSION;
 
     fn sample() -> Envelope {
-        let data = EventData::Withdrawn {
+        let data = workflow_core::EventData::Withdrawn {
             reason: "撤回\"重拟\"".into(),
         };
         let mut e = Envelope {
@@ -368,6 +420,7 @@ mod tests {
             version: 2,
             event_id: Uuid::from_u128(9),
             command_id: "cmd-\u{4e00}".into(),
+            kind: None,
             request_digest: None,
             actor: ActorId::from("li.qiang"),
             recorded_at: "2026-11-03T02:00:00Z".parse().unwrap(),

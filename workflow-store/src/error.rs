@@ -169,42 +169,5 @@ impl Error {
     }
 }
 
-/// A sled failure in the store's terms: I/O is `Unavailable` (a retry may help),
-/// corruption is `Corrupt`, the rest are bugs.
-pub(crate) fn from_sled(e: sled::Error) -> Error {
-    match e {
-        sled::Error::Io(io) => Error::Unavailable {
-            reason: io.to_string(),
-        },
-        sled::Error::Corruption { at, .. } => Error::corrupt(
-            at.map_or_else(|| "sled".to_owned(), |p| format!("sled {p:?}")),
-            "the storage engine found corrupt data",
-        ),
-        other => Error::Internal {
-            reason: format!("sled: {other}"),
-        },
-    }
-}
-
-/// `?` on a sled result inside the sled backend.
-pub(crate) trait SledResultExt<T> {
-    /// The result with a sled error turned into the store's.
-    fn db(self) -> Result<T>;
-}
-
-impl<T> SledResultExt<T> for std::result::Result<T, sled::Error> {
-    fn db(self) -> Result<T> {
-        self.map_err(from_sled)
-    }
-}
-
-/// A failed sled transaction in the store's terms.
-pub(crate) fn from_sled_tx(e: sled::transaction::TransactionError<Error>) -> Error {
-    match e {
-        sled::transaction::TransactionError::Abort(e) => e,
-        sled::transaction::TransactionError::Storage(e) => from_sled(e),
-    }
-}
-
 /// Shorthand.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

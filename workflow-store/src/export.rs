@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use workflow_core::{Document, DocumentId, EventData};
+use workflow_core::{Document, DocumentId, EventData, FlowEvent, FlowState};
 
 use crate::engine::Engine;
 use crate::envelope::{Envelope, fixity_digest};
@@ -267,7 +267,7 @@ pub fn verify_package(dir: &Path) -> Result<PackageReport> {
         }
         match e.event() {
             Ok(ev) => {
-                if let EventData::Archived { fixity_hash, .. } = &ev.data {
+                if let FlowEvent::Outgoing(EventData::Archived { fixity_hash, .. }) = &ev.data {
                     archived_at = Some((i, fixity_hash.clone()));
                 }
             }
@@ -298,8 +298,18 @@ pub fn verify_package(dir: &Path) -> Result<PackageReport> {
         Ok(stated) => {
             let decoded: std::result::Result<Vec<_>, _> =
                 events.iter().map(Envelope::event).collect();
-            match decoded.ok().and_then(|evs| Document::from_events(&evs)) {
-                Some(folded) if folded == stated => {}
+            let folded = decoded.ok().and_then(|evs| {
+                let mut state: Option<FlowState> = None;
+                for e in &evs {
+                    match state.as_mut() {
+                        Some(s) => s.apply(e),
+                        None => state = FlowState::create(e),
+                    }
+                }
+                state
+            });
+            match folded.as_ref().and_then(FlowState::outgoing) {
+                Some(folded) if *folded == stated => {}
                 Some(_) => problems.push("document.json is not the fold of events.jsonl".into()),
                 None => problems.push("events.jsonl does not fold into a document".into()),
             }

@@ -60,30 +60,27 @@
 //! - Readers may see a group between its transaction and its flush; subscribers are only
 //!   fed events up to the last flushed position.
 
-mod durable;
+mod durability;
 mod engine;
 mod envelope;
 mod error;
 mod export;
-#[cfg(any(test, feature = "fault-injection"))]
-mod faults;
 mod projection;
-mod query;
+mod read;
 mod replay;
-mod storage;
-mod verify;
+pub mod storage;
 
-pub use durable::Durability;
+pub use durability::Durability;
 pub use engine::{
-    AsOf, Clock, Config, DEFAULT_CACHE_BYTES, Engine, MAX_COMMAND_ID, Outcome, Request,
+    AsOf, Clock, Config, DEFAULT_CACHE_BYTES, DueReminder, Engine, MAX_COMMAND_ID, Outcome, Request,
 };
 pub use envelope::{Envelope, GENESIS_HASH, fixity_digest};
 pub use error::{Error, Result};
 pub use export::{Manifest, PACKAGE_FORMAT, PackageFile, PackageReport, verify_package};
-pub use projection::listing_year;
-pub use query::{DueReminder, ListQuery, MAX_PAGE_SIZE, Page, Stats, SubscribeFilter};
-pub use storage::ProjectionEntry;
+pub use projection::{Cursor, Dim, DocRecord, IndexDiff, IndexEntry};
+pub use read::{ListQuery, MAX_PAGE_SIZE, Page, Stats, SubscribeFilter};
+pub use replay::{ChainBreak, LogHead, VerifyOptions, VerifyReport};
 #[cfg(any(test, feature = "fault-injection"))]
 #[doc(hidden)]
 pub use storage::{Faults, faults_for};
-pub use verify::{ChainBreak, LogHead, VerifyOptions, VerifyReport};
+pub use storage::{ProjectionEntry, SledStorage, Storage};

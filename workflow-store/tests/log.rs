@@ -983,7 +983,9 @@ async fn numbering_is_unique_and_gapless_under_concurrent_issue() {
         .unwrap()
         .iter()
         .filter_map(|e| match e.event().unwrap().data {
-            EventData::Issued { number, .. } => Some(number.to_string()),
+            workflow_core::FlowEvent::Outgoing(EventData::Issued { number, .. }) => {
+                Some(number.to_string())
+            }
             _ => None,
         })
         .collect();

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use common::*;
 use proptest::prelude::*;
-use workflow_core::{Document, DocumentId, Event};
+use workflow_core::{Document, DocumentId, Event, FlowEvent};
 use workflow_store::{Config, Engine, Request};
 
 #[derive(Debug, Clone)]
@@ -59,10 +59,11 @@ async fn run_ops(ops: Vec<Op>, resident: usize) -> Result<(), TestCaseError> {
                 };
                 if let Ok(o) = engine.execute(Request::new(ids[doc], actor, action)).await {
                     next_step[doc] = step + 1;
-                    model
-                        .entry(ids[doc])
-                        .or_default()
-                        .extend(o.events.iter().map(|e| e.event().unwrap()));
+                    model.entry(ids[doc]).or_default().extend(
+                        o.events.iter().filter_map(|e| {
+                            e.event().unwrap().filter_map(FlowEvent::into_outgoing)
+                        }),
+                    );
                 }
             }
             Op::Restart => {

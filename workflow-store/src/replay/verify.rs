@@ -6,11 +6,13 @@ use std::collections::HashMap;
 use std::hash::BuildHasher;
 
 use sha2::{Digest, Sha256};
-use workflow_core::{DocumentId, EventData};
+use workflow_core::{DocumentId, EventData, FlowEvent};
 
+use super::rebuild::CHUNK;
+use crate::engine::Engine;
 use crate::envelope::{Envelope, GENESIS_HASH, StoredEnvelope, stored_bytes_hash_to};
+use crate::error::Error;
 use crate::error::Result;
-use crate::replay::CHUNK;
 use crate::storage::Storage;
 
 /// A position in the log and the hash of the event there: the log's head, as handed to
@@ -162,11 +164,12 @@ pub(crate) fn verify(
     };
     'walk: while expected <= bound {
         let want = usize::try_from(bound - expected + 1).map_or(CHUNK, |n| n.min(CHUNK));
-        let chunk = storage.raw_log_from(expected, want)?;
+        let chunk = storage.read_log(expected, want)?;
         if chunk.is_empty() {
             break;
         }
-        for (key, bytes) in chunk {
+        for stored in chunk {
+            let (key, bytes) = (stored.position, stored.bytes);
             let walked = if key != expected {
                 Err(format!(
                     "position {expected} is missing (next stored is {key})"
@@ -307,9 +310,7 @@ pub(crate) fn verify(
     }
     // The end: read the recorded head last, so that it covers every group committed while
     // the walk ran; the log must hold it.
-    let recorded = storage
-        .recorded_head()?
-        .map(|(position, hash)| LogHead { position, hash });
+    let recorded = storage.recorded_head()?;
     report.recorded_head = recorded.clone();
     let Some(head) = recorded else {
         return Ok(report); // a store written before heads were recorded, not yet upgraded
@@ -327,11 +328,11 @@ pub(crate) fn verify(
         Some(report.head_hash.clone())
     } else {
         storage
-            .raw_log_from(head.position, 1)?
+            .read_log(head.position, 1)?
             .into_iter()
-            .find(|(p, _)| *p == head.position)
-            .and_then(|(_, bytes)| {
-                StoredEnvelope::parse(&bytes)
+            .find(|e| e.position == head.position)
+            .and_then(|e| {
+                StoredEnvelope::parse(&e.bytes)
                     .ok()
                     .map(|e| e.hash.into_owned())
             })
@@ -398,10 +399,12 @@ fn check_stored(key: u64, bytes: &[u8], prev: &str) -> std::result::Result<Walke
         }
         Ok(())
     };
-    let ends = |data: &EventData| -> (Option<Option<String>>, bool) {
+    let ends = |data: &FlowEvent| -> (Option<Option<String>>, bool) {
         match data {
-            EventData::Archived { fixity_hash, .. } => (Some(fixity_hash.clone()), true),
-            EventData::Voided { .. } => (None, true),
+            FlowEvent::Outgoing(EventData::Archived { fixity_hash, .. }) => {
+                (Some(fixity_hash.clone()), true)
+            }
+            FlowEvent::Outgoing(EventData::Voided { .. }) => (None, true),
             _ => (None, false),
         }
     };
@@ -439,4 +442,68 @@ fn check_stored(key: u64, bytes: &[u8], prev: &str) -> std::result::Result<Walke
         archived,
         ends_stream,
     })
+}
+
+impl Engine {
+    /// Verifies the log (see [`Engine::verify_with`]) with no witness head.
+    pub fn verify(&self, progress: impl FnMut(u64, u64)) -> Result<VerifyReport> {
+        self.verify_with(&VerifyOptions::default(), progress)
+    }
+
+    /// Verifies the log: walks the hash chain from position 1 (positions, links, hashes,
+    /// stream versions, payloads), recomputes the fixity digest of every archived document,
+    /// checks that the log ends at the head recorded with the last commit and that the
+    /// stream index and command records point nowhere past it, and, with
+    /// `options.against`, that the log still holds a head recorded earlier. See
+    /// [`VerifyReport`]. `progress(done, total)` is called every few thousand events.
+    pub fn verify_with(
+        &self,
+        options: &VerifyOptions,
+        progress: impl FnMut(u64, u64),
+    ) -> Result<VerifyReport> {
+        verify(&*self.inner.storage, options, self.head(), progress)
+    }
+
+    /// The head of the durable log: the last acknowledged position and its hash. Hand it
+    /// to another system to keep; [`VerifyOptions::against`] later proves the log still
+    /// extends it unchanged.
+    pub fn log_head(&self) -> Result<LogHead> {
+        let position = self.head();
+        if position == 0 {
+            return Ok(LogHead {
+                position,
+                hash: crate::GENESIS_HASH.to_owned(),
+            });
+        }
+        let e = self
+            .read_log(position, 1)?
+            .into_iter()
+            .next()
+            .filter(|e| e.position == position)
+            .ok_or_else(|| Error::corrupt(format_args!("position {position}"), "missing"))?;
+        Ok(LogHead {
+            position,
+            hash: e.hash,
+        })
+    }
+
+    /// Checks every state projection against the fold of its stream; returns the ids that
+    /// differ (empty when all agree).
+    pub fn verify_projections(&self) -> Result<Vec<DocumentId>> {
+        let mut bad = Vec::new();
+        let mut after = None;
+        loop {
+            let recs = self.inner.storage.docs_after(after, 1024)?;
+            let Some(last) = recs.last() else { break };
+            after = Some(last.id());
+            for r in recs {
+                let id = r.id();
+                match self.fold_stream(id, u64::MAX, None) {
+                    Ok(Some(folded)) if folded == r.state => {}
+                    _ => bad.push(id),
+                }
+            }
+        }
+        Ok(bad)
+    }
 }

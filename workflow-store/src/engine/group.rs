@@ -1,0 +1,91 @@
+//! One commit group under way: what it has changed so far (read before the stored state), and
+//! the context a decision within it consults.
+
+use std::collections::HashMap;
+
+use workflow_core::{
+    Actor, ActorId, Context, ContextError, DocumentId, RetentionSchedule, Series, Unit, UnitCode,
+};
+
+use super::DirectoryCache;
+use crate::envelope::fixity_digest;
+use crate::error::Error;
+use crate::projection::{DocRecord, IndexKeys};
+use crate::storage::{CommandRecord, Group, Storage};
+
+/// What one group has changed so far, read before the stored state.
+#[derive(Default)]
+pub(super) struct Overlay {
+    pub(super) docs: HashMap<DocumentId, DocRecord>,
+    /// The index keys each touched stream had before the group (its record is not kept:
+    /// copying whole records was a measurable share of the writer's time).
+    pub(super) before: HashMap<DocumentId, Option<IndexKeys>>,
+    pub(super) commands: HashMap<String, CommandRecord>,
+    pub(super) numbers: HashMap<Series, u32>,
+    pub(super) group: Group,
+}
+
+/// What a decision within the group consults: the directory, the retention schedule, and
+/// the numbers and chain as stored plus what the group has added.
+pub(super) struct GroupContext<'a> {
+    pub(super) directory: &'a DirectoryCache,
+    pub(super) schedule: &'a RetentionSchedule,
+    pub(super) storage: &'a dyn Storage,
+    pub(super) overlay: &'a Overlay,
+    pub(super) stream: DocumentId,
+}
+
+impl Context for GroupContext<'_> {
+    fn actor(&self, id: &ActorId) -> Option<Actor> {
+        self.directory.actors.get(id).cloned()
+    }
+    fn actors_of(&self, unit: &UnitCode) -> Vec<Actor> {
+        self.directory.actors_of(unit)
+    }
+    fn retention_schedule(&self) -> &RetentionSchedule {
+        self.schedule
+    }
+    fn unit(&self, code: &UnitCode) -> Option<Unit> {
+        self.directory.units.get(code).cloned()
+    }
+    fn next_number(&self, series: &Series) -> Result<u32, ContextError> {
+        let max = match self.overlay.numbers.get(series) {
+            Some(n) => *n,
+            None => self.storage.max_number(series).map_err(context_error)?,
+        };
+        Ok(max + 1)
+    }
+    fn fixity_hash(&self) -> Result<Option<String>, ContextError> {
+        let mut hashes: Vec<String> = self
+            .storage
+            .stream_hashes(self.stream)
+            .map_err(context_error)?;
+        hashes.extend(
+            self.overlay
+                .group
+                .envelopes
+                .iter()
+                .filter(|e| e.stream_id == self.stream)
+                .map(|e| e.hash.clone()),
+        );
+        Ok(Some(fixity_digest(hashes.iter().map(String::as_str))))
+    }
+}
+
+/// A storage failure, carried through a decision as the core's context error.
+fn context_error(e: Error) -> ContextError {
+    ContextError(Box::new(e))
+}
+
+/// A core error as the store's: a context error gives back the store error inside it.
+pub(super) fn from_core(e: workflow_core::Error) -> Error {
+    match e {
+        workflow_core::Error::Context(ContextError(inner)) => match inner.downcast::<Error>() {
+            Ok(store) => *store,
+            Err(other) => Error::Unavailable {
+                reason: other.to_string(),
+            },
+        },
+        rejected => Error::Rejected(rejected),
+    }
+}

@@ -1,0 +1,598 @@
+//! The engine: opening a store, the writer thread it runs (group commit), and the
+//! directory and operations around it. Reading is in [`crate::read`], replay and verify in
+//! [`crate::replay`].
+//!
+//! - [`request`]: what a caller sends and gets back;
+//! - [`writer`]: the single writer;
+//! - [`group`]: one commit group under way and the context its decisions consult;
+//! - [`sweep`]: the deadline sweep, which writes reminders.
+
+mod group;
+mod request;
+mod sweep;
+mod writer;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+
+use chrono::Utc;
+use tokio::sync::{oneshot, watch};
+use workflow_core::{Actor, ActorId, DocumentId, RetentionSchedule, Timestamp, Unit, UnitCode};
+
+pub use self::request::{AsOf, MAX_COMMAND_ID, Outcome, Request};
+pub(crate) use self::request::{outcome_from_record, validate_id};
+pub use self::sweep::DueReminder;
+use self::writer::{Halt, Writer};
+use crate::durability::Durability;
+use crate::envelope::GENESIS_HASH;
+use crate::error::{Error, Result};
+use crate::storage::{ProjectionEntry, RebuildMode, SledStorage, Storage};
+
+/// Where time comes from when a request carries none. Tests inject a fixed or stepping clock.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// How to open an engine.
+#[derive(Clone)]
+pub struct Config {
+    /// The sled directory (with another backend, only a name for the engine in logs).
+    pub path: PathBuf,
+    /// The clock for requests without `at` (default: the system clock, UTC).
+    pub clock: Clock,
+    /// sled's page cache in bytes (default 256 MiB). Give it room for the state records of
+    /// the documents in use: past that, commands wait on page-ins.
+    pub cache_bytes: u64,
+    /// How many documents a rebuild folds in memory before writing them out (default
+    /// 20,000, some 10 KB each). Within it each document's projection is written once, not
+    /// once per event; past it, documents are written and read back when they continue.
+    pub rebuild_resident_documents: usize,
+    /// Whether to create a new store when `path` holds none (default `true`). Operator
+    /// tools set it to `false`, so that a mistyped path is refused
+    /// ([`Error::NotAStore`]) instead of turned into an empty store.
+    pub create: bool,
+    /// What a command answered as succeeded survives (default [`Durability::Strict`]: a
+    /// power loss).
+    pub durability: Durability,
+    /// The retention schedule (保管期限表) archiving proposes from (default: drawn from
+    /// 国家档案局令第8号).
+    pub retention_schedule: RetentionSchedule,
+}
+
+/// The layout of the projections this build writes. Opening a store whose projections
+/// have an older layout rebuilds them (in place) first. 2: the deadline index; 3: records
+/// hold any flow's state (`{"drafted_position", "state": {"outgoing": …}}`).
+pub(crate) const PROJECTION_VERSION: u32 = 3;
+
+/// The default page cache: 256 MiB.
+pub const DEFAULT_CACHE_BYTES: u64 = 256 * 1024 * 1024;
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// Defaults for a data directory: the system clock.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Config {
+            path: path.into(),
+            clock: Arc::new(Utc::now),
+            cache_bytes: DEFAULT_CACHE_BYTES,
+            rebuild_resident_documents: 20_000,
+            create: true,
+            durability: Durability::Strict,
+            retention_schedule: RetentionSchedule::default(),
+        }
+    }
+}
+
+/// What the writer thread is asked to do.
+enum Msg {
+    Execute(Box<Request>, oneshot::Sender<Result<Outcome>>),
+    Rebuild {
+        mode: RebuildMode,
+        progress: Box<dyn FnMut(u64, u64) + Send>,
+        reply: oneshot::Sender<Result<u64>>,
+    },
+    PutDirectory(Vec<Unit>, Vec<Actor>, oneshot::Sender<Result<()>>),
+}
+
+/// The in-memory copy of the directory (small; every decision consults it).
+#[derive(Debug, Default)]
+pub(crate) struct DirectoryCache {
+    pub(crate) actors: HashMap<ActorId, Actor>,
+    pub(crate) units: HashMap<UnitCode, Unit>,
+}
+
+impl DirectoryCache {
+    /// The actors of a unit.
+    pub(crate) fn actors_of(&self, unit: &UnitCode) -> Vec<Actor> {
+        self.actors
+            .values()
+            .filter(|a| a.unit == *unit)
+            .cloned()
+            .collect()
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) storage: Arc<dyn Storage>,
+    /// Documents a group whose flush failed may have changed: until a restart, their
+    /// stored state may hold what no caller was told and a power loss may take back, so
+    /// reads of them are refused.
+    pub(crate) uncertain: Arc<RwLock<HashSet<DocumentId>>>,
+    /// Requests sent to the writer and not yet taken into a group.
+    pub(crate) queued: Arc<AtomicUsize>,
+    pub(crate) retention_schedule: Arc<RetentionSchedule>,
+    pub(crate) directory: Arc<RwLock<DirectoryCache>>,
+    pub(crate) head: watch::Receiver<u64>,
+    pub(crate) path: PathBuf,
+    tx: Mutex<Option<std_mpsc::Sender<Msg>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Closing the channel lets the writer finish what it holds, then exit.
+        if let Ok(mut tx) = self.tx.lock() {
+            tx.take();
+        }
+        if let Ok(mut w) = self.writer.lock()
+            && let Some(handle) = w.take()
+        {
+            let _ = handle.join();
+        }
+    }
+}
+
+/// The workflow engine over one data directory. Cheap to clone; all clones share one
+/// writer. See the crate docs for the durability guarantees.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("path", &self.inner.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Opens (or creates) the engine on a directory with default settings.
+    pub fn open(path: impl AsRef<Path>) -> Result<Engine> {
+        Engine::open_with(Config::new(path.as_ref()))
+    }
+
+    /// Opens the engine (creating the store if `config.create` and there is none). Fails
+    /// with [`Error::Locked`] if another process holds the directory, and with
+    /// [`Error::NotAStore`] if it holds something else (or nothing, without `create`).
+    pub fn open_with(config: Config) -> Result<Engine> {
+        let storage: Arc<dyn Storage> = Arc::new(SledStorage::open(
+            &config.path,
+            config.cache_bytes,
+            config.create,
+            config.durability,
+        )?);
+        if config.durability == Durability::Relaxed {
+            tracing::warn!(
+                path = %config.path.display(),
+                "durability is relaxed: a crash of the machine or a power loss may lose the last \
+                 acknowledged commands"
+            );
+        }
+        Engine::with_storage(storage, config)
+    }
+
+    /// Runs the engine on any backend (one that passes [`crate::storage::conformance`]).
+    /// Of `config`, the clock, the rebuild's memory and the retention schedule apply; the
+    /// path only names the engine; the rest is the backend's own.
+    pub fn with_storage(storage: Arc<dyn Storage>, config: Config) -> Result<Engine> {
+        let mut directory = DirectoryCache::default();
+        for a in storage.actors()? {
+            directory.actors.insert(a.id.clone(), a);
+        }
+        for u in storage.units()? {
+            directory.units.insert(u.code.clone(), u);
+        }
+        let layout = storage.projection_version()?;
+        // The log is not touched by a rebuild, so its head can be read before one.
+        let last = storage.log_end()?;
+        let empty = last.is_none();
+        if storage.rebuilding()? || (layout < PROJECTION_VERSION && !empty) {
+            if layout < PROJECTION_VERSION {
+                tracing::warn!(
+                    from = layout,
+                    to = PROJECTION_VERSION,
+                    "the projections have an older layout; rebuilding them before opening"
+                );
+            } else {
+                tracing::warn!("a rebuild was interrupted; finishing it before opening");
+            }
+            crate::replay::rebuild(
+                &*storage,
+                &directory,
+                config.rebuild_resident_documents.max(1),
+                RebuildMode::InPlace,
+                Box::new(|_, _| {}),
+            )?;
+        } else if layout < PROJECTION_VERSION {
+            storage.set_projection_version(PROJECTION_VERSION)?;
+        }
+        let head = last.as_ref().map_or(0, |e| e.position);
+        let head_hash = last.map_or_else(|| GENESIS_HASH.to_owned(), |e| e.hash);
+        // The log must end where the last commit said it did. If it does not (its tail was
+        // cut, or it was extended outside the engine), writing on would reuse positions and
+        // overwrite the evidence: open for reading, refuse every write.
+        let halted = match storage.recorded_head()? {
+            Some(crate::LogHead { position, hash }) if position != head || hash != head_hash => {
+                let reason = format!(
+                    "the log ends at position {head}, but the head recorded with the last commit \
+                     is position {position} (hash {hash}): it was cut short or extended outside \
+                     the engine; writing is refused until an operator has run `workflow verify`"
+                );
+                tracing::error!("{reason}");
+                Some(Halt::LogMismatch(reason))
+            }
+            _ => None,
+        };
+        let (head_tx, head_rx) = watch::channel(head);
+        let (tx, rx) = std_mpsc::channel();
+        let directory = Arc::new(RwLock::new(directory));
+        let retention_schedule = Arc::new(config.retention_schedule);
+        let uncertain = Arc::new(RwLock::new(HashSet::new()));
+        let queued = Arc::new(AtomicUsize::new(0));
+        let inner = Arc::new(Inner {
+            storage: storage.clone(),
+            retention_schedule: retention_schedule.clone(),
+            directory: directory.clone(),
+            head: head_rx,
+            path: config.path.clone(),
+            uncertain: uncertain.clone(),
+            queued: queued.clone(),
+            tx: Mutex::new(Some(tx)),
+            writer: Mutex::new(None),
+        });
+        let writer = Writer {
+            storage,
+            directory,
+            clock: config.clock,
+            head,
+            head_hash,
+            head_tx,
+            cache: HashMap::new(),
+            rebuild_resident_documents: config.rebuild_resident_documents.max(1),
+            halted,
+            retention_schedule,
+            uncertain,
+            queued,
+        };
+        let handle = std::thread::Builder::new()
+            .name("workflow-writer".into())
+            .spawn(move || writer.run(rx))
+            .map_err(|e| Error::Unavailable {
+                reason: format!("cannot start the writer thread: {e}"),
+            })?;
+        if let Ok(mut w) = inner.writer.lock() {
+            *w = Some(handle);
+        }
+        Ok(Engine { inner })
+    }
+
+    fn send(&self, msg: Msg) -> Result<()> {
+        let tx = self.inner.tx.lock().map_err(|_| Error::Closed)?;
+        self.inner.queued.fetch_add(1, Ordering::SeqCst);
+        tx.as_ref().ok_or(Error::Closed)?.send(msg).map_err(|_| {
+            self.inner.queued.fetch_sub(1, Ordering::SeqCst);
+            Error::Closed
+        })
+    }
+
+    /// Requests waiting for the writer (tests use it to know that requests have queued
+    /// behind a group in flight).
+    #[doc(hidden)]
+    pub fn queued_requests(&self) -> usize {
+        self.inner.queued.load(Ordering::SeqCst)
+    }
+
+    /// Refuses reads of a document that a group whose flush failed may have changed.
+    pub(crate) fn certain(&self, id: DocumentId) -> Result<()> {
+        let uncertain = self.inner.uncertain.read().map_err(|_| Error::Closed)?;
+        if uncertain.contains(&id) {
+            return Err(Error::Halted {
+                reason: format!(
+                    "document {id} was changed by a group whose flush failed; whether that change \
+                     reached the disk is unknown until the server is restarted"
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Executes one command. Returns once its events are durable (flushed to disk), or with
+    /// the reason it was refused; a refused command appends nothing.
+    pub async fn execute(&self, request: Request) -> Result<Outcome> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Msg::Execute(Box::new(request), tx))?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
+    fn validate_actor(actor: &Actor) -> Result<()> {
+        validate_id("actor.id", &actor.id.0)?;
+        if actor.id.0 == workflow_core::SYSTEM_ACTOR {
+            return Err(Error::InvalidRequest {
+                field: "actor.id",
+                reason: format!(
+                    "{:?} is reserved for the engine itself",
+                    workflow_core::SYSTEM_ACTOR
+                ),
+            });
+        }
+        validate_id("actor.unit", &actor.unit.0)
+    }
+
+    /// Adds or replaces an actor in the directory (durable on return).
+    pub async fn put_actor(&self, actor: Actor) -> Result<()> {
+        Self::validate_actor(&actor)?;
+        let (tx, rx) = oneshot::channel();
+        self.send(Msg::PutDirectory(Vec::new(), vec![actor], tx))?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
+    /// Adds or replaces a unit in the directory (durable on return).
+    pub async fn put_unit(&self, unit: Unit) -> Result<()> {
+        validate_id("unit.code", &unit.code.0)?;
+        let (tx, rx) = oneshot::channel();
+        self.send(Msg::PutDirectory(vec![unit], Vec::new(), tx))?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
+    /// Loads units and actors from a directory JSON file's text (the fixture's form), all
+    /// at once: a crash while loading leaves either the whole directory or none of it.
+    pub async fn load_directory_json(&self, json: &str) -> Result<()> {
+        let dir = workflow_core::Directory::from_json(json).map_err(|e| Error::InvalidRequest {
+            field: "directory",
+            reason: e.to_string(),
+        })?;
+        let units: Vec<Unit> = dir.units().cloned().collect();
+        let actors: Vec<Actor> = dir.actors().cloned().collect();
+        for u in &units {
+            validate_id("unit.code", &u.code.0)?;
+        }
+        for a in &actors {
+            Self::validate_actor(a)?;
+        }
+        let (tx, rx) = oneshot::channel();
+        self.send(Msg::PutDirectory(units, actors, tx))?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
+    /// Rebuilds every projection by replaying the log, in place: entries that already hold
+    /// what the replay produces are only read, others are written, and entries the replay
+    /// does not produce are removed. `progress(done, total)` is called as it goes. Commands
+    /// wait meanwhile. Returns the number of events replayed.
+    pub async fn rebuild(&self, progress: impl FnMut(u64, u64) + Send + 'static) -> Result<u64> {
+        self.rebuild_with(RebuildMode::InPlace, Box::new(progress))
+            .await
+    }
+
+    /// As [`Engine::rebuild`], but drops every projection first and writes it anew (slower;
+    /// for when the stored projections are not to be trusted even to compare against).
+    pub async fn rebuild_from_scratch(
+        &self,
+        progress: impl FnMut(u64, u64) + Send + 'static,
+    ) -> Result<u64> {
+        self.rebuild_with(RebuildMode::FromScratch, Box::new(progress))
+            .await
+    }
+
+    async fn rebuild_with(
+        &self,
+        mode: RebuildMode,
+        progress: Box<dyn FnMut(u64, u64) + Send>,
+    ) -> Result<u64> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Msg::Rebuild {
+            mode,
+            progress,
+            reply,
+        })?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
+    /// The last position in the log (0 when empty).
+    pub fn head(&self) -> u64 {
+        *self.inner.head.borrow()
+    }
+
+    /// The retention schedule archiving proposes from.
+    pub fn retention_schedule(&self) -> &RetentionSchedule {
+        &self.inner.retention_schedule
+    }
+
+    /// The data directory.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// An actor of the directory.
+    pub fn actor(&self, id: &ActorId) -> Option<Actor> {
+        self.inner.directory.read().ok()?.actors.get(id).cloned()
+    }
+
+    /// All actors, ordered by id.
+    pub fn actors(&self) -> Vec<Actor> {
+        let mut v: Vec<Actor> = match self.inner.directory.read() {
+            Ok(d) => d.actors.values().cloned().collect(),
+            Err(_) => Vec::new(),
+        };
+        v.sort_by(|a, b| a.id.cmp(&b.id));
+        v
+    }
+
+    /// All units, ordered by code.
+    pub fn units(&self) -> Vec<Unit> {
+        let mut v: Vec<Unit> = match self.inner.directory.read() {
+            Ok(d) => d.units.values().cloned().collect(),
+            Err(_) => Vec::new(),
+        };
+        v.sort_by(|a, b| a.code.cmp(&b.code));
+        v
+    }
+
+    /// Raw stored bytes at a log position (for tools and tamper tests).
+    pub fn raw_log_entry(&self, position: u64) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .inner
+            .storage
+            .read_log(position, 1)?
+            .into_iter()
+            .find(|e| e.position == position)
+            .map(|e| e.bytes))
+    }
+
+    /// Overwrites the stored bytes at a log position, bypassing every check. Exists only so
+    /// tests and drills can simulate tampering; never call it on a real log.
+    #[doc(hidden)]
+    pub fn tamper_log_entry(&self, position: u64, bytes: &[u8]) -> Result<()> {
+        self.inner.storage.raw_put_log(position, bytes)
+    }
+
+    /// Removes the event at a log position, bypassing every check. Exists only so tests and
+    /// drills can simulate a deleted event; never call it on a real log.
+    #[doc(hidden)]
+    pub fn tamper_remove_log_entry(&self, position: u64) -> Result<()> {
+        self.inner.storage.raw_remove_log(position)
+    }
+
+    /// Overwrites the head recorded with the last commit, as an insider who rewrote the
+    /// log's tail would. For tests and drills only.
+    #[doc(hidden)]
+    pub fn tamper_recorded_head(&self, position: u64, hash: &str) -> Result<()> {
+        self.inner.storage.raw_set_recorded_head(position, hash)
+    }
+
+    /// The storage faults a test can inject into this engine (the `fault-injection`
+    /// feature; never in a normal build).
+    #[cfg(any(test, feature = "fault-injection"))]
+    #[doc(hidden)]
+    pub fn faults(&self) -> Arc<crate::storage::Faults> {
+        crate::storage::faults_for(&self.inner.path)
+    }
+
+    /// Sets (`Some`) or removes (`None`) one projection entry (`commands`, `docs`, `lists`,
+    /// `inbox`, `numbers`), bypassing every check. Exists only so tests and drills can
+    /// damage projections for a rebuild to repair; never call it on a real store.
+    #[doc(hidden)]
+    pub fn tamper_projection(&self, tree: &str, key: &[u8], value: Option<&[u8]>) -> Result<()> {
+        self.inner.storage.raw_put_projection(tree, key, value)
+    }
+
+    /// Leaves the mark an interrupted rebuild leaves, as if the process had died during
+    /// one. For tests and drills only.
+    #[doc(hidden)]
+    pub fn tamper_interrupt_rebuild(&self) -> Result<()> {
+        self.inner.storage.raw_mark_rebuilding()
+    }
+
+    /// Records another projection layout version, as if the store had been written by an
+    /// older build. For tests and drills only.
+    #[doc(hidden)]
+    pub fn tamper_projection_layout(&self, version: u32) -> Result<()> {
+        self.inner.storage.set_projection_version(version)
+    }
+
+    /// Every projection entry as `(tree, key, value)`, for byte-for-byte comparisons.
+    pub fn dump_projections(&self) -> Result<Vec<ProjectionEntry>> {
+        self.inner.storage.dump_projections()
+    }
+
+    /// Bytes the data directory takes on disk.
+    pub fn size_on_disk(&self) -> Result<u64> {
+        self.inner.storage.size_on_disk()
+    }
+
+    /// Makes everything written durable (the writer already flushes before every answer;
+    /// this is for shutdown paths).
+    pub fn flush(&self) -> Result<()> {
+        self.inner.storage.flush()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // tests
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+    use workflow_core::{Action, DraftFields};
+
+    const CAMPUS: &str = include_str!("../../../fixtures/campus.json");
+
+    fn fields() -> DraftFields {
+        let campus: serde_json::Value = serde_json::from_str(CAMPUS).unwrap();
+        serde_json::from_value(campus["document"].clone()).unwrap()
+    }
+
+    fn draft() -> Request {
+        Request::new(
+            DocumentId(Uuid::new_v4()),
+            "wang.fang",
+            Action::Draft(fields()),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_failed_commit_writes_nothing_and_a_retry_succeeds() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(dir.path()).unwrap();
+        engine.load_directory_json(CAMPUS).await.unwrap();
+        crate::storage::faults_for(dir.path()).fail_commit(0);
+        let request = draft();
+        let e = engine.execute(request.clone()).await.unwrap_err();
+        assert!(matches!(e, Error::CommitFailed { .. }), "{e}");
+        assert!(e.to_string().contains("retry with the same command_id"));
+        assert_eq!(engine.head(), 0);
+        assert!(engine.document(request.document_id).unwrap().is_none());
+        let o = engine.execute(request.clone()).await.unwrap();
+        assert!(!o.replayed);
+        assert_eq!((engine.head(), o.events[0].position), (1, 1));
+        assert!(engine.verify(|_, _| {}).unwrap().is_intact());
+    }
+
+    #[tokio::test]
+    async fn a_failed_flush_stops_writing_until_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(dir.path()).unwrap();
+        engine.load_directory_json(CAMPUS).await.unwrap();
+        let acknowledged = engine.execute(draft()).await.unwrap();
+        crate::storage::faults_for(dir.path()).fail_flush(0);
+        let e = engine.execute(draft()).await.unwrap_err();
+        assert!(matches!(e, Error::Halted { .. }), "{e}");
+        // Nothing more is written: not commands, not directory changes, not rebuilds.
+        let e = engine.execute(draft()).await.unwrap_err();
+        assert!(matches!(e, Error::Halted { .. }), "{e}");
+        assert!(matches!(
+            engine.rebuild(|_, _| {}).await,
+            Err(Error::Halted { .. })
+        ));
+        drop(engine);
+        // After a restart: what was acknowledged is there, the chain is intact (the unflushed
+        // group may or may not have survived), and commands work again.
+        let engine = Engine::open(dir.path()).unwrap();
+        assert!(engine.document(acknowledged.document_id).unwrap().is_some());
+        assert!(engine.verify(|_, _| {}).unwrap().is_intact());
+        let head = engine.head();
+        assert!((1..=2).contains(&head), "head {head}");
+        let o = engine.execute(draft()).await.unwrap();
+        assert_eq!(o.events[0].position, head + 1);
+        assert!(engine.verify(|_, _| {}).unwrap().is_intact());
+    }
+}

@@ -1,0 +1,454 @@
+//! The single writer: it takes every waiting request, decides each against the state
+//! projection plus the group's own earlier changes, chains the hashes, commits the group in
+//! one atomic write, makes it durable, and only then answers every caller (see
+//! ARCHITECTURE.md, "Durability, step by step").
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, RwLock};
+
+use tokio::sync::{oneshot, watch};
+use uuid::Uuid;
+use workflow_core::{
+    DocumentId, FlowCommand, FlowState, RetentionSchedule, SCHEMA_VERSION, UnitCode,
+};
+
+use super::group::{GroupContext, Overlay, from_core};
+use super::{Clock, DirectoryCache, Msg, Outcome, Request, outcome_from_record, validate_id};
+use crate::envelope::Envelope;
+use crate::error::{Error, Result};
+use crate::projection::{DocRecord, index_diff_from_keys, index_keys};
+use crate::storage::{CommandRecord, CommitError, DocChange, LogEntry, Storage};
+
+/// Most commands the writer folds into one group commit.
+const MAX_GROUP: usize = 512;
+
+/// The single writer: decides, chains, commits and flushes groups of commands.
+pub(super) struct Writer {
+    pub(super) storage: Arc<dyn Storage>,
+    // Shared with the engine's readers; never a reference to `Inner`, whose drop joins us.
+    pub(super) directory: Arc<RwLock<DirectoryCache>>,
+    pub(super) clock: Clock,
+    pub(super) head: u64,
+    pub(super) head_hash: String,
+    pub(super) head_tx: watch::Sender<u64>,
+    /// Recently written state records, so a stream's next command skips decoding its
+    /// projection. Holds exactly what was committed; cleared on a failed commit or rebuild.
+    pub(super) cache: HashMap<DocumentId, DocRecord>,
+    pub(super) rebuild_resident_documents: usize,
+    /// Set when writing must stop: from then on every write is refused.
+    pub(super) halted: Option<Halt>,
+    pub(super) retention_schedule: Arc<RetentionSchedule>,
+    pub(super) uncertain: Arc<RwLock<HashSet<DocumentId>>>,
+    pub(super) queued: Arc<AtomicUsize>,
+}
+
+/// Why the writer refuses every write.
+pub(super) enum Halt {
+    /// A flush failed after a group was written: whether it reached the disk is unknown.
+    FlushFailed(String),
+    /// The log does not end at the head recorded with the last commit.
+    LogMismatch(String),
+}
+
+impl Halt {
+    fn error(&self) -> Error {
+        match self {
+            Halt::FlushFailed(reason) => Error::Halted {
+                reason: format!("a flush failed ({reason}); restart the server"),
+            },
+            Halt::LogMismatch(reason) => Error::Corrupt {
+                at: "the end of the log".into(),
+                reason: reason.clone(),
+            },
+        }
+    }
+}
+
+/// Most state records the writer keeps decoded.
+const CACHE_DOCS: usize = 4096;
+
+type Reply = oneshot::Sender<Result<Outcome>>;
+
+impl Writer {
+    pub(super) fn run(mut self, rx: std_mpsc::Receiver<Msg>) {
+        let queued = self.queued.clone();
+        let taken = || {
+            queued.fetch_sub(1, Ordering::SeqCst);
+        };
+        while let Ok(first) = rx.recv() {
+            taken();
+            let mut executes: Vec<(Box<Request>, Reply)> = Vec::new();
+            let mut next = Some(first);
+            while let Some(msg) = next.take() {
+                match msg {
+                    Msg::Execute(req, reply) => executes.push((req, reply)),
+                    other => {
+                        // Directory changes and rebuilds are ordered after the commands before them.
+                        self.commit_group(std::mem::take(&mut executes));
+                        self.handle_admin(other);
+                    }
+                }
+                if executes.len() < MAX_GROUP {
+                    next = rx.try_recv().ok();
+                    if next.is_some() {
+                        taken();
+                    }
+                }
+            }
+            self.commit_group(executes);
+        }
+        let _ = self.storage.flush();
+    }
+
+    fn handle_admin(&mut self, msg: Msg) {
+        let directory = self.directory.clone();
+        if let Some(halt) = &self.halted {
+            let halted = || halt.error();
+            match msg {
+                Msg::Execute(..) => {}
+                Msg::PutDirectory(_, _, reply) => {
+                    let _ = reply.send(Err(halted()));
+                }
+                Msg::Rebuild { reply, .. } => {
+                    let _ = reply.send(Err(halted()));
+                }
+            }
+            return;
+        }
+        match msg {
+            Msg::Execute(..) => {}
+            Msg::PutDirectory(units, actors, reply) => {
+                let r = self.storage.put_directory(&units, &actors).map(|()| {
+                    if let Ok(mut d) = directory.write() {
+                        for u in units {
+                            d.units.insert(u.code.clone(), u);
+                        }
+                        for a in actors {
+                            d.actors.insert(a.id.clone(), a);
+                        }
+                    }
+                });
+                let _ = reply.send(r);
+            }
+            Msg::Rebuild {
+                mode,
+                progress,
+                reply,
+            } => {
+                self.cache.clear();
+                let r = match directory.read() {
+                    Ok(dir) => crate::replay::rebuild(
+                        &*self.storage,
+                        &dir,
+                        self.rebuild_resident_documents,
+                        mode,
+                        progress,
+                    ),
+                    Err(_) => Err(Error::Closed),
+                };
+                let _ = reply.send(r);
+            }
+        }
+    }
+
+    fn commit_group(&mut self, executes: Vec<(Box<Request>, Reply)>) {
+        if executes.is_empty() {
+            return;
+        }
+        if let Some(halt) = &self.halted {
+            for (_, reply) in executes {
+                let _ = reply.send(Err(halt.error()));
+            }
+            return;
+        }
+        let directory_lock = self.directory.clone();
+        let Ok(directory) = directory_lock.read() else {
+            for (_, reply) in executes {
+                let _ = reply.send(Err(Error::Closed));
+            }
+            return;
+        };
+        let (start_head, start_hash) = (self.head, self.head_hash.clone());
+        let mut overlay = Overlay::default();
+        // Each answer, and whether it depends on this group being written: a new append, a
+        // retry answered from an append earlier in the same group, or any answer (a refusal
+        // too) decided against a document or command id the group had already changed.
+        let mut answers: Vec<(Reply, Result<Outcome>, bool)> = Vec::with_capacity(executes.len());
+        for (req, reply) in executes {
+            let read_group_state = overlay.commands.contains_key(&req.command_id)
+                || overlay.docs.contains_key(&req.document_id);
+            let (r, depends) = match self.execute_one(&req, &directory, &mut overlay) {
+                Ok((o, depends)) => (Ok(o), depends || read_group_state),
+                Err(e) => (Err(e), read_group_state),
+            };
+            answers.push((reply, r, depends));
+        }
+        // Projection changes: one per touched document, from its state before the group.
+        let mut group = std::mem::take(&mut overlay.group);
+        let is_unit = |s: &str| directory.units.contains_key(&UnitCode::from(s));
+        let mut touched: Vec<(DocumentId, DocRecord)> = overlay.docs.into_iter().collect();
+        touched.sort_by_key(|(id, _)| *id);
+        for (id, after) in touched {
+            let before = overlay.before.get(&id).and_then(Option::as_ref);
+            let diff = index_diff_from_keys(before, &after, &is_unit);
+            group.docs.push(DocChange {
+                record: after,
+                diff,
+            });
+        }
+        group.commands = overlay.commands.into_iter().collect();
+        let committed = if group.is_empty() {
+            Ok(())
+        } else {
+            self.storage.commit(&group)
+        };
+        match committed {
+            Ok(()) => {
+                let _ = self.head_tx.send(self.head);
+                for change in group.docs {
+                    if self.cache.len() >= CACHE_DOCS
+                        && let Some(evict) = self.cache.keys().next().copied()
+                    {
+                        self.cache.remove(&evict);
+                    }
+                    self.cache.insert(change.record.id(), change.record);
+                }
+                for (reply, r, _) in answers {
+                    let _ = reply.send(r);
+                }
+            }
+            Err(CommitError::NotWritten(e)) => {
+                tracing::error!(error = %e, "group commit failed and wrote nothing; answering every command in it with the error");
+                self.cache.clear();
+                self.head = start_head;
+                self.head_hash = start_hash;
+                let reason = e.to_string();
+                // Every answer that names events of this group fails with it, retries of an
+                // earlier command of the group included: nothing of it was written.
+                for (reply, r, depends) in answers {
+                    let _ = reply.send(if depends {
+                        Err(Error::CommitFailed {
+                            reason: reason.clone(),
+                        })
+                    } else {
+                        r
+                    });
+                }
+            }
+            Err(CommitError::NotDurable(e)) => {
+                // The group is in sled but maybe not on disk. Reusing its positions would
+                // overwrite it; guessing would risk acknowledging what a crash loses. Stop.
+                tracing::error!(error = %e, "flush failed after a group was written; the engine stops writing until restarted");
+                let halt = Halt::FlushFailed(e.to_string());
+                if let Ok(mut uncertain) = self.uncertain.write() {
+                    uncertain.extend(group.docs.iter().map(|c| c.record.id()));
+                }
+                for (reply, r, depends) in answers {
+                    let _ = reply.send(if depends { Err(halt.error()) } else { r });
+                }
+                self.halted = Some(halt);
+            }
+        }
+    }
+
+    /// The events a command produces against the stream's current record, or why not:
+    /// decided by the stream's flow, through the flow boundary.
+    fn decide(
+        &self,
+        req: &Request,
+        current: Option<&DocRecord>,
+        directory: &DirectoryCache,
+        overlay: &Overlay,
+    ) -> Result<Vec<workflow_core::Recorded<workflow_core::FlowEvent>>> {
+        let id = req.document_id;
+        let actual = current.map_or(0, |r| r.state.version());
+        if let Some(expected) = req.expected_version
+            && expected != actual
+        {
+            return Err(Error::Conflict {
+                document_id: id,
+                expected,
+                actual,
+            });
+        }
+        let command = FlowCommand {
+            document_id: id,
+            actor: req.actor.clone(),
+            at: req.at.unwrap_or_else(|| (self.clock)()),
+            action: req.action.clone(),
+        };
+        let ctx = GroupContext {
+            directory,
+            schedule: &self.retention_schedule,
+            storage: &*self.storage,
+            overlay,
+            stream: id,
+        };
+        workflow_core::decide(current.map(|r| &r.state), &command, &ctx).map_err(from_core)
+    }
+
+    /// Decides one request within the group. `Ok((outcome, true))` when the answer names
+    /// events of this group (new ones, or a retry of a command earlier in the group), which
+    /// may only be acknowledged once the group is durable.
+    fn execute_one(
+        &mut self,
+        req: &Request,
+        directory: &DirectoryCache,
+        overlay: &mut Overlay,
+    ) -> Result<(Outcome, bool)> {
+        validate_id("command_id", &req.command_id)?;
+        let digest = req.digest();
+        // Idempotency: a known command id answers with its first outcome, if it is the
+        // same request.
+        let (known, in_group) = match overlay.commands.get(&req.command_id) {
+            Some(r) => (Some(r.clone()), true),
+            None => (self.storage.command(&req.command_id)?, false),
+        };
+        if let Some(rec) = known {
+            if rec.document_id != req.document_id {
+                return Err(Error::CommandIdReused {
+                    command_id: req.command_id.clone(),
+                    document_id: rec.document_id,
+                });
+            }
+            let mut o = if in_group {
+                // Appended earlier in this group: not yet readable from storage.
+                let events = overlay
+                    .group
+                    .envelopes
+                    .iter()
+                    .filter(|e| e.position >= rec.first_position && e.position <= rec.last_position)
+                    .map(|e| {
+                        serde_json::from_slice(&e.bytes).map_err(|err| {
+                            Error::corrupt(format_args!("position {}", e.position), err)
+                        })
+                    })
+                    .collect::<Result<_>>()?;
+                Outcome {
+                    document_id: rec.document_id,
+                    version: rec.version,
+                    events,
+                    replayed: true,
+                }
+            } else {
+                outcome_from_record(&*self.storage, &rec, true)?
+            };
+            // Events written before digests were kept carry none: nothing to compare.
+            if let Some(first) = o.events.first().and_then(|e| e.request_digest.as_deref())
+                && first != digest
+            {
+                return Err(Error::CommandIdMismatch {
+                    command_id: req.command_id.clone(),
+                    document_id: rec.document_id,
+                });
+            }
+            o.replayed = true;
+            return Ok((o, in_group));
+        }
+        let id = req.document_id;
+        // A record from the writer's cache is taken, not copied, and put back if the command
+        // is refused; after a commit the new record goes back into the cache anyway.
+        let (current, from_cache) = match overlay.docs.get(&id) {
+            Some(r) => (Some(r.clone()), false),
+            None => {
+                let (stored, from_cache) = match self.cache.remove(&id) {
+                    Some(r) => (Some(r), true),
+                    None => (self.storage.doc(id)?, false),
+                };
+                let is_unit = |s: &str| directory.units.contains_key(&UnitCode::from(s));
+                overlay
+                    .before
+                    .insert(id, stored.as_ref().map(|r| index_keys(r, &is_unit)));
+                (stored, from_cache)
+            }
+        };
+        let decided = self.decide(req, current.as_ref(), directory, overlay);
+        let events = match decided {
+            Ok(events) => events,
+            Err(e) => {
+                if from_cache && let Some(r) = current {
+                    self.cache.insert(id, r);
+                }
+                return Err(e);
+            }
+        };
+        let mut record = current;
+        let mut envelopes = Vec::with_capacity(events.len());
+        let mut sealed = Vec::with_capacity(events.len());
+        for event in &events {
+            let position = self.head + 1;
+            let version = record.as_ref().map_or(0, |r| r.state.version()) + 1;
+            let mut env = Envelope {
+                position,
+                stream_id: id,
+                kind: Some(event.data.kind()),
+                version,
+                event_id: Uuid::new_v4(),
+                command_id: req.command_id.clone(),
+                request_digest: Some(digest.clone()),
+                actor: event.actor.clone(),
+                recorded_at: event.at,
+                event_type: event.data.type_name().to_owned(),
+                schema_version: SCHEMA_VERSION,
+                payload: event.data.payload(),
+                prev_hash: self.head_hash.clone(),
+                hash: String::new(),
+            };
+            let stored = env.seal();
+            self.head = position;
+            self.head_hash = env.hash.clone();
+            match record.as_mut() {
+                Some(r) => r.state.apply(event),
+                None => {
+                    record = FlowState::create(event).map(|state| DocRecord {
+                        drafted_position: position,
+                        state,
+                    })
+                }
+            }
+            if let Some((series, n)) = event.data.number_claim() {
+                let max = overlay.numbers.entry(series.clone()).or_insert(0);
+                *max = (*max).max(n);
+                overlay.group.numbers.push((series, n, id));
+            }
+            envelopes.push(env);
+            sealed.push(stored);
+        }
+        let Some(record) = record else {
+            return Err(Error::corrupt(
+                format_args!("document {id}"),
+                "command produced no document",
+            ));
+        };
+        let version = record.state.version();
+        let rec = CommandRecord {
+            document_id: id,
+            first_position: envelopes.first().map_or(self.head, |e| e.position),
+            last_position: self.head,
+            version,
+        };
+        overlay.commands.insert(req.command_id.clone(), rec);
+        overlay.docs.insert(id, record);
+        overlay
+            .group
+            .envelopes
+            .extend(envelopes.iter().zip(sealed).map(|(e, bytes)| LogEntry {
+                position: e.position,
+                stream_id: e.stream_id,
+                version: e.version,
+                hash: e.hash.clone(),
+                bytes,
+            }));
+        Ok((
+            Outcome {
+                document_id: id,
+                version,
+                events: envelopes,
+                replayed: false,
+            },
+            true,
+        ))
+    }
+}

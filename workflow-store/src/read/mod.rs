@@ -1,0 +1,272 @@
+//! The read side: lists and to-do inboxes over the projections; one document and its
+//! history ([`history`]); counts ([`stats`]); subscriptions ([`subscribe`]).
+
+mod history;
+mod stats;
+mod subscribe;
+
+use std::collections::VecDeque;
+
+use workflow_core::{
+    ActorId, Assignee, Document, DocumentId, Kind, State, Timestamp, UnitCode, listing_year,
+};
+
+pub use self::stats::Stats;
+pub use self::subscribe::SubscribeFilter;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::projection::{Cursor, Dim};
+use crate::storage::Storage;
+
+/// Largest page a list returns.
+pub const MAX_PAGE_SIZE: usize = 500;
+
+/// Filters and paging for [`Engine::list`] and [`Engine::inbox`]. Every filter given must
+/// match. Order is drafting order, stable across pages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListQuery {
+    /// Only documents in this state.
+    pub state: Option<State>,
+    /// Only documents of this unit (issuing, co-issuing or drafter's unit).
+    pub unit: Option<UnitCode>,
+    /// Only this 文种.
+    pub kind: Option<Kind>,
+    /// Only this year (issue year once issued, else drafting year).
+    pub year: Option<i32>,
+    /// Only documents whose current stage is past its deadline at this instant.
+    pub overdue_at: Option<Timestamp>,
+    /// Leave out what this actor's clearance does not cover.
+    pub viewer: Option<ActorId>,
+    /// The token a previous page returned.
+    pub page_token: Option<String>,
+    /// At most this many (default 50, at most [`MAX_PAGE_SIZE`]).
+    pub page_size: usize,
+}
+
+/// One page of documents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// The documents, in drafting order.
+    pub documents: Vec<Document>,
+    /// Pass as `page_token` for the next page; `None` on the last page.
+    pub next_page_token: Option<String>,
+}
+
+impl Engine {
+    /// The 发文 document a list entry names, if it is one.
+    fn outgoing(&self, id: DocumentId) -> Result<Option<Document>> {
+        Ok(self
+            .inner
+            .storage
+            .doc(id)?
+            .and_then(|r| r.state.into_outgoing()))
+    }
+
+    /// Whether a group whose flush failed may have changed the document (lists leave it
+    /// out until a restart).
+    fn is_uncertain(&self, id: DocumentId) -> bool {
+        self.inner
+            .uncertain
+            .read()
+            .map_or(true, |u| u.contains(&id))
+    }
+
+    fn page_params(
+        &self,
+        q: &ListQuery,
+    ) -> Result<(Option<Cursor>, usize, Option<workflow_core::Classification>)> {
+        let after = match q.page_token.as_deref().filter(|t| !t.is_empty()) {
+            Some(t) => Some(Cursor::from_token(t).ok_or(Error::InvalidRequest {
+                field: "page_token",
+                reason: "not a token returned by a previous page".into(),
+            })?),
+            None => None,
+        };
+        if q.page_size > MAX_PAGE_SIZE {
+            return Err(Error::InvalidRequest {
+                field: "page_size",
+                reason: format!("at most {MAX_PAGE_SIZE}"),
+            });
+        }
+        let size = if q.page_size == 0 { 50 } else { q.page_size };
+        let clearance = match &q.viewer {
+            Some(v) => Some(
+                self.actor(v)
+                    .ok_or_else(|| {
+                        Error::Rejected(workflow_core::Error::UnknownActor { actor: v.clone() })
+                    })?
+                    .clearance,
+            ),
+            None => None,
+        };
+        Ok((after, size, clearance))
+    }
+
+    fn matches(
+        q: &ListQuery,
+        clearance: Option<workflow_core::Classification>,
+        d: &Document,
+    ) -> bool {
+        q.state.is_none_or(|s| d.state() == s)
+            && q.kind.is_none_or(|k| d.kind() == k)
+            && q.year.is_none_or(|y| listing_year(d) == y)
+            && q.unit.as_ref().is_none_or(|u| {
+                d.fields().issuing_unit == *u
+                    || d.drafter_unit() == u
+                    || d.fields().co_issuing_units.contains(u)
+            })
+            && q.overdue_at.is_none_or(|t| d.is_overdue(t))
+            && clearance.is_none_or(|c| c >= d.classification())
+    }
+
+    /// Documents matching the filters, one page at a time.
+    pub fn list(&self, q: &ListQuery) -> Result<Page> {
+        let (mut after, size, clearance) = self.page_params(q)?;
+        let dim = match (&q.state, &q.kind, &q.unit, &q.year) {
+            (Some(s), ..) => Dim::state(*s),
+            (_, Some(k), ..) => Dim::Kind(*k),
+            (_, _, Some(u), _) => Dim::Unit(u.clone()),
+            (.., Some(y)) => Dim::Year(*y),
+            _ => Dim::All,
+        };
+        let mut documents = Vec::new();
+        loop {
+            let batch = self.inner.storage.scan_list(&dim, after, size.max(64))?;
+            let exhausted = batch.len() < size.max(64);
+            for c in batch {
+                after = Some(c);
+                if self.is_uncertain(c.id) {
+                    continue;
+                }
+                if let Some(d) = self.outgoing(c.id)?
+                    && Self::matches(q, clearance, &d)
+                {
+                    documents.push(d);
+                    if documents.len() == size {
+                        let more = !self.inner.storage.scan_list(&dim, after, 1)?.is_empty();
+                        return Ok(Page {
+                            documents,
+                            next_page_token: more.then(|| c.token()),
+                        });
+                    }
+                }
+            }
+            if exhausted {
+                return Ok(Page {
+                    documents,
+                    next_page_token: None,
+                });
+            }
+        }
+    }
+
+    /// The to-do list (待办) of an actor: documents waiting for them, with the same filters
+    /// as [`Engine::list`] (the viewer is the actor).
+    pub fn inbox(&self, actor: &ActorId, q: &ListQuery) -> Result<Page> {
+        let a = self.actor(actor).ok_or_else(|| {
+            Error::Rejected(workflow_core::Error::UnknownActor {
+                actor: actor.clone(),
+            })
+        })?;
+        let q = ListQuery {
+            viewer: Some(actor.clone()),
+            ..q.clone()
+        };
+        let (after, size, clearance) = self.page_params(&q)?;
+        let storage = &*self.inner.storage;
+        let mut entries = MergedScan::new(storage, Assignee::keys_of(&a), after, size + 1);
+        let mut documents = Vec::new();
+        while let Some(c) = entries.next()? {
+            if self.is_uncertain(c.id) {
+                continue;
+            }
+            if let Some(d) = self.outgoing(c.id)?
+                && Self::matches(&q, clearance, &d)
+            {
+                documents.push(d);
+                if documents.len() == size {
+                    let next = entries.next()?.map(|_| c.token());
+                    return Ok(Page {
+                        documents,
+                        next_page_token: next,
+                    });
+                }
+            }
+        }
+        Ok(Page {
+            documents,
+            next_page_token: None,
+        })
+    }
+}
+
+/// The to-do entries under several assignee keys (an actor's id, roles and units), merged in
+/// list order without duplicates and read in batches: a page costs about what it shows, not
+/// the length of every to-do list the actor is on.
+struct MergedScan<'a> {
+    storage: &'a dyn Storage,
+    sources: Vec<Source>,
+    batch: usize,
+}
+
+/// One assignee key's entries: what was read and not yet merged, and where to read on.
+struct Source {
+    assignee: Assignee,
+    after: Option<Cursor>,
+    buffer: VecDeque<Cursor>,
+    exhausted: bool,
+}
+
+impl<'a> MergedScan<'a> {
+    fn new(
+        storage: &'a dyn Storage,
+        assignees: Vec<Assignee>,
+        after: Option<Cursor>,
+        batch: usize,
+    ) -> Self {
+        let sources = assignees
+            .into_iter()
+            .map(|assignee| Source {
+                assignee,
+                after,
+                buffer: Default::default(),
+                exhausted: false,
+            })
+            .collect();
+        MergedScan {
+            storage,
+            sources,
+            batch: batch.max(16),
+        }
+    }
+
+    /// The next entry in list order, or `None` when every key is exhausted.
+    fn next(&mut self) -> Result<Option<Cursor>> {
+        for s in &mut self.sources {
+            if s.buffer.is_empty() && !s.exhausted {
+                let read = self.storage.scan_todo(&s.assignee, s.after, self.batch)?;
+                s.exhausted = read.len() < self.batch;
+                if let Some(last) = read.last() {
+                    s.after = Some(*last);
+                }
+                s.buffer.extend(read);
+            }
+        }
+        let Some(first) = self
+            .sources
+            .iter()
+            .filter_map(|s| s.buffer.front())
+            .min()
+            .copied()
+        else {
+            return Ok(None);
+        };
+        // The same document can wait under several keys (its reviewer is also in a unit).
+        for s in &mut self.sources {
+            if s.buffer.front() == Some(&first) {
+                s.buffer.pop_front();
+            }
+        }
+        Ok(Some(first))
+    }
+}

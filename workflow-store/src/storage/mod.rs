@@ -1,0 +1,249 @@
+//! The storage interface the engine runs on, in domain terms, and its backends.
+//!
+//! The engine (write path, queries, verify, rebuild) speaks only [`Storage`]: the log as
+//! stored envelopes by position and by stream, a group appended atomically with its
+//! projection changes and command outcomes, projections read by key and by range, and the
+//! directory. Every key encoding and every error of a backend stays inside it; errors come
+//! out as [`Error::Unavailable`] (I/O: a retry may help), [`Error::Corrupt`] or
+//! [`Error::Internal`].
+//!
+//! - [`sled`](mod@sled): the embedded default, one data directory.
+//! - [`conformance`]: the tests every backend passes, written against this interface only.
+//!
+//! A new backend implements [`Storage`], passes [`conformance::run_all`], and is given to
+//! [`crate::Engine::with_storage`].
+
+pub mod conformance;
+#[cfg(any(test, feature = "fault-injection"))]
+pub(crate) mod faults;
+pub(crate) mod sled;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use workflow_core::{Actor, Assignee, DocumentId, Series, Timestamp, Unit};
+
+use crate::error::Result;
+use crate::projection::{Cursor, Dim, DocRecord, IndexDiff};
+use crate::replay::LogHead;
+
+pub use self::sled::SledStorage;
+#[cfg(any(test, feature = "fault-injection"))]
+pub use faults::{Faults, faults_for};
+
+/// What a command id was used for: the outcome a retry gets back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandRecord {
+    /// The stream the command was for.
+    pub document_id: DocumentId,
+    /// The position of its first event.
+    pub first_position: u64,
+    /// The position of its last event.
+    pub last_position: u64,
+    /// The stream's version after it.
+    pub version: u64,
+}
+
+/// One event as the log stores it: its position and its stored bytes (the envelope's JSON,
+/// as hashed, with its `hash` appended; see [`crate::Envelope`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    /// The position.
+    pub position: u64,
+    /// The stored bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// One new event in a commit group: its stored bytes (serialized once, while hashing) and
+/// the fields a backend indexes it by.
+#[derive(Debug, Clone)]
+pub struct LogEntry {
+    /// Its global position.
+    pub position: u64,
+    /// Its stream.
+    pub stream_id: DocumentId,
+    /// Its version within the stream.
+    pub version: u64,
+    /// Its hash (hex).
+    pub hash: String,
+    /// The stored bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// One stream's projection change in a commit group: its new record and the index entries
+/// that appear and disappear.
+#[derive(Debug, Clone)]
+pub struct DocChange {
+    /// The record after the group.
+    pub record: DocRecord,
+    /// The index entries it gains and loses (ordered by its cursor).
+    pub diff: IndexDiff,
+}
+
+/// Everything one group commit writes, atomically: events (with their stream index),
+/// projection changes, command outcomes and the numbers drawn.
+#[derive(Debug, Default)]
+pub struct Group {
+    /// New events, in position order.
+    pub envelopes: Vec<LogEntry>,
+    /// Command ids and what they were used for.
+    pub commands: Vec<(String, CommandRecord)>,
+    /// Stream projections that change.
+    pub docs: Vec<DocChange>,
+    /// Numbers drawn: series, number, and the stream that holds it. A number already held
+    /// by another stream aborts the whole group.
+    pub numbers: Vec<(Series, u32, DocumentId)>,
+}
+
+impl Group {
+    /// Whether it writes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.envelopes.is_empty()
+            && self.commands.is_empty()
+            && self.docs.is_empty()
+            && self.numbers.is_empty()
+    }
+}
+
+/// Why a group commit failed, which decides what the writer may do next.
+#[derive(Debug)]
+pub enum CommitError {
+    /// Nothing of the group was written.
+    NotWritten(crate::Error),
+    /// The group was written but may not be durable (a flush or sync failed).
+    NotDurable(crate::Error),
+}
+
+/// Where a rebuild's projection writes go: entries equal to what is stored are only read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RebuildMode {
+    /// Compare and repair in place, then remove what the replay did not produce.
+    InPlace,
+    /// Drop every projection first and write them anew.
+    FromScratch,
+}
+
+/// One projection entry as a backend stores it, `(part, key, value)`, for comparing two
+/// builds byte for byte and for drills that damage projections. Opaque outside the backend.
+pub type ProjectionEntry = (String, Vec<u8>, Vec<u8>);
+
+/// The operations the engine needs from a backend. Implementations must be safe to share
+/// between the writer thread and readers; only the writer calls the methods that write.
+pub trait Storage: Send + Sync + std::fmt::Debug {
+    // ---- the log
+
+    /// The last stored event's position and hash, read from the log itself.
+    fn log_end(&self) -> Result<Option<LogHead>>;
+    /// The head recorded with the last commit; `None` in a store written before heads were
+    /// recorded.
+    fn recorded_head(&self) -> Result<Option<LogHead>>;
+    /// Up to `limit` stored events from position `from` on, in order.
+    fn read_log(&self, from: u64, limit: usize) -> Result<Vec<StoredEvent>>;
+    /// A stream's stored events, by version, up to `max_version`.
+    fn read_stream(&self, id: DocumentId, max_version: u64) -> Result<Vec<StoredEvent>>;
+    /// Up to `limit` stream-index entries `(stream, version, position)` after `after`, in
+    /// stream and version order.
+    fn stream_index_after(
+        &self,
+        after: Option<(DocumentId, u64)>,
+        limit: usize,
+    ) -> Result<Vec<(DocumentId, u64, u64)>>;
+
+    // ---- appending
+
+    /// Writes a group atomically — events, stream index, projection changes, command
+    /// records, numbers and the recorded head — and returns once it is durable.
+    fn commit(&self, group: &Group) -> std::result::Result<(), CommitError>;
+
+    // ---- projections
+
+    /// A stream's state projection.
+    fn doc(&self, id: DocumentId) -> Result<Option<DocRecord>>;
+    /// Up to `limit` state records after stream id `after`, by id.
+    fn docs_after(&self, after: Option<DocumentId>, limit: usize) -> Result<Vec<DocRecord>>;
+    /// What a command id was used for.
+    fn command(&self, command_id: &str) -> Result<Option<CommandRecord>>;
+    /// Up to `limit` command records after `after`, by id.
+    fn commands_after(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, CommandRecord)>>;
+    /// The highest number taken in a series (0 if none).
+    fn max_number(&self, series: &Series) -> Result<u32>;
+    /// Up to `limit` entries of a list after `after`, in list order.
+    fn scan_list(&self, dim: &Dim, after: Option<Cursor>, limit: usize) -> Result<Vec<Cursor>>;
+    /// Up to `limit` to-do entries of an assignee after `after`, in list order.
+    fn scan_todo(
+        &self,
+        assignee: &Assignee,
+        after: Option<Cursor>,
+        limit: usize,
+    ) -> Result<Vec<Cursor>>;
+    /// Streams whose current step fell due before `until`, earliest first.
+    fn due_before(&self, until: Timestamp) -> Result<Vec<DocumentId>>;
+    /// How many streams each list holds.
+    fn count_lists(&self) -> Result<BTreeMap<Dim, u64>>;
+
+    // ---- rebuilding
+
+    /// Starts a rebuild: marks it (durably) as under way, so that an interrupted one is
+    /// finished on the next open, and with [`RebuildMode::FromScratch`] drops every
+    /// projection.
+    fn begin_rebuild(&self, mode: RebuildMode) -> Result<()>;
+    /// Makes the projections hold the projection part of a group (no events): entries
+    /// already equal are only read. Atomic per entry only. Returns how many it wrote.
+    fn converge(&self, group: Group) -> Result<u64>;
+    /// Ends a rebuild: removes every projection entry no `converge` of this rebuild
+    /// produced, makes everything durable, records `layout` as the projections' layout
+    /// version and clears the mark. Returns how many entries it removed.
+    fn end_rebuild(&self, layout: u32) -> Result<u64>;
+    /// Whether a rebuild was begun and not ended (it was interrupted).
+    fn rebuilding(&self) -> Result<bool>;
+    /// The layout version the projections were built with (0 before versions were kept).
+    fn projection_version(&self) -> Result<u32>;
+    /// Records (durably) the layout version the projections now have.
+    fn set_projection_version(&self, version: u32) -> Result<()>;
+    /// Makes everything written so far durable.
+    fn flush(&self) -> Result<()>;
+
+    // ---- the directory
+
+    /// Every actor.
+    fn actors(&self) -> Result<Vec<Actor>>;
+    /// Every unit.
+    fn units(&self) -> Result<Vec<Unit>>;
+    /// Adds or replaces units and actors together, atomically and durably.
+    fn put_directory(&self, units: &[Unit], actors: &[Actor]) -> Result<()>;
+
+    // ---- operations
+
+    /// Bytes on disk (or in the database).
+    fn size_on_disk(&self) -> Result<u64>;
+    /// Every projection entry, for comparing two builds (opaque to the engine).
+    fn dump_projections(&self) -> Result<Vec<ProjectionEntry>>;
+
+    // ---- drills: tests and tamper drills only, bypassing every check
+
+    /// Overwrites the stored bytes at a log position.
+    fn raw_put_log(&self, position: u64, bytes: &[u8]) -> Result<()>;
+    /// Removes the event at a log position.
+    fn raw_remove_log(&self, position: u64) -> Result<()>;
+    /// Overwrites the recorded head.
+    fn raw_set_recorded_head(&self, position: u64, hash: &str) -> Result<()>;
+    /// Sets (`Some`) or removes (`None`) one projection entry, named as
+    /// [`Storage::dump_projections`] names it.
+    fn raw_put_projection(&self, part: &str, key: &[u8], value: Option<&[u8]>) -> Result<()>;
+    /// Leaves the mark of a rebuild under way, as if one had been interrupted.
+    fn raw_mark_rebuilding(&self) -> Result<()>;
+
+    // ---- provided
+
+    /// The hashes of a stream's events, in order (read without decoding the events).
+    fn stream_hashes(&self, id: DocumentId) -> Result<Vec<String>> {
+        self.read_stream(id, u64::MAX)?
+            .iter()
+            .map(|e| crate::envelope::stored_hash(e.position, &e.bytes))
+            .collect()
+    }
+}
