@@ -53,7 +53,7 @@ pub fn status_of(e: &Error) -> Status {
             ErrorClass::AlreadyExists => Code::AlreadyExists,
             ErrorClass::Unavailable => Code::Unavailable,
         },
-        Error::Conflict { .. } => Code::Aborted,
+        Error::Conflict { .. } | Error::WriteConflict { .. } => Code::Aborted,
         Error::CommandIdReused { .. } | Error::CommandIdMismatch { .. } => Code::AlreadyExists,
         Error::InvalidRequest { .. } => Code::InvalidArgument,
         Error::NotFound(_) => Code::NotFound,

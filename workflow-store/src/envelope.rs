@@ -105,7 +105,7 @@ impl Envelope {
     /// Sets `hash` from the canonical bytes and returns the bytes the log stores: the
     /// canonical bytes with the `hash` field appended, exactly what serializing the whole
     /// envelope gives (a test pins that), from one serialization instead of two.
-    pub(crate) fn seal(&mut self) -> Vec<u8> {
+    pub fn seal(&mut self) -> Vec<u8> {
         let mut bytes = self.canonical_bytes();
         self.hash = hex::encode(Sha256::digest(&bytes));
         if bytes.pop() == Some(b'}') {

@@ -98,6 +98,17 @@ pub enum Error {
         /// What failed.
         reason: String,
     },
+    /// Another writer appended to the log or to this document's stream between the moment
+    /// the command was decided and its commit (a backend shared by several processes).
+    /// Nothing was written; retrying with the same `command_id` decides it again against
+    /// what is stored now.
+    #[error(
+        "another writer changed the log first; nothing was written (retry with the same command_id): {reason}"
+    )]
+    WriteConflict {
+        /// What the storage found.
+        reason: String,
+    },
     /// A flush failed after a group was written, so whether it reached the disk is unknown:
     /// the engine stops writing (fail-stop) rather than guess. Restart it; everything
     /// acknowledged before is durable, and sled recovers a consistent prefix.
@@ -132,6 +143,7 @@ impl Error {
             self,
             Error::Unavailable { .. }
                 | Error::CommitFailed { .. }
+                | Error::WriteConflict { .. }
                 | Error::Halted { .. }
                 | Error::Locked { .. }
                 | Error::Closed
@@ -152,6 +164,7 @@ impl Error {
             Error::Locked { .. } => "STORE_LOCKED",
             Error::NotAStore { .. } => "NOT_A_STORE",
             Error::CommitFailed { .. } => "COMMIT_FAILED",
+            Error::WriteConflict { .. } => "WRITE_CONFLICT",
             Error::Halted { .. } => "WRITER_HALTED",
             Error::Closed => "ENGINE_CLOSED",
             Error::Internal { .. } => "INTERNAL",

@@ -77,7 +77,9 @@ pub use engine::{
 pub use envelope::{Envelope, GENESIS_HASH, fixity_digest};
 pub use error::{Error, Result};
 pub use export::{Manifest, PACKAGE_FORMAT, PackageFile, PackageReport, verify_package};
-pub use projection::{Cursor, Dim, DocRecord, IndexDiff, IndexEntry};
+pub use projection::{
+    Cursor, Dim, DocRecord, IndexDiff, IndexEntry, IndexKeys, index_diff, index_keys,
+};
 pub use read::{ListQuery, MAX_PAGE_SIZE, Page, Stats, SubscribeFilter};
 pub use replay::{ChainBreak, LogHead, VerifyOptions, VerifyReport};
 #[cfg(any(test, feature = "fault-injection"))]

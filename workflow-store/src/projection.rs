@@ -103,10 +103,11 @@ impl Cursor {
 }
 
 /// The index entries of one record, in order.
-pub(crate) type IndexKeys = BTreeSet<IndexEntry>;
+pub type IndexKeys = BTreeSet<IndexEntry>;
 
-/// The index entries of a record. `is_unit` tells which recipient strings are units.
-pub(crate) fn index_keys(rec: &DocRecord, is_unit: &dyn Fn(&str) -> bool) -> IndexKeys {
+/// The index entries of a record: the lists it appears in, its to-do entries and its
+/// deadline. `is_unit` tells which recipient strings are units of the directory.
+pub fn index_keys(rec: &DocRecord, is_unit: &dyn Fn(&str) -> bool) -> IndexKeys {
     let state = &rec.state;
     let listing = state.listing();
     let mut keys = BTreeSet::from([
@@ -139,8 +140,9 @@ pub struct IndexDiff {
     pub remove: Vec<IndexEntry>,
 }
 
-/// What changes in the indexes when `before` becomes `after`.
-pub(crate) fn index_diff(
+/// What changes in the indexes when `before` becomes `after` (what the engine puts in a
+/// [`crate::storage::DocChange`]).
+pub fn index_diff(
     before: Option<&DocRecord>,
     after: &DocRecord,
     is_unit: &dyn Fn(&str) -> bool,

@@ -192,7 +192,9 @@ impl Engine {
         Engine::with_storage(storage, config)
     }
 
-    /// Runs the engine on any backend (one that passes [`crate::storage::conformance`]).
+    /// Runs the engine on any backend (one that passes the storage conformance suite of
+    /// `workflow-testkit`).
+    ///
     /// Of `config`, the clock, the rebuild's memory and the retention schedule apply; the
     /// path only names the engine; the rest is the backend's own.
     pub fn with_storage(storage: Arc<dyn Storage>, config: Config) -> Result<Engine> {

@@ -50,6 +50,8 @@ pub(super) enum Halt {
     FlushFailed(String),
     /// The log does not end at the head recorded with the last commit.
     LogMismatch(String),
+    /// The log's end could not be read back after another writer appended.
+    HeadUnknown(String),
 }
 
 impl Halt {
@@ -57,6 +59,11 @@ impl Halt {
         match self {
             Halt::FlushFailed(reason) => Error::Halted {
                 reason: format!("a flush failed ({reason}); restart the server"),
+            },
+            Halt::HeadUnknown(reason) => Error::Halted {
+                reason: format!(
+                    "the log's end could not be read after a write conflict ({reason}); restart the server"
+                ),
             },
             Halt::LogMismatch(reason) => Error::Corrupt {
                 at: "the end of the log".into(),
@@ -230,6 +237,35 @@ impl Writer {
                 for (reply, r, depends) in answers {
                     let _ = reply.send(if depends {
                         Err(Error::CommitFailed {
+                            reason: reason.clone(),
+                        })
+                    } else {
+                        r
+                    });
+                }
+            }
+            Err(CommitError::Conflict(reason)) => {
+                // Another writer shares the storage and appended first. Nothing of the
+                // group was written; decide its commands again from what is stored now.
+                tracing::warn!(%reason, "group commit conflicted with another writer; nothing written, answering every command in it with the conflict");
+                self.cache.clear();
+                match self.storage.log_end() {
+                    Ok(end) => {
+                        self.head = end.as_ref().map_or(0, |h| h.position);
+                        self.head_hash = end
+                            .map_or_else(|| crate::envelope::GENESIS_HASH.to_owned(), |h| h.hash);
+                        let _ = self.head_tx.send(self.head);
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot read the log's end after a conflict; the engine stops writing until restarted");
+                        self.head = start_head;
+                        self.head_hash = start_hash;
+                        self.halted = Some(Halt::HeadUnknown(e.to_string()));
+                    }
+                }
+                for (reply, r, depends) in answers {
+                    let _ = reply.send(if depends {
+                        Err(Error::WriteConflict {
                             reason: reason.clone(),
                         })
                     } else {

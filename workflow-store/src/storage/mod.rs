@@ -8,12 +8,11 @@
 //! [`Error::Internal`].
 //!
 //! - [`sled`](mod@sled): the embedded default, one data directory.
-//! - [`conformance`]: the tests every backend passes, written against this interface only.
 //!
-//! A new backend implements [`Storage`], passes [`conformance::run_all`], and is given to
-//! [`crate::Engine::with_storage`].
+//! A new backend implements [`Storage`], passes the storage conformance suite (the
+//! `workflow-testkit` crate's `conformance` module, written against this interface only),
+//! and is given to [`crate::Engine::with_storage`].
 
-pub mod conformance;
 #[cfg(any(test, feature = "fault-injection"))]
 pub(crate) mod faults;
 pub(crate) mod sled;
@@ -112,6 +111,11 @@ pub enum CommitError {
     NotWritten(crate::Error),
     /// The group was written but may not be durable (a flush or sync failed).
     NotDurable(crate::Error),
+    /// Nothing was written: the group does not follow what is stored — its first position
+    /// is not the one after the log's end, an event's version is not the next of its
+    /// stream, or a number it draws is held by another stream. Another writer got there
+    /// first; the group must be decided again against what is stored now.
+    Conflict(String),
 }
 
 /// Where a rebuild's projection writes go: entries equal to what is stored are only read.
@@ -153,6 +157,12 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
 
     /// Writes a group atomically — events, stream index, projection changes, command
     /// records, numbers and the recorded head — and returns once it is durable.
+    ///
+    /// The backend enforces the group's expectations, whatever its writers: the first
+    /// event's position is the one after the log's end (positions stay gapless), each
+    /// stream's first event in the group has the version after the stream's last, and a
+    /// number is held by one stream only. A group that breaks one is refused whole with
+    /// [`CommitError::Conflict`].
     fn commit(&self, group: &Group) -> std::result::Result<(), CommitError>;
 
     // ---- projections

@@ -347,7 +347,10 @@ impl SledStorage {
     /// Each stored event of a stream up to `max_version`.
     fn stream_events(&self, id: DocumentId, max_version: u64) -> Result<Vec<StoredEvent>> {
         let mut out = Vec::new();
-        let range = stream_key(id, 1)..=stream_key(id, max_version.max(1));
+        if max_version == 0 {
+            return Ok(out);
+        }
+        let range = stream_key(id, 1)..=stream_key(id, max_version);
         for kv in self.streams.range(range) {
             let (_, pos) = kv.db()?;
             let position = u64_of("stream entry", &pos)?;
@@ -543,6 +546,15 @@ impl Storage for SledStorage {
             }
             docs.insert(change.record.id().0.as_bytes(), json(&change.record));
         }
+        // What the group expects of the store: the log ends right before its first event,
+        // and each stream right before the group's first event of it.
+        let first_position = group.envelopes.first().map(|e| e.position);
+        let mut stream_starts: Vec<(DocumentId, u64)> = Vec::new();
+        for e in &group.envelopes {
+            if !stream_starts.iter().any(|(id, _)| *id == e.stream_id) {
+                stream_starts.push((e.stream_id, e.version));
+            }
+        }
         let mut numbers = sled::Batch::default();
         let number_keys: Vec<(Vec<u8>, DocumentId)> = group
             .numbers
@@ -564,17 +576,39 @@ impl Storage for SledStorage {
         )
             .transaction(
                 |(tlog, tstreams, tcommands, tdocs, tlists, tinbox, tnumbers, tmeta)| {
+                    let conflict = |reason: String| ConflictableTransactionError::Abort(reason);
+                    if let Some(first) = first_position {
+                        if tlog.get(first.to_be_bytes())?.is_some() {
+                            return Err(conflict(format!("log position {first} is taken")));
+                        }
+                        if first > 1 && tlog.get((first - 1).to_be_bytes())?.is_none() {
+                            return Err(conflict(format!(
+                                "log position {first} would leave a gap: {} is not stored",
+                                first - 1
+                            )));
+                        }
+                    }
+                    for (id, version) in &stream_starts {
+                        if tstreams.get(stream_key(*id, *version))?.is_some() {
+                            return Err(conflict(format!(
+                                "document {id} already has version {version}"
+                            )));
+                        }
+                        if *version > 1 && tstreams.get(stream_key(*id, version - 1))?.is_none() {
+                            return Err(conflict(format!(
+                                "document {id} has no version {} to follow",
+                                version - 1
+                            )));
+                        }
+                    }
                     // Numbers are unique: a number already held by another stream aborts all.
                     for (k, id) in &number_keys {
                         if let Some(held) = tnumbers.get(k)?
                             && held.as_ref() != id.0.as_bytes()
                         {
-                            return Err(ConflictableTransactionError::Abort(Error::corrupt(
-                                "numbers index",
-                                format!(
-                                    "number already held by another document (key {})",
-                                    hex::encode(k)
-                                ),
+                            return Err(conflict(format!(
+                                "number already held by another document (key {})",
+                                hex::encode(k)
                             )));
                         }
                     }
@@ -593,7 +627,10 @@ impl Storage for SledStorage {
                     Ok(())
                 },
             )
-            .map_err(|e| CommitError::NotWritten(from_sled_tx(e)))?;
+            .map_err(|e| match e {
+                TransactionError::Abort(reason) => CommitError::Conflict(reason),
+                TransactionError::Storage(e) => CommitError::NotWritten(from_sled(e)),
+            })?;
         #[cfg(any(test, feature = "fault-injection"))]
         if let Some(e) = self.faults.flush() {
             return Err(CommitError::NotDurable(e));

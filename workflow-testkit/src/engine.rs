@@ -1,0 +1,85 @@
+//! An engine on a temporary directory with the fixture's directory loaded, a clock that
+//! moves one minute per reading, and the sample flow as requests.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use chrono::{TimeZone, Utc};
+use uuid::Uuid;
+use workflow_core::{Action, DocumentId, Timestamp};
+use workflow_store::{Clock, Config, Engine, Outcome, Request};
+
+use crate::{CAMPUS, full_flow};
+
+/// 2026-11-02 09:00 CST, where the kit's clocks start.
+pub fn start_of_term() -> Timestamp {
+    Utc.with_ymd_and_hms(2026, 11, 2, 1, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+/// A clock that starts at [`start_of_term`] and moves one minute per reading.
+pub fn stepping_clock() -> Clock {
+    let base = start_of_term();
+    let minutes = Arc::new(AtomicI64::new(0));
+    Arc::new(move || base + chrono::Duration::minutes(minutes.fetch_add(1, Ordering::SeqCst)))
+}
+
+/// A UTC instant, on the hour.
+pub fn at(y: i32, m: u32, d: u32, h: u32) -> Timestamp {
+    Utc.with_ymd_and_hms(y, m, d, h, 0, 0)
+        .single()
+        .unwrap_or_else(|| panic!("{y}-{m}-{d} {h}:00 is not an instant"))
+}
+
+/// A new random document id.
+pub fn new_id() -> DocumentId {
+    DocumentId(Uuid::new_v4())
+}
+
+/// Opens (creating) an engine in `path` with the stepping clock and the fixture loaded.
+pub async fn open(path: &Path) -> Engine {
+    open_with(Config::new(path)).await
+}
+
+/// As [`open`], with the stepping clock set on `config`.
+pub async fn open_with(config: Config) -> Engine {
+    let engine = match Engine::open_with(Config {
+        clock: stepping_clock(),
+        ..config
+    }) {
+        Ok(e) => e,
+        Err(e) => panic!("the engine does not open: {e}"),
+    };
+    if engine.units().is_empty()
+        && let Err(e) = engine.load_directory_json(CAMPUS).await
+    {
+        panic!("the fixture does not load: {e}");
+    }
+    engine
+}
+
+/// Runs a command that must succeed.
+pub async fn run(engine: &Engine, id: DocumentId, actor: &str, action: Action) -> Outcome {
+    let name = action.name();
+    match engine.execute(Request::new(id, actor, action)).await {
+        Ok(o) => o,
+        Err(e) => panic!("{actor} {name}: {e}"),
+    }
+}
+
+/// Drives a new document through the first `steps` steps of the sample flow (see
+/// [`crate::steps`]).
+pub async fn drive(engine: &Engine, steps: usize) -> DocumentId {
+    let id = new_id();
+    drive_on(engine, id, 0, steps).await;
+    id
+}
+
+/// Takes document `id` through the sample flow's steps `from..to`.
+pub async fn drive_on(engine: &Engine, id: DocumentId, from: usize, to: usize) {
+    for (actor, action) in full_flow().into_iter().take(to).skip(from) {
+        run(engine, id, actor.as_str(), action).await;
+    }
+}
