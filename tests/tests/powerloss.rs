@@ -19,12 +19,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use workflow_core::{Action, DocumentId, DraftFields, Kind, StageSpec};
+use workflow_core::DocumentId;
 use workflow_store::{Config, Durability, Engine, Request};
+use workflow_testkit::{CAMPUS, full_flow};
 
 const STRICT_ROUNDS: usize = 5;
 const RELAXED_ROUNDS: usize = 3;
-const CAMPUS: &str = include_str!("../../fixtures/campus.json");
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -57,60 +57,6 @@ fn durability(mode: &str) -> Durability {
     }
 }
 
-fn fields() -> DraftFields {
-    DraftFields {
-        kind: Kind::Circular,
-        title: "关于做好2026年秋季学期期末考试工作的通知".into(),
-        body: "各学院、各部门：……".into(),
-        issuing_unit: "XB".into(),
-        co_issuing_units: vec![],
-        classification: Default::default(),
-        classification_period_years: None,
-        urgency: Default::default(),
-        important: false,
-        main_recipients: vec!["各学院".into()],
-        cc: vec![],
-    }
-}
-
-fn flow() -> Vec<(&'static str, Action)> {
-    vec![
-        ("wang.fang", Action::Draft(fields())),
-        (
-            "wang.fang",
-            Action::SubmitForReview {
-                route: vec![
-                    StageSpec::review("li.qiang"),
-                    StageSpec::countersign(["RSC", "CWC"]),
-                ],
-            },
-        ),
-        (
-            "li.qiang",
-            Action::Approve {
-                stage: None,
-                opinion: "同意，请各相关部门会签。".into(),
-            },
-        ),
-        (
-            "zhao.min",
-            Action::Countersign {
-                stage: None,
-                agree: true,
-                opinion: "同意。".into(),
-            },
-        ),
-        (
-            "sun.li",
-            Action::Countersign {
-                stage: None,
-                agree: true,
-                opinion: "同意。".into(),
-            },
-        ),
-    ]
-}
-
 /// The child: open the engine (creating the store the first time), say READY, then run
 /// flows from four tasks and print every acknowledged command, until killed.
 fn child(dir: &Path, mode: &str) {
@@ -120,8 +66,11 @@ fn child(dir: &Path, mode: &str) {
         .build()
         .unwrap();
     rt.block_on(async {
+        // The sample flow's dates are the fixture's (issued 2026-11-05): the kit's clock
+        // starts before them.
         let engine = Engine::open_with(Config {
             durability: durability(mode),
+            clock: workflow_testkit::engine::stepping_clock(),
             ..Config::new(dir)
         })
         .unwrap();
@@ -140,7 +89,7 @@ fn child(dir: &Path, mode: &str) {
                 tokio::spawn(async move {
                     loop {
                         let id = DocumentId(uuid::Uuid::new_v4());
-                        for (actor, action) in flow() {
+                        for (actor, action) in full_flow() {
                             let r = Request::new(id, actor, action);
                             let cid = r.command_id.clone();
                             let o = engine.execute(r).await.unwrap();
@@ -276,13 +225,10 @@ fn lost_after_recovery(dir: &Path, acked: &Acked, round: &str) -> Vec<String> {
             engine.verify_projections().unwrap().is_empty(),
             "{round}: projections differ from the log"
         );
-        let fixture: serde_json::Value = serde_json::from_str(CAMPUS).unwrap();
+        let fixture = workflow_testkit::directory();
         assert_eq!(
             (engine.units().len(), engine.actors().len()),
-            (
-                fixture["units"].as_array().unwrap().len(),
-                fixture["actors"].as_array().unwrap().len()
-            ),
+            (fixture.units().count(), fixture.actors().count()),
             "{round}: the directory was lost"
         );
         let mut lost = Vec::new();

@@ -607,7 +607,7 @@ fn guided(d: Option<&Document>, dir: &workflow_core::Directory, pick: usize) -> 
 }
 
 fn run_case(steps: &[(usize, usize, Action)]) -> Result<Vec<Option<Document>>, TestCaseError> {
-    let mut f = Flow::new();
+    let mut f = flow();
     // Two documents interleaved, sharing the directory and the numbering.
     let mut docs: Vec<(Option<Document>, Vec<Event>)> = vec![(None, vec![]), (None, vec![])];
     let ids = [f.id, {

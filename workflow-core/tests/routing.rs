@@ -20,7 +20,7 @@ fn cs(units: &[&str], completion: Completion) -> StageSpec {
 }
 
 fn submitted_with(route: Vec<StageSpec>) -> Flow {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.drafted()
         .ok("wang.fang", Action::SubmitForReview { route });
     f
@@ -257,7 +257,7 @@ fn all_keeps_veto_semantics() {
 
 #[test]
 fn a_ratio_outside_1_to_100_and_an_unknown_escalation_are_refused() {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.drafted();
     let e = f.err(
         "wang.fang",
@@ -590,7 +590,7 @@ fn a_delegate_who_disagrees_reports_and_the_delegator_decides() {
 
 #[test]
 fn delegating_to_an_actor_without_clearance_is_refused() {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.drafted_with(workflow_core::DraftFields {
         classification: Classification::Secret,
         classification_period_years: Some(5),
@@ -644,7 +644,7 @@ fn delegating_to_an_actor_without_clearance_is_refused() {
 
 #[test]
 fn return_to_stage_1_from_sign_off_runs_the_later_stages_again() {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.awaiting_sign_off();
     let before = f.doc().opinions().len();
     let e = f.err(
@@ -697,7 +697,7 @@ fn return_to_stage_1_from_sign_off_runs_the_later_stages_again() {
 
 #[test]
 fn return_to_an_earlier_stage_from_countersign_by_a_pending_department() {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.countersigning().ok("zhao.min", agree("同意"));
     f.ok(
         "sun.li",
@@ -732,7 +732,7 @@ fn return_to_an_earlier_stage_from_countersign_by_a_pending_department() {
 
 #[test]
 fn reminders_come_once_per_interval_after_the_deadline_and_escalate() {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.drafted();
     let route = vec![StageSpec::Review {
         reviewer: "li.qiang".into(),
@@ -816,7 +816,7 @@ fn route_events_written_before_the_new_fields_still_read() {
 
 #[test]
 fn a_deadline_past_the_end_of_time_does_not_panic() {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.drafted();
     f.clock = chrono::DateTime::<chrono::Utc>::MAX_UTC - Duration::hours(1);
     f.ok(

@@ -18,7 +18,7 @@ fn submit(route: Vec<StageSpec>) -> Action {
 
 #[test]
 fn stages_run_in_order() {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.submitted();
     assert_eq!(f.state(), State::InReview);
     // A department of stage 2 cannot countersign while stage 1 (review) is open.
@@ -56,7 +56,7 @@ fn stages_run_in_order() {
 
 #[test]
 fn a_route_needs_at_least_one_stage() {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.drafted();
     let e = f.err("wang.fang", submit(vec![]));
     assert_eq!(
@@ -71,7 +71,7 @@ fn a_route_needs_at_least_one_stage() {
 
 #[test]
 fn a_reviewer_or_department_may_not_be_empty() {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.drafted();
     let cases: Vec<(Vec<StageSpec>, &str)> = vec![
         (
@@ -161,7 +161,7 @@ fn a_reviewer_or_department_may_not_be_empty() {
 
 #[test]
 fn countersign_completes_only_when_every_department_agreed() {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.countersigning();
     f.ok("zhao.min", agree("同意。"));
     assert_eq!(f.state(), State::Countersigning);
@@ -175,7 +175,7 @@ fn countersign_completes_only_when_every_department_agreed() {
 
 #[test]
 fn countersign_disagreement_needs_an_opinion_and_returns_to_drafting() {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.countersigning().ok("zhao.min", agree("同意"));
     let e = f.err("sun.li", disagree("  "));
     assert!(
@@ -193,7 +193,7 @@ fn countersign_disagreement_needs_an_opinion_and_returns_to_drafting() {
 
 #[test]
 fn each_department_signs_at_most_once_per_round() {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.countersigning().ok("zhao.min", agree("同意"));
     // Another countersigner of the same department cannot sign again.
     f.dir.add_actor(actor(
@@ -215,7 +215,7 @@ fn each_department_signs_at_most_once_per_round() {
 
 #[test]
 fn a_new_round_starts_at_resubmission() {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.countersigning()
         .ok("zhao.min", agree("同意"))
         .ok("sun.li", disagree("请补充经费来源"));
@@ -241,7 +241,7 @@ fn a_new_round_starts_at_resubmission() {
 
 #[test]
 fn who_countersigns_is_a_countersigner_of_a_listed_department() {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.countersigning();
     // li.qiang is a Countersigner, but of JWC, not listed.
     let e = f.err("li.qiang", agree("同意"));
@@ -264,7 +264,7 @@ fn who_countersigns_is_a_countersigner_of_a_listed_department() {
 #[test]
 fn return_needs_a_reason_and_goes_back_to_drafting_keeping_opinions() {
     // From review.
-    let mut f = Flow::new();
+    let mut f = flow();
     f.submitted();
     let e = f.err("li.qiang", ret(""));
     assert!(matches!(e, Error::InvalidField { ref field, .. } if field == "reason"));
@@ -275,14 +275,14 @@ fn return_needs_a_reason_and_goes_back_to_drafting_keeping_opinions() {
         "不宜发文：内容与已发通知重复。"
     );
     // From countersign, by a pending department.
-    let mut f = Flow::new();
+    let mut f = flow();
     f.countersigning()
         .ok("zhao.min", agree("同意"))
         .ok("sun.li", ret("请补充经费来源"));
     assert_eq!(f.state(), State::Drafting);
     assert_eq!(f.doc().opinions().len(), 3);
     // From sign-off.
-    let mut f = Flow::new();
+    let mut f = flow();
     f.awaiting_sign_off().ok("huang.wei", ret("请压缩篇幅"));
     assert_eq!(f.state(), State::Drafting);
     let steps: Vec<&str> = f.doc().opinions().iter().map(|o| o.step.as_str()).collect();
@@ -309,7 +309,7 @@ fn return_needs_a_reason_and_goes_back_to_drafting_keeping_opinions() {
 
 #[test]
 fn a_reviewer_who_finds_the_draft_unfit_returns_it_with_the_reason() {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.countersigning()
         .ok("zhao.min", agree("同意"))
         .ok("sun.li", agree("同意"))
@@ -324,7 +324,7 @@ fn a_reviewer_who_finds_the_draft_unfit_returns_it_with_the_reason() {
 
 #[test]
 fn return_from_signed_off_goes_back_to_the_signers() {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.signed_off();
     // Only the office clerk (复核) may.
     let e = f.err("huang.wei", ret("有误"));
@@ -350,7 +350,7 @@ fn return_from_signed_off_goes_back_to_the_signers() {
 
 #[test]
 fn sign_off_needs_a_signatory_of_the_issuing_unit() {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.awaiting_sign_off();
     // ma.lin is a Signatory of JWC, not of XB.
     let e = f.err("ma.lin", sign("同意"));
@@ -380,7 +380,7 @@ fn sign_off_needs_a_signatory_of_the_issuing_unit() {
 }
 
 fn principal_case(fields: DraftFields) {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.drafted_with(fields)
         .ok(
             "wang.fang",
@@ -425,7 +425,7 @@ fn important_documents_need_the_principal_signatory() {
 
 #[test]
 fn joint_documents_need_every_co_issuing_units_signatory_and_take_the_lead_number() {
-    let mut f = Flow::new();
+    let mut f = flow();
     let mut fl = fields();
     fl.co_issuing_units = vec!["JWC".into()];
     f.drafted_with(fl)
@@ -458,7 +458,7 @@ fn joint_documents_need_every_co_issuing_units_signatory_and_take_the_lead_numbe
 
 #[test]
 fn the_written_date_is_the_date_of_the_last_signature_in_china_time() {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.awaiting_sign_off();
     // 17:30 UTC is 01:30 the next day in Beijing.
     f.clock = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 3, 17, 30, 0).unwrap();
@@ -471,7 +471,7 @@ fn the_written_date_is_the_date_of_the_last_signature_in_china_time() {
 #[test]
 fn field_rules_are_checked_at_drafting() {
     let check = |mutate: &dyn Fn(&mut DraftFields), field: &str| {
-        let mut f = Flow::new();
+        let mut f = flow();
         let mut fl = fields();
         mutate(&mut fl);
         match f.err("wang.fang", Action::Draft(fl)) {
@@ -525,7 +525,7 @@ fn field_rules_are_checked_at_drafting() {
         "classification_period_years",
     );
     // The caps: 秘密 ≤ 10, 机密 ≤ 20, 绝密 ≤ 30 (checked with a drafter cleared for all).
-    let mut f = Flow::new();
+    let mut f = flow();
     f.dir.add_actor(actor(
         "top",
         "高密",
@@ -549,14 +549,14 @@ fn field_rules_are_checked_at_drafting() {
     }
     // Announcement 公告 and Notice 通告 need no main recipient; a Request exactly one.
     for kind in [Kind::Announcement, Kind::Notice] {
-        let mut f = Flow::new();
+        let mut f = flow();
         f.drafted_with(DraftFields {
             kind,
             main_recipients: vec![],
             ..fields()
         });
     }
-    let mut f = Flow::new();
+    let mut f = flow();
     f.drafted_with(DraftFields {
         kind: Kind::Request,
         main_recipients: vec!["省教育厅".into()],
@@ -575,7 +575,7 @@ fn field_rules_are_checked_at_drafting() {
 
 #[test]
 fn only_a_drafter_drafts_and_only_the_drafter_revises_and_submits() {
-    let mut f = Flow::new();
+    let mut f = flow();
     let e = f.err("li.qiang", Action::Draft(fields()));
     assert!(
         matches!(
@@ -608,7 +608,7 @@ fn only_a_drafter_drafts_and_only_the_drafter_revises_and_submits() {
 
 #[test]
 fn issue_assigns_a_unique_gapless_number_per_prefix_and_year() {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.issued();
     assert_eq!(
         f.doc().issue().unwrap().number.to_string(),
@@ -661,7 +661,7 @@ fn issue_assigns_a_unique_gapless_number_per_prefix_and_year() {
 
 #[test]
 fn issue_records_date_copies_and_distribution_and_needs_the_clerk() {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.signed_off();
     let e = f.err("huang.wei", issue(2026, 11, 5));
     assert!(matches!(
@@ -695,7 +695,7 @@ fn issue_records_date_copies_and_distribution_and_needs_the_clerk() {
 
 #[test]
 fn issue_needs_a_prefix_for_the_issuing_unit() {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.dir.add_actor(actor(
         "np.sign",
         "无",
@@ -727,7 +727,7 @@ fn issue_needs_a_prefix_for_the_issuing_unit() {
 
 #[test]
 fn each_recipient_acknowledges_once() {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.issued();
     // zhao.min is of RSC, a main recipient; sun.li of CWC, a cc.
     f.ok("zhao.min", Action::Acknowledge);
@@ -746,7 +746,7 @@ fn each_recipient_acknowledges_once() {
     assert!(matches!(e, Error::NotAssigned { .. }));
     assert_eq!(f.doc().acknowledged().len(), 2);
     // Acknowledgement is not possible before issue.
-    let mut g = Flow::new();
+    let mut g = flow();
     g.signed_off();
     assert!(matches!(
         g.err("zhao.min", Action::Acknowledge),
@@ -758,7 +758,7 @@ fn each_recipient_acknowledges_once() {
 
 #[test]
 fn archive_records_the_reference_and_is_terminal() {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.issued();
     let e = f.err("liu.yang", archive());
     assert!(matches!(
@@ -816,7 +816,7 @@ fn archive_records_the_reference_and_is_terminal() {
 
 #[test]
 fn archive_item_numbers_are_gapless_within_fonds_year_and_retention() {
-    let mut f = Flow::new();
+    let mut f = flow();
     let mut refs = Vec::new();
     for retention in [
         Retention::Years30,
@@ -858,7 +858,7 @@ fn archive_item_numbers_are_gapless_within_fonds_year_and_retention() {
 
 #[test]
 fn the_archive_year_is_the_year_the_document_was_made_not_issued() {
-    let mut f = Flow::new();
+    let mut f = flow();
     // Signed on 2026-12-31 (China time), issued on 2027-01-04.
     f.clock = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 30, 23, 0, 0).unwrap();
     f.drafted()
@@ -898,14 +898,14 @@ fn the_archive_year_is_the_year_the_document_was_made_not_issued() {
 #[test]
 fn archiving_proposes_the_scheduled_retention() {
     // An ordinary 通知: 定期30年, recorded as scheduled, no deviation.
-    let mut f = Flow::new();
+    let mut f = flow();
     f.issued().ok("xu.jing", archive());
     let a = f.doc().archive().unwrap();
     assert_eq!(a.reference.retention, Retention::Years30);
     assert_eq!(a.scheduled_retention, Some(Retention::Years30));
     assert_eq!(a.deviation, None);
     // An important document: 永久.
-    let mut f = Flow::new();
+    let mut f = flow();
     f.drafted_with(DraftFields {
         important: true,
         ..fields()
@@ -927,7 +927,7 @@ fn archiving_proposes_the_scheduled_retention() {
 
 #[test]
 fn another_retention_needs_a_reason_and_a_shorter_one_the_archive_office() {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.issued();
     // Shorter than the schedule's (30 years), by a plain archivist: refused, even with a
     // reason; without one, the reason is asked for first.
@@ -968,7 +968,7 @@ fn another_retention_needs_a_reason_and_a_shorter_one_the_archive_office() {
     assert_eq!(a.scheduled_retention, Some(Retention::Years30));
     assert_eq!(a.deviation.as_deref(), Some("事务性通知，无长期查考价值"));
     // Longer than the schedule's: any archivist, with a reason.
-    let mut g = Flow::new();
+    let mut g = flow();
     g.issued()
         .ok("xu.jing", archive_as(Retention::Permanent, "涉及重大改革"));
     assert_eq!(
@@ -980,7 +980,7 @@ fn another_retention_needs_a_reason_and_a_shorter_one_the_archive_office() {
 #[test]
 fn a_countersign_stage_that_could_never_complete_is_refused_at_submission() {
     // The campus directory as it is: XSC's one countersigner, zhou.jie, has no clearance.
-    let mut f = Flow::new();
+    let mut f = flow();
     f.dir = workflow_core::Directory::from_json(CAMPUS).unwrap();
     f.drafted_with(DraftFields {
         classification: Classification::Secret,
@@ -1035,7 +1035,7 @@ fn a_countersign_stage_that_could_never_complete_is_refused_at_submission() {
 
 #[test]
 fn recipients_follow_gb_t_9704() {
-    let mut f = Flow::new();
+    let mut f = flow();
     // 命令 and 纪要, like 公告 and 通告, may go without 主送.
     for kind in [Kind::Order, Kind::Minutes, Kind::Announcement, Kind::Notice] {
         f.next_document();
@@ -1105,7 +1105,7 @@ fn void_only_before_issue_and_with_a_reason() {
         Flow::awaiting_sign_off,
         Flow::signed_off,
     ] {
-        let mut f = Flow::new();
+        let mut f = flow();
         setup(&mut f);
         let e = f.err("wang.fang", Action::Void { reason: " ".into() });
         assert!(matches!(e, Error::InvalidField { ref field, .. } if field == "reason"));
@@ -1126,7 +1126,7 @@ fn void_only_before_issue_and_with_a_reason() {
         assert_eq!(f.doc().void_reason(), Some("与已发文件重复"));
         assert!(f.doc().assignees(|_| true).is_empty());
     }
-    let mut f = Flow::new();
+    let mut f = flow();
     f.issued();
     let e = f.err(
         "wang.fang",
@@ -1142,7 +1142,7 @@ fn void_only_before_issue_and_with_a_reason() {
         }
     ));
     // The office clerk may void too.
-    let mut f = Flow::new();
+    let mut f = flow();
     f.drafted().ok(
         "liu.yang",
         Action::Void {
@@ -1163,7 +1163,7 @@ fn void_only_before_issue_and_with_a_reason() {
 
 #[test]
 fn the_drafter_withdraws_only_while_no_reviewer_has_acted() {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.submitted();
     let e = f.err(
         "li.qiang",
@@ -1204,7 +1204,7 @@ fn the_drafter_withdraws_only_while_no_reviewer_has_acted() {
 
 #[test]
 fn the_office_adds_a_countersigner_who_must_then_sign() {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.countersigning();
     // Only the office clerk or the stage owner (for a countersign stage, the drafter).
     let e = f.err(
@@ -1270,7 +1270,7 @@ fn the_office_adds_a_countersigner_who_must_then_sign() {
 
 #[test]
 fn clearance_must_cover_the_classification() {
-    let mut f = Flow::new();
+    let mut f = flow();
     // wang.fang (Secret) may not draft a Confidential document.
     let e = f.err(
         "wang.fang",
@@ -1317,7 +1317,7 @@ fn clearance_must_cover_the_classification() {
 
 #[test]
 fn a_stage_past_its_deadline_is_overdue() {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.submitted();
     let start = f.doc().current().unwrap().1.started_at.unwrap();
     assert!(!f.doc().is_overdue(start + Duration::days(2)));
@@ -1336,7 +1336,7 @@ fn a_stage_past_its_deadline_is_overdue() {
 #[test]
 fn assignees_follow_the_document() {
     use workflow_core::Assignee;
-    let mut f = Flow::new();
+    let mut f = flow();
     f.drafted();
     assert_eq!(
         f.doc().assignees(|_| true),
@@ -1361,7 +1361,7 @@ fn assignees_follow_the_document() {
             },
         ]
     );
-    let mut f = Flow::new();
+    let mut f = flow();
     f.issued();
     let is_unit = |s: &str| s.len() == 3 && s.chars().all(|c| c.is_ascii_uppercase());
     assert_eq!(
@@ -1378,7 +1378,7 @@ fn assignees_follow_the_document() {
 
 #[test]
 fn events_have_a_stable_versioned_json_form() {
-    let mut f = Flow::new();
+    let mut f = flow();
     f.issued().ok("xu.jing", archive());
     let names: Vec<&str> = f.events.iter().map(|e| e.data.type_name()).collect();
     assert_eq!(names[..3], ["Drafted", "SubmittedForReview", "Approved"]);
@@ -1409,7 +1409,7 @@ fn events_have_a_stable_versioned_json_form() {
         .unwrap();
     assert_eq!(
         issued.data.payload().to_string(),
-        r#"{"cc":["校党委","CWC"],"copies":30,"issue_date":"2026-11-05","main_recipients":["各学院","各部门","RSC"],"number":{"prefix":"X校发","seq":1,"year":2026}}"#
+        r#"{"cc":["校党委","CWC"],"copies":40,"issue_date":"2026-11-05","main_recipients":["各学院","各部门","RSC"],"number":{"prefix":"X校发","seq":1,"year":2026}}"#
     );
     let e = EventData::decode(
         "Issued",

@@ -197,8 +197,11 @@ async fn a_refusal_decided_against_a_failed_groups_state_fails_with_it() {
         Action::SubmitForReview { route: route() },
     );
     submit.expected_version = Some(5);
+    // One at a time, so that they queue in this order.
     let first = send(&engine, d.clone());
+    queued(&engine, 1).await;
     let second = send(&engine, other_draft);
+    queued(&engine, 2).await;
     let third = send(&engine, submit);
     queued(&engine, 3).await;
     faults.fail_commit(1);
@@ -214,4 +217,49 @@ async fn a_refusal_decided_against_a_failed_groups_state_fails_with_it() {
         assert!(matches!(e, Error::CommitFailed { .. }), "{what}: {e}");
     }
     assert!(engine.document(d.document_id).unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_failed_commit_writes_nothing_and_a_retry_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    faults_for(dir.path()).fail_commit(0);
+    let request = draft_request();
+    let e = engine.execute(request.clone()).await.unwrap_err();
+    assert!(matches!(e, Error::CommitFailed { .. }), "{e}");
+    assert!(e.to_string().contains("retry with the same command_id"));
+    assert_eq!(engine.head(), 0);
+    assert!(engine.document(request.document_id).unwrap().is_none());
+    let o = engine.execute(request.clone()).await.unwrap();
+    assert!(!o.replayed);
+    assert_eq!((engine.head(), o.events[0].position), (1, 1));
+    assert!(engine.verify(|_, _| {}).unwrap().is_intact());
+}
+
+#[tokio::test]
+async fn a_failed_flush_stops_writing_until_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let acknowledged = engine.execute(draft_request()).await.unwrap();
+    faults_for(dir.path()).fail_flush(0);
+    let e = engine.execute(draft_request()).await.unwrap_err();
+    assert!(matches!(e, Error::Halted { .. }), "{e}");
+    // Nothing more is written: not commands, not directory changes, not rebuilds.
+    let e = engine.execute(draft_request()).await.unwrap_err();
+    assert!(matches!(e, Error::Halted { .. }), "{e}");
+    assert!(matches!(
+        engine.rebuild(|_, _| {}).await,
+        Err(Error::Halted { .. })
+    ));
+    drop(engine);
+    // After a restart: what was acknowledged is there, the chain is intact (the unflushed
+    // group may or may not have survived), and commands work again.
+    let engine = open(dir.path()).await;
+    assert!(engine.document(acknowledged.document_id).unwrap().is_some());
+    assert!(engine.verify(|_, _| {}).unwrap().is_intact());
+    let head = engine.head();
+    assert!((1..=2).contains(&head), "head {head}");
+    let o = engine.execute(draft_request()).await.unwrap();
+    assert_eq!(o.events[0].position, head + 1);
+    assert!(engine.verify(|_, _| {}).unwrap().is_intact());
 }

@@ -637,7 +637,11 @@ async fn the_inbox_shows_what_waits_for_whom_and_hides_what_they_may_not_see() {
             .collect()
     };
     assert_eq!(inbox("li.qiang"), vec![in_review]);
-    assert_eq!(inbox("sun.li"), vec![countersigning]);
+    assert_eq!(
+        inbox("sun.li"),
+        vec![countersigning, issued],
+        "CWC has yet to countersign the one; it is 抄送 of the issued one"
+    );
     assert_eq!(inbox("zhou.jie"), vec![countersigning]);
     assert_eq!(
         inbox("zhao.min"),
@@ -658,7 +662,7 @@ async fn the_inbox_shows_what_waits_for_whom_and_hides_what_they_may_not_see() {
     )
     .await;
     assert!(inbox("li.qiang").is_empty());
-    assert_eq!(inbox("sun.li"), vec![in_review, countersigning]);
+    assert_eq!(inbox("sun.li"), vec![in_review, countersigning, issued]);
     // A Secret document does not show to zhou.jie (clearance None).
     let secret = new_id();
     let f = workflow_core::DraftFields {
@@ -692,7 +696,10 @@ async fn the_inbox_shows_what_waits_for_whom_and_hides_what_they_may_not_see() {
     )
     .await;
     assert_eq!(inbox("zhou.jie"), vec![in_review, countersigning]);
-    assert_eq!(inbox("sun.li"), vec![in_review, countersigning, secret]);
+    assert_eq!(
+        inbox("sun.li"),
+        vec![in_review, countersigning, issued, secret]
+    );
     let listed = engine
         .list(&ListQuery {
             viewer: Some("zhou.jie".into()),

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{TimeZone, Utc};
 use uuid::Uuid;
-use workflow_core::{Action, DocumentId, Timestamp};
+use workflow_core::{Action, ActorId, DocumentId, Timestamp};
 use workflow_store::{Clock, Config, Engine, Outcome, Request};
 
 use crate::{CAMPUS, full_flow};
@@ -61,9 +61,18 @@ pub async fn open_with(config: Config) -> Engine {
 }
 
 /// Runs a command that must succeed.
-pub async fn run(engine: &Engine, id: DocumentId, actor: &str, action: Action) -> Outcome {
+pub async fn run(
+    engine: &Engine,
+    id: DocumentId,
+    actor: impl Into<ActorId>,
+    action: Action,
+) -> Outcome {
+    let actor: ActorId = actor.into();
     let name = action.name();
-    match engine.execute(Request::new(id, actor, action)).await {
+    match engine
+        .execute(Request::new(id, actor.clone(), action))
+        .await
+    {
         Ok(o) => o,
         Err(e) => panic!("{actor} {name}: {e}"),
     }
@@ -80,6 +89,6 @@ pub async fn drive(engine: &Engine, steps: usize) -> DocumentId {
 /// Takes document `id` through the sample flow's steps `from..to`.
 pub async fn drive_on(engine: &Engine, id: DocumentId, from: usize, to: usize) {
     for (actor, action) in full_flow().into_iter().take(to).skip(from) {
-        run(engine, id, actor.as_str(), action).await;
+        run(engine, id, actor, action).await;
     }
 }

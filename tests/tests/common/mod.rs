@@ -25,7 +25,7 @@ pub const OA_TOKEN: &str = "test-oa-portal-token";
 pub const ADMIN_TOKEN: &str = "test-ops-admin-token";
 
 pub fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/campus.json")
+    workflow_testkit::fixture_path()
 }
 
 pub fn config(dir: &Path) -> ServerConfig {
@@ -162,44 +162,14 @@ pub fn cid() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// The sample document's fields, on the wire.
 pub fn fields() -> pb::DraftFields {
-    pb::DraftFields {
-        kind: pb::Kind::Circular as i32,
-        title: "关于做好2026年秋季学期期末考试工作的通知".into(),
-        body: "各学院、各部门：……".into(),
-        issuing_unit: "XB".into(),
-        urgency: pb::Urgency::Urgent as i32,
-        main_recipients: vec!["各学院".into(), "RSC".into()],
-        cc: vec!["校党委".into()],
-        ..Default::default()
-    }
+    workflow_grpc::convert::draft_fields_to(&workflow_testkit::fields())
 }
 
+/// The sample document's route, on the wire.
 pub fn route() -> Vec<pb::RouteStage> {
-    use pb::route_stage::Stage;
-    vec![
-        pb::RouteStage {
-            stage: Some(Stage::Review(pb::ReviewStage {
-                reviewer: "li.qiang".into(),
-            })),
-            deadline_days: Some(2),
-            ..Default::default()
-        },
-        pb::RouteStage {
-            stage: Some(Stage::Countersign(pb::CountersignStage {
-                departments: vec!["RSC".into(), "CWC".into(), "XSC".into()],
-            })),
-            deadline_days: Some(3),
-            ..Default::default()
-        },
-        pb::RouteStage {
-            stage: Some(Stage::Review(pb::ReviewStage {
-                reviewer: "chen.hong".into(),
-            })),
-            deadline_days: Some(1),
-            ..Default::default()
-        },
-    ]
+    workflow_grpc::convert::route_to(&workflow_testkit::route())
 }
 
 pub type Client = DocumentWorkflowClient<InterceptedService<Channel, Bearer>>;

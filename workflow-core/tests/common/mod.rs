@@ -1,23 +1,18 @@
 //! Shared test harness: a given/when/then flow over the campus fixture.
 #![allow(
     dead_code,
+    unused_imports,
     unreachable_pub,
     missing_docs,
     clippy::unwrap_used,
     clippy::expect_used
 )] // test helpers
 
-use chrono::{Duration, NaiveDate, TimeZone};
-use uuid::Uuid;
-use workflow_core::{
-    Action, Actor, Classification, Command, Directory, Document, DocumentId, DraftFields, Error,
-    Event, Kind, Retention, Role, StageSpec, State, Timestamp, Unit, UnitCode, Urgency, handle,
-};
-
-pub const CAMPUS: &str = include_str!("../../../fixtures/campus.json");
+use chrono::NaiveDate;
+use workflow_core::{Action, Actor, Classification, Directory, Retention, Role, Unit, UnitCode};
 
 pub fn directory() -> Directory {
-    let mut d = Directory::from_json(CAMPUS).expect("fixture parses");
+    let mut d = workflow_testkit::directory();
     // Extra people the fixture lacks, for joint documents and principal sign-off.
     d.add_actor(actor(
         "ma.lin",
@@ -68,44 +63,7 @@ pub fn actor(id: &str, name: &str, unit: &str, roles: &[Role], clearance: Classi
     }
 }
 
-/// The fixture's document.
-pub fn fields() -> DraftFields {
-    DraftFields {
-        kind: Kind::Circular,
-        title: "关于做好2026年秋季学期期末考试工作的通知".into(),
-        body: "各学院、各部门：期末考试即将开始……".into(),
-        issuing_unit: "XB".into(),
-        co_issuing_units: vec![],
-        classification: Classification::None,
-        classification_period_years: None,
-        urgency: Urgency::Urgent,
-        important: false,
-        main_recipients: vec!["各学院".into(), "各部门".into(), "RSC".into()],
-        cc: vec!["校党委".into(), "CWC".into()],
-    }
-}
-
-/// The fixture's route: review → countersign (RSC, CWC, XSC) → review.
-pub fn route() -> Vec<StageSpec> {
-    vec![
-        StageSpec::Review {
-            reviewer: "li.qiang".into(),
-            deadline_days: Some(2),
-            escalate_to: None,
-        },
-        StageSpec::Countersign {
-            departments: vec!["RSC".into(), "CWC".into(), "XSC".into()],
-            deadline_days: Some(3),
-            completion: Default::default(),
-            escalate_to: None,
-        },
-        StageSpec::Review {
-            reviewer: "chen.hong".into(),
-            deadline_days: Some(1),
-            escalate_to: None,
-        },
-    ]
-}
+pub use workflow_testkit::{CAMPUS, fields, route};
 
 pub fn approve(opinion: &str) -> Action {
     Action::Approve {
@@ -164,139 +122,12 @@ pub fn archive_as(retention: Retention, reason: &str) -> Action {
     }
 }
 
-/// One or more documents driven through commands, with a clock that moves one hour a step.
-pub struct Flow {
-    pub dir: Directory,
-    pub id: DocumentId,
-    pub doc: Option<Document>,
-    pub events: Vec<Event>,
-    pub clock: Timestamp,
-    next_id: u128,
-}
+/// The test kit's script on this directory (the fixture plus the extras above).
+pub type Flow = workflow_testkit::script::Script;
 
-impl Default for Flow {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Flow {
-    pub fn new() -> Self {
-        Flow {
-            dir: directory(),
-            id: DocumentId(Uuid::from_u128(1)),
-            doc: None,
-            events: Vec::new(),
-            clock: chrono::Utc.with_ymd_and_hms(2026, 11, 2, 1, 0, 0).unwrap(),
-            next_id: 2,
-        }
-    }
-
-    /// Starts on a fresh document, keeping directory, numbering and clock.
-    pub fn next_document(&mut self) {
-        self.id = DocumentId(Uuid::from_u128(self.next_id));
-        self.next_id += 1;
-        self.doc = None;
-        self.events.clear();
-    }
-
-    pub fn run(&mut self, actor: &str, action: Action) -> Result<Vec<Event>, Error> {
-        let cmd = Command {
-            document_id: self.id,
-            actor: actor.into(),
-            at: self.clock,
-            action,
-        };
-        self.clock = self
-            .clock
-            .checked_add_signed(Duration::hours(1))
-            .unwrap_or(self.clock);
-        let events = handle(self.doc.as_ref(), &cmd, &self.dir)?;
-        for e in &events {
-            match self.doc.as_mut() {
-                Some(d) => d.apply(e),
-                None => self.doc = Document::created_by(e),
-            }
-        }
-        self.dir.record_numbers(&events);
-        self.events.extend(events.iter().cloned());
-        Ok(events)
-    }
-
-    /// Runs a command that must succeed.
-    #[track_caller]
-    pub fn ok(&mut self, actor: &str, action: Action) -> &mut Self {
-        let name = action.name();
-        if let Err(e) = self.run(actor, action) {
-            panic!("{actor} {name} should succeed but: {e}");
-        }
-        self
-    }
-
-    /// Runs a command that must fail, and checks it changed nothing.
-    #[track_caller]
-    pub fn err(&mut self, actor: &str, action: Action) -> Error {
-        let before = self.doc.clone();
-        let n = self.events.len();
-        let name = action.name();
-        match self.run(actor, action) {
-            Ok(_) => panic!("{actor} {name} should be rejected"),
-            Err(e) => {
-                assert_eq!(self.doc, before, "a rejected command changed the state");
-                assert_eq!(self.events.len(), n);
-                e
-            }
-        }
-    }
-
-    pub fn doc(&self) -> &Document {
-        self.doc.as_ref().expect("document exists")
-    }
-
-    pub fn state(&self) -> State {
-        self.doc().state()
-    }
-
-    pub fn drafted(&mut self) -> &mut Self {
-        self.drafted_with(fields())
-    }
-
-    pub fn drafted_with(&mut self, f: DraftFields) -> &mut Self {
-        self.ok("wang.fang", Action::Draft(f))
-    }
-
-    pub fn submitted(&mut self) -> &mut Self {
-        self.drafted()
-            .ok("wang.fang", Action::SubmitForReview { route: route() })
-    }
-
-    pub fn countersigning(&mut self) -> &mut Self {
-        self.submitted()
-            .ok("li.qiang", approve("同意，请各相关部门会签。"))
-    }
-
-    pub fn awaiting_sign_off(&mut self) -> &mut Self {
-        self.countersigning()
-            .ok("zhao.min", agree("同意。"))
-            .ok("sun.li", agree("同意。"))
-            .ok("zhou.jie", agree("同意。"))
-            .ok(
-                "chen.hong",
-                approve("经审核，格式规范，文种正确，同意报签。"),
-            )
-    }
-
-    pub fn signed_off(&mut self) -> &mut Self {
-        self.awaiting_sign_off().ok("huang.wei", sign("同意印发。"))
-    }
-
-    pub fn issued(&mut self) -> &mut Self {
-        self.signed_off().ok("liu.yang", issue(2026, 11, 5))
-    }
-
-    pub fn fold(&self) -> Option<Document> {
-        Document::from_events(&self.events)
-    }
+/// A script on [`directory`].
+pub fn flow() -> Flow {
+    Flow::with_directory(directory())
 }
 
 pub fn unit(code: &str) -> UnitCode {
