@@ -2,7 +2,7 @@
 //! — draft, review, countersign by three departments, a second review, sign-off, issue,
 //! acknowledgement, archive — printing each step and then the document's history.
 //!
-//! Start the server first (`cargo run --release -p workflow-grpc -- serve`), then:
+//! Start the server first (`cargo run --release -p workflow-cli -- serve`), then:
 //! `cargo run -p examples --example client`
 //! Environment: `WORKFLOW_ADDR` (default `http://127.0.0.1:50051`), `WORKFLOW_TOKEN`
 //! (default the development token of `workflow.toml`).
@@ -20,7 +20,7 @@ async fn main() -> Result<()> {
     let channel = Endpoint::from_shared(addr.clone())?
         .connect()
         .await
-        .with_context(|| format!("cannot reach the server at {addr}; start it with `cargo run --release -p workflow-grpc -- serve`"))?;
+        .with_context(|| format!("cannot reach the server at {addr}; start it with `cargo run --release -p workflow-cli -- serve`"))?;
     let bearer: MetadataValue<_> = format!("Bearer {token}").parse()?;
     let mut client =
         DocumentWorkflowClient::with_interceptor(channel, move |mut req: tonic::Request<()>| {

@@ -1,5 +1,8 @@
-//! The gRPC service of the document workflow engine (`proto/workflow/v1`), its server and
-//! the operator command line.
+//! The gRPC adapter of the document workflow engine (`proto/workflow/v1`, the one public
+//! wire contract): the services over an [`workflow_store::Engine`], bearer-token
+//! authentication, and every conversion between wire and domain types. It opens no store
+//! and reads no configuration file: the `workflow` binary (crate `workflow-cli`) does, and
+//! hands it an engine and a [`ServiceConfig`].
 //!
 //! - [`pb`]: the generated wire types and client/server stubs.
 //! - [`convert`]: every wire ↔ domain conversion and the error → status mapping.
@@ -33,5 +36,5 @@ pub mod pb;
 pub mod server;
 pub mod service;
 
-pub use config::{ConfigError, ServerConfig, SystemConfig, TlsConfig};
-pub use server::{ServerError, open_engine, serve};
+pub use config::{InvalidConfig, ServiceConfig, SystemConfig, TlsConfig};
+pub use server::{MAX_MESSAGE_BYTES, ServerError, serve};

@@ -11,7 +11,7 @@ use tonic::transport::{Identity, Server, ServerTlsConfig};
 use workflow_store::Engine;
 
 use crate::auth::Authenticator;
-use crate::config::ServerConfig;
+use crate::config::ServiceConfig;
 use crate::pb;
 use crate::pb::document_workflow_server::DocumentWorkflowServer;
 use crate::pb::workflow_admin_server::WorkflowAdminServer;
@@ -23,9 +23,9 @@ pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 /// Why the server could not start or stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    /// The engine failed to open or load.
-    #[error("engine: {0}")]
-    Engine(#[from] workflow_store::Error),
+    /// The settings cannot be served with.
+    #[error("configuration: {0}")]
+    Config(#[from] crate::config::InvalidConfig),
     /// TLS material could not be read.
     #[error("tls: cannot read {path}: {source}")]
     Tls {
@@ -34,17 +34,6 @@ pub enum ServerError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// The directory file could not be read.
-    #[error("directory file {path}: {source}")]
-    Directory {
-        /// The file.
-        path: std::path::PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// The configuration is not usable.
-    #[error("configuration: {0}")]
-    Config(String),
     /// The transport failed.
     #[error("transport: {0}")]
     Transport(#[from] tonic::transport::Error),
@@ -53,42 +42,16 @@ pub enum ServerError {
     Reflection(#[from] tonic_reflection::server::Error),
 }
 
-/// Opens the engine of a configuration and loads its directory file if the engine has none.
-pub async fn open_engine(
-    config: &ServerConfig,
-    clock: workflow_store::Clock,
-) -> Result<Engine, ServerError> {
-    let engine = Engine::open_with(workflow_store::Config {
-        clock,
-        cache_bytes: config.cache_mib.saturating_mul(1024 * 1024),
-        durability: config.durability,
-        retention_schedule: config
-            .retention_schedule()
-            .map_err(|e| ServerError::Config(e.to_string()))?,
-        ..workflow_store::Config::new(&config.data_dir)
-    })?;
-    if let Some(path) = &config.directory
-        && engine.units().is_empty()
-    {
-        let json = std::fs::read_to_string(path).map_err(|source| ServerError::Directory {
-            path: path.clone(),
-            source,
-        })?;
-        engine.load_directory_json(&json).await?;
-        tracing::info!(path = %path.display(), units = engine.units().len(), actors = engine.actors().len(), "directory loaded");
-    }
-    Ok(engine)
-}
-
-/// Serves the engine on `listener` until `shutdown` completes; in-flight calls finish and
-/// the engine is flushed before this returns.
+/// Serves the engine on `listener` until `shutdown` completes; in-flight calls finish
+/// (live subscriptions are ended first) before this returns.
 pub async fn serve(
     engine: Engine,
-    config: &ServerConfig,
+    config: &ServiceConfig,
     clock: workflow_store::Clock,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServerError> {
+    config.validate()?;
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
         .set_serving::<DocumentWorkflowServer<WorkflowService>>()
@@ -129,7 +92,6 @@ pub async fn serve(
 
     // tonic answers an over-limit message with OUT_OF_RANGE before any handler runs; the
     // contract (DESIGN §5) says INVALID_ARGUMENT, so that one answer is rewritten here.
-    let sweeper = spawn_deadline_sweep(&engine, config, Arc::clone(&clock), stop_rx.clone());
     let mut builder = Server::builder().layer(tower::util::MapResponseLayer::new(
         oversized_is_invalid_argument,
     ));
@@ -144,7 +106,7 @@ pub async fn serve(
         builder = builder.tls_config(ServerTlsConfig::new().identity(identity))?;
     }
     let addr = listener.local_addr().ok();
-    tracing::info!(?addr, tls = config.tls.is_some(), data_dir = %config.data_dir.display(), "serving workflow.v1");
+    tracing::info!(?addr, tls = config.tls.is_some(), "serving workflow.v1");
     builder
         // Health stays open so load balancers and probes need no token; it reveals nothing.
         .add_service(health_service)
@@ -164,42 +126,8 @@ pub async fn serve(
         ))
         .serve_with_incoming_shutdown(incoming(listener), shutdown)
         .await?;
-    if let Some(task) = sweeper {
-        let _ = task.await;
-    }
-    engine.flush()?;
-    tracing::info!("server stopped; engine flushed");
+    tracing::info!("gRPC service stopped");
     Ok(())
-}
-
-/// The periodic deadline sweep (催办), until `stopping` turns true.
-fn spawn_deadline_sweep(
-    engine: &Engine,
-    config: &ServerConfig,
-    clock: workflow_store::Clock,
-    mut stopping: tokio::sync::watch::Receiver<bool>,
-) -> Option<tokio::task::JoinHandle<()>> {
-    if config.sweep_every_secs == 0 {
-        return None;
-    }
-    let engine = engine.clone();
-    let hours = config.reminder_interval_hours;
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(config.sweep_every_secs));
-    Some(tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = stopping.wait_for(|stop| *stop) => return,
-            }
-            match engine.sweep_deadlines(clock(), hours).await {
-                Ok(o) if !o.is_empty() => {
-                    tracing::info!(reminders = o.len(), "deadline sweep sent reminders")
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "deadline sweep failed"),
-            }
-        }
-    }))
 }
 
 /// Accepted connections with `TCP_NODELAY`: without it a small unary reply waits for the

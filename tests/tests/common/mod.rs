@@ -16,10 +16,11 @@ use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
+use workflow_cli::ServerConfig;
+use workflow_grpc::SystemConfig;
 use workflow_grpc::pb;
 use workflow_grpc::pb::document_workflow_client::DocumentWorkflowClient;
 use workflow_grpc::pb::workflow_admin_client::WorkflowAdminClient;
-use workflow_grpc::{ServerConfig, SystemConfig};
 
 pub const OA_TOKEN: &str = "test-oa-portal-token";
 pub const ADMIN_TOKEN: &str = "test-ops-admin-token";
@@ -80,14 +81,14 @@ pub async fn start_with_clock(dir: &Path, clock: workflow_store::Clock) -> TestS
 }
 
 pub async fn start_with(config: ServerConfig, clock: workflow_store::Clock) -> TestServer {
-    let engine = workflow_grpc::open_engine(&config, clock.clone())
+    let engine = workflow_cli::open_engine(&config, clock.clone())
         .await
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(async move {
-        workflow_grpc::serve(engine, &config, clock, listener, async {
+        workflow_cli::serve(engine, &config, clock, listener, async {
             let _ = rx.await;
         })
         .await

@@ -1,15 +1,13 @@
-//! `workflow`: the server (`serve`) and the operator tools (`verify`, `rebuild`, `history`,
-//! `show`, `export`, `verify-export`, `stats`, `list`).
-
-mod bench;
-mod ops;
+//! The command line: arguments, logging, and dispatch to the server, the operator commands
+//! and the benchmark.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::config::ServerConfig;
+use crate::{bench, ops};
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use workflow_grpc::ServerConfig;
 
 /// The official-document (公文) workflow engine.
 #[derive(Debug, Parser)]
@@ -160,7 +158,8 @@ struct ServeArgs {
     directory: Option<PathBuf>,
 }
 
-fn main() -> std::process::ExitCode {
+/// Runs the `workflow` program on the process's arguments.
+pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let default_level = if matches!(cli.command, Cmd::Serve(_)) {
         "info"
@@ -250,7 +249,7 @@ fn init(
     }
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
-        let engine = workflow_grpc::open_engine(&config, Arc::new(chrono::Utc::now))
+        let engine = crate::server::open_engine(&config, Arc::new(chrono::Utc::now))
             .await
             .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
         println!(
@@ -286,7 +285,7 @@ fn serve(args: ServeArgs, config_path: Option<PathBuf>, data_dir: Option<PathBuf
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
         let clock: workflow_store::Clock = Arc::new(chrono::Utc::now);
-        let engine = workflow_grpc::open_engine(&config, clock.clone())
+        let engine = crate::server::open_engine(&config, clock.clone())
             .await
             .with_context(|| format!("opening data directory {}", config.data_dir.display()))?;
         let listener = tokio::net::TcpListener::bind(config.listen)
@@ -297,7 +296,7 @@ fn serve(args: ServeArgs, config_path: Option<PathBuf>, data_dir: Option<PathBuf
             listener.local_addr()?,
             config.data_dir.display()
         );
-        workflow_grpc::serve(engine, &config, clock, listener, shutdown_signal()).await?;
+        crate::server::serve(engine, &config, clock, listener, shutdown_signal()).await?;
         Ok(())
     })
 }

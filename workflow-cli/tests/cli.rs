@@ -4,11 +4,10 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
-use workflow_core::{Action, DocumentId, DraftFields, Kind, Retention, StageSpec};
+use chrono::{Duration, TimeZone, Utc};
+use workflow_core::DocumentId;
 use workflow_store::{Engine, Request};
-
-const CAMPUS: &str = include_str!("../../fixtures/campus.json");
+use workflow_testkit::{CAMPUS, fixture_path, full_flow, steps};
 
 fn workflow(data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_workflow"))
@@ -27,8 +26,12 @@ fn text(o: &Output) -> (String, String) {
     )
 }
 
-/// Two documents: A from draft to archive on 2026-11-02 (one step an hour from 09:00 CST),
-/// B waiting for li.qiang.
+/// Events of document A (one per step of the sample flow) and of the whole log.
+const A_EVENTS: usize = steps::ARCHIVED;
+const ALL_EVENTS: usize = A_EVENTS + steps::IN_REVIEW;
+
+/// Two documents: A (the fixture's sample) from draft to archive on 2026-11-02, one step an
+/// hour from 09:00 CST; B waiting for li.qiang.
 fn prepare(dir: &Path) -> (DocumentId, DocumentId) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -37,87 +40,8 @@ fn prepare(dir: &Path) -> (DocumentId, DocumentId) {
     rt.block_on(async {
         let engine = Engine::open(dir).unwrap();
         engine.load_directory_json(CAMPUS).await.unwrap();
-        let fields = DraftFields {
-            kind: Kind::Circular,
-            title: "关于做好2026年秋季学期期末考试工作的通知".into(),
-            body: String::new(),
-            issuing_unit: "XB".into(),
-            co_issuing_units: vec![],
-            classification: Default::default(),
-            classification_period_years: None,
-            urgency: Default::default(),
-            important: false,
-            main_recipients: vec!["各学院".into()],
-            cc: vec![],
-        };
-        let route = vec![
-            StageSpec::Review {
-                reviewer: "li.qiang".into(),
-                deadline_days: Some(2),
-                escalate_to: None,
-            },
-            StageSpec::Countersign {
-                departments: vec!["RSC".into(), "CWC".into()],
-                deadline_days: None,
-                completion: Default::default(),
-                escalate_to: None,
-            },
-        ];
         let a = DocumentId(uuid::Uuid::from_u128(0xA));
-        let steps: Vec<(&str, Action)> = vec![
-            ("wang.fang", Action::Draft(fields.clone())),
-            (
-                "wang.fang",
-                Action::SubmitForReview {
-                    route: route.clone(),
-                },
-            ),
-            (
-                "li.qiang",
-                Action::Approve {
-                    stage: None,
-                    opinion: "同意，请各相关部门会签。".into(),
-                },
-            ),
-            (
-                "zhao.min",
-                Action::Countersign {
-                    stage: None,
-                    agree: true,
-                    opinion: "同意。".into(),
-                },
-            ),
-            (
-                "sun.li",
-                Action::Countersign {
-                    stage: None,
-                    agree: true,
-                    opinion: "同意。考务经费从教务处年度预算中列支。".into(),
-                },
-            ),
-            (
-                "huang.wei",
-                Action::SignOff {
-                    opinion: "同意印发。".into(),
-                },
-            ),
-            (
-                "liu.yang",
-                Action::Issue {
-                    issue_date: NaiveDate::from_ymd_opt(2026, 11, 3).unwrap(),
-                    copies: 40,
-                },
-            ),
-            (
-                "xu.jing",
-                Action::Archive {
-                    fonds: "J012".into(),
-                    retention: Some(Retention::Years30),
-                    unit_code: "JWC".into(),
-                    deviation_reason: String::new(),
-                },
-            ),
-        ];
+        let steps = full_flow();
         let start = Utc.with_ymd_and_hms(2026, 11, 2, 1, 0, 0).unwrap();
         for (i, (actor, action)) in steps.into_iter().enumerate() {
             let r = Request {
@@ -127,10 +51,7 @@ fn prepare(dir: &Path) -> (DocumentId, DocumentId) {
             engine.execute(r).await.unwrap();
         }
         let b = DocumentId(uuid::Uuid::from_u128(0xB));
-        for (actor, action) in [
-            ("wang.fang", Action::Draft(fields)),
-            ("wang.fang", Action::SubmitForReview { route }),
-        ] {
+        for (actor, action) in full_flow().into_iter().take(steps::IN_REVIEW) {
             let r = Request {
                 at: Some(start),
                 ..Request::new(b, actor, action)
@@ -148,7 +69,10 @@ fn verify_reports_intact_then_the_tampered_position() {
     let o = workflow(dir.path(), &["verify"]);
     let (out, _) = text(&o);
     assert!(o.status.success(), "{out}");
-    assert!(out.contains("10 events checked: intact"), "{out}");
+    assert!(
+        out.contains(&format!("{ALL_EVENTS} events checked: intact")),
+        "{out}"
+    );
     {
         let engine = Engine::open(dir.path()).unwrap();
         let raw = String::from_utf8(engine.raw_log_entry(5).unwrap().unwrap()).unwrap();
@@ -177,9 +101,14 @@ fn rebuild_reproduces_the_projections_and_reports_progress_in_plain_lines() {
     let o = workflow(dir.path(), &["rebuild"]);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}{err}");
-    assert!(out.contains("rebuilt projections from 10 events"), "{out}");
     assert!(
-        err.contains("rebuild: 10/10 events (100.0%)"),
+        out.contains(&format!("rebuilt projections from {ALL_EVENTS} events")),
+        "{out}"
+    );
+    assert!(
+        err.contains(&format!(
+            "rebuild: {ALL_EVENTS}/{ALL_EVENTS} events (100.0%)"
+        )),
         "not a terminal, so plain lines: {err}"
     );
     assert!(projections() == before);
@@ -202,7 +131,7 @@ fn history_and_show_as_of_for_a_known_document() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
         lines[0],
-        format!("《关于做好2026年秋季学期期末考试工作的通知》 {a} — 8 events")
+        format!("《关于做好2026年秋季学期期末考试工作的通知》 {a} — {A_EVENTS} events")
     );
     assert!(
         lines[1].contains("2026-11-02 09:00:00 CST")
@@ -225,14 +154,15 @@ fn history_and_show_as_of_for_a_known_document() {
         lines[5]
     );
     assert!(
-        lines[7].contains("印发") && lines[7].contains("X校发〔2026〕1号 2026-11-03 40份"),
+        lines[steps::ISSUED].contains("印发")
+            && lines[steps::ISSUED].contains("X校发〔2026〕1号 2026-11-05 40份"),
         "{}",
-        lines[7]
+        lines[steps::ISSUED]
     );
     assert!(
-        lines[8].contains("档号 J012-WS·2026-D30-JWC-0001"),
+        lines[steps::ARCHIVED].contains("档号 J012-WS·2026-D30-JWC-0001"),
         "{}",
-        lines[8]
+        lines[steps::ARCHIVED]
     );
     // --json: one envelope per line.
     let o = workflow(dir.path(), &["history", &a, "--json"]);
@@ -241,12 +171,12 @@ fn history_and_show_as_of_for_a_known_document() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(envelopes.len(), 8);
+    assert_eq!(envelopes.len(), A_EVENTS);
     assert_eq!(envelopes[2].event_type, "Approved");
     // As of version 3: countersigning, li.qiang's opinion recorded.
     let (out, _) = text(&workflow(dir.path(), &["show", &a, "--as-of-version", "3"]));
     assert!(out.contains("state         Countersigning (会签)"), "{out}");
-    assert!(out.contains("NOW  2. 会签 RSC CWC"), "{out}");
+    assert!(out.contains("NOW  2. 会签 RSC CWC XSC"), "{out}");
     // As of 12:30 China time: 4 events (09:00 … 12:00).
     let (out, _) = text(&workflow(
         dir.path(),
@@ -295,7 +225,7 @@ fn export_then_verify_export_and_a_tampered_export_fails() {
     );
     let o = workflow(dir.path(), &["verify-export", pkg.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o).0);
-    assert!(text(&o).0.contains("intact (8 events"));
+    assert!(text(&o).0.contains(&format!("intact ({A_EVENTS} events")));
     // Independently of this program: the recipe of VERIFY.txt, in Python.
     let py = r#"
 import hashlib, json, sys
@@ -324,7 +254,7 @@ print('independently verified', len(hashes))
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(
         String::from_utf8_lossy(&o.stdout).trim(),
-        "independently verified 8"
+        format!("independently verified {A_EVENTS}")
     );
     // Tamper with one opinion in the package.
     let events = pkg.join("events.jsonl");
@@ -355,7 +285,7 @@ fn stats_and_list_use_the_grpc_filters() {
     let s: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(
         (s["documents"].as_u64(), s["last_position"].as_u64()),
-        (Some(2), Some(10))
+        (Some(2), Some(ALL_EVENTS as u64))
     );
     assert_eq!(s["by_state"]["Archived"].as_u64(), Some(1));
     let (out, _) = text(&workflow(dir.path(), &["stats"]));
@@ -467,21 +397,14 @@ fn operator_commands_refuse_a_directory_that_is_not_a_store_and_create_nothing()
 
 /// How many units and actors the campus fixture has.
 fn fixture_counts() -> (usize, usize) {
-    let v: serde_json::Value = serde_json::from_str(CAMPUS).unwrap();
-    (
-        v["units"].as_array().unwrap().len(),
-        v["actors"].as_array().unwrap().len(),
-    )
+    let d = workflow_testkit::directory();
+    (d.units().count(), d.actors().count())
 }
 
 /// How `init` reports a store holding the whole fixture directory.
 fn whole_directory() -> String {
     let (units, actors) = fixture_counts();
     format!("{units} units and {actors} actors")
-}
-
-fn fixture_path() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/campus.json")
 }
 
 #[test]

@@ -763,7 +763,7 @@ pub(crate) fn data_dir(flag: Option<PathBuf>, config: Option<&PathBuf>) -> Resul
         .cloned()
         .or_else(|| Some(PathBuf::from("workflow.toml")).filter(|p| p.exists()))
     {
-        Some(p) => Ok(workflow_grpc::ServerConfig::read(&p)?.data_dir),
+        Some(p) => Ok(crate::config::ServerConfig::read(&p)?.data_dir),
         None => Ok(PathBuf::from("data")),
     }
 }

@@ -1,0 +1,108 @@
+//! The server process: open the engine of a configuration (creating the store on first
+//! start and loading its directory file), run the gRPC service and the periodic deadline
+//! sweep beside it, and flush the engine once both have stopped.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use workflow_store::Engine;
+
+use crate::config::{ConfigError, ServerConfig};
+
+/// Why the server could not start, or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The configuration is not usable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The engine failed to open, load or flush.
+    #[error("engine: {0}")]
+    Engine(#[from] workflow_store::Error),
+    /// The directory file could not be read.
+    #[error("directory file {path}: {source}")]
+    Directory {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The gRPC service failed.
+    #[error(transparent)]
+    Grpc(#[from] workflow_grpc::ServerError),
+}
+
+/// Opens the engine of a configuration and loads its directory file if the engine has none.
+pub async fn open_engine(
+    config: &ServerConfig,
+    clock: workflow_store::Clock,
+) -> Result<Engine, ServerError> {
+    let engine = Engine::open_with(config.engine(clock)?)?;
+    if let Some(path) = &config.directory
+        && engine.units().is_empty()
+    {
+        let json = std::fs::read_to_string(path).map_err(|source| ServerError::Directory {
+            path: path.clone(),
+            source,
+        })?;
+        engine.load_directory_json(&json).await?;
+        tracing::info!(path = %path.display(), units = engine.units().len(), actors = engine.actors().len(), "directory loaded");
+    }
+    Ok(engine)
+}
+
+/// Serves the engine over gRPC on `listener`, with the deadline sweep running every
+/// `sweep_every_secs`, until `shutdown` completes; in-flight calls finish, the sweep stops
+/// and the engine is flushed before this returns.
+pub async fn serve(
+    engine: Engine,
+    config: &ServerConfig,
+    clock: workflow_store::Clock,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), ServerError> {
+    config.validate()?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let sweeper = spawn_deadline_sweep(&engine, config, Arc::clone(&clock), stop_rx);
+    tracing::info!(data_dir = %config.data_dir.display(), "data directory");
+    let served =
+        workflow_grpc::serve(engine.clone(), &config.service(), clock, listener, shutdown).await;
+    let _ = stop_tx.send(true);
+    if let Some(task) = sweeper {
+        let _ = task.await;
+    }
+    engine.flush()?;
+    tracing::info!("server stopped; engine flushed");
+    Ok(served?)
+}
+
+/// The periodic deadline sweep (催办), until `stopping` turns true.
+fn spawn_deadline_sweep(
+    engine: &Engine,
+    config: &ServerConfig,
+    clock: workflow_store::Clock,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    if config.sweep_every_secs == 0 {
+        return None;
+    }
+    let engine = engine.clone();
+    let hours = config.reminder_interval_hours;
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(config.sweep_every_secs));
+    Some(tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stopping.wait_for(|stop| *stop) => return,
+            }
+            match engine.sweep_deadlines(clock(), hours).await {
+                Ok(o) if !o.is_empty() => {
+                    tracing::info!(reminders = o.len(), "deadline sweep sent reminders")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "deadline sweep failed"),
+            }
+        }
+    }))
+}
