@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::config::ServerConfig;
-use crate::{bench, ops};
+use crate::{bench, ops, render};
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
@@ -197,24 +197,43 @@ fn run(cli: Cli) -> Result<bool> {
         Cmd::Init { directory } => {
             init(config.as_ref(), cli.data_dir.clone(), directory).map(|()| true)
         }
-        Cmd::Verify { against } => ops::verify(&data()?, against),
-        Cmd::Rebuild { from_scratch } => ops::rebuild(&data()?, from_scratch).map(|()| true),
-        Cmd::History { document, json } => ops::history(&data()?, &document, json).map(|()| true),
+        Cmd::Verify { against } => {
+            let (report, secs) = ops::verify(&data()?, against.clone())?;
+            Ok(render::verify(&report, against.as_ref(), secs))
+        }
+        Cmd::Rebuild { from_scratch } => {
+            let (events, secs) = ops::rebuild(&data()?, from_scratch)?;
+            render::rebuild(events, secs);
+            Ok(true)
+        }
+        Cmd::History { document, json } => {
+            render::timeline(&ops::history(&data()?, &document)?, json).map(|()| true)
+        }
         Cmd::Show {
             document,
             as_of_version,
             as_of,
             json,
-        } => ops::show(&data()?, &document, as_of_version, as_of, json).map(|()| true),
-        Cmd::Export { document, out } => ops::export(&data()?, &document, &out).map(|()| true),
-        Cmd::VerifyExport { path } => ops::verify_export(&path),
-        Cmd::Stats { json } => ops::stats(&data()?, json).map(|()| true),
-        Cmd::List(args) => ops::list(&data()?, args).map(|()| true),
+        } => {
+            let (doc, names) = ops::show(&data()?, &document, as_of_version, as_of)?;
+            render::document(&doc, &names, json).map(|()| true)
+        }
+        Cmd::Export { document, out } => {
+            render::export(&ops::export(&data()?, &document, &out)?, &out);
+            Ok(true)
+        }
+        Cmd::VerifyExport { path } => Ok(render::verify_export(&ops::verify_export(&path)?, &path)),
+        Cmd::Stats { json } => render::stats(&ops::stats(&data()?)?, json).map(|()| true),
+        Cmd::List(args) => {
+            let (documents, now) = ops::list(&data()?, &args)?;
+            render::list(&documents, now, args.json).map(|()| true)
+        }
         Cmd::Bench(args) => bench::run(args).map(|()| true),
         Cmd::RetentionSchedule => {
             let config = load_config(config.as_ref())?;
             let schedule = config.retention_schedule()?;
-            ops::retention_schedule(&schedule, !config.retention.is_empty()).map(|()| true)
+            render::retention_schedule(&schedule, !config.retention.is_empty());
+            Ok(true)
         }
     }
 }

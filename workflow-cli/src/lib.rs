@@ -3,7 +3,7 @@
 //! `rebuild`, `history`, `show`, `export`, `verify-export`, `stats`, `list`,
 //! `retention-schedule`) and the benchmark (`bench`).
 //!
-//! The commands compute; [`render`](crate) prints what they computed, for people or as
+//! The commands compute (`ops`); `render` prints what they computed, for people or as
 //! JSON. A second adapter (a web console) would sit beside gRPC in [`serve`].
 //!
 //! Tests and other programs start the same server as the binary does:

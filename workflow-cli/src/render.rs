@@ -1,1 +1,576 @@
+//! What the commands found, for people (aligned text, times in China Standard Time) or for
+//! machines (JSON with `--json`). Nothing here opens a store or changes anything.
 
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use chrono::{FixedOffset, Offset, Utc};
+use indicatif::{ProgressBar, ProgressStyle};
+use workflow_core::{ActorId, Document, EventData, StageSpec, Timestamp, UnitCode};
+use workflow_store::{Engine, LogHead, Manifest, PackageReport, Stats, VerifyReport};
+
+use crate::ops::Timeline;
+
+/// China Standard Time, in which operators read times.
+pub(crate) fn cst() -> FixedOffset {
+    // 8 hours is within FixedOffset's range, so the fallback is never taken.
+    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix())
+}
+
+/// A time as operators read it.
+pub(crate) fn local(t: Timestamp) -> String {
+    t.with_timezone(&cst())
+        .format("%Y-%m-%d %H:%M:%S CST")
+        .to_string()
+}
+
+/// Progress for long walks: a bar with rate and ETA on a terminal, plain lines otherwise.
+#[derive(Clone)]
+pub(crate) struct Progress {
+    bar: Option<ProgressBar>,
+    what: &'static str,
+}
+
+impl Progress {
+    pub(crate) fn new(what: &'static str) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(0);
+            if let Ok(style) = ProgressStyle::with_template(
+                "{msg} [{bar:40}] {human_pos}/{human_len} events  {per_sec}  ETA {eta}",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_message(what);
+            bar
+        });
+        Progress { bar, what }
+    }
+
+    pub(crate) fn update(&self, done: u64, total: u64) {
+        match &self.bar {
+            Some(bar) => {
+                bar.set_length(total);
+                bar.set_position(done);
+            }
+            None => {
+                let pct = if total == 0 {
+                    100.0
+                } else {
+                    done as f64 * 100.0 / total as f64
+                };
+                eprintln!("{}: {done}/{total} events ({pct:.1}%)", self.what);
+            }
+        }
+    }
+
+    pub(crate) fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// The names of the directory's actors, for labels like `李强 li.qiang`.
+#[derive(Debug, Default)]
+pub(crate) struct Names(BTreeMap<ActorId, String>);
+
+impl Names {
+    /// The names in an engine's directory.
+    pub(crate) fn of(engine: &Engine) -> Names {
+        Names(
+            engine
+                .actors()
+                .into_iter()
+                .filter(|a| !a.name.is_empty())
+                .map(|a| (a.id, a.name))
+                .collect(),
+        )
+    }
+
+    /// `name id`, or the id alone for an actor without a name.
+    fn label(&self, id: &ActorId) -> String {
+        match self.0.get(id) {
+            Some(name) => format!("{name} {id}"),
+            None => id.to_string(),
+        }
+    }
+}
+
+/// Warnings a draft was accepted with, as a timeline shows them.
+fn flagged(warnings: &[String]) -> String {
+    warnings
+        .iter()
+        .map(|w| format!(" ⚠ {w}"))
+        .collect::<String>()
+}
+
+fn detail(data: &EventData) -> String {
+    match data {
+        EventData::Drafted {
+            fields, warnings, ..
+        } => format!(
+            "{} 《{}》{}",
+            fields.kind.chinese(),
+            fields.title,
+            flagged(warnings)
+        ),
+        EventData::Revised { fields, warnings } => {
+            format!("《{}》{}", fields.title, flagged(warnings))
+        }
+        EventData::SubmittedForReview { round, route } => {
+            let stages: Vec<String> = route
+                .iter()
+                .map(|s| match s {
+                    StageSpec::Review { reviewer, .. } => format!("审核:{reviewer}"),
+                    StageSpec::Countersign { departments, .. } => {
+                        format!(
+                            "会签:{}",
+                            departments
+                                .iter()
+                                .map(UnitCode::as_str)
+                                .collect::<Vec<_>>()
+                                .join("/")
+                        )
+                    }
+                })
+                .collect();
+            format!("第{round}轮 {}", stages.join(" → "))
+        }
+        EventData::Approved { opinion, .. } => opinion.clone(),
+        EventData::Countersigned { unit, opinion, .. } => format!("[{unit}] {opinion}"),
+        EventData::CountersignerAdded { unit, .. } => format!("加入 {unit}"),
+        EventData::Returned { reason, to, .. } => format!("→ {} 理由: {reason}", to.chinese()),
+        EventData::Withdrawn { reason } => reason.clone(),
+        EventData::Signed {
+            signer_name,
+            opinion,
+            date,
+            unit,
+        } => format!("[{unit}] {signer_name} {date} {opinion}"),
+        EventData::Issued {
+            number,
+            issue_date,
+            copies,
+            ..
+        } => format!("{number} {issue_date} {copies}份"),
+        EventData::Acknowledged { recipient } => recipient.to_string(),
+        EventData::Archived {
+            reference,
+            scheduled_retention,
+            deviation,
+            ..
+        } => {
+            let mut text = format!("档号 {reference} {}", reference.retention.chinese());
+            if let (Some(s), Some(why)) = (scheduled_retention, deviation) {
+                text.push_str(&format!("（偏离保管期限表的{}：{why}）", s.chinese()));
+            }
+            text
+        }
+        EventData::Voided { reason } => reason.clone(),
+        EventData::CountersignerRemoved { unit, .. } => format!("移出 {unit}"),
+        EventData::CountersignersNotNeeded { units, .. } => {
+            format!(
+                "无需 {}",
+                units
+                    .iter()
+                    .map(UnitCode::as_str)
+                    .collect::<Vec<_>>()
+                    .join("/")
+            )
+        }
+        EventData::ReviewerAdded {
+            reviewer,
+            before,
+            stage,
+        } => {
+            format!(
+                "{} 审核:{reviewer} (环节{})",
+                if *before { "前加" } else { "后加" },
+                stage + 1
+            )
+        }
+        EventData::Reassigned {
+            from, to, reason, ..
+        } => format!("{from} → {to} {reason}"),
+        EventData::Delegated {
+            from, to, reason, ..
+        } => format!("{from} 委派 {to} {reason}"),
+        EventData::DelegateReported { agree, opinion, .. } => {
+            format!("{} {opinion}", if *agree { "同意" } else { "不同意" })
+        }
+        EventData::ReturnedToStage { stage, reason, .. } => {
+            format!("→ 环节{} 理由: {reason}", stage + 1)
+        }
+        EventData::Reminded {
+            due_at,
+            waiting_for,
+            escalated_to,
+            ..
+        } => format!(
+            "逾期(时限 {}) 待办: {}{}",
+            local(*due_at),
+            waiting_for.join(", "),
+            escalated_to
+                .as_ref()
+                .map(|a| format!(" 督办→{a}"))
+                .unwrap_or_default()
+        ),
+    }
+}
+
+/// The timeline.
+/// `history`: the timeline, one line per event; with `json`, one envelope per line.
+pub(crate) fn timeline(t: &Timeline, json: bool) -> Result<()> {
+    if json {
+        for e in &t.events {
+            println!("{}", serde_json::to_string(e)?);
+        }
+        return Ok(());
+    }
+    println!("《{}》 {} — {} events", t.title, t.id, t.events.len());
+    for e in &t.events {
+        let data = e
+            .event()
+            .with_context(|| format!("position {}", e.position))?
+            .data;
+        println!(
+            "{:>3}. {}  {:<18} {:<6} {}",
+            e.version,
+            local(e.recorded_at),
+            t.names.label(&e.actor),
+            data.step(),
+            match &data {
+                workflow_core::FlowEvent::Outgoing(d) => detail(d),
+            }
+        );
+    }
+    Ok(())
+}
+
+/// `show`: the document for people; with `json`, its state as JSON.
+pub(crate) fn document(d: &Document, names: &Names, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(d)?);
+        return Ok(());
+    }
+    let f = d.fields();
+    println!("《{}》", f.title);
+    println!("  id            {}", d.id());
+    println!(
+        "  version       {} (updated {})",
+        d.version(),
+        local(d.updated_at())
+    );
+    println!("  state         {}", d.state());
+    println!("  kind          {:?} ({})", f.kind, f.kind.chinese());
+    println!(
+        "  issuing unit  {}{}",
+        f.issuing_unit,
+        if f.co_issuing_units.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " with {}",
+                f.co_issuing_units
+                    .iter()
+                    .map(UnitCode::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
+    println!(
+        "  classified    {:?}{}  urgency {:?}{}",
+        f.classification,
+        f.classification_period_years
+            .map(|y| format!(" ({y} years)"))
+            .unwrap_or_default(),
+        f.urgency,
+        if f.important { "  important" } else { "" }
+    );
+    println!(
+        "  drafter       {} ({}), drafted {}",
+        names.label(d.drafter()),
+        d.drafter_unit(),
+        local(d.created_at())
+    );
+    println!(
+        "  main / cc     {} / {}",
+        f.main_recipients.join("、"),
+        f.cc.join("、")
+    );
+    if d.round() > 0 {
+        println!("  round {} route:", d.round());
+        for (i, s) in d.route().iter().enumerate() {
+            let mark = if s.completed {
+                "done"
+            } else if d.current().is_some_and(|(c, _)| c == i) {
+                "NOW "
+            } else {
+                "    "
+            };
+            let what = match &s.spec {
+                StageSpec::Review { reviewer, .. } => {
+                    format!("审核 {}", names.label(reviewer))
+                }
+                StageSpec::Countersign { departments, .. } => format!(
+                    "会签 {}",
+                    departments
+                        .iter()
+                        .map(|u| match s.countersigns.get(u) {
+                            Some(true) => format!("{u}✓"),
+                            Some(false) => format!("{u}✗"),
+                            None => u.to_string(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+            };
+            let due = s
+                .due_at
+                .map(|t| format!("  due {}", local(t)))
+                .unwrap_or_default();
+            println!("    {mark} {}. {what}{due}", i + 1);
+        }
+    }
+    for s in d.signatures() {
+        println!(
+            "  signed        [{}] {} {} {}",
+            s.unit, s.name, s.date, s.opinion
+        );
+    }
+    if let Some(w) = d.written_date() {
+        println!("  成文日期      {w}");
+    }
+    if let Some(i) = d.issue() {
+        println!(
+            "  issued        {} on {}, {} copies",
+            i.number, i.issue_date, i.copies
+        );
+    }
+    if !d.acknowledged().is_empty() {
+        println!(
+            "  acknowledged  {}",
+            d.acknowledged()
+                .keys()
+                .map(UnitCode::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if let Some(a) = d.archive() {
+        println!(
+            "  archived      {} (fixity {})",
+            a.reference,
+            a.fixity_hash.as_deref().unwrap_or("-")
+        );
+        let scheduled = a
+            .scheduled_retention
+            .map_or_else(|| "not recorded".to_owned(), |r| r.to_string());
+        println!(
+            "  保管期限      {} (schedule: {scheduled}){}",
+            a.reference.retention,
+            a.deviation
+                .as_ref()
+                .map(|why| format!("; deviation: {why}"))
+                .unwrap_or_default()
+        );
+    }
+    for w in d.warnings() {
+        println!("  warning       {w}");
+    }
+    if let Some(r) = d.void_reason() {
+        println!("  voided        {r}");
+    }
+    if !d.opinions().is_empty() {
+        println!("  opinions:");
+        for o in d.opinions() {
+            println!(
+                "    round {} {:<11} {:<18} {}{}",
+                o.round,
+                o.step,
+                names.label(&o.actor),
+                o.unit
+                    .as_ref()
+                    .map(|u| format!("[{u}] "))
+                    .unwrap_or_default(),
+                o.text
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `retention-schedule`: the 保管期限表 archiving proposes from, as configured.
+pub(crate) fn retention_schedule(schedule: &workflow_core::RetentionSchedule, configured: bool) {
+    println!(
+        "保管期限表 ({}): the first row that matches a document gives its retention",
+        if configured {
+            "from the configuration's [[retention]] rows"
+        } else {
+            "the default, drawn from 国家档案局令第8号; override with [[retention]] rows"
+        }
+    );
+    for (i, r) in schedule.rows.iter().enumerate() {
+        let kinds = if r.kinds.is_empty() {
+            "every kind".to_owned()
+        } else {
+            r.kinds
+                .iter()
+                .map(|k| format!("{}({:?})", k.chinese(), k))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let important = match r.important {
+            None => "important or not",
+            Some(true) => "important",
+            Some(false) => "not important",
+        };
+        let flow = match r.flow {
+            workflow_core::FlowKind::Outgoing => "发文 outgoing",
+            workflow_core::FlowKind::Incoming => "收文 incoming",
+            workflow_core::FlowKind::Supervision => "督办 supervision",
+        };
+        println!(
+            "{:>3}. {flow}, {kinds}, {important} → {} ({})",
+            i + 1,
+            r.retention.chinese(),
+            r.retention.code()
+        );
+        if !r.basis.is_empty() {
+            println!("     {}", r.basis);
+        }
+    }
+}
+
+/// `verify`: the report; `false` when anything is broken.
+pub(crate) fn verify(report: &VerifyReport, against: Option<&LogHead>, secs: f64) -> bool {
+    match &report.first_break {
+        None => {
+            println!("{} events checked: intact", report.checked);
+            println!("head hash {}", report.head_hash);
+            println!(
+                "  chain, end of log (= head recorded with the last commit), stream index and \
+                 command records: consistent"
+            );
+            println!(
+                "  fixity digests of {} archived documents: recomputed, equal",
+                report.fixity_checked
+            );
+            if let Some(w) = &report.extends {
+                println!("  extends the witness head {w}: yes");
+            }
+            println!("witness head (keep it elsewhere): {}", report.head());
+            eprintln!("({:.0} events/s)", report.checked as f64 / secs.max(1e-9));
+            true
+        }
+        Some(b) => {
+            println!("{} events checked before the break", report.checked);
+            println!("BROKEN at position {}: {}", b.position, b.reason);
+            if let Some(w) = against {
+                println!("  does NOT show that the log extends the witness head {w}");
+            }
+            false
+        }
+    }
+}
+
+/// `rebuild`: how many events were replayed, and how fast.
+pub(crate) fn rebuild(events: u64, secs: f64) {
+    println!(
+        "rebuilt projections from {events} events in {secs:.2}s ({:.0} events/s)",
+        events as f64 / secs.max(1e-9)
+    );
+}
+
+/// `export`: what was written where.
+pub(crate) fn export(m: &Manifest, out: &Path) {
+    println!("exported 《{}》 to {}", m.title, out.display());
+    println!(
+        "  events        {} (positions {}..{})",
+        m.events, m.positions.0, m.positions.1
+    );
+    if let Some(n) = &m.document_number {
+        println!("  number        {n}");
+    }
+    if let Some(r) = &m.archival_reference {
+        println!("  reference     {r}");
+    }
+    println!("  fixity        {} ({})", m.fixity_hash, m.hash_algorithm);
+    for f in &m.files {
+        println!("  {:<13} {} bytes  sha256 {}", f.path, f.bytes, f.sha256);
+    }
+}
+
+/// `verify-export`: the package's problems; `false` when there is one.
+pub(crate) fn verify_export(report: &PackageReport, path: &Path) -> bool {
+    if report.is_intact() {
+        println!(
+            "{}: intact ({} events, every hash and digest checked)",
+            path.display(),
+            report.events
+        );
+        true
+    } else {
+        println!("{}: {} problem(s):", path.display(), report.problems.len());
+        for p in &report.problems {
+            println!("  - {p}");
+        }
+        false
+    }
+}
+
+/// `stats`: counts for people, or as JSON.
+pub(crate) fn stats(s: &Stats, json: bool) -> Result<()> {
+    if json {
+        let v = serde_json::json!({
+            "last_position": s.last_position, "documents": s.documents, "size_on_disk": s.size_on_disk,
+            "by_state": s.by_state, "by_unit": s.by_unit, "by_kind": s.by_kind, "by_year": s.by_year,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    println!("documents     {}", s.documents);
+    println!("events        {} (last position)", s.last_position);
+    println!("size on disk  {:.1} MiB", s.size_on_disk as f64 / 1048576.0);
+    for (title, map) in [
+        ("by state", &s.by_state),
+        ("by unit", &s.by_unit),
+        ("by kind", &s.by_kind),
+        ("by year", &s.by_year),
+    ] {
+        let row: Vec<String> = map.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        println!("{title:<13} {}", row.join(", "));
+    }
+    Ok(())
+}
+
+/// `list`: one line per document (overdue ones marked as of `now`), or one JSON document
+/// per line.
+pub(crate) fn list(documents: &[Document], now: Timestamp, json: bool) -> Result<()> {
+    for d in documents {
+        if json {
+            println!("{}", serde_json::to_string(d)?);
+        } else {
+            let number = d
+                .issue()
+                .map(|i| i.number.to_string())
+                .unwrap_or_else(|| "-".into());
+            let overdue = if d.is_overdue(now) { " OVERDUE" } else { "" };
+            println!(
+                "{}  {:<22} {:<4} {:<18} {}{overdue}",
+                d.id(),
+                d.state(),
+                d.kind().chinese(),
+                number,
+                d.fields().title
+            );
+        }
+    }
+    if documents.is_empty() && !json {
+        eprintln!("no documents match");
+    }
+    Ok(())
+}
