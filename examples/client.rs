@@ -10,8 +10,9 @@
 use anyhow::{Context, Result};
 use tonic::metadata::MetadataValue;
 use tonic::transport::Endpoint;
+use workflow_grpc::convert;
+use workflow_grpc::pb;
 use workflow_grpc::pb::document_workflow_client::DocumentWorkflowClient;
-use workflow_grpc::pb::{self, route_stage::Stage};
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -44,44 +45,21 @@ async fn main() -> Result<()> {
             actor_id: "wang.fang".into(),
             document_id: id(),
             expected_version: Some(0),
-            fields: Some(pb::DraftFields {
-                kind: pb::Kind::Circular as i32,
-                title: "关于做好2026年秋季学期期末考试工作的通知".into(),
-                body: "各学院、各部门：现就做好本学期期末考试工作通知如下……".into(),
-                issuing_unit: "XB".into(),
-                urgency: pb::Urgency::Urgent as i32,
-                main_recipients: vec!["各学院".into(), "各部门".into()],
-                cc: vec!["校党委".into(), "校纪委".into()],
-                ..Default::default()
-            }),
+            // The fixture's sample document (fixtures/campus.json), in its wire form.
+            fields: Some(convert::draft_fields_to(&workflow_testkit::fields())),
         })
         .await?;
     step("拟稿 wang.fang", r.get_ref());
 
-    let review = |who: &str, days| pb::RouteStage {
-        stage: Some(Stage::Review(pb::ReviewStage {
-            reviewer: who.into(),
-        })),
-        deadline_days: Some(days),
-        ..Default::default()
-    };
     let r = client
         .submit_for_review(pb::SubmitForReviewRequest {
             command_id: cid(),
             actor_id: "wang.fang".into(),
             document_id: id(),
             expected_version: Some(1),
-            route: vec![
-                review("li.qiang", 2),
-                pb::RouteStage {
-                    stage: Some(Stage::Countersign(pb::CountersignStage {
-                        departments: vec!["RSC".into(), "CWC".into(), "XSC".into()],
-                    })),
-                    deadline_days: Some(3),
-                    ..Default::default()
-                },
-                review("chen.hong", 1),
-            ],
+            // Review by li.qiang (2 days), 会签 by RSC, CWC and XSC (3 days), review by
+            // chen.hong (1 day): the sample's route.
+            route: convert::route_to(&workflow_testkit::route()),
         })
         .await?;
     step("送审 wang.fang", r.get_ref());

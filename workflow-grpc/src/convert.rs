@@ -8,10 +8,13 @@ use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 use uuid::Uuid;
 use workflow_core::{
-    ActorId, Classification, Completion, Document, DocumentId, DraftFields, ErrorClass, Kind,
-    Retention, Role, StageSpec, State, Timestamp, UnitCode, Urgency,
+    Action, ActorId, Classification, Completion, Document, DocumentId, DraftFields, ErrorClass,
+    Kind, Retention, Role, StageSpec, State, Timestamp, UnitCode, Urgency,
 };
-use workflow_store::{Envelope, Error, LogHead, Outcome, Request};
+use workflow_store::{
+    Envelope, Error, ListQuery, LogHead, Outcome, Page, Request, Stats, SubscribeFilter,
+    VerifyOptions, VerifyReport,
+};
 
 use crate::pb;
 
@@ -229,6 +232,205 @@ pub fn request(
         expected_version,
         action: action.into(),
     })
+}
+
+/// A command message of the wire: it names its command id, actor, document and expected
+/// version, and carries one action.
+pub trait WireCommand {
+    /// The engine request it asks for, or `INVALID_ARGUMENT` naming the field at fault.
+    fn into_request(self) -> Result<Request, Status>;
+}
+
+/// Implements [`WireCommand`] for command messages, each with the action it carries.
+macro_rules! wire_commands {
+    ($($msg:ty => |$r:ident| $action:expr;)*) => {$(
+        impl WireCommand for $msg {
+            fn into_request(self) -> Result<Request, Status> {
+                let $r = self;
+                let action: Action = $action;
+                request(&$r.command_id, &$r.actor_id, &$r.document_id, $r.expected_version, action)
+            }
+        }
+    )*};
+}
+
+wire_commands! {
+    pb::DraftDocumentRequest => |r| Action::Draft(draft_fields(r.fields)?);
+    pb::ReviseDocumentRequest => |r| Action::Revise(draft_fields(r.fields)?);
+    pb::SubmitForReviewRequest => |r| Action::SubmitForReview { route: route(r.route)? };
+    pb::ApproveRequest => |r| Action::Approve { opinion: r.opinion, stage: stage(r.stage) };
+    pb::ReturnDocumentRequest => |r| Action::Return { reason: r.reason, stage: stage(r.stage) };
+    pb::WithdrawRequest => |r| Action::Withdraw { reason: r.reason };
+    pb::CountersignRequest => |r| Action::Countersign {
+        agree: r.agree,
+        opinion: r.opinion,
+        stage: stage(r.stage),
+    };
+    pb::AddCountersignerRequest => |r| Action::AddCountersigner {
+        unit: UnitCode(r.unit),
+        stage: stage(r.stage),
+    };
+    pb::RemoveCountersignerRequest => |r| Action::RemoveCountersigner {
+        unit: UnitCode(r.unit),
+        stage: stage(r.stage),
+    };
+    pb::AddReviewerRequest => |r| Action::AddReviewer {
+        reviewer: ActorId(r.reviewer),
+        before: r.before,
+        stage: stage(r.stage),
+    };
+    pb::ReassignRequest => |r| Action::Reassign {
+        to: ActorId(r.to),
+        reason: r.reason,
+        stage: stage(r.stage),
+    };
+    pb::DelegateRequest => |r| Action::Delegate {
+        to: ActorId(r.to),
+        reason: r.reason,
+        stage: stage(r.stage),
+    };
+    pb::ReturnToStageRequest => |r| Action::ReturnToStage {
+        stage: r.stage as usize,
+        reason: r.reason,
+        from_stage: stage(r.from_stage),
+    };
+    pb::SignOffRequest => |r| Action::SignOff { opinion: r.opinion };
+    pb::IssueRequest => |r| Action::Issue {
+        issue_date: date("issue_date", &r.issue_date)?,
+        copies: r.copies,
+    };
+    pb::AcknowledgeRequest => |r| Action::Acknowledge;
+    pb::ArchiveRequest => |r| Action::Archive {
+        fonds: r.fonds,
+        retention: optional_enum::<Retention, pb::Retention>("retention", r.retention)?,
+        unit_code: r.unit_code,
+        deviation_reason: r.deviation_reason,
+    };
+    pb::VoidRequest => |r| Action::Void { reason: r.reason };
+}
+
+/// A list query from the wire, for `viewer` (whose clearance bounds it) at `now`.
+pub fn list_query(
+    r: &pb::ListDocumentsRequest,
+    viewer: ActorId,
+    now: Timestamp,
+) -> Result<ListQuery, Status> {
+    Ok(ListQuery {
+        state: optional_enum::<State, pb::State>("state", r.state)?,
+        unit: (!r.unit.trim().is_empty()).then(|| UnitCode(r.unit.trim().to_owned())),
+        kind: optional_enum::<Kind, pb::Kind>("kind", r.kind)?,
+        year: (r.year != 0).then_some(r.year),
+        overdue_at: r.overdue.then_some(now),
+        viewer: Some(viewer),
+        page_token: (!r.page_token.is_empty()).then(|| r.page_token.clone()),
+        page_size: r.page_size as usize,
+    })
+}
+
+/// A page of documents to the wire, overdue as of `now`.
+pub fn list_response(page: &Page, now: Timestamp) -> pb::ListDocumentsResponse {
+    pb::ListDocumentsResponse {
+        documents: page.documents.iter().map(|d| document(d, now)).collect(),
+        next_page_token: page.next_page_token.clone().unwrap_or_default(),
+    }
+}
+
+/// A document's events to the wire.
+pub fn history_response(events: &[Envelope]) -> pb::GetHistoryResponse {
+    pb::GetHistoryResponse {
+        events: events.iter().map(envelope).collect(),
+    }
+}
+
+/// A subscription's filter from the wire; `max_classification` from the subscriber's
+/// clearance, if it named itself.
+pub fn subscribe_filter(
+    r: &pb::SubscribeRequest,
+    max_classification: Option<Classification>,
+) -> Result<SubscribeFilter, Status> {
+    let kinds = r
+        .kinds
+        .iter()
+        .enumerate()
+        .map(|(i, k)| Kind::from_wire(&format!("kinds[{i}]"), *k))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(SubscribeFilter {
+        max_classification,
+        event_types: r.event_types.clone(),
+        kinds,
+        units: r.units.iter().cloned().map(UnitCode).collect(),
+    })
+}
+
+/// The directory's actors to the wire.
+pub fn actors_response(actors: &[workflow_core::Actor]) -> pb::ListActorsResponse {
+    pb::ListActorsResponse {
+        actors: actors.iter().map(actor_to).collect(),
+    }
+}
+
+/// The directory's units to the wire.
+pub fn units_response(units: &[workflow_core::Unit]) -> pb::ListUnitsResponse {
+    pb::ListUnitsResponse {
+        units: units.iter().map(unit_to).collect(),
+    }
+}
+
+/// Verify options from the wire.
+pub fn verify_options(r: pb::VerifyLogRequest) -> Result<VerifyOptions, Status> {
+    Ok(VerifyOptions {
+        against: r.against.map(|h| log_head_from("against", h)).transpose()?,
+    })
+}
+
+/// A verify report to the wire.
+pub fn verify_response(report: VerifyReport) -> pb::VerifyLogResponse {
+    let (broken_position, reason) = report
+        .first_break
+        .as_ref()
+        .map_or((0, String::new()), |b| (b.position, b.reason.clone()));
+    pb::VerifyLogResponse {
+        checked: report.checked,
+        intact: report.first_break.is_none(),
+        broken_position,
+        reason,
+        fixity_checked: report.fixity_checked,
+        recorded_head: report.recorded_head.as_ref().map(log_head),
+        extends_against: report.extends.is_some(),
+        head_hash: report.head_hash,
+    }
+}
+
+/// Counts to the wire.
+pub fn stats(s: Stats) -> pb::Stats {
+    pb::Stats {
+        last_position: s.last_position,
+        documents: s.documents,
+        by_state: s.by_state.into_iter().collect(),
+        by_unit: s.by_unit.into_iter().collect(),
+        by_kind: s.by_kind.into_iter().collect(),
+        by_year: s.by_year.into_iter().collect(),
+        size_on_disk: s.size_on_disk,
+    }
+}
+
+/// What a dry-run sweep would remind, to the wire.
+pub fn sweep_dry_run_response(due: &[workflow_store::DueReminder]) -> pb::SweepDeadlinesResponse {
+    pb::SweepDeadlinesResponse {
+        reminders: Vec::new(),
+        would_remind: due.iter().map(due_reminder).collect(),
+    }
+}
+
+/// The reminders a sweep recorded, to the wire.
+pub fn sweep_response(outcomes: &[Outcome]) -> pb::SweepDeadlinesResponse {
+    pb::SweepDeadlinesResponse {
+        reminders: outcomes
+            .iter()
+            .flat_map(|o| o.events.iter().map(envelope))
+            .collect(),
+        would_remind: Vec::new(),
+    }
 }
 
 /// The wire response for an outcome.

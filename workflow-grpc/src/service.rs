@@ -4,11 +4,11 @@ use std::pin::Pin;
 
 use futures::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
-use workflow_core::{Action, ActorId, Classification, Kind, State, UnitCode};
-use workflow_store::{AsOf, Engine, ListQuery, SubscribeFilter};
+use workflow_core::{ActorId, Classification};
+use workflow_store::{AsOf, Engine};
 
 use crate::auth::CallerSystem;
-use crate::convert::{self, FromWire, invalid, status_of};
+use crate::convert::{self, WireCommand, invalid, status_of};
 use crate::pb;
 use crate::pb::document_workflow_server::DocumentWorkflow;
 use crate::pb::workflow_admin_server::WorkflowAdmin;
@@ -42,6 +42,13 @@ impl WorkflowService {
             clock,
             stopping,
         }
+    }
+
+    /// Converts a command message, executes it, and logs and converts the answer.
+    async fn command<R: WireCommand>(&self, req: Request<R>) -> Reply<pb::CommandResponse> {
+        let system = req.extensions().get::<CallerSystem>().cloned();
+        let request = req.into_inner().into_request()?;
+        self.exec(system.as_ref(), request).await
     }
 
     async fn exec(
@@ -93,22 +100,6 @@ impl WorkflowService {
     }
 }
 
-macro_rules! command {
-    ($self:ident, $req:ident, |$r:ident| $action:expr) => {{
-        let system = $req.extensions().get::<CallerSystem>().cloned();
-        let $r = $req.into_inner();
-        let action: Action = $action;
-        let request = convert::request(
-            &$r.command_id,
-            &$r.actor_id,
-            &$r.document_id,
-            $r.expected_version,
-            action,
-        )?;
-        $self.exec(system.as_ref(), request).await
-    }};
-}
-
 type Reply<T> = Result<Response<T>, Status>;
 
 #[tonic::async_trait]
@@ -117,151 +108,102 @@ impl DocumentWorkflow for WorkflowService {
         &self,
         req: Request<pb::DraftDocumentRequest>,
     ) -> Reply<pb::CommandResponse> {
-        command!(self, req, |r| Action::Draft(convert::draft_fields(
-            r.fields
-        )?))
+        self.command(req).await
     }
 
     async fn revise_document(
         &self,
         req: Request<pb::ReviseDocumentRequest>,
     ) -> Reply<pb::CommandResponse> {
-        command!(self, req, |r| Action::Revise(convert::draft_fields(
-            r.fields
-        )?))
+        self.command(req).await
     }
 
     async fn submit_for_review(
         &self,
         req: Request<pb::SubmitForReviewRequest>,
     ) -> Reply<pb::CommandResponse> {
-        command!(self, req, |r| Action::SubmitForReview {
-            route: convert::route(r.route)?
-        })
+        self.command(req).await
     }
 
     async fn approve(&self, req: Request<pb::ApproveRequest>) -> Reply<pb::CommandResponse> {
-        command!(self, req, |r| Action::Approve {
-            opinion: r.opinion,
-            stage: convert::stage(r.stage),
-        })
+        self.command(req).await
     }
 
     async fn return_document(
         &self,
         req: Request<pb::ReturnDocumentRequest>,
     ) -> Reply<pb::CommandResponse> {
-        command!(self, req, |r| Action::Return {
-            reason: r.reason,
-            stage: convert::stage(r.stage),
-        })
+        self.command(req).await
     }
 
     async fn withdraw(&self, req: Request<pb::WithdrawRequest>) -> Reply<pb::CommandResponse> {
-        command!(self, req, |r| Action::Withdraw { reason: r.reason })
+        self.command(req).await
     }
 
     async fn countersign(
         &self,
         req: Request<pb::CountersignRequest>,
     ) -> Reply<pb::CommandResponse> {
-        command!(self, req, |r| Action::Countersign {
-            agree: r.agree,
-            opinion: r.opinion,
-            stage: convert::stage(r.stage),
-        })
+        self.command(req).await
     }
 
     async fn add_countersigner(
         &self,
         req: Request<pb::AddCountersignerRequest>,
     ) -> Reply<pb::CommandResponse> {
-        command!(self, req, |r| Action::AddCountersigner {
-            unit: UnitCode(r.unit),
-            stage: convert::stage(r.stage)
-        })
+        self.command(req).await
     }
 
     async fn remove_countersigner(
         &self,
         req: Request<pb::RemoveCountersignerRequest>,
     ) -> Reply<pb::CommandResponse> {
-        command!(self, req, |r| Action::RemoveCountersigner {
-            unit: UnitCode(r.unit),
-            stage: convert::stage(r.stage)
-        })
+        self.command(req).await
     }
 
     async fn add_reviewer(
         &self,
         req: Request<pb::AddReviewerRequest>,
     ) -> Reply<pb::CommandResponse> {
-        command!(self, req, |r| Action::AddReviewer {
-            reviewer: ActorId(r.reviewer),
-            before: r.before,
-            stage: convert::stage(r.stage),
-        })
+        self.command(req).await
     }
 
     async fn reassign(&self, req: Request<pb::ReassignRequest>) -> Reply<pb::CommandResponse> {
-        command!(self, req, |r| Action::Reassign {
-            to: ActorId(r.to),
-            reason: r.reason,
-            stage: convert::stage(r.stage),
-        })
+        self.command(req).await
     }
 
     async fn delegate(&self, req: Request<pb::DelegateRequest>) -> Reply<pb::CommandResponse> {
-        command!(self, req, |r| Action::Delegate {
-            to: ActorId(r.to),
-            reason: r.reason,
-            stage: convert::stage(r.stage),
-        })
+        self.command(req).await
     }
 
     async fn return_to_stage(
         &self,
         req: Request<pb::ReturnToStageRequest>,
     ) -> Reply<pb::CommandResponse> {
-        command!(self, req, |r| Action::ReturnToStage {
-            stage: r.stage as usize,
-            reason: r.reason,
-            from_stage: convert::stage(r.from_stage),
-        })
+        self.command(req).await
     }
 
     async fn sign_off(&self, req: Request<pb::SignOffRequest>) -> Reply<pb::CommandResponse> {
-        command!(self, req, |r| Action::SignOff { opinion: r.opinion })
+        self.command(req).await
     }
 
     async fn issue(&self, req: Request<pb::IssueRequest>) -> Reply<pb::CommandResponse> {
-        command!(self, req, |r| Action::Issue {
-            issue_date: convert::date("issue_date", &r.issue_date)?,
-            copies: r.copies
-        })
+        self.command(req).await
     }
 
     async fn acknowledge(
         &self,
         req: Request<pb::AcknowledgeRequest>,
     ) -> Reply<pb::CommandResponse> {
-        command!(self, req, |r| Action::Acknowledge)
+        self.command(req).await
     }
 
     async fn archive(&self, req: Request<pb::ArchiveRequest>) -> Reply<pb::CommandResponse> {
-        command!(self, req, |r| Action::Archive {
-            fonds: r.fonds,
-            retention: convert::optional_enum::<workflow_core::Retention, pb::Retention>(
-                "retention",
-                r.retention
-            )?,
-            unit_code: r.unit_code,
-            deviation_reason: r.deviation_reason,
-        })
+        self.command(req).await
     }
 
     async fn void(&self, req: Request<pb::VoidRequest>) -> Reply<pb::CommandResponse> {
-        command!(self, req, |r| Action::Void { reason: r.reason })
+        self.command(req).await
     }
 
     async fn get_document(&self, req: Request<pb::GetDocumentRequest>) -> Reply<pb::Document> {
@@ -297,30 +239,14 @@ impl DocumentWorkflow for WorkflowService {
         let r = req.into_inner();
         let actor = self.viewer(&r.actor_id)?;
         let now = (self.clock)();
-        let q = ListQuery {
-            state: convert::optional_enum::<State, pb::State>("state", r.state)?,
-            unit: (!r.unit.trim().is_empty()).then(|| UnitCode(r.unit.trim().to_owned())),
-            kind: convert::optional_enum::<Kind, pb::Kind>("kind", r.kind)?,
-            year: (r.year != 0).then_some(r.year),
-            overdue_at: r.overdue.then_some(now),
-            viewer: Some(actor.id.clone()),
-            page_token: (!r.page_token.is_empty()).then_some(r.page_token),
-            page_size: r.page_size as usize,
-        };
+        let q = convert::list_query(&r, actor.id.clone(), now)?;
         let page = if r.todo {
             self.engine.inbox(&actor.id, &q)
         } else {
             self.engine.list(&q)
         }
         .map_err(|e| status_of(&e))?;
-        Ok(Response::new(pb::ListDocumentsResponse {
-            documents: page
-                .documents
-                .iter()
-                .map(|d| convert::document(d, now))
-                .collect(),
-            next_page_token: page.next_page_token.unwrap_or_default(),
-        }))
+        Ok(Response::new(convert::list_response(&page, now)))
     }
 
     async fn get_history(
@@ -337,9 +263,7 @@ impl DocumentWorkflow for WorkflowService {
             .ok_or_else(|| status_of(&workflow_store::Error::NotFound(id)))?;
         Self::visible(&actor, doc.classification())?;
         let events = self.engine.history(id).map_err(|e| status_of(&e))?;
-        Ok(Response::new(pb::GetHistoryResponse {
-            events: events.iter().map(convert::envelope).collect(),
-        }))
+        Ok(Response::new(convert::history_response(&events)))
     }
 
     async fn get_log_head(&self, _: Request<pb::GetLogHeadRequest>) -> Reply<pb::LogHead> {
@@ -352,23 +276,12 @@ impl DocumentWorkflow for WorkflowService {
 
     async fn subscribe(&self, req: Request<pb::SubscribeRequest>) -> Reply<Self::SubscribeStream> {
         let r = req.into_inner();
-        let kinds = r
-            .kinds
-            .iter()
-            .enumerate()
-            .map(|(i, k)| Kind::from_wire(&format!("kinds[{i}]"), *k))
-            .collect::<Result<Vec<_>, _>>()?;
         let max_classification = if r.actor_id.trim().is_empty() {
             None
         } else {
             Some(self.viewer(&r.actor_id)?.clearance)
         };
-        let filter = SubscribeFilter {
-            max_classification,
-            event_types: r.event_types,
-            kinds,
-            units: r.units.into_iter().map(UnitCode).collect(),
-        };
+        let filter = convert::subscribe_filter(&r, max_classification)?;
         let mut stopping = self.stopping.clone();
         let stream = self
             .engine
@@ -437,9 +350,9 @@ impl WorkflowAdmin for AdminService {
         &self,
         _: Request<pb::ListActorsRequest>,
     ) -> Reply<pb::ListActorsResponse> {
-        Ok(Response::new(pb::ListActorsResponse {
-            actors: self.engine.actors().iter().map(convert::actor_to).collect(),
-        }))
+        Ok(Response::new(convert::actors_response(
+            &self.engine.actors(),
+        )))
     }
 
     async fn put_unit(&self, req: Request<pb::PutUnitRequest>) -> Reply<pb::Unit> {
@@ -457,38 +370,17 @@ impl WorkflowAdmin for AdminService {
     }
 
     async fn list_units(&self, _: Request<pb::ListUnitsRequest>) -> Reply<pb::ListUnitsResponse> {
-        Ok(Response::new(pb::ListUnitsResponse {
-            units: self.engine.units().iter().map(convert::unit_to).collect(),
-        }))
+        Ok(Response::new(convert::units_response(&self.engine.units())))
     }
 
     async fn verify_log(&self, req: Request<pb::VerifyLogRequest>) -> Reply<pb::VerifyLogResponse> {
-        let options = workflow_store::VerifyOptions {
-            against: req
-                .into_inner()
-                .against
-                .map(|h| convert::log_head_from("against", h))
-                .transpose()?,
-        };
+        let options = convert::verify_options(req.into_inner())?;
         let engine = self.engine.clone();
         let report = tokio::task::spawn_blocking(move || engine.verify_with(&options, |_, _| {}))
             .await
             .map_err(|e| convert::internal(&e))?
             .map_err(|e| status_of(&e))?;
-        let (broken_position, reason) = report
-            .first_break
-            .as_ref()
-            .map_or((0, String::new()), |b| (b.position, b.reason.clone()));
-        Ok(Response::new(pb::VerifyLogResponse {
-            checked: report.checked,
-            intact: report.first_break.is_none(),
-            broken_position,
-            reason,
-            fixity_checked: report.fixity_checked,
-            recorded_head: report.recorded_head.as_ref().map(convert::log_head),
-            extends_against: report.extends.is_some(),
-            head_hash: report.head_hash,
-        }))
+        Ok(Response::new(convert::verify_response(report)))
     }
 
     async fn get_stats(&self, _: Request<pb::GetStatsRequest>) -> Reply<pb::Stats> {
@@ -497,15 +389,7 @@ impl WorkflowAdmin for AdminService {
             .await
             .map_err(|e| convert::internal(&e))?
             .map_err(|e| status_of(&e))?;
-        Ok(Response::new(pb::Stats {
-            last_position: s.last_position,
-            documents: s.documents,
-            by_state: s.by_state.into_iter().collect(),
-            by_unit: s.by_unit.into_iter().collect(),
-            by_kind: s.by_kind.into_iter().collect(),
-            by_year: s.by_year.into_iter().collect(),
-            size_on_disk: s.size_on_disk,
-        }))
+        Ok(Response::new(convert::stats(s)))
     }
 
     async fn sweep_deadlines(
@@ -529,22 +413,13 @@ impl WorkflowAdmin for AdminService {
                 .engine
                 .due_reminders(now, self.reminder_interval_hours)
                 .map_err(|e| status_of(&e))?;
-            return Ok(Response::new(pb::SweepDeadlinesResponse {
-                reminders: Vec::new(),
-                would_remind: due.iter().map(convert::due_reminder).collect(),
-            }));
+            return Ok(Response::new(convert::sweep_dry_run_response(&due)));
         }
         let outcomes = self
             .engine
             .sweep_deadlines(now, self.reminder_interval_hours)
             .await
             .map_err(|e| status_of(&e))?;
-        Ok(Response::new(pb::SweepDeadlinesResponse {
-            reminders: outcomes
-                .iter()
-                .flat_map(|o| o.events.iter().map(convert::envelope))
-                .collect(),
-            would_remind: Vec::new(),
-        }))
+        Ok(Response::new(convert::sweep_response(&outcomes)))
     }
 }

@@ -60,6 +60,7 @@
 //! - Readers may see a group between its transaction and its flush; subscribers are only
 //!   fed events up to the last flushed position.
 
+mod directory;
 mod durability;
 mod engine;
 mod envelope;

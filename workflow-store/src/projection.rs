@@ -8,6 +8,11 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 use workflow_core::{Assignee, DocumentId, FlowState, Kind, State, Timestamp, UnitCode};
 
+/// The layout of the projections this build writes. Opening a store whose projections
+/// have an older layout rebuilds them (in place) first. 2: the deadline index; 3: records
+/// hold any flow's state (`{"drafted_position", "state": {"outgoing": …}}`).
+pub(crate) const PROJECTION_VERSION: u32 = 3;
+
 /// The state projection of one stream: the folded state plus where its stream began, which
 /// orders every list (drafting order, stable under pagination).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,7 +7,7 @@ use workflow_core::{
     Actor, ActorId, Context, ContextError, DocumentId, RetentionSchedule, Series, Unit, UnitCode,
 };
 
-use super::DirectoryCache;
+use crate::directory::DirectoryCache;
 use crate::envelope::fixity_digest;
 use crate::error::Error;
 use crate::projection::{DocRecord, IndexKeys};

@@ -21,15 +21,17 @@ use std::thread::JoinHandle;
 
 use chrono::Utc;
 use tokio::sync::{oneshot, watch};
-use workflow_core::{Actor, ActorId, DocumentId, RetentionSchedule, Timestamp, Unit, UnitCode};
+use workflow_core::{Actor, ActorId, DocumentId, RetentionSchedule, Timestamp, Unit};
 
 pub use self::request::{AsOf, MAX_COMMAND_ID, Outcome, Request};
 pub(crate) use self::request::{outcome_from_record, validate_id};
 pub use self::sweep::DueReminder;
 use self::writer::{Halt, Writer};
+use crate::directory::DirectoryCache;
 use crate::durability::Durability;
 use crate::envelope::GENESIS_HASH;
 use crate::error::{Error, Result};
+use crate::projection::PROJECTION_VERSION;
 use crate::storage::{ProjectionEntry, RebuildMode, SledStorage, Storage};
 
 /// Where time comes from when a request carries none. Tests inject a fixed or stepping clock.
@@ -60,11 +62,6 @@ pub struct Config {
     /// 国家档案局令第8号).
     pub retention_schedule: RetentionSchedule,
 }
-
-/// The layout of the projections this build writes. Opening a store whose projections
-/// have an older layout rebuilds them (in place) first. 2: the deadline index; 3: records
-/// hold any flow's state (`{"drafted_position", "state": {"outgoing": …}}`).
-pub(crate) const PROJECTION_VERSION: u32 = 3;
 
 /// The default page cache: 256 MiB.
 pub const DEFAULT_CACHE_BYTES: u64 = 256 * 1024 * 1024;
@@ -101,24 +98,6 @@ enum Msg {
         reply: oneshot::Sender<Result<u64>>,
     },
     PutDirectory(Vec<Unit>, Vec<Actor>, oneshot::Sender<Result<()>>),
-}
-
-/// The in-memory copy of the directory (small; every decision consults it).
-#[derive(Debug, Default)]
-pub(crate) struct DirectoryCache {
-    pub(crate) actors: HashMap<ActorId, Actor>,
-    pub(crate) units: HashMap<UnitCode, Unit>,
-}
-
-impl DirectoryCache {
-    /// The actors of a unit.
-    pub(crate) fn actors_of(&self, unit: &UnitCode) -> Vec<Actor> {
-        self.actors
-            .values()
-            .filter(|a| a.unit == *unit)
-            .cloned()
-            .collect()
-    }
 }
 
 pub(crate) struct Inner {

@@ -5,7 +5,8 @@
 
 use workflow_core::{ActorId, Document, DocumentId, Timestamp, UnitCode};
 
-use super::{DirectoryCache, Engine, Outcome, Request};
+use super::{Engine, Outcome, Request};
+use crate::directory::DirectoryCache;
 use crate::error::{Error, Result};
 
 /// A 催办 reminder the deadline sweep would send (see [`Engine::due_reminders`]).

@@ -15,7 +15,8 @@ use workflow_core::{
 };
 
 use super::group::{GroupContext, Overlay, from_core};
-use super::{Clock, DirectoryCache, Msg, Outcome, Request, outcome_from_record, validate_id};
+use super::{Clock, Msg, Outcome, Request, outcome_from_record, validate_id};
+use crate::directory::DirectoryCache;
 use crate::envelope::Envelope;
 use crate::error::{Error, Result};
 use crate::projection::{DocRecord, index_diff_from_keys, index_keys};

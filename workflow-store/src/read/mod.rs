@@ -4,6 +4,7 @@
 mod history;
 mod stats;
 mod subscribe;
+mod verify;
 
 use std::collections::VecDeque;
 

@@ -5,4 +5,5 @@ mod rebuild;
 mod verify;
 
 pub(crate) use rebuild::rebuild;
+pub(crate) use verify::verify;
 pub use verify::{ChainBreak, LogHead, VerifyOptions, VerifyReport};

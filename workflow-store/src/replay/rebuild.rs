@@ -6,9 +6,10 @@ use std::collections::{HashMap, HashSet};
 
 use workflow_core::{DocumentId, FlowEvent, FlowState, Recorded, Series, UnitCode};
 
-use crate::engine::{DirectoryCache, PROJECTION_VERSION};
+use crate::directory::DirectoryCache;
 use crate::envelope::{Envelope, StoredEnvelope};
 use crate::error::{Error, Result};
+use crate::projection::PROJECTION_VERSION;
 use crate::projection::{DocRecord, index_diff};
 use crate::storage::{CommandRecord, DocChange, Group, RebuildMode, Storage};
 
