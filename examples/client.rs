@@ -130,6 +130,16 @@ async fn main() -> Result<()> {
         })
         .await?;
     step("印发 liu.yang", r.get_ref());
+    // 人事处 (RSC) is a 主送 unit of the directory: one of its people signs for receipt.
+    let r = client
+        .acknowledge(pb::AcknowledgeRequest {
+            command_id: cid(),
+            actor_id: "zhao.min".into(),
+            document_id: id(),
+            expected_version: None,
+        })
+        .await?;
+    step("签收 zhao.min", r.get_ref());
     let r = client
         .archive(pb::ArchiveRequest {
             command_id: cid(),
