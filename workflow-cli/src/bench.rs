@@ -15,14 +15,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use chrono::NaiveDate;
 use serde_json::json;
 use tokio::sync::oneshot;
-use workflow_core::{Action, DocumentId, DraftFields, Kind, Retention, StageSpec, Urgency};
+use workflow_core::{Action, ActorId, DocumentId};
 use workflow_grpc::pb;
 use workflow_store::{Engine, Request};
 
-const CAMPUS: &str = include_str!("../../fixtures/campus.json");
+use workflow_testkit::CAMPUS;
 const TOKEN: &str = "bench-token-0123456789";
 
 /// How big a run is.
@@ -76,104 +75,32 @@ fn opinion(seed: usize) -> String {
     format!("{}（{seed}）", base.repeat(3))
 }
 
-fn draft_fields(n: usize) -> DraftFields {
-    DraftFields {
-        kind: Kind::Circular,
-        title: format!("关于做好2026年秋季学期期末考试工作的通知（第{n}号）"),
-        body: "各学院、各部门：为做好本学期期末考试工作，现将有关事项通知如下。".repeat(10),
-        issuing_unit: "XB".into(),
-        co_issuing_units: vec![],
-        classification: Default::default(),
-        classification_period_years: None,
-        urgency: Urgency::Urgent,
-        important: false,
-        main_recipients: vec!["各学院".into(), "各部门".into(), "RSC".into()],
-        cc: vec!["校党委".into(), "校纪委".into()],
+/// The fixture's sample document, numbered `n` so that every draft differs, with a body
+/// of some 300 characters.
+fn sample(n: usize) -> workflow_testkit::Sample {
+    let mut sample = workflow_testkit::sample();
+    sample.fields.title = format!("{}（第{n}号）", sample.fields.title);
+    sample.fields.body = sample.fields.body.repeat(2);
+    // Reviews and countersigns with realistic opinions; the sign-off's stays short.
+    let keys: Vec<String> = sample
+        .opinions
+        .keys()
+        .filter(|k| **k != sample.signatory.as_str())
+        .cloned()
+        .collect();
+    for (i, k) in keys.into_iter().enumerate() {
+        sample.opinions.insert(k, opinion(n + i));
     }
+    // Issued today (China time): an issue date is never before the signature's date.
+    sample.issue_date = workflow_core::china_date(chrono::Utc::now());
+    sample
 }
 
-fn route() -> Vec<StageSpec> {
-    vec![
-        StageSpec::Review {
-            reviewer: "li.qiang".into(),
-            deadline_days: Some(2),
-            escalate_to: None,
-        },
-        StageSpec::Countersign {
-            departments: vec!["RSC".into(), "CWC".into(), "XSC".into()],
-            deadline_days: Some(3),
-            completion: Default::default(),
-            escalate_to: None,
-        },
-        StageSpec::Review {
-            reviewer: "chen.hong".into(),
-            deadline_days: Some(1),
-            escalate_to: None,
-        },
-    ]
-}
-
-/// Today in China time: an issue date is never before the signature's date.
-fn today() -> NaiveDate {
-    workflow_core::china_date(chrono::Utc::now())
-}
-
-/// The full flow of one document: 11 commands from draft to archive.
-fn flow(n: usize) -> Vec<(&'static str, Action)> {
-    let cs = |who, i| {
-        (
-            who,
-            Action::Countersign {
-                stage: None,
-                agree: true,
-                opinion: opinion(n + i),
-            },
-        )
-    };
-    vec![
-        ("wang.fang", Action::Draft(draft_fields(n))),
-        ("wang.fang", Action::SubmitForReview { route: route() }),
-        (
-            "li.qiang",
-            Action::Approve {
-                stage: None,
-                opinion: opinion(n),
-            },
-        ),
-        cs("zhao.min", 1),
-        cs("sun.li", 2),
-        cs("zhou.jie", 3),
-        (
-            "chen.hong",
-            Action::Approve {
-                stage: None,
-                opinion: opinion(n + 4),
-            },
-        ),
-        (
-            "huang.wei",
-            Action::SignOff {
-                opinion: "同意印发。".into(),
-            },
-        ),
-        (
-            "liu.yang",
-            Action::Issue {
-                issue_date: today(),
-                copies: 40,
-            },
-        ),
-        ("zhao.min", Action::Acknowledge),
-        (
-            "xu.jing",
-            Action::Archive {
-                fonds: "J012".into(),
-                retention: Some(Retention::Years30),
-                unit_code: "JWC".into(),
-                deviation_reason: String::new(),
-            },
-        ),
-    ]
+/// The sample's full flow, numbered `n`: 11 commands from draft to archive (the test kit's
+/// flow, on the fixture's directory).
+fn flow(n: usize) -> Vec<(ActorId, Action)> {
+    static DIRECTORY: std::sync::OnceLock<workflow_core::Directory> = std::sync::OnceLock::new();
+    sample(n).flow(DIRECTORY.get_or_init(workflow_testkit::directory))
 }
 
 /// Throughput and latency of one measurement.
@@ -376,100 +303,133 @@ impl tonic::service::Interceptor for Auth {
     }
 }
 
-fn wire_fields(n: usize) -> pb::DraftFields {
-    workflow_grpc::convert::draft_fields_to(&draft_fields(n))
-}
-
-fn wire_route() -> Vec<pb::RouteStage> {
-    workflow_grpc::convert::route_to(&route())
-}
-
-/// One full flow over gRPC, timing each call.
+/// One full flow over gRPC, timing each call: each step of [`flow`] sent as its RPC.
 async fn grpc_flow(mut client: Client, n: usize) -> Result<Vec<Duration>> {
     let id = uuid::Uuid::new_v4().to_string();
-    let cid = || uuid::Uuid::new_v4().to_string();
     let mut lat = Vec::with_capacity(11);
-    macro_rules! timed {
-        ($call:expr) => {{
-            let t = Instant::now();
-            $call.await?;
-            lat.push(t.elapsed());
-        }};
+    for (actor, action) in flow(n) {
+        let t = Instant::now();
+        send(&mut client, &id, actor.as_str(), action).await?;
+        lat.push(t.elapsed());
     }
-    let d = id.clone();
-    timed!(client.draft_document(pb::DraftDocumentRequest {
-        command_id: cid(),
-        actor_id: "wang.fang".into(),
-        document_id: d.clone(),
-        expected_version: None,
-        fields: Some(wire_fields(n))
-    }));
-    timed!(client.submit_for_review(pb::SubmitForReviewRequest {
-        command_id: cid(),
-        actor_id: "wang.fang".into(),
-        document_id: d.clone(),
-        expected_version: None,
-        route: wire_route()
-    }));
-    timed!(client.approve(pb::ApproveRequest {
-        stage: None,
-        command_id: cid(),
-        actor_id: "li.qiang".into(),
-        document_id: d.clone(),
-        expected_version: None,
-        opinion: opinion(n)
-    }));
-    for (i, who) in ["zhao.min", "sun.li", "zhou.jie"].into_iter().enumerate() {
-        timed!(client.countersign(pb::CountersignRequest {
-            stage: None,
-            command_id: cid(),
-            actor_id: who.into(),
-            document_id: d.clone(),
-            expected_version: None,
-            agree: true,
-            opinion: opinion(n + i)
-        }));
-    }
-    timed!(client.approve(pb::ApproveRequest {
-        stage: None,
-        command_id: cid(),
-        actor_id: "chen.hong".into(),
-        document_id: d.clone(),
-        expected_version: None,
-        opinion: opinion(n + 4)
-    }));
-    timed!(client.sign_off(pb::SignOffRequest {
-        command_id: cid(),
-        actor_id: "huang.wei".into(),
-        document_id: d.clone(),
-        expected_version: None,
-        opinion: "同意印发。".into()
-    }));
-    timed!(client.issue(pb::IssueRequest {
-        command_id: cid(),
-        actor_id: "liu.yang".into(),
-        document_id: d.clone(),
-        expected_version: None,
-        issue_date: today().to_string(),
-        copies: 40
-    }));
-    timed!(client.acknowledge(pb::AcknowledgeRequest {
-        command_id: cid(),
-        actor_id: "zhao.min".into(),
-        document_id: d.clone(),
-        expected_version: None
-    }));
-    timed!(client.archive(pb::ArchiveRequest {
-        command_id: cid(),
-        actor_id: "xu.jing".into(),
-        document_id: d,
-        expected_version: None,
-        fonds: "J012".into(),
-        retention: pb::Retention::Years30 as i32,
-        unit_code: "JWC".into(),
-        deviation_reason: String::new(),
-    }));
     Ok(lat)
+}
+
+/// Sends one command of the sample flow as its typed RPC.
+async fn send(client: &mut Client, doc: &str, actor: &str, action: Action) -> Result<()> {
+    use workflow_grpc::convert;
+    let command_id = uuid::Uuid::new_v4().to_string();
+    let (actor_id, document_id) = (actor.to_owned(), doc.to_owned());
+    match action {
+        Action::Draft(fields) => {
+            client
+                .draft_document(pb::DraftDocumentRequest {
+                    command_id,
+                    actor_id,
+                    document_id,
+                    expected_version: None,
+                    fields: Some(convert::draft_fields_to(&fields)),
+                })
+                .await?;
+        }
+        Action::SubmitForReview { route } => {
+            client
+                .submit_for_review(pb::SubmitForReviewRequest {
+                    command_id,
+                    actor_id,
+                    document_id,
+                    expected_version: None,
+                    route: convert::route_to(&route),
+                })
+                .await?;
+        }
+        Action::Approve { opinion, stage } => {
+            client
+                .approve(pb::ApproveRequest {
+                    command_id,
+                    actor_id,
+                    document_id,
+                    expected_version: None,
+                    opinion,
+                    stage: stage.and_then(|s| u32::try_from(s).ok()),
+                })
+                .await?;
+        }
+        Action::Countersign {
+            agree,
+            opinion,
+            stage,
+        } => {
+            client
+                .countersign(pb::CountersignRequest {
+                    command_id,
+                    actor_id,
+                    document_id,
+                    expected_version: None,
+                    agree,
+                    opinion,
+                    stage: stage.and_then(|s| u32::try_from(s).ok()),
+                })
+                .await?;
+        }
+        Action::SignOff { opinion } => {
+            client
+                .sign_off(pb::SignOffRequest {
+                    command_id,
+                    actor_id,
+                    document_id,
+                    expected_version: None,
+                    opinion,
+                })
+                .await?;
+        }
+        Action::Issue { issue_date, copies } => {
+            client
+                .issue(pb::IssueRequest {
+                    command_id,
+                    actor_id,
+                    document_id,
+                    expected_version: None,
+                    issue_date: issue_date.to_string(),
+                    copies,
+                })
+                .await?;
+        }
+        Action::Acknowledge => {
+            client
+                .acknowledge(pb::AcknowledgeRequest {
+                    command_id,
+                    actor_id,
+                    document_id,
+                    expected_version: None,
+                })
+                .await?;
+        }
+        Action::Archive {
+            fonds,
+            retention,
+            unit_code,
+            deviation_reason,
+        } => {
+            client
+                .archive(pb::ArchiveRequest {
+                    command_id,
+                    actor_id,
+                    document_id,
+                    expected_version: None,
+                    fonds,
+                    retention: retention.map_or(0, |r| convert::retention(r) as i32),
+                    unit_code,
+                    deviation_reason,
+                })
+                .await?;
+        }
+        other => anyhow::bail!(
+            "the bench sends only the sample flow's commands, not {}",
+            other.name()
+        ),
+    }
+    Ok(())
 }
 
 /// The server child process and its address.
@@ -574,20 +534,11 @@ async fn populate(engine: &Engine, already: usize, n: usize) -> Result<()> {
                 for i in 0..per {
                     let id = DocumentId(uuid::Uuid::new_v4());
                     let k = already + c * per + i;
-                    engine
-                        .execute(Request::new(
-                            id,
-                            "wang.fang",
-                            Action::Draft(draft_fields(k)),
-                        ))
-                        .await?;
-                    engine
-                        .execute(Request::new(
-                            id,
-                            "wang.fang",
-                            Action::SubmitForReview { route: route() },
-                        ))
-                        .await?;
+                    for (actor, action) in
+                        flow(k).into_iter().take(workflow_testkit::steps::IN_REVIEW)
+                    {
+                        engine.execute(Request::new(id, actor, action)).await?;
+                    }
                 }
                 anyhow::Ok(())
             })
