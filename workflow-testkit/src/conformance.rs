@@ -670,12 +670,15 @@ pub fn a_group_that_does_not_follow_the_log_is_refused_whole<B: Backend>(backend
     let rounds = rounds(&stories);
     let (first, model) = Model::new().group(&rounds[0]);
     commit(&*store, &first);
-    // Decided against a stale model (as if another writer appended round 0 first): the
-    // positions are taken.
+    // Decided by a writer that has not seen round 0: a new stream of its own (so that no
+    // stream version is taken, only the positions), from position 1 again.
     let mut other_writer = Model::new();
     other_writer.next_command = 1000;
-    let (stale, _) = other_writer.group(&rounds[1]);
+    let fresh = DocumentId(Uuid::from_u128(0xFEED));
+    let (stale, _) = other_writer.group(&[(fresh, &stories[1].1[0])]);
     assert_refused_whole(&*store, &stale, "a group at taken positions");
+    assert_eq!(ok("doc", store.doc(fresh)), None);
+    assert!(ok("read_stream", store.read_stream(fresh, u64::MAX)).is_empty());
     // Positions past the end leave a gap.
     let mut gapped = model.clone();
     gapped.end += 1;
