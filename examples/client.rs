@@ -10,8 +10,10 @@
 use anyhow::{Context, Result};
 use tonic::metadata::MetadataValue;
 use tonic::transport::Endpoint;
+use workflow_core::{Action, DocumentId};
 use workflow_grpc::convert;
 use workflow_grpc::pb;
+use workflow_store::Request;
 use workflow_grpc::pb::document_workflow_client::DocumentWorkflowClient;
 
 #[tokio::main]
@@ -29,130 +31,38 @@ async fn main() -> Result<()> {
             Ok(req)
         });
 
-    let doc = uuid::Uuid::new_v4().to_string();
-    // Each command gets its own idempotency key; a retry would reuse it.
-    let run = doc[..8].to_owned();
-    let mut n = 0;
-    let mut cid = move || {
-        n += 1;
-        format!("example-{run}-{n}")
-    };
-    let id = || doc.clone();
+    let doc = DocumentId(uuid::Uuid::new_v4());
+    let id = || doc.to_string();
+    // The fixture's sample document (fixtures/campus.json) and its whole flow, issued today
+    // (China time): an issue date is never before the signature's date.
+    let mut sample = workflow_testkit::sample();
+    sample.issue_date = workflow_core::china_date(chrono::Utc::now());
+    let mut flow = sample.flow(&workflow_testkit::directory()).into_iter();
 
+    // The first command written out as the RPC it is. Each command carries its own
+    // idempotency key (a retry reuses it) and may carry the version it expects.
+    let Some((drafter, Action::Draft(fields))) = flow.next() else {
+        anyhow::bail!("the sample flow starts with a draft");
+    };
     let r = client
         .draft_document(pb::DraftDocumentRequest {
-            command_id: cid(),
-            actor_id: "wang.fang".into(),
+            command_id: format!("example-{doc}-1"),
+            actor_id: drafter.to_string(),
             document_id: id(),
             expected_version: Some(0),
-            // The fixture's sample document (fixtures/campus.json), in its wire form.
-            fields: Some(convert::draft_fields_to(&workflow_testkit::fields())),
+            fields: Some(convert::draft_fields_to(&fields)),
         })
         .await?;
-    step("拟稿 wang.fang", r.get_ref());
+    step(&format!("拟稿 {drafter}"), r.get_ref());
 
-    let r = client
-        .submit_for_review(pb::SubmitForReviewRequest {
-            command_id: cid(),
-            actor_id: "wang.fang".into(),
-            document_id: id(),
-            expected_version: Some(1),
-            // Review by li.qiang (2 days), 会签 by RSC, CWC and XSC (3 days), review by
-            // chen.hong (1 day): the sample's route.
-            route: convert::route_to(&workflow_testkit::route()),
-        })
-        .await?;
-    step("送审 wang.fang", r.get_ref());
-
-    // Each stage action names the stage (0-based) its actor saw, so that one arriving after
-    // the route moved on is refused instead of landing on the next stage.
-    let approve = |actor: &str, opinion: &str, stage: u32, cid: String| pb::ApproveRequest {
-        stage: Some(stage),
-        command_id: cid,
-        actor_id: actor.into(),
-        document_id: id(),
-        expected_version: None,
-        opinion: opinion.into(),
-    };
-    let r = client
-        .approve(approve("li.qiang", "同意，请各相关部门会签。", 0, cid()))
-        .await?;
-    step("审核 li.qiang", r.get_ref());
-    for (actor, opinion) in [
-        (
-            "zhao.min",
-            "同意。监考人员安排按人事处年度工作量核定办法执行。",
-        ),
-        ("sun.li", "同意。考务经费从教务处年度预算中列支。"),
-        ("zhou.jie", "同意。请各学院做好学生考风考纪教育。"),
-    ] {
-        let r = client
-            .countersign(pb::CountersignRequest {
-                stage: Some(1),
-                command_id: cid(),
-                actor_id: actor.into(),
-                document_id: id(),
-                expected_version: None,
-                agree: true,
-                opinion: opinion.into(),
-            })
-            .await?;
-        step(&format!("会签 {actor}"), r.get_ref());
+    // The rest through `workflow_grpc::client::send`, which sends an engine request as its
+    // RPC: submit along the sample's route, review, three countersigns, review, sign-off,
+    // issue, 签收 by 人事处 (a 主送 unit), archive.
+    for (actor, action) in flow {
+        let what = format!("{} {actor}", label(&action));
+        let r = workflow_grpc::client::send(&mut client, &Request::new(doc, actor, action)).await?;
+        step(&what, r.get_ref());
     }
-    let r = client
-        .approve(approve(
-            "chen.hong",
-            "经审核，格式规范，文种正确，同意报签。",
-            2,
-            cid(),
-        ))
-        .await?;
-    step("审核 chen.hong", r.get_ref());
-    let r = client
-        .sign_off(pb::SignOffRequest {
-            command_id: cid(),
-            actor_id: "huang.wei".into(),
-            document_id: id(),
-            expected_version: None,
-            opinion: "同意印发。".into(),
-        })
-        .await?;
-    step("签发 huang.wei", r.get_ref());
-    let r = client
-        .issue(pb::IssueRequest {
-            command_id: cid(),
-            actor_id: "liu.yang".into(),
-            document_id: id(),
-            expected_version: None,
-            // Dates on documents are China Standard Time, like the signature date.
-            issue_date: workflow_core::china_date(chrono::Utc::now()).to_string(),
-            copies: 40,
-        })
-        .await?;
-    step("印发 liu.yang", r.get_ref());
-    // 人事处 (RSC) is a 主送 unit of the directory: one of its people signs for receipt.
-    let r = client
-        .acknowledge(pb::AcknowledgeRequest {
-            command_id: cid(),
-            actor_id: "zhao.min".into(),
-            document_id: id(),
-            expected_version: None,
-        })
-        .await?;
-    step("签收 zhao.min", r.get_ref());
-    let r = client
-        .archive(pb::ArchiveRequest {
-            command_id: cid(),
-            actor_id: "xu.jing".into(),
-            document_id: id(),
-            expected_version: None,
-            fonds: "J012".into(),
-            retention: pb::Retention::Years30 as i32,
-            unit_code: "JWC".into(),
-            deviation_reason: String::new(),
-        })
-        .await?;
-    step("归档 xu.jing", r.get_ref());
 
     let d = client
         .get_document(pb::GetDocumentRequest {
@@ -201,6 +111,21 @@ async fn main() -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The step's name in the office's words.
+fn label(action: &Action) -> &'static str {
+    match action {
+        Action::Draft(_) => "拟稿",
+        Action::SubmitForReview { .. } => "送审",
+        Action::Approve { .. } => "审核",
+        Action::Countersign { .. } => "会签",
+        Action::SignOff { .. } => "签发",
+        Action::Issue { .. } => "印发",
+        Action::Acknowledge => "签收",
+        Action::Archive { .. } => "归档",
+        other => other.name(),
+    }
 }
 
 fn step(what: &str, r: &pb::CommandResponse) {

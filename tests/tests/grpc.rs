@@ -8,49 +8,7 @@ use futures::StreamExt;
 use tonic::Code;
 use tonic_types::StatusExt;
 use workflow_grpc::pb;
-
-async fn issue_and_archive(c: &mut Client, id: &str) {
-    c.sign_off(pb::SignOffRequest {
-        command_id: cid(),
-        actor_id: "huang.wei".into(),
-        document_id: id.into(),
-        expected_version: None,
-        opinion: "同意印发。".into(),
-    })
-    .await
-    .unwrap();
-    let today = workflow_core::china_date(chrono::Utc::now()).to_string();
-    c.issue(pb::IssueRequest {
-        command_id: cid(),
-        actor_id: "liu.yang".into(),
-        document_id: id.into(),
-        expected_version: None,
-        issue_date: today,
-        copies: 40,
-    })
-    .await
-    .unwrap();
-    c.acknowledge(pb::AcknowledgeRequest {
-        command_id: cid(),
-        actor_id: "zhao.min".into(),
-        document_id: id.into(),
-        expected_version: None,
-    })
-    .await
-    .unwrap();
-    c.archive(pb::ArchiveRequest {
-        command_id: cid(),
-        actor_id: "xu.jing".into(),
-        document_id: id.into(),
-        expected_version: None,
-        fonds: "J012".into(),
-        retention: pb::Retention::Years30 as i32,
-        unit_code: "JWC".into(),
-        deviation_reason: String::new(),
-    })
-    .await
-    .unwrap();
-}
+use workflow_testkit::steps;
 
 #[tokio::test]
 async fn the_full_flow_with_countersign_by_three_departments_and_a_return_loop() {
@@ -89,7 +47,7 @@ async fn the_full_flow_with_countersign_by_three_departments_and_a_return_loop()
         countersign(&mut c, &id, who, true, "同意。").await.unwrap();
     }
     approve(&mut c, &id, "chen.hong").await.unwrap();
-    issue_and_archive(&mut c, &id).await;
+    sample_steps(&mut c, &id, steps::AWAITING_SIGN_OFF, steps::ARCHIVED).await;
     let d = get(&mut c, &id).await;
     assert_eq!(d.state, pb::State::Archived as i32);
     assert_eq!(d.round, 2);
@@ -1242,7 +1200,7 @@ async fn archiving_over_grpc_follows_the_retention_schedule() {
     let id = new_id();
     draft(&mut c, &id).await;
     submit(&mut c, &id).await;
-    issue_and_archive_steps(&mut c, &id).await;
+    sample_steps(&mut c, &id, steps::IN_REVIEW, steps::ISSUED).await;
     c.archive(archive(&id, "xu.jing", pb::Retention::Unspecified, ""))
         .await
         .unwrap();
@@ -1254,7 +1212,7 @@ async fn archiving_over_grpc_follows_the_retention_schedule() {
     let id = new_id();
     draft(&mut c, &id).await;
     submit(&mut c, &id).await;
-    issue_and_archive_steps(&mut c, &id).await;
+    sample_steps(&mut c, &id, steps::IN_REVIEW, steps::ISSUED).await;
     let s = c
         .archive(archive(&id, "xu.jing", pb::Retention::Years10, ""))
         .await
@@ -1289,30 +1247,3 @@ async fn archiving_over_grpc_follows_the_retention_schedule() {
     server.stop().await;
 }
 
-/// Drives a submitted document with the common route through to issued.
-async fn issue_and_archive_steps(c: &mut Client, id: &str) {
-    approve(c, id, "li.qiang").await.unwrap();
-    for actor in ["zhao.min", "sun.li", "zhou.jie"] {
-        countersign(c, id, actor, true, "同意").await.unwrap();
-    }
-    approve(c, id, "chen.hong").await.unwrap();
-    c.sign_off(pb::SignOffRequest {
-        command_id: cid(),
-        actor_id: "huang.wei".into(),
-        document_id: id.into(),
-        expected_version: None,
-        opinion: "同意印发。".into(),
-    })
-    .await
-    .unwrap();
-    c.issue(pb::IssueRequest {
-        command_id: cid(),
-        actor_id: "liu.yang".into(),
-        document_id: id.into(),
-        expected_version: None,
-        issue_date: workflow_core::china_date(chrono::Utc::now()).to_string(),
-        copies: 10,
-    })
-    .await
-    .unwrap();
-}

@@ -305,131 +305,14 @@ impl tonic::service::Interceptor for Auth {
 
 /// One full flow over gRPC, timing each call: each step of [`flow`] sent as its RPC.
 async fn grpc_flow(mut client: Client, n: usize) -> Result<Vec<Duration>> {
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = DocumentId(uuid::Uuid::new_v4());
     let mut lat = Vec::with_capacity(11);
     for (actor, action) in flow(n) {
         let t = Instant::now();
-        send(&mut client, &id, actor.as_str(), action).await?;
+        workflow_grpc::client::send(&mut client, &Request::new(id, actor, action)).await?;
         lat.push(t.elapsed());
     }
     Ok(lat)
-}
-
-/// Sends one command of the sample flow as its typed RPC.
-async fn send(client: &mut Client, doc: &str, actor: &str, action: Action) -> Result<()> {
-    use workflow_grpc::convert;
-    let command_id = uuid::Uuid::new_v4().to_string();
-    let (actor_id, document_id) = (actor.to_owned(), doc.to_owned());
-    match action {
-        Action::Draft(fields) => {
-            client
-                .draft_document(pb::DraftDocumentRequest {
-                    command_id,
-                    actor_id,
-                    document_id,
-                    expected_version: None,
-                    fields: Some(convert::draft_fields_to(&fields)),
-                })
-                .await?;
-        }
-        Action::SubmitForReview { route } => {
-            client
-                .submit_for_review(pb::SubmitForReviewRequest {
-                    command_id,
-                    actor_id,
-                    document_id,
-                    expected_version: None,
-                    route: convert::route_to(&route),
-                })
-                .await?;
-        }
-        Action::Approve { opinion, stage } => {
-            client
-                .approve(pb::ApproveRequest {
-                    command_id,
-                    actor_id,
-                    document_id,
-                    expected_version: None,
-                    opinion,
-                    stage: stage.and_then(|s| u32::try_from(s).ok()),
-                })
-                .await?;
-        }
-        Action::Countersign {
-            agree,
-            opinion,
-            stage,
-        } => {
-            client
-                .countersign(pb::CountersignRequest {
-                    command_id,
-                    actor_id,
-                    document_id,
-                    expected_version: None,
-                    agree,
-                    opinion,
-                    stage: stage.and_then(|s| u32::try_from(s).ok()),
-                })
-                .await?;
-        }
-        Action::SignOff { opinion } => {
-            client
-                .sign_off(pb::SignOffRequest {
-                    command_id,
-                    actor_id,
-                    document_id,
-                    expected_version: None,
-                    opinion,
-                })
-                .await?;
-        }
-        Action::Issue { issue_date, copies } => {
-            client
-                .issue(pb::IssueRequest {
-                    command_id,
-                    actor_id,
-                    document_id,
-                    expected_version: None,
-                    issue_date: issue_date.to_string(),
-                    copies,
-                })
-                .await?;
-        }
-        Action::Acknowledge => {
-            client
-                .acknowledge(pb::AcknowledgeRequest {
-                    command_id,
-                    actor_id,
-                    document_id,
-                    expected_version: None,
-                })
-                .await?;
-        }
-        Action::Archive {
-            fonds,
-            retention,
-            unit_code,
-            deviation_reason,
-        } => {
-            client
-                .archive(pb::ArchiveRequest {
-                    command_id,
-                    actor_id,
-                    document_id,
-                    expected_version: None,
-                    fonds,
-                    retention: retention.map_or(0, |r| convert::retention(r) as i32),
-                    unit_code,
-                    deviation_reason,
-                })
-                .await?;
-        }
-        other => anyhow::bail!(
-            "the bench sends only the sample flow's commands, not {}",
-            other.name()
-        ),
-    }
-    Ok(())
 }
 
 /// The server child process and its address.

@@ -66,15 +66,39 @@ pub async fn serve(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let sweeper = spawn_deadline_sweep(&engine, config, Arc::clone(&clock), stop_rx);
     tracing::info!(data_dir = %config.data_dir.display(), "data directory");
-    let served =
-        workflow_grpc::serve(engine.clone(), &config.service(), clock, listener, shutdown).await;
-    let _ = stop_tx.send(true);
+    // The sweep stops as soon as shutdown is asked for, not after the calls in flight
+    // have drained: it would only write reminders nobody asked for by then.
+    let shutdown = async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    };
+    let served = workflow_grpc::serve(
+        engine.clone(),
+        &config.service(),
+        clock,
+        listener,
+        shutdown,
+    )
+    .await;
     if let Some(task) = sweeper {
         let _ = task.await;
     }
-    engine.flush()?;
-    tracing::info!("server stopped; engine flushed");
-    Ok(served?)
+    // Flushed whatever the service's end was; its error is the one reported, a failed
+    // flush after it only logged.
+    let flushed = engine.flush();
+    match (served, flushed) {
+        (Err(e), flushed) => {
+            if let Err(f) = flushed {
+                tracing::error!(error = %f, "flushing the engine after the service failed");
+            }
+            Err(e.into())
+        }
+        (Ok(()), Err(f)) => Err(f.into()),
+        (Ok(()), Ok(())) => {
+            tracing::info!("server stopped; engine flushed");
+            Ok(())
+        }
+    }
 }
 
 /// The periodic deadline sweep (催办), until `stopping` turns true.
@@ -89,11 +113,15 @@ fn spawn_deadline_sweep(
     }
     let engine = engine.clone();
     let hours = config.reminder_interval_hours;
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(config.sweep_every_secs));
+    // The first sweep one period after start, not at once: a start that fails (TLS
+    // material missing) writes nothing.
+    let period = std::time::Duration::from_secs(config.sweep_every_secs);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     Some(tokio::spawn(async move {
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
+                // Shutdown asked for, or the service ended (the sender dropped).
                 _ = stopping.wait_for(|stop| *stop) => return,
             }
             match engine.sweep_deadlines(clock(), hours).await {

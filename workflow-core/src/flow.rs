@@ -98,6 +98,42 @@ pub struct Listing {
     pub year: i32,
 }
 
+/// A 催办 reminder a stream is due for (see [`Flow::reminder`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReminderDue<A> {
+    /// Its idempotency key: the same for every sweep that finds the same overdue step
+    /// (stream, round, stage, the stage's start, reminders so far), so it is sent once.
+    pub key: String,
+    /// The action that sends it, given by the system actor.
+    pub action: A,
+    /// Reminders the overdue step already had.
+    pub reminders_before: u32,
+}
+
+/// A reminder an event sent: which step, due when, waiting for whom, escalated to whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReminderSent {
+    /// The overdue stage (0-based).
+    pub stage: usize,
+    /// When it was due.
+    pub due_at: Timestamp,
+    /// Whom it waits for, as to-do keys.
+    pub waiting_for: Vec<String>,
+    /// The actor it was escalated to, if any.
+    pub escalated_to: Option<ActorId>,
+}
+
+/// How an event closes its stream's record, for the fixity digest (the hash over the
+/// stream's events before it) that verify recomputes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closing<'a> {
+    /// It files the stream (归档) with the digest of the events before it (`None` in events
+    /// written before digests were recorded).
+    Filed(Option<&'a str>),
+    /// It ends the stream without a digest (作废).
+    Ended,
+}
+
 /// What a flow is, to the engine.
 pub trait Flow {
     /// The kind of its streams.
@@ -136,6 +172,19 @@ pub trait Flow {
     fn due(state: &Self::State) -> Option<Timestamp>;
     /// The number an event claims in a series, which the store keeps unique and gapless.
     fn number_claim(event: &Self::Event) -> Option<(Series, u32)>;
+    /// The 催办 reminder the state is due at `now`: its current step is past its deadline
+    /// and was not reminded within `interval_hours`. The store's deadline sweep sends it.
+    fn reminder(
+        state: &Self::State,
+        now: Timestamp,
+        interval_hours: u32,
+    ) -> Option<ReminderDue<Self::Action>>;
+    /// The reminder an event sent, if it is one.
+    fn reminded(event: &Self::Event) -> Option<ReminderSent>;
+    /// How an event closes its stream's record, if it does.
+    fn closing(event: &Self::Event) -> Option<Closing<'_>>;
+    /// The state's title, for people (reminders, lists).
+    fn title(state: &Self::State) -> &str;
 }
 
 /// The state of a stream of any flow, as the store keeps it.
@@ -251,6 +300,20 @@ impl FlowEvent {
         }
     }
 
+    /// The reminder it sent, if it is one.
+    pub fn reminded(&self) -> Option<ReminderSent> {
+        match self {
+            FlowEvent::Outgoing(e) => outgoing::Outgoing::reminded(e),
+        }
+    }
+
+    /// How it closes its stream's record, if it does.
+    pub fn closing(&self) -> Option<Closing<'_>> {
+        match self {
+            FlowEvent::Outgoing(e) => outgoing::Outgoing::closing(e),
+        }
+    }
+
     /// Decodes a stored event of a stream of `kind`, upcasting older schema versions.
     pub fn decode(
         kind: StreamKind,
@@ -297,6 +360,26 @@ impl FlowState {
     pub fn kind(&self) -> StreamKind {
         match self {
             FlowState::Outgoing(_) => StreamKind::Outgoing,
+        }
+    }
+
+    /// The 催办 reminder it is due at `now` (see [`Flow::reminder`]).
+    pub fn reminder(&self, now: Timestamp, interval_hours: u32) -> Option<ReminderDue<FlowAction>> {
+        match self {
+            FlowState::Outgoing(d) => {
+                outgoing::Outgoing::reminder(d, now, interval_hours).map(|r| ReminderDue {
+                    key: r.key,
+                    action: FlowAction::Outgoing(r.action),
+                    reminders_before: r.reminders_before,
+                })
+            }
+        }
+    }
+
+    /// Its title, for people.
+    pub fn title(&self) -> &str {
+        match self {
+            FlowState::Outgoing(d) => outgoing::Outgoing::title(d),
         }
     }
 

@@ -65,7 +65,8 @@ pub use context::{Context, ContextError, Directory};
 pub use directory::{Actor, Classification, Role, Unit};
 pub use error::{Error, ErrorClass};
 pub use flow::{
-    Flow, FlowAction, FlowCommand, FlowEvent, FlowState, Listing, Recorded, StreamKind, decide,
+    Closing, Flow, FlowAction, FlowCommand, FlowEvent, FlowState, Listing, Recorded,
+    ReminderDue, ReminderSent, StreamKind, decide,
 };
 pub use ids::{ActorId, DocumentId, Timestamp, UnitCode, china_date};
 pub use kind::{FlowKind, Kind, Urgency};

@@ -309,6 +309,132 @@ wire_commands! {
     pb::VoidRequest => |r| Action::Void { reason: r.reason };
 }
 
+/// A command message to send: the wire form of an engine [`Request`], one variant per RPC
+/// (see [`crate::client::send`]).
+#[derive(Debug, Clone, PartialEq)]
+#[allow(missing_docs)] // one variant per RPC, named after it
+pub enum CommandMessage {
+    Draft(pb::DraftDocumentRequest),
+    Revise(pb::ReviseDocumentRequest),
+    SubmitForReview(pb::SubmitForReviewRequest),
+    Approve(pb::ApproveRequest),
+    Return(pb::ReturnDocumentRequest),
+    Withdraw(pb::WithdrawRequest),
+    Countersign(pb::CountersignRequest),
+    AddCountersigner(pb::AddCountersignerRequest),
+    RemoveCountersigner(pb::RemoveCountersignerRequest),
+    AddReviewer(pb::AddReviewerRequest),
+    Reassign(pb::ReassignRequest),
+    Delegate(pb::DelegateRequest),
+    ReturnToStage(pb::ReturnToStageRequest),
+    SignOff(pb::SignOffRequest),
+    Issue(pb::IssueRequest),
+    Acknowledge(pb::AcknowledgeRequest),
+    Archive(pb::ArchiveRequest),
+    Void(pb::VoidRequest),
+}
+
+/// A stage index to the wire.
+fn stage_index_to(field: &str, s: Option<usize>) -> Result<Option<u32>, Status> {
+    s.map(|s| u32::try_from(s).map_err(|_| invalid(field, format!("stage {s} is out of range"))))
+        .transpose()
+}
+
+/// The wire message of an engine request: the inverse of [`WireCommand::into_request`].
+/// `Remind` has none (only the server's deadline sweep gives it).
+pub fn command_message(r: &Request) -> Result<CommandMessage, Status> {
+    let workflow_core::FlowAction::Outgoing(action) = &r.action;
+    let (command_id, actor_id, document_id, expected_version) = (
+        r.command_id.clone(),
+        r.actor.0.clone(),
+        r.document_id.to_string(),
+        r.expected_version,
+    );
+    macro_rules! msg {
+        ($variant:ident, $ty:ident { $($field:ident: $value:expr),* $(,)? }) => {
+            CommandMessage::$variant(pb::$ty {
+                command_id,
+                actor_id,
+                document_id,
+                expected_version,
+                $($field: $value),*
+            })
+        };
+    }
+    Ok(match action.clone() {
+        Action::Draft(f) => msg!(Draft, DraftDocumentRequest { fields: Some(draft_fields_to(&f)) }),
+        Action::Revise(f) => msg!(Revise, ReviseDocumentRequest { fields: Some(draft_fields_to(&f)) }),
+        Action::SubmitForReview { route } => {
+            msg!(SubmitForReview, SubmitForReviewRequest { route: route_to(&route) })
+        }
+        Action::Approve { opinion, stage } => {
+            msg!(Approve, ApproveRequest { opinion: opinion, stage: stage_index_to("stage", stage)? })
+        }
+        Action::Return { reason, stage } => {
+            msg!(Return, ReturnDocumentRequest { reason: reason, stage: stage_index_to("stage", stage)? })
+        }
+        Action::Withdraw { reason } => msg!(Withdraw, WithdrawRequest { reason: reason }),
+        Action::Countersign { agree, opinion, stage } => msg!(Countersign, CountersignRequest {
+            agree: agree,
+            opinion: opinion,
+            stage: stage_index_to("stage", stage)?,
+        }),
+        Action::AddCountersigner { unit, stage } => msg!(AddCountersigner, AddCountersignerRequest {
+            unit: unit.0,
+            stage: stage_index_to("stage", stage)?,
+        }),
+        Action::RemoveCountersigner { unit, stage } => {
+            msg!(RemoveCountersigner, RemoveCountersignerRequest {
+                unit: unit.0,
+                stage: stage_index_to("stage", stage)?,
+            })
+        }
+        Action::AddReviewer { reviewer, before, stage } => msg!(AddReviewer, AddReviewerRequest {
+            reviewer: reviewer.0,
+            before: before,
+            stage: stage_index_to("stage", stage)?,
+        }),
+        Action::Reassign { to, reason, stage } => msg!(Reassign, ReassignRequest {
+            to: to.0,
+            reason: reason,
+            stage: stage_index_to("stage", stage)?,
+        }),
+        Action::Delegate { to, reason, stage } => msg!(Delegate, DelegateRequest {
+            to: to.0,
+            reason: reason,
+            stage: stage_index_to("stage", stage)?,
+        }),
+        Action::ReturnToStage { stage, reason, from_stage } => {
+            msg!(ReturnToStage, ReturnToStageRequest {
+                stage: stage_index_to("stage", Some(stage))?.unwrap_or_default(),
+                reason: reason,
+                from_stage: stage_index_to("from_stage", from_stage)?,
+            })
+        }
+        Action::SignOff { opinion } => msg!(SignOff, SignOffRequest { opinion: opinion }),
+        Action::Issue { issue_date, copies } => msg!(Issue, IssueRequest {
+            issue_date: issue_date.to_string(),
+            copies: copies,
+        }),
+        Action::Acknowledge => msg!(Acknowledge, AcknowledgeRequest {}),
+        Action::Archive { fonds, retention: r, unit_code, deviation_reason } => {
+            msg!(Archive, ArchiveRequest {
+                fonds: fonds,
+                retention: r.map_or(0, |r| retention(r) as i32),
+                unit_code: unit_code,
+                deviation_reason: deviation_reason,
+            })
+        }
+        Action::Void { reason } => msg!(Void, VoidRequest { reason: reason }),
+        Action::Remind { .. } => {
+            return Err(invalid(
+                "action",
+                "Remind has no RPC: the server's deadline sweep gives it",
+            ));
+        }
+    })
+}
+
 /// A list query from the wire, for `viewer` (whose clearance bounds it) at `now`.
 pub fn list_query(
     r: &pb::ListDocumentsRequest,

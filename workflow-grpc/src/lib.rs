@@ -30,6 +30,7 @@
 //! ```
 
 pub mod auth;
+pub mod client;
 pub mod config;
 pub mod convert;
 pub mod pb;

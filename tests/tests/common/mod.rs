@@ -175,6 +175,22 @@ pub fn route() -> Vec<pb::RouteStage> {
 
 pub type Client = DocumentWorkflowClient<InterceptedService<Channel, Bearer>>;
 
+/// Takes document `id` through the sample flow's steps `from..to` over the wire, each step
+/// sent as its RPC; the issue date is today (China time), as the server's clock is real.
+pub async fn sample_steps(c: &mut Client, id: &str, from: usize, to: usize) {
+    let mut sample = workflow_testkit::sample();
+    sample.issue_date = workflow_core::china_date(chrono::Utc::now());
+    let doc = workflow_core::DocumentId(uuid::Uuid::parse_str(id).unwrap());
+    let flow = sample.flow(&workflow_testkit::directory());
+    for (actor, action) in flow.into_iter().take(to).skip(from) {
+        let name = action.name();
+        let request = workflow_store::Request::new(doc, actor.clone(), action);
+        if let Err(s) = workflow_grpc::client::send(c, &request).await {
+            panic!("{actor} {name}: {s:?}");
+        }
+    }
+}
+
 pub async fn draft(c: &mut Client, id: &str) -> pb::CommandResponse {
     c.draft_document(pb::DraftDocumentRequest {
         command_id: cid(),

@@ -22,7 +22,9 @@ use chrono::Datelike;
 use crate::context::Context;
 use crate::directory::Classification;
 use crate::error::Error;
-use crate::flow::{Flow, FlowCommand, Listing, Recorded, StreamKind};
+use crate::flow::{
+    Closing, Flow, FlowCommand, Listing, Recorded, ReminderDue, ReminderSent, StreamKind,
+};
 use crate::ids::{ActorId, DocumentId, Timestamp, china_date};
 use crate::numbering::Series;
 use crate::todo::Assignee;
@@ -94,6 +96,63 @@ impl Flow for Outgoing {
 
     fn number_claim(event: &EventData) -> Option<(Series, u32)> {
         event.number_claim()
+    }
+
+    fn reminder(
+        state: &Document,
+        now: Timestamp,
+        interval_hours: u32,
+    ) -> Option<ReminderDue<Action>> {
+        let (i, stage) = state.current()?;
+        let overdue = stage.due_at.is_some_and(|at| now > at);
+        let interval = chrono::Duration::hours(i64::from(interval_hours));
+        let quiet = stage.last_reminded_at.is_none_or(|last| {
+            last.checked_add_signed(interval)
+                .is_some_and(|next| now >= next)
+        });
+        if !(overdue && quiet) {
+            return None;
+        }
+        let started = stage.started_at.map_or(0, |t| t.timestamp_micros());
+        Some(ReminderDue {
+            key: format!(
+                "remind:{}:{}:{i}:{started}:{}",
+                state.id(),
+                state.round(),
+                stage.reminders
+            ),
+            action: Action::Remind { interval_hours },
+            reminders_before: stage.reminders,
+        })
+    }
+
+    fn reminded(event: &EventData) -> Option<ReminderSent> {
+        match event {
+            EventData::Reminded {
+                stage,
+                due_at,
+                waiting_for,
+                escalated_to,
+            } => Some(ReminderSent {
+                stage: *stage,
+                due_at: *due_at,
+                waiting_for: waiting_for.clone(),
+                escalated_to: escalated_to.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    fn closing(event: &EventData) -> Option<Closing<'_>> {
+        match event {
+            EventData::Archived { fixity_hash, .. } => Some(Closing::Filed(fixity_hash.as_deref())),
+            EventData::Voided { .. } => Some(Closing::Ended),
+            _ => None,
+        }
+    }
+
+    fn title(state: &Document) -> &str {
+        &state.fields().title
     }
 }
 

@@ -3,7 +3,9 @@
 //! racing or repeated sweeps cannot remind twice; a dry run decides the same way and writes
 //! nothing.
 
-use workflow_core::{ActorId, Document, DocumentId, Timestamp, UnitCode};
+use workflow_core::{
+    ActorId, DocumentId, FlowAction, FlowCommand, FlowState, ReminderDue, Timestamp, UnitCode,
+};
 
 use super::{Engine, Outcome, Request};
 use crate::directory::DirectoryCache;
@@ -59,49 +61,27 @@ impl workflow_core::Context for ReadOnlyContext<'_> {
 }
 
 impl Engine {
-    /// The documents whose current stage is overdue at `now` and was not reminded within
-    /// the interval, each with the command id its reminder takes: derived from the
-    /// document, round, stage, stage start and reminder count, so that racing or repeated
-    /// sweeps cannot remind twice.
+    /// The streams whose current step is overdue at `now` and was not reminded within the
+    /// interval, each with the reminder its flow says is due (whose key is the command id
+    /// it takes, so that racing or repeated sweeps cannot remind twice).
     fn due_for_reminders(
         &self,
         now: Timestamp,
         interval_hours: u32,
-    ) -> Result<Vec<(Document, String)>> {
+    ) -> Result<Vec<(FlowState, ReminderDue<FlowAction>)>> {
         if interval_hours == 0 {
             return Err(Error::InvalidRequest {
                 field: "interval_hours",
                 reason: "must be at least 1".into(),
             });
         }
-        let interval = chrono::Duration::hours(i64::from(interval_hours));
         let mut due = Vec::new();
         for id in self.inner.storage.due_before(now)? {
-            let Some(d) = self
-                .inner
-                .storage
-                .doc(id)?
-                .and_then(|r| r.state.outgoing().cloned())
-            else {
+            let Some(record) = self.inner.storage.doc(id)? else {
                 continue;
             };
-            let Some((i, stage)) = d.current() else {
-                continue;
-            };
-            let overdue = stage.due_at.is_some_and(|at| now > at);
-            let quiet = stage.last_reminded_at.is_none_or(|last| {
-                last.checked_add_signed(interval)
-                    .is_some_and(|next| now >= next)
-            });
-            if overdue && quiet {
-                let started = stage.started_at.map_or(0, |t| t.timestamp_micros());
-                let key = format!(
-                    "remind:{}:{}:{i}:{started}:{}",
-                    d.id(),
-                    d.round(),
-                    stage.reminders
-                );
-                due.push((d, key));
+            if let Some(reminder) = record.state.reminder(now, interval_hours) {
+                due.push((record.state, reminder));
             }
         }
         Ok(due)
@@ -114,46 +94,38 @@ impl Engine {
         let directory = self.inner.directory.read().map_err(|_| Error::Closed)?;
         let ctx = ReadOnlyContext(&directory, &self.inner.retention_schedule);
         let mut out = Vec::new();
-        for (d, _) in due {
-            let command = workflow_core::Command {
-                document_id: d.id(),
+        for (state, reminder) in due {
+            let command = FlowCommand {
+                document_id: state.id(),
                 actor: ActorId::from(workflow_core::SYSTEM_ACTOR),
                 at: now,
-                action: workflow_core::Action::Remind { interval_hours },
+                action: reminder.action,
             };
             // Refused means not due after all (the rule in the core has the last word).
-            let Ok(events) = workflow_core::handle(Some(&d), &command, &ctx) else {
+            let Ok(events) = workflow_core::decide(Some(&state), &command, &ctx) else {
                 continue;
             };
-            for e in events {
-                if let workflow_core::EventData::Reminded {
-                    stage,
-                    due_at,
-                    waiting_for,
-                    escalated_to,
-                } = e.data
-                {
-                    out.push(DueReminder {
-                        document_id: d.id(),
-                        title: d.fields().title.clone(),
-                        stage,
-                        due_at,
-                        waiting_for,
-                        escalated_to,
-                        reminders_before: d.route().get(stage).map_or(0, |s| s.reminders),
-                    });
-                }
+            for sent in events.iter().filter_map(|e| e.data.reminded()) {
+                out.push(DueReminder {
+                    document_id: state.id(),
+                    title: state.title().to_owned(),
+                    stage: sent.stage,
+                    due_at: sent.due_at,
+                    waiting_for: sent.waiting_for,
+                    escalated_to: sent.escalated_to,
+                    reminders_before: reminder.reminders_before,
+                });
             }
         }
         Ok(out)
     }
 
-    /// The deadline sweep (催办): for every running stage past its deadline that was not
-    /// reminded within `interval_hours`, appends one `Reminded` event (escalated where the
-    /// route names someone). Returns the outcomes appended.
+    /// The deadline sweep (催办): for every running step past its deadline that was not
+    /// reminded within `interval_hours`, appends the reminder its flow gives (escalated
+    /// where the route names someone). Returns the outcomes appended.
     ///
     /// Safe to run from several places at once and after restarts: each reminder's command
-    /// id is derived from the document, round, stage, stage start and reminder count, so a
+    /// id is derived from the stream, round, stage, stage start and reminder count, so a
     /// second sweep for the same reminder is answered from the idempotency record.
     pub async fn sweep_deadlines(
         &self,
@@ -162,19 +134,19 @@ impl Engine {
     ) -> Result<Vec<Outcome>> {
         let due = self.due_for_reminders(now, interval_hours)?;
         let mut outcomes = Vec::new();
-        for (d, key) in due {
+        for (state, reminder) in due {
             let request = Request {
-                command_id: key,
-                document_id: d.id(),
+                command_id: reminder.key,
+                document_id: state.id(),
                 actor: ActorId::from(workflow_core::SYSTEM_ACTOR),
                 at: Some(now),
                 expected_version: None,
-                action: workflow_core::Action::Remind { interval_hours }.into(),
+                action: reminder.action,
             };
             match self.execute(request).await {
                 Ok(o) if !o.replayed => outcomes.push(o),
                 Ok(_) => {}
-                // The document moved on since it was listed: nothing to remind. (A reminder
+                // The stream moved on since it was listed: nothing to remind. (A reminder
                 // key sent before with another interval was sent: nothing to remind either.)
                 Err(Error::Rejected(_) | Error::CommandIdMismatch { .. }) => {}
                 Err(e) => return Err(e),

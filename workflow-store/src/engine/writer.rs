@@ -411,11 +411,16 @@ impl Writer {
                 return Err(e);
             }
         };
+        // Sealed against a local head: nothing of the writer or the group changes until the
+        // events are known to make a stream (a flow whose first event creates no state
+        // would otherwise leave a gap in the positions and a chain link never written).
+        let (mut head, mut head_hash) = (self.head, self.head_hash.clone());
         let mut record = current;
         let mut envelopes = Vec::with_capacity(events.len());
         let mut sealed = Vec::with_capacity(events.len());
+        let mut claims = Vec::new();
         for event in &events {
-            let position = self.head + 1;
+            let position = head + 1;
             let version = record.as_ref().map_or(0, |r| r.state.version()) + 1;
             let mut env = Envelope {
                 position,
@@ -430,12 +435,12 @@ impl Writer {
                 event_type: event.data.type_name().to_owned(),
                 schema_version: SCHEMA_VERSION,
                 payload: event.data.payload(),
-                prev_hash: self.head_hash.clone(),
+                prev_hash: head_hash.clone(),
                 hash: String::new(),
             };
             let stored = env.seal();
-            self.head = position;
-            self.head_hash = env.hash.clone();
+            head = position;
+            head_hash = env.hash.clone();
             match record.as_mut() {
                 Some(r) => r.state.apply(event),
                 None => {
@@ -445,20 +450,25 @@ impl Writer {
                     })
                 }
             }
-            if let Some((series, n)) = event.data.number_claim() {
-                let max = overlay.numbers.entry(series.clone()).or_insert(0);
-                *max = (*max).max(n);
-                overlay.group.numbers.push((series, n, id));
-            }
+            claims.extend(event.data.number_claim());
             envelopes.push(env);
             sealed.push(stored);
         }
         let Some(record) = record else {
-            return Err(Error::corrupt(
-                format_args!("document {id}"),
-                "command produced no document",
-            ));
+            return Err(Error::Internal {
+                reason: format!(
+                    "{} on {id} decided events that start no stream",
+                    req.action.name()
+                ),
+            });
         };
+        self.head = head;
+        self.head_hash = head_hash;
+        for (series, n) in claims {
+            let max = overlay.numbers.entry(series.clone()).or_insert(0);
+            *max = (*max).max(n);
+            overlay.group.numbers.push((series, n, id));
+        }
         let version = record.state.version();
         let rec = CommandRecord {
             document_id: id,

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasher;
 
 use sha2::{Digest, Sha256};
-use workflow_core::{DocumentId, EventData, FlowEvent};
+use workflow_core::{Closing, DocumentId, FlowEvent};
 
 use super::rebuild::CHUNK;
 use crate::envelope::{Envelope, GENESIS_HASH, StoredEnvelope, stored_bytes_hash_to};
@@ -397,13 +397,12 @@ fn check_stored(key: u64, bytes: &[u8], prev: &str) -> std::result::Result<Walke
         }
         Ok(())
     };
+    // The flow says which events close a stream's record, and with which digest.
     let ends = |data: &FlowEvent| -> (Option<Option<String>>, bool) {
-        match data {
-            FlowEvent::Outgoing(EventData::Archived { fixity_hash, .. }) => {
-                (Some(fixity_hash.clone()), true)
-            }
-            FlowEvent::Outgoing(EventData::Voided { .. }) => (None, true),
-            _ => (None, false),
+        match data.closing() {
+            Some(Closing::Filed(digest)) => (Some(digest.map(str::to_owned)), true),
+            Some(Closing::Ended) => (None, true),
+            None => (None, false),
         }
     };
     if let Ok(env) = StoredEnvelope::parse(bytes)

@@ -1,0 +1,120 @@
+//! Every command survives the wire both ways: an engine request turned into its RPC message
+//! and read back by the service is the same request.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
+
+use chrono::NaiveDate;
+use workflow_core::{Action, DocumentId, Retention};
+use workflow_grpc::convert::{CommandMessage, WireCommand, command_message};
+use workflow_store::Request;
+
+fn back(m: CommandMessage) -> Request {
+    match m {
+        CommandMessage::Draft(m) => m.into_request(),
+        CommandMessage::Revise(m) => m.into_request(),
+        CommandMessage::SubmitForReview(m) => m.into_request(),
+        CommandMessage::Approve(m) => m.into_request(),
+        CommandMessage::Return(m) => m.into_request(),
+        CommandMessage::Withdraw(m) => m.into_request(),
+        CommandMessage::Countersign(m) => m.into_request(),
+        CommandMessage::AddCountersigner(m) => m.into_request(),
+        CommandMessage::RemoveCountersigner(m) => m.into_request(),
+        CommandMessage::AddReviewer(m) => m.into_request(),
+        CommandMessage::Reassign(m) => m.into_request(),
+        CommandMessage::Delegate(m) => m.into_request(),
+        CommandMessage::ReturnToStage(m) => m.into_request(),
+        CommandMessage::SignOff(m) => m.into_request(),
+        CommandMessage::Issue(m) => m.into_request(),
+        CommandMessage::Acknowledge(m) => m.into_request(),
+        CommandMessage::Archive(m) => m.into_request(),
+        CommandMessage::Void(m) => m.into_request(),
+    }
+    .unwrap()
+}
+
+#[test]
+fn every_command_reads_back_as_sent() {
+    let mut actions: Vec<Action> = workflow_testkit::full_flow()
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect();
+    actions.extend([
+        Action::Revise(workflow_testkit::fields()),
+        Action::Return {
+            reason: "格式不规范".into(),
+            stage: Some(1),
+        },
+        Action::Withdraw {
+            reason: "撤回修改".into(),
+        },
+        Action::Countersign {
+            agree: false,
+            opinion: "不同意".into(),
+            stage: None,
+        },
+        Action::AddCountersigner {
+            unit: "KYC".into(),
+            stage: Some(1),
+        },
+        Action::RemoveCountersigner {
+            unit: "XSC".into(),
+            stage: None,
+        },
+        Action::AddReviewer {
+            reviewer: "chen.hong".into(),
+            before: true,
+            stage: Some(0),
+        },
+        Action::Reassign {
+            to: "chen.hong".into(),
+            reason: "出差".into(),
+            stage: Some(0),
+        },
+        Action::Delegate {
+            to: "wu.gang".into(),
+            reason: "请代为会签".into(),
+            stage: None,
+        },
+        Action::ReturnToStage {
+            stage: 0,
+            reason: "重新审核".into(),
+            from_stage: Some(2),
+        },
+        Action::Issue {
+            issue_date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            copies: 3,
+        },
+        Action::Archive {
+            fonds: "J012".into(),
+            retention: Some(Retention::Permanent),
+            unit_code: "JWC".into(),
+            deviation_reason: "涉及学校重大事项".into(),
+        },
+        Action::Archive {
+            fonds: "J012".into(),
+            retention: None,
+            unit_code: "JWC".into(),
+            deviation_reason: String::new(),
+        },
+        Action::Void {
+            reason: "不再需要".into(),
+        },
+    ]);
+    let id = DocumentId(uuid::Uuid::from_u128(7));
+    for (i, action) in actions.into_iter().enumerate() {
+        let mut sent = Request::new(id, "li.qiang", action);
+        sent.expected_version = (i % 2 == 0).then_some(i as u64);
+        let message = command_message(&sent).unwrap();
+        assert_eq!(back(message), sent, "action {i}");
+    }
+}
+
+#[test]
+fn a_reminder_has_no_rpc() {
+    let r = Request::new(
+        DocumentId(uuid::Uuid::from_u128(7)),
+        "system",
+        Action::Remind { interval_hours: 24 },
+    );
+    let e = command_message(&r).unwrap_err();
+    assert_eq!(e.code(), tonic::Code::InvalidArgument);
+}
