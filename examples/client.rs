@@ -13,8 +13,8 @@ use tonic::transport::Endpoint;
 use workflow_core::{Action, DocumentId};
 use workflow_grpc::convert;
 use workflow_grpc::pb;
-use workflow_store::Request;
 use workflow_grpc::pb::document_workflow_client::DocumentWorkflowClient;
+use workflow_store::Request;
 
 #[tokio::main]
 async fn main() -> Result<()> {

@@ -34,7 +34,7 @@ fn main() -> Result<()> {
                 None => doc = Document::created_by(e),
             }
         }
-        dir.record_numbers(&events);
+        dir.record_numbers(events.iter().filter_map(|e| e.data.number_claim()));
         log.extend(events);
         Ok(())
     };

@@ -1246,4 +1246,3 @@ async fn archiving_over_grpc_follows_the_retention_schedule() {
     );
     server.stop().await;
 }
-

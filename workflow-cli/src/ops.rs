@@ -9,11 +9,10 @@ use anyhow::{Context, Result, bail};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
 use workflow_core::{Document, DocumentId, Kind, State, Timestamp, UnitCode};
 use workflow_store::{
-    AsOf, Engine, Envelope, ListQuery, LogHead, Manifest, PackageReport, Stats, VerifyOptions,
-    VerifyReport,
+    AsOf, Engine, ListQuery, LogHead, Manifest, PackageReport, Stats, VerifyOptions, VerifyReport,
 };
 
-use crate::render::{Names, Progress, cst};
+use crate::render::{Names, Progress, Timeline, cst};
 
 /// Opens the engine of an existing data directory for an operator command. A directory
 /// that holds no workflow store (a mistyped path, an empty or unrelated folder) is refused
@@ -118,15 +117,6 @@ pub(crate) fn rebuild(data_dir: &Path, from_scratch: bool) -> Result<(u64, f64)>
     };
     progress.finish();
     Ok((n, started.elapsed().as_secs_f64()))
-}
-
-/// A document's timeline: its title, its events, and the names of the actors in them.
-#[derive(Debug)]
-pub(crate) struct Timeline {
-    pub(crate) id: DocumentId,
-    pub(crate) title: String,
-    pub(crate) events: Vec<Envelope>,
-    pub(crate) names: Names,
 }
 
 /// `history`: a document's events.

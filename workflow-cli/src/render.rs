@@ -8,10 +8,8 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use chrono::{FixedOffset, Offset, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
-use workflow_core::{ActorId, Document, EventData, StageSpec, Timestamp, UnitCode};
-use workflow_store::{Engine, LogHead, Manifest, PackageReport, Stats, VerifyReport};
-
-use crate::ops::Timeline;
+use workflow_core::{ActorId, Document, DocumentId, EventData, StageSpec, Timestamp, UnitCode};
+use workflow_store::{Engine, Envelope, LogHead, Manifest, PackageReport, Stats, VerifyReport};
 
 /// China Standard Time, in which operators read times.
 pub(crate) fn cst() -> FixedOffset {
@@ -218,6 +216,15 @@ fn detail(data: &EventData) -> String {
                 .unwrap_or_default()
         ),
     }
+}
+
+/// A document's timeline: its title, its events, and the names of the actors in them.
+#[derive(Debug)]
+pub(crate) struct Timeline {
+    pub(crate) id: DocumentId,
+    pub(crate) title: String,
+    pub(crate) events: Vec<Envelope>,
+    pub(crate) names: Names,
 }
 
 /// The timeline.

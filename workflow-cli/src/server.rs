@@ -72,14 +72,8 @@ pub async fn serve(
         shutdown.await;
         let _ = stop_tx.send(true);
     };
-    let served = workflow_grpc::serve(
-        engine.clone(),
-        &config.service(),
-        clock,
-        listener,
-        shutdown,
-    )
-    .await;
+    let served =
+        workflow_grpc::serve(engine.clone(), &config.service(), clock, listener, shutdown).await;
     if let Some(task) = sweeper {
         let _ = task.await;
     }

@@ -129,14 +129,13 @@ impl Directory {
         self.fonds.as_deref()
     }
 
-    /// Advances the number counters past the numbers that `events` assigned.
-    pub fn record_numbers<'a>(&self, events: impl IntoIterator<Item = &'a crate::outgoing::Event>) {
+    /// Advances the number counters past the numbers that applied events claimed (each
+    /// flow's events say which: `Flow::number_claim`).
+    pub fn record_numbers(&self, claims: impl IntoIterator<Item = (Series, u32)>) {
         let mut counters = self.counters.lock().unwrap_or_else(|p| p.into_inner());
-        for e in events {
-            if let Some((series, n)) = e.data.number_claim() {
-                let c = counters.entry(series).or_insert(0);
-                *c = (*c).max(n);
-            }
+        for (series, n) in claims {
+            let c = counters.entry(series).or_insert(0);
+            *c = (*c).max(n);
         }
     }
 }

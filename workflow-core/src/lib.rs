@@ -56,17 +56,18 @@ mod kind;
 mod numbering;
 mod opinion;
 pub mod outgoing;
+mod retention;
 mod route;
 mod todo;
 
-pub use archive::{ArchiveRecord, Retention, RetentionSchedule, ScheduleError, ScheduleRow};
+pub use archive::{ArchiveRecord, RetentionSchedule, ScheduleError, ScheduleRow};
 pub use codec::{DecodeError, PayloadError, SCHEMA_VERSION, upcast};
 pub use context::{Context, ContextError, Directory};
 pub use directory::{Actor, Classification, Role, Unit};
 pub use error::{Error, ErrorClass};
 pub use flow::{
-    Closing, Flow, FlowAction, FlowCommand, FlowEvent, FlowState, Listing, Recorded,
-    ReminderDue, ReminderSent, StreamKind, decide,
+    Closing, Flow, FlowAction, FlowCommand, FlowEvent, FlowState, Listing, Recorded, ReminderDue,
+    ReminderSent, StreamKind, decide,
 };
 pub use ids::{ActorId, DocumentId, Timestamp, UnitCode, china_date};
 pub use kind::{FlowKind, Kind, Urgency};
@@ -76,6 +77,7 @@ pub use outgoing::{
     Action, Command, Document, DraftFields, Event, EventData, IssueRecord, Outgoing, SYSTEM_ACTOR,
     Signature, State, handle, listing_year,
 };
+pub use retention::Retention;
 pub use route::{Completion, Stage, StageOutcome, StageSpec, stage_label};
 pub use todo::Assignee;
 

@@ -8,7 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::archive::Retention;
+use crate::retention::Retention;
 
 /// A numbering series, in which numbers run 1, 2, 3, … without gaps and are unique across
 /// documents: 发文字号 per prefix and year; 件号 per fonds, year and retention. The one

@@ -362,68 +362,139 @@ pub fn command_message(r: &Request) -> Result<CommandMessage, Status> {
         };
     }
     Ok(match action.clone() {
-        Action::Draft(f) => msg!(Draft, DraftDocumentRequest { fields: Some(draft_fields_to(&f)) }),
-        Action::Revise(f) => msg!(Revise, ReviseDocumentRequest { fields: Some(draft_fields_to(&f)) }),
+        Action::Draft(f) => msg!(
+            Draft,
+            DraftDocumentRequest {
+                fields: Some(draft_fields_to(&f))
+            }
+        ),
+        Action::Revise(f) => msg!(
+            Revise,
+            ReviseDocumentRequest {
+                fields: Some(draft_fields_to(&f))
+            }
+        ),
         Action::SubmitForReview { route } => {
-            msg!(SubmitForReview, SubmitForReviewRequest { route: route_to(&route) })
+            msg!(
+                SubmitForReview,
+                SubmitForReviewRequest {
+                    route: route_to(&route)
+                }
+            )
         }
         Action::Approve { opinion, stage } => {
-            msg!(Approve, ApproveRequest { opinion: opinion, stage: stage_index_to("stage", stage)? })
+            msg!(
+                Approve,
+                ApproveRequest {
+                    opinion: opinion,
+                    stage: stage_index_to("stage", stage)?
+                }
+            )
         }
         Action::Return { reason, stage } => {
-            msg!(Return, ReturnDocumentRequest { reason: reason, stage: stage_index_to("stage", stage)? })
+            msg!(
+                Return,
+                ReturnDocumentRequest {
+                    reason: reason,
+                    stage: stage_index_to("stage", stage)?
+                }
+            )
         }
         Action::Withdraw { reason } => msg!(Withdraw, WithdrawRequest { reason: reason }),
-        Action::Countersign { agree, opinion, stage } => msg!(Countersign, CountersignRequest {
-            agree: agree,
-            opinion: opinion,
-            stage: stage_index_to("stage", stage)?,
-        }),
-        Action::AddCountersigner { unit, stage } => msg!(AddCountersigner, AddCountersignerRequest {
-            unit: unit.0,
-            stage: stage_index_to("stage", stage)?,
-        }),
-        Action::RemoveCountersigner { unit, stage } => {
-            msg!(RemoveCountersigner, RemoveCountersignerRequest {
+        Action::Countersign {
+            agree,
+            opinion,
+            stage,
+        } => msg!(
+            Countersign,
+            CountersignRequest {
+                agree: agree,
+                opinion: opinion,
+                stage: stage_index_to("stage", stage)?,
+            }
+        ),
+        Action::AddCountersigner { unit, stage } => msg!(
+            AddCountersigner,
+            AddCountersignerRequest {
                 unit: unit.0,
                 stage: stage_index_to("stage", stage)?,
-            })
+            }
+        ),
+        Action::RemoveCountersigner { unit, stage } => {
+            msg!(
+                RemoveCountersigner,
+                RemoveCountersignerRequest {
+                    unit: unit.0,
+                    stage: stage_index_to("stage", stage)?,
+                }
+            )
         }
-        Action::AddReviewer { reviewer, before, stage } => msg!(AddReviewer, AddReviewerRequest {
-            reviewer: reviewer.0,
-            before: before,
-            stage: stage_index_to("stage", stage)?,
-        }),
-        Action::Reassign { to, reason, stage } => msg!(Reassign, ReassignRequest {
-            to: to.0,
-            reason: reason,
-            stage: stage_index_to("stage", stage)?,
-        }),
-        Action::Delegate { to, reason, stage } => msg!(Delegate, DelegateRequest {
-            to: to.0,
-            reason: reason,
-            stage: stage_index_to("stage", stage)?,
-        }),
-        Action::ReturnToStage { stage, reason, from_stage } => {
-            msg!(ReturnToStage, ReturnToStageRequest {
-                stage: stage_index_to("stage", Some(stage))?.unwrap_or_default(),
+        Action::AddReviewer {
+            reviewer,
+            before,
+            stage,
+        } => msg!(
+            AddReviewer,
+            AddReviewerRequest {
+                reviewer: reviewer.0,
+                before: before,
+                stage: stage_index_to("stage", stage)?,
+            }
+        ),
+        Action::Reassign { to, reason, stage } => msg!(
+            Reassign,
+            ReassignRequest {
+                to: to.0,
                 reason: reason,
-                from_stage: stage_index_to("from_stage", from_stage)?,
-            })
+                stage: stage_index_to("stage", stage)?,
+            }
+        ),
+        Action::Delegate { to, reason, stage } => msg!(
+            Delegate,
+            DelegateRequest {
+                to: to.0,
+                reason: reason,
+                stage: stage_index_to("stage", stage)?,
+            }
+        ),
+        Action::ReturnToStage {
+            stage,
+            reason,
+            from_stage,
+        } => {
+            msg!(
+                ReturnToStage,
+                ReturnToStageRequest {
+                    stage: stage_index_to("stage", Some(stage))?.unwrap_or_default(),
+                    reason: reason,
+                    from_stage: stage_index_to("from_stage", from_stage)?,
+                }
+            )
         }
         Action::SignOff { opinion } => msg!(SignOff, SignOffRequest { opinion: opinion }),
-        Action::Issue { issue_date, copies } => msg!(Issue, IssueRequest {
-            issue_date: issue_date.to_string(),
-            copies: copies,
-        }),
+        Action::Issue { issue_date, copies } => msg!(
+            Issue,
+            IssueRequest {
+                issue_date: issue_date.to_string(),
+                copies: copies,
+            }
+        ),
         Action::Acknowledge => msg!(Acknowledge, AcknowledgeRequest {}),
-        Action::Archive { fonds, retention: r, unit_code, deviation_reason } => {
-            msg!(Archive, ArchiveRequest {
-                fonds: fonds,
-                retention: r.map_or(0, |r| retention(r) as i32),
-                unit_code: unit_code,
-                deviation_reason: deviation_reason,
-            })
+        Action::Archive {
+            fonds,
+            retention: r,
+            unit_code,
+            deviation_reason,
+        } => {
+            msg!(
+                Archive,
+                ArchiveRequest {
+                    fonds: fonds,
+                    retention: r.map_or(0, |r| retention(r) as i32),
+                    unit_code: unit_code,
+                    deviation_reason: deviation_reason,
+                }
+            )
         }
         Action::Void { reason } => msg!(Void, VoidRequest { reason: reason }),
         Action::Remind { .. } => {

@@ -57,8 +57,9 @@
 //!   resend with the same `command_id`, which returns the original outcome if the group
 //!   did land.
 //! - Positions are gapless and the hash chain is intact after any crash.
-//! - Readers may see a group between its transaction and its flush; subscribers are only
-//!   fed events up to the last flushed position.
+//! - Log reads (history, the log, command outcomes, verify) and subscribers stop at the last
+//!   synced position; projections (document state, lists, to-do) may show a group between
+//!   its transaction and its sync.
 
 mod directory;
 mod durability;
@@ -75,14 +76,14 @@ pub use durability::Durability;
 pub use engine::{
     AsOf, Clock, Config, DEFAULT_CACHE_BYTES, DueReminder, Engine, MAX_COMMAND_ID, Outcome, Request,
 };
-pub use envelope::{Envelope, GENESIS_HASH, fixity_digest};
+pub use envelope::{Envelope, GENESIS_HASH, LogHead, fixity_digest};
 pub use error::{Error, Result};
 pub use export::{Manifest, PACKAGE_FORMAT, PackageFile, PackageReport, verify_package};
 pub use projection::{
     Cursor, Dim, DocRecord, IndexDiff, IndexEntry, IndexKeys, index_diff, index_keys,
 };
 pub use read::{ListQuery, MAX_PAGE_SIZE, Page, Stats, SubscribeFilter};
-pub use replay::{ChainBreak, LogHead, VerifyOptions, VerifyReport};
+pub use replay::{ChainBreak, VerifyOptions, VerifyReport};
 #[cfg(any(test, feature = "fault-injection"))]
 #[doc(hidden)]
 pub use storage::{Faults, faults_for};

@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use workflow_core::{Action, DocumentId, State};
+use workflow_core::{Action, DocumentId, Retention, State};
 use workflow_store::{Engine, Envelope, LogHead, Request, VerifyOptions};
 
 /// Two documents: A archived (11 events, positions 1..=11), B in review (3 events, 12..=14).
@@ -322,5 +322,100 @@ async fn a_data_directory_written_by_main_at_bda0245_opens_verifies_and_rebuilds
     // And it takes new commands, chained onto its old head.
     let next = drive(&engine, 1).await;
     assert_eq!(engine.history(next).unwrap()[0].position, 27);
+    assert!(engine.verify(|_, _| {}).unwrap().is_intact());
+}
+
+#[tokio::test]
+async fn a_data_directory_written_by_main_at_75ab9a3_opens_verifies_and_rebuilds() {
+    // The layout before the restructuring: format marker, recorded head, request digests,
+    // stage-named actions, scheduled retentions and a recorded deviation, a sweep reminder.
+    let dir = legacy_copy("75ab9a3");
+    // The stepping clock, as the build that wrote it ran (new commands need a date before
+    // the sample's issue date).
+    let engine = open_with(workflow_store::Config {
+        create: false,
+        ..workflow_store::Config::new(dir.path())
+    })
+    .await;
+    let report = engine.verify(|_, _| {}).unwrap();
+    assert!(report.is_intact(), "{:?}", report.first_break);
+    assert_eq!(report.checked, 42);
+    assert_eq!(
+        report.head_hash,
+        "ce6a12ba12ea64f583005eb467373b35472e51625c0c37f881ac6997d565e9d6"
+    );
+    assert_eq!(report.recorded_head, Some(report.head()));
+    assert_eq!(report.fixity_checked, 2);
+    let doc = |n: u128| {
+        engine
+            .document(DocumentId(uuid::Uuid::from_u128(n)))
+            .unwrap()
+            .unwrap()
+    };
+    let a = doc(0xA);
+    assert_eq!(a.state(), State::Archived);
+    let archived = a.archive().unwrap();
+    assert_eq!(archived.reference.to_string(), "J012-WS·2026-D30-JWC-0001");
+    assert_eq!(archived.scheduled_retention, Some(Retention::Years30));
+    assert_eq!(archived.deviation, None);
+    let f = doc(0xF).archive().unwrap().clone();
+    assert_eq!(f.reference.to_string(), "J012-WS·2026-Y-JWC-0001");
+    assert_eq!(f.scheduled_retention, Some(Retention::Years30));
+    assert!(f.deviation.unwrap().contains("长期查考价值"));
+    assert_eq!(
+        doc(0xB).issue().unwrap().number.to_string(),
+        "X校发〔2026〕2号"
+    );
+    assert_eq!(doc(0xC).state(), State::Countersigning);
+    assert_eq!(doc(0xD).state(), State::Voided);
+    assert_eq!(doc(0xE).state(), State::InReview);
+    let e_events = engine
+        .history(DocumentId(uuid::Uuid::from_u128(0xE)))
+        .unwrap();
+    assert_eq!(e_events.last().unwrap().event_type, "Reminded");
+
+    let before = engine.dump_projections().unwrap();
+    engine.rebuild(|_, _| {}).await.unwrap();
+    assert_eq!(engine.dump_projections().unwrap(), before);
+    engine.rebuild_from_scratch(|_, _| {}).await.unwrap();
+    assert_eq!(engine.dump_projections().unwrap(), before);
+
+    // Its command ids answer retries of the same request (its digest still matches)…
+    let e = DocumentId(uuid::Uuid::from_u128(0xE));
+    let mut retry = Request::new(e, "wang.fang", Action::SubmitForReview { route: route() });
+    retry.command_id = "legacy-4-1".into();
+    let o = engine.execute(retry.clone()).await.unwrap();
+    assert!(o.replayed);
+    assert_eq!(o.version, 2);
+    // …and refuse another request under the same id.
+    retry.actor = "li.qiang".into();
+    let err = engine.execute(retry).await.unwrap_err();
+    assert_eq!(err.reason(), "COMMAND_ID_REUSED", "{err}");
+    // The 秘密 document's countersign stage takes RSC's peer, named for its stage (1)…
+    let c = DocumentId(uuid::Uuid::from_u128(0xC));
+    let countersign = |stage| Action::Countersign {
+        stage: Some(stage),
+        agree: true,
+        opinion: "同意。".into(),
+    };
+    let stale = engine
+        .execute(Request::new(c, "sun.li", countersign(0)))
+        .await;
+    assert_eq!(stale.unwrap_err().reason(), "STAGE_NOT_CURRENT");
+    run(&engine, c, "sun.li", countersign(1)).await;
+    assert_eq!(doc(0xC).state(), State::InReview);
+    // …and new numbers continue the old series: the next 发文字号 is 4号.
+    let next = drive(&engine, steps::ISSUED).await;
+    assert_eq!(
+        engine
+            .document(next)
+            .unwrap()
+            .unwrap()
+            .issue()
+            .unwrap()
+            .number
+            .to_string(),
+        "X校发〔2026〕4号"
+    );
     assert!(engine.verify(|_, _| {}).unwrap().is_intact());
 }

@@ -82,7 +82,8 @@ impl Script {
                 None => self.doc = Document::created_by(e),
             }
         }
-        self.dir.record_numbers(&events);
+        self.dir
+            .record_numbers(events.iter().filter_map(|e| e.data.number_claim()));
         self.events.extend(events.iter().cloned());
         Ok(events)
     }

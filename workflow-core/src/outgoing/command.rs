@@ -3,11 +3,11 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::archive::Retention;
 use crate::directory::Classification;
 use crate::flow::FlowCommand;
 use crate::ids::{ActorId, UnitCode};
 use crate::kind::{Kind, Urgency};
+use crate::retention::Retention;
 use crate::route::StageSpec;
 
 /// The actor id of the engine itself: only it may give `Remind`, and no directory actor

@@ -5,13 +5,13 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::archive::Retention;
 use crate::codec::{DecodeError, PayloadError, SCHEMA_VERSION, Tagged, upcast};
 use crate::flow::Recorded;
 use crate::ids::{ActorId, DocumentId, Timestamp, UnitCode};
 use crate::numbering::{ArchiveReference, DocumentNumber};
 use crate::outgoing::command::DraftFields;
 use crate::outgoing::state::State;
+use crate::retention::Retention;
 use crate::route::StageSpec;
 
 /// One recorded 发文 event: who, when, what.

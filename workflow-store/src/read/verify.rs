@@ -4,8 +4,9 @@
 use workflow_core::DocumentId;
 
 use crate::engine::Engine;
+use crate::envelope::LogHead;
 use crate::error::{Error, Result};
-use crate::replay::{LogHead, VerifyOptions, VerifyReport, verify};
+use crate::replay::{VerifyOptions, VerifyReport, verify};
 
 impl Engine {
     /// Verifies the log (see [`Engine::verify_with`]) with no witness head.

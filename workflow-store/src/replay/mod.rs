@@ -6,4 +6,4 @@ mod verify;
 
 pub(crate) use rebuild::rebuild;
 pub(crate) use verify::verify;
-pub use verify::{ChainBreak, LogHead, VerifyOptions, VerifyReport};
+pub use verify::{ChainBreak, VerifyOptions, VerifyReport};

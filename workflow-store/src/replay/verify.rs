@@ -9,45 +9,9 @@ use sha2::{Digest, Sha256};
 use workflow_core::{Closing, DocumentId, FlowEvent};
 
 use super::rebuild::CHUNK;
-use crate::envelope::{Envelope, GENESIS_HASH, StoredEnvelope, stored_bytes_hash_to};
+use crate::envelope::{Envelope, GENESIS_HASH, LogHead, StoredEnvelope, stored_bytes_hash_to};
 use crate::error::Result;
 use crate::storage::Storage;
-
-/// A position in the log and the hash of the event there: the log's head, as handed to
-/// another system to keep (a witness), or as recorded with each commit.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct LogHead {
-    /// The position (0 for an empty log).
-    pub position: u64,
-    /// The hash (hex) of the event at `position` ([`GENESIS_HASH`] for an empty log).
-    pub hash: String,
-}
-
-impl std::fmt::Display for LogHead {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.position, self.hash)
-    }
-}
-
-impl std::str::FromStr for LogHead {
-    type Err = String;
-
-    /// `POSITION:HASH`, as printed by `workflow verify` and returned by `GetLogHead`.
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        let (p, h) = s
-            .trim()
-            .split_once(':')
-            .ok_or_else(|| format!("{s:?} is not POSITION:HASH"))?;
-        let position = p
-            .parse()
-            .map_err(|_| format!("{p:?} is not a log position"))?;
-        let hash = h.to_ascii_lowercase();
-        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(format!("{h:?} is not a SHA-256 hash (64 hex digits)"));
-        }
-        Ok(LogHead { position, hash })
-    }
-}
 
 /// What to check beyond the log itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

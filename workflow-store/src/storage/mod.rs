@@ -22,9 +22,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use workflow_core::{Actor, Assignee, DocumentId, Series, Timestamp, Unit};
 
+use crate::envelope::LogHead;
 use crate::error::Result;
 use crate::projection::{Cursor, Dim, DocRecord, IndexDiff};
-use crate::replay::LogHead;
 
 pub use self::sled::SledStorage;
 #[cfg(any(test, feature = "fault-injection"))]

@@ -3,8 +3,8 @@
 use chrono::Datelike;
 
 use super::*;
-use crate::archive::Retention;
 use crate::outgoing::event::EventData;
+use crate::retention::Retention;
 
 impl Decide<'_> {
     pub(super) fn archive(

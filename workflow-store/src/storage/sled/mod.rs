@@ -38,9 +38,9 @@ use super::{
     CommandRecord, CommitError, Group, ProjectionEntry, RebuildMode, Storage, StoredEvent,
 };
 use crate::durability::Durability;
+use crate::envelope::LogHead;
 use crate::error::{Error, Result};
 use crate::projection::{Cursor, Dim, DocRecord};
-use crate::replay::LogHead;
 
 /// A sled failure in the store's terms: I/O is `Unavailable` (a retry may help),
 /// corruption is `Corrupt`, the rest are bugs.
