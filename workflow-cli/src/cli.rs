@@ -141,11 +141,26 @@ enum Cmd {
         after_help = "Example:\n  workflow retention-schedule --config workflow.toml"
     )]
     RetentionSchedule,
+    /// Bearer tokens for campus systems.
+    #[command(subcommand)]
+    Token(TokenCmd),
     /// List documents with the filters of the gRPC list.
     #[command(
         after_help = "Examples:\n  workflow list --state InReview --unit JWC\n  workflow list --overdue\n  workflow list --todo li.qiang --kind 通知"
     )]
     List(ops::ListArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCmd {
+    /// Print a fresh random token for a system, and the configuration lines that admit it
+    /// (its SHA-256 only: the token itself is never stored).
+    #[command(after_help = "Example:\n  workflow token new --system archive-system")]
+    New {
+        /// The system's name, as in `[[systems]] name`.
+        #[arg(long)]
+        system: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -229,6 +244,10 @@ fn run(cli: Cli) -> Result<bool> {
             render::list(&documents, now, args.json).map(|()| true)
         }
         Cmd::Bench(args) => bench::run(args).map(|()| true),
+        Cmd::Token(TokenCmd::New { system }) => {
+            render::new_token(&ops::new_token(&system)?);
+            Ok(true)
+        }
         Cmd::RetentionSchedule => {
             let config = load_config(config.as_ref())?;
             let schedule = config.retention_schedule()?;

@@ -219,6 +219,7 @@ pub(crate) fn list(data_dir: &Path, a: &ListArgs) -> Result<(Vec<Document>, Time
         year: a.year,
         overdue_at: a.overdue.then_some(now),
         viewer: a.viewer.clone().map(Into::into),
+        max_classification: None,
         page_token: None,
         page_size: a.limit.clamp(1, workflow_store::MAX_PAGE_SIZE),
     };
@@ -253,4 +254,32 @@ pub(crate) fn data_dir(flag: Option<PathBuf>, config: Option<&PathBuf>) -> Resul
         Some(p) => Ok(crate::config::ServerConfig::read(&p)?.data_dir),
         None => Ok(PathBuf::from("data")),
     }
+}
+
+/// A new bearer token for a system, and its SHA-256 for the configuration.
+#[derive(Debug)]
+pub(crate) struct NewToken {
+    pub(crate) system: String,
+    pub(crate) token: String,
+    pub(crate) sha256: String,
+}
+
+/// `token new`: 32 random bytes from the operating system, as 64 hex digits.
+pub(crate) fn new_token(system: &str) -> Result<NewToken> {
+    let system = system.trim();
+    if system.is_empty() || system.contains(['"', '\\', '\n']) {
+        bail!("--system must be a plain name, e.g. archive-system");
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness from the OS: {e}"))?;
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let sha256 = workflow_grpc::sha256(&token)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(NewToken {
+        system: system.to_owned(),
+        token,
+        sha256,
+    })
 }

@@ -581,3 +581,25 @@ pub(crate) fn list(documents: &[Document], now: Timestamp, json: bool) -> Result
     }
     Ok(())
 }
+
+/// `token new`: the token for the system's operator, the lines for the server's operator.
+pub(crate) fn new_token(t: &crate::ops::NewToken) {
+    println!(
+        "Token for {} (give it to that system; it is shown only now):",
+        t.system
+    );
+    println!();
+    println!("  {}", t.token);
+    println!();
+    println!("Add to the server's workflow.toml (only the digest is stored):");
+    println!();
+    println!("[[systems]]");
+    println!("name = \"{}\"", t.system);
+    println!("token_sha256 = \"{}\"", t.sha256);
+    println!(
+        "# acts_for = [\"*\"]              # or the units / roles it may name, e.g. [\"Archivist\"]"
+    );
+    println!(
+        "# max_classification = \"None\"   # the highest 密级 it gets without naming an actor"
+    );
+}

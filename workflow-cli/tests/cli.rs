@@ -666,3 +666,39 @@ retention = "Years10"
     assert_eq!(code, Some(2));
     assert!(err.contains("no row covers"), "{err}");
 }
+
+#[test]
+fn token_new_prints_a_fresh_token_and_only_its_digest_for_the_configuration() {
+    let run = || {
+        let o = Command::new(env!("CARGO_BIN_EXE_workflow"))
+            .args(["token", "new", "--system", "archive-system"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let out = run();
+    let token = out
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() == 64 && l.bytes().all(|b| b.is_ascii_hexdigit()))
+        .unwrap()
+        .to_owned();
+    let digest: String = workflow_grpc::sha256(&token)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(
+        out.contains(&format!("token_sha256 = \"{digest}\"")),
+        "{out}"
+    );
+    assert!(out.contains("name = \"archive-system\""), "{out}");
+    // The lines to paste parse as a system whose digest admits the token.
+    let toml_part = &out[out.find("[[systems]]").unwrap()..];
+    let parsed: toml::Value = toml::from_str(toml_part).unwrap();
+    let system: workflow_grpc::SystemConfig = parsed["systems"][0].clone().try_into().unwrap();
+    let auth = workflow_grpc::auth::Authenticator::new(&[system], false);
+    assert_eq!(auth.system_of(&token).unwrap().name, "archive-system");
+    // Each run draws a new one.
+    assert!(!run().contains(&token));
+}

@@ -76,6 +76,33 @@ pub enum Role {
     ArchiveOffice,
 }
 
+impl Role {
+    /// Every role, in declaration order.
+    pub const ALL: [Role; 9] = [
+        Role::Drafter,
+        Role::Reviewer,
+        Role::Countersigner,
+        Role::Clerk,
+        Role::Signatory,
+        Role::PrincipalSignatory,
+        Role::Archivist,
+        Role::Admin,
+        Role::ArchiveOffice,
+    ];
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    /// A role by its name as the directory file writes it, e.g. `Archivist`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        Role::ALL
+            .into_iter()
+            .find(|r| format!("{r:?}") == s.trim())
+            .ok_or_else(|| format!("{s:?} is not a role"))
+    }
+}
+
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self, f)

@@ -1,50 +1,90 @@
 //! Bearer-token authentication: each token is bound to a named campus system.
 
-use std::collections::HashMap;
 use std::sync::Arc;
+
+use subtle::ConstantTimeEq;
+use workflow_core::Classification;
 
 use tonic::service::Interceptor;
 use tonic::{Code, Request, Status};
 
 use crate::convert::status;
 
-use crate::config::SystemConfig;
+use crate::config::{ActsFor, SystemConfig, sha256};
 
-/// The authenticated caller, placed in each request's extensions.
+/// The authenticated caller, placed in each request's extensions: its name and scopes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallerSystem {
     /// The system's configured name.
     pub name: String,
     /// Whether it may use the admin service.
     pub admin: bool,
+    /// The actors it may name; `None` for any.
+    pub acts_for: Option<ActsFor>,
+    /// The highest 密级 it receives when it names no actor.
+    pub max_classification: Classification,
 }
 
-/// Checks `authorization: Bearer <token>` against the configured systems.
+impl CallerSystem {
+    /// A caller for a service run without authentication (a library user's own wiring):
+    /// it may name any actor and receives only unclassified documents without one.
+    pub fn unauthenticated() -> Self {
+        CallerSystem {
+            name: "(unauthenticated)".into(),
+            admin: false,
+            acts_for: None,
+            max_classification: Classification::None,
+        }
+    }
+}
+
+/// Checks `authorization: Bearer <token>` against the configured systems' token digests.
 #[derive(Debug, Clone)]
 pub struct Authenticator {
-    tokens: Arc<HashMap<String, CallerSystem>>,
+    systems: Arc<Vec<([u8; 32], CallerSystem)>>,
     admin_only: bool,
 }
 
 impl Authenticator {
     /// An authenticator for the configured systems; `admin_only` also requires `admin`.
+    /// Systems whose token or scope does not read are left out (`ServiceConfig::validate`
+    /// refuses such a configuration before a server starts).
     pub fn new(systems: &[SystemConfig], admin_only: bool) -> Self {
-        let tokens = systems
+        let systems = systems
             .iter()
-            .map(|s| {
-                (
-                    s.token.clone(),
+            .filter_map(|s| {
+                let digest = s.token_digest().ok()?;
+                let acts_for = s.scope().ok()?;
+                Some((
+                    digest,
                     CallerSystem {
                         name: s.name.clone(),
                         admin: s.admin,
+                        acts_for,
+                        max_classification: s.max_classification,
                     },
-                )
+                ))
             })
             .collect();
         Authenticator {
-            tokens: Arc::new(tokens),
+            systems: Arc::new(systems),
             admin_only,
         }
+    }
+
+    /// The system a token belongs to. The token is hashed and compared with every
+    /// configured digest in constant time, without stopping at a match, so neither the
+    /// time taken nor the order of the systems tells an attacker how close a guess was.
+    pub fn system_of(&self, token: &str) -> Option<&CallerSystem> {
+        let presented = sha256(token);
+        let mut found = None;
+        for (digest, system) in self.systems.iter() {
+            let equal: bool = digest.ct_eq(&presented).into();
+            if equal {
+                found = Some(system);
+            }
+        }
+        found
     }
 }
 
@@ -72,8 +112,7 @@ impl Interceptor for Authenticator {
                 )
             })?;
         let caller = self
-            .tokens
-            .get(token.trim())
+            .system_of(token.trim())
             .cloned()
             .ok_or_else(|| unauthenticated("UNKNOWN_TOKEN", "unknown bearer token"))?;
         if self.admin_only && !caller.admin {

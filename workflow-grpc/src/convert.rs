@@ -507,9 +507,12 @@ pub fn command_message(r: &Request) -> Result<CommandMessage, Status> {
 }
 
 /// A list query from the wire, for `viewer` (whose clearance bounds it) at `now`.
+/// A list request as a query, read by `viewer` (an actor) or, without one, by a system that
+/// receives documents up to `max_classification`.
 pub fn list_query(
     r: &pb::ListDocumentsRequest,
-    viewer: ActorId,
+    viewer: Option<ActorId>,
+    max_classification: Option<Classification>,
     now: Timestamp,
 ) -> Result<ListQuery, Status> {
     Ok(ListQuery {
@@ -518,7 +521,8 @@ pub fn list_query(
         kind: optional_enum::<Kind, pb::Kind>("kind", r.kind)?,
         year: (r.year != 0).then_some(r.year),
         overdue_at: r.overdue.then_some(now),
-        viewer: Some(viewer),
+        viewer,
+        max_classification,
         page_token: (!r.page_token.is_empty()).then(|| r.page_token.clone()),
         page_size: r.page_size as usize,
     })

@@ -37,5 +37,5 @@ pub mod pb;
 pub mod server;
 pub mod service;
 
-pub use config::{InvalidConfig, ServiceConfig, SystemConfig, TlsConfig};
+pub use config::{ActsFor, InvalidConfig, ServiceConfig, SystemConfig, TlsConfig, sha256};
 pub use server::{MAX_MESSAGE_BYTES, ServerError, serve};

@@ -52,6 +52,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServerError> {
     config.validate()?;
+    for warning in config.warnings() {
+        tracing::warn!("{warning}");
+    }
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
         .set_serving::<DocumentWorkflowServer<WorkflowService>>()

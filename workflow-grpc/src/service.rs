@@ -44,11 +44,16 @@ impl WorkflowService {
         }
     }
 
-    /// Converts a command message, executes it, and logs and converts the answer.
+    /// Converts a command message, checks that its actor is within the calling system's
+    /// scope, executes it, and logs and converts the answer.
     async fn command<R: WireCommand>(&self, req: Request<R>) -> Reply<pb::CommandResponse> {
-        let system = req.extensions().get::<CallerSystem>().cloned();
+        let system = caller(&req);
         let request = req.into_inner().into_request()?;
-        self.exec(system.as_ref(), request).await
+        // An unknown actor is left to the engine, which names it.
+        if let Some(actor) = self.engine.actor(&request.actor) {
+            in_scope(&system, &actor)?;
+        }
+        self.exec(Some(&system), request).await
     }
 
     async fn exec(
@@ -71,6 +76,17 @@ impl WorkflowService {
         }
     }
 
+    /// Who reads: the named actor (who must exist and be within the system's scope) and
+    /// their clearance, or, when no actor is named, the system and its `max_classification`.
+    fn reader(&self, system: &CallerSystem, actor_id: &str) -> Result<Reader, Status> {
+        if actor_id.trim().is_empty() {
+            return Ok(Reader::System(system.clone()));
+        }
+        let actor = self.viewer(actor_id)?;
+        in_scope(system, &actor)?;
+        Ok(Reader::Actor(actor))
+    }
+
     /// The actor asking a query, who must exist; returns their clearance.
     fn viewer(&self, actor_id: &str) -> Result<workflow_core::Actor, Status> {
         if actor_id.trim().is_empty() {
@@ -84,19 +100,94 @@ impl WorkflowService {
             ))
         })
     }
+}
 
-    fn visible(actor: &workflow_core::Actor, c: Classification) -> Result<(), Status> {
-        if actor.may_see(c) {
-            Ok(())
-        } else {
-            Err(status_of(&workflow_store::Error::Rejected(
+/// The calling system, as the authenticator recorded it.
+fn caller<T>(req: &Request<T>) -> CallerSystem {
+    req.extensions()
+        .get::<CallerSystem>()
+        .cloned()
+        .unwrap_or_else(CallerSystem::unauthenticated)
+}
+
+/// Refuses an actor outside the system's `acts_for`, naming both.
+fn in_scope(system: &CallerSystem, actor: &workflow_core::Actor) -> Result<(), Status> {
+    match &system.acts_for {
+        Some(scope) if !scope.covers(actor) => Err(convert::status(
+            tonic::Code::PermissionDenied,
+            "OUT_OF_SCOPE",
+            format!(
+                "system {} may act only for actors of {scope}; actor {} (unit {}, roles {}) is outside its scope",
+                system.name,
+                actor.id,
+                actor.unit,
+                actor
+                    .roles
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            vec![
+                ("system", system.name.clone()),
+                ("actor", actor.id.to_string()),
+            ],
+            Some("actor_id"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Who reads a document: a named actor, or a system naming none.
+#[derive(Debug)]
+enum Reader {
+    Actor(workflow_core::Actor),
+    System(CallerSystem),
+}
+
+impl Reader {
+    fn clearance(&self) -> Classification {
+        match self {
+            Reader::Actor(a) => a.clearance,
+            Reader::System(s) => s.max_classification,
+        }
+    }
+
+    fn actor_id(&self) -> Option<ActorId> {
+        match self {
+            Reader::Actor(a) => Some(a.id.clone()),
+            Reader::System(_) => None,
+        }
+    }
+
+    /// Refuses a document above the reader's clearance.
+    fn may_see(&self, c: Classification) -> Result<(), Status> {
+        if self.clearance() >= c {
+            return Ok(());
+        }
+        Err(match self {
+            Reader::Actor(actor) => status_of(&workflow_store::Error::Rejected(
                 workflow_core::Error::InsufficientClearance {
                     actor: actor.id.clone(),
                     clearance: actor.clearance,
                     classification: c,
                 },
-            )))
-        }
+            )),
+            Reader::System(system) => convert::status(
+                tonic::Code::PermissionDenied,
+                "CLEARANCE_TOO_LOW",
+                format!(
+                    "system {} receives documents up to {} ({}) when it names no actor; this one is {} ({}): name an actor cleared for it",
+                    system.name,
+                    system.max_classification,
+                    system.max_classification.chinese(),
+                    c,
+                    c.chinese()
+                ),
+                vec![("system", system.name.clone())],
+                Some("actor_id"),
+            ),
+        })
     }
 }
 
@@ -207,8 +298,9 @@ impl DocumentWorkflow for WorkflowService {
     }
 
     async fn get_document(&self, req: Request<pb::GetDocumentRequest>) -> Reply<pb::Document> {
+        let system = caller(&req);
         let r = req.into_inner();
-        let actor = self.viewer(&r.actor_id)?;
+        let actor = self.reader(&system, &r.actor_id)?;
         let id = convert::document_id("document_id", &r.document_id)?;
         let current = self
             .engine
@@ -217,14 +309,14 @@ impl DocumentWorkflow for WorkflowService {
             .ok_or_else(|| status_of(&workflow_store::Error::NotFound(id)))?;
         // Clearance is checked against the document as it is now (the stricter of the two
         // when it was reclassified upward) and as it was.
-        Self::visible(&actor, current.classification())?;
+        actor.may_see(current.classification())?;
         let doc = match r.as_of_version {
             Some(v) => {
                 let d = self
                     .engine
                     .document_as_of(id, AsOf::Version(v))
                     .map_err(|e| status_of(&e))?;
-                Self::visible(&actor, d.classification())?;
+                actor.may_see(d.classification())?;
                 d
             }
             None => current,
@@ -236,14 +328,24 @@ impl DocumentWorkflow for WorkflowService {
         &self,
         req: Request<pb::ListDocumentsRequest>,
     ) -> Reply<pb::ListDocumentsResponse> {
+        let system = caller(&req);
         let r = req.into_inner();
-        let actor = self.viewer(&r.actor_id)?;
+        let reader = self.reader(&system, &r.actor_id)?;
         let now = (self.clock)();
-        let q = convert::list_query(&r, actor.id.clone(), now)?;
-        let page = if r.todo {
-            self.engine.inbox(&actor.id, &q)
-        } else {
-            self.engine.list(&q)
+        let max = match &reader {
+            Reader::Actor(_) => None,
+            Reader::System(s) => Some(s.max_classification),
+        };
+        let q = convert::list_query(&r, reader.actor_id(), max, now)?;
+        let page = match (&reader, r.todo) {
+            (Reader::Actor(a), true) => self.engine.inbox(&a.id, &q),
+            (Reader::System(_), true) => {
+                return Err(invalid(
+                    "actor_id",
+                    "is required for a to-do list (todo = true)",
+                ));
+            }
+            (_, false) => self.engine.list(&q),
         }
         .map_err(|e| status_of(&e))?;
         Ok(Response::new(convert::list_response(&page, now)))
@@ -253,15 +355,16 @@ impl DocumentWorkflow for WorkflowService {
         &self,
         req: Request<pb::GetHistoryRequest>,
     ) -> Reply<pb::GetHistoryResponse> {
+        let system = caller(&req);
         let r = req.into_inner();
-        let actor = self.viewer(&r.actor_id)?;
+        let actor = self.reader(&system, &r.actor_id)?;
         let id = convert::document_id("document_id", &r.document_id)?;
         let doc = self
             .engine
             .document(id)
             .map_err(|e| status_of(&e))?
             .ok_or_else(|| status_of(&workflow_store::Error::NotFound(id)))?;
-        Self::visible(&actor, doc.classification())?;
+        actor.may_see(doc.classification())?;
         let events = self.engine.history(id).map_err(|e| status_of(&e))?;
         Ok(Response::new(convert::history_response(&events)))
     }
@@ -275,13 +378,10 @@ impl DocumentWorkflow for WorkflowService {
         Pin<Box<dyn Stream<Item = Result<pb::EventEnvelope, Status>> + Send + 'static>>;
 
     async fn subscribe(&self, req: Request<pb::SubscribeRequest>) -> Reply<Self::SubscribeStream> {
+        let system = caller(&req);
         let r = req.into_inner();
-        let max_classification = if r.actor_id.trim().is_empty() {
-            None
-        } else {
-            Some(self.viewer(&r.actor_id)?.clearance)
-        };
-        let filter = convert::subscribe_filter(&r, max_classification)?;
+        let reader = self.reader(&system, &r.actor_id)?;
+        let filter = convert::subscribe_filter(&r, Some(reader.clearance()))?;
         let mut stopping = self.stopping.clone();
         let stream = self
             .engine

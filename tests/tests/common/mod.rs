@@ -24,6 +24,16 @@ use workflow_grpc::pb::workflow_admin_client::WorkflowAdminClient;
 
 pub const OA_TOKEN: &str = "test-oa-portal-token";
 pub const ADMIN_TOKEN: &str = "test-ops-admin-token";
+/// The archive system's token: configured by its SHA-256 only, acting for archivists,
+/// receiving up to 秘密 without an actor.
+pub const ARCHIVE_TOKEN: &str = "test-archive-system-token";
+
+pub fn sha256_hex(token: &str) -> String {
+    workflow_grpc::sha256(token)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
 
 pub fn fixture() -> PathBuf {
     workflow_testkit::fixture_path()
@@ -37,13 +47,21 @@ pub fn config(dir: &Path) -> ServerConfig {
         systems: vec![
             SystemConfig {
                 name: "oa-portal".into(),
-                token: OA_TOKEN.into(),
-                admin: false,
+                token: Some(OA_TOKEN.into()),
+                ..SystemConfig::default()
             },
             SystemConfig {
                 name: "ops".into(),
-                token: ADMIN_TOKEN.into(),
+                token: Some(ADMIN_TOKEN.into()),
                 admin: true,
+                ..SystemConfig::default()
+            },
+            SystemConfig {
+                name: "archive-system".into(),
+                token_sha256: Some(sha256_hex(ARCHIVE_TOKEN)),
+                acts_for: Some(vec!["Archivist".into()]),
+                max_classification: workflow_core::Classification::Secret,
+                ..SystemConfig::default()
             },
         ],
         tls: None,

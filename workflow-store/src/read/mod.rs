@@ -38,6 +38,9 @@ pub struct ListQuery {
     pub overdue_at: Option<Timestamp>,
     /// Leave out what this actor's clearance does not cover.
     pub viewer: Option<ActorId>,
+    /// Leave out what is classified above this (a system reading without naming an actor:
+    /// its `max_classification`); with a viewer too, the lower of the two applies.
+    pub max_classification: Option<workflow_core::Classification>,
     /// The token a previous page returned.
     pub page_token: Option<String>,
     /// At most this many (default 50, at most [`MAX_PAGE_SIZE`]).
@@ -99,6 +102,10 @@ impl Engine {
                     .clearance,
             ),
             None => None,
+        };
+        let clearance = match (clearance, q.max_classification) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         };
         Ok((after, size, clearance))
     }

@@ -1,0 +1,242 @@
+//! The security model over a real socket (DESIGN §5): each system's scope (`acts_for`, its
+//! `max_classification` when it names no actor), tokens configured by digest only.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use futures::StreamExt;
+use tonic::Code;
+use tonic_types::StatusExt;
+use workflow_grpc::pb;
+
+/// The `ErrorInfo` reason of a status.
+fn reason(s: &tonic::Status) -> String {
+    s.get_error_details().error_info().unwrap().reason.clone()
+}
+
+/// Drafts a 秘密 document as wang.fang (cleared for 秘密).
+async fn draft_secret(c: &mut Client, id: &str) {
+    let mut f = fields();
+    f.title = "关于2026年度干部考察工作的通知".into();
+    f.classification = pb::Classification::Secret as i32;
+    f.classification_period_years = Some(10);
+    c.draft_document(pb::DraftDocumentRequest {
+        command_id: cid(),
+        actor_id: "wang.fang".into(),
+        document_id: id.into(),
+        expected_version: Some(0),
+        fields: Some(f),
+    })
+    .await
+    .unwrap();
+}
+
+/// Every event a subscription from 0 delivers before it goes quiet.
+async fn subscribed_documents(c: &mut Client, actor: &str) -> Vec<String> {
+    let mut sub = c
+        .subscribe(pb::SubscribeRequest {
+            actor_id: actor.into(),
+            from_position: 0,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut docs = Vec::new();
+    while let Ok(Some(e)) = tokio::time::timeout(Duration::from_millis(500), sub.next()).await {
+        docs.push(e.unwrap().stream_id);
+    }
+    docs
+}
+
+#[tokio::test]
+async fn a_system_naming_no_actor_receives_only_what_it_is_cleared_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut oa = server.client().await;
+    let (open, secret) = (new_id(), new_id());
+    draft(&mut oa, &open).await;
+    draft_secret(&mut oa, &secret).await;
+
+    // The OA portal has no max_classification: 非密 only, in every read without an actor.
+    let seen = subscribed_documents(&mut oa, "").await;
+    assert!(seen.contains(&open), "{seen:?}");
+    assert!(
+        !seen.contains(&secret),
+        "a 秘密 event reached an uncleared system"
+    );
+    let s = oa
+        .get_document(pb::GetDocumentRequest {
+            document_id: secret.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::PermissionDenied, "{s:?}");
+    assert_eq!(reason(&s), "CLEARANCE_TOO_LOW");
+    assert!(s.message().contains("system oa-portal"), "{}", s.message());
+    assert!(s.message().contains("秘密"), "{}", s.message());
+    let s = oa
+        .get_history(pb::GetHistoryRequest {
+            document_id: secret.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::PermissionDenied, "{s:?}");
+    let got = oa
+        .get_document(pb::GetDocumentRequest {
+            document_id: open.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(got.id, open);
+    let listed: Vec<String> = oa
+        .list_documents(pb::ListDocumentsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .documents
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(listed, std::slice::from_ref(&open));
+    // A to-do list needs someone whose list it is.
+    let s = oa
+        .list_documents(pb::ListDocumentsRequest {
+            todo: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::InvalidArgument, "{s:?}");
+
+    // With an actor named, the actor's clearance applies as before.
+    let seen = subscribed_documents(&mut oa, "wang.fang").await;
+    assert!(seen.contains(&secret));
+    let seen = subscribed_documents(&mut oa, "zhou.jie").await;
+    assert!(!seen.contains(&secret), "zhou.jie is not cleared");
+
+    // The archive system is configured up to 秘密: it gets the 秘密 document without an
+    // actor (its token is configured by digest only).
+    let mut archive = server.client_with(Some(ARCHIVE_TOKEN)).await;
+    let seen = subscribed_documents(&mut archive, "").await;
+    assert!(seen.contains(&secret) && seen.contains(&open), "{seen:?}");
+    let listed = archive
+        .list_documents(pb::ListDocumentsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .documents;
+    assert_eq!(listed.len(), 2);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn naming_an_actor_outside_the_systems_scope_is_refused_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut oa = server.client().await;
+    let id = new_id();
+    draft(&mut oa, &id).await;
+    let mut archive = server.client_with(Some(ARCHIVE_TOKEN)).await;
+
+    // The archive system acts for archivists only: not for a drafter…
+    let other = new_id();
+    let s = archive
+        .draft_document(pb::DraftDocumentRequest {
+            command_id: cid(),
+            actor_id: "wang.fang".into(),
+            document_id: other.clone(),
+            expected_version: Some(0),
+            fields: Some(fields()),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::PermissionDenied, "{s:?}");
+    assert_eq!(reason(&s), "OUT_OF_SCOPE");
+    for part in ["system archive-system", "role Archivist", "actor wang.fang"] {
+        assert!(s.message().contains(part), "{part}: {}", s.message());
+    }
+    let d = s.get_error_details();
+    assert_eq!(
+        d.bad_request().unwrap().field_violations[0].field,
+        "actor_id"
+    );
+    // …and nothing was drafted.
+    let s = oa
+        .get_document(pb::GetDocumentRequest {
+            actor_id: "wang.fang".into(),
+            document_id: other,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::NotFound, "{s:?}");
+    // Nor may it read as someone outside its scope.
+    for actor in ["wang.fang", "huang.wei"] {
+        let s = archive
+            .get_document(pb::GetDocumentRequest {
+                actor_id: actor.into(),
+                document_id: id.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(s.code(), Code::PermissionDenied, "{actor}: {s:?}");
+        assert_eq!(reason(&s), "OUT_OF_SCOPE");
+        let s = archive
+            .subscribe(pb::SubscribeRequest {
+                actor_id: actor.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(s.code(), Code::PermissionDenied, "{actor}: {s:?}");
+    }
+    // An archivist is within its scope.
+    let got = archive
+        .get_document(pb::GetDocumentRequest {
+            actor_id: "xu.jing".into(),
+            document_id: id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(got.version, 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn tokens_are_checked_against_their_digests() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let list = |mut c: Client| async move {
+        c.list_documents(pb::ListDocumentsRequest::default())
+            .await
+            .map(|_| ())
+    };
+    // Configured by token_sha256 only: the token itself authenticates.
+    list(server.client_with(Some(ARCHIVE_TOKEN)).await)
+        .await
+        .unwrap();
+    // Its digest, or a near miss, does not.
+    for wrong in [
+        sha256_hex(ARCHIVE_TOKEN),
+        format!("{ARCHIVE_TOKEN}x"),
+        ARCHIVE_TOKEN[..ARCHIVE_TOKEN.len() - 1].to_owned(),
+    ] {
+        let s = list(server.client_with(Some(&wrong)).await)
+            .await
+            .unwrap_err();
+        assert_eq!(s.code(), Code::Unauthenticated, "{wrong}: {s:?}");
+        assert_eq!(reason(&s), "UNKNOWN_TOKEN");
+    }
+    server.stop().await;
+}
