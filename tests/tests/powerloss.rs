@@ -75,7 +75,10 @@ fn child(dir: &Path, mode: &str) {
         })
         .unwrap();
         if engine.units().is_empty() {
-            engine.load_directory_json(CAMPUS).await.unwrap();
+            engine
+                .load_directory_json(CAMPUS, "test", "the campus fixture")
+                .await
+                .unwrap();
         }
         let out = std::sync::Arc::new(std::sync::Mutex::new(std::io::stdout()));
         {

@@ -240,3 +240,78 @@ async fn tokens_are_checked_against_their_digests() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn directory_changes_are_logged_with_system_and_reason_and_deactivation_bites() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut admin = server.admin(ADMIN_TOKEN).await;
+    let mut oa = server.client().await;
+    let id = new_id();
+    draft(&mut oa, &id).await;
+    submit(&mut oa, &id).await;
+    // A change without a reason is refused, naming the field.
+    let s = admin
+        .deactivate_actor(pb::DeactivateActorRequest {
+            actor_id: "li.qiang".into(),
+            reason: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::InvalidArgument, "{s:?}");
+    assert_eq!(
+        s.get_error_details()
+            .bad_request()
+            .unwrap()
+            .field_violations[0]
+            .field,
+        "reason"
+    );
+    let a = admin
+        .deactivate_actor(pb::DeactivateActorRequest {
+            actor_id: "li.qiang".into(),
+            reason: "离职".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(a.deactivated);
+    let listed = admin
+        .list_actors(pb::ListActorsRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .actors;
+    assert!(listed.iter().any(|a| a.id == "li.qiang" && a.deactivated));
+    // He may not act any more.
+    let s = approve(&mut oa, &id, "li.qiang").await.unwrap_err();
+    assert_eq!(s.code(), Code::PermissionDenied, "{s:?}");
+    assert_eq!(reason(&s), "ACTOR_DEACTIVATED");
+    // The change is in the log: an administering system's subscription carries it, with the
+    // system and the reason; others' do not.
+    let mut sub = server
+        .client_with(Some(ADMIN_TOKEN))
+        .await
+        .subscribe(pb::SubscribeRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let mut found = None;
+    while let Ok(Some(e)) = tokio::time::timeout(Duration::from_millis(500), sub.next()).await {
+        let e = e.unwrap();
+        if e.r#type == "ActorDeactivated" {
+            found = Some(e);
+        }
+    }
+    let e = found.expect("the deactivation in the admin's subscription");
+    let payload: serde_json::Value = serde_json::from_str(&e.payload_json).unwrap();
+    assert_eq!(payload["system"], "ops");
+    assert_eq!(payload["reason"], "离职");
+    assert_eq!(e.stream_id, workflow_core::DIRECTORY_STREAM.to_string());
+    let seen = subscribed_documents(&mut oa, "").await;
+    assert!(
+        !seen.contains(&e.stream_id),
+        "directory events reached a non-admin system"
+    );
+    server.stop().await;
+}

@@ -250,7 +250,9 @@ fn raw_sled(dir: &Path) -> Result<(RawSender, std::thread::JoinHandle<()>)> {
 }
 
 async fn load_directory(engine: &Engine) -> Result<()> {
-    engine.load_directory_json(CAMPUS).await?;
+    engine
+        .load_directory_json(CAMPUS, "bench", "the campus fixture")
+        .await?;
     Ok(())
 }
 

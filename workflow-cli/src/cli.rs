@@ -77,13 +77,18 @@ enum Cmd {
         #[arg(long)]
         from_scratch: bool,
     },
-    /// A document's events as a timeline (time, actor, step, opinion).
+    /// A document's events as a timeline (time, actor, step, opinion); with `--actor`, who
+    /// granted an actor which unit, roles and clearance, when, through which system and why.
     #[command(
-        after_help = "Example:\n  workflow history 0b7c…-uuid\n  workflow history 0b7c…-uuid --json"
+        after_help = "Examples:\n  workflow history 0b7c…-uuid\n  workflow history 0b7c…-uuid --json\n  workflow history --actor li.qiang"
     )]
     History {
         /// The document id (UUID).
-        document: String,
+        #[arg(required_unless_present = "actor", conflicts_with = "actor")]
+        document: Option<String>,
+        /// An actor's directory history instead of a document's.
+        #[arg(long)]
+        actor: Option<String>,
         /// One JSON envelope per line, for machines.
         #[arg(long)]
         json: bool,
@@ -221,9 +226,20 @@ fn run(cli: Cli) -> Result<bool> {
             render::rebuild(events, secs);
             Ok(true)
         }
-        Cmd::History { document, json } => {
-            render::timeline(&ops::history(&data()?, &document)?, json).map(|()| true)
-        }
+        Cmd::History {
+            document,
+            actor,
+            json,
+        } => match (document, actor) {
+            (_, Some(actor)) => {
+                render::actor_history(&actor, &ops::actor_history(&data()?, &actor)?, json)
+                    .map(|()| true)
+            }
+            (Some(document), None) => {
+                render::timeline(&ops::history(&data()?, &document)?, json).map(|()| true)
+            }
+            (None, None) => anyhow::bail!("give a document id or --actor"),
+        },
         Cmd::Show {
             document,
             as_of_version,

@@ -283,3 +283,65 @@ pub(crate) fn new_token(system: &str) -> Result<NewToken> {
         sha256,
     })
 }
+
+/// One directory change that concerns an actor, in words.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct ActorChange {
+    pub(crate) position: u64,
+    pub(crate) at: Timestamp,
+    pub(crate) system: String,
+    pub(crate) step: &'static str,
+    pub(crate) what: String,
+    pub(crate) reason: String,
+}
+
+/// `history --actor`: the directory stream's changes to one actor, each described against
+/// the actor's record before it.
+pub(crate) fn actor_history(data_dir: &Path, actor: &str) -> Result<Vec<ActorChange>> {
+    let engine = open(data_dir)?;
+    let id = workflow_core::ActorId::from(actor.trim());
+    let events = engine.actor_history(&id)?;
+    if events.is_empty() {
+        bail!("actor {id} has no directory history (not in the directory)");
+    }
+    let mut before: Option<workflow_core::Actor> = None;
+    let mut changes = Vec::new();
+    for e in events {
+        let event = e
+            .event()
+            .with_context(|| format!("position {}", e.position))?;
+        let Some(d) = event.data.directory() else {
+            continue;
+        };
+        let (system, reason) = d.provenance();
+        let what = match d {
+            workflow_core::DirectoryEvent::ActorPut { actor, .. } => {
+                let w = workflow_core::describe_actor_change(before.as_ref(), actor);
+                before = Some(actor.clone());
+                w
+            }
+            workflow_core::DirectoryEvent::Imported { actors, .. } => {
+                match actors.iter().find(|a| a.id == id) {
+                    Some(a) => {
+                        let w = workflow_core::describe_actor_change(None, a);
+                        before = Some(a.clone());
+                        w
+                    }
+                    None => continue,
+                }
+            }
+            workflow_core::DirectoryEvent::ActorDeactivated { .. } => "deactivated".to_owned(),
+            workflow_core::DirectoryEvent::ActorReactivated { .. } => "reactivated".to_owned(),
+            workflow_core::DirectoryEvent::UnitPut { .. } => continue,
+        };
+        changes.push(ActorChange {
+            position: e.position,
+            at: e.recorded_at,
+            system: system.to_owned(),
+            step: d.step(),
+            what,
+            reason: reason.to_owned(),
+        });
+    }
+    Ok(changes)
+}

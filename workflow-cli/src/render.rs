@@ -250,6 +250,7 @@ pub(crate) fn timeline(t: &Timeline, json: bool) -> Result<()> {
             data.step(),
             match &data {
                 workflow_core::FlowEvent::Outgoing(d) => detail(d),
+                workflow_core::FlowEvent::Directory(d) => d.provenance().1.to_owned(),
             }
         );
     }
@@ -602,4 +603,31 @@ pub(crate) fn new_token(t: &crate::ops::NewToken) {
     println!(
         "# max_classification = \"None\"   # the highest 密级 it gets without naming an actor"
     );
+}
+
+/// `history --actor`: who granted the actor what, when, through which system and why.
+pub(crate) fn actor_history(
+    actor: &str,
+    changes: &[crate::ops::ActorChange],
+    json: bool,
+) -> Result<()> {
+    if json {
+        for c in changes {
+            println!("{}", serde_json::to_string(c)?);
+        }
+        return Ok(());
+    }
+    println!("{actor} — {} directory changes", changes.len());
+    for c in changes {
+        println!(
+            "{:>6}. {}  {:<16} {:<8} {}  (reason: {})",
+            c.position,
+            local(c.at),
+            c.system,
+            c.step,
+            c.what,
+            c.reason
+        );
+    }
+    Ok(())
 }

@@ -46,7 +46,10 @@ pub async fn open_engine(
             path: path.clone(),
             source,
         })?;
-        engine.load_directory_json(&json).await?;
+        let reason = format!("first start: the directory file {}", path.display());
+        engine
+            .load_directory_json(&json, "workflow", &reason)
+            .await?;
         tracing::info!(path = %path.display(), units = engine.units().len(), actors = engine.actors().len(), "directory loaded");
     }
     Ok(engine)

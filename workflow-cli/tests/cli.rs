@@ -28,7 +28,15 @@ fn text(o: &Output) -> (String, String) {
 
 /// Events of document A (one per step of the sample flow) and of the whole log.
 const A_EVENTS: usize = steps::ARCHIVED;
-const ALL_EVENTS: usize = A_EVENTS + steps::IN_REVIEW;
+/// The whole log: the directory's events, then A's and B's.
+fn all_events() -> usize {
+    workflow_testkit::directory_events() as usize + A_EVENTS + steps::IN_REVIEW
+}
+
+/// The log position of the `n`-th document event (after the directory's).
+fn p(n: u64) -> u64 {
+    workflow_testkit::directory_events() + n
+}
 
 /// Two documents: A (the fixture's sample) from draft to archive on 2026-11-02, one step an
 /// hour from 09:00 CST; B waiting for li.qiang.
@@ -39,7 +47,10 @@ fn prepare(dir: &Path) -> (DocumentId, DocumentId) {
         .unwrap();
     rt.block_on(async {
         let engine = Engine::open(dir).unwrap();
-        engine.load_directory_json(CAMPUS).await.unwrap();
+        engine
+            .load_directory_json(CAMPUS, "test", "the campus fixture")
+            .await
+            .unwrap();
         let a = DocumentId(uuid::Uuid::from_u128(0xA));
         let steps = full_flow();
         let start = Utc.with_ymd_and_hms(2026, 11, 2, 1, 0, 0).unwrap();
@@ -70,21 +81,27 @@ fn verify_reports_intact_then_the_tampered_position() {
     let (out, _) = text(&o);
     assert!(o.status.success(), "{out}");
     assert!(
-        out.contains(&format!("{ALL_EVENTS} events checked: intact")),
+        out.contains(&format!("{} events checked: intact", all_events())),
         "{out}"
     );
     {
         let engine = Engine::open(dir.path()).unwrap();
-        let raw = String::from_utf8(engine.raw_log_entry(5).unwrap().unwrap()).unwrap();
+        let raw = String::from_utf8(engine.raw_log_entry(p(5)).unwrap().unwrap()).unwrap();
         engine
-            .tamper_log_entry(5, raw.replace("考务经费", "考务费用").as_bytes())
+            .tamper_log_entry(p(5), raw.replace("考务经费", "考务费用").as_bytes())
             .unwrap();
     }
     let o = workflow(dir.path(), &["verify"]);
     let (out, _) = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
-    assert!(out.contains("4 events checked before the break"), "{out}");
-    assert!(out.contains("BROKEN at position 5: hash mismatch"), "{out}");
+    assert!(
+        out.contains(&format!("{} events checked before the break", p(4))),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("BROKEN at position {}: hash mismatch", p(5))),
+        "{out}"
+    );
 }
 
 #[test]
@@ -102,12 +119,14 @@ fn rebuild_reproduces_the_projections_and_reports_progress_in_plain_lines() {
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}{err}");
     assert!(
-        out.contains(&format!("rebuilt projections from {ALL_EVENTS} events")),
+        out.contains(&format!("rebuilt projections from {} events", all_events())),
         "{out}"
     );
     assert!(
         err.contains(&format!(
-            "rebuild: {ALL_EVENTS}/{ALL_EVENTS} events (100.0%)"
+            "rebuild: {}/{} events (100.0%)",
+            all_events(),
+            all_events()
         )),
         "not a terminal, so plain lines: {err}"
     );
@@ -265,7 +284,10 @@ print('independently verified', len(hashes))
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("events.jsonl: SHA-256"), "{out}");
     assert!(
-        out.contains("event version 5 (position 5): hash mismatch"),
+        out.contains(&format!(
+            "event version 5 (position {}): hash mismatch",
+            p(5)
+        )),
         "{out}"
     );
     // Exporting onto a non-empty directory is refused.
@@ -285,7 +307,7 @@ fn stats_and_list_use_the_grpc_filters() {
     let s: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(
         (s["documents"].as_u64(), s["last_position"].as_u64()),
-        (Some(2), Some(ALL_EVENTS as u64))
+        (Some(2), Some(all_events() as u64))
     );
     assert_eq!(s["by_state"]["Archived"].as_u64(), Some(1));
     let (out, _) = text(&workflow(dir.path(), &["stats"]));
@@ -701,4 +723,53 @@ fn token_new_prints_a_fresh_token_and_only_its_digest_for_the_configuration() {
     assert_eq!(auth.system_of(&token).unwrap().name, "archive-system");
     // Each run draws a new one.
     assert!(!run().contains(&token));
+}
+
+#[test]
+fn history_of_an_actor_shows_who_granted_what_when_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    prepare(dir.path());
+    {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let engine = Engine::open(dir.path()).unwrap();
+            let mut li = engine.actor(&"li.qiang".into()).unwrap();
+            li.roles.remove(&workflow_core::Role::Countersigner);
+            li.roles.insert(workflow_core::Role::Signatory);
+            li.clearance = workflow_core::Classification::TopSecret;
+            engine
+                .put_actor(li, "oa-admin", "任命为副校长")
+                .await
+                .unwrap();
+        });
+    }
+    let o = workflow(dir.path(), &["history", "--actor", "li.qiang"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(out.contains("li.qiang — 2 directory changes"), "{out}");
+    assert!(
+        out.contains("registered li.qiang (李强) in JWC, roles [Reviewer, Countersigner]"),
+        "{out}"
+    );
+    assert!(out.contains("(reason: the campus fixture)"), "{out}");
+    assert!(
+        out.contains(
+            "oa-admin         人员授权     granted Signatory; revoked Countersigner; clearance Confidential (机密) → TopSecret (绝密)  (reason: 任命为副校长)"
+        ),
+        "{out}"
+    );
+    let o = workflow(dir.path(), &["history", "--actor", "li.qiang", "--json"]);
+    let lines: Vec<serde_json::Value> = text(&o)
+        .0
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1]["system"], "oa-admin");
+    let o = workflow(dir.path(), &["history", "--actor", "nobody"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("actor nobody has no directory history"));
 }

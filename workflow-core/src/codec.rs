@@ -106,3 +106,42 @@ pub fn upcast(type_name: &str, version: u32, payload: Value) -> Result<Value, De
     }
     Ok(payload)
 }
+
+/// Decodes a stored adjacently tagged event (`{"type", "payload"}`) of any flow from a
+/// borrowed payload, upcasting older schema versions.
+pub(crate) fn decode_tagged<T: serde::de::DeserializeOwned>(
+    type_name: &str,
+    version: u32,
+    payload: &Value,
+) -> Result<T, DecodeError> {
+    let payload = upcast(type_name, version, payload.clone())?;
+    let tagged = serde_json::json!({ "type": type_name, "payload": payload });
+    serde_json::from_value(tagged).map_err(|e| DecodeError::Payload {
+        type_name: type_name.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// Reads an adjacently tagged event of any flow from a deserializer positioned at its
+/// payload, given the stored type and schema version.
+pub(crate) fn deserialize_tagged<'de, T, D>(
+    type_name: &str,
+    version: u32,
+    payload: D,
+) -> Result<T, PayloadError<D::Error>>
+where
+    T: serde::de::DeserializeOwned,
+    D: serde::Deserializer<'de>,
+{
+    use serde::Deserialize;
+    if version != SCHEMA_VERSION {
+        let value = Value::deserialize(payload).map_err(PayloadError::Serde)?;
+        return decode_tagged(type_name, version, &value).map_err(PayloadError::Decode);
+    }
+    T::deserialize(Tagged {
+        type_name,
+        payload: Some(payload),
+        next: 0,
+    })
+    .map_err(PayloadError::Serde)
+}

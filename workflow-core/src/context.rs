@@ -53,6 +53,10 @@ pub trait Context {
     fn actors_of(&self, unit: &UnitCode) -> Vec<Actor>;
     /// The retention schedule (保管期限表) the archive command proposes from.
     fn retention_schedule(&self) -> &RetentionSchedule;
+    /// Whether the actor was deactivated (离职, 调岗): they may not act or be named.
+    fn is_deactivated(&self, _id: &ActorId) -> bool {
+        false
+    }
 }
 
 /// An in-memory directory of units and actors with in-memory number counters.

@@ -110,6 +110,15 @@ pub enum Error {
         /// The document's classification (or the classification being set).
         classification: Classification,
     },
+    /// The actor was deactivated (离职, 调岗): their history stays, they may not act, and
+    /// their open tasks are in the office clerk's list for 转办.
+    #[error(
+        "actor {actor} was deactivated and may not act or be named; their open tasks are in the office clerk's to-do list for 转办 (Reassign)"
+    )]
+    ActorDeactivated {
+        /// Who.
+        actor: ActorId,
+    },
     /// The acting actor holds the role but is not the one this task is waiting for.
     #[error("actor {actor} may not {command}: only {expected} may")]
     NotAssigned {
@@ -162,6 +171,7 @@ impl Error {
             | Error::NamedActorClearance { .. }
             | Error::MissingRole { .. }
             | Error::InsufficientClearance { .. }
+            | Error::ActorDeactivated { .. }
             | Error::NotAssigned { .. } => ErrorClass::PermissionDenied,
             Error::DocumentNotFound(_) => ErrorClass::NotFound,
             Error::DocumentExists(_) => ErrorClass::AlreadyExists,
@@ -171,7 +181,7 @@ impl Error {
 
     /// A stable code for the rejection, for programs: `INVALID_FIELD`, `WRONG_STATE`,
     /// `NOT_NOW`, `STAGE_NOT_CURRENT`, `UNKNOWN_ACTOR`, `MISSING_ROLE`, `CLEARANCE_TOO_LOW`,
-    /// `NOT_ASSIGNED`,
+    /// `NOT_ASSIGNED`, `ACTOR_DEACTIVATED`,
     /// `DOCUMENT_NOT_FOUND`, `DOCUMENT_EXISTS`. The gRPC service sends it as
     /// `google.rpc.ErrorInfo.reason`; it never changes for a variant.
     pub fn reason(&self) -> &'static str {
@@ -186,6 +196,7 @@ impl Error {
             Error::MissingRole { .. } => "MISSING_ROLE",
             Error::InsufficientClearance { .. } => "CLEARANCE_TOO_LOW",
             Error::NotAssigned { .. } => "NOT_ASSIGNED",
+            Error::ActorDeactivated { .. } => "ACTOR_DEACTIVATED",
             Error::DocumentNotFound(_) => "DOCUMENT_NOT_FOUND",
             Error::DocumentExists(_) => "DOCUMENT_EXISTS",
             Error::Context(_) => "STORAGE_UNAVAILABLE",

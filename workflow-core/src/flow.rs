@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec::{DecodeError, PayloadError};
 use crate::context::Context;
-use crate::directory::Classification;
+use crate::directory::{
+    Classification, DirectoryAction, DirectoryEvent, DirectoryState, DirectoryStream,
+};
 use crate::error::Error;
 use crate::ids::{ActorId, DocumentId, Timestamp, UnitCode};
 use crate::kind::Kind;
@@ -166,8 +168,8 @@ pub trait Flow {
     /// Whom the state waits for (its to-do entries); `is_unit` tells which free-text names
     /// are units of the directory.
     fn assignees(state: &Self::State, is_unit: &dyn Fn(&str) -> bool) -> Vec<Assignee>;
-    /// The list dimensions it appears under.
-    fn listing(state: &Self::State) -> Listing;
+    /// The list dimensions it appears under (`None`: in no list, as the directory).
+    fn listing(state: &Self::State) -> Option<Listing>;
     /// When its current step falls due, if it has a deadline (the deadline sweep's index).
     fn due(state: &Self::State) -> Option<Timestamp>;
     /// The number an event claims in a series, which the store keeps unique and gapless.
@@ -190,9 +192,14 @@ pub trait Flow {
 /// The state of a stream of any flow, as the store keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+// The document flows' states are the hot, large variants; boxing them would add an
+// allocation to every command for the sake of the one small directory record.
+#[allow(clippy::large_enum_variant)]
 pub enum FlowState {
     /// 发文.
     Outgoing(Document),
+    /// The directory.
+    Directory(DirectoryState),
 }
 
 /// A command's action, for a stream of any flow.
@@ -201,6 +208,8 @@ pub enum FlowState {
 pub enum FlowAction {
     /// 发文.
     Outgoing(outgoing::Action),
+    /// The directory.
+    Directory(DirectoryAction),
 }
 
 /// An event of a stream of any flow.
@@ -209,6 +218,8 @@ pub enum FlowAction {
 pub enum FlowEvent {
     /// 发文.
     Outgoing(outgoing::EventData),
+    /// The directory.
+    Directory(DirectoryEvent),
 }
 
 impl From<outgoing::Action> for FlowAction {
@@ -223,6 +234,12 @@ impl From<outgoing::EventData> for FlowEvent {
     }
 }
 
+impl From<DirectoryAction> for FlowAction {
+    fn from(a: DirectoryAction) -> Self {
+        FlowAction::Directory(a)
+    }
+}
+
 impl From<Document> for FlowState {
     fn from(d: Document) -> Self {
         FlowState::Outgoing(d)
@@ -234,6 +251,7 @@ macro_rules! each_flow {
     ($value:expr, $enum:ident, |$inner:ident| $body:expr) => {
         match $value {
             $enum::Outgoing($inner) => $body,
+            $enum::Directory($inner) => $body,
         }
     };
 }
@@ -243,6 +261,7 @@ impl FlowAction {
     pub fn kind(&self) -> StreamKind {
         match self {
             FlowAction::Outgoing(_) => StreamKind::Outgoing,
+            FlowAction::Directory(_) => StreamKind::Directory,
         }
     }
 
@@ -268,6 +287,15 @@ impl FlowEvent {
     pub fn into_outgoing(self) -> Option<outgoing::EventData> {
         match self {
             FlowEvent::Outgoing(e) => Some(e),
+            FlowEvent::Directory(_) => None,
+        }
+    }
+
+    /// The directory event it is, if it is one.
+    pub fn directory(&self) -> Option<&DirectoryEvent> {
+        match self {
+            FlowEvent::Directory(e) => Some(e),
+            FlowEvent::Outgoing(_) => None,
         }
     }
 
@@ -275,6 +303,7 @@ impl FlowEvent {
     pub fn kind(&self) -> StreamKind {
         match self {
             FlowEvent::Outgoing(_) => StreamKind::Outgoing,
+            FlowEvent::Directory(_) => StreamKind::Directory,
         }
     }
 
@@ -297,6 +326,7 @@ impl FlowEvent {
     pub fn number_claim(&self) -> Option<(Series, u32)> {
         match self {
             FlowEvent::Outgoing(e) => outgoing::Outgoing::number_claim(e),
+            FlowEvent::Directory(e) => DirectoryStream::number_claim(e),
         }
     }
 
@@ -304,6 +334,7 @@ impl FlowEvent {
     pub fn reminded(&self) -> Option<ReminderSent> {
         match self {
             FlowEvent::Outgoing(e) => outgoing::Outgoing::reminded(e),
+            FlowEvent::Directory(e) => DirectoryStream::reminded(e),
         }
     }
 
@@ -311,6 +342,7 @@ impl FlowEvent {
     pub fn closing(&self) -> Option<Closing<'_>> {
         match self {
             FlowEvent::Outgoing(e) => outgoing::Outgoing::closing(e),
+            FlowEvent::Directory(e) => DirectoryStream::closing(e),
         }
     }
 
@@ -324,6 +356,9 @@ impl FlowEvent {
         match kind {
             StreamKind::Outgoing => {
                 outgoing::EventData::decode_ref(type_name, version, payload).map(Self::Outgoing)
+            }
+            StreamKind::Directory => {
+                DirectoryEvent::decode_ref(type_name, version, payload).map(Self::Directory)
             }
             other => Err(no_flow(other, type_name)),
         }
@@ -343,6 +378,10 @@ impl FlowEvent {
                 outgoing::EventData::deserialize_payload(type_name, version, payload)
                     .map(Self::Outgoing)
             }
+            StreamKind::Directory => {
+                DirectoryEvent::deserialize_payload(type_name, version, payload)
+                    .map(Self::Directory)
+            }
             other => Err(PayloadError::Decode(no_flow(other, type_name))),
         }
     }
@@ -360,6 +399,7 @@ impl FlowState {
     pub fn kind(&self) -> StreamKind {
         match self {
             FlowState::Outgoing(_) => StreamKind::Outgoing,
+            FlowState::Directory(_) => StreamKind::Directory,
         }
     }
 
@@ -373,6 +413,7 @@ impl FlowState {
                     reminders_before: r.reminders_before,
                 })
             }
+            FlowState::Directory(_) => None,
         }
     }
 
@@ -380,6 +421,7 @@ impl FlowState {
     pub fn title(&self) -> &str {
         match self {
             FlowState::Outgoing(d) => outgoing::Outgoing::title(d),
+            FlowState::Directory(d) => DirectoryStream::title(d),
         }
     }
 
@@ -387,6 +429,15 @@ impl FlowState {
     pub fn outgoing(&self) -> Option<&Document> {
         match self {
             FlowState::Outgoing(d) => Some(d),
+            FlowState::Directory(_) => None,
+        }
+    }
+
+    /// The directory, if this is its stream.
+    pub fn directory(&self) -> Option<&DirectoryState> {
+        match self {
+            FlowState::Directory(d) => Some(d),
+            FlowState::Outgoing(_) => None,
         }
     }
 
@@ -394,6 +445,7 @@ impl FlowState {
     pub fn into_outgoing(self) -> Option<Document> {
         match self {
             FlowState::Outgoing(d) => Some(d),
+            FlowState::Directory(_) => None,
         }
     }
 
@@ -402,6 +454,9 @@ impl FlowState {
         match &event.data {
             FlowEvent::Outgoing(data) => {
                 outgoing::Outgoing::create(&event.actor, event.at, data).map(FlowState::Outgoing)
+            }
+            FlowEvent::Directory(data) => {
+                DirectoryStream::create(&event.actor, event.at, data).map(FlowState::Directory)
             }
         }
     }
@@ -413,40 +468,87 @@ impl FlowState {
             (FlowState::Outgoing(d), FlowEvent::Outgoing(data)) => {
                 outgoing::Outgoing::apply(d, &event.actor, event.at, data);
             }
+            (FlowState::Directory(d), FlowEvent::Directory(data)) => {
+                DirectoryStream::apply(d, &event.actor, event.at, data);
+            }
+            // Decided against this state, an event is always of its flow.
+            _ => {}
         }
     }
 
     /// The stream's id.
     pub fn id(&self) -> DocumentId {
-        each_flow!(self, FlowState, |s| outgoing::Outgoing::id(s))
+        each_state!(self, |F, s| F::id(s))
     }
 
     /// How many events made it.
     pub fn version(&self) -> u64 {
-        each_flow!(self, FlowState, |s| outgoing::Outgoing::version(s))
+        each_state!(self, |F, s| F::version(s))
     }
 
     /// Its 密级.
     pub fn classification(&self) -> Classification {
-        each_flow!(self, FlowState, |s| outgoing::Outgoing::classification(s))
+        each_state!(self, |F, s| F::classification(s))
     }
 
     /// Whom it waits for.
     pub fn assignees(&self, is_unit: &dyn Fn(&str) -> bool) -> Vec<Assignee> {
-        each_flow!(self, FlowState, |s| outgoing::Outgoing::assignees(
-            s, is_unit
-        ))
+        each_state!(self, |F, s| F::assignees(s, is_unit))
     }
 
-    /// The list dimensions it appears under.
-    pub fn listing(&self) -> Listing {
-        each_flow!(self, FlowState, |s| outgoing::Outgoing::listing(s))
+    /// The list dimensions it appears under, if it is listed.
+    pub fn listing(&self) -> Option<Listing> {
+        each_state!(self, |F, s| F::listing(s))
     }
 
     /// When its current step falls due.
     pub fn due(&self) -> Option<Timestamp> {
-        each_flow!(self, FlowState, |s| outgoing::Outgoing::due(s))
+        each_state!(self, |F, s| F::due(s))
     }
+}
+
+/// Runs `$body` with `$flow` naming the flow type of a state's variant and `$s` its state.
+macro_rules! each_state {
+    ($value:expr, |$flow:ident, $s:ident| $body:expr) => {
+        match $value {
+            FlowState::Outgoing($s) => {
+                type $flow = outgoing::Outgoing;
+                $body
+            }
+            FlowState::Directory($s) => {
+                type $flow = DirectoryStream;
+                $body
+            }
+        }
+    };
+}
+use each_state;
+
+/// Decides one flow's command against its state, as the dispatching types.
+fn decide_as<F: Flow>(
+    state: Option<&F::State>,
+    command: &FlowCommand<FlowAction>,
+    action: &F::Action,
+    ctx: &dyn Context,
+    wrap: fn(F::Event) -> FlowEvent,
+) -> Result<Vec<Recorded<FlowEvent>>, Error>
+where
+    F::Action: Clone,
+{
+    let own = FlowCommand {
+        document_id: command.document_id,
+        actor: command.actor.clone(),
+        at: command.at,
+        action: action.clone(),
+    };
+    Ok(F::decide(state, &own, ctx)?
+        .into_iter()
+        .map(|e| Recorded {
+            actor: e.actor,
+            at: e.at,
+            data: wrap(e.data),
+        })
+        .collect())
 }
 
 /// Decides a command for a stream of any flow against its state (`None` when the stream
@@ -456,23 +558,37 @@ pub fn decide(
     command: &FlowCommand<FlowAction>,
     ctx: &dyn Context,
 ) -> Result<Vec<Recorded<FlowEvent>>, Error> {
-    match &command.action {
-        FlowAction::Outgoing(action) => {
-            let doc = state.map(|FlowState::Outgoing(d)| d);
-            let own = FlowCommand {
-                document_id: command.document_id,
-                actor: command.actor.clone(),
-                at: command.at,
-                action: action.clone(),
-            };
-            Ok(outgoing::Outgoing::decide(doc, &own, ctx)?
-                .into_iter()
-                .map(|e| Recorded {
-                    actor: e.actor,
-                    at: e.at,
-                    data: FlowEvent::Outgoing(e.data),
-                })
-                .collect())
+    let mismatch = |state: &FlowState| {
+        Err(Error::field(
+            "document_id",
+            format!(
+                "{} is a {} stream; {} is a command for {} streams",
+                command.document_id,
+                state.kind(),
+                command.action.name(),
+                command.action.kind()
+            ),
+        ))
+    };
+    match (&command.action, state) {
+        (FlowAction::Outgoing(action), None | Some(FlowState::Outgoing(_))) => {
+            decide_as::<outgoing::Outgoing>(
+                state.and_then(FlowState::outgoing),
+                command,
+                action,
+                ctx,
+                FlowEvent::Outgoing,
+            )
         }
+        (FlowAction::Directory(action), None | Some(FlowState::Directory(_))) => {
+            decide_as::<DirectoryStream>(
+                state.and_then(FlowState::directory),
+                command,
+                action,
+                ctx,
+                FlowEvent::Directory,
+            )
+        }
+        (_, Some(other)) => mismatch(other),
     }
 }

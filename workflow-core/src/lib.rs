@@ -63,7 +63,10 @@ mod todo;
 pub use archive::{ArchiveRecord, RetentionSchedule, ScheduleError, ScheduleRow};
 pub use codec::{DecodeError, PayloadError, SCHEMA_VERSION, upcast};
 pub use context::{Context, ContextError, Directory};
-pub use directory::{Actor, Classification, Role, Unit};
+pub use directory::{
+    Actor, Classification, DIRECTORY_STREAM, Deactivation, DirectoryAction, DirectoryEvent,
+    DirectoryState, DirectoryStream, Role, Unit, describe_actor_change,
+};
 pub use error::{Error, ErrorClass};
 pub use flow::{
     Closing, Flow, FlowAction, FlowCommand, FlowEvent, FlowState, Listing, Recorded, ReminderDue,

@@ -343,7 +343,15 @@ fn stage_index_to(field: &str, s: Option<usize>) -> Result<Option<u32>, Status> 
 /// The wire message of an engine request: the inverse of [`WireCommand::into_request`].
 /// `Remind` has none (only the server's deadline sweep gives it).
 pub fn command_message(r: &Request) -> Result<CommandMessage, Status> {
-    let workflow_core::FlowAction::Outgoing(action) = &r.action;
+    let workflow_core::FlowAction::Outgoing(action) = &r.action else {
+        return Err(invalid(
+            "action",
+            format!(
+                "{} is a directory change: WorkflowAdmin's PutActor, PutUnit, DeactivateActor",
+                r.action.name()
+            ),
+        ));
+    };
     let (command_id, actor_id, document_id, expected_version) = (
         r.command_id.clone(),
         r.actor.0.clone(),
@@ -544,10 +552,12 @@ pub fn history_response(events: &[Envelope]) -> pb::GetHistoryResponse {
 }
 
 /// A subscription's filter from the wire; `max_classification` from the subscriber's
-/// clearance, if it named itself.
+/// clearance (or its system's, if it named no actor); the directory stream's events only for
+/// an administering system.
 pub fn subscribe_filter(
     r: &pb::SubscribeRequest,
     max_classification: Option<Classification>,
+    directory: bool,
 ) -> Result<SubscribeFilter, Status> {
     let kinds = r
         .kinds
@@ -560,13 +570,20 @@ pub fn subscribe_filter(
         event_types: r.event_types.clone(),
         kinds,
         units: r.units.iter().cloned().map(UnitCode).collect(),
+        directory,
     })
 }
 
 /// The directory's actors to the wire.
-pub fn actors_response(actors: &[workflow_core::Actor]) -> pb::ListActorsResponse {
+pub fn actors_response(
+    actors: &[workflow_core::Actor],
+    deactivated: impl Fn(&ActorId) -> bool,
+) -> pb::ListActorsResponse {
     pb::ListActorsResponse {
-        actors: actors.iter().map(actor_to).collect(),
+        actors: actors
+            .iter()
+            .map(|a| actor_to(a, deactivated(&a.id)))
+            .collect(),
     }
 }
 
@@ -991,13 +1008,14 @@ pub fn document(d: &Document, now: Timestamp) -> pb::Document {
 }
 
 /// An actor on the wire.
-pub fn actor_to(a: &workflow_core::Actor) -> pb::Actor {
+pub fn actor_to(a: &workflow_core::Actor, deactivated: bool) -> pb::Actor {
     pb::Actor {
         id: a.id.0.clone(),
         name: a.name.clone(),
         unit: a.unit.0.clone(),
         roles: a.roles.iter().map(|r| role(*r) as i32).collect(),
         clearance: classification(a.clearance) as i32,
+        deactivated,
     }
 }
 

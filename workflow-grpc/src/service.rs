@@ -381,7 +381,7 @@ impl DocumentWorkflow for WorkflowService {
         let system = caller(&req);
         let r = req.into_inner();
         let reader = self.reader(&system, &r.actor_id)?;
-        let filter = convert::subscribe_filter(&r, Some(reader.clearance()))?;
+        let filter = convert::subscribe_filter(&r, Some(reader.clearance()), system.admin)?;
         let mut stopping = self.stopping.clone();
         let stream = self
             .engine
@@ -424,26 +424,72 @@ impl AdminService {
     }
 }
 
+impl AdminService {
+    /// Deactivates (`active` false) or reactivates an actor.
+    async fn activation(
+        &self,
+        system: String,
+        actor_id: String,
+        reason: String,
+        active: bool,
+    ) -> Reply<pb::Actor> {
+        if actor_id.trim().is_empty() {
+            return Err(invalid("actor_id", "is required"));
+        }
+        let actor = ActorId::from(actor_id.trim());
+        let action = if active {
+            workflow_core::DirectoryAction::ReactivateActor {
+                actor: actor.clone(),
+                system: system.clone(),
+                reason: reason.clone(),
+            }
+        } else {
+            workflow_core::DirectoryAction::DeactivateActor {
+                actor: actor.clone(),
+                system: system.clone(),
+                reason: reason.clone(),
+            }
+        };
+        self.engine
+            .change_directory(action)
+            .await
+            .map_err(|e| status_of(&e))?;
+        tracing::info!(system, %actor, active, reason, "actor activation changed");
+        let record = self
+            .engine
+            .actor(&actor)
+            .ok_or_else(|| invalid("actor_id", format!("unknown actor {actor}")))?;
+        Ok(Response::new(convert::actor_to(&record, !active)))
+    }
+}
+
 #[tonic::async_trait]
 impl WorkflowAdmin for AdminService {
     async fn put_actor(&self, req: Request<pb::PutActorRequest>) -> Reply<pb::Actor> {
-        let system = req
-            .extensions()
-            .get::<CallerSystem>()
-            .map(|s| s.name.clone());
-        let actor = convert::actor_from(req.into_inner().actor)?;
-        if !self.engine.units().iter().any(|u| u.code == actor.unit) {
-            return Err(invalid(
-                "actor.unit",
-                format!("unknown unit {}", actor.unit),
-            ));
-        }
+        let system = caller(&req).name;
+        let r = req.into_inner();
+        let actor = convert::actor_from(r.actor)?;
         self.engine
-            .put_actor(actor.clone())
+            .put_actor(actor.clone(), &system, &r.reason)
             .await
             .map_err(|e| status_of(&e))?;
-        tracing::info!(system, actor = %actor.id, roles = ?actor.roles, clearance = %actor.clearance, "actor put");
-        Ok(Response::new(convert::actor_to(&actor)))
+        tracing::info!(system, actor = %actor.id, roles = ?actor.roles, clearance = %actor.clearance, reason = r.reason, "actor put");
+        Ok(Response::new(convert::actor_to(
+            &actor,
+            self.engine.is_deactivated(&actor.id),
+        )))
+    }
+
+    async fn deactivate_actor(&self, req: Request<pb::DeactivateActorRequest>) -> Reply<pb::Actor> {
+        let system = caller(&req).name;
+        let r = req.into_inner();
+        self.activation(system, r.actor_id, r.reason, false).await
+    }
+
+    async fn reactivate_actor(&self, req: Request<pb::ReactivateActorRequest>) -> Reply<pb::Actor> {
+        let system = caller(&req).name;
+        let r = req.into_inner();
+        self.activation(system, r.actor_id, r.reason, true).await
     }
 
     async fn list_actors(
@@ -452,20 +498,19 @@ impl WorkflowAdmin for AdminService {
     ) -> Reply<pb::ListActorsResponse> {
         Ok(Response::new(convert::actors_response(
             &self.engine.actors(),
+            |id| self.engine.is_deactivated(id),
         )))
     }
 
     async fn put_unit(&self, req: Request<pb::PutUnitRequest>) -> Reply<pb::Unit> {
-        let system = req
-            .extensions()
-            .get::<CallerSystem>()
-            .map(|s| s.name.clone());
-        let unit = convert::unit_from(req.into_inner().unit)?;
+        let system = caller(&req).name;
+        let r = req.into_inner();
+        let unit = convert::unit_from(r.unit)?;
         self.engine
-            .put_unit(unit.clone())
+            .put_unit(unit.clone(), &system, &r.reason)
             .await
             .map_err(|e| status_of(&e))?;
-        tracing::info!(system, unit = %unit.code, "unit put");
+        tracing::info!(system, unit = %unit.code, reason = r.reason, "unit put");
         Ok(Response::new(convert::unit_to(&unit)))
     }
 

@@ -10,7 +10,8 @@
 //!
 //! let dir = tempfile::tempdir()?;
 //! let engine = Engine::open(dir.path())?;
-//! engine.load_directory_json(include_str!("../../fixtures/campus.json")).await?;
+//! let campus = include_str!("../../fixtures/campus.json");
+//! engine.load_directory_json(campus, "example", "the campus directory").await?;
 //!
 //! let id = DocumentId(uuid::Uuid::new_v4());
 //! let draft = Action::Draft(DraftFields {

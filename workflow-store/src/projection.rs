@@ -114,17 +114,19 @@ pub type IndexKeys = BTreeSet<IndexEntry>;
 /// deadline. `is_unit` tells which recipient strings are units of the directory.
 pub fn index_keys(rec: &DocRecord, is_unit: &dyn Fn(&str) -> bool) -> IndexKeys {
     let state = &rec.state;
-    let listing = state.listing();
-    let mut keys = BTreeSet::from([
-        IndexEntry::List(Dim::All),
-        IndexEntry::List(Dim::State(listing.state.to_owned())),
-        IndexEntry::List(Dim::Year(listing.year)),
-    ]);
-    if let Some(k) = listing.kind {
-        keys.insert(IndexEntry::List(Dim::Kind(k)));
-    }
-    for u in listing.units {
-        keys.insert(IndexEntry::List(Dim::Unit(u)));
+    let mut keys = BTreeSet::new();
+    if let Some(listing) = state.listing() {
+        keys.extend([
+            IndexEntry::List(Dim::All),
+            IndexEntry::List(Dim::State(listing.state.to_owned())),
+            IndexEntry::List(Dim::Year(listing.year)),
+        ]);
+        if let Some(k) = listing.kind {
+            keys.insert(IndexEntry::List(Dim::Kind(k)));
+        }
+        for u in listing.units {
+            keys.insert(IndexEntry::List(Dim::Unit(u)));
+        }
     }
     for a in state.assignees(is_unit) {
         keys.insert(IndexEntry::Todo(a));

@@ -228,11 +228,12 @@ async fn a_failed_commit_writes_nothing_and_a_retry_succeeds() {
     let e = engine.execute(request.clone()).await.unwrap_err();
     assert!(matches!(e, Error::CommitFailed { .. }), "{e}");
     assert!(e.to_string().contains("retry with the same command_id"));
-    assert_eq!(engine.head(), 0);
+    let d = directory_events();
+    assert_eq!(engine.head(), d);
     assert!(engine.document(request.document_id).unwrap().is_none());
     let o = engine.execute(request.clone()).await.unwrap();
     assert!(!o.replayed);
-    assert_eq!((engine.head(), o.events[0].position), (1, 1));
+    assert_eq!((engine.head(), o.events[0].position), (d + 1, d + 1));
     assert!(engine.verify(|_, _| {}).unwrap().is_intact());
 }
 
@@ -247,6 +248,14 @@ async fn a_failed_flush_stops_writing_until_a_restart() {
     // Nothing more is written: not commands, not directory changes, not rebuilds.
     let e = engine.execute(draft_request()).await.unwrap_err();
     assert!(matches!(e, Error::Halted { .. }), "{e}");
+    let mut moved = workflow_testkit::directory()
+        .actors()
+        .next()
+        .unwrap()
+        .clone();
+    moved.name.push('二');
+    let e = engine.put_actor(moved, "test", "改名").await.unwrap_err();
+    assert!(matches!(e, Error::Halted { .. }), "{e}");
     assert!(matches!(
         engine.rebuild(|_, _| {}).await,
         Err(Error::Halted { .. })
@@ -258,7 +267,8 @@ async fn a_failed_flush_stops_writing_until_a_restart() {
     assert!(engine.document(acknowledged.document_id).unwrap().is_some());
     assert!(engine.verify(|_, _| {}).unwrap().is_intact());
     let head = engine.head();
-    assert!((1..=2).contains(&head), "head {head}");
+    let d = directory_events();
+    assert!((d + 1..=d + 2).contains(&head), "head {head}");
     let o = engine.execute(draft_request()).await.unwrap();
     assert_eq!(o.events[0].position, head + 1);
     assert!(engine.verify(|_, _| {}).unwrap().is_intact());

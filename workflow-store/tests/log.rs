@@ -24,10 +24,12 @@ async fn a_full_flow_is_logged_with_gapless_positions_and_versions() {
         engine.document(b).unwrap().unwrap().state(),
         State::Countersigning
     );
-    let log = engine.read_log(1, 1000).unwrap();
+    // The documents' events follow the directory's.
+    let d = directory_events();
+    let log = engine.read_log(d + 1, 1000).unwrap();
     assert_eq!(log.len(), 14);
     for (i, e) in log.iter().enumerate() {
-        assert_eq!(e.position, i as u64 + 1);
+        assert_eq!(e.position, d + i as u64 + 1);
         assert_eq!(e.hash, e.compute_hash());
         if i > 0 {
             assert_eq!(e.prev_hash, log[i - 1].hash);
@@ -44,7 +46,7 @@ async fn a_full_flow_is_logged_with_gapless_positions_and_versions() {
     // The fixity hash covers the stream's events before archiving.
     let expected = workflow_store::fixity_digest(history[..10].iter().map(|e| e.hash.as_str()));
     assert_eq!(rec.fixity_hash.as_deref(), Some(expected.as_str()));
-    assert_eq!(engine.head(), 14);
+    assert_eq!(engine.head(), directory_events() + 14);
     assert!(engine.verify(|_, _| {}).unwrap().is_intact());
 }
 
@@ -73,7 +75,7 @@ async fn a_rejected_command_changes_nothing_and_says_why() {
         "{err}"
     );
     assert!(err.to_string().contains("li.qiang"), "{err}");
-    assert_eq!(engine.head(), 2);
+    assert_eq!(engine.head(), directory_events() + 2);
     assert_eq!(engine.dump_projections().unwrap(), before);
     let err = engine
         .execute(Request::new(new_id(), "wang.fang", Action::Acknowledge))
@@ -169,7 +171,11 @@ async fn a_repeated_command_id_returns_the_first_outcome_also_after_restart() {
     let again = engine.execute(r.clone()).await.unwrap();
     assert!(again.replayed);
     assert_eq!(again.events, first.events);
-    assert_eq!(engine.head(), 2, "nothing appended by the retries");
+    assert_eq!(
+        engine.head(),
+        directory_events() + 2,
+        "nothing appended by the retries"
+    );
     // The same key for another document is refused.
     let other = Request {
         document_id: new_id(),
@@ -264,7 +270,7 @@ async fn concurrent_duplicates_in_one_group_append_once() {
             .iter()
             .all(|o| o.events == outcomes[0].events && o.events.len() == 1)
     );
-    assert_eq!(engine.head(), 1);
+    assert_eq!(engine.head(), directory_events() + 1);
 }
 
 #[tokio::test]
@@ -274,38 +280,39 @@ async fn tampering_with_a_stored_byte_is_detected_at_its_position() {
     drive(&engine, 11).await;
     drive(&engine, 5).await;
     let report = engine.verify(|_, _| {}).unwrap();
-    assert_eq!((report.checked, report.is_intact()), (16, true));
-    // Change one character of an opinion at position 5, directly in sled.
-    let raw = engine.raw_log_entry(5).unwrap().unwrap();
+    let d = directory_events();
+    assert_eq!((report.checked, report.is_intact()), (d + 16, true));
+    // Change one character of an opinion at the fifth document event, directly in sled.
+    let raw = engine.raw_log_entry(d + 5).unwrap().unwrap();
     let text = String::from_utf8(raw).unwrap();
     assert!(text.contains("考务经费"), "{text}");
     engine
-        .tamper_log_entry(5, text.replacen("考务经费", "考务费用", 1).as_bytes())
+        .tamper_log_entry(d + 5, text.replacen("考务经费", "考务费用", 1).as_bytes())
         .unwrap();
     let report = engine.verify(|_, _| {}).unwrap();
     let brk = report.first_break.unwrap();
-    assert_eq!((brk.position, report.checked), (5, 4));
+    assert_eq!((brk.position, report.checked), (d + 5, d + 4));
     assert!(brk.reason.contains("hash mismatch"), "{}", brk.reason);
     // A byte that breaks the JSON is reported at its position too.
-    let raw_before_9 = engine.raw_log_entry(9).unwrap().unwrap();
+    let raw_before_9 = engine.raw_log_entry(d + 9).unwrap().unwrap();
     let mut raw = raw_before_9.clone();
     raw[0] = b'#';
-    engine.tamper_log_entry(5, text.as_bytes()).unwrap();
-    engine.tamper_log_entry(9, &raw).unwrap();
+    engine.tamper_log_entry(d + 5, text.as_bytes()).unwrap();
+    engine.tamper_log_entry(d + 9, &raw).unwrap();
     let brk = engine.verify(|_, _| {}).unwrap().first_break.unwrap();
-    assert_eq!(brk.position, 9);
+    assert_eq!(brk.position, d + 9);
     assert!(
         brk.reason.contains("not a readable envelope"),
         "{}",
         brk.reason
     );
-    engine.tamper_log_entry(9, &raw_before_9).unwrap();
+    engine.tamper_log_entry(d + 9, &raw_before_9).unwrap();
     assert!(engine.verify(|_, _| {}).unwrap().is_intact());
     // The same envelope written with other whitespace is still intact: the hash covers the
     // canonical form, not one byte layout.
     let env: workflow_store::Envelope = serde_json::from_slice(&raw_before_9).unwrap();
     engine
-        .tamper_log_entry(9, &serde_json::to_vec_pretty(&env).unwrap())
+        .tamper_log_entry(d + 9, &serde_json::to_vec_pretty(&env).unwrap())
         .unwrap();
     assert!(engine.verify(|_, _| {}).unwrap().is_intact());
     // A payload that no longer fits its type is named as such, even with a matching hash
@@ -806,7 +813,7 @@ async fn stats_count_by_state_kind_unit_and_year() {
     drive(&engine, 2).await;
     drive(&engine, 2).await;
     let s = engine.stats().unwrap();
-    assert_eq!((s.documents, s.last_position), (3, 15));
+    assert_eq!((s.documents, s.last_position), (3, directory_events() + 15));
     assert_eq!(s.by_state.get("InReview"), Some(&2));
     assert_eq!(s.by_state.get("Archived"), Some(&1));
     assert_eq!(s.by_kind.get("Circular"), Some(&3));
@@ -841,15 +848,17 @@ async fn a_subscriber_gets_the_past_then_live_events_without_gap_or_repeat() {
         );
     }
     writer.await.unwrap();
-    assert_eq!(got, (1..=16).collect::<Vec<_>>());
+    // The directory's events are not delivered without `directory`.
+    let d = directory_events();
+    assert_eq!(got, (d + 1..=d + 16).collect::<Vec<_>>());
     // Resuming from the last position seen + 1 misses nothing and repeats nothing.
     let resumed: Vec<u64> = engine
-        .subscribe(11, SubscribeFilter::default())
+        .subscribe(d + 11, SubscribeFilter::default())
         .take(6)
         .map(|e| e.unwrap().position)
         .collect()
         .await;
-    assert_eq!(resumed, (11..=16).collect::<Vec<_>>());
+    assert_eq!(resumed, (d + 11..=d + 16).collect::<Vec<_>>());
     // Filters: only Issued events.
     let issued: Vec<String> = engine
         .subscribe(

@@ -20,16 +20,19 @@ async fn a_group_decided_against_a_moved_log_is_refused_and_its_retry_succeeds()
         ..Config::new(dir.path())
     };
     let a = Engine::with_storage(storage.clone(), config()).unwrap();
-    a.load_directory_json(CAMPUS).await.unwrap();
+    a.load_directory_json(CAMPUS, "test", "the campus fixture")
+        .await
+        .unwrap();
     let b = Engine::with_storage(storage.clone(), config()).unwrap();
 
     let x = a
         .execute(Request::new(new_id(), "wang.fang", Action::Draft(fields())))
         .await
         .unwrap();
-    assert_eq!(x.events[0].position, 1);
+    let d = workflow_testkit::directory_events();
+    assert_eq!(x.events[0].position, d + 1);
 
-    // B still believes the log is empty: its group would take position 1 again.
+    // B still believes the log ends at the directory: its group would take A's position.
     let y = Request::new(new_id(), "wang.fang", Action::Draft(fields()));
     let refused = b.execute(y.clone()).await.unwrap_err();
     assert!(
@@ -40,14 +43,14 @@ async fn a_group_decided_against_a_moved_log_is_refused_and_its_retry_succeeds()
     assert_eq!(refused.reason(), "WRITE_CONFLICT");
     assert_eq!(
         storage.log_end().unwrap().unwrap().position,
-        1,
+        d + 1,
         "nothing was written"
     );
     assert!(storage.doc(y.document_id).unwrap().is_none());
 
     // The retry is decided against the log as it is now.
     let retried = b.execute(y.clone()).await.unwrap();
-    assert_eq!(retried.events[0].position, 2);
+    assert_eq!(retried.events[0].position, d + 2);
     assert!(!retried.replayed);
     assert!(
         b.verify(|_, _| {}).unwrap().is_intact(),

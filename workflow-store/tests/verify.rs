@@ -11,12 +11,18 @@ use common::*;
 use workflow_core::{Action, DocumentId, Retention, State};
 use workflow_store::{Engine, Envelope, LogHead, Request, VerifyOptions};
 
-/// Two documents: A archived (11 events, positions 1..=11), B in review (3 events, 12..=14).
+/// A position counted from the first document's first event (after the directory's).
+fn p(n: u64) -> u64 {
+    directory_events() + n
+}
+
+/// Two documents after the directory: A archived (11 events, `p(1..=11)`), B in review (3
+/// events, `p(12..=14)`).
 async fn two_documents(dir: &std::path::Path) -> (Engine, DocumentId, DocumentId) {
     let engine = open(dir).await;
     let a = drive(&engine, 11).await;
     let b = drive(&engine, 3).await;
-    assert_eq!(engine.head(), 14);
+    assert_eq!(engine.head(), p(14));
     (engine, a, b)
 }
 
@@ -56,7 +62,7 @@ async fn an_intact_log_reports_its_head_fixity_and_witness() {
     let dir = tempfile::tempdir().unwrap();
     let (engine, _, _) = two_documents(dir.path()).await;
     let head = engine.log_head().unwrap();
-    assert_eq!(head.position, 14);
+    assert_eq!(head.position, p(14));
     let report = engine.verify(|_, _| {}).unwrap();
     assert!(report.is_intact(), "{:?}", report.first_break);
     assert_eq!(report.head(), head);
@@ -81,12 +87,12 @@ async fn an_intact_log_reports_its_head_fixity_and_witness() {
 async fn an_edited_event_is_caught_at_its_position() {
     let dir = tempfile::tempdir().unwrap();
     let (engine, _, _) = two_documents(dir.path()).await;
-    let stored = String::from_utf8(engine.raw_log_entry(4).unwrap().unwrap()).unwrap();
+    let stored = String::from_utf8(engine.raw_log_entry(p(4)).unwrap().unwrap()).unwrap();
     let edited = stored.replace("同意。", "不同意。");
     assert_ne!(stored, edited);
-    engine.tamper_log_entry(4, edited.as_bytes()).unwrap();
+    engine.tamper_log_entry(p(4), edited.as_bytes()).unwrap();
     let (at, why) = broken_at(&engine, &VerifyOptions::default());
-    assert_eq!(at, 4);
+    assert_eq!(at, p(4));
     assert!(why.contains("hash mismatch"), "{why}");
 }
 
@@ -94,10 +100,13 @@ async fn an_edited_event_is_caught_at_its_position() {
 async fn an_event_deleted_in_the_middle_is_caught() {
     let dir = tempfile::tempdir().unwrap();
     let (engine, _, _) = two_documents(dir.path()).await;
-    engine.tamper_remove_log_entry(7).unwrap();
+    engine.tamper_remove_log_entry(p(7)).unwrap();
     let (at, why) = broken_at(&engine, &VerifyOptions::default());
-    assert_eq!(at, 7);
-    assert!(why.contains("position 7 is missing"), "{why}");
+    assert_eq!(at, p(7));
+    assert!(
+        why.contains(&format!("position {} is missing", p(7))),
+        "{why}"
+    );
 }
 
 #[tokio::test]
@@ -105,18 +114,18 @@ async fn a_log_cut_short_is_caught_by_the_recorded_head_and_the_indexes() {
     let dir = tempfile::tempdir().unwrap();
     let (engine, _, b) = two_documents(dir.path()).await;
     // While the engine runs, its durable head says where the log must end.
-    engine.tamper_remove_log_entry(14).unwrap();
+    engine.tamper_remove_log_entry(p(14)).unwrap();
     let (at, why) = broken_at(&engine, &VerifyOptions::default());
-    assert_eq!(at, 14);
+    assert_eq!(at, p(14));
     assert!(why.contains("cut short"), "{why}");
     drop(engine);
     // Opened again (an operator, after the fact): the head recorded with the last commit
     // says it. The engine refuses to write on, which would reuse position 14 and overwrite
     // the evidence; reads and verify still work.
     let engine = open(dir.path()).await;
-    assert_eq!(engine.head(), 13);
+    assert_eq!(engine.head(), p(13));
     let (at, why) = broken_at(&engine, &VerifyOptions::default());
-    assert_eq!(at, 14);
+    assert_eq!(at, p(14));
     assert!(
         why.contains("the head recorded with the last commit"),
         "{why}"
@@ -128,18 +137,21 @@ async fn a_log_cut_short_is_caught_by_the_recorded_head_and_the_indexes() {
         .unwrap_err();
     assert_eq!(e.reason(), "STORE_CORRUPT", "{e}");
     assert!(e.to_string().contains("run `workflow verify`"), "{e}");
-    assert_eq!(engine.head(), 13, "nothing written");
+    assert_eq!(engine.head(), p(13), "nothing written");
     assert!(engine.document(b).unwrap().is_some());
     // An insider who also rewrites the recorded head is caught by the stream index, which
     // still has B's third version at position 14.
-    let last = envelope_at(&engine, 13);
-    engine.tamper_recorded_head(13, &last.hash).unwrap();
+    let last = envelope_at(&engine, p(13));
+    engine.tamper_recorded_head(p(13), &last.hash).unwrap();
     drop(engine);
     let engine = open(dir.path()).await;
     let (at, why) = broken_at(&engine, &VerifyOptions::default());
-    assert_eq!(at, 14);
+    assert_eq!(at, p(14));
     assert!(
-        why.contains("the stream index has an entry at position 14"),
+        why.contains(&format!(
+            "the stream index has an entry at position {}",
+            p(14)
+        )),
         "{why}"
     );
     let _ = b;
@@ -176,13 +188,16 @@ async fn verify_while_commands_land_reports_no_tampering() {
 async fn two_swapped_events_are_caught() {
     let dir = tempfile::tempdir().unwrap();
     let (engine, _, _) = two_documents(dir.path()).await;
-    let five = engine.raw_log_entry(5).unwrap().unwrap();
-    let six = engine.raw_log_entry(6).unwrap().unwrap();
-    engine.tamper_log_entry(5, &six).unwrap();
-    engine.tamper_log_entry(6, &five).unwrap();
+    let five = engine.raw_log_entry(p(5)).unwrap().unwrap();
+    let six = engine.raw_log_entry(p(6)).unwrap().unwrap();
+    engine.tamper_log_entry(p(5), &six).unwrap();
+    engine.tamper_log_entry(p(6), &five).unwrap();
     let (at, why) = broken_at(&engine, &VerifyOptions::default());
-    assert_eq!(at, 5);
-    assert!(why.contains("says position 6 but is stored at 5"), "{why}");
+    assert_eq!(at, p(5));
+    assert!(
+        why.contains(&format!("says position {} but is stored at {}", p(6), p(5))),
+        "{why}"
+    );
 }
 
 #[tokio::test]
@@ -190,7 +205,7 @@ async fn an_insiders_recomputed_chain_is_caught_by_the_fixity_digest() {
     let dir = tempfile::tempdir().unwrap();
     let (engine, a, _) = two_documents(dir.path()).await;
     // Rewrite li.qiang's review opinion of A (position 3), then rechain everything after.
-    rewrite_and_rechain(&engine, 3, |e| {
+    rewrite_and_rechain(&engine, p(3), |e| {
         e.payload["opinion"] = "不同意，退回重拟。".into();
     });
     // The chain itself is whole again…
@@ -223,7 +238,7 @@ async fn an_insiders_recomputed_chain_is_caught_by_a_witness_head() {
         against: Some(witness),
     };
     let (at, why) = broken_at(&engine, &options);
-    assert_eq!(at, 14);
+    assert_eq!(at, p(14));
     assert!(why.contains("witness head"), "{why}");
     // A witness head past the end of the log is refused too.
     let past = LogHead {
@@ -236,7 +251,7 @@ async fn an_insiders_recomputed_chain_is_caught_by_a_witness_head() {
             against: Some(past),
         },
     );
-    assert_eq!(at, 15);
+    assert_eq!(at, p(15));
     assert!(
         why.contains("before the witness head's position 99"),
         "{why}"
@@ -278,14 +293,26 @@ async fn a_data_directory_written_by_main_at_bda0245_opens_verifies_and_rebuilds
         ..workflow_store::Config::new(dir.path())
     })
     .unwrap();
-    let report = engine.verify(|_, _| {}).unwrap();
+    // Opened by this build, the directory it kept beside the log was recorded as the
+    // directory stream's first event, after its 26 events, which are unchanged: the head it
+    // had is a witness the log still extends.
+    let old_head = LogHead {
+        position: 26,
+        hash: "4ec1ac48036ea09020e96624b2bf248e5982b465ced70084ae31891740e3f973".into(),
+    };
+    let report = engine
+        .verify_with(
+            &VerifyOptions {
+                against: Some(old_head.clone()),
+            },
+            |_, _| {},
+        )
+        .unwrap();
     assert!(report.is_intact(), "{:?}", report.first_break);
-    assert_eq!(report.checked, 26);
-    assert_eq!(
-        report.head_hash,
-        "4ec1ac48036ea09020e96624b2bf248e5982b465ced70084ae31891740e3f973"
-    );
-    // Opened by this build, it was given the recorded head it lacked.
+    assert_eq!(report.extends, Some(old_head));
+    assert_eq!(report.checked, 27);
+    assert_directory_imported(&engine, 27);
+    // It was given the recorded head it lacked.
     assert_eq!(report.recorded_head, Some(report.head()));
     assert_eq!(report.fixity_checked, 1);
     let doc = |n: u128| {
@@ -308,7 +335,7 @@ async fn a_data_directory_written_by_main_at_bda0245_opens_verifies_and_rebuilds
     assert_eq!(doc(0xE).state(), State::InReview);
     let before = engine.dump_projections().unwrap();
     engine.rebuild(|_, _| {}).await.unwrap();
-    assert_eq!(engine.dump_projections().unwrap(), before);
+    assert_same_projections(&engine, &before);
     // Its command ids still answer retries (its events carry no request digest to compare).
     let mut retry = Request::new(
         DocumentId(uuid::Uuid::from_u128(0xE)),
@@ -321,7 +348,7 @@ async fn a_data_directory_written_by_main_at_bda0245_opens_verifies_and_rebuilds
     assert_eq!(o.version, 2);
     // And it takes new commands, chained onto its old head.
     let next = drive(&engine, 1).await;
-    assert_eq!(engine.history(next).unwrap()[0].position, 27);
+    assert_eq!(engine.history(next).unwrap()[0].position, 28);
     assert!(engine.verify(|_, _| {}).unwrap().is_intact());
 }
 
@@ -337,13 +364,22 @@ async fn a_data_directory_written_by_main_at_75ab9a3_opens_verifies_and_rebuilds
         ..workflow_store::Config::new(dir.path())
     })
     .await;
-    let report = engine.verify(|_, _| {}).unwrap();
+    let old_head = LogHead {
+        position: 42,
+        hash: "ce6a12ba12ea64f583005eb467373b35472e51625c0c37f881ac6997d565e9d6".into(),
+    };
+    let report = engine
+        .verify_with(
+            &VerifyOptions {
+                against: Some(old_head.clone()),
+            },
+            |_, _| {},
+        )
+        .unwrap();
     assert!(report.is_intact(), "{:?}", report.first_break);
-    assert_eq!(report.checked, 42);
-    assert_eq!(
-        report.head_hash,
-        "ce6a12ba12ea64f583005eb467373b35472e51625c0c37f881ac6997d565e9d6"
-    );
+    assert_eq!(report.extends, Some(old_head));
+    assert_eq!(report.checked, 43);
+    assert_directory_imported(&engine, 43);
     assert_eq!(report.recorded_head, Some(report.head()));
     assert_eq!(report.fixity_checked, 2);
     let doc = |n: u128| {
@@ -376,9 +412,9 @@ async fn a_data_directory_written_by_main_at_75ab9a3_opens_verifies_and_rebuilds
 
     let before = engine.dump_projections().unwrap();
     engine.rebuild(|_, _| {}).await.unwrap();
-    assert_eq!(engine.dump_projections().unwrap(), before);
+    assert_same_projections(&engine, &before);
     engine.rebuild_from_scratch(|_, _| {}).await.unwrap();
-    assert_eq!(engine.dump_projections().unwrap(), before);
+    assert_same_projections(&engine, &before);
 
     // Its command ids answer retries of the same request (its digest still matches)…
     let e = DocumentId(uuid::Uuid::from_u128(0xE));
@@ -418,4 +454,50 @@ async fn a_data_directory_written_by_main_at_75ab9a3_opens_verifies_and_rebuilds
         "X校发〔2026〕4号"
     );
     assert!(engine.verify(|_, _| {}).unwrap().is_intact());
+}
+
+/// The directory a legacy store kept beside the log is the directory stream's one first
+/// event, at `position`, and it is recorded once: opening again adds nothing.
+fn assert_directory_imported(engine: &Engine, position: u64) {
+    let imported = envelope_at(engine, position);
+    assert_eq!(imported.event_type, "DirectoryImported");
+    assert_eq!(imported.stream_id, workflow_core::DIRECTORY_STREAM);
+    let count = |part: &str| imported.payload[part].as_array().unwrap().len();
+    assert_eq!(count("units"), engine.units().len());
+    assert_eq!(count("actors"), engine.actors().len());
+    assert!(count("actors") >= 10);
+    let path = engine.path().to_owned();
+    let reopened = Engine::open_with(workflow_store::Config {
+        create: false,
+        ..workflow_store::Config::new(&path)
+    });
+    // The directory is locked by `engine`: a second open is refused, never a second import.
+    assert!(reopened.is_err());
+}
+
+/// The projections equal `before`, or the entries that differ are named.
+fn assert_same_projections(engine: &Engine, before: &[workflow_store::ProjectionEntry]) {
+    let after = engine.dump_projections().unwrap();
+    let show = |e: &workflow_store::ProjectionEntry| {
+        format!(
+            "{} {} = {}",
+            e.0,
+            String::from_utf8_lossy(&e.1),
+            String::from_utf8_lossy(&e.2)
+        )
+    };
+    let gone: Vec<String> = before
+        .iter()
+        .filter(|e| !after.contains(e))
+        .map(show)
+        .collect();
+    let new: Vec<String> = after
+        .iter()
+        .filter(|e| !before.contains(e))
+        .map(show)
+        .collect();
+    assert!(
+        gone.is_empty() && new.is_empty(),
+        "gone: {gone:#?}\nnew: {new:#?}"
+    );
 }

@@ -53,7 +53,9 @@ pub async fn open_with(config: Config) -> Engine {
         Err(e) => panic!("the engine does not open: {e}"),
     };
     if engine.units().is_empty()
-        && let Err(e) = engine.load_directory_json(CAMPUS).await
+        && let Err(e) = engine
+            .load_directory_json(CAMPUS, "test", "the campus fixture")
+            .await
     {
         panic!("the fixture does not load: {e}");
     }

@@ -39,6 +39,13 @@ pub fn fixture_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/campus.json")
 }
 
+/// How many events loading the fixture's directory writes (one per unit and per actor, in
+/// the directory stream): the documents of a store opened by the test kit start after them.
+pub fn directory_events() -> u64 {
+    let d = directory();
+    u64::try_from(d.units().count() + d.actors().count()).unwrap_or(u64::MAX)
+}
+
 /// The fixture's directory: its units and actors.
 pub fn directory() -> Directory {
     match Directory::from_json(CAMPUS) {

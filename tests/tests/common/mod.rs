@@ -28,6 +28,12 @@ pub const ADMIN_TOKEN: &str = "test-ops-admin-token";
 /// receiving up to 秘密 without an actor.
 pub const ARCHIVE_TOKEN: &str = "test-archive-system-token";
 
+/// The log position of the `n`-th event after the directory's (a new server loads the
+/// fixture's directory into the log first).
+pub fn p(n: u64) -> u64 {
+    workflow_testkit::directory_events() + n
+}
+
 pub fn sha256_hex(token: &str) -> String {
     workflow_grpc::sha256(token)
         .iter()

@@ -71,7 +71,7 @@ impl Flow for Outgoing {
         state.assignees(is_unit)
     }
 
-    fn listing(state: &Document) -> Listing {
+    fn listing(state: &Document) -> Option<Listing> {
         let mut units = vec![
             state.fields().issuing_unit.clone(),
             state.drafter_unit().clone(),
@@ -79,12 +79,12 @@ impl Flow for Outgoing {
         units.extend(state.fields().co_issuing_units.iter().cloned());
         units.sort();
         units.dedup();
-        Listing {
+        Some(Listing {
             state: state.state().name(),
             kind: Some(state.kind()),
             units,
             year: listing_year(state),
-        }
+        })
     }
 
     fn due(state: &Document) -> Option<Timestamp> {

@@ -42,6 +42,9 @@ impl Context for GroupContext<'_> {
     fn actors_of(&self, unit: &UnitCode) -> Vec<Actor> {
         self.directory.actors_of(unit)
     }
+    fn is_deactivated(&self, id: &ActorId) -> bool {
+        self.directory.deactivated.contains(id)
+    }
     fn retention_schedule(&self) -> &RetentionSchedule {
         self.schedule
     }

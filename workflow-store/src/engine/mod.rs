@@ -21,7 +21,10 @@ use std::thread::JoinHandle;
 
 use chrono::Utc;
 use tokio::sync::{oneshot, watch};
-use workflow_core::{Actor, ActorId, DocumentId, RetentionSchedule, Timestamp, Unit};
+use workflow_core::{
+    Actor, ActorId, DIRECTORY_STREAM, DirectoryAction, DocumentId, RetentionSchedule, Timestamp,
+    Unit,
+};
 
 pub use self::request::{AsOf, MAX_COMMAND_ID, Outcome, Request};
 pub(crate) use self::request::{outcome_from_record, validate_id};
@@ -29,7 +32,7 @@ pub use self::sweep::DueReminder;
 use self::writer::{Halt, Writer};
 use crate::directory::DirectoryCache;
 use crate::durability::Durability;
-use crate::envelope::GENESIS_HASH;
+use crate::envelope::{Envelope, GENESIS_HASH};
 use crate::error::{Error, Result};
 use crate::projection::PROJECTION_VERSION;
 use crate::storage::{ProjectionEntry, RebuildMode, SledStorage, Storage};
@@ -97,7 +100,6 @@ enum Msg {
         progress: Box<dyn FnMut(u64, u64) + Send>,
         reply: oneshot::Sender<Result<u64>>,
     },
-    PutDirectory(Vec<Unit>, Vec<Actor>, oneshot::Sender<Result<()>>),
 }
 
 pub(crate) struct Inner {
@@ -177,13 +179,6 @@ impl Engine {
     /// Of `config`, the clock, the rebuild's memory and the retention schedule apply; the
     /// path only names the engine; the rest is the backend's own.
     pub fn with_storage(storage: Arc<dyn Storage>, config: Config) -> Result<Engine> {
-        let mut directory = DirectoryCache::default();
-        for a in storage.actors()? {
-            directory.actors.insert(a.id.clone(), a);
-        }
-        for u in storage.units()? {
-            directory.units.insert(u.code.clone(), u);
-        }
         let layout = storage.projection_version()?;
         // The log is not touched by a rebuild, so its head can be read before one.
         let last = storage.log_end()?;
@@ -200,7 +195,6 @@ impl Engine {
             }
             crate::replay::rebuild(
                 &*storage,
-                &directory,
                 config.rebuild_resident_documents.max(1),
                 RebuildMode::InPlace,
                 Box::new(|_, _| {}),
@@ -225,6 +219,16 @@ impl Engine {
             }
             _ => None,
         };
+        // The directory is derived from the log. A store written before the directory was
+        // in the log kept it beside the log: that directory is recorded as the directory
+        // stream's first event (below), once.
+        let directory = DirectoryCache::load(&*storage)?;
+        let legacy = if storage.doc(DIRECTORY_STREAM)?.is_none() {
+            let (units, actors) = (storage.units()?, storage.actors()?);
+            (!units.is_empty() || !actors.is_empty()).then_some((units, actors))
+        } else {
+            None
+        };
         let (head_tx, head_rx) = watch::channel(head);
         let (tx, rx) = std_mpsc::channel();
         let directory = Arc::new(RwLock::new(directory));
@@ -242,7 +246,7 @@ impl Engine {
             tx: Mutex::new(Some(tx)),
             writer: Mutex::new(None),
         });
-        let writer = Writer {
+        let mut writer = Writer {
             storage,
             directory,
             clock: config.clock,
@@ -256,6 +260,9 @@ impl Engine {
             uncertain,
             queued,
         };
+        if let Some((units, actors)) = legacy {
+            writer.import_legacy_directory(units, actors)?;
+        }
         let handle = std::thread::Builder::new()
             .name("workflow-writer".into())
             .spawn(move || writer.run(rx))
@@ -306,54 +313,88 @@ impl Engine {
         rx.await.map_err(|_| Error::Closed)?
     }
 
-    fn validate_actor(actor: &Actor) -> Result<()> {
-        validate_id("actor.id", &actor.id.0)?;
-        if actor.id.0 == workflow_core::SYSTEM_ACTOR {
-            return Err(Error::InvalidRequest {
-                field: "actor.id",
-                reason: format!(
-                    "{:?} is reserved for the engine itself",
-                    workflow_core::SYSTEM_ACTOR
-                ),
-            });
-        }
-        validate_id("actor.unit", &actor.unit.0)
+    /// Changes the directory: the change is an event of the directory stream, in the same
+    /// hash chain as the documents, naming the system that asked and the reason it gave.
+    /// Durable on return. A change that changes nothing appends nothing.
+    pub async fn change_directory(&self, action: DirectoryAction) -> Result<Outcome> {
+        let system = match &action {
+            DirectoryAction::PutUnit { system, .. }
+            | DirectoryAction::PutActor { system, .. }
+            | DirectoryAction::DeactivateActor { system, .. }
+            | DirectoryAction::ReactivateActor { system, .. }
+            | DirectoryAction::Load { system, .. }
+            | DirectoryAction::Import { system, .. } => system.trim().to_owned(),
+        };
+        let request = Request::new(
+            DIRECTORY_STREAM,
+            format!("system:{system}").as_str(),
+            action,
+        );
+        self.execute(request).await
     }
 
-    /// Adds or replaces an actor in the directory (durable on return).
-    pub async fn put_actor(&self, actor: Actor) -> Result<()> {
-        Self::validate_actor(&actor)?;
-        let (tx, rx) = oneshot::channel();
-        self.send(Msg::PutDirectory(Vec::new(), vec![actor], tx))?;
-        rx.await.map_err(|_| Error::Closed)?
+    /// Adds or replaces an actor (durable on return), recorded with the system and reason.
+    pub async fn put_actor(&self, actor: Actor, system: &str, reason: &str) -> Result<Outcome> {
+        self.change_directory(DirectoryAction::PutActor {
+            actor,
+            system: system.to_owned(),
+            reason: reason.to_owned(),
+        })
+        .await
     }
 
-    /// Adds or replaces a unit in the directory (durable on return).
-    pub async fn put_unit(&self, unit: Unit) -> Result<()> {
-        validate_id("unit.code", &unit.code.0)?;
-        let (tx, rx) = oneshot::channel();
-        self.send(Msg::PutDirectory(vec![unit], Vec::new(), tx))?;
-        rx.await.map_err(|_| Error::Closed)?
+    /// Adds or replaces a unit (durable on return), recorded with the system and reason.
+    pub async fn put_unit(&self, unit: Unit, system: &str, reason: &str) -> Result<Outcome> {
+        self.change_directory(DirectoryAction::PutUnit {
+            unit,
+            system: system.to_owned(),
+            reason: reason.to_owned(),
+        })
+        .await
     }
 
-    /// Loads units and actors from a directory JSON file's text (the fixture's form), all
-    /// at once: a crash while loading leaves either the whole directory or none of it.
-    pub async fn load_directory_json(&self, json: &str) -> Result<()> {
+    /// Loads units and actors from a directory JSON file's text (the fixture's form) as one
+    /// atomic group: a crash while loading leaves either the whole directory or none of it.
+    pub async fn load_directory_json(
+        &self,
+        json: &str,
+        system: &str,
+        reason: &str,
+    ) -> Result<Outcome> {
         let dir = workflow_core::Directory::from_json(json).map_err(|e| Error::InvalidRequest {
             field: "directory",
             reason: e.to_string(),
         })?;
-        let units: Vec<Unit> = dir.units().cloned().collect();
-        let actors: Vec<Actor> = dir.actors().cloned().collect();
-        for u in &units {
-            validate_id("unit.code", &u.code.0)?;
+        self.change_directory(DirectoryAction::Load {
+            units: dir.units().cloned().collect(),
+            actors: dir.actors().cloned().collect(),
+            system: system.to_owned(),
+            reason: reason.to_owned(),
+        })
+        .await
+    }
+
+    /// The directory stream's events that concern an actor: who granted them what, when,
+    /// through which system and why.
+    pub fn actor_history(&self, actor: &ActorId) -> Result<Vec<Envelope>> {
+        let mut found = Vec::new();
+        for e in self.history(DIRECTORY_STREAM)? {
+            let event = e
+                .event()
+                .map_err(|err| Error::corrupt(format_args!("position {}", e.position), err))?;
+            if event.data.directory().is_some_and(|d| d.concerns(actor)) {
+                found.push(e);
+            }
         }
-        for a in &actors {
-            Self::validate_actor(a)?;
-        }
-        let (tx, rx) = oneshot::channel();
-        self.send(Msg::PutDirectory(units, actors, tx))?;
-        rx.await.map_err(|_| Error::Closed)?
+        Ok(found)
+    }
+
+    /// Whether the actor was deactivated.
+    pub fn is_deactivated(&self, actor: &ActorId) -> bool {
+        self.inner
+            .directory
+            .read()
+            .is_ok_and(|d| d.deactivated.contains(actor))
     }
 
     /// Rebuilds every projection by replaying the log, in place: entries that already hold

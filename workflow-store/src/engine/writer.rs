@@ -11,7 +11,8 @@ use std::sync::{Arc, RwLock};
 use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 use workflow_core::{
-    DocumentId, FlowCommand, FlowState, RetentionSchedule, SCHEMA_VERSION, UnitCode,
+    DIRECTORY_STREAM, DirectoryAction, DocumentId, FlowCommand, FlowState, RetentionSchedule,
+    SCHEMA_VERSION, StreamKind, UnitCode,
 };
 
 use super::group::{GroupContext, Overlay, from_core};
@@ -91,9 +92,15 @@ impl Writer {
             let mut next = Some(first);
             while let Some(msg) = next.take() {
                 match msg {
+                    // A directory change is a group of its own, so that every command
+                    // decided after it sees the directory it made.
+                    Msg::Execute(req, reply) if req.action.kind() == StreamKind::Directory => {
+                        self.commit_group(std::mem::take(&mut executes));
+                        self.commit_group(vec![(req, reply)]);
+                    }
                     Msg::Execute(req, reply) => executes.push((req, reply)),
                     other => {
-                        // Directory changes and rebuilds are ordered after the commands before them.
+                        // Rebuilds are ordered after the commands before them.
                         self.commit_group(std::mem::take(&mut executes));
                         self.handle_admin(other);
                     }
@@ -110,15 +117,49 @@ impl Writer {
         let _ = self.storage.flush();
     }
 
+    /// Records the directory a store written before the directory stream kept beside the
+    /// log, as the stream's first event, before the writer serves anyone.
+    pub(super) fn import_legacy_directory(
+        &mut self,
+        units: Vec<workflow_core::Unit>,
+        actors: Vec<workflow_core::Actor>,
+    ) -> Result<()> {
+        if self.halted.is_some() {
+            tracing::warn!(
+                "the directory kept beside the log is not recorded in it: the store accepts no writes"
+            );
+            return Ok(());
+        }
+        tracing::warn!(
+            units = units.len(),
+            actors = actors.len(),
+            "recording the directory an earlier build kept beside the log as the directory stream's first event"
+        );
+        let mut request = Request::new(
+            DIRECTORY_STREAM,
+            "system:workflow",
+            DirectoryAction::Import {
+                units,
+                actors,
+                system: "workflow".into(),
+                reason: "upgrade: the directory an earlier build kept beside the log, in force from the log's start".into(),
+            },
+        );
+        request.command_id = "directory-import".into();
+        let (tx, mut rx) = oneshot::channel();
+        self.commit_group(vec![(Box::new(request), tx)]);
+        match rx.try_recv() {
+            Ok(r) => r.map(|_| ()),
+            Err(_) => Err(Error::Closed),
+        }
+    }
+
     fn handle_admin(&mut self, msg: Msg) {
         let directory = self.directory.clone();
         if let Some(halt) = &self.halted {
             let halted = || halt.error();
             match msg {
                 Msg::Execute(..) => {}
-                Msg::PutDirectory(_, _, reply) => {
-                    let _ = reply.send(Err(halted()));
-                }
                 Msg::Rebuild { reply, .. } => {
                     let _ = reply.send(Err(halted()));
                 }
@@ -127,35 +168,26 @@ impl Writer {
         }
         match msg {
             Msg::Execute(..) => {}
-            Msg::PutDirectory(units, actors, reply) => {
-                let r = self.storage.put_directory(&units, &actors).map(|()| {
-                    if let Ok(mut d) = directory.write() {
-                        for u in units {
-                            d.units.insert(u.code.clone(), u);
-                        }
-                        for a in actors {
-                            d.actors.insert(a.id.clone(), a);
-                        }
-                    }
-                });
-                let _ = reply.send(r);
-            }
             Msg::Rebuild {
                 mode,
                 progress,
                 reply,
             } => {
                 self.cache.clear();
-                let r = match directory.read() {
-                    Ok(dir) => crate::replay::rebuild(
-                        &*self.storage,
-                        &dir,
-                        self.rebuild_resident_documents,
-                        mode,
-                        progress,
-                    ),
-                    Err(_) => Err(Error::Closed),
-                };
+                let r = crate::replay::rebuild(
+                    &*self.storage,
+                    self.rebuild_resident_documents,
+                    mode,
+                    progress,
+                )
+                .and_then(|n| {
+                    // The directory, too, is what the log says.
+                    let rebuilt = DirectoryCache::load(&*self.storage)?;
+                    if let Ok(mut d) = directory.write() {
+                        *d = rebuilt;
+                    }
+                    Ok(n)
+                });
                 let _ = reply.send(r);
             }
         }
@@ -207,6 +239,11 @@ impl Writer {
             });
         }
         group.commands = overlay.commands.into_iter().collect();
+        group.sync_always = group
+            .docs
+            .iter()
+            .any(|c| c.record.state.directory().is_some());
+        drop(directory);
         let committed = if group.is_empty() {
             Ok(())
         } else {
@@ -214,6 +251,16 @@ impl Writer {
         };
         match committed {
             Ok(()) => {
+                // Before anyone is answered: a caller told its directory change succeeded
+                // finds it in force.
+                if let Some(d) = group
+                    .docs
+                    .iter()
+                    .find_map(|c| c.record.state.directory().map(DirectoryCache::from_state))
+                    && let Ok(mut cache) = directory_lock.write()
+                {
+                    *cache = d;
+                }
                 let _ = self.head_tx.send(self.head);
                 for change in group.docs {
                     if self.cache.len() >= CACHE_DOCS
@@ -403,6 +450,23 @@ impl Writer {
         };
         let decided = self.decide(req, current.as_ref(), directory, overlay);
         let events = match decided {
+            Ok(events) if events.is_empty() => {
+                // A change that changes nothing (a directory entry put as it already is):
+                // nothing is appended or recorded, and the answer names the current version.
+                let version = current.as_ref().map_or(0, |r| r.state.version());
+                if from_cache && let Some(r) = current {
+                    self.cache.insert(id, r);
+                }
+                return Ok((
+                    Outcome {
+                        document_id: id,
+                        version,
+                        events: Vec::new(),
+                        replayed: false,
+                    },
+                    false,
+                ));
+            }
             Ok(events) => events,
             Err(e) => {
                 if from_cache && let Some(r) = current {

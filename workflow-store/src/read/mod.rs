@@ -182,7 +182,17 @@ impl Engine {
         };
         let (after, size, clearance) = self.page_params(&q)?;
         let storage = &*self.inner.storage;
-        let mut entries = MergedScan::new(storage, Assignee::keys_of(&a), after, size + 1);
+        // The office clerk also sees the tasks nobody can take any more, because the actor
+        // they wait for was deactivated (离职, 调岗): for 转办.
+        let mut keys = Assignee::keys_of(&a);
+        if let Ok(dir) = self.inner.directory.read()
+            && dir.is_office_clerk(&a)
+        {
+            keys.extend(dir.orphaned_keys());
+            keys.sort();
+            keys.dedup();
+        }
+        let mut entries = MergedScan::new(storage, keys, after, size + 1);
         let mut documents = Vec::new();
         while let Some(c) = entries.next()? {
             if self.is_uncertain(c.id) {

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use futures::Stream;
-use workflow_core::{Classification, DocumentId, Kind, UnitCode};
+use workflow_core::{Classification, DocumentId, Kind, StreamKind, UnitCode};
 
 use crate::engine::Engine;
 use crate::envelope::Envelope;
@@ -25,6 +25,10 @@ pub struct SubscribeFilter {
     /// Leave out events of documents classified above this (a subscribing actor's
     /// clearance); `None` delivers everything.
     pub max_classification: Option<Classification>,
+    /// Also deliver the directory stream's events (who was granted which role or
+    /// clearance): for administering systems only. Kind and unit filters do not apply to
+    /// them.
+    pub directory: bool,
 }
 
 impl Engine {
@@ -100,6 +104,9 @@ impl Engine {
         if !f.event_types.is_empty() && !f.event_types.contains(&e.event_type) {
             return Ok(false);
         }
+        if e.kind == Some(StreamKind::Directory) {
+            return Ok(f.directory);
+        }
         if f.kinds.is_empty() && f.units.is_empty() && f.max_classification.is_none() {
             return Ok(true);
         }
@@ -112,8 +119,11 @@ impl Engine {
                     .doc(e.stream_id)?
                     .ok_or(Error::NotFound(e.stream_id))?
                     .state;
-                let listing = state.listing();
-                slot.insert((listing.kind, listing.units, state.classification()))
+                let (kind, units) = state
+                    .listing()
+                    .map(|l| (l.kind, l.units))
+                    .unwrap_or_default();
+                slot.insert((kind, units, state.classification()))
             }
         };
         Ok(

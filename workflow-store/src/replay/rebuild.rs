@@ -4,9 +4,11 @@ use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
-use workflow_core::{DocumentId, FlowEvent, FlowState, Recorded, Series, UnitCode};
+use workflow_core::{
+    DIRECTORY_STREAM, DirectoryEvent, DirectoryState, DirectoryStream, DocumentId, Flow, FlowEvent,
+    FlowState, Recorded, Series, UnitCode,
+};
 
-use crate::directory::DirectoryCache;
 use crate::envelope::{Envelope, StoredEnvelope};
 use crate::error::{Error, Result};
 use crate::projection::PROJECTION_VERSION;
@@ -42,13 +44,15 @@ struct Replay {
 /// rebuild durably first, and the next open finishes a rebuild that a crash interrupted.
 pub(crate) fn rebuild(
     storage: &dyn Storage,
-    directory: &DirectoryCache,
     resident: usize,
     mode: RebuildMode,
     mut progress: Box<dyn FnMut(u64, u64) + Send>,
 ) -> Result<u64> {
     storage.begin_rebuild(mode)?;
-    let is_unit = |s: &str| directory.units.contains_key(&UnitCode::from(s));
+    // The directory as of each position, from the log alone: what a store kept outside the
+    // log before the directory stream existed is recorded as its first event and taken as
+    // in force from the start.
+    let mut directory = initial_directory(storage)?;
     let total = storage.log_end()?.map_or(0, |e| e.position);
     let mut replay = Replay {
         folding: HashMap::new(),
@@ -79,9 +83,20 @@ pub(crate) fn rebuild(
             }
             next += 1;
             let (position, id, command_id, event) = read_event(stored.position, &stored.bytes)?;
+            if let Some(d) = event.data.directory() {
+                // The streams folded so far are indexed with the directory they were
+                // decided under, as the writer indexed them.
+                if matches!(
+                    d,
+                    DirectoryEvent::UnitPut { .. } | DirectoryEvent::Imported { .. }
+                ) {
+                    changed += storage.converge(replay.spill(&is_unit_of(&directory)))?;
+                }
+                DirectoryStream::apply(&mut directory, &event.actor, event.at, d);
+            }
             let version = replay.fold(storage, position, id, &event)?;
             if replay.folding.len() > replay.resident {
-                changed += storage.converge(replay.spill(&is_unit))?;
+                changed += storage.converge(replay.spill(&is_unit_of(&directory)))?;
             }
             let rec = match commands.remove(command_id.as_ref()) {
                 Some(mut r) if r.document_id == id && r.last_position + 1 == position => {
@@ -107,7 +122,7 @@ pub(crate) fn rebuild(
         })?;
         progress(next - 1, total);
     }
-    let mut group = replay.spill(&is_unit);
+    let mut group = replay.spill(&is_unit_of(&directory));
     group.commands = carried.into_iter().collect();
     changed += storage.converge(group)?;
     changed += storage.end_rebuild(PROJECTION_VERSION)?;
@@ -117,6 +132,40 @@ pub(crate) fn rebuild(
         "rebuild: projection entries written or removed"
     );
     Ok(next - 1)
+}
+
+/// Which recipient names are units of `directory`.
+fn is_unit_of(directory: &DirectoryState) -> impl Fn(&str) -> bool + '_ {
+    |s: &str| directory.units.contains_key(&UnitCode::from(s))
+}
+
+/// The directory in force at the start of the log: empty, unless the store was written
+/// before the directory was in the log. Then the directory it kept beside the log is in
+/// force from the start: as recorded by the directory stream's first event (an import), or,
+/// before that import is written (a rebuild while opening such a store), as kept beside it.
+fn initial_directory(storage: &dyn Storage) -> Result<DirectoryState> {
+    let mut state = DirectoryState::default();
+    match storage.read_stream(DIRECTORY_STREAM, 1)?.first() {
+        Some(first) => {
+            let (_, _, _, event) = read_event(first.position, &first.bytes)?;
+            if let Some(d @ DirectoryEvent::Imported { .. }) = event.data.directory() {
+                DirectoryStream::apply(&mut state, &event.actor, event.at, d);
+            }
+        }
+        None => {
+            state.units = storage
+                .units()?
+                .into_iter()
+                .map(|u| (u.code.clone(), u))
+                .collect();
+            state.actors = storage
+                .actors()?
+                .into_iter()
+                .map(|a| (a.id.clone(), a))
+                .collect();
+        }
+    }
+    Ok(state)
 }
 
 impl Replay {

@@ -92,6 +92,9 @@ pub struct Group {
     /// Numbers drawn: series, number, and the stream that holds it. A number already held
     /// by another stream aborts the whole group.
     pub numbers: Vec<(Series, u32, DocumentId)>,
+    /// Make it durable even where the configured durability is relaxed (a directory
+    /// change: who may act is not to be lost with the last half second of commands).
+    pub sync_always: bool,
 }
 
 impl Group {

@@ -4,4 +4,4 @@
 pub use workflow_testkit::engine::{
     at, drive, drive_on, new_id, open, open_with, run, start_of_term, stepping_clock,
 };
-pub use workflow_testkit::{CAMPUS, fields, full_flow, route, steps};
+pub use workflow_testkit::{CAMPUS, directory_events, fields, full_flow, route, steps};

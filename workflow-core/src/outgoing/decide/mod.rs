@@ -51,10 +51,15 @@ pub fn handle(
         }
         system_actor()
     } else {
-        ctx.actor(&command.actor)
+        let actor = ctx
+            .actor(&command.actor)
             .ok_or_else(|| Error::UnknownActor {
                 actor: command.actor.clone(),
-            })?
+            })?;
+        if ctx.is_deactivated(&actor.id) {
+            return Err(Error::ActorDeactivated { actor: actor.id });
+        }
+        actor
     };
     let name = command.action.name();
     let data = match (document, &command.action) {
@@ -282,6 +287,9 @@ impl Decide<'_> {
         let Some(r) = self.ctx.actor(&id) else {
             return Err(Error::field(field, format!("unknown actor {id}")));
         };
+        if self.ctx.is_deactivated(&id) {
+            return Err(Error::field(field, format!("actor {id} is deactivated")));
+        }
         // Who may act on the stage: a matter of permission, not of the request's form.
         if !r.has_role(Role::Reviewer) {
             return Err(Error::NamedActorMissingRole {

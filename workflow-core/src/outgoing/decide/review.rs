@@ -142,6 +142,9 @@ impl Decide<'_> {
             let field = format!("route[{i}].escalate_to");
             match self.ctx.actor(&trimmed(to)) {
                 None => return Err(Error::field(field, format!("unknown actor {to}"))),
+                Some(a) if self.ctx.is_deactivated(&a.id) => {
+                    return Err(Error::field(field, format!("actor {to} is deactivated")));
+                }
                 Some(a) if !a.may_see(classification) => {
                     return Err(Error::field(
                         field,
@@ -167,6 +170,12 @@ impl Decide<'_> {
         let Some(r) = self.ctx.actor(&trimmed(reviewer)) else {
             return Err(Error::field(field, format!("unknown actor {reviewer}")));
         };
+        if self.ctx.is_deactivated(&r.id) {
+            return Err(Error::field(
+                field,
+                format!("actor {reviewer} is deactivated"),
+            ));
+        }
         if !r.has_role(Role::Reviewer) {
             return Err(Error::field(
                 field,

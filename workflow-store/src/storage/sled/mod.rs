@@ -638,9 +638,12 @@ impl Storage for SledStorage {
         self.db
             .flush()
             .map_err(|e| CommitError::NotDurable(from_sled(e)))?;
-        self.stable
-            .sync_group()
-            .map_err(|e| CommitError::NotDurable(unsynced(&e)))?;
+        if group.sync_always {
+            self.stable.sync()
+        } else {
+            self.stable.sync_group()
+        }
+        .map_err(|e| CommitError::NotDurable(unsynced(&e)))?;
         Ok(())
     }
 

@@ -6,6 +6,13 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+mod stream;
+
+pub use stream::{
+    DIRECTORY_STREAM, Deactivation, DirectoryAction, DirectoryEvent, DirectoryState,
+    DirectoryStream, describe_actor_change,
+};
+
 use crate::ids::{ActorId, UnitCode};
 
 /// 密级 classification. Ordered: an actor may see a document when their clearance is `>=` it.
