@@ -11,6 +11,7 @@ use futures::StreamExt;
 use tonic::Code;
 use tonic_types::StatusExt;
 use workflow_grpc::pb;
+use workflow_grpc::pb::workflow_admin_client::WorkflowAdminClient;
 
 /// The `ErrorInfo` reason of a status.
 fn reason(s: &tonic::Status) -> String {
@@ -313,5 +314,94 @@ async fn directory_changes_are_logged_with_system_and_reason_and_deactivation_bi
         !seen.contains(&e.stream_id),
         "directory events reached a non-admin system"
     );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn classified_reads_are_recorded_before_they_are_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut oa = server.client().await;
+    let (open, secret) = (new_id(), new_id());
+    draft(&mut oa, &open).await;
+    draft_secret(&mut oa, &secret).await;
+    let get = |id: &str, version: Option<u64>| pb::GetDocumentRequest {
+        actor_id: "wang.fang".into(),
+        document_id: id.into(),
+        as_of_version: version,
+    };
+    oa.get_document(get(&open, None)).await.unwrap();
+    oa.get_document(get(&secret, None)).await.unwrap();
+    oa.get_document(get(&secret, Some(1))).await.unwrap();
+    oa.get_history(pb::GetHistoryRequest {
+        actor_id: "wang.fang".into(),
+        document_id: secret.clone(),
+    })
+    .await
+    .unwrap();
+    let delivered = subscribed_documents(&mut oa, "wang.fang").await;
+    assert!(delivered.contains(&secret));
+    // A refused read is no read.
+    oa.get_document(pb::GetDocumentRequest {
+        actor_id: "zhou.jie".into(),
+        ..get(&secret, None)
+    })
+    .await
+    .unwrap_err();
+
+    let mut admin = server.admin(ADMIN_TOKEN).await;
+    let entries = admin
+        .list_access_log(pb::ListAccessLogRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .entries;
+    let whats: Vec<(&str, &str, &str)> = entries
+        .iter()
+        .map(|e| (e.what.as_str(), e.system.as_str(), e.actor_id.as_str()))
+        .collect();
+    assert_eq!(
+        whats,
+        [
+            ("get", "oa-portal", "wang.fang"),
+            ("as_of", "oa-portal", "wang.fang"),
+            ("history", "oa-portal", "wang.fang"),
+            ("subscribe", "oa-portal", "wang.fang"),
+        ],
+        "only the 秘密 document's reads, in order"
+    );
+    assert!(entries.iter().all(|e| e.document_id == secret));
+    assert_eq!(entries[1].detail, "version 1");
+    assert!(
+        entries[3].detail.contains("Drafted"),
+        "{}",
+        entries[3].detail
+    );
+    assert!(entries.windows(2).all(|w| w[1].prev_hash == w[0].hash));
+    // Filters, and the access log's chain in VerifyLog.
+    let none = admin
+        .list_access_log(pb::ListAccessLogRequest {
+            document_id: open.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .entries;
+    assert!(none.is_empty());
+    let v = admin
+        .verify_log(pb::VerifyLogRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(v.intact);
+    assert_eq!(v.access_log_checked, 4);
+    // Only administering systems list it.
+    let s =
+        WorkflowAdminClient::with_interceptor(server.channel().await, Bearer::new(Some(OA_TOKEN)))
+            .list_access_log(pb::ListAccessLogRequest::default())
+            .await
+            .unwrap_err();
+    assert_eq!(s.code(), Code::PermissionDenied, "{s:?}");
     server.stop().await;
 }

@@ -146,6 +146,30 @@ enum Cmd {
         after_help = "Example:\n  workflow retention-schedule --config workflow.toml"
     )]
     RetentionSchedule,
+    /// The access log: who read a document classified 秘密 or above, through which system,
+    /// when, and what (get, as-of, history, export, a subscriber's delivery).
+    #[command(
+        name = "access-log",
+        after_help = "Examples:\n  workflow access-log --document 0b7c…-uuid\n  workflow access-log --actor li.qiang --since 2026-11-01\n  workflow access-log --json"
+    )]
+    AccessLog {
+        /// Only reads of this document (UUID).
+        #[arg(long)]
+        document: Option<String>,
+        /// Only reads naming this actor.
+        #[arg(long)]
+        actor: Option<String>,
+        /// Only reads at or after this time: RFC 3339, or YYYY-MM-DD[ HH:MM[:SS]] in China
+        /// time (a bare date: from the start of that day).
+        #[arg(long, value_parser = ops::parse_since)]
+        since: Option<workflow_core::Timestamp>,
+        /// At most this many.
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+        /// One JSON entry per line.
+        #[arg(long)]
+        json: bool,
+    },
     /// Bearer tokens for campus systems.
     #[command(subcommand)]
     Token(TokenCmd),
@@ -218,8 +242,8 @@ fn run(cli: Cli) -> Result<bool> {
             init(config.as_ref(), cli.data_dir.clone(), directory).map(|()| true)
         }
         Cmd::Verify { against } => {
-            let (report, secs) = ops::verify(&data()?, against.clone())?;
-            Ok(render::verify(&report, against.as_ref(), secs))
+            let (report, access, secs) = ops::verify(&data()?, against.clone())?;
+            Ok(render::verify(&report, &access, against.as_ref(), secs))
         }
         Cmd::Rebuild { from_scratch } => {
             let (events, secs) = ops::rebuild(&data()?, from_scratch)?;
@@ -260,6 +284,22 @@ fn run(cli: Cli) -> Result<bool> {
             render::list(&documents, now, args.json).map(|()| true)
         }
         Cmd::Bench(args) => bench::run(args).map(|()| true),
+        Cmd::AccessLog {
+            document,
+            actor,
+            since,
+            limit,
+            json,
+        } => {
+            let q = workflow_store::AccessQuery {
+                document: document.as_deref().map(ops::document_id).transpose()?,
+                actor: actor.map(|a| a.as_str().into()),
+                since,
+                after: 0,
+                limit,
+            };
+            render::access_log(&ops::access_log(&data()?, &q)?, json).map(|()| true)
+        }
         Cmd::Token(TokenCmd::New { system }) => {
             render::new_token(&ops::new_token(&system)?);
             Ok(true)

@@ -9,7 +9,8 @@ use anyhow::{Context, Result, bail};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
 use workflow_core::{Document, DocumentId, Kind, State, Timestamp, UnitCode};
 use workflow_store::{
-    AsOf, Engine, ListQuery, LogHead, Manifest, PackageReport, Stats, VerifyOptions, VerifyReport,
+    AccessEntry, AccessQuery, AccessRecord, AccessReport, AsOf, Engine, ListQuery, LogHead,
+    Manifest, PackageReport, Stats, VerifyOptions, VerifyReport,
 };
 
 use crate::render::{Names, Progress, Timeline, cst};
@@ -88,15 +89,60 @@ pub(crate) fn parse_instant(s: &str) -> Result<Timestamp, String> {
         .ok_or_else(|| format!("{s:?} is ambiguous"))
 }
 
+/// As [`parse_instant`], but a bare date means the start of that day (China time): for
+/// "since".
+pub(crate) fn parse_since(s: &str) -> Result<Timestamp, String> {
+    match NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
+        Ok(d) => parse_instant(&format!("{d} 00:00:00")),
+        Err(_) => parse_instant(s),
+    }
+}
+
 /// `verify`: the hash chain, the log's end, the indexes, the archived documents' fixity
 /// digests and optionally a witness head, and how long it took (seconds).
-pub(crate) fn verify(data_dir: &Path, against: Option<LogHead>) -> Result<(VerifyReport, f64)> {
+pub(crate) fn verify(
+    data_dir: &Path,
+    against: Option<LogHead>,
+) -> Result<(VerifyReport, AccessReport, f64)> {
     let engine = open(data_dir)?;
     let progress = Progress::new("verify");
     let started = Instant::now();
     let report = engine.verify_with(&VerifyOptions { against }, |d, t| progress.update(d, t))?;
     progress.finish();
-    Ok((report, started.elapsed().as_secs_f64()))
+    let access = engine.verify_access_log()?;
+    Ok((report, access, started.elapsed().as_secs_f64()))
+}
+
+/// Records an operator's read of a classified document (as for any other reader), naming
+/// the operating-system user who ran the command.
+fn record_operator_read(
+    engine: &Engine,
+    what: &str,
+    document_id: DocumentId,
+    classification: workflow_core::Classification,
+    detail: String,
+) -> Result<()> {
+    if workflow_store::is_recorded(classification) {
+        let user = std::env::var("USER")
+            .or_else(|_| std::env::var("USERNAME"))
+            .unwrap_or_else(|_| "unknown".into());
+        engine
+            .record_access_blocking(AccessRecord {
+                system: format!("cli (os user {user})"),
+                actor: None,
+                what: what.into(),
+                document_id,
+                classification,
+                detail,
+            })
+            .context("the read of a classified document could not be recorded in the access log")?;
+    }
+    Ok(())
+}
+
+/// `access-log`: the recorded reads matching the filters.
+pub(crate) fn access_log(data_dir: &Path, q: &AccessQuery) -> Result<Vec<AccessEntry>> {
+    Ok(open(data_dir)?.access_log(q)?)
 }
 
 /// `rebuild`: replays every projection (in place, or from scratch); how many events, and
@@ -127,10 +173,20 @@ pub(crate) fn history(data_dir: &Path, id: &str) -> Result<Timeline> {
     if events.is_empty() {
         bail!("document {id} not found");
     }
-    let title = engine
-        .document(id)?
+    let doc = engine.document(id)?;
+    let title = doc
+        .as_ref()
         .map(|d| d.fields().title.clone())
         .unwrap_or_default();
+    if let Some(d) = &doc {
+        record_operator_read(
+            &engine,
+            "history",
+            id,
+            d.classification(),
+            format!("{} events", events.len()),
+        )?;
+    }
     Ok(Timeline {
         id,
         title,
@@ -155,6 +211,16 @@ pub(crate) fn show(
             .document(id)?
             .with_context(|| format!("document {id} not found"))?,
     };
+    let (what, detail) = match (version, at) {
+        (Some(v), _) => ("as_of", format!("version {v}")),
+        (None, Some(t)) => ("as_of", format!("at {t}")),
+        (None, None) => ("get", String::new()),
+    };
+    // The stricter of the classification now and as it was.
+    let now = engine
+        .document(id)?
+        .map_or(doc.classification(), |d| d.classification());
+    record_operator_read(&engine, what, id, now.max(doc.classification()), detail)?;
     Ok((doc, Names::of(&engine)))
 }
 
@@ -162,6 +228,15 @@ pub(crate) fn show(
 pub(crate) fn export(data_dir: &Path, id: &str, out: &Path) -> Result<Manifest> {
     let engine = open(data_dir)?;
     let id = document_id(id)?;
+    if let Some(d) = engine.document(id)? {
+        record_operator_read(
+            &engine,
+            "export",
+            id,
+            d.classification(),
+            out.display().to_string(),
+        )?;
+    }
     Ok(engine.export_document(id, out, Utc::now())?)
 }
 

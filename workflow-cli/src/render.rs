@@ -454,7 +454,30 @@ pub(crate) fn retention_schedule(schedule: &workflow_core::RetentionSchedule, co
 }
 
 /// `verify`: the report; `false` when anything is broken.
-pub(crate) fn verify(report: &VerifyReport, against: Option<&LogHead>, secs: f64) -> bool {
+pub(crate) fn verify(
+    report: &VerifyReport,
+    access: &workflow_store::AccessReport,
+    against: Option<&LogHead>,
+    secs: f64,
+) -> bool {
+    let log_intact = verify_log(report, against, secs);
+    match &access.first_break {
+        None => println!(
+            "access log: {} entries (reads of classified documents), chain intact",
+            access.checked
+        ),
+        Some((position, reason)) => {
+            println!(
+                "access log: {} entries checked before the break",
+                access.checked
+            );
+            println!("access log BROKEN at position {position}: {reason}");
+        }
+    }
+    log_intact && access.is_intact()
+}
+
+fn verify_log(report: &VerifyReport, against: Option<&LogHead>, secs: f64) -> bool {
     match &report.first_break {
         None => {
             println!("{} events checked: intact", report.checked);
@@ -627,6 +650,31 @@ pub(crate) fn actor_history(
             c.step,
             c.what,
             c.reason
+        );
+    }
+    Ok(())
+}
+
+/// `access-log`: one line per recorded read; with `json`, one entry per line.
+pub(crate) fn access_log(entries: &[workflow_store::AccessEntry], json: bool) -> Result<()> {
+    if json {
+        for e in entries {
+            println!("{}", serde_json::to_string(e)?);
+        }
+        return Ok(());
+    }
+    println!("{} recorded reads of classified documents", entries.len());
+    for e in entries {
+        println!(
+            "{:>6}. {}  {:<24} {:<14} {:<9} {} {}  {}",
+            e.position,
+            local(e.at),
+            e.system,
+            e.actor.as_ref().map_or("-", |a| a.0.as_str()),
+            e.what,
+            e.document_id,
+            e.classification.chinese(),
+            e.detail
         );
     }
     Ok(())

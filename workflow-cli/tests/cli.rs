@@ -773,3 +773,57 @@ fn history_of_an_actor_shows_who_granted_what_when_and_why() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).1.contains("actor nobody has no directory history"));
 }
+
+#[test]
+fn an_operators_read_of_a_classified_document_is_in_the_access_log() {
+    let dir = tempfile::tempdir().unwrap();
+    prepare(dir.path());
+    let secret = DocumentId(uuid::Uuid::from_u128(0x5EC));
+    {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let engine = Engine::open(dir.path()).unwrap();
+            let mut fields = workflow_testkit::fields();
+            fields.classification = workflow_core::Classification::Secret;
+            fields.classification_period_years = Some(10);
+            engine
+                .execute(Request::new(
+                    secret,
+                    "wang.fang",
+                    workflow_core::Action::Draft(fields),
+                ))
+                .await
+                .unwrap();
+        });
+    }
+    let id = secret.to_string();
+    // Unclassified reads are not recorded; classified ones are, naming the OS user.
+    assert!(
+        workflow(
+            dir.path(),
+            &["show", "00000000-0000-0000-0000-00000000000a"]
+        )
+        .status
+        .success()
+    );
+    assert!(workflow(dir.path(), &["show", &id]).status.success());
+    assert!(workflow(dir.path(), &["history", &id]).status.success());
+    let o = workflow(dir.path(), &["access-log", "--document", &id]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(out.starts_with("2 recorded reads"), "{out}");
+    assert!(out.contains("cli (os user"), "{out}");
+    assert!(out.contains(" get ") && out.contains(" history "), "{out}");
+    let (out, _) = text(&workflow(dir.path(), &["access-log", "--json"]));
+    assert_eq!(out.lines().count(), 2, "{out}");
+    let o = workflow(dir.path(), &["verify"]);
+    let (out, _) = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.contains("access log: 2 entries (reads of classified documents), chain intact"),
+        "{out}"
+    );
+}

@@ -602,14 +602,22 @@ pub fn verify_options(r: pb::VerifyLogRequest) -> Result<VerifyOptions, Status> 
 }
 
 /// A verify report to the wire.
-pub fn verify_response(report: VerifyReport) -> pb::VerifyLogResponse {
+pub fn verify_response(
+    report: VerifyReport,
+    access: &workflow_store::AccessReport,
+) -> pb::VerifyLogResponse {
     let (broken_position, reason) = report
         .first_break
         .as_ref()
         .map_or((0, String::new()), |b| (b.position, b.reason.clone()));
+    let (access_log_broken_position, access_log_reason) =
+        access.first_break.clone().unwrap_or_default();
     pb::VerifyLogResponse {
         checked: report.checked,
-        intact: report.first_break.is_none(),
+        intact: report.first_break.is_none() && access.is_intact(),
+        access_log_checked: access.checked,
+        access_log_broken_position,
+        access_log_reason,
         broken_position,
         reason,
         fixity_checked: report.fixity_checked,
@@ -1056,4 +1064,38 @@ pub fn unit_from(u: Option<pb::Unit>) -> Result<workflow_core::Unit, Status> {
         doc_prefix: u.doc_prefix,
         office: u.office,
     })
+}
+
+/// An access-log query from the wire.
+pub fn access_query(r: &pb::ListAccessLogRequest) -> Result<workflow_store::AccessQuery, Status> {
+    Ok(workflow_store::AccessQuery {
+        document: (!r.document_id.trim().is_empty())
+            .then(|| document_id("document_id", &r.document_id))
+            .transpose()?,
+        actor: (!r.actor_id.trim().is_empty()).then(|| ActorId::from(r.actor_id.trim())),
+        since: r.since.as_ref().map(|t| instant("since", t)).transpose()?,
+        after: r.after_position,
+        limit: r.limit as usize,
+    })
+}
+
+/// Access-log entries to the wire.
+pub fn access_response(entries: &[workflow_store::AccessEntry]) -> pb::ListAccessLogResponse {
+    pb::ListAccessLogResponse {
+        entries: entries
+            .iter()
+            .map(|e| pb::AccessLogEntry {
+                position: e.position,
+                at: Some(timestamp(e.at)),
+                system: e.system.clone(),
+                actor_id: e.actor.as_ref().map(|a| a.0.clone()).unwrap_or_default(),
+                what: e.what.clone(),
+                document_id: e.document_id.to_string(),
+                classification: classification(e.classification) as i32,
+                detail: e.detail.clone(),
+                prev_hash: e.prev_hash.clone(),
+                hash: e.hash.clone(),
+            })
+            .collect(),
+    }
 }

@@ -102,6 +102,36 @@ impl WorkflowService {
     }
 }
 
+impl WorkflowService {
+    /// Records a read of a classified document in the access log before it is answered;
+    /// if it cannot be recorded, the read is refused.
+    async fn recorded(
+        &self,
+        system: &CallerSystem,
+        reader: &Reader,
+        what: &str,
+        document_id: workflow_core::DocumentId,
+        classification: Classification,
+        detail: String,
+    ) -> Result<(), Status> {
+        if !workflow_store::is_recorded(classification) {
+            return Ok(());
+        }
+        self.engine
+            .record_access(workflow_store::AccessRecord {
+                system: system.name.clone(),
+                actor: reader.actor_id(),
+                what: what.into(),
+                document_id,
+                classification,
+                detail,
+            })
+            .await
+            .map(|_| ())
+            .map_err(|e| status_of(&e))
+    }
+}
+
 /// The calling system, as the authenticator recorded it.
 fn caller<T>(req: &Request<T>) -> CallerSystem {
     req.extensions()
@@ -321,6 +351,12 @@ impl DocumentWorkflow for WorkflowService {
             }
             None => current,
         };
+        let (what, detail) = match r.as_of_version {
+            Some(v) => ("as_of", format!("version {v}")),
+            None => ("get", String::new()),
+        };
+        self.recorded(&system, &actor, what, id, doc.classification(), detail)
+            .await?;
         Ok(Response::new(convert::document(&doc, (self.clock)())))
     }
 
@@ -366,6 +402,15 @@ impl DocumentWorkflow for WorkflowService {
             .ok_or_else(|| status_of(&workflow_store::Error::NotFound(id)))?;
         actor.may_see(doc.classification())?;
         let events = self.engine.history(id).map_err(|e| status_of(&e))?;
+        self.recorded(
+            &system,
+            &actor,
+            "history",
+            id,
+            doc.classification(),
+            format!("{} events", events.len()),
+        )
+        .await?;
         Ok(Response::new(convert::history_response(&events)))
     }
 
@@ -383,12 +428,33 @@ impl DocumentWorkflow for WorkflowService {
         let reader = self.reader(&system, &r.actor_id)?;
         let filter = convert::subscribe_filter(&r, Some(reader.clearance()), system.admin)?;
         let mut stopping = self.stopping.clone();
+        let (engine, actor) = (self.engine.clone(), reader.actor_id());
         let stream = self
             .engine
             .subscribe(r.from_position.max(1), filter)
-            .map(|item| {
-                item.map(|e| convert::envelope(&e))
-                    .map_err(|e| status_of(&e))
+            .then(move |item| {
+                let (engine, system, actor) = (engine.clone(), system.name.clone(), actor.clone());
+                async move {
+                    let e = item.map_err(|e| status_of(&e))?;
+                    // A classified document's event is recorded before it is delivered.
+                    let classification = engine
+                        .classification_of(e.stream_id)
+                        .map_err(|e| status_of(&e))?;
+                    if workflow_store::is_recorded(classification) {
+                        engine
+                            .record_access(workflow_store::AccessRecord {
+                                system,
+                                actor,
+                                what: "subscribe".into(),
+                                document_id: e.stream_id,
+                                classification,
+                                detail: format!("position {} ({})", e.position, e.event_type),
+                            })
+                            .await
+                            .map_err(|e| status_of(&e))?;
+                    }
+                    Ok(convert::envelope(&e))
+                }
             })
             .take_until(async move {
                 let _ = stopping.wait_for(|stop| *stop).await;
@@ -521,11 +587,29 @@ impl WorkflowAdmin for AdminService {
     async fn verify_log(&self, req: Request<pb::VerifyLogRequest>) -> Reply<pb::VerifyLogResponse> {
         let options = convert::verify_options(req.into_inner())?;
         let engine = self.engine.clone();
-        let report = tokio::task::spawn_blocking(move || engine.verify_with(&options, |_, _| {}))
+        let (report, access) = tokio::task::spawn_blocking(move || {
+            Ok::<_, workflow_store::Error>((
+                engine.verify_with(&options, |_, _| {})?,
+                engine.verify_access_log()?,
+            ))
+        })
+        .await
+        .map_err(|e| convert::internal(&e))?
+        .map_err(|e| status_of(&e))?;
+        Ok(Response::new(convert::verify_response(report, &access)))
+    }
+
+    async fn list_access_log(
+        &self,
+        req: Request<pb::ListAccessLogRequest>,
+    ) -> Reply<pb::ListAccessLogResponse> {
+        let q = convert::access_query(&req.into_inner())?;
+        let engine = self.engine.clone();
+        let entries = tokio::task::spawn_blocking(move || engine.access_log(&q))
             .await
             .map_err(|e| convert::internal(&e))?
             .map_err(|e| status_of(&e))?;
-        Ok(Response::new(convert::verify_response(report)))
+        Ok(Response::new(convert::access_response(&entries)))
     }
 
     async fn get_stats(&self, _: Request<pb::GetStatsRequest>) -> Reply<pb::Stats> {

@@ -62,6 +62,7 @@
 //!   synced position; projections (document state, lists, to-do) may show a group between
 //!   its transaction and its sync.
 
+mod access;
 mod directory;
 mod durability;
 mod engine;
@@ -73,6 +74,7 @@ mod read;
 mod replay;
 pub mod storage;
 
+pub use access::{AccessEntry, AccessQuery, AccessRecord, AccessReport, is_recorded};
 pub use durability::Durability;
 pub use engine::{
     AsOf, Clock, Config, DEFAULT_CACHE_BYTES, DueReminder, Engine, MAX_COMMAND_ID, Outcome, Request,

@@ -112,6 +112,9 @@ pub(crate) struct Inner {
     pub(crate) queued: Arc<AtomicUsize>,
     pub(crate) retention_schedule: Arc<RetentionSchedule>,
     pub(crate) directory: Arc<RwLock<DirectoryCache>>,
+    /// The access log's end; appends take this lock, never the writer's queue.
+    pub(crate) access: std::sync::Mutex<crate::access::AccessChain>,
+    pub(crate) clock: Clock,
     pub(crate) head: watch::Receiver<u64>,
     pub(crate) path: PathBuf,
     tx: Mutex<Option<std_mpsc::Sender<Msg>>>,
@@ -239,6 +242,8 @@ impl Engine {
             storage: storage.clone(),
             retention_schedule: retention_schedule.clone(),
             directory: directory.clone(),
+            access: crate::access::AccessChain::load(&*storage)?,
+            clock: config.clock.clone(),
             head: head_rx,
             path: config.path.clone(),
             uncertain: uncertain.clone(),

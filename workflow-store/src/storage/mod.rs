@@ -229,6 +229,17 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Adds or replaces units and actors together, atomically and durably.
     fn put_directory(&self, units: &[Unit], actors: &[Actor]) -> Result<()>;
 
+    // ---- the access log: classified reads, beside the event log (never in a stream)
+
+    /// Appends access-log entries, in position order right after its end, and returns once
+    /// they are durable (whatever the configured durability: a read of classified content is
+    /// recorded before the content is handed out).
+    fn append_access(&self, entries: &[StoredEvent]) -> Result<()>;
+    /// Up to `limit` access-log entries from position `from` on, in order.
+    fn read_access(&self, from: u64, limit: usize) -> Result<Vec<StoredEvent>>;
+    /// The access log's last entry.
+    fn access_end(&self) -> Result<Option<StoredEvent>>;
+
     // ---- operations
 
     /// Bytes on disk (or in the database).
@@ -240,6 +251,8 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
 
     /// Overwrites the stored bytes at a log position.
     fn raw_put_log(&self, position: u64, bytes: &[u8]) -> Result<()>;
+    /// Overwrites the stored bytes of an access-log entry.
+    fn raw_put_access(&self, position: u64, bytes: &[u8]) -> Result<()>;
     /// Removes the event at a log position.
     fn raw_remove_log(&self, position: u64) -> Result<()>;
     /// Overwrites the recorded head.

@@ -92,6 +92,8 @@ pub struct SledStorage {
     actors: sled::Tree,
     units: sled::Tree,
     meta: sled::Tree,
+    /// The access log (classified reads), keyed by its own position.
+    access: sled::Tree,
     stable: StableFiles,
     /// During a rebuild: fingerprints of every projection entry it produced, so that the
     /// ones it did not produce can be swept at its end.
@@ -286,6 +288,7 @@ impl SledStorage {
             numbers: t("numbers")?,
             actors: t("actors")?,
             meta: t("meta")?,
+            access: t("access")?,
             rebuild: Mutex::new(None),
             #[cfg(any(test, feature = "fault-injection"))]
             faults: faults_for(path),
@@ -933,6 +936,51 @@ impl Storage for SledStorage {
         self.flush_durably()
     }
 
+    fn append_access(&self, entries: &[StoredEvent]) -> Result<()> {
+        let next = self
+            .access
+            .last()
+            .db()?
+            .map_or(Ok(1), |(k, _)| u64_of("access key", &k).map(|p| p + 1))?;
+        let mut batch = sled::Batch::default();
+        for (i, e) in entries.iter().enumerate() {
+            if e.position != next + i as u64 {
+                return Err(Error::Internal {
+                    reason: format!(
+                        "access-log entry at position {} does not follow the access log's end {}",
+                        e.position,
+                        next - 1
+                    ),
+                });
+            }
+            batch.insert(&e.position.to_be_bytes(), e.bytes.as_slice());
+        }
+        self.access.apply_batch(batch).db()?;
+        self.flush_durably()
+    }
+
+    fn read_access(&self, from: u64, limit: usize) -> Result<Vec<StoredEvent>> {
+        let mut out = Vec::new();
+        for kv in self.access.range(from.to_be_bytes()..).take(limit) {
+            let (k, v) = kv.db()?;
+            out.push(StoredEvent {
+                position: u64_of("access key", &k)?,
+                bytes: v.to_vec(),
+            });
+        }
+        Ok(out)
+    }
+
+    fn access_end(&self) -> Result<Option<StoredEvent>> {
+        match self.access.last().db()? {
+            Some((k, v)) => Ok(Some(StoredEvent {
+                position: u64_of("access key", &k)?,
+                bytes: v.to_vec(),
+            })),
+            None => Ok(None),
+        }
+    }
+
     fn size_on_disk(&self) -> Result<u64> {
         self.db.size_on_disk().db()
     }
@@ -950,6 +998,11 @@ impl Storage for SledStorage {
 
     fn raw_put_log(&self, position: u64, bytes: &[u8]) -> Result<()> {
         self.log.insert(position.to_be_bytes(), bytes).db()?;
+        self.flush_durably()
+    }
+
+    fn raw_put_access(&self, position: u64, bytes: &[u8]) -> Result<()> {
+        self.access.insert(position.to_be_bytes(), bytes).db()?;
         self.flush_durably()
     }
 

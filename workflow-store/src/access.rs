@@ -1,0 +1,283 @@
+//! The access log (DESIGN §5): every read of a document classified 秘密 or above — a get, an
+//! as-of read, its history, an export, an event delivered to a subscriber — is recorded
+//! durably before the content is handed out: who, through which system, when, what. It sits
+//! beside the event log, never in a document's stream, with a hash chain of its own that
+//! `verify` checks like the log's. Its appends take their own lock and sync, never the
+//! command writer's group.
+
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use workflow_core::{ActorId, Classification, DocumentId, Timestamp};
+
+use crate::engine::Engine;
+use crate::envelope::GENESIS_HASH;
+use crate::error::{Error, Result};
+use crate::storage::{Storage, StoredEvent};
+
+/// Whether reads of a document of this classification are recorded: 秘密 and above.
+pub fn is_recorded(c: Classification) -> bool {
+    c >= Classification::Secret
+}
+
+/// A read to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessRecord {
+    /// The calling system (or `cli` for an operator command).
+    pub system: String,
+    /// The actor named, if any.
+    pub actor: Option<ActorId>,
+    /// What was read: `get`, `as_of`, `history`, `export`, `subscribe`.
+    pub what: String,
+    /// The document.
+    pub document_id: DocumentId,
+    /// Its classification when read.
+    pub classification: Classification,
+    /// More about the read: the version or instant of an as-of read, the event position
+    /// delivered to a subscriber.
+    pub detail: String,
+}
+
+/// One recorded read, as the access log stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessEntry {
+    /// Its position in the access log (from 1, gapless).
+    pub position: u64,
+    /// When.
+    pub at: Timestamp,
+    /// Through which system.
+    pub system: String,
+    /// Who, if an actor was named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<ActorId>,
+    /// What was read.
+    pub what: String,
+    /// The document.
+    pub document_id: DocumentId,
+    /// Its classification when read.
+    pub classification: Classification,
+    /// More about the read.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+    /// The previous entry's hash ([`GENESIS_HASH`] for the first).
+    pub prev_hash: String,
+    /// SHA-256 (hex) of this entry without its hash.
+    #[serde(default)]
+    pub hash: String,
+}
+
+impl AccessEntry {
+    /// The hash of the entry's fields (all but `hash`), chained through `prev_hash`.
+    pub fn compute_hash(&self) -> String {
+        let body = AccessEntry {
+            hash: String::new(),
+            ..self.clone()
+        };
+        // Plain data serializes infallibly.
+        let bytes = serde_json::to_vec(&body).unwrap_or_default();
+        hex::encode(Sha256::digest(&bytes))
+    }
+}
+
+/// Which entries to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccessQuery {
+    /// Only reads of this document.
+    pub document: Option<DocumentId>,
+    /// Only reads by this actor.
+    pub actor: Option<ActorId>,
+    /// Only reads at or after this instant.
+    pub since: Option<Timestamp>,
+    /// Start after this position (0: from the start).
+    pub after: u64,
+    /// At most this many (0: 100).
+    pub limit: usize,
+}
+
+/// What verifying the access log found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessReport {
+    /// Entries checked before the end or the first break.
+    pub checked: u64,
+    /// The hash of the last entry checked.
+    pub head_hash: String,
+    /// The first break: position and reason.
+    pub first_break: Option<(u64, String)>,
+}
+
+impl AccessReport {
+    /// Whether the chain is whole.
+    pub fn is_intact(&self) -> bool {
+        self.first_break.is_none()
+    }
+}
+
+/// The access log's end, as its appender holds it.
+#[derive(Debug)]
+pub(crate) struct AccessChain {
+    position: u64,
+    hash: String,
+}
+
+impl AccessChain {
+    /// The chain as stored.
+    pub(crate) fn load(storage: &dyn Storage) -> Result<Mutex<Self>> {
+        let chain = match storage.access_end()? {
+            Some(last) => {
+                let e = decode(&last)?;
+                AccessChain {
+                    position: e.position,
+                    hash: e.hash,
+                }
+            }
+            None => AccessChain {
+                position: 0,
+                hash: GENESIS_HASH.to_owned(),
+            },
+        };
+        Ok(Mutex::new(chain))
+    }
+}
+
+fn decode(stored: &StoredEvent) -> Result<AccessEntry> {
+    serde_json::from_slice(&stored.bytes)
+        .map_err(|e| Error::corrupt(format_args!("access-log position {}", stored.position), e))
+}
+
+impl Engine {
+    /// Records a read durably and returns its entry; the caller hands the content out only
+    /// after this succeeded.
+    pub async fn record_access(&self, record: AccessRecord) -> Result<AccessEntry> {
+        let engine = self.clone();
+        tokio::task::spawn_blocking(move || engine.record_access_blocking(record))
+            .await
+            .map_err(|e| Error::Internal {
+                reason: format!("the access-log append did not finish: {e}"),
+            })?
+    }
+
+    /// As [`Engine::record_access`], on the calling thread (operator commands).
+    pub fn record_access_blocking(&self, record: AccessRecord) -> Result<AccessEntry> {
+        let mut chain = self.inner.access.lock().map_err(|_| Error::Closed)?;
+        let mut entry = AccessEntry {
+            position: chain.position + 1,
+            at: (self.inner.clock)(),
+            system: record.system,
+            actor: record.actor,
+            what: record.what,
+            document_id: record.document_id,
+            classification: record.classification,
+            detail: record.detail,
+            prev_hash: chain.hash.clone(),
+            hash: String::new(),
+        };
+        entry.hash = entry.compute_hash();
+        let bytes = serde_json::to_vec(&entry).map_err(|e| Error::Internal {
+            reason: format!("an access-log entry does not serialize: {e}"),
+        })?;
+        self.inner.storage.append_access(&[StoredEvent {
+            position: entry.position,
+            bytes,
+        }])?;
+        chain.position = entry.position;
+        chain.hash = entry.hash.clone();
+        Ok(entry)
+    }
+
+    /// The classification of a stream now (`None` for one that does not exist or is not
+    /// classified): whether reading it is recorded.
+    pub fn classification_of(&self, id: DocumentId) -> Result<Classification> {
+        Ok(self
+            .inner
+            .storage
+            .doc(id)?
+            .map_or(Classification::None, |r| r.state.classification()))
+    }
+
+    /// Access-log entries matching `q`, in order.
+    pub fn access_log(&self, q: &AccessQuery) -> Result<Vec<AccessEntry>> {
+        let limit = if q.limit == 0 {
+            100
+        } else {
+            q.limit.min(10_000)
+        };
+        let mut out = Vec::new();
+        let mut from = q.after + 1;
+        loop {
+            let batch = self.inner.storage.read_access(from, 1024)?;
+            let Some(last) = batch.last() else {
+                break;
+            };
+            from = last.position + 1;
+            for stored in &batch {
+                let e = decode(stored)?;
+                if q.document.is_none_or(|d| d == e.document_id)
+                    && q.actor.as_ref().is_none_or(|a| e.actor.as_ref() == Some(a))
+                    && q.since.is_none_or(|t| e.at >= t)
+                {
+                    out.push(e);
+                    if out.len() == limit {
+                        return Ok(out);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Verifies the access log's chain: positions from 1 without gaps, each entry's hash,
+    /// each link to the one before.
+    pub fn verify_access_log(&self) -> Result<AccessReport> {
+        let mut report = AccessReport {
+            checked: 0,
+            head_hash: GENESIS_HASH.to_owned(),
+            first_break: None,
+        };
+        let mut from = 1;
+        loop {
+            let batch = self.inner.storage.read_access(from, 1024)?;
+            if batch.is_empty() {
+                return Ok(report);
+            }
+            for stored in &batch {
+                let broken = |why: String| Some((stored.position, why));
+                let problem = if stored.position != from {
+                    broken(format!("position {from} is missing"))
+                } else {
+                    match decode(stored) {
+                        Err(e) => broken(e.to_string()),
+                        Ok(e) if e.position != stored.position => broken(format!(
+                            "entry says position {} but is stored at {}",
+                            e.position, stored.position
+                        )),
+                        Ok(e) if e.prev_hash != report.head_hash => {
+                            broken("does not link to the entry before it".into())
+                        }
+                        Ok(e) if e.compute_hash() != e.hash => broken(format!(
+                            "hash mismatch: stored {}, computed {}",
+                            e.hash,
+                            e.compute_hash()
+                        )),
+                        Ok(e) => {
+                            report.head_hash = e.hash;
+                            None
+                        }
+                    }
+                };
+                if problem.is_some() {
+                    report.first_break = problem;
+                    return Ok(report);
+                }
+                report.checked += 1;
+                from += 1;
+            }
+        }
+    }
+
+    /// Overwrites an access-log entry's bytes, bypassing every check: for drills only.
+    #[doc(hidden)]
+    pub fn tamper_access_entry(&self, position: u64, bytes: &[u8]) -> Result<()> {
+        self.inner.storage.raw_put_access(position, bytes)
+    }
+}
