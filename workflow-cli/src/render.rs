@@ -640,7 +640,11 @@ pub(crate) fn actor_history(
         }
         return Ok(());
     }
-    println!("{actor} — {} directory changes", changes.len());
+    println!(
+        "{actor} — {} directory change{}",
+        changes.len(),
+        if changes.len() == 1 { "" } else { "s" }
+    );
     for c in changes {
         println!(
             "{:>6}. {}  {:<16} {:<8} {}  (reason: {})",
