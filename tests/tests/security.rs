@@ -405,3 +405,124 @@ async fn classified_reads_are_recorded_before_they_are_answered() {
     assert_eq!(s.code(), Code::PermissionDenied, "{s:?}");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_document_reclassified_while_subscribed_stops_reaching_uncleared_readers() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut oa = server.client().await;
+    let (doc, marker) = (new_id(), new_id());
+    draft(&mut oa, &doc).await;
+    // A live subscription naming no actor: 非密 only.
+    let mut sub = oa
+        .subscribe(pb::SubscribeRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let mut seen = Vec::new();
+    while let Ok(Some(e)) = tokio::time::timeout(Duration::from_millis(300), sub.next()).await {
+        seen.push(e.unwrap());
+    }
+    assert!(seen.iter().any(|e| e.stream_id == doc));
+    // The drafter reclassifies it 秘密 and revises it again; then an unclassified marker.
+    let mut f = fields();
+    f.classification = pb::Classification::Secret as i32;
+    f.classification_period_years = Some(10);
+    for version in [1, 2] {
+        f.title = format!("关于2026年度干部考察工作的通知（第{version}稿）");
+        oa.revise_document(pb::ReviseDocumentRequest {
+            command_id: cid(),
+            actor_id: "wang.fang".into(),
+            document_id: doc.clone(),
+            expected_version: Some(version),
+            fields: Some(f.clone()),
+        })
+        .await
+        .unwrap();
+    }
+    draft(&mut oa, &marker).await;
+    let mut later = Vec::new();
+    while let Ok(Some(e)) = tokio::time::timeout(Duration::from_millis(500), sub.next()).await {
+        later.push(e.unwrap());
+    }
+    assert!(
+        later.iter().any(|e| e.stream_id == marker),
+        "the marker arrives"
+    );
+    assert!(
+        !later.iter().any(|e| e.stream_id == doc),
+        "events of the reclassified document reached an uncleared system: {:?}",
+        later.iter().map(|e| &e.r#type).collect::<Vec<_>>()
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_deactivated_actor_reads_nothing_and_lists_are_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut oa = server.client().await;
+    let secret = new_id();
+    draft_secret(&mut oa, &secret).await;
+    // A list naming wang.fang hands out the 秘密 document: recorded as a list read.
+    let listed = oa
+        .list_documents(pb::ListDocumentsRequest {
+            actor_id: "wang.fang".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .documents;
+    assert_eq!(listed.len(), 1);
+    let mut admin = server.admin(ADMIN_TOKEN).await;
+    let entries = admin
+        .list_access_log(pb::ListAccessLogRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .entries;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        (entries[0].what.as_str(), entries[0].document_id.as_str()),
+        ("list", secret.as_str())
+    );
+    admin
+        .deactivate_actor(pb::DeactivateActorRequest {
+            actor_id: "wang.fang".into(),
+            reason: "调岗".into(),
+        })
+        .await
+        .unwrap();
+    let denied = |s: tonic::Status| {
+        assert_eq!(s.code(), Code::PermissionDenied, "{s:?}");
+        assert_eq!(reason(&s), "ACTOR_DEACTIVATED");
+    };
+    denied(
+        oa.get_document(pb::GetDocumentRequest {
+            actor_id: "wang.fang".into(),
+            document_id: secret.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err(),
+    );
+    denied(
+        oa.list_documents(pb::ListDocumentsRequest {
+            actor_id: "wang.fang".into(),
+            todo: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err(),
+    );
+    denied(
+        oa.subscribe(pb::SubscribeRequest {
+            actor_id: "wang.fang".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err(),
+    );
+    server.stop().await;
+}

@@ -127,14 +127,14 @@ fn record_operator_read(
             .or_else(|_| std::env::var("USERNAME"))
             .unwrap_or_else(|_| "unknown".into());
         engine
-            .record_access_blocking(AccessRecord {
+            .record_access_blocking(vec![AccessRecord {
                 system: format!("cli (os user {user})"),
                 actor: None,
                 what: what.into(),
                 document_id,
                 classification,
                 detail,
-            })
+            }])
             .context("the read of a classified document could not be recorded in the access log")?;
     }
     Ok(())

@@ -82,6 +82,14 @@ pub enum Error {
         /// The document's classification.
         classification: Classification,
     },
+    /// An actor the command names (a reviewer, a delegate, an escalation) was deactivated.
+    #[error("{field} names actor {actor}, who was deactivated (离职, 调岗) and may not be named")]
+    NamedActorDeactivated {
+        /// The request field naming them.
+        field: String,
+        /// The actor named.
+        actor: ActorId,
+    },
     /// The acting actor is not in the directory.
     #[error("actor {actor} is not in the directory")]
     UnknownActor {
@@ -172,6 +180,7 @@ impl Error {
             | Error::MissingRole { .. }
             | Error::InsufficientClearance { .. }
             | Error::ActorDeactivated { .. }
+            | Error::NamedActorDeactivated { .. }
             | Error::NotAssigned { .. } => ErrorClass::PermissionDenied,
             Error::DocumentNotFound(_) => ErrorClass::NotFound,
             Error::DocumentExists(_) => ErrorClass::AlreadyExists,
@@ -196,7 +205,9 @@ impl Error {
             Error::MissingRole { .. } => "MISSING_ROLE",
             Error::InsufficientClearance { .. } => "CLEARANCE_TOO_LOW",
             Error::NotAssigned { .. } => "NOT_ASSIGNED",
-            Error::ActorDeactivated { .. } => "ACTOR_DEACTIVATED",
+            Error::ActorDeactivated { .. } | Error::NamedActorDeactivated { .. } => {
+                "ACTOR_DEACTIVATED"
+            }
             Error::DocumentNotFound(_) => "DOCUMENT_NOT_FOUND",
             Error::DocumentExists(_) => "DOCUMENT_EXISTS",
             Error::Context(_) => "STORAGE_UNAVAILABLE",

@@ -10,7 +10,7 @@ use workflow_core::{Actor, Classification, Role, UnitCode};
 
 /// A campus system allowed to call the service: how it proves who it is, and what it may do
 /// (DESIGN §5, least privilege).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SystemConfig {
     /// The system's name, logged with each call and recorded with its directory changes and
@@ -37,6 +37,20 @@ pub struct SystemConfig {
     /// `TopSecret` (绝密). With an actor named, the actor's clearance applies instead.
     #[serde(default)]
     pub max_classification: Classification,
+}
+
+impl std::fmt::Debug for SystemConfig {
+    /// Never prints a plaintext token, should anything log a configuration.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SystemConfig")
+            .field("name", &self.name)
+            .field("token_sha256", &self.token_sha256)
+            .field("token", &self.token.as_ref().map(|_| "(hidden)"))
+            .field("admin", &self.admin)
+            .field("acts_for", &self.acts_for)
+            .field("max_classification", &self.max_classification)
+            .finish()
+    }
 }
 
 /// Whom a system may act for: units and roles (see [`SystemConfig::acts_for`]).

@@ -55,6 +55,23 @@ pub async fn serve(
     for warning in config.warnings() {
         tracing::warn!("{warning}");
     }
+    // A scope entry that is neither a role nor a unit of the directory matches nobody:
+    // most likely a typo ("Archivists", "archivist").
+    let units = engine.units();
+    for s in &config.systems {
+        if let Ok(Some(scope)) = s.scope() {
+            for u in scope
+                .units
+                .iter()
+                .filter(|u| !units.iter().any(|x| x.code == **u))
+            {
+                tracing::warn!(
+                    "system {}: acts_for entry {u:?} is neither a role nor a unit of the directory, so it matches nobody",
+                    s.name
+                );
+            }
+        }
+    }
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
         .set_serving::<DocumentWorkflowServer<WorkflowService>>()

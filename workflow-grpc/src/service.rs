@@ -92,13 +92,19 @@ impl WorkflowService {
         if actor_id.trim().is_empty() {
             return Err(invalid("actor_id", "is required"));
         }
-        self.engine.actor(&ActorId::from(actor_id)).ok_or_else(|| {
+        let id = ActorId::from(actor_id.trim());
+        let actor = self.engine.actor(&id).ok_or_else(|| {
             status_of(&workflow_store::Error::Rejected(
-                workflow_core::Error::UnknownActor {
-                    actor: ActorId::from(actor_id),
-                },
+                workflow_core::Error::UnknownActor { actor: id.clone() },
             ))
-        })
+        })?;
+        // A deactivated actor (离职, 调岗) reads nothing either.
+        if self.engine.is_deactivated(&id) {
+            return Err(status_of(&workflow_store::Error::Rejected(
+                workflow_core::Error::ActorDeactivated { actor: id },
+            )));
+        }
+        Ok(actor)
     }
 }
 
@@ -340,6 +346,7 @@ impl DocumentWorkflow for WorkflowService {
         // Clearance is checked against the document as it is now (the stricter of the two
         // when it was reclassified upward) and as it was.
         actor.may_see(current.classification())?;
+        let current_classification = current.classification();
         let doc = match r.as_of_version {
             Some(v) => {
                 let d = self
@@ -355,7 +362,9 @@ impl DocumentWorkflow for WorkflowService {
             Some(v) => ("as_of", format!("version {v}")),
             None => ("get", String::new()),
         };
-        self.recorded(&system, &actor, what, id, doc.classification(), detail)
+        // Recorded at the stricter of the document's classification then and now.
+        let classification = doc.classification().max(current_classification);
+        self.recorded(&system, &actor, what, id, classification, detail)
             .await?;
         Ok(Response::new(convert::document(&doc, (self.clock)())))
     }
@@ -384,6 +393,25 @@ impl DocumentWorkflow for WorkflowService {
             (_, false) => self.engine.list(&q),
         }
         .map_err(|e| status_of(&e))?;
+        // A list hands out each document's content: the classified ones are recorded, in
+        // one append, before the page is answered.
+        let reads: Vec<workflow_store::AccessRecord> = page
+            .documents
+            .iter()
+            .filter(|d| workflow_store::is_recorded(d.classification()))
+            .map(|d| workflow_store::AccessRecord {
+                system: system.name.clone(),
+                actor: reader.actor_id(),
+                what: if r.todo { "todo" } else { "list" }.into(),
+                document_id: d.id(),
+                classification: d.classification(),
+                detail: String::new(),
+            })
+            .collect();
+        self.engine
+            .record_accesses(reads)
+            .await
+            .map_err(|e| status_of(&e))?;
         Ok(Response::new(convert::list_response(&page, now)))
     }
 
@@ -429,6 +457,7 @@ impl DocumentWorkflow for WorkflowService {
         let filter = convert::subscribe_filter(&r, Some(reader.clearance()), system.admin)?;
         let mut stopping = self.stopping.clone();
         let (engine, actor) = (self.engine.clone(), reader.actor_id());
+        let system_clearance = system.max_classification;
         let stream = self
             .engine
             .subscribe(r.from_position.max(1), filter)
@@ -436,10 +465,30 @@ impl DocumentWorkflow for WorkflowService {
                 let (engine, system, actor) = (engine.clone(), system.name.clone(), actor.clone());
                 async move {
                     let e = item.map_err(|e| status_of(&e))?;
-                    // A classified document's event is recorded before it is delivered.
+                    // Who reads is checked again for every event: an actor deactivated or
+                    // whose clearance was lowered while subscribed stops receiving.
+                    let clearance = match &actor {
+                        Some(id) => {
+                            if engine.is_deactivated(id) {
+                                return Err(status_of(&workflow_store::Error::Rejected(
+                                    workflow_core::Error::ActorDeactivated { actor: id.clone() },
+                                )));
+                            }
+                            engine
+                                .actor(id)
+                                .map_or(Classification::None, |a| a.clearance)
+                        }
+                        None => system_clearance,
+                    };
+                    // The document as it is now: one reclassified upward while subscribed
+                    // is no longer delivered to readers not cleared for it.
                     let classification = engine
                         .classification_of(e.stream_id)
                         .map_err(|e| status_of(&e))?;
+                    if classification > clearance {
+                        return Ok(None);
+                    }
+                    // A classified document's event is recorded before it is delivered.
                     if workflow_store::is_recorded(classification) {
                         engine
                             .record_access(workflow_store::AccessRecord {
@@ -453,8 +502,11 @@ impl DocumentWorkflow for WorkflowService {
                             .await
                             .map_err(|e| status_of(&e))?;
                     }
-                    Ok(convert::envelope(&e))
+                    Ok(Some(convert::envelope(&e)))
                 }
+            })
+            .filter_map(|r: Result<Option<pb::EventEnvelope>, Status>| {
+                futures::future::ready(r.transpose())
             })
             .take_until(async move {
                 let _ = stopping.wait_for(|stop| *stop).await;

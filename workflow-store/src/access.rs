@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use workflow_core::{ActorId, Classification, DocumentId, Timestamp};
 
 use crate::engine::Engine;
-use crate::envelope::GENESIS_HASH;
+use crate::envelope::{GENESIS_HASH, LogHead};
 use crate::error::{Error, Result};
 use crate::storage::{Storage, StoredEvent};
 
@@ -149,40 +149,72 @@ impl Engine {
     /// Records a read durably and returns its entry; the caller hands the content out only
     /// after this succeeded.
     pub async fn record_access(&self, record: AccessRecord) -> Result<AccessEntry> {
+        let mut entries = self.record_accesses(vec![record]).await?;
+        entries.pop().ok_or_else(|| Error::Internal {
+            reason: "an access-log append returned no entry".into(),
+        })
+    }
+
+    /// Records several reads (a page of a list) with one durable append.
+    pub async fn record_accesses(&self, records: Vec<AccessRecord>) -> Result<Vec<AccessEntry>> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
         let engine = self.clone();
-        tokio::task::spawn_blocking(move || engine.record_access_blocking(record))
+        tokio::task::spawn_blocking(move || engine.record_access_blocking(records))
             .await
             .map_err(|e| Error::Internal {
                 reason: format!("the access-log append did not finish: {e}"),
             })?
     }
 
-    /// As [`Engine::record_access`], on the calling thread (operator commands).
-    pub fn record_access_blocking(&self, record: AccessRecord) -> Result<AccessEntry> {
+    /// As [`Engine::record_accesses`], on the calling thread (operator commands).
+    pub fn record_access_blocking(&self, records: Vec<AccessRecord>) -> Result<Vec<AccessEntry>> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut chain = self.inner.access.lock().map_err(|_| Error::Closed)?;
-        let mut entry = AccessEntry {
-            position: chain.position + 1,
-            at: (self.inner.clock)(),
-            system: record.system,
-            actor: record.actor,
-            what: record.what,
-            document_id: record.document_id,
-            classification: record.classification,
-            detail: record.detail,
-            prev_hash: chain.hash.clone(),
-            hash: String::new(),
-        };
-        entry.hash = entry.compute_hash();
-        let bytes = serde_json::to_vec(&entry).map_err(|e| Error::Internal {
-            reason: format!("an access-log entry does not serialize: {e}"),
-        })?;
-        self.inner.storage.append_access(&[StoredEvent {
-            position: entry.position,
-            bytes,
-        }])?;
-        chain.position = entry.position;
-        chain.hash = entry.hash.clone();
-        Ok(entry)
+        let at = (self.inner.clock)();
+        let (mut position, mut hash) = (chain.position, chain.hash.clone());
+        let mut entries = Vec::with_capacity(records.len());
+        let mut stored = Vec::with_capacity(records.len());
+        for record in records {
+            let mut entry = AccessEntry {
+                position: position + 1,
+                at,
+                system: record.system,
+                actor: record.actor,
+                what: record.what,
+                document_id: record.document_id,
+                classification: record.classification,
+                detail: record.detail,
+                prev_hash: hash,
+                hash: String::new(),
+            };
+            entry.hash = entry.compute_hash();
+            let bytes = serde_json::to_vec(&entry).map_err(|e| Error::Internal {
+                reason: format!("an access-log entry does not serialize: {e}"),
+            })?;
+            (position, hash) = (entry.position, entry.hash.clone());
+            stored.push(StoredEvent {
+                position: entry.position,
+                bytes,
+            });
+            entries.push(entry);
+        }
+        let head = LogHead { position, hash };
+        if let Err(e) = self.inner.storage.append_access(&stored, &head) {
+            // Whether the append reached the store is unknown: take the end from the store
+            // again, so the next append neither reuses a position nor leaves a gap.
+            if let Ok(reloaded) = AccessChain::load(&*self.inner.storage)
+                && let Ok(fresh) = reloaded.into_inner()
+            {
+                *chain = fresh;
+            }
+            return Err(e);
+        }
+        (chain.position, chain.hash) = (head.position, head.hash);
+        Ok(entries)
     }
 
     /// The classification of a stream now (`None` for one that does not exist or is not
@@ -238,6 +270,19 @@ impl Engine {
         loop {
             let batch = self.inner.storage.read_access(from, 1024)?;
             if batch.is_empty() {
+                // Its end must be the head recorded with the last append: entries cut off
+                // the end are caught here.
+                if let Some(recorded) = self.inner.storage.access_recorded_head()?
+                    && (recorded.position != report.checked || recorded.hash != report.head_hash)
+                {
+                    report.first_break = Some((
+                        report.checked + 1,
+                        format!(
+                            "the access log ends at position {}, but the head recorded with its last append is {}: it was cut short or rewritten",
+                            report.checked, recorded
+                        ),
+                    ));
+                }
                 return Ok(report);
             }
             for stored in &batch {
@@ -273,6 +318,12 @@ impl Engine {
                 from += 1;
             }
         }
+    }
+
+    /// Removes an access-log entry, bypassing every check: for drills only.
+    #[doc(hidden)]
+    pub fn tamper_remove_access_entry(&self, position: u64) -> Result<()> {
+        self.inner.storage.raw_remove_access(position)
     }
 
     /// Overwrites an access-log entry's bytes, bypassing every check: for drills only.

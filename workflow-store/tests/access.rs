@@ -89,4 +89,14 @@ async fn reads_are_chained_listed_by_filter_and_verified_across_restarts() {
     let (at, why) = report.first_break.unwrap();
     assert_eq!((at, report.checked), (1, 0));
     assert!(why.contains("hash mismatch"), "{why}");
+    engine
+        .tamper_access_entry(1, &serde_json::to_vec(&of_a[0]).unwrap())
+        .unwrap();
+    assert!(engine.verify_access_log().unwrap().is_intact());
+    // Entries cut off the end are caught by the head recorded with the last append.
+    engine.tamper_remove_access_entry(3).unwrap();
+    let report = engine.verify_access_log().unwrap();
+    let (at, why) = report.first_break.unwrap();
+    assert_eq!((at, report.checked), (3, 2));
+    assert!(why.contains("cut short"), "{why}");
 }

@@ -128,7 +128,12 @@ async fn a_deactivated_actor_keeps_their_history_and_the_clerk_gets_their_tasks(
         ))
         .await
         .unwrap_err();
-    assert!(e.to_string().contains("li.qiang is deactivated"), "{e}");
+    assert_eq!(e.reason(), "ACTOR_DEACTIVATED", "{e}");
+    assert!(
+        e.to_string()
+            .contains("names actor li.qiang, who was deactivated"),
+        "{e}"
+    );
     // …but his history stays, and his open task is in the office clerk's to-do list.
     assert_eq!(engine.history(id).unwrap().len(), 2);
     let todo = |who: &str| {

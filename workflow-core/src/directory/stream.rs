@@ -417,9 +417,7 @@ impl DirectoryStream {
             }
             DirectoryAction::DeactivateActor { actor, .. } => {
                 if !state.actors.contains_key(actor) {
-                    return Err(Error::UnknownActor {
-                        actor: actor.clone(),
-                    });
+                    return Err(Error::field("actor_id", format!("unknown actor {actor}")));
                 }
                 if let Some(d) = state.deactivated.get(actor) {
                     return Err(Error::NotNow {
@@ -435,9 +433,7 @@ impl DirectoryStream {
             }
             DirectoryAction::ReactivateActor { actor, .. } => {
                 if !state.actors.contains_key(actor) {
-                    return Err(Error::UnknownActor {
-                        actor: actor.clone(),
-                    });
+                    return Err(Error::field("actor_id", format!("unknown actor {actor}")));
                 }
                 if !state.deactivated.contains_key(actor) {
                     return Err(Error::NotNow {

@@ -93,6 +93,13 @@ impl Engine {
             });
         }
         let size = if q.page_size == 0 { 50 } else { q.page_size };
+        if let Some(v) = &q.viewer
+            && self.is_deactivated(v)
+        {
+            return Err(Error::Rejected(workflow_core::Error::ActorDeactivated {
+                actor: v.clone(),
+            }));
+        }
         let clearance = match &q.viewer {
             Some(v) => Some(
                 self.actor(v)

@@ -10,8 +10,10 @@ use crate::engine::Engine;
 use crate::envelope::Envelope;
 use crate::error::{Error, Result};
 
-/// What a subscription remembers of a stream: kind, units, classification.
-type SubscribedDoc = (Option<Kind>, Vec<UnitCode>, Classification);
+/// What a subscription remembers of a stream: kind and units. (Its classification is read
+/// anew for every event: a document reclassified upward must stop reaching those not
+/// cleared for it.)
+type SubscribedDoc = (Option<Kind>, Vec<UnitCode>);
 
 /// Which events a subscription delivers; empty lists mean "all".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -110,7 +112,7 @@ impl Engine {
         if f.kinds.is_empty() && f.units.is_empty() && f.max_classification.is_none() {
             return Ok(true);
         }
-        let (kind, units, classification) = match docs.entry(e.stream_id) {
+        let (kind, units) = match docs.entry(e.stream_id) {
             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::hash_map::Entry::Vacant(slot) => {
                 let state = self
@@ -123,14 +125,16 @@ impl Engine {
                     .listing()
                     .map(|l| (l.kind, l.units))
                     .unwrap_or_default();
-                slot.insert((kind, units, state.classification()))
+                slot.insert((kind, units))
             }
         };
         Ok(
             (f.kinds.is_empty() || kind.is_some_and(|k| f.kinds.contains(&k)))
                 && (f.units.is_empty() || units.iter().any(|u| f.units.contains(u)))
-                && f.max_classification
-                    .is_none_or(|max| *classification <= max),
+                && match f.max_classification {
+                    None => true,
+                    Some(max) => self.classification_of(e.stream_id)? <= max,
+                },
         )
     }
 }

@@ -220,21 +220,27 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Makes everything written so far durable.
     fn flush(&self) -> Result<()>;
 
-    // ---- the directory
+    // ---- the directory a store written before the directory stream kept beside the log
+    // (read once, to record it in the log as the stream's first event; empty otherwise)
 
-    /// Every actor.
+    /// Every actor kept beside the log.
     fn actors(&self) -> Result<Vec<Actor>>;
-    /// Every unit.
+    /// Every unit kept beside the log.
     fn units(&self) -> Result<Vec<Unit>>;
-    /// Adds or replaces units and actors together, atomically and durably.
+    /// Adds or replaces units and actors together, atomically and durably. Only for stores
+    /// written before the directory stream (and the drills that make one); the engine keeps
+    /// the directory in the log. A backend without such stores may refuse it.
     fn put_directory(&self, units: &[Unit], actors: &[Actor]) -> Result<()>;
 
     // ---- the access log: classified reads, beside the event log (never in a stream)
 
-    /// Appends access-log entries, in position order right after its end, and returns once
-    /// they are durable (whatever the configured durability: a read of classified content is
-    /// recorded before the content is handed out).
-    fn append_access(&self, entries: &[StoredEvent]) -> Result<()>;
+    /// Appends access-log entries, in position order right after its end, together with
+    /// the access log's new head (so that entries cut off its end are noticed), and returns
+    /// once they are durable (whatever the configured durability: a read of classified
+    /// content is recorded before the content is handed out).
+    fn append_access(&self, entries: &[StoredEvent], head: &LogHead) -> Result<()>;
+    /// The access log's head recorded with its last append.
+    fn access_recorded_head(&self) -> Result<Option<LogHead>>;
     /// Up to `limit` access-log entries from position `from` on, in order.
     fn read_access(&self, from: u64, limit: usize) -> Result<Vec<StoredEvent>>;
     /// The access log's last entry.
@@ -253,6 +259,8 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     fn raw_put_log(&self, position: u64, bytes: &[u8]) -> Result<()>;
     /// Overwrites the stored bytes of an access-log entry.
     fn raw_put_access(&self, position: u64, bytes: &[u8]) -> Result<()>;
+    /// Removes an access-log entry.
+    fn raw_remove_access(&self, position: u64) -> Result<()>;
     /// Removes the event at a log position.
     fn raw_remove_log(&self, position: u64) -> Result<()>;
     /// Overwrites the recorded head.

@@ -288,7 +288,10 @@ impl Decide<'_> {
             return Err(Error::field(field, format!("unknown actor {id}")));
         };
         if self.ctx.is_deactivated(&id) {
-            return Err(Error::field(field, format!("actor {id} is deactivated")));
+            return Err(Error::NamedActorDeactivated {
+                field: field.to_owned(),
+                actor: id,
+            });
         }
         // Who may act on the stage: a matter of permission, not of the request's form.
         if !r.has_role(Role::Reviewer) {

@@ -143,7 +143,7 @@ impl Decide<'_> {
             match self.ctx.actor(&trimmed(to)) {
                 None => return Err(Error::field(field, format!("unknown actor {to}"))),
                 Some(a) if self.ctx.is_deactivated(&a.id) => {
-                    return Err(Error::field(field, format!("actor {to} is deactivated")));
+                    return Err(Error::NamedActorDeactivated { field, actor: a.id });
                 }
                 Some(a) if !a.may_see(classification) => {
                     return Err(Error::field(
@@ -171,10 +171,7 @@ impl Decide<'_> {
             return Err(Error::field(field, format!("unknown actor {reviewer}")));
         };
         if self.ctx.is_deactivated(&r.id) {
-            return Err(Error::field(
-                field,
-                format!("actor {reviewer} is deactivated"),
-            ));
+            return Err(Error::NamedActorDeactivated { field, actor: r.id });
         }
         if !r.has_role(Role::Reviewer) {
             return Err(Error::field(

@@ -112,6 +112,8 @@ const FORMAT: &[u8] = b"format";
 /// The `meta` key holding the head recorded with each commit: position (u64, big-endian)
 /// then the hash (64 hex bytes).
 const HEAD: &[u8] = b"head";
+/// Meta key: the access log's head (position, hash) recorded with its last append.
+const ACCESS_HEAD: &[u8] = b"access-head";
 
 /// The name in every store's format marker.
 pub(crate) const FORMAT_NAME: &str = "gongwen-workflow-store";
@@ -936,7 +938,23 @@ impl Storage for SledStorage {
         self.flush_durably()
     }
 
-    fn append_access(&self, entries: &[StoredEvent]) -> Result<()> {
+    fn access_recorded_head(&self) -> Result<Option<LogHead>> {
+        let Some(v) = self.meta.get(ACCESS_HEAD).db()? else {
+            return Ok(None);
+        };
+        if v.len() < 8 {
+            return Err(Error::corrupt("access-log head", "shorter than 8 bytes"));
+        }
+        let position = u64_of("access-log head", &v[..8])?;
+        let hash = std::str::from_utf8(&v[8..])
+            .map_err(|_| Error::corrupt("access-log head", "hash is not UTF-8"))?;
+        Ok(Some(LogHead {
+            position,
+            hash: hash.to_owned(),
+        }))
+    }
+
+    fn append_access(&self, entries: &[StoredEvent], head: &LogHead) -> Result<()> {
         let next = self
             .access
             .last()
@@ -955,7 +973,14 @@ impl Storage for SledStorage {
             }
             batch.insert(&e.position.to_be_bytes(), e.bytes.as_slice());
         }
-        self.access.apply_batch(batch).db()?;
+        let head = head_value(head.position, &head.hash);
+        (&self.access, &self.meta)
+            .transaction(|(access, meta)| {
+                access.apply_batch(&batch)?;
+                meta.insert(ACCESS_HEAD, head.as_slice())?;
+                Ok::<(), ConflictableTransactionError<Error>>(())
+            })
+            .map_err(from_sled_tx)?;
         self.flush_durably()
     }
 
@@ -1003,6 +1028,11 @@ impl Storage for SledStorage {
 
     fn raw_put_access(&self, position: u64, bytes: &[u8]) -> Result<()> {
         self.access.insert(position.to_be_bytes(), bytes).db()?;
+        self.flush_durably()
+    }
+
+    fn raw_remove_access(&self, position: u64) -> Result<()> {
+        self.access.remove(position.to_be_bytes()).db()?;
         self.flush_durably()
     }
 
