@@ -288,6 +288,8 @@ pub(crate) fn list(data_dir: &Path, a: &ListArgs) -> Result<(Vec<Document>, Time
     let engine = open(data_dir)?;
     let now = Utc::now();
     let mut q = ListQuery {
+        flow: None,
+        step: None,
         state: a.state,
         unit: a.unit.clone().map(UnitCode),
         kind: a.kind,

@@ -18,6 +18,7 @@ use crate::directory::{
 };
 use crate::error::Error;
 use crate::ids::{ActorId, DocumentId, Timestamp, UnitCode};
+use crate::incoming::{Incoming, IncomingAction, IncomingEvent, Receipt};
 use crate::kind::Kind;
 use crate::numbering::Series;
 use crate::outgoing::{self, Document};
@@ -189,6 +190,44 @@ pub trait Flow {
     fn title(state: &Self::State) -> &str;
 }
 
+/// A command an event asks of another stream (a reaction): the store decides it in the same
+/// group as the event, so both are written together or not at all, and its command id,
+/// derived from the event's position, makes it happen exactly once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reaction {
+    /// Its idempotency key, derived from the reacting event's position.
+    pub command_id: String,
+    /// The stream it is for.
+    pub document_id: DocumentId,
+    /// The version that stream must be at (0: it must not exist yet).
+    pub expected_version: u64,
+    /// The instant of the event it reacts to.
+    pub at: Timestamp,
+    /// What it asks, given by the system actor.
+    pub action: FlowAction,
+}
+
+/// The reactions an event asks for, given the state of its stream after it and its
+/// position in the log. Today: an 发文 acknowledged (签收) by a unit of the directory becomes
+/// that unit's 收文 (DESIGN §3a), with the id [`crate::linked_receipt_id`] gives.
+pub fn reactions(state: &FlowState, event: &Recorded<FlowEvent>, position: u64) -> Vec<Reaction> {
+    match (state, &event.data) {
+        (
+            FlowState::Outgoing(doc),
+            FlowEvent::Outgoing(outgoing::EventData::Acknowledged { recipient }),
+        ) => vec![Reaction {
+            command_id: format!("link:{position}"),
+            document_id: crate::incoming::linked_receipt_id(doc.id(), recipient),
+            expected_version: 0,
+            at: event.at,
+            action: FlowAction::Incoming(crate::incoming::registration_for(
+                doc, recipient, event.at,
+            )),
+        }],
+        _ => Vec::new(),
+    }
+}
+
 /// The state of a stream of any flow, as the store keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -198,6 +237,8 @@ pub trait Flow {
 pub enum FlowState {
     /// 发文.
     Outgoing(Document),
+    /// 收文.
+    Incoming(Receipt),
     /// The directory.
     Directory(DirectoryState),
 }
@@ -208,6 +249,8 @@ pub enum FlowState {
 pub enum FlowAction {
     /// 发文.
     Outgoing(outgoing::Action),
+    /// 收文.
+    Incoming(IncomingAction),
     /// The directory.
     Directory(DirectoryAction),
 }
@@ -218,6 +261,8 @@ pub enum FlowAction {
 pub enum FlowEvent {
     /// 发文.
     Outgoing(outgoing::EventData),
+    /// 收文.
+    Incoming(IncomingEvent),
     /// The directory.
     Directory(DirectoryEvent),
 }
@@ -231,6 +276,24 @@ impl From<outgoing::Action> for FlowAction {
 impl From<outgoing::EventData> for FlowEvent {
     fn from(e: outgoing::EventData) -> Self {
         FlowEvent::Outgoing(e)
+    }
+}
+
+impl From<IncomingAction> for FlowAction {
+    fn from(a: IncomingAction) -> Self {
+        FlowAction::Incoming(a)
+    }
+}
+
+impl From<IncomingEvent> for FlowEvent {
+    fn from(e: IncomingEvent) -> Self {
+        FlowEvent::Incoming(e)
+    }
+}
+
+impl From<Receipt> for FlowState {
+    fn from(r: Receipt) -> Self {
+        FlowState::Incoming(r)
     }
 }
 
@@ -251,6 +314,7 @@ macro_rules! each_flow {
     ($value:expr, $enum:ident, |$inner:ident| $body:expr) => {
         match $value {
             $enum::Outgoing($inner) => $body,
+            $enum::Incoming($inner) => $body,
             $enum::Directory($inner) => $body,
         }
     };
@@ -261,6 +325,7 @@ impl FlowAction {
     pub fn kind(&self) -> StreamKind {
         match self {
             FlowAction::Outgoing(_) => StreamKind::Outgoing,
+            FlowAction::Incoming(_) => StreamKind::Incoming,
             FlowAction::Directory(_) => StreamKind::Directory,
         }
     }
@@ -287,7 +352,23 @@ impl FlowEvent {
     pub fn into_outgoing(self) -> Option<outgoing::EventData> {
         match self {
             FlowEvent::Outgoing(e) => Some(e),
-            FlowEvent::Directory(_) => None,
+            _ => None,
+        }
+    }
+
+    /// The 发文 event it is, if it is one.
+    pub fn outgoing(&self) -> Option<&outgoing::EventData> {
+        match self {
+            FlowEvent::Outgoing(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The 收文 event it is, if it is one.
+    pub fn incoming(&self) -> Option<&IncomingEvent> {
+        match self {
+            FlowEvent::Incoming(e) => Some(e),
+            _ => None,
         }
     }
 
@@ -295,7 +376,7 @@ impl FlowEvent {
     pub fn directory(&self) -> Option<&DirectoryEvent> {
         match self {
             FlowEvent::Directory(e) => Some(e),
-            FlowEvent::Outgoing(_) => None,
+            _ => None,
         }
     }
 
@@ -303,6 +384,7 @@ impl FlowEvent {
     pub fn kind(&self) -> StreamKind {
         match self {
             FlowEvent::Outgoing(_) => StreamKind::Outgoing,
+            FlowEvent::Incoming(_) => StreamKind::Incoming,
             FlowEvent::Directory(_) => StreamKind::Directory,
         }
     }
@@ -326,6 +408,7 @@ impl FlowEvent {
     pub fn number_claim(&self) -> Option<(Series, u32)> {
         match self {
             FlowEvent::Outgoing(e) => outgoing::Outgoing::number_claim(e),
+            FlowEvent::Incoming(e) => Incoming::number_claim(e),
             FlowEvent::Directory(e) => DirectoryStream::number_claim(e),
         }
     }
@@ -334,6 +417,7 @@ impl FlowEvent {
     pub fn reminded(&self) -> Option<ReminderSent> {
         match self {
             FlowEvent::Outgoing(e) => outgoing::Outgoing::reminded(e),
+            FlowEvent::Incoming(e) => Incoming::reminded(e),
             FlowEvent::Directory(e) => DirectoryStream::reminded(e),
         }
     }
@@ -342,6 +426,7 @@ impl FlowEvent {
     pub fn closing(&self) -> Option<Closing<'_>> {
         match self {
             FlowEvent::Outgoing(e) => outgoing::Outgoing::closing(e),
+            FlowEvent::Incoming(e) => Incoming::closing(e),
             FlowEvent::Directory(e) => DirectoryStream::closing(e),
         }
     }
@@ -356,6 +441,9 @@ impl FlowEvent {
         match kind {
             StreamKind::Outgoing => {
                 outgoing::EventData::decode_ref(type_name, version, payload).map(Self::Outgoing)
+            }
+            StreamKind::Incoming => {
+                IncomingEvent::decode_ref(type_name, version, payload).map(Self::Incoming)
             }
             StreamKind::Directory => {
                 DirectoryEvent::decode_ref(type_name, version, payload).map(Self::Directory)
@@ -378,6 +466,9 @@ impl FlowEvent {
                 outgoing::EventData::deserialize_payload(type_name, version, payload)
                     .map(Self::Outgoing)
             }
+            StreamKind::Incoming => {
+                IncomingEvent::deserialize_payload(type_name, version, payload).map(Self::Incoming)
+            }
             StreamKind::Directory => {
                 DirectoryEvent::deserialize_payload(type_name, version, payload)
                     .map(Self::Directory)
@@ -399,6 +490,7 @@ impl FlowState {
     pub fn kind(&self) -> StreamKind {
         match self {
             FlowState::Outgoing(_) => StreamKind::Outgoing,
+            FlowState::Incoming(_) => StreamKind::Incoming,
             FlowState::Directory(_) => StreamKind::Directory,
         }
     }
@@ -413,6 +505,13 @@ impl FlowState {
                     reminders_before: r.reminders_before,
                 })
             }
+            FlowState::Incoming(r) => {
+                Incoming::reminder(r, now, interval_hours).map(|r| ReminderDue {
+                    key: r.key,
+                    action: FlowAction::Incoming(r.action),
+                    reminders_before: r.reminders_before,
+                })
+            }
             FlowState::Directory(_) => None,
         }
     }
@@ -421,6 +520,7 @@ impl FlowState {
     pub fn title(&self) -> &str {
         match self {
             FlowState::Outgoing(d) => outgoing::Outgoing::title(d),
+            FlowState::Incoming(r) => Incoming::title(r),
             FlowState::Directory(d) => DirectoryStream::title(d),
         }
     }
@@ -429,7 +529,15 @@ impl FlowState {
     pub fn outgoing(&self) -> Option<&Document> {
         match self {
             FlowState::Outgoing(d) => Some(d),
-            FlowState::Directory(_) => None,
+            _ => None,
+        }
+    }
+
+    /// The 收文, if this is one.
+    pub fn incoming(&self) -> Option<&Receipt> {
+        match self {
+            FlowState::Incoming(r) => Some(r),
+            _ => None,
         }
     }
 
@@ -437,7 +545,7 @@ impl FlowState {
     pub fn directory(&self) -> Option<&DirectoryState> {
         match self {
             FlowState::Directory(d) => Some(d),
-            FlowState::Outgoing(_) => None,
+            _ => None,
         }
     }
 
@@ -445,7 +553,15 @@ impl FlowState {
     pub fn into_outgoing(self) -> Option<Document> {
         match self {
             FlowState::Outgoing(d) => Some(d),
-            FlowState::Directory(_) => None,
+            _ => None,
+        }
+    }
+
+    /// The 收文, if this is one, by value.
+    pub fn into_incoming(self) -> Option<Receipt> {
+        match self {
+            FlowState::Incoming(r) => Some(r),
+            _ => None,
         }
     }
 
@@ -454,6 +570,9 @@ impl FlowState {
         match &event.data {
             FlowEvent::Outgoing(data) => {
                 outgoing::Outgoing::create(&event.actor, event.at, data).map(FlowState::Outgoing)
+            }
+            FlowEvent::Incoming(data) => {
+                Incoming::create(&event.actor, event.at, data).map(FlowState::Incoming)
             }
             FlowEvent::Directory(data) => {
                 DirectoryStream::create(&event.actor, event.at, data).map(FlowState::Directory)
@@ -467,6 +586,9 @@ impl FlowState {
         match (self, &event.data) {
             (FlowState::Outgoing(d), FlowEvent::Outgoing(data)) => {
                 outgoing::Outgoing::apply(d, &event.actor, event.at, data);
+            }
+            (FlowState::Incoming(r), FlowEvent::Incoming(data)) => {
+                Incoming::apply(r, &event.actor, event.at, data);
             }
             (FlowState::Directory(d), FlowEvent::Directory(data)) => {
                 DirectoryStream::apply(d, &event.actor, event.at, data);
@@ -513,6 +635,10 @@ macro_rules! each_state {
         match $value {
             FlowState::Outgoing($s) => {
                 type $flow = outgoing::Outgoing;
+                $body
+            }
+            FlowState::Incoming($s) => {
+                type $flow = Incoming;
                 $body
             }
             FlowState::Directory($s) => {
@@ -578,6 +704,15 @@ pub fn decide(
                 action,
                 ctx,
                 FlowEvent::Outgoing,
+            )
+        }
+        (FlowAction::Incoming(action), None | Some(FlowState::Incoming(_))) => {
+            decide_as::<Incoming>(
+                state.and_then(FlowState::incoming),
+                command,
+                action,
+                ctx,
+                FlowEvent::Incoming,
             )
         }
         (FlowAction::Directory(action), None | Some(FlowState::Directory(_))) => {

@@ -109,6 +109,17 @@ pub enum Urgency {
     ExtraUrgent,
 }
 
+impl Urgency {
+    /// The Chinese term.
+    pub fn chinese(self) -> &'static str {
+        match self {
+            Urgency::Normal => "普通",
+            Urgency::Urgent => "加急",
+            Urgency::ExtraUrgent => "特急",
+        }
+    }
+}
+
 /// Which flow a document belongs to: 发文 (issued here), 收文 (received here), 督办
 /// (supervision items). The retention schedule distinguishes them.
 #[derive(

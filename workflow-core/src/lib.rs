@@ -46,12 +46,14 @@
 //! ```
 
 mod archive;
+mod checks;
 mod codec;
 mod context;
 mod directory;
 mod error;
 mod flow;
 mod ids;
+pub mod incoming;
 mod kind;
 mod numbering;
 mod opinion;
@@ -69,12 +71,15 @@ pub use directory::{
 };
 pub use error::{Error, ErrorClass};
 pub use flow::{
-    Closing, Flow, FlowAction, FlowCommand, FlowEvent, FlowState, Listing, Recorded, ReminderDue,
-    ReminderSent, StreamKind, decide,
+    Closing, Flow, FlowAction, FlowCommand, FlowEvent, FlowState, Listing, Reaction, Recorded,
+    ReminderDue, ReminderSent, StreamKind, decide, reactions,
 };
 pub use ids::{ActorId, DocumentId, Timestamp, UnitCode, china_date};
+pub use incoming::{
+    Incoming, IncomingAction, IncomingEvent, Plan, Receipt, Registration, linked_receipt_id,
+};
 pub use kind::{FlowKind, Kind, Urgency};
-pub use numbering::{ArchiveReference, DocumentNumber, Series};
+pub use numbering::{ArchiveReference, DocumentNumber, ReceiptNumber, Series};
 pub use opinion::Opinion;
 pub use outgoing::{
     Action, Command, Document, DraftFields, Event, EventData, IssueRecord, Outgoing, SYSTEM_ACTOR,

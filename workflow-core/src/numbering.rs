@@ -22,6 +22,13 @@ pub enum Series {
         /// The year in 〔〕.
         year: i32,
     },
+    /// 收文编号: per receiving unit's prefix and year of receipt.
+    Receipt {
+        /// The receiving unit's 收文 prefix, e.g. `X校收`.
+        prefix: String,
+        /// The year of receipt.
+        year: i32,
+    },
     /// 件号: per fonds (全宗号), year (年度) and retention (保管期限).
     Item {
         /// 全宗号.
@@ -67,6 +74,34 @@ pub struct DocumentNumber {
 }
 
 impl fmt::Display for DocumentNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}〔{}〕{}号", self.prefix, self.year, self.seq)
+    }
+}
+
+/// 收文编号, e.g. `X校收〔2026〕15号`: the receiving unit's prefix, the year of receipt, the
+/// sequence.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ReceiptNumber {
+    /// The receiving unit's prefix.
+    pub prefix: String,
+    /// The year of receipt.
+    pub year: i32,
+    /// 1, 2, 3, … per prefix and year.
+    pub seq: u32,
+}
+
+impl ReceiptNumber {
+    /// The series this number is drawn from.
+    pub fn series(&self) -> Series {
+        Series::Receipt {
+            prefix: self.prefix.clone(),
+            year: self.year,
+        }
+    }
+}
+
+impl fmt::Display for ReceiptNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}〔{}〕{}号", self.prefix, self.year, self.seq)
     }

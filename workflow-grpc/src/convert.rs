@@ -524,6 +524,8 @@ pub fn list_query(
     now: Timestamp,
 ) -> Result<ListQuery, Status> {
     Ok(ListQuery {
+        flow: None,
+        step: None,
         state: optional_enum::<State, pb::State>("state", r.state)?,
         unit: (!r.unit.trim().is_empty()).then(|| UnitCode(r.unit.trim().to_owned())),
         kind: optional_enum::<Kind, pb::Kind>("kind", r.kind)?,
@@ -778,7 +780,8 @@ enum_map!(retention, Retention, pb::Retention, "retention", [
 enum_map!(role, Role, pb::Role, "role", [
     Drafter <=> Drafter, Reviewer <=> Reviewer, Countersigner <=> Countersigner, Clerk <=> Clerk,
     Signatory <=> Signatory, PrincipalSignatory <=> PrincipalSignatory, Archivist <=> Archivist,
-    Admin <=> Admin, ArchiveOffice <=> ArchiveOffice,
+    Admin <=> Admin, ArchiveOffice <=> ArchiveOffice, Registrar <=> Registrar,
+    OfficeDirector <=> OfficeDirector, Leader <=> Leader, Handler <=> Handler,
 ]);
 
 /// An optional filter enum: 0 (UNSPECIFIED) means "any".
@@ -1052,6 +1055,7 @@ pub fn unit_to(u: &workflow_core::Unit) -> pb::Unit {
         name: u.name.clone(),
         doc_prefix: u.doc_prefix.clone(),
         office: u.office,
+        receive_prefix: u.receive_prefix.clone().unwrap_or_default(),
     }
 }
 
@@ -1063,6 +1067,7 @@ pub fn unit_from(u: Option<pb::Unit>) -> Result<workflow_core::Unit, Status> {
         name: u.name,
         doc_prefix: u.doc_prefix,
         office: u.office,
+        receive_prefix: Some(u.receive_prefix.trim().to_owned()).filter(|p| !p.is_empty()),
     })
 }
 

@@ -27,7 +27,11 @@ async fn a_full_flow_is_logged_with_gapless_positions_and_versions() {
     // The documents' events follow the directory's.
     let d = directory_events();
     let log = engine.read_log(d + 1, 1000).unwrap();
-    assert_eq!(log.len(), 14);
+    // A's 签收 (its 10th event) registered the acknowledging unit's 收文 right after it, in
+    // the same group: 11 + 1 + 3.
+    assert_eq!(log.len(), 15);
+    assert_eq!(log[10].event_type, "Registered");
+    assert_eq!(log[10].command_id, format!("link:{}", log[9].position));
     for (i, e) in log.iter().enumerate() {
         assert_eq!(e.position, d + i as u64 + 1);
         assert_eq!(e.hash, e.compute_hash());
@@ -46,7 +50,7 @@ async fn a_full_flow_is_logged_with_gapless_positions_and_versions() {
     // The fixity hash covers the stream's events before archiving.
     let expected = workflow_store::fixity_digest(history[..10].iter().map(|e| e.hash.as_str()));
     assert_eq!(rec.fixity_hash.as_deref(), Some(expected.as_str()));
-    assert_eq!(engine.head(), directory_events() + 14);
+    assert_eq!(engine.head(), directory_events() + 15);
     assert!(engine.verify(|_, _| {}).unwrap().is_intact());
 }
 
@@ -281,7 +285,8 @@ async fn tampering_with_a_stored_byte_is_detected_at_its_position() {
     drive(&engine, 5).await;
     let report = engine.verify(|_, _| {}).unwrap();
     let d = directory_events();
-    assert_eq!((report.checked, report.is_intact()), (d + 16, true));
+    // 11 + 5 events and the 收文 the first one's 签收 registered.
+    assert_eq!((report.checked, report.is_intact()), (d + 17, true));
     // Change one character of an opinion at the fifth document event, directly in sled.
     let raw = engine.raw_log_entry(d + 5).unwrap().unwrap();
     let text = String::from_utf8(raw).unwrap();
@@ -813,12 +818,15 @@ async fn stats_count_by_state_kind_unit_and_year() {
     drive(&engine, 2).await;
     drive(&engine, 2).await;
     let s = engine.stats().unwrap();
-    assert_eq!((s.documents, s.last_position), (3, directory_events() + 15));
+    // Three 发文 and the 收文 that RSC's 签收 of the first registered (with its 文种).
+    assert_eq!((s.documents, s.last_position), (4, directory_events() + 16));
     assert_eq!(s.by_state.get("InReview"), Some(&2));
     assert_eq!(s.by_state.get("Archived"), Some(&1));
-    assert_eq!(s.by_kind.get("Circular"), Some(&3));
+    assert_eq!(s.by_state.get("Registered"), Some(&1));
+    assert_eq!(s.by_kind.get("Circular"), Some(&4));
     assert_eq!(s.by_unit.get("XB"), Some(&3));
-    assert_eq!(s.by_year.get("2026"), Some(&3));
+    assert_eq!(s.by_unit.get("RSC"), Some(&1));
+    assert_eq!(s.by_year.get("2026"), Some(&4));
     assert!(s.size_on_disk > 0);
 }
 

@@ -16,13 +16,14 @@ fn p(n: u64) -> u64 {
     directory_events() + n
 }
 
-/// Two documents after the directory: A archived (11 events, `p(1..=11)`), B in review (3
-/// events, `p(12..=14)`).
+/// Two documents after the directory: A archived (11 events, `p(1..=10)` and `p(12)`; its
+/// 签收 at `p(10)` registered RSC's 收文 at `p(11)` in the same group), B in review (3
+/// events, `p(13..=15)`).
 async fn two_documents(dir: &std::path::Path) -> (Engine, DocumentId, DocumentId) {
     let engine = open(dir).await;
     let a = drive(&engine, 11).await;
     let b = drive(&engine, 3).await;
-    assert_eq!(engine.head(), p(14));
+    assert_eq!(engine.head(), p(15));
     (engine, a, b)
 }
 
@@ -62,7 +63,7 @@ async fn an_intact_log_reports_its_head_fixity_and_witness() {
     let dir = tempfile::tempdir().unwrap();
     let (engine, _, _) = two_documents(dir.path()).await;
     let head = engine.log_head().unwrap();
-    assert_eq!(head.position, p(14));
+    assert_eq!(head.position, p(15));
     let report = engine.verify(|_, _| {}).unwrap();
     assert!(report.is_intact(), "{:?}", report.first_break);
     assert_eq!(report.head(), head);
@@ -114,18 +115,18 @@ async fn a_log_cut_short_is_caught_by_the_recorded_head_and_the_indexes() {
     let dir = tempfile::tempdir().unwrap();
     let (engine, _, b) = two_documents(dir.path()).await;
     // While the engine runs, its durable head says where the log must end.
-    engine.tamper_remove_log_entry(p(14)).unwrap();
+    engine.tamper_remove_log_entry(p(15)).unwrap();
     let (at, why) = broken_at(&engine, &VerifyOptions::default());
-    assert_eq!(at, p(14));
+    assert_eq!(at, p(15));
     assert!(why.contains("cut short"), "{why}");
     drop(engine);
     // Opened again (an operator, after the fact): the head recorded with the last commit
-    // says it. The engine refuses to write on, which would reuse position 14 and overwrite
+    // says it. The engine refuses to write on, which would reuse position 15 and overwrite
     // the evidence; reads and verify still work.
     let engine = open(dir.path()).await;
-    assert_eq!(engine.head(), p(13));
+    assert_eq!(engine.head(), p(14));
     let (at, why) = broken_at(&engine, &VerifyOptions::default());
-    assert_eq!(at, p(14));
+    assert_eq!(at, p(15));
     assert!(
         why.contains("the head recorded with the last commit"),
         "{why}"
@@ -137,20 +138,20 @@ async fn a_log_cut_short_is_caught_by_the_recorded_head_and_the_indexes() {
         .unwrap_err();
     assert_eq!(e.reason(), "STORE_CORRUPT", "{e}");
     assert!(e.to_string().contains("run `workflow verify`"), "{e}");
-    assert_eq!(engine.head(), p(13), "nothing written");
+    assert_eq!(engine.head(), p(14), "nothing written");
     assert!(engine.document(b).unwrap().is_some());
     // An insider who also rewrites the recorded head is caught by the stream index, which
-    // still has B's third version at position 14.
-    let last = envelope_at(&engine, p(13));
-    engine.tamper_recorded_head(p(13), &last.hash).unwrap();
+    // still has B's third version at position 15.
+    let last = envelope_at(&engine, p(14));
+    engine.tamper_recorded_head(p(14), &last.hash).unwrap();
     drop(engine);
     let engine = open(dir.path()).await;
     let (at, why) = broken_at(&engine, &VerifyOptions::default());
-    assert_eq!(at, p(14));
+    assert_eq!(at, p(15));
     assert!(
         why.contains(&format!(
             "the stream index has an entry at position {}",
-            p(14)
+            p(15)
         )),
         "{why}"
     );
@@ -238,7 +239,7 @@ async fn an_insiders_recomputed_chain_is_caught_by_a_witness_head() {
         against: Some(witness),
     };
     let (at, why) = broken_at(&engine, &options);
-    assert_eq!(at, p(14));
+    assert_eq!(at, p(15));
     assert!(why.contains("witness head"), "{why}");
     // A witness head past the end of the log is refused too.
     let past = LogHead {
@@ -251,7 +252,7 @@ async fn an_insiders_recomputed_chain_is_caught_by_a_witness_head() {
             against: Some(past),
         },
     );
-    assert_eq!(at, p(15));
+    assert_eq!(at, p(16));
     assert!(
         why.contains("before the witness head's position 99"),
         "{why}"

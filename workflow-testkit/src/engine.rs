@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{TimeZone, Utc};
 use uuid::Uuid;
-use workflow_core::{Action, ActorId, DocumentId, Timestamp};
+use workflow_core::{ActorId, DocumentId, FlowAction, Timestamp};
 use workflow_store::{Clock, Config, Engine, Outcome, Request};
 
 use crate::{CAMPUS, full_flow};
@@ -67,9 +67,10 @@ pub async fn run(
     engine: &Engine,
     id: DocumentId,
     actor: impl Into<ActorId>,
-    action: Action,
+    action: impl Into<FlowAction>,
 ) -> Outcome {
     let actor: ActorId = actor.into();
+    let action: FlowAction = action.into();
     let name = action.name();
     match engine
         .execute(Request::new(id, actor.clone(), action))

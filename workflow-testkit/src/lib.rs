@@ -19,6 +19,7 @@
 
 pub mod conformance;
 pub mod engine;
+pub mod incoming;
 pub mod script;
 
 use std::collections::BTreeMap;

@@ -81,11 +81,19 @@ pub enum Role {
     /// 档案部门 (the archive office): may archive with a retention shorter than the
     /// schedule's. (Declared last: the order of roles is part of stored sets.)
     ArchiveOffice,
+    /// 收文登记员: signs for and registers incoming documents (签收、登记), screens them (初审).
+    Registrar,
+    /// 办公室主任: proposes how an incoming document is handled (拟办) and decides extensions.
+    OfficeDirector,
+    /// 校领导: instructs on incoming documents (批示, 批办).
+    Leader,
+    /// 承办人: handles an incoming document for the lead or a cooperating unit (承办).
+    Handler,
 }
 
 impl Role {
     /// Every role, in declaration order.
-    pub const ALL: [Role; 9] = [
+    pub const ALL: [Role; 13] = [
         Role::Drafter,
         Role::Reviewer,
         Role::Countersigner,
@@ -95,6 +103,10 @@ impl Role {
         Role::Archivist,
         Role::Admin,
         Role::ArchiveOffice,
+        Role::Registrar,
+        Role::OfficeDirector,
+        Role::Leader,
+        Role::Handler,
     ];
 }
 
@@ -155,4 +167,17 @@ pub struct Unit {
     /// Whether this is the general office (办公室) that runs issue and countersign logistics.
     #[serde(default)]
     pub office: bool,
+    /// The prefix of its 收文编号, e.g. `X校收`; absent: the 机关代字 without a final 发,
+    /// followed by 收.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receive_prefix: Option<String>,
+}
+
+impl Unit {
+    /// The prefix of the unit's 收文编号.
+    pub fn receiving_prefix(&self) -> String {
+        self.receive_prefix
+            .clone()
+            .unwrap_or_else(|| format!("{}收", self.doc_prefix.trim_end_matches('发')))
+    }
 }

@@ -627,6 +627,7 @@ mod tests {
             name: format!("{code}处"),
             doc_prefix: "X校".into(),
             office: false,
+            receive_prefix: None,
         }
     }
 

@@ -49,6 +49,7 @@ pub fn directory() -> Directory {
         name: "无代字".into(),
         doc_prefix: String::new(),
         office: false,
+        receive_prefix: None,
     });
     d
 }

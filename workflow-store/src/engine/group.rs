@@ -23,6 +23,8 @@ pub(super) struct Overlay {
     pub(super) commands: HashMap<String, CommandRecord>,
     pub(super) numbers: HashMap<Series, u32>,
     pub(super) group: Group,
+    /// Commands the group's new events asked of other streams, still to be decided in it.
+    pub(super) reactions: Vec<workflow_core::Reaction>,
 }
 
 /// What a decision within the group consults: the directory, the retention schedule, and

@@ -224,6 +224,7 @@ impl Writer {
                 Err(e) => (Err(e), read_group_state),
             };
             answers.push((reply, r, depends));
+            self.react(&directory, &mut overlay);
         }
         // Projection changes: one per touched document, from its state before the group.
         let mut group = std::mem::take(&mut overlay.group);
@@ -334,6 +335,47 @@ impl Writer {
                 }
                 self.halted = Some(halt);
             }
+        }
+    }
+
+    /// Decides, in this group, the commands the group's new events asked of other streams
+    /// (an 发文 acknowledged by a unit becomes that unit's 收文): written together with the
+    /// event that asked, or not at all, so no crash can leave one without the other. A
+    /// reaction that is refused changes nothing and is logged; a reaction's own reactions
+    /// follow, a few generations deep at most.
+    fn react(&mut self, directory: &DirectoryCache, overlay: &mut Overlay) {
+        const MAX_GENERATIONS: usize = 4;
+        for _ in 0..MAX_GENERATIONS {
+            let pending = std::mem::take(&mut overlay.reactions);
+            if pending.is_empty() {
+                return;
+            }
+            for r in pending {
+                let req = Request {
+                    command_id: r.command_id,
+                    document_id: r.document_id,
+                    actor: workflow_core::SYSTEM_ACTOR.into(),
+                    at: Some(r.at),
+                    expected_version: Some(r.expected_version),
+                    action: r.action,
+                };
+                if let Err(e) = self.execute_one(&req, directory, overlay) {
+                    tracing::error!(
+                        command_id = %req.command_id,
+                        document_id = %req.document_id,
+                        command = req.action.name(),
+                        error = %e,
+                        "a reaction was refused; the event that asked for it stands"
+                    );
+                }
+            }
+        }
+        if !overlay.reactions.is_empty() {
+            tracing::error!(
+                left = overlay.reactions.len(),
+                "reactions still asking after {MAX_GENERATIONS} generations; dropped"
+            );
+            overlay.reactions.clear();
         }
     }
 
@@ -532,6 +574,11 @@ impl Writer {
             let max = overlay.numbers.entry(series.clone()).or_insert(0);
             *max = (*max).max(n);
             overlay.group.numbers.push((series, n, id));
+        }
+        for (event, env) in events.iter().zip(&envelopes) {
+            overlay
+                .reactions
+                .extend(workflow_core::reactions(&record.state, event, env.position));
         }
         let version = record.state.version();
         let rec = CommandRecord {

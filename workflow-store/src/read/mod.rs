@@ -9,7 +9,8 @@ mod verify;
 use std::collections::VecDeque;
 
 use workflow_core::{
-    ActorId, Assignee, Document, DocumentId, Kind, State, Timestamp, UnitCode, listing_year,
+    ActorId, Assignee, Document, DocumentId, FlowState, Kind, Receipt, State, StreamKind,
+    Timestamp, UnitCode,
 };
 
 pub use self::stats::Stats;
@@ -26,8 +27,13 @@ pub const MAX_PAGE_SIZE: usize = 500;
 /// match. Order is drafting order, stable across pages.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListQuery {
-    /// Only documents in this state.
+    /// Only this flow's documents (发文 `outgoing`, 收文 `incoming`); every flow's when
+    /// absent.
+    pub flow: Option<StreamKind>,
+    /// Only 发文 in this state (implies the 发文 flow).
     pub state: Option<State>,
+    /// Only documents in the state of this name, in any flow (`InHandling`, `Archived`).
+    pub step: Option<String>,
     /// Only documents of this unit (issuing, co-issuing or drafter's unit).
     pub unit: Option<UnitCode>,
     /// Only this 文种.
@@ -50,20 +56,23 @@ pub struct ListQuery {
 /// One page of documents.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
-    /// The documents, in drafting order.
+    /// The 发文 on the page, in list order.
     pub documents: Vec<Document>,
+    /// The 收文 on the page, in list order.
+    pub receipts: Vec<Receipt>,
     /// Pass as `page_token` for the next page; `None` on the last page.
     pub next_page_token: Option<String>,
 }
 
 impl Engine {
-    /// The 发文 document a list entry names, if it is one.
-    fn outgoing(&self, id: DocumentId) -> Result<Option<Document>> {
+    /// The listed state (发文 or 收文) a list entry names, if it is one.
+    fn listed(&self, id: DocumentId) -> Result<Option<FlowState>> {
         Ok(self
             .inner
             .storage
             .doc(id)?
-            .and_then(|r| r.state.into_outgoing()))
+            .map(|r| r.state)
+            .filter(|s| matches!(s, FlowState::Outgoing(_) | FlowState::Incoming(_))))
     }
 
     /// Whether a group whose flush failed may have changed the document (lists leave it
@@ -120,31 +129,39 @@ impl Engine {
     fn matches(
         q: &ListQuery,
         clearance: Option<workflow_core::Classification>,
-        d: &Document,
+        s: &FlowState,
     ) -> bool {
-        q.state.is_none_or(|s| d.state() == s)
-            && q.kind.is_none_or(|k| d.kind() == k)
-            && q.year.is_none_or(|y| listing_year(d) == y)
-            && q.unit.as_ref().is_none_or(|u| {
-                d.fields().issuing_unit == *u
-                    || d.drafter_unit() == u
-                    || d.fields().co_issuing_units.contains(u)
-            })
-            && q.overdue_at.is_none_or(|t| d.is_overdue(t))
-            && clearance.is_none_or(|c| c >= d.classification())
+        let Some(l) = s.listing() else {
+            return false;
+        };
+        let flow = if q.state.is_some() {
+            Some(StreamKind::Outgoing)
+        } else {
+            q.flow
+        };
+        flow.is_none_or(|f| s.kind() == f)
+            && q.state.is_none_or(|st| l.state == st.name())
+            && q.step.as_deref().is_none_or(|st| l.state == st)
+            && q.kind.is_none_or(|k| l.kind == Some(k))
+            && q.year.is_none_or(|y| l.year == y)
+            && q.unit.as_ref().is_none_or(|u| l.units.contains(u))
+            && q.overdue_at
+                .is_none_or(|t| s.due().is_some_and(|due| t > due))
+            && clearance.is_none_or(|c| c >= s.classification())
     }
 
     /// Documents matching the filters, one page at a time.
     pub fn list(&self, q: &ListQuery) -> Result<Page> {
         let (mut after, size, clearance) = self.page_params(q)?;
-        let dim = match (&q.state, &q.kind, &q.unit, &q.year) {
+        let dim = match (&q.state, &q.step, &q.kind, &q.unit, &q.year) {
             (Some(s), ..) => Dim::state(*s),
-            (_, Some(k), ..) => Dim::Kind(*k),
-            (_, _, Some(u), _) => Dim::Unit(u.clone()),
+            (_, Some(s), ..) => Dim::State(s.clone()),
+            (_, _, Some(k), ..) => Dim::Kind(*k),
+            (_, _, _, Some(u), _) => Dim::Unit(u.clone()),
             (.., Some(y)) => Dim::Year(*y),
             _ => Dim::All,
         };
-        let mut documents = Vec::new();
+        let mut documents = PageBuilder::default();
         loop {
             let batch = self.inner.storage.scan_list(&dim, after, size.max(64))?;
             let exhausted = batch.len() < size.max(64);
@@ -153,24 +170,18 @@ impl Engine {
                 if self.is_uncertain(c.id) {
                     continue;
                 }
-                if let Some(d) = self.outgoing(c.id)?
+                if let Some(d) = self.listed(c.id)?
                     && Self::matches(q, clearance, &d)
                 {
                     documents.push(d);
                     if documents.len() == size {
                         let more = !self.inner.storage.scan_list(&dim, after, 1)?.is_empty();
-                        return Ok(Page {
-                            documents,
-                            next_page_token: more.then(|| c.token()),
-                        });
+                        return Ok(documents.page(more.then(|| c.token())));
                     }
                 }
             }
             if exhausted {
-                return Ok(Page {
-                    documents,
-                    next_page_token: None,
-                });
+                return Ok(documents.page(None));
             }
         }
     }
@@ -200,28 +211,51 @@ impl Engine {
             keys.dedup();
         }
         let mut entries = MergedScan::new(storage, keys, after, size + 1);
-        let mut documents = Vec::new();
+        let mut documents = PageBuilder::default();
         while let Some(c) = entries.next()? {
             if self.is_uncertain(c.id) {
                 continue;
             }
-            if let Some(d) = self.outgoing(c.id)?
+            if let Some(d) = self.listed(c.id)?
                 && Self::matches(&q, clearance, &d)
             {
                 documents.push(d);
                 if documents.len() == size {
                     let next = entries.next()?.map(|_| c.token());
-                    return Ok(Page {
-                        documents,
-                        next_page_token: next,
-                    });
+                    return Ok(documents.page(next));
                 }
             }
         }
-        Ok(Page {
-            documents,
-            next_page_token: None,
-        })
+        Ok(documents.page(None))
+    }
+}
+
+/// A page being filled, with the entries of each flow apart.
+#[derive(Default)]
+struct PageBuilder {
+    documents: Vec<Document>,
+    receipts: Vec<Receipt>,
+}
+
+impl PageBuilder {
+    fn push(&mut self, s: FlowState) {
+        match s {
+            FlowState::Outgoing(d) => self.documents.push(d),
+            FlowState::Incoming(r) => self.receipts.push(r),
+            FlowState::Directory(_) => {}
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.documents.len() + self.receipts.len()
+    }
+
+    fn page(self, next_page_token: Option<String>) -> Page {
+        Page {
+            documents: self.documents,
+            receipts: self.receipts,
+            next_page_token,
+        }
     }
 }
 

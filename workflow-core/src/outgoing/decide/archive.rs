@@ -55,46 +55,13 @@ impl Decide<'_> {
         reason: &str,
     ) -> Result<(Retention, Retention, Option<String>), Error> {
         let d = self.doc;
-        let important = d.fields().important;
-        let scheduled =
-            self.ctx
-                .retention_schedule()
-                .retention(FlowKind::Outgoing, d.kind(), important);
-        let what = format!(
-            "{}{} ({})",
-            if important { "an important " } else { "a " },
-            d.kind().chinese(),
-            format_args!("{:?}", d.kind())
-        );
-        let retention = chosen.unwrap_or(scheduled);
-        if retention == scheduled {
-            if !reason.trim().is_empty() {
-                return Err(Error::field(
-                    "deviation_reason",
-                    format!(
-                        "is only for a retention other than the schedule's {scheduled} for {what}"
-                    ),
-                ));
-            }
-            return Ok((retention, scheduled, None));
-        }
-        if reason.trim().is_empty() {
-            return Err(Error::field(
-                "deviation_reason",
-                format!(
-                    "retention {retention} differs from the schedule's {scheduled} for {what}: \
-                     a deviation needs its reason"
-                ),
-            ));
-        }
-        check_text("deviation_reason", reason, true)?;
-        if retention.is_shorter_than(scheduled) && !self.actor.has_role(Role::ArchiveOffice) {
-            return Err(Error::MissingRole {
-                actor: self.actor.id.clone(),
-                role: Role::ArchiveOffice,
-                command: self.name,
-            });
-        }
-        Ok((retention, scheduled, Some(reason.trim().to_owned())))
+        crate::archive::choose_retention(
+            self.ctx,
+            self.actor,
+            self.name,
+            (FlowKind::Outgoing, d.kind(), d.fields().important),
+            chosen,
+            reason,
+        )
     }
 }

@@ -11,6 +11,7 @@ mod review;
 mod route_change;
 mod sign_off;
 
+use crate::checks::{check_code, check_text, require_clearance, require_role, trimmed};
 use crate::context::Context;
 use crate::directory::{Actor, Classification, Role};
 use crate::error::Error;
@@ -25,7 +26,7 @@ use crate::route::{Completion, Stage, StageOutcome, StageSpec, stage_label};
 /// Longest title accepted, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
 /// Longest body, opinion or reason accepted, in characters.
-pub const MAX_TEXT_CHARS: usize = 100_000;
+pub use crate::checks::MAX_TEXT_CHARS;
 /// Most stages a route may have.
 pub const MAX_STAGES: usize = 50;
 /// Most departments, recipients or co-issuers in one list.
@@ -339,34 +340,6 @@ fn wrong_state(command: &'static str, state: State) -> Error {
     }
 }
 
-fn trimmed(id: &ActorId) -> ActorId {
-    ActorId(id.0.trim().to_owned())
-}
-
-fn require_role(actor: &Actor, role: Role, command: &'static str) -> Result<(), Error> {
-    if actor.has_role(role) {
-        Ok(())
-    } else {
-        Err(Error::MissingRole {
-            actor: actor.id.clone(),
-            role,
-            command,
-        })
-    }
-}
-
-fn require_clearance(actor: &Actor, c: Classification) -> Result<(), Error> {
-    if actor.may_see(c) {
-        Ok(())
-    } else {
-        Err(Error::InsufficientClearance {
-            actor: actor.id.clone(),
-            clearance: actor.clearance,
-            classification: c,
-        })
-    }
-}
-
 /// The engine itself, acting for the deadline sweep.
 fn system_actor() -> Actor {
     Actor {
@@ -376,31 +349,6 @@ fn system_actor() -> Actor {
         roles: Default::default(),
         clearance: Classification::TopSecret,
     }
-}
-
-fn check_text(field: &str, text: &str, required: bool) -> Result<(), Error> {
-    if required && text.trim().is_empty() {
-        return Err(Error::field(field, "is required and may not be empty"));
-    }
-    if text.chars().count() > MAX_TEXT_CHARS {
-        return Err(Error::field(
-            field,
-            format!("longer than {MAX_TEXT_CHARS} characters"),
-        ));
-    }
-    Ok(())
-}
-
-/// An archival code (全宗号, 机构): 1–16 ASCII letters or digits.
-fn check_code(field: &str, code: &str) -> Result<String, Error> {
-    let code = code.trim();
-    if code.is_empty() || code.len() > 16 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(Error::field(
-            field,
-            format!("{code:?} is not 1-16 ASCII letters or digits"),
-        ));
-    }
-    Ok(code.to_owned())
 }
 
 fn join(units: &[UnitCode]) -> String {

@@ -17,6 +17,7 @@ pub(super) fn stream_key(id: DocumentId, version: u64) -> [u8; 24] {
 pub(super) fn series_prefix(series: &Series) -> Vec<u8> {
     let mut k = match series {
         Series::Document { prefix, year } => format!("D{prefix}\u{1f}{year:04}"),
+        Series::Receipt { prefix, year } => format!("R{prefix}\u{1f}{year:04}"),
         Series::Item {
             fonds,
             year,

@@ -1,0 +1,65 @@
+//! Checks every flow's commands share: required texts, archival codes, roles, clearance.
+
+use crate::directory::{Actor, Classification, Role};
+use crate::error::Error;
+use crate::ids::ActorId;
+
+/// The longest free text (body, opinion, reason), in characters.
+pub const MAX_TEXT_CHARS: usize = 100_000;
+
+/// An actor id without surrounding spaces.
+pub(crate) fn trimmed(id: &ActorId) -> ActorId {
+    ActorId(id.0.trim().to_owned())
+}
+
+/// Refuses an actor without `role`.
+pub(crate) fn require_role(actor: &Actor, role: Role, command: &'static str) -> Result<(), Error> {
+    if actor.has_role(role) {
+        Ok(())
+    } else {
+        Err(Error::MissingRole {
+            actor: actor.id.clone(),
+            role,
+            command,
+        })
+    }
+}
+
+/// Refuses an actor not cleared for `c`.
+pub(crate) fn require_clearance(actor: &Actor, c: Classification) -> Result<(), Error> {
+    if actor.may_see(c) {
+        Ok(())
+    } else {
+        Err(Error::InsufficientClearance {
+            actor: actor.id.clone(),
+            clearance: actor.clearance,
+            classification: c,
+        })
+    }
+}
+
+/// Refuses a text that is required and empty, or too long.
+pub(crate) fn check_text(field: &str, text: &str, required: bool) -> Result<(), Error> {
+    if required && text.trim().is_empty() {
+        return Err(Error::field(field, "is required and may not be empty"));
+    }
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(Error::field(
+            field,
+            format!("longer than {MAX_TEXT_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// An archival code (全宗号, 机构): 1–16 ASCII letters or digits.
+pub(crate) fn check_code(field: &str, code: &str) -> Result<String, Error> {
+    let code = code.trim();
+    if code.is_empty() || code.len() > 16 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(Error::field(
+            field,
+            format!("{code:?} is not 1-16 ASCII letters or digits"),
+        ));
+    }
+    Ok(code.to_owned())
+}

@@ -1,0 +1,227 @@
+//! What callers ask of a 收文: one action per step of DESIGN §3a.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::directory::Classification;
+use crate::ids::{ActorId, DocumentId, UnitCode};
+use crate::kind::{Kind, Urgency};
+use crate::retention::Retention;
+
+/// An attachment as registered: its name and the SHA-256 of its bytes (the bytes live
+/// outside the engine).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// File name.
+    pub name: String,
+    /// SHA-256 (64 hex digits) of the bytes.
+    pub sha256: String,
+}
+
+/// The registration fields of a 收文 (收文登记簿).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registration {
+    /// 来文单位: free text, or a unit code of the directory.
+    pub from: String,
+    /// 来文字号 (may be empty: not every sender numbers its documents).
+    #[serde(default)]
+    pub from_number: String,
+    /// 标题.
+    pub title: String,
+    /// 文种.
+    pub kind: Kind,
+    /// 密级.
+    #[serde(default)]
+    pub classification: Classification,
+    /// 保密期限 in years; required when classified.
+    #[serde(default)]
+    pub classification_period_years: Option<u32>,
+    /// 紧急程度.
+    #[serde(default)]
+    pub urgency: Urgency,
+    /// 收文日期.
+    pub received_on: NaiveDate,
+    /// 办结时限; required for 特急 and 加急.
+    #[serde(default)]
+    pub deadline: Option<NaiveDate>,
+    /// Whether the sender expects a reply (是否需回复).
+    #[serde(default)]
+    pub reply_required: bool,
+    /// 页数.
+    #[serde(default)]
+    pub pages: u32,
+    /// 附件.
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+    /// The 发文 of this system it is, when it came from one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<DocumentId>,
+}
+
+/// How the office director proposes a 收文 be handled (拟办).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Plan {
+    /// 阅知: circulate to these readers.
+    Circulate {
+        /// The readers.
+        readers: Vec<ActorId>,
+    },
+    /// 批办: for this leader's instruction.
+    Instruct {
+        /// The leader.
+        leader: ActorId,
+    },
+}
+
+/// What is asked of a 收文.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum IncomingAction {
+    /// 签收 and 登记 by the registrar, for their unit (or `unit`).
+    Register {
+        /// The registration fields.
+        registration: Registration,
+        /// The receiving unit; the registrar's own when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        unit: Option<UnitCode>,
+    },
+    /// 初审 passed.
+    Screen {
+        /// A note, if any.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        note: String,
+        /// 办结时限 set or corrected at 初审 (a 特急/加急 收文 registered from an 发文 of this
+        /// system has none until here).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deadline: Option<NaiveDate>,
+    },
+    /// 退文: sent back to the sender, with the reason (not ours, wrong form, missing
+    /// countersign…).
+    RejectIncoming {
+        /// Why; required.
+        reason: String,
+    },
+    /// 拟办 by the office director: circulate, or for a leader's instruction.
+    Propose {
+        /// 阅知 or 批办.
+        plan: Plan,
+        /// 拟办意见.
+        opinion: String,
+    },
+    /// 批示 by the leader it waits for: one lead unit, any cooperating units, a deadline.
+    Instruct {
+        /// 主办.
+        lead_unit: UnitCode,
+        /// 协办.
+        #[serde(default)]
+        co_units: Vec<UnitCode>,
+        /// 办结时限.
+        deadline: NaiveDate,
+        /// 批示.
+        opinion: String,
+        /// Whether a supervision item (督办) is to be opened for it (批必查).
+        #[serde(default)]
+        supervise: bool,
+    },
+    /// 转批: the leader passes it to another leader.
+    TransferInstruction {
+        /// The other leader.
+        to: ActorId,
+        /// Why, or the leader's note.
+        opinion: String,
+    },
+    /// 办理情况 by the lead unit's handler.
+    RecordProgress {
+        /// What was done.
+        text: String,
+    },
+    /// A cooperating unit's input, once per unit, by one of its handlers.
+    CoInput {
+        /// The input.
+        text: String,
+    },
+    /// 延期 asked by the lead unit's handler.
+    RequestExtension {
+        /// The new deadline asked for.
+        until: NaiveDate,
+        /// Why; required.
+        reason: String,
+    },
+    /// The office director decides a pending extension.
+    DecideExtension {
+        /// Granted or not.
+        grant: bool,
+        /// The director's note.
+        #[serde(default)]
+        reason: String,
+    },
+    /// Sent back by the lead unit as not theirs (reason required): back to 拟办.
+    SendBack {
+        /// Why; required.
+        reason: String,
+    },
+    /// 办结: the result, and the reply where one is required.
+    Complete {
+        /// 办理结果.
+        result: String,
+        /// 答复: the reply's reference or text (for in-system senders, possibly a new 发文's
+        /// id); required when the registration says a reply is required.
+        #[serde(default)]
+        reply: String,
+    },
+    /// 已阅 by a named reader, with an optional opinion.
+    MarkRead {
+        /// 阅批意见.
+        #[serde(default)]
+        opinion: String,
+    },
+    /// More readers, by the office director.
+    AddReaders {
+        /// The readers.
+        readers: Vec<ActorId>,
+    },
+    /// 归档 by the archivist: the same fields and 档号 form as 发文.
+    ArchiveIncoming {
+        /// 全宗号.
+        fonds: String,
+        /// 保管期限; `None` takes the schedule's.
+        #[serde(default)]
+        retention: Option<Retention>,
+        /// 机构 code in the 档号.
+        unit_code: String,
+        /// Why the retention differs from the schedule's (only then).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        deviation_reason: String,
+    },
+    /// 催办 by the engine's deadline sweep.
+    RemindIncoming {
+        /// The escalation target, if the reminder is escalated.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        escalate_to: Option<ActorId>,
+    },
+}
+
+impl IncomingAction {
+    /// The command's name, as used in messages and on the wire.
+    pub fn name(&self) -> &'static str {
+        match self {
+            IncomingAction::Register { .. } => "RegisterIncoming",
+            IncomingAction::Screen { .. } => "ScreenIncoming",
+            IncomingAction::RejectIncoming { .. } => "RejectIncoming",
+            IncomingAction::Propose { .. } => "ProposeHandling",
+            IncomingAction::Instruct { .. } => "InstructIncoming",
+            IncomingAction::TransferInstruction { .. } => "TransferInstruction",
+            IncomingAction::RecordProgress { .. } => "RecordProgress",
+            IncomingAction::CoInput { .. } => "CoInput",
+            IncomingAction::RequestExtension { .. } => "RequestExtension",
+            IncomingAction::DecideExtension { .. } => "DecideExtension",
+            IncomingAction::SendBack { .. } => "SendBack",
+            IncomingAction::Complete { .. } => "CompleteIncoming",
+            IncomingAction::MarkRead { .. } => "MarkRead",
+            IncomingAction::AddReaders { .. } => "AddReaders",
+            IncomingAction::ArchiveIncoming { .. } => "ArchiveIncoming",
+            IncomingAction::RemindIncoming { .. } => "RemindIncoming",
+        }
+    }
+}

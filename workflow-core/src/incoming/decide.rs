@@ -1,0 +1,753 @@
+//! Deciding 收文 commands: each command in its own function, against the receipt, the
+//! acting actor and the directory.
+
+use std::collections::BTreeSet;
+
+use chrono::{Datelike, NaiveDate};
+
+use super::command::{Attachment, IncomingAction, Plan, Registration};
+use super::event::IncomingEvent;
+use super::state::{Receipt, Step};
+use crate::checks::{check_code, check_text, require_clearance, require_role, trimmed};
+use crate::context::Context;
+use crate::directory::{Actor, Role};
+use crate::error::Error;
+use crate::flow::FlowCommand;
+use crate::ids::{ActorId, Timestamp, UnitCode, china_date};
+use crate::kind::{FlowKind, Urgency};
+use crate::numbering::{ArchiveReference, ReceiptNumber, Series};
+use crate::outgoing::SYSTEM_ACTOR;
+
+/// Longest title, sender or reference, in characters.
+const MAX_LINE: usize = 200;
+/// Most readers, cooperating units or attachments in one list.
+const MAX_LIST: usize = 200;
+
+/// Decides a 收文 command against its receipt (`None` for a new stream).
+pub(crate) fn decide(
+    receipt: Option<&Receipt>,
+    cmd: &FlowCommand<IncomingAction>,
+    ctx: &dyn Context,
+) -> Result<Vec<IncomingEvent>, Error> {
+    let name = cmd.action.name();
+    if cmd.actor.0 == SYSTEM_ACTOR {
+        // The engine itself: the deadline sweep's 催办, and the 收文 of an acknowledged 发文
+        // of this system; it may do nothing else.
+        return match (receipt, &cmd.action) {
+            (Some(r), IncomingAction::RemindIncoming { escalate_to }) => {
+                remind(r, cmd.at, escalate_to.as_ref())
+            }
+            (
+                None,
+                IncomingAction::Register {
+                    registration,
+                    unit: Some(unit),
+                },
+            ) if registration.source.is_some() => {
+                register_linked(cmd.document_id, registration, unit, ctx)
+            }
+            _ => Err(Error::UnknownActor {
+                actor: cmd.actor.clone(),
+            }),
+        };
+    }
+    let actor = ctx.actor(&cmd.actor).ok_or_else(|| Error::UnknownActor {
+        actor: cmd.actor.clone(),
+    })?;
+    if ctx.is_deactivated(&actor.id) {
+        return Err(Error::ActorDeactivated { actor: actor.id });
+    }
+    let r = match (receipt, &cmd.action) {
+        (None, IncomingAction::Register { registration, unit }) => {
+            return register(cmd.document_id, &actor, registration, unit.as_ref(), ctx);
+        }
+        (Some(r), IncomingAction::Register { .. }) => return Err(Error::DocumentExists(r.id())),
+        (None, _) => return Err(Error::DocumentNotFound(cmd.document_id)),
+        (Some(r), _) => r,
+    };
+    require_clearance(&actor, r.registration().classification)?;
+    let d = Decide {
+        r,
+        actor: &actor,
+        at: cmd.at,
+        ctx,
+        name,
+    };
+    match &cmd.action {
+        IncomingAction::Register { .. } => Err(Error::DocumentExists(r.id())),
+        IncomingAction::Screen { note, deadline } => d.screen(note, *deadline),
+        IncomingAction::RejectIncoming { reason } => d.reject(reason),
+        IncomingAction::Propose { plan, opinion } => d.propose(plan, opinion),
+        IncomingAction::Instruct {
+            lead_unit,
+            co_units,
+            deadline,
+            opinion,
+            supervise,
+        } => d.instruct(lead_unit, co_units, *deadline, opinion, *supervise),
+        IncomingAction::TransferInstruction { to, opinion } => d.transfer(to, opinion),
+        IncomingAction::RecordProgress { text } => d.progress(text),
+        IncomingAction::CoInput { text } => d.co_input(text),
+        IncomingAction::RequestExtension { until, reason } => d.request_extension(*until, reason),
+        IncomingAction::DecideExtension { grant, reason } => d.decide_extension(*grant, reason),
+        IncomingAction::SendBack { reason } => d.send_back(reason),
+        IncomingAction::Complete { result, reply } => d.complete(result, reply),
+        IncomingAction::MarkRead { opinion } => d.mark_read(opinion),
+        IncomingAction::AddReaders { readers } => d.add_readers(readers),
+        IncomingAction::ArchiveIncoming {
+            fonds,
+            retention,
+            unit_code,
+            deviation_reason,
+        } => d.archive(fonds, *retention, unit_code, deviation_reason),
+        IncomingAction::RemindIncoming { .. } => Err(Error::MissingRole {
+            actor: actor.id.clone(),
+            role: Role::Admin,
+            command: name,
+        }),
+    }
+}
+
+/// 签收 and 登记: the registration checked, the 收文编号 drawn for the receiving unit and the
+/// year of receipt.
+fn register(
+    document_id: crate::ids::DocumentId,
+    actor: &Actor,
+    reg: &Registration,
+    unit: Option<&UnitCode>,
+    ctx: &dyn Context,
+) -> Result<Vec<IncomingEvent>, Error> {
+    let name = "RegisterIncoming";
+    require_role(actor, Role::Registrar, name)?;
+    let unit_code = unit.cloned().unwrap_or_else(|| actor.unit.clone());
+    let unit = ctx
+        .unit(&unit_code)
+        .ok_or_else(|| Error::field("unit", format!("unknown unit {unit_code}")))?;
+    // A registrar registers for their own unit; the general office's for any unit.
+    let own_office = ctx.unit(&actor.unit).is_some_and(|u| u.office);
+    if unit.code != actor.unit && !own_office {
+        return Err(Error::NotAssigned {
+            actor: actor.id.clone(),
+            command: name,
+            expected: format!("a registrar of {} or of the general office", unit.code),
+        });
+    }
+    if reg.source.is_some() {
+        return Err(Error::field(
+            "registration.source",
+            "is set by the engine when a unit acknowledges an 发文 of this system",
+        ));
+    }
+    check_registration(reg, true)?;
+    require_clearance(actor, reg.classification)?;
+    let prefix = unit.receiving_prefix();
+    let year = reg.received_on.year();
+    let seq = ctx.next_number(&Series::Receipt {
+        prefix: prefix.clone(),
+        year,
+    })?;
+    Ok(vec![IncomingEvent::Registered {
+        document_id,
+        registration: reg.clone(),
+        unit: unit.code,
+        number: ReceiptNumber { prefix, year, seq },
+    }])
+}
+
+/// The 收文 the engine registers for a unit that acknowledged (签收) an 发文 of this system:
+/// the registration copied from the 发文, the 收文编号 drawn as for any other.
+fn register_linked(
+    document_id: crate::ids::DocumentId,
+    reg: &Registration,
+    unit_code: &UnitCode,
+    ctx: &dyn Context,
+) -> Result<Vec<IncomingEvent>, Error> {
+    let unit = ctx
+        .unit(unit_code)
+        .ok_or_else(|| Error::field("unit", format!("unknown unit {unit_code}")))?;
+    check_registration(reg, false)?;
+    let prefix = unit.receiving_prefix();
+    let year = reg.received_on.year();
+    let seq = ctx.next_number(&Series::Receipt {
+        prefix: prefix.clone(),
+        year,
+    })?;
+    Ok(vec![IncomingEvent::Registered {
+        document_id,
+        registration: reg.clone(),
+        unit: unit.code,
+        number: ReceiptNumber { prefix, year, seq },
+    }])
+}
+
+fn check_line(field: &str, value: &str, required: bool) -> Result<(), Error> {
+    if required && value.trim().is_empty() {
+        return Err(Error::field(field, "is required and may not be empty"));
+    }
+    if value.chars().count() > MAX_LINE {
+        return Err(Error::field(
+            field,
+            format!("longer than {MAX_LINE} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the registration fields; `deadline_rule`: a 特急/加急 document needs its 办结时限
+/// now (a linked registration gets it at 初审).
+fn check_registration(reg: &Registration, deadline_rule: bool) -> Result<(), Error> {
+    check_line("registration.from", &reg.from, true)?;
+    check_line("registration.from_number", &reg.from_number, false)?;
+    check_line("registration.title", &reg.title, true)?;
+    match (
+        reg.classification.max_period_years(),
+        reg.classification_period_years,
+    ) {
+        (None, Some(_)) => {
+            return Err(Error::field(
+                "registration.classification_period_years",
+                "is only for classified documents",
+            ));
+        }
+        (Some(_), None) => {
+            return Err(Error::field(
+                "registration.classification_period_years",
+                format!(
+                    "a {} ({}) document needs its 保密期限",
+                    reg.classification,
+                    reg.classification.chinese()
+                ),
+            ));
+        }
+        (Some(max), Some(y)) if y == 0 || y > max => {
+            return Err(Error::field(
+                "registration.classification_period_years",
+                format!("must be between 1 and {max} for {}", reg.classification),
+            ));
+        }
+        _ => {}
+    }
+    if deadline_rule
+        && matches!(reg.urgency, Urgency::Urgent | Urgency::ExtraUrgent)
+        && reg.deadline.is_none()
+    {
+        return Err(Error::field(
+            "registration.deadline",
+            format!(
+                "a {:?} ({}) document needs its 办结时限",
+                reg.urgency,
+                reg.urgency.chinese()
+            ),
+        ));
+    }
+    if let Some(d) = reg.deadline
+        && d < reg.received_on
+    {
+        return Err(Error::field(
+            "registration.deadline",
+            format!("{d} is before the 收文日期 {}", reg.received_on),
+        ));
+    }
+    if reg.attachments.len() > MAX_LIST {
+        return Err(Error::field(
+            "registration.attachments",
+            format!("at most {MAX_LIST}"),
+        ));
+    }
+    for (i, Attachment { name, sha256 }) in reg.attachments.iter().enumerate() {
+        check_line(&format!("registration.attachments[{i}].name"), name, true)?;
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::field(
+                format!("registration.attachments[{i}].sha256"),
+                "must be the SHA-256 of the bytes, 64 hex digits",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The 催办 the deadline sweep sends for an overdue step.
+fn remind(
+    r: &Receipt,
+    at: Timestamp,
+    escalate_to: Option<&ActorId>,
+) -> Result<Vec<IncomingEvent>, Error> {
+    let due_on = match (r.step(), r.deadline()) {
+        (Step::InHandling, Some(d)) if r.is_overdue(at) => d,
+        _ => {
+            return Err(Error::NotNow {
+                command: "RemindIncoming",
+                reason: format!("收文 {} is not in handling past its deadline", r.number()),
+            });
+        }
+    };
+    Ok(vec![IncomingEvent::IncomingReminded {
+        due_on,
+        escalated_to: escalate_to.cloned(),
+    }])
+}
+
+struct Decide<'a> {
+    r: &'a Receipt,
+    actor: &'a Actor,
+    at: Timestamp,
+    ctx: &'a dyn Context,
+    name: &'static str,
+}
+
+impl Decide<'_> {
+    fn require_step(&self, steps: &[Step]) -> Result<(), Error> {
+        let s = self.r.step();
+        if steps.contains(&s) {
+            Ok(())
+        } else {
+            Err(Error::WrongState {
+                command: self.name,
+                state: s.name(),
+                state_chinese: s.chinese(),
+            })
+        }
+    }
+
+    fn require_any_role(&self, roles: &[Role]) -> Result<(), Error> {
+        match roles.iter().find(|r| self.actor.has_role(**r)) {
+            Some(_) => Ok(()),
+            None => require_role(self.actor, roles[0], self.name),
+        }
+    }
+
+    /// The lead unit's handler, while in handling.
+    fn require_lead_handler(&self) -> Result<UnitCode, Error> {
+        self.require_step(&[Step::InHandling])?;
+        require_role(self.actor, Role::Handler, self.name)?;
+        let lead = self
+            .r
+            .instruction()
+            .map(|i| i.lead_unit.clone())
+            .ok_or_else(|| self.not_now("there is no instruction"))?;
+        if self.actor.unit != lead {
+            return Err(Error::NotAssigned {
+                actor: self.actor.id.clone(),
+                command: self.name,
+                expected: format!("a handler of the lead unit {lead}"),
+            });
+        }
+        Ok(lead)
+    }
+
+    fn not_now(&self, reason: impl Into<String>) -> Error {
+        Error::NotNow {
+            command: self.name,
+            reason: reason.into(),
+        }
+    }
+
+    /// An actor to name (a reader, a leader): exists, active, cleared, holds `role` if any.
+    fn named(&self, field: &str, id: &ActorId, role: Option<Role>) -> Result<ActorId, Error> {
+        let id = trimmed(id);
+        let Some(a) = self.ctx.actor(&id) else {
+            return Err(Error::field(field, format!("unknown actor {id}")));
+        };
+        if self.ctx.is_deactivated(&id) {
+            return Err(Error::NamedActorDeactivated {
+                field: field.to_owned(),
+                actor: id,
+            });
+        }
+        if let Some(role) = role
+            && !a.has_role(role)
+        {
+            return Err(Error::NamedActorMissingRole {
+                field: field.to_owned(),
+                actor: id,
+                role,
+            });
+        }
+        let c = self.r.registration().classification;
+        if !a.may_see(c) {
+            return Err(Error::NamedActorClearance {
+                field: field.to_owned(),
+                actor: id,
+                clearance: a.clearance,
+                classification: c,
+            });
+        }
+        Ok(id)
+    }
+
+    fn unit(&self, field: &str, code: &UnitCode) -> Result<UnitCode, Error> {
+        let code = UnitCode(code.0.trim().to_owned());
+        self.ctx
+            .unit(&code)
+            .map(|u| u.code)
+            .ok_or_else(|| Error::field(field, format!("unknown unit {code}")))
+    }
+
+    fn screen(&self, note: &str, deadline: Option<NaiveDate>) -> Result<Vec<IncomingEvent>, Error> {
+        self.require_step(&[Step::Registered])?;
+        self.require_office(&[Role::Registrar, Role::OfficeDirector])?;
+        check_text("note", note, false)?;
+        let reg = self.r.registration();
+        if let Some(d) = deadline
+            && d < reg.received_on
+        {
+            return Err(Error::field(
+                "deadline",
+                format!("{d} is before the 收文日期 {}", reg.received_on),
+            ));
+        }
+        if deadline.or(self.r.deadline()).is_none()
+            && matches!(reg.urgency, Urgency::Urgent | Urgency::ExtraUrgent)
+        {
+            return Err(Error::field(
+                "deadline",
+                format!(
+                    "a {:?} ({}) 收文 needs its 办结时限 before it goes on",
+                    reg.urgency,
+                    reg.urgency.chinese()
+                ),
+            ));
+        }
+        Ok(vec![IncomingEvent::Screened {
+            note: note.trim().to_owned(),
+            deadline,
+        }])
+    }
+
+    /// One of `roles`, in the receiving unit or in the general office (办公室), which
+    /// handles 收文 for every unit.
+    fn require_office(&self, roles: &[Role]) -> Result<(), Error> {
+        self.require_any_role(roles)?;
+        let own_office = self.ctx.unit(&self.actor.unit).is_some_and(|u| u.office);
+        if self.actor.unit == *self.r.unit() || own_office {
+            Ok(())
+        } else {
+            Err(Error::NotAssigned {
+                actor: self.actor.id.clone(),
+                command: self.name,
+                expected: format!(
+                    "a {} of {} or of the general office",
+                    roles
+                        .iter()
+                        .map(|r| r.to_string())
+                        .collect::<Vec<_>>()
+                        .join("/"),
+                    self.r.unit()
+                ),
+            })
+        }
+    }
+
+    fn reject(&self, reason: &str) -> Result<Vec<IncomingEvent>, Error> {
+        self.require_step(&[Step::Registered, Step::Proposing])?;
+        self.require_office(&[Role::Registrar, Role::OfficeDirector])?;
+        check_text("reason", reason, true)?;
+        Ok(vec![IncomingEvent::IncomingRejected {
+            reason: reason.trim().to_owned(),
+        }])
+    }
+
+    fn propose(&self, plan: &Plan, opinion: &str) -> Result<Vec<IncomingEvent>, Error> {
+        self.require_step(&[Step::Proposing])?;
+        self.require_office(&[Role::OfficeDirector])?;
+        check_text("opinion", opinion, true)?;
+        let plan = match plan {
+            Plan::Circulate { readers } => Plan::Circulate {
+                readers: self.readers(readers, &BTreeSet::new())?,
+            },
+            Plan::Instruct { leader } => Plan::Instruct {
+                leader: self.named("plan.leader", leader, Some(Role::Leader))?,
+            },
+        };
+        Ok(vec![IncomingEvent::HandlingProposed {
+            plan,
+            opinion: opinion.trim().to_owned(),
+        }])
+    }
+
+    /// Readers to add: at least one, each named once, none already on the list.
+    fn readers(
+        &self,
+        readers: &[ActorId],
+        already: &BTreeSet<ActorId>,
+    ) -> Result<Vec<ActorId>, Error> {
+        if readers.is_empty() {
+            return Err(Error::field("readers", "name at least one reader"));
+        }
+        if readers.len() > MAX_LIST {
+            return Err(Error::field("readers", format!("at most {MAX_LIST}")));
+        }
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for (i, r) in readers.iter().enumerate() {
+            let id = self.named(&format!("readers[{i}]"), r, None)?;
+            if already.contains(&id) || !seen.insert(id.clone()) {
+                return Err(Error::field(
+                    format!("readers[{i}]"),
+                    format!("{id} is on the list already"),
+                ));
+            }
+            out.push(id);
+        }
+        Ok(out)
+    }
+
+    fn require_leader(&self) -> Result<(), Error> {
+        self.require_step(&[Step::AwaitingInstruction])?;
+        match self.r.leader() {
+            Some(l) if *l == self.actor.id => Ok(()),
+            other => Err(Error::NotAssigned {
+                actor: self.actor.id.clone(),
+                command: self.name,
+                expected: other.map_or_else(
+                    || "the leader it waits for".to_owned(),
+                    |l| format!("the leader it waits for ({l})"),
+                ),
+            }),
+        }
+    }
+
+    fn instruct(
+        &self,
+        lead_unit: &UnitCode,
+        co_units: &[UnitCode],
+        deadline: NaiveDate,
+        opinion: &str,
+        supervise: bool,
+    ) -> Result<Vec<IncomingEvent>, Error> {
+        self.require_leader()?;
+        check_text("opinion", opinion, true)?;
+        let lead = self.unit("lead_unit", lead_unit)?;
+        if co_units.len() > MAX_LIST {
+            return Err(Error::field("co_units", format!("at most {MAX_LIST}")));
+        }
+        let mut co = Vec::new();
+        for (i, u) in co_units.iter().enumerate() {
+            let field = format!("co_units[{i}]");
+            let u = self.unit(&field, u)?;
+            if u == lead || co.contains(&u) {
+                return Err(Error::field(
+                    field,
+                    format!("{u} is named twice (or is the lead unit)"),
+                ));
+            }
+            co.push(u);
+        }
+        let today = china_date(self.at);
+        if deadline < today {
+            return Err(Error::field(
+                "deadline",
+                format!("{deadline} is in the past (today is {today})"),
+            ));
+        }
+        Ok(vec![IncomingEvent::Instructed {
+            lead_unit: lead,
+            co_units: co,
+            deadline,
+            opinion: opinion.trim().to_owned(),
+            supervise,
+        }])
+    }
+
+    fn transfer(&self, to: &ActorId, opinion: &str) -> Result<Vec<IncomingEvent>, Error> {
+        self.require_leader()?;
+        check_text("opinion", opinion, false)?;
+        let to = self.named("to", to, Some(Role::Leader))?;
+        if to == self.actor.id {
+            return Err(Error::field("to", "a leader cannot pass it to themselves"));
+        }
+        Ok(vec![IncomingEvent::InstructionTransferred {
+            to,
+            opinion: opinion.trim().to_owned(),
+        }])
+    }
+
+    fn progress(&self, text: &str) -> Result<Vec<IncomingEvent>, Error> {
+        let unit = self.require_lead_handler()?;
+        check_text("text", text, true)?;
+        Ok(vec![IncomingEvent::ProgressRecorded {
+            unit,
+            text: text.trim().to_owned(),
+        }])
+    }
+
+    fn co_input(&self, text: &str) -> Result<Vec<IncomingEvent>, Error> {
+        self.require_step(&[Step::InHandling])?;
+        require_role(self.actor, Role::Handler, self.name)?;
+        check_text("text", text, true)?;
+        let unit = self.actor.unit.clone();
+        let is_co = self
+            .r
+            .instruction()
+            .is_some_and(|i| i.co_units.contains(&unit));
+        if !is_co {
+            return Err(Error::NotAssigned {
+                actor: self.actor.id.clone(),
+                command: self.name,
+                expected: format!(
+                    "a handler of a cooperating unit ({})",
+                    self.r
+                        .instruction()
+                        .map(|i| join(&i.co_units))
+                        .unwrap_or_default()
+                ),
+            });
+        }
+        if self.r.co_inputs().contains_key(&unit) {
+            return Err(self.not_now(format!("{unit} has given its input already")));
+        }
+        Ok(vec![IncomingEvent::CoInputGiven {
+            unit,
+            text: text.trim().to_owned(),
+        }])
+    }
+
+    fn request_extension(
+        &self,
+        until: NaiveDate,
+        reason: &str,
+    ) -> Result<Vec<IncomingEvent>, Error> {
+        self.require_lead_handler()?;
+        check_text("reason", reason, true)?;
+        if self.r.extension().is_some() {
+            return Err(self.not_now("an extension is pending already"));
+        }
+        if let Some(current) = self.r.deadline()
+            && until <= current
+        {
+            return Err(Error::field(
+                "until",
+                format!("{until} is not after the current deadline {current}"),
+            ));
+        }
+        Ok(vec![IncomingEvent::ExtensionRequested {
+            until,
+            reason: reason.trim().to_owned(),
+        }])
+    }
+
+    fn decide_extension(&self, grant: bool, reason: &str) -> Result<Vec<IncomingEvent>, Error> {
+        self.require_step(&[Step::InHandling])?;
+        self.require_office(&[Role::OfficeDirector])?;
+        check_text("reason", reason, !grant)?;
+        let Some(ext) = self.r.extension() else {
+            return Err(self.not_now("no extension is pending"));
+        };
+        Ok(vec![IncomingEvent::ExtensionDecided {
+            granted: grant,
+            from: self.r.deadline().unwrap_or(ext.until),
+            until: ext.until,
+            reason: reason.trim().to_owned(),
+        }])
+    }
+
+    fn send_back(&self, reason: &str) -> Result<Vec<IncomingEvent>, Error> {
+        let unit = self.require_lead_handler()?;
+        check_text("reason", reason, true)?;
+        Ok(vec![IncomingEvent::SentBack {
+            unit,
+            reason: reason.trim().to_owned(),
+        }])
+    }
+
+    fn complete(&self, result: &str, reply: &str) -> Result<Vec<IncomingEvent>, Error> {
+        self.require_lead_handler()?;
+        check_text("result", result, true)?;
+        check_text("reply", reply, self.r.registration().reply_required).map_err(|e| match e {
+            Error::InvalidField { field, .. } if reply.trim().is_empty() => Error::InvalidField {
+                field,
+                reason:
+                    "the sender expects a reply (是否需回复): give the reply's reference or text"
+                        .into(),
+            },
+            other => other,
+        })?;
+        Ok(vec![IncomingEvent::IncomingCompleted {
+            result: result.trim().to_owned(),
+            reply: reply.trim().to_owned(),
+        }])
+    }
+
+    fn mark_read(&self, opinion: &str) -> Result<Vec<IncomingEvent>, Error> {
+        self.require_step(&[Step::Circulating])?;
+        check_text("opinion", opinion, false)?;
+        match self.r.readers().get(&self.actor.id) {
+            Some(None) => Ok(vec![IncomingEvent::Read {
+                opinion: opinion.trim().to_owned(),
+            }]),
+            Some(Some(_)) => Err(self.not_now(format!("{} has read it already", self.actor.id))),
+            None => Err(Error::NotAssigned {
+                actor: self.actor.id.clone(),
+                command: self.name,
+                expected: format!(
+                    "a reader ({})",
+                    self.r
+                        .unread()
+                        .iter()
+                        .map(|a| a.0.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }),
+        }
+    }
+
+    fn add_readers(&self, readers: &[ActorId]) -> Result<Vec<IncomingEvent>, Error> {
+        self.require_step(&[Step::Circulating])?;
+        self.require_office(&[Role::OfficeDirector])?;
+        let already = self.r.readers().keys().cloned().collect();
+        Ok(vec![IncomingEvent::ReadersAdded {
+            readers: self.readers(readers, &already)?,
+        }])
+    }
+
+    fn archive(
+        &self,
+        fonds: &str,
+        retention: Option<crate::retention::Retention>,
+        unit_code: &str,
+        deviation_reason: &str,
+    ) -> Result<Vec<IncomingEvent>, Error> {
+        self.require_step(&[Step::Completed])?;
+        require_role(self.actor, Role::Archivist, self.name)?;
+        let fonds = check_code("fonds", fonds)?;
+        let unit = check_code("unit_code", unit_code)?;
+        let (retention, scheduled, deviation) = crate::archive::choose_retention(
+            self.ctx,
+            self.actor,
+            self.name,
+            (FlowKind::Incoming, self.r.registration().kind, false),
+            retention,
+            deviation_reason,
+        )?;
+        // 年度 of a 收文: the year it was received (its 收文日期).
+        let year = self.r.registration().received_on.year();
+        // One 件号 sequence per fonds, year and retention for everything filed, 发文 and 收文
+        // alike, so that every 档号 is unique.
+        let item = self.ctx.next_number(&Series::Item {
+            fonds: fonds.clone(),
+            year,
+            retention,
+        })?;
+        Ok(vec![IncomingEvent::IncomingArchived {
+            reference: ArchiveReference {
+                fonds,
+                year,
+                retention,
+                unit,
+                item,
+            },
+            fixity_hash: self.ctx.fixity_hash()?,
+            scheduled_retention: scheduled,
+            deviation,
+        }])
+    }
+}
+
+fn join(units: &[UnitCode]) -> String {
+    units
+        .iter()
+        .map(|u| u.0.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

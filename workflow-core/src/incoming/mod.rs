@@ -1,0 +1,218 @@
+//! 收文: incoming documents as a flow of their own (DESIGN §3a) — 签收 and 登记 with a gapless
+//! 收文编号, 初审 or 退文, 拟办 (阅知 or 批办), 批示 with one 主办 and any 协办, 承办 with
+//! cooperating input and extensions, 传阅, 办结, 归档.
+
+mod apply;
+mod command;
+mod decide;
+mod event;
+mod link;
+mod state;
+
+use chrono::TimeZone;
+
+pub use command::{Attachment, IncomingAction, Plan, Registration};
+pub use event::IncomingEvent;
+pub use state::{Closure, ExtensionRequest, Instruction, Note, ReadMark, Receipt, Step};
+
+use crate::context::Context;
+use crate::directory::{Classification, Role};
+use crate::error::Error;
+use crate::flow::{
+    Closing, Flow, FlowCommand, Listing, Recorded, ReminderDue, ReminderSent, StreamKind,
+};
+use crate::ids::{ActorId, DocumentId, Timestamp, UnitCode};
+use crate::numbering::Series;
+use crate::todo::Assignee;
+
+/// The id of the 收文 that `unit` gets for an 发文 of this system it acknowledged: derived
+/// from both, so the 发文 names its 收文 without a second write, and a second registration of
+/// the same acknowledgement cannot start another stream.
+pub fn linked_receipt_id(source: DocumentId, unit: &UnitCode) -> DocumentId {
+    // A fixed namespace of this engine's own (a v4 uuid drawn once).
+    const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x5d1c_3f4e_9a27_4b1e_8c05_2f6a_b7d3_e901);
+    DocumentId(uuid::Uuid::new_v5(
+        &NAMESPACE,
+        format!("收文/{source}/{unit}").as_bytes(),
+    ))
+}
+
+pub(crate) use link::registration_for;
+
+/// The 收文 flow on the flow boundary.
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming;
+
+impl Flow for Incoming {
+    const KIND: StreamKind = StreamKind::Incoming;
+    type State = Receipt;
+    type Action = IncomingAction;
+    type Event = IncomingEvent;
+
+    fn decide(
+        state: Option<&Receipt>,
+        command: &FlowCommand<IncomingAction>,
+        ctx: &dyn Context,
+    ) -> Result<Vec<Recorded<IncomingEvent>>, Error> {
+        Ok(decide::decide(state, command, ctx)?
+            .into_iter()
+            .map(|data| Recorded {
+                actor: command.actor.clone(),
+                at: command.at,
+                data,
+            })
+            .collect())
+    }
+
+    fn create(actor: &ActorId, at: Timestamp, event: &IncomingEvent) -> Option<Receipt> {
+        Receipt::created(actor, at, event)
+    }
+
+    fn apply(state: &mut Receipt, actor: &ActorId, at: Timestamp, event: &IncomingEvent) {
+        state.apply_event(actor, at, event);
+    }
+
+    fn id(state: &Receipt) -> DocumentId {
+        state.id()
+    }
+
+    fn version(state: &Receipt) -> u64 {
+        state.version()
+    }
+
+    fn classification(state: &Receipt) -> Classification {
+        state.registration().classification
+    }
+
+    fn assignees(state: &Receipt, _is_unit: &dyn Fn(&str) -> bool) -> Vec<Assignee> {
+        let unit_role = |unit: &crate::ids::UnitCode, role| Assignee::UnitRole {
+            unit: unit.clone(),
+            role,
+        };
+        let mut keys = match state.step() {
+            Step::Registered => vec![unit_role(state.unit(), Role::Registrar)],
+            Step::Proposing => vec![unit_role(state.unit(), Role::OfficeDirector)],
+            Step::AwaitingInstruction => state
+                .leader()
+                .map(|l| vec![Assignee::Actor(l.clone())])
+                .unwrap_or_default(),
+            Step::InHandling => {
+                let mut k: Vec<Assignee> = state
+                    .instruction()
+                    .map(|i| vec![unit_role(&i.lead_unit, Role::Handler)])
+                    .unwrap_or_default();
+                k.extend(
+                    state
+                        .pending_co_units()
+                        .iter()
+                        .map(|u| unit_role(u, Role::Handler)),
+                );
+                if state.extension().is_some() {
+                    k.push(unit_role(state.unit(), Role::OfficeDirector));
+                }
+                k
+            }
+            Step::Circulating => state.unread().into_iter().map(Assignee::Actor).collect(),
+            Step::Completed => vec![Assignee::Role(Role::Archivist)],
+            Step::Rejected | Step::Archived => Vec::new(),
+        };
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
+    fn listing(state: &Receipt) -> Option<Listing> {
+        let mut units = vec![state.unit().clone()];
+        if let Some(i) = state.instruction() {
+            units.push(i.lead_unit.clone());
+            units.extend(i.co_units.iter().cloned());
+        }
+        units.sort();
+        units.dedup();
+        Some(Listing {
+            state: state.step().name(),
+            kind: Some(state.registration().kind),
+            units,
+            year: chrono::Datelike::year(&state.registration().received_on),
+        })
+    }
+
+    fn due(state: &Receipt) -> Option<Timestamp> {
+        (state.step() == Step::InHandling)
+            .then(|| state.due_at())
+            .flatten()
+    }
+
+    fn number_claim(event: &IncomingEvent) -> Option<(Series, u32)> {
+        match event {
+            IncomingEvent::Registered { number, .. } => Some((number.series(), number.seq)),
+            IncomingEvent::IncomingArchived { reference, .. } => {
+                Some((reference.series(), reference.item))
+            }
+            _ => None,
+        }
+    }
+
+    fn reminder(
+        state: &Receipt,
+        now: Timestamp,
+        interval_hours: u32,
+    ) -> Option<ReminderDue<IncomingAction>> {
+        if !state.is_overdue(now) {
+            return None;
+        }
+        if let Some(last) = state.last_reminded_at
+            && now < last + chrono::Duration::hours(i64::from(interval_hours))
+        {
+            return None;
+        }
+        // After the first reminder to the lead unit, escalate to the instructing leader.
+        let escalate_to = (state.reminders() > 0)
+            .then(|| state.instruction().map(|i| i.leader.clone()))
+            .flatten();
+        Some(ReminderDue {
+            key: format!(
+                "remind:{}:{}:{}",
+                state.id(),
+                state.deadline().map(|d| d.to_string()).unwrap_or_default(),
+                state.reminders()
+            ),
+            action: IncomingAction::RemindIncoming { escalate_to },
+            reminders_before: state.reminders(),
+        })
+    }
+
+    fn reminded(event: &IncomingEvent) -> Option<ReminderSent> {
+        let IncomingEvent::IncomingReminded {
+            due_on,
+            escalated_to,
+        } = event
+        else {
+            return None;
+        };
+        let due_at = chrono::FixedOffset::east_opt(8 * 3600)?
+            .from_local_datetime(&due_on.and_hms_opt(23, 59, 59)?)
+            .single()?
+            .with_timezone(&chrono::Utc);
+        Some(ReminderSent {
+            stage: 0,
+            due_at,
+            waiting_for: Vec::new(),
+            escalated_to: escalated_to.clone(),
+        })
+    }
+
+    fn closing(event: &IncomingEvent) -> Option<Closing<'_>> {
+        match event {
+            IncomingEvent::IncomingArchived { fixity_hash, .. } => {
+                Some(Closing::Filed(fixity_hash.as_deref()))
+            }
+            IncomingEvent::IncomingRejected { .. } => Some(Closing::Ended),
+            _ => None,
+        }
+    }
+
+    fn title(state: &Receipt) -> &str {
+        &state.registration().title
+    }
+}

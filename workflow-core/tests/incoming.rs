@@ -1,0 +1,984 @@
+//! One test per rule of DESIGN §3a (收文), in the order the design lists them, on the
+//! fixture's sample 收文 (a 省教育厅 notice, 批办 to 教务处 with 人事处 and 财务处).
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
+
+mod common;
+
+use chrono::{Duration, NaiveDate};
+use workflow_core::incoming::{Attachment, Step};
+use workflow_core::{
+    Assignee, Classification, DocumentId, Error, Flow, Incoming, IncomingAction, IncomingEvent,
+    Plan, Retention, Role, SYSTEM_ACTOR, Urgency, linked_receipt_id,
+};
+use workflow_testkit::incoming::{ReceiptScript, instruct_flow};
+
+fn script() -> ReceiptScript {
+    ReceiptScript::with_directory(common::directory())
+}
+
+/// Step indexes of the sample's 批办 flow (see `instruct_flow`).
+const REGISTER: usize = 0;
+const SCREEN: usize = 1;
+const PROPOSE: usize = 2;
+const INSTRUCT: usize = 3;
+/// After the two 协办 inputs.
+const HANDLING: usize = 6;
+const COMPLETE: usize = 9;
+const ARCHIVE: usize = 10;
+
+fn register(s: &ReceiptScript) -> IncomingAction {
+    IncomingAction::Register {
+        registration: s.sample.registration.clone(),
+        unit: None,
+    }
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn is_field(e: &Error, name: &str) -> bool {
+    matches!(e, Error::InvalidField { field, .. } if field == name)
+}
+
+// ---- states ----
+
+#[test]
+fn the_instruct_flow_runs_from_registration_to_archive() {
+    let mut f = script();
+    let steps = [
+        (REGISTER, Step::Registered),
+        (SCREEN, Step::Proposing),
+        (PROPOSE, Step::AwaitingInstruction),
+        (INSTRUCT, Step::InHandling),
+        (COMPLETE - 1, Step::InHandling),
+        (COMPLETE, Step::Completed),
+        (ARCHIVE, Step::Archived),
+    ];
+    let mut done = 0;
+    for (to, step) in steps {
+        f.steps(done, to + 1);
+        done = to + 1;
+        assert_eq!(f.receipt().step(), step, "after step {to}");
+    }
+    let r = f.receipt();
+    assert_eq!(r.closure().unwrap().reply, "X校教〔2026〕31号");
+    assert_eq!(
+        f.fold().as_ref(),
+        Some(r),
+        "folding the events gives the live state"
+    );
+}
+
+// ---- registration ----
+
+#[test]
+fn registration_numbers_are_gapless_per_receiving_unit_and_year() {
+    let mut f = script();
+    let mut numbers = Vec::new();
+    for unit in [None, None, Some("JWC"), None] {
+        f.next_receipt();
+        f.ok(
+            "he.ping",
+            IncomingAction::Register {
+                registration: f.sample.registration.clone(),
+                unit: unit.map(Into::into),
+            },
+        );
+        numbers.push(f.receipt().number().to_string());
+    }
+    // A 收文 received in 2027 starts the next year's series.
+    f.next_receipt();
+    let mut reg = f.sample.registration.clone();
+    reg.received_on = date(2027, 1, 4);
+    reg.deadline = Some(date(2027, 1, 30));
+    f.ok(
+        "he.ping",
+        IncomingAction::Register {
+            registration: reg,
+            unit: None,
+        },
+    );
+    numbers.push(f.receipt().number().to_string());
+    assert_eq!(
+        numbers,
+        [
+            "X校收〔2026〕1号",
+            "X校收〔2026〕2号",
+            "X校教收〔2026〕1号",
+            "X校收〔2026〕3号",
+            "X校收〔2027〕1号"
+        ]
+    );
+}
+
+#[test]
+fn registration_fields_are_checked_by_name() {
+    let mut f = script();
+    type Change = Box<dyn Fn(&mut workflow_core::Registration)>;
+    let cases: Vec<(&str, Change)> = vec![
+        ("registration.from", Box::new(|r| r.from = " ".into())),
+        ("registration.title", Box::new(|r| r.title.clear())),
+        (
+            "registration.title",
+            Box::new(|r| r.title = "长".repeat(201)),
+        ),
+        (
+            "registration.classification_period_years",
+            Box::new(|r| r.classification = Classification::Secret),
+        ),
+        (
+            "registration.classification_period_years",
+            Box::new(|r| r.classification_period_years = Some(5)),
+        ),
+        (
+            "registration.deadline",
+            Box::new(|r| r.deadline = Some(date(2026, 10, 1))),
+        ),
+        (
+            "registration.attachments[0].sha256",
+            Box::new(|r| r.attachments[0].sha256 = "abc".into()),
+        ),
+        (
+            "registration.attachments[1].name",
+            Box::new(|r| {
+                r.attachments.push(Attachment {
+                    name: String::new(),
+                    sha256: "0".repeat(64),
+                })
+            }),
+        ),
+        (
+            "registration.source",
+            Box::new(|r| r.source = Some(DocumentId(uuid::Uuid::from_u128(9)))),
+        ),
+    ];
+    for (field, change) in cases {
+        let mut reg = f.sample.registration.clone();
+        change(&mut reg);
+        let e = f.err(
+            "he.ping",
+            IncomingAction::Register {
+                registration: reg,
+                unit: None,
+            },
+        );
+        assert!(is_field(&e, field), "{field}: {e}");
+    }
+}
+
+#[test]
+fn urgent_and_extra_urgent_documents_need_a_deadline() {
+    let mut f = script();
+    for urgency in [Urgency::Urgent, Urgency::ExtraUrgent] {
+        let mut reg = f.sample.registration.clone();
+        reg.urgency = urgency;
+        reg.deadline = None;
+        let e = f.err(
+            "he.ping",
+            IncomingAction::Register {
+                registration: reg,
+                unit: None,
+            },
+        );
+        assert!(is_field(&e, "registration.deadline"), "{e}");
+        assert!(e.to_string().contains("办结时限"), "{e}");
+    }
+    // A normal one may come without.
+    let mut reg = f.sample.registration.clone();
+    reg.urgency = Urgency::Normal;
+    reg.deadline = None;
+    f.ok(
+        "he.ping",
+        IncomingAction::Register {
+            registration: reg,
+            unit: None,
+        },
+    );
+}
+
+#[test]
+fn only_a_registrar_of_the_unit_or_of_the_general_office_registers() {
+    let mut f = script();
+    // Not a registrar at all.
+    let e = f.err("ding.xin", register(&f));
+    assert!(
+        matches!(
+            e,
+            Error::MissingRole {
+                role: Role::Registrar,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // 人事处's registrar cannot register for 教务处.
+    let e = f.err(
+        "guo.tao",
+        IncomingAction::Register {
+            registration: f.sample.registration.clone(),
+            unit: Some("JWC".into()),
+        },
+    );
+    assert!(matches!(e, Error::NotAssigned { .. }), "{e}");
+    // The general office's registrar may; the unit's own registrar may.
+    f.ok(
+        "he.ping",
+        IncomingAction::Register {
+            registration: f.sample.registration.clone(),
+            unit: Some("JWC".into()),
+        },
+    );
+    assert_eq!(f.receipt().unit().as_str(), "JWC");
+    f.next_receipt();
+    f.ok("guo.tao", register(&f));
+    assert_eq!(f.receipt().unit().as_str(), "RSC");
+    // An unknown unit is named.
+    f.next_receipt();
+    let e = f.err(
+        "he.ping",
+        IncomingAction::Register {
+            registration: f.sample.registration.clone(),
+            unit: Some("NOPE".into()),
+        },
+    );
+    assert!(is_field(&e, "unit"), "{e}");
+}
+
+#[test]
+fn a_registered_document_cannot_be_registered_again() {
+    let mut f = script();
+    f.steps(0, 1);
+    let e = f.err("he.ping", register(&f));
+    assert!(matches!(e, Error::DocumentExists(_)), "{e}");
+}
+
+// ---- 初审 ----
+
+#[test]
+fn screening_passes_it_to_the_office_director() {
+    let mut f = script();
+    f.steps(0, 1);
+    // Only a registrar or office director of the unit or of the general office.
+    let e = f.err(
+        "guo.tao",
+        IncomingAction::Screen {
+            note: String::new(),
+            deadline: None,
+        },
+    );
+    assert!(matches!(e, Error::NotAssigned { .. }), "{e}");
+    let e = f.err(
+        "wang.fang",
+        IncomingAction::Screen {
+            note: String::new(),
+            deadline: None,
+        },
+    );
+    assert!(matches!(e, Error::MissingRole { .. }), "{e}");
+    f.steps(1, 2);
+    assert_eq!(f.receipt().step(), Step::Proposing);
+    // 初审 happens once.
+    let e = f.err(
+        "he.ping",
+        IncomingAction::Screen {
+            note: String::new(),
+            deadline: None,
+        },
+    );
+    assert!(matches!(e, Error::WrongState { .. }), "{e}");
+}
+
+#[test]
+fn rejection_needs_a_reason_and_ends_the_document() {
+    let mut f = script();
+    f.steps(0, 1);
+    let e = f.err(
+        "he.ping",
+        IncomingAction::RejectIncoming { reason: " ".into() },
+    );
+    assert!(is_field(&e, "reason"), "{e}");
+    f.ok(
+        "he.ping",
+        IncomingAction::RejectIncoming {
+            reason: "非本单位主管事项，退回来文单位。".into(),
+        },
+    );
+    let r = f.receipt();
+    assert_eq!(r.step(), Step::Rejected);
+    assert_eq!(r.rejection(), Some("非本单位主管事项，退回来文单位。"));
+    assert!(Incoming::assignees(r, &|_| true).is_empty());
+    // Terminal: nothing else moves it.
+    let e = f.err(
+        "he.ping",
+        IncomingAction::Screen {
+            note: String::new(),
+            deadline: None,
+        },
+    );
+    assert!(matches!(e, Error::WrongState { .. }), "{e}");
+    let e = f.err(
+        "ding.xin",
+        IncomingAction::RejectIncoming {
+            reason: "再退".into(),
+        },
+    );
+    assert!(matches!(e, Error::WrongState { .. }), "{e}");
+}
+
+// ---- 拟办 ----
+
+#[test]
+fn the_office_director_proposes_circulation_or_instruction_with_an_opinion() {
+    let mut f = script();
+    f.steps(0, 2);
+    let instruct = |leader: &str, opinion: &str| IncomingAction::Propose {
+        plan: Plan::Instruct {
+            leader: leader.into(),
+        },
+        opinion: opinion.into(),
+    };
+    let e = f.err("he.ping", instruct("lin.zhiyuan", "拟请阅批"));
+    assert!(matches!(e, Error::MissingRole { .. }), "{e}");
+    let e = f.err("ding.xin", instruct("lin.zhiyuan", ""));
+    assert!(is_field(&e, "opinion"), "{e}");
+    // The leader must hold the Leader role.
+    let e = f.err("ding.xin", instruct("wang.fang", "拟请阅批"));
+    assert!(
+        matches!(&e, Error::NamedActorMissingRole { field, .. } if field == "plan.leader"),
+        "{e}"
+    );
+    let e = f.err(
+        "ding.xin",
+        IncomingAction::Propose {
+            plan: Plan::Circulate { readers: vec![] },
+            opinion: "拟请传阅".into(),
+        },
+    );
+    assert!(is_field(&e, "readers"), "{e}");
+    f.ok("ding.xin", instruct("lin.zhiyuan", "拟请林校长阅批"));
+    let r = f.receipt();
+    assert_eq!(r.step(), Step::AwaitingInstruction);
+    assert_eq!(r.leader().map(|l| l.as_str()), Some("lin.zhiyuan"));
+    assert_eq!(
+        Incoming::assignees(r, &|_| true),
+        vec![Assignee::Actor("lin.zhiyuan".into())]
+    );
+    assert_eq!(r.opinions().last().unwrap().text, "拟请林校长阅批");
+}
+
+// ---- 批办 ----
+
+#[test]
+fn an_instruction_names_one_lead_unit_any_cooperating_units_and_a_deadline() {
+    let mut f = script();
+    f.steps(0, 3);
+    let instruct = |lead: &str, co: &[&str], deadline: NaiveDate| IncomingAction::Instruct {
+        lead_unit: lead.into(),
+        co_units: co.iter().map(|u| (*u).into()).collect(),
+        deadline,
+        opinion: "请教务处牵头办理。".into(),
+        supervise: false,
+    };
+    let e = f.err("lin.zhiyuan", instruct("NOPE", &[], date(2026, 11, 30)));
+    assert!(is_field(&e, "lead_unit"), "{e}");
+    let e = f.err("lin.zhiyuan", instruct("JWC", &["JWC"], date(2026, 11, 30)));
+    assert!(is_field(&e, "co_units[0]"), "{e}");
+    let e = f.err(
+        "lin.zhiyuan",
+        instruct("JWC", &["RSC", "RSC"], date(2026, 11, 30)),
+    );
+    assert!(is_field(&e, "co_units[1]"), "{e}");
+    let e = f.err("lin.zhiyuan", instruct("JWC", &[], date(2026, 10, 1)));
+    assert!(is_field(&e, "deadline"), "{e}");
+    f.ok(
+        "lin.zhiyuan",
+        instruct("JWC", &["RSC", "CWC"], date(2026, 11, 30)),
+    );
+    let r = f.receipt();
+    assert_eq!(r.step(), Step::InHandling);
+    assert_eq!(r.deadline(), Some(date(2026, 11, 30)));
+    let mut keys = Incoming::assignees(r, &|_| true);
+    keys.sort();
+    let handler = |u: &str| Assignee::UnitRole {
+        unit: u.into(),
+        role: Role::Handler,
+    };
+    assert_eq!(keys, vec![handler("CWC"), handler("JWC"), handler("RSC")]);
+}
+
+#[test]
+fn only_the_leader_it_waits_for_instructs_and_may_pass_it_on() {
+    let mut f = script();
+    f.steps(0, 3);
+    let step = f.clone_step(INSTRUCT);
+    let e = f.err("song.hua", step.clone());
+    assert!(matches!(e, Error::NotAssigned { .. }), "{e}");
+    // 转批 to another leader, not to oneself, not to a non-leader.
+    let e = f.err(
+        "lin.zhiyuan",
+        IncomingAction::TransferInstruction {
+            to: "lin.zhiyuan".into(),
+            opinion: String::new(),
+        },
+    );
+    assert!(is_field(&e, "to"), "{e}");
+    let e = f.err(
+        "lin.zhiyuan",
+        IncomingAction::TransferInstruction {
+            to: "he.ping".into(),
+            opinion: String::new(),
+        },
+    );
+    assert!(matches!(e, Error::NamedActorMissingRole { .. }), "{e}");
+    f.ok(
+        "lin.zhiyuan",
+        IncomingAction::TransferInstruction {
+            to: "song.hua".into(),
+            opinion: "请宋副校长阅批。".into(),
+        },
+    );
+    assert_eq!(f.receipt().step(), Step::AwaitingInstruction);
+    let e = f.err("lin.zhiyuan", step.clone());
+    assert!(matches!(e, Error::NotAssigned { .. }), "{e}");
+    f.ok("song.hua", step);
+    assert_eq!(
+        f.receipt().instruction().unwrap().leader.as_str(),
+        "song.hua"
+    );
+}
+
+#[test]
+fn an_instruction_may_ask_for_a_supervision_item() {
+    let mut f = script();
+    f.steps(0, 3);
+    f.ok(
+        "lin.zhiyuan",
+        IncomingAction::Instruct {
+            lead_unit: "JWC".into(),
+            co_units: vec![],
+            deadline: date(2026, 11, 30),
+            opinion: "请教务处办理，列入督办。".into(),
+            supervise: true,
+        },
+    );
+    assert!(f.receipt().instruction().unwrap().supervise);
+    assert!(matches!(
+        f.events.last().unwrap().data,
+        IncomingEvent::Instructed {
+            supervise: true,
+            ..
+        }
+    ));
+}
+
+// ---- 承办 ----
+
+#[test]
+fn only_the_lead_units_handler_records_progress() {
+    let mut f = script();
+    f.steps(0, 4);
+    let progress = IncomingAction::RecordProgress {
+        text: "已部署。".into(),
+    };
+    // A cooperating unit's handler is not the lead unit's.
+    let e = f.err("guo.tao", progress.clone());
+    assert!(matches!(e, Error::NotAssigned { .. }), "{e}");
+    let e = f.err("wang.fang", progress.clone());
+    assert!(matches!(e, Error::MissingRole { .. }), "{e}");
+    let e = f.err(
+        "fang.yu",
+        IncomingAction::RecordProgress { text: " ".into() },
+    );
+    assert!(is_field(&e, "text"), "{e}");
+    f.ok("fang.yu", progress.clone());
+    f.ok("fang.yu", progress);
+    assert_eq!(f.receipt().progress().len(), 2);
+}
+
+#[test]
+fn each_cooperating_unit_gives_its_input_once() {
+    let mut f = script();
+    f.steps(0, 4);
+    let input = |t: &str| IncomingAction::CoInput { text: t.into() };
+    // The lead unit is not a cooperating unit; 学生工作处 was not named.
+    let e = f.err("fang.yu", input("意见"));
+    assert!(matches!(e, Error::NotAssigned { .. }), "{e}");
+    let e = f.err("ye.qing", input("意见"));
+    assert!(matches!(e, Error::NotAssigned { .. }), "{e}");
+    f.ok("guo.tao", input("已核定师资数据。"));
+    let e = f.err("guo.tao", input("再补充"));
+    assert!(matches!(e, Error::NotNow { .. }), "{e}");
+    assert!(
+        e.to_string().contains("RSC has given its input already"),
+        "{e}"
+    );
+    assert_eq!(
+        f.receipt().pending_co_units(),
+        vec![workflow_core::UnitCode::from("CWC")]
+    );
+    f.ok("xie.na", input("经费已列入预算。"));
+    assert!(f.receipt().pending_co_units().is_empty());
+}
+
+#[test]
+fn an_extension_is_asked_by_the_handler_and_decided_by_the_office() {
+    let mut f = script();
+    f.steps(0, HANDLING + 1);
+    let ask = |until, reason: &str| IncomingAction::RequestExtension {
+        until,
+        reason: reason.into(),
+    };
+    let e = f.err("fang.yu", ask(date(2026, 12, 10), ""));
+    assert!(is_field(&e, "reason"), "{e}");
+    let e = f.err("fang.yu", ask(date(2026, 11, 29), "材料未齐"));
+    assert!(is_field(&e, "until"), "{e}");
+    let e = f.err(
+        "ding.xin",
+        IncomingAction::DecideExtension {
+            grant: true,
+            reason: String::new(),
+        },
+    );
+    assert!(matches!(e, Error::NotNow { .. }), "{e}");
+    f.ok("fang.yu", ask(date(2026, 12, 10), "材料未齐"));
+    let e = f.err("fang.yu", ask(date(2026, 12, 20), "再延"));
+    assert!(matches!(e, Error::NotNow { .. }), "{e}");
+    // The handler cannot decide their own extension; a refusal needs a reason.
+    let e = f.err(
+        "fang.yu",
+        IncomingAction::DecideExtension {
+            grant: true,
+            reason: String::new(),
+        },
+    );
+    assert!(matches!(e, Error::MissingRole { .. }), "{e}");
+    let e = f.err(
+        "ding.xin",
+        IncomingAction::DecideExtension {
+            grant: false,
+            reason: String::new(),
+        },
+    );
+    assert!(is_field(&e, "reason"), "{e}");
+    f.ok(
+        "ding.xin",
+        IncomingAction::DecideExtension {
+            grant: false,
+            reason: "时限不能再延。".into(),
+        },
+    );
+    assert_eq!(f.receipt().deadline(), Some(date(2026, 11, 30)));
+    f.ok("fang.yu", ask(date(2026, 12, 10), "材料未齐"));
+    f.ok(
+        "ding.xin",
+        IncomingAction::DecideExtension {
+            grant: true,
+            reason: String::new(),
+        },
+    );
+    assert_eq!(f.receipt().deadline(), Some(date(2026, 12, 10)));
+    assert!(f.receipt().extension().is_none());
+    // The original deadline stays on record in the events.
+    assert!(f.events.iter().any(|e| matches!(
+        e.data,
+        IncomingEvent::ExtensionDecided { granted: true, from, .. } if from == date(2026, 11, 30)
+    )));
+}
+
+#[test]
+fn the_lead_unit_may_send_it_back_with_a_reason_to_the_proposal() {
+    let mut f = script();
+    f.steps(0, 4);
+    let e = f.err("fang.yu", IncomingAction::SendBack { reason: "".into() });
+    assert!(is_field(&e, "reason"), "{e}");
+    let e = f.err(
+        "guo.tao",
+        IncomingAction::SendBack {
+            reason: "非我处职责".into(),
+        },
+    );
+    assert!(matches!(e, Error::NotAssigned { .. }), "{e}");
+    f.ok(
+        "fang.yu",
+        IncomingAction::SendBack {
+            reason: "评估工作由评估中心负责，非教务处职责。".into(),
+        },
+    );
+    let r = f.receipt();
+    assert_eq!(r.step(), Step::Proposing);
+    assert!(r.instruction().is_none());
+    // Proposed again, to another leader.
+    f.ok(
+        "ding.xin",
+        IncomingAction::Propose {
+            plan: Plan::Instruct {
+                leader: "song.hua".into(),
+            },
+            opinion: "拟请宋副校长阅批。".into(),
+        },
+    );
+    assert_eq!(f.receipt().step(), Step::AwaitingInstruction);
+}
+
+#[test]
+fn completion_records_the_result_and_the_reply_when_one_is_required() {
+    let mut f = script();
+    f.steps(0, COMPLETE);
+    assert!(f.receipt().registration().reply_required);
+    let e = f.err(
+        "fang.yu",
+        IncomingAction::Complete {
+            result: "已办理。".into(),
+            reply: String::new(),
+        },
+    );
+    assert!(is_field(&e, "reply"), "{e}");
+    assert!(e.to_string().contains("是否需回复"), "{e}");
+    let e = f.err(
+        "fang.yu",
+        IncomingAction::Complete {
+            result: String::new(),
+            reply: "X校教〔2026〕31号".into(),
+        },
+    );
+    assert!(is_field(&e, "result"), "{e}");
+    f.steps(COMPLETE, COMPLETE + 1);
+    let r = f.receipt();
+    assert_eq!(r.step(), Step::Completed);
+    assert_eq!(
+        r.closure().unwrap().result,
+        "自评报告已按新模板报送省教育厅。"
+    );
+    assert_eq!(
+        Incoming::assignees(r, &|_| true),
+        vec![Assignee::Role(Role::Archivist)]
+    );
+}
+
+#[test]
+fn a_document_without_a_required_reply_completes_without_one() {
+    let mut f = script();
+    f.sample.registration.reply_required = false;
+    f.steps(0, COMPLETE);
+    f.ok(
+        "fang.yu",
+        IncomingAction::Complete {
+            result: "已办理。".into(),
+            reply: String::new(),
+        },
+    );
+    assert_eq!(f.receipt().step(), Step::Completed);
+}
+
+// ---- 传阅 ----
+
+fn circulating(f: &mut ReceiptScript) {
+    f.steps(0, 2);
+    f.ok(
+        "ding.xin",
+        IncomingAction::Propose {
+            plan: Plan::Circulate {
+                readers: vec!["lin.zhiyuan".into(), "song.hua".into()],
+            },
+            opinion: "拟请校领导传阅。".into(),
+        },
+    );
+}
+
+#[test]
+fn each_reader_marks_it_read_once_and_it_completes_when_all_have() {
+    let mut f = script();
+    circulating(&mut f);
+    assert_eq!(f.receipt().step(), Step::Circulating);
+    let e = f.err(
+        "he.ping",
+        IncomingAction::MarkRead {
+            opinion: String::new(),
+        },
+    );
+    assert!(matches!(e, Error::NotAssigned { .. }), "{e}");
+    f.ok(
+        "lin.zhiyuan",
+        IncomingAction::MarkRead {
+            opinion: "已阅，请教务处关注。".into(),
+        },
+    );
+    let e = f.err(
+        "lin.zhiyuan",
+        IncomingAction::MarkRead {
+            opinion: String::new(),
+        },
+    );
+    assert!(matches!(e, Error::NotNow { .. }), "{e}");
+    assert_eq!(
+        Incoming::assignees(f.receipt(), &|_| true),
+        vec![Assignee::Actor("song.hua".into())]
+    );
+    f.ok(
+        "song.hua",
+        IncomingAction::MarkRead {
+            opinion: String::new(),
+        },
+    );
+    assert_eq!(f.receipt().step(), Step::Completed);
+}
+
+#[test]
+fn readers_may_be_added_while_it_circulates() {
+    let mut f = script();
+    circulating(&mut f);
+    let e = f.err(
+        "ding.xin",
+        IncomingAction::AddReaders {
+            readers: vec!["song.hua".into()],
+        },
+    );
+    assert!(is_field(&e, "readers[0]"), "{e}");
+    let e = f.err(
+        "he.ping",
+        IncomingAction::AddReaders {
+            readers: vec!["chen.hong".into()],
+        },
+    );
+    assert!(matches!(e, Error::MissingRole { .. }), "{e}");
+    f.ok(
+        "ding.xin",
+        IncomingAction::AddReaders {
+            readers: vec!["chen.hong".into()],
+        },
+    );
+    for reader in ["lin.zhiyuan", "song.hua"] {
+        f.ok(
+            reader,
+            IncomingAction::MarkRead {
+                opinion: String::new(),
+            },
+        );
+    }
+    // Still waiting for the added reader.
+    assert_eq!(f.receipt().step(), Step::Circulating);
+    f.ok(
+        "chen.hong",
+        IncomingAction::MarkRead {
+            opinion: String::new(),
+        },
+    );
+    assert_eq!(f.receipt().step(), Step::Completed);
+}
+
+// ---- 归档 ----
+
+#[test]
+fn archiving_takes_the_same_fields_and_reference_form_as_outgoing() {
+    let mut f = script();
+    f.steps(0, ARCHIVE);
+    let e = f.err(
+        "fang.yu",
+        IncomingAction::ArchiveIncoming {
+            fonds: "J012".into(),
+            retention: None,
+            unit_code: "JWC".into(),
+            deviation_reason: String::new(),
+        },
+    );
+    assert!(matches!(e, Error::MissingRole { .. }), "{e}");
+    // Another retention than the schedule's needs a reason.
+    let e = f.err(
+        "xu.jing",
+        IncomingAction::ArchiveIncoming {
+            fonds: "J012".into(),
+            retention: Some(Retention::Permanent),
+            unit_code: "JWC".into(),
+            deviation_reason: String::new(),
+        },
+    );
+    assert!(is_field(&e, "deviation_reason"), "{e}");
+    f.steps(ARCHIVE, ARCHIVE + 1);
+    let r = f.receipt();
+    assert_eq!(r.step(), Step::Archived);
+    let reference = &r.archive().unwrap().reference;
+    // 年度 is the year received; 件号 from the fonds' one item series.
+    assert_eq!(reference.to_string(), "J012-WS·2026-D30-JWC-0001");
+}
+
+#[test]
+fn incoming_and_outgoing_documents_share_one_item_series() {
+    // An 发文 filed with the same fonds, year and retention took item 1 before.
+    let mut f = script();
+    f.dir.record_numbers([(
+        workflow_core::Series::Item {
+            fonds: "J012".into(),
+            year: 2026,
+            retention: Retention::Years30,
+        },
+        1,
+    )]);
+    f.steps(0, ARCHIVE + 1);
+    assert_eq!(f.receipt().archive().unwrap().reference.item, 2);
+    // The next 收文 continues the same series.
+    f.next_receipt();
+    f.steps(0, ARCHIVE + 1);
+    assert_eq!(f.receipt().archive().unwrap().reference.item, 3);
+}
+
+// ---- clearance ----
+
+#[test]
+fn clearance_rules_hold_as_for_outgoing() {
+    let mut f = script();
+    let mut reg = f.sample.registration.clone();
+    reg.classification = Classification::TopSecret;
+    reg.classification_period_years = Some(30);
+    // The registrar (机密) may not register a 绝密 document.
+    let e = f.err(
+        "he.ping",
+        IncomingAction::Register {
+            registration: reg.clone(),
+            unit: None,
+        },
+    );
+    assert!(matches!(e, Error::InsufficientClearance { .. }), "{e}");
+    // A 秘密 one: a reader without clearance cannot be named, nor act.
+    reg.classification = Classification::Secret;
+    reg.classification_period_years = Some(5);
+    f.ok(
+        "he.ping",
+        IncomingAction::Register {
+            registration: reg,
+            unit: None,
+        },
+    );
+    f.steps(1, 2);
+    let e = f.err(
+        "ding.xin",
+        IncomingAction::Propose {
+            plan: Plan::Circulate {
+                readers: vec!["zhou.jie".into()],
+            },
+            opinion: "拟请传阅。".into(),
+        },
+    );
+    assert!(
+        matches!(&e, Error::NamedActorClearance { field, .. } if field == "readers[0]"),
+        "{e}"
+    );
+    f.steps(2, 4);
+    // 学生工作处's handler (非密) cannot act on it even if it were named.
+    let e = f.err(
+        "ye.qing",
+        IncomingAction::CoInput {
+            text: "意见".into(),
+        },
+    );
+    assert!(matches!(e, Error::InsufficientClearance { .. }), "{e}");
+}
+
+// ---- the link from 发文 ----
+
+#[test]
+fn the_engine_registers_a_linked_receipt_only_with_its_source() {
+    let mut f = script();
+    let source = DocumentId(uuid::Uuid::from_u128(42));
+    let unit: workflow_core::UnitCode = "RSC".into();
+    f.id = linked_receipt_id(source, &unit);
+    let mut reg = f.sample.registration.clone();
+    reg.deadline = None;
+    // Without a source the engine registers nothing.
+    let e = f.err(
+        SYSTEM_ACTOR,
+        IncomingAction::Register {
+            registration: reg.clone(),
+            unit: Some(unit.clone()),
+        },
+    );
+    assert!(matches!(e, Error::UnknownActor { .. }), "{e}");
+    reg.source = Some(source);
+    f.ok(
+        SYSTEM_ACTOR,
+        IncomingAction::Register {
+            registration: reg,
+            unit: Some(unit.clone()),
+        },
+    );
+    let r = f.receipt();
+    assert_eq!(r.registration().source, Some(source));
+    assert_eq!(r.number().to_string(), "X校人收〔2026〕1号");
+    // The id is derived from source and unit: another unit gets another id.
+    assert_ne!(linked_receipt_id(source, &"CWC".into()), f.id);
+    assert_eq!(linked_receipt_id(source, &unit), f.id);
+    // An urgent linked 收文 has no deadline yet: 初审 must set one.
+    let e = f.err(
+        "guo.tao",
+        IncomingAction::Screen {
+            note: String::new(),
+            deadline: None,
+        },
+    );
+    assert!(is_field(&e, "deadline"), "{e}");
+    f.ok(
+        "guo.tao",
+        IncomingAction::Screen {
+            note: String::new(),
+            deadline: Some(date(2026, 11, 20)),
+        },
+    );
+    assert_eq!(f.receipt().deadline(), Some(date(2026, 11, 20)));
+}
+
+// ---- 催办 ----
+
+#[test]
+fn the_deadline_sweep_reminds_overdue_handling_then_escalates_to_the_leader() {
+    let mut f = script();
+    f.steps(0, HANDLING + 1);
+    let r = f.receipt().clone();
+    let due = r.due_at().unwrap();
+    assert_eq!(Incoming::due(&r), Some(due));
+    assert!(Incoming::reminder(&r, due - Duration::hours(1), 24).is_none());
+    let first = Incoming::reminder(&r, due + Duration::hours(1), 24).unwrap();
+    assert_eq!(first.reminders_before, 0);
+    assert!(matches!(
+        first.action,
+        IncomingAction::RemindIncoming { escalate_to: None }
+    ));
+    f.clock = due + Duration::hours(1);
+    f.ok(SYSTEM_ACTOR, first.action);
+    let r = f.receipt().clone();
+    // Within the interval: nothing; after it: escalated to the instructing leader.
+    assert!(Incoming::reminder(&r, due + Duration::hours(5), 24).is_none());
+    let second = Incoming::reminder(&r, due + Duration::hours(30), 24).unwrap();
+    assert!(matches!(
+        second.action,
+        IncomingAction::RemindIncoming { escalate_to: Some(ref l) } if l.as_str() == "lin.zhiyuan"
+    ));
+    assert_ne!(first.key, second.key);
+    // Nobody else may send a 催办.
+    let e = f.err(
+        "ding.xin",
+        IncomingAction::RemindIncoming { escalate_to: None },
+    );
+    assert!(matches!(e, Error::MissingRole { .. }), "{e}");
+}
+
+#[test]
+fn every_sample_step_is_one_event_and_folds_to_the_live_state() {
+    let mut f = script();
+    let n = instruct_flow(&f.sample, "J012").len();
+    f.steps(0, n);
+    assert_eq!(f.events.len(), n);
+    assert_eq!(f.fold().as_ref(), f.receipt.as_ref());
+    // And after a JSON round trip of every event.
+    let back: Vec<_> = f
+        .events
+        .iter()
+        .map(|e| {
+            let json = serde_json::to_value(&e.data).unwrap();
+            serde_json::from_value::<IncomingEvent>(json).unwrap()
+        })
+        .collect();
+    assert_eq!(
+        back,
+        f.events.iter().map(|e| e.data.clone()).collect::<Vec<_>>()
+    );
+}

@@ -1,0 +1,300 @@
+//! The fixture's sample 收文 (its `incoming` section: a 省教育厅 notice, 批办 to 教务处 with
+//! 人事处 and 财务处 cooperating) and a given/when/then driver for 收文 in the pure core.
+
+use std::collections::BTreeMap;
+
+use chrono::{Duration, NaiveDate};
+use serde::Deserialize;
+use uuid::Uuid;
+use workflow_core::{
+    ActorId, Directory, DocumentId, Error, Flow, FlowCommand, Incoming, IncomingAction,
+    IncomingEvent, Plan, Receipt, Recorded, Registration, Retention, Timestamp, UnitCode,
+};
+
+/// The fixture's sample 收文 and the people and words of its 批办 flow.
+#[derive(Debug, Clone, Deserialize)]
+pub struct IncomingSample {
+    /// The registration fields (来文单位, 来文字号, …).
+    pub registration: Registration,
+    /// 收文登记员 of the general office.
+    pub registrar: ActorId,
+    /// The 初审 note.
+    pub screen_note: String,
+    /// 办公室主任, who proposes (拟办).
+    pub director: ActorId,
+    /// 拟办意见.
+    pub proposal: String,
+    /// The leader who instructs (批示).
+    pub leader: ActorId,
+    /// 批示.
+    pub instruction: String,
+    /// 主办.
+    pub lead_unit: UnitCode,
+    /// The lead unit's handler (承办人).
+    pub handler: ActorId,
+    /// 协办 units: their handler and input.
+    pub co_units: BTreeMap<UnitCode, (ActorId, String)>,
+    /// 办理情况.
+    pub progress: String,
+    /// The extension asked: until, why.
+    pub extension: (NaiveDate, String),
+    /// 办理结果.
+    pub result: String,
+    /// 答复.
+    pub reply: String,
+    /// Readers, for the 传阅 flow.
+    pub readers: Vec<ActorId>,
+    /// The archivist.
+    pub archivist: ActorId,
+    /// Archive fields.
+    pub archive: SampleArchive,
+}
+
+/// The sample's archive fields.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SampleArchive {
+    /// 保管期限.
+    pub retention: Retention,
+    /// The 机构 part of the 档号.
+    pub unit_code: String,
+}
+
+/// The fixture's sample 收文.
+pub fn incoming_sample() -> IncomingSample {
+    #[derive(Deserialize)]
+    struct File {
+        incoming: IncomingSample,
+    }
+    match serde_json::from_str::<File>(crate::CAMPUS) {
+        Ok(f) => f.incoming,
+        Err(e) => panic!("fixtures/campus.json has no sample 收文: {e}"),
+    }
+}
+
+/// The instruction's deadline in the sample: the registration's.
+pub fn sample_deadline(s: &IncomingSample) -> NaiveDate {
+    s.registration
+        .deadline
+        .unwrap_or_else(|| s.registration.received_on + Duration::days(30))
+}
+
+/// The 批办 flow of the sample, step by step: (actor, action), from 登记 to 归档, with two
+/// 协办 inputs and a granted 延期.
+pub fn instruct_flow(s: &IncomingSample, fonds: &str) -> Vec<(ActorId, IncomingAction)> {
+    let mut steps = vec![
+        (
+            s.registrar.clone(),
+            IncomingAction::Register {
+                registration: s.registration.clone(),
+                unit: None,
+            },
+        ),
+        (
+            s.registrar.clone(),
+            IncomingAction::Screen {
+                note: s.screen_note.clone(),
+                deadline: None,
+            },
+        ),
+        (
+            s.director.clone(),
+            IncomingAction::Propose {
+                plan: Plan::Instruct {
+                    leader: s.leader.clone(),
+                },
+                opinion: s.proposal.clone(),
+            },
+        ),
+        (
+            s.leader.clone(),
+            IncomingAction::Instruct {
+                lead_unit: s.lead_unit.clone(),
+                co_units: s.co_units.keys().cloned().collect(),
+                deadline: sample_deadline(s),
+                opinion: s.instruction.clone(),
+                supervise: false,
+            },
+        ),
+    ];
+    for (handler, text) in s.co_units.values() {
+        steps.push((
+            handler.clone(),
+            IncomingAction::CoInput { text: text.clone() },
+        ));
+    }
+    steps.extend([
+        (
+            s.handler.clone(),
+            IncomingAction::RecordProgress {
+                text: s.progress.clone(),
+            },
+        ),
+        (
+            s.handler.clone(),
+            IncomingAction::RequestExtension {
+                until: s.extension.0,
+                reason: s.extension.1.clone(),
+            },
+        ),
+        (
+            s.director.clone(),
+            IncomingAction::DecideExtension {
+                grant: true,
+                reason: "同意延期。".into(),
+            },
+        ),
+        (
+            s.handler.clone(),
+            IncomingAction::Complete {
+                result: s.result.clone(),
+                reply: s.reply.clone(),
+            },
+        ),
+        (
+            s.archivist.clone(),
+            IncomingAction::ArchiveIncoming {
+                fonds: fonds.to_owned(),
+                retention: Some(s.archive.retention),
+                unit_code: s.archive.unit_code.clone(),
+                deviation_reason: String::new(),
+            },
+        ),
+    ]);
+    steps
+}
+
+/// 收文 driven through commands in the pure core, against an in-memory directory, with a
+/// clock that moves one hour a step.
+#[derive(Debug)]
+pub struct ReceiptScript {
+    /// The directory (add actors and units freely).
+    pub dir: Directory,
+    /// The current 收文.
+    pub id: DocumentId,
+    /// Its state, once registered.
+    pub receipt: Option<Receipt>,
+    /// Its events so far.
+    pub events: Vec<Recorded<IncomingEvent>>,
+    /// The instant the next command is given at.
+    pub clock: Timestamp,
+    /// The fixture's sample.
+    pub sample: IncomingSample,
+    next_id: u128,
+}
+
+impl ReceiptScript {
+    /// On a directory of the caller's, at 2026-11-03 09:00 CST (the sample's 收文日期).
+    pub fn with_directory(dir: Directory) -> Self {
+        ReceiptScript {
+            dir,
+            id: DocumentId(Uuid::from_u128(0x5000)),
+            receipt: None,
+            events: Vec::new(),
+            clock: crate::engine::start_of_term() + Duration::days(1),
+            sample: incoming_sample(),
+            next_id: 0x5001,
+        }
+    }
+
+    /// Starts on a fresh 收文, keeping directory, numbering and clock.
+    pub fn next_receipt(&mut self) -> &mut Self {
+        self.id = DocumentId(Uuid::from_u128(self.next_id));
+        self.next_id += 1;
+        self.receipt = None;
+        self.events.clear();
+        self
+    }
+
+    /// Gives a command; its events are applied and recorded.
+    pub fn run(
+        &mut self,
+        actor: &str,
+        action: IncomingAction,
+    ) -> Result<Vec<Recorded<IncomingEvent>>, Error> {
+        let cmd = FlowCommand {
+            document_id: self.id,
+            actor: actor.into(),
+            at: self.clock,
+            action,
+        };
+        self.clock += Duration::hours(1);
+        let events = Incoming::decide(self.receipt.as_ref(), &cmd, &self.dir)?;
+        for e in &events {
+            match self.receipt.as_mut() {
+                Some(r) => Incoming::apply(r, &e.actor, e.at, &e.data),
+                None => self.receipt = Incoming::create(&e.actor, e.at, &e.data),
+            }
+        }
+        self.dir.record_numbers(
+            events
+                .iter()
+                .filter_map(|e| Incoming::number_claim(&e.data)),
+        );
+        self.events.extend(events.iter().cloned());
+        Ok(events)
+    }
+
+    /// Gives a command that must succeed.
+    #[track_caller]
+    pub fn ok(&mut self, actor: &str, action: IncomingAction) -> &mut Self {
+        let name = action.name();
+        if let Err(e) = self.run(actor, action) {
+            panic!("{actor} {name} should succeed but: {e}");
+        }
+        self
+    }
+
+    /// Gives a command that must be rejected, checks that it changed nothing, and returns
+    /// the rejection.
+    #[track_caller]
+    pub fn err(&mut self, actor: &str, action: IncomingAction) -> Error {
+        let before = self.receipt.clone();
+        let n = self.events.len();
+        let name = action.name();
+        match self.run(actor, action) {
+            Ok(_) => panic!("{actor} {name} should be rejected"),
+            Err(e) => {
+                assert_eq!(self.receipt, before, "a rejected command changed the state");
+                assert_eq!(self.events.len(), n, "a rejected command recorded events");
+                e
+            }
+        }
+    }
+
+    /// The current 收文 (panics before it is registered).
+    #[track_caller]
+    pub fn receipt(&self) -> &Receipt {
+        match self.receipt.as_ref() {
+            Some(r) => r,
+            None => panic!("no 收文 registered yet"),
+        }
+    }
+
+    /// Its state folded again from its events alone.
+    pub fn fold(&self) -> Option<Receipt> {
+        let mut it = self.events.iter();
+        let first = it.next()?;
+        let mut r = Incoming::create(&first.actor, first.at, &first.data)?;
+        for e in it {
+            Incoming::apply(&mut r, &e.actor, e.at, &e.data);
+        }
+        Some(r)
+    }
+
+    /// The sample 批办 flow's action at step `i`.
+    pub fn clone_step(&self, i: usize) -> IncomingAction {
+        instruct_flow(&self.sample, &crate::sample().fonds)[i]
+            .1
+            .clone()
+    }
+
+    /// Runs the sample's 批办 flow from step `from` to step `to` (exclusive).
+    #[track_caller]
+    pub fn steps(&mut self, from: usize, to: usize) -> &mut Self {
+        let steps = instruct_flow(&self.sample, &crate::sample().fonds);
+        for (actor, action) in steps[from..to].iter().cloned() {
+            self.ok(actor.as_str(), action);
+        }
+        self
+    }
+}
