@@ -18,6 +18,9 @@ use workflow_store::{
 
 use crate::pb;
 
+mod incoming;
+pub use incoming::{flow, receipt, receipt_id};
+
 /// The `google.rpc.ErrorInfo.domain` of every error this service sends.
 pub const ERROR_DOMAIN: &str = "workflow.v1";
 
@@ -524,8 +527,8 @@ pub fn list_query(
     now: Timestamp,
 ) -> Result<ListQuery, Status> {
     Ok(ListQuery {
-        flow: None,
-        step: None,
+        flow: flow("flow", &r.flow)?,
+        step: (!r.step.trim().is_empty()).then(|| r.step.trim().to_owned()),
         state: optional_enum::<State, pb::State>("state", r.state)?,
         unit: (!r.unit.trim().is_empty()).then(|| UnitCode(r.unit.trim().to_owned())),
         kind: optional_enum::<Kind, pb::Kind>("kind", r.kind)?,
@@ -543,6 +546,7 @@ pub fn list_response(page: &Page, now: Timestamp) -> pb::ListDocumentsResponse {
     pb::ListDocumentsResponse {
         documents: page.documents.iter().map(|d| document(d, now)).collect(),
         next_page_token: page.next_page_token.clone().unwrap_or_default(),
+        receipts: page.receipts.iter().map(|r| receipt(r, now)).collect(),
     }
 }
 
@@ -983,38 +987,43 @@ pub fn document(d: &Document, now: Timestamp) -> pb::Document {
                 at: Some(timestamp(*at)),
             })
             .collect(),
-        archive: d.archive().map(|a| pb::ArchiveRecord {
-            reference: a.reference.to_string(),
-            fonds: a.reference.fonds.clone(),
-            year: a.reference.year,
-            retention: retention(a.reference.retention) as i32,
-            unit_code: a.reference.unit.clone(),
-            item: a.reference.item,
-            fixity_hash: a.fixity_hash.clone().unwrap_or_default(),
-            at: Some(timestamp(a.at)),
-            scheduled_retention: a
-                .scheduled_retention
-                .map_or(pb::Retention::Unspecified, retention)
-                as i32,
-            deviation: a.deviation.clone().unwrap_or_default(),
-        }),
-        opinions: d
-            .opinions()
-            .iter()
-            .map(|o| pb::Opinion {
-                round: o.round,
-                step: o.step.clone(),
-                stage: o.stage.and_then(|s| u32::try_from(s).ok()),
-                actor_id: o.actor.0.clone(),
-                unit: o.unit.as_ref().map(|u| u.0.clone()).unwrap_or_default(),
-                agree: o.agree,
-                text: o.text.clone(),
-                at: Some(timestamp(o.at)),
-            })
-            .collect(),
+        archive: d.archive().map(archive_record),
+        opinions: d.opinions().iter().map(opinion).collect(),
         void_reason: d.void_reason().unwrap_or_default().to_owned(),
         overdue: d.is_overdue(now),
         warnings: d.warnings().to_vec(),
+    }
+}
+
+/// An archive record (归档, 发文 or 收文) to the wire.
+fn archive_record(a: &workflow_core::ArchiveRecord) -> pb::ArchiveRecord {
+    pb::ArchiveRecord {
+        reference: a.reference.to_string(),
+        fonds: a.reference.fonds.clone(),
+        year: a.reference.year,
+        retention: retention(a.reference.retention) as i32,
+        unit_code: a.reference.unit.clone(),
+        item: a.reference.item,
+        fixity_hash: a.fixity_hash.clone().unwrap_or_default(),
+        at: Some(timestamp(a.at)),
+        scheduled_retention: a
+            .scheduled_retention
+            .map_or(pb::Retention::Unspecified, retention) as i32,
+        deviation: a.deviation.clone().unwrap_or_default(),
+    }
+}
+
+/// An opinion on the record to the wire.
+fn opinion(o: &workflow_core::Opinion) -> pb::Opinion {
+    pb::Opinion {
+        round: o.round,
+        step: o.step.clone(),
+        stage: o.stage.and_then(|s| u32::try_from(s).ok()),
+        actor_id: o.actor.0.clone(),
+        unit: o.unit.as_ref().map(|u| u.0.clone()).unwrap_or_default(),
+        agree: o.agree,
+        text: o.text.clone(),
+        at: Some(timestamp(o.at)),
     }
 }
 

@@ -369,6 +369,145 @@ impl DocumentWorkflow for WorkflowService {
         Ok(Response::new(convert::document(&doc, (self.clock)())))
     }
 
+    async fn register_incoming(
+        &self,
+        req: Request<pb::RegisterIncomingRequest>,
+    ) -> Reply<pb::CommandResponse> {
+        self.command(req).await
+    }
+
+    async fn screen_incoming(
+        &self,
+        req: Request<pb::ScreenIncomingRequest>,
+    ) -> Reply<pb::CommandResponse> {
+        self.command(req).await
+    }
+
+    async fn reject_incoming(
+        &self,
+        req: Request<pb::RejectIncomingRequest>,
+    ) -> Reply<pb::CommandResponse> {
+        self.command(req).await
+    }
+
+    async fn propose_handling(
+        &self,
+        req: Request<pb::ProposeHandlingRequest>,
+    ) -> Reply<pb::CommandResponse> {
+        self.command(req).await
+    }
+
+    async fn instruct_incoming(
+        &self,
+        req: Request<pb::InstructIncomingRequest>,
+    ) -> Reply<pb::CommandResponse> {
+        self.command(req).await
+    }
+
+    async fn transfer_instruction(
+        &self,
+        req: Request<pb::TransferInstructionRequest>,
+    ) -> Reply<pb::CommandResponse> {
+        self.command(req).await
+    }
+
+    async fn record_progress(
+        &self,
+        req: Request<pb::RecordProgressRequest>,
+    ) -> Reply<pb::CommandResponse> {
+        self.command(req).await
+    }
+
+    async fn give_co_input(
+        &self,
+        req: Request<pb::GiveCoInputRequest>,
+    ) -> Reply<pb::CommandResponse> {
+        self.command(req).await
+    }
+
+    async fn request_extension(
+        &self,
+        req: Request<pb::RequestExtensionRequest>,
+    ) -> Reply<pb::CommandResponse> {
+        self.command(req).await
+    }
+
+    async fn decide_extension(
+        &self,
+        req: Request<pb::DecideExtensionRequest>,
+    ) -> Reply<pb::CommandResponse> {
+        self.command(req).await
+    }
+
+    async fn send_back(&self, req: Request<pb::SendBackRequest>) -> Reply<pb::CommandResponse> {
+        self.command(req).await
+    }
+
+    async fn complete_incoming(
+        &self,
+        req: Request<pb::CompleteIncomingRequest>,
+    ) -> Reply<pb::CommandResponse> {
+        self.command(req).await
+    }
+
+    async fn mark_read(&self, req: Request<pb::MarkReadRequest>) -> Reply<pb::CommandResponse> {
+        self.command(req).await
+    }
+
+    async fn add_readers(&self, req: Request<pb::AddReadersRequest>) -> Reply<pb::CommandResponse> {
+        self.command(req).await
+    }
+
+    async fn archive_incoming(
+        &self,
+        req: Request<pb::ArchiveIncomingRequest>,
+    ) -> Reply<pb::CommandResponse> {
+        self.command(req).await
+    }
+
+    async fn get_incoming(
+        &self,
+        req: Request<pb::GetDocumentRequest>,
+    ) -> Reply<pb::IncomingDocument> {
+        let system = caller(&req);
+        let r = req.into_inner();
+        let actor = self.reader(&system, &r.actor_id)?;
+        let id = convert::receipt_id(&r.document_id)?;
+        let not_found = || status_of(&workflow_store::Error::NotFound(id));
+        let current = self
+            .engine
+            .state(id)
+            .map_err(|e| status_of(&e))?
+            .and_then(workflow_core::FlowState::into_incoming)
+            .ok_or_else(not_found)?;
+        let current_classification = current.registration().classification;
+        actor.may_see(current_classification)?;
+        let receipt = match r.as_of_version {
+            Some(v) => {
+                let r = self
+                    .engine
+                    .state_as_of(id, AsOf::Version(v))
+                    .map_err(|e| status_of(&e))?
+                    .into_incoming()
+                    .ok_or_else(not_found)?;
+                actor.may_see(r.registration().classification)?;
+                r
+            }
+            None => current,
+        };
+        let (what, detail) = match r.as_of_version {
+            Some(v) => ("as_of", format!("version {v}")),
+            None => ("get", String::new()),
+        };
+        let classification = receipt
+            .registration()
+            .classification
+            .max(current_classification);
+        self.recorded(&system, &actor, what, id, classification, detail)
+            .await?;
+        Ok(Response::new(convert::receipt(&receipt, (self.clock)())))
+    }
+
     async fn list_documents(
         &self,
         req: Request<pb::ListDocumentsRequest>,
@@ -395,16 +534,23 @@ impl DocumentWorkflow for WorkflowService {
         .map_err(|e| status_of(&e))?;
         // A list hands out each document's content: the classified ones are recorded, in
         // one append, before the page is answered.
-        let reads: Vec<workflow_store::AccessRecord> = page
+        let listed = page
             .documents
             .iter()
-            .filter(|d| workflow_store::is_recorded(d.classification()))
-            .map(|d| workflow_store::AccessRecord {
+            .map(|d| (d.id(), d.classification()))
+            .chain(
+                page.receipts
+                    .iter()
+                    .map(|r| (r.id(), r.registration().classification)),
+            );
+        let reads: Vec<workflow_store::AccessRecord> = listed
+            .filter(|(_, c)| workflow_store::is_recorded(*c))
+            .map(|(id, c)| workflow_store::AccessRecord {
                 system: system.name.clone(),
                 actor: reader.actor_id(),
                 what: if r.todo { "todo" } else { "list" }.into(),
-                document_id: d.id(),
-                classification: d.classification(),
+                document_id: id,
+                classification: c,
                 detail: String::new(),
             })
             .collect();
@@ -423,10 +569,12 @@ impl DocumentWorkflow for WorkflowService {
         let r = req.into_inner();
         let actor = self.reader(&system, &r.actor_id)?;
         let id = convert::document_id("document_id", &r.document_id)?;
+        // A 发文 or a 收文; the directory's stream is read through WorkflowAdmin.
         let doc = self
             .engine
-            .document(id)
+            .state(id)
             .map_err(|e| status_of(&e))?
+            .filter(|s| s.directory().is_none())
             .ok_or_else(|| status_of(&workflow_store::Error::NotFound(id)))?;
         actor.may_see(doc.classification())?;
         let events = self.engine.history(id).map_err(|e| status_of(&e))?;

@@ -1,0 +1,350 @@
+//! 收文 end to end over gRPC: the full 批办 flow (登记 → 初审 → 拟办 → 批办 with two 协办 →
+//! 承办 with 协办 input and a granted 延期 → 办结 → 归档), a 传阅 flow, the link from an
+//! acknowledged 发文, lists and the to-do list across flows, and the error table.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
+
+mod common;
+
+use chrono::Duration;
+use common::*;
+use tonic::Code;
+use tonic_types::StatusExt;
+use workflow_grpc::pb;
+use workflow_testkit::incoming::incoming_sample;
+use workflow_testkit::steps;
+
+/// Today, China time, as the server's real clock sees it.
+fn today() -> chrono::NaiveDate {
+    workflow_core::china_date(chrono::Utc::now())
+}
+
+/// The fixture's sample registration, received today, due in four weeks.
+fn registration() -> pb::Registration {
+    let s = incoming_sample().registration;
+    pb::Registration {
+        from: s.from,
+        from_number: s.from_number,
+        title: s.title,
+        kind: pb::Kind::Circular as i32,
+        classification: pb::Classification::None as i32,
+        classification_period_years: None,
+        urgency: pb::Urgency::Urgent as i32,
+        received_on: today().to_string(),
+        deadline: (today() + Duration::days(28)).to_string(),
+        reply_required: true,
+        pages: s.pages,
+        attachments: s
+            .attachments
+            .into_iter()
+            .map(|a| pb::Attachment {
+                name: a.name,
+                sha256: a.sha256,
+            })
+            .collect(),
+        source_document_id: String::new(),
+    }
+}
+
+macro_rules! cmd {
+    ($c:expr, $rpc:ident, $msg:ident { $actor:expr, $id:expr $(, $f:ident: $v:expr)* $(,)? }) => {
+        $c.$rpc(pb::$msg {
+            command_id: cid(),
+            actor_id: $actor.into(),
+            document_id: $id.clone(),
+            expected_version: None,
+            $($f: $v),*
+        })
+        .await
+    };
+}
+
+async fn get_incoming(c: &mut Client, id: &str) -> pb::IncomingDocument {
+    c.get_incoming(pb::GetDocumentRequest {
+        actor_id: "ding.xin".into(),
+        document_id: id.into(),
+        as_of_version: None,
+    })
+    .await
+    .unwrap()
+    .into_inner()
+}
+
+async fn register(c: &mut Client, id: &String) {
+    cmd!(c, register_incoming, RegisterIncomingRequest {
+        "he.ping", id, registration: Some(registration()), unit: String::new()
+    })
+    .unwrap();
+    cmd!(c, screen_incoming, ScreenIncomingRequest {
+        "he.ping", id, note: "来文齐全。".into(), deadline: String::new()
+    })
+    .unwrap();
+}
+
+#[tokio::test]
+async fn the_full_instruct_flow_over_grpc() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut c = server.client().await;
+    let s = incoming_sample();
+    let id = new_id();
+    register(&mut c, &id).await;
+    let r = get_incoming(&mut c, &id).await;
+    assert_eq!(r.step, "Proposing");
+    assert_eq!(
+        r.receipt_number,
+        format!("X校收〔{}〕1号", chrono::Datelike::year(&today()))
+    );
+    cmd!(c, propose_handling, ProposeHandlingRequest {
+        "ding.xin", id, readers: vec![], leader: "lin.zhiyuan".into(), opinion: s.proposal.clone()
+    })
+    .unwrap();
+    // The leader's to-do list holds it.
+    let todo = c
+        .list_documents(pb::ListDocumentsRequest {
+            actor_id: "lin.zhiyuan".into(),
+            todo: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(todo.receipts.len(), 1);
+    assert_eq!(todo.receipts[0].id, id);
+    let deadline = today() + Duration::days(28);
+    cmd!(c, instruct_incoming, InstructIncomingRequest {
+        "lin.zhiyuan", id,
+        lead_unit: "JWC".into(),
+        co_units: vec!["RSC".into(), "CWC".into()],
+        deadline: deadline.to_string(),
+        opinion: s.instruction.clone(),
+        supervise: false,
+    })
+    .unwrap();
+    for (unit, (handler, text)) in &s.co_units {
+        let r =
+            cmd!(c, give_co_input, GiveCoInputRequest { handler.as_str(), id, text: text.clone() })
+                .unwrap()
+                .into_inner();
+        assert_eq!(r.events[0].r#type, "CoInputGiven", "{unit}");
+    }
+    cmd!(c, record_progress, RecordProgressRequest { "fang.yu", id, text: s.progress.clone() })
+        .unwrap();
+    let until = deadline + Duration::days(10);
+    cmd!(c, request_extension, RequestExtensionRequest {
+        "fang.yu", id, until: until.to_string(), reason: s.extension.1.clone()
+    })
+    .unwrap();
+    cmd!(c, decide_extension, DecideExtensionRequest {
+        "ding.xin", id, grant: true, reason: "同意延期。".into()
+    })
+    .unwrap();
+    let r = get_incoming(&mut c, &id).await;
+    assert_eq!(r.deadline, until.to_string());
+    assert_eq!(r.co_inputs.len(), 2);
+    assert_eq!(r.instruction.as_ref().unwrap().co_units, vec!["RSC", "CWC"]);
+    cmd!(c, complete_incoming, CompleteIncomingRequest {
+        "fang.yu", id, result: s.result.clone(), reply: s.reply.clone()
+    })
+    .unwrap();
+    cmd!(c, archive_incoming, ArchiveIncomingRequest {
+        "xu.jing", id,
+        fonds: "J012".into(),
+        retention: pb::Retention::Unspecified as i32,
+        unit_code: "JWC".into(),
+        deviation_reason: String::new(),
+    })
+    .unwrap();
+    let r = get_incoming(&mut c, &id).await;
+    assert_eq!(
+        (r.step.as_str(), r.step_chinese.as_str()),
+        ("Archived", "已归档")
+    );
+    assert_eq!(r.result, s.result);
+    assert_eq!(r.reply, s.reply);
+    assert!(r.archive.unwrap().reference.starts_with("J012-WS·"));
+    // Its history over the same RPC as 发文.
+    let events = c
+        .get_history(pb::GetHistoryRequest {
+            actor_id: "ding.xin".into(),
+            document_id: id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .events;
+    let types: Vec<_> = events.iter().map(|e| e.r#type.as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            "Registered",
+            "Screened",
+            "HandlingProposed",
+            "Instructed",
+            "CoInputGiven",
+            "CoInputGiven",
+            "ProgressRecorded",
+            "ExtensionRequested",
+            "ExtensionDecided",
+            "IncomingCompleted",
+            "IncomingArchived"
+        ]
+    );
+    // A 收文's id is not an 发文's, and the other way round.
+    let e = c
+        .get_document(pb::GetDocumentRequest {
+            actor_id: "ding.xin".into(),
+            document_id: id.clone(),
+            as_of_version: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::NotFound);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_circulation_flow_over_grpc() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut c = server.client().await;
+    let id = new_id();
+    register(&mut c, &id).await;
+    cmd!(c, propose_handling, ProposeHandlingRequest {
+        "ding.xin", id,
+        readers: vec!["lin.zhiyuan".into(), "song.hua".into()],
+        leader: String::new(),
+        opinion: "拟请校领导传阅。".into(),
+    })
+    .unwrap();
+    cmd!(c, add_readers, AddReadersRequest { "ding.xin", id, readers: vec!["chen.hong".into()] })
+        .unwrap();
+    for (reader, opinion) in [
+        ("lin.zhiyuan", "已阅。"),
+        ("song.hua", ""),
+        ("chen.hong", "已阅，请办公室跟进。"),
+    ] {
+        cmd!(
+            c,
+            mark_read,
+            MarkReadRequest {
+                reader,
+                id,
+                opinion: opinion.into()
+            }
+        )
+        .unwrap();
+    }
+    let r = get_incoming(&mut c, &id).await;
+    assert_eq!(r.step, "Completed");
+    assert_eq!(r.plan, "circulate");
+    assert!(r.readers.iter().all(|m| m.read));
+    assert_eq!(r.readers.len(), 3);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_acknowledged_outgoing_document_appears_as_the_units_receipt_over_grpc() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut c = server.client().await;
+    let id = new_id();
+    sample_steps(&mut c, &id, 0, steps::ACKNOWLEDGED).await;
+    let list = c
+        .list_documents(pb::ListDocumentsRequest {
+            actor_id: "guo.tao".into(),
+            flow: "incoming".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(list.documents.is_empty());
+    assert_eq!(list.receipts.len(), 1);
+    let r = &list.receipts[0];
+    assert_eq!(r.registration.as_ref().unwrap().source_document_id, id);
+    assert_eq!(r.unit, "RSC");
+    assert_eq!(r.step, "Registered");
+    // RSC's registrar has it to do.
+    let todo = c
+        .list_documents(pb::ListDocumentsRequest {
+            actor_id: "guo.tao".into(),
+            todo: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(todo.receipts.len(), 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn incoming_rejections_map_to_the_error_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut c = server.client().await;
+    let id = new_id();
+    // INVALID_ARGUMENT naming the field: a 特急 document without its 办结时限.
+    let mut reg = registration();
+    reg.deadline.clear();
+    let e = cmd!(c, register_incoming, RegisterIncomingRequest {
+        "he.ping", id, registration: Some(reg), unit: String::new()
+    })
+    .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+    let details = e.get_error_details();
+    assert_eq!(
+        details.bad_request().unwrap().field_violations[0].field,
+        "registration.deadline"
+    );
+    // A bad date on the wire, named.
+    let mut reg = registration();
+    reg.received_on = "2026-13-01".into();
+    let e = cmd!(c, register_incoming, RegisterIncomingRequest {
+        "he.ping", id, registration: Some(reg), unit: String::new()
+    })
+    .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(e.message().contains("registration.received_on"), "{e:?}");
+    // NOT_FOUND before registration; PERMISSION_DENIED for the wrong role.
+    let e = cmd!(c, screen_incoming, ScreenIncomingRequest {
+        "he.ping", id, note: String::new(), deadline: String::new()
+    })
+    .unwrap_err();
+    assert_eq!(e.code(), Code::NotFound);
+    let e = cmd!(c, register_incoming, RegisterIncomingRequest {
+        "wang.fang", id, registration: Some(registration()), unit: String::new()
+    })
+    .unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied);
+    register(&mut c, &id).await;
+    // ALREADY_EXISTS: registered twice; FAILED_PRECONDITION: the wrong step.
+    let e = cmd!(c, register_incoming, RegisterIncomingRequest {
+        "he.ping", id, registration: Some(registration()), unit: String::new()
+    })
+    .unwrap_err();
+    assert_eq!(e.code(), Code::AlreadyExists);
+    let e = cmd!(c, mark_read, MarkReadRequest { "lin.zhiyuan", id, opinion: String::new() })
+        .unwrap_err();
+    assert_eq!(e.code(), Code::FailedPrecondition);
+    // ABORTED: a stale expected version.
+    let e = c
+        .reject_incoming(pb::RejectIncomingRequest {
+            command_id: cid(),
+            actor_id: "ding.xin".into(),
+            document_id: id.clone(),
+            expected_version: Some(1),
+            reason: "非本单位事项".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::Aborted);
+    // Both readers and a leader: INVALID_ARGUMENT, and nothing changed.
+    let e = cmd!(c, propose_handling, ProposeHandlingRequest {
+        "ding.xin", id, readers: vec!["song.hua".into()], leader: "lin.zhiyuan".into(), opinion: "拟办".into()
+    })
+    .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert_eq!(get_incoming(&mut c, &id).await.version, 2);
+    server.stop().await;
+}
