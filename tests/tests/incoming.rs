@@ -69,7 +69,8 @@ async fn get_incoming(c: &mut Client, id: &str) -> pb::IncomingDocument {
     .into_inner()
 }
 
-async fn register(c: &mut Client, id: &String) {
+async fn register(c: &mut Client, id: &str) {
+    let id = id.to_owned();
     cmd!(c, register_incoming, RegisterIncomingRequest {
         "he.ping", id, registration: Some(registration()), unit: String::new()
     })

@@ -271,7 +271,14 @@ fn run(cli: Cli) -> Result<bool> {
             json,
         } => {
             let (doc, names) = ops::show(&data()?, &document, as_of_version, as_of)?;
-            render::document(&doc, &names, json).map(|()| true)
+            match &doc {
+                workflow_core::FlowState::Incoming(r) => render::receipt(r, &names, json),
+                _ => match doc.outgoing() {
+                    Some(d) => render::document(d, &names, json),
+                    None => anyhow::bail!("{document} is not a document"),
+                },
+            }
+            .map(|()| true)
         }
         Cmd::Export { document, out } => {
             render::export(&ops::export(&data()?, &document, &out)?, &out);

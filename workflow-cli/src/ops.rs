@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
-use workflow_core::{Document, DocumentId, Kind, State, Timestamp, UnitCode};
+use workflow_core::{DocumentId, FlowState, Kind, State, Timestamp, UnitCode};
 use workflow_store::{
     AccessEntry, AccessQuery, AccessRecord, AccessReport, AsOf, Engine, ListQuery, LogHead,
     Manifest, PackageReport, Stats, VerifyOptions, VerifyReport,
@@ -173,17 +173,17 @@ pub(crate) fn history(data_dir: &Path, id: &str) -> Result<Timeline> {
     if events.is_empty() {
         bail!("document {id} not found");
     }
-    let doc = engine.document(id)?;
-    let title = doc
+    let state = engine.state(id)?.filter(|s| s.directory().is_none());
+    let title = state
         .as_ref()
-        .map(|d| d.fields().title.clone())
+        .map(|s| s.title().to_owned())
         .unwrap_or_default();
-    if let Some(d) = &doc {
+    if let Some(s) = &state {
         record_operator_read(
             &engine,
             "history",
             id,
-            d.classification(),
+            s.classification(),
             format!("{} events", events.len()),
         )?;
     }
@@ -195,22 +195,26 @@ pub(crate) fn history(data_dir: &Path, id: &str) -> Result<Timeline> {
     })
 }
 
-/// `show`: the document, now or as it was, and the names of the actors in it.
+/// `show`: the document (a 发文 or a 收文), now or as it was, and the names of the actors
+/// in it.
 pub(crate) fn show(
     data_dir: &Path,
     id: &str,
     version: Option<u64>,
     at: Option<Timestamp>,
-) -> Result<(Document, Names)> {
+) -> Result<(FlowState, Names)> {
     let engine = open(data_dir)?;
     let id = document_id(id)?;
     let doc = match (version, at) {
-        (Some(v), _) => engine.document_as_of(id, AsOf::Version(v))?,
-        (None, Some(t)) => engine.document_as_of(id, AsOf::Instant(t))?,
+        (Some(v), _) => engine.state_as_of(id, AsOf::Version(v))?,
+        (None, Some(t)) => engine.state_as_of(id, AsOf::Instant(t))?,
         (None, None) => engine
-            .document(id)?
+            .state(id)?
             .with_context(|| format!("document {id} not found"))?,
     };
+    if doc.directory().is_some() {
+        bail!("{id} is the directory's stream: see `workflow history --actor`");
+    }
     let (what, detail) = match (version, at) {
         (Some(v), _) => ("as_of", format!("version {v}")),
         (None, Some(t)) => ("as_of", format!("at {t}")),
@@ -218,7 +222,7 @@ pub(crate) fn show(
     };
     // The stricter of the classification now and as it was.
     let now = engine
-        .document(id)?
+        .state(id)?
         .map_or(doc.classification(), |d| d.classification());
     record_operator_read(&engine, what, id, now.max(doc.classification()), detail)?;
     Ok((doc, Names::of(&engine)))
@@ -228,7 +232,7 @@ pub(crate) fn show(
 pub(crate) fn export(data_dir: &Path, id: &str, out: &Path) -> Result<Manifest> {
     let engine = open(data_dir)?;
     let id = document_id(id)?;
-    if let Some(d) = engine.document(id)? {
+    if let Some(d) = engine.state(id)? {
         record_operator_read(
             &engine,
             "export",
@@ -268,6 +272,12 @@ pub(crate) struct ListArgs {
     /// Only documents whose current stage is past its deadline now.
     #[arg(long)]
     pub(crate) overdue: bool,
+    /// Only this flow: outgoing (发文) or incoming (收文).
+    #[arg(long, value_name = "FLOW")]
+    pub(crate) flow: Option<String>,
+    /// Only documents in the state of this name, in any flow (InHandling, Archived, …).
+    #[arg(long, value_name = "STATE")]
+    pub(crate) step: Option<String>,
     /// Only what waits for this actor (待办).
     #[arg(long, value_name = "ACTOR")]
     pub(crate) todo: Option<String>,
@@ -282,14 +292,20 @@ pub(crate) struct ListArgs {
     pub(crate) json: bool,
 }
 
-/// `list`: up to `limit` documents matching the filters, in list order, and the instant
-/// "overdue" was judged at.
-pub(crate) fn list(data_dir: &Path, a: &ListArgs) -> Result<(Vec<Document>, Timestamp)> {
+/// `list`: up to `limit` documents matching the filters (发文 and 收文, in list order), and
+/// the instant "overdue" was judged at.
+pub(crate) fn list(data_dir: &Path, a: &ListArgs) -> Result<(Vec<FlowState>, Timestamp)> {
     let engine = open(data_dir)?;
     let now = Utc::now();
+    let flow = match a.flow.as_deref() {
+        None => None,
+        Some("outgoing") => Some(workflow_core::StreamKind::Outgoing),
+        Some("incoming") => Some(workflow_core::StreamKind::Incoming),
+        Some(other) => bail!("--flow {other}: give outgoing (发文) or incoming (收文)"),
+    };
     let mut q = ListQuery {
-        flow: None,
-        step: None,
+        flow,
+        step: a.step.clone(),
         state: a.state,
         unit: a.unit.clone().map(UnitCode),
         kind: a.kind,
@@ -306,7 +322,12 @@ pub(crate) fn list(data_dir: &Path, a: &ListArgs) -> Result<(Vec<Document>, Time
             Some(actor) => engine.inbox(&actor.as_str().into(), &q)?,
             None => engine.list(&q)?,
         };
-        for d in page.documents {
+        let states = page
+            .documents
+            .into_iter()
+            .map(FlowState::Outgoing)
+            .chain(page.receipts.into_iter().map(FlowState::Incoming));
+        for d in states {
             if found.len() == a.limit {
                 return Ok((found, now));
             }

@@ -9,7 +9,8 @@ use anyhow::{Context, Result};
 use chrono::{FixedOffset, Offset, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use workflow_core::{
-    ActorId, Document, DocumentId, EventData, IncomingEvent, Plan, StageSpec, Timestamp, UnitCode,
+    ActorId, Document, DocumentId, EventData, FlowState, IncomingEvent, Plan, Receipt, StageSpec,
+    Timestamp, UnitCode,
 };
 use workflow_store::{Engine, Envelope, LogHead, Manifest, PackageReport, Stats, VerifyReport};
 
@@ -364,6 +365,179 @@ pub(crate) fn timeline(t: &Timeline, json: bool) -> Result<()> {
     Ok(())
 }
 
+/// A label of the 批办单 padded to four wide (CJK) characters, so the columns line up.
+fn pad(label: &str) -> String {
+    let width: usize = label
+        .chars()
+        .map(|c| if c.is_ascii() { 1 } else { 2 })
+        .sum();
+    format!("{label}{}", " ".repeat(8usize.saturating_sub(width)))
+}
+
+/// `show` for a 收文: the registration line as a 收文登记簿 has it, then the 批办单 (拟办意见,
+/// 领导批示, 承办情况, 办结) or the 传阅 marks; with `json`, its state as JSON.
+pub(crate) fn receipt(r: &Receipt, names: &Names, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(r)?);
+        return Ok(());
+    }
+    let reg = r.registration();
+    println!("《{}》", reg.title);
+    println!("  id            {}", r.id());
+    println!(
+        "  version       {} (updated {})",
+        r.version(),
+        local(r.updated_at())
+    );
+    println!(
+        "  step          {} ({})",
+        r.step().name(),
+        r.step().chinese()
+    );
+    println!(
+        "  收文登记簿    收文编号 | 收文日期 | 来文单位 | 来文字号 | 文种 | 密级 | 紧急程度 | 页数 | 办结时限 | 回复"
+    );
+    println!(
+        "                {} | {} | {} | {} | {} | {} | {} | {}页 | {} | {}",
+        r.number(),
+        reg.received_on,
+        reg.from,
+        if reg.from_number.is_empty() {
+            "-"
+        } else {
+            &reg.from_number
+        },
+        reg.kind.chinese(),
+        reg.classification.chinese(),
+        reg.urgency.chinese(),
+        reg.pages,
+        r.deadline()
+            .map_or_else(|| "-".to_owned(), |d| d.to_string()),
+        if reg.reply_required {
+            "需回复"
+        } else {
+            "无需回复"
+        }
+    );
+    println!(
+        "  receiving     {} (registered by {})",
+        r.unit(),
+        names.label(r.registrar())
+    );
+    if let Some(source) = reg.source {
+        println!("  source        发文 {source} of this system");
+    }
+    for a in &reg.attachments {
+        println!("  attachment    {}  sha256 {}", a.name, a.sha256);
+    }
+    let opinion_line = |label: &str, step: &str| {
+        for o in r.opinions().iter().filter(|o| o.step == step) {
+            println!(
+                "  {}  {}  {}  {}",
+                pad(label),
+                names.label(&o.actor),
+                local(o.at),
+                o.text
+            );
+        }
+    };
+    println!("  ── 批办单 ──");
+    opinion_line("初审", "screen");
+    opinion_line("退文", "reject");
+    opinion_line("拟办意见", "propose");
+    opinion_line("转批", "transfer");
+    opinion_line("领导批示", "instruct");
+    if let Some(i) = r.instruction() {
+        println!(
+            "  {}  主办 {}{}  时限 {}{}",
+            pad(""),
+            i.lead_unit,
+            if i.co_units.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "  协办 {}",
+                    i.co_units
+                        .iter()
+                        .map(UnitCode::as_str)
+                        .collect::<Vec<_>>()
+                        .join("、")
+                )
+            },
+            i.deadline,
+            if i.supervise { "  督办" } else { "" }
+        );
+    }
+    for n in r.progress() {
+        println!(
+            "  {}  [{}] {}  {}  {}",
+            pad("承办情况"),
+            n.unit,
+            names.label(&n.actor),
+            local(n.at),
+            n.text
+        );
+    }
+    for n in r.co_inputs().values() {
+        println!(
+            "  {}  [{} 协办] {}  {}  {}",
+            pad("承办情况"),
+            n.unit,
+            names.label(&n.actor),
+            local(n.at),
+            n.text
+        );
+    }
+    for u in r.pending_co_units() {
+        println!("  {}  [{u} 协办] 未反馈", pad("承办情况"));
+    }
+    opinion_line("延期申请", "extension");
+    opinion_line("延期审批", "extension_decision");
+    if let Some(e) = r.extension() {
+        println!(
+            "  {}  待审批: 延至 {} ({})",
+            pad("延期"),
+            e.until,
+            names.label(&e.by)
+        );
+    }
+    opinion_line("退回", "send_back");
+    for (reader, mark) in r.readers() {
+        match mark {
+            Some(m) => println!(
+                "  {}  {} 已阅 {}  {}",
+                pad("传阅"),
+                names.label(reader),
+                local(m.at),
+                m.opinion
+            ),
+            None => println!("  {}  {} 未阅", pad("传阅"), names.label(reader)),
+        }
+    }
+    if let Some(c) = r.closure() {
+        println!(
+            "  {}  {}  {}  {}",
+            pad("办结"),
+            names.label(&c.by),
+            local(c.at),
+            c.result
+        );
+        if !c.reply.is_empty() {
+            println!("  {}  {}", pad("答复"), c.reply);
+        }
+    }
+    if let Some(a) = r.archive() {
+        println!(
+            "  {}  档号 {}  {}  fixity {}",
+            pad("归档"),
+            a.reference,
+            a.reference.retention.chinese(),
+            a.fixity_hash.as_deref().unwrap_or("-")
+        );
+    }
+    Ok(())
+}
+
 /// `show`: the document for people; with `json`, its state as JSON.
 pub(crate) fn document(d: &Document, names: &Names, json: bool) -> Result<()> {
     if json {
@@ -465,14 +639,12 @@ pub(crate) fn document(d: &Document, names: &Names, json: bool) -> Result<()> {
             i.number, i.issue_date, i.copies
         );
     }
-    if !d.acknowledged().is_empty() {
+    // Each acknowledging unit's 收文, registered with it (the id derives from both).
+    for (unit, at) in d.acknowledged() {
         println!(
-            "  acknowledged  {}",
-            d.acknowledged()
-                .keys()
-                .map(UnitCode::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
+            "  acknowledged  {unit} {}  → 收文 {}",
+            local(*at),
+            workflow_core::linked_receipt_id(d.id(), unit)
         );
     }
     if let Some(a) = d.archive() {
@@ -687,24 +859,38 @@ pub(crate) fn stats(s: &Stats, json: bool) -> Result<()> {
 
 /// `list`: one line per document (overdue ones marked as of `now`), or one JSON document
 /// per line.
-pub(crate) fn list(documents: &[Document], now: Timestamp, json: bool) -> Result<()> {
-    for d in documents {
-        if json {
-            println!("{}", serde_json::to_string(d)?);
-        } else {
-            let number = d
-                .issue()
-                .map(|i| i.number.to_string())
-                .unwrap_or_else(|| "-".into());
-            let overdue = if d.is_overdue(now) { " OVERDUE" } else { "" };
-            println!(
-                "{}  {:<22} {:<4} {:<18} {}{overdue}",
-                d.id(),
-                d.state(),
-                d.kind().chinese(),
-                number,
-                d.fields().title
-            );
+pub(crate) fn list(documents: &[FlowState], now: Timestamp, json: bool) -> Result<()> {
+    for s in documents {
+        match s {
+            FlowState::Outgoing(d) if json => println!("{}", serde_json::to_string(d)?),
+            FlowState::Incoming(r) if json => println!("{}", serde_json::to_string(r)?),
+            FlowState::Outgoing(d) => {
+                let number = d
+                    .issue()
+                    .map(|i| i.number.to_string())
+                    .unwrap_or_else(|| "-".into());
+                let overdue = if d.is_overdue(now) { " OVERDUE" } else { "" };
+                println!(
+                    "{}  发文 {:<20} {:<4} {:<18} {}{overdue}",
+                    d.id(),
+                    d.state(),
+                    d.kind().chinese(),
+                    number,
+                    d.fields().title
+                );
+            }
+            FlowState::Incoming(r) => {
+                let overdue = if r.is_overdue(now) { " OVERDUE" } else { "" };
+                println!(
+                    "{}  收文 {:<20} {:<4} {:<18} {}{overdue}",
+                    r.id(),
+                    r.step().name(),
+                    r.registration().kind.chinese(),
+                    r.number(),
+                    r.registration().title
+                );
+            }
+            FlowState::Directory(_) => {}
         }
     }
     if documents.is_empty() && !json {

@@ -831,3 +831,113 @@ fn an_operators_read_of_a_classified_document_is_in_the_access_log() {
         "{out}"
     );
 }
+
+/// The fixture's sample 收文 taken through its whole 批办 flow, from 2026-11-03 09:00 CST,
+/// one step an hour.
+fn prepare_receipt(dir: &Path) -> DocumentId {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let engine = Engine::open(dir).unwrap();
+        engine
+            .load_directory_json(CAMPUS, "test", "the campus fixture")
+            .await
+            .unwrap();
+        let id = DocumentId(uuid::Uuid::from_u128(0xC));
+        let sample = workflow_testkit::incoming::incoming_sample();
+        let start = Utc.with_ymd_and_hms(2026, 11, 3, 1, 0, 0).unwrap();
+        let steps = workflow_testkit::incoming::instruct_flow(&sample, "J012");
+        for (i, (actor, action)) in steps.into_iter().enumerate() {
+            let r = Request {
+                at: Some(start + Duration::hours(i as i64)),
+                ..Request::new(id, actor, action)
+            };
+            engine.execute(r).await.unwrap();
+        }
+        id
+    })
+}
+
+#[test]
+fn show_list_history_export_and_stats_cover_incoming_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = prepare_receipt(dir.path());
+    let id_text = id.to_string();
+    // show: the 收文登记簿 line and the 批办单.
+    let o = workflow(dir.path(), &["show", &id_text]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    for expected in [
+        "X校收〔2026〕1号 | 2026-11-03 | 省教育厅 | X教高函〔2026〕45号 | 通知 | 非密 | 加急 | 6页 | 2026-12-10 | 需回复",
+        "── 批办单 ──",
+        "拟办意见",
+        "拟请林校长阅批，由教务处牵头办理，人事处、财务处协办。",
+        "领导批示",
+        "主办 JWC  协办 CWC、RSC  时限 2026-11-30",
+        "[RSC 协办] 郭涛 guo.tao",
+        "延期审批",
+        "办结",
+        "答复      X校教〔2026〕31号",
+        "档号 J012-WS·2026-D30-JWC-0001",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in\n{out}");
+    }
+    // list: by flow and step.
+    let o = workflow(
+        dir.path(),
+        &["list", "--flow", "incoming", "--step", "Archived"],
+    );
+    let (out, _) = text(&o);
+    assert!(out.contains(&format!("{id_text}  收文 Archived")), "{out}");
+    let o = workflow(dir.path(), &["list", "--flow", "outgoing"]);
+    assert!(text(&o).1.contains("no documents match"), "{:?}", text(&o));
+    let o = workflow(dir.path(), &["list", "--flow", "sideways"]);
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("--flow sideways"), "{:?}", text(&o));
+    // history: every step in the office's words.
+    let o = workflow(dir.path(), &["history", &id_text]);
+    let (out, _) = text(&o);
+    for step in [
+        "登记",
+        "初审",
+        "拟办",
+        "批办",
+        "协办",
+        "承办",
+        "申请延期",
+        "同意延期",
+        "办结",
+        "归档",
+    ] {
+        assert!(out.contains(step), "missing {step} in\n{out}");
+    }
+    // export and verify-export: the same package form as 发文.
+    let pkg = dir.path().join("pkg");
+    let o = workflow(
+        dir.path(),
+        &["export", &id_text, "--out", pkg.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(pkg.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["flow"], "incoming");
+    assert_eq!(manifest["document_number"], "X校收〔2026〕1号");
+    assert_eq!(manifest["archival_reference"], "J012-WS·2026-D30-JWC-0001");
+    let o = workflow(dir.path(), &["verify-export", pkg.to_str().unwrap()]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    // A document.json that is not the fold of the events is caught.
+    let doc = pkg.join("document.json");
+    let edited = std::fs::read_to_string(&doc)
+        .unwrap()
+        .replace("自评报告已按新模板报送省教育厅。", "已办。");
+    std::fs::write(&doc, edited).unwrap();
+    let o = workflow(dir.path(), &["verify-export", pkg.to_str().unwrap()]);
+    assert!(!o.status.success());
+    // stats count it.
+    let (out, _) = text(&workflow(dir.path(), &["stats", "--json"]));
+    let s: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(s["documents"].as_u64(), Some(1));
+    assert_eq!(s["by_state"]["Archived"].as_u64(), Some(1));
+}

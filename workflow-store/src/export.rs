@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use workflow_core::{Document, DocumentId, EventData, FlowEvent, FlowState};
+use workflow_core::{Closing, Document, DocumentId, FlowState, Receipt};
 
 use crate::engine::Engine;
 use crate::envelope::{Envelope, fixity_digest};
@@ -45,9 +45,12 @@ pub struct Manifest {
     pub format: String,
     /// The document.
     pub document_id: DocumentId,
+    /// Its flow (`outgoing` 发文, `incoming` 收文); absent in packages written before 收文.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow: Option<workflow_core::StreamKind>,
     /// 标题.
     pub title: String,
-    /// 发文字号, once issued.
+    /// 发文字号 once issued; a 收文's 收文编号.
     pub document_number: Option<String>,
     /// 档号, once archived.
     pub archival_reference: Option<String>,
@@ -114,7 +117,11 @@ impl Engine {
         dir: &Path,
         now: workflow_core::Timestamp,
     ) -> Result<Manifest> {
-        let doc = self.document(id)?.ok_or(Error::NotFound(id))?;
+        // A 发文 or a 收文 (the directory's stream is no document to file).
+        let doc = self
+            .state(id)?
+            .filter(|s| s.directory().is_none())
+            .ok_or(Error::NotFound(id))?;
         let events = self.history(id)?;
         if dir.exists()
             && std::fs::read_dir(dir)
@@ -133,7 +140,25 @@ impl Engine {
             serde_json::to_writer(&mut jsonl, e).map_err(|err| Error::corrupt(e.position, err))?;
             jsonl.push(b'\n');
         }
-        let document = serde_json::to_vec_pretty(&doc).map_err(|e| Error::corrupt(id, e))?;
+        let document = match &doc {
+            FlowState::Outgoing(d) => serde_json::to_vec_pretty(d),
+            FlowState::Incoming(r) => serde_json::to_vec_pretty(r),
+            FlowState::Directory(d) => serde_json::to_vec_pretty(d),
+        }
+        .map_err(|e| Error::corrupt(id, e))?;
+        let (number, archive, state) = match &doc {
+            FlowState::Outgoing(d) => (
+                d.issue().map(|i| i.number.to_string()),
+                d.archive(),
+                format!("{:?}", d.state()),
+            ),
+            FlowState::Incoming(r) => (
+                Some(r.number().to_string()),
+                r.archive(),
+                r.step().name().to_owned(),
+            ),
+            FlowState::Directory(_) => (None, None, String::new()),
+        };
         let mut files = Vec::new();
         for (name, bytes) in [
             ("document.json", &document),
@@ -151,17 +176,18 @@ impl Engine {
         let manifest = Manifest {
             format: PACKAGE_FORMAT.to_owned(),
             document_id: id,
-            title: doc.fields().title.clone(),
-            document_number: doc.issue().map(|i| i.number.to_string()),
-            archival_reference: doc.archive().map(|a| a.reference.to_string()),
-            state: format!("{:?}", doc.state()),
+            flow: Some(doc.kind()),
+            title: doc.title().to_owned(),
+            document_number: number,
+            archival_reference: archive.map(|a| a.reference.to_string()),
+            state,
             events: events.len() as u64,
             positions: (
                 events.first().map_or(0, |e| e.position),
                 events.last().map_or(0, |e| e.position),
             ),
             fixity_hash: fixity_digest(events.iter().map(|e| e.hash.as_str())),
-            archived_fixity_hash: doc.archive().and_then(|a| a.fixity_hash.clone()),
+            archived_fixity_hash: archive.and_then(|a| a.fixity_hash.clone()),
             hash_algorithm: "SHA-256".to_owned(),
             canonical_form: CANONICAL_FORM.to_owned(),
             exported_at: now,
@@ -267,8 +293,8 @@ pub fn verify_package(dir: &Path) -> Result<PackageReport> {
         }
         match e.event() {
             Ok(ev) => {
-                if let FlowEvent::Outgoing(EventData::Archived { fixity_hash, .. }) = &ev.data {
-                    archived_at = Some((i, fixity_hash.clone()));
+                if let Some(Closing::Filed(fixity_hash)) = ev.data.closing() {
+                    archived_at = Some((i, fixity_hash.map(str::to_owned)));
                 }
             }
             Err(err) => problems.push(format!("event version {}: {err}", e.version)),
@@ -294,27 +320,32 @@ pub fn verify_package(dir: &Path) -> Result<PackageReport> {
             problems.push(format!("fixity digest of the events before archiving is {before}, the Archived event recorded {recorded}"));
         }
     }
-    match serde_json::from_slice::<Document>(&read("document.json")?) {
-        Ok(stated) => {
-            let decoded: std::result::Result<Vec<_>, _> =
-                events.iter().map(Envelope::event).collect();
-            let folded = decoded.ok().and_then(|evs| {
-                let mut state: Option<FlowState> = None;
-                for e in &evs {
-                    match state.as_mut() {
-                        Some(s) => s.apply(e),
-                        None => state = FlowState::create(e),
-                    }
-                }
-                state
-            });
-            match folded.as_ref().and_then(FlowState::outgoing) {
-                Some(folded) if *folded == stated => {}
-                Some(_) => problems.push("document.json is not the fold of events.jsonl".into()),
-                None => problems.push("events.jsonl does not fold into a document".into()),
+    let decoded: std::result::Result<Vec<_>, _> = events.iter().map(Envelope::event).collect();
+    let folded = decoded.ok().and_then(|evs| {
+        let mut state: Option<FlowState> = None;
+        for e in &evs {
+            match state.as_mut() {
+                Some(s) => s.apply(e),
+                None => state = FlowState::create(e),
             }
         }
-        Err(e) => problems.push(format!("document.json: {e}")),
+        state
+    });
+    // document.json is the state in its flow's own form (a 发文's or a 收文's).
+    let stated = read("document.json")?;
+    let stated: std::result::Result<FlowState, String> = match &folded {
+        Some(FlowState::Incoming(_)) => serde_json::from_slice::<Receipt>(&stated)
+            .map(FlowState::Incoming)
+            .map_err(|e| e.to_string()),
+        _ => serde_json::from_slice::<Document>(&stated)
+            .map(FlowState::Outgoing)
+            .map_err(|e| e.to_string()),
+    };
+    match (stated, folded) {
+        (Err(e), _) => problems.push(format!("document.json: {e}")),
+        (Ok(stated), Some(folded)) if folded == stated => {}
+        (Ok(_), Some(_)) => problems.push("document.json is not the fold of events.jsonl".into()),
+        (Ok(_), None) => problems.push("events.jsonl does not fold into a document".into()),
     }
     Ok(PackageReport {
         path: dir.to_owned(),

@@ -273,3 +273,22 @@ async fn a_failed_flush_stops_writing_until_a_restart() {
     assert_eq!(o.events[0].position, head + 1);
     assert!(engine.verify(|_, _| {}).unwrap().is_intact());
 }
+
+#[test]
+fn a_creation_killed_while_sled_wrote_its_settings_is_created_afresh() {
+    // What a first start killed at the wrong moment leaves: a settings file that fails its
+    // checksum, and a data file with nothing in it.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("conf"), b"segment_size: 5242").unwrap();
+    std::fs::write(dir.path().join("db"), b"").unwrap();
+    let engine = workflow_store::Engine::open(dir.path()).unwrap();
+    assert_eq!(engine.head(), 0);
+    drop(engine);
+    // A data file with anything in it is never recreated: that is corruption to report.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("conf"), b"segment_size: 5242").unwrap();
+    std::fs::write(dir.path().join("db"), b"not empty").unwrap();
+    let e = workflow_store::Engine::open(dir.path()).unwrap_err();
+    assert_eq!(e.reason(), "STORE_CORRUPT", "{e}");
+    assert_eq!(std::fs::read(dir.path().join("db")).unwrap(), b"not empty");
+}

@@ -219,6 +219,7 @@ impl SledStorage {
         // after the last handle in this process is dropped, so a quick reopen (a restart,
         // a test) retries briefly; a lock held by another process is reported as such.
         let mut attempts = 0;
+        let mut repaired = false;
         let db = loop {
             match sled::Config::new()
                 .path(path)
@@ -226,6 +227,19 @@ impl SledStorage {
                 .open()
             {
                 Ok(db) => break db,
+                // A first start killed while sled wrote its settings file leaves a `conf`
+                // that fails its checksum beside a data file that holds nothing: no store
+                // was ever written there, so it is created afresh. A `db` with any byte
+                // in it is never touched.
+                Err(sled::Error::Corruption { .. })
+                    if create && !repaired && never_written(path) =>
+                {
+                    tracing::warn!(path = %path.display(), "a store whose creation was interrupted before anything was written to it (a damaged settings file, an empty data file): creating it afresh");
+                    std::fs::remove_file(path.join("conf")).map_err(|e| Error::Unavailable {
+                        reason: format!("{}: {e}", path.join("conf").display()),
+                    })?;
+                    repaired = true;
+                }
                 Err(sled::Error::Io(io)) if io.to_string().contains("could not acquire lock") => {
                     attempts += 1;
                     if attempts >= 50 {
@@ -1061,4 +1075,10 @@ impl Storage for SledStorage {
     fn raw_mark_rebuilding(&self) -> Result<()> {
         self.set_meta(REBUILDING, Some(&[]))
     }
+}
+
+/// Whether sled's directory at `path` never had data written to it: its data file is
+/// absent or empty.
+fn never_written(path: &Path) -> bool {
+    std::fs::metadata(path.join("db")).map_or(true, |m| m.len() == 0)
 }
