@@ -204,6 +204,49 @@ fn check(
             engine.verify_projections().unwrap().is_empty(),
             "round {round}: projections differ from the log"
         );
-        eprintln!("round {round}: {this_round} acknowledged, log head {head}, all present");
+        // The link from 发文: every 签收 in the log has exactly one 收文 for its unit, written
+        // right after it by the command its position names, and no 收文 came from nothing —
+        // however the kills fell.
+        let mut acks = BTreeMap::new();
+        let mut linked: BTreeMap<u64, usize> = BTreeMap::new();
+        for e in &log {
+            match e.event().unwrap().data {
+                workflow_core::FlowEvent::Outgoing(workflow_core::EventData::Acknowledged {
+                    recipient,
+                }) => {
+                    acks.insert(e.position, (e.stream_id, recipient));
+                }
+                workflow_core::FlowEvent::Incoming(workflow_core::IncomingEvent::Registered {
+                    registration,
+                    unit,
+                    ..
+                }) => {
+                    let at: u64 = e
+                        .command_id
+                        .strip_prefix("link:")
+                        .and_then(|p| p.parse().ok())
+                        .unwrap_or_else(|| panic!("a 收文 not from a 签收: {}", e.command_id));
+                    let (source, recipient) = acks
+                        .get(&at)
+                        .unwrap_or_else(|| panic!("round {round}: 收文 at {} names no 签收", e.position));
+                    assert_eq!((registration.source, &unit), (Some(*source), recipient));
+                    assert_eq!(e.position, at + 1, "registered in the 签收's group, right after it");
+                    *linked.entry(at).or_default() += 1;
+                }
+                _ => {}
+            }
+        }
+        for at in acks.keys() {
+            assert_eq!(
+                linked.get(at),
+                Some(&1),
+                "round {round}: the 签收 at {at} has {:?} 收文",
+                linked.get(at)
+            );
+        }
+        eprintln!(
+            "round {round}: {this_round} acknowledged, log head {head}, all present; {} 签收, each with its one 收文",
+            acks.len()
+        );
     });
 }
