@@ -109,6 +109,16 @@ pub fn upcast(type_name: &str, version: u32, payload: Value) -> Result<Value, De
 
 /// Decodes a stored adjacently tagged event (`{"type", "payload"}`) of any flow from a
 /// borrowed payload, upcasting older schema versions.
+/// The payload of an adjacently tagged event (`{"type": …, "payload": …}`) alone, as stored
+/// in the envelope's `payload` field. Every flow's event enum is tagged that way with struct
+/// variants only, so the payload is always there; anything else would be a serde bug.
+pub(crate) fn payload_of<T: serde::Serialize>(event: &T) -> Value {
+    match serde_json::to_value(event) {
+        Ok(Value::Object(mut m)) => m.remove("payload").unwrap_or(Value::Null),
+        _ => Value::Null,
+    }
+}
+
 pub(crate) fn decode_tagged<T: serde::de::DeserializeOwned>(
     type_name: &str,
     version: u32,

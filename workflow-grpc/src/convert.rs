@@ -19,7 +19,7 @@ use workflow_store::{
 use crate::pb;
 
 mod incoming;
-pub use incoming::{flow, receipt, receipt_id};
+pub use incoming::{flow, receipt};
 
 /// The `google.rpc.ErrorInfo.domain` of every error this service sends.
 pub const ERROR_DOMAIN: &str = "workflow.v1";

@@ -472,7 +472,7 @@ impl DocumentWorkflow for WorkflowService {
         let system = caller(&req);
         let r = req.into_inner();
         let actor = self.reader(&system, &r.actor_id)?;
-        let id = convert::receipt_id(&r.document_id)?;
+        let id = convert::document_id("document_id", &r.document_id)?;
         let not_found = || status_of(&workflow_store::Error::NotFound(id));
         let current = self
             .engine

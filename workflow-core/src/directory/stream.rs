@@ -249,12 +249,7 @@ impl DirectoryEvent {
 
     /// The payload alone, as stored in the envelope's `payload` field.
     pub fn payload(&self) -> serde_json::Value {
-        match serde_json::to_value(self) {
-            Ok(serde_json::Value::Object(mut m)) => {
-                m.remove("payload").unwrap_or(serde_json::Value::Null)
-            }
-            _ => serde_json::Value::Null,
-        }
+        crate::codec::payload_of(self)
     }
 
     /// Decodes a stored event, upcasting older schema versions.

@@ -140,18 +140,7 @@ fn register(
     }
     check_registration(reg, true)?;
     require_clearance(actor, reg.classification)?;
-    let prefix = unit.receiving_prefix();
-    let year = reg.received_on.year();
-    let seq = ctx.next_number(&Series::Receipt {
-        prefix: prefix.clone(),
-        year,
-    })?;
-    Ok(vec![IncomingEvent::Registered {
-        document_id,
-        registration: reg.clone(),
-        unit: unit.code,
-        number: ReceiptNumber { prefix, year, seq },
-    }])
+    registered(document_id, reg, unit, ctx)
 }
 
 /// The 收文 the engine registers for a unit that acknowledged (签收) an 发文 of this system:
@@ -166,6 +155,16 @@ fn register_linked(
         .unit(unit_code)
         .ok_or_else(|| Error::field("unit", format!("unknown unit {unit_code}")))?;
     check_registration(reg, false)?;
+    registered(document_id, reg, unit, ctx)
+}
+
+/// The registration, with the next 收文编号 of the receiving unit for the year received.
+fn registered(
+    document_id: crate::ids::DocumentId,
+    reg: &Registration,
+    unit: crate::directory::Unit,
+    ctx: &dyn Context,
+) -> Result<Vec<IncomingEvent>, Error> {
     let prefix = unit.receiving_prefix();
     let year = reg.received_on.year();
     let seq = ctx.next_number(&Series::Receipt {

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::command::{Plan, Registration};
-use crate::codec::{DecodeError, PayloadError, decode_tagged, deserialize_tagged};
+use crate::codec::{DecodeError, PayloadError, decode_tagged, deserialize_tagged, payload_of};
 use crate::ids::{ActorId, DocumentId, UnitCode};
 use crate::numbering::{ArchiveReference, ReceiptNumber};
 use crate::retention::Retention;
@@ -192,12 +192,7 @@ impl IncomingEvent {
 
     /// The payload alone, as stored in the envelope's `payload` field.
     pub fn payload(&self) -> serde_json::Value {
-        match serde_json::to_value(self) {
-            Ok(serde_json::Value::Object(mut m)) => m
-                .remove("payload")
-                .unwrap_or(serde_json::Value::Object(Default::default())),
-            _ => serde_json::Value::Null,
-        }
+        payload_of(self)
     }
 
     /// Decodes a stored event, upcasting older schema versions.

@@ -9,8 +9,6 @@ mod event;
 mod link;
 mod state;
 
-use chrono::TimeZone;
-
 pub use command::{Attachment, IncomingAction, Plan, Registration};
 pub use event::IncomingEvent;
 pub use state::{Closure, ExtensionRequest, Instruction, Note, ReadMark, Receipt, Step};
@@ -190,13 +188,9 @@ impl Flow for Incoming {
         else {
             return None;
         };
-        let due_at = chrono::FixedOffset::east_opt(8 * 3600)?
-            .from_local_datetime(&due_on.and_hms_opt(23, 59, 59)?)
-            .single()?
-            .with_timezone(&chrono::Utc);
         Some(ReminderSent {
             stage: 0,
-            due_at,
+            due_at: state::end_of_day(*due_on)?,
             waiting_for: Vec::new(),
             escalated_to: escalated_to.clone(),
         })

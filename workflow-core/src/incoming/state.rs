@@ -245,12 +245,7 @@ impl Receipt {
 
     /// The instant the deadline ends: the end of its day, China time.
     pub fn due_at(&self) -> Option<Timestamp> {
-        let date = self.deadline?;
-        let end = date.and_hms_opt(23, 59, 59)?;
-        chrono::FixedOffset::east_opt(8 * 3600)?
-            .from_local_datetime(&end)
-            .single()
-            .map(|t| t.with_timezone(&chrono::Utc))
+        end_of_day(self.deadline?)
     }
 
     /// Whether it is in handling past its deadline at `now`.
@@ -280,4 +275,13 @@ impl Receipt {
             .map(|(a, _)| a.clone())
             .collect()
     }
+}
+
+/// The last second of `date`, China time: when a deadline on that day runs out.
+pub(crate) fn end_of_day(date: NaiveDate) -> Option<Timestamp> {
+    let end = date.and_hms_opt(23, 59, 59)?;
+    chrono::FixedOffset::east_opt(8 * 3600)?
+        .from_local_datetime(&end)
+        .single()
+        .map(|t| t.with_timezone(&chrono::Utc))
 }

@@ -280,12 +280,7 @@ impl EventData {
 
     /// The payload alone, as stored in the envelope's `payload` field.
     pub fn payload(&self) -> Value {
-        match serde_json::to_value(self) {
-            Ok(Value::Object(mut m)) => m.remove("payload").unwrap_or(Value::Null),
-            // Every variant is a struct variant, so the adjacent tagging always yields an
-            // object with a payload; anything else would be a serde bug.
-            _ => Value::Null,
-        }
+        crate::codec::payload_of(self)
     }
 
     /// As [`EventData::decode`], from a borrowed payload (no copy for the current schema).

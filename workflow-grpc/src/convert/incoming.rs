@@ -10,8 +10,8 @@ use workflow_core::{
 use workflow_store::Request;
 
 use super::{
-    FromWire, WireCommand, classification, date, document_id, invalid, kind, optional_enum,
-    request, timestamp, urgency,
+    FromWire, WireCommand, classification, date, invalid, kind, optional_enum, request, timestamp,
+    urgency,
 };
 use crate::pb;
 
@@ -235,9 +235,4 @@ pub fn flow(field: &str, s: &str) -> Result<Option<workflow_core::StreamKind>, S
             format!("{other:?} is not a flow: outgoing (发文) or incoming (收文)"),
         )),
     }
-}
-
-/// A 收文 id from the wire (the same form as a document id).
-pub fn receipt_id(s: &str) -> Result<workflow_core::DocumentId, Status> {
-    document_id("document_id", s)
 }
