@@ -7,6 +7,7 @@ mod common;
 
 use chrono::Duration;
 use common::*;
+use tokio_stream::StreamExt;
 use tonic::Code;
 use tonic_types::StatusExt;
 use workflow_grpc::pb;
@@ -347,5 +348,93 @@ async fn incoming_rejections_map_to_the_error_table() {
     .unwrap_err();
     assert_eq!(e.code(), Code::InvalidArgument);
     assert_eq!(get_incoming(&mut c, &id).await.version, 2);
+    server.stop().await;
+}
+
+/// The sample's 批办 flow, each step sent by `workflow_grpc::client::send` as its typed RPC,
+/// watched by a subscriber filtered on the receiving unit (XB, the sample registrar's), the kind and a reader's clearance:
+/// `Subscribe` carries 收文 streams live, in order, and keeps to its filter.
+#[tokio::test]
+async fn subscribe_delivers_incoming_events_live_and_client_send_speaks_every_incoming_rpc() {
+    let s = incoming_sample();
+    // The server's clock stands the day after the sample was received, so that its dates hold.
+    let at = s
+        .registration
+        .received_on
+        .and_hms_opt(2, 0, 0)
+        .unwrap()
+        .and_utc()
+        + Duration::days(1);
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_clock(dir.path(), std::sync::Arc::new(move || at)).await;
+    let mut c = server.client().await;
+    let mut sub = c
+        .subscribe(pb::SubscribeRequest {
+            from_position: 0,
+            units: vec!["XB".into()],
+            kinds: vec![pb::Kind::Circular as i32],
+            actor_id: "ye.qing".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // A 秘密 收文 for the same unit and kind: ye.qing's clearance does not cover it.
+    let secret = new_id();
+    let mut registration = registration();
+    registration.classification = pb::Classification::Secret as i32;
+    registration.classification_period_years = Some(10);
+    registration.received_on = s.registration.received_on.to_string();
+    registration.deadline = String::new();
+    registration.urgency = pb::Urgency::Normal as i32;
+    cmd!(c, register_incoming, RegisterIncomingRequest {
+        "he.ping", secret, registration: Some(registration), unit: String::new()
+    })
+    .unwrap();
+    let id = workflow_core::DocumentId(uuid::Uuid::new_v4());
+    let flow = workflow_testkit::incoming::instruct_flow(&s, "J012");
+    let mut sent = Vec::new();
+    for (actor, action) in flow {
+        let name = action.name();
+        let request = workflow_store::Request::new(id, actor.clone(), action);
+        let r = workflow_grpc::client::send(&mut c, &request)
+            .await
+            .unwrap_or_else(|e| panic!("{actor} {name}: {e:?}"))
+            .into_inner();
+        sent.extend(r.events.into_iter().map(|e| (e.position, e.r#type)));
+    }
+    assert_eq!(sent.len(), 11, "{sent:?}");
+    let mut got = Vec::new();
+    while got.len() < sent.len() {
+        let e = tokio::time::timeout(std::time::Duration::from_secs(10), sub.next())
+            .await
+            .expect("the subscriber waits for a 收文 event")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            e.stream_id,
+            id.to_string(),
+            "only the sample, not the 秘密 收文"
+        );
+        got.push((e.position, e.r#type));
+    }
+    assert_eq!(got, sent);
+    // The 秘密 one does reach a system cleared for 秘密 (the archive system), subscribing
+    // without an actor.
+    let mut archive = server.client_with(Some(ARCHIVE_TOKEN)).await;
+    let mut all = archive
+        .subscribe(pb::SubscribeRequest {
+            from_position: 0,
+            units: vec!["XB".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let first = all.next().await.unwrap().unwrap();
+    assert_eq!(
+        (first.stream_id, first.r#type.as_str()),
+        (secret, "Registered")
+    );
     server.stop().await;
 }

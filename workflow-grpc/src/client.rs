@@ -11,7 +11,7 @@ use crate::pb;
 use crate::pb::document_workflow_client::DocumentWorkflowClient;
 
 /// Sends `request` as the RPC of its action and returns the server's answer. A request that
-/// has no RPC (`Remind`) is refused locally with `INVALID_ARGUMENT`.
+/// has no RPC (a reminder, a directory change) is refused locally with `INVALID_ARGUMENT`.
 pub async fn send<T>(
     client: &mut DocumentWorkflowClient<T>,
     request: &Request,
@@ -41,5 +41,20 @@ where
         CommandMessage::Acknowledge(m) => client.acknowledge(m).await,
         CommandMessage::Archive(m) => client.archive(m).await,
         CommandMessage::Void(m) => client.void(m).await,
+        CommandMessage::RegisterIncoming(m) => client.register_incoming(m).await,
+        CommandMessage::ScreenIncoming(m) => client.screen_incoming(m).await,
+        CommandMessage::RejectIncoming(m) => client.reject_incoming(m).await,
+        CommandMessage::ProposeHandling(m) => client.propose_handling(m).await,
+        CommandMessage::InstructIncoming(m) => client.instruct_incoming(m).await,
+        CommandMessage::TransferInstruction(m) => client.transfer_instruction(m).await,
+        CommandMessage::RecordProgress(m) => client.record_progress(m).await,
+        CommandMessage::GiveCoInput(m) => client.give_co_input(m).await,
+        CommandMessage::RequestExtension(m) => client.request_extension(m).await,
+        CommandMessage::DecideExtension(m) => client.decide_extension(m).await,
+        CommandMessage::SendBack(m) => client.send_back(m).await,
+        CommandMessage::CompleteIncoming(m) => client.complete_incoming(m).await,
+        CommandMessage::MarkRead(m) => client.mark_read(m).await,
+        CommandMessage::AddReaders(m) => client.add_readers(m).await,
+        CommandMessage::ArchiveIncoming(m) => client.archive_incoming(m).await,
     }
 }

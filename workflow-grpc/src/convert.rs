@@ -335,6 +335,21 @@ pub enum CommandMessage {
     Acknowledge(pb::AcknowledgeRequest),
     Archive(pb::ArchiveRequest),
     Void(pb::VoidRequest),
+    RegisterIncoming(pb::RegisterIncomingRequest),
+    ScreenIncoming(pb::ScreenIncomingRequest),
+    RejectIncoming(pb::RejectIncomingRequest),
+    ProposeHandling(pb::ProposeHandlingRequest),
+    InstructIncoming(pb::InstructIncomingRequest),
+    TransferInstruction(pb::TransferInstructionRequest),
+    RecordProgress(pb::RecordProgressRequest),
+    GiveCoInput(pb::GiveCoInputRequest),
+    RequestExtension(pb::RequestExtensionRequest),
+    DecideExtension(pb::DecideExtensionRequest),
+    SendBack(pb::SendBackRequest),
+    CompleteIncoming(pb::CompleteIncomingRequest),
+    MarkRead(pb::MarkReadRequest),
+    AddReaders(pb::AddReadersRequest),
+    ArchiveIncoming(pb::ArchiveIncomingRequest),
 }
 
 /// A stage index to the wire.
@@ -343,33 +358,65 @@ fn stage_index_to(field: &str, s: Option<usize>) -> Result<Option<u32>, Status> 
         .transpose()
 }
 
+/// The common part of every command message: command id, actor, document and expected
+/// version, taken from an engine request.
+#[derive(Debug)]
+struct Header {
+    command_id: String,
+    actor_id: String,
+    document_id: String,
+    expected_version: Option<u64>,
+}
+
+impl Header {
+    fn of(r: &Request) -> Header {
+        Header {
+            command_id: r.command_id.clone(),
+            actor_id: r.actor.0.clone(),
+            document_id: r.document_id.to_string(),
+            expected_version: r.expected_version,
+        }
+    }
+}
+
+/// A [`CommandMessage`] variant built from a [`Header`] and the message's own fields.
+macro_rules! command_msg {
+    ($header:expr, $variant:ident, $ty:ident { $($field:ident: $value:expr),* $(,)? }) => {{
+        let Header { command_id, actor_id, document_id, expected_version } = $header;
+        CommandMessage::$variant(pb::$ty {
+            command_id,
+            actor_id,
+            document_id,
+            expected_version,
+            $($field: $value),*
+        })
+    }};
+}
+use command_msg;
+
 /// The wire message of an engine request: the inverse of [`WireCommand::into_request`].
-/// `Remind` has none (only the server's deadline sweep gives it).
+/// Reminders have none (only the server's deadline sweep gives them), nor have directory
+/// changes (WorkflowAdmin's RPCs) or a 收文 registered by the engine from an 发文.
 pub fn command_message(r: &Request) -> Result<CommandMessage, Status> {
-    let workflow_core::FlowAction::Outgoing(action) = &r.action else {
-        return Err(invalid(
-            "action",
-            format!(
-                "{} is a directory change: WorkflowAdmin's PutActor, PutUnit, DeactivateActor",
-                r.action.name()
-            ),
-        ));
+    let action = match &r.action {
+        workflow_core::FlowAction::Outgoing(action) => action,
+        workflow_core::FlowAction::Incoming(action) => {
+            return incoming::command_message(Header::of(r), action);
+        }
+        other => {
+            return Err(invalid(
+                "action",
+                format!(
+                    "{} is a directory change: WorkflowAdmin's PutActor, PutUnit, DeactivateActor",
+                    other.name()
+                ),
+            ));
+        }
     };
-    let (command_id, actor_id, document_id, expected_version) = (
-        r.command_id.clone(),
-        r.actor.0.clone(),
-        r.document_id.to_string(),
-        r.expected_version,
-    );
+    let header = Header::of(r);
     macro_rules! msg {
         ($variant:ident, $ty:ident { $($field:ident: $value:expr),* $(,)? }) => {
-            CommandMessage::$variant(pb::$ty {
-                command_id,
-                actor_id,
-                document_id,
-                expected_version,
-                $($field: $value),*
-            })
+            command_msg!(header, $variant, $ty { $($field: $value),* })
         };
     }
     Ok(match action.clone() {

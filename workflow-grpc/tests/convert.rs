@@ -3,7 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
 
 use chrono::NaiveDate;
-use workflow_core::{Action, DocumentId, Retention};
+use workflow_core::incoming::Plan;
+use workflow_core::{Action, DocumentId, IncomingAction, Retention};
 use workflow_grpc::convert::{CommandMessage, WireCommand, command_message};
 use workflow_store::Request;
 
@@ -27,6 +28,21 @@ fn back(m: CommandMessage) -> Request {
         CommandMessage::Acknowledge(m) => m.into_request(),
         CommandMessage::Archive(m) => m.into_request(),
         CommandMessage::Void(m) => m.into_request(),
+        CommandMessage::RegisterIncoming(m) => m.into_request(),
+        CommandMessage::ScreenIncoming(m) => m.into_request(),
+        CommandMessage::RejectIncoming(m) => m.into_request(),
+        CommandMessage::ProposeHandling(m) => m.into_request(),
+        CommandMessage::InstructIncoming(m) => m.into_request(),
+        CommandMessage::TransferInstruction(m) => m.into_request(),
+        CommandMessage::RecordProgress(m) => m.into_request(),
+        CommandMessage::GiveCoInput(m) => m.into_request(),
+        CommandMessage::RequestExtension(m) => m.into_request(),
+        CommandMessage::DecideExtension(m) => m.into_request(),
+        CommandMessage::SendBack(m) => m.into_request(),
+        CommandMessage::CompleteIncoming(m) => m.into_request(),
+        CommandMessage::MarkRead(m) => m.into_request(),
+        CommandMessage::AddReaders(m) => m.into_request(),
+        CommandMessage::ArchiveIncoming(m) => m.into_request(),
     }
     .unwrap()
 }
@@ -116,5 +132,96 @@ fn a_reminder_has_no_rpc() {
         Action::Remind { interval_hours: 24 },
     );
     let e = command_message(&r).unwrap_err();
+    assert_eq!(e.code(), tonic::Code::InvalidArgument);
+}
+
+#[test]
+fn every_incoming_command_reads_back_as_sent() {
+    let sample = workflow_testkit::incoming::incoming_sample();
+    let mut actions: Vec<IncomingAction> =
+        workflow_testkit::incoming::instruct_flow(&sample, "J012")
+            .into_iter()
+            .map(|(_, a)| a)
+            .collect();
+    let day = NaiveDate::from_ymd_opt(2026, 12, 10).unwrap();
+    actions.extend([
+        IncomingAction::Register {
+            registration: sample.registration.clone(),
+            unit: Some("JWC".into()),
+        },
+        IncomingAction::Screen {
+            note: String::new(),
+            deadline: Some(day),
+        },
+        IncomingAction::RejectIncoming {
+            reason: "非本单位来文".into(),
+        },
+        IncomingAction::Propose {
+            plan: Plan::Circulate {
+                readers: vec!["lin.zhiyuan".into(), "song.hua".into()],
+            },
+            opinion: "请传阅".into(),
+        },
+        IncomingAction::TransferInstruction {
+            to: "song.hua".into(),
+            opinion: "请宋校长批示".into(),
+        },
+        IncomingAction::DecideExtension {
+            grant: false,
+            reason: "时限不可延".into(),
+        },
+        IncomingAction::SendBack {
+            reason: "不属本单位职责".into(),
+        },
+        IncomingAction::MarkRead {
+            opinion: String::new(),
+        },
+        IncomingAction::AddReaders {
+            readers: vec!["ye.qing".into()],
+        },
+        IncomingAction::ArchiveIncoming {
+            fonds: "J012".into(),
+            retention: None,
+            unit_code: "XB".into(),
+            deviation_reason: String::new(),
+        },
+    ]);
+    let names: std::collections::BTreeSet<&str> = actions.iter().map(|a| a.name()).collect();
+    assert_eq!(names.len(), 15, "every 收文 RPC is covered: {names:?}");
+    let id = DocumentId(uuid::Uuid::from_u128(8));
+    for (i, action) in actions.into_iter().enumerate() {
+        let mut sent = Request::new(id, "he.ping", action);
+        sent.expected_version = (i % 2 == 1).then_some(i as u64);
+        let message = command_message(&sent).unwrap();
+        assert_eq!(back(message), sent, "action {i}");
+    }
+}
+
+#[test]
+fn an_engine_registration_and_a_reminder_have_no_rpc() {
+    let id = DocumentId(uuid::Uuid::from_u128(8));
+    let mut registration = workflow_testkit::incoming::incoming_sample().registration;
+    registration.source = Some(DocumentId(uuid::Uuid::from_u128(9)));
+    let linked = Request::new(
+        id,
+        "he.ping",
+        IncomingAction::Register {
+            registration,
+            unit: None,
+        },
+    );
+    let e = command_message(&linked).unwrap_err();
+    assert_eq!(e.code(), tonic::Code::InvalidArgument);
+    assert!(
+        e.message().contains("source_document_id"),
+        "{}",
+        e.message()
+    );
+    let remind = Request::new(
+        id,
+        "system",
+        IncomingAction::RemindIncoming { escalate_to: None },
+    );
+    let e = command_message(&remind).unwrap_err();
     assert_eq!(e.code(), tonic::Code::InvalidArgument);
 }

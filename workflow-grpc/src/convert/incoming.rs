@@ -10,8 +10,8 @@ use workflow_core::{
 use workflow_store::Request;
 
 use super::{
-    FromWire, WireCommand, classification, date, invalid, kind, optional_enum, request, timestamp,
-    urgency,
+    CommandMessage, FromWire, Header, WireCommand, classification, command_msg, date, invalid,
+    kind, optional_enum, request, retention, timestamp, urgency,
 };
 use crate::pb;
 
@@ -162,6 +162,140 @@ incoming_commands! {
         unit_code: r.unit_code.clone(),
         deviation_reason: r.deviation_reason.clone(),
     };
+}
+
+/// The wire message of a 收文 request (see [`super::command_message`]).
+pub(super) fn command_message(
+    header: Header,
+    action: &IncomingAction,
+) -> Result<CommandMessage, Status> {
+    macro_rules! msg {
+        ($variant:ident, $ty:ident { $($field:ident: $value:expr),* $(,)? }) => {
+            command_msg!(header, $variant, $ty { $($field: $value),* })
+        };
+    }
+    Ok(match action.clone() {
+        IncomingAction::Register { registration, unit } => {
+            if registration.source.is_some() {
+                return Err(invalid(
+                    "registration.source_document_id",
+                    "a 收文 registered from an 发文 of this system is registered by the engine, \
+                     not over the wire",
+                ));
+            }
+            msg!(
+                RegisterIncoming,
+                RegisterIncomingRequest {
+                    registration: Some(registration_to(&registration)),
+                    unit: unit.map(|u| u.0).unwrap_or_default(),
+                }
+            )
+        }
+        IncomingAction::Screen { note, deadline } => msg!(
+            ScreenIncoming,
+            ScreenIncomingRequest {
+                note: note,
+                deadline: deadline.map(|d| d.to_string()).unwrap_or_default(),
+            }
+        ),
+        IncomingAction::RejectIncoming { reason } => {
+            msg!(RejectIncoming, RejectIncomingRequest { reason: reason })
+        }
+        IncomingAction::Propose { plan, opinion } => {
+            let (readers, leader) = match plan {
+                Plan::Circulate { readers } => {
+                    (readers.into_iter().map(|a| a.0).collect(), String::new())
+                }
+                Plan::Instruct { leader } => (Vec::new(), leader.0),
+            };
+            msg!(
+                ProposeHandling,
+                ProposeHandlingRequest {
+                    readers: readers,
+                    leader: leader,
+                    opinion: opinion,
+                }
+            )
+        }
+        IncomingAction::Instruct {
+            lead_unit,
+            co_units,
+            deadline,
+            opinion,
+            supervise,
+        } => msg!(
+            InstructIncoming,
+            InstructIncomingRequest {
+                lead_unit: lead_unit.0,
+                co_units: co_units.into_iter().map(|u| u.0).collect(),
+                deadline: deadline.to_string(),
+                opinion: opinion,
+                supervise: supervise,
+            }
+        ),
+        IncomingAction::TransferInstruction { to, opinion } => msg!(
+            TransferInstruction,
+            TransferInstructionRequest {
+                to: to.0,
+                opinion: opinion,
+            }
+        ),
+        IncomingAction::RecordProgress { text } => {
+            msg!(RecordProgress, RecordProgressRequest { text: text })
+        }
+        IncomingAction::CoInput { text } => msg!(GiveCoInput, GiveCoInputRequest { text: text }),
+        IncomingAction::RequestExtension { until, reason } => msg!(
+            RequestExtension,
+            RequestExtensionRequest {
+                until: until.to_string(),
+                reason: reason,
+            }
+        ),
+        IncomingAction::DecideExtension { grant, reason } => msg!(
+            DecideExtension,
+            DecideExtensionRequest {
+                grant: grant,
+                reason: reason,
+            }
+        ),
+        IncomingAction::SendBack { reason } => msg!(SendBack, SendBackRequest { reason: reason }),
+        IncomingAction::Complete { result, reply } => msg!(
+            CompleteIncoming,
+            CompleteIncomingRequest {
+                result: result,
+                reply: reply,
+            }
+        ),
+        IncomingAction::MarkRead { opinion } => {
+            msg!(MarkRead, MarkReadRequest { opinion: opinion })
+        }
+        IncomingAction::AddReaders { readers } => msg!(
+            AddReaders,
+            AddReadersRequest {
+                readers: readers.into_iter().map(|a| a.0).collect(),
+            }
+        ),
+        IncomingAction::ArchiveIncoming {
+            fonds,
+            retention: r,
+            unit_code,
+            deviation_reason,
+        } => msg!(
+            ArchiveIncoming,
+            ArchiveIncomingRequest {
+                fonds: fonds,
+                retention: r.map_or(0, |r| retention(r) as i32),
+                unit_code: unit_code,
+                deviation_reason: deviation_reason,
+            }
+        ),
+        IncomingAction::RemindIncoming { .. } => {
+            return Err(invalid(
+                "action",
+                "RemindIncoming has no RPC: the server's deadline sweep gives it",
+            ));
+        }
+    })
 }
 
 /// A 收文 to the wire, overdue as of `now`.
