@@ -367,11 +367,13 @@ pub(crate) fn timeline(t: &Timeline, json: bool) -> Result<()> {
 
 /// A label of the 批办单 padded to four wide (CJK) characters, so the columns line up.
 fn pad(label: &str) -> String {
-    let width: usize = label
-        .chars()
-        .map(|c| if c.is_ascii() { 1 } else { 2 })
-        .sum();
-    format!("{label}{}", " ".repeat(8usize.saturating_sub(width)))
+    pad_to(label, 8)
+}
+
+/// `text` padded with spaces to `columns` terminal columns (a Chinese character takes two).
+fn pad_to(text: &str, columns: usize) -> String {
+    let width: usize = text.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum();
+    format!("{text}{}", " ".repeat(columns.saturating_sub(width)))
 }
 
 /// `show` for a 收文: the registration line as a 收文登记簿 has it, then the 批办单 (拟办意见,
@@ -871,22 +873,23 @@ pub(crate) fn list(documents: &[FlowState], now: Timestamp, json: bool) -> Resul
                     .unwrap_or_else(|| "-".into());
                 let overdue = if d.is_overdue(now) { " OVERDUE" } else { "" };
                 println!(
-                    "{}  发文 {:<20} {:<4} {:<18} {}{overdue}",
+                    "{}  发文 {} {} {} {}{overdue}",
                     d.id(),
-                    d.state(),
-                    d.kind().chinese(),
-                    number,
+                    pad_to(&d.state().to_string(), 24),
+                    pad_to(d.kind().chinese(), 4),
+                    pad_to(&number, 20),
                     d.fields().title
                 );
             }
             FlowState::Incoming(r) => {
                 let overdue = if r.is_overdue(now) { " OVERDUE" } else { "" };
+                let step = format!("{} ({})", r.step().name(), r.step().chinese());
                 println!(
-                    "{}  收文 {:<20} {:<4} {:<18} {}{overdue}",
+                    "{}  收文 {} {} {} {}{overdue}",
                     r.id(),
-                    r.step().name(),
-                    r.registration().kind.chinese(),
-                    r.number(),
+                    pad_to(&step, 24),
+                    pad_to(r.registration().kind.chinese(), 4),
+                    pad_to(&r.number().to_string(), 20),
                     r.registration().title
                 );
             }
