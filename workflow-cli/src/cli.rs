@@ -273,6 +273,7 @@ fn run(cli: Cli) -> Result<bool> {
             let (doc, names) = ops::show(&data()?, &document, as_of_version, as_of)?;
             match &doc {
                 workflow_core::FlowState::Incoming(r) => render::receipt(r, &names, json),
+                workflow_core::FlowState::Supervision(i) => render::item(i, &names, json),
                 _ => match doc.outgoing() {
                     Some(d) => render::document(d, &names, json),
                     None => anyhow::bail!("{document} is not a document"),

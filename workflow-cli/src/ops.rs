@@ -326,7 +326,8 @@ pub(crate) fn list(data_dir: &Path, a: &ListArgs) -> Result<(Vec<FlowState>, Tim
             .documents
             .into_iter()
             .map(FlowState::Outgoing)
-            .chain(page.receipts.into_iter().map(FlowState::Incoming));
+            .chain(page.receipts.into_iter().map(FlowState::Incoming))
+            .chain(page.items.into_iter().map(FlowState::Supervision));
         for d in states {
             if found.len() == a.limit {
                 return Ok((found, now));

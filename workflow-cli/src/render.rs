@@ -14,6 +14,9 @@ use workflow_core::{
 };
 use workflow_store::{Engine, Envelope, LogHead, Manifest, PackageReport, Stats, VerifyReport};
 
+mod item;
+pub(crate) use item::item;
+
 /// China Standard Time, in which operators read times.
 pub(crate) fn cst() -> FixedOffset {
     // 8 hours is within FixedOffset's range, so the fallback is never taken.
@@ -358,6 +361,7 @@ pub(crate) fn timeline(t: &Timeline, json: bool) -> Result<()> {
             match &data {
                 workflow_core::FlowEvent::Outgoing(d) => detail(d),
                 workflow_core::FlowEvent::Incoming(d) => incoming_detail(d),
+                workflow_core::FlowEvent::Supervision(d) => item::item_detail(d),
                 workflow_core::FlowEvent::Directory(d) => d.provenance().1.to_owned(),
             }
         );
@@ -866,6 +870,7 @@ pub(crate) fn list(documents: &[FlowState], now: Timestamp, json: bool) -> Resul
         match s {
             FlowState::Outgoing(d) if json => println!("{}", serde_json::to_string(d)?),
             FlowState::Incoming(r) if json => println!("{}", serde_json::to_string(r)?),
+            FlowState::Supervision(i) if json => println!("{}", serde_json::to_string(i)?),
             FlowState::Outgoing(d) => {
                 let number = d
                     .issue()
@@ -891,6 +896,18 @@ pub(crate) fn list(documents: &[FlowState], now: Timestamp, json: bool) -> Resul
                     pad_to(r.registration().kind.chinese(), 4),
                     pad_to(&r.number().to_string(), 20),
                     r.registration().title
+                );
+            }
+            FlowState::Supervision(i) => {
+                let overdue = if i.is_overdue(now) { " OVERDUE" } else { "" };
+                let step = format!("{} ({})", i.step().name(), i.step().chinese());
+                println!(
+                    "{}  督办 {} {} {} {}{overdue}",
+                    i.id(),
+                    pad_to(&step, 24),
+                    pad_to(i.spec().lead_unit.as_str(), 4),
+                    pad_to(&format!("时限 {}", i.deadline()), 20),
+                    i.spec().title
                 );
             }
             FlowState::Directory(_) => {}

@@ -54,9 +54,9 @@ pub struct ScheduleRow {
 }
 
 impl ScheduleRow {
-    fn matches(&self, flow: FlowKind, kind: Kind, important: bool) -> bool {
+    fn matches(&self, flow: FlowKind, kind: Option<Kind>, important: bool) -> bool {
         self.flow == flow
-            && (self.kinds.is_empty() || self.kinds.contains(&kind))
+            && (self.kinds.is_empty() || kind.is_some_and(|k| self.kinds.contains(&k)))
             && self.important.is_none_or(|i| i == important)
     }
 }
@@ -96,13 +96,34 @@ impl RetentionSchedule {
 
     /// The first row matching a document, if any.
     pub fn lookup(&self, flow: FlowKind, kind: Kind, important: bool) -> Option<&ScheduleRow> {
+        self.lookup_any(flow, Some(kind), important)
+    }
+
+    /// The first row matching, for records that may have no 文种 (a 督办 item): only rows
+    /// without kinds match those.
+    fn lookup_any(
+        &self,
+        flow: FlowKind,
+        kind: Option<Kind>,
+        important: bool,
+    ) -> Option<&ScheduleRow> {
         self.rows.iter().find(|r| r.matches(flow, kind, important))
     }
 
     /// The scheduled retention of a document; permanent if no row matches (keeping a file
     /// too long can be corrected, destroying it too early cannot).
     pub fn retention(&self, flow: FlowKind, kind: Kind, important: bool) -> Retention {
-        self.lookup(flow, kind, important)
+        self.retention_any(flow, Some(kind), important)
+    }
+
+    /// [`Self::retention`] for records that may have no 文种.
+    pub(crate) fn retention_any(
+        &self,
+        flow: FlowKind,
+        kind: Option<Kind>,
+        important: bool,
+    ) -> Retention {
+        self.lookup_any(flow, kind, important)
             .map_or(Retention::Permanent, |r| r.retention)
     }
 }
@@ -201,18 +222,23 @@ pub(crate) fn choose_retention(
     ctx: &dyn crate::context::Context,
     actor: &crate::directory::Actor,
     command: &'static str,
-    what: (FlowKind, Kind, bool),
+    what: (FlowKind, Option<Kind>, bool),
     chosen: Option<Retention>,
     reason: &str,
 ) -> Result<(Retention, Retention, Option<String>), crate::error::Error> {
     use crate::error::Error;
     let (flow, kind, important) = what;
-    let scheduled = ctx.retention_schedule().retention(flow, kind, important);
-    let what = format!(
-        "{}{} ({kind:?})",
-        if important { "an important " } else { "a " },
-        kind.chinese(),
-    );
+    let scheduled = ctx
+        .retention_schedule()
+        .retention_any(flow, kind, important);
+    let what = match kind {
+        Some(kind) => format!(
+            "{}{} ({kind:?})",
+            if important { "an important " } else { "a " },
+            kind.chinese(),
+        ),
+        None => format!("a {flow:?} record"),
+    };
     let retention = chosen.unwrap_or(scheduled);
     if retention == scheduled {
         if !reason.trim().is_empty() {

@@ -1,4 +1,4 @@
-//! The flow boundary: what a flow (发文, and next 收文 and 督办) is to the rest of the engine.
+//! The flow boundary: what a flow (发文, 收文, 督办, the directory) is to the rest of the engine.
 //!
 //! A flow decides a command against the state of one stream, folds an event into that state,
 //! and says what the projections index of a state: whom it waits for (to-do keys), the list
@@ -22,6 +22,7 @@ use crate::incoming::{Incoming, IncomingAction, IncomingEvent, Receipt};
 use crate::kind::Kind;
 use crate::numbering::Series;
 use crate::outgoing::{self, Document};
+use crate::supervision::{Item, Supervision, SupervisionAction, SupervisionEvent};
 use crate::todo::Assignee;
 
 /// The kind of a stream in the log (DESIGN §4). Every event's envelope names it; events
@@ -208,8 +209,10 @@ pub struct Reaction {
 }
 
 /// The reactions an event asks for, given the state of its stream after it and its
-/// position in the log. Today: an 发文 acknowledged (签收) by a unit of the directory becomes
-/// that unit's 收文 (DESIGN §3a), with the id [`crate::linked_receipt_id`] gives.
+/// position in the log: an 发文 acknowledged (签收) by a unit of the directory becomes that
+/// unit's 收文 (DESIGN §3a), with the id [`crate::linked_receipt_id`] gives; a 批办 that asks
+/// for supervision opens a 督办 item (DESIGN §3b), with the id
+/// [`crate::supervision::linked_item_id`] gives.
 pub fn reactions(state: &FlowState, event: &Recorded<FlowEvent>, position: u64) -> Vec<Reaction> {
     match (state, &event.data) {
         (
@@ -224,6 +227,21 @@ pub fn reactions(state: &FlowState, event: &Recorded<FlowEvent>, position: u64) 
                 doc, recipient, event.at,
             )),
         }],
+        (
+            FlowState::Incoming(receipt),
+            FlowEvent::Incoming(IncomingEvent::Instructed {
+                supervise: true, ..
+            }),
+        ) => crate::supervision::item_for(receipt)
+            .map(|action| Reaction {
+                command_id: format!("supervise:{position}"),
+                document_id: crate::supervision::linked_item_id(receipt.id(), receipt.version()),
+                expected_version: 0,
+                at: event.at,
+                action: FlowAction::Supervision(action),
+            })
+            .into_iter()
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -239,6 +257,8 @@ pub enum FlowState {
     Outgoing(Document),
     /// 收文.
     Incoming(Receipt),
+    /// 督办.
+    Supervision(Item),
     /// The directory.
     Directory(DirectoryState),
 }
@@ -251,6 +271,8 @@ pub enum FlowAction {
     Outgoing(outgoing::Action),
     /// 收文.
     Incoming(IncomingAction),
+    /// 督办.
+    Supervision(SupervisionAction),
     /// The directory.
     Directory(DirectoryAction),
 }
@@ -263,6 +285,8 @@ pub enum FlowEvent {
     Outgoing(outgoing::EventData),
     /// 收文.
     Incoming(IncomingEvent),
+    /// 督办.
+    Supervision(SupervisionEvent),
     /// The directory.
     Directory(DirectoryEvent),
 }
@@ -297,6 +321,24 @@ impl From<Receipt> for FlowState {
     }
 }
 
+impl From<SupervisionAction> for FlowAction {
+    fn from(a: SupervisionAction) -> Self {
+        FlowAction::Supervision(a)
+    }
+}
+
+impl From<SupervisionEvent> for FlowEvent {
+    fn from(e: SupervisionEvent) -> Self {
+        FlowEvent::Supervision(e)
+    }
+}
+
+impl From<Item> for FlowState {
+    fn from(i: Item) -> Self {
+        FlowState::Supervision(i)
+    }
+}
+
 impl From<DirectoryAction> for FlowAction {
     fn from(a: DirectoryAction) -> Self {
         FlowAction::Directory(a)
@@ -315,6 +357,7 @@ macro_rules! each_flow {
         match $value {
             $enum::Outgoing($inner) => $body,
             $enum::Incoming($inner) => $body,
+            $enum::Supervision($inner) => $body,
             $enum::Directory($inner) => $body,
         }
     };
@@ -326,6 +369,7 @@ impl FlowAction {
         match self {
             FlowAction::Outgoing(_) => StreamKind::Outgoing,
             FlowAction::Incoming(_) => StreamKind::Incoming,
+            FlowAction::Supervision(_) => StreamKind::Supervision,
             FlowAction::Directory(_) => StreamKind::Directory,
         }
     }
@@ -372,6 +416,14 @@ impl FlowEvent {
         }
     }
 
+    /// The 督办 event it is, if it is one.
+    pub fn supervision(&self) -> Option<&SupervisionEvent> {
+        match self {
+            FlowEvent::Supervision(e) => Some(e),
+            _ => None,
+        }
+    }
+
     /// The directory event it is, if it is one.
     pub fn directory(&self) -> Option<&DirectoryEvent> {
         match self {
@@ -385,6 +437,7 @@ impl FlowEvent {
         match self {
             FlowEvent::Outgoing(_) => StreamKind::Outgoing,
             FlowEvent::Incoming(_) => StreamKind::Incoming,
+            FlowEvent::Supervision(_) => StreamKind::Supervision,
             FlowEvent::Directory(_) => StreamKind::Directory,
         }
     }
@@ -409,6 +462,7 @@ impl FlowEvent {
         match self {
             FlowEvent::Outgoing(e) => outgoing::Outgoing::number_claim(e),
             FlowEvent::Incoming(e) => Incoming::number_claim(e),
+            FlowEvent::Supervision(e) => Supervision::number_claim(e),
             FlowEvent::Directory(e) => DirectoryStream::number_claim(e),
         }
     }
@@ -418,6 +472,7 @@ impl FlowEvent {
         match self {
             FlowEvent::Outgoing(e) => outgoing::Outgoing::reminded(e),
             FlowEvent::Incoming(e) => Incoming::reminded(e),
+            FlowEvent::Supervision(e) => Supervision::reminded(e),
             FlowEvent::Directory(e) => DirectoryStream::reminded(e),
         }
     }
@@ -427,6 +482,7 @@ impl FlowEvent {
         match self {
             FlowEvent::Outgoing(e) => outgoing::Outgoing::closing(e),
             FlowEvent::Incoming(e) => Incoming::closing(e),
+            FlowEvent::Supervision(e) => Supervision::closing(e),
             FlowEvent::Directory(e) => DirectoryStream::closing(e),
         }
     }
@@ -444,6 +500,9 @@ impl FlowEvent {
             }
             StreamKind::Incoming => {
                 IncomingEvent::decode_ref(type_name, version, payload).map(Self::Incoming)
+            }
+            StreamKind::Supervision => {
+                SupervisionEvent::decode_ref(type_name, version, payload).map(Self::Supervision)
             }
             StreamKind::Directory => {
                 DirectoryEvent::decode_ref(type_name, version, payload).map(Self::Directory)
@@ -469,6 +528,10 @@ impl FlowEvent {
             StreamKind::Incoming => {
                 IncomingEvent::deserialize_payload(type_name, version, payload).map(Self::Incoming)
             }
+            StreamKind::Supervision => {
+                SupervisionEvent::deserialize_payload(type_name, version, payload)
+                    .map(Self::Supervision)
+            }
             StreamKind::Directory => {
                 DirectoryEvent::deserialize_payload(type_name, version, payload)
                     .map(Self::Directory)
@@ -491,6 +554,7 @@ impl FlowState {
         match self {
             FlowState::Outgoing(_) => StreamKind::Outgoing,
             FlowState::Incoming(_) => StreamKind::Incoming,
+            FlowState::Supervision(_) => StreamKind::Supervision,
             FlowState::Directory(_) => StreamKind::Directory,
         }
     }
@@ -512,6 +576,13 @@ impl FlowState {
                     reminders_before: r.reminders_before,
                 })
             }
+            FlowState::Supervision(i) => {
+                Supervision::reminder(i, now, interval_hours).map(|r| ReminderDue {
+                    key: r.key,
+                    action: FlowAction::Supervision(r.action),
+                    reminders_before: r.reminders_before,
+                })
+            }
             FlowState::Directory(_) => None,
         }
     }
@@ -521,6 +592,7 @@ impl FlowState {
         match self {
             FlowState::Outgoing(d) => outgoing::Outgoing::title(d),
             FlowState::Incoming(r) => Incoming::title(r),
+            FlowState::Supervision(i) => Supervision::title(i),
             FlowState::Directory(d) => DirectoryStream::title(d),
         }
     }
@@ -537,6 +609,22 @@ impl FlowState {
     pub fn incoming(&self) -> Option<&Receipt> {
         match self {
             FlowState::Incoming(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The 督办 item, if this is one.
+    pub fn supervision(&self) -> Option<&Item> {
+        match self {
+            FlowState::Supervision(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// The 督办 item, if this is one, by value.
+    pub fn into_supervision(self) -> Option<Item> {
+        match self {
+            FlowState::Supervision(i) => Some(i),
             _ => None,
         }
     }
@@ -574,6 +662,9 @@ impl FlowState {
             FlowEvent::Incoming(data) => {
                 Incoming::create(&event.actor, event.at, data).map(FlowState::Incoming)
             }
+            FlowEvent::Supervision(data) => {
+                Supervision::create(&event.actor, event.at, data).map(FlowState::Supervision)
+            }
             FlowEvent::Directory(data) => {
                 DirectoryStream::create(&event.actor, event.at, data).map(FlowState::Directory)
             }
@@ -589,6 +680,9 @@ impl FlowState {
             }
             (FlowState::Incoming(r), FlowEvent::Incoming(data)) => {
                 Incoming::apply(r, &event.actor, event.at, data);
+            }
+            (FlowState::Supervision(i), FlowEvent::Supervision(data)) => {
+                Supervision::apply(i, &event.actor, event.at, data);
             }
             (FlowState::Directory(d), FlowEvent::Directory(data)) => {
                 DirectoryStream::apply(d, &event.actor, event.at, data);
@@ -639,6 +733,10 @@ macro_rules! each_state {
             }
             FlowState::Incoming($s) => {
                 type $flow = Incoming;
+                $body
+            }
+            FlowState::Supervision($s) => {
+                type $flow = Supervision;
                 $body
             }
             FlowState::Directory($s) => {
@@ -713,6 +811,15 @@ pub fn decide(
                 action,
                 ctx,
                 FlowEvent::Incoming,
+            )
+        }
+        (FlowAction::Supervision(action), None | Some(FlowState::Supervision(_))) => {
+            decide_as::<Supervision>(
+                state.and_then(FlowState::supervision),
+                command,
+                action,
+                ctx,
+                FlowEvent::Supervision,
             )
         }
         (FlowAction::Directory(action), None | Some(FlowState::Directory(_))) => {

@@ -70,3 +70,13 @@ pub fn china_date(at: Timestamp) -> NaiveDate {
         None => at.date_naive(),
     }
 }
+
+/// The last second of `date`, China time: when a deadline on that day runs out.
+pub(crate) fn end_of_day(date: NaiveDate) -> Option<Timestamp> {
+    use chrono::TimeZone;
+    let end = date.and_hms_opt(23, 59, 59)?;
+    chrono::FixedOffset::east_opt(8 * 3600)?
+        .from_local_datetime(&end)
+        .single()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}

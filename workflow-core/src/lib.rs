@@ -60,6 +60,7 @@ mod opinion;
 pub mod outgoing;
 mod retention;
 mod route;
+pub mod supervision;
 mod todo;
 
 pub use archive::{ArchiveRecord, RetentionSchedule, ScheduleError, ScheduleRow};
@@ -87,6 +88,9 @@ pub use outgoing::{
 };
 pub use retention::Retention;
 pub use route::{Completion, Stage, StageOutcome, StageSpec, stage_label};
+pub use supervision::{
+    Item, ItemSpec, ItemStep, Supervision, SupervisionAction, SupervisionEvent, linked_item_id,
+};
 pub use todo::Assignee;
 
 /// Limits on input sizes, so oversized requests are rejected with a clear error.

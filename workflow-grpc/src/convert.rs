@@ -833,6 +833,7 @@ enum_map!(role, Role, pb::Role, "role", [
     Signatory <=> Signatory, PrincipalSignatory <=> PrincipalSignatory, Archivist <=> Archivist,
     Admin <=> Admin, ArchiveOffice <=> ArchiveOffice, Registrar <=> Registrar,
     OfficeDirector <=> OfficeDirector, Leader <=> Leader, Handler <=> Handler,
+    Supervisor <=> Supervisor,
 ]);
 
 /// An optional filter enum: 0 (UNSPECIFIED) means "any".

@@ -117,7 +117,7 @@ impl Engine {
         dir: &Path,
         now: workflow_core::Timestamp,
     ) -> Result<Manifest> {
-        // A 发文 or a 收文 (the directory's stream is no document to file).
+        // A 发文, 收文 or 督办 item (the directory's stream is no document to file).
         let doc = self
             .state(id)?
             .filter(|s| s.directory().is_none())
@@ -143,6 +143,7 @@ impl Engine {
         let document = match &doc {
             FlowState::Outgoing(d) => serde_json::to_vec_pretty(d),
             FlowState::Incoming(r) => serde_json::to_vec_pretty(r),
+            FlowState::Supervision(i) => serde_json::to_vec_pretty(i),
             FlowState::Directory(d) => serde_json::to_vec_pretty(d),
         }
         .map_err(|e| Error::corrupt(id, e))?;
@@ -157,6 +158,7 @@ impl Engine {
                 r.archive(),
                 r.step().name().to_owned(),
             ),
+            FlowState::Supervision(i) => (None, i.archive(), i.step().name().to_owned()),
             FlowState::Directory(_) => (None, None, String::new()),
         };
         let mut files = Vec::new();

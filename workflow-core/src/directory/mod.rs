@@ -89,11 +89,13 @@ pub enum Role {
     Leader,
     /// 承办人: handles an incoming document for the lead or a cooperating unit (承办).
     Handler,
+    /// 督办员: opens supervision items (立项), decides their extensions, closes them (销号).
+    Supervisor,
 }
 
 impl Role {
     /// Every role, in declaration order.
-    pub const ALL: [Role; 13] = [
+    pub const ALL: [Role; 14] = [
         Role::Drafter,
         Role::Reviewer,
         Role::Countersigner,
@@ -107,6 +109,7 @@ impl Role {
         Role::OfficeDirector,
         Role::Leader,
         Role::Handler,
+        Role::Supervisor,
     ];
 }
 

@@ -47,6 +47,7 @@ impl Receipt {
             opinions: Vec::new(),
             reminders: 0,
             last_reminded_at: None,
+            items: Vec::new(),
         })
     }
 
@@ -119,6 +120,11 @@ impl Receipt {
                 self.extension = None;
                 self.reminders = 0;
                 self.last_reminded_at = None;
+                if *supervise {
+                    // The item the engine opens for it, in the same commit (see reactions).
+                    self.items
+                        .push(crate::supervision::linked_item_id(self.id, self.version));
+                }
                 self.opinion("instruct", actor, true, opinion, at);
             }
             IncomingEvent::InstructionTransferred { to, opinion } => {

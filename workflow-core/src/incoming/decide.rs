@@ -715,7 +715,7 @@ impl Decide<'_> {
             self.ctx,
             self.actor,
             self.name,
-            (FlowKind::Incoming, self.r.registration().kind, false),
+            (FlowKind::Incoming, Some(self.r.registration().kind), false),
             retention,
             deviation_reason,
         )?;

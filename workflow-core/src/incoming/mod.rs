@@ -190,7 +190,7 @@ impl Flow for Incoming {
         };
         Some(ReminderSent {
             stage: 0,
-            due_at: state::end_of_day(*due_on)?,
+            due_at: crate::ids::end_of_day(*due_on)?,
             waiting_for: Vec::new(),
             escalated_to: escalated_to.clone(),
         })

@@ -2,12 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::command::{Plan, Registration};
 use crate::archive::ArchiveRecord;
-use crate::ids::{ActorId, DocumentId, Timestamp, UnitCode};
+use crate::ids::{ActorId, DocumentId, Timestamp, UnitCode, end_of_day};
 use crate::numbering::ReceiptNumber;
 use crate::opinion::Opinion;
 
@@ -151,6 +151,9 @@ pub struct Receipt {
     pub(crate) opinions: Vec<Opinion>,
     pub(crate) reminders: u32,
     pub(crate) last_reminded_at: Option<Timestamp>,
+    /// The 督办 items its 批办 opened (批必查), by id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) items: Vec<DocumentId>,
 }
 
 impl Receipt {
@@ -242,6 +245,10 @@ impl Receipt {
     pub fn reminders(&self) -> u32 {
         self.reminders
     }
+    /// The 督办 items its 批办 opened (each 批办 that asked for supervision opens one).
+    pub fn supervision_items(&self) -> &[DocumentId] {
+        &self.items
+    }
 
     /// The instant the deadline ends: the end of its day, China time.
     pub fn due_at(&self) -> Option<Timestamp> {
@@ -275,13 +282,4 @@ impl Receipt {
             .map(|(a, _)| a.clone())
             .collect()
     }
-}
-
-/// The last second of `date`, China time: when a deadline on that day runs out.
-pub(crate) fn end_of_day(date: NaiveDate) -> Option<Timestamp> {
-    let end = date.and_hms_opt(23, 59, 59)?;
-    chrono::FixedOffset::east_opt(8 * 3600)?
-        .from_local_datetime(&end)
-        .single()
-        .map(|t| t.with_timezone(&chrono::Utc))
 }

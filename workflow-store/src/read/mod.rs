@@ -9,7 +9,7 @@ mod verify;
 use std::collections::VecDeque;
 
 use workflow_core::{
-    ActorId, Assignee, Document, DocumentId, FlowState, Kind, Receipt, State, StreamKind,
+    ActorId, Assignee, Document, DocumentId, FlowState, Item, Kind, Receipt, State, StreamKind,
     Timestamp, UnitCode,
 };
 
@@ -60,19 +60,21 @@ pub struct Page {
     pub documents: Vec<Document>,
     /// The 收文 on the page, in list order.
     pub receipts: Vec<Receipt>,
+    /// The 督办 items on the page, in list order.
+    pub items: Vec<Item>,
     /// Pass as `page_token` for the next page; `None` on the last page.
     pub next_page_token: Option<String>,
 }
 
 impl Engine {
-    /// The listed state (发文 or 收文) a list entry names, if it is one.
+    /// The listed state (发文, 收文 or 督办 item) a list entry names, if it is one.
     fn listed(&self, id: DocumentId) -> Result<Option<FlowState>> {
         Ok(self
             .inner
             .storage
             .doc(id)?
             .map(|r| r.state)
-            .filter(|s| matches!(s, FlowState::Outgoing(_) | FlowState::Incoming(_))))
+            .filter(|s| s.directory().is_none()))
     }
 
     /// Whether a group whose flush failed may have changed the document (lists leave it
@@ -235,6 +237,7 @@ impl Engine {
 struct PageBuilder {
     documents: Vec<Document>,
     receipts: Vec<Receipt>,
+    items: Vec<Item>,
 }
 
 impl PageBuilder {
@@ -242,18 +245,20 @@ impl PageBuilder {
         match s {
             FlowState::Outgoing(d) => self.documents.push(d),
             FlowState::Incoming(r) => self.receipts.push(r),
+            FlowState::Supervision(i) => self.items.push(i),
             FlowState::Directory(_) => {}
         }
     }
 
     fn len(&self) -> usize {
-        self.documents.len() + self.receipts.len()
+        self.documents.len() + self.receipts.len() + self.items.len()
     }
 
     fn page(self, next_page_token: Option<String>) -> Page {
         Page {
             documents: self.documents,
             receipts: self.receipts,
+            items: self.items,
             next_page_token,
         }
     }

@@ -59,7 +59,7 @@ impl Decide<'_> {
             self.ctx,
             self.actor,
             self.name,
-            (FlowKind::Outgoing, d.kind(), d.fields().important),
+            (FlowKind::Outgoing, Some(d.kind()), d.fields().important),
             chosen,
             reason,
         )

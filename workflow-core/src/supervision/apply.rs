@@ -1,0 +1,157 @@
+//! Folding 督办 events into its state: one arm per event, never failing.
+
+use super::command::ReminderReason;
+use super::event::SupervisionEvent;
+use super::state::{
+    CompletionReport, ExtensionDecision, Feedback, Item, ItemExtensionRequest, ItemStep,
+};
+use crate::archive::ArchiveRecord;
+use crate::ids::{ActorId, Timestamp};
+use crate::opinion::Opinion;
+use crate::outgoing::SYSTEM_ACTOR;
+
+impl Item {
+    /// The state an `ItemOpened` event creates.
+    pub(crate) fn created(
+        actor: &ActorId,
+        at: Timestamp,
+        event: &SupervisionEvent,
+    ) -> Option<Item> {
+        let SupervisionEvent::ItemOpened { document_id, spec } = event else {
+            return None;
+        };
+        Some(Item {
+            id: *document_id,
+            version: 1,
+            step: ItemStep::Opened,
+            supervisor: (actor.0 != SYSTEM_ACTOR).then(|| actor.clone()),
+            responsible: spec.responsible.clone(),
+            deadline: spec.deadline,
+            spec: spec.clone(),
+            opened_at: at,
+            accepted_at: None,
+            updated_at: at,
+            feedback: Vec::new(),
+            extension: None,
+            extensions: Vec::new(),
+            completion: None,
+            closed_at: None,
+            archive: None,
+            opinions: Vec::new(),
+            reminders: Default::default(),
+        })
+    }
+
+    fn opinion(&mut self, step: &str, actor: &ActorId, agree: bool, text: &str, at: Timestamp) {
+        if text.trim().is_empty() {
+            return;
+        }
+        self.opinions.push(Opinion {
+            round: 0,
+            step: step.to_owned(),
+            stage: None,
+            actor: actor.clone(),
+            unit: None,
+            agree,
+            text: text.to_owned(),
+            at,
+        });
+    }
+
+    /// Folds one more event, given by `actor` at `at`.
+    pub(crate) fn apply_event(&mut self, actor: &ActorId, at: Timestamp, event: &SupervisionEvent) {
+        self.version += 1;
+        self.updated_at = at;
+        match event {
+            SupervisionEvent::ItemOpened { .. } => {}
+            SupervisionEvent::ItemAccepted { responsible, note } => {
+                self.step = ItemStep::Assigned;
+                self.responsible = Some(responsible.clone());
+                self.accepted_at = Some(at);
+                self.opinion("accept", actor, true, note, at);
+            }
+            SupervisionEvent::ItemProgressReported { text, percent } => {
+                self.step = ItemStep::InProgress;
+                self.feedback.push(Feedback {
+                    actor: actor.clone(),
+                    text: text.clone(),
+                    percent: *percent,
+                    at,
+                });
+                // A feedback given: the next is counted from it.
+                self.reminders.remove(&ReminderReason::Feedback);
+            }
+            SupervisionEvent::ItemExtensionRequested { until, reason } => {
+                self.extension = Some(ItemExtensionRequest {
+                    until: *until,
+                    reason: reason.clone(),
+                    by: actor.clone(),
+                    at,
+                });
+                self.opinion("extension", actor, true, reason, at);
+            }
+            SupervisionEvent::ItemExtensionDecided {
+                granted,
+                from,
+                until,
+                reason,
+            } => {
+                if *granted {
+                    self.deadline = *until;
+                    // A new deadline: warned and reminded afresh.
+                    self.reminders.remove(&ReminderReason::Approaching);
+                    self.reminders.remove(&ReminderReason::Overdue);
+                }
+                self.extension = None;
+                self.extensions.push(ExtensionDecision {
+                    granted: *granted,
+                    from: *from,
+                    until: *until,
+                    at,
+                });
+                self.opinion("extension_decision", actor, *granted, reason, at);
+            }
+            SupervisionEvent::ItemCompletionReported { result } => {
+                self.step = ItemStep::CompletionReported;
+                self.extension = None;
+                self.opinion("completion", actor, true, result, at);
+                self.completion = Some(CompletionReport {
+                    result: result.clone(),
+                    by: actor.clone(),
+                    at,
+                });
+            }
+            SupervisionEvent::ItemClosed { note } => {
+                self.step = ItemStep::Closed;
+                self.closed_at = Some(at);
+                self.opinion("close", actor, true, note, at);
+            }
+            SupervisionEvent::ItemReturned { reason } => {
+                // The report sent back is no longer in force (it stays among the opinions).
+                self.step = ItemStep::InProgress;
+                self.completion = None;
+                self.opinion("return", actor, false, reason, at);
+            }
+            SupervisionEvent::ItemArchived {
+                reference,
+                fixity_hash,
+                scheduled_retention,
+                deviation,
+            } => {
+                self.step = ItemStep::Archived;
+                self.archive = Some(ArchiveRecord {
+                    reference: reference.clone(),
+                    fixity_hash: fixity_hash.clone(),
+                    at,
+                    scheduled_retention: Some(*scheduled_retention),
+                    deviation: deviation.clone(),
+                });
+            }
+            SupervisionEvent::ItemReminded { reason, .. } => {
+                let r = self.reminders.entry(*reason).or_default();
+                r.count += 1;
+                r.last_at = Some(at);
+            }
+        }
+    }
+}

@@ -1,0 +1,713 @@
+//! 月通报: the monthly bulletin of supervision items (DESIGN §3b) — per lead unit, the
+//! items open at the start of the month, opened in it, closed in it on time and late (against
+//! the granted deadline), open and overdue at its end, periodic feedback missed in it and
+//! extensions granted in it; then the overdue items and the items closed in the month with
+//! their results.
+//!
+//! [`monthly`] is a pure function of the items' events: only events recorded before the end
+//! of the month (China time) count, so producing November again after December's events
+//! gives the same bulletin, byte for byte in every format.
+//!
+//! **Definitions.** An item is *open* from its 立项 until its 销号. *Closed on time*: the
+//! completion report (办结报告) that was accepted was made by the end of the deadline in force
+//! (after granted extensions); *late* otherwise. *Overdue at the end*: still with the lead
+//! unit (not yet reported complete) and past the deadline in force. A periodic *feedback is
+//! missed* at every instant `last feedback (or 交办) + n × period` (7 days weekly, 30 days
+//! monthly) that passes while the lead unit has the item and no feedback came before it;
+//! each such instant in the month counts once — the same instants the deadline sweep's
+//! 催报 reminders are sent at.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use chrono::{Datelike, Duration, NaiveDate, TimeZone};
+use serde::Serialize;
+
+use super::event::SupervisionEvent;
+use super::state::{Item, ItemStep};
+use crate::flow::Recorded;
+use crate::ids::{ActorId, DocumentId, Timestamp, UnitCode, china_date};
+
+/// A calendar month, e.g. `2026-11`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Month {
+    /// The year.
+    pub year: i32,
+    /// The month, 1–12.
+    pub month: u32,
+}
+
+impl Month {
+    /// The month, if `month` is 1–12 and the year within the calendar.
+    pub fn new(year: i32, month: u32) -> Option<Month> {
+        NaiveDate::from_ymd_opt(year, month, 1).map(|_| Month { year, month })
+    }
+
+    /// Its first day.
+    pub fn first_day(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, self.month, 1).unwrap_or(NaiveDate::MIN)
+    }
+
+    /// The month after.
+    pub fn next(self) -> Month {
+        if self.month == 12 {
+            Month {
+                year: self.year + 1,
+                month: 1,
+            }
+        } else {
+            Month {
+                year: self.year,
+                month: self.month + 1,
+            }
+        }
+    }
+
+    /// Its first instant (midnight of its first day, China time).
+    pub fn start(self) -> Timestamp {
+        midnight(self.first_day())
+    }
+
+    /// The first instant after it.
+    pub fn end(self) -> Timestamp {
+        self.next().start()
+    }
+}
+
+impl std::fmt::Display for Month {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+impl std::str::FromStr for Month {
+    type Err = String;
+
+    /// `YYYY-MM`.
+    fn from_str(s: &str) -> Result<Month, String> {
+        let bad = || format!("{s:?} is not a month: give YYYY-MM, e.g. 2026-11");
+        let (y, m) = s.trim().split_once('-').ok_or_else(bad)?;
+        let (year, month) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+        Month::new(year, month).ok_or_else(bad)
+    }
+}
+
+fn midnight(day: NaiveDate) -> Timestamp {
+    let cst = chrono::FixedOffset::east_opt(8 * 3600);
+    cst.and_then(|tz| {
+        tz.from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
+            .single()
+    })
+    .map_or_else(
+        || day.and_time(chrono::NaiveTime::MIN).and_utc(),
+        |t| t.to_utc(),
+    )
+}
+
+/// The figures of one lead unit (or of all).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Figures {
+    /// Open at the start of the month.
+    pub open_at_start: u32,
+    /// Opened (立项) in the month.
+    pub opened: u32,
+    /// Closed (销号) in the month, reported complete within the deadline in force.
+    pub closed_on_time: u32,
+    /// Closed in the month, reported complete after the deadline in force.
+    pub closed_late: u32,
+    /// Open, with the lead unit, and past the deadline in force at the end of the month.
+    pub overdue_at_end: u32,
+    /// Periodic feedbacks missed in the month.
+    pub feedback_missed: u32,
+    /// Extensions granted in the month.
+    pub extensions_granted: u32,
+}
+
+impl Figures {
+    fn add(&mut self, o: &Figures) {
+        self.open_at_start += o.open_at_start;
+        self.opened += o.opened;
+        self.closed_on_time += o.closed_on_time;
+        self.closed_late += o.closed_late;
+        self.overdue_at_end += o.overdue_at_end;
+        self.feedback_missed += o.feedback_missed;
+        self.extensions_granted += o.extensions_granted;
+    }
+
+    fn cells(&self) -> [u32; 7] {
+        [
+            self.open_at_start,
+            self.opened,
+            self.closed_on_time,
+            self.closed_late,
+            self.overdue_at_end,
+            self.feedback_missed,
+            self.extensions_granted,
+        ]
+    }
+}
+
+/// The column heads of the figures, in the office's words.
+const HEADS: [&str; 7] = [
+    "月初在办",
+    "本月立项",
+    "本月按期办结",
+    "本月超期办结",
+    "月末超期未办结",
+    "本月未按期反馈",
+    "本月批准延期",
+];
+
+/// One lead unit's line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnitLine {
+    /// The unit.
+    pub unit: UnitCode,
+    /// Its name, as the directory had it at the end of the month.
+    pub name: String,
+    /// Its figures.
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+/// An item overdue at the end of the month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OverdueItem {
+    /// The item.
+    pub id: DocumentId,
+    /// Its title.
+    pub title: String,
+    /// 主办.
+    pub lead_unit: UnitCode,
+    /// 责任人, with their name.
+    pub responsible: Option<String>,
+    /// The deadline in force.
+    pub deadline: NaiveDate,
+    /// Days past it at the end of the month.
+    pub days_overdue: i64,
+    /// The last 进展反馈: its date and text.
+    pub last_feedback: Option<(NaiveDate, String)>,
+}
+
+/// An item closed in the month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClosedItem {
+    /// The item.
+    pub id: DocumentId,
+    /// Its title.
+    pub title: String,
+    /// 主办.
+    pub lead_unit: UnitCode,
+    /// The deadline in force.
+    pub deadline: NaiveDate,
+    /// When the accepted completion report was made.
+    pub reported_on: NaiveDate,
+    /// When it was closed (销号).
+    pub closed_on: NaiveDate,
+    /// Reported after the deadline.
+    pub late: bool,
+    /// 成果.
+    pub result: String,
+}
+
+/// A month's bulletin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Bulletin {
+    /// The month.
+    pub month: Month,
+    /// The instant it is as of: the end of the month.
+    pub as_of: Timestamp,
+    /// One line per lead unit with any item, by unit code.
+    pub units: Vec<UnitLine>,
+    /// The sums.
+    pub total: Figures,
+    /// Items overdue at the end, the longest overdue first.
+    pub overdue: Vec<OverdueItem>,
+    /// Items closed in the month, in the order closed.
+    pub closed: Vec<ClosedItem>,
+}
+
+/// Names for the bulletin's readers: units and actors as the directory had them at the end
+/// of the month (so that the bulletin stays the same whenever it is produced).
+#[derive(Debug, Clone, Default)]
+pub struct BulletinNames {
+    /// Unit names by code.
+    pub units: BTreeMap<UnitCode, String>,
+    /// Actor names by id.
+    pub actors: BTreeMap<ActorId, String>,
+}
+
+/// The bulletin of `month` over the items whose histories (each in version order) are given.
+/// Events recorded at or after the end of the month are ignored; an item none of whose events
+/// is before it is not counted.
+pub fn monthly<'a>(
+    month: Month,
+    histories: impl IntoIterator<Item = &'a [Recorded<SupervisionEvent>]>,
+    names: &BulletinNames,
+) -> Bulletin {
+    let (start, end) = (month.start(), month.end());
+    let in_month = |t: Timestamp| start <= t && t < end;
+    let mut units: BTreeMap<UnitCode, Figures> = BTreeMap::new();
+    let mut overdue = Vec::new();
+    let mut closed = Vec::new();
+    for history in histories {
+        let Some((item, f)) = fold_counting(history, start, end) else {
+            continue;
+        };
+        let spec = item.spec();
+        let row = units.entry(spec.lead_unit.clone()).or_default();
+        row.add(&f);
+        if item.is_overdue(end) {
+            overdue.push(OverdueItem {
+                id: item.id(),
+                title: spec.title.clone(),
+                lead_unit: spec.lead_unit.clone(),
+                responsible: item.responsible().map(|r| label(names, r)),
+                deadline: item.deadline(),
+                days_overdue: (month.next().first_day() - item.deadline()).num_days(),
+                last_feedback: item
+                    .last_feedback()
+                    .map(|f| (china_date(f.at), f.text.clone())),
+            });
+        }
+        if let (Some(at), Some(report)) = (item.closed_at(), item.completion())
+            && in_month(at)
+        {
+            closed.push(ClosedItem {
+                id: item.id(),
+                title: spec.title.clone(),
+                lead_unit: spec.lead_unit.clone(),
+                deadline: item.deadline(),
+                reported_on: china_date(report.at),
+                closed_on: china_date(at),
+                late: is_late(&item),
+                result: report.result.clone(),
+            });
+        }
+    }
+    overdue.sort_by(|a, b| {
+        b.days_overdue
+            .cmp(&a.days_overdue)
+            .then_with(|| a.lead_unit.cmp(&b.lead_unit))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    closed
+        .sort_by(|a, b| (a.closed_on, &a.lead_unit, a.id).cmp(&(b.closed_on, &b.lead_unit, b.id)));
+    let mut total = Figures::default();
+    let units = units
+        .into_iter()
+        .map(|(unit, figures)| {
+            total.add(&figures);
+            UnitLine {
+                name: names.units.get(&unit).cloned().unwrap_or_default(),
+                unit,
+                figures,
+            }
+        })
+        .collect();
+    Bulletin {
+        month,
+        as_of: end,
+        units,
+        total,
+        overdue,
+        closed,
+    }
+}
+
+fn label(names: &BulletinNames, a: &ActorId) -> String {
+    match names.actors.get(a) {
+        Some(n) => format!("{n} {a}"),
+        None => a.0.clone(),
+    }
+}
+
+/// Reported complete after the end of the deadline in force.
+fn is_late(item: &Item) -> bool {
+    match (item.completion(), item.due_at()) {
+        (Some(r), Some(due)) => r.at > due,
+        _ => false,
+    }
+}
+
+/// The item as of `end`, and its figures for the month `[start, end)`.
+fn fold_counting(
+    history: &[Recorded<SupervisionEvent>],
+    start: Timestamp,
+    end: Timestamp,
+) -> Option<(Item, Figures)> {
+    let in_month = |t: Timestamp| start <= t && t < end;
+    let mut events = history.iter().filter(|e| e.at < end);
+    let first = events.next()?;
+    let mut item = Item::created(&first.actor, first.at, &first.data)?;
+    let mut f = Figures {
+        opened: u32::from(in_month(first.at)),
+        ..Figures::default()
+    };
+    let mut closed_before_start = false;
+    let mut since = first.at;
+    for e in events {
+        f.feedback_missed += missed_feedback(&item, since, e.at, start, end);
+        item.apply_event(&e.actor, e.at, &e.data);
+        since = e.at;
+        match &e.data {
+            SupervisionEvent::ItemClosed { .. } => {
+                if e.at < start {
+                    closed_before_start = true;
+                } else if item.completion().is_some() {
+                    if is_late(&item) {
+                        f.closed_late += 1;
+                    } else {
+                        f.closed_on_time += 1;
+                    }
+                }
+            }
+            SupervisionEvent::ItemExtensionDecided { granted: true, .. } if in_month(e.at) => {
+                f.extensions_granted += 1;
+            }
+            _ => {}
+        }
+    }
+    f.feedback_missed += missed_feedback(&item, since, end, start, end);
+    f.open_at_start = u32::from(item.opened_at() < start && !closed_before_start);
+    f.overdue_at_end = u32::from(item.is_overdue(end));
+    Some((item, f))
+}
+
+/// The periodic feedback instants missed while `item` stood unchanged over `[from, to)`,
+/// counted where they fall in `[start, end)`.
+fn missed_feedback(
+    item: &Item,
+    from: Timestamp,
+    to: Timestamp,
+    start: Timestamp,
+    end: Timestamp,
+) -> u32 {
+    if !matches!(item.step(), ItemStep::Assigned | ItemStep::InProgress) {
+        return 0;
+    }
+    let (Some(days), Some(anchor)) = (item.spec().feedback.days(), item.feedback_anchor()) else {
+        return 0;
+    };
+    let period = Duration::days(days);
+    let (lo, hi) = (from.max(start), to.min(end));
+    if lo >= hi {
+        return 0;
+    }
+    // The first due instant at or after `lo`: anchor + k·period, k ≥ 1.
+    let elapsed = (lo - anchor).num_seconds().max(0);
+    let mut k = (elapsed / period.num_seconds()).max(1);
+    if anchor + period * (k as i32) < lo {
+        k += 1;
+    }
+    let mut n = 0;
+    while anchor + period * (k as i32) < hi {
+        n += 1;
+        k += 1;
+    }
+    n
+}
+
+impl Bulletin {
+    /// The bulletin as pretty JSON (with a final newline).
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    fn title(&self) -> String {
+        format!("{}年{}月督办工作通报", self.month.year, self.month.month)
+    }
+
+    fn unit_label(line: &UnitLine) -> String {
+        if line.name.is_empty() {
+            line.unit.0.clone()
+        } else {
+            format!("{} {}", line.name, line.unit)
+        }
+    }
+
+    /// The bulletin as CSV: three tables (figures by unit, overdue items, items closed),
+    /// each with its header row, separated by an empty line.
+    pub fn to_csv(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "主办单位,单位代码,{}", HEADS.join(","));
+        for l in &self.units {
+            let _ = writeln!(
+                s,
+                "{},{},{}",
+                csv(&l.name),
+                csv(&l.unit.0),
+                cells(&l.figures)
+            );
+        }
+        let _ = writeln!(s, "合计,,{}", cells(&self.total));
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "超期事项,主办单位,责任人,办结时限,超期天数,最近反馈日期,最近反馈,编号"
+        );
+        for o in &self.overdue {
+            let (day, text) = o
+                .last_feedback
+                .as_ref()
+                .map_or((String::new(), String::new()), |(d, t)| {
+                    (d.to_string(), t.clone())
+                });
+            let _ = writeln!(
+                s,
+                "{},{},{},{},{},{},{},{}",
+                csv(&o.title),
+                csv(&o.lead_unit.0),
+                csv(o.responsible.as_deref().unwrap_or("")),
+                o.deadline,
+                o.days_overdue,
+                day,
+                csv(&text),
+                o.id
+            );
+        }
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "办结事项,主办单位,办结时限,报结日期,销号日期,是否超期,成果,编号"
+        );
+        for c in &self.closed {
+            let _ = writeln!(
+                s,
+                "{},{},{},{},{},{},{},{}",
+                csv(&c.title),
+                csv(&c.lead_unit.0),
+                c.deadline,
+                c.reported_on,
+                c.closed_on,
+                if c.late { "超期" } else { "按期" },
+                csv(&c.result),
+                c.id
+            );
+        }
+        s
+    }
+
+    /// The bulletin as Markdown.
+    pub fn to_markdown(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "# {}\n", self.title());
+        let _ = writeln!(
+            s,
+            "截至 {} 24:00（北京时间）。\n",
+            self.month
+                .next()
+                .first_day()
+                .pred_opt()
+                .unwrap_or(NaiveDate::MIN)
+        );
+        let _ = writeln!(s, "## 一、各单位督办事项办理情况\n");
+        let _ = writeln!(s, "| 主办单位 | {} |", HEADS.join(" | "));
+        let _ = writeln!(s, "|---|{}", "---:|".repeat(HEADS.len()));
+        for l in &self.units {
+            let _ = writeln!(
+                s,
+                "| {} | {} |",
+                md(&Self::unit_label(l)),
+                join_cells(&l.figures, " | ")
+            );
+        }
+        let _ = writeln!(s, "| **合计** | {} |\n", join_cells(&self.total, " | "));
+        let _ = writeln!(s, "## 二、超期未办结事项（{}项）\n", self.overdue.len());
+        if self.overdue.is_empty() {
+            let _ = writeln!(s, "无。\n");
+        }
+        for (n, o) in self.overdue.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "{}. **{}**（主办 {}，责任人 {}）办结时限 {}，超期 {} 天；{}",
+                n + 1,
+                md(&o.title),
+                o.lead_unit,
+                md(o.responsible.as_deref().unwrap_or("未确定")),
+                o.deadline,
+                o.days_overdue,
+                match &o.last_feedback {
+                    Some((d, t)) => format!("最近反馈 {d}：{}", md(t)),
+                    None => "尚无进展反馈".to_owned(),
+                }
+            );
+        }
+        if !self.overdue.is_empty() {
+            s.push('\n');
+        }
+        let _ = writeln!(s, "## 三、本月办结事项（{}项）\n", self.closed.len());
+        if self.closed.is_empty() {
+            let _ = writeln!(s, "无。");
+        }
+        for (n, c) in self.closed.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "{}. **{}**（主办 {}）{} 销号，{}；成果：{}",
+                n + 1,
+                md(&c.title),
+                c.lead_unit,
+                c.closed_on,
+                if c.late {
+                    format!("超期办结（时限 {}，{} 报结）", c.deadline, c.reported_on)
+                } else {
+                    "按期办结".to_owned()
+                },
+                md(&c.result)
+            );
+        }
+        s
+    }
+
+    /// The bulletin as a self-contained HTML page (no scripts, no outside resources), every
+    /// value escaped.
+    pub fn to_html(&self) -> String {
+        let mut s = String::new();
+        let title = html(&self.title());
+        let _ = write!(
+            s,
+            "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <title>{title}</title>\n<style>body{{font-family:sans-serif;margin:2em}}\
+             table{{border-collapse:collapse}}td,th{{border:1px solid #999;padding:.3em .6em}}\
+             td.n{{text-align:right}}.late{{color:#b00}}</style>\n</head>\n<body>\n<h1>{title}</h1>\n"
+        );
+        let _ = writeln!(
+            s,
+            "<p>截至 {} 24:00（北京时间）。</p>",
+            self.month
+                .next()
+                .first_day()
+                .pred_opt()
+                .unwrap_or(NaiveDate::MIN)
+        );
+        let _ = writeln!(s, "<h2>一、各单位督办事项办理情况</h2>\n<table>");
+        let _ = writeln!(
+            s,
+            "<tr><th>主办单位</th>{}</tr>",
+            HEADS
+                .iter()
+                .map(|h| format!("<th>{h}</th>"))
+                .collect::<String>()
+        );
+        let row = |label: &str, f: &Figures| {
+            format!(
+                "<tr><td>{label}</td>{}</tr>",
+                f.cells()
+                    .iter()
+                    .map(|c| format!("<td class=\"n\">{c}</td>"))
+                    .collect::<String>()
+            )
+        };
+        for l in &self.units {
+            let _ = writeln!(s, "{}", row(&html(&Self::unit_label(l)), &l.figures));
+        }
+        let _ = writeln!(s, "{}\n</table>", row("<b>合计</b>", &self.total));
+        let _ = writeln!(s, "<h2>二、超期未办结事项（{}项）</h2>", self.overdue.len());
+        let _ = writeln!(s, "<ol>");
+        for o in &self.overdue {
+            let _ = writeln!(
+                s,
+                "<li><b>{}</b>（主办 {}，责任人 {}）办结时限 {}，<span class=\"late\">超期 {} 天</span>；{}</li>",
+                html(&o.title),
+                html(&o.lead_unit.0),
+                html(o.responsible.as_deref().unwrap_or("未确定")),
+                o.deadline,
+                o.days_overdue,
+                match &o.last_feedback {
+                    Some((d, t)) => format!("最近反馈 {d}：{}", html(t)),
+                    None => "尚无进展反馈".to_owned(),
+                }
+            );
+        }
+        let _ = writeln!(s, "</ol>");
+        let _ = writeln!(
+            s,
+            "<h2>三、本月办结事项（{}项）</h2>\n<ol>",
+            self.closed.len()
+        );
+        for c in &self.closed {
+            let _ = writeln!(
+                s,
+                "<li><b>{}</b>（主办 {}）{} 销号，{}；成果：{}</li>",
+                html(&c.title),
+                html(&c.lead_unit.0),
+                c.closed_on,
+                if c.late {
+                    format!(
+                        "<span class=\"late\">超期办结（时限 {}，{} 报结）</span>",
+                        c.deadline, c.reported_on
+                    )
+                } else {
+                    "按期办结".to_owned()
+                },
+                html(&c.result)
+            );
+        }
+        let _ = writeln!(s, "</ol>\n</body>\n</html>");
+        s
+    }
+}
+
+fn cells(f: &Figures) -> String {
+    join_cells(f, ",")
+}
+
+fn join_cells(f: &Figures, sep: &str) -> String {
+    f.cells()
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
+/// A CSV field, quoted where it must be (RFC 4180).
+fn csv(v: &str) -> String {
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v.to_owned()
+    }
+}
+
+/// Text for Markdown: characters that would start markup escaped, lines joined.
+fn md(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '\\' | '*' | '_' | '`' | '|' | '[' | ']' | '<' | '>' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text for HTML, escaped.
+fn html(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The year and month of an instant, China time.
+pub fn month_of(t: Timestamp) -> Month {
+    let d = china_date(t);
+    Month {
+        year: d.year(),
+        month: d.month(),
+    }
+}

@@ -1,0 +1,266 @@
+//! 督办: supervision items as a flow of their own (DESIGN §3b) — 立项 (directly, from a
+//! meeting decision or an annual key task, or from a leader's 批示 on a 收文), 交办, 进展反馈,
+//! 延期, 办结报告, 销号 or sent back, 归档; reminders for missed feedback, an approaching and
+//! a passed deadline; and the 月通报 ([`bulletin`]).
+
+mod apply;
+pub mod bulletin;
+mod command;
+mod decide;
+mod event;
+mod state;
+
+pub use command::{
+    DEFAULT_WARN_DAYS, Frequency, ItemSpec, ReminderReason, Source, SupervisionAction,
+};
+pub use event::SupervisionEvent;
+pub use state::{
+    CompletionReport, ExtensionDecision, Feedback, Item, ItemExtensionRequest, ItemStep,
+    ReminderCount,
+};
+
+use crate::context::Context;
+use crate::directory::{Classification, Role};
+use crate::error::Error;
+use crate::flow::{
+    Closing, Flow, FlowCommand, Listing, Recorded, ReminderDue, ReminderSent, StreamKind,
+};
+use crate::ids::{ActorId, DocumentId, Timestamp, china_date, end_of_day};
+use crate::incoming::Receipt;
+use crate::numbering::Series;
+use crate::todo::Assignee;
+
+/// The id of the item a 批办 on the 收文 `receipt` opens, the `version`-th event of that
+/// 收文 being the 批办: derived from both, so the 收文 names its item without a second write
+/// and a second opening for the same 批办 cannot start another stream.
+pub fn linked_item_id(receipt: DocumentId, version: u64) -> DocumentId {
+    // A fixed namespace of this engine's own (a v4 uuid drawn once).
+    const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x8e4b_1a06_73d2_4c9f_b5e8_0d17_c2a9_f364);
+    DocumentId(uuid::Uuid::new_v5(
+        &NAMESPACE,
+        format!("督办/{receipt}/{version}").as_bytes(),
+    ))
+}
+
+/// Linked items are asked for monthly feedback: the 批办 names none, and a month is the
+/// 月通报's rhythm.
+const LINKED_FEEDBACK: Frequency = Frequency::Monthly;
+
+/// The item the engine opens for the 批办 just folded into `receipt`: the 收文's title and 密级,
+/// the 批示 as 任务要求, the instructing leader, units and deadline as instructed.
+pub(crate) fn item_for(receipt: &Receipt) -> Option<SupervisionAction> {
+    let i = receipt.instruction()?;
+    let reg = receipt.registration();
+    let requirements = receipt
+        .opinions()
+        .iter()
+        .rev()
+        .find(|o| o.step == "instruct")
+        .map(|o| o.text.clone())
+        .unwrap_or_else(|| reg.title.clone());
+    Some(SupervisionAction::OpenItem {
+        spec: ItemSpec {
+            source: Source::Instruction {
+                receipt: receipt.id(),
+            },
+            title: reg.title.clone(),
+            requirements,
+            leader: i.leader.clone(),
+            lead_unit: i.lead_unit.clone(),
+            responsible: None,
+            co_units: i.co_units.clone(),
+            deadline: i.deadline,
+            feedback: LINKED_FEEDBACK,
+            warn_days: DEFAULT_WARN_DAYS,
+            classification: reg.classification,
+        },
+    })
+}
+
+/// The 督办 flow on the flow boundary.
+#[derive(Debug, Clone, Copy)]
+pub struct Supervision;
+
+impl Flow for Supervision {
+    const KIND: StreamKind = StreamKind::Supervision;
+    type State = Item;
+    type Action = SupervisionAction;
+    type Event = SupervisionEvent;
+
+    fn decide(
+        state: Option<&Item>,
+        command: &FlowCommand<SupervisionAction>,
+        ctx: &dyn Context,
+    ) -> Result<Vec<Recorded<SupervisionEvent>>, Error> {
+        Ok(decide::decide(state, command, ctx)?
+            .into_iter()
+            .map(|data| Recorded {
+                actor: command.actor.clone(),
+                at: command.at,
+                data,
+            })
+            .collect())
+    }
+
+    fn create(actor: &ActorId, at: Timestamp, event: &SupervisionEvent) -> Option<Item> {
+        Item::created(actor, at, event)
+    }
+
+    fn apply(state: &mut Item, actor: &ActorId, at: Timestamp, event: &SupervisionEvent) {
+        state.apply_event(actor, at, event);
+    }
+
+    fn id(state: &Item) -> DocumentId {
+        state.id()
+    }
+
+    fn version(state: &Item) -> u64 {
+        state.version()
+    }
+
+    fn classification(state: &Item) -> Classification {
+        state.spec().classification
+    }
+
+    fn assignees(state: &Item, _is_unit: &dyn Fn(&str) -> bool) -> Vec<Assignee> {
+        let lead = || match state.responsible() {
+            Some(r) => Assignee::Actor(r.clone()),
+            None => Assignee::UnitRole {
+                unit: state.spec().lead_unit.clone(),
+                role: Role::Handler,
+            },
+        };
+        let mut keys = match state.step() {
+            ItemStep::Opened | ItemStep::Assigned | ItemStep::InProgress => {
+                let mut k = vec![lead()];
+                if state.extension().is_some() {
+                    k.push(Assignee::Role(Role::Supervisor));
+                }
+                k
+            }
+            ItemStep::CompletionReported => vec![Assignee::Role(Role::Supervisor)],
+            ItemStep::Closed => vec![Assignee::Role(Role::Archivist)],
+            ItemStep::Archived => Vec::new(),
+        };
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
+    fn listing(state: &Item) -> Option<Listing> {
+        let mut units = vec![state.spec().lead_unit.clone()];
+        units.extend(state.spec().co_units.iter().cloned());
+        units.sort();
+        units.dedup();
+        Some(Listing {
+            state: state.step().name(),
+            kind: None,
+            units,
+            year: chrono::Datelike::year(&china_date(state.opened_at())),
+        })
+    }
+
+    fn due(state: &Item) -> Option<Timestamp> {
+        [
+            state.next_feedback_due(),
+            state.warning_due(),
+            state.step().is_open().then(|| state.due_at()).flatten(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    fn number_claim(event: &SupervisionEvent) -> Option<(Series, u32)> {
+        match event {
+            SupervisionEvent::ItemArchived { reference, .. } => {
+                Some((reference.series(), reference.item))
+            }
+            _ => None,
+        }
+    }
+
+    fn reminder(
+        state: &Item,
+        now: Timestamp,
+        interval_hours: u32,
+    ) -> Option<ReminderDue<SupervisionAction>> {
+        let interval = chrono::Duration::hours(i64::from(interval_hours));
+        // The most pressing first: a passed deadline, then a missed feedback, then the warning.
+        let (reason, due) = if state.is_overdue(now) {
+            let sent = state.reminder_count(ReminderReason::Overdue);
+            if sent.last_at.is_some_and(|last| now < last + interval) {
+                None
+            } else {
+                Some((ReminderReason::Overdue, state.due_at()?))
+            }
+        } else {
+            None
+        }
+        .or_else(|| {
+            state
+                .next_feedback_due()
+                .filter(|d| *d < now)
+                .map(|d| (ReminderReason::Feedback, d))
+        })
+        .or_else(|| {
+            state
+                .warning_due()
+                .filter(|d| *d <= now && !state.is_overdue(now))
+                .map(|d| (ReminderReason::Approaching, d))
+        })?;
+        let before = state.reminder_count(reason).count;
+        // Escalated from the lead unit to the supervisor, then to the leader; the warning
+        // goes to the lead unit only.
+        let escalate_to = match (reason, before) {
+            (ReminderReason::Approaching, _) | (_, 0) => None,
+            (_, 1) => state
+                .supervisor()
+                .cloned()
+                .or_else(|| Some(state.spec().leader.clone())),
+            _ => Some(state.spec().leader.clone()),
+        };
+        Some(ReminderDue {
+            key: format!(
+                "remind-item:{}:{reason:?}:{}:{before}",
+                state.id(),
+                due.timestamp()
+            ),
+            action: SupervisionAction::RemindItem {
+                reason,
+                escalate_to,
+            },
+            reminders_before: before,
+        })
+    }
+
+    fn reminded(event: &SupervisionEvent) -> Option<ReminderSent> {
+        let SupervisionEvent::ItemReminded {
+            due_on,
+            escalated_to,
+            ..
+        } = event
+        else {
+            return None;
+        };
+        Some(ReminderSent {
+            stage: 0,
+            due_at: end_of_day(*due_on)?,
+            waiting_for: Vec::new(),
+            escalated_to: escalated_to.clone(),
+        })
+    }
+
+    fn closing(event: &SupervisionEvent) -> Option<Closing<'_>> {
+        match event {
+            SupervisionEvent::ItemArchived { fixity_hash, .. } => {
+                Some(Closing::Filed(fixity_hash.as_deref()))
+            }
+            _ => None,
+        }
+    }
+
+    fn title(state: &Item) -> &str {
+        &state.spec().title
+    }
+}

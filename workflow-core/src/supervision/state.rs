@@ -1,0 +1,272 @@
+//! The folded state of a 督办 item: its fields, where it stands, and every step on record.
+
+use std::collections::BTreeMap;
+
+use chrono::{Duration, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use super::command::{ItemSpec, ReminderReason};
+use crate::archive::ArchiveRecord;
+use crate::ids::{ActorId, DocumentId, Timestamp, end_of_day};
+use crate::opinion::Opinion;
+
+/// Where a 督办 item stands (DESIGN §3b).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum ItemStep {
+    /// 立项: opened, awaiting the lead unit's signature.
+    Opened,
+    /// 交办: the lead unit signed for it.
+    Assigned,
+    /// 办理中: progress reported.
+    InProgress,
+    /// 办结报告: completion reported, awaiting the supervisor.
+    CompletionReported,
+    /// 销号: closed.
+    Closed,
+    /// 已归档.
+    Archived,
+}
+
+impl ItemStep {
+    /// The Chinese term.
+    pub fn chinese(self) -> &'static str {
+        match self {
+            ItemStep::Opened => "已立项",
+            ItemStep::Assigned => "已交办",
+            ItemStep::InProgress => "办理中",
+            ItemStep::CompletionReported => "已报办结",
+            ItemStep::Closed => "已销号",
+            ItemStep::Archived => "已归档",
+        }
+    }
+
+    /// The name used in lists and on the wire, e.g. `InProgress`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ItemStep::Opened => "Opened",
+            ItemStep::Assigned => "Assigned",
+            ItemStep::InProgress => "InProgress",
+            ItemStep::CompletionReported => "CompletionReported",
+            ItemStep::Closed => "Closed",
+            ItemStep::Archived => "Archived",
+        }
+    }
+
+    /// Whether the item is still to be done by the lead unit (it can be overdue).
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            ItemStep::Opened | ItemStep::Assigned | ItemStep::InProgress
+        )
+    }
+}
+
+/// One 进展反馈.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Feedback {
+    /// Who reported it.
+    pub actor: ActorId,
+    /// What was done.
+    pub text: String,
+    /// How far, in percent.
+    pub percent: Option<u8>,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// A pending 延期 request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemExtensionRequest {
+    /// The deadline asked for.
+    pub until: NaiveDate,
+    /// Why.
+    pub reason: String,
+    /// Who asked.
+    pub by: ActorId,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// A decided 延期.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtensionDecision {
+    /// Granted or not.
+    pub granted: bool,
+    /// The deadline before.
+    pub from: NaiveDate,
+    /// The deadline asked for.
+    pub until: NaiveDate,
+    /// When it was decided.
+    pub at: Timestamp,
+}
+
+/// 办结报告 as reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompletionReport {
+    /// 成果.
+    pub result: String,
+    /// Who reported it.
+    pub by: ActorId,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// The reminders of one reason sent since its anchor (the last feedback for 催报, the
+/// deadline in force for the others).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ReminderCount {
+    /// How many.
+    pub count: u32,
+    /// The last one's instant.
+    pub last_at: Option<Timestamp>,
+}
+
+/// A 督办 item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Item {
+    pub(crate) id: DocumentId,
+    pub(crate) version: u64,
+    pub(crate) step: ItemStep,
+    pub(crate) spec: ItemSpec,
+    /// Who opened it (`None`: the engine, for a 批办).
+    pub(crate) supervisor: Option<ActorId>,
+    pub(crate) responsible: Option<ActorId>,
+    /// The deadline in force (the original stays in `spec`).
+    pub(crate) deadline: NaiveDate,
+    pub(crate) opened_at: Timestamp,
+    pub(crate) accepted_at: Option<Timestamp>,
+    pub(crate) updated_at: Timestamp,
+    pub(crate) feedback: Vec<Feedback>,
+    pub(crate) extension: Option<ItemExtensionRequest>,
+    pub(crate) extensions: Vec<ExtensionDecision>,
+    pub(crate) completion: Option<CompletionReport>,
+    pub(crate) closed_at: Option<Timestamp>,
+    pub(crate) archive: Option<ArchiveRecord>,
+    pub(crate) opinions: Vec<Opinion>,
+    pub(crate) reminders: BTreeMap<ReminderReason, ReminderCount>,
+}
+
+impl Item {
+    /// The stream id.
+    pub fn id(&self) -> DocumentId {
+        self.id
+    }
+    /// How many events made it.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+    /// Where it stands.
+    pub fn step(&self) -> ItemStep {
+        self.step
+    }
+    /// The fields given at 立项 (with the original deadline).
+    pub fn spec(&self) -> &ItemSpec {
+        &self.spec
+    }
+    /// Who opened it (`None`: the engine, for a 批办).
+    pub fn supervisor(&self) -> Option<&ActorId> {
+        self.supervisor.as_ref()
+    }
+    /// 责任人, once known.
+    pub fn responsible(&self) -> Option<&ActorId> {
+        self.responsible.as_ref()
+    }
+    /// The deadline in force (after granted extensions).
+    pub fn deadline(&self) -> NaiveDate {
+        self.deadline
+    }
+    /// When it was opened.
+    pub fn opened_at(&self) -> Timestamp {
+        self.opened_at
+    }
+    /// When the lead unit signed for it.
+    pub fn accepted_at(&self) -> Option<Timestamp> {
+        self.accepted_at
+    }
+    /// When it last changed.
+    pub fn updated_at(&self) -> Timestamp {
+        self.updated_at
+    }
+    /// 进展反馈, in order.
+    pub fn feedback(&self) -> &[Feedback] {
+        &self.feedback
+    }
+    /// The pending extension request.
+    pub fn extension(&self) -> Option<&ItemExtensionRequest> {
+        self.extension.as_ref()
+    }
+    /// Every decided extension, in order.
+    pub fn extensions(&self) -> &[ExtensionDecision] {
+        &self.extensions
+    }
+    /// The completion report in force (办结报告).
+    pub fn completion(&self) -> Option<&CompletionReport> {
+        self.completion.as_ref()
+    }
+    /// When it was closed (销号).
+    pub fn closed_at(&self) -> Option<Timestamp> {
+        self.closed_at
+    }
+    /// The archive record.
+    pub fn archive(&self) -> Option<&ArchiveRecord> {
+        self.archive.as_ref()
+    }
+    /// Every opinion and note on the record, in order.
+    pub fn opinions(&self) -> &[Opinion] {
+        &self.opinions
+    }
+    /// Reminders sent, by reason, since their anchors.
+    pub fn reminders(&self) -> &BTreeMap<ReminderReason, ReminderCount> {
+        &self.reminders
+    }
+    /// Reminders of one reason since its anchor.
+    pub fn reminder_count(&self, reason: ReminderReason) -> ReminderCount {
+        self.reminders.get(&reason).copied().unwrap_or_default()
+    }
+
+    /// The instant the deadline in force runs out: the end of its day, China time.
+    pub fn due_at(&self) -> Option<Timestamp> {
+        end_of_day(self.deadline)
+    }
+
+    /// Whether it is still to be done past its deadline at `now`.
+    pub fn is_overdue(&self, now: Timestamp) -> bool {
+        self.step.is_open() && self.due_at().is_some_and(|d| d < now)
+    }
+
+    /// From when periodic feedback is counted: the last feedback, else the signature.
+    pub fn feedback_anchor(&self) -> Option<Timestamp> {
+        self.feedback.last().map(|f| f.at).or(self.accepted_at)
+    }
+
+    /// The instant the next periodic feedback is due by, while the lead unit has it (each
+    /// missed one reminded moves it one period on).
+    pub fn next_feedback_due(&self) -> Option<Timestamp> {
+        if !matches!(self.step, ItemStep::Assigned | ItemStep::InProgress) {
+            return None;
+        }
+        let days = self.spec.feedback.days()?;
+        let missed = i64::from(self.reminder_count(ReminderReason::Feedback).count);
+        Some(self.feedback_anchor()? + Duration::days(days * (missed + 1)))
+    }
+
+    /// The instant the 临近提醒 is due (the start of the day `warn_days` before the
+    /// deadline, China time), if one is to be sent for the deadline in force.
+    pub fn warning_due(&self) -> Option<Timestamp> {
+        if !self.step.is_open()
+            || self.spec.warn_days == 0
+            || self.reminder_count(ReminderReason::Approaching).count > 0
+        {
+            return None;
+        }
+        let day = self
+            .deadline
+            .checked_sub_signed(Duration::days(i64::from(self.spec.warn_days)))?;
+        Some(end_of_day(day.pred_opt()?)? + Duration::seconds(1))
+    }
+
+    /// The last 进展反馈, if any.
+    pub fn last_feedback(&self) -> Option<&Feedback> {
+        self.feedback.last()
+    }
+}
