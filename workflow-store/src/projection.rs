@@ -6,12 +6,15 @@
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
-use workflow_core::{Assignee, DocumentId, FlowState, Kind, State, Timestamp, UnitCode};
+use workflow_core::{
+    Assignee, DocumentId, FlowState, Kind, State, StreamKind, Timestamp, UnitCode,
+};
 
 /// The layout of the projections this build writes. Opening a store whose projections
 /// have an older layout rebuilds them (in place) first. 2: the deadline index; 3: records
-/// hold any flow's state (`{"drafted_position", "state": {"outgoing": …}}`).
-pub(crate) const PROJECTION_VERSION: u32 = 3;
+/// hold any flow's state (`{"drafted_position", "state": {"outgoing": …}}`); 4: lists by flow
+/// ([`Dim::Flow`]).
+pub(crate) const PROJECTION_VERSION: u32 = 4;
 
 /// The state projection of one stream: the folded state plus where its stream began, which
 /// orders every list (drafting order, stable under pagination).
@@ -51,6 +54,8 @@ pub enum Dim {
     Kind(Kind),
     /// By listing year.
     Year(i32),
+    /// By flow (发文, 收文, 督办).
+    Flow(StreamKind),
 }
 
 impl Dim {
@@ -120,6 +125,7 @@ pub fn index_keys(rec: &DocRecord, is_unit: &dyn Fn(&str) -> bool) -> IndexKeys 
             IndexEntry::List(Dim::All),
             IndexEntry::List(Dim::State(listing.state.to_owned())),
             IndexEntry::List(Dim::Year(listing.year)),
+            IndexEntry::List(Dim::Flow(state.kind())),
         ]);
         if let Some(k) = listing.kind {
             keys.insert(IndexEntry::List(Dim::Kind(k)));

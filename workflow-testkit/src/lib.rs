@@ -21,6 +21,7 @@ pub mod conformance;
 pub mod engine;
 pub mod incoming;
 pub mod script;
+pub mod supervision;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

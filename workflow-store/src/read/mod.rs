@@ -1,6 +1,7 @@
 //! The read side: lists and to-do inboxes over the projections; one document and its
 //! history ([`history`]); counts ([`stats`]); subscriptions ([`subscribe`]).
 
+mod bulletin;
 mod history;
 mod stats;
 mod subscribe;
@@ -161,7 +162,10 @@ impl Engine {
             (_, _, Some(k), ..) => Dim::Kind(*k),
             (_, _, _, Some(u), _) => Dim::Unit(u.clone()),
             (.., Some(y)) => Dim::Year(*y),
-            _ => Dim::All,
+            _ => match q.flow {
+                Some(f) => Dim::Flow(f),
+                None => Dim::All,
+            },
         };
         let mut documents = PageBuilder::default();
         loop {

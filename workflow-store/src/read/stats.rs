@@ -21,12 +21,14 @@ pub struct Stats {
     pub by_kind: BTreeMap<String, u64>,
     /// Documents per listing year.
     pub by_year: BTreeMap<String, u64>,
+    /// Documents per flow (`outgoing`, `incoming`, `supervision`).
+    pub by_flow: BTreeMap<String, u64>,
     /// Bytes on disk.
     pub size_on_disk: u64,
 }
 
 impl Engine {
-    /// Counts by state, unit, kind and year; log size and last position.
+    /// Counts by flow, state, unit, kind and year; log size and last position.
     pub fn stats(&self) -> Result<Stats> {
         let mut s = Stats {
             last_position: self.head(),
@@ -47,6 +49,9 @@ impl Engine {
                 }
                 Dim::Year(y) => {
                     s.by_year.insert(format!("{y:04}"), n);
+                }
+                Dim::Flow(f) => {
+                    s.by_flow.insert(f.as_str().to_owned(), n);
                 }
             }
         }

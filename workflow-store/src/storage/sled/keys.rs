@@ -1,7 +1,7 @@
 //! Every key encoding of the sled backend: how positions, streams, series, lists, to-do
 //! entries and deadlines become sortable bytes in its trees.
 
-use workflow_core::{Assignee, DocumentId, Kind, Series, Timestamp};
+use workflow_core::{Assignee, DocumentId, Kind, Series, StreamKind, Timestamp};
 
 use crate::projection::{Cursor, Dim, IndexEntry};
 
@@ -68,6 +68,7 @@ pub(super) fn dim_prefix(dim: &Dim) -> Vec<u8> {
         Dim::Unit(u) => format!("u{u}").into_bytes(),
         Dim::Kind(k) => format!("k{k:?}").into_bytes(),
         Dim::Year(y) => format!("y{y:04}").into_bytes(),
+        Dim::Flow(f) => format!("f{f}").into_bytes(),
     };
     k.push(0);
     k
@@ -87,6 +88,16 @@ pub(super) fn dim_from_prefix(prefix: &[u8]) -> Option<Dim> {
             .find(|k| format!("{k:?}") == value)
             .map(Dim::Kind),
         "y" => value.parse().ok().map(Dim::Year),
+        "f" => [
+            StreamKind::Outgoing,
+            StreamKind::Incoming,
+            StreamKind::Supervision,
+            StreamKind::Directory,
+            StreamKind::Bulletin,
+        ]
+        .into_iter()
+        .find(|f| f.as_str() == value)
+        .map(Dim::Flow),
         _ => None,
     }
 }

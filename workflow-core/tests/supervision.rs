@@ -1,0 +1,607 @@
+//! One test per rule of DESIGN §3b (督办), in the order the design lists them, on the test
+//! kit's sample item (a meeting decision: 教务处 leads, 人事处 cooperates, weekly feedback).
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
+
+mod common;
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use workflow_core::supervision::{Frequency, ItemStep, ReminderReason, Source, SupervisionAction};
+use workflow_core::{
+    Assignee, Classification, Error, Flow, FlowEvent, FlowState, IncomingAction, Recorded, Role,
+    SYSTEM_ACTOR, Supervision, SupervisionEvent, linked_item_id, reactions,
+};
+use workflow_testkit::incoming::ReceiptScript;
+use workflow_testkit::supervision::{HANDLER, ItemScript, LEADER, SUPERVISOR, item_spec};
+
+fn script() -> ItemScript {
+    ItemScript::with_directory(common::directory())
+}
+
+/// Step indexes of the sample flow (see `item_flow`).
+const OPEN: usize = 0;
+const ACCEPT: usize = 1;
+const PROGRESS: usize = 2;
+const REQUEST: usize = 3;
+const GRANT: usize = 4;
+const REPORT: usize = 5;
+const CLOSE: usize = 6;
+const ARCHIVE: usize = 7;
+
+fn is_field(e: &Error, name: &str) -> bool {
+    matches!(e, Error::InvalidField { field, .. } if field == name)
+}
+
+fn open_with(f: &mut ItemScript, change: impl FnOnce(&mut workflow_core::ItemSpec)) -> Error {
+    let mut spec = item_spec(f.deadline());
+    change(&mut spec);
+    f.err(SUPERVISOR, SupervisionAction::OpenItem { spec })
+}
+
+// ---- states ----
+
+#[test]
+fn the_item_flow_runs_from_opening_to_archive() {
+    let mut f = script();
+    let expected = [
+        (OPEN, ItemStep::Opened),
+        (ACCEPT, ItemStep::Assigned),
+        (PROGRESS, ItemStep::InProgress),
+        (GRANT, ItemStep::InProgress),
+        (REPORT, ItemStep::CompletionReported),
+        (CLOSE, ItemStep::Closed),
+        (ARCHIVE, ItemStep::Archived),
+    ];
+    let mut done = 0;
+    for (to, step) in expected {
+        f.steps(done, to + 1);
+        done = to + 1;
+        assert_eq!(f.item().step(), step, "after step {to}");
+    }
+    let i = f.item();
+    assert_eq!(i.supervisor().map(|a| a.as_str()), Some(SUPERVISOR));
+    assert_eq!(i.responsible().map(|a| a.as_str()), Some(HANDLER));
+    assert!(
+        i.archive()
+            .unwrap()
+            .reference
+            .to_string()
+            .starts_with("J012-WS·2026-D30-JWC-")
+    );
+    // Replay equals live.
+    assert_eq!(f.fold().as_ref(), f.item.as_ref());
+}
+
+// ---- 立项 ----
+
+#[test]
+fn only_a_supervisor_opens_an_item() {
+    let mut f = script();
+    let spec = item_spec(f.deadline());
+    let e = f.err(HANDLER, SupervisionAction::OpenItem { spec });
+    assert!(
+        matches!(
+            e,
+            Error::MissingRole {
+                role: Role::Supervisor,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn opening_names_a_leader_a_known_lead_unit_distinct_cooperating_units_and_a_future_deadline() {
+    let mut f = script();
+    let e = open_with(&mut f, |s| s.leader = "he.ping".into());
+    assert!(
+        matches!(&e, Error::NamedActorMissingRole { field, role: Role::Leader, .. } if field == "spec.leader"),
+        "{e:?}"
+    );
+    let e = open_with(&mut f, |s| s.lead_unit = "NOPE".into());
+    assert!(is_field(&e, "spec.lead_unit"), "{e:?}");
+    let e = open_with(&mut f, |s| s.co_units = vec!["RSC".into(), "RSC".into()]);
+    assert!(is_field(&e, "spec.co_units[1]"), "{e:?}");
+    let e = open_with(&mut f, |s| s.co_units = vec!["JWC".into()]);
+    assert!(is_field(&e, "spec.co_units[0]"), "{e:?}");
+    let e = open_with(&mut f, |s| {
+        s.deadline = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap()
+    });
+    assert!(is_field(&e, "spec.deadline"), "{e:?}");
+    let e = open_with(&mut f, |s| s.title = "  ".into());
+    assert!(is_field(&e, "spec.title"), "{e:?}");
+    let e = open_with(&mut f, |s| s.requirements = String::new());
+    assert!(is_field(&e, "spec.requirements"), "{e:?}");
+    let e = open_with(&mut f, |s| {
+        s.source = Source::Meeting {
+            reference: String::new(),
+        }
+    });
+    assert!(is_field(&e, "spec.source.reference"), "{e:?}");
+    let e = open_with(&mut f, |s| s.responsible = Some("guo.tao".into()));
+    assert!(is_field(&e, "spec.responsible"), "{e:?}");
+    let e = open_with(&mut f, |s| s.warn_days = 400);
+    assert!(is_field(&e, "spec.warn_days"), "{e:?}");
+}
+
+#[test]
+fn an_item_following_a_receipt_is_opened_by_the_engine_only() {
+    let mut f = script();
+    let e = open_with(&mut f, |s| {
+        s.source = Source::Instruction {
+            receipt: f_id(0x99),
+        }
+    });
+    assert!(is_field(&e, "spec.source"), "{e:?}");
+    // The engine may open only such an item, and nothing else.
+    let spec = item_spec(f.deadline());
+    let e = f.err(SYSTEM_ACTOR, SupervisionAction::OpenItem { spec });
+    assert!(matches!(e, Error::UnknownActor { .. }), "{e:?}");
+}
+
+fn f_id(n: u128) -> workflow_core::DocumentId {
+    workflow_core::DocumentId(uuid::Uuid::from_u128(n))
+}
+
+#[test]
+fn an_item_is_opened_once_for_its_id() {
+    let mut f = script();
+    f.steps(OPEN, ACCEPT);
+    let e = f.err(SUPERVISOR, f.step(OPEN));
+    assert!(matches!(e, Error::DocumentExists(_)), "{e:?}");
+}
+
+#[test]
+fn a_classified_item_needs_cleared_people() {
+    let mut f = script();
+    // ye.qing (XSC) is cleared for nothing classified; a 秘密 item for XSC cannot name them.
+    let e = open_with(&mut f, |s| {
+        s.classification = Classification::Secret;
+        s.lead_unit = "XSC".into();
+        s.co_units = vec![];
+        s.responsible = Some("ye.qing".into());
+    });
+    assert!(
+        matches!(
+            e,
+            Error::InsufficientClearance { .. } | Error::NamedActorClearance { .. }
+        ),
+        "{e:?}"
+    );
+}
+
+// ---- 交办 ----
+
+#[test]
+fn the_lead_unit_signs_for_it_and_the_signer_becomes_responsible() {
+    let mut f = script();
+    f.steps(OPEN, ACCEPT);
+    assert_eq!(
+        Supervision::assignees(f.item(), &|_| false),
+        vec![Assignee::UnitRole {
+            unit: "JWC".into(),
+            role: Role::Handler
+        }]
+    );
+    // Not a handler of the lead unit.
+    let e = f.err("guo.tao", f.step(ACCEPT));
+    assert!(matches!(e, Error::NotAssigned { .. }), "{e:?}");
+    f.steps(ACCEPT, PROGRESS);
+    assert_eq!(f.item().responsible().unwrap().as_str(), HANDLER);
+    assert_eq!(
+        Supervision::assignees(f.item(), &|_| false),
+        vec![Assignee::Actor(HANDLER.into())]
+    );
+    // Signed once.
+    let e = f.err(HANDLER, f.step(ACCEPT));
+    assert!(matches!(e, Error::WrongState { .. }), "{e:?}");
+}
+
+#[test]
+fn a_named_responsible_person_signs_themselves() {
+    let mut f = script();
+    let mut d = common::directory();
+    d.add_actor(common::actor(
+        "zhu.bo",
+        "朱波",
+        "JWC",
+        &[Role::Handler],
+        Classification::Secret,
+    ));
+    f.dir = d;
+    let mut spec = item_spec(f.deadline());
+    spec.responsible = Some("zhu.bo".into());
+    f.ok(SUPERVISOR, SupervisionAction::OpenItem { spec });
+    let e = f.err(HANDLER, f.step(ACCEPT));
+    assert!(matches!(e, Error::NotAssigned { .. }), "{e:?}");
+    f.ok("zhu.bo", f.step(ACCEPT));
+    assert_eq!(f.item().responsible().unwrap().as_str(), "zhu.bo");
+    // Any handler of the lead unit may still report for it.
+    f.ok(HANDLER, f.step(PROGRESS));
+}
+
+// ---- 进展反馈 ----
+
+#[test]
+fn progress_is_reported_by_the_lead_unit_with_an_optional_percent() {
+    let mut f = script();
+    f.steps(OPEN, PROGRESS);
+    let e = f.err(
+        "ye.qing",
+        SupervisionAction::ReportProgress {
+            text: "x".into(),
+            percent: None,
+        },
+    );
+    assert!(matches!(e, Error::NotAssigned { .. }), "{e:?}");
+    let e = f.err(
+        HANDLER,
+        SupervisionAction::ReportProgress {
+            text: "x".into(),
+            percent: Some(101),
+        },
+    );
+    assert!(is_field(&e, "percent"), "{e:?}");
+    let e = f.err(
+        HANDLER,
+        SupervisionAction::ReportProgress {
+            text: " ".into(),
+            percent: None,
+        },
+    );
+    assert!(is_field(&e, "text"), "{e:?}");
+    f.steps(PROGRESS, REQUEST);
+    assert_eq!(f.item().feedback()[0].percent, Some(40));
+}
+
+#[test]
+fn progress_needs_the_item_signed_for() {
+    let mut f = script();
+    f.steps(OPEN, ACCEPT);
+    let e = f.err(HANDLER, f.step(PROGRESS));
+    assert!(matches!(e, Error::WrongState { .. }), "{e:?}");
+}
+
+// ---- 延期 ----
+
+#[test]
+fn an_extension_is_asked_by_the_lead_unit_decided_by_the_supervisor_and_keeps_the_original_deadline()
+ {
+    let mut f = script();
+    f.steps(OPEN, REQUEST);
+    let original = f.item().deadline();
+    let e = f.err(
+        HANDLER,
+        SupervisionAction::RequestItemExtension {
+            until: original,
+            reason: "x".into(),
+        },
+    );
+    assert!(is_field(&e, "until"), "{e:?}");
+    let e = f.err(
+        HANDLER,
+        SupervisionAction::RequestItemExtension {
+            until: original + Duration::days(3),
+            reason: String::new(),
+        },
+    );
+    assert!(is_field(&e, "reason"), "{e:?}");
+    f.steps(REQUEST, GRANT);
+    // One pending at a time; decided by a supervisor only.
+    let e = f.err(HANDLER, f.step(REQUEST));
+    assert!(matches!(e, Error::NotNow { .. }), "{e:?}");
+    let e = f.err(HANDLER, f.step(GRANT));
+    assert!(
+        matches!(
+            e,
+            Error::MissingRole {
+                role: Role::Supervisor,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(
+        Supervision::assignees(f.item(), &|_| false).contains(&Assignee::Role(Role::Supervisor))
+    );
+    f.steps(GRANT, REPORT);
+    let i = f.item();
+    assert_eq!(i.deadline(), original + Duration::days(10));
+    assert_eq!(i.spec().deadline, original, "the original stays on record");
+    assert_eq!(i.extensions().len(), 1);
+    assert!(i.extensions()[0].granted);
+}
+
+#[test]
+fn refusing_an_extension_needs_a_reason_and_changes_no_deadline() {
+    let mut f = script();
+    f.steps(OPEN, GRANT);
+    let refuse = |reason: &str| SupervisionAction::DecideItemExtension {
+        grant: false,
+        reason: reason.into(),
+    };
+    let e = f.err(SUPERVISOR, refuse(""));
+    assert!(is_field(&e, "reason"), "{e:?}");
+    f.ok(SUPERVISOR, refuse("须按期完成。"));
+    assert_eq!(f.item().deadline(), f.deadline());
+    assert!(f.item().extension().is_none());
+    assert!(!f.item().extensions()[0].granted);
+}
+
+// ---- 办结报告, 销号, 退回 ----
+
+#[test]
+fn a_completion_report_goes_to_the_supervisor_who_closes_it() {
+    let mut f = script();
+    f.steps(OPEN, REPORT);
+    let e = f.err(SUPERVISOR, f.step(CLOSE));
+    assert!(matches!(e, Error::WrongState { .. }), "{e:?}");
+    let e = f.err(
+        HANDLER,
+        SupervisionAction::ReportCompletion { result: "".into() },
+    );
+    assert!(is_field(&e, "result"), "{e:?}");
+    f.steps(REPORT, CLOSE);
+    assert_eq!(
+        Supervision::assignees(f.item(), &|_| false),
+        vec![Assignee::Role(Role::Supervisor)]
+    );
+    let e = f.err(HANDLER, f.step(CLOSE));
+    assert!(matches!(e, Error::MissingRole { .. }), "{e:?}");
+    f.steps(CLOSE, ARCHIVE);
+    assert!(f.item().closed_at().is_some());
+    assert_eq!(
+        Supervision::assignees(f.item(), &|_| false),
+        vec![Assignee::Role(Role::Archivist)]
+    );
+}
+
+#[test]
+fn the_supervisor_sends_a_report_back_with_a_reason() {
+    let mut f = script();
+    f.steps(OPEN, CLOSE);
+    let e = f.err(
+        SUPERVISOR,
+        SupervisionAction::ReturnItem { reason: " ".into() },
+    );
+    assert!(is_field(&e, "reason"), "{e:?}");
+    f.ok(
+        SUPERVISOR,
+        SupervisionAction::ReturnItem {
+            reason: "任务清单未落实到人，请补充。".into(),
+        },
+    );
+    let i = f.item();
+    assert_eq!(i.step(), ItemStep::InProgress);
+    assert!(i.completion().is_none(), "the report is no longer in force");
+    assert!(i.opinions().iter().any(|o| o.step == "return" && !o.agree));
+    // Reported again, then closed.
+    f.steps(REPORT, ARCHIVE);
+    assert_eq!(f.item().step(), ItemStep::Closed);
+}
+
+// ---- 归档 ----
+
+#[test]
+fn only_a_closed_item_is_archived_by_an_archivist() {
+    let mut f = script();
+    f.steps(OPEN, CLOSE);
+    let e = f.err("xu.jing", f.step(ARCHIVE));
+    assert!(matches!(e, Error::WrongState { .. }), "{e:?}");
+    f.steps(CLOSE, ARCHIVE);
+    let e = f.err(SUPERVISOR, f.step(ARCHIVE));
+    assert!(
+        matches!(
+            e,
+            Error::MissingRole {
+                role: Role::Archivist,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    f.steps(ARCHIVE, ARCHIVE + 1);
+    let a = f.item().archive().unwrap();
+    assert_eq!(a.reference.year, 2026);
+    assert!(
+        matches!(
+            f.events.last().unwrap().data,
+            SupervisionEvent::ItemArchived { ref fixity_hash, .. } if fixity_hash.is_none()
+        ),
+        "in memory, no chain to digest"
+    );
+}
+
+// ---- reminders ----
+
+fn remind(f: &mut ItemScript) -> Option<(ReminderReason, Option<String>)> {
+    let due = Supervision::reminder(f.item(), f.clock, 24)?;
+    let SupervisionAction::RemindItem {
+        reason,
+        escalate_to,
+    } = due.action.clone()
+    else {
+        panic!("not a reminder: {:?}", due.action)
+    };
+    f.ok(SYSTEM_ACTOR, due.action);
+    Some((reason, escalate_to.map(|a| a.0)))
+}
+
+#[test]
+fn a_missed_weekly_feedback_is_reminded_once_per_week_then_escalated() {
+    let mut f = script();
+    f.steps(OPEN, PROGRESS);
+    let accepted = f.item().accepted_at().unwrap();
+    // Within the week: nothing due.
+    f.clock = accepted + Duration::days(6);
+    assert_eq!(Supervision::reminder(f.item(), f.clock, 24), None);
+    assert_eq!(
+        Supervision::due(f.item()),
+        Some(accepted + Duration::days(7))
+    );
+    // A week passed without feedback: 催报 to the lead unit.
+    f.clock = accepted + Duration::days(7) + Duration::hours(1);
+    assert_eq!(remind(&mut f), Some((ReminderReason::Feedback, None)));
+    // Not again for the same week.
+    assert_eq!(Supervision::reminder(f.item(), f.clock, 24), None);
+    // The second week missed: escalated to the supervisor; the third to the leader.
+    f.clock = accepted + Duration::days(14) + Duration::hours(1);
+    assert_eq!(
+        remind(&mut f),
+        Some((ReminderReason::Feedback, Some(SUPERVISOR.into())))
+    );
+    f.clock = accepted + Duration::days(21) + Duration::hours(1);
+    assert_eq!(
+        remind(&mut f),
+        Some((ReminderReason::Feedback, Some(LEADER.into())))
+    );
+    // A feedback: counted afresh from it.
+    f.ok(HANDLER, f.step(PROGRESS));
+    assert_eq!(f.item().reminder_count(ReminderReason::Feedback).count, 0);
+    assert_eq!(Supervision::reminder(f.item(), f.clock, 24), None);
+}
+
+#[test]
+fn an_approaching_deadline_is_warned_once_the_configured_days_before() {
+    let mut f = script();
+    let mut spec = item_spec(f.deadline());
+    spec.feedback = Frequency::None;
+    f.ok(SUPERVISOR, SupervisionAction::OpenItem { spec });
+    f.ok(HANDLER, f.step(ACCEPT));
+    // Deadline 2026-11-30, three days' warning: from 2026-11-27 00:00 CST.
+    let warn = chrono::FixedOffset::east_opt(8 * 3600)
+        .unwrap()
+        .with_ymd_and_hms(2026, 11, 27, 0, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    f.clock = warn - Duration::minutes(1);
+    assert_eq!(Supervision::reminder(f.item(), f.clock, 24), None);
+    assert_eq!(Supervision::due(f.item()), Some(warn));
+    f.clock = warn + Duration::minutes(1);
+    assert_eq!(remind(&mut f), Some((ReminderReason::Approaching, None)));
+    f.clock += Duration::days(1);
+    assert_eq!(Supervision::reminder(f.item(), f.clock, 24), None, "once");
+}
+
+#[test]
+fn a_passed_deadline_is_reminded_each_interval_escalating_to_the_supervisor_then_the_leader() {
+    let mut f = script();
+    let mut spec = item_spec(f.deadline());
+    spec.feedback = Frequency::None;
+    spec.warn_days = 0;
+    f.ok(SUPERVISOR, SupervisionAction::OpenItem { spec });
+    // Overdue even before it is signed for.
+    f.clock = Utc.with_ymd_and_hms(2026, 12, 1, 1, 0, 0).unwrap();
+    assert!(f.item().is_overdue(f.clock));
+    assert_eq!(remind(&mut f), Some((ReminderReason::Overdue, None)));
+    // (The script's clock moved one hour with the reminder.)
+    f.clock += Duration::hours(22);
+    assert_eq!(
+        Supervision::reminder(f.item(), f.clock, 24),
+        None,
+        "within the interval"
+    );
+    f.clock += Duration::hours(2);
+    assert_eq!(
+        remind(&mut f),
+        Some((ReminderReason::Overdue, Some(SUPERVISOR.into())))
+    );
+    f.clock += Duration::hours(25);
+    assert_eq!(
+        remind(&mut f),
+        Some((ReminderReason::Overdue, Some(LEADER.into())))
+    );
+    // A reported completion is not overdue for the lead unit any more.
+    f.ok(HANDLER, f.step(ACCEPT));
+    f.ok(HANDLER, f.step(REPORT));
+    f.clock += Duration::days(3);
+    assert_eq!(Supervision::reminder(f.item(), f.clock, 24), None);
+}
+
+#[test]
+fn a_person_cannot_send_a_reminder_and_the_engine_only_when_due() {
+    let mut f = script();
+    f.steps(OPEN, PROGRESS);
+    let action = SupervisionAction::RemindItem {
+        reason: ReminderReason::Overdue,
+        escalate_to: None,
+    };
+    let e = f.err(SUPERVISOR, action.clone());
+    assert!(matches!(e, Error::MissingRole { .. }), "{e:?}");
+    let e = f.err(SYSTEM_ACTOR, action);
+    assert!(matches!(e, Error::NotNow { .. }), "{e:?}");
+}
+
+// ---- the link from 批办 ----
+
+#[test]
+fn a_batch_instruction_asking_for_supervision_opens_one_linked_item() {
+    let mut r = ReceiptScript::with_directory(common::directory());
+    r.steps(0, 3);
+    let IncomingAction::Instruct {
+        lead_unit,
+        co_units,
+        deadline,
+        opinion,
+        ..
+    } = r.clone_step(3)
+    else {
+        panic!("step 3 is the 批办")
+    };
+    let events = r
+        .run(
+            "lin.zhiyuan",
+            IncomingAction::Instruct {
+                lead_unit,
+                co_units,
+                deadline,
+                opinion: opinion.clone(),
+                supervise: true,
+            },
+        )
+        .unwrap();
+    let receipt = r.receipt().clone();
+    let event = Recorded {
+        actor: events[0].actor.clone(),
+        at: events[0].at,
+        data: FlowEvent::Incoming(events[0].data.clone()),
+    };
+    let state = FlowState::Incoming(receipt.clone());
+    let asked = reactions(&state, &event, 1234);
+    assert_eq!(asked.len(), 1);
+    let reaction = &asked[0];
+    let id = linked_item_id(receipt.id(), receipt.version());
+    assert_eq!(reaction.document_id, id);
+    assert_eq!(reaction.command_id, "supervise:1234");
+    assert_eq!(reaction.expected_version, 0);
+    // The 收文 names it: linked both ways.
+    assert_eq!(receipt.supervision_items(), &[id]);
+    // The engine opens it, with the 批示 as its requirements.
+    let workflow_core::FlowAction::Supervision(action) = reaction.action.clone() else {
+        panic!("a 督办 command")
+    };
+    let mut f = ItemScript::with_directory(common::directory());
+    f.id = id;
+    f.ok(SYSTEM_ACTOR, action);
+    let i = f.item();
+    assert_eq!(
+        i.spec().source,
+        Source::Instruction {
+            receipt: receipt.id()
+        }
+    );
+    assert_eq!(i.spec().requirements, opinion);
+    assert_eq!(i.spec().leader.as_str(), "lin.zhiyuan");
+    assert_eq!(i.spec().lead_unit.as_str(), "JWC");
+    assert!(i.supervisor().is_none());
+    // A 批办 without supervision opens nothing.
+    let mut plain = ReceiptScript::with_directory(common::directory());
+    plain.steps(0, 4);
+    let last = plain.events.last().unwrap().clone();
+    let event = Recorded {
+        actor: last.actor,
+        at: last.at,
+        data: FlowEvent::Incoming(last.data),
+    };
+    assert!(reactions(&FlowState::Incoming(plain.receipt().clone()), &event, 9).is_empty());
+}

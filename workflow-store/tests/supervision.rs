@@ -1,0 +1,338 @@
+//! 督办 through the engine: the item a 批办 asks for (opened in the same group as the 批办,
+//! exactly once, across retries and rebuilds), the sample flow, lists and the to-do list, the
+//! deadline sweep's reminders, and the 月通报 as a function of the log as of the month's end.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
+
+mod common;
+
+use chrono::Duration;
+use common::*;
+use workflow_core::supervision::bulletin::Month;
+use workflow_core::supervision::{ItemStep, Source, SupervisionAction};
+use workflow_core::{DocumentId, FlowState, IncomingAction, StreamKind, linked_item_id};
+use workflow_store::{Engine, ListQuery, Request};
+use workflow_testkit::incoming::{incoming_sample, instruct_flow};
+use workflow_testkit::supervision::{HANDLER, SUPERVISOR, item_flow};
+
+fn item(engine: &Engine, id: DocumentId) -> workflow_core::Item {
+    engine
+        .state(id)
+        .unwrap()
+        .and_then(FlowState::into_supervision)
+        .unwrap_or_else(|| panic!("no item {id}"))
+}
+
+fn items(engine: &Engine) -> Vec<workflow_core::Item> {
+    engine
+        .list(&ListQuery {
+            flow: Some(StreamKind::Supervision),
+            page_size: 500,
+            ..ListQuery::default()
+        })
+        .unwrap()
+        .items
+}
+
+/// The sample 收文 up to its 批办, which asks for supervision: returns the 收文's id and the
+/// 批办's outcome.
+async fn instructed_with_supervision(engine: &Engine) -> (DocumentId, workflow_store::Outcome) {
+    let sample = incoming_sample();
+    let id = new_id();
+    let steps = instruct_flow(&sample, "J012");
+    for (actor, action) in steps[..3].iter().cloned() {
+        run(engine, id, actor, action).await;
+    }
+    let IncomingAction::Instruct {
+        lead_unit,
+        co_units,
+        deadline,
+        opinion,
+        ..
+    } = steps[3].1.clone()
+    else {
+        panic!("step 3 is the 批办")
+    };
+    let instruct = Request {
+        command_id: "instruct-with-supervision".into(),
+        ..Request::new(
+            id,
+            "lin.zhiyuan",
+            IncomingAction::Instruct {
+                lead_unit,
+                co_units,
+                deadline,
+                opinion,
+                supervise: true,
+            },
+        )
+    };
+    (id, engine.execute(instruct).await.unwrap())
+}
+
+#[tokio::test]
+async fn a_batch_instruction_asking_for_supervision_opens_its_item_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let (receipt, outcome) = instructed_with_supervision(&engine).await;
+    let position = outcome.events[0].position;
+    let opened = engine.read_log(position + 1, 1).unwrap();
+    assert_eq!(opened[0].event_type, "ItemOpened");
+    assert_eq!(opened[0].command_id, format!("supervise:{position}"));
+    assert_eq!(opened[0].actor.as_str(), "system");
+    let r = engine.state(receipt).unwrap().unwrap();
+    let r = r.incoming().unwrap();
+    let id = linked_item_id(receipt, r.version());
+    assert_eq!(opened[0].stream_id, id);
+    assert_eq!(r.supervision_items(), &[id]);
+    let i = item(&engine, id);
+    assert_eq!(i.spec().source, Source::Instruction { receipt });
+    assert_eq!(i.spec().lead_unit.as_str(), "JWC");
+    assert_eq!(i.step(), ItemStep::Opened);
+    // A retry of the 批办 opens nothing more.
+    let head = engine.head();
+    let (_, again) = {
+        let sample = incoming_sample();
+        let IncomingAction::Instruct {
+            lead_unit,
+            co_units,
+            deadline,
+            opinion,
+            ..
+        } = instruct_flow(&sample, "J012")[3].1.clone()
+        else {
+            panic!()
+        };
+        let retry = Request {
+            command_id: "instruct-with-supervision".into(),
+            ..Request::new(
+                receipt,
+                "lin.zhiyuan",
+                IncomingAction::Instruct {
+                    lead_unit,
+                    co_units,
+                    deadline,
+                    opinion,
+                    supervise: true,
+                },
+            )
+        };
+        ((), engine.execute(retry).await.unwrap())
+    };
+    assert!(again.replayed);
+    assert_eq!(engine.head(), head);
+    // A rebuild derives the same item from the log, and no second one.
+    engine.rebuild(|_, _| {}).await.unwrap();
+    assert_eq!(items(&engine).len(), 1);
+    assert_eq!(item(&engine, id), i);
+}
+
+#[tokio::test]
+async fn the_sample_item_runs_through_the_engine_its_lists_and_to_do_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let id = new_id();
+    let deadline = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    let flow = item_flow(deadline, "J012");
+    run(&engine, id, flow[0].0, flow[0].1.clone()).await;
+    // Waiting for a handler of the lead unit.
+    let todo = engine
+        .inbox(&HANDLER.into(), &ListQuery::default())
+        .unwrap();
+    assert_eq!(
+        todo.items.iter().map(|i| i.id()).collect::<Vec<_>>(),
+        vec![id]
+    );
+    for (actor, action) in flow[1..6].iter().cloned() {
+        run(&engine, id, actor, action).await;
+    }
+    // Completion reported: the supervisor's to-do.
+    let todo = engine
+        .inbox(&SUPERVISOR.into(), &ListQuery::default())
+        .unwrap();
+    assert_eq!(
+        todo.items.iter().map(|i| i.id()).collect::<Vec<_>>(),
+        vec![id]
+    );
+    assert!(
+        engine
+            .inbox(&HANDLER.into(), &ListQuery::default())
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    // Lists by flow, unit and step.
+    let by = |q: ListQuery| engine.list(&q).unwrap().items.len();
+    assert_eq!(
+        by(ListQuery {
+            flow: Some(StreamKind::Supervision),
+            ..ListQuery::default()
+        }),
+        1
+    );
+    assert_eq!(
+        by(ListQuery {
+            unit: Some("RSC".into()),
+            ..ListQuery::default()
+        }),
+        1,
+        "a cooperating unit lists it"
+    );
+    assert_eq!(
+        by(ListQuery {
+            step: Some("CompletionReported".into()),
+            ..ListQuery::default()
+        }),
+        1
+    );
+    assert_eq!(
+        by(ListQuery {
+            flow: Some(StreamKind::Incoming),
+            ..ListQuery::default()
+        }),
+        0
+    );
+    for (actor, action) in flow[6..].iter().cloned() {
+        run(&engine, id, actor, action).await;
+    }
+    let i = item(&engine, id);
+    assert_eq!(i.step(), ItemStep::Archived);
+    assert_eq!(i.deadline(), deadline + Duration::days(10));
+    // Stats count it under its flow.
+    assert_eq!(engine.stats().unwrap().by_flow.get("supervision"), Some(&1));
+}
+
+#[tokio::test]
+async fn the_deadline_sweep_reminds_items_of_missed_feedback_and_passed_deadlines() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let id = new_id();
+    let deadline = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    let flow = item_flow(deadline, "J012");
+    for (actor, action) in flow[..2].iter().cloned() {
+        run(&engine, id, actor, action).await;
+    }
+    // Eight days on: the weekly feedback is missed.
+    let later = start_of_term() + Duration::days(8);
+    let due = engine.due_reminders(later, 24).unwrap();
+    assert_eq!(due.len(), 1);
+    let sent = engine.sweep_deadlines(later, 24).await.unwrap();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].events[0].event_type, "ItemReminded");
+    assert!(sent[0].events[0].payload.to_string().contains("feedback"));
+    // The same sweep again sends nothing.
+    assert!(engine.sweep_deadlines(later, 24).await.unwrap().is_empty());
+    // Past the deadline: the overdue notice.
+    let overdue = at(2026, 12, 2, 1);
+    let sent = engine.sweep_deadlines(overdue, 24).await.unwrap();
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].events[0].payload.to_string().contains("overdue"));
+    let overdue_now = engine
+        .list(&ListQuery {
+            flow: Some(StreamKind::Supervision),
+            overdue_at: Some(overdue),
+            ..ListQuery::default()
+        })
+        .unwrap();
+    assert_eq!(overdue_now.items.len(), 1);
+}
+
+#[tokio::test]
+async fn the_monthly_bulletin_is_the_same_whenever_it_is_produced() {
+    let dir = tempfile::tempdir().unwrap();
+    // The directory is loaded on November 1st; then the server's clock stands in
+    // mid-December, and each command says when it was given.
+    let december = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = december.clone();
+    let engine = Engine::open_with(workflow_store::Config {
+        clock: std::sync::Arc::new(move || {
+            if flag.load(std::sync::atomic::Ordering::SeqCst) {
+                at(2026, 12, 15, 2)
+            } else {
+                at(2026, 11, 1, 1)
+            }
+        }),
+        ..workflow_store::Config::new(dir.path())
+    })
+    .unwrap();
+    engine
+        .load_directory_json(CAMPUS, "test", "the campus fixture")
+        .await
+        .unwrap();
+    december.store(true, std::sync::atomic::Ordering::SeqCst);
+    let given = |id: DocumentId, actor: &str, action: SupervisionAction, m: u32, d: u32| {
+        let mut r = Request::new(id, actor, action);
+        r.at = Some(at(2026, m, d, 2));
+        r
+    };
+    let november = Month::new(2026, 11).unwrap();
+    // Two items in November: one closed on time, one still open past its deadline.
+    let deadline = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    let flow = item_flow(deadline, "J012");
+    let closed = new_id();
+    for (day, i) in [(3, 0usize), (4, 1), (6, 2), (18, 5), (19, 6)] {
+        let (actor, action) = flow[i].clone();
+        engine
+            .execute(given(closed, actor, action, 11, day))
+            .await
+            .unwrap();
+    }
+    let open = new_id();
+    for (day, i) in [(5, 0usize), (6, 1)] {
+        let (actor, action) = flow[i].clone();
+        engine
+            .execute(given(open, actor, action, 11, day))
+            .await
+            .unwrap();
+    }
+    let before = engine.bulletin(november).unwrap();
+    assert_eq!(before.total.opened, 2);
+    assert_eq!(before.total.closed_on_time, 1);
+    assert_eq!(before.total.overdue_at_end, 1);
+    assert_eq!(before.overdue[0].id, open);
+    assert_eq!(before.overdue[0].days_overdue, 11);
+    assert_eq!(before.closed[0].id, closed);
+    // The open one, signed for on the 6th with weekly feedback and none given: missed on
+    // the 13th, 20th and 27th; the closed one reported on the 6th, missed on the 13th.
+    assert_eq!(before.total.feedback_missed, 4, "{:?}", before.total);
+    assert_eq!(before.units.len(), 1);
+    assert_eq!(before.units[0].name, "教务处");
+    // December's events do not change November.
+    engine
+        .execute(given(
+            open,
+            HANDLER,
+            SupervisionAction::ReportCompletion {
+                result: "十二月完成。".into(),
+            },
+            12,
+            3,
+        ))
+        .await
+        .unwrap();
+    engine
+        .execute(given(
+            open,
+            SUPERVISOR,
+            SupervisionAction::CloseItem {
+                note: String::new(),
+            },
+            12,
+            4,
+        ))
+        .await
+        .unwrap();
+    let after = engine.bulletin(november).unwrap();
+    assert_eq!(after, before);
+    assert_eq!(after.to_json(), before.to_json());
+    assert_eq!(after.to_csv(), before.to_csv());
+    assert_eq!(after.to_markdown(), before.to_markdown());
+    assert_eq!(after.to_html(), before.to_html());
+    // December sees the late close.
+    let dec = engine.bulletin(Month::new(2026, 12).unwrap()).unwrap();
+    assert_eq!(dec.total.closed_late, 1);
+    assert_eq!(dec.total.open_at_start, 1);
+    assert_eq!(dec.closed[0].id, open);
+    assert!(dec.closed[0].late);
+    // A month that has not begun is refused.
+    assert!(engine.bulletin(Month::new(2027, 1).unwrap()).is_err());
+}

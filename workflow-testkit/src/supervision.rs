@@ -1,0 +1,224 @@
+//! A sample 督办 item (教务处 leads, 人事处 cooperates, weekly feedback) and a given/when/then
+//! driver for 督办 in the pure core.
+
+use chrono::{Duration, NaiveDate};
+use uuid::Uuid;
+use workflow_core::supervision::{Frequency, ItemSpec, Source, SupervisionAction};
+use workflow_core::{
+    Classification, Directory, DocumentId, Error, Flow, FlowCommand, Item, Recorded, Retention,
+    Supervision, SupervisionEvent, Timestamp,
+};
+
+/// The supervisor (督办员) of the fixture: the office director 丁欣.
+pub const SUPERVISOR: &str = "ding.xin";
+/// The lead unit's handler, who signs for the sample item and becomes its 责任人.
+pub const HANDLER: &str = "fang.yu";
+/// The leader who asked for it.
+pub const LEADER: &str = "lin.zhiyuan";
+
+/// The sample item's fields, due `deadline`: a meeting decision for 教务处 with 人事处.
+pub fn item_spec(deadline: NaiveDate) -> ItemSpec {
+    ItemSpec {
+        source: Source::Meeting {
+            reference: "校长办公会纪要〔2026〕21号 第三项".into(),
+        },
+        title: "制定本科教学工作合格评估整改方案".into(),
+        requirements: "对照评估指标逐项排查，形成整改方案和任务清单，按周报送进展。".into(),
+        leader: LEADER.into(),
+        lead_unit: "JWC".into(),
+        responsible: None,
+        co_units: vec!["RSC".into()],
+        deadline,
+        feedback: Frequency::Weekly,
+        warn_days: 3,
+        classification: Classification::None,
+    }
+}
+
+/// The sample item's flow, step by step: (actor, action), from 立项 to 归档, with a granted
+/// 延期 (to `deadline` + 10 days).
+pub fn item_flow(deadline: NaiveDate, fonds: &str) -> Vec<(&'static str, SupervisionAction)> {
+    vec![
+        (
+            SUPERVISOR,
+            SupervisionAction::OpenItem {
+                spec: item_spec(deadline),
+            },
+        ),
+        (
+            HANDLER,
+            SupervisionAction::AcceptItem {
+                note: "已签收，由评估办具体落实。".into(),
+            },
+        ),
+        (
+            HANDLER,
+            SupervisionAction::ReportProgress {
+                text: "已完成指标排查，形成问题清单32条。".into(),
+                percent: Some(40),
+            },
+        ),
+        (
+            HANDLER,
+            SupervisionAction::RequestItemExtension {
+                until: deadline + Duration::days(10),
+                reason: "需待学校党委会审定整改方案。".into(),
+            },
+        ),
+        (
+            SUPERVISOR,
+            SupervisionAction::DecideItemExtension {
+                grant: true,
+                reason: "同意延期。".into(),
+            },
+        ),
+        (
+            HANDLER,
+            SupervisionAction::ReportCompletion {
+                result: "整改方案已经党委会审定印发，任务清单分解至各学院。".into(),
+            },
+        ),
+        (
+            SUPERVISOR,
+            SupervisionAction::CloseItem {
+                note: "经核实，同意销号。".into(),
+            },
+        ),
+        (
+            "xu.jing",
+            SupervisionAction::ArchiveItem {
+                fonds: fonds.into(),
+                retention: Some(Retention::Years30),
+                unit_code: "JWC".into(),
+                deviation_reason: String::new(),
+            },
+        ),
+    ]
+}
+
+/// 督办 driven through commands in the pure core, against an in-memory directory, with a
+/// clock that moves one hour a step (set `clock` to jump).
+#[derive(Debug)]
+pub struct ItemScript {
+    /// The directory.
+    pub dir: Directory,
+    /// The current item.
+    pub id: DocumentId,
+    /// Its state, once opened.
+    pub item: Option<Item>,
+    /// Its events so far.
+    pub events: Vec<Recorded<SupervisionEvent>>,
+    /// The instant the next command is given at.
+    pub clock: Timestamp,
+}
+
+impl ItemScript {
+    /// On a directory of the caller's, at the start of term (2026-11-02 09:00 CST).
+    pub fn with_directory(dir: Directory) -> Self {
+        ItemScript {
+            dir,
+            id: DocumentId(Uuid::from_u128(0x6000)),
+            item: None,
+            events: Vec::new(),
+            clock: crate::engine::start_of_term(),
+        }
+    }
+
+    /// The sample's deadline: four weeks after the start of term.
+    pub fn deadline(&self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 30).unwrap_or(NaiveDate::MIN)
+    }
+
+    /// Gives a command; its events are applied and recorded.
+    pub fn run(
+        &mut self,
+        actor: &str,
+        action: SupervisionAction,
+    ) -> Result<Vec<Recorded<SupervisionEvent>>, Error> {
+        let cmd = FlowCommand {
+            document_id: self.id,
+            actor: actor.into(),
+            at: self.clock,
+            action,
+        };
+        self.clock += Duration::hours(1);
+        let events = Supervision::decide(self.item.as_ref(), &cmd, &self.dir)?;
+        for e in &events {
+            match self.item.as_mut() {
+                Some(i) => Supervision::apply(i, &e.actor, e.at, &e.data),
+                None => self.item = Supervision::create(&e.actor, e.at, &e.data),
+            }
+        }
+        self.dir.record_numbers(
+            events
+                .iter()
+                .filter_map(|e| Supervision::number_claim(&e.data)),
+        );
+        self.events.extend(events.iter().cloned());
+        Ok(events)
+    }
+
+    /// Gives a command that must succeed.
+    #[track_caller]
+    pub fn ok(&mut self, actor: &str, action: SupervisionAction) -> &mut Self {
+        let name = action.name();
+        if let Err(e) = self.run(actor, action) {
+            panic!("{actor} {name} should succeed but: {e}");
+        }
+        self
+    }
+
+    /// Gives a command that must be rejected, checks that it changed nothing, and returns
+    /// the rejection.
+    #[track_caller]
+    pub fn err(&mut self, actor: &str, action: SupervisionAction) -> Error {
+        let before = self.item.clone();
+        let n = self.events.len();
+        let name = action.name();
+        match self.run(actor, action) {
+            Ok(_) => panic!("{actor} {name} should be rejected"),
+            Err(e) => {
+                assert_eq!(self.item, before, "a rejected command changed the state");
+                assert_eq!(self.events.len(), n, "a rejected command recorded events");
+                e
+            }
+        }
+    }
+
+    /// The current item (panics before it is opened).
+    #[track_caller]
+    pub fn item(&self) -> &Item {
+        match self.item.as_ref() {
+            Some(i) => i,
+            None => panic!("no item opened yet"),
+        }
+    }
+
+    /// Its state folded again from its events alone.
+    pub fn fold(&self) -> Option<Item> {
+        let mut it = self.events.iter();
+        let first = it.next()?;
+        let mut i = Supervision::create(&first.actor, first.at, &first.data)?;
+        for e in it {
+            Supervision::apply(&mut i, &e.actor, e.at, &e.data);
+        }
+        Some(i)
+    }
+
+    /// Runs the sample flow from step `from` to step `to` (exclusive).
+    #[track_caller]
+    pub fn steps(&mut self, from: usize, to: usize) -> &mut Self {
+        let steps = item_flow(self.deadline(), &crate::sample().fonds);
+        for (actor, action) in steps[from..to].iter().cloned() {
+            self.ok(actor, action);
+        }
+        self
+    }
+
+    /// The sample flow's action at step `i`.
+    pub fn step(&self, i: usize) -> SupervisionAction {
+        item_flow(self.deadline(), &crate::sample().fonds)[i]
+            .1
+            .clone()
+    }
+}
