@@ -272,9 +272,15 @@ pub(crate) struct ListArgs {
     /// Only documents whose current stage is past its deadline now.
     #[arg(long)]
     pub(crate) overdue: bool,
-    /// Only this flow: outgoing (发文) or incoming (收文).
+    /// Only this flow: outgoing (发文), incoming (收文) or supervision (督办).
     #[arg(long, value_name = "FLOW")]
     pub(crate) flow: Option<String>,
+    /// Only 督办 items of this leader (牵头领导).
+    #[arg(long, value_name = "ACTOR")]
+    pub(crate) leader: Option<String>,
+    /// Only 督办 items from: instruction, meeting, key_task, direct.
+    #[arg(long, value_name = "SOURCE")]
+    pub(crate) source: Option<String>,
     /// Only documents in the state of this name, in any flow (InHandling, Archived, …).
     #[arg(long, value_name = "STATE")]
     pub(crate) step: Option<String>,
@@ -292,7 +298,7 @@ pub(crate) struct ListArgs {
     pub(crate) json: bool,
 }
 
-/// `list`: up to `limit` documents matching the filters (发文 and 收文, in list order), and
+/// `list`: up to `limit` documents matching the filters (发文, 收文 and 督办, in list order), and
 /// the instant "overdue" was judged at.
 pub(crate) fn list(data_dir: &Path, a: &ListArgs) -> Result<(Vec<FlowState>, Timestamp)> {
     let engine = open(data_dir)?;
@@ -301,8 +307,16 @@ pub(crate) fn list(data_dir: &Path, a: &ListArgs) -> Result<(Vec<FlowState>, Tim
         None => None,
         Some("outgoing") => Some(workflow_core::StreamKind::Outgoing),
         Some("incoming") => Some(workflow_core::StreamKind::Incoming),
-        Some(other) => bail!("--flow {other}: give outgoing (发文) or incoming (收文)"),
+        Some("supervision") => Some(workflow_core::StreamKind::Supervision),
+        Some(other) => {
+            bail!("--flow {other}: give outgoing (发文), incoming (收文) or supervision (督办)")
+        }
     };
+    if let Some(s) = a.source.as_deref()
+        && !matches!(s, "instruction" | "meeting" | "key_task" | "direct")
+    {
+        bail!("--source {s}: give instruction, meeting, key_task or direct");
+    }
     let mut q = ListQuery {
         flow,
         step: a.step.clone(),
@@ -311,6 +325,8 @@ pub(crate) fn list(data_dir: &Path, a: &ListArgs) -> Result<(Vec<FlowState>, Tim
         kind: a.kind,
         year: a.year,
         overdue_at: a.overdue.then_some(now),
+        leader: a.leader.clone().map(Into::into),
+        source: a.source.clone(),
         viewer: a.viewer.clone().map(Into::into),
         max_classification: None,
         page_token: None,

@@ -56,5 +56,14 @@ where
         CommandMessage::MarkRead(m) => client.mark_read(m).await,
         CommandMessage::AddReaders(m) => client.add_readers(m).await,
         CommandMessage::ArchiveIncoming(m) => client.archive_incoming(m).await,
+        CommandMessage::OpenItem(m) => client.open_item(m).await,
+        CommandMessage::AcceptItem(m) => client.accept_item(m).await,
+        CommandMessage::ReportProgress(m) => client.report_progress(m).await,
+        CommandMessage::RequestItemExtension(m) => client.request_item_extension(m).await,
+        CommandMessage::DecideItemExtension(m) => client.decide_item_extension(m).await,
+        CommandMessage::ReportCompletion(m) => client.report_completion(m).await,
+        CommandMessage::CloseItem(m) => client.close_item(m).await,
+        CommandMessage::ReturnItem(m) => client.return_item(m).await,
+        CommandMessage::ArchiveItem(m) => client.archive_item(m).await,
     }
 }

@@ -19,7 +19,9 @@ use workflow_store::{
 use crate::pb;
 
 mod incoming;
+mod supervision;
 pub use incoming::{flow, receipt};
+pub use supervision::{bulletin, item, source_filter};
 
 /// The `google.rpc.ErrorInfo.domain` of every error this service sends.
 pub const ERROR_DOMAIN: &str = "workflow.v1";
@@ -350,6 +352,15 @@ pub enum CommandMessage {
     MarkRead(pb::MarkReadRequest),
     AddReaders(pb::AddReadersRequest),
     ArchiveIncoming(pb::ArchiveIncomingRequest),
+    OpenItem(pb::OpenItemRequest),
+    AcceptItem(pb::AcceptItemRequest),
+    ReportProgress(pb::ReportProgressRequest),
+    RequestItemExtension(pb::RequestItemExtensionRequest),
+    DecideItemExtension(pb::DecideItemExtensionRequest),
+    ReportCompletion(pb::ReportCompletionRequest),
+    CloseItem(pb::CloseItemRequest),
+    ReturnItem(pb::ReturnItemRequest),
+    ArchiveItem(pb::ArchiveItemRequest),
 }
 
 /// A stage index to the wire.
@@ -402,6 +413,9 @@ pub fn command_message(r: &Request) -> Result<CommandMessage, Status> {
         workflow_core::FlowAction::Outgoing(action) => action,
         workflow_core::FlowAction::Incoming(action) => {
             return incoming::command_message(Header::of(r), action);
+        }
+        workflow_core::FlowAction::Supervision(action) => {
+            return supervision::command_message(Header::of(r), action);
         }
         other => {
             return Err(invalid(
@@ -581,6 +595,8 @@ pub fn list_query(
         kind: optional_enum::<Kind, pb::Kind>("kind", r.kind)?,
         year: (r.year != 0).then_some(r.year),
         overdue_at: r.overdue.then_some(now),
+        leader: (!r.leader.trim().is_empty()).then(|| ActorId(r.leader.trim().to_owned())),
+        source: source_filter(&r.source)?,
         viewer,
         max_classification,
         page_token: (!r.page_token.is_empty()).then(|| r.page_token.clone()),
@@ -594,6 +610,7 @@ pub fn list_response(page: &Page, now: Timestamp) -> pb::ListDocumentsResponse {
         documents: page.documents.iter().map(|d| document(d, now)).collect(),
         next_page_token: page.next_page_token.clone().unwrap_or_default(),
         receipts: page.receipts.iter().map(|r| receipt(r, now)).collect(),
+        items: page.items.iter().map(|i| item(i, now)).collect(),
     }
 }
 
@@ -690,6 +707,7 @@ pub fn stats(s: Stats) -> pb::Stats {
         by_kind: s.by_kind.into_iter().collect(),
         by_year: s.by_year.into_iter().collect(),
         size_on_disk: s.size_on_disk,
+        by_flow: s.by_flow.into_iter().collect(),
     }
 }
 

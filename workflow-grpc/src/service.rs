@@ -465,6 +465,112 @@ impl DocumentWorkflow for WorkflowService {
         self.command(req).await
     }
 
+    async fn open_item(&self, req: Request<pb::OpenItemRequest>) -> Reply<pb::CommandResponse> {
+        self.command(req).await
+    }
+
+    async fn accept_item(&self, req: Request<pb::AcceptItemRequest>) -> Reply<pb::CommandResponse> {
+        self.command(req).await
+    }
+
+    async fn report_progress(
+        &self,
+        req: Request<pb::ReportProgressRequest>,
+    ) -> Reply<pb::CommandResponse> {
+        self.command(req).await
+    }
+
+    async fn request_item_extension(
+        &self,
+        req: Request<pb::RequestItemExtensionRequest>,
+    ) -> Reply<pb::CommandResponse> {
+        self.command(req).await
+    }
+
+    async fn decide_item_extension(
+        &self,
+        req: Request<pb::DecideItemExtensionRequest>,
+    ) -> Reply<pb::CommandResponse> {
+        self.command(req).await
+    }
+
+    async fn report_completion(
+        &self,
+        req: Request<pb::ReportCompletionRequest>,
+    ) -> Reply<pb::CommandResponse> {
+        self.command(req).await
+    }
+
+    async fn close_item(&self, req: Request<pb::CloseItemRequest>) -> Reply<pb::CommandResponse> {
+        self.command(req).await
+    }
+
+    async fn return_item(&self, req: Request<pb::ReturnItemRequest>) -> Reply<pb::CommandResponse> {
+        self.command(req).await
+    }
+
+    async fn archive_item(
+        &self,
+        req: Request<pb::ArchiveItemRequest>,
+    ) -> Reply<pb::CommandResponse> {
+        self.command(req).await
+    }
+
+    async fn get_item(&self, req: Request<pb::GetDocumentRequest>) -> Reply<pb::SupervisionItem> {
+        let system = caller(&req);
+        let r = req.into_inner();
+        let actor = self.reader(&system, &r.actor_id)?;
+        let id = convert::document_id("document_id", &r.document_id)?;
+        let not_found = || status_of(&workflow_store::Error::NotFound(id));
+        let current = self
+            .engine
+            .state(id)
+            .map_err(|e| status_of(&e))?
+            .and_then(workflow_core::FlowState::into_supervision)
+            .ok_or_else(not_found)?;
+        let current_classification = current.spec().classification;
+        actor.may_see(current_classification)?;
+        let item = match r.as_of_version {
+            Some(v) => self
+                .engine
+                .state_as_of(id, AsOf::Version(v))
+                .map_err(|e| status_of(&e))?
+                .into_supervision()
+                .ok_or_else(not_found)?,
+            None => current,
+        };
+        let (what, detail) = match r.as_of_version {
+            Some(v) => ("as_of", format!("version {v}")),
+            None => ("get", String::new()),
+        };
+        self.recorded(&system, &actor, what, id, current_classification, detail)
+            .await?;
+        Ok(Response::new(convert::item(&item, (self.clock)())))
+    }
+
+    async fn get_monthly_bulletin(
+        &self,
+        req: Request<pb::GetMonthlyBulletinRequest>,
+    ) -> Reply<pb::MonthlyBulletin> {
+        let system = caller(&req);
+        let r = req.into_inner();
+        let reader = self.reader(&system, &r.actor_id)?;
+        let month =
+            workflow_core::supervision::bulletin::Month::new(r.year, r.month).ok_or_else(|| {
+                invalid(
+                    "month",
+                    format!("{}-{:02} is not a month (month 1-12)", r.year, r.month),
+                )
+            })?;
+        let engine = self.engine.clone();
+        let clearance = reader.clearance();
+        let bulletin = tokio::task::spawn_blocking(move || engine.bulletin(month, Some(clearance)))
+            .await
+            .map_err(|e| convert::internal(&e))?
+            .map_err(|e| status_of(&e))?;
+        Ok(Response::new(convert::bulletin(&bulletin, r.format)?))
+    }
+
     async fn get_incoming(
         &self,
         req: Request<pb::GetDocumentRequest>,

@@ -43,6 +43,15 @@ fn back(m: CommandMessage) -> Request {
         CommandMessage::MarkRead(m) => m.into_request(),
         CommandMessage::AddReaders(m) => m.into_request(),
         CommandMessage::ArchiveIncoming(m) => m.into_request(),
+        CommandMessage::OpenItem(m) => m.into_request(),
+        CommandMessage::AcceptItem(m) => m.into_request(),
+        CommandMessage::ReportProgress(m) => m.into_request(),
+        CommandMessage::RequestItemExtension(m) => m.into_request(),
+        CommandMessage::DecideItemExtension(m) => m.into_request(),
+        CommandMessage::ReportCompletion(m) => m.into_request(),
+        CommandMessage::CloseItem(m) => m.into_request(),
+        CommandMessage::ReturnItem(m) => m.into_request(),
+        CommandMessage::ArchiveItem(m) => m.into_request(),
     }
     .unwrap()
 }
@@ -224,4 +233,55 @@ fn an_engine_registration_and_a_reminder_have_no_rpc() {
     );
     let e = command_message(&remind).unwrap_err();
     assert_eq!(e.code(), tonic::Code::InvalidArgument);
+}
+
+#[test]
+fn every_supervision_command_reads_back_as_sent() {
+    use workflow_core::supervision::{Frequency, Source, SupervisionAction};
+    let deadline = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    let mut actions: Vec<SupervisionAction> =
+        workflow_testkit::supervision::item_flow(deadline, "J012")
+            .into_iter()
+            .map(|(_, a)| a)
+            .collect();
+    let mut key_task = workflow_testkit::supervision::item_spec(deadline);
+    key_task.source = Source::KeyTask {
+        reference: "2026年度重点工作第7项".into(),
+    };
+    key_task.responsible = Some("fang.yu".into());
+    key_task.feedback = Frequency::Monthly;
+    key_task.warn_days = 0;
+    let mut direct = workflow_testkit::supervision::item_spec(deadline);
+    direct.source = Source::Direct;
+    direct.feedback = Frequency::None;
+    actions.extend([
+        SupervisionAction::OpenItem { spec: key_task },
+        SupervisionAction::OpenItem { spec: direct },
+        SupervisionAction::ReportProgress {
+            text: "进行中".into(),
+            percent: None,
+        },
+        SupervisionAction::DecideItemExtension {
+            grant: false,
+            reason: "不同意".into(),
+        },
+        SupervisionAction::ReturnItem {
+            reason: "未完成".into(),
+        },
+        SupervisionAction::ArchiveItem {
+            fonds: "J012".into(),
+            retention: None,
+            unit_code: "JWC".into(),
+            deviation_reason: String::new(),
+        },
+    ]);
+    let names: std::collections::BTreeSet<&str> = actions.iter().map(|a| a.name()).collect();
+    assert_eq!(names.len(), 9, "every 督办 RPC is covered: {names:?}");
+    let id = DocumentId(uuid::Uuid::from_u128(10));
+    for (i, action) in actions.into_iter().enumerate() {
+        let mut sent = Request::new(id, "ding.xin", action);
+        sent.expected_version = (i % 2 == 0).then_some(i as u64);
+        let message = command_message(&sent).unwrap();
+        assert_eq!(back(message), sent, "action {i}");
+    }
 }

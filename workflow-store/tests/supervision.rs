@@ -284,7 +284,7 @@ async fn the_monthly_bulletin_is_the_same_whenever_it_is_produced() {
             .await
             .unwrap();
     }
-    let before = engine.bulletin(november).unwrap();
+    let before = engine.bulletin(november, None).unwrap();
     assert_eq!(before.total.opened, 2);
     assert_eq!(before.total.closed_on_time, 1);
     assert_eq!(before.total.overdue_at_end, 1);
@@ -321,18 +321,20 @@ async fn the_monthly_bulletin_is_the_same_whenever_it_is_produced() {
         ))
         .await
         .unwrap();
-    let after = engine.bulletin(november).unwrap();
+    let after = engine.bulletin(november, None).unwrap();
     assert_eq!(after, before);
     assert_eq!(after.to_json(), before.to_json());
     assert_eq!(after.to_csv(), before.to_csv());
     assert_eq!(after.to_markdown(), before.to_markdown());
     assert_eq!(after.to_html(), before.to_html());
     // December sees the late close.
-    let dec = engine.bulletin(Month::new(2026, 12).unwrap()).unwrap();
+    let dec = engine
+        .bulletin(Month::new(2026, 12).unwrap(), None)
+        .unwrap();
     assert_eq!(dec.total.closed_late, 1);
     assert_eq!(dec.total.open_at_start, 1);
     assert_eq!(dec.closed[0].id, open);
     assert!(dec.closed[0].late);
     // A month that has not begun is refused.
-    assert!(engine.bulletin(Month::new(2027, 1).unwrap()).is_err());
+    assert!(engine.bulletin(Month::new(2027, 1).unwrap(), None).is_err());
 }

@@ -358,15 +358,18 @@ pub fn receipt(r: &Receipt, now: Timestamp) -> pb::IncomingDocument {
     }
 }
 
-/// The flow filter of a list request: `outgoing`, `incoming` or empty.
+/// The flow filter of a list request: `outgoing`, `incoming`, `supervision` or empty.
 pub fn flow(field: &str, s: &str) -> Result<Option<workflow_core::StreamKind>, Status> {
     match s.trim() {
         "" => Ok(None),
         "outgoing" => Ok(Some(workflow_core::StreamKind::Outgoing)),
         "incoming" => Ok(Some(workflow_core::StreamKind::Incoming)),
+        "supervision" => Ok(Some(workflow_core::StreamKind::Supervision)),
         other => Err(invalid(
             field,
-            format!("{other:?} is not a flow: outgoing (发文) or incoming (收文)"),
+            format!(
+                "{other:?} is not a flow: outgoing (发文), incoming (收文) or supervision (督办)"
+            ),
         )),
     }
 }

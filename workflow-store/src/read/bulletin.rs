@@ -2,7 +2,7 @@
 //! and the directory's names as they were then (DESIGN §3b).
 
 use workflow_core::supervision::bulletin::{self, Bulletin, BulletinNames, Month};
-use workflow_core::{DIRECTORY_STREAM, Recorded, StreamKind, SupervisionEvent};
+use workflow_core::{Classification, DIRECTORY_STREAM, Recorded, StreamKind, SupervisionEvent};
 
 use crate::engine::{AsOf, Engine};
 use crate::error::{Error, Result};
@@ -12,10 +12,11 @@ use crate::projection::Dim;
 const BATCH: usize = 1024;
 
 impl Engine {
-    /// The 月通报 of `month`: a pure function of the log as of the month's end (China time),
-    /// so the same whenever it is produced. A month that has not begun is refused; the
-    /// current month gives its figures so far.
-    pub fn bulletin(&self, month: Month) -> Result<Bulletin> {
+    /// The 月通报 of `month` over the items classified up to `max` (all when `None`): a pure
+    /// function of the log as of the month's end (China time), so the same whenever it is
+    /// produced. A month that has not begun is refused; the current month gives its figures
+    /// so far.
+    pub fn bulletin(&self, month: Month, max: Option<Classification>) -> Result<Bulletin> {
         let now = (self.inner.clock)();
         if month.start() > now {
             return Err(Error::InvalidRequest {
@@ -47,7 +48,13 @@ impl Engine {
                         events.push(r);
                     }
                 }
-                histories.push(events);
+                let classification = events.first().and_then(|e| match &e.data {
+                    SupervisionEvent::ItemOpened { spec, .. } => Some(spec.classification),
+                    _ => None,
+                });
+                if max.is_none_or(|m| classification.is_some_and(|c| c <= m)) {
+                    histories.push(events);
+                }
             }
             if exhausted {
                 break;

@@ -43,6 +43,11 @@ pub struct ListQuery {
     pub year: Option<i32>,
     /// Only documents whose current stage is past its deadline at this instant.
     pub overdue_at: Option<Timestamp>,
+    /// 督办 items whose leader (牵头领导) this is (other flows never match).
+    pub leader: Option<ActorId>,
+    /// 督办 items from this source: `instruction`, `meeting`, `key_task`, `direct` (other
+    /// flows never match).
+    pub source: Option<String>,
     /// Leave out what this actor's clearance does not cover.
     pub viewer: Option<ActorId>,
     /// Leave out what is classified above this (a system reading without naming an actor:
@@ -151,6 +156,13 @@ impl Engine {
             && q.overdue_at
                 .is_none_or(|t| s.due().is_some_and(|due| t > due))
             && clearance.is_none_or(|c| c >= s.classification())
+            && (q.leader.is_none() && q.source.is_none()
+                || s.supervision().is_some_and(|i| {
+                    q.leader.as_ref().is_none_or(|l| i.spec().leader == *l)
+                        && q.source
+                            .as_deref()
+                            .is_none_or(|src| i.spec().source.name() == src)
+                }))
     }
 
     /// Documents matching the filters, one page at a time.

@@ -1,0 +1,346 @@
+//! 督办 across the wire: its command messages into engine requests and back, an item to the
+//! wire, and the 月通报. Part of [`super`], the one place where wire and domain types meet.
+
+use tonic::Status;
+use workflow_core::supervision::bulletin::{Bulletin, Figures};
+use workflow_core::supervision::{Frequency, ItemSpec, Source, SupervisionAction};
+use workflow_core::{ActorId, Classification, Item, Retention, Timestamp, UnitCode};
+use workflow_store::Request;
+
+use super::{
+    CommandMessage, FromWire, Header, WireCommand, classification, command_msg, date, invalid,
+    optional_enum, request, retention, timestamp,
+};
+use crate::pb;
+
+/// The source filter of a list request: a source's name, or empty.
+pub fn source_filter(s: &str) -> Result<Option<String>, Status> {
+    match s.trim() {
+        "" => Ok(None),
+        s @ ("instruction" | "meeting" | "key_task" | "direct") => Ok(Some(s.to_owned())),
+        other => Err(invalid(
+            "source",
+            format!("{other:?} is not a source: instruction, meeting, key_task or direct"),
+        )),
+    }
+}
+
+fn frequency_from(raw: i32) -> Result<Frequency, Status> {
+    match pb::FeedbackFrequency::try_from(raw) {
+        Ok(pb::FeedbackFrequency::Unspecified) => Ok(Frequency::None),
+        Ok(pb::FeedbackFrequency::Weekly) => Ok(Frequency::Weekly),
+        Ok(pb::FeedbackFrequency::Monthly) => Ok(Frequency::Monthly),
+        Err(_) => Err(invalid(
+            "spec.feedback",
+            format!("{raw} is not a feedback frequency"),
+        )),
+    }
+}
+
+fn frequency_to(f: Frequency) -> pb::FeedbackFrequency {
+    match f {
+        Frequency::None => pb::FeedbackFrequency::Unspecified,
+        Frequency::Weekly => pb::FeedbackFrequency::Weekly,
+        Frequency::Monthly => pb::FeedbackFrequency::Monthly,
+    }
+}
+
+/// An item's fields from the wire; `spec` is required.
+fn spec(s: Option<pb::ItemSpec>) -> Result<ItemSpec, Status> {
+    let s = s.ok_or_else(|| invalid("spec", "is required"))?;
+    let reference = s.source_reference.clone();
+    let source = match s.source.trim() {
+        "meeting" => Source::Meeting { reference },
+        "key_task" => Source::KeyTask { reference },
+        "direct" | "" if reference.trim().is_empty() => Source::Direct,
+        "direct" | "" => {
+            return Err(invalid(
+                "spec.source_reference",
+                "is only for a meeting decision or an annual key task",
+            ));
+        }
+        "instruction" => {
+            return Err(invalid(
+                "spec.source",
+                "an item following a leader's 批示 on a 收文 is opened by the engine when the \
+                 批办 asks for it (InstructIncoming with supervise)",
+            ));
+        }
+        other => {
+            return Err(invalid(
+                "spec.source",
+                format!("{other:?} is not a source: meeting, key_task or direct"),
+            ));
+        }
+    };
+    if !s.source_receipt_id.trim().is_empty() {
+        return Err(invalid("spec.source_receipt_id", "is output only"));
+    }
+    Ok(ItemSpec {
+        source,
+        title: s.title,
+        requirements: s.requirements,
+        leader: ActorId(s.leader),
+        lead_unit: UnitCode(s.lead_unit),
+        responsible: (!s.responsible.trim().is_empty()).then_some(ActorId(s.responsible)),
+        co_units: s.co_units.into_iter().map(UnitCode).collect(),
+        deadline: date("spec.deadline", &s.deadline)?,
+        feedback: frequency_from(s.feedback)?,
+        warn_days: s
+            .warn_days
+            .unwrap_or(workflow_core::supervision::DEFAULT_WARN_DAYS),
+        classification: Classification::from_wire("spec.classification", s.classification)?,
+    })
+}
+
+/// An item's fields to the wire.
+fn spec_to(s: &ItemSpec) -> pb::ItemSpec {
+    let (reference, receipt) = match &s.source {
+        Source::Meeting { reference } | Source::KeyTask { reference } => {
+            (reference.clone(), String::new())
+        }
+        Source::Instruction { receipt } => (String::new(), receipt.to_string()),
+        Source::Direct => (String::new(), String::new()),
+    };
+    pb::ItemSpec {
+        source: s.source.name().to_owned(),
+        source_reference: reference,
+        title: s.title.clone(),
+        requirements: s.requirements.clone(),
+        leader: s.leader.0.clone(),
+        lead_unit: s.lead_unit.0.clone(),
+        responsible: s
+            .responsible
+            .as_ref()
+            .map(|r| r.0.clone())
+            .unwrap_or_default(),
+        co_units: s.co_units.iter().map(|u| u.0.clone()).collect(),
+        deadline: s.deadline.to_string(),
+        feedback: frequency_to(s.feedback) as i32,
+        warn_days: Some(s.warn_days),
+        classification: classification(s.classification) as i32,
+        source_receipt_id: receipt,
+    }
+}
+
+fn percent(p: Option<u32>) -> Result<Option<u8>, Status> {
+    p.map(|p| {
+        u8::try_from(p)
+            .ok()
+            .filter(|p| *p <= 100)
+            .ok_or_else(|| invalid("percent", format!("{p} is not between 0 and 100")))
+    })
+    .transpose()
+}
+
+/// Implements [`WireCommand`] for 督办 command messages.
+macro_rules! item_commands {
+    ($($msg:ty => |$r:ident| $action:expr;)*) => {$(
+        impl WireCommand for $msg {
+            fn into_request(self) -> Result<Request, Status> {
+                let $r = self;
+                let action: SupervisionAction = $action;
+                request(&$r.command_id, &$r.actor_id, &$r.document_id, $r.expected_version, action)
+            }
+        }
+    )*};
+}
+
+item_commands! {
+    pb::OpenItemRequest => |r| SupervisionAction::OpenItem { spec: spec(r.spec.clone())? };
+    pb::AcceptItemRequest => |r| SupervisionAction::AcceptItem { note: r.note.clone() };
+    pb::ReportProgressRequest => |r| SupervisionAction::ReportProgress {
+        text: r.text.clone(),
+        percent: percent(r.percent)?,
+    };
+    pb::RequestItemExtensionRequest => |r| SupervisionAction::RequestItemExtension {
+        until: date("until", &r.until)?,
+        reason: r.reason.clone(),
+    };
+    pb::DecideItemExtensionRequest => |r| SupervisionAction::DecideItemExtension {
+        grant: r.grant,
+        reason: r.reason.clone(),
+    };
+    pb::ReportCompletionRequest => |r| SupervisionAction::ReportCompletion {
+        result: r.result.clone(),
+    };
+    pb::CloseItemRequest => |r| SupervisionAction::CloseItem { note: r.note.clone() };
+    pb::ReturnItemRequest => |r| SupervisionAction::ReturnItem { reason: r.reason.clone() };
+    pb::ArchiveItemRequest => |r| SupervisionAction::ArchiveItem {
+        fonds: r.fonds.clone(),
+        retention: optional_enum::<Retention, pb::Retention>("retention", r.retention)?,
+        unit_code: r.unit_code.clone(),
+        deviation_reason: r.deviation_reason.clone(),
+    };
+}
+
+/// The wire message of a 督办 request (see [`super::command_message`]).
+pub(super) fn command_message(
+    header: Header,
+    action: &SupervisionAction,
+) -> Result<CommandMessage, Status> {
+    macro_rules! msg {
+        ($variant:ident, $ty:ident { $($field:ident: $value:expr),* $(,)? }) => {
+            command_msg!(header, $variant, $ty { $($field: $value),* })
+        };
+    }
+    Ok(match action.clone() {
+        SupervisionAction::OpenItem { spec } => {
+            if let Source::Instruction { .. } = spec.source {
+                return Err(invalid(
+                    "spec.source",
+                    "an item following a 批办 is opened by the engine, not over the wire",
+                ));
+            }
+            msg!(
+                OpenItem,
+                OpenItemRequest {
+                    spec: Some(spec_to(&spec))
+                }
+            )
+        }
+        SupervisionAction::AcceptItem { note } => {
+            msg!(AcceptItem, AcceptItemRequest { note: note })
+        }
+        SupervisionAction::ReportProgress { text, percent } => msg!(
+            ReportProgress,
+            ReportProgressRequest {
+                text: text,
+                percent: percent.map(u32::from),
+            }
+        ),
+        SupervisionAction::RequestItemExtension { until, reason } => msg!(
+            RequestItemExtension,
+            RequestItemExtensionRequest {
+                until: until.to_string(),
+                reason: reason,
+            }
+        ),
+        SupervisionAction::DecideItemExtension { grant, reason } => msg!(
+            DecideItemExtension,
+            DecideItemExtensionRequest {
+                grant: grant,
+                reason: reason,
+            }
+        ),
+        SupervisionAction::ReportCompletion { result } => {
+            msg!(ReportCompletion, ReportCompletionRequest { result: result })
+        }
+        SupervisionAction::CloseItem { note } => msg!(CloseItem, CloseItemRequest { note: note }),
+        SupervisionAction::ReturnItem { reason } => {
+            msg!(ReturnItem, ReturnItemRequest { reason: reason })
+        }
+        SupervisionAction::ArchiveItem {
+            fonds,
+            retention: r,
+            unit_code,
+            deviation_reason,
+        } => msg!(
+            ArchiveItem,
+            ArchiveItemRequest {
+                fonds: fonds,
+                retention: r.map_or(0, |r| retention(r) as i32),
+                unit_code: unit_code,
+                deviation_reason: deviation_reason,
+            }
+        ),
+        SupervisionAction::RemindItem { .. } => {
+            return Err(invalid(
+                "action",
+                "RemindItem has no RPC: the server's deadline sweep gives it",
+            ));
+        }
+    })
+}
+
+/// An item to the wire, overdue as of `now`.
+pub fn item(i: &Item, now: Timestamp) -> pb::SupervisionItem {
+    pb::SupervisionItem {
+        id: i.id().to_string(),
+        version: i.version(),
+        step: i.step().name().to_owned(),
+        step_chinese: i.step().chinese().to_owned(),
+        spec: Some(spec_to(i.spec())),
+        supervisor: i.supervisor().map(|a| a.0.clone()).unwrap_or_default(),
+        responsible: i.responsible().map(|a| a.0.clone()).unwrap_or_default(),
+        deadline: i.deadline().to_string(),
+        opened_at: Some(timestamp(i.opened_at())),
+        accepted_at: i.accepted_at().map(timestamp),
+        updated_at: Some(timestamp(i.updated_at())),
+        feedback: i
+            .feedback()
+            .iter()
+            .map(|f| pb::ItemFeedback {
+                actor_id: f.actor.0.clone(),
+                text: f.text.clone(),
+                percent: f.percent.map(u32::from),
+                at: Some(timestamp(f.at)),
+            })
+            .collect(),
+        extension_until: i
+            .extension()
+            .map(|e| e.until.to_string())
+            .unwrap_or_default(),
+        extension_reason: i.extension().map(|e| e.reason.clone()).unwrap_or_default(),
+        extensions: i
+            .extensions()
+            .iter()
+            .map(|e| pb::ItemExtension {
+                granted: e.granted,
+                from: e.from.to_string(),
+                until: e.until.to_string(),
+                at: Some(timestamp(e.at)),
+            })
+            .collect(),
+        result: i.completion().map(|c| c.result.clone()).unwrap_or_default(),
+        closed_at: i.closed_at().map(timestamp),
+        archive: i.archive().map(super::archive_record),
+        opinions: i.opinions().iter().map(super::opinion).collect(),
+        overdue: i.is_overdue(now),
+    }
+}
+
+fn figures(f: &Figures) -> pb::BulletinFigures {
+    pb::BulletinFigures {
+        open_at_start: f.open_at_start,
+        opened: f.opened,
+        closed_on_time: f.closed_on_time,
+        closed_late: f.closed_late,
+        overdue_at_end: f.overdue_at_end,
+        feedback_missed: f.feedback_missed,
+        extensions_granted: f.extensions_granted,
+    }
+}
+
+/// A bulletin to the wire, rendered in `format`.
+pub fn bulletin(b: &Bulletin, format: i32) -> Result<pb::MonthlyBulletin, Status> {
+    let rendered = match pb::BulletinFormat::try_from(format) {
+        Ok(pb::BulletinFormat::Unspecified | pb::BulletinFormat::Json) => b.to_json(),
+        Ok(pb::BulletinFormat::Csv) => b.to_csv(),
+        Ok(pb::BulletinFormat::Markdown) => b.to_markdown(),
+        Ok(pb::BulletinFormat::Html) => b.to_html(),
+        Err(_) => return Err(invalid("format", format!("{format} is not a format"))),
+    };
+    Ok(pb::MonthlyBulletin {
+        year: b.month.year,
+        month: b.month.month,
+        as_of: Some(timestamp(b.as_of)),
+        units: b
+            .units
+            .iter()
+            .map(|u| pb::BulletinUnit {
+                unit: u.unit.0.clone(),
+                name: u.name.clone(),
+                figures: Some(figures(&u.figures)),
+            })
+            .collect(),
+        total: Some(figures(&b.total)),
+        sha256: crate::config::sha256(&rendered)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+        rendered,
+        overdue_items: b.overdue.len() as u32,
+        closed_items: b.closed.len() as u32,
+    })
+}
