@@ -127,7 +127,21 @@ enum Cmd {
         /// The package directory.
         path: PathBuf,
     },
-    /// Counts by state, unit, kind and year; log size; last position.
+    /// The 月通报 of supervision items for a month, as the log stood at the month's end.
+    #[command(
+        after_help = "Examples:\n  workflow bulletin 2026-11\n  workflow bulletin 2026-11 --format html > 2026-11.html\n  workflow bulletin 2026-11 --format csv --as ding.xin"
+    )]
+    Bulletin {
+        /// The month, YYYY-MM.
+        month: workflow_core::supervision::bulletin::Month,
+        /// md (the default), csv, json or html.
+        #[arg(long, default_value = "md", value_parser = ["md", "csv", "json", "html"])]
+        format: String,
+        /// Only the items this actor's clearance covers (all when absent).
+        #[arg(long = "as", value_name = "ACTOR")]
+        viewer: Option<String>,
+    },
+    /// Counts by flow, state, unit, kind and year; log size; last position.
     #[command(after_help = "Example:\n  workflow stats --json")]
     Stats {
         /// As JSON.
@@ -287,6 +301,23 @@ fn run(cli: Cli) -> Result<bool> {
         }
         Cmd::VerifyExport { path } => Ok(render::verify_export(&ops::verify_export(&path)?, &path)),
         Cmd::Stats { json } => render::stats(&ops::stats(&data()?)?, json).map(|()| true),
+        Cmd::Bulletin {
+            month,
+            format,
+            viewer,
+        } => {
+            let b = ops::bulletin(&data()?, month, viewer.as_deref())?;
+            print!(
+                "{}",
+                match format.as_str() {
+                    "csv" => b.to_csv(),
+                    "json" => b.to_json(),
+                    "html" => b.to_html(),
+                    _ => b.to_markdown(),
+                }
+            );
+            Ok(true)
+        }
         Cmd::List(args) => {
             let (documents, now) = ops::list(&data()?, &args)?;
             render::list(&documents, now, args.json).map(|()| true)

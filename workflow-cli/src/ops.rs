@@ -250,6 +250,26 @@ pub(crate) fn verify_export(path: &Path) -> Result<PackageReport> {
 }
 
 /// `stats`.
+/// `bulletin`: the 月通报 of `month`, over the items `viewer`'s clearance covers (all when
+/// absent).
+pub(crate) fn bulletin(
+    data_dir: &Path,
+    month: workflow_core::supervision::bulletin::Month,
+    viewer: Option<&str>,
+) -> Result<workflow_core::supervision::bulletin::Bulletin> {
+    let engine = open(data_dir)?;
+    let max = match viewer {
+        Some(v) => Some(
+            engine
+                .actor(&v.into())
+                .with_context(|| format!("--as {v}: no such actor"))?
+                .clearance,
+        ),
+        None => None,
+    };
+    Ok(engine.bulletin(month, max)?)
+}
+
 pub(crate) fn stats(data_dir: &Path) -> Result<Stats> {
     Ok(open(data_dir)?.stats()?)
 }

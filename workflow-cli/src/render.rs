@@ -844,6 +844,7 @@ pub(crate) fn stats(s: &Stats, json: bool) -> Result<()> {
         let v = serde_json::json!({
             "last_position": s.last_position, "documents": s.documents, "size_on_disk": s.size_on_disk,
             "by_state": s.by_state, "by_unit": s.by_unit, "by_kind": s.by_kind, "by_year": s.by_year,
+            "by_flow": s.by_flow,
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
@@ -852,6 +853,7 @@ pub(crate) fn stats(s: &Stats, json: bool) -> Result<()> {
     println!("events        {} (last position)", s.last_position);
     println!("size on disk  {:.1} MiB", s.size_on_disk as f64 / 1048576.0);
     for (title, map) in [
+        ("by flow", &s.by_flow),
         ("by state", &s.by_state),
         ("by unit", &s.by_unit),
         ("by kind", &s.by_kind),

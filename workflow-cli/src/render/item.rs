@@ -193,7 +193,9 @@ pub(crate) fn item(i: &Item, names: &Names, json: bool) -> Result<()> {
             names.label(&e.by)
         );
     }
-    if let Some(at) = i.closed_at() {
+    if let Some(at) = i.closed_at()
+        && !i.opinions().iter().any(|o| o.step == "close")
+    {
         println!("  {}  {}", pad("销号"), local(at));
     }
     for (reason, r) in i.reminders() {
