@@ -1,7 +1,9 @@
 //! Crash safety: a child process executes commands in a loop and reports each acknowledged
 //! one; the parent kills it with SIGKILL at random moments, reopens the directory, and
 //! checks that every acknowledged command is there, nothing is half-applied, positions are
-//! gapless and the hash chain verifies. Several rounds on the same directory.
+//! gapless and the hash chain verifies. Several rounds on the same directory. The links
+//! between flows hold however the kills fell: every 签收 has its one 收文, every 批办 that
+//! asks for supervision its one 督办 item.
 //!
 //! This file has its own `main` (harness = false): run with the argument `child DIR` it is
 //! the child; otherwise it is the test.
@@ -68,8 +70,45 @@ fn child(dir: &str) {
                 })
             })
             .collect();
+        // One more task: the sample 收文 up to a 批办 that asks for supervision, whose 督办
+        // item the engine opens in the same group.
+        let supervised = {
+            let (engine, out) = (engine.clone(), out.clone());
+            tokio::spawn(async move {
+                let sample = workflow_testkit::incoming::incoming_sample();
+                loop {
+                    let id = new_id();
+                    let steps = workflow_testkit::incoming::instruct_flow(&sample, "J012");
+                    for (actor, action) in steps.into_iter().take(4) {
+                        let action = match action {
+                            workflow_core::IncomingAction::Instruct {
+                                lead_unit,
+                                co_units,
+                                deadline,
+                                opinion,
+                                ..
+                            } => workflow_core::IncomingAction::Instruct {
+                                lead_unit,
+                                co_units,
+                                deadline,
+                                opinion,
+                                supervise: true,
+                            },
+                            other => other,
+                        };
+                        let r = Request::new(id, actor, action);
+                        let cid = r.command_id.clone();
+                        let o = engine.execute(r).await.unwrap();
+                        let last = o.events.last().map_or(0, |e| e.position);
+                        let mut out = out.lock().unwrap();
+                        writeln!(out, "ACK {cid} {id} {} {last}", o.version).unwrap();
+                        out.flush().unwrap();
+                    }
+                }
+            })
+        };
         // The tasks loop until the parent kills this process.
-        futures::future::join_all(tasks).await;
+        futures::future::join_all(tasks.into_iter().chain([supervised])).await;
     });
 }
 
@@ -209,6 +248,9 @@ fn check(
         // however the kills fell.
         let mut acks = BTreeMap::new();
         let mut linked: BTreeMap<u64, usize> = BTreeMap::new();
+        // And the link from 批办: every 批办 asking for supervision has exactly one item.
+        let mut instructed = BTreeMap::new();
+        let mut opened: BTreeMap<u64, usize> = BTreeMap::new();
         for e in &log {
             match e.event().unwrap().data {
                 workflow_core::FlowEvent::Outgoing(workflow_core::EventData::Acknowledged {
@@ -220,7 +262,7 @@ fn check(
                     registration,
                     unit,
                     ..
-                }) => {
+                }) if registration.source.is_some() || e.command_id.starts_with("link:") => {
                     let at: u64 = e
                         .command_id
                         .strip_prefix("link:")
@@ -233,8 +275,44 @@ fn check(
                     assert_eq!(e.position, at + 1, "registered in the 签收's group, right after it");
                     *linked.entry(at).or_default() += 1;
                 }
+                workflow_core::FlowEvent::Incoming(workflow_core::IncomingEvent::Instructed {
+                    supervise: true,
+                    ..
+                }) => {
+                    instructed.insert(
+                        e.position,
+                        workflow_core::linked_item_id(e.stream_id, e.version),
+                    );
+                }
+                workflow_core::FlowEvent::Supervision(
+                    workflow_core::SupervisionEvent::ItemOpened { spec, .. },
+                ) => {
+                    let at: u64 = e
+                        .command_id
+                        .strip_prefix("supervise:")
+                        .and_then(|p| p.parse().ok())
+                        .unwrap_or_else(|| panic!("an item not from a 批办: {}", e.command_id));
+                    let item = instructed.get(&at).unwrap_or_else(|| {
+                        panic!("round {round}: item at {} names no 批办", e.position)
+                    });
+                    assert_eq!(e.stream_id, *item);
+                    assert!(matches!(
+                        spec.source,
+                        workflow_core::supervision::Source::Instruction { .. }
+                    ));
+                    assert_eq!(e.position, at + 1, "opened in the 批办's group, right after it");
+                    *opened.entry(at).or_default() += 1;
+                }
                 _ => {}
             }
+        }
+        for at in instructed.keys() {
+            assert_eq!(
+                opened.get(at),
+                Some(&1),
+                "round {round}: the 批办 at {at} has {:?} items",
+                opened.get(at)
+            );
         }
         for at in acks.keys() {
             assert_eq!(
@@ -245,8 +323,9 @@ fn check(
             );
         }
         eprintln!(
-            "round {round}: {this_round} acknowledged, log head {head}, all present; {} 签收, each with its one 收文",
-            acks.len()
+            "round {round}: {this_round} acknowledged, log head {head}, all present; {} 签收, each with its one 收文; {} 批办 with supervision, each with its one 督办 item",
+            acks.len(),
+            instructed.len()
         );
     });
 }
