@@ -1,8 +1,9 @@
 //! Checks every flow's commands share: required texts, archival codes, roles, clearance.
 
+use crate::context::Context;
 use crate::directory::{Actor, Classification, Role};
 use crate::error::Error;
-use crate::ids::ActorId;
+use crate::ids::{ActorId, UnitCode};
 
 /// The longest free text (body, opinion, reason), in characters.
 pub const MAX_TEXT_CHARS: usize = 100_000;
@@ -62,4 +63,56 @@ pub(crate) fn check_code(field: &str, code: &str) -> Result<String, Error> {
         ));
     }
     Ok(code.to_owned())
+}
+
+/// An actor a command names (a reviewer, reader, leader, 责任人): exists, is active, holds
+/// `role` if one is asked, and is cleared for `c`. Returns the id trimmed.
+pub(crate) fn named_actor(
+    ctx: &dyn Context,
+    field: &str,
+    id: &ActorId,
+    role: Option<Role>,
+    c: Classification,
+) -> Result<ActorId, Error> {
+    let id = trimmed(id);
+    let Some(a) = ctx.actor(&id) else {
+        return Err(Error::field(field, format!("unknown actor {id}")));
+    };
+    if ctx.is_deactivated(&id) {
+        return Err(Error::NamedActorDeactivated {
+            field: field.to_owned(),
+            actor: id,
+        });
+    }
+    // Who may act: a matter of permission, not of the request's form.
+    if let Some(role) = role
+        && !a.has_role(role)
+    {
+        return Err(Error::NamedActorMissingRole {
+            field: field.to_owned(),
+            actor: id,
+            role,
+        });
+    }
+    if !a.may_see(c) {
+        return Err(Error::NamedActorClearance {
+            field: field.to_owned(),
+            actor: id,
+            clearance: a.clearance,
+            classification: c,
+        });
+    }
+    Ok(id)
+}
+
+/// A unit a command names, which the directory must know. Returns its code trimmed.
+pub(crate) fn known_unit(
+    ctx: &dyn Context,
+    field: &str,
+    code: &UnitCode,
+) -> Result<UnitCode, Error> {
+    let code = UnitCode(code.0.trim().to_owned());
+    ctx.unit(&code)
+        .map(|u| u.code)
+        .ok_or_else(|| Error::field(field, format!("unknown unit {code}")))
 }

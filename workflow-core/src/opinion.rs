@@ -25,3 +25,28 @@ pub struct Opinion {
     /// When.
     pub at: Timestamp,
 }
+
+/// Appends a note of a flow without rounds or stages (收文, 督办) to `opinions`; an empty
+/// text is no opinion and is left out.
+pub(crate) fn push_note(
+    opinions: &mut Vec<Opinion>,
+    step: &str,
+    actor: &ActorId,
+    agree: bool,
+    text: &str,
+    at: Timestamp,
+) {
+    if text.trim().is_empty() {
+        return;
+    }
+    opinions.push(Opinion {
+        round: 0,
+        step: step.to_owned(),
+        stage: None,
+        actor: actor.clone(),
+        unit: None,
+        agree,
+        text: text.to_owned(),
+        at,
+    });
+}

@@ -31,6 +31,7 @@ fn is_field(e: &Error, name: &str) -> bool {
     matches!(e, Error::InvalidField { field, .. } if field == name)
 }
 
+#[track_caller]
 fn open_with(f: &mut ItemScript, change: impl FnOnce(&mut workflow_core::ItemSpec)) -> Error {
     let mut spec = item_spec(f.deadline());
     change(&mut spec);
@@ -154,20 +155,20 @@ fn an_item_is_opened_once_for_its_id() {
 #[test]
 fn a_classified_item_needs_cleared_people() {
     let mut f = script();
-    // ye.qing (XSC) is cleared for nothing classified; a 秘密 item for XSC cannot name them.
+    // ye.qing (XSC) is cleared for nothing classified; a 机密 item for XSC cannot name them.
     let e = open_with(&mut f, |s| {
-        s.classification = Classification::Secret;
+        s.classification = Classification::Confidential;
         s.lead_unit = "XSC".into();
         s.co_units = vec![];
         s.responsible = Some("ye.qing".into());
     });
     assert!(
-        matches!(
-            e,
-            Error::InsufficientClearance { .. } | Error::NamedActorClearance { .. }
-        ),
+        matches!(&e, Error::NamedActorClearance { field, .. } if field == "spec.responsible"),
         "{e:?}"
     );
+    // The supervisor (丁欣, cleared up to 机密) may not open a 绝密 one at all.
+    let e = open_with(&mut f, |s| s.classification = Classification::TopSecret);
+    assert!(matches!(e, Error::InsufficientClearance { .. }), "{e:?}");
 }
 
 // ---- 交办 ----

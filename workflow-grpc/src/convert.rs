@@ -246,20 +246,22 @@ pub trait WireCommand {
     fn into_request(self) -> Result<Request, Status>;
 }
 
-/// Implements [`WireCommand`] for command messages, each with the action it carries.
+/// Implements [`WireCommand`] for command messages of one flow, each with the action (of
+/// type `$action_ty`) it carries.
 macro_rules! wire_commands {
-    ($($msg:ty => |$r:ident| $action:expr;)*) => {$(
+    ($action_ty:ty: $($msg:ty => |$r:ident| $action:expr;)*) => {$(
         impl WireCommand for $msg {
             fn into_request(self) -> Result<Request, Status> {
                 let $r = self;
-                let action: Action = $action;
+                let action: $action_ty = $action;
                 request(&$r.command_id, &$r.actor_id, &$r.document_id, $r.expected_version, action)
             }
         }
     )*};
 }
+use wire_commands;
 
-wire_commands! {
+wire_commands! { Action:
     pb::DraftDocumentRequest => |r| Action::Draft(draft_fields(r.fields)?);
     pb::ReviseDocumentRequest => |r| Action::Revise(draft_fields(r.fields)?);
     pb::SubmitForReviewRequest => |r| Action::SubmitForReview { route: route(r.route)? };

@@ -5,7 +5,7 @@ use super::event::IncomingEvent;
 use super::state::{Closure, ExtensionRequest, Instruction, Note, ReadMark, Receipt, Step};
 use crate::archive::ArchiveRecord;
 use crate::ids::{ActorId, Timestamp};
-use crate::opinion::Opinion;
+use crate::opinion::push_note;
 
 impl Receipt {
     /// The state a `Registered` event creates.
@@ -52,19 +52,7 @@ impl Receipt {
     }
 
     fn opinion(&mut self, step: &str, actor: &ActorId, agree: bool, text: &str, at: Timestamp) {
-        if text.trim().is_empty() {
-            return;
-        }
-        self.opinions.push(Opinion {
-            round: 0,
-            step: step.to_owned(),
-            stage: None,
-            actor: actor.clone(),
-            unit: None,
-            agree,
-            text: text.to_owned(),
-            at,
-        });
+        push_note(&mut self.opinions, step, actor, agree, text, at);
     }
 
     /// Folds one more event, given by `actor` at `at`.

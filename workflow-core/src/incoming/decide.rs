@@ -8,7 +8,9 @@ use chrono::{Datelike, NaiveDate};
 use super::command::{Attachment, IncomingAction, Plan, Registration};
 use super::event::IncomingEvent;
 use super::state::{Receipt, Step};
-use crate::checks::{check_code, check_text, require_clearance, require_role, trimmed};
+use crate::checks::{
+    check_code, check_text, known_unit, named_actor, require_clearance, require_role,
+};
 use crate::context::Context;
 use crate::directory::{Actor, Role};
 use crate::error::Error;
@@ -343,43 +345,17 @@ impl Decide<'_> {
 
     /// An actor to name (a reader, a leader): exists, active, cleared, holds `role` if any.
     fn named(&self, field: &str, id: &ActorId, role: Option<Role>) -> Result<ActorId, Error> {
-        let id = trimmed(id);
-        let Some(a) = self.ctx.actor(&id) else {
-            return Err(Error::field(field, format!("unknown actor {id}")));
-        };
-        if self.ctx.is_deactivated(&id) {
-            return Err(Error::NamedActorDeactivated {
-                field: field.to_owned(),
-                actor: id,
-            });
-        }
-        if let Some(role) = role
-            && !a.has_role(role)
-        {
-            return Err(Error::NamedActorMissingRole {
-                field: field.to_owned(),
-                actor: id,
-                role,
-            });
-        }
-        let c = self.r.registration().classification;
-        if !a.may_see(c) {
-            return Err(Error::NamedActorClearance {
-                field: field.to_owned(),
-                actor: id,
-                clearance: a.clearance,
-                classification: c,
-            });
-        }
-        Ok(id)
+        named_actor(
+            self.ctx,
+            field,
+            id,
+            role,
+            self.r.registration().classification,
+        )
     }
 
     fn unit(&self, field: &str, code: &UnitCode) -> Result<UnitCode, Error> {
-        let code = UnitCode(code.0.trim().to_owned());
-        self.ctx
-            .unit(&code)
-            .map(|u| u.code)
-            .ok_or_else(|| Error::field(field, format!("unknown unit {code}")))
+        known_unit(self.ctx, field, code)
     }
 
     fn screen(&self, note: &str, deadline: Option<NaiveDate>) -> Result<Vec<IncomingEvent>, Error> {

@@ -7,7 +7,7 @@ use super::state::{
 };
 use crate::archive::ArchiveRecord;
 use crate::ids::{ActorId, Timestamp};
-use crate::opinion::Opinion;
+use crate::opinion::push_note;
 use crate::outgoing::SYSTEM_ACTOR;
 
 impl Item {
@@ -43,19 +43,7 @@ impl Item {
     }
 
     fn opinion(&mut self, step: &str, actor: &ActorId, agree: bool, text: &str, at: Timestamp) {
-        if text.trim().is_empty() {
-            return;
-        }
-        self.opinions.push(Opinion {
-            round: 0,
-            step: step.to_owned(),
-            stage: None,
-            actor: actor.clone(),
-            unit: None,
-            agree,
-            text: text.to_owned(),
-            at,
-        });
+        push_note(&mut self.opinions, step, actor, agree, text, at);
     }
 
     /// Folds one more event, given by `actor` at `at`.

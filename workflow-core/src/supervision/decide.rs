@@ -6,12 +6,14 @@ use chrono::{Datelike, NaiveDate};
 use super::command::{ItemSpec, ReminderReason, Source, SupervisionAction};
 use super::event::SupervisionEvent;
 use super::state::{Item, ItemStep};
-use crate::checks::{check_code, check_text, require_clearance, require_role, trimmed};
+use crate::checks::{
+    check_code, check_text, known_unit, named_actor, require_clearance, require_role,
+};
 use crate::context::Context;
 use crate::directory::{Actor, Role};
 use crate::error::Error;
 use crate::flow::FlowCommand;
-use crate::ids::{ActorId, DocumentId, Timestamp, UnitCode, china_date};
+use crate::ids::{ActorId, DocumentId, Timestamp, china_date};
 use crate::kind::FlowKind;
 use crate::numbering::{ArchiveReference, Series};
 use crate::outgoing::SYSTEM_ACTOR;
@@ -44,7 +46,7 @@ pub(crate) fn decide(
             (None, SupervisionAction::OpenItem { spec })
                 if matches!(spec.source, Source::Instruction { .. }) =>
             {
-                let spec = Checks { ctx }.spec(spec, None)?;
+                let spec = checked_spec(ctx, spec, None)?;
                 Ok(vec![SupervisionEvent::ItemOpened {
                     document_id: cmd.document_id,
                     spec,
@@ -121,140 +123,92 @@ fn open(
         ));
     }
     require_clearance(actor, spec.classification)?;
-    let spec = Checks { ctx }.spec(spec, Some(at))?;
+    let spec = checked_spec(ctx, spec, Some(at))?;
     Ok(vec![SupervisionEvent::ItemOpened { document_id, spec }])
 }
 
-/// Checks of an item's fields against the directory.
-struct Checks<'a> {
-    ctx: &'a dyn Context,
-}
-
-impl Checks<'_> {
-    /// The fields, trimmed and checked; `today_from`: the deadline may not be in the past
-    /// (a person opening it; the engine copies a deadline the 批办 already checked).
-    fn spec(&self, spec: &ItemSpec, today_from: Option<Timestamp>) -> Result<ItemSpec, Error> {
-        let source = match &spec.source {
-            Source::Meeting { reference } => Source::Meeting {
-                reference: line("spec.source.reference", reference, true)?,
-            },
-            Source::KeyTask { reference } => Source::KeyTask {
-                reference: line("spec.source.reference", reference, true)?,
-            },
-            other => other.clone(),
-        };
-        let title = line("spec.title", &spec.title, true)?;
-        check_text("spec.requirements", &spec.requirements, true)?;
-        let c = spec.classification;
-        let leader = self.named("spec.leader", &spec.leader, Some(Role::Leader), c)?;
-        let lead_unit = self.unit("spec.lead_unit", &spec.lead_unit)?;
-        let responsible = match &spec.responsible {
-            Some(r) => {
-                let id = self.named("spec.responsible", r, None, c)?;
-                let unit = self.ctx.actor(&id).map(|a| a.unit);
-                if unit.as_ref() != Some(&lead_unit) {
-                    return Err(Error::field(
-                        "spec.responsible",
-                        format!("{id} is not of the lead unit {lead_unit}"),
-                    ));
-                }
-                Some(id)
-            }
-            None => None,
-        };
-        if spec.co_units.len() > MAX_UNITS {
-            return Err(Error::field(
-                "spec.co_units",
-                format!("at most {MAX_UNITS}"),
-            ));
-        }
-        let mut co_units = Vec::new();
-        for (i, u) in spec.co_units.iter().enumerate() {
-            let field = format!("spec.co_units[{i}]");
-            let u = self.unit(&field, u)?;
-            if u == lead_unit || co_units.contains(&u) {
+/// An item's fields, trimmed and checked against the directory; `today_from`: the deadline
+/// may not be in the past (a person opening it; the engine copies a deadline the 批办 already
+/// checked).
+fn checked_spec(
+    ctx: &dyn Context,
+    spec: &ItemSpec,
+    today_from: Option<Timestamp>,
+) -> Result<ItemSpec, Error> {
+    let source = match &spec.source {
+        Source::Meeting { reference } => Source::Meeting {
+            reference: line("spec.source.reference", reference, true)?,
+        },
+        Source::KeyTask { reference } => Source::KeyTask {
+            reference: line("spec.source.reference", reference, true)?,
+        },
+        other => other.clone(),
+    };
+    let title = line("spec.title", &spec.title, true)?;
+    check_text("spec.requirements", &spec.requirements, true)?;
+    let c = spec.classification;
+    let leader = named_actor(ctx, "spec.leader", &spec.leader, Some(Role::Leader), c)?;
+    let lead_unit = known_unit(ctx, "spec.lead_unit", &spec.lead_unit)?;
+    let responsible = match &spec.responsible {
+        Some(r) => {
+            let id = named_actor(ctx, "spec.responsible", r, None, c)?;
+            let unit = ctx.actor(&id).map(|a| a.unit);
+            if unit.as_ref() != Some(&lead_unit) {
                 return Err(Error::field(
-                    field,
-                    format!("{u} is named twice (or is the lead unit)"),
+                    "spec.responsible",
+                    format!("{id} is not of the lead unit {lead_unit}"),
                 ));
             }
-            co_units.push(u);
+            Some(id)
         }
-        if let Some(at) = today_from {
-            let today = china_date(at);
-            if spec.deadline < today {
-                return Err(Error::field(
-                    "spec.deadline",
-                    format!("{} is in the past (today is {today})", spec.deadline),
-                ));
-            }
-        }
-        if spec.warn_days > MAX_WARN_DAYS {
+        None => None,
+    };
+    if spec.co_units.len() > MAX_UNITS {
+        return Err(Error::field(
+            "spec.co_units",
+            format!("at most {MAX_UNITS}"),
+        ));
+    }
+    let mut co_units = Vec::new();
+    for (i, u) in spec.co_units.iter().enumerate() {
+        let field = format!("spec.co_units[{i}]");
+        let u = known_unit(ctx, &field, u)?;
+        if u == lead_unit || co_units.contains(&u) {
             return Err(Error::field(
-                "spec.warn_days",
-                format!("at most {MAX_WARN_DAYS} days"),
+                field,
+                format!("{u} is named twice (or is the lead unit)"),
             ));
         }
-        Ok(ItemSpec {
-            source,
-            title,
-            requirements: spec.requirements.trim().to_owned(),
-            leader,
-            lead_unit,
-            responsible,
-            co_units,
-            deadline: spec.deadline,
-            feedback: spec.feedback,
-            warn_days: spec.warn_days,
-            classification: c,
-        })
+        co_units.push(u);
     }
-
-    /// An actor to name: exists, active, cleared for `c`, holds `role` if any.
-    fn named(
-        &self,
-        field: &str,
-        id: &ActorId,
-        role: Option<Role>,
-        c: crate::directory::Classification,
-    ) -> Result<ActorId, Error> {
-        let id = trimmed(id);
-        let Some(a) = self.ctx.actor(&id) else {
-            return Err(Error::field(field, format!("unknown actor {id}")));
-        };
-        if self.ctx.is_deactivated(&id) {
-            return Err(Error::NamedActorDeactivated {
-                field: field.to_owned(),
-                actor: id,
-            });
+    if let Some(at) = today_from {
+        let today = china_date(at);
+        if spec.deadline < today {
+            return Err(Error::field(
+                "spec.deadline",
+                format!("{} is in the past (today is {today})", spec.deadline),
+            ));
         }
-        if let Some(role) = role
-            && !a.has_role(role)
-        {
-            return Err(Error::NamedActorMissingRole {
-                field: field.to_owned(),
-                actor: id,
-                role,
-            });
-        }
-        if !a.may_see(c) {
-            return Err(Error::NamedActorClearance {
-                field: field.to_owned(),
-                actor: id,
-                clearance: a.clearance,
-                classification: c,
-            });
-        }
-        Ok(id)
     }
-
-    fn unit(&self, field: &str, code: &UnitCode) -> Result<UnitCode, Error> {
-        let code = UnitCode(code.0.trim().to_owned());
-        self.ctx
-            .unit(&code)
-            .map(|u| u.code)
-            .ok_or_else(|| Error::field(field, format!("unknown unit {code}")))
+    if spec.warn_days > MAX_WARN_DAYS {
+        return Err(Error::field(
+            "spec.warn_days",
+            format!("at most {MAX_WARN_DAYS} days"),
+        ));
     }
+    Ok(ItemSpec {
+        source,
+        title,
+        requirements: spec.requirements.trim().to_owned(),
+        leader,
+        lead_unit,
+        responsible,
+        co_units,
+        deadline: spec.deadline,
+        feedback: spec.feedback,
+        warn_days: spec.warn_days,
+        classification: c,
+    })
 }
 
 /// A required or optional line of text, trimmed, at most [`MAX_LINE`] characters.

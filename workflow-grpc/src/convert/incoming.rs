@@ -11,7 +11,7 @@ use workflow_store::Request;
 
 use super::{
     CommandMessage, FromWire, Header, WireCommand, classification, command_msg, date, invalid,
-    kind, optional_enum, request, retention, timestamp, urgency,
+    kind, optional_enum, request, retention, timestamp, urgency, wire_commands,
 };
 use crate::pb;
 
@@ -99,20 +99,7 @@ fn plan(readers: Vec<String>, leader: String) -> Result<Plan, Status> {
     }
 }
 
-/// Implements [`WireCommand`] for 收文 command messages.
-macro_rules! incoming_commands {
-    ($($msg:ty => |$r:ident| $action:expr;)*) => {$(
-        impl WireCommand for $msg {
-            fn into_request(self) -> Result<Request, Status> {
-                let $r = self;
-                let action: IncomingAction = $action;
-                request(&$r.command_id, &$r.actor_id, &$r.document_id, $r.expected_version, action)
-            }
-        }
-    )*};
-}
-
-incoming_commands! {
+wire_commands! { IncomingAction:
     pb::RegisterIncomingRequest => |r| IncomingAction::Register {
         registration: registration(r.registration.clone())?,
         unit: (!r.unit.trim().is_empty()).then(|| UnitCode(r.unit.trim().to_owned())),

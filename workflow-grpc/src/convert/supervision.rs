@@ -9,7 +9,7 @@ use workflow_store::Request;
 
 use super::{
     CommandMessage, FromWire, Header, WireCommand, classification, command_msg, date, invalid,
-    optional_enum, request, retention, timestamp,
+    optional_enum, request, retention, timestamp, wire_commands,
 };
 use crate::pb;
 
@@ -133,20 +133,7 @@ fn percent(p: Option<u32>) -> Result<Option<u8>, Status> {
     .transpose()
 }
 
-/// Implements [`WireCommand`] for 督办 command messages.
-macro_rules! item_commands {
-    ($($msg:ty => |$r:ident| $action:expr;)*) => {$(
-        impl WireCommand for $msg {
-            fn into_request(self) -> Result<Request, Status> {
-                let $r = self;
-                let action: SupervisionAction = $action;
-                request(&$r.command_id, &$r.actor_id, &$r.document_id, $r.expected_version, action)
-            }
-        }
-    )*};
-}
-
-item_commands! {
+wire_commands! { SupervisionAction:
     pb::OpenItemRequest => |r| SupervisionAction::OpenItem { spec: spec(r.spec.clone())? };
     pb::AcceptItemRequest => |r| SupervisionAction::AcceptItem { note: r.note.clone() };
     pb::ReportProgressRequest => |r| SupervisionAction::ReportProgress {

@@ -156,13 +156,21 @@ impl Engine {
             && q.overdue_at
                 .is_none_or(|t| s.due().is_some_and(|due| t > due))
             && clearance.is_none_or(|c| c >= s.classification())
-            && (q.leader.is_none() && q.source.is_none()
-                || s.supervision().is_some_and(|i| {
-                    q.leader.as_ref().is_none_or(|l| i.spec().leader == *l)
-                        && q.source
-                            .as_deref()
-                            .is_none_or(|src| i.spec().source.name() == src)
-                }))
+            && Self::item_filters_match(q, s)
+    }
+
+    /// The filters only 督办 items have (leader, source): with either set, nothing else
+    /// matches.
+    fn item_filters_match(q: &ListQuery, s: &FlowState) -> bool {
+        if q.leader.is_none() && q.source.is_none() {
+            return true;
+        }
+        s.supervision().is_some_and(|i| {
+            q.leader.as_ref().is_none_or(|l| i.spec().leader == *l)
+                && q.source
+                    .as_deref()
+                    .is_none_or(|src| i.spec().source.name() == src)
+        })
     }
 
     /// Documents matching the filters, one page at a time.

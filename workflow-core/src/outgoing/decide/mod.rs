@@ -284,34 +284,13 @@ impl Decide<'_> {
 
     /// A reviewer to put on the route: exists, holds Reviewer, cleared for the document.
     fn check_reviewer(&self, field: &str, id: &ActorId) -> Result<ActorId, Error> {
-        let id = trimmed(id);
-        let Some(r) = self.ctx.actor(&id) else {
-            return Err(Error::field(field, format!("unknown actor {id}")));
-        };
-        if self.ctx.is_deactivated(&id) {
-            return Err(Error::NamedActorDeactivated {
-                field: field.to_owned(),
-                actor: id,
-            });
-        }
-        // Who may act on the stage: a matter of permission, not of the request's form.
-        if !r.has_role(Role::Reviewer) {
-            return Err(Error::NamedActorMissingRole {
-                field: field.to_owned(),
-                actor: id,
-                role: Role::Reviewer,
-            });
-        }
-        let c = self.doc.classification();
-        if !r.may_see(c) {
-            return Err(Error::NamedActorClearance {
-                field: field.to_owned(),
-                actor: id,
-                clearance: r.clearance,
-                classification: c,
-            });
-        }
-        Ok(id)
+        crate::checks::named_actor(
+            self.ctx,
+            field,
+            id,
+            Some(Role::Reviewer),
+            self.doc.classification(),
+        )
     }
 
     fn not_now(&self, reason: &str) -> Error {
