@@ -5,7 +5,7 @@
 
 mod common;
 
-use chrono::Duration;
+use chrono::{Datelike, Duration};
 use common::*;
 use tonic::Code;
 use tonic_types::StatusExt;
@@ -223,5 +223,135 @@ async fn supervision_rejections_map_to_the_error_table() {
         .await
         .unwrap_err();
     assert_eq!(e.code(), Code::NotFound);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn publishing_last_months_bulletin_puts_its_digests_on_record_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut c = server.client().await;
+    let last = today().with_day(1).unwrap() - Duration::days(1);
+    let (year, month) = (last.year(), last.month());
+    let publish = |actor: &str, year: i32, month: u32, clearance: Option<pb::Classification>| {
+        pb::PublishBulletinRequest {
+            command_id: cid(),
+            actor_id: actor.into(),
+            year,
+            month,
+            clearance: clearance.map(|c| c as i32),
+            format: pb::BulletinFormat::Markdown as i32,
+        }
+    };
+    // Refused: this month has not ended, a handler is no supervisor, a clearance above the
+    // publisher's, a clearance that is none.
+    let code = |r: Result<tonic::Response<pb::PublishedBulletin>, tonic::Status>| r.unwrap_err();
+    let e = code(
+        c.publish_bulletin(publish("ding.xin", today().year(), today().month(), None))
+            .await,
+    );
+    assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+    let e = code(
+        c.publish_bulletin(publish("fang.yu", year, month, None))
+            .await,
+    );
+    assert_eq!(e.code(), Code::PermissionDenied, "{e:?}");
+    let e = code(
+        c.publish_bulletin(publish(
+            "ding.xin",
+            year,
+            month,
+            Some(pb::Classification::TopSecret),
+        ))
+        .await,
+    );
+    assert_eq!(e.code(), Code::PermissionDenied, "{e:?}");
+    let mut bad = publish("ding.xin", year, month, None);
+    bad.clearance = Some(9);
+    let e = code(c.publish_bulletin(bad).await);
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert_eq!(
+        e.get_details_bad_request().unwrap().field_violations[0].field,
+        "clearance"
+    );
+
+    // Published: the bulletin as published, its event, and the record on every later read.
+    let first = publish("ding.xin", year, month, None);
+    let p = c
+        .publish_bulletin(first.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    let b = p.bulletin.unwrap();
+    assert!(b.matches_publication);
+    assert!(
+        b.rendered.starts_with(&format!("# {year}年{month}月")),
+        "{}",
+        b.rendered
+    );
+    let record = b.publication.unwrap();
+    assert_eq!(record.sha256_markdown, b.sha256);
+    assert_eq!(record.published_by, "ding.xin");
+    let command = p.command.unwrap();
+    assert_eq!(command.events[0].r#type, "BulletinPublished");
+    assert_eq!(command.events[0].stream_id, record.document_id);
+    let read = |format: pb::BulletinFormat| pb::GetMonthlyBulletinRequest {
+        actor_id: "ding.xin".into(),
+        year,
+        month,
+        format: format as i32,
+    };
+    for format in [
+        pb::BulletinFormat::Json,
+        pb::BulletinFormat::Csv,
+        pb::BulletinFormat::Html,
+    ] {
+        let b = c
+            .get_monthly_bulletin(read(format))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(b.matches_publication, "{format:?}");
+        assert_eq!(b.publication.unwrap(), record);
+    }
+    assert_eq!(record.clearance, pb::Classification::Confidential as i32);
+    // fang.yu (秘密) reads the bulletin at their clearance, which was not published.
+    let reader = c
+        .get_monthly_bulletin(pb::GetMonthlyBulletinRequest {
+            actor_id: "fang.yu".into(),
+            ..read(pb::BulletinFormat::Markdown)
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(reader.publication.is_none() && !reader.matches_publication);
+    // A retry is answered from the record; the 非密 edition is a publication of its own,
+    // and once published, it already exists.
+    let again = c.publish_bulletin(first).await.unwrap().into_inner();
+    assert!(again.command.unwrap().replayed);
+    let open = c
+        .publish_bulletin(publish(
+            "ding.xin",
+            year,
+            month,
+            Some(pb::Classification::None),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_ne!(
+        open.bulletin.unwrap().publication.unwrap().document_id,
+        record.document_id
+    );
+    let e = code(
+        c.publish_bulletin(publish(
+            "ding.xin",
+            year,
+            month,
+            Some(pb::Classification::None),
+        ))
+        .await,
+    );
+    assert_eq!(e.code(), Code::AlreadyExists, "{e:?}");
     server.stop().await;
 }

@@ -129,7 +129,7 @@ enum Cmd {
     },
     /// The 月通报 of supervision items for a month, as the log stood at the month's end.
     #[command(
-        after_help = "Examples:\n  workflow bulletin 2026-11\n  workflow bulletin 2026-11 --format html > 2026-11.html\n  workflow bulletin 2026-11 --format csv --as ding.xin"
+        after_help = "Examples:\n  workflow bulletin 2026-11\n  workflow bulletin 2026-11 --format html > 2026-11.html\n  workflow bulletin 2026-11 --format csv --as ding.xin\n  workflow bulletin 2026-10 --format html --as ding.xin --publish > 2026-10.html"
     )]
     Bulletin {
         /// The month, YYYY-MM.
@@ -140,6 +140,11 @@ enum Cmd {
         /// Only the items this actor's clearance covers (all when absent).
         #[arg(long = "as", value_name = "ACTOR")]
         viewer: Option<String>,
+        /// Publish it (发布): record its digests as an event, once per month and clearance,
+        /// after the month's end. Needs --as, a supervisor; the bulletin covers their
+        /// clearance. The record is printed on stderr.
+        #[arg(long, requires = "viewer")]
+        publish: bool,
     },
     /// Counts by flow, state, unit, kind and year; log size; last position.
     #[command(after_help = "Example:\n  workflow stats --json")]
@@ -305,17 +310,19 @@ fn run(cli: Cli) -> Result<bool> {
             month,
             format,
             viewer,
+            publish,
         } => {
-            let b = ops::bulletin(&data()?, month, viewer.as_deref())?;
-            print!(
-                "{}",
-                match format.as_str() {
-                    "csv" => b.to_csv(),
-                    "json" => b.to_json(),
-                    "html" => b.to_html(),
-                    _ => b.to_markdown(),
-                }
-            );
+            let (b, record) = ops::bulletin(&data()?, month, viewer.as_deref(), publish)?;
+            let text = match format.as_str() {
+                "csv" => b.to_csv(),
+                "json" => b.to_json(),
+                "html" => b.to_html(),
+                _ => b.to_markdown(),
+            };
+            print!("{text}");
+            if let Some((p, position)) = record {
+                render::publication(&p, position, &text);
+            }
             Ok(true)
         }
         Cmd::List(args) => {

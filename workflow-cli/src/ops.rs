@@ -252,22 +252,43 @@ pub(crate) fn verify_export(path: &Path) -> Result<PackageReport> {
 /// `stats`.
 /// `bulletin`: the 月通报 of `month`, over the items `viewer`'s clearance covers (all when
 /// absent).
+/// A bulletin's publication record, with the log position it was written at when this
+/// run wrote it.
+pub(crate) type Published = (workflow_core::Publication, Option<u64>);
+
+/// `bulletin`: the month's bulletin as `viewer` may read it (all items without one), and
+/// its publication record with its position in the log, if it was published at that
+/// clearance (`publish` publishes it first).
 pub(crate) fn bulletin(
     data_dir: &Path,
     month: workflow_core::supervision::bulletin::Month,
     viewer: Option<&str>,
-) -> Result<workflow_core::supervision::bulletin::Bulletin> {
+    publish: bool,
+) -> Result<(
+    workflow_core::supervision::bulletin::Bulletin,
+    Option<Published>,
+)> {
     let engine = open(data_dir)?;
-    let max = match viewer {
-        Some(v) => Some(
-            engine
-                .actor(&v.into())
-                .with_context(|| format!("--as {v}: no such actor"))?
-                .clearance,
-        ),
-        None => None,
+    let Some(v) = viewer else {
+        return Ok((engine.bulletin(month, None)?, None));
     };
-    Ok(engine.bulletin(month, max)?)
+    let actor = engine
+        .actor(&v.into())
+        .with_context(|| format!("--as {v}: no such actor"))?;
+    if publish {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (b, outcome) = rt
+            .block_on(engine.publish_bulletin(&actor.id, month, None, None))
+            .with_context(|| format!("publishing the bulletin of {month}"))?;
+        let record = engine.publication(month, actor.clearance)?;
+        let position = outcome.events.first().map(|e| e.position);
+        return Ok((b, record.map(|p| (p, position))));
+    }
+    let b = engine.bulletin(month, Some(actor.clearance))?;
+    let record = engine.publication(month, actor.clearance)?;
+    Ok((b, record.map(|p| (p, None))))
 }
 
 pub(crate) fn stats(data_dir: &Path) -> Result<Stats> {

@@ -363,6 +363,18 @@ pub(crate) fn timeline(t: &Timeline, json: bool) -> Result<()> {
                 workflow_core::FlowEvent::Incoming(d) => incoming_detail(d),
                 workflow_core::FlowEvent::Supervision(d) => item::item_detail(d),
                 workflow_core::FlowEvent::Directory(d) => d.provenance().1.to_owned(),
+                workflow_core::FlowEvent::Bulletin(
+                    workflow_core::PublicationEvent::BulletinPublished {
+                        month,
+                        clearance,
+                        items,
+                        digests,
+                        ..
+                    },
+                ) => format!(
+                    "{month} up to {clearance}, {items} items, html sha256 {}",
+                    digests.html
+                ),
             }
         );
     }
@@ -912,7 +924,7 @@ pub(crate) fn list(documents: &[FlowState], now: Timestamp, json: bool) -> Resul
                     i.spec().title
                 );
             }
-            FlowState::Directory(_) => {}
+            FlowState::Directory(_) | FlowState::Bulletin(_) => {}
         }
     }
     if documents.is_empty() && !json {
@@ -997,4 +1009,32 @@ pub(crate) fn access_log(entries: &[workflow_store::AccessEntry], json: bool) ->
         );
     }
     Ok(())
+}
+
+/// A bulletin's publication record, on stderr (the bulletin itself is on stdout): when,
+/// by whom, at what clearance, and whether the copy just printed is the one published.
+pub(crate) fn publication(p: &workflow_core::Publication, position: Option<u64>, printed: &str) {
+    let d = p.digests();
+    let digest = workflow_core::supervision::sha256_hex(printed);
+    let same = [&d.json, &d.csv, &d.markdown, &d.html].contains(&&digest);
+    match position {
+        Some(pos) => eprintln!("published at log position {pos}:"),
+        None => eprintln!("published earlier:"),
+    }
+    eprintln!(
+        "  {} by {} at {}, items up to {} ({} items)",
+        p.month(),
+        p.published_by(),
+        local(p.published_at()),
+        p.clearance().chinese(),
+        p.items()
+    );
+    eprintln!(
+        "  sha256 json {}\n         csv {}\n          md {}\n        html {}",
+        d.json, d.csv, d.markdown, d.html
+    );
+    eprintln!(
+        "  the copy printed {} the one published",
+        if same { "is" } else { "is NOT" }
+    );
 }

@@ -22,7 +22,10 @@ use crate::incoming::{Incoming, IncomingAction, IncomingEvent, Receipt};
 use crate::kind::Kind;
 use crate::numbering::Series;
 use crate::outgoing::{self, Document};
-use crate::supervision::{Item, Supervision, SupervisionAction, SupervisionEvent};
+use crate::supervision::{
+    Item, Publication, PublicationAction, PublicationEvent, Publications, Supervision,
+    SupervisionAction, SupervisionEvent,
+};
 use crate::todo::Assignee;
 
 /// The kind of a stream in the log (DESIGN §4). Every event's envelope names it; events
@@ -261,6 +264,8 @@ pub enum FlowState {
     Supervision(Item),
     /// The directory.
     Directory(DirectoryState),
+    /// A published 月通报.
+    Bulletin(Publication),
 }
 
 /// A command's action, for a stream of any flow.
@@ -275,6 +280,8 @@ pub enum FlowAction {
     Supervision(SupervisionAction),
     /// The directory.
     Directory(DirectoryAction),
+    /// A 月通报's publication.
+    Bulletin(PublicationAction),
 }
 
 /// An event of a stream of any flow.
@@ -289,6 +296,8 @@ pub enum FlowEvent {
     Supervision(SupervisionEvent),
     /// The directory.
     Directory(DirectoryEvent),
+    /// A 月通报's publication.
+    Bulletin(PublicationEvent),
 }
 
 impl From<outgoing::Action> for FlowAction {
@@ -339,6 +348,24 @@ impl From<Item> for FlowState {
     }
 }
 
+impl From<PublicationAction> for FlowAction {
+    fn from(a: PublicationAction) -> Self {
+        FlowAction::Bulletin(a)
+    }
+}
+
+impl From<PublicationEvent> for FlowEvent {
+    fn from(e: PublicationEvent) -> Self {
+        FlowEvent::Bulletin(e)
+    }
+}
+
+impl From<Publication> for FlowState {
+    fn from(p: Publication) -> Self {
+        FlowState::Bulletin(p)
+    }
+}
+
 impl From<DirectoryAction> for FlowAction {
     fn from(a: DirectoryAction) -> Self {
         FlowAction::Directory(a)
@@ -359,6 +386,7 @@ macro_rules! each_flow {
             $enum::Incoming($inner) => $body,
             $enum::Supervision($inner) => $body,
             $enum::Directory($inner) => $body,
+            $enum::Bulletin($inner) => $body,
         }
     };
 }
@@ -371,6 +399,7 @@ impl FlowAction {
             FlowAction::Incoming(_) => StreamKind::Incoming,
             FlowAction::Supervision(_) => StreamKind::Supervision,
             FlowAction::Directory(_) => StreamKind::Directory,
+            FlowAction::Bulletin(_) => StreamKind::Bulletin,
         }
     }
 
@@ -424,6 +453,14 @@ impl FlowEvent {
         }
     }
 
+    /// The 月通报 publication it is, if it is one.
+    pub fn bulletin(&self) -> Option<&PublicationEvent> {
+        match self {
+            FlowEvent::Bulletin(e) => Some(e),
+            _ => None,
+        }
+    }
+
     /// The directory event it is, if it is one.
     pub fn directory(&self) -> Option<&DirectoryEvent> {
         match self {
@@ -439,6 +476,7 @@ impl FlowEvent {
             FlowEvent::Incoming(_) => StreamKind::Incoming,
             FlowEvent::Supervision(_) => StreamKind::Supervision,
             FlowEvent::Directory(_) => StreamKind::Directory,
+            FlowEvent::Bulletin(_) => StreamKind::Bulletin,
         }
     }
 
@@ -464,6 +502,7 @@ impl FlowEvent {
             FlowEvent::Incoming(e) => Incoming::number_claim(e),
             FlowEvent::Supervision(e) => Supervision::number_claim(e),
             FlowEvent::Directory(e) => DirectoryStream::number_claim(e),
+            FlowEvent::Bulletin(e) => Publications::number_claim(e),
         }
     }
 
@@ -474,6 +513,7 @@ impl FlowEvent {
             FlowEvent::Incoming(e) => Incoming::reminded(e),
             FlowEvent::Supervision(e) => Supervision::reminded(e),
             FlowEvent::Directory(e) => DirectoryStream::reminded(e),
+            FlowEvent::Bulletin(e) => Publications::reminded(e),
         }
     }
 
@@ -484,6 +524,7 @@ impl FlowEvent {
             FlowEvent::Incoming(e) => Incoming::closing(e),
             FlowEvent::Supervision(e) => Supervision::closing(e),
             FlowEvent::Directory(e) => DirectoryStream::closing(e),
+            FlowEvent::Bulletin(e) => Publications::closing(e),
         }
     }
 
@@ -507,7 +548,9 @@ impl FlowEvent {
             StreamKind::Directory => {
                 DirectoryEvent::decode_ref(type_name, version, payload).map(Self::Directory)
             }
-            other => Err(no_flow(other, type_name)),
+            StreamKind::Bulletin => {
+                PublicationEvent::decode_ref(type_name, version, payload).map(Self::Bulletin)
+            }
         }
     }
 
@@ -536,15 +579,11 @@ impl FlowEvent {
                 DirectoryEvent::deserialize_payload(type_name, version, payload)
                     .map(Self::Directory)
             }
-            other => Err(PayloadError::Decode(no_flow(other, type_name))),
+            StreamKind::Bulletin => {
+                PublicationEvent::deserialize_payload(type_name, version, payload)
+                    .map(Self::Bulletin)
+            }
         }
-    }
-}
-
-fn no_flow(kind: StreamKind, type_name: &str) -> DecodeError {
-    DecodeError::Payload {
-        type_name: type_name.to_owned(),
-        reason: format!("this build has no flow for streams of kind {kind}"),
     }
 }
 
@@ -556,6 +595,7 @@ impl FlowState {
             FlowState::Incoming(_) => StreamKind::Incoming,
             FlowState::Supervision(_) => StreamKind::Supervision,
             FlowState::Directory(_) => StreamKind::Directory,
+            FlowState::Bulletin(_) => StreamKind::Bulletin,
         }
     }
 
@@ -583,7 +623,7 @@ impl FlowState {
                     reminders_before: r.reminders_before,
                 })
             }
-            FlowState::Directory(_) => None,
+            FlowState::Directory(_) | FlowState::Bulletin(_) => None,
         }
     }
 
@@ -594,6 +634,7 @@ impl FlowState {
             FlowState::Incoming(r) => Incoming::title(r),
             FlowState::Supervision(i) => Supervision::title(i),
             FlowState::Directory(d) => DirectoryStream::title(d),
+            FlowState::Bulletin(p) => Publications::title(p),
         }
     }
 
@@ -625,6 +666,14 @@ impl FlowState {
     pub fn into_supervision(self) -> Option<Item> {
         match self {
             FlowState::Supervision(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// The published 月通报, if this is one.
+    pub fn bulletin(&self) -> Option<&Publication> {
+        match self {
+            FlowState::Bulletin(p) => Some(p),
             _ => None,
         }
     }
@@ -668,6 +717,9 @@ impl FlowState {
             FlowEvent::Directory(data) => {
                 DirectoryStream::create(&event.actor, event.at, data).map(FlowState::Directory)
             }
+            FlowEvent::Bulletin(data) => {
+                Publications::create(&event.actor, event.at, data).map(FlowState::Bulletin)
+            }
         }
     }
 
@@ -686,6 +738,9 @@ impl FlowState {
             }
             (FlowState::Directory(d), FlowEvent::Directory(data)) => {
                 DirectoryStream::apply(d, &event.actor, event.at, data);
+            }
+            (FlowState::Bulletin(p), FlowEvent::Bulletin(data)) => {
+                Publications::apply(p, &event.actor, event.at, data);
             }
             // Decided against this state, an event is always of its flow.
             _ => {}
@@ -741,6 +796,10 @@ macro_rules! each_state {
             }
             FlowState::Directory($s) => {
                 type $flow = DirectoryStream;
+                $body
+            }
+            FlowState::Bulletin($s) => {
+                type $flow = Publications;
                 $body
             }
         }
@@ -829,6 +888,15 @@ pub fn decide(
                 action,
                 ctx,
                 FlowEvent::Directory,
+            )
+        }
+        (FlowAction::Bulletin(action), None | Some(FlowState::Bulletin(_))) => {
+            decide_as::<Publications>(
+                state.and_then(FlowState::bulletin),
+                command,
+                action,
+                ctx,
+                FlowEvent::Bulletin,
             )
         }
         (_, Some(other)) => mismatch(other),

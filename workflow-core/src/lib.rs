@@ -89,7 +89,8 @@ pub use outgoing::{
 pub use retention::Retention;
 pub use route::{Completion, Stage, StageOutcome, StageSpec, stage_label};
 pub use supervision::{
-    Item, ItemSpec, ItemStep, Supervision, SupervisionAction, SupervisionEvent, linked_item_id,
+    Item, ItemSpec, ItemStep, Publication, PublicationAction, PublicationEvent, Supervision,
+    SupervisionAction, SupervisionEvent, linked_item_id,
 };
 pub use todo::Assignee;
 

@@ -606,3 +606,77 @@ fn a_batch_instruction_asking_for_supervision_opens_one_linked_item() {
     };
     assert!(reactions(&FlowState::Incoming(plain.receipt().clone()), &event, 9).is_empty());
 }
+
+// ---- publishing the 月通报 ----
+
+#[test]
+fn a_bulletin_is_published_once_by_a_cleared_supervisor_after_its_month() {
+    use workflow_core::supervision::bulletin::{BulletinNames, Month, monthly};
+    use workflow_core::supervision::{PublicationAction, Publications, publication_id, sha256_hex};
+    use workflow_core::{ErrorClass, FlowCommand};
+
+    let dir = common::directory();
+    let october = Month::new(2026, 10).unwrap();
+    let bulletin = monthly(october, std::iter::empty(), &BulletinNames::default());
+    let action = PublicationAction::publish(&bulletin, Classification::Secret);
+    let command = |actor: &str, at, action: &PublicationAction| FlowCommand {
+        document_id: publication_id(october, Classification::Secret),
+        actor: actor.into(),
+        at,
+        action: action.clone(),
+    };
+    let after = october.end();
+    let decide = |state, c: &FlowCommand<PublicationAction>| Publications::decide(state, c, &dir);
+    // Before the month's end: not now.
+    let e = decide(
+        None,
+        &command(SUPERVISOR, after - Duration::seconds(1), &action),
+    )
+    .unwrap_err();
+    assert!(matches!(e, Error::NotNow { .. }), "{e:?}");
+    // Only a supervisor, cleared for what it covers.
+    let e = decide(None, &command(HANDLER, after, &action)).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::MissingRole {
+                role: Role::Supervisor,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let top = PublicationAction::publish(&bulletin, Classification::TopSecret);
+    let e = decide(
+        None,
+        &FlowCommand {
+            document_id: publication_id(october, Classification::TopSecret),
+            ..command(SUPERVISOR, after, &top)
+        },
+    )
+    .unwrap_err();
+    assert!(matches!(e, Error::InsufficientClearance { .. }), "{e:?}");
+    // The stream is the one the month and clearance name; digests are SHA-256 hex.
+    let e = decide(
+        None,
+        &FlowCommand {
+            document_id: publication_id(Month::new(2026, 9).unwrap(), Classification::Secret),
+            ..command(SUPERVISOR, after, &action)
+        },
+    )
+    .unwrap_err();
+    assert!(is_field(&e, "document_id"), "{e:?}");
+    let mut bad = action.clone();
+    let PublicationAction::PublishBulletin { digests, .. } = &mut bad;
+    digests.csv = "not a digest".into();
+    let e = decide(None, &command(SUPERVISOR, after, &bad)).unwrap_err();
+    assert!(is_field(&e, "digests.csv"), "{e:?}");
+    // Published: the record holds the digests; a second publication is refused as existing.
+    let events = decide(None, &command(SUPERVISOR, after, &action)).unwrap();
+    assert_eq!(events.len(), 1);
+    let state = Publications::create(&events[0].actor, events[0].at, &events[0].data).unwrap();
+    assert_eq!(state.digests().html, sha256_hex(&bulletin.to_html()));
+    assert_eq!(state.month(), october);
+    let e = decide(Some(&state), &command(SUPERVISOR, after, &action)).unwrap_err();
+    assert_eq!(e.class(), ErrorClass::AlreadyExists);
+}

@@ -419,6 +419,12 @@ pub fn command_message(r: &Request) -> Result<CommandMessage, Status> {
         workflow_core::FlowAction::Supervision(action) => {
             return supervision::command_message(Header::of(r), action);
         }
+        workflow_core::FlowAction::Bulletin(_) => {
+            return Err(invalid(
+                "action",
+                "PublishBulletin has an RPC of its own (the server computes the digests)",
+            ));
+        }
         other => {
             return Err(invalid(
                 "action",

@@ -564,11 +564,76 @@ impl DocumentWorkflow for WorkflowService {
             })?;
         let engine = self.engine.clone();
         let clearance = reader.clearance();
-        let bulletin = tokio::task::spawn_blocking(move || engine.bulletin(month, Some(clearance)))
+        let (bulletin, published) = tokio::task::spawn_blocking(move || {
+            Ok::<_, workflow_store::Error>((
+                engine.bulletin(month, Some(clearance))?,
+                engine.publication(month, clearance)?,
+            ))
+        })
+        .await
+        .map_err(|e| convert::internal(&e))?
+        .map_err(|e| status_of(&e))?;
+        Ok(Response::new(convert::bulletin(
+            &bulletin,
+            r.format,
+            published.as_ref(),
+        )?))
+    }
+
+    async fn publish_bulletin(
+        &self,
+        req: Request<pb::PublishBulletinRequest>,
+    ) -> Reply<pb::PublishedBulletin> {
+        let system = caller(&req);
+        let r = req.into_inner();
+        let month =
+            workflow_core::supervision::bulletin::Month::new(r.year, r.month).ok_or_else(|| {
+                invalid(
+                    "month",
+                    format!("{}-{:02} is not a month (month 1-12)", r.year, r.month),
+                )
+            })?;
+        let clearance = r
+            .clearance
+            .map(|c| {
+                <workflow_core::Classification as convert::FromWire<pb::Classification>>::from_wire(
+                    "clearance",
+                    c,
+                )
+            })
+            .transpose()?;
+        let command_id = if r.command_id.trim().is_empty() {
+            return Err(invalid("command_id", "is required"));
+        } else {
+            r.command_id
+        };
+        let actor = self.viewer(&r.actor_id)?;
+        in_scope(&system, &actor)?;
+        match self
+            .engine
+            .publish_bulletin(&actor.id, month, clearance, Some(command_id))
             .await
-            .map_err(|e| convert::internal(&e))?
-            .map_err(|e| status_of(&e))?;
-        Ok(Response::new(convert::bulletin(&bulletin, r.format)?))
+        {
+            Ok((bulletin, outcome)) => {
+                tracing::info!(system = system.name.as_str(), command = "PublishBulletin", %month, actor = %actor.id, replayed = outcome.replayed, "command executed");
+                let published = outcome
+                    .events
+                    .first()
+                    .and_then(|e| e.event().ok())
+                    .and_then(|e| {
+                        workflow_core::FlowState::create(&e).and_then(|s| s.bulletin().cloned())
+                    });
+                Ok(Response::new(pb::PublishedBulletin {
+                    bulletin: Some(convert::bulletin(&bulletin, r.format, published.as_ref())?),
+                    command: Some(convert::command_response(&outcome)),
+                }))
+            }
+            Err(e) => {
+                let status = status_of(&e);
+                tracing::info!(system = system.name.as_str(), command = "PublishBulletin", %month, actor = %actor.id, code = ?status.code(), error = %e, "command refused");
+                Err(status)
+            }
+        }
     }
 
     async fn get_incoming(

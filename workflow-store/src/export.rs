@@ -145,6 +145,7 @@ impl Engine {
             FlowState::Incoming(r) => serde_json::to_vec_pretty(r),
             FlowState::Supervision(i) => serde_json::to_vec_pretty(i),
             FlowState::Directory(d) => serde_json::to_vec_pretty(d),
+            FlowState::Bulletin(p) => serde_json::to_vec_pretty(p),
         }
         .map_err(|e| Error::corrupt(id, e))?;
         let (number, archive, state) = match &doc {
@@ -160,6 +161,7 @@ impl Engine {
             ),
             FlowState::Supervision(i) => (None, i.archive(), i.step().name().to_owned()),
             FlowState::Directory(_) => (None, None, String::new()),
+            FlowState::Bulletin(_) => (None, None, "Published".to_owned()),
         };
         let mut files = Vec::new();
         for (name, bytes) in [

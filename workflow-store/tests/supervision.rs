@@ -338,3 +338,143 @@ async fn the_monthly_bulletin_is_the_same_whenever_it_is_produced() {
     // A month that has not begun is refused.
     assert!(engine.bulletin(Month::new(2027, 1).unwrap(), None).is_err());
 }
+
+#[tokio::test]
+async fn publishing_a_bulletin_records_its_digests_once_and_only_after_the_month() {
+    use workflow_core::supervision::{BulletinDigests, PublicationAction, publication_id};
+    use workflow_core::{Classification, ErrorClass, PublicationEvent};
+
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open_with(workflow_store::Config {
+        clock: std::sync::Arc::new(|| at(2026, 12, 2, 2)),
+        ..workflow_store::Config::new(dir.path())
+    })
+    .unwrap();
+    engine
+        .load_directory_json(CAMPUS, "test", "the campus fixture")
+        .await
+        .unwrap();
+    let flow = item_flow(
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+        "J012",
+    );
+    let id = new_id();
+    for (day, (actor, action)) in [3, 4, 6].into_iter().zip(flow[..3].iter().cloned()) {
+        let mut r = Request::new(id, actor, action);
+        r.at = Some(at(2026, 11, day, 2));
+        engine.execute(r).await.unwrap();
+    }
+    let november = Month::new(2026, 11).unwrap();
+    let december = Month::new(2026, 12).unwrap();
+    let class = |r: Result<_, workflow_store::Error>| match r {
+        Err(workflow_store::Error::Rejected(e)) => e.class(),
+        other => panic!("expected a rejection, got {other:?}"),
+    };
+    let head = engine.head();
+
+    // December has not ended; a handler is no supervisor.
+    assert_eq!(
+        class(
+            engine
+                .publish_bulletin(&SUPERVISOR.into(), december, None, None)
+                .await
+        ),
+        ErrorClass::FailedPrecondition
+    );
+    assert_eq!(
+        class(
+            engine
+                .publish_bulletin(&HANDLER.into(), november, None, None)
+                .await
+        ),
+        ErrorClass::PermissionDenied
+    );
+    // Digests that are not the log's bulletin's are refused by name.
+    let mut forged = engine
+        .bulletin(november, Some(Classification::None))
+        .unwrap();
+    forged.total.opened += 1;
+    let forged = Request::new(
+        publication_id(november, Classification::None),
+        SUPERVISOR,
+        PublicationAction::publish(&forged, Classification::None),
+    );
+    match engine.execute(forged).await {
+        Err(workflow_store::Error::InvalidRequest { field, .. }) => assert_eq!(field, "digests"),
+        other => panic!("forged digests accepted: {other:?}"),
+    }
+    assert_eq!(engine.head(), head, "refusals append nothing");
+
+    // Published at the supervisor's own clearance, the event holds the bulletin's digests.
+    let supervisor = engine.actor(&SUPERVISOR.into()).unwrap();
+    let (bulletin, outcome) = engine
+        .publish_bulletin(
+            &SUPERVISOR.into(),
+            november,
+            None,
+            Some("publish-11".into()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(bulletin.total.opened, 1);
+    assert_eq!(outcome.events.len(), 1);
+    let recorded = outcome.events[0].event().unwrap();
+    let Some(PublicationEvent::BulletinPublished {
+        month,
+        clearance,
+        items,
+        digests,
+        ..
+    }) = recorded.data.bulletin().cloned()
+    else {
+        panic!("not a publication: {recorded:?}")
+    };
+    assert_eq!(
+        (month, clearance, items),
+        (november, supervisor.clearance, 1)
+    );
+    assert_eq!(digests, BulletinDigests::of(&bulletin));
+    assert_eq!(
+        digests.html,
+        workflow_core::supervision::sha256_hex(&bulletin.to_html())
+    );
+    let p = engine
+        .publication(november, supervisor.clearance)
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.published_by().0, SUPERVISOR);
+    assert_eq!(p.digests(), &digests);
+    assert!(
+        engine
+            .publication(november, Classification::TopSecret)
+            .unwrap()
+            .is_none()
+    );
+
+    // A retry gets the first outcome; a second publication is refused as existing.
+    let (_, again) = engine
+        .publish_bulletin(
+            &SUPERVISOR.into(),
+            november,
+            None,
+            Some("publish-11".into()),
+        )
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    assert_eq!(
+        class(
+            engine
+                .publish_bulletin(&SUPERVISOR.into(), november, None, None)
+                .await
+        ),
+        ErrorClass::AlreadyExists
+    );
+    // The record verifies and survives a rebuild.
+    assert!(engine.verify(|_, _| {}).unwrap().is_intact());
+    engine.rebuild_from_scratch(|_, _| {}).await.unwrap();
+    assert_eq!(
+        engine.publication(november, supervisor.clearance).unwrap(),
+        Some(p)
+    );
+}

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use chrono::{Datelike, Duration, NaiveDate, TimeZone};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::event::SupervisionEvent;
 use super::state::{Item, ItemStep};
@@ -29,7 +29,7 @@ use crate::flow::Recorded;
 use crate::ids::{ActorId, DocumentId, Timestamp, UnitCode, china_date};
 
 /// A calendar month, e.g. `2026-11`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Month {
     /// The year.
     pub year: i32,
@@ -409,6 +409,12 @@ fn missed_feedback(
 }
 
 impl Bulletin {
+    /// How many items it counts: those open at some time in the month (open at its start,
+    /// or opened in it).
+    pub fn item_count(&self) -> u32 {
+        self.total.open_at_start + self.total.opened
+    }
+
     /// The bulletin as pretty JSON (with a final newline).
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).unwrap_or_default();

@@ -8,12 +8,17 @@ pub mod bulletin;
 mod command;
 mod decide;
 mod event;
+mod publication;
 mod state;
 
 pub use command::{
     DEFAULT_WARN_DAYS, Frequency, ItemSpec, ReminderReason, Source, SupervisionAction,
 };
 pub use event::SupervisionEvent;
+pub use publication::{
+    BulletinDigests, Publication, PublicationAction, PublicationEvent, Publications,
+    publication_id, sha256_hex,
+};
 pub use state::{
     CompletionReport, ExtensionDecision, Feedback, Item, ItemExtensionRequest, ItemStep,
     ReminderCount,

@@ -3,7 +3,9 @@
 
 use tonic::Status;
 use workflow_core::supervision::bulletin::{Bulletin, Figures};
-use workflow_core::supervision::{Frequency, ItemSpec, Source, SupervisionAction};
+use workflow_core::supervision::{
+    Frequency, ItemSpec, Publication, Source, SupervisionAction, sha256_hex,
+};
 use workflow_core::{ActorId, Classification, Item, Retention, Timestamp, UnitCode};
 use workflow_store::Request;
 
@@ -299,15 +301,25 @@ fn figures(f: &Figures) -> pb::BulletinFigures {
     }
 }
 
-/// A bulletin to the wire, rendered in `format`.
-pub fn bulletin(b: &Bulletin, format: i32) -> Result<pb::MonthlyBulletin, Status> {
-    let rendered = match pb::BulletinFormat::try_from(format) {
-        Ok(pb::BulletinFormat::Unspecified | pb::BulletinFormat::Json) => b.to_json(),
-        Ok(pb::BulletinFormat::Csv) => b.to_csv(),
-        Ok(pb::BulletinFormat::Markdown) => b.to_markdown(),
-        Ok(pb::BulletinFormat::Html) => b.to_html(),
+/// A bulletin to the wire, rendered in `format`, with the record of its publication if it
+/// was published.
+pub fn bulletin(
+    b: &Bulletin,
+    format: i32,
+    published: Option<&Publication>,
+) -> Result<pb::MonthlyBulletin, Status> {
+    let (rendered, recorded) = match pb::BulletinFormat::try_from(format) {
+        Ok(pb::BulletinFormat::Unspecified | pb::BulletinFormat::Json) => {
+            (b.to_json(), published.map(|p| &p.digests().json))
+        }
+        Ok(pb::BulletinFormat::Csv) => (b.to_csv(), published.map(|p| &p.digests().csv)),
+        Ok(pb::BulletinFormat::Markdown) => {
+            (b.to_markdown(), published.map(|p| &p.digests().markdown))
+        }
+        Ok(pb::BulletinFormat::Html) => (b.to_html(), published.map(|p| &p.digests().html)),
         Err(_) => return Err(invalid("format", format!("{format} is not a format"))),
     };
+    let sha256 = sha256_hex(&rendered);
     Ok(pb::MonthlyBulletin {
         year: b.month.year,
         month: b.month.month,
@@ -322,12 +334,27 @@ pub fn bulletin(b: &Bulletin, format: i32) -> Result<pb::MonthlyBulletin, Status
             })
             .collect(),
         total: Some(figures(&b.total)),
-        sha256: crate::config::sha256(&rendered)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
+        matches_publication: recorded == Some(&sha256),
+        sha256,
         rendered,
         overdue_items: b.overdue.len() as u32,
         closed_items: b.closed.len() as u32,
+        publication: published.map(publication),
     })
+}
+
+/// The record of a published bulletin to the wire.
+fn publication(p: &Publication) -> pb::BulletinPublication {
+    let d = p.digests();
+    pb::BulletinPublication {
+        document_id: p.id().to_string(),
+        published_by: p.published_by().0.clone(),
+        published_at: Some(timestamp(p.published_at())),
+        clearance: classification(p.clearance()) as i32,
+        items: p.items(),
+        sha256_json: d.json.clone(),
+        sha256_csv: d.csv.clone(),
+        sha256_markdown: d.markdown.clone(),
+        sha256_html: d.html.clone(),
+    }
 }

@@ -22,8 +22,8 @@ use std::thread::JoinHandle;
 use chrono::Utc;
 use tokio::sync::{oneshot, watch};
 use workflow_core::{
-    Actor, ActorId, DIRECTORY_STREAM, DirectoryAction, DocumentId, RetentionSchedule, Timestamp,
-    Unit,
+    Actor, ActorId, DIRECTORY_STREAM, DirectoryAction, DocumentId, FlowAction, RetentionSchedule,
+    Timestamp, Unit,
 };
 
 pub use self::request::{AsOf, MAX_COMMAND_ID, Outcome, Request};
@@ -313,6 +313,17 @@ impl Engine {
     /// Executes one command. Returns once its events are durable (flushed to disk), or with
     /// the reason it was refused; a refused command appends nothing.
     pub async fn execute(&self, request: Request) -> Result<Outcome> {
+        if let FlowAction::Bulletin(action) = &request.action {
+            // Deciding is pure, so a publication's digests come with the command: they must
+            // be those of the bulletin the log gives.
+            let engine = self.clone();
+            let (action, at) = (action.clone(), request.at);
+            tokio::task::spawn_blocking(move || engine.check_publication(&action, at))
+                .await
+                .map_err(|e| Error::Internal {
+                    reason: format!("the bulletin check stopped: {e}"),
+                })??;
+        }
         let (tx, rx) = oneshot::channel();
         self.send(Msg::Execute(Box::new(request), tx))?;
         rx.await.map_err(|_| Error::Closed)?

@@ -2,9 +2,13 @@
 //! and the directory's names as they were then (DESIGN §3b).
 
 use workflow_core::supervision::bulletin::{self, Bulletin, BulletinNames, Month};
-use workflow_core::{Classification, DIRECTORY_STREAM, Recorded, StreamKind, SupervisionEvent};
+use workflow_core::supervision::{BulletinDigests, publication_id};
+use workflow_core::{
+    ActorId, Classification, DIRECTORY_STREAM, Publication, PublicationAction, Recorded,
+    StreamKind, SupervisionEvent, Timestamp,
+};
 
-use crate::engine::{AsOf, Engine};
+use crate::engine::{AsOf, Engine, Outcome, Request};
 use crate::error::{Error, Result};
 use crate::projection::Dim;
 
@@ -66,6 +70,90 @@ impl Engine {
             histories.iter().map(Vec::as_slice),
             &names,
         ))
+    }
+
+    /// Publishes `month`'s bulletin over the items classified up to `clearance` (the
+    /// actor's clearance when `None`): records its digests as the event of a `bulletin`
+    /// stream, durable on return, and gives the bulletin published. Only a supervisor
+    /// cleared for it, only after the month's end, and once per month and clearance (a
+    /// second publication is refused as existing; a retry with the same `command_id` gets
+    /// the first outcome).
+    pub async fn publish_bulletin(
+        &self,
+        actor: &ActorId,
+        month: Month,
+        clearance: Option<Classification>,
+        command_id: Option<String>,
+    ) -> Result<(Bulletin, Outcome)> {
+        let clearance = match clearance {
+            Some(c) => c,
+            None => {
+                self.actor(actor)
+                    .ok_or_else(|| workflow_core::Error::UnknownActor {
+                        actor: actor.clone(),
+                    })?
+                    .clearance
+            }
+        };
+        let engine = self.clone();
+        let bulletin = tokio::task::spawn_blocking(move || engine.bulletin(month, Some(clearance)))
+            .await
+            .map_err(|e| Error::Internal {
+                reason: format!("the bulletin stopped: {e}"),
+            })??;
+        // No expected version: a second publication is refused as existing, not as a conflict.
+        let mut request = Request::new(
+            publication_id(month, clearance),
+            actor.clone(),
+            PublicationAction::publish(&bulletin, clearance),
+        );
+        if let Some(id) = command_id {
+            request.command_id = id;
+        }
+        let outcome = self.execute(request).await?;
+        Ok((bulletin, outcome))
+    }
+
+    /// The record of `month`'s bulletin published at `clearance`, if it was published.
+    pub fn publication(
+        &self,
+        month: Month,
+        clearance: Classification,
+    ) -> Result<Option<Publication>> {
+        Ok(self
+            .state(publication_id(month, clearance))?
+            .and_then(|s| s.bulletin().cloned()))
+    }
+
+    /// Refuses a publication whose digests are not those of the bulletin the log gives (a
+    /// month not yet ended is left to the flow, which refuses it by name).
+    pub(crate) fn check_publication(
+        &self,
+        action: &PublicationAction,
+        at: Option<Timestamp>,
+    ) -> Result<()> {
+        let PublicationAction::PublishBulletin {
+            month,
+            clearance,
+            items,
+            digests,
+        } = action;
+        let at = at.unwrap_or_else(|| (self.inner.clock)());
+        if at < month.end() {
+            return Ok(());
+        }
+        let bulletin = self.bulletin(*month, Some(*clearance))?;
+        if BulletinDigests::of(&bulletin) != *digests || bulletin.item_count() != *items {
+            return Err(Error::InvalidRequest {
+                field: "digests",
+                reason: format!(
+                    "they are not those of the bulletin of {month} at {clearance} the log gives \
+                     (its html sha256 is {})",
+                    BulletinDigests::of(&bulletin).html
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// Units' and actors' names as the directory had them just before `end`.

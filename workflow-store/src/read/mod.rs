@@ -270,7 +270,7 @@ impl PageBuilder {
             FlowState::Outgoing(d) => self.documents.push(d),
             FlowState::Incoming(r) => self.receipts.push(r),
             FlowState::Supervision(i) => self.items.push(i),
-            FlowState::Directory(_) => {}
+            FlowState::Directory(_) | FlowState::Bulletin(_) => {}
         }
     }
 
