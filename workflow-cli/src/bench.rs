@@ -7,7 +7,8 @@
 //! 3. the engine over gRPC on loopback (the server is a child process of this binary);
 //! 4. rebuild and verify, events/s (single-threaded: per core);
 //! 5. cost growth with 10k, 100k (and with `--large` 1M) documents stored;
-//! 6. the server's peak resident memory during (3).
+//! 6. the server's peak resident memory during (3);
+//! 7. the 月通报 over 10,000 督办 items (target: under a second).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -67,6 +68,8 @@ pub(crate) enum Part {
     /// (2b) the engine with `durability = relaxed`, against (2) in the same run: what the
     /// sync of each group to stable storage costs.
     Durability,
+    /// (7) the 月通报 over 10,000 items.
+    Bulletin,
 }
 
 /// Realistic opinions: a few hundred characters of Chinese.
@@ -435,6 +438,128 @@ async fn populate(engine: &Engine, already: usize, n: usize) -> Result<()> {
     Ok(())
 }
 
+/// The month the bulletin part reports on: the last full month.
+fn bulletin_month() -> workflow_core::supervision::bulletin::Month {
+    use chrono::Datelike;
+    let this = workflow_core::supervision::bulletin::month_of(chrono::Utc::now());
+    let last_day = this.first_day() - chrono::Duration::days(1);
+    workflow_core::supervision::bulletin::Month::new(last_day.year(), last_day.month())
+        .unwrap_or(this)
+}
+
+/// Stores `n` 督办 items opened over `month` and the one before it, in four lead units, each
+/// with the history a real one has: signed for, weekly or monthly feedback (some missed),
+/// every fourth extended, about half reported and closed (some late), some overdue at the
+/// month's end. Returns the commands given.
+async fn populate_items(
+    engine: &Engine,
+    n: usize,
+    month: workflow_core::supervision::bulletin::Month,
+) -> Result<usize> {
+    use workflow_core::supervision::{Frequency, SupervisionAction as A};
+    const UNITS: [(&str, &str); 4] = [
+        ("JWC", "fang.yu"),
+        ("RSC", "guo.tao"),
+        ("KYC", "wu.gang"),
+        ("XSC", "ye.qing"),
+    ];
+    const TASKS: usize = 32;
+    let origin = month.start() - chrono::Duration::days(30);
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|t| {
+            let engine = engine.clone();
+            tokio::spawn(async move {
+                let mut commands = 0usize;
+                for k in (t..n).step_by(TASKS) {
+                    let id = DocumentId(uuid::Uuid::new_v4());
+                    let (unit, handler) = UNITS[k % UNITS.len()];
+                    let opened = origin + chrono::Duration::hours((k % (55 * 24)) as i64);
+                    let deadline = workflow_core::china_date(opened)
+                        + chrono::Duration::days(10 + (k % 30) as i64);
+                    let mut spec = workflow_testkit::supervision::item_spec(deadline);
+                    spec.lead_unit = unit.into();
+                    spec.co_units = vec![UNITS[(k + 1) % UNITS.len()].0.into()];
+                    spec.feedback = if k % 2 == 0 {
+                        Frequency::Weekly
+                    } else {
+                        Frequency::Monthly
+                    };
+                    spec.title = format!("{}（第{k}项）", spec.title);
+                    let day =
+                        |d: i64| opened + chrono::Duration::days(d) + chrono::Duration::hours(1);
+                    let mut steps = vec![
+                        (opened, "ding.xin", A::OpenItem { spec }),
+                        (
+                            day(0),
+                            handler,
+                            A::AcceptItem {
+                                note: String::new(),
+                            },
+                        ),
+                    ];
+                    if k % 3 != 0 {
+                        steps.push((
+                            day(6),
+                            handler,
+                            A::ReportProgress {
+                                text: format!("已完成第{}阶段工作。", k % 5 + 1),
+                                percent: Some(50),
+                            },
+                        ));
+                    }
+                    if k % 4 == 0 {
+                        steps.push((
+                            day(7),
+                            handler,
+                            A::RequestItemExtension {
+                                until: deadline + chrono::Duration::days(7),
+                                reason: "工作量较大。".into(),
+                            },
+                        ));
+                        steps.push((
+                            day(8),
+                            "ding.xin",
+                            A::DecideItemExtension {
+                                grant: k % 8 == 0,
+                                reason: "请按期完成。".into(),
+                            },
+                        ));
+                    }
+                    if k % 2 == 0 {
+                        let reported = if k % 10 == 0 { 45 } else { 9 };
+                        steps.push((
+                            day(reported),
+                            handler,
+                            A::ReportCompletion {
+                                result: "已按要求完成，形成工作报告一份。".into(),
+                            },
+                        ));
+                        steps.push((
+                            day(reported + 1),
+                            "ding.xin",
+                            A::CloseItem {
+                                note: String::new(),
+                            },
+                        ));
+                    }
+                    for (at, actor, action) in steps {
+                        let mut r = Request::new(id, actor, action);
+                        r.at = Some(at);
+                        engine.execute(r).await?;
+                        commands += 1;
+                    }
+                }
+                anyhow::Ok(commands)
+            })
+        })
+        .collect();
+    let mut commands = 0;
+    for t in tasks {
+        commands += t.await??;
+    }
+    Ok(commands)
+}
+
 /// A throughput line, with its ratio to a reference measured in the same run when there is one.
 fn rate_line(name: &str, r: &Rate, reference: Option<(&Rate, &str)>) {
     let ratio = reference.map_or(String::new(), |(base, what)| {
@@ -732,6 +857,53 @@ async fn run_async(args: BenchArgs) -> Result<()> {
                     .map(|(n, r, inbox_ms, sweep_ms)| json!({"documents": n, "rate": r.json(), "inbox_page_ms": round(*inbox_ms), "deadline_sweep_ms": round(*sweep_ms)}))
                     .collect::<Vec<_>>()
             ),
+        );
+        drop(engine);
+    }
+
+    // (7) the 月通报 over many items
+    if runs(Part::Bulletin) {
+        let n = if args.smoke { 200 } else { 10_000 };
+        let engine = Engine::open(base.path().join("bulletin"))?;
+        load_directory(&engine).await?;
+        let month = bulletin_month();
+        let t = Instant::now();
+        let commands = populate_items(&engine, n, month).await?;
+        let load_secs = t.elapsed().as_secs_f64();
+        let mut times = Vec::new();
+        let mut rendered = Vec::new();
+        let mut bulletin = None;
+        for _ in 0..ROUNDS {
+            let t = Instant::now();
+            let b = engine.bulletin(month, None)?;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            let t = Instant::now();
+            let bytes =
+                b.to_json().len() + b.to_csv().len() + b.to_markdown().len() + b.to_html().len();
+            rendered.push((t.elapsed().as_secs_f64() * 1000.0, bytes));
+            bulletin = Some(b);
+        }
+        times.sort_by(f64::total_cmp);
+        rendered.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let (ms, (render_ms, bytes)) = (times[ROUNDS / 2], rendered[ROUNDS / 2]);
+        let counted = bulletin.map_or(0, |b| b.item_count());
+        anyhow::ensure!(
+            counted > 0 && counted as usize <= n,
+            "the bulletin counted {counted} of {n} items"
+        );
+        line(
+            &format!("月通报 {month}, {n} items stored ({commands} commands): ms"),
+            format!(
+                "{ms:.0}  (target < 1000; {counted} items in the month; loaded in {load_secs:.0}s)"
+            ),
+        );
+        line(
+            "  rendering it as JSON, CSV, Markdown and HTML: ms",
+            format!("{render_ms:.1}  ({bytes} bytes)"),
+        );
+        summary.insert(
+            "bulletin".into(),
+            json!({"items": n, "items_in_month": counted, "commands": commands, "ms": round(ms), "render_all_formats_ms": round(render_ms)}),
         );
         drop(engine);
     }
