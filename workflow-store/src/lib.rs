@@ -90,4 +90,4 @@ pub use replay::{ChainBreak, VerifyOptions, VerifyReport};
 #[cfg(any(test, feature = "fault-injection"))]
 #[doc(hidden)]
 pub use storage::{Faults, faults_for};
-pub use storage::{ProjectionEntry, SledStorage, Storage};
+pub use storage::{PostgresOptions, PostgresStorage, ProjectionEntry, SledStorage, Storage};

@@ -65,6 +65,22 @@ impl Backend for Sled {
     }
 }
 
+/// PostgreSQL: one fresh database per store on the test server ([`crate::postgres`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Postgres;
+
+impl Backend for Postgres {
+    type Place = crate::postgres::Database;
+
+    fn place(&self) -> crate::postgres::Database {
+        crate::postgres::Database::new()
+    }
+
+    fn open(&self, place: &crate::postgres::Database) -> Arc<dyn Storage> {
+        Arc::new(place.open())
+    }
+}
+
 /// Runs every case of the suite as its own `#[test]` against a [`Backend`] expression.
 #[macro_export]
 macro_rules! storage_conformance {

@@ -20,6 +20,7 @@
 pub mod conformance;
 pub mod engine;
 pub mod incoming;
+pub mod postgres;
 pub mod script;
 pub mod supervision;
 

@@ -7,7 +7,8 @@
 //! out as [`Error::Unavailable`] (I/O: a retry may help), [`Error::Corrupt`] or
 //! [`Error::Internal`].
 //!
-//! - [`sled`](mod@sled): the embedded default, one data directory.
+//! - [`sled`](mod@sled): the embedded default, one data directory;
+//! - [`postgres`]: PostgreSQL, for several server processes on one database.
 //!
 //! A new backend implements [`Storage`], passes the storage conformance suite (the
 //! `workflow-testkit` crate's `conformance` module, written against this interface only),
@@ -15,6 +16,8 @@
 
 #[cfg(any(test, feature = "fault-injection"))]
 pub(crate) mod faults;
+mod keys;
+pub mod postgres;
 pub(crate) mod sled;
 
 use std::collections::BTreeMap;
@@ -26,6 +29,7 @@ use crate::envelope::LogHead;
 use crate::error::Result;
 use crate::projection::{Cursor, Dim, DocRecord, IndexDiff};
 
+pub use self::postgres::{PostgresOptions, PostgresStorage};
 pub use self::sled::SledStorage;
 #[cfg(any(test, feature = "fault-injection"))]
 pub use faults::{Faults, faults_for};

@@ -13,10 +13,9 @@
 //! | `actors`, `units` | id | JSON |
 //! | `meta` | `format`, `head`, `projection_layout`, `rebuilding` | |
 //!
-//! Every encoding is in [`keys`]; every sled error becomes the store's here.
+//! Every encoding is in [`super::keys`] (shared with the PostgreSQL backend); every sled error becomes the store's here.
 
 pub(crate) mod durable;
-mod keys;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -28,12 +27,12 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use workflow_core::{Actor, Assignee, DocumentId, Series, Timestamp, Unit};
 
 use self::durable::StableFiles;
-use self::keys::{
+#[cfg(any(test, feature = "fault-injection"))]
+use super::faults::{Faults, faults_for};
+use super::keys::{
     DUE_PREFIX, IndexTree, cursor_from_suffix, dim_from_prefix, dim_prefix, index_key, series_key,
     series_prefix, sortable_instant, stream_key,
 };
-#[cfg(any(test, feature = "fault-injection"))]
-use super::faults::{Faults, faults_for};
 use super::{
     CommandRecord, CommitError, Group, ProjectionEntry, RebuildMode, Storage, StoredEvent,
 };
@@ -129,7 +128,7 @@ pub(crate) struct StoreFormat {
     pub(crate) layout: u32,
 }
 
-fn head_value(position: u64, hash: &str) -> Vec<u8> {
+pub(crate) fn head_value(position: u64, hash: &str) -> Vec<u8> {
     let mut v = position.to_be_bytes().to_vec();
     v.extend_from_slice(hash.as_bytes());
     v
@@ -168,7 +167,7 @@ fn u64_of(at: &str, b: &[u8]) -> Result<u64> {
 /// bytes per entry instead of the key; a stale entry survives only if its fingerprint
 /// collides with a produced one (odds around 2^-100 even for billions of entries).
 #[derive(Debug, Default)]
-struct Produced {
+pub(crate) struct Produced {
     keys: HashSet<u128>,
     hashers: (std::hash::RandomState, std::hash::RandomState),
 }
@@ -180,12 +179,12 @@ impl Produced {
         (u128::from(half(&self.hashers.0)) << 64) | u128::from(half(&self.hashers.1))
     }
 
-    fn add(&mut self, tree: &str, key: &[u8]) {
+    pub(crate) fn add(&mut self, tree: &str, key: &[u8]) {
         let f = self.fingerprint(tree, key);
         self.keys.insert(f);
     }
 
-    fn contains(&self, tree: &str, key: &[u8]) -> bool {
+    pub(crate) fn contains(&self, tree: &str, key: &[u8]) -> bool {
         self.keys.contains(&self.fingerprint(tree, key))
     }
 }
@@ -397,7 +396,7 @@ impl SledStorage {
     ) -> Result<Vec<Cursor>> {
         let mut start = prefix.to_vec();
         if let Some(c) = after {
-            start.extend_from_slice(&keys::order_suffix(c));
+            start.extend_from_slice(&super::keys::order_suffix(c));
             start.push(0); // strictly after
         }
         let mut end = prefix.to_vec();
@@ -748,7 +747,12 @@ impl Storage for SledStorage {
         after: Option<Cursor>,
         limit: usize,
     ) -> Result<Vec<Cursor>> {
-        self.scan(&self.inbox, &keys::assignee_prefix(assignee), after, limit)
+        self.scan(
+            &self.inbox,
+            &super::keys::assignee_prefix(assignee),
+            after,
+            limit,
+        )
     }
 
     fn due_before(&self, until: Timestamp) -> Result<Vec<DocumentId>> {

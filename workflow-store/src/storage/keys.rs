@@ -1,4 +1,5 @@
-//! Every key encoding of the sled backend: how positions, streams, series, lists, to-do
+//! Every key encoding of the backends (sled's tree keys, PostgreSQL's `bytea` keys, which sort
+//! the same way): how positions, streams, series, lists, to-do
 //! entries and deadlines become sortable bytes in its trees.
 
 use workflow_core::{Assignee, DocumentId, Kind, Series, StreamKind, Timestamp};
@@ -6,7 +7,7 @@ use workflow_core::{Assignee, DocumentId, Kind, Series, StreamKind, Timestamp};
 use crate::projection::{Cursor, Dim, IndexEntry};
 
 /// A stream-index key: stream id (16 bytes) then version (u64, big-endian).
-pub(super) fn stream_key(id: DocumentId, version: u64) -> [u8; 24] {
+pub(crate) fn stream_key(id: DocumentId, version: u64) -> [u8; 24] {
     let mut k = [0u8; 24];
     k[..16].copy_from_slice(id.0.as_bytes());
     k[16..].copy_from_slice(&version.to_be_bytes());
@@ -14,7 +15,7 @@ pub(super) fn stream_key(id: DocumentId, version: u64) -> [u8; 24] {
 }
 
 /// The key prefix of a numbering series in the `numbers` tree.
-pub(super) fn series_prefix(series: &Series) -> Vec<u8> {
+pub(crate) fn series_prefix(series: &Series) -> Vec<u8> {
     let mut k = match series {
         Series::Document { prefix, year } => format!("D{prefix}\u{1f}{year:04}"),
         Series::Receipt { prefix, year } => format!("R{prefix}\u{1f}{year:04}"),
@@ -32,14 +33,14 @@ pub(super) fn series_prefix(series: &Series) -> Vec<u8> {
 }
 
 /// The key of number `n` of a series in the `numbers` tree.
-pub(super) fn series_key(series: &Series, n: u32) -> Vec<u8> {
+pub(crate) fn series_key(series: &Series, n: u32) -> Vec<u8> {
     let mut k = series_prefix(series);
     k.extend_from_slice(&n.to_be_bytes());
     k
 }
 
 /// The suffix that orders list entries: drafting position (big-endian) then the id.
-pub(super) fn order_suffix(c: Cursor) -> [u8; 24] {
+pub(crate) fn order_suffix(c: Cursor) -> [u8; 24] {
     let mut s = [0u8; 24];
     s[..8].copy_from_slice(&c.drafted_position.to_be_bytes());
     s[8..].copy_from_slice(c.id.0.as_bytes());
@@ -47,7 +48,7 @@ pub(super) fn order_suffix(c: Cursor) -> [u8; 24] {
 }
 
 /// The cursor an order suffix encodes.
-pub(super) fn cursor_from_suffix(bytes: &[u8]) -> Option<Cursor> {
+pub(crate) fn cursor_from_suffix(bytes: &[u8]) -> Option<Cursor> {
     if bytes.len() != 24 {
         return None;
     }
@@ -61,7 +62,7 @@ pub(super) fn cursor_from_suffix(bytes: &[u8]) -> Option<Cursor> {
 }
 
 /// The `lists` key prefix of a dimension: a tag, the value, then 0x00.
-pub(super) fn dim_prefix(dim: &Dim) -> Vec<u8> {
+pub(crate) fn dim_prefix(dim: &Dim) -> Vec<u8> {
     let mut k = match dim {
         Dim::All => b"a".to_vec(),
         Dim::State(s) => format!("s{s}").into_bytes(),
@@ -76,7 +77,7 @@ pub(super) fn dim_prefix(dim: &Dim) -> Vec<u8> {
 
 /// The dimension a `lists` key prefix (without its 0x00) names; `None` for the deadline
 /// index and anything unknown.
-pub(super) fn dim_from_prefix(prefix: &[u8]) -> Option<Dim> {
+pub(crate) fn dim_from_prefix(prefix: &[u8]) -> Option<Dim> {
     let text = std::str::from_utf8(prefix).ok()?;
     let (tag, value) = text.split_at(1.min(text.len()));
     match tag {
@@ -103,7 +104,7 @@ pub(super) fn dim_from_prefix(prefix: &[u8]) -> Option<Dim> {
 }
 
 /// The `inbox` key prefix of an assignee: its text form, then 0x00.
-pub(super) fn assignee_prefix(a: &Assignee) -> Vec<u8> {
+pub(crate) fn assignee_prefix(a: &Assignee) -> Vec<u8> {
     let mut k = a.to_string().into_bytes();
     k.push(0);
     k
@@ -111,16 +112,16 @@ pub(super) fn assignee_prefix(a: &Assignee) -> Vec<u8> {
 
 /// Key prefix of the deadline index, kept in the `lists` tree: `d`, 0x00, then the due
 /// instant (sortable) and the order suffix.
-pub(super) const DUE_PREFIX: &[u8] = b"d\0";
+pub(crate) const DUE_PREFIX: &[u8] = b"d\0";
 
 /// An instant as 8 bytes that sort like the instant (sign bit flipped, big-endian).
-pub(super) fn sortable_instant(at: Timestamp) -> [u8; 8] {
+pub(crate) fn sortable_instant(at: Timestamp) -> [u8; 8] {
     ((at.timestamp_micros() as u64) ^ (1 << 63)).to_be_bytes()
 }
 
 /// Which tree an index entry lives in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum IndexTree {
+pub(crate) enum IndexTree {
     /// `lists`: list dimensions and the deadline index.
     Lists,
     /// `inbox`: to-do entries.
@@ -128,7 +129,7 @@ pub(super) enum IndexTree {
 }
 
 /// The tree and key of one index entry of a stream.
-pub(super) fn index_key(entry: &IndexEntry, order: Cursor) -> (IndexTree, Vec<u8>) {
+pub(crate) fn index_key(entry: &IndexEntry, order: Cursor) -> (IndexTree, Vec<u8>) {
     let (tree, mut key) = match entry {
         IndexEntry::List(dim) => (IndexTree::Lists, dim_prefix(dim)),
         IndexEntry::Todo(a) => (IndexTree::Inbox, assignee_prefix(a)),

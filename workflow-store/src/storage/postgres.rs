@@ -1,0 +1,1578 @@
+//! The PostgreSQL backend (DESIGN §8): the same engine past one machine, on an existing,
+//! trusted database.
+//!
+//! | table | key | value |
+//! |---|---|---|
+//! | `wf_log` | `position` (gapless, commit-ordered), `UNIQUE (stream_id, version)` | stored envelope |
+//! | `wf_head` | one row, locked by every commit | the recorded head |
+//! | `wf_commands` | command id (`COLLATE "C"`) | [`CommandRecord`] JSON |
+//! | `wf_docs` | stream id | [`DocRecord`] JSON |
+//! | `wf_lists`, `wf_inbox` | the same sortable `bytea` keys as sled's trees ([`super::keys`]) | |
+//! | `wf_numbers` | series + number | stream id |
+//! | `wf_actors`, `wf_units` | id | JSON |
+//! | `wf_access` | access-log position | stored entry |
+//! | `wf_meta` | `schema`, `projection_layout`, `rebuilding`, `access-head` | |
+//!
+//! **Positions stay gapless and commit-ordered across processes**: a commit first locks the
+//! head row (`SELECT … FOR UPDATE`), so commits are serialized by the database; it then checks
+//! that its first position follows the log's end and each stream's first version follows the
+//! stream's last (`CommitError::Conflict` otherwise: another process appended first), and
+//! writes events, projections, command records, numbers and the head in the same
+//! transaction. Sequences are never used: a rolled-back `nextval` leaves a gap.
+//!
+//! **Durable means committed with `synchronous_commit = on`**: every session sets it, and
+//! opening refuses a server running with `fsync = off` unless told otherwise
+//! ([`PostgresOptions::allow_fsync_off`]).
+//!
+//! The [`Storage`] interface is synchronous (the engine's writer is a thread); this backend
+//! runs `tokio-postgres` on a small runtime of its own and waits for each call on a plain
+//! channel, so it may be called from any thread, inside an async runtime or not.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use serde::{Deserialize, Serialize};
+use tokio_postgres::NoTls;
+use uuid::Uuid;
+use workflow_core::{Actor, Assignee, DocumentId, Series, Timestamp, Unit};
+
+use super::keys::{
+    DUE_PREFIX, IndexTree, cursor_from_suffix, dim_from_prefix, dim_prefix, index_key, series_key,
+    series_prefix, sortable_instant,
+};
+use super::sled::{Produced, head_value};
+use super::{
+    CommandRecord, CommitError, Group, ProjectionEntry, RebuildMode, Storage, StoredEvent,
+};
+use crate::durability::Durability;
+use crate::envelope::LogHead;
+use crate::error::{Error, Result};
+use crate::projection::{Cursor, Dim, DocRecord};
+
+/// The schema version this build writes; `workflow migrate` and every open apply the
+/// migrations up to it, and a database of a newer version is refused.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The migrations, in order: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE wf_meta (key text COLLATE "C" PRIMARY KEY, value bytea NOT NULL);
+CREATE TABLE wf_head (id int PRIMARY KEY CHECK (id = 1), position bigint, hash text);
+INSERT INTO wf_head (id) VALUES (1);
+CREATE TABLE wf_log (
+    position bigint PRIMARY KEY CHECK (position > 0),
+    stream_id uuid NOT NULL,
+    version bigint NOT NULL CHECK (version > 0),
+    bytes bytea NOT NULL,
+    UNIQUE (stream_id, version)
+);
+CREATE TABLE wf_commands (command_id text COLLATE "C" PRIMARY KEY, value bytea NOT NULL);
+CREATE TABLE wf_docs (stream_id uuid PRIMARY KEY, value bytea NOT NULL);
+CREATE TABLE wf_lists (key bytea PRIMARY KEY);
+CREATE TABLE wf_inbox (key bytea PRIMARY KEY);
+CREATE TABLE wf_numbers (key bytea PRIMARY KEY, stream_id uuid NOT NULL);
+CREATE TABLE wf_actors (id text COLLATE "C" PRIMARY KEY, value bytea NOT NULL);
+CREATE TABLE wf_units (id text COLLATE "C" PRIMARY KEY, value bytea NOT NULL);
+CREATE TABLE wf_access (position bigint PRIMARY KEY CHECK (position > 0), bytes bytea NOT NULL);
+"#];
+
+/// A key of `pg_advisory_xact_lock` taken while migrating, so that processes starting
+/// together apply each migration once.
+const MIGRATION_LOCK: i64 = 0x6777_6f72_6b66_6c6f; // "gworkflo"
+
+/// The projection tables, as [`Storage::dump_projections`] names them (the sled trees'
+/// names, so that a copy between backends compares entry for entry).
+const PROJECTIONS: [&str; 5] = ["commands", "docs", "lists", "inbox", "numbers"];
+
+const REBUILDING: &str = "rebuilding";
+const PROJECTION_LAYOUT: &str = "projection_layout";
+const ACCESS_HEAD: &str = "access-head";
+
+/// How to use the database.
+#[derive(Debug, Clone)]
+pub struct PostgresOptions {
+    /// Connections in the pool.
+    pub pool_size: usize,
+    /// `Relaxed` commits groups with `synchronous_commit = off`: a crash of the database
+    /// server may lose the last groups (never corrupt them).
+    pub durability: Durability,
+    /// Accept a server running with `fsync = off` (it may lose or corrupt acknowledged
+    /// commits on a crash). Only for throwaway test clusters; never in production.
+    pub allow_fsync_off: bool,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        PostgresOptions {
+            pool_size: 8,
+            durability: Durability::Strict,
+            allow_fsync_off: false,
+        }
+    }
+}
+
+/// The PostgreSQL backend.
+pub struct PostgresStorage {
+    rt: tokio::runtime::Runtime,
+    pool: Pool,
+    /// The URL without its password, for messages.
+    shown: String,
+    durability: Durability,
+    rebuild: Mutex<Option<Produced>>,
+}
+
+impl std::fmt::Debug for PostgresStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStorage")
+            .field("database", &self.shown)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A database failure in the store's terms: lost connections, shutdowns and lack of
+/// resources are `Unavailable` (a retry may help); the rest are bugs.
+fn from_pg(e: tokio_postgres::Error) -> Error {
+    let transient = e.code().is_none_or(|c| {
+        let class = &c.code()[..2];
+        matches!(class, "08" | "53" | "57" | "40" | "58")
+    });
+    if transient {
+        Error::Unavailable {
+            reason: format!("PostgreSQL: {e}"),
+        }
+    } else {
+        Error::Internal {
+            reason: format!("PostgreSQL: {e}"),
+        }
+    }
+}
+
+fn from_pool(e: deadpool_postgres::PoolError) -> Error {
+    match e {
+        deadpool_postgres::PoolError::Backend(e) => from_pg(e),
+        other => Error::Unavailable {
+            reason: format!("PostgreSQL pool: {other}"),
+        },
+    }
+}
+
+/// `?` on a database result.
+trait PgResultExt<T> {
+    fn db(self) -> Result<T>;
+}
+
+impl<T> PgResultExt<T> for std::result::Result<T, tokio_postgres::Error> {
+    fn db(self) -> Result<T> {
+        self.map_err(from_pg)
+    }
+}
+
+fn json<T: Serialize>(v: &T) -> Vec<u8> {
+    // Plain data types serialize infallibly.
+    serde_json::to_vec(v).unwrap_or_default()
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(at: impl std::fmt::Display, bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| Error::corrupt(at, e))
+}
+
+fn pos(p: u64) -> i64 {
+    i64::try_from(p).unwrap_or(i64::MAX)
+}
+
+fn unpos(p: i64) -> u64 {
+    u64::try_from(p).unwrap_or(0)
+}
+
+fn limit(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The URL with its password replaced, for messages and logs.
+pub(crate) fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((user_info, host)) => match user_info.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// The index writes of a group, last one per key winning (as in a sled batch).
+#[derive(Default)]
+struct IndexWrites {
+    lists: BTreeMap<Vec<u8>, bool>,
+    inbox: BTreeMap<Vec<u8>, bool>,
+}
+
+impl IndexWrites {
+    fn of(group: &Group) -> IndexWrites {
+        let mut w = IndexWrites::default();
+        for change in &group.docs {
+            let order = change.record.order();
+            for (entries, add) in [(&change.diff.remove, false), (&change.diff.add, true)] {
+                for entry in entries {
+                    let (tree, key) = index_key(entry, order);
+                    match tree {
+                        IndexTree::Lists => w.lists.insert(key, add),
+                        IndexTree::Inbox => w.inbox.insert(key, add),
+                    };
+                }
+            }
+        }
+        w
+    }
+
+    fn split(map: BTreeMap<Vec<u8>, bool>) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+        let (add, remove): (Vec<_>, Vec<_>) = map.into_iter().partition(|(_, add)| *add);
+        (
+            remove.into_iter().map(|(k, _)| k).collect(),
+            add.into_iter().map(|(k, _)| k).collect(),
+        )
+    }
+}
+
+/// The rows a group writes to the keyed projection tables, one per key (the last wins).
+struct Rows {
+    command_ids: Vec<String>,
+    commands: Vec<Vec<u8>>,
+    doc_ids: Vec<Uuid>,
+    docs: Vec<Vec<u8>>,
+    number_keys: Vec<Vec<u8>>,
+    number_streams: Vec<Uuid>,
+}
+
+impl Rows {
+    fn of(group: &Group) -> Rows {
+        let commands: BTreeMap<&str, Vec<u8>> = group
+            .commands
+            .iter()
+            .map(|(id, rec)| (id.as_str(), json(rec)))
+            .collect();
+        let docs: BTreeMap<Uuid, Vec<u8>> = group
+            .docs
+            .iter()
+            .map(|c| (c.record.id().0, json(&c.record)))
+            .collect();
+        let numbers: BTreeMap<Vec<u8>, Uuid> = group
+            .numbers
+            .iter()
+            .map(|(s, n, id)| (series_key(s, *n), id.0))
+            .collect();
+        let (command_ids, commands) = commands.into_iter().map(|(k, v)| (k.to_owned(), v)).unzip();
+        let (doc_ids, docs) = docs.into_iter().unzip();
+        let (number_keys, number_streams) = numbers.into_iter().unzip();
+        Rows {
+            command_ids,
+            commands,
+            doc_ids,
+            docs,
+            number_keys,
+            number_streams,
+        }
+    }
+}
+
+impl PostgresStorage {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/db`), applies
+    /// the schema's migrations and checks that the server keeps what it acknowledges.
+    pub fn open(url: &str, options: &PostgresOptions) -> Result<Self> {
+        let shown = redact(url);
+        let bad_url = |reason: String| Error::InvalidRequest {
+            field: "store",
+            reason,
+        };
+        let mut config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| bad_url(format!("{shown} is not a PostgreSQL URL: {e}")))?;
+        // Every session commits durably; relaxed durability lowers it per commit.
+        config.options("-c synchronous_commit=on");
+        if config.get_application_name().is_none() {
+            config.application_name("workflow");
+        }
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(options.pool_size.max(1))
+            .build()
+            .map_err(|e| Error::Internal {
+                reason: format!("PostgreSQL pool: {e}"),
+            })?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("workflow-postgres")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Unavailable {
+                reason: format!("cannot start the PostgreSQL runtime: {e}"),
+            })?;
+        let storage = PostgresStorage {
+            rt,
+            pool,
+            shown,
+            durability: options.durability,
+            rebuild: Mutex::new(None),
+        };
+        storage.check_server(options.allow_fsync_off)?;
+        storage.migrate()?;
+        Ok(storage)
+    }
+
+    /// Runs `f` on the backend's runtime and waits for it, from any thread.
+    fn run<T, F>(&self, f: impl FnOnce(Pool) -> F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T>> + Send + 'static,
+    {
+        let fut = f(self.pool.clone());
+        if tokio::runtime::Handle::try_current().is_err() {
+            return self.rt.block_on(fut);
+        }
+        // Inside another runtime, blocking on this one would panic: hand the call over.
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.rt.spawn(async move {
+            let _ = tx.send(fut.await);
+        });
+        rx.recv().map_err(|_| Error::Internal {
+            reason: "the PostgreSQL task stopped before answering".into(),
+        })?
+    }
+
+    fn check_server(&self, allow_fsync_off: bool) -> Result<()> {
+        let shown = self.shown.clone();
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(from_pool)?;
+            let fsync: String = c.query_one("SHOW fsync", &[]).await.db()?.get(0);
+            if fsync != "on" && !allow_fsync_off {
+                return Err(Error::NotAStore {
+                    path: PathBuf::from(shown),
+                    reason: "the server runs with fsync = off: a crash may lose or corrupt \
+                             acknowledged commits (set allow_fsync_off only for a throwaway \
+                             test cluster)"
+                        .into(),
+                });
+            }
+            Ok(())
+        })
+    }
+
+    /// Applies the schema's migrations up to [`SCHEMA_VERSION`] (once, whatever the
+    /// processes starting together); returns the version found before. A database of a
+    /// newer schema is refused.
+    pub fn migrate(&self) -> Result<u32> {
+        let shown = self.shown.clone();
+        self.run(move |pool| async move {
+            let mut c = pool.get().await.map_err(from_pool)?;
+            let tx = c.transaction().await.db()?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+                .await
+                .db()?;
+            let exists: bool = tx
+                .query_one("SELECT to_regclass('wf_meta') IS NOT NULL", &[])
+                .await
+                .db()?
+                .get(0);
+            let found = if exists {
+                let row = tx
+                    .query_opt("SELECT value FROM wf_meta WHERE key = 'schema'", &[])
+                    .await
+                    .db()?;
+                match row {
+                    Some(r) => {
+                        let v: Vec<u8> = r.get(0);
+                        let v: [u8; 4] = v.as_slice().try_into().map_err(|_| {
+                            Error::corrupt("schema version", "expected 4 bytes")
+                        })?;
+                        u32::from_be_bytes(v)
+                    }
+                    None => 0,
+                }
+            } else {
+                0
+            };
+            if found > SCHEMA_VERSION {
+                return Err(Error::NotAStore {
+                    path: PathBuf::from(shown),
+                    reason: format!(
+                        "it was written by a newer build (schema {found}; this build reads up to {SCHEMA_VERSION})"
+                    ),
+                });
+            }
+            for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+                tx.batch_execute(sql).await.db()?;
+                tracing::info!(to = i + 1, "applied a PostgreSQL schema migration");
+            }
+            if found < SCHEMA_VERSION {
+                tx.execute(
+                    "INSERT INTO wf_meta (key, value) VALUES ('schema', $1) \
+                     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                    &[&SCHEMA_VERSION.to_be_bytes().to_vec()],
+                )
+                .await
+                .db()?;
+            }
+            tx.commit().await.db()?;
+            Ok(found)
+        })
+    }
+
+    fn get_meta(&self, key: &'static str) -> Result<Option<Vec<u8>>> {
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(from_pool)?;
+            Ok(
+                c.query_opt("SELECT value FROM wf_meta WHERE key = $1", &[&key])
+                    .await
+                    .db()?
+                    .map(|r| r.get(0)),
+            )
+        })
+    }
+
+    fn set_meta(&self, key: &'static str, value: Option<Vec<u8>>) -> Result<()> {
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(from_pool)?;
+            match value {
+                Some(v) => c
+                    .execute(
+                        "INSERT INTO wf_meta (key, value) VALUES ($1, $2) \
+                         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                        &[&key, &v],
+                    )
+                    .await
+                    .db()?,
+                None => c
+                    .execute("DELETE FROM wf_meta WHERE key = $1", &[&key])
+                    .await
+                    .db()?,
+            };
+            Ok(())
+        })
+    }
+
+    /// Up to `limit` keys of an index table in `[start, end)`.
+    fn scan_keys(
+        &self,
+        table: &'static str,
+        start: Vec<u8>,
+        end: Vec<u8>,
+        limit: usize,
+    ) -> Result<Vec<Vec<u8>>> {
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(from_pool)?;
+            let sql = format!(
+                "SELECT key FROM {table} WHERE key >= $1 AND key < $2 ORDER BY key LIMIT $3"
+            );
+            Ok(c.query(&sql, &[&start, &end, &self::limit(limit)])
+                .await
+                .db()?
+                .into_iter()
+                .map(|r| r.get(0))
+                .collect())
+        })
+    }
+
+    fn scan(
+        &self,
+        table: &'static str,
+        prefix: Vec<u8>,
+        after: Option<Cursor>,
+        limit: usize,
+    ) -> Result<Vec<Cursor>> {
+        let mut start = prefix.clone();
+        if let Some(c) = after {
+            start.extend_from_slice(&super::keys::order_suffix(c));
+            start.push(0); // strictly after
+        }
+        let mut end = prefix.clone();
+        end.push(0xff);
+        self.scan_keys(table, start, end, limit)?
+            .iter()
+            .map(|k| {
+                cursor_from_suffix(&k[prefix.len()..])
+                    .ok_or_else(|| Error::corrupt("index", "malformed key"))
+            })
+            .collect()
+    }
+
+    fn read_directory<T: for<'de> Deserialize<'de> + Send + 'static>(
+        &self,
+        table: &'static str,
+    ) -> Result<Vec<T>> {
+        let rows: Vec<(String, Vec<u8>)> = self.run(move |pool| async move {
+            let c = pool.get().await.map_err(from_pool)?;
+            Ok(
+                c.query(&format!("SELECT id, value FROM {table} ORDER BY id"), &[])
+                    .await
+                    .db()?
+                    .into_iter()
+                    .map(|r| (r.get(0), r.get(1)))
+                    .collect(),
+            )
+        })?;
+        rows.iter()
+            .map(|(id, v)| parse(format_args!("{table} {id}"), v))
+            .collect()
+    }
+
+    fn head_row(&self, sql: &'static str) -> Result<Option<LogHead>> {
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(from_pool)?;
+            let row = c.query_opt(sql, &[]).await.db()?;
+            Ok(row.and_then(|r| {
+                let p: Option<i64> = r.get(0);
+                let h: Option<String> = r.get(1);
+                Some(LogHead {
+                    position: unpos(p?),
+                    hash: h?,
+                })
+            }))
+        })
+    }
+}
+
+/// One group commit: lock the head row, check, write, commit.
+async fn commit_group(
+    pool: Pool,
+    group: &Group,
+    relaxed: bool,
+) -> std::result::Result<(), CommitError> {
+    let mut c = pool
+        .get()
+        .await
+        .map_err(|e| CommitError::NotWritten(from_pool(e)))?;
+    let tx = c
+        .transaction()
+        .await
+        .map_err(|e| CommitError::NotWritten(from_pg(e)))?;
+    if relaxed {
+        tx.batch_execute("SET LOCAL synchronous_commit TO off")
+            .await
+            .map_err(|e| CommitError::NotWritten(from_pg(e)))?;
+    }
+    // The head-row lock serializes the commits of every process: positions are assigned
+    // in commit order and stay gapless.
+    tx.execute("SELECT 1 FROM wf_head WHERE id = 1 FOR UPDATE", &[])
+        .await
+        .map_err(|e| CommitError::NotWritten(from_pg(e)))?;
+    write_group(&tx, group).await?;
+    // Once COMMIT is sent, a lost answer leaves the outcome unknown.
+    tx.commit()
+        .await
+        .map_err(|e| CommitError::NotDurable(from_pg(e)))
+}
+
+/// The group's expectations checked and its rows written, inside the commit's transaction
+/// (which holds the head-row lock).
+async fn write_group(
+    tx: &tokio_postgres::Transaction<'_>,
+    group: &Group,
+) -> std::result::Result<(), CommitError> {
+    let not_written = |e: tokio_postgres::Error| CommitError::NotWritten(from_pg(e));
+    // The log ends right before the group's first event.
+    if let Some(first) = group.envelopes.first().map(|e| pos(e.position)) {
+        let row = tx
+            .query_one(
+                "SELECT count(*) FILTER (WHERE position = $1), \
+                        count(*) FILTER (WHERE position = $1 - 1) \
+                 FROM wf_log WHERE position IN ($1, $1 - 1)",
+                &[&first],
+            )
+            .await
+            .map_err(not_written)?;
+        let (taken, before): (i64, i64) = (row.get(0), row.get(1));
+        if taken > 0 {
+            return Err(CommitError::Conflict(format!(
+                "log position {first} is taken"
+            )));
+        }
+        if first > 1 && before == 0 {
+            return Err(CommitError::Conflict(format!(
+                "log position {first} would leave a gap: {} is not stored",
+                first - 1
+            )));
+        }
+    }
+    // Each stream ends right before the group's first event of it.
+    let mut starts: Vec<(Uuid, i64)> = Vec::new();
+    for e in &group.envelopes {
+        if !starts.iter().any(|(id, _)| *id == e.stream_id.0) {
+            starts.push((e.stream_id.0, pos(e.version)));
+        }
+    }
+    if !starts.is_empty() {
+        let (ids, versions): (Vec<Uuid>, Vec<i64>) = starts.iter().copied().unzip();
+        let rows = tx
+            .query(
+                "SELECT s.id, s.v, \
+                   EXISTS (SELECT 1 FROM wf_log l WHERE l.stream_id = s.id AND l.version = s.v), \
+                   s.v = 1 OR EXISTS (SELECT 1 FROM wf_log l \
+                                      WHERE l.stream_id = s.id AND l.version = s.v - 1) \
+                 FROM UNNEST($1::uuid[], $2::bigint[]) AS s(id, v)",
+                &[&ids, &versions],
+            )
+            .await
+            .map_err(not_written)?;
+        for r in rows {
+            let (id, v, taken, follows): (Uuid, i64, bool, bool) =
+                (r.get(0), r.get(1), r.get(2), r.get(3));
+            if taken {
+                return Err(CommitError::Conflict(format!(
+                    "document {id} already has version {v}"
+                )));
+            }
+            if !follows {
+                return Err(CommitError::Conflict(format!(
+                    "document {id} has no version {} to follow",
+                    v - 1
+                )));
+            }
+        }
+    }
+    let rows = Rows::of(group);
+    // Numbers are unique: a number already held by another stream refuses the group.
+    if !rows.number_keys.is_empty() {
+        let held = tx
+            .query(
+                "SELECT n.key, n.stream_id FROM wf_numbers n \
+                 JOIN UNNEST($1::bytea[], $2::uuid[]) AS g(key, id) ON g.key = n.key \
+                 WHERE n.stream_id <> g.id",
+                &[&rows.number_keys, &rows.number_streams],
+            )
+            .await
+            .map_err(not_written)?;
+        if let Some(r) = held.first() {
+            let key: Vec<u8> = r.get(0);
+            return Err(CommitError::Conflict(format!(
+                "number already held by another document (key {})",
+                hex::encode(key)
+            )));
+        }
+    }
+    if !group.envelopes.is_empty() {
+        let positions: Vec<i64> = group.envelopes.iter().map(|e| pos(e.position)).collect();
+        let streams: Vec<Uuid> = group.envelopes.iter().map(|e| e.stream_id.0).collect();
+        let versions: Vec<i64> = group.envelopes.iter().map(|e| pos(e.version)).collect();
+        let bytes: Vec<&[u8]> = group.envelopes.iter().map(|e| e.bytes.as_slice()).collect();
+        tx.execute(
+            "INSERT INTO wf_log (position, stream_id, version, bytes) \
+             SELECT * FROM UNNEST($1::bigint[], $2::uuid[], $3::bigint[], $4::bytea[])",
+            &[&positions, &streams, &versions, &bytes],
+        )
+        .await
+        .map_err(not_written)?;
+    }
+    upsert_rows(tx, &rows, false).await.map_err(not_written)?;
+    let index = IndexWrites::of(group);
+    for (table, map) in [("wf_lists", index.lists), ("wf_inbox", index.inbox)] {
+        let (remove, add) = IndexWrites::split(map);
+        index_writes(tx, table, &remove, &add)
+            .await
+            .map_err(not_written)?;
+    }
+    // The head travels with the events it names, so a log cut short is detectable.
+    if let Some(last) = group.envelopes.last() {
+        tx.execute(
+            "UPDATE wf_head SET position = $1, hash = $2 WHERE id = 1",
+            &[&pos(last.position), &last.hash],
+        )
+        .await
+        .map_err(not_written)?;
+    }
+    Ok(())
+}
+
+/// Writes the keyed projection rows; with `only_changed`, rows equal to what is stored are
+/// left alone. Returns the rows written.
+async fn upsert_rows(
+    tx: &tokio_postgres::Transaction<'_>,
+    rows: &Rows,
+    only_changed: bool,
+) -> std::result::Result<u64, tokio_postgres::Error> {
+    let when = |table: &str, column: &str| {
+        if only_changed {
+            format!(" WHERE {table}.{column} IS DISTINCT FROM EXCLUDED.{column}")
+        } else {
+            String::new()
+        }
+    };
+    let mut n = 0;
+    if !rows.command_ids.is_empty() {
+        n += tx
+            .execute(
+                &format!(
+                    "INSERT INTO wf_commands (command_id, value) \
+                     SELECT * FROM UNNEST($1::text[], $2::bytea[]) \
+                     ON CONFLICT (command_id) DO UPDATE SET value = EXCLUDED.value{}",
+                    when("wf_commands", "value")
+                ),
+                &[&rows.command_ids, &rows.commands],
+            )
+            .await?;
+    }
+    if !rows.doc_ids.is_empty() {
+        n += tx
+            .execute(
+                &format!(
+                    "INSERT INTO wf_docs (stream_id, value) \
+                     SELECT * FROM UNNEST($1::uuid[], $2::bytea[]) \
+                     ON CONFLICT (stream_id) DO UPDATE SET value = EXCLUDED.value{}",
+                    when("wf_docs", "value")
+                ),
+                &[&rows.doc_ids, &rows.docs],
+            )
+            .await?;
+    }
+    if !rows.number_keys.is_empty() {
+        n += tx
+            .execute(
+                &format!(
+                    "INSERT INTO wf_numbers (key, stream_id) \
+                     SELECT * FROM UNNEST($1::bytea[], $2::uuid[]) \
+                     ON CONFLICT (key) DO UPDATE SET stream_id = EXCLUDED.stream_id{}",
+                    when("wf_numbers", "stream_id")
+                ),
+                &[&rows.number_keys, &rows.number_streams],
+            )
+            .await?;
+    }
+    Ok(n)
+}
+
+/// Removes then adds keys of an index table; returns the rows changed.
+async fn index_writes(
+    tx: &tokio_postgres::Transaction<'_>,
+    table: &str,
+    remove: &[Vec<u8>],
+    add: &[Vec<u8>],
+) -> std::result::Result<u64, tokio_postgres::Error> {
+    let mut n = 0;
+    if !remove.is_empty() {
+        n += tx
+            .execute(
+                &format!("DELETE FROM {table} WHERE key = ANY($1::bytea[])"),
+                &[&remove],
+            )
+            .await?;
+    }
+    if !add.is_empty() {
+        n += tx
+            .execute(
+                &format!(
+                    "INSERT INTO {table} (key) SELECT * FROM UNNEST($1::bytea[]) \
+                     ON CONFLICT (key) DO NOTHING"
+                ),
+                &[&add],
+            )
+            .await?;
+    }
+    Ok(n)
+}
+
+/// A projection table: its name, its key column and its value column (`None`: keys only).
+fn projection_table(part: &str) -> Result<(&'static str, &'static str, Option<&'static str>)> {
+    Ok(match part {
+        "commands" => ("wf_commands", "command_id", Some("value")),
+        "docs" => ("wf_docs", "stream_id", Some("value")),
+        "lists" => ("wf_lists", "key", None),
+        "inbox" => ("wf_inbox", "key", None),
+        "numbers" => ("wf_numbers", "key", Some("stream_id")),
+        other => {
+            return Err(Error::corrupt(
+                format_args!("table {other}"),
+                "not a projection",
+            ));
+        }
+    })
+}
+
+/// A row of a projection table as `(key, value)` bytes, as sled stores it.
+fn row_bytes(part: &str, r: &tokio_postgres::Row) -> (Vec<u8>, Vec<u8>) {
+    match part {
+        "commands" => (r.get::<_, String>(0).into_bytes(), r.get(1)),
+        "docs" => (r.get::<_, Uuid>(0).as_bytes().to_vec(), r.get(1)),
+        "numbers" => (r.get(0), r.get::<_, Uuid>(1).as_bytes().to_vec()),
+        _ => (r.get(0), Vec::new()),
+    }
+}
+
+impl Storage for PostgresStorage {
+    fn log_end(&self) -> Result<Option<LogHead>> {
+        let last: Option<(i64, Vec<u8>)> = self.run(|pool| async move {
+            let c = pool.get().await.map_err(from_pool)?;
+            Ok(c.query_opt(
+                "SELECT position, bytes FROM wf_log ORDER BY position DESC LIMIT 1",
+                &[],
+            )
+            .await
+            .db()?
+            .map(|r| (r.get(0), r.get(1))))
+        })?;
+        match last {
+            Some((p, bytes)) => Ok(Some(LogHead {
+                position: unpos(p),
+                hash: crate::envelope::stored_hash(unpos(p), &bytes)?,
+            })),
+            None => Ok(None),
+        }
+    }
+
+    fn recorded_head(&self) -> Result<Option<LogHead>> {
+        self.head_row("SELECT position, hash FROM wf_head WHERE id = 1")
+    }
+
+    fn read_log(&self, from: u64, limit: usize) -> Result<Vec<StoredEvent>> {
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(from_pool)?;
+            Ok(c.query(
+                "SELECT position, bytes FROM wf_log WHERE position >= $1 \
+                 ORDER BY position LIMIT $2",
+                &[&pos(from), &self::limit(limit)],
+            )
+            .await
+            .db()?
+            .into_iter()
+            .map(|r| StoredEvent {
+                position: unpos(r.get(0)),
+                bytes: r.get(1),
+            })
+            .collect())
+        })
+    }
+
+    fn read_stream(&self, id: DocumentId, max_version: u64) -> Result<Vec<StoredEvent>> {
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(from_pool)?;
+            Ok(c.query(
+                "SELECT position, bytes FROM wf_log WHERE stream_id = $1 AND version <= $2 \
+                 ORDER BY version",
+                &[&id.0, &pos(max_version)],
+            )
+            .await
+            .db()?
+            .into_iter()
+            .map(|r| StoredEvent {
+                position: unpos(r.get(0)),
+                bytes: r.get(1),
+            })
+            .collect())
+        })
+    }
+
+    fn stream_index_after(
+        &self,
+        after: Option<(DocumentId, u64)>,
+        limit: usize,
+    ) -> Result<Vec<(DocumentId, u64, u64)>> {
+        let (id, version) = after.map_or((Uuid::nil(), -1), |(id, v)| (id.0, pos(v)));
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(from_pool)?;
+            Ok(c.query(
+                "SELECT stream_id, version, position FROM wf_log \
+                 WHERE (stream_id, version) > ($1, $2) ORDER BY stream_id, version LIMIT $3",
+                &[&id, &version, &self::limit(limit)],
+            )
+            .await
+            .db()?
+            .into_iter()
+            .map(|r| (DocumentId(r.get(0)), unpos(r.get(1)), unpos(r.get(2))))
+            .collect())
+        })
+    }
+
+    fn commit(&self, group: &Group) -> std::result::Result<(), CommitError> {
+        let relaxed = self.durability == Durability::Relaxed && !group.sync_always;
+        if tokio::runtime::Handle::try_current().is_err() {
+            // The engine's writer thread: no copy of the group.
+            return self
+                .rt
+                .block_on(commit_group(self.pool.clone(), group, relaxed));
+        }
+        // Inside another runtime, blocking on this one would panic: hand a copy over.
+        let copy = Group {
+            envelopes: group.envelopes.clone(),
+            commands: group.commands.clone(),
+            docs: group.docs.clone(),
+            numbers: group.numbers.clone(),
+            sync_always: group.sync_always,
+        };
+        let (tx_done, rx) = std::sync::mpsc::sync_channel(1);
+        let pool = self.pool.clone();
+        self.rt.spawn(async move {
+            let _ = tx_done.send(commit_group(pool, &copy, relaxed).await);
+        });
+        rx.recv().map_err(|_| {
+            CommitError::NotDurable(Error::Internal {
+                reason: "the PostgreSQL commit task stopped before answering".into(),
+            })
+        })?
+    }
+
+    fn doc(&self, id: DocumentId) -> Result<Option<DocRecord>> {
+        let v: Option<Vec<u8>> = self.run(move |pool| async move {
+            let c = pool.get().await.map_err(from_pool)?;
+            Ok(
+                c.query_opt("SELECT value FROM wf_docs WHERE stream_id = $1", &[&id.0])
+                    .await
+                    .db()?
+                    .map(|r| r.get(0)),
+            )
+        })?;
+        v.map(|v| parse(format_args!("document {id}"), &v))
+            .transpose()
+    }
+
+    fn docs_after(&self, after: Option<DocumentId>, limit: usize) -> Result<Vec<DocRecord>> {
+        let rows: Vec<(Uuid, Vec<u8>)> = self.run(move |pool| async move {
+            let c = pool.get().await.map_err(from_pool)?;
+            let rows = match after {
+                Some(id) => {
+                    c.query(
+                        "SELECT stream_id, value FROM wf_docs WHERE stream_id > $1 \
+                         ORDER BY stream_id LIMIT $2",
+                        &[&id.0, &self::limit(limit)],
+                    )
+                    .await
+                }
+                None => {
+                    c.query(
+                        "SELECT stream_id, value FROM wf_docs ORDER BY stream_id LIMIT $1",
+                        &[&self::limit(limit)],
+                    )
+                    .await
+                }
+            };
+            Ok(rows
+                .db()?
+                .into_iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect())
+        })?;
+        rows.iter()
+            .map(|(id, v)| parse(format_args!("document {id}"), v))
+            .collect()
+    }
+
+    fn command(&self, command_id: &str) -> Result<Option<CommandRecord>> {
+        let id = command_id.to_owned();
+        let v: Option<Vec<u8>> = self.run(move |pool| async move {
+            let c = pool.get().await.map_err(from_pool)?;
+            Ok(c.query_opt(
+                "SELECT value FROM wf_commands WHERE command_id = $1",
+                &[&id],
+            )
+            .await
+            .db()?
+            .map(|r| r.get(0)))
+        })?;
+        v.map(|v| parse(format_args!("command {command_id}"), &v))
+            .transpose()
+    }
+
+    fn commands_after(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, CommandRecord)>> {
+        let after = after.map(str::to_owned);
+        let rows: Vec<(String, Vec<u8>)> =
+            self.run(move |pool| async move {
+                let c = pool.get().await.map_err(from_pool)?;
+                let rows = match after {
+                Some(id) => c
+                    .query(
+                        "SELECT command_id, value FROM wf_commands WHERE command_id > $1 \
+                         ORDER BY command_id LIMIT $2",
+                        &[&id, &self::limit(limit)],
+                    )
+                    .await,
+                None => c
+                    .query(
+                        "SELECT command_id, value FROM wf_commands ORDER BY command_id LIMIT $1",
+                        &[&self::limit(limit)],
+                    )
+                    .await,
+            };
+                Ok(rows
+                    .db()?
+                    .into_iter()
+                    .map(|r| (r.get(0), r.get(1)))
+                    .collect())
+            })?;
+        rows.into_iter()
+            .map(|(id, v)| {
+                let rec = parse(format_args!("command {id}"), &v)?;
+                Ok((id, rec))
+            })
+            .collect()
+    }
+
+    fn max_number(&self, series: &Series) -> Result<u32> {
+        let prefix = series_prefix(series);
+        let mut end = prefix.clone();
+        end.extend_from_slice(&[0xff; 5]);
+        let last = self.scan_keys_desc(prefix.clone(), end)?;
+        match last {
+            Some(k) => {
+                let tail: [u8; 4] = k[prefix.len()..]
+                    .try_into()
+                    .map_err(|_| Error::corrupt("numbers index", "malformed key"))?;
+                Ok(u32::from_be_bytes(tail))
+            }
+            None => Ok(0),
+        }
+    }
+
+    fn scan_list(&self, dim: &Dim, after: Option<Cursor>, limit: usize) -> Result<Vec<Cursor>> {
+        self.scan("wf_lists", dim_prefix(dim), after, limit)
+    }
+
+    fn scan_todo(
+        &self,
+        assignee: &Assignee,
+        after: Option<Cursor>,
+        limit: usize,
+    ) -> Result<Vec<Cursor>> {
+        self.scan(
+            "wf_inbox",
+            super::keys::assignee_prefix(assignee),
+            after,
+            limit,
+        )
+    }
+
+    fn due_before(&self, until: Timestamp) -> Result<Vec<DocumentId>> {
+        let mut end = DUE_PREFIX.to_vec();
+        end.extend_from_slice(&sortable_instant(until));
+        self.scan_keys("wf_lists", DUE_PREFIX.to_vec(), end, usize::MAX)?
+            .iter()
+            .map(|k| {
+                k.len()
+                    .checked_sub(16)
+                    .and_then(|at| Uuid::from_slice(&k[at..]).ok())
+                    .map(DocumentId)
+                    .ok_or_else(|| Error::corrupt("deadline index", "malformed key"))
+            })
+            .collect()
+    }
+
+    fn count_lists(&self) -> Result<BTreeMap<Dim, u64>> {
+        let rows: Vec<(Vec<u8>, i64)> = self.run(|pool| async move {
+            let c = pool.get().await.map_err(from_pool)?;
+            Ok(c.query(
+                "SELECT substring(key FROM 1 FOR position('\\x00'::bytea IN key) - 1), count(*) \
+                 FROM wf_lists GROUP BY 1",
+                &[],
+            )
+            .await
+            .db()?
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+        })?;
+        let mut counts = BTreeMap::new();
+        for (prefix, n) in rows {
+            if let Some(dim) = dim_from_prefix(&prefix) {
+                *counts.entry(dim).or_insert(0) += unpos(n);
+            }
+        }
+        Ok(counts)
+    }
+
+    fn begin_rebuild(&self, mode: RebuildMode) -> Result<()> {
+        // Marked first, so that an interrupted rebuild is finished when the store next
+        // opens instead of leaving half-written projections to be served.
+        self.set_meta(REBUILDING, Some(Vec::new()))?;
+        if mode == RebuildMode::FromScratch {
+            self.run(|pool| async move {
+                let c = pool.get().await.map_err(from_pool)?;
+                c.batch_execute("TRUNCATE wf_commands, wf_docs, wf_lists, wf_inbox, wf_numbers")
+                    .await
+                    .db()
+            })?;
+        }
+        if let Ok(mut r) = self.rebuild.lock() {
+            *r = Some(Produced::default());
+        }
+        Ok(())
+    }
+
+    fn converge(&self, group: Group) -> Result<u64> {
+        debug_assert!(group.envelopes.is_empty(), "a rebuild never writes the log");
+        let rows = Rows::of(&group);
+        let mut index = IndexWrites::default();
+        // A rebuild's removals go first, then its additions (as the sled backend does).
+        let mut removals = IndexWrites::default();
+        for change in &group.docs {
+            let order = change.record.order();
+            for entry in &change.diff.remove {
+                let (tree, key) = index_key(entry, order);
+                match tree {
+                    IndexTree::Lists => removals.lists.insert(key, false),
+                    IndexTree::Inbox => removals.inbox.insert(key, false),
+                };
+            }
+            for entry in &change.diff.add {
+                let (tree, key) = index_key(entry, order);
+                match tree {
+                    IndexTree::Lists => index.lists.insert(key, true),
+                    IndexTree::Inbox => index.inbox.insert(key, true),
+                };
+            }
+        }
+        if let Ok(mut r) = self.rebuild.lock()
+            && let Some(p) = r.as_mut()
+        {
+            for id in &rows.command_ids {
+                p.add("commands", id.as_bytes());
+            }
+            for id in &rows.doc_ids {
+                p.add("docs", id.as_bytes());
+            }
+            for k in index.lists.keys() {
+                p.add("lists", k);
+            }
+            for k in index.inbox.keys() {
+                p.add("inbox", k);
+            }
+            for k in &rows.number_keys {
+                p.add("numbers", k);
+            }
+        }
+        self.run(move |pool| async move {
+            let mut c = pool.get().await.map_err(from_pool)?;
+            let tx = c.transaction().await.db()?;
+            let mut changed = upsert_rows(&tx, &rows, true).await.db()?;
+            for (table, remove, add) in [
+                ("wf_lists", removals.lists, index.lists),
+                ("wf_inbox", removals.inbox, index.inbox),
+            ] {
+                let remove: Vec<Vec<u8>> = remove.into_keys().collect();
+                let add: Vec<Vec<u8>> = add.into_keys().collect();
+                changed += index_writes(&tx, table, &remove, &add).await.db()?;
+            }
+            tx.commit().await.db()?;
+            Ok(changed)
+        })
+    }
+
+    fn end_rebuild(&self, layout: u32) -> Result<u64> {
+        let produced = self
+            .rebuild
+            .lock()
+            .map_err(|_| Error::Internal {
+                reason: "the rebuild's record was poisoned".into(),
+            })?
+            .take()
+            .ok_or_else(|| Error::Internal {
+                reason: "end_rebuild without begin_rebuild".into(),
+            })?;
+        let mut removed = 0u64;
+        for part in PROJECTIONS {
+            let entries = self.dump_part(part)?;
+            let stale: Vec<Vec<u8>> = entries
+                .into_iter()
+                .filter(|(k, _)| !produced.contains(part, k))
+                .map(|(k, _)| k)
+                .collect();
+            for chunk in stale.chunks(1024) {
+                for k in chunk {
+                    self.raw_put_projection(part, k, None)?;
+                    removed += 1;
+                }
+            }
+        }
+        self.set_projection_version(layout)?;
+        self.set_meta(REBUILDING, None)?;
+        Ok(removed)
+    }
+
+    fn rebuilding(&self) -> Result<bool> {
+        Ok(self.get_meta(REBUILDING)?.is_some())
+    }
+
+    fn projection_version(&self) -> Result<u32> {
+        match self.get_meta(PROJECTION_LAYOUT)? {
+            Some(v) => {
+                let bytes: [u8; 4] = v
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| Error::corrupt("projection layout version", "expected 4 bytes"))?;
+                Ok(u32::from_be_bytes(bytes))
+            }
+            None => Ok(0),
+        }
+    }
+
+    fn set_projection_version(&self, version: u32) -> Result<()> {
+        self.set_meta(PROJECTION_LAYOUT, Some(version.to_be_bytes().to_vec()))
+    }
+
+    fn flush(&self) -> Result<()> {
+        // Every write was committed with synchronous_commit on, or (relaxed) is flushed by
+        // the server's WAL writer within its delay; nothing is buffered here.
+        Ok(())
+    }
+
+    fn actors(&self) -> Result<Vec<Actor>> {
+        self.read_directory("wf_actors")
+    }
+
+    fn units(&self) -> Result<Vec<Unit>> {
+        self.read_directory("wf_units")
+    }
+
+    fn put_directory(&self, units: &[Unit], actors: &[Actor]) -> Result<()> {
+        let (unit_ids, unit_values): (Vec<String>, Vec<Vec<u8>>) =
+            units.iter().map(|u| (u.code.0.clone(), json(u))).unzip();
+        let (actor_ids, actor_values): (Vec<String>, Vec<Vec<u8>>) =
+            actors.iter().map(|a| (a.id.0.clone(), json(a))).unzip();
+        self.run(move |pool| async move {
+            let mut c = pool.get().await.map_err(from_pool)?;
+            let tx = c.transaction().await.db()?;
+            for (table, ids, values) in [
+                ("wf_units", &unit_ids, &unit_values),
+                ("wf_actors", &actor_ids, &actor_values),
+            ] {
+                tx.execute(
+                    &format!(
+                        "INSERT INTO {table} (id, value) SELECT * FROM UNNEST($1::text[], $2::bytea[]) \
+                         ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value"
+                    ),
+                    &[ids, values],
+                )
+                .await
+                .db()?;
+            }
+            tx.commit().await.db()
+        })
+    }
+
+    fn append_access(&self, entries: &[StoredEvent], head: &LogHead) -> Result<()> {
+        let positions: Vec<i64> = entries.iter().map(|e| pos(e.position)).collect();
+        let bytes: Vec<Vec<u8>> = entries.iter().map(|e| e.bytes.clone()).collect();
+        let head = head_value(head.position, &head.hash);
+        self.run(move |pool| async move {
+            let mut c = pool.get().await.map_err(from_pool)?;
+            let tx = c.transaction().await.db()?;
+            // A read of classified content is recorded durably before it is handed out.
+            tx.batch_execute("SET LOCAL synchronous_commit TO on")
+                .await
+                .db()?;
+            tx.execute(
+                "SELECT pg_advisory_xact_lock($1)",
+                &[&(MIGRATION_LOCK + 1)],
+            )
+            .await
+            .db()?;
+            let end: Option<i64> = tx
+                .query_one("SELECT max(position) FROM wf_access", &[])
+                .await
+                .db()?
+                .get(0);
+            let next = end.unwrap_or(0) + 1;
+            for (i, p) in positions.iter().enumerate() {
+                if *p != next + i as i64 {
+                    return Err(Error::Internal {
+                        reason: format!(
+                            "access-log entry at position {p} does not follow the access log's end {}",
+                            next - 1
+                        ),
+                    });
+                }
+            }
+            tx.execute(
+                "INSERT INTO wf_access (position, bytes) \
+                 SELECT * FROM UNNEST($1::bigint[], $2::bytea[])",
+                &[&positions, &bytes],
+            )
+            .await
+            .db()?;
+            tx.execute(
+                "INSERT INTO wf_meta (key, value) VALUES ($1, $2) \
+                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                &[&ACCESS_HEAD, &head],
+            )
+            .await
+            .db()?;
+            tx.commit().await.db()
+        })
+    }
+
+    fn access_recorded_head(&self) -> Result<Option<LogHead>> {
+        let Some(v) = self.get_meta(ACCESS_HEAD)? else {
+            return Ok(None);
+        };
+        if v.len() < 8 {
+            return Err(Error::corrupt("access-log head", "shorter than 8 bytes"));
+        }
+        let mut p = [0u8; 8];
+        p.copy_from_slice(&v[..8]);
+        let hash = std::str::from_utf8(&v[8..])
+            .map_err(|_| Error::corrupt("access-log head", "hash is not UTF-8"))?;
+        Ok(Some(LogHead {
+            position: u64::from_be_bytes(p),
+            hash: hash.to_owned(),
+        }))
+    }
+
+    fn read_access(&self, from: u64, limit: usize) -> Result<Vec<StoredEvent>> {
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(from_pool)?;
+            Ok(c.query(
+                "SELECT position, bytes FROM wf_access WHERE position >= $1 \
+                 ORDER BY position LIMIT $2",
+                &[&pos(from), &self::limit(limit)],
+            )
+            .await
+            .db()?
+            .into_iter()
+            .map(|r| StoredEvent {
+                position: unpos(r.get(0)),
+                bytes: r.get(1),
+            })
+            .collect())
+        })
+    }
+
+    fn access_end(&self) -> Result<Option<StoredEvent>> {
+        self.run(|pool| async move {
+            let c = pool.get().await.map_err(from_pool)?;
+            Ok(c.query_opt(
+                "SELECT position, bytes FROM wf_access ORDER BY position DESC LIMIT 1",
+                &[],
+            )
+            .await
+            .db()?
+            .map(|r| StoredEvent {
+                position: unpos(r.get(0)),
+                bytes: r.get(1),
+            }))
+        })
+    }
+
+    fn size_on_disk(&self) -> Result<u64> {
+        self.run(|pool| async move {
+            let c = pool.get().await.map_err(from_pool)?;
+            let n: i64 = c
+                .query_one("SELECT pg_database_size(current_database())", &[])
+                .await
+                .db()?
+                .get(0);
+            Ok(unpos(n))
+        })
+    }
+
+    fn dump_projections(&self) -> Result<Vec<ProjectionEntry>> {
+        let mut out = Vec::new();
+        for part in PROJECTIONS {
+            out.extend(
+                self.dump_part(part)?
+                    .into_iter()
+                    .map(|(k, v)| (part.to_owned(), k, v)),
+            );
+        }
+        Ok(out)
+    }
+
+    fn raw_put_log(&self, position: u64, bytes: &[u8]) -> Result<()> {
+        let bytes = bytes.to_vec();
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(from_pool)?;
+            c.execute(
+                "UPDATE wf_log SET bytes = $2 WHERE position = $1",
+                &[&pos(position), &bytes],
+            )
+            .await
+            .db()?;
+            Ok(())
+        })
+    }
+
+    fn raw_put_access(&self, position: u64, bytes: &[u8]) -> Result<()> {
+        let bytes = bytes.to_vec();
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(from_pool)?;
+            c.execute(
+                "INSERT INTO wf_access (position, bytes) VALUES ($1, $2) \
+                 ON CONFLICT (position) DO UPDATE SET bytes = EXCLUDED.bytes",
+                &[&pos(position), &bytes],
+            )
+            .await
+            .db()?;
+            Ok(())
+        })
+    }
+
+    fn raw_remove_access(&self, position: u64) -> Result<()> {
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(from_pool)?;
+            c.execute(
+                "DELETE FROM wf_access WHERE position = $1",
+                &[&pos(position)],
+            )
+            .await
+            .db()?;
+            Ok(())
+        })
+    }
+
+    fn raw_remove_log(&self, position: u64) -> Result<()> {
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(from_pool)?;
+            c.execute("DELETE FROM wf_log WHERE position = $1", &[&pos(position)])
+                .await
+                .db()?;
+            Ok(())
+        })
+    }
+
+    fn raw_set_recorded_head(&self, position: u64, hash: &str) -> Result<()> {
+        let hash = hash.to_owned();
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(from_pool)?;
+            c.execute(
+                "UPDATE wf_head SET position = $1, hash = $2 WHERE id = 1",
+                &[&pos(position), &hash],
+            )
+            .await
+            .db()?;
+            Ok(())
+        })
+    }
+
+    fn raw_put_projection(&self, part: &str, key: &[u8], value: Option<&[u8]>) -> Result<()> {
+        let (table, key_col, value_col) = projection_table(part)?;
+        let part = part.to_owned();
+        let key = key.to_vec();
+        let value = value.map(<[u8]>::to_vec);
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(from_pool)?;
+            let bad = || Error::corrupt(format_args!("{part} key"), "malformed");
+            // Keys and values in the form dump_projections gives them.
+            let uuid_of = |b: &[u8]| Uuid::from_slice(b).map_err(|_| bad());
+            let text_of = |b: &[u8]| String::from_utf8(b.to_vec()).map_err(|_| bad());
+            match (part.as_str(), value) {
+                ("commands", None) => {
+                    c.execute(
+                        &format!("DELETE FROM {table} WHERE {key_col} = $1"),
+                        &[&text_of(&key)?],
+                    )
+                    .await
+                }
+                ("docs", None) => {
+                    c.execute(
+                        &format!("DELETE FROM {table} WHERE {key_col} = $1"),
+                        &[&uuid_of(&key)?],
+                    )
+                    .await
+                }
+                (_, None) => {
+                    c.execute(
+                        &format!("DELETE FROM {table} WHERE {key_col} = $1"),
+                        &[&key],
+                    )
+                    .await
+                }
+                ("commands", Some(v)) => {
+                    c.execute(
+                        "INSERT INTO wf_commands (command_id, value) VALUES ($1, $2) \
+                         ON CONFLICT (command_id) DO UPDATE SET value = EXCLUDED.value",
+                        &[&text_of(&key)?, &v],
+                    )
+                    .await
+                }
+                ("docs", Some(v)) => {
+                    c.execute(
+                        "INSERT INTO wf_docs (stream_id, value) VALUES ($1, $2) \
+                         ON CONFLICT (stream_id) DO UPDATE SET value = EXCLUDED.value",
+                        &[&uuid_of(&key)?, &v],
+                    )
+                    .await
+                }
+                ("numbers", Some(v)) => {
+                    c.execute(
+                        "INSERT INTO wf_numbers (key, stream_id) VALUES ($1, $2) \
+                         ON CONFLICT (key) DO UPDATE SET stream_id = EXCLUDED.stream_id",
+                        &[&key, &uuid_of(&v)?],
+                    )
+                    .await
+                }
+                (_, Some(_)) => {
+                    c.execute(
+                        &format!("INSERT INTO {table} (key) VALUES ($1) ON CONFLICT DO NOTHING"),
+                        &[&key],
+                    )
+                    .await
+                }
+            }
+            .db()?;
+            let _ = value_col;
+            Ok(())
+        })
+    }
+
+    fn raw_mark_rebuilding(&self) -> Result<()> {
+        self.set_meta(REBUILDING, Some(Vec::new()))
+    }
+}
+
+impl PostgresStorage {
+    /// The last key of the numbers table in `[start, end)`.
+    fn scan_keys_desc(&self, start: Vec<u8>, end: Vec<u8>) -> Result<Option<Vec<u8>>> {
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(from_pool)?;
+            Ok(c.query_opt(
+                "SELECT key FROM wf_numbers WHERE key >= $1 AND key < $2 \
+                 ORDER BY key DESC LIMIT 1",
+                &[&start, &end],
+            )
+            .await
+            .db()?
+            .map(|r| r.get(0)))
+        })
+    }
+
+    /// Every entry of one projection table, in key order, as sled stores it.
+    fn dump_part(&self, part: &'static str) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let (table, key_col, value_col) = projection_table(part)?;
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(from_pool)?;
+            let sql = match value_col {
+                Some(v) => format!("SELECT {key_col}, {v} FROM {table} ORDER BY {key_col}"),
+                None => format!("SELECT {key_col} FROM {table} ORDER BY {key_col}"),
+            };
+            Ok(c.query(&sql, &[])
+                .await
+                .db()?
+                .iter()
+                .map(|r| row_bytes(part, r))
+                .collect())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_password_never_shows() {
+        assert_eq!(
+            super::redact("postgres://wf:s3cret@db.example:5432/workflow"),
+            "postgres://wf:***@db.example:5432/workflow"
+        );
+        assert_eq!(
+            super::redact("postgres://wf@127.0.0.1/workflow"),
+            "postgres://wf@127.0.0.1/workflow"
+        );
+    }
+}
