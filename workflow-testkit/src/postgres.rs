@@ -192,7 +192,12 @@ fn start_cluster() -> Server {
 
 /// Runs SQL on the administrative database.
 pub fn admin(sql: &str) {
-    let url = server().admin_url.clone();
+    execute(&server().admin_url, sql);
+}
+
+/// Runs SQL on the database at `url`.
+pub fn execute(url: &str, sql: &str) {
+    let url = url.to_owned();
     let shown = sql.to_owned();
     let sql = sql.to_owned();
     // Its own thread and runtime: callers may be inside a runtime of their own.
@@ -245,6 +250,11 @@ impl Database {
             None => missing(&format!("{ENV} is not a postgres:// URL")),
         };
         Database { name, url }
+    }
+
+    /// Runs SQL on it.
+    pub fn execute(&self, sql: &str) {
+        execute(&self.url, sql);
     }
 
     /// The options tests open stores with (the test cluster runs without fsync).

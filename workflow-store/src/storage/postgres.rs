@@ -115,12 +115,22 @@ impl Default for PostgresOptions {
 
 /// The PostgreSQL backend.
 pub struct PostgresStorage {
-    rt: tokio::runtime::Runtime,
+    /// Taken on drop (shut down in the background: dropping a runtime inside another
+    /// runtime's task would panic).
+    rt: Option<tokio::runtime::Runtime>,
     pool: Pool,
     /// The URL without its password, for messages.
     shown: String,
     durability: Durability,
     rebuild: Mutex<Option<Produced>>,
+}
+
+impl Drop for PostgresStorage {
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
 }
 
 impl std::fmt::Debug for PostgresStorage {
@@ -318,7 +328,7 @@ impl PostgresStorage {
                 reason: format!("cannot start the PostgreSQL runtime: {e}"),
             })?;
         let storage = PostgresStorage {
-            rt,
+            rt: Some(rt),
             pool,
             shown,
             durability: options.durability,
@@ -329,6 +339,10 @@ impl PostgresStorage {
         Ok(storage)
     }
 
+    fn runtime(&self) -> Result<&tokio::runtime::Runtime> {
+        self.rt.as_ref().ok_or(Error::Closed)
+    }
+
     /// Runs `f` on the backend's runtime and waits for it, from any thread.
     fn run<T, F>(&self, f: impl FnOnce(Pool) -> F) -> Result<T>
     where
@@ -337,11 +351,11 @@ impl PostgresStorage {
     {
         let fut = f(self.pool.clone());
         if tokio::runtime::Handle::try_current().is_err() {
-            return self.rt.block_on(fut);
+            return self.runtime()?.block_on(fut);
         }
         // Inside another runtime, blocking on this one would panic: hand the call over.
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        self.rt.spawn(async move {
+        self.runtime()?.spawn(async move {
             let _ = tx.send(fut.await);
         });
         rx.recv().map_err(|_| Error::Internal {
@@ -892,11 +906,10 @@ impl Storage for PostgresStorage {
 
     fn commit(&self, group: &Group) -> std::result::Result<(), CommitError> {
         let relaxed = self.durability == Durability::Relaxed && !group.sync_always;
+        let rt = self.runtime().map_err(CommitError::NotWritten)?;
         if tokio::runtime::Handle::try_current().is_err() {
             // The engine's writer thread: no copy of the group.
-            return self
-                .rt
-                .block_on(commit_group(self.pool.clone(), group, relaxed));
+            return rt.block_on(commit_group(self.pool.clone(), group, relaxed));
         }
         // Inside another runtime, blocking on this one would panic: hand a copy over.
         let copy = Group {
@@ -908,7 +921,7 @@ impl Storage for PostgresStorage {
         };
         let (tx_done, rx) = std::sync::mpsc::sync_channel(1);
         let pool = self.pool.clone();
-        self.rt.spawn(async move {
+        rt.spawn(async move {
             let _ = tx_done.send(commit_group(pool, &copy, relaxed).await);
         });
         rx.recv().map_err(|_| {

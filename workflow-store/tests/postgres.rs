@@ -1,0 +1,156 @@
+//! The engine on PostgreSQL: the sample flow, 收文 and 督办 through it, verify, rebuild
+//! equality, reopening, two engines (as two server processes would) sharing one database,
+//! and the server checks made on opening. Runs on the test kit's throwaway cluster (or the
+//! server `WORKFLOW_TEST_POSTGRES` names); fails, naming `scripts/test`, without PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use common::*;
+use workflow_store::{Config, Engine, Error, PostgresOptions, PostgresStorage, Request, Storage};
+use workflow_testkit::postgres::Database;
+
+async fn engine_on(db: &Database) -> Engine {
+    let storage: Arc<dyn Storage> = Arc::new(db.open());
+    let engine = Engine::with_storage(
+        storage,
+        Config {
+            clock: stepping_clock(),
+            ..Config::new(&db.url)
+        },
+    )
+    .unwrap();
+    if engine.units().is_empty() {
+        engine
+            .load_directory_json(CAMPUS, "test", "the campus fixture")
+            .await
+            .unwrap();
+    }
+    engine
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sample_flow_runs_verifies_rebuilds_and_reopens_on_postgres() {
+    let db = Database::new();
+    let engine = engine_on(&db).await;
+    let archived = drive(&engine, steps::ARCHIVED).await;
+    let in_review = drive(&engine, steps::IN_REVIEW).await;
+    let doc = engine.document(archived).unwrap().unwrap();
+    assert_eq!(doc.state(), workflow_core::State::Archived);
+    assert!(doc.issue().is_some());
+    // The 签收 in the flow registered the recipients' 收文 in the same groups.
+    let page = engine
+        .list(&workflow_store::ListQuery {
+            flow: Some(workflow_core::StreamKind::Incoming),
+            page_size: 100,
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(!page.receipts.is_empty());
+    let report = engine.verify(|_, _| {}).unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(report.checked, engine.head());
+    assert!(report.fixity_checked >= 1);
+    assert!(engine.verify_projections().unwrap().is_empty());
+    // Rebuilt in place and from scratch, the projections are what the writes made.
+    let before = engine.dump_projections().unwrap();
+    engine.rebuild(|_, _| {}).await.unwrap();
+    assert_eq!(engine.dump_projections().unwrap(), before);
+    engine.rebuild_from_scratch(|_, _| {}).await.unwrap();
+    assert_eq!(engine.dump_projections().unwrap(), before);
+    // A retry with the same command id is answered from the record.
+    let head = engine.head();
+    drop(engine);
+    let engine = engine_on(&db).await;
+    assert_eq!(engine.head(), head, "reopened at the same head");
+    assert_eq!(
+        engine.document(in_review).unwrap().unwrap().state(),
+        workflow_core::State::InReview
+    );
+    drive_on(&engine, in_review, steps::IN_REVIEW, steps::ARCHIVED).await;
+    assert!(engine.verify(|_, _| {}).unwrap().is_intact());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_engines_on_one_database_keep_positions_gapless_and_numbers_unique() {
+    let db = Database::new();
+    let a = engine_on(&db).await;
+    let b = engine_on(&db).await;
+    // Both write, interleaved and concurrently; a writer that finds the other appended
+    // first refuses with a retryable conflict and appends nothing, and the retry succeeds.
+    let mut tasks = Vec::new();
+    for i in 0..8usize {
+        let engine = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            let id = new_id();
+            let mut conflicts = 0;
+            for (actor, action) in full_flow().into_iter().take(steps::ISSUED) {
+                let request = Request::new(id, actor, action);
+                loop {
+                    match engine.execute(request.clone()).await {
+                        Ok(_) => break,
+                        Err(Error::WriteConflict { .. }) => conflicts += 1,
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            }
+            (id, conflicts)
+        }));
+    }
+    let mut ids = Vec::new();
+    let mut conflicts = 0;
+    for t in tasks {
+        let (id, c) = t.await.unwrap();
+        ids.push(id);
+        conflicts += c;
+    }
+    // Both started from the same head: the second to commit found the first's events.
+    assert!(conflicts >= 1, "no writer noticed the other");
+    // One log: positions 1..=head, each once, the chain intact, seen alike by both.
+    let c = engine_on(&db).await;
+    let events = c.read_log(1, 100_000).unwrap();
+    let positions: Vec<u64> = events.iter().map(|e| e.position).collect();
+    assert_eq!(positions, (1..=positions.len() as u64).collect::<Vec<_>>());
+    assert!(c.verify(|_, _| {}).unwrap().is_intact());
+    // Every document issued, each with its own 发文字号.
+    let numbers: BTreeSet<String> = ids
+        .iter()
+        .map(|id| {
+            let d = c.document(*id).unwrap().unwrap();
+            assert_eq!(d.state(), workflow_core::State::Issued);
+            d.issue().unwrap().number.to_string()
+        })
+        .collect();
+    assert_eq!(numbers.len(), ids.len(), "{numbers:?}");
+}
+
+#[test]
+fn a_server_without_fsync_is_refused_unless_allowed() {
+    let db = Database::new();
+    // The test cluster runs with fsync = off.
+    let refused = PostgresStorage::open(&db.url, &PostgresOptions::default()).unwrap_err();
+    match refused {
+        Error::NotAStore { reason, .. } => assert!(reason.contains("fsync = off"), "{reason}"),
+        other => panic!("not refused as expected: {other}"),
+    }
+    PostgresStorage::open(&db.url, &Database::options()).unwrap();
+}
+
+#[test]
+fn the_schema_is_migrated_once_and_a_newer_one_is_refused() {
+    let db = Database::new();
+    let s = db.open();
+    assert_eq!(
+        s.migrate().unwrap(),
+        workflow_store::storage::postgres::SCHEMA_VERSION
+    );
+    drop(s);
+    db.execute("UPDATE wf_meta SET value = '\\x00000063'::bytea WHERE key = 'schema'");
+    match PostgresStorage::open(&db.url, &Database::options()).unwrap_err() {
+        Error::NotAStore { reason, .. } => assert!(reason.contains("newer build"), "{reason}"),
+        other => panic!("a newer schema was not refused: {other}"),
+    }
+}
