@@ -19,6 +19,10 @@ struct Cli {
     /// The data directory (default: the configuration's `data_dir`, else `data`).
     #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
+    /// The store, overriding the configuration's `store`: `sled` (the data directory) or a
+    /// PostgreSQL URL, `postgres://user:password@host:port/database`.
+    #[arg(long, global = true, env = "WORKFLOW_STORE")]
+    store: Option<String>,
     /// Log lines on stderr as text (colours only on a terminal) or as JSON, one object per
     /// line, for log shippers.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
@@ -54,6 +58,12 @@ enum Cmd {
         #[arg(long)]
         directory: Option<PathBuf>,
     },
+    /// Apply the PostgreSQL schema's migrations up to this build's (each server also does
+    /// on start); a sled directory is upgraded when opened.
+    #[command(
+        after_help = "Example:\n  workflow migrate --store postgres://workflow@db.campus/workflow"
+    )]
+    Migrate,
     /// Verify the whole log: hash chain, end of log, indexes, archived documents' fixity
     /// digests, and optionally a witness head recorded earlier; exit code 1 if anything is
     /// broken.
@@ -254,12 +264,17 @@ pub fn main() -> std::process::ExitCode {
 
 fn run(cli: Cli) -> Result<bool> {
     let config = cli.config.clone();
-    let data = || ops::data_dir(cli.data_dir.clone(), config.as_ref());
+    let data = || ops::data_dir(cli.data_dir.clone(), cli.store.clone(), config.as_ref());
     match cli.command {
-        Cmd::Serve(args) => serve(args, cli.config, cli.data_dir).map(|()| true),
-        Cmd::Init { directory } => {
-            init(config.as_ref(), cli.data_dir.clone(), directory).map(|()| true)
-        }
+        Cmd::Serve(args) => serve(args, cli.config, cli.data_dir, cli.store).map(|()| true),
+        Cmd::Init { directory } => init(
+            config.as_ref(),
+            cli.data_dir.clone(),
+            cli.store.clone(),
+            directory,
+        )
+        .map(|()| true),
+        Cmd::Migrate => ops::migrate(&data()?).map(|()| true),
         Cmd::Verify { against } => {
             let (report, access, secs) = ops::verify(&data()?, against.clone())?;
             Ok(render::verify(&report, &access, against.as_ref(), secs))
@@ -378,12 +393,17 @@ fn load_config(path: Option<&PathBuf>) -> Result<ServerConfig> {
 fn init(
     config_path: Option<&PathBuf>,
     data_dir: Option<PathBuf>,
+    store: Option<String>,
     directory: Option<PathBuf>,
 ) -> Result<()> {
     let mut config = load_config(config_path)?;
     if let Some(d) = data_dir {
         config.data_dir = d;
     }
+    if store.is_some() {
+        config.store = store;
+    }
+    config.postgres_url()?;
     if let Some(d) = directory {
         config.directory = Some(d);
     }
@@ -408,13 +428,21 @@ fn init(
     })
 }
 
-fn serve(args: ServeArgs, config_path: Option<PathBuf>, data_dir: Option<PathBuf>) -> Result<()> {
+fn serve(
+    args: ServeArgs,
+    config_path: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
+    store: Option<String>,
+) -> Result<()> {
     let mut config = load_config(config_path.as_ref())?;
     if let Some(l) = args.listen {
         config.listen = l;
     }
     if let Some(d) = data_dir {
         config.data_dir = d;
+    }
+    if store.is_some() {
+        config.store = store;
     }
     if let Some(d) = args.directory {
         config.directory = Some(d);

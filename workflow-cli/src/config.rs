@@ -41,6 +41,18 @@ pub struct ServerConfig {
     /// The sled data directory (default `data`).
     #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
+    /// Where the log and projections live: `"sled"` (the default: the embedded store in
+    /// `data_dir`) or a PostgreSQL URL, `postgres://user:password@host:port/database`, for
+    /// several server processes on one database (DESIGN §8).
+    #[serde(default)]
+    pub store: Option<String>,
+    /// PostgreSQL only: connections per server process (default 16).
+    #[serde(default = "default_pool_size")]
+    pub pool_size: usize,
+    /// PostgreSQL only: accept a server running with `fsync = off`. It may lose or corrupt
+    /// acknowledged commits when the database machine crashes: never in production.
+    #[serde(default)]
+    pub allow_fsync_off: bool,
     /// A directory JSON file (units and actors, the fixture's form) loaded at start when
     /// the engine's directory is still empty.
     #[serde(default)]
@@ -71,6 +83,15 @@ pub struct ServerConfig {
     pub retention: Vec<workflow_core::ScheduleRow>,
 }
 
+fn default_pool_size() -> usize {
+    16
+}
+
+/// Whether a `store` value names PostgreSQL.
+pub fn is_postgres(store: &str) -> bool {
+    store.starts_with("postgres://") || store.starts_with("postgresql://")
+}
+
 fn default_sweep_every_secs() -> u64 {
     60
 }
@@ -96,6 +117,9 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: default_listen(),
             data_dir: default_data_dir(),
+            store: None,
+            pool_size: default_pool_size(),
+            allow_fsync_off: false,
             directory: None,
             systems: Vec::new(),
             tls: None,
@@ -159,6 +183,28 @@ impl ServerConfig {
         Ok(schedule)
     }
 
+    /// The PostgreSQL URL when `store` names one; `None` for sled.
+    pub fn postgres_url(&self) -> Result<Option<&str>, ConfigError> {
+        match self.store.as_deref().map(str::trim) {
+            None | Some("" | "sled") => Ok(None),
+            Some(url) if is_postgres(url) => Ok(Some(url)),
+            Some(other) => Err(ConfigError::Invalid(format!(
+                "store = {other:?}: give \"sled\" or a postgres://user:password@host:port/database URL"
+            ))),
+        }
+    }
+
+    /// The PostgreSQL options of this configuration.
+    pub fn postgres_options(&self) -> workflow_store::PostgresOptions {
+        workflow_store::PostgresOptions {
+            pool_size: self.pool_size,
+            durability: self.durability,
+            // The test suite's throwaway clusters run without fsync and say so here.
+            allow_fsync_off: self.allow_fsync_off
+                || std::env::var("WORKFLOW_ALLOW_FSYNC_OFF").is_ok_and(|v| v == "1"),
+        }
+    }
+
     /// What the gRPC service is told.
     pub fn service(&self) -> ServiceConfig {
         ServiceConfig {
@@ -186,8 +232,34 @@ impl ServerConfig {
     /// system, non-empty unique tokens and names).
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.retention_schedule()?;
+        self.postgres_url()?;
         self.service()
             .validate()
             .map_err(|e| ConfigError::Invalid(e.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ServerConfig;
+
+    #[test]
+    fn store_is_sled_or_a_postgres_url() {
+        let with = |store: Option<&str>| ServerConfig {
+            store: store.map(str::to_owned),
+            ..ServerConfig::default()
+        };
+        assert_eq!(with(None).postgres_url().ok(), Some(None));
+        assert_eq!(with(Some("sled")).postgres_url().ok(), Some(None));
+        assert_eq!(
+            with(Some("postgres://wf@db/workflow")).postgres_url().ok(),
+            Some(Some("postgres://wf@db/workflow"))
+        );
+        let e = with(Some("mysql://db/workflow"))
+            .postgres_url()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("store = \"mysql://db/workflow\""), "{e}");
     }
 }

@@ -18,12 +18,67 @@ use crate::render::{Names, Progress, Timeline, cst};
 /// Opens the engine of an existing data directory for an operator command. A directory
 /// that holds no workflow store (a mistyped path, an empty or unrelated folder) is refused
 /// and left exactly as it was: only `serve` and `init` create stores.
-pub(crate) fn open(data_dir: &Path) -> Result<Engine> {
+/// Opens the store operator commands work on: the data directory, or the PostgreSQL
+/// database when `place` is a `postgres://` URL (see [`data_dir`]).
+pub(crate) fn open(place: &Path) -> Result<Engine> {
+    let text = place.to_string_lossy();
+    if crate::config::is_postgres(&text) {
+        let storage = workflow_store::PostgresStorage::open(&text, &postgres_options())
+            .with_context(|| format!("cannot open the PostgreSQL store {}", redact(&text)))?;
+        return Engine::with_storage(
+            std::sync::Arc::new(storage),
+            workflow_store::Config::new(place),
+        )
+        .with_context(|| format!("cannot open the PostgreSQL store {}", redact(&text)));
+    }
     Engine::open_with(workflow_store::Config {
         create: false,
-        ..workflow_store::Config::new(data_dir)
+        ..workflow_store::Config::new(place)
     })
-    .with_context(|| format!("cannot open data directory {}", data_dir.display()))
+    .with_context(|| format!("cannot open data directory {}", place.display()))
+}
+
+/// Operator commands' PostgreSQL options: a small pool; `WORKFLOW_ALLOW_FSYNC_OFF=1` for a
+/// throwaway cluster.
+fn postgres_options() -> workflow_store::PostgresOptions {
+    workflow_store::PostgresOptions {
+        pool_size: 4,
+        allow_fsync_off: std::env::var("WORKFLOW_ALLOW_FSYNC_OFF").is_ok_and(|v| v == "1"),
+        ..workflow_store::PostgresOptions::default()
+    }
+}
+
+/// A store URL without its password.
+fn redact(url: &str) -> String {
+    match url.split_once("://").and_then(|(s, rest)| {
+        let (user_info, host) = rest.split_once('@')?;
+        let (user, _) = user_info.split_once(':')?;
+        Some(format!("{s}://{user}:***@{host}"))
+    }) {
+        Some(r) => r,
+        None => url.to_owned(),
+    }
+}
+
+/// `migrate`: applies the PostgreSQL schema's migrations.
+pub(crate) fn migrate(place: &Path) -> Result<()> {
+    let text = place.to_string_lossy();
+    if !crate::config::is_postgres(&text) {
+        println!(
+            "{}: a sled data directory; its layout is upgraded when it is opened (nothing to migrate)",
+            place.display()
+        );
+        return Ok(());
+    }
+    let storage = workflow_store::PostgresStorage::open(&text, &postgres_options())
+        .with_context(|| format!("cannot open the PostgreSQL store {}", redact(&text)))?;
+    let before = storage.migrate()?;
+    println!(
+        "{}: schema version {} (this build's; it was {before} before this start)",
+        redact(&text),
+        workflow_store::storage::postgres::SCHEMA_VERSION
+    );
+    Ok(())
 }
 
 /// A document id from the command line.
@@ -399,7 +454,17 @@ pub(crate) fn list(data_dir: &Path, a: &ListArgs) -> Result<(Vec<FlowState>, Tim
 }
 
 /// The data directory to use: the flag, else the config's, else `data`.
-pub(crate) fn data_dir(flag: Option<PathBuf>, config: Option<&PathBuf>) -> Result<PathBuf> {
+/// Where operator commands work: `--store` when it names PostgreSQL, else `--data-dir`,
+/// else the configuration's `store` (PostgreSQL) or `data_dir`, else `data`. A PostgreSQL
+/// store is passed on as its URL.
+pub(crate) fn data_dir(
+    flag: Option<PathBuf>,
+    store: Option<String>,
+    config: Option<&PathBuf>,
+) -> Result<PathBuf> {
+    if let Some(url) = store.filter(|s| crate::config::is_postgres(s)) {
+        return Ok(PathBuf::from(url));
+    }
     if let Some(d) = flag {
         return Ok(d);
     }
@@ -407,7 +472,13 @@ pub(crate) fn data_dir(flag: Option<PathBuf>, config: Option<&PathBuf>) -> Resul
         .cloned()
         .or_else(|| Some(PathBuf::from("workflow.toml")).filter(|p| p.exists()))
     {
-        Some(p) => Ok(crate::config::ServerConfig::read(&p)?.data_dir),
+        Some(p) => {
+            let c = crate::config::ServerConfig::read(&p)?;
+            Ok(match c.postgres_url()? {
+                Some(url) => PathBuf::from(url),
+                None => c.data_dir,
+            })
+        }
         None => Ok(PathBuf::from("data")),
     }
 }

@@ -38,7 +38,13 @@ pub async fn open_engine(
     config: &ServerConfig,
     clock: workflow_store::Clock,
 ) -> Result<Engine, ServerError> {
-    let engine = Engine::open_with(config.engine(clock)?)?;
+    let engine = match config.postgres_url()? {
+        None => Engine::open_with(config.engine(clock)?)?,
+        Some(url) => {
+            let storage = workflow_store::PostgresStorage::open(url, &config.postgres_options())?;
+            Engine::with_storage(std::sync::Arc::new(storage), config.engine(clock)?)?
+        }
+    };
     if let Some(path) = &config.directory
         && engine.units().is_empty()
     {

@@ -941,3 +941,48 @@ fn show_list_history_export_and_stats_cover_incoming_documents() {
     assert_eq!(s["documents"].as_u64(), Some(1));
     assert_eq!(s["by_state"]["Archived"].as_u64(), Some(1));
 }
+
+/// The operator commands on a PostgreSQL store named by `--store`: init with the fixture,
+/// migrate (nothing left to apply), stats and verify.
+#[test]
+fn init_migrate_stats_and_verify_on_a_postgres_store() {
+    let db = workflow_testkit::postgres::Database::new();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_workflow"))
+            .args(["--store", &db.url])
+            .args(args)
+            .env_remove("WORKFLOW_CONFIG")
+            .env("WORKFLOW_ALLOW_FSYNC_OFF", "1")
+            .output()
+            .unwrap()
+    };
+    let fixture = fixture_path();
+    let o = run(&["init", "--directory", fixture.to_str().unwrap()]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(
+        out.contains(&format!("{} events", workflow_testkit::directory_events())),
+        "{out}"
+    );
+    let o = run(&["migrate"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(
+        out.contains("schema version 1") && out.contains("it was 1"),
+        "{out}"
+    );
+    let o = run(&["verify"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    let o = run(&["stats", "--json"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    // Without the test's permission, the cluster's fsync = off is refused, by name.
+    let o = Command::new(env!("CARGO_BIN_EXE_workflow"))
+        .args(["--store", &db.url, "verify"])
+        .env_remove("WORKFLOW_CONFIG")
+        .env_remove("WORKFLOW_ALLOW_FSYNC_OFF")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("fsync = off"), "{:?}", text(&o));
+}

@@ -76,6 +76,7 @@ pub fn config(dir: &Path) -> ServerConfig {
         reminder_interval_hours: 24,
         durability: Default::default(),
         retention: Vec::new(),
+        ..ServerConfig::default()
     }
 }
 
