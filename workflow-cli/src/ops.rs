@@ -24,12 +24,22 @@ pub(crate) fn open(place: &Path) -> Result<Engine> {
     let text = place.to_string_lossy();
     if crate::config::is_postgres(&text) {
         let storage = workflow_store::PostgresStorage::open(&text, &postgres_options())
-            .with_context(|| format!("cannot open the PostgreSQL store {}", redact(&text)))?;
+            .with_context(|| {
+                format!(
+                    "cannot open the PostgreSQL store {}",
+                    workflow_store::storage::postgres::redact(&text)
+                )
+            })?;
         return Engine::with_storage(
             std::sync::Arc::new(storage),
             workflow_store::Config::new(place),
         )
-        .with_context(|| format!("cannot open the PostgreSQL store {}", redact(&text)));
+        .with_context(|| {
+            format!(
+                "cannot open the PostgreSQL store {}",
+                workflow_store::storage::postgres::redact(&text)
+            )
+        });
     }
     Engine::open_with(workflow_store::Config {
         create: false,
@@ -48,18 +58,6 @@ fn postgres_options() -> workflow_store::PostgresOptions {
     }
 }
 
-/// A store URL without its password.
-fn redact(url: &str) -> String {
-    match url.split_once("://").and_then(|(s, rest)| {
-        let (user_info, host) = rest.split_once('@')?;
-        let (user, _) = user_info.split_once(':')?;
-        Some(format!("{s}://{user}:***@{host}"))
-    }) {
-        Some(r) => r,
-        None => url.to_owned(),
-    }
-}
-
 /// `migrate`: applies the PostgreSQL schema's migrations.
 pub(crate) fn migrate(place: &Path) -> Result<()> {
     let text = place.to_string_lossy();
@@ -70,12 +68,17 @@ pub(crate) fn migrate(place: &Path) -> Result<()> {
         );
         return Ok(());
     }
-    let storage = workflow_store::PostgresStorage::open(&text, &postgres_options())
-        .with_context(|| format!("cannot open the PostgreSQL store {}", redact(&text)))?;
+    let storage =
+        workflow_store::PostgresStorage::open(&text, &postgres_options()).with_context(|| {
+            format!(
+                "cannot open the PostgreSQL store {}",
+                workflow_store::storage::postgres::redact(&text)
+            )
+        })?;
     let before = storage.migrate()?;
     println!(
         "{}: schema version {} (this build's; it was {before} before this start)",
-        redact(&text),
+        workflow_store::storage::postgres::redact(&text),
         workflow_store::storage::postgres::SCHEMA_VERSION
     );
     Ok(())

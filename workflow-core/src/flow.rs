@@ -176,20 +176,33 @@ pub trait Flow {
     /// The list dimensions it appears under (`None`: in no list, as the directory).
     fn listing(state: &Self::State) -> Option<Listing>;
     /// When its current step falls due, if it has a deadline (the deadline sweep's index).
-    fn due(state: &Self::State) -> Option<Timestamp>;
+    /// None by default: a flow without deadlines.
+    fn due(_state: &Self::State) -> Option<Timestamp> {
+        None
+    }
     /// The number an event claims in a series, which the store keeps unique and gapless.
-    fn number_claim(event: &Self::Event) -> Option<(Series, u32)>;
+    /// None by default: a flow without numbers.
+    fn number_claim(_event: &Self::Event) -> Option<(Series, u32)> {
+        None
+    }
     /// The 催办 reminder the state is due at `now`: its current step is past its deadline
     /// and was not reminded within `interval_hours`. The store's deadline sweep sends it.
+    /// None by default: a flow without deadlines.
     fn reminder(
-        state: &Self::State,
-        now: Timestamp,
-        interval_hours: u32,
-    ) -> Option<ReminderDue<Self::Action>>;
-    /// The reminder an event sent, if it is one.
-    fn reminded(event: &Self::Event) -> Option<ReminderSent>;
-    /// How an event closes its stream's record, if it does.
-    fn closing(event: &Self::Event) -> Option<Closing<'_>>;
+        _state: &Self::State,
+        _now: Timestamp,
+        _interval_hours: u32,
+    ) -> Option<ReminderDue<Self::Action>> {
+        None
+    }
+    /// The reminder an event sent, if it is one (none by default).
+    fn reminded(_event: &Self::Event) -> Option<ReminderSent> {
+        None
+    }
+    /// How an event closes its stream's record, if it does (none by default).
+    fn closing(_event: &Self::Event) -> Option<Closing<'_>> {
+        None
+    }
     /// The state's title, for people (reminders, lists).
     fn title(state: &Self::State) -> &str;
 }

@@ -21,7 +21,7 @@ use crate::pb;
 mod incoming;
 mod supervision;
 pub use incoming::{flow, receipt};
-pub use supervision::{bulletin, item, source_filter};
+pub use supervision::{bulletin, item, month, source_filter};
 
 /// The `google.rpc.ErrorInfo.domain` of every error this service sends.
 pub const ERROR_DOMAIN: &str = "workflow.v1";

@@ -555,13 +555,7 @@ impl DocumentWorkflow for WorkflowService {
         let system = caller(&req);
         let r = req.into_inner();
         let reader = self.reader(&system, &r.actor_id)?;
-        let month =
-            workflow_core::supervision::bulletin::Month::new(r.year, r.month).ok_or_else(|| {
-                invalid(
-                    "month",
-                    format!("{}-{:02} is not a month (month 1-12)", r.year, r.month),
-                )
-            })?;
+        let month = convert::month(r.year, r.month)?;
         let engine = self.engine.clone();
         let clearance = reader.clearance();
         let (bulletin, published) = tokio::task::spawn_blocking(move || {
@@ -586,13 +580,7 @@ impl DocumentWorkflow for WorkflowService {
     ) -> Reply<pb::PublishedBulletin> {
         let system = caller(&req);
         let r = req.into_inner();
-        let month =
-            workflow_core::supervision::bulletin::Month::new(r.year, r.month).ok_or_else(|| {
-                invalid(
-                    "month",
-                    format!("{}-{:02} is not a month (month 1-12)", r.year, r.month),
-                )
-            })?;
+        let month = convert::month(r.year, r.month)?;
         let clearance = r
             .clearance
             .map(|c| {

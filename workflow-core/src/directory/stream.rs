@@ -12,11 +12,8 @@ use super::{Actor, Classification, Unit};
 use crate::codec::{DecodeError, PayloadError, decode_tagged, deserialize_tagged};
 use crate::context::Context;
 use crate::error::Error;
-use crate::flow::{
-    Closing, Flow, FlowCommand, Listing, Recorded, ReminderDue, ReminderSent, StreamKind,
-};
+use crate::flow::{Flow, FlowCommand, Listing, Recorded, StreamKind};
 use crate::ids::{ActorId, DocumentId, Timestamp, UnitCode};
-use crate::numbering::Series;
 use crate::todo::Assignee;
 
 /// The id of the one directory stream.
@@ -582,26 +579,6 @@ impl Flow for DirectoryStream {
     }
 
     fn listing(_: &DirectoryState) -> Option<Listing> {
-        None
-    }
-
-    fn due(_: &DirectoryState) -> Option<Timestamp> {
-        None
-    }
-
-    fn number_claim(_: &DirectoryEvent) -> Option<(Series, u32)> {
-        None
-    }
-
-    fn reminder(_: &DirectoryState, _: Timestamp, _: u32) -> Option<ReminderDue<DirectoryAction>> {
-        None
-    }
-
-    fn reminded(_: &DirectoryEvent) -> Option<ReminderSent> {
-        None
-    }
-
-    fn closing(_: &DirectoryEvent) -> Option<Closing<'_>> {
         None
     }
 

@@ -15,11 +15,8 @@ use crate::codec::{DecodeError, PayloadError, decode_tagged, deserialize_tagged,
 use crate::context::Context;
 use crate::directory::{Classification, Role};
 use crate::error::Error;
-use crate::flow::{
-    Closing, Flow, FlowCommand, Listing, Recorded, ReminderDue, ReminderSent, StreamKind,
-};
+use crate::flow::{Flow, FlowCommand, Listing, Recorded, StreamKind};
 use crate::ids::{ActorId, DocumentId, Timestamp};
-use crate::numbering::Series;
 use crate::todo::Assignee;
 
 /// The id of the stream recording the publication of `month`'s bulletin over the items
@@ -353,26 +350,6 @@ impl Flow for Publications {
 
     fn listing(_: &Publication) -> Option<Listing> {
         // Found by its id (month and clearance), not listed among documents.
-        None
-    }
-
-    fn due(_: &Publication) -> Option<Timestamp> {
-        None
-    }
-
-    fn number_claim(_: &PublicationEvent) -> Option<(Series, u32)> {
-        None
-    }
-
-    fn reminder(_: &Publication, _: Timestamp, _: u32) -> Option<ReminderDue<PublicationAction>> {
-        None
-    }
-
-    fn reminded(_: &PublicationEvent) -> Option<ReminderSent> {
-        None
-    }
-
-    fn closing(_: &PublicationEvent) -> Option<Closing<'_>> {
         None
     }
 

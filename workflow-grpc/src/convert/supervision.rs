@@ -2,7 +2,7 @@
 //! wire, and the 月通报. Part of [`super`], the one place where wire and domain types meet.
 
 use tonic::Status;
-use workflow_core::supervision::bulletin::{Bulletin, Figures};
+use workflow_core::supervision::bulletin::{Bulletin, Figures, Month};
 use workflow_core::supervision::{
     Frequency, ItemSpec, Publication, Source, SupervisionAction, sha256_hex,
 };
@@ -299,6 +299,16 @@ fn figures(f: &Figures) -> pb::BulletinFigures {
         feedback_missed: f.feedback_missed,
         extensions_granted: f.extensions_granted,
     }
+}
+
+/// The month a request names, or `INVALID_ARGUMENT` naming `month`.
+pub fn month(year: i32, month: u32) -> Result<Month, Status> {
+    Month::new(year, month).ok_or_else(|| {
+        invalid(
+            "month",
+            format!("{year}-{month:02} is not a month (month 1-12)"),
+        )
+    })
 }
 
 /// A bulletin to the wire, rendered in `format`, with the record of its publication if it

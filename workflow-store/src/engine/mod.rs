@@ -324,6 +324,12 @@ impl Engine {
                     reason: format!("the bulletin check stopped: {e}"),
                 })??;
         }
+        self.submit(request).await
+    }
+
+    /// Hands a request to the writer and waits for its outcome (callers have made the
+    /// checks `execute` makes before).
+    pub(crate) async fn submit(&self, request: Request) -> Result<Outcome> {
         let (tx, rx) = oneshot::channel();
         self.send(Msg::Execute(Box::new(request), tx))?;
         rx.await.map_err(|_| Error::Closed)?

@@ -35,7 +35,8 @@ use std::sync::Mutex;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use serde::{Deserialize, Serialize};
-use tokio_postgres::NoTls;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{NoTls, Row};
 use uuid::Uuid;
 use workflow_core::{Actor, Assignee, DocumentId, Series, Timestamp, Unit};
 
@@ -201,7 +202,7 @@ fn limit(n: usize) -> i64 {
 }
 
 /// The URL with its password replaced, for messages and logs.
-pub(crate) fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
@@ -222,21 +223,41 @@ struct IndexWrites {
 }
 
 impl IndexWrites {
+    fn put(&mut self, (tree, key): (IndexTree, Vec<u8>), add: bool) {
+        match tree {
+            IndexTree::Lists => self.lists.insert(key, add),
+            IndexTree::Inbox => self.inbox.insert(key, add),
+        };
+    }
+
+    /// A commit's index writes: the last write of each key wins (as in a sled batch).
     fn of(group: &Group) -> IndexWrites {
         let mut w = IndexWrites::default();
         for change in &group.docs {
             let order = change.record.order();
             for (entries, add) in [(&change.diff.remove, false), (&change.diff.add, true)] {
                 for entry in entries {
-                    let (tree, key) = index_key(entry, order);
-                    match tree {
-                        IndexTree::Lists => w.lists.insert(key, add),
-                        IndexTree::Inbox => w.inbox.insert(key, add),
-                    };
+                    w.put(index_key(entry, order), add);
                 }
             }
         }
         w
+    }
+
+    /// A rebuild's index writes: every removal, then every addition (as the sled
+    /// backend converges).
+    fn apart(group: &Group) -> (IndexWrites, IndexWrites) {
+        let (mut removals, mut additions) = (IndexWrites::default(), IndexWrites::default());
+        for change in &group.docs {
+            let order = change.record.order();
+            for entry in &change.diff.remove {
+                removals.put(index_key(entry, order), false);
+            }
+            for entry in &change.diff.add {
+                additions.put(index_key(entry, order), true);
+            }
+        }
+        (removals, additions)
     }
 
     fn split(map: BTreeMap<Vec<u8>, bool>) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
@@ -441,59 +462,67 @@ impl PostgresStorage {
         })
     }
 
-    fn get_meta(&self, key: &'static str) -> Result<Option<Vec<u8>>> {
+    /// Runs one query on a pooled connection.
+    fn query(&self, sql: impl Into<String>, params: Vec<Param>) -> Result<Vec<Row>> {
+        let sql = sql.into();
         self.run(move |pool| async move {
             let c = pool.get().await.map_err(from_pool)?;
-            Ok(
-                c.query_opt("SELECT value FROM wf_meta WHERE key = $1", &[&key])
-                    .await
-                    .db()?
-                    .map(|r| r.get(0)),
-            )
+            c.query(&sql, &refs(&params)).await.db()
         })
+    }
+
+    /// Runs one query that gives at most one row.
+    fn query_opt(&self, sql: impl Into<String>, params: Vec<Param>) -> Result<Option<Row>> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+
+    /// Runs one statement; returns the rows it changed.
+    fn execute(&self, sql: impl Into<String>, params: Vec<Param>) -> Result<u64> {
+        let sql = sql.into();
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(from_pool)?;
+            c.execute(&sql, &refs(&params)).await.db()
+        })
+    }
+
+    fn get_meta(&self, key: &'static str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .query_opt("SELECT value FROM wf_meta WHERE key = $1", vec![param(key)])?
+            .map(|r| r.get(0)))
     }
 
     fn set_meta(&self, key: &'static str, value: Option<Vec<u8>>) -> Result<()> {
-        self.run(move |pool| async move {
-            let c = pool.get().await.map_err(from_pool)?;
-            match value {
-                Some(v) => c
-                    .execute(
-                        "INSERT INTO wf_meta (key, value) VALUES ($1, $2) \
-                         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-                        &[&key, &v],
-                    )
-                    .await
-                    .db()?,
-                None => c
-                    .execute("DELETE FROM wf_meta WHERE key = $1", &[&key])
-                    .await
-                    .db()?,
-            };
-            Ok(())
-        })
+        match value {
+            Some(v) => self.execute(
+                "INSERT INTO wf_meta (key, value) VALUES ($1, $2) \
+                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                vec![param(key), param(v)],
+            )?,
+            None => self.execute("DELETE FROM wf_meta WHERE key = $1", vec![param(key)])?,
+        };
+        Ok(())
     }
 
-    /// Up to `limit` keys of an index table in `[start, end)`.
+    /// Up to `limit` keys of a keys-only table in `[start, end)`, last first with `desc`.
     fn scan_keys(
         &self,
         table: &'static str,
-        start: Vec<u8>,
-        end: Vec<u8>,
+        (start, end): (Vec<u8>, Vec<u8>),
         limit: usize,
+        desc: bool,
     ) -> Result<Vec<Vec<u8>>> {
-        self.run(move |pool| async move {
-            let c = pool.get().await.map_err(from_pool)?;
-            let sql = format!(
-                "SELECT key FROM {table} WHERE key >= $1 AND key < $2 ORDER BY key LIMIT $3"
-            );
-            Ok(c.query(&sql, &[&start, &end, &self::limit(limit)])
-                .await
-                .db()?
-                .into_iter()
-                .map(|r| r.get(0))
-                .collect())
-        })
+        let order = if desc { "DESC" } else { "" };
+        Ok(self
+            .query(
+                format!(
+                    "SELECT key FROM {table} WHERE key >= $1 AND key < $2 \
+                     ORDER BY key {order} LIMIT $3"
+                ),
+                vec![param(start), param(end), param(self::limit(limit))],
+            )?
+            .into_iter()
+            .map(|r| r.get(0))
+            .collect())
     }
 
     fn scan(
@@ -510,7 +539,7 @@ impl PostgresStorage {
         }
         let mut end = prefix.clone();
         end.push(0xff);
-        self.scan_keys(table, start, end, limit)?
+        self.scan_keys(table, (start, end), limit, false)?
             .iter()
             .map(|k| {
                 cursor_from_suffix(&k[prefix.len()..])
@@ -519,40 +548,88 @@ impl PostgresStorage {
             .collect()
     }
 
-    fn read_directory<T: for<'de> Deserialize<'de> + Send + 'static>(
-        &self,
-        table: &'static str,
-    ) -> Result<Vec<T>> {
-        let rows: Vec<(String, Vec<u8>)> = self.run(move |pool| async move {
-            let c = pool.get().await.map_err(from_pool)?;
-            Ok(
-                c.query(&format!("SELECT id, value FROM {table} ORDER BY id"), &[])
-                    .await
-                    .db()?
-                    .into_iter()
-                    .map(|r| (r.get(0), r.get(1)))
-                    .collect(),
-            )
-        })?;
-        rows.iter()
-            .map(|(id, v)| parse(format_args!("{table} {id}"), v))
+    fn read_directory<T: for<'de> Deserialize<'de>>(&self, table: &'static str) -> Result<Vec<T>> {
+        self.query(format!("SELECT id, value FROM {table} ORDER BY id"), vec![])?
+            .iter()
+            .map(|r| {
+                let (id, v): (String, Vec<u8>) = (r.get(0), r.get(1));
+                parse(format_args!("{table} {id}"), &v)
+            })
             .collect()
     }
 
-    fn head_row(&self, sql: &'static str) -> Result<Option<LogHead>> {
-        self.run(move |pool| async move {
-            let c = pool.get().await.map_err(from_pool)?;
-            let row = c.query_opt(sql, &[]).await.db()?;
-            Ok(row.and_then(|r| {
-                let p: Option<i64> = r.get(0);
-                let h: Option<String> = r.get(1);
-                Some(LogHead {
-                    position: unpos(p?),
-                    hash: h?,
-                })
-            }))
-        })
+    /// Stored events (or access-log entries): `position, bytes` rows.
+    fn stored(&self, sql: &'static str, params: Vec<Param>) -> Result<Vec<StoredEvent>> {
+        Ok(self
+            .query(sql, params)?
+            .into_iter()
+            .map(|r| StoredEvent {
+                position: unpos(r.get(0)),
+                bytes: r.get(1),
+            })
+            .collect())
     }
+
+    /// Every entry of one projection table, in key order, as sled stores it.
+    fn dump_part(&self, part: &'static str) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let (table, key_col, value_col) = projection_table(part)?;
+        let sql = match value_col {
+            Some(v) => format!("SELECT {key_col}, {v} FROM {table} ORDER BY {key_col}"),
+            None => format!("SELECT {key_col} FROM {table} ORDER BY {key_col}"),
+        };
+        Ok(self
+            .query(sql, vec![])?
+            .iter()
+            .map(|r| row_bytes(part, r))
+            .collect())
+    }
+
+    /// Removes entries of one projection table, given by their keys as
+    /// [`Storage::dump_projections`] names them; returns how many were there.
+    fn delete_keys(&self, part: &str, keys: Vec<Vec<u8>>) -> Result<u64> {
+        let (table, key_col, _) = projection_table(part)?;
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        let bad = || Error::corrupt(format_args!("{part} key"), "malformed");
+        let (keys, ty): (Param, &str) = match part {
+            "commands" => (
+                param(
+                    keys.into_iter()
+                        .map(|k| String::from_utf8(k).map_err(|_| bad()))
+                        .collect::<Result<Vec<_>>>()?,
+                ),
+                "text",
+            ),
+            "docs" => (
+                param(
+                    keys.iter()
+                        .map(|k| Uuid::from_slice(k).map_err(|_| bad()))
+                        .collect::<Result<Vec<_>>>()?,
+                ),
+                "uuid",
+            ),
+            _ => (param(keys), "bytea"),
+        };
+        self.execute(
+            format!("DELETE FROM {table} WHERE {key_col} = ANY($1::{ty}[])"),
+            vec![keys],
+        )
+    }
+}
+
+/// A query parameter that can cross to the backend's runtime.
+type Param = Box<dyn ToSql + Send + Sync>;
+
+fn param<T: ToSql + Send + Sync + 'static>(v: T) -> Param {
+    Box::new(v)
+}
+
+fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
+    params
+        .iter()
+        .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+        .collect()
 }
 
 /// One group commit: lock the head row, check, write, commit.
@@ -713,54 +790,72 @@ async fn upsert_rows(
     rows: &Rows,
     only_changed: bool,
 ) -> std::result::Result<u64, tokio_postgres::Error> {
-    let when = |table: &str, column: &str| {
-        if only_changed {
-            format!(" WHERE {table}.{column} IS DISTINCT FROM EXCLUDED.{column}")
-        } else {
-            String::new()
-        }
-    };
     let mut n = 0;
     if !rows.command_ids.is_empty() {
-        n += tx
-            .execute(
-                &format!(
-                    "INSERT INTO wf_commands (command_id, value) \
-                     SELECT * FROM UNNEST($1::text[], $2::bytea[]) \
-                     ON CONFLICT (command_id) DO UPDATE SET value = EXCLUDED.value{}",
-                    when("wf_commands", "value")
-                ),
-                &[&rows.command_ids, &rows.commands],
-            )
+        let table = Keyed::new("wf_commands", ("command_id", "text"), ("value", "bytea"));
+        n += table
+            .upsert(tx, &rows.command_ids, &rows.commands, only_changed)
             .await?;
     }
     if !rows.doc_ids.is_empty() {
-        n += tx
-            .execute(
-                &format!(
-                    "INSERT INTO wf_docs (stream_id, value) \
-                     SELECT * FROM UNNEST($1::uuid[], $2::bytea[]) \
-                     ON CONFLICT (stream_id) DO UPDATE SET value = EXCLUDED.value{}",
-                    when("wf_docs", "value")
-                ),
-                &[&rows.doc_ids, &rows.docs],
-            )
+        let table = Keyed::new("wf_docs", ("stream_id", "uuid"), ("value", "bytea"));
+        n += table
+            .upsert(tx, &rows.doc_ids, &rows.docs, only_changed)
             .await?;
     }
     if !rows.number_keys.is_empty() {
-        n += tx
-            .execute(
-                &format!(
-                    "INSERT INTO wf_numbers (key, stream_id) \
-                     SELECT * FROM UNNEST($1::bytea[], $2::uuid[]) \
-                     ON CONFLICT (key) DO UPDATE SET stream_id = EXCLUDED.stream_id{}",
-                    when("wf_numbers", "stream_id")
-                ),
-                &[&rows.number_keys, &rows.number_streams],
-            )
+        let table = Keyed::new("wf_numbers", ("key", "bytea"), ("stream_id", "uuid"));
+        n += table
+            .upsert(tx, &rows.number_keys, &rows.number_streams, only_changed)
             .await?;
     }
     Ok(n)
+}
+
+/// A keyed projection table: its name, and its key and value columns with their types.
+struct Keyed {
+    table: &'static str,
+    key: (&'static str, &'static str),
+    value: (&'static str, &'static str),
+}
+
+impl Keyed {
+    fn new(
+        table: &'static str,
+        key: (&'static str, &'static str),
+        value: (&'static str, &'static str),
+    ) -> Keyed {
+        Keyed { table, key, value }
+    }
+
+    /// Inserts or replaces rows given as two parallel arrays.
+    async fn upsert(
+        &self,
+        tx: &tokio_postgres::Transaction<'_>,
+        keys: &(dyn ToSql + Sync),
+        values: &(dyn ToSql + Sync),
+        only_changed: bool,
+    ) -> std::result::Result<u64, tokio_postgres::Error> {
+        let Keyed {
+            table,
+            key: (key, key_ty),
+            value: (value, value_ty),
+        } = self;
+        let when = if only_changed {
+            format!(" WHERE {table}.{value} IS DISTINCT FROM EXCLUDED.{value}")
+        } else {
+            String::new()
+        };
+        tx.execute(
+            &format!(
+                "INSERT INTO {table} ({key}, {value}) \
+                 SELECT * FROM UNNEST($1::{key_ty}[], $2::{value_ty}[]) \
+                 ON CONFLICT ({key}) DO UPDATE SET {value} = EXCLUDED.{value}{when}"
+            ),
+            &[keys, values],
+        )
+        .await
+    }
 }
 
 /// Removes then adds keys of an index table; returns the rows changed.
@@ -822,65 +917,45 @@ fn row_bytes(part: &str, r: &tokio_postgres::Row) -> (Vec<u8>, Vec<u8>) {
 
 impl Storage for PostgresStorage {
     fn log_end(&self) -> Result<Option<LogHead>> {
-        let last: Option<(i64, Vec<u8>)> = self.run(|pool| async move {
-            let c = pool.get().await.map_err(from_pool)?;
-            Ok(c.query_opt(
+        match self
+            .stored(
                 "SELECT position, bytes FROM wf_log ORDER BY position DESC LIMIT 1",
-                &[],
-            )
-            .await
-            .db()?
-            .map(|r| (r.get(0), r.get(1))))
-        })?;
-        match last {
-            Some((p, bytes)) => Ok(Some(LogHead {
-                position: unpos(p),
-                hash: crate::envelope::stored_hash(unpos(p), &bytes)?,
+                vec![],
+            )?
+            .pop()
+        {
+            Some(e) => Ok(Some(LogHead {
+                position: e.position,
+                hash: crate::envelope::stored_hash(e.position, &e.bytes)?,
             })),
             None => Ok(None),
         }
     }
 
     fn recorded_head(&self) -> Result<Option<LogHead>> {
-        self.head_row("SELECT position, hash FROM wf_head WHERE id = 1")
+        let row = self.query_opt("SELECT position, hash FROM wf_head WHERE id = 1", vec![])?;
+        Ok(row.and_then(|r| {
+            let (p, hash): (Option<i64>, Option<String>) = (r.get(0), r.get(1));
+            Some(LogHead {
+                position: unpos(p?),
+                hash: hash?,
+            })
+        }))
     }
 
     fn read_log(&self, from: u64, limit: usize) -> Result<Vec<StoredEvent>> {
-        self.run(move |pool| async move {
-            let c = pool.get().await.map_err(from_pool)?;
-            Ok(c.query(
-                "SELECT position, bytes FROM wf_log WHERE position >= $1 \
-                 ORDER BY position LIMIT $2",
-                &[&pos(from), &self::limit(limit)],
-            )
-            .await
-            .db()?
-            .into_iter()
-            .map(|r| StoredEvent {
-                position: unpos(r.get(0)),
-                bytes: r.get(1),
-            })
-            .collect())
-        })
+        self.stored(
+            "SELECT position, bytes FROM wf_log WHERE position >= $1 ORDER BY position LIMIT $2",
+            vec![param(pos(from)), param(self::limit(limit))],
+        )
     }
 
     fn read_stream(&self, id: DocumentId, max_version: u64) -> Result<Vec<StoredEvent>> {
-        self.run(move |pool| async move {
-            let c = pool.get().await.map_err(from_pool)?;
-            Ok(c.query(
-                "SELECT position, bytes FROM wf_log WHERE stream_id = $1 AND version <= $2 \
-                 ORDER BY version",
-                &[&id.0, &pos(max_version)],
-            )
-            .await
-            .db()?
-            .into_iter()
-            .map(|r| StoredEvent {
-                position: unpos(r.get(0)),
-                bytes: r.get(1),
-            })
-            .collect())
-        })
+        self.stored(
+            "SELECT position, bytes FROM wf_log WHERE stream_id = $1 AND version <= $2 \
+             ORDER BY version",
+            vec![param(id.0), param(pos(max_version))],
+        )
     }
 
     fn stream_index_after(
@@ -889,19 +964,15 @@ impl Storage for PostgresStorage {
         limit: usize,
     ) -> Result<Vec<(DocumentId, u64, u64)>> {
         let (id, version) = after.map_or((Uuid::nil(), -1), |(id, v)| (id.0, pos(v)));
-        self.run(move |pool| async move {
-            let c = pool.get().await.map_err(from_pool)?;
-            Ok(c.query(
+        Ok(self
+            .query(
                 "SELECT stream_id, version, position FROM wf_log \
                  WHERE (stream_id, version) > ($1, $2) ORDER BY stream_id, version LIMIT $3",
-                &[&id, &version, &self::limit(limit)],
-            )
-            .await
-            .db()?
+                vec![param(id), param(version), param(self::limit(limit))],
+            )?
             .into_iter()
             .map(|r| (DocumentId(r.get(0)), unpos(r.get(1)), unpos(r.get(2))))
             .collect())
-        })
     }
 
     fn commit(&self, group: &Group) -> std::result::Result<(), CommitError> {
@@ -932,64 +1003,40 @@ impl Storage for PostgresStorage {
     }
 
     fn doc(&self, id: DocumentId) -> Result<Option<DocRecord>> {
-        let v: Option<Vec<u8>> = self.run(move |pool| async move {
-            let c = pool.get().await.map_err(from_pool)?;
-            Ok(
-                c.query_opt("SELECT value FROM wf_docs WHERE stream_id = $1", &[&id.0])
-                    .await
-                    .db()?
-                    .map(|r| r.get(0)),
-            )
-        })?;
-        v.map(|v| parse(format_args!("document {id}"), &v))
-            .transpose()
+        self.query_opt(
+            "SELECT value FROM wf_docs WHERE stream_id = $1",
+            vec![param(id.0)],
+        )?
+        .map(|r| parse(format_args!("document {id}"), &r.get::<_, Vec<u8>>(0)))
+        .transpose()
     }
 
     fn docs_after(&self, after: Option<DocumentId>, limit: usize) -> Result<Vec<DocRecord>> {
-        let rows: Vec<(Uuid, Vec<u8>)> = self.run(move |pool| async move {
-            let c = pool.get().await.map_err(from_pool)?;
-            let rows = match after {
-                Some(id) => {
-                    c.query(
-                        "SELECT stream_id, value FROM wf_docs WHERE stream_id > $1 \
-                         ORDER BY stream_id LIMIT $2",
-                        &[&id.0, &self::limit(limit)],
-                    )
-                    .await
-                }
-                None => {
-                    c.query(
-                        "SELECT stream_id, value FROM wf_docs ORDER BY stream_id LIMIT $1",
-                        &[&self::limit(limit)],
-                    )
-                    .await
-                }
-            };
-            Ok(rows
-                .db()?
-                .into_iter()
-                .map(|r| (r.get(0), r.get(1)))
-                .collect())
-        })?;
-        rows.iter()
-            .map(|(id, v)| parse(format_args!("document {id}"), v))
-            .collect()
+        self.query(
+            "SELECT stream_id, value FROM wf_docs WHERE $1::uuid IS NULL OR stream_id > $1 \
+             ORDER BY stream_id LIMIT $2",
+            vec![param(after.map(|id| id.0)), param(self::limit(limit))],
+        )?
+        .iter()
+        .map(|r| {
+            let id: Uuid = r.get(0);
+            parse(format_args!("document {id}"), &r.get::<_, Vec<u8>>(1))
+        })
+        .collect()
     }
 
     fn command(&self, command_id: &str) -> Result<Option<CommandRecord>> {
-        let id = command_id.to_owned();
-        let v: Option<Vec<u8>> = self.run(move |pool| async move {
-            let c = pool.get().await.map_err(from_pool)?;
-            Ok(c.query_opt(
-                "SELECT value FROM wf_commands WHERE command_id = $1",
-                &[&id],
+        self.query_opt(
+            "SELECT value FROM wf_commands WHERE command_id = $1",
+            vec![param(command_id.to_owned())],
+        )?
+        .map(|r| {
+            parse(
+                format_args!("command {command_id}"),
+                &r.get::<_, Vec<u8>>(0),
             )
-            .await
-            .db()?
-            .map(|r| r.get(0)))
-        })?;
-        v.map(|v| parse(format_args!("command {command_id}"), &v))
-            .transpose()
+        })
+        .transpose()
     }
 
     fn commands_after(
@@ -997,45 +1044,28 @@ impl Storage for PostgresStorage {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<(String, CommandRecord)>> {
-        let after = after.map(str::to_owned);
-        let rows: Vec<(String, Vec<u8>)> =
-            self.run(move |pool| async move {
-                let c = pool.get().await.map_err(from_pool)?;
-                let rows = match after {
-                Some(id) => c
-                    .query(
-                        "SELECT command_id, value FROM wf_commands WHERE command_id > $1 \
-                         ORDER BY command_id LIMIT $2",
-                        &[&id, &self::limit(limit)],
-                    )
-                    .await,
-                None => c
-                    .query(
-                        "SELECT command_id, value FROM wf_commands ORDER BY command_id LIMIT $1",
-                        &[&self::limit(limit)],
-                    )
-                    .await,
-            };
-                Ok(rows
-                    .db()?
-                    .into_iter()
-                    .map(|r| (r.get(0), r.get(1)))
-                    .collect())
-            })?;
-        rows.into_iter()
-            .map(|(id, v)| {
-                let rec = parse(format_args!("command {id}"), &v)?;
-                Ok((id, rec))
-            })
-            .collect()
+        self.query(
+            "SELECT command_id, value FROM wf_commands WHERE $1::text IS NULL OR command_id > $1 \
+             ORDER BY command_id LIMIT $2",
+            vec![param(after.map(str::to_owned)), param(self::limit(limit))],
+        )?
+        .iter()
+        .map(|r| {
+            let id: String = r.get(0);
+            let rec = parse(format_args!("command {id}"), &r.get::<_, Vec<u8>>(1))?;
+            Ok((id, rec))
+        })
+        .collect()
     }
 
     fn max_number(&self, series: &Series) -> Result<u32> {
         let prefix = series_prefix(series);
         let mut end = prefix.clone();
         end.extend_from_slice(&[0xff; 5]);
-        let last = self.scan_keys_desc(prefix.clone(), end)?;
-        match last {
+        match self
+            .scan_keys("wf_numbers", (prefix.clone(), end), 1, true)?
+            .pop()
+        {
             Some(k) => {
                 let tail: [u8; 4] = k[prefix.len()..]
                     .try_into()
@@ -1067,7 +1097,7 @@ impl Storage for PostgresStorage {
     fn due_before(&self, until: Timestamp) -> Result<Vec<DocumentId>> {
         let mut end = DUE_PREFIX.to_vec();
         end.extend_from_slice(&sortable_instant(until));
-        self.scan_keys("wf_lists", DUE_PREFIX.to_vec(), end, usize::MAX)?
+        self.scan_keys("wf_lists", (DUE_PREFIX.to_vec(), end), usize::MAX, false)?
             .iter()
             .map(|k| {
                 k.len()
@@ -1080,21 +1110,13 @@ impl Storage for PostgresStorage {
     }
 
     fn count_lists(&self) -> Result<BTreeMap<Dim, u64>> {
-        let rows: Vec<(Vec<u8>, i64)> = self.run(|pool| async move {
-            let c = pool.get().await.map_err(from_pool)?;
-            Ok(c.query(
-                "SELECT substring(key FROM 1 FOR position('\\x00'::bytea IN key) - 1), count(*) \
-                 FROM wf_lists GROUP BY 1",
-                &[],
-            )
-            .await
-            .db()?
-            .into_iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect())
-        })?;
         let mut counts = BTreeMap::new();
-        for (prefix, n) in rows {
+        for r in self.query(
+            "SELECT substring(key FROM 1 FOR position('\\x00'::bytea IN key) - 1), count(*) \
+             FROM wf_lists GROUP BY 1",
+            vec![],
+        )? {
+            let (prefix, n): (Vec<u8>, i64) = (r.get(0), r.get(1));
             if let Some(dim) = dim_from_prefix(&prefix) {
                 *counts.entry(dim).or_insert(0) += unpos(n);
             }
@@ -1107,12 +1129,10 @@ impl Storage for PostgresStorage {
         // opens instead of leaving half-written projections to be served.
         self.set_meta(REBUILDING, Some(Vec::new()))?;
         if mode == RebuildMode::FromScratch {
-            self.run(|pool| async move {
-                let c = pool.get().await.map_err(from_pool)?;
-                c.batch_execute("TRUNCATE wf_commands, wf_docs, wf_lists, wf_inbox, wf_numbers")
-                    .await
-                    .db()
-            })?;
+            self.execute(
+                "TRUNCATE wf_commands, wf_docs, wf_lists, wf_inbox, wf_numbers",
+                vec![],
+            )?;
         }
         if let Ok(mut r) = self.rebuild.lock() {
             *r = Some(Produced::default());
@@ -1123,26 +1143,7 @@ impl Storage for PostgresStorage {
     fn converge(&self, group: Group) -> Result<u64> {
         debug_assert!(group.envelopes.is_empty(), "a rebuild never writes the log");
         let rows = Rows::of(&group);
-        let mut index = IndexWrites::default();
-        // A rebuild's removals go first, then its additions (as the sled backend does).
-        let mut removals = IndexWrites::default();
-        for change in &group.docs {
-            let order = change.record.order();
-            for entry in &change.diff.remove {
-                let (tree, key) = index_key(entry, order);
-                match tree {
-                    IndexTree::Lists => removals.lists.insert(key, false),
-                    IndexTree::Inbox => removals.inbox.insert(key, false),
-                };
-            }
-            for entry in &change.diff.add {
-                let (tree, key) = index_key(entry, order);
-                match tree {
-                    IndexTree::Lists => index.lists.insert(key, true),
-                    IndexTree::Inbox => index.inbox.insert(key, true),
-                };
-            }
-        }
+        let (removals, index) = IndexWrites::apart(&group);
         if let Ok(mut r) = self.rebuild.lock()
             && let Some(p) = r.as_mut()
         {
@@ -1192,18 +1193,13 @@ impl Storage for PostgresStorage {
             })?;
         let mut removed = 0u64;
         for part in PROJECTIONS {
-            let entries = self.dump_part(part)?;
-            let stale: Vec<Vec<u8>> = entries
+            let stale: Vec<Vec<u8>> = self
+                .dump_part(part)?
                 .into_iter()
                 .filter(|(k, _)| !produced.contains(part, k))
                 .map(|(k, _)| k)
                 .collect();
-            for chunk in stale.chunks(1024) {
-                for k in chunk {
-                    self.raw_put_projection(part, k, None)?;
-                    removed += 1;
-                }
-            }
+            removed += self.delete_keys(part, stale)?;
         }
         self.set_projection_version(layout)?;
         self.set_meta(REBUILDING, None)?;
@@ -1257,15 +1253,10 @@ impl Storage for PostgresStorage {
                 ("wf_units", &unit_ids, &unit_values),
                 ("wf_actors", &actor_ids, &actor_values),
             ] {
-                tx.execute(
-                    &format!(
-                        "INSERT INTO {table} (id, value) SELECT * FROM UNNEST($1::text[], $2::bytea[]) \
-                         ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value"
-                    ),
-                    &[ids, values],
-                )
-                .await
-                .db()?;
+                Keyed::new(table, ("id", "text"), ("value", "bytea"))
+                    .upsert(&tx, ids, values, false)
+                    .await
+                    .db()?;
             }
             tx.commit().await.db()
         })
@@ -1340,50 +1331,25 @@ impl Storage for PostgresStorage {
     }
 
     fn read_access(&self, from: u64, limit: usize) -> Result<Vec<StoredEvent>> {
-        self.run(move |pool| async move {
-            let c = pool.get().await.map_err(from_pool)?;
-            Ok(c.query(
-                "SELECT position, bytes FROM wf_access WHERE position >= $1 \
-                 ORDER BY position LIMIT $2",
-                &[&pos(from), &self::limit(limit)],
-            )
-            .await
-            .db()?
-            .into_iter()
-            .map(|r| StoredEvent {
-                position: unpos(r.get(0)),
-                bytes: r.get(1),
-            })
-            .collect())
-        })
+        self.stored(
+            "SELECT position, bytes FROM wf_access WHERE position >= $1 \
+             ORDER BY position LIMIT $2",
+            vec![param(pos(from)), param(self::limit(limit))],
+        )
     }
 
     fn access_end(&self) -> Result<Option<StoredEvent>> {
-        self.run(|pool| async move {
-            let c = pool.get().await.map_err(from_pool)?;
-            Ok(c.query_opt(
+        Ok(self
+            .stored(
                 "SELECT position, bytes FROM wf_access ORDER BY position DESC LIMIT 1",
-                &[],
-            )
-            .await
-            .db()?
-            .map(|r| StoredEvent {
-                position: unpos(r.get(0)),
-                bytes: r.get(1),
-            }))
-        })
+                vec![],
+            )?
+            .pop())
     }
 
     fn size_on_disk(&self) -> Result<u64> {
-        self.run(|pool| async move {
-            let c = pool.get().await.map_err(from_pool)?;
-            let n: i64 = c
-                .query_one("SELECT pg_database_size(current_database())", &[])
-                .await
-                .db()?
-                .get(0);
-            Ok(unpos(n))
-        })
+        let r = self.query_opt("SELECT pg_database_size(current_database())", vec![])?;
+        Ok(r.map_or(0, |r| unpos(r.get(0))))
     }
 
     fn dump_projections(&self) -> Result<Vec<ProjectionEntry>> {
@@ -1399,179 +1365,86 @@ impl Storage for PostgresStorage {
     }
 
     fn raw_put_log(&self, position: u64, bytes: &[u8]) -> Result<()> {
-        let bytes = bytes.to_vec();
-        self.run(move |pool| async move {
-            let c = pool.get().await.map_err(from_pool)?;
-            c.execute(
-                "UPDATE wf_log SET bytes = $2 WHERE position = $1",
-                &[&pos(position), &bytes],
-            )
-            .await
-            .db()?;
-            Ok(())
-        })
+        self.execute(
+            "UPDATE wf_log SET bytes = $2 WHERE position = $1",
+            vec![param(pos(position)), param(bytes.to_vec())],
+        )
+        .map(drop)
     }
 
     fn raw_put_access(&self, position: u64, bytes: &[u8]) -> Result<()> {
-        let bytes = bytes.to_vec();
-        self.run(move |pool| async move {
-            let c = pool.get().await.map_err(from_pool)?;
-            c.execute(
-                "INSERT INTO wf_access (position, bytes) VALUES ($1, $2) \
-                 ON CONFLICT (position) DO UPDATE SET bytes = EXCLUDED.bytes",
-                &[&pos(position), &bytes],
-            )
-            .await
-            .db()?;
-            Ok(())
-        })
+        self.execute(
+            "INSERT INTO wf_access (position, bytes) VALUES ($1, $2) \
+             ON CONFLICT (position) DO UPDATE SET bytes = EXCLUDED.bytes",
+            vec![param(pos(position)), param(bytes.to_vec())],
+        )
+        .map(drop)
     }
 
     fn raw_remove_access(&self, position: u64) -> Result<()> {
-        self.run(move |pool| async move {
-            let c = pool.get().await.map_err(from_pool)?;
-            c.execute(
-                "DELETE FROM wf_access WHERE position = $1",
-                &[&pos(position)],
-            )
-            .await
-            .db()?;
-            Ok(())
-        })
+        self.execute(
+            "DELETE FROM wf_access WHERE position = $1",
+            vec![param(pos(position))],
+        )
+        .map(drop)
     }
 
     fn raw_remove_log(&self, position: u64) -> Result<()> {
-        self.run(move |pool| async move {
-            let c = pool.get().await.map_err(from_pool)?;
-            c.execute("DELETE FROM wf_log WHERE position = $1", &[&pos(position)])
-                .await
-                .db()?;
-            Ok(())
-        })
+        self.execute(
+            "DELETE FROM wf_log WHERE position = $1",
+            vec![param(pos(position))],
+        )
+        .map(drop)
     }
 
     fn raw_set_recorded_head(&self, position: u64, hash: &str) -> Result<()> {
-        let hash = hash.to_owned();
-        self.run(move |pool| async move {
-            let c = pool.get().await.map_err(from_pool)?;
-            c.execute(
-                "UPDATE wf_head SET position = $1, hash = $2 WHERE id = 1",
-                &[&pos(position), &hash],
-            )
-            .await
-            .db()?;
-            Ok(())
-        })
+        self.execute(
+            "UPDATE wf_head SET position = $1, hash = $2 WHERE id = 1",
+            vec![param(pos(position)), param(hash.to_owned())],
+        )
+        .map(drop)
     }
 
     fn raw_put_projection(&self, part: &str, key: &[u8], value: Option<&[u8]>) -> Result<()> {
-        let (table, key_col, value_col) = projection_table(part)?;
-        let part = part.to_owned();
-        let key = key.to_vec();
-        let value = value.map(<[u8]>::to_vec);
-        self.run(move |pool| async move {
-            let c = pool.get().await.map_err(from_pool)?;
-            let bad = || Error::corrupt(format_args!("{part} key"), "malformed");
-            // Keys and values in the form dump_projections gives them.
-            let uuid_of = |b: &[u8]| Uuid::from_slice(b).map_err(|_| bad());
-            let text_of = |b: &[u8]| String::from_utf8(b.to_vec()).map_err(|_| bad());
-            match (part.as_str(), value) {
-                ("commands", None) => {
-                    c.execute(
-                        &format!("DELETE FROM {table} WHERE {key_col} = $1"),
-                        &[&text_of(&key)?],
-                    )
-                    .await
-                }
-                ("docs", None) => {
-                    c.execute(
-                        &format!("DELETE FROM {table} WHERE {key_col} = $1"),
-                        &[&uuid_of(&key)?],
-                    )
-                    .await
-                }
-                (_, None) => {
-                    c.execute(
-                        &format!("DELETE FROM {table} WHERE {key_col} = $1"),
-                        &[&key],
-                    )
-                    .await
-                }
-                ("commands", Some(v)) => {
-                    c.execute(
-                        "INSERT INTO wf_commands (command_id, value) VALUES ($1, $2) \
-                         ON CONFLICT (command_id) DO UPDATE SET value = EXCLUDED.value",
-                        &[&text_of(&key)?, &v],
-                    )
-                    .await
-                }
-                ("docs", Some(v)) => {
-                    c.execute(
-                        "INSERT INTO wf_docs (stream_id, value) VALUES ($1, $2) \
-                         ON CONFLICT (stream_id) DO UPDATE SET value = EXCLUDED.value",
-                        &[&uuid_of(&key)?, &v],
-                    )
-                    .await
-                }
-                ("numbers", Some(v)) => {
-                    c.execute(
-                        "INSERT INTO wf_numbers (key, stream_id) VALUES ($1, $2) \
-                         ON CONFLICT (key) DO UPDATE SET stream_id = EXCLUDED.stream_id",
-                        &[&key, &uuid_of(&v)?],
-                    )
-                    .await
-                }
-                (_, Some(_)) => {
-                    c.execute(
-                        &format!("INSERT INTO {table} (key) VALUES ($1) ON CONFLICT DO NOTHING"),
-                        &[&key],
-                    )
-                    .await
-                }
-            }
-            .db()?;
-            let _ = value_col;
-            Ok(())
-        })
+        let Some(value) = value else {
+            return self.delete_keys(part, vec![key.to_vec()]).map(drop);
+        };
+        let bad = || Error::corrupt(format_args!("{part} key or value"), "malformed");
+        let uuid_of = |b: &[u8]| Uuid::from_slice(b).map_err(|_| bad());
+        let (sql, params) = match part {
+            "commands" => (
+                "INSERT INTO wf_commands (command_id, value) VALUES ($1, $2) \
+                 ON CONFLICT (command_id) DO UPDATE SET value = EXCLUDED.value",
+                vec![
+                    param(String::from_utf8(key.to_vec()).map_err(|_| bad())?),
+                    param(value.to_vec()),
+                ],
+            ),
+            "docs" => (
+                "INSERT INTO wf_docs (stream_id, value) VALUES ($1, $2) \
+                 ON CONFLICT (stream_id) DO UPDATE SET value = EXCLUDED.value",
+                vec![param(uuid_of(key)?), param(value.to_vec())],
+            ),
+            "numbers" => (
+                "INSERT INTO wf_numbers (key, stream_id) VALUES ($1, $2) \
+                 ON CONFLICT (key) DO UPDATE SET stream_id = EXCLUDED.stream_id",
+                vec![param(key.to_vec()), param(uuid_of(value)?)],
+            ),
+            "lists" => (
+                "INSERT INTO wf_lists (key) VALUES ($1) ON CONFLICT DO NOTHING",
+                vec![param(key.to_vec())],
+            ),
+            "inbox" => (
+                "INSERT INTO wf_inbox (key) VALUES ($1) ON CONFLICT DO NOTHING",
+                vec![param(key.to_vec())],
+            ),
+            other => return projection_table(other).map(drop),
+        };
+        self.execute(sql, params).map(drop)
     }
 
     fn raw_mark_rebuilding(&self) -> Result<()> {
         self.set_meta(REBUILDING, Some(Vec::new()))
-    }
-}
-
-impl PostgresStorage {
-    /// The last key of the numbers table in `[start, end)`.
-    fn scan_keys_desc(&self, start: Vec<u8>, end: Vec<u8>) -> Result<Option<Vec<u8>>> {
-        self.run(move |pool| async move {
-            let c = pool.get().await.map_err(from_pool)?;
-            Ok(c.query_opt(
-                "SELECT key FROM wf_numbers WHERE key >= $1 AND key < $2 \
-                 ORDER BY key DESC LIMIT 1",
-                &[&start, &end],
-            )
-            .await
-            .db()?
-            .map(|r| r.get(0)))
-        })
-    }
-
-    /// Every entry of one projection table, in key order, as sled stores it.
-    fn dump_part(&self, part: &'static str) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        let (table, key_col, value_col) = projection_table(part)?;
-        self.run(move |pool| async move {
-            let c = pool.get().await.map_err(from_pool)?;
-            let sql = match value_col {
-                Some(v) => format!("SELECT {key_col}, {v} FROM {table} ORDER BY {key_col}"),
-                None => format!("SELECT {key_col} FROM {table} ORDER BY {key_col}"),
-            };
-            Ok(c.query(&sql, &[])
-                .await
-                .db()?
-                .iter()
-                .map(|r| row_bytes(part, r))
-                .collect())
-        })
     }
 }
 
