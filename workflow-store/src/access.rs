@@ -140,6 +140,43 @@ impl AccessChain {
     }
 }
 
+/// The records as entries chained after `chain`: the entries, their stored form, and the
+/// access log's head after them.
+fn chain_entries(
+    chain: &AccessChain,
+    records: &[AccessRecord],
+    at: Timestamp,
+) -> Result<(Vec<AccessEntry>, Vec<StoredEvent>, LogHead)> {
+    let (mut position, mut hash) = (chain.position, chain.hash.clone());
+    let mut entries = Vec::with_capacity(records.len());
+    let mut stored = Vec::with_capacity(records.len());
+    for record in records.iter().cloned() {
+        let mut entry = AccessEntry {
+            position: position + 1,
+            at,
+            system: record.system,
+            actor: record.actor,
+            what: record.what,
+            document_id: record.document_id,
+            classification: record.classification,
+            detail: record.detail,
+            prev_hash: hash,
+            hash: String::new(),
+        };
+        entry.hash = entry.compute_hash();
+        let bytes = serde_json::to_vec(&entry).map_err(|e| Error::Internal {
+            reason: format!("an access-log entry does not serialize: {e}"),
+        })?;
+        (position, hash) = (entry.position, entry.hash.clone());
+        stored.push(StoredEvent {
+            position: entry.position,
+            bytes,
+        });
+        entries.push(entry);
+    }
+    Ok((entries, stored, LogHead { position, hash }))
+}
+
 fn decode(stored: &StoredEvent) -> Result<AccessEntry> {
     serde_json::from_slice(&stored.bytes)
         .map_err(|e| Error::corrupt(format_args!("access-log position {}", stored.position), e))
@@ -175,46 +212,35 @@ impl Engine {
         }
         let mut chain = self.inner.access.lock().map_err(|_| Error::Closed)?;
         let at = (self.inner.clock)();
-        let (mut position, mut hash) = (chain.position, chain.hash.clone());
-        let mut entries = Vec::with_capacity(records.len());
-        let mut stored = Vec::with_capacity(records.len());
-        for record in records {
-            let mut entry = AccessEntry {
-                position: position + 1,
-                at,
-                system: record.system,
-                actor: record.actor,
-                what: record.what,
-                document_id: record.document_id,
-                classification: record.classification,
-                detail: record.detail,
-                prev_hash: hash,
-                hash: String::new(),
-            };
-            entry.hash = entry.compute_hash();
-            let bytes = serde_json::to_vec(&entry).map_err(|e| Error::Internal {
-                reason: format!("an access-log entry does not serialize: {e}"),
-            })?;
-            (position, hash) = (entry.position, entry.hash.clone());
-            stored.push(StoredEvent {
-                position: entry.position,
-                bytes,
-            });
-            entries.push(entry);
-        }
-        let head = LogHead { position, hash };
-        if let Err(e) = self.inner.storage.append_access(&stored, &head) {
-            // Whether the append reached the store is unknown: take the end from the store
-            // again, so the next append neither reuses a position nor leaves a gap.
-            if let Ok(reloaded) = AccessChain::load(&*self.inner.storage)
-                && let Ok(fresh) = reloaded.into_inner()
-            {
-                *chain = fresh;
+        // Another process sharing the store may append first: chain again from its end,
+        // after a short random pause so that two busy processes do not keep colliding.
+        let mut attempts: u32 = 0;
+        loop {
+            let (entries, stored, head) = chain_entries(&chain, &records, at)?;
+            match self.inner.storage.append_access(&stored, &head) {
+                Ok(()) => {
+                    (chain.position, chain.hash) = (head.position, head.hash);
+                    return Ok(entries);
+                }
+                Err(e) => {
+                    // Whether the append reached the store is unknown: take the end from the
+                    // store again, so the next append neither reuses a position nor leaves
+                    // a gap.
+                    if let Ok(reloaded) = AccessChain::load(&*self.inner.storage)
+                        && let Ok(fresh) = reloaded.into_inner()
+                    {
+                        *chain = fresh;
+                    }
+                    attempts += 1;
+                    if !matches!(e, Error::WriteConflict { .. }) || attempts >= 32 {
+                        return Err(e);
+                    }
+                    let jitter = uuid::Uuid::new_v4().as_u128() % 1000;
+                    let pause = u64::from(attempts.min(10)) * 200 + jitter as u64;
+                    std::thread::sleep(std::time::Duration::from_micros(pause));
+                }
             }
-            return Err(e);
         }
-        (chain.position, chain.hash) = (head.position, head.hash);
-        Ok(entries)
     }
 
     /// The classification of a stream now (`None` for one that does not exist or is not

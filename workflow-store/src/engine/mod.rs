@@ -100,6 +100,8 @@ enum Msg {
         progress: Box<dyn FnMut(u64, u64) + Send>,
         reply: oneshot::Sender<Result<u64>>,
     },
+    /// Another process committed to the shared store.
+    Foreign,
 }
 
 pub(crate) struct Inner {
@@ -110,6 +112,8 @@ pub(crate) struct Inner {
     pub(crate) uncertain: Arc<RwLock<HashSet<DocumentId>>>,
     /// Requests sent to the writer and not yet taken into a group.
     pub(crate) queued: Arc<AtomicUsize>,
+    /// Groups decided again after another writer of a shared store committed first.
+    pub(crate) redecided: Arc<std::sync::atomic::AtomicU64>,
     pub(crate) retention_schedule: Arc<RetentionSchedule>,
     pub(crate) directory: Arc<RwLock<DirectoryCache>>,
     /// The access log's end; appends take this lock, never the writer's queue.
@@ -123,6 +127,8 @@ pub(crate) struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        // The storage's listener holds a sender too: stop it first.
+        self.storage.watch_foreign_commits(None);
         // Closing the channel lets the writer finish what it holds, then exit.
         if let Ok(mut tx) = self.tx.lock() {
             tx.take();
@@ -233,11 +239,12 @@ impl Engine {
             None
         };
         let (head_tx, head_rx) = watch::channel(head);
-        let (tx, rx) = std_mpsc::channel();
+        let (tx, rx) = std_mpsc::channel::<Msg>();
         let directory = Arc::new(RwLock::new(directory));
         let retention_schedule = Arc::new(config.retention_schedule);
         let uncertain = Arc::new(RwLock::new(HashSet::new()));
         let queued = Arc::new(AtomicUsize::new(0));
+        let redecided = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let inner = Arc::new(Inner {
             storage: storage.clone(),
             retention_schedule: retention_schedule.clone(),
@@ -248,6 +255,7 @@ impl Engine {
             path: config.path.clone(),
             uncertain: uncertain.clone(),
             queued: queued.clone(),
+            redecided: redecided.clone(),
             tx: Mutex::new(Some(tx)),
             writer: Mutex::new(None),
         });
@@ -264,6 +272,7 @@ impl Engine {
             retention_schedule,
             uncertain,
             queued,
+            redecided,
         };
         if let Some((units, actors)) = legacy {
             writer.import_legacy_directory(units, actors)?;
@@ -276,6 +285,23 @@ impl Engine {
             })?;
         if let Ok(mut w) = inner.writer.lock() {
             *w = Some(handle);
+        }
+        if inner.storage.shared()
+            && let Ok(guard) = inner.tx.lock()
+            && let Some(tx) = guard.as_ref()
+        {
+            // Other processes' commits wake this writer, which catches up: live
+            // subscribers see them, and the directory follows changes made elsewhere.
+            let tx = tx.clone();
+            let queued = inner.queued.clone();
+            inner
+                .storage
+                .watch_foreign_commits(Some(Arc::new(move |_end: u64| {
+                    queued.fetch_add(1, Ordering::SeqCst);
+                    if tx.send(Msg::Foreign).is_err() {
+                        queued.fetch_sub(1, Ordering::SeqCst);
+                    }
+                })));
         }
         Ok(Engine { inner })
     }
@@ -294,6 +320,13 @@ impl Engine {
     #[doc(hidden)]
     pub fn queued_requests(&self) -> usize {
         self.inner.queued.load(Ordering::SeqCst)
+    }
+
+    /// How many groups this engine decided again because another process sharing the
+    /// store committed first (each is answered as if nothing had happened; only a group
+    /// that keeps losing is answered with [`Error::WriteConflict`]).
+    pub fn redecided_groups(&self) -> u64 {
+        self.inner.redecided.load(Ordering::Relaxed)
     }
 
     /// Refuses reads of a document that a group whose flush failed may have changed.

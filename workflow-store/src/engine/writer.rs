@@ -44,6 +44,8 @@ pub(super) struct Writer {
     pub(super) retention_schedule: Arc<RetentionSchedule>,
     pub(super) uncertain: Arc<RwLock<HashSet<DocumentId>>>,
     pub(super) queued: Arc<AtomicUsize>,
+    /// Groups decided again because another writer of a shared store committed first.
+    pub(super) redecided: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Why the writer refuses every write.
@@ -75,6 +77,23 @@ impl Halt {
     }
 }
 
+/// How often a group is decided when other writers of a shared store keep committing first.
+const MAX_ATTEMPTS: usize = 3;
+/// From which attempt a group is decided holding the other writers' commits off.
+const HOLD_FROM_ATTEMPT: usize = 3;
+
+/// How one decided group's commit went.
+enum Attempt {
+    /// Every request's answer.
+    Done(Vec<Result<Outcome>>),
+    /// Another writer committed first; nothing was written. The answers as decided, and
+    /// whether each depends on the group.
+    Conflict {
+        reason: String,
+        answers: Vec<(Result<Outcome>, bool)>,
+    },
+}
+
 /// Most state records the writer keeps decoded.
 const CACHE_DOCS: usize = 4096;
 
@@ -89,9 +108,13 @@ impl Writer {
         while let Ok(first) = rx.recv() {
             taken();
             let mut executes: Vec<(Box<Request>, Reply)> = Vec::new();
+            let mut foreign = false;
             let mut next = Some(first);
             while let Some(msg) = next.take() {
                 match msg {
+                    // Another process committed to the shared store: a group catches up
+                    // before deciding anyway; without one, catch up below.
+                    Msg::Foreign => foreign = true,
                     // A directory change is a group of its own, so that every command
                     // decided after it sees the directory it made.
                     Msg::Execute(req, reply) if req.action.kind() == StreamKind::Directory => {
@@ -112,7 +135,13 @@ impl Writer {
                     }
                 }
             }
-            self.commit_group(executes);
+            if executes.is_empty() && foreign && self.halted.is_none() {
+                if let Err(e) = self.catch_up() {
+                    tracing::warn!(error = %e, "cannot read what another process committed; trying again with the next group");
+                }
+            } else {
+                self.commit_group(executes);
+            }
         }
         let _ = self.storage.flush();
     }
@@ -159,7 +188,7 @@ impl Writer {
         if let Some(halt) = &self.halted {
             let halted = || halt.error();
             match msg {
-                Msg::Execute(..) => {}
+                Msg::Execute(..) | Msg::Foreign => {}
                 Msg::Rebuild { reply, .. } => {
                     let _ = reply.send(Err(halted()));
                 }
@@ -167,7 +196,7 @@ impl Writer {
             return;
         }
         match msg {
-            Msg::Execute(..) => {}
+            Msg::Execute(..) | Msg::Foreign => {}
             Msg::Rebuild {
                 mode,
                 progress,
@@ -197,33 +226,130 @@ impl Writer {
         if executes.is_empty() {
             return;
         }
-        if let Some(halt) = &self.halted {
-            for (_, reply) in executes {
-                let _ = reply.send(Err(halt.error()));
-            }
-            return;
+        let (requests, replies): (Vec<_>, Vec<_>) = executes.into_iter().unzip();
+        let answers = self.commit_requests(&requests);
+        for (reply, answer) in replies.into_iter().zip(answers) {
+            let _ = reply.send(answer);
         }
+    }
+
+    /// Takes in what other writers of a shared store committed since this writer last
+    /// looked: the log's end, and with it the directory; the streams held in memory may
+    /// have moved on, so they are read again. Returns whether anything had changed.
+    pub(super) fn catch_up(&mut self) -> Result<bool> {
+        let end = self.storage.log_end()?;
+        let position = end.as_ref().map_or(0, |h| h.position);
+        let hash = end.map_or_else(|| crate::envelope::GENESIS_HASH.to_owned(), |h| h.hash);
+        if position == self.head && hash == self.head_hash {
+            return Ok(false);
+        }
+        self.cache.clear();
+        let directory = DirectoryCache::load(&*self.storage)?;
+        if let Ok(mut d) = self.directory.write() {
+            *d = directory;
+        }
+        self.head = position;
+        self.head_hash = hash;
+        let _ = self.head_tx.send(self.head);
+        Ok(true)
+    }
+
+    /// Decides and commits one group; on a shared store, decides it again (a few times)
+    /// when another writer committed first. Returns each request's answer, in order.
+    fn commit_requests(&mut self, requests: &[Box<Request>]) -> Vec<Result<Outcome>> {
+        let shared = self.storage.shared();
+        let mut attempt = 1;
+        loop {
+            if let Some(halt) = &self.halted {
+                return requests.iter().map(|_| Err(halt.error())).collect();
+            }
+            // A group that lost to other writers twice is decided holding their commits
+            // off, so that it cannot lose again.
+            let holding = shared && attempt >= HOLD_FROM_ATTEMPT;
+            if holding && let Err(e) = self.storage.hold_commits() {
+                let reason = format!("cannot hold other writers off: {e}");
+                return requests
+                    .iter()
+                    .map(|_| {
+                        Err(Error::Unavailable {
+                            reason: reason.clone(),
+                        })
+                    })
+                    .collect();
+            }
+            if shared && let Err(e) = self.catch_up() {
+                self.storage.release_commits();
+                // Nothing decided, nothing written: the caller may retry.
+                let reason = format!("cannot read the log's end before deciding: {e}");
+                return requests
+                    .iter()
+                    .map(|_| {
+                        Err(Error::Unavailable {
+                            reason: reason.clone(),
+                        })
+                    })
+                    .collect();
+            }
+            let attempted = self.attempt_group(requests);
+            if holding {
+                // Not committed (nothing to write, or refused before): let others go on.
+                self.storage.release_commits();
+            }
+            match attempted {
+                Attempt::Done(answers) => return answers,
+                Attempt::Conflict { reason, answers } => {
+                    // Another writer shares the storage and appended first. Nothing of the
+                    // group was written: decide its commands again from what is stored now.
+                    self.cache.clear();
+                    if let Err(e) = self.catch_up() {
+                        tracing::error!(error = %e, "cannot read the log's end after a conflict; the engine stops writing until restarted");
+                        self.halted = Some(Halt::HeadUnknown(e.to_string()));
+                    }
+                    if attempt < MAX_ATTEMPTS && self.halted.is_none() {
+                        self.redecided.fetch_add(1, Ordering::Relaxed);
+                        tracing::debug!(%reason, attempt, "another writer committed first; deciding the group again");
+                        attempt += 1;
+                        continue;
+                    }
+                    tracing::warn!(%reason, attempt, "another writer kept committing first; answering the group with the conflict");
+                    return answers
+                        .into_iter()
+                        .map(|(r, depends)| {
+                            if depends {
+                                Err(Error::WriteConflict {
+                                    reason: reason.clone(),
+                                })
+                            } else {
+                                r
+                            }
+                        })
+                        .collect();
+                }
+            }
+        }
+    }
+
+    /// Decides every request against the store plus the group's own changes, then commits
+    /// the group.
+    fn attempt_group(&mut self, requests: &[Box<Request>]) -> Attempt {
         let directory_lock = self.directory.clone();
         let Ok(directory) = directory_lock.read() else {
-            for (_, reply) in executes {
-                let _ = reply.send(Err(Error::Closed));
-            }
-            return;
+            return Attempt::Done(requests.iter().map(|_| Err(Error::Closed)).collect());
         };
         let (start_head, start_hash) = (self.head, self.head_hash.clone());
         let mut overlay = Overlay::default();
         // Each answer, and whether it depends on this group being written: a new append, a
         // retry answered from an append earlier in the same group, or any answer (a refusal
         // too) decided against a document or command id the group had already changed.
-        let mut answers: Vec<(Reply, Result<Outcome>, bool)> = Vec::with_capacity(executes.len());
-        for (req, reply) in executes {
+        let mut answers: Vec<(Result<Outcome>, bool)> = Vec::with_capacity(requests.len());
+        for req in requests {
             let read_group_state = overlay.commands.contains_key(&req.command_id)
                 || overlay.docs.contains_key(&req.document_id);
-            let (r, depends) = match self.execute_one(&req, &directory, &mut overlay) {
+            let answer = match self.execute_one(req, &directory, &mut overlay) {
                 Ok((o, depends)) => (Ok(o), depends || read_group_state),
                 Err(e) => (Err(e), read_group_state),
             };
-            answers.push((reply, r, depends));
+            answers.push(answer);
             self.react(&directory, &mut overlay);
         }
         // Projection changes: one per touched document, from its state before the group.
@@ -250,6 +376,12 @@ impl Writer {
         } else {
             self.storage.commit(&group)
         };
+        let answered = |answers: Vec<(Result<Outcome>, bool)>, failed: &dyn Fn() -> Error| {
+            answers
+                .into_iter()
+                .map(|(r, depends)| if depends { Err(failed()) } else { r })
+                .collect()
+        };
         match committed {
             Ok(()) => {
                 // Before anyone is answered: a caller told its directory change succeeded
@@ -271,9 +403,7 @@ impl Writer {
                     }
                     self.cache.insert(change.record.id(), change.record);
                 }
-                for (reply, r, _) in answers {
-                    let _ = reply.send(r);
-                }
+                Attempt::Done(answers.into_iter().map(|(r, _)| r).collect())
             }
             Err(CommitError::NotWritten(e)) => {
                 tracing::error!(error = %e, "group commit failed and wrote nothing; answering every command in it with the error");
@@ -283,44 +413,14 @@ impl Writer {
                 let reason = e.to_string();
                 // Every answer that names events of this group fails with it, retries of an
                 // earlier command of the group included: nothing of it was written.
-                for (reply, r, depends) in answers {
-                    let _ = reply.send(if depends {
-                        Err(Error::CommitFailed {
-                            reason: reason.clone(),
-                        })
-                    } else {
-                        r
-                    });
-                }
+                Attempt::Done(answered(answers, &|| Error::CommitFailed {
+                    reason: reason.clone(),
+                }))
             }
             Err(CommitError::Conflict(reason)) => {
-                // Another writer shares the storage and appended first. Nothing of the
-                // group was written; decide its commands again from what is stored now.
-                tracing::warn!(%reason, "group commit conflicted with another writer; nothing written, answering every command in it with the conflict");
-                self.cache.clear();
-                match self.storage.log_end() {
-                    Ok(end) => {
-                        self.head = end.as_ref().map_or(0, |h| h.position);
-                        self.head_hash = end
-                            .map_or_else(|| crate::envelope::GENESIS_HASH.to_owned(), |h| h.hash);
-                        let _ = self.head_tx.send(self.head);
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "cannot read the log's end after a conflict; the engine stops writing until restarted");
-                        self.head = start_head;
-                        self.head_hash = start_hash;
-                        self.halted = Some(Halt::HeadUnknown(e.to_string()));
-                    }
-                }
-                for (reply, r, depends) in answers {
-                    let _ = reply.send(if depends {
-                        Err(Error::WriteConflict {
-                            reason: reason.clone(),
-                        })
-                    } else {
-                        r
-                    });
-                }
+                self.head = start_head;
+                self.head_hash = start_hash;
+                Attempt::Conflict { reason, answers }
             }
             Err(CommitError::NotDurable(e)) => {
                 // The group is in sled but maybe not on disk. Reusing its positions would
@@ -330,10 +430,9 @@ impl Writer {
                 if let Ok(mut uncertain) = self.uncertain.write() {
                     uncertain.extend(group.docs.iter().map(|c| c.record.id()));
                 }
-                for (reply, r, depends) in answers {
-                    let _ = reply.send(if depends { Err(halt.error()) } else { r });
-                }
+                let answers = answered(answers, &|| halt.error());
                 self.halted = Some(halt);
+                Attempt::Done(answers)
             }
         }
     }

@@ -138,6 +138,11 @@ pub enum RebuildMode {
 /// builds byte for byte and for drills that damage projections. Opaque outside the backend.
 pub type ProjectionEntry = (String, Vec<u8>, Vec<u8>);
 
+/// Told of commits other processes made to a shared store: the log's end after them, as far
+/// as the backend knows (`0` when it cannot say: commits may have been missed while it was
+/// not listening). Called from the backend's own thread; it must not block.
+pub type ForeignCommits = std::sync::Arc<dyn Fn(u64) + Send + Sync>;
+
 /// The operations the engine needs from a backend. Implementations must be safe to share
 /// between the writer thread and readers; only the writer calls the methods that write.
 pub trait Storage: Send + Sync + std::fmt::Debug {
@@ -274,6 +279,33 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     fn raw_put_projection(&self, part: &str, key: &[u8], value: Option<&[u8]>) -> Result<()>;
     /// Leaves the mark of a rebuild under way, as if one had been interrupted.
     fn raw_mark_rebuilding(&self) -> Result<()>;
+
+    // ---- several writers (a database that several server processes share)
+
+    /// Whether other processes may write to this store. The engine's writer then reads the
+    /// log's end before deciding each group (a stream it holds in memory may have moved on
+    /// elsewhere), and decides a group again when another writer committed first.
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// Holds every other writer's commits off until this writer's next [`Storage::commit`]
+    /// or [`Storage::release_commits`], so that a group decided meanwhile cannot conflict:
+    /// for a writer that keeps finding others committed first. Nothing to do where there is
+    /// one writer.
+    fn hold_commits(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Lets other writers commit again without committing (see
+    /// [`Storage::hold_commits`]).
+    fn release_commits(&self) {}
+
+    /// Asks to be told of commits that other processes make (`None` stops it), so that live
+    /// subscribers and the directory follow them. A store with one writer never calls it.
+    fn watch_foreign_commits(&self, notify: Option<ForeignCommits>) {
+        let _ = notify;
+    }
 
     // ---- provided
 

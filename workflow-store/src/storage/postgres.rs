@@ -20,6 +20,12 @@
 //! writes events, projections, command records, numbers and the head in the same
 //! transaction. Sequences are never used: a rolled-back `nextval` leaves a gap.
 //!
+//! **Several processes**: the engine's writer asks [`Storage::shared`] and reads the log's
+//! end before deciding each group; a commit that finds another process's events first is
+//! decided again. Every commit sends `NOTIFY workflow_commits` (delivered when it commits),
+//! and each storage keeps one connection of its own listening, so that live subscribers and
+//! the directory of the other processes follow within milliseconds.
+//!
 //! **Durable means committed with `synchronous_commit = on`**: every session sets it, and
 //! opening refuses a server running with `fsync = off` unless told otherwise
 //! ([`PostgresOptions::allow_fsync_off`]).
@@ -31,7 +37,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use serde::{Deserialize, Serialize};
@@ -46,7 +52,8 @@ use super::keys::{
 };
 use super::sled::{Produced, head_value};
 use super::{
-    CommandRecord, CommitError, Group, ProjectionEntry, RebuildMode, Storage, StoredEvent,
+    CommandRecord, CommitError, ForeignCommits, Group, ProjectionEntry, RebuildMode, Storage,
+    StoredEvent,
 };
 use crate::durability::Durability;
 use crate::envelope::LogHead;
@@ -87,6 +94,10 @@ const MIGRATION_LOCK: i64 = 0x6777_6f72_6b66_6c6f; // "gworkflo"
 /// names, so that a copy between backends compares entry for entry).
 const PROJECTIONS: [&str; 5] = ["commands", "docs", "lists", "inbox", "numbers"];
 
+/// The channel every commit notifies, with the committing storage's token and the log's new
+/// end as payload.
+const NOTIFY_CHANNEL: &str = "workflow_commits";
+
 const REBUILDING: &str = "rebuilding";
 const PROJECTION_LAYOUT: &str = "projection_layout";
 const ACCESS_HEAD: &str = "access-head";
@@ -124,7 +135,24 @@ pub struct PostgresStorage {
     shown: String,
     durability: Durability,
     rebuild: Mutex<Option<Produced>>,
+    /// For the listening connection (the pool's connections cannot receive notifications).
+    config: tokio_postgres::Config,
+    /// Names this storage's own commits in their notifications, which it then ignores.
+    token: String,
+    /// Who is told of other processes' commits; the listener starts with the first.
+    foreign: Arc<Mutex<Option<ForeignCommits>>>,
+    listening: std::sync::atomic::AtomicBool,
+    /// A transaction holding the head-row lock for this writer's next commit.
+    held: Mutex<Option<tokio::sync::oneshot::Sender<HeldCommit>>>,
 }
+
+/// What a held transaction is given to finish: the group, whether relaxed, and where to
+/// answer.
+type HeldCommit = (
+    Group,
+    bool,
+    std::sync::mpsc::SyncSender<std::result::Result<(), CommitError>>,
+);
 
 impl Drop for PostgresStorage {
     fn drop(&mut self) {
@@ -328,14 +356,15 @@ impl PostgresStorage {
             config.application_name("workflow");
         }
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
         );
         let pool = Pool::builder(manager)
-            .max_size(options.pool_size.max(1))
+            // Two at least: a writer holding the head row decides with reads on another.
+            .max_size(options.pool_size.max(2))
             .build()
             .map_err(|e| Error::Internal {
                 reason: format!("PostgreSQL pool: {e}"),
@@ -354,6 +383,11 @@ impl PostgresStorage {
             shown,
             durability: options.durability,
             rebuild: Mutex::new(None),
+            config,
+            token: Uuid::new_v4().simple().to_string(),
+            foreign: Arc::new(Mutex::new(None)),
+            listening: std::sync::atomic::AtomicBool::new(false),
+            held: Mutex::new(None),
         };
         storage.check_server(options.allow_fsync_off)?;
         storage.migrate()?;
@@ -632,31 +666,56 @@ fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
         .collect()
 }
 
+/// Begins a commit's transaction and takes the head-row lock, which serializes the commits
+/// of every process: positions are assigned in commit order and stay gapless.
+async fn lock_head(
+    c: &mut deadpool_postgres::Object,
+) -> std::result::Result<deadpool_postgres::Transaction<'_>, CommitError> {
+    let tx = c
+        .transaction()
+        .await
+        .map_err(|e| CommitError::NotWritten(from_pg(e)))?;
+    tx.execute("SELECT 1 FROM wf_head WHERE id = 1 FOR UPDATE", &[])
+        .await
+        .map_err(|e| CommitError::NotWritten(from_pg(e)))?;
+    Ok(tx)
+}
+
 /// One group commit: lock the head row, check, write, commit.
 async fn commit_group(
     pool: Pool,
     group: &Group,
     relaxed: bool,
+    token: &str,
 ) -> std::result::Result<(), CommitError> {
     let mut c = pool
         .get()
         .await
         .map_err(|e| CommitError::NotWritten(from_pool(e)))?;
-    let tx = c
-        .transaction()
-        .await
-        .map_err(|e| CommitError::NotWritten(from_pg(e)))?;
+    let tx = lock_head(&mut c).await?;
+    finish_commit(tx, group, relaxed, token).await
+}
+
+/// Checks and writes a group in a transaction that holds the head-row lock, and commits.
+async fn finish_commit(
+    tx: deadpool_postgres::Transaction<'_>,
+    group: &Group,
+    relaxed: bool,
+    token: &str,
+) -> std::result::Result<(), CommitError> {
     if relaxed {
         tx.batch_execute("SET LOCAL synchronous_commit TO off")
             .await
             .map_err(|e| CommitError::NotWritten(from_pg(e)))?;
     }
-    // The head-row lock serializes the commits of every process: positions are assigned
-    // in commit order and stay gapless.
-    tx.execute("SELECT 1 FROM wf_head WHERE id = 1 FOR UPDATE", &[])
-        .await
-        .map_err(|e| CommitError::NotWritten(from_pg(e)))?;
     write_group(&tx, group).await?;
+    if let Some(last) = group.envelopes.last() {
+        // Delivered to the listeners when (and only if) the transaction commits.
+        let payload = format!("{token} {}", last.position);
+        tx.execute("SELECT pg_notify($1, $2)", &[&NOTIFY_CHANNEL, &payload])
+            .await
+            .map_err(|e| CommitError::NotWritten(from_pg(e)))?;
+    }
     // Once COMMIT is sent, a lost answer leaves the outcome unknown.
     tx.commit()
         .await
@@ -731,6 +790,23 @@ async fn write_group(
         }
     }
     let rows = Rows::of(group);
+    // A command id is used once: another process may have used it (for another document)
+    // since this one decided.
+    if !rows.command_ids.is_empty() {
+        let used = tx
+            .query(
+                "SELECT command_id FROM wf_commands WHERE command_id = ANY($1)",
+                &[&rows.command_ids],
+            )
+            .await
+            .map_err(not_written)?;
+        if let Some(r) = used.first() {
+            let id: String = r.get(0);
+            return Err(CommitError::Conflict(format!(
+                "command id {id:?} was used by another process"
+            )));
+        }
+    }
     // Numbers are unique: a number already held by another stream refuses the group.
     if !rows.number_keys.is_empty() {
         let held = tx
@@ -915,6 +991,88 @@ fn row_bytes(part: &str, r: &tokio_postgres::Row) -> (Vec<u8>, Vec<u8>) {
     }
 }
 
+/// Keeps one connection listening for other processes' commits, and tells `foreign` of
+/// them (several at once as one). Reconnects when the connection is lost, and then says
+/// `0`: commits may have been missed meanwhile.
+async fn listen(
+    config: tokio_postgres::Config,
+    token: String,
+    foreign: Arc<Mutex<Option<ForeignCommits>>>,
+    shown: String,
+) {
+    use futures::StreamExt;
+    let tell = |end: u64| {
+        let f = foreign.lock().ok().and_then(|f| f.clone());
+        if let Some(f) = f {
+            f(end);
+        }
+    };
+    let mut first = true;
+    loop {
+        match config.connect(NoTls).await {
+            Ok((client, mut connection)) => {
+                let (ntx, mut nrx) = tokio::sync::mpsc::unbounded_channel::<String>();
+                let driver = tokio::spawn(async move {
+                    let mut messages = futures::stream::poll_fn(|cx| connection.poll_message(cx));
+                    while let Some(m) = messages.next().await {
+                        match m {
+                            Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
+                                if ntx.send(n.payload().to_owned()).is_err() {
+                                    break;
+                                }
+                            }
+                            Ok(_) => {}
+                            Err(e) => {
+                                tracing::warn!(error = %e, "the PostgreSQL listening connection failed");
+                                break;
+                            }
+                        }
+                    }
+                });
+                match client
+                    .batch_execute(&format!("LISTEN {NOTIFY_CHANNEL}"))
+                    .await
+                {
+                    Ok(()) => {
+                        if !first {
+                            // Commits may have been made while nobody listened.
+                            tell(0);
+                        }
+                        first = false;
+                        while let Some(payload) = nrx.recv().await {
+                            let mut end = foreign_end(&payload, &token);
+                            // Several waiting notifications are told as one.
+                            while let Ok(more) = nrx.try_recv() {
+                                end = end.max(foreign_end(&more, &token));
+                            }
+                            if end > 0 {
+                                tell(end);
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, store = %shown, "cannot LISTEN for other processes' commits");
+                    }
+                }
+                driver.abort();
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, store = %shown, "cannot connect to listen for other processes' commits; retrying");
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
+/// The log's end a notification names, `0` for this storage's own commits (or a payload
+/// it does not understand).
+fn foreign_end(payload: &str, token: &str) -> u64 {
+    match payload.split_once(' ') {
+        Some((t, end)) if t != token => end.parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
 impl Storage for PostgresStorage {
     fn log_end(&self) -> Result<Option<LogHead>> {
         match self
@@ -977,10 +1135,31 @@ impl Storage for PostgresStorage {
 
     fn commit(&self, group: &Group) -> std::result::Result<(), CommitError> {
         let relaxed = self.durability == Durability::Relaxed && !group.sync_always;
+        let held = self.held.lock().ok().and_then(|mut h| h.take());
+        if let Some(held) = held {
+            let (reply, rx) = std::sync::mpsc::sync_channel(1);
+            let copy = Group {
+                envelopes: group.envelopes.clone(),
+                commands: group.commands.clone(),
+                docs: group.docs.clone(),
+                numbers: group.numbers.clone(),
+                sync_always: group.sync_always,
+            };
+            if held.send((copy, relaxed, reply)).is_err() {
+                return Err(CommitError::NotWritten(Error::Unavailable {
+                    reason: "the transaction holding the log's head was lost".into(),
+                }));
+            }
+            return rx.recv().map_err(|_| {
+                CommitError::NotDurable(Error::Internal {
+                    reason: "the PostgreSQL commit task stopped before answering".into(),
+                })
+            })?;
+        }
         let rt = self.runtime().map_err(CommitError::NotWritten)?;
         if tokio::runtime::Handle::try_current().is_err() {
             // The engine's writer thread: no copy of the group.
-            return rt.block_on(commit_group(self.pool.clone(), group, relaxed));
+            return rt.block_on(commit_group(self.pool.clone(), group, relaxed, &self.token));
         }
         // Inside another runtime, blocking on this one would panic: hand a copy over.
         let copy = Group {
@@ -992,14 +1171,85 @@ impl Storage for PostgresStorage {
         };
         let (tx_done, rx) = std::sync::mpsc::sync_channel(1);
         let pool = self.pool.clone();
+        let token = self.token.clone();
         rt.spawn(async move {
-            let _ = tx_done.send(commit_group(pool, &copy, relaxed).await);
+            let _ = tx_done.send(commit_group(pool, &copy, relaxed, &token).await);
         });
         rx.recv().map_err(|_| {
             CommitError::NotDurable(Error::Internal {
                 reason: "the PostgreSQL commit task stopped before answering".into(),
             })
         })?
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    fn hold_commits(&self) -> Result<()> {
+        self.release_commits();
+        let (locked_tx, locked_rx) = std::sync::mpsc::sync_channel(1);
+        let (group_tx, group_rx) = tokio::sync::oneshot::channel::<HeldCommit>();
+        let pool = self.pool.clone();
+        let token = self.token.clone();
+        self.runtime()?.spawn(async move {
+            let mut c = match pool.get().await {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = locked_tx.send(Err(from_pool(e)));
+                    return;
+                }
+            };
+            let tx = match lock_head(&mut c).await {
+                Ok(tx) => tx,
+                Err(CommitError::NotWritten(e) | CommitError::NotDurable(e)) => {
+                    let _ = locked_tx.send(Err(e));
+                    return;
+                }
+                Err(CommitError::Conflict(reason)) => {
+                    let _ = locked_tx.send(Err(Error::WriteConflict { reason }));
+                    return;
+                }
+            };
+            let _ = locked_tx.send(Ok(()));
+            // Released (the sender dropped): the transaction rolls back as it drops.
+            if let Ok((group, relaxed, reply)) = group_rx.await {
+                let _ = reply.send(finish_commit(tx, &group, relaxed, &token).await);
+            }
+        });
+        locked_rx.recv().map_err(|_| Error::Internal {
+            reason: "the PostgreSQL task stopped before taking the head-row lock".into(),
+        })??;
+        if let Ok(mut held) = self.held.lock() {
+            *held = Some(group_tx);
+        }
+        Ok(())
+    }
+
+    fn release_commits(&self) {
+        if let Ok(mut held) = self.held.lock() {
+            held.take();
+        }
+    }
+
+    fn watch_foreign_commits(&self, notify: Option<ForeignCommits>) {
+        let start = notify.is_some();
+        if let Ok(mut f) = self.foreign.lock() {
+            *f = notify;
+        }
+        if start
+            && !self
+                .listening
+                .swap(true, std::sync::atomic::Ordering::SeqCst)
+            && let Ok(rt) = self.runtime()
+        {
+            rt.spawn(listen(
+                self.config.clone(),
+                self.token.clone(),
+                self.foreign.clone(),
+                self.shown.clone(),
+            ));
+        }
     }
 
     fn doc(&self, id: DocumentId) -> Result<Option<DocRecord>> {
@@ -1287,7 +1537,8 @@ impl Storage for PostgresStorage {
             let next = end.unwrap_or(0) + 1;
             for (i, p) in positions.iter().enumerate() {
                 if *p != next + i as i64 {
-                    return Err(Error::Internal {
+                    // Another process appended first: the caller chains again from the end.
+                    return Err(Error::WriteConflict {
                         reason: format!(
                             "access-log entry at position {p} does not follow the access log's end {}",
                             next - 1
