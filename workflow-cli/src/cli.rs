@@ -156,6 +156,22 @@ enum Cmd {
         #[arg(long, requires = "viewer")]
         publish: bool,
     },
+    /// Copy a store into an empty one — a sled data directory into PostgreSQL or back, or
+    /// between two of a kind — then verify the copy: the log and the access log byte for
+    /// byte, the projections rebuilt from the copied log and compared with the source's
+    /// entry for entry, the copy's hash chain checked. Stop the source's servers first.
+    /// Exit code 1 if the copy is not the source's equal.
+    #[command(after_help = "Examples:
+  workflow copy --from /srv/workflow/data --to postgres://workflow@db.campus/workflow
+  workflow copy --from postgres://workflow@db.campus/workflow --to /srv/workflow/restored")]
+    Copy {
+        /// The store to copy: a data directory or a postgres:// URL.
+        #[arg(long, value_name = "DIR|URL")]
+        from: PathBuf,
+        /// The empty store to copy into: a data directory (created) or a postgres:// URL.
+        #[arg(long, value_name = "DIR|URL")]
+        to: PathBuf,
+    },
     /// Counts by flow, state, unit, kind and year; log size; last position.
     #[command(after_help = "Example:\n  workflow stats --json")]
     Stats {
@@ -320,6 +336,10 @@ fn run(cli: Cli) -> Result<bool> {
             Ok(true)
         }
         Cmd::VerifyExport { path } => Ok(render::verify_export(&ops::verify_export(&path)?, &path)),
+        Cmd::Copy { from, to } => {
+            let copied = ops::copy(&from, &to)?;
+            Ok(render::copy(&copied, &from, &to))
+        }
         Cmd::Stats { json } => render::stats(&ops::stats(&data()?)?, json).map(|()| true),
         Cmd::Bulletin {
             month,

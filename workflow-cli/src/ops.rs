@@ -7,10 +7,12 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
+use std::sync::Arc;
 use workflow_core::{DocumentId, FlowState, Kind, State, Timestamp, UnitCode};
+
 use workflow_store::{
-    AccessEntry, AccessQuery, AccessRecord, AccessReport, AsOf, Engine, ListQuery, LogHead,
-    Manifest, PackageReport, Stats, VerifyOptions, VerifyReport,
+    AccessEntry, AccessQuery, AccessRecord, AccessReport, AsOf, CopyReport, Engine, ListQuery,
+    LogHead, Manifest, PackageReport, Stats, Storage, VerifyOptions, VerifyReport,
 };
 
 use crate::render::{Names, Progress, Timeline, cst};
@@ -46,6 +48,85 @@ pub(crate) fn open(place: &Path) -> Result<Engine> {
         ..workflow_store::Config::new(place)
     })
     .with_context(|| format!("cannot open data directory {}", place.display()))
+}
+
+/// What `copy` did and found.
+#[derive(Debug)]
+pub(crate) struct Copied {
+    pub(crate) report: CopyReport,
+    pub(crate) verify: VerifyReport,
+    pub(crate) access: AccessReport,
+    pub(crate) secs: f64,
+}
+
+/// A store's storage for `copy`: the PostgreSQL database of a `postgres://` URL, else the
+/// sled data directory (created only if `create`).
+fn storage_at(place: &Path, create: bool) -> Result<Arc<dyn Storage>> {
+    let text = place.to_string_lossy();
+    if crate::config::is_postgres(&text) {
+        let shown = workflow_store::storage::postgres::redact(&text);
+        return Ok(Arc::new(
+            workflow_store::PostgresStorage::open(&text, &postgres_options())
+                .with_context(|| format!("cannot open the PostgreSQL store {shown}"))?,
+        ));
+    }
+    Ok(Arc::new(
+        workflow_store::SledStorage::open(
+            place,
+            workflow_store::DEFAULT_CACHE_BYTES,
+            create,
+            workflow_store::Durability::Strict,
+        )
+        .with_context(|| format!("cannot open data directory {}", place.display()))?,
+    ))
+}
+
+/// `copy`: copies a store into an empty one, then verifies the copy's chain.
+pub(crate) fn copy(from: &Path, to: &Path) -> Result<Copied> {
+    if from == to {
+        bail!("--from and --to name the same store");
+    }
+    let started = Instant::now();
+    let source = storage_at(from, false)?;
+    let target = storage_at(to, true)?;
+    let bars: [(&str, Progress); 3] = [
+        ("log", Progress::new("copy log")),
+        ("access log", Progress::new("copy access log")),
+        ("rebuild", Progress::new("rebuild")),
+    ];
+    let report = workflow_store::copy_store(&*source, &*target, move |step, done, total| {
+        for (name, bar) in &bars {
+            if *name == step {
+                bar.update(done, total);
+                if done >= total {
+                    bar.finish();
+                }
+            }
+        }
+    })
+    .with_context(|| format!("cannot copy into {}", shown(to)))?;
+    drop(source);
+    let engine = Engine::with_storage(target, workflow_store::Config::new(to))?;
+    let progress = Progress::new("verify");
+    let verify = engine.verify_with(&VerifyOptions::default(), |d, t| progress.update(d, t))?;
+    progress.finish();
+    let access = engine.verify_access_log()?;
+    Ok(Copied {
+        report,
+        verify,
+        access,
+        secs: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// A store as messages show it: a URL without its password, or the directory.
+pub(crate) fn shown(place: &Path) -> String {
+    let text = place.to_string_lossy();
+    if crate::config::is_postgres(&text) {
+        workflow_store::storage::postgres::redact(&text)
+    } else {
+        place.display().to_string()
+    }
 }
 
 /// Operator commands' PostgreSQL options: a small pool; `WORKFLOW_ALLOW_FSYNC_OFF=1` for a

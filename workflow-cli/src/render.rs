@@ -806,6 +806,42 @@ fn verify_log(report: &VerifyReport, against: Option<&LogHead>, secs: f64) -> bo
 }
 
 /// `rebuild`: how many events were replayed, and how fast.
+/// `copy`: what was copied, whether the copy equals the source, and its verification.
+pub(crate) fn copy(c: &crate::ops::Copied, from: &Path, to: &Path) -> bool {
+    let r = &c.report;
+    println!(
+        "copied {} to {} in {:.2}s",
+        crate::ops::shown(from),
+        crate::ops::shown(to),
+        c.secs
+    );
+    println!("  events           {}", r.events);
+    println!("  access log       {} entries", r.access_entries);
+    match &r.head {
+        Some(h) => println!("  head             {}:{}", h.position, h.hash),
+        None => println!("  head             (empty log)"),
+    }
+    println!(
+        "  heads            {}",
+        if r.heads_equal {
+            "equal (log and access log)"
+        } else {
+            "DIFFERENT: the source changed during the copy, or the copy is incomplete"
+        }
+    );
+    println!(
+        "  projections      {}",
+        match r.projections_equal {
+            Some(true) => "rebuilt from the copied log, equal to the source's entry for entry",
+            Some(false) =>
+                "DIFFERENT from the source's (run `workflow rebuild` on the source, then compare again)",
+            None => "rebuilt from the copied log (the source's have an older layout: not compared)",
+        }
+    );
+    let intact = verify(&c.verify, &c.access, None, c.secs);
+    r.is_equal() && intact
+}
+
 pub(crate) fn rebuild(events: u64, secs: f64) {
     println!(
         "rebuilt projections from {events} events in {secs:.2}s ({:.0} events/s)",

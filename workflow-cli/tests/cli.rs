@@ -986,3 +986,83 @@ fn init_migrate_stats_and_verify_on_a_postgres_store() {
     assert!(!o.status.success());
     assert!(text(&o).1.contains("fsync = off"), "{:?}", text(&o));
 }
+
+#[test]
+fn copy_a_data_directory_into_postgres_and_back_keeps_the_chain_and_the_projections() {
+    let db = workflow_testkit::postgres::Database::new();
+    let dir = tempfile::tempdir().unwrap();
+    prepare(dir.path());
+    // One read of a classified document, so that the access log has something to copy.
+    {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let engine = Engine::open(dir.path()).unwrap();
+            engine
+                .record_access(workflow_store::AccessRecord {
+                    system: "archive".into(),
+                    actor: Some("li.qiang".into()),
+                    what: "GetDocument".into(),
+                    document_id: DocumentId(uuid::Uuid::from_u128(0xA)),
+                    classification: workflow_core::Classification::Secret,
+                    detail: String::new(),
+                })
+                .await
+                .unwrap();
+        });
+    }
+    let copy = |from: &str, to: &str| {
+        Command::new(env!("CARGO_BIN_EXE_workflow"))
+            .args(["copy", "--from", from, "--to", to])
+            .env_remove("WORKFLOW_CONFIG")
+            .env("WORKFLOW_ALLOW_FSYNC_OFF", "1")
+            .output()
+            .unwrap()
+    };
+    let source = dir.path();
+    let o = copy(source.to_str().unwrap(), &db.url);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(out.contains("equal (log and access log)"), "{out}");
+    assert!(
+        out.contains("equal to the source's entry for entry"),
+        "{out}"
+    );
+    assert!(out.contains("access log       1 entries"), "{out}");
+    assert!(!out.contains(":secret@"), "{out}");
+    // And back, into a new directory.
+    let back = tempfile::tempdir().unwrap();
+    let restored = back.path().join("restored");
+    let o = copy(&db.url, restored.to_str().unwrap());
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(
+        out.contains("equal to the source's entry for entry"),
+        "{out}"
+    );
+    // The round trip's end equals its start: the log byte for byte, the projections entry
+    // for entry, the access log.
+    let a = Engine::open(source).unwrap();
+    let b = Engine::open(&restored).unwrap();
+    assert_eq!(a.head(), b.head());
+    assert_eq!(
+        a.read_log(1, 100_000).unwrap(),
+        b.read_log(1, 100_000).unwrap()
+    );
+    assert_eq!(a.dump_projections().unwrap(), b.dump_projections().unwrap());
+    assert_eq!(
+        a.access_log(&Default::default()).unwrap(),
+        b.access_log(&Default::default()).unwrap()
+    );
+    let (head, log) = (b.head(), b.read_log(1, 100_000).unwrap());
+    drop((a, b));
+    // A target that holds a store is refused, by name, and left as it was.
+    let o = copy(source.to_str().unwrap(), restored.to_str().unwrap());
+    let (out, err) = text(&o);
+    assert!(!o.status.success(), "{out}{err}");
+    assert!(err.contains("holds a log already"), "{err}");
+    let b = Engine::open(&restored).unwrap();
+    assert_eq!((b.head(), b.read_log(1, 100_000).unwrap()), (head, log));
+}

@@ -86,7 +86,7 @@ pub use projection::{
     Cursor, Dim, DocRecord, IndexDiff, IndexEntry, IndexKeys, index_diff, index_keys,
 };
 pub use read::{ListQuery, MAX_PAGE_SIZE, Page, Stats, SubscribeFilter};
-pub use replay::{ChainBreak, VerifyOptions, VerifyReport};
+pub use replay::{ChainBreak, CopyReport, VerifyOptions, VerifyReport, copy_store};
 #[cfg(any(test, feature = "fault-injection"))]
 #[doc(hidden)]
 pub use storage::{Faults, faults_for};

@@ -1,9 +1,11 @@
-//! Replaying the log: rebuilding every projection from it, and verifying it (the hash chain,
-//! its end, its indexes, fixity digests, a witness head).
+//! Replaying the log: rebuilding every projection from it, verifying it (the hash chain,
+//! its end, its indexes, fixity digests, a witness head), and copying a store into another.
 
+mod copy;
 mod rebuild;
 mod verify;
 
+pub use copy::{CopyReport, copy_store};
 pub(crate) use rebuild::rebuild;
 pub(crate) use verify::verify;
 pub use verify::{ChainBreak, VerifyOptions, VerifyReport};

@@ -1,0 +1,210 @@
+//! Copying a store into another, of any backend (`workflow copy`, DESIGN §8): the log and
+//! the access log byte for byte, then the projections rebuilt from the copied log, then
+//! the two stores compared.
+
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
+
+use serde::Deserialize;
+use workflow_core::DocumentId;
+
+use crate::envelope::LogHead;
+use crate::error::{Error, Result};
+use crate::projection::PROJECTION_VERSION;
+use crate::storage::{Group, LogEntry, RebuildMode, Storage, StoredEvent};
+
+/// Events per commit while copying.
+const BATCH: usize = 1000;
+
+/// What a copy wrote and what comparing the two stores found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyReport {
+    /// Events copied.
+    pub events: u64,
+    /// Access-log entries copied.
+    pub access_entries: u64,
+    /// The copied log's head (`None` for an empty log).
+    pub head: Option<LogHead>,
+    /// Whether both logs end at the same position with the same hash, and both access
+    /// logs too.
+    pub heads_equal: bool,
+    /// Whether the projections rebuilt from the copied log equal the source's, entry for
+    /// entry; `None` when the source's have an older layout (or a rebuild of them was
+    /// interrupted) and so were not compared.
+    pub projections_equal: Option<bool>,
+}
+
+impl CopyReport {
+    /// Whether the copy is the source's equal: heads, and projections where compared.
+    pub fn is_equal(&self) -> bool {
+        self.heads_equal && self.projections_equal != Some(false)
+    }
+}
+
+/// The fields a copy needs of a stored envelope (the rest is copied as bytes).
+#[derive(Deserialize)]
+struct Indexed<'a> {
+    position: u64,
+    stream_id: DocumentId,
+    version: u64,
+    #[serde(borrow)]
+    hash: Cow<'a, str>,
+}
+
+/// The fields a copy needs of a stored access-log entry.
+#[derive(Deserialize)]
+struct Chained<'a> {
+    #[serde(borrow)]
+    hash: Cow<'a, str>,
+}
+
+/// Copies the log, the access log (and a directory kept beside the log by an early build)
+/// of `from` into the empty store `to`, rebuilds `to`'s projections from the copied log, and
+/// compares the two. `progress` is told the step (`"log"`, `"access log"`, `"rebuild"`),
+/// how far it is and of how much.
+///
+/// Nothing may write to `from` meanwhile (stop its servers): the copy takes the log up to
+/// the end it finds at the start, and a later event would make the comparison fail. A
+/// target that holds anything is refused and left as it is.
+pub fn copy_store(
+    from: &dyn Storage,
+    to: &dyn Storage,
+    progress: impl FnMut(&str, u64, u64) + Send + 'static,
+) -> Result<CopyReport> {
+    if let Some(end) = to.log_end()? {
+        return Err(Error::InvalidRequest {
+            field: "to",
+            reason: format!(
+                "the target store holds a log already (up to position {}): copy only into an \
+                 empty store",
+                end.position
+            ),
+        });
+    }
+    if to.access_end()?.is_some() {
+        return Err(Error::InvalidRequest {
+            field: "to",
+            reason: "the target store holds an access log already: copy only into an empty \
+                     store"
+                .into(),
+        });
+    }
+    let progress = Arc::new(Mutex::new(progress));
+    let tell = |step: &str, done: u64, total: u64| {
+        if let Ok(mut p) = progress.lock() {
+            p(step, done, total)
+        }
+    };
+
+    // The log, up to the end found now, in commits of BATCH events.
+    let end = from.log_end()?;
+    let total = end.as_ref().map_or(0, |e| e.position);
+    let mut next = 1;
+    while next <= total {
+        let want = usize::try_from(total - next + 1).map_or(BATCH, |n| n.min(BATCH));
+        let events = from.read_log(next, want)?;
+        if events.is_empty() {
+            return Err(Error::corrupt(
+                format_args!("position {next}"),
+                "the source log ends before the end it reported",
+            ));
+        }
+        let mut group = Group::default();
+        for e in events {
+            if e.position != next {
+                return Err(Error::corrupt(
+                    format_args!("position {next}"),
+                    format!("missing from the source log (found {} next)", e.position),
+                ));
+            }
+            let i: Indexed<'_> = serde_json::from_slice(&e.bytes)
+                .map_err(|err| Error::corrupt(format_args!("position {}", e.position), err))?;
+            if i.position != e.position {
+                return Err(Error::corrupt(
+                    format_args!("position {}", e.position),
+                    format!("the stored event says position {}", i.position),
+                ));
+            }
+            group.envelopes.push(LogEntry {
+                position: e.position,
+                stream_id: i.stream_id,
+                version: i.version,
+                hash: i.hash.into_owned(),
+                bytes: e.bytes,
+            });
+            next += 1;
+        }
+        group.sync_always = true;
+        to.commit(&group).map_err(|e| match e {
+            crate::storage::CommitError::NotWritten(e)
+            | crate::storage::CommitError::NotDurable(e) => e,
+            crate::storage::CommitError::Conflict(reason) => Error::WriteConflict {
+                reason: format!("something else writes to the target store: {reason}"),
+            },
+        })?;
+        tell("log", next - 1, total);
+    }
+
+    // The access log, with its recorded head.
+    let access_total = from.access_end()?.map_or(0, |e| e.position);
+    let mut access_next = 1;
+    while access_next <= access_total {
+        let entries: Vec<StoredEvent> = from
+            .read_access(access_next, BATCH)?
+            .into_iter()
+            .take_while(|e| e.position <= access_total)
+            .collect();
+        let Some(last) = entries.last() else {
+            return Err(Error::corrupt(
+                format_args!("access-log position {access_next}"),
+                "the source access log ends before the end it reported",
+            ));
+        };
+        let c: Chained<'_> = serde_json::from_slice(&last.bytes).map_err(|err| {
+            Error::corrupt(format_args!("access-log position {}", last.position), err)
+        })?;
+        let head = LogHead {
+            position: last.position,
+            hash: c.hash.into_owned(),
+        };
+        to.append_access(&entries, &head)?;
+        access_next = head.position + 1;
+        tell("access log", head.position, access_total);
+    }
+
+    // A directory an early build kept beside the log (the engine records it in the log
+    // when it opens the copy, as it would have the original).
+    let (units, actors) = (from.units()?, from.actors()?);
+    if !units.is_empty() || !actors.is_empty() {
+        to.put_directory(&units, &actors)?;
+    }
+
+    // The projections, from the copied log.
+    let rebuild_progress = {
+        let progress = progress.clone();
+        Box::new(move |done, total| {
+            if let Ok(mut p) = progress.lock() {
+                p("rebuild", done, total)
+            }
+        })
+    };
+    crate::replay::rebuild(to, 20_000, RebuildMode::FromScratch, rebuild_progress)?;
+
+    let copied_end = to.log_end()?;
+    let heads_equal = copied_end == end
+        && from.access_end()?.map(|e| e.position) == to.access_end()?.map(|e| e.position)
+        && from.access_recorded_head()? == to.access_recorded_head()?;
+    let comparable = from.projection_version()? == PROJECTION_VERSION && !from.rebuilding()?;
+    let projections_equal = if comparable {
+        Some(from.dump_projections()? == to.dump_projections()?)
+    } else {
+        None
+    };
+    Ok(CopyReport {
+        events: total,
+        access_entries: access_total,
+        head: copied_end,
+        heads_equal,
+        projections_equal,
+    })
+}
