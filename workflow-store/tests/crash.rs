@@ -5,8 +5,14 @@
 //! between flows hold however the kills fell: every 签收 has its one 收文, every 批办 that
 //! asks for supervision its one 督办 item.
 //!
-//! This file has its own `main` (harness = false): run with the argument `child DIR` it is
-//! the child; otherwise it is the test.
+//! The same on PostgreSQL: rounds killing the child (a server process), and one round
+//! crashing PostgreSQL itself (an immediate shutdown, then recovery from its WAL) while the
+//! child writes; the child's engine answers what it cannot commit with an error (one whose
+//! COMMIT went unanswered stops it writing: its outcome is unknown), and then every
+//! acknowledged command is there all the same.
+//!
+//! This file has its own `main` (harness = false): run with the argument `child PLACE` (a
+//! data directory or a `postgres://` URL) it is the child; otherwise it is the test.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // test
 
 mod common;
@@ -21,6 +27,43 @@ use workflow_store::Request;
 
 const ROUNDS: usize = 5;
 
+/// How a round ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    /// SIGKILL to the child.
+    KillChild,
+    /// PostgreSQL stopped with an immediate shutdown and started again; then the child,
+    /// unable to go on, ends or is killed.
+    CrashDatabase,
+}
+
+/// Opens the engine of a data directory or a PostgreSQL database, the fixture loaded.
+async fn open_place(place: &str) -> workflow_store::Engine {
+    if !place.starts_with("postgres://") {
+        return open(std::path::Path::new(place)).await;
+    }
+    let storage = workflow_store::PostgresStorage::open(
+        place,
+        &workflow_testkit::postgres::Database::options(),
+    )
+    .unwrap();
+    let engine = workflow_store::Engine::with_storage(
+        std::sync::Arc::new(storage),
+        workflow_store::Config {
+            clock: stepping_clock(),
+            ..workflow_store::Config::new(place)
+        },
+    )
+    .unwrap();
+    if engine.units().is_empty() {
+        engine
+            .load_directory_json(CAMPUS, "test", "the campus fixture")
+            .await
+            .unwrap();
+    }
+    engine
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("child") {
@@ -33,7 +76,26 @@ fn main() {
         return;
     }
     let started = Instant::now();
-    parent();
+    let dir = tempfile::tempdir().unwrap();
+    parent(dir.path().to_str().unwrap(), &[Ending::KillChild; ROUNDS]);
+    let db = workflow_testkit::postgres::Database::new();
+    if workflow_testkit::postgres::server().can_crash() {
+        parent(
+            &db.url,
+            &[
+                Ending::KillChild,
+                Ending::KillChild,
+                Ending::CrashDatabase,
+                Ending::KillChild,
+            ],
+        );
+    } else {
+        eprintln!(
+            "crash test: WORKFLOW_TEST_POSTGRES names an outside server, which this test may not \
+             crash: the PostgreSQL rounds kill the child only"
+        );
+        parent(&db.url, &[Ending::KillChild; 3]);
+    }
     println!(
         "test crash_safety ... ok ({:.1}s)",
         started.elapsed().as_secs_f64()
@@ -41,14 +103,14 @@ fn main() {
     println!("\ntest result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out");
 }
 
-fn child(dir: &str) {
+fn child(place: &str) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async {
-        let engine = open(std::path::Path::new(dir)).await;
+        let engine = open_place(place).await;
         let out = std::sync::Arc::new(std::sync::Mutex::new(std::io::stdout()));
         println!("READY");
         let tasks: Vec<_> = (0..4)
@@ -60,7 +122,13 @@ fn child(dir: &str) {
                         for (actor, action) in full_flow() {
                             let r = Request::new(id, actor, action);
                             let cid = r.command_id.clone();
-                            let o = engine.execute(r).await.unwrap();
+                            let o = match engine.execute(r).await {
+                                Ok(o) => o,
+                                Err(e) => {
+                                    eprintln!("child: {e}");
+                                    return;
+                                }
+                            };
                             let last = o.events.last().map_or(0, |e| e.position);
                             let mut out = out.lock().unwrap();
                             writeln!(out, "ACK {cid} {id} {} {last}", o.version).unwrap();
@@ -98,7 +166,13 @@ fn child(dir: &str) {
                         };
                         let r = Request::new(id, actor, action);
                         let cid = r.command_id.clone();
-                        let o = engine.execute(r).await.unwrap();
+                        let o = match engine.execute(r).await {
+                            Ok(o) => o,
+                            Err(e) => {
+                                eprintln!("child: {e}");
+                                return;
+                            }
+                        };
                         let last = o.events.last().map_or(0, |e| e.position);
                         let mut out = out.lock().unwrap();
                         writeln!(out, "ACK {cid} {id} {} {last}", o.version).unwrap();
@@ -124,8 +198,7 @@ impl Rng {
     }
 }
 
-fn parent() {
-    let dir = tempfile::tempdir().unwrap();
+fn parent(place: &str, endings: &[Ending]) {
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -135,10 +208,10 @@ fn parent() {
     let mut rng = Rng(seed);
     let exe = std::env::current_exe().unwrap();
     let mut acked: BTreeMap<String, (String, u64, u64)> = BTreeMap::new();
-    for round in 0..ROUNDS {
+    for (round, ending) in endings.iter().enumerate() {
         let mut child = Command::new(&exe)
             .arg("child")
-            .arg(dir.path())
+            .arg(place)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -160,7 +233,20 @@ fn parent() {
             child.try_wait().unwrap().is_none(),
             "round {round}: the child stopped by itself"
         );
-        child.kill().unwrap(); // SIGKILL
+        if *ending == Ending::CrashDatabase {
+            workflow_testkit::postgres::server().crash_and_restart();
+            // Each of its writing tasks stops at its first refused command, so the child
+            // ends by itself once it has noticed.
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            assert!(
+                child.try_wait().unwrap().is_some(),
+                "round {round}: the child did not notice that the database crashed"
+            );
+        }
+        let _ = child.kill(); // SIGKILL
         child.wait().unwrap();
         reader.join().unwrap();
         let mut this_round = 0;
@@ -178,7 +264,8 @@ fn parent() {
                 this_round += 1;
             }
         }
-        check(dir.path(), &acked, round, this_round);
+        eprintln!("{place}: round {round} ({ending:?})");
+        check(place, &acked, round, this_round);
     }
     assert!(
         acked.len() > 50,
@@ -188,7 +275,7 @@ fn parent() {
 }
 
 fn check(
-    dir: &std::path::Path,
+    place: &str,
     acked: &BTreeMap<String, (String, u64, u64)>,
     round: usize,
     this_round: usize,
@@ -198,7 +285,7 @@ fn check(
         .build()
         .unwrap();
     rt.block_on(async {
-        let engine = open(dir).await;
+        let engine = open_place(place).await;
         let head = engine.head();
         let report = engine.verify(|_, _| {}).unwrap();
         assert!(

@@ -38,6 +38,66 @@ pub struct Server {
     pub data_dir: Option<PathBuf>,
     /// Its binaries, when known.
     pub bin: Option<PathBuf>,
+    /// The shell command that starts it again, when this process made the cluster.
+    start: Option<String>,
+    /// Its port, when this process made the cluster.
+    port: Option<u16>,
+}
+
+impl Server {
+    /// Stops the server with an immediate shutdown — its processes quit without a
+    /// checkpoint, as in a crash of the database server (the operating system keeps what
+    /// was written) — and starts it again, recovering from its WAL. Panics unless the test
+    /// kit made the cluster (with [`ENV`] set, there is no cluster of ours to stop).
+    pub fn crash_and_restart(&self) {
+        let (Some(data), Some(bin), Some(start), Some(port)) =
+            (&self.data_dir, &self.bin, &self.start, self.port)
+        else {
+            panic!("crash_and_restart needs the test kit's own cluster ({ENV} is set)");
+        };
+        let stopped = as_server_user(&bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(data)
+            .args(["-m", "immediate", "-w", "stop"])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(stopped, "pg_ctl stop -m immediate failed");
+        let started = Command::new("sh")
+            .arg("-c")
+            .arg(start)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(started, "the server does not start again");
+        wait_ready(bin, port, data.parent().unwrap_or(data));
+    }
+
+    /// Whether [`Server::crash_and_restart`] can run here.
+    pub fn can_crash(&self) -> bool {
+        self.start.is_some()
+    }
+}
+
+/// Waits (a minute at most) until the server on `port` accepts connections.
+fn wait_ready(bin: &Path, port: u16, dir: &Path) {
+    let started = Instant::now();
+    loop {
+        let ready = Command::new(bin.join("pg_isready"))
+            .args(["-q", "-h", "127.0.0.1", "-p", &port.to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        if ready {
+            return;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let log = std::fs::read_to_string(dir.join("log")).unwrap_or_default();
+            missing(&format!("the server did not become ready in 60 s: {log}"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// The test server of this process (made on first use).
@@ -48,6 +108,8 @@ pub fn server() -> &'static Server {
             admin_url: url,
             data_dir: None,
             bin: find_bin(),
+            start: None,
+            port: None,
         },
         _ => start_cluster(),
     })
@@ -141,19 +203,24 @@ fn start_cluster() -> Server {
     let port = free_port();
     // The server, and a watchdog that stops it (fast shutdown) and removes the cluster
     // once this test process is gone.
-    let script = format!(
+    let start = format!(
         "{server} -D {data} -k {dir} -p {port} -c listen_addresses=127.0.0.1 \
          -c fsync=off -c full_page_writes=off -c max_connections=300 \
-         -c shared_buffers=64MB >{dir}/log 2>&1 &\n\
-         while kill -0 {parent} 2>/dev/null; do sleep 0.5; done\n\
-         if [ -f {data}/postmaster.pid ]; then kill -INT \"$(head -1 {data}/postmaster.pid)\" 2>/dev/null; fi\n\
-         for _ in $(seq 100); do [ -f {data}/postmaster.pid ] || break; sleep 0.1; done\n\
-         rm -rf {dir}\n",
+         -c shared_buffers=64MB >>{dir}/log 2>&1 &",
         server = if is_root() {
             format!("runuser -u postgres -- {}", bin.join("postgres").display())
         } else {
             bin.join("postgres").display().to_string()
         },
+        data = data.display(),
+        dir = dir.display(),
+    );
+    let script = format!(
+        "{start}\n\
+         while kill -0 {parent} 2>/dev/null; do sleep 0.5; done\n\
+         if [ -f {data}/postmaster.pid ]; then kill -INT \"$(head -1 {data}/postmaster.pid)\" 2>/dev/null; fi\n\
+         for _ in $(seq 100); do [ -f {data}/postmaster.pid ] || break; sleep 0.1; done\n\
+         rm -rf {dir}\n",
         data = data.display(),
         dir = dir.display(),
         parent = std::process::id(),
@@ -168,25 +235,13 @@ fn start_cluster() -> Server {
     {
         missing(&format!("the server does not start: {e}"));
     }
-    let started = Instant::now();
-    loop {
-        let ready = Command::new(bin.join("pg_isready"))
-            .args(["-q", "-h", "127.0.0.1", "-p", &port.to_string()])
-            .status()
-            .is_ok_and(|s| s.success());
-        if ready {
-            break;
-        }
-        if started.elapsed() > Duration::from_secs(60) {
-            let log = std::fs::read_to_string(dir.join("log")).unwrap_or_default();
-            missing(&format!("the server did not become ready in 60 s: {log}"));
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_ready(&bin, port, &dir);
     Server {
         admin_url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
         data_dir: Some(data),
         bin: Some(bin),
+        start: Some(start),
+        port: Some(port),
     }
 }
 
