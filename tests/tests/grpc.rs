@@ -1018,6 +1018,27 @@ async fn a_full_disk_answers_unavailable_loses_nothing_and_the_server_recovers()
     let s = submit_result(&mut c, &id).await.unwrap_err();
     assert_eq!(s.code(), Code::Unavailable);
     assert_eq!(get(&mut c, &acknowledged).await.version, 1);
+    // Health says so, for the load balancer or orchestrator that restarts it.
+    {
+        use tonic_health::pb::health_check_response::ServingStatus;
+        let mut health = tonic_health::pb::health_client::HealthClient::new(server.channel().await);
+        let mut status = ServingStatus::Serving as i32;
+        for _ in 0..50 {
+            status = health
+                .check(tonic_health::pb::HealthCheckRequest {
+                    service: "workflow.v1.DocumentWorkflow".into(),
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .status;
+            if status == ServingStatus::NotServing as i32 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(status, ServingStatus::NotServing as i32);
+    }
     server.stop().await;
     // A restart recovers; both acknowledged drafts are there.
     let server = start(dir.path()).await;

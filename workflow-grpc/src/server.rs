@@ -92,6 +92,33 @@ pub async fn serve(
     let users = Authenticator::new(&config.systems, false);
     let admins = Authenticator::new(&config.systems, true);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // A writer that stopped writing (a flush or a commit whose outcome is unknown) makes
+    // the server NOT_SERVING, so that a load balancer or an orchestrator takes it out and
+    // restarts it; reads would still work, but commands would all be refused.
+    {
+        let (engine, reporter, mut stop) =
+            (engine.clone(), health_reporter.clone(), stop_rx.clone());
+        tokio::spawn(async move {
+            loop {
+                if engine.is_halted() {
+                    tracing::error!(
+                        "the engine stopped writing: health is NOT_SERVING until the server is restarted"
+                    );
+                    reporter
+                        .set_not_serving::<DocumentWorkflowServer<WorkflowService>>()
+                        .await;
+                    reporter
+                        .set_service_status("", tonic_health::ServingStatus::NotServing)
+                        .await;
+                    return;
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+                    _ = stop.changed() => return,
+                }
+            }
+        });
+    }
     let shutdown = async move {
         shutdown.await;
         // End live subscriptions first: graceful shutdown waits for every open stream.

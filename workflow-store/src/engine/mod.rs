@@ -114,6 +114,8 @@ pub(crate) struct Inner {
     pub(crate) queued: Arc<AtomicUsize>,
     /// Groups decided again after another writer of a shared store committed first.
     pub(crate) redecided: Arc<std::sync::atomic::AtomicU64>,
+    /// Whether the writer refuses every write (see [`Engine::is_halted`]).
+    pub(crate) halted: Arc<std::sync::atomic::AtomicBool>,
     pub(crate) retention_schedule: Arc<RetentionSchedule>,
     pub(crate) directory: Arc<RwLock<DirectoryCache>>,
     /// The access log's end; appends take this lock, never the writer's queue.
@@ -245,6 +247,7 @@ impl Engine {
         let uncertain = Arc::new(RwLock::new(HashSet::new()));
         let queued = Arc::new(AtomicUsize::new(0));
         let redecided = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let halted_flag = Arc::new(std::sync::atomic::AtomicBool::new(halted.is_some()));
         let inner = Arc::new(Inner {
             storage: storage.clone(),
             retention_schedule: retention_schedule.clone(),
@@ -256,6 +259,7 @@ impl Engine {
             uncertain: uncertain.clone(),
             queued: queued.clone(),
             redecided: redecided.clone(),
+            halted: halted_flag.clone(),
             tx: Mutex::new(Some(tx)),
             writer: Mutex::new(None),
         });
@@ -273,6 +277,7 @@ impl Engine {
             uncertain,
             queued,
             redecided,
+            halted_flag,
         };
         if let Some((units, actors)) = legacy {
             writer.import_legacy_directory(units, actors)?;
@@ -327,6 +332,13 @@ impl Engine {
     /// that keeps losing is answered with [`Error::WriteConflict`]).
     pub fn redecided_groups(&self) -> u64 {
         self.inner.redecided.load(Ordering::Relaxed)
+    }
+
+    /// Whether the engine refuses every write until it is restarted: a flush or a commit
+    /// whose outcome is unknown, or a log that does not end where the last commit said.
+    /// Reads still work. Health checks report it (`NOT_SERVING`).
+    pub fn is_halted(&self) -> bool {
+        self.inner.halted.load(Ordering::SeqCst)
     }
 
     /// Refuses reads of a document that a group whose flush failed may have changed.

@@ -46,6 +46,8 @@ pub(super) struct Writer {
     pub(super) queued: Arc<AtomicUsize>,
     /// Groups decided again because another writer of a shared store committed first.
     pub(super) redecided: Arc<std::sync::atomic::AtomicU64>,
+    /// Whether `halted` is set, for the engine's readers (health checks).
+    pub(super) halted_flag: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Why the writer refuses every write.
@@ -228,6 +230,8 @@ impl Writer {
         }
         let (requests, replies): (Vec<_>, Vec<_>) = executes.into_iter().unzip();
         let answers = self.commit_requests(&requests);
+        self.halted_flag
+            .store(self.halted.is_some(), Ordering::SeqCst);
         for (reply, answer) in replies.into_iter().zip(answers) {
             let _ = reply.send(answer);
         }
