@@ -9,6 +9,10 @@
 //! 5. cost growth with 10k, 100k (and with `--large` 1M) documents stored;
 //! 6. the server's peak resident memory during (3);
 //! 7. the 月通报 over 10,000 督办 items (target: under a second).
+//!
+//! With `--store postgres://…`, the figures on PostgreSQL instead (see [`postgres`]).
+
+mod postgres;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -328,6 +332,11 @@ struct ServerChild {
 
 impl ServerChild {
     fn start(dir: &Path) -> Result<ServerChild> {
+        Self::start_on(dir, None)
+    }
+
+    /// A server on the data directory `dir/data`, or on the PostgreSQL store `store`.
+    fn start_on(dir: &Path, store: Option<&str>) -> Result<ServerChild> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
@@ -337,7 +346,8 @@ impl ServerChild {
         std::fs::write(
             &config,
             format!(
-                "listen = \"127.0.0.1:{port}\"\ndata_dir = \"data\"\ndirectory = \"campus.json\"\n[[systems]]\nname = \"bench\"\ntoken = \"{TOKEN}\"\n"
+                "listen = \"127.0.0.1:{port}\"\ndata_dir = \"data\"\n{store}directory = \"campus.json\"\n[[systems]]\nname = \"bench\"\ntoken = \"{TOKEN}\"\n",
+                store = store.map_or(String::new(), |url| format!("store = {url:?}\n"))
             ),
         )?;
         let child = std::process::Command::new(std::env::current_exe()?)
@@ -582,14 +592,14 @@ fn line(name: &str, value: String) {
 }
 
 /// Runs the benchmark and prints its figures and a JSON summary.
-pub(crate) fn run(args: BenchArgs) -> Result<()> {
+pub(crate) fn run(args: BenchArgs, store: Option<String>) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    rt.block_on(run_async(args))
+    rt.block_on(run_async(args, store))
 }
 
-async fn run_async(args: BenchArgs) -> Result<()> {
+async fn run_async(args: BenchArgs, store: Option<String>) -> Result<()> {
     let base = match &args.dir {
         Some(d) => tempfile::tempdir_in(d)?,
         None => tempfile::tempdir()?,
@@ -617,6 +627,15 @@ async fn run_async(args: BenchArgs) -> Result<()> {
         format!("{record_bytes}"),
     );
     summary.insert("bytes_per_command".into(), json!(record_bytes));
+
+    if let Some(url) = store.filter(|s| crate::config::is_postgres(s)) {
+        postgres::run(&url, seconds, clients, record_bytes, &mut summary).await?;
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::Value::Object(summary))?
+        );
+        return Ok(());
+    }
 
     // (1) raw sled
     let mut raw = Vec::new();

@@ -624,6 +624,38 @@ fn the_benchmark_runs_in_smoke_mode_and_prints_its_summary() {
 }
 
 #[test]
+fn the_benchmark_runs_on_postgres_against_raw_postgres() {
+    let db = workflow_testkit::postgres::Database::new();
+    let o = Command::new(env!("CARGO_BIN_EXE_workflow"))
+        .args(["bench", "--smoke", "--store", &db.url])
+        .env("WORKFLOW_ALLOW_FSYNC_OFF", "1")
+        .env_remove("WORKFLOW_CONFIG")
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(
+        out.contains("engine on PostgreSQL, 8 clients: commands/s")
+            && out.contains("% of raw PostgreSQL"),
+        "{out}"
+    );
+    assert!(out.contains("% of one server"), "{out}");
+    let json_start = out.find("\n{").unwrap();
+    let summary: serde_json::Value = serde_json::from_str(&out[json_start..]).unwrap();
+    let pg = &summary["postgres"];
+    for key in [
+        "raw",
+        "engine",
+        "grpc_one_server",
+        "grpc_two_servers",
+        "two_over_one",
+    ] {
+        assert!(!pg[key].is_null(), "{key} missing: {summary}");
+    }
+    assert!(pg["engine"][1]["ratio_to_raw_postgres"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
 fn the_retention_schedule_prints_the_default_or_the_configured_rows() {
     let root = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
