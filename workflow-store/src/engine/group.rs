@@ -25,6 +25,10 @@ pub(super) struct Overlay {
     pub(super) group: Group,
     /// Commands the group's new events asked of other streams, still to be decided in it.
     pub(super) reactions: Vec<workflow_core::Reaction>,
+    /// The group's streams and command ids read from a remote store in one round trip
+    /// each before deciding (`None`: known not to exist), taken as they are used.
+    pub(super) prefetched_docs: HashMap<DocumentId, Option<DocRecord>>,
+    pub(super) prefetched_commands: HashMap<String, Option<CommandRecord>>,
 }
 
 /// What a decision within the group consults: the directory, the retention schedule, and

@@ -241,7 +241,15 @@ impl Writer {
     /// looked: the log's end, and with it the directory; the streams held in memory may
     /// have moved on, so they are read again. Returns whether anything had changed.
     pub(super) fn catch_up(&mut self) -> Result<bool> {
-        let end = self.storage.log_end()?;
+        // A shared store's recorded head is written in the same transaction as the events it
+        // names, and is one small row (the last event's bytes are not).
+        let end = match self.storage.shared() {
+            true => match self.storage.recorded_head()? {
+                Some(head) => Some(head),
+                None => self.storage.log_end()?,
+            },
+            false => self.storage.log_end()?,
+        };
         let position = end.as_ref().map_or(0, |h| h.position);
         let hash = end.map_or_else(|| crate::envelope::GENESIS_HASH.to_owned(), |h| h.hash);
         if position == self.head && hash == self.head_hash {
@@ -333,6 +341,34 @@ impl Writer {
         }
     }
 
+    /// Reads the streams and command ids of a group's requests from a remote store at once
+    /// (one round trip each, not two per request). A failure here only means each is read
+    /// on its own while deciding, where its error is answered.
+    fn prefetch(&self, requests: &[Box<Request>], overlay: &mut Overlay) {
+        let mut ids: Vec<DocumentId> = requests
+            .iter()
+            .map(|r| r.document_id)
+            .filter(|id| !self.cache.contains_key(id))
+            .collect();
+        ids.sort();
+        ids.dedup();
+        let mut command_ids: Vec<String> = requests.iter().map(|r| r.command_id.clone()).collect();
+        command_ids.sort();
+        command_ids.dedup();
+        if let Ok(found) = self.storage.docs(&ids) {
+            overlay.prefetched_docs = ids.iter().map(|id| (*id, None)).collect();
+            for record in found {
+                overlay.prefetched_docs.insert(record.id(), Some(record));
+            }
+        }
+        if let Ok(found) = self.storage.commands(&command_ids) {
+            overlay.prefetched_commands = command_ids.iter().map(|id| (id.clone(), None)).collect();
+            for (id, record) in found {
+                overlay.prefetched_commands.insert(id, Some(record));
+            }
+        }
+    }
+
     /// Decides every request against the store plus the group's own changes, then commits
     /// the group.
     fn attempt_group(&mut self, requests: &[Box<Request>]) -> Attempt {
@@ -342,6 +378,9 @@ impl Writer {
         };
         let (start_head, start_hash) = (self.head, self.head_hash.clone());
         let mut overlay = Overlay::default();
+        if self.storage.shared() {
+            self.prefetch(requests, &mut overlay);
+        }
         // Each answer, and whether it depends on this group being written: a new append, a
         // retry answered from an append earlier in the same group, or any answer (a refusal
         // too) decided against a document or command id the group had already changed.
@@ -533,7 +572,10 @@ impl Writer {
         // same request.
         let (known, in_group) = match overlay.commands.get(&req.command_id) {
             Some(r) => (Some(r.clone()), true),
-            None => (self.storage.command(&req.command_id)?, false),
+            None => match overlay.prefetched_commands.remove(&req.command_id) {
+                Some(record) => (record, false),
+                None => (self.storage.command(&req.command_id)?, false),
+            },
         };
         if let Some(rec) = known {
             if rec.document_id != req.document_id {
@@ -584,7 +626,10 @@ impl Writer {
             None => {
                 let (stored, from_cache) = match self.cache.remove(&id) {
                     Some(r) => (Some(r), true),
-                    None => (self.storage.doc(id)?, false),
+                    None => match overlay.prefetched_docs.remove(&id) {
+                        Some(record) => (record, false),
+                        None => (self.storage.doc(id)?, false),
+                    },
                 };
                 let is_unit = |s: &str| directory.units.contains_key(&UnitCode::from(s));
                 overlay

@@ -181,6 +181,25 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
 
     /// A stream's state projection.
     fn doc(&self, id: DocumentId) -> Result<Option<DocRecord>>;
+    /// Several streams' state projections at once (those that exist, in any order): one
+    /// round trip where the backend is remote. The writer reads a group's streams with it.
+    fn docs(&self, ids: &[DocumentId]) -> Result<Vec<DocRecord>> {
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            found.extend(self.doc(*id)?);
+        }
+        Ok(found)
+    }
+    /// Several command ids' records at once (those that exist, in any order).
+    fn commands(&self, command_ids: &[String]) -> Result<Vec<(String, CommandRecord)>> {
+        let mut found = Vec::with_capacity(command_ids.len());
+        for id in command_ids {
+            if let Some(r) = self.command(id)? {
+                found.push((id.clone(), r));
+            }
+        }
+        Ok(found)
+    }
     /// Up to `limit` state records after stream id `after`, by id.
     fn docs_after(&self, after: Option<DocumentId>, limit: usize) -> Result<Vec<DocRecord>>;
     /// What a command id was used for.

@@ -496,12 +496,13 @@ impl PostgresStorage {
         })
     }
 
-    /// Runs one query on a pooled connection.
+    /// Runs one query on a pooled connection, through its statement cache.
     fn query(&self, sql: impl Into<String>, params: Vec<Param>) -> Result<Vec<Row>> {
         let sql = sql.into();
         self.run(move |pool| async move {
             let c = pool.get().await.map_err(from_pool)?;
-            c.query(&sql, &refs(&params)).await.db()
+            let statement = c.prepare_cached(&sql).await.db()?;
+            c.query(&statement, &refs(&params)).await.db()
         })
     }
 
@@ -515,7 +516,8 @@ impl PostgresStorage {
         let sql = sql.into();
         self.run(move |pool| async move {
             let c = pool.get().await.map_err(from_pool)?;
-            c.execute(&sql, &refs(&params)).await.db()
+            let statement = c.prepare_cached(&sql).await.db()?;
+            c.execute(&statement, &refs(&params)).await.db()
         })
     }
 
@@ -666,20 +668,59 @@ fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
         .collect()
 }
 
+/// A transaction on a pooled connection (whose statement cache it uses).
+type Tx<'a> = deadpool_postgres::Transaction<'a>;
+
+/// A statement's future, for running several at once.
+type Pending<'a, T> = std::pin::Pin<
+    Box<dyn Future<Output = std::result::Result<T, tokio_postgres::Error>> + Send + 'a>,
+>;
+
+/// Runs a statement through the connection's statement cache (prepared once per
+/// connection, not once per call: each preparation is a round trip).
+async fn exec(
+    tx: &Tx<'_>,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> std::result::Result<u64, tokio_postgres::Error> {
+    let statement = tx.prepare_cached(sql).await?;
+    tx.execute(&statement, params).await
+}
+
+/// Runs statements together: each is prepared first (from the cache), then all are sent
+/// at once and their answers awaited together — one round trip, not one each.
+/// PostgreSQL runs them in the order given.
+async fn pipelined<'a, T>(
+    tx: &'a Tx<'a>,
+    statements: Vec<(&'a str, Vec<&'a (dyn ToSql + Sync)>)>,
+    run: impl Fn(&'a Tx<'a>, tokio_postgres::Statement, Vec<&'a (dyn ToSql + Sync)>) -> Pending<'a, T>,
+) -> std::result::Result<Vec<T>, tokio_postgres::Error> {
+    let prepared =
+        futures::future::try_join_all(statements.iter().map(|(sql, _)| tx.prepare_cached(sql)))
+            .await?;
+    futures::future::try_join_all(
+        prepared
+            .into_iter()
+            .zip(statements)
+            .map(|(statement, (_, params))| run(tx, statement, params)),
+    )
+    .await
+}
+
 /// Begins a commit's transaction and takes the head-row lock, which serializes the commits
 /// of every process: positions are assigned in commit order and stay gapless.
-async fn lock_head(
-    c: &mut deadpool_postgres::Object,
-) -> std::result::Result<deadpool_postgres::Transaction<'_>, CommitError> {
+async fn lock_head(c: &mut deadpool_postgres::Object) -> std::result::Result<Tx<'_>, CommitError> {
     let tx = c
         .transaction()
         .await
         .map_err(|e| CommitError::NotWritten(from_pg(e)))?;
-    tx.execute("SELECT 1 FROM wf_head WHERE id = 1 FOR UPDATE", &[])
+    exec(&tx, LOCK_HEAD, &[])
         .await
         .map_err(|e| CommitError::NotWritten(from_pg(e)))?;
     Ok(tx)
 }
+
+const LOCK_HEAD: &str = "SELECT 1 FROM wf_head WHERE id = 1 FOR UPDATE";
 
 /// One group commit: lock the head row, check, write, commit.
 async fn commit_group(
@@ -698,7 +739,7 @@ async fn commit_group(
 
 /// Checks and writes a group in a transaction that holds the head-row lock, and commits.
 async fn finish_commit(
-    tx: deadpool_postgres::Transaction<'_>,
+    tx: Tx<'_>,
     group: &Group,
     relaxed: bool,
     token: &str,
@@ -708,182 +749,255 @@ async fn finish_commit(
             .await
             .map_err(|e| CommitError::NotWritten(from_pg(e)))?;
     }
-    write_group(&tx, group).await?;
-    if let Some(last) = group.envelopes.last() {
-        // Delivered to the listeners when (and only if) the transaction commits.
-        let payload = format!("{token} {}", last.position);
-        tx.execute("SELECT pg_notify($1, $2)", &[&NOTIFY_CHANNEL, &payload])
-            .await
-            .map_err(|e| CommitError::NotWritten(from_pg(e)))?;
-    }
+    check_group(&tx, group).await?;
+    write_group(&tx, group, token)
+        .await
+        .map_err(|e| CommitError::NotWritten(from_pg(e)))?;
     // Once COMMIT is sent, a lost answer leaves the outcome unknown.
     tx.commit()
         .await
         .map_err(|e| CommitError::NotDurable(from_pg(e)))
 }
 
-/// The group's expectations checked and its rows written, inside the commit's transaction
-/// (which holds the head-row lock).
-async fn write_group(
-    tx: &tokio_postgres::Transaction<'_>,
-    group: &Group,
-) -> std::result::Result<(), CommitError> {
-    let not_written = |e: tokio_postgres::Error| CommitError::NotWritten(from_pg(e));
-    // The log ends right before the group's first event.
-    if let Some(first) = group.envelopes.first().map(|e| pos(e.position)) {
-        let row = tx
-            .query_one(
-                "SELECT count(*) FILTER (WHERE position = $1), \
-                        count(*) FILTER (WHERE position = $1 - 1) \
-                 FROM wf_log WHERE position IN ($1, $1 - 1)",
-                &[&first],
-            )
-            .await
-            .map_err(not_written)?;
-        let (taken, before): (i64, i64) = (row.get(0), row.get(1));
-        if taken > 0 {
-            return Err(CommitError::Conflict(format!(
-                "log position {first} is taken"
-            )));
-        }
-        if first > 1 && before == 0 {
-            return Err(CommitError::Conflict(format!(
-                "log position {first} would leave a gap: {} is not stored",
-                first - 1
-            )));
-        }
-    }
-    // Each stream ends right before the group's first event of it.
+const CHECK_POSITION: &str = "SELECT count(*) FILTER (WHERE position = $1), \
+                                     count(*) FILTER (WHERE position = $1 - 1) \
+                              FROM wf_log WHERE position IN ($1, $1 - 1)";
+const CHECK_STREAMS: &str = "SELECT s.id, s.v, \
+       EXISTS (SELECT 1 FROM wf_log l WHERE l.stream_id = s.id AND l.version = s.v), \
+       s.v = 1 OR EXISTS (SELECT 1 FROM wf_log l \
+                          WHERE l.stream_id = s.id AND l.version = s.v - 1) \
+     FROM UNNEST($1::uuid[], $2::bigint[]) AS s(id, v)";
+const CHECK_COMMANDS: &str = "SELECT command_id FROM wf_commands WHERE command_id = ANY($1)";
+const CHECK_NUMBERS: &str = "SELECT n.key, n.stream_id FROM wf_numbers n \
+     JOIN UNNEST($1::bytea[], $2::uuid[]) AS g(key, id) ON g.key = n.key \
+     WHERE n.stream_id <> g.id";
+
+/// The group's expectations, checked together (one round trip) inside the commit's
+/// transaction, which holds the head-row lock: the log ends right before the group's first
+/// event; each stream ends right before the group's first event of it; no command id it
+/// records is used already; no number it draws is held by another stream.
+async fn check_group(tx: &Tx<'_>, group: &Group) -> std::result::Result<(), CommitError> {
+    let first = group.envelopes.first().map_or(0, |e| pos(e.position));
     let mut starts: Vec<(Uuid, i64)> = Vec::new();
     for e in &group.envelopes {
         if !starts.iter().any(|(id, _)| *id == e.stream_id.0) {
             starts.push((e.stream_id.0, pos(e.version)));
         }
     }
-    if !starts.is_empty() {
-        let (ids, versions): (Vec<Uuid>, Vec<i64>) = starts.iter().copied().unzip();
-        let rows = tx
-            .query(
-                "SELECT s.id, s.v, \
-                   EXISTS (SELECT 1 FROM wf_log l WHERE l.stream_id = s.id AND l.version = s.v), \
-                   s.v = 1 OR EXISTS (SELECT 1 FROM wf_log l \
-                                      WHERE l.stream_id = s.id AND l.version = s.v - 1) \
-                 FROM UNNEST($1::uuid[], $2::bigint[]) AS s(id, v)",
-                &[&ids, &versions],
-            )
-            .await
-            .map_err(not_written)?;
-        for r in rows {
-            let (id, v, taken, follows): (Uuid, i64, bool, bool) =
-                (r.get(0), r.get(1), r.get(2), r.get(3));
-            if taken {
-                return Err(CommitError::Conflict(format!(
-                    "document {id} already has version {v}"
-                )));
+    let (ids, versions): (Vec<Uuid>, Vec<i64>) = starts.iter().copied().unzip();
+    let command_ids: Vec<&str> = group.commands.iter().map(|(id, _)| id.as_str()).collect();
+    let numbers: BTreeMap<Vec<u8>, Uuid> = group
+        .numbers
+        .iter()
+        .map(|(s, n, id)| (series_key(s, *n), id.0))
+        .collect();
+    let (number_keys, number_streams): (Vec<Vec<u8>>, Vec<Uuid>) = numbers.into_iter().unzip();
+    let mut statements: Vec<(&str, Vec<&(dyn ToSql + Sync)>)> = Vec::new();
+    let mut what = Vec::new();
+    if first > 0 {
+        statements.push((CHECK_POSITION, vec![&first]));
+        what.push(CHECK_POSITION);
+    }
+    if !ids.is_empty() {
+        statements.push((CHECK_STREAMS, vec![&ids, &versions]));
+        what.push(CHECK_STREAMS);
+    }
+    if !command_ids.is_empty() {
+        statements.push((CHECK_COMMANDS, vec![&command_ids]));
+        what.push(CHECK_COMMANDS);
+    }
+    if !number_keys.is_empty() {
+        statements.push((CHECK_NUMBERS, vec![&number_keys, &number_streams]));
+        what.push(CHECK_NUMBERS);
+    }
+    let answers = pipelined(tx, statements, |tx, statement, params| {
+        Box::pin(async move { tx.query(&statement, &params).await })
+    })
+    .await
+    .map_err(|e| CommitError::NotWritten(from_pg(e)))?;
+    for (check, found) in what.into_iter().zip(answers) {
+        match check {
+            CHECK_POSITION => {
+                if let Some(row) = found.first() {
+                    let (taken, before): (i64, i64) = (row.get(0), row.get(1));
+                    if taken > 0 {
+                        return Err(CommitError::Conflict(format!(
+                            "log position {first} is taken"
+                        )));
+                    }
+                    if first > 1 && before == 0 {
+                        return Err(CommitError::Conflict(format!(
+                            "log position {first} would leave a gap: {} is not stored",
+                            first - 1
+                        )));
+                    }
+                }
             }
-            if !follows {
-                return Err(CommitError::Conflict(format!(
-                    "document {id} has no version {} to follow",
-                    v - 1
-                )));
+            CHECK_STREAMS => {
+                for r in found {
+                    let (id, v, taken, follows): (Uuid, i64, bool, bool) =
+                        (r.get(0), r.get(1), r.get(2), r.get(3));
+                    if taken {
+                        return Err(CommitError::Conflict(format!(
+                            "document {id} already has version {v}"
+                        )));
+                    }
+                    if !follows {
+                        return Err(CommitError::Conflict(format!(
+                            "document {id} has no version {} to follow",
+                            v - 1
+                        )));
+                    }
+                }
+            }
+            CHECK_COMMANDS => {
+                // Another process may have used it (for another document) since this one
+                // decided.
+                if let Some(r) = found.first() {
+                    let id: String = r.get(0);
+                    return Err(CommitError::Conflict(format!(
+                        "command id {id:?} was used by another process"
+                    )));
+                }
+            }
+            _ => {
+                if let Some(r) = found.first() {
+                    let key: Vec<u8> = r.get(0);
+                    return Err(CommitError::Conflict(format!(
+                        "number already held by another document (key {})",
+                        hex::encode(key)
+                    )));
+                }
             }
         }
-    }
-    let rows = Rows::of(group);
-    // A command id is used once: another process may have used it (for another document)
-    // since this one decided.
-    if !rows.command_ids.is_empty() {
-        let used = tx
-            .query(
-                "SELECT command_id FROM wf_commands WHERE command_id = ANY($1)",
-                &[&rows.command_ids],
-            )
-            .await
-            .map_err(not_written)?;
-        if let Some(r) = used.first() {
-            let id: String = r.get(0);
-            return Err(CommitError::Conflict(format!(
-                "command id {id:?} was used by another process"
-            )));
-        }
-    }
-    // Numbers are unique: a number already held by another stream refuses the group.
-    if !rows.number_keys.is_empty() {
-        let held = tx
-            .query(
-                "SELECT n.key, n.stream_id FROM wf_numbers n \
-                 JOIN UNNEST($1::bytea[], $2::uuid[]) AS g(key, id) ON g.key = n.key \
-                 WHERE n.stream_id <> g.id",
-                &[&rows.number_keys, &rows.number_streams],
-            )
-            .await
-            .map_err(not_written)?;
-        if let Some(r) = held.first() {
-            let key: Vec<u8> = r.get(0);
-            return Err(CommitError::Conflict(format!(
-                "number already held by another document (key {})",
-                hex::encode(key)
-            )));
-        }
-    }
-    if !group.envelopes.is_empty() {
-        let positions: Vec<i64> = group.envelopes.iter().map(|e| pos(e.position)).collect();
-        let streams: Vec<Uuid> = group.envelopes.iter().map(|e| e.stream_id.0).collect();
-        let versions: Vec<i64> = group.envelopes.iter().map(|e| pos(e.version)).collect();
-        let bytes: Vec<&[u8]> = group.envelopes.iter().map(|e| e.bytes.as_slice()).collect();
-        tx.execute(
-            "INSERT INTO wf_log (position, stream_id, version, bytes) \
-             SELECT * FROM UNNEST($1::bigint[], $2::uuid[], $3::bigint[], $4::bytea[])",
-            &[&positions, &streams, &versions, &bytes],
-        )
-        .await
-        .map_err(not_written)?;
-    }
-    upsert_rows(tx, &rows, false).await.map_err(not_written)?;
-    let index = IndexWrites::of(group);
-    for (table, map) in [("wf_lists", index.lists), ("wf_inbox", index.inbox)] {
-        let (remove, add) = IndexWrites::split(map);
-        index_writes(tx, table, &remove, &add)
-            .await
-            .map_err(not_written)?;
-    }
-    // The head travels with the events it names, so a log cut short is detectable.
-    if let Some(last) = group.envelopes.last() {
-        tx.execute(
-            "UPDATE wf_head SET position = $1, hash = $2 WHERE id = 1",
-            &[&pos(last.position), &last.hash],
-        )
-        .await
-        .map_err(not_written)?;
     }
     Ok(())
+}
+
+const INSERT_LOG: &str = "INSERT INTO wf_log (position, stream_id, version, bytes) \
+     SELECT * FROM UNNEST($1::bigint[], $2::uuid[], $3::bigint[], $4::bytea[])";
+const UPDATE_HEAD: &str = "UPDATE wf_head SET position = $1, hash = $2 WHERE id = 1";
+const NOTIFY: &str = "SELECT pg_notify($1, $2)";
+
+/// The group's rows written, all statements at once (one round trip): events, projections,
+/// command records, numbers, index entries, the head, and the notification.
+async fn write_group(
+    tx: &Tx<'_>,
+    group: &Group,
+    token: &str,
+) -> std::result::Result<(), tokio_postgres::Error> {
+    let positions: Vec<i64> = group.envelopes.iter().map(|e| pos(e.position)).collect();
+    let streams: Vec<Uuid> = group.envelopes.iter().map(|e| e.stream_id.0).collect();
+    let versions: Vec<i64> = group.envelopes.iter().map(|e| pos(e.version)).collect();
+    let bytes: Vec<&[u8]> = group.envelopes.iter().map(|e| e.bytes.as_slice()).collect();
+    let rows = Rows::of(group);
+    let index = IndexWrites::of(group);
+    let (lists_remove, lists_add) = IndexWrites::split(index.lists);
+    let (inbox_remove, inbox_add) = IndexWrites::split(index.inbox);
+    let last = group
+        .envelopes
+        .last()
+        .map(|e| (pos(e.position), e.hash.clone()));
+    let payload = last
+        .as_ref()
+        .map(|(p, _)| format!("{token} {p}"))
+        .unwrap_or_default();
+    let upserts = [
+        (
+            Keyed::new("wf_commands", ("command_id", "text"), ("value", "bytea")).sql(false),
+            !rows.command_ids.is_empty(),
+        ),
+        (
+            Keyed::new("wf_docs", ("stream_id", "uuid"), ("value", "bytea")).sql(false),
+            !rows.doc_ids.is_empty(),
+        ),
+        (
+            Keyed::new("wf_numbers", ("key", "bytea"), ("stream_id", "uuid")).sql(false),
+            !rows.number_keys.is_empty(),
+        ),
+    ];
+    let index_sql = [
+        index_sql("wf_lists", false),
+        index_sql("wf_lists", true),
+        index_sql("wf_inbox", false),
+        index_sql("wf_inbox", true),
+    ];
+    let mut statements: Vec<(&str, Vec<&(dyn ToSql + Sync)>)> = Vec::new();
+    if !positions.is_empty() {
+        statements.push((INSERT_LOG, vec![&positions, &streams, &versions, &bytes]));
+    }
+    if upserts[0].1 {
+        statements.push((&upserts[0].0, vec![&rows.command_ids, &rows.commands]));
+    }
+    if upserts[1].1 {
+        statements.push((&upserts[1].0, vec![&rows.doc_ids, &rows.docs]));
+    }
+    if upserts[2].1 {
+        statements.push((&upserts[2].0, vec![&rows.number_keys, &rows.number_streams]));
+    }
+    // Removed and added keys are disjoint: their order does not matter.
+    for (sql, keys) in index_sql
+        .iter()
+        .zip([&lists_remove, &lists_add, &inbox_remove, &inbox_add])
+    {
+        if !keys.is_empty() {
+            statements.push((sql, vec![keys]));
+        }
+    }
+    // The head travels with the events it names, so a log cut short is detectable; the
+    // notification is delivered when (and only if) the transaction commits.
+    if let Some((position, hash)) = &last {
+        statements.push((UPDATE_HEAD, vec![position, hash]));
+        statements.push((NOTIFY, vec![&NOTIFY_CHANNEL, &payload]));
+    }
+    pipelined(tx, statements, |tx, statement, params| {
+        Box::pin(async move { tx.query(&statement, &params).await.map(|_| ()) })
+    })
+    .await?;
+    Ok(())
+}
+
+/// The statement that removes (`add = false`) or adds keys of an index table.
+fn index_sql(table: &str, add: bool) -> String {
+    if add {
+        format!(
+            "INSERT INTO {table} (key) SELECT * FROM UNNEST($1::bytea[]) \
+             ON CONFLICT (key) DO NOTHING"
+        )
+    } else {
+        format!("DELETE FROM {table} WHERE key = ANY($1::bytea[])")
+    }
 }
 
 /// Writes the keyed projection rows; with `only_changed`, rows equal to what is stored are
 /// left alone. Returns the rows written.
 async fn upsert_rows(
-    tx: &tokio_postgres::Transaction<'_>,
+    tx: &Tx<'_>,
     rows: &Rows,
     only_changed: bool,
 ) -> std::result::Result<u64, tokio_postgres::Error> {
     let mut n = 0;
     if !rows.command_ids.is_empty() {
         let table = Keyed::new("wf_commands", ("command_id", "text"), ("value", "bytea"));
-        n += table
-            .upsert(tx, &rows.command_ids, &rows.commands, only_changed)
-            .await?;
+        n += exec(
+            tx,
+            &table.sql(only_changed),
+            &[&rows.command_ids, &rows.commands],
+        )
+        .await?;
     }
     if !rows.doc_ids.is_empty() {
         let table = Keyed::new("wf_docs", ("stream_id", "uuid"), ("value", "bytea"));
-        n += table
-            .upsert(tx, &rows.doc_ids, &rows.docs, only_changed)
-            .await?;
+        n += exec(tx, &table.sql(only_changed), &[&rows.doc_ids, &rows.docs]).await?;
     }
     if !rows.number_keys.is_empty() {
         let table = Keyed::new("wf_numbers", ("key", "bytea"), ("stream_id", "uuid"));
-        n += table
-            .upsert(tx, &rows.number_keys, &rows.number_streams, only_changed)
-            .await?;
+        n += exec(
+            tx,
+            &table.sql(only_changed),
+            &[&rows.number_keys, &rows.number_streams],
+        )
+        .await?;
     }
     Ok(n)
 }
@@ -905,13 +1019,9 @@ impl Keyed {
     }
 
     /// Inserts or replaces rows given as two parallel arrays.
-    async fn upsert(
-        &self,
-        tx: &tokio_postgres::Transaction<'_>,
-        keys: &(dyn ToSql + Sync),
-        values: &(dyn ToSql + Sync),
-        only_changed: bool,
-    ) -> std::result::Result<u64, tokio_postgres::Error> {
+    /// The upsert of many rows at once (`$1` keys, `$2` values); with `only_changed`, a row
+    /// equal to what is stored is left alone.
+    fn sql(&self, only_changed: bool) -> String {
         let Keyed {
             table,
             key: (key, key_ty),
@@ -922,44 +1032,27 @@ impl Keyed {
         } else {
             String::new()
         };
-        tx.execute(
-            &format!(
-                "INSERT INTO {table} ({key}, {value}) \
-                 SELECT * FROM UNNEST($1::{key_ty}[], $2::{value_ty}[]) \
-                 ON CONFLICT ({key}) DO UPDATE SET {value} = EXCLUDED.{value}{when}"
-            ),
-            &[keys, values],
+        format!(
+            "INSERT INTO {table} ({key}, {value}) \
+             SELECT * FROM UNNEST($1::{key_ty}[], $2::{value_ty}[]) \
+             ON CONFLICT ({key}) DO UPDATE SET {value} = EXCLUDED.{value}{when}"
         )
-        .await
     }
 }
 
 /// Removes then adds keys of an index table; returns the rows changed.
 async fn index_writes(
-    tx: &tokio_postgres::Transaction<'_>,
+    tx: &Tx<'_>,
     table: &str,
     remove: &[Vec<u8>],
     add: &[Vec<u8>],
 ) -> std::result::Result<u64, tokio_postgres::Error> {
     let mut n = 0;
     if !remove.is_empty() {
-        n += tx
-            .execute(
-                &format!("DELETE FROM {table} WHERE key = ANY($1::bytea[])"),
-                &[&remove],
-            )
-            .await?;
+        n += exec(tx, &index_sql(table, false), &[&remove]).await?;
     }
     if !add.is_empty() {
-        n += tx
-            .execute(
-                &format!(
-                    "INSERT INTO {table} (key) SELECT * FROM UNNEST($1::bytea[]) \
-                     ON CONFLICT (key) DO NOTHING"
-                ),
-                &[&add],
-            )
-            .await?;
+        n += exec(tx, &index_sql(table, true), &[&add]).await?;
     }
     Ok(n)
 }
@@ -1261,6 +1354,34 @@ impl Storage for PostgresStorage {
         .transpose()
     }
 
+    fn docs(&self, ids: &[DocumentId]) -> Result<Vec<DocRecord>> {
+        let ids: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
+        self.query(
+            "SELECT stream_id, value FROM wf_docs WHERE stream_id = ANY($1)",
+            vec![param(ids)],
+        )?
+        .iter()
+        .map(|r| {
+            let id: Uuid = r.get(0);
+            parse(format_args!("document {id}"), &r.get::<_, Vec<u8>>(1))
+        })
+        .collect()
+    }
+
+    fn commands(&self, command_ids: &[String]) -> Result<Vec<(String, CommandRecord)>> {
+        self.query(
+            "SELECT command_id, value FROM wf_commands WHERE command_id = ANY($1)",
+            vec![param(command_ids.to_vec())],
+        )?
+        .iter()
+        .map(|r| {
+            let id: String = r.get(0);
+            let rec = parse(format_args!("command {id:?}"), &r.get::<_, Vec<u8>>(1))?;
+            Ok((id, rec))
+        })
+        .collect()
+    }
+
     fn docs_after(&self, after: Option<DocumentId>, limit: usize) -> Result<Vec<DocRecord>> {
         self.query(
             "SELECT stream_id, value FROM wf_docs WHERE $1::uuid IS NULL OR stream_id > $1 \
@@ -1503,10 +1624,8 @@ impl Storage for PostgresStorage {
                 ("wf_units", &unit_ids, &unit_values),
                 ("wf_actors", &actor_ids, &actor_values),
             ] {
-                Keyed::new(table, ("id", "text"), ("value", "bytea"))
-                    .upsert(&tx, ids, values, false)
-                    .await
-                    .db()?;
+                let sql = Keyed::new(table, ("id", "text"), ("value", "bytea")).sql(false);
+                exec(&tx, &sql, &[ids, values]).await.db()?;
             }
             tx.commit().await.db()
         })
