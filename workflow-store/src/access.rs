@@ -292,13 +292,20 @@ impl Engine {
             head_hash: GENESIS_HASH.to_owned(),
             first_break: None,
         };
+        // The recorded head is read first: another process sharing the store may append
+        // while this walks, and then the head is read again at the end.
+        let recorded_before = self.inner.storage.access_recorded_head()?;
         let mut from = 1;
         loop {
             let batch = self.inner.storage.read_access(from, 1024)?;
             if batch.is_empty() {
                 // Its end must be the head recorded with the last append: entries cut off
                 // the end are caught here.
-                if let Some(recorded) = self.inner.storage.access_recorded_head()?
+                let recorded = match recorded_before {
+                    Some(ref head) if head.position >= report.checked => Some(head.clone()),
+                    _ => self.inner.storage.access_recorded_head()?,
+                };
+                if let Some(recorded) = recorded
                     && (recorded.position != report.checked || recorded.hash != report.head_hash)
                 {
                     report.first_break = Some((

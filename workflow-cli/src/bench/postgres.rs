@@ -28,6 +28,7 @@ use super::{
 struct Databases {
     admin: tokio_postgres::Client,
     base: String,
+    query: String,
     made: Vec<String>,
 }
 
@@ -39,17 +40,22 @@ impl Databases {
         tokio::spawn(async move {
             let _ = connection.await;
         });
-        let base = match url.split_once('?') {
-            Some((u, _)) => u,
-            None => url,
+        // postgres://user@host:port/db?options: the part databases are named after, and
+        // the options every one of them keeps.
+        let (address, query) = match url.split_once('?') {
+            Some((u, q)) => (u, format!("?{q}")),
+            None => (url, String::new()),
         };
-        let base = base
-            .rsplit_once('/')
+        let base = address
+            .split_once("://")
+            .and_then(|(_, rest)| rest.contains('/').then_some(()))
+            .and_then(|()| address.rsplit_once('/'))
             .map(|(head, _)| head.to_owned())
-            .context("the URL names no database")?;
+            .context("the URL names no database (postgres://user@host:port/database)")?;
         Ok(Databases {
             admin,
             base,
+            query,
             made: Vec::new(),
         })
     }
@@ -68,7 +74,7 @@ impl Databases {
                 .with_context(|| format!("creating the database {name}"))?;
         }
         self.made.push(name.clone());
-        Ok(format!("{}/{name}", self.base))
+        Ok(format!("{}/{name}{}", self.base, self.query))
     }
 
     async fn drop_all(&mut self) {

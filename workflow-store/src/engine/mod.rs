@@ -190,46 +190,18 @@ impl Engine {
     /// Of `config`, the clock, the rebuild's memory and the retention schedule apply; the
     /// path only names the engine; the rest is the backend's own.
     pub fn with_storage(storage: Arc<dyn Storage>, config: Config) -> Result<Engine> {
-        let layout = storage.projection_version()?;
-        // The log is not touched by a rebuild, so its head can be read before one.
-        let last = storage.log_end()?;
-        let empty = last.is_none();
-        if storage.rebuilding()? || (layout < PROJECTION_VERSION && !empty) {
-            if layout < PROJECTION_VERSION {
-                tracing::warn!(
-                    from = layout,
-                    to = PROJECTION_VERSION,
-                    "the projections have an older layout; rebuilding them before opening"
-                );
-            } else {
-                tracing::warn!("a rebuild was interrupted; finishing it before opening");
-            }
-            crate::replay::rebuild(
-                &*storage,
-                config.rebuild_resident_documents.max(1),
-                RebuildMode::InPlace,
-                Box::new(|_, _| {}),
-            )?;
-        } else if layout < PROJECTION_VERSION {
-            storage.set_projection_version(PROJECTION_VERSION)?;
+        // On a store other processes share, their commits are held off while this one reads
+        // the log's end and the recorded head (two reads that must agree) and finishes an
+        // interrupted or needed rebuild (which must not race their writes).
+        let shared = storage.shared();
+        if shared {
+            storage.hold_commits()?;
         }
-        let head = last.as_ref().map_or(0, |e| e.position);
-        let head_hash = last.map_or_else(|| GENESIS_HASH.to_owned(), |e| e.hash);
-        // The log must end where the last commit said it did. If it does not (its tail was
-        // cut, or it was extended outside the engine), writing on would reuse positions and
-        // overwrite the evidence: open for reading, refuse every write.
-        let halted = match storage.recorded_head()? {
-            Some(crate::LogHead { position, hash }) if position != head || hash != head_hash => {
-                let reason = format!(
-                    "the log ends at position {head}, but the head recorded with the last commit \
-                     is position {position} (hash {hash}): it was cut short or extended outside \
-                     the engine; writing is refused until an operator has run `workflow verify`"
-                );
-                tracing::error!("{reason}");
-                Some(Halt::LogMismatch(reason))
-            }
-            _ => None,
-        };
+        let opened = Self::open_log(&*storage, &config);
+        if shared {
+            storage.release_commits();
+        }
+        let (head, head_hash, halted) = opened?;
         // The directory is derived from the log. A store written before the directory was
         // in the log kept it beside the log: that directory is recorded as the directory
         // stream's first event (below), once.
@@ -309,6 +281,53 @@ impl Engine {
                 })));
         }
         Ok(Engine { inner })
+    }
+
+    /// Brings the projections up to date (a rebuild if one was interrupted or their layout
+    /// is older) and reads where the log ends: its head, and a reason to refuse writing if
+    /// the log does not end where the last commit said.
+    fn open_log(storage: &dyn Storage, config: &Config) -> Result<(u64, String, Option<Halt>)> {
+        let layout = storage.projection_version()?;
+        // The log is not touched by a rebuild, so its head can be read before one.
+        let last = storage.log_end()?;
+        let empty = last.is_none();
+        if storage.rebuilding()? || (layout < PROJECTION_VERSION && !empty) {
+            if layout < PROJECTION_VERSION {
+                tracing::warn!(
+                    from = layout,
+                    to = PROJECTION_VERSION,
+                    "the projections have an older layout; rebuilding them before opening"
+                );
+            } else {
+                tracing::warn!("a rebuild was interrupted; finishing it before opening");
+            }
+            crate::replay::rebuild(
+                storage,
+                config.rebuild_resident_documents.max(1),
+                RebuildMode::InPlace,
+                Box::new(|_, _| {}),
+            )?;
+        } else if layout < PROJECTION_VERSION {
+            storage.set_projection_version(PROJECTION_VERSION)?;
+        }
+        let head = last.as_ref().map_or(0, |e| e.position);
+        let head_hash = last.map_or_else(|| GENESIS_HASH.to_owned(), |e| e.hash);
+        // The log must end where the last commit said it did. If it does not (its tail was
+        // cut, or it was extended outside the engine), writing on would reuse positions and
+        // overwrite the evidence: open for reading, refuse every write.
+        let halted = match storage.recorded_head()? {
+            Some(crate::LogHead { position, hash }) if position != head || hash != head_hash => {
+                let reason = format!(
+                    "the log ends at position {head}, but the head recorded with the last commit \
+                     is position {position} (hash {hash}): it was cut short or extended outside \
+                     the engine; writing is refused until an operator has run `workflow verify`"
+                );
+                tracing::error!("{reason}");
+                Some(Halt::LogMismatch(reason))
+            }
+            _ => None,
+        };
+        Ok((head, head_hash, halted))
     }
 
     fn send(&self, msg: Msg) -> Result<()> {

@@ -56,8 +56,6 @@ pub(super) enum Halt {
     FlushFailed(String),
     /// The log does not end at the head recorded with the last commit.
     LogMismatch(String),
-    /// The log's end could not be read back after another writer appended.
-    HeadUnknown(String),
 }
 
 impl Halt {
@@ -65,11 +63,6 @@ impl Halt {
         match self {
             Halt::FlushFailed(reason) => Error::Halted {
                 reason: format!("a flush failed ({reason}); restart the server"),
-            },
-            Halt::HeadUnknown(reason) => Error::Halted {
-                reason: format!(
-                    "the log's end could not be read after a write conflict ({reason}); restart the server"
-                ),
             },
             Halt::LogMismatch(reason) => Error::Corrupt {
                 at: "the end of the log".into(),
@@ -107,7 +100,26 @@ impl Writer {
         let taken = || {
             queued.fetch_sub(1, Ordering::SeqCst);
         };
-        while let Ok(first) = rx.recv() {
+        // A catch-up after another process's commit that failed (the database unreachable
+        // for a moment) is tried again every second until it works, so that live subscribers
+        // are not left waiting for the next command.
+        let mut behind = false;
+        loop {
+            let first = if behind {
+                match rx.recv_timeout(std::time::Duration::from_secs(1)) {
+                    Ok(m) => m,
+                    Err(std_mpsc::RecvTimeoutError::Timeout) => {
+                        behind = self.halted.is_none() && self.catch_up().is_err();
+                        continue;
+                    }
+                    Err(std_mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+            } else {
+                match rx.recv() {
+                    Ok(m) => m,
+                    Err(_) => break,
+                }
+            };
             taken();
             let mut executes: Vec<(Box<Request>, Reply)> = Vec::new();
             let mut foreign = false;
@@ -139,7 +151,8 @@ impl Writer {
             }
             if executes.is_empty() && foreign && self.halted.is_none() {
                 if let Err(e) = self.catch_up() {
-                    tracing::warn!(error = %e, "cannot read what another process committed; trying again with the next group");
+                    tracing::warn!(error = %e, "cannot read what another process committed; trying again in a second");
+                    behind = true;
                 }
             } else {
                 self.commit_group(executes);
@@ -205,6 +218,14 @@ impl Writer {
                 reply,
             } => {
                 self.cache.clear();
+                // Other processes sharing the store are held off for the whole rebuild: it
+                // removes what it did not produce, and a from-scratch one empties the
+                // numbers others would draw from.
+                let shared = self.storage.shared();
+                if shared && let Err(e) = self.storage.hold_commits() {
+                    let _ = reply.send(Err(e));
+                    return;
+                }
                 let r = crate::replay::rebuild(
                     &*self.storage,
                     self.rebuild_resident_documents,
@@ -219,6 +240,9 @@ impl Writer {
                     }
                     Ok(n)
                 });
+                if shared {
+                    self.storage.release_commits();
+                }
                 let _ = reply.send(r);
             }
         }
@@ -254,6 +278,24 @@ impl Writer {
         let hash = end.map_or_else(|| crate::envelope::GENESIS_HASH.to_owned(), |h| h.hash);
         if position == self.head && hash == self.head_hash {
             return Ok(false);
+        }
+        if position <= self.head {
+            // The store lost commits this writer made or saw (a database restored or failed
+            // over to a standby that lacked them): writing on would reuse their positions,
+            // and subscribers past them would skip what is written there. Stop.
+            let reason = format!(
+                "the store's log now ends at position {position} (hash {hash}), but this server \
+                 saw it reach position {} (hash {}): commits were lost (a restore, or a \
+                 failover to a standby that lacked them); writing is refused until an operator \
+                 has run `workflow verify` and restarted the servers",
+                self.head, self.head_hash
+            );
+            tracing::error!("{reason}");
+            let halt = Halt::LogMismatch(reason);
+            let error = halt.error();
+            self.halted = Some(halt);
+            self.halted_flag.store(true, Ordering::SeqCst);
+            return Err(error);
         }
         self.cache.clear();
         let directory = DirectoryCache::load(&*self.storage)?;
@@ -291,6 +333,9 @@ impl Writer {
             }
             if shared && let Err(e) = self.catch_up() {
                 self.storage.release_commits();
+                if let Some(halt) = &self.halted {
+                    return requests.iter().map(|_| Err(halt.error())).collect();
+                }
                 // Nothing decided, nothing written: the caller may retry.
                 let reason = format!("cannot read the log's end before deciding: {e}");
                 return requests
@@ -314,8 +359,25 @@ impl Writer {
                     // group was written: decide its commands again from what is stored now.
                     self.cache.clear();
                     if let Err(e) = self.catch_up() {
-                        tracing::error!(error = %e, "cannot read the log's end after a conflict; the engine stops writing until restarted");
-                        self.halted = Some(Halt::HeadUnknown(e.to_string()));
+                        if let Some(halt) = &self.halted {
+                            return requests.iter().map(|_| Err(halt.error())).collect();
+                        }
+                        // Nothing was written, and the next group catches up (or conflicts
+                        // and catches up) before it is decided: answer, do not stop.
+                        tracing::warn!(error = %e, "cannot read the log's end after a conflict; answering the group as unavailable");
+                        let reason = format!("cannot read the log's end after a conflict: {e}");
+                        return answers
+                            .into_iter()
+                            .map(|(r, depends)| {
+                                if depends {
+                                    Err(Error::Unavailable {
+                                        reason: reason.clone(),
+                                    })
+                                } else {
+                                    r
+                                }
+                            })
+                            .collect();
                     }
                     if attempt < MAX_ATTEMPTS && self.halted.is_none() {
                         self.redecided.fetch_add(1, Ordering::Relaxed);

@@ -32,12 +32,18 @@ pub struct CopyReport {
     /// entry; `None` when the source's have an older layout (or a rebuild of them was
     /// interrupted) and so were not compared.
     pub projections_equal: Option<bool>,
+    /// The copy's log verified (hash chain, end of log, indexes, fixity digests).
+    pub verify: crate::VerifyReport,
+    /// Whether the source kept its directory beside the log (a store of an early build):
+    /// the engine records it in the log when it first opens the copy, as it would have
+    /// the original, so the copy's log then grows by that event.
+    pub legacy_directory: bool,
 }
 
 impl CopyReport {
     /// Whether the copy is the source's equal: heads, and projections where compared.
     pub fn is_equal(&self) -> bool {
-        self.heads_equal && self.projections_equal != Some(false)
+        self.heads_equal && self.projections_equal != Some(false) && self.verify.is_intact()
     }
 }
 
@@ -60,8 +66,8 @@ struct Chained<'a> {
 
 /// Copies the log, the access log (and a directory kept beside the log by an early build)
 /// of `from` into the empty store `to`, rebuilds `to`'s projections from the copied log, and
-/// compares the two. `progress` is told the step (`"log"`, `"access log"`, `"rebuild"`),
-/// how far it is and of how much.
+/// compares the two, and verifies the copy's log. `progress` is told the step (`"log"`,
+/// `"access log"`, `"rebuild"`, `"verify"`), how far it is and of how much.
 ///
 /// Nothing may write to `from` meanwhile (stop its servers): the copy takes the log up to
 /// the end it finds at the start, and a later event would make the comparison fail. A
@@ -175,7 +181,8 @@ pub fn copy_store(
     // A directory an early build kept beside the log (the engine records it in the log
     // when it opens the copy, as it would have the original).
     let (units, actors) = (from.units()?, from.actors()?);
-    if !units.is_empty() || !actors.is_empty() {
+    let legacy_directory = !units.is_empty() || !actors.is_empty();
+    if legacy_directory {
         to.put_directory(&units, &actors)?;
     }
 
@@ -191,14 +198,27 @@ pub fn copy_store(
     crate::replay::rebuild(to, 20_000, RebuildMode::FromScratch, rebuild_progress)?;
 
     let copied_end = to.log_end()?;
+    // A store whose access log began before its head was recorded has none to compare.
+    let access_heads_equal = match from.access_recorded_head()? {
+        Some(head) => to.access_recorded_head()? == Some(head),
+        None => true,
+    };
     let heads_equal = copied_end == end
         && from.access_end()?.map(|e| e.position) == to.access_end()?.map(|e| e.position)
-        && from.access_recorded_head()? == to.access_recorded_head()?;
+        && access_heads_equal;
     let comparable = from.projection_version()? == PROJECTION_VERSION && !from.rebuilding()?;
     let projections_equal = if comparable {
         Some(from.dump_projections()? == to.dump_projections()?)
     } else {
         None
+    };
+    let verify = {
+        let progress = progress.clone();
+        crate::replay::verify(to, &crate::VerifyOptions::default(), total, move |d, t| {
+            if let Ok(mut p) = progress.lock() {
+                p("verify", d, t)
+            }
+        })?
     };
     Ok(CopyReport {
         events: total,
@@ -206,5 +226,7 @@ pub fn copy_store(
         head: copied_end,
         heads_equal,
         projections_equal,
+        verify,
+        legacy_directory,
     })
 }

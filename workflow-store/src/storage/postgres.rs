@@ -350,8 +350,21 @@ impl PostgresStorage {
         let mut config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| bad_url(format!("{shown} is not a PostgreSQL URL: {e}")))?;
-        // Every session commits durably; relaxed durability lowers it per commit.
-        config.options("-c synchronous_commit=on");
+        // Every session commits durably (relaxed durability lowers it per commit), and a
+        // session left idle inside a transaction — a server that vanished while holding the
+        // head-row lock — is ended by the database after a minute, so the other servers'
+        // commits do not wait on it for longer.
+        config.options("-c synchronous_commit=on -c idle_in_transaction_session_timeout=60s");
+        // A dead peer is noticed in seconds, not after the system's two-hour keepalive.
+        config
+            .keepalives(true)
+            .keepalives_idle(std::time::Duration::from_secs(10))
+            .keepalives_interval(std::time::Duration::from_secs(5))
+            .keepalives_retries(3)
+            .tcp_user_timeout(std::time::Duration::from_secs(30));
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(std::time::Duration::from_secs(10));
+        }
         if config.get_application_name().is_none() {
             config.application_name("workflow");
         }
@@ -1100,7 +1113,6 @@ async fn listen(
             f(end);
         }
     };
-    let mut first = true;
     loop {
         match config.connect(NoTls).await {
             Ok((client, mut connection)) => {
@@ -1127,11 +1139,9 @@ async fn listen(
                     .await
                 {
                     Ok(()) => {
-                        if !first {
-                            // Commits may have been made while nobody listened.
-                            tell(0);
-                        }
-                        first = false;
+                        // Commits may have been made before anyone listened (between the
+                        // engine's reading the log's end and now, or while reconnecting).
+                        tell(0);
                         while let Some(payload) = nrx.recv().await {
                             let mut end = foreign_end(&payload, &token);
                             // Several waiting notifications are told as one.
@@ -1305,9 +1315,24 @@ impl Storage for PostgresStorage {
                 }
             };
             let _ = locked_tx.send(Ok(()));
-            // Released (the sender dropped): the transaction rolls back as it drops.
-            if let Ok((group, relaxed, reply)) = group_rx.await {
-                let _ = reply.send(finish_commit(tx, &group, relaxed, &token).await);
+            // While held (a rebuild may take minutes), a statement every ten seconds keeps
+            // the transaction from counting as idle. Released (the sender dropped): the
+            // transaction rolls back as it drops.
+            let mut group_rx = group_rx;
+            loop {
+                tokio::select! {
+                    given = &mut group_rx => {
+                        if let Ok((group, relaxed, reply)) = given {
+                            let _ = reply.send(finish_commit(tx, &group, relaxed, &token).await);
+                        }
+                        return;
+                    }
+                    () = tokio::time::sleep(std::time::Duration::from_secs(10)) => {
+                        if tx.batch_execute("SELECT 1").await.is_err() {
+                            return;
+                        }
+                    }
+                }
             }
         });
         locked_rx.recv().map_err(|_| Error::Internal {
