@@ -8,7 +8,10 @@
 //! 4. rebuild and verify, events/s (single-threaded: per core);
 //! 5. cost growth with 10k, 100k (and with `--large` 1M) documents stored;
 //! 6. the server's peak resident memory during (3);
-//! 7. the 月通报 over 10,000 督办 items (target: under a second).
+//! 7. the 月通报 over 10,000 督办 items (target: under a second);
+//! 8. fan-out: 8 writing clients with 0, 50 and 200 live in-process subscribers, commands/s
+//!    and the process's CPU time per command (target: 200 subscribers cost at most 50% more
+//!    CPU per command than none).
 //!
 //! With `--store postgres://…`, the figures on PostgreSQL instead (see [`postgres`]).
 
@@ -74,6 +77,9 @@ pub(crate) enum Part {
     Durability,
     /// (7) the 月通报 over 10,000 items.
     Bulletin,
+    /// (8) fan-out: commands/s and the process's CPU per command with 0, 50 and 200 live
+    /// subscribers reading in-process.
+    Fanout,
 }
 
 /// Realistic opinions: a few hundred characters of Chinese.
@@ -570,6 +576,63 @@ async fn populate_items(
     Ok(commands)
 }
 
+/// This process's CPU time so far (user + system), in milliseconds: `/proc/self/stat`'s
+/// utime and stime, in the kernel's fixed 100 ticks per second.
+fn cpu_ms() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) * 10.0
+}
+
+/// 8 writing clients for `seconds` with `subscribers` live in-process subscribers reading
+/// every event: the rate, the CPU per command, and the events the subscribers received.
+async fn fanout(engine: &Engine, subscribers: usize, seconds: f64) -> Result<(Rate, f64, u64)> {
+    use futures::StreamExt;
+    let delivered = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let from = engine.head() + 1;
+    let readers: Vec<_> = (0..subscribers)
+        .map(|_| {
+            let mut events = Box::pin(engine.subscribe(from, Default::default()));
+            let (delivered, stop) = (delivered.clone(), stop.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    match tokio::time::timeout(Duration::from_millis(200), events.next()).await {
+                        Ok(Some(Ok(_))) => {
+                            delivered.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Ok(_) => break,
+                        Err(_) => {}
+                    }
+                }
+            })
+        })
+        .collect();
+    let cpu = cpu_ms();
+    let r = engine_flows(engine.clone(), 8, seconds).await?;
+    let cpu = cpu_ms() - cpu;
+    stop.store(true, Ordering::Relaxed);
+    for reader in readers {
+        let _ = reader.await;
+    }
+    Ok((
+        r,
+        cpu / r.commands.max(1) as f64,
+        delivered.load(Ordering::Relaxed),
+    ))
+}
+
 /// A throughput line, with its ratio to a reference measured in the same run when there is one.
 fn rate_line(name: &str, r: &Rate, reference: Option<(&Rate, &str)>) {
     let ratio = reference.map_or(String::new(), |(base, what)| {
@@ -878,6 +941,31 @@ async fn run_async(args: BenchArgs, store: Option<String>) -> Result<()> {
             ),
         );
         drop(engine);
+    }
+
+    // (8) fan-out to live subscribers
+    if runs(Part::Fanout) {
+        let engine = Engine::open(base.path().join("fanout"))?;
+        load_directory(&engine).await?;
+        let mut rows = Vec::new();
+        let mut none_cpu = None;
+        for subscribers in [0usize, 50, 200] {
+            let r = fanout(&engine, subscribers, seconds).await?;
+            let ratio = none_cpu.map(|base: f64| r.1 / base.max(1e-9));
+            none_cpu.get_or_insert(r.1);
+            line(
+                &format!("8 clients, {subscribers} live subscribers: commands/s"),
+                format!(
+                    "{:.0}  (CPU {:.3} ms per command{}; {} events delivered)",
+                    r.0.per_sec,
+                    r.1,
+                    ratio.map_or(String::new(), |x| format!(", {x:.2}× none")),
+                    r.2
+                ),
+            );
+            rows.push(json!({"subscribers": subscribers, "rate": r.0.json(), "cpu_ms_per_command": round(r.1), "cpu_vs_none": ratio.map(round), "delivered": r.2}));
+        }
+        summary.insert("fanout".into(), json!(rows));
     }
 
     // (7) the 月通报 over many items
