@@ -600,21 +600,22 @@ fn cpu_ms() -> f64 {
 async fn fanout(engine: &Engine, subscribers: usize, seconds: f64) -> Result<(Rate, f64, u64)> {
     use futures::StreamExt;
     let delivered = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
     let from = engine.head() + 1;
     let readers: Vec<_> = (0..subscribers)
         .map(|_| {
-            let mut events = Box::pin(engine.subscribe(from, Default::default()));
-            let (delivered, stop) = (delivered.clone(), stop.clone());
+            let mut stopped = stopped.clone();
+            let mut events = Box::pin(
+                engine
+                    .subscribe_shared(from, Default::default())
+                    .take_until(async move {
+                        let _ = stopped.wait_for(|s| *s).await;
+                    }),
+            );
+            let delivered = delivered.clone();
             tokio::spawn(async move {
-                while !stop.load(Ordering::Relaxed) {
-                    match tokio::time::timeout(Duration::from_millis(200), events.next()).await {
-                        Ok(Some(Ok(_))) => {
-                            delivered.fetch_add(1, Ordering::Relaxed);
-                        }
-                        Ok(_) => break,
-                        Err(_) => {}
-                    }
+                while let Some(Ok(_)) = events.next().await {
+                    delivered.fetch_add(1, Ordering::Relaxed);
                 }
             })
         })
@@ -622,7 +623,7 @@ async fn fanout(engine: &Engine, subscribers: usize, seconds: f64) -> Result<(Ra
     let cpu = cpu_ms();
     let r = engine_flows(engine.clone(), 8, seconds).await?;
     let cpu = cpu_ms() - cpu;
-    stop.store(true, Ordering::Relaxed);
+    let _ = stop.send(true);
     for reader in readers {
         let _ = reader.await;
     }

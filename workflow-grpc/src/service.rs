@@ -767,7 +767,7 @@ impl DocumentWorkflow for WorkflowService {
         let system_clearance = system.max_classification;
         let stream = self
             .engine
-            .subscribe(r.from_position.max(1), filter)
+            .subscribe_shared(r.from_position.max(1), filter)
             .then(move |item| {
                 let (engine, system, actor) = (engine.clone(), system.name.clone(), actor.clone());
                 async move {

@@ -246,11 +246,23 @@ impl Engine {
     /// The classification of a stream now (`None` for one that does not exist or is not
     /// classified): whether reading it is recorded.
     pub fn classification_of(&self, id: DocumentId) -> Result<Classification> {
-        Ok(self
+        // As the writer last committed it; a document it has not written since it started
+        // is read from the store once.
+        if let Some(c) = self
+            .inner
+            .classifications
+            .read()
+            .ok()
+            .and_then(|known| known.get(id))
+        {
+            return Ok(c);
+        }
+        let classification = self
             .inner
             .storage
             .doc(id)?
-            .map_or(Classification::None, |r| r.state.classification()))
+            .map_or(Classification::None, |r| r.state.classification());
+        Ok(classification)
     }
 
     /// Access-log entries matching `q`, in order.

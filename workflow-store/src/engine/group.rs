@@ -29,6 +29,10 @@ pub(super) struct Overlay {
     /// each before deciding (`None`: known not to exist), taken as they are used.
     pub(super) prefetched_docs: HashMap<DocumentId, Option<DocRecord>>,
     pub(super) prefetched_commands: HashMap<String, Option<CommandRecord>>,
+    /// Whether live subscribers want the group's events published to the shared tail, and
+    /// the events, in position order.
+    pub(super) publish: bool,
+    pub(super) published: Vec<crate::envelope::Envelope>,
 }
 
 /// What a decision within the group consults: the directory, the retention schedule, and

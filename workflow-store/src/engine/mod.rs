@@ -116,6 +116,15 @@ pub(crate) struct Inner {
     pub(crate) redecided: Arc<std::sync::atomic::AtomicU64>,
     /// Whether the writer refuses every write (see [`Engine::is_halted`]).
     pub(crate) halted: Arc<std::sync::atomic::AtomicBool>,
+    /// The shared live tail the writer publishes to while anyone subscribes.
+    pub(crate) tail: Arc<RwLock<crate::read::tail::Tail>>,
+    /// Live subscriptions (the writer publishes only while there are some).
+    pub(crate) live: Arc<AtomicUsize>,
+    /// Batches subscribers took from the shared tail, and from the log.
+    pub(crate) from_tail: std::sync::atomic::AtomicU64,
+    pub(crate) from_log: std::sync::atomic::AtomicU64,
+    /// Documents' classifications as last committed (clearance checks per event).
+    pub(crate) classifications: Arc<RwLock<crate::read::tail::Classifications>>,
     pub(crate) retention_schedule: Arc<RetentionSchedule>,
     pub(crate) directory: Arc<RwLock<DirectoryCache>>,
     /// The access log's end; appends take this lock, never the writer's queue.
@@ -220,6 +229,9 @@ impl Engine {
         let queued = Arc::new(AtomicUsize::new(0));
         let redecided = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let halted_flag = Arc::new(std::sync::atomic::AtomicBool::new(halted.is_some()));
+        let tail = Arc::new(RwLock::new(crate::read::tail::Tail::default()));
+        let live = Arc::new(AtomicUsize::new(0));
+        let classifications = Arc::new(RwLock::new(crate::read::tail::Classifications::default()));
         let inner = Arc::new(Inner {
             storage: storage.clone(),
             retention_schedule: retention_schedule.clone(),
@@ -232,6 +244,11 @@ impl Engine {
             queued: queued.clone(),
             redecided: redecided.clone(),
             halted: halted_flag.clone(),
+            tail: tail.clone(),
+            live: live.clone(),
+            from_tail: std::sync::atomic::AtomicU64::new(0),
+            from_log: std::sync::atomic::AtomicU64::new(0),
+            classifications: classifications.clone(),
             tx: Mutex::new(Some(tx)),
             writer: Mutex::new(None),
         });
@@ -250,6 +267,9 @@ impl Engine {
             queued,
             redecided,
             halted_flag,
+            tail,
+            live,
+            classifications,
         };
         if let Some((units, actors)) = legacy {
             writer.import_legacy_directory(units, actors)?;
@@ -351,6 +371,17 @@ impl Engine {
     /// that keeps losing is answered with [`Error::WriteConflict`]).
     pub fn redecided_groups(&self) -> u64 {
         self.inner.redecided.load(Ordering::Relaxed)
+    }
+
+    /// Batches of events subscribers took from the shared tail and from the log, and the
+    /// events the tail holds (tests and metrics).
+    #[doc(hidden)]
+    pub fn subscription_counters(&self) -> (u64, u64, usize) {
+        (
+            self.inner.from_tail.load(Ordering::Relaxed),
+            self.inner.from_log.load(Ordering::Relaxed),
+            self.inner.tail.read().map_or(0, |t| t.len()),
+        )
     }
 
     /// Whether the engine refuses every write until it is restarted: a flush or a commit

@@ -48,6 +48,11 @@ pub(super) struct Writer {
     pub(super) redecided: Arc<std::sync::atomic::AtomicU64>,
     /// Whether `halted` is set, for the engine's readers (health checks).
     pub(super) halted_flag: Arc<std::sync::atomic::AtomicBool>,
+    /// The shared live tail, and how many subscribe to it.
+    pub(super) tail: Arc<RwLock<crate::read::tail::Tail>>,
+    pub(super) live: Arc<AtomicUsize>,
+    /// Documents' classifications as last committed.
+    pub(super) classifications: Arc<RwLock<crate::read::tail::Classifications>>,
 }
 
 /// Why the writer refuses every write.
@@ -298,6 +303,9 @@ impl Writer {
             return Err(error);
         }
         self.cache.clear();
+        if let Ok(mut c) = self.classifications.write() {
+            c.clear();
+        }
         let directory = DirectoryCache::load(&*self.storage)?;
         if let Ok(mut d) = self.directory.write() {
             *d = directory;
@@ -403,6 +411,45 @@ impl Writer {
         }
     }
 
+    /// After a commit, before the head moves: each changed document's classification, and
+    /// the group's events to the shared tail with what subscribers' filters need.
+    fn publish(&self, published: Vec<crate::envelope::Envelope>, docs: &[DocChange]) {
+        if let Ok(mut c) = self.classifications.write() {
+            for change in docs {
+                c.set(change.record.id(), change.record.state.classification());
+            }
+        }
+        if published.is_empty() {
+            return;
+        }
+        let listings: HashMap<DocumentId, (Option<workflow_core::Kind>, Vec<UnitCode>)> = docs
+            .iter()
+            .map(|c| {
+                let listing = c
+                    .record
+                    .state
+                    .listing()
+                    .map(|l| (l.kind, l.units))
+                    .unwrap_or_default();
+                (c.record.id(), listing)
+            })
+            .collect();
+        let events = published
+            .into_iter()
+            .map(|e| {
+                let (kind, units) = listings.get(&e.stream_id).cloned().unwrap_or_default();
+                crate::read::tail::TailEvent {
+                    envelope: Arc::new(e),
+                    kind,
+                    units,
+                }
+            })
+            .collect();
+        if let Ok(mut tail) = self.tail.write() {
+            tail.publish(events);
+        }
+    }
+
     /// Reads the streams and command ids of a group's requests from a remote store at once
     /// (one round trip each, not two per request). A failure here only means each is read
     /// on its own while deciding, where its error is answered.
@@ -439,7 +486,10 @@ impl Writer {
             return Attempt::Done(requests.iter().map(|_| Err(Error::Closed)).collect());
         };
         let (start_head, start_hash) = (self.head, self.head_hash.clone());
-        let mut overlay = Overlay::default();
+        let mut overlay = Overlay {
+            publish: self.live.load(Ordering::SeqCst) > 0,
+            ..Overlay::default()
+        };
         if self.storage.shared() {
             self.prefetch(requests, &mut overlay);
         }
@@ -471,6 +521,7 @@ impl Writer {
             });
         }
         group.commands = overlay.commands.into_iter().collect();
+        let published = std::mem::take(&mut overlay.published);
         group.sync_always = group
             .docs
             .iter()
@@ -499,6 +550,7 @@ impl Writer {
                 {
                     *cache = d;
                 }
+                self.publish(published, &group.docs);
                 let _ = self.head_tx.send(self.head);
                 for change in group.docs {
                     if self.cache.len() >= CACHE_DOCS
@@ -780,6 +832,9 @@ impl Writer {
         };
         self.head = head;
         self.head_hash = head_hash;
+        if overlay.publish {
+            overlay.published.extend(envelopes.iter().cloned());
+        }
         for (series, n) in claims {
             let max = overlay.numbers.entry(series.clone()).or_insert(0);
             *max = (*max).max(n);

@@ -5,6 +5,7 @@ mod bulletin;
 mod history;
 mod stats;
 mod subscribe;
+pub(crate) mod tail;
 mod verify;
 
 use std::collections::VecDeque;

@@ -2,8 +2,10 @@
 //! switching by position so that nothing is missed or repeated.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use workflow_core::{Classification, DocumentId, Kind, StreamKind, UnitCode};
 
 use crate::engine::Engine;
@@ -42,14 +44,38 @@ impl Engine {
         from: u64,
         filter: SubscribeFilter,
     ) -> impl Stream<Item = Result<Envelope>> + Send + 'static {
+        self.subscribe_shared(from, filter)
+            .map(|r| r.map(Arc::unwrap_or_clone))
+    }
+
+    /// As [`Engine::subscribe`], with each event shared rather than copied: a live
+    /// subscriber takes the events the writer published to the shared tail (read and
+    /// decoded once for every subscriber); one that fell behind the tail reads the log, in
+    /// batches, until it has caught up, then takes from the tail again. Memory stays
+    /// bounded: the tail keeps the last few thousand events, a subscriber at most one
+    /// batch.
+    pub fn subscribe_shared(
+        &self,
+        from: u64,
+        filter: SubscribeFilter,
+    ) -> impl Stream<Item = Result<Arc<Envelope>>> + Send + 'static {
+        /// Counts the subscription while it lives: the writer publishes only while some do.
+        struct Live(Arc<AtomicUsize>);
+        impl Drop for Live {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
         struct St {
             engine: Engine,
             next: u64,
-            buf: VecDeque<Envelope>,
+            buf: VecDeque<Arc<Envelope>>,
             filter: SubscribeFilter,
             docs: HashMap<DocumentId, SubscribedDoc>,
             done: bool,
+            _live: Live,
         }
+        self.inner.live.fetch_add(1, Ordering::SeqCst);
         let st = St {
             engine: self.clone(),
             next: from.max(1),
@@ -57,6 +83,7 @@ impl Engine {
             filter,
             docs: HashMap::new(),
             done: false,
+            _live: Live(self.inner.live.clone()),
         };
         futures::stream::unfold(st, |mut st| async move {
             loop {
@@ -73,13 +100,44 @@ impl Engine {
                     }
                     continue;
                 }
-                let limit = usize::try_from((head - st.next + 1).min(512)).unwrap_or(512);
+                // The shared tail, when it holds the next position.
+                let shared = st
+                    .engine
+                    .inner
+                    .tail
+                    .read()
+                    .ok()
+                    .and_then(|tail| tail.read(st.next, BATCH));
+                if let Some(events) = shared.filter(|e| !e.is_empty()) {
+                    st.engine.inner.from_tail.fetch_add(1, Ordering::Relaxed);
+                    for e in events {
+                        st.next = e.envelope.position + 1;
+                        let listing = || Ok((e.kind, e.units.clone()));
+                        match st.engine.delivers(&st.filter, &e.envelope, listing) {
+                            Ok(true) => st.buf.push_back(e.envelope.clone()),
+                            Ok(false) => {}
+                            Err(err) => {
+                                st.done = true;
+                                return Some((Err(err), st));
+                            }
+                        }
+                    }
+                    continue;
+                }
+                // The log, for a subscriber behind the tail (or past what was published).
+                let limit =
+                    usize::try_from((head - st.next + 1).min(BATCH as u64)).unwrap_or(BATCH);
+                st.engine.inner.from_log.fetch_add(1, Ordering::Relaxed);
                 match st.engine.read_log(st.next, limit) {
                     Ok(events) => {
                         for e in events {
                             st.next = e.position + 1;
-                            match st.engine.subscription_match(&st.filter, &mut st.docs, &e) {
-                                Ok(true) => st.buf.push_back(e),
+                            let engine = st.engine.clone();
+                            let docs = &mut st.docs;
+                            let id = e.stream_id;
+                            let listing = move || engine.first_listing(docs, id);
+                            match st.engine.delivers(&st.filter, &e, listing) {
+                                Ok(true) => st.buf.push_back(Arc::new(e)),
                                 Ok(false) => {}
                                 Err(err) => {
                                     st.done = true;
@@ -97,11 +155,36 @@ impl Engine {
         })
     }
 
-    fn subscription_match(
+    /// A stream's kind and units, read once per subscription from its state.
+    fn first_listing(
+        &self,
+        docs: &mut HashMap<DocumentId, SubscribedDoc>,
+        id: DocumentId,
+    ) -> Result<SubscribedDoc> {
+        if let Some(known) = docs.get(&id) {
+            return Ok(known.clone());
+        }
+        let state = self
+            .inner
+            .storage
+            .doc(id)?
+            .ok_or(Error::NotFound(id))?
+            .state;
+        let listing: SubscribedDoc = state
+            .listing()
+            .map(|l| (l.kind, l.units))
+            .unwrap_or_default();
+        docs.insert(id, listing.clone());
+        Ok(listing)
+    }
+
+    /// Whether a subscription delivers an event; `listing` gives its stream's kind and
+    /// units when a filter needs them.
+    fn delivers(
         &self,
         f: &SubscribeFilter,
-        docs: &mut HashMap<DocumentId, SubscribedDoc>,
         e: &Envelope,
+        listing: impl FnOnce() -> Result<SubscribedDoc>,
     ) -> Result<bool> {
         if !f.event_types.is_empty() && !f.event_types.contains(&e.event_type) {
             return Ok(false);
@@ -112,32 +195,23 @@ impl Engine {
         if f.kinds.is_empty() && f.units.is_empty() && f.max_classification.is_none() {
             return Ok(true);
         }
-        let (kind, units) = match docs.entry(e.stream_id) {
-            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                let state = self
-                    .inner
-                    .storage
-                    .doc(e.stream_id)?
-                    .ok_or(Error::NotFound(e.stream_id))?
-                    .state;
-                let (kind, units) = state
-                    .listing()
-                    .map(|l| (l.kind, l.units))
-                    .unwrap_or_default();
-                slot.insert((kind, units))
+        if !f.kinds.is_empty() || !f.units.is_empty() {
+            let (kind, units) = listing()?;
+            if !((f.kinds.is_empty() || kind.is_some_and(|k| f.kinds.contains(&k)))
+                && (f.units.is_empty() || units.iter().any(|u| f.units.contains(u))))
+            {
+                return Ok(false);
             }
-        };
-        Ok(
-            (f.kinds.is_empty() || kind.is_some_and(|k| f.kinds.contains(&k)))
-                && (f.units.is_empty() || units.iter().any(|u| f.units.contains(u)))
-                && match f.max_classification {
-                    None => true,
-                    Some(max) => self.classification_of(e.stream_id)? <= max,
-                },
-        )
+        }
+        Ok(match f.max_classification {
+            None => true,
+            Some(max) => self.classification_of(e.stream_id)? <= max,
+        })
     }
 }
+
+/// Most events a subscriber takes at once, from the tail or from the log.
+const BATCH: usize = 512;
 
 impl Engine {
     /// Waits until the head moves past `position` (or the engine closes).

@@ -1,0 +1,148 @@
+//! The shared live tail: the last few thousand events the writer committed, decoded once
+//! and shared by every live subscriber, with what their filters need. A subscriber whose
+//! next position is in it takes events from here; one behind it (or ahead of what was
+//! published, after another process's commits) reads the log, and comes back when it has
+//! caught up. Positions decide, so nothing is missed or repeated.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use workflow_core::{Classification, DocumentId, Kind, UnitCode};
+
+use crate::envelope::Envelope;
+
+/// Events the tail keeps (a few KB each): past this, the oldest go.
+pub(crate) const TAIL_EVENTS: usize = 4096;
+
+/// Documents whose classification the engine keeps in memory: past this, it starts over.
+const CLASSIFICATIONS: usize = 100_000;
+
+/// One event as the writer published it.
+#[derive(Debug)]
+pub(crate) struct TailEvent {
+    pub(crate) envelope: Arc<Envelope>,
+    /// The stream's kind and units after the event's group (for kind and unit filters).
+    pub(crate) kind: Option<Kind>,
+    pub(crate) units: Vec<UnitCode>,
+}
+
+/// The tail: events at positions `first`, `first + 1`, … with no gap.
+#[derive(Debug, Default)]
+pub(crate) struct Tail {
+    first: u64,
+    events: VecDeque<Arc<TailEvent>>,
+}
+
+impl Tail {
+    /// Appends a committed group's events (in position order). A group that does not follow
+    /// the last one published (other processes' commits came between, or publishing was
+    /// off while nobody subscribed) starts the tail anew.
+    pub(crate) fn publish(&mut self, events: Vec<TailEvent>) {
+        let Some(start) = events.first().map(|e| e.envelope.position) else {
+            return;
+        };
+        if self.events.is_empty() || start != self.first + self.events.len() as u64 {
+            self.events.clear();
+            self.first = start;
+        }
+        self.events.extend(events.into_iter().map(Arc::new));
+        while self.events.len() > TAIL_EVENTS {
+            self.events.pop_front();
+            self.first += 1;
+        }
+    }
+
+    /// How many events it holds.
+    pub(crate) fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Up to `limit` events from position `from` on, if the tail holds `from`; `None` when
+    /// it does not (the reader goes to the log).
+    pub(crate) fn read(&self, from: u64, limit: usize) -> Option<Vec<Arc<TailEvent>>> {
+        if from < self.first || from >= self.first + self.events.len() as u64 {
+            return None;
+        }
+        let skip = usize::try_from(from - self.first).ok()?;
+        Some(self.events.iter().skip(skip).take(limit).cloned().collect())
+    }
+}
+
+/// Documents' current classifications, as the writer last committed them, so that checking
+/// a reader's clearance for an event does not read the document from the store each time.
+#[derive(Debug, Default)]
+pub(crate) struct Classifications {
+    known: HashMap<DocumentId, Classification>,
+}
+
+impl Classifications {
+    pub(crate) fn get(&self, id: DocumentId) -> Option<Classification> {
+        self.known.get(&id).copied()
+    }
+
+    pub(crate) fn set(&mut self, id: DocumentId, classification: Classification) {
+        if self.known.len() >= CLASSIFICATIONS && !self.known.contains_key(&id) {
+            self.known.clear();
+        }
+        self.known.insert(id, classification);
+    }
+
+    /// Forgets everything (another process may have changed any document).
+    pub(crate) fn clear(&mut self) {
+        self.known.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(position: u64) -> TailEvent {
+        TailEvent {
+            envelope: Arc::new(Envelope {
+                position,
+                stream_id: DocumentId(uuid::Uuid::nil()),
+                kind: None,
+                version: position,
+                event_id: uuid::Uuid::nil(),
+                command_id: String::new(),
+                request_digest: None,
+                actor: "a".into(),
+                recorded_at: chrono::DateTime::UNIX_EPOCH,
+                event_type: String::new(),
+                schema_version: 1,
+                payload: serde_json::Value::Null,
+                prev_hash: String::new(),
+                hash: String::new(),
+            }),
+            kind: None,
+            units: Vec::new(),
+        }
+    }
+
+    fn positions(events: Option<Vec<Arc<TailEvent>>>) -> Option<Vec<u64>> {
+        events.map(|e| e.iter().map(|e| e.envelope.position).collect())
+    }
+
+    #[test]
+    fn the_tail_holds_a_gapless_run_and_forgets_the_oldest() {
+        let mut tail = Tail::default();
+        assert_eq!(positions(tail.read(1, 10)), None);
+        tail.publish((5..=7).map(event).collect());
+        assert_eq!(positions(tail.read(4, 10)), None, "before it: the log");
+        assert_eq!(positions(tail.read(6, 10)), Some(vec![6, 7]));
+        assert_eq!(
+            positions(tail.read(8, 10)),
+            None,
+            "past it: not yet, or the log"
+        );
+        // A group that does not follow starts it anew.
+        tail.publish((10..=11).map(event).collect());
+        assert_eq!(positions(tail.read(7, 10)), None);
+        assert_eq!(positions(tail.read(10, 1)), Some(vec![10]));
+        // Bounded: the oldest go.
+        tail.publish((12..12 + TAIL_EVENTS as u64).map(event).collect());
+        assert_eq!(positions(tail.read(11, 1)), None);
+        assert_eq!(positions(tail.read(14, 1)), Some(vec![14]));
+    }
+}

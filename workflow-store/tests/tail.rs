@@ -1,0 +1,149 @@
+//! The shared live tail (issue #22): live subscribers take the events the writer published
+//! once for all of them; one that falls behind reads the log and rejoins the tail, with no
+//! gap and no duplicate; one that never reads neither blocks writers nor grows memory.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use futures::StreamExt;
+use workflow_store::{Engine, Request};
+
+/// An engine on the system clock (so that many flows can run: the sample's 印发 date is
+/// today's), with the campus directory.
+async fn engine_in(dir: &std::path::Path) -> Engine {
+    let engine = Engine::open(dir).unwrap();
+    engine
+        .load_directory_json(CAMPUS, "test", "the campus fixture")
+        .await
+        .unwrap();
+    engine
+}
+
+/// The sample's flow, issued today.
+fn today_flow() -> Vec<(workflow_core::ActorId, workflow_core::Action)> {
+    let mut sample = workflow_testkit::sample();
+    sample.issue_date = workflow_core::china_date(chrono::Utc::now());
+    sample.flow(&workflow_testkit::directory())
+}
+
+/// Writes `docs` documents' full flows from eight concurrent clients.
+async fn load(engine: &Engine, docs: usize) {
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let engine = engine.clone();
+            tokio::spawn(async move {
+                for _ in 0..docs / 8 {
+                    let id = new_id();
+                    for (actor, action) in today_flow() {
+                        engine
+                            .execute(Request::new(id, actor, action))
+                            .await
+                            .unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+/// The next event, within twenty seconds.
+async fn next<S: futures::Stream + Unpin>(sub: &mut S) -> S::Item {
+    tokio::time::timeout(Duration::from_secs(20), sub.next())
+        .await
+        .expect("the subscription delivers")
+        .expect("the subscription goes on")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_behind_the_tail_reads_the_log_and_rejoins_it_without_gap_or_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path()).await;
+    let from = engine.head() + 1;
+    let mut sub = Box::pin(engine.subscribe_shared(from, Default::default()));
+    let mut got = Vec::new();
+    // Live at first: the writer publishes while someone subscribes.
+    let writer = {
+        let engine = engine.clone();
+        tokio::spawn(async move { load(&engine, 64).await })
+    };
+    for _ in 0..20 {
+        let e = next(&mut sub).await.unwrap();
+        got.push(e.position);
+    }
+    // Then it stops reading while the writers go on, far past what the tail keeps.
+    writer.await.unwrap();
+    load(&engine, 480).await;
+    let (tail_before, log_before, held) = engine.subscription_counters();
+    assert!(held <= 4096, "the tail is bounded: {held}");
+    assert!(engine.head() - got.last().unwrap() > 4096);
+    // It catches up from the log, then takes from the tail again, live under load.
+    let writer = {
+        let engine = engine.clone();
+        tokio::spawn(async move { load(&engine, 64).await })
+    };
+    loop {
+        let e = next(&mut sub).await.unwrap();
+        got.push(e.position);
+        if writer.is_finished() && e.position == engine.head() {
+            break;
+        }
+    }
+    writer.await.unwrap();
+    let (tail_after, log_after, _) = engine.subscription_counters();
+    assert!(log_after > log_before, "it read the log while behind");
+    assert!(tail_after > tail_before, "and the tail once caught up");
+    assert_eq!(
+        got,
+        (from..=engine.head()).collect::<Vec<_>>(),
+        "every event once, in order"
+    );
+    // Live again: a new event comes from the tail, not the log.
+    let log_now = engine.subscription_counters().1;
+    let id = new_id();
+    let (actor, action) = today_flow().swap_remove(0);
+    engine
+        .execute(Request::new(id, actor, action))
+        .await
+        .unwrap();
+    let e = next(&mut sub).await.unwrap();
+    assert_eq!(e.stream_id, id);
+    assert_eq!(
+        engine.subscription_counters().1,
+        log_now,
+        "no log read for a live event"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribers_that_never_read_neither_block_writers_nor_grow_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path()).await;
+    let from = engine.head() + 1;
+    // Five subscriptions, polled once each and then never again.
+    let mut idle = Vec::new();
+    for _ in 0..5 {
+        let mut s = Box::pin(engine.subscribe_shared(from, Default::default()));
+        let _ = tokio::time::timeout(Duration::from_millis(10), s.next()).await;
+        idle.push(s);
+    }
+    // The writers go on regardless (this would hang if a reader held them up) ...
+    load(&engine, 560).await;
+    // ... and what is kept for subscribers stays bounded: the tail, not a buffer per reader.
+    let (_, _, held) = engine.subscription_counters();
+    assert!(held <= 4096, "{held}");
+    assert!(engine.head() > 5000);
+    // The idle ones still get every event, from the log, when they read at last.
+    let mut s = idle.pop().unwrap();
+    let mut last = from - 1;
+    while last < engine.head() {
+        let e = s.next().await.unwrap().unwrap();
+        assert_eq!(e.position, last + 1);
+        last = e.position;
+    }
+}
