@@ -508,6 +508,81 @@ async fn subscribe_from_zero_then_live_and_resume_without_gap_or_duplicate() {
 }
 
 #[tokio::test]
+async fn subscribe_batched_sends_several_events_per_message_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut c = server.client().await;
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        let id = new_id();
+        sample_steps(&mut c, &id, 0, 7).await;
+        ids.push(id);
+    }
+    let last = history(&mut c, ids.last().unwrap())
+        .await
+        .last()
+        .unwrap()
+        .position;
+    let mut sub = c
+        .subscribe_batched(pb::SubscribeRequest {
+            from_position: 1,
+            batch_size: 5,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // A catch-up fills the messages up to the batch size; together they are Subscribe's
+    // events, in order.
+    let mut positions = Vec::new();
+    let mut sizes = Vec::new();
+    while positions.last() != Some(&last) {
+        let batch = tokio::time::timeout(std::time::Duration::from_secs(10), sub.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        sizes.push(batch.events.len());
+        positions.extend(batch.events.iter().map(|e| e.position));
+    }
+    assert!(sizes.iter().all(|n| (1..=5).contains(n)), "{sizes:?}");
+    assert!(sizes.iter().filter(|n| **n == 5).count() >= 4, "{sizes:?}");
+    let mut single = c
+        .subscribe(pb::SubscribeRequest {
+            from_position: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut expected = Vec::new();
+    while expected.last() != Some(&last) {
+        expected.push(single.next().await.unwrap().unwrap().position);
+    }
+    assert_eq!(positions, expected);
+    // Live events follow.
+    draft(&mut c, &new_id()).await;
+    let live = tokio::time::timeout(std::time::Duration::from_secs(10), sub.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(live.events[0].position, last + 1);
+    // Too large a batch is refused, by name.
+    let s = c
+        .subscribe_batched(pb::SubscribeRequest {
+            from_position: 1,
+            batch_size: 100_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::InvalidArgument);
+    assert!(s.message().contains("batch_size"), "{}", s.message());
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn state_and_history_survive_a_server_restart() {
     let dir = tempfile::tempdir().unwrap();
     let id = new_id();

@@ -758,6 +758,68 @@ impl DocumentWorkflow for WorkflowService {
         Pin<Box<dyn Stream<Item = Result<pb::EventEnvelope, Status>> + Send + 'static>>;
 
     async fn subscribe(&self, req: Request<pb::SubscribeRequest>) -> Reply<Self::SubscribeStream> {
+        let stream = self.subscription(req)?;
+        Ok(Response::new(Box::pin(stream)))
+    }
+
+    type SubscribeBatchedStream =
+        Pin<Box<dyn Stream<Item = Result<pb::EventBatch, Status>> + Send + 'static>>;
+
+    async fn subscribe_batched(
+        &self,
+        req: Request<pb::SubscribeRequest>,
+    ) -> Reply<Self::SubscribeBatchedStream> {
+        let batch = match req.get_ref().batch_size {
+            0 => DEFAULT_BATCH,
+            n if n as usize > MAX_BATCH => {
+                return Err(status_of(&workflow_store::Error::InvalidRequest {
+                    field: "batch_size",
+                    reason: format!("{n} is more than {MAX_BATCH}"),
+                }));
+            }
+            n => n as usize,
+        };
+        // Events ready at once go together (a catch-up fills each message); an error ends
+        // the stream after the events before it.
+        let stream = self
+            .subscription(req)?
+            .ready_chunks(batch)
+            .flat_map(|chunk| {
+                let mut events = Vec::with_capacity(chunk.len());
+                let mut out = Vec::new();
+                for item in chunk {
+                    match item {
+                        Ok(e) => events.push(e),
+                        Err(status) => {
+                            if !events.is_empty() {
+                                out.push(Ok(pb::EventBatch {
+                                    events: std::mem::take(&mut events),
+                                }));
+                            }
+                            out.push(Err(status));
+                            return futures::stream::iter(out);
+                        }
+                    }
+                }
+                out.push(Ok(pb::EventBatch { events }));
+                futures::stream::iter(out)
+            });
+        Ok(Response::new(Box::pin(stream)))
+    }
+}
+
+/// Events per `SubscribeBatched` message when the request names no size, and the most.
+const DEFAULT_BATCH: usize = 256;
+const MAX_BATCH: usize = 4096;
+
+impl WorkflowService {
+    /// A subscription's events for the wire: filtered, each checked against who reads it
+    /// now, classified ones recorded in the access log before they go out.
+    fn subscription(
+        &self,
+        req: Request<pb::SubscribeRequest>,
+    ) -> Result<impl Stream<Item = Result<pb::EventEnvelope, Status>> + Send + 'static, Status>
+    {
         let system = caller(&req);
         let r = req.into_inner();
         let reader = self.reader(&system, &r.actor_id)?;
@@ -818,7 +880,7 @@ impl DocumentWorkflow for WorkflowService {
             .take_until(async move {
                 let _ = stopping.wait_for(|stop| *stop).await;
             });
-        Ok(Response::new(Box::pin(stream)))
+        Ok(stream)
     }
 }
 
