@@ -63,6 +63,11 @@ pub struct ServerConfig {
     /// TLS; plaintext when absent.
     #[serde(default)]
     pub tls: Option<TlsConfig>,
+    /// Where to serve `/metrics` (Prometheus text format) for whoever runs the service, e.g.
+    /// `127.0.0.1:9464`; none by default. It needs no token: keep it on loopback or a
+    /// network only the monitoring reaches.
+    #[serde(default)]
+    pub metrics_listen: Option<SocketAddr>,
     /// How often the deadline sweep runs, in seconds (default 60; 0 turns it off).
     #[serde(default = "default_sweep_every_secs")]
     pub sweep_every_secs: u64,
@@ -123,6 +128,7 @@ impl Default for ServerConfig {
             directory: None,
             systems: Vec::new(),
             tls: None,
+            metrics_listen: None,
             sweep_every_secs: default_sweep_every_secs(),
             cache_mib: default_cache_mib(),
             reminder_interval_hours: default_reminder_interval_hours(),

@@ -31,6 +31,14 @@ pub enum ServerError {
     /// The gRPC service failed.
     #[error(transparent)]
     Grpc(#[from] workflow_grpc::ServerError),
+    /// The metrics endpoint could not start.
+    #[error("metrics on {addr}: {reason}")]
+    Metrics {
+        /// The configured address.
+        addr: std::net::SocketAddr,
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 /// Opens the engine of a configuration and loads its directory file if the engine has none.
@@ -38,6 +46,11 @@ pub async fn open_engine(
     config: &ServerConfig,
     clock: workflow_store::Clock,
 ) -> Result<Engine, ServerError> {
+    // Before the engine opens, so that what it does on opening (the directory's first
+    // load, an upgrade's rebuild) is counted too.
+    if let Some(addr) = config.metrics_listen {
+        prometheus().map_err(|reason| ServerError::Metrics { addr, reason })?;
+    }
     let engine = match config.postgres_url()? {
         None => Engine::open_with(config.engine(clock)?)?,
         Some(url) => {
@@ -73,6 +86,10 @@ pub async fn serve(
 ) -> Result<(), ServerError> {
     config.validate()?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let metrics = match config.metrics_listen {
+        Some(addr) => Some(spawn_metrics(addr, stop_rx.clone()).await?),
+        None => None,
+    };
     let sweeper = spawn_deadline_sweep(&engine, config, Arc::clone(&clock), stop_rx);
     tracing::info!(data_dir = %config.data_dir.display(), "data directory");
     // The sweep stops as soon as shutdown is asked for, not after the calls in flight
@@ -84,6 +101,9 @@ pub async fn serve(
     let served =
         workflow_grpc::serve(engine.clone(), &config.service(), clock, listener, shutdown).await;
     if let Some(task) = sweeper {
+        let _ = task.await;
+    }
+    if let Some(task) = metrics {
         let _ = task.await;
     }
     // Flushed whatever the service's end was; its error is the one reported, a failed
@@ -102,6 +122,91 @@ pub async fn serve(
             Ok(())
         }
     }
+}
+
+/// The process's Prometheus recorder, installed on first use (one per process: tests run
+/// several servers in one).
+fn prometheus() -> Result<metrics_exporter_prometheus::PrometheusHandle, String> {
+    use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+    static HANDLE: std::sync::Mutex<Option<metrics_exporter_prometheus::PrometheusHandle>> =
+        std::sync::Mutex::new(None);
+    let mut handle = HANDLE
+        .lock()
+        .map_err(|_| "the recorder's lock was poisoned".to_owned())?;
+    if let Some(h) = handle.as_ref() {
+        return Ok(h.clone());
+    }
+    let seconds = [
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+    ];
+    let sizes = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
+    let recorder = PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &seconds)
+        .and_then(|b| {
+            b.set_buckets_for_metric(Matcher::Full("workflow_group_commands".into()), &sizes)
+        })
+        .map_err(|e| e.to_string())?
+        .build_recorder();
+    let h = recorder.handle();
+    metrics::set_global_recorder(recorder)
+        .map_err(|e| format!("another metrics recorder is installed: {e}"))?;
+    workflow_store::describe_metrics();
+    *handle = Some(h.clone());
+    Ok(h)
+}
+
+/// Serves `/metrics` on `addr` until `stopping` turns true.
+async fn spawn_metrics(
+    addr: std::net::SocketAddr,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) -> Result<tokio::task::JoinHandle<()>, ServerError> {
+    let failed = |reason: String| ServerError::Metrics { addr, reason };
+    let handle = prometheus().map_err(failed)?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    let bound = listener.local_addr().map_err(|e| failed(e.to_string()))?;
+    eprintln!("workflow: metrics on http://{bound}/metrics");
+    let render = handle.clone();
+    let app = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let render = render.clone();
+            async move {
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    )],
+                    render.render(),
+                )
+            }
+        }),
+    );
+    Ok(tokio::spawn(async move {
+        // Histograms are kept in windows that need draining now and then.
+        let upkeep = {
+            let (handle, mut stopping) = (handle.clone(), stopping.clone());
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => handle.run_upkeep(),
+                        _ = stopping.wait_for(|stop| *stop) => return,
+                    }
+                }
+            })
+        };
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopping.wait_for(|stop| *stop).await;
+            })
+            .await;
+        if let Err(e) = served {
+            tracing::warn!(error = %e, "the metrics endpoint stopped");
+        }
+        let _ = upkeep.await;
+    }))
 }
 
 /// The periodic deadline sweep (催办), until `stopping` turns true.

@@ -1098,3 +1098,89 @@ fn copy_a_data_directory_into_postgres_and_back_keeps_the_chain_and_the_projecti
     let b = Engine::open(&restored).unwrap();
     assert_eq!((b.head(), b.read_log(1, 100_000).unwrap()), (head, log));
 }
+
+/// `GET path` over plain HTTP/1.1; the response's status line and body.
+fn http_get(addr: &str, path: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    s.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    (
+        head.lines().next().unwrap_or("").to_owned(),
+        body.to_owned(),
+    )
+}
+
+#[test]
+fn serve_exposes_prometheus_metrics_when_configured() {
+    use std::io::BufRead;
+    let root = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = root.path().join("workflow.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndata_dir = \"data\"\ndirectory = {:?}\n\
+             sweep_every_secs = 0\nmetrics_listen = \"127.0.0.1:{port}\"\n\
+             [[systems]]\nname = \"test\"\ntoken = \"test-token-123\"\n",
+            fixture_path().display().to_string()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_workflow"))
+        .arg("--config")
+        .arg(&config)
+        .arg("serve")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut said = String::new();
+    for line in stderr.lines() {
+        let line = line.unwrap();
+        said.push_str(&line);
+        said.push('\n');
+        if line.starts_with("workflow: metrics on") {
+            break;
+        }
+    }
+    let addr = format!("127.0.0.1:{port}");
+    assert!(
+        said.contains(&format!("metrics on http://{addr}/metrics")),
+        "{said}"
+    );
+    let (status, body) = http_get(&addr, "/metrics");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(status.contains("200"), "{status}");
+    // The directory loaded on first start is a command: counted, timed, in one group.
+    assert!(
+        body.lines()
+            .any(|l| l.starts_with("workflow_commands_total{") && l.contains("outcome=\"ok\"")),
+        "{body}"
+    );
+    for name in [
+        "workflow_command_duration_seconds_bucket",
+        "workflow_group_commands_bucket",
+        "workflow_commit_duration_seconds_bucket",
+    ] {
+        assert!(body.contains(name), "{name} missing: {body}");
+    }
+    let position = format!(
+        "workflow_log_position {}",
+        workflow_testkit::directory_events()
+    );
+    assert!(body.contains(&position), "{position} missing: {body}");
+    assert!(body.contains("workflow_writer_halted 0"), "{body}");
+}

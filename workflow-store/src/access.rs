@@ -220,6 +220,7 @@ impl Engine {
             match self.inner.storage.append_access(&stored, &head) {
                 Ok(()) => {
                     (chain.position, chain.hash) = (head.position, head.hash);
+                    crate::telemetry::access_entries(entries.len());
                     return Ok(entries);
                 }
                 Err(e) => {

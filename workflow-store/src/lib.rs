@@ -73,6 +73,7 @@ mod projection;
 mod read;
 mod replay;
 pub mod storage;
+mod telemetry;
 
 pub use access::{AccessEntry, AccessQuery, AccessRecord, AccessReport, is_recorded};
 pub use durability::Durability;
@@ -91,3 +92,4 @@ pub use replay::{ChainBreak, CopyReport, VerifyOptions, VerifyReport, copy_store
 #[doc(hidden)]
 pub use storage::{Faults, faults_for};
 pub use storage::{PostgresOptions, PostgresStorage, ProjectionEntry, SledStorage, Storage};
+pub use telemetry::describe_metrics;

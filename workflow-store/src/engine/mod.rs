@@ -211,6 +211,7 @@ impl Engine {
             storage.release_commits();
         }
         let (head, head_hash, halted) = opened?;
+        crate::telemetry::head(head, halted.is_some());
         // The directory is derived from the log. A store written before the directory was
         // in the log kept it beside the log: that directory is recorded as the directory
         // stream's first event (below), once.
@@ -419,7 +420,11 @@ impl Engine {
                     reason: format!("the bulletin check stopped: {e}"),
                 })??;
         }
-        self.submit(request).await
+        let name = request.action.name();
+        let started = std::time::Instant::now();
+        let answer = self.submit(request).await;
+        crate::telemetry::command(name, answer.as_ref().map(|o| o.replayed), started.elapsed());
+        answer
     }
 
     /// Hands a request to the writer and waits for its outcome (callers have made the

@@ -152,6 +152,7 @@ impl Engine {
                 Err(e) => return Err(e),
             }
         }
+        crate::telemetry::sweep(outcomes.len());
         Ok(outcomes)
     }
 }

@@ -261,6 +261,7 @@ impl Writer {
         let answers = self.commit_requests(&requests);
         self.halted_flag
             .store(self.halted.is_some(), Ordering::SeqCst);
+        crate::telemetry::head(self.head, self.halted.is_some());
         for (reply, answer) in replies.into_iter().zip(answers) {
             let _ = reply.send(answer);
         }
@@ -389,6 +390,7 @@ impl Writer {
                     }
                     if attempt < MAX_ATTEMPTS && self.halted.is_none() {
                         self.redecided.fetch_add(1, Ordering::Relaxed);
+                        crate::telemetry::redecided();
                         tracing::debug!(%reason, attempt, "another writer committed first; deciding the group again");
                         attempt += 1;
                         continue;
@@ -530,7 +532,10 @@ impl Writer {
         let committed = if group.is_empty() {
             Ok(())
         } else {
-            self.storage.commit(&group)
+            let started = std::time::Instant::now();
+            let committed = self.storage.commit(&group);
+            crate::telemetry::group(requests.len(), started.elapsed());
+            committed
         };
         let answered = |answers: Vec<(Result<Outcome>, bool)>, failed: &dyn Fn() -> Error| {
             answers

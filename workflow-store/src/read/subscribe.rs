@@ -63,7 +63,8 @@ impl Engine {
         struct Live(Arc<AtomicUsize>);
         impl Drop for Live {
             fn drop(&mut self) {
-                self.0.fetch_sub(1, Ordering::SeqCst);
+                let left = self.0.fetch_sub(1, Ordering::SeqCst);
+                crate::telemetry::live_subscribers(left.saturating_sub(1));
             }
         }
         struct St {
@@ -75,7 +76,8 @@ impl Engine {
             done: bool,
             _live: Live,
         }
-        self.inner.live.fetch_add(1, Ordering::SeqCst);
+        let live = self.inner.live.fetch_add(1, Ordering::SeqCst) + 1;
+        crate::telemetry::live_subscribers(live);
         let st = St {
             engine: self.clone(),
             next: from.max(1),
@@ -110,6 +112,7 @@ impl Engine {
                     .and_then(|tail| tail.read(st.next, BATCH));
                 if let Some(events) = shared.filter(|e| !e.is_empty()) {
                     st.engine.inner.from_tail.fetch_add(1, Ordering::Relaxed);
+                    crate::telemetry::subscriber_batch(true);
                     for e in events {
                         st.next = e.envelope.position + 1;
                         let listing = || Ok((e.kind, e.units.clone()));
@@ -128,6 +131,7 @@ impl Engine {
                 let limit =
                     usize::try_from((head - st.next + 1).min(BATCH as u64)).unwrap_or(BATCH);
                 st.engine.inner.from_log.fetch_add(1, Ordering::Relaxed);
+                crate::telemetry::subscriber_batch(false);
                 match st.engine.read_log(st.next, limit) {
                     Ok(events) => {
                         for e in events {

@@ -1,0 +1,113 @@
+//! The engine's metrics, through the `metrics` facade: a program that installs a recorder
+//! (the `workflow` server's Prometheus endpoint) sees them; without one they cost a check.
+//!
+//! | name | type | labels | what |
+//! |---|---|---|---|
+//! | `workflow_commands_total` | counter | `command`, `outcome` (`ok`, `replayed`, or the error's code in lower case, e.g. `wrong_state`) | commands answered |
+//! | `workflow_command_duration_seconds` | histogram | `command` | from `execute` to the answer (durable) |
+//! | `workflow_group_commands` | histogram | | requests decided in one group commit |
+//! | `workflow_commit_duration_seconds` | histogram | | a group's write and sync (or database commit) |
+//! | `workflow_groups_redecided_total` | counter | | groups decided again after another process committed first |
+//! | `workflow_log_position` | gauge | | the durable log's head |
+//! | `workflow_writer_halted` | gauge | | 1 once the writer refuses every write |
+//! | `workflow_live_subscribers` | gauge | | live subscriptions |
+//! | `workflow_subscriber_batches_total` | counter | `source` (`tail`, `log`) | batches subscribers took from the shared tail or read from the log |
+//! | `workflow_sweep_runs_total`, `workflow_sweep_reminders_total` | counter | | deadline sweeps, and the reminders they sent |
+//! | `workflow_access_log_entries_total` | counter | | reads of classified documents recorded |
+
+use std::time::Duration;
+
+use crate::error::Error;
+
+/// A command's answer.
+pub(crate) fn command(name: &'static str, outcome: Result<bool, &Error>, took: Duration) {
+    let outcome = match outcome {
+        Ok(false) => "ok".to_owned(),
+        Ok(true) => "replayed".to_owned(),
+        Err(e) => e.reason().to_ascii_lowercase(),
+    };
+    metrics::counter!("workflow_commands_total", "command" => name, "outcome" => outcome)
+        .increment(1);
+    metrics::histogram!("workflow_command_duration_seconds", "command" => name)
+        .record(took.as_secs_f64());
+}
+
+/// A group committed (or refused by the store).
+pub(crate) fn group(commands: usize, took: Duration) {
+    metrics::histogram!("workflow_group_commands").record(commands as f64);
+    metrics::histogram!("workflow_commit_duration_seconds").record(took.as_secs_f64());
+}
+
+pub(crate) fn redecided() {
+    metrics::counter!("workflow_groups_redecided_total").increment(1);
+}
+
+pub(crate) fn head(position: u64, halted: bool) {
+    metrics::gauge!("workflow_log_position").set(position as f64);
+    metrics::gauge!("workflow_writer_halted").set(if halted { 1.0 } else { 0.0 });
+}
+
+pub(crate) fn live_subscribers(n: usize) {
+    metrics::gauge!("workflow_live_subscribers").set(n as f64);
+}
+
+pub(crate) fn subscriber_batch(from_tail: bool) {
+    let source = if from_tail { "tail" } else { "log" };
+    metrics::counter!("workflow_subscriber_batches_total", "source" => source).increment(1);
+}
+
+pub(crate) fn sweep(reminders: usize) {
+    metrics::counter!("workflow_sweep_runs_total").increment(1);
+    metrics::counter!("workflow_sweep_reminders_total").increment(reminders as u64);
+}
+
+pub(crate) fn access_entries(n: usize) {
+    metrics::counter!("workflow_access_log_entries_total").increment(n as u64);
+}
+
+/// Describes the engine's metrics to the installed recorder (their help texts and units).
+pub fn describe_metrics() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        "workflow_commands_total",
+        "Commands answered, by command and outcome"
+    );
+    describe_histogram!(
+        "workflow_command_duration_seconds",
+        Unit::Seconds,
+        "From a command's arrival to its durable answer"
+    );
+    describe_histogram!(
+        "workflow_group_commands",
+        Unit::Count,
+        "Requests decided in one group commit"
+    );
+    describe_histogram!(
+        "workflow_commit_duration_seconds",
+        Unit::Seconds,
+        "A group's write and sync (or database commit)"
+    );
+    describe_counter!(
+        "workflow_groups_redecided_total",
+        "Groups decided again after another process committed first"
+    );
+    describe_gauge!("workflow_log_position", "The durable log's head position");
+    describe_gauge!(
+        "workflow_writer_halted",
+        "1 once the writer refuses every write"
+    );
+    describe_gauge!("workflow_live_subscribers", "Live subscriptions");
+    describe_counter!(
+        "workflow_subscriber_batches_total",
+        "Batches subscribers took from the shared tail or read from the log"
+    );
+    describe_counter!("workflow_sweep_runs_total", "Deadline sweeps run");
+    describe_counter!(
+        "workflow_sweep_reminders_total",
+        "Reminders the deadline sweep sent"
+    );
+    describe_counter!(
+        "workflow_access_log_entries_total",
+        "Reads of classified documents recorded in the access log"
+    );
+}
