@@ -421,14 +421,26 @@ impl PostgresStorage {
         if tokio::runtime::Handle::try_current().is_err() {
             return self.runtime()?.block_on(fut);
         }
-        // Inside another runtime, blocking on this one would panic: hand the call over.
+        // Inside another runtime, blocking on this one would panic: hand the call over,
+        // and wait telling a multi-threaded caller runtime that this worker blocks (its other
+        // tasks move to other workers meanwhile instead of waiting behind the round trip).
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         self.runtime()?.spawn(async move {
             let _ = tx.send(fut.await);
         });
-        rx.recv().map_err(|_| Error::Internal {
-            reason: "the PostgreSQL task stopped before answering".into(),
-        })?
+        let wait = || {
+            rx.recv().map_err(|_| Error::Internal {
+                reason: "the PostgreSQL task stopped before answering".into(),
+            })
+        };
+        let multi_threaded = tokio::runtime::Handle::try_current().is_ok_and(|h| {
+            h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
+        });
+        if multi_threaded {
+            tokio::task::block_in_place(wait)?
+        } else {
+            wait()?
+        }
     }
 
     fn check_server(&self, allow_fsync_off: bool) -> Result<()> {
