@@ -1108,8 +1108,17 @@ fn http_get(addr: &str, path: &str) -> (String, String) {
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
-    let mut response = String::new();
-    s.read_to_string(&mut response).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut bytes = Vec::new();
+    if let Err(e) = s.read_to_end(&mut bytes) {
+        panic!(
+            "reading the response to GET {path}: {e} ({:?} so far: {:?})",
+            e.kind(),
+            String::from_utf8_lossy(&bytes)
+        );
+    }
+    let response = String::from_utf8_lossy(&bytes).into_owned();
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
     (
         head.lines().next().unwrap_or("").to_owned(),

@@ -433,9 +433,8 @@ impl PostgresStorage {
                 reason: "the PostgreSQL task stopped before answering".into(),
             })
         };
-        let multi_threaded = tokio::runtime::Handle::try_current().is_ok_and(|h| {
-            h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
-        });
+        let multi_threaded = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
         if multi_threaded {
             tokio::task::block_in_place(wait)?
         } else {
