@@ -470,11 +470,30 @@ async fn publishing_a_bulletin_records_its_digests_once_and_only_after_the_month
         ),
         ErrorClass::AlreadyExists
     );
-    // The record verifies and survives a rebuild.
-    assert!(engine.verify(|_, _| {}).unwrap().is_intact());
+    // The record verifies (the bulletin produced again from the log gives its digests)
+    // and survives a rebuild.
+    let report = engine.verify(|_, _| {}).unwrap();
+    assert!(report.is_intact(), "{:?}", report.first_break);
+    assert_eq!(report.bulletins_checked, 1);
     engine.rebuild_from_scratch(|_, _| {}).await.unwrap();
     assert_eq!(
         engine.publication(november, supervisor.clearance).unwrap(),
         Some(p)
     );
+    // An item opened now but dated in November changes November's figures: the published
+    // bulletin no longer matches the log, and verify says where and why.
+    let published_at = outcome.events[0].position;
+    let late = new_id();
+    let mut r = Request::new(late, flow[0].0, flow[0].1.clone());
+    r.at = Some(at(2026, 11, 10, 2));
+    engine.execute(r).await.unwrap();
+    let report = engine.verify(|_, _| {}).unwrap();
+    let broken = report.first_break.expect("the changed November is found");
+    assert_eq!(broken.position, published_at);
+    assert!(
+        broken.reason.contains("月通报 of 2026-11"),
+        "{}",
+        broken.reason
+    );
+    assert_eq!(report.checked, engine.head(), "the chain itself is intact");
 }

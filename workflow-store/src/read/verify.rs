@@ -25,7 +25,36 @@ impl Engine {
         options: &VerifyOptions,
         progress: impl FnMut(u64, u64),
     ) -> Result<VerifyReport> {
-        verify(&*self.inner.storage, options, self.head(), progress)
+        let mut report = verify(&*self.inner.storage, options, self.head(), progress)?;
+        // A published 月通报 is a pure function of the log as of its month's end: produced
+        // again, it must still give the digests recorded when it was published (an event
+        // dated before the month's end but written after the publication would not).
+        if report.first_break.is_none() {
+            for p in std::mem::take(&mut report.published) {
+                let bulletin = self.bulletin(p.month, Some(p.clearance))?;
+                let now = workflow_core::supervision::BulletinDigests::of(&bulletin);
+                if now != p.digests || bulletin.item_count() != p.items {
+                    report.first_break = Some(crate::ChainBreak {
+                        position: p.position,
+                        reason: format!(
+                            "the 月通报 of {} at {} published here no longer matches the log: \
+                             produced again it counts {} items (published: {}) and its html \
+                             sha256 is {} (published: {}); an event dated before the month's \
+                             end was written after it was published",
+                            p.month,
+                            p.clearance,
+                            bulletin.item_count(),
+                            p.items,
+                            now.html,
+                            p.digests.html
+                        ),
+                    });
+                    break;
+                }
+                report.bulletins_checked += 1;
+            }
+        }
+        Ok(report)
     }
 
     /// The head of the durable log: the last acknowledged position and its hash. Hand it

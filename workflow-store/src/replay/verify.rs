@@ -38,6 +38,21 @@ pub struct VerifyReport {
     /// The witness head that was checked and that the log extends, if one was given and
     /// the log is intact.
     pub extends: Option<LogHead>,
+    /// Published 月通报 whose figures were produced again from the log and matched the
+    /// digests recorded when they were published.
+    pub bulletins_checked: u64,
+    /// The publications found while walking (checked by the engine after the walk).
+    pub(crate) published: Vec<PublishedAt>,
+}
+
+/// A `BulletinPublished` event met while walking the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PublishedAt {
+    pub(crate) position: u64,
+    pub(crate) month: workflow_core::supervision::bulletin::Month,
+    pub(crate) clearance: workflow_core::Classification,
+    pub(crate) items: u32,
+    pub(crate) digests: workflow_core::supervision::BulletinDigests,
 }
 
 impl VerifyReport {
@@ -94,6 +109,8 @@ struct Walked {
     /// `Some(recorded fixity)` for an `Archived` event; `Voided` ends a stream too.
     archived: Option<Option<String>>,
     ends_stream: bool,
+    /// A published 月通报's record.
+    published: Option<PublishedAt>,
 }
 
 /// Verifies the log up to `bound` (the head of the durable log when the check starts);
@@ -114,6 +131,8 @@ pub(crate) fn verify(
         fixity_checked: 0,
         recorded_head: None,
         extends: None,
+        bulletins_checked: 0,
+        published: Vec::new(),
     };
     let fingerprint = IndexFingerprint {
         keys: Default::default(),
@@ -176,6 +195,9 @@ pub(crate) fn verify(
             }
             fixity.update(w.hash.as_bytes());
             fixity.update(b"\n");
+            if let Some(p) = w.published {
+                report.published.push(p);
+            }
             if w.ends_stream {
                 state.fixity = None;
             }
@@ -361,6 +383,22 @@ fn check_stored(key: u64, bytes: &[u8], prev: &str) -> std::result::Result<Walke
         }
         Ok(())
     };
+    let published = |data: &FlowEvent| match data {
+        FlowEvent::Bulletin(workflow_core::PublicationEvent::BulletinPublished {
+            month,
+            clearance,
+            items,
+            digests,
+            ..
+        }) => Some(PublishedAt {
+            position: key,
+            month: *month,
+            clearance: *clearance,
+            items: *items,
+            digests: digests.clone(),
+        }),
+        _ => None,
+    };
     // The flow says which events close a stream's record, and with which digest.
     let ends = |data: &FlowEvent| -> (Option<Option<String>>, bool) {
         match data.closing() {
@@ -380,6 +418,7 @@ fn check_stored(key: u64, bytes: &[u8], prev: &str) -> std::result::Result<Walke
             hash: env.hash.into_owned(),
             archived,
             ends_stream,
+            published: published(&env.data),
         });
     }
     let env: Envelope = serde_json::from_slice(bytes)
@@ -402,5 +441,6 @@ fn check_stored(key: u64, bytes: &[u8], prev: &str) -> std::result::Result<Walke
         hash: env.hash,
         archived,
         ends_stream,
+        published: published(&event.data),
     })
 }
