@@ -353,5 +353,15 @@ async fn publishing_last_months_bulletin_puts_its_digests_on_record_once() {
         .await,
     );
     assert_eq!(e.code(), Code::AlreadyExists, "{e:?}");
+    // VerifyLog produces both publications again from the log.
+    let verified = server
+        .admin(ADMIN_TOKEN)
+        .await
+        .verify_log(pb::VerifyLogRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(verified.intact, "{verified:?}");
+    assert_eq!(verified.bulletins_checked, 2);
     server.stop().await;
 }

@@ -699,6 +699,7 @@ pub fn verify_response(
         broken_position,
         reason,
         fixity_checked: report.fixity_checked,
+        bulletins_checked: report.bulletins_checked,
         recorded_head: report.recorded_head.as_ref().map(log_head),
         extends_against: report.extends.is_some(),
         head_hash: report.head_hash,
