@@ -634,6 +634,34 @@ async fn fanout(engine: &Engine, subscribers: usize, seconds: f64) -> Result<(Ra
     ))
 }
 
+/// Where the writer's time went, per command, by phase.
+fn profile_line(clients: usize, p: &workflow_store::WriterProfile) {
+    let per = |d: Duration| d.as_secs_f64() * 1e6 / p.commands.max(1) as f64;
+    let phases: Vec<String> = workflow_store::PHASES
+        .iter()
+        .zip(p.phases)
+        .map(|(name, d)| format!("{name} {:.0}", per(d)))
+        .collect();
+    line(
+        &format!("  writer, {clients} clients: µs per command"),
+        format!(
+            "{}  ({:.1} commands per group)",
+            phases.join(", "),
+            p.commands as f64 / p.groups.max(1) as f64
+        ),
+    );
+}
+
+fn profile_json(clients: usize, p: &workflow_store::WriterProfile) -> serde_json::Value {
+    let per = |d: Duration| round(d.as_secs_f64() * 1e6 / p.commands.max(1) as f64);
+    let phases: serde_json::Map<String, serde_json::Value> = workflow_store::PHASES
+        .iter()
+        .zip(p.phases)
+        .map(|(name, d)| ((*name).to_owned(), json!(per(d))))
+        .collect();
+    json!({"clients": clients, "groups": p.groups, "commands": p.commands, "us_per_command": phases})
+}
+
 /// A throughput line, with its ratio to a reference measured in the same run when there is one.
 fn rate_line(name: &str, r: &Rate, reference: Option<(&Rate, &str)>) {
     let ratio = reference.map_or(String::new(), |(base, what)| {
@@ -749,15 +777,21 @@ async fn run_async(args: BenchArgs, store: Option<String>) -> Result<()> {
         let engine_dir = base.path().join("engine");
         let engine = Engine::open(&engine_dir)?;
         load_directory(&engine).await?;
+        let mut profiles = Vec::new();
         for (i, &c) in clients.iter().enumerate() {
+            let before = workflow_store::writer_profile();
             let r = engine_flows(engine.clone(), c, seconds).await?;
+            let profile = workflow_store::writer_profile().since(&before);
             rate_line(
                 &format!("engine in-process, {c} clients: commands/s"),
                 &r,
                 raw.get(i).map(|raw| (raw, "raw sled")),
             );
+            profile_line(c, &profile);
+            profiles.push(profile_json(c, &profile));
             inproc.push(r);
         }
+        summary.insert("writer_profile".into(), json!(profiles));
         summary.insert(
         "engine".into(),
         json!(clients.iter().zip(&inproc).enumerate().map(|(i, (c, r))| json!({"clients": c, "rate": r.json(), "ratio_to_raw_sled": raw.get(i).map(|raw| round(r.per_sec / raw.per_sec.max(1e-9)))})).collect::<Vec<_>>()),

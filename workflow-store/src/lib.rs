@@ -92,4 +92,4 @@ pub use replay::{ChainBreak, CopyReport, VerifyOptions, VerifyReport, copy_store
 #[doc(hidden)]
 pub use storage::{Faults, faults_for};
 pub use storage::{PostgresOptions, PostgresStorage, ProjectionEntry, SledStorage, Storage};
-pub use telemetry::describe_metrics;
+pub use telemetry::{PHASES, WriterProfile, describe_metrics, writer_profile};

@@ -111,3 +111,100 @@ pub fn describe_metrics() {
         "Reads of classified documents recorded in the access log"
     );
 }
+
+/// Where the writer's time goes, summed over the process's life (every engine in it): a
+/// profile from counters, cheap enough to leave on. Read it with [`writer_profile`].
+#[derive(Debug, Default)]
+struct Profile {
+    groups: std::sync::atomic::AtomicU64,
+    commands: std::sync::atomic::AtomicU64,
+    nanos: [std::sync::atomic::AtomicU64; PHASES.len()],
+}
+
+/// The writer's phases, in order.
+pub const PHASES: [&str; 7] = [
+    "decide",
+    "projections",
+    "prepare",
+    "transaction",
+    "flush",
+    "sync",
+    "answer",
+];
+
+/// A phase of the writer's work on one group.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Phase {
+    /// Deciding every request (reading state, folding, sealing envelopes).
+    Decide = 0,
+    /// The projection changes (index diffs) of the touched documents.
+    Projections = 1,
+    /// The backend serializing records and building its batches.
+    Prepare = 2,
+    /// The backend's atomic write (sled: the multi-tree transaction; PostgreSQL: the whole
+    /// commit, which includes its durability).
+    Transaction = 3,
+    /// sled's flush of its write buffers.
+    Flush = 4,
+    /// The sync to stable storage (`fdatasync`).
+    Sync = 5,
+    /// Publishing to subscribers, the writer's cache, answering callers.
+    Answer = 6,
+}
+
+static PROFILE: std::sync::LazyLock<Profile> = std::sync::LazyLock::new(Profile::default);
+
+/// Adds time to a phase.
+pub(crate) fn spent(phase: Phase, took: Duration) {
+    PROFILE.nanos[phase as usize].fetch_add(
+        u64::try_from(took.as_nanos()).unwrap_or(u64::MAX),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
+/// Counts a group and its commands.
+pub(crate) fn profiled_group(commands: usize) {
+    use std::sync::atomic::Ordering::Relaxed;
+    PROFILE.groups.fetch_add(1, Relaxed);
+    PROFILE.commands.fetch_add(commands as u64, Relaxed);
+}
+
+/// A snapshot of the writer profile: groups, commands, and the time in each of [`PHASES`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WriterProfile {
+    /// Groups committed.
+    pub groups: u64,
+    /// Requests in them.
+    pub commands: u64,
+    /// Time per phase, in the order of [`PHASES`].
+    pub phases: [Duration; PHASES.len()],
+}
+
+impl WriterProfile {
+    /// What happened between `earlier` and this snapshot.
+    pub fn since(&self, earlier: &WriterProfile) -> WriterProfile {
+        let mut phases = [Duration::ZERO; PHASES.len()];
+        for (i, p) in phases.iter_mut().enumerate() {
+            *p = self.phases[i].saturating_sub(earlier.phases[i]);
+        }
+        WriterProfile {
+            groups: self.groups - earlier.groups,
+            commands: self.commands - earlier.commands,
+            phases,
+        }
+    }
+}
+
+/// The process's writer profile so far (all engines in it).
+pub fn writer_profile() -> WriterProfile {
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut phases = [Duration::ZERO; PHASES.len()];
+    for (i, p) in phases.iter_mut().enumerate() {
+        *p = Duration::from_nanos(PROFILE.nanos[i].load(Relaxed));
+    }
+    WriterProfile {
+        groups: PROFILE.groups.load(Relaxed),
+        commands: PROFILE.commands.load(Relaxed),
+        phases,
+    }
+}

@@ -499,6 +499,7 @@ impl Writer {
         // retry answered from an append earlier in the same group, or any answer (a refusal
         // too) decided against a document or command id the group had already changed.
         let mut answers: Vec<(Result<Outcome>, bool)> = Vec::with_capacity(requests.len());
+        let deciding = std::time::Instant::now();
         for req in requests {
             let read_group_state = overlay.commands.contains_key(&req.command_id)
                 || overlay.docs.contains_key(&req.document_id);
@@ -509,6 +510,8 @@ impl Writer {
             answers.push(answer);
             self.react(&directory, &mut overlay);
         }
+        crate::telemetry::spent(crate::telemetry::Phase::Decide, deciding.elapsed());
+        let projecting = std::time::Instant::now();
         // Projection changes: one per touched document, from its state before the group.
         let mut group = std::mem::take(&mut overlay.group);
         let is_unit = |s: &str| directory.units.contains_key(&UnitCode::from(s));
@@ -529,6 +532,7 @@ impl Writer {
             .iter()
             .any(|c| c.record.state.directory().is_some());
         drop(directory);
+        crate::telemetry::spent(crate::telemetry::Phase::Projections, projecting.elapsed());
         let committed = if group.is_empty() {
             Ok(())
         } else {
@@ -545,6 +549,8 @@ impl Writer {
         };
         match committed {
             Ok(()) => {
+                let answering = std::time::Instant::now();
+                crate::telemetry::profiled_group(requests.len());
                 // Before anyone is answered: a caller told its directory change succeeded
                 // finds it in force.
                 if let Some(d) = group
@@ -565,7 +571,9 @@ impl Writer {
                     }
                     self.cache.insert(change.record.id(), change.record);
                 }
-                Attempt::Done(answers.into_iter().map(|(r, _)| r).collect())
+                let answers = answers.into_iter().map(|(r, _)| r).collect();
+                crate::telemetry::spent(crate::telemetry::Phase::Answer, answering.elapsed());
+                Attempt::Done(answers)
             }
             Err(CommitError::NotWritten(e)) => {
                 tracing::error!(error = %e, "group commit failed and wrote nothing; answering every command in it with the error");

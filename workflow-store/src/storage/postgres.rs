@@ -1187,6 +1187,59 @@ fn foreign_end(payload: &str, token: &str) -> u64 {
     }
 }
 
+impl PostgresStorage {
+    /// Commits a group (see [`Storage::commit`]): through the transaction holding the head
+    /// row when one is held, else in a transaction of its own.
+    fn commit_now(&self, group: &Group) -> std::result::Result<(), CommitError> {
+        let relaxed = self.durability == Durability::Relaxed && !group.sync_always;
+        let held = self.held.lock().ok().and_then(|mut h| h.take());
+        if let Some(held) = held {
+            let (reply, rx) = std::sync::mpsc::sync_channel(1);
+            let copy = Group {
+                envelopes: group.envelopes.clone(),
+                commands: group.commands.clone(),
+                docs: group.docs.clone(),
+                numbers: group.numbers.clone(),
+                sync_always: group.sync_always,
+            };
+            if held.send((copy, relaxed, reply)).is_err() {
+                return Err(CommitError::NotWritten(Error::Unavailable {
+                    reason: "the transaction holding the log's head was lost".into(),
+                }));
+            }
+            return rx.recv().map_err(|_| {
+                CommitError::NotDurable(Error::Internal {
+                    reason: "the PostgreSQL commit task stopped before answering".into(),
+                })
+            })?;
+        }
+        let rt = self.runtime().map_err(CommitError::NotWritten)?;
+        if tokio::runtime::Handle::try_current().is_err() {
+            // The engine's writer thread: no copy of the group.
+            return rt.block_on(commit_group(self.pool.clone(), group, relaxed, &self.token));
+        }
+        // Inside another runtime, blocking on this one would panic: hand a copy over.
+        let copy = Group {
+            envelopes: group.envelopes.clone(),
+            commands: group.commands.clone(),
+            docs: group.docs.clone(),
+            numbers: group.numbers.clone(),
+            sync_always: group.sync_always,
+        };
+        let (tx_done, rx) = std::sync::mpsc::sync_channel(1);
+        let pool = self.pool.clone();
+        let token = self.token.clone();
+        rt.spawn(async move {
+            let _ = tx_done.send(commit_group(pool, &copy, relaxed, &token).await);
+        });
+        rx.recv().map_err(|_| {
+            CommitError::NotDurable(Error::Internal {
+                reason: "the PostgreSQL commit task stopped before answering".into(),
+            })
+        })?
+    }
+}
+
 impl Storage for PostgresStorage {
     fn log_end(&self) -> Result<Option<LogHead>> {
         match self
@@ -1248,52 +1301,10 @@ impl Storage for PostgresStorage {
     }
 
     fn commit(&self, group: &Group) -> std::result::Result<(), CommitError> {
-        let relaxed = self.durability == Durability::Relaxed && !group.sync_always;
-        let held = self.held.lock().ok().and_then(|mut h| h.take());
-        if let Some(held) = held {
-            let (reply, rx) = std::sync::mpsc::sync_channel(1);
-            let copy = Group {
-                envelopes: group.envelopes.clone(),
-                commands: group.commands.clone(),
-                docs: group.docs.clone(),
-                numbers: group.numbers.clone(),
-                sync_always: group.sync_always,
-            };
-            if held.send((copy, relaxed, reply)).is_err() {
-                return Err(CommitError::NotWritten(Error::Unavailable {
-                    reason: "the transaction holding the log's head was lost".into(),
-                }));
-            }
-            return rx.recv().map_err(|_| {
-                CommitError::NotDurable(Error::Internal {
-                    reason: "the PostgreSQL commit task stopped before answering".into(),
-                })
-            })?;
-        }
-        let rt = self.runtime().map_err(CommitError::NotWritten)?;
-        if tokio::runtime::Handle::try_current().is_err() {
-            // The engine's writer thread: no copy of the group.
-            return rt.block_on(commit_group(self.pool.clone(), group, relaxed, &self.token));
-        }
-        // Inside another runtime, blocking on this one would panic: hand a copy over.
-        let copy = Group {
-            envelopes: group.envelopes.clone(),
-            commands: group.commands.clone(),
-            docs: group.docs.clone(),
-            numbers: group.numbers.clone(),
-            sync_always: group.sync_always,
-        };
-        let (tx_done, rx) = std::sync::mpsc::sync_channel(1);
-        let pool = self.pool.clone();
-        let token = self.token.clone();
-        rt.spawn(async move {
-            let _ = tx_done.send(commit_group(pool, &copy, relaxed, &token).await);
-        });
-        rx.recv().map_err(|_| {
-            CommitError::NotDurable(Error::Internal {
-                reason: "the PostgreSQL commit task stopped before answering".into(),
-            })
-        })?
+        let started = std::time::Instant::now();
+        let committed = self.commit_now(group);
+        crate::telemetry::spent(crate::telemetry::Phase::Transaction, started.elapsed());
+        committed
     }
 
     fn shared(&self) -> bool {

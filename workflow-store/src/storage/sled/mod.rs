@@ -524,6 +524,7 @@ impl Storage for SledStorage {
                 return Err(CommitError::NotWritten(e));
             }
         }
+        let preparing = std::time::Instant::now();
         let mut log = sled::Batch::default();
         let mut streams = sled::Batch::default();
         for e in &group.envelopes {
@@ -582,6 +583,8 @@ impl Storage for SledStorage {
         for (k, id) in &number_keys {
             numbers.insert(k.as_slice(), id.0.as_bytes());
         }
+        crate::telemetry::spent(crate::telemetry::Phase::Prepare, preparing.elapsed());
+        let writing = std::time::Instant::now();
         (
             &self.log,
             &self.streams,
@@ -649,19 +652,24 @@ impl Storage for SledStorage {
                 TransactionError::Abort(reason) => CommitError::Conflict(reason),
                 TransactionError::Storage(e) => CommitError::NotWritten(from_sled(e)),
             })?;
+        crate::telemetry::spent(crate::telemetry::Phase::Transaction, writing.elapsed());
         #[cfg(any(test, feature = "fault-injection"))]
         if let Some(e) = self.faults.flush() {
             return Err(CommitError::NotDurable(e));
         }
+        let flushing = std::time::Instant::now();
         self.db
             .flush()
             .map_err(|e| CommitError::NotDurable(from_sled(e)))?;
+        crate::telemetry::spent(crate::telemetry::Phase::Flush, flushing.elapsed());
+        let syncing = std::time::Instant::now();
         if group.sync_always {
             self.stable.sync()
         } else {
             self.stable.sync_group()
         }
         .map_err(|e| CommitError::NotDurable(unsynced(&e)))?;
+        crate::telemetry::spent(crate::telemetry::Phase::Sync, syncing.elapsed());
         Ok(())
     }
 
