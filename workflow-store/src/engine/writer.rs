@@ -77,6 +77,14 @@ impl Halt {
     }
 }
 
+/// What went wrong, without the wrapping an `Unavailable` answer adds again.
+fn cause(e: &Error) -> String {
+    match e {
+        Error::Unavailable { reason } => reason.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// How often a group is decided when other writers of a shared store keep committing first.
 const MAX_ATTEMPTS: usize = 3;
 /// From which attempt a group is decided holding the other writers' commits off.
@@ -346,7 +354,7 @@ impl Writer {
                     return requests.iter().map(|_| Err(halt.error())).collect();
                 }
                 // Nothing decided, nothing written: the caller may retry.
-                let reason = format!("cannot read the log's end before deciding: {e}");
+                let reason = format!("cannot read the log's end before deciding: {}", cause(&e));
                 return requests
                     .iter()
                     .map(|_| {
@@ -374,7 +382,8 @@ impl Writer {
                         // Nothing was written, and the next group catches up (or conflicts
                         // and catches up) before it is decided: answer, do not stop.
                         tracing::warn!(error = %e, "cannot read the log's end after a conflict; answering the group as unavailable");
-                        let reason = format!("cannot read the log's end after a conflict: {e}");
+                        let reason =
+                            format!("cannot read the log's end after a conflict: {}", cause(&e));
                         return answers
                             .into_iter()
                             .map(|(r, depends)| {
