@@ -177,6 +177,28 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// [`CommitError::Conflict`].
     fn commit(&self, group: &Group) -> std::result::Result<(), CommitError>;
 
+    /// Whether the backend can write a group atomically without making it durable yet
+    /// ([`Storage::write_group`]) and make everything written durable later
+    /// ([`Storage::sync_written`]): the writer then overlaps the sync of one group with
+    /// deciding and writing the next, and answers each group only after a sync that covers
+    /// it. By default a commit is one step.
+    fn split_durability(&self) -> bool {
+        false
+    }
+
+    /// Writes a group atomically, with [`Storage::commit`]'s checks, without waiting for it
+    /// to be durable (where [`Storage::split_durability`]; otherwise it commits).
+    fn write_group(&self, group: &Group) -> std::result::Result<(), CommitError> {
+        self.commit(group)
+    }
+
+    /// Makes every group written so far durable (`always`: whatever the configured
+    /// durability). A failure is [`CommitError::NotDurable`].
+    fn sync_written(&self, always: bool) -> std::result::Result<(), CommitError> {
+        let _ = always;
+        Ok(())
+    }
+
     // ---- projections
 
     /// A stream's state projection.

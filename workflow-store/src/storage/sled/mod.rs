@@ -517,6 +517,15 @@ impl Storage for SledStorage {
     }
 
     fn commit(&self, group: &Group) -> std::result::Result<(), CommitError> {
+        self.write_group(group)?;
+        self.sync_written(group.sync_always)
+    }
+
+    fn split_durability(&self) -> bool {
+        true
+    }
+
+    fn write_group(&self, group: &Group) -> std::result::Result<(), CommitError> {
         #[cfg(any(test, feature = "fault-injection"))]
         {
             self.faults.wait_if_held();
@@ -653,6 +662,10 @@ impl Storage for SledStorage {
                 TransactionError::Storage(e) => CommitError::NotWritten(from_sled(e)),
             })?;
         crate::telemetry::spent(crate::telemetry::Phase::Transaction, writing.elapsed());
+        Ok(())
+    }
+
+    fn sync_written(&self, always: bool) -> std::result::Result<(), CommitError> {
         #[cfg(any(test, feature = "fault-injection"))]
         if let Some(e) = self.faults.flush() {
             return Err(CommitError::NotDurable(e));
@@ -663,7 +676,7 @@ impl Storage for SledStorage {
             .map_err(|e| CommitError::NotDurable(from_sled(e)))?;
         crate::telemetry::spent(crate::telemetry::Phase::Flush, flushing.elapsed());
         let syncing = std::time::Instant::now();
-        if group.sync_always {
+        if always {
             self.stable.sync()
         } else {
             self.stable.sync_group()
