@@ -10,6 +10,7 @@
 mod group;
 mod request;
 mod sweep;
+mod syncer;
 mod writer;
 
 use std::collections::{HashMap, HashSet};
@@ -223,6 +224,7 @@ impl Engine {
             None
         };
         let (head_tx, head_rx) = watch::channel(head);
+        let head_tx = Arc::new(head_tx);
         let (tx, rx) = std_mpsc::channel::<Msg>();
         let directory = Arc::new(RwLock::new(directory));
         let retention_schedule = Arc::new(config.retention_schedule);
@@ -253,6 +255,7 @@ impl Engine {
             tx: Mutex::new(Some(tx)),
             writer: Mutex::new(None),
         });
+        let storage_splits = storage.split_durability() && !storage.shared();
         let mut writer = Writer {
             storage,
             directory,
@@ -268,10 +271,35 @@ impl Engine {
             queued,
             redecided,
             halted_flag,
-            tail,
+            tail: tail.clone(),
             live,
             classifications,
+            syncer: None,
+            syncer_thread: None,
+            sync_failed: Arc::new(Mutex::new(None)),
+            written: None,
         };
+        // A backend that can split its commits gets a syncer: the writer goes on deciding
+        // while the last groups are made durable. (Not for a shared store: another process
+        // must never see a group this one might still lose.)
+        if storage_splits {
+            let (sync_tx, sync_rx) = std_mpsc::channel();
+            let syncer = syncer::Syncer {
+                storage: writer.storage.clone(),
+                head_tx: writer.head_tx.clone(),
+                tail,
+                uncertain: writer.uncertain.clone(),
+                failed: writer.sync_failed.clone(),
+            };
+            let thread = std::thread::Builder::new()
+                .name("workflow-syncer".into())
+                .spawn(move || syncer.run(sync_rx))
+                .map_err(|e| Error::Unavailable {
+                    reason: format!("cannot start the syncer thread: {e}"),
+                })?;
+            writer.syncer = Some(sync_tx);
+            writer.syncer_thread = Some(thread);
+        }
         if let Some((units, actors)) = legacy {
             writer.import_legacy_directory(units, actors)?;
         }

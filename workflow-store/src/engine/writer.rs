@@ -34,7 +34,7 @@ pub(super) struct Writer {
     pub(super) clock: Clock,
     pub(super) head: u64,
     pub(super) head_hash: String,
-    pub(super) head_tx: watch::Sender<u64>,
+    pub(super) head_tx: Arc<watch::Sender<u64>>,
     /// Recently written state records, so a stream's next command skips decoding its
     /// projection. Holds exactly what was committed; cleared on a failed commit or rebuild.
     pub(super) cache: HashMap<DocumentId, DocRecord>,
@@ -53,6 +53,22 @@ pub(super) struct Writer {
     pub(super) live: Arc<AtomicUsize>,
     /// Documents' classifications as last committed.
     pub(super) classifications: Arc<RwLock<crate::read::tail::Classifications>>,
+    /// Where written groups go to be made durable and answered, when the backend splits
+    /// its commits (see [`super::syncer`]); `None`: each commit is durable on return.
+    pub(super) syncer: Option<std_mpsc::Sender<super::syncer::ToSyncer>>,
+    pub(super) syncer_thread: Option<std::thread::JoinHandle<()>>,
+    /// Set by the syncer when a sync failed.
+    pub(super) sync_failed: Arc<std::sync::Mutex<Option<String>>>,
+    /// What the last group wrote, for the syncer.
+    pub(super) written: Option<WrittenGroup>,
+}
+
+/// What a written group makes visible once durable.
+pub(super) struct WrittenGroup {
+    head: u64,
+    published: Vec<crate::read::tail::TailEvent>,
+    docs: Vec<DocumentId>,
+    always: bool,
 }
 
 /// Why the writer refuses every write.
@@ -64,7 +80,7 @@ pub(super) enum Halt {
 }
 
 impl Halt {
-    fn error(&self) -> Error {
+    pub(super) fn error(&self) -> Error {
         match self {
             Halt::FlushFailed(reason) => Error::Halted {
                 reason: format!("a flush failed ({reason}); restart the server"),
@@ -171,7 +187,22 @@ impl Writer {
                 self.commit_group(executes);
             }
         }
+        // Every group handed to the syncer is made durable and answered before the end.
+        drop(self.syncer.take());
+        if let Some(t) = self.syncer_thread.take() {
+            let _ = t.join();
+        }
         let _ = self.storage.flush();
+    }
+
+    /// Waits until everything handed to the syncer is durable (and answered).
+    pub(super) fn settle(&self) {
+        if let Some(tx) = &self.syncer {
+            let (done, wait) = std_mpsc::sync_channel(1);
+            if tx.send(super::syncer::ToSyncer::Barrier(done)).is_ok() {
+                let _ = wait.recv();
+            }
+        }
     }
 
     /// Records the directory a store written before the directory stream kept beside the
@@ -205,6 +236,7 @@ impl Writer {
         request.command_id = "directory-import".into();
         let (tx, mut rx) = oneshot::channel();
         self.commit_group(vec![(Box::new(request), tx)]);
+        self.settle();
         match rx.try_recv() {
             Ok(r) => r.map(|_| ()),
             Err(_) => Err(Error::Closed),
@@ -231,6 +263,8 @@ impl Writer {
                 reply,
             } => {
                 self.cache.clear();
+                // Everything written is durable before the projections are replayed.
+                self.settle();
                 // Other processes sharing the store are held off for the whole rebuild: it
                 // removes what it did not produce, and a from-scratch one empties the
                 // numbers others would draw from.
@@ -270,6 +304,31 @@ impl Writer {
         self.halted_flag
             .store(self.halted.is_some(), Ordering::SeqCst);
         crate::telemetry::head(self.head, self.halted.is_some());
+        // With a syncer, every answer goes through it, in order: one that names or was
+        // decided against a group not yet durable waits for the sync that covers it.
+        if let Some(syncer) = &self.syncer {
+            let mut written = self.written.take();
+            let w = super::syncer::Written {
+                replies,
+                answers,
+                wrote: written.is_some(),
+                head: written.as_ref().map_or(self.head, |w| w.head),
+                published: written
+                    .as_mut()
+                    .map(|w| std::mem::take(&mut w.published))
+                    .unwrap_or_default(),
+                docs: written.as_ref().map(|w| w.docs.clone()).unwrap_or_default(),
+                always: written.as_ref().is_some_and(|w| w.always),
+            };
+            if let Err(std_mpsc::SendError(super::syncer::ToSyncer::Written(w))) =
+                syncer.send(super::syncer::ToSyncer::Written(w))
+            {
+                for reply in w.replies {
+                    let _ = reply.send(Err(Error::Closed));
+                }
+            }
+            return;
+        }
         for (reply, answer) in replies.into_iter().zip(answers) {
             let _ = reply.send(answer);
         }
@@ -331,6 +390,11 @@ impl Writer {
         let shared = self.storage.shared();
         let mut attempt = 1;
         loop {
+            if self.halted.is_none()
+                && let Some(reason) = self.sync_failed.lock().ok().and_then(|f| f.clone())
+            {
+                self.halted = Some(Halt::FlushFailed(reason));
+            }
             if let Some(halt) = &self.halted {
                 return requests.iter().map(|_| Err(halt.error())).collect();
             }
@@ -422,16 +486,21 @@ impl Writer {
         }
     }
 
-    /// After a commit, before the head moves: each changed document's classification, and
-    /// the group's events to the shared tail with what subscribers' filters need.
-    fn publish(&self, published: Vec<crate::envelope::Envelope>, docs: &[DocChange]) {
+    /// After a commit, before the head moves: each changed document's classification is
+    /// recorded, and the group's events are made ready for the shared tail with what
+    /// subscribers' filters need.
+    fn published(
+        &self,
+        published: Vec<crate::envelope::Envelope>,
+        docs: &[DocChange],
+    ) -> Vec<crate::read::tail::TailEvent> {
         if let Ok(mut c) = self.classifications.write() {
             for change in docs {
                 c.set(change.record.id(), change.record.state.classification());
             }
         }
         if published.is_empty() {
-            return;
+            return Vec::new();
         }
         let listings: HashMap<DocumentId, (Option<workflow_core::Kind>, Vec<UnitCode>)> = docs
             .iter()
@@ -445,7 +514,7 @@ impl Writer {
                 (c.record.id(), listing)
             })
             .collect();
-        let events = published
+        published
             .into_iter()
             .map(|e| {
                 let (kind, units) = listings.get(&e.stream_id).cloned().unwrap_or_default();
@@ -455,10 +524,7 @@ impl Writer {
                     units,
                 }
             })
-            .collect();
-        if let Ok(mut tail) = self.tail.write() {
-            tail.publish(events);
-        }
+            .collect()
     }
 
     /// Reads the streams and command ids of a group's requests from a remote store at once
@@ -546,7 +612,11 @@ impl Writer {
             Ok(())
         } else {
             let started = std::time::Instant::now();
-            let committed = self.storage.commit(&group);
+            let committed = if self.syncer.is_some() {
+                self.storage.write_group(&group)
+            } else {
+                self.storage.commit(&group)
+            };
             crate::telemetry::group(requests.len(), started.elapsed());
             committed
         };
@@ -570,8 +640,25 @@ impl Writer {
                 {
                     *cache = d;
                 }
-                self.publish(published, &group.docs);
-                let _ = self.head_tx.send(self.head);
+                let events = self.published(published, &group.docs);
+                if self.syncer.is_some() {
+                    // Visible once durable: the syncer moves the head and publishes.
+                    if !group.is_empty() {
+                        self.written = Some(WrittenGroup {
+                            head: self.head,
+                            published: events,
+                            docs: group.docs.iter().map(|c| c.record.id()).collect(),
+                            always: group.sync_always,
+                        });
+                    }
+                } else {
+                    if !events.is_empty()
+                        && let Ok(mut tail) = self.tail.write()
+                    {
+                        tail.publish(events);
+                    }
+                    let _ = self.head_tx.send(self.head);
+                }
                 for change in group.docs {
                     if self.cache.len() >= CACHE_DOCS
                         && let Some(evict) = self.cache.keys().next().copied()
