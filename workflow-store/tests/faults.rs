@@ -109,27 +109,45 @@ async fn a_retry_queued_behind_its_failing_original_is_executed_anew() {
     assert!(engine.verify(|_, _| {}).unwrap().is_intact());
 }
 
+/// Waits until a condition holds (ten seconds at most).
+async fn until(what: &str, mut done: impl FnMut() -> bool) {
+    let started = std::time::Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "not so: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_a_flush_fails_neither_the_original_nor_any_retry_is_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
     let engine = open(dir.path()).await;
     let faults = faults_for(dir.path());
     let acknowledged = engine.execute(draft_request()).await.unwrap();
-    // Same group: X is in flight, then A and A' share the group whose flush fails.
-    faults.hold_commits();
+    // X's group is written and its sync waits; then A and A' share the next group, written
+    // while X's sync waits, and synced by the next sync — which fails.
+    faults.hold_syncs();
     let x = send(&engine, draft_request());
-    in_flight(dir.path()).await;
+    until("X's sync is under way", || faults.held_syncs() == 1).await;
+    let written = faults.groups_written();
     let a = draft_request();
     let original = send(&engine, a.clone());
     let same_group_retry = send(&engine, a.clone());
-    queued(&engine, 2).await;
+    until("A's group is written", || {
+        faults.groups_written() == written + 1
+    })
+    .await;
     faults.fail_flush(1);
-    faults.release_commits();
+    faults.release_syncs();
     x.await.unwrap().unwrap();
     for r in [original, same_group_retry] {
         let e = r.await.unwrap().unwrap_err();
         assert!(matches!(e, Error::Halted { .. }), "{e}");
     }
+    assert!(engine.is_halted(), "health says so at once");
     // A later retry: A's group is in sled but maybe not on disk, so it is not answered OK
     // either (the engine writes nothing more until restarted).
     let e = engine.execute(a.clone()).await.unwrap_err();
@@ -291,4 +309,43 @@ fn a_creation_killed_while_sled_wrote_its_settings_is_created_afresh() {
     let e = workflow_store::Engine::open(dir.path()).unwrap_err();
     assert_eq!(e.reason(), "STORE_CORRUPT", "{e}");
     assert_eq!(std::fs::read(dir.path().join("db")).unwrap(), b"not empty");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_written_group_is_neither_answered_nor_visible_before_its_sync() {
+    use futures::StreamExt;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let faults = faults_for(dir.path());
+    let head = engine.head();
+    let mut live = Box::pin(engine.subscribe_shared(head + 1, Default::default()));
+    faults.hold_syncs();
+    let a = draft_request();
+    let pending = send(&engine, a.clone());
+    until("A's sync is under way", || faults.held_syncs() == 1).await;
+    // The writer goes on: a retry of A, decided from A's written record, and a new command
+    // are written while A's sync waits — and none of them is answered yet.
+    let retry = send(&engine, a.clone());
+    let b = send(&engine, draft_request());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!pending.is_finished() && !retry.is_finished() && !b.is_finished());
+    // Nor visible to log reads and subscribers: the durable head has not moved.
+    assert_eq!(engine.head(), head);
+    assert!(engine.command_outcome(&a.command_id).unwrap().is_none());
+    assert!(engine.history(a.document_id).unwrap().is_empty());
+    assert!(
+        tokio::time::timeout(Duration::from_millis(50), live.next())
+            .await
+            .is_err()
+    );
+    faults.release_syncs();
+    let first = pending.await.unwrap().unwrap();
+    let again = retry.await.unwrap().unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.events, first.events);
+    b.await.unwrap().unwrap();
+    // Then everything, in order.
+    let e = live.next().await.unwrap().unwrap();
+    assert_eq!(e.position, head + 1);
+    assert!(engine.head() >= head + 2);
 }

@@ -290,6 +290,8 @@ impl Engine {
                 tail,
                 uncertain: writer.uncertain.clone(),
                 failed: writer.sync_failed.clone(),
+                halted_flag: writer.halted_flag.clone(),
+                classifications: writer.classifications.clone(),
             };
             let thread = std::thread::Builder::new()
                 .name("workflow-syncer".into())

@@ -32,6 +32,8 @@ pub(super) struct Written {
     pub(super) docs: Vec<DocumentId>,
     /// Sync whatever the configured durability (a directory change).
     pub(super) always: bool,
+    /// The changed documents' classifications, in force once durable.
+    pub(super) classifications: Vec<(DocumentId, workflow_core::Classification)>,
 }
 
 /// What the writer hands the syncer.
@@ -48,6 +50,8 @@ pub(super) struct Syncer {
     pub(super) uncertain: Arc<RwLock<HashSet<DocumentId>>>,
     /// Set when a sync failed: the writer stops writing.
     pub(super) failed: Arc<Mutex<Option<String>>>,
+    pub(super) halted_flag: Arc<std::sync::atomic::AtomicBool>,
+    pub(super) classifications: Arc<RwLock<crate::read::tail::Classifications>>,
 }
 
 impl Syncer {
@@ -91,6 +95,13 @@ impl Syncer {
         match synced {
             Ok(()) => {
                 for w in batch {
+                    if !w.classifications.is_empty()
+                        && let Ok(mut c) = self.classifications.write()
+                    {
+                        for (id, classification) in w.classifications {
+                            c.set(id, classification);
+                        }
+                    }
                     if !w.published.is_empty()
                         && let Ok(mut tail) = self.tail.write()
                     {
@@ -115,20 +126,17 @@ impl Syncer {
                 {
                     *f = Some(reason.clone());
                 }
+                self.halted_flag
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
                 let halt = Halt::FlushFailed(reason);
                 if let Ok(mut uncertain) = self.uncertain.write() {
                     uncertain.extend(batch.iter().flat_map(|w| w.docs.iter().copied()));
                 }
+                // Whatever was decided here (refusals too) may rest on what was not made
+                // durable: nothing of it is confirmed.
                 for w in batch {
-                    for (reply, answer) in w.replies.into_iter().zip(w.answers) {
-                        // What was decided against no written state (a refusal of a group
-                        // that wrote nothing, before any failure) stands; the rest cannot
-                        // be confirmed.
-                        let _ = reply.send(if w.wrote || answer.is_ok() {
-                            Err(halt.error())
-                        } else {
-                            answer
-                        });
+                    for reply in w.replies {
+                        let _ = reply.send(Err(halt.error()));
                     }
                 }
             }

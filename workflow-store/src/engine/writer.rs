@@ -69,6 +69,7 @@ pub(super) struct WrittenGroup {
     published: Vec<crate::read::tail::TailEvent>,
     docs: Vec<DocumentId>,
     always: bool,
+    classifications: Vec<(DocumentId, workflow_core::Classification)>,
 }
 
 /// Why the writer refuses every write.
@@ -195,14 +196,34 @@ impl Writer {
         let _ = self.storage.flush();
     }
 
-    /// Waits until everything handed to the syncer is durable (and answered).
-    pub(super) fn settle(&self) {
+    /// Waits until everything handed to the syncer is durable (and answered), and stops
+    /// writing if a sync failed (or the syncer is gone).
+    pub(super) fn settle(&mut self) {
         if let Some(tx) = &self.syncer {
             let (done, wait) = std_mpsc::sync_channel(1);
-            if tx.send(super::syncer::ToSyncer::Barrier(done)).is_ok() {
-                let _ = wait.recv();
+            let settled =
+                tx.send(super::syncer::ToSyncer::Barrier(done)).is_ok() && wait.recv().is_ok();
+            if !settled {
+                self.stop_writing("the syncer thread stopped".into());
             }
         }
+        self.notice_sync_failure();
+    }
+
+    /// Takes in a failure the syncer found: from then on every write is refused.
+    fn notice_sync_failure(&mut self) {
+        if self.halted.is_none()
+            && let Some(reason) = self.sync_failed.lock().ok().and_then(|f| f.clone())
+        {
+            self.stop_writing(reason);
+        }
+    }
+
+    fn stop_writing(&mut self, reason: String) {
+        if self.halted.is_none() {
+            self.halted = Some(Halt::FlushFailed(reason));
+        }
+        self.halted_flag.store(true, Ordering::SeqCst);
     }
 
     /// Records the directory a store written before the directory stream kept beside the
@@ -245,6 +266,9 @@ impl Writer {
 
     fn handle_admin(&mut self, msg: Msg) {
         let directory = self.directory.clone();
+        // Everything written is durable before the projections are replayed (and a sync
+        // that failed stops the rebuild too).
+        self.settle();
         if let Some(halt) = &self.halted {
             let halted = || halt.error();
             match msg {
@@ -263,8 +287,6 @@ impl Writer {
                 reply,
             } => {
                 self.cache.clear();
-                // Everything written is durable before the projections are replayed.
-                self.settle();
                 // Other processes sharing the store are held off for the whole rebuild: it
                 // removes what it did not produce, and a from-scratch one empties the
                 // numbers others would draw from.
@@ -319,10 +341,15 @@ impl Writer {
                     .unwrap_or_default(),
                 docs: written.as_ref().map(|w| w.docs.clone()).unwrap_or_default(),
                 always: written.as_ref().is_some_and(|w| w.always),
+                classifications: written
+                    .as_mut()
+                    .map(|w| std::mem::take(&mut w.classifications))
+                    .unwrap_or_default(),
             };
             if let Err(std_mpsc::SendError(super::syncer::ToSyncer::Written(w))) =
                 syncer.send(super::syncer::ToSyncer::Written(w))
             {
+                self.stop_writing("the syncer thread stopped".into());
                 for reply in w.replies {
                     let _ = reply.send(Err(Error::Closed));
                 }
@@ -338,6 +365,10 @@ impl Writer {
     /// looked: the log's end, and with it the directory; the streams held in memory may
     /// have moved on, so they are read again. Returns whether anything had changed.
     pub(super) fn catch_up(&mut self) -> Result<bool> {
+        // The head watch moves in write order: after what the syncer still holds.
+        if self.syncer.is_some() {
+            self.settle();
+        }
         // A shared store's recorded head is written in the same transaction as the events it
         // names, and is one small row (the last event's bytes are not).
         let end = match self.storage.shared() {
@@ -390,11 +421,7 @@ impl Writer {
         let shared = self.storage.shared();
         let mut attempt = 1;
         loop {
-            if self.halted.is_none()
-                && let Some(reason) = self.sync_failed.lock().ok().and_then(|f| f.clone())
-            {
-                self.halted = Some(Halt::FlushFailed(reason));
-            }
+            self.notice_sync_failure();
             if let Some(halt) = &self.halted {
                 return requests.iter().map(|_| Err(halt.error())).collect();
             }
@@ -494,7 +521,10 @@ impl Writer {
         published: Vec<crate::envelope::Envelope>,
         docs: &[DocChange],
     ) -> Vec<crate::read::tail::TailEvent> {
-        if let Ok(mut c) = self.classifications.write() {
+        // With a syncer, they are in force once durable (the syncer sets them).
+        if self.syncer.is_none()
+            && let Ok(mut c) = self.classifications.write()
+        {
             for change in docs {
                 c.set(change.record.id(), change.record.state.classification());
             }
@@ -631,14 +661,48 @@ impl Writer {
                 let answering = std::time::Instant::now();
                 crate::telemetry::profiled_group(requests.len());
                 // Before anyone is answered: a caller told its directory change succeeded
-                // finds it in force.
-                if let Some(d) = group
+                // finds it in force. Only once it is durable: with a syncer, a directory
+                // change (a group of its own) is synced here, with everything before it.
+                let directory_change = group
                     .docs
                     .iter()
-                    .find_map(|c| c.record.state.directory().map(DirectoryCache::from_state))
-                    && let Ok(mut cache) = directory_lock.write()
-                {
-                    *cache = d;
+                    .find_map(|c| c.record.state.directory().map(DirectoryCache::from_state));
+                if let Some(d) = directory_change {
+                    let durable = if self.syncer.is_some() {
+                        self.settle();
+                        self.halted.is_none()
+                            && match self.storage.sync_written(true) {
+                                Ok(()) => true,
+                                Err(e) => {
+                                    let reason = match e {
+                                        CommitError::NotDurable(e) | CommitError::NotWritten(e) => {
+                                            e.to_string()
+                                        }
+                                        CommitError::Conflict(reason) => reason,
+                                    };
+                                    if let Ok(mut f) = self.sync_failed.lock() {
+                                        f.get_or_insert(reason.clone());
+                                    }
+                                    if let Ok(mut uncertain) = self.uncertain.write() {
+                                        uncertain.extend(group.docs.iter().map(|c| c.record.id()));
+                                    }
+                                    self.stop_writing(reason);
+                                    false
+                                }
+                            }
+                    } else {
+                        true
+                    };
+                    if !durable {
+                        let answers = answers
+                            .into_iter()
+                            .map(|_| Err(self.halted.as_ref().map_or(Error::Closed, Halt::error)))
+                            .collect();
+                        return Attempt::Done(answers);
+                    }
+                    if let Ok(mut cache) = directory_lock.write() {
+                        *cache = d;
+                    }
                 }
                 let events = self.published(published, &group.docs);
                 if self.syncer.is_some() {
@@ -649,6 +713,11 @@ impl Writer {
                             published: events,
                             docs: group.docs.iter().map(|c| c.record.id()).collect(),
                             always: group.sync_always,
+                            classifications: group
+                                .docs
+                                .iter()
+                                .map(|c| (c.record.id(), c.record.state.classification()))
+                                .collect(),
                         });
                     }
                 } else {

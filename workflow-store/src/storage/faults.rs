@@ -11,77 +11,29 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
 use crate::error::Error;
 
-/// The injectable failures of one data directory (shared by every open of it).
-#[derive(Debug)]
-pub struct Faults {
-    /// Commits still to succeed before one fails; -1: none fails.
-    commit_fails_in: AtomicI64,
-    /// Flushes (after a written group) still to succeed before one fails; -1: none fails.
-    flush_fails_in: AtomicI64,
-    /// While set, reads of state and command records fail with an I/O error ("No space
-    /// left on device"), as sled's reads do once a background flush hit a full disk.
-    pub fail_reads: AtomicBool,
+/// A gate that group commits (or syncs) wait at while it is held.
+#[derive(Debug, Default)]
+struct Gate {
     held: Mutex<bool>,
     released: Condvar,
-    /// Commits waiting because commits are held.
+    /// How many wait at it now.
     waiting: std::sync::atomic::AtomicUsize,
 }
 
-impl Default for Faults {
-    fn default() -> Self {
-        Faults {
-            commit_fails_in: AtomicI64::new(-1),
-            flush_fails_in: AtomicI64::new(-1),
-            fail_reads: AtomicBool::new(false),
-            held: Mutex::new(false),
-            released: Condvar::new(),
-            waiting: std::sync::atomic::AtomicUsize::new(0),
+impl Gate {
+    fn set(&self, held: bool) {
+        *self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = held;
+        if !held {
+            self.released.notify_all();
         }
     }
-}
 
-impl Faults {
-    /// After `after` more group commits succeed, the next one fails before writing
-    /// anything (as a transaction refused by a full disk does).
-    pub fn fail_commit(&self, after: u32) {
-        self.commit_fails_in
-            .store(i64::from(after), Ordering::SeqCst);
-    }
-
-    /// After `after` more flushes succeed, the next one fails after its group was written
-    /// (whether the group reached the disk is then unknown).
-    pub fn fail_flush(&self, after: u32) {
-        self.flush_fails_in
-            .store(i64::from(after), Ordering::SeqCst);
-    }
-
-    /// From now on, each group commit waits at its start until [`Faults::release_commits`]:
-    /// requests sent meanwhile queue behind the group in flight.
-    pub fn hold_commits(&self) {
-        *self
-            .held
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = true;
-    }
-
-    /// Lets held commits go on.
-    pub fn release_commits(&self) {
-        *self
-            .held
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = false;
-        self.released.notify_all();
-    }
-
-    /// How many commits are waiting because commits are held (a test waits for its group
-    /// to be in flight before queueing more requests behind it).
-    pub fn held_commits(&self) -> usize {
-        self.waiting.load(Ordering::SeqCst)
-    }
-
-    /// Waits while commits are held — at most 30 s, so that a test that fails while holding
-    /// them does not hang forever on the engine's shutdown.
-    pub(crate) fn wait_if_held(&self) {
+    /// Waits while held — at most 30 s, so that a test that fails while holding does not
+    /// hang forever on the engine's shutdown.
+    fn wait(&self) {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         let mut held = self
             .held
@@ -103,6 +55,102 @@ impl Faults {
                 .0;
         }
         self.waiting.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The injectable failures of one data directory (shared by every open of it).
+#[derive(Debug)]
+pub struct Faults {
+    /// Commits still to succeed before one fails; -1: none fails.
+    commit_fails_in: AtomicI64,
+    /// Flushes (after a written group) still to succeed before one fails; -1: none fails.
+    flush_fails_in: AtomicI64,
+    /// While set, reads of state and command records fail with an I/O error ("No space
+    /// left on device"), as sled's reads do once a background flush hit a full disk.
+    pub fail_reads: AtomicBool,
+    commits: Gate,
+    syncs: Gate,
+    /// Groups written so far (before their sync).
+    written: std::sync::atomic::AtomicUsize,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            commit_fails_in: AtomicI64::new(-1),
+            flush_fails_in: AtomicI64::new(-1),
+            fail_reads: AtomicBool::new(false),
+            commits: Gate::default(),
+            syncs: Gate::default(),
+            written: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+}
+
+impl Faults {
+    /// After `after` more group commits succeed, the next one fails before writing
+    /// anything (as a transaction refused by a full disk does).
+    pub fn fail_commit(&self, after: u32) {
+        self.commit_fails_in
+            .store(i64::from(after), Ordering::SeqCst);
+    }
+
+    /// After `after` more flushes (syncs of what was written) succeed, the next one fails
+    /// (whether the groups it covers reached the disk is then unknown).
+    pub fn fail_flush(&self, after: u32) {
+        self.flush_fails_in
+            .store(i64::from(after), Ordering::SeqCst);
+    }
+
+    /// From now on, each group commit waits at its start until [`Faults::release_commits`]:
+    /// requests sent meanwhile queue behind the group in flight.
+    pub fn hold_commits(&self) {
+        self.commits.set(true);
+    }
+
+    /// Lets held commits go on.
+    pub fn release_commits(&self) {
+        self.commits.set(false);
+    }
+
+    /// How many commits are waiting because commits are held (a test waits for its group
+    /// to be in flight before queueing more requests behind it).
+    pub fn held_commits(&self) -> usize {
+        self.commits.waiting.load(Ordering::SeqCst)
+    }
+
+    /// From now on, each sync of written groups waits at its start (before the injected
+    /// flush failure is counted) until [`Faults::release_syncs`]: groups written meanwhile
+    /// wait for a later sync.
+    pub fn hold_syncs(&self) {
+        self.syncs.set(true);
+    }
+
+    /// Lets held syncs go on.
+    pub fn release_syncs(&self) {
+        self.syncs.set(false);
+    }
+
+    /// How many syncs are waiting because syncs are held.
+    pub fn held_syncs(&self) -> usize {
+        self.syncs.waiting.load(Ordering::SeqCst)
+    }
+
+    /// How many groups were written (atomically, before any sync) so far.
+    pub fn groups_written(&self) -> usize {
+        self.written.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn wait_if_held(&self) {
+        self.commits.wait();
+    }
+
+    pub(crate) fn wait_if_syncs_held(&self) {
+        self.syncs.wait();
+    }
+
+    pub(crate) fn wrote(&self) {
+        self.written.fetch_add(1, Ordering::SeqCst);
     }
 
     /// The injected error if this commit is the one to fail.

@@ -662,13 +662,18 @@ impl Storage for SledStorage {
                 TransactionError::Storage(e) => CommitError::NotWritten(from_sled(e)),
             })?;
         crate::telemetry::spent(crate::telemetry::Phase::Transaction, writing.elapsed());
+        #[cfg(any(test, feature = "fault-injection"))]
+        self.faults.wrote();
         Ok(())
     }
 
     fn sync_written(&self, always: bool) -> std::result::Result<(), CommitError> {
         #[cfg(any(test, feature = "fault-injection"))]
-        if let Some(e) = self.faults.flush() {
-            return Err(CommitError::NotDurable(e));
+        {
+            self.faults.wait_if_syncs_held();
+            if let Some(e) = self.faults.flush() {
+                return Err(CommitError::NotDurable(e));
+            }
         }
         let flushing = std::time::Instant::now();
         self.db
