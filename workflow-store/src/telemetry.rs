@@ -43,7 +43,16 @@ pub(crate) fn redecided() {
 }
 
 pub(crate) fn head(position: u64, halted: bool) {
+    log_position(position);
+    writer_halted(halted);
+}
+
+/// The durable log's head.
+pub(crate) fn log_position(position: u64) {
     metrics::gauge!("workflow_log_position").set(position as f64);
+}
+
+pub(crate) fn writer_halted(halted: bool) {
     metrics::gauge!("workflow_writer_halted").set(if halted { 1.0 } else { 0.0 });
 }
 

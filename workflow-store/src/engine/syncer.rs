@@ -114,6 +114,7 @@ impl Syncer {
                         }
                         moved
                     });
+                    crate::telemetry::log_position(*self.head_tx.borrow());
                     for (reply, answer) in w.replies.into_iter().zip(w.answers) {
                         let _ = reply.send(answer);
                     }
@@ -128,6 +129,7 @@ impl Syncer {
                 }
                 self.halted_flag
                     .store(true, std::sync::atomic::Ordering::SeqCst);
+                crate::telemetry::writer_halted(true);
                 let halt = Halt::FlushFailed(reason);
                 if let Ok(mut uncertain) = self.uncertain.write() {
                     uncertain.extend(batch.iter().flat_map(|w| w.docs.iter().copied()));

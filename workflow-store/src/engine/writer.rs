@@ -325,7 +325,11 @@ impl Writer {
         let answers = self.commit_requests(&requests);
         self.halted_flag
             .store(self.halted.is_some(), Ordering::SeqCst);
-        crate::telemetry::head(self.head, self.halted.is_some());
+        // With a syncer, the durable head is the syncer's to report.
+        if self.syncer.is_none() {
+            crate::telemetry::log_position(self.head);
+        }
+        crate::telemetry::writer_halted(self.halted.is_some());
         // With a syncer, every answer goes through it, in order: one that names or was
         // decided against a group not yet durable waits for the sync that covers it.
         if let Some(syncer) = &self.syncer {
