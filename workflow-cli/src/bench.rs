@@ -220,6 +220,39 @@ where
     Ok(Rate::of(latencies, started.elapsed()))
 }
 
+/// (1)'s measurement at each client count: records of `record_bytes` handed to a raw
+/// writer by `send` (false: the writer stopped), which answers on the oneshot once the
+/// record is durable; `label` names each line.
+async fn raw_rates<S>(
+    clients: &[usize],
+    seconds: f64,
+    record_bytes: usize,
+    send: S,
+    label: impl Fn(usize) -> String,
+) -> Result<Vec<Rate>>
+where
+    S: Fn(Vec<u8>, oneshot::Sender<()>) -> bool + Clone + Send + Sync + 'static,
+{
+    let mut rates = Vec::new();
+    for &c in clients {
+        let (send, record) = (send.clone(), vec![b'x'; record_bytes]);
+        let r = measure(c, seconds, move |_, _| {
+            let (send, record) = (send.clone(), record.clone());
+            async move {
+                let t = Instant::now();
+                let (reply, wait) = oneshot::channel();
+                anyhow::ensure!(send(record, reply), "the raw writer stopped");
+                wait.await?;
+                Ok(vec![t.elapsed()])
+            }
+        })
+        .await?;
+        rate_line(&label(c), &r, None);
+        rates.push(r);
+    }
+    Ok(rates)
+}
+
 /// Where raw-sled clients send a record and wait for it to be flushed.
 type RawSender = std::sync::mpsc::Sender<(Vec<u8>, oneshot::Sender<()>)>;
 
@@ -733,31 +766,11 @@ async fn run_async(args: BenchArgs, store: Option<String>) -> Result<()> {
     let mut raw = Vec::new();
     if runs(Part::Raw) {
         let (tx, writer) = raw_sled(&base.path().join("raw"))?;
-        for &c in clients {
-            let tx = tx.clone();
-            let record = vec![b'x'; record_bytes];
-            let r = measure(c, seconds, move |_, _| {
-                let (tx, record) = (tx.clone(), record.clone());
-                async move {
-                    let t = Instant::now();
-                    let (reply, wait) = oneshot::channel();
-                    tx.send((record, reply))
-                        .map_err(|_| anyhow::anyhow!("raw writer stopped"))?;
-                    wait.await?;
-                    Ok(vec![t.elapsed()])
-                }
-            })
-            .await?;
-            line(
-                &format!("raw sled (flush + fdatasync), {c} clients: records/s"),
-                format!(
-                    "{:.0}  (p50 {:.2} ms, p99 {:.2} ms)",
-                    r.per_sec, r.p50_ms, r.p99_ms
-                ),
-            );
-            raw.push(r);
-        }
-        drop(tx);
+        let send = move |record, reply| tx.send((record, reply)).is_ok();
+        raw = raw_rates(clients, seconds, record_bytes, send, |c| {
+            format!("raw sled (flush + fdatasync), {c} clients: records/s")
+        })
+        .await?;
         let _ = writer.join();
         summary.insert(
             "raw_sled".into(),

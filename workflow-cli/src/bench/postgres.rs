@@ -21,7 +21,8 @@ use tokio::sync::oneshot;
 use tokio_postgres::NoTls;
 
 use super::{
-    Rate, ServerChild, engine_flows, grpc_flow, line, load_directory, measure, rate_line, round,
+    Rate, ServerChild, engine_flows, grpc_flow, line, load_directory, measure, rate_line,
+    raw_rates, round,
 };
 
 /// The databases a run makes, dropped when it ends.
@@ -178,30 +179,11 @@ async fn figures(
     // (1) raw PostgreSQL
     let raw_url = dbs.make("raw").await?;
     let tx = raw_postgres(&raw_url).await?;
-    let mut raw = Vec::new();
-    for &c in clients {
-        let tx = tx.clone();
-        let record = vec![b'x'; record_bytes];
-        let r = measure(c, seconds, move |_, _| {
-            let (tx, record) = (tx.clone(), record.clone());
-            async move {
-                let t = Instant::now();
-                let (reply, wait) = oneshot::channel();
-                tx.send((record, reply))
-                    .map_err(|_| anyhow::anyhow!("the raw PostgreSQL writer stopped"))?;
-                wait.await?;
-                Ok(vec![t.elapsed()])
-            }
-        })
-        .await?;
-        rate_line(
-            &format!("raw PostgreSQL (commit), {c} clients: rows/s"),
-            &r,
-            None,
-        );
-        raw.push(r);
-    }
-    drop(tx);
+    let send = move |record, reply| tx.send((record, reply)).is_ok();
+    let raw = raw_rates(clients, seconds, record_bytes, send, |c| {
+        format!("raw PostgreSQL (commit), {c} clients: rows/s")
+    })
+    .await?;
 
     // (2) the engine in-process on PostgreSQL
     let engine_url = dbs.make("engine").await?;

@@ -85,10 +85,9 @@ impl Syncer {
             Some(reason) => Err(reason),
             None if batch.iter().any(|w| w.wrote) => {
                 let always = batch.iter().any(|w| w.always);
-                self.storage.sync_written(always).map_err(|e| match e {
-                    CommitError::NotDurable(e) | CommitError::NotWritten(e) => e.to_string(),
-                    CommitError::Conflict(reason) => reason,
-                })
+                self.storage
+                    .sync_written(always)
+                    .map_err(CommitError::reason)
             }
             None => Ok(()),
         };

@@ -678,12 +678,7 @@ impl Writer {
                             && match self.storage.sync_written(true) {
                                 Ok(()) => true,
                                 Err(e) => {
-                                    let reason = match e {
-                                        CommitError::NotDurable(e) | CommitError::NotWritten(e) => {
-                                            e.to_string()
-                                        }
-                                        CommitError::Conflict(reason) => reason,
-                                    };
+                                    let reason = e.reason();
                                     if let Ok(mut f) = self.sync_failed.lock() {
                                         f.get_or_insert(reason.clone());
                                     }

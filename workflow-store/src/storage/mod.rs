@@ -85,7 +85,7 @@ pub struct DocChange {
 
 /// Everything one group commit writes, atomically: events (with their stream index),
 /// projection changes, command outcomes and the numbers drawn.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Group {
     /// New events, in position order.
     pub envelopes: Vec<LogEntry>,
@@ -123,6 +123,16 @@ pub enum CommitError {
     /// stream, or a number it draws is held by another stream. Another writer got there
     /// first; the group must be decided again against what is stored now.
     Conflict(String),
+}
+
+impl CommitError {
+    /// What went wrong, in words (for a writer that stops on it).
+    pub(crate) fn reason(self) -> String {
+        match self {
+            CommitError::NotWritten(e) | CommitError::NotDurable(e) => e.to_string(),
+            CommitError::Conflict(reason) => reason,
+        }
+    }
 }
 
 /// Where a rebuild's projection writes go: entries equal to what is stored are only read.

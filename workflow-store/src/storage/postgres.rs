@@ -1195,14 +1195,7 @@ impl PostgresStorage {
         let held = self.held.lock().ok().and_then(|mut h| h.take());
         if let Some(held) = held {
             let (reply, rx) = std::sync::mpsc::sync_channel(1);
-            let copy = Group {
-                envelopes: group.envelopes.clone(),
-                commands: group.commands.clone(),
-                docs: group.docs.clone(),
-                numbers: group.numbers.clone(),
-                sync_always: group.sync_always,
-            };
-            if held.send((copy, relaxed, reply)).is_err() {
+            if held.send((group.clone(), relaxed, reply)).is_err() {
                 return Err(CommitError::NotWritten(Error::Unavailable {
                     reason: "the transaction holding the log's head was lost".into(),
                 }));
@@ -1219,13 +1212,7 @@ impl PostgresStorage {
             return rt.block_on(commit_group(self.pool.clone(), group, relaxed, &self.token));
         }
         // Inside another runtime, blocking on this one would panic: hand a copy over.
-        let copy = Group {
-            envelopes: group.envelopes.clone(),
-            commands: group.commands.clone(),
-            docs: group.docs.clone(),
-            numbers: group.numbers.clone(),
-            sync_always: group.sync_always,
-        };
+        let copy = group.clone();
         let (tx_done, rx) = std::sync::mpsc::sync_channel(1);
         let pool = self.pool.clone();
         let token = self.token.clone();
@@ -1599,16 +1586,7 @@ impl Storage for PostgresStorage {
     }
 
     fn end_rebuild(&self, layout: u32) -> Result<u64> {
-        let produced = self
-            .rebuild
-            .lock()
-            .map_err(|_| Error::Internal {
-                reason: "the rebuild's record was poisoned".into(),
-            })?
-            .take()
-            .ok_or_else(|| Error::Internal {
-                reason: "end_rebuild without begin_rebuild".into(),
-            })?;
+        let produced = Produced::take(&self.rebuild)?;
         let mut removed = 0u64;
         for part in PROJECTIONS {
             let stale: Vec<Vec<u8>> = self

@@ -173,6 +173,20 @@ pub(crate) struct Produced {
 }
 
 impl Produced {
+    /// The record of the rebuild under way, taken at its end.
+    pub(crate) fn take(slot: &std::sync::Mutex<Option<Produced>>) -> Result<Produced> {
+        slot.lock()
+            .map_err(|_| Error::Internal {
+                reason: "the rebuild's record was poisoned".into(),
+            })?
+            .take()
+            .ok_or_else(|| Error::Internal {
+                reason: "end_rebuild without begin_rebuild".into(),
+            })
+    }
+}
+
+impl Produced {
     fn fingerprint(&self, tree: &str, key: &[u8]) -> u128 {
         use std::hash::BuildHasher;
         let half = |b: &std::hash::RandomState| b.hash_one((tree, key));
@@ -903,16 +917,7 @@ impl Storage for SledStorage {
     }
 
     fn end_rebuild(&self, layout: u32) -> Result<u64> {
-        let produced = self
-            .rebuild
-            .lock()
-            .map_err(|_| Error::Internal {
-                reason: "the rebuild's record was poisoned".into(),
-            })?
-            .take()
-            .ok_or_else(|| Error::Internal {
-                reason: "end_rebuild without begin_rebuild".into(),
-            })?;
+        let produced = Produced::take(&self.rebuild)?;
         let mut removed = 0u64;
         for name in PROJECTIONS {
             let t = self.projection_tree(name)?;
