@@ -1130,17 +1130,12 @@ fn http_get(addr: &str, path: &str) -> (String, String) {
 fn serve_exposes_prometheus_metrics_when_configured() {
     use std::io::BufRead;
     let root = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let config = root.path().join("workflow.toml");
     std::fs::write(
         &config,
         format!(
             "listen = \"127.0.0.1:0\"\ndata_dir = \"data\"\ndirectory = {:?}\n\
-             sweep_every_secs = 0\nmetrics_listen = \"127.0.0.1:{port}\"\n\
+             sweep_every_secs = 0\nmetrics_listen = \"127.0.0.1:0\"\n\
              [[systems]]\nname = \"test\"\ntoken = \"test-token-123\"\n",
             fixture_path().display().to_string()
         ),
@@ -1154,21 +1149,21 @@ fn serve_exposes_prometheus_metrics_when_configured() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    // The server says where it serves the metrics; the rest of its stderr is drained
+    // (a closed pipe would make its next line fail).
     let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut said = String::new();
-    for line in stderr.lines() {
-        let line = line.unwrap();
-        said.push_str(&line);
-        said.push('\n');
-        if line.starts_with("workflow: metrics on") {
-            break;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines() {
+            let Ok(line) = line else { break };
+            if let Some(rest) = line.strip_prefix("workflow: metrics on http://") {
+                let _ = tx.send(rest.trim_end_matches("/metrics").to_owned());
+            }
         }
-    }
-    let addr = format!("127.0.0.1:{port}");
-    assert!(
-        said.contains(&format!("metrics on http://{addr}/metrics")),
-        "{said}"
-    );
+    });
+    let addr = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the server says where it serves the metrics");
     let (status, body) = http_get(&addr, "/metrics");
     let _ = child.kill();
     let _ = child.wait();
