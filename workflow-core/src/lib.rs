@@ -60,6 +60,7 @@ mod opinion;
 pub mod outgoing;
 mod retention;
 mod route;
+pub mod summary;
 pub mod supervision;
 mod todo;
 
@@ -75,7 +76,7 @@ pub use flow::{
     Closing, Flow, FlowAction, FlowCommand, FlowEvent, FlowState, Listing, Reaction, Recorded,
     ReminderDue, ReminderSent, StreamKind, decide, reactions,
 };
-pub use ids::{ActorId, DocumentId, Timestamp, UnitCode, china_date};
+pub use ids::{ActorId, DocumentId, Timestamp, UnitCode, china_date, china_time};
 pub use incoming::{
     Incoming, IncomingAction, IncomingEvent, Plan, Receipt, Registration, linked_receipt_id,
 };

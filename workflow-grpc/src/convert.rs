@@ -65,6 +65,7 @@ pub fn status_of(e: &Error) -> Status {
         Error::CommandIdReused { .. } | Error::CommandIdMismatch { .. } => Code::AlreadyExists,
         Error::InvalidRequest { .. } => Code::InvalidArgument,
         Error::NotFound(_) => Code::NotFound,
+        Error::SystemClearance { .. } => Code::PermissionDenied,
         // Storage failures are worth a retry (same command_id); never INTERNAL.
         Error::Unavailable { .. }
         | Error::Locked { .. }
@@ -92,13 +93,16 @@ pub fn status_of(e: &Error) -> Status {
             metadata.push(("document_id", document_id.to_string()));
         }
         Error::NotFound(id) => metadata.push(("document_id", id.to_string())),
+        Error::SystemClearance { system, .. } => metadata.push(("system", system.clone())),
         Error::Rejected(r) => metadata.extend(core_metadata(r)),
         _ => {}
     }
     if e.is_retryable() {
         metadata.push(("retryable", "true".into()));
     }
-    let field = (code == Code::InvalidArgument).then(|| e.field()).flatten();
+    let field = (code == Code::InvalidArgument || matches!(e, Error::SystemClearance { .. }))
+        .then(|| e.field())
+        .flatten();
     status(code, e.reason(), e.to_string(), metadata, field)
 }
 
@@ -589,12 +593,8 @@ pub fn command_message(r: &Request) -> Result<CommandMessage, Status> {
 /// A list query from the wire, for `viewer` (whose clearance bounds it) at `now`.
 /// A list request as a query, read by `viewer` (an actor) or, without one, by a system that
 /// receives documents up to `max_classification`.
-pub fn list_query(
-    r: &pb::ListDocumentsRequest,
-    viewer: Option<ActorId>,
-    max_classification: Option<Classification>,
-    now: Timestamp,
-) -> Result<ListQuery, Status> {
+/// A list's filters from the wire; who reads (viewer, clearance) the engine adds.
+pub fn list_query(r: &pb::ListDocumentsRequest, now: Timestamp) -> Result<ListQuery, Status> {
     Ok(ListQuery {
         flow: flow("flow", &r.flow)?,
         step: (!r.step.trim().is_empty()).then(|| r.step.trim().to_owned()),
@@ -605,8 +605,8 @@ pub fn list_query(
         overdue_at: r.overdue.then_some(now),
         leader: (!r.leader.trim().is_empty()).then(|| ActorId(r.leader.trim().to_owned())),
         source: source_filter(&r.source)?,
-        viewer,
-        max_classification,
+        viewer: None,
+        max_classification: None,
         page_token: (!r.page_token.is_empty()).then(|| r.page_token.clone()),
         page_size: r.page_size as usize,
     })

@@ -4,8 +4,8 @@ use std::pin::Pin;
 
 use futures::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
-use workflow_core::{ActorId, Classification};
-use workflow_store::{AsOf, Engine};
+use workflow_core::{ActorId, Classification, StreamKind};
+use workflow_store::{Engine, Reader};
 
 use crate::auth::CallerSystem;
 use crate::convert::{self, WireCommand, invalid, status_of};
@@ -76,65 +76,24 @@ impl WorkflowService {
         }
     }
 
-    /// Who reads: the named actor (who must exist and be within the system's scope) and
-    /// their clearance, or, when no actor is named, the system and its `max_classification`.
+    /// Who reads: the named actor (who must exist, be active and be within the system's
+    /// scope) and their clearance, or, when no actor is named, the system and its
+    /// `max_classification`. The reading rules themselves are the engine's.
     fn reader(&self, system: &CallerSystem, actor_id: &str) -> Result<Reader, Status> {
         if actor_id.trim().is_empty() {
-            return Ok(Reader::System(system.clone()));
+            return Ok(Reader::system(
+                system.name.clone(),
+                system.max_classification,
+            ));
         }
-        let actor = self.viewer(actor_id)?;
-        in_scope(system, &actor)?;
-        Ok(Reader::Actor(actor))
-    }
-
-    /// The actor asking a query, who must exist; returns their clearance.
-    fn viewer(&self, actor_id: &str) -> Result<workflow_core::Actor, Status> {
-        if actor_id.trim().is_empty() {
-            return Err(invalid("actor_id", "is required"));
+        let reader = self
+            .engine
+            .reader(&system.name, actor_id)
+            .map_err(|e| status_of(&e))?;
+        if let Some(actor) = reader.actor() {
+            in_scope(system, actor)?;
         }
-        let id = ActorId::from(actor_id.trim());
-        let actor = self.engine.actor(&id).ok_or_else(|| {
-            status_of(&workflow_store::Error::Rejected(
-                workflow_core::Error::UnknownActor { actor: id.clone() },
-            ))
-        })?;
-        // A deactivated actor (离职, 调岗) reads nothing either.
-        if self.engine.is_deactivated(&id) {
-            return Err(status_of(&workflow_store::Error::Rejected(
-                workflow_core::Error::ActorDeactivated { actor: id },
-            )));
-        }
-        Ok(actor)
-    }
-}
-
-impl WorkflowService {
-    /// Records a read of a classified document in the access log before it is answered;
-    /// if it cannot be recorded, the read is refused.
-    async fn recorded(
-        &self,
-        system: &CallerSystem,
-        reader: &Reader,
-        what: &str,
-        document_id: workflow_core::DocumentId,
-        classification: Classification,
-        detail: String,
-    ) -> Result<(), Status> {
-        if !workflow_store::is_recorded(classification) {
-            return Ok(());
-        }
-        self.engine
-            .record_access(workflow_store::AccessRecord {
-                system: system.name.clone(),
-                actor: reader.actor_id(),
-                what: what.into(),
-                document_id,
-                classification,
-                detail,
-            })
-            .await
-            .map(|_| ())
-            .map_err(|e| status_of(&e))
+        Ok(reader)
     }
 }
 
@@ -171,59 +130,6 @@ fn in_scope(system: &CallerSystem, actor: &workflow_core::Actor) -> Result<(), S
             Some("actor_id"),
         )),
         _ => Ok(()),
-    }
-}
-
-/// Who reads a document: a named actor, or a system naming none.
-#[derive(Debug)]
-enum Reader {
-    Actor(workflow_core::Actor),
-    System(CallerSystem),
-}
-
-impl Reader {
-    fn clearance(&self) -> Classification {
-        match self {
-            Reader::Actor(a) => a.clearance,
-            Reader::System(s) => s.max_classification,
-        }
-    }
-
-    fn actor_id(&self) -> Option<ActorId> {
-        match self {
-            Reader::Actor(a) => Some(a.id.clone()),
-            Reader::System(_) => None,
-        }
-    }
-
-    /// Refuses a document above the reader's clearance.
-    fn may_see(&self, c: Classification) -> Result<(), Status> {
-        if self.clearance() >= c {
-            return Ok(());
-        }
-        Err(match self {
-            Reader::Actor(actor) => status_of(&workflow_store::Error::Rejected(
-                workflow_core::Error::InsufficientClearance {
-                    actor: actor.id.clone(),
-                    clearance: actor.clearance,
-                    classification: c,
-                },
-            )),
-            Reader::System(system) => convert::status(
-                tonic::Code::PermissionDenied,
-                "CLEARANCE_TOO_LOW",
-                format!(
-                    "system {} receives documents up to {} ({}) when it names no actor; this one is {} ({}): name an actor cleared for it",
-                    system.name,
-                    system.max_classification,
-                    system.max_classification.chinese(),
-                    c,
-                    c.chinese()
-                ),
-                vec![("system", system.name.clone())],
-                Some("actor_id"),
-            ),
-        })
     }
 }
 
@@ -336,36 +242,15 @@ impl DocumentWorkflow for WorkflowService {
     async fn get_document(&self, req: Request<pb::GetDocumentRequest>) -> Reply<pb::Document> {
         let system = caller(&req);
         let r = req.into_inner();
-        let actor = self.reader(&system, &r.actor_id)?;
+        let reader = self.reader(&system, &r.actor_id)?;
         let id = convert::document_id("document_id", &r.document_id)?;
-        let current = self
+        let doc = self
             .engine
-            .document(id)
+            .read_state(&reader, id, Some(StreamKind::Outgoing), r.as_of_version)
+            .await
             .map_err(|e| status_of(&e))?
+            .into_outgoing()
             .ok_or_else(|| status_of(&workflow_store::Error::NotFound(id)))?;
-        // Clearance is checked against the document as it is now (the stricter of the two
-        // when it was reclassified upward) and as it was.
-        actor.may_see(current.classification())?;
-        let current_classification = current.classification();
-        let doc = match r.as_of_version {
-            Some(v) => {
-                let d = self
-                    .engine
-                    .document_as_of(id, AsOf::Version(v))
-                    .map_err(|e| status_of(&e))?;
-                actor.may_see(d.classification())?;
-                d
-            }
-            None => current,
-        };
-        let (what, detail) = match r.as_of_version {
-            Some(v) => ("as_of", format!("version {v}")),
-            None => ("get", String::new()),
-        };
-        // Recorded at the stricter of the document's classification then and now.
-        let classification = doc.classification().max(current_classification);
-        self.recorded(&system, &actor, what, id, classification, detail)
-            .await?;
         Ok(Response::new(convert::document(&doc, (self.clock)())))
     }
 
@@ -519,32 +404,15 @@ impl DocumentWorkflow for WorkflowService {
     async fn get_item(&self, req: Request<pb::GetDocumentRequest>) -> Reply<pb::SupervisionItem> {
         let system = caller(&req);
         let r = req.into_inner();
-        let actor = self.reader(&system, &r.actor_id)?;
+        let reader = self.reader(&system, &r.actor_id)?;
         let id = convert::document_id("document_id", &r.document_id)?;
-        let not_found = || status_of(&workflow_store::Error::NotFound(id));
-        let current = self
+        let item = self
             .engine
-            .state(id)
+            .read_state(&reader, id, Some(StreamKind::Supervision), r.as_of_version)
+            .await
             .map_err(|e| status_of(&e))?
-            .and_then(workflow_core::FlowState::into_supervision)
-            .ok_or_else(not_found)?;
-        let current_classification = current.spec().classification;
-        actor.may_see(current_classification)?;
-        let item = match r.as_of_version {
-            Some(v) => self
-                .engine
-                .state_as_of(id, AsOf::Version(v))
-                .map_err(|e| status_of(&e))?
-                .into_supervision()
-                .ok_or_else(not_found)?,
-            None => current,
-        };
-        let (what, detail) = match r.as_of_version {
-            Some(v) => ("as_of", format!("version {v}")),
-            None => ("get", String::new()),
-        };
-        self.recorded(&system, &actor, what, id, current_classification, detail)
-            .await?;
+            .into_supervision()
+            .ok_or_else(|| status_of(&workflow_store::Error::NotFound(id)))?;
         Ok(Response::new(convert::item(&item, (self.clock)())))
     }
 
@@ -595,7 +463,13 @@ impl DocumentWorkflow for WorkflowService {
         } else {
             r.command_id
         };
-        let actor = self.viewer(&r.actor_id)?;
+        let reader = self
+            .engine
+            .reader(&system.name, &r.actor_id)
+            .map_err(|e| status_of(&e))?;
+        let Some(actor) = reader.actor().cloned() else {
+            return Err(invalid("actor_id", "is required"));
+        };
         in_scope(&system, &actor)?;
         match self
             .engine
@@ -630,40 +504,15 @@ impl DocumentWorkflow for WorkflowService {
     ) -> Reply<pb::IncomingDocument> {
         let system = caller(&req);
         let r = req.into_inner();
-        let actor = self.reader(&system, &r.actor_id)?;
+        let reader = self.reader(&system, &r.actor_id)?;
         let id = convert::document_id("document_id", &r.document_id)?;
-        let not_found = || status_of(&workflow_store::Error::NotFound(id));
-        let current = self
+        let receipt = self
             .engine
-            .state(id)
+            .read_state(&reader, id, Some(StreamKind::Incoming), r.as_of_version)
+            .await
             .map_err(|e| status_of(&e))?
-            .and_then(workflow_core::FlowState::into_incoming)
-            .ok_or_else(not_found)?;
-        let current_classification = current.registration().classification;
-        actor.may_see(current_classification)?;
-        let receipt = match r.as_of_version {
-            Some(v) => {
-                let r = self
-                    .engine
-                    .state_as_of(id, AsOf::Version(v))
-                    .map_err(|e| status_of(&e))?
-                    .into_incoming()
-                    .ok_or_else(not_found)?;
-                actor.may_see(r.registration().classification)?;
-                r
-            }
-            None => current,
-        };
-        let (what, detail) = match r.as_of_version {
-            Some(v) => ("as_of", format!("version {v}")),
-            None => ("get", String::new()),
-        };
-        let classification = receipt
-            .registration()
-            .classification
-            .max(current_classification);
-        self.recorded(&system, &actor, what, id, classification, detail)
-            .await?;
+            .into_incoming()
+            .ok_or_else(|| status_of(&workflow_store::Error::NotFound(id)))?;
         Ok(Response::new(convert::receipt(&receipt, (self.clock)())))
     }
 
@@ -675,46 +524,10 @@ impl DocumentWorkflow for WorkflowService {
         let r = req.into_inner();
         let reader = self.reader(&system, &r.actor_id)?;
         let now = (self.clock)();
-        let max = match &reader {
-            Reader::Actor(_) => None,
-            Reader::System(s) => Some(s.max_classification),
-        };
-        let q = convert::list_query(&r, reader.actor_id(), max, now)?;
-        let page = match (&reader, r.todo) {
-            (Reader::Actor(a), true) => self.engine.inbox(&a.id, &q),
-            (Reader::System(_), true) => {
-                return Err(invalid(
-                    "actor_id",
-                    "is required for a to-do list (todo = true)",
-                ));
-            }
-            (_, false) => self.engine.list(&q),
-        }
-        .map_err(|e| status_of(&e))?;
-        // A list hands out each document's content: the classified ones are recorded, in
-        // one append, before the page is answered.
-        let listed = page
-            .documents
-            .iter()
-            .map(|d| (d.id(), d.classification()))
-            .chain(
-                page.receipts
-                    .iter()
-                    .map(|r| (r.id(), r.registration().classification)),
-            );
-        let reads: Vec<workflow_store::AccessRecord> = listed
-            .filter(|(_, c)| workflow_store::is_recorded(*c))
-            .map(|(id, c)| workflow_store::AccessRecord {
-                system: system.name.clone(),
-                actor: reader.actor_id(),
-                what: if r.todo { "todo" } else { "list" }.into(),
-                document_id: id,
-                classification: c,
-                detail: String::new(),
-            })
-            .collect();
-        self.engine
-            .record_accesses(reads)
+        let q = convert::list_query(&r, now)?;
+        let page = self
+            .engine
+            .read_page(&reader, &q, r.todo)
             .await
             .map_err(|e| status_of(&e))?;
         Ok(Response::new(convert::list_response(&page, now)))
@@ -726,26 +539,15 @@ impl DocumentWorkflow for WorkflowService {
     ) -> Reply<pb::GetHistoryResponse> {
         let system = caller(&req);
         let r = req.into_inner();
-        let actor = self.reader(&system, &r.actor_id)?;
+        let reader = self.reader(&system, &r.actor_id)?;
         let id = convert::document_id("document_id", &r.document_id)?;
-        // A 发文 or a 收文; the directory's stream is read through WorkflowAdmin.
-        let doc = self
+        // A 发文, a 收文, an item or a publication; the directory's stream is read through
+        // WorkflowAdmin.
+        let (_, events) = self
             .engine
-            .state(id)
-            .map_err(|e| status_of(&e))?
-            .filter(|s| s.directory().is_none())
-            .ok_or_else(|| status_of(&workflow_store::Error::NotFound(id)))?;
-        actor.may_see(doc.classification())?;
-        let events = self.engine.history(id).map_err(|e| status_of(&e))?;
-        self.recorded(
-            &system,
-            &actor,
-            "history",
-            id,
-            doc.classification(),
-            format!("{} events", events.len()),
-        )
-        .await?;
+            .read_history(&reader, id)
+            .await
+            .map_err(|e| status_of(&e))?;
         Ok(Response::new(convert::history_response(&events)))
     }
 

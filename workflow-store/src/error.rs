@@ -57,6 +57,21 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A system reading without naming an actor asked for a document classified above
+    /// its `max_classification`: it must name an actor cleared for it.
+    #[error(
+        "system {system} receives documents up to {max} ({}) when it names no actor; this one is {classification} ({}): name an actor cleared for it",
+        max.chinese(),
+        classification.chinese()
+    )]
+    SystemClearance {
+        /// The system.
+        system: String,
+        /// Its `max_classification`.
+        max: workflow_core::Classification,
+        /// The document's.
+        classification: workflow_core::Classification,
+    },
     /// The document does not exist (queries).
     #[error("document {0} not found")]
     NotFound(DocumentId),
@@ -158,6 +173,7 @@ impl Error {
             Error::Conflict { .. } => "VERSION_CONFLICT",
             Error::CommandIdReused { .. } | Error::CommandIdMismatch { .. } => "COMMAND_ID_REUSED",
             Error::InvalidRequest { .. } => "INVALID_FIELD",
+            Error::SystemClearance { .. } => "CLEARANCE_TOO_LOW",
             Error::NotFound(_) => "DOCUMENT_NOT_FOUND",
             Error::Corrupt { .. } => "STORE_CORRUPT",
             Error::Unavailable { .. } => "STORAGE_UNAVAILABLE",
@@ -177,6 +193,7 @@ impl Error {
             Error::Rejected(workflow_core::Error::InvalidField { field, .. }) => Some(field),
             Error::InvalidRequest { field, .. } => Some(field),
             Error::CommandIdReused { .. } | Error::CommandIdMismatch { .. } => Some("command_id"),
+            Error::SystemClearance { .. } => Some("actor_id"),
             _ => None,
         }
     }

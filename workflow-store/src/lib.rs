@@ -86,7 +86,7 @@ pub use export::{Manifest, PACKAGE_FORMAT, PackageFile, PackageReport, verify_pa
 pub use projection::{
     Cursor, Dim, DocRecord, IndexDiff, IndexEntry, IndexKeys, index_diff, index_keys,
 };
-pub use read::{ListQuery, MAX_PAGE_SIZE, Page, Stats, SubscribeFilter};
+pub use read::{ListQuery, MAX_PAGE_SIZE, Page, Reader, Stats, SubscribeFilter};
 pub use replay::{ChainBreak, CopyReport, VerifyOptions, VerifyReport, copy_store};
 #[cfg(any(test, feature = "fault-injection"))]
 #[doc(hidden)]

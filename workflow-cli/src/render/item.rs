@@ -1,94 +1,9 @@
 //! 督办 items for people: a timeline line's particulars and the 督办单 that `show` prints.
 
 use anyhow::Result;
-use workflow_core::UnitCode;
-use workflow_core::supervision::{Item, Source, SupervisionEvent};
+use workflow_core::supervision::Item;
 
 use super::{Names, local, pad};
-
-/// One 督办 event's particulars, for a timeline line.
-pub(crate) fn item_detail(data: &SupervisionEvent) -> String {
-    match data {
-        SupervisionEvent::ItemOpened { spec, .. } => format!(
-            "{}{} 主办 {}{} 时限 {} 反馈 {} 《{}》",
-            spec.source.chinese(),
-            source_reference(&spec.source),
-            spec.lead_unit,
-            if spec.co_units.is_empty() {
-                String::new()
-            } else {
-                format!(" 协办 {}", join(&spec.co_units))
-            },
-            spec.deadline,
-            spec.feedback.chinese(),
-            spec.title
-        ),
-        SupervisionEvent::ItemAccepted { responsible, note } => {
-            format!("责任人 {responsible} {note}").trim().to_owned()
-        }
-        SupervisionEvent::ItemProgressReported { text, percent } => match percent {
-            Some(p) => format!("{p}% {text}"),
-            None => text.clone(),
-        },
-        SupervisionEvent::ItemExtensionRequested { until, reason } => {
-            format!("至 {until} 理由: {reason}")
-        }
-        SupervisionEvent::ItemExtensionDecided {
-            granted,
-            from,
-            until,
-            reason,
-        } => format!(
-            "{from} → {} {reason}",
-            if *granted { *until } else { *from }
-        ),
-        SupervisionEvent::ItemCompletionReported { result } => format!("成果: {result}"),
-        SupervisionEvent::ItemClosed { note } => note.clone(),
-        SupervisionEvent::ItemReturned { reason } => format!("理由: {reason}"),
-        SupervisionEvent::ItemArchived {
-            reference,
-            scheduled_retention,
-            deviation,
-            ..
-        } => {
-            let mut text = format!("档号 {reference} {}", reference.retention.chinese());
-            if let Some(why) = deviation {
-                text.push_str(&format!(
-                    "（偏离保管期限表的{}：{why}）",
-                    scheduled_retention.chinese()
-                ));
-            }
-            text
-        }
-        SupervisionEvent::ItemReminded {
-            due_on,
-            escalated_to,
-            ..
-        } => format!(
-            "时限 {due_on}{}",
-            escalated_to
-                .as_ref()
-                .map(|a| format!(" 督办→{a}"))
-                .unwrap_or_default()
-        ),
-    }
-}
-
-fn source_reference(s: &Source) -> String {
-    match s {
-        Source::Instruction { receipt } => format!(" (收文 {receipt})"),
-        Source::Meeting { reference } | Source::KeyTask { reference } => format!(" {reference}"),
-        Source::Direct => String::new(),
-    }
-}
-
-fn join(units: &[UnitCode]) -> String {
-    units
-        .iter()
-        .map(UnitCode::as_str)
-        .collect::<Vec<_>>()
-        .join("、")
-}
 
 /// `show` for a 督办 item: its fields as a 督办单 has them, then every step on record; with
 /// `json`, its state as JSON.
@@ -115,13 +30,13 @@ pub(crate) fn item(i: &Item, names: &Names, json: bool) -> Result<()> {
         "  {}  {}{}",
         pad("立项依据"),
         s.source.chinese(),
-        source_reference(&s.source)
+        workflow_core::summary::source_reference(&s.source)
     );
     println!("  {}  {}", pad("任务要求"), s.requirements);
     println!("  {}  {}", pad("牵头领导"), names.label(&s.leader));
     println!("  {}  {}", pad("主办"), s.lead_unit);
     if !s.co_units.is_empty() {
-        println!("  {}  {}", pad("协办"), join(&s.co_units));
+        println!("  {}  {}", pad("协办"), workflow_core::summary::join_units(&s.co_units));
     }
     println!(
         "  {}  {}",

@@ -7,6 +7,7 @@
 //! - [`group`]: one commit group under way and the context its decisions consult;
 //! - [`sweep`]: the deadline sweep, which writes reminders.
 
+mod check;
 mod group;
 mod request;
 mod sweep;

@@ -3,6 +3,7 @@
 
 mod bulletin;
 mod history;
+mod reading;
 mod stats;
 mod subscribe;
 pub(crate) mod tail;
@@ -15,6 +16,7 @@ use workflow_core::{
     Timestamp, UnitCode,
 };
 
+pub use self::reading::Reader;
 pub use self::stats::Stats;
 pub use self::subscribe::SubscribeFilter;
 use crate::engine::Engine;

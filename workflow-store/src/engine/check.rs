@@ -1,0 +1,48 @@
+//! A dry run of a command: decided as the writer would decide it now, nothing written.
+
+use workflow_core::FlowCommand;
+
+use super::group::{GroupContext, Overlay, from_core};
+use super::{Engine, Request};
+use crate::error::{Error, Result};
+
+impl Engine {
+    /// Whether `request` would be accepted if it were executed now, or the error it would
+    /// get: decided by its flow against the stored state and the directory, with nothing
+    /// written and no command id recorded. Advisory only: another command may change the
+    /// document before this one is executed, and then the real decision is the writer's.
+    /// (The web console offers a person only the actions this accepts.)
+    pub fn check(&self, request: &Request) -> Result<()> {
+        let id = request.document_id;
+        self.certain(id)?;
+        let current = self.inner.storage.doc(id)?;
+        let actual = current.as_ref().map_or(0, |r| r.state.version());
+        if let Some(expected) = request.expected_version
+            && expected != actual
+        {
+            return Err(Error::Conflict {
+                document_id: id,
+                expected,
+                actual,
+            });
+        }
+        let directory = self.inner.directory.read().map_err(|_| Error::Closed)?;
+        let overlay = Overlay::default();
+        let ctx = GroupContext {
+            directory: &directory,
+            schedule: &self.inner.retention_schedule,
+            storage: &*self.inner.storage,
+            overlay: &overlay,
+            stream: id,
+        };
+        let command = FlowCommand {
+            document_id: id,
+            actor: request.actor.clone(),
+            at: request.at.unwrap_or_else(|| (self.inner.clock)()),
+            action: request.action.clone(),
+        };
+        workflow_core::decide(current.as_ref().map(|r| &r.state), &command, &ctx)
+            .map(|_| ())
+            .map_err(from_core)
+    }
+}

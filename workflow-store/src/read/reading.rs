@@ -1,0 +1,228 @@
+//! Who may read what, for every adapter alike (gRPC, the web console): a reader is a person
+//! of the directory or a system naming no actor; a document above the reader's clearance is
+//! refused; every read of a classified document is recorded in the access log before it is
+//! answered, and refused if it cannot be recorded.
+
+use workflow_core::{Actor, ActorId, Classification, DocumentId, FlowState, StreamKind};
+
+use crate::access::{AccessRecord, is_recorded};
+use crate::engine::{AsOf, Engine};
+use crate::envelope::Envelope;
+use crate::error::{Error, Result};
+use crate::read::{ListQuery, Page};
+
+/// Who reads, and through which channel (the calling system's name, or `web` for the
+/// console): the access log records both.
+#[derive(Debug, Clone)]
+pub struct Reader {
+    channel: String,
+    who: Who,
+}
+
+#[derive(Debug, Clone)]
+enum Who {
+    /// A person of the directory, with their clearance.
+    Actor(Actor),
+    /// A system reading without naming an actor, up to its `max_classification`.
+    System(Classification),
+}
+
+impl Reader {
+    /// A system reading on its own behalf, up to `max_classification`.
+    pub fn system(name: impl Into<String>, max_classification: Classification) -> Reader {
+        Reader {
+            channel: name.into(),
+            who: Who::System(max_classification),
+        }
+    }
+
+    /// The channel (system) the read comes through.
+    pub fn channel(&self) -> &str {
+        &self.channel
+    }
+
+    /// The person reading, if one is named.
+    pub fn actor(&self) -> Option<&Actor> {
+        match &self.who {
+            Who::Actor(a) => Some(a),
+            Who::System(_) => None,
+        }
+    }
+
+    /// The person's id, if one is named.
+    pub fn actor_id(&self) -> Option<ActorId> {
+        self.actor().map(|a| a.id.clone())
+    }
+
+    /// The highest classification this reader may see.
+    pub fn clearance(&self) -> Classification {
+        match &self.who {
+            Who::Actor(a) => a.clearance,
+            Who::System(max) => *max,
+        }
+    }
+
+    /// Refuses a document classified above the reader's clearance, naming both.
+    pub fn may_see(&self, classification: Classification) -> Result<()> {
+        if self.clearance() >= classification {
+            return Ok(());
+        }
+        Err(match &self.who {
+            Who::Actor(actor) => Error::Rejected(workflow_core::Error::InsufficientClearance {
+                actor: actor.id.clone(),
+                clearance: actor.clearance,
+                classification,
+            }),
+            Who::System(max) => Error::SystemClearance {
+                system: self.channel.clone(),
+                max: *max,
+                classification,
+            },
+        })
+    }
+
+    fn record(
+        &self,
+        what: &str,
+        document_id: DocumentId,
+        classification: Classification,
+        detail: String,
+    ) -> AccessRecord {
+        AccessRecord {
+            system: self.channel.clone(),
+            actor: self.actor_id(),
+            what: what.into(),
+            document_id,
+            classification,
+            detail,
+        }
+    }
+}
+
+impl Engine {
+    /// The person `actor_id` reading through `channel`: refused with
+    /// [`Error::InvalidRequest`] (field `actor_id`) when empty, and as the core names it
+    /// when unknown or deactivated (离职, 调岗: a deactivated actor reads nothing).
+    pub fn reader(&self, channel: &str, actor_id: &str) -> Result<Reader> {
+        let id = actor_id.trim();
+        if id.is_empty() {
+            return Err(Error::InvalidRequest {
+                field: "actor_id",
+                reason: "is required".into(),
+            });
+        }
+        let id = ActorId::from(id);
+        let actor = self.actor(&id).ok_or_else(|| {
+            Error::Rejected(workflow_core::Error::UnknownActor { actor: id.clone() })
+        })?;
+        if self.is_deactivated(&id) {
+            return Err(Error::Rejected(workflow_core::Error::ActorDeactivated {
+                actor: id,
+            }));
+        }
+        Ok(Reader {
+            channel: channel.to_owned(),
+            who: Who::Actor(actor),
+        })
+    }
+
+    /// A stream's state for `reader`, now or as of a version: of the flow `kind` when given
+    /// (another flow's stream is `NotFound`, as is the directory's). Clearance is checked
+    /// against the stream as it is now and as it was; a classified read is recorded at the
+    /// stricter of the two before it is returned.
+    pub async fn read_state(
+        &self,
+        reader: &Reader,
+        id: DocumentId,
+        kind: Option<StreamKind>,
+        as_of_version: Option<u64>,
+    ) -> Result<FlowState> {
+        let current = self
+            .state(id)?
+            .filter(|s| s.directory().is_none() && kind.is_none_or(|k| s.kind() == k))
+            .ok_or(Error::NotFound(id))?;
+        let now = current.classification();
+        reader.may_see(now)?;
+        let (state, what, detail) = match as_of_version {
+            Some(v) => {
+                let then = self.state_as_of(id, AsOf::Version(v))?;
+                reader.may_see(then.classification())?;
+                (then, "as_of", format!("version {v}"))
+            }
+            None => (current, "get", String::new()),
+        };
+        let classification = state.classification().max(now);
+        self.recorded(reader.record(what, id, classification, detail))
+            .await?;
+        Ok(state)
+    }
+
+    /// A stream's events for `reader` (any flow's but the directory's), recorded as for
+    /// [`Engine::read_state`]; with the state they fold to.
+    pub async fn read_history(
+        &self,
+        reader: &Reader,
+        id: DocumentId,
+    ) -> Result<(FlowState, Vec<Envelope>)> {
+        let state = self
+            .state(id)?
+            .filter(|s| s.directory().is_none())
+            .ok_or(Error::NotFound(id))?;
+        let classification = state.classification();
+        reader.may_see(classification)?;
+        let events = self.history(id)?;
+        let detail = format!("{} events", events.len());
+        self.recorded(reader.record("history", id, classification, detail))
+            .await?;
+        Ok((state, events))
+    }
+
+    /// A page of a list, or of the person's to-do (`todo`: across flows; a system naming
+    /// no actor has none), filtered to what the reader's clearance covers; the classified
+    /// documents on it are recorded, in one append, before it is returned.
+    pub async fn read_page(&self, reader: &Reader, q: &ListQuery, todo: bool) -> Result<Page> {
+        let mut q = q.clone();
+        match &reader.who {
+            Who::Actor(a) => q.viewer = Some(a.id.clone()),
+            Who::System(max) => {
+                q.viewer = None;
+                q.max_classification = Some(q.max_classification.map_or(*max, |m| m.min(*max)));
+            }
+        }
+        let page = match (&reader.who, todo) {
+            (Who::Actor(a), true) => self.inbox(&a.id, &q)?,
+            (Who::System(_), true) => {
+                return Err(Error::InvalidRequest {
+                    field: "actor_id",
+                    reason: "is required for a to-do list (todo = true)".into(),
+                });
+            }
+            (_, false) => self.list(&q)?,
+        };
+        let what = if todo { "todo" } else { "list" };
+        let listed = page
+            .documents
+            .iter()
+            .map(|d| (d.id(), d.classification()))
+            .chain(
+                page.receipts
+                    .iter()
+                    .map(|r| (r.id(), r.registration().classification)),
+            )
+            .chain(page.items.iter().map(|i| (i.id(), i.spec().classification)));
+        let reads: Vec<AccessRecord> = listed
+            .filter(|(_, c)| is_recorded(*c))
+            .map(|(id, c)| reader.record(what, id, c, String::new()))
+            .collect();
+        self.record_accesses(reads).await?;
+        Ok(page)
+    }
+
+    /// Records one read of a classified document before it is answered.
+    async fn recorded(&self, record: AccessRecord) -> Result<()> {
+        if is_recorded(record.classification) {
+            self.record_access(record).await?;
+        }
+        Ok(())
+    }
+}
