@@ -68,6 +68,11 @@ pub struct ServerConfig {
     /// network only the monitoring reaches.
     #[serde(default)]
     pub metrics_listen: Option<SocketAddr>,
+    /// The web console (`[web]`): off when absent. `listen` (default `127.0.0.1:8080`),
+    /// `auth = "dev"` (choose an actor; loopback only) or `auth = "header"` with `header`
+    /// and `trusted_proxies` (behind the campus sign-on gateway).
+    #[serde(default)]
+    pub web: Option<workflow_web::WebConfig>,
     /// How often the deadline sweep runs, in seconds (default 60; 0 turns it off).
     #[serde(default = "default_sweep_every_secs")]
     pub sweep_every_secs: u64,
@@ -129,6 +134,7 @@ impl Default for ServerConfig {
             systems: Vec::new(),
             tls: None,
             metrics_listen: None,
+            web: None,
             sweep_every_secs: default_sweep_every_secs(),
             cache_mib: default_cache_mib(),
             reminder_interval_hours: default_reminder_interval_hours(),
@@ -239,6 +245,10 @@ impl ServerConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.retention_schedule()?;
         self.postgres_url()?;
+        if let Some(web) = &self.web {
+            web.validate()
+                .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        }
         self.service()
             .validate()
             .map_err(|e| ConfigError::Invalid(e.0))

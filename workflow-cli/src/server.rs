@@ -31,6 +31,17 @@ pub enum ServerError {
     /// The gRPC service failed.
     #[error(transparent)]
     Grpc(#[from] workflow_grpc::ServerError),
+    /// The web console could not start.
+    #[error("web console: {0}")]
+    Web(#[from] workflow_web::WebError),
+    /// The web console's address could not be bound.
+    #[error("web console on {addr}: {source}")]
+    WebListen {
+        /// The configured address.
+        addr: std::net::SocketAddr,
+        /// The I/O error.
+        source: std::io::Error,
+    },
     /// The metrics endpoint could not start.
     #[error("metrics on {addr}: {reason}")]
     Metrics {
@@ -90,6 +101,10 @@ pub async fn serve(
         Some(addr) => Some(spawn_metrics(addr, stop_rx.clone()).await?),
         None => None,
     };
+    let web = match &config.web {
+        Some(web) => Some(spawn_web(&engine, web, Arc::clone(&clock), stop_rx.clone()).await?),
+        None => None,
+    };
     let sweeper = spawn_deadline_sweep(&engine, config, Arc::clone(&clock), stop_rx);
     tracing::info!(data_dir = %config.data_dir.display(), "data directory");
     // The sweep stops as soon as shutdown is asked for, not after the calls in flight
@@ -104,6 +119,9 @@ pub async fn serve(
         let _ = task.await;
     }
     if let Some(task) = metrics {
+        let _ = task.await;
+    }
+    if let Some(task) = web {
         let _ = task.await;
     }
     // Flushed whatever the service's end was; its error is the one reported, a failed
@@ -206,6 +224,34 @@ async fn spawn_metrics(
             tracing::warn!(error = %e, "the metrics endpoint stopped");
         }
         let _ = upkeep.await;
+    }))
+}
+
+/// Serves the web console on its address until `stopping` turns true.
+async fn spawn_web(
+    engine: &Engine,
+    web: &workflow_web::WebConfig,
+    clock: workflow_store::Clock,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) -> Result<tokio::task::JoinHandle<()>, ServerError> {
+    let addr = web.listen;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServerError::WebListen { addr, source })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|source| ServerError::WebListen { addr, source })?;
+    // Checked before the line that says it serves.
+    web.validate()?;
+    eprintln!("workflow: web console on http://{bound}/");
+    let (engine, web) = (engine.clone(), web.clone());
+    Ok(tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stopping.wait_for(|stop| *stop).await;
+        };
+        if let Err(e) = workflow_web::serve(engine, web, clock, listener, shutdown).await {
+            tracing::error!(error = %e, "the web console stopped");
+        }
     }))
 }
 

@@ -94,6 +94,26 @@ pub enum Role {
 }
 
 impl Role {
+    /// The Chinese term, as the office names the role.
+    pub fn chinese(self) -> &'static str {
+        match self {
+            Role::Drafter => "拟稿人",
+            Role::Reviewer => "审核人",
+            Role::Countersigner => "会签人",
+            Role::Clerk => "文秘",
+            Role::Signatory => "签发人",
+            Role::PrincipalSignatory => "主要负责人",
+            Role::Archivist => "档案员",
+            Role::Admin => "系统管理员",
+            Role::ArchiveOffice => "档案部门",
+            Role::Registrar => "收文登记员",
+            Role::OfficeDirector => "办公室主任",
+            Role::Leader => "校领导",
+            Role::Handler => "承办人",
+            Role::Supervisor => "督办员",
+        }
+    }
+
     /// Every role, in declaration order.
     pub const ALL: [Role; 14] = [
         Role::Drafter,

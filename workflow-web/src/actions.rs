@@ -1,0 +1,495 @@
+//! The actions the console offers on a document's page, as forms: which fields each has,
+//! how a submitted form becomes the flow's command, and which of them a person may take now
+//! (asked of the engine with a dry run, so the rules stay the core's).
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use workflow_core::incoming::{IncomingAction, Plan};
+use workflow_core::outgoing::Action;
+use workflow_core::supervision::SupervisionAction;
+use workflow_core::{
+    ActorId, ErrorClass, FlowAction, FlowState, Retention, StreamKind, Timestamp, UnitCode,
+};
+
+use crate::error::WebError;
+
+/// How a field is entered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Input {
+    /// One line.
+    Line,
+    /// Several lines (opinions, reasons).
+    Text,
+    /// A date.
+    Date,
+    /// A whole number.
+    Number,
+    /// 同意 / 不同意 (or 批准 / 不批准).
+    YesNo,
+    /// A check box.
+    Check,
+    /// 保管期限: by the schedule, or one of the three.
+    Retention,
+}
+
+/// One field of an action's form.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Field {
+    pub(crate) name: &'static str,
+    pub(crate) label: &'static str,
+    pub(crate) input: Input,
+    pub(crate) required: bool,
+}
+
+const fn field(name: &'static str, label: &'static str, input: Input, required: bool) -> Field {
+    Field {
+        name,
+        label,
+        input,
+        required,
+    }
+}
+
+const OPINION: Field = field("opinion", "意见", Input::Text, false);
+const REASON: Field = field("reason", "理由", Input::Text, true);
+const NOTE: Field = field("note", "备注", Input::Text, false);
+const UNTIL: Field = field("until", "延期至", Input::Date, true);
+const GRANT: Field = field("grant", "审批", Input::YesNo, true);
+const ARCHIVE: [Field; 4] = [
+    field("fonds", "全宗号", Input::Line, true),
+    field("unit_code", "机构（问题）代码", Input::Line, true),
+    field("retention", "保管期限", Input::Retention, false),
+    field(
+        "deviation_reason",
+        "偏离保管期限表的理由",
+        Input::Text,
+        false,
+    ),
+];
+
+/// An action the console offers, with its form.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ActionForm {
+    /// The command's name (as gRPC and the log name it).
+    pub(crate) name: &'static str,
+    /// The button's label.
+    pub(crate) label: &'static str,
+    pub(crate) fields: &'static [Field],
+}
+
+const fn form(name: &'static str, label: &'static str, fields: &'static [Field]) -> ActionForm {
+    ActionForm {
+        name,
+        label,
+        fields,
+    }
+}
+
+/// 发文: the steps a person takes on a draft under way. (Drafting, routing and 加签 are
+/// the drafting systems' business, over gRPC.)
+const OUTGOING: &[ActionForm] = &[
+    form("Approve", "审核通过", &[OPINION]),
+    form("Return", "退回", &[REASON]),
+    form(
+        "Countersign",
+        "会签",
+        &[
+            field("agree", "会签意见", Input::YesNo, true),
+            field("opinion", "意见（不同意时必填）", Input::Text, false),
+        ],
+    ),
+    form("SignOff", "签发", &[field("opinion", "签发意见", Input::Text, false)]),
+    form("Withdraw", "撤回", &[field("reason", "理由", Input::Text, false)]),
+    form(
+        "Issue",
+        "印发",
+        &[
+            field("issue_date", "印发日期", Input::Date, true),
+            field("copies", "份数", Input::Number, true),
+        ],
+    ),
+    form("Acknowledge", "签收", &[]),
+    form("Archive", "归档", &ARCHIVE),
+    form("Void", "作废", &[REASON]),
+];
+
+/// 收文: 初审 to 归档.
+const INCOMING: &[ActionForm] = &[
+    form(
+        "ScreenIncoming",
+        "初审",
+        &[NOTE, field("deadline", "办结时限", Input::Date, false)],
+    ),
+    form("RejectIncoming", "退文", &[REASON]),
+    form(
+        "ProposeHandling",
+        "拟办",
+        &[
+            field("leader", "呈批领导（账号）", Input::Line, false),
+            field("readers", "阅知人（账号，以逗号分隔）", Input::Line, false),
+            OPINION,
+        ],
+    ),
+    form(
+        "InstructIncoming",
+        "批办",
+        &[
+            field("lead_unit", "主办单位（代码）", Input::Line, true),
+            field("co_units", "协办单位（代码，以逗号分隔）", Input::Line, false),
+            field("deadline", "办结时限", Input::Date, true),
+            field("opinion", "批示", Input::Text, true),
+            field("supervise", "列入督办", Input::Check, false),
+        ],
+    ),
+    form(
+        "TransferInstruction",
+        "转呈",
+        &[
+            field("to", "转呈领导（账号）", Input::Line, true),
+            OPINION,
+        ],
+    ),
+    form(
+        "RecordProgress",
+        "办理情况",
+        &[field("text", "办理情况", Input::Text, true)],
+    ),
+    form(
+        "CoInput",
+        "协办意见",
+        &[field("text", "协办意见", Input::Text, true)],
+    ),
+    form("RequestExtension", "申请延期", &[UNTIL, REASON]),
+    form(
+        "DecideExtension",
+        "审批延期",
+        &[GRANT, field("reason", "理由", Input::Text, false)],
+    ),
+    form("SendBack", "退回重办", &[REASON]),
+    form(
+        "CompleteIncoming",
+        "办结",
+        &[
+            field("result", "办理结果", Input::Text, true),
+            field("reply", "答复", Input::Text, false),
+        ],
+    ),
+    form("MarkRead", "阅知", &[OPINION]),
+    form("ArchiveIncoming", "归档", &ARCHIVE),
+];
+
+/// 督办: 交办 to 归档.
+const SUPERVISION: &[ActionForm] = &[
+    form("AcceptItem", "签收交办", &[NOTE]),
+    form(
+        "ReportProgress",
+        "进展反馈",
+        &[
+            field("text", "进展情况", Input::Text, true),
+            field("percent", "完成比例（%）", Input::Number, false),
+        ],
+    ),
+    form("RequestItemExtension", "申请延期", &[UNTIL, REASON]),
+    form(
+        "DecideItemExtension",
+        "审批延期",
+        &[GRANT, field("reason", "理由", Input::Text, false)],
+    ),
+    form(
+        "ReportCompletion",
+        "办结报告",
+        &[field("result", "办理成果", Input::Text, true)],
+    ),
+    form("CloseItem", "销号", &[NOTE]),
+    form("ReturnItem", "退回", &[REASON]),
+    form("ArchiveItem", "归档", &ARCHIVE),
+];
+
+/// The forms of a flow.
+pub(crate) fn forms(kind: StreamKind) -> &'static [ActionForm] {
+    match kind {
+        StreamKind::Outgoing => OUTGOING,
+        StreamKind::Incoming => INCOMING,
+        StreamKind::Supervision => SUPERVISION,
+        _ => &[],
+    }
+}
+
+/// A submitted form's values, by field name.
+pub(crate) type Values = HashMap<String, String>;
+
+fn text(v: &Values, name: &str) -> String {
+    v.get(name).map(|s| s.trim().to_owned()).unwrap_or_default()
+}
+
+fn required(v: &Values, f: &Field) -> Result<String, WebError> {
+    let t = text(v, f.name);
+    if f.required && t.is_empty() && f.input != Input::YesNo {
+        return Err(WebError::bad_form(f.name, format!("{}：必填", f.label)));
+    }
+    Ok(t)
+}
+
+fn date(v: &Values, name: &str) -> Result<Option<NaiveDate>, WebError> {
+    match text(v, name) {
+        t if t.is_empty() => Ok(None),
+        t => NaiveDate::parse_from_str(&t, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| WebError::bad_form(name, format!("{t} 不是日期（YYYY-MM-DD）"))),
+    }
+}
+
+fn needed_date(v: &Values, name: &str) -> Result<NaiveDate, WebError> {
+    date(v, name)?.ok_or_else(|| WebError::bad_form(name, "必填"))
+}
+
+fn number<T: std::str::FromStr>(v: &Values, name: &str) -> Result<Option<T>, WebError> {
+    match text(v, name) {
+        t if t.is_empty() => Ok(None),
+        t => t
+            .parse()
+            .map(Some)
+            .map_err(|_| WebError::bad_form(name, format!("{t} 不是有效的数")))
+    }
+}
+
+fn yes(v: &Values, name: &str) -> Result<bool, WebError> {
+    match text(v, name).as_str() {
+        "yes" | "on" | "true" => Ok(true),
+        "no" | "" if name != "agree" && name != "grant" => Ok(false),
+        "no" => Ok(false),
+        other => Err(WebError::bad_form(name, format!("{other:?} 应为 yes 或 no"))),
+    }
+}
+
+fn list(v: &Values, name: &str) -> Vec<String> {
+    text(v, name)
+        .split([',', '，', '、', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn retention(v: &Values) -> Result<Option<Retention>, WebError> {
+    match text(v, "retention").as_str() {
+        "" => Ok(None),
+        code => Retention::ALL
+            .into_iter()
+            .find(|r| r.code() == code)
+            .map(Some)
+            .ok_or_else(|| WebError::bad_form("retention", format!("{code} 不是保管期限代码"))),
+    }
+}
+
+/// The command a submitted form asks for, on a stream of `kind`. `stage` is the stage the
+/// person saw (a 发文's current stage), so that an action meant for one stage never lands
+/// on the next.
+pub(crate) fn command(
+    kind: StreamKind,
+    name: &str,
+    v: &Values,
+    stage: Option<usize>,
+) -> Result<FlowAction, WebError> {
+    let spec = forms(kind)
+        .iter()
+        .find(|f| f.name == name)
+        .ok_or_else(|| WebError::bad_form("action", format!("{name} 不是此类文件可办理的操作")))?;
+    for f in spec.fields {
+        required(v, f)?;
+    }
+    let t = |n: &str| text(v, n);
+    let archive_fields = || -> Result<_, WebError> {
+        Ok((t("fonds"), retention(v)?, t("unit_code"), t("deviation_reason")))
+    };
+    Ok(match (kind, name) {
+        (StreamKind::Outgoing, _) => FlowAction::Outgoing(match name {
+            "Approve" => Action::Approve {
+                opinion: t("opinion"),
+                stage,
+            },
+            "Return" => Action::Return {
+                reason: t("reason"),
+                stage,
+            },
+            "Countersign" => Action::Countersign {
+                agree: yes(v, "agree")?,
+                opinion: t("opinion"),
+                stage,
+            },
+            "SignOff" => Action::SignOff {
+                opinion: t("opinion"),
+            },
+            "Withdraw" => Action::Withdraw { reason: t("reason") },
+            "Issue" => Action::Issue {
+                issue_date: needed_date(v, "issue_date")?,
+                copies: number(v, "copies")?.unwrap_or(0),
+            },
+            "Acknowledge" => Action::Acknowledge,
+            "Archive" => {
+                let (fonds, retention, unit_code, deviation_reason) = archive_fields()?;
+                Action::Archive {
+                    fonds,
+                    retention,
+                    unit_code,
+                    deviation_reason,
+                }
+            }
+            _ => Action::Void { reason: t("reason") },
+        }),
+        (StreamKind::Incoming, _) => FlowAction::Incoming(match name {
+            "ScreenIncoming" => IncomingAction::Screen {
+                note: t("note"),
+                deadline: date(v, "deadline")?,
+            },
+            "RejectIncoming" => IncomingAction::RejectIncoming { reason: t("reason") },
+            "ProposeHandling" => IncomingAction::Propose {
+                plan: match t("leader") {
+                    l if !l.is_empty() => Plan::Instruct {
+                        leader: ActorId::from(l.as_str()),
+                    },
+                    _ => Plan::Circulate {
+                        readers: list(v, "readers")
+                            .iter()
+                            .map(|r| ActorId::from(r.as_str()))
+                            .collect(),
+                    },
+                },
+                opinion: t("opinion"),
+            },
+            "InstructIncoming" => IncomingAction::Instruct {
+                lead_unit: UnitCode::from(t("lead_unit").as_str()),
+                co_units: list(v, "co_units")
+                    .iter()
+                    .map(|u| UnitCode::from(u.as_str()))
+                    .collect(),
+                deadline: needed_date(v, "deadline")?,
+                opinion: t("opinion"),
+                supervise: yes(v, "supervise")?,
+            },
+            "TransferInstruction" => IncomingAction::TransferInstruction {
+                to: ActorId::from(t("to").as_str()),
+                opinion: t("opinion"),
+            },
+            "RecordProgress" => IncomingAction::RecordProgress { text: t("text") },
+            "CoInput" => IncomingAction::CoInput { text: t("text") },
+            "RequestExtension" => IncomingAction::RequestExtension {
+                until: needed_date(v, "until")?,
+                reason: t("reason"),
+            },
+            "DecideExtension" => IncomingAction::DecideExtension {
+                grant: yes(v, "grant")?,
+                reason: t("reason"),
+            },
+            "SendBack" => IncomingAction::SendBack { reason: t("reason") },
+            "CompleteIncoming" => IncomingAction::Complete {
+                result: t("result"),
+                reply: t("reply"),
+            },
+            "MarkRead" => IncomingAction::MarkRead {
+                opinion: t("opinion"),
+            },
+            _ => {
+                let (fonds, retention, unit_code, deviation_reason) = archive_fields()?;
+                IncomingAction::ArchiveIncoming {
+                    fonds,
+                    retention,
+                    unit_code,
+                    deviation_reason,
+                }
+            }
+        }),
+        (_, _) => FlowAction::Supervision(match name {
+            "AcceptItem" => SupervisionAction::AcceptItem { note: t("note") },
+            "ReportProgress" => SupervisionAction::ReportProgress {
+                text: t("text"),
+                percent: number(v, "percent")?,
+            },
+            "RequestItemExtension" => SupervisionAction::RequestItemExtension {
+                until: needed_date(v, "until")?,
+                reason: t("reason"),
+            },
+            "DecideItemExtension" => SupervisionAction::DecideItemExtension {
+                grant: yes(v, "grant")?,
+                reason: t("reason"),
+            },
+            "ReportCompletion" => SupervisionAction::ReportCompletion { result: t("result") },
+            "CloseItem" => SupervisionAction::CloseItem { note: t("note") },
+            "ReturnItem" => SupervisionAction::ReturnItem { reason: t("reason") },
+            _ => {
+                let (fonds, retention, unit_code, deviation_reason) = archive_fields()?;
+                SupervisionAction::ArchiveItem {
+                    fonds,
+                    retention,
+                    unit_code,
+                    deviation_reason,
+                }
+            }
+        }),
+    })
+}
+
+/// Plausible values for a dry run of each form: what a person would type does not decide
+/// whether the action is theirs to take (a refusal of a field only is still offered).
+fn probe_values(actor: &ActorId, unit: &UnitCode, now: Timestamp) -> Values {
+    let in_a_week = (workflow_core::china_date(now) + chrono::Duration::days(7))
+        .format("%Y-%m-%d")
+        .to_string();
+    [
+        ("opinion", "同意"),
+        ("reason", "请修改"),
+        ("note", "收到"),
+        ("text", "正在办理"),
+        ("result", "已办结"),
+        ("agree", "yes"),
+        ("grant", "yes"),
+        ("copies", "1"),
+        ("fonds", "X001"),
+        ("unit_code", unit.as_str()),
+        ("lead_unit", unit.as_str()),
+        ("leader", actor.as_str()),
+        ("to", actor.as_str()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .chain(
+        ["until", "deadline", "issue_date"]
+            .into_iter()
+            .map(|k| (k.to_owned(), in_a_week.clone())),
+    )
+    .collect()
+}
+
+/// The forms `actor` may submit on `state` now: those the engine's dry run accepts, or
+/// refuses only for a field's value (which the person fills in).
+pub(crate) fn offered(
+    engine: &workflow_store::Engine,
+    state: &FlowState,
+    actor: &workflow_core::Actor,
+    now: Timestamp,
+) -> Vec<ActionForm> {
+    let values = probe_values(&actor.id, &actor.unit, now);
+    let stage = current_stage(state);
+    forms(state.kind())
+        .iter()
+        .filter(|f| {
+            let Ok(action) = command(state.kind(), f.name, &values, stage) else {
+                return false;
+            };
+            let mut request = workflow_store::Request::new(state.id(), actor.id.as_str(), action);
+            request.expected_version = Some(state.version());
+            match engine.check(&request) {
+                Ok(()) => true,
+                Err(workflow_store::Error::Rejected(e)) => e.class() == ErrorClass::InvalidArgument,
+                Err(_) => false,
+            }
+        })
+        .copied()
+        .collect()
+}
+
+/// The 0-based stage a 发文 is at, if it is in one.
+pub(crate) fn current_stage(state: &FlowState) -> Option<usize> {
+    state.outgoing().and_then(|d| d.current()).map(|(i, _)| i)
+}

@@ -1,0 +1,227 @@
+//! Who is signed in (`dev`: an actor chosen on the sign-in page; `header`: the user id a
+//! trusted proxy passes), CSRF protection of every form, and the security headers of every
+//! answer.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use cookie::{Cookie, SameSite};
+use subtle::ConstantTimeEq;
+use workflow_core::{Actor, Role};
+use workflow_store::Reader;
+
+use crate::AppState;
+use crate::config::AuthMode;
+use crate::error::WebError;
+
+pub(crate) const ACTOR_COOKIE: &str = "wf_actor";
+pub(crate) const CSRF_COOKIE: &str = "wf_csrf";
+
+/// Pages may load scripts, styles and images from the console itself only; nothing inline,
+/// no frames, forms post back to the console.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+                   connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The CSRF token of this browser (a random value in a cookie, repeated in every form).
+#[derive(Debug, Clone)]
+pub(crate) struct CsrfToken(pub(crate) String);
+
+/// The signed-in person, as every page and action sees them.
+#[derive(Debug, Clone)]
+pub(crate) struct Person {
+    pub(crate) reader: Reader,
+    pub(crate) actor: Actor,
+    pub(crate) csrf: String,
+}
+
+impl Person {
+    /// Refuses a form whose token is not this browser's.
+    pub(crate) fn check_csrf(&self, submitted: &str) -> Result<(), WebError> {
+        check_csrf(&self.csrf, submitted)
+    }
+
+    /// Whether the operator page is theirs: 系统管理员 and the archive's staff, who answer
+    /// for the log's integrity.
+    pub(crate) fn is_operator(&self) -> bool {
+        self.actor
+            .roles
+            .iter()
+            .any(|r| matches!(r, Role::Admin | Role::Archivist | Role::ArchiveOffice))
+    }
+}
+
+pub(crate) fn check_csrf(expected: &str, submitted: &str) -> Result<(), WebError> {
+    if !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(submitted.as_bytes())) {
+        Ok(())
+    } else {
+        Err(WebError::Forbidden(
+            "表单已失效（缺少或不符的 CSRF 令牌）：请刷新页面后重新提交".into(),
+        ))
+    }
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
+}
+
+/// A cookie the console sets: not readable by scripts, never sent cross-site.
+pub(crate) fn set_cookie(name: &str, value: &str, remove: bool) -> Option<HeaderValue> {
+    let mut c = Cookie::build((name.to_owned(), value.to_owned()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .build();
+    if remove {
+        c.make_removal();
+    }
+    HeaderValue::from_str(&c.to_string()).ok()
+}
+
+fn new_token() -> Result<String, WebError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| WebError::Internal(format!("no randomness for a CSRF token: {e}")))?;
+    Ok(hex::encode(bytes))
+}
+
+fn peer(parts: &Parts) -> Option<SocketAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(a)| *a)
+}
+
+impl FromRequestParts<AppState> for Person {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let csrf = parts
+            .extensions
+            .get::<CsrfToken>()
+            .map(|t| t.0.clone())
+            .unwrap_or_default();
+        let config = &state.config;
+        let id = match config.auth {
+            AuthMode::Dev => match cookie_value(&parts.headers, ACTOR_COOKIE) {
+                Some(id) if !id.is_empty() => id,
+                _ => return Err(Redirect::to("/signin").into_response()),
+            },
+            AuthMode::Header => {
+                let trusted = peer(parts).is_some_and(|p| config.trusted_proxies.contains(&p.ip()));
+                if !trusted {
+                    return Err(WebError::Unauthenticated(format!(
+                        "请经由统一身份认证网关访问（来自 {} 的请求不是受信任的代理）",
+                        peer(parts).map_or_else(|| "未知地址".to_owned(), |p| p.ip().to_string())
+                    ))
+                    .into_response());
+                }
+                let name = config.header.as_deref().unwrap_or_default();
+                match parts.headers.get(name).and_then(|v| v.to_str().ok()) {
+                    Some(id) if !id.trim().is_empty() => id.trim().to_owned(),
+                    _ => {
+                        return Err(WebError::Unauthenticated(format!(
+                            "代理未传来用户（请求头 {name} 缺失）"
+                        ))
+                        .into_response());
+                    }
+                }
+            }
+        };
+        let reader = state
+            .engine
+            .reader(&config.channel, &id)
+            .map_err(|e| WebError::Unauthenticated(format!("{id} 不能登录：{e}")).into_response())?;
+        let actor = reader
+            .actor()
+            .cloned()
+            .ok_or_else(|| WebError::Unauthenticated(id.clone()).into_response())?;
+        Ok(Person {
+            reader,
+            actor,
+            csrf,
+        })
+    }
+}
+
+/// Every request: a CSRF token for the browser (made on its first visit), unsafe methods
+/// only from the console's own pages (`Sec-Fetch-Site`, `Origin`), and the security headers
+/// on every answer.
+pub(crate) async fn protect(State(_): State<AppState>, mut req: Request, next: Next) -> Response {
+    let existing = cookie_value(req.headers(), CSRF_COOKIE)
+        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
+    let (token, fresh) = match existing {
+        Some(t) => (t, false),
+        None => match new_token() {
+            Ok(t) => (t, true),
+            Err(e) => return e.into_response(),
+        },
+    };
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        if let Err(e) = same_origin(req.headers()) {
+            return secured(e.into_response(), None);
+        }
+    }
+    req.extensions_mut().insert(CsrfToken(token.clone()));
+    let response = next.run(req).await;
+    secured(response, fresh.then_some(token))
+}
+
+/// Refuses a state-changing request another site's page made the browser send.
+fn same_origin(headers: &HeaderMap) -> Result<(), WebError> {
+    let refused = || {
+        Err(WebError::Forbidden(
+            "跨站提交被拒绝：请在本系统页面中操作".into(),
+        ))
+    };
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && site != "same-origin"
+        && site != "none"
+    {
+        return refused();
+    }
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let origin_host = origin
+            .strip_prefix("http://")
+            .or_else(|| origin.strip_prefix("https://"))
+            .unwrap_or_default();
+        if origin_host.is_empty() || origin_host != host {
+            return refused();
+        }
+    }
+    Ok(())
+}
+
+fn secured(mut response: Response, new_csrf: Option<String>) -> Response {
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if let Some(token) = new_csrf
+        && let Some(v) = set_cookie(CSRF_COOKIE, &token, false)
+    {
+        h.append(header::SET_COOKIE, v);
+    }
+    response
+}

@@ -1,0 +1,351 @@
+//! The operator page (系统运维), for the archive's staff and administrators: verify the log
+//! with progress (optionally against a witness head), the head to copy as a witness, an
+//! archived document's package as a download, and counts by state and by month.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use askama::Template;
+use axum::extract::{Form, Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+use workflow_store::{LogHead, VerifyOptions};
+
+use crate::auth::Person;
+use crate::error::WebError;
+use crate::pages::document_id;
+use crate::{AppState, Nav};
+
+/// What the operator page keeps between requests: the verify run under way or last
+/// finished, and the events counted per month so far (extended from where it stopped).
+#[derive(Debug, Default)]
+pub(crate) struct OpsState {
+    verify: Mutex<Option<Arc<VerifyRun>>>,
+    months: Mutex<MonthCounts>,
+}
+
+#[derive(Debug, Default)]
+struct MonthCounts {
+    counted_to: u64,
+    by_month: BTreeMap<String, u64>,
+}
+
+#[derive(Debug)]
+struct VerifyRun {
+    done: AtomicU64,
+    total: AtomicU64,
+    against: Option<String>,
+    started_by: String,
+    result: Mutex<Option<Result<VerifySummary, String>>>,
+}
+
+/// A finished verify run, as the page shows it.
+#[derive(Debug, Clone)]
+pub(crate) struct VerifySummary {
+    pub(crate) intact: bool,
+    pub(crate) checked: u64,
+    pub(crate) head: String,
+    pub(crate) fixity_checked: u64,
+    pub(crate) bulletins_checked: u64,
+    pub(crate) problem: String,
+    pub(crate) extends: String,
+    pub(crate) access_entries: u64,
+    pub(crate) access_intact: bool,
+}
+
+/// The verify panel, as a fragment the page polls while a run is under way.
+#[derive(Template)]
+#[template(path = "verify.html")]
+pub(crate) struct VerifyPanel {
+    running: bool,
+    percent: u64,
+    done: u64,
+    total: u64,
+    against: String,
+    started_by: String,
+    result: Option<VerifySummary>,
+    failure: String,
+    csrf: String,
+}
+
+impl VerifyPanel {
+    fn of(run: Option<&Arc<VerifyRun>>, csrf: &str) -> VerifyPanel {
+        let csrf = csrf.to_owned();
+        let Some(run) = run else {
+            return VerifyPanel {
+                csrf,
+                running: false,
+                percent: 0,
+                done: 0,
+                total: 0,
+                against: String::new(),
+                started_by: String::new(),
+                result: None,
+                failure: String::new(),
+            };
+        };
+        let (done, total) = (
+            run.done.load(Ordering::Relaxed),
+            run.total.load(Ordering::Relaxed),
+        );
+        let finished = run.result.lock().ok().and_then(|r| r.clone());
+        VerifyPanel {
+            csrf,
+            running: finished.is_none(),
+            percent: if total == 0 { 0 } else { done * 100 / total },
+            done,
+            total,
+            against: run.against.clone().unwrap_or_default(),
+            started_by: run.started_by.clone(),
+            failure: match &finished {
+                Some(Err(e)) => e.clone(),
+                _ => String::new(),
+            },
+            result: finished.and_then(Result::ok),
+        }
+    }
+}
+
+/// A bar of a chart (widths in pixels of a 400-pixel scale).
+#[derive(Debug, Clone)]
+pub(crate) struct Bar {
+    pub(crate) label: String,
+    pub(crate) value: u64,
+    pub(crate) width: u64,
+    pub(crate) y: usize,
+}
+
+fn bars(counts: impl IntoIterator<Item = (String, u64)>) -> Vec<Bar> {
+    let counts: Vec<(String, u64)> = counts.into_iter().collect();
+    let max = counts.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
+    counts
+        .into_iter()
+        .enumerate()
+        .map(|(i, (label, value))| Bar {
+            label,
+            value,
+            width: (value * 400 / max).max(u64::from(value > 0)),
+            y: i * 24,
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "ops.html")]
+struct OpsPage {
+    nav: Option<Nav>,
+    head: LogHead,
+    documents: u64,
+    size_mib: String,
+    by_state: Vec<Bar>,
+    by_month: Vec<Bar>,
+    by_flow: Vec<(String, u64)>,
+    panel: String,
+}
+
+fn operator(person: &Person) -> Result<(), WebError> {
+    if person.is_operator() {
+        Ok(())
+    } else {
+        Err(WebError::Forbidden(format!(
+            "系统运维页面仅供系统管理员、档案员和档案部门使用；{} 的角色不含这些",
+            person.actor.id
+        )))
+    }
+}
+
+/// Events per month (China time), counted from where the last count stopped.
+fn count_months(state: &AppState) -> Result<Vec<(String, u64)>, WebError> {
+    let mut counts = state
+        .ops
+        .months
+        .lock()
+        .map_err(|_| WebError::Internal("month counts lock poisoned".into()))?;
+    let head = state.engine.head();
+    while counts.counted_to < head {
+        let batch = state.engine.read_log(counts.counted_to + 1, 4096)?;
+        let Some(last) = batch.last().map(|e| e.position) else {
+            break;
+        };
+        for e in &batch {
+            let d = workflow_core::china_date(e.recorded_at);
+            *counts
+                .by_month
+                .entry(d.format("%Y-%m").to_string())
+                .or_default() += 1;
+        }
+        counts.counted_to = last;
+    }
+    Ok(counts
+        .by_month
+        .iter()
+        .rev()
+        .take(12)
+        .rev()
+        .map(|(m, n)| (m.clone(), *n))
+        .collect())
+}
+
+/// The operator page.
+pub(crate) async fn page(State(state): State<AppState>, person: Person) -> Result<Response, WebError> {
+    operator(&person)?;
+    let s = state.clone();
+    let (head, stats, months) = tokio::task::spawn_blocking(move || {
+        Ok::<_, WebError>((s.engine.log_head()?, s.engine.stats()?, count_months(&s)?))
+    })
+    .await
+    .map_err(|e| WebError::Internal(e.to_string()))??;
+    let run = state.ops.verify.lock().ok().and_then(|r| r.clone());
+    let page = OpsPage {
+        nav: Some(state.nav(&person)),
+        head,
+        documents: stats.documents,
+        size_mib: format!("{:.1}", stats.size_on_disk as f64 / 1_048_576.0),
+        by_state: bars(stats.by_state.into_iter()),
+        by_month: bars(months),
+        by_flow: stats.by_flow.into_iter().collect(),
+        panel: VerifyPanel::of(run.as_ref(), &person.csrf).render()?,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+/// The verify panel alone (polled while a run is under way).
+pub(crate) async fn verify_status(
+    State(state): State<AppState>,
+    person: Person,
+) -> Result<Response, WebError> {
+    operator(&person)?;
+    let run = state.ops.verify.lock().ok().and_then(|r| r.clone());
+    Ok(Html(VerifyPanel::of(run.as_ref(), &person.csrf).render()?).into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct VerifyForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    against: String,
+}
+
+/// Starts verifying the log (one run at a time) and answers with the panel.
+pub(crate) async fn verify_start(
+    State(state): State<AppState>,
+    person: Person,
+    Form(form): Form<VerifyForm>,
+) -> Result<Response, WebError> {
+    operator(&person)?;
+    person.check_csrf(&form.csrf)?;
+    let against = match form.against.trim() {
+        "" => None,
+        text => Some(text.parse::<LogHead>().map_err(|e| {
+            WebError::bad_form("against", format!("见证头应为 位置:哈希（{e}）"))
+        })?),
+    };
+    let run = {
+        let mut slot = state
+            .ops
+            .verify
+            .lock()
+            .map_err(|_| WebError::Internal("verify lock poisoned".into()))?;
+        if let Some(r) = slot.as_ref()
+            && r.result.lock().map(|x| x.is_none()).unwrap_or(false)
+        {
+            // One at a time: the page shows the one under way.
+            return Ok(Html(VerifyPanel::of(Some(r), &person.csrf).render()?).into_response());
+        }
+        let run = Arc::new(VerifyRun {
+            done: AtomicU64::new(0),
+            total: AtomicU64::new(state.engine.head()),
+            against: against.as_ref().map(ToString::to_string),
+            started_by: person.actor.id.to_string(),
+            result: Mutex::new(None),
+        });
+        *slot = Some(run.clone());
+        run
+    };
+    tracing::info!(actor = %person.actor.id, against = ?run.against, "web console: verify started");
+    let engine = state.engine.clone();
+    let worker = run.clone();
+    tokio::task::spawn_blocking(move || {
+        let options = VerifyOptions { against };
+        let progress = |done: u64, total: u64| {
+            worker.done.store(done, Ordering::Relaxed);
+            worker.total.store(total, Ordering::Relaxed);
+        };
+        let outcome = engine
+            .verify_with(&options, progress)
+            .and_then(|report| Ok((report, engine.verify_access_log()?)))
+            .map(|(report, access)| VerifySummary {
+                intact: report.is_intact() && access.is_intact(),
+                checked: report.checked,
+                head: report.head().to_string(),
+                fixity_checked: report.fixity_checked,
+                bulletins_checked: report.bulletins_checked,
+                problem: report
+                    .first_break
+                    .as_ref()
+                    .map(|b| format!("位置 {}：{}", b.position, b.reason))
+                    .unwrap_or_default(),
+                extends: report
+                    .extends
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                access_entries: access.checked,
+                access_intact: access.is_intact(),
+            })
+            .map_err(|e| e.to_string());
+        if let Ok(mut r) = worker.result.lock() {
+            *r = Some(outcome);
+        }
+    });
+    Ok(Html(VerifyPanel::of(Some(&run), &person.csrf).render()?).into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ExportQuery {
+    #[serde(default)]
+    id: String,
+}
+
+/// An archived document's package (its events, manifest and fixity) as a tar download.
+/// Reading it is a read of the document: clearance applies and it is recorded.
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    person: Person,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, WebError> {
+    operator(&person)?;
+    let id = document_id(&q.id)?;
+    state
+        .engine
+        .read_state(&person.reader, id, None, None)
+        .await?;
+    let engine = state.engine.clone();
+    let now = (state.clock)();
+    let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, WebError> {
+        let dir = tempfile::tempdir().map_err(|e| WebError::Internal(e.to_string()))?;
+        let package = dir.path().join("package");
+        engine.export_document(id, &package, now)?;
+        let mut tar = tar::Builder::new(Vec::new());
+        tar.append_dir_all(id.to_string(), &package)
+            .and_then(|()| tar.into_inner())
+            .map_err(|e| WebError::Internal(format!("packing the export: {e}")))
+    })
+    .await
+    .map_err(|e| WebError::Internal(e.to_string()))??;
+    tracing::info!(actor = %person.actor.id, doc = %id, bytes = bytes.len(), "web console: export downloaded");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/x-tar".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{id}.tar\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -1,0 +1,550 @@
+//! The pages and the forms they post: 待办, a document's card with its actions, its
+//! timeline, lists, the 月通报, signing in and out. Every read goes through the engine's
+//! reading rules (clearance, the access log) as over gRPC; every action is a command the
+//! engine decides.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Extension, Form, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use workflow_core::supervision::bulletin::{Bulletin, Month};
+use workflow_core::{DocumentId, FlowState, Kind, Role, StreamKind};
+use workflow_store::{ListQuery, Request};
+
+use crate::actions::{self, ActionForm};
+use crate::auth::{self, CsrfToken, Person};
+use crate::config::AuthMode;
+use crate::error::WebError;
+use crate::view::{self, Card, EventView, Row};
+use crate::{AppState, Nav};
+
+type Page = Result<Response, WebError>;
+
+fn html(t: &impl Template) -> Page {
+    Ok(Html(t.render()?).into_response())
+}
+
+pub(crate) fn document_id(text: &str) -> Result<DocumentId, WebError> {
+    text.trim()
+        .parse::<uuid::Uuid>()
+        .map(DocumentId)
+        .map_err(|_| WebError::bad_form("id", format!("{text} 不是文件编号（UUID）")))
+}
+
+/// `/`: the 待办.
+pub(crate) async fn home() -> Redirect {
+    Redirect::to("/todo")
+}
+
+#[derive(Template)]
+#[template(path = "signin.html")]
+struct SignIn {
+    nav: Option<Nav>,
+    csrf: String,
+    dev: bool,
+    actors: Vec<(String, String, String)>,
+}
+
+/// The sign-in page: in `dev` mode, every active actor of the directory to choose from.
+pub(crate) async fn signin(
+    State(state): State<AppState>,
+    Extension(csrf): Extension<CsrfToken>,
+) -> Page {
+    let dev = state.config.auth == AuthMode::Dev;
+    let mut actors: Vec<(String, String, String)> = if dev {
+        state
+            .engine
+            .actors()
+            .into_iter()
+            .filter(|a| !state.engine.is_deactivated(&a.id))
+            .map(|a| {
+                let roles = a
+                    .roles
+                    .iter()
+                    .map(|r| r.chinese())
+                    .collect::<Vec<_>>()
+                    .join("、");
+                (a.id.to_string(), format!("{}（{}）", a.name, a.unit), roles)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    actors.sort();
+    html(&SignIn {
+        nav: None,
+        csrf: csrf.0,
+        dev,
+        actors,
+    })
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SignInForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    actor: String,
+}
+
+/// Signs in as the chosen actor (`dev` mode only).
+pub(crate) async fn signin_post(
+    State(state): State<AppState>,
+    Extension(csrf): Extension<CsrfToken>,
+    Form(form): Form<SignInForm>,
+) -> Page {
+    auth::check_csrf(&csrf.0, &form.csrf)?;
+    if state.config.auth != AuthMode::Dev {
+        return Err(WebError::Forbidden(
+            "本系统经由统一身份认证网关登录".into(),
+        ));
+    }
+    let reader = state.engine.reader(&state.config.channel, &form.actor)?;
+    let id = reader.actor_id().map(|a| a.to_string()).unwrap_or_default();
+    let mut response = Redirect::to("/todo").into_response();
+    if let Some(v) = auth::set_cookie(auth::ACTOR_COOKIE, &id, false) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    tracing::info!(actor = %id, "web console: signed in (dev)");
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Signs out.
+pub(crate) async fn signout(
+    Extension(csrf): Extension<CsrfToken>,
+    Form(form): Form<CsrfForm>,
+) -> Page {
+    auth::check_csrf(&csrf.0, &form.csrf)?;
+    let mut response = Redirect::to("/signin").into_response();
+    if let Some(v) = auth::set_cookie(auth::ACTOR_COOKIE, "", true) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "todo.html")]
+struct Todo {
+    nav: Option<Nav>,
+    rows: Vec<Row>,
+    overdue: usize,
+}
+
+/// 待办: what waits for this person across the flows, the overdue first.
+pub(crate) async fn todo(State(state): State<AppState>, person: Person) -> Page {
+    let q = ListQuery {
+        page_size: workflow_store::MAX_PAGE_SIZE,
+        ..ListQuery::default()
+    };
+    let page = state.engine.read_page(&person.reader, &q, true).await?;
+    let rows = view::rows(&page, (state.clock)(), true);
+    html(&Todo {
+        overdue: rows.iter().filter(|r| r.overdue).count(),
+        nav: Some(state.nav(&person)),
+        rows,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "document.html")]
+struct DocumentPage {
+    nav: Option<Nav>,
+    id: String,
+    flow: &'static str,
+    title: String,
+    state: String,
+    version: u64,
+    classification: String,
+    due: String,
+    overdue: bool,
+    card: Card,
+    as_of: Option<u64>,
+    actions: Vec<ActionForm>,
+    command_id: String,
+    stage: String,
+    done: String,
+    error: Option<(String, String)>,
+    csrf: String,
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct DocQuery {
+    version: Option<u64>,
+    #[serde(default)]
+    done: String,
+}
+
+/// A document's card, now or as of a version, with the actions this person may take.
+pub(crate) async fn document(
+    State(state): State<AppState>,
+    person: Person,
+    Path(id): Path<String>,
+    Query(q): Query<DocQuery>,
+) -> Page {
+    let id = document_id(&id)?;
+    let s = state
+        .engine
+        .read_state(&person.reader, id, None, q.version)
+        .await?;
+    let done = actions::forms(s.kind())
+        .iter()
+        .find(|f| f.name == q.done)
+        .map(|f| f.label.to_owned())
+        .unwrap_or_default();
+    render_document(&state, &person, &s, q.version, done, None, StatusCode::OK)
+}
+
+fn render_document(
+    state: &AppState,
+    person: &Person,
+    s: &FlowState,
+    as_of: Option<u64>,
+    done: String,
+    error: Option<&WebError>,
+    status: StatusCode,
+) -> Page {
+    let now = (state.clock)();
+    let row = view::row(s, now);
+    let actions = match as_of {
+        None => actions::offered(&state.engine, s, &person.actor, now),
+        Some(_) => Vec::new(),
+    };
+    let page = DocumentPage {
+        nav: Some(state.nav(person)),
+        id: s.id().to_string(),
+        flow: row.flow,
+        title: row.title,
+        state: row.state,
+        version: s.version(),
+        classification: s.classification().chinese().to_owned(),
+        due: row.due,
+        overdue: row.overdue,
+        card: view::card(&state.engine, s),
+        as_of,
+        actions,
+        command_id: uuid::Uuid::new_v4().to_string(),
+        stage: actions::current_stage(s)
+            .map(|i| i.to_string())
+            .unwrap_or_default(),
+        done,
+        error: error.map(|e| (e.heading().to_owned(), e.to_string())),
+        csrf: person.csrf.clone(),
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+/// Takes an action from a document's page: the command the form names, by this person,
+/// against the version they saw (someone else's change first is a conflict, not an
+/// overwrite), with the command id the page was rendered with (a form sent twice is done
+/// once).
+pub(crate) async fn act(
+    State(state): State<AppState>,
+    person: Person,
+    Path(id): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Page {
+    let field = |n: &str| values.get(n).map(|v| v.trim().to_owned()).unwrap_or_default();
+    person.check_csrf(&field("csrf"))?;
+    let id = document_id(&id)?;
+    let s = state
+        .engine
+        .read_state(&person.reader, id, None, None)
+        .await?;
+    let name = field("action");
+    let outcome = async {
+        let version: u64 = field("version")
+            .parse()
+            .map_err(|_| WebError::bad_form("version", "页面缺少文件版本，请刷新"))?;
+        let stage = match field("stage") {
+            s if s.is_empty() => None,
+            s => Some(
+                s.parse()
+                    .map_err(|_| WebError::bad_form("stage", format!("{s} 不是环节序号")))?,
+            ),
+        };
+        let action = actions::command(s.kind(), &name, &values, stage)?;
+        let mut request = Request::new(id, person.actor.id.clone(), action);
+        let command_id = field("command_id");
+        if !command_id.is_empty() {
+            request.command_id = command_id;
+        }
+        request.expected_version = Some(version);
+        state.engine.execute(request).await.map_err(WebError::from)
+    }
+    .await;
+    match outcome {
+        Ok(o) => {
+            tracing::info!(actor = %person.actor.id, command = name, doc = %id, version = o.version, replayed = o.replayed, "web console: command executed");
+            Ok(Redirect::to(&format!("/doc/{id}?done={name}")).into_response())
+        }
+        Err(e) => {
+            tracing::info!(actor = %person.actor.id, command = name, doc = %id, error = %e, "web console: command refused");
+            // The page again, as it is now, with what was wrong.
+            let now = state
+                .engine
+                .read_state(&person.reader, id, None, None)
+                .await?;
+            let status = e.status();
+            render_document(&state, &person, &now, None, String::new(), Some(&e), status)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "timeline.html")]
+struct Timeline {
+    nav: Option<Nav>,
+    id: String,
+    title: String,
+    flow: &'static str,
+    events: Vec<EventView>,
+}
+
+/// A document's timeline: every event in order, with its hash.
+pub(crate) async fn timeline(
+    State(state): State<AppState>,
+    person: Person,
+    Path(id): Path<String>,
+) -> Page {
+    let id = document_id(&id)?;
+    let (s, events) = state.engine.read_history(&person.reader, id).await?;
+    html(&Timeline {
+        nav: Some(state.nav(&person)),
+        id: id.to_string(),
+        title: s.title().to_owned(),
+        flow: view::flow_label(&s),
+        events: view::timeline(&state.engine, &events),
+    })
+}
+
+/// The filters of the search page, as the gRPC `ListDocuments` has them.
+#[derive(Deserialize, Default, Debug)]
+pub(crate) struct SearchQuery {
+    #[serde(default)]
+    flow: String,
+    #[serde(default)]
+    step: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    overdue: String,
+    #[serde(default)]
+    leader: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    page_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct Search {
+    nav: Option<Nav>,
+    q: SearchQuery,
+    kinds: Vec<(String, &'static str)>,
+    rows: Vec<Row>,
+    next: Option<String>,
+}
+
+fn list_query(q: &SearchQuery, now: workflow_core::Timestamp) -> Result<ListQuery, WebError> {
+    let opt = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
+    Ok(ListQuery {
+        flow: match q.flow.as_str() {
+            "" => None,
+            "outgoing" => Some(StreamKind::Outgoing),
+            "incoming" => Some(StreamKind::Incoming),
+            "supervision" => Some(StreamKind::Supervision),
+            other => return Err(WebError::bad_form("flow", format!("{other} 不是流程"))),
+        },
+        step: opt(&q.step),
+        unit: opt(&q.unit).map(|u| workflow_core::UnitCode::from(u.as_str())),
+        kind: match opt(&q.kind) {
+            None => None,
+            Some(k) => Some(
+                Kind::ALL
+                    .into_iter()
+                    .find(|x| format!("{x:?}") == k)
+                    .ok_or_else(|| WebError::bad_form("kind", format!("{k} 不是文种")))?,
+            ),
+        },
+        year: match opt(&q.year) {
+            None => None,
+            Some(y) => Some(
+                y.parse()
+                    .map_err(|_| WebError::bad_form("year", format!("{y} 不是年份")))?,
+            ),
+        },
+        overdue_at: (!q.overdue.is_empty()).then_some(now),
+        leader: opt(&q.leader).map(|l| workflow_core::ActorId::from(l.as_str())),
+        source: opt(&q.source),
+        page_token: opt(&q.page_token),
+        page_size: 50,
+        ..ListQuery::default()
+    })
+}
+
+/// Lists with the gRPC filters, fifty at a time.
+pub(crate) async fn search(
+    State(state): State<AppState>,
+    person: Person,
+    Query(q): Query<SearchQuery>,
+) -> Page {
+    let now = (state.clock)();
+    let page = state
+        .engine
+        .read_page(&person.reader, &list_query(&q, now)?, false)
+        .await?;
+    html(&Search {
+        nav: Some(state.nav(&person)),
+        kinds: Kind::ALL
+            .into_iter()
+            .map(|k| (format!("{k:?}"), k.chinese()))
+            .collect(),
+        rows: view::rows(&page, now, false),
+        next: page.next_page_token.clone(),
+        q,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct MonthQuery {
+    #[serde(default)]
+    month: String,
+}
+
+fn month(text: &str, now: workflow_core::Timestamp) -> Result<Month, WebError> {
+    if text.trim().is_empty() {
+        return Ok(workflow_core::supervision::bulletin::month_of(now));
+    }
+    text.trim()
+        .split_once('-')
+        .and_then(|(y, m)| Month::new(y.parse().ok()?, m.parse().ok()?))
+        .ok_or_else(|| WebError::bad_form("month", format!("{text} 不是月份（YYYY-MM）")))
+}
+
+#[derive(Template)]
+#[template(path = "bulletin.html")]
+struct BulletinPage {
+    nav: Option<Nav>,
+    month: String,
+    b: Bulletin,
+    published: Option<String>,
+    may_publish: bool,
+    command_id: String,
+    csrf: String,
+}
+
+async fn bulletin_of(
+    state: &AppState,
+    person: &Person,
+    month: Month,
+) -> Result<(Bulletin, Option<workflow_core::Publication>), WebError> {
+    let engine = state.engine.clone();
+    let clearance = person.reader.clearance();
+    tokio::task::spawn_blocking(move || {
+        Ok::<_, workflow_store::Error>((
+            engine.bulletin(month, Some(clearance))?,
+            engine.publication(month, clearance)?,
+        ))
+    })
+    .await
+    .map_err(|e| WebError::Internal(e.to_string()))?
+    .map_err(WebError::from)
+}
+
+/// The 月通报 of any month (this month so far by default), at the person's clearance.
+pub(crate) async fn bulletin(
+    State(state): State<AppState>,
+    person: Person,
+    Query(q): Query<MonthQuery>,
+) -> Page {
+    let m = month(&q.month, (state.clock)())?;
+    let (b, published) = bulletin_of(&state, &person, m).await?;
+    html(&BulletinPage {
+        nav: Some(state.nav(&person)),
+        month: m.to_string(),
+        published: published.map(|p| p.digests().html.clone()),
+        may_publish: person.actor.roles.contains(&Role::Supervisor),
+        command_id: uuid::Uuid::new_v4().to_string(),
+        csrf: person.csrf.clone(),
+        b,
+    })
+}
+
+#[derive(Deserialize)]
+pub(crate) struct BulletinDownload {
+    month: String,
+    format: String,
+}
+
+/// The 月通报 as a file: `md`, `csv`, `json` or `html`.
+pub(crate) async fn bulletin_file(
+    State(state): State<AppState>,
+    person: Person,
+    Query(q): Query<BulletinDownload>,
+) -> Page {
+    let m = month(&q.month, (state.clock)())?;
+    let (b, _) = bulletin_of(&state, &person, m).await?;
+    let (body, mime) = match q.format.as_str() {
+        "md" => (b.to_markdown(), "text/markdown; charset=utf-8"),
+        "csv" => (b.to_csv(), "text/csv; charset=utf-8"),
+        "json" => (b.to_json(), "application/json"),
+        "html" => (b.to_html(), "text/html; charset=utf-8"),
+        other => {
+            return Err(WebError::bad_form(
+                "format",
+                format!("{other} 不是 md、csv、json 或 html"),
+            ));
+        }
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"bulletin-{m}.{}\"", q.format),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PublishForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    month: String,
+    #[serde(default)]
+    command_id: String,
+}
+
+/// 发布: a supervisor publishes a month's bulletin once the month has ended.
+pub(crate) async fn publish(
+    State(state): State<AppState>,
+    person: Person,
+    Form(form): Form<PublishForm>,
+) -> Page {
+    person.check_csrf(&form.csrf)?;
+    let m = month(&form.month, (state.clock)())?;
+    let command_id = (!form.command_id.trim().is_empty()).then(|| form.command_id.clone());
+    state
+        .engine
+        .publish_bulletin(&person.actor.id, m, None, command_id)
+        .await?;
+    Ok(Redirect::to(&format!("/bulletin?month={m}")).into_response())
+}
