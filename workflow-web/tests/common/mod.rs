@@ -1,0 +1,165 @@
+//! A console over an engine with the campus fixture, driven in-process (no socket) with
+//! signed-in browsers as cookie pairs.
+#![allow(dead_code, unreachable_pub, missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+use workflow_core::{Action, DocumentId};
+use workflow_store::Engine;
+use workflow_web::WebConfig;
+
+pub struct Console {
+    pub engine: Engine,
+    pub app: Router,
+    _dir: tempfile::TempDir,
+}
+
+/// A browser: its cookies and CSRF token.
+#[derive(Clone, Debug)]
+pub struct Browser {
+    pub cookies: String,
+    pub csrf: String,
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+pub const LOOPBACK: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 40000);
+
+impl Console {
+    pub async fn new() -> Console {
+        Self::with(WebConfig::dev("127.0.0.1:0".parse().unwrap())).await
+    }
+
+    pub async fn with(config: WebConfig) -> Console {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = workflow_testkit::engine::open(dir.path()).await;
+        let clock: workflow_store::Clock = Arc::new(chrono::Utc::now);
+        let app = workflow_web::router(engine.clone(), config, clock).unwrap();
+        Console {
+            engine,
+            app,
+            _dir: dir,
+        }
+    }
+
+    pub async fn send(&self, req: Request<Body>, peer: SocketAddr) -> Answer {
+        let mut req = req;
+        req.extensions_mut().insert(ConnectInfo(peer));
+        let response = self.app.clone().oneshot(req).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Answer {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, browser: &Browser, path: &str) -> Answer {
+        let req = Request::get(path)
+            .header(header::COOKIE, &browser.cookies)
+            .body(Body::empty())
+            .unwrap();
+        self.send(req, LOOPBACK).await
+    }
+
+    pub async fn post(&self, browser: &Browser, path: &str, form: &[(&str, &str)]) -> Answer {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let req = Request::post(path)
+            .header(header::COOKIE, &browser.cookies)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req, LOOPBACK).await
+    }
+
+    /// A new browser: its first visit gets the CSRF cookie.
+    pub async fn browser(&self) -> Browser {
+        let req = Request::get("/signin").body(Body::empty()).unwrap();
+        let a = self.send(req, LOOPBACK).await;
+        let csrf = cookie(&a, "wf_csrf").expect("the first visit sets a CSRF cookie");
+        Browser {
+            cookies: format!("wf_csrf={csrf}"),
+            csrf,
+        }
+    }
+
+    /// A browser signed in as `actor` (dev sign-in).
+    pub async fn signed_in(&self, actor: &str) -> Browser {
+        let mut b = self.browser().await;
+        let csrf = b.csrf.clone();
+        let a = self
+            .post(&b, "/signin", &[("csrf", &csrf), ("actor", actor)])
+            .await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+        let who = cookie(&a, "wf_actor").expect("sign-in sets the actor cookie");
+        b.cookies = format!("{}; wf_actor={who}", b.cookies);
+        b
+    }
+
+    /// The fixture's sample 发文, drafted and submitted, `steps` of its flow taken.
+    pub async fn sample_document(&self, steps: usize, fields: Option<workflow_core::DraftFields>) -> DocumentId {
+        let sample = workflow_testkit::sample();
+        let dir = workflow_testkit::directory();
+        let id = workflow_testkit::engine::new_id();
+        let mut flow = sample.flow(&dir);
+        if let Some(f) = fields {
+            flow[0].1 = Action::Draft(f);
+        }
+        for (actor, action) in flow.into_iter().take(steps) {
+            let req = workflow_store::Request::new(id, actor, action);
+            self.engine.execute(req).await.unwrap();
+        }
+        id
+    }
+}
+
+pub fn cookie(a: &Answer, name: &str) -> Option<String> {
+    a.headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            let (pair, _) = v.split_once(';').unwrap_or((v, ""));
+            let (k, val) = pair.split_once('=')?;
+            (k.trim() == name).then(|| val.to_owned())
+        })
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The value of a hidden input in a form for `action` on a page.
+pub fn form_value(page: &str, action: &str, name: &str) -> Option<String> {
+    let start = page.find(&format!("data-action=\"{action}\""))?;
+    let rest = &page[start..];
+    let end = rest.find("</form>")?;
+    let form = &rest[..end];
+    let at = form.find(&format!("name=\"{name}\" value=\""))?;
+    let v = &form[at + name.len() + 15..];
+    Some(v[..v.find('"')?].to_owned())
+}

@@ -1,0 +1,300 @@
+//! The console over HTTP, in-process: who may see and do what (the engine's rules, as over
+//! gRPC), escaping, CSRF, the security headers, header sign-in from trusted proxies only.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
+
+mod common;
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::{Console, LOOPBACK, form_value};
+use workflow_core::{Classification, State};
+use workflow_web::{AuthMode, WebConfig};
+
+#[tokio::test]
+async fn the_todo_lists_what_waits_for_the_person() {
+    let c = Console::new().await;
+    let id = c.sample_document(2, None).await; // drafted and submitted: li.qiang reviews
+    let li = c.signed_in("li.qiang").await;
+    let page = c.get(&li, "/todo").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(&format!("/doc/{id}")), "{}", page.body);
+    let wang = c.signed_in("wang.fang").await;
+    let page = c.get(&wang, "/todo").await;
+    assert!(!page.body.contains(&format!("/doc/{id}")), "{}", page.body);
+}
+
+#[tokio::test]
+async fn a_person_is_offered_only_the_actions_that_are_theirs() {
+    let c = Console::new().await;
+    let id = c.sample_document(2, None).await;
+    let li = c.get(&c.signed_in("li.qiang").await, &format!("/doc/{id}")).await;
+    assert!(li.body.contains("data-action=\"Approve\""), "{}", li.body);
+    assert!(li.body.contains("data-action=\"Return\""));
+    assert!(!li.body.contains("data-action=\"SignOff\""));
+    let wang = c.get(&c.signed_in("wang.fang").await, &format!("/doc/{id}")).await;
+    assert!(!wang.body.contains("data-action=\"Approve\""), "{}", wang.body);
+    // The drafter may withdraw while no reviewer has acted.
+    assert!(wang.body.contains("data-action=\"Withdraw\""), "{}", wang.body);
+}
+
+#[tokio::test]
+async fn approving_with_an_opinion_changes_the_document_once() {
+    let c = Console::new().await;
+    let id = c.sample_document(2, None).await;
+    let li = c.signed_in("li.qiang").await;
+    let page = c.get(&li, &format!("/doc/{id}")).await;
+    let command_id = form_value(&page.body, "Approve", "command_id").unwrap();
+    let form = [
+        ("csrf", li.csrf.as_str()),
+        ("action", "Approve"),
+        ("version", "2"),
+        ("stage", "0"),
+        ("command_id", command_id.as_str()),
+        ("opinion", "同意，请会签。"),
+    ];
+    let a = c.post(&li, &format!("/doc/{id}"), &form).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let doc = c.engine.document(id).unwrap().unwrap();
+    assert_eq!(doc.version(), 3);
+    assert_eq!(doc.state(), State::Countersigning);
+    assert!(doc.opinions().iter().any(|o| o.text == "同意，请会签。"));
+    // The same form sent again (a double click, a reload) is done once.
+    let again = c.post(&li, &format!("/doc/{id}"), &form).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+    assert_eq!(c.engine.document(id).unwrap().unwrap().version(), 3);
+    let shown = c.get(&li, &format!("/doc/{id}?done=Approve")).await;
+    assert!(shown.body.contains("已办理：审核通过"), "{}", shown.body);
+    assert!(shown.body.contains("同意，请会签。"));
+    let timeline = c.get(&li, &format!("/doc/{id}/timeline")).await;
+    assert!(timeline.body.contains("同意，请会签。"), "{}", timeline.body);
+}
+
+#[tokio::test]
+async fn an_action_against_a_stale_version_is_a_conflict_and_changes_nothing() {
+    let c = Console::new().await;
+    let id = c.sample_document(2, None).await;
+    let li = c.signed_in("li.qiang").await;
+    let a = c
+        .post(
+            &li,
+            &format!("/doc/{id}"),
+            &[
+                ("csrf", li.csrf.as_str()),
+                ("action", "Approve"),
+                ("version", "1"),
+                ("opinion", "同意"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.body);
+    assert!(a.body.contains("expected version 1, actual 2"), "{}", a.body);
+    assert_eq!(c.engine.document(id).unwrap().unwrap().version(), 2);
+}
+
+#[tokio::test]
+async fn a_refused_action_names_what_was_wrong_and_changes_nothing() {
+    let c = Console::new().await;
+    let id = c.sample_document(2, None).await;
+    let wang = c.signed_in("wang.fang").await;
+    // wang.fang may not approve li.qiang's stage (the form was not offered; sent anyway).
+    let a = c
+        .post(
+            &wang,
+            &format!("/doc/{id}"),
+            &[
+                ("csrf", wang.csrf.as_str()),
+                ("action", "Approve"),
+                ("version", "2"),
+                ("opinion", "同意"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
+    assert!(a.body.contains("wang.fang"), "{}", a.body);
+    // A required field left empty.
+    let li = c.signed_in("li.qiang").await;
+    let a = c
+        .post(
+            &li,
+            &format!("/doc/{id}"),
+            &[("csrf", li.csrf.as_str()), ("action", "Return"), ("version", "2"), ("reason", "")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    assert!(a.body.contains("reason"), "{}", a.body);
+    assert_eq!(c.engine.document(id).unwrap().unwrap().version(), 2);
+}
+
+#[tokio::test]
+async fn every_value_is_escaped() {
+    let c = Console::new().await;
+    let mut fields = workflow_testkit::fields();
+    fields.title = "<script>alert('x')</script>关于\"测试\"的通知".into();
+    let id = c.sample_document(2, Some(fields)).await;
+    let li = c.signed_in("li.qiang").await;
+    for path in [format!("/doc/{id}"), "/todo".into(), format!("/doc/{id}/timeline")] {
+        let page = c.get(&li, &path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert!(!page.body.contains("<script>alert"), "{path}: {}", page.body);
+        assert!(
+            page.body.contains("&#60;script&#62;alert(&#39;x&#39;)&#60;/script&#62;关于&#34;测试&#34;"),
+            "{path}: {}",
+            page.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_form_without_its_csrf_token_is_refused_and_changes_nothing() {
+    let c = Console::new().await;
+    let id = c.sample_document(2, None).await;
+    let li = c.signed_in("li.qiang").await;
+    for token in ["", "0000000000000000000000000000000000000000000000000000000000000000"] {
+        let a = c
+            .post(
+                &li,
+                &format!("/doc/{id}"),
+                &[("csrf", token), ("action", "Approve"), ("version", "2")],
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
+        assert!(a.body.contains("CSRF"), "{}", a.body);
+    }
+    // Another site's page cannot post, even with a token it somehow has.
+    let req = Request::post(format!("/doc/{id}"))
+        .header(header::COOKIE, &li.cookies)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::HOST, "127.0.0.1:8080")
+        .header(header::ORIGIN, "http://evil.example")
+        .body(Body::from(format!("csrf={}&action=Approve&version=2", li.csrf)))
+        .unwrap();
+    let a = c.send(req, LOOPBACK).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
+    assert_eq!(c.engine.document(id).unwrap().unwrap().version(), 2);
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let c = Console::new().await;
+    let li = c.signed_in("li.qiang").await;
+    for path in ["/signin", "/todo", "/search", "/bulletin", "/doc/not-an-id"] {
+        let a = c.get(&li, path).await;
+        let csp = a
+            .headers
+            .get(header::CONTENT_SECURITY_POLICY)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert_eq!(a.headers.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(), "nosniff");
+        // No secret in the page: the CSRF token is the browser's own, nothing else.
+        assert!(!a.body.contains("token_sha256"));
+    }
+    let bad = c.get(&li, "/doc/not-an-id").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("not-an-id"));
+}
+
+#[tokio::test]
+async fn nobody_signed_in_is_sent_to_sign_in() {
+    let c = Console::new().await;
+    let b = c.browser().await;
+    let a = c.get(&b, "/todo").await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    assert_eq!(a.headers.get(header::LOCATION).unwrap(), "/signin");
+    let page = c.get(&b, "/signin").await;
+    assert!(page.body.contains("value=\"li.qiang\""), "{}", page.body);
+}
+
+#[tokio::test]
+async fn clearance_applies_and_classified_reads_are_recorded() {
+    let c = Console::new().await;
+    let mut fields = workflow_testkit::fields();
+    fields.classification = Classification::Secret;
+    fields.classification_period_years = Some(10);
+    let id = c.sample_document(1, Some(fields)).await;
+    // zhou.jie (XSC) is cleared for nothing classified.
+    let zhou = c.signed_in("zhou.jie").await;
+    let a = c.get(&zhou, &format!("/doc/{id}")).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
+    assert!(a.body.contains("zhou.jie"), "{}", a.body);
+    let li = c.signed_in("li.qiang").await;
+    assert_eq!(c.get(&li, &format!("/doc/{id}")).await.status, StatusCode::OK);
+    let log = c
+        .engine
+        .access_log(&workflow_store::AccessQuery::default())
+        .unwrap();
+    assert!(
+        log.iter().any(|e| e.system == "web"
+            && e.actor.as_ref().map(|a| a.as_str()) == Some("li.qiang")
+            && e.document_id == id),
+        "{log:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_operator_page_is_for_the_archive_and_administrators() {
+    let c = Console::new().await;
+    let li = c.signed_in("li.qiang").await;
+    assert_eq!(c.get(&li, "/ops").await.status, StatusCode::FORBIDDEN);
+    let xu = c.signed_in("xu.jing").await;
+    let page = c.get(&xu, "/ops").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let head = c.engine.log_head().unwrap().to_string();
+    assert!(page.body.contains(&head), "{}", page.body);
+}
+
+#[tokio::test]
+async fn header_sign_in_is_accepted_from_trusted_proxies_only() {
+    let proxy: SocketAddr = "10.0.0.2:5000".parse().unwrap();
+    let mut config = WebConfig::dev("10.0.0.1:8080".parse().unwrap());
+    config.auth = AuthMode::Header;
+    config.header = Some("X-Remote-User".into());
+    config.trusted_proxies = vec![proxy.ip()];
+    let c = Console::with(config).await;
+    let get = |user: Option<&str>| {
+        let mut r = Request::get("/todo");
+        if let Some(u) = user {
+            r = r.header("X-Remote-User", u);
+        }
+        r.body(Body::empty()).unwrap()
+    };
+    let ok = c.send(get(Some("li.qiang")), proxy).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert!(ok.body.contains("li.qiang"));
+    let untrusted = c.send(get(Some("li.qiang")), "10.0.0.9:5000".parse().unwrap()).await;
+    assert_eq!(untrusted.status, StatusCode::UNAUTHORIZED, "{}", untrusted.body);
+    assert!(untrusted.body.contains("10.0.0.9"));
+    let missing = c.send(get(None), proxy).await;
+    assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
+    assert!(missing.body.contains("X-Remote-User"));
+    let unknown = c.send(get(Some("nobody")), proxy).await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert!(unknown.body.contains("nobody"));
+    // No dev sign-in behind a proxy.
+    let b = c.send(Request::get("/signin").body(Body::empty()).unwrap(), proxy).await;
+    assert!(!b.body.contains("value=\"li.qiang\""));
+}
+
+#[tokio::test]
+async fn the_bulletin_of_a_month_is_shown_and_downloadable() {
+    let c = Console::new().await;
+    let ding = c.signed_in("ding.xin").await;
+    let page = c.get(&ding, "/bulletin?month=2026-10").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("督办工作月通报"), "{}", page.body);
+    assert!(page.body.contains("发布本月通报"), "a supervisor may publish");
+    let file = c.get(&ding, "/bulletin/file?month=2026-10&format=csv").await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert!(file
+        .headers
+        .get(header::CONTENT_DISPOSITION)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .contains("bulletin-2026-10.csv"));
+    let bad = c.get(&ding, "/bulletin?month=2026-13").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("2026-13"));
+}
