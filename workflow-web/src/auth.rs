@@ -206,6 +206,9 @@ fn same_origin(headers: &HeaderMap) -> Result<(), WebError> {
     Ok(())
 }
 
+/// `Referrer-Policy: same-origin`, not `no-referrer`: under `no-referrer` a browser sends
+/// `Origin: null` with a form post, which the same-origin check could not tell from another
+/// site's; other sites get no referrer either way.
 fn secured(mut response: Response, new_csrf: Option<String>) -> Response {
     let h = response.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
@@ -214,7 +217,7 @@ fn secured(mut response: Response, new_csrf: Option<String>) -> Response {
         HeaderValue::from_static("nosniff"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

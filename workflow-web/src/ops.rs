@@ -205,7 +205,20 @@ pub(crate) async fn page(State(state): State<AppState>, person: Person) -> Resul
         size_mib: format!("{:.1}", stats.size_on_disk as f64 / 1_048_576.0),
         by_state: bars(stats.by_state.into_iter()),
         by_month: bars(months),
-        by_flow: stats.by_flow.into_iter().collect(),
+        by_flow: stats
+            .by_flow
+            .into_iter()
+            .map(|(flow, n)| {
+                let label = match flow.as_str() {
+                    "outgoing" => "发文",
+                    "incoming" => "收文",
+                    "supervision" => "督办",
+                    "bulletin" => "月通报",
+                    _ => flow.as_str(),
+                };
+                (label.to_owned(), n)
+            })
+            .collect(),
         panel: VerifyPanel::of(run.as_ref(), &person.csrf).render()?,
     };
     Ok(Html(page.render()?).into_response())

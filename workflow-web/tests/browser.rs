@@ -1,0 +1,268 @@
+//! The console in a real browser: Debian's headless Chromium driven over WebDriver
+//! (`chromedriver`) by fantoccini. Sign in, see the to-do, approve with an opinion, see the
+//! timeline change, produce a 月通报, run verify. Nothing downloads a browser: `scripts/test`
+//! installs the `chromium` and `chromium-driver` packages, and without them this test fails,
+//! never skips.
+//!
+//! The screenshots of the main pages go to `$WORKFLOW_SCREENSHOTS` when set (the README's
+//! are taken with `WORKFLOW_SCREENSHOTS=docs/screenshots`), else to cargo's test temp dir.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use fantoccini::{Client, ClientBuilder, Locator};
+use workflow_core::supervision::{ItemSpec, Source, SupervisionAction};
+use workflow_store::{Engine, Request};
+use workflow_web::WebConfig;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// chromedriver, stopped when the test ends (also when it fails).
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap()
+}
+
+async fn start_driver() -> (Driver, String) {
+    for path in [CHROMEDRIVER, CHROMIUM] {
+        assert!(
+            std::path::Path::new(path).exists(),
+            "{path} is missing: the browser tests need Debian's chromium and chromium-driver \
+             packages (scripts/test installs them)"
+        );
+    }
+    let port = free_port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let driver = Driver(child);
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return (driver, url);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start listening on port {port}");
+}
+
+async fn browser(driver: &str) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                "--lang=zh-CN"
+            ]
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(driver)
+        .await
+        .unwrap()
+}
+
+fn shots() -> PathBuf {
+    let dir = std::env::var_os("WORKFLOW_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots"));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "a screenshot is a PNG");
+    std::fs::write(shots().join(name), png).unwrap();
+}
+
+async fn sign_in(c: &Client, base: &str, actor: &str) {
+    c.goto(&format!("{base}/signin")).await.unwrap();
+    c.find(Locator::Css(&format!("button[value='{actor}']")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let Ok(who) = c.wait().for_element(Locator::Id("who")).await else {
+        panic!(
+            "not signed in as {actor}: at {:?}\n{}",
+            c.current_url().await.map(|u| u.to_string()),
+            c.source().await.unwrap_or_default()
+        );
+    };
+    assert!(who.text().await.unwrap().contains(actor));
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The fixture's sample 发文 at li.qiang's review, and one 督办 item past its deadline.
+async fn office(engine: &Engine) -> workflow_core::DocumentId {
+    let sample = workflow_testkit::sample();
+    let dir = workflow_testkit::directory();
+    let id = workflow_testkit::engine::new_id();
+    for (actor, action) in sample.flow(&dir).into_iter().take(2) {
+        engine.execute(Request::new(id, actor, action)).await.unwrap();
+    }
+    let spec = ItemSpec {
+        source: Source::Direct,
+        title: "完成2026年本科教学质量报告".into(),
+        requirements: "11月10日前报送".into(),
+        leader: "lin.zhiyuan".into(),
+        lead_unit: "JWC".into(),
+        responsible: None,
+        co_units: vec![],
+        deadline: NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(),
+        feedback: Default::default(),
+        warn_days: 3,
+        classification: Default::default(),
+    };
+    engine
+        .execute(Request::new(
+            workflow_testkit::engine::new_id(),
+            "ding.xin",
+            SupervisionAction::OpenItem { spec },
+        ))
+        .await
+        .unwrap();
+    id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_office_day_in_a_real_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = workflow_testkit::engine::open(dir.path()).await;
+    let id = office(&engine).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let clock: workflow_store::Clock = Arc::new(chrono::Utc::now);
+    let config = WebConfig::dev(listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(workflow_web::serve(
+        engine.clone(),
+        config,
+        clock,
+        listener,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let (_driver, driver_url) = start_driver().await;
+    let c = browser(&driver_url).await;
+
+    // li.qiang signs in and sees the draft waiting for his review.
+    sign_in(&c, &base, "li.qiang").await;
+    let todo = text_of(&c, "#rows").await;
+    assert!(todo.contains("关于做好2026年秋季学期期末考试工作的通知"), "{todo}");
+    shot(&c, "todo.png").await;
+    c.find(Locator::Css(&format!("a[href='/doc/{id}']")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(text_of(&c, "#state").await, "审核");
+
+    // Approves with an opinion; the page says so and the opinion is on the card.
+    let form = c
+        .find(Locator::Css("form[data-action='Approve']"))
+        .await
+        .unwrap();
+    form.find(Locator::Css("textarea[name='opinion']"))
+        .await
+        .unwrap()
+        .send_keys("同意。请相关部门会签。")
+        .await
+        .unwrap();
+    form.find(Locator::Css("button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(text_of(&c, "#done").await.contains("审核通过"));
+    assert!(text_of(&c, "#opinions").await.contains("同意。请相关部门会签。"));
+    assert!(text_of(&c, "#state").await.contains("会签"));
+    shot(&c, "document.png").await;
+    let doc = engine.document(id).unwrap().unwrap();
+    assert_eq!(doc.version(), 3, "one approval, recorded once");
+
+    // The timeline shows the new event with the opinion.
+    c.find(Locator::Id("timeline-link"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let timeline = text_of(&c, "#timeline").await;
+    assert!(timeline.contains("同意。请相关部门会签。"), "{timeline}");
+    assert!(timeline.contains("li.qiang"), "{timeline}");
+    shot(&c, "timeline.png").await;
+
+    // The supervisor produces this month's 月通报.
+    sign_in(&c, &base, "ding.xin").await;
+    let month = workflow_core::supervision::bulletin::month_of(chrono::Utc::now());
+    c.goto(&format!("{base}/bulletin?month={month}")).await.unwrap();
+    let units = text_of(&c, "#bulletin-units").await;
+    assert!(units.contains("合计"), "{units}");
+    let source = c.source().await.unwrap();
+    assert!(source.contains("完成2026年本科教学质量报告"), "the overdue item is listed");
+    shot(&c, "bulletin.png").await;
+
+    // The archivist verifies the log from the operator page; htmx shows the progress.
+    sign_in(&c, &base, "xu.jing").await;
+    c.goto(&format!("{base}/ops")).await.unwrap();
+    let head = text_of(&c, "#head").await;
+    assert_eq!(head, engine.log_head().unwrap().to_string());
+    c.find(Locator::Id("verify-start"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let verdict = text_of(&c, "#verify-result").await;
+    assert!(verdict.contains("日志完整"), "{verdict}");
+    assert!(
+        verdict.contains(&format!("已校验 {} 条事件", engine.head())),
+        "{verdict}"
+    );
+    shot(&c, "ops.png").await;
+
+    c.close().await.unwrap();
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}
