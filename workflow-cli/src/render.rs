@@ -9,8 +9,7 @@ use anyhow::{Context, Result};
 use chrono::{FixedOffset, Offset, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use workflow_core::{
-    ActorId, Document, DocumentId, FlowState, Receipt, StageSpec,
-    Timestamp, UnitCode,
+    ActorId, Document, DocumentId, FlowState, Receipt, StageSpec, Timestamp, UnitCode,
 };
 use workflow_store::{Engine, Envelope, LogHead, Manifest, PackageReport, Stats, VerifyReport};
 

@@ -1128,7 +1128,6 @@ fn http_get(addr: &str, path: &str) -> (String, String) {
 
 #[test]
 fn serve_exposes_prometheus_metrics_when_configured() {
-    use std::io::BufRead;
     let root = tempfile::tempdir().unwrap();
     let config = root.path().join("workflow.toml");
     std::fs::write(
@@ -1141,29 +1140,8 @@ fn serve_exposes_prometheus_metrics_when_configured() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_workflow"))
-        .arg("--config")
-        .arg(&config)
-        .arg("serve")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The server says where it serves the metrics; the rest of its stderr is drained
-    // (a closed pipe would make its next line fail).
-    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stderr.lines() {
-            let Ok(line) = line else { break };
-            if let Some(rest) = line.strip_prefix("workflow: metrics on http://") {
-                let _ = tx.send(rest.trim_end_matches("/metrics").to_owned());
-            }
-        }
-    });
-    let addr = rx
-        .recv_timeout(std::time::Duration::from_secs(60))
-        .expect("the server says where it serves the metrics");
+    let (mut child, addr) = serve_announcing(&config, "workflow: metrics on http://");
+    let addr = addr.trim_end_matches("/metrics").to_owned();
     let (status, body) = http_get(&addr, "/metrics");
     let _ = child.kill();
     let _ = child.wait();
@@ -1187,4 +1165,90 @@ fn serve_exposes_prometheus_metrics_when_configured() {
     );
     assert!(body.contains(&position), "{position} missing: {body}");
     assert!(body.contains("workflow_writer_halted 0"), "{body}");
+}
+
+/// Starts `workflow serve` on `config` and waits for the line starting with `prefix` (where
+/// it serves something), returning the child and the rest of that line. The rest of its
+/// stderr is drained: a closed pipe would make its next line fail.
+fn serve_announcing(
+    config: &std::path::Path,
+    prefix: &'static str,
+) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_workflow"))
+        .arg("--config")
+        .arg(config)
+        .arg("serve")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines() {
+            let Ok(line) = line else { break };
+            if let Some(rest) = line.strip_prefix(prefix) {
+                let _ = tx.send(rest.to_owned());
+            }
+        }
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+        Ok(rest) => (child, rest),
+        Err(_) => {
+            let _ = child.kill();
+            panic!("the server never said {prefix:?}");
+        }
+    }
+}
+
+#[test]
+fn serve_runs_the_web_console_when_configured() {
+    let root = tempfile::tempdir().unwrap();
+    let config = root.path().join("workflow.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndata_dir = \"data\"\ndirectory = {:?}\n\
+             sweep_every_secs = 0\n\
+             [web]\nlisten = \"127.0.0.1:0\"\nauth = \"dev\"\n\
+             [[systems]]\nname = \"test\"\ntoken = \"test-token-123\"\n",
+            fixture_path().display().to_string()
+        ),
+    )
+    .unwrap();
+    let (mut child, url) = serve_announcing(&config, "workflow: web console on http://");
+    let addr = url.trim_end_matches('/').to_owned();
+    let (status, body) = http_get(&addr, "/signin");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(status.contains("200"), "{status}");
+    // The directory the server loaded, to sign in as.
+    assert!(body.contains("value=\"li.qiang\""), "{body}");
+}
+
+#[test]
+fn serve_refuses_dev_sign_in_away_from_loopback() {
+    let root = tempfile::tempdir().unwrap();
+    let config = root.path().join("workflow.toml");
+    std::fs::write(
+        &config,
+        "listen = \"127.0.0.1:0\"\ndata_dir = \"data\"\n\
+         [web]\nlisten = \"0.0.0.0:0\"\nauth = \"dev\"\n\
+         [[systems]]\nname = \"test\"\ntoken = \"test-token-123\"\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_workflow"))
+        .arg("--config")
+        .arg(&config)
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("web.listen") && stderr.contains("loopback"),
+        "{stderr}"
+    );
+    assert!(!root.path().join("data").exists(), "nothing was created");
 }

@@ -2,7 +2,10 @@
 //! line's `history` and the web console's 时间线 alike). Times in China Standard Time.
 
 use crate::supervision::{Source, SupervisionEvent};
-use crate::{ActorId, EventData, FlowEvent, IncomingEvent, Plan, PublicationEvent, StageSpec, UnitCode, china_time};
+use crate::{
+    ActorId, EventData, FlowEvent, IncomingEvent, Plan, PublicationEvent, StageSpec, UnitCode,
+    china_time,
+};
 
 /// The particulars of one event (who and when are the envelope's).
 pub fn summary(event: &FlowEvent) -> String {
@@ -335,4 +338,3 @@ fn item_detail(data: &SupervisionEvent) -> String {
         ),
     }
 }
-

@@ -99,8 +99,16 @@ const OUTGOING: &[ActionForm] = &[
             field("opinion", "意见（不同意时必填）", Input::Text, false),
         ],
     ),
-    form("SignOff", "签发", &[field("opinion", "签发意见", Input::Text, false)]),
-    form("Withdraw", "撤回", &[field("reason", "理由", Input::Text, false)]),
+    form(
+        "SignOff",
+        "签发",
+        &[field("opinion", "签发意见", Input::Text, false)],
+    ),
+    form(
+        "Withdraw",
+        "撤回",
+        &[field("reason", "理由", Input::Text, false)],
+    ),
     form(
         "Issue",
         "印发",
@@ -136,7 +144,12 @@ const INCOMING: &[ActionForm] = &[
         "批办",
         &[
             field("lead_unit", "主办单位（代码）", Input::Line, true),
-            field("co_units", "协办单位（代码，以逗号分隔）", Input::Line, false),
+            field(
+                "co_units",
+                "协办单位（代码，以逗号分隔）",
+                Input::Line,
+                false,
+            ),
             field("deadline", "办结时限", Input::Date, true),
             field("opinion", "批示", Input::Text, true),
             field("supervise", "列入督办", Input::Check, false),
@@ -145,10 +158,7 @@ const INCOMING: &[ActionForm] = &[
     form(
         "TransferInstruction",
         "转呈",
-        &[
-            field("to", "转呈领导（账号）", Input::Line, true),
-            OPINION,
-        ],
+        &[field("to", "转呈领导（账号）", Input::Line, true), OPINION],
     ),
     form(
         "RecordProgress",
@@ -250,7 +260,7 @@ fn number<T: std::str::FromStr>(v: &Values, name: &str) -> Result<Option<T>, Web
         t => t
             .parse()
             .map(Some)
-            .map_err(|_| WebError::bad_form(name, format!("{t} 不是有效的数")))
+            .map_err(|_| WebError::bad_form(name, format!("{t} 不是有效的数"))),
     }
 }
 
@@ -259,7 +269,10 @@ fn yes(v: &Values, name: &str) -> Result<bool, WebError> {
         "yes" | "on" | "true" => Ok(true),
         "no" | "" if name != "agree" && name != "grant" => Ok(false),
         "no" => Ok(false),
-        other => Err(WebError::bad_form(name, format!("{other:?} 应为 yes 或 no"))),
+        other => Err(WebError::bad_form(
+            name,
+            format!("{other:?} 应为 yes 或 no"),
+        )),
     }
 }
 
@@ -301,7 +314,12 @@ pub(crate) fn command(
     }
     let t = |n: &str| text(v, n);
     let archive_fields = || -> Result<_, WebError> {
-        Ok((t("fonds"), retention(v)?, t("unit_code"), t("deviation_reason")))
+        Ok((
+            t("fonds"),
+            retention(v)?,
+            t("unit_code"),
+            t("deviation_reason"),
+        ))
     };
     Ok(match (kind, name) {
         (StreamKind::Outgoing, _) => FlowAction::Outgoing(match name {
@@ -321,7 +339,9 @@ pub(crate) fn command(
             "SignOff" => Action::SignOff {
                 opinion: t("opinion"),
             },
-            "Withdraw" => Action::Withdraw { reason: t("reason") },
+            "Withdraw" => Action::Withdraw {
+                reason: t("reason"),
+            },
             "Issue" => Action::Issue {
                 issue_date: needed_date(v, "issue_date")?,
                 copies: number(v, "copies")?.unwrap_or(0),
@@ -336,14 +356,18 @@ pub(crate) fn command(
                     deviation_reason,
                 }
             }
-            _ => Action::Void { reason: t("reason") },
+            _ => Action::Void {
+                reason: t("reason"),
+            },
         }),
         (StreamKind::Incoming, _) => FlowAction::Incoming(match name {
             "ScreenIncoming" => IncomingAction::Screen {
                 note: t("note"),
                 deadline: date(v, "deadline")?,
             },
-            "RejectIncoming" => IncomingAction::RejectIncoming { reason: t("reason") },
+            "RejectIncoming" => IncomingAction::RejectIncoming {
+                reason: t("reason"),
+            },
             "ProposeHandling" => IncomingAction::Propose {
                 plan: match t("leader") {
                     l if !l.is_empty() => Plan::Instruct {
@@ -382,7 +406,9 @@ pub(crate) fn command(
                 grant: yes(v, "grant")?,
                 reason: t("reason"),
             },
-            "SendBack" => IncomingAction::SendBack { reason: t("reason") },
+            "SendBack" => IncomingAction::SendBack {
+                reason: t("reason"),
+            },
             "CompleteIncoming" => IncomingAction::Complete {
                 result: t("result"),
                 reply: t("reply"),
@@ -414,9 +440,13 @@ pub(crate) fn command(
                 grant: yes(v, "grant")?,
                 reason: t("reason"),
             },
-            "ReportCompletion" => SupervisionAction::ReportCompletion { result: t("result") },
+            "ReportCompletion" => SupervisionAction::ReportCompletion {
+                result: t("result"),
+            },
             "CloseItem" => SupervisionAction::CloseItem { note: t("note") },
-            "ReturnItem" => SupervisionAction::ReturnItem { reason: t("reason") },
+            "ReturnItem" => SupervisionAction::ReturnItem {
+                reason: t("reason"),
+            },
             _ => {
                 let (fonds, retention, unit_code, deviation_reason) = archive_fields()?;
                 SupervisionAction::ArchiveItem {

@@ -138,10 +138,9 @@ impl FromRequestParts<AppState> for Person {
                 }
             }
         };
-        let reader = state
-            .engine
-            .reader(&config.channel, &id)
-            .map_err(|e| WebError::Unauthenticated(format!("{id} 不能登录：{e}")).into_response())?;
+        let reader = state.engine.reader(&config.channel, &id).map_err(|e| {
+            WebError::Unauthenticated(format!("{id} 不能登录：{e}")).into_response()
+        })?;
         let actor = reader
             .actor()
             .cloned()
@@ -167,10 +166,11 @@ pub(crate) async fn protect(State(_): State<AppState>, mut req: Request, next: N
             Err(e) => return e.into_response(),
         },
     };
-    if req.method() != Method::GET && req.method() != Method::HEAD {
-        if let Err(e) = same_origin(req.headers()) {
-            return secured(e.into_response(), None);
-        }
+    if req.method() != Method::GET
+        && req.method() != Method::HEAD
+        && let Err(e) = same_origin(req.headers())
+    {
+        return secured(e.into_response(), None);
     }
     req.extensions_mut().insert(CsrfToken(token.clone()));
     let response = next.run(req).await;
@@ -211,13 +211,19 @@ fn same_origin(headers: &HeaderMap) -> Result<(), WebError> {
 /// site's; other sites get no referrer either way.
 fn secured(mut response: Response, new_csrf: Option<String>) -> Response {
     let h = response.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

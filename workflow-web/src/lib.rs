@@ -135,7 +135,10 @@ pub fn router(engine: Engine, config: WebConfig, clock: Clock) -> Result<Router,
         .route("/bulletin/file", get(pages::bulletin_file))
         .route("/bulletin/publish", post(pages::publish))
         .route("/ops", get(ops::page))
-        .route("/ops/verify", get(ops::verify_status).post(ops::verify_start))
+        .route(
+            "/ops/verify",
+            get(ops::verify_status).post(ops::verify_start),
+        )
         .route("/ops/export", get(ops::export))
         .route(
             "/static/htmx.min.js",

@@ -94,7 +94,7 @@ impl VerifyPanel {
         VerifyPanel {
             csrf,
             running: finished.is_none(),
-            percent: if total == 0 { 0 } else { done * 100 / total },
+            percent: (done * 100).checked_div(total).unwrap_or(0),
             done,
             total,
             against: run.against.clone().unwrap_or_default(),
@@ -189,7 +189,10 @@ fn count_months(state: &AppState) -> Result<Vec<(String, u64)>, WebError> {
 }
 
 /// The operator page.
-pub(crate) async fn page(State(state): State<AppState>, person: Person) -> Result<Response, WebError> {
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    person: Person,
+) -> Result<Response, WebError> {
     operator(&person)?;
     let s = state.clone();
     let (head, stats, months) = tokio::task::spawn_blocking(move || {
@@ -203,7 +206,7 @@ pub(crate) async fn page(State(state): State<AppState>, person: Person) -> Resul
         head,
         documents: stats.documents,
         size_mib: format!("{:.1}", stats.size_on_disk as f64 / 1_048_576.0),
-        by_state: bars(stats.by_state.into_iter()),
+        by_state: bars(stats.by_state),
         by_month: bars(months),
         by_flow: stats
             .by_flow
@@ -250,12 +253,13 @@ pub(crate) async fn verify_start(
 ) -> Result<Response, WebError> {
     operator(&person)?;
     person.check_csrf(&form.csrf)?;
-    let against = match form.against.trim() {
-        "" => None,
-        text => Some(text.parse::<LogHead>().map_err(|e| {
-            WebError::bad_form("against", format!("见证头应为 位置:哈希（{e}）"))
-        })?),
-    };
+    let against =
+        match form.against.trim() {
+            "" => None,
+            text => Some(text.parse::<LogHead>().map_err(|e| {
+                WebError::bad_form("against", format!("见证头应为 位置:哈希（{e}）"))
+            })?),
+        };
     let run = {
         let mut slot = state
             .ops

@@ -98,9 +98,7 @@ pub(crate) async fn signin_post(
 ) -> Page {
     auth::check_csrf(&csrf.0, &form.csrf)?;
     if state.config.auth != AuthMode::Dev {
-        return Err(WebError::Forbidden(
-            "本系统经由统一身份认证网关登录".into(),
-        ));
+        return Err(WebError::Forbidden("本系统经由统一身份认证网关登录".into()));
     }
     let reader = state.engine.reader(&state.config.channel, &form.actor)?;
     let id = reader.actor_id().map(|a| a.to_string()).unwrap_or_default();
@@ -252,7 +250,12 @@ pub(crate) async fn act(
     Path(id): Path<String>,
     Form(values): Form<HashMap<String, String>>,
 ) -> Page {
-    let field = |n: &str| values.get(n).map(|v| v.trim().to_owned()).unwrap_or_default();
+    let field = |n: &str| {
+        values
+            .get(n)
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default()
+    };
     person.check_csrf(&field("csrf"))?;
     let id = document_id(&id)?;
     let s = state

@@ -92,7 +92,13 @@ pub(crate) fn rows(page: &Page, now: Timestamp, todo: bool) -> Vec<Row> {
         .map(|s| row(&s, now))
         .collect();
     if todo {
-        rows.sort_by_key(|r| (r.due_at.is_none(), r.due_at, std::cmp::Reverse(r.updated_at)));
+        rows.sort_by_key(|r| {
+            (
+                r.due_at.is_none(),
+                r.due_at,
+                std::cmp::Reverse(r.updated_at),
+            )
+        });
     } else {
         rows.sort_by_key(|r| std::cmp::Reverse(r.updated_at));
     }
@@ -174,7 +180,11 @@ pub(crate) fn card(engine: &Engine, s: &FlowState) -> Card {
             c.form = "发文稿纸";
             let x = d.fields();
             push(f, "文种", x.kind.chinese());
-            push(f, "发文字号", d.issue().map(|i| i.number.to_string()).unwrap_or_default());
+            push(
+                f,
+                "发文字号",
+                d.issue().map(|i| i.number.to_string()).unwrap_or_default(),
+            );
             push(f, "主办单位", &x.issuing_unit);
             push(
                 f,
@@ -183,7 +193,11 @@ pub(crate) fn card(engine: &Engine, s: &FlowState) -> Card {
             );
             push(f, "密级", x.classification.chinese());
             push(f, "紧急程度", format!("{:?}", x.urgency));
-            push(f, "拟稿", format!("{} {}", name(engine, d.drafter()), d.drafter_unit()));
+            push(
+                f,
+                "拟稿",
+                format!("{} {}", name(engine, d.drafter()), d.drafter_unit()),
+            );
             push(f, "拟稿时间", china_time(d.created_at()));
             push(f, "主送", x.main_recipients.join("、"));
             push(f, "抄送", x.cc.join("、"));
@@ -194,7 +208,11 @@ pub(crate) fn card(engine: &Engine, s: &FlowState) -> Card {
                     format!("[{}] {} {} {}", sig.unit, sig.name, sig.date, sig.opinion),
                 );
             }
-            push(f, "成文日期", d.written_date().map(|w| w.to_string()).unwrap_or_default());
+            push(
+                f,
+                "成文日期",
+                d.written_date().map(|w| w.to_string()).unwrap_or_default(),
+            );
             if let Some(i) = d.issue() {
                 push(f, "印发", format!("{} {} 份", i.issue_date, i.copies));
             }
@@ -264,17 +282,29 @@ pub(crate) fn card(engine: &Engine, s: &FlowState) -> Card {
             push(f, "文种", reg.kind.chinese());
             push(f, "密级", reg.classification.chinese());
             push(f, "收文日期", reg.received_on);
-            push(f, "登记", format!("{} {}", name(engine, r.registrar()), r.unit()));
+            push(
+                f,
+                "登记",
+                format!("{} {}", name(engine, r.registrar()), r.unit()),
+            );
             if let Some(l) = r.leader() {
                 push(f, "呈批领导", name(engine, l));
             }
             if let Some(i) = r.instruction() {
                 push(f, "批示领导", name(engine, &i.leader));
                 push(f, "主办单位", &i.lead_unit);
-                push(f, "协办单位", workflow_core::summary::join_units(&i.co_units));
+                push(
+                    f,
+                    "协办单位",
+                    workflow_core::summary::join_units(&i.co_units),
+                );
                 push(f, "列入督办", if i.supervise { "是" } else { "" });
             }
-            push(f, "办结时限", r.deadline().map(|d| d.to_string()).unwrap_or_default());
+            push(
+                f,
+                "办结时限",
+                r.deadline().map(|d| d.to_string()).unwrap_or_default(),
+            );
             for n in r.progress() {
                 push(
                     f,
@@ -288,7 +318,11 @@ pub(crate) fn card(engine: &Engine, s: &FlowState) -> Card {
             }
             push(f, "退文理由", r.rejection().unwrap_or_default());
             if let Some(a) = r.archive() {
-                push(f, "档号", format!("{} {}", a.reference, a.reference.retention.chinese()));
+                push(
+                    f,
+                    "档号",
+                    format!("{} {}", a.reference, a.reference.retention.chinese()),
+                );
                 if let Some(h) = &a.fixity_hash {
                     c.digests.push(("归档固化摘要".into(), h.clone()));
                 }
@@ -319,7 +353,11 @@ pub(crate) fn card(engine: &Engine, s: &FlowState) -> Card {
             push(f, "督办要求", &sp.requirements);
             push(f, "牵头领导", name(engine, &sp.leader));
             push(f, "主办单位", &sp.lead_unit);
-            push(f, "协办单位", workflow_core::summary::join_units(&sp.co_units));
+            push(
+                f,
+                "协办单位",
+                workflow_core::summary::join_units(&sp.co_units),
+            );
             if let Some(r) = i.responsible() {
                 push(f, "责任人", name(engine, r));
             }
@@ -333,7 +371,11 @@ pub(crate) fn card(engine: &Engine, s: &FlowState) -> Card {
                 push(f, "办理成果", &done.result);
             }
             if let Some(a) = i.archive() {
-                push(f, "档号", format!("{} {}", a.reference, a.reference.retention.chinese()));
+                push(
+                    f,
+                    "档号",
+                    format!("{} {}", a.reference, a.reference.retention.chinese()),
+                );
                 if let Some(h) = &a.fixity_hash {
                     c.digests.push(("归档固化摘要".into(), h.clone()));
                 }
@@ -367,7 +409,10 @@ pub(crate) fn timeline(engine: &Engine, events: &[workflow_store::Envelope]) -> 
         .iter()
         .map(|e| {
             let (step, detail) = match e.event() {
-                Ok(ev) => (ev.data.step().to_owned(), workflow_core::summary::summary(&ev.data)),
+                Ok(ev) => (
+                    ev.data.step().to_owned(),
+                    workflow_core::summary::summary(&ev.data),
+                ),
                 Err(err) => (e.event_type.clone(), format!("无法读取：{err}")),
             };
             EventView {

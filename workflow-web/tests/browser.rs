@@ -57,7 +57,10 @@ async fn start_driver() -> (Driver, String) {
     let driver = Driver(child);
     let url = format!("http://127.0.0.1:{port}");
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             return (driver, url);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -136,7 +139,10 @@ async fn office(engine: &Engine) -> workflow_core::DocumentId {
     let dir = workflow_testkit::directory();
     let id = workflow_testkit::engine::new_id();
     for (actor, action) in sample.flow(&dir).into_iter().take(2) {
-        engine.execute(Request::new(id, actor, action)).await.unwrap();
+        engine
+            .execute(Request::new(id, actor, action))
+            .await
+            .unwrap();
     }
     let spec = ItemSpec {
         source: Source::Direct,
@@ -187,7 +193,10 @@ async fn an_office_day_in_a_real_browser() {
     // li.qiang signs in and sees the draft waiting for his review.
     sign_in(&c, &base, "li.qiang").await;
     let todo = text_of(&c, "#rows").await;
-    assert!(todo.contains("关于做好2026年秋季学期期末考试工作的通知"), "{todo}");
+    assert!(
+        todo.contains("关于做好2026年秋季学期期末考试工作的通知"),
+        "{todo}"
+    );
     shot(&c, "todo.png").await;
     c.find(Locator::Css(&format!("a[href='/doc/{id}']")))
         .await
@@ -215,7 +224,11 @@ async fn an_office_day_in_a_real_browser() {
         .await
         .unwrap();
     assert!(text_of(&c, "#done").await.contains("审核通过"));
-    assert!(text_of(&c, "#opinions").await.contains("同意。请相关部门会签。"));
+    assert!(
+        text_of(&c, "#opinions")
+            .await
+            .contains("同意。请相关部门会签。")
+    );
     assert!(text_of(&c, "#state").await.contains("会签"));
     shot(&c, "document.png").await;
     let doc = engine.document(id).unwrap().unwrap();
@@ -236,11 +249,16 @@ async fn an_office_day_in_a_real_browser() {
     // The supervisor produces this month's 月通报.
     sign_in(&c, &base, "ding.xin").await;
     let month = workflow_core::supervision::bulletin::month_of(chrono::Utc::now());
-    c.goto(&format!("{base}/bulletin?month={month}")).await.unwrap();
+    c.goto(&format!("{base}/bulletin?month={month}"))
+        .await
+        .unwrap();
     let units = text_of(&c, "#bulletin-units").await;
     assert!(units.contains("合计"), "{units}");
     let source = c.source().await.unwrap();
-    assert!(source.contains("完成2026年本科教学质量报告"), "the overdue item is listed");
+    assert!(
+        source.contains("完成2026年本科教学质量报告"),
+        "the overdue item is listed"
+    );
     shot(&c, "bulletin.png").await;
 
     // The archivist verifies the log from the operator page; htmx shows the progress.

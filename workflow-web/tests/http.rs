@@ -29,14 +29,26 @@ async fn the_todo_lists_what_waits_for_the_person() {
 async fn a_person_is_offered_only_the_actions_that_are_theirs() {
     let c = Console::new().await;
     let id = c.sample_document(2, None).await;
-    let li = c.get(&c.signed_in("li.qiang").await, &format!("/doc/{id}")).await;
+    let li = c
+        .get(&c.signed_in("li.qiang").await, &format!("/doc/{id}"))
+        .await;
     assert!(li.body.contains("data-action=\"Approve\""), "{}", li.body);
     assert!(li.body.contains("data-action=\"Return\""));
     assert!(!li.body.contains("data-action=\"SignOff\""));
-    let wang = c.get(&c.signed_in("wang.fang").await, &format!("/doc/{id}")).await;
-    assert!(!wang.body.contains("data-action=\"Approve\""), "{}", wang.body);
+    let wang = c
+        .get(&c.signed_in("wang.fang").await, &format!("/doc/{id}"))
+        .await;
+    assert!(
+        !wang.body.contains("data-action=\"Approve\""),
+        "{}",
+        wang.body
+    );
     // The drafter may withdraw while no reviewer has acted.
-    assert!(wang.body.contains("data-action=\"Withdraw\""), "{}", wang.body);
+    assert!(
+        wang.body.contains("data-action=\"Withdraw\""),
+        "{}",
+        wang.body
+    );
 }
 
 #[tokio::test]
@@ -68,7 +80,11 @@ async fn approving_with_an_opinion_changes_the_document_once() {
     assert!(shown.body.contains("已办理：审核通过"), "{}", shown.body);
     assert!(shown.body.contains("同意，请会签。"));
     let timeline = c.get(&li, &format!("/doc/{id}/timeline")).await;
-    assert!(timeline.body.contains("同意，请会签。"), "{}", timeline.body);
+    assert!(
+        timeline.body.contains("同意，请会签。"),
+        "{}",
+        timeline.body
+    );
 }
 
 #[tokio::test]
@@ -89,7 +105,11 @@ async fn an_action_against_a_stale_version_is_a_conflict_and_changes_nothing() {
         )
         .await;
     assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.body);
-    assert!(a.body.contains("expected version 1, actual 2"), "{}", a.body);
+    assert!(
+        a.body.contains("expected version 1, actual 2"),
+        "{}",
+        a.body
+    );
     assert_eq!(c.engine.document(id).unwrap().unwrap().version(), 2);
 }
 
@@ -119,7 +139,12 @@ async fn a_refused_action_names_what_was_wrong_and_changes_nothing() {
         .post(
             &li,
             &format!("/doc/{id}"),
-            &[("csrf", li.csrf.as_str()), ("action", "Return"), ("version", "2"), ("reason", "")],
+            &[
+                ("csrf", li.csrf.as_str()),
+                ("action", "Return"),
+                ("version", "2"),
+                ("reason", ""),
+            ],
         )
         .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
@@ -134,12 +159,21 @@ async fn every_value_is_escaped() {
     fields.title = "<script>alert('x')</script>关于\"测试\"的通知".into();
     let id = c.sample_document(2, Some(fields)).await;
     let li = c.signed_in("li.qiang").await;
-    for path in [format!("/doc/{id}"), "/todo".into(), format!("/doc/{id}/timeline")] {
+    for path in [
+        format!("/doc/{id}"),
+        "/todo".into(),
+        format!("/doc/{id}/timeline"),
+    ] {
         let page = c.get(&li, &path).await;
         assert_eq!(page.status, StatusCode::OK, "{path}");
-        assert!(!page.body.contains("<script>alert"), "{path}: {}", page.body);
         assert!(
-            page.body.contains("&#60;script&#62;alert(&#39;x&#39;)&#60;/script&#62;关于&#34;测试&#34;"),
+            !page.body.contains("<script>alert"),
+            "{path}: {}",
+            page.body
+        );
+        assert!(
+            page.body
+                .contains("&#60;script&#62;alert(&#39;x&#39;)&#60;/script&#62;关于&#34;测试&#34;"),
             "{path}: {}",
             page.body
         );
@@ -151,7 +185,10 @@ async fn a_form_without_its_csrf_token_is_refused_and_changes_nothing() {
     let c = Console::new().await;
     let id = c.sample_document(2, None).await;
     let li = c.signed_in("li.qiang").await;
-    for token in ["", "0000000000000000000000000000000000000000000000000000000000000000"] {
+    for token in [
+        "",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+    ] {
         let a = c
             .post(
                 &li,
@@ -168,7 +205,10 @@ async fn a_form_without_its_csrf_token_is_refused_and_changes_nothing() {
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::HOST, "127.0.0.1:8080")
         .header(header::ORIGIN, "http://evil.example")
-        .body(Body::from(format!("csrf={}&action=Approve&version=2", li.csrf)))
+        .body(Body::from(format!(
+            "csrf={}&action=Approve&version=2",
+            li.csrf
+        )))
         .unwrap();
     let a = c.send(req, LOOPBACK).await;
     assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
@@ -186,8 +226,14 @@ async fn every_answer_carries_the_security_headers() {
             .get(header::CONTENT_SECURITY_POLICY)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
-        assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
-        assert_eq!(a.headers.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(), "nosniff");
+        assert!(
+            csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+            "{path}: {csp}"
+        );
+        assert_eq!(
+            a.headers.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(),
+            "nosniff"
+        );
         // No secret in the page: the CSRF token is the browser's own, nothing else.
         assert!(!a.body.contains("token_sha256"));
     }
@@ -220,7 +266,10 @@ async fn clearance_applies_and_classified_reads_are_recorded() {
     assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
     assert!(a.body.contains("zhou.jie"), "{}", a.body);
     let li = c.signed_in("li.qiang").await;
-    assert_eq!(c.get(&li, &format!("/doc/{id}")).await.status, StatusCode::OK);
+    assert_eq!(
+        c.get(&li, &format!("/doc/{id}")).await.status,
+        StatusCode::OK
+    );
     let log = c
         .engine
         .access_log(&workflow_store::AccessQuery::default())
@@ -263,8 +312,15 @@ async fn header_sign_in_is_accepted_from_trusted_proxies_only() {
     let ok = c.send(get(Some("li.qiang")), proxy).await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
     assert!(ok.body.contains("li.qiang"));
-    let untrusted = c.send(get(Some("li.qiang")), "10.0.0.9:5000".parse().unwrap()).await;
-    assert_eq!(untrusted.status, StatusCode::UNAUTHORIZED, "{}", untrusted.body);
+    let untrusted = c
+        .send(get(Some("li.qiang")), "10.0.0.9:5000".parse().unwrap())
+        .await;
+    assert_eq!(
+        untrusted.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        untrusted.body
+    );
     assert!(untrusted.body.contains("10.0.0.9"));
     let missing = c.send(get(None), proxy).await;
     assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
@@ -273,7 +329,9 @@ async fn header_sign_in_is_accepted_from_trusted_proxies_only() {
     assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
     assert!(unknown.body.contains("nobody"));
     // No dev sign-in behind a proxy.
-    let b = c.send(Request::get("/signin").body(Body::empty()).unwrap(), proxy).await;
+    let b = c
+        .send(Request::get("/signin").body(Body::empty()).unwrap(), proxy)
+        .await;
     assert!(!b.body.contains("value=\"li.qiang\""));
 }
 
@@ -284,16 +342,22 @@ async fn the_bulletin_of_a_month_is_shown_and_downloadable() {
     let page = c.get(&ding, "/bulletin?month=2026-10").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("督办工作月通报"), "{}", page.body);
-    assert!(page.body.contains("发布本月通报"), "a supervisor may publish");
-    let file = c.get(&ding, "/bulletin/file?month=2026-10&format=csv").await;
+    assert!(
+        page.body.contains("发布本月通报"),
+        "a supervisor may publish"
+    );
+    let file = c
+        .get(&ding, "/bulletin/file?month=2026-10&format=csv")
+        .await;
     assert_eq!(file.status, StatusCode::OK);
-    assert!(file
-        .headers
-        .get(header::CONTENT_DISPOSITION)
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .contains("bulletin-2026-10.csv"));
+    assert!(
+        file.headers
+            .get(header::CONTENT_DISPOSITION)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("bulletin-2026-10.csv")
+    );
     let bad = c.get(&ding, "/bulletin?month=2026-13").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.body.contains("2026-13"));

@@ -36,7 +36,11 @@ pub(crate) fn item(i: &Item, names: &Names, json: bool) -> Result<()> {
     println!("  {}  {}", pad("牵头领导"), names.label(&s.leader));
     println!("  {}  {}", pad("主办"), s.lead_unit);
     if !s.co_units.is_empty() {
-        println!("  {}  {}", pad("协办"), workflow_core::summary::join_units(&s.co_units));
+        println!(
+            "  {}  {}",
+            pad("协办"),
+            workflow_core::summary::join_units(&s.co_units)
+        );
     }
     println!(
         "  {}  {}",

@@ -1,6 +1,12 @@
 //! A console over an engine with the campus fixture, driven in-process (no socket) with
 //! signed-in browsers as cookie pairs.
-#![allow(dead_code, unreachable_pub, missing_docs, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -34,7 +40,8 @@ pub struct Answer {
     pub body: String,
 }
 
-pub const LOOPBACK: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 40000);
+pub const LOOPBACK: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 40000);
 
 impl Console {
     pub async fn new() -> Console {
@@ -114,7 +121,11 @@ impl Console {
     }
 
     /// The fixture's sample 发文, drafted and submitted, `steps` of its flow taken.
-    pub async fn sample_document(&self, steps: usize, fields: Option<workflow_core::DraftFields>) -> DocumentId {
+    pub async fn sample_document(
+        &self,
+        steps: usize,
+        fields: Option<workflow_core::DraftFields>,
+    ) -> DocumentId {
         let sample = workflow_testkit::sample();
         let dir = workflow_testkit::directory();
         let id = workflow_testkit::engine::new_id();
