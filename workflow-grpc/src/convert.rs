@@ -590,9 +590,6 @@ pub fn command_message(r: &Request) -> Result<CommandMessage, Status> {
     })
 }
 
-/// A list query from the wire, for `viewer` (whose clearance bounds it) at `now`.
-/// A list request as a query, read by `viewer` (an actor) or, without one, by a system that
-/// receives documents up to `max_classification`.
 /// A list's filters from the wire; who reads (viewer, clearance) the engine adds.
 pub fn list_query(r: &pb::ListDocumentsRequest, now: Timestamp) -> Result<ListQuery, Status> {
     Ok(ListQuery {

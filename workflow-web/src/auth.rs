@@ -118,7 +118,8 @@ impl FromRequestParts<AppState> for Person {
                 _ => return Err(Redirect::to("/signin").into_response()),
             },
             AuthMode::Header => {
-                let trusted = peer(parts).is_some_and(|p| config.trusted_proxies.contains(&p.ip()));
+                let trusted = peer(parts)
+                    .is_some_and(|p| config.trusted_proxies.contains(&p.ip().to_canonical()));
                 if !trusted {
                     return Err(WebError::Unauthenticated(format!(
                         "请经由统一身份认证网关访问（来自 {} 的请求不是受信任的代理）",
@@ -126,7 +127,7 @@ impl FromRequestParts<AppState> for Person {
                     ))
                     .into_response());
                 }
-                let name = config.header.as_deref().unwrap_or_default();
+                let name = config.header.as_deref().unwrap_or_default().trim();
                 match parts.headers.get(name).and_then(|v| v.to_str().ok()) {
                     Some(id) if !id.trim().is_empty() => id.trim().to_owned(),
                     _ => {
@@ -156,7 +157,16 @@ impl FromRequestParts<AppState> for Person {
 /// Every request: a CSRF token for the browser (made on its first visit), unsafe methods
 /// only from the console's own pages (`Sec-Fetch-Site`, `Origin`), and the security headers
 /// on every answer.
-pub(crate) async fn protect(State(_): State<AppState>, mut req: Request, next: Next) -> Response {
+pub(crate) async fn protect(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    if state.config.auth == AuthMode::Dev
+        && let Err(e) = loopback_only(&req)
+    {
+        return secured(e.into_response(), None);
+    }
     let existing = cookie_value(req.headers(), CSRF_COOKIE)
         .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
     let (token, fresh) = match existing {
@@ -175,6 +185,37 @@ pub(crate) async fn protect(State(_): State<AppState>, mut req: Request, next: N
     req.extensions_mut().insert(CsrfToken(token.clone()));
     let response = next.run(req).await;
     secured(response, fresh.then_some(token))
+}
+
+/// `dev` sign-in lets whoever reaches the console be anyone: it answers only connections
+/// from this machine, and only for a loopback host name, so that another site's page cannot
+/// reach it through a name it points at 127.0.0.1 (DNS rebinding).
+fn loopback_only(req: &Request) -> Result<(), WebError> {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(a)| a.ip().to_canonical());
+    if !peer.is_some_and(|ip| ip.is_loopback()) {
+        return Err(WebError::Forbidden(format!(
+            "试用登录（auth = \"dev\"）只接受本机的连接，不接受 {}",
+            peer.map_or_else(|| "未知地址".to_owned(), |ip| ip.to_string())
+        )));
+    }
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    if !matches!(name, "" | "localhost" | "127.0.0.1" | "[::1]") {
+        return Err(WebError::Forbidden(format!(
+            "试用登录（auth = \"dev\"）只在 localhost 或 127.0.0.1 上提供，不在 {name} 上"
+        )));
+    }
+    Ok(())
 }
 
 /// Refuses a state-changing request another site's page made the browser send.

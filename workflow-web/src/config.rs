@@ -80,6 +80,9 @@ impl WebConfig {
                  sign-on gateway)",
             ),
             AuthMode::Dev => Ok(()),
+            AuthMode::Header if self.header.as_deref().is_some_and(|h| h.trim() != h) => {
+                bad("web.header", "has spaces around the name")
+            }
             AuthMode::Header => {
                 match self.header.as_deref().map(str::trim) {
                     None | Some("") => {

@@ -114,14 +114,20 @@ impl IntoResponse for WebError {
         if status.is_server_error() {
             tracing::warn!(error = %self, "web console request failed");
         }
+        // A server-side failure's particulars (paths, the backend's words) stay in the log.
+        let message = if status.is_server_error() {
+            "请稍后重试；若问题持续，请联系系统管理员（详情已记入服务器日志）。".to_owned()
+        } else {
+            self.to_string()
+        };
         let page = ErrorPage {
             nav: None,
             heading: self.heading(),
-            message: self.to_string(),
+            message,
         };
         match page.render() {
             Ok(html) => (status, axum::response::Html(html)).into_response(),
-            Err(_) => (status, self.to_string()).into_response(),
+            Err(_) => (status, page.heading.to_owned()).into_response(),
         }
     }
 }

@@ -163,6 +163,16 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), WebError> {
+    // `dev` only on loopback, whatever the configuration says the address is.
+    let local = listener
+        .local_addr()
+        .map_err(|e| WebError::Internal(format!("the console's listener: {e}")))?;
+    if config.auth == AuthMode::Dev && !local.ip().is_loopback() {
+        return Err(WebError::Config {
+            field: "web.listen",
+            reason: format!("auth = \"dev\" is served on a loopback address only, not {local}"),
+        });
+    }
     let app = router(engine, config, clock)?;
     axum::serve(
         listener,

@@ -338,7 +338,7 @@ pub(crate) async fn export(
     let id = document_id(&q.id)?;
     state
         .engine
-        .read_state(&person.reader, id, None, None)
+        .read_for(&person.reader, id, "export", "web console download".into())
         .await?;
     let engine = state.engine.clone();
     let now = (state.clock)();

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::{Console, LOOPBACK, form_value};
+use common::{Console, LOOPBACK, error_message, form_value};
 use workflow_core::{Classification, State};
 use workflow_web::{AuthMode, WebConfig};
 
@@ -132,7 +132,7 @@ async fn a_refused_action_names_what_was_wrong_and_changes_nothing() {
         )
         .await;
     assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
-    assert!(a.body.contains("wang.fang"), "{}", a.body);
+    assert!(error_message(&a.body).contains("wang.fang"), "{}", a.body);
     // A required field left empty.
     let li = c.signed_in("li.qiang").await;
     let a = c
@@ -148,7 +148,11 @@ async fn a_refused_action_names_what_was_wrong_and_changes_nothing() {
         )
         .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
-    assert!(a.body.contains("reason"), "{}", a.body);
+    assert!(
+        error_message(&a.body).contains("invalid reason"),
+        "{}",
+        a.body
+    );
     assert_eq!(c.engine.document(id).unwrap().unwrap().version(), 2);
 }
 
@@ -361,4 +365,155 @@ async fn the_bulletin_of_a_month_is_shown_and_downloadable() {
     let bad = c.get(&ding, "/bulletin?month=2026-13").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.body.contains("2026-13"));
+}
+
+#[tokio::test]
+async fn a_post_another_site_made_is_refused() {
+    let c = Console::new().await;
+    let id = c.sample_document(2, None).await;
+    let li = c.signed_in("li.qiang").await;
+    let post = |name: &'static str, value: &'static str| {
+        Request::post(format!("/doc/{id}"))
+            .header(header::COOKIE, &li.cookies)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(name, value)
+            .body(Body::from(format!(
+                "csrf={}&action=Approve&version=2&opinion=x",
+                li.csrf
+            )))
+            .unwrap()
+    };
+    for (name, value) in [("sec-fetch-site", "cross-site"), ("origin", "null")] {
+        let a = c.send(post(name, value), LOOPBACK).await;
+        assert_eq!(a.status, StatusCode::FORBIDDEN, "{name}: {}", a.body);
+        assert!(error_message(&a.body).contains("跨站"), "{}", a.body);
+    }
+    assert_eq!(c.engine.document(id).unwrap().unwrap().version(), 2);
+}
+
+#[tokio::test]
+async fn dev_sign_in_answers_this_machine_under_a_loopback_name_only() {
+    let c = Console::new().await;
+    // Another site's name pointed at 127.0.0.1 (DNS rebinding) gets nothing.
+    let req = Request::get("/signin")
+        .header(header::HOST, "evil.example:8080")
+        .body(Body::empty())
+        .unwrap();
+    let a = c.send(req, LOOPBACK).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
+    assert!(!a.body.contains("li.qiang"));
+    assert!(
+        error_message(&a.body).contains("evil.example"),
+        "{}",
+        a.body
+    );
+    for host in ["localhost:8080", "127.0.0.1:8080", "[::1]:8080"] {
+        let req = Request::get("/signin")
+            .header(header::HOST, host)
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(c.send(req, LOOPBACK).await.status, StatusCode::OK, "{host}");
+    }
+    // A connection from elsewhere (a console served on the wrong listener) gets nothing.
+    let req = Request::get("/signin").body(Body::empty()).unwrap();
+    let a = c.send(req, "192.0.2.7:5000".parse().unwrap()).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
+}
+
+#[tokio::test]
+async fn acting_is_no_read_and_a_refused_read_is_not_recorded() {
+    let c = Console::new().await;
+    let mut fields = workflow_testkit::fields();
+    fields.classification = Classification::Secret;
+    fields.classification_period_years = Some(10);
+    let id = c.sample_document(1, Some(fields)).await;
+    let entries = || {
+        c.engine
+            .access_log(&workflow_store::AccessQuery::default())
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.document_id == id)
+            .map(|e| (e.actor.map(|a| a.to_string()).unwrap_or_default(), e.what))
+            .collect::<Vec<_>>()
+    };
+    let zhou = c.signed_in("zhou.jie").await;
+    assert_eq!(
+        c.get(&zhou, &format!("/doc/{id}")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert!(entries().is_empty(), "{:?}", entries());
+    let wang = c.signed_in("wang.fang").await;
+    assert_eq!(
+        c.get(&wang, &format!("/doc/{id}")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(entries(), vec![("wang.fang".to_owned(), "get".to_owned())]);
+    // A revision (an action) is recorded by its command, not as another read.
+    let a = c
+        .post(
+            &wang,
+            &format!("/doc/{id}"),
+            &[
+                ("csrf", wang.csrf.as_str()),
+                ("action", "Withdraw"),
+                ("version", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        a.status,
+        StatusCode::CONFLICT,
+        "nothing to withdraw from a draft: {}",
+        a.body
+    );
+    // The refusal shows the page again: that is a read.
+    assert_eq!(
+        entries(),
+        vec![
+            ("wang.fang".to_owned(), "get".to_owned()),
+            ("wang.fang".to_owned(), "get".to_owned())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_timeline_is_read_at_the_highest_classification_its_document_had() {
+    let c = Console::new().await;
+    let mut fields = workflow_testkit::fields();
+    fields.classification = Classification::Secret;
+    fields.classification_period_years = Some(10);
+    let id = c.sample_document(1, Some(fields)).await;
+    // Revised down to 非密: the card is zhou.jie's to read, the 秘密 versions are not.
+    let revise = workflow_core::Action::Revise(workflow_testkit::fields());
+    c.engine
+        .execute(workflow_store::Request::new(id, "wang.fang", revise))
+        .await
+        .unwrap();
+    let zhou = c.signed_in("zhou.jie").await;
+    assert_eq!(
+        c.get(&zhou, &format!("/doc/{id}")).await.status,
+        StatusCode::OK
+    );
+    let t = c.get(&zhou, &format!("/doc/{id}/timeline")).await;
+    assert_eq!(t.status, StatusCode::FORBIDDEN, "{}", t.body);
+    let li = c.signed_in("li.qiang").await;
+    assert_eq!(
+        c.get(&li, &format!("/doc/{id}/timeline")).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn search_and_bulletin_escape_what_they_echo() {
+    let c = Console::new().await;
+    let li = c.signed_in("li.qiang").await;
+    let a = c
+        .get(&li, "/search?unit=%3Cscript%3Ex%3C%2Fscript%3E")
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert!(!a.body.contains("<script>x"), "{}", a.body);
+    let b = c.get(&li, "/bulletin?month=%3Cscript%3E").await;
+    assert_eq!(b.status, StatusCode::BAD_REQUEST);
+    assert!(!b.body.contains("<script>"), "{}", b.body);
+    assert!(b.body.contains("&#60;script&#62;"), "{}", b.body);
 }

@@ -157,8 +157,10 @@ impl Engine {
         Ok(state)
     }
 
-    /// A stream's events for `reader` (any flow's but the directory's), recorded as for
-    /// [`Engine::read_state`]; with the state they fold to.
+    /// A stream's events for `reader` (any flow's but the directory's), with the state they
+    /// fold to. The events show every version, so clearance is checked, and the read
+    /// recorded, at the highest classification the stream ever had (a draft revised from
+    /// 秘密 down to 非密 still shows its 秘密 versions).
     pub async fn read_history(
         &self,
         reader: &Reader,
@@ -168,13 +170,56 @@ impl Engine {
             .state(id)?
             .filter(|s| s.directory().is_none())
             .ok_or(Error::NotFound(id))?;
-        let classification = state.classification();
-        reader.may_see(classification)?;
+        reader.may_see(state.classification())?;
         let events = self.history(id)?;
+        let mut highest = state.classification();
+        let mut folded: Option<FlowState> = None;
+        for e in &events {
+            let event = e.event().map_err(|err| Error::corrupt(e.position, err))?;
+            match folded.as_mut() {
+                Some(s) => s.apply(&event),
+                None => folded = FlowState::create(&event),
+            }
+            if let Some(s) = &folded {
+                highest = highest.max(s.classification());
+            }
+        }
+        reader.may_see(highest)?;
         let detail = format!("{} events", events.len());
-        self.recorded(reader.record("history", id, classification, detail))
+        self.recorded(reader.record("history", id, highest, detail))
             .await?;
         Ok((state, events))
+    }
+
+    /// A stream's current state for `reader` for a purpose other than showing it (`export`
+    /// of its archive package, say): checked as [`Engine::read_state`] and recorded under
+    /// `what`, with `detail`.
+    pub async fn read_for(
+        &self,
+        reader: &Reader,
+        id: DocumentId,
+        what: &str,
+        detail: String,
+    ) -> Result<FlowState> {
+        let state = self
+            .state(id)?
+            .filter(|s| s.directory().is_none())
+            .ok_or(Error::NotFound(id))?;
+        reader.may_see(state.classification())?;
+        self.recorded(reader.record(what, id, state.classification(), detail))
+            .await?;
+        Ok(state)
+    }
+
+    /// Whether `reader` may see the stream as it is now, without reading it out (so nothing
+    /// is recorded): for acting on a document, where the command is the record.
+    pub fn may_act_on(&self, reader: &Reader, id: DocumentId) -> Result<FlowState> {
+        let state = self
+            .state(id)?
+            .filter(|s| s.directory().is_none())
+            .ok_or(Error::NotFound(id))?;
+        reader.may_see(state.classification())?;
+        Ok(state)
     }
 
     /// A page of a list, or of the person's to-do (`todo`: across flows; a system naming

@@ -174,3 +174,13 @@ pub fn form_value(page: &str, action: &str, name: &str) -> Option<String> {
     let v = &form[at + name.len() + 15..];
     Some(v[..v.find('"')?].to_owned())
 }
+
+/// The text of the page's error message, if it has one.
+pub fn error_message(page: &str) -> String {
+    const MARK: &str = "id=\"error-message\">";
+    let Some(start) = page.find(MARK) else {
+        return String::new();
+    };
+    let rest = &page[start + MARK.len()..];
+    rest[..rest.find("</p>").unwrap_or(rest.len())].to_owned()
+}

@@ -1,0 +1,116 @@
+//! The reading rules every adapter shares (clearance, the access log) and the dry run of a
+//! command the web console offers actions by.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
+
+use workflow_core::{Action, Classification, StreamKind};
+use workflow_store::{AccessQuery, Error, Reader, Request};
+
+#[tokio::test]
+async fn a_dry_run_decides_as_the_writer_would_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = workflow_testkit::engine::open(dir.path()).await;
+    let sample = workflow_testkit::sample();
+    let flow = sample.flow(&workflow_testkit::directory());
+    let id = workflow_testkit::engine::new_id();
+    for (actor, action) in flow.iter().take(2).cloned() {
+        engine
+            .execute(Request::new(id, actor, action))
+            .await
+            .unwrap();
+    }
+    let head = engine.head();
+    let approve = |actor: &str| {
+        let mut r = Request::new(
+            id,
+            actor,
+            Action::Approve {
+                opinion: "同意".into(),
+                stage: Some(0),
+            },
+        );
+        r.expected_version = Some(2);
+        r
+    };
+    engine.check(&approve("li.qiang")).unwrap();
+    assert!(matches!(
+        engine.check(&approve("wang.fang")),
+        Err(Error::Rejected(_))
+    ));
+    let mut stale = approve("li.qiang");
+    stale.expected_version = Some(1);
+    assert!(matches!(engine.check(&stale), Err(Error::Conflict { .. })));
+    // Nothing written, no command id taken: the same request still executes.
+    assert_eq!(engine.head(), head);
+    let checked = approve("li.qiang");
+    engine.check(&checked).unwrap();
+    let outcome = engine.execute(checked).await.unwrap();
+    assert!(!outcome.replayed);
+    assert_eq!(outcome.version, 3);
+}
+
+#[tokio::test]
+async fn reads_are_refused_above_clearance_and_recorded_below_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = workflow_testkit::engine::open(dir.path()).await;
+    let mut fields = workflow_testkit::fields();
+    fields.classification = Classification::Secret;
+    fields.classification_period_years = Some(10);
+    let id = workflow_testkit::engine::new_id();
+    engine
+        .execute(Request::new(id, "wang.fang", Action::Draft(fields)))
+        .await
+        .unwrap();
+    // A system naming no actor, up to 非密; an actor cleared for nothing.
+    let system = Reader::system("oa-portal", Classification::None);
+    let e = engine
+        .read_state(&system, id, None, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::SystemClearance { .. }), "{e}");
+    assert_eq!(e.reason(), "CLEARANCE_TOO_LOW");
+    let zhou = engine.reader("web", "zhou.jie").unwrap();
+    assert!(matches!(
+        engine.read_state(&zhou, id, None, None).await,
+        Err(Error::Rejected(
+            workflow_core::Error::InsufficientClearance { .. }
+        ))
+    ));
+    assert!(
+        engine
+            .access_log(&AccessQuery::default())
+            .unwrap()
+            .is_empty()
+    );
+    // Another flow's stream is not found as this one.
+    let wang = engine.reader("web", "wang.fang").unwrap();
+    assert!(matches!(
+        engine
+            .read_state(&wang, id, Some(StreamKind::Incoming), None)
+            .await,
+        Err(Error::NotFound(_))
+    ));
+    engine
+        .read_state(&wang, id, Some(StreamKind::Outgoing), None)
+        .await
+        .unwrap();
+    engine.read_history(&wang, id).await.unwrap();
+    engine.may_act_on(&wang, id).unwrap();
+    let log = engine.access_log(&AccessQuery::default()).unwrap();
+    let what: Vec<_> = log
+        .iter()
+        .map(|e| (e.system.as_str(), e.what.as_str()))
+        .collect();
+    assert_eq!(what, vec![("web", "get"), ("web", "history")]);
+    // Unknown, empty and deactivated readers are refused by name.
+    assert!(matches!(
+        engine.reader("web", "nobody"),
+        Err(Error::Rejected(workflow_core::Error::UnknownActor { .. }))
+    ));
+    assert!(matches!(
+        engine.reader("web", "  "),
+        Err(Error::InvalidRequest {
+            field: "actor_id",
+            ..
+        })
+    ));
+}
