@@ -135,12 +135,24 @@ struct Todo {
     nav: Option<Nav>,
     rows: Vec<Row>,
     overdue: usize,
+    next: Option<String>,
 }
 
-/// 待办: what waits for this person across the flows, the overdue first.
-pub(crate) async fn todo(State(state): State<AppState>, person: Person) -> Page {
+#[derive(Deserialize, Default)]
+pub(crate) struct PageQuery {
+    #[serde(default)]
+    page_token: String,
+}
+
+/// 待办: what waits for this person across the flows, the overdue first (a page of 500).
+pub(crate) async fn todo(
+    State(state): State<AppState>,
+    person: Person,
+    Query(p): Query<PageQuery>,
+) -> Page {
     let q = ListQuery {
         page_size: workflow_store::MAX_PAGE_SIZE,
+        page_token: (!p.page_token.trim().is_empty()).then(|| p.page_token.trim().to_owned()),
         ..ListQuery::default()
     };
     let page = state.engine.read_page(&person.reader, &q, true).await?;
@@ -149,6 +161,7 @@ pub(crate) async fn todo(State(state): State<AppState>, person: Person) -> Page 
         overdue: rows.iter().filter(|r| r.overdue).count(),
         nav: Some(state.nav(&person)),
         rows,
+        next: page.next_page_token.clone(),
     })
 }
 

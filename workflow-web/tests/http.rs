@@ -517,3 +517,23 @@ async fn search_and_bulletin_escape_what_they_echo() {
     assert!(!b.body.contains("<script>"), "{}", b.body);
     assert!(b.body.contains("&#60;script&#62;"), "{}", b.body);
 }
+
+#[tokio::test]
+async fn the_todo_pages_with_the_engine_s_tokens() {
+    let c = Console::new().await;
+    c.sample_document(2, None).await;
+    let li = c.signed_in("li.qiang").await;
+    let page = c.get(&li, "/todo").await;
+    assert!(
+        !page.body.contains("next-page"),
+        "one page only: {}",
+        page.body
+    );
+    let bad = c.get(&li, "/todo?page_token=garbage").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+    assert!(
+        error_message(&bad.body).contains("page_token"),
+        "{}",
+        bad.body
+    );
+}
