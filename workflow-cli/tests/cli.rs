@@ -468,12 +468,13 @@ fn verify_against_a_witness_head_kept_elsewhere() {
     assert!(text(&o).1.contains("not a SHA-256 hash"), "{}", text(&o).1);
 }
 
-/// A configuration for `serve` on loopback (port 0) over `data`.
-fn serve_config(root: &Path, data: &Path) -> std::path::PathBuf {
+/// A configuration for `serve` on loopback (port 0) over `data`, with the fixture's
+/// directory, no sweep, one test system, and `extra` (top-level keys, then tables).
+fn serve_config(root: &Path, data: &Path, extra: &str) -> std::path::PathBuf {
     let path = root.join("workflow.toml");
     let text = format!(
         "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\ndirectory = {:?}\nsweep_every_secs = 0\n\
-         [[systems]]\nname = \"test\"\ntoken = \"test-token-123\"\n",
+         {extra}[[systems]]\nname = \"test\"\ntoken = \"test-token-123\"\n",
         data.display().to_string(),
         fixture_path().display().to_string()
     );
@@ -494,7 +495,7 @@ fn a_first_start_killed_at_any_moment_ends_with_the_whole_directory_next_time() 
     let mut loaded_when_killed = 0;
     for round in 0..20 {
         let data = root.path().join(format!("data{round}"));
-        let config = serve_config(root.path(), &data);
+        let config = serve_config(root.path(), &data, "");
         let mut child = Command::new(env!("CARGO_BIN_EXE_workflow"))
             .arg("--config")
             .arg(&config)
@@ -1129,17 +1130,11 @@ fn http_get(addr: &str, path: &str) -> (String, String) {
 #[test]
 fn serve_exposes_prometheus_metrics_when_configured() {
     let root = tempfile::tempdir().unwrap();
-    let config = root.path().join("workflow.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:0\"\ndata_dir = \"data\"\ndirectory = {:?}\n\
-             sweep_every_secs = 0\nmetrics_listen = \"127.0.0.1:0\"\n\
-             [[systems]]\nname = \"test\"\ntoken = \"test-token-123\"\n",
-            fixture_path().display().to_string()
-        ),
-    )
-    .unwrap();
+    let config = serve_config(
+        root.path(),
+        &root.path().join("data"),
+        "metrics_listen = \"127.0.0.1:0\"\n",
+    );
     let (mut child, addr) = serve_announcing(&config, "workflow: metrics on http://");
     let addr = addr.trim_end_matches("/metrics").to_owned();
     let (status, body) = http_get(&addr, "/metrics");
@@ -1205,18 +1200,11 @@ fn serve_announcing(
 #[test]
 fn serve_runs_the_web_console_when_configured() {
     let root = tempfile::tempdir().unwrap();
-    let config = root.path().join("workflow.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:0\"\ndata_dir = \"data\"\ndirectory = {:?}\n\
-             sweep_every_secs = 0\n\
-             [web]\nlisten = \"127.0.0.1:0\"\nauth = \"dev\"\n\
-             [[systems]]\nname = \"test\"\ntoken = \"test-token-123\"\n",
-            fixture_path().display().to_string()
-        ),
-    )
-    .unwrap();
+    let config = serve_config(
+        root.path(),
+        &root.path().join("data"),
+        "[web]\nlisten = \"127.0.0.1:0\"\nauth = \"dev\"\n",
+    );
     let (mut child, url) = serve_announcing(&config, "workflow: web console on http://");
     let addr = url.trim_end_matches('/').to_owned();
     let (status, body) = http_get(&addr, "/signin");

@@ -98,7 +98,12 @@ impl Cursor {
 
     /// Reads a page token; `None` if it is not one.
     pub(crate) fn from_token(token: &str) -> Option<Cursor> {
-        let bytes = hex::decode(token).ok()?;
+        Cursor::from_bytes(&hex::decode(token).ok()?)
+    }
+
+    /// The cursor 24 bytes encode (position big-endian, then the id): a page token's bytes
+    /// and a list key's order suffix alike.
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Option<Cursor> {
         if bytes.len() != 24 {
             return None;
         }

@@ -264,11 +264,14 @@ fn number<T: std::str::FromStr>(v: &Values, name: &str) -> Result<Option<T>, Web
     }
 }
 
+/// A 同意/不同意 choice (`agree`, `grant`: must be made) or a check box (unchecked: no).
 fn yes(v: &Values, name: &str) -> Result<bool, WebError> {
+    let choice = matches!(name, "agree" | "grant");
     match text(v, name).as_str() {
         "yes" | "on" | "true" => Ok(true),
-        "no" | "" if name != "agree" && name != "grant" => Ok(false),
-        "no" => Ok(false),
+        "no" | "false" => Ok(false),
+        "" if !choice => Ok(false),
+        "" => Err(WebError::bad_form(name, "必填：同意或不同意")),
         other => Err(WebError::bad_form(
             name,
             format!("{other:?} 应为 yes 或 no"),

@@ -93,15 +93,10 @@ async fn an_action_against_a_stale_version_is_a_conflict_and_changes_nothing() {
     let id = c.sample_document(2, None).await;
     let li = c.signed_in("li.qiang").await;
     let a = c
-        .post(
+        .act(
             &li,
-            &format!("/doc/{id}"),
-            &[
-                ("csrf", li.csrf.as_str()),
-                ("action", "Approve"),
-                ("version", "1"),
-                ("opinion", "同意"),
-            ],
+            id,
+            &[("action", "Approve"), ("version", "1"), ("opinion", "同意")],
         )
         .await;
     assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.body);
@@ -120,15 +115,10 @@ async fn a_refused_action_names_what_was_wrong_and_changes_nothing() {
     let wang = c.signed_in("wang.fang").await;
     // wang.fang may not approve li.qiang's stage (the form was not offered; sent anyway).
     let a = c
-        .post(
+        .act(
             &wang,
-            &format!("/doc/{id}"),
-            &[
-                ("csrf", wang.csrf.as_str()),
-                ("action", "Approve"),
-                ("version", "2"),
-                ("opinion", "同意"),
-            ],
+            id,
+            &[("action", "Approve"), ("version", "2"), ("opinion", "同意")],
         )
         .await;
     assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
@@ -136,15 +126,10 @@ async fn a_refused_action_names_what_was_wrong_and_changes_nothing() {
     // A required field left empty.
     let li = c.signed_in("li.qiang").await;
     let a = c
-        .post(
+        .act(
             &li,
-            &format!("/doc/{id}"),
-            &[
-                ("csrf", li.csrf.as_str()),
-                ("action", "Return"),
-                ("version", "2"),
-                ("reason", ""),
-            ],
+            id,
+            &[("action", "Return"), ("version", "2"), ("reason", "")],
         )
         .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
@@ -450,15 +435,7 @@ async fn acting_is_no_read_and_a_refused_read_is_not_recorded() {
     assert_eq!(entries(), vec![("wang.fang".to_owned(), "get".to_owned())]);
     // A revision (an action) is recorded by its command, not as another read.
     let a = c
-        .post(
-            &wang,
-            &format!("/doc/{id}"),
-            &[
-                ("csrf", wang.csrf.as_str()),
-                ("action", "Withdraw"),
-                ("version", "1"),
-            ],
-        )
+        .act(&wang, id, &[("action", "Withdraw"), ("version", "1")])
         .await;
     assert_eq!(
         a.status,

@@ -1,8 +1,6 @@
 //! A dry run of a command: decided as the writer would decide it now, nothing written.
 
-use workflow_core::FlowCommand;
-
-use super::group::{GroupContext, Overlay, from_core};
+use super::group::{GroupContext, Overlay, decide};
 use super::{Engine, Request};
 use crate::error::{Error, Result};
 
@@ -16,16 +14,6 @@ impl Engine {
         let id = request.document_id;
         self.certain(id)?;
         let current = self.inner.storage.doc(id)?;
-        let actual = current.as_ref().map_or(0, |r| r.state.version());
-        if let Some(expected) = request.expected_version
-            && expected != actual
-        {
-            return Err(Error::Conflict {
-                document_id: id,
-                expected,
-                actual,
-            });
-        }
         let directory = self.inner.directory.read().map_err(|_| Error::Closed)?;
         let overlay = Overlay::default();
         let ctx = GroupContext {
@@ -35,14 +23,6 @@ impl Engine {
             overlay: &overlay,
             stream: id,
         };
-        let command = FlowCommand {
-            document_id: id,
-            actor: request.actor.clone(),
-            at: request.at.unwrap_or_else(|| (self.inner.clock)()),
-            action: request.action.clone(),
-        };
-        workflow_core::decide(current.as_ref().map(|r| &r.state), &command, &ctx)
-            .map(|_| ())
-            .map_err(from_core)
+        decide(request, current.as_ref(), &ctx, &self.inner.clock).map(|_| ())
     }
 }

@@ -102,3 +102,32 @@ pub(super) fn from_core(e: workflow_core::Error) -> Error {
         rejected => Error::Rejected(rejected),
     }
 }
+
+/// The events a command produces against the stream's current record, or why not: the
+/// expected version first, then the stream's flow through the flow boundary. The writer
+/// decides every command with this, and [`Engine::check`](super::Engine::check) dry-runs it.
+pub(super) fn decide(
+    req: &super::Request,
+    current: Option<&DocRecord>,
+    ctx: &GroupContext<'_>,
+    clock: &super::Clock,
+) -> Result<Vec<workflow_core::Recorded<workflow_core::FlowEvent>>, Error> {
+    let id = req.document_id;
+    let actual = current.map_or(0, |r| r.state.version());
+    if let Some(expected) = req.expected_version
+        && expected != actual
+    {
+        return Err(Error::Conflict {
+            document_id: id,
+            expected,
+            actual,
+        });
+    }
+    let command = workflow_core::FlowCommand {
+        document_id: id,
+        actor: req.actor.clone(),
+        at: req.at.unwrap_or_else(|| clock()),
+        action: req.action.clone(),
+    };
+    workflow_core::decide(current.map(|r| &r.state), &command, ctx).map_err(from_core)
+}

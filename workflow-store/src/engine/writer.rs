@@ -11,11 +11,11 @@ use std::sync::{Arc, RwLock};
 use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 use workflow_core::{
-    DIRECTORY_STREAM, DirectoryAction, DocumentId, FlowCommand, FlowState, RetentionSchedule,
-    SCHEMA_VERSION, StreamKind, UnitCode,
+    DIRECTORY_STREAM, DirectoryAction, DocumentId, FlowState, RetentionSchedule, SCHEMA_VERSION,
+    StreamKind, UnitCode,
 };
 
-use super::group::{GroupContext, Overlay, from_core};
+use super::group::{GroupContext, Overlay, decide};
 use super::{Clock, Msg, Outcome, Request, outcome_from_record, validate_id};
 use crate::directory::DirectoryCache;
 use crate::envelope::Envelope;
@@ -479,18 +479,9 @@ impl Writer {
                         tracing::warn!(error = %e, "cannot read the log's end after a conflict; answering the group as unavailable");
                         let reason =
                             format!("cannot read the log's end after a conflict: {}", cause(&e));
-                        return answers
-                            .into_iter()
-                            .map(|(r, depends)| {
-                                if depends {
-                                    Err(Error::Unavailable {
-                                        reason: reason.clone(),
-                                    })
-                                } else {
-                                    r
-                                }
-                            })
-                            .collect();
+                        return fail_dependent(answers, || Error::Unavailable {
+                            reason: reason.clone(),
+                        });
                     }
                     if attempt < MAX_ATTEMPTS && self.halted.is_none() {
                         self.redecided.fetch_add(1, Ordering::Relaxed);
@@ -500,18 +491,9 @@ impl Writer {
                         continue;
                     }
                     tracing::warn!(%reason, attempt, "another writer kept committing first; answering the group with the conflict");
-                    return answers
-                        .into_iter()
-                        .map(|(r, depends)| {
-                            if depends {
-                                Err(Error::WriteConflict {
-                                    reason: reason.clone(),
-                                })
-                            } else {
-                                r
-                            }
-                        })
-                        .collect();
+                    return fail_dependent(answers, || Error::WriteConflict {
+                        reason: reason.clone(),
+                    });
                 }
             }
         }
@@ -821,31 +803,14 @@ impl Writer {
         directory: &DirectoryCache,
         overlay: &Overlay,
     ) -> Result<Vec<workflow_core::Recorded<workflow_core::FlowEvent>>> {
-        let id = req.document_id;
-        let actual = current.map_or(0, |r| r.state.version());
-        if let Some(expected) = req.expected_version
-            && expected != actual
-        {
-            return Err(Error::Conflict {
-                document_id: id,
-                expected,
-                actual,
-            });
-        }
-        let command = FlowCommand {
-            document_id: id,
-            actor: req.actor.clone(),
-            at: req.at.unwrap_or_else(|| (self.clock)()),
-            action: req.action.clone(),
-        };
         let ctx = GroupContext {
             directory,
             schedule: &self.retention_schedule,
             storage: &*self.storage,
             overlay,
-            stream: id,
+            stream: req.document_id,
         };
-        workflow_core::decide(current.map(|r| &r.state), &command, &ctx).map_err(from_core)
+        decide(req, current, &ctx, &self.clock)
     }
 
     /// Decides one request within the group. `Ok((outcome, true))` when the answer names
@@ -1051,4 +1016,16 @@ impl Writer {
             true,
         ))
     }
+}
+
+/// A group's answers when its commit did not happen: those that depended on it (new events
+/// of the group) get `error`, the others (refusals, earlier outcomes) stand.
+fn fail_dependent(
+    answers: Vec<(Result<Outcome>, bool)>,
+    error: impl Fn() -> Error,
+) -> Vec<Result<Outcome>> {
+    answers
+        .into_iter()
+        .map(|(r, depends)| if depends { Err(error()) } else { r })
+        .collect()
 }

@@ -137,10 +137,7 @@ impl Engine {
         kind: Option<StreamKind>,
         as_of_version: Option<u64>,
     ) -> Result<FlowState> {
-        let current = self
-            .state(id)?
-            .filter(|s| s.directory().is_none() && kind.is_none_or(|k| s.kind() == k))
-            .ok_or(Error::NotFound(id))?;
+        let current = self.readable(id, kind)?;
         let now = current.classification();
         reader.may_see(now)?;
         let (state, what, detail) = match as_of_version {
@@ -166,10 +163,7 @@ impl Engine {
         reader: &Reader,
         id: DocumentId,
     ) -> Result<(FlowState, Vec<Envelope>)> {
-        let state = self
-            .state(id)?
-            .filter(|s| s.directory().is_none())
-            .ok_or(Error::NotFound(id))?;
+        let state = self.readable(id, None)?;
         reader.may_see(state.classification())?;
         let events = self.history(id)?;
         let mut highest = state.classification();
@@ -201,10 +195,7 @@ impl Engine {
         what: &str,
         detail: String,
     ) -> Result<FlowState> {
-        let state = self
-            .state(id)?
-            .filter(|s| s.directory().is_none())
-            .ok_or(Error::NotFound(id))?;
+        let state = self.readable(id, None)?;
         reader.may_see(state.classification())?;
         self.recorded(reader.record(what, id, state.classification(), detail))
             .await?;
@@ -214,10 +205,7 @@ impl Engine {
     /// Whether `reader` may see the stream as it is now, without reading it out (so nothing
     /// is recorded): for acting on a document, where the command is the record.
     pub fn may_act_on(&self, reader: &Reader, id: DocumentId) -> Result<FlowState> {
-        let state = self
-            .state(id)?
-            .filter(|s| s.directory().is_none())
-            .ok_or(Error::NotFound(id))?;
+        let state = self.readable(id, None)?;
         reader.may_see(state.classification())?;
         Ok(state)
     }
@@ -261,6 +249,14 @@ impl Engine {
             .collect();
         self.record_accesses(reads).await?;
         Ok(page)
+    }
+
+    /// A stream a reader may ask for: any flow's (or `kind`'s) but the directory's, which is
+    /// read through the admin calls.
+    fn readable(&self, id: DocumentId, kind: Option<StreamKind>) -> Result<FlowState> {
+        self.state(id)?
+            .filter(|s| s.directory().is_none() && kind.is_none_or(|k| s.kind() == k))
+            .ok_or(Error::NotFound(id))
     }
 
     /// Records one read of a classified document before it is answered.

@@ -49,16 +49,7 @@ pub(crate) fn order_suffix(c: Cursor) -> [u8; 24] {
 
 /// The cursor an order suffix encodes.
 pub(crate) fn cursor_from_suffix(bytes: &[u8]) -> Option<Cursor> {
-    if bytes.len() != 24 {
-        return None;
-    }
-    let mut pos = [0u8; 8];
-    pos.copy_from_slice(&bytes[..8]);
-    let id = uuid::Uuid::from_slice(&bytes[8..]).ok()?;
-    Some(Cursor {
-        drafted_position: u64::from_be_bytes(pos),
-        id: DocumentId(id),
-    })
+    Cursor::from_bytes(bytes)
 }
 
 /// The `lists` key prefix of a dimension: a tag, the value, then 0x00.

@@ -96,6 +96,13 @@ impl Console {
         self.send(req, LOOPBACK).await
     }
 
+    /// Sends a document page's form for `id` with the browser's CSRF token.
+    pub async fn act(&self, browser: &Browser, id: DocumentId, fields: &[(&str, &str)]) -> Answer {
+        let mut form = vec![("csrf", browser.csrf.as_str())];
+        form.extend_from_slice(fields);
+        self.post(browser, &format!("/doc/{id}"), &form).await
+    }
+
     /// A new browser: its first visit gets the CSRF cookie.
     pub async fn browser(&self) -> Browser {
         let req = Request::get("/signin").body(Body::empty()).unwrap();
