@@ -302,20 +302,42 @@ async fn load_directory(engine: &Engine) -> Result<()> {
     Ok(())
 }
 
-/// Bytes the engine writes per command of the flow: envelope plus the state projection.
-async fn bytes_per_command(dir: &Path) -> Result<usize> {
+/// Bytes the engine writes per command of the flow: the envelopes plus what the state
+/// projection writes, read from a sled store: the document's record and the parts the
+/// command added or changed. With `whole_records`, the record with its parts instead, as
+/// the PostgreSQL backend still writes it.
+async fn bytes_per_command(dir: &Path, whole_records: bool) -> Result<usize> {
     let engine = Engine::open(dir)?;
     load_directory(&engine).await?;
+    let state = |engine: &Engine| -> Result<std::collections::HashMap<(String, Vec<u8>), Vec<u8>>> {
+        Ok(engine
+            .dump_projections()?
+            .into_iter()
+            .filter(|(part, _, _)| part == "docs" || part == "parts")
+            .map(|(part, k, v)| ((part, k), v))
+            .collect())
+    };
     let id = DocumentId(uuid::Uuid::new_v4());
     let mut total = 0usize;
     let steps = flow(0);
     let n = steps.len();
+    let mut before = state(&engine)?;
     for (actor, action) in steps {
         let o = engine.execute(Request::new(id, actor, action)).await?;
         for e in &o.events {
             total += serde_json::to_vec(e)?.len();
         }
-        total += serde_json::to_vec(&engine.document(id)?)?.len();
+        if whole_records {
+            total += serde_json::to_vec(&engine.document(id)?)?.len();
+            continue;
+        }
+        let after = state(&engine)?;
+        total += after
+            .iter()
+            .filter(|(k, v)| before.get(*k) != Some(*v))
+            .map(|(_, v)| v.len())
+            .sum::<usize>();
+        before = after;
     }
     Ok(total / n)
 }
@@ -746,9 +768,14 @@ async fn run_async(args: BenchArgs, store: Option<String>) -> Result<()> {
             || args.only.contains(&part)
             || (part == Part::Engine && args.only.contains(&Part::Rebuild))
     };
-    let record_bytes = bytes_per_command(&base.path().join("sample")).await?;
+    let on_postgres = store.as_deref().is_some_and(crate::config::is_postgres);
+    let record_bytes = bytes_per_command(&base.path().join("sample"), on_postgres).await?;
     line(
-        "bytes written per command (event + state)",
+        if on_postgres {
+            "bytes written per command (event + whole state record)"
+        } else {
+            "bytes written per command (event + state record + new parts)"
+        },
         format!("{record_bytes}"),
     );
     summary.insert("bytes_per_command".into(), json!(record_bytes));

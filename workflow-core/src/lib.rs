@@ -58,6 +58,7 @@ mod kind;
 mod numbering;
 mod opinion;
 pub mod outgoing;
+mod parts;
 mod retention;
 mod route;
 pub mod summary;
@@ -87,6 +88,7 @@ pub use outgoing::{
     Action, Command, Document, DraftFields, Event, EventData, IssueRecord, Outgoing, SYSTEM_ACTOR,
     Signature, State, handle, listing_year,
 };
+pub use parts::{Content, PartsMismatch, StateParts};
 pub use retention::Retention;
 pub use route::{Completion, Stage, StageOutcome, StageSpec, stage_label};
 pub use supervision::{

@@ -13,8 +13,9 @@ use workflow_core::{
 /// The layout of the projections this build writes. Opening a store whose projections
 /// have an older layout rebuilds them (in place) first. 2: the deadline index; 3: records
 /// hold any flow's state (`{"drafted_position", "state": {"outgoing": …}}`); 4: lists by flow
-/// ([`Dim::Flow`]).
-pub(crate) const PROJECTION_VERSION: u32 = 4;
+/// ([`Dim::Flow`]); 5: on sled, records without their content and opinions, which are kept
+/// apart (see [`workflow_core::StateParts`]).
+pub(crate) const PROJECTION_VERSION: u32 = 5;
 
 /// The state projection of one stream: the folded state plus where its stream began, which
 /// orders every list (drafting order, stable under pagination).

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use common::*;
 use proptest::prelude::*;
 use workflow_core::{Document, DocumentId, Event, FlowEvent};
-use workflow_store::{Config, Engine, Request};
+use workflow_store::{Config, Engine, ProjectionEntry, Request};
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -78,7 +78,20 @@ async fn run_ops(ops: Vec<Op>, resident: usize) -> Result<(), TestCaseError> {
                     engine.rebuild_from_scratch(|_, _| {}).await.unwrap();
                 }
                 let rebuilt = engine.dump_projections().unwrap();
-                prop_assert!(live == rebuilt, "rebuild changed the projections");
+                let only = |a: &[ProjectionEntry], b: &[ProjectionEntry]| {
+                    a.iter()
+                        .filter(|e| !b.contains(e))
+                        .map(|(part, k, v)| {
+                            format!("{part} {} {}", hex::encode(k), String::from_utf8_lossy(v))
+                        })
+                        .collect::<Vec<_>>()
+                };
+                prop_assert!(
+                    live == rebuilt,
+                    "rebuild changed the projections: live only {:?}, rebuilt only {:?}",
+                    only(&live, &rebuilt),
+                    only(&rebuilt, &live)
+                );
             }
         }
         for id in &ids {

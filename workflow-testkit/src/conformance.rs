@@ -22,7 +22,7 @@ use workflow_core::{
     SCHEMA_VERSION, Series, Timestamp, Unit,
 };
 use workflow_store::storage::{
-    CommandRecord, CommitError, DocChange, Group, LogEntry, RebuildMode, Storage,
+    CommandRecord, CommitError, DocChange, Group, LogEntry, PartsStored, RebuildMode, Storage,
 };
 use workflow_store::{
     Cursor, Dim, DocRecord, Durability, Envelope, GENESIS_HASH, IndexEntry, LogHead, SledStorage,
@@ -269,6 +269,7 @@ impl Model {
                 group.docs.push(DocChange {
                     record: record.clone(),
                     diff: index_diff(was.as_ref(), record, &is_unit),
+                    stored: was.as_ref().map(PartsStored::of).unwrap_or_default(),
                 });
             }
         }
@@ -282,6 +283,7 @@ impl Model {
             group.docs.push(DocChange {
                 record: record.clone(),
                 diff: index_diff(None, record, &is_unit),
+                stored: PartsStored::default(),
             });
         }
         group.commands = self
@@ -308,9 +310,16 @@ impl Model {
 /// Commits a group that must be accepted.
 #[track_caller]
 fn commit(store: &dyn Storage, group: &Group) {
-    if let Err(e) = store.commit(group) {
+    let mut given = group.clone();
+    if let Err(e) = store.commit(&mut given) {
         panic!("a group that follows the store was refused: {e:?}");
     }
+    let records = |g: &Group| g.docs.iter().map(|c| c.record.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        records(&given),
+        records(group),
+        "the backend did not leave the group's records as given"
+    );
 }
 
 /// Unwraps a storage answer, naming the call on failure.
@@ -579,7 +588,7 @@ fn snapshot(store: &dyn Storage) -> (Option<LogHead>, Vec<workflow_store::Projec
 #[track_caller]
 fn assert_refused_whole(store: &dyn Storage, group: &Group, what: &str) {
     let before = snapshot(store);
-    match store.commit(group) {
+    match store.commit(&mut group.clone()) {
         Err(CommitError::Conflict(reason)) => assert!(!reason.is_empty(), "{what}: no reason"),
         Err(other) => panic!("{what}: refused, but not as a conflict: {other:?}"),
         Ok(()) => panic!("{what}: the group was accepted"),

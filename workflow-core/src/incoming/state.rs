@@ -129,6 +129,10 @@ pub struct Receipt {
     pub(crate) id: DocumentId,
     pub(crate) version: u64,
     pub(crate) step: Step,
+    #[serde(
+        default = "Registration::placeholder",
+        skip_serializing_if = "Registration::is_placeholder"
+    )]
     pub(crate) registration: Registration,
     pub(crate) unit: UnitCode,
     pub(crate) number: ReceiptNumber,
@@ -148,6 +152,7 @@ pub struct Receipt {
     pub(crate) closure: Option<Closure>,
     pub(crate) rejection: Option<String>,
     pub(crate) archive: Option<ArchiveRecord>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) opinions: Vec<Opinion>,
     pub(crate) reminders: u32,
     pub(crate) last_reminded_at: Option<Timestamp>,

@@ -129,6 +129,10 @@ pub struct Document {
     pub(crate) id: DocumentId,
     pub(crate) version: u64,
     pub(crate) state: State,
+    #[serde(
+        default = "DraftFields::placeholder",
+        skip_serializing_if = "DraftFields::is_placeholder"
+    )]
     pub(crate) fields: DraftFields,
     pub(crate) drafter: ActorId,
     pub(crate) drafter_unit: UnitCode,
@@ -144,6 +148,7 @@ pub struct Document {
     pub(crate) issue: Option<IssueRecord>,
     pub(crate) acknowledged: BTreeMap<UnitCode, Timestamp>,
     pub(crate) archive: Option<ArchiveRecord>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) opinions: Vec<Opinion>,
     pub(crate) void_reason: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

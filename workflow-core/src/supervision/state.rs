@@ -127,6 +127,10 @@ pub struct Item {
     pub(crate) id: DocumentId,
     pub(crate) version: u64,
     pub(crate) step: ItemStep,
+    #[serde(
+        default = "ItemSpec::placeholder",
+        skip_serializing_if = "ItemSpec::is_placeholder"
+    )]
     pub(crate) spec: ItemSpec,
     /// Who opened it (`None`: the engine, for a 批办).
     pub(crate) supervisor: Option<ActorId>,
@@ -142,6 +146,7 @@ pub struct Item {
     pub(crate) completion: Option<CompletionReport>,
     pub(crate) closed_at: Option<Timestamp>,
     pub(crate) archive: Option<ArchiveRecord>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) opinions: Vec<Opinion>,
     pub(crate) reminders: BTreeMap<ReminderReason, ReminderCount>,
 }

@@ -11,15 +11,16 @@ use crate::directory::DirectoryCache;
 use crate::envelope::fixity_digest;
 use crate::error::Error;
 use crate::projection::{DocRecord, IndexKeys};
-use crate::storage::{CommandRecord, Group, Storage};
+use crate::storage::{CommandRecord, Group, PartsStored, Storage};
 
 /// What one group has changed so far, read before the stored state.
 #[derive(Default)]
 pub(super) struct Overlay {
     pub(super) docs: HashMap<DocumentId, DocRecord>,
-    /// The index keys each touched stream had before the group (its record is not kept:
-    /// copying whole records was a measurable share of the writer's time).
-    pub(super) before: HashMap<DocumentId, Option<IndexKeys>>,
+    /// What each touched stream had before the group: its index keys and how much of its
+    /// parts the store holds (its record is not kept: copying whole records was a
+    /// measurable share of the writer's time).
+    pub(super) before: HashMap<DocumentId, Option<(IndexKeys, PartsStored)>>,
     pub(super) commands: HashMap<String, CommandRecord>,
     pub(super) numbers: HashMap<Series, u32>,
     pub(super) group: Group,

@@ -21,7 +21,7 @@ use crate::directory::DirectoryCache;
 use crate::envelope::Envelope;
 use crate::error::{Error, Result};
 use crate::projection::{DocRecord, index_diff_from_keys, index_keys};
-use crate::storage::{CommandRecord, CommitError, DocChange, LogEntry, Storage};
+use crate::storage::{CommandRecord, CommitError, DocChange, LogEntry, PartsStored, Storage};
 
 /// Most commands the writer folds into one group commit.
 const MAX_GROUP: usize = 512;
@@ -609,11 +609,15 @@ impl Writer {
         let mut touched: Vec<(DocumentId, DocRecord)> = overlay.docs.into_iter().collect();
         touched.sort_by_key(|(id, _)| *id);
         for (id, after) in touched {
-            let before = overlay.before.get(&id).and_then(Option::as_ref);
-            let diff = index_diff_from_keys(before, &after, &is_unit);
+            let (keys, stored) = match overlay.before.get(&id).and_then(Option::as_ref) {
+                Some((keys, stored)) => (Some(keys), *stored),
+                None => (None, PartsStored::default()),
+            };
+            let diff = index_diff_from_keys(keys, &after, &is_unit);
             group.docs.push(DocChange {
                 record: after,
                 diff,
+                stored,
             });
         }
         group.commands = overlay.commands.into_iter().collect();
@@ -629,9 +633,9 @@ impl Writer {
         } else {
             let started = std::time::Instant::now();
             let committed = if self.syncer.is_some() {
-                self.storage.write_group(&group)
+                self.storage.write_group(&mut group)
             } else {
-                self.storage.commit(&group)
+                self.storage.commit(&mut group)
             };
             crate::telemetry::group(requests.len(), started.elapsed());
             committed
@@ -888,9 +892,12 @@ impl Writer {
                     },
                 };
                 let is_unit = |s: &str| directory.units.contains_key(&UnitCode::from(s));
-                overlay
-                    .before
-                    .insert(id, stored.as_ref().map(|r| index_keys(r, &is_unit)));
+                overlay.before.insert(
+                    id,
+                    stored
+                        .as_ref()
+                        .map(|r| (index_keys(r, &is_unit), PartsStored::of(r))),
+                );
                 (stored, from_cache)
             }
         };

@@ -13,7 +13,7 @@ use crate::envelope::{Envelope, StoredEnvelope};
 use crate::error::{Error, Result};
 use crate::projection::PROJECTION_VERSION;
 use crate::projection::{DocRecord, index_diff};
-use crate::storage::{CommandRecord, DocChange, Group, RebuildMode, Storage};
+use crate::storage::{CommandRecord, DocChange, Group, PartsStored, RebuildMode, Storage};
 
 /// Events read from the log at a time.
 pub(crate) const CHUNK: usize = 4096;
@@ -233,6 +233,8 @@ impl Replay {
             group.docs.push(DocChange {
                 record: f.record,
                 diff,
+                // Compared with what is stored, part by part.
+                stored: PartsStored::default(),
             });
             self.spilled.insert(id);
         }

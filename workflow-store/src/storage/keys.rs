@@ -14,6 +14,29 @@ pub(crate) fn stream_key(id: DocumentId, version: u64) -> [u8; 24] {
     k
 }
 
+/// The `parts` key of a stream's content: the stream id, then `c`.
+pub(crate) fn content_key(id: DocumentId) -> [u8; 17] {
+    let mut k = [b'c'; 17];
+    k[..16].copy_from_slice(id.0.as_bytes());
+    k
+}
+
+/// The `parts` key prefix of a stream's opinions: the stream id, then `o`.
+pub(crate) fn opinion_prefix(id: DocumentId) -> [u8; 17] {
+    let mut k = [b'o'; 17];
+    k[..16].copy_from_slice(id.0.as_bytes());
+    k
+}
+
+/// The `parts` key of a stream's opinion `n` (from 0): its prefix, then `n` (u64 BE), so
+/// that a stream's opinions are read back in order.
+pub(crate) fn opinion_key(id: DocumentId, n: usize) -> [u8; 25] {
+    let mut k = [0u8; 25];
+    k[..17].copy_from_slice(&opinion_prefix(id));
+    k[17..].copy_from_slice(&(n as u64).to_be_bytes());
+    k
+}
+
 /// The key prefix of a numbering series in the `numbers` tree.
 pub(crate) fn series_prefix(series: &Series) -> Vec<u8> {
     let mut k = match series {

@@ -73,14 +73,39 @@ pub struct LogEntry {
     pub bytes: Vec<u8>,
 }
 
-/// One stream's projection change in a commit group: its new record and the index entries
-/// that appear and disappear.
+/// One stream's projection change in a commit group: its new record, the index entries
+/// that appear and disappear, and how much of the record's parts the store held before.
 #[derive(Debug, Clone)]
 pub struct DocChange {
     /// The record after the group.
     pub record: DocRecord,
     /// The index entries it gains and loses (ordered by its cursor).
     pub diff: IndexDiff,
+    /// How much of the record's parts the store held before the group: a backend that keeps
+    /// them apart from the record writes only what is new.
+    pub stored: PartsStored,
+}
+
+/// How much of a stream's parts ([`StateParts`](workflow_core::StateParts): its content and
+/// its opinions) a store holds: a backend that keeps them apart from the record it rewrites
+/// on every command writes the content only when its revision changes and each opinion
+/// once. The default, nothing, makes it write (or, in a rebuild, compare) them all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PartsStored {
+    /// The content revision held (`None`: no content, or not known).
+    pub content_revision: Option<u32>,
+    /// How many opinions are held.
+    pub opinions: usize,
+}
+
+impl PartsStored {
+    /// What a store holds of a record it wrote.
+    pub fn of(record: &DocRecord) -> PartsStored {
+        PartsStored {
+            content_revision: Some(record.state.content_revision()),
+            opinions: record.state.opinion_count(),
+        }
+    }
 }
 
 /// Everything one group commit writes, atomically: events (with their stream index),
@@ -185,7 +210,11 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// stream's first event in the group has the version after the stream's last, and a
     /// number is held by one stream only. A group that breaks one is refused whole with
     /// [`CommitError::Conflict`].
-    fn commit(&self, group: &Group) -> std::result::Result<(), CommitError>;
+    ///
+    /// A backend may move the records' parts out while it serializes them
+    /// ([`workflow_core::FlowState::take_parts`]); it puts them back before it returns,
+    /// whatever the outcome.
+    fn commit(&self, group: &mut Group) -> std::result::Result<(), CommitError>;
 
     /// Whether the backend can write a group atomically without making it durable yet
     /// ([`Storage::write_group`]) and make everything written durable later
@@ -198,7 +227,7 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
 
     /// Writes a group atomically, with [`Storage::commit`]'s checks, without waiting for it
     /// to be durable (where [`Storage::split_durability`]; otherwise it commits).
-    fn write_group(&self, group: &Group) -> std::result::Result<(), CommitError> {
+    fn write_group(&self, group: &mut Group) -> std::result::Result<(), CommitError> {
         self.commit(group)
     }
 

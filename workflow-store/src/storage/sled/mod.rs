@@ -6,12 +6,17 @@
 //! | `log` | position (u64 BE) | stored envelope |
 //! | `streams` | stream id (16 bytes) + version (u64 BE) | position |
 //! | `commands` | command id | [`CommandRecord`] JSON |
-//! | `docs` | stream id | [`DocRecord`] JSON |
+//! | `docs` | stream id | [`DocRecord`] JSON, without its parts |
+//! | `parts` | stream id + `c`; stream id + `o` + n (u64 BE) | the record's content; its opinion n (JSON) |
 //! | `lists` | dimension prefix + order suffix; `d\0` + due instant + order suffix | empty |
 //! | `inbox` | assignee prefix + order suffix | empty |
 //! | `numbers` | series prefix + number (u32 BE) | stream id |
 //! | `actors`, `units` | id | JSON |
 //! | `meta` | `format`, `head`, `projection_layout`, `rebuilding` | |
+//!
+//! A record's parts (its content and its opinions, see [`workflow_core::StateParts`]) are
+//! kept apart from it: the record is rewritten by every command, the content only when it is
+//! revised, each opinion once.
 //!
 //! Every encoding is in [`super::keys`] (shared with the PostgreSQL backend); every sled error becomes the store's here.
 
@@ -24,17 +29,18 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
-use workflow_core::{Actor, Assignee, DocumentId, Series, Timestamp, Unit};
+use workflow_core::{Actor, Assignee, DocumentId, Series, StateParts, Timestamp, Unit};
 
 use self::durable::StableFiles;
 #[cfg(any(test, feature = "fault-injection"))]
 use super::faults::{Faults, faults_for};
 use super::keys::{
-    DUE_PREFIX, IndexTree, cursor_from_suffix, dim_from_prefix, dim_prefix, index_key, series_key,
-    series_prefix, sortable_instant, stream_key,
+    DUE_PREFIX, IndexTree, content_key, cursor_from_suffix, dim_from_prefix, dim_prefix, index_key,
+    opinion_key, opinion_prefix, series_key, series_prefix, sortable_instant, stream_key,
 };
 use super::{
-    CommandRecord, CommitError, Group, ProjectionEntry, RebuildMode, Storage, StoredEvent,
+    CommandRecord, CommitError, DocChange, Group, ProjectionEntry, RebuildMode, Storage,
+    StoredEvent,
 };
 use crate::durability::Durability;
 use crate::envelope::LogHead;
@@ -85,6 +91,8 @@ pub struct SledStorage {
     streams: sled::Tree,
     commands: sled::Tree,
     docs: sled::Tree,
+    /// The records' parts: content and opinions.
+    parts: sled::Tree,
     lists: sled::Tree,
     inbox: sled::Tree,
     numbers: sled::Tree,
@@ -135,7 +143,7 @@ pub(crate) fn head_value(position: u64, hash: &str) -> Vec<u8> {
 }
 
 /// The projection trees, as [`Storage::dump_projections`] names them.
-const PROJECTIONS: [&str; 5] = ["commands", "docs", "lists", "inbox", "numbers"];
+const PROJECTIONS: [&str; 6] = ["commands", "docs", "parts", "lists", "inbox", "numbers"];
 
 fn json<T: Serialize>(v: &T) -> Vec<u8> {
     // Plain data types serialize infallibly.
@@ -312,6 +320,7 @@ impl SledStorage {
             streams: t("streams")?,
             commands: t("commands")?,
             docs: t("docs")?,
+            parts: t("parts")?,
             lists: t("lists")?,
             inbox: t("inbox")?,
             numbers: t("numbers")?,
@@ -364,6 +373,7 @@ impl SledStorage {
         Ok(match name {
             "commands" => &self.commands,
             "docs" => &self.docs,
+            "parts" => &self.parts,
             "lists" => &self.lists,
             "inbox" => &self.inbox,
             "numbers" => &self.numbers,
@@ -398,6 +408,47 @@ impl SledStorage {
             });
         }
         Ok(out)
+    }
+
+    /// A stored record with its parts put back.
+    fn record(&self, bytes: &[u8]) -> Result<DocRecord> {
+        let stored: RecordIn = parse("a document record", bytes)?;
+        let mut record = DocRecord {
+            drafted_position: stored.drafted_position,
+            state: stored.state,
+        };
+        let id = record.id();
+        let at = || format!("document {id}");
+        let content = match self.parts.get(content_key(id)).db()? {
+            Some(v) => Some(parse(at(), &v)?),
+            None => None,
+        };
+        // Only as many as the record holds: entries past them are stale (a rebuild under
+        // way has not swept them yet).
+        let mut opinions = Vec::with_capacity(stored.opinions);
+        for kv in self
+            .parts
+            .scan_prefix(opinion_prefix(id))
+            .take(stored.opinions)
+        {
+            let (_, v) = kv.db()?;
+            opinions.push(parse(at(), &v)?);
+        }
+        if opinions.len() != stored.opinions {
+            return Err(Error::corrupt(
+                at(),
+                format!(
+                    "the record has {} opinions, {} are stored",
+                    stored.opinions,
+                    opinions.len()
+                ),
+            ));
+        }
+        record
+            .state
+            .put_parts(StateParts { content, opinions })
+            .map_err(|e| Error::corrupt(at(), e))?;
+        Ok(record)
     }
 
     /// Up to `limit` cursors of one index prefix after `after`.
@@ -530,7 +581,7 @@ impl Storage for SledStorage {
         Ok(out)
     }
 
-    fn commit(&self, group: &Group) -> std::result::Result<(), CommitError> {
+    fn commit(&self, group: &mut Group) -> std::result::Result<(), CommitError> {
         self.write_group(group)?;
         self.sync_written(group.sync_always)
     }
@@ -539,7 +590,7 @@ impl Storage for SledStorage {
         true
     }
 
-    fn write_group(&self, group: &Group) -> std::result::Result<(), CommitError> {
+    fn write_group(&self, group: &mut Group) -> std::result::Result<(), CommitError> {
         #[cfg(any(test, feature = "fault-injection"))]
         {
             self.faults.wait_if_held();
@@ -565,12 +616,13 @@ impl Storage for SledStorage {
         for (id, rec) in &group.commands {
             commands.insert(id.as_bytes(), json(rec));
         }
-        let (mut docs, mut lists, mut inbox) = (
+        let (mut docs, mut parts, mut lists, mut inbox) = (
+            sled::Batch::default(),
             sled::Batch::default(),
             sled::Batch::default(),
             sled::Batch::default(),
         );
-        for change in &group.docs {
+        for change in &mut group.docs {
             let order = change.record.order();
             for entry in &change.diff.remove {
                 let (tree, key) = index_key(entry, order);
@@ -586,7 +638,11 @@ impl Storage for SledStorage {
                     IndexTree::Inbox => inbox.insert(key, &[] as &[u8]),
                 }
             }
-            docs.insert(change.record.id().0.as_bytes(), json(&change.record));
+            let (record, new_parts) = record_entries(change).map_err(CommitError::NotWritten)?;
+            docs.insert(change.record.id().0.as_bytes(), record);
+            for (k, v) in new_parts {
+                parts.insert(k, v);
+            }
         }
         // What the group expects of the store: the log ends right before its first event,
         // and each stream right before the group's first event of it.
@@ -613,13 +669,14 @@ impl Storage for SledStorage {
             &self.streams,
             &self.commands,
             &self.docs,
+            &self.parts,
             &self.lists,
             &self.inbox,
             &self.numbers,
             &self.meta,
         )
             .transaction(
-                |(tlog, tstreams, tcommands, tdocs, tlists, tinbox, tnumbers, tmeta)| {
+                |(tlog, tstreams, tcommands, tdocs, tparts, tlists, tinbox, tnumbers, tmeta)| {
                     let conflict = |reason: String| ConflictableTransactionError::Abort(reason);
                     if let Some(first) = first_position {
                         if tlog.get(first.to_be_bytes())?.is_some() {
@@ -660,6 +717,7 @@ impl Storage for SledStorage {
                     tstreams.apply_batch(&streams)?;
                     tcommands.apply_batch(&commands)?;
                     tdocs.apply_batch(&docs)?;
+                    tparts.apply_batch(&parts)?;
                     tlists.apply_batch(&lists)?;
                     tinbox.apply_batch(&inbox)?;
                     tnumbers.apply_batch(&numbers)?;
@@ -709,7 +767,7 @@ impl Storage for SledStorage {
         #[cfg(any(test, feature = "fault-injection"))]
         self.faults.read()?;
         match self.docs.get(id.0.as_bytes()).db()? {
-            Some(v) => Ok(Some(parse(format_args!("document {id}"), &v)?)),
+            Some(v) => Ok(Some(self.record(&v)?)),
             None => Ok(None),
         }
     }
@@ -725,8 +783,8 @@ impl Storage for SledStorage {
         };
         let mut out = Vec::new();
         for kv in iter.take(limit) {
-            let (k, v) = kv.db()?;
-            out.push(parse(format_args!("document {}", hex::encode(&k)), &v)?);
+            let (_, v) = kv.db()?;
+            out.push(self.record(&v)?);
         }
         Ok(out)
     }
@@ -871,7 +929,8 @@ impl Storage for SledStorage {
         let mut add: [Vec<Vec<u8>>; 2] = Default::default();
         let slot = |t: IndexTree| usize::from(t == IndexTree::Inbox);
         let mut docs = Vec::with_capacity(group.docs.len());
-        for change in group.docs {
+        let mut parts = Vec::new();
+        for mut change in group.docs {
             let order = change.record.order();
             for entry in &change.diff.remove {
                 let (t, k) = index_key(entry, order);
@@ -881,11 +940,17 @@ impl Storage for SledStorage {
                 let (t, k) = index_key(entry, order);
                 add[slot(t)].push(k);
             }
-            docs.push((change.record.id(), json(&change.record)));
+            let (record, new_parts) = record_entries(&mut change)?;
+            docs.push((change.record.id(), record));
+            parts.extend(new_parts);
         }
         docs.sort_unstable_by_key(|(id, _)| *id);
         for (id, value) in docs {
             put("docs", &self.docs, id.0.as_bytes(), &value, &mut changed)?;
+        }
+        parts.sort_unstable();
+        for (key, value) in parts {
+            put("parts", &self.parts, &key, &value, &mut changed)?;
         }
         for (t, name) in [(IndexTree::Lists, "lists"), (IndexTree::Inbox, "inbox")] {
             let tree = self.tree(t);
@@ -1110,6 +1175,58 @@ impl Storage for SledStorage {
     fn raw_mark_rebuilding(&self) -> Result<()> {
         self.set_meta(REBUILDING, Some(&[]))
     }
+}
+
+/// A record as the `docs` tree keeps it: without its parts, with how many opinions it has.
+#[derive(Serialize)]
+struct RecordOut<'a> {
+    drafted_position: u64,
+    opinions: usize,
+    state: &'a workflow_core::FlowState,
+}
+
+/// A record as read from the `docs` tree (see [`RecordOut`]).
+#[derive(Deserialize)]
+struct RecordIn {
+    drafted_position: u64,
+    opinions: usize,
+    state: workflow_core::FlowState,
+}
+
+/// A change's record as the `docs` tree keeps it (without its parts), and the entries of
+/// its parts the store does not hold yet, for the `parts` tree. The parts are moved out
+/// while the record is serialized and put back before this returns.
+fn record_entries(change: &mut DocChange) -> Result<(Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>)> {
+    let id = change.record.id();
+    let revision = change.record.state.content_revision();
+    let parts = change.record.state.take_parts();
+    let record = json(&RecordOut {
+        drafted_position: change.record.drafted_position,
+        opinions: parts.opinions.len(),
+        state: &change.record.state,
+    });
+    let mut entries = Vec::new();
+    if let Some(content) = &parts.content
+        && change.stored.content_revision != Some(revision)
+    {
+        entries.push((content_key(id).to_vec(), json(content)));
+    }
+    for (n, opinion) in parts
+        .opinions
+        .iter()
+        .enumerate()
+        .skip(change.stored.opinions)
+    {
+        entries.push((opinion_key(id, n).to_vec(), json(opinion)));
+    }
+    change
+        .record
+        .state
+        .put_parts(parts)
+        .map_err(|e| Error::Internal {
+            reason: format!("document {id}: {e}"),
+        })?;
+    Ok((record, entries))
 }
 
 /// Whether sled's directory at `path` never had data written to it: its data file is
