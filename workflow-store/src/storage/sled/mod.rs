@@ -1177,6 +1177,9 @@ impl Storage for SledStorage {
     }
 }
 
+/// One entry of a tree: key and value.
+type KeyValue = (Vec<u8>, Vec<u8>);
+
 /// A record as the `docs` tree keeps it: without its parts, with how many opinions it has.
 #[derive(Serialize)]
 struct RecordOut<'a> {
@@ -1196,7 +1199,7 @@ struct RecordIn {
 /// A change's record as the `docs` tree keeps it (without its parts), and the entries of
 /// its parts the store does not hold yet, for the `parts` tree. The parts are moved out
 /// while the record is serialized and put back before this returns.
-fn record_entries(change: &mut DocChange) -> Result<(Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>)> {
+fn record_entries(change: &mut DocChange) -> Result<(Vec<u8>, Vec<KeyValue>)> {
     let id = change.record.id();
     let revision = change.record.state.content_revision();
     let parts = change.record.state.take_parts();
