@@ -309,7 +309,7 @@ async fn load_directory(engine: &Engine) -> Result<()> {
 async fn bytes_per_command(dir: &Path, whole_records: bool) -> Result<usize> {
     let engine = Engine::open(dir)?;
     load_directory(&engine).await?;
-    let state = |engine: &Engine| -> Result<std::collections::HashMap<(String, Vec<u8>), Vec<u8>>> {
+    let state = |engine: &Engine| -> Result<std::collections::HashMap<(String, Vec<u8>), _>> {
         Ok(engine
             .dump_projections()?
             .into_iter()
