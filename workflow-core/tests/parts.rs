@@ -1,5 +1,6 @@
 //! A state with its parts taken out serializes without them, reads back, and with its parts
 //! put back is the state it was: for every flow, at every step of its sample.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
 
 mod common;
 
