@@ -15,7 +15,7 @@ fn round_trip(whole: &FlowState, content_key: &str) {
     assert_eq!(parts.opinions.len(), whole.opinion_count());
     let json = serde_json::to_string(&slim).expect("serializes");
     assert!(!json.contains(&format!("\"{content_key}\"")), "{json}");
-    assert!(!json.contains("\"opinions\""), "{json}");
+    assert!(!json.contains("\"opinions\":[{"), "{json}");
     let mut back: FlowState = serde_json::from_str(&json).expect("reads back");
     back.put_parts(parts).expect("the parts fit");
     assert_eq!(&back, whole);

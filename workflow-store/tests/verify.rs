@@ -457,6 +457,87 @@ async fn a_data_directory_written_by_main_at_75ab9a3_opens_verifies_and_rebuilds
     assert!(engine.verify(|_, _| {}).unwrap().is_intact());
 }
 
+#[tokio::test]
+async fn a_data_directory_written_by_main_at_0332cc5_opens_with_its_records_parts_apart() {
+    // The last layout that kept whole records (projections layout 4): every flow, with
+    // opinions; `records.json` holds every record as that build stored it.
+    let dir = legacy_copy("0332cc5");
+    let written: std::collections::BTreeMap<String, serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(dir.path().join("records.json")).unwrap()).unwrap();
+    let engine = open_with(workflow_store::Config {
+        create: false,
+        ..workflow_store::Config::new(dir.path())
+    })
+    .await;
+    let old_head = LogHead {
+        position: 75,
+        hash: "b94336153f421b2b12cd3cb5d97760c812a908b3ff571b85d17996f710a1bf69".into(),
+    };
+    let report = engine
+        .verify_with(
+            &VerifyOptions {
+                against: Some(old_head.clone()),
+            },
+            |_, _| {},
+        )
+        .unwrap();
+    assert!(report.is_intact(), "{:?}", report.first_break);
+    assert_eq!(report.head(), old_head, "opening wrote no event");
+    // Every stream reads back as the older build stored it, opinions and content included.
+    let states_as_written = |engine: &Engine| {
+        for (hex_id, record) in &written {
+            let id = DocumentId(uuid::Uuid::from_slice(&hex::decode(hex_id).unwrap()).unwrap());
+            let state = engine.state(id).unwrap().unwrap();
+            assert_eq!(
+                &serde_json::to_value(&state).unwrap(),
+                &record["state"],
+                "document {id}"
+            );
+        }
+    };
+    states_as_written(&engine);
+    let opinions: usize = written
+        .values()
+        .map(|r| {
+            r["state"]
+                .as_object()
+                .and_then(|s| s.values().next())
+                .and_then(|s| s["opinions"].as_array())
+                .map_or(0, Vec::len)
+        })
+        .sum();
+    assert!(opinions >= 20, "the fixture holds opinions ({opinions})");
+    // The upgrade rebuilt the projections in the new layout: the opinions and contents are
+    // entries of their own, and no record carries them.
+    let entries = engine.dump_projections().unwrap();
+    let parts = entries
+        .iter()
+        .filter(|(part, _, _)| part == "parts")
+        .count();
+    let contents = written.len() - 1; // all but the directory stream
+    assert_eq!(parts, opinions + contents);
+    for (_, _, record) in entries.iter().filter(|(part, _, _)| part == "docs") {
+        let text = String::from_utf8_lossy(record);
+        assert!(!text.contains("\"opinions\":[{"), "{text}");
+        assert!(!text.contains("\"fields\":"), "{text}");
+    }
+    // Rebuilds reproduce them; the states are unchanged.
+    engine.rebuild(|_, _| {}).await.unwrap();
+    assert_same_projections(&engine, &entries);
+    engine.rebuild_from_scratch(|_, _| {}).await.unwrap();
+    assert_same_projections(&engine, &entries);
+    states_as_written(&engine);
+    // New commands add their opinions to the upgraded streams.
+    let c = DocumentId(uuid::Uuid::from_u128(0xC));
+    let flow = workflow_testkit::full_flow();
+    let (actor, action) = flow[steps::IN_REVIEW].clone();
+    run(&engine, c, actor, action).await;
+    let doc = engine.document(c).unwrap().unwrap();
+    assert_eq!(doc.opinions().len(), 1);
+    assert_eq!(doc.state(), State::Countersigning);
+    assert!(engine.verify(|_, _| {}).unwrap().is_intact());
+}
+
 /// The directory a legacy store kept beside the log is the directory stream's one first
 /// event, at `position`, and it is recorded once: opening again adds nothing.
 fn assert_directory_imported(engine: &Engine, position: u64) {

@@ -152,7 +152,8 @@ pub struct Receipt {
     pub(crate) closure: Option<Closure>,
     pub(crate) rejection: Option<String>,
     pub(crate) archive: Option<ArchiveRecord>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    // Always written, `[]` too, so that a whole state serializes as it always did.
+    #[serde(default)]
     pub(crate) opinions: Vec<Opinion>,
     pub(crate) reminders: u32,
     pub(crate) last_reminded_at: Option<Timestamp>,

@@ -148,7 +148,8 @@ pub struct Document {
     pub(crate) issue: Option<IssueRecord>,
     pub(crate) acknowledged: BTreeMap<UnitCode, Timestamp>,
     pub(crate) archive: Option<ArchiveRecord>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    // Always written, `[]` too, so that a whole state serializes as it always did.
+    #[serde(default)]
     pub(crate) opinions: Vec<Opinion>,
     pub(crate) void_reason: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

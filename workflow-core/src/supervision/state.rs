@@ -146,7 +146,8 @@ pub struct Item {
     pub(crate) completion: Option<CompletionReport>,
     pub(crate) closed_at: Option<Timestamp>,
     pub(crate) archive: Option<ArchiveRecord>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    // Always written, `[]` too, so that a whole state serializes as it always did.
+    #[serde(default)]
     pub(crate) opinions: Vec<Opinion>,
     pub(crate) reminders: BTreeMap<ReminderReason, ReminderCount>,
 }
