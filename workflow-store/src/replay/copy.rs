@@ -11,31 +11,7 @@ use workflow_core::DocumentId;
 use crate::envelope::LogHead;
 use crate::error::{Error, Result};
 use crate::projection::PROJECTION_VERSION;
-use crate::storage::{Group, LogEntry, ProjectionEntry, RebuildMode, Storage, StoredEvent};
-
-/// Every projection entry of a store in terms two backends share: the index entries,
-/// command records and numbers as the backend dumps them (their encodings are shared), and
-/// each stream's whole record (a backend may keep a record's parts apart, in its own way).
-fn projections(store: &dyn Storage) -> Result<Vec<ProjectionEntry>> {
-    let mut entries: Vec<ProjectionEntry> = store
-        .dump_projections()?
-        .into_iter()
-        .filter(|(part, _, _)| part != "docs" && part != "parts")
-        .collect();
-    let mut after = None;
-    loop {
-        let page = store.docs_after(after, 1000)?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.id());
-        for record in page {
-            let bytes = serde_json::to_vec(&record).map_err(|e| Error::Internal {
-                reason: format!("serializing document {}: {e}", record.id()),
-            })?;
-            entries.push(("docs".to_owned(), record.id().0.as_bytes().to_vec(), bytes));
-        }
-    }
-    Ok(entries)
-}
+use crate::storage::{Group, LogEntry, RebuildMode, Storage, StoredEvent};
 
 /// Events per commit while copying.
 const BATCH: usize = 1000;
@@ -232,7 +208,7 @@ pub fn copy_store(
         && access_heads_equal;
     let comparable = from.projection_version()? == PROJECTION_VERSION && !from.rebuilding()?;
     let projections_equal = if comparable {
-        Some(projections(from)? == projections(to)?)
+        Some(from.comparable_projections()? == to.comparable_projections()?)
     } else {
         None
     };

@@ -342,6 +342,31 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Every projection entry, for comparing two builds (opaque to the engine).
     fn dump_projections(&self) -> Result<Vec<ProjectionEntry>>;
 
+    /// Every projection entry in terms any two backends share, for comparing stores of
+    /// different backends (`workflow copy`): the index entries, command records and numbers
+    /// as dumped (their encodings are shared, [`keys`]), and each stream's whole record as
+    /// JSON, keyed by its id (a backend may keep a record's parts apart, in its own way).
+    fn comparable_projections(&self) -> Result<Vec<ProjectionEntry>> {
+        let mut entries: Vec<ProjectionEntry> = self
+            .dump_projections()?
+            .into_iter()
+            .filter(|(part, _, _)| part != "docs" && part != "parts")
+            .collect();
+        let mut after = None;
+        loop {
+            let page = self.docs_after(after, 1000)?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id());
+            for record in page {
+                let bytes = serde_json::to_vec(&record).map_err(|e| crate::Error::Internal {
+                    reason: format!("serializing document {}: {e}", record.id()),
+                })?;
+                entries.push(("docs".to_owned(), record.id().0.as_bytes().to_vec(), bytes));
+            }
+        }
+        Ok(entries)
+    }
+
     // ---- drills: tests and tamper drills only, bypassing every check
 
     /// Overwrites the stored bytes at a log position.

@@ -410,45 +410,78 @@ impl SledStorage {
         Ok(out)
     }
 
-    /// A stored record with its parts put back.
+    /// A stored record with its parts put back. The record and its content are two reads:
+    /// a commit that revises the content between them is noticed by the content's revision,
+    /// and the record is read again.
     fn record(&self, bytes: &[u8]) -> Result<DocRecord> {
-        let stored: RecordIn = parse("a document record", bytes)?;
-        let mut record = DocRecord {
-            drafted_position: stored.drafted_position,
-            state: stored.state,
-        };
-        let id = record.id();
-        let at = || format!("document {id}");
-        let content = match self.parts.get(content_key(id)).db()? {
-            Some(v) => Some(parse(at(), &v)?),
-            None => None,
-        };
-        // Only as many as the record holds: entries past them are stale (a rebuild under
-        // way has not swept them yet).
-        let mut opinions = Vec::with_capacity(stored.opinions);
-        for kv in self
-            .parts
-            .scan_prefix(opinion_prefix(id))
-            .take(stored.opinions)
-        {
-            let (_, v) = kv.db()?;
-            opinions.push(parse(at(), &v)?);
+        let mut stored: RecordIn = parse("a document record", bytes)?;
+        let mut attempts = 0;
+        loop {
+            let id = stored.state.id();
+            let at = || format!("document {id}");
+            let content: Option<ContentIn> = match self.parts.get(content_key(id)).db()? {
+                Some(v) => Some(parse(at(), &v)?),
+                None => None,
+            };
+            let revision = stored.state.content_revision();
+            if let Some(c) = &content
+                && c.revision != revision
+            {
+                attempts += 1;
+                let again = self.docs.get(id.0.as_bytes()).db()?;
+                match again {
+                    Some(v) if attempts < 5 => {
+                        stored = parse(at(), &v)?;
+                        continue;
+                    }
+                    _ => {
+                        return Err(Error::corrupt(
+                            at(),
+                            format!(
+                                "the record is at content revision {revision}, its stored content at {}",
+                                c.revision
+                            ),
+                        ));
+                    }
+                }
+            }
+            // Only as many opinions as the record holds, each under its own index: entries
+            // past them are stale (a rebuild under way has not swept them yet).
+            let mut opinions = Vec::with_capacity(stored.opinions);
+            for kv in self
+                .parts
+                .scan_prefix(opinion_prefix(id))
+                .take(stored.opinions)
+            {
+                let (k, v) = kv.db()?;
+                if k.as_ref() != opinion_key(id, opinions.len()) {
+                    break;
+                }
+                opinions.push(parse(at(), &v)?);
+            }
+            if opinions.len() != stored.opinions {
+                return Err(Error::corrupt(
+                    at(),
+                    format!(
+                        "the record has {} opinions, the first {} are stored",
+                        stored.opinions,
+                        opinions.len()
+                    ),
+                ));
+            }
+            let mut record = DocRecord {
+                drafted_position: stored.drafted_position,
+                state: stored.state,
+            };
+            record
+                .state
+                .put_parts(StateParts {
+                    content: content.map(|c| c.content),
+                    opinions,
+                })
+                .map_err(|e| Error::corrupt(at(), e))?;
+            return Ok(record);
         }
-        if opinions.len() != stored.opinions {
-            return Err(Error::corrupt(
-                at(),
-                format!(
-                    "the record has {} opinions, {} are stored",
-                    stored.opinions,
-                    opinions.len()
-                ),
-            ));
-        }
-        record
-            .state
-            .put_parts(StateParts { content, opinions })
-            .map_err(|e| Error::corrupt(at(), e))?;
-        Ok(record)
     }
 
     /// Up to `limit` cursors of one index prefix after `after`.
@@ -944,13 +977,15 @@ impl Storage for SledStorage {
             docs.push((change.record.id(), record));
             parts.extend(new_parts);
         }
-        docs.sort_unstable_by_key(|(id, _)| *id);
-        for (id, value) in docs {
-            put("docs", &self.docs, id.0.as_bytes(), &value, &mut changed)?;
-        }
+        // Parts first: a reader during a rebuild in place never finds a record whose parts
+        // are not stored yet (a content revision it does not have is read again).
         parts.sort_unstable();
         for (key, value) in parts {
             put("parts", &self.parts, &key, &value, &mut changed)?;
+        }
+        docs.sort_unstable_by_key(|(id, _)| *id);
+        for (id, value) in docs {
+            put("docs", &self.docs, id.0.as_bytes(), &value, &mut changed)?;
         }
         for (t, name) in [(IndexTree::Lists, "lists"), (IndexTree::Inbox, "inbox")] {
             let tree = self.tree(t);
@@ -1196,6 +1231,21 @@ struct RecordIn {
     state: workflow_core::FlowState,
 }
 
+/// A record's content as the `parts` tree keeps it: with the revision it is, so that a read
+/// of a record and its content that a revision came between is noticed.
+#[derive(Serialize)]
+struct ContentOut<'a> {
+    revision: u32,
+    content: &'a workflow_core::Content,
+}
+
+/// A content as read from the `parts` tree (see [`ContentOut`]).
+#[derive(Deserialize)]
+struct ContentIn {
+    revision: u32,
+    content: workflow_core::Content,
+}
+
 /// A change's record as the `docs` tree keeps it (without its parts), and the entries of
 /// its parts the store does not hold yet, for the `parts` tree. The parts are moved out
 /// while the record is serialized and put back before this returns.
@@ -1212,7 +1262,10 @@ fn record_entries(change: &mut DocChange) -> Result<(Vec<u8>, Vec<KeyValue>)> {
     if let Some(content) = &parts.content
         && change.stored.content_revision != Some(revision)
     {
-        entries.push((content_key(id).to_vec(), json(content)));
+        entries.push((
+            content_key(id).to_vec(),
+            json(&ContentOut { revision, content }),
+        ));
     }
     for (n, opinion) in parts
         .opinions
@@ -1222,6 +1275,8 @@ fn record_entries(change: &mut DocChange) -> Result<(Vec<u8>, Vec<KeyValue>)> {
     {
         entries.push((opinion_key(id, n).to_vec(), json(opinion)));
     }
+    // Parts taken out of a state always fit it back: this cannot fail (and if it did, the
+    // group is answered with the error and the writer drops its cached records).
     change
         .record
         .state
