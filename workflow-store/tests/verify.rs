@@ -273,6 +273,29 @@ fn legacy_copy(name: &str) -> tempfile::TempDir {
     to
 }
 
+/// Opens a legacy copy with the stepping clock (as the build that wrote it ran) and verifies
+/// it intact against the head that build left.
+async fn open_legacy_and_verify(
+    dir: &tempfile::TempDir,
+    old_head: &LogHead,
+) -> (Engine, workflow_store::VerifyReport) {
+    let engine = open_with(workflow_store::Config {
+        create: false,
+        ..workflow_store::Config::new(dir.path())
+    })
+    .await;
+    let report = engine
+        .verify_with(
+            &VerifyOptions {
+                against: Some(old_head.clone()),
+            },
+            |_, _| {},
+        )
+        .unwrap();
+    assert!(report.is_intact(), "{:?}", report.first_break);
+    (engine, report)
+}
+
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -358,26 +381,13 @@ async fn a_data_directory_written_by_main_at_75ab9a3_opens_verifies_and_rebuilds
     // The layout before the restructuring: format marker, recorded head, request digests,
     // stage-named actions, scheduled retentions and a recorded deviation, a sweep reminder.
     let dir = legacy_copy("75ab9a3");
-    // The stepping clock, as the build that wrote it ran (new commands need a date before
-    // the sample's issue date).
-    let engine = open_with(workflow_store::Config {
-        create: false,
-        ..workflow_store::Config::new(dir.path())
-    })
-    .await;
+    // Opened with the stepping clock: new commands need a date before the sample's issue
+    // date.
     let old_head = LogHead {
         position: 42,
         hash: "ce6a12ba12ea64f583005eb467373b35472e51625c0c37f881ac6997d565e9d6".into(),
     };
-    let report = engine
-        .verify_with(
-            &VerifyOptions {
-                against: Some(old_head.clone()),
-            },
-            |_, _| {},
-        )
-        .unwrap();
-    assert!(report.is_intact(), "{:?}", report.first_break);
+    let (engine, report) = open_legacy_and_verify(&dir, &old_head).await;
     assert_eq!(report.extends, Some(old_head));
     assert_eq!(report.checked, 43);
     assert_directory_imported(&engine, 43);
@@ -464,24 +474,11 @@ async fn a_data_directory_written_by_main_at_0332cc5_opens_with_its_records_part
     let dir = legacy_copy("0332cc5");
     let written: std::collections::BTreeMap<String, serde_json::Value> =
         serde_json::from_slice(&std::fs::read(dir.path().join("records.json")).unwrap()).unwrap();
-    let engine = open_with(workflow_store::Config {
-        create: false,
-        ..workflow_store::Config::new(dir.path())
-    })
-    .await;
     let old_head = LogHead {
         position: 75,
         hash: "b94336153f421b2b12cd3cb5d97760c812a908b3ff571b85d17996f710a1bf69".into(),
     };
-    let report = engine
-        .verify_with(
-            &VerifyOptions {
-                against: Some(old_head.clone()),
-            },
-            |_, _| {},
-        )
-        .unwrap();
-    assert!(report.is_intact(), "{:?}", report.first_break);
+    let (engine, report) = open_legacy_and_verify(&dir, &old_head).await;
     assert_eq!(report.head(), old_head, "opening wrote no event");
     // Every stream reads back as the older build stored it, opinions and content included.
     let states_as_written = |engine: &Engine| {
