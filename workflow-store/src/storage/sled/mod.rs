@@ -1292,3 +1292,65 @@ fn record_entries(change: &mut DocChange) -> Result<(Vec<u8>, Vec<KeyValue>)> {
 fn never_written(path: &Path) -> bool {
     std::fs::metadata(path.join("db")).map_or(true, |m| m.len() == 0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use workflow_core::Action;
+    use workflow_testkit::engine::{drive, open};
+
+    /// One projection entry of a dump.
+    fn entry(dump: &[ProjectionEntry], tree: &str, key: &[u8]) -> Vec<u8> {
+        dump.iter()
+            .find(|(t, k, _)| t == tree && k.as_slice() == key)
+            .map(|(_, _, v)| v.clone())
+            .unwrap_or_else(|| panic!("no {tree} entry {}", hex::encode(key)))
+    }
+
+    /// A record and its content are two reads. A revision committed between them (here: the
+    /// record as read before the revision, the content after it) is noticed by the content's
+    /// revision and the record is read again; a content that never matches its record is
+    /// corruption, named with both revisions, never a mix of two revisions.
+    #[tokio::test]
+    async fn a_revision_between_reading_a_record_and_its_content_is_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = open(dir.path()).await;
+        let id = drive(&engine, 1).await;
+        let before = engine.dump_projections().unwrap();
+        let mut fields = workflow_testkit::fields();
+        fields.body = "修改后的正文".into();
+        engine
+            .execute(workflow_store::Request::new(
+                id,
+                "wang.fang",
+                Action::Revise(fields),
+            ))
+            .await
+            .unwrap();
+        drop(engine);
+        let storage = SledStorage::open(dir.path(), 16 << 20, false, Durability::Strict).unwrap();
+        let stale_record = entry(&before, "docs", id.0.as_bytes());
+        let stale_content = entry(&before, "parts", &content_key(id));
+        // The stale record with the new content: read again, the revised document.
+        let read = storage.record(&stale_record).unwrap();
+        assert_eq!(read.state.version(), 2);
+        assert_eq!(read.state.content_revision(), 2);
+        assert_eq!(read, storage.doc(id).unwrap().unwrap());
+        let text = serde_json::to_string(&read.state).unwrap();
+        assert!(text.contains("修改后的正文"), "{text}");
+        // A content of another revision than its record however often it is read: Corrupt.
+        storage
+            .raw_put_projection("parts", &content_key(id), Some(&stale_content))
+            .unwrap();
+        match storage.doc(id) {
+            Err(Error::Corrupt { at, reason }) => {
+                assert!(at.contains(&id.to_string()), "{at}");
+                assert!(
+                    reason.contains("content revision 2, its stored content at 1"),
+                    "{reason}"
+                );
+            }
+            other => panic!("expected Corrupt, got {other:?}"),
+        }
+    }
+}
