@@ -60,6 +60,20 @@ impl FlowState {
         }
     }
 
+    /// Whether it holds its content: false for a state whose content was taken out
+    /// ([`take_parts`](Self::take_parts)) or that was read from a record stored without it.
+    /// A store that keeps whole records refuses a record without its content as corrupt
+    /// (reading one fills the content in with a stand-in, so that records kept apart from
+    /// their parts read).
+    pub fn holds_content(&self) -> bool {
+        match self {
+            FlowState::Outgoing(d) => !d.fields.is_placeholder(),
+            FlowState::Incoming(r) => !r.registration.is_placeholder(),
+            FlowState::Supervision(i) => !i.spec.is_placeholder(),
+            FlowState::Directory(_) | FlowState::Bulletin(_) => true,
+        }
+    }
+
     /// How many opinions it holds.
     pub fn opinion_count(&self) -> usize {
         self.opinions().map_or(0, <[Opinion]>::len)

@@ -10,14 +10,21 @@ use workflow_testkit::supervision::{ItemScript, item_flow};
 
 #[track_caller]
 fn round_trip(whole: &FlowState, content_key: &str) {
+    assert!(whole.holds_content());
     let mut slim = whole.clone();
     let parts = slim.take_parts();
+    assert!(!slim.holds_content());
     assert_eq!(parts.opinions.len(), whole.opinion_count());
     let json = serde_json::to_string(&slim).expect("serializes");
     assert!(!json.contains(&format!("\"{content_key}\"")), "{json}");
     assert!(!json.contains("\"opinions\":[{"), "{json}");
     let mut back: FlowState = serde_json::from_str(&json).expect("reads back");
+    assert!(
+        !back.holds_content(),
+        "a record read without its content says so"
+    );
     back.put_parts(parts).expect("the parts fit");
+    assert!(back.holds_content());
     assert_eq!(&back, whole);
     // The whole state still serializes with everything.
     let full = serde_json::to_string(whole).expect("serializes");

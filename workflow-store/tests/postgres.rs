@@ -336,3 +336,43 @@ async fn a_store_that_lost_commits_this_server_saw_stops_it_writing() {
     assert!(a.is_halted());
     assert_eq!(a.head(), head, "the head never moves back");
 }
+
+/// PostgreSQL keeps whole records: one without its content (a damaged row; sled keeps the
+/// content apart and reads records without it) is corrupt, not read as an empty draft.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_without_its_content_is_corrupt_on_postgres() {
+    let db = Database::new();
+    let engine = engine_on(&db).await;
+    let id = drive(&engine, steps::IN_REVIEW).await;
+    let key = id.0.as_bytes().to_vec();
+    let (_, _, stored) = engine
+        .dump_projections()
+        .unwrap()
+        .into_iter()
+        .find(|(part, k, _)| part == "docs" && *k == key)
+        .unwrap();
+    let mut record: serde_json::Value = serde_json::from_slice(&stored).unwrap();
+    let draft = record["state"]
+        .as_object_mut()
+        .and_then(|s| s.values_mut().next())
+        .and_then(|d| d.as_object_mut())
+        .unwrap();
+    assert!(draft.remove("fields").is_some(), "{stored:?}");
+    let damaged = serde_json::to_vec(&record).unwrap();
+    engine
+        .tamper_projection("docs", &key, Some(&damaged))
+        .unwrap();
+    match engine.document(id) {
+        Err(Error::Corrupt { at, reason }) => {
+            assert!(at.contains(&id.to_string()), "{at}");
+            assert_eq!(reason, "the record has no content");
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+    // A rebuild repairs it.
+    engine.rebuild(|_, _| {}).await.unwrap();
+    assert_eq!(
+        engine.document(id).unwrap().unwrap().state(),
+        workflow_core::State::InReview
+    );
+}

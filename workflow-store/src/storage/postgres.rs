@@ -217,6 +217,20 @@ fn parse<T: for<'de> Deserialize<'de>>(at: impl std::fmt::Display, bytes: &[u8])
     serde_json::from_slice(bytes).map_err(|e| Error::corrupt(at, e))
 }
 
+/// A state record as this backend stores it: whole, with its content and opinions. One
+/// without its content is corrupt (reading fills a missing content in with a stand-in, for
+/// the backends that keep it apart).
+fn whole_record(id: DocumentId, bytes: &[u8]) -> Result<DocRecord> {
+    let record: DocRecord = parse(format_args!("document {id}"), bytes)?;
+    if !record.state.holds_content() {
+        return Err(Error::corrupt(
+            format_args!("document {id}"),
+            "the record has no content",
+        ));
+    }
+    Ok(record)
+}
+
 fn pos(p: u64) -> i64 {
     i64::try_from(p).unwrap_or(i64::MAX)
 }
@@ -1384,7 +1398,7 @@ impl Storage for PostgresStorage {
             "SELECT value FROM wf_docs WHERE stream_id = $1",
             vec![param(id.0)],
         )?
-        .map(|r| parse(format_args!("document {id}"), &r.get::<_, Vec<u8>>(0)))
+        .map(|r| whole_record(id, &r.get::<_, Vec<u8>>(0)))
         .transpose()
     }
 
@@ -1395,10 +1409,7 @@ impl Storage for PostgresStorage {
             vec![param(ids)],
         )?
         .iter()
-        .map(|r| {
-            let id: Uuid = r.get(0);
-            parse(format_args!("document {id}"), &r.get::<_, Vec<u8>>(1))
-        })
+        .map(|r| whole_record(DocumentId(r.get(0)), &r.get::<_, Vec<u8>>(1)))
         .collect()
     }
 
@@ -1423,10 +1434,7 @@ impl Storage for PostgresStorage {
             vec![param(after.map(|id| id.0)), param(self::limit(limit))],
         )?
         .iter()
-        .map(|r| {
-            let id: Uuid = r.get(0);
-            parse(format_args!("document {id}"), &r.get::<_, Vec<u8>>(1))
-        })
+        .map(|r| whole_record(DocumentId(r.get(0)), &r.get::<_, Vec<u8>>(1)))
         .collect()
     }
 
