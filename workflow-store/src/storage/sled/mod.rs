@@ -1294,6 +1294,7 @@ fn never_written(path: &Path) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // tests
 mod tests {
     use super::*;
     use workflow_core::Action;
@@ -1317,6 +1318,7 @@ mod tests {
         let engine = open(dir.path()).await;
         let id = drive(&engine, 1).await;
         let before = engine.dump_projections().unwrap();
+        // The test kit's engine is this crate as its dependents see it (`workflow_store`).
         let mut fields = workflow_testkit::fields();
         fields.body = "修改后的正文".into();
         engine
