@@ -427,37 +427,27 @@ impl Writer {
         loop {
             self.notice_sync_failure();
             if let Some(halt) = &self.halted {
-                return requests.iter().map(|_| Err(halt.error())).collect();
+                return refuse_all(requests, || halt.error());
             }
             // A group that lost to other writers twice is decided holding their commits
             // off, so that it cannot lose again.
             let holding = shared && attempt >= HOLD_FROM_ATTEMPT;
             if holding && let Err(e) = self.storage.hold_commits() {
                 let reason = format!("cannot hold other writers off: {e}");
-                return requests
-                    .iter()
-                    .map(|_| {
-                        Err(Error::Unavailable {
-                            reason: reason.clone(),
-                        })
-                    })
-                    .collect();
+                return refuse_all(requests, || Error::Unavailable {
+                    reason: reason.clone(),
+                });
             }
             if shared && let Err(e) = self.catch_up() {
                 self.storage.release_commits();
                 if let Some(halt) = &self.halted {
-                    return requests.iter().map(|_| Err(halt.error())).collect();
+                    return refuse_all(requests, || halt.error());
                 }
                 // Nothing decided, nothing written: the caller may retry.
                 let reason = format!("cannot read the log's end before deciding: {}", cause(&e));
-                return requests
-                    .iter()
-                    .map(|_| {
-                        Err(Error::Unavailable {
-                            reason: reason.clone(),
-                        })
-                    })
-                    .collect();
+                return refuse_all(requests, || Error::Unavailable {
+                    reason: reason.clone(),
+                });
             }
             let attempted = self.attempt_group(requests);
             if holding {
@@ -472,7 +462,7 @@ impl Writer {
                     self.cache.clear();
                     if let Err(e) = self.catch_up() {
                         if let Some(halt) = &self.halted {
-                            return requests.iter().map(|_| Err(halt.error())).collect();
+                            return refuse_all(requests, || halt.error());
                         }
                         // Nothing was written, and the next group catches up (or conflicts
                         // and catches up) before it is decided: answer, do not stop.
@@ -576,7 +566,7 @@ impl Writer {
     fn attempt_group(&mut self, requests: &[Box<Request>]) -> Attempt {
         let directory_lock = self.directory.clone();
         let Ok(directory) = directory_lock.read() else {
-            return Attempt::Done(requests.iter().map(|_| Err(Error::Closed)).collect());
+            return Attempt::Done(refuse_all(requests, || Error::Closed));
         };
         let (start_head, start_hash) = (self.head, self.head_hash.clone());
         let mut overlay = Overlay {
@@ -1035,4 +1025,9 @@ fn fail_dependent(
         .into_iter()
         .map(|(r, depends)| if depends { Err(error()) } else { r })
         .collect()
+}
+
+/// A group's answers when none of it can be decided: `error` for every request.
+fn refuse_all(requests: &[Box<Request>], error: impl Fn() -> Error) -> Vec<Result<Outcome>> {
+    requests.iter().map(|_| Err(error())).collect()
 }
