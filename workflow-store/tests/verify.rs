@@ -284,6 +284,12 @@ async fn open_legacy_and_verify(
         ..workflow_store::Config::new(dir.path())
     })
     .await;
+    let report = verify_against(&engine, old_head);
+    (engine, report)
+}
+
+/// Verifies a store intact against the head an older build left.
+fn verify_against(engine: &Engine, old_head: &LogHead) -> workflow_store::VerifyReport {
     let report = engine
         .verify_with(
             &VerifyOptions {
@@ -293,7 +299,7 @@ async fn open_legacy_and_verify(
         )
         .unwrap();
     assert!(report.is_intact(), "{:?}", report.first_break);
-    (engine, report)
+    report
 }
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
@@ -324,15 +330,7 @@ async fn a_data_directory_written_by_main_at_bda0245_opens_verifies_and_rebuilds
         position: 26,
         hash: "4ec1ac48036ea09020e96624b2bf248e5982b465ced70084ae31891740e3f973".into(),
     };
-    let report = engine
-        .verify_with(
-            &VerifyOptions {
-                against: Some(old_head.clone()),
-            },
-            |_, _| {},
-        )
-        .unwrap();
-    assert!(report.is_intact(), "{:?}", report.first_break);
+    let report = verify_against(&engine, &old_head);
     assert_eq!(report.extends, Some(old_head));
     assert_eq!(report.checked, 27);
     assert_directory_imported(&engine, 27);
