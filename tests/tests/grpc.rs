@@ -52,7 +52,7 @@ async fn the_full_flow_with_countersign_by_three_departments_and_a_return_loop()
     assert_eq!(d.state, pb::State::Archived as i32);
     assert_eq!(d.round, 2);
     assert_eq!(d.revision, 2);
-    let year = chrono::Datelike::year(&workflow_core::china_date(chrono::Utc::now()));
+    let year = chrono::Datelike::year(&workflow_testkit::clock::today());
     assert_eq!(
         d.issue.unwrap().document_number,
         format!("X校发〔{year}〕1号")
@@ -953,7 +953,7 @@ async fn route_changes_and_the_deadline_sweep_over_grpc() {
         .unwrap()
         .into_inner();
     let in_two_days = prost_types::Timestamp {
-        seconds: chrono::Utc::now().timestamp() + 48 * 3600,
+        seconds: workflow_testkit::clock::now().timestamp() + 48 * 3600,
         nanos: 0,
     };
     let dry = admin

@@ -14,9 +14,9 @@ use workflow_grpc::pb;
 use workflow_testkit::incoming::incoming_sample;
 use workflow_testkit::steps;
 
-/// Today, China time, as the server's real clock sees it.
+/// Today, China time, as the server's clock (the kit's) sees it.
 fn today() -> chrono::NaiveDate {
-    workflow_core::china_date(chrono::Utc::now())
+    workflow_testkit::clock::today()
 }
 
 /// The fixture's sample registration, received today, due in four weeks.

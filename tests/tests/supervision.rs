@@ -12,8 +12,9 @@ use tonic_types::StatusExt;
 use workflow_grpc::pb;
 use workflow_testkit::supervision::item_flow;
 
+/// Today, China time, as the server's clock (the kit's) sees it.
 fn today() -> chrono::NaiveDate {
-    workflow_core::china_date(chrono::Utc::now())
+    workflow_testkit::clock::today()
 }
 
 async fn get_item(c: &mut Client, id: &str) -> pb::SupervisionItem {

@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use common::*;
 use tonic::transport::{Certificate, ClientTlsConfig, Endpoint};
 use workflow_grpc::TlsConfig;
@@ -24,7 +22,7 @@ async fn tls_from_the_configured_certificate_paths() {
         cert: cert_path,
         key: key_path,
     });
-    let server = start_with(config, Arc::new(chrono::Utc::now)).await;
+    let server = start_with(config, workflow_testkit::clock::running_clock()).await;
 
     let tls = ClientTlsConfig::new()
         .ca_certificate(Certificate::from_pem(cert.cert.pem()))

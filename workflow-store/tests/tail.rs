@@ -11,10 +11,14 @@ use common::*;
 use futures::StreamExt;
 use workflow_store::{Engine, Request};
 
-/// An engine on the system clock (so that many flows can run: the sample's 印发 date is
-/// today's), with the campus directory.
+/// An engine on the kit's running clock (so that many flows can run: the sample's 印发 date
+/// is its today), with the campus directory.
 async fn engine_in(dir: &std::path::Path) -> Engine {
-    let engine = Engine::open(dir).unwrap();
+    let engine = Engine::open_with(workflow_store::Config {
+        clock: workflow_testkit::clock::running_clock(),
+        ..workflow_store::Config::new(dir)
+    })
+    .unwrap();
     engine
         .load_directory_json(CAMPUS, "test", "the campus fixture")
         .await
@@ -25,7 +29,7 @@ async fn engine_in(dir: &std::path::Path) -> Engine {
 /// The sample's flow, issued today.
 fn today_flow() -> Vec<(workflow_core::ActorId, workflow_core::Action)> {
     let mut sample = workflow_testkit::sample();
-    sample.issue_date = workflow_core::china_date(chrono::Utc::now());
+    sample.issue_date = workflow_testkit::clock::today();
     sample.flow(&workflow_testkit::directory())
 }
 

@@ -2,36 +2,14 @@
 //! moves one minute per reading, and the sample flow as requests.
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 
-use chrono::{TimeZone, Utc};
 use uuid::Uuid;
-use workflow_core::{ActorId, DocumentId, FlowAction, Timestamp};
-use workflow_store::{Clock, Config, Engine, Outcome, Request};
+use workflow_core::{ActorId, DocumentId, FlowAction};
+use workflow_store::{Config, Engine, Outcome, Request};
+
+pub use crate::clock::{at, start_of_term, stepping_clock};
 
 use crate::{CAMPUS, full_flow};
-
-/// 2026-11-02 09:00 CST, where the kit's clocks start.
-pub fn start_of_term() -> Timestamp {
-    Utc.with_ymd_and_hms(2026, 11, 2, 1, 0, 0)
-        .single()
-        .unwrap_or_default()
-}
-
-/// A clock that starts at [`start_of_term`] and moves one minute per reading.
-pub fn stepping_clock() -> Clock {
-    let base = start_of_term();
-    let minutes = Arc::new(AtomicI64::new(0));
-    Arc::new(move || base + chrono::Duration::minutes(minutes.fetch_add(1, Ordering::SeqCst)))
-}
-
-/// A UTC instant, on the hour.
-pub fn at(y: i32, m: u32, d: u32, h: u32) -> Timestamp {
-    Utc.with_ymd_and_hms(y, m, d, h, 0, 0)
-        .single()
-        .unwrap_or_else(|| panic!("{y}-{m}-{d} {h}:00 is not an instant"))
-}
 
 /// A new random document id.
 pub fn new_id() -> DocumentId {
@@ -45,10 +23,16 @@ pub async fn open(path: &Path) -> Engine {
 
 /// As [`open`], with the stepping clock set on `config`.
 pub async fn open_with(config: Config) -> Engine {
-    let engine = match Engine::open_with(Config {
+    open_on_its_clock(Config {
         clock: stepping_clock(),
         ..config
-    }) {
+    })
+    .await
+}
+
+/// As [`open_with`], keeping the clock `config` has (one of [`crate::clock`]'s).
+pub async fn open_on_its_clock(config: Config) -> Engine {
+    let engine = match Engine::open_with(config) {
         Ok(e) => e,
         Err(e) => panic!("the engine does not open: {e}"),
     };

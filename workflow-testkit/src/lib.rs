@@ -5,6 +5,7 @@
 //! is written down once, in the fixture.
 //!
 //! - [`script`]: a given/when/then driver for the pure core (no store).
+//! - [`clock`]: the one place tests take time from, pinned to 2026-11-02.
 //! - [`engine`]: an engine on a temporary directory with the fixture loaded.
 //! - [`conformance`]: the storage conformance suite every backend passes.
 //!
@@ -17,6 +18,7 @@
 //! assert_eq!(full_flow().len(), 11);
 //! ```
 
+pub mod clock;
 pub mod conformance;
 pub mod engine;
 pub mod incoming;

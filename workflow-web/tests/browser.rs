@@ -10,7 +10,6 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDate;
@@ -22,14 +21,65 @@ use workflow_web::WebConfig;
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
-/// chromedriver, stopped when the test ends (also when it fails).
+/// chromedriver, stopped with every process it started (Chromium and its helpers) when the
+/// test ends, also when it fails: a failed run leaves no browser behind.
 struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // The whole tree first, while the parent links still hold: once chromedriver is
+        // gone, Chromium is reparented and no longer found through it.
+        let tree = descendants(self.0.id());
         let _ = self.0.kill();
         let _ = self.0.wait();
+        if !tree.is_empty() {
+            let _ = Command::new("kill")
+                .arg("-KILL")
+                .args(tree.iter().map(u32::to_string))
+                .stderr(Stdio::null())
+                .status();
+        }
     }
+}
+
+/// The processes below `root`, read from `/proc` (each process's parent is the fourth field
+/// of its `stat`, after the command name in parentheses).
+fn descendants(root: u32) -> Vec<u32> {
+    let mut parent_of: Vec<(u32, u32)> = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        if let Some(ppid) = after_name
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse().ok())
+        {
+            parent_of.push((pid, ppid));
+        }
+    }
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(
+            parent_of
+                .iter()
+                .filter(|&&(_, ppid)| ppid == parent)
+                .map(|&(pid, _)| pid),
+        );
+        i += 1;
+    }
+    found.remove(0);
+    found
 }
 
 fn free_port() -> u16 {
@@ -133,7 +183,7 @@ async fn text_of(c: &Client, css: &str) -> String {
         .unwrap()
 }
 
-/// The fixture's sample 发文 at li.qiang's review, and one 督办 item past its deadline.
+/// The fixture's sample 发文 at li.qiang's review, and one 督办 item due on 11-10.
 async fn office(engine: &Engine) -> workflow_core::DocumentId {
     let sample = workflow_testkit::sample();
     let dir = workflow_testkit::directory();
@@ -171,11 +221,16 @@ async fn office(engine: &Engine) -> workflow_core::DocumentId {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_office_day_in_a_real_browser() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = workflow_testkit::engine::open(dir.path()).await;
+    // One clock for the engine and the console: the kit's, pinned to 2026-11-02.
+    let clock = workflow_testkit::clock::running_clock();
+    let engine = workflow_testkit::engine::open_on_its_clock(workflow_store::Config {
+        clock: clock.clone(),
+        ..workflow_store::Config::new(dir.path())
+    })
+    .await;
     let id = office(&engine).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let clock: workflow_store::Clock = Arc::new(chrono::Utc::now);
     let config = WebConfig::dev(listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(workflow_web::serve(
@@ -246,9 +301,9 @@ async fn an_office_day_in_a_real_browser() {
     assert!(timeline.contains("li.qiang"), "{timeline}");
     shot(&c, "timeline.png").await;
 
-    // The supervisor produces this month's 月通报.
+    // The supervisor produces this month's 月通报 (the clock's month: November 2026).
     sign_in(&c, &base, "ding.xin").await;
-    let month = workflow_core::supervision::bulletin::month_of(chrono::Utc::now());
+    let month = workflow_core::supervision::bulletin::month_of(workflow_testkit::clock::now());
     c.goto(&format!("{base}/bulletin?month={month}"))
         .await
         .unwrap();

@@ -88,15 +88,16 @@ pub struct TestServer {
 }
 
 pub async fn start(dir: &Path) -> TestServer {
-    start_with_clock(dir, Arc::new(chrono::Utc::now)).await
+    start_with_clock(dir, workflow_testkit::clock::running_clock()).await
 }
 
-/// A clock the test moves: now plus a number of hours it sets.
+/// A clock the test moves: the kit's running clock plus a number of hours it sets.
 pub fn movable_clock() -> (workflow_store::Clock, Arc<std::sync::atomic::AtomicI64>) {
     let hours = Arc::new(std::sync::atomic::AtomicI64::new(0));
     let h = hours.clone();
     let clock: workflow_store::Clock = Arc::new(move || {
-        chrono::Utc::now() + chrono::Duration::hours(h.load(std::sync::atomic::Ordering::SeqCst))
+        workflow_testkit::clock::now()
+            + chrono::Duration::hours(h.load(std::sync::atomic::Ordering::SeqCst))
     });
     (clock, hours)
 }
@@ -201,10 +202,10 @@ pub fn route() -> Vec<pb::RouteStage> {
 pub type Client = DocumentWorkflowClient<InterceptedService<Channel, Bearer>>;
 
 /// Takes document `id` through the sample flow's steps `from..to` over the wire, each step
-/// sent as its RPC; the issue date is today (China time), as the server's clock is real.
+/// sent as its RPC; the issue date is the kit's today (China time), the server's clock.
 pub async fn sample_steps(c: &mut Client, id: &str, from: usize, to: usize) {
     let mut sample = workflow_testkit::sample();
-    sample.issue_date = workflow_core::china_date(chrono::Utc::now());
+    sample.issue_date = workflow_testkit::clock::today();
     let doc = workflow_core::DocumentId(uuid::Uuid::parse_str(id).unwrap());
     let flow = sample.flow(&workflow_testkit::directory());
     for (actor, action) in flow.into_iter().take(to).skip(from) {

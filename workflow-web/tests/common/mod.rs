@@ -9,7 +9,6 @@
 )]
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
@@ -51,7 +50,7 @@ impl Console {
     pub async fn with(config: WebConfig) -> Console {
         let dir = tempfile::tempdir().unwrap();
         let engine = workflow_testkit::engine::open(dir.path()).await;
-        let clock: workflow_store::Clock = Arc::new(chrono::Utc::now);
+        let clock = workflow_testkit::clock::running_clock();
         let app = workflow_web::router(engine.clone(), config, clock).unwrap();
         Console {
             engine,
