@@ -124,9 +124,10 @@ pub enum Error {
         /// What the storage found.
         reason: String,
     },
-    /// A flush failed after a group was written, so whether it reached the disk is unknown:
-    /// the engine stops writing (fail-stop) rather than guess. Restart it; everything
-    /// acknowledged before is durable, and sled recovers a consistent prefix.
+    /// A write, flush or sync failed after a group was handed to storage (a full disk), so
+    /// whether it reached the disk is unknown and the backend's memory may be ahead of it:
+    /// the engine stops writing (fail-stop) and answers nothing from that state. Restart
+    /// it; everything acknowledged before is durable, and sled recovers a consistent prefix.
     #[error("the engine stopped writing: {reason}")]
     Halted {
         /// What failed.

@@ -1,6 +1,8 @@
-//! Injected storage faults (a commit refused by a full disk, a flush that fails, reads that
-//! fail) and what callers are told: no caller is answered OK before the events its answer
-//! names are flushed, and when a group fails, every answer that depends on it fails alike.
+//! Injected storage faults (a commit refused before writing, a transaction a full disk fails
+//! after sled applied it, a flush or a sync that fails, reads that fail) and what callers
+//! are told: no caller is answered OK before the events its answer names are flushed, when
+//! a group fails every answer that depends on it fails alike, and once storage may hold
+//! what the disk does not, the engine stops writing.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
 
 mod common;
@@ -121,58 +123,156 @@ async fn until(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn when_a_flush_fails_neither_the_original_nor_any_retry_is_acknowledged() {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = open(dir.path()).await;
-    let faults = faults_for(dir.path());
-    let acknowledged = engine.execute(draft_request()).await.unwrap();
-    // X's group is written and its sync waits; then A and A' share the next group, written
-    // while X's sync waits, and synced by the next sync — which fails.
-    faults.hold_syncs();
-    let x = send(&engine, draft_request());
-    until("X's sync is under way", || faults.held_syncs() == 1).await;
-    let written = faults.groups_written();
-    let a = draft_request();
-    let original = send(&engine, a.clone());
-    let same_group_retry = send(&engine, a.clone());
-    until("A's group is written", || {
-        faults.groups_written() == written + 1
-    })
-    .await;
-    faults.fail_flush(1);
-    faults.release_syncs();
-    x.await.unwrap().unwrap();
-    for r in [original, same_group_retry] {
-        let e = r.await.unwrap().unwrap_err();
-        assert!(matches!(e, Error::Halted { .. }), "{e}");
+/// Where in a sled commit an injected failure comes.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    /// After sled applied the group's transaction to its trees in memory (a full disk).
+    Transaction,
+    /// At the flush of what was written.
+    Flush,
+    /// At the sync to stable storage after the flush.
+    Sync,
+}
+
+impl Step {
+    /// Arms the failure: `after` more of this step succeed first.
+    fn arm(self, faults: &workflow_store::Faults, after: u32) {
+        match self {
+            Step::Transaction => faults.fail_transaction(after),
+            Step::Flush => faults.fail_flush(after),
+            Step::Sync => faults.fail_sync(after),
+        }
     }
-    assert!(engine.is_halted(), "health says so at once");
-    // A later retry: A's group is in sled but maybe not on disk, so it is not answered OK
-    // either (the engine writes nothing more until restarted).
+}
+
+/// Once the engine has stopped writing after an uncertain group A: a later retry of A is
+/// not answered OK, nothing reads A's document or outcome, the other documents still read;
+/// after a restart, what was acknowledged is there, and a retry of A returns its events or
+/// executes it anew — never a different event at its position.
+async fn after_an_uncertain_group(
+    step: Step,
+    dir: &std::path::Path,
+    engine: Engine,
+    a: Request,
+    acknowledged: Outcome,
+) {
+    assert!(engine.is_halted(), "{step:?}: health says so at once");
     let e = engine.execute(a.clone()).await.unwrap_err();
-    assert!(matches!(e, Error::Halted { .. }), "{e}");
+    assert!(matches!(e, Error::Halted { .. }), "{step:?}: {e}");
     assert!(e.is_retryable());
+    assert!(
+        e.to_string()
+            .contains("retry them with the same command_id"),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("No space left on device")
+            && !e.to_string().contains("nothing was written"),
+        "the cause, and no claim that nothing was written: {e}"
+    );
     assert!(engine.command_outcome(&a.command_id).unwrap().is_none());
     // Reads of what the failed group touched are refused until the restart: it may not
     // have reached the disk, and no caller was told it did.
     let e = engine.document(a.document_id).unwrap_err();
-    assert!(matches!(e, Error::Halted { .. }), "{e}");
+    assert!(matches!(e, Error::Halted { .. }), "{step:?}: {e}");
     assert!(engine.history(a.document_id).is_err());
     assert!(
         engine.document(acknowledged.document_id).unwrap().is_some(),
         "other documents still read"
     );
     drop(engine);
-    // After a restart: everything acknowledged is there; A is there or not, and a retry
-    // either returns it or executes it anew — never a different event at its position.
-    let engine = open(dir.path()).await;
+    let engine = open(dir).await;
     assert!(engine.document(acknowledged.document_id).unwrap().is_some());
     let o = engine.execute(a.clone()).await.unwrap();
     let stored = engine.command_outcome(&a.command_id).unwrap().unwrap();
-    assert_eq!(stored.events, o.events);
+    assert_eq!(stored.events, o.events, "{step:?}");
     assert_eq!(o.document_id, a.document_id);
     assert!(engine.verify(|_, _| {}).unwrap().is_intact());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_a_flush_or_sync_fails_neither_the_original_nor_any_retry_is_acknowledged() {
+    for step in [Step::Flush, Step::Sync] {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = open(dir.path()).await;
+        let faults = faults_for(dir.path());
+        let acknowledged = engine.execute(draft_request()).await.unwrap();
+        // X's group is written and its sync waits; then A and A' share the next group,
+        // written while X's sync waits, and synced by the next sync — which fails.
+        faults.hold_syncs();
+        let x = send(&engine, draft_request());
+        until("X's sync is under way", || faults.held_syncs() == 1).await;
+        let written = faults.groups_written();
+        let a = draft_request();
+        let original = send(&engine, a.clone());
+        let same_group_retry = send(&engine, a.clone());
+        until("A's group is written", || {
+            faults.groups_written() == written + 1
+        })
+        .await;
+        step.arm(&faults, 1);
+        faults.release_syncs();
+        x.await.unwrap().unwrap();
+        for r in [original, same_group_retry] {
+            let e = r.await.unwrap().unwrap_err();
+            assert!(matches!(e, Error::Halted { .. }), "{step:?}: {e}");
+        }
+        after_an_uncertain_group(step, dir.path(), engine, a, acknowledged).await;
+    }
+}
+
+/// A full disk fails sled's transaction after sled applied it in memory: the group is then
+/// readable in sled but not on disk. Neither twin of a command in that group, nor one in
+/// the next group (which would find the command's record in sled and replay it), is
+/// answered OK; the engine stops writing instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_failed_after_sled_applied_it_acknowledges_no_twin() {
+    // Twins in one group, behind X's group in flight.
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let faults = faults_for(dir.path());
+    let acknowledged = engine.execute(draft_request()).await.unwrap();
+    faults.hold_commits();
+    let x = send(&engine, draft_request());
+    in_flight(dir.path()).await;
+    let a = draft_request();
+    let original = send(&engine, a.clone());
+    let retry = send(&engine, a.clone());
+    queued(&engine, 2).await;
+    Step::Transaction.arm(&faults, 1); // X's transaction succeeds, A's group fails
+    faults.release_commits();
+    x.await.unwrap().unwrap();
+    for (who, r) in [("original", original), ("retry", retry)] {
+        let e = r.await.unwrap().unwrap_err();
+        assert!(matches!(e, Error::Halted { .. }), "{who}: {e}");
+    }
+    after_an_uncertain_group(Step::Transaction, dir.path(), engine, a, acknowledged).await;
+
+    // Twins across groups: A's group is in flight and fails; A' waits for the next group.
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let faults = faults_for(dir.path());
+    let acknowledged = engine.execute(draft_request()).await.unwrap();
+    faults.hold_commits();
+    let a = draft_request();
+    let original = send(&engine, a.clone());
+    in_flight(dir.path()).await;
+    let retry = send(&engine, a.clone());
+    queued(&engine, 1).await;
+    Step::Transaction.arm(&faults, 0);
+    faults.release_commits();
+    let e = original.await.unwrap().unwrap_err();
+    assert!(matches!(e, Error::Halted { .. }), "original: {e}");
+    let e = retry.await.unwrap().unwrap_err();
+    assert!(
+        matches!(e, Error::Halted { .. }),
+        "the retry is not answered from the unwritten group: {e}"
+    );
+    // The same client's next command on another document is refused too, not decided
+    // against a state memory holds and the disk may not.
+    let e = engine.execute(draft_request()).await.unwrap_err();
+    assert!(matches!(e, Error::Halted { .. }), "{e}");
+    after_an_uncertain_group(Step::Transaction, dir.path(), engine, a, acknowledged).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

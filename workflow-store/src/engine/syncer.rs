@@ -129,7 +129,7 @@ impl Syncer {
                 self.halted_flag
                     .store(true, std::sync::atomic::Ordering::SeqCst);
                 crate::telemetry::writer_halted(true);
-                let halt = Halt::FlushFailed(reason);
+                let halt = Halt::StorageFailed(reason);
                 if let Ok(mut uncertain) = self.uncertain.write() {
                     uncertain.extend(batch.iter().flat_map(|w| w.docs.iter().copied()));
                 }

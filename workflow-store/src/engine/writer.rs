@@ -74,8 +74,9 @@ pub(super) struct WrittenGroup {
 
 /// Why the writer refuses every write.
 pub(super) enum Halt {
-    /// A flush failed after a group was written: whether it reached the disk is unknown.
-    FlushFailed(String),
+    /// A write, flush or sync failed after a group was handed to the backend: whether it
+    /// reached the disk is unknown, and the backend's memory may be ahead of it.
+    StorageFailed(String),
     /// The log does not end at the head recorded with the last commit.
     LogMismatch(String),
 }
@@ -83,8 +84,12 @@ pub(super) enum Halt {
 impl Halt {
     pub(super) fn error(&self) -> Error {
         match self {
-            Halt::FlushFailed(reason) => Error::Halted {
-                reason: format!("a flush failed ({reason}); restart the server"),
+            Halt::StorageFailed(reason) => Error::Halted {
+                reason: format!(
+                    "a write to storage failed ({reason}); whether the last commands reached the \
+                     disk is unknown: restart the server, then retry them with the same \
+                     command_id (safe: each is done once)"
+                ),
             },
             Halt::LogMismatch(reason) => Error::Corrupt {
                 at: "the end of the log".into(),
@@ -221,7 +226,7 @@ impl Writer {
 
     fn stop_writing(&mut self, reason: String) {
         if self.halted.is_none() {
-            self.halted = Some(Halt::FlushFailed(reason));
+            self.halted = Some(Halt::StorageFailed(reason));
         }
         self.halted_flag.store(true, Ordering::SeqCst);
     }
@@ -733,13 +738,19 @@ impl Writer {
                 Attempt::Conflict { reason, answers }
             }
             Err(CommitError::NotDurable(e)) => {
-                // The group is in sled but maybe not on disk. Reusing its positions would
-                // overwrite it; guessing would risk acknowledging what a crash loses. Stop.
-                tracing::error!(error = %e, "flush failed after a group was written; the engine stops writing until restarted");
-                let halt = Halt::FlushFailed(e.to_string());
+                // The group may be in the backend (in sled's memory) but not on disk. Reusing
+                // its positions would overwrite it; answering from it would acknowledge what
+                // a crash loses. Stop.
+                tracing::error!(error = %e, "a write to storage failed after the group was handed to it; whether it reached the disk is unknown; the engine stops writing until restarted");
+                let halt = Halt::StorageFailed(cause(&e));
                 if let Ok(mut uncertain) = self.uncertain.write() {
                     uncertain.extend(group.docs.iter().map(|c| c.record.id()));
                 }
+                // The head stays where the last certain group left it: nothing (the syncer
+                // answering the groups before this one included) may publish this one's.
+                self.cache.clear();
+                self.head = start_head;
+                self.head_hash = start_hash;
                 let answers = answered(answers, &|| halt.error());
                 self.halted = Some(halt);
                 Attempt::Done(answers)

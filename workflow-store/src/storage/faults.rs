@@ -1,6 +1,8 @@
-//! Storage failures a test can inject into the engine of one data directory: a commit that
-//! fails before writing, a flush that fails after it, reads that fail as a full disk makes
-//! them fail, and commits held back so that requests queue behind one in flight. Compiled
+//! Storage failures a test can inject into the engine of one data directory, at each step of
+//! a commit: before anything is written (as a database that cannot be reached), after sled
+//! applied the group's transaction in memory (as a full disk fails it), at the flush and at
+//! the sync after it; reads that fail as a full disk makes them fail; and commits held back
+//! so that requests queue behind one in flight. Compiled
 //! into unit tests and, for other crates' tests, with the `fault-injection` feature; never
 //! in a normal build.
 
@@ -63,8 +65,12 @@ impl Gate {
 pub struct Faults {
     /// Commits still to succeed before one fails; -1: none fails.
     commit_fails_in: AtomicI64,
+    /// Transactions still to succeed before one fails after it was applied; -1: none.
+    transaction_fails_in: AtomicI64,
     /// Flushes (after a written group) still to succeed before one fails; -1: none fails.
     flush_fails_in: AtomicI64,
+    /// Syncs (after a successful flush) still to succeed before one fails; -1: none fails.
+    sync_fails_in: AtomicI64,
     /// While set, reads of state and command records fail with an I/O error ("No space
     /// left on device"), as sled's reads do once a background flush hit a full disk.
     pub fail_reads: AtomicBool,
@@ -78,7 +84,9 @@ impl Default for Faults {
     fn default() -> Self {
         Faults {
             commit_fails_in: AtomicI64::new(-1),
+            transaction_fails_in: AtomicI64::new(-1),
             flush_fails_in: AtomicI64::new(-1),
+            sync_fails_in: AtomicI64::new(-1),
             fail_reads: AtomicBool::new(false),
             commits: Gate::default(),
             syncs: Gate::default(),
@@ -89,10 +97,25 @@ impl Default for Faults {
 
 impl Faults {
     /// After `after` more group commits succeed, the next one fails before writing
-    /// anything (as a transaction refused by a full disk does).
+    /// anything (as a database that cannot be reached refuses it: the backend knows that
+    /// nothing was written).
     pub fn fail_commit(&self, after: u32) {
         self.commit_fails_in
             .store(i64::from(after), Ordering::SeqCst);
+    }
+
+    /// After `after` more group transactions succeed, the next one fails after sled applied
+    /// it to its trees in memory, as a full disk fails a transaction: the group is then
+    /// readable in the backend but maybe not on disk.
+    pub fn fail_transaction(&self, after: u32) {
+        self.transaction_fails_in
+            .store(i64::from(after), Ordering::SeqCst);
+    }
+
+    /// After `after` more syncs succeed, the next one fails after its flush (at the
+    /// `fdatasync` that makes the flushed files durable).
+    pub fn fail_sync(&self, after: u32) {
+        self.sync_fails_in.store(i64::from(after), Ordering::SeqCst);
     }
 
     /// After `after` more flushes (syncs of what was written) succeed, the next one fails
@@ -156,6 +179,16 @@ impl Faults {
     /// The injected error if this commit is the one to fail.
     pub(crate) fn commit(&self) -> Option<Error> {
         fires(&self.commit_fails_in).then(disk_full)
+    }
+
+    /// The injected error if this applied transaction is the one to fail.
+    pub(crate) fn transaction(&self) -> Option<Error> {
+        fires(&self.transaction_fails_in).then(disk_full)
+    }
+
+    /// The injected error if this sync is the one to fail.
+    pub(crate) fn sync(&self) -> Option<Error> {
+        fires(&self.sync_fails_in).then(disk_full)
     }
 
     /// The injected error if this flush is the one to fail.

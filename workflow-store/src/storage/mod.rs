@@ -139,9 +139,14 @@ impl Group {
 /// Why a group commit failed, which decides what the writer may do next.
 #[derive(Debug)]
 pub enum CommitError {
-    /// Nothing of the group was written.
+    /// Nothing of the group was written: the backend says so for certain (a database
+    /// that refused or could not be reached before the commit was sent).
     NotWritten(crate::Error),
-    /// The group was written but may not be durable (a flush or sync failed).
+    /// The group may have been written, wholly or in part, and may not be durable: a flush
+    /// or sync failed, or a storage error came while writing it (sled applies a transaction
+    /// to its trees in memory before its log write can fail on a full disk; a `COMMIT`
+    /// whose answer was lost). The backend's memory may be ahead of its disk, so the writer
+    /// stops (fail-stop) and answers nothing from that state.
     NotDurable(crate::Error),
     /// Nothing was written: the group does not follow what is stored — its first position
     /// is not the one after the log's end, an event's version is not the next of its
@@ -151,9 +156,13 @@ pub enum CommitError {
 }
 
 impl CommitError {
-    /// What went wrong, in words (for a writer that stops on it).
+    /// What went wrong, in words (for a writer that stops on it): the storage's own words,
+    /// without the "nothing was written" an `Unavailable` answer adds, which a writer that
+    /// stops cannot say.
     pub(crate) fn reason(self) -> String {
         match self {
+            CommitError::NotWritten(crate::Error::Unavailable { reason })
+            | CommitError::NotDurable(crate::Error::Unavailable { reason }) => reason,
             CommitError::NotWritten(e) | CommitError::NotDurable(e) => e.to_string(),
             CommitError::Conflict(reason) => reason,
         }

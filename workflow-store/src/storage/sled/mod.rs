@@ -64,6 +64,12 @@ fn from_sled(e: sled::Error) -> Error {
     }
 }
 
+/// A storage error while sled ran a group's transaction: the group may be applied in
+/// memory and not on disk ([`CommitError::NotDurable`]).
+fn storage_failure(e: Error) -> CommitError {
+    CommitError::NotDurable(e)
+}
+
 /// A failed sled transaction in the store's terms.
 fn from_sled_tx(e: TransactionError<Error>) -> Error {
     match e {
@@ -764,8 +770,16 @@ impl Storage for SledStorage {
             )
             .map_err(|e| match e {
                 TransactionError::Abort(reason) => CommitError::Conflict(reason),
-                TransactionError::Storage(e) => CommitError::NotWritten(from_sled(e)),
+                // sled may have applied the transaction to its trees in memory before the
+                // error (a full disk fails the log write afterwards): the group may be
+                // readable here and yet not on disk. Never "nothing was written".
+                TransactionError::Storage(e) => storage_failure(from_sled(e)),
             })?;
+        #[cfg(any(test, feature = "fault-injection"))]
+        if let Some(e) = self.faults.transaction() {
+            // Injected after the transaction was applied, as sled's own error comes.
+            return Err(storage_failure(e));
+        }
         crate::telemetry::spent(crate::telemetry::Phase::Transaction, writing.elapsed());
         #[cfg(any(test, feature = "fault-injection"))]
         self.faults.wrote();
@@ -785,6 +799,10 @@ impl Storage for SledStorage {
             .flush()
             .map_err(|e| CommitError::NotDurable(from_sled(e)))?;
         crate::telemetry::spent(crate::telemetry::Phase::Flush, flushing.elapsed());
+        #[cfg(any(test, feature = "fault-injection"))]
+        if let Some(e) = self.faults.sync() {
+            return Err(CommitError::NotDurable(e));
+        }
         let syncing = std::time::Instant::now();
         if always {
             self.stable.sync()
