@@ -680,3 +680,64 @@ fn a_bulletin_is_published_once_by_a_cleared_supervisor_after_its_month() {
     let e = decide(Some(&state), &command(SUPERVISOR, after, &action)).unwrap_err();
     assert_eq!(e.class(), ErrorClass::AlreadyExists);
 }
+
+/// The 月通报's CSV opens in Excel and WPS on Chinese Windows as UTF-8 (a byte-order mark),
+/// and a title a spreadsheet would take for a formula is written as text (OWASP's leading
+/// `'`); the first format, which earlier publications' digests are of, is unchanged.
+#[test]
+fn the_bulletins_csv_is_marked_utf8_and_runs_no_formula() {
+    use workflow_core::supervision::bulletin::{BulletinNames, CSV_FORMAT, Month, monthly};
+    let titles = [
+        "=HYPERLINK(\"http://evil.example/\",\"查看\")",
+        "+1",
+        "-2+3",
+        "@SUM(A1:A9)",
+        "=1+1",
+        "按期报送",
+    ];
+    let mut histories = Vec::new();
+    for (n, title) in titles.iter().enumerate() {
+        let mut s = script();
+        s.id = workflow_core::DocumentId(uuid::Uuid::from_u128(0x7000 + n as u128));
+        let mut spec = item_spec(NaiveDate::from_ymd_opt(2026, 11, 10).unwrap());
+        spec.title = (*title).into();
+        s.ok(SUPERVISOR, SupervisionAction::OpenItem { spec });
+        histories.push(s.events.clone());
+    }
+    let november = Month::new(2026, 11).unwrap();
+    let b = monthly(
+        november,
+        histories.iter().map(Vec::as_slice),
+        &BulletinNames::default(),
+    );
+    assert_eq!(
+        b.overdue.len(),
+        titles.len(),
+        "all overdue at the month's end"
+    );
+    let csv = b.to_csv();
+    assert_eq!(CSV_FORMAT, 2);
+    assert!(csv.starts_with('\u{feff}'), "a UTF-8 byte-order mark");
+    assert_eq!(csv.matches('\u{feff}').count(), 1);
+    let cells: Vec<&str> = csv.lines().map(|l| l.split(',').next().unwrap()).collect();
+    for title in ["'+1", "'-2+3", "'@SUM(A1:A9)", "'=1+1", "按期报送"] {
+        assert!(cells.contains(&title), "{title:?} in {csv}");
+    }
+    assert!(
+        csv.contains("\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"查看\"\")\""),
+        "{csv}"
+    );
+    assert!(
+        !csv.lines()
+            .skip(1)
+            .any(|l| l.starts_with(['=', '+', '-', '@', '\t'])),
+        "{csv}"
+    );
+    let first = b.to_csv_format(1);
+    assert!(!first.starts_with('\u{feff}'));
+    assert!(first.lines().any(|l| l.starts_with("+1,")), "{first}");
+    assert_eq!(
+        csv.trim_start_matches('\u{feff}').replace(['\''], ""),
+        first.replace(['\''], "")
+    );
+}

@@ -475,6 +475,24 @@ async fn publishing_a_bulletin_records_its_digests_once_and_only_after_the_month
     let report = engine.verify(|_, _| {}).unwrap();
     assert!(report.is_intact(), "{:?}", report.first_break);
     assert_eq!(report.bulletins_checked, 1);
+    // On a machine whose clock stands before the published month, verify still produces it
+    // again: the log, not the clock, says the month has begun.
+    drop(engine);
+    let on_an_early_clock = Engine::open_with(workflow_store::Config {
+        clock: std::sync::Arc::new(|| at(2026, 10, 1, 2)),
+        create: false,
+        ..workflow_store::Config::new(dir.path())
+    })
+    .unwrap();
+    let report = on_an_early_clock.verify(|_, _| {}).unwrap();
+    assert!(report.is_intact(), "{:?}", report.first_break);
+    assert_eq!(report.bulletins_checked, 1);
+    drop(on_an_early_clock);
+    let engine = Engine::open_with(workflow_store::Config {
+        clock: std::sync::Arc::new(|| at(2026, 12, 2, 2)),
+        ..workflow_store::Config::new(dir.path())
+    })
+    .unwrap();
     engine.rebuild_from_scratch(|_, _| {}).await.unwrap();
     assert_eq!(
         engine.publication(november, supervisor.clearance).unwrap(),

@@ -578,3 +578,62 @@ fn assert_same_projections(engine: &Engine, before: &[workflow_store::Projection
         "gone: {gone:#?}\nnew: {new:#?}"
     );
 }
+
+/// A 月通报 published before its CSV had a format number (no byte-order mark, cells as they
+/// were) still verifies: verify produces its CSV again in the format its record names, and
+/// still catches a CSV digest that is of neither.
+#[tokio::test]
+async fn a_bulletin_published_in_the_first_csv_format_still_verifies() {
+    use workflow_core::supervision::BulletinDigests;
+    use workflow_core::supervision::bulletin::Month;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open_with(workflow_store::Config {
+        clock: std::sync::Arc::new(|| at(2026, 12, 2, 2)),
+        ..workflow_store::Config::new(dir.path())
+    })
+    .unwrap();
+    engine
+        .load_directory_json(CAMPUS, "test", "the campus fixture")
+        .await
+        .unwrap();
+    let flow = workflow_testkit::supervision::item_flow(
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+        "J012",
+    );
+    let (actor, open) = flow[0].clone();
+    let mut r = Request::new(new_id(), actor, open);
+    r.at = Some(at(2026, 11, 3, 2));
+    engine.execute(r).await.unwrap();
+    let november = Month::new(2026, 11).unwrap();
+    let (bulletin, outcome) = engine
+        .publish_bulletin(
+            &workflow_testkit::supervision::SUPERVISOR.into(),
+            november,
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    let position = outcome.events[0].position;
+    assert_eq!(
+        envelope_at(&engine, position).payload["digests"]["csv_format"],
+        2
+    );
+    // The record as a build before the format number wrote it.
+    let first = BulletinDigests::with_csv_format(&bulletin, 1);
+    assert_ne!(first.csv, BulletinDigests::of(&bulletin).csv);
+    rewrite_and_rechain(&engine, position, |e| {
+        let digests = e.payload["digests"].as_object_mut().unwrap();
+        digests.insert("csv".into(), first.csv.clone().into());
+        digests.remove("csv_format");
+    });
+    let report = engine.verify(|_, _| {}).unwrap();
+    assert!(report.is_intact(), "{:?}", report.first_break);
+    assert_eq!(report.bulletins_checked, 1);
+    rewrite_and_rechain(&engine, position, |e| {
+        e.payload["digests"]["csv"] = "0".repeat(64).into();
+    });
+    let (at_position, reason) = broken_at(&engine, &VerifyOptions::default());
+    assert_eq!(at_position, position);
+    assert!(reason.contains("月通报 of 2026-11"), "{reason}");
+}

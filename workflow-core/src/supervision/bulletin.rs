@@ -435,9 +435,25 @@ impl Bulletin {
     }
 
     /// The bulletin as CSV: three tables (figures by unit, overdue items, items closed),
-    /// each with its header row, separated by an empty line.
+    /// each with its header row, separated by an empty line. It starts with a UTF-8
+    /// byte-order mark (Excel and WPS on Chinese Windows otherwise read it as GBK), and a
+    /// text cell that a spreadsheet would take for a formula (starting with `=`, `+`, `-`,
+    /// `@`, a tab or a carriage return) is prefixed with `'`, as OWASP advises against CSV
+    /// injection ([`CSV_FORMAT`]).
     pub fn to_csv(&self) -> String {
+        self.to_csv_format(CSV_FORMAT)
+    }
+
+    /// The bulletin as CSV in `format`: [`CSV_FORMAT`], or `1`, the CSV of bulletins
+    /// published before it (no byte-order mark, cells as they are), which a published
+    /// bulletin's record may be the digest of.
+    pub fn to_csv_format(&self, format: u32) -> String {
+        let safe = format != 1;
+        let csv = |v: &str| if safe { csv(&formula_safe(v)) } else { csv(v) };
         let mut s = String::new();
+        if safe {
+            s.push('\u{feff}');
+        }
         let _ = writeln!(s, "主办单位,单位代码,{}", HEADS.join(","));
         for l in &self.units {
             let _ = writeln!(
@@ -666,6 +682,20 @@ fn join_cells(f: &Figures, sep: &str) -> String {
         .map(u32::to_string)
         .collect::<Vec<_>>()
         .join(sep)
+}
+
+/// The CSV the bulletin is written as now: 2, with a byte-order mark and formula-safe cells
+/// (1 was without either). A published bulletin records the format its CSV digest is of.
+pub const CSV_FORMAT: u32 = 2;
+
+/// A text cell a spreadsheet would not run: one starting with a formula's first character
+/// gets a leading `'` (OWASP, "CSV Injection").
+fn formula_safe(v: &str) -> std::borrow::Cow<'_, str> {
+    if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{v}"))
+    } else {
+        std::borrow::Cow::Borrowed(v)
+    }
 }
 
 /// A CSV field, quoted where it must be (RFC 4180).

@@ -28,6 +28,16 @@ impl Engine {
                 reason: format!("{month} has not begun"),
             });
         }
+        self.bulletin_from_log(month, max)
+    }
+
+    /// The 月通报 of `month` as the log gives it, whatever the clock says (verify produces
+    /// published months again with it: the log, not the machine's clock, says they began).
+    pub(crate) fn bulletin_from_log(
+        &self,
+        month: Month,
+        max: Option<Classification>,
+    ) -> Result<Bulletin> {
         let end = month.end();
         let mut histories: Vec<Vec<Recorded<SupervisionEvent>>> = Vec::new();
         let mut after = None;
