@@ -1114,7 +1114,11 @@ async fn a_full_disk_answers_unavailable_loses_nothing_and_the_server_recovers()
         }
         assert_eq!(status, ServingStatus::NotServing as i32);
     }
-    server.stop().await;
+    // Stopped (SIGTERM) while the disk is still full: the flush at stop fails, but every
+    // acknowledged command was synced when answered, so the stop is clean (exit 0).
+    faults.fail_flushes.store(true, Ordering::SeqCst);
+    server.stop_result().await.unwrap();
+    faults.fail_flushes.store(false, Ordering::SeqCst);
     // A restart recovers; both acknowledged drafts are there.
     let server = start(dir.path()).await;
     let mut c = server.client().await;
@@ -1124,6 +1128,28 @@ async fn a_full_disk_answers_unavailable_loses_nothing_and_the_server_recovers()
     assert!(retried.replayed);
     assert_eq!(retried.events, o.events);
     server.stop().await;
+}
+
+/// Under relaxed durability a failed flush at stop may lose acknowledged commands: the stop
+/// is not clean, and says why.
+#[tokio::test]
+async fn a_failed_flush_at_stop_under_relaxed_durability_says_what_may_be_lost() {
+    use std::sync::atomic::Ordering;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(dir.path());
+    config.durability = workflow_store::Durability::Relaxed;
+    let server = start_with(config, workflow_testkit::clock::running_clock()).await;
+    let mut c = server.client().await;
+    draft(&mut c, &new_id()).await;
+    let faults = workflow_store::faults_for(dir.path());
+    faults.fail_flushes.store(true, Ordering::SeqCst);
+    let e = server.stop_result().await.unwrap_err();
+    faults.fail_flushes.store(false, Ordering::SeqCst);
+    let said = e.to_string();
+    assert!(
+        said.contains("relaxed") && said.contains("No space left on device"),
+        "{said}"
+    );
 }
 
 async fn submit_result(c: &mut Client, id: &str) -> Result<pb::CommandResponse, tonic::Status> {

@@ -362,15 +362,17 @@ fn a_directory_held_by_a_server_is_refused_not_touched() {
 }
 
 /// Every file under `dir`, with its size, to show that a command changed nothing there.
-fn listing(dir: &Path) -> Vec<(std::path::PathBuf, u64)> {
+/// Every folder and file under `dir`, with each file's bytes.
+fn listing(dir: &Path) -> Vec<(std::path::PathBuf, Option<Vec<u8>>)> {
     let mut out = Vec::new();
     if let Ok(entries) = std::fs::read_dir(dir) {
         for e in entries.flatten() {
             let meta = e.metadata().unwrap();
             if meta.is_dir() {
+                out.push((e.path(), None));
                 out.extend(listing(&e.path()));
             } else {
-                out.push((e.path(), meta.len()));
+                out.push((e.path(), Some(std::fs::read(e.path()).unwrap())));
             }
         }
     }
@@ -386,8 +388,13 @@ fn operator_commands_refuse_a_directory_that_is_not_a_store_and_create_nothing()
     let unrelated = root.path().join("photos");
     std::fs::create_dir(&unrelated).unwrap();
     std::fs::write(unrelated.join("IMG_0001.jpg"), b"not a store").unwrap();
+    // Another program's files that happen to be called as sled's are.
+    let lookalike = root.path().join("app");
+    std::fs::create_dir(&lookalike).unwrap();
+    std::fs::write(lookalike.join("conf"), b"listen = 8080\n").unwrap();
+    std::fs::write(lookalike.join("db"), b"SQLite format 3\0").unwrap();
     let missing = root.path().join("missing");
-    for dir in [&empty, &unrelated, &missing] {
+    for dir in [&empty, &unrelated, &lookalike, &missing] {
         let before = listing(dir);
         for cmd in [
             &["verify"][..],

@@ -84,7 +84,7 @@ pub fn config(dir: &Path) -> ServerConfig {
 pub struct TestServer {
     pub addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
-    handle: tokio::task::JoinHandle<()>,
+    handle: tokio::task::JoinHandle<Result<(), workflow_cli::ServerError>>,
 }
 
 pub async fn start(dir: &Path) -> TestServer {
@@ -118,7 +118,6 @@ pub async fn start_with(config: ServerConfig, clock: workflow_store::Clock) -> T
             let _ = rx.await;
         })
         .await
-        .unwrap();
     });
     TestServer {
         addr,
@@ -154,11 +153,19 @@ impl TestServer {
         WorkflowAdminClient::with_interceptor(self.channel().await, Bearer::new(Some(token)))
     }
 
-    pub async fn stop(mut self) {
+    pub async fn stop(self) {
+        if let Err(e) = self.stop_result().await {
+            panic!("the server did not stop cleanly: {e}");
+        }
+    }
+
+    /// Stops the server gracefully and returns how `serve` ended (what the binary's exit
+    /// status says: 0 for `Ok`).
+    pub async fn stop_result(mut self) -> Result<(), workflow_cli::ServerError> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        self.handle.await.unwrap();
+        self.handle.await.unwrap()
     }
 }
 

@@ -74,6 +74,9 @@ pub struct Faults {
     /// While set, reads of state and command records fail with an I/O error ("No space
     /// left on device"), as sled's reads do once a background flush hit a full disk.
     pub fail_reads: AtomicBool,
+    /// While set, every flush fails as on a full disk: of written groups, and the flush at
+    /// a clean stop.
+    pub fail_flushes: AtomicBool,
     commits: Gate,
     syncs: Gate,
     /// Groups written so far (before their sync).
@@ -88,6 +91,7 @@ impl Default for Faults {
             flush_fails_in: AtomicI64::new(-1),
             sync_fails_in: AtomicI64::new(-1),
             fail_reads: AtomicBool::new(false),
+            fail_flushes: AtomicBool::new(false),
             commits: Gate::default(),
             syncs: Gate::default(),
             written: std::sync::atomic::AtomicUsize::new(0),
@@ -191,9 +195,14 @@ impl Faults {
         fires(&self.sync_fails_in).then(disk_full)
     }
 
-    /// The injected error if this flush is the one to fail.
+    /// The injected error if this flush is the one to fail (or every flush fails).
     pub(crate) fn flush(&self) -> Option<Error> {
-        fires(&self.flush_fails_in).then(disk_full)
+        (fires(&self.flush_fails_in) || self.fail_flushes.load(Ordering::SeqCst)).then(disk_full)
+    }
+
+    /// The injected error of a flush outside groups (at a stop) while every flush fails.
+    pub(crate) fn other_flush(&self) -> Option<Error> {
+        self.fail_flushes.load(Ordering::SeqCst).then(disk_full)
     }
 
     /// The injected read error while `fail_reads` is set.

@@ -217,6 +217,16 @@ impl Produced {
     }
 }
 
+/// Whether `conf` reads as sled's settings file (`segment_size: …` first), so that an
+/// operator tool opening a directory without `create` never rewrites another file.
+fn is_sled_settings(conf: &Path) -> bool {
+    const FIRST: &[u8] = b"segment_size: ";
+    let mut start = [0u8; FIRST.len()];
+    std::fs::File::open(conf)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut start))
+        .is_ok_and(|()| start == FIRST)
+}
+
 impl SledStorage {
     /// Opens the store in `path`; with `create`, makes a new one if there is none. Without
     /// it, a directory that is not a workflow store is refused before anything is written
@@ -239,6 +249,14 @@ impl SledStorage {
             if !path.join("conf").is_file() || !path.join("db").is_file() {
                 return Err(not_a_store(
                     "it holds no store (create one with `workflow init` or `workflow serve`)",
+                ));
+            }
+            // Files of another program that happen to be called so: sled would rewrite a
+            // `conf` it cannot read and add its `blobs` folder. Its settings file starts
+            // with its first setting.
+            if !is_sled_settings(&path.join("conf")) {
+                return Err(not_a_store(
+                    "its `conf` is not a store's settings file (and `db` not a store's data)",
                 ));
             }
         }
@@ -364,6 +382,10 @@ impl SledStorage {
 
     /// sled's flush, then the sync that makes it durable on stable storage.
     fn flush_durably(&self) -> Result<()> {
+        #[cfg(any(test, feature = "fault-injection"))]
+        if let Some(e) = self.faults.other_flush() {
+            return Err(e);
+        }
         self.db.flush().db()?;
         self.stable.sync().map_err(|e| unsynced(&e))
     }
