@@ -621,6 +621,50 @@ fn the_lead_unit_may_send_it_back_with_a_reason_to_the_proposal() {
     assert_eq!(f.receipt().step(), Step::AwaitingInstruction);
 }
 
+/// A 退回拟办 returns to the 办结时限 初审 set, not to the registration's (which a 加急
+/// 收文 registered without one does not have, and 初审 itself would refuse).
+#[test]
+fn sending_back_keeps_the_deadline_screening_set() {
+    let mut f = script();
+    let sample = workflow_testkit::incoming::incoming_sample();
+    // Registered as 普通 without a deadline (as a 签收 registers one); 初审 sets it.
+    let mut registration = sample.registration.clone();
+    registration.urgency = workflow_core::Urgency::Normal;
+    registration.deadline = None;
+    f.ok(
+        sample.registrar.as_str(),
+        IncomingAction::Register {
+            registration,
+            unit: None,
+        },
+    );
+    assert_eq!(f.receipt().deadline(), None);
+    f.ok(
+        sample.registrar.as_str(),
+        IncomingAction::Screen {
+            note: "请于11月20日前办结。".into(),
+            deadline: Some(date(2026, 11, 20)),
+        },
+    );
+    assert_eq!(f.receipt().deadline(), Some(date(2026, 11, 20)));
+    f.steps(PROPOSE, INSTRUCT + 1);
+    assert_ne!(
+        f.receipt().deadline(),
+        Some(date(2026, 11, 20)),
+        "the 批办's"
+    );
+    f.ok(
+        "fang.yu",
+        IncomingAction::SendBack {
+            reason: "非我处职责。".into(),
+        },
+    );
+    assert_eq!(f.receipt().step(), Step::Proposing);
+    assert_eq!(f.receipt().deadline(), Some(date(2026, 11, 20)));
+    let again = f.fold().unwrap();
+    assert_eq!(again.deadline(), Some(date(2026, 11, 20)), "folded alike");
+}
+
 #[test]
 fn completion_records_the_result_and_the_reply_when_one_is_required() {
     let mut f = script();

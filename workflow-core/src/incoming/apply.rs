@@ -28,6 +28,7 @@ impl Receipt {
             version: 1,
             step: Step::Registered,
             deadline: registration.deadline,
+            screened_deadline: None,
             registration: registration.clone(),
             unit: unit.clone(),
             number: number.clone(),
@@ -65,6 +66,7 @@ impl Receipt {
                 self.step = Step::Proposing;
                 if deadline.is_some() {
                     self.deadline = *deadline;
+                    self.screened_deadline = *deadline;
                 }
                 self.opinion("screen", actor, true, note, at);
             }
@@ -163,7 +165,8 @@ impl Receipt {
                 self.plan = None;
                 self.instruction = None;
                 self.extension = None;
-                self.deadline = self.registration.deadline;
+                // Back to 拟办, after 初审: the deadline 初审 set (else the registration's).
+                self.deadline = self.screened_deadline.or(self.registration.deadline);
                 self.opinion("send_back", actor, false, reason, at);
             }
             IncomingEvent::IncomingCompleted { result, reply } => {

@@ -145,6 +145,10 @@ pub struct Receipt {
     pub(crate) instruction: Option<Instruction>,
     /// The deadline in force: the registration's, then the instruction's, then extended.
     pub(crate) deadline: Option<NaiveDate>,
+    /// The 办结时限 初审 set, if it set one: a 退回拟办 returns to it (not to the
+    /// registration's), since 初审 stands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) screened_deadline: Option<NaiveDate>,
     pub(crate) progress: Vec<Note>,
     pub(crate) co_inputs: BTreeMap<UnitCode, Note>,
     pub(crate) extension: Option<ExtensionRequest>,
