@@ -53,6 +53,68 @@ async fn subscribed_documents(c: &mut Client, actor: &str) -> Vec<String> {
     docs
 }
 
+/// A draft revised from 秘密 down to 非密 still holds its 秘密 text in its first events:
+/// Subscribe, as GetHistory, checks them at the highest classification the document ever
+/// had, and records what it delivers to a cleared reader.
+#[tokio::test]
+async fn subscribe_does_not_hand_out_a_documents_earlier_classified_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut oa = server.client().await;
+    let secret = new_id();
+    draft_secret(&mut oa, &secret).await;
+    let mut open_fields = fields();
+    open_fields.title = "关于2026年度干部考察工作的通知（公开稿）".into();
+    oa.revise_document(pb::ReviseDocumentRequest {
+        command_id: cid(),
+        actor_id: "wang.fang".into(),
+        document_id: secret.clone(),
+        expected_version: Some(1),
+        fields: Some(open_fields),
+    })
+    .await
+    .unwrap();
+    // History refuses a 非密 reader; Subscribe, with that actor or none, delivers nothing
+    // of the document either (live or from 0).
+    let s = oa
+        .get_history(pb::GetHistoryRequest {
+            document_id: secret.clone(),
+            actor_id: "zhou.jie".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::PermissionDenied, "{s:?}");
+    for actor in ["", "zhou.jie"] {
+        let seen = subscribed_documents(&mut oa, actor).await;
+        assert!(!seen.contains(&secret), "{actor:?} got {seen:?}");
+    }
+    // A cleared reader gets both events, and each is in the access log.
+    let seen = subscribed_documents(&mut oa, "wang.fang").await;
+    assert_eq!(seen.iter().filter(|d| **d == secret).count(), 2, "{seen:?}");
+    let mut admin = server.admin(ADMIN_TOKEN).await;
+    let entries = admin
+        .list_access_log(pb::ListAccessLogRequest {
+            document_id: secret.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .entries;
+    let subscribed: Vec<&str> = entries
+        .iter()
+        .filter(|e| e.what == "subscribe")
+        .map(|e| e.detail.as_str())
+        .collect();
+    assert_eq!(subscribed.len(), 2, "{subscribed:?}");
+    assert!(subscribed[0].contains("Drafted") && subscribed[1].contains("Revised"));
+    assert!(
+        entries.iter().all(|e| e.actor_id == "wang.fang"),
+        "{entries:?}"
+    );
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn a_system_naming_no_actor_receives_only_what_it_is_cleared_for() {
     let dir = tempfile::tempdir().unwrap();

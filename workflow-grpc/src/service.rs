@@ -651,10 +651,12 @@ impl WorkflowService {
                         }
                         None => system_clearance,
                     };
-                    // The document as it is now: one reclassified upward while subscribed
-                    // is no longer delivered to readers not cleared for it.
+                    // The highest classification the document ever had, as history reads it:
+                    // one reclassified upward while subscribed is no longer delivered to
+                    // readers not cleared for it, and one revised down to 非密 does not
+                    // hand out the 秘密 text of its earlier events.
                     let classification = engine
-                        .classification_of(e.stream_id)
+                        .highest_classification(e.stream_id)
                         .map_err(|e| status_of(&e))?;
                     if classification > clearance {
                         return Ok(None);

@@ -266,6 +266,38 @@ impl Engine {
         Ok(classification)
     }
 
+    /// The highest classification a stream ever had (`None` for one that does not exist):
+    /// what reading its events needs, since they show every version — a draft revised from
+    /// 秘密 down to 非密 still holds its 秘密 text in its first events. Worked out once by
+    /// folding the stream's events, then kept beside the current classification.
+    pub fn highest_classification(&self, id: DocumentId) -> Result<Classification> {
+        if let Some(c) = self
+            .inner
+            .classifications
+            .read()
+            .ok()
+            .and_then(|known| known.highest(id))
+        {
+            return Ok(c);
+        }
+        let mut highest = Classification::None;
+        let mut folded: Option<workflow_core::FlowState> = None;
+        for e in self.durable_events(id)? {
+            let event = e.event().map_err(|err| Error::corrupt(e.position, err))?;
+            match folded.as_mut() {
+                Some(s) => s.apply(&event),
+                None => folded = workflow_core::FlowState::create(&event),
+            }
+            if let Some(s) = &folded {
+                highest = highest.max(s.classification());
+            }
+        }
+        if let Ok(mut known) = self.inner.classifications.write() {
+            known.set_highest(id, highest);
+        }
+        Ok(highest)
+    }
+
     /// Access-log entries matching `q`, in order.
     pub fn access_log(&self, q: &AccessQuery) -> Result<Vec<AccessEntry>> {
         let limit = if q.limit == 0 {

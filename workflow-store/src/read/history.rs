@@ -24,6 +24,12 @@ impl Engine {
     /// and its sync is not shown).
     pub fn history(&self, id: DocumentId) -> Result<Vec<Envelope>> {
         self.certain(id)?;
+        self.durable_events(id)
+    }
+
+    /// A stream's durable events (up to the head), also of a document a failed group may
+    /// have changed: what is past the head is never read.
+    pub(crate) fn durable_events(&self, id: DocumentId) -> Result<Vec<Envelope>> {
         let head = self.head();
         let mut events = decode_all(&self.inner.storage.read_stream(id, u64::MAX)?)?;
         events.retain(|e| e.position <= head);

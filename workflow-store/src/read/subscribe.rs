@@ -13,8 +13,9 @@ use crate::envelope::Envelope;
 use crate::error::{Error, Result};
 
 /// What a subscription remembers of a stream: kind and units. (Its classification is read
-/// anew for every event: a document reclassified upward must stop reaching those not
-/// cleared for it.)
+/// anew for every event, as the highest the stream ever had: a document reclassified upward
+/// must stop reaching those not cleared for it, and one revised down still holds its
+/// classified versions in its earlier events.)
 type SubscribedDoc = (Option<Kind>, Vec<UnitCode>);
 
 /// Which events a subscription delivers; empty lists mean "all".
@@ -26,8 +27,8 @@ pub struct SubscribeFilter {
     pub kinds: Vec<Kind>,
     /// Units (issuing, co-issuing or drafter's).
     pub units: Vec<UnitCode>,
-    /// Leave out events of documents classified above this (a subscribing actor's
-    /// clearance); `None` delivers everything.
+    /// Leave out events of documents that are, or ever were, classified above this (a
+    /// subscribing actor's clearance), as history does; `None` delivers everything.
     pub max_classification: Option<Classification>,
     /// Also deliver the directory stream's events (who was granted which role or
     /// clearance): for administering systems only. Kind and unit filters do not apply to
@@ -209,7 +210,7 @@ impl Engine {
         }
         Ok(match f.max_classification {
             None => true,
-            Some(max) => self.classification_of(e.stream_id)? <= max,
+            Some(max) => self.highest_classification(e.stream_id)? <= max,
         })
     }
 }

@@ -72,19 +72,43 @@ impl Tail {
 /// a reader's clearance for an event does not read the document from the store each time.
 #[derive(Debug, Default)]
 pub(crate) struct Classifications {
-    known: HashMap<DocumentId, Classification>,
+    /// Each document's classification now, and the highest it ever had once worked out.
+    known: HashMap<DocumentId, (Classification, Option<Classification>)>,
 }
 
 impl Classifications {
     pub(crate) fn get(&self, id: DocumentId) -> Option<Classification> {
-        self.known.get(&id).copied()
+        self.known.get(&id).map(|(now, _)| *now)
+    }
+
+    /// The highest classification the document ever had, if worked out.
+    pub(crate) fn highest(&self, id: DocumentId) -> Option<Classification> {
+        self.known.get(&id).and_then(|(_, highest)| *highest)
     }
 
     pub(crate) fn set(&mut self, id: DocumentId, classification: Classification) {
         if self.known.len() >= CLASSIFICATIONS && !self.known.contains_key(&id) {
             self.known.clear();
         }
-        self.known.insert(id, classification);
+        let entry = self.known.entry(id).or_insert((classification, None));
+        entry.0 = classification;
+        if let Some(highest) = &mut entry.1 {
+            *highest = (*highest).max(classification);
+        }
+    }
+
+    /// Records the highest classification worked out from the document's events (and never
+    /// lower than one set meanwhile).
+    pub(crate) fn set_highest(&mut self, id: DocumentId, highest: Classification) {
+        if self.known.len() >= CLASSIFICATIONS && !self.known.contains_key(&id) {
+            self.known.clear();
+        }
+        match self.known.get_mut(&id) {
+            Some((now, known)) => *known = Some(highest.max(*now).max(known.unwrap_or(highest))),
+            None => {
+                self.known.insert(id, (highest, Some(highest)));
+            }
+        }
     }
 
     /// Forgets everything (another process may have changed any document).
