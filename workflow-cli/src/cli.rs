@@ -349,7 +349,7 @@ fn run(cli: Cli) -> Result<bool> {
         } => {
             let (b, record) = ops::bulletin(&data()?, month, viewer.as_deref(), publish)?;
             let text = match format.as_str() {
-                "csv" => b.to_csv_as_published(record.as_ref().map(|(p, _)| p)),
+                "csv" => b.to_csv(),
                 "json" => b.to_json(),
                 "html" => b.to_html(),
                 _ => b.to_markdown(),

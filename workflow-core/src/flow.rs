@@ -180,6 +180,12 @@ pub trait Flow {
     fn due(_state: &Self::State) -> Option<Timestamp> {
         None
     }
+    /// Whether its current step is past its deadline at `now`. By default: past
+    /// [`Flow::due`]; a flow whose due index also holds other instants (a 督办 item's
+    /// feedback and warning) says what its deadline is.
+    fn is_overdue(state: &Self::State, now: Timestamp) -> bool {
+        Self::due(state).is_some_and(|due| now > due)
+    }
     /// The number an event claims in a series, which the store keeps unique and gapless.
     /// None by default: a flow without numbers.
     fn number_claim(_event: &Self::Event) -> Option<(Series, u32)> {
@@ -788,6 +794,11 @@ impl FlowState {
     /// When its current step falls due.
     pub fn due(&self) -> Option<Timestamp> {
         each_state!(self, |F, s| F::due(s))
+    }
+
+    /// Whether it is past its deadline at `now` (what `overdue` lists filter on).
+    pub fn is_overdue(&self, now: Timestamp) -> bool {
+        each_state!(self, |F, s| F::is_overdue(s, now))
     }
 }
 

@@ -82,10 +82,11 @@ pub fn china_time(at: Timestamp) -> String {
     }
 }
 
-/// The last second of `date`, China time: when a deadline on that day runs out.
+/// 24:00 of `date`, China time (the next day's first instant): when a deadline on that day
+/// runs out. Anything done before it, 23:59:59.999 included, is within the deadline.
 pub(crate) fn end_of_day(date: NaiveDate) -> Option<Timestamp> {
     use chrono::TimeZone;
-    let end = date.and_hms_opt(23, 59, 59)?;
+    let end = date.succ_opt()?.and_hms_opt(0, 0, 0)?;
     chrono::FixedOffset::east_opt(8 * 3600)?
         .from_local_datetime(&end)
         .single()

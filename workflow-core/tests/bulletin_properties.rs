@@ -130,10 +130,11 @@ fn as_of(events: &[Recorded<SupervisionEvent>], t: Timestamp) -> Option<Item> {
     Some(item)
 }
 
+/// When a deadline on `d` runs out: 24:00 China time (the next day's first instant).
 fn end_of(d: NaiveDate) -> Timestamp {
     chrono::FixedOffset::east_opt(8 * 3600)
         .unwrap()
-        .from_local_datetime(&d.and_hms_opt(23, 59, 59).unwrap())
+        .from_local_datetime(&d.succ_opt().unwrap().and_hms_opt(0, 0, 0).unwrap())
         .unwrap()
         .with_timezone(&Utc)
 }

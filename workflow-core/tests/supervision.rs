@@ -686,7 +686,9 @@ fn a_bulletin_is_published_once_by_a_cleared_supervisor_after_its_month() {
 /// `'`); the first format, which earlier publications' digests are of, is unchanged.
 #[test]
 fn the_bulletins_csv_is_marked_utf8_and_runs_no_formula() {
-    use workflow_core::supervision::bulletin::{BulletinNames, CSV_FORMAT, Month, monthly};
+    use workflow_core::supervision::bulletin::{
+        BULLETIN_FORMAT, BulletinNames, Month, monthly, monthly_in,
+    };
     let titles = [
         "=HYPERLINK(\"http://evil.example/\",\"查看\")",
         "+1",
@@ -716,7 +718,7 @@ fn the_bulletins_csv_is_marked_utf8_and_runs_no_formula() {
         "all overdue at the month's end"
     );
     let csv = b.to_csv();
-    assert_eq!(CSV_FORMAT, 2);
+    assert_eq!(BULLETIN_FORMAT, 2);
     assert!(csv.starts_with('\u{feff}'), "a UTF-8 byte-order mark");
     assert_eq!(csv.matches('\u{feff}').count(), 1);
     let cells: Vec<&str> = csv.lines().map(|l| l.split(',').next().unwrap()).collect();
@@ -733,11 +735,99 @@ fn the_bulletins_csv_is_marked_utf8_and_runs_no_formula() {
             .any(|l| l.starts_with(['=', '+', '-', '@', '\t'])),
         "{csv}"
     );
-    let first = b.to_csv_format(1);
+    let first = monthly_in(
+        november,
+        histories.iter().map(Vec::as_slice),
+        &BulletinNames::default(),
+        1,
+    )
+    .to_csv();
     assert!(!first.starts_with('\u{feff}'));
     assert!(first.lines().any(|l| l.starts_with("+1,")), "{first}");
+    // Format 1 also counted one day more overdue (2026-11-10 to the month's end: 20 days).
+    assert!(csv.contains(",2026-11-10,20,"), "{csv}");
+    assert!(first.contains(",2026-11-10,21,"), "{first}");
     assert_eq!(
-        csv.trim_start_matches('\u{feff}').replace(['\''], ""),
+        csv.trim_start_matches('\u{feff}')
+            .replace(['\''], "")
+            .replace(",20,", ",21,"),
         first.replace(['\''], "")
+    );
+}
+
+/// A deadline day ends at 24:00 China time: a 办结报告 at 23:59:59 is on time, an item due
+/// on the month's last day is not overdue at the month's end, and 超期天数 counts the whole
+/// days past the deadline day.
+#[test]
+fn a_deadline_day_ends_at_midnight_china_time() {
+    use workflow_core::supervision::bulletin::{BulletinNames, Month, monthly};
+    let cst = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let local = |d: u32, h: u32, m: u32, s: u32, ms: i64| {
+        cst.with_ymd_and_hms(2026, 11, d, h, m, s)
+            .unwrap()
+            .with_timezone(&Utc)
+            + Duration::milliseconds(ms)
+    };
+    // Due on the 20th, reported at 23:59:59.900 that day, closed the next morning.
+    let flow = workflow_testkit::supervision::item_flow(
+        NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+        "J012",
+    );
+    let mut on_time = script();
+    for i in [OPEN, ACCEPT, PROGRESS] {
+        let (actor, action) = flow[i].clone();
+        on_time.ok(actor, action);
+    }
+    let due = on_time.item().due_at().unwrap();
+    assert_eq!(due, local(21, 0, 0, 0, 0), "the 20th's 24:00");
+    on_time.clock = local(20, 23, 59, 59, 900);
+    assert!(!on_time.item().is_overdue(on_time.clock));
+    assert!(on_time.item().is_overdue(due + Duration::milliseconds(1)));
+    let (actor, action) = flow[REPORT].clone();
+    on_time.ok(actor, action);
+    on_time.clock = local(21, 9, 0, 0, 0);
+    let (actor, action) = flow[CLOSE].clone();
+    on_time.ok(actor, action);
+    // Due on the month's last day, still open at its end: not yet overdue.
+    let mut due_last_day = script();
+    due_last_day.id = workflow_core::DocumentId(uuid::Uuid::from_u128(0x8001));
+    let mut spec = item_spec(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
+    spec.title = "月末到期".into();
+    due_last_day.ok(SUPERVISOR, SupervisionAction::OpenItem { spec });
+    // Due on the 10th, still open: 20 days overdue at the end of November.
+    let mut long_overdue = script();
+    long_overdue.id = workflow_core::DocumentId(uuid::Uuid::from_u128(0x8002));
+    let mut spec = item_spec(NaiveDate::from_ymd_opt(2026, 11, 10).unwrap());
+    spec.title = "十日到期".into();
+    long_overdue.ok(SUPERVISOR, SupervisionAction::OpenItem { spec });
+    let november = Month::new(2026, 11).unwrap();
+    let histories = [
+        on_time.events.clone(),
+        due_last_day.events.clone(),
+        long_overdue.events.clone(),
+    ];
+    let b = monthly(
+        november,
+        histories.iter().map(Vec::as_slice),
+        &BulletinNames::default(),
+    );
+    assert_eq!(b.closed.len(), 1);
+    assert!(
+        !b.closed[0].late,
+        "reported at 23:59:59 on the deadline day: on time"
+    );
+    assert_eq!((b.total.closed_on_time, b.total.closed_late), (1, 0));
+    let overdue: Vec<(&str, i64)> = b
+        .overdue
+        .iter()
+        .map(|o| (o.title.as_str(), o.days_overdue))
+        .collect();
+    assert_eq!(overdue, [("十日到期", 20)]);
+    assert_eq!(b.total.overdue_at_end, 1);
+    assert!(!due_last_day.item().is_overdue(november.end()));
+    assert!(
+        due_last_day
+            .item()
+            .is_overdue(november.end() + Duration::milliseconds(1))
     );
 }

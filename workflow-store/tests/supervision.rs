@@ -211,16 +211,40 @@ async fn the_deadline_sweep_reminds_items_of_missed_feedback_and_passed_deadline
     for (actor, action) in flow[..2].iter().cloned() {
         run(&engine, id, actor, action).await;
     }
-    // Eight days on: the weekly feedback is missed.
+    let overdue_at = |t| {
+        engine
+            .list(&ListQuery {
+                flow: Some(StreamKind::Supervision),
+                overdue_at: Some(t),
+                ..ListQuery::default()
+            })
+            .unwrap()
+            .items
+            .len()
+    };
+    // Eight days on: the weekly feedback is missed — a reminder is due, but the item is
+    // not overdue, and an `overdue` list does not show it.
     let later = start_of_term() + Duration::days(8);
     let due = engine.due_reminders(later, 24).unwrap();
     assert_eq!(due.len(), 1);
+    assert!(!item(&engine, id).is_overdue(later));
+    assert_eq!(
+        overdue_at(later),
+        0,
+        "a missed feedback is not a passed deadline"
+    );
     let sent = engine.sweep_deadlines(later, 24).await.unwrap();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].events[0].event_type, "ItemReminded");
     assert!(sent[0].events[0].payload.to_string().contains("feedback"));
     // The same sweep again sends nothing.
     assert!(engine.sweep_deadlines(later, 24).await.unwrap().is_empty());
+    // Inside the 临近提醒 window (three days before the deadline): not overdue either.
+    let warned = at(2026, 11, 28, 2);
+    assert_eq!(overdue_at(warned), 0, "a warning is not a passed deadline");
+    // The deadline day runs out at 24:00 China time (2026-11-30 16:00 UTC).
+    assert_eq!(overdue_at(at(2026, 11, 30, 15)), 0);
+    assert_eq!(overdue_at(at(2026, 11, 30, 17)), 1);
     // Past the deadline: the overdue notice.
     let overdue = at(2026, 12, 2, 1);
     let sent = engine.sweep_deadlines(overdue, 24).await.unwrap();
@@ -289,7 +313,8 @@ async fn the_monthly_bulletin_is_the_same_whenever_it_is_produced() {
     assert_eq!(before.total.closed_on_time, 1);
     assert_eq!(before.total.overdue_at_end, 1);
     assert_eq!(before.overdue[0].id, open);
-    assert_eq!(before.overdue[0].days_overdue, 11);
+    // Due on the 20th: the 21st to the 30th past it.
+    assert_eq!(before.overdue[0].days_overdue, 10);
     assert_eq!(before.closed[0].id, closed);
     // The open one, signed for on the 6th with weekly feedback and none given: missed on
     // the 13th, 20th and 27th; the closed one reported on the 6th, missed on the 13th.

@@ -579,11 +579,12 @@ fn assert_same_projections(engine: &Engine, before: &[workflow_store::Projection
     );
 }
 
-/// A 月通报 published before its CSV had a format number (no byte-order mark, cells as they
-/// were) still verifies: verify produces its CSV again in the format its record names, and
-/// still catches a CSV digest that is of neither.
+/// A 月通报 published before bulletin formats had a number (format 1: a deadline ran out at
+/// 23:59:59, days overdue counted one too many, a CSV without byte-order mark) still
+/// verifies: verify produces it again in the format its record names, and still catches a
+/// digest that is of neither.
 #[tokio::test]
-async fn a_bulletin_published_in_the_first_csv_format_still_verifies() {
+async fn a_bulletin_published_in_the_first_format_still_verifies() {
     use workflow_core::supervision::BulletinDigests;
     use workflow_core::supervision::bulletin::Month;
     let dir = tempfile::tempdir().unwrap();
@@ -596,6 +597,7 @@ async fn a_bulletin_published_in_the_first_csv_format_still_verifies() {
         .load_directory_json(CAMPUS, "test", "the campus fixture")
         .await
         .unwrap();
+    // One item due on 11-20 and still open at the month's end: overdue.
     let flow = workflow_testkit::supervision::item_flow(
         chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
         "J012",
@@ -605,33 +607,39 @@ async fn a_bulletin_published_in_the_first_csv_format_still_verifies() {
     r.at = Some(at(2026, 11, 3, 2));
     engine.execute(r).await.unwrap();
     let november = Month::new(2026, 11).unwrap();
+    let supervisor = workflow_testkit::supervision::SUPERVISOR;
     let (bulletin, outcome) = engine
-        .publish_bulletin(
-            &workflow_testkit::supervision::SUPERVISOR.into(),
-            november,
-            None,
-            None,
-        )
+        .publish_bulletin(&supervisor.into(), november, None, None)
         .await
         .unwrap();
     let position = outcome.events[0].position;
     assert_eq!(
-        envelope_at(&engine, position).payload["digests"]["csv_format"],
+        envelope_at(&engine, position).payload["digests"]["format"],
         2
     );
+    assert_eq!(bulletin.overdue[0].days_overdue, 10);
     // The record as a build before the format number wrote it.
-    let first = BulletinDigests::with_csv_format(&bulletin, 1);
-    assert_ne!(first.csv, BulletinDigests::of(&bulletin).csv);
+    let clearance = engine.actor(&supervisor.into()).unwrap().clearance;
+    let first = engine
+        .bulletin_from_log(november, Some(clearance), 1)
+        .unwrap();
+    assert_eq!(first.overdue[0].days_overdue, 11);
+    let first = BulletinDigests::of(&first);
+    let now = BulletinDigests::of(&bulletin);
+    assert!(first.csv != now.csv && first.html != now.html && first.json != now.json);
     rewrite_and_rechain(&engine, position, |e| {
-        let digests = e.payload["digests"].as_object_mut().unwrap();
-        digests.insert("csv".into(), first.csv.clone().into());
-        digests.remove("csv_format");
+        let mut digests = serde_json::to_value(&first).unwrap();
+        digests.as_object_mut().unwrap().remove("format");
+        e.payload["digests"] = digests;
     });
     let report = engine.verify(|_, _| {}).unwrap();
     assert!(report.is_intact(), "{:?}", report.first_break);
     assert_eq!(report.bulletins_checked, 1);
+    // The current format's digests under no format number: of neither, caught.
     rewrite_and_rechain(&engine, position, |e| {
-        e.payload["digests"]["csv"] = "0".repeat(64).into();
+        let mut digests = serde_json::to_value(&now).unwrap();
+        digests.as_object_mut().unwrap().remove("format");
+        e.payload["digests"] = digests;
     });
     let (at_position, reason) = broken_at(&engine, &VerifyOptions::default());
     assert_eq!(at_position, position);

@@ -511,13 +511,10 @@ pub(crate) async fn bulletin_file(
     Query(q): Query<BulletinDownload>,
 ) -> Page {
     let m = month(&q.month, (state.clock)())?;
-    let (b, published) = bulletin_of(&state, &person, m).await?;
+    let (b, _) = bulletin_of(&state, &person, m).await?;
     let (body, mime) = match q.format.as_str() {
         "md" => (b.to_markdown(), "text/markdown; charset=utf-8"),
-        "csv" => (
-            b.to_csv_as_published(published.as_ref()),
-            "text/csv; charset=utf-8",
-        ),
+        "csv" => (b.to_csv(), "text/csv; charset=utf-8"),
         "json" => (b.to_json(), "application/json"),
         "html" => (b.to_html(), "text/html; charset=utf-8"),
         other => {

@@ -225,6 +225,10 @@ pub struct Bulletin {
     pub overdue: Vec<OverdueItem>,
     /// Items closed in the month, in the order closed.
     pub closed: Vec<ClosedItem>,
+    /// The rules and renderings it follows ([`BULLETIN_FORMAT`], or an earlier one to
+    /// check a bulletin published in it). Not part of any rendering.
+    #[serde(skip)]
+    pub format: u32,
 }
 
 /// Names for the bulletin's readers: units and actors as the directory had them at the end
@@ -245,26 +249,38 @@ pub fn monthly<'a>(
     histories: impl IntoIterator<Item = &'a [Recorded<SupervisionEvent>]>,
     names: &BulletinNames,
 ) -> Bulletin {
+    monthly_in(month, histories, names, BULLETIN_FORMAT)
+}
+
+/// [`monthly`] under the rules of bulletin `format` (see [`BULLETIN_FORMAT`]): a bulletin
+/// published in an earlier format is produced again in it, to check its record.
+pub fn monthly_in<'a>(
+    month: Month,
+    histories: impl IntoIterator<Item = &'a [Recorded<SupervisionEvent>]>,
+    names: &BulletinNames,
+    format: u32,
+) -> Bulletin {
+    let rules = Rules::of(format);
     let (start, end) = (month.start(), month.end());
     let in_month = |t: Timestamp| start <= t && t < end;
     let mut units: BTreeMap<UnitCode, Figures> = BTreeMap::new();
     let mut overdue = Vec::new();
     let mut closed = Vec::new();
     for history in histories {
-        let Some((item, f)) = fold_counting(history, start, end) else {
+        let Some((item, f)) = fold_counting(history, start, end, rules) else {
             continue;
         };
         let spec = item.spec();
         let row = units.entry(spec.lead_unit.clone()).or_default();
         row.add(&f);
-        if item.is_overdue(end) {
+        if rules.is_overdue(&item, end) {
             overdue.push(OverdueItem {
                 id: item.id(),
                 title: spec.title.clone(),
                 lead_unit: spec.lead_unit.clone(),
                 responsible: item.responsible().map(|r| label(names, r)),
                 deadline: item.deadline(),
-                days_overdue: (month.next().first_day() - item.deadline()).num_days(),
+                days_overdue: rules.days_overdue(item.deadline(), month),
                 last_feedback: item
                     .last_feedback()
                     .map(|f| (china_date(f.at), f.text.clone())),
@@ -280,7 +296,7 @@ pub fn monthly<'a>(
                 deadline: item.deadline(),
                 reported_on: china_date(report.at),
                 closed_on: china_date(at),
-                late: is_late(&item),
+                late: rules.is_late(&item),
                 result: report.result.clone(),
             });
         }
@@ -312,6 +328,7 @@ pub fn monthly<'a>(
         total,
         overdue,
         closed,
+        format,
     }
 }
 
@@ -323,10 +340,47 @@ fn label(names: &BulletinNames, a: &ActorId) -> String {
 }
 
 /// Reported complete after the end of the deadline in force.
-fn is_late(item: &Item) -> bool {
-    match (item.completion(), item.due_at()) {
-        (Some(r), Some(due)) => r.at > due,
-        _ => false,
+/// The bulletin's rules as of a format: when a deadline day runs out, and how days overdue
+/// are counted.
+#[derive(Debug, Clone, Copy)]
+struct Rules {
+    /// Format 1's: a deadline ran out at 23:59:59 China time, and days overdue were
+    /// counted to the first day of the next month (one too many).
+    first: bool,
+}
+
+impl Rules {
+    fn of(format: u32) -> Rules {
+        Rules { first: format == 1 }
+    }
+
+    /// When the item's deadline runs out.
+    fn due_at(self, item: &Item) -> Option<Timestamp> {
+        let due = item.due_at()?;
+        Some(if self.first {
+            due - Duration::seconds(1)
+        } else {
+            due
+        })
+    }
+
+    /// Still to be done past its deadline at `now`.
+    fn is_overdue(self, item: &Item, now: Timestamp) -> bool {
+        item.step().is_open() && self.due_at(item).is_some_and(|d| d < now)
+    }
+
+    /// Its accepted completion report came after its deadline.
+    fn is_late(self, item: &Item) -> bool {
+        match (item.completion(), self.due_at(item)) {
+            (Some(r), Some(due)) => r.at > due,
+            _ => false,
+        }
+    }
+
+    /// Whole days past the deadline day at the end of `month`.
+    fn days_overdue(self, deadline: NaiveDate, month: Month) -> i64 {
+        let days = (month.next().first_day() - deadline).num_days();
+        if self.first { days } else { days - 1 }
     }
 }
 
@@ -335,6 +389,7 @@ fn fold_counting(
     history: &[Recorded<SupervisionEvent>],
     start: Timestamp,
     end: Timestamp,
+    rules: Rules,
 ) -> Option<(Item, Figures)> {
     let in_month = |t: Timestamp| start <= t && t < end;
     let mut events = history.iter().filter(|e| e.at < end);
@@ -355,7 +410,7 @@ fn fold_counting(
                 if e.at < start {
                     closed_before_start = true;
                 } else if item.completion().is_some() {
-                    if is_late(&item) {
+                    if rules.is_late(&item) {
                         f.closed_late += 1;
                     } else {
                         f.closed_on_time += 1;
@@ -370,7 +425,7 @@ fn fold_counting(
     }
     f.feedback_missed += missed_feedback(&item, since, end, start, end);
     f.open_at_start = u32::from(item.opened_at() < start && !closed_before_start);
-    f.overdue_at_end = u32::from(item.is_overdue(end));
+    f.overdue_at_end = u32::from(rules.is_overdue(&item, end));
     Some((item, f))
 }
 
@@ -439,16 +494,9 @@ impl Bulletin {
     /// byte-order mark (Excel and WPS on Chinese Windows otherwise read it as GBK), and a
     /// text cell that a spreadsheet would take for a formula (starting with `=`, `+`, `-`,
     /// `@`, a tab or a carriage return) is prefixed with `'`, as OWASP advises against CSV
-    /// injection ([`CSV_FORMAT`]).
+    /// injection (bulletin format 2; format 1's CSV had neither, see [`BULLETIN_FORMAT`]).
     pub fn to_csv(&self) -> String {
-        self.to_csv_format(CSV_FORMAT)
-    }
-
-    /// The bulletin as CSV in `format`: [`CSV_FORMAT`], or `1`, the CSV of bulletins
-    /// published before it (no byte-order mark, cells as they are), which a published
-    /// bulletin's record may be the digest of.
-    pub fn to_csv_format(&self, format: u32) -> String {
-        let safe = format != 1;
+        let safe = self.format != 1;
         let csv = |v: &str| if safe { csv(&formula_safe(v)) } else { csv(v) };
         let mut s = String::new();
         if safe {
@@ -684,9 +732,13 @@ fn join_cells(f: &Figures, sep: &str) -> String {
         .join(sep)
 }
 
-/// The CSV the bulletin is written as now: 2, with a byte-order mark and formula-safe cells
-/// (1 was without either). A published bulletin records the format its CSV digest is of.
-pub const CSV_FORMAT: u32 = 2;
+/// The bulletin's format now, which a publication records with its digests: 2 — a
+/// deadline day runs out at 24:00 China time (a report at 23:59:59 is on time, an item due
+/// on the month's last day is not overdue at its end), 超期天数 counts the whole days past
+/// the deadline day, and the CSV starts with a byte-order mark and writes formula-like text
+/// cells with a leading `'`. Format 1, of bulletins published before: a deadline ran out at
+/// 23:59:59, days overdue were counted one too many, the CSV had neither.
+pub const BULLETIN_FORMAT: u32 = 2;
 
 /// A text cell a spreadsheet would not run: one starting with a formula's first character
 /// gets a leading `'` (OWASP, "CSV Injection").

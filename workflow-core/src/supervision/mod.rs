@@ -176,6 +176,10 @@ impl Flow for Supervision {
         .min()
     }
 
+    fn is_overdue(state: &Item, now: Timestamp) -> bool {
+        state.is_overdue(now)
+    }
+
     fn number_claim(event: &SupervisionEvent) -> Option<(Series, u32)> {
         match event {
             SupervisionEvent::ItemArchived { reference, .. } => {

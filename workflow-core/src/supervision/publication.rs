@@ -43,38 +43,29 @@ pub struct BulletinDigests {
     pub markdown: String,
     /// Of [`Bulletin::to_html`].
     pub html: String,
-    /// Which CSV `csv` is the digest of ([`Bulletin::to_csv_format`]): records written
-    /// before the format had a number have none, and are of format 1.
-    #[serde(
-        default = "first_csv_format",
-        skip_serializing_if = "is_first_csv_format"
-    )]
-    pub csv_format: u32,
+    /// The bulletin format they are of ([`super::bulletin::BULLETIN_FORMAT`]): records
+    /// written before formats had a number have none, and are of format 1.
+    #[serde(default = "first_format", skip_serializing_if = "is_first_format")]
+    pub format: u32,
 }
 
-fn first_csv_format() -> u32 {
+fn first_format() -> u32 {
     1
 }
 
-fn is_first_csv_format(format: &u32) -> bool {
+fn is_first_format(format: &u32) -> bool {
     *format == 1
 }
 
 impl BulletinDigests {
-    /// The digests of `bulletin`'s renderings, its CSV in today's format.
+    /// The digests of `bulletin`'s renderings (in the format it was produced in).
     pub fn of(bulletin: &Bulletin) -> BulletinDigests {
-        BulletinDigests::with_csv_format(bulletin, super::bulletin::CSV_FORMAT)
-    }
-
-    /// The digests of `bulletin`'s renderings, its CSV in `csv_format` (to check a record
-    /// made in an earlier format).
-    pub fn with_csv_format(bulletin: &Bulletin, csv_format: u32) -> BulletinDigests {
         BulletinDigests {
             json: sha256_hex(&bulletin.to_json()),
-            csv: sha256_hex(&bulletin.to_csv_format(csv_format)),
+            csv: sha256_hex(&bulletin.to_csv()),
             markdown: sha256_hex(&bulletin.to_markdown()),
             html: sha256_hex(&bulletin.to_html()),
-            csv_format,
+            format: bulletin.format,
         }
     }
 
@@ -85,16 +76,6 @@ impl BulletinDigests {
             ("markdown", &self.markdown),
             ("html", &self.html),
         ]
-    }
-}
-
-impl Bulletin {
-    /// The bulletin as CSV in the format `published`'s record is the digest of (so that a
-    /// published month's file still matches its record), or in today's when unpublished.
-    pub fn to_csv_as_published(&self, published: Option<&Publication>) -> String {
-        self.to_csv_format(
-            published.map_or(super::bulletin::CSV_FORMAT, |p| p.digests().csv_format),
-        )
     }
 }
 

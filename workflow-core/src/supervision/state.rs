@@ -230,7 +230,7 @@ impl Item {
         self.reminders.get(&reason).copied().unwrap_or_default()
     }
 
-    /// The instant the deadline in force runs out: the end of its day, China time.
+    /// The instant the deadline in force runs out: 24:00 of its day, China time.
     pub fn due_at(&self) -> Option<Timestamp> {
         end_of_day(self.deadline)
     }
@@ -268,7 +268,7 @@ impl Item {
         let day = self
             .deadline
             .checked_sub_signed(Duration::days(i64::from(self.spec.warn_days)))?;
-        Some(end_of_day(day.pred_opt()?)? + Duration::seconds(1))
+        end_of_day(day.pred_opt()?)
     }
 
     /// The last 进展反馈, if any.

@@ -322,10 +322,7 @@ pub fn bulletin(
         Ok(pb::BulletinFormat::Unspecified | pb::BulletinFormat::Json) => {
             (b.to_json(), published.map(|p| &p.digests().json))
         }
-        Ok(pb::BulletinFormat::Csv) => (
-            b.to_csv_as_published(published),
-            published.map(|p| &p.digests().csv),
-        ),
+        Ok(pb::BulletinFormat::Csv) => (b.to_csv(), published.map(|p| &p.digests().csv)),
         Ok(pb::BulletinFormat::Markdown) => {
             (b.to_markdown(), published.map(|p| &p.digests().markdown))
         }

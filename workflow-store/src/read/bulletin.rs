@@ -28,15 +28,19 @@ impl Engine {
                 reason: format!("{month} has not begun"),
             });
         }
-        self.bulletin_from_log(month, max)
+        self.bulletin_from_log(month, max, bulletin::BULLETIN_FORMAT)
     }
 
-    /// The 月通报 of `month` as the log gives it, whatever the clock says (verify produces
-    /// published months again with it: the log, not the machine's clock, says they began).
-    pub(crate) fn bulletin_from_log(
+    /// The 月通报 of `month` as the log gives it, in bulletin `format` (a publication's
+    /// record names the one it was published in:
+    /// [`workflow_core::supervision::BulletinDigests::format`]), whatever the clock says:
+    /// verify produces each published month again with it, and an archivist can reproduce
+    /// a copy published in an earlier format byte for byte.
+    pub fn bulletin_from_log(
         &self,
         month: Month,
         max: Option<Classification>,
+        format: u32,
     ) -> Result<Bulletin> {
         let end = month.end();
         let mut histories: Vec<Vec<Recorded<SupervisionEvent>>> = Vec::new();
@@ -75,10 +79,11 @@ impl Engine {
             }
         }
         let names = self.names_as_of(end)?;
-        Ok(bulletin::monthly(
+        Ok(bulletin::monthly_in(
             month,
             histories.iter().map(Vec::as_slice),
             &names,
+            format,
         ))
     }
 

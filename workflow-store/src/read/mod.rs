@@ -156,8 +156,7 @@ impl Engine {
             && q.kind.is_none_or(|k| l.kind == Some(k))
             && q.year.is_none_or(|y| l.year == y)
             && q.unit.as_ref().is_none_or(|u| l.units.contains(u))
-            && q.overdue_at
-                .is_none_or(|t| s.due().is_some_and(|due| t > due))
+            && q.overdue_at.is_none_or(|t| s.is_overdue(t))
             && clearance.is_none_or(|c| c >= s.classification())
             && Self::item_filters_match(q, s)
     }

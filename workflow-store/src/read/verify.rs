@@ -31,11 +31,9 @@ impl Engine {
         // dated before the month's end but written after the publication would not).
         if report.first_break.is_none() {
             for p in std::mem::take(&mut report.published) {
-                let bulletin = self.bulletin_from_log(p.month, Some(p.clearance))?;
-                let now = workflow_core::supervision::BulletinDigests::with_csv_format(
-                    &bulletin,
-                    p.digests.csv_format,
-                );
+                let bulletin =
+                    self.bulletin_from_log(p.month, Some(p.clearance), p.digests.format)?;
+                let now = workflow_core::supervision::BulletinDigests::of(&bulletin);
                 if now != p.digests || bulletin.item_count() != p.items {
                     report.first_break = Some(crate::ChainBreak {
                         position: p.position,
