@@ -108,9 +108,18 @@ async fn subscribe_does_not_hand_out_a_documents_earlier_classified_versions() {
         .collect();
     assert_eq!(subscribed.len(), 2, "{subscribed:?}");
     assert!(subscribed[0].contains("Drafted") && subscribed[1].contains("Revised"));
-    assert!(
-        entries.iter().all(|e| e.actor_id == "wang.fang"),
-        "{entries:?}"
+    let who: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| (e.what.as_str(), e.actor_id.as_str()))
+        .collect();
+    assert_eq!(
+        who,
+        [
+            ("refused", "zhou.jie"),
+            ("subscribe", "wang.fang"),
+            ("subscribe", "wang.fang")
+        ],
+        "the refused history, then the cleared reader's deliveries"
     );
     server.stop().await;
 }
@@ -403,7 +412,7 @@ async fn classified_reads_are_recorded_before_they_are_answered() {
     .unwrap();
     let delivered = subscribed_documents(&mut oa, "wang.fang").await;
     assert!(delivered.contains(&secret));
-    // A refused read is no read.
+    // A refused read is recorded as an attempt.
     oa.get_document(pb::GetDocumentRequest {
         actor_id: "zhou.jie".into(),
         ..get(&secret, None)
@@ -429,8 +438,14 @@ async fn classified_reads_are_recorded_before_they_are_answered() {
             ("as_of", "oa-portal", "wang.fang"),
             ("history", "oa-portal", "wang.fang"),
             ("subscribe", "oa-portal", "wang.fang"),
+            ("refused", "oa-portal", "zhou.jie"),
         ],
-        "only the 秘密 document's reads, in order"
+        "only the 秘密 document's reads and the refused attempt, in order"
+    );
+    assert!(
+        entries[4].detail.starts_with("get: clearance"),
+        "{}",
+        entries[4].detail
     );
     assert!(entries.iter().all(|e| e.document_id == secret));
     assert_eq!(entries[1].detail, "version 1");
@@ -457,7 +472,7 @@ async fn classified_reads_are_recorded_before_they_are_answered() {
         .unwrap()
         .into_inner();
     assert!(v.intact);
-    assert_eq!(v.access_log_checked, 4);
+    assert_eq!(v.access_log_checked, 5);
     // Only administering systems list it.
     let s =
         WorkflowAdminClient::with_interceptor(server.channel().await, Bearer::new(Some(OA_TOKEN)))

@@ -424,17 +424,16 @@ impl DocumentWorkflow for WorkflowService {
         let r = req.into_inner();
         let reader = self.reader(&system, &r.actor_id)?;
         let month = convert::month(r.year, r.month)?;
-        let engine = self.engine.clone();
-        let clearance = reader.clearance();
-        let (bulletin, published) = tokio::task::spawn_blocking(move || {
-            Ok::<_, workflow_store::Error>((
-                engine.bulletin(month, Some(clearance))?,
-                engine.publication(month, clearance)?,
-            ))
-        })
-        .await
-        .map_err(|e| convert::internal(&e))?
-        .map_err(|e| status_of(&e))?;
+        // The classified items it names are recorded as read before it is answered.
+        let bulletin = self
+            .engine
+            .read_bulletin(&reader, month)
+            .await
+            .map_err(|e| status_of(&e))?;
+        let published = self
+            .engine
+            .publication(month, reader.clearance())
+            .map_err(|e| status_of(&e))?;
         Ok(Response::new(convert::bulletin(
             &bulletin,
             r.format,

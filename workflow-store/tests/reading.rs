@@ -75,11 +75,30 @@ async fn reads_are_refused_above_clearance_and_recorded_below_it() {
             workflow_core::Error::InsufficientClearance { .. }
         ))
     ));
-    assert!(
-        engine
-            .access_log(&AccessQuery::default())
-            .unwrap()
-            .is_empty()
+    // Both attempts are on record as refused, with what was asked and the levels.
+    let attempts: Vec<(String, String, String)> = engine
+        .access_log(&AccessQuery::default())
+        .unwrap()
+        .into_iter()
+        .map(|e| {
+            let actor = e.actor.map(|a| a.to_string()).unwrap_or_default();
+            (format!("{} {actor}", e.system), e.what, e.detail)
+        })
+        .collect();
+    assert_eq!(
+        attempts,
+        [
+            (
+                "oa-portal ".to_owned(),
+                "refused".to_owned(),
+                "get: clearance None below Secret".to_owned()
+            ),
+            (
+                "web zhou.jie".to_owned(),
+                "refused".to_owned(),
+                "get: clearance None below Secret".to_owned()
+            ),
+        ]
     );
     // Another flow's stream is not found as this one.
     let wang = engine.reader("web", "wang.fang").unwrap();
@@ -100,7 +119,15 @@ async fn reads_are_refused_above_clearance_and_recorded_below_it() {
         .iter()
         .map(|e| (e.system.as_str(), e.what.as_str()))
         .collect();
-    assert_eq!(what, vec![("web", "get"), ("web", "history")]);
+    assert_eq!(
+        what,
+        vec![
+            ("oa-portal", "refused"),
+            ("web", "refused"),
+            ("web", "get"),
+            ("web", "history")
+        ]
+    );
     // Unknown, empty and deactivated readers are refused by name.
     assert!(matches!(
         engine.reader("web", "nobody"),
@@ -113,4 +140,50 @@ async fn reads_are_refused_above_clearance_and_recorded_below_it() {
             ..
         })
     ));
+}
+
+/// A 月通报 that names classified items (overdue, or closed in the month) is a read of
+/// each: recorded before it is returned; one naming none records nothing.
+#[tokio::test]
+async fn a_bulletin_naming_classified_items_records_each_as_read() {
+    use workflow_core::supervision::SupervisionAction;
+    use workflow_core::supervision::bulletin::Month;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = workflow_testkit::engine::open(dir.path()).await;
+    let mut spec = workflow_testkit::supervision::item_spec(
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(),
+    );
+    spec.classification = Classification::Confidential;
+    let id = workflow_testkit::engine::new_id();
+    engine
+        .execute(Request::new(
+            id,
+            workflow_testkit::supervision::SUPERVISOR,
+            SupervisionAction::OpenItem { spec },
+        ))
+        .await
+        .unwrap();
+    let november = Month::new(2026, 11).unwrap();
+    let supervisor = engine
+        .reader("web", workflow_testkit::supervision::SUPERVISOR)
+        .unwrap();
+    let b = engine.read_bulletin(&supervisor, november).await.unwrap();
+    assert_eq!(b.overdue.len(), 1, "named as overdue");
+    let log = engine.access_log(&AccessQuery::default()).unwrap();
+    let reads: Vec<(&str, &str, String)> = log
+        .iter()
+        .map(|e| {
+            (
+                e.what.as_str(),
+                e.detail.as_str(),
+                e.document_id.to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(reads, [("bulletin", "2026-11", id.to_string())]);
+    // A reader not cleared for it gets a bulletin without it, and nothing is recorded.
+    let zhou = engine.reader("web", "zhou.jie").unwrap();
+    let b = engine.read_bulletin(&zhou, november).await.unwrap();
+    assert!(b.overdue.is_empty());
+    assert_eq!(engine.access_log(&AccessQuery::default()).unwrap().len(), 1);
 }

@@ -80,6 +80,19 @@ impl WebError {
         }
     }
 
+    /// Whether it refuses a document above the reader's clearance.
+    fn is_clearance(&self) -> bool {
+        matches!(
+            self,
+            WebError::Engine(
+                workflow_store::Error::SystemClearance { .. }
+                    | workflow_store::Error::Rejected(
+                        workflow_core::Error::InsufficientClearance { .. }
+                    )
+            )
+        )
+    }
+
     /// A heading for the person, in the office's words.
     pub(crate) fn heading(&self) -> &'static str {
         match self.status() {
@@ -114,9 +127,12 @@ impl IntoResponse for WebError {
         if status.is_server_error() {
             tracing::warn!(error = %self, "web console request failed");
         }
-        // A server-side failure's particulars (paths, the backend's words) stay in the log.
+        // A server-side failure's particulars (paths, the backend's words) stay in the log;
+        // a document above the reader's clearance is neither confirmed nor graded.
         let message = if status.is_server_error() {
             "请稍后重试；若问题持续，请联系系统管理员（详情已记入服务器日志）。".to_owned()
+        } else if self.is_clearance() {
+            "该文件不能向您显示。如确需查阅，请联系文件的承办单位或保密管理员。".to_owned()
         } else {
             self.to_string()
         };

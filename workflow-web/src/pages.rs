@@ -466,17 +466,10 @@ async fn bulletin_of(
     person: &Person,
     month: Month,
 ) -> Result<(Bulletin, Option<workflow_core::Publication>), WebError> {
-    let engine = state.engine.clone();
-    let clearance = person.reader.clearance();
-    tokio::task::spawn_blocking(move || {
-        Ok::<_, workflow_store::Error>((
-            engine.bulletin(month, Some(clearance))?,
-            engine.publication(month, clearance)?,
-        ))
-    })
-    .await
-    .map_err(|e| WebError::Internal(e.to_string()))?
-    .map_err(WebError::from)
+    // The classified items it names are recorded as read before it is shown.
+    let bulletin = state.engine.read_bulletin(&person.reader, month).await?;
+    let published = state.engine.publication(month, person.reader.clearance())?;
+    Ok((bulletin, published))
 }
 
 /// The 月通报 of any month (this month so far by default), at the person's clearance.

@@ -253,7 +253,11 @@ async fn clearance_applies_and_classified_reads_are_recorded() {
     let zhou = c.signed_in("zhou.jie").await;
     let a = c.get(&zhou, &format!("/doc/{id}")).await;
     assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
-    assert!(a.body.contains("zhou.jie"), "{}", a.body);
+    // The page says it cannot be shown: not that the document exists, nor its level.
+    assert!(a.body.contains("该文件不能向您显示"), "{}", a.body);
+    for telling in ["秘密", "Secret", "classified", "clearance", "zhou.jie"] {
+        assert!(!a.body.contains(telling), "{telling:?} in {}", a.body);
+    }
     let li = c.signed_in("li.qiang").await;
     assert_eq!(
         c.get(&li, &format!("/doc/{id}")).await.status,
@@ -406,7 +410,7 @@ async fn dev_sign_in_answers_this_machine_under_a_loopback_name_only() {
 }
 
 #[tokio::test]
-async fn acting_is_no_read_and_a_refused_read_is_not_recorded() {
+async fn acting_is_no_read_and_a_refused_read_is_recorded_as_refused() {
     let c = Console::new().await;
     let mut fields = workflow_testkit::fields();
     fields.classification = Classification::Secret;
@@ -426,7 +430,19 @@ async fn acting_is_no_read_and_a_refused_read_is_not_recorded() {
         c.get(&zhou, &format!("/doc/{id}")).await.status,
         StatusCode::FORBIDDEN
     );
-    assert!(entries().is_empty(), "{:?}", entries());
+    // The attempt is on record (an audit wants the attempts too), as refused.
+    let refused = vec![("zhou.jie".to_owned(), "refused".to_owned())];
+    assert_eq!(entries(), refused);
+    let detail = &c
+        .engine
+        .access_log(&workflow_store::AccessQuery::default())
+        .unwrap()
+        .into_iter()
+        .find(|e| e.document_id == id)
+        .unwrap()
+        .detail;
+    assert!(detail.starts_with("get: clearance"), "{detail}");
+    let entries = || entries().into_iter().skip(1).collect::<Vec<_>>();
     let wang = c.signed_in("wang.fang").await;
     assert_eq!(
         c.get(&wang, &format!("/doc/{id}")).await.status,

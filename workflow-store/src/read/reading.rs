@@ -139,11 +139,17 @@ impl Engine {
     ) -> Result<FlowState> {
         let current = self.readable(id, kind)?;
         let now = current.classification();
-        reader.may_see(now)?;
+        let asked = if as_of_version.is_some() {
+            "as_of"
+        } else {
+            "get"
+        };
+        self.may_see(reader, asked, id, now).await?;
         let (state, what, detail) = match as_of_version {
             Some(v) => {
                 let then = self.state_as_of(id, AsOf::Version(v))?;
-                reader.may_see(then.classification())?;
+                self.may_see(reader, "as_of", id, then.classification())
+                    .await?;
                 (then, "as_of", format!("version {v}"))
             }
             None => (current, "get", String::new()),
@@ -164,7 +170,8 @@ impl Engine {
         id: DocumentId,
     ) -> Result<(FlowState, Vec<Envelope>)> {
         let state = self.readable(id, None)?;
-        reader.may_see(state.classification())?;
+        self.may_see(reader, "history", id, state.classification())
+            .await?;
         let events = self.history(id)?;
         let mut highest = state.classification();
         let mut folded: Option<FlowState> = None;
@@ -178,7 +185,7 @@ impl Engine {
                 highest = highest.max(s.classification());
             }
         }
-        reader.may_see(highest)?;
+        self.may_see(reader, "history", id, highest).await?;
         let detail = format!("{} events", events.len());
         self.recorded(reader.record("history", id, highest, detail))
             .await?;
@@ -196,7 +203,8 @@ impl Engine {
         detail: String,
     ) -> Result<FlowState> {
         let state = self.readable(id, None)?;
-        reader.may_see(state.classification())?;
+        self.may_see(reader, what, id, state.classification())
+            .await?;
         self.recorded(reader.record(what, id, state.classification(), detail))
             .await?;
         Ok(state)
@@ -257,6 +265,67 @@ impl Engine {
         self.state(id)?
             .filter(|s| s.directory().is_none() && kind.is_none_or(|k| s.kind() == k))
             .ok_or(Error::NotFound(id))
+    }
+
+    /// Refuses a read of a document classified above the reader's clearance, recording the
+    /// attempt first (`what` = `refused`, the read asked for and the levels in its detail):
+    /// an audit wants the attempts too. The refusal is answered even when the attempt
+    /// cannot be recorded (the failure is logged).
+    async fn may_see(
+        &self,
+        reader: &Reader,
+        asked: &str,
+        id: DocumentId,
+        classification: Classification,
+    ) -> Result<()> {
+        let Err(refused) = reader.may_see(classification) else {
+            return Ok(());
+        };
+        let detail = format!(
+            "{asked}: clearance {} below {classification}",
+            reader.clearance()
+        );
+        if let Err(e) = self
+            .recorded(reader.record("refused", id, classification, detail))
+            .await
+        {
+            tracing::warn!(error = %e, document = %id, "a refused read could not be recorded in the access log");
+        }
+        Err(refused)
+    }
+
+    /// The 月通报 of `month` for `reader`: over the items their clearance covers; each
+    /// classified item it names (overdue or closed in the month) is recorded as read, in one
+    /// append, before it is returned.
+    pub async fn read_bulletin(
+        &self,
+        reader: &Reader,
+        month: workflow_core::supervision::bulletin::Month,
+    ) -> Result<workflow_core::supervision::bulletin::Bulletin> {
+        let engine = self.clone();
+        let clearance = reader.clearance();
+        let bulletin = tokio::task::spawn_blocking(move || engine.bulletin(month, Some(clearance)))
+            .await
+            .map_err(|e| Error::Internal {
+                reason: format!("producing the bulletin: {e}"),
+            })??;
+        let mut named: Vec<DocumentId> = bulletin
+            .overdue
+            .iter()
+            .map(|o| o.id)
+            .chain(bulletin.closed.iter().map(|c| c.id))
+            .collect();
+        named.sort();
+        named.dedup();
+        let mut reads = Vec::new();
+        for id in named {
+            let classification = self.highest_classification(id)?;
+            if is_recorded(classification) {
+                reads.push(reader.record("bulletin", id, classification, month.to_string()));
+            }
+        }
+        self.record_accesses(reads).await?;
+        Ok(bulletin)
     }
 
     /// Records one read of a classified document before it is answered.
