@@ -158,3 +158,87 @@ async fn subscribers_that_never_read_neither_block_writers_nor_grow_memory() {
         last = e.position;
     }
 }
+
+/// Writes one document whose co-issuing units go none → DW → none → DW (a draft and three
+/// revisions); returns its four positions.
+async fn toggling_units(engine: &Engine) -> Vec<u64> {
+    let id = new_id();
+    let mut positions = Vec::new();
+    for (n, with_dw) in [false, true, false, true].into_iter().enumerate() {
+        let mut fields = workflow_testkit::fields();
+        fields.co_issuing_units = if with_dw { vec!["DW".into()] } else { vec![] };
+        let action = if n == 0 {
+            workflow_core::Action::Draft(fields)
+        } else {
+            workflow_core::Action::Revise(fields)
+        };
+        let o = engine
+            .execute(Request::new(id, "wang.fang", action))
+            .await
+            .unwrap();
+        positions.push(o.events[0].position);
+    }
+    positions
+}
+
+/// Up to `n` positions a subscription delivers (stops early when it goes quiet).
+async fn positions<S>(sub: S, n: usize) -> Vec<u64>
+where
+    S: futures::Stream<Item = workflow_store::Result<std::sync::Arc<workflow_store::Envelope>>>,
+{
+    let mut sub = Box::pin(sub);
+    let mut got = Vec::new();
+    while got.len() < n {
+        match tokio::time::timeout(Duration::from_millis(500), sub.next()).await {
+            Ok(Some(e)) => got.push(e.unwrap().position),
+            _ => break,
+        }
+    }
+    got
+}
+
+/// A unit filter tests each event against the units its document had once that event was
+/// applied: live (the shared tail), from the log and on resuming, the same events.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unit_filter_is_the_units_as_of_each_event_live_from_the_log_and_resumed() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path()).await;
+    let dw = workflow_store::SubscribeFilter {
+        units: vec!["DW".into()],
+        ..Default::default()
+    };
+    // Written with nobody subscribed: read back from the log.
+    let p = toggling_units(&engine).await;
+    let expected = vec![p[1], p[3]];
+    assert_eq!(
+        positions(engine.subscribe_shared(p[0], dw.clone()), 4).await,
+        expected
+    );
+    assert_eq!(
+        positions(engine.subscribe_shared(p[2], dw.clone()), 4).await,
+        vec![p[3]]
+    );
+    assert_eq!(
+        positions(engine.subscribe_shared(p[1], dw.clone()), 4).await,
+        expected
+    );
+    // Written while subscribed: taken from the shared tail.
+    let from = engine.head() + 1;
+    let live = engine.subscribe_shared(from, dw.clone());
+    let writer = {
+        let engine = engine.clone();
+        tokio::spawn(async move { toggling_units(&engine).await })
+    };
+    let got = positions(live, 2).await;
+    let p = writer.await.unwrap();
+    assert_eq!(got, vec![p[1], p[3]]);
+    // And the same from the log afterwards, and resumed in the middle.
+    assert_eq!(
+        positions(engine.subscribe_shared(from, dw.clone()), 4).await,
+        got
+    );
+    assert_eq!(
+        positions(engine.subscribe_shared(p[2], dw), 4).await,
+        vec![p[3]]
+    );
+}

@@ -33,7 +33,7 @@ pub(super) struct Overlay {
     /// Whether live subscribers want the group's events published to the shared tail, and
     /// the events, in position order.
     pub(super) publish: bool,
-    pub(super) published: Vec<crate::envelope::Envelope>,
+    pub(super) published: Vec<(crate::envelope::Envelope, crate::read::tail::Listed)>,
 }
 
 /// What a decision within the group consults: the directory, the retention schedule, and

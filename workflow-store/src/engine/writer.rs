@@ -499,7 +499,7 @@ impl Writer {
     /// subscribers' filters need.
     fn published(
         &self,
-        published: Vec<crate::envelope::Envelope>,
+        published: Vec<(crate::envelope::Envelope, crate::read::tail::Listed)>,
         docs: &[DocChange],
     ) -> Vec<crate::read::tail::TailEvent> {
         // With a syncer, they are in force once durable (the syncer sets them).
@@ -513,27 +513,14 @@ impl Writer {
         if published.is_empty() {
             return Vec::new();
         }
-        let listings: HashMap<DocumentId, (Option<workflow_core::Kind>, Vec<UnitCode>)> = docs
-            .iter()
-            .map(|c| {
-                let listing = c
-                    .record
-                    .state
-                    .listing()
-                    .map(|l| (l.kind, l.units))
-                    .unwrap_or_default();
-                (c.record.id(), listing)
-            })
-            .collect();
+        // Each event with its document's kind and units as of that event (not as of the
+        // group's end): a subscriber's filter gives the same answer live and from the log.
         published
             .into_iter()
-            .map(|e| {
-                let (kind, units) = listings.get(&e.stream_id).cloned().unwrap_or_default();
-                crate::read::tail::TailEvent {
-                    envelope: Arc::new(e),
-                    kind,
-                    units,
-                }
+            .map(|(e, (kind, units))| crate::read::tail::TailEvent {
+                envelope: Arc::new(e),
+                kind,
+                units,
             })
             .collect()
     }
@@ -935,6 +922,7 @@ impl Writer {
         let (mut head, mut head_hash) = (self.head, self.head_hash.clone());
         let mut record = current;
         let mut envelopes = Vec::with_capacity(events.len());
+        let mut listed = Vec::with_capacity(events.len());
         let mut sealed = Vec::with_capacity(events.len());
         let mut claims = Vec::new();
         for event in &events {
@@ -969,6 +957,9 @@ impl Writer {
                 }
             }
             claims.extend(event.data.number_claim());
+            if overlay.publish {
+                listed.push(crate::read::tail::listed(record.as_ref().map(|r| &r.state)));
+            }
             envelopes.push(env);
             sealed.push(stored);
         }
@@ -983,7 +974,9 @@ impl Writer {
         self.head = head;
         self.head_hash = head_hash;
         if overlay.publish {
-            overlay.published.extend(envelopes.iter().cloned());
+            overlay
+                .published
+                .extend(envelopes.iter().cloned().zip(listed));
         }
         for (series, n) in claims {
             let max = overlay.numbers.entry(series.clone()).or_insert(0);

@@ -12,11 +12,12 @@ use crate::engine::Engine;
 use crate::envelope::Envelope;
 use crate::error::{Error, Result};
 
-/// What a subscription remembers of a stream: kind and units. (Its classification is read
-/// anew for every event, as the highest the stream ever had: a document reclassified upward
-/// must stop reaching those not cleared for it, and one revised down still holds its
-/// classified versions in its earlier events.)
-type SubscribedDoc = (Option<Kind>, Vec<UnitCode>);
+/// A stream's kind and units as of one of its events: what the kind and unit filters test,
+/// live and from the log alike. (Its classification is read anew for every event, as the
+/// highest the stream ever had: a document reclassified upward must stop reaching those not
+/// cleared for it, and one revised down still holds its classified versions in its earlier
+/// events.)
+type SubscribedDoc = crate::read::tail::Listed;
 
 /// Which events a subscription delivers; empty lists mean "all".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -25,7 +26,10 @@ pub struct SubscribeFilter {
     pub event_types: Vec<String>,
     /// Document kinds.
     pub kinds: Vec<Kind>,
-    /// Units (issuing, co-issuing or drafter's).
+    /// Units (issuing, co-issuing or drafter's), as of each event: a document's event is
+    /// delivered when one of these was among its units once that event was applied (so a
+    /// unit added later does not reach back, nor one removed later take back what it got).
+    /// The same live, from the log and on resuming.
     pub units: Vec<UnitCode>,
     /// Leave out events of documents that are, or ever were, classified above this (a
     /// subscribing actor's clearance), as history does; `None` delivers everything.
@@ -73,7 +77,6 @@ impl Engine {
             next: u64,
             buf: VecDeque<Arc<Envelope>>,
             filter: SubscribeFilter,
-            docs: HashMap<DocumentId, SubscribedDoc>,
             done: bool,
             _live: Live,
         }
@@ -84,7 +87,6 @@ impl Engine {
             next: from.max(1),
             buf: VecDeque::new(),
             filter,
-            docs: HashMap::new(),
             done: false,
             _live: Live(self.inner.live.clone()),
         };
@@ -133,14 +135,25 @@ impl Engine {
                     usize::try_from((head - st.next + 1).min(BATCH as u64)).unwrap_or(BATCH);
                 st.engine.inner.from_log.fetch_add(1, Ordering::Relaxed);
                 crate::telemetry::subscriber_batch(false);
-                match st.engine.read_log(st.next, limit) {
-                    Ok(events) => {
+                let read = st.engine.read_log(st.next, limit).and_then(|events| {
+                    let listings = if st.filter.kinds.is_empty() && st.filter.units.is_empty() {
+                        HashMap::new()
+                    } else {
+                        st.engine.listings_as_of(&events)?
+                    };
+                    Ok((events, listings))
+                });
+                match read {
+                    Ok((events, listings)) => {
                         for e in events {
                             st.next = e.position + 1;
-                            let engine = st.engine.clone();
-                            let docs = &mut st.docs;
-                            let id = e.stream_id;
-                            let listing = move || engine.first_listing(docs, id);
+                            let key = (e.stream_id, e.version);
+                            let listing = || {
+                                listings
+                                    .get(&key)
+                                    .cloned()
+                                    .ok_or(Error::NotFound(e.stream_id))
+                            };
                             match st.engine.delivers(&st.filter, &e, listing) {
                                 Ok(true) => st.buf.push_back(Arc::new(e)),
                                 Ok(false) => {}
@@ -160,27 +173,36 @@ impl Engine {
         })
     }
 
-    /// A stream's kind and units, read once per subscription from its state.
-    fn first_listing(
+    /// Each event's stream's kind and units as of that event, for a batch read from the
+    /// log: each stream of the batch folded once from its start (what the writer published
+    /// to the shared tail with each event, worked out again).
+    fn listings_as_of(
         &self,
-        docs: &mut HashMap<DocumentId, SubscribedDoc>,
-        id: DocumentId,
-    ) -> Result<SubscribedDoc> {
-        if let Some(known) = docs.get(&id) {
-            return Ok(known.clone());
+        events: &[Envelope],
+    ) -> Result<HashMap<(DocumentId, u64), SubscribedDoc>> {
+        let mut last: HashMap<DocumentId, u64> = HashMap::new();
+        for e in events {
+            if e.kind != Some(StreamKind::Directory) {
+                let v = last.entry(e.stream_id).or_default();
+                *v = (*v).max(e.version);
+            }
         }
-        let state = self
-            .inner
-            .storage
-            .doc(id)?
-            .ok_or(Error::NotFound(id))?
-            .state;
-        let listing: SubscribedDoc = state
-            .listing()
-            .map(|l| (l.kind, l.units))
-            .unwrap_or_default();
-        docs.insert(id, listing.clone());
-        Ok(listing)
+        let mut out = HashMap::new();
+        for (id, upto) in last {
+            let mut folded: Option<workflow_core::FlowState> = None;
+            for e in self.durable_events(id)? {
+                if e.version > upto {
+                    break;
+                }
+                let event = e.event().map_err(|err| Error::corrupt(e.position, err))?;
+                match folded.as_mut() {
+                    Some(s) => s.apply(&event),
+                    None => folded = workflow_core::FlowState::create(&event),
+                }
+                out.insert((id, e.version), crate::read::tail::listed(folded.as_ref()));
+            }
+        }
+        Ok(out)
     }
 
     /// Whether a subscription delivers an event; `listing` gives its stream's kind and

@@ -68,6 +68,18 @@ impl Tail {
     }
 }
 
+/// A document's kind and units as of one of its events: what subscribers' kind and unit
+/// filters see.
+pub(crate) type Listed = (Option<workflow_core::Kind>, Vec<workflow_core::UnitCode>);
+
+/// The kind and units of a state (none for an unlisted stream).
+pub(crate) fn listed(state: Option<&workflow_core::FlowState>) -> Listed {
+    state
+        .and_then(workflow_core::FlowState::listing)
+        .map(|l| (l.kind, l.units))
+        .unwrap_or_default()
+}
+
 /// Documents' current classifications, as the writer last committed them, so that checking
 /// a reader's clearance for an event does not read the document from the store each time.
 #[derive(Debug, Default)]
