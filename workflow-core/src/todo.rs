@@ -25,11 +25,15 @@ pub enum Assignee {
     Unit(UnitCode),
     /// Any actor holding `role` (the office clerk, the archivist).
     Role(Role),
+    /// Any actor of a general office (办公室) holding `role`: its director, who may 拟办 and
+    /// decide the 收文 of any unit, and its registrars.
+    OfficeRole(Role),
 }
 
 impl Assignee {
-    /// Whether `actor` is (one of) the assignee(s).
-    pub fn matches(&self, actor: &Actor) -> bool {
+    /// Whether `actor` is (one of) the assignee(s); `in_office`: whether the actor's unit
+    /// is a general office (which the directory's units say, not the actor).
+    pub fn matches(&self, actor: &Actor, in_office: bool) -> bool {
         match self {
             Assignee::Actor(id) => *id == actor.id,
             Assignee::UnitRole { unit, role } => {
@@ -39,17 +43,22 @@ impl Assignee {
             }
             Assignee::Unit(unit) => actor.unit == *unit,
             Assignee::Role(role) => actor.has_role(*role),
+            Assignee::OfficeRole(role) => in_office && actor.has_role(*role),
         }
     }
 
     /// All the assignee keys an actor answers to; an inbox is the union of their entries.
-    pub fn keys_of(actor: &Actor) -> Vec<Assignee> {
+    /// `in_office`: whether the actor's unit is a general office.
+    pub fn keys_of(actor: &Actor, in_office: bool) -> Vec<Assignee> {
         let mut keys = vec![
             Assignee::Actor(actor.id.clone()),
             Assignee::Unit(actor.unit.clone()),
         ];
         for role in &actor.roles {
             keys.push(Assignee::Role(*role));
+            if in_office {
+                keys.push(Assignee::OfficeRole(*role));
+            }
             keys.push(Assignee::UnitRole {
                 unit: actor.unit.clone(),
                 role: *role,
@@ -74,6 +83,8 @@ impl fmt::Display for Assignee {
             Assignee::UnitRole { unit, role } => write!(f, "{role}@{unit}"),
             Assignee::Unit(u) => write!(f, "@{u}"),
             Assignee::Role(r) => write!(f, "{r}"),
+            // `@@`: never a unit's code, so never another key's text.
+            Assignee::OfficeRole(r) => write!(f, "{r}@@office"),
         }
     }
 }

@@ -466,7 +466,10 @@ fn guided(d: Option<&Document>, dir: &workflow_core::Directory, pick: usize) -> 
     let candidates = |d: &Document| -> Vec<String> {
         let assignees = d.assignees(|s| dir.unit(&s.into()).is_some());
         dir.actors()
-            .filter(|a| assignees.iter().any(|x| x.matches(a)))
+            .filter(|a| {
+                let in_office = dir.unit(&a.unit).is_some_and(|u| u.office);
+                assignees.iter().any(|x| x.matches(a, in_office))
+            })
             .map(|a| a.id.0.clone())
             .collect()
     };

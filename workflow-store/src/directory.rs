@@ -70,7 +70,7 @@ impl DirectoryCache {
                         unit: a.unit.clone(),
                         role: *role,
                     }
-                    .matches(other)
+                    .matches(other, self.in_office(other))
                 });
                 if !covered {
                     keys.push(Assignee::UnitRole {
@@ -86,6 +86,11 @@ impl DirectoryCache {
     }
 
     /// Whether `actor` is an office clerk (办公室文秘): a clerk of a unit marked `office`.
+    /// Whether the actor's unit is a general office (办公室).
+    pub(crate) fn in_office(&self, actor: &Actor) -> bool {
+        self.units.get(&actor.unit).is_some_and(|u| u.office)
+    }
+
     pub(crate) fn is_office_clerk(&self, actor: &Actor) -> bool {
         actor.has_role(Role::Clerk)
             && !self.deactivated.contains(&actor.id)

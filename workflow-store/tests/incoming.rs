@@ -256,3 +256,191 @@ async fn the_deadline_sweep_reminds_an_overdue_receipt_then_escalates() {
             .is_empty()
     );
 }
+
+/// Every command a 收文 may be given, with plausible particulars, for `check` to judge —
+/// but `AddReaders`: adding readers to a 传阅 is an amendment the director may make while
+/// it circulates, not work the 收文 waits for, so it puts nothing in anyone's 待办; and
+/// `RemindIncoming`, which only the engine's sweep gives.
+fn candidate_actions(s: &workflow_testkit::incoming::IncomingSample) -> Vec<IncomingAction> {
+    use workflow_core::incoming::Plan;
+    let deadline = workflow_testkit::incoming::sample_deadline(s);
+    vec![
+        IncomingAction::Screen {
+            note: "请拟办。".into(),
+            deadline: None,
+        },
+        IncomingAction::RejectIncoming {
+            reason: "不属于本单位。".into(),
+        },
+        IncomingAction::Propose {
+            plan: Plan::Instruct {
+                leader: s.leader.clone(),
+            },
+            opinion: "请阅批。".into(),
+        },
+        IncomingAction::Propose {
+            plan: Plan::Circulate {
+                readers: s.readers.clone(),
+            },
+            opinion: "请传阅。".into(),
+        },
+        IncomingAction::Instruct {
+            lead_unit: s.lead_unit.clone(),
+            co_units: vec![],
+            deadline,
+            opinion: "请办理。".into(),
+            supervise: false,
+        },
+        IncomingAction::TransferInstruction {
+            to: "song.hua".into(),
+            opinion: "请宋副校长阅批。".into(),
+        },
+        IncomingAction::RecordProgress {
+            text: "正在办理。".into(),
+        },
+        IncomingAction::CoInput {
+            text: "协办意见。".into(),
+        },
+        IncomingAction::RequestExtension {
+            until: deadline + Duration::days(30),
+            reason: "材料未齐。".into(),
+        },
+        IncomingAction::DecideExtension {
+            grant: true,
+            reason: "同意。".into(),
+        },
+        IncomingAction::SendBack {
+            reason: "非本单位职责。".into(),
+        },
+        IncomingAction::Complete {
+            result: "已办结。".into(),
+            reply: "已答复。".into(),
+        },
+        IncomingAction::MarkRead {
+            opinion: String::new(),
+        },
+        IncomingAction::ArchiveIncoming {
+            fonds: "J012".into(),
+            retention: Some(s.archive.retention),
+            unit_code: s.archive.unit_code.clone(),
+            deviation_reason: String::new(),
+        },
+    ]
+}
+
+/// Who has the 收文 in their 待办, and who may give it some command (`Engine::check`
+/// accepts one), over every actor of the directory.
+fn holders_and_actors(
+    engine: &Engine,
+    id: DocumentId,
+    actions: &[IncomingAction],
+) -> (Vec<String>, Vec<String>) {
+    let mut holders = Vec::new();
+    let mut may_act = Vec::new();
+    for actor in workflow_testkit::directory().actors() {
+        let inbox = engine.inbox(&actor.id, &ListQuery::default()).unwrap();
+        if inbox.receipts.iter().any(|r| r.id() == id) {
+            holders.push(actor.id.to_string());
+        }
+        if actions.iter().any(|a| {
+            engine
+                .check(&Request::new(id, actor.id.clone(), a.clone()))
+                .is_ok()
+        }) {
+            may_act.push(actor.id.to_string());
+        }
+    }
+    (holders, may_act)
+}
+
+/// For every state a 收文 reaches — registered by the office for itself, for another unit
+/// (DW, which has no registrar of its own) and by 签收; screened, proposed, instructed with
+/// 协办, with an extension pending, completed; circulated — its to-do holders are exactly
+/// the actors who may act on it.
+#[tokio::test]
+async fn the_todo_holders_of_every_receipt_state_are_exactly_who_may_act() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let s = incoming_sample();
+    let actions = candidate_actions(&s);
+    let assert_exact = |id: DocumentId, what: &str| {
+        let (holders, may_act) = holders_and_actors(&engine, id, &actions);
+        assert_eq!(holders, may_act, "{what}: holders (left) vs who may act");
+        assert!(
+            !may_act.is_empty() || what.contains("(ArchiveIncoming)"),
+            "{what}: nobody"
+        );
+    };
+    // First (while the kit's clock is before the sample's issue date): a 收文 that 签收
+    // registered for RSC (which has a registrar but no director).
+    let a = drive(&engine, steps::ISSUED).await;
+    run(&engine, a, "zhao.min", Action::Acknowledge).await;
+    let id = linked_receipt_id(a, &UnitCode::from("RSC"));
+    assert_exact(id, "签收 RSC registered");
+    run(
+        &engine,
+        id,
+        "guo.tao",
+        IncomingAction::Screen {
+            note: String::new(),
+            // The 发文 was 加急: 初审 sets its 办结时限.
+            deadline: Some(workflow_testkit::clock::today() + Duration::days(20)),
+        },
+    )
+    .await;
+    assert_exact(id, "签收 RSC screened");
+    assert!(
+        engine
+            .inbox(&"ding.xin".into(), &ListQuery::default())
+            .unwrap()
+            .receipts
+            .iter()
+            .any(|r| r.id() == id),
+        "the general office's director, who may 拟办 it, has it"
+    );
+    // The sample's 批办 flow, for the office's own unit and for DW.
+    for unit in [None, Some(UnitCode::from("DW"))] {
+        let id = new_id();
+        let mut flow = instruct_flow(&s, "J012");
+        if let IncomingAction::Register { unit: u, .. } = &mut flow[0].1 {
+            *u = unit.clone();
+        }
+        for (n, (actor, action)) in flow.into_iter().enumerate() {
+            let name = action.name();
+            run(&engine, id, actor, action).await;
+            assert_exact(id, &format!("{unit:?} after step {n} ({name})"));
+            if name == "ArchiveIncoming" {
+                break;
+            }
+        }
+    }
+    // Circulated: each reader until they have read it.
+    let id = new_id();
+    let flow = instruct_flow(&s, "J012");
+    for (actor, action) in flow.into_iter().take(2) {
+        run(&engine, id, actor, action).await;
+    }
+    run(
+        &engine,
+        id,
+        s.director.clone(),
+        IncomingAction::Propose {
+            plan: workflow_core::incoming::Plan::Circulate {
+                readers: s.readers.clone(),
+            },
+            opinion: "请传阅。".into(),
+        },
+    )
+    .await;
+    assert_exact(id, "circulating");
+    run(
+        &engine,
+        id,
+        s.readers[0].clone(),
+        IncomingAction::MarkRead {
+            opinion: String::new(),
+        },
+    )
+    .await;
+    assert_exact(id, "circulating, one read");
+}

@@ -415,7 +415,13 @@ impl Decide<'_> {
 
     fn reject(&self, reason: &str) -> Result<Vec<IncomingEvent>, Error> {
         self.require_step(&[Step::Registered, Step::Proposing])?;
-        self.require_office(&[Role::Registrar, Role::OfficeDirector])?;
+        // 退文 is 初审's; once screened the 收文 is the director's (拟办), who may still
+        // send it back to its sender.
+        if self.r.step() == Step::Proposing {
+            self.require_office(&[Role::OfficeDirector])?;
+        } else {
+            self.require_office(&[Role::Registrar, Role::OfficeDirector])?;
+        }
         check_text("reason", reason, true)?;
         Ok(vec![IncomingEvent::IncomingRejected {
             reason: reason.trim().to_owned(),

@@ -87,9 +87,17 @@ impl Flow for Incoming {
             unit: unit.clone(),
             role,
         };
+        // Who may 初审, 拟办 and decide an extension: the receiving unit's registrars or
+        // director, and the general office's (`Decide::require_office`).
+        let office = |roles: &[Role]| {
+            roles
+                .iter()
+                .flat_map(|r| [unit_role(state.unit(), *r), Assignee::OfficeRole(*r)])
+                .collect::<Vec<_>>()
+        };
         let mut keys = match state.step() {
-            Step::Registered => vec![unit_role(state.unit(), Role::Registrar)],
-            Step::Proposing => vec![unit_role(state.unit(), Role::OfficeDirector)],
+            Step::Registered => office(&[Role::Registrar, Role::OfficeDirector]),
+            Step::Proposing => office(&[Role::OfficeDirector]),
             Step::AwaitingInstruction => state
                 .leader()
                 .map(|l| vec![Assignee::Actor(l.clone())])
@@ -106,7 +114,7 @@ impl Flow for Incoming {
                         .map(|u| unit_role(u, Role::Handler)),
                 );
                 if state.extension().is_some() {
-                    k.push(unit_role(state.unit(), Role::OfficeDirector));
+                    k.extend(office(&[Role::OfficeDirector]));
                 }
                 k
             }

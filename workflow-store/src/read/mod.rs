@@ -230,13 +230,14 @@ impl Engine {
         let storage = &*self.inner.storage;
         // The office clerk also sees the tasks nobody can take any more, because the actor
         // they wait for was deactivated (离职, 调岗): for 转办.
-        let mut keys = Assignee::keys_of(&a);
-        if let Ok(dir) = self.inner.directory.read()
-            && dir.is_office_clerk(&a)
-        {
-            keys.extend(dir.orphaned_keys());
-            keys.sort();
-            keys.dedup();
+        let mut keys = Vec::new();
+        if let Ok(dir) = self.inner.directory.read() {
+            keys = Assignee::keys_of(&a, dir.in_office(&a));
+            if dir.is_office_clerk(&a) {
+                keys.extend(dir.orphaned_keys());
+                keys.sort();
+                keys.dedup();
+            }
         }
         let mut entries = MergedScan::new(storage, keys, after, size + 1);
         let mut documents = PageBuilder::default();
