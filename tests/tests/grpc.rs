@@ -1094,26 +1094,11 @@ async fn a_full_disk_answers_unavailable_loses_nothing_and_the_server_recovers()
     assert_eq!(s.code(), Code::Unavailable);
     assert_eq!(get(&mut c, &acknowledged).await.version, 1);
     // Health says so, for the load balancer or orchestrator that restarts it.
-    {
-        use tonic_health::pb::health_check_response::ServingStatus;
-        let mut health = tonic_health::pb::health_client::HealthClient::new(server.channel().await);
-        let mut status = ServingStatus::Serving as i32;
-        for _ in 0..50 {
-            status = health
-                .check(tonic_health::pb::HealthCheckRequest {
-                    service: "workflow.v1.DocumentWorkflow".into(),
-                })
-                .await
-                .unwrap()
-                .into_inner()
-                .status;
-            if status == ServingStatus::NotServing as i32 {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        assert_eq!(status, ServingStatus::NotServing as i32);
-    }
+    health_becomes(
+        &server,
+        tonic_health::pb::health_check_response::ServingStatus::NotServing,
+    )
+    .await;
     // Stopped (SIGTERM) while the disk is still full: the flush at stop fails, but every
     // acknowledged command was synced when answered, so the stop is clean (exit 0).
     faults.fail_flushes.store(true, Ordering::SeqCst);
@@ -1128,6 +1113,48 @@ async fn a_full_disk_answers_unavailable_loses_nothing_and_the_server_recovers()
     assert!(retried.replayed);
     assert_eq!(retried.events, o.events);
     server.stop().await;
+}
+
+/// Health follows storage: NOT_SERVING while it does not answer (a database down, a disk
+/// whose reads fail), SERVING again once it does, so that a load balancer sends traffic
+/// only to servers that can serve it.
+#[tokio::test]
+async fn health_is_not_serving_while_storage_does_not_answer() {
+    use std::sync::atomic::Ordering;
+    use tonic_health::pb::health_check_response::ServingStatus;
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    health_becomes(&server, ServingStatus::Serving).await;
+    let faults = workflow_store::faults_for(dir.path());
+    faults.fail_reads.store(true, Ordering::SeqCst);
+    health_becomes(&server, ServingStatus::NotServing).await;
+    faults.fail_reads.store(false, Ordering::SeqCst);
+    health_becomes(&server, ServingStatus::Serving).await;
+    server.stop().await;
+}
+
+/// Waits (ten seconds at most) until the service's health is `want`.
+async fn health_becomes(
+    server: &TestServer,
+    want: tonic_health::pb::health_check_response::ServingStatus,
+) {
+    let mut health = tonic_health::pb::health_client::HealthClient::new(server.channel().await);
+    let mut status = -1;
+    for _ in 0..100 {
+        status = health
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: "workflow.v1.DocumentWorkflow".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .status;
+        if status == want as i32 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("health stayed {status}, expected {want:?}");
 }
 
 /// Under relaxed durability a failed flush at stop may lose acknowledged commands: the stop

@@ -431,10 +431,10 @@ fn init(
     rt.block_on(async move {
         let engine = crate::server::open_engine(&config, Arc::new(chrono::Utc::now))
             .await
-            .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+            .with_context(|| format!("creating the store {}", config.place()))?;
         println!(
-            "{}: a workflow data directory with {} events, {} units and {} actors",
-            config.data_dir.display(),
+            "{}: a workflow store with {} events, {} units and {} actors",
+            config.place(),
             engine.head(),
             engine.units().len(),
             engine.actors().len()
@@ -475,14 +475,14 @@ fn serve(
         let clock: workflow_store::Clock = Arc::new(chrono::Utc::now);
         let engine = crate::server::open_engine(&config, clock.clone())
             .await
-            .with_context(|| format!("opening data directory {}", config.data_dir.display()))?;
+            .with_context(|| format!("opening the store {}", config.place()))?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
         eprintln!(
-            "workflow: serving on {} (data in {})",
+            "workflow: serving on {} (store: {})",
             listener.local_addr()?,
-            config.data_dir.display()
+            config.place()
         );
         crate::server::serve(engine, &config, clock, listener, shutdown_signal()).await?;
         Ok(())

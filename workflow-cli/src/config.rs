@@ -206,6 +206,16 @@ impl ServerConfig {
         }
     }
 
+    /// Where the store is, for messages: the PostgreSQL URL without its password, or the
+    /// sled data directory (never the sled directory of a PostgreSQL configuration, which
+    /// nothing uses).
+    pub fn place(&self) -> String {
+        match self.postgres_url() {
+            Ok(Some(url)) => workflow_store::storage::postgres::redact(url),
+            _ => self.data_dir.display().to_string(),
+        }
+    }
+
     /// The PostgreSQL options of this configuration.
     pub fn postgres_options(&self) -> workflow_store::PostgresOptions {
         workflow_store::PostgresOptions {

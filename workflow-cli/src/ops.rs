@@ -161,12 +161,16 @@ pub(crate) fn migrate(place: &Path) -> Result<()> {
                 workflow_store::storage::postgres::redact(&text)
             )
         })?;
-    let before = storage.migrate()?;
-    println!(
-        "{}: schema version {} (this build's; it was {before} before this start)",
-        workflow_store::storage::postgres::redact(&text),
-        workflow_store::storage::postgres::SCHEMA_VERSION
-    );
+    // Opening applies the migrations; what it found says what was done.
+    storage.migrate()?;
+    let before = storage.schema_at_open();
+    let now = workflow_store::storage::postgres::SCHEMA_VERSION;
+    let place = workflow_store::storage::postgres::redact(&text);
+    match before {
+        0 => println!("{place}: an empty database: created the schema, version {now}"),
+        b if b < now => println!("{place}: schema migrated from version {b} to {now}"),
+        _ => println!("{place}: schema version {now} (this build's): nothing to migrate"),
+    }
     Ok(())
 }
 

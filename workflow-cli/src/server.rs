@@ -113,7 +113,7 @@ pub async fn serve(
         None => None,
     };
     let sweeper = spawn_deadline_sweep(&engine, config, Arc::clone(&clock), stop_rx);
-    tracing::info!(data_dir = %config.data_dir.display(), "data directory");
+    tracing::info!(store = %config.place(), "store");
     // The sweep stops as soon as shutdown is asked for, not after the calls in flight
     // have drained: it would only write reminders nobody asked for by then.
     let shutdown = async move {

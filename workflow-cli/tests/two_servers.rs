@@ -60,13 +60,19 @@ fn start(config: &std::path::Path) -> Server {
         for line in BufReader::new(stderr).lines() {
             let Ok(line) = line else { break };
             if let Some(rest) = line.strip_prefix("workflow: serving on ") {
-                let _ = tx.send(rest.split(' ').next().unwrap_or_default().to_owned());
+                let _ = tx.send(rest.to_owned());
             }
         }
     });
-    let addr = rx
+    let serving = rx
         .recv_timeout(Duration::from_secs(60))
         .expect("the server says where it serves");
+    // It names the database it uses, not a sled directory it never uses.
+    assert!(
+        serving.contains("(store: postgres://") && !serving.contains("data"),
+        "{serving}"
+    );
+    let addr = serving.split(' ').next().unwrap_or_default().to_owned();
     Server { child, addr }
 }
 

@@ -94,12 +94,52 @@ pub async fn serve(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // A writer that stopped writing (a flush or a commit whose outcome is unknown) makes
     // the server NOT_SERVING, so that a load balancer or an orchestrator takes it out and
-    // restarts it; reads would still work, but commands would all be refused.
+    // restarts it; reads would still work, but commands would all be refused. Storage that
+    // does not answer (the database down) makes it NOT_SERVING until it answers again, so
+    // that traffic goes to servers that can serve it.
     {
         let (engine, reporter, mut stop) =
             (engine.clone(), health_reporter.clone(), stop_rx.clone());
         tokio::spawn(async move {
+            let mut down = false;
+            let mut probe: Option<tokio::task::JoinHandle<bool>> = None;
             loop {
+                // One probe at a time; one that takes more than five seconds counts as down.
+                let mut handle = probe.take().unwrap_or_else(|| {
+                    let engine = engine.clone();
+                    tokio::task::spawn_blocking(move || engine.storage_answers())
+                });
+                let answers = match tokio::time::timeout(
+                    std::time::Duration::from_secs(5),
+                    &mut handle,
+                )
+                .await
+                {
+                    Ok(answered) => answered.unwrap_or(false),
+                    Err(_) => {
+                        probe = Some(handle);
+                        false
+                    }
+                };
+                if !engine.is_halted() && answers == down {
+                    down = !answers;
+                    let status = if down {
+                        tracing::warn!(
+                            "storage does not answer: health is NOT_SERVING until it does"
+                        );
+                        tonic_health::ServingStatus::NotServing
+                    } else {
+                        tracing::info!("storage answers again: health is SERVING");
+                        tonic_health::ServingStatus::Serving
+                    };
+                    for service in [
+                        "",
+                        <DocumentWorkflowServer<WorkflowService> as tonic::server::NamedService>::NAME,
+                        <WorkflowAdminServer<AdminService> as tonic::server::NamedService>::NAME,
+                    ] {
+                        reporter.set_service_status(service, status).await;
+                    }
+                }
                 if engine.is_halted() {
                     tracing::error!(
                         "the engine stopped writing: health is NOT_SERVING until the server is restarted"

@@ -423,6 +423,16 @@ impl Engine {
         self.inner.halted.load(Ordering::SeqCst)
     }
 
+    /// Whether storage answers a read now (one small read; a round trip to a database):
+    /// what a health check reports between a database that went away and its return. A
+    /// blocking call: run it off the async threads.
+    pub fn storage_answers(&self) -> bool {
+        self.inner
+            .storage
+            .doc(DocumentId(uuid::Uuid::nil()))
+            .is_ok()
+    }
+
     /// Refuses reads of a document that a group whose flush failed may have changed.
     pub(crate) fn certain(&self, id: DocumentId) -> Result<()> {
         let uncertain = self.inner.uncertain.read().map_err(|_| Error::Closed)?;

@@ -728,7 +728,7 @@ impl Writer {
                 // The group may be in the backend (in sled's memory) but not on disk. Reusing
                 // its positions would overwrite it; answering from it would acknowledge what
                 // a crash loses. Stop.
-                tracing::error!(error = %e, "a write to storage failed after the group was handed to it; whether it reached the disk is unknown; the engine stops writing until restarted");
+                tracing::error!(error = %cause(&e), "a write to storage failed after the group was handed to it; whether it reached the disk is unknown (a retry with the same command_id is safe after a restart); the engine stops writing until restarted");
                 let halt = Halt::StorageFailed(cause(&e));
                 if let Ok(mut uncertain) = self.uncertain.write() {
                     uncertain.extend(group.docs.iter().map(|c| c.record.id()));
@@ -767,13 +767,32 @@ impl Writer {
                     action: r.action,
                 };
                 if let Err(e) = self.execute_one(&req, directory, overlay) {
-                    tracing::error!(
-                        command_id = %req.command_id,
-                        document_id = %req.document_id,
-                        command = req.action.name(),
-                        error = %e,
-                        "a reaction was refused; the event that asked for it stands"
-                    );
+                    // With several servers on one database, a reaction decided against a
+                    // document another server has just changed is refused, and the group
+                    // then conflicts and is decided again: ordinary, not an error.
+                    let race = self.storage.shared()
+                        && matches!(
+                            e,
+                            Error::Conflict { .. }
+                                | Error::Rejected(workflow_core::Error::DocumentExists(_))
+                        );
+                    if race {
+                        tracing::debug!(
+                            command_id = %req.command_id,
+                            document_id = %req.document_id,
+                            command = req.action.name(),
+                            error = %e,
+                            "a reaction met a document another server changed first; the group will be decided again"
+                        );
+                    } else {
+                        tracing::error!(
+                            command_id = %req.command_id,
+                            document_id = %req.document_id,
+                            command = req.action.name(),
+                            error = %e,
+                            "a reaction was refused; the event that asked for it stands"
+                        );
+                    }
                 }
             }
         }

@@ -144,6 +144,9 @@ pub struct PostgresStorage {
     listening: std::sync::atomic::AtomicBool,
     /// A transaction holding the head-row lock for this writer's next commit.
     held: Mutex<Option<tokio::sync::oneshot::Sender<HeldCommit>>>,
+    /// The schema version the database had when this opened it (0: none yet), before the
+    /// migrations opening applies.
+    schema_at_open: std::sync::atomic::AtomicU32,
 }
 
 /// What a held transaction is given to finish: the group, whether relaxed, and where to
@@ -416,9 +419,13 @@ impl PostgresStorage {
             foreign: Arc::new(Mutex::new(None)),
             listening: std::sync::atomic::AtomicBool::new(false),
             held: Mutex::new(None),
+            schema_at_open: std::sync::atomic::AtomicU32::new(0),
         };
         storage.check_server(options.allow_fsync_off)?;
-        storage.migrate()?;
+        let found = storage.migrate()?;
+        storage
+            .schema_at_open
+            .store(found, std::sync::atomic::Ordering::Relaxed);
         Ok(storage)
     }
 
@@ -479,6 +486,17 @@ impl PostgresStorage {
     /// processes starting together); returns the version found before. A database of a
     /// newer schema is refused.
     pub fn migrate(&self) -> Result<u32> {
+        self.migrate_now()
+    }
+
+    /// The schema version the database had when it was opened here (0 for an empty
+    /// database), before opening applied this build's migrations.
+    pub fn schema_at_open(&self) -> u32 {
+        self.schema_at_open
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn migrate_now(&self) -> Result<u32> {
         let shown = self.shown.clone();
         self.run(move |pool| async move {
             let mut c = pool.get().await.map_err(from_pool)?;
