@@ -11,7 +11,8 @@
 //! 7. the 月通报 over 10,000 督办 items (target: under a second);
 //! 8. fan-out: 8 writing clients with 0, 50 and 200 live in-process subscribers, commands/s
 //!    and the process's CPU time per command (target: 200 subscribers cost at most 50% more
-//!    CPU per command than none).
+//!    CPU per command than none); then the same over gRPC, with the server in a child
+//!    process and its CPU per command.
 //!
 //! With `--store postgres://…`, the figures on PostgreSQL instead (see [`postgres`]).
 
@@ -78,7 +79,7 @@ pub(crate) enum Part {
     /// (7) the 月通报 over 10,000 items.
     Bulletin,
     /// (8) fan-out: commands/s and the process's CPU per command with 0, 50 and 200 live
-    /// subscribers reading in-process.
+    /// subscribers reading in-process, then the server's over gRPC.
     Fanout,
 }
 
@@ -449,6 +450,11 @@ impl ServerChild {
         }
     }
 
+    /// The server's CPU time so far (user and system), in milliseconds.
+    fn cpu_ms(&self) -> f64 {
+        process_cpu_ms(&format!("/proc/{}/stat", self.child.id()))
+    }
+
     /// Peak resident set size of the server so far, in MiB (Linux `VmHWM`).
     fn peak_rss_mib(&self) -> Option<f64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
@@ -634,7 +640,12 @@ async fn populate_items(
 /// This process's CPU time so far (user + system), in milliseconds: `/proc/self/stat`'s
 /// utime and stime, in the kernel's fixed 100 ticks per second.
 fn cpu_ms() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+    process_cpu_ms("/proc/self/stat")
+}
+
+/// The CPU time (user and system) of the process whose `stat` file is `path`, in ms.
+fn process_cpu_ms(path: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(path) else {
         return 0.0;
     };
     // Fields after the command name, which is in parentheses and may hold spaces.
@@ -681,6 +692,57 @@ async fn fanout(engine: &Engine, subscribers: usize, seconds: f64) -> Result<(Ra
     let _ = stop.send(true);
     for reader in readers {
         let _ = reader.await;
+    }
+    Ok((
+        r,
+        cpu / r.commands.max(1) as f64,
+        delivered.load(Ordering::Relaxed),
+    ))
+}
+
+/// 8 writing gRPC clients for `seconds` with `subscribers` live gRPC subscribers (one
+/// connection each, as separate campus systems would have) reading every event: the rate,
+/// the server's CPU per command, and the events the subscribers received.
+async fn fanout_grpc(
+    server: &ServerChild,
+    subscribers: usize,
+    seconds: f64,
+) -> Result<(Rate, f64, u64)> {
+    use futures::StreamExt;
+    let delivered = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let writer = server.client().await?;
+    let head = writer
+        .clone()
+        .get_log_head(pb::GetLogHeadRequest {})
+        .await?
+        .into_inner()
+        .position;
+    let mut readers = Vec::with_capacity(subscribers);
+    for _ in 0..subscribers {
+        let mut events = server
+            .client()
+            .await?
+            .subscribe(pb::SubscribeRequest {
+                from_position: head + 1,
+                ..Default::default()
+            })
+            .await?
+            .into_inner();
+        let delivered = delivered.clone();
+        readers.push(tokio::spawn(async move {
+            while let Some(Ok(_)) = events.next().await {
+                delivered.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    let cpu = server.cpu_ms();
+    let r = measure(8, seconds, move |c, round| {
+        grpc_flow(writer.clone(), c * 1_000_000 + round)
+    })
+    .await?;
+    let cpu = server.cpu_ms() - cpu;
+    for reader in readers {
+        reader.abort();
     }
     Ok((
         r,
@@ -1041,6 +1103,30 @@ async fn run_async(args: BenchArgs, store: Option<String>) -> Result<()> {
             rows.push(json!({"subscribers": subscribers, "rate": r.0.json(), "cpu_ms_per_command": round(r.1), "cpu_vs_none": ratio.map(round), "delivered": r.2}));
         }
         summary.insert("fanout".into(), json!(rows));
+        drop(engine);
+        // The same over gRPC: the server in a child process, its CPU per command.
+        let server_dir = base.path().join("fanout-server");
+        std::fs::create_dir_all(&server_dir)?;
+        let server = ServerChild::start(&server_dir)?;
+        let mut rows = Vec::new();
+        let mut none_cpu = None;
+        for subscribers in [0usize, 50, 200] {
+            let r = fanout_grpc(&server, subscribers, seconds).await?;
+            let ratio = none_cpu.map(|base: f64| r.1 / base.max(1e-9));
+            none_cpu.get_or_insert(r.1);
+            line(
+                &format!("gRPC, 8 clients, {subscribers} gRPC subscribers: commands/s"),
+                format!(
+                    "{:.0}  (server CPU {:.3} ms per command{}; {} events delivered)",
+                    r.0.per_sec,
+                    r.1,
+                    ratio.map_or(String::new(), |x| format!(", {x:.2}× none")),
+                    r.2
+                ),
+            );
+            rows.push(json!({"subscribers": subscribers, "rate": r.0.json(), "server_cpu_ms_per_command": round(r.1), "cpu_vs_none": ratio.map(round), "delivered": r.2}));
+        }
+        summary.insert("fanout_grpc".into(), json!(rows));
     }
 
     // (7) the 月通报 over many items

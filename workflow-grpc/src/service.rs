@@ -1,6 +1,7 @@
 //! The gRPC handlers: each converts its request, calls the engine, converts the answer.
 
 use std::pin::Pin;
+use std::sync::Arc;
 
 use futures::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
@@ -19,6 +20,41 @@ pub struct WorkflowService {
     engine: Engine,
     clock: workflow_store::Clock,
     stopping: tokio::sync::watch::Receiver<bool>,
+    wire: Arc<WireEvents>,
+}
+
+/// Events converted for the wire (ids as text, the payload as JSON) once, for every
+/// subscription that delivers them: with many subscribers, converting per subscriber was
+/// most of the server's work per event. An event at a position never changes, so the last
+/// few thousand converted are kept by position.
+#[derive(Debug, Default)]
+struct WireEvents {
+    recent: std::sync::Mutex<std::collections::BTreeMap<u64, Arc<pb::EventEnvelope>>>,
+}
+
+/// How many converted events are kept (about the shared tail's length).
+const WIRE_EVENTS: usize = 4096;
+
+impl WireEvents {
+    /// `e` for the wire, converted by the first subscription that delivers it.
+    fn get(&self, e: &workflow_store::Envelope) -> Arc<pb::EventEnvelope> {
+        if let Some(hit) = self
+            .recent
+            .lock()
+            .ok()
+            .and_then(|r| r.get(&e.position).cloned())
+        {
+            return hit;
+        }
+        let converted = Arc::new(convert::envelope(e));
+        if let Ok(mut recent) = self.recent.lock() {
+            recent.insert(e.position, converted.clone());
+            while recent.len() > WIRE_EVENTS {
+                recent.pop_first();
+            }
+        }
+        converted
+    }
 }
 
 impl std::fmt::Debug for WorkflowService {
@@ -41,6 +77,7 @@ impl WorkflowService {
             engine,
             clock,
             stopping,
+            wire: Arc::default(),
         }
     }
 
@@ -477,6 +514,12 @@ impl DocumentWorkflow for WorkflowService {
         {
             Ok((bulletin, outcome)) => {
                 tracing::info!(system = system.name.as_str(), command = "PublishBulletin", %month, actor = %actor.id, replayed = outcome.replayed, "command executed");
+                // The bulletin goes back to the caller: the classified items it names are
+                // recorded as read first.
+                self.engine
+                    .record_bulletin_read(&reader, &bulletin)
+                    .await
+                    .map_err(|e| status_of(&e))?;
                 let published = outcome
                     .events
                     .first()
@@ -627,12 +670,14 @@ impl WorkflowService {
         let filter = convert::subscribe_filter(&r, Some(reader.clearance()), system.admin)?;
         let mut stopping = self.stopping.clone();
         let (engine, actor) = (self.engine.clone(), reader.actor_id());
+        let wire = self.wire.clone();
         let system_clearance = system.max_classification;
         let stream = self
             .engine
             .subscribe_shared(r.from_position.max(1), filter)
             .then(move |item| {
                 let (engine, system, actor) = (engine.clone(), system.name.clone(), actor.clone());
+                let wire = wire.clone();
                 async move {
                     let e = item.map_err(|e| status_of(&e))?;
                     // Who reads is checked again for every event: an actor deactivated or
@@ -674,7 +719,7 @@ impl WorkflowService {
                             .await
                             .map_err(|e| status_of(&e))?;
                     }
-                    Ok(Some(convert::envelope(&e)))
+                    Ok(Some(Arc::unwrap_or_clone(wire.get(&e))))
                 }
             })
             .filter_map(|r: Result<Option<pb::EventEnvelope>, Status>| {

@@ -55,8 +55,9 @@ impl DirectoryCache {
     }
 
     /// The to-do keys whose tasks nobody can take any more because the actors they name were
-    /// deactivated: each deactivated actor's own key, and a unit's role that no active actor
-    /// of the unit holds. The office clerk's list shows them, for 转办.
+    /// deactivated: each deactivated actor's own key, a unit's role that no active actor of
+    /// the unit holds, and a general office's role that no active actor of an office holds.
+    /// The office clerk's list shows them, for 转办.
     pub(crate) fn orphaned_keys(&self) -> Vec<Assignee> {
         let mut keys = Vec::new();
         for id in &self.deactivated {
@@ -78,6 +79,14 @@ impl DirectoryCache {
                         role: *role,
                     });
                 }
+                let office_covered = self
+                    .actors
+                    .values()
+                    .filter(|o| !self.deactivated.contains(&o.id) && self.in_office(o))
+                    .any(|o| Assignee::OfficeRole(*role).matches(o, true));
+                if self.in_office(a) && !office_covered {
+                    keys.push(Assignee::OfficeRole(*role));
+                }
             }
         }
         keys.sort();
@@ -85,12 +94,12 @@ impl DirectoryCache {
         keys
     }
 
-    /// Whether `actor` is an office clerk (办公室文秘): a clerk of a unit marked `office`.
     /// Whether the actor's unit is a general office (办公室).
     pub(crate) fn in_office(&self, actor: &Actor) -> bool {
         self.units.get(&actor.unit).is_some_and(|u| u.office)
     }
 
+    /// Whether `actor` is an office clerk (办公室文秘): a clerk of a unit marked `office`.
     pub(crate) fn is_office_clerk(&self, actor: &Actor) -> bool {
         actor.has_role(Role::Clerk)
             && !self.deactivated.contains(&actor.id)

@@ -449,3 +449,64 @@ async fn a_written_group_is_neither_answered_nor_visible_before_its_sync() {
     assert_eq!(e.position, head + 1);
     assert!(engine.head() >= head + 2);
 }
+
+/// A document drafted 秘密 and revised down to 非密 in one commit group keeps 秘密 as the
+/// highest classification it ever had, also when a reader had asked for it before it
+/// existed (so that Subscribe never hands its 秘密 version to a 非密 reader).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_that_raises_and_lowers_a_classification_keeps_its_highest() {
+    use workflow_core::Classification;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let faults = faults_for(dir.path());
+    let id = new_id();
+    assert_eq!(
+        engine.highest_classification(id).unwrap(),
+        Classification::None
+    );
+    let mut secret = fields();
+    secret.classification = Classification::Secret;
+    secret.classification_period_years = Some(10);
+    // X's commit is in flight; the draft and its revision queue behind it, one group.
+    faults.hold_commits();
+    let x = send(&engine, draft_request());
+    in_flight(dir.path()).await;
+    let draft = send(
+        &engine,
+        Request::new(id, "wang.fang", Action::Draft(secret)),
+    );
+    queued(&engine, 1).await;
+    let revise = send(
+        &engine,
+        Request::new(id, "wang.fang", Action::Revise(fields())),
+    );
+    queued(&engine, 2).await;
+    faults.release_commits();
+    x.await.unwrap().unwrap();
+    draft.await.unwrap().unwrap();
+    let revised = revise.await.unwrap().unwrap();
+    assert_eq!(revised.version, 2);
+    assert_eq!(
+        engine.document(id).unwrap().unwrap().classification(),
+        Classification::None
+    );
+    assert_eq!(
+        engine.highest_classification(id).unwrap(),
+        Classification::Secret,
+        "the 秘密 draft is in its events"
+    );
+    // A 非密 subscriber from the start gets nothing of it.
+    let open_only = workflow_store::SubscribeFilter {
+        max_classification: Some(Classification::None),
+        ..Default::default()
+    };
+    let mut sub = Box::pin(engine.subscribe(1, open_only));
+    use futures::StreamExt;
+    while let Ok(Some(e)) = tokio::time::timeout(Duration::from_millis(300), sub.next()).await {
+        assert_ne!(
+            e.unwrap().stream_id,
+            id,
+            "a 秘密 version reached a 非密 reader"
+        );
+    }
+}

@@ -444,3 +444,39 @@ async fn the_todo_holders_of_every_receipt_state_are_exactly_who_may_act() {
     .await;
     assert_exact(id, "circulating, one read");
 }
+
+/// When the general office's only director leaves (deactivated), the 收文 of other units
+/// waiting for 拟办 are not lost: the office clerk sees them for 转办.
+#[tokio::test]
+async fn an_office_role_nobody_holds_any_more_goes_to_the_office_clerk() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let s = incoming_sample();
+    let id = new_id();
+    let mut flow = instruct_flow(&s, "J012");
+    if let IncomingAction::Register { unit, .. } = &mut flow[0].1 {
+        *unit = Some(UnitCode::from("DW"));
+    }
+    for (actor, action) in flow.into_iter().take(2) {
+        run(&engine, id, actor, action).await;
+    }
+    let holds = |actor: &str| {
+        engine
+            .inbox(&actor.into(), &ListQuery::default())
+            .unwrap()
+            .receipts
+            .iter()
+            .any(|r| r.id() == id)
+    };
+    assert!(holds("ding.xin"));
+    assert!(!holds("liu.yang"), "the clerk has nothing to hand over yet");
+    engine
+        .change_directory(workflow_core::DirectoryAction::DeactivateActor {
+            actor: "ding.xin".into(),
+            system: "hr-system".into(),
+            reason: "调岗".into(),
+        })
+        .await
+        .unwrap();
+    assert!(holds("liu.yang"), "the office clerk sees it, for 转办");
+}

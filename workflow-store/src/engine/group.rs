@@ -34,6 +34,8 @@ pub(super) struct Overlay {
     /// the events, in position order.
     pub(super) publish: bool,
     pub(super) published: Vec<(crate::envelope::Envelope, crate::read::tail::Listed)>,
+    /// The highest classification each document's events in the group gave it.
+    pub(super) classified: HashMap<DocumentId, workflow_core::Classification>,
 }
 
 /// What a decision within the group consults: the directory, the retention schedule, and

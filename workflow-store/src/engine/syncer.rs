@@ -33,7 +33,11 @@ pub(super) struct Written {
     /// Sync whatever the configured durability (a directory change).
     pub(super) always: bool,
     /// The changed documents' classifications, in force once durable.
-    pub(super) classifications: Vec<(DocumentId, workflow_core::Classification)>,
+    pub(super) classifications: Vec<(
+        DocumentId,
+        workflow_core::Classification,
+        workflow_core::Classification,
+    )>,
 }
 
 /// What the writer hands the syncer.
@@ -97,8 +101,8 @@ impl Syncer {
                     if !w.classifications.is_empty()
                         && let Ok(mut c) = self.classifications.write()
                     {
-                        for (id, classification) in w.classifications {
-                            c.set(id, classification);
+                        for (id, now, in_group) in w.classifications {
+                            c.set(id, now, in_group);
                         }
                     }
                     if !w.published.is_empty()

@@ -69,7 +69,11 @@ pub(super) struct WrittenGroup {
     published: Vec<crate::read::tail::TailEvent>,
     docs: Vec<DocumentId>,
     always: bool,
-    classifications: Vec<(DocumentId, workflow_core::Classification)>,
+    classifications: Vec<(
+        DocumentId,
+        workflow_core::Classification,
+        workflow_core::Classification,
+    )>,
 }
 
 /// Why the writer refuses every write.
@@ -501,13 +505,15 @@ impl Writer {
         &self,
         published: Vec<(crate::envelope::Envelope, crate::read::tail::Listed)>,
         docs: &[DocChange],
+        classified: &HashMap<DocumentId, workflow_core::Classification>,
     ) -> Vec<crate::read::tail::TailEvent> {
         // With a syncer, they are in force once durable (the syncer sets them).
         if self.syncer.is_none()
             && let Ok(mut c) = self.classifications.write()
         {
             for change in docs {
-                c.set(change.record.id(), change.record.state.classification());
+                let (id, now) = (change.record.id(), change.record.state.classification());
+                c.set(id, now, classified.get(&id).copied().unwrap_or(now));
             }
         }
         if published.is_empty() {
@@ -604,6 +610,7 @@ impl Writer {
         }
         group.commands = overlay.commands.into_iter().collect();
         let published = std::mem::take(&mut overlay.published);
+        let classified = std::mem::take(&mut overlay.classified);
         group.sync_always = group
             .docs
             .iter()
@@ -671,7 +678,7 @@ impl Writer {
                         *cache = d;
                     }
                 }
-                let events = self.published(published, &group.docs);
+                let events = self.published(published, &group.docs, &classified);
                 if self.syncer.is_some() {
                     // Visible once durable: the syncer moves the head and publishes.
                     if !group.is_empty() {
@@ -683,7 +690,11 @@ impl Writer {
                             classifications: group
                                 .docs
                                 .iter()
-                                .map(|c| (c.record.id(), c.record.state.classification()))
+                                .map(|c| {
+                                    let now = c.record.state.classification();
+                                    let id = c.record.id();
+                                    (id, now, classified.get(&id).copied().unwrap_or(now))
+                                })
                                 .collect(),
                         });
                     }
@@ -976,6 +987,11 @@ impl Writer {
                 }
             }
             claims.extend(event.data.number_claim());
+            if let Some(r) = &record {
+                let c = r.state.classification();
+                let seen = overlay.classified.entry(id).or_insert(c);
+                *seen = (*seen).max(c);
+            }
             if overlay.publish {
                 listed.push(crate::read::tail::listed(record.as_ref().map(|r| &r.state)));
             }

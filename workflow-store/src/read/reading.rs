@@ -309,6 +309,19 @@ impl Engine {
             .map_err(|e| Error::Internal {
                 reason: format!("producing the bulletin: {e}"),
             })??;
+        self.record_bulletin_read(reader, &bulletin).await?;
+        Ok(bulletin)
+    }
+
+    /// Records, in one append, each classified item `bulletin` names (overdue, or closed in
+    /// its month) as read by `reader`: before a bulletin is handed out (as `PublishBulletin`
+    /// hands back the one it published).
+    pub async fn record_bulletin_read(
+        &self,
+        reader: &Reader,
+        bulletin: &workflow_core::supervision::bulletin::Bulletin,
+    ) -> Result<()> {
+        let month = bulletin.month;
         let mut named: Vec<DocumentId> = bulletin
             .overdue
             .iter()
@@ -325,7 +338,7 @@ impl Engine {
             }
         }
         self.record_accesses(reads).await?;
-        Ok(bulletin)
+        Ok(())
     }
 
     /// Records one read of a classified document before it is answered.

@@ -112,7 +112,13 @@ impl Engine {
                     .tail
                     .read()
                     .ok()
-                    .and_then(|tail| tail.read(st.next, BATCH));
+                    // Never past the head: the syncer publishes a group just before it moves
+                    // the head, and reading rules (the highest classification) see the head.
+                    .and_then(|tail| {
+                        let limit = usize::try_from((head - st.next + 1).min(BATCH as u64))
+                            .unwrap_or(BATCH);
+                        tail.read(st.next, limit)
+                    });
                 if let Some(events) = shared.filter(|e| !e.is_empty()) {
                     st.engine.inner.from_tail.fetch_add(1, Ordering::Relaxed);
                     crate::telemetry::subscriber_batch(true);

@@ -84,43 +84,55 @@ pub(crate) fn listed(state: Option<&workflow_core::FlowState>) -> Listed {
 /// a reader's clearance for an event does not read the document from the store each time.
 #[derive(Debug, Default)]
 pub(crate) struct Classifications {
-    /// Each document's classification now, and the highest it ever had once worked out.
-    known: HashMap<DocumentId, (Classification, Option<Classification>)>,
+    known: HashMap<DocumentId, Known>,
+}
+
+/// What is known of one document's classification.
+#[derive(Debug, Default, Clone, Copy)]
+struct Known {
+    /// As last committed, if set since.
+    now: Option<Classification>,
+    /// The highest it ever had, once worked out from its events.
+    highest: Option<Classification>,
+    /// The highest any event committed since this started gave it (kept while `highest` is
+    /// not worked out: a fold of the durable events may not see the latest group yet).
+    floor: Classification,
 }
 
 impl Classifications {
     pub(crate) fn get(&self, id: DocumentId) -> Option<Classification> {
-        self.known.get(&id).map(|(now, _)| *now)
+        self.known.get(&id).and_then(|k| k.now)
     }
 
     /// The highest classification the document ever had, if worked out.
     pub(crate) fn highest(&self, id: DocumentId) -> Option<Classification> {
-        self.known.get(&id).and_then(|(_, highest)| *highest)
+        self.known.get(&id).and_then(|k| k.highest)
     }
 
-    pub(crate) fn set(&mut self, id: DocumentId, classification: Classification) {
+    fn entry(&mut self, id: DocumentId) -> &mut Known {
         if self.known.len() >= CLASSIFICATIONS && !self.known.contains_key(&id) {
             self.known.clear();
         }
-        let entry = self.known.entry(id).or_insert((classification, None));
-        entry.0 = classification;
-        if let Some(highest) = &mut entry.1 {
-            *highest = (*highest).max(classification);
+        self.known.entry(id).or_default()
+    }
+
+    /// A group committed: the document's classification `now`, and the highest any of the
+    /// group's events gave it (a group may raise it and lower it again).
+    pub(crate) fn set(&mut self, id: DocumentId, now: Classification, in_group: Classification) {
+        let k = self.entry(id);
+        let seen = now.max(in_group);
+        k.now = Some(now);
+        k.floor = k.floor.max(seen);
+        if let Some(highest) = &mut k.highest {
+            *highest = (*highest).max(seen);
         }
     }
 
-    /// Records the highest classification worked out from the document's events (and never
-    /// lower than one set meanwhile).
-    pub(crate) fn set_highest(&mut self, id: DocumentId, highest: Classification) {
-        if self.known.len() >= CLASSIFICATIONS && !self.known.contains_key(&id) {
-            self.known.clear();
-        }
-        match self.known.get_mut(&id) {
-            Some((now, known)) => *known = Some(highest.max(*now).max(known.unwrap_or(highest))),
-            None => {
-                self.known.insert(id, (highest, Some(highest)));
-            }
-        }
+    /// Records the highest classification worked out from the document's events (never
+    /// lower than any a commit gave it meanwhile).
+    pub(crate) fn set_highest(&mut self, id: DocumentId, folded: Classification) {
+        let k = self.entry(id);
+        k.highest = Some(folded.max(k.floor).max(k.highest.unwrap_or(folded)));
     }
 
     /// Forgets everything (another process may have changed any document).

@@ -31,6 +31,18 @@ impl Engine {
         // dated before the month's end but written after the publication would not).
         if report.first_break.is_none() {
             for p in std::mem::take(&mut report.published) {
+                let newest = workflow_core::supervision::bulletin::BULLETIN_FORMAT;
+                if p.digests.format > newest {
+                    report.first_break = Some(crate::ChainBreak {
+                        position: p.position,
+                        reason: format!(
+                            "the 月通报 of {} published here is of bulletin format {}, newer \
+                             than this build's ({newest}): verify it with a newer build",
+                            p.month, p.digests.format
+                        ),
+                    });
+                    break;
+                }
                 let bulletin =
                     self.bulletin_from_log(p.month, Some(p.clearance), p.digests.format)?;
                 let now = workflow_core::supervision::BulletinDigests::of(&bulletin);
