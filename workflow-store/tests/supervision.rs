@@ -540,3 +540,50 @@ async fn publishing_a_bulletin_records_its_digests_once_and_only_after_the_month
     );
     assert_eq!(report.checked, engine.head(), "the chain itself is intact");
 }
+
+/// For every state the sample 督办 item reaches (立项, 交办, 进展, a pending 延期, 办结报告,
+/// 销号, 归档), its to-do holders are exactly the actors for whom `Engine::check` accepts
+/// some command (the flow's own steps, and 退回).
+#[tokio::test]
+async fn the_todo_holders_of_every_item_state_are_exactly_who_may_act() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let deadline = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    let flow = item_flow(deadline, "J012");
+    let mut candidates: Vec<SupervisionAction> = flow
+        .iter()
+        .skip(1)
+        .map(|(_, action)| action.clone())
+        .collect();
+    candidates.push(SupervisionAction::ReturnItem {
+        reason: "报告内容不完整。".into(),
+    });
+    let id = new_id();
+    for (n, (actor, action)) in flow.into_iter().enumerate() {
+        let name = action.name();
+        run(&engine, id, actor, action).await;
+        let mut holders = Vec::new();
+        let mut may_act = Vec::new();
+        for a in workflow_testkit::directory().actors() {
+            let page = engine.inbox(&a.id, &ListQuery::default()).unwrap();
+            if page.items.iter().any(|i| i.id() == id) {
+                holders.push(a.id.to_string());
+            }
+            if candidates.iter().any(|c| {
+                engine
+                    .check(&Request::new(id, a.id.clone(), c.clone()))
+                    .is_ok()
+            }) {
+                may_act.push(a.id.to_string());
+            }
+        }
+        assert_eq!(
+            holders, may_act,
+            "after step {n} ({name}): holders vs who may act"
+        );
+        assert!(
+            !holders.is_empty() || name == "ArchiveItem",
+            "after step {n} ({name}): nobody"
+        );
+    }
+}
