@@ -328,31 +328,6 @@ fn candidate_actions(s: &workflow_testkit::incoming::IncomingSample) -> Vec<Inco
     ]
 }
 
-/// Who has the 收文 in their 待办, and who may give it some command (`Engine::check`
-/// accepts one), over every actor of the directory.
-fn holders_and_actors(
-    engine: &Engine,
-    id: DocumentId,
-    actions: &[IncomingAction],
-) -> (Vec<String>, Vec<String>) {
-    let mut holders = Vec::new();
-    let mut may_act = Vec::new();
-    for actor in workflow_testkit::directory().actors() {
-        let inbox = engine.inbox(&actor.id, &ListQuery::default()).unwrap();
-        if inbox.receipts.iter().any(|r| r.id() == id) {
-            holders.push(actor.id.to_string());
-        }
-        if actions.iter().any(|a| {
-            engine
-                .check(&Request::new(id, actor.id.clone(), a.clone()))
-                .is_ok()
-        }) {
-            may_act.push(actor.id.to_string());
-        }
-    }
-    (holders, may_act)
-}
-
 /// For every state a 收文 reaches — registered by the office for itself, for another unit
 /// (DW, which has no registrar of its own) and by 签收; screened, proposed, instructed with
 /// 协办, with an extension pending, completed; circulated — its to-do holders are exactly
@@ -362,9 +337,11 @@ async fn the_todo_holders_of_every_receipt_state_are_exactly_who_may_act() {
     let dir = tempfile::tempdir().unwrap();
     let engine = open(dir.path()).await;
     let s = incoming_sample();
-    let actions = candidate_actions(&s);
+    let actions: Vec<workflow_core::FlowAction> =
+        candidate_actions(&s).into_iter().map(Into::into).collect();
     let assert_exact = |id: DocumentId, what: &str| {
-        let (holders, may_act) = holders_and_actors(&engine, id, &actions);
+        let (holders, may_act) =
+            workflow_testkit::engine::todo_holders_and_who_may_act(&engine, id, &actions);
         assert_eq!(holders, may_act, "{what}: holders (left) vs who may act");
         assert!(
             !may_act.is_empty() || what.contains("(ArchiveIncoming)"),

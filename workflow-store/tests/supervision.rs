@@ -550,33 +550,23 @@ async fn the_todo_holders_of_every_item_state_are_exactly_who_may_act() {
     let engine = open(dir.path()).await;
     let deadline = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
     let flow = item_flow(deadline, "J012");
-    let mut candidates: Vec<SupervisionAction> = flow
+    let mut candidates: Vec<workflow_core::FlowAction> = flow
         .iter()
         .skip(1)
-        .map(|(_, action)| action.clone())
+        .map(|(_, action)| action.clone().into())
         .collect();
-    candidates.push(SupervisionAction::ReturnItem {
-        reason: "报告内容不完整。".into(),
-    });
+    candidates.push(
+        SupervisionAction::ReturnItem {
+            reason: "报告内容不完整。".into(),
+        }
+        .into(),
+    );
     let id = new_id();
     for (n, (actor, action)) in flow.into_iter().enumerate() {
         let name = action.name();
         run(&engine, id, actor, action).await;
-        let mut holders = Vec::new();
-        let mut may_act = Vec::new();
-        for a in workflow_testkit::directory().actors() {
-            let page = engine.inbox(&a.id, &ListQuery::default()).unwrap();
-            if page.items.iter().any(|i| i.id() == id) {
-                holders.push(a.id.to_string());
-            }
-            if candidates.iter().any(|c| {
-                engine
-                    .check(&Request::new(id, a.id.clone(), c.clone()))
-                    .is_ok()
-            }) {
-                may_act.push(a.id.to_string());
-            }
-        }
+        let (holders, may_act) =
+            workflow_testkit::engine::todo_holders_and_who_may_act(&engine, id, &candidates);
         assert_eq!(
             holders, may_act,
             "after step {n} ({name}): holders vs who may act"

@@ -79,3 +79,35 @@ pub async fn drive_on(engine: &Engine, id: DocumentId, from: usize, to: usize) {
         run(engine, id, actor, action).await;
     }
 }
+
+/// Who has stream `id` in their 待办, and who may give it one of `actions` (the engine's
+/// dry run accepts it), over every actor of the fixture's directory, each list by actor id:
+/// the two are to be the same in every state (a to-do holds exactly who may act).
+pub fn todo_holders_and_who_may_act(
+    engine: &Engine,
+    id: DocumentId,
+    actions: &[FlowAction],
+) -> (Vec<String>, Vec<String>) {
+    let mut holders = Vec::new();
+    let mut may_act = Vec::new();
+    for actor in crate::directory().actors() {
+        let page = match engine.inbox(&actor.id, &workflow_store::ListQuery::default()) {
+            Ok(p) => p,
+            Err(e) => panic!("{}'s 待办: {e}", actor.id),
+        };
+        let listed = page.documents.iter().any(|d| d.id() == id)
+            || page.receipts.iter().any(|r| r.id() == id)
+            || page.items.iter().any(|i| i.id() == id);
+        if listed {
+            holders.push(actor.id.to_string());
+        }
+        if actions.iter().any(|a| {
+            engine
+                .check(&Request::new(id, actor.id.clone(), a.clone()))
+                .is_ok()
+        }) {
+            may_act.push(actor.id.to_string());
+        }
+    }
+    (holders, may_act)
+}
