@@ -239,3 +239,42 @@ async fn sweep_reminds_countersign_stages_per_pending_department() {
         Err(workflow_store::Error::InvalidRequest { .. })
     ));
 }
+
+/// For every state the sample 发文 reaches (拟稿 to 归档), its 待办 holders are exactly the
+/// actors for whom `Engine::check` accepts one of the flow's steps still ahead, 退回 or a
+/// recipient's 签收 — the work it waits for. Left out as options rather than work: the drafter's 撤回 and 作废, and the office
+/// clerk's 转办/委派/加签, which the clerk may do on any document in review.
+#[tokio::test]
+async fn the_todo_holders_of_every_document_state_are_exactly_who_may_act() {
+    use workflow_core::{Action, FlowAction};
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let flow = full_flow();
+    let id = new_id();
+    for (n, (actor, action)) in flow.iter().cloned().enumerate() {
+        let name = action.name();
+        run(&engine, id, actor, action).await;
+        let mut candidates: Vec<FlowAction> = flow
+            .iter()
+            .skip(n + 1)
+            .map(|(_, a)| a.clone().into())
+            .collect();
+        // Each recipient unit's 签收, not only the one the sample's flow takes.
+        candidates.push(Action::Acknowledge.into());
+        for stage in [None, Some(0), Some(1), Some(2), Some(3)] {
+            candidates.push(
+                Action::Return {
+                    reason: "请修改。".into(),
+                    stage,
+                }
+                .into(),
+            );
+        }
+        let (holders, may_act) =
+            workflow_testkit::engine::todo_holders_and_who_may_act(&engine, id, &candidates);
+        assert_eq!(
+            holders, may_act,
+            "after step {n} ({name}): holders vs who may act"
+        );
+    }
+}
