@@ -71,9 +71,14 @@ async fn get_incoming(c: &mut Client, id: &str) -> pb::IncomingDocument {
 }
 
 async fn register(c: &mut Client, id: &str) {
+    register_as(c, id, registration()).await;
+}
+
+/// Registers and screens `registration`.
+async fn register_as(c: &mut Client, id: &str, registration: pb::Registration) {
     let id = id.to_owned();
     cmd!(c, register_incoming, RegisterIncomingRequest {
-        "he.ping", id, registration: Some(registration()), unit: String::new()
+        "he.ping", id, registration: Some(registration), unit: String::new()
     })
     .unwrap();
     cmd!(c, screen_incoming, ScreenIncomingRequest {
@@ -210,7 +215,17 @@ async fn a_circulation_flow_over_grpc() {
     let server = start(dir.path()).await;
     let mut c = server.client().await;
     let id = new_id();
-    register(&mut c, &id).await;
+    // A document only to be read: its sender expects no reply (one that does is refused
+    // 传阅, as the error table below shows).
+    register_as(
+        &mut c,
+        &id,
+        pb::Registration {
+            reply_required: false,
+            ..registration()
+        },
+    )
+    .await;
     cmd!(c, propose_handling, ProposeHandlingRequest {
         "ding.xin", id,
         readers: vec!["lin.zhiyuan".into(), "song.hua".into()],
@@ -347,6 +362,14 @@ async fn incoming_rejections_map_to_the_error_table() {
     })
     .unwrap_err();
     assert_eq!(e.code(), Code::InvalidArgument);
+    // 传阅 of a document whose sender expects a reply: INVALID_ARGUMENT on `plan` (it would
+    // end without one).
+    let e = cmd!(c, propose_handling, ProposeHandlingRequest {
+        "ding.xin", id, readers: vec!["song.hua".into()], leader: String::new(), opinion: "拟请传阅".into()
+    })
+    .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+    assert!(e.message().contains("是否需回复"), "{}", e.message());
     assert_eq!(get_incoming(&mut c, &id).await.version, 2);
     server.stop().await;
 }

@@ -348,14 +348,18 @@ fn the_office_director_proposes_circulation_or_instruction_with_an_opinion() {
         matches!(&e, Error::NamedActorMissingRole { field, .. } if field == "plan.leader"),
         "{e}"
     );
+    // The sender expects a reply: 传阅, which ends without one, is refused.
     let e = f.err(
         "ding.xin",
         IncomingAction::Propose {
-            plan: Plan::Circulate { readers: vec![] },
+            plan: Plan::Circulate {
+                readers: vec!["lin.zhiyuan".into()],
+            },
             opinion: "拟请传阅".into(),
         },
     );
-    assert!(is_field(&e, "readers"), "{e}");
+    assert!(is_field(&e, "plan"), "{e}");
+    assert!(e.to_string().contains("是否需回复"), "{e}");
     f.ok("ding.xin", instruct("lin.zhiyuan", "拟请林校长阅批"));
     let r = f.receipt();
     assert_eq!(r.step(), Step::AwaitingInstruction);
@@ -717,8 +721,31 @@ fn a_document_without_a_required_reply_completes_without_one() {
 
 // ---- 传阅 ----
 
+/// Registers the sample as a document only to be read (no reply expected) and screens it.
+fn for_reading(f: &mut ReceiptScript) {
+    let mut registration = f.sample.registration.clone();
+    registration.reply_required = false;
+    let registrar = f.sample.registrar.clone();
+    f.ok(
+        registrar.as_str(),
+        IncomingAction::Register {
+            registration,
+            unit: None,
+        },
+    );
+    f.steps(1, 2);
+}
+
 fn circulating(f: &mut ReceiptScript) {
-    f.steps(0, 2);
+    for_reading(f);
+    let e = f.err(
+        "ding.xin",
+        IncomingAction::Propose {
+            plan: Plan::Circulate { readers: vec![] },
+            opinion: "拟请传阅".into(),
+        },
+    );
+    assert!(is_field(&e, "readers"), "{e}");
     f.ok(
         "ding.xin",
         IncomingAction::Propose {
@@ -886,6 +913,7 @@ fn clearance_rules_hold_as_for_outgoing() {
     // A 秘密 one: a reader without clearance cannot be named, nor act.
     reg.classification = Classification::Secret;
     reg.classification_period_years = Some(5);
+    reg.reply_required = false; // to be circulated
     f.ok(
         "he.ping",
         IncomingAction::Register {

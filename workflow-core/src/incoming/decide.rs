@@ -433,6 +433,15 @@ impl Decide<'_> {
         self.require_office(&[Role::OfficeDirector])?;
         check_text("opinion", opinion, true)?;
         let plan = match plan {
+            // 传阅 is for documents only to be read: it ends without a reply, so one whose
+            // sender expects a reply goes to 批办.
+            Plan::Circulate { .. } if self.r.registration().reply_required => {
+                return Err(Error::field(
+                    "plan",
+                    "the sender expects a reply (是否需回复): propose 批办, so that a unit \
+                     handles it and replies; 传阅 is for documents only to be read",
+                ));
+            }
             Plan::Circulate { readers } => Plan::Circulate {
                 readers: self.readers(readers, &BTreeSet::new())?,
             },
