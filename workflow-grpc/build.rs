@@ -8,6 +8,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR")?);
     tonic_prost_build::configure()
+        // Written by hand, so that a subscription encodes each event once (src/wire.rs).
+        .extern_path(".workflow.v1.EventEnvelope", "crate::wire::EventEnvelope")
         .file_descriptor_set_path(out.join("workflow_descriptor.bin"))
         .compile_protos(&["../proto/workflow/v1/workflow.proto"], &["../proto"])?;
     println!("cargo:rerun-if-changed=../proto");

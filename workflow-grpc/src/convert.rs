@@ -800,6 +800,7 @@ pub fn envelope(e: &Envelope) -> pb::EventEnvelope {
         payload_json: e.payload.to_string(),
         prev_hash: e.prev_hash.clone(),
         hash: e.hash.clone(),
+        ..pb::EventEnvelope::default()
     }
 }
 

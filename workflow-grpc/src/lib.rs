@@ -36,6 +36,7 @@ pub mod convert;
 pub mod pb;
 pub mod server;
 pub mod service;
+pub mod wire;
 
 pub use config::{ActsFor, InvalidConfig, ServiceConfig, SystemConfig, TlsConfig, sha256};
 pub use server::{MAX_MESSAGE_BYTES, ServerError, serve};

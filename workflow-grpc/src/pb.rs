@@ -8,6 +8,8 @@ mod generated {
 // The generated surface mirrors `proto/workflow/v1/workflow.proto` one to one, so it is
 // re-exported whole rather than listed twice.
 pub use generated::*;
+// Mapped to a hand-written type by the build (so that events are encoded once).
+pub use crate::wire::EventEnvelope;
 
 /// The encoded descriptor set, served by gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("workflow_descriptor");

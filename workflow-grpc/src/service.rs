@@ -23,21 +23,22 @@ pub struct WorkflowService {
     wire: Arc<WireEvents>,
 }
 
-/// Events converted for the wire (ids as text, the payload as JSON) once, for every
-/// subscription that delivers them: with many subscribers, converting per subscriber was
-/// most of the server's work per event. An event at a position never changes, so the last
-/// few thousand converted are kept by position.
+/// Events converted for the wire (ids as text, the payload as JSON) and encoded once, for
+/// every subscription that delivers them: each subscriber's stream writes the same bytes
+/// ([`pb::EventEnvelope::sealed`]). An event at a position never changes, so the last few
+/// thousand are kept by position.
 #[derive(Debug, Default)]
 struct WireEvents {
-    recent: std::sync::Mutex<std::collections::BTreeMap<u64, Arc<pb::EventEnvelope>>>,
+    recent: std::sync::Mutex<std::collections::BTreeMap<u64, pb::EventEnvelope>>,
 }
 
 /// How many converted events are kept (about the shared tail's length).
 const WIRE_EVENTS: usize = 4096;
 
 impl WireEvents {
-    /// `e` for the wire, converted by the first subscription that delivers it.
-    fn get(&self, e: &workflow_store::Envelope) -> Arc<pb::EventEnvelope> {
+    /// `e` for the wire, encoded by the first subscription that delivers it; its clones
+    /// share the bytes.
+    fn get(&self, e: &workflow_store::Envelope) -> pb::EventEnvelope {
         if let Some(hit) = self
             .recent
             .lock()
@@ -46,7 +47,7 @@ impl WireEvents {
         {
             return hit;
         }
-        let converted = Arc::new(convert::envelope(e));
+        let converted = convert::envelope(e).sealed();
         if let Ok(mut recent) = self.recent.lock() {
             recent.insert(e.position, converted.clone());
             while recent.len() > WIRE_EVENTS {
@@ -719,7 +720,7 @@ impl WorkflowService {
                             .await
                             .map_err(|e| status_of(&e))?;
                     }
-                    Ok(Some(Arc::unwrap_or_clone(wire.get(&e))))
+                    Ok(Some(wire.get(&e)))
                 }
             })
             .filter_map(|r: Result<Option<pb::EventEnvelope>, Status>| {
