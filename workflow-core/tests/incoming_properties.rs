@@ -232,6 +232,89 @@ fn authorised(
     }
 }
 
+/// The 待办 holders of a state (its assignees) are exactly the actors who may give it one
+/// of the commands that are work (AddReaders, an amendment, and the engine's reminders are
+/// not): the same rule as the store's test, over random reachable states.
+fn holders_are_who_may_act(r: &Receipt, f: &ReceiptScript) -> Result<(), String> {
+    use workflow_core::{Flow, FlowCommand, Incoming};
+    let s = &f.sample;
+    let deadline = workflow_testkit::incoming::sample_deadline(s);
+    let candidates = [
+        IncomingAction::Screen {
+            note: String::new(),
+            deadline: Some(deadline),
+        },
+        IncomingAction::RejectIncoming {
+            reason: "不属于本单位。".into(),
+        },
+        IncomingAction::Propose {
+            plan: Plan::Instruct {
+                leader: s.leader.clone(),
+            },
+            opinion: "请阅批。".into(),
+        },
+        IncomingAction::Instruct {
+            lead_unit: s.lead_unit.clone(),
+            co_units: vec![],
+            deadline,
+            opinion: "请办理。".into(),
+            supervise: false,
+        },
+        IncomingAction::RecordProgress {
+            text: "正在办理。".into(),
+        },
+        IncomingAction::CoInput {
+            text: "协办意见。".into(),
+        },
+        IncomingAction::DecideExtension {
+            grant: false,
+            reason: "不同意。".into(),
+        },
+        IncomingAction::Complete {
+            result: "已办结。".into(),
+            reply: "已答复。".into(),
+        },
+        IncomingAction::MarkRead {
+            opinion: String::new(),
+        },
+        IncomingAction::ArchiveIncoming {
+            fonds: "J012".into(),
+            retention: Some(s.archive.retention),
+            unit_code: s.archive.unit_code.clone(),
+            deviation_reason: String::new(),
+        },
+    ];
+    let is_unit = |u: &str| f.dir.unit(&u.into()).is_some();
+    let keys = Incoming::assignees(r, &is_unit);
+    for a in f.dir.actors() {
+        let in_office = f.dir.unit(&a.unit).is_some_and(|u| u.office);
+        let holds = keys.iter().any(|k| k.matches(a, in_office));
+        let may_act = candidates.iter().any(|action| {
+            let cmd = FlowCommand {
+                document_id: r.id(),
+                actor: a.id.clone(),
+                at: f.clock,
+                action: action.clone(),
+            };
+            Incoming::decide(Some(r), &cmd, &f.dir).is_ok()
+        });
+        if holds != may_act {
+            return Err(format!(
+                "{} {} in {:?} (holders' keys {keys:?}) but {} act on it",
+                a.id,
+                if holds {
+                    "holds it"
+                } else {
+                    "does not hold it"
+                },
+                r.step(),
+                if may_act { "may" } else { "may not" }
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn run_case(steps: &[(usize, usize, IncomingAction)], guided: usize) -> Result<(), TestCaseError> {
     let mut f = ReceiptScript::with_directory(common::directory());
     let mut receipts: BTreeMap<usize, (Option<Receipt>, Vec<_>)> = BTreeMap::new();
@@ -271,6 +354,7 @@ fn run_case(steps: &[(usize, usize, IncomingAction)], guided: usize) -> Result<(
         }
         if let Some(r) = &f.receipt {
             check_invariants(r).map_err(TestCaseError::fail)?;
+            holders_are_who_may_act(r, &f).map_err(TestCaseError::fail)?;
             let folded = f.fold();
             prop_assert_eq!(folded.as_ref(), Some(r));
             let json = serde_json::to_string(r).unwrap();
