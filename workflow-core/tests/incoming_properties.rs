@@ -233,57 +233,11 @@ fn authorised(
 }
 
 /// The 待办 holders of a state (its assignees) are exactly the actors who may give it one
-/// of the commands that are work (AddReaders, an amendment, and the engine's reminders are
-/// not): the same rule as the store's test, over random reachable states.
+/// of the commands that are work (`work_actions`): the same rule as the store's test, over
+/// random reachable states.
 fn holders_are_who_may_act(r: &Receipt, f: &ReceiptScript) -> Result<(), String> {
     use workflow_core::{Flow, FlowCommand, Incoming};
-    let s = &f.sample;
-    let deadline = workflow_testkit::incoming::sample_deadline(s);
-    let candidates = [
-        IncomingAction::Screen {
-            note: String::new(),
-            deadline: Some(deadline),
-        },
-        IncomingAction::RejectIncoming {
-            reason: "不属于本单位。".into(),
-        },
-        IncomingAction::Propose {
-            plan: Plan::Instruct {
-                leader: s.leader.clone(),
-            },
-            opinion: "请阅批。".into(),
-        },
-        IncomingAction::Instruct {
-            lead_unit: s.lead_unit.clone(),
-            co_units: vec![],
-            deadline,
-            opinion: "请办理。".into(),
-            supervise: false,
-        },
-        IncomingAction::RecordProgress {
-            text: "正在办理。".into(),
-        },
-        IncomingAction::CoInput {
-            text: "协办意见。".into(),
-        },
-        IncomingAction::DecideExtension {
-            grant: false,
-            reason: "不同意。".into(),
-        },
-        IncomingAction::Complete {
-            result: "已办结。".into(),
-            reply: "已答复。".into(),
-        },
-        IncomingAction::MarkRead {
-            opinion: String::new(),
-        },
-        IncomingAction::ArchiveIncoming {
-            fonds: "J012".into(),
-            retention: Some(s.archive.retention),
-            unit_code: s.archive.unit_code.clone(),
-            deviation_reason: String::new(),
-        },
-    ];
+    let candidates = workflow_testkit::incoming::work_actions(&f.sample);
     let is_unit = |u: &str| f.dir.unit(&u.into()).is_some();
     let keys = Incoming::assignees(r, &is_unit);
     for a in f.dir.actors() {

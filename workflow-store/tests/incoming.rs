@@ -257,77 +257,6 @@ async fn the_deadline_sweep_reminds_an_overdue_receipt_then_escalates() {
     );
 }
 
-/// Every command a 收文 may be given, with plausible particulars, for `check` to judge —
-/// but `AddReaders`: adding readers to a 传阅 is an amendment the director may make while
-/// it circulates, not work the 收文 waits for, so it puts nothing in anyone's 待办; and
-/// `RemindIncoming`, which only the engine's sweep gives.
-fn candidate_actions(s: &workflow_testkit::incoming::IncomingSample) -> Vec<IncomingAction> {
-    use workflow_core::incoming::Plan;
-    let deadline = workflow_testkit::incoming::sample_deadline(s);
-    vec![
-        IncomingAction::Screen {
-            note: "请拟办。".into(),
-            deadline: None,
-        },
-        IncomingAction::RejectIncoming {
-            reason: "不属于本单位。".into(),
-        },
-        IncomingAction::Propose {
-            plan: Plan::Instruct {
-                leader: s.leader.clone(),
-            },
-            opinion: "请阅批。".into(),
-        },
-        IncomingAction::Propose {
-            plan: Plan::Circulate {
-                readers: s.readers.clone(),
-            },
-            opinion: "请传阅。".into(),
-        },
-        IncomingAction::Instruct {
-            lead_unit: s.lead_unit.clone(),
-            co_units: vec![],
-            deadline,
-            opinion: "请办理。".into(),
-            supervise: false,
-        },
-        IncomingAction::TransferInstruction {
-            to: "song.hua".into(),
-            opinion: "请宋副校长阅批。".into(),
-        },
-        IncomingAction::RecordProgress {
-            text: "正在办理。".into(),
-        },
-        IncomingAction::CoInput {
-            text: "协办意见。".into(),
-        },
-        IncomingAction::RequestExtension {
-            until: deadline + Duration::days(30),
-            reason: "材料未齐。".into(),
-        },
-        IncomingAction::DecideExtension {
-            grant: true,
-            reason: "同意。".into(),
-        },
-        IncomingAction::SendBack {
-            reason: "非本单位职责。".into(),
-        },
-        IncomingAction::Complete {
-            result: "已办结。".into(),
-            reply: "已答复。".into(),
-        },
-        IncomingAction::MarkRead {
-            opinion: String::new(),
-        },
-        IncomingAction::ArchiveIncoming {
-            fonds: "J012".into(),
-            retention: Some(s.archive.retention),
-            unit_code: s.archive.unit_code.clone(),
-            deviation_reason: String::new(),
-        },
-    ]
-}
-
 /// For every state a 收文 reaches — registered by the office for itself, for another unit
 /// (DW, which has no registrar of its own) and by 签收; screened, proposed, instructed with
 /// 协办, with an extension pending, completed; circulated — its to-do holders are exactly
@@ -337,8 +266,10 @@ async fn the_todo_holders_of_every_receipt_state_are_exactly_who_may_act() {
     let dir = tempfile::tempdir().unwrap();
     let engine = open(dir.path()).await;
     let s = incoming_sample();
-    let actions: Vec<workflow_core::FlowAction> =
-        candidate_actions(&s).into_iter().map(Into::into).collect();
+    let actions: Vec<workflow_core::FlowAction> = workflow_testkit::incoming::work_actions(&s)
+        .into_iter()
+        .map(Into::into)
+        .collect();
     let assert_exact = |id: DocumentId, what: &str| {
         let (holders, may_act) =
             workflow_testkit::engine::todo_holders_and_who_may_act(&engine, id, &actions);

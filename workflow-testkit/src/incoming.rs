@@ -71,6 +71,77 @@ pub fn incoming_sample() -> IncomingSample {
     }
 }
 
+/// The commands a 收文 may be waiting for, with the sample's particulars: the work its 待办
+/// holders are to be exactly the actors for (see
+/// [`crate::engine::todo_holders_and_who_may_act`]). Left out: `AddReaders`, an amendment
+/// the director may make while it circulates, not work it waits for, and `RemindIncoming`,
+/// which only the engine's sweep gives.
+pub fn work_actions(s: &IncomingSample) -> Vec<IncomingAction> {
+    let deadline = sample_deadline(s);
+    vec![
+        IncomingAction::Screen {
+            note: "请拟办。".into(),
+            deadline: Some(deadline),
+        },
+        IncomingAction::RejectIncoming {
+            reason: "不属于本单位。".into(),
+        },
+        IncomingAction::Propose {
+            plan: Plan::Instruct {
+                leader: s.leader.clone(),
+            },
+            opinion: "请阅批。".into(),
+        },
+        IncomingAction::Propose {
+            plan: Plan::Circulate {
+                readers: s.readers.clone(),
+            },
+            opinion: "请传阅。".into(),
+        },
+        IncomingAction::Instruct {
+            lead_unit: s.lead_unit.clone(),
+            co_units: vec![],
+            deadline,
+            opinion: "请办理。".into(),
+            supervise: false,
+        },
+        IncomingAction::TransferInstruction {
+            to: "song.hua".into(),
+            opinion: "请宋副校长阅批。".into(),
+        },
+        IncomingAction::RecordProgress {
+            text: "正在办理。".into(),
+        },
+        IncomingAction::CoInput {
+            text: "协办意见。".into(),
+        },
+        IncomingAction::RequestExtension {
+            until: deadline + Duration::days(30),
+            reason: "材料未齐。".into(),
+        },
+        IncomingAction::DecideExtension {
+            grant: true,
+            reason: "同意。".into(),
+        },
+        IncomingAction::SendBack {
+            reason: "非本单位职责。".into(),
+        },
+        IncomingAction::Complete {
+            result: "已办结。".into(),
+            reply: "已答复。".into(),
+        },
+        IncomingAction::MarkRead {
+            opinion: String::new(),
+        },
+        IncomingAction::ArchiveIncoming {
+            fonds: "J012".into(),
+            retention: Some(s.archive.retention),
+            unit_code: s.archive.unit_code.clone(),
+            deviation_reason: String::new(),
+        },
+    ]
+}
+
 /// The instruction's deadline in the sample: the registration's.
 pub fn sample_deadline(s: &IncomingSample) -> NaiveDate {
     s.registration
