@@ -6,6 +6,7 @@
 use anyhow::{Context as _, Result};
 use chrono::{Duration, TimeZone, Utc};
 use uuid::Uuid;
+use workflow_core::EventCodec;
 use workflow_core::{Action, Command, Directory, Document, DocumentId, Event, EventData, handle};
 
 fn main() -> Result<()> {

@@ -8,6 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
 use std::sync::Arc;
+use workflow_core::EventCodec;
 use workflow_core::{DocumentId, FlowState, Kind, State, Timestamp, UnitCode};
 
 use workflow_store::{
@@ -494,12 +495,10 @@ pub(crate) fn list(data_dir: &Path, a: &ListArgs) -> Result<(Vec<FlowState>, Tim
     let now = Utc::now();
     let flow = match a.flow.as_deref() {
         None => None,
-        Some("outgoing") => Some(workflow_core::StreamKind::Outgoing),
-        Some("incoming") => Some(workflow_core::StreamKind::Incoming),
-        Some("supervision") => Some(workflow_core::StreamKind::Supervision),
-        Some(other) => {
-            bail!("--flow {other}: give outgoing (发文), incoming (收文) or supervision (督办)")
-        }
+        Some(f) => match f.parse::<workflow_core::StreamKind>() {
+            Ok(k) if workflow_core::StreamKind::DOCUMENTS.contains(&k) => Some(k),
+            _ => bail!("--flow {f}: give outgoing (发文), incoming (收文) or supervision (督办)"),
+        },
     };
     if let Some(s) = a.source.as_deref()
         && !matches!(s, "instruction" | "meeting" | "key_task" | "direct")

@@ -487,11 +487,7 @@ pub(crate) fn retention_schedule(schedule: &workflow_core::RetentionSchedule, co
             Some(true) => "important",
             Some(false) => "not important",
         };
-        let flow = match r.flow {
-            workflow_core::FlowKind::Outgoing => "发文 outgoing",
-            workflow_core::FlowKind::Incoming => "收文 incoming",
-            workflow_core::FlowKind::Supervision => "督办 supervision",
-        };
+        let flow = format!("{} {}", r.flow.label(), r.flow);
         println!(
             "{:>3}. {flow}, {kinds}, {important} → {} ({})",
             i + 1,

@@ -11,8 +11,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::flow::StreamKind;
 use crate::ids::Timestamp;
-use crate::kind::{FlowKind, Kind};
+use crate::kind::Kind;
 use crate::numbering::ArchiveReference;
 use crate::retention::Retention;
 
@@ -39,7 +40,7 @@ pub struct ArchiveRecord {
 #[serde(deny_unknown_fields)]
 pub struct ScheduleRow {
     /// 发文 (`outgoing`), 收文 (`incoming`) or 督办 (`supervision`).
-    pub flow: FlowKind,
+    pub flow: StreamKind,
     /// The document kinds (文种) the row covers; empty: every kind.
     #[serde(default)]
     pub kinds: Vec<Kind>,
@@ -54,7 +55,7 @@ pub struct ScheduleRow {
 }
 
 impl ScheduleRow {
-    fn matches(&self, flow: FlowKind, kind: Option<Kind>, important: bool) -> bool {
+    fn matches(&self, flow: StreamKind, kind: Option<Kind>, important: bool) -> bool {
         self.flow == flow
             && (self.kinds.is_empty() || kind.is_some_and(|k| self.kinds.contains(&k)))
             && self.important.is_none_or(|i| i == important)
@@ -77,7 +78,18 @@ impl RetentionSchedule {
     /// Checks that every flow has a row matching every document (a catch-all last row), so
     /// that a retention can always be proposed.
     pub fn validate(&self) -> Result<(), ScheduleError> {
-        for flow in [FlowKind::Outgoing, FlowKind::Incoming] {
+        if let Some(row) = self
+            .rows
+            .iter()
+            .find(|r| !StreamKind::DOCUMENTS.contains(&r.flow))
+        {
+            return Err(ScheduleError(format!(
+                "a row names flow {}: only outgoing, incoming and supervision documents are \
+                 archived",
+                row.flow
+            )));
+        }
+        for flow in [StreamKind::Outgoing, StreamKind::Incoming] {
             for kind in Kind::ALL {
                 for important in [false, true] {
                     if self.lookup(flow, kind, important).is_none() {
@@ -95,7 +107,7 @@ impl RetentionSchedule {
     }
 
     /// The first row matching a document, if any.
-    pub fn lookup(&self, flow: FlowKind, kind: Kind, important: bool) -> Option<&ScheduleRow> {
+    pub fn lookup(&self, flow: StreamKind, kind: Kind, important: bool) -> Option<&ScheduleRow> {
         self.lookup_any(flow, Some(kind), important)
     }
 
@@ -103,7 +115,7 @@ impl RetentionSchedule {
     /// without kinds match those.
     fn lookup_any(
         &self,
-        flow: FlowKind,
+        flow: StreamKind,
         kind: Option<Kind>,
         important: bool,
     ) -> Option<&ScheduleRow> {
@@ -112,14 +124,14 @@ impl RetentionSchedule {
 
     /// The scheduled retention of a document; permanent if no row matches (keeping a file
     /// too long can be corrected, destroying it too early cannot).
-    pub fn retention(&self, flow: FlowKind, kind: Kind, important: bool) -> Retention {
+    pub fn retention(&self, flow: StreamKind, kind: Kind, important: bool) -> Retention {
         self.retention_any(flow, Some(kind), important)
     }
 
     /// [`Self::retention`] for records that may have no 文种.
     pub(crate) fn retention_any(
         &self,
-        flow: FlowKind,
+        flow: StreamKind,
         kind: Option<Kind>,
         important: bool,
     ) -> Retention {
@@ -139,8 +151,8 @@ impl Default for RetentionSchedule {
             retention,
             basis: basis.to_owned(),
         };
-        let out = FlowKind::Outgoing;
-        let inc = FlowKind::Incoming;
+        let out = StreamKind::Outgoing;
+        let inc = StreamKind::Incoming;
         RetentionSchedule {
             rows: vec![
                 // 发文: what this office forms.
@@ -203,7 +215,7 @@ impl Default for RetentionSchedule {
                 ),
                 // 督办: supervision items file with the instructions they follow up.
                 row(
-                    FlowKind::Supervision,
+                    StreamKind::Supervision,
                     &[],
                     None,
                     Retention::Years30,
@@ -222,7 +234,7 @@ pub(crate) fn choose_retention(
     ctx: &dyn crate::context::Context,
     actor: &crate::directory::Actor,
     command: &'static str,
-    what: (FlowKind, Option<Kind>, bool),
+    what: (StreamKind, Option<Kind>, bool),
     chosen: Option<Retention>,
     reason: &str,
 ) -> Result<(Retention, Retention, Option<String>), crate::error::Error> {
@@ -280,7 +292,7 @@ mod tests {
     fn the_default_schedule_covers_everything_and_reads_as_the_8th_order() {
         let s = RetentionSchedule::default();
         assert_eq!(s.validate(), Ok(()));
-        let out = |kind, important| s.retention(FlowKind::Outgoing, kind, important);
+        let out = |kind, important| s.retention(StreamKind::Outgoing, kind, important);
         // 决定、命令、公告: permanent whatever their importance.
         assert_eq!(out(Kind::Decision, false), Retention::Permanent);
         assert_eq!(out(Kind::Order, false), Retention::Permanent);
@@ -293,12 +305,12 @@ mod tests {
         // An ordinary 函: 10 years; an important one: permanent.
         assert_eq!(out(Kind::Letter, false), Retention::Years10);
         assert_eq!(out(Kind::Letter, true), Retention::Permanent);
-        let inc = |kind, important| s.retention(FlowKind::Incoming, kind, important);
+        let inc = |kind, important| s.retention(StreamKind::Incoming, kind, important);
         assert_eq!(inc(Kind::Circular, true), Retention::Permanent);
         assert_eq!(inc(Kind::Circular, false), Retention::Years30);
         assert_eq!(inc(Kind::Letter, false), Retention::Years10);
         assert_eq!(
-            s.retention(FlowKind::Supervision, Kind::Circular, false),
+            s.retention(StreamKind::Supervision, Kind::Circular, false),
             Retention::Years30
         );
     }
@@ -307,7 +319,7 @@ mod tests {
     fn a_schedule_without_a_catch_all_is_refused() {
         let s = RetentionSchedule {
             rows: vec![ScheduleRow {
-                flow: FlowKind::Outgoing,
+                flow: StreamKind::Outgoing,
                 kinds: vec![Kind::Decision],
                 important: None,
                 retention: Retention::Permanent,
@@ -318,8 +330,25 @@ mod tests {
         assert!(e.to_string().contains("no row covers Outgoing"), "{e}");
         // Nothing matches: permanent rather than too short.
         assert_eq!(
-            s.retention(FlowKind::Outgoing, Kind::Letter, false),
+            s.retention(StreamKind::Outgoing, Kind::Letter, false),
             Retention::Permanent
         );
+    }
+
+    #[test]
+    fn a_row_for_streams_that_are_not_archived_is_refused() {
+        let mut s = RetentionSchedule::default();
+        s.rows.insert(
+            0,
+            ScheduleRow {
+                flow: StreamKind::Directory,
+                kinds: vec![],
+                important: None,
+                retention: Retention::Permanent,
+                basis: String::new(),
+            },
+        );
+        let e = s.validate().unwrap_err();
+        assert!(e.to_string().contains("names flow directory"), "{e}");
     }
 }

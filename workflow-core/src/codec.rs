@@ -2,6 +2,7 @@
 //! version, and [`upcast`] is the one place where an older payload is brought up to the
 //! current schema before decoding. The audit log must stay readable for decades.
 
+use serde::Deserialize;
 use serde_json::Value;
 
 /// The current schema version of every event type. Bump per type when its payload changes,
@@ -10,7 +11,7 @@ use serde_json::Value;
 /// bytes and reads as before (`Drafted.warnings`, `Archived.scheduled_retention`).
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// Why [`crate::EventData::deserialize_payload`] failed: the deserializer's own error, or an
+/// Why [`EventCodec::deserialize_payload`] failed: the deserializer's own error, or an
 /// upcasting error.
 #[derive(Debug)]
 pub enum PayloadError<E> {
@@ -22,10 +23,10 @@ pub enum PayloadError<E> {
 
 /// The adjacently tagged form `{"type": …, "payload": …}` presented over a tag we already
 /// hold and a deserializer positioned at the payload.
-pub(crate) struct Tagged<'t, D> {
-    pub(crate) type_name: &'t str,
-    pub(crate) payload: Option<D>,
-    pub(crate) next: u8,
+struct Tagged<'t, D> {
+    type_name: &'t str,
+    payload: Option<D>,
+    next: u8,
 }
 
 impl<'de, D: serde::Deserializer<'de>> serde::Deserializer<'de> for Tagged<'_, D> {
@@ -107,51 +108,87 @@ pub fn upcast(type_name: &str, version: u32, payload: Value) -> Result<Value, De
     Ok(payload)
 }
 
-/// Decodes a stored adjacently tagged event (`{"type", "payload"}`) of any flow from a
-/// borrowed payload, upcasting older schema versions.
-/// The payload of an adjacently tagged event (`{"type": …, "payload": …}`) alone, as stored
-/// in the envelope's `payload` field. Every flow's event enum is tagged that way with struct
-/// variants only, so the payload is always there; anything else would be a serde bug.
-pub(crate) fn payload_of<T: serde::Serialize>(event: &T) -> Value {
-    match serde_json::to_value(event) {
-        Ok(Value::Object(mut m)) => m.remove("payload").unwrap_or(Value::Null),
-        _ => Value::Null,
-    }
-}
+/// How a flow's events are stored and read back (DESIGN §4): each is an adjacently tagged
+/// enum (`{"type": …, "payload": …}`, struct variants only) whose tag is the stable type
+/// name; the envelope keeps the type and the payload apart, with the schema version. A flow
+/// writes [`EventCodec::type_name`] and [`EventCodec::step`]; reading back, through
+/// [`upcast`], is the same for every flow.
+pub trait EventCodec: serde::Serialize + serde::de::DeserializeOwned + Sized {
+    /// The stable type name stored in the log.
+    fn type_name(&self) -> &'static str;
 
-pub(crate) fn decode_tagged<T: serde::de::DeserializeOwned>(
-    type_name: &str,
-    version: u32,
-    payload: &Value,
-) -> Result<T, DecodeError> {
-    let payload = upcast(type_name, version, payload.clone())?;
-    let tagged = serde_json::json!({ "type": type_name, "payload": payload });
-    serde_json::from_value(tagged).map_err(|e| DecodeError::Payload {
-        type_name: type_name.to_owned(),
-        reason: e.to_string(),
-    })
-}
+    /// The step in the office's words, for timelines.
+    fn step(&self) -> &'static str;
 
-/// Reads an adjacently tagged event of any flow from a deserializer positioned at its
-/// payload, given the stored type and schema version.
-pub(crate) fn deserialize_tagged<'de, T, D>(
-    type_name: &str,
-    version: u32,
-    payload: D,
-) -> Result<T, PayloadError<D::Error>>
-where
-    T: serde::de::DeserializeOwned,
-    D: serde::Deserializer<'de>,
-{
-    use serde::Deserialize;
-    if version != SCHEMA_VERSION {
-        let value = Value::deserialize(payload).map_err(PayloadError::Serde)?;
-        return decode_tagged(type_name, version, &value).map_err(PayloadError::Decode);
+    /// The payload alone, as stored in the envelope's `payload` field. Every event enum is
+    /// tagged with struct variants only, so the payload is always there; anything else
+    /// would be a serde bug.
+    fn payload(&self) -> Value {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(mut m)) => m.remove("payload").unwrap_or(Value::Null),
+            _ => Value::Null,
+        }
     }
-    T::deserialize(Tagged {
-        type_name,
-        payload: Some(payload),
-        next: 0,
-    })
-    .map_err(PayloadError::Serde)
+
+    /// Decodes a stored `type`, schema `version` and `payload`, upcasting older versions.
+    fn decode(type_name: &str, version: u32, payload: Value) -> Result<Self, DecodeError> {
+        let payload = upcast(type_name, version, payload)?;
+        let tagged = serde_json::json!({ "type": type_name, "payload": payload });
+        serde_json::from_value(tagged).map_err(|e| DecodeError::Payload {
+            type_name: type_name.to_owned(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// As [`EventCodec::decode`], from a borrowed payload (no copy for the current schema).
+    fn decode_ref(type_name: &str, version: u32, payload: &Value) -> Result<Self, DecodeError> {
+        if version != SCHEMA_VERSION {
+            return Self::decode(type_name, version, payload.clone());
+        }
+        use serde::de::value::MapDeserializer;
+        let tag = Value::String(type_name.to_owned());
+        let fields = [("type", &tag), ("payload", payload)];
+        let map = MapDeserializer::<_, serde_json::Error>::new(fields.into_iter());
+        Self::deserialize(map).map_err(|e| DecodeError::Payload {
+            type_name: type_name.to_owned(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// As [`EventCodec::decode`], from the payload's JSON text, read straight into the
+    /// typed event without building a `Value` tree first.
+    fn decode_json(
+        type_name: &str,
+        version: u32,
+        payload: &serde_json::value::RawValue,
+    ) -> Result<Self, DecodeError> {
+        Self::deserialize_payload(type_name, version, payload).map_err(|e| match e {
+            PayloadError::Decode(d) => d,
+            PayloadError::Serde(e) => DecodeError::Payload {
+                type_name: type_name.to_owned(),
+                reason: e.to_string(),
+            },
+        })
+    }
+
+    /// Reads a payload from any serde deserializer, given the stored `type` and schema
+    /// `version`: a log reader that meets `type` before `payload` decodes the event in the
+    /// same pass that reads the envelope (replay and verify read every stored event so).
+    /// Older schema versions go through a `Value` and [`upcast`].
+    fn deserialize_payload<'de, D: serde::Deserializer<'de>>(
+        type_name: &str,
+        version: u32,
+        payload: D,
+    ) -> Result<Self, PayloadError<D::Error>> {
+        if version != SCHEMA_VERSION {
+            let value = Value::deserialize(payload).map_err(PayloadError::Serde)?;
+            return Self::decode(type_name, version, value).map_err(PayloadError::Decode);
+        }
+        Self::deserialize(Tagged {
+            type_name,
+            payload: Some(payload),
+            next: 0,
+        })
+        .map_err(PayloadError::Serde)
+    }
 }

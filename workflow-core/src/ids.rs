@@ -6,6 +6,10 @@ use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// The actor id of the engine itself: it gives the reminders and the cross-flow reactions,
+/// and no directory actor may take this id.
+pub const SYSTEM_ACTOR: &str = "system";
+
 /// An instant in UTC. Time enters the core with each command; the core never reads a clock.
 pub type Timestamp = DateTime<Utc>;
 

@@ -119,19 +119,3 @@ impl Urgency {
         }
     }
 }
-
-/// Which flow a document belongs to: 发文 (issued here), 收文 (received here), 督办
-/// (supervision items). The retention schedule distinguishes them.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum FlowKind {
-    /// 发文: documents this office drafts and issues.
-    #[default]
-    Outgoing,
-    /// 收文: documents this office receives.
-    Incoming,
-    /// 督办: supervision items.
-    Supervision,
-}

@@ -55,10 +55,13 @@ mod flow;
 mod ids;
 pub mod incoming;
 mod kind;
+mod links;
 mod numbering;
 mod opinion;
 pub mod outgoing;
 mod parts;
+mod reactions;
+mod registry;
 mod retention;
 mod route;
 pub mod summary;
@@ -66,7 +69,7 @@ pub mod supervision;
 mod todo;
 
 pub use archive::{ArchiveRecord, RetentionSchedule, ScheduleError, ScheduleRow};
-pub use codec::{DecodeError, PayloadError, SCHEMA_VERSION, upcast};
+pub use codec::{DecodeError, EventCodec, PayloadError, SCHEMA_VERSION, upcast};
 pub use context::{Context, ContextError, Directory};
 pub use directory::{
     Actor, Classification, DIRECTORY_STREAM, Deactivation, DirectoryAction, DirectoryEvent,
@@ -74,21 +77,23 @@ pub use directory::{
 };
 pub use error::{Error, ErrorClass};
 pub use flow::{
-    Closing, Flow, FlowAction, FlowCommand, FlowEvent, FlowState, Listing, Reaction, Recorded,
-    ReminderDue, ReminderSent, StreamKind, decide, reactions,
+    Closing, Flow, FlowCommand, Listing, Recorded, ReminderDue, ReminderSent, StreamKind,
+    UnknownKind,
 };
-pub use ids::{ActorId, DocumentId, Timestamp, UnitCode, china_date, china_time};
+pub use ids::{ActorId, DocumentId, SYSTEM_ACTOR, Timestamp, UnitCode, china_date, china_time};
 pub use incoming::{
     Incoming, IncomingAction, IncomingEvent, Plan, Receipt, Registration, linked_receipt_id,
 };
-pub use kind::{FlowKind, Kind, Urgency};
+pub use kind::{Kind, Urgency};
 pub use numbering::{ArchiveReference, DocumentNumber, ReceiptNumber, Series};
 pub use opinion::Opinion;
 pub use outgoing::{
-    Action, Command, Document, DraftFields, Event, EventData, IssueRecord, Outgoing, SYSTEM_ACTOR,
-    Signature, State, handle, listing_year,
+    Action, Command, Document, DraftFields, Event, EventData, IssueRecord, Outgoing, Signature,
+    State, handle, listing_year,
 };
 pub use parts::{Content, PartsMismatch, StateParts};
+pub use reactions::{Reaction, reactions};
+pub use registry::{FlowAction, FlowEvent, FlowState, Registered, decide};
 pub use retention::Retention;
 pub use route::{Completion, Stage, StageOutcome, StageSpec, stage_label};
 pub use supervision::{

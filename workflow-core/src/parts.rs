@@ -10,10 +10,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::flow::FlowState;
 use crate::incoming::Registration;
 use crate::opinion::Opinion;
 use crate::outgoing::DraftFields;
+use crate::registry::FlowState;
 use crate::supervision::ItemSpec;
 
 /// The content of a stream: what its creator (or a 发文's revision) set.

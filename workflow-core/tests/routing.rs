@@ -6,6 +6,7 @@ mod common;
 
 use chrono::Duration;
 use common::*;
+use workflow_core::EventCodec;
 use workflow_core::{
     Action, Assignee, Classification, Completion, Error, EventData, Role, StageSpec, State,
 };

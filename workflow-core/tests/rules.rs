@@ -5,6 +5,7 @@ mod common;
 
 use chrono::{Duration, NaiveDate};
 use common::*;
+use workflow_core::EventCodec;
 use workflow_core::{
     Action, Classification, DraftFields, Error, ErrorClass, EventData, Kind, Retention, Role,
     StageSpec, State,

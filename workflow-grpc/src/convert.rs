@@ -9,7 +9,8 @@ use tonic_types::{ErrorDetails, StatusExt};
 use uuid::Uuid;
 use workflow_core::{
     Action, ActorId, Classification, Completion, Document, DocumentId, DraftFields, ErrorClass,
-    Kind, Retention, Role, StageSpec, State, Timestamp, UnitCode, Urgency,
+    FlowAction, IncomingAction, Kind, Retention, Role, StageSpec, State, SupervisionAction,
+    Timestamp, UnitCode, Urgency,
 };
 use workflow_store::{
     Envelope, Error, ListQuery, LogHead, Outcome, Page, Request, Stats, SubscribeFilter,
@@ -21,13 +22,15 @@ use crate::pb;
 mod incoming;
 mod supervision;
 pub use incoming::{flow, receipt};
+use incoming::{optional_date, plan, plan_leader, plan_readers, registration, registration_sent};
 pub use supervision::{bulletin, item, month, source_filter};
+use supervision::{percent, spec, spec_sent};
 
 /// The `google.rpc.ErrorInfo.domain` of every error this service sends.
 pub const ERROR_DOMAIN: &str = "workflow.v1";
 
-/// A status with `google.rpc` details: `ErrorInfo` (the stable `reason` code, the domain, and
-/// `metadata`) always, and `BadRequest` naming `field` when there is one.
+/// A status with `google.rpc` details: `ErrorInfo` (the stable `reason` code, the domain,
+/// and `metadata`) always, and `BadRequest` naming `field` when there is one.
 pub fn status(
     code: Code,
     reason: &str,
@@ -250,124 +253,63 @@ pub trait WireCommand {
     fn into_request(self) -> Result<Request, Status>;
 }
 
-/// Implements [`WireCommand`] for command messages of one flow, each with the action (of
-/// type `$action_ty`) it carries.
-macro_rules! wire_commands {
-    ($action_ty:ty: $($msg:ty => |$r:ident| $action:expr;)*) => {$(
-        impl WireCommand for $msg {
-            fn into_request(self) -> Result<Request, Status> {
-                let $r = self;
-                let action: $action_ty = $action;
-                request(&$r.command_id, &$r.actor_id, &$r.document_id, $r.expected_version, action)
+/// Every command RPC's conversions, from the command table (`commands.rs`): a
+/// [`WireCommand`] for each wire message, [`CommandMessage`] (one variant per RPC) and
+/// [`command_message`] (an engine request back into its message).
+macro_rules! wire_conversions {
+    (
+        no_rpc { $( $npat:pat => $why:expr; )* }
+        $( $flow:ident($action:ty) {
+            $( $rpc:ident: $variant:ident($msg:ident)
+                from |$r:ident| $from:expr;
+                to $pat:pat => { $($field:ident: $value:expr),* $(,)? };
+            )*
+        } )*
+    ) => {
+        $($(
+            impl WireCommand for pb::$msg {
+                fn into_request(self) -> Result<Request, Status> {
+                    let $r = self;
+                    let action: $action = $from;
+                    request(&$r.command_id, &$r.actor_id, &$r.document_id, $r.expected_version, action)
+                }
             }
+        )*)*
+
+        /// A command message to send: the wire form of an engine [`Request`], one variant
+        /// per RPC (see [`crate::client::send`]).
+        #[derive(Debug, Clone, PartialEq)]
+        #[allow(missing_docs)] // one variant per RPC, named after it
+        pub enum CommandMessage {
+            $($( $variant(pb::$msg), )*)*
         }
-    )*};
-}
-use wire_commands;
 
-wire_commands! { Action:
-    pb::DraftDocumentRequest => |r| Action::Draft(draft_fields(r.fields)?);
-    pb::ReviseDocumentRequest => |r| Action::Revise(draft_fields(r.fields)?);
-    pb::SubmitForReviewRequest => |r| Action::SubmitForReview { route: route(r.route)? };
-    pb::ApproveRequest => |r| Action::Approve { opinion: r.opinion, stage: stage(r.stage) };
-    pb::ReturnDocumentRequest => |r| Action::Return { reason: r.reason, stage: stage(r.stage) };
-    pb::WithdrawRequest => |r| Action::Withdraw { reason: r.reason };
-    pb::CountersignRequest => |r| Action::Countersign {
-        agree: r.agree,
-        opinion: r.opinion,
-        stage: stage(r.stage),
+        /// The wire message of an engine request: the inverse of
+        /// [`WireCommand::into_request`]. Reminders have none (only the server's deadline
+        /// sweep gives them), nor have directory changes (WorkflowAdmin's RPCs), the 月通报's
+        /// publication (an RPC of its own), or a 收文 or 督办 item the engine opens itself.
+        pub fn command_message(r: &Request) -> Result<CommandMessage, Status> {
+            Ok(match r.action.clone() {
+                $( $npat => return Err(invalid("action", $why)), )*
+                $($(
+                    FlowAction::$flow($pat) => {
+                        let Header { command_id, actor_id, document_id, expected_version } =
+                            Header::of(r);
+                        CommandMessage::$variant(pb::$msg {
+                            command_id,
+                            actor_id,
+                            document_id,
+                            expected_version,
+                            $($field: $value),*
+                        })
+                    }
+                )*)*
+            })
+        }
     };
-    pb::AddCountersignerRequest => |r| Action::AddCountersigner {
-        unit: UnitCode(r.unit),
-        stage: stage(r.stage),
-    };
-    pb::RemoveCountersignerRequest => |r| Action::RemoveCountersigner {
-        unit: UnitCode(r.unit),
-        stage: stage(r.stage),
-    };
-    pb::AddReviewerRequest => |r| Action::AddReviewer {
-        reviewer: ActorId(r.reviewer),
-        before: r.before,
-        stage: stage(r.stage),
-    };
-    pb::ReassignRequest => |r| Action::Reassign {
-        to: ActorId(r.to),
-        reason: r.reason,
-        stage: stage(r.stage),
-    };
-    pb::DelegateRequest => |r| Action::Delegate {
-        to: ActorId(r.to),
-        reason: r.reason,
-        stage: stage(r.stage),
-    };
-    pb::ReturnToStageRequest => |r| Action::ReturnToStage {
-        stage: r.stage as usize,
-        reason: r.reason,
-        from_stage: stage(r.from_stage),
-    };
-    pb::SignOffRequest => |r| Action::SignOff { opinion: r.opinion };
-    pb::IssueRequest => |r| Action::Issue {
-        issue_date: date("issue_date", &r.issue_date)?,
-        copies: r.copies,
-    };
-    pb::AcknowledgeRequest => |r| Action::Acknowledge;
-    pb::ArchiveRequest => |r| Action::Archive {
-        fonds: r.fonds,
-        retention: optional_enum::<Retention, pb::Retention>("retention", r.retention)?,
-        unit_code: r.unit_code,
-        deviation_reason: r.deviation_reason,
-    };
-    pb::VoidRequest => |r| Action::Void { reason: r.reason };
 }
 
-/// A command message to send: the wire form of an engine [`Request`], one variant per RPC
-/// (see [`crate::client::send`]).
-#[derive(Debug, Clone, PartialEq)]
-#[allow(missing_docs)] // one variant per RPC, named after it
-pub enum CommandMessage {
-    Draft(pb::DraftDocumentRequest),
-    Revise(pb::ReviseDocumentRequest),
-    SubmitForReview(pb::SubmitForReviewRequest),
-    Approve(pb::ApproveRequest),
-    Return(pb::ReturnDocumentRequest),
-    Withdraw(pb::WithdrawRequest),
-    Countersign(pb::CountersignRequest),
-    AddCountersigner(pb::AddCountersignerRequest),
-    RemoveCountersigner(pb::RemoveCountersignerRequest),
-    AddReviewer(pb::AddReviewerRequest),
-    Reassign(pb::ReassignRequest),
-    Delegate(pb::DelegateRequest),
-    ReturnToStage(pb::ReturnToStageRequest),
-    SignOff(pb::SignOffRequest),
-    Issue(pb::IssueRequest),
-    Acknowledge(pb::AcknowledgeRequest),
-    Archive(pb::ArchiveRequest),
-    Void(pb::VoidRequest),
-    RegisterIncoming(pb::RegisterIncomingRequest),
-    ScreenIncoming(pb::ScreenIncomingRequest),
-    RejectIncoming(pb::RejectIncomingRequest),
-    ProposeHandling(pb::ProposeHandlingRequest),
-    InstructIncoming(pb::InstructIncomingRequest),
-    TransferInstruction(pb::TransferInstructionRequest),
-    RecordProgress(pb::RecordProgressRequest),
-    GiveCoInput(pb::GiveCoInputRequest),
-    RequestExtension(pb::RequestExtensionRequest),
-    DecideExtension(pb::DecideExtensionRequest),
-    SendBack(pb::SendBackRequest),
-    CompleteIncoming(pb::CompleteIncomingRequest),
-    MarkRead(pb::MarkReadRequest),
-    AddReaders(pb::AddReadersRequest),
-    ArchiveIncoming(pb::ArchiveIncomingRequest),
-    OpenItem(pb::OpenItemRequest),
-    AcceptItem(pb::AcceptItemRequest),
-    ReportProgress(pb::ReportProgressRequest),
-    RequestItemExtension(pb::RequestItemExtensionRequest),
-    DecideItemExtension(pb::DecideItemExtensionRequest),
-    ReportCompletion(pb::ReportCompletionRequest),
-    CloseItem(pb::CloseItemRequest),
-    ReturnItem(pb::ReturnItemRequest),
-    ArchiveItem(pb::ArchiveItemRequest),
-}
+crate::commands::command_table!(wire_conversions);
 
 /// A stage index to the wire.
 fn stage_index_to(field: &str, s: Option<usize>) -> Result<Option<u32>, Status> {
@@ -394,200 +336,6 @@ impl Header {
             expected_version: r.expected_version,
         }
     }
-}
-
-/// A [`CommandMessage`] variant built from a [`Header`] and the message's own fields.
-macro_rules! command_msg {
-    ($header:expr, $variant:ident, $ty:ident { $($field:ident: $value:expr),* $(,)? }) => {{
-        let Header { command_id, actor_id, document_id, expected_version } = $header;
-        CommandMessage::$variant(pb::$ty {
-            command_id,
-            actor_id,
-            document_id,
-            expected_version,
-            $($field: $value),*
-        })
-    }};
-}
-use command_msg;
-
-/// The wire message of an engine request: the inverse of [`WireCommand::into_request`].
-/// Reminders have none (only the server's deadline sweep gives them), nor have directory
-/// changes (WorkflowAdmin's RPCs) or a 收文 registered by the engine from an 发文.
-pub fn command_message(r: &Request) -> Result<CommandMessage, Status> {
-    let action = match &r.action {
-        workflow_core::FlowAction::Outgoing(action) => action,
-        workflow_core::FlowAction::Incoming(action) => {
-            return incoming::command_message(Header::of(r), action);
-        }
-        workflow_core::FlowAction::Supervision(action) => {
-            return supervision::command_message(Header::of(r), action);
-        }
-        workflow_core::FlowAction::Bulletin(_) => {
-            return Err(invalid(
-                "action",
-                "PublishBulletin has an RPC of its own (the server computes the digests)",
-            ));
-        }
-        other => {
-            return Err(invalid(
-                "action",
-                format!(
-                    "{} is a directory change: WorkflowAdmin's PutActor, PutUnit, DeactivateActor",
-                    other.name()
-                ),
-            ));
-        }
-    };
-    let header = Header::of(r);
-    macro_rules! msg {
-        ($variant:ident, $ty:ident { $($field:ident: $value:expr),* $(,)? }) => {
-            command_msg!(header, $variant, $ty { $($field: $value),* })
-        };
-    }
-    Ok(match action.clone() {
-        Action::Draft(f) => msg!(
-            Draft,
-            DraftDocumentRequest {
-                fields: Some(draft_fields_to(&f))
-            }
-        ),
-        Action::Revise(f) => msg!(
-            Revise,
-            ReviseDocumentRequest {
-                fields: Some(draft_fields_to(&f))
-            }
-        ),
-        Action::SubmitForReview { route } => {
-            msg!(
-                SubmitForReview,
-                SubmitForReviewRequest {
-                    route: route_to(&route)
-                }
-            )
-        }
-        Action::Approve { opinion, stage } => {
-            msg!(
-                Approve,
-                ApproveRequest {
-                    opinion: opinion,
-                    stage: stage_index_to("stage", stage)?
-                }
-            )
-        }
-        Action::Return { reason, stage } => {
-            msg!(
-                Return,
-                ReturnDocumentRequest {
-                    reason: reason,
-                    stage: stage_index_to("stage", stage)?
-                }
-            )
-        }
-        Action::Withdraw { reason } => msg!(Withdraw, WithdrawRequest { reason: reason }),
-        Action::Countersign {
-            agree,
-            opinion,
-            stage,
-        } => msg!(
-            Countersign,
-            CountersignRequest {
-                agree: agree,
-                opinion: opinion,
-                stage: stage_index_to("stage", stage)?,
-            }
-        ),
-        Action::AddCountersigner { unit, stage } => msg!(
-            AddCountersigner,
-            AddCountersignerRequest {
-                unit: unit.0,
-                stage: stage_index_to("stage", stage)?,
-            }
-        ),
-        Action::RemoveCountersigner { unit, stage } => {
-            msg!(
-                RemoveCountersigner,
-                RemoveCountersignerRequest {
-                    unit: unit.0,
-                    stage: stage_index_to("stage", stage)?,
-                }
-            )
-        }
-        Action::AddReviewer {
-            reviewer,
-            before,
-            stage,
-        } => msg!(
-            AddReviewer,
-            AddReviewerRequest {
-                reviewer: reviewer.0,
-                before: before,
-                stage: stage_index_to("stage", stage)?,
-            }
-        ),
-        Action::Reassign { to, reason, stage } => msg!(
-            Reassign,
-            ReassignRequest {
-                to: to.0,
-                reason: reason,
-                stage: stage_index_to("stage", stage)?,
-            }
-        ),
-        Action::Delegate { to, reason, stage } => msg!(
-            Delegate,
-            DelegateRequest {
-                to: to.0,
-                reason: reason,
-                stage: stage_index_to("stage", stage)?,
-            }
-        ),
-        Action::ReturnToStage {
-            stage,
-            reason,
-            from_stage,
-        } => {
-            msg!(
-                ReturnToStage,
-                ReturnToStageRequest {
-                    stage: stage_index_to("stage", Some(stage))?.unwrap_or_default(),
-                    reason: reason,
-                    from_stage: stage_index_to("from_stage", from_stage)?,
-                }
-            )
-        }
-        Action::SignOff { opinion } => msg!(SignOff, SignOffRequest { opinion: opinion }),
-        Action::Issue { issue_date, copies } => msg!(
-            Issue,
-            IssueRequest {
-                issue_date: issue_date.to_string(),
-                copies: copies,
-            }
-        ),
-        Action::Acknowledge => msg!(Acknowledge, AcknowledgeRequest {}),
-        Action::Archive {
-            fonds,
-            retention: r,
-            unit_code,
-            deviation_reason,
-        } => {
-            msg!(
-                Archive,
-                ArchiveRequest {
-                    fonds: fonds,
-                    retention: r.map_or(0, |r| retention(r) as i32),
-                    unit_code: unit_code,
-                    deviation_reason: deviation_reason,
-                }
-            )
-        }
-        Action::Void { reason } => msg!(Void, VoidRequest { reason: reason }),
-        Action::Remind { .. } => {
-            return Err(invalid(
-                "action",
-                "Remind has no RPC: the server's deadline sweep gives it",
-            ));
-        }
-    })
 }
 
 /// A list's filters from the wire; who reads (viewer, clearance) the engine adds.
@@ -627,8 +375,8 @@ pub fn history_response(events: &[Envelope]) -> pb::GetHistoryResponse {
 }
 
 /// A subscription's filter from the wire; `max_classification` from the subscriber's
-/// clearance (or its system's, if it named no actor); the directory stream's events only for
-/// an administering system.
+/// clearance (or its system's, if it named no actor); the directory stream's events only
+/// for an administering system.
 pub fn subscribe_filter(
     r: &pb::SubscribeRequest,
     max_classification: Option<Classification>,

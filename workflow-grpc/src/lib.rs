@@ -5,7 +5,8 @@
 //! hands it an engine and a [`ServiceConfig`].
 //!
 //! - [`pb`]: the generated wire types and client/server stubs.
-//! - [`convert`]: every wire ↔ domain conversion and the error → status mapping.
+//! - [`convert`]: every wire ↔ domain conversion and the error → status mapping; the command
+//!   RPCs' come from one table (`commands.rs`), as do their handlers and [`client::send`].
 //! - [`server::serve`]: runs the services with bearer-token authentication, health checking
 //!   and reflection on a listener until a shutdown signal.
 //!
@@ -31,6 +32,7 @@
 
 pub mod auth;
 pub mod client;
+mod commands;
 pub mod config;
 pub mod convert;
 pub mod pb;

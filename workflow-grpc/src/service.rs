@@ -1,5 +1,6 @@
 //! The gRPC handlers: each converts its request, calls the engine, converts the answer.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -173,109 +174,35 @@ fn in_scope(system: &CallerSystem, actor: &workflow_core::Actor) -> Result<(), S
 
 type Reply<T> = Result<Response<T>, Status>;
 
+/// The command RPCs' handlers, from the command table (`commands.rs`): each executes its
+/// request ([`WorkflowService::command`]). Written as `async_trait` writes an `async fn`,
+/// since the attribute does not see into a macro.
+macro_rules! command_handlers {
+    (
+        no_rpc { $( $npat:pat => $why:expr; )* }
+        $( $flow:ident($action:ty) {
+            $( $rpc:ident: $variant:ident($msg:ident)
+                from |$r:ident| $from:expr;
+                to $pat:pat => { $($field:ident: $value:expr),* $(,)? };
+            )*
+        } )*
+    ) => {$($(
+        fn $rpc<'life0, 'async_trait>(
+            &'life0 self,
+            req: Request<pb::$msg>,
+        ) -> Pin<Box<dyn Future<Output = Reply<pb::CommandResponse>> + Send + 'async_trait>>
+        where
+            'life0: 'async_trait,
+            Self: 'async_trait,
+        {
+            Box::pin(self.command(req))
+        }
+    )*)*};
+}
+
 #[tonic::async_trait]
 impl DocumentWorkflow for WorkflowService {
-    async fn draft_document(
-        &self,
-        req: Request<pb::DraftDocumentRequest>,
-    ) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn revise_document(
-        &self,
-        req: Request<pb::ReviseDocumentRequest>,
-    ) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn submit_for_review(
-        &self,
-        req: Request<pb::SubmitForReviewRequest>,
-    ) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn approve(&self, req: Request<pb::ApproveRequest>) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn return_document(
-        &self,
-        req: Request<pb::ReturnDocumentRequest>,
-    ) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn withdraw(&self, req: Request<pb::WithdrawRequest>) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn countersign(
-        &self,
-        req: Request<pb::CountersignRequest>,
-    ) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn add_countersigner(
-        &self,
-        req: Request<pb::AddCountersignerRequest>,
-    ) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn remove_countersigner(
-        &self,
-        req: Request<pb::RemoveCountersignerRequest>,
-    ) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn add_reviewer(
-        &self,
-        req: Request<pb::AddReviewerRequest>,
-    ) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn reassign(&self, req: Request<pb::ReassignRequest>) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn delegate(&self, req: Request<pb::DelegateRequest>) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn return_to_stage(
-        &self,
-        req: Request<pb::ReturnToStageRequest>,
-    ) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn sign_off(&self, req: Request<pb::SignOffRequest>) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn issue(&self, req: Request<pb::IssueRequest>) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn acknowledge(
-        &self,
-        req: Request<pb::AcknowledgeRequest>,
-    ) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn archive(&self, req: Request<pb::ArchiveRequest>) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn void(&self, req: Request<pb::VoidRequest>) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
+    crate::commands::command_table!(command_handlers);
 
     async fn get_document(&self, req: Request<pb::GetDocumentRequest>) -> Reply<pb::Document> {
         let system = caller(&req);
@@ -290,153 +217,6 @@ impl DocumentWorkflow for WorkflowService {
             .into_outgoing()
             .ok_or_else(|| status_of(&workflow_store::Error::NotFound(id)))?;
         Ok(Response::new(convert::document(&doc, (self.clock)())))
-    }
-
-    async fn register_incoming(
-        &self,
-        req: Request<pb::RegisterIncomingRequest>,
-    ) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn screen_incoming(
-        &self,
-        req: Request<pb::ScreenIncomingRequest>,
-    ) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn reject_incoming(
-        &self,
-        req: Request<pb::RejectIncomingRequest>,
-    ) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn propose_handling(
-        &self,
-        req: Request<pb::ProposeHandlingRequest>,
-    ) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn instruct_incoming(
-        &self,
-        req: Request<pb::InstructIncomingRequest>,
-    ) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn transfer_instruction(
-        &self,
-        req: Request<pb::TransferInstructionRequest>,
-    ) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn record_progress(
-        &self,
-        req: Request<pb::RecordProgressRequest>,
-    ) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn give_co_input(
-        &self,
-        req: Request<pb::GiveCoInputRequest>,
-    ) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn request_extension(
-        &self,
-        req: Request<pb::RequestExtensionRequest>,
-    ) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn decide_extension(
-        &self,
-        req: Request<pb::DecideExtensionRequest>,
-    ) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn send_back(&self, req: Request<pb::SendBackRequest>) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn complete_incoming(
-        &self,
-        req: Request<pb::CompleteIncomingRequest>,
-    ) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn mark_read(&self, req: Request<pb::MarkReadRequest>) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn add_readers(&self, req: Request<pb::AddReadersRequest>) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn archive_incoming(
-        &self,
-        req: Request<pb::ArchiveIncomingRequest>,
-    ) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn open_item(&self, req: Request<pb::OpenItemRequest>) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn accept_item(&self, req: Request<pb::AcceptItemRequest>) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn report_progress(
-        &self,
-        req: Request<pb::ReportProgressRequest>,
-    ) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn request_item_extension(
-        &self,
-        req: Request<pb::RequestItemExtensionRequest>,
-    ) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn decide_item_extension(
-        &self,
-        req: Request<pb::DecideItemExtensionRequest>,
-    ) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn report_completion(
-        &self,
-        req: Request<pb::ReportCompletionRequest>,
-    ) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn close_item(&self, req: Request<pb::CloseItemRequest>) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn return_item(&self, req: Request<pb::ReturnItemRequest>) -> Reply<pb::CommandResponse> {
-        self.command(req).await
-    }
-
-    async fn archive_item(
-        &self,
-        req: Request<pb::ArchiveItemRequest>,
-    ) -> Reply<pb::CommandResponse> {
-        self.command(req).await
     }
 
     async fn get_item(&self, req: Request<pb::GetDocumentRequest>) -> Reply<pb::SupervisionItem> {

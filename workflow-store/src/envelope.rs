@@ -444,7 +444,7 @@ impl std::str::FromStr for LogHead {
 #[allow(clippy::unwrap_used)] // tests
 mod tests {
     use super::*;
-    use workflow_core::SCHEMA_VERSION;
+    use workflow_core::{EventCodec, SCHEMA_VERSION};
 
     fn sample() -> Envelope {
         let data = workflow_core::EventData::Withdrawn {

@@ -212,14 +212,10 @@ pub(crate) async fn page(
             .by_flow
             .into_iter()
             .map(|(flow, n)| {
-                let label = match flow.as_str() {
-                    "outgoing" => "发文",
-                    "incoming" => "收文",
-                    "supervision" => "督办",
-                    "bulletin" => "月通报",
-                    _ => flow.as_str(),
-                };
-                (label.to_owned(), n)
+                let label = flow
+                    .parse::<workflow_core::StreamKind>()
+                    .map_or_else(|_| flow.clone(), |k| k.label().to_owned());
+                (label, n)
             })
             .collect(),
         panel: VerifyPanel::of(run.as_ref(), &person.csrf).render()?,

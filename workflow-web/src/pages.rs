@@ -376,12 +376,14 @@ struct Search {
 fn list_query(q: &SearchQuery, now: workflow_core::Timestamp) -> Result<ListQuery, WebError> {
     let opt = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
     Ok(ListQuery {
-        flow: match q.flow.as_str() {
-            "" => None,
-            "outgoing" => Some(StreamKind::Outgoing),
-            "incoming" => Some(StreamKind::Incoming),
-            "supervision" => Some(StreamKind::Supervision),
-            other => return Err(WebError::bad_form("flow", format!("{other} 不是流程"))),
+        flow: match opt(&q.flow) {
+            None => None,
+            Some(f) => Some(
+                f.parse::<StreamKind>()
+                    .ok()
+                    .filter(|k| StreamKind::DOCUMENTS.contains(k))
+                    .ok_or_else(|| WebError::bad_form("flow", format!("{f} 不是流程")))?,
+            ),
         },
         step: opt(&q.step),
         unit: opt(&q.unit).map(|u| workflow_core::UnitCode::from(u.as_str())),

@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{Actor, Classification, Unit};
-use crate::codec::{DecodeError, PayloadError, decode_tagged, deserialize_tagged};
 use crate::context::Context;
 use crate::error::Error;
 use crate::flow::{Flow, FlowCommand, Listing, Recorded, StreamKind};
@@ -200,28 +199,6 @@ pub enum DirectoryEvent {
 }
 
 impl DirectoryEvent {
-    /// The stable type name stored in the log.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            DirectoryEvent::UnitPut { .. } => "UnitPut",
-            DirectoryEvent::ActorPut { .. } => "ActorPut",
-            DirectoryEvent::ActorDeactivated { .. } => "ActorDeactivated",
-            DirectoryEvent::ActorReactivated { .. } => "ActorReactivated",
-            DirectoryEvent::Imported { .. } => "DirectoryImported",
-        }
-    }
-
-    /// The step in the office's words.
-    pub fn step(&self) -> &'static str {
-        match self {
-            DirectoryEvent::UnitPut { .. } => "单位登记",
-            DirectoryEvent::ActorPut { .. } => "人员授权",
-            DirectoryEvent::ActorDeactivated { .. } => "人员停用",
-            DirectoryEvent::ActorReactivated { .. } => "人员启用",
-            DirectoryEvent::Imported { .. } => "名录导入",
-        }
-    }
-
     /// The system that made the change and the reason it gave.
     pub fn provenance(&self) -> (&str, &str) {
         match self {
@@ -243,28 +220,29 @@ impl DirectoryEvent {
             DirectoryEvent::UnitPut { .. } => false,
         }
     }
+}
 
-    /// The payload alone, as stored in the envelope's `payload` field.
-    pub fn payload(&self) -> serde_json::Value {
-        crate::codec::payload_of(self)
+impl crate::codec::EventCodec for DirectoryEvent {
+    /// The stable type name stored in the log.
+    fn type_name(&self) -> &'static str {
+        match self {
+            DirectoryEvent::UnitPut { .. } => "UnitPut",
+            DirectoryEvent::ActorPut { .. } => "ActorPut",
+            DirectoryEvent::ActorDeactivated { .. } => "ActorDeactivated",
+            DirectoryEvent::ActorReactivated { .. } => "ActorReactivated",
+            DirectoryEvent::Imported { .. } => "DirectoryImported",
+        }
     }
 
-    /// Decodes a stored event, upcasting older schema versions.
-    pub fn decode_ref(
-        type_name: &str,
-        version: u32,
-        payload: &serde_json::Value,
-    ) -> Result<Self, DecodeError> {
-        decode_tagged(type_name, version, payload)
-    }
-
-    /// Reads a stored payload from any serde deserializer.
-    pub fn deserialize_payload<'de, D: serde::Deserializer<'de>>(
-        type_name: &str,
-        version: u32,
-        payload: D,
-    ) -> Result<Self, PayloadError<D::Error>> {
-        deserialize_tagged(type_name, version, payload)
+    /// The step in the office's words.
+    fn step(&self) -> &'static str {
+        match self {
+            DirectoryEvent::UnitPut { .. } => "单位登记",
+            DirectoryEvent::ActorPut { .. } => "人员授权",
+            DirectoryEvent::ActorDeactivated { .. } => "人员停用",
+            DirectoryEvent::ActorReactivated { .. } => "人员启用",
+            DirectoryEvent::Imported { .. } => "名录导入",
+        }
     }
 }
 
@@ -498,6 +476,10 @@ impl Flow for DirectoryStream {
     type Action = DirectoryAction;
     type Event = DirectoryEvent;
 
+    fn command_name(action: &DirectoryAction) -> &'static str {
+        action.name()
+    }
+
     fn decide(
         state: Option<&DirectoryState>,
         command: &FlowCommand<DirectoryAction>,
@@ -690,6 +672,7 @@ mod tests {
 
     #[test]
     fn events_keep_their_stored_form() {
+        use crate::codec::EventCodec;
         let e = DirectoryEvent::ActorDeactivated {
             actor: "li.qiang".into(),
             system: "ops".into(),

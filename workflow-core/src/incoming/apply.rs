@@ -113,7 +113,7 @@ impl Receipt {
                 if *supervise {
                     // The item the engine opens for it, in the same commit (see reactions).
                     self.items
-                        .push(crate::supervision::linked_item_id(self.id, self.version));
+                        .push(crate::links::linked_item_id(self.id, self.version));
                 }
                 self.opinion("instruct", actor, true, opinion, at);
             }

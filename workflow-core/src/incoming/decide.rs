@@ -15,10 +15,11 @@ use crate::context::Context;
 use crate::directory::{Actor, Role};
 use crate::error::Error;
 use crate::flow::FlowCommand;
+use crate::flow::StreamKind;
+use crate::ids::SYSTEM_ACTOR;
 use crate::ids::{ActorId, Timestamp, UnitCode, china_date};
-use crate::kind::{FlowKind, Urgency};
+use crate::kind::Urgency;
 use crate::numbering::{ArchiveReference, ReceiptNumber, Series};
-use crate::outgoing::SYSTEM_ACTOR;
 
 /// Longest title, sender or reference, in characters.
 const MAX_LINE: usize = 200;
@@ -706,7 +707,11 @@ impl Decide<'_> {
             self.ctx,
             self.actor,
             self.name,
-            (FlowKind::Incoming, Some(self.r.registration().kind), false),
+            (
+                StreamKind::Incoming,
+                Some(self.r.registration().kind),
+                false,
+            ),
             retention,
             deviation_reason,
         )?;

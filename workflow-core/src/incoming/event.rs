@@ -4,7 +4,6 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::command::{Plan, Registration};
-use crate::codec::{DecodeError, PayloadError, decode_tagged, deserialize_tagged, payload_of};
 use crate::ids::{ActorId, DocumentId, UnitCode};
 use crate::numbering::{ArchiveReference, ReceiptNumber};
 use crate::retention::Retention;
@@ -144,9 +143,9 @@ pub enum IncomingEvent {
     },
 }
 
-impl IncomingEvent {
+impl crate::codec::EventCodec for IncomingEvent {
     /// The stable type name stored in the log.
-    pub fn type_name(&self) -> &'static str {
+    fn type_name(&self) -> &'static str {
         match self {
             IncomingEvent::Registered { .. } => "Registered",
             IncomingEvent::Screened { .. } => "Screened",
@@ -168,7 +167,7 @@ impl IncomingEvent {
     }
 
     /// The step in the office's words.
-    pub fn step(&self) -> &'static str {
+    fn step(&self) -> &'static str {
         match self {
             IncomingEvent::Registered { .. } => "登记",
             IncomingEvent::Screened { .. } => "初审",
@@ -188,28 +187,5 @@ impl IncomingEvent {
             IncomingEvent::IncomingArchived { .. } => "归档",
             IncomingEvent::IncomingReminded { .. } => "催办",
         }
-    }
-
-    /// The payload alone, as stored in the envelope's `payload` field.
-    pub fn payload(&self) -> serde_json::Value {
-        payload_of(self)
-    }
-
-    /// Decodes a stored event, upcasting older schema versions.
-    pub fn decode_ref(
-        type_name: &str,
-        version: u32,
-        payload: &serde_json::Value,
-    ) -> Result<Self, DecodeError> {
-        decode_tagged(type_name, version, payload)
-    }
-
-    /// Reads a stored payload from any serde deserializer.
-    pub fn deserialize_payload<'de, D: serde::Deserializer<'de>>(
-        type_name: &str,
-        version: u32,
-        payload: D,
-    ) -> Result<Self, PayloadError<D::Error>> {
-        deserialize_tagged(type_name, version, payload)
     }
 }

@@ -6,7 +6,6 @@ mod apply;
 mod command;
 mod decide;
 mod event;
-mod link;
 mod state;
 
 pub use command::{Attachment, IncomingAction, Plan, Registration};
@@ -19,23 +18,11 @@ use crate::error::Error;
 use crate::flow::{
     Closing, Flow, FlowCommand, Listing, Recorded, ReminderDue, ReminderSent, StreamKind,
 };
-use crate::ids::{ActorId, DocumentId, Timestamp, UnitCode};
+use crate::ids::{ActorId, DocumentId, Timestamp};
 use crate::numbering::Series;
 use crate::todo::Assignee;
 
-/// The id of the 收文 that `unit` gets for an 发文 of this system it acknowledged: derived
-/// from both, so the 发文 names its 收文 without a second write, and a second registration of
-/// the same acknowledgement cannot start another stream.
-pub fn linked_receipt_id(source: DocumentId, unit: &UnitCode) -> DocumentId {
-    // A fixed namespace of this engine's own (a v4 uuid drawn once).
-    const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x5d1c_3f4e_9a27_4b1e_8c05_2f6a_b7d3_e901);
-    DocumentId(uuid::Uuid::new_v5(
-        &NAMESPACE,
-        format!("收文/{source}/{unit}").as_bytes(),
-    ))
-}
-
-pub(crate) use link::registration_for;
+pub use crate::links::linked_receipt_id;
 
 /// The 收文 flow on the flow boundary.
 #[derive(Debug, Clone, Copy)]
@@ -46,6 +33,10 @@ impl Flow for Incoming {
     type State = Receipt;
     type Action = IncomingAction;
     type Event = IncomingEvent;
+
+    fn command_name(action: &IncomingAction) -> &'static str {
+        action.name()
+    }
 
     fn decide(
         state: Option<&Receipt>,

@@ -10,9 +10,7 @@ use crate::kind::{Kind, Urgency};
 use crate::retention::Retention;
 use crate::route::StageSpec;
 
-/// The actor id of the engine itself: only it may give `Remind`, and no directory actor
-/// may take this id.
-pub const SYSTEM_ACTOR: &str = "system";
+pub use crate::ids::SYSTEM_ACTOR;
 
 /// One command to one outgoing document, by one actor, at one instant. The instant comes
 /// from the caller (the service's clock), never from the core, so that deciding and folding

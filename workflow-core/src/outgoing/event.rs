@@ -3,9 +3,7 @@
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use crate::codec::{DecodeError, PayloadError, SCHEMA_VERSION, Tagged, upcast};
 use crate::flow::Recorded;
 use crate::ids::{ActorId, DocumentId, Timestamp, UnitCode};
 use crate::numbering::{ArchiveReference, DocumentNumber};
@@ -213,8 +211,20 @@ pub enum EventData {
 }
 
 impl EventData {
+    /// The number this event claims in its series (`Issued`: the 发文字号; `Archived`: the
+    /// 件号), which the store keeps unique and gapless.
+    pub fn number_claim(&self) -> Option<(crate::numbering::Series, u32)> {
+        match self {
+            EventData::Issued { number, .. } => Some((number.series(), number.seq)),
+            EventData::Archived { reference, .. } => Some((reference.series(), reference.item)),
+            _ => None,
+        }
+    }
+}
+
+impl crate::codec::EventCodec for EventData {
     /// The stable type name stored in the log.
-    pub fn type_name(&self) -> &'static str {
+    fn type_name(&self) -> &'static str {
         match self {
             EventData::Drafted { .. } => "Drafted",
             EventData::Revised { .. } => "Revised",
@@ -240,18 +250,8 @@ impl EventData {
         }
     }
 
-    /// The number this event claims in its series (`Issued`: the 发文字号; `Archived`: the
-    /// 件号), which the store keeps unique and gapless.
-    pub fn number_claim(&self) -> Option<(crate::numbering::Series, u32)> {
-        match self {
-            EventData::Issued { number, .. } => Some((number.series(), number.seq)),
-            EventData::Archived { reference, .. } => Some((reference.series(), reference.item)),
-            _ => None,
-        }
-    }
-
     /// The step in the office's words, for timelines: 拟稿, 审核通过, 会签, 签发, ….
-    pub fn step(&self) -> &'static str {
+    fn step(&self) -> &'static str {
         match self {
             EventData::Drafted { .. } => "拟稿",
             EventData::Revised { .. } => "修改",
@@ -276,74 +276,5 @@ impl EventData {
             EventData::Archived { .. } => "归档",
             EventData::Voided { .. } => "作废",
         }
-    }
-
-    /// The payload alone, as stored in the envelope's `payload` field.
-    pub fn payload(&self) -> Value {
-        crate::codec::payload_of(self)
-    }
-
-    /// As [`EventData::decode`], from a borrowed payload (no copy for the current schema).
-    pub fn decode_ref(type_name: &str, version: u32, payload: &Value) -> Result<Self, DecodeError> {
-        if version != SCHEMA_VERSION {
-            return Self::decode(type_name, version, payload.clone());
-        }
-        // Current schema: decode straight from the borrowed payload, without copying it.
-        use serde::Deserialize;
-        use serde::de::value::MapDeserializer;
-        let tag = Value::String(type_name.to_owned());
-        let fields = [("type", &tag), ("payload", payload)];
-        let map = MapDeserializer::<_, serde_json::Error>::new(fields.into_iter());
-        EventData::deserialize(map).map_err(|e| DecodeError::Payload {
-            type_name: type_name.to_owned(),
-            reason: e.to_string(),
-        })
-    }
-
-    /// As [`EventData::decode`], from the payload's JSON text, read straight into the
-    /// typed event without building a `Value` tree first.
-    pub fn decode_json(
-        type_name: &str,
-        version: u32,
-        payload: &serde_json::value::RawValue,
-    ) -> Result<Self, DecodeError> {
-        Self::deserialize_payload(type_name, version, payload).map_err(|e| match e {
-            PayloadError::Decode(d) => d,
-            PayloadError::Serde(e) => DecodeError::Payload {
-                type_name: type_name.to_owned(),
-                reason: e.to_string(),
-            },
-        })
-    }
-
-    /// Reads a payload from any serde deserializer, given the stored `type` and schema
-    /// `version`: a log reader that meets `type` before `payload` decodes the event in the
-    /// same pass that reads the envelope (replay and verify read every stored event so).
-    /// Older schema versions go through a `Value` and [`upcast`].
-    pub fn deserialize_payload<'de, D: serde::Deserializer<'de>>(
-        type_name: &str,
-        version: u32,
-        payload: D,
-    ) -> Result<Self, PayloadError<D::Error>> {
-        if version != SCHEMA_VERSION {
-            let value = Value::deserialize(payload).map_err(PayloadError::Serde)?;
-            return Self::decode(type_name, version, value).map_err(PayloadError::Decode);
-        }
-        EventData::deserialize(Tagged {
-            type_name,
-            payload: Some(payload),
-            next: 0,
-        })
-        .map_err(PayloadError::Serde)
-    }
-
-    /// Decodes a stored `type`, schema `version` and `payload`, upcasting older versions.
-    pub fn decode(type_name: &str, version: u32, payload: Value) -> Result<Self, DecodeError> {
-        let payload = upcast(type_name, version, payload)?;
-        let tagged = serde_json::json!({ "type": type_name, "payload": payload });
-        serde_json::from_value(tagged).map_err(|e| DecodeError::Payload {
-            type_name: type_name.to_owned(),
-            reason: e.to_string(),
-        })
     }
 }

@@ -39,6 +39,10 @@ impl Flow for Outgoing {
     type Action = Action;
     type Event = EventData;
 
+    fn command_name(action: &Action) -> &'static str {
+        action.name()
+    }
+
     fn decide(
         state: Option<&Document>,
         command: &FlowCommand<Action>,

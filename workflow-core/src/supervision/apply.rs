@@ -6,9 +6,9 @@ use super::state::{
     CompletionReport, ExtensionDecision, Feedback, Item, ItemExtensionRequest, ItemStep,
 };
 use crate::archive::ArchiveRecord;
+use crate::ids::SYSTEM_ACTOR;
 use crate::ids::{ActorId, Timestamp};
 use crate::opinion::push_note;
-use crate::outgoing::SYSTEM_ACTOR;
 
 impl Item {
     /// The state an `ItemOpened` event creates.

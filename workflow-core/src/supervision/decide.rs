@@ -13,10 +13,10 @@ use crate::context::Context;
 use crate::directory::{Actor, Role};
 use crate::error::Error;
 use crate::flow::FlowCommand;
+use crate::flow::StreamKind;
+use crate::ids::SYSTEM_ACTOR;
 use crate::ids::{ActorId, DocumentId, Timestamp, china_date};
-use crate::kind::FlowKind;
 use crate::numbering::{ArchiveReference, Series};
-use crate::outgoing::SYSTEM_ACTOR;
 
 /// Longest title or reference, in characters.
 const MAX_LINE: usize = 200;
@@ -432,7 +432,7 @@ impl Decide<'_> {
             self.ctx,
             self.actor,
             self.name,
-            (FlowKind::Supervision, None, false),
+            (StreamKind::Supervision, None, false),
             retention,
             deviation_reason,
         )?;

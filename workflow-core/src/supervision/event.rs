@@ -4,7 +4,6 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::command::{ItemSpec, ReminderReason};
-use crate::codec::{DecodeError, PayloadError, decode_tagged, deserialize_tagged, payload_of};
 use crate::ids::{ActorId, DocumentId};
 use crate::numbering::ArchiveReference;
 use crate::retention::Retention;
@@ -95,9 +94,9 @@ pub enum SupervisionEvent {
     },
 }
 
-impl SupervisionEvent {
+impl crate::codec::EventCodec for SupervisionEvent {
     /// The stable type name stored in the log.
-    pub fn type_name(&self) -> &'static str {
+    fn type_name(&self) -> &'static str {
         match self {
             SupervisionEvent::ItemOpened { .. } => "ItemOpened",
             SupervisionEvent::ItemAccepted { .. } => "ItemAccepted",
@@ -113,7 +112,7 @@ impl SupervisionEvent {
     }
 
     /// The step in the office's words.
-    pub fn step(&self) -> &'static str {
+    fn step(&self) -> &'static str {
         match self {
             SupervisionEvent::ItemOpened { .. } => "立项",
             SupervisionEvent::ItemAccepted { .. } => "交办",
@@ -127,28 +126,5 @@ impl SupervisionEvent {
             SupervisionEvent::ItemArchived { .. } => "归档",
             SupervisionEvent::ItemReminded { reason, .. } => reason.chinese(),
         }
-    }
-
-    /// The payload alone, as stored in the envelope's `payload` field.
-    pub fn payload(&self) -> serde_json::Value {
-        payload_of(self)
-    }
-
-    /// Decodes a stored event, upcasting older schema versions.
-    pub fn decode_ref(
-        type_name: &str,
-        version: u32,
-        payload: &serde_json::Value,
-    ) -> Result<Self, DecodeError> {
-        decode_tagged(type_name, version, payload)
-    }
-
-    /// Reads a stored payload from any serde deserializer.
-    pub fn deserialize_payload<'de, D: serde::Deserializer<'de>>(
-        type_name: &str,
-        version: u32,
-        payload: D,
-    ) -> Result<Self, PayloadError<D::Error>> {
-        deserialize_tagged(type_name, version, payload)
     }
 }

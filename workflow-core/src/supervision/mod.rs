@@ -31,56 +31,10 @@ use crate::flow::{
     Closing, Flow, FlowCommand, Listing, Recorded, ReminderDue, ReminderSent, StreamKind,
 };
 use crate::ids::{ActorId, DocumentId, Timestamp, china_date, end_of_day};
-use crate::incoming::Receipt;
 use crate::numbering::Series;
 use crate::todo::Assignee;
 
-/// The id of the item a 批办 on the 收文 `receipt` opens, the `version`-th event of that
-/// 收文 being the 批办: derived from both, so the 收文 names its item without a second write
-/// and a second opening for the same 批办 cannot start another stream.
-pub fn linked_item_id(receipt: DocumentId, version: u64) -> DocumentId {
-    // A fixed namespace of this engine's own (a v4 uuid drawn once).
-    const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x8e4b_1a06_73d2_4c9f_b5e8_0d17_c2a9_f364);
-    DocumentId(uuid::Uuid::new_v5(
-        &NAMESPACE,
-        format!("督办/{receipt}/{version}").as_bytes(),
-    ))
-}
-
-/// Linked items are asked for monthly feedback: the 批办 names none, and a month is the
-/// 月通报's rhythm.
-const LINKED_FEEDBACK: Frequency = Frequency::Monthly;
-
-/// The item the engine opens for the 批办 just folded into `receipt`: the 收文's title and 密级,
-/// the 批示 as 任务要求, the instructing leader, units and deadline as instructed.
-pub(crate) fn item_for(receipt: &Receipt) -> Option<SupervisionAction> {
-    let i = receipt.instruction()?;
-    let reg = receipt.registration();
-    let requirements = receipt
-        .opinions()
-        .iter()
-        .rev()
-        .find(|o| o.step == "instruct")
-        .map(|o| o.text.clone())
-        .unwrap_or_else(|| reg.title.clone());
-    Some(SupervisionAction::OpenItem {
-        spec: ItemSpec {
-            source: Source::Instruction {
-                receipt: receipt.id(),
-            },
-            title: reg.title.clone(),
-            requirements,
-            leader: i.leader.clone(),
-            lead_unit: i.lead_unit.clone(),
-            responsible: None,
-            co_units: i.co_units.clone(),
-            deadline: i.deadline,
-            feedback: LINKED_FEEDBACK,
-            warn_days: DEFAULT_WARN_DAYS,
-            classification: reg.classification,
-        },
-    })
-}
+pub use crate::links::linked_item_id;
 
 /// The 督办 flow on the flow boundary.
 #[derive(Debug, Clone, Copy)]
@@ -91,6 +45,10 @@ impl Flow for Supervision {
     type State = Item;
     type Action = SupervisionAction;
     type Event = SupervisionEvent;
+
+    fn command_name(action: &SupervisionAction) -> &'static str {
+        action.name()
+    }
 
     fn decide(
         state: Option<&Item>,

@@ -11,7 +11,6 @@ use sha2::{Digest, Sha256};
 
 use super::bulletin::{Bulletin, Month};
 use crate::checks::{require_clearance, require_role};
-use crate::codec::{DecodeError, PayloadError, decode_tagged, deserialize_tagged, payload_of};
 use crate::context::Context;
 use crate::directory::{Classification, Role};
 use crate::error::Error;
@@ -144,42 +143,19 @@ pub enum PublicationEvent {
     },
 }
 
-impl PublicationEvent {
+impl crate::codec::EventCodec for PublicationEvent {
     /// The stable type name stored in the log.
-    pub fn type_name(&self) -> &'static str {
+    fn type_name(&self) -> &'static str {
         match self {
             PublicationEvent::BulletinPublished { .. } => "BulletinPublished",
         }
     }
 
     /// The step in the office's words.
-    pub fn step(&self) -> &'static str {
+    fn step(&self) -> &'static str {
         match self {
             PublicationEvent::BulletinPublished { .. } => "发布月通报",
         }
-    }
-
-    /// The payload alone, as stored in the envelope's `payload` field.
-    pub fn payload(&self) -> serde_json::Value {
-        payload_of(self)
-    }
-
-    /// Decodes a stored event, upcasting older schema versions.
-    pub fn decode_ref(
-        type_name: &str,
-        version: u32,
-        payload: &serde_json::Value,
-    ) -> Result<Self, DecodeError> {
-        decode_tagged(type_name, version, payload)
-    }
-
-    /// Reads a stored payload from any serde deserializer.
-    pub fn deserialize_payload<'de, D: serde::Deserializer<'de>>(
-        type_name: &str,
-        version: u32,
-        payload: D,
-    ) -> Result<Self, PayloadError<D::Error>> {
-        deserialize_tagged(type_name, version, payload)
     }
 }
 
@@ -303,6 +279,10 @@ impl Flow for Publications {
     type State = Publication;
     type Action = PublicationAction;
     type Event = PublicationEvent;
+
+    fn command_name(action: &PublicationAction) -> &'static str {
+        action.name()
+    }
 
     fn decide(
         state: Option<&Publication>,

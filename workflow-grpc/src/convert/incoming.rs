@@ -1,22 +1,16 @@
-//! 收文 across the wire: its command messages into engine requests, and a receipt to the
-//! wire. Part of [`super`], the one place where wire and domain types meet.
+//! 收文 across the wire: the fields its command messages carry (the messages themselves are
+//! entries of the command table (`commands.rs`)), and a receipt to the wire. Part of
+//! [`super`], the one place where wire and domain types meet.
 
 use tonic::Status;
 use workflow_core::incoming::{Attachment, Receipt};
-use workflow_core::{
-    ActorId, Classification, IncomingAction, Kind, Plan, Registration, Retention, Timestamp,
-    UnitCode, Urgency,
-};
-use workflow_store::Request;
+use workflow_core::{ActorId, Classification, Kind, Plan, Registration, Timestamp, Urgency};
 
-use super::{
-    CommandMessage, FromWire, Header, WireCommand, classification, command_msg, date, invalid,
-    kind, optional_enum, request, retention, timestamp, urgency, wire_commands,
-};
+use super::{FromWire, classification, date, invalid, kind, timestamp, urgency};
 use crate::pb;
 
 /// An optional date: empty is none.
-fn optional_date(field: &str, s: &str) -> Result<Option<chrono::NaiveDate>, Status> {
+pub(super) fn optional_date(field: &str, s: &str) -> Result<Option<chrono::NaiveDate>, Status> {
     if s.trim().is_empty() {
         Ok(None)
     } else {
@@ -25,7 +19,7 @@ fn optional_date(field: &str, s: &str) -> Result<Option<chrono::NaiveDate>, Stat
 }
 
 /// Registration fields from the wire; `registration` is required.
-fn registration(r: Option<pb::Registration>) -> Result<Registration, Status> {
+pub(super) fn registration(r: Option<pb::Registration>) -> Result<Registration, Status> {
     let r = r.ok_or_else(|| invalid("registration", "is required"))?;
     if !r.source_document_id.trim().is_empty() {
         return Err(invalid(
@@ -83,7 +77,7 @@ fn registration_to(r: &Registration) -> pb::Registration {
     }
 }
 
-fn plan(readers: Vec<String>, leader: String) -> Result<Plan, Status> {
+pub(super) fn plan(readers: Vec<String>, leader: String) -> Result<Plan, Status> {
     match (readers.is_empty(), leader.trim().is_empty()) {
         (false, true) => Ok(Plan::Circulate {
             readers: readers.into_iter().map(ActorId).collect(),
@@ -99,190 +93,33 @@ fn plan(readers: Vec<String>, leader: String) -> Result<Plan, Status> {
     }
 }
 
-wire_commands! { IncomingAction:
-    pb::RegisterIncomingRequest => |r| IncomingAction::Register {
-        registration: registration(r.registration.clone())?,
-        unit: (!r.unit.trim().is_empty()).then(|| UnitCode(r.unit.trim().to_owned())),
-    };
-    pb::ScreenIncomingRequest => |r| IncomingAction::Screen {
-        note: r.note.clone(),
-        deadline: optional_date("deadline", &r.deadline)?,
-    };
-    pb::RejectIncomingRequest => |r| IncomingAction::RejectIncoming { reason: r.reason.clone() };
-    pb::ProposeHandlingRequest => |r| IncomingAction::Propose {
-        plan: plan(r.readers.clone(), r.leader.clone())?,
-        opinion: r.opinion.clone(),
-    };
-    pb::InstructIncomingRequest => |r| IncomingAction::Instruct {
-        lead_unit: UnitCode(r.lead_unit.clone()),
-        co_units: r.co_units.iter().cloned().map(UnitCode).collect(),
-        deadline: date("deadline", &r.deadline)?,
-        opinion: r.opinion.clone(),
-        supervise: r.supervise,
-    };
-    pb::TransferInstructionRequest => |r| IncomingAction::TransferInstruction {
-        to: ActorId(r.to.clone()),
-        opinion: r.opinion.clone(),
-    };
-    pb::RecordProgressRequest => |r| IncomingAction::RecordProgress { text: r.text.clone() };
-    pb::GiveCoInputRequest => |r| IncomingAction::CoInput { text: r.text.clone() };
-    pb::RequestExtensionRequest => |r| IncomingAction::RequestExtension {
-        until: date("until", &r.until)?,
-        reason: r.reason.clone(),
-    };
-    pb::DecideExtensionRequest => |r| IncomingAction::DecideExtension {
-        grant: r.grant,
-        reason: r.reason.clone(),
-    };
-    pb::SendBackRequest => |r| IncomingAction::SendBack { reason: r.reason.clone() };
-    pb::CompleteIncomingRequest => |r| IncomingAction::Complete {
-        result: r.result.clone(),
-        reply: r.reply.clone(),
-    };
-    pb::MarkReadRequest => |r| IncomingAction::MarkRead { opinion: r.opinion.clone() };
-    pb::AddReadersRequest => |r| IncomingAction::AddReaders {
-        readers: r.readers.iter().cloned().map(ActorId).collect(),
-    };
-    pb::ArchiveIncomingRequest => |r| IncomingAction::ArchiveIncoming {
-        fonds: r.fonds.clone(),
-        retention: optional_enum::<Retention, pb::Retention>("retention", r.retention)?,
-        unit_code: r.unit_code.clone(),
-        deviation_reason: r.deviation_reason.clone(),
-    };
+/// The readers a plan names (阅知), for the wire.
+pub(super) fn plan_readers(plan: &Plan) -> Vec<String> {
+    match plan {
+        Plan::Circulate { readers } => readers.iter().map(|a| a.0.clone()).collect(),
+        Plan::Instruct { .. } => Vec::new(),
+    }
 }
 
-/// The wire message of a 收文 request (see [`super::command_message`]).
-pub(super) fn command_message(
-    header: Header,
-    action: &IncomingAction,
-) -> Result<CommandMessage, Status> {
-    macro_rules! msg {
-        ($variant:ident, $ty:ident { $($field:ident: $value:expr),* $(,)? }) => {
-            command_msg!(header, $variant, $ty { $($field: $value),* })
-        };
+/// The leader a plan names (批办), for the wire.
+pub(super) fn plan_leader(plan: &Plan) -> String {
+    match plan {
+        Plan::Circulate { .. } => String::new(),
+        Plan::Instruct { leader } => leader.0.clone(),
     }
-    Ok(match action.clone() {
-        IncomingAction::Register { registration, unit } => {
-            if registration.source.is_some() {
-                return Err(invalid(
-                    "registration.source_document_id",
-                    "a 收文 registered from an 发文 of this system is registered by the engine, \
-                     not over the wire",
-                ));
-            }
-            msg!(
-                RegisterIncoming,
-                RegisterIncomingRequest {
-                    registration: Some(registration_to(&registration)),
-                    unit: unit.map(|u| u.0).unwrap_or_default(),
-                }
-            )
-        }
-        IncomingAction::Screen { note, deadline } => msg!(
-            ScreenIncoming,
-            ScreenIncomingRequest {
-                note: note,
-                deadline: deadline.map(|d| d.to_string()).unwrap_or_default(),
-            }
-        ),
-        IncomingAction::RejectIncoming { reason } => {
-            msg!(RejectIncoming, RejectIncomingRequest { reason: reason })
-        }
-        IncomingAction::Propose { plan, opinion } => {
-            let (readers, leader) = match plan {
-                Plan::Circulate { readers } => {
-                    (readers.into_iter().map(|a| a.0).collect(), String::new())
-                }
-                Plan::Instruct { leader } => (Vec::new(), leader.0),
-            };
-            msg!(
-                ProposeHandling,
-                ProposeHandlingRequest {
-                    readers: readers,
-                    leader: leader,
-                    opinion: opinion,
-                }
-            )
-        }
-        IncomingAction::Instruct {
-            lead_unit,
-            co_units,
-            deadline,
-            opinion,
-            supervise,
-        } => msg!(
-            InstructIncoming,
-            InstructIncomingRequest {
-                lead_unit: lead_unit.0,
-                co_units: co_units.into_iter().map(|u| u.0).collect(),
-                deadline: deadline.to_string(),
-                opinion: opinion,
-                supervise: supervise,
-            }
-        ),
-        IncomingAction::TransferInstruction { to, opinion } => msg!(
-            TransferInstruction,
-            TransferInstructionRequest {
-                to: to.0,
-                opinion: opinion,
-            }
-        ),
-        IncomingAction::RecordProgress { text } => {
-            msg!(RecordProgress, RecordProgressRequest { text: text })
-        }
-        IncomingAction::CoInput { text } => msg!(GiveCoInput, GiveCoInputRequest { text: text }),
-        IncomingAction::RequestExtension { until, reason } => msg!(
-            RequestExtension,
-            RequestExtensionRequest {
-                until: until.to_string(),
-                reason: reason,
-            }
-        ),
-        IncomingAction::DecideExtension { grant, reason } => msg!(
-            DecideExtension,
-            DecideExtensionRequest {
-                grant: grant,
-                reason: reason,
-            }
-        ),
-        IncomingAction::SendBack { reason } => msg!(SendBack, SendBackRequest { reason: reason }),
-        IncomingAction::Complete { result, reply } => msg!(
-            CompleteIncoming,
-            CompleteIncomingRequest {
-                result: result,
-                reply: reply,
-            }
-        ),
-        IncomingAction::MarkRead { opinion } => {
-            msg!(MarkRead, MarkReadRequest { opinion: opinion })
-        }
-        IncomingAction::AddReaders { readers } => msg!(
-            AddReaders,
-            AddReadersRequest {
-                readers: readers.into_iter().map(|a| a.0).collect(),
-            }
-        ),
-        IncomingAction::ArchiveIncoming {
-            fonds,
-            retention: r,
-            unit_code,
-            deviation_reason,
-        } => msg!(
-            ArchiveIncoming,
-            ArchiveIncomingRequest {
-                fonds: fonds,
-                retention: r.map_or(0, |r| retention(r) as i32),
-                unit_code: unit_code,
-                deviation_reason: deviation_reason,
-            }
-        ),
-        IncomingAction::RemindIncoming { .. } => {
-            return Err(invalid(
-                "action",
-                "RemindIncoming has no RPC: the server's deadline sweep gives it",
-            ));
-        }
-    })
+}
+
+/// Registration fields to send: refused for a 收文 the engine registered from an 发文 of
+/// this system (no caller could have sent it).
+pub(super) fn registration_sent(r: &Registration) -> Result<pb::Registration, Status> {
+    if r.source.is_some() {
+        return Err(invalid(
+            "registration.source_document_id",
+            "a 收文 registered from an 发文 of this system is registered by the engine, \
+             not over the wire",
+        ));
+    }
+    Ok(registration_to(r))
 }
 
 /// A 收文 to the wire, overdue as of `now`.
@@ -347,16 +184,20 @@ pub fn receipt(r: &Receipt, now: Timestamp) -> pb::IncomingDocument {
 
 /// The flow filter of a list request: `outgoing`, `incoming`, `supervision` or empty.
 pub fn flow(field: &str, s: &str) -> Result<Option<workflow_core::StreamKind>, Status> {
-    match s.trim() {
-        "" => Ok(None),
-        "outgoing" => Ok(Some(workflow_core::StreamKind::Outgoing)),
-        "incoming" => Ok(Some(workflow_core::StreamKind::Incoming)),
-        "supervision" => Ok(Some(workflow_core::StreamKind::Supervision)),
-        other => Err(invalid(
-            field,
-            format!(
-                "{other:?} is not a flow: outgoing (发文), incoming (收文) or supervision (督办)"
-            ),
-        )),
+    if s.trim().is_empty() {
+        return Ok(None);
     }
+    s.parse()
+        .ok()
+        .filter(|k| workflow_core::StreamKind::DOCUMENTS.contains(k))
+        .map(Some)
+        .ok_or_else(|| {
+            invalid(
+                field,
+                format!(
+                    "{:?} is not a flow: outgoing (发文), incoming (收文) or supervision (督办)",
+                    s.trim()
+                ),
+            )
+        })
 }

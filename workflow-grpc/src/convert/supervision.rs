@@ -1,18 +1,13 @@
-//! 督办 across the wire: its command messages into engine requests and back, an item to the
-//! wire, and the 月通报. Part of [`super`], the one place where wire and domain types meet.
+//! 督办 across the wire: the fields its command messages carry (the messages themselves are
+//! entries of the command table (`commands.rs`)), an item to the wire, and the 月通报. Part of
+//! [`super`], the one place where wire and domain types meet.
 
 use tonic::Status;
 use workflow_core::supervision::bulletin::{Bulletin, Figures, Month};
-use workflow_core::supervision::{
-    Frequency, ItemSpec, Publication, Source, SupervisionAction, sha256_hex,
-};
-use workflow_core::{ActorId, Classification, Item, Retention, Timestamp, UnitCode};
-use workflow_store::Request;
+use workflow_core::supervision::{Frequency, ItemSpec, Publication, Source, sha256_hex};
+use workflow_core::{ActorId, Classification, Item, Timestamp, UnitCode};
 
-use super::{
-    CommandMessage, FromWire, Header, WireCommand, classification, command_msg, date, invalid,
-    optional_enum, request, retention, timestamp, wire_commands,
-};
+use super::{FromWire, classification, date, invalid, timestamp};
 use crate::pb;
 
 /// The source filter of a list request: a source's name, or empty.
@@ -48,7 +43,7 @@ fn frequency_to(f: Frequency) -> pb::FeedbackFrequency {
 }
 
 /// An item's fields from the wire; `spec` is required.
-fn spec(s: Option<pb::ItemSpec>) -> Result<ItemSpec, Status> {
+pub(super) fn spec(s: Option<pb::ItemSpec>) -> Result<ItemSpec, Status> {
     let s = s.ok_or_else(|| invalid("spec", "is required"))?;
     let reference = s.source_reference.clone();
     let source = match s.source.trim() {
@@ -125,7 +120,7 @@ fn spec_to(s: &ItemSpec) -> pb::ItemSpec {
     }
 }
 
-fn percent(p: Option<u32>) -> Result<Option<u8>, Status> {
+pub(super) fn percent(p: Option<u32>) -> Result<Option<u8>, Status> {
     p.map(|p| {
         u8::try_from(p)
             .ok()
@@ -135,111 +130,16 @@ fn percent(p: Option<u32>) -> Result<Option<u8>, Status> {
     .transpose()
 }
 
-wire_commands! { SupervisionAction:
-    pb::OpenItemRequest => |r| SupervisionAction::OpenItem { spec: spec(r.spec.clone())? };
-    pb::AcceptItemRequest => |r| SupervisionAction::AcceptItem { note: r.note.clone() };
-    pb::ReportProgressRequest => |r| SupervisionAction::ReportProgress {
-        text: r.text.clone(),
-        percent: percent(r.percent)?,
-    };
-    pb::RequestItemExtensionRequest => |r| SupervisionAction::RequestItemExtension {
-        until: date("until", &r.until)?,
-        reason: r.reason.clone(),
-    };
-    pb::DecideItemExtensionRequest => |r| SupervisionAction::DecideItemExtension {
-        grant: r.grant,
-        reason: r.reason.clone(),
-    };
-    pb::ReportCompletionRequest => |r| SupervisionAction::ReportCompletion {
-        result: r.result.clone(),
-    };
-    pb::CloseItemRequest => |r| SupervisionAction::CloseItem { note: r.note.clone() };
-    pb::ReturnItemRequest => |r| SupervisionAction::ReturnItem { reason: r.reason.clone() };
-    pb::ArchiveItemRequest => |r| SupervisionAction::ArchiveItem {
-        fonds: r.fonds.clone(),
-        retention: optional_enum::<Retention, pb::Retention>("retention", r.retention)?,
-        unit_code: r.unit_code.clone(),
-        deviation_reason: r.deviation_reason.clone(),
-    };
-}
-
-/// The wire message of a 督办 request (see [`super::command_message`]).
-pub(super) fn command_message(
-    header: Header,
-    action: &SupervisionAction,
-) -> Result<CommandMessage, Status> {
-    macro_rules! msg {
-        ($variant:ident, $ty:ident { $($field:ident: $value:expr),* $(,)? }) => {
-            command_msg!(header, $variant, $ty { $($field: $value),* })
-        };
+/// An item's fields to send: refused for an item the engine opened for a 批办 (no caller
+/// could have sent it).
+pub(super) fn spec_sent(s: &ItemSpec) -> Result<pb::ItemSpec, Status> {
+    if let Source::Instruction { .. } = s.source {
+        return Err(invalid(
+            "spec.source",
+            "an item following a 批办 is opened by the engine, not over the wire",
+        ));
     }
-    Ok(match action.clone() {
-        SupervisionAction::OpenItem { spec } => {
-            if let Source::Instruction { .. } = spec.source {
-                return Err(invalid(
-                    "spec.source",
-                    "an item following a 批办 is opened by the engine, not over the wire",
-                ));
-            }
-            msg!(
-                OpenItem,
-                OpenItemRequest {
-                    spec: Some(spec_to(&spec))
-                }
-            )
-        }
-        SupervisionAction::AcceptItem { note } => {
-            msg!(AcceptItem, AcceptItemRequest { note: note })
-        }
-        SupervisionAction::ReportProgress { text, percent } => msg!(
-            ReportProgress,
-            ReportProgressRequest {
-                text: text,
-                percent: percent.map(u32::from),
-            }
-        ),
-        SupervisionAction::RequestItemExtension { until, reason } => msg!(
-            RequestItemExtension,
-            RequestItemExtensionRequest {
-                until: until.to_string(),
-                reason: reason,
-            }
-        ),
-        SupervisionAction::DecideItemExtension { grant, reason } => msg!(
-            DecideItemExtension,
-            DecideItemExtensionRequest {
-                grant: grant,
-                reason: reason,
-            }
-        ),
-        SupervisionAction::ReportCompletion { result } => {
-            msg!(ReportCompletion, ReportCompletionRequest { result: result })
-        }
-        SupervisionAction::CloseItem { note } => msg!(CloseItem, CloseItemRequest { note: note }),
-        SupervisionAction::ReturnItem { reason } => {
-            msg!(ReturnItem, ReturnItemRequest { reason: reason })
-        }
-        SupervisionAction::ArchiveItem {
-            fonds,
-            retention: r,
-            unit_code,
-            deviation_reason,
-        } => msg!(
-            ArchiveItem,
-            ArchiveItemRequest {
-                fonds: fonds,
-                retention: r.map_or(0, |r| retention(r) as i32),
-                unit_code: unit_code,
-                deviation_reason: deviation_reason,
-            }
-        ),
-        SupervisionAction::RemindItem { .. } => {
-            return Err(invalid(
-                "action",
-                "RemindItem has no RPC: the server's deadline sweep gives it",
-            ));
-        }
-    })
+    Ok(spec_to(s))
 }
 
 /// An item to the wire, overdue as of `now`.

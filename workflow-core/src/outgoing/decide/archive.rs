@@ -59,7 +59,7 @@ impl Decide<'_> {
             self.ctx,
             self.actor,
             self.name,
-            (FlowKind::Outgoing, Some(d.kind()), d.fields().important),
+            (StreamKind::Outgoing, Some(d.kind()), d.fields().important),
             chosen,
             reason,
         )
