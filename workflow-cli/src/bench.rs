@@ -483,7 +483,7 @@ fn inbox_page_ms(engine: &Engine) -> Result<f64> {
     let t = Instant::now();
     for _ in 0..rounds {
         anyhow::ensure!(
-            engine.inbox(&reviewer, &query)?.documents.len() == 20,
+            engine.inbox(&reviewer, &query)?.documents().len() == 20,
             "the reviewer's to-do list is shorter than a page"
         );
     }

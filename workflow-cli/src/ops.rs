@@ -526,13 +526,7 @@ pub(crate) fn list(data_dir: &Path, a: &ListArgs) -> Result<(Vec<FlowState>, Tim
             Some(actor) => engine.inbox(&actor.as_str().into(), &q)?,
             None => engine.list(&q)?,
         };
-        let states = page
-            .documents
-            .into_iter()
-            .map(FlowState::Outgoing)
-            .chain(page.receipts.into_iter().map(FlowState::Incoming))
-            .chain(page.items.into_iter().map(FlowState::Supervision));
-        for d in states {
+        for d in page.states {
             if found.len() == a.limit {
                 return Ok((found, now));
             }

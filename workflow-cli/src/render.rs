@@ -697,51 +697,32 @@ pub(crate) fn stats(s: &Stats, json: bool) -> Result<()> {
 /// per line.
 pub(crate) fn list(documents: &[FlowState], now: Timestamp, json: bool) -> Result<()> {
     for s in documents {
-        match s {
-            FlowState::Outgoing(d) if json => println!("{}", serde_json::to_string(d)?),
-            FlowState::Incoming(r) if json => println!("{}", serde_json::to_string(r)?),
-            FlowState::Supervision(i) if json => println!("{}", serde_json::to_string(i)?),
-            FlowState::Outgoing(d) => {
-                let number = d
-                    .issue()
-                    .map(|i| i.number.to_string())
-                    .unwrap_or_else(|| "-".into());
-                let overdue = if d.is_overdue(now) { " OVERDUE" } else { "" };
-                println!(
-                    "{}  发文 {} {} {} {}{overdue}",
-                    d.id(),
-                    pad_to(&d.state().to_string(), 24),
-                    pad_to(d.kind().chinese(), 4),
-                    pad_to(&number, 20),
-                    d.fields().title
-                );
-            }
-            FlowState::Incoming(r) => {
-                let overdue = if r.is_overdue(now) { " OVERDUE" } else { "" };
-                let step = format!("{} ({})", r.step().name(), r.step().chinese());
-                println!(
-                    "{}  收文 {} {} {} {}{overdue}",
-                    r.id(),
-                    pad_to(&step, 24),
-                    pad_to(r.registration().kind.chinese(), 4),
-                    pad_to(&r.number().to_string(), 20),
-                    r.registration().title
-                );
-            }
-            FlowState::Supervision(i) => {
-                let overdue = if i.is_overdue(now) { " OVERDUE" } else { "" };
-                let step = format!("{} ({})", i.step().name(), i.step().chinese());
-                println!(
-                    "{}  督办 {} {} {} {}{overdue}",
-                    i.id(),
-                    pad_to(&step, 24),
-                    pad_to(i.spec().lead_unit.as_str(), 4),
-                    pad_to(&format!("时限 {}", i.deadline()), 20),
-                    i.spec().title
-                );
-            }
-            FlowState::Directory(_) | FlowState::Bulletin(_) => {}
+        if json {
+            println!("{}", String::from_utf8(s.to_json(false)?)?);
+            continue;
         }
+        let p = s.particulars();
+        let overdue = if s.is_overdue(now) { " OVERDUE" } else { "" };
+        // The kind's column holds the unit where a flow has no kinds (督办: the lead unit),
+        // the number's the 办理时限 where it has no numbers.
+        let kind = p
+            .kind
+            .map(|k| k.chinese().to_owned())
+            .or_else(|| p.unit.map(ToString::to_string))
+            .unwrap_or_default();
+        let number = p
+            .number
+            .or_else(|| p.deadline.map(|d| format!("时限 {d}")))
+            .unwrap_or_else(|| "-".into());
+        println!(
+            "{}  {} {} {} {} {}{overdue}",
+            s.id(),
+            s.kind().label(),
+            pad_to(&format!("{} ({})", p.state, p.state_label), 24),
+            pad_to(&kind, 4),
+            pad_to(&number, 20),
+            s.title()
+        );
     }
     if documents.is_empty() && !json {
         eprintln!("no documents match");

@@ -10,6 +10,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::archive::ArchiveRecord;
 use crate::codec::EventCodec;
 use crate::context::Context;
 use crate::directory::Classification;
@@ -17,6 +18,7 @@ use crate::error::Error;
 use crate::ids::{ActorId, DocumentId, Timestamp, UnitCode};
 use crate::kind::Kind;
 use crate::numbering::Series;
+use crate::sheet::Sheet;
 use crate::todo::Assignee;
 
 /// The kind of a stream in the log (DESIGN §4). Every event's envelope names it; events
@@ -68,13 +70,13 @@ impl StreamKind {
         }
     }
 
-    /// The office's word for it: 发文, 收文, 督办, 名录, 月通报.
+    /// The office's word for it: 发文, 收文, 督办, 通讯录, 月通报.
     pub fn label(self) -> &'static str {
         match self {
             StreamKind::Outgoing => "发文",
             StreamKind::Incoming => "收文",
             StreamKind::Supervision => "督办",
-            StreamKind::Directory => "名录",
+            StreamKind::Directory => "通讯录",
             StreamKind::Bulletin => "月通报",
         }
     }
@@ -142,6 +144,30 @@ pub struct Listing {
     pub units: Vec<UnitCode>,
     /// The year it is listed under.
     pub year: i32,
+}
+
+/// What people read of a state in lists and exports, in its flow's words: the console's
+/// rows, the command line's `list` and the archive package iterate flows through it instead
+/// of matching on them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Particulars<'a> {
+    /// The stable name of its state or step (`InReview`, `Screening`), as exports write it.
+    pub state: &'static str,
+    /// The same in the office's words (审核中, 初审).
+    pub state_label: &'static str,
+    /// Its 文种, if the flow has kinds.
+    pub kind: Option<Kind>,
+    /// The unit it is with (the 收文's receiving unit, the 督办 item's lead unit), where the
+    /// flow has one.
+    pub unit: Option<&'a UnitCode>,
+    /// Its number as the office writes it (发文字号 once issued, 收文编号), if it has one.
+    pub number: Option<String>,
+    /// Its 办理时限, where the whole stream has one.
+    pub deadline: Option<chrono::NaiveDate>,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+    /// Its archive record, once filed.
+    pub archive: Option<&'a ArchiveRecord>,
 }
 
 /// A 催办 reminder a stream is due for (see [`Flow::reminder`]).
@@ -253,6 +279,16 @@ pub trait Flow {
     }
     /// The state's title, for people (reminders, lists).
     fn title(state: &Self::State) -> &str;
+    /// What people read of it in lists and exports.
+    fn particulars(state: &Self::State) -> Particulars<'_>;
+    /// One event's particulars, in Chinese, for a timeline line (who and when are the
+    /// envelope's).
+    fn summary(event: &Self::Event) -> String;
+    /// Its form as the office reads it (稿纸, 批办单, 督办单). By default a bare record: a
+    /// stream people do not handle as a document.
+    fn sheet(_state: &Self::State) -> Sheet<'_> {
+        Sheet::new("记录")
+    }
 }
 
 impl<E> Recorded<E> {

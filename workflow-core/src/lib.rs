@@ -64,6 +64,7 @@ mod reactions;
 mod registry;
 mod retention;
 mod route;
+pub mod sheet;
 pub mod summary;
 pub mod supervision;
 mod todo;
@@ -77,8 +78,8 @@ pub use directory::{
 };
 pub use error::{Error, ErrorClass};
 pub use flow::{
-    Closing, Flow, FlowCommand, Listing, Recorded, ReminderDue, ReminderSent, StreamKind,
-    UnknownKind,
+    Closing, Flow, FlowCommand, Listing, Particulars, Recorded, ReminderDue, ReminderSent,
+    StreamKind, UnknownKind,
 };
 pub use ids::{ActorId, DocumentId, SYSTEM_ACTOR, Timestamp, UnitCode, china_date, china_time};
 pub use incoming::{

@@ -14,10 +14,12 @@ use crate::context::Context;
 use crate::directory::Classification;
 use crate::error::Error;
 use crate::flow::{
-    Closing, Flow, FlowCommand, Listing, Recorded, ReminderDue, ReminderSent, StreamKind,
+    Closing, Flow, FlowCommand, Listing, Particulars, Recorded, ReminderDue, ReminderSent,
+    StreamKind,
 };
 use crate::ids::{DocumentId, Timestamp};
 use crate::numbering::Series;
+use crate::sheet::Sheet;
 use crate::todo::Assignee;
 
 /// A flow of the table, as the dispatching enums hold it: how to find its state, action and
@@ -219,6 +221,13 @@ macro_rules! flows {
                 }
             }
 
+            /// Its particulars, in Chinese, for a timeline line.
+            pub fn summary(&self) -> String {
+                match self {
+                    $( FlowEvent::$variant(e) => <$flow as Flow>::summary(e), )*
+                }
+            }
+
             /// The number it claims in a series, if any.
             pub fn number_claim(&self) -> Option<(Series, u32)> {
                 match self {
@@ -342,6 +351,40 @@ macro_rules! flows {
                                 action: FlowAction::$variant(r.action),
                                 reminders_before: r.reminders_before,
                             }),
+                    )*
+                }
+            }
+
+            /// Its form as the office reads it.
+            pub fn sheet(&self) -> Sheet<'_> {
+                match self {
+                    $( FlowState::$variant(s) => <$flow as Flow>::sheet(s), )*
+                }
+            }
+
+            /// What people read of it in lists and exports.
+            pub fn particulars(&self) -> Particulars<'_> {
+                match self {
+                    $( FlowState::$variant(s) => <$flow as Flow>::particulars(s), )*
+                }
+            }
+
+            /// The flow's own state as JSON, without the flow's tag around it (what an
+            /// archive package's `document.json` and `workflow list --json` hold).
+            pub fn to_json(&self, pretty: bool) -> serde_json::Result<Vec<u8>> {
+                match self {
+                    $(
+                        FlowState::$variant(s) if pretty => serde_json::to_vec_pretty(s),
+                        FlowState::$variant(s) => serde_json::to_vec(s),
+                    )*
+                }
+            }
+
+            /// Reads back what [`FlowState::to_json`] wrote of a stream of `kind`.
+            pub fn from_json(kind: StreamKind, json: &[u8]) -> serde_json::Result<FlowState> {
+                match kind {
+                    $(
+                        StreamKind::$variant => serde_json::from_slice(json).map(FlowState::$variant),
                     )*
                 }
             }

@@ -360,10 +360,18 @@ pub fn list_query(r: &pb::ListDocumentsRequest, now: Timestamp) -> Result<ListQu
 /// A page of documents to the wire, overdue as of `now`.
 pub fn list_response(page: &Page, now: Timestamp) -> pb::ListDocumentsResponse {
     pb::ListDocumentsResponse {
-        documents: page.documents.iter().map(|d| document(d, now)).collect(),
+        documents: page
+            .documents()
+            .into_iter()
+            .map(|d| document(d, now))
+            .collect(),
         next_page_token: page.next_page_token.clone().unwrap_or_default(),
-        receipts: page.receipts.iter().map(|r| receipt(r, now)).collect(),
-        items: page.items.iter().map(|i| item(i, now)).collect(),
+        receipts: page
+            .receipts()
+            .into_iter()
+            .map(|r| receipt(r, now))
+            .collect(),
+        items: page.items().into_iter().map(|i| item(i, now)).collect(),
     }
 }
 

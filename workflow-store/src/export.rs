@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use workflow_core::{Closing, Document, DocumentId, FlowState, Receipt};
+use workflow_core::{Closing, DocumentId, FlowState, Particulars, StreamKind};
 
 use crate::engine::Engine;
 use crate::envelope::{Envelope, fixity_digest};
@@ -140,29 +140,13 @@ impl Engine {
             serde_json::to_writer(&mut jsonl, e).map_err(|err| Error::corrupt(e.position, err))?;
             jsonl.push(b'\n');
         }
-        let document = match &doc {
-            FlowState::Outgoing(d) => serde_json::to_vec_pretty(d),
-            FlowState::Incoming(r) => serde_json::to_vec_pretty(r),
-            FlowState::Supervision(i) => serde_json::to_vec_pretty(i),
-            FlowState::Directory(d) => serde_json::to_vec_pretty(d),
-            FlowState::Bulletin(p) => serde_json::to_vec_pretty(p),
-        }
-        .map_err(|e| Error::corrupt(id, e))?;
-        let (number, archive, state) = match &doc {
-            FlowState::Outgoing(d) => (
-                d.issue().map(|i| i.number.to_string()),
-                d.archive(),
-                format!("{:?}", d.state()),
-            ),
-            FlowState::Incoming(r) => (
-                Some(r.number().to_string()),
-                r.archive(),
-                r.step().name().to_owned(),
-            ),
-            FlowState::Supervision(i) => (None, i.archive(), i.step().name().to_owned()),
-            FlowState::Directory(_) => (None, None, String::new()),
-            FlowState::Bulletin(_) => (None, None, "Published".to_owned()),
-        };
+        let document = doc.to_json(true).map_err(|e| Error::corrupt(id, e))?;
+        let Particulars {
+            number,
+            archive,
+            state,
+            ..
+        } = doc.particulars();
         let mut files = Vec::new();
         for (name, bytes) in [
             ("document.json", &document),
@@ -184,7 +168,7 @@ impl Engine {
             title: doc.title().to_owned(),
             document_number: number,
             archival_reference: archive.map(|a| a.reference.to_string()),
-            state,
+            state: state.to_owned(),
             events: events.len() as u64,
             positions: (
                 events.first().map_or(0, |e| e.position),
@@ -335,16 +319,12 @@ pub fn verify_package(dir: &Path) -> Result<PackageReport> {
         }
         state
     });
-    // document.json is the state in its flow's own form (a 发文's or a 收文's).
+    // document.json is the state in its flow's own form (a 发文's, a 收文's, a 督办 item's).
     let stated = read("document.json")?;
-    let stated: std::result::Result<FlowState, String> = match &folded {
-        Some(FlowState::Incoming(_)) => serde_json::from_slice::<Receipt>(&stated)
-            .map(FlowState::Incoming)
-            .map_err(|e| e.to_string()),
-        _ => serde_json::from_slice::<Document>(&stated)
-            .map(FlowState::Outgoing)
-            .map_err(|e| e.to_string()),
-    };
+    let kind = folded
+        .as_ref()
+        .map_or(StreamKind::Outgoing, FlowState::kind);
+    let stated = FlowState::from_json(kind, &stated).map_err(|e| e.to_string());
     match (stated, folded) {
         (Err(e), _) => problems.push(format!("document.json: {e}")),
         (Ok(stated), Some(folded)) if folded == stated => {}

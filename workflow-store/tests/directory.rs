@@ -140,7 +140,7 @@ async fn a_deactivated_actor_keeps_their_history_and_the_clerk_gets_their_tasks(
         engine
             .inbox(&who.into(), &ListQuery::default())
             .unwrap()
-            .documents
+            .documents()
             .into_iter()
             .map(|d| d.id())
             .collect::<Vec<_>>()

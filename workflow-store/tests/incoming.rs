@@ -31,11 +31,12 @@ fn receipts_from(engine: &Engine, source: DocumentId) -> Vec<workflow_core::Rece
     let mut out = Vec::new();
     loop {
         let page = engine.list(&q).unwrap();
-        assert!(page.documents.is_empty(), "a 收文 list holds no 发文");
+        assert!(page.documents().is_empty(), "a 收文 list holds no 发文");
         out.extend(
-            page.receipts
+            page.receipts()
                 .into_iter()
-                .filter(|r| r.registration().source == Some(source)),
+                .filter(|r| r.registration().source == Some(source))
+                .cloned(),
         );
         match page.next_page_token {
             Some(t) => q.page_token = Some(t),
@@ -121,7 +122,7 @@ async fn the_sample_instruct_flow_runs_through_the_engine_and_its_lists() {
         .inbox(&"lin.zhiyuan".into(), &ListQuery::default())
         .unwrap();
     assert_eq!(
-        todo.receipts.iter().map(|r| r.id()).collect::<Vec<_>>(),
+        todo.receipts().iter().map(|r| r.id()).collect::<Vec<_>>(),
         vec![id]
     );
     // One to-do list across flows: li.qiang has a 发文 to review and nothing else.
@@ -130,10 +131,10 @@ async fn the_sample_instruct_flow_runs_through_the_engine_and_its_lists() {
         .inbox(&"li.qiang".into(), &ListQuery::default())
         .unwrap();
     assert_eq!(
-        todo.documents.iter().map(|d| d.id()).collect::<Vec<_>>(),
+        todo.documents().iter().map(|d| d.id()).collect::<Vec<_>>(),
         vec![d]
     );
-    assert!(todo.receipts.is_empty());
+    assert!(todo.receipts().is_empty());
     for (actor, action) in steps[3..].iter().cloned() {
         run(&engine, id, actor, action).await;
     }
@@ -151,16 +152,16 @@ async fn the_sample_instruct_flow_runs_through_the_engine_and_its_lists() {
             ..ListQuery::default()
         })
         .unwrap();
-    assert_eq!(archived.receipts.len(), 1);
-    assert!(archived.documents.is_empty());
+    assert_eq!(archived.receipts().len(), 1);
+    assert!(archived.documents().is_empty());
     let outgoing = engine
         .list(&ListQuery {
             flow: Some(StreamKind::Outgoing),
             ..ListQuery::default()
         })
         .unwrap();
-    assert_eq!(outgoing.documents.len(), 1);
-    assert!(outgoing.receipts.is_empty());
+    assert_eq!(outgoing.documents().len(), 1);
+    assert!(outgoing.receipts().is_empty());
     // By unit: the lead and cooperating units list it.
     for unit in ["XB", "JWC", "RSC", "CWC"] {
         let page = engine
@@ -170,7 +171,7 @@ async fn the_sample_instruct_flow_runs_through_the_engine_and_its_lists() {
                 ..ListQuery::default()
             })
             .unwrap();
-        assert_eq!(page.receipts.len(), 1, "{unit}");
+        assert_eq!(page.receipts().len(), 1, "{unit}");
     }
     // The stream's history replays to the live state.
     let history = engine.history(id).unwrap();
@@ -197,7 +198,7 @@ async fn the_deadline_sweep_reminds_an_overdue_receipt_then_escalates() {
                 ..ListQuery::default()
             })
             .unwrap()
-            .receipts
+            .receipts()
             .len()
     };
     assert_eq!(overdue(due - Duration::hours(1)), 0);
@@ -301,7 +302,7 @@ async fn the_todo_holders_of_every_receipt_state_are_exactly_who_may_act() {
         engine
             .inbox(&"ding.xin".into(), &ListQuery::default())
             .unwrap()
-            .receipts
+            .receipts()
             .iter()
             .any(|r| r.id() == id),
         "the general office's director, who may 拟办 it, has it"
@@ -375,7 +376,7 @@ async fn an_office_role_nobody_holds_any_more_goes_to_the_office_clerk() {
         engine
             .inbox(&actor.into(), &ListQuery::default())
             .unwrap()
-            .receipts
+            .receipts()
             .iter()
             .any(|r| r.id() == id)
     };

@@ -518,7 +518,7 @@ async fn lists_filter_and_paginate_stably() {
     };
     loop {
         let page = engine.list(&q).unwrap();
-        seen.extend(page.documents.iter().map(|d| d.id()));
+        seen.extend(page.documents().iter().map(|d| d.id()));
         match page.next_page_token {
             Some(t) => q.page_token = Some(t),
             None => break,
@@ -532,7 +532,7 @@ async fn lists_filter_and_paginate_stably() {
                 ..q
             })
             .unwrap()
-            .documents
+            .documents()
             .len()
     };
     assert_eq!(
@@ -643,7 +643,7 @@ async fn the_inbox_shows_what_waits_for_whom_and_hides_what_they_may_not_see() {
         engine
             .inbox(&ActorId::from(who), &ListQuery::default())
             .unwrap()
-            .documents
+            .documents()
             .iter()
             .map(|d| d.id())
             .collect()
@@ -718,7 +718,7 @@ async fn the_inbox_shows_what_waits_for_whom_and_hides_what_they_may_not_see() {
             ..Default::default()
         })
         .unwrap();
-    assert!(!listed.documents.iter().any(|d| d.id() == secret));
+    assert!(!listed.documents().iter().any(|d| d.id() == secret));
     assert!(matches!(
         engine.inbox(&"ghost".into(), &ListQuery::default()),
         Err(Error::Rejected(_))
@@ -788,12 +788,12 @@ async fn an_inbox_fed_by_several_keys_pages_in_drafting_order() {
             )
             .unwrap()
     };
-    let ids = |p: &workflow_store::Page| p.documents.iter().map(|d| d.id()).collect::<Vec<_>>();
+    let ids = |p: &workflow_store::Page| p.documents().iter().map(|d| d.id()).collect::<Vec<_>>();
     let mut seen = Vec::new();
     let mut token = None;
     loop {
         let p = page(5, None, token.take());
-        assert!(p.documents.len() <= 5);
+        assert!(p.documents().len() <= 5);
         seen.extend(ids(&p));
         match p.next_page_token {
             Some(t) => token = Some(t),

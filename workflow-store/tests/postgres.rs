@@ -49,7 +49,7 @@ async fn the_sample_flow_runs_verifies_rebuilds_and_reopens_on_postgres() {
             ..Default::default()
         })
         .unwrap();
-    assert!(!page.receipts.is_empty());
+    assert!(!page.receipts().is_empty());
     let report = engine.verify(|_, _| {}).unwrap();
     assert!(report.is_intact(), "{report:?}");
     assert_eq!(report.checked, engine.head());

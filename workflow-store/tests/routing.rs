@@ -13,7 +13,7 @@ fn inbox(engine: &Engine, who: &str) -> usize {
     engine
         .inbox(&ActorId::from(who), &ListQuery::default())
         .unwrap()
-        .documents
+        .documents()
         .len()
 }
 

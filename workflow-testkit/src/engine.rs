@@ -95,9 +95,7 @@ pub fn todo_holders_and_who_may_act(
             Ok(p) => p,
             Err(e) => panic!("{}'s 待办: {e}", actor.id),
         };
-        let listed = page.documents.iter().any(|d| d.id() == id)
-            || page.receipts.iter().any(|r| r.id() == id)
-            || page.items.iter().any(|i| i.id() == id);
+        let listed = page.states.iter().any(|s| s.id() == id);
         if listed {
             holders.push(actor.id.to_string());
         }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{Actor, Classification, Unit};
 use crate::context::Context;
 use crate::error::Error;
-use crate::flow::{Flow, FlowCommand, Listing, Recorded, StreamKind};
+use crate::flow::{Flow, FlowCommand, Listing, Particulars, Recorded, StreamKind};
 use crate::ids::{ActorId, DocumentId, Timestamp, UnitCode};
 use crate::todo::Assignee;
 
@@ -566,6 +566,23 @@ impl Flow for DirectoryStream {
 
     fn title(_: &DirectoryState) -> &str {
         "名录 directory"
+    }
+
+    fn summary(event: &DirectoryEvent) -> String {
+        event.provenance().1.to_owned()
+    }
+
+    fn particulars(_: &DirectoryState) -> Particulars<'_> {
+        Particulars {
+            state: "",
+            state_label: "",
+            kind: None,
+            unit: None,
+            number: None,
+            deadline: None,
+            updated_at: Timestamp::default(),
+            archive: None,
+        }
     }
 }
 

@@ -6,7 +6,9 @@ mod apply;
 mod command;
 mod decide;
 mod event;
+mod sheet;
 mod state;
+mod summary;
 
 pub use command::{Attachment, IncomingAction, Plan, Registration};
 pub use event::IncomingEvent;
@@ -16,7 +18,8 @@ use crate::context::Context;
 use crate::directory::{Classification, Role};
 use crate::error::Error;
 use crate::flow::{
-    Closing, Flow, FlowCommand, Listing, Recorded, ReminderDue, ReminderSent, StreamKind,
+    Closing, Flow, FlowCommand, Listing, Particulars, Recorded, ReminderDue, ReminderSent,
+    StreamKind,
 };
 use crate::ids::{ActorId, DocumentId, Timestamp};
 use crate::numbering::Series;
@@ -207,5 +210,26 @@ impl Flow for Incoming {
 
     fn title(state: &Receipt) -> &str {
         &state.registration().title
+    }
+
+    fn summary(event: &IncomingEvent) -> String {
+        summary::summary(event)
+    }
+
+    fn sheet(state: &Receipt) -> crate::sheet::Sheet<'_> {
+        sheet::sheet(state)
+    }
+
+    fn particulars(r: &Receipt) -> Particulars<'_> {
+        Particulars {
+            state: r.step().name(),
+            state_label: r.step().chinese(),
+            kind: Some(r.registration().kind),
+            unit: Some(r.unit()),
+            number: Some(r.number().to_string()),
+            deadline: r.deadline(),
+            updated_at: r.updated_at(),
+            archive: r.archive(),
+        }
     }
 }

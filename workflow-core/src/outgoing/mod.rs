@@ -10,7 +10,9 @@ pub(crate) mod apply;
 pub(crate) mod command;
 pub(crate) mod decide;
 pub(crate) mod event;
+mod sheet;
 pub(crate) mod state;
+mod summary;
 
 pub use command::{Action, Command, DraftFields, SYSTEM_ACTOR};
 pub use decide::handle;
@@ -23,7 +25,8 @@ use crate::context::Context;
 use crate::directory::Classification;
 use crate::error::Error;
 use crate::flow::{
-    Closing, Flow, FlowCommand, Listing, Recorded, ReminderDue, ReminderSent, StreamKind,
+    Closing, Flow, FlowCommand, Listing, Particulars, Recorded, ReminderDue, ReminderSent,
+    StreamKind,
 };
 use crate::ids::{ActorId, DocumentId, Timestamp, china_date};
 use crate::numbering::Series;
@@ -157,6 +160,27 @@ impl Flow for Outgoing {
 
     fn title(state: &Document) -> &str {
         &state.fields().title
+    }
+
+    fn summary(event: &EventData) -> String {
+        summary::summary(event)
+    }
+
+    fn sheet(state: &Document) -> crate::sheet::Sheet<'_> {
+        sheet::sheet(state)
+    }
+
+    fn particulars(d: &Document) -> Particulars<'_> {
+        Particulars {
+            state: d.state().name(),
+            state_label: d.state().chinese(),
+            kind: Some(d.kind()),
+            unit: None,
+            number: d.issue().map(|i| i.number.to_string()),
+            deadline: None,
+            updated_at: d.updated_at(),
+            archive: d.archive(),
+        }
     }
 }
 

@@ -9,7 +9,11 @@ mod command;
 mod decide;
 mod event;
 mod publication;
+mod sheet;
 mod state;
+mod summary;
+
+pub use summary::source_reference;
 
 pub use command::{
     DEFAULT_WARN_DAYS, Frequency, ItemSpec, ReminderReason, Source, SupervisionAction,
@@ -28,7 +32,8 @@ use crate::context::Context;
 use crate::directory::{Classification, Role};
 use crate::error::Error;
 use crate::flow::{
-    Closing, Flow, FlowCommand, Listing, Recorded, ReminderDue, ReminderSent, StreamKind,
+    Closing, Flow, FlowCommand, Listing, Particulars, Recorded, ReminderDue, ReminderSent,
+    StreamKind,
 };
 use crate::ids::{ActorId, DocumentId, Timestamp, china_date, end_of_day};
 use crate::numbering::Series;
@@ -229,5 +234,26 @@ impl Flow for Supervision {
 
     fn title(state: &Item) -> &str {
         &state.spec().title
+    }
+
+    fn summary(event: &SupervisionEvent) -> String {
+        summary::summary(event)
+    }
+
+    fn sheet(state: &Item) -> crate::sheet::Sheet<'_> {
+        sheet::sheet(state)
+    }
+
+    fn particulars(i: &Item) -> Particulars<'_> {
+        Particulars {
+            state: i.step().name(),
+            state_label: i.step().chinese(),
+            kind: None,
+            unit: Some(&i.spec().lead_unit),
+            number: None,
+            deadline: Some(i.deadline()),
+            updated_at: i.updated_at(),
+            archive: i.archive(),
+        }
     }
 }

@@ -14,7 +14,7 @@ use crate::checks::{require_clearance, require_role};
 use crate::context::Context;
 use crate::directory::{Classification, Role};
 use crate::error::Error;
-use crate::flow::{Flow, FlowCommand, Listing, Recorded, StreamKind};
+use crate::flow::{Flow, FlowCommand, Listing, Particulars, Recorded, StreamKind};
 use crate::ids::{ActorId, DocumentId, Timestamp};
 use crate::todo::Assignee;
 
@@ -348,5 +348,33 @@ impl Flow for Publications {
 
     fn title(state: &Publication) -> &str {
         &state.title
+    }
+
+    fn summary(event: &PublicationEvent) -> String {
+        match event {
+            PublicationEvent::BulletinPublished {
+                month,
+                clearance,
+                items,
+                digests,
+                ..
+            } => format!(
+                "{month} up to {clearance}, {items} items, html sha256 {}",
+                digests.html
+            ),
+        }
+    }
+
+    fn particulars(p: &Publication) -> Particulars<'_> {
+        Particulars {
+            state: "Published",
+            state_label: "已发布",
+            kind: None,
+            unit: None,
+            number: None,
+            deadline: None,
+            updated_at: p.published_at(),
+            archive: None,
+        }
     }
 }

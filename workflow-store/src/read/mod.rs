@@ -12,8 +12,8 @@ mod verify;
 use std::collections::VecDeque;
 
 use workflow_core::{
-    ActorId, Assignee, Document, DocumentId, FlowState, Item, Kind, Receipt, State, StreamKind,
-    Timestamp, UnitCode,
+    ActorId, Assignee, Document, DocumentId, FlowState, Incoming, Item, Kind, Outgoing, Receipt,
+    Registered, State, StreamKind, Supervision, Timestamp, UnitCode,
 };
 
 pub use self::reading::Reader;
@@ -65,14 +65,36 @@ pub struct ListQuery {
 /// One page of documents.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
-    /// The 发文 on the page, in list order.
-    pub documents: Vec<Document>,
-    /// The 收文 on the page, in list order.
-    pub receipts: Vec<Receipt>,
-    /// The 督办 items on the page, in list order.
-    pub items: Vec<Item>,
+    /// The documents on the page (发文, 收文, 督办 items: any flow that lists its streams), in
+    /// list order.
+    pub states: Vec<FlowState>,
     /// Pass as `page_token` for the next page; `None` on the last page.
     pub next_page_token: Option<String>,
+}
+
+impl Page {
+    /// The states of one flow on the page, in list order.
+    pub fn of<'a, F: Registered>(&'a self) -> impl Iterator<Item = &'a F::State>
+    where
+        F::State: 'a,
+    {
+        self.states.iter().filter_map(F::state)
+    }
+
+    /// The 发文 on the page, in list order.
+    pub fn documents(&self) -> Vec<&Document> {
+        self.of::<Outgoing>().collect()
+    }
+
+    /// The 收文 on the page, in list order.
+    pub fn receipts(&self) -> Vec<&Receipt> {
+        self.of::<Incoming>().collect()
+    }
+
+    /// The 督办 items on the page, in list order.
+    pub fn items(&self) -> Vec<&Item> {
+        self.of::<Supervision>().collect()
+    }
 }
 
 impl Engine {
@@ -259,33 +281,25 @@ impl Engine {
     }
 }
 
-/// A page being filled, with the entries of each flow apart.
+/// A page being filled.
 #[derive(Default)]
-struct PageBuilder {
-    documents: Vec<Document>,
-    receipts: Vec<Receipt>,
-    items: Vec<Item>,
-}
+struct PageBuilder(Vec<FlowState>);
 
 impl PageBuilder {
+    /// Adds a listed state (a stream of a flow that lists none is passed over).
     fn push(&mut self, s: FlowState) {
-        match s {
-            FlowState::Outgoing(d) => self.documents.push(d),
-            FlowState::Incoming(r) => self.receipts.push(r),
-            FlowState::Supervision(i) => self.items.push(i),
-            FlowState::Directory(_) | FlowState::Bulletin(_) => {}
+        if s.listing().is_some() {
+            self.0.push(s);
         }
     }
 
     fn len(&self) -> usize {
-        self.documents.len() + self.receipts.len() + self.items.len()
+        self.0.len()
     }
 
     fn page(self, next_page_token: Option<String>) -> Page {
         Page {
-            documents: self.documents,
-            receipts: self.receipts,
-            items: self.items,
+            states: self.0,
             next_page_token,
         }
     }

@@ -241,17 +241,10 @@ impl Engine {
             (_, false) => self.list(&q)?,
         };
         let what = if todo { "todo" } else { "list" };
-        let listed = page
-            .documents
+        let reads: Vec<AccessRecord> = page
+            .states
             .iter()
-            .map(|d| (d.id(), d.classification()))
-            .chain(
-                page.receipts
-                    .iter()
-                    .map(|r| (r.id(), r.registration().classification)),
-            )
-            .chain(page.items.iter().map(|i| (i.id(), i.spec().classification)));
-        let reads: Vec<AccessRecord> = listed
+            .map(|s| (s.id(), s.classification()))
             .filter(|(_, c)| is_recorded(*c))
             .map(|(id, c)| reader.record(what, id, c, String::new()))
             .collect();

@@ -1,0 +1,82 @@
+//! One 督办 event's particulars, in Chinese, for a timeline line (see [`crate::summary`]).
+
+use super::command::Source;
+use super::event::SupervisionEvent;
+use crate::summary::join_units;
+
+/// Where an item came from, as a reference after its source's name.
+pub fn source_reference(s: &Source) -> String {
+    match s {
+        Source::Instruction { receipt } => format!(" (收文 {receipt})"),
+        Source::Meeting { reference } | Source::KeyTask { reference } => format!(" {reference}"),
+        Source::Direct => String::new(),
+    }
+}
+
+/// One 督办 event's particulars, for a timeline line.
+pub(crate) fn summary(data: &SupervisionEvent) -> String {
+    match data {
+        SupervisionEvent::ItemOpened { spec, .. } => format!(
+            "{}{} 主办 {}{} 时限 {} 反馈 {} 《{}》",
+            spec.source.chinese(),
+            source_reference(&spec.source),
+            spec.lead_unit,
+            if spec.co_units.is_empty() {
+                String::new()
+            } else {
+                format!(" 协办 {}", join_units(&spec.co_units))
+            },
+            spec.deadline,
+            spec.feedback.chinese(),
+            spec.title
+        ),
+        SupervisionEvent::ItemAccepted { responsible, note } => {
+            format!("责任人 {responsible} {note}").trim().to_owned()
+        }
+        SupervisionEvent::ItemProgressReported { text, percent } => match percent {
+            Some(p) => format!("{p}% {text}"),
+            None => text.clone(),
+        },
+        SupervisionEvent::ItemExtensionRequested { until, reason } => {
+            format!("至 {until} 理由: {reason}")
+        }
+        SupervisionEvent::ItemExtensionDecided {
+            granted,
+            from,
+            until,
+            reason,
+        } => format!(
+            "{from} → {} {reason}",
+            if *granted { *until } else { *from }
+        ),
+        SupervisionEvent::ItemCompletionReported { result } => format!("成果: {result}"),
+        SupervisionEvent::ItemClosed { note } => note.clone(),
+        SupervisionEvent::ItemReturned { reason } => format!("理由: {reason}"),
+        SupervisionEvent::ItemArchived {
+            reference,
+            scheduled_retention,
+            deviation,
+            ..
+        } => {
+            let mut text = format!("档号 {reference} {}", reference.retention.chinese());
+            if let Some(why) = deviation {
+                text.push_str(&format!(
+                    "（偏离保管期限表的{}：{why}）",
+                    scheduled_retention.chinese()
+                ));
+            }
+            text
+        }
+        SupervisionEvent::ItemReminded {
+            due_on,
+            escalated_to,
+            ..
+        } => format!(
+            "时限 {due_on}{}",
+            escalated_to
+                .as_ref()
+                .map(|a| format!(" 督办→{a}"))
+                .unwrap_or_default()
+        ),
+    }
+}
