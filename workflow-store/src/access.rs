@@ -399,12 +399,14 @@ impl Engine {
     }
 
     /// Removes an access-log entry, bypassing every check: for drills only.
+    #[cfg(any(test, feature = "fault-injection"))]
     #[doc(hidden)]
     pub fn tamper_remove_access_entry(&self, position: u64) -> Result<()> {
         self.inner.storage.raw_remove_access(position)
     }
 
     /// Overwrites an access-log entry's bytes, bypassing every check: for drills only.
+    #[cfg(any(test, feature = "fault-injection"))]
     #[doc(hidden)]
     pub fn tamper_access_entry(&self, position: u64, bytes: &[u8]) -> Result<()> {
         self.inner.storage.raw_put_access(position, bytes)

@@ -143,6 +143,8 @@ pub const PHASES: [&str; 7] = [
 
 /// A phase of the writer's work on one group.
 #[derive(Debug, Clone, Copy)]
+// The backends time the phases they have (sled all of them).
+#[cfg_attr(not(feature = "sled"), allow(dead_code))]
 pub(crate) enum Phase {
     /// Deciding every request (reading state, folding, sealing envelopes).
     Decide = 0,

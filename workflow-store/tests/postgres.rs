@@ -10,7 +10,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use common::*;
-use workflow_store::{Config, Engine, Error, PostgresOptions, PostgresStorage, Request, Storage};
+use workflow_store::{
+    Config, Drills, Engine, Error, PostgresOptions, PostgresStorage, Request, Storage,
+};
 use workflow_testkit::postgres::Database;
 
 async fn engine_on(db: &Database) -> Engine {

@@ -37,7 +37,7 @@ use crate::durability::Durability;
 use crate::envelope::{Envelope, GENESIS_HASH};
 use crate::error::{Error, Result};
 use crate::projection::PROJECTION_VERSION;
-use crate::storage::{ProjectionEntry, RebuildMode, SledStorage, Storage};
+use crate::storage::{ProjectionEntry, RebuildMode, Storage};
 
 /// Where time comes from when a request carries none. Tests inject a fixed or stepping clock.
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
@@ -171,6 +171,7 @@ impl std::fmt::Debug for Engine {
 
 impl Engine {
     /// Opens (or creates) the engine on a directory with default settings.
+    #[cfg(feature = "sled")]
     pub fn open(path: impl AsRef<Path>) -> Result<Engine> {
         Engine::open_with(Config::new(path.as_ref()))
     }
@@ -178,8 +179,9 @@ impl Engine {
     /// Opens the engine (creating the store if `config.create` and there is none). Fails
     /// with [`Error::Locked`] if another process holds the directory, and with
     /// [`Error::NotAStore`] if it holds something else (or nothing, without `create`).
+    #[cfg(feature = "sled")]
     pub fn open_with(config: Config) -> Result<Engine> {
-        let storage: Arc<dyn Storage> = Arc::new(SledStorage::open(
+        let storage: Arc<dyn Storage> = Arc::new(crate::storage::SledStorage::open(
             &config.path,
             config.cache_bytes,
             config.create,
@@ -256,7 +258,7 @@ impl Engine {
             tx: Mutex::new(Some(tx)),
             writer: Mutex::new(None),
         });
-        let storage_splits = storage.split_durability() && !storage.shared();
+        let storage_splits = storage.split_commit().is_some() && !storage.shared();
         let mut writer = Writer {
             storage,
             directory,
@@ -646,6 +648,7 @@ impl Engine {
 
     /// Overwrites the stored bytes at a log position, bypassing every check. Exists only so
     /// tests and drills can simulate tampering; never call it on a real log.
+    #[cfg(any(test, feature = "fault-injection"))]
     #[doc(hidden)]
     pub fn tamper_log_entry(&self, position: u64, bytes: &[u8]) -> Result<()> {
         self.inner.storage.raw_put_log(position, bytes)
@@ -653,6 +656,7 @@ impl Engine {
 
     /// Removes the event at a log position, bypassing every check. Exists only so tests and
     /// drills can simulate a deleted event; never call it on a real log.
+    #[cfg(any(test, feature = "fault-injection"))]
     #[doc(hidden)]
     pub fn tamper_remove_log_entry(&self, position: u64) -> Result<()> {
         self.inner.storage.raw_remove_log(position)
@@ -660,6 +664,7 @@ impl Engine {
 
     /// Overwrites the head recorded with the last commit, as an insider who rewrote the
     /// log's tail would. For tests and drills only.
+    #[cfg(any(test, feature = "fault-injection"))]
     #[doc(hidden)]
     pub fn tamper_recorded_head(&self, position: u64, hash: &str) -> Result<()> {
         self.inner.storage.raw_set_recorded_head(position, hash)
@@ -676,6 +681,7 @@ impl Engine {
     /// Sets (`Some`) or removes (`None`) one projection entry (`commands`, `docs`, `lists`,
     /// `inbox`, `numbers`), bypassing every check. Exists only so tests and drills can
     /// damage projections for a rebuild to repair; never call it on a real store.
+    #[cfg(any(test, feature = "fault-injection"))]
     #[doc(hidden)]
     pub fn tamper_projection(&self, tree: &str, key: &[u8], value: Option<&[u8]>) -> Result<()> {
         self.inner.storage.raw_put_projection(tree, key, value)
@@ -683,6 +689,7 @@ impl Engine {
 
     /// Leaves the mark an interrupted rebuild leaves, as if the process had died during
     /// one. For tests and drills only.
+    #[cfg(any(test, feature = "fault-injection"))]
     #[doc(hidden)]
     pub fn tamper_interrupt_rebuild(&self) -> Result<()> {
         self.inner.storage.raw_mark_rebuilding()

@@ -156,3 +156,10 @@ pub(crate) fn index_key(entry: &IndexEntry, order: Cursor) -> (IndexTree, Vec<u8
     key.extend_from_slice(&order_suffix(order));
     (tree, key)
 }
+
+/// A recorded head as stored: the position (8 bytes, big-endian), then the hash.
+pub(crate) fn head_value(position: u64, hash: &str) -> Vec<u8> {
+    let mut v = position.to_be_bytes().to_vec();
+    v.extend_from_slice(hash.as_bytes());
+    v
+}

@@ -16,8 +16,14 @@
 
 #[cfg(any(test, feature = "fault-injection"))]
 pub(crate) mod faults;
+// Shared by the backends: a build with one of them leaves some of it unused.
+#[cfg_attr(not(all(feature = "sled", feature = "postgres")), allow(dead_code))]
 mod keys;
+#[cfg(feature = "postgres")]
 pub mod postgres;
+#[cfg_attr(not(all(feature = "sled", feature = "postgres")), allow(dead_code))]
+mod produced;
+#[cfg(feature = "sled")]
 pub(crate) mod sled;
 
 use std::collections::BTreeMap;
@@ -29,7 +35,9 @@ use crate::envelope::LogHead;
 use crate::error::Result;
 use crate::projection::{Cursor, Dim, DocRecord, IndexDiff};
 
+#[cfg(feature = "postgres")]
 pub use self::postgres::{PostgresOptions, PostgresStorage};
+#[cfg(feature = "sled")]
 pub use self::sled::SledStorage;
 #[cfg(any(test, feature = "fault-injection"))]
 pub use faults::{Faults, faults_for};
@@ -187,11 +195,121 @@ pub type ProjectionEntry = (String, Vec<u8>, Vec<u8>);
 /// not listening). Called from the backend's own thread; it must not block.
 pub type ForeignCommits = std::sync::Arc<dyn Fn(u64) + Send + Sync>;
 
-/// The operations the engine needs from a backend. Implementations must be safe to share
+/// A backend: the capabilities the engine needs, each an interface of its own, and the one
+/// write every backend has — [`Storage::commit`]. Implementations must be safe to share
 /// between the writer thread and readers; only the writer calls the methods that write.
-pub trait Storage: Send + Sync + std::fmt::Debug {
-    // ---- the log
+///
+/// - [`EventLog`]: the log as stored envelopes, by position and by stream;
+/// - [`Projections`]: state records, lists, to-do entries, deadlines, numbers and command
+///   outcomes, by key and by range;
+/// - [`Rebuild`]: projections made again from the log;
+/// - [`AccessLog`]: classified reads, beside the event log;
+/// - [`LegacyDirectory`]: the directory a store written before the directory stream kept
+///   beside the log (read once, to record it in the log);
+/// - what a backend may declare it can do: [`SplitCommit`] (write now, make durable later)
+///   and [`SharedWriters`] (several processes write the store);
+/// - `Drills` (tests and tamper drills only, with the `fault-injection` feature).
+pub trait Storage: StorageParts + Send + Sync + std::fmt::Debug {
+    /// Writes a group atomically — events, stream index, projection changes, command
+    /// records, numbers and the recorded head — and returns once it is durable.
+    ///
+    /// The backend enforces the group's expectations, whatever its writers: the first
+    /// event's position is the one after the log's end (positions stay gapless), each
+    /// stream's first event in the group has the version after the stream's last, and a
+    /// number is held by one stream only. A group that breaks one is refused whole with
+    /// [`CommitError::Conflict`].
+    ///
+    /// A backend may move the records' parts out while it serializes them
+    /// ([`workflow_core::FlowState::take_parts`]); it puts them back before it returns,
+    /// whatever the outcome.
+    fn commit(&self, group: &mut Group) -> std::result::Result<(), CommitError>;
 
+    /// The split commit, if the backend can write a group without making it durable yet:
+    /// the writer then overlaps the sync of one group with deciding and writing the next,
+    /// and answers each group only after a sync that covers it. By default a commit is one
+    /// step.
+    fn split_commit(&self) -> Option<&dyn SplitCommit> {
+        None
+    }
+
+    /// How several writers share the store, if other processes may write to it (a database
+    /// that several server processes share). The engine's writer then reads the log's end
+    /// before deciding each group (a stream it holds in memory may have moved on
+    /// elsewhere), and decides a group again when another writer committed first.
+    fn shared_writers(&self) -> Option<&dyn SharedWriters> {
+        None
+    }
+
+    /// Whether other processes may write to this store (it has [`SharedWriters`]).
+    fn shared(&self) -> bool {
+        self.shared_writers().is_some()
+    }
+}
+
+/// What the engine asks of any backend, whatever it declared it can do.
+impl<'a> dyn Storage + 'a {
+    /// Holds other writers' commits off (see [`SharedWriters::hold_commits`]); nothing to do
+    /// where the store has one writer.
+    pub(crate) fn hold_commits(&self) -> Result<()> {
+        self.shared_writers()
+            .map_or(Ok(()), SharedWriters::hold_commits)
+    }
+
+    /// Lets other writers commit again (see [`SharedWriters::release_commits`]).
+    pub(crate) fn release_commits(&self) {
+        if let Some(s) = self.shared_writers() {
+            s.release_commits();
+        }
+    }
+
+    /// Asks to be told of other processes' commits (see
+    /// [`SharedWriters::watch_foreign_commits`]); a store with one writer has none.
+    pub(crate) fn watch_foreign_commits(&self, notify: Option<ForeignCommits>) {
+        if let Some(s) = self.shared_writers() {
+            s.watch_foreign_commits(notify);
+        }
+    }
+
+    /// Writes a group without waiting for it to be durable where the backend can, commits
+    /// it otherwise (see [`SplitCommit::write_group`]).
+    pub(crate) fn write_group(&self, group: &mut Group) -> std::result::Result<(), CommitError> {
+        match self.split_commit() {
+            Some(split) => split.write_group(group),
+            None => self.commit(group),
+        }
+    }
+
+    /// Makes every group written so far durable (see [`SplitCommit::sync_written`]); a
+    /// backend without a split commit made each durable as it committed it.
+    pub(crate) fn sync_written(&self, always: bool) -> std::result::Result<(), CommitError> {
+        match self.split_commit() {
+            Some(split) => split.sync_written(always),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The interfaces every backend implements beneath [`Storage`].
+#[cfg(not(any(test, feature = "fault-injection")))]
+pub trait StorageParts: EventLog + Projections + Rebuild + AccessLog + LegacyDirectory {}
+#[cfg(not(any(test, feature = "fault-injection")))]
+impl<T: EventLog + Projections + Rebuild + AccessLog + LegacyDirectory> StorageParts for T {}
+
+/// The interfaces every backend implements beneath [`Storage`] (test builds: with the
+/// drills).
+#[cfg(any(test, feature = "fault-injection"))]
+pub trait StorageParts:
+    EventLog + Projections + Rebuild + AccessLog + LegacyDirectory + Drills
+{
+}
+#[cfg(any(test, feature = "fault-injection"))]
+impl<T: EventLog + Projections + Rebuild + AccessLog + LegacyDirectory + Drills> StorageParts
+    for T
+{
+}
+
+/// The log: stored events by position and by stream, and the store as a whole.
+pub trait EventLog {
     /// The last stored event's position and hash, read from the log itself.
     fn log_end(&self) -> Result<Option<LogHead>>;
     /// The head recorded with the last commit; `None` in a store written before heads were
@@ -208,47 +326,22 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         after: Option<(DocumentId, u64)>,
         limit: usize,
     ) -> Result<Vec<(DocumentId, u64, u64)>>;
-
-    // ---- appending
-
-    /// Writes a group atomically — events, stream index, projection changes, command
-    /// records, numbers and the recorded head — and returns once it is durable.
-    ///
-    /// The backend enforces the group's expectations, whatever its writers: the first
-    /// event's position is the one after the log's end (positions stay gapless), each
-    /// stream's first event in the group has the version after the stream's last, and a
-    /// number is held by one stream only. A group that breaks one is refused whole with
-    /// [`CommitError::Conflict`].
-    ///
-    /// A backend may move the records' parts out while it serializes them
-    /// ([`workflow_core::FlowState::take_parts`]); it puts them back before it returns,
-    /// whatever the outcome.
-    fn commit(&self, group: &mut Group) -> std::result::Result<(), CommitError>;
-
-    /// Whether the backend can write a group atomically without making it durable yet
-    /// ([`Storage::write_group`]) and make everything written durable later
-    /// ([`Storage::sync_written`]): the writer then overlaps the sync of one group with
-    /// deciding and writing the next, and answers each group only after a sync that covers
-    /// it. By default a commit is one step.
-    fn split_durability(&self) -> bool {
-        false
+    /// Makes everything written so far durable.
+    fn flush(&self) -> Result<()>;
+    /// Bytes on disk (or in the database).
+    fn size_on_disk(&self) -> Result<u64>;
+    /// The hashes of a stream's events, in order (read without decoding the events).
+    fn stream_hashes(&self, id: DocumentId) -> Result<Vec<String>> {
+        self.read_stream(id, u64::MAX)?
+            .iter()
+            .map(|e| crate::envelope::stored_hash(e.position, &e.bytes))
+            .collect()
     }
+}
 
-    /// Writes a group atomically, with [`Storage::commit`]'s checks, without waiting for it
-    /// to be durable (where [`Storage::split_durability`]; otherwise it commits).
-    fn write_group(&self, group: &mut Group) -> std::result::Result<(), CommitError> {
-        self.commit(group)
-    }
-
-    /// Makes every group written so far durable (`always`: whatever the configured
-    /// durability). A failure is [`CommitError::NotDurable`].
-    fn sync_written(&self, always: bool) -> std::result::Result<(), CommitError> {
-        let _ = always;
-        Ok(())
-    }
-
-    // ---- projections
-
+/// The projections, read by key and by range (the engine's writer changes them through
+/// [`Storage::commit`], a rebuild through [`Rebuild::converge`]).
+pub trait Projections {
     /// A stream's state projection.
     fn doc(&self, id: DocumentId) -> Result<Option<DocRecord>>;
     /// Several streams' state projections at once (those that exist, in any order): one
@@ -295,62 +388,8 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     fn due_before(&self, until: Timestamp) -> Result<Vec<DocumentId>>;
     /// How many streams each list holds.
     fn count_lists(&self) -> Result<BTreeMap<Dim, u64>>;
-
-    // ---- rebuilding
-
-    /// Starts a rebuild: marks it (durably) as under way, so that an interrupted one is
-    /// finished on the next open, and with [`RebuildMode::FromScratch`] drops every
-    /// projection.
-    fn begin_rebuild(&self, mode: RebuildMode) -> Result<()>;
-    /// Makes the projections hold the projection part of a group (no events): entries
-    /// already equal are only read. Atomic per entry only. Returns how many it wrote.
-    fn converge(&self, group: Group) -> Result<u64>;
-    /// Ends a rebuild: removes every projection entry no `converge` of this rebuild
-    /// produced, makes everything durable, records `layout` as the projections' layout
-    /// version and clears the mark. Returns how many entries it removed.
-    fn end_rebuild(&self, layout: u32) -> Result<u64>;
-    /// Whether a rebuild was begun and not ended (it was interrupted).
-    fn rebuilding(&self) -> Result<bool>;
-    /// The layout version the projections were built with (0 before versions were kept).
-    fn projection_version(&self) -> Result<u32>;
-    /// Records (durably) the layout version the projections now have.
-    fn set_projection_version(&self, version: u32) -> Result<()>;
-    /// Makes everything written so far durable.
-    fn flush(&self) -> Result<()>;
-
-    // ---- the directory a store written before the directory stream kept beside the log
-    // (read once, to record it in the log as the stream's first event; empty otherwise)
-
-    /// Every actor kept beside the log.
-    fn actors(&self) -> Result<Vec<Actor>>;
-    /// Every unit kept beside the log.
-    fn units(&self) -> Result<Vec<Unit>>;
-    /// Adds or replaces units and actors together, atomically and durably. Only for stores
-    /// written before the directory stream (and the drills that make one); the engine keeps
-    /// the directory in the log. A backend without such stores may refuse it.
-    fn put_directory(&self, units: &[Unit], actors: &[Actor]) -> Result<()>;
-
-    // ---- the access log: classified reads, beside the event log (never in a stream)
-
-    /// Appends access-log entries, in position order right after its end, together with
-    /// the access log's new head (so that entries cut off its end are noticed), and returns
-    /// once they are durable (whatever the configured durability: a read of classified
-    /// content is recorded before the content is handed out).
-    fn append_access(&self, entries: &[StoredEvent], head: &LogHead) -> Result<()>;
-    /// The access log's head recorded with its last append.
-    fn access_recorded_head(&self) -> Result<Option<LogHead>>;
-    /// Up to `limit` access-log entries from position `from` on, in order.
-    fn read_access(&self, from: u64, limit: usize) -> Result<Vec<StoredEvent>>;
-    /// The access log's last entry.
-    fn access_end(&self) -> Result<Option<StoredEvent>>;
-
-    // ---- operations
-
-    /// Bytes on disk (or in the database).
-    fn size_on_disk(&self) -> Result<u64>;
     /// Every projection entry, for comparing two builds (opaque to the engine).
     fn dump_projections(&self) -> Result<Vec<ProjectionEntry>>;
-
     /// Every projection entry in terms any two backends share, for comparing stores of
     /// different backends (`workflow copy`): the index entries, command records and numbers
     /// as dumped (their encodings are shared, [`keys`]), and each stream's whole record as
@@ -375,9 +414,86 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         }
         Ok(entries)
     }
+}
 
-    // ---- drills: tests and tamper drills only, bypassing every check
+/// Making the projections again from the log, in place or from scratch.
+pub trait Rebuild {
+    /// Starts a rebuild: marks it (durably) as under way, so that an interrupted one is
+    /// finished on the next open, and with [`RebuildMode::FromScratch`] drops every
+    /// projection.
+    fn begin_rebuild(&self, mode: RebuildMode) -> Result<()>;
+    /// Makes the projections hold the projection part of a group (no events): entries
+    /// already equal are only read. Atomic per entry only. Returns how many it wrote.
+    fn converge(&self, group: Group) -> Result<u64>;
+    /// Ends a rebuild: removes every projection entry no `converge` of this rebuild
+    /// produced, makes everything durable, records `layout` as the projections' layout
+    /// version and clears the mark. Returns how many entries it removed.
+    fn end_rebuild(&self, layout: u32) -> Result<u64>;
+    /// Whether a rebuild was begun and not ended (it was interrupted).
+    fn rebuilding(&self) -> Result<bool>;
+    /// The layout version the projections were built with (0 before versions were kept).
+    fn projection_version(&self) -> Result<u32>;
+    /// Records (durably) the layout version the projections now have.
+    fn set_projection_version(&self, version: u32) -> Result<()>;
+}
 
+/// The access log: classified reads, beside the event log (never in a stream).
+pub trait AccessLog {
+    /// Appends access-log entries, in position order right after its end, together with
+    /// the access log's new head (so that entries cut off its end are noticed), and returns
+    /// once they are durable (whatever the configured durability: a read of classified
+    /// content is recorded before the content is handed out).
+    fn append_access(&self, entries: &[StoredEvent], head: &LogHead) -> Result<()>;
+    /// The access log's head recorded with its last append.
+    fn access_recorded_head(&self) -> Result<Option<LogHead>>;
+    /// Up to `limit` access-log entries from position `from` on, in order.
+    fn read_access(&self, from: u64, limit: usize) -> Result<Vec<StoredEvent>>;
+    /// The access log's last entry.
+    fn access_end(&self) -> Result<Option<StoredEvent>>;
+}
+
+/// The directory a store written before the directory stream kept beside the log: read once,
+/// to record it in the log as the stream's first event (empty otherwise).
+pub trait LegacyDirectory {
+    /// Every actor kept beside the log.
+    fn actors(&self) -> Result<Vec<Actor>>;
+    /// Every unit kept beside the log.
+    fn units(&self) -> Result<Vec<Unit>>;
+    /// Adds or replaces units and actors together, atomically and durably. Only for stores
+    /// written before the directory stream (and the drills that make one); the engine keeps
+    /// the directory in the log. A backend without such stores may refuse it.
+    fn put_directory(&self, units: &[Unit], actors: &[Actor]) -> Result<()>;
+}
+
+/// A commit in two steps: write a group now, make it durable later (see
+/// [`Storage::split_commit`]).
+pub trait SplitCommit {
+    /// Writes a group atomically, with [`Storage::commit`]'s checks, without waiting for it
+    /// to be durable .
+    fn write_group(&self, group: &mut Group) -> std::result::Result<(), CommitError>;
+    /// Makes every group written so far durable (`always`: whatever the configured
+    /// durability). A failure is [`CommitError::NotDurable`].
+    fn sync_written(&self, always: bool) -> std::result::Result<(), CommitError>;
+}
+
+/// Several writers on one store (see [`Storage::shared_writers`]).
+pub trait SharedWriters {
+    /// Holds every other writer's commits off until this writer's next [`Storage::commit`]
+    /// or [`SharedWriters::release_commits`], so that a group decided meanwhile cannot conflict:
+    /// for a writer that keeps finding others committed first. Nothing to do where there is
+    /// one writer.
+    fn hold_commits(&self) -> Result<()>;
+    /// Lets other writers commit again without committing (see
+    /// [`SharedWriters::hold_commits`]).
+    fn release_commits(&self);
+    /// Asks to be told of commits that other processes make (`None` stops it), so that live
+    /// subscribers and the directory follow them. A store with one writer never calls it.
+    fn watch_foreign_commits(&self, notify: Option<ForeignCommits>);
+}
+
+/// Tests and tamper drills only, bypassing every check.
+#[cfg(any(test, feature = "fault-injection"))]
+pub trait Drills {
     /// Overwrites the stored bytes at a log position.
     fn raw_put_log(&self, position: u64, bytes: &[u8]) -> Result<()>;
     /// Overwrites the stored bytes of an access-log entry.
@@ -389,45 +505,19 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Overwrites the recorded head.
     fn raw_set_recorded_head(&self, position: u64, hash: &str) -> Result<()>;
     /// Sets (`Some`) or removes (`None`) one projection entry, named as
-    /// [`Storage::dump_projections`] names it.
+    /// [`Projections::dump_projections`] names it.
     fn raw_put_projection(&self, part: &str, key: &[u8], value: Option<&[u8]>) -> Result<()>;
     /// Leaves the mark of a rebuild under way, as if one had been interrupted.
     fn raw_mark_rebuilding(&self) -> Result<()>;
+}
 
-    // ---- several writers (a database that several server processes share)
-
-    /// Whether other processes may write to this store. The engine's writer then reads the
-    /// log's end before deciding each group (a stream it holds in memory may have moved on
-    /// elsewhere), and decides a group again when another writer committed first.
-    fn shared(&self) -> bool {
-        false
-    }
-
-    /// Holds every other writer's commits off until this writer's next [`Storage::commit`]
-    /// or [`Storage::release_commits`], so that a group decided meanwhile cannot conflict:
-    /// for a writer that keeps finding others committed first. Nothing to do where there is
-    /// one writer.
-    fn hold_commits(&self) -> Result<()> {
-        Ok(())
-    }
-
-    /// Lets other writers commit again without committing (see
-    /// [`Storage::hold_commits`]).
-    fn release_commits(&self) {}
-
-    /// Asks to be told of commits that other processes make (`None` stops it), so that live
-    /// subscribers and the directory follow them. A store with one writer never calls it.
-    fn watch_foreign_commits(&self, notify: Option<ForeignCommits>) {
-        let _ = notify;
-    }
-
-    // ---- provided
-
-    /// The hashes of a stream's events, in order (read without decoding the events).
-    fn stream_hashes(&self, id: DocumentId) -> Result<Vec<String>> {
-        self.read_stream(id, u64::MAX)?
-            .iter()
-            .map(|e| crate::envelope::stored_hash(e.position, &e.bytes))
-            .collect()
-    }
+/// Every storage interface, for a caller that holds a `dyn Storage` (a trait's methods are
+/// called where the trait is in scope).
+pub mod prelude {
+    #[cfg(any(test, feature = "fault-injection"))]
+    pub use super::Drills;
+    pub use super::{
+        AccessLog, EventLog, LegacyDirectory, Projections, Rebuild, SharedWriters, SplitCommit,
+        Storage,
+    };
 }

@@ -1,0 +1,16 @@
+//! Writing a group: [`Storage`] and, where the backend splits it, [`SplitCommit`].
+
+use super::*;
+
+impl Storage for PostgresStorage {
+    fn commit(&self, group: &mut Group) -> std::result::Result<(), CommitError> {
+        let started = std::time::Instant::now();
+        let committed = self.commit_now(group);
+        crate::telemetry::spent(crate::telemetry::Phase::Transaction, started.elapsed());
+        committed
+    }
+
+    fn shared_writers(&self) -> Option<&dyn SharedWriters> {
+        Some(self)
+    }
+}
