@@ -265,6 +265,16 @@ impl ServerConfig {
     }
 }
 
+/// A store as messages show it: a URL without its password, or the directory.
+pub(crate) fn shown(place: &Path) -> String {
+    let text = place.to_string_lossy();
+    if crate::config::is_postgres(&text) {
+        workflow_store::storage::postgres::redact(&text)
+    } else {
+        place.display().to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::ServerConfig;

@@ -12,11 +12,12 @@ use workflow_core::EventCodec;
 use workflow_core::{DocumentId, FlowState, Kind, State, Timestamp, UnitCode};
 
 use workflow_store::{
-    AccessEntry, AccessQuery, AccessRecord, AccessReport, AsOf, CopyReport, Engine, ListQuery,
-    LogHead, Manifest, PackageReport, Stats, Storage, VerifyOptions, VerifyReport,
+    AccessEntry, AccessQuery, AccessRecord, AccessReport, AsOf, Engine, ListQuery, LogHead,
+    Manifest, PackageReport, Stats, Storage, VerifyOptions, VerifyReport,
 };
 
-use crate::render::{Names, Progress, Timeline, cst};
+use crate::config::shown;
+use crate::render::{ActorChange, Copied, Names, NewToken, Progress, Timeline, cst};
 
 /// Opens the engine of an existing data directory for an operator command. A directory
 /// that holds no workflow store (a mistyped path, an empty or unrelated folder) is refused
@@ -49,16 +50,6 @@ pub(crate) fn open(place: &Path) -> Result<Engine> {
         ..workflow_store::Config::new(place)
     })
     .with_context(|| format!("cannot open data directory {}", place.display()))
-}
-
-/// What `copy` did and found.
-#[derive(Debug)]
-pub(crate) struct Copied {
-    pub(crate) report: CopyReport,
-    /// The copy's access log verified (not for a store of an early build, which only an
-    /// engine opening the copy completes: see [`CopyReport::legacy_directory`]).
-    pub(crate) access: Option<AccessReport>,
-    pub(crate) secs: f64,
 }
 
 /// A store's storage for `copy`: the PostgreSQL database of a `postgres://` URL, else the
@@ -123,16 +114,6 @@ pub(crate) fn copy(from: &Path, to: &Path) -> Result<Copied> {
         access,
         secs: started.elapsed().as_secs_f64(),
     })
-}
-
-/// A store as messages show it: a URL without its password, or the directory.
-pub(crate) fn shown(place: &Path) -> String {
-    let text = place.to_string_lossy();
-    if crate::config::is_postgres(&text) {
-        workflow_store::storage::postgres::redact(&text)
-    } else {
-        place.display().to_string()
-    }
 }
 
 /// Operator commands' PostgreSQL options: a small pool; `WORKFLOW_ALLOW_FSYNC_OFF=1` for a
@@ -569,14 +550,6 @@ pub(crate) fn data_dir(
     }
 }
 
-/// A new bearer token for a system, and its SHA-256 for the configuration.
-#[derive(Debug)]
-pub(crate) struct NewToken {
-    pub(crate) system: String,
-    pub(crate) token: String,
-    pub(crate) sha256: String,
-}
-
 /// `token new`: 32 random bytes from the operating system, as 64 hex digits.
 pub(crate) fn new_token(system: &str) -> Result<NewToken> {
     let system = system.trim();
@@ -595,17 +568,6 @@ pub(crate) fn new_token(system: &str) -> Result<NewToken> {
         token,
         sha256,
     })
-}
-
-/// One directory change that concerns an actor, in words.
-#[derive(Debug, serde::Serialize)]
-pub(crate) struct ActorChange {
-    pub(crate) position: u64,
-    pub(crate) at: Timestamp,
-    pub(crate) system: String,
-    pub(crate) step: &'static str,
-    pub(crate) what: String,
-    pub(crate) reason: String,
 }
 
 /// `history --actor`: the directory stream's changes to one actor, each described against

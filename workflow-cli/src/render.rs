@@ -11,7 +11,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use workflow_core::{
     ActorId, Document, DocumentId, FlowState, Receipt, StageSpec, Timestamp, UnitCode,
 };
-use workflow_store::{Engine, Envelope, LogHead, Manifest, PackageReport, Stats, VerifyReport};
+use workflow_store::{
+    AccessReport, CopyReport, Engine, Envelope, LogHead, Manifest, PackageReport, Stats,
+    VerifyReport,
+};
 
 mod item;
 pub(crate) use item::item;
@@ -565,12 +568,12 @@ fn verify_log(report: &VerifyReport, against: Option<&LogHead>, secs: f64) -> bo
 }
 
 /// `copy`: what was copied, whether the copy equals the source, and its verification.
-pub(crate) fn copy(c: &crate::ops::Copied, from: &Path, to: &Path) -> bool {
+pub(crate) fn copy(c: &Copied, from: &Path, to: &Path) -> bool {
     let r = &c.report;
     println!(
         "copied {} to {} in {:.2}s",
-        crate::ops::shown(from),
-        crate::ops::shown(to),
+        crate::config::shown(from),
+        crate::config::shown(to),
         c.secs
     );
     println!("  events           {}", r.events);
@@ -731,7 +734,7 @@ pub(crate) fn list(documents: &[FlowState], now: Timestamp, json: bool) -> Resul
 }
 
 /// `token new`: the token for the system's operator, the lines for the server's operator.
-pub(crate) fn new_token(t: &crate::ops::NewToken) {
+pub(crate) fn new_token(t: &NewToken) {
     println!(
         "Token for {} (give it to that system; it is shown only now):",
         t.system
@@ -753,11 +756,7 @@ pub(crate) fn new_token(t: &crate::ops::NewToken) {
 }
 
 /// `history --actor`: who granted the actor what, when, through which system and why.
-pub(crate) fn actor_history(
-    actor: &str,
-    changes: &[crate::ops::ActorChange],
-    json: bool,
-) -> Result<()> {
+pub(crate) fn actor_history(actor: &str, changes: &[ActorChange], json: bool) -> Result<()> {
     if json {
         for c in changes {
             println!("{}", serde_json::to_string(c)?);
@@ -834,4 +833,33 @@ pub(crate) fn publication(p: &workflow_core::Publication, position: Option<u64>,
         "  the copy printed {} the one published",
         if same { "is" } else { "is NOT" }
     );
+}
+
+/// What `copy` did and found.
+#[derive(Debug)]
+pub(crate) struct Copied {
+    pub(crate) report: CopyReport,
+    /// The copy's access log verified (not for a store of an early build, which only an
+    /// engine opening the copy completes: see [`CopyReport::legacy_directory`]).
+    pub(crate) access: Option<AccessReport>,
+    pub(crate) secs: f64,
+}
+
+/// A new bearer token for a system, and its SHA-256 for the configuration.
+#[derive(Debug)]
+pub(crate) struct NewToken {
+    pub(crate) system: String,
+    pub(crate) token: String,
+    pub(crate) sha256: String,
+}
+
+/// One directory change that concerns an actor, in words.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct ActorChange {
+    pub(crate) position: u64,
+    pub(crate) at: Timestamp,
+    pub(crate) system: String,
+    pub(crate) step: &'static str,
+    pub(crate) what: String,
+    pub(crate) reason: String,
 }

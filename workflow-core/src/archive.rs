@@ -11,9 +11,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::flow::StreamKind;
 use crate::ids::Timestamp;
 use crate::kind::Kind;
+use crate::kind::StreamKind;
 use crate::numbering::ArchiveReference;
 use crate::retention::Retention;
 
@@ -224,63 +224,6 @@ impl Default for RetentionSchedule {
             ],
         }
     }
-}
-
-/// The retention to archive with (the schedule's unless the archivist chose another), the
-/// schedule's, and the recorded deviation: another period needs a reason, a shorter one the
-/// archive office's role. Shared by every flow that archives; `what` is the flow, 文种 and
-/// importance the schedule is read for.
-pub(crate) fn choose_retention(
-    ctx: &dyn crate::context::Context,
-    actor: &crate::directory::Actor,
-    command: &'static str,
-    what: (StreamKind, Option<Kind>, bool),
-    chosen: Option<Retention>,
-    reason: &str,
-) -> Result<(Retention, Retention, Option<String>), crate::error::Error> {
-    use crate::error::Error;
-    let (flow, kind, important) = what;
-    let scheduled = ctx
-        .retention_schedule()
-        .retention_any(flow, kind, important);
-    let what = match kind {
-        Some(kind) => format!(
-            "{}{} ({kind:?})",
-            if important { "an important " } else { "a " },
-            kind.chinese(),
-        ),
-        None => format!("a {flow:?} record"),
-    };
-    let retention = chosen.unwrap_or(scheduled);
-    if retention == scheduled {
-        if !reason.trim().is_empty() {
-            return Err(Error::field(
-                "deviation_reason",
-                format!("is only for a retention other than the schedule's {scheduled} for {what}"),
-            ));
-        }
-        return Ok((retention, scheduled, None));
-    }
-    if reason.trim().is_empty() {
-        return Err(Error::field(
-            "deviation_reason",
-            format!(
-                "retention {retention} differs from the schedule's {scheduled} for {what}: \
-                 a deviation needs its reason"
-            ),
-        ));
-    }
-    crate::checks::check_text("deviation_reason", reason, true)?;
-    if retention.is_shorter_than(scheduled)
-        && !actor.has_role(crate::directory::Role::ArchiveOffice)
-    {
-        return Err(Error::MissingRole {
-            actor: actor.id.clone(),
-            role: crate::directory::Role::ArchiveOffice,
-            command,
-        });
-    }
-    Ok((retention, scheduled, Some(reason.trim().to_owned())))
 }
 
 #[cfg(test)]

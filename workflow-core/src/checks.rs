@@ -116,3 +116,64 @@ pub(crate) fn known_unit(
         .map(|u| u.code)
         .ok_or_else(|| Error::field(field, format!("unknown unit {code}")))
 }
+
+/// The retention to archive with (the schedule's unless the archivist chose another), the
+/// schedule's, and the recorded deviation: another period needs a reason, a shorter one the
+/// archive office's role. Shared by every flow that archives; `what` is the flow, 文种 and
+/// importance the schedule is read for.
+pub(crate) fn choose_retention(
+    ctx: &dyn Context,
+    actor: &Actor,
+    command: &'static str,
+    what: (crate::kind::StreamKind, Option<crate::kind::Kind>, bool),
+    chosen: Option<crate::retention::Retention>,
+    reason: &str,
+) -> Result<
+    (
+        crate::retention::Retention,
+        crate::retention::Retention,
+        Option<String>,
+    ),
+    Error,
+> {
+    let (flow, kind, important) = what;
+    let scheduled = ctx
+        .retention_schedule()
+        .retention_any(flow, kind, important);
+    let what = match kind {
+        Some(kind) => format!(
+            "{}{} ({kind:?})",
+            if important { "an important " } else { "a " },
+            kind.chinese(),
+        ),
+        None => format!("a {flow:?} record"),
+    };
+    let retention = chosen.unwrap_or(scheduled);
+    if retention == scheduled {
+        if !reason.trim().is_empty() {
+            return Err(Error::field(
+                "deviation_reason",
+                format!("is only for a retention other than the schedule's {scheduled} for {what}"),
+            ));
+        }
+        return Ok((retention, scheduled, None));
+    }
+    if reason.trim().is_empty() {
+        return Err(Error::field(
+            "deviation_reason",
+            format!(
+                "retention {retention} differs from the schedule's {scheduled} for {what}: \
+                 a deviation needs its reason"
+            ),
+        ));
+    }
+    check_text("deviation_reason", reason, true)?;
+    if retention.is_shorter_than(scheduled) && !actor.has_role(Role::ArchiveOffice) {
+        return Err(Error::MissingRole {
+            actor: actor.id.clone(),
+            role: Role::ArchiveOffice,
+            command,
+        });
+    }
+    Ok((retention, scheduled, Some(reason.trim().to_owned())))
+}

@@ -1,6 +1,8 @@
 //! What a document is (文种, 15 kinds) and how urgent (紧急程度), and which flow it belongs
 //! to: shared by every flow.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 /// 文种 document kind: the 15 kinds of the 2012 regulation.
@@ -117,5 +119,111 @@ impl Urgency {
             Urgency::Urgent => "加急",
             Urgency::ExtraUrgent => "特急",
         }
+    }
+}
+
+/// The kind of a stream in the log (DESIGN §4). Every event's envelope names it; events
+/// written before kinds existed read as [`StreamKind::Outgoing`].
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum StreamKind {
+    /// 发文: an outgoing document.
+    #[default]
+    Outgoing,
+    /// 收文: an incoming document.
+    Incoming,
+    /// 督办: a supervision item.
+    Supervision,
+    /// The directory: units, actors, roles and clearances.
+    Directory,
+    /// A published bulletin (月通报).
+    Bulletin,
+}
+
+impl StreamKind {
+    /// Every kind, in the order lists show them.
+    pub const ALL: [StreamKind; 5] = [
+        StreamKind::Outgoing,
+        StreamKind::Incoming,
+        StreamKind::Supervision,
+        StreamKind::Directory,
+        StreamKind::Bulletin,
+    ];
+
+    /// The kinds of documents people work on (发文, 收文, 督办): those lists and the
+    /// retention schedule know.
+    pub const DOCUMENTS: [StreamKind; 3] = [
+        StreamKind::Outgoing,
+        StreamKind::Incoming,
+        StreamKind::Supervision,
+    ];
+
+    /// The name stored in envelopes and used on the wire: `outgoing`, `incoming`, ….
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamKind::Outgoing => "outgoing",
+            StreamKind::Incoming => "incoming",
+            StreamKind::Supervision => "supervision",
+            StreamKind::Directory => "directory",
+            StreamKind::Bulletin => "bulletin",
+        }
+    }
+
+    /// The office's word for it: 发文, 收文, 督办, 通讯录, 月通报.
+    pub fn label(self) -> &'static str {
+        match self {
+            StreamKind::Outgoing => "发文",
+            StreamKind::Incoming => "收文",
+            StreamKind::Supervision => "督办",
+            StreamKind::Directory => "通讯录",
+            StreamKind::Bulletin => "月通报",
+        }
+    }
+}
+
+impl fmt::Display for StreamKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is no stream kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown stream kind {0:?}: expected one of outgoing, incoming, supervision, directory, bulletin"
+)]
+pub struct UnknownKind(pub String);
+
+impl std::str::FromStr for StreamKind {
+    type Err = UnknownKind;
+
+    /// Reads [`StreamKind::as_str`]'s names back (surrounding blanks ignored).
+    fn from_str(s: &str) -> Result<Self, UnknownKind> {
+        let s = s.trim();
+        StreamKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownKind(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kind_reads_back_from_its_name_and_nothing_else_does() {
+        for k in StreamKind::ALL {
+            assert_eq!(k.as_str().parse::<StreamKind>(), Ok(k));
+            assert_eq!(format!(" {k} ").parse::<StreamKind>(), Ok(k));
+            // The stored form is the same name.
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+        let e = "Outgoing".parse::<StreamKind>().unwrap_err();
+        assert!(e.to_string().contains("expected one of outgoing"), "{e}");
+        assert!("".parse::<StreamKind>().is_err());
     }
 }

@@ -79,13 +79,12 @@ pub use directory::{
 pub use error::{Error, ErrorClass};
 pub use flow::{
     Closing, Flow, FlowCommand, Listing, Particulars, Recorded, ReminderDue, ReminderSent,
-    StreamKind, UnknownKind,
 };
 pub use ids::{ActorId, DocumentId, SYSTEM_ACTOR, Timestamp, UnitCode, china_date, china_time};
 pub use incoming::{
     Incoming, IncomingAction, IncomingEvent, Plan, Receipt, Registration, linked_receipt_id,
 };
-pub use kind::{Kind, Urgency};
+pub use kind::{Kind, StreamKind, UnknownKind, Urgency};
 pub use numbering::{ArchiveReference, DocumentNumber, ReceiptNumber, Series};
 pub use opinion::Opinion;
 pub use outgoing::{

@@ -370,17 +370,6 @@ pub(crate) fn stored_bytes_hash_to(stored: &[u8], hash: &str) -> bool {
     hex_digest == hash.as_bytes()
 }
 
-/// Stored events read back as envelopes.
-pub(crate) fn decode_all(stored: &[crate::storage::StoredEvent]) -> crate::Result<Vec<Envelope>> {
-    stored
-        .iter()
-        .map(|e| {
-            serde_json::from_slice(&e.bytes)
-                .map_err(|err| crate::Error::corrupt(format_args!("position {}", e.position), err))
-        })
-        .collect()
-}
-
 /// The `hash` of an event from its stored bytes, read without decoding the rest.
 pub(crate) fn stored_hash(position: u64, stored: &[u8]) -> crate::Result<String> {
     /// Only the hash: serde skips the other fields without building them.

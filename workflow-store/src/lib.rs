@@ -90,8 +90,10 @@ pub use read::{ListQuery, MAX_PAGE_SIZE, Page, Reader, Stats, SubscribeFilter};
 pub use replay::{ChainBreak, CopyReport, VerifyOptions, VerifyReport, copy_store};
 #[cfg(any(test, feature = "fault-injection"))]
 pub use storage::Drills;
+#[cfg(feature = "postgres")]
+pub use storage::postgres::{PostgresOptions, PostgresStorage};
 #[cfg(feature = "sled")]
-pub use storage::SledStorage;
+pub use storage::sled::SledStorage;
 pub use storage::{
     AccessLog, EventLog, LegacyDirectory, ProjectionEntry, Projections, Rebuild, SharedWriters,
     SplitCommit, Storage, StorageParts,
@@ -99,6 +101,4 @@ pub use storage::{
 #[cfg(any(test, feature = "fault-injection"))]
 #[doc(hidden)]
 pub use storage::{Faults, faults_for};
-#[cfg(feature = "postgres")]
-pub use storage::{PostgresOptions, PostgresStorage};
 pub use telemetry::{PHASES, WriterProfile, describe_metrics, writer_profile};

@@ -23,6 +23,7 @@ use workflow_core::{
 };
 use workflow_store::storage::{
     CommandRecord, CommitError, DocChange, Group, LogEntry, PartsStored, RebuildMode, Storage,
+    StoredEvent,
 };
 use workflow_store::{
     Cursor, Dim, DocRecord, Durability, Envelope, GENESIS_HASH, IndexEntry, LogHead, SledStorage,
@@ -100,7 +101,10 @@ macro_rules! storage_conformance {
             the_directory_is_stored_whole,
             readers_see_every_committed_group_while_a_writer_appends,
             drills_change_what_they_name,
-            the_same_groups_give_the_same_projections
+            the_same_groups_give_the_same_projections,
+            the_access_log_reads_back_as_appended,
+            a_split_commit_reads_back_and_is_durable_once_synced,
+            shared_writers_learn_of_and_wait_for_each_other
         );
     };
     (@cases $backend:expr; $($case:ident),* $(,)?) => {
@@ -1049,4 +1053,170 @@ pub fn the_same_groups_give_the_same_projections<B: Backend>(backend: &B) {
         ok("dump_projections", sb.dump_projections())
     );
     assert_eq!(ok("log_end", sa.log_end()), ok("log_end", sb.log_end()));
+    // In the terms any two backends share too (`workflow copy` compares stores so), which
+    // hold every stream's whole record.
+    let comparable = ok("comparable_projections", sa.comparable_projections());
+    assert_eq!(
+        comparable,
+        ok("comparable_projections", sb.comparable_projections())
+    );
+    let records = comparable
+        .iter()
+        .filter(|(part, _, _)| part == "docs")
+        .count();
+    assert_eq!(records, stories.len(), "one whole record per stream");
+}
+
+/// Waits (up to half a minute) until `done` holds: for what another thread or process does
+/// at its own pace. Never a measure of speed.
+#[track_caller]
+fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !done() {
+        if std::time::Instant::now() > give_up {
+            panic!("{what}: not after 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// The access log reads back as appended, with its recorded head, before and after the
+/// store is opened again; entries that do not follow its end are refused; it is apart from
+/// the event log; its drills change what they name.
+pub fn the_access_log_reads_back_as_appended<B: Backend>(backend: &B) {
+    let place = backend.place();
+    let store = backend.open(&place);
+    assert_eq!(ok("access_end", store.access_end()), None);
+    assert_eq!(
+        ok("access_recorded_head", store.access_recorded_head()),
+        None
+    );
+    let entry = |position: u64| StoredEvent {
+        position,
+        bytes: format!("{{\"read\":{position}}}").into_bytes(),
+    };
+    let head = |position: u64| LogHead {
+        position,
+        hash: format!("{position:064x}"),
+    };
+    ok(
+        "append_access",
+        store.append_access(&[entry(1), entry(2)], &head(2)),
+    );
+    ok("append_access", store.append_access(&[entry(3)], &head(3)));
+    assert!(
+        store.append_access(&[entry(5)], &head(5)).is_err(),
+        "an entry past the access log's end was taken"
+    );
+    drop(store);
+    let store = backend.open(&place);
+    assert_eq!(
+        ok("read_access", store.read_access(1, 10)),
+        vec![entry(1), entry(2), entry(3)]
+    );
+    assert_eq!(ok("read_access", store.read_access(2, 1)), vec![entry(2)]);
+    assert_eq!(ok("access_end", store.access_end()), Some(entry(3)));
+    assert_eq!(
+        ok("access_recorded_head", store.access_recorded_head()),
+        Some(head(3))
+    );
+    assert_eq!(
+        ok("log_end", store.log_end()),
+        None,
+        "the event log is apart"
+    );
+    ok("raw_put_access", store.raw_put_access(2, b"changed"));
+    ok("raw_remove_access", store.raw_remove_access(3));
+    assert_eq!(
+        ok("read_access", store.read_access(1, 10)),
+        vec![
+            entry(1),
+            StoredEvent {
+                position: 2,
+                bytes: b"changed".to_vec()
+            }
+        ]
+    );
+}
+
+/// A backend that splits its commit (write now, make durable later) shows a written group
+/// at once, and keeps it once synced; `flush` makes everything written durable. A backend
+/// that does not commits each group whole, as the other cases show.
+pub fn a_split_commit_reads_back_and_is_durable_once_synced<B: Backend>(backend: &B) {
+    let place = backend.place();
+    let store = backend.open(&place);
+    let stories = stories();
+    let mut model = Model::new();
+    for group in rounds(&stories) {
+        let (mut g, next) = model.group(&group);
+        match store.split_commit() {
+            Some(split) => {
+                if let Err(e) = split.write_group(&mut g) {
+                    panic!("a group that follows the store was refused: {e:?}");
+                }
+            }
+            None => commit(&*store, &g),
+        }
+        model = next;
+        // Written, even if not yet synced: readers see it.
+        assert_eq!(ok("log_end", store.log_end()), model.head());
+    }
+    if let Some(split) = store.split_commit()
+        && let Err(e) = split.sync_written(false)
+    {
+        panic!("sync_written failed: {e:?}");
+    }
+    ok("flush", store.flush());
+    assert_log(&*store, &model);
+    assert_projections(&*store, &model);
+    drop(store);
+    let store = backend.open(&place);
+    assert_log(&*store, &model);
+    assert_projections(&*store, &model);
+}
+
+/// A backend several processes may write (`shared_writers`) tells each handle of the
+/// others' commits, and a handle holding commits off keeps another's commit waiting until
+/// it lets go. A backend with one writer says so and has nothing more to show.
+pub fn shared_writers_learn_of_and_wait_for_each_other<B: Backend>(backend: &B) {
+    let place = backend.place();
+    let a = backend.open(&place);
+    assert_eq!(a.shared(), a.shared_writers().is_some());
+    let Some(writers) = a.shared_writers() else {
+        return;
+    };
+    let b = backend.open(&place);
+    let told = Arc::new(AtomicBool::new(false));
+    writers.watch_foreign_commits(Some(Arc::new({
+        let told = told.clone();
+        move |_end: u64| told.store(true, Ordering::SeqCst)
+    })));
+    let stories = stories();
+    let rounds = rounds(&stories);
+    let (first, model) = Model::new().group(&rounds[0]);
+    commit(&*b, &first);
+    wait_until("a learns of b's commit", || told.load(Ordering::SeqCst));
+
+    ok("hold_commits", writers.hold_commits());
+    let (second, model) = model.group(&rounds[1]);
+    let done = Arc::new(AtomicBool::new(false));
+    let committing = std::thread::spawn({
+        let (b, done) = (b.clone(), done.clone());
+        move || {
+            commit(&*b, &second);
+            done.store(true, Ordering::SeqCst);
+        }
+    });
+    // However long this waits, b must not commit while a holds commits off.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        !done.load(Ordering::SeqCst),
+        "b committed while a held commits off"
+    );
+    writers.release_commits();
+    if committing.join().is_err() {
+        panic!("b's commit failed after a let go");
+    }
+    assert_eq!(ok("log_end", a.log_end()), model.head());
+    writers.watch_foreign_commits(None);
 }

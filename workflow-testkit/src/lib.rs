@@ -7,7 +7,8 @@
 //! - [`script`]: a given/when/then driver for the pure core (no store).
 //! - [`clock`]: the one place tests take time from, pinned to 2026-11-02.
 //! - [`engine`]: an engine on a temporary directory with the fixture loaded.
-//! - [`conformance`]: the storage conformance suite every backend passes.
+//! - `conformance` (feature `conformance`): the storage conformance suite every backend
+//!   passes.
 //!
 //! ```
 //! use workflow_testkit::{full_flow, sample};
@@ -19,6 +20,7 @@
 //! ```
 
 pub mod clock;
+#[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod engine;
 pub mod incoming;

@@ -4,7 +4,7 @@ use super::command::Plan;
 use super::event::IncomingEvent;
 use super::state::{Closure, ExtensionRequest, Instruction, Note, ReadMark, Receipt, Step};
 use crate::archive::ArchiveRecord;
-use crate::ids::{ActorId, Timestamp};
+use crate::ids::{ActorId, Timestamp, UnitCode};
 use crate::opinion::push_note;
 
 impl Receipt {
@@ -76,67 +76,20 @@ impl Receipt {
                 self.opinion("reject", actor, false, reason, at);
             }
             IncomingEvent::HandlingProposed { plan, opinion } => {
-                match plan {
-                    Plan::Circulate { readers } => {
-                        self.step = Step::Circulating;
-                        self.readers = readers.iter().map(|r| (r.clone(), None)).collect();
-                    }
-                    Plan::Instruct { leader } => {
-                        self.step = Step::AwaitingInstruction;
-                        self.leader = Some(leader.clone());
-                    }
-                }
-                self.plan = Some(plan.clone());
+                self.proposed(plan);
                 self.opinion("propose", actor, true, opinion, at);
             }
-            IncomingEvent::Instructed {
-                lead_unit,
-                co_units,
-                deadline,
-                opinion,
-                supervise,
-            } => {
-                self.step = Step::InHandling;
-                self.instruction = Some(Instruction {
-                    leader: actor.clone(),
-                    lead_unit: lead_unit.clone(),
-                    co_units: co_units.clone(),
-                    deadline: *deadline,
-                    supervise: *supervise,
-                });
-                self.leader = None;
-                self.deadline = Some(*deadline);
-                self.co_inputs.clear();
-                self.extension = None;
-                self.reminders = 0;
-                self.last_reminded_at = None;
-                if *supervise {
-                    // The item the engine opens for it, in the same commit (see reactions).
-                    self.items
-                        .push(crate::links::linked_item_id(self.id, self.version));
-                }
-                self.opinion("instruct", actor, true, opinion, at);
-            }
+            IncomingEvent::Instructed { .. } => self.instructed(actor, at, event),
             IncomingEvent::InstructionTransferred { to, opinion } => {
                 self.leader = Some(to.clone());
                 self.opinion("transfer", actor, true, opinion, at);
             }
-            IncomingEvent::ProgressRecorded { unit, text } => self.progress.push(Note {
-                actor: actor.clone(),
-                unit: unit.clone(),
-                text: text.clone(),
-                at,
-            }),
+            IncomingEvent::ProgressRecorded { unit, text } => {
+                self.progress.push(note(actor, unit, text, at));
+            }
             IncomingEvent::CoInputGiven { unit, text } => {
-                self.co_inputs.insert(
-                    unit.clone(),
-                    Note {
-                        actor: actor.clone(),
-                        unit: unit.clone(),
-                        text: text.clone(),
-                        at,
-                    },
-                );
+                self.co_inputs
+                    .insert(unit.clone(), note(actor, unit, text, at));
             }
             IncomingEvent::ExtensionRequested { until, reason } => {
                 self.extension = Some(ExtensionRequest {
@@ -160,67 +113,139 @@ impl Receipt {
                 self.extension = None;
                 self.opinion("extension_decision", actor, *granted, reason, at);
             }
-            IncomingEvent::SentBack { reason, .. } => {
-                self.step = Step::Proposing;
-                self.plan = None;
-                self.instruction = None;
-                self.extension = None;
-                // Back to 拟办, after 初审: the deadline 初审 set (else the registration's).
-                self.deadline = self.screened_deadline.or(self.registration.deadline);
-                self.opinion("send_back", actor, false, reason, at);
-            }
+            IncomingEvent::SentBack { reason, .. } => self.sent_back(actor, at, reason),
             IncomingEvent::IncomingCompleted { result, reply } => {
                 self.step = Step::Completed;
-                self.closure = Some(Closure {
-                    result: result.clone(),
-                    reply: reply.clone(),
-                    by: actor.clone(),
-                    at,
-                });
+                self.closure = Some(closure(result, reply, actor, at));
             }
-            IncomingEvent::Read { opinion } => {
-                self.readers.insert(
-                    actor.clone(),
-                    Some(ReadMark {
-                        at,
-                        opinion: opinion.clone(),
-                    }),
-                );
-                self.opinion("read", actor, true, opinion, at);
-                if self.readers.values().all(Option::is_some) {
-                    self.step = Step::Completed;
-                    self.closure = Some(Closure {
-                        result: "传阅完毕".into(),
-                        reply: String::new(),
-                        by: actor.clone(),
-                        at,
-                    });
-                }
-            }
+            IncomingEvent::Read { opinion } => self.read_by(actor, at, opinion),
             IncomingEvent::ReadersAdded { readers } => {
                 for r in readers {
                     self.readers.entry(r.clone()).or_insert(None);
                 }
             }
-            IncomingEvent::IncomingArchived {
-                reference,
-                fixity_hash,
-                scheduled_retention,
-                deviation,
-            } => {
-                self.step = Step::Archived;
-                self.archive = Some(ArchiveRecord {
-                    reference: reference.clone(),
-                    fixity_hash: fixity_hash.clone(),
-                    at,
-                    scheduled_retention: Some(*scheduled_retention),
-                    deviation: deviation.clone(),
-                });
-            }
+            IncomingEvent::IncomingArchived { .. } => self.archived(at, event),
             IncomingEvent::IncomingReminded { .. } => {
                 self.reminders += 1;
                 self.last_reminded_at = Some(at);
             }
         }
+    }
+
+    /// 拟办: circulate to readers (阅知) or ask a leader (批办).
+    fn proposed(&mut self, plan: &Plan) {
+        match plan {
+            Plan::Circulate { readers } => {
+                self.step = Step::Circulating;
+                self.readers = readers.iter().map(|r| (r.clone(), None)).collect();
+            }
+            Plan::Instruct { leader } => {
+                self.step = Step::AwaitingInstruction;
+                self.leader = Some(leader.clone());
+            }
+        }
+        self.plan = Some(plan.clone());
+    }
+
+    /// 批办: the leader's instruction starts the handling, with its deadline.
+    fn instructed(&mut self, actor: &ActorId, at: Timestamp, event: &IncomingEvent) {
+        let IncomingEvent::Instructed {
+            lead_unit,
+            co_units,
+            deadline,
+            opinion,
+            supervise,
+        } = event
+        else {
+            return;
+        };
+        self.step = Step::InHandling;
+        self.instruction = Some(Instruction {
+            leader: actor.clone(),
+            lead_unit: lead_unit.clone(),
+            co_units: co_units.clone(),
+            deadline: *deadline,
+            supervise: *supervise,
+        });
+        self.leader = None;
+        self.deadline = Some(*deadline);
+        self.co_inputs.clear();
+        self.extension = None;
+        self.reminders = 0;
+        self.last_reminded_at = None;
+        if *supervise {
+            // The item the engine opens for it, in the same commit (see reactions).
+            self.items
+                .push(crate::links::linked_item_id(self.id, self.version));
+        }
+        self.opinion("instruct", actor, true, opinion, at);
+    }
+
+    /// 退回拟办: back to 拟办, after 初审, with the deadline 初审 set (else the
+    /// registration's).
+    fn sent_back(&mut self, actor: &ActorId, at: Timestamp, reason: &str) {
+        self.step = Step::Proposing;
+        self.plan = None;
+        self.instruction = None;
+        self.extension = None;
+        self.deadline = self.screened_deadline.or(self.registration.deadline);
+        self.opinion("send_back", actor, false, reason, at);
+    }
+
+    /// 已阅: one reader read it; the last one completes the circulation.
+    fn read_by(&mut self, actor: &ActorId, at: Timestamp, opinion: &str) {
+        self.readers.insert(
+            actor.clone(),
+            Some(ReadMark {
+                at,
+                opinion: opinion.to_owned(),
+            }),
+        );
+        self.opinion("read", actor, true, opinion, at);
+        if self.readers.values().all(Option::is_some) {
+            self.step = Step::Completed;
+            self.closure = Some(closure("传阅完毕", "", actor, at));
+        }
+    }
+
+    /// 归档.
+    fn archived(&mut self, at: Timestamp, event: &IncomingEvent) {
+        let IncomingEvent::IncomingArchived {
+            reference,
+            fixity_hash,
+            scheduled_retention,
+            deviation,
+        } = event
+        else {
+            return;
+        };
+        self.step = Step::Archived;
+        self.archive = Some(ArchiveRecord {
+            reference: reference.clone(),
+            fixity_hash: fixity_hash.clone(),
+            at,
+            scheduled_retention: Some(*scheduled_retention),
+            deviation: deviation.clone(),
+        });
+    }
+}
+
+/// A note of the handling (承办, 协办) by `actor` of `unit`.
+fn note(actor: &ActorId, unit: &UnitCode, text: &str, at: Timestamp) -> Note {
+    Note {
+        actor: actor.clone(),
+        unit: unit.clone(),
+        text: text.to_owned(),
+        at,
+    }
+}
+
+/// How a 收文 was closed (办结).
+fn closure(result: &str, reply: &str, by: &ActorId, at: Timestamp) -> Closure {
+    Closure {
+        result: result.to_owned(),
+        reply: reply.to_owned(),
+        by: by.clone(),
+        at,
     }
 }

@@ -15,9 +15,9 @@ use crate::context::Context;
 use crate::directory::{Actor, Role};
 use crate::error::Error;
 use crate::flow::FlowCommand;
-use crate::flow::StreamKind;
 use crate::ids::SYSTEM_ACTOR;
 use crate::ids::{ActorId, Timestamp, UnitCode, china_date};
+use crate::kind::StreamKind;
 use crate::kind::Urgency;
 use crate::numbering::{ArchiveReference, ReceiptNumber, Series};
 
@@ -703,7 +703,7 @@ impl Decide<'_> {
         require_role(self.actor, Role::Archivist, self.name)?;
         let fonds = check_code("fonds", fonds)?;
         let unit = check_code("unit_code", unit_code)?;
-        let (retention, scheduled, deviation) = crate::archive::choose_retention(
+        let (retention, scheduled, deviation) = crate::checks::choose_retention(
             self.ctx,
             self.actor,
             self.name,

@@ -1,10 +1,11 @@
 //! 发文: outgoing documents, from drafting 拟稿 through review 审核, countersign 会签,
 //! sign-off 签发 and issue 印发 to archive 归档 (DESIGN §2, §2b).
 //!
-//! - [`state`]: the document and what can be read off it;
-//! - [`command`] and [`event`]: what a caller asks and what happened;
-//! - [`decide`](mod@decide): every rule, one function per command;
-//! - [`apply`](mod@apply): the fold of events into the document.
+//! - `state`: the document and what can be read off it;
+//! - `command` and `event`: what a caller asks and what happened;
+//! - `decide`: every rule, one function per command;
+//! - `apply`: the fold of events into the document;
+//! - `summary` and `sheet`: its timeline lines and its form (发文稿纸), for people.
 
 pub(crate) mod apply;
 pub(crate) mod command;

@@ -59,15 +59,12 @@ impl Item {
                 self.opinion("accept", actor, true, note, at);
             }
             SupervisionEvent::ItemProgressReported { text, percent } => {
-                self.step = ItemStep::InProgress;
-                self.feedback.push(Feedback {
+                self.progress_reported(Feedback {
                     actor: actor.clone(),
                     text: text.clone(),
                     percent: *percent,
                     at,
                 });
-                // A feedback given: the next is counted from it.
-                self.reminders.remove(&ReminderReason::Feedback);
             }
             SupervisionEvent::ItemExtensionRequested { until, reason } => {
                 self.extension = Some(ItemExtensionRequest {
@@ -84,26 +81,18 @@ impl Item {
                 until,
                 reason,
             } => {
-                if *granted {
-                    self.deadline = *until;
-                    // A new deadline: warned and reminded afresh.
-                    self.reminders.remove(&ReminderReason::Approaching);
-                    self.reminders.remove(&ReminderReason::Overdue);
-                }
-                self.extension = None;
-                self.extensions.push(ExtensionDecision {
+                let decision = ExtensionDecision {
                     granted: *granted,
                     from: *from,
                     until: *until,
                     at,
-                });
+                };
+                self.extension_decided(decision);
                 self.opinion("extension_decision", actor, *granted, reason, at);
             }
             SupervisionEvent::ItemCompletionReported { result } => {
-                self.step = ItemStep::CompletionReported;
-                self.extension = None;
                 self.opinion("completion", actor, true, result, at);
-                self.completion = Some(CompletionReport {
+                self.completion_reported(CompletionReport {
                     result: result.clone(),
                     by: actor.clone(),
                     at,
@@ -141,5 +130,30 @@ impl Item {
                 r.last_at = Some(at);
             }
         }
+    }
+
+    /// 进展反馈: the next feedback is counted from this one.
+    fn progress_reported(&mut self, feedback: Feedback) {
+        self.step = ItemStep::InProgress;
+        self.feedback.push(feedback);
+        self.reminders.remove(&ReminderReason::Feedback);
+    }
+
+    /// 办结报告: the report waits for the supervisor (an extension asked for lapses).
+    fn completion_reported(&mut self, report: CompletionReport) {
+        self.step = ItemStep::CompletionReported;
+        self.extension = None;
+        self.completion = Some(report);
+    }
+
+    /// 延期审批: a new deadline is warned of and reminded afresh.
+    fn extension_decided(&mut self, decision: ExtensionDecision) {
+        if decision.granted {
+            self.deadline = decision.until;
+            self.reminders.remove(&ReminderReason::Approaching);
+            self.reminders.remove(&ReminderReason::Overdue);
+        }
+        self.extension = None;
+        self.extensions.push(decision);
     }
 }

@@ -9,6 +9,7 @@
 
 mod check;
 mod group;
+mod halt;
 mod request;
 mod sweep;
 mod syncer;
@@ -28,10 +29,11 @@ use workflow_core::{
     Timestamp, Unit,
 };
 
+use self::halt::Halt;
 pub use self::request::{AsOf, MAX_COMMAND_ID, Outcome, Request};
 pub(crate) use self::request::{outcome_from_record, validate_id};
 pub use self::sweep::DueReminder;
-use self::writer::{Halt, Writer};
+use self::writer::Writer;
 use crate::directory::DirectoryCache;
 use crate::durability::Durability;
 use crate::envelope::{Envelope, GENESIS_HASH};
@@ -181,7 +183,7 @@ impl Engine {
     /// [`Error::NotAStore`] if it holds something else (or nothing, without `create`).
     #[cfg(feature = "sled")]
     pub fn open_with(config: Config) -> Result<Engine> {
-        let storage: Arc<dyn Storage> = Arc::new(crate::storage::SledStorage::open(
+        let storage: Arc<dyn Storage> = Arc::new(crate::storage::sled::SledStorage::open(
             &config.path,
             config.cache_bytes,
             config.create,

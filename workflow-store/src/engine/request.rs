@@ -109,7 +109,7 @@ pub(crate) fn outcome_from_record(
     replayed: bool,
 ) -> Result<Outcome> {
     let count = (rec.last_position + 1).saturating_sub(rec.first_position) as usize;
-    let events = crate::envelope::decode_all(&storage.read_log(rec.first_position, count)?)?;
+    let events = crate::storage::decode_all(&storage.read_log(rec.first_position, count)?)?;
     Ok(Outcome {
         document_id: rec.document_id,
         version: rec.version,

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use workflow_core::DocumentId;
 
 use super::Outcome;
-use super::writer::Halt;
+use super::halt::Halt;
 use crate::error::Result;
 use crate::read::tail::{Tail, TailEvent};
 use crate::storage::{CommitError, Storage};

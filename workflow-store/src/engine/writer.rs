@@ -2,6 +2,26 @@
 //! projection plus the group's own earlier changes, chains the hashes, commits the group in
 //! one atomic write, makes it durable, and only then answers every caller (see
 //! ARCHITECTURE.md, "Durability, step by step").
+//!
+//! A directory change is a group of its own, synced whatever the durability, and the
+//! in-memory directory is replaced before its caller is answered: every command decided
+//! after it sees it.
+//!
+//! A backend refuses a group that does not follow what it stores (first position right
+//! after the log's end; each stream's next version; a command id or a number not held
+//! already) with `CommitError::Conflict`, having written nothing; the writer reloads the
+//! log's end and decides the group again (`workflow-store/tests/shared.rs`: two engines on
+//! one sled storage). A backend several processes share (`Storage::shared`: PostgreSQL)
+//! also makes the writer read the log's end before deciding each group — when it moved, the
+//! writer drops the states it holds in memory and reloads the directory — and from the
+//! third attempt hold the other writers off (`hold_commits`: the head-row lock taken before
+//! deciding), so a group cannot keep losing. Other processes' commits reach the engine
+//! through `watch_foreign_commits` (PostgreSQL: `LISTEN/NOTIFY`) as a message in the
+//! writer's queue, which catches up the same way: live subscribers and the directory follow
+//! them. The writer's head only moves forward, and only the writer moves it: a catch-up
+//! that finds the store's log behind what the writer saw stops writing (a restore or a
+//! failover lost commits). Opening (reading the log's end and the recorded head, finishing
+//! a rebuild) and every rebuild hold the other writers off for their duration.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,6 +36,7 @@ use workflow_core::{
 };
 
 use super::group::{GroupContext, Overlay, decide};
+use super::halt::Halt;
 use super::{Clock, Msg, Outcome, Request, outcome_from_record, validate_id};
 use crate::directory::DirectoryCache;
 use crate::envelope::Envelope;
@@ -74,33 +95,6 @@ pub(super) struct WrittenGroup {
         workflow_core::Classification,
         workflow_core::Classification,
     )>,
-}
-
-/// Why the writer refuses every write.
-pub(super) enum Halt {
-    /// A write, flush or sync failed after a group was handed to the backend: whether it
-    /// reached the disk is unknown, and the backend's memory may be ahead of it.
-    StorageFailed(String),
-    /// The log does not end at the head recorded with the last commit.
-    LogMismatch(String),
-}
-
-impl Halt {
-    pub(super) fn error(&self) -> Error {
-        match self {
-            Halt::StorageFailed(reason) => Error::Halted {
-                reason: format!(
-                    "a write to storage failed ({reason}); whether the last commands reached the \
-                     disk is unknown: restart the server, then retry them with the same \
-                     command_id (safe: each is done once)"
-                ),
-            },
-            Halt::LogMismatch(reason) => Error::Corrupt {
-                at: "the end of the log".into(),
-                reason: reason.clone(),
-            },
-        }
-    }
 }
 
 /// What went wrong, without the wrapping an `Unavailable` answer adds again.

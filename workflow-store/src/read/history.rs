@@ -4,8 +4,9 @@
 use workflow_core::{DocumentId, FlowState, Recorded, Timestamp};
 
 use crate::engine::{AsOf, Engine, Outcome, outcome_from_record};
-use crate::envelope::{Envelope, decode_all};
+use crate::envelope::Envelope;
 use crate::error::{Error, Result};
+use crate::storage::decode_all;
 
 impl Engine {
     /// The state projection of a stream, of any flow.

@@ -1,6 +1,7 @@
 //! The read side: lists and to-do inboxes over the projections; one document and its
 //! history ([`history`]); counts ([`stats`]); subscriptions ([`subscribe`]).
 
+mod access;
 mod bulletin;
 mod history;
 mod reading;

@@ -3,6 +3,15 @@
 //! next position is in it takes events from here; one behind it (or ahead of what was
 //! published, after another process's commits) reads the log, and comes back when it has
 //! caught up. Positions decide, so nothing is missed or repeated.
+//!
+//! Live subscribers share one read of each event: after a group is durable, and before the
+//! head moves, the writer publishes its events (decoded, with each document's kind and
+//! units) to the shared tail (`read/tail.rs`, the last 4,096 events, only while anyone
+//! subscribes) and records each changed document's classification in memory. A subscriber
+//! takes from the tail while its next position is in it and reads the log otherwise;
+//! positions decide, so the switch can neither skip nor repeat. The tail is gapless: a
+//! group that does not follow the last published one (another process's commits between)
+//! starts it anew.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;

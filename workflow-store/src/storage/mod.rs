@@ -4,8 +4,8 @@
 //! stored envelopes by position and by stream, a group appended atomically with its
 //! projection changes and command outcomes, projections read by key and by range, and the
 //! directory. Every key encoding and every error of a backend stays inside it; errors come
-//! out as [`Error::Unavailable`] (I/O: a retry may help), [`Error::Corrupt`] or
-//! [`Error::Internal`].
+//! out as [`Error::Unavailable`](crate::Error::Unavailable) (I/O: a retry may help), [`Error::Corrupt`](crate::Error::Corrupt) or
+//! [`Error::Internal`](crate::Error::Internal).
 //!
 //! - [`sled`](mod@sled): the embedded default, one data directory;
 //! - [`postgres`]: PostgreSQL, for several server processes on one database.
@@ -24,7 +24,7 @@ pub mod postgres;
 #[cfg_attr(not(all(feature = "sled", feature = "postgres")), allow(dead_code))]
 mod produced;
 #[cfg(feature = "sled")]
-pub(crate) mod sled;
+pub mod sled;
 
 use std::collections::BTreeMap;
 
@@ -35,10 +35,6 @@ use crate::envelope::LogHead;
 use crate::error::Result;
 use crate::projection::{Cursor, Dim, DocRecord, IndexDiff};
 
-#[cfg(feature = "postgres")]
-pub use self::postgres::{PostgresOptions, PostgresStorage};
-#[cfg(feature = "sled")]
-pub use self::sled::SledStorage;
 #[cfg(any(test, feature = "fault-injection"))]
 pub use faults::{Faults, faults_for};
 
@@ -63,6 +59,17 @@ pub struct StoredEvent {
     pub position: u64,
     /// The stored bytes.
     pub bytes: Vec<u8>,
+}
+
+/// Stored events read back as envelopes.
+pub(crate) fn decode_all(stored: &[StoredEvent]) -> crate::Result<Vec<crate::envelope::Envelope>> {
+    stored
+        .iter()
+        .map(|e| {
+            serde_json::from_slice(&e.bytes)
+                .map_err(|err| crate::Error::corrupt(format_args!("position {}", e.position), err))
+        })
+        .collect()
 }
 
 /// One new event in a commit group: its stored bytes (serialized once, while hashing) and
@@ -392,7 +399,7 @@ pub trait Projections {
     fn dump_projections(&self) -> Result<Vec<ProjectionEntry>>;
     /// Every projection entry in terms any two backends share, for comparing stores of
     /// different backends (`workflow copy`): the index entries, command records and numbers
-    /// as dumped (their encodings are shared, [`keys`]), and each stream's whole record as
+    /// as dumped (their encodings are shared, `keys.rs`), and each stream's whole record as
     /// JSON, keyed by its id (a backend may keep a record's parts apart, in its own way).
     fn comparable_projections(&self) -> Result<Vec<ProjectionEntry>> {
         let mut entries: Vec<ProjectionEntry> = self

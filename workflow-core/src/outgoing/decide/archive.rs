@@ -55,7 +55,7 @@ impl Decide<'_> {
         reason: &str,
     ) -> Result<(Retention, Retention, Option<String>), Error> {
         let d = self.doc;
-        crate::archive::choose_retention(
+        crate::checks::choose_retention(
             self.ctx,
             self.actor,
             self.name,

@@ -15,9 +15,9 @@ use crate::checks::{check_code, check_text, require_clearance, require_role, tri
 use crate::context::Context;
 use crate::directory::{Actor, Classification, Role};
 use crate::error::Error;
-use crate::flow::StreamKind;
 use crate::ids::{ActorId, Timestamp, UnitCode, china_date};
 use crate::kind::Kind;
+use crate::kind::StreamKind;
 use crate::numbering::{ArchiveReference, DocumentNumber, Series};
 use crate::outgoing::command::{Action, Command, SYSTEM_ACTOR};
 use crate::outgoing::event::{Event, EventData};

@@ -7,7 +7,7 @@
 //! | `wf_head` | one row, locked by every commit | the recorded head |
 //! | `wf_commands` | command id (`COLLATE "C"`) | [`CommandRecord`] JSON |
 //! | `wf_docs` | stream id | [`DocRecord`] JSON |
-//! | `wf_lists`, `wf_inbox` | the same sortable `bytea` keys as sled's trees ([`super::keys`]) | |
+//! | `wf_lists`, `wf_inbox` | the same sortable `bytea` keys as sled's trees (`storage/keys.rs`) | |
 //! | `wf_numbers` | series + number | stream id |
 //! | `wf_actors`, `wf_units` | id | JSON |
 //! | `wf_access` | access-log position | stored entry |
@@ -102,7 +102,7 @@ CREATE TABLE wf_access (position bigint PRIMARY KEY CHECK (position > 0), bytes 
 /// together apply each migration once.
 const MIGRATION_LOCK: i64 = 0x6777_6f72_6b66_6c6f; // "gworkflo"
 
-/// The projection tables, as [`Storage::dump_projections`] names them (the sled trees'
+/// The projection tables, as [`Projections::dump_projections`] names them (the sled trees'
 /// names, so that a copy between backends compares entry for entry).
 const PROJECTIONS: [&str; 5] = ["commands", "docs", "lists", "inbox", "numbers"];
 
@@ -690,7 +690,7 @@ impl PostgresStorage {
     }
 
     /// Removes entries of one projection table, given by their keys as
-    /// [`Storage::dump_projections`] names them; returns how many were there.
+    /// [`Projections::dump_projections`] names them; returns how many were there.
     fn delete_keys(&self, part: &str, keys: Vec<Vec<u8>>) -> Result<u64> {
         let (table, key_col, _) = projection_table(part)?;
         if keys.is_empty() {

@@ -18,7 +18,20 @@
 //! kept apart from it: the record is rewritten by every command, the content only when it is
 //! revised, each opinion once.
 //!
-//! Every encoding is in [`super::keys`] (shared with the PostgreSQL backend); every sled error becomes the store's here.
+//! Every encoding is in `storage/keys.rs` (shared with the PostgreSQL backend); every sled error becomes the store's here.
+//!
+//! A stream's record is rewritten by every command; its parts (content and opinions) are
+//! not: each `DocChange` says how much of them the store holds already (`PartsStored`: the
+//! content revision and the opinion count of the record before the group), and sled writes
+//! the content only when its revision changed and each opinion once, in the `parts` tree.
+//! The record stored says how many opinions it has, and a read takes only those: entries
+//! past them (left by an in-place rebuild under way) are never part of a state. A backend
+//! may take the parts out of a group's records while it serializes them and puts them back
+//! before `commit` returns (the conformance suite checks the group comes back as given).
+//! The record and its content are two reads: the content is stored with its revision, and a
+//! read that a revision came between reads the record again. PostgreSQL still stores whole
+//! records; `workflow copy` compares stores by whole records
+//! (`Storage::comparable_projections`), so the two layouts compare equal.
 
 pub(crate) mod durable;
 
@@ -154,7 +167,7 @@ pub(crate) struct StoreFormat {
     pub(crate) layout: u32,
 }
 
-/// The projection trees, as [`Storage::dump_projections`] names them.
+/// The projection trees, as [`Projections::dump_projections`] names them.
 const PROJECTIONS: [&str; 6] = ["commands", "docs", "parts", "lists", "inbox", "numbers"];
 
 fn json<T: Serialize>(v: &T) -> Vec<u8> {
