@@ -31,8 +31,8 @@ use std::sync::{Arc, RwLock};
 use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 use workflow_core::{
-    DIRECTORY_STREAM, DirectoryAction, DocumentId, FlowState, RetentionSchedule, SCHEMA_VERSION,
-    StreamKind, UnitCode,
+    DIRECTORY_STREAM, DirectoryAction, DocumentId, FlowEvent, FlowState, Recorded,
+    RetentionSchedule, SCHEMA_VERSION, StreamKind, UnitCode,
 };
 
 use super::group::{GroupContext, Overlay, decide};
@@ -42,7 +42,9 @@ use crate::directory::DirectoryCache;
 use crate::envelope::Envelope;
 use crate::error::{Error, Result};
 use crate::projection::{DocRecord, index_diff_from_keys, index_keys};
-use crate::storage::{CommandRecord, CommitError, DocChange, LogEntry, PartsStored, Storage};
+use crate::storage::{
+    CommandRecord, CommitError, DocChange, Group, LogEntry, PartsStored, Storage,
+};
 
 /// Most commands the writer folds into one group commit.
 const MAX_GROUP: usize = 512;
@@ -561,6 +563,27 @@ impl Writer {
             return Attempt::Done(refuse_all(requests, || Error::Closed));
         };
         let (start_head, start_hash) = (self.head, self.head_hash.clone());
+        let (answers, overlay) = self.decide_group(requests, &directory);
+        let projecting = std::time::Instant::now();
+        let mut pending = Pending::of(overlay, &directory);
+        drop(directory);
+        crate::telemetry::spent(crate::telemetry::Phase::Projections, projecting.elapsed());
+        match self.write(&mut pending.group, requests.len()) {
+            Ok(()) => self.after_commit(pending, answers, &directory_lock),
+            Err(e) => self.after_failure(e, &pending.group, answers, (start_head, start_hash)),
+        }
+    }
+
+    /// Decides every request of the group in order, each against the group's earlier
+    /// changes, with the reactions each asks for. Returns each answer and whether it
+    /// depends on the group being written: a new append, a retry answered from an append
+    /// earlier in the same group, or any answer (a refusal too) decided against a document
+    /// or command id the group had already changed.
+    fn decide_group(
+        &mut self,
+        requests: &[Box<Request>],
+        directory: &DirectoryCache,
+    ) -> (Vec<(Result<Outcome>, bool)>, Overlay) {
         let mut overlay = Overlay {
             publish: self.live.load(Ordering::SeqCst) > 0,
             ..Overlay::default()
@@ -568,168 +591,172 @@ impl Writer {
         if self.storage.shared() {
             self.prefetch(requests, &mut overlay);
         }
-        // Each answer, and whether it depends on this group being written: a new append, a
-        // retry answered from an append earlier in the same group, or any answer (a refusal
-        // too) decided against a document or command id the group had already changed.
         let mut answers: Vec<(Result<Outcome>, bool)> = Vec::with_capacity(requests.len());
         let deciding = std::time::Instant::now();
         for req in requests {
             let read_group_state = overlay.commands.contains_key(&req.command_id)
                 || overlay.docs.contains_key(&req.document_id);
-            let answer = match self.execute_one(req, &directory, &mut overlay) {
+            let answer = match self.execute_one(req, directory, &mut overlay) {
                 Ok((o, depends)) => (Ok(o), depends || read_group_state),
                 Err(e) => (Err(e), read_group_state),
             };
             answers.push(answer);
-            self.react(&directory, &mut overlay);
+            self.react(directory, &mut overlay);
         }
         crate::telemetry::spent(crate::telemetry::Phase::Decide, deciding.elapsed());
-        let projecting = std::time::Instant::now();
-        // Projection changes: one per touched document, from its state before the group.
-        let mut group = std::mem::take(&mut overlay.group);
-        let is_unit = |s: &str| directory.units.contains_key(&UnitCode::from(s));
-        let mut touched: Vec<(DocumentId, DocRecord)> = overlay.docs.into_iter().collect();
-        touched.sort_by_key(|(id, _)| *id);
-        for (id, after) in touched {
-            let (keys, stored) = match overlay.before.get(&id).and_then(Option::as_ref) {
-                Some((keys, stored)) => (Some(keys), *stored),
-                None => (None, PartsStored::default()),
-            };
-            let diff = index_diff_from_keys(keys, &after, &is_unit);
-            group.docs.push(DocChange {
-                record: after,
-                diff,
-                stored,
-            });
+        (answers, overlay)
+    }
+
+    /// Hands a decided group to the backend: written (and, with a syncer, made durable
+    /// later), or committed durably.
+    fn write(&self, group: &mut Group, requests: usize) -> std::result::Result<(), CommitError> {
+        if group.is_empty() {
+            return Ok(());
         }
-        group.commands = overlay.commands.into_iter().collect();
-        let published = std::mem::take(&mut overlay.published);
-        let classified = std::mem::take(&mut overlay.classified);
-        group.sync_always = group
+        let started = std::time::Instant::now();
+        let committed = if self.syncer.is_some() {
+            self.storage.write_group(group)
+        } else {
+            self.storage.commit(group)
+        };
+        crate::telemetry::group(requests, started.elapsed());
+        committed
+    }
+
+    /// After a group is written: a directory change is put in force (durably first), the
+    /// group's events become visible (now, or once the syncer made them durable), its
+    /// records go into the cache, and the answers stand.
+    fn after_commit(
+        &mut self,
+        pending: Pending,
+        answers: Vec<(Result<Outcome>, bool)>,
+        directory_lock: &RwLock<DirectoryCache>,
+    ) -> Attempt {
+        let answering = std::time::Instant::now();
+        crate::telemetry::profiled_group(answers.len());
+        let Pending {
+            group,
+            published,
+            classified,
+        } = pending;
+        if !self.directory_in_force(&group, directory_lock) {
+            let answers = answers
+                .into_iter()
+                .map(|_| Err(self.halted.as_ref().map_or(Error::Closed, Halt::error)))
+                .collect();
+            return Attempt::Done(answers);
+        }
+        let events = self.published(published, &group.docs, &classified);
+        if self.syncer.is_some() {
+            // Visible once durable: the syncer moves the head and publishes.
+            if !group.is_empty() {
+                self.written = Some(WrittenGroup {
+                    head: self.head,
+                    published: events,
+                    docs: group.docs.iter().map(|c| c.record.id()).collect(),
+                    always: group.sync_always,
+                    classifications: group
+                        .docs
+                        .iter()
+                        .map(|c| {
+                            let now = c.record.state.classification();
+                            let id = c.record.id();
+                            (id, now, classified.get(&id).copied().unwrap_or(now))
+                        })
+                        .collect(),
+                });
+            }
+        } else {
+            if !events.is_empty()
+                && let Ok(mut tail) = self.tail.write()
+            {
+                tail.publish(events);
+            }
+            let _ = self.head_tx.send(self.head);
+        }
+        self.keep(group.docs);
+        let answers = answers.into_iter().map(|(r, _)| r).collect();
+        crate::telemetry::spent(crate::telemetry::Phase::Answer, answering.elapsed());
+        Attempt::Done(answers)
+    }
+
+    /// Puts the directory a group changed in force before anyone is answered, so that a
+    /// caller told its change succeeded finds it; only once it is durable (with a syncer,
+    /// a directory change, a group of its own, is synced here with everything before it).
+    /// False if that sync failed: the writer has stopped.
+    fn directory_in_force(
+        &mut self,
+        group: &Group,
+        directory_lock: &RwLock<DirectoryCache>,
+    ) -> bool {
+        let Some(d) = group
             .docs
             .iter()
-            .any(|c| c.record.state.directory().is_some());
-        drop(directory);
-        crate::telemetry::spent(crate::telemetry::Phase::Projections, projecting.elapsed());
-        let committed = if group.is_empty() {
-            Ok(())
-        } else {
-            let started = std::time::Instant::now();
-            let committed = if self.syncer.is_some() {
-                self.storage.write_group(&mut group)
-            } else {
-                self.storage.commit(&mut group)
-            };
-            crate::telemetry::group(requests.len(), started.elapsed());
-            committed
+            .find_map(|c| c.record.state.directory().map(DirectoryCache::from_state))
+        else {
+            return true;
         };
-        let answered = |answers: Vec<(Result<Outcome>, bool)>, failed: &dyn Fn() -> Error| {
-            answers
-                .into_iter()
-                .map(|(r, depends)| if depends { Err(failed()) } else { r })
-                .collect()
-        };
-        match committed {
-            Ok(()) => {
-                let answering = std::time::Instant::now();
-                crate::telemetry::profiled_group(requests.len());
-                // Before anyone is answered: a caller told its directory change succeeded
-                // finds it in force. Only once it is durable: with a syncer, a directory
-                // change (a group of its own) is synced here, with everything before it.
-                let directory_change = group
-                    .docs
-                    .iter()
-                    .find_map(|c| c.record.state.directory().map(DirectoryCache::from_state));
-                if let Some(d) = directory_change {
-                    let durable = if self.syncer.is_some() {
-                        self.settle();
-                        self.halted.is_none()
-                            && match self.storage.sync_written(true) {
-                                Ok(()) => true,
-                                Err(e) => {
-                                    let reason = e.reason();
-                                    if let Ok(mut f) = self.sync_failed.lock() {
-                                        f.get_or_insert(reason.clone());
-                                    }
-                                    if let Ok(mut uncertain) = self.uncertain.write() {
-                                        uncertain.extend(group.docs.iter().map(|c| c.record.id()));
-                                    }
-                                    self.stop_writing(reason);
-                                    false
-                                }
-                            }
-                    } else {
-                        true
-                    };
-                    if !durable {
-                        let answers = answers
-                            .into_iter()
-                            .map(|_| Err(self.halted.as_ref().map_or(Error::Closed, Halt::error)))
-                            .collect();
-                        return Attempt::Done(answers);
-                    }
-                    if let Ok(mut cache) = directory_lock.write() {
-                        *cache = d;
-                    }
-                }
-                let events = self.published(published, &group.docs, &classified);
-                if self.syncer.is_some() {
-                    // Visible once durable: the syncer moves the head and publishes.
-                    if !group.is_empty() {
-                        self.written = Some(WrittenGroup {
-                            head: self.head,
-                            published: events,
-                            docs: group.docs.iter().map(|c| c.record.id()).collect(),
-                            always: group.sync_always,
-                            classifications: group
-                                .docs
-                                .iter()
-                                .map(|c| {
-                                    let now = c.record.state.classification();
-                                    let id = c.record.id();
-                                    (id, now, classified.get(&id).copied().unwrap_or(now))
-                                })
-                                .collect(),
-                        });
-                    }
-                } else {
-                    if !events.is_empty()
-                        && let Ok(mut tail) = self.tail.write()
-                    {
-                        tail.publish(events);
-                    }
-                    let _ = self.head_tx.send(self.head);
-                }
-                for change in group.docs {
-                    if self.cache.len() >= CACHE_DOCS
-                        && let Some(evict) = self.cache.keys().next().copied()
-                    {
-                        self.cache.remove(&evict);
-                    }
-                    self.cache.insert(change.record.id(), change.record);
-                }
-                let answers = answers.into_iter().map(|(r, _)| r).collect();
-                crate::telemetry::spent(crate::telemetry::Phase::Answer, answering.elapsed());
-                Attempt::Done(answers)
+        if self.syncer.is_some() {
+            self.settle();
+            if self.halted.is_some() {
+                return false;
             }
-            Err(CommitError::NotWritten(e)) => {
+            if let Err(e) = self.storage.sync_written(true) {
+                let reason = e.reason();
+                if let Ok(mut f) = self.sync_failed.lock() {
+                    f.get_or_insert(reason.clone());
+                }
+                if let Ok(mut uncertain) = self.uncertain.write() {
+                    uncertain.extend(group.docs.iter().map(|c| c.record.id()));
+                }
+                self.stop_writing(reason);
+                return false;
+            }
+        }
+        if let Ok(mut cache) = directory_lock.write() {
+            *cache = d;
+        }
+        true
+    }
+
+    /// Keeps a committed group's records in the writer's cache (the oldest go first).
+    fn keep(&mut self, docs: Vec<DocChange>) {
+        for change in docs {
+            if self.cache.len() >= CACHE_DOCS
+                && let Some(evict) = self.cache.keys().next().copied()
+            {
+                self.cache.remove(&evict);
+            }
+            self.cache.insert(change.record.id(), change.record);
+        }
+    }
+
+    /// After a group's commit failed: the head goes back to where the group started, and
+    /// the answers that depended on the group fail — with the error, when nothing was
+    /// written; for a decision again, when another writer came first; with the halt, when
+    /// it may be in the backend's memory but not on disk (the writer stops).
+    fn after_failure(
+        &mut self,
+        error: CommitError,
+        group: &Group,
+        answers: Vec<(Result<Outcome>, bool)>,
+        (start_head, start_hash): (u64, String),
+    ) -> Attempt {
+        self.head = start_head;
+        self.head_hash = start_hash;
+        match error {
+            CommitError::NotWritten(e) => {
                 tracing::error!(error = %e, "group commit failed and wrote nothing; answering every command in it with the error");
                 self.cache.clear();
-                self.head = start_head;
-                self.head_hash = start_hash;
                 let reason = e.to_string();
                 // Every answer that names events of this group fails with it, retries of an
                 // earlier command of the group included: nothing of it was written.
-                Attempt::Done(answered(answers, &|| Error::CommitFailed {
+                Attempt::Done(fail_dependent(answers, || Error::CommitFailed {
                     reason: reason.clone(),
                 }))
             }
-            Err(CommitError::Conflict(reason)) => {
-                self.head = start_head;
-                self.head_hash = start_hash;
-                Attempt::Conflict { reason, answers }
-            }
-            Err(CommitError::NotDurable(e)) => {
+            CommitError::Conflict(reason) => Attempt::Conflict { reason, answers },
+            CommitError::NotDurable(e) => {
                 // The group may be in the backend (in sled's memory) but not on disk. Reusing
                 // its positions would overwrite it; answering from it would acknowledge what
                 // a crash loses. Stop.
@@ -741,9 +768,7 @@ impl Writer {
                 // The head stays where the last certain group left it: nothing (the syncer
                 // answering the groups before this one included) may publish this one's.
                 self.cache.clear();
-                self.head = start_head;
-                self.head_hash = start_hash;
-                let answers = answered(answers, &|| halt.error());
+                let answers = fail_dependent(answers, || halt.error());
                 self.halted = Some(halt);
                 Attempt::Done(answers)
             }
@@ -840,79 +865,11 @@ impl Writer {
     ) -> Result<(Outcome, bool)> {
         validate_id("command_id", &req.command_id)?;
         let digest = req.digest();
-        // Idempotency: a known command id answers with its first outcome, if it is the
-        // same request.
-        let (known, in_group) = match overlay.commands.get(&req.command_id) {
-            Some(r) => (Some(r.clone()), true),
-            None => match overlay.prefetched_commands.remove(&req.command_id) {
-                Some(record) => (record, false),
-                None => (self.storage.command(&req.command_id)?, false),
-            },
-        };
-        if let Some(rec) = known {
-            if rec.document_id != req.document_id {
-                return Err(Error::CommandIdReused {
-                    command_id: req.command_id.clone(),
-                    document_id: rec.document_id,
-                });
-            }
-            let mut o = if in_group {
-                // Appended earlier in this group: not yet readable from storage.
-                let events = overlay
-                    .group
-                    .envelopes
-                    .iter()
-                    .filter(|e| e.position >= rec.first_position && e.position <= rec.last_position)
-                    .map(|e| {
-                        serde_json::from_slice(&e.bytes).map_err(|err| {
-                            Error::corrupt(format_args!("position {}", e.position), err)
-                        })
-                    })
-                    .collect::<Result<_>>()?;
-                Outcome {
-                    document_id: rec.document_id,
-                    version: rec.version,
-                    events,
-                    replayed: true,
-                }
-            } else {
-                outcome_from_record(&*self.storage, &rec, true)?
-            };
-            // Events written before digests were kept carry none: nothing to compare.
-            if let Some(first) = o.events.first().and_then(|e| e.request_digest.as_deref())
-                && first != digest
-            {
-                return Err(Error::CommandIdMismatch {
-                    command_id: req.command_id.clone(),
-                    document_id: rec.document_id,
-                });
-            }
-            o.replayed = true;
-            return Ok((o, in_group));
+        if let Some(answer) = self.answer_known(req, &digest, overlay)? {
+            return Ok(answer);
         }
         let id = req.document_id;
-        // A record from the writer's cache is taken, not copied, and put back if the command
-        // is refused; after a commit the new record goes back into the cache anyway.
-        let (current, from_cache) = match overlay.docs.get(&id) {
-            Some(r) => (Some(r.clone()), false),
-            None => {
-                let (stored, from_cache) = match self.cache.remove(&id) {
-                    Some(r) => (Some(r), true),
-                    None => match overlay.prefetched_docs.remove(&id) {
-                        Some(record) => (record, false),
-                        None => (self.storage.doc(id)?, false),
-                    },
-                };
-                let is_unit = |s: &str| directory.units.contains_key(&UnitCode::from(s));
-                overlay.before.insert(
-                    id,
-                    stored
-                        .as_ref()
-                        .map(|r| (index_keys(r, &is_unit), PartsStored::of(r))),
-                );
-                (stored, from_cache)
-            }
-        };
+        let (current, from_cache) = self.current(id, directory, overlay)?;
         let decided = self.decide(req, current.as_ref(), directory, overlay);
         let events = match decided {
             Ok(events) if events.is_empty() => {
@@ -940,16 +897,119 @@ impl Writer {
                 return Err(e);
             }
         };
-        // Sealed against a local head: nothing of the writer or the group changes until the
-        // events are known to make a stream (a flow whose first event creates no state
-        // would otherwise leave a gap in the positions and a chain link never written).
+        let sealed = self.seal(req, &digest, current, &events, overlay)?;
+        Ok((self.add_to_group(req, &events, sealed, overlay), true))
+    }
+
+    /// Idempotency: a command id known already (in this group, prefetched, or stored)
+    /// answers with its first outcome, if it is the same request; `None` for a new one.
+    fn answer_known(
+        &self,
+        req: &Request,
+        digest: &str,
+        overlay: &mut Overlay,
+    ) -> Result<Option<(Outcome, bool)>> {
+        let (known, in_group) = match overlay.commands.get(&req.command_id) {
+            Some(r) => (Some(r.clone()), true),
+            None => match overlay.prefetched_commands.remove(&req.command_id) {
+                Some(record) => (record, false),
+                None => (self.storage.command(&req.command_id)?, false),
+            },
+        };
+        let Some(rec) = known else {
+            return Ok(None);
+        };
+        if rec.document_id != req.document_id {
+            return Err(Error::CommandIdReused {
+                command_id: req.command_id.clone(),
+                document_id: rec.document_id,
+            });
+        }
+        let mut o = if in_group {
+            // Appended earlier in this group: not yet readable from storage.
+            let events = overlay
+                .group
+                .envelopes
+                .iter()
+                .filter(|e| e.position >= rec.first_position && e.position <= rec.last_position)
+                .map(|e| {
+                    serde_json::from_slice(&e.bytes)
+                        .map_err(|err| Error::corrupt(format_args!("position {}", e.position), err))
+                })
+                .collect::<Result<_>>()?;
+            Outcome {
+                document_id: rec.document_id,
+                version: rec.version,
+                events,
+                replayed: true,
+            }
+        } else {
+            outcome_from_record(&*self.storage, &rec, true)?
+        };
+        // Events written before digests were kept carry none: nothing to compare.
+        if let Some(first) = o.events.first().and_then(|e| e.request_digest.as_deref())
+            && first != digest
+        {
+            return Err(Error::CommandIdMismatch {
+                command_id: req.command_id.clone(),
+                document_id: rec.document_id,
+            });
+        }
+        o.replayed = true;
+        Ok(Some((o, in_group)))
+    }
+
+    /// The stream's record as the group sees it, and whether it was taken from the writer's
+    /// cache (taken, not copied: put back if the command is refused; after a commit the new
+    /// record goes back into the cache anyway). The first time the group touches a stream,
+    /// what it had before (index keys, parts stored) is kept for the projection changes.
+    fn current(
+        &mut self,
+        id: DocumentId,
+        directory: &DirectoryCache,
+        overlay: &mut Overlay,
+    ) -> Result<(Option<DocRecord>, bool)> {
+        if let Some(r) = overlay.docs.get(&id) {
+            return Ok((Some(r.clone()), false));
+        }
+        let (stored, from_cache) = match self.cache.remove(&id) {
+            Some(r) => (Some(r), true),
+            None => match overlay.prefetched_docs.remove(&id) {
+                Some(record) => (record, false),
+                None => (self.storage.doc(id)?, false),
+            },
+        };
+        let is_unit = |s: &str| directory.units.contains_key(&UnitCode::from(s));
+        overlay.before.insert(
+            id,
+            stored
+                .as_ref()
+                .map(|r| (index_keys(r, &is_unit), PartsStored::of(r))),
+        );
+        Ok((stored, from_cache))
+    }
+
+    /// Seals a command's events into envelopes chained after the writer's head, folding
+    /// each into the stream's record. Sealed against a local head: nothing of the writer or
+    /// the group changes until the events are known to make a stream (a flow whose first
+    /// event creates no state would otherwise leave a gap in the positions and a chain link
+    /// never written); then the writer's head moves past them.
+    fn seal(
+        &mut self,
+        req: &Request,
+        digest: &str,
+        current: Option<DocRecord>,
+        events: &[Recorded<FlowEvent>],
+        overlay: &mut Overlay,
+    ) -> Result<Sealed> {
+        let id = req.document_id;
         let (mut head, mut head_hash) = (self.head, self.head_hash.clone());
         let mut record = current;
         let mut envelopes = Vec::with_capacity(events.len());
+        let mut bytes = Vec::with_capacity(events.len());
         let mut listed = Vec::with_capacity(events.len());
-        let mut sealed = Vec::with_capacity(events.len());
         let mut claims = Vec::new();
-        for event in &events {
+        for event in events {
             let position = head + 1;
             let version = record.as_ref().map_or(0, |r| r.state.version()) + 1;
             let mut env = Envelope {
@@ -959,7 +1019,7 @@ impl Writer {
                 version,
                 event_id: Uuid::new_v4(),
                 command_id: req.command_id.clone(),
-                request_digest: Some(digest.clone()),
+                request_digest: Some(digest.to_owned()),
                 actor: event.actor.clone(),
                 recorded_at: event.at,
                 event_type: event.data.type_name().to_owned(),
@@ -990,18 +1050,43 @@ impl Writer {
                 listed.push(crate::read::tail::listed(record.as_ref().map(|r| &r.state)));
             }
             envelopes.push(env);
-            sealed.push(stored);
+            bytes.push(stored);
         }
-        let Some(record) = record else {
-            return Err(Error::Internal {
-                reason: format!(
-                    "{} on {id} decided events that start no stream",
-                    req.action.name()
-                ),
-            });
-        };
+        let record = record.ok_or_else(|| Error::Internal {
+            reason: format!(
+                "{} on {id} decided events that start no stream",
+                req.action.name()
+            ),
+        })?;
         self.head = head;
         self.head_hash = head_hash;
+        Ok(Sealed {
+            record,
+            envelopes,
+            bytes,
+            listed,
+            claims,
+        })
+    }
+
+    /// Adds a sealed command to the group: its events (published, if anyone listens), the
+    /// numbers they claim, the reactions they ask for, its command record and the stream's
+    /// new record. Returns its outcome.
+    fn add_to_group(
+        &mut self,
+        req: &Request,
+        events: &[Recorded<FlowEvent>],
+        sealed: Sealed,
+        overlay: &mut Overlay,
+    ) -> Outcome {
+        let Sealed {
+            record,
+            envelopes,
+            bytes,
+            listed,
+            claims,
+        } = sealed;
+        let id = req.document_id;
         if overlay.publish {
             overlay
                 .published
@@ -1029,22 +1114,72 @@ impl Writer {
         overlay
             .group
             .envelopes
-            .extend(envelopes.iter().zip(sealed).map(|(e, bytes)| LogEntry {
+            .extend(envelopes.iter().zip(bytes).map(|(e, bytes)| LogEntry {
                 position: e.position,
                 stream_id: e.stream_id,
                 version: e.version,
                 hash: e.hash.clone(),
                 bytes,
             }));
-        Ok((
-            Outcome {
-                document_id: id,
-                version,
-                events: envelopes,
-                replayed: false,
-            },
-            true,
-        ))
+        Outcome {
+            document_id: id,
+            version,
+            events: envelopes,
+            replayed: false,
+        }
+    }
+}
+
+/// A command's events sealed into envelopes, and the stream's record after them.
+struct Sealed {
+    record: DocRecord,
+    envelopes: Vec<Envelope>,
+    /// Each envelope's stored bytes.
+    bytes: Vec<Vec<u8>>,
+    /// What live subscribers filter each event by (only while anyone subscribes).
+    listed: Vec<crate::read::tail::Listed>,
+    /// The numbers the events claim.
+    claims: Vec<(workflow_core::Series, u32)>,
+}
+
+/// A decided group, ready to commit: the backend's group (events, projection changes, one
+/// per touched stream from its state before the group, command records, numbers), and what
+/// it will make visible — its events for live subscribers, the highest classification each
+/// document reached in it.
+struct Pending {
+    group: Group,
+    published: Vec<(Envelope, crate::read::tail::Listed)>,
+    classified: HashMap<DocumentId, workflow_core::Classification>,
+}
+
+impl Pending {
+    fn of(mut overlay: Overlay, directory: &DirectoryCache) -> Pending {
+        let mut group = std::mem::take(&mut overlay.group);
+        let is_unit = |s: &str| directory.units.contains_key(&UnitCode::from(s));
+        let mut touched: Vec<(DocumentId, DocRecord)> = overlay.docs.into_iter().collect();
+        touched.sort_by_key(|(id, _)| *id);
+        for (id, after) in touched {
+            let (keys, stored) = match overlay.before.get(&id).and_then(Option::as_ref) {
+                Some((keys, stored)) => (Some(keys), *stored),
+                None => (None, PartsStored::default()),
+            };
+            let diff = index_diff_from_keys(keys, &after, &is_unit);
+            group.docs.push(DocChange {
+                record: after,
+                diff,
+                stored,
+            });
+        }
+        group.commands = overlay.commands.into_iter().collect();
+        group.sync_always = group
+            .docs
+            .iter()
+            .any(|c| c.record.state.directory().is_some());
+        Pending {
+            group,
+            published: overlay.published,
+            classified: overlay.classified,
+        }
     }
 }
 
