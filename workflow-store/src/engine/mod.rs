@@ -208,26 +208,13 @@ impl Engine {
         // On a store other processes share, their commits are held off while this one reads
         // the log's end and the recorded head (two reads that must agree) and finishes an
         // interrupted or needed rebuild (which must not race their writes).
-        let shared = storage.shared();
-        if shared {
-            storage.hold_commits()?;
-        }
-        let opened = Self::open_log(&*storage, &config);
-        if shared {
-            storage.release_commits();
-        }
-        let (head, head_hash, halted) = opened?;
+        let (head, head_hash, halted) = Self::open_log_held(&*storage, &config)?;
         crate::telemetry::head(head, halted.is_some());
         // The directory is derived from the log. A store written before the directory was
         // in the log kept it beside the log: that directory is recorded as the directory
         // stream's first event (below), once.
         let directory = DirectoryCache::load(&*storage)?;
-        let legacy = if storage.doc(DIRECTORY_STREAM)?.is_none() {
-            let (units, actors) = (storage.units()?, storage.actors()?);
-            (!units.is_empty() || !actors.is_empty()).then_some((units, actors))
-        } else {
-            None
-        };
+        let legacy = legacy_directory(&*storage)?;
         let (head_tx, head_rx) = watch::channel(head);
         let head_tx = Arc::new(head_tx);
         let (tx, rx) = std_mpsc::channel::<Msg>();
@@ -288,24 +275,7 @@ impl Engine {
         // while the last groups are made durable. (Not for a shared store: another process
         // must never see a group this one might still lose.)
         if storage_splits {
-            let (sync_tx, sync_rx) = std_mpsc::channel();
-            let syncer = syncer::Syncer {
-                storage: writer.storage.clone(),
-                head_tx: writer.head_tx.clone(),
-                tail,
-                uncertain: writer.uncertain.clone(),
-                failed: writer.sync_failed.clone(),
-                halted_flag: writer.halted_flag.clone(),
-                classifications: writer.classifications.clone(),
-            };
-            let thread = std::thread::Builder::new()
-                .name("workflow-syncer".into())
-                .spawn(move || syncer.run(sync_rx))
-                .map_err(|e| Error::Unavailable {
-                    reason: format!("cannot start the syncer thread: {e}"),
-                })?;
-            writer.syncer = Some(sync_tx);
-            writer.syncer_thread = Some(thread);
+            start_syncer(&mut writer, tail)?;
         }
         if let Some((units, actors)) = legacy {
             writer.import_legacy_directory(units, actors)?;
@@ -319,24 +289,26 @@ impl Engine {
         if let Ok(mut w) = inner.writer.lock() {
             *w = Some(handle);
         }
-        if inner.storage.shared()
-            && let Ok(guard) = inner.tx.lock()
-            && let Some(tx) = guard.as_ref()
-        {
-            // Other processes' commits wake this writer, which catches up: live
-            // subscribers see them, and the directory follows changes made elsewhere.
-            let tx = tx.clone();
-            let queued = inner.queued.clone();
-            inner
-                .storage
-                .watch_foreign_commits(Some(Arc::new(move |_end: u64| {
-                    queued.fetch_add(1, Ordering::SeqCst);
-                    if tx.send(Msg::Foreign).is_err() {
-                        queued.fetch_sub(1, Ordering::SeqCst);
-                    }
-                })));
-        }
+        watch_foreign_commits(&inner);
         Ok(Engine { inner })
+    }
+
+    /// [`Engine::open_log`], holding the other writers' commits off on a store other
+    /// processes share: reading the log's end and the recorded head (two reads that must
+    /// agree) and finishing an interrupted or needed rebuild must not race their writes.
+    fn open_log_held(
+        storage: &dyn Storage,
+        config: &Config,
+    ) -> Result<(u64, String, Option<Halt>)> {
+        let shared = storage.shared();
+        if shared {
+            storage.hold_commits()?;
+        }
+        let opened = Self::open_log(storage, config);
+        if shared {
+            storage.release_commits();
+        }
+        opened
     }
 
     /// Brings the projections up to date (a rebuild if one was interrupted or their layout
@@ -719,4 +691,61 @@ impl Engine {
     pub fn flush(&self) -> Result<()> {
         self.inner.storage.flush()
     }
+}
+
+/// The directory a store written before the directory was in the log kept beside the log,
+/// while the log has no directory stream yet: the writer records it as the stream's first
+/// event, once.
+fn legacy_directory(
+    storage: &dyn Storage,
+) -> Result<Option<(Vec<workflow_core::Unit>, Vec<workflow_core::Actor>)>> {
+    if storage.doc(DIRECTORY_STREAM)?.is_some() {
+        return Ok(None);
+    }
+    let (units, actors) = (storage.units()?, storage.actors()?);
+    Ok((!units.is_empty() || !actors.is_empty()).then_some((units, actors)))
+}
+
+/// Gives the writer a syncer thread: it goes on deciding while the last groups are made
+/// durable.
+fn start_syncer(writer: &mut Writer, tail: Arc<RwLock<crate::read::tail::Tail>>) -> Result<()> {
+    let (sync_tx, sync_rx) = std_mpsc::channel();
+    let syncer = syncer::Syncer {
+        storage: writer.storage.clone(),
+        head_tx: writer.head_tx.clone(),
+        tail,
+        uncertain: writer.uncertain.clone(),
+        failed: writer.sync_failed.clone(),
+        halted_flag: writer.halted_flag.clone(),
+        classifications: writer.classifications.clone(),
+    };
+    let thread = std::thread::Builder::new()
+        .name("workflow-syncer".into())
+        .spawn(move || syncer.run(sync_rx))
+        .map_err(|e| Error::Unavailable {
+            reason: format!("cannot start the syncer thread: {e}"),
+        })?;
+    writer.syncer = Some(sync_tx);
+    writer.syncer_thread = Some(thread);
+    Ok(())
+}
+
+/// On a store other processes share, their commits wake this engine's writer, which
+/// catches up: live subscribers see them, and the directory follows changes made elsewhere.
+fn watch_foreign_commits(inner: &Arc<Inner>) {
+    if !inner.storage.shared() {
+        return;
+    }
+    let Some(tx) = inner.tx.lock().ok().and_then(|guard| guard.clone()) else {
+        return;
+    };
+    let queued = inner.queued.clone();
+    inner
+        .storage
+        .watch_foreign_commits(Some(Arc::new(move |_end: u64| {
+            queued.fetch_add(1, Ordering::SeqCst);
+            if tx.send(Msg::Foreign).is_err() {
+                queued.fetch_sub(1, Ordering::SeqCst);
+            }
+        })));
 }

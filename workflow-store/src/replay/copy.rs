@@ -77,6 +77,65 @@ pub fn copy_store(
     to: &dyn Storage,
     progress: impl FnMut(&str, u64, u64) + Send + 'static,
 ) -> Result<CopyReport> {
+    ensure_empty(to)?;
+    let progress = Arc::new(Mutex::new(progress));
+    let tell = |step: &str, done: u64, total: u64| {
+        if let Ok(mut p) = progress.lock() {
+            p(step, done, total)
+        }
+    };
+    let end = from.log_end()?;
+    let total = end.as_ref().map_or(0, |e| e.position);
+    copy_log(from, to, total, &tell)?;
+    let access_total = copy_access_log(from, to, &tell)?;
+    // A directory an early build kept beside the log (the engine records it in the log
+    // when it opens the copy, as it would have the original).
+    let (units, actors) = (from.units()?, from.actors()?);
+    let legacy_directory = !units.is_empty() || !actors.is_empty();
+    if legacy_directory {
+        to.put_directory(&units, &actors)?;
+    }
+    // The projections, from the copied log.
+    let rebuild_progress = {
+        let progress = progress.clone();
+        Box::new(move |done, total| {
+            if let Ok(mut p) = progress.lock() {
+                p("rebuild", done, total)
+            }
+        })
+    };
+    crate::replay::rebuild(to, 20_000, RebuildMode::FromScratch, rebuild_progress)?;
+    let copied_end = to.log_end()?;
+    // A store whose access log began before its head was recorded has none to compare.
+    let access_heads_equal = match from.access_recorded_head()? {
+        Some(head) => to.access_recorded_head()? == Some(head),
+        None => true,
+    };
+    let heads_equal = copied_end == end
+        && from.access_end()?.map(|e| e.position) == to.access_end()?.map(|e| e.position)
+        && access_heads_equal;
+    let comparable = from.projection_version()? == PROJECTION_VERSION && !from.rebuilding()?;
+    let projections_equal = if comparable {
+        Some(from.comparable_projections()? == to.comparable_projections()?)
+    } else {
+        None
+    };
+    let verify = crate::replay::verify(to, &crate::VerifyOptions::default(), total, |d, t| {
+        tell("verify", d, t)
+    })?;
+    Ok(CopyReport {
+        events: total,
+        access_entries: access_total,
+        head: copied_end,
+        heads_equal,
+        projections_equal,
+        verify,
+        legacy_directory,
+    })
+}
+
+/// Refuses a target that holds a log or an access log already.
+fn ensure_empty(to: &dyn Storage) -> Result<()> {
     if let Some(end) = to.log_end()? {
         return Err(Error::InvalidRequest {
             field: "to",
@@ -95,16 +154,16 @@ pub fn copy_store(
                 .into(),
         });
     }
-    let progress = Arc::new(Mutex::new(progress));
-    let tell = |step: &str, done: u64, total: u64| {
-        if let Ok(mut p) = progress.lock() {
-            p(step, done, total)
-        }
-    };
+    Ok(())
+}
 
-    // The log, up to the end found now, in commits of BATCH events.
-    let end = from.log_end()?;
-    let total = end.as_ref().map_or(0, |e| e.position);
+/// The log up to `total` (its end when the copy began), in commits of [`BATCH`] events.
+fn copy_log(
+    from: &dyn Storage,
+    to: &dyn Storage,
+    total: u64,
+    tell: &dyn Fn(&str, u64, u64),
+) -> Result<()> {
     let mut next = 1;
     while next <= total {
         let want = usize::try_from(total - next + 1).map_or(BATCH, |n| n.min(BATCH));
@@ -150,8 +209,15 @@ pub fn copy_store(
         })?;
         tell("log", next - 1, total);
     }
+    Ok(())
+}
 
-    // The access log, with its recorded head.
+/// The access log, with its recorded head; returns how many entries it has.
+fn copy_access_log(
+    from: &dyn Storage,
+    to: &dyn Storage,
+    tell: &dyn Fn(&str, u64, u64),
+) -> Result<u64> {
     let access_total = from.access_end()?.map_or(0, |e| e.position);
     let mut access_next = 1;
     while access_next <= access_total {
@@ -177,56 +243,5 @@ pub fn copy_store(
         access_next = head.position + 1;
         tell("access log", head.position, access_total);
     }
-
-    // A directory an early build kept beside the log (the engine records it in the log
-    // when it opens the copy, as it would have the original).
-    let (units, actors) = (from.units()?, from.actors()?);
-    let legacy_directory = !units.is_empty() || !actors.is_empty();
-    if legacy_directory {
-        to.put_directory(&units, &actors)?;
-    }
-
-    // The projections, from the copied log.
-    let rebuild_progress = {
-        let progress = progress.clone();
-        Box::new(move |done, total| {
-            if let Ok(mut p) = progress.lock() {
-                p("rebuild", done, total)
-            }
-        })
-    };
-    crate::replay::rebuild(to, 20_000, RebuildMode::FromScratch, rebuild_progress)?;
-
-    let copied_end = to.log_end()?;
-    // A store whose access log began before its head was recorded has none to compare.
-    let access_heads_equal = match from.access_recorded_head()? {
-        Some(head) => to.access_recorded_head()? == Some(head),
-        None => true,
-    };
-    let heads_equal = copied_end == end
-        && from.access_end()?.map(|e| e.position) == to.access_end()?.map(|e| e.position)
-        && access_heads_equal;
-    let comparable = from.projection_version()? == PROJECTION_VERSION && !from.rebuilding()?;
-    let projections_equal = if comparable {
-        Some(from.comparable_projections()? == to.comparable_projections()?)
-    } else {
-        None
-    };
-    let verify = {
-        let progress = progress.clone();
-        crate::replay::verify(to, &crate::VerifyOptions::default(), total, move |d, t| {
-            if let Ok(mut p) = progress.lock() {
-                p("verify", d, t)
-            }
-        })?
-    };
-    Ok(CopyReport {
-        events: total,
-        access_entries: access_total,
-        head: copied_end,
-        heads_equal,
-        projections_equal,
-        verify,
-        legacy_directory,
-    })
+    Ok(access_total)
 }

@@ -121,9 +121,8 @@ pub(crate) fn verify(
     storage: &dyn Storage,
     options: &VerifyOptions,
     bound: u64,
-    mut progress: impl FnMut(u64, u64),
+    progress: impl FnMut(u64, u64),
 ) -> Result<VerifyReport> {
-    let total = bound;
     let mut report = VerifyReport {
         checked: 0,
         head_hash: GENESIS_HASH.to_owned(),
@@ -134,179 +133,270 @@ pub(crate) fn verify(
         bulletins_checked: 0,
         published: Vec::new(),
     };
-    let fingerprint = IndexFingerprint {
-        keys: Default::default(),
+    let mut walk = Walk {
+        options,
+        fingerprint: IndexFingerprint {
+            keys: Default::default(),
+        },
+        streams: HashMap::new(),
+        log_sum: 0,
     };
-    let mut log_sum = 0u128;
-    let mut expected = 1u64;
-    let mut streams: HashMap<DocumentId, StreamState> = HashMap::new();
-    let broken = |report: &mut VerifyReport, position: u64, reason: String| {
-        report.first_break = Some(ChainBreak { position, reason });
+    let broken = walk.run(storage, bound, &mut report, progress)?.err();
+    let broken = match broken {
+        Some(b) => Some(b),
+        None => walk
+            .ends_where_it_should(storage, bound, &mut report)?
+            .err(),
     };
-    'walk: while expected <= bound {
-        let want = usize::try_from(bound - expected + 1).map_or(CHUNK, |n| n.min(CHUNK));
-        let chunk = storage.read_log(expected, want)?;
-        if chunk.is_empty() {
-            break;
-        }
-        for stored in chunk {
-            let (key, bytes) = (stored.position, stored.bytes);
-            let walked = if key != expected {
-                Err(format!(
-                    "position {expected} is missing (next stored is {key})"
-                ))
-            } else {
-                check_stored(key, &bytes, &report.head_hash)
-            };
-            let w = match walked {
-                Ok(w) => w,
-                Err(reason) => {
-                    broken(&mut report, expected, reason);
-                    break 'walk;
+    report.first_break = broken;
+    Ok(report)
+}
+
+/// The walk along the log: what it keeps as it goes.
+struct Walk<'a> {
+    options: &'a VerifyOptions,
+    fingerprint: IndexFingerprint,
+    streams: HashMap<DocumentId, StreamState>,
+    /// The fingerprint of the `(stream, version, position)` triples walked.
+    log_sum: u128,
+}
+
+/// A verification's outcome so far: on, or the first break.
+type Checked = std::result::Result<(), ChainBreak>;
+
+fn at(position: u64, reason: String) -> Checked {
+    Err(ChainBreak { position, reason })
+}
+
+impl Walk<'_> {
+    /// Walks the log from position 1 up to `bound`, chunk by chunk, checking each event
+    /// ([`Walk::event`]); `report` holds how far it got.
+    fn run(
+        &mut self,
+        storage: &dyn Storage,
+        bound: u64,
+        report: &mut VerifyReport,
+        mut progress: impl FnMut(u64, u64),
+    ) -> Result<Checked> {
+        let mut expected = 1u64;
+        while expected <= bound {
+            let want = usize::try_from(bound - expected + 1).map_or(CHUNK, |n| n.min(CHUNK));
+            let chunk = storage.read_log(expected, want)?;
+            if chunk.is_empty() {
+                break;
+            }
+            for stored in chunk {
+                let (key, bytes) = (stored.position, stored.bytes);
+                let walked = if key != expected {
+                    Err(format!(
+                        "position {expected} is missing (next stored is {key})"
+                    ))
+                } else {
+                    check_stored(key, &bytes, &report.head_hash)
+                };
+                if let Err(reason) = walked.and_then(|w| self.event(expected, w, report)) {
+                    return Ok(at(expected, reason));
                 }
-            };
-            let state = streams.entry(w.stream).or_default();
-            if w.version != state.version + 1 {
-                let reason = format!(
-                    "stream {} jumps from version {} to {}",
-                    w.stream, state.version, w.version
-                );
-                broken(&mut report, expected, reason);
-                break 'walk;
+                report.checked = expected;
+                expected += 1;
             }
-            state.version = w.version;
-            let fixity = state.fixity.get_or_insert_with(Sha256::new);
-            if let Some(recorded) = &w.archived {
-                let computed = hex::encode(fixity.clone().finalize());
-                match recorded {
-                    Some(r) if *r != computed => {
-                        let reason = format!(
-                            "document {}: its events before this Archived event hash to fixity \
-                             digest {computed}, not the {r} recorded when it was archived: one of \
-                             them was rewritten (and the chain recomputed after it)",
-                            w.stream
-                        );
-                        broken(&mut report, expected, reason);
-                        break 'walk;
-                    }
-                    Some(_) => report.fixity_checked += 1,
-                    None => {}
+            progress(expected - 1, bound);
+        }
+        Ok(Ok(()))
+    }
+
+    /// One event of the walk, whose chain link is intact: its stream's next version, the
+    /// fixity digest its 归档 recorded, the witness head, and its place in the index's
+    /// fingerprint.
+    fn event(
+        &mut self,
+        position: u64,
+        w: Walked,
+        report: &mut VerifyReport,
+    ) -> std::result::Result<(), String> {
+        let state = self.streams.entry(w.stream).or_default();
+        if w.version != state.version + 1 {
+            return Err(format!(
+                "stream {} jumps from version {} to {}",
+                w.stream, state.version, w.version
+            ));
+        }
+        state.version = w.version;
+        let fixity = state.fixity.get_or_insert_with(Sha256::new);
+        if let Some(recorded) = &w.archived {
+            let computed = hex::encode(fixity.clone().finalize());
+            match recorded {
+                Some(r) if *r != computed => {
+                    return Err(format!(
+                        "document {}: its events before this Archived event hash to fixity \
+                         digest {computed}, not the {r} recorded when it was archived: one of \
+                         them was rewritten (and the chain recomputed after it)",
+                        w.stream
+                    ));
                 }
+                Some(_) => report.fixity_checked += 1,
+                None => {}
             }
-            fixity.update(w.hash.as_bytes());
-            fixity.update(b"\n");
-            if let Some(p) = w.published {
-                report.published.push(p);
-            }
-            if w.ends_stream {
-                state.fixity = None;
-            }
-            if let Some(witness) = &options.against
-                && witness.position == expected
-                && witness.hash != w.hash
-            {
-                let reason = format!(
-                    "the event here hashes to {}, not to the witness head's {}: the log was \
-                     rewritten at or before this position since that head was recorded",
-                    w.hash, witness.hash
-                );
-                broken(&mut report, expected, reason);
-                break 'walk;
-            }
-            log_sum = log_sum.wrapping_add(fingerprint.of(w.stream, w.version, expected));
-            report.head_hash = w.hash;
-            report.checked = expected;
-            expected += 1;
         }
-        progress(expected - 1, total);
-    }
-    if report.first_break.is_some() {
-        return Ok(report);
-    }
-    let last = report.checked;
-    if last < bound {
-        let reason = format!(
-            "the log ends at position {last}, but the engine's durable head is position {bound}: \
-             the log was cut short"
-        );
-        broken(&mut report, last + 1, reason);
-        return Ok(report);
-    }
-    if let Some(witness) = &options.against {
-        if witness.position > last {
-            let reason = format!(
-                "the log ends at position {last}, before the witness head's position {}",
-                witness.position
-            );
-            broken(&mut report, last + 1, reason);
-            return Ok(report);
+        fixity.update(w.hash.as_bytes());
+        fixity.update(b"\n");
+        if let Some(p) = w.published {
+            report.published.push(p);
         }
-        if witness.position == 0 && witness.hash != GENESIS_HASH {
-            let reason = "a witness head at position 0 has the genesis hash".to_owned();
-            broken(&mut report, 1, reason);
-            return Ok(report);
+        if w.ends_stream {
+            state.fixity = None;
         }
-        report.extends = Some(witness.clone());
+        if let Some(witness) = &self.options.against
+            && witness.position == position
+            && witness.hash != w.hash
+        {
+            return Err(format!(
+                "the event here hashes to {}, not to the witness head's {}: the log was \
+                 rewritten at or before this position since that head was recorded",
+                w.hash, witness.hash
+            ));
+        }
+        self.log_sum = self
+            .log_sum
+            .wrapping_add(self.fingerprint.of(w.stream, w.version, position));
+        report.head_hash = w.hash;
+        Ok(())
     }
-    // The stream index must hold exactly the log's (stream, version, position) triples up to
-    // the bound; entries past it (groups committed meanwhile) must not pass the recorded head.
-    let mut index_sum = 0u128;
-    let mut index_count = 0u64;
-    let mut past_bound = 0u64;
-    let mut after = None;
-    loop {
-        let page = storage.stream_index_after(after, CHUNK)?;
-        let Some(&(s, v, _)) = page.last() else { break };
-        after = Some((s, v));
-        for (stream, version, position) in page {
-            if position > bound {
-                past_bound = past_bound.max(position);
-                continue;
+
+    /// After the walk: the log reaches the bound and the witness head, the stream index
+    /// holds exactly what was walked, and the log ends at the head recorded with the last
+    /// commit, which nothing stored goes past.
+    fn ends_where_it_should(
+        &self,
+        storage: &dyn Storage,
+        bound: u64,
+        report: &mut VerifyReport,
+    ) -> Result<Checked> {
+        let last = report.checked;
+        if last < bound {
+            return Ok(at(
+                last + 1,
+                format!(
+                    "the log ends at position {last}, but the engine's durable head is position \
+                     {bound}: the log was cut short"
+                ),
+            ));
+        }
+        if let Some(witness) = &self.options.against {
+            if witness.position > last {
+                return Ok(at(
+                    last + 1,
+                    format!(
+                        "the log ends at position {last}, before the witness head's position {}",
+                        witness.position
+                    ),
+                ));
             }
-            index_sum = index_sum.wrapping_add(fingerprint.of(stream, version, position));
-            index_count += 1;
+            if witness.position == 0 && witness.hash != GENESIS_HASH {
+                return Ok(at(
+                    1,
+                    "a witness head at position 0 has the genesis hash".to_owned(),
+                ));
+            }
+            report.extends = Some(witness.clone());
+        }
+        let index = self.index(storage, bound)?;
+        if index.count != last || index.sum != self.log_sum {
+            return Ok(at(
+                last,
+                format!(
+                    "the stream index ({} entries up to position {last}) does not match the \
+                     log ({last} events): rebuild the projections (`workflow rebuild`) after \
+                     finding out why",
+                    index.count
+                ),
+            ));
+        }
+        let past_command = commands_past(storage, bound)?;
+        // The end: read the recorded head last, so that it covers every group committed
+        // while the walk ran; the log must hold it.
+        let recorded = storage.recorded_head()?;
+        report.recorded_head = recorded.clone();
+        match recorded {
+            // A store written before heads were recorded, not yet upgraded.
+            None => Ok(Ok(())),
+            Some(head) => {
+                recorded_head_holds(storage, &head, report, index.past_bound, past_command)
+            }
         }
     }
-    if index_count != last || index_sum != log_sum {
-        let reason = format!(
-            "the stream index ({index_count} entries up to position {last}) does not match the \
-             log ({last} events): rebuild the projections (`workflow rebuild`) after finding out why"
-        );
-        broken(&mut report, last, reason);
-        return Ok(report);
+
+    /// The stream index's entries up to `bound`, fingerprinted as the walk fingerprinted
+    /// the log, and the last position of those past it (groups committed meanwhile).
+    fn index(&self, storage: &dyn Storage, bound: u64) -> Result<IndexSeen> {
+        let mut seen = IndexSeen::default();
+        let mut after = None;
+        loop {
+            let page = storage.stream_index_after(after, CHUNK)?;
+            let Some(&(s, v, _)) = page.last() else { break };
+            after = Some((s, v));
+            for (stream, version, position) in page {
+                if position > bound {
+                    seen.past_bound = seen.past_bound.max(position);
+                    continue;
+                }
+                seen.sum = seen
+                    .sum
+                    .wrapping_add(self.fingerprint.of(stream, version, position));
+                seen.count += 1;
+            }
+        }
+        Ok(seen)
     }
-    // Command records (a projection) must not name events past the recorded head either.
+}
+
+/// What the stream index holds, against the walk.
+#[derive(Default)]
+struct IndexSeen {
+    sum: u128,
+    count: u64,
+    past_bound: u64,
+}
+
+/// The command record (a projection) naming the last position past `bound`, if any: it
+/// must not pass the recorded head either.
+fn commands_past(storage: &dyn Storage, bound: u64) -> Result<Option<(String, u64)>> {
     let mut after: Option<String> = None;
-    let mut past_command: Option<(String, u64)> = None;
+    let mut past: Option<(String, u64)> = None;
     loop {
         let page = storage.commands_after(after.as_deref(), CHUNK)?;
         let Some((id, _)) = page.last() else { break };
         after = Some(id.clone());
         for (id, rec) in page {
             if rec.last_position > bound
-                && past_command
-                    .as_ref()
-                    .is_none_or(|(_, p)| rec.last_position > *p)
+                && past.as_ref().is_none_or(|(_, p)| rec.last_position > *p)
             {
-                past_command = Some((id, rec.last_position));
+                past = Some((id, rec.last_position));
             }
         }
     }
-    // The end: read the recorded head last, so that it covers every group committed while
-    // the walk ran; the log must hold it.
-    let recorded = storage.recorded_head()?;
-    report.recorded_head = recorded.clone();
-    let Some(head) = recorded else {
-        return Ok(report); // a store written before heads were recorded, not yet upgraded
-    };
+    Ok(past)
+}
+
+/// The log holds the head recorded with the last commit, and neither the stream index nor
+/// a command record goes past it.
+fn recorded_head_holds(
+    storage: &dyn Storage,
+    head: &LogHead,
+    report: &VerifyReport,
+    index_past: u64,
+    past_command: Option<(String, u64)>,
+) -> Result<Checked> {
+    let last = report.checked;
     if head.position < last {
-        let reason = format!(
-            "the log goes on past the head recorded with the last commit (position {}): \
-             events were appended outside the engine",
-            head.position
-        );
-        broken(&mut report, head.position + 1, reason);
-        return Ok(report);
+        return Ok(at(
+            head.position + 1,
+            format!(
+                "the log goes on past the head recorded with the last commit (position {}): \
+                 events were appended outside the engine",
+                head.position
+            ),
+        ));
     }
     let held = if head.position == last {
         Some(report.head_hash.clone())
@@ -323,46 +413,50 @@ pub(crate) fn verify(
     };
     match held {
         None => {
-            let reason = format!(
-                "the log ends before position {}, the head recorded with the last commit (hash \
-                 {}): the log was cut short",
-                head.position, head.hash
-            );
-            broken(&mut report, last + 1, reason);
-            return Ok(report);
+            return Ok(at(
+                last + 1,
+                format!(
+                    "the log ends before position {}, the head recorded with the last commit \
+                     (hash {}): the log was cut short",
+                    head.position, head.hash
+                ),
+            ));
         }
         Some(h) if h != head.hash => {
-            let reason = format!(
-                "the event at the recorded head's position hashes to {h}, not to the {} recorded \
-                 with the last commit",
-                head.hash
-            );
-            broken(&mut report, head.position, reason);
-            return Ok(report);
+            return Ok(at(
+                head.position,
+                format!(
+                    "the event at the recorded head's position hashes to {h}, not to the {} \
+                     recorded with the last commit",
+                    head.hash
+                ),
+            ));
         }
         Some(_) => {}
     }
-    if past_bound > head.position {
-        let reason = format!(
-            "the stream index has an entry at position {past_bound}, past the end of the log \
-             (position {}): the log was cut short",
-            head.position
-        );
-        broken(&mut report, head.position + 1, reason);
-        return Ok(report);
+    if index_past > head.position {
+        return Ok(at(
+            head.position + 1,
+            format!(
+                "the stream index has an entry at position {index_past}, past the end of the \
+                 log (position {}): the log was cut short",
+                head.position
+            ),
+        ));
     }
     if let Some((id, p)) = past_command
         && p > head.position
     {
-        let reason = format!(
-            "command {id} is recorded as written up to position {p}, past the end of the log \
-             (position {}): the log was cut short",
-            head.position
-        );
-        broken(&mut report, head.position + 1, reason);
-        return Ok(report);
+        return Ok(at(
+            head.position + 1,
+            format!(
+                "command {id} is recorded as written up to position {p}, past the end of the \
+                 log (position {}): the log was cut short",
+                head.position
+            ),
+        ));
     }
-    Ok(report)
+    Ok(Ok(()))
 }
 
 /// Checks the event stored at `key` against the hash before it; what the walk needs of it,
