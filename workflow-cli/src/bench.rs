@@ -852,328 +852,28 @@ async fn run_async(args: BenchArgs, store: Option<String>) -> Result<()> {
     }
 
     // (1) raw sled
-    let mut raw = Vec::new();
-    if runs(Part::Raw) {
-        let (tx, writer) = raw_sled(&base.path().join("raw"))?;
-        let send = move |record, reply| tx.send((record, reply)).is_ok();
-        raw = raw_rates(clients, seconds, record_bytes, send, |c| {
-            format!("raw sled (flush + fdatasync), {c} clients: records/s")
-        })
-        .await?;
-        let _ = writer.join();
-        summary.insert(
-            "raw_sled".into(),
-            json!(
-                clients
-                    .iter()
-                    .zip(&raw)
-                    .map(|(c, r)| json!({"clients": c, "rate": r.json()}))
-                    .collect::<Vec<_>>()
-            ),
-        );
-    }
-
-    // (2) the engine in-process
-    let mut inproc = Vec::new();
-    if runs(Part::Engine) {
-        let engine_dir = base.path().join("engine");
-        let engine = Engine::open(&engine_dir)?;
-        load_directory(&engine).await?;
-        let mut profiles = Vec::new();
-        for (i, &c) in clients.iter().enumerate() {
-            let before = workflow_store::writer_profile();
-            let r = engine_flows(engine.clone(), c, seconds).await?;
-            let profile = workflow_store::writer_profile().since(&before);
-            rate_line(
-                &format!("engine in-process, {c} clients: commands/s"),
-                &r,
-                raw.get(i).map(|raw| (raw, "raw sled")),
-            );
-            profile_line(c, &profile);
-            profiles.push(profile_json(c, &profile));
-            inproc.push(r);
-        }
-        summary.insert("writer_profile".into(), json!(profiles));
-        summary.insert(
-        "engine".into(),
-        json!(clients.iter().zip(&inproc).enumerate().map(|(i, (c, r))| json!({"clients": c, "rate": r.json(), "ratio_to_raw_sled": raw.get(i).map(|raw| round(r.per_sec / raw.per_sec.max(1e-9)))})).collect::<Vec<_>>()),
-    );
-
-        // (2b) the same with durability relaxed: the cost of syncing each group.
-        if runs(Part::Durability) {
-            let relaxed = Engine::open_with(workflow_store::Config {
-                durability: workflow_store::Durability::Relaxed,
-                ..workflow_store::Config::new(base.path().join("engine-relaxed"))
-            })?;
-            load_directory(&relaxed).await?;
-            let mut rows = Vec::new();
-            for (i, &c) in clients.iter().enumerate() {
-                let r = engine_flows(relaxed.clone(), c, seconds).await?;
-                rate_line(
-                    &format!("engine, durability relaxed, {c} clients: commands/s"),
-                    &r,
-                    None,
-                );
-                let strict = &inproc[i];
-                line(
-                    &format!("  strict (synced) / relaxed, {c} clients"),
-                    format!("{:.0}%", 100.0 * strict.per_sec / r.per_sec.max(1e-9)),
-                );
-                rows.push(json!({"clients": c, "rate": r.json(), "strict_over_relaxed": round(strict.per_sec / r.per_sec.max(1e-9))}));
-            }
-            summary.insert("engine_relaxed".into(), json!(rows));
-        }
-
-        // (4) rebuild and verify on what (2) wrote
-        if runs(Part::Rebuild) {
-            let events = engine.head();
-            let t = Instant::now();
-            engine.rebuild(|_, _| {}).await?;
-            let rebuild_rate = events as f64 / t.elapsed().as_secs_f64().max(1e-9);
-            let t = Instant::now();
-            engine.rebuild_from_scratch(|_, _| {}).await?;
-            let scratch_rate = events as f64 / t.elapsed().as_secs_f64().max(1e-9);
-            let t = Instant::now();
-            let report = engine.verify(|_, _| {})?;
-            let verify_rate = events as f64 / t.elapsed().as_secs_f64().max(1e-9);
-            anyhow::ensure!(
-                report.is_intact(),
-                "verify found a break: {:?}",
-                report.first_break
-            );
-            line(
-                &format!("rebuild in place ({events} events, one thread): events/s"),
-                format!("{rebuild_rate:.0}"),
-            );
-            line(
-                &format!("rebuild from scratch ({events} events, one thread): events/s"),
-                format!("{scratch_rate:.0}"),
-            );
-            line(
-                &format!("verify ({events} events, one thread): events/s"),
-                format!("{verify_rate:.0}"),
-            );
-            summary.insert(
-                "rebuild_events_per_sec_per_core".into(),
-                json!(round(rebuild_rate)),
-            );
-            summary.insert(
-                "rebuild_from_scratch_events_per_sec_per_core".into(),
-                json!(round(scratch_rate)),
-            );
-            summary.insert(
-                "verify_events_per_sec_per_core".into(),
-                json!(round(verify_rate)),
-            );
-        }
-        drop(engine);
-    }
-
-    // (3) over gRPC, server in a child process
-    if runs(Part::Grpc) {
-        let server_dir = base.path().join("server");
-        std::fs::create_dir_all(&server_dir)?;
-        let server = ServerChild::start(&server_dir)?;
-        let client = server.client().await?;
-        let mut grpc = Vec::new();
-        for (i, &c) in clients.iter().enumerate() {
-            let client = client.clone();
-            let r = measure(c, seconds, move |c, round| {
-                grpc_flow(client.clone(), c * 1_000_000 + round)
-            })
-            .await?;
-            rate_line(
-                &format!("gRPC loopback, {c} clients: commands/s"),
-                &r,
-                inproc.get(i).map(|ip| (ip, "in-process")),
-            );
-            grpc.push(r);
-        }
-        let rss = server.peak_rss_mib();
-        line(
-            "server peak resident memory during gRPC: MiB",
-            rss.map_or("unknown".into(), |m| format!("{m:.1}")),
-        );
-        drop(server);
-        summary.insert(
-        "grpc".into(),
-        json!(clients.iter().zip(&grpc).enumerate().map(|(i, (c, r))| json!({"clients": c, "rate": r.json(), "ratio_to_in_process": inproc.get(i).map(|ip| round(r.per_sec / ip.per_sec.max(1e-9)))})).collect::<Vec<_>>()),
-    );
-        summary.insert("server_peak_rss_mib".into(), json!(rss.map(round)));
-    }
-
-    // (5) cost growth
-    let sizes: Vec<usize> = if args.smoke {
-        vec![100, 1_000]
-    } else if args.large {
-        vec![10_000, 100_000, 1_000_000]
+    let raw = if runs(Part::Raw) {
+        part_raw(base.path(), clients, seconds, record_bytes, &mut summary).await?
     } else {
-        vec![10_000, 100_000]
+        Vec::new()
     };
+    // (2) the engine in-process (with (2b) and (4))
+    let inproc = if runs(Part::Engine) {
+        part_engine(base.path(), clients, seconds, &raw, &runs, &mut summary).await?
+    } else {
+        Vec::new()
+    };
+    if runs(Part::Grpc) {
+        part_grpc(base.path(), clients, seconds, &inproc, &mut summary).await?;
+    }
     if runs(Part::Growth) {
-        let growth_dir = base.path().join("growth");
-        let engine = Engine::open_with(workflow_store::Config {
-            cache_bytes: args.cache_mib.saturating_mul(1024 * 1024),
-            ..workflow_store::Config::new(&growth_dir)
-        })?;
-        load_directory(&engine).await?;
-        let mut stored = 0;
-        let mut growth = Vec::new();
-        for &n in &sizes {
-            let t = Instant::now();
-            populate(&engine, stored, n).await?;
-            stored = n;
-            let load_secs = t.elapsed().as_secs_f64();
-            let r = engine_flows(engine.clone(), 8, seconds).await?;
-            line(
-                &format!("with {n} documents stored, 8 clients: commands/s"),
-                format!(
-                    "{:.0}  (p99 {:.2} ms; loaded in {load_secs:.0}s)",
-                    r.per_sec, r.p99_ms
-                ),
-            );
-            let inbox_ms = inbox_page_ms(&engine)?;
-            line(
-                &format!("with {n} documents stored, first to-do page: ms"),
-                format!("{inbox_ms:.2}  (li.qiang, who has about {n} to-dos; 20 per page)"),
-            );
-            // Every stored document is in review with a deadline days away: nothing is due.
-            let t = Instant::now();
-            let reminded = engine.sweep_deadlines(chrono::Utc::now(), 24).await?;
-            let sweep_ms = t.elapsed().as_secs_f64() * 1000.0;
-            anyhow::ensure!(reminded.is_empty(), "the sweep found due documents");
-            line(
-                &format!("with {n} documents stored, deadline sweep: ms"),
-                format!("{sweep_ms:.2}  (nothing due)"),
-            );
-            growth.push((n, r, inbox_ms, sweep_ms));
-        }
-        if let (Some((small_n, small, _, _)), Some((large_n, large, _, _))) =
-            (growth.first(), growth.last())
-        {
-            line(
-                &format!("growth {large_n}/{small_n} documents: commands/s ratio"),
-                format!("{:.2}", large.per_sec / small.per_sec.max(1e-9)),
-            );
-            line(
-                &format!("growth {large_n}/{small_n} documents: p99 ratio"),
-                format!("{:.2}", large.p99_ms / small.p99_ms.max(1e-9)),
-            );
-            summary.insert(
-                "growth_ratio_commands_per_sec".into(),
-                json!(round(large.per_sec / small.per_sec.max(1e-9))),
-            );
-            summary.insert(
-                "growth_ratio_p99".into(),
-                json!(round(large.p99_ms / small.p99_ms.max(1e-9))),
-            );
-        }
-        summary.insert(
-            "growth".into(),
-            json!(
-                growth
-                    .iter()
-                    .map(|(n, r, inbox_ms, sweep_ms)| json!({"documents": n, "rate": r.json(), "inbox_page_ms": round(*inbox_ms), "deadline_sweep_ms": round(*sweep_ms)}))
-                    .collect::<Vec<_>>()
-            ),
-        );
-        drop(engine);
+        part_growth(&args, base.path(), seconds, &mut summary).await?;
     }
-
-    // (8) fan-out to live subscribers
     if runs(Part::Fanout) {
-        let engine = Engine::open(base.path().join("fanout"))?;
-        load_directory(&engine).await?;
-        let mut rows = Vec::new();
-        let mut none_cpu = None;
-        for subscribers in [0usize, 50, 200] {
-            let r = fanout(&engine, subscribers, seconds).await?;
-            let ratio = none_cpu.map(|base: f64| r.1 / base.max(1e-9));
-            none_cpu.get_or_insert(r.1);
-            line(
-                &format!("8 clients, {subscribers} live subscribers: commands/s"),
-                format!(
-                    "{:.0}  (CPU {:.3} ms per command{}; {} events delivered)",
-                    r.0.per_sec,
-                    r.1,
-                    ratio.map_or(String::new(), |x| format!(", {x:.2}× none")),
-                    r.2
-                ),
-            );
-            rows.push(json!({"subscribers": subscribers, "rate": r.0.json(), "cpu_ms_per_command": round(r.1), "cpu_vs_none": ratio.map(round), "delivered": r.2}));
-        }
-        summary.insert("fanout".into(), json!(rows));
-        drop(engine);
-        // The same over gRPC: the server in a child process, its CPU per command.
-        let server_dir = base.path().join("fanout-server");
-        std::fs::create_dir_all(&server_dir)?;
-        let server = ServerChild::start(&server_dir)?;
-        let mut rows = Vec::new();
-        let mut none_cpu = None;
-        for subscribers in [0usize, 50, 200] {
-            let r = fanout_grpc(&server, subscribers, seconds).await?;
-            let ratio = none_cpu.map(|base: f64| r.1 / base.max(1e-9));
-            none_cpu.get_or_insert(r.1);
-            line(
-                &format!("gRPC, 8 clients, {subscribers} gRPC subscribers: commands/s"),
-                format!(
-                    "{:.0}  (server CPU {:.3} ms per command{}; {} events delivered)",
-                    r.0.per_sec,
-                    r.1,
-                    ratio.map_or(String::new(), |x| format!(", {x:.2}× none")),
-                    r.2
-                ),
-            );
-            rows.push(json!({"subscribers": subscribers, "rate": r.0.json(), "server_cpu_ms_per_command": round(r.1), "cpu_vs_none": ratio.map(round), "delivered": r.2}));
-        }
-        summary.insert("fanout_grpc".into(), json!(rows));
+        part_fanout(base.path(), seconds, &mut summary).await?;
     }
-
-    // (7) the 月通报 over many items
     if runs(Part::Bulletin) {
-        let n = if args.smoke { 200 } else { 10_000 };
-        let engine = Engine::open(base.path().join("bulletin"))?;
-        load_directory(&engine).await?;
-        let month = bulletin_month();
-        let t = Instant::now();
-        let commands = populate_items(&engine, n, month).await?;
-        let load_secs = t.elapsed().as_secs_f64();
-        let mut times = Vec::new();
-        let mut rendered = Vec::new();
-        let mut bulletin = None;
-        for _ in 0..ROUNDS {
-            let t = Instant::now();
-            let b = engine.bulletin(month, None)?;
-            times.push(t.elapsed().as_secs_f64() * 1000.0);
-            let t = Instant::now();
-            let bytes =
-                b.to_json().len() + b.to_csv().len() + b.to_markdown().len() + b.to_html().len();
-            rendered.push((t.elapsed().as_secs_f64() * 1000.0, bytes));
-            bulletin = Some(b);
-        }
-        times.sort_by(f64::total_cmp);
-        rendered.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let (ms, (render_ms, bytes)) = (times[ROUNDS / 2], rendered[ROUNDS / 2]);
-        let counted = bulletin.map_or(0, |b| b.item_count());
-        anyhow::ensure!(
-            counted > 0 && counted as usize <= n,
-            "the bulletin counted {counted} of {n} items"
-        );
-        line(
-            &format!("月通报 {month}, {n} items stored ({commands} commands): ms"),
-            format!(
-                "{ms:.0}  (target < 1000; {counted} items in the month; loaded in {load_secs:.0}s)"
-            ),
-        );
-        line(
-            "  rendering it as JSON, CSV, Markdown and HTML: ms",
-            format!("{render_ms:.1}  ({bytes} bytes)"),
-        );
-        summary.insert(
-            "bulletin".into(),
-            json!({"items": n, "items_in_month": counted, "commands": commands, "ms": round(ms), "render_all_formats_ms": round(render_ms)}),
-        );
-        drop(engine);
+        part_bulletin(&args, base.path(), &mut summary).await?;
     }
 
     println!(
@@ -1184,5 +884,385 @@ async fn run_async(args: BenchArgs, store: Option<String>) -> Result<()> {
         let kept = base.keep();
         eprintln!("data kept in {}", kept.display());
     }
+    Ok(())
+}
+
+/// (1) raw sled: records of a command's size, flushed and synced, per client count.
+async fn part_raw(
+    base: &Path,
+    clients: &[usize],
+    seconds: f64,
+    record_bytes: usize,
+    summary: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<Vec<Rate>> {
+    let (tx, writer) = raw_sled(&base.join("raw"))?;
+    let send = move |record, reply| tx.send((record, reply)).is_ok();
+    let raw = raw_rates(clients, seconds, record_bytes, send, |c| {
+        format!("raw sled (flush + fdatasync), {c} clients: records/s")
+    })
+    .await?;
+    let _ = writer.join();
+    summary.insert(
+        "raw_sled".into(),
+        json!(
+            clients
+                .iter()
+                .zip(&raw)
+                .map(|(c, r)| json!({"clients": c, "rate": r.json()}))
+                .collect::<Vec<_>>()
+        ),
+    );
+    Ok(raw)
+}
+
+/// (2) the engine in-process, per client count; (2b) with durability relaxed and (4)
+/// rebuild and verify on what it wrote, when those parts run too.
+async fn part_engine(
+    base: &Path,
+    clients: &[usize],
+    seconds: f64,
+    raw: &[Rate],
+    runs: &dyn Fn(Part) -> bool,
+    summary: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<Vec<Rate>> {
+    let mut inproc = Vec::new();
+    let engine_dir = base.join("engine");
+    let engine = Engine::open(&engine_dir)?;
+    load_directory(&engine).await?;
+    let mut profiles = Vec::new();
+    for (i, &c) in clients.iter().enumerate() {
+        let before = workflow_store::writer_profile();
+        let r = engine_flows(engine.clone(), c, seconds).await?;
+        let profile = workflow_store::writer_profile().since(&before);
+        rate_line(
+            &format!("engine in-process, {c} clients: commands/s"),
+            &r,
+            raw.get(i).map(|raw| (raw, "raw sled")),
+        );
+        profile_line(c, &profile);
+        profiles.push(profile_json(c, &profile));
+        inproc.push(r);
+    }
+    summary.insert("writer_profile".into(), json!(profiles));
+    summary.insert(
+    "engine".into(),
+    json!(clients.iter().zip(&inproc).enumerate().map(|(i, (c, r))| json!({"clients": c, "rate": r.json(), "ratio_to_raw_sled": raw.get(i).map(|raw| round(r.per_sec / raw.per_sec.max(1e-9)))})).collect::<Vec<_>>()),
+);
+    if runs(Part::Durability) {
+        part_durability(base, clients, seconds, &inproc, summary).await?;
+    }
+    if runs(Part::Rebuild) {
+        part_rebuild(&engine, summary).await?;
+    }
+    drop(engine);
+    Ok(inproc)
+}
+
+/// (2b) the engine with durability relaxed: the cost of syncing each group.
+async fn part_durability(
+    base: &Path,
+    clients: &[usize],
+    seconds: f64,
+    inproc: &[Rate],
+    summary: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<()> {
+    let relaxed = Engine::open_with(workflow_store::Config {
+        durability: workflow_store::Durability::Relaxed,
+        ..workflow_store::Config::new(base.join("engine-relaxed"))
+    })?;
+    load_directory(&relaxed).await?;
+    let mut rows = Vec::new();
+    for (i, &c) in clients.iter().enumerate() {
+        let r = engine_flows(relaxed.clone(), c, seconds).await?;
+        rate_line(
+            &format!("engine, durability relaxed, {c} clients: commands/s"),
+            &r,
+            None,
+        );
+        let strict = &inproc[i];
+        line(
+            &format!("  strict (synced) / relaxed, {c} clients"),
+            format!("{:.0}%", 100.0 * strict.per_sec / r.per_sec.max(1e-9)),
+        );
+        rows.push(json!({"clients": c, "rate": r.json(), "strict_over_relaxed": round(strict.per_sec / r.per_sec.max(1e-9))}));
+    }
+    summary.insert("engine_relaxed".into(), json!(rows));
+    Ok(())
+}
+
+/// (4) rebuild (in place, from scratch) and verify on what the engine wrote.
+async fn part_rebuild(
+    engine: &Engine,
+    summary: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<()> {
+    let events = engine.head();
+    let t = Instant::now();
+    engine.rebuild(|_, _| {}).await?;
+    let rebuild_rate = events as f64 / t.elapsed().as_secs_f64().max(1e-9);
+    let t = Instant::now();
+    engine.rebuild_from_scratch(|_, _| {}).await?;
+    let scratch_rate = events as f64 / t.elapsed().as_secs_f64().max(1e-9);
+    let t = Instant::now();
+    let report = engine.verify(|_, _| {})?;
+    let verify_rate = events as f64 / t.elapsed().as_secs_f64().max(1e-9);
+    anyhow::ensure!(
+        report.is_intact(),
+        "verify found a break: {:?}",
+        report.first_break
+    );
+    line(
+        &format!("rebuild in place ({events} events, one thread): events/s"),
+        format!("{rebuild_rate:.0}"),
+    );
+    line(
+        &format!("rebuild from scratch ({events} events, one thread): events/s"),
+        format!("{scratch_rate:.0}"),
+    );
+    line(
+        &format!("verify ({events} events, one thread): events/s"),
+        format!("{verify_rate:.0}"),
+    );
+    summary.insert(
+        "rebuild_events_per_sec_per_core".into(),
+        json!(round(rebuild_rate)),
+    );
+    summary.insert(
+        "rebuild_from_scratch_events_per_sec_per_core".into(),
+        json!(round(scratch_rate)),
+    );
+    summary.insert(
+        "verify_events_per_sec_per_core".into(),
+        json!(round(verify_rate)),
+    );
+    Ok(())
+}
+
+/// (3) over gRPC, the server in a child process.
+async fn part_grpc(
+    base: &Path,
+    clients: &[usize],
+    seconds: f64,
+    inproc: &[Rate],
+    summary: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<()> {
+    let server_dir = base.join("server");
+    std::fs::create_dir_all(&server_dir)?;
+    let server = ServerChild::start(&server_dir)?;
+    let client = server.client().await?;
+    let mut grpc = Vec::new();
+    for (i, &c) in clients.iter().enumerate() {
+        let client = client.clone();
+        let r = measure(c, seconds, move |c, round| {
+            grpc_flow(client.clone(), c * 1_000_000 + round)
+        })
+        .await?;
+        rate_line(
+            &format!("gRPC loopback, {c} clients: commands/s"),
+            &r,
+            inproc.get(i).map(|ip| (ip, "in-process")),
+        );
+        grpc.push(r);
+    }
+    let rss = server.peak_rss_mib();
+    line(
+        "server peak resident memory during gRPC: MiB",
+        rss.map_or("unknown".into(), |m| format!("{m:.1}")),
+    );
+    drop(server);
+    summary.insert(
+    "grpc".into(),
+    json!(clients.iter().zip(&grpc).enumerate().map(|(i, (c, r))| json!({"clients": c, "rate": r.json(), "ratio_to_in_process": inproc.get(i).map(|ip| round(r.per_sec / ip.per_sec.max(1e-9)))})).collect::<Vec<_>>()),
+);
+    summary.insert("server_peak_rss_mib".into(), json!(rss.map(round)));
+    Ok(())
+}
+
+/// (5) cost growth with the documents stored.
+async fn part_growth(
+    args: &BenchArgs,
+    base: &Path,
+    seconds: f64,
+    summary: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<()> {
+    let sizes: Vec<usize> = if args.smoke {
+        vec![100, 1_000]
+    } else if args.large {
+        vec![10_000, 100_000, 1_000_000]
+    } else {
+        vec![10_000, 100_000]
+    };
+    let growth_dir = base.join("growth");
+    let engine = Engine::open_with(workflow_store::Config {
+        cache_bytes: args.cache_mib.saturating_mul(1024 * 1024),
+        ..workflow_store::Config::new(&growth_dir)
+    })?;
+    load_directory(&engine).await?;
+    let mut stored = 0;
+    let mut growth = Vec::new();
+    for &n in &sizes {
+        let t = Instant::now();
+        populate(&engine, stored, n).await?;
+        stored = n;
+        let load_secs = t.elapsed().as_secs_f64();
+        let r = engine_flows(engine.clone(), 8, seconds).await?;
+        line(
+            &format!("with {n} documents stored, 8 clients: commands/s"),
+            format!(
+                "{:.0}  (p99 {:.2} ms; loaded in {load_secs:.0}s)",
+                r.per_sec, r.p99_ms
+            ),
+        );
+        let inbox_ms = inbox_page_ms(&engine)?;
+        line(
+            &format!("with {n} documents stored, first to-do page: ms"),
+            format!("{inbox_ms:.2}  (li.qiang, who has about {n} to-dos; 20 per page)"),
+        );
+        // Every stored document is in review with a deadline days away: nothing is due.
+        let t = Instant::now();
+        let reminded = engine.sweep_deadlines(chrono::Utc::now(), 24).await?;
+        let sweep_ms = t.elapsed().as_secs_f64() * 1000.0;
+        anyhow::ensure!(reminded.is_empty(), "the sweep found due documents");
+        line(
+            &format!("with {n} documents stored, deadline sweep: ms"),
+            format!("{sweep_ms:.2}  (nothing due)"),
+        );
+        growth.push((n, r, inbox_ms, sweep_ms));
+    }
+    if let (Some((small_n, small, _, _)), Some((large_n, large, _, _))) =
+        (growth.first(), growth.last())
+    {
+        line(
+            &format!("growth {large_n}/{small_n} documents: commands/s ratio"),
+            format!("{:.2}", large.per_sec / small.per_sec.max(1e-9)),
+        );
+        line(
+            &format!("growth {large_n}/{small_n} documents: p99 ratio"),
+            format!("{:.2}", large.p99_ms / small.p99_ms.max(1e-9)),
+        );
+        summary.insert(
+            "growth_ratio_commands_per_sec".into(),
+            json!(round(large.per_sec / small.per_sec.max(1e-9))),
+        );
+        summary.insert(
+            "growth_ratio_p99".into(),
+            json!(round(large.p99_ms / small.p99_ms.max(1e-9))),
+        );
+    }
+    summary.insert(
+        "growth".into(),
+        json!(
+            growth
+                .iter()
+                .map(|(n, r, inbox_ms, sweep_ms)| json!({"documents": n, "rate": r.json(), "inbox_page_ms": round(*inbox_ms), "deadline_sweep_ms": round(*sweep_ms)}))
+                .collect::<Vec<_>>()
+        ),
+    );
+    drop(engine);
+    Ok(())
+}
+
+/// (8) fan-out to live subscribers, in-process and over gRPC.
+async fn part_fanout(
+    base: &Path,
+    seconds: f64,
+    summary: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<()> {
+    let engine = Engine::open(base.join("fanout"))?;
+    load_directory(&engine).await?;
+    let mut rows = Vec::new();
+    let mut none_cpu = None;
+    for subscribers in [0usize, 50, 200] {
+        let r = fanout(&engine, subscribers, seconds).await?;
+        let ratio = none_cpu.map(|base: f64| r.1 / base.max(1e-9));
+        none_cpu.get_or_insert(r.1);
+        line(
+            &format!("8 clients, {subscribers} live subscribers: commands/s"),
+            format!(
+                "{:.0}  (CPU {:.3} ms per command{}; {} events delivered)",
+                r.0.per_sec,
+                r.1,
+                ratio.map_or(String::new(), |x| format!(", {x:.2}× none")),
+                r.2
+            ),
+        );
+        rows.push(json!({"subscribers": subscribers, "rate": r.0.json(), "cpu_ms_per_command": round(r.1), "cpu_vs_none": ratio.map(round), "delivered": r.2}));
+    }
+    summary.insert("fanout".into(), json!(rows));
+    drop(engine);
+    // The same over gRPC: the server in a child process, its CPU per command.
+    let server_dir = base.join("fanout-server");
+    std::fs::create_dir_all(&server_dir)?;
+    let server = ServerChild::start(&server_dir)?;
+    let mut rows = Vec::new();
+    let mut none_cpu = None;
+    for subscribers in [0usize, 50, 200] {
+        let r = fanout_grpc(&server, subscribers, seconds).await?;
+        let ratio = none_cpu.map(|base: f64| r.1 / base.max(1e-9));
+        none_cpu.get_or_insert(r.1);
+        line(
+            &format!("gRPC, 8 clients, {subscribers} gRPC subscribers: commands/s"),
+            format!(
+                "{:.0}  (server CPU {:.3} ms per command{}; {} events delivered)",
+                r.0.per_sec,
+                r.1,
+                ratio.map_or(String::new(), |x| format!(", {x:.2}× none")),
+                r.2
+            ),
+        );
+        rows.push(json!({"subscribers": subscribers, "rate": r.0.json(), "server_cpu_ms_per_command": round(r.1), "cpu_vs_none": ratio.map(round), "delivered": r.2}));
+    }
+    summary.insert("fanout_grpc".into(), json!(rows));
+    Ok(())
+}
+
+/// (7) the 月通报 over many items.
+async fn part_bulletin(
+    args: &BenchArgs,
+    base: &Path,
+    summary: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<()> {
+    let n = if args.smoke { 200 } else { 10_000 };
+    let engine = Engine::open(base.join("bulletin"))?;
+    load_directory(&engine).await?;
+    let month = bulletin_month();
+    let t = Instant::now();
+    let commands = populate_items(&engine, n, month).await?;
+    let load_secs = t.elapsed().as_secs_f64();
+    let mut times = Vec::new();
+    let mut rendered = Vec::new();
+    let mut bulletin = None;
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        let b = engine.bulletin(month, None)?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        let bytes =
+            b.to_json().len() + b.to_csv().len() + b.to_markdown().len() + b.to_html().len();
+        rendered.push((t.elapsed().as_secs_f64() * 1000.0, bytes));
+        bulletin = Some(b);
+    }
+    times.sort_by(f64::total_cmp);
+    rendered.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (ms, (render_ms, bytes)) = (times[ROUNDS / 2], rendered[ROUNDS / 2]);
+    let counted = bulletin.map_or(0, |b| b.item_count());
+    anyhow::ensure!(
+        counted > 0 && counted as usize <= n,
+        "the bulletin counted {counted} of {n} items"
+    );
+    line(
+        &format!("月通报 {month}, {n} items stored ({commands} commands): ms"),
+        format!(
+            "{ms:.0}  (target < 1000; {counted} items in the month; loaded in {load_secs:.0}s)"
+        ),
+    );
+    line(
+        "  rendering it as JSON, CSV, Markdown and HTML: ms",
+        format!("{render_ms:.1}  ({bytes} bytes)"),
+    );
+    summary.insert(
+        "bulletin".into(),
+        json!({"items": n, "items_in_month": counted, "commands": commands, "ms": round(ms), "render_all_formats_ms": round(render_ms)}),
+    );
+    drop(engine);
     Ok(())
 }

@@ -1039,7 +1039,7 @@ fn every_sample_step_is_one_event_and_folds_to_the_live_state() {
     let n = instruct_flow(&f.sample, "J012").len();
     f.steps(0, n);
     assert_eq!(f.events.len(), n);
-    assert_eq!(f.fold().as_ref(), f.receipt.as_ref());
+    assert_eq!(f.fold().as_ref(), f.state.as_ref());
     // And after a JSON round trip of every event.
     let back: Vec<_> = f
         .events

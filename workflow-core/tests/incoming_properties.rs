@@ -288,9 +288,9 @@ fn run_case(steps: &[(usize, usize, IncomingAction)], guided: usize) -> Result<(
         // Switch to receipt `doc` (3 of them share the directory and numbering).
         let (state, events) = receipts.remove(&doc).unwrap_or((None, Vec::new()));
         f.id = workflow_core::DocumentId(uuid::Uuid::from_u128(0x7000 + doc as u128));
-        f.receipt = state;
+        f.state = state;
         f.events = events;
-        let before = f.receipt.clone();
+        let before = f.state.clone();
         match f.run(&actor, action.clone()) {
             Ok(new) => {
                 authorised(before.as_ref(), &actor, &action, &f.dir)
@@ -304,9 +304,9 @@ fn run_case(steps: &[(usize, usize, IncomingAction)], guided: usize) -> Result<(
                     }
                 }
             }
-            Err(_) => prop_assert_eq!(&f.receipt, &before, "a rejection changed the state"),
+            Err(_) => prop_assert_eq!(&f.state, &before, "a rejection changed the state"),
         }
-        if let Some(r) = &f.receipt {
+        if let Some(r) = &f.state {
             check_invariants(r).map_err(TestCaseError::fail)?;
             holders_are_who_may_act(r, &f).map_err(TestCaseError::fail)?;
             let folded = f.fold();
@@ -314,7 +314,7 @@ fn run_case(steps: &[(usize, usize, IncomingAction)], guided: usize) -> Result<(
             let json = serde_json::to_string(r).unwrap();
             prop_assert_eq!(&serde_json::from_str::<Receipt>(&json).unwrap(), r);
         }
-        receipts.insert(doc, (f.receipt.take(), std::mem::take(&mut f.events)));
+        receipts.insert(doc, (f.state.take(), std::mem::take(&mut f.events)));
     }
     for ((prefix, year), set) in numbers {
         let expected: BTreeSet<u32> = (1..=u32::try_from(set.len()).unwrap()).collect();

@@ -619,15 +619,15 @@ fn run_case(steps: &[(usize, usize, Action)]) -> Result<Vec<Option<Document>>, T
     }];
     for (doc_ix, actor_ix, action) in steps {
         f.id = ids[*doc_ix];
-        f.doc = docs[*doc_ix].0.clone();
+        f.state = docs[*doc_ix].0.clone();
         f.events = docs[*doc_ix].1.clone();
         // Actor indexes past the list mean "a guided step" (see `guided`).
         let (who, action) = match ACTORS.get(*actor_ix) {
             Some(who) => ((*who).to_owned(), action.clone()),
-            None => guided(f.doc.as_ref(), &f.dir, *actor_ix),
+            None => guided(f.state.as_ref(), &f.dir, *actor_ix),
         };
         let (who, action) = (who.as_str(), &action);
-        let before = f.doc.clone();
+        let before = f.state.clone();
         match f.run(who, action.clone()) {
             Ok(_) => {
                 let actor = f.dir.actor(&ActorId::from(who));
@@ -635,16 +635,16 @@ fn run_case(steps: &[(usize, usize, Action)]) -> Result<Vec<Option<Document>>, T
                     .ok_or_else(|| TestCaseError::fail(format!("unknown actor {who} succeeded")))?;
                 authorised(before.as_ref(), &actor, action).map_err(TestCaseError::fail)?;
             }
-            Err(_) => prop_assert_eq!(&f.doc, &before),
+            Err(_) => prop_assert_eq!(&f.state, &before),
         }
-        if let Some(d) = &f.doc {
+        if let Some(d) = &f.state {
             check_invariants(d).map_err(|e| TestCaseError::fail(format!("{e}: {d:#?}")))?;
             prop_assert_eq!(f.fold(), Some(d.clone()));
             let json = serde_json::to_string(&f.events).unwrap();
             let back: Vec<Event> = serde_json::from_str(&json).unwrap();
             prop_assert_eq!(Document::from_events(&back), Some(d.clone()));
         }
-        docs[*doc_ix] = (f.doc.clone(), f.events.clone());
+        docs[*doc_ix] = (f.state.clone(), f.events.clone());
     }
     // Numbers are unique and gapless per prefix and year across both documents.
     let mut numbers: BTreeMap<(String, i32), Vec<u32>> = BTreeMap::new();

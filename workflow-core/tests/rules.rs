@@ -1428,5 +1428,5 @@ fn events_have_a_stable_versioned_json_form() {
     assert!(e.to_string().contains("Issued"), "{e}");
     assert!(EventData::decode("Nope", 1, serde_json::json!({})).is_err());
     // The fold of the log equals the live state.
-    assert_eq!(f.fold().as_ref(), f.doc.as_ref());
+    assert_eq!(f.fold().as_ref(), f.state.as_ref());
 }

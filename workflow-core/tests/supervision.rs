@@ -69,7 +69,7 @@ fn the_item_flow_runs_from_opening_to_archive() {
             .starts_with("J012-WS·2026-D30-JWC-")
     );
     // Replay equals live.
-    assert_eq!(f.fold().as_ref(), f.item.as_ref());
+    assert_eq!(f.fold().as_ref(), f.state.as_ref());
 }
 
 // ---- 立项 ----

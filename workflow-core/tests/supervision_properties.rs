@@ -258,13 +258,13 @@ impl Case {
     fn switch(&mut self, f: &mut ItemScript, doc: usize) {
         let (state, events) = self.items.remove(&doc).unwrap_or((None, Vec::new()));
         f.id = workflow_core::DocumentId(uuid::Uuid::from_u128(0x6100 + doc as u128));
-        f.item = state;
+        f.state = state;
         f.events = events;
     }
 
     fn put_back(&mut self, f: &mut ItemScript, doc: usize) {
         self.items
-            .insert(doc, (f.item.take(), std::mem::take(&mut f.events)));
+            .insert(doc, (f.state.take(), std::mem::take(&mut f.events)));
     }
 
     fn record(
@@ -304,7 +304,7 @@ fn run_case(steps: &[Step], guided: usize) -> Result<(), TestCaseError> {
         match step {
             Step::Command(_, who, action) => {
                 let actor = ACTORS[who];
-                let before = f.item.clone();
+                let before = f.state.clone();
                 let n = f.events.len();
                 match f.run(actor, action.clone()) {
                     Ok(new) => {
@@ -313,14 +313,14 @@ fn run_case(steps: &[Step], guided: usize) -> Result<(), TestCaseError> {
                         case.record(&new)?;
                     }
                     Err(_) => {
-                        prop_assert_eq!(&f.item, &before, "a rejection changed the state");
+                        prop_assert_eq!(&f.state, &before, "a rejection changed the state");
                         prop_assert_eq!(f.events.len(), n, "a rejection recorded events");
                     }
                 }
             }
             Step::Sweep(_, hours) => {
                 f.clock += Duration::hours(i64::from(hours));
-                if let Some(i) = f.item.clone()
+                if let Some(i) = f.state.clone()
                     && let Some(due) = Supervision::reminder(&i, f.clock, 24)
                 {
                     prop_assert!(
@@ -333,7 +333,7 @@ fn run_case(steps: &[Step], guided: usize) -> Result<(), TestCaseError> {
                     // Found due at the same instant again, it is another reminder (or none).
                     f.clock -= Duration::hours(1);
                     let again = f
-                        .item
+                        .state
                         .as_ref()
                         .and_then(|i| Supervision::reminder(i, f.clock, 24));
                     prop_assert!(again.is_none_or(|a| a.key != due.key), "sent twice");
@@ -341,7 +341,7 @@ fn run_case(steps: &[Step], guided: usize) -> Result<(), TestCaseError> {
                 }
             }
         }
-        if let Some(i) = &f.item {
+        if let Some(i) = &f.state {
             check_invariants(i, &f.dir).map_err(TestCaseError::fail)?;
             let folded = f.fold();
             prop_assert_eq!(folded.as_ref(), Some(i));

@@ -86,6 +86,44 @@ async fn a_retry_in_the_same_group_as_its_failed_original_fails_with_it() {
     assert!(engine.verify(|_, _| {}).unwrap().is_intact());
 }
 
+/// A retry decided in the same group as its original is answered with the original's
+/// events (those the group is about to write), and a second command id of a different
+/// request is refused: the group's own outcomes answer, not a reading back of its bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_in_the_same_group_as_its_original_gets_its_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let faults = faults_for(dir.path());
+    faults.hold_commits();
+    let x = send(&engine, draft_request());
+    in_flight(dir.path()).await;
+    // In this order (each queued before the next is sent): A, its retry, and another
+    // request under A's command id.
+    let a = draft_request();
+    let original = send(&engine, a.clone());
+    queued(&engine, 1).await;
+    let retry = send(&engine, a.clone());
+    queued(&engine, 2).await;
+    let mut other = draft_request();
+    other.command_id = a.command_id.clone();
+    let reused = send(&engine, other);
+    queued(&engine, 3).await;
+    faults.release_commits();
+    x.await.unwrap().unwrap();
+    let original = original.await.unwrap().unwrap();
+    let retry = retry.await.unwrap().unwrap();
+    assert!(!original.replayed && retry.replayed);
+    assert_eq!(retry.events, original.events);
+    assert_eq!(retry.version, original.version);
+    let e = reused.await.unwrap().unwrap_err();
+    assert!(matches!(e, Error::CommandIdReused { .. }), "{e}");
+    assert_eq!(
+        engine.execute(a).await.unwrap().events,
+        original.events,
+        "and from the store afterwards"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_queued_behind_its_failing_original_is_executed_anew() {
     let dir = tempfile::tempdir().unwrap();

@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
-use uuid::Uuid;
 use workflow_core::{
-    ActorId, Directory, DocumentId, Error, Flow, FlowCommand, Incoming, IncomingAction,
-    IncomingEvent, Plan, Receipt, Recorded, Registration, Retention, Timestamp, UnitCode,
+    ActorId, Incoming, IncomingAction, Plan, Receipt, Registration, Retention, Timestamp, UnitCode,
 };
+
+use crate::script::{FlowScript, Scripted};
 
 /// The fixture's sample 收文 and the people and words of its 批办 flow.
 #[derive(Debug, Clone, Deserialize)]
@@ -234,122 +234,33 @@ pub fn instruct_flow(s: &IncomingSample, fonds: &str) -> Vec<(ActorId, IncomingA
     steps
 }
 
-/// 收文 driven through commands in the pure core, against an in-memory directory, with a
-/// clock that moves one hour a step.
-#[derive(Debug)]
-pub struct ReceiptScript {
-    /// The directory (add actors and units freely).
-    pub dir: Directory,
-    /// The current 收文.
-    pub id: DocumentId,
-    /// Its state, once registered.
-    pub receipt: Option<Receipt>,
-    /// Its events so far.
-    pub events: Vec<Recorded<IncomingEvent>>,
-    /// The instant the next command is given at.
-    pub clock: Timestamp,
-    /// The fixture's sample.
-    pub sample: IncomingSample,
-    next_id: u128,
+impl Scripted for Incoming {
+    type Sample = IncomingSample;
+    const MADE: &'static str = "收文 registered";
+    const FIRST_ID: u128 = 0x5000;
+    fn sample() -> IncomingSample {
+        incoming_sample()
+    }
+    /// 2026-11-03 09:00 CST, the sample's 收文日期.
+    fn start() -> Timestamp {
+        crate::engine::start_of_term() + Duration::days(1)
+    }
 }
 
-impl ReceiptScript {
-    /// On a directory of the caller's, at 2026-11-03 09:00 CST (the sample's 收文日期).
-    pub fn with_directory(dir: Directory) -> Self {
-        ReceiptScript {
-            dir,
-            id: DocumentId(Uuid::from_u128(0x5000)),
-            receipt: None,
-            events: Vec::new(),
-            clock: crate::engine::start_of_term() + Duration::days(1),
-            sample: incoming_sample(),
-            next_id: 0x5001,
-        }
-    }
+/// 收文 driven through commands in the pure core (see [`FlowScript`]), with the sample's
+/// 批办 steps.
+pub type ReceiptScript = FlowScript<Incoming>;
 
+impl ReceiptScript {
     /// Starts on a fresh 收文, keeping directory, numbering and clock.
     pub fn next_receipt(&mut self) -> &mut Self {
-        self.id = DocumentId(Uuid::from_u128(self.next_id));
-        self.next_id += 1;
-        self.receipt = None;
-        self.events.clear();
-        self
-    }
-
-    /// Gives a command; its events are applied and recorded.
-    pub fn run(
-        &mut self,
-        actor: &str,
-        action: IncomingAction,
-    ) -> Result<Vec<Recorded<IncomingEvent>>, Error> {
-        let cmd = FlowCommand {
-            document_id: self.id,
-            actor: actor.into(),
-            at: self.clock,
-            action,
-        };
-        self.clock += Duration::hours(1);
-        let events = Incoming::decide(self.receipt.as_ref(), &cmd, &self.dir)?;
-        for e in &events {
-            match self.receipt.as_mut() {
-                Some(r) => Incoming::apply(r, &e.actor, e.at, &e.data),
-                None => self.receipt = Incoming::create(&e.actor, e.at, &e.data),
-            }
-        }
-        self.dir.record_numbers(
-            events
-                .iter()
-                .filter_map(|e| Incoming::number_claim(&e.data)),
-        );
-        self.events.extend(events.iter().cloned());
-        Ok(events)
-    }
-
-    /// Gives a command that must succeed.
-    #[track_caller]
-    pub fn ok(&mut self, actor: &str, action: IncomingAction) -> &mut Self {
-        let name = action.name();
-        if let Err(e) = self.run(actor, action) {
-            panic!("{actor} {name} should succeed but: {e}");
-        }
-        self
-    }
-
-    /// Gives a command that must be rejected, checks that it changed nothing, and returns
-    /// the rejection.
-    #[track_caller]
-    pub fn err(&mut self, actor: &str, action: IncomingAction) -> Error {
-        let before = self.receipt.clone();
-        let n = self.events.len();
-        let name = action.name();
-        match self.run(actor, action) {
-            Ok(_) => panic!("{actor} {name} should be rejected"),
-            Err(e) => {
-                assert_eq!(self.receipt, before, "a rejected command changed the state");
-                assert_eq!(self.events.len(), n, "a rejected command recorded events");
-                e
-            }
-        }
+        self.next_stream()
     }
 
     /// The current 收文 (panics before it is registered).
     #[track_caller]
     pub fn receipt(&self) -> &Receipt {
-        match self.receipt.as_ref() {
-            Some(r) => r,
-            None => panic!("no 收文 registered yet"),
-        }
-    }
-
-    /// Its state folded again from its events alone.
-    pub fn fold(&self) -> Option<Receipt> {
-        let mut it = self.events.iter();
-        let first = it.next()?;
-        let mut r = Incoming::create(&first.actor, first.at, &first.data)?;
-        for e in it {
-            Incoming::apply(&mut r, &e.actor, e.at, &e.data);
-        }
-        Some(r)
+        self.current()
     }
 
     /// The sample 批办 flow's action at step `i`.

@@ -1,34 +1,184 @@
-//! A given/when/then driver for the pure core: one or more documents taken through commands
-//! by [`workflow_core::handle`] against an in-memory [`Directory`], with a clock that moves
-//! one hour a step. No store: what the core decides, and nothing else.
+//! A given/when/then driver for the pure core, one for every flow: streams taken through
+//! commands by the flow's `decide` against an in-memory [`Directory`], with a clock that
+//! moves one hour a step. No store: what the core decides, and nothing else.
 
 use chrono::Duration;
 use uuid::Uuid;
 use workflow_core::{
-    Action, ActorId, Command, Directory, Document, DocumentId, DraftFields, Error, Event, State,
-    Timestamp,
+    Action, ActorId, Directory, Document, DocumentId, DraftFields, Error, Flow, FlowCommand,
+    Outgoing, Recorded, State, Timestamp,
 };
 
 use crate::{Sample, sample, steps};
 
-/// Documents driven through commands. Steps that must succeed panic with the rejection;
-/// steps that must fail check that they changed nothing.
-#[derive(Debug)]
-pub struct Script {
+/// A flow's streams driven through commands in the pure core, against an in-memory
+/// [`Directory`], with a clock that moves one hour a step. Steps that must succeed panic
+/// with the rejection; steps that must fail check that they changed nothing. [`Script`]
+/// (发文), [`crate::incoming::ReceiptScript`] (收文) and
+/// [`crate::supervision::ItemScript`] (督办) add their flow's sample steps.
+pub struct FlowScript<F: Scripted> {
     /// The directory commands are decided against (add actors and units to it freely).
     pub dir: Directory,
-    /// The current document.
+    /// The current stream.
     pub id: DocumentId,
-    /// Its state, once drafted.
-    pub doc: Option<Document>,
+    /// Its state, once its first command made it.
+    pub state: Option<F::State>,
     /// Its events so far.
-    pub events: Vec<Event>,
+    pub events: Vec<Recorded<F::Event>>,
     /// The instant the next command is given at.
     pub clock: Timestamp,
-    /// The sample document (its fields, route and flow).
-    pub sample: Sample,
+    /// The fixture's sample for this flow.
+    pub sample: F::Sample,
     next_id: u128,
 }
+
+/// A flow the test kit drives: its sample, and where its scripts start.
+pub trait Scripted: Flow {
+    /// The fixture's sample of the flow (its fields, people and steps).
+    type Sample;
+    /// What its first command makes, for a panic before it: "document drafted", ….
+    const MADE: &'static str;
+    /// The id of the first stream a script drives (the next ones count up from it).
+    const FIRST_ID: u128;
+    /// The sample.
+    fn sample() -> Self::Sample;
+    /// When a script's first command is given.
+    fn start() -> Timestamp;
+}
+
+impl Scripted for Outgoing {
+    type Sample = Sample;
+    const MADE: &'static str = "document drafted";
+    const FIRST_ID: u128 = 1;
+    fn sample() -> Sample {
+        sample()
+    }
+    fn start() -> Timestamp {
+        crate::engine::start_of_term()
+    }
+}
+
+impl<F: Scripted> std::fmt::Debug for FlowScript<F>
+where
+    F::State: std::fmt::Debug,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlowScript")
+            .field("id", &self.id)
+            .field("state", &self.state)
+            .field("events", &self.events.len())
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F: Scripted> FlowScript<F>
+where
+    F::State: Clone + PartialEq + std::fmt::Debug,
+    F::Event: Clone,
+{
+    /// On a directory of the caller's, at the flow's start.
+    pub fn with_directory(dir: Directory) -> Self {
+        FlowScript {
+            dir,
+            id: DocumentId(Uuid::from_u128(F::FIRST_ID)),
+            state: None,
+            events: Vec::new(),
+            clock: F::start(),
+            sample: F::sample(),
+            next_id: F::FIRST_ID + 1,
+        }
+    }
+
+    /// Starts on a fresh stream, keeping directory, numbering and clock.
+    pub fn next_stream(&mut self) -> &mut Self {
+        self.id = DocumentId(Uuid::from_u128(self.next_id));
+        self.next_id += 1;
+        self.state = None;
+        self.events.clear();
+        self
+    }
+
+    /// Gives a command; its events are applied and recorded, the numbers they claim are
+    /// taken in the directory.
+    pub fn run(
+        &mut self,
+        actor: &str,
+        action: F::Action,
+    ) -> Result<Vec<Recorded<F::Event>>, Error> {
+        let cmd = FlowCommand {
+            document_id: self.id,
+            actor: actor.into(),
+            at: self.clock,
+            action,
+        };
+        self.clock = self
+            .clock
+            .checked_add_signed(Duration::hours(1))
+            .unwrap_or(self.clock);
+        let events = F::decide(self.state.as_ref(), &cmd, &self.dir)?;
+        for e in &events {
+            match self.state.as_mut() {
+                Some(s) => F::apply(s, &e.actor, e.at, &e.data),
+                None => self.state = F::create(&e.actor, e.at, &e.data),
+            }
+        }
+        self.dir
+            .record_numbers(events.iter().filter_map(|e| F::number_claim(&e.data)));
+        self.events.extend(events.iter().cloned());
+        Ok(events)
+    }
+
+    /// Gives a command that must succeed.
+    #[track_caller]
+    pub fn ok(&mut self, actor: &str, action: F::Action) -> &mut Self {
+        let name = F::command_name(&action);
+        if let Err(e) = self.run(actor, action) {
+            panic!("{actor} {name} should succeed but: {e}");
+        }
+        self
+    }
+
+    /// Gives a command that must be rejected, checks that it changed nothing, and returns
+    /// the rejection.
+    #[track_caller]
+    pub fn err(&mut self, actor: &str, action: F::Action) -> Error {
+        let before = self.state.clone();
+        let n = self.events.len();
+        let name = F::command_name(&action);
+        match self.run(actor, action) {
+            Ok(_) => panic!("{actor} {name} should be rejected"),
+            Err(e) => {
+                assert_eq!(self.state, before, "a rejected command changed the state");
+                assert_eq!(self.events.len(), n, "a rejected command recorded events");
+                e
+            }
+        }
+    }
+
+    /// The current stream's state (panics before its first command).
+    #[track_caller]
+    pub fn current(&self) -> &F::State {
+        match self.state.as_ref() {
+            Some(s) => s,
+            None => panic!("no {} yet", F::MADE),
+        }
+    }
+
+    /// Its state folded again from its events alone.
+    pub fn fold(&self) -> Option<F::State> {
+        let mut it = self.events.iter();
+        let first = it.next()?;
+        let mut s = F::create(&first.actor, first.at, &first.data)?;
+        for e in it {
+            F::apply(&mut s, &e.actor, e.at, &e.data);
+        }
+        Some(s)
+    }
+}
+
+/// 发文 driven through commands (see [`FlowScript`]), with the sample document's steps.
+pub type Script = FlowScript<Outgoing>;
 
 impl Default for Script {
     fn default() -> Self {
@@ -42,97 +192,21 @@ impl Script {
         Self::with_directory(crate::directory())
     }
 
-    /// On a directory of the caller's.
-    pub fn with_directory(dir: Directory) -> Self {
-        Script {
-            dir,
-            id: DocumentId(Uuid::from_u128(1)),
-            doc: None,
-            events: Vec::new(),
-            clock: crate::engine::start_of_term(),
-            sample: sample(),
-            next_id: 2,
-        }
-    }
-
     /// Starts on a fresh document, keeping directory, numbering and clock.
     pub fn next_document(&mut self) {
-        self.id = DocumentId(Uuid::from_u128(self.next_id));
-        self.next_id += 1;
-        self.doc = None;
-        self.events.clear();
-    }
-
-    /// Gives a command; its events are applied and recorded.
-    pub fn run(&mut self, actor: &str, action: Action) -> Result<Vec<Event>, Error> {
-        let cmd = Command {
-            document_id: self.id,
-            actor: actor.into(),
-            at: self.clock,
-            action,
-        };
-        self.clock = self
-            .clock
-            .checked_add_signed(Duration::hours(1))
-            .unwrap_or(self.clock);
-        let events = workflow_core::handle(self.doc.as_ref(), &cmd, &self.dir)?;
-        for e in &events {
-            match self.doc.as_mut() {
-                Some(d) => d.apply(e),
-                None => self.doc = Document::created_by(e),
-            }
-        }
-        self.dir
-            .record_numbers(events.iter().filter_map(|e| e.data.number_claim()));
-        self.events.extend(events.iter().cloned());
-        Ok(events)
-    }
-
-    /// Gives a command that must succeed.
-    #[track_caller]
-    pub fn ok(&mut self, actor: &str, action: Action) -> &mut Self {
-        let name = action.name();
-        if let Err(e) = self.run(actor, action) {
-            panic!("{actor} {name} should succeed but: {e}");
-        }
-        self
-    }
-
-    /// Gives a command that must be rejected, checks that it changed nothing, and returns
-    /// the rejection.
-    #[track_caller]
-    pub fn err(&mut self, actor: &str, action: Action) -> Error {
-        let before = self.doc.clone();
-        let n = self.events.len();
-        let name = action.name();
-        match self.run(actor, action) {
-            Ok(_) => panic!("{actor} {name} should be rejected"),
-            Err(e) => {
-                assert_eq!(self.doc, before, "a rejected command changed the state");
-                assert_eq!(self.events.len(), n, "a rejected command recorded events");
-                e
-            }
-        }
+        self.next_stream();
     }
 
     /// The current document (panics before it is drafted).
     #[track_caller]
     pub fn doc(&self) -> &Document {
-        match self.doc.as_ref() {
-            Some(d) => d,
-            None => panic!("no document drafted yet"),
-        }
+        self.current()
     }
 
     /// Its state.
     #[track_caller]
     pub fn state(&self) -> State {
         self.doc().state()
-    }
-
-    /// Its state folded again from its events alone.
-    pub fn fold(&self) -> Option<Document> {
-        Document::from_events(&self.events)
     }
 
     /// Takes the current document through the sample flow's steps `from..to` (see
@@ -162,7 +236,7 @@ impl Script {
     /// Submitted along the sample's route (drafted first if it is not).
     #[track_caller]
     pub fn submitted(&mut self) -> &mut Self {
-        if self.doc.is_none() {
+        if self.state.is_none() {
             self.drafted();
         }
         self.steps(steps::DRAFTED, steps::IN_REVIEW)

@@ -2,12 +2,10 @@
 //! driver for 督办 in the pure core.
 
 use chrono::{Duration, NaiveDate};
-use uuid::Uuid;
 use workflow_core::supervision::{Frequency, ItemSpec, Source, SupervisionAction};
-use workflow_core::{
-    Classification, Directory, DocumentId, Error, Flow, FlowCommand, Item, Recorded, Retention,
-    Supervision, SupervisionEvent, Timestamp,
-};
+use workflow_core::{Classification, Item, Retention, Supervision, Timestamp};
+
+use crate::script::{FlowScript, Scripted};
 
 /// The supervisor (督办员) of the fixture: the office director 丁欣.
 pub const SUPERVISOR: &str = "ding.xin";
@@ -96,113 +94,30 @@ pub fn item_flow(deadline: NaiveDate, fonds: &str) -> Vec<(&'static str, Supervi
     ]
 }
 
-/// 督办 driven through commands in the pure core, against an in-memory directory, with a
-/// clock that moves one hour a step (set `clock` to jump).
-#[derive(Debug)]
-pub struct ItemScript {
-    /// The directory.
-    pub dir: Directory,
-    /// The current item.
-    pub id: DocumentId,
-    /// Its state, once opened.
-    pub item: Option<Item>,
-    /// Its events so far.
-    pub events: Vec<Recorded<SupervisionEvent>>,
-    /// The instant the next command is given at.
-    pub clock: Timestamp,
+impl Scripted for Supervision {
+    type Sample = ();
+    const MADE: &'static str = "item opened";
+    const FIRST_ID: u128 = 0x6000;
+    fn sample() {}
+    fn start() -> Timestamp {
+        crate::engine::start_of_term()
+    }
 }
 
-impl ItemScript {
-    /// On a directory of the caller's, at the start of term (2026-11-02 09:00 CST).
-    pub fn with_directory(dir: Directory) -> Self {
-        ItemScript {
-            dir,
-            id: DocumentId(Uuid::from_u128(0x6000)),
-            item: None,
-            events: Vec::new(),
-            clock: crate::engine::start_of_term(),
-        }
-    }
+/// 督办 driven through commands in the pure core (see [`FlowScript`]), with the sample
+/// item's steps.
+pub type ItemScript = FlowScript<Supervision>;
 
+impl ItemScript {
     /// The sample's deadline: four weeks after the start of term.
     pub fn deadline(&self) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 30).unwrap_or(NaiveDate::MIN)
     }
 
-    /// Gives a command; its events are applied and recorded.
-    pub fn run(
-        &mut self,
-        actor: &str,
-        action: SupervisionAction,
-    ) -> Result<Vec<Recorded<SupervisionEvent>>, Error> {
-        let cmd = FlowCommand {
-            document_id: self.id,
-            actor: actor.into(),
-            at: self.clock,
-            action,
-        };
-        self.clock += Duration::hours(1);
-        let events = Supervision::decide(self.item.as_ref(), &cmd, &self.dir)?;
-        for e in &events {
-            match self.item.as_mut() {
-                Some(i) => Supervision::apply(i, &e.actor, e.at, &e.data),
-                None => self.item = Supervision::create(&e.actor, e.at, &e.data),
-            }
-        }
-        self.dir.record_numbers(
-            events
-                .iter()
-                .filter_map(|e| Supervision::number_claim(&e.data)),
-        );
-        self.events.extend(events.iter().cloned());
-        Ok(events)
-    }
-
-    /// Gives a command that must succeed.
-    #[track_caller]
-    pub fn ok(&mut self, actor: &str, action: SupervisionAction) -> &mut Self {
-        let name = action.name();
-        if let Err(e) = self.run(actor, action) {
-            panic!("{actor} {name} should succeed but: {e}");
-        }
-        self
-    }
-
-    /// Gives a command that must be rejected, checks that it changed nothing, and returns
-    /// the rejection.
-    #[track_caller]
-    pub fn err(&mut self, actor: &str, action: SupervisionAction) -> Error {
-        let before = self.item.clone();
-        let n = self.events.len();
-        let name = action.name();
-        match self.run(actor, action) {
-            Ok(_) => panic!("{actor} {name} should be rejected"),
-            Err(e) => {
-                assert_eq!(self.item, before, "a rejected command changed the state");
-                assert_eq!(self.events.len(), n, "a rejected command recorded events");
-                e
-            }
-        }
-    }
-
     /// The current item (panics before it is opened).
     #[track_caller]
     pub fn item(&self) -> &Item {
-        match self.item.as_ref() {
-            Some(i) => i,
-            None => panic!("no item opened yet"),
-        }
-    }
-
-    /// Its state folded again from its events alone.
-    pub fn fold(&self) -> Option<Item> {
-        let mut it = self.events.iter();
-        let first = it.next()?;
-        let mut i = Supervision::create(&first.actor, first.at, &first.data)?;
-        for e in it {
-            Supervision::apply(&mut i, &e.actor, e.at, &e.data);
-        }
-        Some(i)
+        self.current()
     }
 
     /// Runs the sample flow from step `from` to step `to` (exclusive).

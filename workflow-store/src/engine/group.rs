@@ -36,6 +36,8 @@ pub(super) struct Overlay {
     pub(super) published: Vec<(crate::envelope::Envelope, crate::read::tail::Listed)>,
     /// The highest classification each document's events in the group gave it.
     pub(super) classified: HashMap<DocumentId, workflow_core::Classification>,
+    /// The outcomes of the reactions decided in the group (a retry of one answers from it).
+    pub(super) reacted: Vec<super::Outcome>,
 }
 
 /// What a decision within the group consults: the directory, the retention schedule, and

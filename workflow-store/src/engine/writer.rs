@@ -596,7 +596,7 @@ impl Writer {
         for req in requests {
             let read_group_state = overlay.commands.contains_key(&req.command_id)
                 || overlay.docs.contains_key(&req.document_id);
-            let answer = match self.execute_one(req, directory, &mut overlay) {
+            let answer = match self.execute_one(req, directory, &mut overlay, &answers) {
                 Ok((o, depends)) => (Ok(o), depends || read_group_state),
                 Err(e) => (Err(e), read_group_state),
             };
@@ -796,7 +796,10 @@ impl Writer {
                     expected_version: Some(r.expected_version),
                     action: r.action,
                 };
-                if let Err(e) = self.execute_one(&req, directory, overlay) {
+                let executed = self.execute_one(&req, directory, overlay, &[]);
+                if let Ok((outcome, _)) = executed {
+                    overlay.reacted.push(outcome);
+                } else if let Err(e) = executed {
                     // With several servers on one database, a reaction decided against a
                     // document another server has just changed is refused, and the group
                     // then conflicts and is decided again: ordinary, not an error.
@@ -862,10 +865,11 @@ impl Writer {
         req: &Request,
         directory: &DirectoryCache,
         overlay: &mut Overlay,
+        earlier: &[(Result<Outcome>, bool)],
     ) -> Result<(Outcome, bool)> {
         validate_id("command_id", &req.command_id)?;
         let digest = req.digest();
-        if let Some(answer) = self.answer_known(req, &digest, overlay)? {
+        if let Some(answer) = self.answer_known(req, &digest, overlay, earlier)? {
             return Ok(answer);
         }
         let id = req.document_id;
@@ -902,12 +906,15 @@ impl Writer {
     }
 
     /// Idempotency: a command id known already (in this group, prefetched, or stored)
-    /// answers with its first outcome, if it is the same request; `None` for a new one.
+    /// answers with its first outcome, if it is the same request; `None` for a new one. One
+    /// done earlier in this group (not yet readable from storage) answers with the events
+    /// of that outcome: the group's `earlier` answers, or the reactions it decided.
     fn answer_known(
         &self,
         req: &Request,
         digest: &str,
         overlay: &mut Overlay,
+        earlier: &[(Result<Outcome>, bool)],
     ) -> Result<Option<(Outcome, bool)>> {
         let (known, in_group) = match overlay.commands.get(&req.command_id) {
             Some(r) => (Some(r.clone()), true),
@@ -926,17 +933,23 @@ impl Writer {
             });
         }
         let mut o = if in_group {
-            // Appended earlier in this group: not yet readable from storage.
-            let events = overlay
-                .group
-                .envelopes
+            let events = earlier
                 .iter()
-                .filter(|e| e.position >= rec.first_position && e.position <= rec.last_position)
-                .map(|e| {
-                    serde_json::from_slice(&e.bytes)
-                        .map_err(|err| Error::corrupt(format_args!("position {}", e.position), err))
+                .filter_map(|(answer, _)| answer.as_ref().ok())
+                .chain(&overlay.reacted)
+                .find(|o| {
+                    o.events
+                        .first()
+                        .is_some_and(|e| e.command_id == req.command_id)
                 })
-                .collect::<Result<_>>()?;
+                .map(|o| o.events.clone())
+                .ok_or_else(|| Error::Internal {
+                    reason: format!(
+                        "command {} is recorded in this group, but no outcome of the group has \
+                         its events",
+                        req.command_id
+                    ),
+                })?;
             Outcome {
                 document_id: rec.document_id,
                 version: rec.version,
