@@ -10,7 +10,7 @@
 use anyhow::{Context, Result};
 use tonic::metadata::MetadataValue;
 use tonic::transport::Endpoint;
-use workflow_core::{Action, DocumentId};
+use workflow_core::{DocumentId, outgoing::Action};
 use workflow_grpc::convert;
 use workflow_grpc::pb;
 use workflow_grpc::pb::document_workflow_client::DocumentWorkflowClient;
@@ -36,7 +36,7 @@ async fn main() -> Result<()> {
     // The fixture's sample document (fixtures/campus.json) and its whole flow, issued today
     // (China time): an issue date is never before the signature's date.
     let mut sample = workflow_testkit::sample();
-    sample.issue_date = workflow_core::china_date(chrono::Utc::now());
+    sample.issue_date = workflow_core::ids::china_date(chrono::Utc::now());
     let mut flow = sample.flow(&workflow_testkit::directory()).into_iter();
 
     // The first command written out as the RPC it is. Each command carries its own

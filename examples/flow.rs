@@ -7,7 +7,10 @@ use anyhow::{Context as _, Result};
 use chrono::{Duration, TimeZone, Utc};
 use uuid::Uuid;
 use workflow_core::EventCodec;
-use workflow_core::{Action, Command, Directory, Document, DocumentId, Event, EventData, handle};
+use workflow_core::{
+    Directory, DocumentId, outgoing::Action, outgoing::Command, outgoing::Document,
+    outgoing::Event, outgoing::EventData, outgoing::handle,
+};
 
 fn main() -> Result<()> {
     let dir: Directory = workflow_testkit::directory();

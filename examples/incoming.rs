@@ -8,7 +8,7 @@
 
 use anyhow::{Context as _, Result};
 use chrono::{Duration, TimeZone, Utc};
-use workflow_core::{DocumentId, FlowAction, IncomingAction, Plan};
+use workflow_core::{DocumentId, FlowAction, incoming::IncomingAction, incoming::Plan};
 use workflow_store::{Engine, Request};
 use workflow_testkit::incoming::{incoming_sample, instruct_flow};
 
@@ -53,8 +53,8 @@ async fn main() -> Result<()> {
     let mut registration = sample.registration.clone();
     registration.title = "关于2026年冬季校园安全工作的通报".into();
     registration.from_number = "X教安〔2026〕12号".into();
-    registration.kind = workflow_core::Kind::Bulletin;
-    registration.urgency = workflow_core::Urgency::Normal;
+    registration.kind = workflow_core::kind::Kind::Bulletin;
+    registration.urgency = workflow_core::kind::Urgency::Normal;
     registration.deadline = None;
     registration.reply_required = false;
     let steps: Vec<(&str, IncomingAction)> = vec![
@@ -104,7 +104,7 @@ async fn main() -> Result<()> {
     println!("发文 {outgoing}");
     println!(
         "收文 {} (registered by the engine for RSC's 签收)",
-        workflow_core::linked_receipt_id(outgoing, &"RSC".into())
+        workflow_core::incoming::linked_receipt_id(outgoing, &"RSC".into())
     );
     Ok(())
 }

@@ -12,7 +12,9 @@ use anyhow::{Context as _, Result};
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use workflow_core::supervision::bulletin::Month;
 use workflow_core::supervision::{Frequency, ItemSpec, Source, SupervisionAction};
-use workflow_core::{Classification, DocumentId, FlowAction, IncomingAction, Timestamp};
+use workflow_core::{
+    DocumentId, FlowAction, Timestamp, directory::Classification, incoming::IncomingAction,
+};
 use workflow_store::{Engine, Request};
 use workflow_testkit::incoming::{incoming_sample, instruct_flow};
 

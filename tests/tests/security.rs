@@ -379,7 +379,10 @@ async fn directory_changes_are_logged_with_system_and_reason_and_deactivation_bi
     let payload: serde_json::Value = serde_json::from_str(&e.payload_json).unwrap();
     assert_eq!(payload["system"], "ops");
     assert_eq!(payload["reason"], "离职");
-    assert_eq!(e.stream_id, workflow_core::DIRECTORY_STREAM.to_string());
+    assert_eq!(
+        e.stream_id,
+        workflow_core::directory::DIRECTORY_STREAM.to_string()
+    );
     let seen = subscribed_documents(&mut oa, "").await;
     assert!(
         !seen.contains(&e.stream_id),

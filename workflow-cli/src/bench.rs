@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use serde_json::json;
 use tokio::sync::oneshot;
-use workflow_core::{Action, ActorId, DocumentId};
+use workflow_core::{ActorId, DocumentId, outgoing::Action};
 use workflow_grpc::pb;
 use workflow_store::{Engine, Request};
 
@@ -106,7 +106,7 @@ fn sample(n: usize) -> workflow_testkit::Sample {
         sample.opinions.insert(k, opinion(n + i));
     }
     // Issued today (China time): an issue date is never before the signature's date.
-    sample.issue_date = workflow_core::china_date(chrono::Utc::now());
+    sample.issue_date = workflow_core::ids::china_date(chrono::Utc::now());
     sample
 }
 
@@ -551,7 +551,7 @@ async fn populate_items(
                     let id = DocumentId(uuid::Uuid::new_v4());
                     let (unit, handler) = UNITS[k % UNITS.len()];
                     let opened = origin + chrono::Duration::hours((k % (55 * 24)) as i64);
-                    let deadline = workflow_core::china_date(opened)
+                    let deadline = workflow_core::ids::china_date(opened)
                         + chrono::Duration::days(10 + (k % 30) as i64);
                     let mut spec = workflow_testkit::supervision::item_spec(deadline);
                     spec.lead_unit = unit.into();

@@ -90,7 +90,7 @@ pub struct ServerConfig {
     /// The retention schedule (保管期限表), `[[retention]]` rows checked in order; empty:
     /// the default drawn from 国家档案局令第8号 (`workflow retention-schedule` prints it).
     #[serde(default)]
-    pub retention: Vec<workflow_core::ScheduleRow>,
+    pub retention: Vec<workflow_core::archive::ScheduleRow>,
 }
 
 fn default_pool_size() -> usize {
@@ -182,11 +182,13 @@ impl ServerConfig {
     }
 
     /// The retention schedule: the configured rows, or the default.
-    pub fn retention_schedule(&self) -> Result<workflow_core::RetentionSchedule, ConfigError> {
+    pub fn retention_schedule(
+        &self,
+    ) -> Result<workflow_core::archive::RetentionSchedule, ConfigError> {
         if self.retention.is_empty() {
-            return Ok(workflow_core::RetentionSchedule::default());
+            return Ok(workflow_core::archive::RetentionSchedule::default());
         }
-        let schedule = workflow_core::RetentionSchedule {
+        let schedule = workflow_core::archive::RetentionSchedule {
             rows: self.retention.clone(),
         };
         schedule

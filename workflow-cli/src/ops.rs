@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
 use std::sync::Arc;
 use workflow_core::EventCodec;
-use workflow_core::{DocumentId, FlowState, Kind, State, Timestamp, UnitCode};
+use workflow_core::{DocumentId, FlowState, Timestamp, UnitCode, kind::Kind, outgoing::State};
 
 use workflow_store::{
     AccessEntry, AccessQuery, AccessRecord, AccessReport, AsOf, Engine, ListQuery, LogHead,
@@ -249,7 +249,7 @@ fn record_operator_read(
     engine: &Engine,
     what: &str,
     document_id: DocumentId,
-    classification: workflow_core::Classification,
+    classification: workflow_core::directory::Classification,
     detail: String,
 ) -> Result<()> {
     if workflow_store::is_recorded(classification) {
@@ -384,7 +384,7 @@ pub(crate) fn verify_export(path: &Path) -> Result<PackageReport> {
 /// absent).
 /// A bulletin's publication record, with the log position it was written at when this
 /// run wrote it.
-pub(crate) type Published = (workflow_core::Publication, Option<u64>);
+pub(crate) type Published = (workflow_core::supervision::Publication, Option<u64>);
 
 /// `bulletin`: the month's bulletin as `viewer` may read it (all items without one), and
 /// its publication record with its position in the log, if it was published at that
@@ -579,7 +579,7 @@ pub(crate) fn actor_history(data_dir: &Path, actor: &str) -> Result<Vec<ActorCha
     if events.is_empty() {
         bail!("actor {id} has no directory history (not in the directory)");
     }
-    let mut before: Option<workflow_core::Actor> = None;
+    let mut before: Option<workflow_core::directory::Actor> = None;
     let mut changes = Vec::new();
     for e in events {
         let event = e
@@ -590,24 +590,28 @@ pub(crate) fn actor_history(data_dir: &Path, actor: &str) -> Result<Vec<ActorCha
         };
         let (system, reason) = d.provenance();
         let what = match d {
-            workflow_core::DirectoryEvent::ActorPut { actor, .. } => {
-                let w = workflow_core::describe_actor_change(before.as_ref(), actor);
+            workflow_core::directory::DirectoryEvent::ActorPut { actor, .. } => {
+                let w = workflow_core::directory::describe_actor_change(before.as_ref(), actor);
                 before = Some(actor.clone());
                 w
             }
-            workflow_core::DirectoryEvent::Imported { actors, .. } => {
+            workflow_core::directory::DirectoryEvent::Imported { actors, .. } => {
                 match actors.iter().find(|a| a.id == id) {
                     Some(a) => {
-                        let w = workflow_core::describe_actor_change(None, a);
+                        let w = workflow_core::directory::describe_actor_change(None, a);
                         before = Some(a.clone());
                         w
                     }
                     None => continue,
                 }
             }
-            workflow_core::DirectoryEvent::ActorDeactivated { .. } => "deactivated".to_owned(),
-            workflow_core::DirectoryEvent::ActorReactivated { .. } => "reactivated".to_owned(),
-            workflow_core::DirectoryEvent::UnitPut { .. } => continue,
+            workflow_core::directory::DirectoryEvent::ActorDeactivated { .. } => {
+                "deactivated".to_owned()
+            }
+            workflow_core::directory::DirectoryEvent::ActorReactivated { .. } => {
+                "reactivated".to_owned()
+            }
+            workflow_core::directory::DirectoryEvent::UnitPut { .. } => continue,
         };
         changes.push(ActorChange {
             position: e.position,

@@ -9,7 +9,8 @@ use anyhow::{Context, Result};
 use chrono::{FixedOffset, Offset, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use workflow_core::{
-    ActorId, Document, DocumentId, FlowState, Receipt, StageSpec, Timestamp, UnitCode,
+    ActorId, DocumentId, FlowState, Timestamp, UnitCode, incoming::Receipt, outgoing::Document,
+    route::StageSpec,
 };
 use workflow_store::{
     AccessReport, CopyReport, Engine, Envelope, LogHead, Manifest, PackageReport, Stats,
@@ -27,7 +28,7 @@ pub(crate) fn cst() -> FixedOffset {
 
 /// A time as operators read it.
 pub(crate) fn local(t: Timestamp) -> String {
-    workflow_core::china_time(t)
+    workflow_core::ids::china_time(t)
 }
 
 /// Progress for long walks: a bar with rate and ETA on a terminal, plain lines otherwise.
@@ -419,7 +420,7 @@ pub(crate) fn document(d: &Document, names: &Names, json: bool) -> Result<()> {
         println!(
             "  acknowledged  {unit} {}  → 收文 {}",
             local(*at),
-            workflow_core::linked_receipt_id(d.id(), unit)
+            workflow_core::incoming::linked_receipt_id(d.id(), unit)
         );
     }
     if let Some(a) = d.archive() {
@@ -466,7 +467,10 @@ pub(crate) fn document(d: &Document, names: &Names, json: bool) -> Result<()> {
 }
 
 /// `retention-schedule`: the 保管期限表 archiving proposes from, as configured.
-pub(crate) fn retention_schedule(schedule: &workflow_core::RetentionSchedule, configured: bool) {
+pub(crate) fn retention_schedule(
+    schedule: &workflow_core::archive::RetentionSchedule,
+    configured: bool,
+) {
     println!(
         "保管期限表 ({}): the first row that matches a document gives its retention",
         if configured {
@@ -809,7 +813,11 @@ pub(crate) fn access_log(entries: &[workflow_store::AccessEntry], json: bool) ->
 
 /// A bulletin's publication record, on stderr (the bulletin itself is on stdout): when,
 /// by whom, at what clearance, and whether the copy just printed is the one published.
-pub(crate) fn publication(p: &workflow_core::Publication, position: Option<u64>, printed: &str) {
+pub(crate) fn publication(
+    p: &workflow_core::supervision::Publication,
+    position: Option<u64>,
+    printed: &str,
+) {
     let d = p.digests();
     let digest = workflow_core::supervision::sha256_hex(printed);
     let same = [&d.json, &d.csv, &d.markdown, &d.html].contains(&&digest);

@@ -781,9 +781,10 @@ fn history_of_an_actor_shows_who_granted_what_when_and_why() {
         rt.block_on(async {
             let engine = Engine::open(dir.path()).unwrap();
             let mut li = engine.actor(&"li.qiang".into()).unwrap();
-            li.roles.remove(&workflow_core::Role::Countersigner);
-            li.roles.insert(workflow_core::Role::Signatory);
-            li.clearance = workflow_core::Classification::TopSecret;
+            li.roles
+                .remove(&workflow_core::directory::Role::Countersigner);
+            li.roles.insert(workflow_core::directory::Role::Signatory);
+            li.clearance = workflow_core::directory::Classification::TopSecret;
             engine
                 .put_actor(li, "oa-admin", "任命为副校长")
                 .await
@@ -831,13 +832,13 @@ fn an_operators_read_of_a_classified_document_is_in_the_access_log() {
         rt.block_on(async {
             let engine = Engine::open(dir.path()).unwrap();
             let mut fields = workflow_testkit::fields();
-            fields.classification = workflow_core::Classification::Secret;
+            fields.classification = workflow_core::directory::Classification::Secret;
             fields.classification_period_years = Some(10);
             engine
                 .execute(Request::new(
                     secret,
                     "wang.fang",
-                    workflow_core::Action::Draft(fields),
+                    workflow_core::outgoing::Action::Draft(fields),
                 ))
                 .await
                 .unwrap();
@@ -1059,7 +1060,7 @@ fn copy_a_data_directory_into_postgres_and_back_keeps_the_chain_and_the_projecti
                     actor: Some("li.qiang".into()),
                     what: "GetDocument".into(),
                     document_id: DocumentId(uuid::Uuid::from_u128(0xA)),
-                    classification: workflow_core::Classification::Secret,
+                    classification: workflow_core::directory::Classification::Secret,
                     detail: String::new(),
                 })
                 .await

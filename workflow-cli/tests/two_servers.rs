@@ -121,7 +121,7 @@ async fn two_server_processes_share_one_database() {
     // Eight clients, alternately on A and B, each taking a document to 印发.
     let mut sample = workflow_testkit::sample();
     // The servers are the `workflow` binary, on the system clock.
-    sample.issue_date = workflow_core::china_date(workflow_testkit::clock::wall_now());
+    sample.issue_date = workflow_core::ids::china_date(workflow_testkit::clock::wall_now());
     let flow = sample.flow(&workflow_testkit::directory());
     let issued = workflow_testkit::steps::ISSUED;
     let mut tasks = Vec::new();

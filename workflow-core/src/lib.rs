@@ -1,19 +1,24 @@
 //! The pure domain of the official-document (公文) workflow: commands → events → state.
 //!
-//! A document moves through drafting 拟稿, review 审核, countersign 会签, sign-off 签发,
-//! issue 印发 and archive 归档 (DESIGN §2). [`handle`] holds every business rule: it checks a
-//! [`Command`] against the current [`Document`] and the acting [`Actor`] and returns the
-//! [`Event`]s to record or an [`Error`] saying which field, state, actor or role was wrong.
-//! [`Document::apply`] folds events into state and cannot fail. Nothing here does I/O, reads
-//! a clock or draws random numbers: time and ids come in with the command, so replaying the
+//! Every document is a stream of one *flow* — 发文 ([`outgoing`]: drafting 拟稿, review 审核,
+//! countersign 会签, sign-off 签发, issue 印发, archive 归档; DESIGN §2), 收文 ([`incoming`]),
+//! 督办 ([`supervision`]) — each a module implementing [`Flow`]: it decides a command against
+//! its state and the acting actor, returning the events to record or an [`Error`] saying
+//! which field, state, actor or role was wrong, and folds events into state without
+//! failing. [`decide`] and [`FlowState`] do the same for a stream of any flow ([`registry`]);
+//! [`reactions`] are what an event asks of another stream. Nothing here does I/O, reads a
+//! clock or draws random numbers: time and ids come in with the command, so replaying the
 //! same events always gives the same state.
+//!
+//! The root holds the few types every caller meets (the flow boundary, ids, errors, the
+//! [`Context`] a decision reads); the rest is in its module, one idea each.
 //!
 //! ```
 //! use chrono::{TimeZone, Utc};
 //! use uuid::Uuid;
-//! use workflow_core::{
-//!     handle, Action, Command, Directory, Document, DocumentId, DraftFields, Kind, State,
-//! };
+//! use workflow_core::kind::Kind;
+//! use workflow_core::outgoing::{handle, Action, Command, Document, DraftFields, State};
+//! use workflow_core::{Directory, DocumentId};
 //!
 //! let dir = Directory::from_json(include_str!("../../fixtures/campus.json")).unwrap();
 //! let id = DocumentId(Uuid::from_u128(1));
@@ -45,62 +50,40 @@
 //! assert!(handle(Some(&doc), &submit, &dir).is_err());
 //! ```
 
-mod archive;
 mod checks;
-mod codec;
-mod context;
-mod directory;
-mod error;
-mod flow;
-mod ids;
-pub mod incoming;
-mod kind;
 mod links;
-mod numbering;
-mod opinion;
+
+pub mod archive;
+pub mod codec;
+pub mod context;
+pub mod directory;
+pub mod error;
+pub mod flow;
+pub mod ids;
+pub mod incoming;
+pub mod kind;
+pub mod numbering;
+pub mod opinion;
 pub mod outgoing;
-mod parts;
-mod reactions;
-mod registry;
-mod retention;
-mod route;
+pub mod parts;
+pub mod reactions;
+pub mod registry;
+pub mod retention;
+pub mod route;
 pub mod sheet;
 pub mod summary;
 pub mod supervision;
-mod todo;
+pub mod todo;
 
-pub use archive::{ArchiveRecord, RetentionSchedule, ScheduleError, ScheduleRow};
-pub use codec::{DecodeError, EventCodec, PayloadError, SCHEMA_VERSION, upcast};
-pub use context::{Context, ContextError, Directory};
-pub use directory::{
-    Actor, Classification, DIRECTORY_STREAM, Deactivation, DirectoryAction, DirectoryEvent,
-    DirectoryState, DirectoryStream, Role, Unit, describe_actor_change,
-};
+// The few types every user of the core meets: the flow boundary, ids, errors and what a
+// decision reads. Everything else is reached through its module.
+pub use codec::EventCodec;
+pub use context::{Context, Directory};
 pub use error::{Error, ErrorClass};
-pub use flow::{
-    Closing, Flow, FlowCommand, Listing, Particulars, Recorded, ReminderDue, ReminderSent,
-};
-pub use ids::{ActorId, DocumentId, SYSTEM_ACTOR, Timestamp, UnitCode, china_date, china_time};
-pub use incoming::{
-    Incoming, IncomingAction, IncomingEvent, Plan, Receipt, Registration, linked_receipt_id,
-};
-pub use kind::{Kind, StreamKind, UnknownKind, Urgency};
-pub use numbering::{ArchiveReference, DocumentNumber, ReceiptNumber, Series};
-pub use opinion::Opinion;
-pub use outgoing::{
-    Action, Command, Document, DraftFields, Event, EventData, IssueRecord, Outgoing, Signature,
-    State, handle, listing_year,
-};
-pub use parts::{Content, PartsMismatch, StateParts};
-pub use reactions::{Reaction, reactions};
+pub use flow::{Flow, FlowCommand, Recorded};
+pub use ids::{ActorId, DocumentId, Timestamp, UnitCode};
+pub use kind::StreamKind;
 pub use registry::{FlowAction, FlowEvent, FlowState, Registered, decide};
-pub use retention::Retention;
-pub use route::{Completion, Stage, StageOutcome, StageSpec, stage_label};
-pub use supervision::{
-    Item, ItemSpec, ItemStep, Publication, PublicationAction, PublicationEvent, Supervision,
-    SupervisionAction, SupervisionEvent, linked_item_id,
-};
-pub use todo::Assignee;
 
 /// Limits on input sizes, so oversized requests are rejected with a clear error.
 pub mod limits {

@@ -1,7 +1,7 @@
 //! The ids of streams one flow opens for another (DESIGN §3a, §3b): derived from the
 //! stream that asks, so it names the stream it opened without a second write, and a second
 //! opening for the same cause cannot start another stream. Below the flows, so that the
-//! flows and [`crate::reactions`] share them without importing each other.
+//! flows and [`crate::reactions::reactions`] share them without importing each other.
 
 use crate::ids::{DocumentId, UnitCode};
 

@@ -2,7 +2,7 @@
 //! another; the links between them live here, above the flows and the registry.
 //!
 //! An 发文 acknowledged (签收) by a unit of the directory becomes that unit's 收文 (DESIGN
-//! §3a), with the id [`crate::linked_receipt_id`] gives; a 批办 that asks for supervision
+//! §3a), with the id [`crate::incoming::linked_receipt_id`] gives; a 批办 that asks for supervision
 //! opens a 督办 item (DESIGN §3b), with the id [`crate::supervision::linked_item_id`] gives.
 
 use crate::flow::{Flow, Recorded};

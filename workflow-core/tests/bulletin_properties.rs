@@ -10,7 +10,10 @@ use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;
 use workflow_core::supervision::bulletin::{BulletinNames, Figures, Month, monthly};
 use workflow_core::supervision::{Frequency, ItemStep, SupervisionAction};
-use workflow_core::{Flow, Item, Recorded, Supervision, SupervisionEvent, Timestamp};
+use workflow_core::{
+    Flow, Recorded, Timestamp, supervision::Item, supervision::Supervision,
+    supervision::SupervisionEvent,
+};
 use workflow_testkit::supervision::{HANDLER, ItemScript, SUPERVISOR, item_spec};
 
 #[derive(Debug, Clone)]
@@ -58,7 +61,7 @@ fn run(
     let mut f = ItemScript::with_directory(common::directory());
     f.id = workflow_core::DocumentId(uuid::Uuid::from_u128(0x7000 + n as u128));
     f.clock = day0() + Duration::days(*open);
-    let opened = workflow_core::china_date(f.clock);
+    let opened = workflow_core::ids::china_date(f.clock);
     let mut spec = item_spec(opened + Duration::days(*due));
     spec.feedback = [Frequency::None, Frequency::Weekly, Frequency::Monthly][*freq as usize];
     f.ok(SUPERVISOR, SupervisionAction::OpenItem { spec });

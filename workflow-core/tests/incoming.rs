@@ -7,8 +7,9 @@ mod common;
 use chrono::{Duration, NaiveDate};
 use workflow_core::incoming::{Attachment, Step};
 use workflow_core::{
-    Assignee, Classification, DocumentId, Error, Flow, Incoming, IncomingAction, IncomingEvent,
-    Plan, Retention, Role, SYSTEM_ACTOR, Urgency, linked_receipt_id,
+    DocumentId, Error, Flow, directory::Classification, directory::Role, ids::SYSTEM_ACTOR,
+    incoming::Incoming, incoming::IncomingAction, incoming::IncomingEvent, incoming::Plan,
+    incoming::linked_receipt_id, kind::Urgency, retention::Retention, todo::Assignee,
 };
 use workflow_testkit::incoming::{ReceiptScript, instruct_flow};
 
@@ -115,7 +116,7 @@ fn registration_numbers_are_gapless_per_receiving_unit_and_year() {
 #[test]
 fn registration_fields_are_checked_by_name() {
     let mut f = script();
-    type Change = Box<dyn Fn(&mut workflow_core::Registration)>;
+    type Change = Box<dyn Fn(&mut workflow_core::incoming::Registration)>;
     let cases: Vec<(&str, Change)> = vec![
         ("registration.from", Box::new(|r| r.from = " ".into())),
         ("registration.title", Box::new(|r| r.title.clear())),
@@ -633,7 +634,7 @@ fn sending_back_keeps_the_deadline_screening_set() {
     let sample = workflow_testkit::incoming::incoming_sample();
     // Registered as 普通 without a deadline (as a 签收 registers one); 初审 sets it.
     let mut registration = sample.registration.clone();
-    registration.urgency = workflow_core::Urgency::Normal;
+    registration.urgency = workflow_core::kind::Urgency::Normal;
     registration.deadline = None;
     f.ok(
         sample.registrar.as_str(),
@@ -878,7 +879,7 @@ fn incoming_and_outgoing_documents_share_one_item_series() {
     // An 发文 filed with the same fonds, year and retention took item 1 before.
     let mut f = script();
     f.dir.record_numbers([(
-        workflow_core::Series::Item {
+        workflow_core::numbering::Series::Item {
             fonds: "J012".into(),
             year: 2026,
             retention: Retention::Years30,

@@ -15,7 +15,8 @@ use chrono::NaiveDate;
 use proptest::prelude::*;
 use workflow_core::incoming::Step;
 use workflow_core::{
-    Context, IncomingAction, IncomingEvent, Plan, Receipt, Retention, Role, UnitCode, Urgency,
+    Context, UnitCode, directory::Role, incoming::IncomingAction, incoming::IncomingEvent,
+    incoming::Plan, incoming::Receipt, kind::Urgency, retention::Retention,
 };
 use workflow_testkit::incoming::{ReceiptScript, instruct_flow};
 
@@ -236,7 +237,7 @@ fn authorised(
 /// of the commands that are work (`work_actions`): the same rule as the store's test, over
 /// random reachable states.
 fn holders_are_who_may_act(r: &Receipt, f: &ReceiptScript) -> Result<(), String> {
-    use workflow_core::{Flow, FlowCommand, Incoming};
+    use workflow_core::{Flow, FlowCommand, incoming::Incoming};
     let candidates = workflow_testkit::incoming::work_actions(&f.sample);
     let is_unit = |u: &str| f.dir.unit(&u.into()).is_some();
     let keys = Incoming::assignees(r, &is_unit);

@@ -4,7 +4,7 @@
 
 mod common;
 
-use workflow_core::{Content, FlowState, StateParts};
+use workflow_core::{FlowState, parts::Content, parts::StateParts};
 use workflow_testkit::incoming::{ReceiptScript, instruct_flow};
 use workflow_testkit::supervision::{ItemScript, item_flow};
 

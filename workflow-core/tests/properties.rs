@@ -16,8 +16,9 @@ use chrono::NaiveDate;
 use common::*;
 use proptest::prelude::*;
 use workflow_core::{
-    Action, Actor, ActorId, Classification, Context, Document, DraftFields, Event, EventData, Kind,
-    Retention, Role, StageSpec, State,
+    ActorId, Context, directory::Actor, directory::Classification, directory::Role, kind::Kind,
+    outgoing::Action, outgoing::Document, outgoing::DraftFields, outgoing::Event,
+    outgoing::EventData, outgoing::State, retention::Retention, route::StageSpec,
 };
 
 const ACTORS: &[&str] = &[
@@ -94,14 +95,14 @@ fn arb_route() -> impl Strategy<Value = Vec<StageSpec>> {
         Just(vec![StageSpec::Countersign {
             departments: vec!["RSC".into(), "CWC".into(), "XSC".into()],
             deadline_days: Some(1),
-            completion: workflow_core::Completion::Any,
+            completion: workflow_core::route::Completion::Any,
             escalate_to: Some("chen.hong".into()),
         }]),
         Just(vec![
             StageSpec::Countersign {
                 departments: vec!["RSC".into(), "CWC".into(), "XSC".into()],
                 deadline_days: None,
-                completion: workflow_core::Completion::Ratio { percent: 60 },
+                completion: workflow_core::route::Completion::Ratio { percent: 60 },
                 escalate_to: None,
             },
             StageSpec::review("chen.hong"),
@@ -275,7 +276,7 @@ fn check_invariants(d: &Document) -> Result<(), String> {
                     return Err("Countersigning with nobody pending".into());
                 }
                 if d.current().map(|(_, s)| s.outcome())
-                    != Some(workflow_core::StageOutcome::Pending)
+                    != Some(workflow_core::route::StageOutcome::Pending)
                 {
                     return Err("Countersigning on a decided stage".into());
                 }

@@ -8,7 +8,8 @@ use chrono::Duration;
 use common::*;
 use workflow_core::EventCodec;
 use workflow_core::{
-    Action, Assignee, Classification, Completion, Error, EventData, Role, StageSpec, State,
+    Error, directory::Classification, directory::Role, outgoing::Action, outgoing::EventData,
+    outgoing::State, route::Completion, route::StageSpec, todo::Assignee,
 };
 
 fn cs(units: &[&str], completion: Completion) -> StageSpec {
@@ -488,7 +489,7 @@ fn a_reviewer_is_added_before_or_after_the_current_one() {
         Error::NamedActorMissingRole {
             field: "reviewer".into(),
             actor: "zhao.min".into(),
-            role: workflow_core::Role::Reviewer,
+            role: workflow_core::directory::Role::Reviewer,
         }
     );
     assert_eq!(e.class(), workflow_core::ErrorClass::PermissionDenied);
@@ -592,7 +593,7 @@ fn a_delegate_who_disagrees_reports_and_the_delegator_decides() {
 #[test]
 fn delegating_to_an_actor_without_clearance_is_refused() {
     let mut f = flow();
-    f.drafted_with(workflow_core::DraftFields {
+    f.drafted_with(workflow_core::outgoing::DraftFields {
         classification: Classification::Secret,
         classification_period_years: Some(5),
         ..fields()
@@ -743,12 +744,12 @@ fn reminders_come_once_per_interval_after_the_deadline_and_escalate() {
     f.ok("wang.fang", Action::SubmitForReview { route });
     let remind = Action::Remind { interval_hours: 24 };
     // Not before the deadline; never by an actor of the directory.
-    let e = f.err(workflow_core::SYSTEM_ACTOR, remind.clone());
+    let e = f.err(workflow_core::ids::SYSTEM_ACTOR, remind.clone());
     assert!(e.to_string().contains("not overdue yet"), "{e}");
     f.clock += Duration::days(3);
     let e = f.err("liu.yang", remind.clone());
     assert!(matches!(e, Error::NotAssigned { .. }), "{e}");
-    f.ok(workflow_core::SYSTEM_ACTOR, remind.clone());
+    f.ok(workflow_core::ids::SYSTEM_ACTOR, remind.clone());
     let EventData::Reminded {
         waiting_for,
         escalated_to,
@@ -773,15 +774,15 @@ fn reminders_come_once_per_interval_after_the_deadline_and_escalate() {
     // Not twice within the interval; again after it.
     f.clock += Duration::hours(5);
     assert!(
-        f.err(workflow_core::SYSTEM_ACTOR, remind.clone())
+        f.err(workflow_core::ids::SYSTEM_ACTOR, remind.clone())
             .to_string()
             .contains("within the interval")
     );
     f.clock += Duration::hours(20);
-    f.ok(workflow_core::SYSTEM_ACTOR, remind);
+    f.ok(workflow_core::ids::SYSTEM_ACTOR, remind);
     assert_eq!(f.doc().current().unwrap().1.reminders, 2);
     // The system actor can do nothing else.
-    let e = f.err(workflow_core::SYSTEM_ACTOR, approve("同意"));
+    let e = f.err(workflow_core::ids::SYSTEM_ACTOR, approve("同意"));
     assert!(matches!(e, Error::UnknownActor { .. }), "{e}");
 }
 
@@ -829,7 +830,7 @@ fn a_deadline_past_the_end_of_time_does_not_panic() {
     // The due date is not representable, so the stage has none rather than a wrapped one.
     assert_eq!(f.doc().current().unwrap().1.due_at, None);
     let e = f.err(
-        workflow_core::SYSTEM_ACTOR,
+        workflow_core::ids::SYSTEM_ACTOR,
         Action::Remind { interval_hours: 24 },
     );
     assert!(e.to_string().contains("no deadline"), "{e}");

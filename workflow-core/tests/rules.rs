@@ -7,8 +7,9 @@ use chrono::{Duration, NaiveDate};
 use common::*;
 use workflow_core::EventCodec;
 use workflow_core::{
-    Action, Classification, DraftFields, Error, ErrorClass, EventData, Kind, Retention, Role,
-    StageSpec, State,
+    Error, ErrorClass, directory::Classification, directory::Role, kind::Kind, outgoing::Action,
+    outgoing::DraftFields, outgoing::EventData, outgoing::State, retention::Retention,
+    route::StageSpec,
 };
 
 fn submit(route: Vec<StageSpec>) -> Action {
@@ -1015,7 +1016,7 @@ fn a_countersign_stage_that_could_never_complete_is_refused_at_submission() {
         submit(vec![StageSpec::Countersign {
             departments: vec!["RSC".into(), "DW".into()],
             deadline_days: None,
-            completion: workflow_core::Completion::Any,
+            completion: workflow_core::route::Completion::Any,
             escalate_to: None,
         }]),
     );
@@ -1336,7 +1337,7 @@ fn a_stage_past_its_deadline_is_overdue() {
 
 #[test]
 fn assignees_follow_the_document() {
-    use workflow_core::Assignee;
+    use workflow_core::todo::Assignee;
     let mut f = flow();
     f.drafted();
     assert_eq!(
@@ -1386,20 +1387,27 @@ fn events_have_a_stable_versioned_json_form() {
     for e in &f.events {
         let payload = e.data.payload();
         assert!(payload.is_object());
-        let back =
-            EventData::decode(e.data.type_name(), workflow_core::SCHEMA_VERSION, payload).unwrap();
+        let back = EventData::decode(
+            e.data.type_name(),
+            workflow_core::codec::SCHEMA_VERSION,
+            payload,
+        )
+        .unwrap();
         assert_eq!(back, e.data);
         let borrowed = EventData::decode_ref(
             e.data.type_name(),
-            workflow_core::SCHEMA_VERSION,
+            workflow_core::codec::SCHEMA_VERSION,
             &e.data.payload(),
         )
         .unwrap();
         assert_eq!(borrowed, e.data);
         let text = serde_json::value::to_raw_value(&e.data.payload()).unwrap();
-        let from_text =
-            EventData::decode_json(e.data.type_name(), workflow_core::SCHEMA_VERSION, &text)
-                .unwrap();
+        let from_text = EventData::decode_json(
+            e.data.type_name(),
+            workflow_core::codec::SCHEMA_VERSION,
+            &text,
+        )
+        .unwrap();
         assert_eq!(from_text, e.data);
     }
     // A payload written today must read the same way tomorrow: pin one.
@@ -1414,17 +1422,19 @@ fn events_have_a_stable_versioned_json_form() {
     );
     let e = EventData::decode(
         "Issued",
-        workflow_core::SCHEMA_VERSION + 1,
+        workflow_core::codec::SCHEMA_VERSION + 1,
         serde_json::json!({}),
     )
     .unwrap_err();
     assert!(e.to_string().contains("newer"));
     let raw = serde_json::value::RawValue::from_string("{}".into()).unwrap();
-    let e = EventData::decode_json("Issued", workflow_core::SCHEMA_VERSION + 1, &raw).unwrap_err();
+    let e = EventData::decode_json("Issued", workflow_core::codec::SCHEMA_VERSION + 1, &raw)
+        .unwrap_err();
     assert!(e.to_string().contains("newer"));
     // A payload of the wrong shape is named, not panicked on.
     let raw = serde_json::value::RawValue::from_string(r#"{"copies":"thirty"}"#.into()).unwrap();
-    let e = EventData::decode_json("Issued", workflow_core::SCHEMA_VERSION, &raw).unwrap_err();
+    let e =
+        EventData::decode_json("Issued", workflow_core::codec::SCHEMA_VERSION, &raw).unwrap_err();
     assert!(e.to_string().contains("Issued"), "{e}");
     assert!(EventData::decode("Nope", 1, serde_json::json!({})).is_err());
     // The fold of the log equals the live state.

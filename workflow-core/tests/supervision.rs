@@ -7,8 +7,9 @@ mod common;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use workflow_core::supervision::{Frequency, ItemStep, ReminderReason, Source, SupervisionAction};
 use workflow_core::{
-    Assignee, Classification, Error, Flow, FlowEvent, FlowState, IncomingAction, Recorded, Role,
-    SYSTEM_ACTOR, Supervision, SupervisionEvent, linked_item_id, reactions,
+    Error, Flow, FlowEvent, FlowState, Recorded, directory::Classification, directory::Role,
+    ids::SYSTEM_ACTOR, incoming::IncomingAction, reactions::reactions, supervision::Supervision,
+    supervision::SupervisionEvent, supervision::linked_item_id, todo::Assignee,
 };
 use workflow_testkit::incoming::ReceiptScript;
 use workflow_testkit::supervision::{HANDLER, ItemScript, LEADER, SUPERVISOR, item_spec};
@@ -32,7 +33,10 @@ fn is_field(e: &Error, name: &str) -> bool {
 }
 
 #[track_caller]
-fn open_with(f: &mut ItemScript, change: impl FnOnce(&mut workflow_core::ItemSpec)) -> Error {
+fn open_with(
+    f: &mut ItemScript,
+    change: impl FnOnce(&mut workflow_core::supervision::ItemSpec),
+) -> Error {
     let mut spec = item_spec(f.deadline());
     change(&mut spec);
     f.err(SUPERVISOR, SupervisionAction::OpenItem { spec })

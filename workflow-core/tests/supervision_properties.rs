@@ -17,8 +17,9 @@ use chrono::{Duration, NaiveDate};
 use proptest::prelude::*;
 use workflow_core::supervision::{Frequency, ItemSpec, ItemStep, Source, SupervisionAction};
 use workflow_core::{
-    Classification, Context, Flow, Item, Retention, Role, SYSTEM_ACTOR, Supervision,
-    SupervisionEvent, UnitCode,
+    Context, Flow, UnitCode, directory::Classification, directory::Role, ids::SYSTEM_ACTOR,
+    retention::Retention, supervision::Item, supervision::Supervision,
+    supervision::SupervisionEvent,
 };
 use workflow_testkit::supervision::{ItemScript, item_flow};
 

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use subtle::ConstantTimeEq;
-use workflow_core::Classification;
+use workflow_core::directory::Classification;
 
 use tonic::service::Interceptor;
 use tonic::{Code, Request, Status};

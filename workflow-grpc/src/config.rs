@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use workflow_core::{Actor, Classification, Role, UnitCode};
+use workflow_core::{UnitCode, directory::Actor, directory::Classification, directory::Role};
 
 /// A campus system allowed to call the service: how it proves who it is, and what it may do
 /// (DESIGN §5, least privilege).

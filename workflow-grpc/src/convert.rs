@@ -8,9 +8,10 @@ use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 use uuid::Uuid;
 use workflow_core::{
-    Action, ActorId, Classification, Completion, Document, DocumentId, DraftFields, ErrorClass,
-    FlowAction, IncomingAction, Kind, Retention, Role, StageSpec, State, SupervisionAction,
-    Timestamp, UnitCode, Urgency,
+    ActorId, DocumentId, ErrorClass, FlowAction, Timestamp, UnitCode, directory::Classification,
+    directory::Role, incoming::IncomingAction, kind::Kind, kind::Urgency, outgoing::Action,
+    outgoing::Document, outgoing::DraftFields, outgoing::State, retention::Retention,
+    route::Completion, route::StageSpec, supervision::SupervisionAction,
 };
 use workflow_store::{
     Envelope, Error, ListQuery, LogHead, Outcome, Page, Request, Stats, SubscribeFilter,
@@ -407,7 +408,7 @@ pub fn subscribe_filter(
 
 /// The directory's actors to the wire.
 pub fn actors_response(
-    actors: &[workflow_core::Actor],
+    actors: &[workflow_core::directory::Actor],
     deactivated: impl Fn(&ActorId) -> bool,
 ) -> pb::ListActorsResponse {
     pb::ListActorsResponse {
@@ -419,7 +420,7 @@ pub fn actors_response(
 }
 
 /// The directory's units to the wire.
-pub fn units_response(units: &[workflow_core::Unit]) -> pb::ListUnitsResponse {
+pub fn units_response(units: &[workflow_core::directory::Unit]) -> pb::ListUnitsResponse {
     pb::ListUnitsResponse {
         units: units.iter().map(unit_to).collect(),
     }
@@ -825,7 +826,7 @@ pub fn document(d: &Document, now: Timestamp) -> pb::Document {
 }
 
 /// An archive record (归档, 发文 or 收文) to the wire.
-fn archive_record(a: &workflow_core::ArchiveRecord) -> pb::ArchiveRecord {
+fn archive_record(a: &workflow_core::archive::ArchiveRecord) -> pb::ArchiveRecord {
     pb::ArchiveRecord {
         reference: a.reference.to_string(),
         fonds: a.reference.fonds.clone(),
@@ -843,7 +844,7 @@ fn archive_record(a: &workflow_core::ArchiveRecord) -> pb::ArchiveRecord {
 }
 
 /// An opinion on the record to the wire.
-fn opinion(o: &workflow_core::Opinion) -> pb::Opinion {
+fn opinion(o: &workflow_core::opinion::Opinion) -> pb::Opinion {
     pb::Opinion {
         round: o.round,
         step: o.step.clone(),
@@ -857,7 +858,7 @@ fn opinion(o: &workflow_core::Opinion) -> pb::Opinion {
 }
 
 /// An actor on the wire.
-pub fn actor_to(a: &workflow_core::Actor, deactivated: bool) -> pb::Actor {
+pub fn actor_to(a: &workflow_core::directory::Actor, deactivated: bool) -> pb::Actor {
     pb::Actor {
         id: a.id.0.clone(),
         name: a.name.clone(),
@@ -869,7 +870,7 @@ pub fn actor_to(a: &workflow_core::Actor, deactivated: bool) -> pb::Actor {
 }
 
 /// An actor from the wire.
-pub fn actor_from(a: Option<pb::Actor>) -> Result<workflow_core::Actor, Status> {
+pub fn actor_from(a: Option<pb::Actor>) -> Result<workflow_core::directory::Actor, Status> {
     let a = a.ok_or_else(|| invalid("actor", "is required"))?;
     let roles = a
         .roles
@@ -877,7 +878,7 @@ pub fn actor_from(a: Option<pb::Actor>) -> Result<workflow_core::Actor, Status> 
         .enumerate()
         .map(|(i, r)| Role::from_wire(&format!("actor.roles[{i}]"), *r))
         .collect::<Result<_, _>>()?;
-    Ok(workflow_core::Actor {
+    Ok(workflow_core::directory::Actor {
         id: ActorId(required_text("actor.id", &a.id)?),
         name: a.name,
         unit: UnitCode(required_text("actor.unit", &a.unit)?),
@@ -887,7 +888,7 @@ pub fn actor_from(a: Option<pb::Actor>) -> Result<workflow_core::Actor, Status> 
 }
 
 /// A unit on the wire.
-pub fn unit_to(u: &workflow_core::Unit) -> pb::Unit {
+pub fn unit_to(u: &workflow_core::directory::Unit) -> pb::Unit {
     pb::Unit {
         code: u.code.0.clone(),
         name: u.name.clone(),
@@ -898,9 +899,9 @@ pub fn unit_to(u: &workflow_core::Unit) -> pb::Unit {
 }
 
 /// A unit from the wire.
-pub fn unit_from(u: Option<pb::Unit>) -> Result<workflow_core::Unit, Status> {
+pub fn unit_from(u: Option<pb::Unit>) -> Result<workflow_core::directory::Unit, Status> {
     let u = u.ok_or_else(|| invalid("unit", "is required"))?;
-    Ok(workflow_core::Unit {
+    Ok(workflow_core::directory::Unit {
         code: UnitCode(required_text("unit.code", &u.code)?),
         name: u.name,
         doc_prefix: u.doc_prefix,

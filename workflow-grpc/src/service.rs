@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use futures::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
-use workflow_core::{ActorId, Classification, StreamKind};
+use workflow_core::{ActorId, StreamKind, directory::Classification};
 use workflow_store::{Engine, Reader};
 
 use crate::auth::CallerSystem;
@@ -145,7 +145,7 @@ fn caller<T>(req: &Request<T>) -> CallerSystem {
 }
 
 /// Refuses an actor outside the system's `acts_for`, naming both.
-fn in_scope(system: &CallerSystem, actor: &workflow_core::Actor) -> Result<(), Status> {
+fn in_scope(system: &CallerSystem, actor: &workflow_core::directory::Actor) -> Result<(), Status> {
     match &system.acts_for {
         Some(scope) if !scope.covers(actor) => Err(convert::status(
             tonic::Code::PermissionDenied,
@@ -269,10 +269,9 @@ impl DocumentWorkflow for WorkflowService {
         let clearance = r
             .clearance
             .map(|c| {
-                <workflow_core::Classification as convert::FromWire<pb::Classification>>::from_wire(
-                    "clearance",
-                    c,
-                )
+                <workflow_core::directory::Classification as convert::FromWire<
+                    pb::Classification,
+                >>::from_wire("clearance", c)
             })
             .transpose()?;
         let command_id = if r.command_id.trim().is_empty() {
@@ -554,13 +553,13 @@ impl AdminService {
         }
         let actor = ActorId::from(actor_id.trim());
         let action = if active {
-            workflow_core::DirectoryAction::ReactivateActor {
+            workflow_core::directory::DirectoryAction::ReactivateActor {
                 actor: actor.clone(),
                 system: system.clone(),
                 reason: reason.clone(),
             }
         } else {
-            workflow_core::DirectoryAction::DeactivateActor {
+            workflow_core::directory::DirectoryAction::DeactivateActor {
                 actor: actor.clone(),
                 system: system.clone(),
                 reason: reason.clone(),

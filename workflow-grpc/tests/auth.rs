@@ -1,7 +1,7 @@
 //! Token digests, scopes and the configuration's checks, through the public API.
 #![allow(clippy::unwrap_used, missing_docs)] // tests
 
-use workflow_core::{Actor, Classification, Role};
+use workflow_core::{directory::Actor, directory::Classification, directory::Role};
 use workflow_grpc::auth::Authenticator;
 use workflow_grpc::{ActsFor, ServiceConfig, SystemConfig, sha256};
 

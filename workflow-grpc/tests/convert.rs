@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 use workflow_core::incoming::Plan;
-use workflow_core::{Action, DocumentId, IncomingAction, Retention};
+use workflow_core::{DocumentId, incoming::IncomingAction, outgoing::Action, retention::Retention};
 use workflow_grpc::convert::{CommandMessage, WireCommand, command_message};
 use workflow_store::Request;
 

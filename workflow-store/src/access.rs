@@ -13,7 +13,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use workflow_core::{ActorId, Classification, DocumentId, Timestamp};
+use workflow_core::{ActorId, DocumentId, Timestamp, directory::Classification};
 
 use crate::envelope::{GENESIS_HASH, LogHead};
 use crate::error::{Error, Result};

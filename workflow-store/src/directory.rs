@@ -4,7 +4,8 @@
 use std::collections::{HashMap, HashSet};
 
 use workflow_core::{
-    Actor, ActorId, Assignee, DIRECTORY_STREAM, DirectoryState, Role, Unit, UnitCode,
+    ActorId, UnitCode, directory::Actor, directory::DIRECTORY_STREAM, directory::DirectoryState,
+    directory::Role, directory::Unit, todo::Assignee,
 };
 
 use crate::error::Result;

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use workflow_core::{
-    ActorId, DecodeError, DocumentId, FlowEvent, PayloadError, Recorded, StreamKind, Timestamp,
+    ActorId, DocumentId, FlowEvent, Recorded, StreamKind, Timestamp, codec::DecodeError,
+    codec::PayloadError,
 };
 
 /// `prev_hash` of the first event in the log.
@@ -433,10 +434,10 @@ impl std::str::FromStr for LogHead {
 #[allow(clippy::unwrap_used)] // tests
 mod tests {
     use super::*;
-    use workflow_core::{EventCodec, SCHEMA_VERSION};
+    use workflow_core::{EventCodec, codec::SCHEMA_VERSION};
 
     fn sample() -> Envelope {
-        let data = workflow_core::EventData::Withdrawn {
+        let data = workflow_core::outgoing::EventData::Withdrawn {
             reason: "撤回\"重拟\"".into(),
         };
         let mut e = Envelope {

@@ -68,9 +68,9 @@ pub enum Error {
         /// The system.
         system: String,
         /// Its `max_classification`.
-        max: workflow_core::Classification,
+        max: workflow_core::directory::Classification,
         /// The document's.
-        classification: workflow_core::Classification,
+        classification: workflow_core::directory::Classification,
     },
     /// The document does not exist (queries).
     #[error("document {0} not found")]

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use workflow_core::{Closing, DocumentId, FlowState, Particulars, StreamKind};
+use workflow_core::{DocumentId, FlowState, StreamKind, flow::Closing, flow::Particulars};
 
 use crate::engine::Engine;
 use crate::envelope::{Envelope, fixity_digest};

@@ -5,7 +5,9 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use workflow_core::{Action, DocumentId, DraftFields, Kind, State};
+//! use workflow_core::kind::Kind;
+//! use workflow_core::outgoing::{Action, DraftFields, State};
+//! use workflow_core::DocumentId;
 //! use workflow_store::{Engine, Request};
 //!
 //! let dir = tempfile::tempdir()?;

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use workflow_core::{Classification, DocumentId};
+use workflow_core::{DocumentId, directory::Classification};
 use workflow_store::{AccessQuery, AccessRecord};
 
 fn read(doc: DocumentId, actor: &str, what: &str) -> AccessRecord {

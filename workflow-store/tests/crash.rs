@@ -149,13 +149,13 @@ fn child(place: &str) {
                     let steps = workflow_testkit::incoming::instruct_flow(&sample, "J012");
                     for (actor, action) in steps.into_iter().take(4) {
                         let action = match action {
-                            workflow_core::IncomingAction::Instruct {
+                            workflow_core::incoming::IncomingAction::Instruct {
                                 lead_unit,
                                 co_units,
                                 deadline,
                                 opinion,
                                 ..
-                            } => workflow_core::IncomingAction::Instruct {
+                            } => workflow_core::incoming::IncomingAction::Instruct {
                                 lead_unit,
                                 co_units,
                                 deadline,
@@ -340,12 +340,12 @@ fn check(
         let mut opened: BTreeMap<u64, usize> = BTreeMap::new();
         for e in &log {
             match e.event().unwrap().data {
-                workflow_core::FlowEvent::Outgoing(workflow_core::EventData::Acknowledged {
+                workflow_core::FlowEvent::Outgoing(workflow_core::outgoing::EventData::Acknowledged {
                     recipient,
                 }) => {
                     acks.insert(e.position, (e.stream_id, recipient));
                 }
-                workflow_core::FlowEvent::Incoming(workflow_core::IncomingEvent::Registered {
+                workflow_core::FlowEvent::Incoming(workflow_core::incoming::IncomingEvent::Registered {
                     registration,
                     unit,
                     ..
@@ -362,17 +362,17 @@ fn check(
                     assert_eq!(e.position, at + 1, "registered in the 签收's group, right after it");
                     *linked.entry(at).or_default() += 1;
                 }
-                workflow_core::FlowEvent::Incoming(workflow_core::IncomingEvent::Instructed {
+                workflow_core::FlowEvent::Incoming(workflow_core::incoming::IncomingEvent::Instructed {
                     supervise: true,
                     ..
                 }) => {
                     instructed.insert(
                         e.position,
-                        workflow_core::linked_item_id(e.stream_id, e.version),
+                        workflow_core::supervision::linked_item_id(e.stream_id, e.version),
                     );
                 }
                 workflow_core::FlowEvent::Supervision(
-                    workflow_core::SupervisionEvent::ItemOpened { spec, .. },
+                    workflow_core::supervision::SupervisionEvent::ItemOpened { spec, .. },
                 ) => {
                     let at: u64 = e
                         .command_id

@@ -8,7 +8,8 @@ mod common;
 
 use common::*;
 use workflow_core::{
-    Action, Classification, DIRECTORY_STREAM, DirectoryAction, DirectoryEvent, Role, State,
+    directory::Classification, directory::DIRECTORY_STREAM, directory::DirectoryAction,
+    directory::DirectoryEvent, directory::Role, outgoing::Action, outgoing::State,
 };
 use workflow_store::{Error, ListQuery, Request};
 

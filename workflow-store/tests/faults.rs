@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::*;
-use workflow_core::Action;
+use workflow_core::outgoing::Action;
 use workflow_store::{Engine, Error, Outcome, Request, faults_for};
 
 fn draft_request() -> Request {
@@ -493,7 +493,7 @@ async fn a_written_group_is_neither_answered_nor_visible_before_its_sync() {
 /// existed (so that Subscribe never hands its 秘密 version to a 非密 reader).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_that_raises_and_lowers_a_classification_keeps_its_highest() {
-    use workflow_core::Classification;
+    use workflow_core::directory::Classification;
     let dir = tempfile::tempdir().unwrap();
     let engine = open(dir.path()).await;
     let faults = faults_for(dir.path());

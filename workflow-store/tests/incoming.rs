@@ -9,12 +9,13 @@ use chrono::Duration;
 use common::*;
 use workflow_core::incoming::Step;
 use workflow_core::{
-    Action, DocumentId, FlowState, IncomingAction, StreamKind, UnitCode, linked_receipt_id,
+    DocumentId, FlowState, StreamKind, UnitCode, incoming::IncomingAction,
+    incoming::linked_receipt_id, outgoing::Action,
 };
 use workflow_store::{Engine, ListQuery, Request};
 use workflow_testkit::incoming::{incoming_sample, instruct_flow};
 
-fn receipt(engine: &Engine, id: DocumentId) -> workflow_core::Receipt {
+fn receipt(engine: &Engine, id: DocumentId) -> workflow_core::incoming::Receipt {
     engine
         .state(id)
         .unwrap()
@@ -22,7 +23,7 @@ fn receipt(engine: &Engine, id: DocumentId) -> workflow_core::Receipt {
         .unwrap_or_else(|| panic!("no 收文 {id}"))
 }
 
-fn receipts_from(engine: &Engine, source: DocumentId) -> Vec<workflow_core::Receipt> {
+fn receipts_from(engine: &Engine, source: DocumentId) -> Vec<workflow_core::incoming::Receipt> {
     let mut q = ListQuery {
         flow: Some(StreamKind::Incoming),
         page_size: 500,
@@ -383,7 +384,7 @@ async fn an_office_role_nobody_holds_any_more_goes_to_the_office_clerk() {
     assert!(holds("ding.xin"));
     assert!(!holds("liu.yang"), "the clerk has nothing to hand over yet");
     engine
-        .change_directory(workflow_core::DirectoryAction::DeactivateActor {
+        .change_directory(workflow_core::directory::DirectoryAction::DeactivateActor {
             actor: "ding.xin".into(),
             system: "hr-system".into(),
             reason: "调岗".into(),

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use common::*;
 use futures::StreamExt;
-use workflow_core::{Action, ActorId, EventData, Kind, State};
+use workflow_core::{ActorId, kind::Kind, outgoing::Action, outgoing::EventData, outgoing::State};
 use workflow_store::{AsOf, Engine, Error, ListQuery, Request, SubscribeFilter};
 
 #[tokio::test]
@@ -677,16 +677,16 @@ async fn the_inbox_shows_what_waits_for_whom_and_hides_what_they_may_not_see() {
     assert_eq!(inbox("sun.li"), vec![in_review, countersigning, issued]);
     // A Secret document does not show to zhou.jie (clearance None).
     let secret = new_id();
-    let f = workflow_core::DraftFields {
-        classification: workflow_core::Classification::Secret,
+    let f = workflow_core::outgoing::DraftFields {
+        classification: workflow_core::directory::Classification::Secret,
         classification_period_years: Some(5),
         ..fields()
     };
     run(&engine, secret, "wang.fang", Action::Draft(f)).await;
     // XSC has no countersigner cleared for 秘密, so only as 或签 can the stage name it.
     let mut secret_route = route();
-    if let workflow_core::StageSpec::Countersign { completion, .. } = &mut secret_route[1] {
-        *completion = workflow_core::Completion::Any;
+    if let workflow_core::route::StageSpec::Countersign { completion, .. } = &mut secret_route[1] {
+        *completion = workflow_core::route::Completion::Any;
     }
     run(
         &engine,
@@ -739,11 +739,13 @@ async fn drive_for_jwc(
             Action::Draft(f) if jwc_receives => {
                 f.main_recipients.push("JWC".into());
                 if letter {
-                    f.kind = workflow_core::Kind::Letter;
+                    f.kind = workflow_core::kind::Kind::Letter;
                 }
             }
             Action::SubmitForReview { route } if !jwc_receives => {
-                if let workflow_core::StageSpec::Countersign { departments, .. } = &mut route[1] {
+                if let workflow_core::route::StageSpec::Countersign { departments, .. } =
+                    &mut route[1]
+                {
                     *departments = vec!["JWC".into(), "CWC".into()];
                 }
                 route.truncate(2);
@@ -775,7 +777,7 @@ async fn an_inbox_fed_by_several_keys_pages_in_drafting_order() {
         expected.push(drive(&engine, 2).await); // in review with li.qiang
         expected.push(drive_for_jwc(&engine, 3, false, false).await); // JWC countersigns
     }
-    let page = |size: usize, kind: Option<workflow_core::Kind>, token: Option<String>| {
+    let page = |size: usize, kind: Option<workflow_core::kind::Kind>, token: Option<String>| {
         engine
             .inbox(
                 &ActorId::from("li.qiang"),
@@ -803,9 +805,13 @@ async fn an_inbox_fed_by_several_keys_pages_in_drafting_order() {
     assert_eq!(seen, expected);
     // The letters come after 17 circulars under the same key: finding them means reading
     // that key past its first batch.
-    let first = page(2, Some(workflow_core::Kind::Letter), None);
+    let first = page(2, Some(workflow_core::kind::Kind::Letter), None);
     assert_eq!(ids(&first), letters[..2]);
-    let rest = page(2, Some(workflow_core::Kind::Letter), first.next_page_token);
+    let rest = page(
+        2,
+        Some(workflow_core::kind::Kind::Letter),
+        first.next_page_token,
+    );
     assert_eq!(ids(&rest), letters[2..]);
     assert_eq!(rest.next_page_token, None);
 }
@@ -1056,15 +1062,15 @@ async fn a_subscription_for_an_actor_leaves_out_what_their_clearance_does_not_co
     let engine = open(dir.path()).await;
     let open_doc = drive(&engine, 1).await;
     let secret = new_id();
-    let f = workflow_core::DraftFields {
-        classification: workflow_core::Classification::Secret,
+    let f = workflow_core::outgoing::DraftFields {
+        classification: workflow_core::directory::Classification::Secret,
         classification_period_years: Some(5),
         ..fields()
     };
     run(&engine, secret, "wang.fang", Action::Draft(f)).await;
     let last = drive(&engine, 1).await;
     let filter = SubscribeFilter {
-        max_classification: Some(workflow_core::Classification::None),
+        max_classification: Some(workflow_core::directory::Classification::None),
         ..Default::default()
     };
     let seen: Vec<_> = engine

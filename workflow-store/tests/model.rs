@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use common::*;
 use proptest::prelude::*;
-use workflow_core::{Document, DocumentId, Event, FlowEvent};
+use workflow_core::{DocumentId, FlowEvent, outgoing::Document, outgoing::Event};
 use workflow_store::{Config, Engine, ProjectionEntry, Request};
 
 #[derive(Debug, Clone)]

@@ -41,7 +41,7 @@ async fn the_sample_flow_runs_verifies_rebuilds_and_reopens_on_postgres() {
     let archived = drive(&engine, steps::ARCHIVED).await;
     let in_review = drive(&engine, steps::IN_REVIEW).await;
     let doc = engine.document(archived).unwrap().unwrap();
-    assert_eq!(doc.state(), workflow_core::State::Archived);
+    assert_eq!(doc.state(), workflow_core::outgoing::State::Archived);
     assert!(doc.issue().is_some());
     // The 签收 in the flow registered the recipients' 收文 in the same groups.
     let page = engine
@@ -70,7 +70,7 @@ async fn the_sample_flow_runs_verifies_rebuilds_and_reopens_on_postgres() {
     assert_eq!(engine.head(), head, "reopened at the same head");
     assert_eq!(
         engine.document(in_review).unwrap().unwrap().state(),
-        workflow_core::State::InReview
+        workflow_core::outgoing::State::InReview
     );
     drive_on(&engine, in_review, steps::IN_REVIEW, steps::ARCHIVED).await;
     assert!(engine.verify(|_, _| {}).unwrap().is_intact());
@@ -116,7 +116,7 @@ async fn two_engines_on_one_database_keep_positions_gapless_and_numbers_unique()
         .iter()
         .map(|id| {
             let d = c.document(*id).unwrap().unwrap();
-            assert_eq!(d.state(), workflow_core::State::Issued);
+            assert_eq!(d.state(), workflow_core::outgoing::State::Issued);
             d.issue().unwrap().number.to_string()
         })
         .collect();
@@ -145,7 +145,7 @@ async fn a_document_moved_on_through_another_engine_is_decided_on_what_it_became
     drive_on(&b, id, steps::IN_REVIEW, steps::COUNTERSIGNING).await;
     drive_on(&a, id, steps::COUNTERSIGNING, steps::ISSUED).await;
     let doc = b.document(id).unwrap().unwrap();
-    assert_eq!(doc.state(), workflow_core::State::Issued);
+    assert_eq!(doc.state(), workflow_core::outgoing::State::Issued);
     // A command with an expected version A's memory would have accepted is refused.
     let (actor, action) = full_flow().swap_remove(steps::ISSUED);
     let mut stale = Request::new(id, actor, action);
@@ -177,7 +177,7 @@ async fn another_engines_commits_reach_live_subscribers_and_the_directory() {
     }
     // A directory change made through B is in force on A without a restart.
     assert!(!a.is_deactivated(&"li.qiang".into()));
-    b.change_directory(workflow_core::DirectoryAction::DeactivateActor {
+    b.change_directory(workflow_core::directory::DirectoryAction::DeactivateActor {
         actor: "li.qiang".into(),
         system: "hr-system".into(),
         reason: "调岗".into(),
@@ -202,7 +202,7 @@ async fn two_engines_append_to_one_access_log_in_one_chain() {
         actor: Some(actor.into()),
         what: "GetDocument".into(),
         document_id: new_id(),
-        classification: workflow_core::Classification::Secret,
+        classification: workflow_core::directory::Classification::Secret,
         detail: String::new(),
     };
     let mut tasks = Vec::new();
@@ -330,7 +330,7 @@ async fn a_store_that_lost_commits_this_server_saw_stops_it_writing() {
         .execute(Request::new(
             new_id(),
             "wang.fang",
-            workflow_core::Action::Draft(fields()),
+            workflow_core::outgoing::Action::Draft(fields()),
         ))
         .await
         .unwrap_err();
@@ -375,6 +375,6 @@ async fn a_record_without_its_content_is_corrupt_on_postgres() {
     engine.rebuild(|_, _| {}).await.unwrap();
     assert_eq!(
         engine.document(id).unwrap().unwrap().state(),
-        workflow_core::State::InReview
+        workflow_core::outgoing::State::InReview
     );
 }

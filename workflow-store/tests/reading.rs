@@ -2,7 +2,7 @@
 //! command the web console offers actions by.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
 
-use workflow_core::{Action, Classification, StreamKind};
+use workflow_core::{StreamKind, directory::Classification, outgoing::Action};
 use workflow_store::{AccessQuery, Error, Reader, Request};
 
 #[tokio::test]

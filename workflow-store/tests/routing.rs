@@ -6,7 +6,7 @@ mod common;
 
 use chrono::Duration;
 use common::*;
-use workflow_core::{Action, ActorId, StageSpec};
+use workflow_core::{ActorId, outgoing::Action, route::StageSpec};
 use workflow_store::{Engine, ListQuery, Request};
 
 fn inbox(engine: &Engine, who: &str) -> usize {
@@ -246,7 +246,7 @@ async fn sweep_reminds_countersign_stages_per_pending_department() {
 /// clerk's 转办/委派/加签, which the clerk may do on any document in review.
 #[tokio::test]
 async fn the_todo_holders_of_every_document_state_are_exactly_who_may_act() {
-    use workflow_core::{Action, FlowAction};
+    use workflow_core::{FlowAction, outgoing::Action};
     let dir = tempfile::tempdir().unwrap();
     let engine = open(dir.path()).await;
     let flow = full_flow();

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use workflow_core::Action;
+use workflow_core::outgoing::Action;
 use workflow_store::{Config, Durability, Engine, Error, Request, SledStorage, Storage};
 use workflow_testkit::engine::{new_id, stepping_clock};
 use workflow_testkit::{CAMPUS, fields};

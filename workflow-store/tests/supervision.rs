@@ -9,12 +9,14 @@ use chrono::Duration;
 use common::*;
 use workflow_core::supervision::bulletin::Month;
 use workflow_core::supervision::{ItemStep, Source, SupervisionAction};
-use workflow_core::{DocumentId, FlowState, IncomingAction, StreamKind, linked_item_id};
+use workflow_core::{
+    DocumentId, FlowState, StreamKind, incoming::IncomingAction, supervision::linked_item_id,
+};
 use workflow_store::{Engine, ListQuery, Request};
 use workflow_testkit::incoming::{incoming_sample, instruct_flow};
 use workflow_testkit::supervision::{HANDLER, SUPERVISOR, item_flow};
 
-fn item(engine: &Engine, id: DocumentId) -> workflow_core::Item {
+fn item(engine: &Engine, id: DocumentId) -> workflow_core::supervision::Item {
     engine
         .state(id)
         .unwrap()
@@ -22,7 +24,7 @@ fn item(engine: &Engine, id: DocumentId) -> workflow_core::Item {
         .unwrap_or_else(|| panic!("no item {id}"))
 }
 
-fn items(engine: &Engine) -> Vec<workflow_core::Item> {
+fn items(engine: &Engine) -> Vec<workflow_core::supervision::Item> {
     engine
         .list(&ListQuery {
             flow: Some(StreamKind::Supervision),
@@ -381,7 +383,7 @@ async fn the_monthly_bulletin_is_the_same_whenever_it_is_produced() {
 #[tokio::test]
 async fn publishing_a_bulletin_records_its_digests_once_and_only_after_the_month() {
     use workflow_core::supervision::{BulletinDigests, PublicationAction, publication_id};
-    use workflow_core::{Classification, ErrorClass, PublicationEvent};
+    use workflow_core::{ErrorClass, directory::Classification, supervision::PublicationEvent};
 
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::open_with(workflow_store::Config {

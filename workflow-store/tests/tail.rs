@@ -27,7 +27,7 @@ async fn engine_in(dir: &std::path::Path) -> Engine {
 }
 
 /// The sample's flow, issued today.
-fn today_flow() -> Vec<(workflow_core::ActorId, workflow_core::Action)> {
+fn today_flow() -> Vec<(workflow_core::ActorId, workflow_core::outgoing::Action)> {
     let mut sample = workflow_testkit::sample();
     sample.issue_date = workflow_testkit::clock::today();
     sample.flow(&workflow_testkit::directory())
@@ -168,9 +168,9 @@ async fn toggling_units(engine: &Engine) -> Vec<u64> {
         let mut fields = workflow_testkit::fields();
         fields.co_issuing_units = if with_dw { vec!["DW".into()] } else { vec![] };
         let action = if n == 0 {
-            workflow_core::Action::Draft(fields)
+            workflow_core::outgoing::Action::Draft(fields)
         } else {
-            workflow_core::Action::Revise(fields)
+            workflow_core::outgoing::Action::Revise(fields)
         };
         let o = engine
             .execute(Request::new(id, "wang.fang", action))

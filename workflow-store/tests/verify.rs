@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use workflow_core::{Action, DocumentId, Retention, State};
+use workflow_core::{DocumentId, outgoing::Action, outgoing::State, retention::Retention};
 use workflow_store::{Engine, Envelope, LogHead, Request, VerifyOptions};
 
 /// A position counted from the first document's first event (after the directory's).
@@ -538,7 +538,10 @@ async fn a_data_directory_written_by_main_at_0332cc5_opens_with_its_records_part
 fn assert_directory_imported(engine: &Engine, position: u64) {
     let imported = envelope_at(engine, position);
     assert_eq!(imported.event_type, "DirectoryImported");
-    assert_eq!(imported.stream_id, workflow_core::DIRECTORY_STREAM);
+    assert_eq!(
+        imported.stream_id,
+        workflow_core::directory::DIRECTORY_STREAM
+    );
     let count = |part: &str| imported.payload[part].as_array().unwrap().len();
     assert_eq!(count("units"), engine.units().len());
     assert_eq!(count("actors"), engine.actors().len());

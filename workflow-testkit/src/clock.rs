@@ -47,7 +47,7 @@ pub fn running_clock() -> Clock {
 
 /// The day of [`now`] in China (the day the kit's documents are dated and issued).
 pub fn today() -> NaiveDate {
-    workflow_core::china_date(now())
+    workflow_core::ids::china_date(now())
 }
 
 /// The system clock, for tests of the `workflow` binary only (it runs on the system clock);

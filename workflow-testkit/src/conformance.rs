@@ -18,8 +18,8 @@ use std::sync::{Arc, OnceLock};
 
 use uuid::Uuid;
 use workflow_core::{
-    Actor, Assignee, Classification, DocumentId, FlowEvent, FlowState, Recorded, Role,
-    SCHEMA_VERSION, Series, Timestamp, Unit,
+    DocumentId, FlowEvent, FlowState, Recorded, Timestamp, codec::SCHEMA_VERSION, directory::Actor,
+    directory::Classification, directory::Role, directory::Unit, numbering::Series, todo::Assignee,
 };
 use workflow_store::storage::{
     CommandRecord, CommitError, DocChange, Group, LogEntry, PartsStored, RebuildMode, Storage,

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 use workflow_core::{
-    ActorId, Incoming, IncomingAction, Plan, Receipt, Registration, Retention, Timestamp, UnitCode,
+    ActorId, Timestamp, UnitCode, incoming::Incoming, incoming::IncomingAction, incoming::Plan,
+    incoming::Receipt, incoming::Registration, retention::Retention,
 };
 
 use crate::script::{FlowScript, Scripted};

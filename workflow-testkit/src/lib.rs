@@ -34,8 +34,8 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use workflow_core::{
-    Action, ActorId, Classification, Directory, DraftFields, Kind, Retention, Role, StageSpec,
-    UnitCode, Urgency,
+    ActorId, Directory, UnitCode, directory::Classification, directory::Role, kind::Kind,
+    kind::Urgency, outgoing::Action, outgoing::DraftFields, retention::Retention, route::StageSpec,
 };
 
 /// The fixture's text.
@@ -326,7 +326,7 @@ pub mod steps {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use workflow_core::State;
+    use workflow_core::outgoing::State;
 
     #[test]
     fn the_steps_bring_the_sample_where_their_names_say() {

@@ -5,8 +5,9 @@
 use chrono::Duration;
 use uuid::Uuid;
 use workflow_core::{
-    Action, ActorId, Directory, Document, DocumentId, DraftFields, Error, Flow, FlowCommand,
-    Outgoing, Recorded, State, Timestamp,
+    ActorId, Directory, DocumentId, Error, Flow, FlowCommand, Recorded, Timestamp,
+    outgoing::Action, outgoing::Document, outgoing::DraftFields, outgoing::Outgoing,
+    outgoing::State,
 };
 
 use crate::{Sample, sample, steps};

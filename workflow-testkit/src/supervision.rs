@@ -3,7 +3,10 @@
 
 use chrono::{Duration, NaiveDate};
 use workflow_core::supervision::{Frequency, ItemSpec, Source, SupervisionAction};
-use workflow_core::{Classification, Item, Retention, Supervision, Timestamp};
+use workflow_core::{
+    Timestamp, directory::Classification, retention::Retention, supervision::Item,
+    supervision::Supervision,
+};
 
 use crate::script::{FlowScript, Scripted};
 

@@ -9,7 +9,8 @@ use workflow_core::incoming::{IncomingAction, Plan};
 use workflow_core::outgoing::Action;
 use workflow_core::supervision::SupervisionAction;
 use workflow_core::{
-    ActorId, ErrorClass, FlowAction, FlowState, Retention, StreamKind, Timestamp, UnitCode,
+    ActorId, ErrorClass, FlowAction, FlowState, StreamKind, Timestamp, UnitCode,
+    retention::Retention,
 };
 
 use crate::error::WebError;
@@ -466,7 +467,7 @@ pub(crate) fn command(
 /// Plausible values for a dry run of each form: what a person would type does not decide
 /// whether the action is theirs to take (a refusal of a field only is still offered).
 fn probe_values(actor: &ActorId, unit: &UnitCode, now: Timestamp) -> Values {
-    let in_a_week = (workflow_core::china_date(now) + chrono::Duration::days(7))
+    let in_a_week = (workflow_core::ids::china_date(now) + chrono::Duration::days(7))
         .format("%Y-%m-%d")
         .to_string();
     [
@@ -499,7 +500,7 @@ fn probe_values(actor: &ActorId, unit: &UnitCode, now: Timestamp) -> Values {
 pub(crate) fn offered(
     engine: &workflow_store::Engine,
     state: &FlowState,
-    actor: &workflow_core::Actor,
+    actor: &workflow_core::directory::Actor,
     now: Timestamp,
 ) -> Vec<ActionForm> {
     let values = probe_values(&actor.id, &actor.unit, now);

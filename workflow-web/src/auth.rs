@@ -11,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use cookie::{Cookie, SameSite};
 use subtle::ConstantTimeEq;
-use workflow_core::{Actor, Role};
+use workflow_core::{directory::Actor, directory::Role};
 use workflow_store::Reader;
 
 use crate::AppState;

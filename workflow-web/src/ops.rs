@@ -170,7 +170,7 @@ fn count_months(state: &AppState) -> Result<Vec<(String, u64)>, WebError> {
             break;
         };
         for e in &batch {
-            let d = workflow_core::china_date(e.recorded_at);
+            let d = workflow_core::ids::china_date(e.recorded_at);
             *counts
                 .by_month
                 .entry(d.format("%Y-%m").to_string())

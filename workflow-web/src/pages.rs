@@ -11,7 +11,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use workflow_core::supervision::bulletin::{Bulletin, Month};
-use workflow_core::{DocumentId, FlowState, Kind, Role, StreamKind};
+use workflow_core::{DocumentId, FlowState, StreamKind, directory::Role, kind::Kind};
 use workflow_store::{ListQuery, Request};
 
 use crate::actions::{self, ActionForm};
@@ -467,7 +467,7 @@ async fn bulletin_of(
     state: &AppState,
     person: &Person,
     month: Month,
-) -> Result<(Bulletin, Option<workflow_core::Publication>), WebError> {
+) -> Result<(Bulletin, Option<workflow_core::supervision::Publication>), WebError> {
     // The classified items it names are recorded as read before it is shown.
     let bulletin = state.engine.read_bulletin(&person.reader, month).await?;
     let published = state.engine.publication(month, person.reader.clearance())?;

@@ -3,7 +3,7 @@
 //! every value; nothing here builds HTML.
 
 use workflow_core::sheet::Line;
-use workflow_core::{ActorId, FlowState, Opinion, Timestamp, china_time};
+use workflow_core::{ActorId, FlowState, Timestamp, ids::china_time, opinion::Opinion};
 use workflow_store::{Engine, Page};
 
 /// A person's name as the office reads it: `王芳（wang.fang）`.

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::{Console, LOOPBACK, error_message, form_value};
-use workflow_core::{Classification, State};
+use workflow_core::{directory::Classification, outgoing::State};
 use workflow_web::{AuthMode, WebConfig};
 
 #[tokio::test]
@@ -477,7 +477,7 @@ async fn a_timeline_is_read_at_the_highest_classification_its_document_had() {
     fields.classification_period_years = Some(10);
     let id = c.sample_document(1, Some(fields)).await;
     // Revised down to 非密: the card is zhou.jie's to read, the 秘密 versions are not.
-    let revise = workflow_core::Action::Revise(workflow_testkit::fields());
+    let revise = workflow_core::outgoing::Action::Revise(workflow_testkit::fields());
     c.engine
         .execute(workflow_store::Request::new(id, "wang.fang", revise))
         .await

@@ -66,7 +66,7 @@ pub fn config(dir: &Path) -> ServerConfig {
                 name: "archive-system".into(),
                 token_sha256: Some(sha256_hex(ARCHIVE_TOKEN)),
                 acts_for: Some(vec!["Archivist".into()]),
-                max_classification: workflow_core::Classification::Secret,
+                max_classification: workflow_core::directory::Classification::Secret,
                 ..SystemConfig::default()
             },
         ],

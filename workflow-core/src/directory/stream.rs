@@ -335,7 +335,7 @@ fn check_unit(u: &Unit) -> Result<(), Error> {
 
 fn check_actor(a: &Actor, units: &dyn Fn(&UnitCode) -> bool) -> Result<(), Error> {
     check_code("actor.id", &a.id.0)?;
-    if a.id.0 == crate::SYSTEM_ACTOR || a.id.0.starts_with("system:") {
+    if a.id.0 == crate::ids::SYSTEM_ACTOR || a.id.0.starts_with("system:") {
         return Err(Error::field(
             "actor.id",
             format!("{} is reserved for systems and the engine itself", a.id),

@@ -9,7 +9,10 @@
 )] // test helpers
 
 use chrono::NaiveDate;
-use workflow_core::{Action, Actor, Classification, Directory, Retention, Role, Unit, UnitCode};
+use workflow_core::{
+    Directory, UnitCode, directory::Actor, directory::Classification, directory::Role,
+    directory::Unit, outgoing::Action, retention::Retention,
+};
 
 pub fn directory() -> Directory {
     let mut d = workflow_testkit::directory();

@@ -4,7 +4,10 @@
 
 use tonic::Status;
 use workflow_core::incoming::{Attachment, Receipt};
-use workflow_core::{ActorId, Classification, Kind, Plan, Registration, Timestamp, Urgency};
+use workflow_core::{
+    ActorId, Timestamp, directory::Classification, incoming::Plan, incoming::Registration,
+    kind::Kind, kind::Urgency,
+};
 
 use super::{FromWire, classification, date, invalid, kind, timestamp, urgency};
 use crate::pb;

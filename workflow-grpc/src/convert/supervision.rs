@@ -5,7 +5,7 @@
 use tonic::Status;
 use workflow_core::supervision::bulletin::{Bulletin, Figures, Month};
 use workflow_core::supervision::{Frequency, ItemSpec, Publication, Source, sha256_hex};
-use workflow_core::{ActorId, Classification, Item, Timestamp, UnitCode};
+use workflow_core::{ActorId, Timestamp, UnitCode, directory::Classification, supervision::Item};
 
 use super::{FromWire, classification, date, invalid, timestamp};
 use crate::pb;

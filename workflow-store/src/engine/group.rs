@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use workflow_core::{
-    Actor, ActorId, Context, ContextError, DocumentId, RetentionSchedule, Series, Unit, UnitCode,
+    ActorId, Context, DocumentId, UnitCode, archive::RetentionSchedule, context::ContextError,
+    directory::Actor, directory::Unit, numbering::Series,
 };
 
 use crate::directory::DirectoryCache;
@@ -25,7 +26,7 @@ pub(super) struct Overlay {
     pub(super) numbers: HashMap<Series, u32>,
     pub(super) group: Group,
     /// Commands the group's new events asked of other streams, still to be decided in it.
-    pub(super) reactions: Vec<workflow_core::Reaction>,
+    pub(super) reactions: Vec<workflow_core::reactions::Reaction>,
     /// The group's streams and command ids read from a remote store in one round trip
     /// each before deciding (`None`: known not to exist), taken as they are used.
     pub(super) prefetched_docs: HashMap<DocumentId, Option<DocRecord>>,
@@ -35,7 +36,7 @@ pub(super) struct Overlay {
     pub(super) publish: bool,
     pub(super) published: Vec<(crate::envelope::Envelope, crate::read::tail::Listed)>,
     /// The highest classification each document's events in the group gave it.
-    pub(super) classified: HashMap<DocumentId, workflow_core::Classification>,
+    pub(super) classified: HashMap<DocumentId, workflow_core::directory::Classification>,
     /// The outcomes of the reactions decided in the group (a retry of one answers from it).
     pub(super) reacted: Vec<super::Outcome>,
 }

@@ -25,8 +25,8 @@ use std::thread::JoinHandle;
 use chrono::Utc;
 use tokio::sync::{oneshot, watch};
 use workflow_core::{
-    Actor, ActorId, DIRECTORY_STREAM, DirectoryAction, DocumentId, FlowAction, RetentionSchedule,
-    Timestamp, Unit,
+    ActorId, DocumentId, FlowAction, Timestamp, archive::RetentionSchedule, directory::Actor,
+    directory::DIRECTORY_STREAM, directory::DirectoryAction, directory::Unit,
 };
 
 use self::halt::Halt;
@@ -698,7 +698,12 @@ impl Engine {
 /// event, once.
 fn legacy_directory(
     storage: &dyn Storage,
-) -> Result<Option<(Vec<workflow_core::Unit>, Vec<workflow_core::Actor>)>> {
+) -> Result<
+    Option<(
+        Vec<workflow_core::directory::Unit>,
+        Vec<workflow_core::directory::Actor>,
+    )>,
+> {
     if storage.doc(DIRECTORY_STREAM)?.is_some() {
         return Ok(None);
     }

@@ -23,7 +23,7 @@ pub struct Request {
     /// If set, the command applies only if the document is at this version (0: does not
     /// exist yet); otherwise it fails with [`Error::Conflict`].
     pub expected_version: Option<u64>,
-    /// What to do (a 发文 [`workflow_core::Action`] converts into it).
+    /// What to do (a 发文 [`workflow_core::outgoing::Action`] converts into it).
     pub action: FlowAction,
 }
 

@@ -4,7 +4,7 @@
 //! nothing.
 
 use workflow_core::{
-    ActorId, DocumentId, FlowAction, FlowCommand, FlowState, ReminderDue, Timestamp, UnitCode,
+    ActorId, DocumentId, FlowAction, FlowCommand, FlowState, Timestamp, UnitCode, flow::ReminderDue,
 };
 
 use super::{Engine, Outcome, Request};
@@ -32,30 +32,35 @@ pub struct DueReminder {
 
 /// The directory as a decision's context, for decisions that are reported, never appended
 /// (a dry run of the sweep). It draws no numbers and keeps no chain: `Remind` needs neither.
-struct ReadOnlyContext<'a>(&'a DirectoryCache, &'a workflow_core::RetentionSchedule);
+struct ReadOnlyContext<'a>(
+    &'a DirectoryCache,
+    &'a workflow_core::archive::RetentionSchedule,
+);
 
 impl workflow_core::Context for ReadOnlyContext<'_> {
-    fn actor(&self, id: &ActorId) -> Option<workflow_core::Actor> {
+    fn actor(&self, id: &ActorId) -> Option<workflow_core::directory::Actor> {
         self.0.actors.get(id).cloned()
     }
-    fn unit(&self, code: &UnitCode) -> Option<workflow_core::Unit> {
+    fn unit(&self, code: &UnitCode) -> Option<workflow_core::directory::Unit> {
         self.0.units.get(code).cloned()
     }
     fn next_number(
         &self,
-        series: &workflow_core::Series,
-    ) -> std::result::Result<u32, workflow_core::ContextError> {
-        Err(workflow_core::ContextError(
+        series: &workflow_core::numbering::Series,
+    ) -> std::result::Result<u32, workflow_core::context::ContextError> {
+        Err(workflow_core::context::ContextError(
             format!("a read-only decision draws no numbers ({series:?})").into(),
         ))
     }
-    fn fixity_hash(&self) -> std::result::Result<Option<String>, workflow_core::ContextError> {
+    fn fixity_hash(
+        &self,
+    ) -> std::result::Result<Option<String>, workflow_core::context::ContextError> {
         Ok(None)
     }
-    fn actors_of(&self, unit: &UnitCode) -> Vec<workflow_core::Actor> {
+    fn actors_of(&self, unit: &UnitCode) -> Vec<workflow_core::directory::Actor> {
         self.0.actors_of(unit)
     }
-    fn retention_schedule(&self) -> &workflow_core::RetentionSchedule {
+    fn retention_schedule(&self) -> &workflow_core::archive::RetentionSchedule {
         self.1
     }
 }
@@ -97,7 +102,7 @@ impl Engine {
         for (state, reminder) in due {
             let command = FlowCommand {
                 document_id: state.id(),
-                actor: ActorId::from(workflow_core::SYSTEM_ACTOR),
+                actor: ActorId::from(workflow_core::ids::SYSTEM_ACTOR),
                 at: now,
                 action: reminder.action,
             };
@@ -138,7 +143,7 @@ impl Engine {
             let request = Request {
                 command_id: reminder.key,
                 document_id: state.id(),
-                actor: ActorId::from(workflow_core::SYSTEM_ACTOR),
+                actor: ActorId::from(workflow_core::ids::SYSTEM_ACTOR),
                 at: Some(now),
                 expected_version: None,
                 action: reminder.action,

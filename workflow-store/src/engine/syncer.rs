@@ -35,8 +35,8 @@ pub(super) struct Written {
     /// The changed documents' classifications, in force once durable.
     pub(super) classifications: Vec<(
         DocumentId,
-        workflow_core::Classification,
-        workflow_core::Classification,
+        workflow_core::directory::Classification,
+        workflow_core::directory::Classification,
     )>,
 }
 

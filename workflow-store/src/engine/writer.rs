@@ -31,8 +31,8 @@ use std::sync::{Arc, RwLock};
 use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 use workflow_core::{
-    DIRECTORY_STREAM, DirectoryAction, DocumentId, FlowEvent, FlowState, Recorded,
-    RetentionSchedule, SCHEMA_VERSION, StreamKind, UnitCode,
+    DocumentId, FlowEvent, FlowState, Recorded, StreamKind, UnitCode, archive::RetentionSchedule,
+    codec::SCHEMA_VERSION, directory::DIRECTORY_STREAM, directory::DirectoryAction,
 };
 
 use super::group::{GroupContext, Overlay, decide};
@@ -94,8 +94,8 @@ pub(super) struct WrittenGroup {
     always: bool,
     classifications: Vec<(
         DocumentId,
-        workflow_core::Classification,
-        workflow_core::Classification,
+        workflow_core::directory::Classification,
+        workflow_core::directory::Classification,
     )>,
 }
 
@@ -235,8 +235,8 @@ impl Writer {
     /// log, as the stream's first event, before the writer serves anyone.
     pub(super) fn import_legacy_directory(
         &mut self,
-        units: Vec<workflow_core::Unit>,
-        actors: Vec<workflow_core::Actor>,
+        units: Vec<workflow_core::directory::Unit>,
+        actors: Vec<workflow_core::directory::Actor>,
     ) -> Result<()> {
         if self.halted.is_some() {
             tracing::warn!(
@@ -501,7 +501,7 @@ impl Writer {
         &self,
         published: Vec<(crate::envelope::Envelope, crate::read::tail::Listed)>,
         docs: &[DocChange],
-        classified: &HashMap<DocumentId, workflow_core::Classification>,
+        classified: &HashMap<DocumentId, workflow_core::directory::Classification>,
     ) -> Vec<crate::read::tail::TailEvent> {
         // With a syncer, they are in force once durable (the syncer sets them).
         if self.syncer.is_none()
@@ -791,7 +791,7 @@ impl Writer {
                 let req = Request {
                     command_id: r.command_id,
                     document_id: r.document_id,
-                    actor: workflow_core::SYSTEM_ACTOR.into(),
+                    actor: workflow_core::ids::SYSTEM_ACTOR.into(),
                     at: Some(r.at),
                     expected_version: Some(r.expected_version),
                     action: r.action,
@@ -1113,7 +1113,11 @@ impl Writer {
         for (event, env) in events.iter().zip(&envelopes) {
             overlay
                 .reactions
-                .extend(workflow_core::reactions(&record.state, event, env.position));
+                .extend(workflow_core::reactions::reactions(
+                    &record.state,
+                    event,
+                    env.position,
+                ));
         }
         let version = record.state.version();
         let rec = CommandRecord {
@@ -1152,7 +1156,7 @@ struct Sealed {
     /// What live subscribers filter each event by (only while anyone subscribes).
     listed: Vec<crate::read::tail::Listed>,
     /// The numbers the events claim.
-    claims: Vec<(workflow_core::Series, u32)>,
+    claims: Vec<(workflow_core::numbering::Series, u32)>,
 }
 
 /// A decided group, ready to commit: the backend's group (events, projection changes, one
@@ -1162,7 +1166,7 @@ struct Sealed {
 struct Pending {
     group: Group,
     published: Vec<(Envelope, crate::read::tail::Listed)>,
-    classified: HashMap<DocumentId, workflow_core::Classification>,
+    classified: HashMap<DocumentId, workflow_core::directory::Classification>,
 }
 
 impl Pending {

@@ -1,7 +1,7 @@
 //! The access log as the engine reads and records it (the chain itself is
 //! [`crate::access`]).
 
-use workflow_core::{Classification, DocumentId};
+use workflow_core::{DocumentId, directory::Classification};
 
 use crate::access::*;
 use crate::engine::Engine;

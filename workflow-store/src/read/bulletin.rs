@@ -4,8 +4,9 @@
 use workflow_core::supervision::bulletin::{self, Bulletin, BulletinNames, Month};
 use workflow_core::supervision::{BulletinDigests, publication_id};
 use workflow_core::{
-    ActorId, Classification, DIRECTORY_STREAM, Publication, PublicationAction, Recorded,
-    StreamKind, SupervisionEvent, Timestamp,
+    ActorId, Recorded, StreamKind, Timestamp, directory::Classification,
+    directory::DIRECTORY_STREAM, supervision::Publication, supervision::PublicationAction,
+    supervision::SupervisionEvent,
 };
 
 use crate::engine::{AsOf, Engine, Outcome, Request};

@@ -17,7 +17,7 @@ impl Engine {
 
     /// The state projection of a 发文 document (`None` if there is no such stream, or it
     /// is another flow's).
-    pub fn document(&self, id: DocumentId) -> Result<Option<workflow_core::Document>> {
+    pub fn document(&self, id: DocumentId) -> Result<Option<workflow_core::outgoing::Document>> {
         Ok(self.state(id)?.and_then(|s| s.outgoing().cloned()))
     }
 
@@ -42,7 +42,11 @@ impl Engine {
     ///
     /// `AsOf::Version(0)` and a version past the current one are refused
     /// ([`Error::InvalidRequest`] on `as_of_version`, naming the current version).
-    pub fn document_as_of(&self, id: DocumentId, as_of: AsOf) -> Result<workflow_core::Document> {
+    pub fn document_as_of(
+        &self,
+        id: DocumentId,
+        as_of: AsOf,
+    ) -> Result<workflow_core::outgoing::Document> {
         let state = self.state_as_of(id, as_of)?;
         state.outgoing().cloned().ok_or(Error::NotFound(id))
     }

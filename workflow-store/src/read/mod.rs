@@ -13,8 +13,9 @@ mod verify;
 use std::collections::VecDeque;
 
 use workflow_core::{
-    ActorId, Assignee, Document, DocumentId, FlowState, Incoming, Item, Kind, Outgoing, Receipt,
-    Registered, State, StreamKind, Supervision, Timestamp, UnitCode,
+    ActorId, DocumentId, FlowState, Registered, StreamKind, Timestamp, UnitCode,
+    incoming::Incoming, incoming::Receipt, kind::Kind, outgoing::Document, outgoing::Outgoing,
+    outgoing::State, supervision::Item, supervision::Supervision, todo::Assignee,
 };
 
 pub use self::reading::Reader;
@@ -56,7 +57,7 @@ pub struct ListQuery {
     pub viewer: Option<ActorId>,
     /// Leave out what is classified above this (a system reading without naming an actor:
     /// its `max_classification`); with a viewer too, the lower of the two applies.
-    pub max_classification: Option<workflow_core::Classification>,
+    pub max_classification: Option<workflow_core::directory::Classification>,
     /// The token a previous page returned.
     pub page_token: Option<String>,
     /// At most this many (default 50, at most [`MAX_PAGE_SIZE`]).
@@ -121,7 +122,11 @@ impl Engine {
     fn page_params(
         &self,
         q: &ListQuery,
-    ) -> Result<(Option<Cursor>, usize, Option<workflow_core::Classification>)> {
+    ) -> Result<(
+        Option<Cursor>,
+        usize,
+        Option<workflow_core::directory::Classification>,
+    )> {
         let after = match q.page_token.as_deref().filter(|t| !t.is_empty()) {
             Some(t) => Some(Cursor::from_token(t).ok_or(Error::InvalidRequest {
                 field: "page_token",
@@ -162,7 +167,7 @@ impl Engine {
 
     fn matches(
         q: &ListQuery,
-        clearance: Option<workflow_core::Classification>,
+        clearance: Option<workflow_core::directory::Classification>,
         s: &FlowState,
     ) -> bool {
         let Some(l) = s.listing() else {

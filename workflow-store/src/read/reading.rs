@@ -3,7 +3,9 @@
 //! refused; every read of a classified document is recorded in the access log before it is
 //! answered, and refused if it cannot be recorded.
 
-use workflow_core::{Actor, ActorId, Classification, DocumentId, FlowState, StreamKind};
+use workflow_core::{
+    ActorId, DocumentId, FlowState, StreamKind, directory::Actor, directory::Classification,
+};
 
 use crate::access::{AccessRecord, is_recorded};
 use crate::engine::{AsOf, Engine};

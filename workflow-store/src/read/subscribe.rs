@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::{Stream, StreamExt};
-use workflow_core::{Classification, DocumentId, Kind, StreamKind, UnitCode};
+use workflow_core::{DocumentId, StreamKind, UnitCode, directory::Classification, kind::Kind};
 
 use crate::engine::Engine;
 use crate::envelope::Envelope;

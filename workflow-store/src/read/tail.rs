@@ -16,7 +16,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use workflow_core::{Classification, DocumentId, Kind, UnitCode};
+use workflow_core::{DocumentId, UnitCode, directory::Classification, kind::Kind};
 
 use crate::envelope::Envelope;
 
@@ -79,7 +79,10 @@ impl Tail {
 
 /// A document's kind and units as of one of its events: what subscribers' kind and unit
 /// filters see.
-pub(crate) type Listed = (Option<workflow_core::Kind>, Vec<workflow_core::UnitCode>);
+pub(crate) type Listed = (
+    Option<workflow_core::kind::Kind>,
+    Vec<workflow_core::UnitCode>,
+);
 
 /// The kind and units of a state (none for an unlisted stream).
 pub(crate) fn listed(state: Option<&workflow_core::FlowState>) -> Listed {

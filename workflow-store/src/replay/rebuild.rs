@@ -5,8 +5,9 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use workflow_core::{
-    DIRECTORY_STREAM, DirectoryEvent, DirectoryState, DirectoryStream, DocumentId, Flow, FlowEvent,
-    FlowState, Recorded, Series, UnitCode,
+    DocumentId, Flow, FlowEvent, FlowState, Recorded, UnitCode, directory::DIRECTORY_STREAM,
+    directory::DirectoryEvent, directory::DirectoryState, directory::DirectoryStream,
+    numbering::Series,
 };
 
 use crate::envelope::{Envelope, StoredEnvelope};

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasher;
 
 use sha2::{Digest, Sha256};
-use workflow_core::{Closing, DocumentId, FlowEvent};
+use workflow_core::{DocumentId, FlowEvent, flow::Closing};
 
 use super::rebuild::CHUNK;
 use crate::envelope::{Envelope, GENESIS_HASH, LogHead, StoredEnvelope, stored_bytes_hash_to};
@@ -50,7 +50,7 @@ pub struct VerifyReport {
 pub(crate) struct PublishedAt {
     pub(crate) position: u64,
     pub(crate) month: workflow_core::supervision::bulletin::Month,
-    pub(crate) clearance: workflow_core::Classification,
+    pub(crate) clearance: workflow_core::directory::Classification,
     pub(crate) items: u32,
     pub(crate) digests: workflow_core::supervision::BulletinDigests,
 }
@@ -478,7 +478,7 @@ fn check_stored(key: u64, bytes: &[u8], prev: &str) -> std::result::Result<Walke
         Ok(())
     };
     let published = |data: &FlowEvent| match data {
-        FlowEvent::Bulletin(workflow_core::PublicationEvent::BulletinPublished {
+        FlowEvent::Bulletin(workflow_core::supervision::PublicationEvent::BulletinPublished {
             month,
             clearance,
             items,

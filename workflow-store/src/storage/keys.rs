@@ -2,7 +2,9 @@
 //! the same way): how positions, streams, series, lists, to-do
 //! entries and deadlines become sortable bytes in its trees.
 
-use workflow_core::{Assignee, DocumentId, Kind, Series, StreamKind, Timestamp};
+use workflow_core::{
+    DocumentId, StreamKind, Timestamp, kind::Kind, numbering::Series, todo::Assignee,
+};
 
 use crate::projection::{Cursor, Dim, IndexEntry};
 

@@ -29,7 +29,9 @@ pub mod sled;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use workflow_core::{Actor, Assignee, DocumentId, Series, Timestamp, Unit};
+use workflow_core::{
+    DocumentId, Timestamp, directory::Actor, directory::Unit, numbering::Series, todo::Assignee,
+};
 
 use crate::envelope::LogHead;
 use crate::error::Result;
@@ -101,7 +103,7 @@ pub struct DocChange {
     pub stored: PartsStored,
 }
 
-/// How much of a stream's parts ([`StateParts`](workflow_core::StateParts): its content and
+/// How much of a stream's parts ([`StateParts`](workflow_core::parts::StateParts): its content and
 /// its opinions) a store holds: a backend that keeps them apart from the record it rewrites
 /// on every command writes the content only when its revision changes and each opinion
 /// once. The default, nothing, makes it write (or, in a rebuild, compare) them all.

@@ -16,7 +16,7 @@ use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
-use workflow_core::{Action, DocumentId};
+use workflow_core::{DocumentId, outgoing::Action};
 use workflow_store::Engine;
 use workflow_web::WebConfig;
 
@@ -130,7 +130,7 @@ impl Console {
     pub async fn sample_document(
         &self,
         steps: usize,
-        fields: Option<workflow_core::DraftFields>,
+        fields: Option<workflow_core::outgoing::DraftFields>,
     ) -> DocumentId {
         let sample = workflow_testkit::sample();
         let dir = workflow_testkit::directory();

@@ -44,7 +44,9 @@ use serde::{Deserialize, Serialize};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 use uuid::Uuid;
-use workflow_core::{Actor, Assignee, DocumentId, Series, Timestamp, Unit};
+use workflow_core::{
+    DocumentId, Timestamp, directory::Actor, directory::Unit, numbering::Series, todo::Assignee,
+};
 
 use super::keys::head_value;
 use super::keys::{

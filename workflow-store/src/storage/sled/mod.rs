@@ -14,7 +14,7 @@
 //! | `actors`, `units` | id | JSON |
 //! | `meta` | `format`, `head`, `projection_layout`, `rebuilding` | |
 //!
-//! A record's parts (its content and its opinions, see [`workflow_core::StateParts`]) are
+//! A record's parts (its content and its opinions, see [`workflow_core::parts::StateParts`]) are
 //! kept apart from it: the record is rewritten by every command, the content only when it is
 //! revised, each opinion once.
 //!
@@ -42,7 +42,10 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
-use workflow_core::{Actor, Assignee, DocumentId, Series, StateParts, Timestamp, Unit};
+use workflow_core::{
+    DocumentId, Timestamp, directory::Actor, directory::Unit, numbering::Series, parts::StateParts,
+    todo::Assignee,
+};
 
 use self::durable::StableFiles;
 #[cfg(any(test, feature = "fault-injection"))]
@@ -574,14 +577,14 @@ struct RecordIn {
 #[derive(Serialize)]
 struct ContentOut<'a> {
     revision: u32,
-    content: &'a workflow_core::Content,
+    content: &'a workflow_core::parts::Content,
 }
 
 /// A content as read from the `parts` tree (see [`ContentOut`]).
 #[derive(Deserialize)]
 struct ContentIn {
     revision: u32,
-    content: workflow_core::Content,
+    content: workflow_core::parts::Content,
 }
 
 /// A change's record as the `docs` tree keeps it (without its parts), and the entries of
@@ -635,7 +638,7 @@ fn never_written(path: &Path) -> bool {
 #[allow(clippy::unwrap_used, clippy::expect_used)] // tests
 mod tests {
     use super::*;
-    use workflow_core::Action;
+    use workflow_core::outgoing::Action;
     use workflow_testkit::engine::{drive, open};
 
     /// One projection entry of a dump.
