@@ -290,7 +290,10 @@ fn run(cli: Cli) -> Result<bool> {
             directory,
         )
         .map(|()| true),
-        Cmd::Migrate => ops::migrate(&data()?).map(|()| true),
+        Cmd::Migrate => ops::migrate(&data()?).map(|m| {
+            render::migrated(&m);
+            true
+        }),
         Cmd::Verify { against } => {
             let (report, access, secs) = ops::verify(&data()?, against.clone())?;
             Ok(render::verify(&report, &access, against.as_ref(), secs))

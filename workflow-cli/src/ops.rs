@@ -17,7 +17,7 @@ use workflow_store::{
 };
 
 use crate::config::shown;
-use crate::render::{ActorChange, Copied, Names, NewToken, Progress, Timeline, cst};
+use crate::render::{ActorChange, Copied, Migrated, Names, NewToken, Progress, Timeline, cst};
 
 /// Opens the engine of an existing data directory for an operator command. A directory
 /// that holds no workflow store (a mistyped path, an empty or unrelated folder) is refused
@@ -126,15 +126,11 @@ fn postgres_options() -> workflow_store::PostgresOptions {
     }
 }
 
-/// `migrate`: applies the PostgreSQL schema's migrations.
-pub(crate) fn migrate(place: &Path) -> Result<()> {
+/// `migrate`: applies the PostgreSQL schema's migrations, and says what it found.
+pub(crate) fn migrate(place: &Path) -> Result<Migrated> {
     let text = place.to_string_lossy();
     if !crate::config::is_postgres(&text) {
-        println!(
-            "{}: a sled data directory; its layout is upgraded when it is opened (nothing to migrate)",
-            place.display()
-        );
-        return Ok(());
+        return Ok(Migrated::Sled(place.display().to_string()));
     }
     let storage =
         workflow_store::PostgresStorage::open(&text, &postgres_options()).with_context(|| {
@@ -147,13 +143,11 @@ pub(crate) fn migrate(place: &Path) -> Result<()> {
     storage.migrate()?;
     let before = storage.schema_at_open();
     let now = workflow_store::storage::postgres::SCHEMA_VERSION;
-    let place = workflow_store::storage::postgres::redact(&text);
-    match before {
-        0 => println!("{place}: an empty database: created the schema, version {now}"),
-        b if b < now => println!("{place}: schema migrated from version {b} to {now}"),
-        _ => println!("{place}: schema version {now} (this build's): nothing to migrate"),
-    }
-    Ok(())
+    Ok(Migrated::Postgres {
+        place: workflow_store::storage::postgres::redact(&text),
+        before,
+        now,
+    })
 }
 
 /// A document id from the command line.

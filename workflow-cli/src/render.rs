@@ -871,3 +871,38 @@ pub(crate) struct ActorChange {
     pub(crate) what: String,
     pub(crate) reason: String,
 }
+
+/// What `migrate` found.
+#[derive(Debug)]
+pub(crate) enum Migrated {
+    /// A sled data directory (its layout is upgraded when it is opened).
+    Sled(String),
+    /// A PostgreSQL database, its schema version before and after.
+    Postgres {
+        place: String,
+        before: u32,
+        now: u32,
+    },
+}
+
+/// `migrate`: what was done.
+pub(crate) fn migrated(m: &Migrated) {
+    match m {
+        Migrated::Sled(place) => println!(
+            "{place}: a sled data directory; its layout is upgraded when it is opened (nothing to migrate)"
+        ),
+        Migrated::Postgres {
+            place,
+            before: 0,
+            now,
+        } => {
+            println!("{place}: an empty database: created the schema, version {now}")
+        }
+        Migrated::Postgres { place, before, now } if before < now => {
+            println!("{place}: schema migrated from version {before} to {now}")
+        }
+        Migrated::Postgres { place, now, .. } => {
+            println!("{place}: schema version {now} (this build's): nothing to migrate")
+        }
+    }
+}

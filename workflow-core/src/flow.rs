@@ -1,10 +1,12 @@
-//! The flow boundary: what a flow (发文, 收文, 督办, the directory) is to the rest of the engine.
+//! The flow boundary: what a flow (发文, 收文, 督办, the directory, the published 月通报) is
+//! to the rest of the engine.
 //!
 //! A flow decides a command against the state of one stream, folds an event into that state,
-//! and says what the projections index of a state: whom it waits for (to-do keys), the list
-//! dimensions it appears under, and the deadline its current step is due by. This module
-//! names no flow: the flows implement [`Flow`] below it, and [`crate::registry`], above
-//! them, dispatches over them from one table.
+//! and says what the projections index of a state (whom it waits for, the list dimensions it
+//! appears under, the deadline its current step is due by) and what people read of it (its
+//! particulars in lists and exports, its sheet, an event's timeline line). This module names
+//! no flow: the flows implement [`Flow`] below it, and [`crate::registry`], above them,
+//! dispatches over them from one table.
 
 use serde::{Deserialize, Serialize};
 

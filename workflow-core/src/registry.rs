@@ -3,9 +3,11 @@
 //! The store keeps streams of every flow in one log and one set of projections, so it holds
 //! their states, actions and events as the enums below ([`FlowState`], [`FlowAction`],
 //! [`FlowEvent`]), one variant per flow, each named after the flow's [`StreamKind`]. The
-//! `flows!` table at the bottom is the only place that lists the flows: it declares the
-//! enums, their conversions, and every dispatching method, each written once over all
-//! flows. Adding a flow is a module implementing [`Flow`] and one line in the table.
+//! `flows!` table at the bottom is the one dispatch over the flows: it declares the enums,
+//! their conversions, and every dispatching method, each written once over all flows.
+//! Adding a flow is a module implementing [`Flow`], its [`StreamKind`] variant, and one line
+//! in the table (ARCHITECTURE.md's recipe lists what else a flow brings: its RPCs, its
+//! console forms, its parts).
 
 use serde::{Deserialize, Serialize};
 

@@ -23,3 +23,17 @@ pub fn join_units(units: &[UnitCode]) -> String {
         .collect::<Vec<_>>()
         .join("、")
 }
+
+/// An archive record's line (归档): the 档号 and its retention, and a deviation from the
+/// schedule with its reason.
+pub(crate) fn archived(
+    reference: &crate::numbering::ArchiveReference,
+    scheduled: Option<crate::retention::Retention>,
+    deviation: Option<&str>,
+) -> String {
+    let mut text = format!("档号 {reference} {}", reference.retention.chinese());
+    if let (Some(s), Some(why)) = (scheduled, deviation) {
+        text.push_str(&format!("（偏离保管期限表的{}：{why}）", s.chinese()));
+    }
+    text
+}

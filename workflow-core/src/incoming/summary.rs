@@ -85,16 +85,7 @@ pub(crate) fn summary(data: &IncomingEvent) -> String {
             scheduled_retention,
             deviation,
             ..
-        } => {
-            let mut text = format!("档号 {reference} {}", reference.retention.chinese());
-            if let Some(why) = deviation {
-                text.push_str(&format!(
-                    "（偏离保管期限表的{}：{why}）",
-                    scheduled_retention.chinese()
-                ));
-            }
-            text
-        }
+        } => crate::summary::archived(reference, Some(*scheduled_retention), deviation.as_deref()),
         IncomingEvent::IncomingReminded {
             due_on,
             escalated_to,

@@ -68,13 +68,7 @@ pub(crate) fn summary(data: &EventData) -> String {
             scheduled_retention,
             deviation,
             ..
-        } => {
-            let mut text = format!("档号 {reference} {}", reference.retention.chinese());
-            if let (Some(s), Some(why)) = (scheduled_retention, deviation) {
-                text.push_str(&format!("（偏离保管期限表的{}：{why}）", s.chinese()));
-            }
-            text
-        }
+        } => crate::summary::archived(reference, *scheduled_retention, deviation.as_deref()),
         EventData::Voided { reason } => reason.clone(),
         EventData::CountersignerRemoved { unit, .. } => format!("移出 {unit}"),
         EventData::CountersignersNotNeeded { units, .. } => {

@@ -609,7 +609,9 @@ impl Engine {
         v
     }
 
-    /// Raw stored bytes at a log position (for tools and tamper tests).
+    /// Raw stored bytes at a log position (for tamper tests).
+    #[cfg(any(test, feature = "fault-injection"))]
+    #[doc(hidden)]
     pub fn raw_log_entry(&self, position: u64) -> Result<Option<Vec<u8>>> {
         Ok(self
             .inner
@@ -669,6 +671,7 @@ impl Engine {
         self.inner.storage.raw_mark_rebuilding()
     }
 
+    #[cfg(any(test, feature = "fault-injection"))]
     /// Records another projection layout version, as if the store had been written by an
     /// older build. For tests and drills only.
     #[doc(hidden)]

@@ -105,16 +105,7 @@ pub(crate) fn dim_from_prefix(prefix: &[u8]) -> Option<Dim> {
             .find(|k| format!("{k:?}") == value)
             .map(Dim::Kind),
         "y" => value.parse().ok().map(Dim::Year),
-        "f" => [
-            StreamKind::Outgoing,
-            StreamKind::Incoming,
-            StreamKind::Supervision,
-            StreamKind::Directory,
-            StreamKind::Bulletin,
-        ]
-        .into_iter()
-        .find(|f| f.as_str() == value)
-        .map(Dim::Flow),
+        "f" => value.parse::<StreamKind>().ok().map(Dim::Flow),
         _ => None,
     }
 }

@@ -1,9 +1,12 @@
 //! The storage interface the engine runs on, in domain terms, and its backends.
 //!
-//! The engine (write path, queries, verify, rebuild) speaks only [`Storage`]: the log as
-//! stored envelopes by position and by stream, a group appended atomically with its
-//! projection changes and command outcomes, projections read by key and by range, and the
-//! directory. Every key encoding and every error of a backend stays inside it; errors come
+//! The engine (write path, queries, verify, rebuild) speaks only [`Storage`] and the
+//! interfaces beneath it: the log as stored envelopes by position and by stream
+//! ([`EventLog`]), a group appended atomically with its projection changes and command
+//! outcomes ([`Storage::commit`]), projections read by key and by range ([`Projections`]),
+//! their rebuild ([`Rebuild`]), the access log ([`AccessLog`]), and the directory an early
+//! build kept beside the log ([`LegacyDirectory`]). Every key encoding lives in `keys.rs`
+//! (both backends share them) and every error of a backend stays inside it; errors come
 //! out as [`Error::Unavailable`](crate::Error::Unavailable) (I/O: a retry may help), [`Error::Corrupt`](crate::Error::Corrupt) or
 //! [`Error::Internal`](crate::Error::Internal).
 //!

@@ -31,7 +31,7 @@
 //! The record and its content are two reads: the content is stored with its revision, and a
 //! read that a revision came between reads the record again. PostgreSQL still stores whole
 //! records; `workflow copy` compares stores by whole records
-//! (`Storage::comparable_projections`), so the two layouts compare equal.
+//! (`Projections::comparable_projections`), so the two layouts compare equal.
 
 pub(crate) mod durable;
 
