@@ -752,9 +752,9 @@ async fn fanout_grpc(
 }
 
 /// Where the writer's time went, per command, by phase.
-fn profile_line(clients: usize, p: &workflow_store::WriterProfile) {
+fn profile_line(clients: usize, p: &workflow_store::telemetry::WriterProfile) {
     let per = |d: Duration| d.as_secs_f64() * 1e6 / p.commands.max(1) as f64;
-    let phases: Vec<String> = workflow_store::PHASES
+    let phases: Vec<String> = workflow_store::telemetry::PHASES
         .iter()
         .zip(p.phases)
         .map(|(name, d)| format!("{name} {:.0}", per(d)))
@@ -769,9 +769,9 @@ fn profile_line(clients: usize, p: &workflow_store::WriterProfile) {
     );
 }
 
-fn profile_json(clients: usize, p: &workflow_store::WriterProfile) -> serde_json::Value {
+fn profile_json(clients: usize, p: &workflow_store::telemetry::WriterProfile) -> serde_json::Value {
     let per = |d: Duration| round(d.as_secs_f64() * 1e6 / p.commands.max(1) as f64);
-    let phases: serde_json::Map<String, serde_json::Value> = workflow_store::PHASES
+    let phases: serde_json::Map<String, serde_json::Value> = workflow_store::telemetry::PHASES
         .iter()
         .zip(p.phases)
         .map(|(name, d)| ((*name).to_owned(), json!(per(d))))
@@ -931,9 +931,9 @@ async fn part_engine(
     load_directory(&engine).await?;
     let mut profiles = Vec::new();
     for (i, &c) in clients.iter().enumerate() {
-        let before = workflow_store::writer_profile();
+        let before = workflow_store::telemetry::writer_profile();
         let r = engine_flows(engine.clone(), c, seconds).await?;
-        let profile = workflow_store::writer_profile().since(&before);
+        let profile = workflow_store::telemetry::writer_profile().since(&before);
         rate_line(
             &format!("engine in-process, {c} clients: commands/s"),
             &r,

@@ -375,7 +375,7 @@ fn run(cli: Cli) -> Result<bool> {
             limit,
             json,
         } => {
-            let q = workflow_store::AccessQuery {
+            let q = workflow_store::access::AccessQuery {
                 document: document.as_deref().map(ops::document_id).transpose()?,
                 actor: actor.map(|a| a.as_str().into()),
                 since,

@@ -12,8 +12,9 @@ use workflow_core::EventCodec;
 use workflow_core::{DocumentId, FlowState, Timestamp, UnitCode, kind::Kind, outgoing::State};
 
 use workflow_store::{
-    AccessEntry, AccessQuery, AccessRecord, AccessReport, AsOf, Engine, ListQuery, LogHead,
-    Manifest, PackageReport, Stats, Storage, VerifyOptions, VerifyReport,
+    AsOf, Engine, ListQuery, LogHead, Storage, access::AccessEntry, access::AccessQuery,
+    access::AccessRecord, access::AccessReport, export::Manifest, export::PackageReport,
+    read::Stats, replay::VerifyOptions, replay::VerifyReport,
 };
 
 use crate::config::shown;
@@ -66,7 +67,7 @@ fn storage_at(place: &Path, create: bool) -> Result<Arc<dyn Storage>> {
     Ok(Arc::new(
         workflow_store::SledStorage::open(
             place,
-            workflow_store::DEFAULT_CACHE_BYTES,
+            workflow_store::engine::DEFAULT_CACHE_BYTES,
             create,
             workflow_store::Durability::Strict,
         )
@@ -88,17 +89,18 @@ pub(crate) fn copy(from: &Path, to: &Path) -> Result<Copied> {
         ("rebuild", Progress::new("rebuild")),
         ("verify", Progress::new("verify")),
     ];
-    let report = workflow_store::copy_store(&*source, &*target, move |step, done, total| {
-        for (name, bar) in &bars {
-            if *name == step {
-                bar.update(done, total);
-                if done >= total {
-                    bar.finish();
+    let report =
+        workflow_store::replay::copy_store(&*source, &*target, move |step, done, total| {
+            for (name, bar) in &bars {
+                if *name == step {
+                    bar.update(done, total);
+                    if done >= total {
+                        bar.finish();
+                    }
                 }
             }
-        }
-    })
-    .with_context(|| format!("cannot copy into {}", shown(to)))?;
+        })
+        .with_context(|| format!("cannot copy into {}", shown(to)))?;
     drop(source);
     // The access log's chain is checked by an engine; opening one on the copy of an early
     // build's store would record its directory in the log first, so that is left to the
@@ -246,7 +248,7 @@ fn record_operator_read(
     classification: workflow_core::directory::Classification,
     detail: String,
 ) -> Result<()> {
-    if workflow_store::is_recorded(classification) {
+    if workflow_store::access::is_recorded(classification) {
         let user = std::env::var("USER")
             .or_else(|_| std::env::var("USERNAME"))
             .unwrap_or_else(|_| "unknown".into());
@@ -370,7 +372,7 @@ pub(crate) fn export(data_dir: &Path, id: &str, out: &Path) -> Result<Manifest> 
 
 /// `verify-export`: checks a package offline.
 pub(crate) fn verify_export(path: &Path) -> Result<PackageReport> {
-    Ok(workflow_store::verify_package(path)?)
+    Ok(workflow_store::export::verify_package(path)?)
 }
 
 /// `stats`.
@@ -493,7 +495,7 @@ pub(crate) fn list(data_dir: &Path, a: &ListArgs) -> Result<(Vec<FlowState>, Tim
         viewer: a.viewer.clone().map(Into::into),
         max_classification: None,
         page_token: None,
-        page_size: a.limit.clamp(1, workflow_store::MAX_PAGE_SIZE),
+        page_size: a.limit.clamp(1, workflow_store::read::MAX_PAGE_SIZE),
     };
     let mut found = Vec::new();
     loop {

@@ -13,8 +13,8 @@ use workflow_core::{
     route::StageSpec,
 };
 use workflow_store::{
-    AccessReport, CopyReport, Engine, Envelope, LogHead, Manifest, PackageReport, Stats,
-    VerifyReport,
+    Engine, Envelope, LogHead, access::AccessReport, export::Manifest, export::PackageReport,
+    read::Stats, replay::CopyReport, replay::VerifyReport,
 };
 
 mod item;
@@ -510,7 +510,7 @@ pub(crate) fn retention_schedule(
 /// `verify`: the report; `false` when anything is broken.
 pub(crate) fn verify(
     report: &VerifyReport,
-    access: &workflow_store::AccessReport,
+    access: &workflow_store::access::AccessReport,
     against: Option<&LogHead>,
     secs: f64,
 ) -> bool {
@@ -787,7 +787,10 @@ pub(crate) fn actor_history(actor: &str, changes: &[ActorChange], json: bool) ->
 }
 
 /// `access-log`: one line per recorded read; with `json`, one entry per line.
-pub(crate) fn access_log(entries: &[workflow_store::AccessEntry], json: bool) -> Result<()> {
+pub(crate) fn access_log(
+    entries: &[workflow_store::access::AccessEntry],
+    json: bool,
+) -> Result<()> {
     if json {
         for e in entries {
             println!("{}", serde_json::to_string(e)?);

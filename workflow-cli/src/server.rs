@@ -182,7 +182,7 @@ fn prometheus() -> Result<metrics_exporter_prometheus::PrometheusHandle, String>
     let h = recorder.handle();
     metrics::set_global_recorder(recorder)
         .map_err(|e| format!("another metrics recorder is installed: {e}"))?;
-    workflow_store::describe_metrics();
+    workflow_store::telemetry::describe_metrics();
     *handle = Some(h.clone());
     Ok(h)
 }

@@ -1055,7 +1055,7 @@ fn copy_a_data_directory_into_postgres_and_back_keeps_the_chain_and_the_projecti
         rt.block_on(async {
             let engine = Engine::open(dir.path()).unwrap();
             engine
-                .record_access(workflow_store::AccessRecord {
+                .record_access(workflow_store::access::AccessRecord {
                     system: "archive".into(),
                     actor: Some("li.qiang".into()),
                     what: "GetDocument".into(),

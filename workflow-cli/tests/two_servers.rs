@@ -169,7 +169,7 @@ async fn two_server_processes_share_one_database() {
     // administering systems), B's included, once and in order.
     let workflow_store_head = {
         let storage = db.open();
-        workflow_store::EventLog::log_end(&storage)
+        workflow_store::storage::EventLog::log_end(&storage)
             .unwrap()
             .unwrap()
             .position

@@ -14,8 +14,8 @@ use workflow_core::{
     route::Completion, route::StageSpec, supervision::SupervisionAction,
 };
 use workflow_store::{
-    Envelope, Error, ListQuery, LogHead, Outcome, Page, Request, Stats, SubscribeFilter,
-    VerifyOptions, VerifyReport,
+    Envelope, Error, ListQuery, LogHead, Outcome, Page, Request, read::Stats,
+    read::SubscribeFilter, replay::VerifyOptions, replay::VerifyReport,
 };
 
 use crate::pb;
@@ -436,7 +436,7 @@ pub fn verify_options(r: pb::VerifyLogRequest) -> Result<VerifyOptions, Status> 
 /// A verify report to the wire.
 pub fn verify_response(
     report: VerifyReport,
-    access: &workflow_store::AccessReport,
+    access: &workflow_store::access::AccessReport,
 ) -> pb::VerifyLogResponse {
     let (broken_position, reason) = report
         .first_break
@@ -475,7 +475,9 @@ pub fn stats(s: Stats) -> pb::Stats {
 }
 
 /// What a dry-run sweep would remind, to the wire.
-pub fn sweep_dry_run_response(due: &[workflow_store::DueReminder]) -> pb::SweepDeadlinesResponse {
+pub fn sweep_dry_run_response(
+    due: &[workflow_store::engine::DueReminder],
+) -> pb::SweepDeadlinesResponse {
     pb::SweepDeadlinesResponse {
         reminders: Vec::new(),
         would_remind: due.iter().map(due_reminder).collect(),
@@ -520,7 +522,7 @@ pub fn instant(field: &str, t: &prost_types::Timestamp) -> Result<Timestamp, Sta
 }
 
 /// A reminder the sweep would send, on the wire.
-pub fn due_reminder(r: &workflow_store::DueReminder) -> pb::DueReminder {
+pub fn due_reminder(r: &workflow_store::engine::DueReminder) -> pb::DueReminder {
     pb::DueReminder {
         document_id: r.document_id.to_string(),
         title: r.title.clone(),
@@ -911,8 +913,10 @@ pub fn unit_from(u: Option<pb::Unit>) -> Result<workflow_core::directory::Unit, 
 }
 
 /// An access-log query from the wire.
-pub fn access_query(r: &pb::ListAccessLogRequest) -> Result<workflow_store::AccessQuery, Status> {
-    Ok(workflow_store::AccessQuery {
+pub fn access_query(
+    r: &pb::ListAccessLogRequest,
+) -> Result<workflow_store::access::AccessQuery, Status> {
+    Ok(workflow_store::access::AccessQuery {
         document: (!r.document_id.trim().is_empty())
             .then(|| document_id("document_id", &r.document_id))
             .transpose()?,
@@ -924,7 +928,9 @@ pub fn access_query(r: &pb::ListAccessLogRequest) -> Result<workflow_store::Acce
 }
 
 /// Access-log entries to the wire.
-pub fn access_response(entries: &[workflow_store::AccessEntry]) -> pb::ListAccessLogResponse {
+pub fn access_response(
+    entries: &[workflow_store::access::AccessEntry],
+) -> pb::ListAccessLogResponse {
     pb::ListAccessLogResponse {
         entries: entries
             .iter()

@@ -486,9 +486,9 @@ impl WorkflowService {
                         return Ok(None);
                     }
                     // A classified document's event is recorded before it is delivered.
-                    if workflow_store::is_recorded(classification) {
+                    if workflow_store::access::is_recorded(classification) {
                         engine
-                            .record_access(workflow_store::AccessRecord {
+                            .record_access(workflow_store::access::AccessRecord {
                                 system,
                                 actor,
                                 what: "subscribe".into(),

@@ -64,43 +64,33 @@
 //!   synced position; projections (document state, lists, to-do) may show a group between
 //!   its transaction and its sync.
 
-mod access;
+pub mod access;
 mod directory;
 mod durability;
-mod engine;
-mod envelope;
+pub mod engine;
+pub mod envelope;
 mod error;
-mod export;
-mod projection;
-mod read;
-mod replay;
+pub mod export;
+pub mod projection;
+pub mod read;
+pub mod replay;
 pub mod storage;
-mod telemetry;
+pub mod telemetry;
 
-pub use access::{AccessEntry, AccessQuery, AccessRecord, AccessReport, is_recorded};
+// What a program embedding the engine meets; the rest is reached through its module
+// (`workflow_store::replay::VerifyReport`, `workflow_store::storage::EventLog`, …).
 pub use durability::Durability;
-pub use engine::{
-    AsOf, Clock, Config, DEFAULT_CACHE_BYTES, DueReminder, Engine, MAX_COMMAND_ID, Outcome, Request,
-};
-pub use envelope::{Envelope, GENESIS_HASH, LogHead, fixity_digest};
+pub use engine::{AsOf, Clock, Config, Engine, Outcome, Request};
+pub use envelope::{Envelope, LogHead};
 pub use error::{Error, Result};
-pub use export::{Manifest, PACKAGE_FORMAT, PackageFile, PackageReport, verify_package};
-pub use projection::{
-    Cursor, Dim, DocRecord, IndexDiff, IndexEntry, IndexKeys, index_diff, index_keys,
-};
-pub use read::{ListQuery, MAX_PAGE_SIZE, Page, Reader, Stats, SubscribeFilter};
-pub use replay::{ChainBreak, CopyReport, VerifyOptions, VerifyReport, copy_store};
+pub use read::{ListQuery, Page, Reader};
 #[cfg(any(test, feature = "fault-injection"))]
 pub use storage::Drills;
+pub use storage::Storage;
 #[cfg(feature = "postgres")]
 pub use storage::postgres::{PostgresOptions, PostgresStorage};
 #[cfg(feature = "sled")]
 pub use storage::sled::SledStorage;
-pub use storage::{
-    AccessLog, EventLog, LegacyDirectory, ProjectionEntry, Projections, Rebuild, SharedWriters,
-    SplitCommit, Storage, StorageParts,
-};
 #[cfg(any(test, feature = "fault-injection"))]
 #[doc(hidden)]
 pub use storage::{Faults, faults_for};
-pub use telemetry::{PHASES, WriterProfile, describe_metrics, writer_profile};

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use workflow_core::{DocumentId, directory::Classification};
-use workflow_store::{AccessQuery, AccessRecord};
+use workflow_store::{access::AccessQuery, access::AccessRecord};
 
 fn read(doc: DocumentId, actor: &str, what: &str) -> AccessRecord {
     AccessRecord {
@@ -25,14 +25,14 @@ async fn reads_are_chained_listed_by_filter_and_verified_across_restarts() {
     let (a, b) = (new_id(), new_id());
     {
         let engine = open(dir.path()).await;
-        assert!(workflow_store::is_recorded(Classification::Secret));
-        assert!(!workflow_store::is_recorded(Classification::None));
+        assert!(workflow_store::access::is_recorded(Classification::Secret));
+        assert!(!workflow_store::access::is_recorded(Classification::None));
         let first = engine
             .record_access(read(a, "wang.fang", "get"))
             .await
             .unwrap();
         assert_eq!(first.position, 1);
-        assert_eq!(first.prev_hash, workflow_store::GENESIS_HASH);
+        assert_eq!(first.prev_hash, workflow_store::envelope::GENESIS_HASH);
         engine
             .record_access(read(b, "li.qiang", "history"))
             .await

@@ -534,7 +534,7 @@ async fn a_group_that_raises_and_lowers_a_classification_keeps_its_highest() {
         "the 秘密 draft is in its events"
     );
     // A 非密 subscriber from the start gets nothing of it.
-    let open_only = workflow_store::SubscribeFilter {
+    let open_only = workflow_store::read::SubscribeFilter {
         max_classification: Some(Classification::None),
         ..Default::default()
     };

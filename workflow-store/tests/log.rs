@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use common::*;
 use futures::StreamExt;
 use workflow_core::{ActorId, kind::Kind, outgoing::Action, outgoing::EventData, outgoing::State};
-use workflow_store::{AsOf, Engine, Error, ListQuery, Request, SubscribeFilter};
+use workflow_store::{AsOf, Engine, Error, ListQuery, Request, read::SubscribeFilter};
 
 #[tokio::test]
 async fn a_full_flow_is_logged_with_gapless_positions_and_versions() {
@@ -48,7 +48,8 @@ async fn a_full_flow_is_logged_with_gapless_positions_and_versions() {
     let rec = archived.archive().unwrap();
     assert_eq!(rec.reference.to_string(), "J012-WS·2026-D30-JWC-0001");
     // The fixity hash covers the stream's events before archiving.
-    let expected = workflow_store::fixity_digest(history[..10].iter().map(|e| e.hash.as_str()));
+    let expected =
+        workflow_store::envelope::fixity_digest(history[..10].iter().map(|e| e.hash.as_str()));
     assert_eq!(rec.fixity_hash.as_deref(), Some(expected.as_str()));
     assert_eq!(engine.head(), directory_events() + 15);
     assert!(engine.verify(|_, _| {}).unwrap().is_intact());

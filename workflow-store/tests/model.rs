@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use common::*;
 use proptest::prelude::*;
 use workflow_core::{DocumentId, FlowEvent, outgoing::Document, outgoing::Event};
-use workflow_store::{Config, Engine, ProjectionEntry, Request};
+use workflow_store::{Config, Engine, Request, storage::ProjectionEntry};
 
 #[derive(Debug, Clone)]
 enum Op {

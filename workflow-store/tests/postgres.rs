@@ -193,7 +193,7 @@ async fn another_engines_commits_reach_live_subscribers_and_the_directory() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_engines_append_to_one_access_log_in_one_chain() {
-    use workflow_store::AccessRecord;
+    use workflow_store::access::AccessRecord;
     let db = Database::new();
     let a = engine_on(&db).await;
     let b = engine_on(&db).await;

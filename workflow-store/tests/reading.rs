@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
 
 use workflow_core::{StreamKind, directory::Classification, outgoing::Action};
-use workflow_store::{AccessQuery, Error, Reader, Request};
+use workflow_store::{Error, Reader, Request, access::AccessQuery};
 
 #[tokio::test]
 async fn a_dry_run_decides_as_the_writer_would_and_writes_nothing() {

@@ -213,7 +213,7 @@ async fn the_sample_item_runs_through_the_engine_its_lists_and_to_do_lists() {
     assert_eq!(manifest.state, "Archived");
     assert_eq!(manifest.flow, Some(StreamKind::Supervision));
     assert!(manifest.archival_reference.is_some());
-    let report = workflow_store::verify_package(&package).unwrap();
+    let report = workflow_store::export::verify_package(&package).unwrap();
     assert!(report.is_intact(), "{:?}", report.problems);
 }
 

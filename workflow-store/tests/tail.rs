@@ -203,7 +203,7 @@ where
 async fn a_unit_filter_is_the_units_as_of_each_event_live_from_the_log_and_resumed() {
     let dir = tempfile::tempdir().unwrap();
     let engine = engine_in(dir.path()).await;
-    let dw = workflow_store::SubscribeFilter {
+    let dw = workflow_store::read::SubscribeFilter {
         units: vec!["DW".into()],
         ..Default::default()
     };

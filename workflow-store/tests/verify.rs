@@ -9,7 +9,7 @@ mod common;
 
 use common::*;
 use workflow_core::{DocumentId, outgoing::Action, outgoing::State, retention::Retention};
-use workflow_store::{Engine, Envelope, LogHead, Request, VerifyOptions};
+use workflow_store::{Engine, Envelope, LogHead, Request, replay::VerifyOptions};
 
 /// A position counted from the first document's first event (after the directory's).
 fn p(n: u64) -> u64 {
@@ -278,7 +278,7 @@ fn legacy_copy(name: &str) -> tempfile::TempDir {
 async fn open_legacy_and_verify(
     dir: &tempfile::TempDir,
     old_head: &LogHead,
-) -> (Engine, workflow_store::VerifyReport) {
+) -> (Engine, workflow_store::replay::VerifyReport) {
     let engine = open_with(workflow_store::Config {
         create: false,
         ..workflow_store::Config::new(dir.path())
@@ -289,7 +289,7 @@ async fn open_legacy_and_verify(
 }
 
 /// Verifies a store intact against the head an older build left.
-fn verify_against(engine: &Engine, old_head: &LogHead) -> workflow_store::VerifyReport {
+fn verify_against(engine: &Engine, old_head: &LogHead) -> workflow_store::replay::VerifyReport {
     let report = engine
         .verify_with(
             &VerifyOptions {
@@ -556,9 +556,9 @@ fn assert_directory_imported(engine: &Engine, position: u64) {
 }
 
 /// The projections equal `before`, or the entries that differ are named.
-fn assert_same_projections(engine: &Engine, before: &[workflow_store::ProjectionEntry]) {
+fn assert_same_projections(engine: &Engine, before: &[workflow_store::storage::ProjectionEntry]) {
     let after = engine.dump_projections().unwrap();
-    let show = |e: &workflow_store::ProjectionEntry| {
+    let show = |e: &workflow_store::storage::ProjectionEntry| {
         format!(
             "{} {} = {}",
             e.0,

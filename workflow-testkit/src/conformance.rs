@@ -26,8 +26,9 @@ use workflow_store::storage::{
     StoredEvent,
 };
 use workflow_store::{
-    Cursor, Dim, DocRecord, Durability, Envelope, GENESIS_HASH, IndexEntry, LogHead, SledStorage,
-    index_diff, index_keys,
+    Durability, Envelope, LogHead, SledStorage, envelope::GENESIS_HASH, projection::Cursor,
+    projection::Dim, projection::DocRecord, projection::IndexEntry, projection::index_diff,
+    projection::index_keys,
 };
 
 use crate::script::Script;
@@ -582,7 +583,12 @@ fn assert_log(store: &dyn Storage, model: &Model) {
 }
 
 /// What a refused group must leave as it was.
-fn snapshot(store: &dyn Storage) -> (Option<LogHead>, Vec<workflow_store::ProjectionEntry>) {
+fn snapshot(
+    store: &dyn Storage,
+) -> (
+    Option<LogHead>,
+    Vec<workflow_store::storage::ProjectionEntry>,
+) {
     (
         ok("log_end", store.log_end()),
         ok("dump_projections", store.dump_projections()),

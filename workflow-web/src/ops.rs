@@ -11,7 +11,7 @@ use axum::extract::{Form, Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
-use workflow_store::{LogHead, VerifyOptions};
+use workflow_store::{LogHead, replay::VerifyOptions};
 
 use crate::auth::Person;
 use crate::error::WebError;

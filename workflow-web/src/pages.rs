@@ -151,7 +151,7 @@ pub(crate) async fn todo(
     Query(p): Query<PageQuery>,
 ) -> Page {
     let q = ListQuery {
-        page_size: workflow_store::MAX_PAGE_SIZE,
+        page_size: workflow_store::read::MAX_PAGE_SIZE,
         page_token: (!p.page_token.trim().is_empty()).then(|| p.page_token.trim().to_owned()),
         ..ListQuery::default()
     };

@@ -265,7 +265,7 @@ async fn clearance_applies_and_classified_reads_are_recorded() {
     );
     let log = c
         .engine
-        .access_log(&workflow_store::AccessQuery::default())
+        .access_log(&workflow_store::access::AccessQuery::default())
         .unwrap();
     assert!(
         log.iter().any(|e| e.system == "web"
@@ -418,7 +418,7 @@ async fn acting_is_no_read_and_a_refused_read_is_recorded_as_refused() {
     let id = c.sample_document(1, Some(fields)).await;
     let entries = || {
         c.engine
-            .access_log(&workflow_store::AccessQuery::default())
+            .access_log(&workflow_store::access::AccessQuery::default())
             .unwrap()
             .into_iter()
             .filter(|e| e.document_id == id)
@@ -435,7 +435,7 @@ async fn acting_is_no_read_and_a_refused_read_is_recorded_as_refused() {
     assert_eq!(entries(), refused);
     let detail = &c
         .engine
-        .access_log(&workflow_store::AccessQuery::default())
+        .access_log(&workflow_store::access::AccessQuery::default())
         .unwrap()
         .into_iter()
         .find(|e| e.document_id == id)

@@ -2,10 +2,10 @@
 //! directory and operations around it. Reading is in [`crate::read`], replay and verify in
 //! [`crate::replay`].
 //!
-//! - [`request`]: what a caller sends and gets back;
-//! - [`writer`]: the single writer;
-//! - [`group`]: one commit group under way and the context its decisions consult;
-//! - [`sweep`]: the deadline sweep, which writes reminders.
+//! - `request`: what a caller sends and gets back;
+//! - `writer`: the single writer, and `syncer`, which makes its groups durable;
+//! - `group`: one commit group under way and the context its decisions consult;
+//! - `sweep`: the deadline sweep, which writes reminders.
 
 mod check;
 mod group;

@@ -1,5 +1,5 @@
 //! The read side: lists and to-do inboxes over the projections; one document and its
-//! history ([`history`]); counts ([`stats`]); subscriptions ([`subscribe`]).
+//! history (`history`); counts (`stats`); subscriptions (`subscribe`).
 
 mod access;
 mod bulletin;

@@ -33,7 +33,7 @@ impl Engine {
             for p in std::mem::take(&mut report.published) {
                 let newest = workflow_core::supervision::bulletin::BULLETIN_FORMAT;
                 if p.digests.format > newest {
-                    report.first_break = Some(crate::ChainBreak {
+                    report.first_break = Some(crate::replay::ChainBreak {
                         position: p.position,
                         reason: format!(
                             "the 月通报 of {} published here is of bulletin format {}, newer \
@@ -47,7 +47,7 @@ impl Engine {
                     self.bulletin_from_log(p.month, Some(p.clearance), p.digests.format)?;
                 let now = workflow_core::supervision::BulletinDigests::of(&bulletin);
                 if now != p.digests || bulletin.item_count() != p.items {
-                    report.first_break = Some(crate::ChainBreak {
+                    report.first_break = Some(crate::replay::ChainBreak {
                         position: p.position,
                         reason: format!(
                             "the 月通报 of {} at {} published here no longer matches the log: \
@@ -78,7 +78,7 @@ impl Engine {
         if position == 0 {
             return Ok(LogHead {
                 position,
-                hash: crate::GENESIS_HASH.to_owned(),
+                hash: crate::envelope::GENESIS_HASH.to_owned(),
             });
         }
         let e = self

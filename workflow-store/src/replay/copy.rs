@@ -33,7 +33,7 @@ pub struct CopyReport {
     /// interrupted) and so were not compared.
     pub projections_equal: Option<bool>,
     /// The copy's log verified (hash chain, end of log, indexes, fixity digests).
-    pub verify: crate::VerifyReport,
+    pub verify: crate::replay::VerifyReport,
     /// Whether the source kept its directory beside the log (a store of an early build):
     /// the engine records it in the log when it first opens the copy, as it would have
     /// the original, so the copy's log then grows by that event.
@@ -120,9 +120,12 @@ pub fn copy_store(
     } else {
         None
     };
-    let verify = crate::replay::verify(to, &crate::VerifyOptions::default(), total, |d, t| {
-        tell("verify", d, t)
-    })?;
+    let verify = crate::replay::verify(
+        to,
+        &crate::replay::VerifyOptions::default(),
+        total,
+        |d, t| tell("verify", d, t),
+    )?;
     Ok(CopyReport {
         events: total,
         access_entries: access_total,
