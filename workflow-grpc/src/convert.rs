@@ -871,6 +871,35 @@ pub fn actor_to(a: &workflow_core::directory::Actor, deactivated: bool) -> pb::A
     }
 }
 
+/// A deactivation (`active` false) or reactivation of the actor a wire request names, by
+/// `system` for `reason`: the actor's id and the directory change.
+pub fn activation(
+    system: &str,
+    actor_id: &str,
+    reason: &str,
+    active: bool,
+) -> Result<(ActorId, workflow_core::directory::DirectoryAction), Status> {
+    if actor_id.trim().is_empty() {
+        return Err(invalid("actor_id", "is required"));
+    }
+    let actor = ActorId::from(actor_id.trim());
+    let (system, reason) = (system.to_owned(), reason.to_owned());
+    let action = if active {
+        workflow_core::directory::DirectoryAction::ReactivateActor {
+            actor: actor.clone(),
+            system,
+            reason,
+        }
+    } else {
+        workflow_core::directory::DirectoryAction::DeactivateActor {
+            actor: actor.clone(),
+            system,
+            reason,
+        }
+    };
+    Ok((actor, action))
+}
+
 /// An actor from the wire.
 pub fn actor_from(a: Option<pb::Actor>) -> Result<workflow_core::directory::Actor, Status> {
     let a = a.ok_or_else(|| invalid("actor", "is required"))?;

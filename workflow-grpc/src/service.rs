@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use futures::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
-use workflow_core::{ActorId, StreamKind, directory::Classification};
+use workflow_core::{StreamKind, directory::Classification};
 use workflow_store::{Engine, Reader};
 
 use crate::auth::CallerSystem;
@@ -548,23 +548,7 @@ impl AdminService {
         reason: String,
         active: bool,
     ) -> Reply<pb::Actor> {
-        if actor_id.trim().is_empty() {
-            return Err(invalid("actor_id", "is required"));
-        }
-        let actor = ActorId::from(actor_id.trim());
-        let action = if active {
-            workflow_core::directory::DirectoryAction::ReactivateActor {
-                actor: actor.clone(),
-                system: system.clone(),
-                reason: reason.clone(),
-            }
-        } else {
-            workflow_core::directory::DirectoryAction::DeactivateActor {
-                actor: actor.clone(),
-                system: system.clone(),
-                reason: reason.clone(),
-            }
-        };
+        let (actor, action) = convert::activation(&system, &actor_id, &reason, active)?;
         self.engine
             .change_directory(action)
             .await
