@@ -12,7 +12,7 @@ use crate::directory::DirectoryCache;
 use crate::envelope::fixity_digest;
 use crate::error::Error;
 use crate::projection::{DocRecord, IndexKeys};
-use crate::storage::{CommandRecord, Group, PartsStored, Storage};
+use crate::storage::{CommandRecord, Group, PartsStored};
 
 /// What one group has changed so far, read before the stored state.
 #[derive(Default)]
@@ -46,7 +46,7 @@ pub(super) struct Overlay {
 pub(super) struct GroupContext<'a> {
     pub(super) directory: &'a DirectoryCache,
     pub(super) schedule: &'a RetentionSchedule,
-    pub(super) storage: &'a dyn Storage,
+    pub(super) reads: &'a dyn super::pending::GroupReads,
     pub(super) overlay: &'a Overlay,
     pub(super) stream: DocumentId,
 }
@@ -70,13 +70,13 @@ impl Context for GroupContext<'_> {
     fn next_number(&self, series: &Series) -> Result<u32, ContextError> {
         let max = match self.overlay.numbers.get(series) {
             Some(n) => *n,
-            None => self.storage.max_number(series).map_err(context_error)?,
+            None => self.reads.max_number(series).map_err(context_error)?,
         };
         Ok(max + 1)
     }
     fn fixity_hash(&self) -> Result<Option<String>, ContextError> {
         let mut hashes: Vec<String> = self
-            .storage
+            .reads
             .stream_hashes(self.stream)
             .map_err(context_error)?;
         hashes.extend(

@@ -10,6 +10,7 @@
 mod check;
 mod group;
 mod halt;
+mod pending;
 mod request;
 mod sweep;
 mod syncer;

@@ -29,22 +29,20 @@ use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, RwLock};
 
 use tokio::sync::{oneshot, watch};
-use uuid::Uuid;
 use workflow_core::{
-    DocumentId, FlowEvent, FlowState, Recorded, StreamKind, UnitCode, archive::RetentionSchedule,
-    codec::SCHEMA_VERSION, directory::DIRECTORY_STREAM, directory::DirectoryAction,
+    DocumentId, StreamKind, UnitCode, archive::RetentionSchedule, directory::DIRECTORY_STREAM,
+    directory::DirectoryAction,
 };
 
-use super::group::{GroupContext, Overlay, decide};
+use super::group::Overlay;
 use super::halt::Halt;
-use super::{Clock, Msg, Outcome, Request, outcome_from_record, validate_id};
+use super::pending::{PendingGroup, StoreReads};
+use super::{Clock, Msg, Outcome, Request};
 use crate::directory::DirectoryCache;
 use crate::envelope::Envelope;
 use crate::error::{Error, Result};
-use crate::projection::{DocRecord, index_diff_from_keys, index_keys};
-use crate::storage::{
-    CommandRecord, CommitError, DocChange, Group, LogEntry, PartsStored, Storage,
-};
+use crate::projection::{DocRecord, index_diff_from_keys};
+use crate::storage::{CommitError, DocChange, Group, PartsStored, Storage};
 
 /// Most commands the writer folds into one group commit.
 const MAX_GROUP: usize = 512;
@@ -591,20 +589,33 @@ impl Writer {
         if self.storage.shared() {
             self.prefetch(requests, &mut overlay);
         }
+        let reads = StoreReads(&*self.storage);
+        let mut group = PendingGroup {
+            head: self.head,
+            head_hash: self.head_hash.clone(),
+            overlay,
+            directory,
+            schedule: &self.retention_schedule,
+            clock: &self.clock,
+            reads: &reads,
+            shared: self.storage.shared(),
+        };
         let mut answers: Vec<(Result<Outcome>, bool)> = Vec::with_capacity(requests.len());
         let deciding = std::time::Instant::now();
         for req in requests {
-            let read_group_state = overlay.commands.contains_key(&req.command_id)
-                || overlay.docs.contains_key(&req.document_id);
-            let answer = match self.execute_one(req, directory, &mut overlay, &answers) {
+            let read_group_state = group.overlay.commands.contains_key(&req.command_id)
+                || group.overlay.docs.contains_key(&req.document_id);
+            let answer = match group.append(req, &mut self.cache, &answers) {
                 Ok((o, depends)) => (Ok(o), depends || read_group_state),
                 Err(e) => (Err(e), read_group_state),
             };
             answers.push(answer);
-            self.react(directory, &mut overlay);
+            group.react(&mut self.cache);
         }
         crate::telemetry::spent(crate::telemetry::Phase::Decide, deciding.elapsed());
-        (answers, overlay)
+        self.head = group.head;
+        self.head_hash = group.head_hash;
+        (answers, group.overlay)
     }
 
     /// Hands a decided group to the backend: written (and, with a syncer, made durable
@@ -774,389 +785,6 @@ impl Writer {
             }
         }
     }
-
-    /// Decides, in this group, the commands the group's new events asked of other streams
-    /// (an 发文 acknowledged by a unit becomes that unit's 收文): written together with the
-    /// event that asked, or not at all, so no crash can leave one without the other. A
-    /// reaction that is refused changes nothing and is logged; a reaction's own reactions
-    /// follow, a few generations deep at most.
-    fn react(&mut self, directory: &DirectoryCache, overlay: &mut Overlay) {
-        const MAX_GENERATIONS: usize = 4;
-        for _ in 0..MAX_GENERATIONS {
-            let pending = std::mem::take(&mut overlay.reactions);
-            if pending.is_empty() {
-                return;
-            }
-            for r in pending {
-                let req = Request {
-                    command_id: r.command_id,
-                    document_id: r.document_id,
-                    actor: workflow_core::ids::SYSTEM_ACTOR.into(),
-                    at: Some(r.at),
-                    expected_version: Some(r.expected_version),
-                    action: r.action,
-                };
-                let executed = self.execute_one(&req, directory, overlay, &[]);
-                if let Ok((outcome, _)) = executed {
-                    overlay.reacted.push(outcome);
-                } else if let Err(e) = executed {
-                    // With several servers on one database, a reaction decided against a
-                    // document another server has just changed is refused, and the group
-                    // then conflicts and is decided again: ordinary, not an error.
-                    let race = self.storage.shared()
-                        && matches!(
-                            e,
-                            Error::Conflict { .. }
-                                | Error::Rejected(workflow_core::Error::DocumentExists(_))
-                        );
-                    if race {
-                        tracing::debug!(
-                            command_id = %req.command_id,
-                            document_id = %req.document_id,
-                            command = req.action.name(),
-                            error = %e,
-                            "a reaction met a document another server changed first; the group will be decided again"
-                        );
-                    } else {
-                        tracing::error!(
-                            command_id = %req.command_id,
-                            document_id = %req.document_id,
-                            command = req.action.name(),
-                            error = %e,
-                            "a reaction was refused; the event that asked for it stands"
-                        );
-                    }
-                }
-            }
-        }
-        if !overlay.reactions.is_empty() {
-            tracing::error!(
-                left = overlay.reactions.len(),
-                "reactions still asking after {MAX_GENERATIONS} generations; dropped"
-            );
-            overlay.reactions.clear();
-        }
-    }
-
-    /// The events a command produces against the stream's current record, or why not:
-    /// decided by the stream's flow, through the flow boundary.
-    fn decide(
-        &self,
-        req: &Request,
-        current: Option<&DocRecord>,
-        directory: &DirectoryCache,
-        overlay: &Overlay,
-    ) -> Result<Vec<workflow_core::Recorded<workflow_core::FlowEvent>>> {
-        let ctx = GroupContext {
-            directory,
-            schedule: &self.retention_schedule,
-            storage: &*self.storage,
-            overlay,
-            stream: req.document_id,
-        };
-        decide(req, current, &ctx, &self.clock)
-    }
-
-    /// Decides one request within the group. `Ok((outcome, true))` when the answer names
-    /// events of this group (new ones, or a retry of a command earlier in the group), which
-    /// may only be acknowledged once the group is durable.
-    fn execute_one(
-        &mut self,
-        req: &Request,
-        directory: &DirectoryCache,
-        overlay: &mut Overlay,
-        earlier: &[(Result<Outcome>, bool)],
-    ) -> Result<(Outcome, bool)> {
-        validate_id("command_id", &req.command_id)?;
-        let digest = req.digest();
-        if let Some(answer) = self.answer_known(req, &digest, overlay, earlier)? {
-            return Ok(answer);
-        }
-        let id = req.document_id;
-        let (current, from_cache) = self.current(id, directory, overlay)?;
-        let decided = self.decide(req, current.as_ref(), directory, overlay);
-        let events = match decided {
-            Ok(events) if events.is_empty() => {
-                // A change that changes nothing (a directory entry put as it already is):
-                // nothing is appended or recorded, and the answer names the current version.
-                let version = current.as_ref().map_or(0, |r| r.state.version());
-                if from_cache && let Some(r) = current {
-                    self.cache.insert(id, r);
-                }
-                return Ok((
-                    Outcome {
-                        document_id: id,
-                        version,
-                        events: Vec::new(),
-                        replayed: false,
-                    },
-                    false,
-                ));
-            }
-            Ok(events) => events,
-            Err(e) => {
-                if from_cache && let Some(r) = current {
-                    self.cache.insert(id, r);
-                }
-                return Err(e);
-            }
-        };
-        let sealed = self.seal(req, &digest, current, &events, overlay)?;
-        Ok((self.add_to_group(req, &events, sealed, overlay), true))
-    }
-
-    /// Idempotency: a command id known already (in this group, prefetched, or stored)
-    /// answers with its first outcome, if it is the same request; `None` for a new one. One
-    /// done earlier in this group (not yet readable from storage) answers with the events
-    /// of that outcome: the group's `earlier` answers, or the reactions it decided.
-    fn answer_known(
-        &self,
-        req: &Request,
-        digest: &str,
-        overlay: &mut Overlay,
-        earlier: &[(Result<Outcome>, bool)],
-    ) -> Result<Option<(Outcome, bool)>> {
-        let (known, in_group) = match overlay.commands.get(&req.command_id) {
-            Some(r) => (Some(r.clone()), true),
-            None => match overlay.prefetched_commands.remove(&req.command_id) {
-                Some(record) => (record, false),
-                None => (self.storage.command(&req.command_id)?, false),
-            },
-        };
-        let Some(rec) = known else {
-            return Ok(None);
-        };
-        if rec.document_id != req.document_id {
-            return Err(Error::CommandIdReused {
-                command_id: req.command_id.clone(),
-                document_id: rec.document_id,
-            });
-        }
-        let mut o = if in_group {
-            let events = earlier
-                .iter()
-                .filter_map(|(answer, _)| answer.as_ref().ok())
-                .chain(&overlay.reacted)
-                .find(|o| {
-                    o.events
-                        .first()
-                        .is_some_and(|e| e.command_id == req.command_id)
-                })
-                .map(|o| o.events.clone())
-                .ok_or_else(|| Error::Internal {
-                    reason: format!(
-                        "command {} is recorded in this group, but no outcome of the group has \
-                         its events",
-                        req.command_id
-                    ),
-                })?;
-            Outcome {
-                document_id: rec.document_id,
-                version: rec.version,
-                events,
-                replayed: true,
-            }
-        } else {
-            outcome_from_record(&*self.storage, &rec, true)?
-        };
-        // Events written before digests were kept carry none: nothing to compare.
-        if let Some(first) = o.events.first().and_then(|e| e.request_digest.as_deref())
-            && first != digest
-        {
-            return Err(Error::CommandIdMismatch {
-                command_id: req.command_id.clone(),
-                document_id: rec.document_id,
-            });
-        }
-        o.replayed = true;
-        Ok(Some((o, in_group)))
-    }
-
-    /// The stream's record as the group sees it, and whether it was taken from the writer's
-    /// cache (taken, not copied: put back if the command is refused; after a commit the new
-    /// record goes back into the cache anyway). The first time the group touches a stream,
-    /// what it had before (index keys, parts stored) is kept for the projection changes.
-    fn current(
-        &mut self,
-        id: DocumentId,
-        directory: &DirectoryCache,
-        overlay: &mut Overlay,
-    ) -> Result<(Option<DocRecord>, bool)> {
-        if let Some(r) = overlay.docs.get(&id) {
-            return Ok((Some(r.clone()), false));
-        }
-        let (stored, from_cache) = match self.cache.remove(&id) {
-            Some(r) => (Some(r), true),
-            None => match overlay.prefetched_docs.remove(&id) {
-                Some(record) => (record, false),
-                None => (self.storage.doc(id)?, false),
-            },
-        };
-        let is_unit = |s: &str| directory.units.contains_key(&UnitCode::from(s));
-        overlay.before.insert(
-            id,
-            stored
-                .as_ref()
-                .map(|r| (index_keys(r, &is_unit), PartsStored::of(r))),
-        );
-        Ok((stored, from_cache))
-    }
-
-    /// Seals a command's events into envelopes chained after the writer's head, folding
-    /// each into the stream's record. Sealed against a local head: nothing of the writer or
-    /// the group changes until the events are known to make a stream (a flow whose first
-    /// event creates no state would otherwise leave a gap in the positions and a chain link
-    /// never written); then the writer's head moves past them.
-    fn seal(
-        &mut self,
-        req: &Request,
-        digest: &str,
-        current: Option<DocRecord>,
-        events: &[Recorded<FlowEvent>],
-        overlay: &mut Overlay,
-    ) -> Result<Sealed> {
-        let id = req.document_id;
-        let (mut head, mut head_hash) = (self.head, self.head_hash.clone());
-        let mut record = current;
-        let mut envelopes = Vec::with_capacity(events.len());
-        let mut bytes = Vec::with_capacity(events.len());
-        let mut listed = Vec::with_capacity(events.len());
-        let mut claims = Vec::new();
-        for event in events {
-            let position = head + 1;
-            let version = record.as_ref().map_or(0, |r| r.state.version()) + 1;
-            let mut env = Envelope {
-                position,
-                stream_id: id,
-                kind: Some(event.data.kind()),
-                version,
-                event_id: Uuid::new_v4(),
-                command_id: req.command_id.clone(),
-                request_digest: Some(digest.to_owned()),
-                actor: event.actor.clone(),
-                recorded_at: event.at,
-                event_type: event.data.type_name().to_owned(),
-                schema_version: SCHEMA_VERSION,
-                payload: event.data.payload(),
-                prev_hash: head_hash.clone(),
-                hash: String::new(),
-            };
-            let stored = env.seal();
-            head = position;
-            head_hash = env.hash.clone();
-            match record.as_mut() {
-                Some(r) => r.state.apply(event),
-                None => {
-                    record = FlowState::create(event).map(|state| DocRecord {
-                        drafted_position: position,
-                        state,
-                    })
-                }
-            }
-            claims.extend(event.data.number_claim());
-            if let Some(r) = &record {
-                let c = r.state.classification();
-                let seen = overlay.classified.entry(id).or_insert(c);
-                *seen = (*seen).max(c);
-            }
-            if overlay.publish {
-                listed.push(crate::read::tail::listed(record.as_ref().map(|r| &r.state)));
-            }
-            envelopes.push(env);
-            bytes.push(stored);
-        }
-        let record = record.ok_or_else(|| Error::Internal {
-            reason: format!(
-                "{} on {id} decided events that start no stream",
-                req.action.name()
-            ),
-        })?;
-        self.head = head;
-        self.head_hash = head_hash;
-        Ok(Sealed {
-            record,
-            envelopes,
-            bytes,
-            listed,
-            claims,
-        })
-    }
-
-    /// Adds a sealed command to the group: its events (published, if anyone listens), the
-    /// numbers they claim, the reactions they ask for, its command record and the stream's
-    /// new record. Returns its outcome.
-    fn add_to_group(
-        &mut self,
-        req: &Request,
-        events: &[Recorded<FlowEvent>],
-        sealed: Sealed,
-        overlay: &mut Overlay,
-    ) -> Outcome {
-        let Sealed {
-            record,
-            envelopes,
-            bytes,
-            listed,
-            claims,
-        } = sealed;
-        let id = req.document_id;
-        if overlay.publish {
-            overlay
-                .published
-                .extend(envelopes.iter().cloned().zip(listed));
-        }
-        for (series, n) in claims {
-            let max = overlay.numbers.entry(series.clone()).or_insert(0);
-            *max = (*max).max(n);
-            overlay.group.numbers.push((series, n, id));
-        }
-        for (event, env) in events.iter().zip(&envelopes) {
-            overlay
-                .reactions
-                .extend(workflow_core::reactions::reactions(
-                    &record.state,
-                    event,
-                    env.position,
-                ));
-        }
-        let version = record.state.version();
-        let rec = CommandRecord {
-            document_id: id,
-            first_position: envelopes.first().map_or(self.head, |e| e.position),
-            last_position: self.head,
-            version,
-        };
-        overlay.commands.insert(req.command_id.clone(), rec);
-        overlay.docs.insert(id, record);
-        overlay
-            .group
-            .envelopes
-            .extend(envelopes.iter().zip(bytes).map(|(e, bytes)| LogEntry {
-                position: e.position,
-                stream_id: e.stream_id,
-                version: e.version,
-                hash: e.hash.clone(),
-                bytes,
-            }));
-        Outcome {
-            document_id: id,
-            version,
-            events: envelopes,
-            replayed: false,
-        }
-    }
-}
-
-/// A command's events sealed into envelopes, and the stream's record after them.
-struct Sealed {
-    record: DocRecord,
-    envelopes: Vec<Envelope>,
-    /// Each envelope's stored bytes.
-    bytes: Vec<Vec<u8>>,
-    /// What live subscribers filter each event by (only while anyone subscribes).
-    listed: Vec<crate::read::tail::Listed>,
-    /// The numbers the events claim.
-    claims: Vec<(workflow_core::numbering::Series, u32)>,
 }
 
 /// A decided group, ready to commit: the backend's group (events, projection changes, one
