@@ -19,7 +19,7 @@ impl Engine {
         let ctx = GroupContext {
             directory: &directory,
             schedule: &self.inner.retention_schedule,
-            reads: &super::pending::StoreReads(&*self.inner.storage),
+            reads: &super::group::StoreReads(&*self.inner.storage),
             overlay: &overlay,
             stream: id,
         };

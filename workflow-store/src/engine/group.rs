@@ -8,11 +8,12 @@ use workflow_core::{
     directory::Actor, directory::Unit, numbering::Series,
 };
 
+use super::request::{Outcome, outcome_from_record};
 use crate::directory::DirectoryCache;
 use crate::envelope::fixity_digest;
-use crate::error::Error;
+use crate::error::{Error, Result};
 use crate::projection::{DocRecord, IndexKeys};
-use crate::storage::{CommandRecord, Group, PartsStored};
+use crate::storage::{CommandRecord, Group, PartsStored, Storage};
 
 /// What one group has changed so far, read before the stored state.
 #[derive(Default)]
@@ -46,7 +47,7 @@ pub(super) struct Overlay {
 pub(super) struct GroupContext<'a> {
     pub(super) directory: &'a DirectoryCache,
     pub(super) schedule: &'a RetentionSchedule,
-    pub(super) reads: &'a dyn super::pending::GroupReads,
+    pub(super) reads: &'a dyn GroupReads,
     pub(super) overlay: &'a Overlay,
     pub(super) stream: DocumentId,
 }
@@ -136,4 +137,40 @@ pub(super) fn decide(
         action: req.action.clone(),
     };
     workflow_core::decide(current.map(|r| &r.state), &command, ctx).map_err(from_core)
+}
+
+/// What deciding a group reads of the store: a command id's record and the outcome it
+/// names, a stream's record, a series' highest number, a stream's event hashes.
+pub(super) trait GroupReads {
+    /// What a command id was used for.
+    fn command(&self, command_id: &str) -> Result<Option<CommandRecord>>;
+    /// The outcome a command record names, as a retry gets it back.
+    fn outcome(&self, record: &CommandRecord) -> Result<Outcome>;
+    /// A stream's record.
+    fn doc(&self, id: DocumentId) -> Result<Option<DocRecord>>;
+    /// The highest number taken in a series (0 if none).
+    fn max_number(&self, series: &Series) -> Result<u32>;
+    /// The hashes of a stream's events, in order.
+    fn stream_hashes(&self, id: DocumentId) -> Result<Vec<String>>;
+}
+
+/// The store, as a group reads it.
+pub(super) struct StoreReads<'a>(pub(super) &'a dyn Storage);
+
+impl GroupReads for StoreReads<'_> {
+    fn command(&self, command_id: &str) -> Result<Option<CommandRecord>> {
+        self.0.command(command_id)
+    }
+    fn outcome(&self, record: &CommandRecord) -> Result<Outcome> {
+        outcome_from_record(self.0, record, true)
+    }
+    fn doc(&self, id: DocumentId) -> Result<Option<DocRecord>> {
+        self.0.doc(id)
+    }
+    fn max_number(&self, series: &Series) -> Result<u32> {
+        self.0.max_number(series)
+    }
+    fn stream_hashes(&self, id: DocumentId) -> Result<Vec<String>> {
+        self.0.stream_hashes(id)
+    }
 }

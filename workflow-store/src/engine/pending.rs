@@ -1,7 +1,7 @@
 //! A group being decided: the commands of one group commit, each decided against the
 //! stream's state as the group left it, sealed into envelopes chained after the head, folded
 //! into the stream's record, with the reactions its events ask for. A value of its own,
-//! reading the store only through [`GroupReads`] (a test gives it a map): the writer makes
+//! reading the store only through `GroupReads` (a test gives it a map): the writer makes
 //! one per group, commits what it gathered, and moves its head on.
 
 use std::collections::HashMap;
@@ -9,52 +9,15 @@ use std::collections::HashMap;
 use uuid::Uuid;
 use workflow_core::archive::RetentionSchedule;
 use workflow_core::codec::SCHEMA_VERSION;
-use workflow_core::numbering::Series;
 use workflow_core::{DocumentId, FlowEvent, FlowState, Recorded, UnitCode};
 
-use super::group::{GroupContext, Overlay, decide};
-use super::{Clock, Outcome, Request, outcome_from_record, validate_id};
+use super::group::{GroupContext, GroupReads, Overlay, decide};
+use super::{Clock, Outcome, Request, validate_id};
 use crate::directory::DirectoryCache;
 use crate::envelope::Envelope;
 use crate::error::{Error, Result};
 use crate::projection::{DocRecord, index_keys};
-use crate::storage::{CommandRecord, LogEntry, PartsStored, Storage};
-
-/// What deciding a group reads of the store: a command id's record and the outcome it
-/// names, a stream's record, a series' highest number, a stream's event hashes.
-pub(super) trait GroupReads {
-    /// What a command id was used for.
-    fn command(&self, command_id: &str) -> Result<Option<CommandRecord>>;
-    /// The outcome a command record names, as a retry gets it back.
-    fn outcome(&self, record: &CommandRecord) -> Result<Outcome>;
-    /// A stream's record.
-    fn doc(&self, id: DocumentId) -> Result<Option<DocRecord>>;
-    /// The highest number taken in a series (0 if none).
-    fn max_number(&self, series: &Series) -> Result<u32>;
-    /// The hashes of a stream's events, in order.
-    fn stream_hashes(&self, id: DocumentId) -> Result<Vec<String>>;
-}
-
-/// The store, as a group reads it.
-pub(super) struct StoreReads<'a>(pub(super) &'a dyn Storage);
-
-impl GroupReads for StoreReads<'_> {
-    fn command(&self, command_id: &str) -> Result<Option<CommandRecord>> {
-        self.0.command(command_id)
-    }
-    fn outcome(&self, record: &CommandRecord) -> Result<Outcome> {
-        outcome_from_record(self.0, record, true)
-    }
-    fn doc(&self, id: DocumentId) -> Result<Option<DocRecord>> {
-        self.0.doc(id)
-    }
-    fn max_number(&self, series: &Series) -> Result<u32> {
-        self.0.max_number(series)
-    }
-    fn stream_hashes(&self, id: DocumentId) -> Result<Vec<String>> {
-        self.0.stream_hashes(id)
-    }
-}
+use crate::storage::{CommandRecord, LogEntry, PartsStored};
 
 /// A group being decided (see the module's docs).
 pub(super) struct PendingGroup<'a> {
@@ -457,6 +420,7 @@ mod tests {
     use std::sync::Arc;
 
     use workflow_core::ActorId;
+    use workflow_core::numbering::Series;
     use workflow_core::outgoing::Action;
     use workflow_testkit::script::Script;
     use workflow_testkit::steps;

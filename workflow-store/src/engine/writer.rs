@@ -35,8 +35,9 @@ use workflow_core::{
 };
 
 use super::group::Overlay;
+use super::group::StoreReads;
 use super::halt::Halt;
-use super::pending::{PendingGroup, StoreReads};
+use super::pending::PendingGroup;
 use super::{Clock, Msg, Outcome, Request};
 use crate::directory::DirectoryCache;
 use crate::envelope::Envelope;

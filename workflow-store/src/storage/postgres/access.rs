@@ -1,5 +1,6 @@
 //! The access log: [`AccessLog`].
 
+use super::sql::*;
 use super::*;
 
 impl AccessLog for PostgresStorage {

@@ -1,5 +1,7 @@
 //! Tests and tamper drills: [`Drills`].
 
+use super::rows::*;
+use super::sql::*;
 use super::*;
 
 impl Drills for PostgresStorage {

@@ -1,5 +1,7 @@
 //! The directory a store written before the directory stream kept beside the log: [`LegacyDirectory`].
 
+use super::rows::*;
+use super::sql::*;
 use super::*;
 
 impl LegacyDirectory for PostgresStorage {

@@ -1,5 +1,6 @@
 //! The event log: [`EventLog`].
 
+use super::sql::*;
 use super::*;
 
 impl EventLog for PostgresStorage {

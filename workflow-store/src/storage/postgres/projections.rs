@@ -1,5 +1,6 @@
 //! Reading projections: [`Projections`].
 
+use super::sql::*;
 use super::*;
 
 impl Projections for PostgresStorage {

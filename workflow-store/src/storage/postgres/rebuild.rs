@@ -1,5 +1,6 @@
 //! Making projections again: [`Rebuild`].
 
+use super::rows::*;
 use super::*;
 
 impl Rebuild for PostgresStorage {

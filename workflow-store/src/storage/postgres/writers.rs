@@ -1,6 +1,7 @@
 //! Several writers on one store: [`SharedWriters`].
 
 use super::*;
+use super::{commit_sql::*, listen::*};
 
 impl SharedWriters for PostgresStorage {
     fn hold_commits(&self) -> Result<()> {
