@@ -99,22 +99,15 @@ pub(crate) fn rebuild(
             if replay.folding.len() > replay.resident {
                 changed += storage.converge(replay.spill(&is_unit_of(&directory)))?;
             }
-            let rec = match commands.remove(command_id.as_ref()) {
-                Some(mut r) if r.document_id == id && r.last_position + 1 == position => {
-                    r.last_position = position;
-                    r.version = version;
-                    r
-                }
-                _ => CommandRecord {
-                    document_id: id,
-                    first_position: position,
-                    last_position: position,
-                    version,
-                },
-            };
             last_command.clear();
             last_command.push_str(&command_id);
-            commands.insert(command_id.into_owned(), rec);
+            extend_command(
+                &mut commands,
+                command_id.into_owned(),
+                id,
+                position,
+                version,
+            );
         }
         carried = commands.remove_entry(&last_command);
         changed += storage.converge(Group {
@@ -133,6 +126,31 @@ pub(crate) fn rebuild(
         "rebuild: projection entries written or removed"
     );
     Ok(next - 1)
+}
+
+/// Adds an event to its command's record: the one its command id has, if the event follows
+/// it in the same stream (a command's events are contiguous), or a new one.
+fn extend_command(
+    commands: &mut HashMap<String, CommandRecord>,
+    command_id: String,
+    id: DocumentId,
+    position: u64,
+    version: u64,
+) {
+    let rec = match commands.remove(&command_id) {
+        Some(mut r) if r.document_id == id && r.last_position + 1 == position => {
+            r.last_position = position;
+            r.version = version;
+            r
+        }
+        _ => CommandRecord {
+            document_id: id,
+            first_position: position,
+            last_position: position,
+            version,
+        },
+    };
+    commands.insert(command_id, rec);
 }
 
 /// Which recipient names are units of `directory`.
