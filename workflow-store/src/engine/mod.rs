@@ -711,7 +711,7 @@ fn legacy_directory(
     if storage.doc(DIRECTORY_STREAM)?.is_some() {
         return Ok(None);
     }
-    let (units, actors) = (storage.units()?, storage.actors()?);
+    let (units, actors) = storage.legacy_units_and_actors()?;
     Ok((!units.is_empty() || !actors.is_empty()).then_some((units, actors)))
 }
 

@@ -90,10 +90,19 @@ pub fn copy_store(
     let access_total = copy_access_log(from, to, &tell)?;
     // A directory an early build kept beside the log (the engine records it in the log
     // when it opens the copy, as it would have the original).
-    let (units, actors) = (from.units()?, from.actors()?);
+    let (units, actors) = from.legacy_units_and_actors()?;
     let legacy_directory = !units.is_empty() || !actors.is_empty();
     if legacy_directory {
-        to.put_directory(&units, &actors)?;
+        let Some(target) = to.legacy_directory() else {
+            return Err(Error::InvalidRequest {
+                field: "to",
+                reason: "the source keeps its directory beside the log (an early build's \
+                         store) and the target cannot: open the source with this build first, \
+                         which records the directory in its log, then copy"
+                    .into(),
+            });
+        };
+        target.put_directory(&units, &actors)?;
     }
     // The projections, from the copied log.
     let rebuild_progress = {

@@ -172,16 +172,9 @@ fn initial_directory(storage: &dyn Storage) -> Result<DirectoryState> {
             }
         }
         None => {
-            state.units = storage
-                .units()?
-                .into_iter()
-                .map(|u| (u.code.clone(), u))
-                .collect();
-            state.actors = storage
-                .actors()?
-                .into_iter()
-                .map(|a| (a.id.clone(), a))
-                .collect();
+            let (units, actors) = storage.legacy_units_and_actors()?;
+            state.units = units.into_iter().map(|u| (u.code.clone(), u)).collect();
+            state.actors = actors.into_iter().map(|a| (a.id.clone(), a)).collect();
         }
     }
     Ok(state)

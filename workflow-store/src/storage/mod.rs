@@ -216,10 +216,10 @@ pub type ForeignCommits = std::sync::Arc<dyn Fn(u64) + Send + Sync>;
 ///   outcomes, by key and by range;
 /// - [`Rebuild`]: projections made again from the log;
 /// - [`AccessLog`]: classified reads, beside the event log;
-/// - [`LegacyDirectory`]: the directory a store written before the directory stream kept
-///   beside the log (read once, to record it in the log);
-/// - what a backend may declare it can do: [`SplitCommit`] (write now, make durable later)
-///   and [`SharedWriters`] (several processes write the store);
+/// - what a backend may declare it can do: [`SplitCommit`] (write now, make durable later),
+///   [`SharedWriters`] (several processes write the store) and [`LegacyDirectory`] (the
+///   directory a store written before the directory stream kept beside the log, read once
+///   to record it in the log);
 /// - `Drills` (tests and tamper drills only, with the `fault-injection` feature).
 pub trait Storage: StorageParts + Send + Sync + std::fmt::Debug {
     /// Writes a group atomically — events, stream index, projection changes, command
@@ -249,6 +249,13 @@ pub trait Storage: StorageParts + Send + Sync + std::fmt::Debug {
     /// before deciding each group (a stream it holds in memory may have moved on
     /// elsewhere), and decides a group again when another writer committed first.
     fn shared_writers(&self) -> Option<&dyn SharedWriters> {
+        None
+    }
+
+    /// The directory a store written before the directory stream kept beside the log, if
+    /// the backend can hold one (stores of builds that old, and copies of them, do): read
+    /// once, to record it in the log as the directory stream's first event.
+    fn legacy_directory(&self) -> Option<&dyn LegacyDirectory> {
         None
     }
 
@@ -291,6 +298,15 @@ impl<'a> dyn Storage + 'a {
         }
     }
 
+    /// The directory kept beside the log ([`Storage::legacy_directory`]): empty where the
+    /// backend keeps none.
+    pub(crate) fn legacy_units_and_actors(&self) -> Result<(Vec<Unit>, Vec<Actor>)> {
+        match self.legacy_directory() {
+            Some(d) => Ok((d.units()?, d.actors()?)),
+            None => Ok((Vec::new(), Vec::new())),
+        }
+    }
+
     /// Makes every group written so far durable (see [`SplitCommit::sync_written`]); a
     /// backend without a split commit made each durable as it committed it.
     pub(crate) fn sync_written(&self, always: bool) -> std::result::Result<(), CommitError> {
@@ -303,22 +319,16 @@ impl<'a> dyn Storage + 'a {
 
 /// The interfaces every backend implements beneath [`Storage`].
 #[cfg(not(any(test, feature = "fault-injection")))]
-pub trait StorageParts: EventLog + Projections + Rebuild + AccessLog + LegacyDirectory {}
+pub trait StorageParts: EventLog + Projections + Rebuild + AccessLog {}
 #[cfg(not(any(test, feature = "fault-injection")))]
-impl<T: EventLog + Projections + Rebuild + AccessLog + LegacyDirectory> StorageParts for T {}
+impl<T: EventLog + Projections + Rebuild + AccessLog> StorageParts for T {}
 
 /// The interfaces every backend implements beneath [`Storage`] (test builds: with the
 /// drills).
 #[cfg(any(test, feature = "fault-injection"))]
-pub trait StorageParts:
-    EventLog + Projections + Rebuild + AccessLog + LegacyDirectory + Drills
-{
-}
+pub trait StorageParts: EventLog + Projections + Rebuild + AccessLog + Drills {}
 #[cfg(any(test, feature = "fault-injection"))]
-impl<T: EventLog + Projections + Rebuild + AccessLog + LegacyDirectory + Drills> StorageParts
-    for T
-{
-}
+impl<T: EventLog + Projections + Rebuild + AccessLog + Drills> StorageParts for T {}
 
 /// The log: stored events by position and by stream, and the store as a whole.
 pub trait EventLog {

@@ -3,6 +3,10 @@
 use super::*;
 
 impl Storage for PostgresStorage {
+    fn legacy_directory(&self) -> Option<&dyn LegacyDirectory> {
+        Some(self)
+    }
+
     fn commit(&self, group: &mut Group) -> std::result::Result<(), CommitError> {
         let started = std::time::Instant::now();
         let committed = self.commit_now(group);

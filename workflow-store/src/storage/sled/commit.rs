@@ -3,6 +3,10 @@
 use super::*;
 
 impl Storage for SledStorage {
+    fn legacy_directory(&self) -> Option<&dyn LegacyDirectory> {
+        Some(self)
+    }
+
     fn commit(&self, group: &mut Group) -> std::result::Result<(), CommitError> {
         self.write_group(group)?;
         self.sync_written(group.sync_always)
