@@ -251,22 +251,24 @@ impl Engine {
         let storage_splits = storage.split_commit().is_some() && !storage.shared();
         let mut writer = Writer {
             storage,
+            readers: writer::WriterReaders {
+                head_tx,
+                uncertain,
+                queued,
+                redecided,
+                halted_flag,
+                tail: tail.clone(),
+                live,
+                classifications,
+            },
             directory,
             clock: config.clock,
             head,
             head_hash,
-            head_tx,
             cache: HashMap::new(),
             rebuild_resident_documents: config.rebuild_resident_documents.max(1),
             halted,
             retention_schedule,
-            uncertain,
-            queued,
-            redecided,
-            halted_flag,
-            tail: tail.clone(),
-            live,
-            classifications,
             syncer: None,
             syncer_thread: None,
             sync_failed: Arc::new(Mutex::new(None)),
@@ -721,12 +723,12 @@ fn start_syncer(writer: &mut Writer, tail: Arc<RwLock<crate::read::tail::Tail>>)
     let (sync_tx, sync_rx) = std_mpsc::channel();
     let syncer = syncer::Syncer {
         storage: writer.storage.clone(),
-        head_tx: writer.head_tx.clone(),
+        head_tx: writer.readers.head_tx.clone(),
         tail,
-        uncertain: writer.uncertain.clone(),
+        uncertain: writer.readers.uncertain.clone(),
         failed: writer.sync_failed.clone(),
-        halted_flag: writer.halted_flag.clone(),
-        classifications: writer.classifications.clone(),
+        halted_flag: writer.readers.halted_flag.clone(),
+        classifications: writer.readers.classifications.clone(),
     };
     let thread = std::thread::Builder::new()
         .name("workflow-syncer".into())

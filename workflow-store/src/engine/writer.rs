@@ -51,12 +51,13 @@ const MAX_GROUP: usize = 512;
 /// The single writer: decides, chains, commits and flushes groups of commands.
 pub(super) struct Writer {
     pub(super) storage: Arc<dyn Storage>,
+    /// What the engine's readers share with the writer.
+    pub(super) readers: WriterReaders,
     // Shared with the engine's readers; never a reference to `Inner`, whose drop joins us.
     pub(super) directory: Arc<RwLock<DirectoryCache>>,
     pub(super) clock: Clock,
     pub(super) head: u64,
     pub(super) head_hash: String,
-    pub(super) head_tx: Arc<watch::Sender<u64>>,
     /// Recently written state records, so a stream's next command skips decoding its
     /// projection. Holds exactly what was committed; cleared on a failed commit or rebuild.
     pub(super) cache: HashMap<DocumentId, DocRecord>,
@@ -64,6 +65,21 @@ pub(super) struct Writer {
     /// Set when writing must stop: from then on every write is refused.
     pub(super) halted: Option<Halt>,
     pub(super) retention_schedule: Arc<RetentionSchedule>,
+    /// Where written groups go to be made durable and answered, when the backend splits
+    /// its commits (see [`super::syncer`]); `None`: each commit is durable on return.
+    pub(super) syncer: Option<std_mpsc::Sender<super::syncer::ToSyncer>>,
+    pub(super) syncer_thread: Option<std::thread::JoinHandle<()>>,
+    /// Set by the syncer when a sync failed.
+    pub(super) sync_failed: Arc<std::sync::Mutex<Option<String>>>,
+    /// What the last group wrote, for the syncer.
+    pub(super) written: Option<WrittenGroup>,
+}
+
+/// What the engine's readers share with the writer: the durable head, the live tail and
+/// who follows it, the classifications in force, the documents a failed group left
+/// uncertain, and the writer's counters and halt.
+pub(super) struct WriterReaders {
+    pub(super) head_tx: Arc<watch::Sender<u64>>,
     pub(super) uncertain: Arc<RwLock<HashSet<DocumentId>>>,
     pub(super) queued: Arc<AtomicUsize>,
     /// Groups decided again because another writer of a shared store committed first.
@@ -75,14 +91,6 @@ pub(super) struct Writer {
     pub(super) live: Arc<AtomicUsize>,
     /// Documents' classifications as last committed.
     pub(super) classifications: Arc<RwLock<crate::read::tail::Classifications>>,
-    /// Where written groups go to be made durable and answered, when the backend splits
-    /// its commits (see [`super::syncer`]); `None`: each commit is durable on return.
-    pub(super) syncer: Option<std_mpsc::Sender<super::syncer::ToSyncer>>,
-    pub(super) syncer_thread: Option<std::thread::JoinHandle<()>>,
-    /// Set by the syncer when a sync failed.
-    pub(super) sync_failed: Arc<std::sync::Mutex<Option<String>>>,
-    /// What the last group wrote, for the syncer.
-    pub(super) written: Option<WrittenGroup>,
 }
 
 /// What a written group makes visible once durable.
@@ -130,7 +138,7 @@ type Reply = oneshot::Sender<Result<Outcome>>;
 
 impl Writer {
     pub(super) fn run(mut self, rx: std_mpsc::Receiver<Msg>) {
-        let queued = self.queued.clone();
+        let queued = self.readers.queued.clone();
         let taken = || {
             queued.fetch_sub(1, Ordering::SeqCst);
         };
@@ -227,7 +235,7 @@ impl Writer {
         if self.halted.is_none() {
             self.halted = Some(Halt::StorageFailed(reason));
         }
-        self.halted_flag.store(true, Ordering::SeqCst);
+        self.readers.halted_flag.store(true, Ordering::SeqCst);
     }
 
     /// Records the directory a store written before the directory stream kept beside the
@@ -327,7 +335,8 @@ impl Writer {
         }
         let (requests, replies): (Vec<_>, Vec<_>) = executes.into_iter().unzip();
         let answers = self.commit_requests(&requests);
-        self.halted_flag
+        self.readers
+            .halted_flag
             .store(self.halted.is_some(), Ordering::SeqCst);
         // With a syncer, the durable head is the syncer's to report.
         if self.syncer.is_none() {
@@ -406,11 +415,11 @@ impl Writer {
             let halt = Halt::LogMismatch(reason);
             let error = halt.error();
             self.halted = Some(halt);
-            self.halted_flag.store(true, Ordering::SeqCst);
+            self.readers.halted_flag.store(true, Ordering::SeqCst);
             return Err(error);
         }
         self.cache.clear();
-        if let Ok(mut c) = self.classifications.write() {
+        if let Ok(mut c) = self.readers.classifications.write() {
             c.clear();
         }
         let directory = DirectoryCache::load(&*self.storage)?;
@@ -419,7 +428,7 @@ impl Writer {
         }
         self.head = position;
         self.head_hash = hash;
-        let _ = self.head_tx.send(self.head);
+        let _ = self.readers.head_tx.send(self.head);
         Ok(true)
     }
 
@@ -478,7 +487,7 @@ impl Writer {
                         });
                     }
                     if attempt < MAX_ATTEMPTS && self.halted.is_none() {
-                        self.redecided.fetch_add(1, Ordering::Relaxed);
+                        self.readers.redecided.fetch_add(1, Ordering::Relaxed);
                         crate::telemetry::redecided();
                         tracing::debug!(%reason, attempt, "another writer committed first; deciding the group again");
                         attempt += 1;
@@ -504,7 +513,7 @@ impl Writer {
     ) -> Vec<crate::read::tail::TailEvent> {
         // With a syncer, they are in force once durable (the syncer sets them).
         if self.syncer.is_none()
-            && let Ok(mut c) = self.classifications.write()
+            && let Ok(mut c) = self.readers.classifications.write()
         {
             for change in docs {
                 let (id, now) = (change.record.id(), change.record.state.classification());
@@ -584,7 +593,7 @@ impl Writer {
         directory: &DirectoryCache,
     ) -> (Vec<(Result<Outcome>, bool)>, Overlay) {
         let mut overlay = Overlay {
-            publish: self.live.load(Ordering::SeqCst) > 0,
+            publish: self.readers.live.load(Ordering::SeqCst) > 0,
             ..Overlay::default()
         };
         if self.storage.shared() {
@@ -680,11 +689,11 @@ impl Writer {
             }
         } else {
             if !events.is_empty()
-                && let Ok(mut tail) = self.tail.write()
+                && let Ok(mut tail) = self.readers.tail.write()
             {
                 tail.publish(events);
             }
-            let _ = self.head_tx.send(self.head);
+            let _ = self.readers.head_tx.send(self.head);
         }
         self.keep(group.docs);
         let answers = answers.into_iter().map(|(r, _)| r).collect();
@@ -718,7 +727,7 @@ impl Writer {
                 if let Ok(mut f) = self.sync_failed.lock() {
                     f.get_or_insert(reason.clone());
                 }
-                if let Ok(mut uncertain) = self.uncertain.write() {
+                if let Ok(mut uncertain) = self.readers.uncertain.write() {
                     uncertain.extend(group.docs.iter().map(|c| c.record.id()));
                 }
                 self.stop_writing(reason);
@@ -774,7 +783,7 @@ impl Writer {
                 // a crash loses. Stop.
                 tracing::error!(error = %cause(&e), "a write to storage failed after the group was handed to it; whether it reached the disk is unknown (a retry with the same command_id is safe after a restart); the engine stops writing until restarted");
                 let halt = Halt::StorageFailed(cause(&e));
-                if let Ok(mut uncertain) = self.uncertain.write() {
+                if let Ok(mut uncertain) = self.readers.uncertain.write() {
                     uncertain.extend(group.docs.iter().map(|c| c.record.id()));
                 }
                 // The head stays where the last certain group left it: nothing (the syncer
