@@ -78,6 +78,23 @@ pub fn copy_store(
     progress: impl FnMut(&str, u64, u64) + Send + 'static,
 ) -> Result<CopyReport> {
     ensure_empty(to)?;
+    // Whether the target can keep a directory the source kept beside its log: asked before
+    // anything is written, so that a refusal leaves the target empty.
+    let (units, actors) = from.legacy_units_and_actors()?;
+    let legacy_directory = !units.is_empty() || !actors.is_empty();
+    let legacy_target = match (legacy_directory, to.legacy_directory()) {
+        (false, _) => None,
+        (true, Some(target)) => Some(target),
+        (true, None) => {
+            return Err(Error::InvalidRequest {
+                field: "to",
+                reason: "the source keeps its directory beside the log (an early build's \
+                         store) and the target cannot: open the source with this build first, \
+                         which records the directory in its log, then copy"
+                    .into(),
+            });
+        }
+    };
     let progress = Arc::new(Mutex::new(progress));
     let tell = |step: &str, done: u64, total: u64| {
         if let Ok(mut p) = progress.lock() {
@@ -90,18 +107,7 @@ pub fn copy_store(
     let access_total = copy_access_log(from, to, &tell)?;
     // A directory an early build kept beside the log (the engine records it in the log
     // when it opens the copy, as it would have the original).
-    let (units, actors) = from.legacy_units_and_actors()?;
-    let legacy_directory = !units.is_empty() || !actors.is_empty();
-    if legacy_directory {
-        let Some(target) = to.legacy_directory() else {
-            return Err(Error::InvalidRequest {
-                field: "to",
-                reason: "the source keeps its directory beside the log (an early build's \
-                         store) and the target cannot: open the source with this build first, \
-                         which records the directory in its log, then copy"
-                    .into(),
-            });
-        };
+    if let Some(target) = legacy_target {
         target.put_directory(&units, &actors)?;
     }
     // The projections, from the copied log.
