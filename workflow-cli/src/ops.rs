@@ -470,13 +470,17 @@ pub(crate) struct ListArgs {
 pub(crate) fn list(data_dir: &Path, a: &ListArgs) -> Result<(Vec<FlowState>, Timestamp)> {
     let engine = open(data_dir)?;
     let now = Utc::now();
-    let flow = match a.flow.as_deref() {
-        None => None,
-        Some(f) => match f.parse::<workflow_core::StreamKind>() {
-            Ok(k) if workflow_core::StreamKind::DOCUMENTS.contains(&k) => Some(k),
-            _ => bail!("--flow {f}: give outgoing (发文), incoming (收文) or supervision (督办)"),
-        },
-    };
+    let flow = a
+        .flow
+        .as_deref()
+        .map(|f| {
+            workflow_core::StreamKind::parse_document(f).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--flow {f}: give outgoing (发文), incoming (收文) or supervision (督办)"
+                )
+            })
+        })
+        .transpose()?;
     if let Some(s) = a.source.as_deref()
         && !matches!(s, "instruction" | "meeting" | "key_task" | "direct")
     {

@@ -160,6 +160,14 @@ impl StreamKind {
         StreamKind::Supervision,
     ];
 
+    /// The document kind named `s` (`outgoing`, `incoming`, `supervision`: the kinds lists
+    /// and filters take), or `None` for any other name.
+    pub fn parse_document(s: &str) -> Option<StreamKind> {
+        s.parse::<StreamKind>()
+            .ok()
+            .filter(|k| StreamKind::DOCUMENTS.contains(k))
+    }
+
     /// The name stored in envelopes and used on the wire: `outgoing`, `incoming`, ….
     pub fn as_str(self) -> &'static str {
         match self {
@@ -225,5 +233,12 @@ mod tests {
         let e = "Outgoing".parse::<StreamKind>().unwrap_err();
         assert!(e.to_string().contains("expected one of outgoing"), "{e}");
         assert!("".parse::<StreamKind>().is_err());
+        // Lists and filters take the document kinds only.
+        assert_eq!(
+            StreamKind::parse_document(" incoming"),
+            Some(StreamKind::Incoming)
+        );
+        assert_eq!(StreamKind::parse_document("directory"), None);
+        assert_eq!(StreamKind::parse_document("Outgoing"), None);
     }
 }

@@ -35,8 +35,6 @@ pub trait Registered: Flow {
     fn event(event: &FlowEvent) -> Option<&Self::Event>;
     /// Its event, by value.
     fn into_event(event: FlowEvent) -> Option<Self::Event>;
-    /// Its action, if `action` is one of its commands.
-    fn action(action: &FlowAction) -> Option<&Self::Action>;
 }
 
 /// Decides one flow's command against its state, as the dispatching types.
@@ -152,13 +150,6 @@ macro_rules! flows {
                 fn into_event(event: FlowEvent) -> Option<Self::Event> {
                     match event {
                         FlowEvent::$variant(e) => Some(e),
-                        #[allow(unreachable_patterns)]
-                        _ => None,
-                    }
-                }
-                fn action(action: &FlowAction) -> Option<&Self::Action> {
-                    match action {
-                        FlowAction::$variant(a) => Some(a),
                         #[allow(unreachable_patterns)]
                         _ => None,
                     }

@@ -335,7 +335,7 @@ pub(crate) async fn timeline(
         nav: Some(state.nav(&person)),
         id: id.to_string(),
         title: s.title().to_owned(),
-        flow: view::flow_label(&s),
+        flow: s.kind().label(),
         events: view::timeline(&state.engine, &events),
     })
 }
@@ -379,9 +379,7 @@ fn list_query(q: &SearchQuery, now: workflow_core::Timestamp) -> Result<ListQuer
         flow: match opt(&q.flow) {
             None => None,
             Some(f) => Some(
-                f.parse::<StreamKind>()
-                    .ok()
-                    .filter(|k| StreamKind::DOCUMENTS.contains(k))
+                StreamKind::parse_document(&f)
                     .ok_or_else(|| WebError::bad_form("flow", format!("{f} 不是流程")))?,
             ),
         },

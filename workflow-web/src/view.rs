@@ -14,11 +14,6 @@ pub(crate) fn name(engine: &Engine, id: &ActorId) -> String {
     }
 }
 
-/// The flow's name.
-pub(crate) fn flow_label(s: &FlowState) -> &'static str {
-    s.kind().label()
-}
-
 /// One line of a list or of the 待办.
 #[derive(Debug, Clone)]
 pub(crate) struct Row {
@@ -43,7 +38,7 @@ pub(crate) fn row(s: &FlowState, now: Timestamp) -> Row {
         .unwrap_or_default();
     Row {
         id: s.id().to_string(),
-        flow: flow_label(s),
+        flow: s.kind().label(),
         title: s.title().to_owned(),
         state: p.state_label.to_owned(),
         unit,

@@ -190,9 +190,7 @@ pub fn flow(field: &str, s: &str) -> Result<Option<workflow_core::StreamKind>, S
     if s.trim().is_empty() {
         return Ok(None);
     }
-    s.parse()
-        .ok()
-        .filter(|k| workflow_core::StreamKind::DOCUMENTS.contains(k))
+    workflow_core::StreamKind::parse_document(s)
         .map(Some)
         .ok_or_else(|| {
             invalid(

@@ -64,6 +64,13 @@ pub(crate) fn series_key(series: &Series, n: u32) -> Vec<u8> {
     k
 }
 
+/// The number a series key holds (the inverse of [`series_key`]), or `None` for a key that is
+/// not one of the series `prefix` is of.
+pub(crate) fn series_number(prefix: &[u8], key: &[u8]) -> Option<u32> {
+    let tail: [u8; 4] = key.strip_prefix(prefix)?.try_into().ok()?;
+    Some(u32::from_be_bytes(tail))
+}
+
 /// The suffix that orders list entries: drafting position (big-endian) then the id.
 pub(crate) fn order_suffix(c: Cursor) -> [u8; 24] {
     let mut s = [0u8; 24];

@@ -2,6 +2,7 @@
 
 use super::sql::*;
 use super::*;
+use crate::storage::keys::series_number;
 
 impl Projections for PostgresStorage {
     fn doc(&self, id: DocumentId) -> Result<Option<DocRecord>> {
@@ -90,12 +91,8 @@ impl Projections for PostgresStorage {
             .scan_keys("wf_numbers", (prefix.clone(), end), 1, true)?
             .pop()
         {
-            Some(k) => {
-                let tail: [u8; 4] = k[prefix.len()..]
-                    .try_into()
-                    .map_err(|_| Error::corrupt("numbers index", "malformed key"))?;
-                Ok(u32::from_be_bytes(tail))
-            }
+            Some(k) => series_number(&prefix, &k)
+                .ok_or_else(|| Error::corrupt("numbers index", "malformed key")),
             None => Ok(0),
         }
     }

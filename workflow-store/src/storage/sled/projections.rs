@@ -1,6 +1,7 @@
 //! Reading projections: [`Projections`].
 
 use super::*;
+use crate::storage::keys::series_number;
 
 impl Projections for SledStorage {
     fn doc(&self, id: DocumentId) -> Result<Option<DocRecord>> {
@@ -66,10 +67,8 @@ impl Projections for SledStorage {
         match self.numbers.scan_prefix(&prefix).next_back() {
             Some(kv) => {
                 let (k, _) = kv.db()?;
-                let tail: [u8; 4] = k[prefix.len()..]
-                    .try_into()
-                    .map_err(|_| Error::corrupt("numbers index", "malformed key"))?;
-                Ok(u32::from_be_bytes(tail))
+                series_number(&prefix, &k)
+                    .ok_or_else(|| Error::corrupt("numbers index", "malformed key"))
             }
             None => Ok(0),
         }
