@@ -292,9 +292,9 @@ impl Engine {
 struct PageBuilder(Vec<FlowState>);
 
 impl PageBuilder {
-    /// Adds a listed state (a stream of a flow that lists none is passed over).
+    /// Adds a listed state (the directory's and a 月通报's streams are in no list).
     fn push(&mut self, s: FlowState) {
-        if s.listing().is_some() {
+        if StreamKind::DOCUMENTS.contains(&s.kind()) {
             self.0.push(s);
         }
     }
