@@ -39,7 +39,7 @@ pub struct ArchiveRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleRow {
-    /// 发文 (`outgoing`), 收文 (`incoming`) or 督办 (`supervision`).
+    /// 发文 (`outgoing`), 收文 (`incoming`), 督办 (`supervision`) or 签报 (`submission`).
     pub flow: StreamKind,
     /// The document kinds (文种) the row covers; empty: every kind.
     #[serde(default)]
@@ -84,9 +84,9 @@ impl RetentionSchedule {
             .find(|r| !StreamKind::DOCUMENTS.contains(&r.flow))
         {
             return Err(ScheduleError(format!(
-                "a row names flow {}: only outgoing, incoming and supervision documents are \
-                 archived",
-                row.flow
+                "a row names flow {}: only {} documents are archived",
+                row.flow,
+                StreamKind::DOCUMENTS.map(StreamKind::as_str).join(", ")
             )));
         }
         for flow in [StreamKind::Outgoing, StreamKind::Incoming] {
@@ -220,6 +220,21 @@ impl Default for RetentionSchedule {
                     None,
                     Retention::Years30,
                     "8号令 第九条（一）：一般性业务文件材料（督办件）",
+                ),
+                // 签报: requests to the leaders and their 批示.
+                row(
+                    StreamKind::Submission,
+                    &[],
+                    Some(true),
+                    Retention::Permanent,
+                    "8号令 第八条（三）（四）：重要问题的请示与领导批示（全校性事项的签报）",
+                ),
+                row(
+                    StreamKind::Submission,
+                    &[],
+                    Some(false),
+                    Retention::Years30,
+                    "8号令 第九条（一）：一般性问题的请示与批示（签报）",
                 ),
             ],
         }

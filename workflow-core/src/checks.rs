@@ -53,6 +53,31 @@ pub(crate) fn check_text(field: &str, text: &str, required: bool) -> Result<(), 
     Ok(())
 }
 
+/// A classified document's classification period (保密期限, in years, in `field`) within
+/// its cap; none for the others.
+pub(crate) fn check_classification_period(
+    field: &str,
+    classification: Classification,
+    period: Option<u32>,
+) -> Result<(), Error> {
+    match (classification.max_period_years(), period) {
+        (None, None) => Ok(()),
+        (None, Some(_)) => Err(Error::field(
+            field,
+            "an unclassified document has no classification period",
+        )),
+        (Some(_), None) => Err(Error::field(
+            field,
+            format!("a {classification} document needs a classification period"),
+        )),
+        (Some(cap), Some(p)) if p == 0 || p > cap => Err(Error::field(
+            field,
+            format!("{p} years is outside 1..={cap} for {classification}"),
+        )),
+        (Some(_), Some(_)) => Ok(()),
+    }
+}
+
 /// An archival code (全宗号, 机构): 1–16 ASCII letters or digits.
 pub(crate) fn check_code(field: &str, code: &str) -> Result<String, Error> {
     let code = code.trim();

@@ -136,6 +136,8 @@ pub enum StreamKind {
     Incoming,
     /// 督办: a supervision item.
     Supervision,
+    /// 签报: a unit's request to the school's leaders.
+    Submission,
     /// The directory: units, actors, roles and clearances.
     Directory,
     /// A published bulletin (月通报).
@@ -144,23 +146,25 @@ pub enum StreamKind {
 
 impl StreamKind {
     /// Every kind, in the order lists show them.
-    pub const ALL: [StreamKind; 5] = [
+    pub const ALL: [StreamKind; 6] = [
         StreamKind::Outgoing,
         StreamKind::Incoming,
         StreamKind::Supervision,
+        StreamKind::Submission,
         StreamKind::Directory,
         StreamKind::Bulletin,
     ];
 
-    /// The kinds of documents people work on (发文, 收文, 督办): those lists and the
+    /// The kinds of documents people work on (发文, 收文, 督办, 签报): those lists and the
     /// retention schedule know.
-    pub const DOCUMENTS: [StreamKind; 3] = [
+    pub const DOCUMENTS: [StreamKind; 4] = [
         StreamKind::Outgoing,
         StreamKind::Incoming,
         StreamKind::Supervision,
+        StreamKind::Submission,
     ];
 
-    /// The document kind named `s` (`outgoing`, `incoming`, `supervision`: the kinds lists
+    /// The document kind named `s` (`outgoing`, `incoming`, `supervision`, `submission`: the kinds lists
     /// and filters take), or `None` for any other name.
     pub fn parse_document(s: &str) -> Option<StreamKind> {
         s.parse::<StreamKind>()
@@ -174,17 +178,19 @@ impl StreamKind {
             StreamKind::Outgoing => "outgoing",
             StreamKind::Incoming => "incoming",
             StreamKind::Supervision => "supervision",
+            StreamKind::Submission => "submission",
             StreamKind::Directory => "directory",
             StreamKind::Bulletin => "bulletin",
         }
     }
 
-    /// The office's word for it: 发文, 收文, 督办, 通讯录, 月通报.
+    /// The office's word for it: 发文, 收文, 督办, 签报, 通讯录, 月通报.
     pub fn label(self) -> &'static str {
         match self {
             StreamKind::Outgoing => "发文",
             StreamKind::Incoming => "收文",
             StreamKind::Supervision => "督办",
+            StreamKind::Submission => "签报",
             StreamKind::Directory => "通讯录",
             StreamKind::Bulletin => "月通报",
         }
@@ -200,7 +206,7 @@ impl fmt::Display for StreamKind {
 /// A name that is no stream kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown stream kind {0:?}: expected one of outgoing, incoming, supervision, directory, bulletin"
+    "unknown stream kind {0:?}: expected one of outgoing, incoming, supervision, submission, directory, bulletin"
 )]
 pub struct UnknownKind(pub String);
 

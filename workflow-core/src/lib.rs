@@ -52,6 +52,7 @@
 
 mod checks;
 mod links;
+mod routing;
 
 pub mod archive;
 pub mod codec;
@@ -71,6 +72,7 @@ pub mod registry;
 pub mod retention;
 pub mod route;
 pub mod sheet;
+pub mod submission;
 pub mod summary;
 pub mod supervision;
 pub mod todo;

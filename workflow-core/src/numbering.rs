@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::retention::Retention;
 
 /// A numbering series, in which numbers run 1, 2, 3, … without gaps and are unique across
-/// documents: 发文字号 per prefix and year; 件号 per fonds, year and retention. The one
+/// documents: 发文字号, 收文编号 and 签报编号 per prefix and year; 件号 per fonds, year and retention. The one
 /// definition: the store keeps the highest number of each and encodes it as it likes.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Series {
@@ -27,6 +27,13 @@ pub enum Series {
         /// The receiving unit's 收文 prefix, e.g. `X校收`.
         prefix: String,
         /// The year of receipt.
+        year: i32,
+    },
+    /// 签报编号: per the 签报单位's prefix and the year of 核稿.
+    Memo {
+        /// The unit's 签报 prefix, e.g. `X校教签`.
+        prefix: String,
+        /// The year of 核稿.
         year: i32,
     },
     /// 件号: per fonds (全宗号), year (年度) and retention (保管期限).

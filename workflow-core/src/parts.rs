@@ -56,7 +56,8 @@ impl FlowState {
             FlowState::Outgoing(d) => d.revision,
             // Set once, when the stream is created.
             FlowState::Incoming(_) | FlowState::Supervision(_) => 1,
-            FlowState::Directory(_) | FlowState::Bulletin(_) => 0,
+            // A 签报 is kept whole (see `take_parts`).
+            FlowState::Submission(_) | FlowState::Directory(_) | FlowState::Bulletin(_) => 0,
         }
     }
 
@@ -70,7 +71,7 @@ impl FlowState {
             FlowState::Outgoing(d) => !d.fields.is_placeholder(),
             FlowState::Incoming(r) => !r.registration.is_placeholder(),
             FlowState::Supervision(i) => !i.spec.is_placeholder(),
-            FlowState::Directory(_) | FlowState::Bulletin(_) => true,
+            FlowState::Submission(_) | FlowState::Directory(_) | FlowState::Bulletin(_) => true,
         }
     }
 
@@ -84,7 +85,7 @@ impl FlowState {
             FlowState::Outgoing(d) => Some(&d.opinions),
             FlowState::Incoming(r) => Some(&r.opinions),
             FlowState::Supervision(i) => Some(&i.opinions),
-            FlowState::Directory(_) | FlowState::Bulletin(_) => None,
+            FlowState::Submission(_) | FlowState::Directory(_) | FlowState::Bulletin(_) => None,
         }
     }
 
@@ -113,7 +114,11 @@ impl FlowState {
                 ))),
                 opinions: std::mem::take(&mut i.opinions),
             },
-            FlowState::Directory(_) | FlowState::Bulletin(_) => StateParts::default(),
+            // A 签报 is kept whole: its parts stay in its record until the parts leave the
+            // core for the stores (issue #33's notes), rather than add a fourth placeholder.
+            FlowState::Submission(_) | FlowState::Directory(_) | FlowState::Bulletin(_) => {
+                StateParts::default()
+            }
         }
     }
 
@@ -134,12 +139,15 @@ impl FlowState {
                 i.spec = spec;
                 i.opinions = parts.opinions;
             }
-            (FlowState::Directory(_) | FlowState::Bulletin(_), None) => {
+            (FlowState::Submission(_) | FlowState::Directory(_) | FlowState::Bulletin(_), None) => {
                 if !parts.opinions.is_empty() {
                     return mismatch("opinions on a stream without any");
                 }
             }
-            (FlowState::Directory(_) | FlowState::Bulletin(_), Some(_)) => {
+            (
+                FlowState::Submission(_) | FlowState::Directory(_) | FlowState::Bulletin(_),
+                Some(_),
+            ) => {
                 return mismatch("content on a stream without any");
             }
             (_, None) => return mismatch("no content"),

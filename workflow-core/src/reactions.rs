@@ -3,15 +3,17 @@
 //!
 //! An 发文 acknowledged (签收) by a unit of the directory becomes that unit's 收文 (DESIGN
 //! §3a), with the id [`crate::incoming::linked_receipt_id`] gives; a 批办 that asks for supervision
-//! opens a 督办 item (DESIGN §3b), with the id [`crate::supervision::linked_item_id`] gives.
+//! opens a 督办 item (DESIGN §3b), with the id [`crate::supervision::linked_item_id`] gives;
+//! so does a 签报's 批示 that asks for it (DESIGN §3c).
 
 use crate::flow::{Flow, Recorded};
-use crate::ids::{DocumentId, Timestamp, UnitCode, china_date};
+use crate::ids::{ActorId, DocumentId, Timestamp, UnitCode, china_date};
 use crate::incoming::{Incoming, IncomingAction, IncomingEvent, Receipt, Registration};
 use crate::kind::Kind;
 use crate::links::{linked_item_id, linked_receipt_id};
 use crate::outgoing::{self, Document, Outgoing};
 use crate::registry::{FlowAction, FlowEvent, FlowState};
+use crate::submission::{Memo, Submission, SubmissionEvent, Supervise};
 use crate::supervision::{DEFAULT_WARN_DAYS, Frequency, ItemSpec, Source, SupervisionAction};
 
 /// A command an event asks of another stream (a reaction): the store decides it in the same
@@ -60,7 +62,52 @@ pub fn reactions(state: &FlowState, event: &Recorded<FlowEvent>, position: u64) 
             })
             .into_iter()
             .collect(),
+        (
+            FlowState::Submission(memo),
+            FlowEvent::Submission(SubmissionEvent::MemoEndorsed {
+                supervise: Some(order),
+                text,
+                ..
+            }),
+        ) => vec![Reaction {
+            command_id: format!("supervise:{position}"),
+            document_id: linked_item_id(Submission::id(memo), Submission::version(memo)),
+            expected_version: 0,
+            at: event.at,
+            action: memo_item_for(memo, &event.actor, text, order).into(),
+        }],
         _ => Vec::new(),
+    }
+}
+
+/// The item the engine opens for a 签报's 批示 by `leader`: the 签报's title and 密级, the
+/// 批示 as 任务要求, the units and deadline the 批示 named.
+fn memo_item_for(
+    memo: &Memo,
+    leader: &ActorId,
+    text: &str,
+    order: &Supervise,
+) -> SupervisionAction {
+    let f = memo.fields();
+    SupervisionAction::OpenItem {
+        spec: ItemSpec {
+            source: Source::Submission {
+                submission: memo.id(),
+            },
+            title: f.title.clone(),
+            requirements: text.to_owned(),
+            leader: leader.clone(),
+            lead_unit: order
+                .lead_unit
+                .clone()
+                .unwrap_or_else(|| memo.unit().clone()),
+            responsible: None,
+            co_units: order.co_units.clone(),
+            deadline: order.deadline,
+            feedback: LINKED_FEEDBACK,
+            warn_days: DEFAULT_WARN_DAYS,
+            classification: f.classification,
+        },
     }
 }
 

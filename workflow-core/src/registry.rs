@@ -484,6 +484,8 @@ flows! {
     Incoming(crate::incoming::Incoming) as incoming, into_incoming;
     /// 督办.
     Supervision(crate::supervision::Supervision) as supervision, into_supervision;
+    /// 签报.
+    Submission(crate::submission::Submission) as submission, into_submission;
     /// The directory.
     Directory(crate::directory::DirectoryStream) as directory, into_directory;
     /// A published 月通报.

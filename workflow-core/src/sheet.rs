@@ -4,6 +4,7 @@
 
 use crate::ids::{ActorId, DocumentId, Timestamp};
 use crate::opinion::Opinion;
+use crate::route::{Stage, StageSpec};
 
 /// One line of a sheet: a label, and who (a person, shown by name) and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +73,41 @@ pub struct RouteStage {
     pub progress: Progress,
     /// When it falls due, once started.
     pub due_at: Option<Timestamp>,
+}
+
+impl RouteStage {
+    /// A route's stages as a sheet shows them, `current` being the running stage's index.
+    pub fn all(route: &[Stage], current: Option<usize>) -> Vec<RouteStage> {
+        route
+            .iter()
+            .enumerate()
+            .map(|(i, stage)| RouteStage {
+                what: match &stage.spec {
+                    StageSpec::Review { reviewer, .. } => Line::actor("审核", reviewer, ""),
+                    StageSpec::Countersign { departments, .. } => Line::text(
+                        "会签",
+                        departments
+                            .iter()
+                            .map(|u| match stage.countersigns.get(u) {
+                                Some(true) => format!("{u} 同意"),
+                                Some(false) => format!("{u} 不同意"),
+                                None => format!("{u} 待签"),
+                            })
+                            .collect::<Vec<_>>()
+                            .join("、"),
+                    ),
+                },
+                progress: if stage.completed {
+                    Progress::Done
+                } else if current == Some(i) {
+                    Progress::Now
+                } else {
+                    Progress::Todo
+                },
+                due_at: stage.due_at,
+            })
+            .collect()
+    }
 }
 
 /// A document's form: its fields in the office's order, the digests it carries, the

@@ -31,6 +31,8 @@ macro_rules! command_table {
                     => "RemindIncoming has no RPC: the server's deadline sweep gives it";
                 FlowAction::Supervision(SupervisionAction::RemindItem { .. })
                     => "RemindItem has no RPC: the server's deadline sweep gives it";
+                FlowAction::Submission(SubmissionAction::RemindMemo { .. })
+                    => "RemindMemo has no RPC: the server's deadline sweep gives it";
                 FlowAction::Bulletin(_)
                     => "PublishBulletin has an RPC of its own (the server computes the digests)";
                 FlowAction::Directory(_)
@@ -335,6 +337,90 @@ macro_rules! command_table {
                         unit_code: unit_code,
                         deviation_reason: deviation_reason,
                     };
+            }
+            // 签报
+            Submission(SubmissionAction) {
+                draft_memo: DraftMemo(DraftMemoRequest)
+                    from |r| SubmissionAction::DraftMemo { fields: memo_fields(r.fields)? };
+                    to SubmissionAction::DraftMemo { fields } => {
+                        fields: Some(memo_fields_to(&fields)),
+                    };
+                revise_memo: ReviseMemo(ReviseMemoRequest)
+                    from |r| SubmissionAction::ReviseMemo { fields: memo_fields(r.fields)? };
+                    to SubmissionAction::ReviseMemo { fields } => {
+                        fields: Some(memo_fields_to(&fields)),
+                    };
+                submit_memo: SubmitMemo(SubmitMemoRequest)
+                    from |r| SubmissionAction::SubmitMemo { route: route(r.route)? };
+                    to SubmissionAction::SubmitMemo { route } => { route: route_to(&route) };
+                approve_memo: ApproveMemo(ApproveMemoRequest)
+                    from |r| SubmissionAction::ApproveMemo {
+                        opinion: r.opinion,
+                        stage: stage(r.stage),
+                    };
+                    to SubmissionAction::ApproveMemo { opinion, stage } => {
+                        opinion: opinion,
+                        stage: stage_index_to("stage", stage)?,
+                    };
+                countersign_memo: CountersignMemo(CountersignMemoRequest)
+                    from |r| SubmissionAction::CountersignMemo {
+                        agree: r.agree,
+                        opinion: r.opinion,
+                        stage: stage(r.stage),
+                    };
+                    to SubmissionAction::CountersignMemo { agree, opinion, stage } => {
+                        agree: agree,
+                        opinion: opinion,
+                        stage: stage_index_to("stage", stage)?,
+                    };
+                return_memo: ReturnMemo(ReturnMemoRequest)
+                    from |r| SubmissionAction::ReturnMemo { reason: r.reason };
+                    to SubmissionAction::ReturnMemo { reason } => { reason: reason };
+                accept_memo: AcceptMemo(AcceptMemoRequest)
+                    from |r| SubmissionAction::AcceptMemo {
+                        opinion: r.opinion,
+                        leaders: r.leaders.into_iter().map(ActorId).collect(),
+                    };
+                    to SubmissionAction::AcceptMemo { opinion, leaders } => {
+                        opinion: opinion,
+                        leaders: leaders.into_iter().map(|a| a.0).collect(),
+                    };
+                endorse_memo: EndorseMemo(EndorseMemoRequest)
+                    from |r| SubmissionAction::EndorseMemo {
+                        decision: decision_from(r.decision)?,
+                        text: r.text,
+                        supervise: supervise(r.supervise)?,
+                    };
+                    to SubmissionAction::EndorseMemo { decision, text, supervise } => {
+                        decision: decision_to(decision),
+                        text: text,
+                        supervise: supervise_to(supervise.as_ref()),
+                    };
+                refer_memo: ReferMemo(ReferMemoRequest)
+                    from |r| SubmissionAction::ReferMemo { to: ActorId(r.to), opinion: r.opinion };
+                    to SubmissionAction::ReferMemo { to, opinion } => {
+                        to: to.0,
+                        opinion: opinion,
+                    };
+                close_memo: CloseMemo(CloseMemoRequest)
+                    from |r| SubmissionAction::CloseMemo { note: r.note };
+                    to SubmissionAction::CloseMemo { note } => { note: note };
+                archive_memo: ArchiveMemo(ArchiveMemoRequest)
+                    from |r| SubmissionAction::ArchiveMemo {
+                        fonds: r.fonds,
+                        retention: optional_enum::<Retention, pb::Retention>("retention", r.retention)?,
+                        unit_code: r.unit_code,
+                        deviation_reason: r.deviation_reason,
+                    };
+                    to SubmissionAction::ArchiveMemo { fonds, retention: kept, unit_code, deviation_reason } => {
+                        fonds: fonds,
+                        retention: kept.map_or(0, |k| retention(k) as i32),
+                        unit_code: unit_code,
+                        deviation_reason: deviation_reason,
+                    };
+                void_memo: VoidMemo(VoidMemoRequest)
+                    from |r| SubmissionAction::VoidMemo { reason: r.reason };
+                    to SubmissionAction::VoidMemo { reason } => { reason: reason };
             }
         }
     };

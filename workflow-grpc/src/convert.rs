@@ -11,7 +11,8 @@ use workflow_core::{
     ActorId, DocumentId, ErrorClass, FlowAction, Timestamp, UnitCode, directory::Classification,
     directory::Role, incoming::IncomingAction, kind::Kind, kind::Urgency, outgoing::Action,
     outgoing::Document, outgoing::DraftFields, outgoing::State, retention::Retention,
-    route::Completion, route::StageSpec, supervision::SupervisionAction,
+    route::Completion, route::StageSpec, submission::SubmissionAction,
+    supervision::SupervisionAction,
 };
 use workflow_store::{
     Envelope, Error, ListQuery, LogHead, Outcome, Page, Request, read::Stats,
@@ -21,9 +22,14 @@ use workflow_store::{
 use crate::pb;
 
 mod incoming;
+mod submission;
 mod supervision;
 pub use incoming::{flow, receipt};
 use incoming::{optional_date, plan, plan_leader, plan_readers, registration, registration_sent};
+pub use submission::memo;
+use submission::{
+    decision_from, decision_to, memo_fields, memo_fields_to, supervise, supervise_to,
+};
 pub use supervision::{bulletin, item, month, source_filter};
 use supervision::{percent, spec, spec_sent};
 
@@ -373,6 +379,10 @@ pub fn list_response(page: &Page, now: Timestamp) -> pb::ListDocumentsResponse {
             .map(|r| receipt(r, now))
             .collect(),
         items: page.items().into_iter().map(|i| item(i, now)).collect(),
+        memos: page
+            .of::<workflow_core::submission::Submission>()
+            .map(|m| memo(m, now))
+            .collect(),
     }
 }
 
@@ -609,6 +619,9 @@ enum_map!(classification, Classification, pb::Classification, "classification", 
 enum_map!(urgency, Urgency, pb::Urgency, "urgency", [
     Normal <=> Normal, Urgent <=> Urgent, ExtraUrgent <=> ExtraUrgent,
 ]);
+enum_map!(decision, workflow_core::submission::Decision, pb::Decision, "decision", [
+    Agree <=> Agree, Disagree <=> Disagree, AgreeWithChanges <=> AgreeWithChanges,
+]);
 enum_map!(retention, Retention, pb::Retention, "retention", [
     Permanent <=> Permanent, Years30 <=> Years30, Years10 <=> Years10,
 ]);
@@ -764,30 +777,7 @@ pub fn document(d: &Document, now: Timestamp) -> pb::Document {
         updated_at: Some(timestamp(d.updated_at())),
         revision: d.revision(),
         round: d.round(),
-        route: d
-            .route()
-            .iter()
-            .map(|s| pb::StageView {
-                spec: Some(stage_to(&s.spec)),
-                completed: s.completed,
-                started_at: s.started_at.map(timestamp),
-                due_at: s.due_at.map(timestamp),
-                countersigns: s
-                    .countersigns
-                    .iter()
-                    .map(|(u, agree)| pb::CountersignMark {
-                        unit: u.0.clone(),
-                        agree: *agree,
-                    })
-                    .collect(),
-                not_needed: s.not_needed.iter().map(|u| u.0.clone()).collect(),
-                delegate: s.delegate.as_ref().map(|a| a.0.clone()).unwrap_or_default(),
-                delegate_reported: s.delegate_report.is_some(),
-                delegate_agreed: s.delegate_report == Some(true),
-                reminders: s.reminders,
-                last_reminded_at: s.last_reminded_at.map(timestamp),
-            })
-            .collect(),
+        route: d.route().iter().map(stage_view).collect(),
         current_stage: d.current().and_then(|(i, _)| u32::try_from(i).ok()),
         signatures: d
             .signatures()
@@ -828,6 +818,30 @@ pub fn document(d: &Document, now: Timestamp) -> pb::Document {
 }
 
 /// An archive record (归档, 发文 or 收文) to the wire.
+/// A stage of a route, with its progress, to the wire.
+fn stage_view(s: &workflow_core::route::Stage) -> pb::StageView {
+    pb::StageView {
+        spec: Some(stage_to(&s.spec)),
+        completed: s.completed,
+        started_at: s.started_at.map(timestamp),
+        due_at: s.due_at.map(timestamp),
+        countersigns: s
+            .countersigns
+            .iter()
+            .map(|(u, agree)| pb::CountersignMark {
+                unit: u.0.clone(),
+                agree: *agree,
+            })
+            .collect(),
+        not_needed: s.not_needed.iter().map(|u| u.0.clone()).collect(),
+        delegate: s.delegate.as_ref().map(|a| a.0.clone()).unwrap_or_default(),
+        delegate_reported: s.delegate_report.is_some(),
+        delegate_agreed: s.delegate_report == Some(true),
+        reminders: s.reminders,
+        last_reminded_at: s.last_reminded_at.map(timestamp),
+    }
+}
+
 fn archive_record(a: &workflow_core::archive::ArchiveRecord) -> pb::ArchiveRecord {
     pb::ArchiveRecord {
         reference: a.reference.to_string(),
@@ -926,6 +940,7 @@ pub fn unit_to(u: &workflow_core::directory::Unit) -> pb::Unit {
         doc_prefix: u.doc_prefix.clone(),
         office: u.office,
         receive_prefix: u.receive_prefix.clone().unwrap_or_default(),
+        memo_prefix: u.memo_prefix.clone().unwrap_or_default(),
     }
 }
 
@@ -938,6 +953,7 @@ pub fn unit_from(u: Option<pb::Unit>) -> Result<workflow_core::directory::Unit, 
         doc_prefix: u.doc_prefix,
         office: u.office,
         receive_prefix: Some(u.receive_prefix.trim().to_owned()).filter(|p| !p.is_empty()),
+        memo_prefix: Some(u.memo_prefix.trim().to_owned()).filter(|p| !p.is_empty()),
     })
 }
 

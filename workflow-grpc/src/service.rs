@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use futures::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
-use workflow_core::{StreamKind, directory::Classification};
+use workflow_core::directory::Classification;
 use workflow_store::{Engine, Reader};
 
 use crate::auth::CallerSystem;
@@ -118,6 +118,27 @@ impl WorkflowService {
     /// Who reads: the named actor (who must exist, be active and be within the system's
     /// scope) and their clearance, or, when no actor is named, the system and its
     /// `max_classification`. The reading rules themselves are the engine's.
+    /// One stream of the flow `F` as a `Get…` RPC asks for it (as it is, or was after
+    /// `as_of_version` events), read through the engine's reading rules, and the instant
+    /// its overdue flags are for; `NOT_FOUND` for another flow's id.
+    async fn read_one<F: workflow_core::Registered>(
+        &self,
+        req: Request<pb::GetDocumentRequest>,
+    ) -> Result<(F::State, workflow_core::Timestamp), Status> {
+        let system = caller(&req);
+        let r = req.into_inner();
+        let reader = self.reader(&system, &r.actor_id)?;
+        let id = convert::document_id("document_id", &r.document_id)?;
+        let state = self
+            .engine
+            .read_state(&reader, id, Some(F::KIND), r.as_of_version)
+            .await
+            .map_err(|e| status_of(&e))?;
+        let state =
+            F::into_state(state).ok_or_else(|| status_of(&workflow_store::Error::NotFound(id)))?;
+        Ok((state, (self.clock)()))
+    }
+
     fn reader(&self, system: &CallerSystem, actor_id: &str) -> Result<Reader, Status> {
         if actor_id.trim().is_empty() {
             return Ok(Reader::system(
@@ -205,33 +226,17 @@ impl DocumentWorkflow for WorkflowService {
     crate::commands::command_table!(command_handlers);
 
     async fn get_document(&self, req: Request<pb::GetDocumentRequest>) -> Reply<pb::Document> {
-        let system = caller(&req);
-        let r = req.into_inner();
-        let reader = self.reader(&system, &r.actor_id)?;
-        let id = convert::document_id("document_id", &r.document_id)?;
-        let doc = self
-            .engine
-            .read_state(&reader, id, Some(StreamKind::Outgoing), r.as_of_version)
-            .await
-            .map_err(|e| status_of(&e))?
-            .into_outgoing()
-            .ok_or_else(|| status_of(&workflow_store::Error::NotFound(id)))?;
-        Ok(Response::new(convert::document(&doc, (self.clock)())))
+        let (state, now) = self
+            .read_one::<workflow_core::outgoing::Outgoing>(req)
+            .await?;
+        Ok(Response::new(convert::document(&state, now)))
     }
 
     async fn get_item(&self, req: Request<pb::GetDocumentRequest>) -> Reply<pb::SupervisionItem> {
-        let system = caller(&req);
-        let r = req.into_inner();
-        let reader = self.reader(&system, &r.actor_id)?;
-        let id = convert::document_id("document_id", &r.document_id)?;
-        let item = self
-            .engine
-            .read_state(&reader, id, Some(StreamKind::Supervision), r.as_of_version)
-            .await
-            .map_err(|e| status_of(&e))?
-            .into_supervision()
-            .ok_or_else(|| status_of(&workflow_store::Error::NotFound(id)))?;
-        Ok(Response::new(convert::item(&item, (self.clock)())))
+        let (state, now) = self
+            .read_one::<workflow_core::supervision::Supervision>(req)
+            .await?;
+        Ok(Response::new(convert::item(&state, now)))
     }
 
     async fn get_monthly_bulletin(
@@ -320,22 +325,21 @@ impl DocumentWorkflow for WorkflowService {
         }
     }
 
+    async fn get_memo(&self, req: Request<pb::GetDocumentRequest>) -> Reply<pb::Memo> {
+        let (state, now) = self
+            .read_one::<workflow_core::submission::Submission>(req)
+            .await?;
+        Ok(Response::new(convert::memo(&state, now)))
+    }
+
     async fn get_incoming(
         &self,
         req: Request<pb::GetDocumentRequest>,
     ) -> Reply<pb::IncomingDocument> {
-        let system = caller(&req);
-        let r = req.into_inner();
-        let reader = self.reader(&system, &r.actor_id)?;
-        let id = convert::document_id("document_id", &r.document_id)?;
-        let receipt = self
-            .engine
-            .read_state(&reader, id, Some(StreamKind::Incoming), r.as_of_version)
-            .await
-            .map_err(|e| status_of(&e))?
-            .into_incoming()
-            .ok_or_else(|| status_of(&workflow_store::Error::NotFound(id)))?;
-        Ok(Response::new(convert::receipt(&receipt, (self.clock)())))
+        let (state, now) = self
+            .read_one::<workflow_core::incoming::Incoming>(req)
+            .await?;
+        Ok(Response::new(convert::receipt(&state, now)))
     }
 
     async fn list_documents(

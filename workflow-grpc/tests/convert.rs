@@ -52,6 +52,18 @@ fn back(m: CommandMessage) -> Request {
         CommandMessage::CloseItem(m) => m.into_request(),
         CommandMessage::ReturnItem(m) => m.into_request(),
         CommandMessage::ArchiveItem(m) => m.into_request(),
+        CommandMessage::DraftMemo(m) => m.into_request(),
+        CommandMessage::ReviseMemo(m) => m.into_request(),
+        CommandMessage::SubmitMemo(m) => m.into_request(),
+        CommandMessage::ApproveMemo(m) => m.into_request(),
+        CommandMessage::CountersignMemo(m) => m.into_request(),
+        CommandMessage::ReturnMemo(m) => m.into_request(),
+        CommandMessage::AcceptMemo(m) => m.into_request(),
+        CommandMessage::EndorseMemo(m) => m.into_request(),
+        CommandMessage::ReferMemo(m) => m.into_request(),
+        CommandMessage::CloseMemo(m) => m.into_request(),
+        CommandMessage::ArchiveMemo(m) => m.into_request(),
+        CommandMessage::VoidMemo(m) => m.into_request(),
     }
     .unwrap()
 }
@@ -284,4 +296,72 @@ fn every_supervision_command_reads_back_as_sent() {
         let message = command_message(&sent).unwrap();
         assert_eq!(back(message), sent, "action {i}");
     }
+}
+
+#[test]
+fn every_submission_command_reads_back_as_sent() {
+    use workflow_core::submission::{Decision, SubmissionAction, Supervise};
+    use workflow_testkit::submission::{memo_fields, memo_flow};
+    let day = NaiveDate::from_ymd_opt(2027, 4, 30).unwrap();
+    let mut actions: Vec<SubmissionAction> =
+        memo_flow(day, "J012").into_iter().map(|(_, a)| a).collect();
+    let mut classified = memo_fields();
+    classified.classification = workflow_core::directory::Classification::Secret;
+    classified.classification_period_years = Some(5);
+    classified.important = true;
+    classified.answers = Some(DocumentId(uuid::Uuid::from_u128(11)));
+    actions.extend([
+        SubmissionAction::ReviseMemo { fields: classified },
+        SubmissionAction::CountersignMemo {
+            agree: false,
+            opinion: "经费来源不明。".into(),
+            stage: None,
+        },
+        SubmissionAction::ReturnMemo {
+            reason: "请补充预算明细。".into(),
+        },
+        SubmissionAction::EndorseMemo {
+            decision: Decision::Disagree,
+            text: "暂缓。".into(),
+            supervise: None,
+        },
+        SubmissionAction::EndorseMemo {
+            decision: Decision::Agree,
+            text: "同意。".into(),
+            supervise: Some(Supervise {
+                lead_unit: Some("RSC".into()),
+                co_units: vec![],
+                deadline: day,
+            }),
+        },
+        SubmissionAction::ReferMemo {
+            to: "lin.zhiyuan".into(),
+            opinion: "请林校长阅批。".into(),
+        },
+        SubmissionAction::ArchiveMemo {
+            fonds: "J012".into(),
+            retention: Some(Retention::Permanent),
+            unit_code: "JWC".into(),
+            deviation_reason: "全校性事项".into(),
+        },
+        SubmissionAction::VoidMemo {
+            reason: "不再需要。".into(),
+        },
+    ]);
+    let names: std::collections::BTreeSet<&str> = actions.iter().map(|a| a.name()).collect();
+    assert_eq!(names.len(), 12, "every 签报 RPC is covered: {names:?}");
+    let id = DocumentId(uuid::Uuid::from_u128(12));
+    for (i, action) in actions.into_iter().enumerate() {
+        let mut sent = Request::new(id, "wang.fang", action);
+        sent.expected_version = (i % 2 == 1).then_some(i as u64);
+        let message = command_message(&sent).unwrap();
+        assert_eq!(back(message), sent, "action {i}");
+    }
+    let remind = Request::new(
+        id,
+        "system",
+        SubmissionAction::RemindMemo { interval_hours: 24 },
+    );
+    let e = command_message(&remind).unwrap_err();
+    assert_eq!(e.code(), tonic::Code::InvalidArgument);
 }

@@ -26,6 +26,7 @@ pub mod engine;
 pub mod incoming;
 pub mod postgres;
 pub mod script;
+pub mod submission;
 pub mod supervision;
 
 use std::collections::BTreeMap;

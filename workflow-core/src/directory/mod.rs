@@ -194,6 +194,10 @@ pub struct Unit {
     /// followed by 收.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receive_prefix: Option<String>,
+    /// The prefix of its 签报编号, e.g. `教务签`; absent: the 机关代字 without a final 发,
+    /// followed by 签.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memo_prefix: Option<String>,
 }
 
 impl Unit {
@@ -202,5 +206,12 @@ impl Unit {
         self.receive_prefix
             .clone()
             .unwrap_or_else(|| format!("{}收", self.doc_prefix.trim_end_matches('发')))
+    }
+
+    /// The prefix of the unit's 签报编号.
+    pub fn memo_prefix(&self) -> String {
+        self.memo_prefix
+            .clone()
+            .unwrap_or_else(|| format!("{}签", self.doc_prefix.trim_end_matches('发')))
     }
 }

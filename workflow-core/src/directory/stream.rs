@@ -599,6 +599,7 @@ mod tests {
             doc_prefix: "X校".into(),
             office: false,
             receive_prefix: None,
+            memo_prefix: None,
         }
     }
 

@@ -3,8 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use chrono::Duration;
-
 use crate::archive::ArchiveRecord;
 use crate::ids::{ActorId, Timestamp, UnitCode};
 use crate::opinion::Opinion;
@@ -378,13 +376,8 @@ impl Document {
     }
 
     fn start_stage(&mut self, index: usize, at: Timestamp) {
-        match self.route.get_mut(index) {
+        match crate::routing::start_stage(&mut self.route, index, at) {
             Some(stage) => {
-                stage.started_at = Some(at);
-                stage.due_at = stage
-                    .spec
-                    .deadline_days()
-                    .and_then(|d| at.checked_add_signed(Duration::days(i64::from(d))));
                 self.state = match stage.spec {
                     StageSpec::Review { .. } => State::InReview,
                     StageSpec::Countersign { .. } => State::Countersigning,

@@ -112,23 +112,15 @@ impl Flow for Outgoing {
         interval_hours: u32,
     ) -> Option<ReminderDue<Action>> {
         let (i, stage) = state.current()?;
-        let overdue = stage.due_at.is_some_and(|at| now > at);
-        let interval = chrono::Duration::hours(i64::from(interval_hours));
-        let quiet = stage.last_reminded_at.is_none_or(|last| {
-            last.checked_add_signed(interval)
-                .is_some_and(|next| now >= next)
-        });
-        if !(overdue && quiet) {
-            return None;
-        }
-        let started = stage.started_at.map_or(0, |t| t.timestamp_micros());
         Some(ReminderDue {
-            key: format!(
-                "remind:{}:{}:{i}:{started}:{}",
+            key: crate::routing::reminder_key(
                 state.id(),
                 state.round(),
-                stage.reminders
-            ),
+                i,
+                stage,
+                now,
+                interval_hours,
+            )?,
             action: Action::Remind { interval_hours },
             reminders_before: stage.reminders,
         })

@@ -3,8 +3,7 @@
 use super::state::Document;
 use crate::ids::china_time;
 use crate::links::linked_receipt_id;
-use crate::route::StageSpec;
-use crate::sheet::{Line, Progress, RouteStage, Sheet};
+use crate::sheet::{Line, RouteStage, Sheet};
 use crate::summary::join_units;
 
 pub(crate) fn sheet(d: &Document) -> Sheet<'_> {
@@ -46,37 +45,7 @@ pub(crate) fn sheet(d: &Document) -> Sheet<'_> {
     for w in d.warnings() {
         s.text("提示", w);
     }
-    let current = d.current().map(|(i, _)| i);
-    s.route = d
-        .route()
-        .iter()
-        .enumerate()
-        .map(|(i, stage)| RouteStage {
-            what: match &stage.spec {
-                StageSpec::Review { reviewer, .. } => Line::actor("审核", reviewer, ""),
-                StageSpec::Countersign { departments, .. } => Line::text(
-                    "会签",
-                    departments
-                        .iter()
-                        .map(|u| match stage.countersigns.get(u) {
-                            Some(true) => format!("{u} 同意"),
-                            Some(false) => format!("{u} 不同意"),
-                            None => format!("{u} 待签"),
-                        })
-                        .collect::<Vec<_>>()
-                        .join("、"),
-                ),
-            },
-            progress: if stage.completed {
-                Progress::Done
-            } else if current == Some(i) {
-                Progress::Now
-            } else {
-                Progress::Todo
-            },
-            due_at: stage.due_at,
-        })
-        .collect();
+    s.route = RouteStage::all(d.route(), d.current().map(|(i, _)| i));
     s.opinions = d.opinions();
     s
 }

@@ -16,6 +16,11 @@ pub enum Source {
         /// The 收文.
         receipt: DocumentId,
     },
+    /// A leader's 批示 on a 签报 (opened by the engine when the 批示 asks for it).
+    Submission {
+        /// The 签报.
+        submission: DocumentId,
+    },
     /// A meeting decision (会议决定事项), with the meeting's reference (e.g. 校长办公会纪要
     /// 〔2026〕12号).
     Meeting {
@@ -32,10 +37,21 @@ pub enum Source {
 }
 
 impl Source {
-    /// The name used in lists and on the wire: `instruction`, `meeting`, `key_task`, `direct`.
+    /// The stream whose 批示 opened the item, for the items the engine opens (a 收文's 批办,
+    /// a 签报's 批示): what it is, and its id.
+    pub fn linked(&self) -> Option<(&'static str, DocumentId)> {
+        match self {
+            Source::Instruction { receipt } => Some(("收文", *receipt)),
+            Source::Submission { submission } => Some(("签报", *submission)),
+            Source::Meeting { .. } | Source::KeyTask { .. } | Source::Direct => None,
+        }
+    }
+
+    /// The name used in lists and on the wire: `instruction`, `submission`, `meeting`, `key_task`, `direct`.
     pub fn name(&self) -> &'static str {
         match self {
             Source::Instruction { .. } => "instruction",
+            Source::Submission { .. } => "submission",
             Source::Meeting { .. } => "meeting",
             Source::KeyTask { .. } => "key_task",
             Source::Direct => "direct",
@@ -46,6 +62,7 @@ impl Source {
     pub fn chinese(&self) -> &'static str {
         match self {
             Source::Instruction { .. } => "领导批示",
+            Source::Submission { .. } => "签报批示",
             Source::Meeting { .. } => "会议决定",
             Source::KeyTask { .. } => "年度重点工作",
             Source::Direct => "领导交办",

@@ -43,9 +43,7 @@ pub(crate) fn decide(
                     escalate_to,
                 },
             ) => remind(i, cmd.at, *reason, escalate_to.as_ref()),
-            (None, SupervisionAction::OpenItem { spec })
-                if matches!(spec.source, Source::Instruction { .. }) =>
-            {
+            (None, SupervisionAction::OpenItem { spec }) if spec.source.linked().is_some() => {
                 let spec = checked_spec(ctx, spec, None)?;
                 Ok(vec![SupervisionEvent::ItemOpened {
                     document_id: cmd.document_id,
@@ -115,11 +113,13 @@ fn open(
     ctx: &dyn Context,
 ) -> Result<Vec<SupervisionEvent>, Error> {
     require_role(actor, Role::Supervisor, "OpenItem")?;
-    if let Source::Instruction { .. } = spec.source {
+    if let Some((what, _)) = spec.source.linked() {
         return Err(Error::field(
             "spec.source",
-            "an item following a leader's 批示 on a 收文 is opened by the engine when the 批办 \
-             asks for it (InstructIncoming with supervise)",
+            format!(
+                "an item following a leader's 批示 on a {what} is opened by the engine when \
+                 the 批示 asks for it (InstructIncoming or EndorseMemo with supervise)"
+            ),
         ));
     }
     require_clearance(actor, spec.classification)?;

@@ -1,6 +1,5 @@
 //! The 督办单: a 督办 item as the office reads it (see [`crate::sheet`]).
 
-use super::command::Source;
 use super::state::Item;
 use super::summary::source_reference;
 use crate::ids::china_time;
@@ -31,8 +30,8 @@ pub(crate) fn sheet(i: &Item) -> Sheet<'_> {
         s.text("办理成果", &done.result);
     }
     s.archive(i.archive());
-    if let Source::Instruction { receipt } = &sp.source {
-        s.links.push(("来源收文".into(), *receipt));
+    if let Some((what, id)) = sp.source.linked() {
+        s.links.push((format!("来源{what}"), id));
     }
     s.opinions = i.opinions();
     s

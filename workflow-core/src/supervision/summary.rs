@@ -8,6 +8,7 @@ use crate::summary::join_units;
 pub fn source_reference(s: &Source) -> String {
     match s {
         Source::Instruction { receipt } => format!(" (收文 {receipt})"),
+        Source::Submission { submission } => format!(" (签报 {submission})"),
         Source::Meeting { reference } | Source::KeyTask { reference } => format!(" {reference}"),
         Source::Direct => String::new(),
     }

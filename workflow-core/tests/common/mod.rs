@@ -53,6 +53,7 @@ pub fn directory() -> Directory {
         doc_prefix: String::new(),
         office: false,
         receive_prefix: None,
+        memo_prefix: None,
     });
     d
 }

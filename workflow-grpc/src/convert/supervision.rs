@@ -14,10 +14,14 @@ use crate::pb;
 pub fn source_filter(s: &str) -> Result<Option<String>, Status> {
     match s.trim() {
         "" => Ok(None),
-        s @ ("instruction" | "meeting" | "key_task" | "direct") => Ok(Some(s.to_owned())),
+        s @ ("instruction" | "submission" | "meeting" | "key_task" | "direct") => {
+            Ok(Some(s.to_owned()))
+        }
         other => Err(invalid(
             "source",
-            format!("{other:?} is not a source: instruction, meeting, key_task or direct"),
+            format!(
+                "{other:?} is not a source: instruction, submission, meeting, key_task or direct"
+            ),
         )),
     }
 }
@@ -56,11 +60,11 @@ pub(super) fn spec(s: Option<pb::ItemSpec>) -> Result<ItemSpec, Status> {
                 "is only for a meeting decision or an annual key task",
             ));
         }
-        "instruction" => {
+        "instruction" | "submission" => {
             return Err(invalid(
                 "spec.source",
-                "an item following a leader's 批示 on a 收文 is opened by the engine when the \
-                 批办 asks for it (InstructIncoming with supervise)",
+                "an item following a leader's 批示 on a 收文 or a 签报 is opened by the engine \
+                 when the 批示 asks for it (InstructIncoming or EndorseMemo with supervise)",
             ));
         }
         other => {
@@ -72,6 +76,9 @@ pub(super) fn spec(s: Option<pb::ItemSpec>) -> Result<ItemSpec, Status> {
     };
     if !s.source_receipt_id.trim().is_empty() {
         return Err(invalid("spec.source_receipt_id", "is output only"));
+    }
+    if !s.source_submission_id.trim().is_empty() {
+        return Err(invalid("spec.source_submission_id", "is output only"));
     }
     Ok(ItemSpec {
         source,
@@ -92,12 +99,13 @@ pub(super) fn spec(s: Option<pb::ItemSpec>) -> Result<ItemSpec, Status> {
 
 /// An item's fields to the wire.
 fn spec_to(s: &ItemSpec) -> pb::ItemSpec {
-    let (reference, receipt) = match &s.source {
-        Source::Meeting { reference } | Source::KeyTask { reference } => {
-            (reference.clone(), String::new())
-        }
-        Source::Instruction { receipt } => (String::new(), receipt.to_string()),
-        Source::Direct => (String::new(), String::new()),
+    let reference = match &s.source {
+        Source::Meeting { reference } | Source::KeyTask { reference } => reference.clone(),
+        Source::Instruction { .. } | Source::Submission { .. } | Source::Direct => String::new(),
+    };
+    let linked = |flow: &str| match s.source.linked() {
+        Some((what, id)) if what == flow => id.to_string(),
+        _ => String::new(),
     };
     pb::ItemSpec {
         source: s.source.name().to_owned(),
@@ -116,7 +124,8 @@ fn spec_to(s: &ItemSpec) -> pb::ItemSpec {
         feedback: frequency_to(s.feedback) as i32,
         warn_days: Some(s.warn_days),
         classification: classification(s.classification) as i32,
-        source_receipt_id: receipt,
+        source_receipt_id: linked("收文"),
+        source_submission_id: linked("签报"),
     }
 }
 
@@ -133,10 +142,10 @@ pub(super) fn percent(p: Option<u32>) -> Result<Option<u8>, Status> {
 /// An item's fields to send: refused for an item the engine opened for a 批办 (no caller
 /// could have sent it).
 pub(super) fn spec_sent(s: &ItemSpec) -> Result<pb::ItemSpec, Status> {
-    if let Source::Instruction { .. } = s.source {
+    if s.source.linked().is_some() {
         return Err(invalid(
             "spec.source",
-            "an item following a 批办 is opened by the engine, not over the wire",
+            "an item following a 批示 is opened by the engine, not over the wire",
         ));
     }
     Ok(spec_to(s))

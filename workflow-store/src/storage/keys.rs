@@ -44,6 +44,7 @@ pub(crate) fn series_prefix(series: &Series) -> Vec<u8> {
     let mut k = match series {
         Series::Document { prefix, year } => format!("D{prefix}\u{1f}{year:04}"),
         Series::Receipt { prefix, year } => format!("R{prefix}\u{1f}{year:04}"),
+        Series::Memo { prefix, year } => format!("M{prefix}\u{1f}{year:04}"),
         Series::Item {
             fonds,
             year,

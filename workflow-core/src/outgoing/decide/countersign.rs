@@ -69,27 +69,3 @@ pub(super) fn not_needed(stage: usize, after: &Stage) -> Option<EventData> {
         },
     )
 }
-
-/// Why a department cannot countersign a document of this classification — no actor of it
-/// holds `Countersigner` with the clearance — or `None` if it can.
-pub(super) fn cannot_countersign(
-    ctx: &dyn Context,
-    unit: &UnitCode,
-    classification: Classification,
-) -> Option<String> {
-    let actors = ctx.actors_of(unit);
-    let countersigners: Vec<&Actor> = actors
-        .iter()
-        .filter(|a| a.has_role(Role::Countersigner))
-        .collect();
-    if countersigners.is_empty() {
-        return Some(format!("department {unit} has no countersigner (会签人)"));
-    }
-    if !countersigners.iter().any(|a| a.may_see(classification)) {
-        return Some(format!(
-            "department {unit} has no countersigner cleared for {classification} ({})",
-            classification.chinese()
-        ));
-    }
-    None
-}

@@ -39,7 +39,11 @@ pub(super) fn validate_fields(f: &DraftFields, ctx: &dyn Context) -> Result<Vec<
     check_title_and_body(f)?;
     check_issuing_units(f, ctx)?;
     let warnings = check_recipients(f)?;
-    check_classification_period(f)?;
+    crate::checks::check_classification_period(
+        "classification_period_years",
+        f.classification,
+        f.classification_period_years,
+    )?;
     Ok(warnings)
 }
 
@@ -151,40 +155,6 @@ fn check_recipients(f: &DraftFields) -> Result<Vec<String>, Error> {
         ));
     }
     Ok(warnings)
-}
-
-/// A classified document's classification period within its cap; none for the others.
-fn check_classification_period(f: &DraftFields) -> Result<(), Error> {
-    match (
-        f.classification.max_period_years(),
-        f.classification_period_years,
-    ) {
-        (None, None) => {}
-        (None, Some(_)) => {
-            return Err(Error::field(
-                "classification_period_years",
-                "an unclassified document has no classification period",
-            ));
-        }
-        (Some(_), None) => {
-            return Err(Error::field(
-                "classification_period_years",
-                format!(
-                    "a {} document needs a classification period",
-                    f.classification
-                ),
-            ));
-        }
-        (Some(cap), Some(p)) => {
-            if p == 0 || p > cap {
-                return Err(Error::field(
-                    "classification_period_years",
-                    format!("{p} years is outside 1..={cap} for {}", f.classification),
-                ));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// The fields as recorded: ids and recipients trimmed.

@@ -11,7 +11,7 @@ mod review;
 mod route_change;
 mod sign_off;
 
-use crate::checks::{check_code, check_text, require_clearance, require_role, trimmed};
+use crate::checks::{check_code, check_text, require_clearance, require_role};
 use crate::context::Context;
 use crate::directory::{Actor, Classification, Role};
 use crate::error::Error;
@@ -22,18 +22,13 @@ use crate::numbering::{ArchiveReference, DocumentNumber, Series};
 use crate::outgoing::command::{Action, Command, SYSTEM_ACTOR};
 use crate::outgoing::event::{Event, EventData};
 use crate::outgoing::state::{Document, State};
-use crate::route::{Completion, Stage, StageOutcome, StageSpec, stage_label};
+use crate::route::{Stage, StageOutcome, StageSpec, stage_label};
 
 /// Longest title accepted, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
 /// Longest body, opinion or reason accepted, in characters.
 pub use crate::checks::MAX_TEXT_CHARS;
-/// Most stages a route may have.
-pub const MAX_STAGES: usize = 50;
-/// Most departments, recipients or co-issuers in one list.
-pub const MAX_LIST: usize = 200;
-/// Longest stage deadline, in days.
-pub const MAX_DEADLINE_DAYS: u32 = 365;
+pub use crate::routing::{MAX_DEADLINE_DAYS, MAX_LIST, MAX_STAGES};
 
 /// Decides `command` against `document` (`None` when the stream is empty).
 ///

@@ -1,11 +1,12 @@
 //! Route changes (DESIGN §2b): 加签/减签, 转办/委派, return to an earlier stage, and the
 //! deadline sweep's 催办.
 
-use super::countersign::{cannot_countersign, not_needed};
+use super::countersign::not_needed;
 use super::*;
 use crate::ids::{ActorId, UnitCode};
 use crate::outgoing::event::EventData;
 use crate::route::StageSpec;
+use crate::routing::cannot_countersign;
 
 impl Decide<'_> {
     pub(super) fn remove_countersigner(
