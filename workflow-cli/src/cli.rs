@@ -327,10 +327,12 @@ fn run(cli: Cli) -> Result<bool> {
             match &doc {
                 workflow_core::FlowState::Incoming(r) => render::receipt(r, &names, json),
                 workflow_core::FlowState::Supervision(i) => render::item(i, &names, json),
-                _ => match doc.outgoing() {
-                    Some(d) => render::document(d, &names, json),
-                    None => anyhow::bail!("{document} is not a document"),
-                },
+                workflow_core::FlowState::Outgoing(d) => render::document(d, &names, json),
+                workflow_core::FlowState::Directory(_) | workflow_core::FlowState::Bulletin(_) => {
+                    anyhow::bail!("{document} is not a document")
+                }
+                // A flow without a renderer of its own prints its form.
+                other => render::sheet(other, &names, json),
             }
             .map(|()| true)
         }

@@ -18,7 +18,9 @@ use workflow_store::{
 };
 
 mod item;
+mod sheet;
 pub(crate) use item::item;
+pub(crate) use sheet::sheet;
 
 /// China Standard Time, in which operators read times.
 pub(crate) fn cst() -> FixedOffset {

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use workflow_core::incoming::{IncomingAction, Plan};
 use workflow_core::outgoing::Action;
+use workflow_core::submission::{Decision, SubmissionAction, Supervise};
 use workflow_core::supervision::SupervisionAction;
 use workflow_core::{
     ActorId, ErrorClass, FlowAction, FlowState, StreamKind, Timestamp, UnitCode,
@@ -28,6 +29,8 @@ pub(crate) enum Input {
     Number,
     /// 同意 / 不同意 (or 批准 / 不批准).
     YesNo,
+    /// 同意 / 修改后同意 / 不同意 (a leader's 批示).
+    Decision,
     /// A check box.
     Check,
     /// 保管期限: by the schedule, or one of the three.
@@ -217,13 +220,70 @@ const SUPERVISION: &[ActionForm] = &[
     form("ArchiveItem", "归档", &ARCHIVE),
 ];
 
+/// 签报: 审核 to 归档. (Drafting and the route are the drafting systems' business, over gRPC,
+/// as for 发文.)
+const SUBMISSION: &[ActionForm] = &[
+    form("ApproveMemo", "审核通过", &[OPINION]),
+    form(
+        "CountersignMemo",
+        "会签",
+        &[
+            field("agree", "会签意见", Input::YesNo, true),
+            field("opinion", "意见（不同意时必填）", Input::Text, false),
+        ],
+    ),
+    form(
+        "AcceptMemo",
+        "核稿",
+        &[
+            field("opinion", "拟办意见", Input::Text, true),
+            field(
+                "leaders",
+                "批示领导（账号，按批示顺序以逗号分隔）",
+                Input::Line,
+                true,
+            ),
+        ],
+    ),
+    form(
+        "EndorseMemo",
+        "批示",
+        &[
+            field("decision", "批示意见", Input::Decision, true),
+            field("text", "批示", Input::Text, true),
+            field("supervise", "列入督办", Input::Check, false),
+            field("deadline", "督办时限（列入督办时必填）", Input::Date, false),
+            field(
+                "co_units",
+                "督办协办单位（代码，以逗号分隔）",
+                Input::Line,
+                false,
+            ),
+        ],
+    ),
+    form(
+        "ReferMemo",
+        "转批",
+        &[field("to", "转批领导（账号）", Input::Line, true), OPINION],
+    ),
+    form("ReturnMemo", "退回", &[REASON]),
+    form(
+        "CloseMemo",
+        "办结",
+        &[field("note", "办结说明", Input::Text, false)],
+    ),
+    form("ArchiveMemo", "归档", &ARCHIVE),
+    form("VoidMemo", "作废", &[REASON]),
+];
+
 /// The forms of a flow.
 pub(crate) fn forms(kind: StreamKind) -> &'static [ActionForm] {
     match kind {
         StreamKind::Outgoing => OUTGOING,
         StreamKind::Incoming => INCOMING,
         StreamKind::Supervision => SUPERVISION,
-        _ => &[],
+        StreamKind::Submission => SUBMISSION,
+        StreamKind::Directory | StreamKind::Bulletin => &[],
     }
 }
 
@@ -430,6 +490,7 @@ pub(crate) fn command(
                 }
             }
         }),
+        (StreamKind::Submission, _) => FlowAction::Submission(submission_command(name, v, stage)?),
         (_, _) => FlowAction::Supervision(match name {
             "AcceptItem" => SupervisionAction::AcceptItem { note: t("note") },
             "ReportProgress" => SupervisionAction::ReportProgress {
@@ -464,6 +525,77 @@ pub(crate) fn command(
     })
 }
 
+/// A 签报 form's command.
+fn submission_command(
+    name: &str,
+    v: &Values,
+    stage: Option<usize>,
+) -> Result<SubmissionAction, WebError> {
+    let t = |n: &str| text(v, n);
+    Ok(match name {
+        "ApproveMemo" => SubmissionAction::ApproveMemo {
+            opinion: t("opinion"),
+            stage,
+        },
+        "CountersignMemo" => SubmissionAction::CountersignMemo {
+            agree: yes(v, "agree")?,
+            opinion: t("opinion"),
+            stage,
+        },
+        "AcceptMemo" => SubmissionAction::AcceptMemo {
+            opinion: t("opinion"),
+            leaders: list(v, "leaders")
+                .iter()
+                .map(|l| ActorId::from(l.as_str()))
+                .collect(),
+        },
+        "EndorseMemo" => SubmissionAction::EndorseMemo {
+            decision: match t("decision").as_str() {
+                "agree" => Decision::Agree,
+                "agree_with_changes" => Decision::AgreeWithChanges,
+                "disagree" => Decision::Disagree,
+                other => {
+                    return Err(WebError::bad_form(
+                        "decision",
+                        format!("{other:?} 不是批示意见：同意、修改后同意或不同意"),
+                    ));
+                }
+            },
+            text: t("text"),
+            supervise: if yes(v, "supervise")? {
+                Some(Supervise {
+                    lead_unit: None,
+                    co_units: list(v, "co_units")
+                        .iter()
+                        .map(|u| UnitCode::from(u.as_str()))
+                        .collect(),
+                    deadline: date(v, "deadline")?
+                        .ok_or_else(|| WebError::bad_form("deadline", "列入督办时必填督办时限"))?,
+                })
+            } else {
+                None
+            },
+        },
+        "ReferMemo" => SubmissionAction::ReferMemo {
+            to: ActorId::from(t("to").as_str()),
+            opinion: t("opinion"),
+        },
+        "ReturnMemo" => SubmissionAction::ReturnMemo {
+            reason: t("reason"),
+        },
+        "CloseMemo" => SubmissionAction::CloseMemo { note: t("note") },
+        "VoidMemo" => SubmissionAction::VoidMemo {
+            reason: t("reason"),
+        },
+        _ => SubmissionAction::ArchiveMemo {
+            fonds: t("fonds"),
+            retention: retention(v)?,
+            unit_code: t("unit_code"),
+            deviation_reason: t("deviation_reason"),
+        },
+    })
+}
+
 /// Plausible values for a dry run of each form: what a person would type does not decide
 /// whether the action is theirs to take (a refusal of a field only is still offered).
 fn probe_values(actor: &ActorId, unit: &UnitCode, now: Timestamp) -> Values {
@@ -477,6 +609,9 @@ fn probe_values(actor: &ActorId, unit: &UnitCode, now: Timestamp) -> Values {
         ("text", "正在办理"),
         ("result", "已办结"),
         ("agree", "yes"),
+        ("decision", "agree"),
+        // No one in particular: the office is offered 核稿 whoever the leaders will be.
+        ("leaders", "-"),
         ("grant", "yes"),
         ("copies", "1"),
         ("fonds", "X001"),
@@ -523,7 +658,11 @@ pub(crate) fn offered(
         .collect()
 }
 
-/// The 0-based stage a 发文 is at, if it is in one.
+/// The 0-based stage of its route a 发文 or a 签报 is at, if it is in one.
 pub(crate) fn current_stage(state: &FlowState) -> Option<usize> {
-    state.outgoing().and_then(|d| d.current()).map(|(i, _)| i)
+    match state {
+        FlowState::Outgoing(d) => d.current().map(|(i, _)| i),
+        FlowState::Submission(m) => m.current().map(|(i, _)| i),
+        _ => None,
+    }
 }

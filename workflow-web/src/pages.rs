@@ -369,6 +369,8 @@ struct Search {
     nav: Option<Nav>,
     q: SearchQuery,
     kinds: Vec<(String, &'static str)>,
+    /// The document flows to filter on: (name, label).
+    flows: Vec<(String, &'static str)>,
     rows: Vec<Row>,
     next: Option<String>,
 }
@@ -427,6 +429,9 @@ pub(crate) async fn search(
             .into_iter()
             .map(|k| (format!("{k:?}"), k.chinese()))
             .collect(),
+        flows: workflow_core::StreamKind::DOCUMENTS
+            .map(|k| (k.as_str().to_owned(), k.label()))
+            .to_vec(),
         rows: view::rows(&page, now, false),
         next: page.next_page_token.clone(),
         q,
