@@ -378,3 +378,52 @@ async fn a_record_without_its_content_is_corrupt_on_postgres() {
         workflow_core::outgoing::State::InReview
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sample_memo_runs_verifies_rebuilds_and_reopens_on_postgres() {
+    use workflow_core::submission::Step;
+    let db = Database::new();
+    let engine = engine_on(&db).await;
+    let deadline = chrono::NaiveDate::from_ymd_opt(2027, 4, 30).unwrap();
+    let flow = workflow_testkit::submission::memo_flow(deadline, "J012");
+    let id = new_id();
+    for (actor, action) in flow.iter().cloned() {
+        run(&engine, id, actor, action).await;
+    }
+    let memo = |engine: &Engine| {
+        engine
+            .state(id)
+            .unwrap()
+            .and_then(workflow_core::FlowState::into_submission)
+            .unwrap()
+    };
+    let m = memo(&engine);
+    assert_eq!(m.step(), Step::Archived);
+    assert_eq!(m.number().unwrap().to_string(), "X校教签〔2026〕1号");
+    assert_eq!(
+        m.supervision_items().len(),
+        1,
+        "the 批示 opened its 督办 item"
+    );
+    let report = engine.verify(|_, _| {}).unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert!(report.fixity_checked >= 1);
+    assert!(engine.verify_projections().unwrap().is_empty());
+    let before = engine.dump_projections().unwrap();
+    engine.rebuild_from_scratch(|_, _| {}).await.unwrap();
+    assert_eq!(engine.dump_projections().unwrap(), before);
+    drop(engine);
+    let engine = engine_on(&db).await;
+    assert_eq!(memo(&engine), m, "reopened, the same 签报");
+    // The next 签报 of the unit takes the next number.
+    let next = new_id();
+    for (actor, action) in flow[..6].iter().cloned() {
+        run(&engine, next, actor, action).await;
+    }
+    let n = engine
+        .state(next)
+        .unwrap()
+        .and_then(workflow_core::FlowState::into_submission)
+        .unwrap();
+    assert_eq!(n.number().unwrap().to_string(), "X校教签〔2026〕2号");
+}
