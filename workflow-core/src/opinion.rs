@@ -26,6 +26,36 @@ pub struct Opinion {
     pub at: Timestamp,
 }
 
+/// The office's word for an opinion's step (`review` → 审核, `instruct` → 批示, …), as every
+/// flow records them; an unknown step reads as itself.
+pub fn step_label(step: &str) -> &str {
+    match step {
+        "review" => "审核",
+        "countersign" => "会签",
+        "sign_off" => "签发",
+        "return" => "退回",
+        "withdraw" => "撤回",
+        "reassign" => "转办",
+        "delegate" => "委派",
+        "delegate_report" => "委派办理",
+        "screen" => "初审",
+        "reject" => "退文",
+        "propose" => "拟办",
+        "instruct" => "批示",
+        "transfer" => "转批",
+        "send_back" => "退回拟办",
+        "read" => "阅知",
+        "extension" => "申请延期",
+        "extension_decision" => "延期审批",
+        "completion" => "办结",
+        "accept" => "签收交办",
+        "office" => "核稿",
+        "close" => "办结",
+        "void" => "作废",
+        other => other,
+    }
+}
+
 /// Appends a note of a flow without rounds or stages (收文, 督办) to `opinions`; an empty
 /// text is no opinion and is left out.
 pub(crate) fn push_note(

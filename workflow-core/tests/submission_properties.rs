@@ -185,7 +185,7 @@ fn check_invariants(m: &Memo) -> Result<(), String> {
         need(!s.completed, "the current stage is not complete")?;
     }
     need(
-        (m.step() == MemoStep::AwaitingInstruction) == !m.pending_leaders().is_empty(),
+        (m.step() == MemoStep::AwaitingInstruction) != m.pending_leaders().is_empty(),
         "leaders pending exactly while awaiting 批示",
     )?;
     let numbered = matches!(

@@ -102,25 +102,13 @@ pub(crate) struct Card {
     pub(crate) links: Vec<(String, String)>,
 }
 
-fn step_label(step: &str) -> String {
-    match step {
-        "review" => "审核",
-        "countersign" => "会签",
-        "sign_off" => "签发",
-        "return" => "退回",
-        "withdraw" => "撤回",
-        other => other,
-    }
-    .to_owned()
-}
-
 fn opinions(engine: &Engine, list: &[Opinion]) -> Vec<OpinionView> {
     list.iter()
         .map(|o| OpinionView {
             at: china_time(o.at),
             who: name(engine, &o.actor),
             unit: o.unit.as_ref().map(ToString::to_string).unwrap_or_default(),
-            step: step_label(&o.step),
+            step: workflow_core::opinion::step_label(&o.step).to_owned(),
             agree: o.agree,
             text: o.text.clone(),
         })

@@ -234,6 +234,18 @@ async fn an_office_day_in_a_real_browser() {
     })
     .await;
     let id = office(&engine).await;
+    // A 签报 the office accepted: 宋华 (分管) 批示 first.
+    let memo = workflow_testkit::engine::new_id();
+    let deadline = NaiveDate::from_ymd_opt(2027, 4, 30).unwrap();
+    for (actor, action) in workflow_testkit::submission::memo_flow(deadline, "J012")
+        .into_iter()
+        .take(6)
+    {
+        engine
+            .execute(Request::new(memo, actor, action))
+            .await
+            .unwrap();
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let config = WebConfig::dev(listener.local_addr().unwrap());
@@ -305,6 +317,79 @@ async fn an_office_day_in_a_real_browser() {
     assert!(timeline.contains("同意。请相关部门会签。"), "{timeline}");
     assert!(timeline.contains("li.qiang"), "{timeline}");
     shot(&c, "timeline.png").await;
+
+    // 宋华, on a desk (1400 px) and then on a phone (390 px), gives the 签报 his 批示.
+    c.set_window_size(1400, 1000).await.unwrap();
+    sign_in(&c, &base, "song.hua").await;
+    c.find(Locator::Css(&format!("a[href='/doc/{memo}']")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(text_of(&c, "#state").await, "待批示");
+    let card = text_of(&c, "main").await;
+    assert!(card.contains("签报单"), "{card}");
+    assert!(card.contains("拟同意，请宋副校长、林校长批示。"), "{card}");
+    shot(&c, "memo-1400.png").await;
+    c.set_window_size(390, 844).await.unwrap();
+    // What sticks out past the right edge, if anything (empty when the page fits).
+    let wide = c
+        .execute(
+            "const w = document.documentElement.clientWidth; \
+             return [...document.querySelectorAll('body *')] \
+               .filter(e => e.getBoundingClientRect().right > w + 1) \
+               .map(e => e.tagName + '.' + e.className + ' ' + \
+                    Math.round(e.getBoundingClientRect().right) + ': ' + \
+                    (e.textContent || '').trim().slice(0, 30));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    shot(&c, "memo-390.png").await;
+    assert_eq!(
+        wide,
+        serde_json::json!([]),
+        "the 签报单 fits a 390 px phone without scrolling sideways"
+    );
+    let form = c
+        .find(Locator::Css("form[data-action='EndorseMemo']"))
+        .await
+        .unwrap();
+    form.find(Locator::Css(
+        "select[name='decision'] option[value='agree_with_changes']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    form.find(Locator::Css("textarea[name='text']"))
+        .await
+        .unwrap()
+        .send_keys("同意，经费压缩至10万元，请林校长审批。")
+        .await
+        .unwrap();
+    form.find(Locator::Css("button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(text_of(&c, "#done").await.contains("批示"));
+    assert!(
+        text_of(&c, "main")
+            .await
+            .contains("修改后同意：同意，经费压缩至10万元，请林校长审批。")
+    );
+    let m = engine
+        .state(memo)
+        .unwrap()
+        .and_then(workflow_core::FlowState::into_submission)
+        .unwrap();
+    assert_eq!(m.directives().len(), 1, "one 批示, recorded once");
+    assert_eq!(m.leader().map(|l| l.as_str()), Some("lin.zhiyuan"));
+    c.set_window_size(1400, 1000).await.unwrap();
 
     // The supervisor produces this month's 月通报 (the clock's month: November 2026).
     sign_in(&c, &base, "ding.xin").await;

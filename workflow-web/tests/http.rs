@@ -530,3 +530,98 @@ async fn the_todo_pages_with_the_engine_s_tokens() {
         bad.body
     );
 }
+
+#[tokio::test]
+async fn a_memo_shows_its_sheet_and_offers_each_person_their_step() {
+    let c = Console::new().await;
+    // Accepted by the office: 宋华 (分管) 批示 first, then 林志远.
+    let id = c.sample_memo(6).await;
+    let clerk = c.signed_in("liu.yang").await;
+    let page = c.get(&clerk, &format!("/doc/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("签报单"), "{}", page.body);
+    assert!(page.body.contains("X校教签〔"), "{}", page.body);
+    assert!(page.body.contains("拟同意，请宋副校长、林校长批示。"));
+    assert!(!page.body.contains("data-action=\"EndorseMemo\""));
+    let song = c.signed_in("song.hua").await;
+    let todo = c.get(&song, "/todo").await;
+    assert!(todo.body.contains(&format!("/doc/{id}")), "{}", todo.body);
+    let page = c.get(&song, &format!("/doc/{id}")).await;
+    for action in ["EndorseMemo", "ReferMemo", "ReturnMemo"] {
+        assert!(
+            page.body.contains(&format!("data-action=\"{action}\"")),
+            "{action}: {}",
+            page.body
+        );
+    }
+    assert!(page.body.contains("修改后同意"));
+    let lin = c.signed_in("lin.zhiyuan").await;
+    let page = c.get(&lin, &format!("/doc/{id}")).await;
+    assert!(
+        !page.body.contains("data-action=\"EndorseMemo\""),
+        "not yet his turn"
+    );
+    // Asking for 督办 without its deadline: a plain sentence, nothing changed.
+    let a = c
+        .act(
+            &song,
+            id,
+            &[
+                ("action", "EndorseMemo"),
+                ("version", "6"),
+                ("decision", "agree"),
+                ("text", "同意，列入督办。"),
+                ("supervise", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    assert!(error_message(&a.body).contains("督办时限"), "{}", a.body);
+    let memo = |c: &Console| {
+        c.engine
+            .state(id)
+            .unwrap()
+            .and_then(workflow_core::FlowState::into_submission)
+            .unwrap()
+    };
+    assert_eq!(memo(&c).version(), 6);
+    let deadline = (workflow_testkit::clock::today() + chrono::Duration::days(30)).to_string();
+    let a = c
+        .act(
+            &song,
+            id,
+            &[
+                ("action", "EndorseMemo"),
+                ("version", "6"),
+                ("decision", "agree_with_changes"),
+                ("text", "同意，经费压缩，列入督办。"),
+                ("supervise", "yes"),
+                ("deadline", deadline.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let m = memo(&c);
+    assert_eq!(m.directives().len(), 1);
+    assert_eq!(
+        m.supervision_items().len(),
+        1,
+        "the 批示 opened its 督办 item"
+    );
+    assert_eq!(m.leader().map(|l| l.as_str()), Some("lin.zhiyuan"));
+    let page = c.get(&lin, &format!("/doc/{id}")).await;
+    assert!(
+        page.body.contains("data-action=\"EndorseMemo\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("同意，经费压缩，列入督办。"));
+    // The search page filters by the new flow.
+    let found = c.get(&clerk, "/search?flow=submission").await;
+    assert!(found.body.contains(&format!("/doc/{id}")), "{}", found.body);
+    assert!(
+        found
+            .body
+            .contains("<option value=\"submission\" selected>签报</option>")
+    );
+}

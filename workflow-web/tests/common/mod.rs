@@ -147,6 +147,20 @@ impl Console {
     }
 }
 
+impl Console {
+    /// The test kit's sample 签报, `steps` of its flow taken (its 督办 item due in 60 days).
+    pub async fn sample_memo(&self, steps: usize) -> DocumentId {
+        let id = workflow_testkit::engine::new_id();
+        let deadline = workflow_testkit::clock::today() + chrono::Duration::days(60);
+        let flow = workflow_testkit::submission::memo_flow(deadline, "J012");
+        for (actor, action) in flow.into_iter().take(steps) {
+            let req = workflow_store::Request::new(id, actor, action);
+            self.engine.execute(req).await.unwrap();
+        }
+        id
+    }
+}
+
 pub fn cookie(a: &Answer, name: &str) -> Option<String> {
     a.headers
         .get_all(header::SET_COOKIE)
