@@ -202,3 +202,63 @@ pub(crate) fn choose_retention(
     }
     Ok((retention, scheduled, Some(reason.trim().to_owned())))
 }
+
+/// What an archivist's 归档 command carries, in every flow: 全宗号, the retention chosen (or
+/// none: the schedule's), the 机构 code, and why the retention differs from the schedule's.
+pub(crate) struct ArchiveFields<'a> {
+    pub(crate) fonds: &'a str,
+    pub(crate) retention: Option<crate::retention::Retention>,
+    pub(crate) unit_code: &'a str,
+    pub(crate) deviation_reason: &'a str,
+}
+
+/// A 归档 decided: the 档号 with its 件号 drawn, the fixity digest of the events before it,
+/// the schedule's retention and the recorded deviation.
+pub(crate) struct Filing {
+    pub(crate) reference: crate::numbering::ArchiveReference,
+    pub(crate) fixity_hash: Option<String>,
+    pub(crate) scheduled: crate::retention::Retention,
+    pub(crate) deviation: Option<String>,
+}
+
+/// Decides a 归档 by `actor` (an archivist) of a record of `what` (flow, 文种, importance)
+/// formed in `year` (年度): the codes checked, the retention chosen ([`choose_retention`]),
+/// the next 件号 of the fonds, year and retention — one series for everything filed, every
+/// flow alike, so that every 档号 is unique.
+pub(crate) fn file(
+    ctx: &dyn Context,
+    actor: &Actor,
+    command: &'static str,
+    what: (crate::kind::StreamKind, Option<crate::kind::Kind>, bool),
+    year: i32,
+    asked: ArchiveFields<'_>,
+) -> Result<Filing, Error> {
+    require_role(actor, Role::Archivist, command)?;
+    let fonds = check_code("fonds", asked.fonds)?;
+    let unit = check_code("unit_code", asked.unit_code)?;
+    let (retention, scheduled, deviation) = choose_retention(
+        ctx,
+        actor,
+        command,
+        what,
+        asked.retention,
+        asked.deviation_reason,
+    )?;
+    let item = ctx.next_number(&crate::numbering::Series::Item {
+        fonds: fonds.clone(),
+        year,
+        retention,
+    })?;
+    Ok(Filing {
+        reference: crate::numbering::ArchiveReference {
+            fonds,
+            year,
+            retention,
+            unit,
+            item,
+        },
+        fixity_hash: ctx.fixity_hash()?,
+        scheduled,
+        deviation,
+    })
+}

@@ -8,9 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use super::command::{Attachment, IncomingAction, Plan, Registration};
 use super::event::IncomingEvent;
 use super::state::{Receipt, Step};
-use crate::checks::{
-    check_code, check_text, known_unit, named_actor, require_clearance, require_role,
-};
+use crate::checks::{check_text, known_unit, named_actor, require_clearance, require_role};
 use crate::context::Context;
 use crate::directory::{Actor, Role};
 use crate::error::Error;
@@ -19,7 +17,7 @@ use crate::ids::SYSTEM_ACTOR;
 use crate::ids::{ActorId, Timestamp, UnitCode, china_date};
 use crate::kind::StreamKind;
 use crate::kind::Urgency;
-use crate::numbering::{ArchiveReference, ReceiptNumber, Series};
+use crate::numbering::{ReceiptNumber, Series};
 
 /// Longest title, sender or reference, in characters.
 const MAX_LINE: usize = 200;
@@ -700,10 +698,9 @@ impl Decide<'_> {
         deviation_reason: &str,
     ) -> Result<Vec<IncomingEvent>, Error> {
         self.require_step(&[Step::Completed])?;
-        require_role(self.actor, Role::Archivist, self.name)?;
-        let fonds = check_code("fonds", fonds)?;
-        let unit = check_code("unit_code", unit_code)?;
-        let (retention, scheduled, deviation) = crate::checks::choose_retention(
+        // 年度 of a 收文: the year it was received (its 收文日期).
+        let year = self.r.registration().received_on.year();
+        let f = crate::checks::file(
             self.ctx,
             self.actor,
             self.name,
@@ -712,29 +709,19 @@ impl Decide<'_> {
                 Some(self.r.registration().kind),
                 false,
             ),
-            retention,
-            deviation_reason,
-        )?;
-        // 年度 of a 收文: the year it was received (its 收文日期).
-        let year = self.r.registration().received_on.year();
-        // One 件号 sequence per fonds, year and retention for everything filed, 发文 and 收文
-        // alike, so that every 档号 is unique.
-        let item = self.ctx.next_number(&Series::Item {
-            fonds: fonds.clone(),
             year,
-            retention,
-        })?;
-        Ok(vec![IncomingEvent::IncomingArchived {
-            reference: ArchiveReference {
+            crate::checks::ArchiveFields {
                 fonds,
-                year,
                 retention,
-                unit,
-                item,
+                unit_code,
+                deviation_reason,
             },
-            fixity_hash: self.ctx.fixity_hash()?,
-            scheduled_retention: scheduled,
-            deviation,
+        )?;
+        Ok(vec![IncomingEvent::IncomingArchived {
+            reference: f.reference,
+            fixity_hash: f.fixity_hash,
+            scheduled_retention: f.scheduled,
+            deviation: f.deviation,
         }])
     }
 }

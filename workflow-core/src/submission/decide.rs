@@ -9,8 +9,8 @@ use super::command::{Decision, MemoFields, SubmissionAction, Supervise};
 use super::event::SubmissionEvent;
 use super::state::{Memo, MemoNumber, Step};
 use crate::checks::{
-    check_classification_period, check_code, check_text, known_unit, named_actor,
-    require_clearance, require_role,
+    check_classification_period, check_text, known_unit, named_actor, require_clearance,
+    require_role,
 };
 use crate::context::Context;
 use crate::directory::{Actor, Role};
@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::flow::FlowCommand;
 use crate::ids::{ActorId, DocumentId, SYSTEM_ACTOR, Timestamp, UnitCode, china_date};
 use crate::kind::StreamKind;
-use crate::numbering::{ArchiveReference, Series};
+use crate::numbering::Series;
 use crate::route::{StageOutcome, StageSpec, stage_label};
 use crate::routing::{MAX_LIST, check_route};
 
@@ -584,38 +584,29 @@ impl Decide<'_> {
         deviation_reason: &str,
     ) -> Result<Vec<SubmissionEvent>, Error> {
         self.require_step(&[Step::Closed])?;
-        require_role(self.actor, Role::Archivist, self.name)?;
-        let fonds = check_code("fonds", fonds)?;
-        let unit = check_code("unit_code", unit_code)?;
-        let (retention, scheduled, deviation) = crate::checks::choose_retention(
-            self.ctx,
-            self.actor,
-            self.name,
-            (StreamKind::Submission, None, self.m.fields().important),
-            retention,
-            deviation_reason,
-        )?;
         // 年度 of a 签报: the year of its number (of 核稿).
         let year = self
             .m
             .number()
             .map_or_else(|| china_date(self.m.created_at()).year(), |n| n.year);
-        let item = self.ctx.next_number(&Series::Item {
-            fonds: fonds.clone(),
+        let f = crate::checks::file(
+            self.ctx,
+            self.actor,
+            self.name,
+            (StreamKind::Submission, None, self.m.fields().important),
             year,
-            retention,
-        })?;
-        Ok(vec![SubmissionEvent::MemoArchived {
-            reference: ArchiveReference {
+            crate::checks::ArchiveFields {
                 fonds,
-                year,
                 retention,
-                unit,
-                item,
+                unit_code,
+                deviation_reason,
             },
-            fixity_hash: self.ctx.fixity_hash()?,
-            scheduled_retention: scheduled,
-            deviation,
+        )?;
+        Ok(vec![SubmissionEvent::MemoArchived {
+            reference: f.reference,
+            fixity_hash: f.fixity_hash,
+            scheduled_retention: f.scheduled,
+            deviation: f.deviation,
         }])
     }
 

@@ -6,9 +6,7 @@ use chrono::{Datelike, NaiveDate};
 use super::command::{ItemSpec, ReminderReason, Source, SupervisionAction};
 use super::event::SupervisionEvent;
 use super::state::{Item, ItemStep};
-use crate::checks::{
-    check_code, check_text, known_unit, named_actor, require_clearance, require_role,
-};
+use crate::checks::{check_text, known_unit, named_actor, require_clearance, require_role};
 use crate::context::Context;
 use crate::directory::{Actor, Role};
 use crate::error::Error;
@@ -16,7 +14,6 @@ use crate::flow::FlowCommand;
 use crate::ids::SYSTEM_ACTOR;
 use crate::ids::{ActorId, DocumentId, Timestamp, china_date};
 use crate::kind::StreamKind;
-use crate::numbering::{ArchiveReference, Series};
 
 /// Longest title or reference, in characters.
 const MAX_LINE: usize = 200;
@@ -425,36 +422,26 @@ impl Decide<'_> {
         deviation_reason: &str,
     ) -> Result<Vec<SupervisionEvent>, Error> {
         self.require_step(&[ItemStep::Closed])?;
-        require_role(self.actor, Role::Archivist, self.name)?;
-        let fonds = check_code("fonds", fonds)?;
-        let unit = check_code("unit_code", unit_code)?;
-        let (retention, scheduled, deviation) = crate::checks::choose_retention(
+        // 年度 of an item: the year it was opened (立项).
+        let year = china_date(self.item.opened_at()).year();
+        let f = crate::checks::file(
             self.ctx,
             self.actor,
             self.name,
             (StreamKind::Supervision, None, false),
-            retention,
-            deviation_reason,
-        )?;
-        // 年度 of an item: the year it was opened (立项).
-        let year = china_date(self.item.opened_at()).year();
-        // The 件号 series every filed record shares, so every 档号 is unique.
-        let item = self.ctx.next_number(&Series::Item {
-            fonds: fonds.clone(),
             year,
-            retention,
-        })?;
-        Ok(vec![SupervisionEvent::ItemArchived {
-            reference: ArchiveReference {
+            crate::checks::ArchiveFields {
                 fonds,
-                year,
                 retention,
-                unit,
-                item,
+                unit_code,
+                deviation_reason,
             },
-            fixity_hash: self.ctx.fixity_hash()?,
-            scheduled_retention: scheduled,
-            deviation,
+        )?;
+        Ok(vec![SupervisionEvent::ItemArchived {
+            reference: f.reference,
+            fixity_hash: f.fixity_hash,
+            scheduled_retention: f.scheduled,
+            deviation: f.deviation,
         }])
     }
 }

@@ -11,14 +11,14 @@ mod review;
 mod route_change;
 mod sign_off;
 
-use crate::checks::{check_code, check_text, require_clearance, require_role};
+use crate::checks::{check_text, require_clearance, require_role};
 use crate::context::Context;
 use crate::directory::{Actor, Classification, Role};
 use crate::error::Error;
 use crate::ids::{ActorId, Timestamp, UnitCode, china_date};
 use crate::kind::Kind;
 use crate::kind::StreamKind;
-use crate::numbering::{ArchiveReference, DocumentNumber, Series};
+use crate::numbering::{DocumentNumber, Series};
 use crate::outgoing::command::{Action, Command, SYSTEM_ACTOR};
 use crate::outgoing::event::{Event, EventData};
 use crate::outgoing::state::{Document, State};
