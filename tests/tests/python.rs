@@ -54,7 +54,10 @@ async fn the_python_example_drives_a_memo_over_grpc() {
         "X校教签〔2026〕1号 Decided (已批示) DECISION_AGREE",
         "history: MemoDrafted MemoSubmitted MemoApproved MemoAccepted MemoEndorsed",
     ] {
-        assert!(stdout.contains(expected), "missing {expected:?} in\n{stdout}");
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in\n{stdout}"
+        );
     }
     server.stop().await;
 }
