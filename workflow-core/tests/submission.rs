@@ -278,7 +278,92 @@ fn a_countersign_stage_completes_under_its_rule_and_a_disagreement_returns_it() 
     assert_eq!(f.memo().route()[1].not_needed, vec!["CWC".into()]);
 }
 
+#[test]
+fn countersigning_is_by_other_units() {
+    let mut f = script();
+    f.steps(DRAFT, SUBMIT);
+    let e = f.err(
+        DRAFTER,
+        SubmissionAction::SubmitMemo {
+            route: vec![
+                StageSpec::review(HEAD),
+                StageSpec::countersign(["CWC", "JWC"]),
+            ],
+        },
+    );
+    assert!(is_field(&e, "route[1].departments"), "{e}");
+}
+
 // ---- 核稿 and the 签报编号 ----
+
+#[test]
+fn only_the_general_office_accepts_it() {
+    let mut dir = common::directory();
+    // A clerk of 教务处, not of the general office.
+    dir.add_actor(common::actor(
+        "jwc.clerk",
+        "教务文秘",
+        "JWC",
+        &[Role::Clerk],
+        Classification::Secret,
+    ));
+    let mut f = MemoScript::with_directory(dir);
+    f.steps(DRAFT, ACCEPT);
+    let e = f.err("jwc.clerk", f.action(ACCEPT));
+    assert!(matches!(e, Error::NotAssigned { .. }), "{e}");
+    // The office director may, as a clerk of the office may.
+    f.ok("ding.xin", f.action(ACCEPT));
+    assert_eq!(f.step(), Step::AwaitingInstruction);
+}
+
+#[test]
+fn the_number_is_of_the_year_of_acceptance_and_per_unit() {
+    let mut f = script();
+    // Drafted on the last evening of 2026 (China time), accepted in 2027.
+    f.clock = chrono::DateTime::parse_from_rfc3339("2026-12-31T20:00:00+08:00")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    f.steps(DRAFT, ACCEPT + 1);
+    assert_eq!(f.memo().number().unwrap().to_string(), "X校教签〔2027〕1号");
+    // Another unit's 签报 draws from its own series.
+    f.dir.add_actor(common::actor(
+        "rsc.drafter",
+        "人事拟稿",
+        "RSC",
+        &[Role::Drafter],
+        Classification::Secret,
+    ));
+    f.next_stream();
+    f.ok(
+        "rsc.drafter",
+        SubmissionAction::DraftMemo {
+            fields: memo_fields(),
+        },
+    );
+    // 人事处's head: 赵敏 countersigns for RSC; make her a reviewer too for this route.
+    f.dir.add_actor(common::actor(
+        "rsc.head",
+        "人事处长",
+        "RSC",
+        &[Role::Reviewer],
+        Classification::Secret,
+    ));
+    f.ok(
+        "rsc.drafter",
+        SubmissionAction::SubmitMemo {
+            route: vec![StageSpec::review("rsc.head")],
+        },
+    );
+    f.ok(
+        "rsc.head",
+        SubmissionAction::ApproveMemo {
+            opinion: String::new(),
+            stage: None,
+        },
+    );
+    f.ok(CLERK, f.action(ACCEPT));
+    assert_eq!(f.memo().number().unwrap().to_string(), "X校人签〔2027〕1号");
+}
 
 #[test]
 fn the_office_accepts_it_naming_leaders_and_the_number_is_drawn_once() {
@@ -434,28 +519,34 @@ fn a_leader_refers_it_to_another_leader_or_returns_it_with_a_reason() {
 // ---- 督办 from a 批示 (批必查) ----
 
 #[test]
-fn an_agreeing_instruction_opens_one_supervision_item_exactly_once() {
+fn the_deciding_instruction_may_open_one_supervision_item() {
     let mut f = script();
     f.steps(DRAFT, DEPUTY_SAYS);
     let order = workflow_testkit::submission::memo_supervise(f.deadline());
-    // Only an agreeing 批示 opens an item.
-    let e = f.err(
-        DEPUTY,
+    let with = |decision, text: &str, order: &workflow_core::submission::Supervise| {
         SubmissionAction::EndorseMemo {
-            decision: Decision::Disagree,
-            text: "不同意。".into(),
+            decision,
+            text: text.into(),
             supervise: Some(order.clone()),
-        },
-    );
+        }
+    };
+    // In 会批 only the last leader's 批示 decides, so only it opens an item.
+    let e = f.err(DEPUTY, with(Decision::Agree, "同意，列入督办。", &order));
     assert!(is_field(&e, "supervise"), "{e}");
-    f.ok(
-        DEPUTY,
-        SubmissionAction::EndorseMemo {
-            decision: Decision::Agree,
-            text: "同意，列入督办。".into(),
-            supervise: Some(order.clone()),
-        },
-    );
+    f.ok(DEPUTY, endorse(Decision::Agree, "同意，请林校长审批。"));
+    // Only a 批示 that agrees opens one.
+    let e = f.err(PRINCIPAL, with(Decision::Disagree, "不同意。", &order));
+    assert!(is_field(&e, "supervise"), "{e}");
+    // A deadline in the past, or an unknown unit, is refused.
+    let mut past = order.clone();
+    past.deadline = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let e = f.err(PRINCIPAL, with(Decision::Agree, "同意。", &past));
+    assert!(is_field(&e, "supervise.deadline"), "{e}");
+    let mut nowhere = order.clone();
+    nowhere.co_units = vec!["NOPE".into()];
+    let e = f.err(PRINCIPAL, with(Decision::Agree, "同意。", &nowhere));
+    assert!(is_field(&e, "supervise.co_units[0]"), "{e}");
+    f.ok(PRINCIPAL, with(Decision::Agree, "同意，列入督办。", &order));
     let item = linked_item_id(f.memo().id(), f.memo().version());
     assert_eq!(f.memo().supervision_items(), &[item]);
     // The reaction opens it: the 签报's title, the 批示 as 任务要求, the unit as 主办.
@@ -482,8 +573,9 @@ fn an_agreeing_instruction_opens_one_supervision_item_exactly_once() {
         }
     );
     assert_eq!(spec.lead_unit.as_str(), "JWC");
+    assert_eq!(spec.co_units, vec!["CWC".into()]);
     assert_eq!(spec.requirements, "同意，列入督办。");
-    assert_eq!(spec.leader.as_str(), DEPUTY);
+    assert_eq!(spec.leader.as_str(), PRINCIPAL);
     // The engine opens it; a supervisor may not open such an item by hand.
     let mut items = workflow_testkit::supervision::ItemScript::with_directory(common::directory());
     let supervisor = workflow_testkit::supervision::SUPERVISOR;
@@ -493,16 +585,34 @@ fn an_agreeing_instruction_opens_one_supervision_item_exactly_once() {
     );
     assert!(is_field(&e, "spec.source"), "{e}");
     items.ok(SYSTEM_ACTOR, SupervisionAction::OpenItem { spec });
-    // A second 批示 on the same 签报 may not open another.
-    let e = f.err(
+}
+
+#[test]
+fn a_leader_who_is_no_longer_one_opens_no_item() {
+    let mut f = script();
+    f.steps(DRAFT, PRINCIPAL_SAYS);
+    // 林志远 lost the Leader role after the office named him: his turn stays, but the item
+    // would name a 牵头领导 who is none, so asking for one is refused.
+    f.dir.add_actor(common::actor(
         PRINCIPAL,
-        SubmissionAction::EndorseMemo {
-            decision: Decision::Agree,
-            text: "同意。".into(),
-            supervise: Some(order),
-        },
+        "林志远",
+        "XB",
+        &[],
+        Classification::TopSecret,
+    ));
+    let e = f.err(PRINCIPAL, f.action(PRINCIPAL_SAYS));
+    assert!(
+        matches!(
+            e,
+            Error::MissingRole {
+                role: Role::Leader,
+                ..
+            }
+        ),
+        "{e}"
     );
-    assert!(matches!(e, Error::NotNow { .. }), "{e}");
+    f.ok(PRINCIPAL, endorse(Decision::Agree, "同意。"));
+    assert!(f.memo().supervision_items().is_empty());
 }
 
 // ---- 作废, clearance, 归档 ----
@@ -525,6 +635,13 @@ fn the_drafter_voids_it_only_before_the_offices_review() {
     f.steps(DRAFT, ACCEPT);
     let e = f.err(DRAFTER, void("活动取消。"));
     assert!(matches!(e, Error::WrongState { .. }), "{e}");
+    // Accepted, then returned by a leader: back with its drafter, but numbered, so it goes
+    // on (or is closed) rather than being voided.
+    f.steps(ACCEPT, ACCEPT + 1);
+    f.ok(DEPUTY, returned("请补充预算明细。"));
+    assert_eq!(f.step(), Step::Drafting);
+    let e = f.err(DRAFTER, void("活动取消。"));
+    assert!(matches!(e, Error::NotNow { .. }), "{e}");
 }
 
 #[test]

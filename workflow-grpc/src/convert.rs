@@ -817,7 +817,6 @@ pub fn document(d: &Document, now: Timestamp) -> pb::Document {
     }
 }
 
-/// An archive record (归档, 发文 or 收文) to the wire.
 /// A stage of a route, with its progress, to the wire.
 fn stage_view(s: &workflow_core::route::Stage) -> pb::StageView {
     pb::StageView {
@@ -842,6 +841,7 @@ fn stage_view(s: &workflow_core::route::Stage) -> pb::StageView {
     }
 }
 
+/// An archive record (归档, of any flow) to the wire.
 fn archive_record(a: &workflow_core::archive::ArchiveRecord) -> pb::ArchiveRecord {
     pb::ArchiveRecord {
         reference: a.reference.to_string(),

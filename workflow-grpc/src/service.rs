@@ -115,9 +115,6 @@ impl WorkflowService {
         }
     }
 
-    /// Who reads: the named actor (who must exist, be active and be within the system's
-    /// scope) and their clearance, or, when no actor is named, the system and its
-    /// `max_classification`. The reading rules themselves are the engine's.
     /// One stream of the flow `F` as a `Get…` RPC asks for it (as it is, or was after
     /// `as_of_version` events), read through the engine's reading rules, and the instant
     /// its overdue flags are for; `NOT_FOUND` for another flow's id.
@@ -139,6 +136,9 @@ impl WorkflowService {
         Ok((state, (self.clock)()))
     }
 
+    /// Who reads: the named actor (who must exist, be active and be within the system's
+    /// scope) and their clearance, or, when no actor is named, the system and its
+    /// `max_classification`. The reading rules themselves are the engine's.
     fn reader(&self, system: &CallerSystem, actor_id: &str) -> Result<Reader, Status> {
         if actor_id.trim().is_empty() {
             return Ok(Reader::system(

@@ -534,6 +534,27 @@ async fn the_todo_pages_with_the_engine_s_tokens() {
 #[tokio::test]
 async fn a_memo_shows_its_sheet_and_offers_each_person_their_step() {
     let c = Console::new().await;
+    // Countersigned: with the office for 核稿, whoever the leaders will be.
+    let at_office = c.sample_memo(5).await;
+    let page = c
+        .get(&c.signed_in("liu.yang").await, &format!("/doc/{at_office}"))
+        .await;
+    assert!(
+        page.body.contains("data-action=\"AcceptMemo\""),
+        "{}",
+        page.body
+    );
+    let page = c
+        .get(
+            &c.signed_in("wang.fang").await,
+            &format!("/doc/{at_office}"),
+        )
+        .await;
+    assert!(
+        !page.body.contains("data-action=\"AcceptMemo\""),
+        "{}",
+        page.body
+    );
     // Accepted by the office: 宋华 (分管) 批示 first, then 林志远.
     let id = c.sample_memo(6).await;
     let clerk = c.signed_in("liu.yang").await;
@@ -585,7 +606,6 @@ async fn a_memo_shows_its_sheet_and_offers_each_person_their_step() {
             .unwrap()
     };
     assert_eq!(memo(&c).version(), 6);
-    let deadline = (workflow_testkit::clock::today() + chrono::Duration::days(30)).to_string();
     let a = c
         .act(
             &song,
@@ -594,20 +614,13 @@ async fn a_memo_shows_its_sheet_and_offers_each_person_their_step() {
                 ("action", "EndorseMemo"),
                 ("version", "6"),
                 ("decision", "agree_with_changes"),
-                ("text", "同意，经费压缩，列入督办。"),
-                ("supervise", "yes"),
-                ("deadline", deadline.as_str()),
+                ("text", "同意，经费压缩，请林校长审批。"),
             ],
         )
         .await;
     assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
     let m = memo(&c);
     assert_eq!(m.directives().len(), 1);
-    assert_eq!(
-        m.supervision_items().len(),
-        1,
-        "the 批示 opened its 督办 item"
-    );
     assert_eq!(m.leader().map(|l| l.as_str()), Some("lin.zhiyuan"));
     let page = c.get(&lin, &format!("/doc/{id}")).await;
     assert!(
@@ -615,7 +628,31 @@ async fn a_memo_shows_its_sheet_and_offers_each_person_their_step() {
         "{}",
         page.body
     );
-    assert!(page.body.contains("同意，经费压缩，列入督办。"));
+    assert!(page.body.contains("同意，经费压缩，请林校长审批。"));
+    // The deciding 批示 puts it under 督办.
+    let deadline = (workflow_testkit::clock::today() + chrono::Duration::days(30)).to_string();
+    let a = c
+        .act(
+            &lin,
+            id,
+            &[
+                ("action", "EndorseMemo"),
+                ("version", "7"),
+                ("decision", "agree"),
+                ("text", "同意，列入督办。"),
+                ("supervise", "yes"),
+                ("deadline", deadline.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let m = memo(&c);
+    assert_eq!(
+        m.supervision_items().len(),
+        1,
+        "the 批示 opened its 督办 item"
+    );
+    assert_eq!(m.step(), workflow_core::submission::Step::Decided);
     // The search page filters by the new flow.
     let found = c.get(&clerk, "/search?flow=submission").await;
     assert!(found.body.contains(&format!("/doc/{id}")), "{}", found.body);

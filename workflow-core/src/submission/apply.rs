@@ -68,22 +68,7 @@ impl Memo {
                 unit,
                 agree,
                 opinion,
-            } => {
-                let unit = Some(unit.clone());
-                self.opinion(
-                    "countersign",
-                    Some(*stage),
-                    unit.clone(),
-                    actor,
-                    *agree,
-                    opinion,
-                    at,
-                );
-                if let (Some(s), Some(u)) = (self.route.get_mut(*stage), unit) {
-                    s.countersigns.insert(u, *agree);
-                }
-                self.settle_countersign(*stage, at);
-            }
+            } => self.countersigned(actor, at, *stage, unit, *agree, opinion),
             SubmissionEvent::MemoCountersignersNotNeeded { stage, units } => {
                 if let Some(s) = self.route.get_mut(*stage) {
                     s.not_needed.extend(units.iter().cloned());
@@ -97,36 +82,12 @@ impl Memo {
                 number,
                 opinion,
                 leaders,
-            } => {
-                if let Some(n) = number {
-                    self.number = Some(n.clone());
-                }
-                self.opinion("office", None, None, actor, true, opinion, at);
-                self.leaders = leaders.clone();
-                self.step = Step::AwaitingInstruction;
-            }
+            } => self.accepted(actor, at, number.as_ref(), opinion, leaders),
             SubmissionEvent::MemoEndorsed {
                 decision,
                 text,
                 supervise,
-            } => {
-                self.opinion("instruct", None, None, actor, decision.agrees(), text, at);
-                self.directives.push(Directive {
-                    leader: actor.clone(),
-                    decision: *decision,
-                    text: text.clone(),
-                    at,
-                });
-                if supervise.is_some() {
-                    self.items.push(linked_item_id(self.id, self.version));
-                }
-                if !self.leaders.is_empty() {
-                    self.leaders.remove(0);
-                }
-                if self.leaders.is_empty() {
-                    self.step = Step::Decided;
-                }
-            }
+            } => self.endorsed(actor, at, *decision, text, supervise.is_some()),
             SubmissionEvent::MemoReferred { to, opinion } => {
                 self.opinion("transfer", None, None, actor, true, opinion, at);
                 match self.leaders.first_mut() {
@@ -167,6 +128,75 @@ impl Memo {
                     s.last_reminded_at = Some(at);
                 }
             }
+        }
+    }
+
+    fn countersigned(
+        &mut self,
+        actor: &ActorId,
+        at: Timestamp,
+        stage: usize,
+        unit: &UnitCode,
+        agree: bool,
+        opinion: &str,
+    ) {
+        let unit = Some(unit.clone());
+        self.opinion(
+            "countersign",
+            Some(stage),
+            unit.clone(),
+            actor,
+            agree,
+            opinion,
+            at,
+        );
+        if let (Some(s), Some(u)) = (self.route.get_mut(stage), unit) {
+            s.countersigns.insert(u, agree);
+        }
+        self.settle_countersign(stage, at);
+    }
+
+    /// 核稿: the number (drawn the first time), the 拟办意见, the leaders in turn.
+    fn accepted(
+        &mut self,
+        actor: &ActorId,
+        at: Timestamp,
+        number: Option<&super::state::MemoNumber>,
+        opinion: &str,
+        leaders: &[ActorId],
+    ) {
+        if let Some(n) = number {
+            self.number = Some(n.clone());
+        }
+        self.opinion("office", None, None, actor, true, opinion, at);
+        self.leaders = leaders.to_vec();
+        self.step = Step::AwaitingInstruction;
+    }
+
+    /// A 批示: recorded, the turn passes to the next leader, and the last one decides.
+    fn endorsed(
+        &mut self,
+        actor: &ActorId,
+        at: Timestamp,
+        decision: super::command::Decision,
+        text: &str,
+        supervise: bool,
+    ) {
+        self.opinion("instruct", None, None, actor, decision.agrees(), text, at);
+        self.directives.push(Directive {
+            leader: actor.clone(),
+            decision,
+            text: text.to_owned(),
+            at,
+        });
+        if supervise {
+            self.items.push(linked_item_id(self.id, self.version));
+        }
+        if !self.leaders.is_empty() {
+            self.leaders.remove(0);
+        }
+        if self.leaders.is_empty() {
+            self.step = Step::Decided;
         }
     }
 

@@ -154,7 +154,7 @@ pub enum SubmissionAction {
         decision: Decision,
         /// 批示 text; required.
         text: String,
-        /// A 督办 item to open for it (批必查); only with an agreeing 批示, once per 签报.
+        /// A 督办 item to open for it (批必查): only with the deciding (last) 批示, agreeing.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         supervise: Option<Supervise>,
     },
@@ -185,7 +185,7 @@ pub enum SubmissionAction {
         #[serde(default, skip_serializing_if = "String::is_empty")]
         deviation_reason: String,
     },
-    /// 作废 by the drafter, before the office's 核稿, with the reason.
+    /// 作废 by the drafter, before the office's 核稿 (never once numbered), with the reason.
     VoidMemo {
         /// Why; required.
         reason: String,

@@ -344,6 +344,20 @@ impl Decide<'_> {
                 ),
             ));
         }
+        // 会签 is by other units: the 签报单位's own view is its head's 审核.
+        for (i, stage) in route.iter().enumerate() {
+            if let StageSpec::Countersign { departments, .. } = stage
+                && departments.contains(self.m.unit())
+            {
+                return Err(Error::field(
+                    format!("route[{i}].departments"),
+                    format!(
+                        "{} is the 签报单位: 会签 is by other units (its head reviews it)",
+                        self.m.unit()
+                    ),
+                ));
+            }
+        }
         Ok(vec![SubmissionEvent::MemoSubmitted {
             round: self.m.round() + 1,
             route,
@@ -486,13 +500,23 @@ impl Decide<'_> {
                     "only a 批示 that agrees opens a 督办 item",
                 ));
             }
+            Some(_) if self.m.pending_leaders().len() > 1 => {
+                return Err(Error::field(
+                    "supervise",
+                    "in 会批 the last leader's 批示 decides: only it opens a 督办 item",
+                ));
+            }
             Some(_) if !self.m.supervision_items().is_empty() => {
                 return Err(self.not_now(format!(
                     "a 批示 on it already opened the 督办 item {}",
                     self.m.supervision_items()[0]
                 )));
             }
-            Some(s) => Some(self.supervise(s)?),
+            Some(s) => {
+                // The item names this leader as its 牵头领导: they must still be one.
+                require_role(self.actor, Role::Leader, self.name)?;
+                Some(self.supervise(s)?)
+            }
         };
         Ok(vec![SubmissionEvent::MemoEndorsed {
             decision,
@@ -610,10 +634,16 @@ impl Decide<'_> {
         }])
     }
 
-    /// 作废 by the drafter before the office's 核稿.
+    /// 作废 by the drafter before the office's 核稿: once it accepted it (and drew its
+    /// 签报编号), a 签报 returned for changes goes on or is closed, but is not voided.
     fn void(&self, reason: &str) -> Result<Vec<SubmissionEvent>, Error> {
         self.require_step(&[Step::Drafting, Step::InReview, Step::Countersigning])?;
         self.require_drafter()?;
+        if let Some(n) = self.m.number() {
+            return Err(self.not_now(format!(
+                "the office accepted it as {n} (核稿): a 签报 is voided only before that"
+            )));
+        }
         check_text("reason", reason, true)?;
         Ok(vec![SubmissionEvent::MemoVoided {
             reason: reason.trim().to_owned(),
