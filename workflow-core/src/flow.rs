@@ -162,6 +162,12 @@ pub trait Flow {
     fn due(_state: &Self::State) -> Option<Timestamp> {
         None
     }
+    /// The 0-based index of the route stage it is at, for a flow that routes (发文, 签报)
+    /// while it is in one; `None` by default. Forms send it, so that an action meant for one
+    /// stage never lands on the next.
+    fn current_stage(_state: &Self::State) -> Option<usize> {
+        None
+    }
     /// Whether its current step is past its deadline at `now`. By default: past
     /// [`Flow::due`]; a flow whose due index also holds other instants (a 督办 item's
     /// feedback and warning) says what its deadline is.

@@ -424,6 +424,13 @@ macro_rules! flows {
                 }
             }
 
+            /// The route stage it is at, for a flow that routes (see [`Flow::current_stage`]).
+            pub fn current_stage(&self) -> Option<usize> {
+                match self {
+                    $( FlowState::$variant(s) => <$flow as Flow>::current_stage(s), )*
+                }
+            }
+
             /// When its current step falls due.
             pub fn due(&self) -> Option<Timestamp> {
                 match self {

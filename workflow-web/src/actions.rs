@@ -639,7 +639,7 @@ pub(crate) fn offered(
     now: Timestamp,
 ) -> Vec<ActionForm> {
     let values = probe_values(&actor.id, &actor.unit, now);
-    let stage = current_stage(state);
+    let stage = state.current_stage();
     forms(state.kind())
         .iter()
         .filter(|f| {
@@ -656,13 +656,4 @@ pub(crate) fn offered(
         })
         .copied()
         .collect()
-}
-
-/// The 0-based stage of its route a 发文 or a 签报 is at, if it is in one.
-pub(crate) fn current_stage(state: &FlowState) -> Option<usize> {
-    match state {
-        FlowState::Outgoing(d) => d.current().map(|(i, _)| i),
-        FlowState::Submission(m) => m.current().map(|(i, _)| i),
-        _ => None,
-    }
 }

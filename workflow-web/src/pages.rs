@@ -243,9 +243,7 @@ fn render_document(
         as_of,
         actions,
         command_id: uuid::Uuid::new_v4().to_string(),
-        stage: actions::current_stage(s)
-            .map(|i| i.to_string())
-            .unwrap_or_default(),
+        stage: s.current_stage().map(|i| i.to_string()).unwrap_or_default(),
         done,
         error: error.map(|e| (e.heading().to_owned(), e.to_string())),
         csrf: person.csrf.clone(),

@@ -102,6 +102,10 @@ impl Flow for Outgoing {
         state.current()?.1.due_at
     }
 
+    fn current_stage(state: &Document) -> Option<usize> {
+        state.current().map(|(i, _)| i)
+    }
+
     fn number_claim(event: &EventData) -> Option<(Series, u32)> {
         event.number_claim()
     }

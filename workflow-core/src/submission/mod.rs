@@ -111,6 +111,10 @@ impl Flow for Submission {
         state.current()?.1.due_at
     }
 
+    fn current_stage(state: &Memo) -> Option<usize> {
+        state.current().map(|(i, _)| i)
+    }
+
     fn number_claim(event: &SubmissionEvent) -> Option<(Series, u32)> {
         match event {
             SubmissionEvent::MemoAccepted {
