@@ -638,8 +638,11 @@ fn never_written(path: &Path) -> bool {
 #[allow(clippy::unwrap_used, clippy::expect_used)] // tests
 mod tests {
     use super::*;
+    use workflow_core::FlowState;
     use workflow_core::outgoing::Action;
     use workflow_testkit::engine::{drive, open};
+
+    use crate::storage::PartsStored;
 
     /// One projection entry of a dump.
     fn entry(dump: &[ProjectionEntry], tree: &str, key: &[u8]) -> Vec<u8> {
@@ -695,5 +698,112 @@ mod tests {
             }
             other => panic!("expected Corrupt, got {other:?}"),
         }
+    }
+
+    /// Sample states of every flow with parts, at several points of their flows, and how
+    /// much of their parts the store held before: the states the layout test writes.
+    fn layout_samples() -> Vec<(String, DocRecord, PartsStored)> {
+        use workflow_testkit::incoming::{ReceiptScript, incoming_sample, instruct_flow};
+        use workflow_testkit::submission::MemoScript;
+        use workflow_testkit::supervision::ItemScript;
+        let mut out = Vec::new();
+        let mut push = |name: &str, state: FlowState, stored: PartsStored| {
+            out.push((
+                name.to_owned(),
+                DocRecord {
+                    drafted_position: 7,
+                    state,
+                },
+                stored,
+            ));
+        };
+        let fresh = PartsStored::default();
+        let held = |revision, opinions| PartsStored {
+            content_revision: Some(revision),
+            opinions,
+        };
+        let mut doc = workflow_testkit::script::Script::new();
+        doc.steps(0, 3);
+        push("outgoing-3", FlowState::Outgoing(doc.doc().clone()), fresh);
+        push(
+            "outgoing-3-held",
+            FlowState::Outgoing(doc.doc().clone()),
+            held(1, 1),
+        );
+        let steps = workflow_testkit::full_flow().len();
+        doc.steps(3, steps);
+        push(
+            "outgoing-archived",
+            FlowState::Outgoing(doc.doc().clone()),
+            held(1, 3),
+        );
+        let mut receipt = ReceiptScript::with_directory(workflow_testkit::directory());
+        let flow = instruct_flow(&incoming_sample(), "J012");
+        for (actor, action) in flow {
+            receipt.ok(actor.as_str(), action);
+        }
+        push(
+            "incoming-archived",
+            FlowState::Incoming(receipt.current().clone()),
+            held(1, 2),
+        );
+        let mut item = ItemScript::with_directory(workflow_testkit::directory());
+        item.steps(0, 8);
+        push(
+            "supervision-archived",
+            FlowState::Supervision(item.item().clone()),
+            fresh,
+        );
+        let mut memo = MemoScript::with_directory(workflow_testkit::directory());
+        memo.steps(0, 10);
+        push(
+            "submission-archived",
+            FlowState::Submission(memo.memo().clone()),
+            fresh,
+        );
+        out
+    }
+
+    /// What the sled layout writes for a record: the `docs` value and the `parts` entries.
+    fn layout_of(record: &DocRecord, stored: PartsStored) -> serde_json::Value {
+        let mut change = DocChange {
+            record: record.clone(),
+            diff: Default::default(),
+            stored,
+        };
+        let (bytes, entries) = record_entries(&mut change).unwrap();
+        assert_eq!(
+            change.record, *record,
+            "writing leaves the record as it was"
+        );
+        serde_json::json!({
+            "record": String::from_utf8(bytes).unwrap(),
+            "parts": entries
+                .into_iter()
+                .map(|(k, v)| (hex::encode(k), String::from_utf8(v).unwrap()))
+                .collect::<Vec<_>>(),
+        })
+    }
+
+    /// The bytes the layout writes are pinned (`tests/data/sled-layout.json`): a store a
+    /// build wrote reads the same under the next, and a rebuild in place finds its records
+    /// already right. `WORKFLOW_PIN_LAYOUT=1` writes the file again (only for a new flow or
+    /// a deliberate layout change, with a new `PROJECTION_VERSION`).
+    #[test]
+    fn the_bytes_a_record_is_written_as_are_pinned() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sled-layout.json");
+        let now: serde_json::Map<String, serde_json::Value> = layout_samples()
+            .into_iter()
+            .map(|(name, record, stored)| (name, layout_of(&record, stored)))
+            .collect();
+        if std::env::var_os("WORKFLOW_PIN_LAYOUT").is_some() {
+            std::fs::write(&path, serde_json::to_string_pretty(&now).unwrap()).unwrap();
+        }
+        let pinned: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        for (name, layout) in &now {
+            assert_eq!(Some(layout), pinned.get(name), "{name}");
+        }
+        assert_eq!(now.len(), pinned.len());
     }
 }
