@@ -131,6 +131,14 @@ pub trait Flow {
     /// What happened.
     type Event: EventCodec;
 
+    /// The field of its state's stored form holding its content — what its creator (or a
+    /// revision) set, which commands seldom change (a 发文's `fields`, a 收文's
+    /// `registration`) — if a store may keep it apart from the record it rewrites on every
+    /// command; `None` by default: the state is stored whole.
+    const CONTENT_FIELD: Option<&'static str> = None;
+    /// The field holding its opinions, which only grow, if a store may keep them apart.
+    const OPINIONS_FIELD: Option<&'static str> = None;
+
     /// A command's name, as used in messages and on the wire (`Draft`, `Register`, …).
     fn command_name(action: &Self::Action) -> &'static str;
 
@@ -167,6 +175,15 @@ pub trait Flow {
     /// stage never lands on the next.
     fn current_stage(_state: &Self::State) -> Option<usize> {
         None
+    }
+    /// How many times its content was set (see [`Flow::CONTENT_FIELD`]): a store that keeps
+    /// the content apart writes it again only when this changes. 0 by default.
+    fn content_revision(_state: &Self::State) -> u32 {
+        0
+    }
+    /// How many opinions it holds (see [`Flow::OPINIONS_FIELD`]). 0 by default.
+    fn opinion_count(_state: &Self::State) -> usize {
+        0
     }
     /// Whether its current step is past its deadline at `now`. By default: past
     /// [`Flow::due`]; a flow whose due index also holds other instants (a 督办 item's

@@ -66,7 +66,6 @@ pub mod kind;
 pub mod numbering;
 pub mod opinion;
 pub mod outgoing;
-pub mod parts;
 pub mod reactions;
 pub mod registry;
 pub mod retention;

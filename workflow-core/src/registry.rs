@@ -424,6 +424,44 @@ macro_rules! flows {
                 }
             }
 
+            /// The fields of its stored form a store may keep apart: its content's and its
+            /// opinions' (see [`Flow::CONTENT_FIELD`]).
+            pub fn parts_fields(kind: StreamKind) -> (Option<&'static str>, Option<&'static str>) {
+                match kind {
+                    $(
+                        StreamKind::$variant => (
+                            <$flow as Flow>::CONTENT_FIELD,
+                            <$flow as Flow>::OPINIONS_FIELD,
+                        ),
+                    )*
+                }
+            }
+
+            /// The field of its stored form holding its content, if a store may keep it apart.
+            pub fn content_field(&self) -> Option<&'static str> {
+                Self::parts_fields(self.kind()).0
+            }
+
+            /// The field of its stored form holding its opinions, if a store may keep them
+            /// apart.
+            pub fn opinions_field(&self) -> Option<&'static str> {
+                Self::parts_fields(self.kind()).1
+            }
+
+            /// How many times its content was set (see [`Flow::content_revision`]).
+            pub fn content_revision(&self) -> u32 {
+                match self {
+                    $( FlowState::$variant(s) => <$flow as Flow>::content_revision(s), )*
+                }
+            }
+
+            /// How many opinions it holds.
+            pub fn opinion_count(&self) -> usize {
+                match self {
+                    $( FlowState::$variant(s) => <$flow as Flow>::opinion_count(s), )*
+                }
+            }
+
             /// The route stage it is at, for a flow that routes (see [`Flow::current_stage`]).
             pub fn current_stage(&self) -> Option<usize> {
                 match self {

@@ -15,7 +15,7 @@ use workflow_core::{
 /// have an older layout rebuilds them (in place) first. 2: the deadline index; 3: records
 /// hold any flow's state (`{"drafted_position", "state": {"outgoing": …}}`); 4: lists by flow
 /// ([`Dim::Flow`]); 5: on sled, records without their content and opinions, which are kept
-/// apart (see [`workflow_core::parts::StateParts`]); 6: a 收文's record keeps the deadline 初审 set,
+/// apart (see `storage/sled/layout.rs`); 6: a 收文's record keeps the deadline 初审 set,
 /// which a 退回拟办 returns to.
 pub(crate) const PROJECTION_VERSION: u32 = 6;
 

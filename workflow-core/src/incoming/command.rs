@@ -58,32 +58,6 @@ pub struct Registration {
     pub source: Option<DocumentId>,
 }
 
-impl Registration {
-    /// The stand-in [`FlowState::take_parts`](crate::FlowState::take_parts) leaves while the
-    /// content is kept apart (a real one always has a title); never serialized.
-    pub(crate) fn placeholder() -> Self {
-        Registration {
-            from: String::new(),
-            from_number: String::new(),
-            title: String::new(),
-            kind: Kind::Notice,
-            classification: Classification::None,
-            classification_period_years: None,
-            urgency: Urgency::Normal,
-            received_on: NaiveDate::MIN,
-            deadline: None,
-            reply_required: false,
-            pages: 0,
-            attachments: Vec::new(),
-            source: None,
-        }
-    }
-
-    pub(crate) fn is_placeholder(&self) -> bool {
-        self.title.is_empty() && *self == Self::placeholder()
-    }
-}
-
 /// How the office director proposes a 收文 be handled (拟办).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

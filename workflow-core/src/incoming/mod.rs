@@ -37,6 +37,9 @@ impl Flow for Incoming {
     type Action = IncomingAction;
     type Event = IncomingEvent;
 
+    const CONTENT_FIELD: Option<&'static str> = Some("registration");
+    const OPINIONS_FIELD: Option<&'static str> = Some("opinions");
+
     fn command_name(action: &IncomingAction) -> &'static str {
         action.name()
     }
@@ -141,6 +144,15 @@ impl Flow for Incoming {
         (state.step() == Step::InHandling)
             .then(|| state.due_at())
             .flatten()
+    }
+
+    fn content_revision(_state: &Receipt) -> u32 {
+        // Set once, when the stream is created.
+        1
+    }
+
+    fn opinion_count(state: &Receipt) -> usize {
+        state.opinions().len()
     }
 
     fn number_claim(event: &IncomingEvent) -> Option<(Series, u32)> {

@@ -129,10 +129,6 @@ pub struct Receipt {
     pub(crate) id: DocumentId,
     pub(crate) version: u64,
     pub(crate) step: Step,
-    #[serde(
-        default = "Registration::placeholder",
-        skip_serializing_if = "Registration::is_placeholder"
-    )]
     pub(crate) registration: Registration,
     pub(crate) unit: UnitCode,
     pub(crate) number: ReceiptNumber,

@@ -52,30 +52,6 @@ pub struct DraftFields {
     pub cc: Vec<String>,
 }
 
-impl DraftFields {
-    /// The stand-in [`FlowState::take_parts`](crate::FlowState::take_parts) leaves while the
-    /// content is kept apart (a real one always has a title); never serialized.
-    pub(crate) fn placeholder() -> Self {
-        DraftFields {
-            kind: Kind::Notice,
-            title: String::new(),
-            body: String::new(),
-            issuing_unit: UnitCode(String::new()),
-            co_issuing_units: Vec::new(),
-            classification: Classification::None,
-            classification_period_years: None,
-            urgency: Urgency::Normal,
-            important: false,
-            main_recipients: Vec::new(),
-            cc: Vec::new(),
-        }
-    }
-
-    pub(crate) fn is_placeholder(&self) -> bool {
-        self.title.is_empty() && *self == Self::placeholder()
-    }
-}
-
 /// What a command asks for. See DESIGN §2 for who may give each and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]

@@ -43,6 +43,9 @@ impl Flow for Outgoing {
     type Action = Action;
     type Event = EventData;
 
+    const CONTENT_FIELD: Option<&'static str> = Some("fields");
+    const OPINIONS_FIELD: Option<&'static str> = Some("opinions");
+
     fn command_name(action: &Action) -> &'static str {
         action.name()
     }
@@ -104,6 +107,14 @@ impl Flow for Outgoing {
 
     fn current_stage(state: &Document) -> Option<usize> {
         state.current().map(|(i, _)| i)
+    }
+
+    fn content_revision(state: &Document) -> u32 {
+        state.revision()
+    }
+
+    fn opinion_count(state: &Document) -> usize {
+        state.opinions().len()
     }
 
     fn number_claim(event: &EventData) -> Option<(Series, u32)> {

@@ -129,10 +129,6 @@ pub struct Document {
     pub(crate) id: DocumentId,
     pub(crate) version: u64,
     pub(crate) state: State,
-    #[serde(
-        default = "DraftFields::placeholder",
-        skip_serializing_if = "DraftFields::is_placeholder"
-    )]
     pub(crate) fields: DraftFields,
     pub(crate) drafter: ActorId,
     pub(crate) drafter_unit: UnitCode,

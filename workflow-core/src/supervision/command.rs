@@ -140,30 +140,6 @@ pub struct ItemSpec {
     pub classification: Classification,
 }
 
-impl ItemSpec {
-    /// The stand-in [`FlowState::take_parts`](crate::FlowState::take_parts) leaves while the
-    /// content is kept apart (a real one always has a title); never serialized.
-    pub(crate) fn placeholder() -> Self {
-        ItemSpec {
-            source: Source::Direct,
-            title: String::new(),
-            requirements: String::new(),
-            leader: ActorId(String::new()),
-            lead_unit: UnitCode(String::new()),
-            responsible: None,
-            co_units: Vec::new(),
-            deadline: NaiveDate::MIN,
-            feedback: Frequency::None,
-            warn_days: 0,
-            classification: Classification::None,
-        }
-    }
-
-    pub(crate) fn is_placeholder(&self) -> bool {
-        self.title.is_empty() && *self == Self::placeholder()
-    }
-}
-
 fn default_warn_days() -> u32 {
     DEFAULT_WARN_DAYS
 }

@@ -51,6 +51,9 @@ impl Flow for Supervision {
     type Action = SupervisionAction;
     type Event = SupervisionEvent;
 
+    const CONTENT_FIELD: Option<&'static str> = Some("spec");
+    const OPINIONS_FIELD: Option<&'static str> = Some("opinions");
+
     fn command_name(action: &SupervisionAction) -> &'static str {
         action.name()
     }
@@ -141,6 +144,15 @@ impl Flow for Supervision {
 
     fn is_overdue(state: &Item, now: Timestamp) -> bool {
         state.is_overdue(now)
+    }
+
+    fn content_revision(_state: &Item) -> u32 {
+        // Set once, when the stream is created.
+        1
+    }
+
+    fn opinion_count(state: &Item) -> usize {
+        state.opinions().len()
     }
 
     fn number_claim(event: &SupervisionEvent) -> Option<(Series, u32)> {

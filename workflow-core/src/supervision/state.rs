@@ -127,10 +127,6 @@ pub struct Item {
     pub(crate) id: DocumentId,
     pub(crate) version: u64,
     pub(crate) step: ItemStep,
-    #[serde(
-        default = "ItemSpec::placeholder",
-        skip_serializing_if = "ItemSpec::is_placeholder"
-    )]
     pub(crate) spec: ItemSpec,
     /// Who opened it (`None`: the engine, for a 批办).
     pub(crate) supervisor: Option<ActorId>,

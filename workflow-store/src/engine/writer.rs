@@ -573,10 +573,10 @@ impl Writer {
         let (start_head, start_hash) = (self.head, self.head_hash.clone());
         let (answers, overlay) = self.decide_group(requests, &directory);
         let projecting = std::time::Instant::now();
-        let mut pending = Pending::of(overlay, &directory);
+        let pending = Pending::of(overlay, &directory);
         drop(directory);
         crate::telemetry::spent(crate::telemetry::Phase::Projections, projecting.elapsed());
-        match self.write(&mut pending.group, requests.len()) {
+        match self.write(&pending.group, requests.len()) {
             Ok(()) => self.after_commit(pending, answers, &directory_lock),
             Err(e) => self.after_failure(e, &pending.group, answers, (start_head, start_hash)),
         }
@@ -630,7 +630,7 @@ impl Writer {
 
     /// Hands a decided group to the backend: written (and, with a syncer, made durable
     /// later), or committed durably.
-    fn write(&self, group: &mut Group, requests: usize) -> std::result::Result<(), CommitError> {
+    fn write(&self, group: &Group, requests: usize) -> std::result::Result<(), CommitError> {
         if group.is_empty() {
             return Ok(());
         }

@@ -218,7 +218,7 @@ fn copy_log(
             next += 1;
         }
         group.sync_always = true;
-        to.commit(&mut group).map_err(|e| match e {
+        to.commit(&group).map_err(|e| match e {
             crate::storage::CommitError::NotWritten(e)
             | crate::storage::CommitError::NotDurable(e) => e,
             crate::storage::CommitError::Conflict(reason) => Error::WriteConflict {

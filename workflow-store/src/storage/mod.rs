@@ -106,10 +106,10 @@ pub struct DocChange {
     pub stored: PartsStored,
 }
 
-/// How much of a stream's parts ([`StateParts`](workflow_core::parts::StateParts): its content and
-/// its opinions) a store holds: a backend that keeps them apart from the record it rewrites
-/// on every command writes the content only when its revision changes and each opinion
-/// once. The default, nothing, makes it write (or, in a rebuild, compare) them all.
+/// How much of a stream's parts (its content and its opinions, the fields its flow names in
+/// [`workflow_core::Flow::CONTENT_FIELD`] and [`workflow_core::Flow::OPINIONS_FIELD`]) a
+/// store holds: a backend that keeps them apart from the record it rewrites on every command
+/// writes the content only when its revision changes and each opinion once. The default, nothing, makes it write (or, in a rebuild, compare) them all.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PartsStored {
     /// The content revision held (`None`: no content, or not known).
@@ -230,11 +230,7 @@ pub trait Storage: StorageParts + Send + Sync + std::fmt::Debug {
     /// stream's first event in the group has the version after the stream's last, and a
     /// number is held by one stream only. A group that breaks one is refused whole with
     /// [`CommitError::Conflict`].
-    ///
-    /// A backend may move the records' parts out while it serializes them
-    /// ([`workflow_core::FlowState::take_parts`]); it puts them back before it returns,
-    /// whatever the outcome.
-    fn commit(&self, group: &mut Group) -> std::result::Result<(), CommitError>;
+    fn commit(&self, group: &Group) -> std::result::Result<(), CommitError>;
 
     /// The split commit, if the backend can write a group without making it durable yet:
     /// the writer then overlaps the sync of one group with deciding and writing the next,
@@ -291,7 +287,7 @@ impl<'a> dyn Storage + 'a {
 
     /// Writes a group without waiting for it to be durable where the backend can, commits
     /// it otherwise (see [`SplitCommit::write_group`]).
-    pub(crate) fn write_group(&self, group: &mut Group) -> std::result::Result<(), CommitError> {
+    pub(crate) fn write_group(&self, group: &Group) -> std::result::Result<(), CommitError> {
         match self.split_commit() {
             Some(split) => split.write_group(group),
             None => self.commit(group),
@@ -492,7 +488,7 @@ pub trait LegacyDirectory {
 pub trait SplitCommit {
     /// Writes a group atomically, with [`Storage::commit`]'s checks, without waiting for it
     /// to be durable .
-    fn write_group(&self, group: &mut Group) -> std::result::Result<(), CommitError>;
+    fn write_group(&self, group: &Group) -> std::result::Result<(), CommitError>;
     /// Makes every group written so far durable (`always`: whatever the configured
     /// durability). A failure is [`CommitError::NotDurable`].
     fn sync_written(&self, always: bool) -> std::result::Result<(), CommitError>;

@@ -7,7 +7,7 @@ impl Storage for PostgresStorage {
         Some(self)
     }
 
-    fn commit(&self, group: &mut Group) -> std::result::Result<(), CommitError> {
+    fn commit(&self, group: &Group) -> std::result::Result<(), CommitError> {
         let started = std::time::Instant::now();
         let committed = self.commit_now(group);
         crate::telemetry::spent(crate::telemetry::Phase::Transaction, started.elapsed());

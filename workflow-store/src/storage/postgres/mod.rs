@@ -240,18 +240,10 @@ fn parse<T: for<'de> Deserialize<'de>>(at: impl std::fmt::Display, bytes: &[u8])
 }
 
 /// A state record as this backend stores it: whole, with its content and opinions. One
-/// without its content is corrupt (reading fills a missing content in with a stand-in, for
-/// the backends that keep it apart). A missing opinions list is not noticed here: it reads
-/// as none, as it did before the parts were kept apart.
+/// without its content does not parse, so it is corrupt. A missing opinions list is not
+/// noticed here: it reads as none, as it did before the parts were kept apart.
 fn whole_record(id: DocumentId, bytes: &[u8]) -> Result<DocRecord> {
-    let record: DocRecord = parse(format_args!("document {id}"), bytes)?;
-    if !record.state.holds_content() {
-        return Err(Error::corrupt(
-            format_args!("document {id}"),
-            "the record has no content",
-        ));
-    }
-    Ok(record)
+    parse(format_args!("document {id}"), bytes)
 }
 
 fn pos(p: u64) -> i64 {

@@ -7,7 +7,7 @@ impl Storage for SledStorage {
         Some(self)
     }
 
-    fn commit(&self, group: &mut Group) -> std::result::Result<(), CommitError> {
+    fn commit(&self, group: &Group) -> std::result::Result<(), CommitError> {
         self.write_group(group)?;
         self.sync_written(group.sync_always)
     }
@@ -18,7 +18,7 @@ impl Storage for SledStorage {
 }
 
 impl SplitCommit for SledStorage {
-    fn write_group(&self, group: &mut Group) -> std::result::Result<(), CommitError> {
+    fn write_group(&self, group: &Group) -> std::result::Result<(), CommitError> {
         #[cfg(any(test, feature = "fault-injection"))]
         {
             self.faults.wait_if_held();
@@ -50,7 +50,7 @@ impl SplitCommit for SledStorage {
             sled::Batch::default(),
             sled::Batch::default(),
         );
-        for change in &mut group.docs {
+        for change in &group.docs {
             let order = change.record.order();
             for entry in &change.diff.remove {
                 let (tree, key) = index_key(entry, order);

@@ -14,9 +14,10 @@
 //! | `actors`, `units` | id | JSON |
 //! | `meta` | `format`, `head`, `projection_layout`, `rebuilding` | |
 //!
-//! A record's parts (its content and its opinions, see [`workflow_core::parts::StateParts`]) are
-//! kept apart from it: the record is rewritten by every command, the content only when it is
-//! revised, each opinion once.
+//! A record's parts (its content and its opinions, the fields a flow names in
+//! [`workflow_core::Flow::CONTENT_FIELD`] and [`workflow_core::Flow::OPINIONS_FIELD`]) are kept
+//! apart from it (`layout`): the record is rewritten by every command, the content only when
+//! it is revised, each opinion once.
 //!
 //! Every encoding is in `storage/keys.rs` (shared with the PostgreSQL backend); every sled error becomes the store's here.
 //!
@@ -25,15 +26,13 @@
 //! content revision and the opinion count of the record before the group), and sled writes
 //! the content only when its revision changed and each opinion once, in the `parts` tree.
 //! The record stored says how many opinions it has, and a read takes only those: entries
-//! past them (left by an in-place rebuild under way) are never part of a state. A backend
-//! may take the parts out of a group's records while it serializes them and puts them back
-//! before `commit` returns (the conformance suite checks the group comes back as given).
-//! The record and its content are two reads: the content is stored with its revision, and a
+//! past them (left by an in-place rebuild under way) are never part of a state. The record and its content are two reads: the content is stored with its revision, and a
 //! read that a revision came between reads the record again. PostgreSQL still stores whole
 //! records; `workflow copy` compares stores by whole records
 //! (`Projections::comparable_projections`), so the two layouts compare equal.
 
 pub(crate) mod durable;
+mod layout;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -43,8 +42,7 @@ use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use workflow_core::{
-    DocumentId, Timestamp, directory::Actor, directory::Unit, numbering::Series, parts::StateParts,
-    todo::Assignee,
+    DocumentId, Timestamp, directory::Actor, directory::Unit, numbering::Series, todo::Assignee,
 };
 
 use self::durable::StableFiles;
@@ -424,37 +422,17 @@ impl SledStorage {
     /// a commit that revises the content between them is noticed by the content's revision,
     /// and the record is read again.
     fn record(&self, bytes: &[u8]) -> Result<DocRecord> {
-        let mut stored: RecordIn = parse("a document record", bytes)?;
+        let mut bytes = bytes.to_vec();
         let mut attempts = 0;
         loop {
-            let id = stored.state.id();
-            let at = || format!("document {id}");
-            let content: Option<ContentIn> = match self.parts.get(content_key(id)).db()? {
-                Some(v) => Some(parse(at(), &v)?),
+            let stored = layout::read_record("a document record", &bytes)?;
+            let id = stored_id(&bytes)?;
+            let at = format!("document {id}");
+            let content_bytes = self.parts.get(content_key(id)).db()?;
+            let content = match &content_bytes {
+                Some(v) => Some(layout::read_content(&at, v)?),
                 None => None,
             };
-            let revision = stored.state.content_revision();
-            if let Some(c) = &content
-                && c.revision != revision
-            {
-                attempts += 1;
-                let again = self.docs.get(id.0.as_bytes()).db()?;
-                match again {
-                    Some(v) if attempts < 5 => {
-                        stored = parse(at(), &v)?;
-                        continue;
-                    }
-                    _ => {
-                        return Err(Error::corrupt(
-                            at(),
-                            format!(
-                                "the record is at content revision {revision}, its stored content at {}",
-                                c.revision
-                            ),
-                        ));
-                    }
-                }
-            }
             // Only as many opinions as the record holds, each under its own index: entries
             // past them are stale (a rebuild under way has not swept them yet).
             let mut opinions = Vec::with_capacity(stored.opinions);
@@ -467,11 +445,11 @@ impl SledStorage {
                 if k.as_ref() != opinion_key(id, opinions.len()) {
                     break;
                 }
-                opinions.push(parse(at(), &v)?);
+                opinions.push(v);
             }
             if opinions.len() != stored.opinions {
                 return Err(Error::corrupt(
-                    at(),
+                    &at,
                     format!(
                         "the record has {} opinions, the first {} are stored",
                         stored.opinions,
@@ -479,18 +457,33 @@ impl SledStorage {
                     ),
                 ));
             }
-            let mut record = DocRecord {
+            let opinions: Vec<&[u8]> = opinions.iter().map(|v| v.as_ref()).collect();
+            let state = layout::splice(&at, &stored, content.as_ref(), &opinions)?;
+            let revision = state.content_revision();
+            if let Some(c) = &content
+                && c.revision != revision
+            {
+                attempts += 1;
+                match self.docs.get(id.0.as_bytes()).db()? {
+                    Some(v) if attempts < 5 => {
+                        bytes = v.to_vec();
+                        continue;
+                    }
+                    _ => {
+                        return Err(Error::corrupt(
+                            at,
+                            format!(
+                                "the record is at content revision {revision}, its stored content at {}",
+                                c.revision
+                            ),
+                        ));
+                    }
+                }
+            }
+            return Ok(DocRecord {
                 drafted_position: stored.drafted_position,
-                state: stored.state,
-            };
-            record
-                .state
-                .put_parts(StateParts {
-                    content: content.map(|c| c.content),
-                    opinions,
-                })
-                .map_err(|e| Error::corrupt(at(), e))?;
-            return Ok(record);
+                state,
+            });
         }
     }
 
@@ -556,76 +549,48 @@ fn unsynced(e: &std::io::Error) -> Error {
 /// One entry of a tree: key and value.
 type KeyValue = (Vec<u8>, Vec<u8>);
 
-/// A record as the `docs` tree keeps it: without its parts, with how many opinions it has.
-#[derive(Serialize)]
-struct RecordOut<'a> {
-    drafted_position: u64,
-    opinions: usize,
-    state: &'a workflow_core::FlowState,
-}
-
-/// A record as read from the `docs` tree (see [`RecordOut`]).
-#[derive(Deserialize)]
-struct RecordIn {
-    drafted_position: u64,
-    opinions: usize,
-    state: workflow_core::FlowState,
-}
-
-/// A record's content as the `parts` tree keeps it: with the revision it is, so that a read
-/// of a record and its content that a revision came between is noticed.
-#[derive(Serialize)]
-struct ContentOut<'a> {
-    revision: u32,
-    content: &'a workflow_core::parts::Content,
-}
-
-/// A content as read from the `parts` tree (see [`ContentOut`]).
-#[derive(Deserialize)]
-struct ContentIn {
-    revision: u32,
-    content: workflow_core::parts::Content,
+/// The id of the stream a `docs` value is the record of (its state's `id`).
+fn stored_id(bytes: &[u8]) -> Result<DocumentId> {
+    #[derive(Deserialize)]
+    struct Id {
+        id: DocumentId,
+    }
+    #[derive(Deserialize)]
+    struct Record {
+        state: std::collections::HashMap<String, Id>,
+    }
+    let r: Record = parse("a document record", bytes)?;
+    r.state
+        .into_values()
+        .next()
+        .map(|s| s.id)
+        .ok_or_else(|| Error::corrupt("a document record", "its state names no flow"))
 }
 
 /// A change's record as the `docs` tree keeps it (without its parts), and the entries of
-/// its parts the store does not hold yet, for the `parts` tree. The parts are moved out
-/// while the record is serialized and put back before this returns.
-fn record_entries(change: &mut DocChange) -> Result<(Vec<u8>, Vec<KeyValue>)> {
+/// its parts the store does not hold yet, for the `parts` tree (see [`layout`]).
+fn record_entries(change: &DocChange) -> Result<(Vec<u8>, Vec<KeyValue>)> {
     let id = change.record.id();
     let revision = change.record.state.content_revision();
-    let parts = change.record.state.take_parts();
-    let record = json(&RecordOut {
-        drafted_position: change.record.drafted_position,
-        opinions: parts.opinions.len(),
-        state: &change.record.state,
-    });
+    let laid = layout::lay_out(&change.record)?;
     let mut entries = Vec::new();
-    if let Some(content) = &parts.content
+    if let Some(content) = &laid.content
         && change.stored.content_revision != Some(revision)
     {
         entries.push((
             content_key(id).to_vec(),
-            json(&ContentOut { revision, content }),
+            layout::content_entry(revision, content)?,
         ));
     }
-    for (n, opinion) in parts
+    for (n, opinion) in laid
         .opinions
         .iter()
         .enumerate()
         .skip(change.stored.opinions)
     {
-        entries.push((opinion_key(id, n).to_vec(), json(opinion)));
+        entries.push((opinion_key(id, n).to_vec(), opinion.as_bytes().to_vec()));
     }
-    // Parts taken out of a state always fit it back: this cannot fail (and if it did, the
-    // group is answered with the error and the writer drops its cached records).
-    change
-        .record
-        .state
-        .put_parts(parts)
-        .map_err(|e| Error::Internal {
-            reason: format!("document {id}: {e}"),
-        })?;
-    Ok((record, entries))
+    Ok((laid.record, entries))
 }
 
 /// Whether sled's directory at `path` never had data written to it: its data file is
@@ -766,16 +731,12 @@ mod tests {
 
     /// What the sled layout writes for a record: the `docs` value and the `parts` entries.
     fn layout_of(record: &DocRecord, stored: PartsStored) -> serde_json::Value {
-        let mut change = DocChange {
+        let change = DocChange {
             record: record.clone(),
             diff: Default::default(),
             stored,
         };
-        let (bytes, entries) = record_entries(&mut change).unwrap();
-        assert_eq!(
-            change.record, *record,
-            "writing leaves the record as it was"
-        );
+        let (bytes, entries) = record_entries(&change).unwrap();
         serde_json::json!({
             "record": String::from_utf8(bytes).unwrap(),
             "parts": entries
@@ -805,5 +766,44 @@ mod tests {
             assert_eq!(Some(layout), pinned.get(name), "{name}");
         }
         assert_eq!(now.len(), pinned.len());
+    }
+
+    /// Every sample read back from its laid-out bytes is the state written; without its
+    /// content, a record of a flow that has one is corrupt, never a state without it.
+    #[test]
+    fn a_record_laid_out_reads_back_whole_and_never_without_its_content() {
+        for (name, record, _) in layout_samples() {
+            let change = DocChange {
+                record: record.clone(),
+                diff: Default::default(),
+                stored: PartsStored::default(),
+            };
+            let (bytes, entries) = record_entries(&change).unwrap();
+            let stored = layout::read_record("test", &bytes).unwrap();
+            let id = record.id();
+            let content = entries
+                .iter()
+                .find(|(k, _)| k.as_slice() == content_key(id).as_slice())
+                .map(|(_, v)| v.clone());
+            let content = content
+                .as_deref()
+                .map(|v| layout::read_content("test", v).unwrap());
+            let opinions: Vec<&[u8]> = entries
+                .iter()
+                .filter(|(k, _)| k.starts_with(&opinion_prefix(id)))
+                .map(|(_, v)| v.as_slice())
+                .collect();
+            assert_eq!(opinions.len(), stored.opinions, "{name}");
+            let state = layout::splice("test", &stored, content.as_ref(), &opinions).unwrap();
+            assert_eq!(state, record.state, "{name}");
+            if record.state.content_field().is_some() {
+                match layout::splice("test", &stored, None, &opinions) {
+                    Err(Error::Corrupt { reason, .. }) => {
+                        assert!(reason.contains("content is missing"), "{name}: {reason}");
+                    }
+                    other => panic!("{name}: expected Corrupt, got {other:?}"),
+                }
+            }
+        }
     }
 }

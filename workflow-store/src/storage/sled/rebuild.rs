@@ -52,7 +52,7 @@ impl Rebuild for SledStorage {
         let slot = |t: IndexTree| usize::from(t == IndexTree::Inbox);
         let mut docs = Vec::with_capacity(group.docs.len());
         let mut parts = Vec::new();
-        for mut change in group.docs {
+        for change in group.docs {
             let order = change.record.order();
             for entry in &change.diff.remove {
                 let (t, k) = index_key(entry, order);
@@ -62,7 +62,7 @@ impl Rebuild for SledStorage {
                 let (t, k) = index_key(entry, order);
                 add[slot(t)].push(k);
             }
-            let (record, new_parts) = record_entries(&mut change)?;
+            let (record, new_parts) = record_entries(&change)?;
             docs.push((change.record.id(), record));
             parts.extend(new_parts);
         }
