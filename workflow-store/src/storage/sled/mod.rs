@@ -421,13 +421,12 @@ impl SledStorage {
     /// A stored record with its parts put back. The record and its content are two reads:
     /// a commit that revises the content between them is noticed by the content's revision,
     /// and the record is read again.
-    fn record(&self, bytes: &[u8]) -> Result<DocRecord> {
+    fn record(&self, id: DocumentId, bytes: &[u8]) -> Result<DocRecord> {
         let mut bytes = bytes.to_vec();
         let mut attempts = 0;
+        let at = format!("document {id}");
         loop {
-            let stored = layout::read_record("a document record", &bytes)?;
-            let id = stored_id(&bytes)?;
-            let at = format!("document {id}");
+            let stored = layout::read_record(&at, &bytes)?;
             let content_bytes = self.parts.get(content_key(id)).db()?;
             let content = match &content_bytes {
                 Some(v) => Some(layout::read_content(&at, v)?),
@@ -471,7 +470,7 @@ impl SledStorage {
                     }
                     _ => {
                         return Err(Error::corrupt(
-                            at,
+                            &at,
                             format!(
                                 "the record is at content revision {revision}, its stored content at {}",
                                 c.revision
@@ -549,24 +548,6 @@ fn unsynced(e: &std::io::Error) -> Error {
 /// One entry of a tree: key and value.
 type KeyValue = (Vec<u8>, Vec<u8>);
 
-/// The id of the stream a `docs` value is the record of (its state's `id`).
-fn stored_id(bytes: &[u8]) -> Result<DocumentId> {
-    #[derive(Deserialize)]
-    struct Id {
-        id: DocumentId,
-    }
-    #[derive(Deserialize)]
-    struct Record {
-        state: std::collections::HashMap<String, Id>,
-    }
-    let r: Record = parse("a document record", bytes)?;
-    r.state
-        .into_values()
-        .next()
-        .map(|s| s.id)
-        .ok_or_else(|| Error::corrupt("a document record", "its state names no flow"))
-}
-
 /// A change's record as the `docs` tree keeps it (without its parts), and the entries of
 /// its parts the store does not hold yet, for the `parts` tree (see [`layout`]).
 fn record_entries(change: &DocChange) -> Result<(Vec<u8>, Vec<KeyValue>)> {
@@ -643,7 +624,7 @@ mod tests {
         let stale_record = entry(&before, "docs", id.0.as_bytes());
         let stale_content = entry(&before, "parts", &content_key(id));
         // The stale record with the new content: read again, the revised document.
-        let read = storage.record(&stale_record).unwrap();
+        let read = storage.record(id, &stale_record).unwrap();
         assert_eq!(read.state.version(), 2);
         assert_eq!(read.state.content_revision(), 2);
         assert_eq!(read, storage.doc(id).unwrap().unwrap());
@@ -804,6 +785,28 @@ mod tests {
                     other => panic!("{name}: expected Corrupt, got {other:?}"),
                 }
             }
+        }
+    }
+
+    /// Every record a store holds reads back after a reopen, those of streams without parts
+    /// (the directory, whose state has no `id` member) among them.
+    #[tokio::test]
+    async fn every_record_reads_back_after_a_reopen_the_directory_s_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = open(dir.path()).await;
+        let id = drive(&engine, 3).await;
+        drop(engine);
+        let storage = SledStorage::open(dir.path(), 16 << 20, false, Durability::Strict).unwrap();
+        let records = storage.docs_after(None, 1000).unwrap();
+        assert!(
+            records
+                .iter()
+                .any(|r| r.state.kind() == workflow_core::StreamKind::Directory),
+            "the directory's record is among them"
+        );
+        assert!(records.iter().any(|r| r.id() == id));
+        for r in &records {
+            assert_eq!(storage.doc(r.id()).unwrap().as_ref(), Some(r));
         }
     }
 }

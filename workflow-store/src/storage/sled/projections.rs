@@ -8,7 +8,7 @@ impl Projections for SledStorage {
         #[cfg(any(test, feature = "fault-injection"))]
         self.faults.read()?;
         match self.docs.get(id.0.as_bytes()).db()? {
-            Some(v) => Ok(Some(self.record(&v)?)),
+            Some(v) => Ok(Some(self.record(id, &v)?)),
             None => Ok(None),
         }
     }
@@ -24,8 +24,11 @@ impl Projections for SledStorage {
         };
         let mut out = Vec::new();
         for kv in iter.take(limit) {
-            let (_, v) = kv.db()?;
-            out.push(self.record(&v)?);
+            let (k, v) = kv.db()?;
+            let id = uuid::Uuid::from_slice(&k)
+                .map(DocumentId)
+                .map_err(|e| Error::corrupt("a document record's key", e))?;
+            out.push(self.record(id, &v)?);
         }
         Ok(out)
     }
