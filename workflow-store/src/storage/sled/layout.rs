@@ -102,59 +102,403 @@ pub(super) struct StoredContent<'a> {
     content: &'a RawValue,
 }
 
-/// A record laid out for sled: the `docs` value, its content (`{"<flow>": …}`), its opinions.
+/// A record laid out for sled: the `docs` value, its content (`{"<flow>": …}`) where it was
+/// asked for, and its opinions from the first one asked for on (with their index).
 pub(super) struct Laid {
     pub(super) record: Vec<u8>,
-    pub(super) content: Option<String>,
-    pub(super) opinions: Vec<String>,
+    pub(super) content: Option<Vec<u8>>,
+    pub(super) opinions: Vec<(usize, Vec<u8>)>,
 }
 
-/// Splits `record` into what the `docs` tree keeps and its parts.
-pub(super) fn lay_out(record: &DocRecord) -> Result<Laid> {
-    let at = format!("document {}", record.id());
-    let internal = |e: serde_json::Error| Error::Internal {
-        reason: format!("{at}: {e}"),
+/// Lays `record` out in one pass of serde over its state: every member but the content and
+/// the opinions written into the record as serde_json writes them (the opinions as `[]`);
+/// the content serialized only when `with_content`, the opinions only from `from_opinion`
+/// on (what the store holds already is not serialized again).
+pub(super) fn lay_out(record: &DocRecord, with_content: bool, from_opinion: usize) -> Result<Laid> {
+    let internal = |e: &dyn std::fmt::Display| Error::Internal {
+        reason: format!("document {}: {e}", record.id()),
     };
-    let whole = serde_json::to_string(&record.state).map_err(internal)?;
-    let outer = Members::of(&at, &whole)?;
-    let (tag, state) = outer.single(&at)?;
-    let members = Members::of(&at, state.get())?;
-    let content_field = record.state.content_field();
-    let opinions_field = record.state.opinions_field();
-    let mut content = None;
-    let mut opinions = Vec::new();
-    let mut kept = Vec::new();
-    for (k, v) in members.0 {
-        if Some(k.as_str()) == content_field {
-            content = Some(format!("{{{}:{}}}", quoted(tag), v.get()));
-        } else if Some(k.as_str()) == opinions_field {
-            let list: Vec<&RawValue> =
-                serde_json::from_str(v.get()).map_err(|e| Error::corrupt(&at, e))?;
-            opinions = list.iter().map(|o| o.get().to_owned()).collect();
-            kept.push((k, v));
-        } else {
-            kept.push((k, v));
-        }
-    }
-    let state = Members(kept).write(&[(opinions_field.unwrap_or_default(), "[]")]);
-    let state = format!("{{{}:{state}}}", quoted(tag));
-    let state = RawValue::from_string(state).map_err(internal)?;
-    let record = serde_json::to_vec(&StoredRecord {
+    let mut split = Split {
+        state: Vec::with_capacity(2048),
+        content_field: record.state.content_field(),
+        opinions_field: record.state.opinions_field(),
+        with_content,
+        from_opinion,
+        content: None,
+        opinions: Vec::new(),
+        opinion_count: 0,
+    };
+    record
+        .state
+        .serialize(EnumLevel(&mut split))
+        .map_err(|e| internal(&e))?;
+    let state = RawValue::from_string(String::from_utf8(split.state).map_err(|e| internal(&e))?)
+        .map_err(|e| internal(&e))?;
+    let bytes = serde_json::to_vec(&StoredRecord {
         drafted_position: record.drafted_position,
-        opinions: opinions.len(),
+        opinions: split.opinion_count,
         state: &state,
     })
-    .map_err(internal)?;
+    .map_err(|e| internal(&e))?;
     Ok(Laid {
-        record,
-        content,
-        opinions,
+        record: bytes,
+        content: split.content,
+        opinions: split.opinions,
     })
+}
+
+/// What one pass of serde over a state gathers (see [`lay_out`]).
+struct Split {
+    state: Vec<u8>,
+    content_field: Option<&'static str>,
+    opinions_field: Option<&'static str>,
+    with_content: bool,
+    from_opinion: usize,
+    content: Option<Vec<u8>>,
+    opinions: Vec<(usize, Vec<u8>)>,
+    opinion_count: usize,
+}
+
+type SerError = serde_json::Error;
+
+fn unexpected(what: &str) -> SerError {
+    serde::ser::Error::custom(format!(
+        "a flow state is a variant holding a struct, not {what}"
+    ))
+}
+
+/// Declares the `Serializer` methods a level of the split never sees, refusing each.
+macro_rules! refuse {
+    ($($method:ident($($arg:ty),*);)*) => {
+        $(fn $method(self, $(_: $arg),*) -> std::result::Result<Self::Ok, SerError> {
+            Err(unexpected(stringify!($method)))
+        })*
+    };
+}
+
+/// Declares the compound `Serializer` methods a level never sees, refusing each.
+macro_rules! refuse_compounds {
+    () => {
+        type SerializeSeq = serde::ser::Impossible<(), SerError>;
+        type SerializeTuple = serde::ser::Impossible<(), SerError>;
+        type SerializeTupleStruct = serde::ser::Impossible<(), SerError>;
+        type SerializeTupleVariant = serde::ser::Impossible<(), SerError>;
+        type SerializeMap = serde::ser::Impossible<(), SerError>;
+        type SerializeStructVariant = serde::ser::Impossible<(), SerError>;
+        refuse! {
+            serialize_bool(bool); serialize_i8(i8); serialize_i16(i16); serialize_i32(i32);
+            serialize_i64(i64); serialize_u8(u8); serialize_u16(u16); serialize_u32(u32);
+            serialize_u64(u64); serialize_f32(f32); serialize_f64(f64); serialize_char(char);
+            serialize_str(&str); serialize_bytes(&[u8]); serialize_none(); serialize_unit();
+            serialize_unit_struct(&'static str);
+            serialize_unit_variant(&'static str, u32, &'static str);
+        }
+        fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> std::result::Result<(), SerError> {
+            Err(unexpected("an option"))
+        }
+        fn serialize_newtype_struct<T: ?Sized + Serialize>(
+            self,
+            _: &'static str,
+            _: &T,
+        ) -> std::result::Result<(), SerError> {
+            Err(unexpected("a newtype"))
+        }
+        fn serialize_seq(
+            self,
+            _: Option<usize>,
+        ) -> std::result::Result<Self::SerializeSeq, SerError> {
+            Err(unexpected("a sequence"))
+        }
+        fn serialize_tuple(self, _: usize) -> std::result::Result<Self::SerializeTuple, SerError> {
+            Err(unexpected("a tuple"))
+        }
+        fn serialize_tuple_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> std::result::Result<Self::SerializeTupleStruct, SerError> {
+            Err(unexpected("a tuple struct"))
+        }
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> std::result::Result<Self::SerializeTupleVariant, SerError> {
+            Err(unexpected("a tuple variant"))
+        }
+        fn serialize_map(
+            self,
+            _: Option<usize>,
+        ) -> std::result::Result<Self::SerializeMap, SerError> {
+            Err(unexpected("a map"))
+        }
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> std::result::Result<Self::SerializeStructVariant, SerError> {
+            Err(unexpected("a struct variant"))
+        }
+    };
+}
+
+/// The state as `FlowState` serializes it: `{"<flow>": <state>}`.
+struct EnumLevel<'a>(&'a mut Split);
+
+impl<'a> serde::Serializer for EnumLevel<'a> {
+    type Ok = ();
+    type Error = SerError;
+    type SerializeStruct = serde::ser::Impossible<(), SerError>;
+    refuse_compounds!();
+
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> std::result::Result<(), SerError> {
+        let split = self.0;
+        split.state.push(b'{');
+        serde_json::to_writer(&mut split.state, variant)?;
+        split.state.push(b':');
+        let tag = variant;
+        if split.content_field.is_none() && split.opinions_field.is_none() {
+            // Kept whole: as serde_json writes it.
+            serde_json::to_writer(&mut split.state, value)?;
+        } else {
+            value.serialize(StructLevel {
+                split: &mut *split,
+                tag,
+            })?;
+        }
+        split.state.push(b'}');
+        Ok(())
+    }
+
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> std::result::Result<Self::SerializeStruct, SerError> {
+        Err(unexpected("a struct"))
+    }
+}
+
+/// A flow's state struct: its members written as serde_json writes them, but the parts.
+struct StructLevel<'a> {
+    split: &'a mut Split,
+    tag: &'static str,
+}
+
+impl<'a> serde::Serializer for StructLevel<'a> {
+    type Ok = ();
+    type Error = SerError;
+    type SerializeStruct = Members2<'a>;
+    refuse_compounds!();
+
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> std::result::Result<(), SerError> {
+        Err(unexpected("a variant"))
+    }
+
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> std::result::Result<Members2<'a>, SerError> {
+        self.split.state.push(b'{');
+        Ok(Members2 {
+            split: self.split,
+            tag: self.tag,
+            first: true,
+        })
+    }
+}
+
+/// The members of a flow's state struct, as they come.
+struct Members2<'a> {
+    split: &'a mut Split,
+    tag: &'static str,
+    first: bool,
+}
+
+impl Members2<'_> {
+    fn key(&mut self, key: &str) -> std::result::Result<(), SerError> {
+        if !self.first {
+            self.split.state.push(b',');
+        }
+        self.first = false;
+        serde_json::to_writer(&mut self.split.state, key)?;
+        self.split.state.push(b':');
+        Ok(())
+    }
+}
+
+impl serde::ser::SerializeStruct for Members2<'_> {
+    type Ok = ();
+    type Error = SerError;
+
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> std::result::Result<(), SerError> {
+        if Some(key) == self.split.content_field {
+            if self.split.with_content {
+                let mut content = b"{".to_vec();
+                serde_json::to_writer(&mut content, self.tag)?;
+                content.push(b':');
+                serde_json::to_writer(&mut content, value)?;
+                content.push(b'}');
+                self.split.content = Some(content);
+            }
+            return Ok(());
+        }
+        if Some(key) == self.split.opinions_field {
+            self.key(key)?;
+            self.split.state.extend_from_slice(b"[]");
+            let mut each = Opinions {
+                split: &mut *self.split,
+                n: 0,
+            };
+            value.serialize(&mut each)?;
+            self.split.opinion_count = each.n;
+            return Ok(());
+        }
+        self.key(key)?;
+        serde_json::to_writer(&mut self.split.state, value)
+    }
+
+    fn end(self) -> std::result::Result<(), SerError> {
+        self.split.state.push(b'}');
+        Ok(())
+    }
+}
+
+/// The opinions list: each element from `from_opinion` on serialized on its own.
+struct Opinions<'a> {
+    split: &'a mut Split,
+    n: usize,
+}
+
+impl<'a, 'b> serde::Serializer for &'b mut Opinions<'a> {
+    type Ok = ();
+    type Error = SerError;
+    type SerializeStruct = serde::ser::Impossible<(), SerError>;
+    type SerializeSeq = Self;
+    type SerializeTuple = serde::ser::Impossible<(), SerError>;
+    type SerializeTupleStruct = serde::ser::Impossible<(), SerError>;
+    type SerializeTupleVariant = serde::ser::Impossible<(), SerError>;
+    type SerializeMap = serde::ser::Impossible<(), SerError>;
+    type SerializeStructVariant = serde::ser::Impossible<(), SerError>;
+    refuse! {
+        serialize_bool(bool); serialize_i8(i8); serialize_i16(i16); serialize_i32(i32);
+        serialize_i64(i64); serialize_u8(u8); serialize_u16(u16); serialize_u32(u32);
+        serialize_u64(u64); serialize_f32(f32); serialize_f64(f64); serialize_char(char);
+        serialize_str(&str); serialize_bytes(&[u8]); serialize_none(); serialize_unit();
+        serialize_unit_struct(&'static str);
+        serialize_unit_variant(&'static str, u32, &'static str);
+    }
+    fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> std::result::Result<(), SerError> {
+        Err(unexpected("an option of opinions"))
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: &T,
+    ) -> std::result::Result<(), SerError> {
+        Err(unexpected("a newtype of opinions"))
+    }
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> std::result::Result<(), SerError> {
+        Err(unexpected("a variant of opinions"))
+    }
+    fn serialize_seq(self, _: Option<usize>) -> std::result::Result<Self, SerError> {
+        Ok(self)
+    }
+    fn serialize_tuple(self, _: usize) -> std::result::Result<Self::SerializeTuple, SerError> {
+        Err(unexpected("a tuple of opinions"))
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> std::result::Result<Self::SerializeTupleStruct, SerError> {
+        Err(unexpected("a tuple struct of opinions"))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> std::result::Result<Self::SerializeTupleVariant, SerError> {
+        Err(unexpected("a tuple variant of opinions"))
+    }
+    fn serialize_map(self, _: Option<usize>) -> std::result::Result<Self::SerializeMap, SerError> {
+        Err(unexpected("a map of opinions"))
+    }
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> std::result::Result<Self::SerializeStruct, SerError> {
+        Err(unexpected("a struct of opinions"))
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> std::result::Result<Self::SerializeStructVariant, SerError> {
+        Err(unexpected("a struct variant of opinions"))
+    }
+}
+
+impl serde::ser::SerializeSeq for &mut Opinions<'_> {
+    type Ok = ();
+    type Error = SerError;
+
+    fn serialize_element<T: ?Sized + Serialize>(
+        &mut self,
+        value: &T,
+    ) -> std::result::Result<(), SerError> {
+        if self.n >= self.split.from_opinion {
+            self.split
+                .opinions
+                .push((self.n, serde_json::to_vec(value)?));
+        }
+        self.n += 1;
+        Ok(())
+    }
+
+    fn end(self) -> std::result::Result<(), SerError> {
+        Ok(())
+    }
 }
 
 /// The content entry of the `parts` tree: the content with its revision.
-pub(super) fn content_entry(revision: u32, content: &str) -> Result<Vec<u8>> {
-    let content = RawValue::from_string(content.to_owned()).map_err(|e| Error::Internal {
+pub(super) fn content_entry(revision: u32, content: &[u8]) -> Result<Vec<u8>> {
+    let text = String::from_utf8(content.to_vec()).map_err(|e| Error::Internal {
+        reason: e.to_string(),
+    })?;
+    let content = RawValue::from_string(text).map_err(|e| Error::Internal {
         reason: e.to_string(),
     })?;
     serde_json::to_vec(&StoredContent {

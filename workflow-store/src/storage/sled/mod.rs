@@ -553,23 +553,17 @@ type KeyValue = (Vec<u8>, Vec<u8>);
 fn record_entries(change: &DocChange) -> Result<(Vec<u8>, Vec<KeyValue>)> {
     let id = change.record.id();
     let revision = change.record.state.content_revision();
-    let laid = layout::lay_out(&change.record)?;
+    let with_content = change.stored.content_revision != Some(revision);
+    let laid = layout::lay_out(&change.record, with_content, change.stored.opinions)?;
     let mut entries = Vec::new();
-    if let Some(content) = &laid.content
-        && change.stored.content_revision != Some(revision)
-    {
+    if let Some(content) = &laid.content {
         entries.push((
             content_key(id).to_vec(),
             layout::content_entry(revision, content)?,
         ));
     }
-    for (n, opinion) in laid
-        .opinions
-        .iter()
-        .enumerate()
-        .skip(change.stored.opinions)
-    {
-        entries.push((opinion_key(id, n).to_vec(), opinion.as_bytes().to_vec()));
+    for (n, opinion) in laid.opinions {
+        entries.push((opinion_key(id, n).to_vec(), opinion));
     }
     Ok((laid.record, entries))
 }
