@@ -9,6 +9,8 @@
 //! its content field, with `"opinions":[]`; `tests/data/sled-layout.json` pins it). A state
 //! is never built without its content: a record whose content is missing reads as corrupt.
 
+use std::io::Write as _;
+
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
@@ -17,8 +19,9 @@ use workflow_core::FlowState;
 use crate::error::{Error, Result};
 use crate::projection::DocRecord;
 
-/// A JSON object's members in their order, each value as its raw JSON text.
-struct Members<'a>(Vec<(String, &'a RawValue)>);
+/// A JSON object's members in their order, each value as its raw JSON text (keys borrowed:
+/// a state's member names hold no escapes).
+struct Members<'a>(Vec<(&'a str, &'a RawValue)>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Members<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
@@ -33,7 +36,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Members<'a> {
                 mut map: M,
             ) -> std::result::Result<Members<'a>, M::Error> {
                 let mut out = Vec::new();
-                while let Some((k, v)) = map.next_entry::<String, &'a RawValue>()? {
+                while let Some((k, v)) = map.next_entry::<&'a str, &'a RawValue>()? {
                     out.push((k, v));
                 }
                 Ok(Members(out))
@@ -43,8 +46,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for Members<'a> {
     }
 }
 
-impl Members<'_> {
-    fn of<'a>(at: &str, json: &'a str) -> Result<Members<'a>> {
+impl<'a> Members<'a> {
+    fn of(at: &str, json: &'a str) -> Result<Members<'a>> {
         serde_json::from_str(json).map_err(|e| Error::corrupt(at, e))
     }
 
@@ -68,7 +71,7 @@ impl Members<'_> {
     }
 
     /// The object's one member (a flow's tag and its state, as `FlowState` serializes).
-    fn single<'a>(&'a self, at: &str) -> Result<(&'a str, &'a RawValue)> {
+    fn single(&self, at: &str) -> Result<(&'a str, &'a RawValue)> {
         match self.0.as_slice() {
             [(tag, v)] => Ok((tag, v)),
             _ => Err(Error::corrupt(
@@ -132,14 +135,16 @@ pub(super) fn lay_out(record: &DocRecord, with_content: bool, from_opinion: usiz
         .state
         .serialize(EnumLevel(&mut split))
         .map_err(|e| internal(&e))?;
-    let state = RawValue::from_string(String::from_utf8(split.state).map_err(|e| internal(&e))?)
-        .map_err(|e| internal(&e))?;
-    let bytes = serde_json::to_vec(&StoredRecord {
-        drafted_position: record.drafted_position,
-        opinions: split.opinion_count,
-        state: &state,
-    })
+    // `StoredRecord` as serde_json writes it, around the state just written.
+    let mut bytes = Vec::with_capacity(split.state.len() + 64);
+    write!(
+        bytes,
+        "{{\"drafted_position\":{},\"opinions\":{},\"state\":",
+        record.drafted_position, split.opinion_count
+    )
     .map_err(|e| internal(&e))?;
+    bytes.extend_from_slice(&split.state);
+    bytes.push(b'}');
     Ok(Laid {
         record: bytes,
         content: split.content,
@@ -565,20 +570,24 @@ pub(super) fn splice(
                 "its content is missing from the parts tree",
             ));
         };
-        let wrapped = Members::of(at, content.content.get())?;
-        let (content_tag, value) = wrapped.single(at)?;
-        if content_tag != tag {
-            return Err(Error::corrupt(
-                at,
-                format!("a {tag} record with a {content_tag} content"),
-            ));
-        }
+        // The content as kept: `{"<flow>":<content>}`.
+        let value = content
+            .content
+            .get()
+            .strip_prefix(&format!("{{{}:", quoted(tag)))
+            .and_then(|rest| rest.strip_suffix('}'))
+            .ok_or_else(|| {
+                Error::corrupt(
+                    at,
+                    format!("the content of a {tag} record is of another flow"),
+                )
+            })?;
         // Put back as the state's last member: serde reads members in any order.
         state.pop();
         if state.len() > 1 {
             state.push(',');
         }
-        state.push_str(&format!("{}:{}}}", quoted(field), value.get()));
+        state.push_str(&format!("{}:{value}}}", quoted(field)));
     }
     let state = format!("{{{}:{state}}}", quoted(tag));
     serde_json::from_str(&state).map_err(|e| Error::corrupt(at, e))
