@@ -498,21 +498,16 @@ impl serde::ser::SerializeSeq for &mut Opinions<'_> {
     }
 }
 
-/// The content entry of the `parts` tree: the content with its revision.
+/// The content entry of the `parts` tree: the content (`{"<flow>": …}`, as [`lay_out`]
+/// wrote it) with its revision, as serde_json writes [`StoredContent`].
 pub(super) fn content_entry(revision: u32, content: &[u8]) -> Result<Vec<u8>> {
-    let text = String::from_utf8(content.to_vec()).map_err(|e| Error::Internal {
+    let mut out = Vec::with_capacity(content.len() + 32);
+    write!(out, "{{\"revision\":{revision},\"content\":").map_err(|e| Error::Internal {
         reason: e.to_string(),
     })?;
-    let content = RawValue::from_string(text).map_err(|e| Error::Internal {
-        reason: e.to_string(),
-    })?;
-    serde_json::to_vec(&StoredContent {
-        revision,
-        content: &content,
-    })
-    .map_err(|e| Error::Internal {
-        reason: e.to_string(),
-    })
+    out.extend_from_slice(content);
+    out.push(b'}');
+    Ok(out)
 }
 
 /// A `docs` value as read: how many opinions it has, and its state without its parts.
