@@ -91,6 +91,17 @@ pub struct ServerConfig {
     /// the default drawn from 国家档案局令第8号 (`workflow retention-schedule` prints it).
     #[serde(default)]
     pub retention: Vec<workflow_core::archive::ScheduleRow>,
+    /// The largest file an upload may be, in MiB (default 100).
+    #[serde(default = "default_content_max_mib")]
+    pub content_max_mib: u64,
+    /// The kinds of file uploads may be, by the bytes' signature (default: `pdf`, `ofd`,
+    /// `docx`, `xlsx`, `doc`, `wps`, `jpg`, `png`, `zip`).
+    #[serde(default)]
+    pub content_kinds: Vec<String>,
+}
+
+fn default_content_max_mib() -> u64 {
+    100
 }
 
 fn default_pool_size() -> usize {
@@ -140,6 +151,8 @@ impl Default for ServerConfig {
             reminder_interval_hours: default_reminder_interval_hours(),
             durability: workflow_store::Durability::Strict,
             retention: Vec::new(),
+            content_max_mib: default_content_max_mib(),
+            content_kinds: Vec::new(),
         }
     }
 }
@@ -197,6 +210,30 @@ impl ServerConfig {
         Ok(schedule)
     }
 
+    /// What uploads may be: `content_max_mib` and `content_kinds` (all kinds when empty).
+    pub fn content_limits(&self) -> Result<workflow_store::content::ContentLimits, ConfigError> {
+        if self.content_max_mib == 0 {
+            return Err(ConfigError::Invalid(
+                "content_max_mib = 0: give the largest file an upload may be, in MiB".into(),
+            ));
+        }
+        let kinds = if self.content_kinds.is_empty() {
+            workflow_core::content::FileKind::ALL.to_vec()
+        } else {
+            self.content_kinds
+                .iter()
+                .map(|k| {
+                    k.parse()
+                        .map_err(|e: String| ConfigError::Invalid(format!("content_kinds: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        Ok(workflow_store::content::ContentLimits {
+            max_bytes: self.content_max_mib.saturating_mul(1024 * 1024),
+            kinds,
+        })
+    }
+
     /// The PostgreSQL URL when `store` names one; `None` for sled.
     pub fn postgres_url(&self) -> Result<Option<&str>, ConfigError> {
         match self.store.as_deref().map(str::trim) {
@@ -248,6 +285,7 @@ impl ServerConfig {
             cache_bytes: self.cache_mib.saturating_mul(1024 * 1024),
             durability: self.durability,
             retention_schedule: self.retention_schedule()?,
+            content_limits: self.content_limits()?,
             ..workflow_store::Config::new(&self.data_dir)
         })
     }
@@ -256,6 +294,7 @@ impl ServerConfig {
     /// system, non-empty unique tokens and names).
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.retention_schedule()?;
+        self.content_limits()?;
         self.postgres_url()?;
         if let Some(web) = &self.web {
             web.validate()

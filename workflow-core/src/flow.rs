@@ -185,6 +185,11 @@ pub trait Flow {
     fn opinion_count(_state: &Self::State) -> usize {
         0
     }
+    /// The files it names, as (name, SHA-256 hex): the ones a reader may fetch through it.
+    /// None by default.
+    fn files(_state: &Self::State) -> Vec<(&str, &str)> {
+        Vec::new()
+    }
     /// Whether its current step is past its deadline at `now`. By default: past
     /// [`Flow::due`]; a flow whose due index also holds other instants (a 督办 item's
     /// feedback and warning) says what its deadline is.

@@ -56,6 +56,7 @@ mod routing;
 
 pub mod archive;
 pub mod codec;
+pub mod content;
 pub mod context;
 pub mod directory;
 pub mod error;

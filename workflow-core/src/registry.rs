@@ -455,6 +455,13 @@ macro_rules! flows {
                 }
             }
 
+            /// The files it names, as (name, SHA-256 hex) (see [`Flow::files`]).
+            pub fn files(&self) -> Vec<(&str, &str)> {
+                match self {
+                    $( FlowState::$variant(s) => <$flow as Flow>::files(s), )*
+                }
+            }
+
             /// How many opinions it holds.
             pub fn opinion_count(&self) -> usize {
                 match self {

@@ -364,6 +364,60 @@ pub fn list_query(r: &pb::ListDocumentsRequest, now: Timestamp) -> Result<ListQu
     })
 }
 
+/// The largest chunk of a file on the wire (1 MiB), up or down.
+pub const MAX_CHUNK: usize = 1 << 20;
+
+/// A SHA-256 digest from the wire (64 hex digits).
+pub fn digest(field: &str, s: &str) -> Result<workflow_core::content::Digest, Status> {
+    workflow_core::content::Digest::parse(s).ok_or_else(|| {
+        invalid(
+            field,
+            format!("{s:?} is not a SHA-256 digest (64 hex digits)"),
+        )
+    })
+}
+
+/// How much of a range to read in one chunk: the range's length (0: to the end) up to `max`.
+pub fn range_len(length: u64, max: u64) -> usize {
+    let n = if length == 0 { max } else { length.min(max) };
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// A file as an event names it, to the wire.
+pub fn file_info(f: &workflow_core::content::FileRef) -> pb::FileInfo {
+    pb::FileInfo {
+        name: f.name.clone(),
+        sha256: f.digest.to_string(),
+        size: f.size,
+        media_type: f.media_type.clone(),
+        pages: f.pages,
+    }
+}
+
+/// A file read through a document: its name there, its digest and size, and its media type
+/// from the bytes' signature where `head` (its first bytes) names one.
+pub fn file_info_of(
+    name: &str,
+    digest: &workflow_core::content::Digest,
+    size: u64,
+    head: Option<&[u8]>,
+) -> pb::FileInfo {
+    use workflow_core::content::{Signature, ole_kind, signature};
+    let media_type = match head.map(signature) {
+        Some(Signature::Kind(k)) => k.media_type(),
+        Some(Signature::Ole) => ole_kind(name).media_type(),
+        Some(Signature::Zip) => "application/zip",
+        Some(Signature::Unknown) | None => "application/octet-stream",
+    };
+    pb::FileInfo {
+        name: name.to_owned(),
+        sha256: digest.to_string(),
+        size,
+        media_type: media_type.to_owned(),
+        pages: None,
+    }
+}
+
 /// A page of documents to the wire, overdue as of `now`.
 pub fn list_response(page: &Page, now: Timestamp) -> pb::ListDocumentsResponse {
     pb::ListDocumentsResponse {

@@ -325,6 +325,76 @@ impl DocumentWorkflow for WorkflowService {
         }
     }
 
+    async fn put_content(
+        &self,
+        req: Request<tonic::Streaming<pb::PutContentRequest>>,
+    ) -> Reply<pb::FileInfo> {
+        let mut stream = req.into_inner();
+        let mut upload: Option<workflow_store::content::Upload> = None;
+        let mut expected: Option<workflow_core::content::Digest> = None;
+        while let Some(message) = stream.next().await {
+            // A stream that breaks off keeps nothing: the upload is dropped with it.
+            let m = message?;
+            if !m.sha256.trim().is_empty() {
+                expected = Some(convert::digest("sha256", &m.sha256)?);
+            }
+            if m.chunk.len() > convert::MAX_CHUNK {
+                return Err(invalid(
+                    "chunk",
+                    format!("a chunk holds at most {} bytes", convert::MAX_CHUNK),
+                ));
+            }
+            let u = match upload.as_mut() {
+                Some(u) => {
+                    if !m.name.is_empty() {
+                        return Err(invalid("name", "only the first message names the file"));
+                    }
+                    u
+                }
+                None => upload.insert(self.engine.upload(&m.name).map_err(|e| status_of(&e))?),
+            };
+            u.write(&m.chunk).map_err(|e| status_of(&e))?;
+        }
+        let upload = upload.ok_or_else(|| invalid("name", "the stream sent no message"))?;
+        let file = tokio::task::spawn_blocking(move || upload.finish(expected.as_ref()))
+            .await
+            .map_err(|e| convert::internal(&e))?
+            .map_err(|e| status_of(&e))?;
+        Ok(Response::new(convert::file_info(&file)))
+    }
+
+    type GetContentStream =
+        Pin<Box<dyn Stream<Item = Result<pb::ContentChunk, Status>> + Send + 'static>>;
+
+    async fn get_content(
+        &self,
+        req: Request<pb::GetContentRequest>,
+    ) -> Reply<Self::GetContentStream> {
+        let system = caller(&req);
+        let r = req.into_inner();
+        let reader = self.reader(&system, &r.actor_id)?;
+        let document = convert::document_id("document_id", &r.document_id)?;
+        let digest = convert::digest("sha256", &r.sha256)?;
+        // The first chunk answers now (the reading rules, the document naming the file);
+        // the rest follow as the client takes them.
+        let first_len = convert::range_len(r.length, convert::MAX_CHUNK as u64);
+        let (name, size, first) = self
+            .engine
+            .read_file(&reader, document, &digest, r.offset, first_len)
+            .await
+            .map_err(|e| status_of(&e))?;
+        let end = match r.length {
+            0 => size,
+            n => r.offset.saturating_add(n).min(size),
+        };
+        let info =
+            convert::file_info_of(&name, &digest, size, (r.offset == 0).then_some(&first[..]));
+        let engine = self.engine.clone();
+        let stream =
+            async_stream_chunks(engine, reader, document, digest, info, r.offset, end, first);
+        Ok(Response::new(Box::pin(stream)))
+    }
+
     async fn get_memo(&self, req: Request<pb::GetDocumentRequest>) -> Reply<pb::Memo> {
         let (state, now) = self
             .read_one::<workflow_core::submission::Submission>(req)
@@ -688,4 +758,56 @@ impl WorkflowAdmin for AdminService {
             .map_err(|e| status_of(&e))?;
         Ok(Response::new(convert::sweep_response(&outcomes)))
     }
+}
+
+/// The chunks of a file from `offset` to `end`, the first (already read) carrying the file's
+/// particulars; each further chunk is read when the client takes the one before.
+#[allow(clippy::too_many_arguments)] // one download's particulars
+fn async_stream_chunks(
+    engine: Engine,
+    reader: Reader,
+    document: workflow_core::DocumentId,
+    digest: workflow_core::content::Digest,
+    info: pb::FileInfo,
+    offset: u64,
+    end: u64,
+    first: Vec<u8>,
+) -> impl Stream<Item = Result<pb::ContentChunk, Status>> + Send + 'static {
+    let next = offset + first.len() as u64;
+    let head = futures::stream::once(async move {
+        Ok(pb::ContentChunk {
+            file: Some(info),
+            offset,
+            chunk: first,
+        })
+    });
+    let rest = futures::stream::unfold(next, move |at| {
+        let engine = engine.clone();
+        let reader = reader.clone();
+        let digest = digest.clone();
+        async move {
+            if at >= end {
+                return None;
+            }
+            let len = (end - at).min(convert::MAX_CHUNK as u64) as usize;
+            Some(
+                match engine.read_file(&reader, document, &digest, at, len).await {
+                    Ok((_, _, bytes)) if !bytes.is_empty() => {
+                        let next = at + bytes.len() as u64;
+                        (
+                            Ok(pb::ContentChunk {
+                                file: None,
+                                offset: at,
+                                chunk: bytes,
+                            }),
+                            next,
+                        )
+                    }
+                    Ok(_) => (Err(Status::data_loss("the file ended early")), end),
+                    Err(e) => (Err(status_of(&e)), end),
+                },
+            )
+        }
+    });
+    head.chain(rest)
 }

@@ -65,6 +65,7 @@
 //!   its transaction and its sync.
 
 pub mod access;
+pub mod content;
 mod directory;
 mod durability;
 pub mod engine;

@@ -104,6 +104,7 @@ macro_rules! storage_conformance {
             drills_change_what_they_name,
             the_same_groups_give_the_same_projections,
             the_access_log_reads_back_as_appended,
+            files_are_kept_by_digest_once_and_read_in_ranges,
             a_split_commit_reads_back_and_is_durable_once_synced,
             shared_writers_learn_of_and_wait_for_each_other
         );
@@ -1086,6 +1087,79 @@ fn wait_until(what: &str, done: impl Fn() -> bool) {
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
+}
+
+/// Files are kept under their digest, durably (across a reopen), once (the same digest
+/// again keeps nothing more), never from a spool that does not hold the size given; they
+/// read back in ranges across chunk boundaries, are listed, and removed.
+pub fn files_are_kept_by_digest_once_and_read_in_ranges<B: Backend>(backend: &B) {
+    use workflow_core::content::Digest;
+    let place = backend.place();
+    let store = backend.open(&place);
+    assert_eq!(ok("list_contents", store.list_contents()), Vec::new());
+    // A file of three and a half chunks of 1 MiB, with bytes that tell their offset.
+    let bytes: Vec<u8> = (0..3_500_000u32).map(|i| (i % 251) as u8).collect();
+    let digest = |hex: &str| match Digest::parse(&hex.repeat(32)) {
+        Some(d) => d,
+        None => panic!("{hex} is no digest"),
+    };
+    let (digest, other) = (digest("ab"), digest("cd"));
+    let spool = |bytes: &[u8]| {
+        let dir = store.spool_dir();
+        let path = dir.join(format!("{}.part", uuid::Uuid::new_v4()));
+        if let Err(e) = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, bytes)) {
+            panic!("cannot spool a file: {e}");
+        }
+        path
+    };
+    let first = spool(&bytes);
+    ok(
+        "keep_content",
+        store.keep_content(&digest, &first, bytes.len() as u64),
+    );
+    assert!(!first.exists(), "the spool file was moved or removed");
+    // The same digest again keeps nothing more (and leaves the first bytes).
+    let again = spool(b"other bytes");
+    ok("keep_content", store.keep_content(&digest, &again, 11));
+    assert!(!again.exists());
+    // A spool that does not hold the size given is refused, and nothing is kept.
+    let short = spool(b"short");
+    assert!(store.keep_content(&other, &short, 99).is_err());
+    let _ = std::fs::remove_file(&short);
+    assert_eq!(ok("content_size", store.content_size(&other)), None);
+    drop(store);
+    let store = backend.open(&place);
+    assert_eq!(
+        ok("content_size", store.content_size(&digest)),
+        Some(bytes.len() as u64)
+    );
+    for (offset, len) in [
+        (0u64, 10usize),
+        (1_048_570, 20),
+        (3_499_990, 100),
+        (0, 3_500_000),
+    ] {
+        let end = (offset as usize + len).min(bytes.len());
+        assert_eq!(
+            ok("read_content", store.read_content(&digest, offset, len)),
+            bytes[offset as usize..end].to_vec(),
+            "bytes {offset}..+{len}"
+        );
+    }
+    assert!(
+        store.read_content(&other, 0, 1).is_err(),
+        "a file never kept"
+    );
+    let listed = ok("list_contents", store.list_contents());
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].digest.clone(), listed[0].size),
+        (digest.clone(), 3_500_000)
+    );
+    ok("remove_content", store.remove_content(&digest));
+    ok("remove_content", store.remove_content(&digest));
+    assert_eq!(ok("content_size", store.content_size(&digest)), None);
+    assert_eq!(ok("list_contents", store.list_contents()), Vec::new());
 }
 
 /// The access log reads back as appended, with its recorded head, before and after the

@@ -155,6 +155,15 @@ impl Flow for Incoming {
         state.opinions().len()
     }
 
+    fn files(state: &Receipt) -> Vec<(&str, &str)> {
+        state
+            .registration()
+            .attachments
+            .iter()
+            .map(|a| (a.name.as_str(), a.sha256.as_str()))
+            .collect()
+    }
+
     fn number_claim(event: &IncomingEvent) -> Option<(Series, u32)> {
         match event {
             IncomingEvent::Registered { number, .. } => Some((number.series(), number.seq)),

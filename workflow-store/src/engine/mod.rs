@@ -69,6 +69,8 @@ pub struct Config {
     /// The retention schedule (保管期限表) archiving proposes from (default: drawn from
     /// 国家档案局令第8号).
     pub retention_schedule: RetentionSchedule,
+    /// What uploaded files may be (default: 100 MiB, every kind the engine knows).
+    pub content_limits: crate::content::ContentLimits,
 }
 
 /// The default page cache: 256 MiB.
@@ -93,6 +95,7 @@ impl Config {
             create: true,
             durability: Durability::Strict,
             retention_schedule: RetentionSchedule::default(),
+            content_limits: crate::content::ContentLimits::default(),
         }
     }
 }
@@ -131,6 +134,7 @@ pub(crate) struct Inner {
     /// Documents' classifications as last committed (clearance checks per event).
     pub(crate) classifications: Arc<RwLock<crate::read::tail::Classifications>>,
     pub(crate) retention_schedule: Arc<RetentionSchedule>,
+    pub(crate) content_limits: crate::content::ContentLimits,
     pub(crate) directory: Arc<RwLock<DirectoryCache>>,
     /// The access log's end; appends take this lock, never the writer's queue.
     pub(crate) access: std::sync::Mutex<crate::access::AccessChain>,
@@ -231,6 +235,7 @@ impl Engine {
         let inner = Arc::new(Inner {
             storage: storage.clone(),
             retention_schedule: retention_schedule.clone(),
+            content_limits: config.content_limits.clone(),
             directory: directory.clone(),
             access: crate::access::AccessChain::load(&*storage)?,
             clock: config.clock.clone(),

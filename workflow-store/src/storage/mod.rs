@@ -216,6 +216,7 @@ pub type ForeignCommits = std::sync::Arc<dyn Fn(u64) + Send + Sync>;
 ///   outcomes, by key and by range;
 /// - [`Rebuild`]: projections made again from the log;
 /// - [`AccessLog`]: classified reads, beside the event log;
+/// - [`Contents`]: files by digest (正文, attachments);
 /// - what a backend may declare it can do: [`SplitCommit`] (write now, make durable later),
 ///   [`SharedWriters`] (several processes write the store) and [`LegacyDirectory`] (the
 ///   directory a store written before the directory stream kept beside the log, read once
@@ -315,16 +316,16 @@ impl<'a> dyn Storage + 'a {
 
 /// The interfaces every backend implements beneath [`Storage`].
 #[cfg(not(any(test, feature = "fault-injection")))]
-pub trait StorageParts: EventLog + Projections + Rebuild + AccessLog {}
+pub trait StorageParts: EventLog + Projections + Rebuild + AccessLog + Contents {}
 #[cfg(not(any(test, feature = "fault-injection")))]
-impl<T: EventLog + Projections + Rebuild + AccessLog> StorageParts for T {}
+impl<T: EventLog + Projections + Rebuild + AccessLog + Contents> StorageParts for T {}
 
 /// The interfaces every backend implements beneath [`Storage`] (test builds: with the
 /// drills).
 #[cfg(any(test, feature = "fault-injection"))]
-pub trait StorageParts: EventLog + Projections + Rebuild + AccessLog + Drills {}
+pub trait StorageParts: EventLog + Projections + Rebuild + AccessLog + Contents + Drills {}
 #[cfg(any(test, feature = "fault-injection"))]
-impl<T: EventLog + Projections + Rebuild + AccessLog + Drills> StorageParts for T {}
+impl<T: EventLog + Projections + Rebuild + AccessLog + Contents + Drills> StorageParts for T {}
 
 /// The log: stored events by position and by stream, and the store as a whole.
 pub trait EventLog {
@@ -468,6 +469,50 @@ pub trait AccessLog {
     fn read_access(&self, from: u64, limit: usize) -> Result<Vec<StoredEvent>>;
     /// The access log's last entry.
     fn access_end(&self) -> Result<Option<StoredEvent>>;
+}
+
+/// A file kept by its digest, as a listing names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptContent {
+    /// SHA-256 of its bytes.
+    pub digest: workflow_core::content::Digest,
+    /// Its size in bytes.
+    pub size: u64,
+    /// When it was kept, where the backend knows.
+    pub kept_at: Option<std::time::SystemTime>,
+}
+
+/// Files kept by their SHA-256 digest (DESIGN §10): immutable, deduplicated, and durable
+/// before any event names them. The engine computes and checks digests, sizes and kinds; a
+/// backend keeps bytes under the digest it is given.
+pub trait Contents {
+    /// Keeps the complete file at `spooled` (whose digest and size the engine checked)
+    /// under `digest`, and returns once it is durable; a file kept already under that digest
+    /// is left as it is. The spool file is moved or removed.
+    fn keep_content(
+        &self,
+        digest: &workflow_core::content::Digest,
+        spooled: &std::path::Path,
+        size: u64,
+    ) -> Result<()>;
+    /// The size of the file kept under `digest`, if one is.
+    fn content_size(&self, digest: &workflow_core::content::Digest) -> Result<Option<u64>>;
+    /// Up to `len` bytes of the file kept under `digest`, from `offset` (fewer at its end);
+    /// `Corrupt` if none is kept.
+    fn read_content(
+        &self,
+        digest: &workflow_core::content::Digest,
+        offset: u64,
+        len: usize,
+    ) -> Result<Vec<u8>>;
+    /// Every file kept, by digest.
+    fn list_contents(&self) -> Result<Vec<KeptContent>>;
+    /// Removes the file kept under `digest` (an operator's clean-up of files no event
+    /// names); nothing if none is kept.
+    fn remove_content(&self, digest: &workflow_core::content::Digest) -> Result<()>;
+    /// Where uploads are spooled before they are kept (on the same file system as the kept
+    /// files where there are any, so that keeping is a rename).
+    fn spool_dir(&self) -> std::path::PathBuf;
 }
 
 /// The directory a store written before the directory stream kept beside the log: read once,

@@ -67,6 +67,7 @@ use crate::projection::{Cursor, Dim, DocRecord};
 mod access;
 mod commit;
 mod commit_sql;
+mod contents;
 #[cfg(any(test, feature = "fault-injection"))]
 mod drills;
 mod legacy;
@@ -81,10 +82,11 @@ mod writers;
 
 /// The schema version this build writes; `workflow migrate` and every open apply the
 /// migrations up to it, and a database of a newer version is refused.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The migrations, in order: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE wf_meta (key text COLLATE "C" PRIMARY KEY, value bytea NOT NULL);
 CREATE TABLE wf_head (id int PRIMARY KEY CHECK (id = 1), position bigint, hash text);
 INSERT INTO wf_head (id) VALUES (1);
@@ -103,7 +105,21 @@ CREATE TABLE wf_numbers (key bytea PRIMARY KEY, stream_id uuid NOT NULL);
 CREATE TABLE wf_actors (id text COLLATE "C" PRIMARY KEY, value bytea NOT NULL);
 CREATE TABLE wf_units (id text COLLATE "C" PRIMARY KEY, value bytea NOT NULL);
 CREATE TABLE wf_access (position bigint PRIMARY KEY CHECK (position > 0), bytes bytea NOT NULL);
-"#];
+"#,
+    r#"
+CREATE TABLE wf_contents (
+    digest text COLLATE "C" PRIMARY KEY,
+    size bigint NOT NULL CHECK (size >= 0),
+    kept_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE wf_content_chunks (
+    digest text COLLATE "C" NOT NULL REFERENCES wf_contents (digest),
+    n int NOT NULL CHECK (n >= 0),
+    bytes bytea NOT NULL,
+    PRIMARY KEY (digest, n)
+);
+"#,
+];
 
 /// A key of `pg_advisory_xact_lock` taken while migrating, so that processes starting
 /// together apply each migration once.

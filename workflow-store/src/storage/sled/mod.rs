@@ -66,6 +66,7 @@ use crate::projection::{Cursor, Dim, DocRecord};
 
 mod access;
 mod commit;
+mod contents;
 #[cfg(any(test, feature = "fault-injection"))]
 mod drills;
 mod legacy;
@@ -134,6 +135,8 @@ pub struct SledStorage {
     /// The access log (classified reads), keyed by its own position.
     access: sled::Tree,
     stable: StableFiles,
+    /// Where files are kept by digest (`contents.rs`).
+    contents: std::path::PathBuf,
     /// During a rebuild: fingerprints of every projection entry it produced, so that the
     /// ones it did not produce can be swept at its end.
     rebuild: Mutex<Option<Produced>>,
@@ -320,6 +323,7 @@ impl SledStorage {
         })?;
         let storage = SledStorage {
             stable,
+            contents: contents::content_dir(path),
             log: t("log")?,
             streams: t("streams")?,
             commands: t("commands")?,

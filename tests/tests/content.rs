@@ -1,0 +1,186 @@
+//! Files over gRPC (DESIGN §10): a 20 MiB PDF uploaded with `PutContent` in 1 MiB chunks,
+//! named by a 收文's registration, and downloaded with `GetContent` through that 收文 — whole
+//! and as a range — with its digest checked; and the refusals, each keeping nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
+
+mod common;
+
+use common::*;
+use sha2::Digest as _;
+use tokio_stream::StreamExt;
+use tonic::Code;
+use workflow_grpc::pb;
+
+fn pdf(n: usize) -> Vec<u8> {
+    let mut b = b"%PDF-1.7\n".to_vec();
+    b.extend((0..n.saturating_sub(b.len())).map(|i| (i % 253) as u8));
+    b
+}
+
+fn sha(bytes: &[u8]) -> String {
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+fn chunks(name: &str, bytes: &[u8], sha256: &str, size: usize) -> Vec<pb::PutContentRequest> {
+    bytes
+        .chunks(size)
+        .enumerate()
+        .map(|(i, c)| pb::PutContentRequest {
+            name: if i == 0 { name.into() } else { String::new() },
+            chunk: c.to_vec(),
+            sha256: if i == 0 { sha256.into() } else { String::new() },
+        })
+        .collect()
+}
+
+async fn download(
+    c: &mut Client,
+    id: &str,
+    sha256: &str,
+    offset: u64,
+    length: u64,
+) -> (pb::FileInfo, Vec<u8>) {
+    let mut stream = c
+        .get_content(pb::GetContentRequest {
+            actor_id: "he.ping".into(),
+            document_id: id.into(),
+            sha256: sha256.into(),
+            offset,
+            length,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut info = None;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.unwrap();
+        assert_eq!(chunk.offset, offset + bytes.len() as u64);
+        assert!(chunk.chunk.len() <= 1 << 20);
+        if let Some(f) = chunk.file {
+            info = Some(f);
+        }
+        bytes.extend(chunk.chunk);
+    }
+    (info.expect("the first chunk names the file"), bytes)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_20_mib_pdf_goes_up_and_comes_down_through_the_document_that_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut c = server.client().await;
+    let bytes = pdf(20 << 20);
+    let digest = sha(&bytes);
+    let up = c
+        .put_content(tokio_stream::iter(chunks(
+            "自评自建工作方案.pdf",
+            &bytes,
+            &digest,
+            1 << 20,
+        )))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(up.sha256, digest);
+    assert_eq!(up.size, bytes.len() as u64);
+    assert_eq!(up.media_type, "application/pdf");
+    // A 收文 whose attachment it is.
+    let id = new_id();
+    let s = workflow_testkit::incoming::incoming_sample().registration;
+    c.register_incoming(pb::RegisterIncomingRequest {
+        command_id: cid(),
+        actor_id: "he.ping".into(),
+        document_id: id.clone(),
+        expected_version: None,
+        registration: Some(pb::Registration {
+            from: s.from,
+            from_number: s.from_number,
+            title: s.title,
+            kind: pb::Kind::Circular as i32,
+            received_on: workflow_testkit::clock::today().to_string(),
+            deadline: (workflow_testkit::clock::today() + chrono::Duration::days(20)).to_string(),
+            attachments: vec![pb::Attachment {
+                name: "自评自建工作方案.pdf".into(),
+                sha256: digest.clone(),
+            }],
+            ..Default::default()
+        }),
+        unit: String::new(),
+    })
+    .await
+    .unwrap();
+    let (info, down) = download(&mut c, &id, &digest, 0, 0).await;
+    assert_eq!(info.name, "自评自建工作方案.pdf");
+    assert_eq!(info.media_type, "application/pdf");
+    assert_eq!(info.size, bytes.len() as u64);
+    assert_eq!(
+        sha(&down),
+        digest,
+        "the bytes that came down are the ones that went up"
+    );
+    // A range across a chunk boundary.
+    let (_, part) = download(&mut c, &id, &digest, (1 << 20) - 10, 30).await;
+    assert_eq!(part, bytes[(1 << 20) - 10..(1 << 20) + 20]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn refused_uploads_and_downloads_say_why_and_keep_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut c = server.client().await;
+    let bytes = pdf(100_000);
+    let uploader = c.clone();
+    let put = |reqs: Vec<pb::PutContentRequest>| {
+        let mut c = uploader.clone();
+        async move { c.put_content(tokio_stream::iter(reqs)).await }
+    };
+    // A digest that does not match what arrived.
+    let e = put(chunks("a.pdf", &bytes, &"0".repeat(64), 1 << 16))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+    assert!(
+        e.message().contains("damaged or cut short"),
+        "{}",
+        e.message()
+    );
+    // A chunk over 1 MiB.
+    let big = pdf((1 << 20) + 1);
+    let e = put(chunks("b.pdf", &big, "", big.len())).await.unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    // A name with a path separator; bytes of no kept kind.
+    let e = put(chunks("dir/c.pdf", &bytes, "", 1 << 16))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    let e = put(chunks("d.pdf", b"MZ an executable", "", 1 << 16))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(
+        !dir.path().join("content").join(&sha(&bytes)[..2]).exists(),
+        "nothing was kept"
+    );
+    // A download of a file no document names, through a 发文.
+    let doc = new_id();
+    sample_steps(&mut c, &doc, 0, 1).await;
+    let ok = put(chunks("e.pdf", &bytes, "", 1 << 16))
+        .await
+        .unwrap()
+        .into_inner();
+    let e = c
+        .get_content(pb::GetContentRequest {
+            actor_id: "wang.fang".into(),
+            document_id: doc.clone(),
+            sha256: ok.sha256.clone(),
+            offset: 0,
+            length: 0,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+    assert!(e.message().contains("names no file"), "{}", e.message());
+    server.stop().await;
+}

@@ -1,0 +1,267 @@
+//! Files a document carries (DESIGN §10): its 正文 and attachments, kept by the store under
+//! their SHA-256 digest and named by events as a [`FileRef`]. What a file may be — its name,
+//! its kind by the bytes' signature — is decided here; keeping the bytes is the store's.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A SHA-256 digest, 64 lower-case hex digits.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Digest(String);
+
+impl Digest {
+    /// The digest of `hex`, if it is 64 hex digits (either case; kept lower-case).
+    pub fn parse(hex: &str) -> Option<Digest> {
+        let hex = hex.trim();
+        (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| Digest(hex.to_ascii_lowercase()))
+    }
+
+    /// The 64 hex digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A file as an event names it: its name, digest, size and kind (and pages, where known).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRef {
+    /// The file's name as people know it, e.g. `关于举办竞赛的请示.pdf`.
+    pub name: String,
+    /// SHA-256 of its bytes.
+    pub digest: Digest,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its media type, from the bytes' signature, e.g. `application/pdf`.
+    pub media_type: String,
+    /// 页数, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pages: Option<u32>,
+}
+
+/// The longest file name, in characters.
+pub const MAX_NAME_CHARS: usize = 255;
+
+/// Why a file name is refused, or `None`: a name is 1–255 characters without path
+/// separators, control characters or a leading dot, so that it can name a file anywhere it
+/// is saved (a download, an archive package) and never a place.
+pub fn name_problem(name: &str) -> Option<String> {
+    if name.trim().is_empty() {
+        return Some("a file needs a name".into());
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Some(format!("longer than {MAX_NAME_CHARS} characters"));
+    }
+    if name.contains(['/', '\\']) {
+        return Some(format!("{name:?} holds a path separator"));
+    }
+    if name.chars().any(char::is_control) {
+        return Some(format!("{name:?} holds a control character"));
+    }
+    if name.starts_with('.') || name != name.trim() {
+        return Some(format!(
+            "{name:?} starts with a dot or blank, or ends with a blank"
+        ));
+    }
+    None
+}
+
+/// A kind of file the engine keeps, known by its bytes' signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileKind {
+    /// PDF.
+    Pdf,
+    /// OFD (GB/T 33190), a ZIP package with `OFD.xml`.
+    Ofd,
+    /// Word (OOXML), a ZIP package with `word/`.
+    Docx,
+    /// Excel (OOXML), a ZIP package with `xl/`.
+    Xlsx,
+    /// Word 97–2003, an OLE compound file.
+    Doc,
+    /// WPS 文字, an OLE compound file.
+    Wps,
+    /// JPEG.
+    Jpg,
+    /// PNG.
+    Png,
+    /// Any other ZIP archive.
+    Zip,
+}
+
+impl FileKind {
+    /// Every kind, the default allow-list.
+    pub const ALL: [FileKind; 9] = [
+        FileKind::Pdf,
+        FileKind::Ofd,
+        FileKind::Docx,
+        FileKind::Xlsx,
+        FileKind::Doc,
+        FileKind::Wps,
+        FileKind::Jpg,
+        FileKind::Png,
+        FileKind::Zip,
+    ];
+
+    /// The name configurations use: `pdf`, `ofd`, ….
+    pub fn name(self) -> &'static str {
+        match self {
+            FileKind::Pdf => "pdf",
+            FileKind::Ofd => "ofd",
+            FileKind::Docx => "docx",
+            FileKind::Xlsx => "xlsx",
+            FileKind::Doc => "doc",
+            FileKind::Wps => "wps",
+            FileKind::Jpg => "jpg",
+            FileKind::Png => "png",
+            FileKind::Zip => "zip",
+        }
+    }
+
+    /// Its media type.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            FileKind::Pdf => "application/pdf",
+            FileKind::Ofd => "application/ofd",
+            FileKind::Docx => {
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            }
+            FileKind::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            FileKind::Doc => "application/msword",
+            FileKind::Wps => "application/vnd.ms-works",
+            FileKind::Jpg => "image/jpeg",
+            FileKind::Png => "image/png",
+            FileKind::Zip => "application/zip",
+        }
+    }
+
+    /// Whether a browser shows it inline (PDF and images) rather than saving it.
+    pub fn inline(self) -> bool {
+        matches!(self, FileKind::Pdf | FileKind::Jpg | FileKind::Png)
+    }
+}
+
+impl std::str::FromStr for FileKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        FileKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s.trim())
+            .ok_or_else(|| {
+                format!("{s:?} is not a file kind: pdf, ofd, docx, xlsx, doc, wps, jpg, png, zip")
+            })
+    }
+}
+
+/// What a file's first bytes say it is: a format by its signature, or a container whose
+/// entries decide (ZIP: OFD, DOCX, XLSX or another archive; OLE: DOC or WPS, told apart by
+/// the name's extension, as the format does not say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signature {
+    /// A format the signature alone names.
+    Kind(FileKind),
+    /// A ZIP archive: its entries' names decide.
+    Zip,
+    /// An OLE compound file: the name's extension decides.
+    Ole,
+    /// None the engine keeps.
+    Unknown,
+}
+
+/// The signature of a file whose bytes begin with `head` (its first 8 bytes suffice).
+pub fn signature(head: &[u8]) -> Signature {
+    if head.starts_with(b"%PDF-") {
+        Signature::Kind(FileKind::Pdf)
+    } else if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Signature::Kind(FileKind::Jpg)
+    } else if head.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
+        Signature::Kind(FileKind::Png)
+    } else if head.starts_with(b"PK\x03\x04") {
+        Signature::Zip
+    } else if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        Signature::Ole
+    } else {
+        Signature::Unknown
+    }
+}
+
+/// The kind of a ZIP archive with these entry names.
+pub fn zip_kind<'a>(entries: impl IntoIterator<Item = &'a str>) -> FileKind {
+    let mut kind = FileKind::Zip;
+    for e in entries {
+        if e.eq_ignore_ascii_case("OFD.xml") {
+            return FileKind::Ofd;
+        }
+        if e.starts_with("word/") {
+            kind = FileKind::Docx;
+        } else if e.starts_with("xl/") {
+            kind = FileKind::Xlsx;
+        }
+    }
+    kind
+}
+
+/// The kind of an OLE compound file named `name`: WPS for `.wps`, else DOC.
+pub fn ole_kind(name: &str) -> FileKind {
+    if name.to_ascii_lowercase().ends_with(".wps") {
+        FileKind::Wps
+    } else {
+        FileKind::Doc
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_could_name_a_place_or_hide_characters_are_refused() {
+        assert_eq!(name_problem("关于举办竞赛的请示.pdf"), None);
+        for bad in [
+            "",
+            " ",
+            "../etc/passwd",
+            "a\\b.doc",
+            "a\nb.pdf",
+            ".hidden",
+            "x.pdf ",
+        ] {
+            assert!(name_problem(bad).is_some(), "{bad:?}");
+        }
+        assert!(name_problem(&"字".repeat(256)).is_some());
+    }
+
+    #[test]
+    fn a_file_is_known_by_its_bytes_not_its_name() {
+        assert_eq!(signature(b"%PDF-1.7\n"), Signature::Kind(FileKind::Pdf));
+        assert_eq!(
+            signature(&[0xFF, 0xD8, 0xFF, 0xE0]),
+            Signature::Kind(FileKind::Jpg)
+        );
+        assert_eq!(signature(b"PK\x03\x04\x14\x00"), Signature::Zip);
+        assert_eq!(signature(b"MZ\x90\x00"), Signature::Unknown);
+        assert_eq!(
+            zip_kind(["[Content_Types].xml", "word/document.xml"]),
+            FileKind::Docx
+        );
+        assert_eq!(zip_kind(["OFD.xml", "Doc_0/Document.xml"]), FileKind::Ofd);
+        assert_eq!(zip_kind(["a.txt"]), FileKind::Zip);
+        assert_eq!(ole_kind("年度总结.WPS"), FileKind::Wps);
+        assert_eq!(
+            Digest::parse(&"A".repeat(64)).unwrap().as_str(),
+            "a".repeat(64)
+        );
+        assert_eq!(Digest::parse("abc"), None);
+    }
+}

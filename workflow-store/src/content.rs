@@ -1,0 +1,284 @@
+//! The files documents carry (DESIGN §10): an upload spooled to a file while its SHA-256 is
+//! computed, checked — its size against the limit, its kind by the bytes' signature against
+//! the allow-list, its digest against the one the sender computed — and kept by the
+//! storage's [`Contents`](crate::storage::Contents) before anyone may name it; a read goes
+//! through a document that names the file, under that document's reading rules.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use sha2::{Digest as _, Sha256};
+use workflow_core::DocumentId;
+use workflow_core::content::{
+    Digest, FileKind, FileRef, Signature, name_problem, ole_kind, signature, zip_kind,
+};
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::read::Reader;
+use crate::storage::Storage;
+
+/// What uploads may be: at most `max_bytes` each, of these kinds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentLimits {
+    /// The largest file, in bytes (default 100 MiB).
+    pub max_bytes: u64,
+    /// The kinds allowed, by the bytes' signature (default: all the engine knows).
+    pub kinds: Vec<FileKind>,
+}
+
+impl Default for ContentLimits {
+    fn default() -> Self {
+        ContentLimits {
+            max_bytes: 100 << 20,
+            kinds: FileKind::ALL.to_vec(),
+        }
+    }
+}
+
+/// An upload under way (see [`Engine::upload`]): chunks written to a spool file while their
+/// digest is computed; [`Upload::finish`] checks and keeps the file. Dropped unfinished, it
+/// leaves nothing behind.
+pub struct Upload {
+    storage: Arc<dyn Storage>,
+    limits: ContentLimits,
+    name: String,
+    spool: Option<(PathBuf, std::fs::File)>,
+    hasher: Sha256,
+    size: u64,
+    head: Vec<u8>,
+}
+
+impl std::fmt::Debug for Upload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upload")
+            .field("name", &self.name)
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
+}
+
+fn unavailable(what: &str, e: std::io::Error) -> Error {
+    Error::Unavailable {
+        reason: format!("{what}: {e}"),
+    }
+}
+
+impl Engine {
+    /// Starts an upload of a file named `name` (checked: 1–255 characters, no path
+    /// separators or control characters).
+    pub fn upload(&self, name: &str) -> Result<Upload> {
+        if let Some(problem) = name_problem(name) {
+            return Err(Error::InvalidRequest {
+                field: "name",
+                reason: problem,
+            });
+        }
+        let storage = self.inner.storage.clone();
+        let dir = storage.spool_dir();
+        std::fs::create_dir_all(&dir).map_err(|e| unavailable("the upload spool", e))?;
+        let path = dir.join(format!("{}.part", uuid::Uuid::new_v4()));
+        let file = std::fs::File::create(&path).map_err(|e| unavailable("the upload spool", e))?;
+        Ok(Upload {
+            storage,
+            limits: self.inner.content_limits.clone(),
+            name: name.to_owned(),
+            spool: Some((path, file)),
+            hasher: Sha256::new(),
+            size: 0,
+            head: Vec::with_capacity(8),
+        })
+    }
+
+    /// Up to `len` bytes from `offset` of the file `digest`, read through `document`, which
+    /// must name it: the document is read under the reader's rules (clearance; a classified
+    /// read is recorded in the access log), and the file is told by the name the document
+    /// gives it. Answers the file as the document names it, its size, and the bytes.
+    pub async fn read_file(
+        &self,
+        reader: &Reader,
+        document: DocumentId,
+        digest: &Digest,
+        offset: u64,
+        len: usize,
+    ) -> Result<(String, u64, Vec<u8>)> {
+        let state = self.read_state(reader, document, None, None).await?;
+        let Some((name, _)) = state
+            .files()
+            .into_iter()
+            .find(|(_, d)| d.eq_ignore_ascii_case(digest.as_str()))
+        else {
+            return Err(Error::InvalidRequest {
+                field: "sha256",
+                reason: format!("document {document} names no file {digest}"),
+            });
+        };
+        let name = name.to_owned();
+        let storage = self.inner.storage.clone();
+        let digest = digest.clone();
+        tokio::task::spawn_blocking(move || {
+            let Some(size) = storage.content_size(&digest)? else {
+                return Err(Error::InvalidRequest {
+                    field: "sha256",
+                    reason: format!(
+                        "document {document} names the file {digest}, whose bytes were never \
+                         uploaded to this engine"
+                    ),
+                });
+            };
+            let bytes = if offset >= size {
+                Vec::new()
+            } else {
+                storage.read_content(&digest, offset, len)?
+            };
+            Ok((name, size, bytes))
+        })
+        .await
+        .map_err(|e| Error::Internal {
+            reason: e.to_string(),
+        })?
+    }
+}
+
+impl Upload {
+    /// Writes the next chunk; refused once the file would pass the size limit.
+    pub fn write(&mut self, chunk: &[u8]) -> Result<()> {
+        let size = self.size + chunk.len() as u64;
+        if size > self.limits.max_bytes {
+            return Err(Error::InvalidRequest {
+                field: "chunk",
+                reason: format!(
+                    "the file is larger than the limit of {} bytes",
+                    self.limits.max_bytes
+                ),
+            });
+        }
+        let Some((_, file)) = self.spool.as_mut() else {
+            return Err(Error::Internal {
+                reason: "an upload written after it finished".into(),
+            });
+        };
+        file.write_all(chunk)
+            .map_err(|e| unavailable("the upload spool", e))?;
+        self.hasher.update(chunk);
+        let missing = 8usize.saturating_sub(self.head.len());
+        self.head
+            .extend_from_slice(&chunk[..missing.min(chunk.len())]);
+        self.size = size;
+        Ok(())
+    }
+
+    /// Checks the file — not empty, its digest the `expected` one if given, its kind by
+    /// signature allowed — and keeps it durably; answers it as an event names it.
+    pub fn finish(mut self, expected: Option<&Digest>) -> Result<FileRef> {
+        let Some((path, file)) = self.spool.take() else {
+            return Err(Error::Internal {
+                reason: "an upload finished twice".into(),
+            });
+        };
+        drop(file);
+        let result = self.check_and_keep(&path, expected);
+        if result.is_err() {
+            let _ = std::fs::remove_file(&path);
+        }
+        result
+    }
+
+    fn check_and_keep(
+        &mut self,
+        path: &std::path::Path,
+        expected: Option<&Digest>,
+    ) -> Result<FileRef> {
+        if self.size == 0 {
+            return Err(Error::InvalidRequest {
+                field: "chunk",
+                reason: "the file is empty".into(),
+            });
+        }
+        let digest = Digest::parse(&hex::encode(std::mem::take(&mut self.hasher).finalize()))
+            .ok_or_else(|| Error::Internal {
+                reason: "a SHA-256 that is not 64 hex digits".into(),
+            })?;
+        if let Some(expected) = expected
+            && *expected != digest
+        {
+            return Err(Error::InvalidRequest {
+                field: "sha256",
+                reason: format!(
+                    "the bytes received have the digest {digest}, not {expected}: the upload \
+                     was damaged or cut short"
+                ),
+            });
+        }
+        let kind = match signature(&self.head) {
+            Signature::Kind(k) => k,
+            Signature::Ole => ole_kind(&self.name),
+            Signature::Zip => {
+                let file = std::fs::File::open(path).map_err(|e| unavailable("the upload", e))?;
+                match zip::ZipArchive::new(file) {
+                    Ok(archive) => {
+                        let names: Vec<String> = archive
+                            .file_names()
+                            .filter_map(|n| n.ok().map(|n| n.into_owned()))
+                            .collect();
+                        zip_kind(names.iter().map(String::as_str))
+                    }
+                    Err(e) => {
+                        return Err(Error::InvalidRequest {
+                            field: "chunk",
+                            reason: format!("the file begins as a ZIP archive but is not one: {e}"),
+                        });
+                    }
+                }
+            }
+            Signature::Unknown => {
+                return Err(Error::InvalidRequest {
+                    field: "chunk",
+                    reason: format!(
+                        "the bytes are none of the kinds kept ({}); the name {:?} does not decide",
+                        self.allowed(),
+                        self.name
+                    ),
+                });
+            }
+        };
+        if !self.limits.kinds.contains(&kind) {
+            return Err(Error::InvalidRequest {
+                field: "chunk",
+                reason: format!(
+                    "the file is {} ({}), which is not allowed here ({})",
+                    kind.name(),
+                    kind.media_type(),
+                    self.allowed()
+                ),
+            });
+        }
+        self.storage.keep_content(&digest, path, self.size)?;
+        Ok(FileRef {
+            name: self.name.clone(),
+            digest,
+            size: self.size,
+            media_type: kind.media_type().to_owned(),
+            pages: None,
+        })
+    }
+
+    fn allowed(&self) -> String {
+        self.limits
+            .kinds
+            .iter()
+            .map(|k| k.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl Drop for Upload {
+    fn drop(&mut self) {
+        if let Some((path, file)) = self.spool.take() {
+            drop(file);
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! Files by digest in the data directory (DESIGN §10): `content/<first two hex digits>/<digest>`,
+//! written to a spool file in `content/spool/`, synced, renamed into place, and the folder it
+//! went into synced, so that a file is on stable storage before any event names it. A file
+//! is never changed once kept; keeping the same bytes again keeps nothing more.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use workflow_core::content::Digest;
+
+use super::*;
+use crate::storage::{Contents, KeptContent};
+
+/// The folder of a data directory that holds its files.
+pub(super) fn content_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("content")
+}
+
+fn io_error(what: impl std::fmt::Display, e: io::Error) -> Error {
+    Error::Unavailable {
+        reason: format!("{what}: {e}"),
+    }
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+impl SledStorage {
+    fn content_path(&self, digest: &Digest) -> PathBuf {
+        let d = digest.as_str();
+        self.contents.join(&d[..2]).join(d)
+    }
+}
+
+impl Contents for SledStorage {
+    fn keep_content(&self, digest: &Digest, spooled: &Path, size: u64) -> Result<()> {
+        let target = self.content_path(digest);
+        if target.exists() {
+            let _ = std::fs::remove_file(spooled);
+            return Ok(());
+        }
+        let what = || format!("keeping file {digest}");
+        let f = File::open(spooled).map_err(|e| io_error(what(), e))?;
+        let found = f.metadata().map_err(|e| io_error(what(), e))?.len();
+        if found != size {
+            return Err(Error::Internal {
+                reason: format!("{}: the spool holds {found} bytes, not {size}", what()),
+            });
+        }
+        f.sync_all().map_err(|e| io_error(what(), e))?;
+        drop(f);
+        let folder = target.parent().map(Path::to_owned).unwrap_or_default();
+        if !folder.is_dir() {
+            std::fs::create_dir_all(&folder).map_err(|e| io_error(what(), e))?;
+            // The new folders' entries: in the data directory, and in `content/`.
+            if let Some(data_dir) = self.contents.parent() {
+                sync_dir(data_dir).map_err(|e| io_error(what(), e))?;
+            }
+            sync_dir(&self.contents).map_err(|e| io_error(what(), e))?;
+        }
+        std::fs::rename(spooled, &target).map_err(|e| io_error(what(), e))?;
+        sync_dir(&folder).map_err(|e| io_error(what(), e))
+    }
+
+    fn content_size(&self, digest: &Digest) -> Result<Option<u64>> {
+        match std::fs::metadata(self.content_path(digest)) {
+            Ok(m) => Ok(Some(m.len())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_error(format!("file {digest}"), e)),
+        }
+    }
+
+    fn read_content(&self, digest: &Digest, offset: u64, len: usize) -> Result<Vec<u8>> {
+        let what = || format!("reading file {digest}");
+        let mut f = match File::open(self.content_path(digest)) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(Error::corrupt(what(), "it is not kept"));
+            }
+            Err(e) => return Err(io_error(what(), e)),
+        };
+        f.seek(SeekFrom::Start(offset))
+            .map_err(|e| io_error(what(), e))?;
+        let mut out = Vec::with_capacity(len.min(1 << 20));
+        f.take(len as u64)
+            .read_to_end(&mut out)
+            .map_err(|e| io_error(what(), e))?;
+        Ok(out)
+    }
+
+    fn list_contents(&self) -> Result<Vec<KeptContent>> {
+        let mut out = Vec::new();
+        let folders = match std::fs::read_dir(&self.contents) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
+            Err(e) => return Err(io_error("listing files", e)),
+        };
+        for folder in folders {
+            let folder = folder.map_err(|e| io_error("listing files", e))?;
+            let name = folder.file_name();
+            // Two hex digits: a folder of files (the spool is not one).
+            if name.len() != 2 || !folder.path().is_dir() {
+                continue;
+            }
+            for file in
+                std::fs::read_dir(folder.path()).map_err(|e| io_error("listing files", e))?
+            {
+                let file = file.map_err(|e| io_error("listing files", e))?;
+                let Some(digest) = file.file_name().to_str().and_then(Digest::parse) else {
+                    continue;
+                };
+                let meta = file.metadata().map_err(|e| io_error("listing files", e))?;
+                out.push(KeptContent {
+                    digest,
+                    size: meta.len(),
+                    kept_at: meta.modified().ok(),
+                });
+            }
+        }
+        out.sort_by(|a, b| a.digest.cmp(&b.digest));
+        Ok(out)
+    }
+
+    fn remove_content(&self, digest: &Digest) -> Result<()> {
+        let path = self.content_path(digest);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io_error(format!("removing file {digest}"), e)),
+        }
+        if let Some(folder) = path.parent() {
+            sync_dir(folder).map_err(|e| io_error(format!("removing file {digest}"), e))?;
+        }
+        Ok(())
+    }
+
+    fn spool_dir(&self) -> PathBuf {
+        self.contents.join("spool")
+    }
+}

@@ -1,0 +1,197 @@
+//! Files through the engine (DESIGN §10): an upload checked — its name, size, kind by the
+//! bytes' signature, digest — and kept once by its digest; a read through a document that
+//! names the file, under that document's reading rules (clearance, the access log).
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
+
+mod common;
+
+use common::*;
+use sha2::Digest as _;
+use workflow_core::content::{Digest, FileKind};
+use workflow_core::directory::Classification;
+use workflow_core::incoming::{Attachment, IncomingAction};
+use workflow_store::content::ContentLimits;
+use workflow_store::{Config, Engine, Error};
+
+/// A small PDF (the signature is what the engine reads) of `n` bytes in all.
+fn pdf(n: usize) -> Vec<u8> {
+    let mut b = b"%PDF-1.7\n".to_vec();
+    b.extend((0..n.saturating_sub(b.len())).map(|i| b'a' + (i % 26) as u8));
+    b
+}
+
+fn sha(bytes: &[u8]) -> Digest {
+    Digest::parse(&hex::encode(sha2::Sha256::digest(bytes))).unwrap()
+}
+
+fn upload(
+    engine: &Engine,
+    name: &str,
+    bytes: &[u8],
+    expected: Option<&Digest>,
+) -> Result<workflow_core::content::FileRef, Error> {
+    let mut u = engine.upload(name)?;
+    for chunk in bytes.chunks(1 << 20) {
+        u.write(chunk)?;
+    }
+    u.finish(expected)
+}
+
+fn field(e: &Error) -> &str {
+    match e {
+        Error::InvalidRequest { field, .. } => field,
+        other => panic!("expected InvalidRequest, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_upload_is_checked_and_kept_once_by_its_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let bytes = pdf(3 << 20);
+    let f = upload(&engine, "自评自建工作方案.pdf", &bytes, Some(&sha(&bytes))).unwrap();
+    assert_eq!(f.digest, sha(&bytes));
+    assert_eq!(f.size, bytes.len() as u64);
+    assert_eq!(f.media_type, "application/pdf");
+    // The same bytes under another name: the same digest, kept once.
+    let again = upload(&engine, "副本.pdf", &bytes, None).unwrap();
+    assert_eq!(again.digest, f.digest);
+    let kept = dir.path().join("content").join(&f.digest.as_str()[..2]);
+    assert_eq!(std::fs::read_dir(&kept).unwrap().count(), 1);
+    // Nothing is left in the spool.
+    let spool = dir.path().join("content/spool");
+    assert_eq!(std::fs::read_dir(&spool).unwrap().count(), 0);
+    // A digest that does not match, a name that could name a place, bytes of no kept kind,
+    // an empty file: refused, nothing kept, nothing left behind.
+    let other = pdf(1000);
+    let e = upload(&engine, "x.pdf", &other, Some(&f.digest)).unwrap_err();
+    assert_eq!(field(&e), "sha256", "{e}");
+    assert!(e.to_string().contains("damaged or cut short"), "{e}");
+    let e = upload(&engine, "../x.pdf", &other, None).unwrap_err();
+    assert_eq!(field(&e), "name");
+    let e = upload(&engine, "setup.pdf", b"MZ\x90\x00 an executable", None).unwrap_err();
+    assert_eq!(field(&e), "chunk");
+    assert!(e.to_string().contains("none of the kinds kept"), "{e}");
+    let e = upload(&engine, "empty.pdf", b"", None).unwrap_err();
+    assert_eq!(field(&e), "chunk");
+    assert_eq!(std::fs::read_dir(&spool).unwrap().count(), 0);
+    assert!(
+        !dir.path()
+            .join("content")
+            .join(&sha(&other).as_str()[..2])
+            .join(sha(&other).as_str())
+            .exists()
+    );
+    // An upload dropped half-way (a stream that broke off) leaves nothing behind.
+    let mut u = engine.upload("half.pdf").unwrap();
+    u.write(&other[..100]).unwrap();
+    drop(u);
+    assert_eq!(std::fs::read_dir(&spool).unwrap().count(), 0);
+}
+
+#[tokio::test]
+async fn the_size_limit_and_the_allowed_kinds_are_the_configuration_s() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open_with(Config {
+        content_limits: ContentLimits {
+            max_bytes: 10_000,
+            kinds: vec![FileKind::Pdf, FileKind::Docx],
+        },
+        ..Config::new(dir.path())
+    })
+    .await;
+    let e = upload(&engine, "big.pdf", &pdf(10_001), None).unwrap_err();
+    assert_eq!(field(&e), "chunk");
+    assert!(e.to_string().contains("limit of 10000 bytes"), "{e}");
+    upload(&engine, "fits.pdf", &pdf(10_000), None).unwrap();
+    // A PNG is a kind the engine knows, but not one allowed here.
+    let png = b"\x89PNG\r\n\x1a\n rest of an image".to_vec();
+    let e = upload(&engine, "photo.png", &png, None).unwrap_err();
+    assert!(e.to_string().contains("png"), "{e}");
+    // A ZIP is told by its entries: a Word document is allowed, another archive is not.
+    let zip = |entry: &str| {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        w.start_file(
+            entry,
+            zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Stored),
+        )
+        .unwrap();
+        std::io::Write::write_all(&mut w, b"<xml/>").unwrap();
+        w.finish().unwrap().into_inner()
+    };
+    let docx = upload(&engine, "正文.docx", &zip("word/document.xml"), None).unwrap();
+    assert_eq!(docx.media_type, FileKind::Docx.media_type());
+    let e = upload(&engine, "正文.docx", &zip("notes.txt"), None).unwrap_err();
+    assert!(e.to_string().contains("zip"), "{e}");
+}
+
+#[tokio::test]
+async fn a_file_is_read_through_a_document_that_names_it_under_its_reading_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let bytes = pdf(2_500_000);
+    let f = upload(&engine, "自评自建工作方案.pdf", &bytes, None).unwrap();
+    // A 秘密 收文 whose attachment is the file.
+    let mut registration = workflow_testkit::incoming::incoming_sample().registration;
+    registration.classification = Classification::Secret;
+    registration.classification_period_years = Some(5);
+    registration.attachments = vec![Attachment {
+        name: "自评自建工作方案.pdf".into(),
+        sha256: f.digest.to_string(),
+    }];
+    let id = new_id();
+    run(
+        &engine,
+        id,
+        "he.ping",
+        IncomingAction::Register {
+            registration,
+            unit: None,
+        },
+    )
+    .await;
+    // 何平 (机密 clearance) reads it in ranges; the read is recorded in the access log.
+    let he = engine.reader("test", "he.ping").unwrap();
+    let (name, size, head) = engine
+        .read_file(&he, id, &f.digest, 0, 1 << 20)
+        .await
+        .unwrap();
+    assert_eq!(
+        (name.as_str(), size),
+        ("自评自建工作方案.pdf", bytes.len() as u64)
+    );
+    assert_eq!(head, bytes[..1 << 20]);
+    let (_, _, tail) = engine
+        .read_file(&he, id, &f.digest, 2_000_000, 1 << 20)
+        .await
+        .unwrap();
+    assert_eq!(tail, bytes[2_000_000..]);
+    let reads = engine.access_log(&Default::default()).unwrap();
+    assert!(
+        reads
+            .iter()
+            .any(|r| r.document_id == id && r.actor.as_ref().map(|a| a.as_str()) == Some("he.ping")),
+        "{reads:?}"
+    );
+    // 周杰 holds no clearance: refused, as the document is.
+    let zhou = engine.reader("test", "zhou.jie").unwrap();
+    let e = engine
+        .read_file(&zhou, id, &f.digest, 0, 10)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Rejected(workflow_core::Error::InsufficientClearance { .. })
+        ),
+        "{e}"
+    );
+    // A file the document does not name is not read through it.
+    let other = upload(&engine, "别的.pdf", &pdf(500), None).unwrap();
+    let e = engine
+        .read_file(&he, id, &other.digest, 0, 10)
+        .await
+        .unwrap_err();
+    assert_eq!(field(&e), "sha256");
+}
