@@ -997,7 +997,10 @@ fn init_migrate_stats_and_verify_on_a_postgres_store() {
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}{err}");
     assert!(
-        out.contains("an empty database: created the schema, version 1"),
+        out.contains(&format!(
+            "an empty database: created the schema, version {}",
+            workflow_store::storage::postgres::SCHEMA_VERSION
+        )),
         "{out}"
     );
     let db = workflow_testkit::postgres::Database::new();
@@ -1022,7 +1025,10 @@ fn init_migrate_stats_and_verify_on_a_postgres_store() {
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}{err}");
     assert!(
-        out.contains("schema version 1 (this build's): nothing to migrate"),
+        out.contains(&format!(
+            "schema version {} (this build's): nothing to migrate",
+            workflow_store::storage::postgres::SCHEMA_VERSION
+        )),
         "{out}"
     );
     let o = run(&["verify"]);
