@@ -119,9 +119,11 @@ async fn a_20_mib_pdf_goes_up_and_comes_down_through_the_document_that_names_it(
         digest,
         "the bytes that came down are the ones that went up"
     );
-    // A range across a chunk boundary.
+    // A range across a chunk boundary, and one longer than a chunk (streamed in several).
     let (_, part) = download(&mut c, &id, &digest, (1 << 20) - 10, 30).await;
     assert_eq!(part, bytes[(1 << 20) - 10..(1 << 20) + 20]);
+    let (_, long) = download(&mut c, &id, &digest, 3_000_000, 2_500_000).await;
+    assert_eq!(long, bytes[3_000_000..5_500_000]);
     server.stop().await;
 }
 

@@ -6,10 +6,19 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// A SHA-256 digest, 64 lower-case hex digits.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// A SHA-256 digest, 64 lower-case hex digits (read back only as such: a stored digest that
+/// is not one is refused, never used to name a file).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
 pub struct Digest(String);
+
+impl<'de> Deserialize<'de> for Digest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Digest, D::Error> {
+        let s = String::deserialize(d)?;
+        Digest::parse(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("{s:?} is not a SHA-256 digest")))
+    }
+}
 
 impl Digest {
     /// The digest of `hex`, if it is 64 hex digits (either case; kept lower-case).
@@ -72,6 +81,24 @@ pub fn name_problem(name: &str) -> Option<String> {
         ));
     }
     None
+}
+
+/// `name` as a file name anywhere it is saved: path separators and control characters
+/// replaced by `_` (for names recorded before names were checked, e.g. a 收文's attachments).
+pub fn safe_name(name: &str) -> String {
+    let s: String = name
+        .trim()
+        .chars()
+        .map(|c| {
+            if c == '/' || c == '\\' || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let s = s.trim_start_matches('.').to_owned();
+    if s.is_empty() { "file".into() } else { s }
 }
 
 /// A kind of file the engine keeps, known by its bytes' signature.
@@ -240,6 +267,13 @@ mod tests {
             assert!(name_problem(bad).is_some(), "{bad:?}");
         }
         assert!(name_problem(&"字".repeat(256)).is_some());
+        // Names recorded before they were checked are made safe to save.
+        assert_eq!(safe_name("../../etc/passwd"), "_.._etc_passwd");
+        assert_eq!(safe_name("a\r\nb.pdf"), "a__b.pdf");
+        assert_eq!(safe_name("..."), "file");
+        // A stored digest that is not one does not read back.
+        assert!(serde_json::from_str::<Digest>("\"../../x\"").is_err());
+        assert!(serde_json::from_str::<Digest>(&format!("\"{}\"", "a".repeat(64))).is_ok());
     }
 
     #[test]

@@ -410,7 +410,7 @@ pub fn file_info_of(
         Some(Signature::Unknown) | None => "application/octet-stream",
     };
     pb::FileInfo {
-        name: name.to_owned(),
+        name: workflow_core::content::safe_name(name),
         sha256: digest.to_string(),
         size,
         media_type: media_type.to_owned(),

@@ -390,8 +390,7 @@ impl DocumentWorkflow for WorkflowService {
         let info =
             convert::file_info_of(&name, &digest, size, (r.offset == 0).then_some(&first[..]));
         let engine = self.engine.clone();
-        let stream =
-            async_stream_chunks(engine, reader, document, digest, info, r.offset, end, first);
+        let stream = async_stream_chunks(engine, digest, info, r.offset, end, first);
         Ok(Response::new(Box::pin(stream)))
     }
 
@@ -760,13 +759,11 @@ impl WorkflowAdmin for AdminService {
     }
 }
 
-/// The chunks of a file from `offset` to `end`, the first (already read) carrying the file's
-/// particulars; each further chunk is read when the client takes the one before.
-#[allow(clippy::too_many_arguments)] // one download's particulars
+/// The chunks of a file from `offset` to `end`, the first (already read, under the reading
+/// rules) carrying the file's particulars; each further chunk is read when the client takes
+/// the one before.
 fn async_stream_chunks(
     engine: Engine,
-    reader: Reader,
-    document: workflow_core::DocumentId,
     digest: workflow_core::content::Digest,
     info: pb::FileInfo,
     offset: u64,
@@ -783,30 +780,27 @@ fn async_stream_chunks(
     });
     let rest = futures::stream::unfold(next, move |at| {
         let engine = engine.clone();
-        let reader = reader.clone();
         let digest = digest.clone();
         async move {
             if at >= end {
                 return None;
             }
             let len = (end - at).min(convert::MAX_CHUNK as u64) as usize;
-            Some(
-                match engine.read_file(&reader, document, &digest, at, len).await {
-                    Ok((_, _, bytes)) if !bytes.is_empty() => {
-                        let next = at + bytes.len() as u64;
-                        (
-                            Ok(pb::ContentChunk {
-                                file: None,
-                                offset: at,
-                                chunk: bytes,
-                            }),
-                            next,
-                        )
-                    }
-                    Ok(_) => (Err(Status::data_loss("the file ended early")), end),
-                    Err(e) => (Err(status_of(&e)), end),
-                },
-            )
+            Some(match engine.file_bytes(&digest, at, len).await {
+                Ok(bytes) if !bytes.is_empty() => {
+                    let next = at + bytes.len() as u64;
+                    (
+                        Ok(pb::ContentChunk {
+                            file: None,
+                            offset: at,
+                            chunk: bytes,
+                        }),
+                        next,
+                    )
+                }
+                Ok(_) => (Err(Status::data_loss("the file ended early")), end),
+                Err(e) => (Err(status_of(&e)), end),
+            })
         }
     });
     head.chain(rest)

@@ -79,7 +79,13 @@ impl Engine {
         let dir = storage.spool_dir();
         std::fs::create_dir_all(&dir).map_err(|e| unavailable("the upload spool", e))?;
         let path = dir.join(format!("{}.part", uuid::Uuid::new_v4()));
-        let file = std::fs::File::create(&path).map_err(|e| unavailable("the upload spool", e))?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options
+            .open(&path)
+            .map_err(|e| unavailable("the upload spool", e))?;
         Ok(Upload {
             storage,
             limits: self.inner.content_limits.clone(),
@@ -111,20 +117,19 @@ impl Engine {
         else {
             return Err(Error::InvalidRequest {
                 field: "sha256",
-                reason: format!("document {document} names no file {digest}"),
+                reason: format!("document {document} names no file {digest} this engine keeps"),
             });
         };
         let name = name.to_owned();
         let storage = self.inner.storage.clone();
         let digest = digest.clone();
         tokio::task::spawn_blocking(move || {
+            // Said as "names no file" too, so that a caller learns nothing of which bytes
+            // this engine keeps.
             let Some(size) = storage.content_size(&digest)? else {
                 return Err(Error::InvalidRequest {
                     field: "sha256",
-                    reason: format!(
-                        "document {document} names the file {digest}, whose bytes were never \
-                         uploaded to this engine"
-                    ),
+                    reason: format!("document {document} names no file {digest} this engine keeps"),
                 });
             };
             let bytes = if offset >= size {
@@ -138,6 +143,21 @@ impl Engine {
         .map_err(|e| Error::Internal {
             reason: e.to_string(),
         })?
+    }
+}
+
+impl Engine {
+    /// Up to `len` bytes from `offset` of the kept file `digest`, without the reading rules:
+    /// for the rest of a download [`Engine::read_file`] allowed (and recorded) a moment ago,
+    /// so that a long file is one read in the access log, not one per chunk.
+    pub async fn file_bytes(&self, digest: &Digest, offset: u64, len: usize) -> Result<Vec<u8>> {
+        let storage = self.inner.storage.clone();
+        let digest = digest.clone();
+        tokio::task::spawn_blocking(move || storage.read_content(&digest, offset, len))
+            .await
+            .map_err(|e| Error::Internal {
+                reason: e.to_string(),
+            })?
     }
 }
 
@@ -178,11 +198,16 @@ impl Upload {
             });
         };
         drop(file);
-        let result = self.check_and_keep(&path, expected);
-        if result.is_err() {
-            let _ = std::fs::remove_file(&path);
+        // Whatever happens below (a refusal, an error, a panic in a parser of the bytes), the
+        // spool file does not outlive this call unless it was kept.
+        struct Remove<'a>(&'a std::path::Path);
+        impl Drop for Remove<'_> {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_file(self.0);
+            }
         }
-        result
+        let _remove = Remove(&path);
+        self.check_and_keep(&path, expected)
     }
 
     fn check_and_keep(

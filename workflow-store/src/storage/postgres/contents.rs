@@ -173,6 +173,6 @@ impl Contents for PostgresStorage {
     }
 
     fn spool_dir(&self) -> PathBuf {
-        std::env::temp_dir().join("workflow-spool")
+        self.spool.clone()
     }
 }

@@ -182,6 +182,8 @@ pub struct PostgresStorage {
     /// The schema version the database had when this opened it (0: none yet), before the
     /// migrations opening applies.
     schema_at_open: std::sync::atomic::AtomicU32,
+    /// Where uploads are spooled: a folder of this storage's own.
+    spool: std::path::PathBuf,
 }
 
 /// What a held transaction is given to finish: the group, whether relaxed, and where to
@@ -197,6 +199,7 @@ impl Drop for PostgresStorage {
         if let Some(rt) = self.rt.take() {
             rt.shutdown_background();
         }
+        let _ = std::fs::remove_dir_all(&self.spool);
     }
 }
 

@@ -69,6 +69,7 @@ impl PostgresStorage {
             listening: std::sync::atomic::AtomicBool::new(false),
             held: Mutex::new(None),
             schema_at_open: std::sync::atomic::AtomicU32::new(0),
+            spool: private_spool()?,
         };
         storage.check_server(options.allow_fsync_off)?;
         let found = storage.migrate()?;
@@ -405,4 +406,17 @@ impl PostgresStorage {
             })
         })?
     }
+}
+
+/// A folder of this process's own for spooling uploads (readable by its user alone), in the
+/// system's temporary directory; removed when the storage is dropped.
+fn private_spool() -> Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("workflow-spool-{}", Uuid::new_v4().simple()));
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(&dir).map_err(|e| Error::Unavailable {
+        reason: format!("cannot make the upload spool {}: {e}", dir.display()),
+    })?;
+    Ok(dir)
 }

@@ -28,6 +28,29 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 }
 
 impl SledStorage {
+    /// Syncs the entries that lead to a kept file: its folder's, `content/`'s (which holds
+    /// the folder) and the data directory's (which holds `content/`). Every keep syncs all
+    /// three, so that no upload is answered on a folder another one created and has not
+    /// synced yet.
+    fn sync_folders(&self, folder: &Path) -> io::Result<()> {
+        sync_dir(folder)?;
+        sync_dir(&self.contents)?;
+        match self.contents.parent() {
+            Some(data_dir) => sync_dir(data_dir),
+            None => Ok(()),
+        }
+    }
+
+    /// Removes what uploads a crash cut short left in the spool (the data directory is this
+    /// process's alone: no upload is under way while it opens).
+    pub(super) fn sweep_spool(&self) {
+        if let Ok(entries) = std::fs::read_dir(self.spool_dir()) {
+            for e in entries.flatten() {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+
     fn content_path(&self, digest: &Digest) -> PathBuf {
         let d = digest.as_str();
         self.contents.join(&d[..2]).join(d)
@@ -37,11 +60,14 @@ impl SledStorage {
 impl Contents for SledStorage {
     fn keep_content(&self, digest: &Digest, spooled: &Path, size: u64) -> Result<()> {
         let target = self.content_path(digest);
+        let what = || format!("keeping file {digest}");
+        let folder = target.parent().map(Path::to_owned).unwrap_or_default();
         if target.exists() {
             let _ = std::fs::remove_file(spooled);
-            return Ok(());
+            // Another upload of the same bytes may have renamed it and not yet synced its
+            // folders: sync them before answering, whoever renamed it.
+            return self.sync_folders(&folder).map_err(|e| io_error(what(), e));
         }
-        let what = || format!("keeping file {digest}");
         let f = File::open(spooled).map_err(|e| io_error(what(), e))?;
         let found = f.metadata().map_err(|e| io_error(what(), e))?.len();
         if found != size {
@@ -51,17 +77,9 @@ impl Contents for SledStorage {
         }
         f.sync_all().map_err(|e| io_error(what(), e))?;
         drop(f);
-        let folder = target.parent().map(Path::to_owned).unwrap_or_default();
-        if !folder.is_dir() {
-            std::fs::create_dir_all(&folder).map_err(|e| io_error(what(), e))?;
-            // The new folders' entries: in the data directory, and in `content/`.
-            if let Some(data_dir) = self.contents.parent() {
-                sync_dir(data_dir).map_err(|e| io_error(what(), e))?;
-            }
-            sync_dir(&self.contents).map_err(|e| io_error(what(), e))?;
-        }
+        std::fs::create_dir_all(&folder).map_err(|e| io_error(what(), e))?;
         std::fs::rename(spooled, &target).map_err(|e| io_error(what(), e))?;
-        sync_dir(&folder).map_err(|e| io_error(what(), e))
+        self.sync_folders(&folder).map_err(|e| io_error(what(), e))
     }
 
     fn content_size(&self, digest: &Digest) -> Result<Option<u64>> {

@@ -341,6 +341,7 @@ impl SledStorage {
             units: t("units")?,
             db,
         };
+        storage.sweep_spool();
         if format.is_none() || upgrade_from.is_some() {
             if let Some(from) = upgrade_from {
                 tracing::info!(from, to = STORE_LAYOUT, "upgrading the store layout");
