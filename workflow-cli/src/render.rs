@@ -550,12 +550,40 @@ fn verify_log(report: &VerifyReport, against: Option<&LogHead>, secs: f64) -> bo
                 "  published 月通报: {} produced again from the log, digests equal",
                 report.bulletins_checked
             );
+            println!(
+                "  files (正文, attachments): {} read again, digests equal{}",
+                report.files_checked,
+                if report.files_not_kept > 0 {
+                    format!(
+                        "; {} named by documents but kept elsewhere (registered before files were kept)",
+                        report.files_not_kept
+                    )
+                } else {
+                    String::new()
+                }
+            );
+            for f in &report.file_problems {
+                println!(
+                    "  BROKEN file {}: {} (named by {})",
+                    f.digest,
+                    f.reason,
+                    if f.documents.is_empty() {
+                        "no document".to_owned()
+                    } else {
+                        f.documents
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }
+                );
+            }
             if let Some(w) = &report.extends {
                 println!("  extends the witness head {w}: yes");
             }
             println!("witness head (keep it elsewhere): {}", report.head());
             eprintln!("({:.0} events/s)", report.checked as f64 / secs.max(1e-9));
-            true
+            report.file_problems.is_empty()
         }
         Some(b) => {
             if b.position > report.checked {

@@ -502,15 +502,16 @@ pub fn verify_response(
     report: VerifyReport,
     access: &workflow_store::access::AccessReport,
 ) -> pb::VerifyLogResponse {
-    let (broken_position, reason) = report
-        .first_break
-        .as_ref()
-        .map_or((0, String::new()), |b| (b.position, b.reason.clone()));
+    let (broken_position, reason) = match (&report.first_break, report.file_problems.first()) {
+        (Some(b), _) => (b.position, b.reason.clone()),
+        (None, Some(f)) => (0, format!("file {}: {}", f.digest, f.reason)),
+        (None, None) => (0, String::new()),
+    };
     let (access_log_broken_position, access_log_reason) =
         access.first_break.clone().unwrap_or_default();
     pb::VerifyLogResponse {
         checked: report.checked,
-        intact: report.first_break.is_none() && access.is_intact(),
+        intact: report.is_intact() && access.is_intact(),
         access_log_checked: access.checked,
         access_log_broken_position,
         access_log_reason,

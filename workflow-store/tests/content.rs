@@ -207,3 +207,53 @@ async fn a_file_is_read_through_a_document_that_names_it_under_its_reading_rules
         .unwrap_err();
     assert_eq!(field(&e), "sha256");
 }
+
+#[tokio::test]
+async fn verify_reads_every_kept_file_again_and_names_the_documents_of_an_altered_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let bytes = pdf(1_500_000);
+    let f = upload(&engine, "自评自建工作方案.pdf", &bytes, None).unwrap();
+    let mut registration = workflow_testkit::incoming::incoming_sample().registration;
+    registration.attachments = vec![
+        Attachment {
+            name: "自评自建工作方案.pdf".into(),
+            sha256: f.digest.to_string(),
+        },
+        // Registered as before files were kept: bytes kept elsewhere.
+        Attachment {
+            name: "纸质件扫描.pdf".into(),
+            sha256: "e".repeat(64),
+        },
+    ];
+    let id = new_id();
+    run(
+        &engine,
+        id,
+        "he.ping",
+        IncomingAction::Register {
+            registration,
+            unit: None,
+        },
+    )
+    .await;
+    let report = engine.verify(|_, _| {}).unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!((report.files_checked, report.files_not_kept), (1, 1));
+    // One flipped byte in the kept file: verify says which file, and which documents.
+    let path = dir
+        .path()
+        .join("content")
+        .join(&f.digest.as_str()[..2])
+        .join(f.digest.as_str());
+    let mut stored = std::fs::read(&path).unwrap();
+    stored[1_200_000] ^= 0x01;
+    std::fs::write(&path, &stored).unwrap();
+    let report = engine.verify(|_, _| {}).unwrap();
+    assert!(!report.is_intact());
+    assert_eq!(report.file_problems.len(), 1);
+    let p = &report.file_problems[0];
+    assert_eq!(p.digest, f.digest);
+    assert!(p.reason.contains("altered"), "{}", p.reason);
+    assert_eq!(p.documents, vec![id]);
+}

@@ -296,11 +296,11 @@ pub(crate) async fn verify_start(
                 head: report.head().to_string(),
                 fixity_checked: report.fixity_checked,
                 bulletins_checked: report.bulletins_checked,
-                problem: report
-                    .first_break
-                    .as_ref()
-                    .map(|b| format!("位置 {}：{}", b.position, b.reason))
-                    .unwrap_or_default(),
+                problem: match (&report.first_break, report.file_problems.first()) {
+                    (Some(b), _) => format!("位置 {}：{}", b.position, b.reason),
+                    (None, Some(f)) => format!("文件 {}：{}", f.digest, f.reason),
+                    (None, None) => String::new(),
+                },
                 extends: report
                     .extends
                     .as_ref()

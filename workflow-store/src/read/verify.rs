@@ -67,7 +67,69 @@ impl Engine {
                 report.bulletins_checked += 1;
             }
         }
+        self.verify_files(&mut report)?;
         Ok(report)
+    }
+
+    /// Reads every kept file again and checks that it hashes to its digest; names the
+    /// documents of any that does not, and counts the digests documents name that this
+    /// store does not keep.
+    fn verify_files(&self, report: &mut VerifyReport) -> Result<()> {
+        use sha2::Digest as _;
+        use std::collections::{BTreeMap, BTreeSet};
+        let storage = &*self.inner.storage;
+        // Which documents name which digests.
+        let mut named: BTreeMap<String, Vec<DocumentId>> = BTreeMap::new();
+        let mut after = None;
+        loop {
+            let page = storage.docs_after(after, 1000)?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id());
+            for r in &page {
+                for (_, digest) in r.state.files() {
+                    named
+                        .entry(digest.to_ascii_lowercase())
+                        .or_default()
+                        .push(r.id());
+                }
+            }
+        }
+        let kept = storage.list_contents()?;
+        let kept_digests: BTreeSet<String> = kept.iter().map(|k| k.digest.to_string()).collect();
+        report.files_not_kept = named.keys().filter(|d| !kept_digests.contains(*d)).count() as u64;
+        for k in kept {
+            let mut hasher = sha2::Sha256::new();
+            let mut offset = 0u64;
+            let problem = loop {
+                if offset >= k.size {
+                    break None;
+                }
+                match storage.read_content(&k.digest, offset, 1 << 20) {
+                    Ok(bytes) if bytes.is_empty() => {
+                        break Some(format!("it ends at byte {offset} of {}", k.size));
+                    }
+                    Ok(bytes) => {
+                        offset += bytes.len() as u64;
+                        hasher.update(&bytes);
+                    }
+                    Err(e) => break Some(format!("it cannot be read: {e}")),
+                }
+            };
+            let problem = problem.or_else(|| {
+                let found = hex::encode(hasher.finalize());
+                (found != k.digest.as_str())
+                    .then(|| format!("its bytes were altered: they hash to {found}"))
+            });
+            match problem {
+                None => report.files_checked += 1,
+                Some(reason) => report.file_problems.push(crate::replay::FileProblem {
+                    documents: named.get(k.digest.as_str()).cloned().unwrap_or_default(),
+                    digest: k.digest,
+                    reason,
+                }),
+            }
+        }
+        Ok(())
     }
 
     /// The head of the durable log: the last acknowledged position and its hash. Hand it

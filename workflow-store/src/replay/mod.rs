@@ -8,4 +8,4 @@ mod verify;
 pub use copy::{CopyReport, copy_store};
 pub(crate) use rebuild::rebuild;
 pub(crate) use verify::verify;
-pub use verify::{ChainBreak, VerifyOptions, VerifyReport};
+pub use verify::{ChainBreak, FileProblem, VerifyOptions, VerifyReport};
