@@ -9,6 +9,7 @@
 //! | `document.json` | the document's state (the fold of `events.jsonl`) |
 //! | `events.jsonl` | every envelope of the document's stream, one JSON object per line, as stored |
 //! | `VERIFY.txt` | how to check the package by hand or with any SHA-256 tool |
+//! | `files/NN-<name>` | the document's own files (正文, attachments) as kept, digests in the manifest |
 
 use std::path::{Path, PathBuf};
 
@@ -36,6 +37,20 @@ pub struct PackageFile {
     pub sha256: String,
     /// Its size.
     pub bytes: u64,
+    /// For the document's own files (its 正文, its attachments, in `files/`): the name the
+    /// document gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// A file the document names whose bytes this engine does not keep (a 收文's attachment
+/// registered before the engine kept files): listed, not included.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotIncluded {
+    /// The name the document gives it.
+    pub name: String,
+    /// SHA-256 of its bytes, hex, as the document names it.
+    pub sha256: String,
 }
 
 /// `manifest.json`.
@@ -72,6 +87,9 @@ pub struct Manifest {
     pub exported_at: workflow_core::Timestamp,
     /// The other files and their digests.
     pub files: Vec<PackageFile>,
+    /// Files the document names that are not in the package (kept elsewhere).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_included: Vec<NotIncluded>,
 }
 
 const CANONICAL_FORM: &str = "hash = SHA-256 of the compact JSON object with these keys in this order: \
@@ -159,6 +177,40 @@ impl Engine {
                 path: name.to_owned(),
                 sha256: sha256_hex(bytes),
                 bytes: bytes.len() as u64,
+                name: None,
+            });
+        }
+        // The document's own files, as kept, in `files/`, numbered in the document's order.
+        let mut not_included = Vec::new();
+        for (n, (name, digest)) in doc.files().into_iter().enumerate() {
+            let kept = workflow_core::content::Digest::parse(digest)
+                .map(|d| {
+                    self.inner
+                        .storage
+                        .content_size(&d)
+                        .map(|s| s.map(|s| (d, s)))
+                })
+                .transpose()?
+                .flatten();
+            let Some((digest, size)) = kept else {
+                not_included.push(NotIncluded {
+                    name: name.to_owned(),
+                    sha256: digest.to_owned(),
+                });
+                continue;
+            };
+            let rel = format!(
+                "files/{:02}-{}",
+                n + 1,
+                workflow_core::content::safe_name(name)
+            );
+            let path = dir.join(&rel);
+            self.copy_kept_file(&digest, size, &path)?;
+            files.push(PackageFile {
+                path: rel,
+                sha256: digest.to_string(),
+                bytes: size,
+                name: Some(name.to_owned()),
             });
         }
         let manifest = Manifest {
@@ -180,6 +232,7 @@ impl Engine {
             canonical_form: CANONICAL_FORM.to_owned(),
             exported_at: now,
             files,
+            not_included,
         };
         let path = dir.join("manifest.json");
         let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::corrupt(id, e))?;
@@ -189,6 +242,44 @@ impl Engine {
             .and_then(|f| f.sync_all())
             .map_err(|e| io_err(&path, e))?;
         Ok(manifest)
+    }
+}
+
+impl Engine {
+    /// Writes the kept file `digest` (of `size` bytes) to `path`, checking its digest on the
+    /// way and syncing it.
+    fn copy_kept_file(
+        &self,
+        digest: &workflow_core::content::Digest,
+        size: u64,
+        path: &Path,
+    ) -> Result<()> {
+        use std::io::Write as _;
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
+        }
+        let mut out = std::fs::File::create(path).map_err(|e| io_err(path, e))?;
+        let mut hasher = Sha256::new();
+        let mut offset = 0;
+        while offset < size {
+            let bytes = self.inner.storage.read_content(digest, offset, 1 << 20)?;
+            if bytes.is_empty() {
+                return Err(Error::corrupt(
+                    format!("file {digest}"),
+                    format!("it ends at byte {offset} of {size}"),
+                ));
+            }
+            hasher.update(&bytes);
+            out.write_all(&bytes).map_err(|e| io_err(path, e))?;
+            offset += bytes.len() as u64;
+        }
+        if hex::encode(hasher.finalize()) != digest.as_str() {
+            return Err(Error::corrupt(
+                format!("file {digest}"),
+                "its kept bytes no longer hash to its digest (run workflow verify)",
+            ));
+        }
+        out.sync_all().map_err(|e| io_err(path, e))
     }
 }
 

@@ -240,6 +240,37 @@ async fn verify_reads_every_kept_file_again_and_names_the_documents_of_an_altere
     let report = engine.verify(|_, _| {}).unwrap();
     assert!(report.is_intact(), "{report:?}");
     assert_eq!((report.files_checked, report.files_not_kept), (1, 1));
+    // The archive package holds the kept file, lists the other, and checks offline; a
+    // flipped byte in the package's copy is found.
+    let package = dir.path().join("package");
+    let manifest = engine
+        .export_document(id, &package, workflow_testkit::clock::now())
+        .unwrap();
+    let in_package = manifest
+        .files
+        .iter()
+        .find(|p| p.name.as_deref() == Some("自评自建工作方案.pdf"))
+        .unwrap();
+    assert_eq!(in_package.path, "files/01-自评自建工作方案.pdf");
+    assert_eq!(in_package.sha256, f.digest.to_string());
+    assert_eq!(
+        std::fs::read(package.join(&in_package.path)).unwrap(),
+        bytes
+    );
+    assert_eq!(manifest.not_included.len(), 1);
+    assert_eq!(manifest.not_included[0].name, "纸质件扫描.pdf");
+    let checked = workflow_store::export::verify_package(&package).unwrap();
+    assert!(checked.is_intact(), "{:?}", checked.problems);
+    let copy = package.join(&in_package.path);
+    let mut altered = std::fs::read(&copy).unwrap();
+    altered[10] ^= 0x20;
+    std::fs::write(&copy, altered).unwrap();
+    let checked = workflow_store::export::verify_package(&package).unwrap();
+    assert!(
+        checked.problems.iter().any(|p| p.contains("files/01-")),
+        "{:?}",
+        checked.problems
+    );
     // One flipped byte in the kept file: verify says which file, and which documents.
     let path = dir
         .path()
