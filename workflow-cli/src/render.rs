@@ -612,6 +612,15 @@ pub(crate) fn copy(c: &Copied, from: &Path, to: &Path) -> bool {
     );
     println!("  events           {}", r.events);
     println!("  access log       {} entries", r.access_entries);
+    println!(
+        "  files            {} (正文, attachments), {}",
+        r.files,
+        if r.files_equal {
+            "the same as the source's"
+        } else {
+            "NOT the same as the source's"
+        }
+    );
     match &r.head {
         Some(h) => println!("  head             {}:{}", h.position, h.hash),
         None => println!("  head             (empty log)"),

@@ -1053,7 +1053,7 @@ fn copy_a_data_directory_into_postgres_and_back_keeps_the_chain_and_the_projecti
     let dir = tempfile::tempdir().unwrap();
     prepare(dir.path());
     // One read of a classified document, so that the access log has something to copy.
-    {
+    let file = {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -1071,8 +1071,12 @@ fn copy_a_data_directory_into_postgres_and_back_keeps_the_chain_and_the_projecti
                 })
                 .await
                 .unwrap();
-        });
-    }
+            // And one uploaded file, for the files to be copied too.
+            let mut up = engine.upload("正文.pdf").unwrap();
+            up.write(b"%PDF-1.7\n a document the copy carries").unwrap();
+            up.finish(None).unwrap()
+        })
+    };
     let copy = |from: &str, to: &str| {
         Command::new(env!("CARGO_BIN_EXE_workflow"))
             .args(["copy", "--from", from, "--to", to])
@@ -1091,6 +1095,10 @@ fn copy_a_data_directory_into_postgres_and_back_keeps_the_chain_and_the_projecti
         "{out}"
     );
     assert!(out.contains("access log       1 entries"), "{out}");
+    assert!(
+        out.contains("files            1 (正文, attachments), the same as the source's"),
+        "{out}"
+    );
     assert!(!out.contains(":secret@"), "{out}");
     // And back, into a new directory.
     let back = tempfile::tempdir().unwrap();
@@ -1118,6 +1126,12 @@ fn copy_a_data_directory_into_postgres_and_back_keeps_the_chain_and_the_projecti
     );
     let (head, log) = (b.head(), b.read_log(1, 100_000).unwrap());
     drop((a, b));
+    // The file came back through PostgreSQL byte for byte.
+    let kept = |root: &std::path::Path| {
+        let d = file.digest.as_str();
+        std::fs::read(root.join("content").join(&d[..2]).join(d)).unwrap()
+    };
+    assert_eq!(kept(&restored), kept(source));
     // A target that holds a store is refused, by name, and left as it was.
     let o = copy(source.to_str().unwrap(), restored.to_str().unwrap());
     let (out, err) = text(&o);

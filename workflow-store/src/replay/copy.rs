@@ -34,6 +34,10 @@ pub struct CopyReport {
     pub projections_equal: Option<bool>,
     /// The copy's log verified (hash chain, end of log, indexes, fixity digests).
     pub verify: crate::replay::VerifyReport,
+    /// Files (正文, attachments) copied, each checked against its digest on the way.
+    pub files: u64,
+    /// Whether the copy keeps the same files as the source.
+    pub files_equal: bool,
     /// Whether the source kept its directory beside the log (a store of an early build):
     /// the engine records it in the log when it first opens the copy, as it would have
     /// the original, so the copy's log then grows by that event.
@@ -43,7 +47,10 @@ pub struct CopyReport {
 impl CopyReport {
     /// Whether the copy is the source's equal: heads, and projections where compared.
     pub fn is_equal(&self) -> bool {
-        self.heads_equal && self.projections_equal != Some(false) && self.verify.is_intact()
+        self.heads_equal
+            && self.files_equal
+            && self.projections_equal != Some(false)
+            && self.verify.is_intact()
     }
 }
 
@@ -66,8 +73,9 @@ struct Chained<'a> {
 
 /// Copies the log, the access log (and a directory kept beside the log by an early build)
 /// of `from` into the empty store `to`, rebuilds `to`'s projections from the copied log, and
-/// compares the two, and verifies the copy's log. `progress` is told the step (`"log"`,
-/// `"access log"`, `"rebuild"`, `"verify"`), how far it is and of how much.
+/// compares the two, and verifies the copy's log; the kept files (正文, attachments) too,
+/// each checked against its digest. `progress` is told the step (`"log"`, `"access log"`,
+/// `"files"`, `"rebuild"`, `"verify"`), how far it is and of how much.
 ///
 /// Nothing may write to `from` meanwhile (stop its servers): the copy takes the log up to
 /// the end it finds at the start, and a later event would make the comparison fail. A
@@ -105,6 +113,7 @@ pub fn copy_store(
     let total = end.as_ref().map_or(0, |e| e.position);
     copy_log(from, to, total, &tell)?;
     let access_total = copy_access_log(from, to, &tell)?;
+    let files = copy_contents(from, to, &tell)?;
     // A directory an early build kept beside the log (the engine records it in the log
     // when it opens the copy, as it would have the original).
     if let Some(target) = legacy_target {
@@ -129,6 +138,13 @@ pub fn copy_store(
     let heads_equal = copied_end == end
         && from.access_end()?.map(|e| e.position) == to.access_end()?.map(|e| e.position)
         && access_heads_equal;
+    let listed = |s: &dyn Storage| -> Result<Vec<(String, u64)>> {
+        Ok(s.list_contents()?
+            .into_iter()
+            .map(|k| (k.digest.to_string(), k.size))
+            .collect())
+    };
+    let files_equal = listed(from)? == listed(to)?;
     let comparable = from.projection_version()? == PROJECTION_VERSION && !from.rebuilding()?;
     let projections_equal = if comparable {
         Some(from.comparable_projections()? == to.comparable_projections()?)
@@ -148,8 +164,63 @@ pub fn copy_store(
         heads_equal,
         projections_equal,
         verify,
+        files,
+        files_equal,
         legacy_directory,
     })
+}
+
+/// Every kept file of `from` into `to`: spooled where `to` spools, checked against its
+/// digest, kept. Returns how many.
+fn copy_contents(
+    from: &dyn Storage,
+    to: &dyn Storage,
+    tell: &impl Fn(&str, u64, u64),
+) -> Result<u64> {
+    use sha2::Digest as _;
+    use std::io::Write as _;
+    let kept = from.list_contents()?;
+    let total = kept.len() as u64;
+    let spool = to.spool_dir();
+    std::fs::create_dir_all(&spool).map_err(|e| Error::Unavailable {
+        reason: format!("the target's spool {}: {e}", spool.display()),
+    })?;
+    for (n, k) in kept.into_iter().enumerate() {
+        let path = spool.join(format!("copy-{}.part", k.digest));
+        let write = || -> Result<()> {
+            let io = |e: std::io::Error| Error::Unavailable {
+                reason: format!("copying file {}: {e}", k.digest),
+            };
+            let mut out = std::fs::File::create(&path).map_err(io)?;
+            let mut hasher = sha2::Sha256::new();
+            let mut offset = 0;
+            while offset < k.size {
+                let bytes = from.read_content(&k.digest, offset, 1 << 20)?;
+                if bytes.is_empty() {
+                    return Err(Error::corrupt(
+                        format!("file {}", k.digest),
+                        format!("it ends at byte {offset} of {}", k.size),
+                    ));
+                }
+                hasher.update(&bytes);
+                out.write_all(&bytes).map_err(io)?;
+                offset += bytes.len() as u64;
+            }
+            if hex::encode(hasher.finalize()) != k.digest.as_str() {
+                return Err(Error::corrupt(
+                    format!("file {}", k.digest),
+                    "the source's bytes do not hash to its digest (run workflow verify on it)",
+                ));
+            }
+            drop(out);
+            to.keep_content(&k.digest, &path, k.size)
+        };
+        let result = write();
+        let _ = std::fs::remove_file(&path);
+        result?;
+        tell("files", n as u64 + 1, total);
+    }
+    Ok(total)
 }
 
 /// Refuses a target that holds a log or an access log already.
