@@ -172,6 +172,20 @@ enum Cmd {
         #[arg(long, value_name = "DIR|URL")]
         to: PathBuf,
     },
+    /// The uploaded files (正文, attachments) no event names, kept longer than the grace
+    /// period: listed, or removed with --delete. Stop the servers first (on PostgreSQL, all
+    /// of them): a file an event names is never removed
+    #[command(
+        after_help = "Examples:\n  workflow unreferenced-files                 (list those older than 72 hours)\n  workflow unreferenced-files --grace-hours 168 --delete"
+    )]
+    UnreferencedFiles {
+        /// Only files kept longer than this many hours ago.
+        #[arg(long, default_value_t = 72)]
+        grace_hours: u64,
+        /// Remove them (without it, only list them).
+        #[arg(long)]
+        delete: bool,
+    },
     /// Counts by flow, state, unit, kind and year; log size; last position.
     #[command(after_help = "Example:\n  workflow stats --json")]
     Stats {
@@ -346,6 +360,14 @@ fn run(cli: Cli) -> Result<bool> {
             Ok(render::copy(&copied, &from, &to))
         }
         Cmd::Stats { json } => render::stats(&ops::stats(&data()?)?, json).map(|()| true),
+        Cmd::UnreferencedFiles {
+            grace_hours,
+            delete,
+        } => {
+            let files = ops::unreferenced_files(&data()?, grace_hours, delete)?;
+            render::unreferenced_files(&files, delete);
+            Ok(true)
+        }
         Cmd::Bulletin {
             month,
             format,

@@ -417,6 +417,22 @@ pub(crate) fn bulletin(
     Ok((b, record.map(|p| (p, None))))
 }
 
+/// `unreferenced-files`: the kept files no event names, older than the grace period;
+/// removed with `delete`.
+pub(crate) fn unreferenced_files(
+    data_dir: &Path,
+    grace_hours: u64,
+    delete: bool,
+) -> Result<Vec<workflow_store::storage::KeptContent>> {
+    let engine = open(data_dir)?;
+    let grace = std::time::Duration::from_secs(grace_hours.saturating_mul(3600));
+    Ok(if delete {
+        engine.remove_unreferenced_files(grace)?
+    } else {
+        engine.unreferenced_files(grace)?
+    })
+}
+
 pub(crate) fn stats(data_dir: &Path) -> Result<Stats> {
     Ok(open(data_dir)?.stats()?)
 }

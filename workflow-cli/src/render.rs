@@ -601,6 +601,23 @@ fn verify_log(report: &VerifyReport, against: Option<&LogHead>, secs: f64) -> bo
     }
 }
 
+/// `unreferenced-files`: the files found (and removed, with `deleted`).
+pub(crate) fn unreferenced_files(files: &[workflow_store::storage::KeptContent], deleted: bool) {
+    let total: u64 = files.iter().map(|f| f.size).sum();
+    println!(
+        "{} file(s) no event names, {total} bytes{}",
+        files.len(),
+        if deleted {
+            ": removed"
+        } else {
+            " (remove them with --delete)"
+        }
+    );
+    for f in files {
+        println!("  {}  {:>12} bytes", f.digest, f.size);
+    }
+}
+
 /// `copy`: what was copied, whether the copy equals the source, and its verification.
 pub(crate) fn copy(c: &Copied, from: &Path, to: &Path) -> bool {
     let r = &c.report;

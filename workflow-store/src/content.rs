@@ -161,6 +161,78 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// The kept files no event names, kept longer than `grace` ago: uploads nobody went on
+    /// to name (a draft abandoned before it was saved, a client that crashed). A file whose
+    /// digest appears anywhere in the log — in any event, of any flow, ever — is named, and
+    /// never among them.
+    pub fn unreferenced_files(
+        &self,
+        grace: std::time::Duration,
+    ) -> Result<Vec<crate::storage::KeptContent>> {
+        let storage = &*self.inner.storage;
+        let cutoff = std::time::SystemTime::now()
+            .checked_sub(grace)
+            .unwrap_or(std::time::UNIX_EPOCH);
+        let candidates: Vec<_> = storage
+            .list_contents()?
+            .into_iter()
+            .filter(|k| k.kept_at.is_some_and(|t| t <= cutoff))
+            .collect();
+        if candidates.is_empty() {
+            return Ok(candidates);
+        }
+        let mut named = std::collections::HashSet::new();
+        let mut from = 1;
+        loop {
+            let batch = storage.read_log(from, 1000)?;
+            let Some(last) = batch.last() else { break };
+            from = last.position + 1;
+            for e in &batch {
+                named.extend(hex_tokens(&e.bytes));
+            }
+        }
+        Ok(candidates
+            .into_iter()
+            .filter(|k| !named.contains(k.digest.as_str()))
+            .collect())
+    }
+
+    /// Removes the kept files [`Engine::unreferenced_files`] finds with this `grace`; returns
+    /// those removed. Run it with no other server writing to the store (an operator command
+    /// holds a sled directory alone; on PostgreSQL, stop the servers), so that no event can
+    /// name a file between the scan and its removal.
+    pub fn remove_unreferenced_files(
+        &self,
+        grace: std::time::Duration,
+    ) -> Result<Vec<crate::storage::KeptContent>> {
+        let found = self.unreferenced_files(grace)?;
+        for k in &found {
+            self.inner.storage.remove_content(&k.digest)?;
+        }
+        Ok(found)
+    }
+}
+
+/// Every run of exactly 64 hex digits in `bytes` (lower-cased): what could be a digest.
+fn hex_tokens(bytes: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, b) in bytes.iter().chain(std::iter::once(&b' ')).enumerate() {
+        match (b.is_ascii_hexdigit(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                if i - s == 64 {
+                    out.push(String::from_utf8_lossy(&bytes[s..i]).to_ascii_lowercase());
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 impl Upload {
     /// Writes the next chunk; refused once the file would pass the size limit.
     pub fn write(&mut self, chunk: &[u8]) -> Result<()> {

@@ -288,3 +288,43 @@ async fn verify_reads_every_kept_file_again_and_names_the_documents_of_an_altere
     assert!(p.reason.contains("altered"), "{}", p.reason);
     assert_eq!(p.documents, vec![id]);
 }
+
+#[tokio::test]
+async fn only_files_no_event_names_are_removed_and_only_after_the_grace_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let named = upload(&engine, "正文.pdf", &pdf(2000), None).unwrap();
+    let abandoned = upload(&engine, "草稿.pdf", &pdf(3000), None).unwrap();
+    let mut registration = workflow_testkit::incoming::incoming_sample().registration;
+    registration.attachments = vec![Attachment {
+        name: "正文.pdf".into(),
+        sha256: named.digest.to_string(),
+    }];
+    run(
+        &engine,
+        new_id(),
+        "he.ping",
+        IncomingAction::Register {
+            registration,
+            unit: None,
+        },
+    )
+    .await;
+    // Both were kept a moment ago: within an hour's grace, nothing is found.
+    let hour = std::time::Duration::from_secs(3600);
+    assert!(engine.unreferenced_files(hour).unwrap().is_empty());
+    // Without grace, only the file no event names.
+    let none = std::time::Duration::ZERO;
+    let found = engine.unreferenced_files(none).unwrap();
+    assert_eq!(
+        found.iter().map(|k| k.digest.clone()).collect::<Vec<_>>(),
+        vec![abandoned.digest.clone()]
+    );
+    let removed = engine.remove_unreferenced_files(none).unwrap();
+    assert_eq!(removed.len(), 1);
+    // The named one is still there; the abandoned one is gone, and verify agrees.
+    let report = engine.verify(|_, _| {}).unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(report.files_checked, 1);
+    assert!(engine.unreferenced_files(none).unwrap().is_empty());
+}
