@@ -262,3 +262,48 @@ pub(crate) fn file(
         deviation,
     })
 }
+
+/// A flow's step (or state), as a refusal names it.
+pub(crate) trait StepName: Copy + PartialEq {
+    /// Its stable name, e.g. `InReview`.
+    fn name(self) -> &'static str;
+    /// The office's word for it, e.g. 审核.
+    fn chinese(self) -> &'static str;
+}
+
+macro_rules! step_names {
+    ($($ty:ty),*) => {$(
+        impl StepName for $ty {
+            fn name(self) -> &'static str {
+                <$ty>::name(self)
+            }
+            fn chinese(self) -> &'static str {
+                <$ty>::chinese(self)
+            }
+        }
+    )*};
+}
+
+step_names!(
+    crate::outgoing::State,
+    crate::incoming::Step,
+    crate::supervision::ItemStep,
+    crate::submission::Step
+);
+
+/// Refuses `command` unless the stream is at one of `allowed`, naming where it is.
+pub(crate) fn require_step<S: StepName>(
+    command: &'static str,
+    now: S,
+    allowed: &[S],
+) -> Result<(), Error> {
+    if allowed.contains(&now) {
+        Ok(())
+    } else {
+        Err(Error::WrongState {
+            command,
+            state: now.name(),
+            state_chinese: now.chinese(),
+        })
+    }
+}

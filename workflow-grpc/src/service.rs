@@ -390,7 +390,7 @@ impl DocumentWorkflow for WorkflowService {
         let info =
             convert::file_info_of(&name, &digest, size, (r.offset == 0).then_some(&first[..]));
         let engine = self.engine.clone();
-        let stream = async_stream_chunks(engine, digest, info, r.offset, end, first);
+        let stream = download_chunks(engine, digest, info, r.offset, end, first);
         Ok(Response::new(Box::pin(stream)))
     }
 
@@ -762,7 +762,7 @@ impl WorkflowAdmin for AdminService {
 /// The chunks of a file from `offset` to `end`, the first (already read, under the reading
 /// rules) carrying the file's particulars; each further chunk is read when the client takes
 /// the one before.
-fn async_stream_chunks(
+fn download_chunks(
     engine: Engine,
     digest: workflow_core::content::Digest,
     info: pb::FileInfo,

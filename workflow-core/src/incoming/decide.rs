@@ -199,34 +199,11 @@ fn check_registration(reg: &Registration, deadline_rule: bool) -> Result<(), Err
     check_line("registration.from", &reg.from, true)?;
     check_line("registration.from_number", &reg.from_number, false)?;
     check_line("registration.title", &reg.title, true)?;
-    match (
-        reg.classification.max_period_years(),
+    crate::checks::check_classification_period(
+        "registration.classification_period_years",
+        reg.classification,
         reg.classification_period_years,
-    ) {
-        (None, Some(_)) => {
-            return Err(Error::field(
-                "registration.classification_period_years",
-                "is only for classified documents",
-            ));
-        }
-        (Some(_), None) => {
-            return Err(Error::field(
-                "registration.classification_period_years",
-                format!(
-                    "a {} ({}) document needs its 保密期限",
-                    reg.classification,
-                    reg.classification.chinese()
-                ),
-            ));
-        }
-        (Some(max), Some(y)) if y == 0 || y > max => {
-            return Err(Error::field(
-                "registration.classification_period_years",
-                format!("must be between 1 and {max} for {}", reg.classification),
-            ));
-        }
-        _ => {}
-    }
+    )?;
     if deadline_rule
         && matches!(reg.urgency, Urgency::Urgent | Urgency::ExtraUrgent)
         && reg.deadline.is_none()
@@ -297,16 +274,7 @@ struct Decide<'a> {
 
 impl Decide<'_> {
     fn require_step(&self, steps: &[Step]) -> Result<(), Error> {
-        let s = self.r.step();
-        if steps.contains(&s) {
-            Ok(())
-        } else {
-            Err(Error::WrongState {
-                command: self.name,
-                state: s.name(),
-                state_chinese: s.chinese(),
-            })
-        }
+        crate::checks::require_step(self.name, self.r.step(), steps)
     }
 
     fn require_any_role(&self, roles: &[Role]) -> Result<(), Error> {

@@ -183,16 +183,7 @@ struct Decide<'a> {
 
 impl Decide<'_> {
     fn require_step(&self, steps: &[Step]) -> Result<(), Error> {
-        let s = self.m.step();
-        if steps.contains(&s) {
-            Ok(())
-        } else {
-            Err(Error::WrongState {
-                command: self.name,
-                state: s.name(),
-                state_chinese: s.chinese(),
-            })
-        }
+        crate::checks::require_step(self.name, self.m.step(), steps)
     }
 
     fn not_now(&self, reason: impl Into<String>) -> Error {

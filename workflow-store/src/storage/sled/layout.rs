@@ -87,8 +87,9 @@ fn quoted(key: &str) -> String {
     serde_json::to_string(key).unwrap_or_default()
 }
 
-/// A record as the `docs` tree keeps it: without its parts, with how many opinions it has.
-#[derive(Serialize, Deserialize)]
+/// A record as the `docs` tree keeps it: without its parts, with how many opinions it has
+/// (read here; [`lay_out`] writes the same frame around the state it serializes).
+#[derive(Deserialize)]
 struct StoredRecord<'a> {
     drafted_position: u64,
     opinions: usize,
@@ -98,7 +99,7 @@ struct StoredRecord<'a> {
 
 /// A record's content as the `parts` tree keeps it: with the revision it is, so that a read
 /// of a record and its content that a revision came between is noticed.
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 pub(super) struct StoredContent<'a> {
     pub(super) revision: u32,
     #[serde(borrow)]
