@@ -70,7 +70,7 @@ fn describe(data: &EventData) -> String {
         EventData::SubmittedForReview { round, route } => {
             format!("送审 第{round}轮, {} 个环节", route.len())
         }
-        EventData::Approved { stage, opinion } => {
+        EventData::Approved { stage, opinion, .. } => {
             format!("审核(环节{}) 意见: {opinion}", stage + 1)
         }
         EventData::Countersigned {

@@ -1,6 +1,7 @@
 //! Files over gRPC (DESIGN §10): a 20 MiB PDF uploaded with `PutContent` in 1 MiB chunks,
 //! named by a 收文's registration, and downloaded with `GetContent` through that 收文 — whole
-//! and as a range — with its digest checked; and the refusals, each keeping nothing.
+//! and as a range — with its digest checked; a 发文 whose approvals are bound to its 正文;
+//! and the refusals, each keeping nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
 
 mod common;
@@ -9,6 +10,7 @@ use common::*;
 use sha2::Digest as _;
 use tokio_stream::StreamExt;
 use tonic::Code;
+use tonic_types::StatusExt;
 use workflow_grpc::pb;
 
 fn pdf(n: usize) -> Vec<u8> {
@@ -22,10 +24,21 @@ fn sha(bytes: &[u8]) -> String {
 }
 
 fn chunks(name: &str, bytes: &[u8], sha256: &str, size: usize) -> Vec<pb::PutContentRequest> {
+    chunks_by("he.ping", name, bytes, sha256, size)
+}
+
+fn chunks_by(
+    actor: &str,
+    name: &str,
+    bytes: &[u8],
+    sha256: &str,
+    size: usize,
+) -> Vec<pb::PutContentRequest> {
     bytes
         .chunks(size)
         .enumerate()
         .map(|(i, c)| pb::PutContentRequest {
+            actor_id: if i == 0 { actor.into() } else { String::new() },
             name: if i == 0 { name.into() } else { String::new() },
             chunk: c.to_vec(),
             sha256: if i == 0 { sha256.into() } else { String::new() },
@@ -94,16 +107,16 @@ async fn a_20_mib_pdf_goes_up_and_comes_down_through_the_document_that_names_it(
         document_id: id.clone(),
         expected_version: None,
         registration: Some(pb::Registration {
+            files: Some(pb::DocumentFiles {
+                main: None,
+                attachments: vec![up.clone()],
+            }),
             from: s.from,
             from_number: s.from_number,
             title: s.title,
             kind: pb::Kind::Circular as i32,
             received_on: workflow_testkit::clock::today().to_string(),
             deadline: (workflow_testkit::clock::today() + chrono::Duration::days(20)).to_string(),
-            attachments: vec![pb::Attachment {
-                name: "自评自建工作方案.pdf".into(),
-                sha256: digest.clone(),
-            }],
             ..Default::default()
         }),
         unit: String::new(),
@@ -184,5 +197,136 @@ async fn refused_uploads_and_downloads_say_why_and_keep_nothing() {
         .unwrap_err();
     assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
     assert!(e.message().contains("names no file"), "{}", e.message());
+    // An upload names its uploader.
+    let e = put(chunks_by("", "f.pdf", &bytes, "", 1 << 16))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+    assert!(e.message().contains("actor_id"), "{}", e.message());
+    // A draft naming a file its drafter did not upload (he.ping did; and bytes nobody
+    // uploaded): FAILED_PRECONDITION naming it, nothing recorded.
+    let mut never = ok.clone();
+    never.sha256 = "e".repeat(64);
+    for file in [ok.clone(), never] {
+        let mut fields = fields();
+        fields.files = Some(pb::DocumentFiles {
+            main: Some(file.clone()),
+            attachments: vec![],
+        });
+        let e = c
+            .draft_document(pb::DraftDocumentRequest {
+                command_id: cid(),
+                actor_id: "wang.fang".into(),
+                document_id: new_id(),
+                expected_version: Some(0),
+                fields: Some(fields),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+        assert!(e.message().contains(&file.sha256), "{}", e.message());
+        let info = e.get_error_details().error_info().unwrap().reason.clone();
+        assert_eq!(info, "FILE_NOT_UPLOADED");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn approvals_over_the_wire_are_bound_to_the_text_the_approver_was_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut c = server.client().await;
+    let text = workflow_testkit::SAMPLE_FILE;
+    let up = c
+        .put_content(tokio_stream::iter(chunks_by(
+            "wang.fang",
+            workflow_testkit::SAMPLE_FILE_NAME,
+            text,
+            "",
+            1 << 20,
+        )))
+        .await
+        .unwrap()
+        .into_inner();
+    let id = new_id();
+    let mut fields = fields();
+    fields.files = Some(pb::DocumentFiles {
+        main: Some(up.clone()),
+        attachments: vec![],
+    });
+    c.draft_document(pb::DraftDocumentRequest {
+        command_id: cid(),
+        actor_id: "wang.fang".into(),
+        document_id: id.clone(),
+        expected_version: Some(0),
+        fields: Some(fields),
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        get(&mut c, &id)
+            .await
+            .fields
+            .unwrap()
+            .files
+            .unwrap()
+            .main
+            .unwrap(),
+        up
+    );
+    submit(&mut c, &id).await;
+    let reviewer = workflow_testkit::full_flow()[workflow_testkit::steps::IN_REVIEW]
+        .0
+        .to_string();
+    let approve = |content_sha256: String| pb::ApproveRequest {
+        content_sha256,
+        stage: None,
+        command_id: cid(),
+        actor_id: reviewer.clone(),
+        document_id: id.clone(),
+        expected_version: None,
+        opinion: "同意。".into(),
+    };
+    let e = c.approve(approve("b".repeat(64))).await.unwrap_err();
+    assert_eq!(e.code(), Code::Aborted, "{e:?}");
+    assert_eq!(
+        e.get_error_details().error_info().unwrap().reason,
+        "CONTENT_CHANGED"
+    );
+    let e = c.approve(approve("not a digest".into())).await.unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+    c.approve(approve(up.sha256.clone())).await.unwrap();
+    // The log says which text was approved.
+    let approved = history(&mut c, &id)
+        .await
+        .into_iter()
+        .find(|e| e.r#type == "Approved")
+        .unwrap();
+    let payload: serde_json::Value = serde_json::from_str(&approved.payload_json).unwrap();
+    assert_eq!(payload["content"], up.sha256.as_str(), "{payload}");
+    // The reader downloads the 正文 through the document.
+    let (info, down) = {
+        let mut stream = c
+            .get_content(pb::GetContentRequest {
+                actor_id: reviewer.clone(),
+                document_id: id.clone(),
+                sha256: up.sha256.clone(),
+                offset: 0,
+                length: 0,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let mut info = None;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.unwrap();
+            info = info.or(chunk.file);
+            bytes.extend(chunk.chunk);
+        }
+        (info.unwrap(), bytes)
+    };
+    assert_eq!(info.name, workflow_testkit::SAMPLE_FILE_NAME);
+    assert_eq!(down, text);
     server.stop().await;
 }

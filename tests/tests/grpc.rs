@@ -151,6 +151,7 @@ async fn every_error_code_of_the_design_comes_from_a_real_bad_request() {
             document_id: new_id(),
             expected_version: None,
             fields: Some(pb::DraftFields {
+                files: Default::default(),
                 kind: 99,
                 ..fields()
             }),
@@ -237,6 +238,7 @@ async fn every_error_code_of_the_design_comes_from_a_real_bad_request() {
     check(r, Code::AlreadyExists, "already exists", "DOCUMENT_EXISTS");
     let reused = cid();
     c.approve(pb::ApproveRequest {
+        content_sha256: Default::default(),
         stage: None,
         command_id: reused.clone(),
         actor_id: "li.qiang".into(),
@@ -331,6 +333,7 @@ async fn every_error_code_of_the_design_comes_from_a_real_bad_request() {
     // The same command id with another request is refused, not answered with the first.
     let k = cid();
     let send = |opinion: &str| pb::SignOffRequest {
+        content_sha256: Default::default(),
         command_id: k.clone(),
         actor_id: "huang.wei".into(),
         document_id: id.clone(),
@@ -1279,6 +1282,7 @@ async fn a_countersign_meant_for_a_completed_stage_is_refused_over_grpc() {
     .await
     .unwrap();
     let countersign = |actor: &str, stage: Option<u32>| pb::CountersignRequest {
+        content_sha256: Default::default(),
         command_id: cid(),
         actor_id: actor.into(),
         document_id: id.clone(),
@@ -1318,6 +1322,7 @@ async fn a_countersign_meant_for_a_completed_stage_is_refused_over_grpc() {
     // An approval meant for a stage of a document in countersign is refused the same way.
     let s = c
         .approve(pb::ApproveRequest {
+            content_sha256: Default::default(),
             command_id: cid(),
             actor_id: "li.qiang".into(),
             document_id: id.clone(),

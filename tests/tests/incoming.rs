@@ -23,6 +23,7 @@ fn today() -> chrono::NaiveDate {
 fn registration() -> pb::Registration {
     let s = incoming_sample().registration;
     pb::Registration {
+        files: Default::default(),
         from: s.from,
         from_number: s.from_number,
         title: s.title,
@@ -221,6 +222,7 @@ async fn a_circulation_flow_over_grpc() {
         &mut c,
         &id,
         pb::Registration {
+            files: Default::default(),
             reply_required: false,
             ..registration()
         },

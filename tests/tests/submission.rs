@@ -117,6 +117,7 @@ async fn memo_rejections_map_to_the_error_table() {
     let fields = || {
         let f = workflow_testkit::submission::memo_fields();
         pb::MemoFields {
+            files: Default::default(),
             title: f.title,
             summary: f.summary,
             body: f.body,
@@ -184,6 +185,7 @@ async fn memo_rejections_map_to_the_error_table() {
     // A 批示 without a decision is refused on the wire.
     let e = c
         .endorse_memo(pb::EndorseMemoRequest {
+            content_sha256: Default::default(),
             command_id: cid(),
             actor_id: "song.hua".into(),
             document_id: id.clone(),

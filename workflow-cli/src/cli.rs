@@ -347,8 +347,11 @@ fn run(cli: Cli) -> Result<bool> {
                 }
                 // A flow without a renderer of its own prints its form.
                 other => render::sheet(other, &names, json),
+            }?;
+            if !json && let Some(files) = doc.document_files() {
+                render::files(files);
             }
-            .map(|()| true)
+            Ok(true)
         }
         Cmd::Export { document, out } => {
             render::export(&ops::export(&data()?, &document, &out)?, &out);

@@ -317,6 +317,22 @@ pub(crate) fn receipt(r: &Receipt, names: &Names, json: bool) -> Result<()> {
 }
 
 /// `show`: the document for people; with `json`, its state as JSON.
+/// The 正文 file and attachments a document names, one line each.
+pub(crate) fn files(files: &workflow_core::content::DocumentFiles) {
+    let main = files.main.as_deref().map(|f| ("正文", f));
+    let attachments = files.attachments.iter().map(|f| ("附件", f));
+    for (label, f) in main.into_iter().chain(attachments) {
+        println!(
+            "  {}  {}  {} bytes, {}  sha256 {}",
+            pad(label),
+            f.name,
+            f.size,
+            f.media_type,
+            f.digest
+        );
+    }
+}
+
 pub(crate) fn document(d: &Document, names: &Names, json: bool) -> Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(d)?);

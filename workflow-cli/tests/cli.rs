@@ -1072,7 +1072,8 @@ fn copy_a_data_directory_into_postgres_and_back_keeps_the_chain_and_the_projecti
                 .await
                 .unwrap();
             // And one uploaded file, for the files to be copied too.
-            let mut up = engine.upload("正文.pdf").unwrap();
+            let by = engine.reader("test", "he.ping").unwrap();
+            let mut up = engine.upload(&by, "正文.pdf").unwrap();
             up.write(b"%PDF-1.7\n a document the copy carries").unwrap();
             up.finish(None).unwrap()
         })

@@ -56,6 +56,152 @@ pub struct FileRef {
     pub pages: Option<u32>,
 }
 
+/// The files a document names: its 正文 (the text as a file: .docx, .wps, .ofd, .pdf) and its
+/// attachments, in order. Revising replaces them whole; the log keeps the earlier ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentFiles {
+    /// 正文, where kept as a file (boxed: most commands and events name none, and carry
+    /// the space of a pointer for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub main: Option<Box<FileRef>>,
+    /// 附件, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<FileRef>,
+}
+
+impl DocumentFiles {
+    /// Whether it names no file (then an event leaves it out, so that documents without
+    /// files are written as they were before files were kept).
+    pub fn is_empty(&self) -> bool {
+        self.main.is_none() && self.attachments.is_empty()
+    }
+
+    /// Every file, the 正文 first, each with the field that names it
+    /// (`files.main`, `files.attachments[1]`).
+    pub fn iter(&self) -> impl Iterator<Item = (String, &FileRef)> {
+        self.main
+            .as_deref()
+            .map(|f| ("files.main".to_owned(), f))
+            .into_iter()
+            .chain(
+                self.attachments
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| (format!("files.attachments[{i}]"), f)),
+            )
+    }
+
+    /// Every file as (name, SHA-256 hex), the 正文 first: as [`crate::Flow::files`] lists them.
+    pub fn names(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.main
+            .as_deref()
+            .into_iter()
+            .chain(&self.attachments)
+            .map(|f| (f.name.as_str(), f.digest.as_str()))
+    }
+
+    /// The digest of the 正文 file, if any: what an approval is bound to.
+    pub fn main_digest(&self) -> Option<&Digest> {
+        self.main.as_ref().map(|f| &f.digest)
+    }
+}
+
+/// Refuses a command given on a 正文 (`shown`, its SHA-256) other than the document's
+/// `current` one (`CONTENT_CHANGED`): the text changed after the actor was shown it. A
+/// command that names none is decided on the current text, which its event records.
+pub fn require_shown(
+    command: &'static str,
+    shown: Option<&Digest>,
+    current: Option<Digest>,
+) -> Result<(), crate::Error> {
+    match shown {
+        Some(shown) if Some(shown) != current.as_ref() => Err(crate::Error::ContentChanged {
+            command,
+            shown: shown.clone(),
+            current,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// A kept file as a decision sees it (see [`crate::Context::uploaded_file`]): its size and
+/// first bytes, by which its kind is told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptFile {
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its first bytes (up to 8).
+    pub head: Vec<u8>,
+}
+
+/// The most files one document names.
+pub const MAX_FILES: usize = 100;
+
+/// Checks the files a command names for a document: at most [`MAX_FILES`], each named well,
+/// each once; and each one the document did not name already (`named`, as SHA-256 hex) kept,
+/// uploaded by `actor` (so that nobody can name, and then read through their own document, a
+/// file they only know the digest of), with the size it was kept with and a media type its
+/// bytes bear out. A file the actor did not upload is told as not uploaded, whoever did:
+/// the answer says nothing of which bytes the engine keeps.
+pub fn check_files(
+    ctx: &dyn crate::Context,
+    actor: &crate::ActorId,
+    files: &DocumentFiles,
+    named: &[&str],
+) -> Result<(), crate::Error> {
+    use crate::Error;
+    if files.attachments.len() > MAX_FILES {
+        return Err(Error::field(
+            "files.attachments",
+            format!("at most {MAX_FILES} files"),
+        ));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (field, f) in files.iter() {
+        if let Some(problem) = name_problem(&f.name) {
+            return Err(Error::field(format!("{field}.name"), problem));
+        }
+        if !seen.insert(&f.digest) {
+            return Err(Error::field(
+                format!("{field}.sha256"),
+                format!("{} is named twice", f.digest),
+            ));
+        }
+        if named
+            .iter()
+            .any(|d| d.eq_ignore_ascii_case(f.digest.as_str()))
+        {
+            continue;
+        }
+        let Some(kept) = ctx.uploaded_file(&f.digest, actor)? else {
+            return Err(Error::FileNotUploaded {
+                field,
+                digest: f.digest.clone(),
+                actor: actor.clone(),
+            });
+        };
+        if kept.size != f.size {
+            return Err(Error::field(
+                format!("{field}.size"),
+                format!(
+                    "the file {} is {} bytes, not {}",
+                    f.digest, kept.size, f.size
+                ),
+            ));
+        }
+        if !signature(&kept.head).admits(&f.media_type) {
+            return Err(Error::field(
+                format!("{field}.media_type"),
+                format!(
+                    "the bytes of {} are not {:?}: name the media type the upload answered",
+                    f.name, f.media_type
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The longest file name, in characters.
 pub const MAX_NAME_CHARS: usize = 255;
 
@@ -205,6 +351,20 @@ pub enum Signature {
     Unknown,
 }
 
+impl Signature {
+    /// Whether a file with this signature may be of `media_type`: the media type of its
+    /// kind, or of a kind its container may hold.
+    pub fn admits(self, media_type: &str) -> bool {
+        let of = |kinds: &[FileKind]| kinds.iter().any(|k| k.media_type() == media_type);
+        match self {
+            Signature::Kind(k) => k.media_type() == media_type,
+            Signature::Zip => of(&[FileKind::Ofd, FileKind::Docx, FileKind::Xlsx, FileKind::Zip]),
+            Signature::Ole => of(&[FileKind::Doc, FileKind::Wps]),
+            Signature::Unknown => false,
+        }
+    }
+}
+
 /// The signature of a file whose bytes begin with `head` (its first 8 bytes suffice).
 pub fn signature(head: &[u8]) -> Signature {
     if head.starts_with(b"%PDF-") {
@@ -219,6 +379,27 @@ pub fn signature(head: &[u8]) -> Signature {
         Signature::Ole
     } else {
         Signature::Unknown
+    }
+}
+
+/// The kind of a kept file named `name` whose bytes begin with `head`, as far as they tell
+/// without opening it: by signature, an OLE file by its extension, a ZIP archive by its
+/// extension among the kinds a ZIP may be (the upload read its entries; this does not).
+/// `None` for bytes of no kind the engine keeps (a digest recorded before files were kept).
+pub fn sniffed_kind(name: &str, head: &[u8]) -> Option<FileKind> {
+    match signature(head) {
+        Signature::Kind(k) => Some(k),
+        Signature::Ole => Some(ole_kind(name)),
+        Signature::Zip => {
+            let lower = name.to_ascii_lowercase();
+            Some(
+                [FileKind::Ofd, FileKind::Docx, FileKind::Xlsx]
+                    .into_iter()
+                    .find(|k| lower.ends_with(&format!(".{}", k.name())))
+                    .unwrap_or(FileKind::Zip),
+            )
+        }
+        Signature::Unknown => None,
     }
 }
 

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use serde::Deserialize;
 
 use crate::archive::RetentionSchedule;
+use crate::content::{Digest, KeptFile};
 use crate::directory::{Actor, Unit};
 use crate::ids::{ActorId, UnitCode};
 use crate::numbering::Series;
@@ -57,6 +58,16 @@ pub trait Context {
     fn is_deactivated(&self, _id: &ActorId) -> bool {
         false
     }
+    /// The file kept under `digest` if `by` uploaded it (DESIGN §10): a command may name a
+    /// file only its actor uploaded, or one the document names already. `None` by default:
+    /// a context that keeps no files knows of none.
+    fn uploaded_file(
+        &self,
+        _digest: &Digest,
+        _by: &ActorId,
+    ) -> Result<Option<KeptFile>, ContextError> {
+        Ok(None)
+    }
 }
 
 /// An in-memory directory of units and actors with in-memory number counters.
@@ -68,6 +79,8 @@ pub struct Directory {
     actors: BTreeMap<ActorId, Actor>,
     units: BTreeMap<UnitCode, Unit>,
     counters: Mutex<HashMap<Series, u32>>,
+    /// Files "uploaded", by digest: their size, first bytes and uploaders.
+    files: BTreeMap<Digest, (KeptFile, Vec<ActorId>)>,
     fonds: Option<String>,
     schedule: RetentionSchedule,
 }
@@ -123,6 +136,44 @@ impl Directory {
         self.units.values()
     }
 
+    /// Keeps a file as if `by` had uploaded `bytes` (for tests and examples that name files in
+    /// commands decided against this directory); answers it as an event names it, its media
+    /// type from its signature (`application/octet-stream` when none is known).
+    pub fn keep_file(&mut self, name: &str, bytes: &[u8], by: &ActorId) -> crate::content::FileRef {
+        use sha2::Digest as _;
+        let hex: String = sha2::Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let digest = Digest::parse(&hex).unwrap_or_else(|| unreachable!("64 hex digits"));
+        let head = bytes[..bytes.len().min(8)].to_vec();
+        let media_type = match crate::content::signature(&head) {
+            crate::content::Signature::Kind(k) => k.media_type(),
+            crate::content::Signature::Ole => crate::content::ole_kind(name).media_type(),
+            crate::content::Signature::Zip => crate::content::FileKind::Zip.media_type(),
+            crate::content::Signature::Unknown => "application/octet-stream",
+        };
+        let entry = self.files.entry(digest.clone()).or_insert_with(|| {
+            (
+                KeptFile {
+                    size: bytes.len() as u64,
+                    head,
+                },
+                Vec::new(),
+            )
+        });
+        if !entry.1.contains(by) {
+            entry.1.push(by.clone());
+        }
+        crate::content::FileRef {
+            name: name.to_owned(),
+            digest,
+            size: bytes.len() as u64,
+            media_type: media_type.to_owned(),
+            pages: None,
+        }
+    }
+
     /// Uses `schedule` as the retention schedule (the default otherwise).
     pub fn set_retention_schedule(&mut self, schedule: RetentionSchedule) {
         self.schedule = schedule;
@@ -173,5 +224,17 @@ impl Context for Directory {
 
     fn retention_schedule(&self) -> &RetentionSchedule {
         &self.schedule
+    }
+
+    fn uploaded_file(
+        &self,
+        digest: &Digest,
+        by: &ActorId,
+    ) -> Result<Option<KeptFile>, ContextError> {
+        Ok(self
+            .files
+            .get(digest)
+            .filter(|(_, uploaders)| uploaders.contains(by))
+            .map(|(kept, _)| kept.clone()))
     }
 }

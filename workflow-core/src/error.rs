@@ -143,6 +143,34 @@ pub enum Error {
     /// A draft command names a document id that is already taken.
     #[error("document {0} already exists")]
     DocumentExists(DocumentId),
+    /// The command names a file that is not kept as uploaded by the acting actor (nobody
+    /// uploaded it, or someone else did): upload it first (`PutContent`), then name what the
+    /// upload answered.
+    #[error(
+        "{field} names the file {digest}, which {actor} has not uploaded: upload it (PutContent) and name what the upload answered"
+    )]
+    FileNotUploaded {
+        /// The request field naming it, e.g. `files.attachments[0]`.
+        field: String,
+        /// The digest named.
+        digest: crate::content::Digest,
+        /// Who named it.
+        actor: ActorId,
+    },
+    /// The command approves a 正文 other than the current one: the text changed after the
+    /// actor was shown it (a revision came in between). Show the current 正文 and decide again.
+    #[error(
+        "{command} was given on the 正文 {shown}, but the document's 正文 is now {}: read it again and decide on the current text",
+        current.as_ref().map_or("none", |d| d.as_str())
+    )]
+    ContentChanged {
+        /// The rejected command.
+        command: &'static str,
+        /// The digest the actor was shown.
+        shown: crate::content::Digest,
+        /// The current 正文's digest.
+        current: Option<crate::content::Digest>,
+    },
     /// What the decision needed could not be read (the store's numbers or chain): not a
     /// rejection of the command, which may succeed when retried.
     #[error("the decision could not read what it needs: {0}")]
@@ -164,6 +192,8 @@ pub enum ErrorClass {
     AlreadyExists,
     /// The context could not be read (`UNAVAILABLE`): a retry may succeed.
     Unavailable,
+    /// What the actor decided on changed meanwhile (`ABORTED`): read again, decide again.
+    Aborted,
 }
 
 impl Error {
@@ -171,9 +201,11 @@ impl Error {
     pub fn class(&self) -> ErrorClass {
         match self {
             Error::InvalidField { .. } => ErrorClass::InvalidArgument,
-            Error::WrongState { .. } | Error::NotNow { .. } | Error::StageNotCurrent { .. } => {
-                ErrorClass::FailedPrecondition
-            }
+            Error::WrongState { .. }
+            | Error::NotNow { .. }
+            | Error::StageNotCurrent { .. }
+            | Error::FileNotUploaded { .. } => ErrorClass::FailedPrecondition,
+            Error::ContentChanged { .. } => ErrorClass::Aborted,
             Error::UnknownActor { .. }
             | Error::NamedActorMissingRole { .. }
             | Error::NamedActorClearance { .. }
@@ -190,7 +222,7 @@ impl Error {
 
     /// A stable code for the rejection, for programs: `INVALID_FIELD`, `WRONG_STATE`,
     /// `NOT_NOW`, `STAGE_NOT_CURRENT`, `UNKNOWN_ACTOR`, `MISSING_ROLE`, `CLEARANCE_TOO_LOW`,
-    /// `NOT_ASSIGNED`, `ACTOR_DEACTIVATED`,
+    /// `NOT_ASSIGNED`, `ACTOR_DEACTIVATED`, `FILE_NOT_UPLOADED`, `CONTENT_CHANGED`,
     /// `DOCUMENT_NOT_FOUND`, `DOCUMENT_EXISTS`. The gRPC service sends it as
     /// `google.rpc.ErrorInfo.reason`; it never changes for a variant.
     pub fn reason(&self) -> &'static str {
@@ -208,6 +240,8 @@ impl Error {
             Error::ActorDeactivated { .. } | Error::NamedActorDeactivated { .. } => {
                 "ACTOR_DEACTIVATED"
             }
+            Error::FileNotUploaded { .. } => "FILE_NOT_UPLOADED",
+            Error::ContentChanged { .. } => "CONTENT_CHANGED",
             Error::DocumentNotFound(_) => "DOCUMENT_NOT_FOUND",
             Error::DocumentExists(_) => "DOCUMENT_EXISTS",
             Error::Context(_) => "STORAGE_UNAVAILABLE",

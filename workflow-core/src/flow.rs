@@ -185,6 +185,11 @@ pub trait Flow {
     fn opinion_count(_state: &Self::State) -> usize {
         0
     }
+    /// The 正文 file and attachments it names as a drafter set them (DESIGN §10), for a flow
+    /// whose documents carry them; `None` by default.
+    fn document_files(_state: &Self::State) -> Option<&crate::content::DocumentFiles> {
+        None
+    }
     /// The files it names, as (name, SHA-256 hex): the ones a reader may fetch through it.
     /// None by default.
     fn files(_state: &Self::State) -> Vec<(&str, &str)> {

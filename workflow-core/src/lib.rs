@@ -39,6 +39,7 @@
 //!         important: false,
 //!         main_recipients: vec!["各学院".into()],
 //!         cc: vec![],
+//!         files: Default::default(),
 //!     }),
 //! };
 //! let events = handle(None, &draft, &dir).unwrap();

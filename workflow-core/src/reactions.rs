@@ -113,12 +113,14 @@ fn memo_item_for(
 
 /// The registration of `unit`'s 收文 for the 发文 `doc` it acknowledged at `at`: the 发文's
 /// title, 文种, 密级 and 紧急程度, its issuing unit as 来文单位 and its 发文字号 as 来文字号.
-/// A 请示 expects a reply (批复). No deadline: the 发文 carries none for its recipients, so
+/// Its files are the 发文's. A 请示 expects a reply (批复). No deadline: the 发文 carries none for its recipients, so
 /// a 特急/加急 one gets its 办结时限 at 初审.
 fn registration_for(doc: &Document, unit: &UnitCode, at: Timestamp) -> IncomingAction {
     let f = doc.fields();
     IncomingAction::Register {
         registration: Registration {
+            // The recipients open the issued 正文 and attachments through their 收文.
+            files: f.files.clone(),
             from: f.issuing_unit.0.clone(),
             from_number: doc
                 .issue()

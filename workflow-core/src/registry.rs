@@ -455,6 +455,13 @@ macro_rules! flows {
                 }
             }
 
+            /// Its 正文 file and attachments (see [`Flow::document_files`]).
+            pub fn document_files(&self) -> Option<&crate::content::DocumentFiles> {
+                match self {
+                    $( FlowState::$variant(s) => <$flow as Flow>::document_files(s), )*
+                }
+            }
+
             /// The files it names, as (name, SHA-256 hex) (see [`Flow::files`]).
             pub fn files(&self) -> Vec<(&str, &str)> {
                 match self {

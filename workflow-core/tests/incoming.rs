@@ -138,10 +138,15 @@ fn registration_fields_are_checked_by_name() {
         ),
         (
             "registration.attachments[0].sha256",
-            Box::new(|r| r.attachments[0].sha256 = "abc".into()),
+            Box::new(|r| {
+                r.attachments.push(Attachment {
+                    name: "方案.pdf".into(),
+                    sha256: "abc".into(),
+                })
+            }),
         ),
         (
-            "registration.attachments[1].name",
+            "registration.attachments[0].name",
             Box::new(|r| {
                 r.attachments.push(Attachment {
                     name: String::new(),

@@ -161,11 +161,13 @@ fn arb_plain_action() -> impl Strategy<Value = Action> {
         arb_route().prop_map(|route| Action::SubmitForReview { route }),
         arb_text().prop_map(|opinion| Action::Approve {
             stage: None,
-            opinion
+            opinion,
+            content: None
         }),
         arb_text().prop_map(|opinion| Action::Approve {
             stage: None,
-            opinion
+            opinion,
+            content: None
         }),
         arb_text().prop_map(|reason| Action::Return {
             stage: None,
@@ -175,12 +177,14 @@ fn arb_plain_action() -> impl Strategy<Value = Action> {
         (any::<bool>(), arb_text()).prop_map(|(agree, opinion)| Action::Countersign {
             stage: None,
             agree,
-            opinion
+            opinion,
+            content: None
         }),
         (any::<bool>(), arb_text()).prop_map(|(agree, opinion)| Action::Countersign {
             stage: None,
             agree: agree || opinion.is_empty(),
-            opinion
+            opinion,
+            content: None
         }),
         prop_oneof![Just("XB"), Just("KYC"), Just("RSC"), Just("NOPE")].prop_map(|u| {
             Action::AddCountersigner {
@@ -188,8 +192,14 @@ fn arb_plain_action() -> impl Strategy<Value = Action> {
                 stage: None,
             }
         }),
-        arb_text().prop_map(|opinion| Action::SignOff { opinion }),
-        arb_text().prop_map(|opinion| Action::SignOff { opinion }),
+        arb_text().prop_map(|opinion| Action::SignOff {
+            opinion,
+            content: None
+        }),
+        arb_text().prop_map(|opinion| Action::SignOff {
+            opinion,
+            content: None
+        }),
         (0..3u32, 0..2u32).prop_map(|(y, copies)| Action::Issue {
             issue_date: NaiveDate::from_ymd_opt(2026 + y as i32, 12, 1).unwrap(),
             copies,
@@ -478,10 +488,12 @@ fn guided(d: Option<&Document>, dir: &workflow_core::Directory, pick: usize) -> 
         let variants = [
             fields(),
             DraftFields {
+                files: Default::default(),
                 important: true,
                 ..fields()
             },
             DraftFields {
+                files: Default::default(),
                 co_issuing_units: vec!["JWC".into()],
                 ..fields()
             },
@@ -561,10 +573,12 @@ fn guided(d: Option<&Document>, dir: &workflow_core::Directory, pick: usize) -> 
             );
         }
         (State::InReview, _) => Action::Approve {
+            content: None,
             stage: None,
             opinion: "同意".into(),
         },
         (State::Countersigning, 0) => Action::Countersign {
+            content: None,
             stage: None,
             agree: false,
             opinion: "不同意".into(),
@@ -579,6 +593,7 @@ fn guided(d: Option<&Document>, dir: &workflow_core::Directory, pick: usize) -> 
             );
         }
         (State::Countersigning, _) => Action::Countersign {
+            content: None,
             stage: None,
             agree: true,
             opinion: String::new(),
@@ -588,6 +603,7 @@ fn guided(d: Option<&Document>, dir: &workflow_core::Directory, pick: usize) -> 
             reason: "请压缩".into(),
         },
         (State::AwaitingSignOff, _) => Action::SignOff {
+            content: None,
             opinion: "同意".into(),
         },
         (State::SignedOff, 0) => Action::Return {

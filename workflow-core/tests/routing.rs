@@ -48,6 +48,7 @@ fn a_countersign_meant_for_a_completed_stage_is_refused_not_recorded_on_the_next
     f.ok(
         "sun.li",
         Action::Countersign {
+            content: None,
             agree: true,
             opinion: "同意".into(),
             stage: Some(0),
@@ -58,6 +59,7 @@ fn a_countersign_meant_for_a_completed_stage_is_refused_not_recorded_on_the_next
     let e = f.err(
         "zhao.min",
         Action::Countersign {
+            content: None,
             agree: true,
             opinion: "同意（针对第一环节）".into(),
             stage: Some(0),
@@ -85,6 +87,7 @@ fn every_stage_action_is_refused_when_its_stage_is_no_longer_current() {
     f.ok(
         "li.qiang",
         Action::Approve {
+            content: None,
             opinion: "同意".into(),
             stage: Some(0),
         },
@@ -94,6 +97,7 @@ fn every_stage_action_is_refused_when_its_stage_is_no_longer_current() {
         (
             "li.qiang",
             Action::Approve {
+                content: None,
                 opinion: "同意".into(),
                 stage: Some(0),
             },
@@ -150,6 +154,7 @@ fn every_stage_action_is_refused_when_its_stage_is_no_longer_current() {
     f.ok(
         "chen.hong",
         Action::Approve {
+            content: None,
             opinion: "同意".into(),
             stage: Some(1),
         },
@@ -594,6 +599,7 @@ fn a_delegate_who_disagrees_reports_and_the_delegator_decides() {
 fn delegating_to_an_actor_without_clearance_is_refused() {
     let mut f = flow();
     f.drafted_with(workflow_core::outgoing::DraftFields {
+        files: Default::default(),
         classification: Classification::Secret,
         classification_period_years: Some(5),
         ..fields()

@@ -43,6 +43,7 @@ fn returned(reason: &str) -> SubmissionAction {
 
 fn endorse(decision: Decision, text: &str) -> SubmissionAction {
     SubmissionAction::EndorseMemo {
+        content: None,
         decision,
         text: text.into(),
         supervise: None,
@@ -206,6 +207,7 @@ fn the_route_starts_with_the_review_of_the_units_head() {
     let e = f.err(
         "chen.hong",
         SubmissionAction::ApproveMemo {
+            content: None,
             opinion: String::new(),
             stage: None,
         },
@@ -227,6 +229,7 @@ fn a_countersign_stage_completes_under_its_rule_and_a_disagreement_returns_it() 
     let e = f.err(
         FINANCE,
         SubmissionAction::CountersignMemo {
+            content: None,
             agree: false,
             opinion: String::new(),
             stage: None,
@@ -236,6 +239,7 @@ fn a_countersign_stage_completes_under_its_rule_and_a_disagreement_returns_it() 
     f.ok(
         FINANCE,
         SubmissionAction::CountersignMemo {
+            content: None,
             agree: false,
             opinion: "经费来源不明确。".into(),
             stage: None,
@@ -263,6 +267,7 @@ fn a_countersign_stage_completes_under_its_rule_and_a_disagreement_returns_it() 
         .run(
             PERSONNEL,
             SubmissionAction::CountersignMemo {
+                content: None,
                 agree: true,
                 opinion: "同意。".into(),
                 stage: Some(1),
@@ -357,6 +362,7 @@ fn the_number_is_of_the_year_of_acceptance_and_per_unit() {
     f.ok(
         "rsc.head",
         SubmissionAction::ApproveMemo {
+            content: None,
             opinion: String::new(),
             stage: None,
         },
@@ -409,6 +415,7 @@ fn the_office_accepts_it_naming_leaders_and_the_number_is_drawn_once() {
     f.ok(
         HEAD,
         SubmissionAction::ApproveMemo {
+            content: None,
             opinion: String::new(),
             stage: None,
         },
@@ -525,6 +532,7 @@ fn the_deciding_instruction_may_open_one_supervision_item() {
     let order = workflow_testkit::submission::memo_supervise(f.deadline());
     let with = |decision, text: &str, order: &workflow_core::submission::Supervise| {
         SubmissionAction::EndorseMemo {
+            content: None,
             decision,
             text: text.into(),
             supervise: Some(order.clone()),

@@ -98,10 +98,12 @@ fn arb_action() -> impl Strategy<Value = SubmissionAction> {
         arb_route().prop_map(|route| SubmissionAction::SubmitMemo { route }),
         arb_text().prop_map(|opinion| SubmissionAction::ApproveMemo {
             opinion,
-            stage: None
+            stage: None,
+            content: None,
         }),
         (any::<bool>(), arb_text()).prop_map(|(agree, opinion)| {
             SubmissionAction::CountersignMemo {
+                content: None,
                 agree,
                 opinion,
                 stage: None,
@@ -128,6 +130,7 @@ fn arb_action() -> impl Strategy<Value = SubmissionAction> {
                     deadline: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()
                         + Duration::days(i64::from(d)),
                 }),
+                content: None,
             }),
         (arb_leader(), arb_text()).prop_map(|(to, opinion)| SubmissionAction::ReferMemo {
             to: to.into(),

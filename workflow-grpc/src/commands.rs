@@ -50,10 +50,15 @@ macro_rules! command_table {
                     from |r| Action::SubmitForReview { route: route(r.route)? };
                     to Action::SubmitForReview { route } => { route: route_to(&route) };
                 approve: Approve(ApproveRequest)
-                    from |r| Action::Approve { opinion: r.opinion, stage: stage(r.stage) };
-                    to Action::Approve { opinion, stage } => {
+                    from |r| Action::Approve {
+                        opinion: r.opinion,
+                        stage: stage(r.stage),
+                        content: shown("content_sha256", &r.content_sha256)?,
+                    };
+                    to Action::Approve { opinion, stage, content } => {
                         opinion: opinion,
                         stage: stage_index_to("stage", stage)?,
+                        content_sha256: shown_to(content.as_ref()),
                     };
                 return_document: Return(ReturnDocumentRequest)
                     from |r| Action::Return { reason: r.reason, stage: stage(r.stage) };
@@ -69,11 +74,13 @@ macro_rules! command_table {
                         agree: r.agree,
                         opinion: r.opinion,
                         stage: stage(r.stage),
+                        content: shown("content_sha256", &r.content_sha256)?,
                     };
-                    to Action::Countersign { agree, opinion, stage } => {
+                    to Action::Countersign { agree, opinion, stage, content } => {
                         agree: agree,
                         opinion: opinion,
                         stage: stage_index_to("stage", stage)?,
+                        content_sha256: shown_to(content.as_ref()),
                     };
                 add_countersigner: AddCountersigner(AddCountersignerRequest)
                     from |r| Action::AddCountersigner {
@@ -138,8 +145,14 @@ macro_rules! command_table {
                         from_stage: stage_index_to("from_stage", from_stage)?,
                     };
                 sign_off: SignOff(SignOffRequest)
-                    from |r| Action::SignOff { opinion: r.opinion };
-                    to Action::SignOff { opinion } => { opinion: opinion };
+                    from |r| Action::SignOff {
+                        opinion: r.opinion,
+                        content: shown("content_sha256", &r.content_sha256)?,
+                    };
+                    to Action::SignOff { opinion, content } => {
+                        opinion: opinion,
+                        content_sha256: shown_to(content.as_ref()),
+                    };
                 issue: Issue(IssueRequest)
                     from |r| Action::Issue {
                         issue_date: date("issue_date", &r.issue_date)?,
@@ -357,21 +370,25 @@ macro_rules! command_table {
                     from |r| SubmissionAction::ApproveMemo {
                         opinion: r.opinion,
                         stage: stage(r.stage),
+                        content: shown("content_sha256", &r.content_sha256)?,
                     };
-                    to SubmissionAction::ApproveMemo { opinion, stage } => {
+                    to SubmissionAction::ApproveMemo { opinion, stage, content } => {
                         opinion: opinion,
                         stage: stage_index_to("stage", stage)?,
+                        content_sha256: shown_to(content.as_ref()),
                     };
                 countersign_memo: CountersignMemo(CountersignMemoRequest)
                     from |r| SubmissionAction::CountersignMemo {
                         agree: r.agree,
                         opinion: r.opinion,
                         stage: stage(r.stage),
+                        content: shown("content_sha256", &r.content_sha256)?,
                     };
-                    to SubmissionAction::CountersignMemo { agree, opinion, stage } => {
+                    to SubmissionAction::CountersignMemo { agree, opinion, stage, content } => {
                         agree: agree,
                         opinion: opinion,
                         stage: stage_index_to("stage", stage)?,
+                        content_sha256: shown_to(content.as_ref()),
                     };
                 return_memo: ReturnMemo(ReturnMemoRequest)
                     from |r| SubmissionAction::ReturnMemo { reason: r.reason };
@@ -390,11 +407,13 @@ macro_rules! command_table {
                         decision: decision_from(r.decision)?,
                         text: r.text,
                         supervise: supervise(r.supervise)?,
+                        content: shown("content_sha256", &r.content_sha256)?,
                     };
-                    to SubmissionAction::EndorseMemo { decision, text, supervise } => {
+                    to SubmissionAction::EndorseMemo { decision, text, supervise, content } => {
                         decision: decision_to(decision),
                         text: text,
                         supervise: supervise_to(supervise.as_ref()),
+                        content_sha256: shown_to(content.as_ref()),
                     };
                 refer_memo: ReferMemo(ReferMemoRequest)
                     from |r| SubmissionAction::ReferMemo { to: ActorId(r.to), opinion: r.opinion };

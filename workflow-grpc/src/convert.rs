@@ -70,6 +70,7 @@ pub fn status_of(e: &Error) -> Status {
             ErrorClass::NotFound => Code::NotFound,
             ErrorClass::AlreadyExists => Code::AlreadyExists,
             ErrorClass::Unavailable => Code::Unavailable,
+            ErrorClass::Aborted => Code::Aborted,
         },
         Error::Conflict { .. } | Error::WriteConflict { .. } => Code::Aborted,
         Error::CommandIdReused { .. } | Error::CommandIdMismatch { .. } => Code::AlreadyExists,
@@ -383,6 +384,62 @@ pub fn range_len(length: u64, max: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
 }
 
+/// The 正文 a command says its actor was shown: `None` when empty.
+pub fn shown(field: &str, s: &str) -> Result<Option<workflow_core::content::Digest>, Status> {
+    if s.trim().is_empty() {
+        Ok(None)
+    } else {
+        digest(field, s).map(Some)
+    }
+}
+
+/// The digest as the wire has it: empty for none.
+pub fn shown_to(d: Option<&workflow_core::content::Digest>) -> String {
+    d.map(ToString::to_string).unwrap_or_default()
+}
+
+/// A file a command names, from the wire (its name checked by the flow).
+pub fn file_ref(field: &str, f: pb::FileInfo) -> Result<workflow_core::content::FileRef, Status> {
+    Ok(workflow_core::content::FileRef {
+        name: f.name,
+        digest: digest(&format!("{field}.sha256"), &f.sha256)?,
+        size: f.size,
+        media_type: f.media_type,
+        pages: f.pages,
+    })
+}
+
+/// The files a command names, from the wire.
+pub fn document_files(
+    field: &str,
+    f: Option<pb::DocumentFiles>,
+) -> Result<workflow_core::content::DocumentFiles, Status> {
+    let Some(f) = f else {
+        return Ok(Default::default());
+    };
+    Ok(workflow_core::content::DocumentFiles {
+        main: f
+            .main
+            .map(|m| file_ref(&format!("{field}.main"), m))
+            .transpose()?
+            .map(Box::new),
+        attachments: f
+            .attachments
+            .into_iter()
+            .enumerate()
+            .map(|(i, a)| file_ref(&format!("{field}.attachments[{i}]"), a))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+/// The files a document names, to the wire (`None` when it names none).
+pub fn document_files_to(f: &workflow_core::content::DocumentFiles) -> Option<pb::DocumentFiles> {
+    (!f.is_empty()).then(|| pb::DocumentFiles {
+        main: f.main.as_deref().map(file_info),
+        attachments: f.attachments.iter().map(file_info).collect(),
+    })
+}
+
 /// A file as an event names it, to the wire.
 pub fn file_info(f: &workflow_core::content::FileRef) -> pb::FileInfo {
     pb::FileInfo {
@@ -402,13 +459,9 @@ pub fn file_info_of(
     size: u64,
     head: Option<&[u8]>,
 ) -> pb::FileInfo {
-    use workflow_core::content::{Signature, ole_kind, signature};
-    let media_type = match head.map(signature) {
-        Some(Signature::Kind(k)) => k.media_type(),
-        Some(Signature::Ole) => ole_kind(name).media_type(),
-        Some(Signature::Zip) => "application/zip",
-        Some(Signature::Unknown) | None => "application/octet-stream",
-    };
+    let media_type = head
+        .and_then(|h| workflow_core::content::sniffed_kind(name, h))
+        .map_or("application/octet-stream", |k| k.media_type());
     pb::FileInfo {
         name: workflow_core::content::safe_name(name),
         sha256: digest.to_string(),
@@ -701,6 +754,7 @@ pub fn optional_enum<D: FromWire<W>, W>(field: &str, raw: i32) -> Result<Option<
 pub fn draft_fields(f: Option<pb::DraftFields>) -> Result<DraftFields, Status> {
     let f = f.ok_or_else(|| invalid("fields", "is required"))?;
     Ok(DraftFields {
+        files: document_files("fields.files", f.files)?,
         kind: Kind::from_wire("fields.kind", f.kind)?,
         title: f.title,
         body: f.body,
@@ -718,6 +772,7 @@ pub fn draft_fields(f: Option<pb::DraftFields>) -> Result<DraftFields, Status> {
 /// Draft fields to the wire.
 pub fn draft_fields_to(f: &DraftFields) -> pb::DraftFields {
     pb::DraftFields {
+        files: document_files_to(&f.files),
         kind: kind(f.kind) as i32,
         title: f.title.clone(),
         body: f.body.clone(),

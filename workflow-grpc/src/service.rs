@@ -329,6 +329,7 @@ impl DocumentWorkflow for WorkflowService {
         &self,
         req: Request<tonic::Streaming<pb::PutContentRequest>>,
     ) -> Reply<pb::FileInfo> {
+        let system = caller(&req);
         let mut stream = req.into_inner();
         let mut upload: Option<workflow_store::content::Upload> = None;
         let mut expected: Option<workflow_core::content::Digest> = None;
@@ -346,12 +347,28 @@ impl DocumentWorkflow for WorkflowService {
             }
             let u = match upload.as_mut() {
                 Some(u) => {
-                    if !m.name.is_empty() {
-                        return Err(invalid("name", "only the first message names the file"));
+                    if !m.name.is_empty() || !m.actor_id.is_empty() {
+                        return Err(invalid(
+                            "name",
+                            "only the first message names the file and its uploader",
+                        ));
                     }
                     u
                 }
-                None => upload.insert(self.engine.upload(&m.name).map_err(|e| status_of(&e))?),
+                None => {
+                    if m.actor_id.trim().is_empty() {
+                        return Err(invalid(
+                            "actor_id",
+                            "is required: the actor who uploads, who may then name the file",
+                        ));
+                    }
+                    let by = self.reader(&system, &m.actor_id)?;
+                    upload.insert(
+                        self.engine
+                            .upload(&by, &m.name)
+                            .map_err(|e| status_of(&e))?,
+                    )
+                }
             };
             u.write(&m.chunk).map_err(|e| status_of(&e))?;
         }

@@ -84,6 +84,7 @@ fn every_command_reads_back_as_sent() {
             reason: "撤回修改".into(),
         },
         Action::Countersign {
+            content: None,
             agree: false,
             opinion: "不同意".into(),
             stage: None,
@@ -313,6 +314,7 @@ fn every_submission_command_reads_back_as_sent() {
     actions.extend([
         SubmissionAction::ReviseMemo { fields: classified },
         SubmissionAction::CountersignMemo {
+            content: None,
             agree: false,
             opinion: "经费来源不明。".into(),
             stage: None,
@@ -321,11 +323,13 @@ fn every_submission_command_reads_back_as_sent() {
             reason: "请补充预算明细。".into(),
         },
         SubmissionAction::EndorseMemo {
+            content: None,
             decision: Decision::Disagree,
             text: "暂缓。".into(),
             supervise: None,
         },
         SubmissionAction::EndorseMemo {
+            content: None,
             decision: Decision::Agree,
             text: "同意。".into(),
             supervise: Some(Supervise {

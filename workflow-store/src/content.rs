@@ -42,6 +42,7 @@ impl Default for ContentLimits {
 /// leaves nothing behind.
 pub struct Upload {
     storage: Arc<dyn Storage>,
+    uploader: workflow_core::ActorId,
     limits: ContentLimits,
     name: String,
     spool: Option<(PathBuf, std::fs::File)>,
@@ -66,9 +67,21 @@ fn unavailable(what: &str, e: std::io::Error) -> Error {
 }
 
 impl Engine {
-    /// Starts an upload of a file named `name` (checked: 1–255 characters, no path
-    /// separators or control characters).
-    pub fn upload(&self, name: &str) -> Result<Upload> {
+    /// What uploads may be (size, kinds), as configured.
+    pub fn content_limits(&self) -> &ContentLimits {
+        &self.inner.content_limits
+    }
+
+    /// Starts an upload by `by` (an actor: the one who may then name the file in a command)
+    /// of a file named `name` (checked: 1–255 characters, no path separators or control
+    /// characters).
+    pub fn upload(&self, by: &Reader, name: &str) -> Result<Upload> {
+        let Some(uploader) = by.actor().map(|a| a.id.clone()) else {
+            return Err(Error::InvalidRequest {
+                field: "actor_id",
+                reason: "a file is uploaded by an actor, who may then name it in a command".into(),
+            });
+        };
         if let Some(problem) = name_problem(name) {
             return Err(Error::InvalidRequest {
                 field: "name",
@@ -88,6 +101,7 @@ impl Engine {
             .map_err(|e| unavailable("the upload spool", e))?;
         Ok(Upload {
             storage,
+            uploader,
             limits: self.inner.content_limits.clone(),
             name: name.to_owned(),
             spool: Some((path, file)),
@@ -351,7 +365,8 @@ impl Upload {
                 ),
             });
         }
-        self.storage.keep_content(&digest, path, self.size)?;
+        self.storage
+            .keep_content(&digest, path, self.size, Some(&self.uploader))?;
         Ok(FileRef {
             name: self.name.clone(),
             digest,

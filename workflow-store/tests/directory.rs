@@ -112,6 +112,7 @@ async fn a_deactivated_actor_keeps_their_history_and_the_clerk_gets_their_tasks(
             id,
             "li.qiang",
             Action::Approve {
+                content: None,
                 stage: None,
                 opinion: "同意。".into(),
             },

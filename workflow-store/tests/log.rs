@@ -66,6 +66,7 @@ async fn a_rejected_command_changes_nothing_and_says_why() {
             id,
             "chen.hong",
             Action::Approve {
+                content: None,
                 stage: None,
                 opinion: String::new(),
             },
@@ -120,6 +121,7 @@ async fn expected_version_mismatch_is_a_conflict_carrying_the_actual_version() {
         id,
         "li.qiang",
         Action::Approve {
+            content: None,
             stage: None,
             opinion: String::new(),
         },
@@ -203,6 +205,7 @@ async fn a_command_id_reused_for_a_different_request_is_refused_not_answered() {
             id,
             "li.qiang",
             Action::Approve {
+                content: None,
                 stage: None,
                 opinion: opinion.into(),
             },
@@ -353,6 +356,7 @@ async fn rebuilt_projections_are_byte_identical_to_live_ones() {
         id,
         "sun.li",
         Action::Countersign {
+            content: None,
             stage: None,
             agree: false,
             opinion: "请补充经费来源".into(),
@@ -669,6 +673,7 @@ async fn the_inbox_shows_what_waits_for_whom_and_hides_what_they_may_not_see() {
         in_review,
         "li.qiang",
         Action::Approve {
+            content: None,
             stage: None,
             opinion: String::new(),
         },
@@ -703,6 +708,7 @@ async fn the_inbox_shows_what_waits_for_whom_and_hides_what_they_may_not_see() {
         secret,
         "li.qiang",
         Action::Approve {
+            content: None,
             stage: None,
             opinion: String::new(),
         },
@@ -969,6 +975,7 @@ async fn racing_without_expected_version_never_acts_twice_on_one_state() {
             id,
             "li.qiang",
             Action::Approve {
+                content: None,
                 stage: None,
                 opinion: String::new(),
             },

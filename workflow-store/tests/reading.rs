@@ -24,6 +24,7 @@ async fn a_dry_run_decides_as_the_writer_would_and_writes_nothing() {
             id,
             actor,
             Action::Approve {
+                content: None,
                 opinion: "同意".into(),
                 stage: Some(0),
             },

@@ -71,6 +71,7 @@ async fn the_inbox_follows_reassign_and_delegate_at_once() {
         id,
         "chen.hong",
         Action::Approve {
+            content: None,
             stage: None,
             opinion: "核稿无误".into(),
         },
@@ -181,6 +182,7 @@ async fn a_reminder_is_not_sent_twice_in_one_interval_across_a_restart() {
         id,
         "li.qiang",
         Action::Approve {
+            content: None,
             stage: None,
             opinion: String::new(),
         },
@@ -217,6 +219,7 @@ async fn sweep_reminds_countersign_stages_per_pending_department() {
         id,
         "zhao.min",
         Action::Countersign {
+            content: None,
             stage: None,
             agree: true,
             opinion: String::new(),

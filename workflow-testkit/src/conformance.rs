@@ -1093,7 +1093,7 @@ fn wait_until(what: &str, done: impl Fn() -> bool) {
 /// again keeps nothing more), never from a spool that does not hold the size given; they
 /// read back in ranges across chunk boundaries, are listed, and removed.
 pub fn files_are_kept_by_digest_once_and_read_in_ranges<B: Backend>(backend: &B) {
-    use workflow_core::content::Digest;
+    use workflow_core::{ActorId, content::Digest};
     let place = backend.place();
     let store = backend.open(&place);
     assert_eq!(ok("list_contents", store.list_contents()), Vec::new());
@@ -1112,19 +1112,30 @@ pub fn files_are_kept_by_digest_once_and_read_in_ranges<B: Backend>(backend: &B)
         }
         path
     };
+    let (he, wang) = (ActorId::from("he.ping"), ActorId::from("wang.fang"));
     let first = spool(&bytes);
     ok(
         "keep_content",
-        store.keep_content(&digest, &first, bytes.len() as u64),
+        store.keep_content(&digest, &first, bytes.len() as u64, Some(&he)),
     );
     assert!(!first.exists(), "the spool file was moved or removed");
-    // The same digest again keeps nothing more (and leaves the first bytes).
+    // The same digest again keeps nothing more (and leaves the first bytes), but records
+    // its second uploader; a copy between stores names none.
     let again = spool(b"other bytes");
-    ok("keep_content", store.keep_content(&digest, &again, 11));
+    ok(
+        "keep_content",
+        store.keep_content(&digest, &again, 11, Some(&wang)),
+    );
     assert!(!again.exists());
+    let copied = spool(b"copied");
+    ok(
+        "keep_content",
+        store.keep_content(&digest, &copied, 6, None),
+    );
     // A spool that does not hold the size given is refused, and nothing is kept.
     let short = spool(b"short");
-    assert!(store.keep_content(&other, &short, 99).is_err());
+    assert!(store.keep_content(&other, &short, 99, Some(&he)).is_err());
+    assert!(!ok("uploaded", store.uploaded(&other, &he)));
     let _ = std::fs::remove_file(&short);
     assert_eq!(ok("content_size", store.content_size(&other)), None);
     drop(store);
@@ -1133,6 +1144,13 @@ pub fn files_are_kept_by_digest_once_and_read_in_ranges<B: Backend>(backend: &B)
         ok("content_size", store.content_size(&digest)),
         Some(bytes.len() as u64)
     );
+    // Who uploaded it is as durable as the file.
+    assert!(ok("uploaded", store.uploaded(&digest, &he)));
+    assert!(ok("uploaded", store.uploaded(&digest, &wang)));
+    assert!(!ok(
+        "uploaded",
+        store.uploaded(&digest, &ActorId::from("lin.feng"))
+    ));
     for (offset, len) in [
         (0u64, 10usize),
         (1_048_570, 20),
@@ -1159,6 +1177,7 @@ pub fn files_are_kept_by_digest_once_and_read_in_ranges<B: Backend>(backend: &B)
     ok("remove_content", store.remove_content(&digest));
     ok("remove_content", store.remove_content(&digest));
     assert_eq!(ok("content_size", store.content_size(&digest)), None);
+    assert!(!ok("uploaded", store.uploaded(&digest, &he)));
     assert_eq!(ok("list_contents", store.list_contents()), Vec::new());
 }
 

@@ -42,6 +42,13 @@ use workflow_core::{
 /// The fixture's text.
 pub const CAMPUS: &str = include_str!("../../fixtures/campus.json");
 
+/// A real 正文 or attachment to upload and name: the sample 收文's 自评自建工作方案 as a
+/// one-page PDF (`fixtures/files/self-assessment-plan.pdf`).
+pub const SAMPLE_FILE: &[u8] = include_bytes!("../../fixtures/files/self-assessment-plan.pdf");
+
+/// The name [`SAMPLE_FILE`] is uploaded under.
+pub const SAMPLE_FILE_NAME: &str = "自评自建工作方案.pdf";
+
 /// The fixture's path (for programs and servers that read it themselves).
 pub fn fixture_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/campus.json")
@@ -169,6 +176,7 @@ pub fn sample() -> Sample {
         .collect();
     Sample {
         fields: DraftFields {
+            files: Default::default(),
             kind: d.kind,
             title: d.title,
             body: d.body,
@@ -221,6 +229,7 @@ impl Sample {
             StageSpec::Review { reviewer, .. } => vec![(
                 reviewer.clone(),
                 Action::Approve {
+                    content: None,
                     stage: None,
                     opinion: self.opinion(reviewer.as_str()),
                 },
@@ -231,6 +240,7 @@ impl Sample {
                     (
                         member(dir, unit, Some(Role::Countersigner)),
                         Action::Countersign {
+                            content: None,
                             stage: None,
                             agree: true,
                             opinion: self.opinion(unit.as_str()),
@@ -258,6 +268,7 @@ impl Sample {
         steps.push((
             self.signatory.clone(),
             Action::SignOff {
+                content: None,
                 opinion: self.opinion(self.signatory.as_str()),
             },
         ));

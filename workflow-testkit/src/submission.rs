@@ -31,6 +31,7 @@ pub const ARCHIVIST: &str = "xu.jing";
 /// The sample's fields.
 pub fn memo_fields() -> MemoFields {
     MemoFields {
+        files: Default::default(),
         title: "关于举办2027年青年教师教学竞赛的请示".into(),
         summary: "拟于2027年4月举办全校青年教师教学竞赛，需经费12万元，请批示。".into(),
         body: "为提高青年教师教学水平，经研究，拟于2027年4月举办第十届青年教师教学竞赛。\
@@ -80,6 +81,7 @@ pub fn memo_flow(deadline: NaiveDate, fonds: &str) -> Vec<(&'static str, Submiss
         (
             HEAD,
             SubmissionAction::ApproveMemo {
+                content: None,
                 opinion: "同意，呈报。".into(),
                 stage: Some(0),
             },
@@ -87,6 +89,7 @@ pub fn memo_flow(deadline: NaiveDate, fonds: &str) -> Vec<(&'static str, Submiss
         (
             FINANCE,
             SubmissionAction::CountersignMemo {
+                content: None,
                 agree: true,
                 opinion: "经费可从本科教学专项列支。".into(),
                 stage: Some(1),
@@ -95,6 +98,7 @@ pub fn memo_flow(deadline: NaiveDate, fonds: &str) -> Vec<(&'static str, Submiss
         (
             PERSONNEL,
             SubmissionAction::CountersignMemo {
+                content: None,
                 agree: true,
                 opinion: "同意。".into(),
                 stage: Some(1),
@@ -110,6 +114,7 @@ pub fn memo_flow(deadline: NaiveDate, fonds: &str) -> Vec<(&'static str, Submiss
         (
             DEPUTY,
             SubmissionAction::EndorseMemo {
+                content: None,
                 decision: Decision::Agree,
                 text: "同意，请林校长审批。".into(),
                 supervise: None,
@@ -118,6 +123,7 @@ pub fn memo_flow(deadline: NaiveDate, fonds: &str) -> Vec<(&'static str, Submiss
         (
             PRINCIPAL,
             SubmissionAction::EndorseMemo {
+                content: None,
                 decision: Decision::AgreeWithChanges,
                 text: "同意举办，经费压缩至10万元，请教务处抓好落实。".into(),
                 supervise: Some(memo_supervise(deadline)),

@@ -340,6 +340,17 @@ fn yes(v: &Values, name: &str) -> Result<bool, WebError> {
     }
 }
 
+/// The 正文 the page showed (its SHA-256, sent with the form; empty: none), so that an
+/// approval given on a text since revised is refused rather than recorded.
+fn shown(v: &Values) -> Result<Option<workflow_core::content::Digest>, WebError> {
+    match text(v, "content").as_str() {
+        "" => Ok(None),
+        hex => workflow_core::content::Digest::parse(hex)
+            .map(Some)
+            .ok_or_else(|| WebError::bad_form("content", "页面上的正文摘要有误，请刷新")),
+    }
+}
+
 fn list(v: &Values, name: &str) -> Vec<String> {
     text(v, name)
         .split([',', '，', '、', ' '])
@@ -388,6 +399,7 @@ pub(crate) fn command(
     Ok(match (kind, name) {
         (StreamKind::Outgoing, _) => FlowAction::Outgoing(match name {
             "Approve" => Action::Approve {
+                content: shown(v)?,
                 opinion: t("opinion"),
                 stage,
             },
@@ -396,11 +408,13 @@ pub(crate) fn command(
                 stage,
             },
             "Countersign" => Action::Countersign {
+                content: shown(v)?,
                 agree: yes(v, "agree")?,
                 opinion: t("opinion"),
                 stage,
             },
             "SignOff" => Action::SignOff {
+                content: shown(v)?,
                 opinion: t("opinion"),
             },
             "Withdraw" => Action::Withdraw {
@@ -534,10 +548,12 @@ fn submission_command(
     let t = |n: &str| text(v, n);
     Ok(match name {
         "ApproveMemo" => SubmissionAction::ApproveMemo {
+            content: shown(v)?,
             opinion: t("opinion"),
             stage,
         },
         "CountersignMemo" => SubmissionAction::CountersignMemo {
+            content: shown(v)?,
             agree: yes(v, "agree")?,
             opinion: t("opinion"),
             stage,
@@ -550,6 +566,7 @@ fn submission_command(
                 .collect(),
         },
         "EndorseMemo" => SubmissionAction::EndorseMemo {
+            content: shown(v)?,
             decision: match t("decision").as_str() {
                 "agree" => Decision::Agree,
                 "agree_with_changes" => Decision::AgreeWithChanges,

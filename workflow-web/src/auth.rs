@@ -24,7 +24,8 @@ pub(crate) const CSRF_COOKIE: &str = "wf_csrf";
 /// Pages may load scripts, styles and images from the console itself only; nothing inline,
 /// no frames, forms post back to the console.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
-                   connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+                   connect-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+                   base-uri 'none'";
 
 /// The CSRF token of this browser (a random value in a cookie, repeated in every form).
 #[derive(Debug, Clone)]
@@ -252,15 +253,15 @@ fn same_origin(headers: &HeaderMap) -> Result<(), WebError> {
 /// site's; other sites get no referrer either way.
 fn secured(mut response: Response, new_csrf: Option<String>) -> Response {
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
+    // A file shown in the card's frame says its own (see `files.rs`).
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(CSP));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.entry(header::X_FRAME_OPTIONS)
+        .or_insert(HeaderValue::from_static("DENY"));
     h.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),

@@ -60,9 +60,9 @@ impl WebError {
             WebError::Engine(e) => match e {
                 E::Rejected(r) => match r.class() {
                     ErrorClass::InvalidArgument => StatusCode::BAD_REQUEST,
-                    ErrorClass::FailedPrecondition | ErrorClass::AlreadyExists => {
-                        StatusCode::CONFLICT
-                    }
+                    ErrorClass::FailedPrecondition
+                    | ErrorClass::AlreadyExists
+                    | ErrorClass::Aborted => StatusCode::CONFLICT,
                     ErrorClass::PermissionDenied => StatusCode::FORBIDDEN,
                     ErrorClass::NotFound => StatusCode::NOT_FOUND,
                     ErrorClass::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

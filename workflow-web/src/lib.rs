@@ -29,6 +29,7 @@ mod actions;
 mod auth;
 mod config;
 mod error;
+mod files;
 mod ops;
 mod pages;
 mod view;
@@ -117,6 +118,10 @@ fn asset(body: &'static str, mime: &'static str) -> axum::response::Response {
 /// `into_make_service_with_connect_info::<SocketAddr>()`.
 pub fn router(engine: Engine, config: WebConfig, clock: Clock) -> Result<Router, WebError> {
     config.validate()?;
+    // A form with a file as large as the engine keeps, and its few other fields.
+    let upload_limit = usize::try_from(engine.content_limits().max_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(64 << 10);
     let state = AppState {
         engine,
         config: Arc::new(config),
@@ -130,6 +135,12 @@ pub fn router(engine: Engine, config: WebConfig, clock: Clock) -> Result<Router,
         .route("/todo", get(pages::todo))
         .route("/doc/{id}", get(pages::document).post(pages::act))
         .route("/doc/{id}/timeline", get(pages::timeline))
+        .route("/doc/{id}/file/{sha256}", get(files::download))
+        .route(
+            "/doc/{id}/files",
+            post(files::upload).layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/doc/{id}/files/remove", post(files::remove))
         .route("/search", get(pages::search))
         .route("/bulletin", get(pages::bulletin))
         .route("/bulletin/file", get(pages::bulletin_file))

@@ -178,6 +178,8 @@ struct DocumentPage {
     due: String,
     overdue: bool,
     card: Card,
+    /// Whether the person may upload a 正文 or attachment, or take one off (a revision).
+    can_change_files: bool,
     as_of: Option<u64>,
     actions: Vec<ActionForm>,
     command_id: String,
@@ -214,7 +216,7 @@ pub(crate) async fn document(
     render_document(&state, &person, &s, q.version, done, None, StatusCode::OK)
 }
 
-fn render_document(
+pub(crate) fn render_document(
     state: &AppState,
     person: &Person,
     s: &FlowState,
@@ -240,6 +242,8 @@ fn render_document(
         due: row.due,
         overdue: row.overdue,
         card: view::card(&state.engine, s),
+        can_change_files: as_of.is_none()
+            && crate::files::may_change_files(&state.engine, person, s),
         as_of,
         actions,
         command_id: uuid::Uuid::new_v4().to_string(),

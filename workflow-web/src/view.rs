@@ -96,6 +96,11 @@ pub(crate) struct Card {
     pub(crate) fields: Vec<(String, String)>,
     pub(crate) route: Vec<StageView>,
     pub(crate) opinions: Vec<OpinionView>,
+    /// The files it names (正文 first), each to open through the document.
+    pub(crate) files: Vec<FileView>,
+    /// The SHA-256 of its 正文 file (empty: none): what an approval on this page was given
+    /// on, sent with the form so that a text changed meanwhile is not approved unseen.
+    pub(crate) main_digest: String,
     /// Attachments and fixity: (name, SHA-256).
     pub(crate) digests: Vec<(String, String)>,
     /// Linked streams: (label, id).
@@ -124,10 +129,79 @@ fn line(engine: &Engine, l: &Line) -> String {
     }
 }
 
+/// A file on a card.
+#[derive(Debug, Clone)]
+pub(crate) struct FileView {
+    /// 正文 or 附件N.
+    pub(crate) label: String,
+    pub(crate) name: String,
+    /// Where it opens (through the document).
+    pub(crate) href: String,
+    pub(crate) sha256: String,
+    /// Its size, as people read it (e.g. `1.2 MB`).
+    pub(crate) size: String,
+    /// Its kind, e.g. `PDF`.
+    pub(crate) kind: String,
+    /// Whether the browser shows it (PDF, images) rather than saving it.
+    pub(crate) inline: bool,
+    /// Whether it is an attachment (which a revision may take off).
+    pub(crate) attachment: bool,
+}
+
+/// A size as people read it.
+fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MB", b as f64 / f64::from(1u32 << 20)),
+        b if b >= 1 << 10 => format!("{:.0} KB", b as f64 / 1024.0),
+        b => format!("{b} 字节"),
+    }
+}
+
+fn files(s: &FlowState) -> Vec<FileView> {
+    let Some(files) = s.document_files() else {
+        return Vec::new();
+    };
+    let id = s.id();
+    let view = |label: String, f: &workflow_core::content::FileRef, attachment: bool| {
+        let kind = workflow_core::content::FileKind::ALL
+            .into_iter()
+            .find(|k| k.media_type() == f.media_type);
+        FileView {
+            label,
+            name: f.name.clone(),
+            href: format!("/doc/{id}/file/{}", f.digest),
+            sha256: f.digest.to_string(),
+            size: human_size(f.size),
+            kind: kind.map_or("文件", |k| k.name()).to_uppercase(),
+            inline: kind.is_some_and(|k| k.inline()),
+            attachment,
+        }
+    };
+    files
+        .main
+        .as_deref()
+        .map(|f| view("正文".into(), f, false))
+        .into_iter()
+        .chain(
+            files
+                .attachments
+                .iter()
+                .enumerate()
+                .map(|(i, f)| view(format!("附件{}", i + 1), f, true)),
+        )
+        .collect()
+}
+
 /// The card of any flow's document: its sheet, with people's names.
 pub(crate) fn card(engine: &Engine, s: &FlowState) -> Card {
     let sheet = s.sheet();
     Card {
+        files: files(s),
+        main_digest: s
+            .document_files()
+            .and_then(|f| f.main_digest())
+            .map(ToString::to_string)
+            .unwrap_or_default(),
         form: sheet.form,
         fields: sheet
             .fields

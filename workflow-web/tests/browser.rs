@@ -188,12 +188,23 @@ async fn text_of(c: &Client, css: &str) -> String {
         .unwrap()
 }
 
-/// The fixture's sample 发文 at li.qiang's review, and one 督办 item due on 11-10.
+/// The fixture's sample 发文, its 正文 a PDF, at li.qiang's review; and one 督办 item due on
+/// 11-10.
 async fn office(engine: &Engine) -> workflow_core::DocumentId {
     let sample = workflow_testkit::sample();
     let dir = workflow_testkit::directory();
     let id = workflow_testkit::engine::new_id();
-    for (actor, action) in sample.flow(&dir).into_iter().take(2) {
+    let by = engine.reader("test", sample.drafter.as_str()).unwrap();
+    let mut up = engine
+        .upload(&by, workflow_testkit::SAMPLE_FILE_NAME)
+        .unwrap();
+    up.write(workflow_testkit::SAMPLE_FILE).unwrap();
+    let text = up.finish(None).unwrap();
+    let mut flow = sample.flow(&dir);
+    if let workflow_core::outgoing::Action::Draft(fields) = &mut flow[0].1 {
+        fields.files.main = Some(Box::new(text));
+    }
+    for (actor, action) in flow.into_iter().take(2) {
         engine
             .execute(Request::new(id, actor, action))
             .await
@@ -277,8 +288,54 @@ async fn an_office_day_in_a_real_browser() {
         .await
         .unwrap();
     assert_eq!(text_of(&c, "#state").await, "审核");
+    // The 正文 is on the card, the PDF shown in place (the viewer's frame holds the PDF,
+    // not an error page a policy made of it).
+    assert!(text_of(&c, "#files").await.contains("自评自建工作方案.pdf"));
+    let mut shown = serde_json::Value::Null;
+    for _ in 0..100 {
+        shown = c
+            .execute(
+                "const f = document.getElementById('viewer'); \
+                 return f && f.contentDocument ? f.contentDocument.contentType : null;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if shown == "application/pdf" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(shown, "application/pdf", "the 正文 shows as a PDF");
+    c.set_window_size(1400, 1000).await.unwrap();
+    // Time for the viewer to draw its first page, for the picture only.
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    shot(&c, "document-pdf-1400.png").await;
+    c.set_window_size(390, 844).await.unwrap();
+    let hidden = c
+        .execute(
+            "return getComputedStyle(document.getElementById('viewer')).display;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(hidden, "none", "a phone opens the 正文 by its link");
+    c.execute("document.getElementById('files').scrollIntoView();", vec![])
+        .await
+        .unwrap();
+    assert!(
+        c.find(Locator::Css("#files a.file"))
+            .await
+            .unwrap()
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    shot(&c, "document-pdf-390.png").await;
+    c.set_window_size(1280, 900).await.unwrap();
 
-    // Approves with an opinion; the page says so and the opinion is on the card.
+    // Approves with an opinion (given on the 正文 the page showed); the page says so and
+    // the opinion is on the card.
     let form = c
         .find(Locator::Css("form[data-action='Approve']"))
         .await
@@ -305,6 +362,12 @@ async fn an_office_day_in_a_real_browser() {
     shot(&c, "document.png").await;
     let doc = engine.document(id).unwrap().unwrap();
     assert_eq!(doc.version(), 3, "one approval, recorded once");
+    let approved = engine.history(id).unwrap();
+    assert_eq!(
+        approved.last().unwrap().payload["content"],
+        doc.fields().files.main_digest().unwrap().as_str(),
+        "the approval records the 正文 it was given on"
+    );
 
     // The timeline shows the new event with the opinion.
     c.find(Locator::Id("timeline-link"))

@@ -256,6 +256,7 @@ pub async fn approve(
     actor: &str,
 ) -> Result<pb::CommandResponse, tonic::Status> {
     c.approve(pb::ApproveRequest {
+        content_sha256: Default::default(),
         stage: None,
         command_id: cid(),
         actor_id: actor.into(),
@@ -275,6 +276,7 @@ pub async fn countersign(
     opinion: &str,
 ) -> Result<pb::CommandResponse, tonic::Status> {
     c.countersign(pb::CountersignRequest {
+        content_sha256: Default::default(),
         stage: None,
         command_id: cid(),
         actor_id: actor.into(),

@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::content::DocumentFiles;
 use crate::directory::Classification;
 use crate::ids::{ActorId, DocumentId, UnitCode};
 use crate::kind::{Kind, Urgency};
@@ -50,9 +51,13 @@ pub struct Registration {
     /// 页数.
     #[serde(default)]
     pub pages: u32,
-    /// 附件.
+    /// 附件 named by digest only, as 收文 were registered before the engine kept files;
+    /// a new registration names each as uploaded by its registrar, like `files`.
     #[serde(default)]
     pub attachments: Vec<Attachment>,
+    /// The 来文 as files (its 正文 and attachments, DESIGN §10), each uploaded first.
+    #[serde(default, skip_serializing_if = "DocumentFiles::is_empty")]
+    pub files: DocumentFiles,
     /// The 发文 of this system it is, when it came from one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<DocumentId>,

@@ -141,6 +141,21 @@ fn register(
     }
     check_registration(reg, true)?;
     require_clearance(actor, reg.classification)?;
+    crate::content::check_files(ctx, &actor.id, &reg.files, &[])?;
+    // Attachments named by digest alone are held to the same rule: kept, uploaded by the
+    // registrar (a digest of bytes the engine does not keep would name nothing to open).
+    for (i, a) in reg.attachments.iter().enumerate() {
+        let field = format!("registration.attachments[{i}]");
+        let digest = crate::content::Digest::parse(&a.sha256)
+            .ok_or_else(|| Error::field(format!("{field}.sha256"), "must be 64 hex digits"))?;
+        if ctx.uploaded_file(&digest, &actor.id)?.is_none() {
+            return Err(Error::FileNotUploaded {
+                field,
+                digest,
+                actor: actor.id.clone(),
+            });
+        }
+    }
     registered(document_id, reg, unit, ctx)
 }
 

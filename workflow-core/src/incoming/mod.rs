@@ -155,12 +155,19 @@ impl Flow for Incoming {
         state.opinions().len()
     }
 
+    fn document_files(state: &Receipt) -> Option<&crate::content::DocumentFiles> {
+        Some(&state.registration().files)
+    }
+
     fn files(state: &Receipt) -> Vec<(&str, &str)> {
-        state
-            .registration()
-            .attachments
-            .iter()
-            .map(|a| (a.name.as_str(), a.sha256.as_str()))
+        let reg = state.registration();
+        reg.files
+            .names()
+            .chain(
+                reg.attachments
+                    .iter()
+                    .map(|a| (a.name.as_str(), a.sha256.as_str())),
+            )
             .collect()
     }
 

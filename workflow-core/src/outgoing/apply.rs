@@ -90,12 +90,13 @@ impl Document {
                 self.revision += 1;
             }
             EventData::SubmittedForReview { round, route } => self.submitted(*round, route, at),
-            EventData::Approved { stage, opinion } => self.approved(by, *stage, opinion),
+            EventData::Approved { stage, opinion, .. } => self.approved(by, *stage, opinion),
             EventData::Countersigned {
                 stage,
                 unit,
                 agree,
                 opinion,
+                ..
             } => self.countersigned(by, *stage, unit, *agree, opinion),
             EventData::CountersignerAdded { stage, unit } => self.countersigner_added(*stage, unit),
             EventData::CountersignerRemoved { stage, unit } => {
@@ -133,6 +134,7 @@ impl Document {
                 signer_name,
                 opinion,
                 date,
+                ..
             } => self.signed(by, unit, signer_name, opinion, *date),
             EventData::Issued { .. } => self.issued(data),
             EventData::Acknowledged { recipient } => {

@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::content::{Digest, DocumentFiles};
 use crate::directory::Classification;
 use crate::flow::FlowCommand;
 use crate::ids::{ActorId, UnitCode};
@@ -50,6 +51,9 @@ pub struct DraftFields {
     /// 抄送: free text or unit codes.
     #[serde(default)]
     pub cc: Vec<String>,
+    /// The 正文 as a file and the attachments (DESIGN §10), each uploaded first.
+    #[serde(default, skip_serializing_if = "DocumentFiles::is_empty")]
+    pub files: DocumentFiles,
 }
 
 /// What a command asks for. See DESIGN §2 for who may give each and when.
@@ -73,6 +77,10 @@ pub enum Action {
         /// The stage meant (0-based); when given and no longer current, refused.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         stage: Option<usize>,
+        /// The SHA-256 of the 正文 file the actor was shown; when given and no longer the
+        /// document's 正文, refused (`CONTENT_CHANGED`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content: Option<Digest>,
     },
     /// 退回 with a reason.
     Return {
@@ -100,6 +108,10 @@ pub enum Action {
         /// countersign sent for a stage that has just completed never lands on the next.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         stage: Option<usize>,
+        /// The SHA-256 of the 正文 file the actor was shown; when given and no longer the
+        /// document's 正文, refused (`CONTENT_CHANGED`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content: Option<Digest>,
     },
     /// 加签: the office or the stage owner adds a department to the live countersign stage.
     AddCountersigner {
@@ -172,6 +184,10 @@ pub enum Action {
     SignOff {
         /// 签发意见, e.g. 同意印发.
         opinion: String,
+        /// The SHA-256 of the 正文 file the actor was shown; when given and no longer the
+        /// document's 正文, refused (`CONTENT_CHANGED`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content: Option<Digest>,
     },
     /// 印发: 复核 + 登记编号 + 用印 + 核发, by the office clerk.
     Issue {
@@ -204,6 +220,17 @@ pub enum Action {
 }
 
 impl Action {
+    /// The 正文 (its SHA-256) the actor says they were shown, for the commands that approve
+    /// it: 审核, 会签, 签发.
+    pub fn shown_content(&self) -> Option<&Digest> {
+        match self {
+            Action::Approve { content, .. }
+            | Action::Countersign { content, .. }
+            | Action::SignOff { content, .. } => content.as_ref(),
+            _ => None,
+        }
+    }
+
     /// The command's name, as used in messages and on the wire.
     pub fn name(&self) -> &'static str {
         match self {

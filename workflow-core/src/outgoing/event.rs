@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::content::Digest;
 use crate::flow::Recorded;
 use crate::ids::{ActorId, DocumentId, Timestamp, UnitCode};
 use crate::numbering::{ArchiveReference, DocumentNumber};
@@ -53,6 +54,9 @@ pub enum EventData {
         stage: usize,
         /// 审核意见.
         opinion: String,
+        /// The SHA-256 of the 正文 file it was given on, where the document has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content: Option<Digest>,
     },
     /// 会签 by one department.
     Countersigned {
@@ -64,6 +68,9 @@ pub enum EventData {
         agree: bool,
         /// 会签意见.
         opinion: String,
+        /// The SHA-256 of the 正文 file it was given on, where the document has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content: Option<Digest>,
     },
     /// 加签: a department was added to the live countersign stage.
     CountersignerAdded {
@@ -170,6 +177,9 @@ pub enum EventData {
         opinion: String,
         /// The full date of the signature (China Standard Time).
         date: NaiveDate,
+        /// The SHA-256 of the 正文 file it was given on, where the document has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content: Option<Digest>,
     },
     /// 印发: number assigned and distributed.
     Issued {

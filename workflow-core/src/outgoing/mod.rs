@@ -117,6 +117,14 @@ impl Flow for Outgoing {
         state.opinions().len()
     }
 
+    fn document_files(state: &Document) -> Option<&crate::content::DocumentFiles> {
+        Some(&state.fields().files)
+    }
+
+    fn files(state: &Document) -> Vec<(&str, &str)> {
+        state.fields().files.names().collect()
+    }
+
     fn number_claim(event: &EventData) -> Option<(Series, u32)> {
         event.number_claim()
     }

@@ -55,6 +55,7 @@ pub(crate) fn summary(data: &EventData) -> String {
             opinion,
             date,
             unit,
+            ..
         } => format!("[{unit}] {signer_name} {date} {opinion}"),
         EventData::Issued {
             number,

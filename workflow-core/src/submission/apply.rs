@@ -59,7 +59,7 @@ impl Memo {
                 self.route = route.iter().cloned().map(Stage::fresh).collect();
                 self.start_stage(0, at);
             }
-            SubmissionEvent::MemoApproved { stage, opinion } => {
+            SubmissionEvent::MemoApproved { stage, opinion, .. } => {
                 self.opinion("review", Some(*stage), None, actor, true, opinion, at);
                 self.complete_stage(*stage, at);
             }
@@ -68,6 +68,7 @@ impl Memo {
                 unit,
                 agree,
                 opinion,
+                ..
             } => self.countersigned(actor, at, *stage, unit, *agree, opinion),
             SubmissionEvent::MemoCountersignersNotNeeded { stage, units } => {
                 if let Some(s) = self.route.get_mut(*stage) {
@@ -87,6 +88,7 @@ impl Memo {
                 decision,
                 text,
                 supervise,
+                ..
             } => self.endorsed(actor, at, *decision, text, supervise.is_some()),
             SubmissionEvent::MemoReferred { to, opinion } => {
                 self.opinion("transfer", None, None, actor, true, opinion, at);

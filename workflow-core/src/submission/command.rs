@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::content::{Digest, DocumentFiles};
 use crate::directory::Classification;
 use crate::ids::{ActorId, DocumentId, UnitCode};
 use crate::kind::Urgency;
@@ -35,6 +36,9 @@ pub struct MemoFields {
     /// The 收文 it answers, if it does (a reply the leaders are asked to approve).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answers: Option<DocumentId>,
+    /// The 正文 as a file and the attachments (DESIGN §10), each uploaded first.
+    #[serde(default, skip_serializing_if = "DocumentFiles::is_empty")]
+    pub files: DocumentFiles,
 }
 
 /// One of 同意 / 不同意 / 修改后同意: what a leader's 批示 decides.
@@ -122,6 +126,10 @@ pub enum SubmissionAction {
         /// The stage the reviewer means (refused if it is no longer current).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         stage: Option<usize>,
+        /// The SHA-256 of the 正文 file the actor was shown; when given and no longer the
+        /// document's 正文, refused (`CONTENT_CHANGED`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content: Option<Digest>,
     },
     /// 会签 by a department of the current countersign stage.
     CountersignMemo {
@@ -133,6 +141,10 @@ pub enum SubmissionAction {
         /// The stage the department means.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         stage: Option<usize>,
+        /// The SHA-256 of the 正文 file the actor was shown; when given and no longer the
+        /// document's 正文, refused (`CONTENT_CHANGED`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content: Option<Digest>,
     },
     /// 退回 to the drafter, with the reason: by the current reviewer or department, the
     /// office at 核稿, or the leader it waits for.
@@ -157,6 +169,10 @@ pub enum SubmissionAction {
         /// A 督办 item to open for it (批必查): only with the deciding (last) 批示, agreeing.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         supervise: Option<Supervise>,
+        /// The SHA-256 of the 正文 file the actor was shown; when given and no longer the
+        /// document's 正文, refused (`CONTENT_CHANGED`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content: Option<Digest>,
     },
     /// 转批: the leader passes it to another leader, who 批示 in their place.
     ReferMemo {
@@ -198,6 +214,17 @@ pub enum SubmissionAction {
 }
 
 impl SubmissionAction {
+    /// The 正文 (its SHA-256) the actor says they were shown, for the commands that approve
+    /// it: 审核, 会签, 批示.
+    pub fn shown_content(&self) -> Option<&Digest> {
+        match self {
+            SubmissionAction::ApproveMemo { content, .. }
+            | SubmissionAction::CountersignMemo { content, .. }
+            | SubmissionAction::EndorseMemo { content, .. } => content.as_ref(),
+            _ => None,
+        }
+    }
+
     /// The command's name, as used in messages and on the wire.
     pub fn name(&self) -> &'static str {
         match self {

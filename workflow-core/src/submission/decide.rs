@@ -53,7 +53,7 @@ pub(crate) fn decide(
     }
     let m = match (memo, &cmd.action) {
         (None, SubmissionAction::DraftMemo { fields }) => {
-            return draft(cmd.document_id, &actor, fields);
+            return draft(cmd.document_id, &actor, fields, ctx);
         }
         (Some(m), SubmissionAction::DraftMemo { .. }) => return Err(Error::DocumentExists(m.id())),
         (None, _) => return Err(Error::DocumentNotFound(cmd.document_id)),
@@ -67,15 +67,17 @@ pub(crate) fn decide(
         ctx,
         name,
     };
+    crate::content::require_shown(name, cmd.action.shown_content(), d.main_file())?;
     match &cmd.action {
         SubmissionAction::DraftMemo { .. } => Err(Error::DocumentExists(m.id())),
         SubmissionAction::ReviseMemo { fields } => d.revise(fields),
         SubmissionAction::SubmitMemo { route } => d.submit(route),
-        SubmissionAction::ApproveMemo { opinion, stage } => d.approve(opinion, *stage),
+        SubmissionAction::ApproveMemo { opinion, stage, .. } => d.approve(opinion, *stage),
         SubmissionAction::CountersignMemo {
             agree,
             opinion,
             stage,
+            ..
         } => d.countersign(*agree, opinion, *stage),
         SubmissionAction::ReturnMemo { reason } => d.return_(reason),
         SubmissionAction::AcceptMemo { opinion, leaders } => d.accept(opinion, leaders),
@@ -83,6 +85,7 @@ pub(crate) fn decide(
             decision,
             text,
             supervise,
+            ..
         } => d.endorse(*decision, text, supervise.as_ref()),
         SubmissionAction::ReferMemo { to, opinion } => d.refer(to, opinion),
         SubmissionAction::CloseMemo { note } => d.close(note),
@@ -106,10 +109,12 @@ fn draft(
     document_id: DocumentId,
     actor: &Actor,
     fields: &MemoFields,
+    ctx: &dyn Context,
 ) -> Result<Vec<SubmissionEvent>, Error> {
     require_role(actor, Role::Drafter, "DraftMemo")?;
     let fields = checked_fields(fields)?;
     require_clearance(actor, fields.classification)?;
+    crate::content::check_files(ctx, &actor.id, &fields.files, &[])?;
     Ok(vec![SubmissionEvent::MemoDrafted {
         document_id,
         fields,
@@ -182,6 +187,11 @@ struct Decide<'a> {
 }
 
 impl Decide<'_> {
+    /// The digest of the 签报's 正文 file, if it has one: what an approval records.
+    fn main_file(&self) -> Option<crate::content::Digest> {
+        self.m.fields().files.main_digest().cloned()
+    }
+
     fn require_step(&self, steps: &[Step]) -> Result<(), Error> {
         crate::checks::require_step(self.name, self.m.step(), steps)
     }
@@ -313,6 +323,8 @@ impl Decide<'_> {
         self.require_drafter()?;
         let fields = checked_fields(fields)?;
         require_clearance(self.actor, fields.classification)?;
+        let named: Vec<&str> = self.m.fields().files.names().map(|(_, d)| d).collect();
+        crate::content::check_files(self.ctx, &self.actor.id, &fields.files, &named)?;
         Ok(vec![SubmissionEvent::MemoRevised { fields }])
     }
 
@@ -361,6 +373,7 @@ impl Decide<'_> {
         let stage = self.require_reviewer()?;
         check_text("opinion", opinion, false)?;
         Ok(vec![SubmissionEvent::MemoApproved {
+            content: self.main_file(),
             stage,
             opinion: opinion.trim().to_owned(),
         }])
@@ -383,6 +396,7 @@ impl Decide<'_> {
             .ok_or_else(|| self.not_now("no stage is running"))?;
         after.countersigns.insert(unit.clone(), agree);
         let mut events = vec![SubmissionEvent::MemoCountersigned {
+            content: self.main_file(),
             stage,
             unit,
             agree,
@@ -510,6 +524,7 @@ impl Decide<'_> {
             }
         };
         Ok(vec![SubmissionEvent::MemoEndorsed {
+            content: self.main_file(),
             decision,
             text: text.trim().to_owned(),
             supervise,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::command::{Decision, MemoFields, Supervise};
 use super::state::{MemoNumber, Step};
+use crate::content::Digest;
 use crate::ids::{ActorId, DocumentId, Timestamp, UnitCode};
 use crate::numbering::ArchiveReference;
 use crate::retention::Retention;
@@ -41,6 +42,9 @@ pub enum SubmissionEvent {
         stage: usize,
         /// 审核意见.
         opinion: String,
+        /// The SHA-256 of the 正文 file it was given on, where the document has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content: Option<Digest>,
     },
     /// 会签.
     MemoCountersigned {
@@ -52,6 +56,9 @@ pub enum SubmissionEvent {
         agree: bool,
         /// 会签意见.
         opinion: String,
+        /// The SHA-256 of the 正文 file it was given on, where the document has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content: Option<Digest>,
     },
     /// Departments a stage was decided without (或签, a ratio), recorded rather than dropped.
     MemoCountersignersNotNeeded {
@@ -86,6 +93,9 @@ pub enum SubmissionEvent {
         /// The 督办 item it opens, if it does.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         supervise: Option<Supervise>,
+        /// The SHA-256 of the 正文 file it was given on, where the document has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content: Option<Digest>,
     },
     /// 转批.
     MemoReferred {

@@ -111,6 +111,14 @@ impl Flow for Submission {
         state.current()?.1.due_at
     }
 
+    fn document_files(state: &Memo) -> Option<&crate::content::DocumentFiles> {
+        Some(&state.fields().files)
+    }
+
+    fn files(state: &Memo) -> Vec<(&str, &str)> {
+        state.fields().files.names().collect()
+    }
+
     fn current_stage(state: &Memo) -> Option<usize> {
         state.current().map(|(i, _)| i)
     }

@@ -15,7 +15,7 @@ pub(crate) fn summary(data: &SubmissionEvent) -> String {
         SubmissionEvent::MemoSubmitted { round, route } => {
             format!("第{round}轮，共{}个环节", route.len())
         }
-        SubmissionEvent::MemoApproved { stage, opinion } => {
+        SubmissionEvent::MemoApproved { stage, opinion, .. } => {
             format!("{} {opinion}", stage_label(*stage))
                 .trim()
                 .to_owned()
@@ -54,6 +54,7 @@ pub(crate) fn summary(data: &SubmissionEvent) -> String {
             decision,
             text,
             supervise,
+            ..
         } => {
             let mut line = format!("{}：{text}", decision.chinese());
             if let Some(s) = supervise {

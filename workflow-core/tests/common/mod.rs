@@ -72,12 +72,14 @@ pub use workflow_testkit::{CAMPUS, fields, route};
 
 pub fn approve(opinion: &str) -> Action {
     Action::Approve {
+        content: None,
         stage: None,
         opinion: opinion.into(),
     }
 }
 pub fn agree(opinion: &str) -> Action {
     Action::Countersign {
+        content: None,
         stage: None,
         agree: true,
         opinion: opinion.into(),
@@ -85,6 +87,7 @@ pub fn agree(opinion: &str) -> Action {
 }
 pub fn disagree(opinion: &str) -> Action {
     Action::Countersign {
+        content: None,
         stage: None,
         agree: false,
         opinion: opinion.into(),
@@ -98,6 +101,7 @@ pub fn ret(reason: &str) -> Action {
 }
 pub fn sign(opinion: &str) -> Action {
     Action::SignOff {
+        content: None,
         opinion: opinion.into(),
     }
 }

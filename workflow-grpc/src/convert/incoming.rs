@@ -9,7 +9,10 @@ use workflow_core::{
     kind::Kind, kind::Urgency,
 };
 
-use super::{FromWire, classification, date, invalid, kind, timestamp, urgency};
+use super::{
+    FromWire, classification, date, document_files, document_files_to, invalid, kind, timestamp,
+    urgency,
+};
 use crate::pb;
 
 /// An optional date: empty is none.
@@ -31,6 +34,7 @@ pub(super) fn registration(r: Option<pb::Registration>) -> Result<Registration, 
         ));
     }
     Ok(Registration {
+        files: document_files("registration.files", r.files)?,
         from: r.from,
         from_number: r.from_number,
         title: r.title,
@@ -57,6 +61,7 @@ pub(super) fn registration(r: Option<pb::Registration>) -> Result<Registration, 
 /// Registration fields to the wire.
 fn registration_to(r: &Registration) -> pb::Registration {
     pb::Registration {
+        files: document_files_to(&r.files),
         from: r.from.clone(),
         from_number: r.from_number.clone(),
         title: r.title.clone(),

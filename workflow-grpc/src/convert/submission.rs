@@ -9,8 +9,8 @@ use workflow_core::{
 };
 
 use super::{
-    FromWire, archive_record, classification, date, decision, document_id, invalid, opinion,
-    stage_view, timestamp, urgency,
+    FromWire, archive_record, classification, date, decision, document_files, document_files_to,
+    document_id, invalid, opinion, stage_view, timestamp, urgency,
 };
 use crate::pb;
 
@@ -18,6 +18,7 @@ use crate::pb;
 pub(crate) fn memo_fields(f: Option<pb::MemoFields>) -> Result<MemoFields, Status> {
     let f = f.ok_or_else(|| invalid("fields", "is required"))?;
     Ok(MemoFields {
+        files: document_files("fields.files", f.files)?,
         title: f.title,
         summary: f.summary,
         body: f.body,
@@ -36,6 +37,7 @@ pub(crate) fn memo_fields(f: Option<pb::MemoFields>) -> Result<MemoFields, Statu
 /// 签报 fields to the wire.
 pub(crate) fn memo_fields_to(f: &MemoFields) -> pb::MemoFields {
     pb::MemoFields {
+        files: document_files_to(&f.files),
         title: f.title.clone(),
         summary: f.summary.clone(),
         body: f.body.clone(),

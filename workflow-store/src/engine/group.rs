@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use workflow_core::content::{Digest, KeptFile};
 use workflow_core::{
     ActorId, Context, DocumentId, UnitCode, archive::RetentionSchedule, context::ContextError,
     directory::Actor, directory::Unit, numbering::Series,
@@ -74,6 +75,13 @@ impl Context for GroupContext<'_> {
             None => self.reads.max_number(series).map_err(context_error)?,
         };
         Ok(max + 1)
+    }
+    fn uploaded_file(
+        &self,
+        digest: &Digest,
+        by: &ActorId,
+    ) -> Result<Option<KeptFile>, ContextError> {
+        self.reads.uploaded_file(digest, by).map_err(context_error)
     }
     fn fixity_hash(&self) -> Result<Option<String>, ContextError> {
         let mut hashes: Vec<String> = self
@@ -152,6 +160,8 @@ pub(super) trait GroupReads {
     fn max_number(&self, series: &Series) -> Result<u32>;
     /// The hashes of a stream's events, in order.
     fn stream_hashes(&self, id: DocumentId) -> Result<Vec<String>>;
+    /// The file kept under `digest`, if `by` uploaded it: its size and first bytes.
+    fn uploaded_file(&self, digest: &Digest, by: &ActorId) -> Result<Option<KeptFile>>;
 }
 
 /// The store, as a group reads it.
@@ -169,6 +179,16 @@ impl GroupReads for StoreReads<'_> {
     }
     fn max_number(&self, series: &Series) -> Result<u32> {
         self.0.max_number(series)
+    }
+    fn uploaded_file(&self, digest: &Digest, by: &ActorId) -> Result<Option<KeptFile>> {
+        if !self.0.uploaded(digest, by)? {
+            return Ok(None);
+        }
+        let Some(size) = self.0.content_size(digest)? else {
+            return Ok(None);
+        };
+        let head = self.0.read_content(digest, 0, 8)?;
+        Ok(Some(KeptFile { size, head }))
     }
     fn stream_hashes(&self, id: DocumentId) -> Result<Vec<String>> {
         self.0.stream_hashes(id)

@@ -451,6 +451,13 @@ mod tests {
         fn stream_hashes(&self, _: DocumentId) -> Result<Vec<String>> {
             Ok(Vec::new())
         }
+        fn uploaded_file(
+            &self,
+            _: &workflow_core::content::Digest,
+            _: &ActorId,
+        ) -> Result<Option<workflow_core::content::KeptFile>> {
+            Ok(None)
+        }
     }
 
     fn fixture_directory() -> DirectoryCache {

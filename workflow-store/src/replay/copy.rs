@@ -213,7 +213,7 @@ fn copy_contents(
                 ));
             }
             drop(out);
-            to.keep_content(&k.digest, &path, k.size)
+            to.keep_content(&k.digest, &path, k.size, None)
         };
         let result = write();
         let _ = std::fs::remove_file(&path);

@@ -33,7 +33,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use workflow_core::{
-    DocumentId, Timestamp, directory::Actor, directory::Unit, numbering::Series, todo::Assignee,
+    ActorId, DocumentId, Timestamp, directory::Actor, directory::Unit, numbering::Series,
+    todo::Assignee,
 };
 
 use crate::envelope::LogHead;
@@ -487,14 +488,19 @@ pub struct KeptContent {
 /// backend keeps bytes under the digest it is given.
 pub trait Contents {
     /// Keeps the complete file at `spooled` (whose digest and size the engine checked)
-    /// under `digest`, and returns once it is durable; a file kept already under that digest
-    /// is left as it is. The spool file is moved or removed.
+    /// under `digest`, with `uploader` among those who uploaded it (where an actor did: a
+    /// copy between stores names none), and returns once both are durable; a file kept
+    /// already under that digest is left as it is. The spool file is moved or removed.
     fn keep_content(
         &self,
         digest: &workflow_core::content::Digest,
         spooled: &std::path::Path,
         size: u64,
+        uploader: Option<&ActorId>,
     ) -> Result<()>;
+    /// Whether `actor` uploaded the file kept under `digest` (a command may name only a file
+    /// its actor uploaded, or one the document names already).
+    fn uploaded(&self, digest: &workflow_core::content::Digest, actor: &ActorId) -> Result<bool>;
     /// The size of the file kept under `digest`, if one is.
     fn content_size(&self, digest: &workflow_core::content::Digest) -> Result<Option<u64>>;
     /// Up to `len` bytes of the file kept under `digest`, from `offset` (fewer at its end);
@@ -507,8 +513,8 @@ pub trait Contents {
     ) -> Result<Vec<u8>>;
     /// Every file kept, by digest.
     fn list_contents(&self) -> Result<Vec<KeptContent>>;
-    /// Removes the file kept under `digest` (an operator's clean-up of files no event
-    /// names); nothing if none is kept.
+    /// Removes the file kept under `digest` and who uploaded it (an operator's clean-up of
+    /// files no event names); nothing if none is kept.
     fn remove_content(&self, digest: &workflow_core::content::Digest) -> Result<()>;
     /// Where uploads are spooled before they are kept (on the same file system as the kept
     /// files where there are any, so that keeping is a rename).

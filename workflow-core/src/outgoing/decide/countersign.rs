@@ -17,6 +17,7 @@ impl Decide<'_> {
         let mut after = self.current_stage_clone()?;
         after.countersigns.insert(unit.clone(), agree);
         let mut events = vec![EventData::Countersigned {
+            content: self.main_file(),
             stage,
             unit,
             agree,

@@ -111,18 +111,25 @@ struct Decide<'a> {
 }
 
 impl Decide<'_> {
+    /// The digest of the document's 正文 file, if it has one: what an approval records.
+    fn main_file(&self) -> Option<crate::content::Digest> {
+        self.doc.fields().files.main_digest().cloned()
+    }
+
     fn decide(&self, action: &Action) -> Result<Vec<EventData>, Error> {
+        crate::content::require_shown(self.name, action.shown_content(), self.main_file())?;
         match action {
             Action::Draft(_) => Err(Error::DocumentExists(self.doc.id())),
             Action::Revise(fields) => self.revise(fields),
             Action::SubmitForReview { route } => self.submit_for_review(route),
-            Action::Approve { opinion, stage } => self.approve(opinion, *stage),
+            Action::Approve { opinion, stage, .. } => self.approve(opinion, *stage),
             Action::Return { reason, stage } => self.return_from(reason, *stage),
             Action::Withdraw { reason } => self.withdraw(reason),
             Action::Countersign {
                 agree,
                 opinion,
                 stage,
+                ..
             } => self.countersign(*agree, opinion, *stage),
             Action::RemoveCountersigner { unit, stage } => self.remove_countersigner(unit, *stage),
             Action::AddReviewer {
@@ -139,7 +146,7 @@ impl Decide<'_> {
             } => self.return_to_stage(*stage, reason, *from_stage),
             Action::Remind { interval_hours } => self.remind(*interval_hours),
             Action::AddCountersigner { unit, stage } => self.add_countersigner(unit, *stage),
-            Action::SignOff { opinion } => self.sign_off(opinion),
+            Action::SignOff { opinion, .. } => self.sign_off(opinion),
             Action::Issue { issue_date, copies } => self.issue(*issue_date, *copies),
             Action::Acknowledge => self.acknowledge(),
             Action::Archive {

@@ -34,7 +34,11 @@ impl Decide<'_> {
                 opinion,
             }
         } else {
-            EventData::Approved { stage, opinion }
+            EventData::Approved {
+                stage,
+                opinion,
+                content: self.main_file(),
+            }
         }])
     }
 

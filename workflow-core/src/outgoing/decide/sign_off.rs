@@ -9,6 +9,7 @@ impl Decide<'_> {
         let unit = self.require_signer()?;
         check_text("opinion", opinion, true)?;
         Ok(vec![EventData::Signed {
+            content: self.main_file(),
             unit,
             signer_name: self.actor.name.clone(),
             opinion: opinion.trim().to_owned(),

@@ -5,6 +5,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use workflow_core::ActorId;
 use workflow_core::content::Digest;
 
 use super::*;
@@ -14,7 +15,13 @@ use crate::storage::{Contents, KeptContent};
 const CHUNK: usize = 1 << 20;
 
 impl Contents for PostgresStorage {
-    fn keep_content(&self, digest: &Digest, spooled: &Path, size: u64) -> Result<()> {
+    fn keep_content(
+        &self,
+        digest: &Digest,
+        spooled: &Path,
+        size: u64,
+        uploader: Option<&ActorId>,
+    ) -> Result<()> {
         let what = format!("keeping file {digest}");
         let mut chunks = Vec::new();
         let mut f = std::fs::File::open(spooled).map_err(|e| Error::Unavailable {
@@ -43,6 +50,7 @@ impl Contents for PostgresStorage {
         }
         let digest = digest.as_str().to_owned();
         let size = i64::try_from(size).unwrap_or(i64::MAX);
+        let uploader = uploader.map(|a| a.0.clone());
         self.run(move |pool| async move {
             let mut c = pool.get().await.map_err(from_pool)?;
             let tx = c.transaction().await.db()?;
@@ -69,10 +77,35 @@ impl Contents for PostgresStorage {
                     .db()?;
                 }
             }
+            if let Some(actor) = &uploader {
+                tx.execute(
+                    "INSERT INTO wf_content_uploads (digest, actor) VALUES ($1, $2) \
+                     ON CONFLICT DO NOTHING",
+                    &[&digest, actor],
+                )
+                .await
+                .db()?;
+            }
             tx.commit().await.db()
         })?;
         let _ = std::fs::remove_file(spooled);
         Ok(())
+    }
+
+    fn uploaded(&self, digest: &Digest, actor: &ActorId) -> Result<bool> {
+        let digest = digest.as_str().to_owned();
+        let actor = actor.0.clone();
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(from_pool)?;
+            let row = c
+                .query_opt(
+                    "SELECT 1 FROM wf_content_uploads WHERE digest = $1 AND actor = $2",
+                    &[&digest, &actor],
+                )
+                .await
+                .db()?;
+            Ok(row.is_some())
+        })
     }
 
     fn content_size(&self, digest: &Digest) -> Result<Option<u64>> {
@@ -159,6 +192,12 @@ impl Contents for PostgresStorage {
         self.run(move |pool| async move {
             let mut c = pool.get().await.map_err(from_pool)?;
             let tx = c.transaction().await.db()?;
+            tx.execute(
+                "DELETE FROM wf_content_uploads WHERE digest = $1",
+                &[&digest],
+            )
+            .await
+            .db()?;
             tx.execute(
                 "DELETE FROM wf_content_chunks WHERE digest = $1",
                 &[&digest],

@@ -82,7 +82,7 @@ mod writers;
 
 /// The schema version this build writes; `workflow migrate` and every open apply the
 /// migrations up to it, and a database of a newer version is refused.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The migrations, in order: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -117,6 +117,13 @@ CREATE TABLE wf_content_chunks (
     n int NOT NULL CHECK (n >= 0),
     bytes bytea NOT NULL,
     PRIMARY KEY (digest, n)
+);
+"#,
+    r#"
+CREATE TABLE wf_content_uploads (
+    digest text COLLATE "C" NOT NULL REFERENCES wf_contents (digest),
+    actor text COLLATE "C" NOT NULL,
+    PRIMARY KEY (digest, actor)
 );
 "#,
 ];

@@ -7,6 +7,7 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use workflow_core::ActorId;
 use workflow_core::content::Digest;
 
 use super::*;
@@ -21,6 +22,19 @@ fn io_error(what: impl std::fmt::Display, e: io::Error) -> Error {
     Error::Unavailable {
         reason: format!("{what}: {e}"),
     }
+}
+
+/// The `uploads` key recording that `actor` uploaded `digest`.
+fn upload_key(digest: &Digest, actor: &ActorId) -> Vec<u8> {
+    let mut k = upload_key_prefix(digest);
+    k.extend_from_slice(actor.0.as_bytes());
+    k
+}
+
+fn upload_key_prefix(digest: &Digest) -> Vec<u8> {
+    let mut k = digest.as_str().as_bytes().to_vec();
+    k.push(0);
+    k
 }
 
 fn sync_dir(dir: &Path) -> io::Result<()> {
@@ -51,14 +65,8 @@ impl SledStorage {
         }
     }
 
-    fn content_path(&self, digest: &Digest) -> PathBuf {
-        let d = digest.as_str();
-        self.contents.join(&d[..2]).join(d)
-    }
-}
-
-impl Contents for SledStorage {
-    fn keep_content(&self, digest: &Digest, spooled: &Path, size: u64) -> Result<()> {
+    /// Keeps the file itself: renamed into place, synced, with the folders that lead to it.
+    fn keep_file(&self, digest: &Digest, spooled: &Path, size: u64) -> Result<()> {
         let target = self.content_path(digest);
         let what = || format!("keeping file {digest}");
         let folder = target.parent().map(Path::to_owned).unwrap_or_default();
@@ -80,6 +88,33 @@ impl Contents for SledStorage {
         std::fs::create_dir_all(&folder).map_err(|e| io_error(what(), e))?;
         std::fs::rename(spooled, &target).map_err(|e| io_error(what(), e))?;
         self.sync_folders(&folder).map_err(|e| io_error(what(), e))
+    }
+
+    fn content_path(&self, digest: &Digest) -> PathBuf {
+        let d = digest.as_str();
+        self.contents.join(&d[..2]).join(d)
+    }
+}
+
+impl Contents for SledStorage {
+    fn keep_content(
+        &self,
+        digest: &Digest,
+        spooled: &Path,
+        size: u64,
+        uploader: Option<&ActorId>,
+    ) -> Result<()> {
+        self.keep_file(digest, spooled, size)?;
+        if let Some(actor) = uploader {
+            self.uploads.insert(upload_key(digest, actor), &[]).db()?;
+            self.flush_durably()?;
+        }
+        Ok(())
+    }
+
+    fn uploaded(&self, digest: &Digest, actor: &ActorId) -> Result<bool> {
+        Ok(self.uploads.contains_key(upload_key(digest, actor)).db()?
+            && self.content_size(digest)?.is_some())
     }
 
     fn content_size(&self, digest: &Digest) -> Result<Option<u64>> {
@@ -142,6 +177,10 @@ impl Contents for SledStorage {
     }
 
     fn remove_content(&self, digest: &Digest) -> Result<()> {
+        for key in self.uploads.scan_prefix(upload_key_prefix(digest)).keys() {
+            self.uploads.remove(key.db()?).db()?;
+        }
+        self.flush_durably()?;
         let path = self.content_path(digest);
         match std::fs::remove_file(&path) {
             Ok(()) => {}

@@ -137,6 +137,8 @@ pub struct SledStorage {
     stable: StableFiles,
     /// Where files are kept by digest (`contents.rs`).
     contents: std::path::PathBuf,
+    /// Who uploaded each kept file: `digest \0 actor` keys (`contents.rs`).
+    uploads: sled::Tree,
     /// During a rebuild: fingerprints of every projection entry it produced, so that the
     /// ones it did not produce can be swept at its end.
     rebuild: Mutex<Option<Produced>>,
@@ -324,6 +326,7 @@ impl SledStorage {
         let storage = SledStorage {
             stable,
             contents: contents::content_dir(path),
+            uploads: t("uploads")?,
             log: t("log")?,
             streams: t("streams")?,
             commands: t("commands")?,
