@@ -81,6 +81,10 @@ pub(crate) enum Part {
     /// (8) fan-out: commands/s and the process's CPU per command with 0, 50 and 200 live
     /// subscribers reading in-process, then the server's over gRPC.
     Fanout,
+    /// (9) files: upload and download MB/s against `std::fs` writing (with fsync) and
+    /// reading the same bytes; the flow with a 正文 file and an attachment named against
+    /// the flow without.
+    Files,
 }
 
 /// Realistic opinions: a few hundred characters of Chinese.
@@ -344,12 +348,27 @@ async fn bytes_per_command(dir: &Path, whole_records: bool) -> Result<usize> {
 }
 
 async fn engine_flows(engine: Engine, clients: usize, seconds: f64) -> Result<Rate> {
+    engine_flows_naming(engine, clients, seconds, None).await
+}
+
+/// The flows of [`engine_flows`], each draft naming `files` when given.
+async fn engine_flows_naming(
+    engine: Engine,
+    clients: usize,
+    seconds: f64,
+    files: Option<workflow_core::content::DocumentFiles>,
+) -> Result<Rate> {
     measure(clients, seconds, move |c, round| {
         let engine = engine.clone();
+        let files = files.clone();
         async move {
             let id = DocumentId(uuid::Uuid::new_v4());
             let mut lat = Vec::with_capacity(11);
-            for (actor, action) in flow(c * 1_000_000 + round) {
+            let mut steps = flow(c * 1_000_000 + round);
+            if let (Some(files), Some((_, Action::Draft(fields)))) = (files, steps.first_mut()) {
+                fields.files = files;
+            }
+            for (actor, action) in steps {
                 let t = Instant::now();
                 engine.execute(Request::new(id, actor, action)).await?;
                 lat.push(t.elapsed());
@@ -875,6 +894,9 @@ async fn run_async(args: BenchArgs, store: Option<String>) -> Result<()> {
     if runs(Part::Bulletin) {
         part_bulletin(&args, base.path(), &mut summary).await?;
     }
+    if runs(Part::Files) {
+        part_files(&args, base.path(), seconds, &mut summary).await?;
+    }
 
     println!(
         "{}",
@@ -987,6 +1009,160 @@ async fn part_durability(
         rows.push(json!({"clients": c, "rate": r.json(), "strict_over_relaxed": round(strict.per_sec / r.per_sec.max(1e-9))}));
     }
     summary.insert("engine_relaxed".into(), json!(rows));
+    Ok(())
+}
+
+/// Median of [`ROUNDS`] timings of `f`, as MB/s of `bytes` each; `f` is given the round
+/// and the round's bytes, made before the clock starts.
+fn mb_per_sec(
+    bytes: usize,
+    make: impl Fn(usize) -> Vec<u8>,
+    mut f: impl FnMut(usize, &[u8]) -> Result<()>,
+) -> Result<f64> {
+    let mut rates = Vec::with_capacity(ROUNDS);
+    for round in 0..ROUNDS {
+        let data = make(round);
+        let t = Instant::now();
+        f(round, &data)?;
+        rates.push(bytes as f64 / f64::from(1u32 << 20) / t.elapsed().as_secs_f64().max(1e-9));
+    }
+    rates.sort_by(f64::total_cmp);
+    Ok(rates[rates.len() / 2])
+}
+
+/// (9) files: a file uploaded (spooled, hashed, checked, synced, renamed, its folders
+/// synced) and downloaded through a document, against `std::fs` writing the same bytes to a
+/// new file and syncing it, and reading them back; and the flow naming files against the
+/// flow without.
+async fn part_files(
+    args: &BenchArgs,
+    base: &Path,
+    seconds: f64,
+    summary: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<()> {
+    use std::io::{Read, Write};
+    let size: usize = if args.smoke { 2 << 20 } else { 20 << 20 };
+    let dir = base.join("files");
+    let engine = Engine::open(&dir)?;
+    load_directory(&engine).await?;
+    // Each round's bytes differ (a kept file is not kept twice).
+    let bytes = |round: usize, salt: u8| -> Vec<u8> {
+        let mut b = b"%PDF-1.7\n".to_vec();
+        b.extend((0..size - b.len()).map(|i| (i as u8) ^ (round as u8) ^ salt));
+        b
+    };
+    let reference_dir = dir.join("reference");
+    std::fs::create_dir_all(&reference_dir)?;
+    let write_ref = mb_per_sec(
+        size,
+        |round| bytes(round, 1),
+        |round, data| {
+            let mut f = std::fs::File::create(reference_dir.join(format!("{round}.pdf")))?;
+            f.write_all(data)?;
+            f.sync_all()?;
+            Ok(())
+        },
+    )?;
+    let drafter = workflow_testkit::sample().drafter;
+    let by = engine.reader("bench", drafter.as_str())?;
+    let mut kept = Vec::new();
+    let upload = mb_per_sec(
+        size,
+        |round| bytes(round, 2),
+        |_, data| {
+            let mut up = engine.upload(&by, "正文.pdf")?;
+            for chunk in data.chunks(1 << 20) {
+                up.write(chunk)?;
+            }
+            kept.push(up.finish(None)?);
+            Ok(())
+        },
+    )?;
+    let read_ref = mb_per_sec(
+        size,
+        |_| Vec::new(),
+        |round, _| {
+            let mut f = std::fs::File::open(reference_dir.join(format!("{round}.pdf")))?;
+            let mut buf = vec![0u8; 1 << 20];
+            while f.read(&mut buf)? > 0 {}
+            Ok(())
+        },
+    )?;
+    // A draft naming the first file, for the downloads and the flows.
+    let main = kept.first().cloned().context("no file uploaded")?;
+    let attachment = kept.get(1).cloned().context("no second file uploaded")?;
+    let files = workflow_core::content::DocumentFiles {
+        main: Some(Box::new(main.clone())),
+        attachments: vec![attachment],
+    };
+    let id = DocumentId(uuid::Uuid::new_v4());
+    let mut draft = flow(9_999_999).swap_remove(0);
+    if let Action::Draft(fields) = &mut draft.1 {
+        fields.files = files.clone();
+    }
+    engine.execute(Request::new(id, draft.0, draft.1)).await?;
+    let mut download_rounds = Vec::with_capacity(ROUNDS);
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        let (_, total, first) = engine.read_file(&by, id, &main.digest, 0, 1 << 20).await?;
+        let mut offset = first.len() as u64;
+        while offset < total {
+            offset += engine
+                .file_bytes(&main.digest, offset, 1 << 20)
+                .await?
+                .len() as u64;
+        }
+        download_rounds
+            .push(size as f64 / f64::from(1u32 << 20) / t.elapsed().as_secs_f64().max(1e-9));
+    }
+    download_rounds.sort_by(f64::total_cmp);
+    let download = download_rounds[download_rounds.len() / 2];
+    line(
+        "files: std::fs write + fsync, MB/s (reference)",
+        format!("{write_ref:.0}"),
+    );
+    line(
+        "files: upload (spool, SHA-256, check, fsync, rename, folder syncs), MB/s",
+        format!(
+            "{upload:.0} ({:.0}% of the reference; goal ≥ 50%)",
+            100.0 * upload / write_ref.max(1e-9)
+        ),
+    );
+    line(
+        "files: std::fs read, MB/s (reference)",
+        format!("{read_ref:.0}"),
+    );
+    line(
+        "files: download through a document, MB/s",
+        format!(
+            "{download:.0} ({:.0}% of the reference; goal ≥ 50%)",
+            100.0 * download / read_ref.max(1e-9)
+        ),
+    );
+    let mut flows = Vec::new();
+    for c in [1usize, 8] {
+        let plain = engine_flows(engine.clone(), c, seconds).await?;
+        let named = engine_flows_naming(engine.clone(), c, seconds, Some(files.clone())).await?;
+        rate_line(
+            &format!("flow naming a 正文 and an attachment, {c} clients: commands/s"),
+            &named,
+            Some((&plain, "the flow naming none")),
+        );
+        flows.push(json!({"clients": c, "plain": plain.json(), "naming_files": named.json(), "ratio": round(named.per_sec / plain.per_sec.max(1e-9))}));
+    }
+    summary.insert(
+        "files".into(),
+        json!({
+            "bytes": size,
+            "write_reference_mb_s": round(write_ref),
+            "upload_mb_s": round(upload),
+            "upload_ratio": round(upload / write_ref.max(1e-9)),
+            "read_reference_mb_s": round(read_ref),
+            "download_mb_s": round(download),
+            "download_ratio": round(download / read_ref.max(1e-9)),
+            "flows": flows,
+        }),
+    );
     Ok(())
 }
 
