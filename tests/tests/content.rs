@@ -225,8 +225,11 @@ async fn refused_uploads_and_downloads_say_why_and_keep_nothing() {
             .unwrap_err();
         assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
         assert!(e.message().contains(&file.sha256), "{}", e.message());
-        let info = e.get_error_details().error_info().unwrap().reason.clone();
-        assert_eq!(info, "FILE_NOT_UPLOADED");
+        let details = e.get_error_details();
+        let info = details.error_info().unwrap();
+        assert_eq!(info.reason, "FILE_NOT_UPLOADED");
+        assert_eq!(info.metadata["sha256"], file.sha256);
+        assert_eq!(info.metadata["actor"], "wang.fang");
     }
     server.stop().await;
 }
@@ -289,10 +292,10 @@ async fn approvals_over_the_wire_are_bound_to_the_text_the_approver_was_shown() 
     };
     let e = c.approve(approve("b".repeat(64))).await.unwrap_err();
     assert_eq!(e.code(), Code::Aborted, "{e:?}");
-    assert_eq!(
-        e.get_error_details().error_info().unwrap().reason,
-        "CONTENT_CHANGED"
-    );
+    let details = e.get_error_details();
+    let info = details.error_info().unwrap();
+    assert_eq!(info.reason, "CONTENT_CHANGED");
+    assert_eq!(info.metadata["current_sha256"], up.sha256);
     let e = c.approve(approve("not a digest".into())).await.unwrap_err();
     assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
     c.approve(approve(up.sha256.clone())).await.unwrap();

@@ -316,7 +316,6 @@ pub(crate) fn receipt(r: &Receipt, names: &Names, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// `show`: the document for people; with `json`, its state as JSON.
 /// The 正文 file and attachments a document names, one line each.
 pub(crate) fn files(files: &workflow_core::content::DocumentFiles) {
     let main = files.main.as_deref().map(|f| ("正文", f));
@@ -333,6 +332,7 @@ pub(crate) fn files(files: &workflow_core::content::DocumentFiles) {
     }
 }
 
+/// `show`: the document for people; with `json`, its state as JSON.
 pub(crate) fn document(d: &Document, names: &Names, json: bool) -> Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(d)?);

@@ -138,26 +138,30 @@ pub struct KeptFile {
 pub const MAX_FILES: usize = 100;
 
 /// Checks the files a command names for a document: at most [`MAX_FILES`], each named well,
-/// each once; and each one the document did not name already (`named`, as SHA-256 hex) kept,
-/// uploaded by `actor` (so that nobody can name, and then read through their own document, a
-/// file they only know the digest of), with the size it was kept with and a media type its
-/// bytes bear out. A file the actor did not upload is told as not uploaded, whoever did:
-/// the answer says nothing of which bytes the engine keeps.
+/// each once; each one the document names already (in `named`) as it names it there (its
+/// size and media type: a revision may rename a file, never relabel it); and every other one
+/// kept, uploaded by `actor` (so that nobody can name, and then read through their own
+/// document, a file they only know the digest of), with the size it was kept with and a
+/// media type its bytes bear out. A file the actor did not upload is told as not uploaded,
+/// whoever did: the answer says nothing of which bytes the engine keeps. `prefix` is where
+/// the files sit in the command (`""` for a draft's fields, `"registration."`).
 pub fn check_files(
     ctx: &dyn crate::Context,
     actor: &crate::ActorId,
+    prefix: &str,
     files: &DocumentFiles,
-    named: &[&str],
+    named: &DocumentFiles,
 ) -> Result<(), crate::Error> {
     use crate::Error;
     if files.attachments.len() > MAX_FILES {
         return Err(Error::field(
-            "files.attachments",
+            format!("{prefix}files.attachments"),
             format!("at most {MAX_FILES} files"),
         ));
     }
     let mut seen = std::collections::BTreeSet::new();
     for (field, f) in files.iter() {
+        let field = format!("{prefix}{field}");
         if let Some(problem) = name_problem(&f.name) {
             return Err(Error::field(format!("{field}.name"), problem));
         }
@@ -167,29 +171,26 @@ pub fn check_files(
                 format!("{} is named twice", f.digest),
             ));
         }
-        if named
-            .iter()
-            .any(|d| d.eq_ignore_ascii_case(f.digest.as_str()))
-        {
-            continue;
-        }
-        let Some(kept) = ctx.uploaded_file(&f.digest, actor)? else {
-            return Err(Error::FileNotUploaded {
-                field,
-                digest: f.digest.clone(),
-                actor: actor.clone(),
-            });
+        let (size, admitted) = match named.iter().find(|(_, n)| n.digest == f.digest) {
+            Some((_, before)) => (before.size, before.media_type == f.media_type),
+            None => {
+                let Some(kept) = ctx.uploaded_file(&f.digest, actor)? else {
+                    return Err(Error::FileNotUploaded {
+                        field,
+                        digest: f.digest.clone(),
+                        actor: actor.clone(),
+                    });
+                };
+                (kept.size, signature(&kept.head).admits(&f.media_type))
+            }
         };
-        if kept.size != f.size {
+        if size != f.size {
             return Err(Error::field(
                 format!("{field}.size"),
-                format!(
-                    "the file {} is {} bytes, not {}",
-                    f.digest, kept.size, f.size
-                ),
+                format!("the file {} is {size} bytes, not {}", f.digest, f.size),
             ));
         }
-        if !signature(&kept.head).admits(&f.media_type) {
+        if !admitted {
             return Err(Error::field(
                 format!("{field}.media_type"),
                 format!(

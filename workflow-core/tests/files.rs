@@ -128,6 +128,25 @@ fn a_revision_keeps_the_files_the_document_names_without_uploading_them_again() 
         workflow_core::content::Digest::parse(&"a".repeat(64)).unwrap();
     let e = Outgoing::decide(Some(&doc), &revise(added), &fresh).unwrap_err();
     assert_eq!(e.reason(), "FILE_NOT_UPLOADED");
+    // A file the document names may be renamed, never relabelled: its size and media type
+    // stay those it was kept with.
+    let mut relabelled = with_main(&plan);
+    relabelled.files.main.as_mut().unwrap().media_type = "text/html".into();
+    let e = Outgoing::decide(Some(&doc), &revise(relabelled), &fresh).unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidField { field, .. } if field == "files.main.media_type"),
+        "{e:?}"
+    );
+    let mut resized = with_main(&plan);
+    resized.files.main.as_mut().unwrap().size = 1;
+    let e = Outgoing::decide(Some(&doc), &revise(resized), &fresh).unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidField { field, .. } if field == "files.main.size"),
+        "{e:?}"
+    );
+    let mut renamed = with_main(&plan);
+    renamed.files.main.as_mut().unwrap().name = "评估方案（定稿）.pdf".into();
+    assert!(Outgoing::decide(Some(&doc), &revise(renamed), &fresh).is_ok());
 }
 
 #[test]
@@ -340,6 +359,52 @@ fn a_registration_names_the_files_its_registrar_uploaded() {
     );
     assert_eq!(e.reason(), "FILE_NOT_UPLOADED");
     // An attachment named by digest alone is held to the same rule.
+    // Named well, and once.
+    let e = s.err(
+        registrar,
+        register(
+            DocumentFiles::default(),
+            vec![Attachment {
+                name: "../方案.pdf".into(),
+                sha256: file.digest.to_string(),
+            }],
+        ),
+    );
+    assert!(
+        matches!(&e, Error::InvalidField { field, .. } if field == "registration.attachments[0].name"),
+        "{e:?}"
+    );
+    let e = s.err(
+        registrar,
+        register(
+            DocumentFiles {
+                main: Some(Box::new(file.clone())),
+                attachments: vec![],
+            },
+            vec![Attachment {
+                name: "方案.pdf".into(),
+                sha256: file.digest.to_string(),
+            }],
+        ),
+    );
+    assert!(
+        matches!(&e, Error::InvalidField { field, .. } if field == "registration.attachments[0].sha256"),
+        "{e:?}"
+    );
+    let e = s.err(
+        registrar,
+        register(
+            DocumentFiles {
+                main: Some(Box::new(by_another.clone())),
+                attachments: vec![],
+            },
+            vec![],
+        ),
+    );
+    assert!(
+        matches!(&e, Error::FileNotUploaded { field, .. } if field == "registration.files.main"),
+        "{e:?}"
+    );
     let e = s.err(
         registrar,
         register(

@@ -176,6 +176,30 @@ fn core_metadata(e: &workflow_core::Error) -> Vec<(&'static str, String)> {
             ("clearance", clearance.to_string()),
             ("classification", classification.to_string()),
         ],
+        E::FileNotUploaded {
+            field,
+            digest,
+            actor,
+        } => vec![
+            ("field", field.clone()),
+            ("sha256", digest.to_string()),
+            ("actor", actor.to_string()),
+        ],
+        E::ContentChanged {
+            command,
+            shown,
+            current,
+        } => vec![
+            ("command", (*command).to_owned()),
+            ("shown_sha256", shown.to_string()),
+            (
+                "current_sha256",
+                current
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+            ),
+        ],
         _ => Vec::new(),
     }
 }

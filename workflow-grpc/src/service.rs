@@ -347,10 +347,13 @@ impl DocumentWorkflow for WorkflowService {
             }
             let u = match upload.as_mut() {
                 Some(u) => {
-                    if !m.name.is_empty() || !m.actor_id.is_empty() {
+                    if !m.name.is_empty() {
+                        return Err(invalid("name", "only the first message names the file"));
+                    }
+                    if !m.actor_id.is_empty() {
                         return Err(invalid(
-                            "name",
-                            "only the first message names the file and its uploader",
+                            "actor_id",
+                            "only the first message names the uploader",
                         ));
                     }
                     u

@@ -31,7 +31,8 @@ pub struct AccessRecord {
     pub system: String,
     /// The actor named, if any.
     pub actor: Option<ActorId>,
-    /// What was read: `get`, `as_of`, `history`, `export`, `subscribe`.
+    /// What was read: `get`, `as_of`, `history`, `export`, `subscribe`, `file` (a download of
+    /// one of its files, named in `detail`).
     pub what: String,
     /// The document.
     pub document_id: DocumentId,

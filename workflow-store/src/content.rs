@@ -112,9 +112,10 @@ impl Engine {
     }
 
     /// Up to `len` bytes from `offset` of the file `digest`, read through `document`, which
-    /// must name it: the document is read under the reader's rules (clearance; a classified
-    /// read is recorded in the access log), and the file is told by the name the document
-    /// gives it. Answers the file as the document names it, its size, and the bytes.
+    /// names it now or named it in an earlier version (a replaced 正文): the document is read
+    /// under the reader's rules (clearance — for an earlier version's file, at the highest 密级
+    /// the document had; a classified read is recorded in the access log as `file`, naming
+    /// the file and its digest), and the file is told by the name the document gives it. Answers the file as the document names it, its size, and the bytes.
     pub async fn read_file(
         &self,
         reader: &Reader,
@@ -123,18 +124,7 @@ impl Engine {
         offset: u64,
         len: usize,
     ) -> Result<(String, u64, Vec<u8>)> {
-        let state = self.read_state(reader, document, None, None).await?;
-        let Some((name, _)) = state
-            .files()
-            .into_iter()
-            .find(|(_, d)| d.eq_ignore_ascii_case(digest.as_str()))
-        else {
-            return Err(Error::InvalidRequest {
-                field: "sha256",
-                reason: format!("document {document} names no file {digest} this engine keeps"),
-            });
-        };
-        let name = name.to_owned();
+        let name = self.file_name_for(reader, document, digest).await?;
         let storage = self.inner.storage.clone();
         let digest = digest.clone();
         tokio::task::spawn_blocking(move || {

@@ -310,6 +310,22 @@ async fn only_files_no_event_names_are_removed_and_only_after_the_grace_period()
     // Both were kept a moment ago: within an hour's grace, nothing is found.
     let hour = std::time::Duration::from_secs(3600);
     assert!(engine.unreferenced_files(hour).unwrap().is_empty());
+    // Kept two days ago, it is found past a day's grace; uploaded again, its grace starts
+    // again (someone is about to name it).
+    let path = |d: &Digest| {
+        dir.path()
+            .join("content")
+            .join(&d.as_str()[..2])
+            .join(d.as_str())
+    };
+    let two_days_ago = std::time::SystemTime::now() - 48 * hour;
+    std::fs::File::open(path(&abandoned.digest))
+        .unwrap()
+        .set_modified(two_days_ago)
+        .unwrap();
+    assert_eq!(engine.unreferenced_files(24 * hour).unwrap().len(), 1);
+    upload(&engine, "草稿.pdf", &pdf(3000), None).unwrap();
+    assert!(engine.unreferenced_files(24 * hour).unwrap().is_empty());
     // Without grace, only the file no event names.
     let none = std::time::Duration::ZERO;
     let found = engine.unreferenced_files(none).unwrap();
@@ -324,4 +340,101 @@ async fn only_files_no_event_names_are_removed_and_only_after_the_grace_period()
     assert!(report.is_intact(), "{report:?}");
     assert_eq!(report.files_checked, 1);
     assert!(engine.unreferenced_files(none).unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_acknowledged_document_s_receipt_carries_its_files_for_its_unit_to_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let sample = workflow_testkit::sample();
+    let by = engine.reader("test", sample.drafter.as_str()).unwrap();
+    let mut up = engine
+        .upload(&by, workflow_testkit::SAMPLE_FILE_NAME)
+        .unwrap();
+    up.write(workflow_testkit::SAMPLE_FILE).unwrap();
+    let text = up.finish(None).unwrap();
+    let mut flow = workflow_testkit::full_flow();
+    if let workflow_core::outgoing::Action::Draft(fields) = &mut flow[0].1 {
+        fields.files.main = Some(Box::new(text.clone()));
+    }
+    let id = new_id();
+    for (actor, action) in flow.into_iter().take(workflow_testkit::steps::ACKNOWLEDGED) {
+        run(&engine, id, actor.as_str(), action).await;
+    }
+    let page = engine
+        .list(&workflow_store::ListQuery {
+            flow: Some(workflow_core::StreamKind::Incoming),
+            ..Default::default()
+        })
+        .unwrap();
+    let receipt = page
+        .receipts()
+        .into_iter()
+        .find(|r| r.registration().source == Some(id))
+        .expect("the acknowledging unit's 收文")
+        .clone();
+    assert_eq!(
+        receipt.registration().files.main.as_deref(),
+        Some(&text),
+        "the 收文 names the 发文's 正文"
+    );
+    // Its unit's registrar opens it through the 收文.
+    let registrar = engine.reader("test", "he.ping").unwrap();
+    let (name, size, _) = engine
+        .read_file(&registrar, receipt.id(), &text.digest, 0, 16)
+        .await
+        .unwrap();
+    assert_eq!(
+        (name.as_str(), size),
+        (workflow_testkit::SAMPLE_FILE_NAME, text.size)
+    );
+}
+
+#[tokio::test]
+async fn a_replaced_text_still_opens_through_its_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let sample = workflow_testkit::sample();
+    let by = engine.reader("test", sample.drafter.as_str()).unwrap();
+    let keep = |name: &str, bytes: &[u8]| {
+        let mut up = engine.upload(&by, name).unwrap();
+        up.write(bytes).unwrap();
+        up.finish(None).unwrap()
+    };
+    let first = keep("正文（初稿）.pdf", &pdf(4000));
+    let second = keep("正文（修改稿）.pdf", &pdf(5000));
+    let mut fields = sample.fields.clone();
+    fields.files.main = Some(Box::new(first.clone()));
+    let id = new_id();
+    run(
+        &engine,
+        id,
+        sample.drafter.as_str(),
+        workflow_core::outgoing::Action::Draft(fields.clone()),
+    )
+    .await;
+    fields.files.main = Some(Box::new(second.clone()));
+    run(
+        &engine,
+        id,
+        sample.drafter.as_str(),
+        workflow_core::outgoing::Action::Revise(fields),
+    )
+    .await;
+    let reader = engine.reader("test", "li.qiang").unwrap();
+    for f in [&first, &second] {
+        let (name, _, bytes) = engine
+            .read_file(&reader, id, &f.digest, 0, 1 << 20)
+            .await
+            .unwrap();
+        assert_eq!(name, f.name);
+        assert_eq!(sha(&bytes), f.digest);
+    }
+    // A file the document never named is still refused.
+    let other = keep("另件.pdf", &pdf(6000));
+    let e = engine
+        .read_file(&reader, id, &other.digest, 0, 16)
+        .await
+        .unwrap_err();
+    assert_eq!(field(&e), "sha256");
 }

@@ -206,20 +206,30 @@ pub(crate) async fn upload(
     let id = document_id(&id)?;
     let s = state.engine.may_act_on(&person.reader, id)?;
     let outcome = async {
+        // Nothing is kept for someone who may not change the files now (the upload would
+        // only be refused after it).
+        if !may_change_files(&state.engine, &person, &s) {
+            return Err(WebError::Forbidden(
+                "您现在不能更改此文件的正文或附件：只有拟稿人在拟稿环节可以".into(),
+            ));
+        }
+        let broken = |e: axum::extract::multipart::MultipartError| {
+            WebError::bad_form("file", format!("上传中断：{e}"))
+        };
         let mut values: HashMap<String, String> = HashMap::new();
         let mut file: Option<FileRef> = None;
-        while let Some(mut field) = form
-            .next_field()
-            .await
-            .map_err(|e| WebError::bad_form("file", format!("上传中断：{e}")))?
-        {
+        while let Some(mut field) = form.next_field().await.map_err(broken)? {
             let name = field.name().unwrap_or_default().to_owned();
             if name != "file" {
-                let text = field
-                    .text()
-                    .await
-                    .map_err(|e| WebError::bad_form("file", format!("上传中断：{e}")))?;
-                values.insert(name, text);
+                // The form's own fields are short: a token, a version, a choice.
+                let mut text = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(broken)? {
+                    text.extend_from_slice(&chunk);
+                    if text.len() > 1024 {
+                        return Err(WebError::bad_form(name, "此项过长"));
+                    }
+                }
+                values.insert(name, String::from_utf8_lossy(&text).into_owned());
                 continue;
             }
             // The token comes before the bytes (the form puts it first): nothing is kept for

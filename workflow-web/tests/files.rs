@@ -148,9 +148,23 @@ async fn the_drafter_uploads_a_text_and_attachments_and_readers_open_them() {
     let page = c.get(&li, &format!("/doc/{id}")).await.body;
     assert!(!page.contains("id=\"upload\""), "{page}");
     let before = version_of(&c, id);
-    let a = upload_form(&c, &li, id, before, "attachment", ("x.png", PNG)).await;
-    assert!(a.status.is_client_error(), "{} {}", a.status, a.body);
+    let kept = c
+        .engine
+        .unreferenced_files(std::time::Duration::ZERO)
+        .unwrap()
+        .len();
+    let other_png: &[u8] = b"\x89PNG\r\n\x1a\n someone else's picture";
+    let a = upload_form(&c, &li, id, before, "attachment", ("x.png", other_png)).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
     assert_eq!(version_of(&c, id), before);
+    assert_eq!(
+        c.engine
+            .unreferenced_files(std::time::Duration::ZERO)
+            .unwrap()
+            .len(),
+        kept,
+        "nothing kept for someone who may not change the files"
+    );
     // Bytes of no kept kind: refused in the person's words, nothing changed.
     let a = upload_form(
         &c,
@@ -167,8 +181,23 @@ async fn the_drafter_uploads_a_text_and_attachments_and_readers_open_them() {
     // A form without its token keeps nothing.
     let mut stranger = wang.clone();
     stranger.csrf = "forged".into();
-    let a = upload_form(&c, &stranger, id, before, "attachment", ("y.png", PNG)).await;
+    let a = upload_form(
+        &c,
+        &stranger,
+        id,
+        before,
+        "attachment",
+        ("y.png", other_png),
+    )
+    .await;
     assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
+    assert_eq!(
+        c.engine
+            .unreferenced_files(std::time::Duration::ZERO)
+            .unwrap()
+            .len(),
+        kept
+    );
     // The attachment taken off: a revision; the log keeps it.
     let digest = files.attachments[0].digest.to_string();
     let a = c
@@ -185,6 +214,21 @@ async fn the_drafter_uploads_a_text_and_attachments_and_readers_open_them() {
     assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
     assert!(files_of(&c, id).attachments.is_empty());
     assert_eq!(files_of(&c, id).main.unwrap().digest, main.digest);
+    // A new 正文 replaces the first, which still opens (a reviewer may have approved it).
+    let now = version_of(&c, id);
+    let a = upload_form(
+        &c,
+        &wang,
+        id,
+        now,
+        "main",
+        ("正文（修改稿）.pdf", b"%PDF-1.7\n revised"),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    assert_ne!(files_of(&c, id).main.unwrap().digest, main.digest);
+    let (status, _, bytes) = fetch(&c, &wang, &href).await;
+    assert_eq!((status, bytes.as_slice()), (StatusCode::OK, SAMPLE_FILE));
     // A file the document does not name is not served through it.
     let other = upload(&c, "wang.fang", "另件.pdf", b"%PDF-1.7\n not named");
     let (status, _, _) = fetch(&c, &wang, &format!("/doc/{id}/file/{}", other.digest)).await;
@@ -270,4 +314,11 @@ async fn a_classified_document_s_files_follow_its_reading_rules() {
         .filter(|e| e.actor.as_ref().map(|a| a.as_str()) == Some("li.qiang") && e.document_id == id)
         .collect();
     assert_eq!(reads.len(), 1, "{log:?}");
+    assert_eq!(reads[0].what, "file");
+    assert!(
+        reads[0].detail.contains(text.digest.as_str())
+            && reads[0].detail.contains(SAMPLE_FILE_NAME),
+        "{:?}",
+        reads[0]
+    );
 }

@@ -141,13 +141,33 @@ fn register(
     }
     check_registration(reg, true)?;
     require_clearance(actor, reg.classification)?;
-    crate::content::check_files(ctx, &actor.id, &reg.files, &[])?;
-    // Attachments named by digest alone are held to the same rule: kept, uploaded by the
-    // registrar (a digest of bytes the engine does not keep would name nothing to open).
+    crate::content::check_files(
+        ctx,
+        &actor.id,
+        "registration.",
+        &reg.files,
+        &Default::default(),
+    )?;
+    // Attachments named by digest alone are held to the same rule: named well, kept,
+    // uploaded by the registrar (a digest of bytes the engine does not keep would name
+    // nothing to open), and not named among the files too.
     for (i, a) in reg.attachments.iter().enumerate() {
         let field = format!("registration.attachments[{i}]");
+        if let Some(problem) = crate::content::name_problem(&a.name) {
+            return Err(Error::field(format!("{field}.name"), problem));
+        }
         let digest = crate::content::Digest::parse(&a.sha256)
             .ok_or_else(|| Error::field(format!("{field}.sha256"), "must be 64 hex digits"))?;
+        if reg.files.iter().any(|(_, f)| f.digest == digest)
+            || reg.attachments[..i]
+                .iter()
+                .any(|b| b.sha256.eq_ignore_ascii_case(digest.as_str()))
+        {
+            return Err(Error::field(
+                format!("{field}.sha256"),
+                format!("{digest} is named twice"),
+            ));
+        }
         if ctx.uploaded_file(&digest, &actor.id)?.is_none() {
             return Err(Error::FileNotUploaded {
                 field,

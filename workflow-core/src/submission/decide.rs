@@ -67,8 +67,19 @@ pub(crate) fn decide(
         ctx,
         name,
     };
+    let events = dispatch(&d, &cmd.action, &actor)?;
+    // Only once the actor may act at all: whose turn it is, and the step, come first.
     crate::content::require_shown(name, cmd.action.shown_content(), d.main_file())?;
-    match &cmd.action {
+    Ok(events)
+}
+
+fn dispatch(
+    d: &Decide<'_>,
+    action: &SubmissionAction,
+    actor: &Actor,
+) -> Result<Vec<SubmissionEvent>, Error> {
+    let (m, name) = (d.m, d.name);
+    match action {
         SubmissionAction::DraftMemo { .. } => Err(Error::DocumentExists(m.id())),
         SubmissionAction::ReviseMemo { fields } => d.revise(fields),
         SubmissionAction::SubmitMemo { route } => d.submit(route),
@@ -114,7 +125,7 @@ fn draft(
     require_role(actor, Role::Drafter, "DraftMemo")?;
     let fields = checked_fields(fields)?;
     require_clearance(actor, fields.classification)?;
-    crate::content::check_files(ctx, &actor.id, &fields.files, &[])?;
+    crate::content::check_files(ctx, &actor.id, "", &fields.files, &Default::default())?;
     Ok(vec![SubmissionEvent::MemoDrafted {
         document_id,
         fields,
@@ -323,8 +334,13 @@ impl Decide<'_> {
         self.require_drafter()?;
         let fields = checked_fields(fields)?;
         require_clearance(self.actor, fields.classification)?;
-        let named: Vec<&str> = self.m.fields().files.names().map(|(_, d)| d).collect();
-        crate::content::check_files(self.ctx, &self.actor.id, &fields.files, &named)?;
+        crate::content::check_files(
+            self.ctx,
+            &self.actor.id,
+            "",
+            &fields.files,
+            &self.m.fields().files,
+        )?;
         Ok(vec![SubmissionEvent::MemoRevised { fields }])
     }
 

@@ -162,6 +162,61 @@ impl Engine {
         Ok(state)
     }
 
+    /// The name `document` gives the file `digest`, for `reader` to download it: a file the
+    /// document names now is read under its current 密级; one only an earlier version named
+    /// (a 正文 since replaced, which a reviewer approved) under the highest 密级 the
+    /// document ever had, as its history is. The download is recorded as `file`, naming
+    /// the file; a document that never named it is refused, and nothing recorded.
+    pub(crate) async fn file_name_for(
+        &self,
+        reader: &Reader,
+        document: DocumentId,
+        digest: &workflow_core::content::Digest,
+    ) -> Result<String> {
+        let named = |s: &FlowState| {
+            s.files()
+                .into_iter()
+                .find(|(_, d)| d.eq_ignore_ascii_case(digest.as_str()))
+                .map(|(name, _)| name.to_owned())
+        };
+        let state = self.readable(document, None)?;
+        let now = state.classification();
+        self.may_see(reader, "file", document, now).await?;
+        let (name, classification, earlier) = match named(&state) {
+            Some(name) => (name, now, ""),
+            None => {
+                let mut highest = now;
+                let mut found = None;
+                let mut folded: Option<FlowState> = None;
+                for e in &self.history(document)? {
+                    let event = e.event().map_err(|err| Error::corrupt(e.position, err))?;
+                    match folded.as_mut() {
+                        Some(s) => s.apply(&event),
+                        None => folded = FlowState::create(&event),
+                    }
+                    if let Some(s) = &folded {
+                        highest = highest.max(s.classification());
+                        found = named(s).or(found);
+                    }
+                }
+                let Some(name) = found else {
+                    return Err(Error::InvalidRequest {
+                        field: "sha256",
+                        reason: format!(
+                            "document {document} names no file {digest} this engine keeps"
+                        ),
+                    });
+                };
+                self.may_see(reader, "file", document, highest).await?;
+                (name, highest, " (named by an earlier version)")
+            }
+        };
+        let detail = format!("{name} sha256 {digest}{earlier}");
+        self.recorded(reader.record("file", document, classification, detail))
+            .await?;
+        Ok(name)
+    }
+
     /// A stream's events for `reader` (any flow's but the directory's), with the state they
     /// fold to. The events show every version, so clearance is checked, and the read
     /// recorded, at the highest classification the stream ever had (a draft revised from

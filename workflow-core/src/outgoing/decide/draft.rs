@@ -10,8 +10,13 @@ impl Decide<'_> {
         self.require_drafter()?;
         let warnings = validate_fields(fields, self.ctx)?;
         require_clearance(self.actor, fields.classification)?;
-        let named: Vec<&str> = self.doc.fields().files.names().map(|(_, d)| d).collect();
-        crate::content::check_files(self.ctx, &self.actor.id, &fields.files, &named)?;
+        crate::content::check_files(
+            self.ctx,
+            &self.actor.id,
+            "",
+            &fields.files,
+            &self.doc.fields().files,
+        )?;
         Ok(vec![EventData::Revised {
             fields: normalized(fields),
             warnings,
@@ -28,7 +33,7 @@ pub(super) fn draft(
     require_role(actor, Role::Drafter, "Draft")?;
     let warnings = validate_fields(fields, ctx)?;
     require_clearance(actor, fields.classification)?;
-    crate::content::check_files(ctx, &actor.id, &fields.files, &[])?;
+    crate::content::check_files(ctx, &actor.id, "", &fields.files, &Default::default())?;
     Ok(vec![EventData::Drafted {
         document_id: command.document_id,
         fields: normalized(fields),

@@ -117,7 +117,13 @@ impl Decide<'_> {
     }
 
     fn decide(&self, action: &Action) -> Result<Vec<EventData>, Error> {
+        let events = self.dispatch(action)?;
+        // Only once the actor may act at all: whose turn it is, and the state, come first.
         crate::content::require_shown(self.name, action.shown_content(), self.main_file())?;
+        Ok(events)
+    }
+
+    fn dispatch(&self, action: &Action) -> Result<Vec<EventData>, Error> {
         match action {
             Action::Draft(_) => Err(Error::DocumentExists(self.doc.id())),
             Action::Revise(fields) => self.revise(fields),

@@ -23,31 +23,16 @@ impl Contents for PostgresStorage {
         uploader: Option<&ActorId>,
     ) -> Result<()> {
         let what = format!("keeping file {digest}");
-        let mut chunks = Vec::new();
-        let mut f = std::fs::File::open(spooled).map_err(|e| Error::Unavailable {
+        let unavailable = |e: std::io::Error| Error::Unavailable {
             reason: format!("{what}: {e}"),
-        })?;
-        let mut total = 0u64;
-        loop {
-            let mut chunk = Vec::with_capacity(CHUNK);
-            let n = (&mut f)
-                .take(CHUNK as u64)
-                .read_to_end(&mut chunk)
-                .map_err(|e| Error::Unavailable {
-                    reason: format!("{what}: {e}"),
-                })?;
-            if n == 0 {
-                break;
-            }
-            total += n as u64;
-            chunks.push(chunk);
-        }
-        drop(f);
-        if total != size {
+        };
+        let found = std::fs::metadata(spooled).map_err(unavailable)?.len();
+        if found != size {
             return Err(Error::Internal {
-                reason: format!("{what}: the spool holds {total} bytes, not {size}"),
+                reason: format!("{what}: the spool holds {found} bytes, not {size}"),
             });
         }
+        let file = std::fs::File::open(spooled).map_err(unavailable)?;
         let digest = digest.as_str().to_owned();
         let size = i64::try_from(size).unwrap_or(i64::MAX);
         let uploader = uploader.map(|a| a.0.clone());
@@ -66,12 +51,33 @@ impl Contents for PostgresStorage {
                 )
                 .await
                 .db()?;
+            if inserted == 0 {
+                // Uploaded again: kept from now, for the clean-up's grace period.
+                tx.execute(
+                    "UPDATE wf_contents SET kept_at = now() WHERE digest = $1",
+                    &[&digest],
+                )
+                .await
+                .db()?;
+            }
             if inserted == 1 {
-                for (n, chunk) in chunks.iter().enumerate() {
-                    let n = i32::try_from(n).unwrap_or(i32::MAX);
+                // A chunk at a time, so that a large file never sits in memory whole (the
+                // read of 1 MiB from the local spool is short next to its insert).
+                let mut file = file;
+                for n in 0i32.. {
+                    let mut chunk = Vec::with_capacity(CHUNK);
+                    (&mut file)
+                        .take(CHUNK as u64)
+                        .read_to_end(&mut chunk)
+                        .map_err(|e| Error::Unavailable {
+                            reason: format!("keeping file {digest}: {e}"),
+                        })?;
+                    if chunk.is_empty() {
+                        break;
+                    }
                     tx.execute(
                         "INSERT INTO wf_content_chunks (digest, n, bytes) VALUES ($1, $2, $3)",
-                        &[&digest, &n, chunk],
+                        &[&digest, &n, &chunk],
                     )
                     .await
                     .db()?;

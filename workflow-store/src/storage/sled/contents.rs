@@ -72,6 +72,11 @@ impl SledStorage {
         let folder = target.parent().map(Path::to_owned).unwrap_or_default();
         if target.exists() {
             let _ = std::fs::remove_file(spooled);
+            // Uploaded again: kept from now, as far as the clean-up of files no event names
+            // is concerned (its grace period starts again).
+            File::open(&target)
+                .and_then(|f| f.set_modified(std::time::SystemTime::now()))
+                .map_err(|e| io_error(what(), e))?;
             // Another upload of the same bytes may have renamed it and not yet synced its
             // folders: sync them before answering, whoever renamed it.
             return self.sync_folders(&folder).map_err(|e| io_error(what(), e));
