@@ -120,6 +120,16 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Print an issued 发文 as its 公文: laid out per GB/T 9704-2012 as a PDF/A-2b, from the
+    /// document's record (the same record, the same bytes).
+    #[command(after_help = "Example:\n  workflow render 0b7c…-uuid --out X校发〔2026〕1号.pdf")]
+    Render {
+        /// The document id (UUID) of an issued 发文.
+        document: String,
+        /// Where to write the PDF (default: <发文字号>.pdf in the current directory).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Write a document's archive package (metadata, event chain, hashes, manifest).
     #[command(
         after_help = "Example:\n  workflow export 0b7c…-uuid --out /archive/J012-WS-2026-D30-JWC-0001"
@@ -331,6 +341,30 @@ fn run(cli: Cli) -> Result<bool> {
             }
             (None, None) => anyhow::bail!("give a document id or --actor"),
         },
+        Cmd::Render { document, out } => {
+            let (issued, rendered) = ops::render(&data()?, &document)?;
+            let out = out.unwrap_or_else(|| {
+                PathBuf::from(format!(
+                    "{}.pdf",
+                    workflow_core::content::safe_name(&issued.number)
+                ))
+            });
+            std::fs::write(&out, &rendered.pdf)
+                .with_context(|| format!("writing {}", out.display()))?;
+            println!(
+                "{}: {} 《{}》, {} page{}, sha256 {}",
+                out.display(),
+                issued.number,
+                issued.title,
+                rendered.pages,
+                if rendered.pages == 1 { "" } else { "s" },
+                rendered.sha256
+            );
+            for f in &rendered.fonts {
+                println!("  {}  {}  sha256 {}", f.role, f.family, f.sha256);
+            }
+            Ok(true)
+        }
         Cmd::Show {
             document,
             as_of_version,

@@ -354,6 +354,36 @@ pub(crate) fn show(
     Ok((doc, Names::of(&engine)))
 }
 
+/// `render`: the issued 发文 `id` laid out as its 公文 (the read recorded like `show`'s): unit
+/// codes printed as the directory's names, the general office as 印发机关.
+pub(crate) fn render(
+    data_dir: &Path,
+    id: &str,
+) -> Result<(workflow_render::Issued, workflow_render::Rendered)> {
+    let (state, _) = show(data_dir, id, None, None)?;
+    let Some(doc) = state.into_outgoing() else {
+        bail!("{id} is not a 发文: only an issued 发文 prints as a 公文");
+    };
+    let engine = open(data_dir)?;
+    let units = engine.units();
+    let name_of = |code: &str| {
+        units
+            .iter()
+            .find(|u| u.code.as_str() == code)
+            .map(|u| u.name.clone())
+    };
+    let printer = units
+        .iter()
+        .find(|u| u.office)
+        .map(|u| u.name.clone())
+        .or_else(|| name_of(doc.fields().issuing_unit.as_str()))
+        .unwrap_or_default();
+    let issued = workflow_render::Issued::from_document(&doc, &name_of, &printer)?;
+    let fonts = workflow_render::Fonts::load(&workflow_render::FontFiles::debian())?;
+    let rendered = workflow_render::Renderer::new(fonts).render(&issued)?;
+    Ok((issued, rendered))
+}
+
 /// `export`: writes the archive package into `out`.
 pub(crate) fn export(data_dir: &Path, id: &str, out: &Path) -> Result<Manifest> {
     let engine = open(data_dir)?;

@@ -571,6 +571,41 @@ fn logs_have_no_colour_codes_off_a_terminal_and_can_be_json() {
 }
 
 #[test]
+fn render_prints_an_issued_document_as_its_pdf_the_same_each_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = prepare(dir.path());
+    let out = dir.path().join("issued.pdf");
+    let run = || {
+        let o = workflow(
+            dir.path(),
+            &["render", &a.to_string(), "--out", out.to_str().unwrap()],
+        );
+        let (stdout, stderr) = text(&o);
+        assert!(o.status.success(), "{stdout}{stderr}");
+        (stdout, std::fs::read(&out).unwrap())
+    };
+    let (said, pdf) = run();
+    assert!(pdf.starts_with(b"%PDF-"));
+    assert!(said.contains("X校发〔2026〕"), "{said}");
+    assert!(said.contains("仿宋  FandolFang"), "{said}");
+    use sha2::Digest as _;
+    assert!(
+        said.contains(&hex::encode(sha2::Sha256::digest(&pdf))),
+        "{said}"
+    );
+    let (_, again) = run();
+    assert_eq!(pdf, again, "the same record, the same bytes");
+    // Not yet issued: nothing to print, said plainly, nothing written.
+    let o = workflow(
+        dir.path(),
+        &["render", &b.to_string(), "--out", "/tmp/never.pdf"],
+    );
+    let (stdout, stderr) = text(&o);
+    assert!(!o.status.success());
+    assert!(stderr.contains("has not been issued"), "{stdout}{stderr}");
+}
+
+#[test]
 fn every_subcommand_has_help_with_an_example() {
     for cmd in [
         "serve",
@@ -579,6 +614,7 @@ fn every_subcommand_has_help_with_an_example() {
         "rebuild",
         "history",
         "show",
+        "render",
         "export",
         "verify-export",
         "stats",

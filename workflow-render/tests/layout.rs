@@ -1,0 +1,388 @@
+//! The issued 公文 checked as pictures (DESIGN §11): each PDF turned into pages by Debian's
+//! `pdftoppm` and measured — the red 分隔线's place and width, 22 lines of 正文 on a full
+//! page, 页码 on the right of odd pages and the left of even ones, the 版记's rules at the
+//! foot of the last page — and rendered twice to the same bytes. The pictures go to
+//! `$WORKFLOW_SCREENSHOTS` when set (the book's are taken with `docs/screenshots`).
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use workflow_render::{FontFiles, Fonts, Issued, Renderer, paragraph};
+use workflow_testkit::script::Script;
+
+/// Pixels per millimetre at the resolution the pages are read at (144 dpi).
+const DPI: u32 = 144;
+const PX_PER_MM: f64 = DPI as f64 / 25.4;
+
+fn renderer() -> &'static Renderer {
+    static R: OnceLock<Renderer> = OnceLock::new();
+    R.get_or_init(|| match Fonts::load(&FontFiles::debian()) {
+        Ok(f) => Renderer::new(f),
+        Err(e) => panic!(
+            "{e}: scripts/test installs texlive-lang-chinese and fonts-noto-cjk; this test never skips"
+        ),
+    })
+}
+
+/// A page as RGB pixels.
+struct Page {
+    width: usize,
+    height: usize,
+    rgb: Vec<u8>,
+}
+
+impl Page {
+    fn px(&self, x: usize, y: usize) -> (u8, u8, u8) {
+        let i = (y * self.width + x) * 3;
+        (self.rgb[i], self.rgb[i + 1], self.rgb[i + 2])
+    }
+    fn is_red(&self, x: usize, y: usize) -> bool {
+        let (r, g, b) = self.px(x, y);
+        r > 180 && g < 90 && b < 90
+    }
+    /// Black ink (not the red of the 红头 and the 分隔线).
+    fn is_dark(&self, x: usize, y: usize) -> bool {
+        let (r, g, b) = self.px(x, y);
+        u32::from(r) + u32::from(g) + u32::from(b) < 300 && !self.is_red(x, y)
+    }
+    /// Rows (from, to) where `hit` holds for at least `share` of the pixels between the
+    /// columns at `left_mm` and `right_mm`.
+    fn rows(
+        &self,
+        left_mm: f64,
+        right_mm: f64,
+        share: f64,
+        hit: impl Fn(usize, usize) -> bool,
+    ) -> Vec<usize> {
+        let (l, r) = (mm(left_mm), mm(right_mm).min(self.width));
+        (0..self.height)
+            .filter(|&y| {
+                let n = (l..r).filter(|&x| hit(x, y)).count();
+                n as f64 >= share * (r - l) as f64
+            })
+            .collect()
+    }
+    /// Bands of consecutive rows holding any dark pixel between two columns, within rows
+    /// `top_mm..bottom_mm`.
+    fn text_bands(&self, top_mm: f64, bottom_mm: f64) -> Vec<(usize, usize)> {
+        let mut bands = Vec::new();
+        let mut start = None;
+        for y in mm(top_mm)..mm(bottom_mm).min(self.height) {
+            let inked = (mm(28.0)..mm(184.0)).any(|x| self.is_dark(x, y));
+            match (inked, start) {
+                (true, None) => start = Some(y),
+                (false, Some(s)) => {
+                    bands.push((s, y));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(s) = start {
+            bands.push((s, mm(bottom_mm)));
+        }
+        bands
+    }
+    /// Whether any dark pixel lies between the columns and rows given in millimetres.
+    fn inked(&self, x0: f64, x1: f64, y0: f64, y1: f64) -> bool {
+        (mm(y0)..mm(y1).min(self.height))
+            .any(|y| (mm(x0)..mm(x1).min(self.width)).any(|x| self.is_dark(x, y)))
+    }
+}
+
+fn mm(v: f64) -> usize {
+    (v * PX_PER_MM).round() as usize
+}
+
+fn to_mm(px: usize) -> f64 {
+    px as f64 / PX_PER_MM
+}
+
+/// The PDF's pages, read by `pdftoppm`; PNG copies go to the screenshots folder as
+/// `<name>-<page>.png`.
+fn pages(pdf: &[u8], name: &str) -> Vec<Page> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("doc.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let out = Command::new("pdftoppm")
+        .args(["-r", &DPI.to_string()])
+        .arg(&file)
+        .arg(dir.path().join("p"))
+        .output()
+        .expect("pdftoppm (Debian's poppler-utils, which scripts/test installs)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ppm"))
+        .collect();
+    names.sort();
+    if let Some(shots) = std::env::var_os("WORKFLOW_SCREENSHOTS") {
+        let shots = PathBuf::from(shots);
+        std::fs::create_dir_all(&shots).unwrap();
+        let png = Command::new("pdftoppm")
+            .args(["-png", "-r", "60"])
+            .arg(&file)
+            .arg(shots.join(name))
+            .status()
+            .unwrap();
+        assert!(png.success());
+    }
+    names.iter().map(|p| read_ppm(p)).collect()
+}
+
+/// A binary PPM (P6) as pdftoppm writes it.
+fn read_ppm(path: &Path) -> Page {
+    let bytes = std::fs::read(path).unwrap();
+    let mut fields = Vec::new();
+    let mut i = 0;
+    while fields.len() < 4 {
+        while bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let start = i;
+        while !bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        fields.push(String::from_utf8_lossy(&bytes[start..i]).into_owned());
+    }
+    assert_eq!(fields[0], "P6");
+    let (width, height): (usize, usize) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+    let rgb = bytes[i + 1..].to_vec();
+    assert_eq!(rgb.len(), width * height * 3);
+    Page { width, height, rgb }
+}
+
+/// The fixture's sample 发文, issued, as it prints.
+fn sample() -> Issued {
+    let mut s = Script::new();
+    s.issued();
+    let dir = workflow_testkit::directory();
+    let name_of = |code: &str| {
+        dir.units()
+            .find(|u| u.code.as_str() == code)
+            .map(|u| u.name.clone())
+    };
+    Issued::from_document(s.doc(), &name_of, "学校办公室").unwrap()
+}
+
+fn long_body(paragraphs: usize) -> Vec<workflow_render::Paragraph> {
+    (0..paragraphs)
+        .map(|i| {
+            let text = match i % 6 {
+                0 => format!("{}、总体要求。", ["一", "二", "三", "四", "五", "六", "七", "八"][i / 6 % 8]),
+                1 => "（一）工作目标。坚持以评促建、以评促改、以评促管、评建结合、重在建设的方针，全面检查本科教学工作状态，进一步明确办学定位。".into(),
+                _ => "各学院要高度重视，认真组织，按照评估指标体系逐项对照检查，查找存在的问题和不足，制定切实可行的整改措施，确保各项工作落到实处，并于规定时间内将自评报告和支撑材料报送教务处。".into(),
+            };
+            paragraph(&text)
+        })
+        .collect()
+}
+
+#[test]
+fn the_sample_prints_its_red_header_its_text_and_its_record_on_one_page() {
+    let issued = sample();
+    assert!(
+        issued.number.starts_with("X校发〔2026〕"),
+        "{}",
+        issued.number
+    );
+    assert!(
+        issued.main_recipients.starts_with("各学院、各部门"),
+        "{}",
+        issued.main_recipients
+    );
+    assert!(
+        !issued.body.iter().any(|p| p.rest.ends_with('：')),
+        "the 主送 line of the body is printed once, as 主送"
+    );
+    let r = renderer().render(&issued).unwrap();
+    assert!(r.pdf.starts_with(b"%PDF-"));
+    // The 红头 takes the top third, as GB/T 9704 has it: the 版记 on the next page's foot.
+    assert_eq!(r.pages, 2);
+    // PDF/A-2b, dated the 印发 date, the fonts named with their digests.
+    let text = String::from_utf8_lossy(&r.pdf);
+    assert!(
+        text.contains("pdfaid:part>2<") || text.contains("pdfaid:part=\"2\""),
+        "PDF/A-2"
+    );
+    for f in &r.fonts {
+        assert!(
+            text.contains(&f.sha256),
+            "the keywords name {} by its digest",
+            f.family
+        );
+    }
+    let pages = pages(&r.pdf, "issued-sample");
+    let p = &pages[0];
+    // One red 分隔线 across the 版心 (156 mm from the 订口 at 28 mm), below the 红头.
+    let red = p.rows(28.5, 183.5, 0.97, |x, y| p.is_red(x, y));
+    assert!(!red.is_empty(), "a red line across the 版心");
+    let (top, bottom) = (to_mm(red[0]), to_mm(*red.last().unwrap()));
+    assert!(
+        bottom - top < 1.5,
+        "one line, not several: {top:.1}–{bottom:.1} mm"
+    );
+    // 35 mm from the 版心's top to the 标志, the 标志, two lines, the 发文字号, 4 mm.
+    assert!(
+        (100.0..130.0).contains(&top),
+        "the red line at {top:.1} mm from the top"
+    );
+    let ends_at = (0..p.width).rev().find(|&x| p.is_red(x, red[0])).unwrap();
+    assert!(
+        (to_mm(ends_at) - 184.0).abs() < 1.0,
+        "it ends at the 版心's right edge: {:.1} mm",
+        to_mm(ends_at)
+    );
+    // The 红头 above it is red, the 标题 below it is not.
+    assert!((0..red[0]).any(|y| (mm(40.0)..mm(170.0)).any(|x| p.is_red(x, y))));
+    // 页码 on the right of an odd page, under the 版心 (which ends 262 mm down).
+    assert!(
+        p.inked(105.0, 184.0, 264.0, 285.0),
+        "the page number on the right"
+    );
+    assert!(
+        !p.inked(28.0, 105.0, 264.0, 285.0),
+        "nothing on the left under the 版心"
+    );
+    // The 版记 at the foot of the last page: its rules (black, across the 版心) just above
+    // the 版心's bottom edge (262 mm), none on the first.
+    let rules = |p: &Page| p.rows(28.5, 183.5, 0.97, |x, y| p.is_dark(x, y));
+    assert!(rules(p).is_empty());
+    let last = rules(&pages[1]);
+    assert!(
+        last.iter().any(|&y| (255.0..263.0).contains(&to_mm(y))),
+        "the last rule at the foot: {:?}",
+        last.iter().map(|&y| to_mm(y)).collect::<Vec<_>>()
+    );
+    assert!(last.iter().all(|&y| to_mm(y) > 225.0));
+}
+
+#[test]
+fn a_title_is_broken_into_even_lines() {
+    use workflow_render::title_lines;
+    let lines = title_lines("关于做好2026年秋季学期期末考试工作的通知", 19);
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines.concat(), "关于做好2026年秋季学期期末考试工作的通知");
+    assert!(
+        lines[0].chars().count().abs_diff(lines[1].chars().count()) <= 1,
+        "{lines:?}"
+    );
+    assert_eq!(
+        title_lines("关于印发通知", 19),
+        vec!["关于印发通知".to_owned()]
+    );
+}
+
+#[test]
+fn the_same_record_gives_the_same_bytes() {
+    let issued = sample();
+    let a = renderer().render(&issued).unwrap();
+    let b = renderer().render(&issued).unwrap();
+    assert_eq!(a.sha256, b.sha256);
+    assert_eq!(a.pdf, b.pdf);
+    // Another 印发 date is another document.
+    let mut later = issued.clone();
+    later.issued_on = later.issued_on.succ_opt().unwrap();
+    later.issue_date = workflow_render::chinese_date(later.issued_on);
+    assert_ne!(renderer().render(&later).unwrap().sha256, a.sha256);
+}
+
+#[test]
+fn a_long_text_runs_22_lines_a_page_with_page_numbers_on_alternating_sides() {
+    let mut issued = sample();
+    issued.body = long_body(40);
+    let r = renderer().render(&issued).unwrap();
+    assert!(r.pages >= 3, "{} pages", r.pages);
+    let pages = pages(&r.pdf, "issued-long");
+    // A page in the middle is all 正文: 22 lines in the 版心 (37–262 mm).
+    let middle = &pages[1];
+    let lines = middle.text_bands(37.0, 262.0);
+    assert_eq!(lines.len(), 22, "lines on a full page: {lines:?}");
+    let pitch = (to_mm(lines[21].0) - to_mm(lines[0].0)) / 21.0;
+    assert!(
+        (pitch - 225.0 / 22.0).abs() < 0.3,
+        "a line every {pitch:.2} mm"
+    );
+    // 页码: odd pages right, even pages left.
+    for (i, p) in pages.iter().enumerate() {
+        let right = p.inked(105.0, 184.0, 264.0, 285.0);
+        let left = p.inked(26.0, 105.0, 264.0, 285.0);
+        if i % 2 == 0 {
+            assert!(right && !left, "page {} (odd): number on the right", i + 1);
+        } else {
+            assert!(left && !right, "page {} (even): number on the left", i + 1);
+        }
+    }
+    // The 版记 only on the last page.
+    let has_rules = |p: &Page| {
+        p.rows(28.5, 183.5, 0.97, |x, y| p.is_dark(x, y))
+            .iter()
+            .any(|&y| to_mm(y) > 200.0)
+    };
+    assert!(has_rules(pages.last().unwrap()));
+    assert!(!pages[..pages.len() - 1].iter().any(has_rules));
+}
+
+#[test]
+fn an_upward_request_names_its_signer_and_a_classified_urgent_one_its_marks() {
+    let mut issued = sample();
+    issued.signers = vec!["林志远".into()];
+    issued.marks = vec!["秘密★1年".into(), "特急".into()];
+    issued.main_recipients = "省教育厅".into();
+    let r = renderer().render(&issued).unwrap();
+    let pages = pages(&r.pdf, "issued-request");
+    let p = &pages[0];
+    let red = p.rows(28.5, 183.5, 0.97, |x, y| p.is_red(x, y));
+    let line_at = to_mm(red[0]);
+    // 发文字号 left and 签发人 right, on one line just above the red line.
+    assert!(
+        p.inked(28.0, 90.0, line_at - 12.0, line_at - 1.0),
+        "发文字号 on the left"
+    );
+    assert!(
+        p.inked(130.0, 184.0, line_at - 12.0, line_at - 1.0),
+        "签发人 on the right"
+    );
+    // The marks at the top left, above the 红头.
+    assert!(p.inked(28.0, 70.0, 37.0, 48.0), "密级 at the top left");
+    assert!(
+        !p.inked(120.0, 184.0, 37.0, 48.0),
+        "nothing at the top right"
+    );
+    // Without them the top left is empty and the 发文字号 centred.
+    let mut unmarked = sample();
+    unmarked.marks.clear();
+    let plain = renderer().render(&unmarked).unwrap();
+    let plain_pages = self::pages(&plain.pdf, "issued-plain");
+    let pp = &plain_pages[0];
+    assert!(!pp.inked(28.0, 70.0, 37.0, 46.0));
+}
+
+#[test]
+fn a_joint_document_stacks_its_issuers() {
+    let mut issued = sample();
+    issued.issuer_units = vec!["中共某某大学委员会".into(), "某某大学".into()];
+    issued.signature_units = issued.issuer_units.clone();
+    let r = renderer().render(&issued).unwrap();
+    let p = &pages(&r.pdf, "issued-joint")[0];
+    let red = p.rows(28.5, 183.5, 0.97, |x, y| p.is_red(x, y));
+    // Two lines of red 标志 above the line: red rows in two bands.
+    let mut bands = 0;
+    let mut inside = false;
+    for y in mm(37.0)..red[0].saturating_sub(mm(14.0)) {
+        // The units' names, left of 文件.
+        let any = (mm(28.0)..mm(110.0)).any(|x| p.is_red(x, y));
+        if any && !inside {
+            bands += 1;
+        }
+        inside = any;
+    }
+    assert!(bands >= 2, "the 标志 stacks the two units ({bands} bands)");
+}
