@@ -112,6 +112,88 @@ pub(crate) async fn download(
 
 use futures::StreamExt as _;
 
+/// The renderer of issued documents, its fonts loaded on first use and kept for the
+/// process (a missing font is said on every attempt, not cached).
+fn renderer() -> Result<&'static workflow_render::Renderer, WebError> {
+    static RENDERER: std::sync::OnceLock<workflow_render::Renderer> = std::sync::OnceLock::new();
+    if let Some(r) = RENDERER.get() {
+        return Ok(r);
+    }
+    let fonts = workflow_render::Fonts::load(&workflow_render::FontFiles::debian())
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok(RENDERER.get_or_init(|| workflow_render::Renderer::new(fonts)))
+}
+
+/// `/doc/{id}/issued.pdf`: an issued 发文 as its 公文 (GB/T 9704, PDF/A-2b), laid out from
+/// its record when asked; read under the document's rules (a classified one's read is in
+/// the access log).
+pub(crate) async fn issued(
+    State(state): State<AppState>,
+    person: Person,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let id = document_id(&id)?;
+    let s = state
+        .engine
+        .read_state(&person.reader, id, None, None)
+        .await?;
+    let FlowState::Outgoing(doc) = s else {
+        return Err(WebError::bad_form("id", "只有发文印发后才有正式公文"));
+    };
+    let units = state.engine.units();
+    let printer = units
+        .iter()
+        .find(|u| u.office)
+        .or_else(|| units.iter().find(|u| u.code == doc.fields().issuing_unit))
+        .map(|u| u.name.clone())
+        .unwrap_or_default();
+    let rendered = tokio::task::spawn_blocking(move || {
+        let name_of = |code: &str| {
+            units
+                .iter()
+                .find(|u| u.code.as_str() == code)
+                .map(|u| u.name.clone())
+        };
+        let issued = workflow_render::Issued::from_document(&doc, &name_of, &printer)
+            .map_err(|e| WebError::bad_form("id", format!("此文件尚未印发，没有正式公文：{e}")))?;
+        let rendered = renderer()?
+            .render(&issued)
+            .map_err(|e| WebError::Internal(e.to_string()))?;
+        Ok::<_, WebError>((issued.number, rendered))
+    })
+    .await
+    .map_err(|e| WebError::Internal(e.to_string()))??;
+    let (number, rendered) = rendered;
+    let mut response = (StatusCode::OK, rendered.pdf).into_response();
+    let h = response.headers_mut();
+    let value = |s: &str| HeaderValue::from_str(s).map_err(|e| WebError::Internal(e.to_string()));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        value(&disposition(
+            true,
+            &format!("{}.pdf", workflow_core::content::safe_name(&number)),
+        ))?,
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'self'"),
+    );
+    h.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    h.insert("x-content-sha256", value(&rendered.sha256)?);
+    Ok(response)
+}
+
 /// The bytes of `digest` from `from` to `size`, read as they are sent.
 fn rest_of(
     engine: Engine,

@@ -136,6 +136,7 @@ pub fn router(engine: Engine, config: WebConfig, clock: Clock) -> Result<Router,
         .route("/doc/{id}", get(pages::document).post(pages::act))
         .route("/doc/{id}/timeline", get(pages::timeline))
         .route("/doc/{id}/file/{sha256}", get(files::download))
+        .route("/doc/{id}/issued.pdf", get(files::issued))
         .route(
             "/doc/{id}/files",
             post(files::upload).layer(axum::extract::DefaultBodyLimit::max(upload_limit)),

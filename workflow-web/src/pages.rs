@@ -180,6 +180,8 @@ struct DocumentPage {
     card: Card,
     /// Whether the person may upload a 正文 or attachment, or take one off (a revision).
     can_change_files: bool,
+    /// Whether it is an issued 发文, which prints as its 公文.
+    issued: bool,
     as_of: Option<u64>,
     actions: Vec<ActionForm>,
     command_id: String,
@@ -242,6 +244,7 @@ pub(crate) fn render_document(
         due: row.due,
         overdue: row.overdue,
         card: view::card(&state.engine, s),
+        issued: s.outgoing().is_some_and(|d| d.issue().is_some()),
         can_change_files: as_of.is_none()
             && crate::files::may_change_files(&state.engine, person, s),
         as_of,

@@ -322,3 +322,42 @@ async fn a_classified_document_s_files_follow_its_reading_rules() {
         reads[0]
     );
 }
+
+#[tokio::test]
+async fn an_issued_document_opens_as_its_official_pdf() {
+    let c = Console::new().await;
+    let id = c
+        .sample_document(workflow_testkit::steps::ISSUED, None)
+        .await;
+    let li = c.signed_in("li.qiang").await;
+    let page = c.get(&li, &format!("/doc/{id}")).await.body;
+    assert!(page.contains("id=\"issued-link\""), "{page}");
+    let (status, headers, bytes) = fetch(&c, &li, &format!("/doc/{id}/issued.pdf")).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&bytes)
+    );
+    assert!(bytes.starts_with(b"%PDF-"));
+    assert_eq!(headers[header::CONTENT_TYPE], "application/pdf");
+    let disposition = headers[header::CONTENT_DISPOSITION].to_str().unwrap();
+    assert!(
+        disposition.contains("filename*=UTF-8''X%E6%A0%A1%E5%8F%91"),
+        "{disposition}"
+    );
+    use sha2::Digest as _;
+    assert_eq!(
+        headers["x-content-sha256"],
+        hex::encode(sha2::Sha256::digest(&bytes)).as_str()
+    );
+    // The same record, the same bytes.
+    let (_, _, again) = fetch(&c, &li, &format!("/doc/{id}/issued.pdf")).await;
+    assert_eq!(bytes, again);
+    // A draft has no 公文 yet: no link, and asking says so.
+    let draft = c.sample_document(1, None).await;
+    let page = c.get(&li, &format!("/doc/{draft}")).await.body;
+    assert!(!page.contains("id=\"issued-link\""));
+    let (status, _, _) = fetch(&c, &li, &format!("/doc/{draft}/issued.pdf")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
