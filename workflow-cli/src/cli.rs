@@ -343,12 +343,7 @@ fn run(cli: Cli) -> Result<bool> {
         },
         Cmd::Render { document, out } => {
             let (issued, rendered) = ops::render(&data()?, &document)?;
-            let out = out.unwrap_or_else(|| {
-                PathBuf::from(format!(
-                    "{}.pdf",
-                    workflow_core::content::safe_name(&issued.number)
-                ))
-            });
+            let out = out.unwrap_or_else(|| PathBuf::from(issued.file_name()));
             std::fs::write(&out, &rendered.pdf)
                 .with_context(|| format!("writing {}", out.display()))?;
             println!(

@@ -286,6 +286,8 @@ impl ServerConfig {
             durability: self.durability,
             retention_schedule: self.retention_schedule()?,
             content_limits: self.content_limits()?,
+            // 印发 prints the 公文 (GB/T 9704), kept with the document.
+            printer: Some(crate::print::printer()),
             ..workflow_store::Config::new(&self.data_dir)
         })
     }

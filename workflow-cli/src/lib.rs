@@ -25,6 +25,7 @@ mod bench;
 mod cli;
 pub mod config;
 mod ops;
+mod print;
 mod render;
 mod server;
 

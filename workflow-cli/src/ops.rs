@@ -365,20 +365,7 @@ pub(crate) fn render(
         bail!("{id} is not a 发文: only an issued 发文 prints as a 公文");
     };
     let engine = open(data_dir)?;
-    let units = engine.units();
-    let name_of = |code: &str| {
-        units
-            .iter()
-            .find(|u| u.code.as_str() == code)
-            .map(|u| u.name.clone())
-    };
-    let printer = units
-        .iter()
-        .find(|u| u.office)
-        .map(|u| u.name.clone())
-        .or_else(|| name_of(doc.fields().issuing_unit.as_str()))
-        .unwrap_or_default();
-    let issued = workflow_render::Issued::from_document(&doc, &name_of, &printer)?;
+    let issued = workflow_render::Issued::with_units(&doc, &engine.units())?;
     let fonts = workflow_render::Fonts::load(&workflow_render::FontFiles::debian())?;
     let rendered = workflow_render::Renderer::new(fonts).render(&issued)?;
     Ok((issued, rendered))

@@ -58,6 +58,15 @@ pub trait Context {
     fn is_deactivated(&self, _id: &ActorId) -> bool {
         false
     }
+    /// The issued 公文 of `issued` (a 发文 as it is once issued) laid out and kept, as an
+    /// event names it (DESIGN §11); `None` where the context renders none (by default, and
+    /// in a dry run).
+    fn print_issued(
+        &self,
+        _issued: &crate::outgoing::Document,
+    ) -> Result<Option<crate::content::FileRef>, ContextError> {
+        Ok(None)
+    }
     /// The file kept under `digest` if `by` uploaded it (DESIGN §10): a command may name a
     /// file only its actor uploaded, or one the document names already. `None` by default:
     /// a context that keeps no files knows of none.

@@ -934,6 +934,7 @@ pub fn document(d: &Document, now: Timestamp) -> pb::Document {
             copies: i.copies,
             main_recipients: i.main_recipients.clone(),
             cc: i.cc.clone(),
+            printed: i.printed.as_ref().map(file_info),
         }),
         acknowledgements: d
             .acknowledged()

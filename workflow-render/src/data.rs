@@ -108,6 +108,32 @@ fn recipient(r: &str, name_of: &dyn Fn(&str) -> Option<String>) -> String {
 }
 
 impl Issued {
+    /// What `doc` prints with the directory's `units`: unit codes printed as their names,
+    /// the general office (else the issuing unit) as 印发机关.
+    pub fn with_units(
+        doc: &Document,
+        units: &[workflow_core::directory::Unit],
+    ) -> Result<Issued, RenderError> {
+        let name_of = |code: &str| {
+            units
+                .iter()
+                .find(|u| u.code.as_str() == code)
+                .map(|u| u.name.clone())
+        };
+        let printer = units
+            .iter()
+            .find(|u| u.office)
+            .or_else(|| units.iter().find(|u| u.code == doc.fields().issuing_unit))
+            .map(|u| u.name.clone())
+            .unwrap_or_default();
+        Issued::from_document(doc, &name_of, &printer)
+    }
+
+    /// The file name it is kept and downloaded under: its 发文字号, `.pdf`.
+    pub fn file_name(&self) -> String {
+        format!("{}.pdf", workflow_core::content::safe_name(&self.number))
+    }
+
     /// What `doc` prints once issued: `name_of` gives a unit's name for its code (the
     /// directory's), `printer` is the 印发机关 (the office that issued it). Refused for a
     /// document not yet issued.

@@ -73,6 +73,7 @@ pub mod engine;
 pub mod envelope;
 mod error;
 pub mod export;
+pub mod print;
 pub mod projection;
 pub mod read;
 pub mod replay;

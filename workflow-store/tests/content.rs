@@ -438,3 +438,105 @@ async fn a_replaced_text_still_opens_through_its_document() {
         .unwrap_err();
     assert_eq!(field(&e), "sha256");
 }
+
+/// A printer of tests: the 发文字号 as a one-line "PDF", or a refusal.
+struct FakePrinter {
+    fail: bool,
+}
+
+impl workflow_store::print::Printer for FakePrinter {
+    fn print(
+        &self,
+        doc: &workflow_core::outgoing::Document,
+        units: &[workflow_core::directory::Unit],
+    ) -> Result<(String, Vec<u8>), String> {
+        if self.fail {
+            return Err("the fonts are not installed".into());
+        }
+        let number = doc.issue().expect("printed once issued").number.to_string();
+        assert!(
+            !units.is_empty(),
+            "the printer is given the directory's units"
+        );
+        Ok((
+            format!("{number}.pdf"),
+            format!("%PDF-1.7\n{number}\n").into_bytes(),
+        ))
+    }
+}
+
+async fn engine_printing(dir: &std::path::Path, fail: bool) -> Engine {
+    workflow_testkit::engine::open_with(Config {
+        printer: Some(workflow_store::print::PrinterHandle(std::sync::Arc::new(
+            FakePrinter { fail },
+        ))),
+        ..Config::new(dir)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn at_issue_the_printed_document_is_kept_and_named_by_the_issued_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_printing(dir.path(), false).await;
+    let id = new_id();
+    let flow = workflow_testkit::full_flow();
+    for (actor, action) in flow.into_iter().take(workflow_testkit::steps::ISSUED) {
+        run(&engine, id, actor.as_str(), action).await;
+    }
+    let doc = engine.document(id).unwrap().unwrap();
+    let issue = doc.issue().unwrap();
+    let printed = issue
+        .printed
+        .clone()
+        .expect("the Issued event names the printed 公文");
+    let number = issue.number.to_string();
+    assert_eq!(printed.name, format!("{number}.pdf"));
+    assert_eq!(printed.media_type, "application/pdf");
+    // Kept before the event: readable through the document, its digest in the chain.
+    let reader = engine.reader("test", "li.qiang").unwrap();
+    let (name, _, bytes) = engine
+        .read_file(&reader, id, &printed.digest, 0, 1 << 20)
+        .await
+        .unwrap();
+    assert_eq!(name, printed.name);
+    assert_eq!(bytes, format!("%PDF-1.7\n{number}\n").into_bytes());
+    let issued_event = engine.history(id).unwrap().into_iter().last().unwrap();
+    assert_eq!(issued_event.event_type, "Issued");
+    assert_eq!(
+        issued_event.payload["printed"]["digest"],
+        printed.digest.as_str()
+    );
+    let report = engine.verify(|_, _| {}).unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(report.files_checked, 1);
+}
+
+#[tokio::test]
+async fn a_printer_that_fails_refuses_the_issue_and_takes_no_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_printing(dir.path(), true).await;
+    let id = new_id();
+    let flow = workflow_testkit::full_flow();
+    for (actor, action) in flow
+        .iter()
+        .take(workflow_testkit::steps::SIGNED_OFF)
+        .cloned()
+    {
+        run(&engine, id, actor.as_str(), action).await;
+    }
+    let before = engine.document(id).unwrap().unwrap().version();
+    let (clerk, issue) = flow[workflow_testkit::steps::SIGNED_OFF].clone();
+    let e = engine
+        .execute(workflow_store::Request::new(id, clerk, issue))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("the fonts are not installed"), "{e}");
+    assert!(
+        e.is_retryable() || matches!(e, Error::Unavailable { .. }),
+        "{e:?}"
+    );
+    let doc = engine.document(id).unwrap().unwrap();
+    assert_eq!(doc.version(), before, "nothing written");
+    assert!(doc.issue().is_none());
+}

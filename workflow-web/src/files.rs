@@ -141,29 +141,17 @@ pub(crate) async fn issued(
         return Err(WebError::bad_form("id", "只有发文印发后才有正式公文"));
     };
     let units = state.engine.units();
-    let printer = units
-        .iter()
-        .find(|u| u.office)
-        .or_else(|| units.iter().find(|u| u.code == doc.fields().issuing_unit))
-        .map(|u| u.name.clone())
-        .unwrap_or_default();
     let rendered = tokio::task::spawn_blocking(move || {
-        let name_of = |code: &str| {
-            units
-                .iter()
-                .find(|u| u.code.as_str() == code)
-                .map(|u| u.name.clone())
-        };
-        let issued = workflow_render::Issued::from_document(&doc, &name_of, &printer)
+        let issued = workflow_render::Issued::with_units(&doc, &units)
             .map_err(|e| WebError::bad_form("id", format!("此文件尚未印发，没有正式公文：{e}")))?;
         let rendered = renderer()?
             .render(&issued)
             .map_err(|e| WebError::Internal(e.to_string()))?;
-        Ok::<_, WebError>((issued.number, rendered))
+        Ok::<_, WebError>((issued.file_name(), rendered))
     })
     .await
     .map_err(|e| WebError::Internal(e.to_string()))??;
-    let (number, rendered) = rendered;
+    let (file_name, rendered) = rendered;
     let mut response = (StatusCode::OK, rendered.pdf).into_response();
     let h = response.headers_mut();
     let value = |s: &str| HeaderValue::from_str(s).map_err(|e| WebError::Internal(e.to_string()));
@@ -173,10 +161,7 @@ pub(crate) async fn issued(
     );
     h.insert(
         header::CONTENT_DISPOSITION,
-        value(&disposition(
-            true,
-            &format!("{}.pdf", workflow_core::content::safe_name(&number)),
-        ))?,
+        value(&disposition(true, &file_name))?,
     );
     h.insert(
         header::CONTENT_SECURITY_POLICY,

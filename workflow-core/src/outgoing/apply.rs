@@ -322,6 +322,7 @@ impl Document {
             copies,
             main_recipients,
             cc,
+            printed,
         } = data
         {
             self.issue = Some(IssueRecord {
@@ -330,6 +331,7 @@ impl Document {
                 copies: *copies,
                 main_recipients: main_recipients.clone(),
                 cc: cc.clone(),
+                printed: printed.clone(),
             });
             self.state = State::Issued;
         }

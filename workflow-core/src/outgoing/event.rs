@@ -193,6 +193,10 @@ pub enum EventData {
         main_recipients: Vec<String>,
         /// 抄送 as distributed.
         cc: Vec<String>,
+        /// The issued 公文 as printed (GB/T 9704, PDF), kept with the document, where the
+        /// engine that issued it was given a renderer: the chain covers what was printed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        printed: Option<crate::content::FileRef>,
     },
     /// 签收 by one recipient unit.
     Acknowledged {

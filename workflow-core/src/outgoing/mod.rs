@@ -122,7 +122,11 @@ impl Flow for Outgoing {
     }
 
     fn files(state: &Document) -> Vec<(&str, &str)> {
-        state.fields().files.names().collect()
+        let printed = state
+            .issue()
+            .and_then(|i| i.printed.as_ref())
+            .map(|f| (f.name.as_str(), f.digest.as_str()));
+        state.fields().files.names().chain(printed).collect()
     }
 
     fn number_claim(event: &EventData) -> Option<(Series, u32)> {

@@ -119,6 +119,9 @@ pub struct IssueRecord {
     pub main_recipients: Vec<String>,
     /// 抄送.
     pub cc: Vec<String>,
+    /// The issued 公文 as printed, where it was rendered at 印发 (see `Issued`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub printed: Option<crate::content::FileRef>,
 }
 
 /// A document (公文) as the fold of its events.

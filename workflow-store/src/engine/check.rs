@@ -21,6 +21,8 @@ impl Engine {
             schedule: &self.inner.retention_schedule,
             reads: &super::group::StoreReads(&*self.inner.storage),
             overlay: &overlay,
+            // A dry run prints nothing (and keeps nothing).
+            printer: None,
             stream: id,
         };
         decide(request, current.as_ref(), &ctx, &self.inner.clock).map(|_| ())

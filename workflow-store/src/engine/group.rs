@@ -51,6 +51,8 @@ pub(super) struct GroupContext<'a> {
     pub(super) reads: &'a dyn GroupReads,
     pub(super) overlay: &'a Overlay,
     pub(super) stream: DocumentId,
+    /// What prints an issued 发文 at 印发 (`None` in a dry run).
+    pub(super) printer: Option<&'a dyn crate::print::Printer>,
 }
 
 impl Context for GroupContext<'_> {
@@ -82,6 +84,19 @@ impl Context for GroupContext<'_> {
         by: &ActorId,
     ) -> Result<Option<KeptFile>, ContextError> {
         self.reads.uploaded_file(digest, by).map_err(context_error)
+    }
+    fn print_issued(
+        &self,
+        issued: &workflow_core::outgoing::Document,
+    ) -> Result<Option<workflow_core::content::FileRef>, ContextError> {
+        let Some(printer) = self.printer else {
+            return Ok(None);
+        };
+        let units: Vec<Unit> = self.directory.units.values().cloned().collect();
+        self.reads
+            .keep_printed(printer, issued, &units)
+            .map(Some)
+            .map_err(context_error)
     }
     fn fixity_hash(&self) -> Result<Option<String>, ContextError> {
         let mut hashes: Vec<String> = self
@@ -162,6 +177,13 @@ pub(super) trait GroupReads {
     fn stream_hashes(&self, id: DocumentId) -> Result<Vec<String>>;
     /// The file kept under `digest`, if `by` uploaded it: its size and first bytes.
     fn uploaded_file(&self, digest: &Digest, by: &ActorId) -> Result<Option<KeptFile>>;
+    /// `issued` printed by `printer` and kept, as an event names it.
+    fn keep_printed(
+        &self,
+        printer: &dyn crate::print::Printer,
+        issued: &workflow_core::outgoing::Document,
+        units: &[Unit],
+    ) -> Result<workflow_core::content::FileRef>;
 }
 
 /// The store, as a group reads it.
@@ -189,6 +211,14 @@ impl GroupReads for StoreReads<'_> {
         };
         let head = self.0.read_content(digest, 0, 8)?;
         Ok(Some(KeptFile { size, head }))
+    }
+    fn keep_printed(
+        &self,
+        printer: &dyn crate::print::Printer,
+        issued: &workflow_core::outgoing::Document,
+        units: &[Unit],
+    ) -> Result<workflow_core::content::FileRef> {
+        crate::print::print_and_keep(printer, self.0, issued, units)
     }
     fn stream_hashes(&self, id: DocumentId) -> Result<Vec<String>> {
         self.0.stream_hashes(id)

@@ -71,6 +71,9 @@ pub struct Config {
     pub retention_schedule: RetentionSchedule,
     /// What uploaded files may be (default: 100 MiB, every kind the engine knows).
     pub content_limits: crate::content::ContentLimits,
+    /// What prints an issued 发文 as its 公文 at 印发 (none by default: the `Issued` event
+    /// then names no printed file). The `workflow` binary gives `workflow-render`'s.
+    pub printer: Option<crate::print::PrinterHandle>,
 }
 
 /// The default page cache: 256 MiB.
@@ -96,6 +99,7 @@ impl Config {
             durability: Durability::Strict,
             retention_schedule: RetentionSchedule::default(),
             content_limits: crate::content::ContentLimits::default(),
+            printer: None,
         }
     }
 }
@@ -274,6 +278,7 @@ impl Engine {
             rebuild_resident_documents: config.rebuild_resident_documents.max(1),
             halted,
             retention_schedule,
+            printer: config.printer.map(|p| p.0),
             syncer: None,
             syncer_thread: None,
             sync_failed: Arc::new(Mutex::new(None)),

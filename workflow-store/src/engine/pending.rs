@@ -30,6 +30,8 @@ pub(super) struct PendingGroup<'a> {
     pub(super) schedule: &'a RetentionSchedule,
     pub(super) clock: &'a Clock,
     pub(super) reads: &'a dyn GroupReads,
+    /// What prints an issued 发文 at 印发, if anything does.
+    pub(super) printer: Option<&'a dyn crate::print::Printer>,
     /// Whether other processes write the store: a reaction refused then is a race, not an
     /// error.
     pub(super) shared: bool,
@@ -112,6 +114,7 @@ impl PendingGroup<'_> {
             reads: self.reads,
             overlay: &self.overlay,
             stream: req.document_id,
+            printer: self.printer,
         };
         decide(req, current, &ctx, self.clock)
     }
@@ -458,6 +461,16 @@ mod tests {
         ) -> Result<Option<workflow_core::content::KeptFile>> {
             Ok(None)
         }
+        fn keep_printed(
+            &self,
+            _: &dyn crate::print::Printer,
+            _: &workflow_core::outgoing::Document,
+            _: &[workflow_core::directory::Unit],
+        ) -> Result<workflow_core::content::FileRef> {
+            Err(Error::Internal {
+                reason: "no storage to keep a printed document in".into(),
+            })
+        }
     }
 
     fn fixture_directory() -> DirectoryCache {
@@ -497,6 +510,7 @@ mod tests {
         let schedule = RetentionSchedule::default();
         let clock: Clock = Arc::new(workflow_testkit::clock::now);
         let mut group = PendingGroup {
+            printer: None,
             head: 40,
             head_hash: "h40".into(),
             overlay: Overlay::default(),

@@ -65,6 +65,8 @@ pub(super) struct Writer {
     /// Set when writing must stop: from then on every write is refused.
     pub(super) halted: Option<Halt>,
     pub(super) retention_schedule: Arc<RetentionSchedule>,
+    /// What prints an issued 发文 at 印发, if anything does.
+    pub(super) printer: Option<Arc<dyn crate::print::Printer>>,
     /// Where written groups go to be made durable and answered, when the backend splits
     /// its commits (see [`super::syncer`]); `None`: each commit is durable on return.
     pub(super) syncer: Option<std_mpsc::Sender<super::syncer::ToSyncer>>,
@@ -608,6 +610,7 @@ impl Writer {
             schedule: &self.retention_schedule,
             clock: &self.clock,
             reads: &reads,
+            printer: self.printer.as_deref(),
             shared: self.storage.shared(),
         };
         let mut answers: Vec<(Result<Outcome>, bool)> = Vec::with_capacity(requests.len());

@@ -42,13 +42,24 @@ impl Decide<'_> {
             prefix: prefix.clone(),
             year,
         })?;
-        Ok(vec![EventData::Issued {
+        let mut issued = EventData::Issued {
             number: DocumentNumber { prefix, year, seq },
             issue_date,
             copies,
             main_recipients: d.fields().main_recipients.clone(),
             cc: d.fields().cc.clone(),
-        }])
+            printed: None,
+        };
+        // The 公文 as it prints once issued, where the context renders one (the store, given
+        // a renderer), kept before this event is: the event names what was printed.
+        let mut after = d.clone();
+        after.apply_parts(&self.actor.id, self.at, &issued);
+        if let Some(file) = self.ctx.print_issued(&after)?
+            && let EventData::Issued { printed, .. } = &mut issued
+        {
+            *printed = Some(file);
+        }
+        Ok(vec![issued])
     }
 
     pub(super) fn acknowledge(&self) -> Result<Vec<EventData>, Error> {

@@ -1,0 +1,75 @@
+//! The issued 公文 printed at 印发 (DESIGN §11): a binary that links a renderer (the
+//! `workflow` binary links `workflow-render`) gives the engine a [`Printer`]; the engine asks
+//! it while deciding an `Issue`, keeps the PDF in the content store before the event is
+//! committed, and the `Issued` event names it — so the chain covers what was printed. The
+//! store itself links no renderer.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use sha2::{Digest as _, Sha256};
+use workflow_core::content::{Digest, FileRef};
+use workflow_core::directory::Unit;
+use workflow_core::outgoing::Document;
+
+use crate::error::{Error, Result};
+use crate::storage::Storage;
+
+/// Lays an issued 发文 out as its 公文.
+pub trait Printer: Send + Sync {
+    /// The 公文 of `doc` (issued: it has its 发文字号) with the directory's `units`: its file
+    /// name and its PDF bytes, or why it could not be printed.
+    fn print(
+        &self,
+        doc: &Document,
+        units: &[Unit],
+    ) -> std::result::Result<(String, Vec<u8>), String>;
+}
+
+/// A printer as a configuration holds it.
+#[derive(Clone)]
+pub struct PrinterHandle(pub Arc<dyn Printer>);
+
+impl std::fmt::Debug for PrinterHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Printer")
+    }
+}
+
+/// Prints `doc` with `printer` and keeps the PDF durably (spooled, synced, kept by digest)
+/// before answering it as an event names it.
+pub(crate) fn print_and_keep(
+    printer: &dyn Printer,
+    storage: &dyn Storage,
+    doc: &Document,
+    units: &[Unit],
+) -> Result<FileRef> {
+    let (name, pdf) = printer
+        .print(doc, units)
+        .map_err(|reason| Error::Unavailable {
+            reason: format!("printing the issued document (印发): {reason}; nothing was written"),
+        })?;
+    let digest =
+        Digest::parse(&hex::encode(Sha256::digest(&pdf))).ok_or_else(|| Error::Internal {
+            reason: "a SHA-256 that is not 64 hex digits".into(),
+        })?;
+    let unavailable = |e: std::io::Error| Error::Unavailable {
+        reason: format!("keeping the printed document: {e}"),
+    };
+    let dir = storage.spool_dir();
+    std::fs::create_dir_all(&dir).map_err(unavailable)?;
+    let path = dir.join(format!("{}.part", uuid::Uuid::new_v4()));
+    let written = std::fs::File::create(&path)
+        .and_then(|mut f| f.write_all(&pdf))
+        .map_err(unavailable);
+    let kept = written.and_then(|()| storage.keep_content(&digest, &path, pdf.len() as u64, None));
+    let _ = std::fs::remove_file(&path);
+    kept?;
+    Ok(FileRef {
+        name,
+        digest,
+        size: pdf.len() as u64,
+        media_type: "application/pdf".into(),
+        pages: None,
+    })
+}
