@@ -81,16 +81,30 @@ pub(crate) async fn download(
     let rest = rest_of(state.engine.clone(), digest, first.len() as u64, size);
     let body = Body::from_stream(futures::stream::once(async move { Ok(first) }).chain(rest));
     let mut response = (StatusCode::OK, body).into_response();
+    served_as(&mut response, media_type, inline, &name, size)?;
+    Ok(response)
+}
+
+use futures::StreamExt as _;
+
+/// The headers of a file served through a document: its type and size, shown (PDF,
+/// pictures: in the card's frame at most, never another site's) or saved under its name
+/// (then sandboxed, so that even opened in place it runs nothing), never cached.
+fn served_as(
+    response: &mut Response,
+    media_type: &str,
+    inline: bool,
+    name: &str,
+    size: u64,
+) -> Result<(), WebError> {
     let h = response.headers_mut();
     let value = |s: &str| HeaderValue::from_str(s).map_err(|e| WebError::Internal(e.to_string()));
     h.insert(header::CONTENT_TYPE, value(media_type)?);
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
     h.insert(
         header::CONTENT_DISPOSITION,
-        value(&disposition(inline, &name))?,
+        value(&disposition(inline, name))?,
     );
-    // Shown in the card's frame, never anyone else's; a file saved rather than shown runs
-    // nothing even if opened in place.
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(if inline {
@@ -107,10 +121,8 @@ pub(crate) async fn download(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-store"),
     );
-    Ok(response)
+    Ok(())
 }
-
-use futures::StreamExt as _;
 
 /// The renderer of issued documents, its fonts loaded on first use and kept for the
 /// process (a missing font is said on every attempt, not cached).
@@ -152,30 +164,13 @@ pub(crate) async fn issued(
     .await
     .map_err(|e| WebError::Internal(e.to_string()))??;
     let (file_name, rendered) = rendered;
+    let size = rendered.pdf.len() as u64;
     let mut response = (StatusCode::OK, rendered.pdf).into_response();
-    let h = response.headers_mut();
-    let value = |s: &str| HeaderValue::from_str(s).map_err(|e| WebError::Internal(e.to_string()));
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/pdf"),
+    served_as(&mut response, "application/pdf", true, &file_name, size)?;
+    response.headers_mut().insert(
+        "x-content-sha256",
+        HeaderValue::from_str(&rendered.sha256).map_err(|e| WebError::Internal(e.to_string()))?,
     );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        value(&disposition(true, &file_name))?,
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; frame-ancestors 'self'"),
-    );
-    h.insert(
-        header::X_FRAME_OPTIONS,
-        HeaderValue::from_static("SAMEORIGIN"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    h.insert("x-content-sha256", value(&rendered.sha256)?);
     Ok(response)
 }
 

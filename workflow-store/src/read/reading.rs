@@ -185,20 +185,10 @@ impl Engine {
         let (name, classification, earlier) = match named(&state) {
             Some(name) => (name, now, ""),
             None => {
-                let mut highest = now;
                 let mut found = None;
-                let mut folded: Option<FlowState> = None;
-                for e in &self.history(document)? {
-                    let event = e.event().map_err(|err| Error::corrupt(e.position, err))?;
-                    match folded.as_mut() {
-                        Some(s) => s.apply(&event),
-                        None => folded = FlowState::create(&event),
-                    }
-                    if let Some(s) = &folded {
-                        highest = highest.max(s.classification());
-                        found = named(s).or(found);
-                    }
-                }
+                let highest = fold_versions(&self.history(document)?, now, |s| {
+                    found = named(s).or(found.take());
+                })?;
                 let Some(name) = found else {
                     return Err(Error::InvalidRequest {
                         field: "sha256",
@@ -230,18 +220,7 @@ impl Engine {
         self.may_see(reader, "history", id, state.classification())
             .await?;
         let events = self.history(id)?;
-        let mut highest = state.classification();
-        let mut folded: Option<FlowState> = None;
-        for e in &events {
-            let event = e.event().map_err(|err| Error::corrupt(e.position, err))?;
-            match folded.as_mut() {
-                Some(s) => s.apply(&event),
-                None => folded = FlowState::create(&event),
-            }
-            if let Some(s) = &folded {
-                highest = highest.max(s.classification());
-            }
-        }
+        let highest = fold_versions(&events, state.classification(), |_| {})?;
         self.may_see(reader, "history", id, highest).await?;
         let detail = format!("{} events", events.len());
         self.recorded(reader.record("history", id, highest, detail))
@@ -398,4 +377,27 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// Folds a stream's `events` version by version, showing each version to `each`; answers
+/// the highest 密级 any version had (at least `from`).
+fn fold_versions(
+    events: &[Envelope],
+    from: Classification,
+    mut each: impl FnMut(&FlowState),
+) -> Result<Classification> {
+    let mut highest = from;
+    let mut folded: Option<FlowState> = None;
+    for e in events {
+        let event = e.event().map_err(|err| Error::corrupt(e.position, err))?;
+        match folded.as_mut() {
+            Some(s) => s.apply(&event),
+            None => folded = FlowState::create(&event),
+        }
+        if let Some(s) = &folded {
+            highest = highest.max(s.classification());
+            each(s);
+        }
+    }
+    Ok(highest)
 }
