@@ -342,7 +342,7 @@ fn run(cli: Cli) -> Result<bool> {
             (None, None) => anyhow::bail!("give a document id or --actor"),
         },
         Cmd::Render { document, out } => {
-            let (issued, rendered) = ops::render(&data()?, &document)?;
+            let (issued, rendered, printed) = ops::render(&data()?, &document)?;
             let out = out.unwrap_or_else(|| PathBuf::from(issued.file_name()));
             std::fs::write(&out, &rendered.pdf)
                 .with_context(|| format!("writing {}", out.display()))?;
@@ -357,6 +357,18 @@ fn run(cli: Cli) -> Result<bool> {
             );
             for f in &rendered.fonts {
                 println!("  {}  {}  sha256 {}", f.role, f.family, f.sha256);
+            }
+            // Against the copy printed at 印发, where there is one: the same record, the
+            // same names, fonts and build give the same bytes.
+            if let Some(kept) = &printed {
+                if kept.digest.as_str() == rendered.sha256 {
+                    println!("equal to the copy printed at 印发 ({})", kept.name);
+                } else {
+                    println!(
+                        "differs from the copy printed at 印发 ({}, sha256 {}): the directory's names, the fonts or the build changed since",
+                        kept.name, kept.digest
+                    );
+                }
             }
             Ok(true)
         }

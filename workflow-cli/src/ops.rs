@@ -354,12 +354,17 @@ pub(crate) fn show(
     Ok((doc, Names::of(&engine)))
 }
 
-/// `render`: the issued 发文 `id` laid out as its 公文 (the read recorded like `show`'s): unit
-/// codes printed as the directory's names, the general office as 印发机关.
+/// `render`: the issued 发文 `id` laid out as its 公文 now (the read recorded like `show`'s):
+/// unit codes printed as the directory's names, the general office as 印发机关; with the
+/// copy printed at 印发, where there is one, to compare.
 pub(crate) fn render(
     data_dir: &Path,
     id: &str,
-) -> Result<(workflow_render::Issued, workflow_render::Rendered)> {
+) -> Result<(
+    workflow_render::Issued,
+    workflow_render::Rendered,
+    Option<workflow_core::content::FileRef>,
+)> {
     let (state, _) = show(data_dir, id, None, None)?;
     let Some(doc) = state.into_outgoing() else {
         bail!("{id} is not a 发文: only an issued 发文 prints as a 公文");
@@ -368,7 +373,8 @@ pub(crate) fn render(
     let issued = workflow_render::Issued::with_units(&doc, &engine.units())?;
     let fonts = workflow_render::Fonts::load(&workflow_render::FontFiles::debian())?;
     let rendered = workflow_render::Renderer::new(fonts).render(&issued)?;
-    Ok((issued, rendered))
+    let printed = doc.issue().and_then(|i| i.printed.clone());
+    Ok((issued, rendered, printed))
 }
 
 /// `export`: writes the archive package into `out`.

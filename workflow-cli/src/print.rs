@@ -1,12 +1,14 @@
 //! The engine's printer (DESIGN §11): an issued 发文 laid out by `workflow-render` at 印发, so
-//! that its `Issued` event names the PDF as printed. The fonts are loaded on the first
-//! 印发 and kept; a missing font refuses that 印发 (nothing written) with what to install.
+//! that its `Issued` event names the PDF as printed. The fonts are loaded once, on a thread
+//! of their own when the server starts; a missing font refuses a 印发 (nothing written)
+//! with what to install, and text no font can print refuses it naming the text.
 
 use std::sync::OnceLock;
 
 use workflow_core::directory::Unit;
 use workflow_core::outgoing::Document;
-use workflow_render::{FontFiles, Fonts, Issued, Renderer};
+use workflow_render::{FontFiles, Fonts, Issued, RenderError, Renderer};
+use workflow_store::print::PrintError;
 
 /// `workflow-render` as the engine's [`workflow_store::print::Printer`].
 #[derive(Debug, Default)]
@@ -15,29 +17,43 @@ pub(crate) struct RenderPrinter {
 }
 
 impl RenderPrinter {
-    fn renderer(&self) -> Result<&Renderer, String> {
+    fn renderer(&self) -> Result<&Renderer, PrintError> {
         if let Some(r) = self.renderer.get() {
             return Ok(r);
         }
-        let fonts = Fonts::load(&FontFiles::debian()).map_err(|e| e.to_string())?;
+        let fonts = Fonts::load(&FontFiles::debian())
+            .map_err(|e| PrintError::Unavailable(e.to_string()))?;
         Ok(self.renderer.get_or_init(|| Renderer::new(fonts)))
+    }
+
+    /// Loads the fonts now, saying in the log when one is missing: the first 印发 then does
+    /// not wait for them on the writer.
+    pub(crate) fn warm(&self) {
+        if let Err(e) = self.renderer() {
+            tracing::warn!(error = ?e, "issued documents cannot be printed until the fonts are installed");
+        }
     }
 }
 
 impl workflow_store::print::Printer for RenderPrinter {
-    fn print(&self, doc: &Document, units: &[Unit]) -> Result<(String, Vec<u8>), String> {
-        let issued = Issued::with_units(doc, units).map_err(|e| e.to_string())?;
-        let rendered = self
-            .renderer()?
-            .render(&issued)
-            .map_err(|e| e.to_string())?;
+    fn print(&self, doc: &Document, units: &[Unit]) -> Result<(String, Vec<u8>), PrintError> {
+        let issued =
+            Issued::with_units(doc, units).map_err(|e| PrintError::Content(e.to_string()))?;
+        let rendered = self.renderer()?.render(&issued).map_err(|e| match e {
+            RenderError::Font { .. } => PrintError::Unavailable(e.to_string()),
+            other => PrintError::Content(other.to_string()),
+        })?;
         Ok((issued.file_name(), rendered.pdf))
     }
 }
 
-/// The printer a server's engine is given.
+/// The printer a server's engine is given, its fonts loaded on a thread of their own so
+/// that neither the start nor the first 印发 waits for them.
 pub(crate) fn printer() -> workflow_store::print::PrinterHandle {
-    workflow_store::print::PrinterHandle(std::sync::Arc::new(RenderPrinter::default()))
+    let printer = std::sync::Arc::new(RenderPrinter::default());
+    let warming = printer.clone();
+    std::thread::spawn(move || warming.warm());
+    workflow_store::print::PrinterHandle(printer)
 }
 
 #[cfg(test)]
@@ -61,14 +77,12 @@ mod tests {
         assert!(pdf.starts_with(b"%PDF-"));
         // Loaded once: a second print reuses the fonts and gives the same bytes.
         assert_eq!(printer.print(s.doc(), &units).unwrap().1, pdf);
-        // A draft has nothing to print.
+        // A draft has nothing to print: refused for what it is, not as a passing failure.
         let mut draft = workflow_testkit::script::Script::new();
         draft.drafted();
-        assert!(
-            printer
-                .print(draft.doc(), &units)
-                .unwrap_err()
-                .contains("has not been issued")
-        );
+        assert!(matches!(
+            printer.print(draft.doc(), &units),
+            Err(PrintError::Content(e)) if e.contains("has not been issued")
+        ));
     }
 }

@@ -119,8 +119,16 @@ fn registration_for(doc: &Document, unit: &UnitCode, at: Timestamp) -> IncomingA
     let f = doc.fields();
     IncomingAction::Register {
         registration: Registration {
-            // The recipients open the issued 正文 and attachments through their 收文.
-            files: f.files.clone(),
+            // The recipients open the issued 公文 (as printed at 印发, where it was: the
+            // official text) and the attachments through their 收文.
+            files: crate::content::DocumentFiles {
+                main: doc
+                    .issue()
+                    .and_then(|i| i.printed.clone())
+                    .map(Box::new)
+                    .or_else(|| f.files.main.clone()),
+                attachments: f.files.attachments.clone(),
+            },
             from: f.issuing_unit.0.clone(),
             from_number: doc
                 .issue()

@@ -167,14 +167,23 @@ impl Issued {
                 .join("、")
         };
         let main_recipients = join(&issue.main_recipients);
-        // A 正文 that opens with its 主送 line (as drafts typed in one box do) has it printed
-        // once, where the layout puts 主送.
+        // A 正文 that opens with its 主送 line (as drafts typed in one box do: "各学院、各部门：")
+        // has it printed once, where the layout puts 主送. Only a line of recipients' names
+        // and nothing else is taken for it; any other opening line is 正文 and printed.
+        let named: Vec<String> = issue
+            .main_recipients
+            .iter()
+            .flat_map(|r| [r.clone(), recipient(r, name_of)])
+            .collect();
+        let is_recipients_line = |line: &str| {
+            let Some(names) = line.trim().strip_suffix('：') else {
+                return false;
+            };
+            let mut parts = names.split(['、', '，', ',']).map(str::trim).peekable();
+            parts.peek().is_some() && parts.all(|p| named.iter().any(|n| n == p))
+        };
         let mut lines: Vec<&str> = f.body.lines().filter(|l| !l.trim().is_empty()).collect();
-        if !main_recipients.is_empty()
-            && lines
-                .first()
-                .is_some_and(|l| l.trim().ends_with('：') && !l.contains('。'))
-        {
+        if lines.first().is_some_and(|l| is_recipients_line(l)) {
             lines.remove(0);
         }
         let attachments: Vec<String> = f

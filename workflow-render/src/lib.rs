@@ -176,9 +176,11 @@ impl Renderer {
     /// Lays `issued` out and writes it as a PDF/A-2b, dated its 印发 date.
     pub fn render(&self, issued: &Issued) -> Result<Rendered, RenderError> {
         let world = OneDocument::new(self, self.data(issued)?)?;
-        let document: PagedDocument = typst::compile(&world)
-            .output
-            .map_err(|errors| RenderError::Layout(messages(&errors)))?;
+        let compiled = typst::compile::<PagedDocument>(&world).output;
+        // What typst memoized for this document is of little use for the next (another
+        // document): keep the process's memory flat.
+        typst::comemo::evict(10);
+        let document = compiled.map_err(|errors| RenderError::Layout(messages(&errors)))?;
         let date = issued.issued_on;
         let day = |n: u32| u8::try_from(n).unwrap_or(1);
         let timestamp = Datetime::from_ymd(

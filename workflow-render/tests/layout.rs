@@ -240,6 +240,32 @@ fn the_sample_prints_its_red_header_its_text_and_its_record_on_one_page() {
         "it ends at the 版心's right edge: {:.1} mm",
         to_mm(ends_at)
     );
+    // The 标志's top edge 35 mm into the 版心 (which starts 37 mm down): the first red row.
+    let first_red = (mm(37.0)..red[0])
+        .find(|&y| (mm(28.0)..mm(184.0)).any(|x| p.is_red(x, y)))
+        .unwrap();
+    assert!(
+        (to_mm(first_red) - 72.0).abs() < 1.0,
+        "the 标志 starts {:.1} mm down, not 72",
+        to_mm(first_red)
+    );
+    // The 页码's 一字线 7 mm below the 版心 (262 mm): the row of the dashes' ink.
+    let dash_rows: Vec<usize> = (mm(262.0)..mm(285.0))
+        .filter(|&y| {
+            // A thin rule, grey where it is smoothed: any ink.
+            let inked = |x: usize| {
+                let (r, g, b) = p.px(x, y);
+                u32::from(r) + u32::from(g) + u32::from(b) < 600
+            };
+            (mm(150.0)..mm(184.0)).filter(|&x| inked(x)).count() > mm(3.0)
+        })
+        .collect();
+    assert!(!dash_rows.is_empty(), "the page number's dashes");
+    let dash_at = to_mm(dash_rows[dash_rows.len() / 2]);
+    assert!(
+        (dash_at - 269.0).abs() < 1.0,
+        "the 一字线 at {dash_at:.1} mm, not 269"
+    );
     // The 红头 above it is red, the 标题 below it is not.
     assert!((0..red[0]).any(|y| (mm(40.0)..mm(170.0)).any(|x| p.is_red(x, y))));
     // 页码 on the right of an odd page, under the 版心 (which ends 262 mm down).
@@ -262,6 +288,33 @@ fn the_sample_prints_its_red_header_its_text_and_its_record_on_one_page() {
         last.iter().map(|&y| to_mm(y)).collect::<Vec<_>>()
     );
     assert!(last.iter().all(|&y| to_mm(y) > 225.0));
+}
+
+#[test]
+fn only_a_line_of_recipients_opening_the_text_is_taken_for_the_main_recipients() {
+    let mut s = Script::new();
+    let mut fields = workflow_testkit::fields();
+    fields.body = "为做好考试工作，现将有关事项通知如下：\n一、各学院组织考试。".into();
+    s.drafted_with(fields);
+    let dir = workflow_testkit::directory();
+    let flow = workflow_testkit::full_flow();
+    for (actor, action) in &flow[1..workflow_testkit::steps::ISSUED] {
+        s.ok(actor.as_str(), action.clone());
+    }
+    let issued = Issued::with_units(s.doc(), &dir.units().cloned().collect::<Vec<_>>()).unwrap();
+    assert_eq!(issued.body.len(), 2, "{:?}", issued.body);
+    assert_eq!(
+        issued.body[0].rest,
+        "为做好考试工作，现将有关事项通知如下："
+    );
+    // The sample's opening "各学院、各部门：" names recipients only: printed once, as 主送.
+    let sample = sample();
+    assert!(
+        sample
+            .body
+            .iter()
+            .all(|p| !p.rest.starts_with("各学院、各部门"))
+    );
 }
 
 #[test]

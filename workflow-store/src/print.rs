@@ -15,6 +15,16 @@ use workflow_core::outgoing::Document;
 use crate::error::{Error, Result};
 use crate::storage::Storage;
 
+/// Why a 公文 could not be printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrintError {
+    /// Its text cannot be printed as it is (a character no font has, say): trying again will
+    /// not help; the 印发 is refused, naming why.
+    Content(String),
+    /// The printer cannot work now (its fonts missing): the same 印发 may succeed later.
+    Unavailable(String),
+}
+
 /// Lays an issued 发文 out as its 公文.
 pub trait Printer: Send + Sync {
     /// The 公文 of `doc` (issued: it has its 发文字号) with the directory's `units`: its file
@@ -23,7 +33,7 @@ pub trait Printer: Send + Sync {
         &self,
         doc: &Document,
         units: &[Unit],
-    ) -> std::result::Result<(String, Vec<u8>), String>;
+    ) -> std::result::Result<(String, Vec<u8>), PrintError>;
 }
 
 /// A printer as a configuration holds it.
@@ -44,11 +54,17 @@ pub(crate) fn print_and_keep(
     doc: &Document,
     units: &[Unit],
 ) -> Result<FileRef> {
-    let (name, pdf) = printer
-        .print(doc, units)
-        .map_err(|reason| Error::Unavailable {
+    let (name, pdf) = printer.print(doc, units).map_err(|e| match e {
+        PrintError::Content(reason) => Error::InvalidRequest {
+            field: "document",
+            reason: format!(
+                "the issued document (印发) cannot be printed: {reason}; nothing was written"
+            ),
+        },
+        PrintError::Unavailable(reason) => Error::Unavailable {
             reason: format!("printing the issued document (印发): {reason}; nothing was written"),
-        })?;
+        },
+    })?;
     let digest =
         Digest::parse(&hex::encode(Sha256::digest(&pdf))).ok_or_else(|| Error::Internal {
             reason: "a SHA-256 that is not 64 hex digits".into(),

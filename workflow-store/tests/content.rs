@@ -449,9 +449,11 @@ impl workflow_store::print::Printer for FakePrinter {
         &self,
         doc: &workflow_core::outgoing::Document,
         units: &[workflow_core::directory::Unit],
-    ) -> Result<(String, Vec<u8>), String> {
+    ) -> Result<(String, Vec<u8>), workflow_store::print::PrintError> {
         if self.fail {
-            return Err("the fonts are not installed".into());
+            return Err(workflow_store::print::PrintError::Unavailable(
+                "the fonts are not installed".into(),
+            ));
         }
         let number = doc.issue().expect("printed once issued").number.to_string();
         assert!(
@@ -510,6 +512,22 @@ async fn at_issue_the_printed_document_is_kept_and_named_by_the_issued_event() {
     let report = engine.verify(|_, _| {}).unwrap();
     assert!(report.is_intact(), "{report:?}");
     assert_eq!(report.files_checked, 1);
+    // Each unit that acknowledges it gets the printed 公文 as its 收文's 正文.
+    let (actor, ack) = workflow_testkit::full_flow()[workflow_testkit::steps::ISSUED].clone();
+    run(&engine, id, actor.as_str(), ack).await;
+    let page = engine
+        .list(&workflow_store::ListQuery {
+            flow: Some(workflow_core::StreamKind::Incoming),
+            ..Default::default()
+        })
+        .unwrap();
+    let receipt = page
+        .receipts()
+        .into_iter()
+        .find(|r| r.registration().source == Some(id))
+        .expect("the acknowledging unit's 收文")
+        .clone();
+    assert_eq!(receipt.registration().files.main.as_deref(), Some(&printed));
 }
 
 #[tokio::test]

@@ -136,9 +136,10 @@ fn renderer() -> Result<&'static workflow_render::Renderer, WebError> {
     Ok(RENDERER.get_or_init(|| workflow_render::Renderer::new(fonts)))
 }
 
-/// `/doc/{id}/issued.pdf`: an issued 发文 as its 公文 (GB/T 9704, PDF/A-2b), laid out from
-/// its record when asked; read under the document's rules (a classified one's read is in
-/// the access log).
+/// `/doc/{id}/issued.pdf`: an issued 发文 as its 公文 (GB/T 9704, PDF/A-2b): the copy printed
+/// and kept at 印发, or, for a document issued where nothing printed, laid out from its
+/// record now; read under the document's rules (a classified one's read is in the access
+/// log).
 pub(crate) async fn issued(
     State(state): State<AppState>,
     person: Person,
@@ -152,6 +153,11 @@ pub(crate) async fn issued(
     let FlowState::Outgoing(doc) = s else {
         return Err(WebError::bad_form("id", "只有发文印发后才有正式公文"));
     };
+    // Printed at 印发 and kept: that copy, the one its `Issued` event names, through the
+    // document like any of its files. Laid out now only for one issued without a printer.
+    if let Some(printed) = doc.issue().and_then(|i| i.printed.as_ref()) {
+        return Ok(Redirect::to(&format!("/doc/{id}/file/{}", printed.digest)).into_response());
+    }
     let units = state.engine.units();
     let rendered = tokio::task::spawn_blocking(move || {
         let issued = workflow_render::Issued::with_units(&doc, &units)
