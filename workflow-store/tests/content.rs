@@ -528,6 +528,22 @@ async fn at_issue_the_printed_document_is_kept_and_named_by_the_issued_event() {
         .expect("the acknowledging unit's 收文")
         .clone();
     assert_eq!(receipt.registration().files.main.as_deref(), Some(&printed));
+    // The archive package carries the printed 公文 with the document's other files.
+    let package = dir.path().join("package");
+    let manifest = engine
+        .export_document(id, &package, workflow_testkit::clock::now())
+        .unwrap();
+    let in_package = manifest
+        .files
+        .iter()
+        .find(|f| f.name.as_deref() == Some(printed.name.as_str()))
+        .expect("the printed 公文 in the package");
+    assert_eq!(in_package.sha256, printed.digest.to_string());
+    assert!(
+        workflow_store::export::verify_package(&package)
+            .unwrap()
+            .is_intact()
+    );
 }
 
 #[tokio::test]
