@@ -82,20 +82,33 @@ pub struct Renderer {
 /// The most characters a line of the 标题 holds (2号, 22 pt, across the 156 mm 版心).
 const TITLE_CHARS: usize = 19;
 
-/// The 标题 in lines of at most `max` characters, as even as they can be (GB/T 9704: 回行时
-/// 排列对称, 长短适宜): a long title in as few lines as it needs, its characters shared
-/// out evenly, the earlier lines the longer.
+/// The 标题 in lines of at most `max` full-width characters (half-width digits and letters
+/// count half), as even as they can be (GB/T 9704: 回行时排列对称, 长短适宜): as few lines as
+/// it needs, their widths shared out evenly, the earlier lines the longer, and never a
+/// break inside a run of digits or letters (`2026` stays whole).
 pub fn title_lines(title: &str, max: usize) -> Vec<String> {
     let chars: Vec<char> = title.trim().chars().collect();
-    let lines = chars.len().div_ceil(max.max(1)).max(1);
-    let (base, extra) = (chars.len() / lines, chars.len() % lines);
+    let width = |c: &char| if c.is_ascii() { 1 } else { 2 }; // in half characters
+    let total: usize = chars.iter().map(width).sum();
+    let lines = total.div_ceil(2 * max.max(1)).max(1);
     let mut out = Vec::with_capacity(lines);
-    let mut at = 0;
-    for i in 0..lines {
-        let n = base + usize::from(i < extra);
-        out.push(chars[at..at + n].iter().collect());
-        at += n;
+    let mut line = String::new();
+    let mut used = 0;
+    let mut done = 0;
+    for (i, c) in chars.iter().enumerate() {
+        let left = lines - out.len();
+        // Each line takes its share of what is left; a run of ASCII is not broken.
+        let share = (total - done).div_ceil(left);
+        let inside_run = c.is_ascii_alphanumeric() && i > 0 && chars[i - 1].is_ascii_alphanumeric();
+        if left > 1 && used >= share && !inside_run {
+            out.push(std::mem::take(&mut line));
+            done += used;
+            used = 0;
+        }
+        line.push(*c);
+        used += width(c);
     }
+    out.push(line);
     out
 }
 

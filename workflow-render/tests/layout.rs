@@ -323,10 +323,21 @@ fn a_title_is_broken_into_even_lines() {
     let lines = title_lines("关于做好2026年秋季学期期末考试工作的通知", 19);
     assert_eq!(lines.len(), 2);
     assert_eq!(lines.concat(), "关于做好2026年秋季学期期末考试工作的通知");
+    // Even by width, the digits counting half.
+    let width = |l: &str| {
+        l.chars()
+            .map(|c| if c.is_ascii() { 1 } else { 2 })
+            .sum::<usize>()
+    };
     assert!(
-        lines[0].chars().count().abs_diff(lines[1].chars().count()) <= 1,
+        width(&lines[0]).abs_diff(width(&lines[1])) <= 2,
         "{lines:?}"
     );
+    // A run of digits is never broken across lines.
+    for max in 3..12 {
+        let lines = title_lines("关于2026年度工作安排的通知", max);
+        assert!(lines.iter().any(|l| l.contains("2026")), "{max}: {lines:?}");
+    }
     assert_eq!(
         title_lines("关于印发通知", 19),
         vec!["关于印发通知".to_owned()]
