@@ -1184,13 +1184,8 @@ fn part_render(
     let load_ms = t.elapsed().as_secs_f64() * 1000.0;
     let mut script = workflow_testkit::script::Script::new();
     script.issued();
-    let dir = workflow_testkit::directory();
-    let name_of = |code: &str| {
-        dir.units()
-            .find(|u| u.code.as_str() == code)
-            .map(|u| u.name.clone())
-    };
-    let issued = workflow_render::Issued::from_document(script.doc(), &name_of, "学校办公室")?;
+    let units: Vec<_> = workflow_testkit::directory().units().cloned().collect();
+    let issued = workflow_render::Issued::with_units(script.doc(), &units)?;
     // Each rendering a document of its own (another 发文字号), so that typst's memoized
     // layout of an earlier one is no help; the first (cold) is timed apart.
     let numbered = |i: usize| {

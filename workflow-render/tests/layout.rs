@@ -163,13 +163,8 @@ fn read_ppm(path: &Path) -> Page {
 fn sample() -> Issued {
     let mut s = Script::new();
     s.issued();
-    let dir = workflow_testkit::directory();
-    let name_of = |code: &str| {
-        dir.units()
-            .find(|u| u.code.as_str() == code)
-            .map(|u| u.name.clone())
-    };
-    Issued::from_document(s.doc(), &name_of, "学校办公室").unwrap()
+    let units: Vec<_> = workflow_testkit::directory().units().cloned().collect();
+    Issued::with_units(s.doc(), &units).unwrap()
 }
 
 fn long_body(paragraphs: usize) -> Vec<workflow_render::Paragraph> {

@@ -361,18 +361,7 @@ async fn an_acknowledged_document_s_receipt_carries_its_files_for_its_unit_to_op
     for (actor, action) in flow.into_iter().take(workflow_testkit::steps::ACKNOWLEDGED) {
         run(&engine, id, actor.as_str(), action).await;
     }
-    let page = engine
-        .list(&workflow_store::ListQuery {
-            flow: Some(workflow_core::StreamKind::Incoming),
-            ..Default::default()
-        })
-        .unwrap();
-    let receipt = page
-        .receipts()
-        .into_iter()
-        .find(|r| r.registration().source == Some(id))
-        .expect("the acknowledging unit's 收文")
-        .clone();
+    let receipt = receipt_of(&engine, id);
     assert_eq!(
         receipt.registration().files.main.as_deref(),
         Some(&text),
@@ -515,18 +504,7 @@ async fn at_issue_the_printed_document_is_kept_and_named_by_the_issued_event() {
     // Each unit that acknowledges it gets the printed 公文 as its 收文's 正文.
     let (actor, ack) = workflow_testkit::full_flow()[workflow_testkit::steps::ISSUED].clone();
     run(&engine, id, actor.as_str(), ack).await;
-    let page = engine
-        .list(&workflow_store::ListQuery {
-            flow: Some(workflow_core::StreamKind::Incoming),
-            ..Default::default()
-        })
-        .unwrap();
-    let receipt = page
-        .receipts()
-        .into_iter()
-        .find(|r| r.registration().source == Some(id))
-        .expect("the acknowledging unit's 收文")
-        .clone();
+    let receipt = receipt_of(&engine, id);
     assert_eq!(receipt.registration().files.main.as_deref(), Some(&printed));
     // The archive package carries the printed 公文 with the document's other files.
     let package = dir.path().join("package");
@@ -573,4 +551,22 @@ async fn a_printer_that_fails_refuses_the_issue_and_takes_no_number() {
     let doc = engine.document(id).unwrap().unwrap();
     assert_eq!(doc.version(), before, "nothing written");
     assert!(doc.issue().is_none());
+}
+
+/// The 收文 the engine registered for the unit that acknowledged the 发文 `source`.
+fn receipt_of(
+    engine: &Engine,
+    source: workflow_core::DocumentId,
+) -> workflow_core::incoming::Receipt {
+    let page = engine
+        .list(&workflow_store::ListQuery {
+            flow: Some(workflow_core::StreamKind::Incoming),
+            ..Default::default()
+        })
+        .unwrap();
+    page.receipts()
+        .into_iter()
+        .find(|r| r.registration().source == Some(source))
+        .expect("the acknowledging unit's 收文")
+        .clone()
 }
