@@ -310,7 +310,7 @@ async fn only_files_no_event_names_are_removed_and_only_after_the_grace_period()
     // Both were kept a moment ago: within an hour's grace, nothing is found.
     let hour = std::time::Duration::from_secs(3600);
     assert!(engine.unreferenced_files(hour).unwrap().is_empty());
-    // Kept two days ago, it is found past a day's grace; uploaded again, its grace starts
+    // Kept two days earlier, it is found past a day's grace; uploaded again, its grace starts
     // again (someone is about to name it).
     let path = |d: &Digest| {
         dir.path()
@@ -318,11 +318,10 @@ async fn only_files_no_event_names_are_removed_and_only_after_the_grace_period()
             .join(&d.as_str()[..2])
             .join(d.as_str())
     };
-    let two_days_ago = std::time::SystemTime::now() - 48 * hour;
-    std::fs::File::open(path(&abandoned.digest))
-        .unwrap()
-        .set_modified(two_days_ago)
-        .unwrap();
+    // Two days before it was kept, by the file's own time (no clock is read here).
+    let file = std::fs::File::open(path(&abandoned.digest)).unwrap();
+    let kept_at = file.metadata().unwrap().modified().unwrap();
+    file.set_modified(kept_at - 48 * hour).unwrap();
     assert_eq!(engine.unreferenced_files(24 * hour).unwrap().len(), 1);
     upload(&engine, "草稿.pdf", &pdf(3000), None).unwrap();
     assert!(engine.unreferenced_files(24 * hour).unwrap().is_empty());
