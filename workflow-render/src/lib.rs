@@ -39,6 +39,16 @@ pub use fonts::{FontFiles, FontUsed, Fonts};
 /// The layout (GB/T 9704-2012), compiled into the binary.
 pub const TEMPLATE: &str = include_str!("../template/gbt9704.typ");
 
+/// The layout's number, recorded in every PDF (`workflow-layout 1` among its keywords).
+/// The same record, layout and fonts give the same bytes, so that `verify` can lay an
+/// archived 公文 out again and compare: any change to the template or to the data it is
+/// given that changes a PDF's bytes takes a new number (the golden digest in the layout
+/// tests fails until it does), and a build keeps the layouts it ever printed with.
+pub const LAYOUT: u32 = 1;
+
+/// The keyword naming the layout.
+const LAYOUT_KEYWORD: &str = "workflow-layout";
+
 /// Why a document could not be rendered.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -56,6 +66,49 @@ pub enum RenderError {
     /// The layout failed (a bug in the template, or text it cannot set).
     #[error("laying out the document failed: {0}")]
     Layout(String),
+}
+
+/// What a PDF says it was printed with: the layout's number and the fonts, each as
+/// `role family sha256:digest` (read from its XMP metadata, which is not compressed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrintedWith {
+    /// The layout's number (`None`: printed before layouts were numbered).
+    pub layout: Option<u32>,
+    /// The fonts, as recorded.
+    pub fonts: Vec<String>,
+}
+
+/// What a PDF printed by this software says it was printed with; `None` for a PDF that
+/// names no fonts (not printed by it).
+pub fn printed_with(pdf: &[u8]) -> Option<PrintedWith> {
+    const OPEN: &[u8] = b"<pdf:Keywords>";
+    const CLOSE: &[u8] = b"</pdf:Keywords>";
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
+    let start = find(pdf, OPEN)? + OPEN.len();
+    let len = find(&pdf[start..], CLOSE)?;
+    let keywords = std::str::from_utf8(&pdf[start..start + len]).ok()?;
+    let mut layout = None;
+    let mut fonts = Vec::new();
+    for k in keywords.split(", ").map(str::trim) {
+        if let Some(n) = k.strip_prefix(LAYOUT_KEYWORD) {
+            layout = n.trim().parse().ok();
+        } else if k.contains(" sha256:") {
+            fonts.push(k.to_owned());
+        }
+    }
+    (!fonts.is_empty()).then_some(PrintedWith { layout, fonts })
+}
+
+/// Whether a kept copy is what its record prints (see [`Renderer::check`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    /// Laid out again, byte for byte the same.
+    Same,
+    /// Laid out again with the same layout and fonts, it differs: the kept copy does not
+    /// show this record.
+    Differs(String),
+    /// It cannot be laid out the same way here (another layout or other fonts): why.
+    CannotTell(String),
 }
 
 /// A rendered document: the PDF, its SHA-256, its pages and the fonts it was set in.
@@ -82,31 +135,79 @@ pub struct Renderer {
 /// The most characters a line of the 标题 holds (2号, 22 pt, across the 156 mm 版心).
 const TITLE_CHARS: usize = 19;
 
+/// The segmenter the 标题 is broken by (its dictionary built once per process).
+fn words() -> &'static jieba_rs::Jieba {
+    static JIEBA: std::sync::OnceLock<jieba_rs::Jieba> = std::sync::OnceLock::new();
+    JIEBA.get_or_init(jieba_rs::Jieba::new)
+}
+
+/// Punctuation a line may not begin with, and punctuation it may not end with.
+const NO_LINE_START: &str = "，。、；：？！）》」』”’〕】…";
+const NO_LINE_END: &str = "（《「『“‘〔【";
+
 /// The 标题 in lines of at most `max` full-width characters (half-width digits and letters
-/// count half), as even as they can be (GB/T 9704: 回行时排列对称, 长短适宜): as few lines as
-/// it needs, their widths shared out evenly, the earlier lines the longer, and never a
-/// break inside a run of digits or letters (`2026` stays whole).
+/// count half), as even as they can be (GB/T 9704: 回行时要做到词意完整，排列对称，长短适宜):
+/// broken only between words (Chinese words as jieba segments them; a run of digits or
+/// letters stays whole; no line begins with a closing mark or ends with an opening one),
+/// in as few lines as that allows, each ending where it comes nearest its share of what
+/// is left, the earlier lines the longer on a tie.
 pub fn title_lines(title: &str, max: usize) -> Vec<String> {
-    let chars: Vec<char> = title.trim().chars().collect();
-    let width = |c: &char| if c.is_ascii() { 1 } else { 2 }; // in half characters
-    let total: usize = chars.iter().map(width).sum();
-    let lines = total.div_ceil(2 * max.max(1)).max(1);
-    let mut out = Vec::with_capacity(lines);
-    let mut line = String::new();
-    let mut used = 0;
-    let mut done = 0;
-    for (i, c) in chars.iter().enumerate() {
-        let left = lines - out.len();
-        // Each line takes its share of what is left; a run of ASCII is not broken.
-        let share = (total - done).div_ceil(left);
-        let inside_run = c.is_ascii_alphanumeric() && i > 0 && chars[i - 1].is_ascii_alphanumeric();
-        if left > 1 && used >= share && !inside_run {
-            out.push(std::mem::take(&mut line));
-            done += used;
-            used = 0;
+    let title = title.trim();
+    let width = |s: &str| -> usize { s.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum() };
+    // Words, with punctuation kept to the word it belongs with.
+    let mut tokens: Vec<String> = Vec::new();
+    let mut glue_next = false;
+    for token in words().cut(title, true) {
+        let w = token.word;
+        let first = w.chars().next().unwrap_or(' ');
+        let glue_prev = NO_LINE_START.contains(first)
+            || (first.is_ascii_alphanumeric()
+                && tokens
+                    .last()
+                    .and_then(|t| t.chars().last())
+                    .is_some_and(|c| c.is_ascii_alphanumeric()));
+        match tokens.last_mut() {
+            Some(last) if glue_prev || glue_next => last.push_str(w),
+            _ => tokens.push(w.to_owned()),
         }
-        line.push(*c);
-        used += width(c);
+        glue_next = w.chars().last().is_some_and(|c| NO_LINE_END.contains(c));
+    }
+    let total: usize = tokens.iter().map(|t| width(t)).sum();
+    let cap = 2 * max.max(1);
+    let mut count = total.div_ceil(cap).max(1);
+    loop {
+        let lines = break_into(&tokens, count, cap, total, width);
+        if count >= tokens.len() || lines.iter().all(|l| width(l) <= cap) {
+            return lines;
+        }
+        count += 1;
+    }
+}
+
+/// `tokens` in at most `count` lines of about their share of the width each.
+fn break_into(
+    tokens: &[String],
+    count: usize,
+    cap: usize,
+    total: usize,
+    width: impl Fn(&str) -> usize,
+) -> Vec<String> {
+    let mut out = Vec::with_capacity(count);
+    let (mut line, mut used, mut done) = (String::new(), 0, 0);
+    for t in tokens {
+        let w = width(t);
+        let left = count - out.len();
+        if left > 1 && used > 0 {
+            let share = (total - done).div_ceil(left);
+            let with = used + w;
+            if with > cap || (with > share && with - share > share - used.min(share)) {
+                out.push(std::mem::take(&mut line));
+                done += used;
+                used = 0;
+            }
+        }
+        line.push_str(t);
+        used += w;
     }
     out.push(line);
     out
@@ -127,6 +228,8 @@ fn mark_size(units: &[String], suffix: &str) -> f64 {
 impl Renderer {
     /// A renderer with these fonts.
     pub fn new(fonts: Fonts) -> Renderer {
+        // The 标题's segmenter, built now rather than in the first 印发.
+        words();
         let book = FontBook::from_infos(fonts.fonts.iter().map(|f| f.info().clone()));
         Renderer {
             fonts,
@@ -143,14 +246,18 @@ impl Renderer {
     /// The data the template reads, as JSON.
     fn data(&self, issued: &Issued) -> Result<Vec<u8>, RenderError> {
         let suffix = "文件";
-        let keywords: Vec<String> = std::iter::once("GB/T 9704-2012".to_owned())
-            .chain(
-                self.fonts
-                    .used()
-                    .iter()
-                    .map(|u| format!("{} {} sha256:{}", u.role, u.family, u.sha256)),
-            )
-            .collect();
+        let keywords: Vec<String> = [
+            "GB/T 9704-2012".to_owned(),
+            format!("{LAYOUT_KEYWORD} {LAYOUT}"),
+        ]
+        .into_iter()
+        .chain(
+            self.fonts
+                .used()
+                .iter()
+                .map(|u| format!("{} {} sha256:{}", u.role, u.family, u.sha256)),
+        )
+        .collect();
         let mut value = serde_json::to_value(issued)
             .map_err(|e| RenderError::Layout(format!("the document's data: {e}")))?;
         if let Some(map) = value.as_object_mut() {
@@ -184,6 +291,66 @@ impl Renderer {
             );
         }
         serde_json::to_vec(&value).map_err(|e| RenderError::Layout(e.to_string()))
+    }
+
+    /// Whether `kept`, a copy of `issued` printed earlier, is what it prints now: laid out
+    /// again when it was printed with this layout and these fonts (the same bytes, or the
+    /// digests that differ), else why that cannot tell.
+    pub fn check(&self, issued: &Issued, kept: &[u8]) -> Result<Check, RenderError> {
+        let Some(with) = printed_with(kept) else {
+            return Ok(Check::CannotTell(
+                "the kept copy names no layout or fonts: it was not printed by this software"
+                    .into(),
+            ));
+        };
+        match with.layout {
+            Some(n) if n == LAYOUT => {}
+            Some(n) if n > LAYOUT => {
+                return Ok(Check::CannotTell(format!(
+                    "printed with layout {n}, newer than this build's ({LAYOUT}): check it with a newer build"
+                )));
+            }
+            Some(n) => {
+                return Ok(Check::CannotTell(format!(
+                    "printed with layout {n}, which this build does not have (it has {LAYOUT})"
+                )));
+            }
+            None => {
+                return Ok(Check::CannotTell(
+                    "printed before layouts were numbered".into(),
+                ));
+            }
+        }
+        let here: Vec<String> = self
+            .fonts
+            .used()
+            .iter()
+            .map(|u| format!("{} {} sha256:{}", u.role, u.family, u.sha256))
+            .collect();
+        if here != with.fonts {
+            let missing: Vec<&str> = with
+                .fonts
+                .iter()
+                .filter(|f| !here.contains(f))
+                .map(String::as_str)
+                .collect();
+            return Ok(Check::CannotTell(format!(
+                "printed with fonts this machine does not have ({}); it has {}",
+                missing.join("; "),
+                here.join("; ")
+            )));
+        }
+        let again = self.render(issued)?;
+        let kept_sha = hex::encode(Sha256::digest(kept));
+        Ok(if again.sha256 == kept_sha {
+            Check::Same
+        } else {
+            Check::Differs(format!(
+                "laid out again from the record with the same layout and fonts it hashes to \
+                 {}, not to the kept copy's {kept_sha}: the kept copy does not show this record",
+                again.sha256
+            ))
+        })
     }
 
     /// Lays `issued` out and writes it as a PDF/A-2b, dated its 印发 date.
