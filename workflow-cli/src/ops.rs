@@ -37,7 +37,10 @@ pub(crate) fn open(place: &Path) -> Result<Engine> {
             })?;
         return Engine::with_storage(
             std::sync::Arc::new(storage),
-            workflow_store::Config::new(place),
+            workflow_store::Config {
+                printer: Some(crate::print::lazy_printer()),
+                ..workflow_store::Config::new(place)
+            },
         )
         .with_context(|| {
             format!(
@@ -48,6 +51,7 @@ pub(crate) fn open(place: &Path) -> Result<Engine> {
     }
     Engine::open_with(workflow_store::Config {
         create: false,
+        printer: Some(crate::print::lazy_printer()),
         ..workflow_store::Config::new(place)
     })
     .with_context(|| format!("cannot open data directory {}", place.display()))

@@ -7,8 +7,8 @@ use std::sync::OnceLock;
 
 use workflow_core::directory::Unit;
 use workflow_core::outgoing::Document;
-use workflow_render::{FontFiles, Fonts, Issued, RenderError, Renderer};
-use workflow_store::print::PrintError;
+use workflow_render::{Check, FontFiles, Fonts, Issued, RenderError, Renderer};
+use workflow_store::print::{PrintError, Reprint};
 
 /// `workflow-render` as the engine's [`workflow_store::print::Printer`].
 #[derive(Debug, Default)]
@@ -45,6 +45,26 @@ impl workflow_store::print::Printer for RenderPrinter {
         })?;
         Ok((issued.file_name(), rendered.pdf))
     }
+
+    fn reprint(&self, doc: &Document, units: &[Unit], kept: &[u8]) -> Result<Reprint, PrintError> {
+        let issued =
+            Issued::with_units(doc, units).map_err(|e| PrintError::Content(e.to_string()))?;
+        let checked = self.renderer()?.check(&issued, kept).map_err(|e| match e {
+            RenderError::Font { .. } => PrintError::Unavailable(e.to_string()),
+            other => PrintError::Content(other.to_string()),
+        })?;
+        Ok(match checked {
+            Check::Same => Reprint::Same,
+            Check::Differs(why) => Reprint::Differs(why),
+            Check::CannotTell(why) => Reprint::CannotTell(why),
+        })
+    }
+}
+
+/// A printer whose fonts load when first used (the operator's commands: `verify` prints
+/// the archived 公文 again only when there are some).
+pub(crate) fn lazy_printer() -> workflow_store::print::PrinterHandle {
+    workflow_store::print::PrinterHandle(std::sync::Arc::new(RenderPrinter::default()))
 }
 
 /// The printer a server's engine is given, its fonts loaded on a thread of their own so
@@ -77,6 +97,24 @@ mod tests {
         assert!(pdf.starts_with(b"%PDF-"));
         // Loaded once: a second print reuses the fonts and gives the same bytes.
         assert_eq!(printer.print(s.doc(), &units).unwrap().1, pdf);
+        // Printed again with the directory of its day: the same; with a unit renamed since,
+        // the record prints otherwise (verify folds the directory as of the 印发 for this).
+        assert_eq!(
+            printer.reprint(s.doc(), &units, &pdf).unwrap(),
+            Reprint::Same
+        );
+        let renamed: Vec<Unit> = units
+            .iter()
+            .cloned()
+            .map(|mut u| {
+                u.name.push_str("（更名）");
+                u
+            })
+            .collect();
+        assert!(matches!(
+            printer.reprint(s.doc(), &renamed, &pdf).unwrap(),
+            Reprint::Differs(why) if why.contains("does not show this record")
+        ));
         // A draft has nothing to print: refused for what it is, not as a passing failure.
         let mut draft = workflow_testkit::script::Script::new();
         draft.drafted();

@@ -594,12 +594,36 @@ fn verify_log(report: &VerifyReport, against: Option<&LogHead>, secs: f64) -> bo
                     }
                 );
             }
+            println!(
+                "  issued 公文 (印发): {} printed again from the log, byte for byte equal to the kept copy{}",
+                report.printed_checked,
+                if report.printed_not_checked.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; {} could not be printed the same way here",
+                        report.printed_not_checked.len()
+                    )
+                }
+            );
+            for p in &report.printed_not_checked {
+                println!(
+                    "    not checked {} ({}): {}",
+                    p.number, p.document, p.reason
+                );
+            }
+            for p in &report.printed_problems {
+                println!(
+                    "  BROKEN issued 公文 {} ({}): {}",
+                    p.number, p.document, p.reason
+                );
+            }
             if let Some(w) = &report.extends {
                 println!("  extends the witness head {w}: yes");
             }
             println!("witness head (keep it elsewhere): {}", report.head());
             eprintln!("({:.0} events/s)", report.checked as f64 / secs.max(1e-9));
-            report.file_problems.is_empty()
+            report.file_problems.is_empty() && report.printed_problems.is_empty()
         }
         Some(b) => {
             if b.position > report.checked {

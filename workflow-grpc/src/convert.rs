@@ -579,10 +579,21 @@ pub fn verify_response(
     report: VerifyReport,
     access: &workflow_store::access::AccessReport,
 ) -> pb::VerifyLogResponse {
-    let (broken_position, reason) = match (&report.first_break, report.file_problems.first()) {
-        (Some(b), _) => (b.position, b.reason.clone()),
-        (None, Some(f)) => (0, format!("file {}: {}", f.digest, f.reason)),
-        (None, None) => (0, String::new()),
+    let (broken_position, reason) = match (
+        &report.first_break,
+        report.file_problems.first(),
+        report.printed_problems.first(),
+    ) {
+        (Some(b), _, _) => (b.position, b.reason.clone()),
+        (None, Some(f), _) => (0, format!("file {}: {}", f.digest, f.reason)),
+        (None, None, Some(p)) => (
+            0,
+            format!(
+                "issued document {} ({}): {}",
+                p.number, p.document, p.reason
+            ),
+        ),
+        (None, None, None) => (0, String::new()),
     };
     let (access_log_broken_position, access_log_reason) =
         access.first_break.clone().unwrap_or_default();
@@ -596,6 +607,13 @@ pub fn verify_response(
         reason,
         fixity_checked: report.fixity_checked,
         bulletins_checked: report.bulletins_checked,
+        files_checked: report.files_checked,
+        printed_checked: report.printed_checked,
+        printed_not_checked: report
+            .printed_not_checked
+            .iter()
+            .map(|p| format!("{} ({}): {}", p.number, p.document, p.reason))
+            .collect(),
         recorded_head: report.recorded_head.as_ref().map(log_head),
         extends_against: report.extends.is_some(),
         head_hash: report.head_hash,

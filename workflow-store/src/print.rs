@@ -25,6 +25,18 @@ pub enum PrintError {
     Unavailable(String),
 }
 
+/// Whether a printed copy kept in the archive is what its record prints (`verify`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reprint {
+    /// Printed again from the log, byte for byte the same.
+    Same,
+    /// Printed again the same way (same layout, same fonts), it differs: the kept copy does
+    /// not show the record. Why, with both digests.
+    Differs(String),
+    /// It cannot be printed the same way here (another layout, other fonts): why.
+    CannotTell(String),
+}
+
 /// Lays an issued 发文 out as its 公文.
 pub trait Printer: Send + Sync {
     /// The 公文 of `doc` (issued: it has its 发文字号) with the directory's `units`: its file
@@ -34,11 +46,28 @@ pub trait Printer: Send + Sync {
         doc: &Document,
         units: &[Unit],
     ) -> std::result::Result<(String, Vec<u8>), PrintError>;
+
+    /// Whether `kept`, the copy printed at `doc`'s 印发 with the directory's `units` as they
+    /// were then, is what `doc` prints now.
+    fn reprint(
+        &self,
+        doc: &Document,
+        units: &[Unit],
+        kept: &[u8],
+    ) -> std::result::Result<Reprint, PrintError>;
 }
 
 /// A printer as a configuration holds it.
 #[derive(Clone)]
 pub struct PrinterHandle(pub Arc<dyn Printer>);
+
+impl PartialEq for PrinterHandle {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for PrinterHandle {}
 
 impl std::fmt::Debug for PrinterHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -296,10 +296,17 @@ pub(crate) async fn verify_start(
                 head: report.head().to_string(),
                 fixity_checked: report.fixity_checked,
                 bulletins_checked: report.bulletins_checked,
-                problem: match (&report.first_break, report.file_problems.first()) {
-                    (Some(b), _) => format!("位置 {}：{}", b.position, b.reason),
-                    (None, Some(f)) => format!("文件 {}：{}", f.digest, f.reason),
-                    (None, None) => String::new(),
+                problem: match (
+                    &report.first_break,
+                    report.file_problems.first(),
+                    report.printed_problems.first(),
+                ) {
+                    (Some(b), _, _) => format!("位置 {}：{}", b.position, b.reason),
+                    (None, Some(f), _) => format!("文件 {}：{}", f.digest, f.reason),
+                    (None, None, Some(p)) => {
+                        format!("正式公文 {}（{}）：{}", p.number, p.document, p.reason)
+                    }
+                    (None, None, None) => String::new(),
                 },
                 extends: report
                     .extends

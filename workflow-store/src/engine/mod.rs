@@ -140,6 +140,8 @@ pub(crate) struct Inner {
     pub(crate) retention_schedule: Arc<RetentionSchedule>,
     pub(crate) content_limits: crate::content::ContentLimits,
     pub(crate) directory: Arc<RwLock<DirectoryCache>>,
+    /// The printer of issued 公文 (the writer prints with it at 印发; verify prints again).
+    pub(crate) printer: Option<Arc<dyn crate::print::Printer>>,
     /// The access log's end; appends take this lock, never the writer's queue.
     pub(crate) access: std::sync::Mutex<crate::access::AccessChain>,
     pub(crate) clock: Clock,
@@ -241,6 +243,7 @@ impl Engine {
             retention_schedule: retention_schedule.clone(),
             content_limits: config.content_limits.clone(),
             directory: directory.clone(),
+            printer: config.printer.clone().map(|p| p.0),
             access: crate::access::AccessChain::load(&*storage)?,
             clock: config.clock.clone(),
             head: head_rx,
@@ -278,7 +281,7 @@ impl Engine {
             rebuild_resident_documents: config.rebuild_resident_documents.max(1),
             halted,
             retention_schedule,
-            printer: config.printer.map(|p| p.0),
+            printer: config.printer.clone().map(|p| p.0),
             syncer: None,
             syncer_thread: None,
             sync_failed: Arc::new(Mutex::new(None)),

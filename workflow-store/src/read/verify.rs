@@ -68,7 +68,101 @@ impl Engine {
             }
         }
         self.verify_files(&mut report)?;
+        self.verify_printed(&mut report)?;
         Ok(report)
+    }
+
+    /// Prints every issued 公文 whose copy was kept at 印发 again from the log with the
+    /// engine's printer (without one, they are counted as not checked) — the
+    /// document as of its `Issued` event, the directory as of the position before it (a
+    /// directory change is a group of its own: what the decision saw) — and compares it
+    /// with the kept copy.
+    fn verify_printed(&self, report: &mut VerifyReport) -> Result<()> {
+        use crate::print::Reprint;
+        use crate::replay::PrintedProblem;
+        use workflow_core::directory::DIRECTORY_STREAM;
+        let printed = std::mem::take(&mut report.printed);
+        if printed.is_empty() {
+            return Ok(());
+        }
+        let problem = |p: &crate::replay::PrintedAt, reason: String| PrintedProblem {
+            document: p.document,
+            number: p.number.clone(),
+            reason,
+        };
+        let Some(printer) = self.inner.printer.as_deref() else {
+            report.printed_not_checked.extend(
+                printed
+                    .iter()
+                    .map(|p| problem(p, "no printer was given to print it again".to_owned())),
+            );
+            return Ok(());
+        };
+        // The directory's events in order, folded as far as each 印发 saw them.
+        let directory = crate::storage::decode_all(
+            &self.inner.storage.read_stream(DIRECTORY_STREAM, u64::MAX)?,
+        )?;
+        let mut next = directory.iter().peekable();
+        let mut folded: Option<workflow_core::FlowState> = None;
+        for p in &printed {
+            while let Some(e) = next.next_if(|e| e.position < p.position) {
+                let event: workflow_core::Recorded<_> = e
+                    .event()
+                    .map_err(|err| Error::corrupt(format_args!("position {}", e.position), err))?;
+                match folded.as_mut() {
+                    Some(s) => s.apply(&event),
+                    None => folded = workflow_core::FlowState::create(&event),
+                }
+            }
+            let units: Vec<workflow_core::directory::Unit> = folded
+                .as_ref()
+                .and_then(|s| s.directory())
+                .map(|d| d.units.values().cloned().collect())
+                .unwrap_or_default();
+            let doc = match self.fold_stream(p.document, p.version, None)? {
+                Some(workflow_core::FlowState::Outgoing(d)) => d,
+                _ => {
+                    return Err(Error::corrupt(
+                        format_args!("position {}", p.position),
+                        "an Issued event whose stream does not fold to a 发文",
+                    ));
+                }
+            };
+            let Some(kept) = self.kept_bytes(&p.file)? else {
+                report.printed_not_checked.push(problem(
+                    p,
+                    format!("its printed copy {} is not kept here", p.file.digest),
+                ));
+                continue;
+            };
+            match printer.reprint(&doc, &units, &kept) {
+                Ok(Reprint::Same) => report.printed_checked += 1,
+                Ok(Reprint::Differs(why)) => report.printed_problems.push(problem(p, why)),
+                Ok(Reprint::CannotTell(why)) => report.printed_not_checked.push(problem(p, why)),
+                Err(e) => report.printed_not_checked.push(problem(
+                    p,
+                    format!("it cannot be printed again here: {e:?}"),
+                )),
+            }
+        }
+        Ok(())
+    }
+
+    /// A kept file's bytes, whole (`None` if this store does not keep it, or keeps less).
+    fn kept_bytes(&self, file: &workflow_core::content::FileRef) -> Result<Option<Vec<u8>>> {
+        let storage = &*self.inner.storage;
+        if storage.content_size(&file.digest)? != Some(file.size) {
+            return Ok(None);
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(file.size).unwrap_or(0));
+        while (bytes.len() as u64) < file.size {
+            let chunk = storage.read_content(&file.digest, bytes.len() as u64, 1 << 20)?;
+            if chunk.is_empty() {
+                return Ok(None);
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(Some(bytes))
     }
 
     /// Reads every kept file again and checks that it hashes to its digest; names the

@@ -7,5 +7,6 @@ mod verify;
 
 pub use copy::{CopyReport, copy_store};
 pub(crate) use rebuild::rebuild;
+pub(crate) use verify::PrintedAt;
 pub(crate) use verify::verify;
-pub use verify::{ChainBreak, FileProblem, VerifyOptions, VerifyReport};
+pub use verify::{ChainBreak, FileProblem, PrintedProblem, VerifyOptions, VerifyReport};

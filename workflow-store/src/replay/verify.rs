@@ -51,6 +51,37 @@ pub struct VerifyReport {
     /// registered before the engine kept files name bytes kept elsewhere): reported, not a
     /// break.
     pub files_not_kept: u64,
+    /// The printed 公文 found while walking (checked by the engine after the walk).
+    pub(crate) printed: Vec<PrintedAt>,
+    /// Issued 公文 printed again from the log and found byte for byte equal to the kept copy.
+    pub printed_checked: u64,
+    /// Issued 公文 whose kept copy, printed again the same way, differs: it does not show
+    /// the record.
+    pub printed_problems: Vec<PrintedProblem>,
+    /// Issued 公文 that could not be printed the same way here (another layout or other
+    /// fonts, no printer, the copy not kept): reported, not a break.
+    pub printed_not_checked: Vec<PrintedProblem>,
+}
+
+/// An issued 公文 whose printed copy did not check, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrintedProblem {
+    /// The document.
+    pub document: DocumentId,
+    /// Its 发文字号.
+    pub number: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// An `Issued` event naming its printed copy, met while walking the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PrintedAt {
+    pub(crate) position: u64,
+    pub(crate) document: DocumentId,
+    pub(crate) version: u64,
+    pub(crate) number: String,
+    pub(crate) file: workflow_core::content::FileRef,
 }
 
 /// A kept file that does not hash to its digest, or cannot be read.
@@ -78,7 +109,9 @@ impl VerifyReport {
     /// Whether the whole log is intact (and extends the witness head, if one was given),
     /// and every kept file hashes to its digest.
     pub fn is_intact(&self) -> bool {
-        self.first_break.is_none() && self.file_problems.is_empty()
+        self.first_break.is_none()
+            && self.file_problems.is_empty()
+            && self.printed_problems.is_empty()
     }
 
     /// The head of the verified log.
@@ -131,6 +164,8 @@ struct Walked {
     ends_stream: bool,
     /// A published 月通报's record.
     published: Option<PublishedAt>,
+    /// An issued 公文's printed copy.
+    printed: Option<PrintedAt>,
 }
 
 /// Verifies the log up to `bound` (the head of the durable log when the check starts);
@@ -155,6 +190,10 @@ pub(crate) fn verify(
         files_checked: 0,
         file_problems: Vec::new(),
         files_not_kept: 0,
+        printed: Vec::new(),
+        printed_checked: 0,
+        printed_problems: Vec::new(),
+        printed_not_checked: Vec::new(),
     };
     let mut walk = Walk {
         options,
@@ -265,6 +304,9 @@ impl Walk<'_> {
         fixity.update(b"\n");
         if let Some(p) = w.published {
             report.published.push(p);
+        }
+        if let Some(p) = w.printed {
+            report.printed.push(p);
         }
         if w.ends_stream {
             state.fixity = None;
@@ -516,6 +558,20 @@ fn check_stored(key: u64, bytes: &[u8], prev: &str) -> std::result::Result<Walke
         }),
         _ => None,
     };
+    let printed = |stream: DocumentId, version: u64, data: &FlowEvent| match data {
+        FlowEvent::Outgoing(workflow_core::outgoing::EventData::Issued {
+            number,
+            printed: Some(file),
+            ..
+        }) => Some(PrintedAt {
+            position: key,
+            document: stream,
+            version,
+            number: number.to_string(),
+            file: file.clone(),
+        }),
+        _ => None,
+    };
     // The flow says which events close a stream's record, and with which digest.
     let ends = |data: &FlowEvent| -> (Option<Option<String>>, bool) {
         match data.closing() {
@@ -536,6 +592,7 @@ fn check_stored(key: u64, bytes: &[u8], prev: &str) -> std::result::Result<Walke
             archived,
             ends_stream,
             published: published(&env.data),
+            printed: printed(env.stream_id, env.version, &env.data),
         });
     }
     let env: Envelope = serde_json::from_slice(bytes)
@@ -559,5 +616,6 @@ fn check_stored(key: u64, bytes: &[u8], prev: &str) -> std::result::Result<Walke
         archived,
         ends_stream,
         published: published(&event.data),
+        printed: printed(env.stream_id, env.version, &event.data),
     })
 }
