@@ -494,6 +494,10 @@ pub(crate) struct ListArgs {
     /// Only documents in the state of this name, in any flow (InHandling, Archived, …).
     #[arg(long, value_name = "STATE")]
     pub(crate) step: Option<String>,
+    /// Keywords, separated by spaces: each must occur in the 标题, a 文号 (发文字号, 收文编号,
+    /// 来文字号), the 来文单位 or the 正文, e.g. "审核评估 教务处".
+    #[arg(long, value_name = "WORDS")]
+    pub(crate) text: Option<String>,
     /// Only what waits for this actor (待办).
     #[arg(long, value_name = "ACTOR")]
     pub(crate) todo: Option<String>,
@@ -539,6 +543,7 @@ pub(crate) fn list(data_dir: &Path, a: &ListArgs) -> Result<(Vec<FlowState>, Tim
         overdue_at: a.overdue.then_some(now),
         leader: a.leader.clone().map(Into::into),
         source: a.source.clone(),
+        text: a.text.clone().filter(|t| !t.trim().is_empty()),
         viewer: a.viewer.clone().map(Into::into),
         max_classification: None,
         page_token: None,

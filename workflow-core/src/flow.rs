@@ -82,6 +82,9 @@ pub struct Particulars<'a> {
     pub updated_at: Timestamp,
     /// Its archive record, once filed.
     pub archive: Option<&'a ArchiveRecord>,
+    /// What a keyword search reads besides its title and number: the 正文, 来文单位 and
+    /// 来文字号, 任务要求 — each flow says which of its words a person would look it up by.
+    pub text: Vec<&'a str>,
 }
 
 /// A 催办 reminder a stream is due for (see [`Flow::reminder`]).

@@ -382,6 +382,7 @@ pub fn list_query(r: &pb::ListDocumentsRequest, now: Timestamp) -> Result<ListQu
         overdue_at: r.overdue.then_some(now),
         leader: (!r.leader.trim().is_empty()).then(|| ActorId(r.leader.trim().to_owned())),
         source: source_filter(&r.source)?,
+        text: (!r.text.trim().is_empty()).then(|| r.text.trim().to_owned()),
         viewer: None,
         max_classification: None,
         page_token: (!r.page_token.is_empty()).then(|| r.page_token.clone()),

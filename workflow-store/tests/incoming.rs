@@ -393,3 +393,63 @@ async fn an_office_role_nobody_holds_any_more_goes_to_the_office_clerk() {
         .unwrap();
     assert!(holds("liu.yang"), "the office clerk sees it, for 转办");
 }
+
+#[tokio::test]
+async fn keywords_find_documents_by_title_number_sender_and_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    // An issued 发文, acknowledged by 人事处 (its 收文 carries the 发文's title and number),
+    // and the fixture's 收文 from 省教育厅.
+    let a = drive(&engine, steps::ISSUED).await;
+    engine
+        .execute(Request::new(a, "zhao.min", Action::Acknowledge))
+        .await
+        .unwrap();
+    let linked = linked_receipt_id(a, &UnitCode::from("RSC"));
+    let sample = incoming_sample();
+    let b = new_id();
+    for (actor, action) in instruct_flow(&sample, "J012")[..1].iter().cloned() {
+        run(&engine, b, actor, action).await;
+    }
+    let number = engine
+        .document(a)
+        .unwrap()
+        .unwrap()
+        .issue()
+        .unwrap()
+        .number
+        .to_string();
+    let found = |words: &str| {
+        let mut ids: Vec<DocumentId> = engine
+            .list(&ListQuery {
+                text: Some(words.to_owned()),
+                ..ListQuery::default()
+            })
+            .unwrap()
+            .states
+            .iter()
+            .map(|s| s.id())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let both = {
+        let mut v = vec![a, linked];
+        v.sort();
+        v
+    };
+    // 标题: the 发文 and the 收文 made of it.
+    assert_eq!(found("期末考试"), both);
+    // 发文字号 (also the 收文's 来文字号), Latin letters in any case.
+    assert_eq!(found(&number), both);
+    assert_eq!(found(&number.to_lowercase()), both);
+    // 来文单位 and 来文字号 of the registered 收文.
+    assert_eq!(found("省教育厅"), vec![b]);
+    assert_eq!(found("X教高函〔2026〕45号"), vec![b]);
+    // 正文 (the 发文's; the 收文 made of it holds it as a file, not as text).
+    assert_eq!(found("考风考纪"), vec![a]);
+    // Every word must occur.
+    assert_eq!(found("期末考试 考风考纪"), vec![a]);
+    assert!(found("期末考试 合格评估").is_empty());
+    assert!(found("不存在的词").is_empty());
+}

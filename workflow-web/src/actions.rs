@@ -80,6 +80,9 @@ pub(crate) struct ActionForm {
     /// The button's label.
     pub(crate) label: &'static str,
     pub(crate) fields: &'static [Field],
+    /// A step back or out (退回, 撤回, 作废, 退文): offered after the steps forward, folded,
+    /// and taken only once the person ticks that they mean it.
+    pub(crate) back: bool,
 }
 
 const fn form(name: &'static str, label: &'static str, fields: &'static [Field]) -> ActionForm {
@@ -87,14 +90,34 @@ const fn form(name: &'static str, label: &'static str, fields: &'static [Field])
         name,
         label,
         fields,
+        back: false,
     }
+}
+
+const fn back(name: &'static str, label: &'static str, fields: &'static [Field]) -> ActionForm {
+    ActionForm {
+        name,
+        label,
+        fields,
+        back: true,
+    }
+}
+
+/// The label of a field the forms have (for an error naming it), else its name.
+pub(crate) fn field_label(name: &str) -> &str {
+    [OUTGOING, INCOMING, SUPERVISION, SUBMISSION]
+        .iter()
+        .flat_map(|forms| forms.iter())
+        .flat_map(|f| f.fields.iter())
+        .find(|f| f.name == name)
+        .map_or(name, |f| f.label)
 }
 
 /// 发文: the steps a person takes on a draft under way. (Drafting, routing and 加签 are
 /// the drafting systems' business, over gRPC.)
 const OUTGOING: &[ActionForm] = &[
     form("Approve", "审核通过", &[OPINION]),
-    form("Return", "退回", &[REASON]),
+    back("Return", "退回", &[REASON]),
     form(
         "Countersign",
         "会签",
@@ -108,7 +131,7 @@ const OUTGOING: &[ActionForm] = &[
         "签发",
         &[field("opinion", "签发意见", Input::Text, false)],
     ),
-    form(
+    back(
         "Withdraw",
         "撤回",
         &[field("reason", "理由", Input::Text, false)],
@@ -123,7 +146,7 @@ const OUTGOING: &[ActionForm] = &[
     ),
     form("Acknowledge", "签收", &[]),
     form("Archive", "归档", &ARCHIVE),
-    form("Void", "作废", &[REASON]),
+    back("Void", "作废", &[REASON]),
 ];
 
 /// 收文: 初审 to 归档.
@@ -133,7 +156,7 @@ const INCOMING: &[ActionForm] = &[
         "初审",
         &[NOTE, field("deadline", "办结时限", Input::Date, false)],
     ),
-    form("RejectIncoming", "退文", &[REASON]),
+    back("RejectIncoming", "退文", &[REASON]),
     form(
         "ProposeHandling",
         "拟办",
@@ -180,7 +203,7 @@ const INCOMING: &[ActionForm] = &[
         "审批延期",
         &[GRANT, field("reason", "理由", Input::Text, false)],
     ),
-    form("SendBack", "退回重办", &[REASON]),
+    back("SendBack", "退回重办", &[REASON]),
     form(
         "CompleteIncoming",
         "办结",
@@ -216,7 +239,7 @@ const SUPERVISION: &[ActionForm] = &[
         &[field("result", "办理成果", Input::Text, true)],
     ),
     form("CloseItem", "销号", &[NOTE]),
-    form("ReturnItem", "退回", &[REASON]),
+    back("ReturnItem", "退回", &[REASON]),
     form("ArchiveItem", "归档", &ARCHIVE),
 ];
 
@@ -266,14 +289,14 @@ const SUBMISSION: &[ActionForm] = &[
         "转批",
         &[field("to", "转批领导（账号）", Input::Line, true), OPINION],
     ),
-    form("ReturnMemo", "退回", &[REASON]),
+    back("ReturnMemo", "退回", &[REASON]),
     form(
         "CloseMemo",
         "办结",
         &[field("note", "办结说明", Input::Text, false)],
     ),
     form("ArchiveMemo", "归档", &ARCHIVE),
-    form("VoidMemo", "作废", &[REASON]),
+    back("VoidMemo", "作废", &[REASON]),
 ];
 
 /// The forms of a flow.
@@ -386,6 +409,12 @@ pub(crate) fn command(
         .ok_or_else(|| WebError::bad_form("action", format!("{name} 不是此类文件可办理的操作")))?;
     for f in spec.fields {
         required(v, f)?;
+    }
+    if spec.back && text(v, "confirm") != "yes" {
+        return Err(WebError::bad_form(
+            "confirm",
+            format!("请勾选“确认{}”后再提交", spec.label),
+        ));
     }
     let t = |n: &str| text(v, n);
     let archive_fields = || -> Result<_, WebError> {
@@ -626,6 +655,7 @@ fn probe_values(actor: &ActorId, unit: &UnitCode, now: Timestamp) -> Values {
         ("text", "正在办理"),
         ("result", "已办结"),
         ("agree", "yes"),
+        ("confirm", "yes"),
         ("decision", "agree"),
         // No one in particular: the office is offered 核稿 whoever the leaders will be.
         ("leaders", "-"),
@@ -648,7 +678,8 @@ fn probe_values(actor: &ActorId, unit: &UnitCode, now: Timestamp) -> Values {
 }
 
 /// The forms `actor` may submit on `state` now: those the engine's dry run accepts, or
-/// refuses only for a field's value (which the person fills in).
+/// refuses only for a field's value (which the person fills in); the steps forward first,
+/// then the steps back (退回, 作废).
 pub(crate) fn offered(
     engine: &workflow_store::Engine,
     state: &FlowState,
@@ -657,7 +688,7 @@ pub(crate) fn offered(
 ) -> Vec<ActionForm> {
     let values = probe_values(&actor.id, &actor.unit, now);
     let stage = state.current_stage();
-    forms(state.kind())
+    let mut offered: Vec<ActionForm> = forms(state.kind())
         .iter()
         .filter(|f| {
             let Ok(action) = command(state.kind(), f.name, &values, stage) else {
@@ -672,5 +703,7 @@ pub(crate) fn offered(
             }
         })
         .copied()
-        .collect()
+        .collect();
+    offered.sort_by_key(|f| f.back);
+    offered
 }

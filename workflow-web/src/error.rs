@@ -107,6 +107,125 @@ impl WebError {
     }
 }
 
+/// An error as a page shows it: a heading, a plain Chinese sentence of what happened and
+/// what to do, and (for an engine's refusal) its reason code and words for support.
+#[derive(Debug, Clone)]
+pub(crate) struct Shown {
+    pub(crate) heading: &'static str,
+    pub(crate) message: String,
+    pub(crate) detail: String,
+}
+
+impl WebError {
+    /// What the person reads: plain Chinese by the engine's reason code (the code and the
+    /// engine's own words go in `detail`); a server-side failure's particulars stay in the
+    /// log, and a document above the reader's clearance is neither confirmed nor graded.
+    pub(crate) fn shown(&self) -> Shown {
+        let heading = self.heading();
+        if self.status().is_server_error() {
+            return Shown {
+                heading,
+                message: "请稍后重试；若问题持续，请联系系统管理员（详情已记入服务器日志）。"
+                    .into(),
+                detail: String::new(),
+            };
+        }
+        if self.is_clearance() {
+            return Shown {
+                heading,
+                message: "该文件不能向您显示。如确需查阅，请联系文件的承办单位或保密管理员。"
+                    .into(),
+                detail: String::new(),
+            };
+        }
+        let e = match self {
+            WebError::Engine(e) => e,
+            // The console's own checks are worded for the person already.
+            WebError::BadForm { reason, .. } => {
+                return Shown {
+                    heading,
+                    message: reason.clone(),
+                    detail: String::new(),
+                };
+            }
+            _ => {
+                return Shown {
+                    heading,
+                    message: self.to_string(),
+                    detail: String::new(),
+                };
+            }
+        };
+        Shown {
+            heading,
+            message: sentence(e),
+            detail: format!("{}: {e}", e.reason()),
+        }
+    }
+}
+
+/// The engine's refusal `e` as a sentence an office worker reads.
+fn sentence(e: &workflow_store::Error) -> String {
+    use workflow_core::Error as C;
+    use workflow_store::Error as E;
+    let field = |f: &str| crate::actions::field_label(f).to_owned();
+    match e {
+        E::Conflict { .. } | E::WriteConflict { .. } => {
+            "该文件已被他人处理，请刷新后查看，再决定是否办理。".into()
+        }
+        E::CommandIdReused { .. } | E::CommandIdMismatch { .. } => {
+            "这张表单已经提交过（内容不同），请刷新页面后重新填写。".into()
+        }
+        E::InvalidRequest { field: f, .. } => format!("“{}”填写有误，请检查后重新提交。", field(f)),
+        E::NotFound(_) => "未找到该文件，可能已被删除或链接有误。".into(),
+        E::Rejected(c) => match c {
+            C::InvalidField { field: f, .. } => {
+                format!("“{}”填写有误，请检查后重新提交。", field(f))
+            }
+            C::WrongState { .. } | C::NotNow { .. } => {
+                "文件当前的状态下不能办理此操作（可能已有人办理），请刷新后查看。".into()
+            }
+            C::StageNotCurrent { .. } => "您看到的环节已经结束，文件已流转，请刷新后查看。".into(),
+            C::ContentChanged { .. } => {
+                "正文在您阅读后已被修改，请刷新，阅读新的正文后再办理。".into()
+            }
+            C::FileNotUploaded { .. } => "所选文件不是您上传的，请先上传文件。".into(),
+            C::UnknownActor { actor } => format!("通讯录中没有“{actor}”，请核对后重新选择。"),
+            C::NamedActorMissingRole {
+                field: f, actor, ..
+            } => {
+                format!(
+                    "“{}”所填的“{actor}”没有办理此环节的职务，请另选。",
+                    field(f)
+                )
+            }
+            C::NamedActorClearance {
+                field: f, actor, ..
+            } => {
+                format!(
+                    "“{}”所填的“{actor}”可阅密级不够，不能办理此文件，请另选。",
+                    field(f)
+                )
+            }
+            C::NamedActorDeactivated { field: f, actor } => {
+                format!(
+                    "“{}”所填的“{actor}”已停用（离职或调岗），请另选。",
+                    field(f)
+                )
+            }
+            C::ActorDeactivated { actor } => {
+                format!("“{actor}”已停用（离职或调岗），不能再办理。")
+            }
+            C::MissingRole { .. } => "您没有办理此操作的职务权限。".into(),
+            C::NotAssigned { .. } => "此环节不由您办理。".into(),
+            C::DocumentNotFound(_) => "未找到该文件。".into(),
+            C::DocumentExists(_) => "该文件已经存在。".into(),
+            _ => "文件当前不能这样办理，请刷新后查看。".into(),
+        },
+        _ => "文件当前不能这样办理，请刷新后查看。".into(),
+    }
+}
+
 impl From<askama::Error> for WebError {
     fn from(e: askama::Error) -> Self {
         WebError::Internal(format!("rendering a page: {e}"))
@@ -119,6 +238,7 @@ struct ErrorPage<'a> {
     nav: Option<crate::Nav>,
     heading: &'a str,
     message: String,
+    detail: String,
 }
 
 impl IntoResponse for WebError {
@@ -127,19 +247,12 @@ impl IntoResponse for WebError {
         if status.is_server_error() {
             tracing::warn!(error = %self, "web console request failed");
         }
-        // A server-side failure's particulars (paths, the backend's words) stay in the log;
-        // a document above the reader's clearance is neither confirmed nor graded.
-        let message = if status.is_server_error() {
-            "请稍后重试；若问题持续，请联系系统管理员（详情已记入服务器日志）。".to_owned()
-        } else if self.is_clearance() {
-            "该文件不能向您显示。如确需查阅，请联系文件的承办单位或保密管理员。".to_owned()
-        } else {
-            self.to_string()
-        };
+        let shown = self.shown();
         let page = ErrorPage {
             nav: None,
-            heading: self.heading(),
-            message,
+            heading: shown.heading,
+            message: shown.message,
+            detail: shown.detail,
         };
         match page.render() {
             Ok(html) => (status, axum::response::Html(html)).into_response(),

@@ -382,7 +382,15 @@ async fn done_or_page(
                 .read_state(&person.reader, id, None, None)
                 .await?;
             let status = e.status();
-            render_document(state, person, &now, None, String::new(), Some(&e), status)
+            render_document(
+                state,
+                person,
+                &now,
+                None,
+                String::new(),
+                Some((&e, None)),
+                status,
+            )
         }
     }
 }

@@ -183,13 +183,31 @@ struct DocumentPage {
     /// Whether it is an issued 发文, which prints as its 公文.
     issued: bool,
     as_of: Option<u64>,
-    actions: Vec<ActionForm>,
+    actions: Vec<ActionView>,
     command_id: String,
     stage: String,
     done: String,
-    error: Option<(String, String)>,
+    error: Option<crate::error::Shown>,
     csrf: String,
 }
+
+/// An offered action as the page shows it: open or folded, and filled in with what the
+/// person typed when it was refused (so that nothing typed is lost).
+pub(crate) struct ActionView {
+    pub(crate) form: ActionForm,
+    pub(crate) open: bool,
+    typed: HashMap<String, String>,
+}
+
+impl ActionView {
+    /// What the field named `name` holds.
+    pub(crate) fn value(&self, name: &str) -> &str {
+        self.typed.get(name).map_or("", String::as_str)
+    }
+}
+
+/// What a refused form held: its action's name and the values typed.
+pub(crate) type Typed<'a> = Option<(&'a str, &'a HashMap<String, String>)>;
 
 #[derive(Deserialize, Default)]
 pub(crate) struct DocQuery {
@@ -218,19 +236,62 @@ pub(crate) async fn document(
     render_document(&state, &person, &s, q.version, done, None, StatusCode::OK)
 }
 
+/// The actions offered, the first step forward open — or the refused one, as typed.
+fn action_views(
+    offered: Vec<ActionForm>,
+    error: Option<&WebError>,
+    typed: Typed<'_>,
+) -> Vec<ActionView> {
+    let refused = typed
+        .filter(|_| error.is_some())
+        .filter(|(name, _)| offered.iter().any(|f| f.name == *name));
+    offered
+        .into_iter()
+        .enumerate()
+        .map(|(i, form)| {
+            let mine = refused.filter(|(name, _)| *name == form.name);
+            ActionView {
+                form,
+                open: match refused {
+                    Some(_) => mine.is_some(),
+                    None => i == 0 && !form.back,
+                },
+                typed: mine
+                    .map(|(_, values)| {
+                        form.fields
+                            .iter()
+                            .filter_map(|f| {
+                                values.get(f.name).map(|v| (f.name.to_owned(), v.clone()))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
 pub(crate) fn render_document(
     state: &AppState,
     person: &Person,
     s: &FlowState,
     as_of: Option<u64>,
     done: String,
-    error: Option<&WebError>,
+    refused: Option<(&WebError, Typed<'_>)>,
     status: StatusCode,
 ) -> Page {
+    let (error, typed) = match refused {
+        Some((e, typed)) => (Some(e), typed),
+        None => (None, None),
+    };
     let now = (state.clock)();
     let row = view::row(s, now);
     let actions = match as_of {
-        None => actions::offered(&state.engine, s, &person.actor, now),
+        None => action_views(
+            actions::offered(&state.engine, s, &person.actor, now),
+            error,
+            typed,
+        ),
         Some(_) => Vec::new(),
     };
     let page = DocumentPage {
@@ -252,7 +313,7 @@ pub(crate) fn render_document(
         command_id: uuid::Uuid::new_v4().to_string(),
         stage: s.current_stage().map(|i| i.to_string()).unwrap_or_default(),
         done,
-        error: error.map(|e| (e.heading().to_owned(), e.to_string())),
+        error: error.map(WebError::shown),
         csrf: person.csrf.clone(),
     };
     Ok((status, Html(page.render()?)).into_response())
@@ -313,7 +374,15 @@ pub(crate) async fn act(
                 .read_state(&person.reader, id, None, None)
                 .await?;
             let status = e.status();
-            render_document(&state, &person, &now, None, String::new(), Some(&e), status)
+            render_document(
+                &state,
+                &person,
+                &now,
+                None,
+                String::new(),
+                Some((&e, Some((name.as_str(), &values)))),
+                status,
+            )
         }
     }
 }
@@ -348,6 +417,9 @@ pub(crate) async fn timeline(
 /// The filters of the search page, as the gRPC `ListDocuments` has them.
 #[derive(Deserialize, Default, Debug)]
 pub(crate) struct SearchQuery {
+    /// Keywords (标题, 文号, 来文单位, 正文).
+    #[serde(default)]
+    q: String,
     #[serde(default)]
     flow: String,
     #[serde(default)]
@@ -411,6 +483,7 @@ fn list_query(q: &SearchQuery, now: workflow_core::Timestamp) -> Result<ListQuer
         overdue_at: (!q.overdue.is_empty()).then_some(now),
         leader: opt(&q.leader).map(|l| workflow_core::ActorId::from(l.as_str())),
         source: opt(&q.source),
+        text: opt(&q.q),
         page_token: opt(&q.page_token),
         page_size: 50,
         ..ListQuery::default()

@@ -269,7 +269,12 @@ async fn an_approval_on_the_page_is_given_on_the_text_the_page_showed() {
         )
         .await;
     assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.body);
-    assert!(error_message(&a.body).contains(&stale), "{}", a.body);
+    assert!(
+        error_message(&a.body).starts_with("正文在您阅读后已被修改")
+            && error_detail(&a.body).contains(&stale),
+        "{}",
+        a.body
+    );
     assert_eq!(version_of(&c, id).to_string(), version);
     let a = c
         .act(

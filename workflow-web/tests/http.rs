@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::{Console, LOOPBACK, error_message, form_value};
+use common::{Console, LOOPBACK, error_detail, error_message, form_value};
 use workflow_core::{directory::Classification, outgoing::State};
 use workflow_web::{AuthMode, WebConfig};
 
@@ -48,6 +48,81 @@ async fn a_person_is_offered_only_the_actions_that_are_theirs() {
         wang.body.contains("data-action=\"Withdraw\""),
         "{}",
         wang.body
+    );
+}
+
+#[tokio::test]
+async fn the_step_forward_comes_first_and_a_step_back_asks_to_be_confirmed() {
+    let c = Console::new().await;
+    let id = c.sample_document(2, None).await;
+    let li = c.signed_in("li.qiang").await;
+    let page = c.get(&li, &format!("/doc/{id}")).await;
+    let at = |needle: &str| page.body.find(needle).unwrap_or_else(|| panic!("{needle}"));
+    // 审核通过 first and open; 退回 after it, folded, in red, asking to be confirmed.
+    assert!(at("data-action=\"Approve\"") < at("data-action=\"Return\""));
+    assert!(
+        page.body
+            .contains("<details class=\"action\" open>\n    <summary>审核通过</summary>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("<details class=\"action back\">\n    <summary>退回</summary>")
+    );
+    assert!(
+        page.body
+            .contains("name=\"confirm\" value=\"yes\" required> 确认退回")
+    );
+    // Sent without the tick (a hand-built POST): refused, nothing changes, and what was
+    // typed is on the form again, open.
+    let a = c
+        .act(
+            &li,
+            id,
+            &[
+                ("action", "Return"),
+                ("version", "2"),
+                ("reason", "请补充数据来源。"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    assert_eq!(error_message(&a.body), "请勾选“确认退回”后再提交");
+    assert_eq!(c.engine.document(id).unwrap().unwrap().version(), 2);
+    assert!(
+        a.body
+            .contains("<details class=\"action back\" open>\n    <summary>退回</summary>"),
+        "{}",
+        a.body
+    );
+    assert!(
+        a.body
+            .contains("rows=\"3\" required>请补充数据来源。</textarea>"),
+        "{}",
+        a.body
+    );
+    assert!(
+        !a.body.contains("<details class=\"action\" open>"),
+        "only the refused form is open"
+    );
+    // Ticked: returned.
+    let a = c
+        .act(
+            &li,
+            id,
+            &[
+                ("action", "Return"),
+                ("version", "2"),
+                ("reason", "请补充数据来源。"),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    assert_eq!(
+        c.engine.document(id).unwrap().unwrap().state(),
+        State::Drafting
     );
 }
 
@@ -100,8 +175,14 @@ async fn an_action_against_a_stale_version_is_a_conflict_and_changes_nothing() {
         )
         .await;
     assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.body);
+    // Said in plain Chinese; the engine's words (for support) folded beside it.
+    assert_eq!(
+        error_message(&a.body),
+        "该文件已被他人处理，请刷新后查看，再决定是否办理。"
+    );
     assert!(
-        a.body.contains("expected version 1, actual 2"),
+        error_detail(&a.body).starts_with("VERSION_CONFLICT: ")
+            && error_detail(&a.body).contains("expected version 1, actual 2"),
         "{}",
         a.body
     );
@@ -122,22 +203,24 @@ async fn a_refused_action_names_what_was_wrong_and_changes_nothing() {
         )
         .await;
     assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
-    assert!(error_message(&a.body).contains("wang.fang"), "{}", a.body);
+    assert_eq!(error_message(&a.body), "此环节不由您办理。", "{}", a.body);
+    assert!(error_detail(&a.body).contains("wang.fang"), "{}", a.body);
     // A required field left empty.
     let li = c.signed_in("li.qiang").await;
     let a = c
         .act(
             &li,
             id,
-            &[("action", "Return"), ("version", "2"), ("reason", "")],
+            &[
+                ("action", "Return"),
+                ("version", "2"),
+                ("reason", ""),
+                ("confirm", "yes"),
+            ],
         )
         .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
-    assert!(
-        error_message(&a.body).contains("invalid reason"),
-        "{}",
-        a.body
-    );
+    assert_eq!(error_message(&a.body), "理由：必填", "{}", a.body);
     assert_eq!(c.engine.document(id).unwrap().unwrap().version(), 2);
 }
 
@@ -451,7 +534,11 @@ async fn acting_is_no_read_and_a_refused_read_is_recorded_as_refused() {
     assert_eq!(entries(), vec![("wang.fang".to_owned(), "get".to_owned())]);
     // A revision (an action) is recorded by its command, not as another read.
     let a = c
-        .act(&wang, id, &[("action", "Withdraw"), ("version", "1")])
+        .act(
+            &wang,
+            id,
+            &[("action", "Withdraw"), ("version", "1"), ("confirm", "yes")],
+        )
         .await;
     assert_eq!(
         a.status,
@@ -525,7 +612,7 @@ async fn the_todo_pages_with_the_engine_s_tokens() {
     let bad = c.get(&li, "/todo?page_token=garbage").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
     assert!(
-        error_message(&bad.body).contains("page_token"),
+        error_detail(&bad.body).contains("page_token"),
         "{}",
         bad.body
     );
@@ -661,4 +748,39 @@ async fn a_memo_shows_its_sheet_and_offers_each_person_their_step() {
             .body
             .contains("<option value=\"submission\" selected>签报</option>")
     );
+}
+
+#[tokio::test]
+async fn search_finds_documents_by_keywords() {
+    let c = Console::new().await;
+    let id = c.sample_document(2, None).await;
+    let li = c.signed_in("li.qiang").await;
+    let page = c.get(&li, "/search").await;
+    assert!(
+        page.body.contains("name=\"q\""),
+        "a keyword box: {}",
+        page.body
+    );
+    let hit = c
+        .get(&li, "/search?q=%E6%9C%9F%E6%9C%AB%E8%80%83%E8%AF%95")
+        .await; // 期末考试
+    assert_eq!(hit.status, StatusCode::OK);
+    assert!(hit.body.contains(&format!("/doc/{id}")), "{}", hit.body);
+    assert!(
+        hit.body.contains("value=\"期末考试\""),
+        "the words stay in the box"
+    );
+    // Words of the 正文 find it too; every word must occur.
+    let body = c
+        .get(&li, "/search?q=%E8%80%83%E9%A3%8E%E8%80%83%E7%BA%AA")
+        .await; // 考风考纪
+    assert!(body.body.contains(&format!("/doc/{id}")), "{}", body.body);
+    let miss = c
+        .get(
+            &li,
+            "/search?q=%E6%9C%9F%E6%9C%AB%E8%80%83%E8%AF%95+%E5%90%88%E6%A0%BC%E8%AF%84%E4%BC%B0",
+        ) // 期末考试 合格评估
+        .await;
+    assert!(!miss.body.contains(&format!("/doc/{id}")), "{}", miss.body);
+    assert!(miss.body.contains("没有符合条件的文件"));
 }

@@ -582,6 +582,7 @@ impl Flow for DirectoryStream {
             deadline: None,
             updated_at: Timestamp::default(),
             archive: None,
+            text: Vec::new(),
         }
     }
 }

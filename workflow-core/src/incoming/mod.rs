@@ -258,6 +258,10 @@ impl Flow for Incoming {
             deadline: r.deadline(),
             updated_at: r.updated_at(),
             archive: r.archive(),
+            text: vec![
+                r.registration().from.as_str(),
+                r.registration().from_number.as_str(),
+            ],
         }
     }
 }

@@ -200,6 +200,7 @@ impl Flow for Outgoing {
             deadline: None,
             updated_at: d.updated_at(),
             archive: d.archive(),
+            text: vec![d.fields().body.as_str()],
         }
     }
 }

@@ -204,6 +204,7 @@ impl Flow for Submission {
             deadline: None,
             updated_at: m.updated_at(),
             archive: m.archive(),
+            text: vec![m.fields().summary.as_str(), m.fields().body.as_str()],
         }
     }
 }

@@ -266,6 +266,7 @@ impl Flow for Supervision {
             deadline: Some(i.deadline()),
             updated_at: i.updated_at(),
             archive: i.archive(),
+            text: vec![i.spec().requirements.as_str()],
         }
     }
 }

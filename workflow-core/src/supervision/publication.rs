@@ -375,6 +375,7 @@ impl Flow for Publications {
             deadline: None,
             updated_at: p.published_at(),
             archive: None,
+            text: Vec::new(),
         }
     }
 }

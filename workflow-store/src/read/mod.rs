@@ -53,6 +53,9 @@ pub struct ListQuery {
     /// 督办 items from this source: `instruction`, `meeting`, `key_task`, `direct` (other
     /// flows never match).
     pub source: Option<String>,
+    /// Keywords (标题, 文号 — 发文字号, 收文编号, 来文字号 —, 来文单位, 正文): only documents
+    /// where each of the words, separated by spaces, occurs (Latin letters in any case).
+    pub text: Option<String>,
     /// Leave out what this actor's clearance does not cover.
     pub viewer: Option<ActorId>,
     /// Leave out what is classified above this (a system reading without naming an actor:
@@ -187,6 +190,21 @@ impl Engine {
             && q.overdue_at.is_none_or(|t| s.is_overdue(t))
             && clearance.is_none_or(|c| c >= s.classification())
             && Self::item_filters_match(q, s)
+            && q.text.as_deref().is_none_or(|t| Self::has_words(s, t))
+    }
+
+    /// Whether each word of `words` occurs in the state's title, number or searched text.
+    fn has_words(s: &FlowState, words: &str) -> bool {
+        let p = s.particulars();
+        let number = p.number.unwrap_or_default();
+        let fields: Vec<&str> = [s.title(), number.as_str()]
+            .into_iter()
+            .chain(p.text.iter().copied())
+            .collect();
+        words.split_whitespace().all(|w| {
+            let w = w.to_lowercase();
+            fields.iter().any(|f| f.to_lowercase().contains(&w))
+        })
     }
 
     /// The filters only 督办 items have (leader, source): with either set, nothing else

@@ -195,6 +195,16 @@ pub fn form_value(page: &str, action: &str, name: &str) -> Option<String> {
     Some(v[..v.find('"')?].to_owned())
 }
 
+/// The engine's reason code and words the page folds beside its error message, if any.
+pub fn error_detail(page: &str) -> String {
+    const MARK: &str = "id=\"error-detail\">";
+    let Some(start) = page.find(MARK) else {
+        return String::new();
+    };
+    let rest = &page[start + MARK.len()..];
+    rest[..rest.find("</code>").unwrap_or(rest.len())].to_owned()
+}
+
 /// The text of the page's error message, if it has one.
 pub fn error_message(page: &str) -> String {
     const MARK: &str = "id=\"error-message\">";
