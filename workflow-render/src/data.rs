@@ -108,8 +108,8 @@ fn recipient(r: &str, name_of: &dyn Fn(&str) -> Option<String>) -> String {
 }
 
 impl Issued {
-    /// What `doc` prints with the directory's `units`: unit codes printed as their names,
-    /// the general office (else the issuing unit) as 印发机关.
+    /// What `doc` prints with the directory's `units` (in any order): unit codes printed as
+    /// their names, the general office of the smallest code (else the issuing unit) as 印发机关.
     pub fn with_units(
         doc: &Document,
         units: &[workflow_core::directory::Unit],
@@ -120,9 +120,12 @@ impl Issued {
                 .find(|u| u.code.as_str() == code)
                 .map(|u| u.name.clone())
         };
+        // The general office of the smallest code: the same whatever order the units come
+        // in (the writer's directory is a hash map; verify folds the log in code order).
         let printer = units
             .iter()
-            .find(|u| u.office)
+            .filter(|u| u.office)
+            .min_by(|a, b| a.code.cmp(&b.code))
             .or_else(|| units.iter().find(|u| u.code == doc.fields().issuing_unit))
             .map(|u| u.name.clone())
             .unwrap_or_default();

@@ -665,3 +665,21 @@ fn a_printed_copy_names_its_layout_and_fonts_and_is_checked_against_its_record()
         c => panic!("{c:?}"),
     }
 }
+
+#[test]
+fn the_printing_office_is_the_same_whatever_order_the_directory_comes_in() {
+    let mut s = Script::new();
+    s.issued();
+    let mut units: Vec<_> = workflow_testkit::directory().units().cloned().collect();
+    // Two general offices (党委办公室 and 校长办公室, say).
+    for u in units.iter_mut().take(2) {
+        u.office = true;
+    }
+    let first = units.iter().take(2).map(|u| u.code.clone()).min().unwrap();
+    let want = units.iter().find(|u| u.code == first).unwrap().name.clone();
+    let forward = Issued::with_units(s.doc(), &units).unwrap();
+    units.reverse();
+    let backward = Issued::with_units(s.doc(), &units).unwrap();
+    assert_eq!(forward.printer, want);
+    assert_eq!(backward, forward);
+}

@@ -335,7 +335,7 @@ fn date(v: &Values, name: &str) -> Result<Option<NaiveDate>, WebError> {
 }
 
 fn needed_date(v: &Values, name: &str) -> Result<NaiveDate, WebError> {
-    date(v, name)?.ok_or_else(|| WebError::bad_form(name, "必填"))
+    date(v, name)?.ok_or_else(|| WebError::bad_form(name, format!("{}：必填", field_label(name))))
 }
 
 fn number<T: std::str::FromStr>(v: &Values, name: &str) -> Result<Option<T>, WebError> {

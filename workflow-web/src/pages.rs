@@ -242,8 +242,10 @@ fn action_views(
     error: Option<&WebError>,
     typed: Typed<'_>,
 ) -> Vec<ActionView> {
+    // Someone else's change (a conflict, a revised 正文) is not answered by the same form
+    // again, one click from an approval of a text the person has not read: folded, empty.
     let refused = typed
-        .filter(|_| error.is_some())
+        .filter(|_| error.is_some_and(|e| e.status() != StatusCode::CONFLICT))
         .filter(|(name, _)| offered.iter().any(|f| f.name == *name));
     offered
         .into_iter()

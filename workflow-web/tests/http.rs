@@ -186,6 +186,8 @@ async fn an_action_against_a_stale_version_is_a_conflict_and_changes_nothing() {
         "{}",
         a.body
     );
+    // Not one click from approving what someone else changed: the form is not refilled.
+    assert!(!a.body.contains(">同意</textarea>"), "{}", a.body);
     assert_eq!(c.engine.document(id).unwrap().unwrap().version(), 2);
 }
 

@@ -92,7 +92,9 @@ impl Context for GroupContext<'_> {
         let Some(printer) = self.printer else {
             return Ok(None);
         };
-        let units: Vec<Unit> = self.directory.units.values().cloned().collect();
+        let mut units: Vec<Unit> = self.directory.units.values().cloned().collect();
+        // In code order, as verify folds them: the printer sees the same list either way.
+        units.sort_by(|a, b| a.code.cmp(&b.code));
         self.reads
             .keep_printed(printer, issued, &units)
             .map(Some)
