@@ -66,6 +66,22 @@ fn unavailable(what: &str, e: std::io::Error) -> Error {
     }
 }
 
+/// A new spool file, readable by this user only, on the same file system as the kept files
+/// (so that keeping it is a rename): uploads and printed 公文 are written here first.
+pub(crate) fn spool_file(storage: &dyn Storage) -> Result<(PathBuf, std::fs::File)> {
+    let dir = storage.spool_dir();
+    std::fs::create_dir_all(&dir).map_err(|e| unavailable("the spool", e))?;
+    let path = dir.join(format!("{}.part", uuid::Uuid::new_v4()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options
+        .open(&path)
+        .map_err(|e| unavailable("the spool", e))?;
+    Ok((path, file))
+}
+
 impl Engine {
     /// What uploads may be (size, kinds), as configured.
     pub fn content_limits(&self) -> &ContentLimits {
@@ -89,16 +105,7 @@ impl Engine {
             });
         }
         let storage = self.inner.storage.clone();
-        let dir = storage.spool_dir();
-        std::fs::create_dir_all(&dir).map_err(|e| unavailable("the upload spool", e))?;
-        let path = dir.join(format!("{}.part", uuid::Uuid::new_v4()));
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options
-            .open(&path)
-            .map_err(|e| unavailable("the upload spool", e))?;
+        let (path, file) = spool_file(&*storage)?;
         Ok(Upload {
             storage,
             uploader,

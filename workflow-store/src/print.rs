@@ -101,12 +101,11 @@ pub(crate) fn print_and_keep(
     let unavailable = |e: std::io::Error| Error::Unavailable {
         reason: format!("keeping the printed document: {e}"),
     };
-    let dir = storage.spool_dir();
-    std::fs::create_dir_all(&dir).map_err(unavailable)?;
-    let path = dir.join(format!("{}.part", uuid::Uuid::new_v4()));
-    let written = std::fs::File::create(&path)
-        .and_then(|mut f| f.write_all(&pdf))
-        .map_err(unavailable);
+    // Spooled as an upload is (this user's only: a classified 公文 among them).
+    let (path, mut file) = crate::content::spool_file(storage)?;
+    // (The backend syncs it as it keeps it.)
+    let written = file.write_all(&pdf).map_err(unavailable);
+    drop(file);
     let kept = written.and_then(|()| storage.keep_content(&digest, &path, pdf.len() as u64, None));
     let _ = std::fs::remove_file(&path);
     kept?;

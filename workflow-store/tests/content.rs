@@ -584,6 +584,15 @@ async fn at_issue_the_printed_document_is_kept_and_named_by_the_issued_event() {
         bytes.starts_with(format!("%PDF-1.7\n{number}\n").as_bytes()),
         "{bytes:?}"
     );
+    // Kept readable by the service's user only, as uploads are (a classified 公文 among them).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let d = printed.digest.as_str();
+        let kept = dir.path().join("content").join(&d[..2]).join(d);
+        let mode = std::fs::metadata(&kept).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{kept:?} is {mode:o}");
+    }
     let issued_event = engine.history(id).unwrap().into_iter().last().unwrap();
     assert_eq!(issued_event.event_type, "Issued");
     assert_eq!(
