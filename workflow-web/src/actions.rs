@@ -330,7 +330,12 @@ fn date(v: &Values, name: &str) -> Result<Option<NaiveDate>, WebError> {
         t if t.is_empty() => Ok(None),
         t => NaiveDate::parse_from_str(&t, "%Y-%m-%d")
             .map(Some)
-            .map_err(|_| WebError::bad_form(name, format!("{t} 不是日期（YYYY-MM-DD）"))),
+            .map_err(|_| {
+                WebError::bad_form(
+                    name,
+                    format!("{}：{t} 不是日期（YYYY-MM-DD）", field_label(name)),
+                )
+            }),
     }
 }
 
@@ -341,10 +346,9 @@ fn needed_date(v: &Values, name: &str) -> Result<NaiveDate, WebError> {
 fn number<T: std::str::FromStr>(v: &Values, name: &str) -> Result<Option<T>, WebError> {
     match text(v, name) {
         t if t.is_empty() => Ok(None),
-        t => t
-            .parse()
-            .map(Some)
-            .map_err(|_| WebError::bad_form(name, format!("{t} 不是有效的数"))),
+        t => t.parse().map(Some).map_err(|_| {
+            WebError::bad_form(name, format!("{}：{t} 不是有效的数", field_label(name)))
+        }),
     }
 }
 
@@ -355,10 +359,13 @@ fn yes(v: &Values, name: &str) -> Result<bool, WebError> {
         "yes" | "on" | "true" => Ok(true),
         "no" | "false" => Ok(false),
         "" if !choice => Ok(false),
-        "" => Err(WebError::bad_form(name, "必填：同意或不同意")),
+        "" => Err(WebError::bad_form(
+            name,
+            format!("{}：必填，同意或不同意", field_label(name)),
+        )),
         other => Err(WebError::bad_form(
             name,
-            format!("{other:?} 应为 yes 或 no"),
+            format!("{}：{other:?} 应为同意或不同意", field_label(name)),
         )),
     }
 }

@@ -20,7 +20,7 @@ use workflow_store::{Engine, Request};
 use crate::AppState;
 use crate::auth::Person;
 use crate::error::WebError;
-use crate::pages::{document_id, render_document};
+use crate::pages::{document_id, refused};
 
 /// How much of a file one read brings.
 const CHUNK: usize = 1 << 20;
@@ -294,11 +294,14 @@ pub(crate) async fn upload(
                 while let Some(chunk) = field.chunk().await.map_err(broken)? {
                     text.extend_from_slice(&chunk);
                     if text.len() > 1024 {
-                        return Err(WebError::bad_form(name, "此项过长"));
+                        return Err(WebError::bad_form(name, "表单内容过长，请刷新页面后重试"));
                     }
                 }
                 values.insert(name, String::from_utf8_lossy(&text).into_owned());
                 continue;
+            }
+            if file.is_some() {
+                return Err(WebError::bad_form("file", "一次只能上传一个文件"));
             }
             // The token comes before the bytes (the form puts it first): nothing is kept for
             // a post from elsewhere.
@@ -307,17 +310,21 @@ pub(crate) async fn upload(
             if file_name.is_empty() {
                 return Err(WebError::bad_form("file", "请选择要上传的文件"));
             }
-            let mut up = state.engine.upload(&person.reader, &file_name)?;
-            while let Some(chunk) = field
-                .chunk()
-                .await
-                .map_err(|e| WebError::bad_form("file", format!("上传中断：{e}")))?
-            {
-                up.write(&chunk)?;
+            let limits = state.engine.content_limits();
+            let mut up = state
+                .engine
+                .upload(&person.reader, &file_name)
+                .map_err(|e| refused_upload(e, limits, 0))?;
+            let mut size = 0u64;
+            while let Some(chunk) = field.chunk().await.map_err(broken)? {
+                size += chunk.len() as u64;
+                up.write(&chunk)
+                    .map_err(|e| refused_upload(e, limits, size))?;
             }
             let kept = tokio::task::spawn_blocking(move || up.finish(None))
                 .await
-                .map_err(|e| WebError::Internal(e.to_string()))??;
+                .map_err(|e| WebError::Internal(e.to_string()))?
+                .map_err(|e| refused_upload(e, limits, size))?;
             file = Some(kept);
         }
         let file = file.ok_or_else(|| WebError::bad_form("file", "请选择要上传的文件"))?;
@@ -330,7 +337,10 @@ pub(crate) async fn upload(
         let mut files = s.document_files().cloned().unwrap_or_default();
         match values.get("role").map(String::as_str) {
             Some("main") => files.main = Some(Box::new(file)),
-            _ => files.attachments.push(file),
+            Some("attachment") => files.attachments.push(file),
+            _ => {
+                return Err(WebError::bad_form("role", "请选择上传为正文还是附件"));
+            }
         }
         revise(&state, &person, &s, version, files).await
     }
@@ -366,6 +376,39 @@ pub(crate) async fn remove(
     done_or_page(&state, &person, id, outcome).await
 }
 
+/// An upload the engine refused, in the person's words: the name, the size against the
+/// limit, an empty file, or bytes of a kind not kept (told by what was sent, not by the
+/// engine's English). Anything else is the engine's refusal as it is.
+fn refused_upload(
+    e: workflow_store::Error,
+    limits: &workflow_store::content::ContentLimits,
+    size: u64,
+) -> WebError {
+    let workflow_store::Error::InvalidRequest { field, .. } = &e else {
+        return e.into();
+    };
+    let said = match *field {
+        "name" => "文件名不可用：须为 1–255 个字符，不含 / \\ 等路径符号和控制字符，请改名后再上传"
+            .to_owned(),
+        "chunk" if size > limits.max_bytes => format!(
+            "文件超过了 {} MB 的上限，请压缩或拆分后再上传",
+            limits.max_bytes >> 20
+        ),
+        "chunk" if size == 0 => "文件是空的，请重新选择".to_owned(),
+        "chunk" => format!(
+            "此类文件不能上传；可上传：{}",
+            limits
+                .kinds
+                .iter()
+                .map(|k| k.name())
+                .collect::<Vec<_>>()
+                .join("、")
+        ),
+        _ => return e.into(),
+    };
+    WebError::bad_form("file", said)
+}
+
 /// To the card with what was done, or the card again with why not.
 async fn done_or_page(
     state: &AppState,
@@ -377,20 +420,7 @@ async fn done_or_page(
         Ok(()) => Ok(Redirect::to(&format!("/doc/{id}?done=Revise")).into_response()),
         Err(e) => {
             tracing::info!(actor = %person.actor.id, doc = %id, error = %e, "web console: file refused");
-            let now = state
-                .engine
-                .read_state(&person.reader, id, None, None)
-                .await?;
-            let status = e.status();
-            render_document(
-                state,
-                person,
-                &now,
-                None,
-                String::new(),
-                Some((&e, None)),
-                status,
-            )
+            refused(state, person, id, &e, None).await
         }
     }
 }

@@ -370,23 +370,33 @@ pub(crate) async fn act(
         }
         Err(e) => {
             tracing::info!(actor = %person.actor.id, command = name, doc = %id, error = %e, "web console: command refused");
-            // The page again, as it is now, with what was wrong.
-            let now = state
-                .engine
-                .read_state(&person.reader, id, None, None)
-                .await?;
-            let status = e.status();
-            render_document(
-                &state,
-                &person,
-                &now,
-                None,
-                String::new(),
-                Some((&e, Some((name.as_str(), &values)))),
-                status,
-            )
+            refused(&state, &person, id, &e, Some((name.as_str(), &values))).await
         }
     }
+}
+
+/// The card again, as it is now, with what was wrong with a refused form (and, for an
+/// action, what was typed in it), at the refusal's status.
+pub(crate) async fn refused(
+    state: &AppState,
+    person: &Person,
+    id: workflow_core::DocumentId,
+    e: &WebError,
+    typed: Typed<'_>,
+) -> Page {
+    let now = state
+        .engine
+        .read_state(&person.reader, id, None, None)
+        .await?;
+    render_document(
+        state,
+        person,
+        &now,
+        None,
+        String::new(),
+        Some((e, typed)),
+        e.status(),
+    )
 }
 
 #[derive(Template)]

@@ -176,7 +176,11 @@ async fn the_drafter_uploads_a_text_and_attachments_and_readers_open_them() {
     )
     .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
-    assert!(a.body.contains("填写有误"), "{}", a.body);
+    assert!(
+        error_message(&a.body).starts_with("此类文件不能上传；可上传：pdf、ofd、"),
+        "{}",
+        a.body
+    );
     assert_eq!(version_of(&c, id), before);
     // A form without its token keeps nothing.
     let mut stranger = wang.clone();
