@@ -358,17 +358,24 @@ fn run(cli: Cli) -> Result<bool> {
             for f in &rendered.fonts {
                 println!("  {}  {}  sha256 {}", f.role, f.family, f.sha256);
             }
-            // Against the copy printed at 印发, where there is one: the same record, the
-            // same names, fonts and build give the same bytes.
-            if let Some(kept) = &printed {
-                if kept.digest.as_str() == rendered.sha256 {
+            // Against the copy printed at 印发, where there is one (as verify checks it).
+            match &printed {
+                Some((kept, workflow_render::Check::Same)) => {
                     println!("equal to the copy printed at 印发 ({})", kept.name);
-                } else {
+                }
+                Some((kept, workflow_render::Check::Differs(why))) => {
                     println!(
-                        "differs from the copy printed at 印发 ({}, sha256 {}): the directory's names, the fonts or the build changed since",
+                        "DIFFERS from the copy printed at 印发 ({}): {why}",
+                        kept.name
+                    );
+                }
+                Some((kept, workflow_render::Check::CannotTell(why))) => {
+                    println!(
+                        "not comparable with the copy printed at 印发 ({}, sha256 {}): {why}",
                         kept.name, kept.digest
                     );
                 }
+                None => {}
             }
             Ok(true)
         }

@@ -358,27 +358,35 @@ pub(crate) fn show(
     Ok((doc, Names::of(&engine)))
 }
 
-/// `render`: the issued 发文 `id` laid out as its 公文 now (the read recorded like `show`'s):
-/// unit codes printed as the directory's names, the general office as 印发机关; with the
-/// copy printed at 印发, where there is one, to compare.
-pub(crate) fn render(
-    data_dir: &Path,
-    id: &str,
-) -> Result<(
+/// What `render` gives: what prints, the PDF, and the copy kept at 印发 with how it compares.
+pub(crate) type Laid = (
     workflow_render::Issued,
     workflow_render::Rendered,
-    Option<workflow_core::content::FileRef>,
-)> {
+    Option<(workflow_core::content::FileRef, workflow_render::Check)>,
+);
+
+/// `render`: the issued 发文 `id` laid out as its 公文 (the read recorded like `show`'s), with
+/// the unit names of the directory as it was at its 印发, and, where a copy was printed and
+/// kept then, whether it is what the record prints ([`workflow_render::Renderer::check`]).
+pub(crate) fn render(data_dir: &Path, id: &str) -> Result<Laid> {
     let (state, _) = show(data_dir, id, None, None)?;
     let Some(doc) = state.into_outgoing() else {
         bail!("{id} is not a 发文: only an issued 发文 prints as a 公文");
     };
     let engine = open(data_dir)?;
-    let issued = workflow_render::Issued::with_units(&doc, &engine.units())?;
+    let units = engine.units_at_issue(doc.id())?.unwrap_or_default();
+    let issued = workflow_render::Issued::with_units(&doc, &units)?;
     let fonts = workflow_render::Fonts::load(&workflow_render::FontFiles::debian())?;
-    let rendered = workflow_render::Renderer::new(fonts).render(&issued)?;
-    let printed = doc.issue().and_then(|i| i.printed.clone());
-    Ok((issued, rendered, printed))
+    let renderer = workflow_render::Renderer::new(fonts);
+    let rendered = renderer.render(&issued)?;
+    let kept = match doc.issue().and_then(|i| i.printed.clone()) {
+        Some(file) => match engine.kept_bytes(&file)? {
+            Some(bytes) => Some((file, renderer.check(&issued, &bytes)?)),
+            None => None,
+        },
+        None => None,
+    };
+    Ok((issued, rendered, kept))
 }
 
 /// `export`: writes the archive package into `out`.

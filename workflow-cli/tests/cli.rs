@@ -596,13 +596,15 @@ fn render_prints_an_issued_document_as_its_pdf_the_same_each_time() {
     let (_, again) = run();
     assert_eq!(pdf, again, "the same record, the same bytes");
     // Not yet issued: nothing to print, said plainly, nothing written.
+    let never = dir.path().join("never.pdf");
     let o = workflow(
         dir.path(),
-        &["render", &b.to_string(), "--out", "/tmp/never.pdf"],
+        &["render", &b.to_string(), "--out", never.to_str().unwrap()],
     );
     let (stdout, stderr) = text(&o);
     assert!(!o.status.success());
     assert!(stderr.contains("has not been issued"), "{stdout}{stderr}");
+    assert!(!never.exists());
 }
 
 #[test]

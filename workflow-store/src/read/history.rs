@@ -102,15 +102,28 @@ impl Engine {
             if until.is_some_and(|t| e.recorded_at > t) {
                 break;
             }
-            let event: Recorded<_> = e
-                .event()
-                .map_err(|err| Error::corrupt(format_args!("position {}", e.position), err))?;
-            match state.as_mut() {
-                Some(s) => s.apply(&event),
-                None => state = FlowState::create(&event),
-            }
+            fold_one(&mut state, &e)?;
         }
         Ok(state)
+    }
+
+    /// The directory's units as they were before the log position `position` (what a
+    /// decision there saw: a directory change is a group of its own), in code order.
+    pub fn units_before(&self, position: u64) -> Result<Vec<workflow_core::directory::Unit>> {
+        DirectoryReplay::read(self)?.units_before(position)
+    }
+
+    /// The units the issued 发文 `id` was printed with: the directory as of its `Issued`
+    /// event (`None` before it is issued).
+    pub fn units_at_issue(
+        &self,
+        id: DocumentId,
+    ) -> Result<Option<Vec<workflow_core::directory::Unit>>> {
+        let issued = self
+            .history(id)?
+            .into_iter()
+            .find(|e| e.event_type == "Issued");
+        issued.map(|e| self.units_before(e.position)).transpose()
     }
 
     /// Up to `limit` envelopes of the global log from `from` (inclusive), up to the durable
@@ -134,5 +147,54 @@ impl Engine {
             }
             _ => Ok(None),
         }
+    }
+}
+
+/// Folds one envelope of a stream into `state` (its first creates it).
+pub(crate) fn fold_one(state: &mut Option<FlowState>, e: &Envelope) -> Result<()> {
+    let event: Recorded<_> = e
+        .event()
+        .map_err(|err| Error::corrupt(format_args!("position {}", e.position), err))?;
+    match state.as_mut() {
+        Some(s) => s.apply(&event),
+        None => *state = FlowState::create(&event),
+    }
+    Ok(())
+}
+
+/// The directory stream folded forward along the log, for positions asked in order.
+pub(crate) struct DirectoryReplay {
+    events: std::vec::IntoIter<Envelope>,
+    next: Option<Envelope>,
+    folded: Option<FlowState>,
+}
+
+impl DirectoryReplay {
+    pub(crate) fn read(engine: &Engine) -> Result<DirectoryReplay> {
+        let stream = workflow_core::directory::DIRECTORY_STREAM;
+        let mut events =
+            decode_all(&engine.inner.storage.read_stream(stream, u64::MAX)?)?.into_iter();
+        Ok(DirectoryReplay {
+            next: events.next(),
+            events,
+            folded: None,
+        })
+    }
+
+    /// The units before `position` (not before a position asked earlier).
+    pub(crate) fn units_before(
+        &mut self,
+        position: u64,
+    ) -> Result<Vec<workflow_core::directory::Unit>> {
+        while let Some(e) = self.next.take_if(|e| e.position < position) {
+            fold_one(&mut self.folded, &e)?;
+            self.next = self.events.next();
+        }
+        Ok(self
+            .folded
+            .as_ref()
+            .and_then(|s| s.directory())
+            .map(|d| d.units.values().cloned().collect())
+            .unwrap_or_default())
     }
 }

@@ -389,11 +389,7 @@ fn fold_versions(
     let mut highest = from;
     let mut folded: Option<FlowState> = None;
     for e in events {
-        let event = e.event().map_err(|err| Error::corrupt(e.position, err))?;
-        match folded.as_mut() {
-            Some(s) => s.apply(&event),
-            None => folded = FlowState::create(&event),
-        }
+        super::history::fold_one(&mut folded, e)?;
         if let Some(s) = &folded {
             highest = highest.max(s.classification());
             each(s);

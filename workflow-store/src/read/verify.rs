@@ -80,7 +80,6 @@ impl Engine {
     fn verify_printed(&self, report: &mut VerifyReport) -> Result<()> {
         use crate::print::Reprint;
         use crate::replay::PrintedProblem;
-        use workflow_core::directory::DIRECTORY_STREAM;
         let printed = std::mem::take(&mut report.printed);
         if printed.is_empty() {
             return Ok(());
@@ -98,27 +97,10 @@ impl Engine {
             );
             return Ok(());
         };
-        // The directory's events in order, folded as far as each 印发 saw them.
-        let directory = crate::storage::decode_all(
-            &self.inner.storage.read_stream(DIRECTORY_STREAM, u64::MAX)?,
-        )?;
-        let mut next = directory.iter().peekable();
-        let mut folded: Option<workflow_core::FlowState> = None;
+        // The directory folded forward, as far as each 印发 saw it.
+        let mut directory = super::history::DirectoryReplay::read(self)?;
         for p in &printed {
-            while let Some(e) = next.next_if(|e| e.position < p.position) {
-                let event: workflow_core::Recorded<_> = e
-                    .event()
-                    .map_err(|err| Error::corrupt(format_args!("position {}", e.position), err))?;
-                match folded.as_mut() {
-                    Some(s) => s.apply(&event),
-                    None => folded = workflow_core::FlowState::create(&event),
-                }
-            }
-            let units: Vec<workflow_core::directory::Unit> = folded
-                .as_ref()
-                .and_then(|s| s.directory())
-                .map(|d| d.units.values().cloned().collect())
-                .unwrap_or_default();
+            let units = directory.units_before(p.position)?;
             let doc = match self.fold_stream(p.document, p.version, None)? {
                 Some(workflow_core::FlowState::Outgoing(d)) => d,
                 _ => {
@@ -148,8 +130,10 @@ impl Engine {
         Ok(())
     }
 
-    /// A kept file's bytes, whole (`None` if this store does not keep it, or keeps less).
-    fn kept_bytes(&self, file: &workflow_core::content::FileRef) -> Result<Option<Vec<u8>>> {
+    /// A kept file's bytes, whole (`None` if this store does not keep it, or keeps less),
+    /// read by an operator's command or verify; a person reads a file through its document
+    /// ([`Engine::read_file`]), under its reading rules.
+    pub fn kept_bytes(&self, file: &workflow_core::content::FileRef) -> Result<Option<Vec<u8>>> {
         let storage = &*self.inner.storage;
         if storage.content_size(&file.digest)? != Some(file.size) {
             return Ok(None);
