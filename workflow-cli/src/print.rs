@@ -3,7 +3,7 @@
 //! of their own when the server starts; a missing font refuses a 印发 (nothing written)
 //! with what to install, and text no font can print refuses it naming the text.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use workflow_core::directory::Unit;
 use workflow_core::outgoing::Document;
@@ -14,6 +14,19 @@ use workflow_store::print::{PrintError, Reprint};
 #[derive(Debug, Default)]
 pub(crate) struct RenderPrinter {
     renderer: OnceLock<Renderer>,
+    /// Held while the fonts load, so that a 印发 arriving meanwhile waits for that load
+    /// rather than reading the fonts a second time. A failed load is not kept: fonts
+    /// installed later are found by the next 印发.
+    loading: Mutex<()>,
+}
+
+/// A layout's failure as the engine takes it: missing fonts may be installed (the 印发 may
+/// succeed later), anything else is the document's (refused, naming why).
+fn print_error(e: RenderError) -> PrintError {
+    match e {
+        RenderError::Font { .. } => PrintError::Unavailable(e.to_string()),
+        other => PrintError::Content(other.to_string()),
+    }
 }
 
 impl RenderPrinter {
@@ -21,8 +34,14 @@ impl RenderPrinter {
         if let Some(r) = self.renderer.get() {
             return Ok(r);
         }
-        let fonts = Fonts::load(&FontFiles::debian())
-            .map_err(|e| PrintError::Unavailable(e.to_string()))?;
+        let _loading = self
+            .loading
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(r) = self.renderer.get() {
+            return Ok(r);
+        }
+        let fonts = Fonts::load(&FontFiles::debian()).map_err(print_error)?;
         Ok(self.renderer.get_or_init(|| Renderer::new(fonts)))
     }
 
@@ -37,22 +56,14 @@ impl RenderPrinter {
 
 impl workflow_store::print::Printer for RenderPrinter {
     fn print(&self, doc: &Document, units: &[Unit]) -> Result<(String, Vec<u8>), PrintError> {
-        let issued =
-            Issued::with_units(doc, units).map_err(|e| PrintError::Content(e.to_string()))?;
-        let rendered = self.renderer()?.render(&issued).map_err(|e| match e {
-            RenderError::Font { .. } => PrintError::Unavailable(e.to_string()),
-            other => PrintError::Content(other.to_string()),
-        })?;
+        let issued = Issued::with_units(doc, units).map_err(print_error)?;
+        let rendered = self.renderer()?.render(&issued).map_err(print_error)?;
         Ok((issued.file_name(), rendered.pdf))
     }
 
     fn reprint(&self, doc: &Document, units: &[Unit], kept: &[u8]) -> Result<Reprint, PrintError> {
-        let issued =
-            Issued::with_units(doc, units).map_err(|e| PrintError::Content(e.to_string()))?;
-        let checked = self.renderer()?.check(&issued, kept).map_err(|e| match e {
-            RenderError::Font { .. } => PrintError::Unavailable(e.to_string()),
-            other => PrintError::Content(other.to_string()),
-        })?;
+        let issued = Issued::with_units(doc, units).map_err(print_error)?;
+        let checked = self.renderer()?.check(&issued, kept).map_err(print_error)?;
         Ok(match checked {
             Check::Same => Reprint::Same,
             Check::Differs(why) => Reprint::Differs(why),
@@ -68,7 +79,8 @@ pub(crate) fn lazy_printer() -> workflow_store::print::PrinterHandle {
 }
 
 /// The printer a server's engine is given, its fonts loaded on a thread of their own so
-/// that neither the start nor the first 印发 waits for them.
+/// that the start does not wait for them (a 印发 arriving while they load waits for that
+/// load, not a second one).
 pub(crate) fn printer() -> workflow_store::print::PrinterHandle {
     let printer = std::sync::Arc::new(RenderPrinter::default());
     let warming = printer.clone();

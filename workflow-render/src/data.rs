@@ -114,6 +114,9 @@ impl Issued {
         doc: &Document,
         units: &[workflow_core::directory::Unit],
     ) -> Result<Issued, RenderError> {
+        if doc.issue().is_none() {
+            return Err(RenderError::NotIssued(doc.id().to_string()));
+        }
         let name_of = |code: &str| {
             units
                 .iter()
@@ -128,7 +131,13 @@ impl Issued {
             .min_by(|a, b| a.code.cmp(&b.code))
             .or_else(|| units.iter().find(|u| u.code == doc.fields().issuing_unit))
             .map(|u| u.name.clone())
-            .unwrap_or_default();
+            .ok_or_else(|| {
+                RenderError::Layout(format!(
+                    "the directory has no general office and no unit {}: there is no 印发机关 \
+                     to print",
+                    doc.fields().issuing_unit
+                ))
+            })?;
         Issued::from_document(doc, &name_of, &printer)
     }
 

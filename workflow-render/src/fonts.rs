@@ -55,6 +55,13 @@ pub struct FontUsed {
     pub sha256: String,
 }
 
+impl FontUsed {
+    /// How a PDF names it among its keywords: `仿宋 FandolFang sha256:…`.
+    pub fn keyword(&self) -> String {
+        format!("{} {} sha256:{}", self.role, self.family, self.sha256)
+    }
+}
+
 /// The fonts, loaded.
 #[derive(Debug, Clone)]
 pub struct Fonts {

@@ -245,52 +245,54 @@ impl Renderer {
 
     /// The data the template reads, as JSON.
     fn data(&self, issued: &Issued) -> Result<Vec<u8>, RenderError> {
-        let suffix = "文件";
-        let keywords: Vec<String> = [
-            "GB/T 9704-2012".to_owned(),
-            format!("{LAYOUT_KEYWORD} {LAYOUT}"),
-        ]
-        .into_iter()
-        .chain(
-            self.fonts
-                .used()
-                .iter()
-                .map(|u| format!("{} {} sha256:{}", u.role, u.family, u.sha256)),
-        )
-        .collect();
-        let mut value = serde_json::to_value(issued)
-            .map_err(|e| RenderError::Layout(format!("the document's data: {e}")))?;
-        if let Some(map) = value.as_object_mut() {
-            map.insert("keywords".into(), serde_json::json!(keywords));
-            map.insert(
-                "description".into(),
-                serde_json::json!(format!("{} {}", issued.number, issued.title)),
-            );
-            map.insert(
-                "issuer".into(),
-                serde_json::json!(issued.issuer_units.join("、")),
-            );
-            map.insert("mark_suffix".into(), serde_json::json!(suffix));
-            map.insert(
-                "title_lines".into(),
-                serde_json::json!(title_lines(&issued.title, TITLE_CHARS)),
-            );
-            map.insert(
-                "mark_size".into(),
-                serde_json::json!(mark_size(&issued.issuer_units, suffix)),
-            );
-            map.insert(
-                "fonts".into(),
-                serde_json::json!({
-                    "fang": self.fonts.family("仿宋"),
-                    "kai": self.fonts.family("楷体"),
-                    "hei": self.fonts.family("黑体"),
-                    "biaosong": self.fonts.family("小标宋"),
-                    "song": self.fonts.family("宋体"),
-                }),
-            );
+        /// The font families the template sets each role in.
+        #[derive(serde::Serialize)]
+        struct Families<'a> {
+            fang: &'a str,
+            kai: &'a str,
+            hei: &'a str,
+            biaosong: &'a str,
+            song: &'a str,
         }
-        serde_json::to_vec(&value).map_err(|e| RenderError::Layout(e.to_string()))
+        /// The record's lines and what the layout derives from them.
+        #[derive(serde::Serialize)]
+        struct TemplateData<'a> {
+            #[serde(flatten)]
+            issued: &'a Issued,
+            keywords: Vec<String>,
+            description: String,
+            issuer: String,
+            mark_suffix: &'static str,
+            title_lines: Vec<String>,
+            mark_size: f64,
+            fonts: Families<'a>,
+        }
+        let suffix = "文件";
+        let family = |role| self.fonts.family(role);
+        let data = TemplateData {
+            issued,
+            keywords: [
+                "GB/T 9704-2012".to_owned(),
+                format!("{LAYOUT_KEYWORD} {LAYOUT}"),
+            ]
+            .into_iter()
+            .chain(self.fonts.used().iter().map(FontUsed::keyword))
+            .collect(),
+            description: format!("{} {}", issued.number, issued.title),
+            issuer: issued.issuer_units.join("、"),
+            mark_suffix: suffix,
+            title_lines: title_lines(&issued.title, TITLE_CHARS),
+            mark_size: mark_size(&issued.issuer_units, suffix),
+            fonts: Families {
+                fang: family("仿宋"),
+                kai: family("楷体"),
+                hei: family("黑体"),
+                biaosong: family("小标宋"),
+                song: family("宋体"),
+            },
+        };
+        serde_json::to_vec(&data)
+            .map_err(|e| RenderError::Layout(format!("the document's data: {e}")))
     }
 
     /// Whether `kept`, a copy of `issued` printed earlier, is what it prints now: laid out
@@ -321,12 +323,7 @@ impl Renderer {
                 ));
             }
         }
-        let here: Vec<String> = self
-            .fonts
-            .used()
-            .iter()
-            .map(|u| format!("{} {} sha256:{}", u.role, u.family, u.sha256))
-            .collect();
+        let here: Vec<String> = self.fonts.used().iter().map(FontUsed::keyword).collect();
         if here != with.fonts {
             let missing: Vec<&str> = with
                 .fonts
@@ -362,16 +359,17 @@ impl Renderer {
         typst::comemo::evict(10);
         let document = compiled.map_err(|errors| RenderError::Layout(messages(&errors)))?;
         let date = issued.issued_on;
-        let day = |n: u32| u8::try_from(n).unwrap_or(1);
-        let timestamp = Datetime::from_ymd(
-            chrono::Datelike::year(&date),
-            day(chrono::Datelike::month(&date)),
-            day(chrono::Datelike::day(&date)),
-        )
-        .and_then(|d| Timestamp::new_local(d, 8 * 60))
-        .ok_or_else(|| {
-            RenderError::Layout(format!("the 印发 date {date} is not a date typst takes"))
-        })?;
+        let (month, day) = (
+            u8::try_from(chrono::Datelike::month(&date)).ok(),
+            u8::try_from(chrono::Datelike::day(&date)).ok(),
+        );
+        let timestamp = month
+            .zip(day)
+            .and_then(|(m, d)| Datetime::from_ymd(chrono::Datelike::year(&date), m, d))
+            .and_then(|d| Timestamp::new_local(d, 8 * 60))
+            .ok_or_else(|| {
+                RenderError::Layout(format!("the 印发 date {date} is not a date typst takes"))
+            })?;
         let options = PdfOptions {
             ident: Smart::Custom(issued.document_id.clone()),
             creator: Smart::Custom(Some("workflow (GB/T 9704-2012)".into())),

@@ -554,7 +554,7 @@ fn the_golden_record_prints_to_the_digest_of_its_layout() {
     let fonts: Vec<String> = renderer()
         .fonts()
         .iter()
-        .map(|f| format!("{} {} sha256:{}", f.role, f.family, f.sha256))
+        .map(workflow_render::FontUsed::keyword)
         .collect();
     assert_eq!(
         fonts, GOLDEN_FONTS,
@@ -614,7 +614,7 @@ fn a_printed_copy_names_its_layout_and_fonts_and_is_checked_against_its_record()
     let fonts: Vec<String> = r
         .fonts
         .iter()
-        .map(|f| format!("{} {} sha256:{}", f.role, f.family, f.sha256))
+        .map(workflow_render::FontUsed::keyword)
         .collect();
     assert_eq!(with.fonts, fonts);
     assert_eq!(renderer().check(&issued, &r.pdf).unwrap(), Check::Same);
@@ -682,4 +682,7 @@ fn the_printing_office_is_the_same_whatever_order_the_directory_comes_in() {
     let backward = Issued::with_units(s.doc(), &units).unwrap();
     assert_eq!(forward.printer, want);
     assert_eq!(backward, forward);
+    // No directory to name a 印发机关 from: refused, not printed blank.
+    let e = Issued::with_units(s.doc(), &[]).unwrap_err().to_string();
+    assert!(e.contains("no 印发机关"), "{e}");
 }

@@ -531,7 +531,12 @@ async fn verify_prints_each_issued_document_again_with_the_directory_of_its_day(
     // `workflow render` asks the same: the names as they were at 印发.
     let then = engine.units_at_issue(id).unwrap().unwrap();
     assert!(then.iter().any(|u| u.code == code && u.name == old_name));
-    assert!(engine.units().iter().any(|u| u.code == code && u.name != old_name));
+    assert!(
+        engine
+            .units()
+            .iter()
+            .any(|u| u.code == code && u.name != old_name)
+    );
     drop(engine);
     // A printer that prints the same record otherwise: the kept copy does not show what the
     // record prints, a break naming the document and its 发文字号.

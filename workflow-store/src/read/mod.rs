@@ -197,14 +197,16 @@ impl Engine {
     fn has_words(s: &FlowState, words: &str) -> bool {
         let p = s.particulars();
         let number = p.number.unwrap_or_default();
-        let fields: Vec<&str> = [s.title(), number.as_str()]
+        // Each lowercased once (a 正文 may be long), not once per word.
+        let fields: Vec<String> = [s.title(), number.as_str()]
             .into_iter()
             .chain(p.text.iter().copied())
+            .map(str::to_lowercase)
             .collect();
-        words.split_whitespace().all(|w| {
-            let w = w.to_lowercase();
-            fields.iter().any(|f| f.to_lowercase().contains(&w))
-        })
+        words
+            .to_lowercase()
+            .split_whitespace()
+            .all(|w| fields.iter().any(|f| f.contains(w)))
     }
 
     /// The filters only 督办 items have (leader, source): with either set, nothing else
