@@ -151,7 +151,6 @@ async fn every_error_code_of_the_design_comes_from_a_real_bad_request() {
             document_id: new_id(),
             expected_version: None,
             fields: Some(pb::DraftFields {
-                files: Default::default(),
                 kind: 99,
                 ..fields()
             }),

@@ -222,7 +222,6 @@ async fn a_circulation_flow_over_grpc() {
         &mut c,
         &id,
         pb::Registration {
-            files: Default::default(),
             reply_required: false,
             ..registration()
         },

@@ -32,6 +32,22 @@ impl Digest {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The SHA-256 of `bytes`.
+    pub fn of(bytes: &[u8]) -> Digest {
+        use sha2::Digest as _;
+        Digest::from_sha256(sha2::Sha256::digest(bytes))
+    }
+
+    /// A finished SHA-256 (its 32 bytes), as hex.
+    pub fn from_sha256(output: impl AsRef<[u8]>) -> Digest {
+        use std::fmt::Write as _;
+        let mut hex = String::with_capacity(64);
+        for b in output.as_ref() {
+            let _ = write!(hex, "{b:02x}");
+        }
+        Digest(hex)
+    }
 }
 
 impl fmt::Display for Digest {
@@ -91,13 +107,14 @@ impl DocumentFiles {
             )
     }
 
+    /// Every file, the 正文 first.
+    pub fn refs(&self) -> impl Iterator<Item = &FileRef> {
+        self.main.as_deref().into_iter().chain(&self.attachments)
+    }
+
     /// Every file as (name, SHA-256 hex), the 正文 first: as [`crate::Flow::files`] lists them.
     pub fn names(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.main
-            .as_deref()
-            .into_iter()
-            .chain(&self.attachments)
-            .map(|f| (f.name.as_str(), f.digest.as_str()))
+        self.refs().map(|f| (f.name.as_str(), f.digest.as_str()))
     }
 
     /// The digest of the 正文 file, if any: what an approval is bound to.
@@ -171,8 +188,8 @@ pub fn check_files(
                 format!("{} is named twice", f.digest),
             ));
         }
-        let (size, admitted) = match named.iter().find(|(_, n)| n.digest == f.digest) {
-            Some((_, before)) => (before.size, before.media_type == f.media_type),
+        let (size, admitted) = match named.refs().find(|n| n.digest == f.digest) {
+            Some(before) => (before.size, before.media_type == f.media_type),
             None => {
                 let Some(kept) = ctx.uploaded_file(&f.digest, actor)? else {
                     return Err(Error::FileNotUploaded {
@@ -433,6 +450,14 @@ pub fn ole_kind(name: &str) -> FileKind {
 #[allow(clippy::unwrap_used)] // tests
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_digest_is_the_sha256_of_the_bytes_in_lower_case_hex() {
+        // FIPS 180-2's example.
+        let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        assert_eq!(Digest::of(b"abc").as_str(), abc);
+        assert_eq!(Digest::parse(&abc.to_uppercase()), Some(Digest::of(b"abc")));
+    }
 
     #[test]
     fn names_that_could_name_a_place_or_hide_characters_are_refused() {

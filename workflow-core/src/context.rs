@@ -149,19 +149,12 @@ impl Directory {
     /// commands decided against this directory); answers it as an event names it, its media
     /// type from its signature (`application/octet-stream` when none is known).
     pub fn keep_file(&mut self, name: &str, bytes: &[u8], by: &ActorId) -> crate::content::FileRef {
-        use sha2::Digest as _;
-        let hex: String = sha2::Sha256::digest(bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let digest = Digest::parse(&hex).unwrap_or_else(|| unreachable!("64 hex digits"));
+        let digest = Digest::of(bytes);
         let head = bytes[..bytes.len().min(8)].to_vec();
-        let media_type = match crate::content::signature(&head) {
-            crate::content::Signature::Kind(k) => k.media_type(),
-            crate::content::Signature::Ole => crate::content::ole_kind(name).media_type(),
-            crate::content::Signature::Zip => crate::content::FileKind::Zip.media_type(),
-            crate::content::Signature::Unknown => "application/octet-stream",
-        };
+        let media_type = crate::content::sniffed_kind(name, &head).map_or(
+            "application/octet-stream",
+            crate::content::FileKind::media_type,
+        );
         let entry = self.files.entry(digest.clone()).or_insert_with(|| {
             (
                 KeptFile {

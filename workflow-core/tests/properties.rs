@@ -488,12 +488,10 @@ fn guided(d: Option<&Document>, dir: &workflow_core::Directory, pick: usize) -> 
         let variants = [
             fields(),
             DraftFields {
-                files: Default::default(),
                 important: true,
                 ..fields()
             },
             DraftFields {
-                files: Default::default(),
                 co_issuing_units: vec!["JWC".into()],
                 ..fields()
             },

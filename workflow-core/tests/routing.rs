@@ -599,7 +599,6 @@ fn a_delegate_who_disagrees_reports_and_the_delegator_decides() {
 fn delegating_to_an_actor_without_clearance_is_refused() {
     let mut f = flow();
     f.drafted_with(workflow_core::outgoing::DraftFields {
-        files: Default::default(),
         classification: Classification::Secret,
         classification_period_years: Some(5),
         ..fields()

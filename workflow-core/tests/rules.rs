@@ -553,7 +553,6 @@ fn field_rules_are_checked_at_drafting() {
     for kind in [Kind::Announcement, Kind::Notice] {
         let mut f = flow();
         f.drafted_with(DraftFields {
-            files: Default::default(),
             kind,
             main_recipients: vec![],
             ..fields()
@@ -561,7 +560,6 @@ fn field_rules_are_checked_at_drafting() {
     }
     let mut f = flow();
     f.drafted_with(DraftFields {
-        files: Default::default(),
         kind: Kind::Request,
         main_recipients: vec!["省教育厅".into()],
         ..fields()
@@ -570,7 +568,6 @@ fn field_rules_are_checked_at_drafting() {
     let e = f.err(
         "wang.fang",
         Action::Revise(DraftFields {
-            files: Default::default(),
             title: String::new(),
             ..fields()
         }),
@@ -644,7 +641,6 @@ fn issue_assigns_a_unique_gapless_number_per_prefix_and_year() {
     // Another prefix has its own sequence.
     f.next_document();
     f.drafted_with(DraftFields {
-        files: Default::default(),
         issuing_unit: "JWC".into(),
         ..fields()
     })
@@ -710,7 +706,6 @@ fn issue_needs_a_prefix_for_the_issuing_unit() {
         Classification::None,
     ));
     f.drafted_with(DraftFields {
-        files: Default::default(),
         issuing_unit: "NOPFX".into(),
         ..fields()
     })
@@ -914,7 +909,6 @@ fn archiving_proposes_the_scheduled_retention() {
     // An important document: 永久.
     let mut f = flow();
     f.drafted_with(DraftFields {
-        files: Default::default(),
         important: true,
         ..fields()
     })
@@ -991,7 +985,6 @@ fn a_countersign_stage_that_could_never_complete_is_refused_at_submission() {
     let mut f = flow();
     f.dir = workflow_core::Directory::from_json(CAMPUS).unwrap();
     f.drafted_with(DraftFields {
-        files: Default::default(),
         classification: Classification::Secret,
         classification_period_years: Some(10),
         ..fields()
@@ -1049,7 +1042,6 @@ fn recipients_follow_gb_t_9704() {
     for kind in [Kind::Order, Kind::Minutes, Kind::Announcement, Kind::Notice] {
         f.next_document();
         f.drafted_with(DraftFields {
-            files: Default::default(),
             kind,
             main_recipients: vec![],
             ..fields()
@@ -1059,7 +1051,6 @@ fn recipients_follow_gb_t_9704() {
     let e = f.err(
         "wang.fang",
         Action::Draft(DraftFields {
-            files: Default::default(),
             kind: Kind::Circular,
             main_recipients: vec![],
             ..fields()
@@ -1068,7 +1059,6 @@ fn recipients_follow_gb_t_9704() {
     assert!(e.to_string().contains("main_recipients"), "{e}");
     // A 报告 to several upper authorities is accepted, with the warning on record.
     f.drafted_with(DraftFields {
-        files: Default::default(),
         kind: Kind::Report,
         main_recipients: vec!["省教育厅".into(), "市教育局".into()],
         ..fields()
@@ -1087,7 +1077,6 @@ fn recipients_follow_gb_t_9704() {
     f.ok(
         "wang.fang",
         Action::Revise(DraftFields {
-            files: Default::default(),
             kind: Kind::Report,
             main_recipients: vec!["省教育厅".into()],
             ..fields()
@@ -1099,7 +1088,6 @@ fn recipients_follow_gb_t_9704() {
     let e = f.err(
         "wang.fang",
         Action::Draft(DraftFields {
-            files: Default::default(),
             kind: Kind::Request,
             main_recipients: vec!["省教育厅".into(), "市教育局".into()],
             ..fields()
@@ -1289,7 +1277,6 @@ fn clearance_must_cover_the_classification() {
     let e = f.err(
         "wang.fang",
         Action::Draft(DraftFields {
-            files: Default::default(),
             classification: Classification::Confidential,
             classification_period_years: Some(20),
             ..fields()
@@ -1306,7 +1293,6 @@ fn clearance_must_cover_the_classification() {
         "{e}"
     );
     f.drafted_with(DraftFields {
-        files: Default::default(),
         classification: Classification::Secret,
         classification_period_years: Some(10),
         ..fields()

@@ -85,19 +85,13 @@ pub struct Issued {
     pub body: Vec<Paragraph>,
     /// 附件说明: the attachments' names, numbered when several.
     pub attachments: Vec<String>,
-    /// 署名 (the issuing units).
-    pub signature_units: Vec<String>,
-    /// 成文日期, e.g. `2026年12月6日`.
+    /// 成文日期, e.g. `2026年12月6日` (the 署名 above it is the issuing units).
     pub written_date: String,
-    /// 附注 (empty for none).
-    pub note: String,
     /// 抄送, the names joined (empty for none).
     pub cc: String,
     /// 印发机关.
     pub printer: String,
-    /// 印发日期, e.g. `2026年12月6日`.
-    pub issue_date: String,
-    /// 印发日期 as a date (the PDF's creation date).
+    /// 印发日期 (printed as `2026年12月6日印发`; the PDF's creation date).
     #[serde(skip)]
     pub issued_on: NaiveDate,
 }
@@ -213,7 +207,7 @@ impl Issued {
         Ok(Issued {
             document_id: doc.id().to_string(),
             title: f.title.clone(),
-            issuer_units: units.clone(),
+            issuer_units: units,
             number: issue.number.to_string(),
             signers: if f.kind.is_upward() {
                 doc.signatures().iter().map(|s| s.name.clone()).collect()
@@ -234,15 +228,12 @@ impl Issued {
                     }
                 })
                 .collect(),
-            signature_units: units,
             written_date: doc
                 .written_date()
                 .map(chinese_date)
                 .unwrap_or_else(|| chinese_date(issue.issue_date)),
-            note: String::new(),
             cc: join(&issue.cc),
             printer: printer.to_owned(),
-            issue_date: chinese_date(issue.issue_date),
             issued_on: issue.issue_date,
         })
     }

@@ -262,6 +262,8 @@ impl Renderer {
             keywords: Vec<String>,
             description: String,
             issuer: String,
+            /// 印发日期, e.g. `2026年12月6日`.
+            issue_date: String,
             mark_suffix: &'static str,
             title_lines: Vec<String>,
             mark_size: f64,
@@ -280,6 +282,7 @@ impl Renderer {
             .collect(),
             description: format!("{} {}", issued.number, issued.title),
             issuer: issued.issuer_units.join("、"),
+            issue_date: chinese_date(issued.issued_on),
             mark_suffix: suffix,
             title_lines: title_lines(&issued.title, TITLE_CHARS),
             mark_size: mark_size(&issued.issuer_units, suffix),

@@ -261,8 +261,21 @@ fn the_sample_prints_its_red_header_its_text_and_its_record_on_one_page() {
         (dash_at - 269.0).abs() < 1.0,
         "the 一字线 at {dash_at:.1} mm, not 269"
     );
-    // The 红头 above it is red, the 标题 below it is not.
+    // The 红头 above it is red; the 标题 below it is black, and nothing there is red.
     assert!((0..red[0]).any(|y| (mm(40.0)..mm(170.0)).any(|x| p.is_red(x, y))));
+    let below = (red[red.len() - 1] + mm(2.0))..(red[red.len() - 1] + mm(40.0));
+    assert!(
+        below
+            .clone()
+            .any(|y| (mm(28.0)..mm(184.0)).any(|x| p.is_dark(x, y))),
+        "the 标题 below the line"
+    );
+    assert!(
+        !below
+            .into_iter()
+            .any(|y| (mm(28.0)..mm(184.0)).any(|x| p.is_red(x, y))),
+        "the 标题 is not red"
+    );
     // 页码 on the right of an odd page, under the 版心 (which ends 262 mm down).
     assert!(
         p.inked(105.0, 184.0, 264.0, 285.0),
@@ -382,7 +395,6 @@ fn the_same_record_gives_the_same_bytes() {
     // Another 印发 date is another document.
     let mut later = issued.clone();
     later.issued_on = later.issued_on.succ_opt().unwrap();
-    later.issue_date = workflow_render::chinese_date(later.issued_on);
     assert_ne!(renderer().render(&later).unwrap().sha256, a.sha256);
 }
 
@@ -480,13 +492,22 @@ fn an_upward_request_names_its_signer_and_a_classified_urgent_one_its_marks() {
     let plain_pages = self::pages(&plain.pdf, "issued-plain");
     let pp = &plain_pages[0];
     assert!(!pp.inked(28.0, 70.0, 37.0, 46.0));
+    let red = pp.rows(28.5, 183.5, 0.97, |x, y| pp.is_red(x, y));
+    let (top, bottom) = (red[0] - mm(12.0), red[0] - mm(1.0));
+    let inked_x: Vec<usize> = (mm(28.0)..mm(184.0))
+        .filter(|&x| (top..bottom).any(|y| pp.is_dark(x, y)))
+        .collect();
+    let middle = to_mm((inked_x[0] + inked_x[inked_x.len() - 1]) / 2);
+    assert!(
+        (middle - 106.0).abs() < 3.0,
+        "the 发文字号 centred on the 版心 (106 mm): its middle at {middle:.1} mm"
+    );
 }
 
 #[test]
 fn a_joint_document_stacks_its_issuers() {
     let mut issued = sample();
     issued.issuer_units = vec!["中共某某大学委员会".into(), "某某大学".into()];
-    issued.signature_units = issued.issuer_units.clone();
     let r = renderer().render(&issued).unwrap();
     let p = &pages(&r.pdf, "issued-joint")[0];
     let red = p.rows(28.5, 183.5, 0.97, |x, y| p.is_red(x, y));
@@ -526,12 +547,9 @@ fn golden_record() -> Issued {
         .map(paragraph)
         .collect(),
         attachments: vec!["1.自评工作安排".into(), "2.自评报告提纲".into()],
-        signature_units: vec!["某某大学".into()],
         written_date: workflow_render::chinese_date(issued_on),
-        note: String::new(),
         cc: "教育厅高教处，学校各位领导，纪委办公室，审计处，档案馆，图书馆，校友会，工会，团委，研究生院".into(),
         printer: "某某大学办公室".into(),
-        issue_date: workflow_render::chinese_date(issued_on),
         issued_on,
     }
 }
@@ -571,7 +589,7 @@ fn the_golden_record_prints_to_the_digest_of_its_layout() {
     assert_eq!(pages.len(), 2);
     assert!(
         last.inked(28.0, 100.0, 37.0, 55.0),
-        "the 署名 alone on the last page"
+        "the 附件说明 went over with the 署名 (not the 署名 alone on the last page)"
     );
     let rules = last.rows(28.5, 183.5, 0.9, |x, y| last.is_dark(x, y));
     let (top, bottom) = (to_mm(rules[0]), to_mm(*rules.last().unwrap()));

@@ -304,10 +304,7 @@ impl Upload {
                 reason: "the file is empty".into(),
             });
         }
-        let digest = Digest::parse(&hex::encode(std::mem::take(&mut self.hasher).finalize()))
-            .ok_or_else(|| Error::Internal {
-                reason: "a SHA-256 that is not 64 hex digits".into(),
-            })?;
+        let digest = Digest::from_sha256(std::mem::take(&mut self.hasher).finalize());
         if let Some(expected) = expected
             && *expected != digest
         {

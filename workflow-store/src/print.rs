@@ -7,7 +7,6 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use sha2::{Digest as _, Sha256};
 use workflow_core::content::{Digest, FileRef};
 use workflow_core::directory::Unit;
 use workflow_core::outgoing::Document;
@@ -94,10 +93,7 @@ pub(crate) fn print_and_keep(
             reason: format!("printing the issued document (印发): {reason}; nothing was written"),
         },
     })?;
-    let digest =
-        Digest::parse(&hex::encode(Sha256::digest(&pdf))).ok_or_else(|| Error::Internal {
-            reason: "a SHA-256 that is not 64 hex digits".into(),
-        })?;
+    let digest = Digest::of(&pdf);
     let unavailable = |e: std::io::Error| Error::Unavailable {
         reason: format!("keeping the printed document: {e}"),
     };

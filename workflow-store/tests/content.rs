@@ -650,7 +650,11 @@ async fn a_printer_that_fails_refuses_the_issue_and_takes_no_number() {
     let before = engine.document(id).unwrap().unwrap().version();
     let (clerk, issue) = flow[workflow_testkit::steps::SIGNED_OFF].clone();
     let e = engine
-        .execute(workflow_store::Request::new(id, clerk, issue))
+        .execute(workflow_store::Request::new(
+            id,
+            clerk.clone(),
+            issue.clone(),
+        ))
         .await
         .unwrap_err();
     assert!(e.to_string().contains("the fonts are not installed"), "{e}");
@@ -661,6 +665,12 @@ async fn a_printer_that_fails_refuses_the_issue_and_takes_no_number() {
     let doc = engine.document(id).unwrap().unwrap();
     assert_eq!(doc.version(), before, "nothing written");
     assert!(doc.issue().is_none());
+    drop(engine);
+    // Once it can print, the same 印发 takes the first number: the refused one took none.
+    let engine = engine_printing(dir.path(), false).await;
+    run(&engine, id, clerk.as_str(), issue).await;
+    let doc = engine.document(id).unwrap().unwrap();
+    assert_eq!(doc.issue().unwrap().number.seq, 1);
 }
 
 /// The 收文 the engine registered for the unit that acknowledged the 发文 `source`.

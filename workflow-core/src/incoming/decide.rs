@@ -158,7 +158,7 @@ fn register(
         }
         let digest = crate::content::Digest::parse(&a.sha256)
             .ok_or_else(|| Error::field(format!("{field}.sha256"), "must be 64 hex digits"))?;
-        if reg.files.iter().any(|(_, f)| f.digest == digest)
+        if reg.files.refs().any(|f| f.digest == digest)
             || reg.attachments[..i]
                 .iter()
                 .any(|b| b.sha256.eq_ignore_ascii_case(digest.as_str()))
