@@ -1135,7 +1135,7 @@ pub fn files_are_kept_by_digest_once_and_read_in_ranges<B: Backend>(backend: &B)
     // A spool that does not hold the size given is refused, and nothing is kept.
     let short = spool(b"short");
     assert!(store.keep_content(&other, &short, 99, Some(&he)).is_err());
-    assert!(!ok("uploaded", store.uploaded(&other, &he)));
+    assert!(ok("uploaded", store.uploaded_file(&other, &he)).is_none());
     let _ = std::fs::remove_file(&short);
     assert_eq!(ok("content_size", store.content_size(&other)), None);
     drop(store);
@@ -1145,12 +1145,25 @@ pub fn files_are_kept_by_digest_once_and_read_in_ranges<B: Backend>(backend: &B)
         Some(bytes.len() as u64)
     );
     // Who uploaded it is as durable as the file.
-    assert!(ok("uploaded", store.uploaded(&digest, &he)));
-    assert!(ok("uploaded", store.uploaded(&digest, &wang)));
-    assert!(!ok(
-        "uploaded",
-        store.uploaded(&digest, &ActorId::from("lin.feng"))
-    ));
+    let kept = workflow_core::content::KeptFile {
+        size: bytes.len() as u64,
+        head: bytes[..8].to_vec(),
+    };
+    assert_eq!(
+        ok("uploaded", store.uploaded_file(&digest, &he)),
+        Some(kept.clone())
+    );
+    assert_eq!(
+        ok("uploaded", store.uploaded_file(&digest, &wang)),
+        Some(kept)
+    );
+    assert!(
+        ok(
+            "uploaded",
+            store.uploaded_file(&digest, &ActorId::from("lin.feng"))
+        )
+        .is_none()
+    );
     for (offset, len) in [
         (0u64, 10usize),
         (1_048_570, 20),
@@ -1177,7 +1190,7 @@ pub fn files_are_kept_by_digest_once_and_read_in_ranges<B: Backend>(backend: &B)
     ok("remove_content", store.remove_content(&digest));
     ok("remove_content", store.remove_content(&digest));
     assert_eq!(ok("content_size", store.content_size(&digest)), None);
-    assert!(!ok("uploaded", store.uploaded(&digest, &he)));
+    assert!(ok("uploaded", store.uploaded_file(&digest, &he)).is_none());
     assert_eq!(ok("list_contents", store.list_contents()), Vec::new());
 }
 

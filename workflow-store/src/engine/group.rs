@@ -205,14 +205,7 @@ impl GroupReads for StoreReads<'_> {
         self.0.max_number(series)
     }
     fn uploaded_file(&self, digest: &Digest, by: &ActorId) -> Result<Option<KeptFile>> {
-        if !self.0.uploaded(digest, by)? {
-            return Ok(None);
-        }
-        let Some(size) = self.0.content_size(digest)? else {
-            return Ok(None);
-        };
-        let head = self.0.read_content(digest, 0, 8)?;
-        Ok(Some(KeptFile { size, head }))
+        self.0.uploaded_file(digest, by)
     }
     fn keep_printed(
         &self,

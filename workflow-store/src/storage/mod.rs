@@ -498,9 +498,14 @@ pub trait Contents {
         size: u64,
         uploader: Option<&ActorId>,
     ) -> Result<()>;
-    /// Whether `actor` uploaded the file kept under `digest` (a command may name only a file
-    /// its actor uploaded, or one the document names already).
-    fn uploaded(&self, digest: &workflow_core::content::Digest, actor: &ActorId) -> Result<bool>;
+    /// The file kept under `digest` (its size and first bytes), if `actor` uploaded it (a
+    /// command may name only a file its actor uploaded, or one the document names already):
+    /// one look-up, as the writer asks it for every file a command names.
+    fn uploaded_file(
+        &self,
+        digest: &workflow_core::content::Digest,
+        actor: &ActorId,
+    ) -> Result<Option<workflow_core::content::KeptFile>>;
     /// The size of the file kept under `digest`, if one is.
     fn content_size(&self, digest: &workflow_core::content::Digest) -> Result<Option<u64>>;
     /// Up to `len` bytes of the file kept under `digest`, from `offset` (fewer at its end);

@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use workflow_core::ActorId;
-use workflow_core::content::Digest;
+use workflow_core::content::{Digest, KeptFile};
 
 use super::*;
 use crate::storage::{Contents, KeptContent};
@@ -98,19 +98,27 @@ impl Contents for PostgresStorage {
         Ok(())
     }
 
-    fn uploaded(&self, digest: &Digest, actor: &ActorId) -> Result<bool> {
+    fn uploaded_file(&self, digest: &Digest, actor: &ActorId) -> Result<Option<KeptFile>> {
         let digest = digest.as_str().to_owned();
         let actor = actor.0.clone();
         self.run(move |pool| async move {
             let c = pool.get().await.map_err(from_pool)?;
+            // One round trip: who uploaded it, its size, and its first bytes.
             let row = c
                 .query_opt(
-                    "SELECT 1 FROM wf_content_uploads WHERE digest = $1 AND actor = $2",
+                    "SELECT f.size, substring(k.bytes from 1 for 8) \
+                     FROM wf_content_uploads u \
+                     JOIN wf_contents f ON f.digest = u.digest \
+                     LEFT JOIN wf_content_chunks k ON k.digest = u.digest AND k.n = 0 \
+                     WHERE u.digest = $1 AND u.actor = $2",
                     &[&digest, &actor],
                 )
                 .await
                 .db()?;
-            Ok(row.is_some())
+            Ok(row.map(|r| KeptFile {
+                size: u64::try_from(r.get::<_, i64>(0)).unwrap_or(0),
+                head: r.get::<_, Option<Vec<u8>>>(1).unwrap_or_default(),
+            }))
         })
     }
 

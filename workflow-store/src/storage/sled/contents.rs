@@ -8,7 +8,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use workflow_core::ActorId;
-use workflow_core::content::Digest;
+use workflow_core::content::{Digest, KeptFile};
 
 use super::*;
 use crate::storage::{Contents, KeptContent};
@@ -117,9 +117,22 @@ impl Contents for SledStorage {
         Ok(())
     }
 
-    fn uploaded(&self, digest: &Digest, actor: &ActorId) -> Result<bool> {
-        Ok(self.uploads.contains_key(upload_key(digest, actor)).db()?
-            && self.content_size(digest)?.is_some())
+    fn uploaded_file(&self, digest: &Digest, actor: &ActorId) -> Result<Option<KeptFile>> {
+        if !self.uploads.contains_key(upload_key(digest, actor)).db()? {
+            return Ok(None);
+        }
+        let what = || format!("file {digest}");
+        let f = match File::open(self.content_path(digest)) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_error(what(), e)),
+        };
+        let size = f.metadata().map_err(|e| io_error(what(), e))?.len();
+        let mut head = Vec::with_capacity(8);
+        f.take(8)
+            .read_to_end(&mut head)
+            .map_err(|e| io_error(what(), e))?;
+        Ok(Some(KeptFile { size, head }))
     }
 
     fn content_size(&self, digest: &Digest) -> Result<Option<u64>> {
