@@ -82,6 +82,40 @@ pub(crate) fn spool_file(storage: &dyn Storage) -> Result<(PathBuf, std::fs::Fil
     Ok((path, file))
 }
 
+/// What reading a kept file through found wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum KeptProblem {
+    /// It ends at this byte, before its size.
+    Short(u64),
+    /// Its bytes hash to this, not to its digest.
+    Altered(Digest),
+}
+
+/// Reads the file kept under `digest`, `size` bytes, a chunk (1 MiB) at a time into `each`,
+/// and checks that the bytes hash to the digest: `Ok(Some(problem))` for a file cut short
+/// or altered (each caller words what that means where it reads), `Err` for a storage
+/// error or one of `each`.
+pub(crate) fn read_kept(
+    storage: &dyn Storage,
+    digest: &Digest,
+    size: u64,
+    mut each: impl FnMut(&[u8]) -> Result<()>,
+) -> Result<Option<KeptProblem>> {
+    let mut hasher = Sha256::new();
+    let mut offset = 0u64;
+    while offset < size {
+        let bytes = storage.read_content(digest, offset, 1 << 20)?;
+        if bytes.is_empty() {
+            return Ok(Some(KeptProblem::Short(offset)));
+        }
+        hasher.update(&bytes);
+        each(&bytes)?;
+        offset += bytes.len() as u64;
+    }
+    let found = Digest::from_sha256(hasher.finalize());
+    Ok((found != *digest).then_some(KeptProblem::Altered(found)))
+}
+
 impl Engine {
     /// What uploads may be (size, kinds), as configured.
     pub fn content_limits(&self) -> &ContentLimits {

@@ -259,27 +259,20 @@ impl Engine {
             std::fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
         }
         let mut out = std::fs::File::create(path).map_err(|e| io_err(path, e))?;
-        let mut hasher = Sha256::new();
-        let mut offset = 0;
-        while offset < size {
-            let bytes = self.inner.storage.read_content(digest, offset, 1 << 20)?;
-            if bytes.is_empty() {
-                return Err(Error::corrupt(
-                    format!("file {digest}"),
-                    format!("it ends at byte {offset} of {size}"),
-                ));
-            }
-            hasher.update(&bytes);
-            out.write_all(&bytes).map_err(|e| io_err(path, e))?;
-            offset += bytes.len() as u64;
-        }
-        if hex::encode(hasher.finalize()) != digest.as_str() {
-            return Err(Error::corrupt(
+        let read = crate::content::read_kept(&*self.inner.storage, digest, size, |bytes| {
+            out.write_all(bytes).map_err(|e| io_err(path, e))
+        })?;
+        match read {
+            None => out.sync_all().map_err(|e| io_err(path, e)),
+            Some(crate::content::KeptProblem::Short(at)) => Err(Error::corrupt(
+                format!("file {digest}"),
+                format!("it ends at byte {at} of {size}"),
+            )),
+            Some(crate::content::KeptProblem::Altered(_)) => Err(Error::corrupt(
                 format!("file {digest}"),
                 "its kept bytes no longer hash to its digest (run workflow verify)",
-            ));
+            )),
         }
-        out.sync_all().map_err(|e| io_err(path, e))
     }
 }
 

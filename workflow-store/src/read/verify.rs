@@ -139,21 +139,18 @@ impl Engine {
             return Ok(None);
         }
         let mut bytes = Vec::with_capacity(usize::try_from(file.size).unwrap_or(0));
-        while (bytes.len() as u64) < file.size {
-            let chunk = storage.read_content(&file.digest, bytes.len() as u64, 1 << 20)?;
-            if chunk.is_empty() {
-                return Ok(None);
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        Ok(Some(bytes))
+        let read = crate::content::read_kept(storage, &file.digest, file.size, |chunk| {
+            bytes.extend_from_slice(chunk);
+            Ok(())
+        })?;
+        // A copy cut short or altered is not the copy kept (verify's file check names it).
+        Ok(read.is_none().then_some(bytes))
     }
 
     /// Reads every kept file again and checks that it hashes to its digest; names the
     /// documents of any that does not, and counts the digests documents name that this
     /// store does not keep.
     fn verify_files(&self, report: &mut VerifyReport) -> Result<()> {
-        use sha2::Digest as _;
         use std::collections::{BTreeMap, BTreeSet};
         let storage = &*self.inner.storage;
         // Which documents name which digests.
@@ -176,28 +173,17 @@ impl Engine {
         let kept_digests: BTreeSet<String> = kept.iter().map(|k| k.digest.to_string()).collect();
         report.files_not_kept = named.keys().filter(|d| !kept_digests.contains(*d)).count() as u64;
         for k in kept {
-            let mut hasher = sha2::Sha256::new();
-            let mut offset = 0u64;
-            let problem = loop {
-                if offset >= k.size {
-                    break None;
+            use crate::content::KeptProblem;
+            let problem = match crate::content::read_kept(storage, &k.digest, k.size, |_| Ok(())) {
+                Ok(None) => None,
+                Ok(Some(KeptProblem::Short(at))) => {
+                    Some(format!("it ends at byte {at} of {}", k.size))
                 }
-                match storage.read_content(&k.digest, offset, 1 << 20) {
-                    Ok(bytes) if bytes.is_empty() => {
-                        break Some(format!("it ends at byte {offset} of {}", k.size));
-                    }
-                    Ok(bytes) => {
-                        offset += bytes.len() as u64;
-                        hasher.update(&bytes);
-                    }
-                    Err(e) => break Some(format!("it cannot be read: {e}")),
+                Ok(Some(KeptProblem::Altered(found))) => {
+                    Some(format!("its bytes were altered: they hash to {found}"))
                 }
+                Err(e) => Some(format!("it cannot be read: {e}")),
             };
-            let problem = problem.or_else(|| {
-                let found = hex::encode(hasher.finalize());
-                (found != k.digest.as_str())
-                    .then(|| format!("its bytes were altered: they hash to {found}"))
-            });
             match problem {
                 None => report.files_checked += 1,
                 Some(reason) => report.file_problems.push(crate::replay::FileProblem {

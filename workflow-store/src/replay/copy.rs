@@ -177,7 +177,6 @@ fn copy_contents(
     to: &dyn Storage,
     tell: &impl Fn(&str, u64, u64),
 ) -> Result<u64> {
-    use sha2::Digest as _;
     use std::io::Write as _;
     let kept = from.list_contents()?;
     let total = kept.len() as u64;
@@ -192,25 +191,23 @@ fn copy_contents(
                 reason: format!("copying file {}: {e}", k.digest),
             };
             let mut out = std::fs::File::create(&path).map_err(io)?;
-            let mut hasher = sha2::Sha256::new();
-            let mut offset = 0;
-            while offset < k.size {
-                let bytes = from.read_content(&k.digest, offset, 1 << 20)?;
-                if bytes.is_empty() {
+            let read = crate::content::read_kept(from, &k.digest, k.size, |bytes| {
+                out.write_all(bytes).map_err(io)
+            })?;
+            match read {
+                None => {}
+                Some(crate::content::KeptProblem::Short(at)) => {
                     return Err(Error::corrupt(
                         format!("file {}", k.digest),
-                        format!("it ends at byte {offset} of {}", k.size),
+                        format!("it ends at byte {at} of {}", k.size),
                     ));
                 }
-                hasher.update(&bytes);
-                out.write_all(&bytes).map_err(io)?;
-                offset += bytes.len() as u64;
-            }
-            if hex::encode(hasher.finalize()) != k.digest.as_str() {
-                return Err(Error::corrupt(
-                    format!("file {}", k.digest),
-                    "the source's bytes do not hash to its digest (run workflow verify on it)",
-                ));
+                Some(crate::content::KeptProblem::Altered(_)) => {
+                    return Err(Error::corrupt(
+                        format!("file {}", k.digest),
+                        "the source's bytes do not hash to its digest (run workflow verify on it)",
+                    ));
+                }
             }
             drop(out);
             to.keep_content(&k.digest, &path, k.size, None)
