@@ -345,17 +345,7 @@ async fn only_files_no_event_names_are_removed_and_only_after_the_grace_period()
 async fn an_acknowledged_document_s_receipt_carries_its_files_for_its_unit_to_open() {
     let dir = tempfile::tempdir().unwrap();
     let engine = open(dir.path()).await;
-    let sample = workflow_testkit::sample();
-    let by = engine.reader("test", sample.drafter.as_str()).unwrap();
-    let mut up = engine
-        .upload(&by, workflow_testkit::SAMPLE_FILE_NAME)
-        .unwrap();
-    up.write(workflow_testkit::SAMPLE_FILE).unwrap();
-    let text = up.finish(None).unwrap();
-    let mut flow = workflow_testkit::full_flow();
-    if let workflow_core::outgoing::Action::Draft(fields) = &mut flow[0].1 {
-        fields.files.main = Some(Box::new(text.clone()));
-    }
+    let (flow, text) = workflow_testkit::engine::flow_with_text(&engine);
     let id = new_id();
     for (actor, action) in flow.into_iter().take(workflow_testkit::steps::ACKNOWLEDGED) {
         run(&engine, id, actor.as_str(), action).await;

@@ -11,6 +11,47 @@ pub use crate::clock::{at, start_of_term, stepping_clock};
 
 use crate::{CAMPUS, full_flow};
 
+/// Uploads `bytes` as `actor` under `name`, as a client does: kept, with `actor` as one
+/// who uploaded it (so that their commands may name it).
+pub fn upload(
+    engine: &Engine,
+    actor: &str,
+    name: &str,
+    bytes: &[u8],
+) -> workflow_core::content::FileRef {
+    let by = engine
+        .reader("test", actor)
+        .unwrap_or_else(|e| panic!("{actor} reads: {e}"));
+    let mut up = engine
+        .upload(&by, name)
+        .unwrap_or_else(|e| panic!("uploading {name}: {e}"));
+    up.write(bytes)
+        .unwrap_or_else(|e| panic!("uploading {name}: {e}"));
+    up.finish(None)
+        .unwrap_or_else(|e| panic!("uploading {name}: {e}"))
+}
+
+/// The sample flow ([`full_flow`]) with the fixture's PDF ([`crate::SAMPLE_FILE`]),
+/// uploaded by the drafter, as the draft's 正文; and that file.
+pub fn flow_with_text(
+    engine: &Engine,
+) -> (
+    Vec<(ActorId, workflow_core::outgoing::Action)>,
+    workflow_core::content::FileRef,
+) {
+    let mut flow = full_flow();
+    let text = upload(
+        engine,
+        flow[0].0.as_str(),
+        crate::SAMPLE_FILE_NAME,
+        crate::SAMPLE_FILE,
+    );
+    if let workflow_core::outgoing::Action::Draft(fields) = &mut flow[0].1 {
+        fields.files.main = Some(Box::new(text.clone()));
+    }
+    (flow, text)
+}
+
 /// A new random document id.
 pub fn new_id() -> DocumentId {
     DocumentId(Uuid::new_v4())

@@ -191,19 +191,8 @@ async fn text_of(c: &Client, css: &str) -> String {
 /// The fixture's sample 发文, its 正文 a PDF, at li.qiang's review; and one 督办 item due on
 /// 11-10.
 async fn office(engine: &Engine) -> workflow_core::DocumentId {
-    let sample = workflow_testkit::sample();
-    let dir = workflow_testkit::directory();
     let id = workflow_testkit::engine::new_id();
-    let by = engine.reader("test", sample.drafter.as_str()).unwrap();
-    let mut up = engine
-        .upload(&by, workflow_testkit::SAMPLE_FILE_NAME)
-        .unwrap();
-    up.write(workflow_testkit::SAMPLE_FILE).unwrap();
-    let text = up.finish(None).unwrap();
-    let mut flow = sample.flow(&dir);
-    if let workflow_core::outgoing::Action::Draft(fields) = &mut flow[0].1 {
-        fields.files.main = Some(Box::new(text));
-    }
+    let (flow, _) = workflow_testkit::engine::flow_with_text(engine);
     for (actor, action) in flow.into_iter().take(2) {
         engine
             .execute(Request::new(id, actor, action))

@@ -96,10 +96,7 @@ fn version_of(c: &Console, id: DocumentId) -> u64 {
 
 /// Uploads through the engine as `actor`.
 fn upload(c: &Console, actor: &str, name: &str, bytes: &[u8]) -> FileRef {
-    let by = c.engine.reader("test", actor).unwrap();
-    let mut u = c.engine.upload(&by, name).unwrap();
-    u.write(bytes).unwrap();
-    u.finish(None).unwrap()
+    workflow_testkit::engine::upload(&c.engine, actor, name, bytes)
 }
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n a picture of the venue";
