@@ -158,8 +158,10 @@ pub(crate) async fn issued(
     if let Some(printed) = doc.issue().and_then(|i| i.printed.as_ref()) {
         return Ok(Redirect::to(&format!("/doc/{id}/file/{}", printed.digest)).into_response());
     }
-    let units = state.engine.units();
+    let engine = state.engine.clone();
     let rendered = tokio::task::spawn_blocking(move || {
+        // The names as the directory had them at 印发, as it would have printed then.
+        let units = engine.units_at_issue(doc.id())?.unwrap_or_default();
         let issued = workflow_render::Issued::with_units(&doc, &units)
             .map_err(|e| WebError::bad_form("id", format!("此文件尚未印发，没有正式公文：{e}")))?;
         let rendered = renderer()?

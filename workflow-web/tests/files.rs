@@ -357,7 +357,18 @@ async fn an_issued_document_opens_as_its_official_pdf() {
         headers["x-content-sha256"],
         hex::encode(sha2::Sha256::digest(&bytes)).as_str()
     );
-    // The same record, the same bytes.
+    // The same record, the same bytes — with the unit names of its 印发, whatever the
+    // directory says since.
+    let mut office = c.engine.units().into_iter().find(|u| u.office).unwrap();
+    office.name = format!("{}（更名）", office.name);
+    c.engine
+        .change_directory(workflow_core::directory::DirectoryAction::PutUnit {
+            unit: office,
+            system: "hr-system".into(),
+            reason: "机构更名".into(),
+        })
+        .await
+        .unwrap();
     let (_, _, again) = fetch(&c, &li, &format!("/doc/{id}/issued.pdf")).await;
     assert_eq!(bytes, again);
     // A draft has no 公文 yet: no link, and asking says so.
