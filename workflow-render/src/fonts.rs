@@ -1,7 +1,8 @@
 //! The fonts the layout uses (DESIGN §11), loaded once per process: 仿宋, 楷体, 黑体, the
-//! 小标宋 substitute and a 宋体 for page numbers, from Debian's packages by default or from
-//! files an office configures (licensed 方正 fonts, say). Each is named with the SHA-256 of
-//! its file, recorded in every PDF made with it.
+//! 小标宋 substitute and a 宋体 for page numbers, from Debian's packages by default or, for a
+//! program linking this crate, from the files its [`FontFiles`] names (licensed 方正 fonts,
+//! say; the `workflow` binary has no setting for them yet and uses Debian's). Each is named
+//! with the SHA-256 of its file, recorded in every PDF made with it.
 
 use std::path::{Path, PathBuf};
 
