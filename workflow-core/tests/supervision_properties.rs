@@ -173,7 +173,13 @@ fn check_invariants(i: &Item, dir: &dyn Context) -> Result<(), String> {
         )?;
     }
     if matches!(i.step(), ItemStep::InProgress) {
-        need(!i.feedback().is_empty(), "feedback in progress")?;
+        // 办理中: the lead unit reported progress, or its completion report was sent back
+        // (退回重办 returns the item to work even when no feedback came before the report).
+        let sent_back = i.opinions().iter().any(|o| o.step == "return");
+        need(
+            !i.feedback().is_empty() || sent_back,
+            "feedback or a report sent back in progress",
+        )?;
     }
     // The deadline in force: the original, or the last granted extension's, never earlier.
     let granted = i.extensions().iter().rev().find(|e| e.granted);
