@@ -105,6 +105,13 @@ impl Names {
     }
 }
 
+/// The command line shows people as `name id`, units by code and times in China time.
+impl workflow_core::sheet::Names for Names {
+    fn actor(&self, id: &ActorId) -> String {
+        self.label(id)
+    }
+}
+
 /// A document's timeline: its title, its events, and the names of the actors in them.
 #[derive(Debug)]
 pub(crate) struct Timeline {
@@ -135,7 +142,7 @@ pub(crate) fn timeline(t: &Timeline, json: bool) -> Result<()> {
             local(e.recorded_at),
             t.names.label(&e.actor),
             data.step(),
-            workflow_core::summary::summary(&data)
+            workflow_core::summary::summary(&data, &t.names)
         );
     }
     Ok(())

@@ -169,7 +169,7 @@ fn history_and_show_as_of_for_a_known_document() {
     );
     assert!(
         lines[5].contains("会签同意")
-            && lines[5].contains("[CWC] 同意。考务经费从教务处年度预算中列支。"),
+            && lines[5].contains("CWC：同意。考务经费从教务处年度预算中列支。"),
         "{}",
         lines[5]
     );

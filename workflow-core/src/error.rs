@@ -248,6 +248,22 @@ impl Error {
         }
     }
 
+    /// The request field whose value was refused, when the refusal is about a value the
+    /// caller chose (a malformed field, a person or a file it names) rather than about who
+    /// acts or when. Deciding checks whose turn it is and the state before any field, so a
+    /// command refused only for a field is one the actor may take with other values: what
+    /// a form offers.
+    pub fn refused_field(&self) -> Option<&str> {
+        match self {
+            Error::InvalidField { field, .. }
+            | Error::NamedActorMissingRole { field, .. }
+            | Error::NamedActorClearance { field, .. }
+            | Error::NamedActorDeactivated { field, .. }
+            | Error::FileNotUploaded { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
     pub(crate) fn field(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::InvalidField {
             field: field.into(),

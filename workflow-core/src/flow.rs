@@ -16,8 +16,8 @@ use crate::context::Context;
 use crate::directory::Classification;
 use crate::error::Error;
 use crate::ids::{ActorId, DocumentId, Timestamp, UnitCode};
-use crate::kind::Kind;
 pub(crate) use crate::kind::StreamKind;
+use crate::kind::{Kind, Urgency};
 use crate::numbering::Series;
 use crate::sheet::Sheet;
 use crate::todo::Assignee;
@@ -74,6 +74,11 @@ pub struct Particulars<'a> {
     /// The unit it is with (the 收文's receiving unit, the 督办 item's lead unit), where the
     /// flow has one.
     pub unit: Option<&'a UnitCode>,
+    /// Who it comes from, as a list's 单位 column shows it: a unit's code (the 发文's and
+    /// 签报's own unit, the 督办 item's lead unit) or a 收文's 来文单位 as written.
+    pub from: Option<&'a str>,
+    /// Its 紧急程度, where the flow has one.
+    pub urgency: Option<Urgency>,
     /// Its number as the office writes it (发文字号 once issued, 收文编号), if it has one.
     pub number: Option<String>,
     /// Its 办理时限, where the whole stream has one.
@@ -231,9 +236,14 @@ pub trait Flow {
     fn title(state: &Self::State) -> &str;
     /// What people read of it in lists and exports.
     fn particulars(state: &Self::State) -> Particulars<'_>;
+    /// Its states or steps in flow order, each as (stable name, the office's word): what a
+    /// search offers to filter by.
+    fn steps() -> Vec<(&'static str, &'static str)> {
+        Vec::new()
+    }
     /// One event's particulars, in Chinese, for a timeline line (who and when are the
-    /// envelope's).
-    fn summary(event: &Self::Event) -> String;
+    /// envelope's), with people, units and dates as `names` shows them.
+    fn summary(event: &Self::Event, names: &dyn crate::sheet::Names) -> String;
     /// Its form as the office reads it (稿纸, 批办单, 督办单). By default a bare record: a
     /// stream people do not handle as a document.
     fn sheet(_state: &Self::State) -> Sheet<'_> {

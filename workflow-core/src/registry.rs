@@ -215,9 +215,9 @@ macro_rules! flows {
             }
 
             /// Its particulars, in Chinese, for a timeline line.
-            pub fn summary(&self) -> String {
+            pub fn summary(&self, names: &dyn crate::sheet::Names) -> String {
                 match self {
-                    $( FlowEvent::$variant(e) => <$flow as Flow>::summary(e), )*
+                    $( FlowEvent::$variant(e) => <$flow as Flow>::summary(e, names), )*
                 }
             }
 
@@ -421,6 +421,14 @@ macro_rules! flows {
             pub fn listing(&self) -> Option<Listing> {
                 match self {
                     $( FlowState::$variant(s) => <$flow as Flow>::listing(s), )*
+                }
+            }
+
+            /// The states or steps of the flow of `kind`, in flow order: (stable name, the
+            /// office's word).
+            pub fn steps(kind: StreamKind) -> Vec<(&'static str, &'static str)> {
+                match kind {
+                    $( StreamKind::$variant => <$flow as Flow>::steps(), )*
                 }
             }
 

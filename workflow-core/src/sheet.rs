@@ -2,43 +2,167 @@
 //! flow lays out its own state as a [`Sheet`] ([`crate::Flow::sheet`], in its module's
 //! `sheet.rs`), and the console, which knows people's names, shows it as it is.
 
-use crate::ids::{ActorId, DocumentId, Timestamp};
+use chrono::NaiveDate;
+
+use crate::ids::{ActorId, DocumentId, Timestamp, UnitCode, china_time};
 use crate::opinion::Opinion;
 use crate::route::{Stage, StageSpec};
 
-/// One line of a sheet: a label, and who (a person, shown by name) and what.
+/// A piece of a sheet's line: text, or something a reader shows in its own way — a person
+/// or a unit by name, an instant or a date in the reader's format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    /// Text as it is.
+    Text(String),
+    /// A person.
+    Actor(ActorId),
+    /// A unit of the directory.
+    Unit(UnitCode),
+    /// Text that may be a unit's code (主送, 抄送, 来文单位): shown by the unit's name when
+    /// it is one, else as written.
+    Named(String),
+    /// An instant.
+    Time(Timestamp),
+    /// A date.
+    Date(NaiveDate),
+    /// Several items, shown one after another with 、 between them.
+    List(Vec<Vec<Part>>),
+}
+
+impl Part {
+    fn is_empty(&self) -> bool {
+        match self {
+            Part::Text(t) | Part::Named(t) => t.trim().is_empty(),
+            Part::List(items) => items.iter().all(|i| i.iter().all(Part::is_empty)),
+            _ => false,
+        }
+    }
+
+    /// Units, one after another (协办单位, 联合发文).
+    pub fn units(units: &[UnitCode]) -> Part {
+        Part::List(units.iter().map(|u| vec![Part::Unit(u.clone())]).collect())
+    }
+
+    /// Recipients as written, each a unit's code or free text (主送, 抄送).
+    pub fn named(items: &[String]) -> Part {
+        Part::List(items.iter().map(|t| vec![Part::Named(t.clone())]).collect())
+    }
+}
+
+/// How a reader shows the parts of a line: the console by people's and units' names with
+/// dates as the office writes them, the command line by ids. The defaults show ids and
+/// China time.
+pub trait Names {
+    /// A person.
+    fn actor(&self, id: &ActorId) -> String {
+        id.to_string()
+    }
+    /// The name of the unit whose code is `code`, if there is one.
+    fn unit(&self, _code: &str) -> Option<String> {
+        None
+    }
+    /// An instant.
+    fn time(&self, at: Timestamp) -> String {
+        china_time(at)
+    }
+    /// A date.
+    fn date(&self, date: NaiveDate) -> String {
+        date.to_string()
+    }
+    /// A unit by name, or its code when the directory has no such unit.
+    fn unit_name(&self, code: &UnitCode) -> String {
+        self.unit(code.as_str()).unwrap_or_else(|| code.to_string())
+    }
+    /// Units by name, joined with 、.
+    fn unit_names(&self, codes: &[UnitCode]) -> String {
+        codes
+            .iter()
+            .map(|c| self.unit_name(c))
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+    /// People, joined with 、.
+    fn actors(&self, ids: &[ActorId]) -> String {
+        ids.iter()
+            .map(|a| self.actor(a))
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+}
+
+/// Ids and China time, as [`Names`]' defaults have them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ids;
+
+impl Names for Ids {}
+
+/// `parts` as `names` shows them, separated by spaces (empty ones left out).
+pub fn show(parts: &[Part], names: &dyn Names) -> String {
+    parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| match p {
+            Part::Text(t) => t.trim().to_owned(),
+            Part::Actor(a) => names.actor(a),
+            Part::Unit(u) => names.unit(u.as_str()).unwrap_or_else(|| u.to_string()),
+            Part::Named(t) => names.unit(t.trim()).unwrap_or_else(|| t.trim().to_owned()),
+            Part::Time(at) => names.time(*at),
+            Part::Date(d) => names.date(*d),
+            Part::List(items) => items
+                .iter()
+                .map(|i| show(i, names))
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join("、"),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// One line of a sheet: a label, and what it says, in parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
     /// What the line is (文种, 拟稿, 签发, …).
     pub label: &'static str,
-    /// The person it names, if any (shown before the text).
-    pub actor: Option<ActorId>,
-    /// The rest (a unit, a date, an opinion).
-    pub text: String,
+    /// What it says.
+    pub parts: Vec<Part>,
 }
 
 impl Line {
+    /// A line of `parts`.
+    pub fn new(label: &'static str, parts: Vec<Part>) -> Line {
+        Line { label, parts }
+    }
+
     /// A line of text.
     pub fn text(label: &'static str, text: impl ToString) -> Line {
-        Line {
-            label,
-            actor: None,
-            text: text.to_string(),
-        }
+        Line::new(label, vec![Part::Text(text.to_string())])
     }
 
     /// A line naming a person, with what follows their name.
     pub fn actor(label: &'static str, actor: &ActorId, text: impl ToString) -> Line {
-        Line {
+        Line::new(
             label,
-            actor: Some(actor.clone()),
-            text: text.to_string(),
-        }
+            vec![Part::Actor(actor.clone()), Part::Text(text.to_string())],
+        )
+    }
+
+    /// The person it names first, if any.
+    pub fn actor_named(&self) -> Option<&ActorId> {
+        self.parts.iter().find_map(|p| match p {
+            Part::Actor(a) => Some(a),
+            _ => None,
+        })
     }
 
     /// Whether it says nothing (a field not filled in yet is left off the sheet).
     pub fn is_empty(&self) -> bool {
-        self.actor.is_none() && self.text.is_empty()
+        self.parts.iter().all(Part::is_empty)
+    }
+
+    /// What it says, as `names` shows it.
+    pub fn show(&self, names: &dyn Names) -> String {
+        show(&self.parts, names)
     }
 }
 
@@ -84,17 +208,21 @@ impl RouteStage {
             .map(|(i, stage)| RouteStage {
                 what: match &stage.spec {
                     StageSpec::Review { reviewer, .. } => Line::actor("审核", reviewer, ""),
-                    StageSpec::Countersign { departments, .. } => Line::text(
+                    StageSpec::Countersign { departments, .. } => Line::new(
                         "会签",
-                        departments
-                            .iter()
-                            .map(|u| match stage.countersigns.get(u) {
-                                Some(true) => format!("{u} 同意"),
-                                Some(false) => format!("{u} 不同意"),
-                                None => format!("{u} 待签"),
-                            })
-                            .collect::<Vec<_>>()
-                            .join("、"),
+                        vec![Part::List(
+                            departments
+                                .iter()
+                                .map(|u| {
+                                    let how = match stage.countersigns.get(u) {
+                                        Some(true) => "同意",
+                                        Some(false) => "不同意",
+                                        None => "待签",
+                                    };
+                                    vec![Part::Unit(u.clone()), Part::Text(how.into())]
+                                })
+                                .collect(),
+                        )],
                     ),
                 },
                 progress: if stage.completed {
@@ -151,6 +279,11 @@ impl<'a> Sheet<'a> {
     /// Adds a text field unless it is empty.
     pub fn text(&mut self, label: &'static str, text: impl ToString) {
         self.push(Line::text(label, text));
+    }
+
+    /// Adds a field of `parts` unless it says nothing.
+    pub fn parts(&mut self, label: &'static str, parts: Vec<Part>) {
+        self.push(Line::new(label, parts));
     }
 
     /// Adds the 档号 and the fixity digest of an archive record, if there is one.

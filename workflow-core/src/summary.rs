@@ -10,9 +10,10 @@ use crate::registry::FlowEvent;
 
 pub use crate::supervision::source_reference;
 
-/// The particulars of one event (who and when are the envelope's).
-pub fn summary(event: &FlowEvent) -> String {
-    event.summary()
+/// The particulars of one event (who and when are the envelope's), with people, units and
+/// dates as `names` shows them ([`crate::sheet::Ids`]: by id and code).
+pub fn summary(event: &FlowEvent, names: &dyn crate::sheet::Names) -> String {
+    event.summary(names)
 }
 
 /// Units joined with 、.

@@ -5,13 +5,14 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
+use workflow_core::directory::Role;
 use workflow_core::incoming::{IncomingAction, Plan};
 use workflow_core::outgoing::Action;
+use workflow_core::route::StageSpec;
 use workflow_core::submission::{Decision, SubmissionAction, Supervise};
 use workflow_core::supervision::SupervisionAction;
 use workflow_core::{
-    ActorId, ErrorClass, FlowAction, FlowState, StreamKind, Timestamp, UnitCode,
-    retention::Retention,
+    ActorId, FlowAction, FlowState, StreamKind, Timestamp, UnitCode, retention::Retention,
 };
 
 use crate::error::WebError;
@@ -35,6 +36,28 @@ pub(crate) enum Input {
     Check,
     /// 保管期限: by the schedule, or one of the three.
     Retention,
+    /// One unit, chosen by name.
+    Unit,
+    /// Several units, ticked by name.
+    Units,
+    /// One person (with the role, if one is given), chosen by name under their unit.
+    Person(Option<Role>),
+    /// Several people, ticked by name under their units.
+    People,
+    /// Up to three people with the role, in the order chosen (会批 leaders).
+    Ordered(Role),
+}
+
+impl Input {
+    /// Stock texts one click away (同意, 已阅), for an opinion field.
+    pub(crate) fn stock(self, field: &str) -> &'static [&'static str] {
+        match (self, field) {
+            (Input::Text, "opinion") => &["同意", "已阅", "拟同意，请领导审示", "请按规定办理"],
+            (Input::Text, "reason") => &["请修改后重新送审", "内容有误，请核实"],
+            (Input::Text, "note") => &["收到", "已阅"],
+            _ => &[],
+        }
+    }
 }
 
 /// One field of an action's form.
@@ -54,6 +77,13 @@ const fn field(name: &'static str, label: &'static str, input: Input, required: 
         required,
     }
 }
+
+/// 修改 of a draft that came back: its title and text (the rest of the draft — 文种, units,
+/// files — stays as it is; files are changed above the forms).
+const REVISE: [Field; 2] = [
+    field("title", "标题", Input::Line, true),
+    field("body", "正文", Input::Text, false),
+];
 
 const OPINION: Field = field("opinion", "意见", Input::Text, false);
 const REASON: Field = field("reason", "理由", Input::Text, true);
@@ -116,6 +146,8 @@ pub(crate) fn field_label(name: &str) -> &str {
 /// 发文: the steps a person takes on a draft under way. (Drafting, routing and 加签 are
 /// the drafting systems' business, over gRPC.)
 const OUTGOING: &[ActionForm] = &[
+    form("Revise", "修改", &REVISE),
+    form("SubmitForReview", "重新送审", &[]),
     form("Approve", "审核通过", &[OPINION]),
     back("Return", "退回", &[REASON]),
     form(
@@ -161,8 +193,13 @@ const INCOMING: &[ActionForm] = &[
         "ProposeHandling",
         "拟办",
         &[
-            field("leader", "呈批领导（账号）", Input::Line, false),
-            field("readers", "阅知人（账号，以逗号分隔）", Input::Line, false),
+            field(
+                "leader",
+                "呈批领导（批办时选）",
+                Input::Person(Some(Role::Leader)),
+                false,
+            ),
+            field("readers", "阅知人（传阅时选）", Input::People, false),
             OPINION,
         ],
     ),
@@ -170,13 +207,8 @@ const INCOMING: &[ActionForm] = &[
         "InstructIncoming",
         "批办",
         &[
-            field("lead_unit", "主办单位（代码）", Input::Line, true),
-            field(
-                "co_units",
-                "协办单位（代码，以逗号分隔）",
-                Input::Line,
-                false,
-            ),
+            field("lead_unit", "主办单位", Input::Unit, true),
+            field("co_units", "协办单位", Input::Units, false),
             field("deadline", "办结时限", Input::Date, true),
             field("opinion", "批示", Input::Text, true),
             field("supervise", "列入督办", Input::Check, false),
@@ -185,7 +217,10 @@ const INCOMING: &[ActionForm] = &[
     form(
         "TransferInstruction",
         "转呈",
-        &[field("to", "转呈领导（账号）", Input::Line, true), OPINION],
+        &[
+            field("to", "转呈领导", Input::Person(Some(Role::Leader)), true),
+            OPINION,
+        ],
     ),
     form(
         "RecordProgress",
@@ -246,6 +281,8 @@ const SUPERVISION: &[ActionForm] = &[
 /// 签报: 审核 to 归档. (Drafting and the route are the drafting systems' business, over gRPC,
 /// as for 发文.)
 const SUBMISSION: &[ActionForm] = &[
+    form("ReviseMemo", "修改", &REVISE),
+    form("SubmitMemo", "重新送审", &[]),
     form("ApproveMemo", "审核通过", &[OPINION]),
     form(
         "CountersignMemo",
@@ -262,8 +299,8 @@ const SUBMISSION: &[ActionForm] = &[
             field("opinion", "拟办意见", Input::Text, true),
             field(
                 "leaders",
-                "批示领导（账号，按批示顺序以逗号分隔）",
-                Input::Line,
+                "批示领导（按批示顺序）",
+                Input::Ordered(Role::Leader),
                 true,
             ),
         ],
@@ -276,18 +313,16 @@ const SUBMISSION: &[ActionForm] = &[
             field("text", "批示", Input::Text, true),
             field("supervise", "列入督办", Input::Check, false),
             field("deadline", "督办时限（列入督办时必填）", Input::Date, false),
-            field(
-                "co_units",
-                "督办协办单位（代码，以逗号分隔）",
-                Input::Line,
-                false,
-            ),
+            field("co_units", "督办协办单位", Input::Units, false),
         ],
     ),
     form(
         "ReferMemo",
         "转批",
-        &[field("to", "转批领导（账号）", Input::Line, true), OPINION],
+        &[
+            field("to", "转批领导", Input::Person(Some(Role::Leader)), true),
+            OPINION,
+        ],
     ),
     back("ReturnMemo", "退回", &[REASON]),
     form(
@@ -405,11 +440,12 @@ fn retention(v: &Values) -> Result<Option<Retention>, WebError> {
 /// person saw (a 发文's current stage), so that an action meant for one stage never lands
 /// on the next.
 pub(crate) fn command(
-    kind: StreamKind,
+    state: &FlowState,
     name: &str,
     v: &Values,
     stage: Option<usize>,
 ) -> Result<FlowAction, WebError> {
+    let kind = state.kind();
     let spec = forms(kind)
         .iter()
         .find(|f| f.name == name)
@@ -434,6 +470,18 @@ pub(crate) fn command(
     };
     Ok(match (kind, name) {
         (StreamKind::Outgoing, _) => FlowAction::Outgoing(match name {
+            "Revise" => {
+                let d = state
+                    .outgoing()
+                    .ok_or_else(|| WebError::bad_form("action", "此文件不是发文"))?;
+                let mut fields = d.fields().clone();
+                fields.title = t("title");
+                fields.body = v.get("body").cloned().unwrap_or_default();
+                Action::Revise(fields)
+            }
+            "SubmitForReview" => Action::SubmitForReview {
+                route: same_route(state.outgoing().map(|d| d.route()))?,
+            },
             "Approve" => Action::Approve {
                 content: shown(v)?,
                 opinion: t("opinion"),
@@ -540,7 +588,9 @@ pub(crate) fn command(
                 }
             }
         }),
-        (StreamKind::Submission, _) => FlowAction::Submission(submission_command(name, v, stage)?),
+        (StreamKind::Submission, _) => {
+            FlowAction::Submission(submission_command(state, name, v, stage)?)
+        }
         (_, _) => FlowAction::Supervision(match name {
             "AcceptItem" => SupervisionAction::AcceptItem { note: t("note") },
             "ReportProgress" => SupervisionAction::ReportProgress {
@@ -577,12 +627,25 @@ pub(crate) fn command(
 
 /// A 签报 form's command.
 fn submission_command(
+    state: &FlowState,
     name: &str,
     v: &Values,
     stage: Option<usize>,
 ) -> Result<SubmissionAction, WebError> {
     let t = |n: &str| text(v, n);
     Ok(match name {
+        "ReviseMemo" => {
+            let m = state
+                .submission()
+                .ok_or_else(|| WebError::bad_form("action", "此文件不是签报"))?;
+            let mut fields = m.fields().clone();
+            fields.title = t("title");
+            fields.body = v.get("body").cloned().unwrap_or_default();
+            SubmissionAction::ReviseMemo { fields }
+        }
+        "SubmitMemo" => SubmissionAction::SubmitMemo {
+            route: same_route(state.submission().map(|m| m.route()))?,
+        },
         "ApproveMemo" => SubmissionAction::ApproveMemo {
             content: shown(v)?,
             opinion: t("opinion"),
@@ -649,6 +712,36 @@ fn submission_command(
     })
 }
 
+/// What a form holds when first shown: a 修改 the draft's title and text as they are.
+pub(crate) fn initial(state: &FlowState, form: &str) -> HashMap<String, String> {
+    let (title, body) = match (form, state.outgoing(), state.submission()) {
+        ("Revise", Some(d), _) => (&d.fields().title, &d.fields().body),
+        ("ReviseMemo", _, Some(m)) => (&m.fields().title, &m.fields().body),
+        _ => return HashMap::new(),
+    };
+    [("title", title), ("body", body)]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.clone()))
+        .collect()
+}
+
+/// 重新送审 goes along the route of the last round, as it was submitted (with the units
+/// added by 加签); a draft never sent has no route to go along here.
+fn same_route(route: Option<&[workflow_core::route::Stage]>) -> Result<Vec<StageSpec>, WebError> {
+    let route: Vec<StageSpec> = route
+        .unwrap_or_default()
+        .iter()
+        .map(|s| s.spec.clone())
+        .collect();
+    if route.is_empty() {
+        return Err(WebError::bad_form(
+            "route",
+            "此稿尚未送审过，没有可沿用的审批路径；请在拟稿系统中送审",
+        ));
+    }
+    Ok(route)
+}
+
 /// Plausible values for a dry run of each form: what a person would type does not decide
 /// whether the action is theirs to take (a refusal of a field only is still offered).
 fn probe_values(actor: &ActorId, unit: &UnitCode, now: Timestamp) -> Values {
@@ -666,6 +759,7 @@ fn probe_values(actor: &ActorId, unit: &UnitCode, now: Timestamp) -> Values {
         ("decision", "agree"),
         // No one in particular: the office is offered 核稿 whoever the leaders will be.
         ("leaders", "-"),
+        ("title", "标题"),
         ("grant", "yes"),
         ("copies", "1"),
         ("fonds", "X001"),
@@ -698,14 +792,15 @@ pub(crate) fn offered(
     let mut offered: Vec<ActionForm> = forms(state.kind())
         .iter()
         .filter(|f| {
-            let Ok(action) = command(state.kind(), f.name, &values, stage) else {
+            let Ok(action) = command(state, f.name, &values, stage) else {
                 return false;
             };
             let mut request = workflow_store::Request::new(state.id(), actor.id.as_str(), action);
             request.expected_version = Some(state.version());
             match engine.check(&request) {
                 Ok(()) => true,
-                Err(workflow_store::Error::Rejected(e)) => e.class() == ErrorClass::InvalidArgument,
+                // Refused for a value the person fills in: theirs to take with another.
+                Err(workflow_store::Error::Rejected(e)) => e.refused_field().is_some(),
                 Err(_) => false,
             }
         })

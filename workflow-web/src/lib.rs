@@ -32,6 +32,7 @@ mod error;
 mod files;
 mod ops;
 mod pages;
+mod pickers;
 mod view;
 
 use std::future::Future;
@@ -98,6 +99,7 @@ impl AppState {
 
 const HTMX: &str = include_str!("../assets/htmx.min.js");
 const CSS: &str = include_str!("../assets/app.css");
+const JS: &str = include_str!("../assets/app.js");
 
 fn asset(body: &'static str, mime: &'static str) -> axum::response::Response {
     (
@@ -155,6 +157,10 @@ pub fn router(engine: Engine, config: WebConfig, clock: Clock) -> Result<Router,
         .route(
             "/static/htmx.min.js",
             get(|| async { asset(HTMX, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/static/app.js",
+            get(|| async { asset(JS, "text/javascript; charset=utf-8") }),
         )
         .route(
             "/static/app.css",

@@ -18,6 +18,7 @@ use crate::actions::{self, ActionForm};
 use crate::auth::{self, CsrfToken, Person};
 use crate::config::AuthMode;
 use crate::error::WebError;
+use crate::pickers::{Directory, Group};
 use crate::view::{self, Card, EventView, Row};
 use crate::{AppState, Nav};
 
@@ -156,7 +157,7 @@ pub(crate) async fn todo(
         ..ListQuery::default()
     };
     let page = state.engine.read_page(&person.reader, &q, true).await?;
-    let rows = view::rows(&page, (state.clock)(), true);
+    let rows = view::rows(&state.engine, &page, (state.clock)(), true);
     html(&Todo {
         overdue: rows.iter().filter(|r| r.overdue).count(),
         nav: Some(state.nav(&person)),
@@ -197,12 +198,26 @@ pub(crate) struct ActionView {
     pub(crate) form: ActionForm,
     pub(crate) open: bool,
     typed: HashMap<String, String>,
+    /// The choices of each picker field, by field name.
+    groups: HashMap<&'static str, Vec<Group>>,
+    /// The slots of each ordered picker field, by field name.
+    slots: HashMap<&'static str, Vec<Vec<Group>>>,
 }
 
 impl ActionView {
     /// What the field named `name` holds.
     pub(crate) fn value(&self, name: &str) -> &str {
         self.typed.get(name).map_or("", String::as_str)
+    }
+
+    /// The choices of the picker `name`.
+    pub(crate) fn groups(&self, name: &str) -> &[Group] {
+        self.groups.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// The slots of the ordered picker `name`.
+    pub(crate) fn slots(&self, name: &str) -> &[Vec<Group>] {
+        self.slots.get(name).map_or(&[], Vec::as_slice)
     }
 }
 
@@ -238,10 +253,13 @@ pub(crate) async fn document(
 
 /// The actions offered, the first step forward open — or the refused one, as typed.
 fn action_views(
+    engine: &workflow_store::Engine,
+    s: &FlowState,
     offered: Vec<ActionForm>,
     error: Option<&WebError>,
     typed: Typed<'_>,
 ) -> Vec<ActionView> {
+    let directory = Directory::of(engine);
     // Someone else's change (a conflict, a revised 正文) is not answered by the same form
     // again, one click from an approval of a text the person has not read: folded, empty.
     let refused = typed
@@ -252,22 +270,36 @@ fn action_views(
         .enumerate()
         .map(|(i, form)| {
             let mine = refused.filter(|(name, _)| *name == form.name);
+            let typed: HashMap<String, String> = match mine {
+                Some((_, values)) => form
+                    .fields
+                    .iter()
+                    .filter_map(|f| values.get(f.name).map(|v| (f.name.to_owned(), v.clone())))
+                    .collect(),
+                None => actions::initial(s, form.name),
+            };
+            let chosen = |name: &str| typed.get(name).map_or("", String::as_str);
+            let groups = form
+                .fields
+                .iter()
+                .map(|f| (f.name, directory.choices(f.input, chosen(f.name))))
+                .filter(|(_, g)| !g.is_empty())
+                .collect();
+            let slots = form
+                .fields
+                .iter()
+                .map(|f| (f.name, directory.slots(f.input, chosen(f.name))))
+                .filter(|(_, g)| !g.is_empty())
+                .collect();
             ActionView {
+                groups,
+                slots,
                 form,
                 open: match refused {
                     Some(_) => mine.is_some(),
                     None => i == 0 && !form.back,
                 },
-                typed: mine
-                    .map(|(_, values)| {
-                        form.fields
-                            .iter()
-                            .filter_map(|f| {
-                                values.get(f.name).map(|v| (f.name.to_owned(), v.clone()))
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                typed,
             }
         })
         .collect()
@@ -287,9 +319,11 @@ pub(crate) fn render_document(
         None => (None, None),
     };
     let now = (state.clock)();
-    let row = view::row(s, now);
+    let row = view::row(s, &view::Names::of(&state.engine), now);
     let actions = match as_of {
         None => action_views(
+            &state.engine,
+            s,
             actions::offered(&state.engine, s, &person.actor, now),
             error,
             typed,
@@ -329,8 +363,26 @@ pub(crate) async fn act(
     State(state): State<AppState>,
     person: Person,
     Path(id): Path<String>,
-    Form(values): Form<HashMap<String, String>>,
+    Form(sent): Form<Vec<(String, String)>>,
 ) -> Page {
+    // A picker of several (协办单位, 阅知人, 会批 leaders) sends its name once per choice, in
+    // the order chosen: one value, comma-separated, as a typed list would be.
+    let mut values: HashMap<String, String> = HashMap::new();
+    for (k, v) in sent {
+        let v = v.trim().to_owned();
+        match values.get_mut(&k) {
+            Some(prev) if !v.is_empty() => {
+                if !prev.is_empty() {
+                    prev.push(',');
+                }
+                prev.push_str(&v);
+            }
+            Some(_) => {}
+            None => {
+                values.insert(k, v);
+            }
+        }
+    }
     let field = |n: &str| {
         values
             .get(n)
@@ -353,7 +405,7 @@ pub(crate) async fn act(
                     .map_err(|_| WebError::bad_form("stage", format!("{s} 不是环节序号")))?,
             ),
         };
-        let action = actions::command(s.kind(), &name, &values, stage)?;
+        let action = actions::command(&s, &name, &values, stage)?;
         let mut request = Request::new(id, person.actor.id.clone(), action);
         let command_id = field("command_id");
         if !command_id.is_empty() {
@@ -460,6 +512,12 @@ struct Search {
     kinds: Vec<(String, &'static str)>,
     /// The document flows to filter on: (name, label).
     flows: Vec<(String, &'static str)>,
+    /// The states to filter on, under their flow: (flow's label, [(name, label)]).
+    steps: Vec<(&'static str, Vec<(&'static str, &'static str)>)>,
+    /// Units to filter on: (code, name).
+    units: Vec<(String, String)>,
+    /// Leaders to filter 督办 items on: (id, name).
+    leaders: Vec<(String, String)>,
     rows: Vec<Row>,
     next: Option<String>,
 }
@@ -522,7 +580,24 @@ pub(crate) async fn search(
         flows: workflow_core::StreamKind::DOCUMENTS
             .map(|k| (k.as_str().to_owned(), k.label()))
             .to_vec(),
-        rows: view::rows(&page, now, false),
+        steps: workflow_core::StreamKind::DOCUMENTS
+            .iter()
+            .map(|k| (k.label(), workflow_core::FlowState::steps(*k)))
+            .collect(),
+        units: state
+            .engine
+            .units()
+            .into_iter()
+            .map(|u| (u.code.to_string(), u.name))
+            .collect(),
+        leaders: state
+            .engine
+            .actors()
+            .into_iter()
+            .filter(|a| a.has_role(workflow_core::directory::Role::Leader))
+            .map(|a| (a.id.to_string(), a.name))
+            .collect(),
+        rows: view::rows(&state.engine, &page, now, false),
         next: page.next_page_token.clone(),
         q,
     })

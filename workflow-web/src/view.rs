@@ -2,14 +2,88 @@
 //! 发文稿纸, the 收文批办单, the 督办单), made from the engine's states. Templates escape
 //! every value; nothing here builds HTML.
 
+use std::collections::HashMap;
+
+use chrono::{FixedOffset, NaiveDate, Offset, Timelike};
 use workflow_core::sheet::Line;
-use workflow_core::{ActorId, FlowState, Timestamp, ids::china_time, opinion::Opinion};
+use workflow_core::{ActorId, FlowState, Timestamp, opinion::Opinion};
 use workflow_store::{Engine, Page};
 
-/// A person's name as the office reads it: `王芳（wang.fang）`.
+/// China time (UTC+8), in which the office reads every date.
+fn cst() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| chrono::Utc.fix())
+}
+
+/// A date as the office writes it: `2026年12月8日`.
+pub(crate) fn day(d: NaiveDate) -> String {
+    d.format("%Y年%-m月%-d日").to_string()
+}
+
+/// An instant as the office writes it, to the minute: `2026年12月8日 17:27`.
+pub(crate) fn when(at: Timestamp) -> String {
+    at.with_timezone(&cst())
+        .format("%Y年%-m月%-d日 %H:%M")
+        .to_string()
+}
+
+/// A deadline: one that falls at midnight is the end of the day before (时限 8日 is due
+/// at 24:00 of the 8th), shown as that day alone.
+pub(crate) fn due(at: Timestamp) -> String {
+    let local = at.with_timezone(&cst());
+    if local.num_seconds_from_midnight() == 0 {
+        day(local.date_naive() - chrono::Duration::days(1))
+    } else {
+        when(at)
+    }
+}
+
+/// How the console shows the parts of a sheet's line: people and units by name (from the
+/// directory), dates as the office writes them.
+pub(crate) struct Names<'a> {
+    engine: &'a Engine,
+    units: HashMap<String, String>,
+}
+
+impl<'a> Names<'a> {
+    pub(crate) fn of(engine: &'a Engine) -> Names<'a> {
+        Names {
+            engine,
+            units: engine
+                .units()
+                .into_iter()
+                .map(|u| (u.code.to_string(), u.name))
+                .collect(),
+        }
+    }
+
+    /// A unit's name, or its code when the directory has no such unit.
+    pub(crate) fn unit_or_code(&self, code: &str) -> String {
+        self.units
+            .get(code)
+            .cloned()
+            .unwrap_or_else(|| code.to_owned())
+    }
+}
+
+impl workflow_core::sheet::Names for Names<'_> {
+    fn actor(&self, id: &ActorId) -> String {
+        name(self.engine, id)
+    }
+    fn unit(&self, code: &str) -> Option<String> {
+        self.units.get(code).cloned()
+    }
+    fn time(&self, at: Timestamp) -> String {
+        when(at)
+    }
+    fn date(&self, d: NaiveDate) -> String {
+        day(d)
+    }
+}
+
+/// A person's name as the office reads it (the account id where the directory has no name).
 pub(crate) fn name(engine: &Engine, id: &ActorId) -> String {
     match engine.actor(id) {
-        Some(a) if !a.name.is_empty() => format!("{}（{}）", a.name, id),
+        Some(a) if !a.name.is_empty() => a.name,
         _ => id.to_string(),
     }
 }
@@ -20,8 +94,16 @@ pub(crate) struct Row {
     pub(crate) id: String,
     pub(crate) flow: &'static str,
     pub(crate) title: String,
+    /// Its number (发文字号, 收文编号), if it has one.
+    pub(crate) number: String,
     pub(crate) state: String,
+    /// Who it comes from: the 发文's or 签报's unit, the 收文's 来文单位, the 督办 item's
+    /// lead unit — by name.
     pub(crate) unit: String,
+    /// 密级, empty for 非密.
+    pub(crate) classification: &'static str,
+    /// 紧急程度, empty for 普通.
+    pub(crate) urgency: &'static str,
     pub(crate) due: String,
     pub(crate) overdue: bool,
     pub(crate) updated: String,
@@ -29,22 +111,29 @@ pub(crate) struct Row {
     updated_at: Timestamp,
 }
 
-pub(crate) fn row(s: &FlowState, now: Timestamp) -> Row {
+pub(crate) fn row(s: &FlowState, names: &Names<'_>, now: Timestamp) -> Row {
     let p = s.particulars();
     let due_at = s.due();
-    let unit = s
-        .listing()
-        .and_then(|l| l.units.first().map(ToString::to_string))
-        .unwrap_or_default();
+    let classification = s.classification();
     Row {
         id: s.id().to_string(),
         flow: s.kind().label(),
         title: s.title().to_owned(),
+        number: p.number.clone().unwrap_or_default(),
         state: p.state_label.to_owned(),
-        unit,
-        due: due_at.map(china_time).unwrap_or_default(),
+        unit: p.from.map(|u| names.unit_or_code(u)).unwrap_or_default(),
+        classification: if classification == workflow_core::directory::Classification::None {
+            ""
+        } else {
+            classification.chinese()
+        },
+        urgency: match p.urgency {
+            Some(u) if u != workflow_core::kind::Urgency::Normal => u.chinese(),
+            _ => "",
+        },
+        due: due_at.map(due).unwrap_or_default(),
         overdue: due_at.is_some_and(|d| now > d),
-        updated: china_time(p.updated_at),
+        updated: when(p.updated_at),
         due_at,
         updated_at: p.updated_at,
     }
@@ -52,8 +141,9 @@ pub(crate) fn row(s: &FlowState, now: Timestamp) -> Row {
 
 /// A page's rows, all flows together: for the 待办 the overdue and soonest due first, for
 /// a list the latest changed first.
-pub(crate) fn rows(page: &Page, now: Timestamp, todo: bool) -> Vec<Row> {
-    let mut rows: Vec<Row> = page.states.iter().map(|s| row(s, now)).collect();
+pub(crate) fn rows(engine: &Engine, page: &Page, now: Timestamp, todo: bool) -> Vec<Row> {
+    let names = Names::of(engine);
+    let mut rows: Vec<Row> = page.states.iter().map(|s| row(s, &names, now)).collect();
     if todo {
         rows.sort_by_key(|r| {
             (
@@ -107,12 +197,16 @@ pub(crate) struct Card {
     pub(crate) links: Vec<(String, String)>,
 }
 
-fn opinions(engine: &Engine, list: &[Opinion]) -> Vec<OpinionView> {
+fn opinions(engine: &Engine, names: &Names<'_>, list: &[Opinion]) -> Vec<OpinionView> {
     list.iter()
         .map(|o| OpinionView {
-            at: china_time(o.at),
+            at: when(o.at),
             who: name(engine, &o.actor),
-            unit: o.unit.as_ref().map(ToString::to_string).unwrap_or_default(),
+            unit: o
+                .unit
+                .as_ref()
+                .map(|u| names.unit_or_code(u.as_str()))
+                .unwrap_or_default(),
             step: workflow_core::opinion::step_label(&o.step).to_owned(),
             agree: o.agree,
             text: o.text.clone(),
@@ -120,13 +214,9 @@ fn opinions(engine: &Engine, list: &[Opinion]) -> Vec<OpinionView> {
         .collect()
 }
 
-/// A sheet's line as the page shows it: the person's name, then the rest.
-fn line(engine: &Engine, l: &Line) -> String {
-    match &l.actor {
-        Some(a) if l.text.is_empty() => name(engine, a),
-        Some(a) => format!("{} {}", name(engine, a), l.text),
-        None => l.text.clone(),
-    }
+/// A sheet's line as the page shows it.
+fn line(names: &Names<'_>, l: &Line) -> String {
+    l.show(names)
 }
 
 /// A file on a card.
@@ -195,6 +285,7 @@ fn files(s: &FlowState) -> Vec<FileView> {
 /// The card of any flow's document: its sheet, with people's names.
 pub(crate) fn card(engine: &Engine, s: &FlowState) -> Card {
     let sheet = s.sheet();
+    let names = Names::of(engine);
     Card {
         files: files(s),
         main_digest: s
@@ -206,7 +297,7 @@ pub(crate) fn card(engine: &Engine, s: &FlowState) -> Card {
         fields: sheet
             .fields
             .iter()
-            .map(|l| (l.label.to_owned(), line(engine, l)))
+            .map(|l| (l.label.to_owned(), line(&names, l)))
             .collect(),
         route: sheet
             .route
@@ -214,12 +305,12 @@ pub(crate) fn card(engine: &Engine, s: &FlowState) -> Card {
             .enumerate()
             .map(|(i, stage)| StageView {
                 number: i + 1,
-                what: format!("{}：{}", stage.what.label, line(engine, &stage.what)),
+                what: format!("{}：{}", stage.what.label, line(&names, &stage.what)),
                 progress: stage.progress.name(),
-                due: stage.due_at.map(china_time).unwrap_or_default(),
+                due: stage.due_at.map(due).unwrap_or_default(),
             })
             .collect(),
-        opinions: opinions(engine, sheet.opinions),
+        opinions: opinions(engine, &names, sheet.opinions),
         digests: sheet.digests,
         links: sheet
             .links
@@ -242,20 +333,21 @@ pub(crate) struct EventView {
 }
 
 pub(crate) fn timeline(engine: &Engine, events: &[workflow_store::Envelope]) -> Vec<EventView> {
+    let names = Names::of(engine);
     events
         .iter()
         .map(|e| {
             let (step, detail) = match e.event() {
                 Ok(ev) => (
                     ev.data.step().to_owned(),
-                    workflow_core::summary::summary(&ev.data),
+                    workflow_core::summary::summary(&ev.data, &names),
                 ),
                 Err(err) => (e.event_type.clone(), format!("无法读取：{err}")),
             };
             EventView {
                 version: e.version,
                 position: e.position,
-                at: china_time(e.recorded_at),
+                at: when(e.recorded_at),
                 who: name(engine, &e.actor),
                 step,
                 detail,

@@ -61,15 +61,15 @@ async fn the_step_forward_comes_first_and_a_step_back_asks_to_be_confirmed() {
     // 审核通过 first and open; 退回 after it, folded, in red, asking to be confirmed.
     assert!(at("data-action=\"Approve\"") < at("data-action=\"Return\""));
     assert!(
-        page.body
-            .contains("<details class=\"action\" open>\n    <summary>审核通过</summary>"),
+        page.body.contains(
+            "<details class=\"action\" id=\"act-Approve\" open>\n    <summary>审核通过</summary>"
+        ),
         "{}",
         page.body
     );
-    assert!(
-        page.body
-            .contains("<details class=\"action back\">\n    <summary>退回</summary>")
-    );
+    assert!(page.body.contains(
+        "<details class=\"action back\" id=\"act-Return\">\n    <summary>退回</summary>"
+    ));
     assert!(
         page.body
             .contains("name=\"confirm\" value=\"yes\" required> 确认退回")
@@ -91,8 +91,9 @@ async fn the_step_forward_comes_first_and_a_step_back_asks_to_be_confirmed() {
     assert_eq!(error_message(&a.body), "请勾选“确认退回”后再提交");
     assert_eq!(c.engine.document(id).unwrap().unwrap().version(), 2);
     assert!(
-        a.body
-            .contains("<details class=\"action back\" open>\n    <summary>退回</summary>"),
+        a.body.contains(
+            "<details class=\"action back\" id=\"act-Return\" open>\n    <summary>退回</summary>"
+        ),
         "{}",
         a.body
     );
@@ -103,7 +104,8 @@ async fn the_step_forward_comes_first_and_a_step_back_asks_to_be_confirmed() {
         a.body
     );
     assert!(
-        !a.body.contains("<details class=\"action\" open>"),
+        !a.body
+            .contains("<details class=\"action\" id=\"act-Approve\" open>"),
         "only the refused form is open"
     );
     // Ticked: returned.

@@ -26,12 +26,7 @@ pub(crate) fn sheet(state: &FlowState, names: &Names, json: bool) -> Result<()> 
     println!("  state         {} ({})", p.state, p.state_label);
     let sheet = state.sheet();
     println!("  ── {} ──", sheet.form);
-    let line = |l: &workflow_core::sheet::Line| match &l.actor {
-        Some(a) => format!("{} {}", names.label(a), l.text)
-            .trim_end()
-            .to_owned(),
-        None => l.text.clone(),
-    };
+    let line = |l: &workflow_core::sheet::Line| l.show(names);
     for f in &sheet.fields {
         println!("  {}  {}", pad(f.label), line(f));
     }

@@ -568,7 +568,7 @@ impl Flow for DirectoryStream {
         "名录 directory"
     }
 
-    fn summary(event: &DirectoryEvent) -> String {
+    fn summary(event: &DirectoryEvent, _: &dyn crate::sheet::Names) -> String {
         event.provenance().1.to_owned()
     }
 
@@ -578,6 +578,8 @@ impl Flow for DirectoryStream {
             state_label: "",
             kind: None,
             unit: None,
+            from: None,
+            urgency: None,
             number: None,
             deadline: None,
             updated_at: Timestamp::default(),

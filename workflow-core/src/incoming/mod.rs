@@ -240,8 +240,12 @@ impl Flow for Incoming {
         &state.registration().title
     }
 
-    fn summary(event: &IncomingEvent) -> String {
-        summary::summary(event)
+    fn steps() -> Vec<(&'static str, &'static str)> {
+        Step::ALL.iter().map(|s| (s.name(), s.chinese())).collect()
+    }
+
+    fn summary(event: &IncomingEvent, names: &dyn crate::sheet::Names) -> String {
+        summary::summary(event, names)
     }
 
     fn sheet(state: &Receipt) -> crate::sheet::Sheet<'_> {
@@ -254,6 +258,8 @@ impl Flow for Incoming {
             state_label: r.step().chinese(),
             kind: Some(r.registration().kind),
             unit: Some(r.unit()),
+            from: Some(r.registration().from.as_str()),
+            urgency: Some(r.registration().urgency),
             number: Some(r.number().to_string()),
             deadline: r.deadline(),
             updated_at: r.updated_at(),

@@ -1,37 +1,44 @@
 //! The 收文批办单: a 收文 as the office reads it (see [`crate::sheet`]).
 
 use super::state::Receipt;
-use crate::ids::china_time;
-use crate::sheet::{Line, Sheet};
-use crate::summary::join_units;
+use crate::sheet::{Line, Part, Sheet};
 
 pub(crate) fn sheet(r: &Receipt) -> Sheet<'_> {
     let mut s = Sheet::new("收文批办单");
     let reg = r.registration();
     s.text("收文编号", r.number());
-    s.text("来文单位", &reg.from);
+    s.parts("来文单位", vec![Part::Named(reg.from.clone())]);
     s.text("来文字号", &reg.from_number);
     s.text("文种", reg.kind.chinese());
     s.text("密级", reg.classification.chinese());
-    s.text("收文日期", reg.received_on);
-    s.push(Line::actor("登记", r.registrar(), r.unit()));
+    s.parts("收文日期", vec![Part::Date(reg.received_on)]);
+    s.parts(
+        "登记",
+        vec![
+            Part::Actor(r.registrar().clone()),
+            Part::Unit(r.unit().clone()),
+        ],
+    );
     if let Some(l) = r.leader() {
         s.push(Line::actor("呈批领导", l, ""));
     }
     if let Some(i) = r.instruction() {
         s.push(Line::actor("批示领导", &i.leader, ""));
-        s.text("主办单位", &i.lead_unit);
-        s.text("协办单位", join_units(&i.co_units));
+        s.parts("主办单位", vec![Part::Unit(i.lead_unit.clone())]);
+        s.parts("协办单位", vec![Part::units(&i.co_units)]);
         s.text("列入督办", if i.supervise { "是" } else { "" });
     }
-    s.text(
-        "办结时限",
-        r.deadline().map(|d| d.to_string()).unwrap_or_default(),
-    );
+    if let Some(d) = r.deadline() {
+        s.parts("办结时限", vec![Part::Date(d)]);
+    }
     for n in r.progress() {
-        s.text(
+        s.parts(
             "办理情况",
-            format!("{} {} {}", china_time(n.at), n.unit, n.text),
+            vec![
+                Part::Time(n.at),
+                Part::Unit(n.unit.clone()),
+                Part::Text(n.text.clone()),
+            ],
         );
     }
     if let Some(cl) = r.closure() {

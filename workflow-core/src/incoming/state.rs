@@ -33,6 +33,18 @@ pub enum Step {
 }
 
 impl Step {
+    /// All steps, in flow order.
+    pub const ALL: [Step; 8] = [
+        Step::Registered,
+        Step::Proposing,
+        Step::AwaitingInstruction,
+        Step::InHandling,
+        Step::Circulating,
+        Step::Completed,
+        Step::Rejected,
+        Step::Archived,
+    ];
+
     /// The Chinese term.
     pub fn chinese(self) -> &'static str {
         match self {

@@ -2,11 +2,10 @@
 
 use super::command::Plan;
 use super::event::IncomingEvent;
-use crate::ids::{ActorId, UnitCode};
+use crate::sheet::Names;
 
 /// One 收文 event's particulars, for a timeline line.
-pub(crate) fn summary(data: &IncomingEvent) -> String {
-    let units = |u: &[UnitCode]| u.iter().map(UnitCode::as_str).collect::<Vec<_>>().join("/");
+pub(crate) fn summary(data: &IncomingEvent, n: &dyn Names) -> String {
     match data {
         IncomingEvent::Registered {
             registration: r,
@@ -14,29 +13,23 @@ pub(crate) fn summary(data: &IncomingEvent) -> String {
             unit,
             ..
         } => format!(
-            "{number} [{unit}] 来文 {} {} 《{}》{}",
-            r.from,
+            "{number} {} 来文 {} {} 《{}》{}",
+            n.unit_name(unit),
+            n.unit(&r.from).unwrap_or_else(|| r.from.clone()),
             r.from_number,
             r.title,
             r.source
-                .map(|s| format!(" (本系统发文 {s})"))
+                .map(|_| "（本系统发文）".to_owned())
                 .unwrap_or_default()
         ),
         IncomingEvent::Screened { note, deadline } => match deadline {
-            Some(d) => format!("{note} 办结时限 {d}").trim().to_owned(),
+            Some(d) => format!("{note} 办结时限 {}", n.date(*d)).trim().to_owned(),
             None => note.clone(),
         },
         IncomingEvent::IncomingRejected { reason } => format!("理由: {reason}"),
         IncomingEvent::HandlingProposed { plan, opinion } => match plan {
-            Plan::Circulate { readers } => format!(
-                "阅知 → {} {opinion}",
-                readers
-                    .iter()
-                    .map(ActorId::as_str)
-                    .collect::<Vec<_>>()
-                    .join("/")
-            ),
-            Plan::Instruct { leader } => format!("批办 → {leader} {opinion}"),
+            Plan::Circulate { readers } => format!("阅知 → {} {opinion}", n.actors(readers)),
+            Plan::Instruct { leader } => format!("批办 → {} {opinion}", n.actor(leader)),
         },
         IncomingEvent::Instructed {
             lead_unit,
@@ -45,28 +38,37 @@ pub(crate) fn summary(data: &IncomingEvent) -> String {
             opinion,
             supervise,
         } => format!(
-            "主办 {lead_unit}{} 时限 {deadline}{} {opinion}",
+            "主办 {}{} 时限 {}{} {opinion}",
+            n.unit_name(lead_unit),
             if co_units.is_empty() {
                 String::new()
             } else {
-                format!(" 协办 {}", units(co_units))
+                format!(" 协办 {}", n.unit_names(co_units))
             },
+            n.date(*deadline),
             if *supervise { " 督办" } else { "" }
         ),
-        IncomingEvent::InstructionTransferred { to, opinion } => format!("→ {to} {opinion}"),
+        IncomingEvent::InstructionTransferred { to, opinion } => {
+            format!("→ {} {opinion}", n.actor(to))
+        }
         IncomingEvent::ProgressRecorded { unit, text }
-        | IncomingEvent::CoInputGiven { unit, text } => format!("[{unit}] {text}"),
-        IncomingEvent::ExtensionRequested { until, reason } => format!("至 {until} 理由: {reason}"),
+        | IncomingEvent::CoInputGiven { unit, text } => format!("{}：{text}", n.unit_name(unit)),
+        IncomingEvent::ExtensionRequested { until, reason } => {
+            format!("至 {} 理由：{reason}", n.date(*until))
+        }
         IncomingEvent::ExtensionDecided {
             from,
             until,
             reason,
             granted,
         } => format!(
-            "{from} → {} {reason}",
-            if *granted { *until } else { *from }
+            "{} → {} {reason}",
+            n.date(*from),
+            n.date(if *granted { *until } else { *from })
         ),
-        IncomingEvent::SentBack { unit, reason } => format!("[{unit}] 理由: {reason}"),
+        IncomingEvent::SentBack { unit, reason } => {
+            format!("{} 理由：{reason}", n.unit_name(unit))
+        }
         IncomingEvent::IncomingCompleted { result, reply } => {
             if reply.is_empty() {
                 result.clone()
@@ -75,11 +77,7 @@ pub(crate) fn summary(data: &IncomingEvent) -> String {
             }
         }
         IncomingEvent::Read { opinion } => opinion.clone(),
-        IncomingEvent::ReadersAdded { readers } => readers
-            .iter()
-            .map(ActorId::as_str)
-            .collect::<Vec<_>>()
-            .join("/"),
+        IncomingEvent::ReadersAdded { readers } => n.actors(readers),
         IncomingEvent::IncomingArchived {
             reference,
             scheduled_retention,
@@ -90,10 +88,11 @@ pub(crate) fn summary(data: &IncomingEvent) -> String {
             due_on,
             escalated_to,
         } => format!(
-            "逾期(时限 {due_on}){}",
+            "逾期（时限 {}）{}",
+            n.date(*due_on),
             escalated_to
                 .as_ref()
-                .map(|a| format!(" 督办→{a}"))
+                .map(|a| format!(" 督办→{}", n.actor(a)))
                 .unwrap_or_default()
         ),
     }

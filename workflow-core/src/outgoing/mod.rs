@@ -182,8 +182,12 @@ impl Flow for Outgoing {
         &state.fields().title
     }
 
-    fn summary(event: &EventData) -> String {
-        summary::summary(event)
+    fn steps() -> Vec<(&'static str, &'static str)> {
+        State::ALL.iter().map(|s| (s.name(), s.chinese())).collect()
+    }
+
+    fn summary(event: &EventData, names: &dyn crate::sheet::Names) -> String {
+        summary::summary(event, names)
     }
 
     fn sheet(state: &Document) -> crate::sheet::Sheet<'_> {
@@ -196,6 +200,8 @@ impl Flow for Outgoing {
             state_label: d.state().chinese(),
             kind: Some(d.kind()),
             unit: None,
+            from: Some(d.fields().issuing_unit.as_str()),
+            urgency: Some(d.fields().urgency),
             number: d.issue().map(|i| i.number.to_string()),
             deadline: None,
             updated_at: d.updated_at(),

@@ -1,10 +1,8 @@
 //! The 发文稿纸: a 发文 as the office reads it (see [`crate::sheet`]).
 
 use super::state::Document;
-use crate::ids::china_time;
 use crate::links::linked_receipt_id;
-use crate::sheet::{Line, RouteStage, Sheet};
-use crate::summary::join_units;
+use crate::sheet::{Part, RouteStage, Sheet};
 
 pub(crate) fn sheet(d: &Document) -> Sheet<'_> {
     let mut s = Sheet::new("发文稿纸");
@@ -14,29 +12,45 @@ pub(crate) fn sheet(d: &Document) -> Sheet<'_> {
         "发文字号",
         d.issue().map(|i| i.number.to_string()).unwrap_or_default(),
     );
-    s.text("主办单位", &x.issuing_unit);
-    s.text("联合发文", join_units(&x.co_issuing_units));
+    s.parts("主办单位", vec![Part::Unit(x.issuing_unit.clone())]);
+    s.parts("联合发文", vec![Part::units(&x.co_issuing_units)]);
     s.text("密级", x.classification.chinese());
     s.text("紧急程度", x.urgency.chinese());
-    s.push(Line::actor("拟稿", d.drafter(), d.drafter_unit()));
-    s.text("拟稿时间", china_time(d.created_at()));
-    s.text("主送", x.main_recipients.join("、"));
-    s.text("抄送", x.cc.join("、"));
+    s.parts(
+        "拟稿",
+        vec![
+            Part::Actor(d.drafter().clone()),
+            Part::Unit(d.drafter_unit().clone()),
+        ],
+    );
+    s.parts("拟稿时间", vec![Part::Time(d.created_at())]);
+    s.parts("主送", vec![Part::named(&x.main_recipients)]);
+    s.parts("抄送", vec![Part::named(&x.cc)]);
     for sig in d.signatures() {
-        s.text(
+        s.parts(
             "签发",
-            format!("[{}] {} {} {}", sig.unit, sig.name, sig.date, sig.opinion),
+            vec![
+                Part::Unit(sig.unit.clone()),
+                Part::Text(sig.name.clone()),
+                Part::Date(sig.date),
+                Part::Text(sig.opinion.clone()),
+            ],
         );
     }
-    s.text(
-        "成文日期",
-        d.written_date().map(|w| w.to_string()).unwrap_or_default(),
-    );
+    if let Some(w) = d.written_date() {
+        s.parts("成文日期", vec![Part::Date(w)]);
+    }
     if let Some(i) = d.issue() {
-        s.text("印发", format!("{} {} 份", i.issue_date, i.copies));
+        s.parts(
+            "印发",
+            vec![
+                Part::Date(i.issue_date),
+                Part::Text(format!("{} 份", i.copies)),
+            ],
+        );
     }
     for (unit, at) in d.acknowledged() {
-        s.text("签收", format!("{unit} {}", china_time(*at)));
+        s.parts("签收", vec![Part::Unit(unit.clone()), Part::Time(*at)]);
         s.links
             .push((format!("{unit} 的收文"), linked_receipt_id(d.id(), unit)));
     }

@@ -1,8 +1,9 @@
 //! One 发文 event's particulars, in Chinese, for a timeline line (see [`crate::summary`]).
 
 use super::event::EventData;
-use crate::ids::{UnitCode, china_time};
+use crate::ids::ActorId;
 use crate::route::StageSpec;
+use crate::sheet::Names;
 
 /// Warnings a draft was accepted with, as a timeline shows them.
 fn flagged(warnings: &[String]) -> String {
@@ -13,7 +14,7 @@ fn flagged(warnings: &[String]) -> String {
 }
 
 /// One 发文 event's particulars, for a timeline line.
-pub(crate) fn summary(data: &EventData) -> String {
+pub(crate) fn summary(data: &EventData, n: &dyn Names) -> String {
     match data {
         EventData::Drafted {
             fields, warnings, ..
@@ -30,24 +31,19 @@ pub(crate) fn summary(data: &EventData) -> String {
             let stages: Vec<String> = route
                 .iter()
                 .map(|s| match s {
-                    StageSpec::Review { reviewer, .. } => format!("审核:{reviewer}"),
+                    StageSpec::Review { reviewer, .. } => format!("审核：{}", n.actor(reviewer)),
                     StageSpec::Countersign { departments, .. } => {
-                        format!(
-                            "会签:{}",
-                            departments
-                                .iter()
-                                .map(UnitCode::as_str)
-                                .collect::<Vec<_>>()
-                                .join("/")
-                        )
+                        format!("会签：{}", n.unit_names(departments))
                     }
                 })
                 .collect();
             format!("第{round}轮 {}", stages.join(" → "))
         }
         EventData::Approved { opinion, .. } => opinion.clone(),
-        EventData::Countersigned { unit, opinion, .. } => format!("[{unit}] {opinion}"),
-        EventData::CountersignerAdded { unit, .. } => format!("加入 {unit}"),
+        EventData::Countersigned { unit, opinion, .. } => {
+            format!("{}：{opinion}", n.unit_name(unit))
+        }
+        EventData::CountersignerAdded { unit, .. } => format!("加入 {}", n.unit_name(unit)),
         EventData::Returned { reason, to, .. } => format!("→ {} 理由: {reason}", to.chinese()),
         EventData::Withdrawn { reason } => reason.clone(),
         EventData::Signed {
@@ -56,14 +52,18 @@ pub(crate) fn summary(data: &EventData) -> String {
             date,
             unit,
             ..
-        } => format!("[{unit}] {signer_name} {date} {opinion}"),
+        } => format!(
+            "{} {signer_name} {} {opinion}",
+            n.unit_name(unit),
+            n.date(*date)
+        ),
         EventData::Issued {
             number,
             issue_date,
             copies,
             ..
-        } => format!("{number} {issue_date} {copies}份"),
-        EventData::Acknowledged { recipient } => recipient.to_string(),
+        } => format!("{number} {} {copies}份", n.date(*issue_date)),
+        EventData::Acknowledged { recipient } => n.unit_name(recipient),
         EventData::Archived {
             reference,
             scheduled_retention,
@@ -71,16 +71,9 @@ pub(crate) fn summary(data: &EventData) -> String {
             ..
         } => crate::summary::archived(reference, *scheduled_retention, deviation.as_deref()),
         EventData::Voided { reason } => reason.clone(),
-        EventData::CountersignerRemoved { unit, .. } => format!("移出 {unit}"),
+        EventData::CountersignerRemoved { unit, .. } => format!("移出 {}", n.unit_name(unit)),
         EventData::CountersignersNotNeeded { units, .. } => {
-            format!(
-                "无需 {}",
-                units
-                    .iter()
-                    .map(UnitCode::as_str)
-                    .collect::<Vec<_>>()
-                    .join("/")
-            )
+            format!("无需 {}", n.unit_names(units))
         }
         EventData::ReviewerAdded {
             reviewer,
@@ -88,17 +81,18 @@ pub(crate) fn summary(data: &EventData) -> String {
             stage,
         } => {
             format!(
-                "{} 审核:{reviewer} (环节{})",
+                "{} 审核：{}（环节{}）",
                 if *before { "前加" } else { "后加" },
+                n.actor(reviewer),
                 stage + 1
             )
         }
         EventData::Reassigned {
             from, to, reason, ..
-        } => format!("{from} → {to} {reason}"),
+        } => format!("{} → {} {reason}", n.actor(from), n.actor(to)),
         EventData::Delegated {
             from, to, reason, ..
-        } => format!("{from} 委派 {to} {reason}"),
+        } => format!("{} 委派 {} {reason}", n.actor(from), n.actor(to)),
         EventData::DelegateReported { agree, opinion, .. } => {
             format!("{} {opinion}", if *agree { "同意" } else { "不同意" })
         }
@@ -111,12 +105,18 @@ pub(crate) fn summary(data: &EventData) -> String {
             escalated_to,
             ..
         } => format!(
-            "逾期(时限 {}) 待办: {}{}",
-            china_time(*due_at),
-            waiting_for.join(", "),
+            "逾期（时限 {}） 待办：{}{}",
+            n.time(*due_at),
+            waiting_for
+                .iter()
+                .map(|w| n
+                    .unit(w)
+                    .unwrap_or_else(|| n.actor(&ActorId::from(w.as_str()))))
+                .collect::<Vec<_>>()
+                .join("、"),
             escalated_to
                 .as_ref()
-                .map(|a| format!(" 督办→{a}"))
+                .map(|a| format!(" 督办→{}", n.actor(a)))
                 .unwrap_or_default()
         ),
     }

@@ -186,8 +186,12 @@ impl Flow for Submission {
         &state.fields().title
     }
 
-    fn summary(event: &SubmissionEvent) -> String {
-        summary::summary(event)
+    fn steps() -> Vec<(&'static str, &'static str)> {
+        Step::ALL.iter().map(|s| (s.name(), s.chinese())).collect()
+    }
+
+    fn summary(event: &SubmissionEvent, names: &dyn crate::sheet::Names) -> String {
+        summary::summary(event, names)
     }
 
     fn sheet(state: &Memo) -> crate::sheet::Sheet<'_> {
@@ -200,6 +204,8 @@ impl Flow for Submission {
             state_label: m.step().chinese(),
             kind: None,
             unit: Some(m.unit()),
+            from: Some(m.unit().as_str()),
+            urgency: Some(m.fields().urgency),
             number: m.number().map(ToString::to_string),
             deadline: None,
             updated_at: m.updated_at(),

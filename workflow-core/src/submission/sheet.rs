@@ -1,8 +1,7 @@
 //! The 签报单 (呈批件): a 签报 as the office and its leaders read it (see [`crate::sheet`]).
 
 use super::state::Memo;
-use crate::ids::china_time;
-use crate::sheet::{Line, RouteStage, Sheet};
+use crate::sheet::{Line, Part, RouteStage, Sheet};
 
 pub(crate) fn sheet(m: &Memo) -> Sheet<'_> {
     let mut s = Sheet::new("签报单");
@@ -11,13 +10,19 @@ pub(crate) fn sheet(m: &Memo) -> Sheet<'_> {
         "签报编号",
         m.number().map(ToString::to_string).unwrap_or_default(),
     );
-    s.text("签报单位", m.unit());
+    s.parts("签报单位", vec![Part::Unit(m.unit().clone())]);
     s.text("事由", &f.summary);
     s.text("密级", f.classification.chinese());
     s.text("缓急", f.urgency.chinese());
     s.text("全校性事项", if f.important { "是" } else { "" });
-    s.push(Line::actor("拟稿", m.drafter(), m.unit()));
-    s.text("拟稿时间", china_time(m.created_at()));
+    s.parts(
+        "拟稿",
+        vec![
+            Part::Actor(m.drafter().clone()),
+            Part::Unit(m.unit().clone()),
+        ],
+    );
+    s.parts("拟稿时间", vec![Part::Time(m.created_at())]);
     for (i, l) in m.pending_leaders().iter().enumerate() {
         let label = if i == 0 && m.leader().is_some() {
             "待批示"
@@ -27,16 +32,14 @@ pub(crate) fn sheet(m: &Memo) -> Sheet<'_> {
         s.push(Line::actor(label, l, ""));
     }
     for d in m.directives() {
-        s.push(Line::actor(
+        s.parts(
             "批示",
-            &d.leader,
-            format!(
-                "{}：{}（{}）",
-                d.decision.chinese(),
-                d.text,
-                china_time(d.at)
-            ),
-        ));
+            vec![
+                Part::Actor(d.leader.clone()),
+                Part::Text(format!("{}：{}", d.decision.chinese(), d.text)),
+                Part::Time(d.at),
+            ],
+        );
     }
     if let Some(d) = m.decision() {
         s.text("批示结果", d.chinese());

@@ -1,24 +1,26 @@
 //! One 签报 event's particulars, in Chinese, for a timeline line (see [`crate::summary`]).
 
 use super::event::SubmissionEvent;
-use crate::ids::ActorId;
-use crate::route::stage_label;
-use crate::summary::{archived, join_units};
+use crate::sheet::Names;
+use crate::summary::archived;
 
 /// One 签报 event's particulars, for a timeline line.
-pub(crate) fn summary(data: &SubmissionEvent) -> String {
+pub(crate) fn summary(data: &SubmissionEvent, n: &dyn Names) -> String {
     match data {
         SubmissionEvent::MemoDrafted { fields, unit, .. } => {
-            format!("[{unit}] 《{}》 事由：{}", fields.title, fields.summary)
+            format!(
+                "{} 《{}》 事由：{}",
+                n.unit_name(unit),
+                fields.title,
+                fields.summary
+            )
         }
         SubmissionEvent::MemoRevised { fields } => format!("《{}》", fields.title),
         SubmissionEvent::MemoSubmitted { round, route } => {
             format!("第{round}轮，共{}个环节", route.len())
         }
         SubmissionEvent::MemoApproved { stage, opinion, .. } => {
-            format!("{} {opinion}", stage_label(*stage))
-                .trim()
-                .to_owned()
+            format!("第{}环节 {opinion}", stage + 1).trim().to_owned()
         }
         SubmissionEvent::MemoCountersigned {
             unit,
@@ -26,13 +28,14 @@ pub(crate) fn summary(data: &SubmissionEvent) -> String {
             opinion,
             ..
         } => format!(
-            "[{unit}] {} {opinion}",
+            "{} {} {opinion}",
+            n.unit_name(unit),
             if *agree { "同意" } else { "不同意" }
         )
         .trim()
         .to_owned(),
         SubmissionEvent::MemoCountersignersNotNeeded { units, .. } => {
-            format!("{} 无需会签", join_units(units))
+            format!("{} 无需会签", n.unit_names(units))
         }
         SubmissionEvent::MemoReturned { from, reason } => {
             format!("自{}退回拟稿：{reason}", from.chinese())
@@ -46,7 +49,7 @@ pub(crate) fn summary(data: &SubmissionEvent) -> String {
             number.as_ref().map(|n| format!("{n} ")).unwrap_or_default(),
             leaders
                 .iter()
-                .map(ActorId::as_str)
+                .map(|l| n.actor(l))
                 .collect::<Vec<_>>()
                 .join(" → ")
         ),
@@ -60,14 +63,17 @@ pub(crate) fn summary(data: &SubmissionEvent) -> String {
             if let Some(s) = supervise {
                 line.push_str(&format!(
                     "（列入督办，主办 {}，办结时限 {}）",
-                    s.lead_unit.as_ref().map(|u| u.as_str()).unwrap_or(""),
-                    s.deadline
+                    s.lead_unit
+                        .as_ref()
+                        .map(|u| n.unit_name(u))
+                        .unwrap_or_default(),
+                    n.date(s.deadline)
                 ));
             }
             line
         }
         SubmissionEvent::MemoReferred { to, opinion } => {
-            format!("转批 {to} {opinion}").trim().to_owned()
+            format!("转批 {} {opinion}", n.actor(to)).trim().to_owned()
         }
         SubmissionEvent::MemoClosed { note } => note.clone(),
         SubmissionEvent::MemoArchived {
@@ -83,13 +89,9 @@ pub(crate) fn summary(data: &SubmissionEvent) -> String {
             escalated_to,
             ..
         } => {
-            let mut line = format!(
-                "{} 已超期（时限 {}）",
-                stage_label(*stage),
-                crate::ids::china_time(*due_at)
-            );
+            let mut line = format!("第{}环节 已超期（时限 {}）", stage + 1, n.time(*due_at));
             if let Some(to) = escalated_to {
-                line.push_str(&format!("，并告 {to}"));
+                line.push_str(&format!("，并告 {}", n.actor(to)));
             }
             line
         }

@@ -248,8 +248,15 @@ impl Flow for Supervision {
         &state.spec().title
     }
 
-    fn summary(event: &SupervisionEvent) -> String {
-        summary::summary(event)
+    fn steps() -> Vec<(&'static str, &'static str)> {
+        ItemStep::ALL
+            .iter()
+            .map(|s| (s.name(), s.chinese()))
+            .collect()
+    }
+
+    fn summary(event: &SupervisionEvent, names: &dyn crate::sheet::Names) -> String {
+        summary::summary(event, names)
     }
 
     fn sheet(state: &Item) -> crate::sheet::Sheet<'_> {
@@ -262,6 +269,8 @@ impl Flow for Supervision {
             state_label: i.step().chinese(),
             kind: None,
             unit: Some(&i.spec().lead_unit),
+            from: Some(i.spec().lead_unit.as_str()),
+            urgency: None,
             number: None,
             deadline: Some(i.deadline()),
             updated_at: i.updated_at(),

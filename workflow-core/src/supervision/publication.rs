@@ -350,7 +350,7 @@ impl Flow for Publications {
         &state.title
     }
 
-    fn summary(event: &PublicationEvent) -> String {
+    fn summary(event: &PublicationEvent, _: &dyn crate::sheet::Names) -> String {
         match event {
             PublicationEvent::BulletinPublished {
                 month,
@@ -371,6 +371,8 @@ impl Flow for Publications {
             state_label: "已发布",
             kind: None,
             unit: None,
+            from: None,
+            urgency: None,
             number: None,
             deadline: None,
             updated_at: p.published_at(),

@@ -2,9 +2,7 @@
 
 use super::state::Item;
 use super::summary::source_reference;
-use crate::ids::china_time;
-use crate::sheet::{Line, Sheet};
-use crate::summary::join_units;
+use crate::sheet::{Line, Part, Sheet};
 
 pub(crate) fn sheet(i: &Item) -> Sheet<'_> {
     let mut s = Sheet::new("督办单");
@@ -15,16 +13,19 @@ pub(crate) fn sheet(i: &Item) -> Sheet<'_> {
     );
     s.text("督办要求", &sp.requirements);
     s.push(Line::actor("牵头领导", &sp.leader, ""));
-    s.text("主办单位", &sp.lead_unit);
-    s.text("协办单位", join_units(&sp.co_units));
+    s.parts("主办单位", vec![Part::Unit(sp.lead_unit.clone())]);
+    s.parts("协办单位", vec![Part::units(&sp.co_units)]);
     if let Some(r) = i.responsible() {
         s.push(Line::actor("责任人", r, ""));
     }
-    s.text("办结时限", i.deadline());
+    s.parts("办结时限", vec![Part::Date(i.deadline())]);
     s.text("反馈频次", sp.feedback.chinese());
     s.text("密级", sp.classification.chinese());
     for fb in i.feedback() {
-        s.text("进展反馈", format!("{} {}", china_time(fb.at), fb.text));
+        s.parts(
+            "进展反馈",
+            vec![Part::Time(fb.at), Part::Text(fb.text.clone())],
+        );
     }
     if let Some(done) = i.completion() {
         s.text("办理成果", &done.result);

@@ -28,6 +28,16 @@ pub enum ItemStep {
 }
 
 impl ItemStep {
+    /// All steps, in flow order.
+    pub const ALL: [ItemStep; 6] = [
+        ItemStep::Opened,
+        ItemStep::Assigned,
+        ItemStep::InProgress,
+        ItemStep::CompletionReported,
+        ItemStep::Closed,
+        ItemStep::Archived,
+    ];
+
     /// The Chinese term.
     pub fn chinese(self) -> &'static str {
         match self {

@@ -2,7 +2,7 @@
 
 use super::command::Source;
 use super::event::SupervisionEvent;
-use crate::summary::join_units;
+use crate::sheet::Names;
 
 /// Where an item came from, as a reference after its source's name.
 pub fn source_reference(s: &Source) -> String {
@@ -15,31 +15,33 @@ pub fn source_reference(s: &Source) -> String {
 }
 
 /// One 督办 event's particulars, for a timeline line.
-pub(crate) fn summary(data: &SupervisionEvent) -> String {
+pub(crate) fn summary(data: &SupervisionEvent, n: &dyn Names) -> String {
     match data {
         SupervisionEvent::ItemOpened { spec, .. } => format!(
             "{}{} 主办 {}{} 时限 {} 反馈 {} 《{}》",
             spec.source.chinese(),
             source_reference(&spec.source),
-            spec.lead_unit,
+            n.unit_name(&spec.lead_unit),
             if spec.co_units.is_empty() {
                 String::new()
             } else {
-                format!(" 协办 {}", join_units(&spec.co_units))
+                format!(" 协办 {}", n.unit_names(&spec.co_units))
             },
-            spec.deadline,
+            n.date(spec.deadline),
             spec.feedback.chinese(),
             spec.title
         ),
         SupervisionEvent::ItemAccepted { responsible, note } => {
-            format!("责任人 {responsible} {note}").trim().to_owned()
+            format!("责任人 {} {note}", n.actor(responsible))
+                .trim()
+                .to_owned()
         }
         SupervisionEvent::ItemProgressReported { text, percent } => match percent {
             Some(p) => format!("{p}% {text}"),
             None => text.clone(),
         },
         SupervisionEvent::ItemExtensionRequested { until, reason } => {
-            format!("至 {until} 理由: {reason}")
+            format!("至 {} 理由：{reason}", n.date(*until))
         }
         SupervisionEvent::ItemExtensionDecided {
             granted,
@@ -47,8 +49,9 @@ pub(crate) fn summary(data: &SupervisionEvent) -> String {
             until,
             reason,
         } => format!(
-            "{from} → {} {reason}",
-            if *granted { *until } else { *from }
+            "{} → {} {reason}",
+            n.date(*from),
+            n.date(if *granted { *until } else { *from })
         ),
         SupervisionEvent::ItemCompletionReported { result } => format!("成果: {result}"),
         SupervisionEvent::ItemClosed { note } => note.clone(),
@@ -64,10 +67,11 @@ pub(crate) fn summary(data: &SupervisionEvent) -> String {
             escalated_to,
             ..
         } => format!(
-            "时限 {due_on}{}",
+            "时限 {}{}",
+            n.date(*due_on),
             escalated_to
                 .as_ref()
-                .map(|a| format!(" 督办→{a}"))
+                .map(|a| format!(" 督办→{}", n.actor(a)))
                 .unwrap_or_default()
         ),
     }
