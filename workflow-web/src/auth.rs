@@ -76,11 +76,18 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|c| c.value().to_owned())
 }
 
-/// A cookie the console sets: not readable by scripts, never sent cross-site.
-pub(crate) fn set_cookie(name: &str, value: &str, remove: bool) -> Option<HeaderValue> {
+/// A cookie the console sets: not readable by scripts, never sent cross-site, and over
+/// HTTPS only when `secure` (see [`crate::WebConfig::secure_cookies`]).
+pub(crate) fn set_cookie(
+    name: &str,
+    value: &str,
+    remove: bool,
+    secure: bool,
+) -> Option<HeaderValue> {
     let mut c = Cookie::build((name.to_owned(), value.to_owned()))
         .path("/")
         .http_only(true)
+        .secure(secure)
         .same_site(SameSite::Strict)
         .build();
     if remove {
@@ -166,8 +173,9 @@ pub(crate) async fn protect(
     if state.config.auth == AuthMode::Dev
         && let Err(e) = loopback_only(&req)
     {
-        return secured(e.into_response(), None);
+        return secured(e.into_response(), None, false);
     }
+    let secure = state.config.secure_cookies();
     let existing = cookie_value(req.headers(), CSRF_COOKIE)
         .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
     let (token, fresh) = match existing {
@@ -181,11 +189,11 @@ pub(crate) async fn protect(
         && req.method() != Method::HEAD
         && let Err(e) = same_origin(req.headers())
     {
-        return secured(e.into_response(), None);
+        return secured(e.into_response(), None, secure);
     }
     req.extensions_mut().insert(CsrfToken(token.clone()));
     let response = next.run(req).await;
-    secured(response, fresh.then_some(token))
+    secured(response, fresh.then_some(token), secure)
 }
 
 /// `dev` sign-in lets whoever reaches the console be anyone: it answers only connections
@@ -251,7 +259,7 @@ fn same_origin(headers: &HeaderMap) -> Result<(), WebError> {
 /// `Referrer-Policy: same-origin`, not `no-referrer`: under `no-referrer` a browser sends
 /// `Origin: null` with a form post, which the same-origin check could not tell from another
 /// site's; other sites get no referrer either way.
-fn secured(mut response: Response, new_csrf: Option<String>) -> Response {
+fn secured(mut response: Response, new_csrf: Option<String>, secure: bool) -> Response {
     let h = response.headers_mut();
     // A file shown in the card's frame says its own (see `files.rs`).
     h.entry(header::CONTENT_SECURITY_POLICY)
@@ -270,7 +278,7 @@ fn secured(mut response: Response, new_csrf: Option<String>) -> Response {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     if let Some(token) = new_csrf
-        && let Some(v) = set_cookie(CSRF_COOKIE, &token, false)
+        && let Some(v) = set_cookie(CSRF_COOKIE, &token, false, secure)
     {
         h.append(header::SET_COOKIE, v);
     }

@@ -38,6 +38,11 @@ pub struct WebConfig {
     /// `web`).
     #[serde(default = "default_channel")]
     pub channel: String,
+    /// Whether the console's cookies are `Secure` (sent over HTTPS only). Default: yes in
+    /// `header` mode (behind the campus gateway, which terminates TLS), no in `dev` mode
+    /// (plain HTTP on this machine). Set `false` only for a gateway that serves plain HTTP.
+    #[serde(default)]
+    pub secure_cookies: Option<bool>,
 }
 
 fn default_listen() -> SocketAddr {
@@ -57,7 +62,13 @@ impl WebConfig {
             header: None,
             trusted_proxies: Vec::new(),
             channel: default_channel(),
+            secure_cookies: None,
         }
+    }
+
+    /// Whether cookies are `Secure`: as configured, else in `header` mode only.
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies.unwrap_or(self.auth == AuthMode::Header)
     }
 
     /// Refuses settings that would let anyone be anyone: `dev` away from loopback, `header`

@@ -37,6 +37,9 @@ pub enum WebError {
     /// A page could not be rendered, a file not written (a bug or the machine's fault).
     #[error("internal error: {0}")]
     Internal(String),
+    /// No page at this address.
+    #[error("no page at {0}")]
+    NoPage(String),
 }
 
 impl WebError {
@@ -57,6 +60,7 @@ impl WebError {
             WebError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             WebError::Forbidden(_) => StatusCode::FORBIDDEN,
             WebError::BadForm { .. } => StatusCode::BAD_REQUEST,
+            WebError::NoPage(_) => StatusCode::NOT_FOUND,
             WebError::Engine(e) => match e {
                 E::Rejected(r) => match r.class() {
                     ErrorClass::InvalidArgument => StatusCode::BAD_REQUEST,
@@ -148,6 +152,13 @@ impl WebError {
                     detail: String::new(),
                 };
             }
+            WebError::NoPage(_) => {
+                return Shown {
+                    heading: "没有这个页面",
+                    message: "地址可能输错了，或链接已过期。请从下面的链接回到待办或查询。".into(),
+                    detail: String::new(),
+                };
+            }
             _ => {
                 return Shown {
                     heading,
@@ -236,6 +247,8 @@ impl From<askama::Error> for WebError {
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
     nav: Option<crate::Nav>,
+    /// Whether the person is not signed in (the way on is to sign in, not the pages).
+    signed_out: bool,
     heading: &'a str,
     message: String,
     detail: String,
@@ -250,6 +263,7 @@ impl IntoResponse for WebError {
         let shown = self.shown();
         let page = ErrorPage {
             nav: None,
+            signed_out: status == StatusCode::UNAUTHORIZED,
             heading: shown.heading,
             message: shown.message,
             detail: shown.detail,

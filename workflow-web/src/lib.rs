@@ -166,6 +166,7 @@ pub fn router(engine: Engine, config: WebConfig, clock: Clock) -> Result<Router,
             "/static/app.css",
             get(|| async { asset(CSS, "text/css; charset=utf-8") }),
         )
+        .fallback(|uri: axum::http::Uri| async move { WebError::NoPage(uri.path().to_owned()) })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::protect,

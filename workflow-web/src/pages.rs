@@ -104,7 +104,12 @@ pub(crate) async fn signin_post(
     let reader = state.engine.reader(&state.config.channel, &form.actor)?;
     let id = reader.actor_id().map(|a| a.to_string()).unwrap_or_default();
     let mut response = Redirect::to("/todo").into_response();
-    if let Some(v) = auth::set_cookie(auth::ACTOR_COOKIE, &id, false) {
+    if let Some(v) = auth::set_cookie(
+        auth::ACTOR_COOKIE,
+        &id,
+        false,
+        state.config.secure_cookies(),
+    ) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     tracing::info!(actor = %id, "web console: signed in (dev)");
@@ -119,12 +124,13 @@ pub(crate) struct CsrfForm {
 
 /// Signs out.
 pub(crate) async fn signout(
+    State(state): State<AppState>,
     Extension(csrf): Extension<CsrfToken>,
     Form(form): Form<CsrfForm>,
 ) -> Page {
     auth::check_csrf(&csrf.0, &form.csrf)?;
     let mut response = Redirect::to("/signin").into_response();
-    if let Some(v) = auth::set_cookie(auth::ACTOR_COOKIE, "", true) {
+    if let Some(v) = auth::set_cookie(auth::ACTOR_COOKIE, "", true, state.config.secure_cookies()) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(response)

@@ -392,6 +392,18 @@ async fn header_sign_in_is_accepted_from_trusted_proxies_only() {
     let ok = c.send(get(Some("li.qiang")), proxy).await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
     assert!(ok.body.contains("li.qiang"));
+    // Behind the gateway (HTTPS) the CSRF cookie is sent over HTTPS only.
+    let set: Vec<&str> = ok
+        .headers
+        .get_all(axum::http::header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert!(
+        set.iter()
+            .any(|c| c.starts_with("wf_csrf=") && c.contains("Secure")),
+        "{set:?}"
+    );
     let untrusted = c
         .send(get(Some("li.qiang")), "10.0.0.9:5000".parse().unwrap())
         .await;
@@ -787,4 +799,45 @@ async fn search_finds_documents_by_keywords() {
         .await;
     assert!(!miss.body.contains(&format!("/doc/{id}")), "{}", miss.body);
     assert!(miss.body.contains("没有符合条件的文件"));
+}
+
+#[tokio::test]
+async fn dev_cookies_are_not_secure_on_plain_http() {
+    let c = Console::new().await;
+    let a = c
+        .send(
+            Request::get("/signin").body(Body::empty()).unwrap(),
+            common::LOOPBACK,
+        )
+        .await;
+    let set = a
+        .headers
+        .get(axum::http::header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        set.starts_with("wf_csrf=") && !set.contains("Secure"),
+        "{set}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_address_is_a_page_in_chinese_with_the_way_on() {
+    let c = Console::new().await;
+    let li = c.signed_in("li.qiang").await;
+    let page = c.get(&li, "/no/such/page").await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.body.contains("<h1>没有这个页面</h1>"), "{}", page.body);
+    assert!(
+        page.body.contains("<a href=\"/todo\">返回待办</a>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("/static/app.css"));
+    // Not signed in: the way on is to sign in.
+    let b = c.browser().await;
+    let page = c.get(&b, "/doc/not-an-id").await;
+    assert!(page.status.is_redirection() || page.status == StatusCode::UNAUTHORIZED);
 }
