@@ -630,7 +630,7 @@ fn verify_log(report: &VerifyReport, against: Option<&LogHead>, secs: f64) -> bo
             }
             println!("witness head (keep it elsewhere): {}", report.head());
             eprintln!("({:.0} events/s)", report.checked as f64 / secs.max(1e-9));
-            report.file_problems.is_empty() && report.printed_problems.is_empty()
+            report.is_intact()
         }
         Some(b) => {
             if b.position > report.checked {

@@ -67,12 +67,17 @@ string_id!(
     UnitCode
 );
 
+/// An instant in China Standard Time (UTC+8), where the offices are.
+pub fn in_china(at: Timestamp) -> DateTime<FixedOffset> {
+    match FixedOffset::east_opt(8 * 3600) {
+        Some(cst) => at.with_timezone(&cst),
+        None => at.fixed_offset(),
+    }
+}
+
 /// The calendar date in China Standard Time (UTC+8), where the offices are.
 pub fn china_date(at: Timestamp) -> NaiveDate {
-    match FixedOffset::east_opt(8 * 3600) {
-        Some(cst) => at.with_timezone(&cst).date_naive(),
-        None => at.date_naive(),
-    }
+    in_china(at).date_naive()
 }
 
 /// An instant as the offices read it: `2026-11-24 09:30:00 CST` (China Standard Time).

@@ -90,12 +90,6 @@ pub trait Names {
     }
 }
 
-/// Ids and China time, as [`Names`]' defaults have them.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Ids;
-
-impl Names for Ids {}
-
 /// `parts` as `names` shows them, separated by spaces (empty ones left out).
 pub fn show(parts: &[Part], names: &dyn Names) -> String {
     parts
@@ -145,14 +139,6 @@ impl Line {
             label,
             vec![Part::Actor(actor.clone()), Part::Text(text.to_string())],
         )
-    }
-
-    /// The person it names first, if any.
-    pub fn actor_named(&self) -> Option<&ActorId> {
-        self.parts.iter().find_map(|p| match p {
-            Part::Actor(a) => Some(a),
-            _ => None,
-        })
     }
 
     /// Whether it says nothing (a field not filled in yet is left off the sheet).

@@ -11,7 +11,7 @@ use crate::registry::FlowEvent;
 pub use crate::supervision::source_reference;
 
 /// The particulars of one event (who and when are the envelope's), with people, units and
-/// dates as `names` shows them ([`crate::sheet::Ids`]: by id and code).
+/// dates as `names` shows them (its default methods: by id and code).
 pub fn summary(event: &FlowEvent, names: &dyn crate::sheet::Names) -> String {
     event.summary(names)
 }

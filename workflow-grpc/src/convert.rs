@@ -580,21 +580,18 @@ pub fn verify_response(
     report: VerifyReport,
     access: &workflow_store::access::AccessReport,
 ) -> pb::VerifyLogResponse {
-    let (broken_position, reason) = match (
-        &report.first_break,
-        report.file_problems.first(),
-        report.printed_problems.first(),
-    ) {
-        (Some(b), _, _) => (b.position, b.reason.clone()),
-        (None, Some(f), _) => (0, format!("file {}: {}", f.digest, f.reason)),
-        (None, None, Some(p)) => (
+    use workflow_store::replay::Problem;
+    let (broken_position, reason) = match report.first_problem() {
+        Some(Problem::Chain(b)) => (b.position, b.reason.clone()),
+        Some(Problem::File(f)) => (0, format!("file {}: {}", f.digest, f.reason)),
+        Some(Problem::Printed(p)) => (
             0,
             format!(
                 "issued document {} ({}): {}",
                 p.number, p.document, p.reason
             ),
         ),
-        (None, None, None) => (0, String::new()),
+        None => (0, String::new()),
     };
     let (access_log_broken_position, access_log_reason) =
         access.first_break.clone().unwrap_or_default();

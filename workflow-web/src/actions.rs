@@ -49,6 +49,14 @@ pub(crate) enum Input {
 }
 
 impl Input {
+    /// Whether it is chosen from the directory (units or people).
+    pub(crate) fn is_picker(self) -> bool {
+        matches!(
+            self,
+            Input::Unit | Input::Units | Input::Person(_) | Input::People | Input::Ordered(_)
+        )
+    }
+
     /// Stock texts one click away (同意, 已阅), for an opinion field.
     pub(crate) fn stock(self, field: &str) -> &'static [&'static str] {
         match (self, field) {
@@ -417,11 +425,18 @@ fn shown(v: &Values) -> Result<Option<workflow_core::content::Digest>, WebError>
 }
 
 fn list(v: &Values, name: &str) -> Vec<String> {
-    text(v, name)
-        .split([',', '，', '、', ' '])
+    items(&text(v, name))
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The items of a list as a form sends it: ticked boxes joined with commas, or typed with
+/// commas (either width), 、 or spaces between them.
+pub(crate) fn items(list: &str) -> Vec<&str> {
+    list.split([',', '，', '、', ' '])
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(str::to_owned)
         .collect()
 }
 
@@ -453,12 +468,6 @@ pub(crate) fn command(
     for f in spec.fields {
         required(v, f)?;
     }
-    if spec.back && text(v, "confirm") != "yes" {
-        return Err(WebError::bad_form(
-            "confirm",
-            format!("请勾选“确认{}”后再提交", spec.label),
-        ));
-    }
     let t = |n: &str| text(v, n);
     let archive_fields = || -> Result<_, WebError> {
         Ok((
@@ -475,8 +484,7 @@ pub(crate) fn command(
                     .outgoing()
                     .ok_or_else(|| WebError::bad_form("action", "此文件不是发文"))?;
                 let mut fields = d.fields().clone();
-                fields.title = t("title");
-                fields.body = v.get("body").cloned().unwrap_or_default();
+                (fields.title, fields.body) = (t("title"), body(v));
                 Action::Revise(fields)
             }
             "SubmitForReview" => Action::SubmitForReview {
@@ -639,8 +647,7 @@ fn submission_command(
                 .submission()
                 .ok_or_else(|| WebError::bad_form("action", "此文件不是签报"))?;
             let mut fields = m.fields().clone();
-            fields.title = t("title");
-            fields.body = v.get("body").cloned().unwrap_or_default();
+            (fields.title, fields.body) = (t("title"), body(v));
             SubmissionAction::ReviseMemo { fields }
         }
         "SubmitMemo" => SubmissionAction::SubmitMemo {
@@ -712,6 +719,24 @@ fn submission_command(
     })
 }
 
+/// A revised 正文 as typed: its indents (　　) are the drafter's.
+fn body(v: &Values) -> String {
+    v.get("body").cloned().unwrap_or_default()
+}
+
+/// A step back or out (退回, 作废, …) is taken only once the person ticked 确认: a POST
+/// without it is refused. (Checked when a form is sent, not in the dry run that decides
+/// which forms a card offers.)
+pub(crate) fn confirmed(kind: StreamKind, name: &str, v: &Values) -> Result<(), WebError> {
+    match forms(kind).iter().find(|f| f.name == name) {
+        Some(spec) if spec.back && text(v, "confirm") != "yes" => Err(WebError::bad_form(
+            "confirm",
+            format!("请勾选“确认{}”后再提交", spec.label),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// What a form holds when first shown: a 修改 the draft's title and text as they are.
 pub(crate) fn initial(state: &FlowState, form: &str) -> HashMap<String, String> {
     let (title, body) = match (form, state.outgoing(), state.submission()) {
@@ -755,7 +780,6 @@ fn probe_values(actor: &ActorId, unit: &UnitCode, now: Timestamp) -> Values {
         ("text", "正在办理"),
         ("result", "已办结"),
         ("agree", "yes"),
-        ("confirm", "yes"),
         ("decision", "agree"),
         // No one in particular: the office is offered 核稿 whoever the leaders will be.
         ("leaders", "-"),

@@ -11,7 +11,8 @@ use axum::extract::{Form, Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
-use workflow_store::{LogHead, replay::VerifyOptions};
+use workflow_store::LogHead;
+use workflow_store::replay::{Problem, VerifyOptions};
 
 use crate::auth::Person;
 use crate::error::WebError;
@@ -296,17 +297,13 @@ pub(crate) async fn verify_start(
                 head: report.head().to_string(),
                 fixity_checked: report.fixity_checked,
                 bulletins_checked: report.bulletins_checked,
-                problem: match (
-                    &report.first_break,
-                    report.file_problems.first(),
-                    report.printed_problems.first(),
-                ) {
-                    (Some(b), _, _) => format!("位置 {}：{}", b.position, b.reason),
-                    (None, Some(f), _) => format!("文件 {}：{}", f.digest, f.reason),
-                    (None, None, Some(p)) => {
+                problem: match report.first_problem() {
+                    Some(Problem::Chain(b)) => format!("位置 {}：{}", b.position, b.reason),
+                    Some(Problem::File(f)) => format!("文件 {}：{}", f.digest, f.reason),
+                    Some(Problem::Printed(p)) => {
                         format!("正式公文 {}（{}）：{}", p.number, p.document, p.reason)
                     }
-                    (None, None, None) => String::new(),
+                    None => String::new(),
                 },
                 extends: report
                     .extends

@@ -14,7 +14,7 @@ use workflow_core::supervision::bulletin::{Bulletin, Month};
 use workflow_core::{DocumentId, FlowState, StreamKind, directory::Role, kind::Kind};
 use workflow_store::{ListQuery, Request};
 
-use crate::actions::{self, ActionForm};
+use crate::actions::{self, ActionForm, Input};
 use crate::auth::{self, CsrfToken, Person};
 use crate::config::AuthMode;
 use crate::error::WebError;
@@ -265,7 +265,11 @@ fn action_views(
     error: Option<&WebError>,
     typed: Typed<'_>,
 ) -> Vec<ActionView> {
-    let directory = Directory::of(engine);
+    // The directory is read only for a card whose forms choose from it.
+    let directory = offered
+        .iter()
+        .any(|f| f.fields.iter().any(|x| x.input.is_picker()))
+        .then(|| Directory::of(engine));
     // Someone else's change (a conflict, a revised 正文) is not answered by the same form
     // again, one click from an approval of a text the person has not read: folded, empty.
     let refused = typed
@@ -285,18 +289,15 @@ fn action_views(
                 None => actions::initial(s, form.name),
             };
             let chosen = |name: &str| typed.get(name).map_or("", String::as_str);
-            let groups = form
-                .fields
-                .iter()
-                .map(|f| (f.name, directory.choices(f.input, chosen(f.name))))
-                .filter(|(_, g)| !g.is_empty())
-                .collect();
-            let slots = form
-                .fields
-                .iter()
-                .map(|f| (f.name, directory.slots(f.input, chosen(f.name))))
-                .filter(|(_, g)| !g.is_empty())
-                .collect();
+            let pickers = form.fields.iter().filter(|f| f.input.is_picker());
+            let (mut groups, mut slots) = (HashMap::new(), HashMap::new());
+            for (f, d) in pickers.filter_map(|f| Some((f, directory.as_ref()?))) {
+                if matches!(f.input, Input::Ordered(_)) {
+                    slots.insert(f.name, d.slots(f.input, chosen(f.name)));
+                } else {
+                    groups.insert(f.name, d.choices(f.input, chosen(f.name)));
+                }
+            }
             ActionView {
                 groups,
                 slots,
@@ -325,7 +326,8 @@ pub(crate) fn render_document(
         None => (None, None),
     };
     let now = (state.clock)();
-    let row = view::row(s, &view::Names::of(&state.engine), now);
+    let names = view::Names::of(&state.engine);
+    let row = view::row(s, &names, now);
     let actions = match as_of {
         None => action_views(
             &state.engine,
@@ -346,7 +348,7 @@ pub(crate) fn render_document(
         classification: s.classification().chinese().to_owned(),
         due: row.due,
         overdue: row.overdue,
-        card: view::card(&state.engine, s),
+        card: view::card(&names, s),
         issued: s.outgoing().is_some_and(|d| d.issue().is_some()),
         can_change_files: as_of.is_none()
             && crate::files::may_change_files(&state.engine, person, s),
@@ -373,21 +375,14 @@ pub(crate) async fn act(
 ) -> Page {
     // A picker of several (协办单位, 阅知人, 会批 leaders) sends its name once per choice, in
     // the order chosen: one value, comma-separated, as a typed list would be.
+    // Values are kept as sent (a 正文's indent is the drafter's); each reader trims.
     let mut values: HashMap<String, String> = HashMap::new();
     for (k, v) in sent {
-        let v = v.trim().to_owned();
-        match values.get_mut(&k) {
-            Some(prev) if !v.is_empty() => {
-                if !prev.is_empty() {
-                    prev.push(',');
-                }
-                prev.push_str(&v);
-            }
-            Some(_) => {}
-            None => {
-                values.insert(k, v);
-            }
+        let joined = values.entry(k).or_default();
+        if !joined.trim().is_empty() && !v.trim().is_empty() {
+            joined.push(',');
         }
+        joined.push_str(&v);
     }
     let field = |n: &str| {
         values
@@ -412,6 +407,7 @@ pub(crate) async fn act(
             ),
         };
         let action = actions::command(&s, &name, &values, stage)?;
+        actions::confirmed(s.kind(), &name, &values)?;
         let mut request = Request::new(id, person.actor.id.clone(), action);
         let command_id = field("command_id");
         if !command_id.is_empty() {

@@ -4,7 +4,7 @@
 use workflow_core::directory::{Actor, Role};
 use workflow_store::Engine;
 
-use crate::actions::Input;
+use crate::actions::{Input, items};
 
 /// One choice of a picker.
 #[derive(Debug, Clone)]
@@ -60,11 +60,7 @@ impl Directory {
     /// The choices of a picker of kind `input`, `chosen` (a list as the form sends it,
     /// comma-separated) marked selected. Empty for an input that is not a picker.
     pub(crate) fn choices(&self, input: Input, chosen: &str) -> Vec<Group> {
-        let chosen: Vec<&str> = chosen
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect();
+        let chosen = items(chosen);
         match input {
             Input::Unit | Input::Units => vec![Group {
                 label: String::new(),
@@ -90,11 +86,7 @@ impl Directory {
         let Input::Ordered(role) = input else {
             return Vec::new();
         };
-        let chosen: Vec<&str> = chosen
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect();
+        let chosen = items(chosen);
         (0..3)
             .map(|i| self.people(Some(role), |id| chosen.get(i) == Some(&id)))
             .collect()

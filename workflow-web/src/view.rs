@@ -4,15 +4,11 @@
 
 use std::collections::HashMap;
 
-use chrono::{FixedOffset, NaiveDate, Offset, Timelike};
-use workflow_core::sheet::Line;
+use chrono::{NaiveDate, Timelike};
+use workflow_core::ids::in_china;
+use workflow_core::sheet::Names as _;
 use workflow_core::{ActorId, FlowState, Timestamp, opinion::Opinion};
 use workflow_store::{Engine, Page};
-
-/// China time (UTC+8), in which the office reads every date.
-fn cst() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| chrono::Utc.fix())
-}
 
 /// A date as the office writes it: `2026年12月8日`.
 pub(crate) fn day(d: NaiveDate) -> String {
@@ -21,19 +17,16 @@ pub(crate) fn day(d: NaiveDate) -> String {
 
 /// An instant as the office writes it, to the minute: `2026年12月8日 17:27`.
 pub(crate) fn when(at: Timestamp) -> String {
-    at.with_timezone(&cst())
-        .format("%Y年%-m月%-d日 %H:%M")
-        .to_string()
+    in_china(at).format("%Y年%-m月%-d日 %H:%M").to_string()
 }
 
 /// A deadline: one that falls at midnight is the end of the day before (时限 8日 is due
 /// at 24:00 of the 8th), shown as that day alone.
 pub(crate) fn due(at: Timestamp) -> String {
-    let local = at.with_timezone(&cst());
-    if local.num_seconds_from_midnight() == 0 {
-        day(local.date_naive() - chrono::Duration::days(1))
-    } else {
-        when(at)
+    let local = in_china(at);
+    match local.date_naive().pred_opt() {
+        Some(before) if local.num_seconds_from_midnight() == 0 => day(before),
+        _ => when(at),
     }
 }
 
@@ -54,14 +47,6 @@ impl<'a> Names<'a> {
                 .map(|u| (u.code.to_string(), u.name))
                 .collect(),
         }
-    }
-
-    /// A unit's name, or its code when the directory has no such unit.
-    pub(crate) fn unit_or_code(&self, code: &str) -> String {
-        self.units
-            .get(code)
-            .cloned()
-            .unwrap_or_else(|| code.to_owned())
     }
 }
 
@@ -121,7 +106,10 @@ pub(crate) fn row(s: &FlowState, names: &Names<'_>, now: Timestamp) -> Row {
         title: s.title().to_owned(),
         number: p.number.clone().unwrap_or_default(),
         state: p.state_label.to_owned(),
-        unit: p.from.map(|u| names.unit_or_code(u)).unwrap_or_default(),
+        unit: p
+            .from
+            .map(|u| names.unit(u).unwrap_or_else(|| u.to_owned()))
+            .unwrap_or_default(),
         classification: if classification == workflow_core::directory::Classification::None {
             ""
         } else {
@@ -197,26 +185,21 @@ pub(crate) struct Card {
     pub(crate) links: Vec<(String, String)>,
 }
 
-fn opinions(engine: &Engine, names: &Names<'_>, list: &[Opinion]) -> Vec<OpinionView> {
+fn opinions(names: &Names<'_>, list: &[Opinion]) -> Vec<OpinionView> {
     list.iter()
         .map(|o| OpinionView {
             at: when(o.at),
-            who: name(engine, &o.actor),
+            who: names.actor(&o.actor),
             unit: o
                 .unit
                 .as_ref()
-                .map(|u| names.unit_or_code(u.as_str()))
+                .map(|u| names.unit_name(u))
                 .unwrap_or_default(),
             step: workflow_core::opinion::step_label(&o.step).to_owned(),
             agree: o.agree,
             text: o.text.clone(),
         })
         .collect()
-}
-
-/// A sheet's line as the page shows it.
-fn line(names: &Names<'_>, l: &Line) -> String {
-    l.show(names)
 }
 
 /// A file on a card.
@@ -283,9 +266,8 @@ fn files(s: &FlowState) -> Vec<FileView> {
 }
 
 /// The card of any flow's document: its sheet, with people's names.
-pub(crate) fn card(engine: &Engine, s: &FlowState) -> Card {
+pub(crate) fn card(names: &Names<'_>, s: &FlowState) -> Card {
     let sheet = s.sheet();
-    let names = Names::of(engine);
     Card {
         files: files(s),
         main_digest: s
@@ -297,7 +279,7 @@ pub(crate) fn card(engine: &Engine, s: &FlowState) -> Card {
         fields: sheet
             .fields
             .iter()
-            .map(|l| (l.label.to_owned(), line(&names, l)))
+            .map(|l| (l.label.to_owned(), l.show(names)))
             .collect(),
         route: sheet
             .route
@@ -305,12 +287,12 @@ pub(crate) fn card(engine: &Engine, s: &FlowState) -> Card {
             .enumerate()
             .map(|(i, stage)| StageView {
                 number: i + 1,
-                what: format!("{}：{}", stage.what.label, line(&names, &stage.what)),
+                what: format!("{}：{}", stage.what.label, stage.what.show(names)),
                 progress: stage.progress.name(),
                 due: stage.due_at.map(due).unwrap_or_default(),
             })
             .collect(),
-        opinions: opinions(engine, &names, sheet.opinions),
+        opinions: opinions(names, sheet.opinions),
         digests: sheet.digests,
         links: sheet
             .links
@@ -348,7 +330,7 @@ pub(crate) fn timeline(engine: &Engine, events: &[workflow_store::Envelope]) -> 
                 version: e.version,
                 position: e.position,
                 at: when(e.recorded_at),
-                who: name(engine, &e.actor),
+                who: names.actor(&e.actor),
                 step,
                 detail,
                 hash: e.hash.clone(),

@@ -836,8 +836,9 @@ async fn an_unknown_address_is_a_page_in_chinese_with_the_way_on() {
         page.body
     );
     assert!(page.body.contains("/static/app.css"));
-    // Not signed in: the way on is to sign in.
+    // Not signed in: a document's address sends the visitor to sign in first.
     let b = c.browser().await;
     let page = c.get(&b, "/doc/not-an-id").await;
-    assert!(page.status.is_redirection() || page.status == StatusCode::UNAUTHORIZED);
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.headers.get(header::LOCATION).unwrap(), "/signin");
 }

@@ -9,4 +9,4 @@ pub use copy::{CopyReport, copy_store};
 pub(crate) use rebuild::rebuild;
 pub(crate) use verify::PrintedAt;
 pub(crate) use verify::verify;
-pub use verify::{ChainBreak, FileProblem, PrintedProblem, VerifyOptions, VerifyReport};
+pub use verify::{ChainBreak, FileProblem, PrintedProblem, Problem, VerifyOptions, VerifyReport};

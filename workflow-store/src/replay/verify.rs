@@ -63,6 +63,17 @@ pub struct VerifyReport {
     pub printed_not_checked: Vec<PrintedProblem>,
 }
 
+/// What makes a log not intact (see [`VerifyReport::first_problem`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem<'a> {
+    /// The chain breaks.
+    Chain(&'a ChainBreak),
+    /// A kept file does not hash to its digest.
+    File(&'a FileProblem),
+    /// A printed 公文 does not print the same again.
+    Printed(&'a PrintedProblem),
+}
+
 /// An issued 公文 whose printed copy did not check, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrintedProblem {
@@ -112,6 +123,16 @@ impl VerifyReport {
         self.first_break.is_none()
             && self.file_problems.is_empty()
             && self.printed_problems.is_empty()
+    }
+
+    /// The first thing that makes it not intact, if any: a break in the chain first, then a
+    /// kept file, then a printed 公文.
+    pub fn first_problem(&self) -> Option<Problem<'_>> {
+        self.first_break
+            .as_ref()
+            .map(Problem::Chain)
+            .or_else(|| self.file_problems.first().map(Problem::File))
+            .or_else(|| self.printed_problems.first().map(Problem::Printed))
     }
 
     /// The head of the verified log.
