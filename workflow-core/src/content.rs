@@ -36,14 +36,14 @@ impl Digest {
     /// The SHA-256 of `bytes`.
     pub fn of(bytes: &[u8]) -> Digest {
         use sha2::Digest as _;
-        Digest::from_sha256(sha2::Sha256::digest(bytes))
+        Digest::from_sha256(sha2::Sha256::digest(bytes).into())
     }
 
-    /// A finished SHA-256 (its 32 bytes), as hex.
-    pub fn from_sha256(output: impl AsRef<[u8]>) -> Digest {
+    /// A finished SHA-256 (its 32 bytes: no other length makes a digest), as hex.
+    pub fn from_sha256(output: [u8; 32]) -> Digest {
         use std::fmt::Write as _;
         let mut hex = String::with_capacity(64);
-        for b in output.as_ref() {
+        for b in output {
             let _ = write!(hex, "{b:02x}");
         }
         Digest(hex)

@@ -58,6 +58,11 @@ pub trait Context {
     fn is_deactivated(&self, _id: &ActorId) -> bool {
         false
     }
+    /// Whether this context prints issued 公文 ([`Context::print_issued`] answers `None`
+    /// where not, so a decision need not prepare anything for it).
+    fn prints(&self) -> bool {
+        false
+    }
     /// The issued 公文 of `issued` (a 发文 as it is once issued) laid out and kept, as an
     /// event names it (DESIGN §11); `None` where the context renders none (by default, and
     /// in a dry run).

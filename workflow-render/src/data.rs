@@ -185,8 +185,11 @@ impl Issued {
             let Some(names) = line.trim().strip_suffix('：') else {
                 return false;
             };
-            let mut parts = names.split(['、', '，', ',']).map(str::trim).peekable();
-            parts.peek().is_some() && parts.all(|p| named.iter().any(|n| n == p))
+            // Every name of the line (an empty line names "", which is no recipient).
+            names
+                .split(['、', '，', ','])
+                .map(str::trim)
+                .all(|p| named.iter().any(|n| n == p))
         };
         let mut lines: Vec<&str> = f.body.lines().filter(|l| !l.trim().is_empty()).collect();
         if lines.first().is_some_and(|l| is_recipients_line(l)) {

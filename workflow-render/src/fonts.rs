@@ -6,7 +6,6 @@
 
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest as _, Sha256};
 use typst::foundations::Bytes;
 use typst::text::Font;
 
@@ -102,7 +101,7 @@ impl Fonts {
                     "{e} (install Debian's texlive-lang-chinese and fonts-noto-cjk, or configure the font files)"
                 ),
             })?;
-            let sha256 = hex::encode(Sha256::digest(&bytes));
+            let sha256 = workflow_core::content::Digest::of(&bytes).to_string();
             let faces: Vec<Font> = Font::iter(Bytes::new(bytes)).collect();
             let family = family_of(&faces, role, path)?;
             used.push(FontUsed {

@@ -23,7 +23,6 @@ mod fonts;
 
 use std::path::PathBuf;
 
-use sha2::{Digest as _, Sha256};
 use typst::diag::{FileError, FileResult};
 use typst::foundations::{Bytes, Datetime, Duration, Smart};
 use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
@@ -32,6 +31,7 @@ use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World};
 use typst_layout::PagedDocument;
 use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
+use workflow_core::content::Digest;
 
 pub use data::{Issued, Paragraph, chinese_date, paragraph};
 pub use fonts::{FontFiles, FontUsed, Fonts};
@@ -341,14 +341,14 @@ impl Renderer {
             )));
         }
         let again = self.render(issued)?;
-        let kept_sha = hex::encode(Sha256::digest(kept));
-        Ok(if again.sha256 == kept_sha {
+        Ok(if again.pdf == kept {
             Check::Same
         } else {
             Check::Differs(format!(
                 "laid out again from the record with the same layout and fonts it hashes to \
-                 {}, not to the kept copy's {kept_sha}: the kept copy does not show this record",
-                again.sha256
+                 {}, not to the kept copy's {}: the kept copy does not show this record",
+                again.sha256,
+                Digest::of(kept)
             ))
         })
     }
@@ -384,7 +384,7 @@ impl Renderer {
         let pdf = typst_pdf::pdf(&document, &options)
             .map_err(|errors| RenderError::Layout(messages(&errors)))?;
         Ok(Rendered {
-            sha256: hex::encode(Sha256::digest(&pdf)),
+            sha256: Digest::of(&pdf).to_string(),
             pages: document.pages().len(),
             fonts: self.fonts.used().to_vec(),
             pdf,

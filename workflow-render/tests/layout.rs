@@ -355,7 +355,6 @@ fn a_title_is_broken_into_even_lines() {
     for max in 8..19 {
         let title = "关于开展学校本科教育教学审核评估自评自建工作的通知";
         let lines = title_lines(title, max);
-        eprintln!("{max}: {lines:?}");
         assert_eq!(lines.concat(), title);
         for (end, start) in lines.iter().zip(lines.iter().skip(1)) {
             for word in [
@@ -375,7 +374,6 @@ fn a_title_is_broken_into_even_lines() {
     // No line begins with a closing mark or ends with an opening one.
     for max in 6..19 {
         let lines = title_lines("关于印发《学校公文处理办法（试行）》的通知", max);
-        eprintln!("{max}: {lines:?}");
         for l in &lines {
             assert!(
                 !l.starts_with(['》', '）', '，']) && !l.ends_with(['《', '（']),
@@ -390,7 +388,6 @@ fn the_same_record_gives_the_same_bytes() {
     let issued = sample();
     let a = renderer().render(&issued).unwrap();
     let b = renderer().render(&issued).unwrap();
-    assert_eq!(a.sha256, b.sha256);
     assert_eq!(a.pdf, b.pdf);
     // Another 印发 date is another document.
     let mut later = issued.clone();

@@ -112,7 +112,7 @@ pub(crate) fn read_kept(
         each(&bytes)?;
         offset += bytes.len() as u64;
     }
-    let found = Digest::from_sha256(hasher.finalize());
+    let found = Digest::from_sha256(hasher.finalize().into());
     Ok((found != *digest).then_some(KeptProblem::Altered(found)))
 }
 
@@ -338,7 +338,7 @@ impl Upload {
                 reason: "the file is empty".into(),
             });
         }
-        let digest = Digest::from_sha256(std::mem::take(&mut self.hasher).finalize());
+        let digest = Digest::from_sha256(std::mem::take(&mut self.hasher).finalize().into());
         if let Some(expected) = expected
             && *expected != digest
         {

@@ -15,12 +15,14 @@ use crate::error::{Error, Result};
 use crate::storage::Storage;
 
 /// Why a 公文 could not be printed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PrintError {
     /// Its text cannot be printed as it is (a character no font has, say): trying again will
     /// not help; the 印发 is refused, naming why.
+    #[error("its text cannot be printed: {0}")]
     Content(String),
     /// The printer cannot work now (its fonts missing): the same 印发 may succeed later.
+    #[error("the printer cannot work now: {0}")]
     Unavailable(String),
 }
 

@@ -85,6 +85,9 @@ impl Context for GroupContext<'_> {
     ) -> Result<Option<KeptFile>, ContextError> {
         self.reads.uploaded_file(digest, by).map_err(context_error)
     }
+    fn prints(&self) -> bool {
+        self.printer.is_some()
+    }
     fn print_issued(
         &self,
         issued: &workflow_core::outgoing::Document,

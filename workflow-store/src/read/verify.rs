@@ -113,7 +113,11 @@ impl Engine {
             let Some(kept) = self.kept_bytes(&p.file)? else {
                 report.printed_not_checked.push(problem(
                     p,
-                    format!("its printed copy {} is not kept here", p.file.digest),
+                    format!(
+                        "its printed copy {} is not kept here whole (missing, cut short or \
+                         altered: the file check names which)",
+                        p.file.digest
+                    ),
                 ));
                 continue;
             };
@@ -121,10 +125,9 @@ impl Engine {
                 Ok(Reprint::Same) => report.printed_checked += 1,
                 Ok(Reprint::Differs(why)) => report.printed_problems.push(problem(p, why)),
                 Ok(Reprint::CannotTell(why)) => report.printed_not_checked.push(problem(p, why)),
-                Err(e) => report.printed_not_checked.push(problem(
-                    p,
-                    format!("it cannot be printed again here: {e:?}"),
-                )),
+                Err(e) => report
+                    .printed_not_checked
+                    .push(problem(p, format!("it cannot be printed again here: {e}"))),
             }
         }
         Ok(())

@@ -52,12 +52,14 @@ impl Decide<'_> {
         };
         // The 公文 as it prints once issued, where the context renders one (the store, given
         // a renderer), kept before this event is: the event names what was printed.
-        let mut after = d.clone();
-        after.apply_parts(&self.actor.id, self.at, &issued);
-        if let Some(file) = self.ctx.print_issued(&after)?
-            && let EventData::Issued { printed, .. } = &mut issued
-        {
-            *printed = Some(file);
+        if self.ctx.prints() {
+            let mut after = d.clone();
+            after.apply_parts(&self.actor.id, self.at, &issued);
+            if let Some(file) = self.ctx.print_issued(&after)?
+                && let EventData::Issued { printed, .. } = &mut issued
+            {
+                *printed = Some(file);
+            }
         }
         Ok(vec![issued])
     }
