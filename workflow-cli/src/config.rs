@@ -287,7 +287,7 @@ impl ServerConfig {
             retention_schedule: self.retention_schedule()?,
             content_limits: self.content_limits()?,
             // 印发 prints the 公文 (GB/T 9704), kept with the document.
-            printer: Some(crate::print::printer()),
+            printer: Some(workflow_render::printer::printer()),
             ..workflow_store::Config::new(&self.data_dir)
         })
     }

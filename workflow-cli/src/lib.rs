@@ -25,7 +25,6 @@ mod bench;
 mod cli;
 pub mod config;
 mod ops;
-mod print;
 mod render;
 mod server;
 

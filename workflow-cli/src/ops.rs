@@ -38,7 +38,7 @@ pub(crate) fn open(place: &Path) -> Result<Engine> {
         return Engine::with_storage(
             std::sync::Arc::new(storage),
             workflow_store::Config {
-                printer: Some(crate::print::lazy_printer()),
+                printer: Some(workflow_render::printer::lazy_printer()),
                 ..workflow_store::Config::new(place)
             },
         )
@@ -51,7 +51,7 @@ pub(crate) fn open(place: &Path) -> Result<Engine> {
     }
     Engine::open_with(workflow_store::Config {
         create: false,
-        printer: Some(crate::print::lazy_printer()),
+        printer: Some(workflow_render::printer::lazy_printer()),
         ..workflow_store::Config::new(place)
     })
     .with_context(|| format!("cannot open data directory {}", place.display()))
@@ -333,7 +333,16 @@ pub(crate) fn show(
     version: Option<u64>,
     at: Option<Timestamp>,
 ) -> Result<(FlowState, Names)> {
-    let engine = open(data_dir)?;
+    show_in(&open(data_dir)?, id, version, at)
+}
+
+/// [`show`] on an engine already open.
+fn show_in(
+    engine: &Engine,
+    id: &str,
+    version: Option<u64>,
+    at: Option<Timestamp>,
+) -> Result<(FlowState, Names)> {
     let id = document_id(id)?;
     let doc = match (version, at) {
         (Some(v), _) => engine.state_as_of(id, AsOf::Version(v))?,
@@ -354,8 +363,8 @@ pub(crate) fn show(
     let now = engine
         .state(id)?
         .map_or(doc.classification(), |d| d.classification());
-    record_operator_read(&engine, what, id, now.max(doc.classification()), detail)?;
-    Ok((doc, Names::of(&engine)))
+    record_operator_read(engine, what, id, now.max(doc.classification()), detail)?;
+    Ok((doc, Names::of(engine)))
 }
 
 /// What `render` gives: what prints, the PDF, and the copy kept at 印发 with how it compares.
@@ -369,11 +378,11 @@ pub(crate) type Laid = (
 /// the unit names of the directory as it was at its 印发, and, where a copy was printed and
 /// kept then, whether it is what the record prints ([`workflow_render::Renderer::check`]).
 pub(crate) fn render(data_dir: &Path, id: &str) -> Result<Laid> {
-    let (state, _) = show(data_dir, id, None, None)?;
+    let engine = open(data_dir)?;
+    let (state, _) = show_in(&engine, id, None, None)?;
     let Some(doc) = state.into_outgoing() else {
         bail!("{id} is not a 发文: only an issued 发文 prints as a 公文");
     };
-    let engine = open(data_dir)?;
     let units = engine.units_at_issue(doc.id())?.unwrap_or_default();
     let issued = workflow_render::Issued::with_units(&doc, &units)?;
     let fonts = workflow_render::Fonts::load(&workflow_render::FontFiles::debian())?;

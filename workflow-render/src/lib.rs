@@ -20,6 +20,7 @@
 
 mod data;
 mod fonts;
+pub mod printer;
 
 use std::path::PathBuf;
 

@@ -76,15 +76,10 @@ impl std::fmt::Debug for PrinterHandle {
     }
 }
 
-/// Prints `doc` with `printer` and keeps the PDF durably (spooled, synced, kept by digest)
-/// before answering it as an event names it.
-pub(crate) fn print_and_keep(
-    printer: &dyn Printer,
-    storage: &dyn Storage,
-    doc: &Document,
-    units: &[Unit],
-) -> Result<FileRef> {
-    let (name, pdf) = printer.print(doc, units).map_err(|e| match e {
+/// A printer's refusal as the engine answers it: the text's fault is the request's, a
+/// printer that cannot work now may later.
+fn refused(e: PrintError) -> Error {
+    match e {
         PrintError::Content(reason) => Error::InvalidRequest {
             field: "document",
             reason: format!(
@@ -94,7 +89,36 @@ pub(crate) fn print_and_keep(
         PrintError::Unavailable(reason) => Error::Unavailable {
             reason: format!("printing the issued document (印发): {reason}; nothing was written"),
         },
-    })?;
+    }
+}
+
+impl crate::Engine {
+    /// The 公文 of the issued 发文 `doc` printed now, by this engine's printer, with the
+    /// directory as it was at its 印发: for a document issued where nothing printed (the
+    /// copy kept at 印发 is the one to serve where there is one). Its file name and PDF.
+    /// Blocking: the layout takes tens of milliseconds.
+    pub fn print_now(&self, doc: &Document) -> Result<(String, Vec<u8>)> {
+        let Some(printer) = &self.inner.printer else {
+            return Err(Error::Unavailable {
+                reason: "this server was given no printer: issued documents cannot be laid \
+                         out here"
+                    .into(),
+            });
+        };
+        let units = self.units_at_issue(doc.id())?.unwrap_or_default();
+        printer.print(doc, &units).map_err(refused)
+    }
+}
+
+/// Prints `doc` with `printer` and keeps the PDF durably (spooled, synced, kept by digest)
+/// before answering it as an event names it.
+pub(crate) fn print_and_keep(
+    printer: &dyn Printer,
+    storage: &dyn Storage,
+    doc: &Document,
+    units: &[Unit],
+) -> Result<FileRef> {
+    let (name, pdf) = printer.print(doc, units).map_err(refused)?;
     let digest = Digest::of(&pdf);
     let unavailable = |e: std::io::Error| Error::Unavailable {
         reason: format!("keeping the printed document: {e}"),

@@ -124,21 +124,9 @@ fn served_as(
     Ok(())
 }
 
-/// The renderer of issued documents, its fonts loaded on first use and kept for the
-/// process (a missing font is said on every attempt, not cached).
-fn renderer() -> Result<&'static workflow_render::Renderer, WebError> {
-    static RENDERER: std::sync::OnceLock<workflow_render::Renderer> = std::sync::OnceLock::new();
-    if let Some(r) = RENDERER.get() {
-        return Ok(r);
-    }
-    let fonts = workflow_render::Fonts::load(&workflow_render::FontFiles::debian())
-        .map_err(|e| WebError::Internal(e.to_string()))?;
-    Ok(RENDERER.get_or_init(|| workflow_render::Renderer::new(fonts)))
-}
-
 /// `/doc/{id}/issued.pdf`: an issued 发文 as its 公文 (GB/T 9704, PDF/A-2b): the copy printed
 /// and kept at 印发, or, for a document issued where nothing printed, laid out from its
-/// record now; read under the document's rules (a classified one's read is in the access
+/// record now by the engine's printer; read under the document's rules (a classified one's read is in the access
 /// log).
 pub(crate) async fn issued(
     State(state): State<AppState>,
@@ -153,31 +141,26 @@ pub(crate) async fn issued(
     let FlowState::Outgoing(doc) = s else {
         return Err(WebError::bad_form("id", "只有发文印发后才有正式公文"));
     };
+    let Some(issue) = doc.issue() else {
+        return Err(WebError::bad_form("id", "此文件尚未印发，没有正式公文"));
+    };
     // Printed at 印发 and kept: that copy, the one its `Issued` event names, through the
     // document like any of its files. Laid out now only for one issued without a printer.
-    if let Some(printed) = doc.issue().and_then(|i| i.printed.as_ref()) {
+    if let Some(printed) = &issue.printed {
         return Ok(Redirect::to(&format!("/doc/{id}/file/{}", printed.digest)).into_response());
     }
+    // The names as the directory had them at 印发, as it would have printed then.
     let engine = state.engine.clone();
-    let rendered = tokio::task::spawn_blocking(move || {
-        // The names as the directory had them at 印发, as it would have printed then.
-        let units = engine.units_at_issue(doc.id())?.unwrap_or_default();
-        let issued = workflow_render::Issued::with_units(&doc, &units)
-            .map_err(|e| WebError::bad_form("id", format!("此文件尚未印发，没有正式公文：{e}")))?;
-        let rendered = renderer()?
-            .render(&issued)
-            .map_err(|e| WebError::Internal(e.to_string()))?;
-        Ok::<_, WebError>((issued.file_name(), rendered))
-    })
-    .await
-    .map_err(|e| WebError::Internal(e.to_string()))??;
-    let (file_name, rendered) = rendered;
-    let size = rendered.pdf.len() as u64;
-    let mut response = (StatusCode::OK, rendered.pdf).into_response();
+    let (file_name, pdf) = tokio::task::spawn_blocking(move || engine.print_now(&doc))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))??;
+    let digest = Digest::of(&pdf);
+    let size = pdf.len() as u64;
+    let mut response = (StatusCode::OK, pdf).into_response();
     served_as(&mut response, "application/pdf", true, &file_name, size)?;
     response.headers_mut().insert(
         "x-content-sha256",
-        HeaderValue::from_str(&rendered.sha256).map_err(|e| WebError::Internal(e.to_string()))?,
+        HeaderValue::from_str(digest.as_str()).map_err(|e| WebError::Internal(e.to_string()))?,
     );
     Ok(response)
 }

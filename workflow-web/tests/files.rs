@@ -335,6 +335,12 @@ async fn an_issued_document_opens_as_its_official_pdf() {
     let id = c
         .sample_document(workflow_testkit::steps::ISSUED, None)
         .await;
+    // Issued where nothing printed: without a printer the console says it cannot lay it
+    // out; given one (the server's engine always has one), it lays it out from the record.
+    let li = c.signed_in("li.qiang").await;
+    let (status, _, _) = fetch(&c, &li, &format!("/doc/{id}/issued.pdf")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let c = c.reopened_with_printer().await;
     let li = c.signed_in("li.qiang").await;
     let page = c.get(&li, &format!("/doc/{id}")).await.body;
     assert!(page.contains("id=\"issued-link\""), "{page}");
@@ -377,4 +383,16 @@ async fn an_issued_document_opens_as_its_official_pdf() {
     assert!(!page.contains("id=\"issued-link\""));
     let (status, _, _) = fetch(&c, &li, &format!("/doc/{draft}/issued.pdf")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Issued where the engine prints: the copy kept at 印发, served as the document's file.
+    let printed = c
+        .sample_document(workflow_testkit::steps::ISSUED, None)
+        .await;
+    let kept = c.engine.document(printed).unwrap().unwrap();
+    let kept = kept.issue().unwrap().printed.clone().unwrap();
+    let (status, headers, _) = fetch(&c, &li, &format!("/doc/{printed}/issued.pdf")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        headers[header::LOCATION],
+        format!("/doc/{printed}/file/{}", kept.digest).as_str()
+    );
 }

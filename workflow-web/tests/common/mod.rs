@@ -59,6 +59,23 @@ impl Console {
         }
     }
 
+    /// The same store opened again with a printer (the console lays out, through the
+    /// engine, what was issued before without one).
+    pub async fn reopened_with_printer(self) -> Console {
+        let Console { engine, app, _dir } = self;
+        drop(app);
+        drop(engine);
+        let engine = workflow_testkit::engine::open_with(workflow_store::Config {
+            printer: Some(workflow_render::printer::lazy_printer()),
+            ..workflow_store::Config::new(_dir.path())
+        })
+        .await;
+        let clock = workflow_testkit::clock::running_clock();
+        let config = WebConfig::dev("127.0.0.1:0".parse().unwrap());
+        let app = workflow_web::router(engine.clone(), config, clock).unwrap();
+        Console { engine, app, _dir }
+    }
+
     pub async fn send(&self, req: Request<Body>, peer: SocketAddr) -> Answer {
         let mut req = req;
         req.extensions_mut().insert(ConnectInfo(peer));

@@ -1,18 +1,19 @@
-//! The engine's printer (DESIGN §11): an issued 发文 laid out by `workflow-render` at 印发, so
-//! that its `Issued` event names the PDF as printed. The fonts are loaded once, on a thread
+//! The engine's printer (DESIGN §11): an issued 发文 laid out by this crate at 印发, so
+//! that its `Issued` event names the PDF as printed (a program gives it to the engine as
+//! `Config::printer`; the console prints through the engine too). The fonts are loaded once, on a thread
 //! of their own when the server starts; a missing font refuses a 印发 (nothing written)
 //! with what to install, and text no font can print refuses it naming the text.
 
 use std::sync::{Mutex, OnceLock};
 
+use crate::{Check, FontFiles, Fonts, Issued, RenderError, Renderer};
 use workflow_core::directory::Unit;
 use workflow_core::outgoing::Document;
-use workflow_render::{Check, FontFiles, Fonts, Issued, RenderError, Renderer};
 use workflow_store::print::{PrintError, Reprint};
 
-/// `workflow-render` as the engine's [`workflow_store::print::Printer`].
+/// This crate as the engine's [`workflow_store::print::Printer`].
 #[derive(Debug, Default)]
-pub(crate) struct RenderPrinter {
+pub struct RenderPrinter {
     renderer: OnceLock<Renderer>,
     /// Held while the fonts load, so that a 印发 arriving meanwhile waits for that load
     /// rather than reading the fonts a second time. A failed load is not kept: fonts
@@ -47,7 +48,7 @@ impl RenderPrinter {
 
     /// Loads the fonts now, saying in the log when one is missing: the first 印发 then does
     /// not wait for them on the writer.
-    pub(crate) fn warm(&self) {
+    pub fn warm(&self) {
         if let Err(e) = self.renderer() {
             tracing::warn!(error = ?e, "issued documents cannot be printed until the fonts are installed");
         }
@@ -74,14 +75,14 @@ impl workflow_store::print::Printer for RenderPrinter {
 
 /// A printer whose fonts load when first used (the operator's commands: `verify` prints
 /// the archived 公文 again only when there are some).
-pub(crate) fn lazy_printer() -> workflow_store::print::PrinterHandle {
+pub fn lazy_printer() -> workflow_store::print::PrinterHandle {
     workflow_store::print::PrinterHandle(std::sync::Arc::new(RenderPrinter::default()))
 }
 
 /// The printer a server's engine is given, its fonts loaded on a thread of their own so
 /// that the start does not wait for them (a 印发 arriving while they load waits for that
 /// load, not a second one).
-pub(crate) fn printer() -> workflow_store::print::PrinterHandle {
+pub fn printer() -> workflow_store::print::PrinterHandle {
     let printer = std::sync::Arc::new(RenderPrinter::default());
     let warming = printer.clone();
     std::thread::spawn(move || warming.warm());
