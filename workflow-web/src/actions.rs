@@ -56,16 +56,6 @@ impl Input {
             Input::Unit | Input::Units | Input::Person(_) | Input::People | Input::Ordered(_)
         )
     }
-
-    /// Stock texts one click away (同意, 已阅), for an opinion field.
-    pub(crate) fn stock(self, field: &str) -> &'static [&'static str] {
-        match (self, field) {
-            (Input::Text, "opinion") => &["同意", "已阅", "拟同意，请领导审示", "请按规定办理"],
-            (Input::Text, "reason") => &["请修改后重新送审", "内容有误，请核实"],
-            (Input::Text, "note") => &["收到", "已阅"],
-            _ => &[],
-        }
-    }
 }
 
 /// One field of an action's form.
@@ -75,6 +65,8 @@ pub(crate) struct Field {
     pub(crate) label: &'static str,
     pub(crate) input: Input,
     pub(crate) required: bool,
+    /// Texts one click away (同意, 已阅), as this step words them.
+    pub(crate) stock: &'static [&'static str],
 }
 
 const fn field(name: &'static str, label: &'static str, input: Input, required: bool) -> Field {
@@ -83,8 +75,23 @@ const fn field(name: &'static str, label: &'static str, input: Input, required: 
         label,
         input,
         required,
+        stock: &[],
     }
 }
+
+impl Field {
+    /// The field with texts one click away.
+    const fn with_stock(self, stock: &'static [&'static str]) -> Field {
+        Field { stock, ..self }
+    }
+}
+
+/// A reviewer's or reader's stock words.
+const AGREE: &[&str] = &["同意", "同意，请审示", "已阅"];
+/// The office's 拟办.
+const PROPOSE: &[&str] = &["拟请校领导阅示", "拟请相关部门阅知", "拟请相关部门办理"];
+/// A leader's 批示.
+const INSTRUCT: &[&str] = &["同意", "请按拟办意见办理", "请牵头单位抓紧落实，按时办结"];
 
 /// 修改 of a draft that came back: its title and text (the rest of the draft — 文种, units,
 /// files — stays as it is; files are changed above the forms).
@@ -93,9 +100,10 @@ const REVISE: [Field; 2] = [
     field("body", "正文", Input::Text, false),
 ];
 
-const OPINION: Field = field("opinion", "意见", Input::Text, false);
-const REASON: Field = field("reason", "理由", Input::Text, true);
-const NOTE: Field = field("note", "备注", Input::Text, false);
+const OPINION: Field = field("opinion", "意见", Input::Text, false).with_stock(AGREE);
+const REASON: Field = field("reason", "理由", Input::Text, true)
+    .with_stock(&["请修改后重新送审", "内容有误，请核实"]);
+const NOTE: Field = field("note", "备注", Input::Text, false).with_stock(&["收到"]);
 const UNTIL: Field = field("until", "延期至", Input::Date, true);
 const GRANT: Field = field("grant", "审批", Input::YesNo, true);
 const ARCHIVE: [Field; 4] = [
@@ -141,14 +149,25 @@ const fn back(name: &'static str, label: &'static str, fields: &'static [Field])
     }
 }
 
-/// The label of a field the forms have (for an error naming it), else its name.
-pub(crate) fn field_label(name: &str) -> &str {
-    [OUTGOING, INCOMING, SUPERVISION, SUBMISSION]
-        .iter()
-        .flat_map(|forms| forms.iter())
-        .flat_map(|f| f.fields.iter())
-        .find(|f| f.name == name)
-        .map_or(name, |f| f.label)
+/// The label of the field an error names (for a sentence a person reads): in the form
+/// `form` where it has one, else in any form; a path into a command (`plan.leader`,
+/// `leaders[1]`) names the form's field by its last name. Never an English name: a field no
+/// form shows is 所填内容.
+pub(crate) fn field_label(form: Option<&str>, path: &str) -> String {
+    let last = path.rsplit('.').next().unwrap_or(path);
+    let name = last.split('[').next().unwrap_or(last);
+    let forms = || {
+        [OUTGOING, INCOMING, SUPERVISION, SUBMISSION]
+            .into_iter()
+            .flatten()
+    };
+    let in_form = forms()
+        .filter(|f| Some(f.name) == form)
+        .flat_map(|f| f.fields)
+        .find(|f| f.name == name);
+    in_form
+        .or_else(|| forms().flat_map(|f| f.fields).find(|f| f.name == name))
+        .map_or_else(|| "所填内容".to_owned(), |f| f.label.to_owned())
 }
 
 /// 发文: the steps a person takes on a draft under way. (Drafting, routing and 加签 are
@@ -169,7 +188,7 @@ const OUTGOING: &[ActionForm] = &[
     form(
         "SignOff",
         "签发",
-        &[field("opinion", "签发意见", Input::Text, false)],
+        &[field("opinion", "签发意见", Input::Text, false).with_stock(&["同意", "同意印发"])],
     ),
     back(
         "Withdraw",
@@ -208,7 +227,7 @@ const INCOMING: &[ActionForm] = &[
                 false,
             ),
             field("readers", "阅知人（传阅时选）", Input::People, false),
-            OPINION,
+            OPINION.with_stock(PROPOSE),
         ],
     ),
     form(
@@ -218,7 +237,7 @@ const INCOMING: &[ActionForm] = &[
             field("lead_unit", "主办单位", Input::Unit, true),
             field("co_units", "协办单位", Input::Units, false),
             field("deadline", "办结时限", Input::Date, true),
-            field("opinion", "批示", Input::Text, true),
+            field("opinion", "批示", Input::Text, true).with_stock(INSTRUCT),
             field("supervise", "列入督办", Input::Check, false),
         ],
     ),
@@ -304,7 +323,7 @@ const SUBMISSION: &[ActionForm] = &[
         "AcceptMemo",
         "核稿",
         &[
-            field("opinion", "拟办意见", Input::Text, true),
+            field("opinion", "拟办意见", Input::Text, true).with_stock(PROPOSE),
             field(
                 "leaders",
                 "批示领导（按批示顺序）",
@@ -318,7 +337,7 @@ const SUBMISSION: &[ActionForm] = &[
         "批示",
         &[
             field("decision", "批示意见", Input::Decision, true),
-            field("text", "批示", Input::Text, true),
+            field("text", "批示", Input::Text, true).with_stock(INSTRUCT),
             field("supervise", "列入督办", Input::Check, false),
             field("deadline", "督办时限（列入督办时必填）", Input::Date, false),
             field("co_units", "督办协办单位", Input::Units, false),
@@ -376,21 +395,25 @@ fn date(v: &Values, name: &str) -> Result<Option<NaiveDate>, WebError> {
             .map_err(|_| {
                 WebError::bad_form(
                     name,
-                    format!("{}：{t} 不是日期（YYYY-MM-DD）", field_label(name)),
+                    format!("{}：{t} 不是日期（YYYY-MM-DD）", field_label(None, name)),
                 )
             }),
     }
 }
 
 fn needed_date(v: &Values, name: &str) -> Result<NaiveDate, WebError> {
-    date(v, name)?.ok_or_else(|| WebError::bad_form(name, format!("{}：必填", field_label(name))))
+    date(v, name)?
+        .ok_or_else(|| WebError::bad_form(name, format!("{}：必填", field_label(None, name))))
 }
 
 fn number<T: std::str::FromStr>(v: &Values, name: &str) -> Result<Option<T>, WebError> {
     match text(v, name) {
         t if t.is_empty() => Ok(None),
         t => t.parse().map(Some).map_err(|_| {
-            WebError::bad_form(name, format!("{}：{t} 不是有效的数", field_label(name)))
+            WebError::bad_form(
+                name,
+                format!("{}：{t} 不是有效的数", field_label(None, name)),
+            )
         }),
     }
 }
@@ -404,11 +427,11 @@ fn yes(v: &Values, name: &str) -> Result<bool, WebError> {
         "" if !choice => Ok(false),
         "" => Err(WebError::bad_form(
             name,
-            format!("{}：必填，同意或不同意", field_label(name)),
+            format!("{}：必填，同意或不同意", field_label(None, name)),
         )),
         other => Err(WebError::bad_form(
             name,
-            format!("{}：{other:?} 应为同意或不同意", field_label(name)),
+            format!("{}：{other:?} 应为同意或不同意", field_label(None, name)),
         )),
     }
 }

@@ -4,6 +4,7 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use workflow_core::ErrorClass;
+use workflow_core::sheet::Names;
 
 /// What went wrong serving a page or taking an action.
 #[derive(Debug, thiserror::Error)]
@@ -125,6 +126,12 @@ impl WebError {
     /// engine's own words go in `detail`); a server-side failure's particulars stay in the
     /// log, and a document above the reader's clearance is neither confirmed nor graded.
     pub(crate) fn shown(&self) -> Shown {
+        self.shown_for(None, &ById)
+    }
+
+    /// [`WebError::shown`] for a refusal of the form `form`, whose fields it names by that
+    /// form's labels, with people named as `names` shows them.
+    pub(crate) fn shown_for(&self, form: Option<&str>, names: &dyn Names) -> Shown {
         let heading = self.heading();
         if self.status().is_server_error() {
             return Shown {
@@ -169,17 +176,22 @@ impl WebError {
         };
         Shown {
             heading,
-            message: sentence(e),
+            message: sentence(e, form, names),
             detail: format!("{}: {e}", e.reason()),
         }
     }
 }
 
-/// The engine's refusal `e` as a sentence an office worker reads.
-fn sentence(e: &workflow_store::Error) -> String {
+/// People by account id, where a page has no directory at hand.
+struct ById;
+
+impl Names for ById {}
+
+/// The engine's refusal `e` of the form `form` as a sentence an office worker reads.
+fn sentence(e: &workflow_store::Error, form: Option<&str>, names: &dyn Names) -> String {
     use workflow_core::Error as C;
     use workflow_store::Error as E;
-    let field = |f: &str| crate::actions::field_label(f).to_owned();
+    let field = |f: &str| crate::actions::field_label(form, f);
     match e {
         E::Conflict { .. } | E::WriteConflict { .. } => {
             "该文件已被他人处理，请刷新后查看，再决定是否办理。".into()
@@ -206,26 +218,29 @@ fn sentence(e: &workflow_store::Error) -> String {
                 field: f, actor, ..
             } => {
                 format!(
-                    "“{}”所填的“{actor}”没有办理此环节的职务，请另选。",
-                    field(f)
+                    "“{}”所选的“{}”没有办理此环节的职务，请另选。",
+                    field(f),
+                    names.actor(actor)
                 )
             }
             C::NamedActorClearance {
                 field: f, actor, ..
             } => {
                 format!(
-                    "“{}”所填的“{actor}”可阅密级不够，不能办理此文件，请另选。",
-                    field(f)
+                    "“{}”所选的“{}”可阅密级不够，不能办理此文件，请另选。",
+                    field(f),
+                    names.actor(actor)
                 )
             }
             C::NamedActorDeactivated { field: f, actor } => {
                 format!(
-                    "“{}”所填的“{actor}”已停用（离职或调岗），请另选。",
-                    field(f)
+                    "“{}”所选的“{}”已停用（离职或调岗），请另选。",
+                    field(f),
+                    names.actor(actor)
                 )
             }
             C::ActorDeactivated { actor } => {
-                format!("“{actor}”已停用（离职或调岗），不能再办理。")
+                format!("“{}”已停用（离职或调岗），不能再办理。", names.actor(actor))
             }
             C::MissingRole { .. } => "您没有办理此操作的职务权限。".into(),
             C::NotAssigned { .. } => "此环节不由您办理。".into(),

@@ -357,7 +357,7 @@ pub(crate) fn render_document(
         command_id: uuid::Uuid::new_v4().to_string(),
         stage: s.current_stage().map(|i| i.to_string()).unwrap_or_default(),
         done,
-        error: error.map(WebError::shown),
+        error: error.map(|e| e.shown_for(typed.map(|(form, _)| form), &names)),
         csrf: person.csrf.clone(),
     };
     Ok((status, Html(page.render()?)).into_response())

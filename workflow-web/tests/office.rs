@@ -55,6 +55,7 @@ async fn the_office_director_is_offered_the_proposal_with_leaders_to_choose_from
         "{}",
         page.body
     );
+    assert!(page.body.contains("data-fill=\"拟请校领导阅示\""));
     // The leader is picked by name, under their unit; only leaders are offered.
     let leader = c.engine.actor(&s.leader).unwrap();
     assert!(
@@ -206,6 +207,9 @@ async fn co_units_are_ticked_by_name_and_arrive_in_order() {
     propose_to_the_leader(&c, &director, id).await;
     let leader = c.signed_in(s.leader.as_str()).await;
     let page = c.get(&leader, &format!("/doc/{id}")).await;
+    // A leader's stock words are a 批示's, not the office's 拟办.
+    assert!(page.body.contains("data-fill=\"请按拟办意见办理\""));
+    assert!(!page.body.contains("data-fill=\"拟请校领导阅示\""));
     // Units by name: a select for the lead unit, boxes for the 协办 units.
     assert!(
         page.body.contains("<option value=\"JWC\">教务处</option>"),
@@ -271,7 +275,8 @@ fn visible_words(html: &str) -> Vec<String> {
     text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_'))
         .filter(|w| !w.contains('.') && !w.contains('-'))
         .filter(|w| w.chars().filter(char::is_ascii_alphabetic).count() >= 2)
-        .filter(|w| !w.chars().all(|c| c.is_ascii_hexdigit()))
+        // Ids and digests (long hex runs); a short word in hex letters ("Add") is a word.
+        .filter(|w| w.len() < 8 || !w.chars().all(|c| c.is_ascii_hexdigit()))
         .map(str::to_owned)
         .collect()
 }
@@ -331,6 +336,10 @@ async fn no_page_a_member_of_staff_sees_shows_a_code_or_an_english_word() {
         ] {
             found.extend(latin_on(&path, &page(&c, &b, &path).await));
         }
+        // An error page is read too.
+        let missing = c.get(&b, "/no/such/page").await;
+        assert_eq!(missing.status, axum::http::StatusCode::NOT_FOUND);
+        found.extend(latin_on("/no/such/page", &missing.body));
         for id in [outgoing, issued, memo, incoming] {
             let card = format!("/doc/{id}");
             let answer = c.get(&b, &card).await;
@@ -387,5 +396,40 @@ async fn the_card_names_units_and_people_and_writes_dates_as_the_office_does() {
             .contains("<td data-label=\"单位\">校长办公室</td>"),
         "{}",
         page.body
+    );
+}
+
+#[tokio::test]
+async fn a_refusal_names_the_field_by_its_label_and_the_person_by_name() {
+    let c = Console::new().await;
+    let memo = c.sample_memo(5).await; // with the office for 核稿
+    let clerk = c.signed_in(workflow_testkit::submission::CLERK).await;
+    let version = c.engine.state(memo).unwrap().unwrap().version().to_string();
+    // The second leader chosen holds no 校领导 role (a hand-built form: the picker offers
+    // leaders only): the refusal names the field as the form labels it and the person by
+    // name, not `leaders[1]` and an account id.
+    let a = c
+        .act(
+            &clerk,
+            memo,
+            &[
+                ("action", "AcceptMemo"),
+                ("version", &version),
+                ("opinion", "拟同意。"),
+                ("leaders", workflow_testkit::submission::DEPUTY),
+                ("leaders", "wang.fang"),
+                ("command_id", "a1"),
+            ],
+        )
+        .await;
+    assert!(a.status.is_client_error(), "{}", a.body);
+    assert_eq!(
+        error_message(&a.body),
+        "“批示领导（按批示顺序）”所选的“王芳”没有办理此环节的职务，请另选。"
+    );
+    assert_eq!(latin_on("the refused form", &a.body), Vec::<String>::new());
+    assert_eq!(
+        c.engine.state(memo).unwrap().unwrap().version().to_string(),
+        version
     );
 }
