@@ -360,16 +360,16 @@ fn run(cli: Cli) -> Result<bool> {
             }
             // Against the copy printed at 印发, where there is one (as verify checks it).
             match &printed {
-                Some((kept, workflow_render::Check::Same)) => {
+                Some((kept, workflow_render::Reprint::Same)) => {
                     println!("equal to the copy printed at 印发 ({})", kept.name);
                 }
-                Some((kept, workflow_render::Check::Differs(why))) => {
+                Some((kept, workflow_render::Reprint::Differs(why))) => {
                     println!(
                         "DIFFERS from the copy printed at 印发 ({}): {why}",
                         kept.name
                     );
                 }
-                Some((kept, workflow_render::Check::CannotTell(why))) => {
+                Some((kept, workflow_render::Reprint::CannotTell(why))) => {
                     println!(
                         "not comparable with the copy printed at 印发 ({}, sha256 {}): {why}",
                         kept.name, kept.digest

@@ -371,7 +371,7 @@ fn show_in(
 pub(crate) type Laid = (
     workflow_render::Issued,
     workflow_render::Rendered,
-    Option<(workflow_core::content::FileRef, workflow_render::Check)>,
+    Option<(workflow_core::content::FileRef, workflow_render::Reprint)>,
 );
 
 /// `render`: the issued 发文 `id` laid out as its 公文 (the read recorded like `show`'s), with

@@ -100,17 +100,9 @@ pub fn printed_with(pdf: &[u8]) -> Option<PrintedWith> {
     (!fonts.is_empty()).then_some(PrintedWith { layout, fonts })
 }
 
-/// Whether a kept copy is what its record prints (see [`Renderer::check`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Check {
-    /// Laid out again, byte for byte the same.
-    Same,
-    /// Laid out again with the same layout and fonts, it differs: the kept copy does not
-    /// show this record.
-    Differs(String),
-    /// It cannot be laid out the same way here (another layout or other fonts): why.
-    CannotTell(String),
-}
+/// Whether a kept copy is what its record prints (see [`Renderer::check`]): the store's
+/// verdict, which verify reports.
+pub use workflow_store::print::Reprint;
 
 /// A rendered document: the PDF, its SHA-256, its pages and the fonts it was set in.
 #[derive(Debug, Clone)]
@@ -302,9 +294,9 @@ impl Renderer {
     /// Whether `kept`, a copy of `issued` printed earlier, is what it prints now: laid out
     /// again when it was printed with this layout and these fonts (the same bytes, or the
     /// digests that differ), else why that cannot tell.
-    pub fn check(&self, issued: &Issued, kept: &[u8]) -> Result<Check, RenderError> {
+    pub fn check(&self, issued: &Issued, kept: &[u8]) -> Result<Reprint, RenderError> {
         let Some(with) = printed_with(kept) else {
-            return Ok(Check::CannotTell(
+            return Ok(Reprint::CannotTell(
                 "the kept copy names no layout or fonts: it was not printed by this software"
                     .into(),
             ));
@@ -312,17 +304,17 @@ impl Renderer {
         match with.layout {
             Some(n) if n == LAYOUT => {}
             Some(n) if n > LAYOUT => {
-                return Ok(Check::CannotTell(format!(
+                return Ok(Reprint::CannotTell(format!(
                     "printed with layout {n}, newer than this build's ({LAYOUT}): check it with a newer build"
                 )));
             }
             Some(n) => {
-                return Ok(Check::CannotTell(format!(
+                return Ok(Reprint::CannotTell(format!(
                     "printed with layout {n}, which this build does not have (it has {LAYOUT})"
                 )));
             }
             None => {
-                return Ok(Check::CannotTell(
+                return Ok(Reprint::CannotTell(
                     "printed before layouts were numbered".into(),
                 ));
             }
@@ -335,7 +327,7 @@ impl Renderer {
                 .filter(|f| !here.contains(f))
                 .map(String::as_str)
                 .collect();
-            return Ok(Check::CannotTell(format!(
+            return Ok(Reprint::CannotTell(format!(
                 "printed with fonts this machine does not have ({}); it has {}",
                 missing.join("; "),
                 here.join("; ")
@@ -343,9 +335,9 @@ impl Renderer {
         }
         let again = self.render(issued)?;
         Ok(if again.pdf == kept {
-            Check::Same
+            Reprint::Same
         } else {
-            Check::Differs(format!(
+            Reprint::Differs(format!(
                 "laid out again from the record with the same layout and fonts it hashes to \
                  {}, not to the kept copy's {}: the kept copy does not show this record",
                 again.sha256,

@@ -6,7 +6,7 @@
 
 use std::sync::{Mutex, OnceLock};
 
-use crate::{Check, FontFiles, Fonts, Issued, RenderError, Renderer};
+use crate::{FontFiles, Fonts, Issued, RenderError, Renderer};
 use workflow_core::directory::Unit;
 use workflow_core::outgoing::Document;
 use workflow_store::print::{PrintError, Reprint};
@@ -64,12 +64,7 @@ impl workflow_store::print::Printer for RenderPrinter {
 
     fn reprint(&self, doc: &Document, units: &[Unit], kept: &[u8]) -> Result<Reprint, PrintError> {
         let issued = Issued::with_units(doc, units).map_err(print_error)?;
-        let checked = self.renderer()?.check(&issued, kept).map_err(print_error)?;
-        Ok(match checked {
-            Check::Same => Reprint::Same,
-            Check::Differs(why) => Reprint::Differs(why),
-            Check::CannotTell(why) => Reprint::CannotTell(why),
-        })
+        self.renderer()?.check(&issued, kept).map_err(print_error)
     }
 }
 

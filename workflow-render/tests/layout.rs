@@ -621,7 +621,7 @@ fn the_golden_record_prints_to_the_digest_of_its_layout() {
 
 #[test]
 fn a_printed_copy_names_its_layout_and_fonts_and_is_checked_against_its_record() {
-    use workflow_render::{Check, LAYOUT, printed_with};
+    use workflow_render::{LAYOUT, Reprint, printed_with};
     let issued = golden_record();
     let r = renderer().render(&issued).unwrap();
     let with = printed_with(&r.pdf).expect("our PDFs name their layout and fonts");
@@ -632,12 +632,12 @@ fn a_printed_copy_names_its_layout_and_fonts_and_is_checked_against_its_record()
         .map(workflow_render::FontUsed::keyword)
         .collect();
     assert_eq!(with.fonts, fonts);
-    assert_eq!(renderer().check(&issued, &r.pdf).unwrap(), Check::Same);
+    assert_eq!(renderer().check(&issued, &r.pdf).unwrap(), Reprint::Same);
     // The kept copy of another record: the same layout and fonts print this one otherwise.
     let mut other = issued.clone();
     other.number = "某大发〔2026〕16号".into();
     match renderer().check(&other, &r.pdf).unwrap() {
-        Check::Differs(why) => assert!(why.contains(&r.sha256), "{why}"),
+        Reprint::Differs(why) => assert!(why.contains(&r.sha256), "{why}"),
         c => panic!("{c:?}"),
     }
     let replaced = |from: &str, to: &str| -> Vec<u8> {
@@ -657,13 +657,13 @@ fn a_printed_copy_names_its_layout_and_fonts_and_is_checked_against_its_record()
     // Printed by a newer layout, or with other fonts: it cannot tell, and says why.
     let newer = replaced(&format!("workflow-layout {LAYOUT}"), "workflow-layout 9");
     match renderer().check(&issued, &newer).unwrap() {
-        Check::CannotTell(why) => assert!(why.contains("newer than this build"), "{why}"),
+        Reprint::CannotTell(why) => assert!(why.contains("newer than this build"), "{why}"),
         c => panic!("{c:?}"),
     }
     let font = &r.fonts[0].sha256;
     let other_font = replaced(font, &"0".repeat(font.len()));
     match renderer().check(&issued, &other_font).unwrap() {
-        Check::CannotTell(why) => assert!(
+        Reprint::CannotTell(why) => assert!(
             why.contains("fonts this machine does not have") && why.contains(&"0".repeat(64)),
             "{why}"
         ),
@@ -676,7 +676,7 @@ fn a_printed_copy_names_its_layout_and_fonts_and_is_checked_against_its_record()
     .unwrap();
     assert!(printed_with(&foreign).is_none());
     match renderer().check(&issued, &foreign).unwrap() {
-        Check::CannotTell(why) => assert!(why.contains("not printed by this software"), "{why}"),
+        Reprint::CannotTell(why) => assert!(why.contains("not printed by this software"), "{why}"),
         c => panic!("{c:?}"),
     }
 }

@@ -119,6 +119,18 @@ pub(crate) fn print_and_keep(
     units: &[Unit],
 ) -> Result<FileRef> {
     let (name, pdf) = printer.print(doc, units).map_err(refused)?;
+    // What the printer gives is kept as uploads are: a proper name, and a PDF by its bytes.
+    if let Some(why) = workflow_core::content::name_problem(&name) {
+        return Err(Error::Internal {
+            reason: format!("the printer named the issued document {name:?}: {why}"),
+        });
+    }
+    let kind = workflow_core::content::sniffed_kind(&name, &pdf);
+    if kind != Some(workflow_core::content::FileKind::Pdf) {
+        return Err(Error::Internal {
+            reason: format!("the printer gave {name:?} as {kind:?}, not a PDF"),
+        });
+    }
     let digest = Digest::of(&pdf);
     let unavailable = |e: std::io::Error| Error::Unavailable {
         reason: format!("keeping the printed document: {e}"),
@@ -135,7 +147,7 @@ pub(crate) fn print_and_keep(
         name,
         digest,
         size: pdf.len() as u64,
-        media_type: "application/pdf".into(),
+        media_type: workflow_core::content::FileKind::Pdf.media_type().into(),
         pages: None,
     })
 }

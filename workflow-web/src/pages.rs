@@ -573,6 +573,7 @@ pub(crate) async fn search(
         .engine
         .read_page(&person.reader, &list_query(&q, now)?, false)
         .await?;
+    let directory = Directory::of(&state.engine);
     html(&Search {
         nav: Some(state.nav(&person)),
         kinds: Kind::ALL
@@ -586,19 +587,8 @@ pub(crate) async fn search(
             .iter()
             .map(|k| (k.label(), workflow_core::FlowState::steps(*k)))
             .collect(),
-        units: state
-            .engine
-            .units()
-            .into_iter()
-            .map(|u| (u.code.to_string(), u.name))
-            .collect(),
-        leaders: state
-            .engine
-            .actors()
-            .into_iter()
-            .filter(|a| a.has_role(workflow_core::directory::Role::Leader))
-            .map(|a| (a.id.to_string(), a.name))
-            .collect(),
+        units: directory.units().to_vec(),
+        leaders: directory.holding(workflow_core::directory::Role::Leader),
         rows: view::rows(&state.engine, &page, now, false),
         next: page.next_page_token.clone(),
         q,

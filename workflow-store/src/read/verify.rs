@@ -101,14 +101,19 @@ impl Engine {
         let mut directory = super::history::DirectoryReplay::read(self)?;
         for p in &printed {
             let units = directory.units_before(p.position)?;
-            let doc = match self.fold_stream(p.document, p.version, None)? {
-                Some(workflow_core::FlowState::Outgoing(d)) => d,
-                _ => {
-                    return Err(Error::corrupt(
-                        format_args!("position {}", p.position),
-                        "an Issued event whose stream does not fold to a 发文",
-                    ));
-                }
+            // Reported with the rest (verify goes on), not an end to verify.
+            let Some(workflow_core::FlowState::Outgoing(doc)) =
+                self.fold_stream(p.document, p.version, None)?
+            else {
+                report.printed_problems.push(problem(
+                    p,
+                    format!(
+                        "the Issued event at position {} is in a stream that does not fold to \
+                         a 发文",
+                        p.position
+                    ),
+                ));
+                continue;
             };
             let Some(kept) = self.kept_bytes(&p.file)? else {
                 report.printed_not_checked.push(problem(
