@@ -259,16 +259,16 @@ impl Engine {
             std::fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
         }
         let mut out = std::fs::File::create(path).map_err(|e| io_err(path, e))?;
-        let read = crate::content::read_kept(&*self.inner.storage, digest, size, |bytes| {
+        let read = crate::storage::kept::read_kept(&*self.inner.storage, digest, size, |bytes| {
             out.write_all(bytes).map_err(|e| io_err(path, e))
         })?;
         match read {
             None => out.sync_all().map_err(|e| io_err(path, e)),
-            Some(crate::content::KeptProblem::Short(at)) => Err(Error::corrupt(
+            Some(crate::storage::kept::KeptProblem::Short(at)) => Err(Error::corrupt(
                 format!("file {digest}"),
                 format!("it ends at byte {at} of {size}"),
             )),
-            Some(crate::content::KeptProblem::Altered(_)) => Err(Error::corrupt(
+            Some(crate::storage::kept::KeptProblem::Altered(_)) => Err(Error::corrupt(
                 format!("file {digest}"),
                 "its kept bytes no longer hash to its digest (run workflow verify)",
             )),

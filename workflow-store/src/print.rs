@@ -136,7 +136,7 @@ pub(crate) fn print_and_keep(
         reason: format!("keeping the printed document: {e}"),
     };
     // Spooled as an upload is (this user's only: a classified 公文 among them).
-    let (path, mut file) = crate::content::spool_file(storage)?;
+    let (path, mut file) = crate::storage::kept::spool_file(storage)?;
     // (The backend syncs it as it keeps it.)
     let written = file.write_all(&pdf).map_err(unavailable);
     drop(file);

@@ -147,7 +147,7 @@ impl Engine {
             return Ok(None);
         }
         let mut bytes = Vec::with_capacity(usize::try_from(file.size).unwrap_or(0));
-        let read = crate::content::read_kept(storage, &file.digest, file.size, |chunk| {
+        let read = crate::storage::kept::read_kept(storage, &file.digest, file.size, |chunk| {
             bytes.extend_from_slice(chunk);
             Ok(())
         })?;
@@ -181,17 +181,18 @@ impl Engine {
         let kept_digests: BTreeSet<String> = kept.iter().map(|k| k.digest.to_string()).collect();
         report.files_not_kept = named.keys().filter(|d| !kept_digests.contains(*d)).count() as u64;
         for k in kept {
-            use crate::content::KeptProblem;
-            let problem = match crate::content::read_kept(storage, &k.digest, k.size, |_| Ok(())) {
-                Ok(None) => None,
-                Ok(Some(KeptProblem::Short(at))) => {
-                    Some(format!("it ends at byte {at} of {}", k.size))
-                }
-                Ok(Some(KeptProblem::Altered(found))) => {
-                    Some(format!("its bytes were altered: they hash to {found}"))
-                }
-                Err(e) => Some(format!("it cannot be read: {e}")),
-            };
+            use crate::storage::kept::KeptProblem;
+            let problem =
+                match crate::storage::kept::read_kept(storage, &k.digest, k.size, |_| Ok(())) {
+                    Ok(None) => None,
+                    Ok(Some(KeptProblem::Short(at))) => {
+                        Some(format!("it ends at byte {at} of {}", k.size))
+                    }
+                    Ok(Some(KeptProblem::Altered(found))) => {
+                        Some(format!("its bytes were altered: they hash to {found}"))
+                    }
+                    Err(e) => Some(format!("it cannot be read: {e}")),
+                };
             match problem {
                 None => report.files_checked += 1,
                 Some(reason) => report.file_problems.push(crate::replay::FileProblem {

@@ -191,18 +191,18 @@ fn copy_contents(
                 reason: format!("copying file {}: {e}", k.digest),
             };
             let mut out = std::fs::File::create(&path).map_err(io)?;
-            let read = crate::content::read_kept(from, &k.digest, k.size, |bytes| {
+            let read = crate::storage::kept::read_kept(from, &k.digest, k.size, |bytes| {
                 out.write_all(bytes).map_err(io)
             })?;
             match read {
                 None => {}
-                Some(crate::content::KeptProblem::Short(at)) => {
+                Some(crate::storage::kept::KeptProblem::Short(at)) => {
                     return Err(Error::corrupt(
                         format!("file {}", k.digest),
                         format!("it ends at byte {at} of {}", k.size),
                     ));
                 }
-                Some(crate::content::KeptProblem::Altered(_)) => {
+                Some(crate::storage::kept::KeptProblem::Altered(_)) => {
                     return Err(Error::corrupt(
                         format!("file {}", k.digest),
                         "the source's bytes do not hash to its digest (run workflow verify on it)",

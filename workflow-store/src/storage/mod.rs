@@ -19,6 +19,7 @@
 
 #[cfg(any(test, feature = "fault-injection"))]
 pub(crate) mod faults;
+pub(crate) mod kept;
 // Shared by the backends: a build with one of them leaves some of it unused.
 #[cfg_attr(not(all(feature = "sled", feature = "postgres")), allow(dead_code))]
 mod keys;
