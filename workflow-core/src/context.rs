@@ -58,8 +58,9 @@ pub trait Context {
     fn is_deactivated(&self, _id: &ActorId) -> bool {
         false
     }
-    /// Whether this context prints issued 公文 ([`Context::print_issued`] answers `None`
-    /// where not, so a decision need not prepare anything for it).
+    /// Whether this context prints issued 公文: a decision prepares and asks
+    /// [`Context::print_issued`] only where it does, so a context that prints overrides
+    /// both.
     fn prints(&self) -> bool {
         false
     }

@@ -82,13 +82,7 @@ pub fn china_date(at: Timestamp) -> NaiveDate {
 
 /// An instant as the offices read it: `2026-11-24 09:30:00 CST` (China Standard Time).
 pub fn china_time(at: Timestamp) -> String {
-    match FixedOffset::east_opt(8 * 3600) {
-        Some(cst) => at
-            .with_timezone(&cst)
-            .format("%Y-%m-%d %H:%M:%S CST")
-            .to_string(),
-        None => at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-    }
+    in_china(at).format("%Y-%m-%d %H:%M:%S CST").to_string()
 }
 
 /// 24:00 of `date`, China time (the next day's first instant): when a deadline on that day

@@ -50,7 +50,7 @@ impl RenderPrinter {
     /// not wait for them on the writer.
     pub fn warm(&self) {
         if let Err(e) = self.renderer() {
-            tracing::warn!(error = ?e, "issued documents cannot be printed until the fonts are installed");
+            tracing::warn!(error = %e, "issued documents cannot be printed until the fonts are installed");
         }
     }
 }

@@ -92,24 +92,6 @@ fn refused(e: PrintError) -> Error {
     }
 }
 
-impl crate::Engine {
-    /// The 公文 of the issued 发文 `doc` printed now, by this engine's printer, with the
-    /// directory as it was at its 印发: for a document issued where nothing printed (the
-    /// copy kept at 印发 is the one to serve where there is one). Its file name and PDF.
-    /// Blocking: the layout takes tens of milliseconds.
-    pub fn print_now(&self, doc: &Document) -> Result<(String, Vec<u8>)> {
-        let Some(printer) = &self.inner.printer else {
-            return Err(Error::Unavailable {
-                reason: "this server was given no printer: issued documents cannot be laid \
-                         out here"
-                    .into(),
-            });
-        };
-        let units = self.units_at_issue(doc.id())?.unwrap_or_default();
-        printer.print(doc, &units).map_err(refused)
-    }
-}
-
 /// Prints `doc` with `printer` and keeps the PDF durably (spooled, synced, kept by digest)
 /// before answering it as an event names it.
 pub(crate) fn print_and_keep(

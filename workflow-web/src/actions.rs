@@ -103,6 +103,9 @@ const REVISE: [Field; 2] = [
 const OPINION: Field = field("opinion", "意见", Input::Text, false).with_stock(AGREE);
 const REASON: Field = field("reason", "理由", Input::Text, true)
     .with_stock(&["请修改后重新送审", "内容有误，请核实"]);
+/// Why more time is asked for.
+const EXTENSION_REASON: Field = field("reason", "理由", Input::Text, true)
+    .with_stock(&["工作量大，需延期办理", "需等待相关单位意见"]);
 const NOTE: Field = field("note", "备注", Input::Text, false).with_stock(&["收到"]);
 const UNTIL: Field = field("until", "延期至", Input::Date, true);
 const GRANT: Field = field("grant", "审批", Input::YesNo, true);
@@ -182,7 +185,7 @@ const OUTGOING: &[ActionForm] = &[
         "会签",
         &[
             field("agree", "会签意见", Input::YesNo, true),
-            field("opinion", "意见（不同意时必填）", Input::Text, false),
+            field("opinion", "意见（不同意时必填）", Input::Text, false).with_stock(AGREE),
         ],
     ),
     form(
@@ -259,7 +262,7 @@ const INCOMING: &[ActionForm] = &[
         "协办意见",
         &[field("text", "协办意见", Input::Text, true)],
     ),
-    form("RequestExtension", "申请延期", &[UNTIL, REASON]),
+    form("RequestExtension", "申请延期", &[UNTIL, EXTENSION_REASON]),
     form(
         "DecideExtension",
         "审批延期",
@@ -289,7 +292,11 @@ const SUPERVISION: &[ActionForm] = &[
             field("percent", "完成比例（%）", Input::Number, false),
         ],
     ),
-    form("RequestItemExtension", "申请延期", &[UNTIL, REASON]),
+    form(
+        "RequestItemExtension",
+        "申请延期",
+        &[UNTIL, EXTENSION_REASON],
+    ),
     form(
         "DecideItemExtension",
         "审批延期",
@@ -316,7 +323,7 @@ const SUBMISSION: &[ActionForm] = &[
         "会签",
         &[
             field("agree", "会签意见", Input::YesNo, true),
-            field("opinion", "意见（不同意时必填）", Input::Text, false),
+            field("opinion", "意见（不同意时必填）", Input::Text, false).with_stock(AGREE),
         ],
     ),
     form(
@@ -387,7 +394,7 @@ fn required(v: &Values, f: &Field) -> Result<String, WebError> {
     Ok(t)
 }
 
-fn date(v: &Values, name: &str) -> Result<Option<NaiveDate>, WebError> {
+fn date(v: &Values, form: &str, name: &str) -> Result<Option<NaiveDate>, WebError> {
     match text(v, name) {
         t if t.is_empty() => Ok(None),
         t => NaiveDate::parse_from_str(&t, "%Y-%m-%d")
@@ -395,31 +402,34 @@ fn date(v: &Values, name: &str) -> Result<Option<NaiveDate>, WebError> {
             .map_err(|_| {
                 WebError::bad_form(
                     name,
-                    format!("{}：{t} 不是日期（YYYY-MM-DD）", field_label(None, name)),
+                    format!(
+                        "{}：{t} 不是日期（YYYY-MM-DD）",
+                        field_label(Some(form), name)
+                    ),
                 )
             }),
     }
 }
 
-fn needed_date(v: &Values, name: &str) -> Result<NaiveDate, WebError> {
-    date(v, name)?
-        .ok_or_else(|| WebError::bad_form(name, format!("{}：必填", field_label(None, name))))
+fn needed_date(v: &Values, form: &str, name: &str) -> Result<NaiveDate, WebError> {
+    date(v, form, name)?
+        .ok_or_else(|| WebError::bad_form(name, format!("{}：必填", field_label(Some(form), name))))
 }
 
-fn number<T: std::str::FromStr>(v: &Values, name: &str) -> Result<Option<T>, WebError> {
+fn number<T: std::str::FromStr>(v: &Values, form: &str, name: &str) -> Result<Option<T>, WebError> {
     match text(v, name) {
         t if t.is_empty() => Ok(None),
         t => t.parse().map(Some).map_err(|_| {
             WebError::bad_form(
                 name,
-                format!("{}：{t} 不是有效的数", field_label(None, name)),
+                format!("{}：{t} 不是有效的数", field_label(Some(form), name)),
             )
         }),
     }
 }
 
 /// A 同意/不同意 choice (`agree`, `grant`: must be made) or a check box (unchecked: no).
-fn yes(v: &Values, name: &str) -> Result<bool, WebError> {
+fn yes(v: &Values, form: &str, name: &str) -> Result<bool, WebError> {
     let choice = matches!(name, "agree" | "grant");
     match text(v, name).as_str() {
         "yes" | "on" | "true" => Ok(true),
@@ -427,11 +437,14 @@ fn yes(v: &Values, name: &str) -> Result<bool, WebError> {
         "" if !choice => Ok(false),
         "" => Err(WebError::bad_form(
             name,
-            format!("{}：必填，同意或不同意", field_label(None, name)),
+            format!("{}：必填，同意或不同意", field_label(Some(form), name)),
         )),
         other => Err(WebError::bad_form(
             name,
-            format!("{}：{other:?} 应为同意或不同意", field_label(None, name)),
+            format!(
+                "{}：{other:?} 应为同意或不同意",
+                field_label(Some(form), name)
+            ),
         )),
     }
 }
@@ -491,6 +504,7 @@ pub(crate) fn command(
     for f in spec.fields {
         required(v, f)?;
     }
+    let form = spec.name;
     let t = |n: &str| text(v, n);
     let archive_fields = || -> Result<_, WebError> {
         Ok((
@@ -524,7 +538,7 @@ pub(crate) fn command(
             },
             "Countersign" => Action::Countersign {
                 content: shown(v)?,
-                agree: yes(v, "agree")?,
+                agree: yes(v, form, "agree")?,
                 opinion: t("opinion"),
                 stage,
             },
@@ -536,8 +550,8 @@ pub(crate) fn command(
                 reason: t("reason"),
             },
             "Issue" => Action::Issue {
-                issue_date: needed_date(v, "issue_date")?,
-                copies: number(v, "copies")?.unwrap_or(0),
+                issue_date: needed_date(v, form, "issue_date")?,
+                copies: number(v, form, "copies")?.unwrap_or(0),
             },
             "Acknowledge" => Action::Acknowledge,
             "Archive" => {
@@ -556,7 +570,7 @@ pub(crate) fn command(
         (StreamKind::Incoming, _) => FlowAction::Incoming(match name {
             "ScreenIncoming" => IncomingAction::Screen {
                 note: t("note"),
-                deadline: date(v, "deadline")?,
+                deadline: date(v, form, "deadline")?,
             },
             "RejectIncoming" => IncomingAction::RejectIncoming {
                 reason: t("reason"),
@@ -581,9 +595,9 @@ pub(crate) fn command(
                     .iter()
                     .map(|u| UnitCode::from(u.as_str()))
                     .collect(),
-                deadline: needed_date(v, "deadline")?,
+                deadline: needed_date(v, form, "deadline")?,
                 opinion: t("opinion"),
-                supervise: yes(v, "supervise")?,
+                supervise: yes(v, form, "supervise")?,
             },
             "TransferInstruction" => IncomingAction::TransferInstruction {
                 to: ActorId::from(t("to").as_str()),
@@ -592,11 +606,11 @@ pub(crate) fn command(
             "RecordProgress" => IncomingAction::RecordProgress { text: t("text") },
             "CoInput" => IncomingAction::CoInput { text: t("text") },
             "RequestExtension" => IncomingAction::RequestExtension {
-                until: needed_date(v, "until")?,
+                until: needed_date(v, form, "until")?,
                 reason: t("reason"),
             },
             "DecideExtension" => IncomingAction::DecideExtension {
-                grant: yes(v, "grant")?,
+                grant: yes(v, form, "grant")?,
                 reason: t("reason"),
             },
             "SendBack" => IncomingAction::SendBack {
@@ -626,14 +640,14 @@ pub(crate) fn command(
             "AcceptItem" => SupervisionAction::AcceptItem { note: t("note") },
             "ReportProgress" => SupervisionAction::ReportProgress {
                 text: t("text"),
-                percent: number(v, "percent")?,
+                percent: number(v, form, "percent")?,
             },
             "RequestItemExtension" => SupervisionAction::RequestItemExtension {
-                until: needed_date(v, "until")?,
+                until: needed_date(v, form, "until")?,
                 reason: t("reason"),
             },
             "DecideItemExtension" => SupervisionAction::DecideItemExtension {
-                grant: yes(v, "grant")?,
+                grant: yes(v, form, "grant")?,
                 reason: t("reason"),
             },
             "ReportCompletion" => SupervisionAction::ReportCompletion {
@@ -664,6 +678,7 @@ fn submission_command(
     stage: Option<usize>,
 ) -> Result<SubmissionAction, WebError> {
     let t = |n: &str| text(v, n);
+    let form = name;
     Ok(match name {
         "ReviseMemo" => {
             let m = state
@@ -683,7 +698,7 @@ fn submission_command(
         },
         "CountersignMemo" => SubmissionAction::CountersignMemo {
             content: shown(v)?,
-            agree: yes(v, "agree")?,
+            agree: yes(v, form, "agree")?,
             opinion: t("opinion"),
             stage,
         },
@@ -708,14 +723,14 @@ fn submission_command(
                 }
             },
             text: t("text"),
-            supervise: if yes(v, "supervise")? {
+            supervise: if yes(v, form, "supervise")? {
                 Some(Supervise {
                     lead_unit: None,
                     co_units: list(v, "co_units")
                         .iter()
                         .map(|u| UnitCode::from(u.as_str()))
                         .collect(),
-                    deadline: date(v, "deadline")?
+                    deadline: date(v, form, "deadline")?
                         .ok_or_else(|| WebError::bad_form("deadline", "列入督办时必填督办时限"))?,
                 })
             } else {

@@ -153,7 +153,18 @@ pub(crate) async fn issued(
     let engine = state.engine.clone();
     let (file_name, pdf) = tokio::task::spawn_blocking(move || engine.print_now(&doc))
         .await
-        .map_err(|e| WebError::Internal(e.to_string()))??;
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .map_err(|e| match e {
+            // Nothing was filled in: the record holds what no font prints.
+            workflow_store::Error::InvalidRequest { reason, .. } => {
+                tracing::warn!(%reason, "web console: an issued document cannot be laid out");
+                WebError::bad_form(
+                    "id",
+                    "此文件的正式公文无法排版（其中有无法印制的文字），请联系系统管理员",
+                )
+            }
+            other => other.into(),
+        })?;
     let digest = Digest::of(&pdf);
     let size = pdf.len() as u64;
     let mut response = (StatusCode::OK, pdf).into_response();
@@ -266,8 +277,15 @@ pub(crate) async fn upload(
                 "您现在不能更改此文件的正文或附件：只有拟稿人在拟稿环节可以".into(),
             ));
         }
+        // The transport's words stay in the log; the person is told what to do. A body
+        // over the route's limit (the file's limit and a little) is the file's size.
+        let limits = state.engine.content_limits();
         let broken = |e: axum::extract::multipart::MultipartError| {
-            WebError::bad_form("file", format!("上传中断：{e}"))
+            tracing::info!(error = %e, "web console: an upload broke off");
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                return too_large(limits);
+            }
+            WebError::bad_form("file", "上传中断（网络或浏览器中止了发送），请重新上传")
         };
         let mut values: HashMap<String, String> = HashMap::new();
         let mut file: Option<FileRef> = None;
@@ -295,7 +313,6 @@ pub(crate) async fn upload(
             if file_name.is_empty() {
                 return Err(WebError::bad_form("file", "请选择要上传的文件"));
             }
-            let limits = state.engine.content_limits();
             let mut up = state
                 .engine
                 .upload(&person.reader, &file_name)
@@ -364,6 +381,21 @@ pub(crate) async fn remove(
 /// An upload the engine refused, in the person's words: the name, the size against the
 /// limit, an empty file, or bytes of a kind not kept (told by what was sent, not by the
 /// engine's English). Anything else is the engine's refusal as it is.
+/// A file over the limit, the limit said exactly (a rounded figure would refuse files
+/// under it).
+fn too_large(limits: &workflow_store::content::ContentLimits) -> WebError {
+    let b = limits.max_bytes;
+    let limit = match b {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KB", b >> 10),
+        b => format!("{b} 字节"),
+    };
+    WebError::bad_form(
+        "file",
+        format!("文件超过了 {limit} 的上限，请压缩或拆分后再上传"),
+    )
+}
+
 fn refused_upload(
     e: workflow_store::Error,
     limits: &workflow_store::content::ContentLimits,
@@ -375,10 +407,7 @@ fn refused_upload(
     let said = match *field {
         "name" => "文件名不可用：须为 1–255 个字符，不含 / \\ 等路径符号和控制字符，请改名后再上传"
             .to_owned(),
-        "chunk" if size > limits.max_bytes => format!(
-            "文件超过了 {} MB 的上限，请压缩或拆分后再上传",
-            limits.max_bytes >> 20
-        ),
+        "chunk" if size > limits.max_bytes => return too_large(limits),
         "chunk" if size == 0 => "文件是空的，请重新选择".to_owned(),
         "chunk" => format!(
             "此类文件不能上传；可上传：{}",

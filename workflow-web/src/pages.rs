@@ -588,7 +588,29 @@ pub(crate) async fn search(
             .map(|k| (k.label(), workflow_core::FlowState::steps(*k)))
             .collect(),
         units: directory.units().to_vec(),
-        leaders: directory.holding(workflow_core::directory::Role::Leader),
+        // Every leader ever in the directory: a search reaches back past those who left.
+        leaders: state
+            .engine
+            .actors()
+            .into_iter()
+            .filter(|a| a.has_role(workflow_core::directory::Role::Leader))
+            .map(|a| {
+                let name = if a.name.is_empty() {
+                    a.id.to_string()
+                } else {
+                    a.name.clone()
+                };
+                let left = state.engine.is_deactivated(&a.id);
+                (
+                    a.id.to_string(),
+                    if left {
+                        format!("{name}（已停用）")
+                    } else {
+                        name
+                    },
+                )
+            })
+            .collect(),
         rows: view::rows(&state.engine, &page, now, false),
         next: page.next_page_token.clone(),
         q,

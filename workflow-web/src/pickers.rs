@@ -62,15 +62,6 @@ impl Directory {
         &self.units
     }
 
-    /// The active people holding `role`, as (id, name), under no heading.
-    pub(crate) fn holding(&self, role: Role) -> Vec<(String, String)> {
-        self.people(Some(role), |_| false)
-            .into_iter()
-            .flat_map(|g| g.options)
-            .map(|o| (o.value, o.label))
-            .collect()
-    }
-
     /// The choices of a picker of kind `input`, `chosen` (a list as the form sends it,
     /// comma-separated) marked selected. Empty for an input that is not a picker.
     pub(crate) fn choices(&self, input: Input, chosen: &str) -> Vec<Group> {

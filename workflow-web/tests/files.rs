@@ -396,3 +396,25 @@ async fn an_issued_document_opens_as_its_official_pdf() {
         format!("/doc/{printed}/file/{}", kept.digest).as_str()
     );
 }
+
+#[tokio::test]
+async fn a_file_over_the_limit_is_refused_naming_the_limit() {
+    let c = Console::with_content_limits(workflow_store::content::ContentLimits {
+        max_bytes: 2048,
+        ..Default::default()
+    })
+    .await;
+    let id = c.sample_document(1, None).await;
+    let wang = c.signed_in("wang.fang").await;
+    let before = version_of(&c, id);
+    let mut pdf = b"%PDF-1.7\n".to_vec();
+    pdf.resize(3000, b' ');
+    let a = upload_form(&c, &wang, id, before, "attachment", ("大.pdf", &pdf)).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    // Said as people read sizes (the limit under 1 MB was "0 MB").
+    assert_eq!(
+        error_message(&a.body),
+        "文件超过了 2 KB 的上限，请压缩或拆分后再上传"
+    );
+    assert_eq!(version_of(&c, id), before);
+}

@@ -433,3 +433,32 @@ async fn a_refusal_names_the_field_by_its_label_and_the_person_by_name() {
         version
     );
 }
+
+#[tokio::test]
+async fn a_form_s_own_check_names_the_field_as_that_form_labels_it() {
+    let c = Console::new().await;
+    let memo = c.sample_memo(6).await; // with 宋华 for 批示
+    let deputy = c.signed_in(workflow_testkit::submission::DEPUTY).await;
+    let version = c.engine.state(memo).unwrap().unwrap().version().to_string();
+    let a = c
+        .act(
+            &deputy,
+            memo,
+            &[
+                ("action", "EndorseMemo"),
+                ("version", &version),
+                ("decision", "agree"),
+                ("text", "同意。"),
+                ("supervise", "yes"),
+                ("deadline", "明年"),
+                ("command_id", "e1"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    // The 签报 form's label, not the 收文 form's 办结时限 of the same field name.
+    assert_eq!(
+        error_message(&a.body),
+        "督办时限（列入督办时必填）：明年 不是日期（YYYY-MM-DD）"
+    );
+}

@@ -113,6 +113,31 @@ impl Engine {
         DirectoryReplay::read(self)?.units_before(position)
     }
 
+    /// The 公文 of the issued 发文 `doc` printed now, by this engine's printer, with the
+    /// directory as it was at its 印发: for a document issued where nothing printed (the
+    /// copy kept at 印发 is the one to serve where there is one). Its file name and PDF.
+    /// Blocking: the layout takes tens of milliseconds.
+    pub fn print_now(&self, doc: &workflow_core::outgoing::Document) -> Result<(String, Vec<u8>)> {
+        use crate::print::PrintError;
+        let Some(printer) = &self.inner.printer else {
+            return Err(Error::Unavailable {
+                reason: "this server was given no printer: issued documents cannot be laid \
+                         out here"
+                    .into(),
+            });
+        };
+        let units = self.units_at_issue(doc.id())?.unwrap_or_default();
+        printer.print(doc, &units).map_err(|e| match e {
+            PrintError::Content(reason) => Error::InvalidRequest {
+                field: "document",
+                reason: format!("the issued document cannot be laid out: {reason}"),
+            },
+            PrintError::Unavailable(reason) => Error::Unavailable {
+                reason: format!("laying out the issued document: {reason}"),
+            },
+        })
+    }
+
     /// The units the issued 发文 `id` was printed with: the directory as of its `Issued`
     /// event (`None` before it is issued).
     pub fn units_at_issue(

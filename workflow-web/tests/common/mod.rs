@@ -39,17 +39,57 @@ pub struct Answer {
     pub body: String,
 }
 
+/// The console's development settings (dev sign-in on loopback).
+fn dev() -> WebConfig {
+    WebConfig::dev("127.0.0.1:0".parse().unwrap())
+}
+
 pub const LOOPBACK: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 40000);
 
 impl Console {
     pub async fn new() -> Console {
-        Self::with(WebConfig::dev("127.0.0.1:0".parse().unwrap())).await
+        Self::with(dev()).await
     }
 
     pub async fn with(config: WebConfig) -> Console {
-        let dir = tempfile::tempdir().unwrap();
-        let engine = workflow_testkit::engine::open(dir.path()).await;
+        Self::over(tempfile::tempdir().unwrap(), |c| c, config).await
+    }
+
+    /// A console over an engine that keeps uploads within `limits`.
+    pub async fn with_content_limits(limits: workflow_store::content::ContentLimits) -> Console {
+        let store = |c| workflow_store::Config {
+            content_limits: limits,
+            ..c
+        };
+        Self::over(tempfile::tempdir().unwrap(), store, dev()).await
+    }
+
+    /// The same store opened again with a printer (the console lays out, through the
+    /// engine, what was issued before without one). Its clock starts again at the kit's
+    /// start: what it records next is dated before what it recorded, which the tests using
+    /// it do not read.
+    pub async fn reopened_with_printer(self) -> Console {
+        let Console { engine, app, _dir } = self;
+        drop(app);
+        drop(engine);
+        let store = |c| workflow_store::Config {
+            printer: Some(workflow_render::printer::lazy_printer()),
+            ..c
+        };
+        Self::over(_dir, store, dev()).await
+    }
+
+    /// The console over the store in `dir`, its engine configured by `store` (on the kit's
+    /// stepping clock, with the fixture's directory).
+    async fn over(
+        dir: tempfile::TempDir,
+        store: impl FnOnce(workflow_store::Config) -> workflow_store::Config,
+        config: WebConfig,
+    ) -> Console {
+        let engine =
+            workflow_testkit::engine::open_with(store(workflow_store::Config::new(dir.path())))
+                .await;
         let clock = workflow_testkit::clock::running_clock();
         let app = workflow_web::router(engine.clone(), config, clock).unwrap();
         Console {
@@ -57,23 +97,6 @@ impl Console {
             app,
             _dir: dir,
         }
-    }
-
-    /// The same store opened again with a printer (the console lays out, through the
-    /// engine, what was issued before without one).
-    pub async fn reopened_with_printer(self) -> Console {
-        let Console { engine, app, _dir } = self;
-        drop(app);
-        drop(engine);
-        let engine = workflow_testkit::engine::open_with(workflow_store::Config {
-            printer: Some(workflow_render::printer::lazy_printer()),
-            ..workflow_store::Config::new(_dir.path())
-        })
-        .await;
-        let clock = workflow_testkit::clock::running_clock();
-        let config = WebConfig::dev("127.0.0.1:0".parse().unwrap());
-        let app = workflow_web::router(engine.clone(), config, clock).unwrap();
-        Console { engine, app, _dir }
     }
 
     pub async fn send(&self, req: Request<Body>, peer: SocketAddr) -> Answer {
