@@ -822,6 +822,24 @@ fn line(name: &str, value: String) {
     println!("{name:<52} {value}");
 }
 
+/// Removes what a part of the benchmark left in `base` once it is measured (unless the data
+/// is to be kept): a smoke run's stores come to some hundreds of MB, and a CI machine's disk
+/// once ran out under the suite with all of them kept to the end.
+fn tidy(base: &Path, keep: bool) -> Result<()> {
+    if keep {
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(base)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            std::fs::remove_dir_all(&path)?;
+        } else {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
+}
+
 /// Runs the benchmark and prints its figures and a JSON summary.
 pub(crate) fn run(args: BenchArgs, store: Option<String>) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -875,30 +893,39 @@ async fn run_async(args: BenchArgs, store: Option<String>) -> Result<()> {
 
     // (1) raw sled
     let raw = if runs(Part::Raw) {
-        part_raw(base.path(), clients, seconds, record_bytes, &mut summary).await?
+        let raw = part_raw(base.path(), clients, seconds, record_bytes, &mut summary).await?;
+        tidy(base.path(), args.keep_data)?;
+        raw
     } else {
         Vec::new()
     };
     // (2) the engine in-process (with (2b) and (4))
     let inproc = if runs(Part::Engine) {
-        part_engine(base.path(), clients, seconds, &raw, &runs, &mut summary).await?
+        let inproc = part_engine(base.path(), clients, seconds, &raw, &runs, &mut summary).await?;
+        tidy(base.path(), args.keep_data)?;
+        inproc
     } else {
         Vec::new()
     };
     if runs(Part::Grpc) {
         part_grpc(base.path(), clients, seconds, &inproc, &mut summary).await?;
+        tidy(base.path(), args.keep_data)?;
     }
     if runs(Part::Growth) {
         part_growth(&args, base.path(), seconds, &mut summary).await?;
+        tidy(base.path(), args.keep_data)?;
     }
     if runs(Part::Fanout) {
         part_fanout(base.path(), seconds, &mut summary).await?;
+        tidy(base.path(), args.keep_data)?;
     }
     if runs(Part::Bulletin) {
         part_bulletin(&args, base.path(), &mut summary).await?;
+        tidy(base.path(), args.keep_data)?;
     }
     if runs(Part::Files) {
         part_files(&args, base.path(), seconds, &mut summary).await?;
+        tidy(base.path(), args.keep_data)?;
     }
     if runs(Part::Render) {
         part_render(&args, &mut summary)?;

@@ -22,8 +22,11 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// chromedriver, stopped with every process it started (Chromium and its helpers) when the
-/// test ends, also when it fails: a failed run leaves no browser behind.
-struct Driver(Child);
+/// test ends, also when it fails: a failed run leaves no browser behind, and no files
+/// either — Chromium's profile and scratch folders (`TMPDIR`) are in a folder of the test's
+/// own, removed after the processes (Chromium killed cannot tidy its `/tmp`, and a suite
+/// run every day filled a CI machine's disk with them).
+struct Driver(Child, #[allow(dead_code)] tempfile::TempDir);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -98,18 +101,20 @@ async fn start_driver() -> (Driver, String) {
         );
     }
     let port = free_port();
+    let scratch = tempfile::tempdir().unwrap();
     // The browser runs on the machine's own clock, also when the suite runs under
     // `faketime` (which Chromium does not survive): nothing it shows depends on it, the
     // console's clock is the test's.
     let child = Command::new(CHROMEDRIVER)
         .env_remove("LD_PRELOAD")
         .env_remove("FAKETIME")
+        .env("TMPDIR", scratch.path())
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let driver = Driver(child);
+    let driver = Driver(child, scratch);
     let url = format!("http://127.0.0.1:{port}");
     for _ in 0..300 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))

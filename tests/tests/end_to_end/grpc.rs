@@ -1,9 +1,6 @@
 //! End to end over gRPC: a real server on a loopback port, a real sled directory.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use futures::StreamExt;
 use tonic::Code;
 use tonic_types::StatusExt;

@@ -1,12 +1,9 @@
 //! 签报 end to end over gRPC: the sample from 拟稿 to 归档 sent by
 //! `workflow_grpc::client::send` (the 督办 item its 批示 opens, readable as an item), GetMemo
 //! and the list by flow, and the error table.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
 
-mod common;
-
+use crate::common::*;
 use chrono::Duration;
-use common::*;
 use tonic::Code;
 use tonic_types::StatusExt;
 use workflow_grpc::pb;

@@ -1,10 +1,7 @@
 //! The server with TLS from the configuration's certificate paths, and a client that
 //! trusts only that certificate.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use tonic::transport::{Certificate, ClientTlsConfig, Endpoint};
 use workflow_grpc::TlsConfig;
 use workflow_grpc::pb;

@@ -1,12 +1,9 @@
 //! 督办 end to end over gRPC: the sample item from 立项 to 归档 sent by
 //! `workflow_grpc::client::send`, the item a 批办 with `supervise` opens, lists by flow,
 //! leader and source, the 月通报, and the error table.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
 
-mod common;
-
+use crate::common::*;
 use chrono::{Datelike, Duration};
-use common::*;
 use tonic::Code;
 use tonic_types::StatusExt;
 use workflow_grpc::pb;

@@ -1,12 +1,9 @@
 //! The security model over a real socket (DESIGN §5): each system's scope (`acts_for`, its
 //! `max_classification` when it names no actor), tokens configured by digest only.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
-
-mod common;
 
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use futures::StreamExt;
 use tonic::Code;
 use tonic_types::StatusExt;

@@ -3,14 +3,11 @@
 //! refused, and reads the 签报 and its history back. Runs the interpreter `scripts/test`
 //! prepares (`target/python`, with `examples/python/requirements.txt`), or the one
 //! `WORKFLOW_PYTHON` names; fails, naming `scripts/test`, without it.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
-
-mod common;
 
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 fn python() -> PathBuf {
     if let Some(p) = std::env::var_os("WORKFLOW_PYTHON") {

@@ -2,11 +2,8 @@
 //! named by a 收文's registration, and downloaded with `GetContent` through that 收文 — whole
 //! and as a range — with its digest checked; a 发文 whose approvals are bound to its 正文;
 //! and the refusals, each keeping nothing.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use sha2::Digest as _;
 use tokio_stream::StreamExt;
 use tonic::Code;

@@ -1,12 +1,9 @@
 //! 收文 end to end over gRPC: the full 批办 flow (登记 → 初审 → 拟办 → 批办 with two 协办 →
 //! 承办 with 协办 input and a granted 延期 → 办结 → 归档), a 传阅 flow, the link from an
 //! acknowledged 发文, lists and the to-do list across flows, and the error table.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
 
-mod common;
-
+use crate::common::*;
 use chrono::Duration;
-use common::*;
 use tokio_stream::StreamExt;
 use tonic::Code;
 use tonic_types::StatusExt;
