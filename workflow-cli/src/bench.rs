@@ -512,6 +512,83 @@ fn inbox_page_ms(engine: &Engine) -> Result<f64> {
     Ok(t.elapsed().as_secs_f64() * 1000.0 / f64::from(rounds))
 }
 
+/// The console's pages over the store as it is, each served in-process by the console's
+/// router (no socket: the server's own time) and timed over several rounds, median in ms:
+/// the reviewer's 待办 (every stored document waits for him: a full page of 500, the menu's
+/// count and the batch checks), the drafter's 已办 and 我发起的 (every stored document is
+/// hers), a card, and 查询 by a common word and by a word in one title only (a scan of
+/// everything: the case an index is for, DESIGN §13).
+async fn console_pages_ms(engine: &Engine, n: usize) -> Result<Vec<(&'static str, f64)>> {
+    use tower::ServiceExt as _;
+    let clock: workflow_store::Clock = std::sync::Arc::new(chrono::Utc::now);
+    let app = workflow_web::router(
+        engine.clone(),
+        workflow_web::WebConfig::dev(([127, 0, 0, 1], 0).into()),
+        clock,
+    )?;
+    let one = engine
+        .list(&workflow_store::ListQuery {
+            page_size: 1,
+            ..Default::default()
+        })?
+        .states
+        .first()
+        .map(|s| s.id())
+        .ok_or_else(|| anyhow::anyhow!("nothing stored for the console's pages"))?;
+    let rare = format!("/search?q={}", percent_encode(&format!("第{}号", n / 2)));
+    let card = format!("/doc/{one}");
+    let pages: [(&'static str, &str, &str); 6] = [
+        ("待办 (500 a page)", "li.qiang", "/todo"),
+        ("已办", "wang.fang", "/done"),
+        ("我发起的", "wang.fang", "/mine"),
+        ("a card", "li.qiang", card.as_str()),
+        (
+            "查询, a common word",
+            "li.qiang",
+            "/search?q=%E6%9C%9F%E6%9C%AB",
+        ),
+        ("查询, a word in one title", "li.qiang", rare.as_str()),
+    ];
+    let mut out = Vec::new();
+    for (name, actor, path) in pages {
+        let mut times = Vec::new();
+        for _ in 0..ROUNDS {
+            let mut request = axum::http::Request::get(path)
+                .header("cookie", format!("wf_actor={actor}"))
+                .body(axum::body::Body::empty())?;
+            // As from a browser on this machine (dev sign-in answers no other).
+            request.extensions_mut().insert(axum::extract::ConnectInfo(
+                std::net::SocketAddr::from(([127, 0, 0, 1], 40000)),
+            ));
+            let t = Instant::now();
+            let response = app.clone().oneshot(request).await?;
+            let status = response.status();
+            let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            anyhow::ensure!(
+                status.is_success() && !body.is_empty(),
+                "the console's {name} ({path}) answered {status}"
+            );
+        }
+        times.sort_by(f64::total_cmp);
+        out.push((name, times[ROUNDS / 2]));
+    }
+    Ok(out)
+}
+
+/// `text` for a URL's query.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 async fn populate(engine: &Engine, already: usize, n: usize) -> Result<()> {
     let per = n.saturating_sub(already).div_ceil(64);
     let tasks: Vec<_> = (0..64)
@@ -1359,6 +1436,7 @@ async fn part_growth(
     load_directory(&engine).await?;
     let mut stored = 0;
     let mut growth = Vec::new();
+    let mut console = Vec::new();
     for &n in &sizes {
         let t = Instant::now();
         populate(&engine, stored, n).await?;
@@ -1377,6 +1455,14 @@ async fn part_growth(
             &format!("with {n} documents stored, first to-do page: ms"),
             format!("{inbox_ms:.2}  (li.qiang, who has about {n} to-dos; 20 per page)"),
         );
+        let pages = console_pages_ms(&engine, n).await?;
+        for (page, ms) in &pages {
+            line(
+                &format!("with {n} documents stored, console {page}: ms"),
+                format!("{ms:.1}  (target < 50)"),
+            );
+        }
+        console.push((n, pages));
         // Every stored document is in review with a deadline days away: nothing is due.
         let t = Instant::now();
         let reminded = engine.sweep_deadlines(chrono::Utc::now(), 24).await?;
@@ -1408,6 +1494,15 @@ async fn part_growth(
             json!(round(large.p99_ms / small.p99_ms.max(1e-9))),
         );
     }
+    summary.insert(
+        "console_pages_ms".into(),
+        json!(
+            console
+                .iter()
+                .map(|(n, pages)| json!({"documents": n, "pages": pages.iter().map(|(p, ms)| json!({"page": p, "ms": round(*ms)})).collect::<Vec<_>>()}))
+                .collect::<Vec<_>>()
+        ),
+    );
     summary.insert(
         "growth".into(),
         json!(

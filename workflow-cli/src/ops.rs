@@ -518,6 +518,15 @@ pub(crate) struct ListArgs {
     /// Only what waits for this actor (待办).
     #[arg(long, value_name = "ACTOR")]
     pub(crate) todo: Option<String>,
+    /// Only what this actor started: drafted, registered, opened (我发起的).
+    #[arg(long, value_name = "ACTOR")]
+    pub(crate) started_by: Option<String>,
+    /// Only what this actor recorded any step of (已办).
+    #[arg(long, value_name = "ACTOR")]
+    pub(crate) acted_by: Option<String>,
+    /// The newest started first.
+    #[arg(long)]
+    pub(crate) newest_first: bool,
     /// Leave out what this actor's clearance does not cover.
     #[arg(long = "as", value_name = "ACTOR")]
     pub(crate) viewer: Option<String>,
@@ -561,6 +570,9 @@ pub(crate) fn list(data_dir: &Path, a: &ListArgs) -> Result<(Vec<FlowState>, Tim
         leader: a.leader.clone().map(Into::into),
         source: a.source.clone(),
         text: a.text.clone().filter(|t| !t.trim().is_empty()),
+        started_by: a.started_by.clone().map(Into::into),
+        acted_by: a.acted_by.clone().map(Into::into),
+        newest_first: a.newest_first,
         viewer: a.viewer.clone().map(Into::into),
         max_classification: None,
         page_token: None,

@@ -834,4 +834,40 @@ fn a_deadline_day_ends_at_midnight_china_time() {
             .item()
             .is_overdue(november.end() + Duration::milliseconds(1))
     );
+    // The month under way, counted on the 15th at noon: the item due on the 10th is 5 days
+    // overdue so far (not 20), the one due on the 30th is not overdue yet, the one due on
+    // the 20th is still open and in time; the same log to the month's end is the whole one.
+    let so_far = workflow_core::supervision::bulletin::monthly_until(
+        november,
+        local(15, 12, 0, 0, 0),
+        histories.iter().map(Vec::as_slice),
+        &BulletinNames::default(),
+        workflow_core::supervision::bulletin::BULLETIN_FORMAT,
+    );
+    assert!(!so_far.is_whole_month());
+    assert!(
+        so_far.as_of_line().contains("2026-11-15 12:00"),
+        "{}",
+        so_far.as_of_line()
+    );
+    let overdue: Vec<(&str, i64)> = so_far
+        .overdue
+        .iter()
+        .map(|o| (o.title.as_str(), o.days_overdue))
+        .collect();
+    assert_eq!(overdue, [("十日到期", 5)]);
+    assert_eq!(
+        so_far.closed.len(),
+        0,
+        "closed on the 21st, after the count"
+    );
+    let whole = workflow_core::supervision::bulletin::monthly_until(
+        november,
+        november.end() + Duration::days(3),
+        histories.iter().map(Vec::as_slice),
+        &BulletinNames::default(),
+        workflow_core::supervision::bulletin::BULLETIN_FORMAT,
+    );
+    assert_eq!(whole, b);
+    assert!(whole.as_of_line().contains("2026-11-30 24:00"));
 }

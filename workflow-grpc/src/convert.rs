@@ -383,6 +383,10 @@ pub fn list_query(r: &pb::ListDocumentsRequest, now: Timestamp) -> Result<ListQu
         leader: (!r.leader.trim().is_empty()).then(|| ActorId(r.leader.trim().to_owned())),
         source: source_filter(&r.source)?,
         text: (!r.text.trim().is_empty()).then(|| r.text.trim().to_owned()),
+        started_by: (!r.started_by.trim().is_empty())
+            .then(|| ActorId(r.started_by.trim().to_owned())),
+        acted_by: (!r.acted_by.trim().is_empty()).then(|| ActorId(r.acted_by.trim().to_owned())),
+        newest_first: r.newest_first,
         viewer: None,
         max_classification: None,
         page_token: (!r.page_token.is_empty()).then(|| r.page_token.clone()),

@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 use workflow_core::{
-    DocumentId, FlowState, StreamKind, Timestamp, UnitCode, kind::Kind, outgoing::State,
-    todo::Assignee,
+    ActorId, DocumentId, FlowEvent, FlowState, Recorded, StreamKind, Timestamp, UnitCode,
+    kind::Kind, outgoing::State, todo::Assignee,
 };
 
 /// The layout of the projections this build writes. Opening a store whose projections
@@ -16,8 +16,9 @@ use workflow_core::{
 /// hold any flow's state (`{"drafted_position", "state": {"outgoing": …}}`); 4: lists by flow
 /// ([`Dim::Flow`]); 5: on sled, records without their content and opinions, which are kept
 /// apart (see `storage/sled/layout.rs`); 6: a 收文's record keeps the deadline 初审 set,
-/// which a 退回拟办 returns to.
-pub(crate) const PROJECTION_VERSION: u32 = 6;
+/// which a 退回拟办 returns to; 7: records name who started the stream and who acted on it,
+/// listed by them ([`Dim::StartedBy`], [`Dim::ActedBy`]: the console's 我发起的 and 已办).
+pub(crate) const PROJECTION_VERSION: u32 = 7;
 
 /// The state projection of one stream: the folded state plus where its stream began, which
 /// orders every list (drafting order, stable under pagination).
@@ -27,9 +28,51 @@ pub struct DocRecord {
     pub drafted_position: u64,
     /// The folded state.
     pub state: FlowState,
+    /// Who recorded the stream's first event (拟稿, 登记, 立项, 签报): its 我发起的 list.
+    /// `None` where the system did (a 收文 a 签收 created is the clerk's who signed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_by: Option<ActorId>,
+    /// Everyone who recorded an event of the stream, in the order they first did (its
+    /// 已办 lists); the system's own events (催办, the deadline sweep) name nobody.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acted: Vec<ActorId>,
 }
 
 impl DocRecord {
+    /// The record a stream's first event creates (`None` if the event starts no stream).
+    pub fn create(drafted_position: u64, event: &Recorded<FlowEvent>) -> Option<DocRecord> {
+        let state = FlowState::create(event)?;
+        let mut record = DocRecord {
+            drafted_position,
+            state,
+            started_by: None,
+            acted: Vec::new(),
+        };
+        if is_person(&event.actor) {
+            record.started_by = Some(event.actor.clone());
+            record.acted.push(event.actor.clone());
+        }
+        Some(record)
+    }
+
+    /// Folds one more event of the stream, and notes who recorded it.
+    pub fn apply(&mut self, event: &Recorded<FlowEvent>) {
+        self.state.apply(event);
+        if is_person(&event.actor) && !self.acted.contains(&event.actor) {
+            self.acted.push(event.actor.clone());
+        }
+    }
+
+    /// A record of `state` as it began at `drafted_position`, nobody named (tests, samples).
+    pub fn of(drafted_position: u64, state: FlowState) -> DocRecord {
+        DocRecord {
+            drafted_position,
+            state,
+            started_by: None,
+            acted: Vec::new(),
+        }
+    }
+
     /// The stream's id.
     pub fn id(&self) -> DocumentId {
         self.state.id()
@@ -42,6 +85,11 @@ impl DocRecord {
             id: self.id(),
         }
     }
+}
+
+/// Whether an event's actor is a person (not the system's own sweep or reactions).
+fn is_person(actor: &ActorId) -> bool {
+    actor.as_str() != workflow_core::ids::SYSTEM_ACTOR
 }
 
 /// A list dimension and its value.
@@ -59,6 +107,10 @@ pub enum Dim {
     Year(i32),
     /// By flow (发文, 收文, 督办).
     Flow(StreamKind),
+    /// Started by this person (我发起的: drafted, registered, opened).
+    StartedBy(ActorId),
+    /// Acted on by this person (已办: any step they recorded).
+    ActedBy(ActorId),
 }
 
 impl Dim {
@@ -140,6 +192,12 @@ pub fn index_keys(rec: &DocRecord, is_unit: &dyn Fn(&str) -> bool) -> IndexKeys 
         }
         for u in listing.units {
             keys.insert(IndexEntry::List(Dim::Unit(u)));
+        }
+        if let Some(a) = &rec.started_by {
+            keys.insert(IndexEntry::List(Dim::StartedBy(a.clone())));
+        }
+        for a in &rec.acted {
+            keys.insert(IndexEntry::List(Dim::ActedBy(a.clone())));
         }
     }
     for a in state.assignees(is_unit) {

@@ -507,6 +507,117 @@ async fn time_travel_by_version_and_instant() {
     ));
 }
 
+/// 我发起的 and 已办 (the console's lists by person): each person's documents, newest first,
+/// paged without loss, the same after a rebuild from the log.
+#[tokio::test]
+async fn a_persons_lists_hold_what_they_started_and_acted_on_newest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let flow = workflow_testkit::full_flow();
+    let drafter = flow[0].0.clone();
+    let mut docs = Vec::new();
+    for steps in [1, 3, 8, 11, 2, 9] {
+        docs.push((drive(&engine, steps).await, steps));
+    }
+    let all = |engine: &Engine, q: ListQuery| {
+        let mut q = ListQuery {
+            page_size: 2,
+            flow: Some(workflow_core::StreamKind::Outgoing),
+            ..q
+        };
+        let mut seen = Vec::new();
+        loop {
+            let page = engine.list(&q).unwrap();
+            seen.extend(page.documents().iter().map(|d| d.id()));
+            match page.next_page_token {
+                Some(t) => q.page_token = Some(t),
+                None => return seen,
+            }
+        }
+    };
+    let newest: Vec<_> = docs.iter().rev().map(|(id, _)| *id).collect();
+    let check = |engine: &Engine| {
+        assert_eq!(
+            all(
+                engine,
+                ListQuery {
+                    started_by: Some(drafter.clone()),
+                    newest_first: true,
+                    ..Default::default()
+                }
+            ),
+            newest,
+            "the drafter started every one"
+        );
+        let mut actors: Vec<ActorId> = flow.iter().map(|(a, _)| a.clone()).collect();
+        actors.sort();
+        actors.dedup();
+        assert!(
+            actors.len() > 4,
+            "the sample flow has its steps by several people"
+        );
+        for actor in &actors {
+            let acted: Vec<_> = docs
+                .iter()
+                .rev()
+                .filter(|(_, steps)| flow[..*steps].iter().any(|(a, _)| a == actor))
+                .map(|(id, _)| *id)
+                .collect();
+            let q = ListQuery {
+                acted_by: Some(actor.clone()),
+                ..Default::default()
+            };
+            assert_eq!(
+                all(
+                    engine,
+                    ListQuery {
+                        newest_first: true,
+                        ..q.clone()
+                    }
+                ),
+                acted,
+                "{actor}'s 已办, newest first"
+            );
+            let oldest: Vec<_> = acted.iter().rev().copied().collect();
+            assert_eq!(all(engine, q), oldest, "{actor}'s 已办, oldest first");
+            if *actor != drafter {
+                let started = all(
+                    engine,
+                    ListQuery {
+                        started_by: Some(actor.clone()),
+                        ..Default::default()
+                    },
+                );
+                assert!(started.is_empty(), "{actor} started nothing");
+            }
+        }
+        // 已归档 of a person: the archived among theirs.
+        let archived = all(
+            engine,
+            ListQuery {
+                acted_by: Some(drafter.clone()),
+                step: Some("Archived".into()),
+                newest_first: true,
+                ..Default::default()
+            },
+        );
+        assert_eq!(archived, vec![docs[3].0]);
+        assert!(
+            all(
+                engine,
+                ListQuery {
+                    acted_by: Some("nobody.here".into()),
+                    ..Default::default()
+                }
+            )
+            .is_empty()
+        );
+    };
+    check(&engine);
+    engine.rebuild_from_scratch(|_, _| {}).await.unwrap();
+    check(&engine);
+}
+
 #[tokio::test]
 async fn lists_filter_and_paginate_stably() {
     let dir = tempfile::tempdir().unwrap();

@@ -150,7 +150,24 @@ async fn a_bulletin_naming_classified_items_records_each_as_read() {
     use workflow_core::supervision::SupervisionAction;
     use workflow_core::supervision::bulletin::Month;
     let dir = tempfile::tempdir().unwrap();
-    let engine = workflow_testkit::engine::open(dir.path()).await;
+    // The kit's stepping clock, moved on a month once the item is open: November read
+    // whole, in December (a month under way names nobody overdue before their deadline).
+    let later = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stepping = workflow_testkit::clock::stepping_clock();
+    let moved = later.clone();
+    let clock: workflow_store::Clock = std::sync::Arc::new(move || {
+        let now = stepping();
+        if moved.load(std::sync::atomic::Ordering::SeqCst) {
+            now + chrono::Duration::days(30)
+        } else {
+            now
+        }
+    });
+    let engine = workflow_testkit::engine::open_on_its_clock(workflow_store::Config {
+        clock,
+        ..workflow_store::Config::new(dir.path())
+    })
+    .await;
     let mut spec = workflow_testkit::supervision::item_spec(
         chrono::NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(),
     );
@@ -165,6 +182,7 @@ async fn a_bulletin_naming_classified_items_records_each_as_read() {
         .await
         .unwrap();
     let november = Month::new(2026, 11).unwrap();
+    later.store(true, std::sync::atomic::Ordering::SeqCst);
     let supervisor = engine
         .reader("web", workflow_testkit::supervision::SUPERVISOR)
         .unwrap();

@@ -253,14 +253,27 @@ impl Model {
                     next.numbers.entry(series).or_default().insert(n, *id);
                 }
             }
-            let drafted_position = next.records.get(id).map_or(first, |r| r.drafted_position);
-            next.records.insert(
-                *id,
-                DocRecord {
-                    drafted_position,
+            // The record as the engine folds it: the state the step ends in, and who acted
+            // (so that a backend that loses either fails here).
+            let is_new = !next.records.contains_key(id);
+            let mut record = next.records.get(id).cloned().map_or_else(
+                || DocRecord::of(first, step.after.clone()),
+                |r| DocRecord {
                     state: step.after.clone(),
+                    ..r
                 },
             );
+            for (i, event) in step.events.iter().enumerate() {
+                if event.actor.as_str() != workflow_core::ids::SYSTEM_ACTOR {
+                    if is_new && i == 0 {
+                        record.started_by = Some(event.actor.clone());
+                    }
+                    if !record.acted.contains(&event.actor) {
+                        record.acted.push(event.actor.clone());
+                    }
+                }
+            }
+            next.records.insert(*id, record);
             let record = CommandRecord {
                 document_id: *id,
                 first_position: first,

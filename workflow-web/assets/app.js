@@ -2,10 +2,17 @@
 // - A stock opinion (同意, 已阅) fills the text box it stands above.
 // - 打印 prints the card alone (the print stylesheet leaves out navigation and forms).
 // - A picker's search box hides the units or people whose names do not contain it.
+// - 全选 on the 待办 ticks every row that may be taken in a batch (or unticks them all).
 "use strict";
 document.addEventListener("click", function (e) {
   if (e.target.closest("button[data-print]")) {
     window.print();
+    return;
+  }
+  if (e.target.closest("button#pick-all")) {
+    var boxes = document.querySelectorAll("input[name=pick][form=batch]");
+    var all = Array.prototype.every.call(boxes, function (b) { return b.checked; });
+    boxes.forEach(function (b) { b.checked = !all; });
     return;
   }
   var b = e.target.closest("button[data-fill]");

@@ -840,6 +840,27 @@ fn probe_values(actor: &ActorId, unit: &UnitCode, now: Timestamp) -> Values {
     .collect()
 }
 
+/// The steps that may be taken on many documents at once from the 待办 (批量): they ask
+/// for nothing but a tick — 阅知 of a 收文 passed round, 签收 of a 发文 sent to the unit.
+pub(crate) const BATCH: &[(StreamKind, &str, &str)] = &[
+    (StreamKind::Incoming, "MarkRead", "阅知"),
+    (StreamKind::Outgoing, "Acknowledge", "签收"),
+];
+
+/// The batch step (its form name and label) `actor` may take on `state` now, if any: the
+/// engine's dry run accepts it exactly as the batch will send it (no opinion).
+pub(crate) fn batchable(
+    engine: &workflow_store::Engine,
+    state: &FlowState,
+    actor: &ActorId,
+) -> Option<(&'static str, &'static str)> {
+    let (_, name, label) = BATCH.iter().find(|(kind, ..)| *kind == state.kind())?;
+    let action = command(state, name, &Values::new(), None).ok()?;
+    let mut request = workflow_store::Request::new(state.id(), actor.as_str(), action);
+    request.expected_version = Some(state.version());
+    engine.check(&request).ok().map(|()| (*name, *label))
+}
+
 /// The forms `actor` may submit on `state` now: those the engine's dry run accepts, or
 /// refuses only for a field's value (which the person fills in); the steps forward first,
 /// then the steps back (退回, 作废).

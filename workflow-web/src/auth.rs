@@ -36,12 +36,30 @@ pub(crate) struct CsrfToken(pub(crate) String);
 pub(crate) struct Person {
     pub(crate) reader: Reader,
     pub(crate) actor: Actor,
+    /// What the person's forms carry: the browser's CSRF token and, after a dot, whom the
+    /// page was made for (`<token>.<actor>`), so that a form from a tab opened as someone
+    /// else is noticed (see [`Person::check_csrf`]).
     pub(crate) csrf: String,
 }
 
 impl Person {
-    /// Refuses a form whose token is not this browser's.
+    /// Refuses a form whose token is not this browser's; and a form this browser made for
+    /// another person — a tab left open while someone else signed in in another — with a
+    /// conflict that says so, so that nothing is done under the wrong name.
     pub(crate) fn check_csrf(&self, submitted: &str) -> Result<(), WebError> {
+        let token = browser_token(&self.csrf);
+        // This page's own form, or a form of this browser that names nobody.
+        if check_csrf(&self.csrf, submitted).is_ok() || check_csrf(token, submitted).is_ok() {
+            return Ok(());
+        }
+        if let Some((sent, who)) = submitted.split_once('.')
+            && check_csrf(token, sent).is_ok()
+        {
+            return Err(WebError::OtherPerson(format!(
+                "这张表单是以“{who}”的身份打开的，而此浏览器现在登录的是{}（{}）——可能在另一个标签页换了人。为免以错误的身份办理，这次没有办理：请刷新本页，确认身份后再办。",
+                self.actor.name, self.actor.id
+            )));
+        }
         check_csrf(&self.csrf, submitted)
     }
 
@@ -55,6 +73,11 @@ impl Person {
     }
 }
 
+/// The browser's token in what a form carries (`<token>.<actor>` or the token alone).
+pub(crate) fn browser_token(form_token: &str) -> &str {
+    form_token.split_once('.').map_or(form_token, |(t, _)| t)
+}
+
 pub(crate) fn check_csrf(expected: &str, submitted: &str) -> Result<(), WebError> {
     if !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(submitted.as_bytes())) {
         Ok(())
@@ -65,7 +88,7 @@ pub(crate) fn check_csrf(expected: &str, submitted: &str) -> Result<(), WebError
     }
 }
 
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -154,6 +177,7 @@ impl FromRequestParts<AppState> for Person {
             .actor()
             .cloned()
             .ok_or_else(|| WebError::Unauthenticated(id.clone()).into_response())?;
+        let csrf = format!("{csrf}.{}", actor.id);
         Ok(Person {
             reader,
             actor,

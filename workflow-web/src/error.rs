@@ -41,6 +41,9 @@ pub enum WebError {
     /// No page at this address.
     #[error("no page at {0}")]
     NoPage(String),
+    /// A form made for another person than the one now signed in on this browser.
+    #[error("{0}")]
+    OtherPerson(String),
 }
 
 impl WebError {
@@ -62,6 +65,7 @@ impl WebError {
             WebError::Forbidden(_) => StatusCode::FORBIDDEN,
             WebError::BadForm { .. } => StatusCode::BAD_REQUEST,
             WebError::NoPage(_) => StatusCode::NOT_FOUND,
+            WebError::OtherPerson(_) => StatusCode::CONFLICT,
             WebError::Engine(e) => match e {
                 E::Rejected(r) => match r.class() {
                     ErrorClass::InvalidArgument => StatusCode::BAD_REQUEST,
@@ -100,6 +104,9 @@ impl WebError {
 
     /// A heading for the person, in the office's words.
     pub(crate) fn heading(&self) -> &'static str {
+        if matches!(self, WebError::OtherPerson(_)) {
+            return "登录的人已经换了";
+        }
         match self.status() {
             StatusCode::UNAUTHORIZED => "未登录",
             StatusCode::FORBIDDEN => "无权办理或查看",

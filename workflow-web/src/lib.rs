@@ -69,6 +69,9 @@ pub(crate) struct Nav {
     pub(crate) operator: bool,
     pub(crate) csrf: String,
     pub(crate) dev: bool,
+    /// How many wait in the person's 待办 (`None` if it could not be counted), and whether
+    /// there are more than a page holds.
+    pub(crate) todo: Option<(usize, bool)>,
 }
 
 impl AppState {
@@ -93,7 +96,19 @@ impl AppState {
             operator: person.is_operator(),
             csrf: person.csrf.clone(),
             dev: self.config.auth == AuthMode::Dev,
+            todo: self.todo_count(&a.id),
         }
+    }
+
+    /// The size of the person's 待办 for the menu: a count of the entries only, nothing
+    /// read out (so nothing for the access log); up to a page, then "500+".
+    fn todo_count(&self, actor: &workflow_core::ActorId) -> Option<(usize, bool)> {
+        let q = workflow_store::read::ListQuery {
+            page_size: workflow_store::read::MAX_PAGE_SIZE,
+            ..Default::default()
+        };
+        let page = self.engine.inbox(actor, &q).ok()?;
+        Some((page.states.len(), page.next_page_token.is_some()))
     }
 }
 
@@ -135,6 +150,10 @@ pub fn router(engine: Engine, config: WebConfig, clock: Clock) -> Result<Router,
         .route("/signin", get(pages::signin).post(pages::signin_post))
         .route("/signout", post(pages::signout))
         .route("/todo", get(pages::todo))
+        .route("/todo/batch", post(pages::batch))
+        .route("/done", get(pages::done))
+        .route("/mine", get(pages::started))
+        .route("/archived", get(pages::archived))
         .route("/doc/{id}", get(pages::document).post(pages::act))
         .route("/doc/{id}/timeline", get(pages::timeline))
         .route("/doc/{id}/file/{sha256}", get(files::download))

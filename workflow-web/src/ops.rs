@@ -38,7 +38,11 @@ struct VerifyRun {
     done: AtomicU64,
     total: AtomicU64,
     against: Option<String>,
+    /// Who started it, by name (the panel is the same for every operator who opens the
+    /// page: a result is shown as someone's run at some time, never as the reader's own).
     started_by: String,
+    /// When, as the office writes it.
+    started_at: String,
     result: Mutex<Option<Result<VerifySummary, String>>>,
 }
 
@@ -66,8 +70,14 @@ pub(crate) struct VerifyPanel {
     total: u64,
     against: String,
     started_by: String,
+    started_at: String,
     result: Option<VerifySummary>,
     failure: String,
+    /// What was wrong with the form just sent (a malformed witness head), shown in the
+    /// panel itself: the panel is swapped in place, and an error page would not be.
+    refused: String,
+    /// The witness head as typed, kept after a refusal.
+    typed: String,
     csrf: String,
 }
 
@@ -83,8 +93,11 @@ impl VerifyPanel {
                 total: 0,
                 against: String::new(),
                 started_by: String::new(),
+                started_at: String::new(),
                 result: None,
                 failure: String::new(),
+                refused: String::new(),
+                typed: String::new(),
             };
         };
         let (done, total) = (
@@ -100,11 +113,14 @@ impl VerifyPanel {
             total,
             against: run.against.clone().unwrap_or_default(),
             started_by: run.started_by.clone(),
+            started_at: run.started_at.clone(),
             failure: match &finished {
                 Some(Err(e)) => e.clone(),
                 _ => String::new(),
             },
             result: finished.and_then(Result::ok),
+            refused: String::new(),
+            typed: String::new(),
         }
     }
 }
@@ -250,13 +266,21 @@ pub(crate) async fn verify_start(
 ) -> Result<Response, WebError> {
     operator(&person)?;
     person.check_csrf(&form.csrf)?;
-    let against =
-        match form.against.trim() {
-            "" => None,
-            text => Some(text.parse::<LogHead>().map_err(|e| {
-                WebError::bad_form("against", format!("见证头应为 位置:哈希（{e}）"))
-            })?),
-        };
+    let against = match form.against.trim() {
+        "" => None,
+        text => match text.parse::<LogHead>() {
+            Ok(head) => Some(head),
+            Err(_) => {
+                let run = state.ops.verify.lock().ok().and_then(|r| r.clone());
+                let mut panel = VerifyPanel::of(run.as_ref(), &person.csrf);
+                panel.refused = format!(
+                    "见证头“{text}”格式不对，没有开始校验：应为“位置:哈希”，即日志头的位置、一个冒号和 64 位十六进制的哈希，例如 1024:3f5a…（可从本页“日志头”处复制）。"
+                );
+                panel.typed = text.to_owned();
+                return Ok(Html(panel.render()?).into_response());
+            }
+        },
+    };
     let run = {
         let mut slot = state
             .ops
@@ -273,7 +297,8 @@ pub(crate) async fn verify_start(
             done: AtomicU64::new(0),
             total: AtomicU64::new(state.engine.head()),
             against: against.as_ref().map(ToString::to_string),
-            started_by: person.actor.id.to_string(),
+            started_by: format!("{}（{}）", person.actor.name, person.actor.id),
+            started_at: crate::view::when((state.clock)()),
             result: Mutex::new(None),
         });
         *slot = Some(run.clone());

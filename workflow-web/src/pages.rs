@@ -128,7 +128,8 @@ pub(crate) async fn signout(
     Extension(csrf): Extension<CsrfToken>,
     Form(form): Form<CsrfForm>,
 ) -> Page {
-    auth::check_csrf(&csrf.0, &form.csrf)?;
+    // Signing out is the browser's, whoever a tab was opened as.
+    auth::check_csrf(&csrf.0, auth::browser_token(&form.csrf))?;
     let mut response = Redirect::to("/signin").into_response();
     if let Some(v) = auth::set_cookie(auth::ACTOR_COOKIE, "", true, state.config.secure_cookies()) {
         response.headers_mut().append(header::SET_COOKIE, v);
@@ -142,7 +143,39 @@ struct Todo {
     nav: Option<Nav>,
     rows: Vec<Row>,
     overdue: usize,
+    /// How many arrived or moved on since the person last looked (marked 新).
+    fresh: usize,
     next: Option<String>,
+    /// How many rows may be ticked for a batch step (阅知, 签收), and the steps' names.
+    batchable: usize,
+    batch_labels: String,
+    /// What the last batch did, if this page answers one.
+    notice: Option<BatchNotice>,
+    csrf: String,
+    command_id: String,
+}
+
+/// What a batch of ticked steps did: how many were done, and each one refused, by title,
+/// with why in words.
+pub(crate) struct BatchNotice {
+    done: usize,
+    refused: Vec<String>,
+}
+
+/// The cookie that remembers when a person last looked at their 待办: `<actor>.<ns>` (the
+/// instant exactly, so that what came a moment before the look is not new after it)
+/// (the actor, so that another person signing in on the browser starts afresh). It marks
+/// what is new, nothing else: no record, and a phone and a desk each keep their own.
+const SEEN_COOKIE: &str = "wf_todo_seen";
+
+/// When `actor` last looked at their 待办 in this browser, if it said.
+fn todo_seen(headers: &axum::http::HeaderMap, actor: &str) -> Option<workflow_core::Timestamp> {
+    let value = crate::auth::cookie_value(headers, SEEN_COOKIE)?;
+    let (who, ms) = value.rsplit_once('.')?;
+    if who != actor {
+        return None;
+    }
+    Some(chrono::DateTime::from_timestamp_nanos(ms.parse().ok()?))
 }
 
 #[derive(Deserialize, Default)]
@@ -155,21 +188,287 @@ pub(crate) struct PageQuery {
 pub(crate) async fn todo(
     State(state): State<AppState>,
     person: Person,
+    headers: axum::http::HeaderMap,
     Query(p): Query<PageQuery>,
+) -> Page {
+    let token = (!p.page_token.trim().is_empty()).then(|| p.page_token.trim().to_owned());
+    todo_page(&state, &person, &headers, token, None).await
+}
+
+/// The 待办 page (after a batch, with what it did).
+async fn todo_page(
+    state: &AppState,
+    person: &Person,
+    headers: &axum::http::HeaderMap,
+    page_token: Option<String>,
+    notice: Option<BatchNotice>,
 ) -> Page {
     let q = ListQuery {
         page_size: workflow_store::read::MAX_PAGE_SIZE,
-        page_token: (!p.page_token.trim().is_empty()).then(|| p.page_token.trim().to_owned()),
+        page_token,
         ..ListQuery::default()
     };
     let page = state.engine.read_page(&person.reader, &q, true).await?;
-    let rows = view::rows(&state.engine, &page, (state.clock)(), true);
-    html(&Todo {
+    let now = (state.clock)();
+    let mut rows = view::rows(&state.engine, &page, now, true);
+    // What may be taken with a tick (阅知, 签收): asked of the engine per row, as the card
+    // asks for its forms.
+    let batch: HashMap<String, (&'static str, &'static str)> = page
+        .states
+        .iter()
+        .filter_map(|s| {
+            actions::batchable(&state.engine, s, &person.actor.id).map(|b| (s.id().to_string(), b))
+        })
+        .collect();
+    for r in &mut rows {
+        r.batch = batch.get(&r.id).copied();
+    }
+    let mut labels: Vec<&str> = batch.values().map(|(_, label)| *label).collect();
+    labels.sort_unstable();
+    labels.dedup();
+    // 新: what changed after the person last looked here (nothing, the first time: a new
+    // browser is not a flood of marks).
+    let actor = person.actor.id.to_string();
+    if let Some(seen) = todo_seen(headers, &actor) {
+        for r in &mut rows {
+            r.fresh = r.updated_at > seen;
+        }
+    }
+    // Seen: now, or the latest change the page shows if that is later (the engine's clock
+    // and the console's are the same in a server; this keeps a row shown from being new
+    // again even if they were not).
+    let seen = rows.iter().map(|r| r.updated_at).fold(now, Ord::max);
+    let mut response = html(&Todo {
         overdue: rows.iter().filter(|r| r.overdue).count(),
+        fresh: rows.iter().filter(|r| r.fresh).count(),
+        nav: Some(state.nav(person)),
+        batchable: batch.len(),
+        batch_labels: labels.join("、"),
+        rows,
+        next: page.next_page_token.clone(),
+        notice,
+        csrf: person.csrf.clone(),
+        command_id: uuid::Uuid::new_v4().to_string(),
+    })?;
+    if let Some(v) = crate::auth::set_cookie(
+        SEEN_COOKIE,
+        &format!("{actor}.{}", seen.timestamp_nanos_opt().unwrap_or(i64::MAX)),
+        false,
+        state.config.secure_cookies(),
+    ) {
+        response
+            .headers_mut()
+            .append(axum::http::header::SET_COOKIE, v);
+    }
+    Ok(response)
+}
+
+/// 批量办理: the ticked rows of the 待办, each taken (阅知, 签收) against the version the row
+/// showed, each on its own — one refused (someone acted first) leaves the others done —
+/// with a command id per document from the page's, so that a form sent twice is done once.
+pub(crate) async fn batch(
+    State(state): State<AppState>,
+    person: Person,
+    headers: axum::http::HeaderMap,
+    Form(sent): Form<Vec<(String, String)>>,
+) -> Page {
+    let field = |n: &str| {
+        sent.iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    person.check_csrf(&field("csrf"))?;
+    let command_id = field("command_id");
+    let picks: Vec<&str> = sent
+        .iter()
+        .filter(|(k, _)| k == "pick")
+        .map(|(_, v)| v.trim())
+        .collect();
+    if picks.is_empty() {
+        return Err(WebError::bad_form("pick", "请先勾选要办理的文件。"));
+    }
+    let mut parsed = Vec::with_capacity(picks.len());
+    for pick in picks {
+        let bad = || WebError::bad_form("pick", "所选的文件有误，请刷新待办后重新勾选。");
+        let mut parts = pick.splitn(3, ':');
+        let (Some(id), Some(version), Some(name)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(bad());
+        };
+        let id = document_id(id).map_err(|_| bad())?;
+        let version: u64 = version.parse().map_err(|_| bad())?;
+        let name = actions::BATCH
+            .iter()
+            .map(|(_, n, _)| *n)
+            .find(|n| *n == name)
+            .ok_or_else(bad)?;
+        parsed.push((id, version, name));
+    }
+    let names = view::Names::of(&state.engine);
+    let mut notice = BatchNotice {
+        done: 0,
+        refused: Vec::new(),
+    };
+    for (id, version, name) in parsed {
+        let mut title = String::new();
+        let outcome = async {
+            let s = state.engine.may_act_on(&person.reader, id)?;
+            title = s.title().to_owned();
+            let action = actions::command(&s, name, &actions::Values::new(), None)?;
+            let mut request = Request::new(id, person.actor.id.clone(), action);
+            if !command_id.is_empty() {
+                request.command_id = format!("{command_id}-{id}");
+            }
+            request.expected_version = Some(version);
+            state.engine.execute(request).await.map_err(WebError::from)
+        }
+        .await;
+        match outcome {
+            Ok(o) => {
+                tracing::info!(actor = %person.actor.id, command = name, doc = %id, version = o.version, replayed = o.replayed, "web console: batch step executed");
+                notice.done += 1;
+            }
+            Err(e) => {
+                tracing::info!(actor = %person.actor.id, command = name, doc = %id, error = %e, "web console: batch step refused");
+                let shown = e.shown_for(Some(name), &names);
+                let title = if title.is_empty() {
+                    "（无法读取的文件）".to_owned()
+                } else {
+                    format!("《{title}》")
+                };
+                notice.refused.push(format!("{title}：{}", shown.message));
+            }
+        }
+    }
+    todo_page(&state, &person, &headers, None, Some(notice)).await
+}
+
+/// A person's own lists beside the 待办 (DESIGN §13): what they acted on, what they
+/// started, and what of theirs is archived — newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mine {
+    /// 已办: every document the person recorded a step of.
+    Done,
+    /// 我发起的: what they drafted, registered or opened.
+    Started,
+    /// 已归档: what they took part in that has been archived.
+    Archived,
+}
+
+impl Mine {
+    fn title(self) -> &'static str {
+        match self {
+            Mine::Done => "已办",
+            Mine::Started => "我发起的",
+            Mine::Archived => "已归档",
+        }
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            Mine::Done => "/done",
+            Mine::Started => "/mine",
+            Mine::Archived => "/archived",
+        }
+    }
+
+    fn about(self) -> &'static str {
+        match self {
+            Mine::Done => {
+                "您办理过的文件（拟稿、审核、会签、签发、批示、阅知等任一步），最近起草或登记的在前。"
+            }
+            Mine::Started => "您起草、登记或立项的文件，最近的在前。",
+            Mine::Archived => "您经办过的文件中已经归档的，最近起草或登记的在前。",
+        }
+    }
+
+    fn empty(self) -> &'static str {
+        match self {
+            Mine::Done => "您还没有办理过文件。",
+            Mine::Started => "您还没有起草、登记或立项过文件。",
+            Mine::Archived => "您经办过的文件还没有归档的。",
+        }
+    }
+
+    fn query(self, actor: &workflow_core::ActorId, page_token: Option<String>) -> ListQuery {
+        let mut q = ListQuery {
+            page_size: 100,
+            page_token,
+            newest_first: true,
+            ..ListQuery::default()
+        };
+        match self {
+            Mine::Done => q.acted_by = Some(actor.clone()),
+            Mine::Started => q.started_by = Some(actor.clone()),
+            Mine::Archived => {
+                q.acted_by = Some(actor.clone());
+                q.step = Some("Archived".to_owned());
+            }
+        }
+        q
+    }
+}
+
+#[derive(Template)]
+#[template(path = "mine.html")]
+struct MinePage {
+    nav: Option<Nav>,
+    title: &'static str,
+    about: &'static str,
+    empty: &'static str,
+    path: &'static str,
+    rows: Vec<Row>,
+    next: Option<String>,
+}
+
+async fn mine(state: AppState, person: Person, p: PageQuery, which: Mine) -> Page {
+    let token = (!p.page_token.trim().is_empty()).then(|| p.page_token.trim().to_owned());
+    let q = which.query(&person.actor.id, token);
+    let page = state.engine.read_page(&person.reader, &q, false).await?;
+    // In the list's own order (the newest started first), page after page alike.
+    let (names, now) = (view::Names::of(&state.engine), (state.clock)());
+    let rows = page
+        .states
+        .iter()
+        .map(|s| view::row(s, &names, now))
+        .collect();
+    html(&MinePage {
         nav: Some(state.nav(&person)),
+        title: which.title(),
+        about: which.about(),
+        empty: which.empty(),
+        path: which.path(),
         rows,
         next: page.next_page_token.clone(),
     })
+}
+
+/// 已办.
+pub(crate) async fn done(
+    State(state): State<AppState>,
+    person: Person,
+    Query(p): Query<PageQuery>,
+) -> Page {
+    mine(state, person, p, Mine::Done).await
+}
+
+/// 我发起的.
+pub(crate) async fn started(
+    State(state): State<AppState>,
+    person: Person,
+    Query(p): Query<PageQuery>,
+) -> Page {
+    mine(state, person, p, Mine::Started).await
+}
+
+/// 已归档.
+pub(crate) async fn archived(
+    State(state): State<AppState>,
+    person: Person,
+    Query(p): Query<PageQuery>,
+) -> Page {
+    mine(state, person, p, Mine::Archived).await
 }
 
 #[derive(Template)]
@@ -623,9 +922,11 @@ pub(crate) struct MonthQuery {
     month: String,
 }
 
+/// The month a form or address names; without one, the last month that has ended (the
+/// bulletin an office reads and publishes; the month under way is one click on).
 fn month(text: &str, now: workflow_core::Timestamp) -> Result<Month, WebError> {
     if text.trim().is_empty() {
-        return Ok(workflow_core::supervision::bulletin::month_of(now));
+        return Ok(workflow_core::supervision::bulletin::month_of(now).previous());
     }
     text.trim()
         .split_once('-')
@@ -638,6 +939,13 @@ fn month(text: &str, now: workflow_core::Timestamp) -> Result<Month, WebError> {
 struct BulletinPage {
     nav: Option<Nav>,
     month: String,
+    /// The months either side, to step through (no month to come).
+    previous: String,
+    next: Option<String>,
+    /// What instant it counts to (截至 …).
+    as_of: String,
+    /// The month is under way: counted so far, not to be published yet.
+    under_way: bool,
     b: Bulletin,
     published: Option<String>,
     may_publish: bool,
@@ -662,11 +970,17 @@ pub(crate) async fn bulletin(
     person: Person,
     Query(q): Query<MonthQuery>,
 ) -> Page {
-    let m = month(&q.month, (state.clock)())?;
+    let now = (state.clock)();
+    let m = month(&q.month, now)?;
     let (b, published) = bulletin_of(&state, &person, m).await?;
+    let current = workflow_core::supervision::bulletin::month_of(now);
     html(&BulletinPage {
         nav: Some(state.nav(&person)),
         month: m.to_string(),
+        previous: m.previous().to_string(),
+        next: (m.next() <= current).then(|| m.next().to_string()),
+        as_of: b.as_of_line(),
+        under_way: !b.is_whole_month(),
         published: published.map(|p| p.digests().html.clone()),
         may_publish: person.actor.roles.contains(&Role::Supervisor),
         command_id: uuid::Uuid::new_v4().to_string(),
@@ -731,7 +1045,17 @@ pub(crate) async fn publish(
     Form(form): Form<PublishForm>,
 ) -> Page {
     person.check_csrf(&form.csrf)?;
-    let m = month(&form.month, (state.clock)())?;
+    let now = (state.clock)();
+    let m = month(&form.month, now)?;
+    if now < m.end() {
+        return Err(WebError::bad_form(
+            "month",
+            format!(
+                "{}年{}月还没有结束，月通报要在月末以后才能发布。",
+                m.year, m.month
+            ),
+        ));
+    }
     let command_id = (!form.command_id.trim().is_empty()).then(|| form.command_id.clone());
     state
         .engine

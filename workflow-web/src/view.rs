@@ -92,8 +92,14 @@ pub(crate) struct Row {
     pub(crate) due: String,
     pub(crate) overdue: bool,
     pub(crate) updated: String,
+    /// Arrived or moved on since the person last looked at their 待办 (marked 新).
+    pub(crate) fresh: bool,
+    /// The version the row shows (a batch step is taken against it).
+    pub(crate) version: u64,
+    /// The step (form name, label) the person may take on it from the 待办 with a tick.
+    pub(crate) batch: Option<(&'static str, &'static str)>,
     due_at: Option<Timestamp>,
-    updated_at: Timestamp,
+    pub(crate) updated_at: Timestamp,
 }
 
 pub(crate) fn row(s: &FlowState, names: &Names<'_>, now: Timestamp) -> Row {
@@ -122,6 +128,9 @@ pub(crate) fn row(s: &FlowState, names: &Names<'_>, now: Timestamp) -> Row {
         due: due_at.map(due).unwrap_or_default(),
         overdue: due_at.is_some_and(|d| now > d),
         updated: when(p.updated_at),
+        fresh: false,
+        version: s.version(),
+        batch: None,
         due_at,
         updated_at: p.updated_at,
     }

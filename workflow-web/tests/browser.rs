@@ -479,19 +479,21 @@ async fn an_office_day_in_a_real_browser() {
     assert_eq!(m.leader().map(|l| l.as_str()), Some("lin.zhiyuan"));
     c.set_window_size(1400, 1000).await.unwrap();
 
-    // The supervisor produces this month's 月通报 (the clock's month: November 2026).
+    // The supervisor reads this month's 月通报 so far (the clock's month: November 2026,
+    // its second day): the item opened is counted for 教务处, not yet overdue (due on the
+    // 10th), and the month is not to be published yet.
     sign_in(&c, &base, "ding.xin").await;
     let month = workflow_core::supervision::bulletin::month_of(workflow_testkit::clock::now());
     c.goto(&format!("{base}/bulletin?month={month}"))
         .await
         .unwrap();
     let units = text_of(&c, "#bulletin-units").await;
-    assert!(units.contains("合计"), "{units}");
-    let source = c.source().await.unwrap();
     assert!(
-        source.contains("完成2026年本科教学质量报告"),
-        "the overdue item is listed"
+        units.contains("合计") && units.contains("教务处"),
+        "{units}"
     );
+    assert!(text_of(&c, "h1").await.contains("截至今日"));
+    assert!(text_of(&c, "#not-yet").await.contains("本月尚未结束"));
     shot(&c, "bulletin.png").await;
 
     // The archivist verifies the log from the operator page; htmx shows the progress.
@@ -512,6 +514,110 @@ async fn an_office_day_in_a_real_browser() {
         "{verdict}"
     );
     shot(&c, "ops.png").await;
+
+    // A reader with 收文 passed round to them ticks them all (全选) and marks them read in
+    // one go, on a desk and then on a phone.
+    let sample = workflow_testkit::incoming::incoming_sample();
+    let reader = sample.readers[0].clone();
+    let mut circulated = Vec::new();
+    for _ in 0..3 {
+        let rid = workflow_testkit::engine::new_id();
+        for (actor, mut action) in workflow_testkit::incoming::instruct_flow(&sample, "X001")
+            .into_iter()
+            .take(2)
+        {
+            if let workflow_core::incoming::IncomingAction::Register { registration, .. } =
+                &mut action
+            {
+                registration.reply_required = false;
+            }
+            engine
+                .execute(Request::new(rid, actor.as_str(), action))
+                .await
+                .unwrap();
+        }
+        let mut propose = Request::new(
+            rid,
+            sample.director.as_str(),
+            workflow_core::incoming::IncomingAction::Propose {
+                plan: workflow_core::incoming::Plan::Circulate {
+                    readers: sample.readers.clone(),
+                },
+                opinion: "请传阅。".into(),
+            },
+        );
+        propose.expected_version = Some(2);
+        engine.execute(propose).await.unwrap();
+        circulated.push(rid);
+    }
+    sign_in(&c, &base, reader.as_str()).await;
+    let waiting = engine
+        .inbox(
+            &reader,
+            &workflow_store::ListQuery {
+                page_size: 500,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .states
+        .len();
+    assert!(waiting >= 3);
+    assert_eq!(
+        text_of(&c, "#todo-count").await,
+        waiting.to_string(),
+        "the menu counts the 待办"
+    );
+    shot(&c, "todo-batch.png").await;
+    c.set_window_size(390, 844).await.unwrap();
+    assert_eq!(
+        sideways(&c).await,
+        serde_json::json!([]),
+        "the batch fits a phone"
+    );
+    shot(&c, "todo-batch-390.png").await;
+    c.find(Locator::Id("pick-all"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let ticked = c
+        .execute(
+            "return document.querySelectorAll('input[name=pick]:checked').length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(ticked, serde_json::json!(3), "全选 ticks every row");
+    c.find(Locator::Css("form#batch button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let notice = text_of(&c, "#batch-notice").await;
+    assert!(notice.contains("已办理 3 件"), "{notice}");
+    for rid in &circulated {
+        let r = engine
+            .state(*rid)
+            .unwrap()
+            .and_then(workflow_core::FlowState::into_incoming)
+            .unwrap();
+        assert!(r.readers().get(&reader).is_some_and(Option::is_some));
+    }
+    // What they did is in their 已办, newest first.
+    c.goto(&format!("{base}/done")).await.unwrap();
+    assert_eq!(
+        sideways(&c).await,
+        serde_json::json!([]),
+        "已办 fits a phone"
+    );
+    shot(&c, "done-390.png").await;
+    c.set_window_size(1400, 1000).await.unwrap();
+    let done = text_of(&c, "#rows").await;
+    assert!(done.contains("收文"), "{done}");
+    shot(&c, "done.png").await;
 
     c.close().await.unwrap();
     let _ = stop.send(());

@@ -435,8 +435,54 @@ async fn the_bulletin_of_a_month_is_shown_and_downloadable() {
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("督办工作月通报"), "{}", page.body);
     assert!(
-        page.body.contains("发布本月通报"),
-        "a supervisor may publish"
+        page.body.contains("发布2026年10月通报"),
+        "a supervisor may publish an ended month: {}",
+        page.body
+    );
+    assert!(page.body.contains("截至 2026-10-31 24:00"), "{}", page.body);
+    // Opened without a month: the last one that has ended (the kit's clock is in
+    // November 2026), the one under way a click on.
+    let default = c.get(&ding, "/bulletin").await;
+    assert!(
+        default.body.contains("<small>2026-10</small>"),
+        "{}",
+        default.body
+    );
+    assert!(default.body.contains("href=\"/bulletin?month=2026-11\""));
+    // The month under way: counted to now, marked so, and not to be published.
+    let current = c.get(&ding, "/bulletin?month=2026-11").await;
+    assert!(current.body.contains("截至今日"), "{}", current.body);
+    assert!(current.body.contains("本月尚未结束"), "{}", current.body);
+    assert!(!current.body.contains("发布2026年11月通报"));
+    assert!(
+        !current.body.contains("id=\"next-month\""),
+        "no month to come"
+    );
+    let early = c
+        .post(
+            &ding,
+            "/bulletin/publish",
+            &[
+                ("csrf", ding.csrf.as_str()),
+                ("month", "2026-11"),
+                ("command_id", "early"),
+            ],
+        )
+        .await;
+    assert_eq!(early.status, StatusCode::BAD_REQUEST, "{}", early.body);
+    assert!(
+        error_message(&early.body).contains("2026年11月还没有结束"),
+        "{}",
+        early.body
+    );
+    assert!(
+        c.engine
+            .publication(
+                "2026-11".parse().unwrap(),
+                workflow_core::directory::Classification::None
+            )
+            .unwrap()
+            .is_none()
     );
     let file = c
         .get(&ding, "/bulletin/file?month=2026-10&format=csv")

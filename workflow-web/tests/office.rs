@@ -295,6 +295,57 @@ fn latin_on(path: &str, body: &str) -> Vec<String> {
         .collect()
 }
 
+/// The value of attribute `name` in an opening tag, if it has one.
+fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let key = format!(" {name}=\"");
+    let at = tag.find(&key)? + key.len();
+    Some(&tag[at..at + tag[at..].find('"')?])
+}
+
+/// The form controls on a page a person could not tell the purpose of (nor a screen
+/// reader say): an input that is not hidden or a button, a select or a textarea, neither
+/// inside a `<label>`, nor named by `aria-label`, nor by a `<label for>` of its id.
+fn unlabelled_on(path: &str, body: &str) -> Vec<String> {
+    let mut tags = Vec::new();
+    let mut rest = body;
+    while let Some(lt) = rest.find('<') {
+        let end = rest[lt..].find('>').map_or(rest.len(), |e| lt + e + 1);
+        tags.push(&rest[lt..end]);
+        rest = &rest[end..];
+    }
+    let fors: Vec<&str> = tags
+        .iter()
+        .filter(|t| t.starts_with("<label"))
+        .filter_map(|t| attr(t, "for"))
+        .collect();
+    let mut depth = 0;
+    let mut out = Vec::new();
+    for tag in tags {
+        let name: String = tag[1..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '/')
+            .collect();
+        match name.as_str() {
+            "label" => depth += 1,
+            "/label" => depth -= 1,
+            "input" | "select" | "textarea" => {
+                let kind = attr(tag, "type").unwrap_or("text");
+                if name == "input" && matches!(kind, "hidden" | "submit" | "button" | "reset") {
+                    continue;
+                }
+                let labelled = depth > 0
+                    || attr(tag, "aria-label").is_some_and(|v| !v.trim().is_empty())
+                    || attr(tag, "id").is_some_and(|id| fors.contains(&id));
+                if !labelled {
+                    out.push(format!("{path}: {tag}"));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// The page at `path`, which must answer.
 async fn page(c: &Console, b: &Browser, path: &str) -> String {
     let page = c.get(b, path).await;
@@ -308,7 +359,7 @@ async fn page(c: &Console, b: &Browser, path: &str) -> String {
 }
 
 #[tokio::test]
-async fn no_page_a_member_of_staff_sees_shows_a_code_or_an_english_word() {
+async fn no_page_a_member_of_staff_sees_shows_a_code_or_an_english_word_or_an_unlabelled_control() {
     let c = Console::new().await;
     let s = incoming_sample();
     let outgoing = c.sample_document(4, None).await;
@@ -316,6 +367,7 @@ async fn no_page_a_member_of_staff_sees_shows_a_code_or_an_english_word() {
     let memo = c.sample_memo(5).await;
     let incoming = incoming_at_proposal(&c).await;
     let mut found = Vec::new();
+    let mut unlabelled = Vec::new();
     let mut cards_read = std::collections::BTreeSet::new();
     for who in [
         "wang.fang",
@@ -328,13 +380,25 @@ async fn no_page_a_member_of_staff_sees_shows_a_code_or_an_english_word() {
         s.leader.as_str(),
     ] {
         let b = c.signed_in(who).await;
-        for path in [
+        let mut paths = vec![
             "/todo".to_owned(),
+            "/done".to_owned(),
+            "/mine".to_owned(),
+            "/archived".to_owned(),
             "/search".to_owned(),
             "/search?q=%E9%80%9A%E7%9F%A5".to_owned(),
             "/bulletin".to_owned(),
-        ] {
-            found.extend(latin_on(&path, &page(&c, &b, &path).await));
+        ];
+        if who == "xu.jing" {
+            paths.push("/ops".to_owned());
+        }
+        for path in paths {
+            let body = page(&c, &b, &path).await;
+            unlabelled.extend(unlabelled_on(&path, &body));
+            // The operator page shows the log's hashes and counts: not for the Latin walk.
+            if path != "/ops" {
+                found.extend(latin_on(&path, &body));
+            }
         }
         // An error page is read too.
         let missing = c.get(&b, "/no/such/page").await;
@@ -347,6 +411,7 @@ async fn no_page_a_member_of_staff_sees_shows_a_code_or_an_english_word() {
             if answer.status.is_success() {
                 cards_read.insert(id);
                 found.extend(latin_on(&card, &answer.body));
+                unlabelled.extend(unlabelled_on(&card, &answer.body));
                 let timeline = format!("{card}/timeline");
                 found.extend(latin_on(&timeline, &page(&c, &b, &timeline).await));
             }
@@ -356,6 +421,12 @@ async fn no_page_a_member_of_staff_sees_shows_a_code_or_an_english_word() {
     found.sort();
     found.dedup();
     assert!(found.is_empty(), "Latin words on pages: {found:#?}");
+    unlabelled.sort();
+    unlabelled.dedup();
+    assert!(
+        unlabelled.is_empty(),
+        "controls without a label: {unlabelled:#?}"
+    );
 }
 
 #[tokio::test]
@@ -461,4 +532,379 @@ async fn a_form_s_own_check_names_the_field_as_that_form_labels_it() {
         error_message(&a.body),
         "督办时限（列入督办时必填）：明年 不是日期（YYYY-MM-DD）"
     );
+}
+
+/// 已办, 我发起的 and 已归档 hold each person's own, newest first; the menu counts the 待办; and
+/// what arrived since the person last looked at it is marked 新, once.
+#[tokio::test]
+async fn a_person_finds_what_they_did_started_and_what_is_new_in_their_todo() {
+    let c = Console::new().await;
+    let archived = c
+        .sample_document(workflow_testkit::steps::ARCHIVED, None)
+        .await;
+    let drafted = c
+        .sample_document(workflow_testkit::steps::DRAFTED, None)
+        .await;
+    let flow = workflow_testkit::full_flow();
+    let (drafter, reviewer) = (flow[0].0.as_str(), flow[2].0.as_str());
+    assert_ne!(drafter, reviewer);
+    let link = |id: DocumentId| format!("href=\"/doc/{id}\"");
+    let d = c.signed_in(drafter).await;
+    let mine = page(&c, &d, "/mine").await;
+    assert!(mine.contains("<h1>我发起的"), "{mine}");
+    // Newest first: the draft before the archived one.
+    let (at_draft, at_archived) = (
+        mine.find(&link(drafted))
+            .expect("the draft is the drafter's"),
+        mine.find(&link(archived)).expect("so is the archived one"),
+    );
+    assert!(at_draft < at_archived, "newest first: {mine}");
+    let gone = page(&c, &d, "/archived").await;
+    assert!(
+        gone.contains(&link(archived)) && !gone.contains(&link(drafted)),
+        "{gone}"
+    );
+    // The reviewer acted on the archived one only, and started nothing.
+    let r = c.signed_in(reviewer).await;
+    let done = page(&c, &r, "/done").await;
+    assert!(
+        done.contains(&link(archived)) && !done.contains(&link(drafted)),
+        "{done}"
+    );
+    let theirs = page(&c, &r, "/mine").await;
+    assert!(
+        theirs.contains("您还没有起草、登记或立项过文件。"),
+        "{theirs}"
+    );
+
+    // The reviewer's 待办: empty, no count on the menu; the first look marks nothing.
+    let first = c.get(&r, "/todo").await;
+    assert!(!first.body.contains("id=\"todo-count\""), "{}", first.body);
+    let seen = common::cookie(&first, "wf_todo_seen").expect("the 待办 remembers the look");
+    assert!(seen.starts_with(&format!("{reviewer}.")), "{seen}");
+    let waiting = c
+        .sample_document(workflow_testkit::steps::IN_REVIEW, None)
+        .await;
+    let looked = Browser {
+        cookies: format!("{}; wf_todo_seen={seen}", r.cookies),
+        ..r.clone()
+    };
+    let second = c.get(&looked, "/todo").await;
+    assert!(
+        second
+            .body
+            .contains("id=\"todo-count\" aria-label=\"1 件待办\">1</span>"),
+        "the menu counts the 待办: {}",
+        second.body
+    );
+    assert!(second.body.contains("新到 1 件"), "{}", second.body);
+    let row = second
+        .body
+        .split("<tr")
+        .find(|r| r.contains(&link(waiting)))
+        .expect("the new one is in the 待办");
+    assert!(row.contains("badge new"), "{row}");
+    // Looked at once, it is no longer new; another person's look on the browser counts
+    // for nothing.
+    let again = common::cookie(&second, "wf_todo_seen").unwrap();
+    let third = c
+        .get(
+            &Browser {
+                cookies: format!("{}; wf_todo_seen={again}", r.cookies),
+                ..r.clone()
+            },
+            "/todo",
+        )
+        .await;
+    assert!(!third.body.contains("badge new"), "{}", third.body);
+    let someone_else = c
+        .get(
+            &Browser {
+                cookies: format!(
+                    "{}; wf_todo_seen={}",
+                    r.cookies,
+                    seen.replace(reviewer, drafter)
+                ),
+                ..r.clone()
+            },
+            "/todo",
+        )
+        .await;
+    assert!(
+        !someone_else.body.contains("badge new"),
+        "{}",
+        someone_else.body
+    );
+}
+
+/// 批量办理 from the 待办: the ticked 阅知 and 签收 are each taken against the version the
+/// row showed; one someone changed since is refused in words and the others are done; the
+/// form sent again does nothing twice.
+#[tokio::test]
+async fn ticked_readings_and_receipts_are_taken_in_one_go_each_on_its_own() {
+    use workflow_core::incoming::{IncomingAction, Plan};
+    let c = Console::new().await;
+    let s = incoming_sample();
+    let reader = s.readers[0].clone();
+    let mut circulated = Vec::new();
+    for _ in 0..3 {
+        // A 收文 only to be read (no reply expected), registered and screened.
+        let id = workflow_testkit::engine::new_id();
+        for (actor, mut action) in instruct_flow(&s, "X001").into_iter().take(2) {
+            if let IncomingAction::Register { registration, .. } = &mut action {
+                registration.reply_required = false;
+            }
+            let req = workflow_store::Request::new(id, actor.as_str(), action);
+            c.engine.execute(req).await.unwrap();
+        }
+        let mut req = workflow_store::Request::new(
+            id,
+            s.director.as_str(),
+            IncomingAction::Propose {
+                plan: Plan::Circulate {
+                    readers: s.readers.clone(),
+                },
+                opinion: "请传阅。".into(),
+            },
+        );
+        req.expected_version = Some(2);
+        c.engine.execute(req).await.unwrap();
+        circulated.push(id);
+    }
+    let b = c.signed_in(reader.as_str()).await;
+    let todo = page(&c, &b, "/todo").await;
+    assert!(todo.contains("action=\"/todo/batch\""), "{todo}");
+    assert!(todo.contains("3 件只需阅知"), "{todo}");
+    for id in &circulated {
+        assert!(
+            todo.contains(&format!("value=\"{id}:3:MarkRead\"")),
+            "{todo}"
+        );
+    }
+    let command_id = {
+        let form = &todo[todo.find("id=\"batch\"").expect("the batch form")..];
+        let at = form.find("name=\"command_id\" value=\"").unwrap() + 26;
+        form[at..at + form[at..].find('"').unwrap()].to_owned()
+    };
+    // The third is passed round to one more reader before the batch is sent: its row's
+    // version is stale.
+    let mut more = workflow_store::Request::new(
+        circulated[2],
+        s.director.as_str(),
+        IncomingAction::AddReaders {
+            readers: vec!["wang.fang".into()],
+        },
+    );
+    more.expected_version = Some(3);
+    c.engine.execute(more).await.unwrap();
+    let picks: Vec<String> = circulated
+        .iter()
+        .map(|id| format!("{id}:3:MarkRead"))
+        .collect();
+    let mut form = vec![
+        ("csrf", b.csrf.as_str()),
+        ("command_id", command_id.as_str()),
+    ];
+    form.extend(picks.iter().map(|p| ("pick", p.as_str())));
+    let answer = c.post(&b, "/todo/batch", &form).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert!(
+        answer.body.contains("已办理 2 件。1 件未能办理"),
+        "{}",
+        answer.body
+    );
+    assert!(
+        answer.body.contains("该文件已被他人处理"),
+        "{}",
+        answer.body
+    );
+    let read_by = |id: DocumentId| {
+        c.engine
+            .state(id)
+            .unwrap()
+            .unwrap()
+            .incoming()
+            .unwrap()
+            .readers()
+            .get(&reader)
+            .is_some_and(Option::is_some)
+    };
+    assert!(read_by(circulated[0]) && read_by(circulated[1]));
+    assert!(!read_by(circulated[2]), "refused, so nothing recorded");
+    // Sent again (a double click): nothing twice.
+    let head = c.engine.head();
+    let again = c.post(&b, "/todo/batch", &form).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(c.engine.head(), head, "the same commands, answered again");
+    // Nothing ticked: said so.
+    let none = c
+        .post(
+            &b,
+            "/todo/batch",
+            &[("csrf", b.csrf.as_str()), ("command_id", "x")],
+        )
+        .await;
+    assert_eq!(none.status, StatusCode::BAD_REQUEST);
+    assert!(
+        error_message(&none.body).contains("请先勾选"),
+        "{}",
+        none.body
+    );
+
+    // 签收 of a 发文 by the 主送 unit's clerk, ticked in the same way.
+    let issued = c
+        .sample_document(workflow_testkit::steps::ISSUED, None)
+        .await;
+    let clerk = workflow_testkit::full_flow()[workflow_testkit::steps::ISSUED]
+        .0
+        .clone();
+    let cb = c.signed_in(clerk.as_str()).await;
+    let todo = page(&c, &cb, "/todo").await;
+    let version = c.engine.state(issued).unwrap().unwrap().version();
+    let pick = format!("{issued}:{version}:Acknowledge");
+    assert!(todo.contains(&format!("value=\"{pick}\"")), "{todo}");
+    let answer = c
+        .post(
+            &cb,
+            "/todo/batch",
+            &[
+                ("csrf", cb.csrf.as_str()),
+                ("command_id", "ack"),
+                ("pick", pick.as_str()),
+            ],
+        )
+        .await;
+    assert!(answer.body.contains("已办理 1 件。"), "{}", answer.body);
+    assert_eq!(
+        c.engine.state(issued).unwrap().unwrap().version(),
+        version + 1
+    );
+}
+
+/// A tab left open as one person while another signs in on the browser: its form is not
+/// taken under the new name — refused as a conflict that says so — and nothing changes.
+#[tokio::test]
+async fn a_form_opened_as_someone_else_is_refused_not_taken_under_the_new_name() {
+    let c = Console::new().await;
+    let id = c
+        .sample_document(workflow_testkit::steps::IN_REVIEW, None)
+        .await;
+    let li = c.signed_in("li.qiang").await;
+    let card = page(&c, &li, &format!("/doc/{id}")).await;
+    let token = common::form_value(&card, "Approve", "csrf").expect("the approve form");
+    assert_eq!(
+        token,
+        format!("{}.li.qiang", li.csrf),
+        "the form says whom it is for"
+    );
+    let form = |token: &str| {
+        vec![
+            ("csrf".to_owned(), token.to_owned()),
+            ("action".to_owned(), "Approve".to_owned()),
+            ("version".to_owned(), "2".to_owned()),
+            ("opinion".to_owned(), "同意".to_owned()),
+            ("command_id".to_owned(), "tab-1".to_owned()),
+        ]
+    };
+    // Another tab signs in as 王芳 (the browser's one cookie changes).
+    let wang = Browser {
+        cookies: li
+            .cookies
+            .replace("wf_actor=li.qiang", "wf_actor=wang.fang"),
+        ..li.clone()
+    };
+    let fields = form(&token);
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let refused = c.post(&wang, &format!("/doc/{id}"), &fields).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(
+        refused.body.contains("登录的人已经换了"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        error_message(&refused.body).contains("另一个标签页"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        c.engine.state(id).unwrap().unwrap().version(),
+        2,
+        "nothing done"
+    );
+    // The same form in its own person's browser is taken.
+    let done = c.post(&li, &format!("/doc/{id}"), &fields).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    // Signing out works from any tab.
+    let out = c.post(&wang, "/signout", &[("csrf", token.as_str())]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER, "{}", out.body);
+}
+
+/// The operator page's verify panel: a malformed witness head is said so in the panel (it
+/// is swapped in place), what was typed kept; a finished run is shown to the next
+/// operator as someone's run at a time, not as theirs.
+#[tokio::test]
+async fn the_verify_panel_says_whose_run_it_shows_and_what_was_wrong_with_a_head() {
+    let c = Console::new().await;
+    c.sample_document(workflow_testkit::steps::IN_REVIEW, None)
+        .await;
+    let xu = c.signed_in("xu.jing").await;
+    let bad = c
+        .post(
+            &xu,
+            "/ops/verify",
+            &[("csrf", xu.csrf.as_str()), ("against", "12:nothex")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::OK, "swapped in place: {}", bad.body);
+    assert!(bad.body.contains("id=\"verify-refused\""), "{}", bad.body);
+    assert!(
+        bad.body.contains("见证头“12:nothex”格式不对"),
+        "{}",
+        bad.body
+    );
+    assert!(
+        bad.body.contains("value=\"12:nothex\""),
+        "what was typed is kept"
+    );
+    let started = c
+        .post(
+            &xu,
+            "/ops/verify",
+            &[("csrf", xu.csrf.as_str()), ("against", "")],
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::OK);
+    // The run is on a worker: read the panel until it has finished (bounded).
+    let mut panel = String::new();
+    for _ in 0..600 {
+        panel = page(&c, &xu, "/ops/verify").await;
+        if panel.contains("id=\"verify-result\"") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(panel.contains("日志完整"), "{panel}");
+    let qian = c.signed_in("qian.hui").await;
+    let ops = page(&c, &qian, "/ops").await;
+    assert!(ops.contains("上次校验：徐静（xu.jing） 于 2026年"), "{ops}");
+}
+
+/// The label check itself: it finds a control nobody named, and passes the three ways of
+/// naming one.
+#[test]
+fn the_label_check_finds_a_control_nobody_named() {
+    let page = r#"<form><input type="hidden" name="csrf" value="x">
+        <label>意见<textarea name="opinion"></textarea></label>
+        <input type="checkbox" name="pick" aria-label="勾选">
+        <label for="m">月份</label><input type="month" id="m" name="month">
+        <select name="unit"><option>教务处</option></select>
+        <input type="text" name="q"><button type="submit">查询</button></form>"#;
+    let found = unlabelled_on("/x", page);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(found[0].contains("<select name=\"unit\">"));
+    assert!(found[1].contains("name=\"q\""));
 }

@@ -667,6 +667,33 @@ async fn lists_and_todo_over_grpc() {
         .unwrap_err();
     assert_eq!(s.code(), Code::InvalidArgument);
     assert!(s.message().contains("page_token"));
+    // A person's own lists: what they started (我发起的) and acted on (已办), newest first.
+    approve(&mut c, &ids[1], "li.qiang").await.unwrap();
+    let mine = |started_by: &str, acted_by: &str| pb::ListDocumentsRequest {
+        actor_id: "liu.yang".into(),
+        started_by: started_by.into(),
+        acted_by: acted_by.into(),
+        newest_first: true,
+        ..Default::default()
+    };
+    let ids_of =
+        |r: pb::ListDocumentsResponse| r.documents.into_iter().map(|d| d.id).collect::<Vec<_>>();
+    let drafter = "wang.fang";
+    let started = ids_of(
+        c.list_documents(mine(drafter, ""))
+            .await
+            .unwrap()
+            .into_inner(),
+    );
+    let newest: Vec<String> = ids.iter().rev().cloned().collect();
+    assert_eq!(started, newest);
+    let acted = ids_of(
+        c.list_documents(mine("", "li.qiang"))
+            .await
+            .unwrap()
+            .into_inner(),
+    );
+    assert_eq!(acted, vec![ids[1].clone()]);
     server.stop().await;
 }
 

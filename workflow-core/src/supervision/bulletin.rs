@@ -63,6 +63,21 @@ impl Month {
         }
     }
 
+    /// The month before.
+    pub fn previous(self) -> Month {
+        if self.month == 1 {
+            Month {
+                year: self.year - 1,
+                month: 12,
+            }
+        } else {
+            Month {
+                year: self.year,
+                month: self.month - 1,
+            }
+        }
+    }
+
     /// Its first instant (midnight of its first day, China time).
     pub fn start(self) -> Timestamp {
         midnight(self.first_day())
@@ -215,7 +230,8 @@ pub struct ClosedItem {
 pub struct Bulletin {
     /// The month.
     pub month: Month,
-    /// The instant it is as of: the end of the month.
+    /// The instant it is as of: the end of the month, or for a month under way the instant
+    /// it was counted at ([`monthly_until`]).
     pub as_of: Timestamp,
     /// One line per lead unit with any item, by unit code.
     pub units: Vec<UnitLine>,
@@ -260,8 +276,22 @@ pub fn monthly_in<'a>(
     names: &BulletinNames,
     format: u32,
 ) -> Bulletin {
+    monthly_until(month, month.end(), histories, names, format)
+}
+
+/// The bulletin of `month` so far: as of `until` where that is before the month's end (the
+/// month under way — lateness, overdue days and missed feedback counted to that instant,
+/// not to a month end still to come), else the whole month as [`monthly_in`] gives it.
+pub fn monthly_until<'a>(
+    month: Month,
+    until: Timestamp,
+    histories: impl IntoIterator<Item = &'a [Recorded<SupervisionEvent>]>,
+    names: &BulletinNames,
+    format: u32,
+) -> Bulletin {
     let rules = Rules::of(format);
-    let (start, end) = (month.start(), month.end());
+    let (start, end) = (month.start(), until.clamp(month.start(), month.end()));
+    let whole = end == month.end();
     let in_month = |t: Timestamp| start <= t && t < end;
     let mut units: BTreeMap<UnitCode, Figures> = BTreeMap::new();
     let mut overdue = Vec::new();
@@ -280,7 +310,11 @@ pub fn monthly_in<'a>(
                 lead_unit: spec.lead_unit.clone(),
                 responsible: item.responsible().map(|r| label(names, r)),
                 deadline: item.deadline(),
-                days_overdue: rules.days_overdue(item.deadline(), month),
+                days_overdue: if whole {
+                    rules.days_overdue(item.deadline(), month)
+                } else {
+                    (china_date(end) - item.deadline()).num_days()
+                },
                 last_feedback: item
                     .last_feedback()
                     .map(|f| (china_date(f.at), f.text.clone())),
@@ -481,6 +515,36 @@ impl Bulletin {
         format!("{}年{}月督办工作通报", self.month.year, self.month.month)
     }
 
+    /// Whether it is the whole month (not a month still under way, counted so far).
+    pub fn is_whole_month(&self) -> bool {
+        self.as_of >= self.month.end()
+    }
+
+    /// The line that says what instant it is as of: the month's last day at 24:00, or, for a
+    /// month under way, the minute it was counted at.
+    pub fn as_of_line(&self) -> String {
+        if self.is_whole_month() {
+            format!(
+                "截至 {} 24:00（北京时间）。",
+                self.month
+                    .next()
+                    .first_day()
+                    .pred_opt()
+                    .unwrap_or(NaiveDate::MIN)
+            )
+        } else {
+            let cst = chrono::FixedOffset::east_opt(8 * 3600)
+                .map(|tz| {
+                    self.as_of
+                        .with_timezone(&tz)
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string()
+                })
+                .unwrap_or_default();
+            format!("截至 {cst}（北京时间），本月尚未结束，数字统计到此刻。")
+        }
+    }
+
     fn unit_label(line: &UnitLine) -> String {
         if line.name.is_empty() {
             line.unit.0.clone()
@@ -564,15 +628,7 @@ impl Bulletin {
     pub fn to_markdown(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "# {}\n", self.title());
-        let _ = writeln!(
-            s,
-            "截至 {} 24:00（北京时间）。\n",
-            self.month
-                .next()
-                .first_day()
-                .pred_opt()
-                .unwrap_or(NaiveDate::MIN)
-        );
+        let _ = writeln!(s, "{}\n", self.as_of_line());
         let _ = writeln!(s, "## 一、各单位督办事项办理情况\n");
         let _ = writeln!(s, "| 主办单位 | {} |", HEADS.join(" | "));
         let _ = writeln!(s, "|---|{}", "---:|".repeat(HEADS.len()));
@@ -643,15 +699,7 @@ impl Bulletin {
              table{{border-collapse:collapse}}td,th{{border:1px solid #999;padding:.3em .6em}}\
              td.n{{text-align:right}}.late{{color:#b00}}</style>\n</head>\n<body>\n<h1>{title}</h1>\n"
         );
-        let _ = writeln!(
-            s,
-            "<p>截至 {} 24:00（北京时间）。</p>",
-            self.month
-                .next()
-                .first_day()
-                .pred_opt()
-                .unwrap_or(NaiveDate::MIN)
-        );
+        let _ = writeln!(s, "<p>{}</p>", self.as_of_line());
         let _ = writeln!(s, "<h2>一、各单位督办事项办理情况</h2>\n<table>");
         let _ = writeln!(
             s,

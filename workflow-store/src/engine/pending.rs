@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 use workflow_core::archive::RetentionSchedule;
 use workflow_core::codec::SCHEMA_VERSION;
-use workflow_core::{DocumentId, FlowEvent, FlowState, Recorded, UnitCode};
+use workflow_core::{DocumentId, FlowEvent, Recorded, UnitCode};
 
 use super::group::{GroupContext, GroupReads, Overlay, decide};
 use super::{Clock, Outcome, Request, validate_id};
@@ -304,13 +304,8 @@ impl PendingGroup<'_> {
             head = position;
             head_hash = env.hash.clone();
             match record.as_mut() {
-                Some(r) => r.state.apply(event),
-                None => {
-                    record = FlowState::create(event).map(|state| DocRecord {
-                        drafted_position: position,
-                        state,
-                    })
-                }
+                Some(r) => r.apply(event),
+                None => record = DocRecord::create(position, event),
             }
             claims.extend(event.data.number_claim());
             if let Some(r) = &record {
@@ -501,10 +496,7 @@ mod tests {
         let mut reads = MapReads::default();
         reads.docs.insert(
             id,
-            DocRecord {
-                drafted_position: 1,
-                state: FlowState::Outgoing(doc.clone()),
-            },
+            DocRecord::of(1, workflow_core::FlowState::Outgoing(doc.clone())),
         );
         let directory = fixture_directory();
         let schedule = RetentionSchedule::default();

@@ -29,7 +29,8 @@ impl Engine {
                 reason: format!("{month} has not begun"),
             });
         }
-        self.bulletin_from_log(month, max, bulletin::BULLETIN_FORMAT)
+        // A month under way is counted to now, not to an end still to come.
+        self.bulletin_until(month, now, max, bulletin::BULLETIN_FORMAT)
     }
 
     /// The 月通报 of `month` as the log gives it, in bulletin `format` (a publication's
@@ -43,7 +44,18 @@ impl Engine {
         max: Option<Classification>,
         format: u32,
     ) -> Result<Bulletin> {
-        let end = month.end();
+        self.bulletin_until(month, month.end(), max, format)
+    }
+
+    /// The 月通报 of `month` as the log gives it up to `until` (the month's end at most).
+    fn bulletin_until(
+        &self,
+        month: Month,
+        until: Timestamp,
+        max: Option<Classification>,
+        format: u32,
+    ) -> Result<Bulletin> {
+        let end = until.min(month.end());
         let mut histories: Vec<Vec<Recorded<SupervisionEvent>>> = Vec::new();
         let mut after = None;
         loop {
@@ -80,8 +92,9 @@ impl Engine {
             }
         }
         let names = self.names_as_of(end)?;
-        Ok(bulletin::monthly_in(
+        Ok(bulletin::monthly_until(
             month,
+            end,
             histories.iter().map(Vec::as_slice),
             &names,
             format,

@@ -23,7 +23,7 @@ pub use self::stats::Stats;
 pub use self::subscribe::SubscribeFilter;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::projection::{Cursor, Dim};
+use crate::projection::{Cursor, Dim, DocRecord};
 use crate::storage::Storage;
 
 /// Largest page a list returns.
@@ -56,11 +56,17 @@ pub struct ListQuery {
     /// Keywords (标题, 文号 — 发文字号, 收文编号, 来文字号 —, 来文单位, 正文): only documents
     /// where each of the words, separated by spaces, occurs (Latin letters in any case).
     pub text: Option<String>,
+    /// Only documents this person started (我发起的: drafted, registered, opened).
+    pub started_by: Option<ActorId>,
+    /// Only documents this person acted on (已办: any step they recorded, starting included).
+    pub acted_by: Option<ActorId>,
     /// Leave out what this actor's clearance does not cover.
     pub viewer: Option<ActorId>,
     /// Leave out what is classified above this (a system reading without naming an actor:
     /// its `max_classification`); with a viewer too, the lower of the two applies.
     pub max_classification: Option<workflow_core::directory::Classification>,
+    /// Newest first (by when each was started) instead of oldest first.
+    pub newest_first: bool,
     /// The token a previous page returned.
     pub page_token: Option<String>,
     /// At most this many (default 50, at most [`MAX_PAGE_SIZE`]).
@@ -103,14 +109,13 @@ impl Page {
 }
 
 impl Engine {
-    /// The listed state (发文, 收文 or 督办 item) a list entry names, if it is one.
-    fn listed(&self, id: DocumentId) -> Result<Option<FlowState>> {
+    /// The listed record (发文, 收文 or 督办 item) a list entry names, if it is one.
+    fn listed(&self, id: DocumentId) -> Result<Option<DocRecord>> {
         Ok(self
             .inner
             .storage
             .doc(id)?
-            .map(|r| r.state)
-            .filter(|s| s.directory().is_none()))
+            .filter(|r| r.state.directory().is_none()))
     }
 
     /// Whether a group whose flush failed may have changed the document (lists leave it
@@ -171,8 +176,9 @@ impl Engine {
     fn matches(
         q: &ListQuery,
         clearance: Option<workflow_core::directory::Classification>,
-        s: &FlowState,
+        r: &DocRecord,
     ) -> bool {
+        let s = &r.state;
         let Some(l) = s.listing() else {
             return false;
         };
@@ -191,6 +197,10 @@ impl Engine {
             && clearance.is_none_or(|c| c >= s.classification())
             && Self::item_filters_match(q, s)
             && q.text.as_deref().is_none_or(|t| Self::has_words(s, t))
+            && q.started_by
+                .as_ref()
+                .is_none_or(|a| r.started_by.as_ref() == Some(a))
+            && q.acted_by.as_ref().is_none_or(|a| r.acted.contains(a))
     }
 
     /// Whether each word of `words` occurs in the state's title, number or searched text.
@@ -226,7 +236,13 @@ impl Engine {
     /// Documents matching the filters, one page at a time.
     pub fn list(&self, q: &ListQuery) -> Result<Page> {
         let (mut after, size, clearance) = self.page_params(q)?;
-        let dim = match (&q.state, &q.step, &q.kind, &q.unit, &q.year) {
+        // The narrowest list first: a person's own, then a state's, …
+        let dim = match (&q.started_by, &q.acted_by) {
+            (Some(a), _) => Some(Dim::StartedBy(a.clone())),
+            (None, Some(a)) => Some(Dim::ActedBy(a.clone())),
+            (None, None) => None,
+        };
+        let dim = dim.unwrap_or_else(|| match (&q.state, &q.step, &q.kind, &q.unit, &q.year) {
             (Some(s), ..) => Dim::state(*s),
             (_, Some(s), ..) => Dim::State(s.clone()),
             (_, _, Some(k), ..) => Dim::Kind(*k),
@@ -236,10 +252,18 @@ impl Engine {
                 Some(f) => Dim::Flow(f),
                 None => Dim::All,
             },
-        };
+        });
         let mut documents = PageBuilder::default();
+        let storage = &*self.inner.storage;
+        let scan = |from: Option<Cursor>, limit: usize| {
+            if q.newest_first {
+                storage.scan_list_newest(&dim, from, limit)
+            } else {
+                storage.scan_list(&dim, from, limit)
+            }
+        };
         loop {
-            let batch = self.inner.storage.scan_list(&dim, after, size.max(64))?;
+            let batch = scan(after, size.max(64))?;
             let exhausted = batch.len() < size.max(64);
             for c in batch {
                 after = Some(c);
@@ -249,9 +273,9 @@ impl Engine {
                 if let Some(d) = self.listed(c.id)?
                     && Self::matches(q, clearance, &d)
                 {
-                    documents.push(d);
+                    documents.push(d.state);
                     if documents.len() == size {
-                        let more = !self.inner.storage.scan_list(&dim, after, 1)?.is_empty();
+                        let more = !scan(after, 1)?.is_empty();
                         return Ok(documents.page(more.then(|| c.token())));
                     }
                 }
@@ -296,7 +320,7 @@ impl Engine {
             if let Some(d) = self.listed(c.id)?
                 && Self::matches(&q, clearance, &d)
             {
-                documents.push(d);
+                documents.push(d.state);
                 if documents.len() == size {
                     let next = entries.next()?.map(|_| c.token());
                     return Ok(documents.page(next));

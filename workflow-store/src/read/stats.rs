@@ -53,6 +53,8 @@ impl Engine {
                 Dim::Flow(f) => {
                     s.by_flow.insert(f.as_str().to_owned(), n);
                 }
+                // Per-person lists (已办, 我发起的) are the console's, not the store's counts.
+                Dim::StartedBy(_) | Dim::ActedBy(_) => {}
             }
         }
         Ok(s)

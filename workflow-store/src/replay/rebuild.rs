@@ -5,7 +5,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use workflow_core::{
-    DocumentId, Flow, FlowEvent, FlowState, Recorded, UnitCode, directory::DIRECTORY_STREAM,
+    DocumentId, Flow, FlowEvent, Recorded, UnitCode, directory::DIRECTORY_STREAM,
     directory::DirectoryEvent, directory::DirectoryState, directory::DirectoryStream,
     numbering::Series,
 };
@@ -205,7 +205,7 @@ impl Replay {
         match self.folding.entry(id) {
             Entry::Occupied(mut slot) => {
                 let r = &mut slot.get_mut().record;
-                r.state.apply(event);
+                r.apply(event);
                 Ok(r.state.version())
             }
             Entry::Vacant(slot) => {
@@ -217,18 +217,15 @@ impl Replay {
                 let record = match &written {
                     Some(r) => {
                         let mut r = r.clone();
-                        r.state.apply(event);
+                        r.apply(event);
                         r
                     }
-                    None => DocRecord {
-                        drafted_position: position,
-                        state: FlowState::create(event).ok_or_else(|| {
-                            Error::corrupt(
-                                format_args!("position {position}"),
-                                "a stream does not start with an event that creates it",
-                            )
-                        })?,
-                    },
+                    None => DocRecord::create(position, event).ok_or_else(|| {
+                        Error::corrupt(
+                            format_args!("position {position}"),
+                            "a stream does not start with an event that creates it",
+                        )
+                    })?,
                 };
                 let version = record.state.version();
                 slot.insert(Folding { written, record });

@@ -94,6 +94,8 @@ pub(crate) fn dim_prefix(dim: &Dim) -> Vec<u8> {
         Dim::Kind(k) => format!("k{k:?}").into_bytes(),
         Dim::Year(y) => format!("y{y:04}").into_bytes(),
         Dim::Flow(f) => format!("f{f}").into_bytes(),
+        Dim::StartedBy(a) => format!("b{a}").into_bytes(),
+        Dim::ActedBy(a) => format!("h{a}").into_bytes(),
     };
     k.push(0);
     k
@@ -114,6 +116,8 @@ pub(crate) fn dim_from_prefix(prefix: &[u8]) -> Option<Dim> {
             .map(Dim::Kind),
         "y" => value.parse().ok().map(Dim::Year),
         "f" => value.parse::<StreamKind>().ok().map(Dim::Flow),
+        "b" => Some(Dim::StartedBy(value.into())),
+        "h" => Some(Dim::ActedBy(value.into())),
         _ => None,
     }
 }

@@ -398,6 +398,14 @@ pub trait Projections {
     fn max_number(&self, series: &Series) -> Result<u32>;
     /// Up to `limit` entries of a list after `after`, in list order.
     fn scan_list(&self, dim: &Dim, after: Option<Cursor>, limit: usize) -> Result<Vec<Cursor>>;
+    /// Up to `limit` entries of a list before `before` (from its end when `None`), newest
+    /// first: a person's 已办 and 我发起的 open on what they did last.
+    fn scan_list_newest(
+        &self,
+        dim: &Dim,
+        before: Option<Cursor>,
+        limit: usize,
+    ) -> Result<Vec<Cursor>>;
     /// Up to `limit` to-do entries of an assignee after `after`, in list order.
     fn scan_todo(
         &self,

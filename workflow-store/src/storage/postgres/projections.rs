@@ -101,6 +101,27 @@ impl Projections for PostgresStorage {
         self.scan("wf_lists", dim_prefix(dim), after, limit)
     }
 
+    fn scan_list_newest(
+        &self,
+        dim: &Dim,
+        before: Option<Cursor>,
+        limit: usize,
+    ) -> Result<Vec<Cursor>> {
+        let prefix = dim_prefix(dim);
+        let mut end = prefix.clone();
+        match before {
+            Some(c) => end.extend_from_slice(&crate::storage::keys::order_suffix(c)),
+            None => end.push(0xff),
+        }
+        self.scan_keys("wf_lists", (prefix.clone(), end), limit, true)?
+            .iter()
+            .map(|k| {
+                cursor_from_suffix(&k[prefix.len()..])
+                    .ok_or_else(|| Error::corrupt("index", "malformed key"))
+            })
+            .collect()
+    }
+
     fn scan_todo(
         &self,
         assignee: &Assignee,

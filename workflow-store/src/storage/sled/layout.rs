@@ -14,7 +14,7 @@ use std::io::Write as _;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
-use workflow_core::FlowState;
+use workflow_core::{ActorId, FlowState};
 
 use crate::error::{Error, Result};
 use crate::projection::DocRecord;
@@ -93,6 +93,10 @@ fn quoted(key: &str) -> String {
 struct StoredRecord<'a> {
     drafted_position: u64,
     opinions: usize,
+    #[serde(default)]
+    started_by: Option<ActorId>,
+    #[serde(default)]
+    acted: Vec<ActorId>,
     #[serde(borrow)]
     state: &'a RawValue,
 }
@@ -136,14 +140,26 @@ pub(super) fn lay_out(record: &DocRecord, with_content: bool, from_opinion: usiz
         .state
         .serialize(EnumLevel(&mut split))
         .map_err(|e| internal(&e))?;
-    // `StoredRecord` as serde_json writes it, around the state just written.
+    // `StoredRecord` as serde_json writes it, around the state just written (who started
+    // and acted only where anyone did).
     let mut bytes = Vec::with_capacity(split.state.len() + 64);
     write!(
         bytes,
-        "{{\"drafted_position\":{},\"opinions\":{},\"state\":",
+        "{{\"drafted_position\":{},\"opinions\":{},",
         record.drafted_position, split.opinion_count
     )
     .map_err(|e| internal(&e))?;
+    if let Some(a) = &record.started_by {
+        bytes.extend_from_slice(b"\"started_by\":");
+        serde_json::to_writer(&mut bytes, a).map_err(|e| internal(&e))?;
+        bytes.push(b',');
+    }
+    if !record.acted.is_empty() {
+        bytes.extend_from_slice(b"\"acted\":");
+        serde_json::to_writer(&mut bytes, &record.acted).map_err(|e| internal(&e))?;
+        bytes.push(b',');
+    }
+    bytes.extend_from_slice(b"\"state\":");
     bytes.extend_from_slice(&split.state);
     bytes.push(b'}');
     Ok(Laid {
@@ -515,6 +531,8 @@ pub(super) fn content_entry(revision: u32, content: &[u8]) -> Result<Vec<u8>> {
 pub(super) struct ReadRecord<'a> {
     pub(super) drafted_position: u64,
     pub(super) opinions: usize,
+    pub(super) started_by: Option<ActorId>,
+    pub(super) acted: Vec<ActorId>,
     state: &'a RawValue,
 }
 
@@ -524,6 +542,8 @@ pub(super) fn read_record<'a>(at: &str, bytes: &'a [u8]) -> Result<ReadRecord<'a
     Ok(ReadRecord {
         drafted_position: r.drafted_position,
         opinions: r.opinions,
+        started_by: r.started_by,
+        acted: r.acted,
         state: r.state,
     })
 }

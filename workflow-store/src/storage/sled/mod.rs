@@ -490,6 +490,8 @@ impl SledStorage {
             return Ok(DocRecord {
                 drafted_position: stored.drafted_position,
                 state,
+                started_by: stored.started_by,
+                acted: stored.acted,
             });
         }
     }
@@ -656,14 +658,7 @@ mod tests {
         use workflow_testkit::supervision::ItemScript;
         let mut out = Vec::new();
         let mut push = |name: &str, state: FlowState, stored: PartsStored| {
-            out.push((
-                name.to_owned(),
-                DocRecord {
-                    drafted_position: 7,
-                    state,
-                },
-                stored,
-            ));
+            out.push((name.to_owned(), DocRecord::of(7, state), stored));
         };
         let fresh = PartsStored::default();
         let held = |revision, opinions| PartsStored {
@@ -709,6 +704,19 @@ mod tests {
             FlowState::Submission(memo.memo().clone()),
             fresh,
         );
+        // A record that names who started it and who acted (projection layout 7); the
+        // others, laid out before, name nobody and read back so.
+        let mut named = workflow_testkit::script::Script::new();
+        named.steps(0, 3);
+        out.push((
+            "outgoing-3-named".to_owned(),
+            DocRecord {
+                started_by: Some("wang.fang".into()),
+                acted: vec!["wang.fang".into(), "li.qiang".into()],
+                ..DocRecord::of(7, FlowState::Outgoing(named.doc().clone()))
+            },
+            PartsStored::default(),
+        ));
         out
     }
 

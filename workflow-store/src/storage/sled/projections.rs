@@ -81,6 +81,29 @@ impl Projections for SledStorage {
         self.scan(&self.lists, &dim_prefix(dim), after, limit)
     }
 
+    fn scan_list_newest(
+        &self,
+        dim: &Dim,
+        before: Option<Cursor>,
+        limit: usize,
+    ) -> Result<Vec<Cursor>> {
+        let prefix = dim_prefix(dim);
+        let mut end = prefix.clone();
+        match before {
+            Some(c) => end.extend_from_slice(&crate::storage::keys::order_suffix(c)),
+            None => end.push(0xff),
+        }
+        let mut out = Vec::new();
+        for kv in self.lists.range(prefix.clone()..end).rev().take(limit) {
+            let (k, _) = kv.db()?;
+            out.push(
+                cursor_from_suffix(&k[prefix.len()..])
+                    .ok_or_else(|| Error::corrupt("index", "malformed key"))?,
+            );
+        }
+        Ok(out)
+    }
+
     fn scan_todo(
         &self,
         assignee: &Assignee,
