@@ -158,10 +158,7 @@ impl Issued {
             .collect();
         let mut marks = Vec::new();
         if f.classification != Classification::None {
-            marks.push(match f.classification_period_years {
-                Some(y) => format!("{}★{y}年", f.classification.chinese()),
-                None => f.classification.chinese().to_owned(),
-            });
+            marks.push(f.classification.marking(f.classification_period_years));
         }
         if f.urgency != Urgency::Normal {
             marks.push(f.urgency.chinese().to_owned());

@@ -29,7 +29,8 @@ pub struct DocRecord {
     /// The folded state.
     pub state: FlowState,
     /// Who recorded the stream's first event (拟稿, 登记, 立项, 签报): its 我发起的 list.
-    /// `None` where the system did (a 收文 a 签收 created is the clerk's who signed).
+    /// `None` where the system did: a stream started in reaction to another's event (the
+    /// 收文 a 签收 creates, the 督办 item a 批办 opens) is nobody's 我发起的.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_by: Option<ActorId>,
     /// Everyone who recorded an event of the stream, in the order they first did (its

@@ -429,13 +429,29 @@ fn assert_projections(store: &dyn Storage, model: &Model) {
             store.scan_list(&dim, after, limit)
         });
         assert_eq!(got, expected, "list {dim:?}");
+        // The same list newest first, paged back from its end.
+        let newest = all_pages("scan_list_newest", |before, limit| {
+            store.scan_list_newest(&dim, before, limit)
+        });
+        expected.reverse();
+        assert_eq!(newest, expected, "list {dim:?}, newest first");
     }
+    assert!(
+        model.records.is_empty()
+            || (lists.keys().any(|d| matches!(d, Dim::StartedBy(_)))
+                && lists.keys().any(|d| matches!(d, Dim::ActedBy(_)))),
+        "the suite's data has lists by person"
+    );
     let empty = Dim::State("Voided".into());
     assert!(
         !lists.contains_key(&empty),
         "the suite's data has no voided document"
     );
     assert_eq!(ok("scan_list", store.scan_list(&empty, None, 10)), vec![]);
+    assert_eq!(
+        ok("scan_list_newest", store.scan_list_newest(&empty, None, 10)),
+        vec![]
+    );
     for (assignee, mut expected) in todos {
         expected.sort();
         let got = all_pages("scan_todo", |after, limit| {

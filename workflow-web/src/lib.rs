@@ -76,6 +76,12 @@ pub(crate) struct Nav {
 
 impl AppState {
     pub(crate) fn nav(&self, person: &auth::Person) -> Nav {
+        self.nav_counted(person, self.engine.read_todo_count(&person.reader).ok())
+    }
+
+    /// [`AppState::nav`] with the 待办's count already known (the 待办 page has just read
+    /// it: not counted twice).
+    pub(crate) fn nav_counted(&self, person: &auth::Person, todo: Option<(usize, bool)>) -> Nav {
         let a = &person.actor;
         Nav {
             actor: a.id.to_string(),
@@ -96,19 +102,8 @@ impl AppState {
             operator: person.is_operator(),
             csrf: person.csrf.clone(),
             dev: self.config.auth == AuthMode::Dev,
-            todo: self.todo_count(&a.id),
+            todo,
         }
-    }
-
-    /// The size of the person's 待办 for the menu: a count of the entries only, nothing
-    /// read out (so nothing for the access log); up to a page, then "500+".
-    fn todo_count(&self, actor: &workflow_core::ActorId) -> Option<(usize, bool)> {
-        let q = workflow_store::read::ListQuery {
-            page_size: workflow_store::read::MAX_PAGE_SIZE,
-            ..Default::default()
-        };
-        let page = self.engine.inbox(actor, &q).ok()?;
-        Some((page.states.len(), page.next_page_token.is_some()))
     }
 }
 

@@ -163,12 +163,19 @@ pub(crate) struct BatchNotice {
 }
 
 /// The cookie that remembers when a person last looked at their 待办: `<actor>.<ns>` (the
+/// actor as [`seen_key`] gives it;
 /// instant exactly, so that what came a moment before the look is not new after it)
 /// (the actor, so that another person signing in on the browser starts afresh). It marks
 /// what is new, nothing else: no record, and a phone and a desk each keep their own.
 const SEEN_COOKIE: &str = "wf_todo_seen";
 
-/// When `actor` last looked at their 待办 in this browser, if it said.
+/// Who a `wf_todo_seen` cookie is for: the actor id in hex (an id may hold characters a
+/// cookie may not).
+fn seen_key(actor: &workflow_core::ActorId) -> String {
+    actor.as_str().bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// When `actor` (its [`seen_key`]) last looked at their 待办 in this browser, if it said.
 fn todo_seen(headers: &axum::http::HeaderMap, actor: &str) -> Option<workflow_core::Timestamp> {
     let value = crate::auth::cookie_value(headers, SEEN_COOKIE)?;
     let (who, ms) = value.rsplit_once('.')?;
@@ -203,6 +210,7 @@ async fn todo_page(
     page_token: Option<String>,
     notice: Option<BatchNotice>,
 ) -> Page {
+    let first = page_token.is_none();
     let q = ListQuery {
         page_size: workflow_store::read::MAX_PAGE_SIZE,
         page_token,
@@ -211,6 +219,12 @@ async fn todo_page(
     let page = state.engine.read_page(&person.reader, &q, true).await?;
     let now = (state.clock)();
     let mut rows = view::rows(&state.engine, &page, now, true);
+    // The menu's count is this very page when it is the first.
+    let nav = if first {
+        state.nav_counted(person, Some((rows.len(), page.next_page_token.is_some())))
+    } else {
+        state.nav(person)
+    };
     // What may be taken with a tick (阅知, 签收): asked of the engine per row, as the card
     // asks for its forms.
     let batch: HashMap<String, (&'static str, &'static str)> = page
@@ -228,7 +242,7 @@ async fn todo_page(
     labels.dedup();
     // 新: what changed after the person last looked here (nothing, the first time: a new
     // browser is not a flood of marks).
-    let actor = person.actor.id.to_string();
+    let actor = seen_key(&person.actor.id);
     if let Some(seen) = todo_seen(headers, &actor) {
         for r in &mut rows {
             r.fresh = r.updated_at > seen;
@@ -238,10 +252,11 @@ async fn todo_page(
     // and the console's are the same in a server; this keeps a row shown from being new
     // again even if they were not).
     let seen = rows.iter().map(|r| r.updated_at).fold(now, Ord::max);
+    let batched = notice.is_some();
     let mut response = html(&Todo {
         overdue: rows.iter().filter(|r| r.overdue).count(),
         fresh: rows.iter().filter(|r| r.fresh).count(),
-        nav: Some(state.nav(person)),
+        nav: Some(nav),
         batchable: batch.len(),
         batch_labels: labels.join("、"),
         rows,
@@ -250,12 +265,17 @@ async fn todo_page(
         csrf: person.csrf.clone(),
         command_id: uuid::Uuid::new_v4().to_string(),
     })?;
-    if let Some(v) = crate::auth::set_cookie(
-        SEEN_COOKIE,
-        &format!("{actor}.{}", seen.timestamp_nanos_opt().unwrap_or(i64::MAX)),
-        false,
-        state.config.secure_cookies(),
-    ) {
+    // Looked at: the first page as such (not a later page, nor the answer to a batch,
+    // whose rows the person has not read through).
+    if first
+        && !batched
+        && let Some(v) = crate::auth::set_cookie(
+            SEEN_COOKIE,
+            &format!("{actor}.{}", seen.timestamp_nanos_opt().unwrap_or(i64::MAX)),
+            false,
+            state.config.secure_cookies(),
+        )
+    {
         response
             .headers_mut()
             .append(axum::http::header::SET_COOKIE, v);
@@ -288,7 +308,15 @@ pub(crate) async fn batch(
     if picks.is_empty() {
         return Err(WebError::bad_form("pick", "请先勾选要办理的文件。"));
     }
-    let mut parsed = Vec::with_capacity(picks.len());
+    // At most a 待办 page's worth, each document once however often it was ticked.
+    let max = workflow_store::read::MAX_PAGE_SIZE;
+    if picks.len() > max {
+        return Err(WebError::bad_form(
+            "pick",
+            format!("一次最多办理 {max} 件，请分批勾选。"),
+        ));
+    }
+    let mut parsed: Vec<(DocumentId, u64, &str)> = Vec::with_capacity(picks.len());
     for pick in picks {
         let bad = || WebError::bad_form("pick", "所选的文件有误，请刷新待办后重新勾选。");
         let mut parts = pick.splitn(3, ':');
@@ -303,7 +331,9 @@ pub(crate) async fn batch(
             .map(|(_, n, _)| *n)
             .find(|n| *n == name)
             .ok_or_else(bad)?;
-        parsed.push((id, version, name));
+        if !parsed.iter().any(|(seen, ..)| *seen == id) {
+            parsed.push((id, version, name));
+        }
     }
     let names = view::Names::of(&state.engine);
     let mut notice = BatchNotice {
@@ -420,10 +450,13 @@ struct MinePage {
     path: &'static str,
     rows: Vec<Row>,
     next: Option<String>,
+    /// A page after the first (its count is the page's, not the list's).
+    paged: bool,
 }
 
 async fn mine(state: AppState, person: Person, p: PageQuery, which: Mine) -> Page {
     let token = (!p.page_token.trim().is_empty()).then(|| p.page_token.trim().to_owned());
+    let paged = token.is_some();
     let q = which.query(&person.actor.id, token);
     let page = state.engine.read_page(&person.reader, &q, false).await?;
     // In the list's own order (the newest started first), page after page alike.
@@ -441,6 +474,7 @@ async fn mine(state: AppState, person: Person, p: PageQuery, which: Mine) -> Pag
         path: which.path(),
         rows,
         next: page.next_page_token.clone(),
+        paged,
     })
 }
 

@@ -192,6 +192,9 @@ pub(crate) struct Card {
     pub(crate) digests: Vec<(String, String)>,
     /// Linked streams: (label, id).
     pub(crate) links: Vec<(String, String)>,
+    /// What the paper form marks at its top left: 密级★保密期限 and 紧急程度, each when set
+    /// (empty for an unclassified, ordinary document).
+    pub(crate) marks: String,
 }
 
 fn opinions(names: &Names<'_>, list: &[Opinion]) -> Vec<OpinionView> {
@@ -277,7 +280,26 @@ fn files(s: &FlowState) -> Vec<FileView> {
 /// The card of any flow's document: its sheet, with people's names.
 pub(crate) fn card(names: &Names<'_>, s: &FlowState) -> Card {
     let sheet = s.sheet();
+    let mut marks = Vec::new();
+    if s.classification() != workflow_core::directory::Classification::None {
+        // The sheet's own 密级 line says the period where there is one.
+        marks.extend(
+            sheet
+                .fields
+                .iter()
+                .find(|l| l.label == "密级")
+                .map(|l| l.show(names)),
+        );
+    }
+    if let Some(u) = s
+        .particulars()
+        .urgency
+        .filter(|u| *u != workflow_core::kind::Urgency::Normal)
+    {
+        marks.push(u.chinese().to_owned());
+    }
     Card {
+        marks: marks.join("　"),
         files: files(s),
         main_digest: s
             .document_files()

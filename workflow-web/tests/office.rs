@@ -581,7 +581,8 @@ async fn a_person_finds_what_they_did_started_and_what_is_new_in_their_todo() {
     let first = c.get(&r, "/todo").await;
     assert!(!first.body.contains("id=\"todo-count\""), "{}", first.body);
     let seen = common::cookie(&first, "wf_todo_seen").expect("the 待办 remembers the look");
-    assert!(seen.starts_with(&format!("{reviewer}.")), "{seen}");
+    let hex = |id: &str| id.bytes().map(|b| format!("{b:02x}")).collect::<String>();
+    assert!(seen.starts_with(&format!("{}.", hex(reviewer))), "{seen}");
     let waiting = c
         .sample_document(workflow_testkit::steps::IN_REVIEW, None)
         .await;
@@ -623,7 +624,7 @@ async fn a_person_finds_what_they_did_started_and_what_is_new_in_their_todo() {
                 cookies: format!(
                     "{}; wf_todo_seen={}",
                     r.cookies,
-                    seen.replace(reviewer, drafter)
+                    seen.replace(&hex(reviewer), &hex(drafter))
                 ),
                 ..r.clone()
             },
@@ -731,11 +732,34 @@ async fn ticked_readings_and_receipts_are_taken_in_one_go_each_on_its_own() {
     };
     assert!(read_by(circulated[0]) && read_by(circulated[1]));
     assert!(!read_by(circulated[2]), "refused, so nothing recorded");
-    // Sent again (a double click): nothing twice.
+    // Sent again (a double click): nothing twice — the two done are answered again from
+    // their command ids (not refused as stale, which they now are), the third refused again.
     let head = c.engine.head();
     let again = c.post(&b, "/todo/batch", &form).await;
     assert_eq!(again.status, StatusCode::OK);
+    assert!(
+        again.body.contains("已办理 2 件。1 件未能办理"),
+        "{}",
+        again.body
+    );
     assert_eq!(c.engine.head(), head, "the same commands, answered again");
+    // A row ticked twice in one form is taken once and counted once.
+    let dup = c.engine.state(circulated[2]).unwrap().unwrap().version();
+    let twice = format!("{}:{dup}:MarkRead", circulated[2]);
+    let answer = c
+        .post(
+            &b,
+            "/todo/batch",
+            &[
+                ("csrf", b.csrf.as_str()),
+                ("command_id", "twice"),
+                ("pick", twice.as_str()),
+                ("pick", twice.as_str()),
+            ],
+        )
+        .await;
+    assert!(answer.body.contains("已办理 1 件。"), "{}", answer.body);
+    assert!(read_by(circulated[2]));
     // Nothing ticked: said so.
     let none = c
         .post(
@@ -907,4 +931,34 @@ fn the_label_check_finds_a_control_nobody_named() {
     assert_eq!(found.len(), 2, "{found:#?}");
     assert!(found[0].contains("<select name=\"unit\">"));
     assert!(found[1].contains("name=\"q\""));
+}
+
+/// A classified, urgent 发文's card marks 密级★保密期限 and 紧急程度 at its top left, as the
+/// paper form does (and the printed form with it); an ordinary one marks nothing.
+#[tokio::test]
+async fn the_card_marks_classification_with_its_period_and_urgency_as_the_paper_form() {
+    let c = Console::new().await;
+    let mut fields = workflow_testkit::fields();
+    fields.classification = workflow_core::directory::Classification::Secret;
+    fields.classification_period_years = Some(10);
+    fields.urgency = workflow_core::kind::Urgency::ExtraUrgent;
+    let secret = c
+        .sample_document(workflow_testkit::steps::DRAFTED, Some(fields))
+        .await;
+    let plain = c
+        .sample_document(workflow_testkit::steps::DRAFTED, None)
+        .await;
+    let drafter = workflow_testkit::full_flow()[0].0.clone();
+    let b = c.signed_in(drafter.as_str()).await;
+    let card = page(&c, &b, &format!("/doc/{secret}")).await;
+    assert!(
+        card.contains("<p class=\"marks\" id=\"marks\">秘密★10年　特急</p>"),
+        "{card}"
+    );
+    assert!(
+        card.contains("<tr><th>密级</th><td>秘密★10年</td></tr>"),
+        "{card}"
+    );
+    let card = page(&c, &b, &format!("/doc/{plain}")).await;
+    assert!(!card.contains("id=\"marks\">秘密"), "{card}");
 }

@@ -42,6 +42,16 @@ impl Classification {
         }
     }
 
+    /// The marking a paper form and the 公文's 版头 carry (GB/T 9704: 密级★保密期限):
+    /// `秘密★10年` with a period, `秘密` without one, `非密` for an unclassified document.
+    pub fn marking(self, period_years: Option<u32>) -> String {
+        match (self, period_years) {
+            (Classification::None, _) => self.chinese().to_owned(),
+            (_, Some(years)) => format!("{}★{years}年", self.chinese()),
+            (_, None) => self.chinese().to_owned(),
+        }
+    }
+
     /// The longest classification period (保密期限) allowed, in years; `None` for unclassified.
     pub fn max_period_years(self) -> Option<u32> {
         match self {

@@ -10,7 +10,10 @@ pub(crate) fn sheet(r: &Receipt) -> Sheet<'_> {
     s.parts("来文单位", vec![Part::Named(reg.from.clone())]);
     s.text("来文字号", &reg.from_number);
     s.text("文种", reg.kind.chinese());
-    s.text("密级", reg.classification.chinese());
+    s.text(
+        "密级",
+        reg.classification.marking(reg.classification_period_years),
+    );
     s.parts("收文日期", vec![Part::Date(reg.received_on)]);
     s.parts(
         "登记",

@@ -14,7 +14,10 @@ pub(crate) fn sheet(d: &Document) -> Sheet<'_> {
     );
     s.parts("主办单位", vec![Part::Unit(x.issuing_unit.clone())]);
     s.parts("联合发文", vec![Part::units(&x.co_issuing_units)]);
-    s.text("密级", x.classification.chinese());
+    s.text(
+        "密级",
+        x.classification.marking(x.classification_period_years),
+    );
     s.text("紧急程度", x.urgency.chinese());
     s.parts(
         "拟稿",

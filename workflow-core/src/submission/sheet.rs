@@ -12,7 +12,10 @@ pub(crate) fn sheet(m: &Memo) -> Sheet<'_> {
     );
     s.parts("签报单位", vec![Part::Unit(m.unit().clone())]);
     s.text("事由", &f.summary);
-    s.text("密级", f.classification.chinese());
+    s.text(
+        "密级",
+        f.classification.marking(f.classification_period_years),
+    );
     s.text("缓急", f.urgency.chinese());
     s.text("全校性事项", if f.important { "是" } else { "" });
     s.parts(

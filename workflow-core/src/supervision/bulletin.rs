@@ -291,7 +291,16 @@ pub fn monthly_until<'a>(
 ) -> Bulletin {
     let rules = Rules::of(format);
     let (start, end) = (month.start(), until.clamp(month.start(), month.end()));
-    let whole = end == month.end();
+    // The last day counted: the month's own, or today in a month under way.
+    let counted_to = if end == month.end() {
+        month
+            .next()
+            .first_day()
+            .pred_opt()
+            .unwrap_or(NaiveDate::MIN)
+    } else {
+        china_date(end)
+    };
     let in_month = |t: Timestamp| start <= t && t < end;
     let mut units: BTreeMap<UnitCode, Figures> = BTreeMap::new();
     let mut overdue = Vec::new();
@@ -310,11 +319,7 @@ pub fn monthly_until<'a>(
                 lead_unit: spec.lead_unit.clone(),
                 responsible: item.responsible().map(|r| label(names, r)),
                 deadline: item.deadline(),
-                days_overdue: if whole {
-                    rules.days_overdue(item.deadline(), month)
-                } else {
-                    (china_date(end) - item.deadline()).num_days()
-                },
+                days_overdue: rules.days_overdue(item.deadline(), counted_to),
                 last_feedback: item
                     .last_feedback()
                     .map(|f| (china_date(f.at), f.text.clone())),
@@ -411,10 +416,11 @@ impl Rules {
         }
     }
 
-    /// Whole days past the deadline day at the end of `month`.
-    fn days_overdue(self, deadline: NaiveDate, month: Month) -> i64 {
-        let days = (month.next().first_day() - deadline).num_days();
-        if self.first { days } else { days - 1 }
+    /// Whole days past the deadline day by the end of `day` (the month's last day, or for
+    /// a month under way the day it is counted on).
+    fn days_overdue(self, deadline: NaiveDate, day: NaiveDate) -> i64 {
+        let days = (day - deadline).num_days();
+        if self.first { days + 1 } else { days }
     }
 }
 

@@ -289,6 +289,14 @@ impl Engine {
     /// The to-do list (待办) of an actor: documents waiting for them, with the same filters
     /// as [`Engine::list`] (the viewer is the actor).
     pub fn inbox(&self, actor: &ActorId, q: &ListQuery) -> Result<Page> {
+        if q.newest_first {
+            return Err(Error::InvalidRequest {
+                field: "newest_first",
+                reason:
+                    "a to-do list is in its own order (drafting order); newest_first is for lists"
+                        .into(),
+            });
+        }
         let a = self.actor(actor).ok_or_else(|| {
             Error::Rejected(workflow_core::Error::UnknownActor {
                 actor: actor.clone(),

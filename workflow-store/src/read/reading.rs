@@ -288,6 +288,27 @@ impl Engine {
         Ok(page)
     }
 
+    /// How many documents wait in the reader's to-do list, up to a page of
+    /// [`crate::read::MAX_PAGE_SIZE`], and whether there are more: a menu's count. The same
+    /// rules as the list (what the reader is cleared for); nothing is handed out, so nothing
+    /// is recorded in the access log.
+    pub fn read_todo_count(&self, reader: &Reader) -> Result<(usize, bool)> {
+        let Who::Actor(a) = &reader.who else {
+            return Err(Error::InvalidRequest {
+                field: "actor_id",
+                reason: "is required for a to-do list".into(),
+            });
+        };
+        let page = self.inbox(
+            &a.id,
+            &ListQuery {
+                page_size: crate::read::MAX_PAGE_SIZE,
+                ..ListQuery::default()
+            },
+        )?;
+        Ok((page.states.len(), page.next_page_token.is_some()))
+    }
+
     /// A stream a reader may ask for: any flow's (or `kind`'s) but the directory's, which is
     /// read through the admin calls.
     fn readable(&self, id: DocumentId, kind: Option<StreamKind>) -> Result<FlowState> {

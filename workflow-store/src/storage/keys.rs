@@ -101,6 +101,19 @@ pub(crate) fn dim_prefix(dim: &Dim) -> Vec<u8> {
     k
 }
 
+/// The keys of a list before `before` (the whole list when `None`), for a scan from the
+/// end: the list's prefix (inclusive; the order suffix follows it in each key) and where to
+/// stop (exclusive). Both backends scan this range backwards.
+pub(crate) fn newest_range(dim: &Dim, before: Option<Cursor>) -> (Vec<u8>, Vec<u8>) {
+    let prefix = dim_prefix(dim);
+    let mut end = prefix.clone();
+    match before {
+        Some(c) => end.extend_from_slice(&order_suffix(c)),
+        None => end.push(0xff),
+    }
+    (prefix, end)
+}
+
 /// The dimension a `lists` key prefix (without its 0x00) names; `None` for the deadline
 /// index and anything unknown.
 pub(crate) fn dim_from_prefix(prefix: &[u8]) -> Option<Dim> {

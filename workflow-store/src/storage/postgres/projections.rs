@@ -107,12 +107,7 @@ impl Projections for PostgresStorage {
         before: Option<Cursor>,
         limit: usize,
     ) -> Result<Vec<Cursor>> {
-        let prefix = dim_prefix(dim);
-        let mut end = prefix.clone();
-        match before {
-            Some(c) => end.extend_from_slice(&crate::storage::keys::order_suffix(c)),
-            None => end.push(0xff),
-        }
+        let (prefix, end) = crate::storage::keys::newest_range(dim, before);
         self.scan_keys("wf_lists", (prefix.clone(), end), limit, true)?
             .iter()
             .map(|k| {

@@ -87,12 +87,7 @@ impl Projections for SledStorage {
         before: Option<Cursor>,
         limit: usize,
     ) -> Result<Vec<Cursor>> {
-        let prefix = dim_prefix(dim);
-        let mut end = prefix.clone();
-        match before {
-            Some(c) => end.extend_from_slice(&crate::storage::keys::order_suffix(c)),
-            None => end.push(0xff),
-        }
+        let (prefix, end) = crate::storage::keys::newest_range(dim, before);
         let mut out = Vec::new();
         for kv in self.lists.range(prefix.clone()..end).rev().take(limit) {
             let (k, _) = kv.db()?;
