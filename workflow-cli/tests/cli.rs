@@ -949,7 +949,7 @@ fn show_list_history_export_and_stats_cover_incoming_documents() {
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}{err}");
     for expected in [
-        "X校收〔2026〕1号 | 2026-11-03 | 省教育厅 | X教高函〔2026〕45号 | 通知 | 非密 | 加急 | 6页 | 2026-12-10 | 需回复",
+        "X校收〔2026〕1号 | 2026-11-02 | 省教育厅 | X教高函〔2026〕45号 | 通知 | 非密 | 加急 | 6页 | 2026-12-10 | 需回复",
         "── 批办单 ──",
         "拟办意见",
         "拟请林校长阅批，由教务处牵头办理，人事处、财务处协办。",

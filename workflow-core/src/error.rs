@@ -3,7 +3,7 @@
 use thiserror::Error;
 
 use crate::directory::{Classification, Role};
-use crate::ids::{ActorId, DocumentId};
+use crate::ids::{ActorId, DocumentId, UnitCode};
 
 /// Why a command was rejected. A rejected command produces no event and changes nothing.
 ///
@@ -79,6 +79,19 @@ pub enum Error {
         actor: ActorId,
         /// Their clearance.
         clearance: Classification,
+        /// The document's classification.
+        classification: Classification,
+    },
+    /// A unit the command names to handle a classified document (a 秘密 收文's 主办 or 协办)
+    /// has nobody cleared for it: no one there could open it.
+    #[error(
+        "{field} names unit {unit}, where nobody active is cleared for the document's {classification}"
+    )]
+    NamedUnitClearance {
+        /// The request field naming it.
+        field: String,
+        /// The unit named.
+        unit: UnitCode,
         /// The document's classification.
         classification: Classification,
     },
@@ -209,6 +222,7 @@ impl Error {
             Error::UnknownActor { .. }
             | Error::NamedActorMissingRole { .. }
             | Error::NamedActorClearance { .. }
+            | Error::NamedUnitClearance { .. }
             | Error::MissingRole { .. }
             | Error::InsufficientClearance { .. }
             | Error::ActorDeactivated { .. }
@@ -232,7 +246,9 @@ impl Error {
             Error::NotNow { .. } => "NOT_NOW",
             Error::StageNotCurrent { .. } => "STAGE_NOT_CURRENT",
             Error::NamedActorMissingRole { .. } => "MISSING_ROLE",
-            Error::NamedActorClearance { .. } => "CLEARANCE_TOO_LOW",
+            Error::NamedActorClearance { .. } | Error::NamedUnitClearance { .. } => {
+                "CLEARANCE_TOO_LOW"
+            }
             Error::UnknownActor { .. } => "UNKNOWN_ACTOR",
             Error::MissingRole { .. } => "MISSING_ROLE",
             Error::InsufficientClearance { .. } => "CLEARANCE_TOO_LOW",
@@ -258,6 +274,7 @@ impl Error {
             Error::InvalidField { field, .. }
             | Error::NamedActorMissingRole { field, .. }
             | Error::NamedActorClearance { field, .. }
+            | Error::NamedUnitClearance { field, .. }
             | Error::NamedActorDeactivated { field, .. }
             | Error::FileNotUploaded { field, .. } => Some(field),
             _ => None,

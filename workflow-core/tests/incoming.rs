@@ -93,6 +93,8 @@ fn registration_numbers_are_gapless_per_receiving_unit_and_year() {
     let mut reg = f.sample.registration.clone();
     reg.received_on = date(2027, 1, 4);
     reg.deadline = Some(date(2027, 1, 30));
+    // Registered on the day it came (a 收文日期 still to come is refused).
+    f.clock = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2027, 1, 4, 1, 0, 0).unwrap();
     f.ok(
         "he.ping",
         IncomingAction::Register {
@@ -158,6 +160,15 @@ fn registration_fields_are_checked_by_name() {
             "registration.source",
             Box::new(|r| r.source = Some(DocumentId(uuid::Uuid::from_u128(9)))),
         ),
+        // 收文日期 a day still to come (the script's clock is on 2026-11-03).
+        (
+            "registration.received_on",
+            Box::new(|r| {
+                r.received_on = date(2026, 11, 4);
+                r.deadline = None;
+                r.urgency = Urgency::Normal;
+            }),
+        ),
     ];
     for (field, change) in cases {
         let mut reg = f.sample.registration.clone();
@@ -171,6 +182,75 @@ fn registration_fields_are_checked_by_name() {
         );
         assert!(is_field(&e, field), "{field}: {e}");
     }
+}
+
+/// A 秘密 收文 is 批办 only to units where someone active is cleared to open it: 党委办公室,
+/// where the fixture has nobody cleared (nobody at all), is refused as 主办 and as 协办,
+/// naming the field and the unit.
+#[test]
+fn a_classified_document_goes_only_to_units_with_someone_cleared_for_it() {
+    let mut f = script();
+    let mut registration = f.sample.registration.clone();
+    registration.classification = Classification::Secret;
+    registration.classification_period_years = Some(10);
+    let registrar = instruct_flow(&f.sample, "J012")[REGISTER].0.clone();
+    f.ok(
+        registrar.as_str(),
+        IncomingAction::Register {
+            registration,
+            unit: None,
+        },
+    );
+    f.steps(SCREEN, INSTRUCT);
+    let leader = instruct_flow(&f.sample, "J012")[INSTRUCT].0.clone();
+    let IncomingAction::Instruct {
+        lead_unit,
+        co_units,
+        deadline,
+        opinion,
+        supervise,
+    } = f.clone_step(INSTRUCT)
+    else {
+        panic!("the sample's step {INSTRUCT} is the 批办");
+    };
+    let instruct = |lead: &str, co: Vec<&str>| IncomingAction::Instruct {
+        lead_unit: lead.into(),
+        co_units: co.into_iter().map(Into::into).collect(),
+        deadline,
+        opinion: opinion.clone(),
+        supervise,
+    };
+    for (action, field) in [
+        (instruct("DW", vec![]), "lead_unit"),
+        (instruct(lead_unit.as_str(), vec!["DW"]), "co_units[0]"),
+    ] {
+        let e = f.err(leader.as_str(), action);
+        assert!(
+            matches!(
+                &e,
+                Error::NamedUnitClearance { field: f, unit, classification: Classification::Secret }
+                    if f == field && unit.as_str() == "DW"
+            ),
+            "{field}: {e}"
+        );
+        assert_eq!(
+            e.refused_field(),
+            Some(field),
+            "a form offers it with another unit"
+        );
+    }
+    // The sample's units have people cleared for 秘密: accepted.
+    f.ok(
+        leader.as_str(),
+        IncomingAction::Instruct {
+            lead_unit,
+            co_units,
+            deadline,
+            opinion,
+            supervise,
+        },
+    );
+    assert_eq!(f.receipt().step(), Step::InHandling);
 }
 
 #[test]

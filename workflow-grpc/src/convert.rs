@@ -176,6 +176,15 @@ fn core_metadata(e: &workflow_core::Error) -> Vec<(&'static str, String)> {
             ("clearance", clearance.to_string()),
             ("classification", classification.to_string()),
         ],
+        E::NamedUnitClearance {
+            field,
+            unit,
+            classification,
+        } => vec![
+            ("field", field.clone()),
+            ("unit", unit.to_string()),
+            ("classification", classification.to_string()),
+        ],
         E::FileNotUploaded {
             field,
             digest,

@@ -242,7 +242,7 @@ impl Scripted for Incoming {
     fn sample() -> IncomingSample {
         incoming_sample()
     }
-    /// 2026-11-03 09:00 CST, the sample's 收文日期.
+    /// 2026-11-03 09:00 CST, the day after the sample's 收文日期 (registered the next morning).
     fn start() -> Timestamp {
         crate::engine::start_of_term() + Duration::days(1)
     }

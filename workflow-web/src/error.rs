@@ -239,6 +239,18 @@ fn sentence(e: &workflow_store::Error, form: Option<&str>, names: &dyn Names) ->
                     names.actor(actor)
                 )
             }
+            C::NamedUnitClearance {
+                field: f,
+                unit,
+                classification,
+            } => {
+                format!(
+                    "“{}”所选的“{}”没有可阅{}文件的在岗人员，无法承办此文件，请另选单位（或先请该单位人员办理密级授权）。",
+                    field(f),
+                    names.unit_name(unit),
+                    classification.chinese()
+                )
+            }
             C::NamedActorDeactivated { field: f, actor } => {
                 format!(
                     "“{}”所选的“{}”已停用（离职或调岗），请另选。",

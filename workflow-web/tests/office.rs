@@ -962,3 +962,54 @@ async fn the_card_marks_classification_with_its_period_and_urgency_as_the_paper_
     let card = page(&c, &b, &format!("/doc/{plain}")).await;
     assert!(!card.contains("id=\"marks\">秘密"), "{card}");
 }
+
+/// A 秘密 收文 批办 to a unit where nobody is cleared for it: refused in words naming the
+/// field by its label and the unit by its name; the 批办 form stays offered (another unit
+/// will do), and nothing is recorded.
+#[tokio::test]
+async fn a_classified_receipt_is_not_sent_to_a_unit_nobody_there_may_open() {
+    use workflow_core::incoming::IncomingAction;
+    let c = Console::new().await;
+    let s = incoming_sample();
+    let id = DocumentId(uuid::Uuid::new_v4());
+    for (actor, mut action) in instruct_flow(&s, "X001").into_iter().take(3) {
+        if let IncomingAction::Register { registration, .. } = &mut action {
+            registration.classification = workflow_core::directory::Classification::Secret;
+            registration.classification_period_years = Some(10);
+        }
+        let req = workflow_store::Request::new(id, actor.as_str(), action);
+        c.engine.execute(req).await.unwrap();
+    }
+    let leader = c.signed_in(s.leader.as_str()).await;
+    let card = page(&c, &leader, &format!("/doc/{id}")).await;
+    assert!(card.contains("data-action=\"InstructIncoming\""), "{card}");
+    let a = c
+        .act(
+            &leader,
+            id,
+            &[
+                ("action", "InstructIncoming"),
+                ("version", "3"),
+                ("lead_unit", "DW"),
+                ("deadline", "2026-11-30"),
+                ("opinion", "请党办阅办。"),
+                ("command_id", "dw-1"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
+    let said = error_message(&a.body);
+    assert!(
+        said.contains("“主办单位”所选的“党委办公室”没有可阅秘密文件的在岗人员"),
+        "{said}"
+    );
+    assert!(
+        a.body.contains("data-action=\"InstructIncoming\""),
+        "offered still"
+    );
+    assert_eq!(
+        c.engine.state(id).unwrap().unwrap().version(),
+        3,
+        "nothing recorded"
+    );
+}

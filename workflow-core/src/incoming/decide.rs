@@ -60,7 +60,14 @@ pub(crate) fn decide(
     }
     let r = match (receipt, &cmd.action) {
         (None, IncomingAction::Register { registration, unit }) => {
-            return register(cmd.document_id, &actor, registration, unit.as_ref(), ctx);
+            return register(
+                cmd.document_id,
+                &actor,
+                registration,
+                unit.as_ref(),
+                cmd.at,
+                ctx,
+            );
         }
         (Some(r), IncomingAction::Register { .. }) => return Err(Error::DocumentExists(r.id())),
         (None, _) => return Err(Error::DocumentNotFound(cmd.document_id)),
@@ -116,6 +123,7 @@ fn register(
     actor: &Actor,
     reg: &Registration,
     unit: Option<&UnitCode>,
+    at: Timestamp,
     ctx: &dyn Context,
 ) -> Result<Vec<IncomingEvent>, Error> {
     let name = "RegisterIncoming";
@@ -140,6 +148,14 @@ fn register(
         ));
     }
     check_registration(reg, true)?;
+    // A 收文 is registered when it has come: not dated a day still to come.
+    let today = china_date(at);
+    if reg.received_on > today {
+        return Err(Error::field(
+            "registration.received_on",
+            format!("{} is in the future (today is {today})", reg.received_on),
+        ));
+    }
     require_clearance(actor, reg.classification)?;
     crate::content::check_files(
         ctx,
@@ -510,6 +526,7 @@ impl Decide<'_> {
         self.require_leader()?;
         check_text("opinion", opinion, true)?;
         let lead = self.unit("lead_unit", lead_unit)?;
+        self.cleared_unit("lead_unit", &lead)?;
         if co_units.len() > MAX_LIST {
             return Err(Error::field("co_units", format!("at most {MAX_LIST}")));
         }
@@ -523,6 +540,7 @@ impl Decide<'_> {
                     format!("{u} is named twice (or is the lead unit)"),
                 ));
             }
+            self.cleared_unit(&field, &u)?;
             co.push(u);
         }
         let today = china_date(self.at);
@@ -539,6 +557,28 @@ impl Decide<'_> {
             opinion: opinion.trim().to_owned(),
             supervise,
         }])
+    }
+
+    /// A classified 收文 goes only to a unit where someone active is cleared to open it.
+    fn cleared_unit(&self, field: &str, unit: &UnitCode) -> Result<(), Error> {
+        let classification = self.r.registration().classification;
+        if classification == crate::directory::Classification::None {
+            return Ok(());
+        }
+        let cleared = self
+            .ctx
+            .actors_of(unit)
+            .iter()
+            .any(|a| a.clearance >= classification && !self.ctx.is_deactivated(&a.id));
+        if cleared {
+            Ok(())
+        } else {
+            Err(Error::NamedUnitClearance {
+                field: field.to_owned(),
+                unit: unit.clone(),
+                classification,
+            })
+        }
     }
 
     fn transfer(&self, to: &ActorId, opinion: &str) -> Result<Vec<IncomingEvent>, Error> {
