@@ -690,9 +690,7 @@ fn a_bulletin_is_published_once_by_a_cleared_supervisor_after_its_month() {
 /// `'`); the first format, which earlier publications' digests are of, is unchanged.
 #[test]
 fn the_bulletins_csv_is_marked_utf8_and_runs_no_formula() {
-    use workflow_core::supervision::bulletin::{
-        BULLETIN_FORMAT, BulletinNames, Month, monthly, monthly_in,
-    };
+    use workflow_core::supervision::bulletin::{BulletinNames, Month, monthly, monthly_in};
     let titles = [
         "=HYPERLINK(\"http://evil.example/\",\"查看\")",
         "+1",
@@ -722,7 +720,7 @@ fn the_bulletins_csv_is_marked_utf8_and_runs_no_formula() {
         "all overdue at the month's end"
     );
     let csv = b.to_csv();
-    assert_eq!(BULLETIN_FORMAT, 2);
+    // The CSV's rules hold from format 2 on; `monthly` is the current format.
     assert!(csv.starts_with('\u{feff}'), "a UTF-8 byte-order mark");
     assert_eq!(csv.matches('\u{feff}').count(), 1);
     let cells: Vec<&str> = csv.lines().map(|l| l.split(',').next().unwrap()).collect();
@@ -870,4 +868,79 @@ fn a_deadline_day_ends_at_midnight_china_time() {
     );
     assert_eq!(whole, b);
     assert!(whole.as_of_line().contains("2026-11-30 24:00"));
+}
+
+/// From bulletin format 3 the per-unit table leaves out a unit with nothing in the month: 教务处,
+/// whose one item was opened and closed in October, has no line in November's bulletin
+/// (format 2, which earlier publications are of, listed it as an all-zero line).
+#[test]
+fn a_unit_with_nothing_in_the_month_has_no_line_from_format_3() {
+    use workflow_core::supervision::bulletin::{
+        BULLETIN_FORMAT, BulletinNames, Month, monthly, monthly_in,
+    };
+    let cst = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let october = |d: u32| {
+        cst.with_ymd_and_hms(2026, 10, d, 9, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    let flow = workflow_testkit::supervision::item_flow(
+        NaiveDate::from_ymd_opt(2026, 10, 20).unwrap(),
+        "J012",
+    );
+    let mut closed = script();
+    for (day, i) in [
+        (1, OPEN),
+        (2, ACCEPT),
+        (5, PROGRESS),
+        (10, REPORT),
+        (12, CLOSE),
+    ] {
+        closed.clock = october(day);
+        let (actor, action) = flow[i].clone();
+        closed.ok(actor, action);
+    }
+    assert_eq!(closed.item().spec().lead_unit.as_str(), "JWC");
+    let mut open = script();
+    open.id = workflow_core::DocumentId(uuid::Uuid::from_u128(0x9001));
+    let mut spec = item_spec(NaiveDate::from_ymd_opt(2026, 11, 20).unwrap());
+    spec.lead_unit = "RSC".into();
+    spec.co_units.clear();
+    spec.title = "人事处的事项".into();
+    open.ok(SUPERVISOR, SupervisionAction::OpenItem { spec });
+    let histories = [closed.events.clone(), open.events.clone()];
+    let november = Month::new(2026, 11).unwrap();
+    let units = |b: &workflow_core::supervision::bulletin::Bulletin| {
+        b.units
+            .iter()
+            .map(|l| l.unit.as_str().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(BULLETIN_FORMAT, 3);
+    let now = monthly(
+        november,
+        histories.iter().map(Vec::as_slice),
+        &BulletinNames::default(),
+    );
+    assert_eq!(units(&now), ["RSC"]);
+    assert!(!now.to_markdown().contains("JWC"), "{}", now.to_markdown());
+    let before = monthly_in(
+        november,
+        histories.iter().map(Vec::as_slice),
+        &BulletinNames::default(),
+        2,
+    );
+    assert_eq!(units(&before), ["JWC", "RSC"]);
+    assert_eq!(
+        before.units[0].figures,
+        Default::default(),
+        "an all-zero line"
+    );
+    // October itself still has 教务处's line.
+    let october_bulletin = monthly(
+        Month::new(2026, 10).unwrap(),
+        histories.iter().map(Vec::as_slice),
+        &BulletinNames::default(),
+    );
+    assert_eq!(units(&october_bulletin), ["JWC"]);
 }

@@ -622,7 +622,7 @@ async fn a_bulletin_published_in_the_first_format_still_verifies() {
     let position = outcome.events[0].position;
     assert_eq!(
         envelope_at(&engine, position).payload["digests"]["format"],
-        2
+        workflow_core::supervision::bulletin::BULLETIN_FORMAT
     );
     assert_eq!(bulletin.overdue[0].days_overdue, 10);
     // The record as a build before the format number wrote it.

@@ -351,6 +351,9 @@ pub fn monthly_until<'a>(
     let mut total = Figures::default();
     let units = units
         .into_iter()
+        // From format 3, a unit with nothing in the month (no item open at its start, none
+        // opened, closed, overdue, missing feedback or extended in it) has no line.
+        .filter(|(_, figures)| !rules.leaves_out_idle || *figures != Figures::default())
         .map(|(unit, figures)| {
             total.add(&figures);
             UnitLine {
@@ -386,11 +389,17 @@ struct Rules {
     /// Format 1's: a deadline ran out at 23:59:59 China time, and days overdue were
     /// counted to the first day of the next month (one too many).
     first: bool,
+    /// Format 3's: units with nothing in the month have no line in the per-unit table
+    /// (formats 1 and 2 listed every unit with an item ever, all-zero lines included).
+    leaves_out_idle: bool,
 }
 
 impl Rules {
     fn of(format: u32) -> Rules {
-        Rules { first: format == 1 }
+        Rules {
+            first: format == 1,
+            leaves_out_idle: format >= 3,
+        }
     }
 
     /// When the item's deadline runs out.
@@ -790,9 +799,12 @@ fn join_cells(f: &Figures, sep: &str) -> String {
 /// deadline day runs out at 24:00 China time (a report at 23:59:59 is on time, an item due
 /// on the month's last day is not overdue at its end), 超期天数 counts the whole days past
 /// the deadline day, and the CSV starts with a byte-order mark and writes formula-like text
-/// cells with a leading `'`. Format 1, of bulletins published before: a deadline ran out at
-/// 23:59:59, days overdue were counted one too many, the CSV had neither.
-pub const BULLETIN_FORMAT: u32 = 2;
+/// cells with a leading `'`; 3 — the per-unit table leaves out units with nothing in the
+/// month (no item open at its start, none opened, closed, overdue, missing feedback or
+/// extended in it). Format 2 listed them as all-zero lines. Format 1, of bulletins published
+/// before: a deadline ran out at 23:59:59, days overdue were counted one too many, the CSV
+/// had neither.
+pub const BULLETIN_FORMAT: u32 = 3;
 
 /// A text cell a spreadsheet would not run: one starting with a formula's first character
 /// gets a leading `'` (OWASP, "CSV Injection").
