@@ -843,6 +843,8 @@ fn a_deadline_day_ends_at_midnight_china_time() {
         workflow_core::supervision::bulletin::BULLETIN_FORMAT,
     );
     assert!(!so_far.is_whole_month());
+    assert!(so_far.to_markdown().contains("| 目前超期未办结 |"));
+    assert!(b.to_markdown().contains("| 月末超期未办结 |"));
     assert!(
         so_far.as_of_line().contains("2026-11-15 12:00"),
         "{}",

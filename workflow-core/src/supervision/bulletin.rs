@@ -530,6 +530,16 @@ impl Bulletin {
         format!("{}年{}月督办工作通报", self.month.year, self.month.month)
     }
 
+    /// The column heads of its figures: for a month under way, what is overdue is so now,
+    /// not at a month end still to come.
+    pub fn heads(&self) -> [&'static str; 7] {
+        let mut heads = HEADS;
+        if !self.is_whole_month() {
+            heads[4] = "目前超期未办结";
+        }
+        heads
+    }
+
     /// Whether it is the whole month (not a month still under way, counted so far).
     pub fn is_whole_month(&self) -> bool {
         self.as_of >= self.month.end()
@@ -581,7 +591,7 @@ impl Bulletin {
         if safe {
             s.push('\u{feff}');
         }
-        let _ = writeln!(s, "主办单位,单位代码,{}", HEADS.join(","));
+        let _ = writeln!(s, "主办单位,单位代码,{}", self.heads().join(","));
         for l in &self.units {
             let _ = writeln!(
                 s,
@@ -645,7 +655,7 @@ impl Bulletin {
         let _ = writeln!(s, "# {}\n", self.title());
         let _ = writeln!(s, "{}\n", self.as_of_line());
         let _ = writeln!(s, "## 一、各单位督办事项办理情况\n");
-        let _ = writeln!(s, "| 主办单位 | {} |", HEADS.join(" | "));
+        let _ = writeln!(s, "| 主办单位 | {} |", self.heads().join(" | "));
         let _ = writeln!(s, "|---|{}", "---:|".repeat(HEADS.len()));
         for l in &self.units {
             let _ = writeln!(
@@ -719,7 +729,7 @@ impl Bulletin {
         let _ = writeln!(
             s,
             "<tr><th>主办单位</th>{}</tr>",
-            HEADS
+            self.heads()
                 .iter()
                 .map(|h| format!("<th>{h}</th>"))
                 .collect::<String>()
