@@ -142,6 +142,32 @@ pub(crate) fn known_unit(
         .ok_or_else(|| Error::field(field, format!("unknown unit {code}")))
 }
 
+/// A unit named to handle a document of `classification` (a 收文's 主办 or 协办, a 督办
+/// item's): refused unless someone active there may both handle it (a 承办人, `Handler`)
+/// and open it (cleared for it) — otherwise it would wait where nobody can act on it.
+pub(crate) fn cleared_handlers(
+    ctx: &dyn Context,
+    field: &str,
+    unit: &UnitCode,
+    classification: Classification,
+) -> Result<(), Error> {
+    if classification == Classification::None {
+        return Ok(());
+    }
+    let able = ctx.actors_of(unit).iter().any(|a| {
+        a.has_role(Role::Handler) && a.clearance >= classification && !ctx.is_deactivated(&a.id)
+    });
+    if able {
+        Ok(())
+    } else {
+        Err(Error::NamedUnitClearance {
+            field: field.to_owned(),
+            unit: unit.clone(),
+            classification,
+        })
+    }
+}
+
 /// The retention to archive with (the schedule's unless the archivist chose another), the
 /// schedule's, and the recorded deviation: another period needs a reason, a shorter one the
 /// archive office's role. Shared by every flow that archives; `what` is the flow, 文种 and

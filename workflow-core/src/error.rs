@@ -82,10 +82,10 @@ pub enum Error {
         /// The document's classification.
         classification: Classification,
     },
-    /// A unit the command names to handle a classified document (a 秘密 收文's 主办 or 协办)
-    /// has nobody cleared for it: no one there could open it.
+    /// A unit the command names to handle a classified document (a 秘密 收文's 主办 or 协办,
+    /// a 督办 item's) has no active 承办人 (handler) cleared for it: nobody there could act on it.
     #[error(
-        "{field} names unit {unit}, where nobody active is cleared for the document's {classification}"
+        "{field} names unit {unit}, where no active handler is cleared for the document's {classification}"
     )]
     NamedUnitClearance {
         /// The request field naming it.

@@ -184,9 +184,10 @@ fn registration_fields_are_checked_by_name() {
     }
 }
 
-/// A 秘密 收文 is 批办 only to units where someone active is cleared to open it: 党委办公室,
-/// where the fixture has nobody cleared (nobody at all), is refused as 主办 and as 协办,
-/// naming the field and the unit.
+/// A 秘密 收文 is 批办 only to units where an active 承办人 (handler) is cleared to open it:
+/// 党委办公室 (nobody at all) and 学生工作处 (people, and one cleared for 秘密, but its 承办人
+/// is not) are refused as 主办 and as 协办, naming the field and the unit; and a 机密 one may
+/// not go to 教务处, whose reviewer is cleared for it but whose 承办人 only for 秘密.
 #[test]
 fn a_classified_document_goes_only_to_units_with_someone_cleared_for_it() {
     let mut f = script();
@@ -220,18 +221,28 @@ fn a_classified_document_goes_only_to_units_with_someone_cleared_for_it() {
         opinion: opinion.clone(),
         supervise,
     };
-    for (action, field) in [
-        (instruct("DW", vec![]), "lead_unit"),
-        (instruct(lead_unit.as_str(), vec!["DW"]), "co_units[0]"),
+    for (action, field, named) in [
+        (instruct("DW", vec![]), "lead_unit", "DW"),
+        (
+            instruct(lead_unit.as_str(), vec!["DW"]),
+            "co_units[0]",
+            "DW",
+        ),
+        (instruct("XSC", vec![]), "lead_unit", "XSC"),
+        (
+            instruct(lead_unit.as_str(), vec!["XSC"]),
+            "co_units[0]",
+            "XSC",
+        ),
     ] {
         let e = f.err(leader.as_str(), action);
         assert!(
             matches!(
                 &e,
                 Error::NamedUnitClearance { field: f, unit, classification: Classification::Secret }
-                    if f == field && unit.as_str() == "DW"
+                    if f == field && unit.as_str() == named
             ),
-            "{field}: {e}"
+            "{field} {named}: {e}"
         );
         assert_eq!(
             e.refused_field(),
@@ -246,11 +257,56 @@ fn a_classified_document_goes_only_to_units_with_someone_cleared_for_it() {
             lead_unit,
             co_units,
             deadline,
-            opinion,
+            opinion: opinion.clone(),
             supervise,
         },
     );
     assert_eq!(f.receipt().step(), Step::InHandling);
+    // 机密: 教务处 has li.qiang (审核, 机密) but its 承办人 fang.yu is cleared for 秘密 only.
+    f.next_receipt();
+    let mut registration = f.sample.registration.clone();
+    registration.classification = Classification::Confidential;
+    registration.classification_period_years = Some(20);
+    f.ok(
+        registrar.as_str(),
+        IncomingAction::Register {
+            registration,
+            unit: None,
+        },
+    );
+    f.steps(SCREEN, INSTRUCT);
+    let e = f.err(leader.as_str(), instruct("JWC", vec![]));
+    assert!(
+        matches!(&e, Error::NamedUnitClearance { unit, .. } if unit.as_str() == "JWC"),
+        "{e}"
+    );
+}
+
+/// The 收文日期 rule counts days in China time: at 01:00 on 11-04 in China (17:00 UTC on
+/// 11-03) a 收文 received on 11-04 is registered.
+#[test]
+fn a_receipt_dated_today_in_china_is_not_in_the_future() {
+    let mut f = script();
+    f.clock = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 3, 17, 0, 0).unwrap();
+    let mut registration = f.sample.registration.clone();
+    registration.received_on = date(2026, 11, 4);
+    f.ok(
+        "he.ping",
+        IncomingAction::Register {
+            registration: registration.clone(),
+            unit: None,
+        },
+    );
+    f.next_receipt();
+    registration.received_on = date(2026, 11, 5);
+    let e = f.err(
+        "he.ping",
+        IncomingAction::Register {
+            registration,
+            unit: None,
+        },
+    );
+    assert!(is_field(&e, "registration.received_on"), "{e}");
 }
 
 #[test]

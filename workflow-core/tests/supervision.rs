@@ -946,3 +946,30 @@ fn a_unit_with_nothing_in_the_month_has_no_line_from_format_3() {
     );
     assert_eq!(units(&october_bulletin), ["JWC"]);
 }
+
+/// A 秘密 督办 item is opened only for units where an active 承办人 may open it: for
+/// 党委办公室 (nobody there) it is refused as 主办 and as 协办, naming the field and unit.
+#[test]
+fn a_classified_item_goes_only_to_units_with_a_handler_cleared_for_it() {
+    let deadline = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    let secret = |lead: &str, co: &[&str]| {
+        let mut spec = item_spec(deadline);
+        spec.classification = workflow_core::directory::Classification::Secret;
+        spec.lead_unit = lead.into();
+        spec.co_units = co.iter().map(|u| (*u).into()).collect();
+        SupervisionAction::OpenItem { spec }
+    };
+    let mut s = script();
+    for (action, field) in [
+        (secret("DW", &[]), "spec.lead_unit"),
+        (secret("JWC", &["DW"]), "spec.co_units[0]"),
+    ] {
+        let e = s.err(SUPERVISOR, action);
+        assert!(
+            matches!(&e, workflow_core::Error::NamedUnitClearance { field: f, unit, .. }
+                if f == field && unit.as_str() == "DW"),
+            "{field}: {e}"
+        );
+    }
+    s.ok(SUPERVISOR, secret("JWC", &["RSC"]));
+}

@@ -172,6 +172,10 @@ async fn a_bulletin_naming_classified_items_records_each_as_read() {
         chrono::NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(),
     );
     spec.classification = Classification::Confidential;
+    // To the 校长办公室, whose 承办人 is cleared for 机密 (教务处's only for 秘密).
+    spec.lead_unit = "XB".into();
+    spec.co_units.clear();
+    spec.responsible = None;
     let id = workflow_testkit::engine::new_id();
     engine
         .execute(Request::new(

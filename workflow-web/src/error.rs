@@ -245,7 +245,7 @@ fn sentence(e: &workflow_store::Error, form: Option<&str>, names: &dyn Names) ->
                 classification,
             } => {
                 format!(
-                    "“{}”所选的“{}”没有可阅{}文件的在岗人员，无法承办此文件，请另选单位（或先请该单位人员办理密级授权）。",
+                    "“{}”所选的“{}”没有可阅{}文件的在岗承办人，无法承办此文件，请另选单位（或先为该单位承办人办理密级授权）。",
                     field(f),
                     names.unit_name(unit),
                     classification.chinese()

@@ -453,7 +453,10 @@ async fn the_bulletin_of_a_month_is_shown_and_downloadable() {
     let current = c.get(&ding, "/bulletin?month=2026-11").await;
     assert!(current.body.contains("截至今日"), "{}", current.body);
     assert!(current.body.contains("本月尚未结束"), "{}", current.body);
-    assert!(current.body.contains("<th>目前逾期</th>"), "overdue now, not at a month end");
+    assert!(
+        current.body.contains("<th>目前逾期</th>"),
+        "overdue now, not at a month end"
+    );
     assert!(page.body.contains("<th>月末逾期</th>"));
     assert!(!current.body.contains("发布2026年11月通报"));
     assert!(

@@ -1000,7 +1000,7 @@ async fn a_classified_receipt_is_not_sent_to_a_unit_nobody_there_may_open() {
     assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
     let said = error_message(&a.body);
     assert!(
-        said.contains("“主办单位”所选的“党委办公室”没有可阅秘密文件的在岗人员"),
+        said.contains("“主办单位”所选的“党委办公室”没有可阅秘密文件的在岗承办人"),
         "{said}"
     );
     assert!(

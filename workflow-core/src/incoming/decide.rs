@@ -559,26 +559,9 @@ impl Decide<'_> {
         }])
     }
 
-    /// A classified 收文 goes only to a unit where someone active is cleared to open it.
+    /// A classified 收文 goes only to a unit where someone active may handle and open it.
     fn cleared_unit(&self, field: &str, unit: &UnitCode) -> Result<(), Error> {
-        let classification = self.r.registration().classification;
-        if classification == crate::directory::Classification::None {
-            return Ok(());
-        }
-        let cleared = self
-            .ctx
-            .actors_of(unit)
-            .iter()
-            .any(|a| a.clearance >= classification && !self.ctx.is_deactivated(&a.id));
-        if cleared {
-            Ok(())
-        } else {
-            Err(Error::NamedUnitClearance {
-                field: field.to_owned(),
-                unit: unit.clone(),
-                classification,
-            })
-        }
+        crate::checks::cleared_handlers(self.ctx, field, unit, self.r.registration().classification)
     }
 
     fn transfer(&self, to: &ActorId, opinion: &str) -> Result<Vec<IncomingEvent>, Error> {

@@ -571,6 +571,12 @@ impl Decide<'_> {
             }
             co.push(u);
         }
+        // The item goes where someone may handle a document of this classification.
+        let c = self.m.fields().classification;
+        crate::checks::cleared_handlers(self.ctx, "supervise.lead_unit", &lead, c)?;
+        for (i, u) in co.iter().enumerate() {
+            crate::checks::cleared_handlers(self.ctx, &format!("supervise.co_units[{i}]"), u, c)?;
+        }
         let today = china_date(self.at);
         if s.deadline < today {
             return Err(Error::field(

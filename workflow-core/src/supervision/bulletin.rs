@@ -233,7 +233,8 @@ pub struct Bulletin {
     /// The instant it is as of: the end of the month, or for a month under way the instant
     /// it was counted at ([`monthly_until`]).
     pub as_of: Timestamp,
-    /// One line per lead unit with any item, by unit code.
+    /// One line per lead unit with anything in the month (from format 3; before, with any
+    /// item ever), by unit code.
     pub units: Vec<UnitLine>,
     /// The sums.
     pub total: Figures,

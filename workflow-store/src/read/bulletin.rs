@@ -29,8 +29,17 @@ impl Engine {
                 reason: format!("{month} has not begun"),
             });
         }
+        // A month published at this clearance is produced in the format it was published in,
+        // so that the copy read is the one published (a later format may lay it out
+        // otherwise); any other month in today's.
+        let format = match max {
+            Some(c) => self
+                .publication(month, c)?
+                .map_or(bulletin::BULLETIN_FORMAT, |p| p.digests().format),
+            None => bulletin::BULLETIN_FORMAT,
+        };
         // A month under way is counted to now, not to an end still to come.
-        self.bulletin_until(month, now, max, bulletin::BULLETIN_FORMAT)
+        self.bulletin_until(month, now, max, format)
     }
 
     /// The 月通报 of `month` as the log gives it, in bulletin `format` (a publication's
