@@ -971,6 +971,7 @@ pub fn document(d: &Document, now: Timestamp) -> pb::Document {
             .map(|(u, at)| pb::Acknowledgement {
                 unit: u.0.clone(),
                 at: Some(timestamp(*at)),
+                receipt_id: workflow_core::incoming::linked_receipt_id(d.id(), u).to_string(),
             })
             .collect(),
         archive: d.archive().map(archive_record),

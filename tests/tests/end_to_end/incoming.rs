@@ -278,6 +278,10 @@ async fn an_acknowledged_outgoing_document_appears_as_the_units_receipt_over_grp
     let r = &list.receipts[0];
     assert_eq!(r.registration.as_ref().unwrap().source_document_id, id);
     assert_eq!(r.unit, "RSC");
+    // Both ways on the wire: the 发文's 签收 names the 收文 it made.
+    let d = get(&mut c, &id).await;
+    let ack = d.acknowledgements.iter().find(|a| a.unit == "RSC").unwrap();
+    assert_eq!(ack.receipt_id, r.id);
     assert_eq!(r.step, "Registered");
     // RSC's registrar has it to do.
     let todo = c
@@ -456,6 +460,48 @@ async fn subscribe_delivers_incoming_events_live_and_client_send_speaks_every_in
     assert_eq!(
         (first.stream_id, first.r#type.as_str()),
         (secret, "Registered")
+    );
+    server.stop().await;
+}
+
+/// A 批办 with 列入督办: the 收文 names the 督办 item it opened, and the item names its source.
+#[tokio::test]
+async fn an_instruction_with_supervision_names_its_item_on_the_wire() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut c = server.client().await;
+    let s = incoming_sample();
+    let id = new_id();
+    register(&mut c, &id).await;
+    cmd!(c, propose_handling, ProposeHandlingRequest {
+        "ding.xin", id, readers: vec![], leader: "lin.zhiyuan".into(), opinion: s.proposal.clone()
+    })
+    .unwrap();
+    assert!(get_incoming(&mut c, &id).await.supervision_items.is_empty());
+    cmd!(c, instruct_incoming, InstructIncomingRequest {
+        "lin.zhiyuan", id,
+        lead_unit: "JWC".into(),
+        co_units: vec![],
+        deadline: (today() + Duration::days(28)).to_string(),
+        opinion: s.instruction.clone(),
+        supervise: true,
+    })
+    .unwrap();
+    let r = get_incoming(&mut c, &id).await;
+    assert_eq!(r.supervision_items.len(), 1, "{r:?}");
+    let item = c
+        .get_item(pb::GetDocumentRequest {
+            actor_id: "ding.xin".into(),
+            document_id: r.supervision_items[0].clone(),
+            as_of_version: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(item.spec.as_ref().unwrap().lead_unit, "JWC");
+    assert!(
+        format!("{item:?}").contains(&id),
+        "the item names the 收文: {item:?}"
     );
     server.stop().await;
 }

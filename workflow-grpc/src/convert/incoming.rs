@@ -187,6 +187,11 @@ pub fn receipt(r: &Receipt, now: Timestamp) -> pb::IncomingDocument {
         opinions: r.opinions().iter().map(super::opinion).collect(),
         reminders: r.reminders(),
         overdue: r.is_overdue(now),
+        supervision_items: r
+            .supervision_items()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
     }
 }
 
