@@ -535,7 +535,13 @@ async fn console_pages_ms(engine: &Engine, n: usize) -> Result<Vec<(&'static str
         .first()
         .map(|s| s.id())
         .ok_or_else(|| anyhow::anyhow!("nothing stored for the console's pages"))?;
-    let rare = format!("/search?q={}", percent_encode(&format!("第{}号", n / 2)));
+    let rare = format!(
+        "/search?q={}",
+        percent_encoding::utf8_percent_encode(
+            &format!("第{}号", n / 2),
+            percent_encoding::NON_ALPHANUMERIC
+        )
+    );
     let card = format!("/doc/{one}");
     let pages: [(&'static str, &str, &str); 6] = [
         ("待办 (500 a page)", "li.qiang", "/todo"),
@@ -574,19 +580,6 @@ async fn console_pages_ms(engine: &Engine, n: usize) -> Result<Vec<(&'static str
         out.push((name, times[ROUNDS / 2]));
     }
     Ok(out)
-}
-
-/// `text` for a URL's query.
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 async fn populate(engine: &Engine, already: usize, n: usize) -> Result<()> {

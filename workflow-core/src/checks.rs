@@ -168,6 +168,22 @@ pub(crate) fn cleared_handlers(
     }
 }
 
+/// [`cleared_handlers`] for a 主办 and its 协办 units, as the request names them:
+/// `{prefix}lead_unit` and `{prefix}co_units[i]`.
+pub(crate) fn cleared_units(
+    ctx: &dyn Context,
+    prefix: &str,
+    lead: &UnitCode,
+    co: &[UnitCode],
+    classification: Classification,
+) -> Result<(), Error> {
+    cleared_handlers(ctx, &format!("{prefix}lead_unit"), lead, classification)?;
+    for (i, u) in co.iter().enumerate() {
+        cleared_handlers(ctx, &format!("{prefix}co_units[{i}]"), u, classification)?;
+    }
+    Ok(())
+}
+
 /// The retention to archive with (the schedule's unless the archivist chose another), the
 /// schedule's, and the recorded deviation: another period needs a reason, a shorter one the
 /// archive office's role. Shared by every flow that archives; `what` is the flow, 文种 and

@@ -98,7 +98,7 @@ pub fn show(parts: &[Part], names: &dyn Names) -> String {
         .map(|p| match p {
             Part::Text(t) => t.trim().to_owned(),
             Part::Actor(a) => names.actor(a),
-            Part::Unit(u) => names.unit(u.as_str()).unwrap_or_else(|| u.to_string()),
+            Part::Unit(u) => names.unit_name(u),
             Part::Named(t) => names.unit(t.trim()).unwrap_or_else(|| t.trim().to_owned()),
             Part::Time(at) => names.time(*at),
             Part::Date(d) => names.date(*d),

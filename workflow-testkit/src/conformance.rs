@@ -253,26 +253,20 @@ impl Model {
                     next.numbers.entry(series).or_default().insert(n, *id);
                 }
             }
-            // The record as the engine folds it: the state the step ends in, and who acted
-            // (so that a backend that loses either fails here).
-            let is_new = !next.records.contains_key(id);
-            let mut record = next.records.get(id).cloned().map_or_else(
-                || DocRecord::of(first, step.after.clone()),
-                |r| DocRecord {
-                    state: step.after.clone(),
-                    ..r
-                },
-            );
-            for (i, event) in step.events.iter().enumerate() {
-                if event.actor.as_str() != workflow_core::ids::SYSTEM_ACTOR {
-                    if is_new && i == 0 {
-                        record.started_by = Some(event.actor.clone());
-                    }
-                    if !record.acted.contains(&event.actor) {
-                        record.acted.push(event.actor.clone());
-                    }
+            // The record as the engine folds it (`DocRecord::create`/`apply`: who started
+            // and who acted, so that a backend that loses either fails here), with the
+            // state the step ends in.
+            let mut record = next.records.get(id).cloned();
+            for event in &step.events {
+                match record.as_mut() {
+                    Some(r) => r.apply(event),
+                    None => record = DocRecord::create(first, event),
                 }
             }
+            let Some(mut record) = record else {
+                panic!("step of {id} starts no stream");
+            };
+            record.state = step.after.clone();
             next.records.insert(*id, record);
             let record = CommandRecord {
                 document_id: *id,

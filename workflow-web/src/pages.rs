@@ -172,7 +172,7 @@ const SEEN_COOKIE: &str = "wf_todo_seen";
 /// Who a `wf_todo_seen` cookie is for: the actor id in hex (an id may hold characters a
 /// cookie may not).
 fn seen_key(actor: &workflow_core::ActorId) -> String {
-    actor.as_str().bytes().map(|b| format!("{b:02x}")).collect()
+    hex::encode(actor.as_str())
 }
 
 /// When `actor` (its [`seen_key`]) last looked at their 待办 in this browser, if it said.
@@ -218,7 +218,7 @@ async fn todo_page(
     };
     let page = state.engine.read_page(&person.reader, &q, true).await?;
     let now = (state.clock)();
-    let mut rows = view::rows(&state.engine, &page, now, true);
+    let mut rows = view::rows(&state.engine, &page, now, view::Order::Due);
     // The menu's count is this very page when it is the first.
     let nav = if first {
         state.nav_counted(person, Some((rows.len(), page.next_page_token.is_some())))
@@ -459,13 +459,7 @@ async fn mine(state: AppState, person: Person, p: PageQuery, which: Mine) -> Pag
     let paged = token.is_some();
     let q = which.query(&person.actor.id, token);
     let page = state.engine.read_page(&person.reader, &q, false).await?;
-    // In the list's own order (the newest started first), page after page alike.
-    let (names, now) = (view::Names::of(&state.engine), (state.clock)());
-    let rows = page
-        .states
-        .iter()
-        .map(|s| view::row(s, &names, now))
-        .collect();
+    let rows = view::rows(&state.engine, &page, (state.clock)(), view::Order::Listed);
     html(&MinePage {
         nav: Some(state.nav(&person)),
         title: which.title(),
@@ -944,7 +938,7 @@ pub(crate) async fn search(
                 )
             })
             .collect(),
-        rows: view::rows(&state.engine, &page, now, false),
+        rows: view::rows(&state.engine, &page, now, view::Order::Changed),
         next: page.next_page_token.clone(),
         q,
     })

@@ -136,21 +136,32 @@ pub(crate) fn row(s: &FlowState, names: &Names<'_>, now: Timestamp) -> Row {
     }
 }
 
-/// A page's rows, all flows together: for the 待办 the overdue and soonest due first, for
-/// a list the latest changed first.
-pub(crate) fn rows(engine: &Engine, page: &Page, now: Timestamp, todo: bool) -> Vec<Row> {
+/// How a page's rows are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Order {
+    /// The 待办's: the overdue and soonest due first.
+    Due,
+    /// The latest changed first (a search's page).
+    Changed,
+    /// As the list gave them (a person's own lists: the newest started first, page after
+    /// page alike).
+    Listed,
+}
+
+/// A page's rows, all flows together, in `order`.
+pub(crate) fn rows(engine: &Engine, page: &Page, now: Timestamp, order: Order) -> Vec<Row> {
     let names = Names::of(engine);
     let mut rows: Vec<Row> = page.states.iter().map(|s| row(s, &names, now)).collect();
-    if todo {
-        rows.sort_by_key(|r| {
+    match order {
+        Order::Due => rows.sort_by_key(|r| {
             (
                 r.due_at.is_none(),
                 r.due_at,
                 std::cmp::Reverse(r.updated_at),
             )
-        });
-    } else {
-        rows.sort_by_key(|r| std::cmp::Reverse(r.updated_at));
+        }),
+        Order::Changed => rows.sort_by_key(|r| std::cmp::Reverse(r.updated_at)),
+        Order::Listed => {}
     }
     rows
 }

@@ -581,7 +581,7 @@ async fn a_person_finds_what_they_did_started_and_what_is_new_in_their_todo() {
     let first = c.get(&r, "/todo").await;
     assert!(!first.body.contains("id=\"todo-count\""), "{}", first.body);
     let seen = common::cookie(&first, "wf_todo_seen").expect("the 待办 remembers the look");
-    let hex = |id: &str| id.bytes().map(|b| format!("{b:02x}")).collect::<String>();
+    let hex = hex::encode;
     assert!(seen.starts_with(&format!("{}.", hex(reviewer))), "{seen}");
     let waiting = c
         .sample_document(workflow_testkit::steps::IN_REVIEW, None)

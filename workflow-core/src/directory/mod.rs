@@ -45,10 +45,11 @@ impl Classification {
     /// The marking a paper form and the 公文's 版头 carry (GB/T 9704: 密级★保密期限):
     /// `秘密★10年` with a period, `秘密` without one, `非密` for an unclassified document.
     pub fn marking(self, period_years: Option<u32>) -> String {
-        match (self, period_years) {
-            (Classification::None, _) => self.chinese().to_owned(),
-            (_, Some(years)) => format!("{}★{years}年", self.chinese()),
-            (_, None) => self.chinese().to_owned(),
+        match period_years {
+            Some(years) if self != Classification::None => {
+                format!("{}★{years}年", self.chinese())
+            }
+            _ => self.chinese().to_owned(),
         }
     }
 

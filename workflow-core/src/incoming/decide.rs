@@ -526,7 +526,6 @@ impl Decide<'_> {
         self.require_leader()?;
         check_text("opinion", opinion, true)?;
         let lead = self.unit("lead_unit", lead_unit)?;
-        self.cleared_unit("lead_unit", &lead)?;
         if co_units.len() > MAX_LIST {
             return Err(Error::field("co_units", format!("at most {MAX_LIST}")));
         }
@@ -540,9 +539,11 @@ impl Decide<'_> {
                     format!("{u} is named twice (or is the lead unit)"),
                 ));
             }
-            self.cleared_unit(&field, &u)?;
             co.push(u);
         }
+        // A classified 收文 goes only where someone active may handle and open it.
+        let c = self.r.registration().classification;
+        crate::checks::cleared_units(self.ctx, "", &lead, &co, c)?;
         let today = china_date(self.at);
         if deadline < today {
             return Err(Error::field(
@@ -557,11 +558,6 @@ impl Decide<'_> {
             opinion: opinion.trim().to_owned(),
             supervise,
         }])
-    }
-
-    /// A classified 收文 goes only to a unit where someone active may handle and open it.
-    fn cleared_unit(&self, field: &str, unit: &UnitCode) -> Result<(), Error> {
-        crate::checks::cleared_handlers(self.ctx, field, unit, self.r.registration().classification)
     }
 
     fn transfer(&self, to: &ActorId, opinion: &str) -> Result<Vec<IncomingEvent>, Error> {

@@ -573,10 +573,7 @@ impl Decide<'_> {
         }
         // The item goes where someone may handle a document of this classification.
         let c = self.m.fields().classification;
-        crate::checks::cleared_handlers(self.ctx, "supervise.lead_unit", &lead, c)?;
-        for (i, u) in co.iter().enumerate() {
-            crate::checks::cleared_handlers(self.ctx, &format!("supervise.co_units[{i}]"), u, c)?;
-        }
+        crate::checks::cleared_units(self.ctx, "supervise.", &lead, &co, c)?;
         let today = china_date(self.at);
         if s.deadline < today {
             return Err(Error::field(

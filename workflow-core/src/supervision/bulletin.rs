@@ -48,6 +48,11 @@ impl Month {
         NaiveDate::from_ymd_opt(self.year, self.month, 1).unwrap_or(NaiveDate::MIN)
     }
 
+    /// Its last day.
+    pub fn last_day(self) -> NaiveDate {
+        self.next().first_day().pred_opt().unwrap_or(NaiveDate::MIN)
+    }
+
     /// The month after.
     pub fn next(self) -> Month {
         if self.month == 12 {
@@ -294,11 +299,7 @@ pub fn monthly_until<'a>(
     let (start, end) = (month.start(), until.clamp(month.start(), month.end()));
     // The last day counted: the month's own, or today in a month under way.
     let counted_to = if end == month.end() {
-        month
-            .next()
-            .first_day()
-            .pred_opt()
-            .unwrap_or(NaiveDate::MIN)
+        month.last_day()
     } else {
         china_date(end)
     };
@@ -550,23 +551,9 @@ impl Bulletin {
     /// month under way, the minute it was counted at.
     pub fn as_of_line(&self) -> String {
         if self.is_whole_month() {
-            format!(
-                "截至 {} 24:00（北京时间）。",
-                self.month
-                    .next()
-                    .first_day()
-                    .pred_opt()
-                    .unwrap_or(NaiveDate::MIN)
-            )
+            format!("截至 {} 24:00（北京时间）。", self.month.last_day())
         } else {
-            let cst = chrono::FixedOffset::east_opt(8 * 3600)
-                .map(|tz| {
-                    self.as_of
-                        .with_timezone(&tz)
-                        .format("%Y-%m-%d %H:%M")
-                        .to_string()
-                })
-                .unwrap_or_default();
+            let cst = crate::ids::in_china(self.as_of).format("%Y-%m-%d %H:%M");
             format!("截至 {cst}（北京时间），本月尚未结束，数字统计到此刻。")
         }
     }

@@ -123,15 +123,13 @@ fn open(
     let spec = checked_spec(ctx, spec, Some(at))?;
     // Handled where someone may: checked here, for a person, not for the engine's own item
     // of a 批示 (that 批示 was checked so; a refused reaction would only be logged).
-    crate::checks::cleared_handlers(ctx, "spec.lead_unit", &spec.lead_unit, spec.classification)?;
-    for (i, u) in spec.co_units.iter().enumerate() {
-        crate::checks::cleared_handlers(
-            ctx,
-            &format!("spec.co_units[{i}]"),
-            u,
-            spec.classification,
-        )?;
-    }
+    crate::checks::cleared_units(
+        ctx,
+        "spec.",
+        &spec.lead_unit,
+        &spec.co_units,
+        spec.classification,
+    )?;
     Ok(vec![SupervisionEvent::ItemOpened { document_id, spec }])
 }
 

@@ -111,8 +111,9 @@ impl Projections for PostgresStorage {
         self.scan_keys("wf_lists", (prefix.clone(), end), limit, true)?
             .iter()
             .map(|k| {
-                cursor_from_suffix(&k[prefix.len()..])
-                    .ok_or_else(|| Error::corrupt("index", "malformed key"))
+                cursor_from_suffix(&k[prefix.len()..]).ok_or_else(|| {
+                    Error::corrupt(format_args!("list {dim:?}"), format!("malformed key {k:?}"))
+                })
             })
             .collect()
     }

@@ -91,10 +91,9 @@ impl Projections for SledStorage {
         let mut out = Vec::new();
         for kv in self.lists.range(prefix.clone()..end).rev().take(limit) {
             let (k, _) = kv.db()?;
-            out.push(
-                cursor_from_suffix(&k[prefix.len()..])
-                    .ok_or_else(|| Error::corrupt("index", "malformed key"))?,
-            );
+            out.push(cursor_from_suffix(&k[prefix.len()..]).ok_or_else(|| {
+                Error::corrupt(format_args!("list {dim:?}"), format!("malformed key {k:?}"))
+            })?);
         }
         Ok(out)
     }
