@@ -379,22 +379,27 @@ impl Header {
     }
 }
 
+/// A text field of the wire, trimmed; `None` when empty (a filter not asked for).
+fn trimmed(text: &str) -> Option<String> {
+    let t = text.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
 /// A list's filters from the wire; who reads (viewer, clearance) the engine adds.
 pub fn list_query(r: &pb::ListDocumentsRequest, now: Timestamp) -> Result<ListQuery, Status> {
     Ok(ListQuery {
         flow: flow("flow", &r.flow)?,
-        step: (!r.step.trim().is_empty()).then(|| r.step.trim().to_owned()),
+        step: trimmed(&r.step),
         state: optional_enum::<State, pb::State>("state", r.state)?,
-        unit: (!r.unit.trim().is_empty()).then(|| UnitCode(r.unit.trim().to_owned())),
+        unit: trimmed(&r.unit).map(UnitCode),
         kind: optional_enum::<Kind, pb::Kind>("kind", r.kind)?,
         year: (r.year != 0).then_some(r.year),
         overdue_at: r.overdue.then_some(now),
-        leader: (!r.leader.trim().is_empty()).then(|| ActorId(r.leader.trim().to_owned())),
+        leader: trimmed(&r.leader).map(ActorId),
         source: source_filter(&r.source)?,
-        text: (!r.text.trim().is_empty()).then(|| r.text.trim().to_owned()),
-        started_by: (!r.started_by.trim().is_empty())
-            .then(|| ActorId(r.started_by.trim().to_owned())),
-        acted_by: (!r.acted_by.trim().is_empty()).then(|| ActorId(r.acted_by.trim().to_owned())),
+        text: trimmed(&r.text),
+        started_by: trimmed(&r.started_by).map(ActorId),
+        acted_by: trimmed(&r.acted_by).map(ActorId),
         newest_first: r.newest_first,
         viewer: None,
         max_classification: None,

@@ -237,22 +237,26 @@ impl Engine {
     pub fn list(&self, q: &ListQuery) -> Result<Page> {
         let (mut after, size, clearance) = self.page_params(q)?;
         // The narrowest list first: a person's own, then a state's, …
-        let dim = match (&q.started_by, &q.acted_by) {
-            (Some(a), _) => Some(Dim::StartedBy(a.clone())),
-            (None, Some(a)) => Some(Dim::ActedBy(a.clone())),
-            (None, None) => None,
-        };
-        let dim = dim.unwrap_or_else(|| match (&q.state, &q.step, &q.kind, &q.unit, &q.year) {
-            (Some(s), ..) => Dim::state(*s),
-            (_, Some(s), ..) => Dim::State(s.clone()),
-            (_, _, Some(k), ..) => Dim::Kind(*k),
-            (_, _, _, Some(u), _) => Dim::Unit(u.clone()),
-            (.., Some(y)) => Dim::Year(*y),
-            _ => match q.flow {
-                Some(f) => Dim::Flow(f),
-                None => Dim::All,
+        let dim = match (
+            &q.started_by,
+            &q.acted_by,
+            &q.state,
+            &q.step,
+            &q.kind,
+            &q.unit,
+        ) {
+            (Some(a), ..) => Dim::StartedBy(a.clone()),
+            (_, Some(a), ..) => Dim::ActedBy(a.clone()),
+            (_, _, Some(s), ..) => Dim::state(*s),
+            (_, _, _, Some(s), ..) => Dim::State(s.clone()),
+            (_, _, _, _, Some(k), _) => Dim::Kind(*k),
+            (.., Some(u)) => Dim::Unit(u.clone()),
+            _ => match (q.year, q.flow) {
+                (Some(y), _) => Dim::Year(y),
+                (None, Some(f)) => Dim::Flow(f),
+                (None, None) => Dim::All,
             },
-        });
+        };
         let mut documents = PageBuilder::default();
         let storage = &*self.inner.storage;
         let scan = |from: Option<Cursor>, limit: usize| {
