@@ -77,6 +77,7 @@ pub mod print;
 pub mod projection;
 pub mod read;
 pub mod replay;
+pub mod search;
 pub mod storage;
 pub mod telemetry;
 
@@ -87,6 +88,7 @@ pub use engine::{AsOf, Clock, Config, Engine, Outcome, Request};
 pub use envelope::{Envelope, LogHead};
 pub use error::{Error, Result};
 pub use read::{ListQuery, Page, Reader};
+pub use search::{SearchIndex, SearchStatus};
 #[cfg(any(test, feature = "fault-injection"))]
 pub use storage::Drills;
 pub use storage::Storage;

@@ -14,6 +14,9 @@
 //! | `workflow_subscriber_batches_total` | counter | `source` (`tail`, `log`) | batches subscribers took from the shared tail or read from the log |
 //! | `workflow_sweep_runs_total`, `workflow_sweep_reminders_total` | counter | | deadline sweeps, and the reminders they sent |
 //! | `workflow_access_log_entries_total` | counter | | reads of classified documents recorded |
+//! | `workflow_search_indexed_position` | gauge | | the log position the keyword index covers (compare with `workflow_log_position`) |
+//! | `workflow_search_ready` | gauge | | 1 while keyword searches use the index; 0 while it is built, or after it failed (searches then read the documents) |
+//! | `workflow_searches_total` | counter | `by` (`index`, `reading`) | keyword searches, by how they were answered |
 
 use std::time::Duration;
 
@@ -74,6 +77,17 @@ pub(crate) fn access_entries(n: usize) {
     metrics::counter!("workflow_access_log_entries_total").increment(n as u64);
 }
 
+/// The keyword index's position and whether searches use it.
+pub(crate) fn search_index(position: u64, ready: bool) {
+    metrics::gauge!("workflow_search_indexed_position").set(position as f64);
+    metrics::gauge!("workflow_search_ready").set(if ready { 1.0 } else { 0.0 });
+}
+
+pub(crate) fn search(by_index: bool) {
+    let by = if by_index { "index" } else { "reading" };
+    metrics::counter!("workflow_searches_total", "by" => by).increment(1);
+}
+
 /// Describes the engine's metrics to the installed recorder (their help texts and units).
 pub fn describe_metrics() {
     use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
@@ -118,6 +132,18 @@ pub fn describe_metrics() {
     describe_counter!(
         "workflow_access_log_entries_total",
         "Reads of classified documents recorded in the access log"
+    );
+    describe_gauge!(
+        "workflow_search_indexed_position",
+        "The log position the keyword index covers"
+    );
+    describe_gauge!(
+        "workflow_search_ready",
+        "1 while keyword searches use the index"
+    );
+    describe_counter!(
+        "workflow_searches_total",
+        "Keyword searches, by how they were answered (index, reading)"
     );
 }
 

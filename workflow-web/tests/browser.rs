@@ -619,6 +619,59 @@ async fn an_office_day_in_a_real_browser() {
     assert!(done.contains("收文"), "{done}");
     shot(&c, "done.png").await;
 
+    // The office's 文书 finds the 收文 by their 来文字号, then one of them by its 收文编号,
+    // typed into 查询 (the keyword index answers), on a desk and on a phone.
+    sign_in(&c, &base, sample.registrar.as_str()).await;
+    let search = |words: String| {
+        let c = c.clone();
+        let base = base.clone();
+        async move {
+            c.goto(&format!("{base}/search")).await.unwrap();
+            c.find(Locator::Id("q"))
+                .await
+                .unwrap()
+                .send_keys(&words)
+                .await
+                .unwrap();
+            c.find(Locator::Css("form.filters button[type='submit']"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            c.execute(
+                "return [...document.querySelectorAll('#rows tbody tr')].map(r => r.innerText);",
+                vec![],
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let rows = search(sample.registration.from_number.clone()).await;
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(
+        rows.iter()
+            .all(|r| r.as_str().unwrap().contains(&sample.registration.title)),
+        "{rows:?}"
+    );
+    let first = engine
+        .state(circulated[0])
+        .unwrap()
+        .and_then(workflow_core::FlowState::into_incoming)
+        .unwrap();
+    let rows = search(first.number().to_string()).await;
+    assert_eq!(rows.as_array().unwrap().len(), 1, "{rows:?}");
+    shot(&c, "search.png").await;
+    c.set_window_size(390, 844).await.unwrap();
+    assert_eq!(
+        sideways(&c).await,
+        serde_json::json!([]),
+        "查询 fits a phone"
+    );
+    shot(&c, "search-390.png").await;
+    c.set_window_size(1400, 1000).await.unwrap();
+
     c.close().await.unwrap();
     let _ = stop.send(());
     server.await.unwrap().unwrap();

@@ -74,6 +74,9 @@ pub struct Config {
     /// What prints an issued 发文 as its 公文 at 印发 (none by default: the `Issued` event
     /// then names no printed file). The `workflow` binary gives `workflow-render`'s.
     pub printer: Option<crate::print::PrinterHandle>,
+    /// Where the keyword index of 查询 lives (default: with the store — beside a sled store,
+    /// in memory on PostgreSQL).
+    pub search_index: crate::search::SearchIndex,
 }
 
 /// The default page cache: 256 MiB.
@@ -100,6 +103,7 @@ impl Config {
             retention_schedule: RetentionSchedule::default(),
             content_limits: crate::content::ContentLimits::default(),
             printer: None,
+            search_index: crate::search::SearchIndex::default(),
         }
     }
 }
@@ -147,12 +151,18 @@ pub(crate) struct Inner {
     pub(crate) clock: Clock,
     pub(crate) head: watch::Receiver<u64>,
     pub(crate) path: PathBuf,
+    /// The keyword index, if there is one.
+    pub(crate) search: Option<Arc<crate::search::Search>>,
     tx: Mutex<Option<std_mpsc::Sender<Msg>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        // The index's thread reads the storage: it ends before the storage may close.
+        if let Some(search) = &self.search {
+            search.stop();
+        }
         // The storage's listener holds a sender too: stop it first.
         self.storage.watch_foreign_commits(None);
         // Closing the channel lets the writer finish what it holds, then exit.
@@ -193,7 +203,10 @@ impl Engine {
     /// with [`Error::Locked`] if another process holds the directory, and with
     /// [`Error::NotAStore`] if it holds something else (or nothing, without `create`).
     #[cfg(feature = "sled")]
-    pub fn open_with(config: Config) -> Result<Engine> {
+    pub fn open_with(mut config: Config) -> Result<Engine> {
+        if config.search_index == crate::search::SearchIndex::WithStore {
+            config.search_index = crate::search::SearchIndex::At(config.path.join("search"));
+        }
         let storage: Arc<dyn Storage> = Arc::new(crate::storage::sled::SledStorage::open(
             &config.path,
             config.cache_bytes,
@@ -238,6 +251,8 @@ impl Engine {
         let tail = Arc::new(RwLock::new(crate::read::tail::Tail::default()));
         let live = Arc::new(AtomicUsize::new(0));
         let classifications = Arc::new(RwLock::new(crate::read::tail::Classifications::default()));
+        let search =
+            crate::search::Search::start(&config.search_index, storage.clone(), head_rx.clone());
         let inner = Arc::new(Inner {
             storage: storage.clone(),
             retention_schedule: retention_schedule.clone(),
@@ -248,6 +263,7 @@ impl Engine {
             clock: config.clock.clone(),
             head: head_rx,
             path: config.path.clone(),
+            search,
             uncertain: uncertain.clone(),
             queued: queued.clone(),
             redecided: redecided.clone(),

@@ -10,7 +10,7 @@ mod subscribe;
 pub(crate) mod tail;
 mod verify;
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 use workflow_core::{
     ActorId, DocumentId, FlowState, Registered, StreamKind, Timestamp, UnitCode,
@@ -28,6 +28,15 @@ use crate::storage::Storage;
 
 /// Largest page a list returns.
 pub const MAX_PAGE_SIZE: usize = 500;
+
+/// Up to this many documents found by keyword, a list walks them (reading each to check the
+/// other filters); past it, a list narrower than all documents walks its own entries and
+/// reads only those found.
+const FOUND_WALKED: usize = 5_000;
+
+/// The most events the keyword index may be behind the log for a search to use it (the
+/// documents they changed are read and checked directly).
+const FOUND_BEHIND: usize = 5_000;
 
 /// Filters and paging for [`Engine::list`] and [`Engine::inbox`]. Every filter given must
 /// match. Order is drafting order, stable across pages.
@@ -196,27 +205,13 @@ impl Engine {
             && q.overdue_at.is_none_or(|t| s.is_overdue(t))
             && clearance.is_none_or(|c| c >= s.classification())
             && Self::item_filters_match(q, s)
-            && q.text.as_deref().is_none_or(|t| Self::has_words(s, t))
+            && q.text
+                .as_deref()
+                .is_none_or(|t| crate::search::has_words(s, t))
             && q.started_by
                 .as_ref()
                 .is_none_or(|a| r.started_by.as_ref() == Some(a))
             && q.acted_by.as_ref().is_none_or(|a| r.acted.contains(a))
-    }
-
-    /// Whether each word of `words` occurs in the state's title, number or searched text.
-    fn has_words(s: &FlowState, words: &str) -> bool {
-        let p = s.particulars();
-        let number = p.number.unwrap_or_default();
-        // Each lowercased once (a 正文 may be long), not once per word.
-        let fields: Vec<String> = [s.title(), number.as_str()]
-            .into_iter()
-            .chain(p.text.iter().copied())
-            .map(str::to_lowercase)
-            .collect();
-        words
-            .to_lowercase()
-            .split_whitespace()
-            .all(|w| fields.iter().any(|f| f.contains(w)))
     }
 
     /// The filters only 督办 items have (leader, source): with either set, nothing else
@@ -236,8 +231,67 @@ impl Engine {
     /// Documents matching the filters, one page at a time.
     pub fn list(&self, q: &ListQuery) -> Result<Page> {
         let (mut after, size, clearance) = self.page_params(q)?;
-        // The narrowest list first: a person's own, then a state's, …
-        let dim = match (
+        let dim = Self::list_dim(q);
+        // Keywords the index answers: the rest of the filters as usual, over its documents.
+        let found = match q.text.as_deref() {
+            Some(t) => self.found(t)?,
+            None => None,
+        };
+        let rest;
+        let (q, members) = match &found {
+            Some(cursors) => {
+                rest = ListQuery {
+                    text: None,
+                    ..q.clone()
+                };
+                (&rest, Some(cursors))
+            }
+            None => (q, None),
+        };
+        if let Some(cursors) = members
+            && (cursors.len() <= FOUND_WALKED || matches!(dim, Dim::All | Dim::Flow(_)))
+        {
+            return self.list_found(q, clearance, after, size, cursors);
+        }
+        let members: Option<HashSet<DocumentId>> =
+            members.map(|cursors| cursors.iter().map(|c| c.id).collect());
+        let mut documents = PageBuilder::default();
+        let storage = &*self.inner.storage;
+        let scan = |from: Option<Cursor>, limit: usize| {
+            if q.newest_first {
+                storage.scan_list_newest(&dim, from, limit)
+            } else {
+                storage.scan_list(&dim, from, limit)
+            }
+        };
+        loop {
+            let batch = scan(after, size.max(64))?;
+            let exhausted = batch.len() < size.max(64);
+            for c in batch {
+                after = Some(c);
+                if self.is_uncertain(c.id) || members.as_ref().is_some_and(|m| !m.contains(&c.id)) {
+                    continue;
+                }
+                if let Some(d) = self.listed(c.id)?
+                    && Self::matches(q, clearance, &d)
+                {
+                    documents.push(d.state);
+                    if documents.len() == size {
+                        let more = !scan(after, 1)?.is_empty();
+                        return Ok(documents.page(more.then(|| c.token())));
+                    }
+                }
+            }
+            if exhausted {
+                return Ok(documents.page(None));
+            }
+        }
+    }
+
+    /// The list a query walks: the narrowest its filters name (a person's own, then a
+    /// state's, …).
+    fn list_dim(q: &ListQuery) -> Dim {
+        match (
             &q.started_by,
             &q.acted_by,
             &q.state,
@@ -256,37 +310,104 @@ impl Engine {
                 (None, Some(f)) => Dim::Flow(f),
                 (None, None) => Dim::All,
             },
+        }
+    }
+
+    /// The documents holding every keyword, in list order, exact as of now: the index's
+    /// answer, with the documents changed since its position checked directly. `None`
+    /// when the index cannot answer (none, being built, failed, or too far behind): the
+    /// list then reads each document it walks.
+    fn found(&self, text: &str) -> Result<Option<Vec<Cursor>>> {
+        let words: Vec<String> = text
+            .to_lowercase()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        let Some(search) = &self.inner.search else {
+            return Ok(None);
         };
-        let mut documents = PageBuilder::default();
+        if words.is_empty() {
+            return Ok(None);
+        }
         let storage = &*self.inner.storage;
-        let scan = |from: Option<Cursor>, limit: usize| {
-            if q.newest_first {
-                storage.scan_list_newest(&dim, from, limit)
-            } else {
-                storage.scan_list(&dim, from, limit)
-            }
+        let answer = match search.find(&words) {
+            Some(found) => crate::search::changed_since(storage, found.through, FOUND_BEHIND)?
+                .map(|changed| (found, changed)),
+            None => None,
         };
-        loop {
-            let batch = scan(after, size.max(64))?;
-            let exhausted = batch.len() < size.max(64);
-            for c in batch {
-                after = Some(c);
-                if self.is_uncertain(c.id) {
-                    continue;
-                }
-                if let Some(d) = self.listed(c.id)?
-                    && Self::matches(q, clearance, &d)
-                {
-                    documents.push(d.state);
-                    if documents.len() == size {
-                        let more = !scan(after, 1)?.is_empty();
-                        return Ok(documents.page(more.then(|| c.token())));
-                    }
+        let Some((found, changed)) = answer else {
+            search.counted(false);
+            return Ok(None);
+        };
+        search.counted(true);
+        let mut cursors = found.cursors;
+        cursors.retain(|c| !changed.contains(&c.id));
+        let changed: Vec<DocumentId> = changed.into_iter().collect();
+        for r in storage.docs(&changed)? {
+            if r.state.listing().is_some() && crate::search::has_words(&r.state, text) {
+                cursors.push(Cursor {
+                    drafted_position: r.drafted_position,
+                    id: r.state.id(),
+                });
+            }
+        }
+        cursors.sort_unstable();
+        Ok(Some(cursors))
+    }
+
+    /// A page of the documents the index found (in list order), with the other filters.
+    fn list_found(
+        &self,
+        q: &ListQuery,
+        clearance: Option<workflow_core::directory::Classification>,
+        after: Option<Cursor>,
+        size: usize,
+        cursors: &[Cursor],
+    ) -> Result<Page> {
+        let ordered: Box<dyn Iterator<Item = &Cursor>> = if q.newest_first {
+            Box::new(
+                cursors
+                    .iter()
+                    .rev()
+                    .filter(|c| after.is_none_or(|a| **c < a)),
+            )
+        } else {
+            Box::new(cursors.iter().filter(|c| after.is_none_or(|a| **c > a)))
+        };
+        let mut ordered = ordered.peekable();
+        let mut documents = PageBuilder::default();
+        while let Some(c) = ordered.next() {
+            if self.is_uncertain(c.id) {
+                continue;
+            }
+            if let Some(d) = self.listed(c.id)?
+                && Self::matches(q, clearance, &d)
+            {
+                documents.push(d.state);
+                if documents.len() == size {
+                    let more = ordered.peek().is_some();
+                    return Ok(documents.page(more.then(|| c.token())));
                 }
             }
-            if exhausted {
-                return Ok(documents.page(None));
-            }
+        }
+        Ok(documents.page(None))
+    }
+
+    /// How the keyword index stands: where, how far, how many documents, how searches were
+    /// answered.
+    pub fn search_status(&self) -> crate::search::SearchStatus {
+        match &self.inner.search {
+            Some(s) => s.status(),
+            None => crate::search::SearchStatus {
+                location: None,
+                ready: false,
+                indexed_through: 0,
+                documents: 0,
+                built: false,
+                problem: None,
+                searches_by_index: 0,
+                searches_by_reading: 0,
+            },
         }
     }
 
