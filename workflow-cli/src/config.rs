@@ -79,6 +79,12 @@ pub struct ServerConfig {
     /// sled's page cache in MiB (default 256): room for the documents in use.
     #[serde(default = "default_cache_mib")]
     pub cache_mib: u64,
+    /// Where the keyword index of 查询 lives: absent, with the store (a sled data
+    /// directory's `search/`; memory on PostgreSQL); `"memory"` (built at every start);
+    /// `"off"` (every search reads the documents); or a directory (empty, or holding the
+    /// index), e.g. for a PostgreSQL server that should keep its index across restarts.
+    #[serde(default)]
+    pub search_index: Option<String>,
     /// At most one 催办 reminder per overdue stage per this many hours (default 24).
     #[serde(default = "default_reminder_interval_hours")]
     pub reminder_interval_hours: u32,
@@ -148,6 +154,7 @@ impl Default for ServerConfig {
             web: None,
             sweep_every_secs: default_sweep_every_secs(),
             cache_mib: default_cache_mib(),
+            search_index: None,
             reminder_interval_hours: default_reminder_interval_hours(),
             durability: workflow_store::Durability::Strict,
             retention: Vec::new(),
@@ -288,8 +295,20 @@ impl ServerConfig {
             content_limits: self.content_limits()?,
             // 印发 prints the 公文 (GB/T 9704), kept with the document.
             printer: Some(workflow_render::printer::printer()),
+            search_index: self.search_index(),
             ..workflow_store::Config::new(&self.data_dir)
         })
+    }
+
+    /// Where the keyword index lives (`search_index`).
+    pub fn search_index(&self) -> workflow_store::SearchIndex {
+        use workflow_store::SearchIndex;
+        match self.search_index.as_deref().map(str::trim) {
+            None | Some("") => SearchIndex::WithStore,
+            Some("memory") => SearchIndex::InMemory,
+            Some("off") => SearchIndex::Off,
+            Some(dir) => SearchIndex::At(PathBuf::from(dir)),
+        }
     }
 
     /// Checks the values: the retention schedule, and what the service needs (at least one
@@ -340,5 +359,21 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(e.contains("store = \"mysql://db/workflow\""), "{e}");
+    }
+
+    #[test]
+    fn the_keyword_index_lives_with_the_store_in_memory_nowhere_or_in_a_directory() {
+        use workflow_store::SearchIndex;
+        let at = |toml: &str| -> SearchIndex {
+            let c: ServerConfig = toml::from_str(toml).unwrap_or_else(|e| panic!("{toml}: {e}"));
+            c.search_index()
+        };
+        assert_eq!(at(""), SearchIndex::WithStore);
+        assert_eq!(at("search_index = \"memory\""), SearchIndex::InMemory);
+        assert_eq!(at("search_index = \"off\""), SearchIndex::Off);
+        assert_eq!(
+            at("search_index = \"/var/lib/workflow/search\""),
+            SearchIndex::At("/var/lib/workflow/search".into())
+        );
     }
 }

@@ -88,28 +88,29 @@ impl TokenStream for GramStream {
     }
 }
 
-/// The query for one searched word (lowercased, without white space): documents whose text
-/// holds it. `None` for an empty word.
-pub(super) fn word_query(pairs: Field, singles: Field, word: &str) -> Option<Box<dyn Query>> {
+/// The terms of one searched word (lowercased, without white space): its pairs of
+/// characters in order, or its one character.
+pub(super) fn word_terms(pairs: Field, singles: Field, word: &str) -> Vec<Term> {
     let chars: Vec<char> = word.chars().collect();
-    match chars.len() {
+    if chars.len() == 1 {
+        return vec![Term::from_field_text(singles, word)];
+    }
+    chars
+        .windows(2)
+        .map(|w| Term::from_field_text(pairs, &w.iter().collect::<String>()))
+        .collect()
+}
+
+/// The query for one searched word's terms: documents whose text holds the word (its pairs
+/// at consecutive places). `None` for an empty word.
+pub(super) fn word_query(mut terms: Vec<Term>) -> Option<Box<dyn Query>> {
+    match terms.len() {
         0 => None,
         1 => Some(Box::new(TermQuery::new(
-            Term::from_field_text(singles, word),
+            terms.remove(0),
             IndexRecordOption::Basic,
         ))),
-        _ => {
-            let mut terms: Vec<Term> = chars
-                .windows(2)
-                .map(|w| Term::from_field_text(pairs, &w.iter().collect::<String>()))
-                .collect();
-            if terms.len() == 1 {
-                let term = terms.remove(0);
-                Some(Box::new(TermQuery::new(term, IndexRecordOption::Basic)))
-            } else {
-                Some(Box::new(PhraseQuery::new(terms)))
-            }
-        }
+        _ => Some(Box::new(PhraseQuery::new(terms))),
     }
 }
 

@@ -41,6 +41,10 @@ use crate::storage::Storage;
 /// tokenizer) raises it, and an index of another layout is built again.
 const INDEX_LAYOUT: u32 = 1;
 
+/// Words held by more documents than this are found by reading the list's entries (its
+/// first page fills at once) rather than by collecting all the index finds.
+const COMMON: u64 = 20_000;
+
 /// Where the keyword index lives ([`crate::Config::search_index`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum SearchIndex {
@@ -285,14 +289,31 @@ impl Search {
         // The position first, then the view: a view at least as new as the position (the
         // thread moves the position after the view), so the changes read since cover it.
         let through = self.shared.through.load(Ordering::Acquire);
-        let queries: Vec<_> = words
+        let searcher = self.reader.searcher();
+        let terms: Vec<Vec<tantivy::Term>> = words
             .iter()
-            .filter_map(|w| grams::word_query(self.fields.pairs, self.fields.singles, w))
+            .map(|w| grams::word_terms(self.fields.pairs, self.fields.singles, w))
             .collect();
+        // The documents holding a word's rarest pair bound what it finds: when every word is
+        // that common, a list's page fills within its first entries, and reading those is
+        // quicker than collecting every one found.
+        let bound = terms
+            .iter()
+            .map(|t| {
+                t.iter()
+                    .map(|t| searcher.doc_freq(t).unwrap_or(u64::MAX))
+                    .min()
+                    .unwrap_or(0)
+            })
+            .min()
+            .unwrap_or(0);
+        if bound > COMMON {
+            return None;
+        }
+        let queries: Vec<_> = terms.into_iter().filter_map(grams::word_query).collect();
         if queries.is_empty() {
             return None;
         }
-        let searcher = self.reader.searcher();
         let hits = match searcher.search(&BooleanQuery::intersection(queries), &DocSetCollector) {
             Ok(hits) => hits,
             Err(e) => {
