@@ -95,12 +95,32 @@ async fn main() -> Result<()> {
     let dir = std::env::args()
         .nth(1)
         .context("give a data directory, e.g. /tmp/supervision")?;
-    let engine = Engine::open(&dir)?;
+    // The directory is recorded as of 2026-10-01, before the story: a bulletin names units
+    // and people as the directory had them at its month's end. Everything after runs on
+    // the system clock (commands carry their own instants).
+    let loaded = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let clock: workflow_store::Clock = {
+        let loaded = loaded.clone();
+        std::sync::Arc::new(move || {
+            if loaded.load(std::sync::atomic::Ordering::Acquire) {
+                Utc::now()
+            } else {
+                Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0)
+                    .single()
+                    .unwrap_or_default()
+            }
+        })
+    };
+    let engine = Engine::open_with(workflow_store::Config {
+        clock,
+        ..workflow_store::Config::new(&dir)
+    })?;
     if engine.units().is_empty() {
         engine
             .load_directory_json(workflow_testkit::CAMPUS, "example", "the campus fixture")
             .await?;
     }
+    loaded.store(true, std::sync::atomic::Ordering::Release);
     let run = async |id: DocumentId, actor: &str, when: Timestamp, action: FlowAction| {
         let name = action.name();
         let r = Request {
@@ -226,6 +246,11 @@ async fn main() -> Result<()> {
                 }),
             )
         };
+        let urge = || {
+            item(SupervisionAction::UrgeItem {
+                message: "已超期，请尽快报送办结情况。".into(),
+            })
+        };
         let close = item(SupervisionAction::CloseItem {
             note: "经核实，同意销号。".into(),
         });
@@ -236,6 +261,8 @@ async fn main() -> Result<()> {
                 run(id, "ding.xin", w + Duration::days(1), close).await?;
             }
             Story::Late => {
+                // 催办 by the supervisor the day after the deadline.
+                run(id, "ding.xin", at(deadline + Duration::days(1)), urge()).await?;
                 let (w, a) = report(deadline + Duration::days(3));
                 run(id, handler, w, a).await?;
                 run(id, "ding.xin", w + Duration::days(1), close).await?;
@@ -303,6 +330,7 @@ async fn main() -> Result<()> {
                     }),
                 )
                 .await?;
+                run(id, "ding.xin", at(deadline + Duration::days(1)), urge()).await?;
             }
             Story::Open => {}
         }

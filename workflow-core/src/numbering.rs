@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::retention::Retention;
 
 /// A numbering series, in which numbers run 1, 2, 3, … without gaps and are unique across
-/// documents: 发文字号, 收文编号 and 签报编号 per prefix and year; 件号 per fonds, year and retention. The one
+/// documents: 发文字号, 收文编号 and 签报编号 per prefix and year; 督办立项号 per year; 件号 per
+/// fonds, year and retention. The one
 /// definition: the store keeps the highest number of each and encodes it as it likes.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Series {
@@ -34,6 +35,11 @@ pub enum Series {
         /// The unit's 签报 prefix, e.g. `X校教签`.
         prefix: String,
         /// The year of 核稿.
+        year: i32,
+    },
+    /// 督办立项号: per year of 立项.
+    Supervision {
+        /// The year of 立项 (China time).
         year: i32,
     },
     /// 件号: per fonds (全宗号), year (年度) and retention (保管期限).
@@ -65,6 +71,29 @@ impl ArchiveReference {
             year: self.year,
             retention: self.retention,
         }
+    }
+}
+
+/// 督办立项号, e.g. `督〔2026〕15号`: per year of 立项, from 1, without gaps, whoever opened
+/// the item (a 督办员, or the engine for a 批示 that asks for it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ItemNumber {
+    /// The year of 立项.
+    pub year: i32,
+    /// 1, 2, 3, … per year.
+    pub seq: u32,
+}
+
+impl ItemNumber {
+    /// The series this number is drawn from.
+    pub fn series(&self) -> Series {
+        Series::Supervision { year: self.year }
+    }
+}
+
+impl fmt::Display for ItemNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "督〔{}〕{}号", self.year, self.seq)
     }
 }
 

@@ -25,6 +25,10 @@ enum Op {
     Report,
     Close,
     SendBack,
+    /// 催办 by hand (the supervisor).
+    Urge,
+    /// The deadline sweep's reminder, overdue (refused unless it is due).
+    Sweep,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -36,6 +40,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => Just(Op::Report),
         2 => Just(Op::Close),
         1 => Just(Op::SendBack),
+        1 => Just(Op::Urge),
+        1 => Just(Op::Sweep),
     ]
 }
 
@@ -115,6 +121,19 @@ fn run(
                     reason: "不完整".into(),
                 },
             ),
+            Op::Urge => (
+                SUPERVISOR,
+                SupervisionAction::UrgeItem {
+                    message: "请抓紧办理".into(),
+                },
+            ),
+            Op::Sweep => (
+                workflow_core::ids::SYSTEM_ACTOR,
+                SupervisionAction::RemindItem {
+                    reason: workflow_core::supervision::ReminderReason::Overdue,
+                    escalate_to: None,
+                },
+            ),
         };
         // Refused steps (the wrong state, say) are simply not in the log.
         let _ = f.run(actor, action);
@@ -145,7 +164,10 @@ fn end_of(d: NaiveDate) -> Timestamp {
 fn independent(events: &[Recorded<SupervisionEvent>], month: Month) -> Figures {
     let (start, end) = (month.start(), month.end());
     let just_before = |t: Timestamp| t - Duration::nanoseconds(1);
-    let mut f = Figures::default();
+    let mut f = Figures {
+        urged: Some(0),
+        ..Figures::default()
+    };
     let opened_at = events[0].at;
     if opened_at < start
         && as_of(events, just_before(start))
@@ -177,6 +199,12 @@ fn independent(events: &[Recorded<SupervisionEvent>], month: Month) -> Figures {
             SupervisionEvent::ItemExtensionDecided { granted: true, .. } => {
                 f.extensions_granted += 1
             }
+            // 催办: by hand, and the sweep's when overdue (not its 临近提醒 or 催报).
+            SupervisionEvent::ItemUrged { .. }
+            | SupervisionEvent::ItemReminded {
+                reason: workflow_core::supervision::ReminderReason::Overdue,
+                ..
+            } => *f.urged.as_mut().unwrap() += 1,
             _ => {}
         }
     }
@@ -217,7 +245,8 @@ proptest! {
         let histories: Vec<_> = items.iter().enumerate().map(|(n, i)| run(n, i)).collect();
         let november = Month::new(2026, 11).unwrap();
         let b = monthly(november, histories.iter().map(Vec::as_slice), &BulletinNames::default());
-        let mut expected = Figures::default();
+        let mut expected = Figures { urged: Some(0), ..Figures::default() };
+        let mut counted = 0;
         for h in &histories {
             let f = independent(h, november);
             expected.open_at_start += f.open_at_start;
@@ -227,8 +256,13 @@ proptest! {
             expected.overdue_at_end += f.overdue_at_end;
             expected.feedback_missed += f.feedback_missed;
             expected.extensions_granted += f.extensions_granted;
+            *expected.urged.as_mut().unwrap() += f.urged.unwrap();
+            counted += f.open_at_start + f.opened;
         }
         prop_assert_eq!(b.total, expected);
+        // The 督办事项一览 lists every item counted, each with its own 催办.
+        prop_assert_eq!(b.items.len() as u32, counted);
+        prop_assert_eq!(b.items.iter().map(|i| i.urged).sum::<u32>(), expected.urged.unwrap());
         prop_assert_eq!(b.overdue.len() as u32, expected.overdue_at_end);
         prop_assert_eq!(b.closed.len() as u32, expected.closed_on_time + expected.closed_late);
         // Only what was recorded before the month's end counts: December's events, cut off,

@@ -643,6 +643,56 @@ fn only_the_lead_units_handler_records_progress() {
 }
 
 #[test]
+fn the_office_urges_the_lead_unit_while_it_handles_the_receipt() {
+    let mut f = script();
+    f.steps(0, 3);
+    let urge = |m: &str| IncomingAction::UrgeIncoming { message: m.into() };
+    let (registrar, director) = (
+        f.sample.registrar.to_string(),
+        f.sample.director.to_string(),
+    );
+    // Not before the 批办: nobody handles it yet.
+    let e = f.err(&registrar, urge("请抓紧。"));
+    assert!(matches!(e, Error::WrongState { .. }), "{e}");
+    f.steps(3, 4);
+    // Not the lead unit's handler; not without a message.
+    let e = f.err("fang.yu", urge("请抓紧。"));
+    assert!(
+        matches!(e, Error::MissingRole { .. } | Error::NotAssigned { .. }),
+        "{e}"
+    );
+    let e = f.err(&registrar, urge(" "));
+    assert!(is_field(&e, "message"), "{e}");
+    f.ok(&registrar, urge(" 请于本周内报送办理结果。 "));
+    f.ok(&director, urge("请加快办理。"));
+    let r = f.receipt();
+    assert_eq!(r.step(), Step::InHandling, "a 催办 changes no step");
+    let urged: Vec<(&str, &str, &str)> = r
+        .urged()
+        .iter()
+        .map(|n| (n.actor.as_str(), n.unit.as_str(), n.text.as_str()))
+        .collect();
+    assert_eq!(
+        urged,
+        [
+            (registrar.as_str(), "JWC", "请于本周内报送办理结果。"),
+            (director.as_str(), "JWC", "请加快办理。"),
+        ]
+    );
+    let sheet = Incoming::sheet(r);
+    assert_eq!(
+        sheet.fields.iter().filter(|l| l.label == "催办").count(),
+        2,
+        "{sheet:?}"
+    );
+    assert_eq!(f.fold().as_ref(), f.state.as_ref());
+    // Done: no more 催办.
+    f.steps(4, COMPLETE + 1);
+    let e = f.err(&registrar, urge("请抓紧。"));
+    assert!(matches!(e, Error::WrongState { .. }), "{e}");
+}
+
+#[test]
 fn each_cooperating_unit_gives_its_input_once() {
     let mut f = script();
     f.steps(0, 4);

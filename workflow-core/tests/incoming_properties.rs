@@ -116,6 +116,7 @@ fn arb_action() -> impl Strategy<Value = IncomingAction> {
             }
         }),
         arb_text().prop_map(|text| IncomingAction::RecordProgress { text }),
+        arb_text().prop_map(|message| IncomingAction::UrgeIncoming { message }),
         arb_text().prop_map(|text| IncomingAction::CoInput { text }),
         (1..31u32, arb_text()).prop_map(|(d, reason)| IncomingAction::RequestExtension {
             until: date(d),
@@ -224,6 +225,12 @@ fn authorised(
         }
         (Some(_), IncomingAction::ArchiveIncoming { .. }) => a.has_role(Role::Archivist),
         (Some(_), IncomingAction::RemindIncoming { .. }) => false,
+        // 催办: the office, while the lead unit handles it.
+        (Some(r), IncomingAction::UrgeIncoming { .. }) => {
+            (a.has_role(Role::Registrar) || a.has_role(Role::OfficeDirector))
+                && office(r)
+                && r.step() == workflow_core::incoming::Step::InHandling
+        }
     };
     let cleared = before.is_none_or(|r| a.may_see(r.registration().classification));
     if ok && cleared {

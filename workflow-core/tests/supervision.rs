@@ -7,9 +7,10 @@ mod common;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use workflow_core::supervision::{Frequency, ItemStep, ReminderReason, Source, SupervisionAction};
 use workflow_core::{
-    Error, Flow, FlowEvent, FlowState, Recorded, directory::Classification, directory::Role,
-    ids::SYSTEM_ACTOR, incoming::IncomingAction, reactions::reactions, supervision::Supervision,
-    supervision::SupervisionEvent, supervision::linked_item_id, todo::Assignee,
+    Error, EventCodec, Flow, FlowEvent, FlowState, Recorded, directory::Classification,
+    directory::Role, ids::SYSTEM_ACTOR, incoming::IncomingAction, reactions::reactions,
+    supervision::Supervision, supervision::SupervisionEvent, supervision::linked_item_id,
+    todo::Assignee,
 };
 use workflow_testkit::incoming::ReceiptScript;
 use workflow_testkit::supervision::{HANDLER, ItemScript, LEADER, SUPERVISOR, item_spec};
@@ -385,6 +386,164 @@ fn the_supervisor_sends_a_report_back_with_a_reason() {
     assert_eq!(f.item().step(), ItemStep::Closed);
 }
 
+// ---- 立项号 ----
+
+#[test]
+fn items_are_numbered_per_year_of_opening_from_one_without_gaps() {
+    let mut f = script();
+    f.steps(OPEN, OPEN + 1);
+    assert_eq!(f.item().number().unwrap().to_string(), "督〔2026〕1号");
+    // A refused opening takes no number.
+    f.next_stream();
+    let e = open_with(&mut f, |s| s.title = String::new());
+    assert!(is_field(&e, "spec.title"), "{e:?}");
+    f.steps(OPEN, OPEN + 1);
+    assert_eq!(f.item().number().unwrap().to_string(), "督〔2026〕2号");
+    // The 督办单 and the timeline name it.
+    let sheet = Supervision::sheet(f.item());
+    assert!(
+        sheet
+            .fields
+            .iter()
+            .any(|l| l.label == "立项号" && format!("{:?}", l.parts).contains("督〔2026〕2号")),
+        "{sheet:?}"
+    );
+    // Replay gives the same number.
+    assert_eq!(f.fold().as_ref(), f.state.as_ref());
+}
+
+// ---- 催办 by hand ----
+
+#[test]
+fn a_supervisor_or_the_leader_urges_the_lead_unit_while_it_has_the_item() {
+    let mut f = script();
+    f.steps(OPEN, PROGRESS);
+    let urge = |m: &str| SupervisionAction::UrgeItem { message: m.into() };
+    // Not the lead unit's handler, and not without a message.
+    let e = f.err(HANDLER, urge("请抓紧。"));
+    assert!(
+        matches!(
+            e,
+            Error::MissingRole {
+                role: Role::Supervisor,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let e = f.err(SUPERVISOR, urge("  "));
+    assert!(is_field(&e, "message"), "{e:?}");
+    f.ok(SUPERVISOR, urge(" 请于本周五前报送进展。 "));
+    f.ok(LEADER, urge("请加快进度。"));
+    let i = f.item();
+    assert_eq!(i.step(), ItemStep::Assigned, "a 催办 changes no step");
+    let urged: Vec<(&str, &str, Option<&str>)> = i
+        .urged()
+        .iter()
+        .map(|u| {
+            (
+                u.by.as_str(),
+                u.message.as_str(),
+                u.to.as_ref().map(|a| a.as_str()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        urged,
+        [
+            (SUPERVISOR, "请于本周五前报送进展。", Some(HANDLER)),
+            (LEADER, "请加快进度。", Some(HANDLER)),
+        ]
+    );
+    let last = f.events.last().unwrap();
+    assert_eq!(last.data.step(), "催办");
+    // Once reported complete, it is the supervisor's to check: no more 催办.
+    f.steps(PROGRESS, CLOSE);
+    let e = f.err(SUPERVISOR, urge("请抓紧。"));
+    assert!(matches!(e, Error::WrongState { .. }), "{e:?}");
+    assert_eq!(f.fold().as_ref(), f.state.as_ref());
+}
+
+// ---- 月通报: 督办事项一览 ----
+
+#[test]
+fn the_bulletin_lists_each_item_with_its_number_leader_units_source_and_progress() {
+    use workflow_core::supervision::bulletin::{BulletinNames, Month, QUOTED, monthly};
+    let mut f = script();
+    let november = |d: u32, h: u32| Utc.with_ymd_and_hms(2026, 11, d, h, 0, 0).unwrap();
+    f.clock = november(2, 2);
+    f.steps(OPEN, PROGRESS);
+    f.clock = november(3, 2);
+    f.ok(
+        SUPERVISOR,
+        SupervisionAction::UrgeItem {
+            message: "请尽快部署。".into(),
+        },
+    );
+    f.clock = november(4, 2);
+    f.ok(
+        HANDLER,
+        SupervisionAction::ReportProgress {
+            text: format!("已完成{}", "第一阶段排查工作，".repeat(10)),
+            percent: Some(40),
+        },
+    );
+    // December's 催办 is not November's.
+    f.clock = Utc.with_ymd_and_hms(2026, 12, 1, 2, 0, 0).unwrap();
+    f.ok(
+        LEADER,
+        SupervisionAction::UrgeItem {
+            message: "请加快。".into(),
+        },
+    );
+    let names = BulletinNames {
+        units: [("JWC", "教务处"), ("RSC", "人事处")]
+            .into_iter()
+            .map(|(c, n)| (c.into(), n.to_owned()))
+            .collect(),
+        actors: [(LEADER, "林志远")]
+            .into_iter()
+            .map(|(a, n)| (a.into(), n.to_owned()))
+            .collect(),
+    };
+    let b = monthly(Month::new(2026, 11).unwrap(), [f.events.as_slice()], &names);
+    assert_eq!(b.total.urged, Some(1));
+    assert_eq!(b.items.len(), 1);
+    let i = &b.items[0];
+    assert_eq!(i.number.as_deref(), Some("督〔2026〕1号"));
+    assert_eq!(i.leader, format!("林志远 {LEADER}"));
+    assert_eq!(
+        (i.lead_unit_name.as_str(), i.co_unit_names.as_slice()),
+        ("教务处", ["人事处".to_owned()].as_slice())
+    );
+    assert!(i.source.starts_with("会议决定"), "{}", i.source);
+    assert_eq!(i.step, "办理中");
+    assert_eq!(i.urged, 1);
+    let (day, text) = i.last_progress.clone().unwrap();
+    assert_eq!(day, NaiveDate::from_ymd_opt(2026, 11, 4).unwrap());
+    assert_eq!(text.chars().count(), QUOTED, "shortened: {text}");
+    assert!(
+        text.starts_with("已完成第一阶段") && text.ends_with('…'),
+        "{text}"
+    );
+    // Each rendering names them.
+    for rendering in [b.to_markdown(), b.to_html(), b.to_csv()] {
+        for part in [
+            "督办事项一览",
+            "督〔2026〕1号",
+            "林志远",
+            "人事处",
+            "本月催办",
+        ] {
+            assert!(
+                rendering.contains(part)
+                    || (part == "督办事项一览" && rendering.contains("立项号,")),
+                "{part} in {rendering}"
+            );
+        }
+    }
+}
+
 // ---- 归档 ----
 
 #[test]
@@ -749,11 +908,26 @@ fn the_bulletins_csv_is_marked_utf8_and_runs_no_formula() {
     // Format 1 also counted one day more overdue (2026-11-10 to the month's end: 20 days).
     assert!(csv.contains(",2026-11-10,20,"), "{csv}");
     assert!(first.contains(",2026-11-10,21,"), "{first}");
+    // Format 3's tables are format 1's but for the marks and the days (format 4 adds a
+    // column and a table).
+    let third = monthly_in(
+        november,
+        histories.iter().map(Vec::as_slice),
+        &BulletinNames::default(),
+        3,
+    )
+    .to_csv();
     assert_eq!(
-        csv.trim_start_matches('\u{feff}')
+        third
+            .trim_start_matches('\u{feff}')
             .replace(['\''], "")
             .replace(",20,", ",21,"),
         first.replace(['\''], "")
+    );
+    // Format 4's 督办事项一览 is as safe: its 督办事项 cells are the titles, marked.
+    assert!(
+        csv.lines().any(|l| l.starts_with("督〔2026〕1号,'+1,")),
+        "{csv}"
     );
 }
 
@@ -918,7 +1092,7 @@ fn a_unit_with_nothing_in_the_month_has_no_line_from_format_3() {
             .map(|l| l.unit.as_str().to_owned())
             .collect::<Vec<_>>()
     };
-    assert_eq!(BULLETIN_FORMAT, 3);
+    assert_eq!(BULLETIN_FORMAT, 4);
     let now = monthly(
         november,
         histories.iter().map(Vec::as_slice),

@@ -105,6 +105,7 @@ fn arb_action() -> impl Strategy<Value = SupervisionAction> {
         arb_text().prop_map(|result| SupervisionAction::ReportCompletion { result }),
         arb_text().prop_map(|note| SupervisionAction::CloseItem { note }),
         arb_text().prop_map(|reason| SupervisionAction::ReturnItem { reason }),
+        arb_text().prop_map(|message| SupervisionAction::UrgeItem { message }),
         prop::option::of(prop::sample::select(Retention::ALL.to_vec())).prop_map(|retention| {
             SupervisionAction::ArchiveItem {
                 fonds: "J012".into(),
@@ -247,6 +248,10 @@ fn authorised(
             | SupervisionAction::ReturnItem { .. },
         ) => a.has_role(Role::Supervisor),
         (Some(_), SupervisionAction::ArchiveItem { .. }) => a.has_role(Role::Archivist),
+        // 催办: a supervisor or the item's own leader, while the lead unit has it.
+        (Some(i), SupervisionAction::UrgeItem { .. }) => {
+            (a.has_role(Role::Supervisor) || i.spec().leader == a.id) && i.step().is_open()
+        }
         (Some(_), SupervisionAction::RemindItem { .. }) => false,
     };
     let cleared = before.is_none_or(|i| a.may_see(i.spec().classification));
@@ -283,6 +288,14 @@ impl Case {
                 let series = format!("{:?}", reference.series());
                 let set = self.numbers.entry(series).or_default();
                 prop_assert!(set.insert(reference.item), "件号 {} twice", reference.item);
+            }
+            // 立项号: gapless per year across the items opened.
+            if let SupervisionEvent::ItemOpened {
+                number: Some(n), ..
+            } = &e.data
+            {
+                let set = self.numbers.entry(format!("{:?}", n.series())).or_default();
+                prop_assert!(set.insert(n.seq), "立项号 {} twice", n);
             }
         }
         Ok(())

@@ -239,6 +239,9 @@ macro_rules! command_table {
                         to: to.0,
                         opinion: opinion,
                     };
+                urge_incoming: UrgeIncoming(UrgeIncomingRequest)
+                    from |r| IncomingAction::UrgeIncoming { message: r.message };
+                    to IncomingAction::UrgeIncoming { message } => { message: message };
                 record_progress: RecordProgress(RecordProgressRequest)
                     from |r| IncomingAction::RecordProgress { text: r.text };
                     to IncomingAction::RecordProgress { text } => { text: text };
@@ -337,6 +340,9 @@ macro_rules! command_table {
                 return_item: ReturnItem(ReturnItemRequest)
                     from |r| SupervisionAction::ReturnItem { reason: r.reason };
                     to SupervisionAction::ReturnItem { reason } => { reason: reason };
+                urge_item: UrgeItem(UrgeItemRequest)
+                    from |r| SupervisionAction::UrgeItem { message: r.message };
+                    to SupervisionAction::UrgeItem { message } => { message: message };
                 archive_item: ArchiveItem(ArchiveItemRequest)
                     from |r| SupervisionAction::ArchiveItem {
                         fonds: r.fonds,

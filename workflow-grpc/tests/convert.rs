@@ -35,6 +35,7 @@ fn back(m: CommandMessage) -> Request {
         CommandMessage::InstructIncoming(m) => m.into_request(),
         CommandMessage::TransferInstruction(m) => m.into_request(),
         CommandMessage::RecordProgress(m) => m.into_request(),
+        CommandMessage::UrgeIncoming(m) => m.into_request(),
         CommandMessage::GiveCoInput(m) => m.into_request(),
         CommandMessage::RequestExtension(m) => m.into_request(),
         CommandMessage::DecideExtension(m) => m.into_request(),
@@ -51,6 +52,7 @@ fn back(m: CommandMessage) -> Request {
         CommandMessage::ReportCompletion(m) => m.into_request(),
         CommandMessage::CloseItem(m) => m.into_request(),
         CommandMessage::ReturnItem(m) => m.into_request(),
+        CommandMessage::UrgeItem(m) => m.into_request(),
         CommandMessage::ArchiveItem(m) => m.into_request(),
         CommandMessage::DraftMemo(m) => m.into_request(),
         CommandMessage::ReviseMemo(m) => m.into_request(),
@@ -201,6 +203,9 @@ fn every_incoming_command_reads_back_as_sent() {
         IncomingAction::AddReaders {
             readers: vec!["ye.qing".into()],
         },
+        IncomingAction::UrgeIncoming {
+            message: "请抓紧办理".into(),
+        },
         IncomingAction::ArchiveIncoming {
             fonds: "J012".into(),
             retention: None,
@@ -209,7 +214,7 @@ fn every_incoming_command_reads_back_as_sent() {
         },
     ]);
     let names: std::collections::BTreeSet<&str> = actions.iter().map(|a| a.name()).collect();
-    assert_eq!(names.len(), 15, "every 收文 RPC is covered: {names:?}");
+    assert_eq!(names.len(), 16, "every 收文 RPC is covered: {names:?}");
     let id = DocumentId(uuid::Uuid::from_u128(8));
     for (i, action) in actions.into_iter().enumerate() {
         let mut sent = Request::new(id, "he.ping", action);
@@ -281,6 +286,9 @@ fn every_supervision_command_reads_back_as_sent() {
         SupervisionAction::ReturnItem {
             reason: "未完成".into(),
         },
+        SupervisionAction::UrgeItem {
+            message: "请抓紧".into(),
+        },
         SupervisionAction::ArchiveItem {
             fonds: "J012".into(),
             retention: None,
@@ -289,7 +297,7 @@ fn every_supervision_command_reads_back_as_sent() {
         },
     ]);
     let names: std::collections::BTreeSet<&str> = actions.iter().map(|a| a.name()).collect();
-    assert_eq!(names.len(), 9, "every 督办 RPC is covered: {names:?}");
+    assert_eq!(names.len(), 10, "every 督办 RPC is covered: {names:?}");
     let id = DocumentId(uuid::Uuid::from_u128(10));
     for (i, action) in actions.into_iter().enumerate() {
         let mut sent = Request::new(id, "ding.xin", action);

@@ -75,8 +75,9 @@ pub fn incoming_sample() -> IncomingSample {
 /// The commands a 收文 may be waiting for, with the sample's particulars: the work its 待办
 /// holders are to be exactly the actors for (see
 /// [`crate::engine::todo_holders_and_who_may_act`]). Left out: `AddReaders`, an amendment
-/// the director may make while it circulates, not work it waits for, and `RemindIncoming`,
-/// which only the engine's sweep gives.
+/// the director may make while it circulates, and `UrgeIncoming`, the office's 催办 while it
+/// is handled — not work it waits for —, and `RemindIncoming`, which only the engine's sweep
+/// gives.
 pub fn work_actions(s: &IncomingSample) -> Vec<IncomingAction> {
     let deadline = sample_deadline(s);
     vec![

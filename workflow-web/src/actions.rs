@@ -88,6 +88,8 @@ impl Field {
 
 /// A reviewer's or reader's stock words.
 const AGREE: &[&str] = &["同意", "同意，请审示", "已阅"];
+/// A 督办员's 催办.
+const URGE: &[&str] = &["请抓紧办理，按时反馈进展", "已超期，请尽快报送办结情况"];
 /// The office's 拟办.
 const PROPOSE: &[&str] = &["拟请校领导阅示", "拟请相关部门阅知", "拟请相关部门办理"];
 /// A leader's 批示.
@@ -253,6 +255,11 @@ const INCOMING: &[ActionForm] = &[
         ],
     ),
     form(
+        "UrgeIncoming",
+        "催办",
+        &[field("message", "催办事项", Input::Text, true).with_stock(URGE)],
+    ),
+    form(
         "RecordProgress",
         "办理情况",
         &[field("text", "办理情况", Input::Text, true)],
@@ -309,6 +316,11 @@ const SUPERVISION: &[ActionForm] = &[
     ),
     form("CloseItem", "销号", &[NOTE]),
     back("ReturnItem", "退回", &[REASON]),
+    form(
+        "UrgeItem",
+        "催办",
+        &[field("message", "催办事项", Input::Text, true).with_stock(URGE)],
+    ),
     form("ArchiveItem", "归档", &ARCHIVE),
 ];
 
@@ -604,6 +616,9 @@ pub(crate) fn command(
                 opinion: t("opinion"),
             },
             "RecordProgress" => IncomingAction::RecordProgress { text: t("text") },
+            "UrgeIncoming" => IncomingAction::UrgeIncoming {
+                message: t("message"),
+            },
             "CoInput" => IncomingAction::CoInput { text: t("text") },
             "RequestExtension" => IncomingAction::RequestExtension {
                 until: needed_date(v, form, "until")?,
@@ -656,6 +671,9 @@ pub(crate) fn command(
             "CloseItem" => SupervisionAction::CloseItem { note: t("note") },
             "ReturnItem" => SupervisionAction::ReturnItem {
                 reason: t("reason"),
+            },
+            "UrgeItem" => SupervisionAction::UrgeItem {
+                message: t("message"),
             },
             _ => {
                 let (fonds, retention, unit_code, deviation_reason) = archive_fields()?;

@@ -494,6 +494,11 @@ async fn an_office_day_in_a_real_browser() {
     );
     assert!(text_of(&c, "h1").await.contains("截至今日"));
     assert!(text_of(&c, "#not-yet").await.contains("本月尚未结束"));
+    // 督办事项一览: the item with its 立项号, leader and unit by name.
+    let items = text_of(&c, "#bulletin-items").await;
+    for part in ["督〔2026〕1号", "完成2026年本科教学质量报告", "林志远", "教务处", "已立项"] {
+        assert!(items.contains(part), "{part} in {items}");
+    }
     shot(&c, "bulletin.png").await;
 
     // The archivist verifies the log from the operator page; htmx shows the progress.
@@ -639,6 +644,23 @@ async fn an_office_day_in_a_real_browser() {
                 .click()
                 .await
                 .unwrap();
+            // The answer's page, not the empty form's still on screen.
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            loop {
+                let url = c.current_url().await.unwrap();
+                let ready = c
+                    .execute("return document.readyState;", vec![])
+                    .await
+                    .unwrap();
+                if url.as_str().contains("q=") && ready == serde_json::json!("complete") {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "no answer page: {url}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
             c.execute(
                 "return [...document.querySelectorAll('#rows tbody tr')].map(r => r.innerText);",
                 vec![],

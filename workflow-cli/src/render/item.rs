@@ -26,6 +26,9 @@ pub(crate) fn item(i: &Item, names: &Names, json: bool) -> Result<()> {
         i.step().chinese()
     );
     println!("  ── 督办单 ──");
+    if let Some(n) = i.number() {
+        println!("  {}  {}", pad("立项号"), n);
+    }
     println!(
         "  {}  {}{}",
         pad("立项依据"),
@@ -116,6 +119,15 @@ pub(crate) fn item(i: &Item, names: &Names, json: bool) -> Result<()> {
         && !i.opinions().iter().any(|o| o.step == "close")
     {
         println!("  {}  {}", pad("销号"), local(at));
+    }
+    for u in i.urged() {
+        println!(
+            "  {}  {}  {}  {}",
+            pad("催办"),
+            names.label(&u.by),
+            local(u.at),
+            u.message
+        );
     }
     for (reason, r) in i.reminders() {
         println!(

@@ -48,6 +48,7 @@ impl Receipt {
             opinions: Vec::new(),
             reminders: 0,
             last_reminded_at: None,
+            urged: Vec::new(),
             items: Vec::new(),
         })
     }
@@ -125,6 +126,12 @@ impl Receipt {
                 }
             }
             IncomingEvent::IncomingArchived { .. } => self.archived(at, event),
+            IncomingEvent::IncomingUrged { message, unit } => self.urged.push(Note {
+                actor: actor.clone(),
+                unit: unit.clone(),
+                text: message.clone(),
+                at,
+            }),
             IncomingEvent::IncomingReminded { .. } => {
                 self.reminders += 1;
                 self.last_reminded_at = Some(at);

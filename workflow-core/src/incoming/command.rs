@@ -199,6 +199,12 @@ pub enum IncomingAction {
         #[serde(default, skip_serializing_if = "String::is_empty")]
         deviation_reason: String,
     },
+    /// 催办 by hand: the office (the receiving unit's or the general office's 收文登记员 or
+    /// 办公室主任) reminds the lead unit now, with a message, while it handles the 收文.
+    UrgeIncoming {
+        /// What is asked (required), e.g. 请于本周内办结并报结果。
+        message: String,
+    },
     /// 催办 by the engine's deadline sweep.
     RemindIncoming {
         /// The escalation target, if the reminder is escalated.
@@ -226,6 +232,7 @@ impl IncomingAction {
             IncomingAction::MarkRead { .. } => "MarkRead",
             IncomingAction::AddReaders { .. } => "AddReaders",
             IncomingAction::ArchiveIncoming { .. } => "ArchiveIncoming",
+            IncomingAction::UrgeIncoming { .. } => "UrgeIncoming",
             IncomingAction::RemindIncoming { .. } => "RemindIncoming",
         }
     }

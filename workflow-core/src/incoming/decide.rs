@@ -108,6 +108,7 @@ pub(crate) fn decide(
             unit_code,
             deviation_reason,
         } => d.archive(fonds, *retention, unit_code, deviation_reason),
+        IncomingAction::UrgeIncoming { message } => d.urge(message),
         IncomingAction::RemindIncoming { .. } => Err(Error::MissingRole {
             actor: actor.id.clone(),
             role: Role::Admin,
@@ -409,6 +410,22 @@ impl Decide<'_> {
 
     /// One of `roles`, in the receiving unit or in the general office (办公室), which
     /// handles 收文 for every unit.
+    /// 催办 by hand: the office, while the lead unit handles it.
+    fn urge(&self, message: &str) -> Result<Vec<IncomingEvent>, Error> {
+        self.require_step(&[Step::InHandling])?;
+        self.require_office(&[Role::Registrar, Role::OfficeDirector])?;
+        check_text("message", message, true)?;
+        let unit = self
+            .r
+            .instruction()
+            .map(|i| i.lead_unit.clone())
+            .ok_or_else(|| self.not_now("there is no instruction"))?;
+        Ok(vec![IncomingEvent::IncomingUrged {
+            message: message.trim().to_owned(),
+            unit,
+        }])
+    }
+
     fn require_office(&self, roles: &[Role]) -> Result<(), Error> {
         self.require_any_role(roles)?;
         let own_office = self.ctx.unit(&self.actor.unit).is_some_and(|u| u.office);

@@ -133,6 +133,13 @@ pub enum IncomingEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         deviation: Option<String>,
     },
+    /// 催办 by hand (the office), with its message, to the lead unit.
+    IncomingUrged {
+        /// What was asked.
+        message: String,
+        /// The lead unit reminded.
+        unit: UnitCode,
+    },
     /// 催办 sent by the deadline sweep.
     IncomingReminded {
         /// When the step was due.
@@ -162,6 +169,7 @@ impl crate::codec::EventCodec for IncomingEvent {
             IncomingEvent::Read { .. } => "Read",
             IncomingEvent::ReadersAdded { .. } => "ReadersAdded",
             IncomingEvent::IncomingArchived { .. } => "IncomingArchived",
+            IncomingEvent::IncomingUrged { .. } => "IncomingUrged",
             IncomingEvent::IncomingReminded { .. } => "IncomingReminded",
         }
     }
@@ -185,6 +193,7 @@ impl crate::codec::EventCodec for IncomingEvent {
             IncomingEvent::Read { .. } => "已阅",
             IncomingEvent::ReadersAdded { .. } => "增加传阅",
             IncomingEvent::IncomingArchived { .. } => "归档",
+            IncomingEvent::IncomingUrged { .. } => "催办",
             IncomingEvent::IncomingReminded { .. } => "催办",
         }
     }

@@ -44,6 +44,16 @@ pub(crate) fn sheet(r: &Receipt) -> Sheet<'_> {
             ],
         );
     }
+    for n in r.urged() {
+        s.parts(
+            "催办",
+            vec![
+                Part::Time(n.at),
+                Part::Actor(n.actor.clone()),
+                Part::Text(n.text.clone()),
+            ],
+        );
+    }
     if let Some(cl) = r.closure() {
         s.text("办理结果", &cl.result);
         s.text("答复", &cl.reply);

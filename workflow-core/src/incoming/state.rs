@@ -172,6 +172,9 @@ pub struct Receipt {
     /// The 督办 items its 批办 opened (批必查), by id.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) items: Vec<DocumentId>,
+    /// 催办 by hand (the office), in order: who, the lead unit, the message, when.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) urged: Vec<Note>,
 }
 
 impl Receipt {
@@ -226,6 +229,10 @@ impl Receipt {
     /// The deadline in force.
     pub fn deadline(&self) -> Option<NaiveDate> {
         self.deadline
+    }
+    /// 催办 by hand, in order.
+    pub fn urged(&self) -> &[Note] {
+        &self.urged
     }
     /// 办理情况, in order.
     pub fn progress(&self) -> &[Note] {

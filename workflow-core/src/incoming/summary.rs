@@ -84,6 +84,9 @@ pub(crate) fn summary(data: &IncomingEvent, n: &dyn Names) -> String {
             deviation,
             ..
         } => crate::summary::archived(reference, Some(*scheduled_retention), deviation.as_deref()),
+        IncomingEvent::IncomingUrged { message, unit } => {
+            format!("致 {}：{message}", n.unit_name(unit))
+        }
         IncomingEvent::IncomingReminded {
             due_on,
             escalated_to,

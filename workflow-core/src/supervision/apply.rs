@@ -3,7 +3,7 @@
 use super::command::ReminderReason;
 use super::event::SupervisionEvent;
 use super::state::{
-    CompletionReport, ExtensionDecision, Feedback, Item, ItemExtensionRequest, ItemStep,
+    CompletionReport, ExtensionDecision, Feedback, Item, ItemExtensionRequest, ItemStep, Urged,
 };
 use crate::archive::ArchiveRecord;
 use crate::ids::SYSTEM_ACTOR;
@@ -17,11 +17,17 @@ impl Item {
         at: Timestamp,
         event: &SupervisionEvent,
     ) -> Option<Item> {
-        let SupervisionEvent::ItemOpened { document_id, spec } = event else {
+        let SupervisionEvent::ItemOpened {
+            document_id,
+            spec,
+            number,
+        } = event
+        else {
             return None;
         };
         Some(Item {
             id: *document_id,
+            number: *number,
             version: 1,
             step: ItemStep::Opened,
             supervisor: (actor.0 != SYSTEM_ACTOR).then(|| actor.clone()),
@@ -39,6 +45,7 @@ impl Item {
             archive: None,
             opinions: Vec::new(),
             reminders: Default::default(),
+            urged: Vec::new(),
         })
     }
 
@@ -124,6 +131,12 @@ impl Item {
                     deviation: deviation.clone(),
                 });
             }
+            SupervisionEvent::ItemUrged { message, to } => self.urged.push(Urged {
+                by: actor.clone(),
+                message: message.clone(),
+                to: to.clone(),
+                at,
+            }),
             SupervisionEvent::ItemReminded { reason, .. } => {
                 let r = self.reminders.entry(*reason).or_default();
                 r.count += 1;

@@ -23,6 +23,7 @@ use std::fmt::Write as _;
 use chrono::{Datelike, Duration, NaiveDate, TimeZone};
 use serde::{Deserialize, Serialize};
 
+use super::command::ReminderReason;
 use super::event::SupervisionEvent;
 use super::state::{Item, ItemStep};
 use crate::flow::Recorded;
@@ -141,9 +142,22 @@ pub struct Figures {
     pub feedback_missed: u32,
     /// Extensions granted in the month.
     pub extensions_granted: u32,
+    /// 催办 sent in the month: by hand (a 督办员, the 牵头领导) and the deadline sweep's
+    /// 超期催办 (from format 4; none before).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub urged: Option<u32>,
 }
 
 impl Figures {
+    /// Nothing in the month.
+    fn is_idle(&self) -> bool {
+        Figures {
+            urged: None,
+            ..*self
+        } == Figures::default()
+            && self.urged.unwrap_or(0) == 0
+    }
+
     fn add(&mut self, o: &Figures) {
         self.open_at_start += o.open_at_start;
         self.opened += o.opened;
@@ -152,9 +166,14 @@ impl Figures {
         self.overdue_at_end += o.overdue_at_end;
         self.feedback_missed += o.feedback_missed;
         self.extensions_granted += o.extensions_granted;
+        self.urged = match (self.urged, o.urged) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+        };
     }
 
-    fn cells(&self) -> [u32; 7] {
+    /// Its figures in the order of the column heads.
+    pub fn cells(&self) -> Vec<u32> {
         [
             self.open_at_start,
             self.opened,
@@ -164,6 +183,9 @@ impl Figures {
             self.feedback_missed,
             self.extensions_granted,
         ]
+        .into_iter()
+        .chain(self.urged)
+        .collect()
     }
 }
 
@@ -209,6 +231,55 @@ pub struct OverdueItem {
     pub last_feedback: Option<(NaiveDate, String)>,
 }
 
+/// An item counted in the month (open at its start, or opened in it), as the 督办事项一览
+/// lists it (from format 4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemLine {
+    /// The item.
+    pub id: DocumentId,
+    /// 立项号 (none on an item opened before items were numbered).
+    pub number: Option<String>,
+    /// Its title.
+    pub title: String,
+    /// 牵头领导, with their name.
+    pub leader: String,
+    /// 主办.
+    pub lead_unit: UnitCode,
+    /// 主办's name (its code where the directory had none).
+    pub lead_unit_name: String,
+    /// 协办.
+    pub co_units: Vec<UnitCode>,
+    /// 协办's names, in the same order.
+    pub co_unit_names: Vec<String>,
+    /// 来源 (领导批示, 会议决定 with its reference, …).
+    pub source: String,
+    /// The 批示 or 任务要求 it came from, shortened to [`QUOTED`] characters.
+    pub requirements: String,
+    /// Where it stood at the end of the month (已交办, 办理中, 已销号, …).
+    pub step: String,
+    /// The deadline in force at the end of the month.
+    pub deadline: NaiveDate,
+    /// The last 进展反馈 by then: its date and text, shortened to [`QUOTED`] characters.
+    pub last_progress: Option<(NaiveDate, String)>,
+    /// 催办 sent in the month (by hand and the sweep's 超期催办).
+    pub urged: u32,
+}
+
+/// How many characters of a 批示, 任务要求 or 进展 the 督办事项一览 quotes.
+pub const QUOTED: usize = 60;
+
+/// `text` on one line, shortened to `QUOTED` characters with an ellipsis.
+fn quoted(text: &str) -> String {
+    let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() <= QUOTED {
+        line
+    } else {
+        let mut s: String = line.chars().take(QUOTED - 1).collect();
+        s.push('…');
+        s
+    }
+}
+
 /// An item closed in the month.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ClosedItem {
@@ -247,6 +318,9 @@ pub struct Bulletin {
     pub overdue: Vec<OverdueItem>,
     /// Items closed in the month, in the order closed.
     pub closed: Vec<ClosedItem>,
+    /// Every item counted in the month, in the order opened (from format 4).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<ItemLine>,
     /// The rules and renderings it follows ([`BULLETIN_FORMAT`], or an earlier one to
     /// check a bulletin published in it). Not part of any rendering.
     #[serde(skip)]
@@ -307,11 +381,39 @@ pub fn monthly_until<'a>(
     let mut units: BTreeMap<UnitCode, Figures> = BTreeMap::new();
     let mut overdue = Vec::new();
     let mut closed = Vec::new();
+    let mut items = Vec::new();
     for history in histories {
         let Some((item, f)) = fold_counting(history, start, end, rules) else {
             continue;
         };
         let spec = item.spec();
+        if rules.lists_items && (f.open_at_start + f.opened) > 0 {
+            items.push((
+                item.opened_at(),
+                ItemLine {
+                    id: item.id(),
+                    number: item.number().map(ToString::to_string),
+                    title: spec.title.clone(),
+                    leader: label(names, &spec.leader),
+                    lead_unit: spec.lead_unit.clone(),
+                    lead_unit_name: unit_name(names, &spec.lead_unit),
+                    co_units: spec.co_units.clone(),
+                    co_unit_names: spec.co_units.iter().map(|u| unit_name(names, u)).collect(),
+                    source: format!(
+                        "{}{}",
+                        spec.source.chinese(),
+                        super::summary::source_reference(&spec.source)
+                    ),
+                    requirements: quoted(&spec.requirements),
+                    step: item.step().chinese().to_owned(),
+                    deadline: item.deadline(),
+                    last_progress: item
+                        .last_feedback()
+                        .map(|f| (china_date(f.at), quoted(&f.text))),
+                    urged: f.urged.unwrap_or(0),
+                },
+            ));
+        }
         let row = units.entry(spec.lead_unit.clone()).or_default();
         row.add(&f);
         if rules.is_overdue(&item, end) {
@@ -350,12 +452,17 @@ pub fn monthly_until<'a>(
     });
     closed
         .sort_by(|a, b| (a.closed_on, &a.lead_unit, a.id).cmp(&(b.closed_on, &b.lead_unit, b.id)));
-    let mut total = Figures::default();
+    items.sort_by(|(a_at, a), (b_at, b)| (a_at, a.id).cmp(&(b_at, b.id)));
+    let items = items.into_iter().map(|(_, line)| line).collect();
+    let mut total = Figures {
+        urged: rules.lists_items.then_some(0),
+        ..Figures::default()
+    };
     let units = units
         .into_iter()
         // From format 3, a unit with nothing in the month (no item open at its start, none
         // opened, closed, overdue, missing feedback or extended in it) has no line.
-        .filter(|(_, figures)| !rules.leaves_out_idle || *figures != Figures::default())
+        .filter(|(_, figures)| !rules.leaves_out_idle || !figures.is_idle())
         .map(|(unit, figures)| {
             total.add(&figures);
             UnitLine {
@@ -372,8 +479,18 @@ pub fn monthly_until<'a>(
         total,
         overdue,
         closed,
+        items,
         format,
     }
+}
+
+fn unit_name(names: &BulletinNames, u: &UnitCode) -> String {
+    names
+        .units
+        .get(u)
+        .filter(|n| !n.is_empty())
+        .cloned()
+        .unwrap_or_else(|| u.0.clone())
 }
 
 fn label(names: &BulletinNames, a: &ActorId) -> String {
@@ -394,6 +511,9 @@ struct Rules {
     /// Format 3's: units with nothing in the month have no line in the per-unit table
     /// (formats 1 and 2 listed every unit with an item ever, all-zero lines included).
     leaves_out_idle: bool,
+    /// Format 4's: the figures count 催办 (by hand and the sweep's 超期催办), and the
+    /// bulletin lists every item counted with its 立项号, leader, units, source and progress.
+    lists_items: bool,
 }
 
 impl Rules {
@@ -401,6 +521,7 @@ impl Rules {
         Rules {
             first: format == 1,
             leaves_out_idle: format >= 3,
+            lists_items: format >= 4,
         }
     }
 
@@ -448,6 +569,7 @@ fn fold_counting(
     let mut item = Item::created(&first.actor, first.at, &first.data)?;
     let mut f = Figures {
         opened: u32::from(in_month(first.at)),
+        urged: rules.lists_items.then_some(0),
         ..Figures::default()
     };
     let mut closed_before_start = false;
@@ -470,6 +592,15 @@ fn fold_counting(
             }
             SupervisionEvent::ItemExtensionDecided { granted: true, .. } if in_month(e.at) => {
                 f.extensions_granted += 1;
+            }
+            SupervisionEvent::ItemUrged { .. }
+            | SupervisionEvent::ItemReminded {
+                reason: ReminderReason::Overdue,
+                ..
+            } if in_month(e.at) => {
+                if let Some(urged) = &mut f.urged {
+                    *urged += 1;
+                }
             }
             _ => {}
         }
@@ -534,10 +665,13 @@ impl Bulletin {
 
     /// The column heads of its figures: for a month under way, what is overdue is so now,
     /// not at a month end still to come.
-    pub fn heads(&self) -> [&'static str; 7] {
-        let mut heads = HEADS;
+    pub fn heads(&self) -> Vec<&'static str> {
+        let mut heads = HEADS.to_vec();
         if !self.is_whole_month() {
             heads[4] = "目前超期未办结";
+        }
+        if Rules::of(self.format).lists_items {
+            heads.push("本月催办");
         }
         heads
     }
@@ -634,6 +768,38 @@ impl Bulletin {
                 c.id
             );
         }
+        if !self.items.is_empty() {
+            let _ = writeln!(s);
+            let _ = writeln!(
+                s,
+                "立项号,督办事项,牵头领导,主办单位,协办单位,来源,批示或任务要求,状态,办结时限,最近进展日期,最近进展,本月催办,编号"
+            );
+            for i in &self.items {
+                let (day, text) = i
+                    .last_progress
+                    .as_ref()
+                    .map_or((String::new(), String::new()), |(d, t)| {
+                        (d.to_string(), t.clone())
+                    });
+                let _ = writeln!(
+                    s,
+                    "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                    csv(i.number.as_deref().unwrap_or("")),
+                    csv(&i.title),
+                    csv(&i.leader),
+                    csv(&i.lead_unit_name),
+                    csv(&i.co_unit_names.join("、")),
+                    csv(&i.source),
+                    csv(&i.requirements),
+                    csv(&i.step),
+                    i.deadline,
+                    day,
+                    csv(&text),
+                    i.urged,
+                    i.id
+                );
+            }
+        }
         s
     }
 
@@ -644,7 +810,7 @@ impl Bulletin {
         let _ = writeln!(s, "{}\n", self.as_of_line());
         let _ = writeln!(s, "## 一、各单位督办事项办理情况\n");
         let _ = writeln!(s, "| 主办单位 | {} |", self.heads().join(" | "));
-        let _ = writeln!(s, "|---|{}", "---:|".repeat(HEADS.len()));
+        let _ = writeln!(s, "|---|{}", "---:|".repeat(self.heads().len()));
         for l in &self.units {
             let _ = writeln!(
                 s,
@@ -696,6 +862,34 @@ impl Bulletin {
                 },
                 md(&c.result)
             );
+        }
+        if !self.items.is_empty() {
+            let _ = writeln!(s, "\n## 四、督办事项一览（{}项）\n", self.items.len());
+            let _ = writeln!(
+                s,
+                "| 立项号 | 督办事项 | 牵头领导 | 主办 | 协办 | 来源 | 批示或任务要求 | 状态 | 办结时限 | 最近进展 | 本月催办 |"
+            );
+            let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---:|");
+            for i in &self.items {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                    md(i.number.as_deref().unwrap_or("")),
+                    md(&i.title),
+                    md(&i.leader),
+                    md(&i.lead_unit_name),
+                    md(&i.co_unit_names.join("、")),
+                    md(&i.source),
+                    md(&i.requirements),
+                    i.step,
+                    i.deadline,
+                    match &i.last_progress {
+                        Some((d, t)) => format!("{d}：{}", md(t)),
+                        None => "尚无".to_owned(),
+                    },
+                    i.urged
+                );
+            }
         }
         s
     }
@@ -776,7 +970,36 @@ impl Bulletin {
                 html(&c.result)
             );
         }
-        let _ = writeln!(s, "</ol>\n</body>\n</html>");
+        let _ = writeln!(s, "</ol>");
+        if !self.items.is_empty() {
+            let _ = writeln!(
+                s,
+                "<h2>四、督办事项一览（{}项）</h2>\n<table>\n<tr><th>立项号</th><th>督办事项</th><th>牵头领导</th><th>主办</th><th>协办</th><th>来源</th><th>批示或任务要求</th><th>状态</th><th>办结时限</th><th>最近进展</th><th>本月催办</th></tr>",
+                self.items.len()
+            );
+            for i in &self.items {
+                let _ = writeln!(
+                    s,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+                    html(i.number.as_deref().unwrap_or("")),
+                    html(&i.title),
+                    html(&i.leader),
+                    html(&i.lead_unit_name),
+                    html(&i.co_unit_names.join("、")),
+                    html(&i.source),
+                    html(&i.requirements),
+                    html(&i.step),
+                    i.deadline,
+                    match &i.last_progress {
+                        Some((d, t)) => format!("{d}：{}", html(t)),
+                        None => "尚无".to_owned(),
+                    },
+                    i.urged
+                );
+            }
+            let _ = writeln!(s, "</table>");
+        }
+        let _ = writeln!(s, "</body>\n</html>");
         s
     }
 }
@@ -801,8 +1024,11 @@ fn join_cells(f: &Figures, sep: &str) -> String {
 /// month (no item open at its start, none opened, closed, overdue, missing feedback or
 /// extended in it). Format 2 listed them as all-zero lines. Format 1, of bulletins published
 /// before: a deadline ran out at 23:59:59, days overdue were counted one too many, the CSV
-/// had neither.
-pub const BULLETIN_FORMAT: u32 = 3;
+/// had neither. 4 — the figures count 本月催办 (by hand and the sweep's 超期催办), and a
+/// fourth table, 督办事项一览, lists every item counted with its 立项号, 牵头领导, 主办 and
+/// 协办, 来源, the 批示 or 任务要求 and the last 进展 (quoted, shortened), its state, deadline
+/// and 催办 in the month.
+pub const BULLETIN_FORMAT: u32 = 4;
 
 /// A text cell a spreadsheet would not run: one starting with a formula's first character
 /// gets a leading `'` (OWASP, "CSV Injection").

@@ -234,6 +234,12 @@ pub enum SupervisionAction {
         #[serde(default, skip_serializing_if = "String::is_empty")]
         deviation_reason: String,
     },
+    /// 催办 by hand: a 督办员, or the item's 牵头领导, reminds the lead unit now, with a message
+    /// (while the item is still the lead unit's to do).
+    UrgeItem {
+        /// What is asked (required), e.g. 请于本周五前报送进展。
+        message: String,
+    },
     /// A reminder by the engine's deadline sweep.
     RemindItem {
         /// Why.
@@ -257,6 +263,7 @@ impl SupervisionAction {
             SupervisionAction::CloseItem { .. } => "CloseItem",
             SupervisionAction::ReturnItem { .. } => "ReturnItem",
             SupervisionAction::ArchiveItem { .. } => "ArchiveItem",
+            SupervisionAction::UrgeItem { .. } => "UrgeItem",
             SupervisionAction::RemindItem { .. } => "RemindItem",
         }
     }

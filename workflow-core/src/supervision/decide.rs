@@ -14,6 +14,7 @@ use crate::flow::FlowCommand;
 use crate::ids::SYSTEM_ACTOR;
 use crate::ids::{ActorId, DocumentId, Timestamp, china_date};
 use crate::kind::StreamKind;
+use crate::numbering::{ItemNumber, Series};
 
 /// Longest title or reference, in characters.
 const MAX_LINE: usize = 200;
@@ -45,6 +46,7 @@ pub(crate) fn decide(
                 Ok(vec![SupervisionEvent::ItemOpened {
                     document_id: cmd.document_id,
                     spec,
+                    number: Some(next_number(ctx, cmd.at)?),
                 }])
             }
             _ => Err(Error::UnknownActor {
@@ -86,6 +88,7 @@ pub(crate) fn decide(
         SupervisionAction::ReportCompletion { result } => d.report_completion(result),
         SupervisionAction::CloseItem { note } => d.close(note),
         SupervisionAction::ReturnItem { reason } => d.send_back(reason),
+        SupervisionAction::UrgeItem { message } => d.urge(message),
         SupervisionAction::ArchiveItem {
             fonds,
             retention,
@@ -130,7 +133,18 @@ fn open(
         &spec.co_units,
         spec.classification,
     )?;
-    Ok(vec![SupervisionEvent::ItemOpened { document_id, spec }])
+    Ok(vec![SupervisionEvent::ItemOpened {
+        document_id,
+        spec,
+        number: Some(next_number(ctx, at)?),
+    }])
+}
+
+/// The next 立项号 of the year (China time) of 立项.
+fn next_number(ctx: &dyn Context, at: Timestamp) -> Result<ItemNumber, Error> {
+    let year = china_date(at).year();
+    let seq = ctx.next_number(&Series::Supervision { year })?;
+    Ok(ItemNumber { year, seq })
 }
 
 /// An item's fields, trimmed and checked against the directory; `today_from`: the deadline
@@ -411,6 +425,19 @@ impl Decide<'_> {
         check_text("reason", reason, true)?;
         Ok(vec![SupervisionEvent::ItemReturned {
             reason: reason.trim().to_owned(),
+        }])
+    }
+
+    /// 催办 by hand: the item's 牵头领导 or a 督办员, while the lead unit has it to do.
+    fn urge(&self, message: &str) -> Result<Vec<SupervisionEvent>, Error> {
+        if self.actor.id != self.item.spec().leader {
+            require_role(self.actor, Role::Supervisor, self.name)?;
+        }
+        self.require_step(&[ItemStep::Opened, ItemStep::Assigned, ItemStep::InProgress])?;
+        check_text("message", message, true)?;
+        Ok(vec![SupervisionEvent::ItemUrged {
+            message: message.trim().to_owned(),
+            to: self.item.responsible().cloned(),
         }])
     }
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::command::{ItemSpec, ReminderReason};
 use crate::ids::{ActorId, DocumentId};
-use crate::numbering::ArchiveReference;
+use crate::numbering::{ArchiveReference, ItemNumber};
 use crate::retention::Retention;
 
 /// A 督办 event. Stored as `{"type": …, "payload": …}`; every type name starts with `Item`
@@ -19,6 +19,9 @@ pub enum SupervisionEvent {
         document_id: DocumentId,
         /// The item's fields.
         spec: ItemSpec,
+        /// 立项号 (none on items opened before they were numbered).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        number: Option<ItemNumber>,
     },
     /// 交办: the lead unit signed for it.
     ItemAccepted {
@@ -82,6 +85,15 @@ pub enum SupervisionEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         deviation: Option<String>,
     },
+    /// 催办 by hand (a 督办员 or the 牵头领导), with its message.
+    ItemUrged {
+        /// What was asked.
+        message: String,
+        /// The 责任人 it reminds, if the lead unit named one yet (else the lead unit's
+        /// handlers).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<ActorId>,
+    },
     /// A reminder sent by the deadline sweep.
     ItemReminded {
         /// Why.
@@ -107,6 +119,7 @@ impl crate::codec::EventCodec for SupervisionEvent {
             SupervisionEvent::ItemClosed { .. } => "ItemClosed",
             SupervisionEvent::ItemReturned { .. } => "ItemReturned",
             SupervisionEvent::ItemArchived { .. } => "ItemArchived",
+            SupervisionEvent::ItemUrged { .. } => "ItemUrged",
             SupervisionEvent::ItemReminded { .. } => "ItemReminded",
         }
     }
@@ -124,6 +137,7 @@ impl crate::codec::EventCodec for SupervisionEvent {
             SupervisionEvent::ItemClosed { .. } => "销号",
             SupervisionEvent::ItemReturned { .. } => "退回重办",
             SupervisionEvent::ItemArchived { .. } => "归档",
+            SupervisionEvent::ItemUrged { .. } => "催办",
             SupervisionEvent::ItemReminded { reason, .. } => reason.chinese(),
         }
     }

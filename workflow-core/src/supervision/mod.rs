@@ -25,7 +25,7 @@ pub use publication::{
 };
 pub use state::{
     CompletionReport, ExtensionDecision, Feedback, Item, ItemExtensionRequest, ItemStep,
-    ReminderCount,
+    ReminderCount, Urged,
 };
 
 use crate::context::Context;
@@ -157,6 +157,9 @@ impl Flow for Supervision {
 
     fn number_claim(event: &SupervisionEvent) -> Option<(Series, u32)> {
         match event {
+            SupervisionEvent::ItemOpened {
+                number: Some(n), ..
+            } => Some((n.series(), n.seq)),
             SupervisionEvent::ItemArchived { reference, .. } => {
                 Some((reference.series(), reference.item))
             }
@@ -271,7 +274,7 @@ impl Flow for Supervision {
             unit: Some(&i.spec().lead_unit),
             from: Some(i.spec().lead_unit.as_str()),
             urgency: None,
-            number: None,
+            number: i.number().map(ToString::to_string),
             deadline: Some(i.deadline()),
             updated_at: i.updated_at(),
             archive: i.archive(),

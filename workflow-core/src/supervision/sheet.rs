@@ -8,6 +8,10 @@ pub(crate) fn sheet(i: &Item) -> Sheet<'_> {
     let mut s = Sheet::new("督办单");
     let sp = i.spec();
     s.text(
+        "立项号",
+        i.number().map(ToString::to_string).unwrap_or_default(),
+    );
+    s.text(
         "来源",
         format!("{}{}", sp.source.chinese(), source_reference(&sp.source)),
     );
@@ -25,6 +29,16 @@ pub(crate) fn sheet(i: &Item) -> Sheet<'_> {
         s.parts(
             "进展反馈",
             vec![Part::Time(fb.at), Part::Text(fb.text.clone())],
+        );
+    }
+    for u in i.urged() {
+        s.parts(
+            "催办",
+            vec![
+                Part::Time(u.at),
+                Part::Actor(u.by.clone()),
+                Part::Text(u.message.clone()),
+            ],
         );
     }
     if let Some(done) = i.completion() {

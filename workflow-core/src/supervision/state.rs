@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::command::{ItemSpec, ReminderReason};
 use crate::archive::ArchiveRecord;
 use crate::ids::{ActorId, DocumentId, Timestamp, end_of_day};
+use crate::numbering::ItemNumber;
 use crate::opinion::Opinion;
 
 /// Where a 督办 item stands (DESIGN §3b).
@@ -135,6 +136,9 @@ pub struct ReminderCount {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Item {
     pub(crate) id: DocumentId,
+    /// 立项号 (none on items opened before they were numbered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) number: Option<ItemNumber>,
     pub(crate) version: u64,
     pub(crate) step: ItemStep,
     pub(crate) spec: ItemSpec,
@@ -156,12 +160,36 @@ pub struct Item {
     #[serde(default)]
     pub(crate) opinions: Vec<Opinion>,
     pub(crate) reminders: BTreeMap<ReminderReason, ReminderCount>,
+    /// 催办 by hand, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) urged: Vec<Urged>,
+}
+
+/// One 催办 by hand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Urged {
+    /// Who sent it (a 督办员 or the 牵头领导).
+    pub by: ActorId,
+    /// What was asked.
+    pub message: String,
+    /// The 责任人 it reminded, if one was named.
+    pub to: Option<ActorId>,
+    /// When.
+    pub at: Timestamp,
 }
 
 impl Item {
     /// The stream id.
     pub fn id(&self) -> DocumentId {
         self.id
+    }
+    /// 立项号, e.g. `督〔2026〕15号` (none on an item opened before items were numbered).
+    pub fn number(&self) -> Option<&ItemNumber> {
+        self.number.as_ref()
+    }
+    /// The 催办 sent by hand, in order.
+    pub fn urged(&self) -> &[Urged] {
+        &self.urged
     }
     /// How many events made it.
     pub fn version(&self) -> u64 {

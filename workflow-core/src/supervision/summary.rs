@@ -17,8 +17,9 @@ pub fn source_reference(s: &Source) -> String {
 /// One 督办 event's particulars, for a timeline line.
 pub(crate) fn summary(data: &SupervisionEvent, n: &dyn Names) -> String {
     match data {
-        SupervisionEvent::ItemOpened { spec, .. } => format!(
-            "{}{} 主办 {}{} 时限 {} 反馈 {} 《{}》",
+        SupervisionEvent::ItemOpened { spec, number, .. } => format!(
+            "{}{}{} 主办 {}{} 时限 {} 反馈 {} 《{}》",
+            number.map(|n| format!("{n} ")).unwrap_or_default(),
             spec.source.chinese(),
             source_reference(&spec.source),
             n.unit_name(&spec.lead_unit),
@@ -62,6 +63,10 @@ pub(crate) fn summary(data: &SupervisionEvent, n: &dyn Names) -> String {
             deviation,
             ..
         } => crate::summary::archived(reference, Some(*scheduled_retention), deviation.as_deref()),
+        SupervisionEvent::ItemUrged { message, to } => match to {
+            Some(to) => format!("致 {}：{message}", n.actor(to)),
+            None => message.clone(),
+        },
         SupervisionEvent::ItemReminded {
             due_on,
             escalated_to,

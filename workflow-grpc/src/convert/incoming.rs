@@ -192,6 +192,7 @@ pub fn receipt(r: &Receipt, now: Timestamp) -> pb::IncomingDocument {
             .iter()
             .map(ToString::to_string)
             .collect(),
+        urged: r.urged().iter().map(note).collect(),
     }
 }
 

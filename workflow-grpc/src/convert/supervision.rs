@@ -195,6 +195,17 @@ pub fn item(i: &Item, now: Timestamp) -> pb::SupervisionItem {
         archive: i.archive().map(super::archive_record),
         opinions: i.opinions().iter().map(super::opinion).collect(),
         overdue: i.is_overdue(now),
+        number: i.number().map(ToString::to_string).unwrap_or_default(),
+        urged: i
+            .urged()
+            .iter()
+            .map(|u| pb::ItemUrge {
+                by: u.by.0.clone(),
+                message: u.message.clone(),
+                to: u.to.as_ref().map(|a| a.0.clone()).unwrap_or_default(),
+                at: Some(timestamp(u.at)),
+            })
+            .collect(),
     }
 }
 
@@ -207,6 +218,7 @@ fn figures(f: &Figures) -> pb::BulletinFigures {
         overdue_at_end: f.overdue_at_end,
         feedback_missed: f.feedback_missed,
         extensions_granted: f.extensions_granted,
+        urged: f.urged,
     }
 }
 
@@ -253,6 +265,35 @@ pub fn bulletin(
             })
             .collect(),
         total: Some(figures(&b.total)),
+        items: b
+            .items
+            .iter()
+            .map(|i| pb::BulletinItem {
+                id: i.id.to_string(),
+                number: i.number.clone().unwrap_or_default(),
+                title: i.title.clone(),
+                leader: i.leader.clone(),
+                lead_unit: i.lead_unit.0.clone(),
+                lead_unit_name: i.lead_unit_name.clone(),
+                co_units: i.co_units.iter().map(|u| u.0.clone()).collect(),
+                co_unit_names: i.co_unit_names.clone(),
+                source: i.source.clone(),
+                requirements: i.requirements.clone(),
+                step: i.step.clone(),
+                deadline: i.deadline.to_string(),
+                last_progress_on: i
+                    .last_progress
+                    .as_ref()
+                    .map(|(d, _)| d.to_string())
+                    .unwrap_or_default(),
+                last_progress: i
+                    .last_progress
+                    .as_ref()
+                    .map(|(_, t)| t.clone())
+                    .unwrap_or_default(),
+                urged: i.urged,
+            })
+            .collect(),
         matches_publication: recorded == Some(&sha256),
         sha256,
         rendered,

@@ -45,6 +45,7 @@ pub(crate) fn series_prefix(series: &Series) -> Vec<u8> {
         Series::Document { prefix, year } => format!("D{prefix}\u{1f}{year:04}"),
         Series::Receipt { prefix, year } => format!("R{prefix}\u{1f}{year:04}"),
         Series::Memo { prefix, year } => format!("M{prefix}\u{1f}{year:04}"),
+        Series::Supervision { year } => format!("S{year:04}"),
         Series::Item {
             fonds,
             year,
