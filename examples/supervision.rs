@@ -253,6 +253,7 @@ async fn main() -> Result<()> {
         };
         let close = item(SupervisionAction::CloseItem {
             note: "经核实，同意销号。".into(),
+            grade: Some(workflow_core::supervision::Grade::Good),
         });
         match story {
             Story::OnTime => {

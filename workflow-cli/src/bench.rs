@@ -728,6 +728,7 @@ async fn populate_items(
                             "ding.xin",
                             A::CloseItem {
                                 note: String::new(),
+                                grade: None,
                             },
                         ));
                     }

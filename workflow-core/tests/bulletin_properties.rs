@@ -113,6 +113,7 @@ fn run(
                 SUPERVISOR,
                 SupervisionAction::CloseItem {
                     note: String::new(),
+                    grade: None,
                 },
             ),
             Op::SendBack => (

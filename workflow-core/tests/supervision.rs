@@ -386,6 +386,42 @@ fn the_supervisor_sends_a_report_back_with_a_reason() {
     assert_eq!(f.item().step(), ItemStep::Closed);
 }
 
+// ---- 考评 ----
+
+#[test]
+fn the_supervisor_grades_an_item_at_closing_and_a_poor_grade_says_why() {
+    use workflow_core::supervision::Grade;
+    let mut f = script();
+    f.steps(OPEN, CLOSE);
+    let close = |note: &str, grade| SupervisionAction::CloseItem {
+        note: note.into(),
+        grade,
+    };
+    let e = f.err(SUPERVISOR, close(" ", Some(Grade::Poor)));
+    assert!(is_field(&e, "note"), "{e:?}");
+    f.ok(
+        SUPERVISOR,
+        close("整改方案不完整，仅完成部分任务。", Some(Grade::Poor)),
+    );
+    let i = f.item();
+    assert_eq!(i.step(), ItemStep::Closed);
+    assert_eq!(i.grade(), Some(Grade::Poor));
+    let sheet = Supervision::sheet(i);
+    assert!(
+        sheet
+            .fields
+            .iter()
+            .any(|l| l.label == "考评" && format!("{:?}", l.parts).contains("不合格")),
+        "{sheet:?}"
+    );
+    assert_eq!(f.fold().as_ref(), f.state.as_ref());
+    // Without a grade, as before: none kept.
+    let mut g = script();
+    g.steps(OPEN, CLOSE);
+    g.ok(SUPERVISOR, close("", None));
+    assert_eq!(g.item().grade(), None);
+}
+
 // ---- 立项号 ----
 
 #[test]

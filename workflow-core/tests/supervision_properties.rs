@@ -103,7 +103,13 @@ fn arb_action() -> impl Strategy<Value = SupervisionAction> {
         (any::<bool>(), arb_text())
             .prop_map(|(grant, reason)| SupervisionAction::DecideItemExtension { grant, reason }),
         arb_text().prop_map(|result| SupervisionAction::ReportCompletion { result }),
-        arb_text().prop_map(|note| SupervisionAction::CloseItem { note }),
+        (
+            arb_text(),
+            prop::option::of(prop::sample::select(
+                workflow_core::supervision::Grade::ALL.to_vec()
+            ))
+        )
+            .prop_map(|(note, grade)| SupervisionAction::CloseItem { note, grade }),
         arb_text().prop_map(|reason| SupervisionAction::ReturnItem { reason }),
         arb_text().prop_map(|message| SupervisionAction::UrgeItem { message }),
         prop::option::of(prop::sample::select(Retention::ALL.to_vec())).prop_map(|retention| {

@@ -335,8 +335,14 @@ macro_rules! command_table {
                     from |r| SupervisionAction::ReportCompletion { result: r.result };
                     to SupervisionAction::ReportCompletion { result } => { result: result };
                 close_item: CloseItem(CloseItemRequest)
-                    from |r| SupervisionAction::CloseItem { note: r.note };
-                    to SupervisionAction::CloseItem { note } => { note: note };
+                    from |r| SupervisionAction::CloseItem {
+                        note: r.note,
+                        grade: optional_enum::<workflow_core::supervision::Grade, pb::ItemGrade>("grade", r.grade)?,
+                    };
+                    to SupervisionAction::CloseItem { note, grade: given } => {
+                        note: note,
+                        grade: given.map_or(0, |g| grade(g) as i32),
+                    };
                 return_item: ReturnItem(ReturnItemRequest)
                     from |r| SupervisionAction::ReturnItem { reason: r.reason };
                     to SupervisionAction::ReturnItem { reason } => { reason: reason };

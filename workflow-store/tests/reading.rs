@@ -185,6 +185,24 @@ async fn a_bulletin_naming_classified_items_records_each_as_read() {
         ))
         .await
         .unwrap();
+    // A second 机密 item, due in December: neither overdue nor closed in November, named in
+    // its 督办事项一览 all the same.
+    let mut spec = workflow_testkit::supervision::item_spec(
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 20).unwrap(),
+    );
+    spec.classification = Classification::Confidential;
+    spec.lead_unit = "XB".into();
+    spec.co_units.clear();
+    spec.responsible = None;
+    let listed = workflow_testkit::engine::new_id();
+    engine
+        .execute(Request::new(
+            listed,
+            workflow_testkit::supervision::SUPERVISOR,
+            SupervisionAction::OpenItem { spec },
+        ))
+        .await
+        .unwrap();
     let november = Month::new(2026, 11).unwrap();
     later.store(true, std::sync::atomic::Ordering::SeqCst);
     let supervisor = engine
@@ -203,10 +221,16 @@ async fn a_bulletin_naming_classified_items_records_each_as_read() {
             )
         })
         .collect();
-    assert_eq!(reads, [("bulletin", "2026-11", id.to_string())]);
+    let mut expected = vec![
+        ("bulletin", "2026-11", id.to_string()),
+        ("bulletin", "2026-11", listed.to_string()),
+    ];
+    expected.sort_by(|a, b| a.2.cmp(&b.2));
+    assert_eq!(b.items.len(), 2, "both in the 督办事项一览");
+    assert_eq!(reads, expected);
     // A reader not cleared for it gets a bulletin without it, and nothing is recorded.
     let zhou = engine.reader("web", "zhou.jie").unwrap();
     let b = engine.read_bulletin(&zhou, november).await.unwrap();
-    assert!(b.overdue.is_empty());
-    assert_eq!(engine.access_log(&AccessQuery::default()).unwrap().len(), 1);
+    assert!(b.overdue.is_empty() && b.items.is_empty());
+    assert_eq!(engine.access_log(&AccessQuery::default()).unwrap().len(), 2);
 }

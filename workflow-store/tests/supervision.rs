@@ -356,6 +356,7 @@ async fn the_monthly_bulletin_is_the_same_whenever_it_is_produced() {
             SUPERVISOR,
             SupervisionAction::CloseItem {
                 note: String::new(),
+                grade: None,
             },
             12,
             4,

@@ -83,6 +83,7 @@ pub fn item_flow(deadline: NaiveDate, fonds: &str) -> Vec<(&'static str, Supervi
             SUPERVISOR,
             SupervisionAction::CloseItem {
                 note: "经核实，同意销号。".into(),
+                grade: Some(workflow_core::supervision::Grade::Good),
             },
         ),
         (

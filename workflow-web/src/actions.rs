@@ -36,6 +36,8 @@ pub(crate) enum Input {
     Check,
     /// 保管期限: by the schedule, or one of the three.
     Retention,
+    /// 考评: none, or one of the four grades.
+    Grade,
     /// One unit, chosen by name.
     Unit,
     /// Several units, ticked by name.
@@ -88,6 +90,13 @@ impl Field {
 
 /// A reviewer's or reader's stock words.
 const AGREE: &[&str] = &["同意", "同意，请审示", "已阅"];
+/// 考评's grades as the form offers them: (name, 中文).
+pub(crate) const GRADES: [(&str, &str); 4] = [
+    ("excellent", "优秀"),
+    ("good", "良好"),
+    ("adequate", "合格"),
+    ("poor", "不合格"),
+];
 /// A 督办员's 催办.
 const URGE: &[&str] = &["请抓紧办理，按时反馈进展", "已超期，请尽快报送办结情况"];
 /// The office's 拟办.
@@ -314,7 +323,14 @@ const SUPERVISION: &[ActionForm] = &[
         "办结报告",
         &[field("result", "办理成果", Input::Text, true)],
     ),
-    form("CloseItem", "销号", &[NOTE]),
+    form(
+        "CloseItem",
+        "销号",
+        &[
+            field("grade", "考评", Input::Grade, false),
+            field("note", "备注（考评不合格时必填）", Input::Text, false),
+        ],
+    ),
     back("ReturnItem", "退回", &[REASON]),
     form(
         "UrgeItem",
@@ -486,6 +502,17 @@ pub(crate) fn items(list: &str) -> Vec<&str> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect()
+}
+
+fn grade(v: &Values) -> Result<Option<workflow_core::supervision::Grade>, WebError> {
+    match text(v, "grade").as_str() {
+        "" => Ok(None),
+        name => workflow_core::supervision::Grade::ALL
+            .into_iter()
+            .find(|g| g.name() == name)
+            .map(Some)
+            .ok_or_else(|| WebError::bad_form("grade", format!("{name} 不是考评等次"))),
+    }
 }
 
 fn retention(v: &Values) -> Result<Option<Retention>, WebError> {
@@ -668,7 +695,10 @@ pub(crate) fn command(
             "ReportCompletion" => SupervisionAction::ReportCompletion {
                 result: t("result"),
             },
-            "CloseItem" => SupervisionAction::CloseItem { note: t("note") },
+            "CloseItem" => SupervisionAction::CloseItem {
+                note: t("note"),
+                grade: grade(v)?,
+            },
             "ReturnItem" => SupervisionAction::ReturnItem {
                 reason: t("reason"),
             },

@@ -397,6 +397,43 @@ async fn an_office_day_in_a_real_browser() {
     );
     assert!(text_of(&c, "#state").await.contains("会签"));
     shot(&c, "document.png").await;
+    // Printed (Ctrl+P), the card is the paper form: the 发文稿纸 with its title and opinions,
+    // without the menu, the forms or the sign-out; its first page kept as a picture.
+    let pdf = c
+        .print(fantoccini::wd::PrintConfiguration::default())
+        .await
+        .unwrap();
+    let printed = tempfile::tempdir().unwrap();
+    let file = printed.path().join("card.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg(&file)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pdftotext: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    for present in [
+        "发文稿纸",
+        "关于做好2026年秋季学期期末考试工作的通知",
+        "同意。请相关部门会签。",
+    ] {
+        assert!(text.contains(present), "{present} not printed: {text}");
+    }
+    for absent in ["退出", "我发起的", "月通报", "已归档", "已办理"] {
+        assert!(!text.contains(absent), "{absent} printed: {text}");
+    }
+    let page = std::process::Command::new("pdftoppm")
+        .args(["-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile"])
+        .arg(&file)
+        .arg(shots().join("document-print"))
+        .status()
+        .unwrap();
+    assert!(page.success());
     let doc = engine.document(id).unwrap().unwrap();
     assert_eq!(doc.version(), 3, "one approval, recorded once");
     let approved = engine.history(id).unwrap();
@@ -496,7 +533,13 @@ async fn an_office_day_in_a_real_browser() {
     assert!(text_of(&c, "#not-yet").await.contains("本月尚未结束"));
     // 督办事项一览: the item with its 立项号, leader and unit by name.
     let items = text_of(&c, "#bulletin-items").await;
-    for part in ["督〔2026〕1号", "完成2026年本科教学质量报告", "林志远", "教务处", "已立项"] {
+    for part in [
+        "督〔2026〕1号",
+        "完成2026年本科教学质量报告",
+        "林志远",
+        "教务处",
+        "已立项",
+    ] {
         assert!(items.contains(part), "{part} in {items}");
     }
     shot(&c, "bulletin.png").await;

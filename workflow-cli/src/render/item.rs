@@ -120,6 +120,9 @@ pub(crate) fn item(i: &Item, names: &Names, json: bool) -> Result<()> {
     {
         println!("  {}  {}", pad("销号"), local(at));
     }
+    if let Some(g) = i.grade() {
+        println!("  {}  {}", pad("考评"), g.chinese());
+    }
     for u in i.urged() {
         println!(
             "  {}  {}  {}  {}",

@@ -46,6 +46,7 @@ impl Item {
             opinions: Vec::new(),
             reminders: Default::default(),
             urged: Vec::new(),
+            grade: None,
         })
     }
 
@@ -105,9 +106,10 @@ impl Item {
                     at,
                 });
             }
-            SupervisionEvent::ItemClosed { note } => {
+            SupervisionEvent::ItemClosed { note, grade } => {
                 self.step = ItemStep::Closed;
                 self.closed_at = Some(at);
+                self.grade = *grade;
                 self.opinion("close", actor, true, note, at);
             }
             SupervisionEvent::ItemReturned { reason } => {

@@ -263,6 +263,8 @@ pub struct ItemLine {
     pub last_progress: Option<(NaiveDate, String)>,
     /// 催办 sent in the month (by hand and the sweep's 超期催办).
     pub urged: u32,
+    /// 考评 given at 销号, if closed with one by the month's end.
+    pub grade: Option<String>,
 }
 
 /// How many characters of a 批示, 任务要求 or 进展 the 督办事项一览 quotes.
@@ -411,6 +413,7 @@ pub fn monthly_until<'a>(
                         .last_feedback()
                         .map(|f| (china_date(f.at), quoted(&f.text))),
                     urged: f.urged.unwrap_or(0),
+                    grade: item.grade().map(|g| g.chinese().to_owned()),
                 },
             ));
         }
@@ -772,7 +775,7 @@ impl Bulletin {
             let _ = writeln!(s);
             let _ = writeln!(
                 s,
-                "立项号,督办事项,牵头领导,主办单位,协办单位,来源,批示或任务要求,状态,办结时限,最近进展日期,最近进展,本月催办,编号"
+                "立项号,督办事项,牵头领导,主办单位,协办单位,来源,批示或任务要求,状态,办结时限,最近进展日期,最近进展,本月催办,考评,编号"
             );
             for i in &self.items {
                 let (day, text) = i
@@ -783,7 +786,7 @@ impl Bulletin {
                     });
                 let _ = writeln!(
                     s,
-                    "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                    "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
                     csv(i.number.as_deref().unwrap_or("")),
                     csv(&i.title),
                     csv(&i.leader),
@@ -796,6 +799,7 @@ impl Bulletin {
                     day,
                     csv(&text),
                     i.urged,
+                    i.grade.as_deref().unwrap_or(""),
                     i.id
                 );
             }
@@ -867,13 +871,13 @@ impl Bulletin {
             let _ = writeln!(s, "\n## 四、督办事项一览（{}项）\n", self.items.len());
             let _ = writeln!(
                 s,
-                "| 立项号 | 督办事项 | 牵头领导 | 主办 | 协办 | 来源 | 批示或任务要求 | 状态 | 办结时限 | 最近进展 | 本月催办 |"
+                "| 立项号 | 督办事项 | 牵头领导 | 主办 | 协办 | 来源 | 批示或任务要求 | 状态 | 办结时限 | 最近进展 | 本月催办 | 考评 |"
             );
-            let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---:|");
+            let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---:|---|");
             for i in &self.items {
                 let _ = writeln!(
                     s,
-                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                     md(i.number.as_deref().unwrap_or("")),
                     md(&i.title),
                     md(&i.leader),
@@ -887,7 +891,8 @@ impl Bulletin {
                         Some((d, t)) => format!("{d}：{}", md(t)),
                         None => "尚无".to_owned(),
                     },
-                    i.urged
+                    i.urged,
+                    i.grade.as_deref().unwrap_or("")
                 );
             }
         }
@@ -974,13 +979,13 @@ impl Bulletin {
         if !self.items.is_empty() {
             let _ = writeln!(
                 s,
-                "<h2>四、督办事项一览（{}项）</h2>\n<table>\n<tr><th>立项号</th><th>督办事项</th><th>牵头领导</th><th>主办</th><th>协办</th><th>来源</th><th>批示或任务要求</th><th>状态</th><th>办结时限</th><th>最近进展</th><th>本月催办</th></tr>",
+                "<h2>四、督办事项一览（{}项）</h2>\n<table>\n<tr><th>立项号</th><th>督办事项</th><th>牵头领导</th><th>主办</th><th>协办</th><th>来源</th><th>批示或任务要求</th><th>状态</th><th>办结时限</th><th>最近进展</th><th>本月催办</th><th>考评</th></tr>",
                 self.items.len()
             );
             for i in &self.items {
                 let _ = writeln!(
                     s,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
                     html(i.number.as_deref().unwrap_or("")),
                     html(&i.title),
                     html(&i.leader),
@@ -994,7 +999,8 @@ impl Bulletin {
                         Some((d, t)) => format!("{d}：{}", html(t)),
                         None => "尚无".to_owned(),
                     },
-                    i.urged
+                    i.urged,
+                    html(i.grade.as_deref().unwrap_or(""))
                 );
             }
             let _ = writeln!(s, "</table>");

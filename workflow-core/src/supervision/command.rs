@@ -144,6 +144,45 @@ fn default_warn_days() -> u32 {
     DEFAULT_WARN_DAYS
 }
 
+/// 考评: the supervisor's grade of how an item was done, given at 销号.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Grade {
+    /// 优秀.
+    Excellent,
+    /// 良好.
+    Good,
+    /// 合格.
+    Adequate,
+    /// 不合格.
+    Poor,
+}
+
+impl Grade {
+    /// Every grade, best first.
+    pub const ALL: [Grade; 4] = [Grade::Excellent, Grade::Good, Grade::Adequate, Grade::Poor];
+
+    /// The Chinese term.
+    pub fn chinese(self) -> &'static str {
+        match self {
+            Grade::Excellent => "优秀",
+            Grade::Good => "良好",
+            Grade::Adequate => "合格",
+            Grade::Poor => "不合格",
+        }
+    }
+
+    /// The name used on the wire and in forms, e.g. `good`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Grade::Excellent => "excellent",
+            Grade::Good => "good",
+            Grade::Adequate => "adequate",
+            Grade::Poor => "poor",
+        }
+    }
+}
+
 /// Why the deadline sweep reminds an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -210,11 +249,15 @@ pub enum SupervisionAction {
         /// 成果.
         result: String,
     },
-    /// 销号: the supervisor verifies the result and closes the item.
+    /// 销号: the supervisor verifies the result and closes the item, with its 考评 if given
+    /// (a note is then required for 不合格).
     CloseItem {
         /// The supervisor's note, if any.
         #[serde(default, skip_serializing_if = "String::is_empty")]
         note: String,
+        /// 考评, kept for the year's review.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        grade: Option<Grade>,
     },
     /// The supervisor sends the completion report back (not done yet), with the reason.
     ReturnItem {

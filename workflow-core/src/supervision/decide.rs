@@ -3,7 +3,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use super::command::{ItemSpec, ReminderReason, Source, SupervisionAction};
+use super::command::{Grade, ItemSpec, ReminderReason, Source, SupervisionAction};
 use super::event::SupervisionEvent;
 use super::state::{Item, ItemStep};
 use crate::checks::{check_text, known_unit, named_actor, require_clearance, require_role};
@@ -86,7 +86,7 @@ pub(crate) fn decide(
             d.decide_extension(*grant, reason)
         }
         SupervisionAction::ReportCompletion { result } => d.report_completion(result),
-        SupervisionAction::CloseItem { note } => d.close(note),
+        SupervisionAction::CloseItem { note, grade } => d.close(note, *grade),
         SupervisionAction::ReturnItem { reason } => d.send_back(reason),
         SupervisionAction::UrgeItem { message } => d.urge(message),
         SupervisionAction::ArchiveItem {
@@ -410,12 +410,14 @@ impl Decide<'_> {
         }])
     }
 
-    fn close(&self, note: &str) -> Result<Vec<SupervisionEvent>, Error> {
+    fn close(&self, note: &str, grade: Option<Grade>) -> Result<Vec<SupervisionEvent>, Error> {
         self.require_step(&[ItemStep::CompletionReported])?;
         require_role(self.actor, Role::Supervisor, self.name)?;
-        check_text("note", note, false)?;
+        // 不合格 says why.
+        check_text("note", note, grade == Some(Grade::Poor))?;
         Ok(vec![SupervisionEvent::ItemClosed {
             note: note.trim().to_owned(),
+            grade,
         }])
     }
 

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::command::{ItemSpec, ReminderReason};
+use super::command::{Grade, ItemSpec, ReminderReason};
 use crate::ids::{ActorId, DocumentId};
 use crate::numbering::{ArchiveReference, ItemNumber};
 use crate::retention::Retention;
@@ -67,6 +67,9 @@ pub enum SupervisionEvent {
         /// The supervisor's note.
         #[serde(default, skip_serializing_if = "String::is_empty")]
         note: String,
+        /// 考评, if given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        grade: Option<Grade>,
     },
     /// The completion report sent back.
     ItemReturned {

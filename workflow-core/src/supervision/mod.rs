@@ -16,7 +16,7 @@ mod summary;
 pub use summary::source_reference;
 
 pub use command::{
-    DEFAULT_WARN_DAYS, Frequency, ItemSpec, ReminderReason, Source, SupervisionAction,
+    DEFAULT_WARN_DAYS, Frequency, Grade, ItemSpec, ReminderReason, Source, SupervisionAction,
 };
 pub use event::SupervisionEvent;
 pub use publication::{

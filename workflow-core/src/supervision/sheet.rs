@@ -44,6 +44,9 @@ pub(crate) fn sheet(i: &Item) -> Sheet<'_> {
     if let Some(done) = i.completion() {
         s.text("办理成果", &done.result);
     }
+    if let Some(g) = i.grade() {
+        s.text("考评", g.chinese());
+    }
     s.archive(i.archive());
     if let Some((what, id)) = sp.source.linked() {
         s.links.push((format!("来源{what}"), id));

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use super::command::{ItemSpec, ReminderReason};
+use super::command::{Grade, ItemSpec, ReminderReason};
 use crate::archive::ArchiveRecord;
 use crate::ids::{ActorId, DocumentId, Timestamp, end_of_day};
 use crate::numbering::ItemNumber;
@@ -163,6 +163,9 @@ pub struct Item {
     /// 催办 by hand, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) urged: Vec<Urged>,
+    /// 考评 given at 销号.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) grade: Option<Grade>,
 }
 
 /// One 催办 by hand.
@@ -186,6 +189,10 @@ impl Item {
     /// 立项号, e.g. `督〔2026〕15号` (none on an item opened before items were numbered).
     pub fn number(&self) -> Option<&ItemNumber> {
         self.number.as_ref()
+    }
+    /// 考评 given at 销号, if any.
+    pub fn grade(&self) -> Option<Grade> {
+        self.grade
     }
     /// The 催办 sent by hand, in order.
     pub fn urged(&self) -> &[Urged] {

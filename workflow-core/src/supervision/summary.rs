@@ -55,7 +55,10 @@ pub(crate) fn summary(data: &SupervisionEvent, n: &dyn Names) -> String {
             n.date(if *granted { *until } else { *from })
         ),
         SupervisionEvent::ItemCompletionReported { result } => format!("成果: {result}"),
-        SupervisionEvent::ItemClosed { note } => note.clone(),
+        SupervisionEvent::ItemClosed { note, grade } => match grade {
+            Some(g) => format!("考评 {} {note}", g.chinese()).trim().to_owned(),
+            None => note.clone(),
+        },
         SupervisionEvent::ItemReturned { reason } => format!("理由: {reason}"),
         SupervisionEvent::ItemArchived {
             reference,

@@ -196,6 +196,7 @@ pub fn item(i: &Item, now: Timestamp) -> pb::SupervisionItem {
         opinions: i.opinions().iter().map(super::opinion).collect(),
         overdue: i.is_overdue(now),
         number: i.number().map(ToString::to_string).unwrap_or_default(),
+        grade: i.grade().map_or(0, |g| super::grade(g) as i32),
         urged: i
             .urged()
             .iter()
@@ -292,6 +293,7 @@ pub fn bulletin(
                     .map(|(_, t)| t.clone())
                     .unwrap_or_default(),
                 urged: i.urged,
+                grade: i.grade.clone().unwrap_or_default(),
             })
             .collect(),
         matches_publication: recorded == Some(&sha256),

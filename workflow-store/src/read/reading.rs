@@ -363,9 +363,9 @@ impl Engine {
         Ok(bulletin)
     }
 
-    /// Records, in one append, each classified item `bulletin` names (overdue, or closed in
-    /// its month) as read by `reader`: before a bulletin is handed out (as `PublishBulletin`
-    /// hands back the one it published).
+    /// Records, in one append, each classified item `bulletin` names (overdue, closed in its
+    /// month, or listed in its 督办事项一览) as read by `reader`: before a bulletin is handed
+    /// out (as `PublishBulletin` hands back the one it published).
     pub async fn record_bulletin_read(
         &self,
         reader: &Reader,
@@ -377,6 +377,7 @@ impl Engine {
             .iter()
             .map(|o| o.id)
             .chain(bulletin.closed.iter().map(|c| c.id))
+            .chain(bulletin.items.iter().map(|i| i.id))
             .collect();
         named.sort();
         named.dedup();
