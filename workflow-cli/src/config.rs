@@ -198,6 +198,14 @@ impl ServerConfig {
             rebase(&mut tls.cert);
             rebase(&mut tls.key);
         }
+        // A search index directory, like the other paths, is relative to the file.
+        if let Some(s) = config.search_index.as_mut()
+            && !matches!(s.trim(), "" | "memory" | "off")
+        {
+            let mut dir = PathBuf::from(s.trim());
+            rebase(&mut dir);
+            *s = dir.display().to_string();
+        }
         Ok(config)
     }
 
@@ -338,6 +346,7 @@ pub(crate) fn shown(place: &Path) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests
 mod tests {
     use super::ServerConfig;
 
@@ -375,5 +384,14 @@ mod tests {
             at("search_index = \"/var/lib/workflow/search\""),
             SearchIndex::At("/var/lib/workflow/search".into())
         );
+        // A relative directory is the configuration file's, as the other paths are.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("workflow.toml");
+        std::fs::write(&file, "search_index = \"index\"\n").unwrap();
+        let c = ServerConfig::read(&file).unwrap();
+        assert_eq!(c.search_index(), SearchIndex::At(dir.path().join("index")));
+        std::fs::write(&file, "search_index = \"memory\"\n").unwrap();
+        let c = ServerConfig::read(&file).unwrap();
+        assert_eq!(c.search_index(), SearchIndex::InMemory);
     }
 }

@@ -39,6 +39,8 @@ pub(crate) fn open(place: &Path) -> Result<Engine> {
             std::sync::Arc::new(storage),
             workflow_store::Config {
                 printer: Some(workflow_render::printer::lazy_printer()),
+                // An operator command reads what it needs; it builds no keyword index.
+                search_index: workflow_store::SearchIndex::Off,
                 ..workflow_store::Config::new(place)
             },
         )
@@ -52,6 +54,8 @@ pub(crate) fn open(place: &Path) -> Result<Engine> {
     Engine::open_with(workflow_store::Config {
         create: false,
         printer: Some(workflow_render::printer::lazy_printer()),
+        // Leaves the data directory as it was: no keyword index is created or built.
+        search_index: workflow_store::SearchIndex::Off,
         ..workflow_store::Config::new(place)
     })
     .with_context(|| format!("cannot open data directory {}", place.display()))

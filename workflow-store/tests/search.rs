@@ -240,6 +240,20 @@ async fn a_search_with_the_index_answers_as_reading_every_document() {
     assert!(status.built, "{status:?}");
     assert_eq!(status.documents, 35);
     answers_as_the_documents_say(&engine, &known, &words);
+    drop(engine);
+
+    // A segment's file lost (its record readable, its data not): built again too.
+    let lost = std::fs::read_dir(&index)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "idx"))
+        .inspect(|p| std::fs::remove_file(p).unwrap())
+        .count();
+    assert!(lost > 0, "a segment's postings were removed");
+    let engine = open(dir.path()).await;
+    let status = indexed(&engine);
+    assert!(status.built, "{status:?}");
+    answers_as_the_documents_say(&engine, &known, &words);
 }
 
 #[tokio::test]

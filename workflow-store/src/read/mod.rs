@@ -330,9 +330,20 @@ impl Engine {
             return Ok(None);
         }
         let storage = &*self.inner.storage;
+        let head = *self.inner.head.borrow();
         let answer = match search.find(&words) {
-            Some(found) => crate::search::changed_since(storage, found.through, FOUND_BEHIND)?
-                .map(|changed| (found, changed)),
+            // Far behind (being built, or under a burst of writes): not worth reading what it
+            // has not taken.
+            Some(found) if head.saturating_sub(found.through) > FOUND_BEHIND as u64 => None,
+            Some(found) => {
+                match crate::search::changed_since(storage, found.through, FOUND_BEHIND) {
+                    Ok(changed) => changed.map(|changed| (found, changed)),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "reading the log for a keyword search failed: reading the documents");
+                        None
+                    }
+                }
+            }
             None => None,
         };
         let Some((found, changed)) = answer else {

@@ -193,6 +193,12 @@ struct Shared {
     by_reading: AtomicU64,
 }
 
+impl Drop for Search {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 impl std::fmt::Debug for Search {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Search")
@@ -216,6 +222,7 @@ impl Search {
         storage: Arc<dyn Storage>,
         head: watch::Receiver<u64>,
     ) -> Option<Arc<Search>> {
+        crate::telemetry::search_index(0, false);
         let (index, location) = match at {
             SearchIndex::Off => return None,
             SearchIndex::WithStore | SearchIndex::InMemory => {
@@ -261,6 +268,7 @@ impl Search {
                     %problem,
                     "the keyword index cannot be used: searches read the documents instead"
                 );
+                crate::telemetry::search_index(0, false);
                 let shared = Arc::new(Shared::default());
                 if let Ok(mut p) = shared.problem.write() {
                     *p = Some(problem);
@@ -384,32 +392,41 @@ impl Search {
         if let Ok(mut t) = self.thread.lock()
             && let Some(handle) = t.take()
         {
-            let _ = handle.join();
+            // A thread that panicked leaves no index to trust.
+            if handle.join().is_err() {
+                self.shared.ready.store(false, Ordering::Release);
+            }
         }
     }
 }
 
+/// The file that marks a directory as the engine's keyword index (and so its to empty).
+const MARKER: &str = "workflow-search-index";
+
 /// Opens the index in `dir`, creating it in an empty or missing directory, and creating it
-/// anew over an index of another layout or one that cannot be read. A directory holding
-/// anything else is refused, not emptied.
+/// anew over an index of another layout or one that cannot be read (its files then
+/// removed). A directory holding anything else — no marker of ours — is refused, not
+/// emptied.
 fn open_dir(dir: &std::path::Path) -> Result<Index, String> {
     std::fs::create_dir_all(dir).map_err(|e| failed("creating its directory", e))?;
     let (schema, _) = schema();
-    let holds_index = dir.join("meta.json").is_file();
+    let ours = dir.join(MARKER).is_file();
     let empty = std::fs::read_dir(dir)
         .map_err(|e| failed("reading its directory", e))?
         .next()
         .is_none();
-    if !holds_index && !empty {
-        return Err(
-            "the directory holds other files than a keyword index; give an empty one".into(),
-        );
+    if !ours && !empty {
+        return Err(format!(
+            "{} holds other files than a keyword index (no {MARKER} file); give an empty directory",
+            dir.display()
+        ));
     }
-    if holds_index {
+    if ours {
         match Index::open_in_dir(dir) {
-            Ok(index) if index.schema() == schema => return Ok(index),
+            // Opened, of this layout, and its segments readable.
+            Ok(index) if index.schema() == schema && index.reader().is_ok() => return Ok(index),
             Ok(_) => {
-                tracing::info!(index = %dir.display(), "the keyword index is of another layout: building it again")
+                tracing::info!(index = %dir.display(), "the keyword index is of another layout or cannot be read: building it again")
             }
             Err(e) => {
                 tracing::warn!(index = %dir.display(), error = %e, "the keyword index cannot be read: building it again")
@@ -418,12 +435,16 @@ fn open_dir(dir: &std::path::Path) -> Result<Index, String> {
         std::fs::remove_dir_all(dir).map_err(|e| failed("removing the old index", e))?;
         std::fs::create_dir_all(dir).map_err(|e| failed("creating its directory", e))?;
     }
+    std::fs::write(
+        dir.join(MARKER),
+        "The workflow engine's keyword index (查询): derived from the log, built again when removed.\n",
+    )
+    .map_err(|e| failed("marking its directory", e))?;
     Index::create_in_dir(dir, schema).map_err(|e| failed("creating it", e))
 }
 
-/// The documents changed since `through` and whether each of them holds the words, read
-/// from the log and the documents: `None` when more than `limit` events came since (the
-/// index is too far behind to be worth it).
+/// The documents changed since `through`, read from the log: `None` when more than
+/// `limit` events came since (the index is too far behind to be worth it).
 pub(crate) fn changed_since(
     storage: &dyn Storage,
     through: u64,
