@@ -667,9 +667,18 @@ async fn an_office_day_in_a_real_browser() {
     assert!(done.contains("收文"), "{done}");
     shot(&c, "done.png").await;
 
-    // The office's 文书 finds the 收文 by their 来文字号, then one of them by its 收文编号,
-    // typed into 查询 (the keyword index answers), on a desk and on a phone.
+    // The office's 文书 sees the 收文 they registered under 我发起的, newest first.
     sign_in(&c, &base, sample.registrar.as_str()).await;
+    c.goto(&format!("{base}/mine")).await.unwrap();
+    let mine = text_of(&c, "#rows").await;
+    assert_eq!(
+        mine.matches(sample.registration.title.as_str()).count(),
+        3,
+        "{mine}"
+    );
+    shot(&c, "mine.png").await;
+    // They find them by their 来文字号, then one of them by its 收文编号, typed into 查询
+    // (the keyword index answers), on a desk and on a phone.
     let search = |words: String| {
         let c = c.clone();
         let base = base.clone();
@@ -735,6 +744,15 @@ async fn an_office_day_in_a_real_browser() {
         "查询 fits a phone"
     );
     shot(&c, "search-390.png").await;
+    // The 月通报 on a phone: its tables are stacked, nothing wider than the screen.
+    sign_in(&c, &base, "ding.xin").await;
+    c.goto(&format!("{base}/bulletin")).await.unwrap();
+    assert_eq!(
+        sideways(&c).await,
+        serde_json::json!([]),
+        "月通报 fits a phone"
+    );
+    shot(&c, "bulletin-390.png").await;
     c.set_window_size(1400, 1000).await.unwrap();
 
     c.close().await.unwrap();
