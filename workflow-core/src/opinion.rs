@@ -52,6 +52,7 @@ pub fn step_label(step: &str) -> &str {
         "office" => "核稿",
         "close" => "办结",
         "void" => "作废",
+        "revoke" => "撤销",
         other => other,
     }
 }

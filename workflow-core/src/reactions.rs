@@ -25,8 +25,12 @@ pub struct Reaction {
     pub command_id: String,
     /// The stream it is for.
     pub document_id: DocumentId,
-    /// The version that stream must be at (0: it must not exist yet).
-    pub expected_version: u64,
+    /// The version that stream must be at (0: it must not exist yet); `None`: whatever it
+    /// is now (a stream the reacting one names but does not follow, e.g. a 收文's 督办 item).
+    pub expected_version: Option<u64>,
+    /// Whether it may no longer apply when decided (the item was closed meanwhile): its
+    /// refusal is expected, and logged quietly.
+    pub optional: bool,
     /// The instant of the event it reacts to.
     pub at: Timestamp,
     /// What it asks, given by the system actor.
@@ -43,7 +47,8 @@ pub fn reactions(state: &FlowState, event: &Recorded<FlowEvent>, position: u64) 
         ) => vec![Reaction {
             command_id: format!("link:{position}"),
             document_id: linked_receipt_id(Outgoing::id(doc), recipient),
-            expected_version: 0,
+            expected_version: Some(0),
+            optional: false,
             at: event.at,
             action: registration_for(doc, recipient, event.at).into(),
         }],
@@ -56,11 +61,32 @@ pub fn reactions(state: &FlowState, event: &Recorded<FlowEvent>, position: u64) 
             .map(|action| Reaction {
                 command_id: format!("supervise:{position}"),
                 document_id: linked_item_id(Incoming::id(receipt), Incoming::version(receipt)),
-                expected_version: 0,
+                expected_version: Some(0),
+                optional: false,
                 at: event.at,
                 action: action.into(),
             })
             .into_iter()
+            .collect(),
+        // The lead unit sent the 收文 back (not theirs): the items its 批办s opened are
+        // withdrawn, each once; one reported complete or closed already stays.
+        (
+            FlowState::Incoming(receipt),
+            FlowEvent::Incoming(IncomingEvent::SentBack { unit, reason }),
+        ) => receipt
+            .supervision_items()
+            .iter()
+            .map(|item| Reaction {
+                command_id: format!("withdraw:{position}:{item}"),
+                document_id: *item,
+                expected_version: None,
+                optional: true,
+                at: event.at,
+                action: SupervisionAction::WithdrawItem {
+                    reason: format!("收文 {} 被 {unit} 退回拟办：{reason}", receipt.number()),
+                }
+                .into(),
+            })
             .collect(),
         (
             FlowState::Submission(memo),
@@ -72,7 +98,8 @@ pub fn reactions(state: &FlowState, event: &Recorded<FlowEvent>, position: u64) 
         ) => vec![Reaction {
             command_id: format!("supervise:{position}"),
             document_id: linked_item_id(Submission::id(memo), Submission::version(memo)),
-            expected_version: 0,
+            expected_version: Some(0),
+            optional: false,
             at: event.at,
             action: memo_item_for(memo, &event.actor, text, order).into(),
         }],

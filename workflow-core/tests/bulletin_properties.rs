@@ -29,6 +29,8 @@ enum Op {
     Urge,
     /// The deadline sweep's reminder, overdue (refused unless it is due).
     Sweep,
+    /// Withdrawn by the engine (its 批办 sent back; refused once reported complete).
+    Withdraw,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -42,6 +44,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::SendBack),
         1 => Just(Op::Urge),
         1 => Just(Op::Sweep),
+        1 => Just(Op::Withdraw),
     ]
 }
 
@@ -128,6 +131,12 @@ fn run(
                     message: "请抓紧办理".into(),
                 },
             ),
+            Op::Withdraw => (
+                workflow_core::ids::SYSTEM_ACTOR,
+                SupervisionAction::WithdrawItem {
+                    reason: "收文退回拟办".into(),
+                },
+            ),
             Op::Sweep => (
                 workflow_core::ids::SYSTEM_ACTOR,
                 SupervisionAction::RemindItem {
@@ -171,8 +180,12 @@ fn independent(events: &[Recorded<SupervisionEvent>], month: Month) -> Figures {
     };
     let opened_at = events[0].at;
     if opened_at < start
-        && as_of(events, just_before(start))
-            .is_some_and(|i| !matches!(i.step(), ItemStep::Closed | ItemStep::Archived))
+        && as_of(events, just_before(start)).is_some_and(|i| {
+            !matches!(
+                i.step(),
+                ItemStep::Closed | ItemStep::Archived | ItemStep::Withdrawn
+            )
+        })
     {
         f.open_at_start = 1;
     }

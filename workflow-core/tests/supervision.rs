@@ -773,7 +773,7 @@ fn a_batch_instruction_asking_for_supervision_opens_one_linked_item() {
     let id = linked_item_id(receipt.id(), receipt.version());
     assert_eq!(reaction.document_id, id);
     assert_eq!(reaction.command_id, "supervise:1234");
-    assert_eq!(reaction.expected_version, 0);
+    assert_eq!(reaction.expected_version, Some(0));
     // The 收文 names it: linked both ways.
     assert_eq!(receipt.supervision_items(), &[id]);
     // The engine opens it, with the 批示 as its requirements.
@@ -794,6 +794,49 @@ fn a_batch_instruction_asking_for_supervision_opens_one_linked_item() {
     assert_eq!(i.spec().leader.as_str(), "lin.zhiyuan");
     assert_eq!(i.spec().lead_unit.as_str(), "JWC");
     assert!(i.supervisor().is_none());
+    // The lead unit sends the 收文 back (not theirs): the item it opened is withdrawn, once,
+    // by the engine; it leaves everyone's 待办 and is no longer open.
+    let sent = r
+        .run(
+            "fang.yu",
+            IncomingAction::SendBack {
+                reason: "不属本单位职责".into(),
+            },
+        )
+        .unwrap();
+    let event = Recorded {
+        actor: sent[0].actor.clone(),
+        at: sent[0].at,
+        data: FlowEvent::Incoming(sent[0].data.clone()),
+    };
+    let asked = reactions(&FlowState::Incoming(r.receipt().clone()), &event, 1300);
+    assert_eq!(asked.len(), 1);
+    let withdraw = &asked[0];
+    assert_eq!(
+        (withdraw.document_id, withdraw.command_id.as_str()),
+        (id, format!("withdraw:1300:{id}").as_str())
+    );
+    assert_eq!(withdraw.expected_version, None);
+    assert!(withdraw.optional, "an item closed meanwhile stays closed");
+    let workflow_core::FlowAction::Supervision(action) = withdraw.action.clone() else {
+        panic!("a 督办 command")
+    };
+    // Nobody but the engine withdraws an item.
+    let e = f.err(SUPERVISOR, action.clone());
+    assert!(matches!(e, Error::MissingRole { .. }), "{e:?}");
+    f.ok(SYSTEM_ACTOR, action.clone());
+    let i = f.item();
+    assert_eq!(i.step(), ItemStep::Withdrawn);
+    assert!(!i.is_overdue(Utc.with_ymd_and_hms(2027, 6, 1, 0, 0, 0).unwrap()));
+    assert!(Supervision::assignees(i, &|_| true).is_empty());
+    assert!(
+        i.opinions()
+            .iter()
+            .any(|o| o.step == "revoke" && o.text.contains("不属本单位职责"))
+    );
+    let e = f.err(SYSTEM_ACTOR, action);
+    assert!(matches!(e, Error::WrongState { .. }), "{e:?}");
+    assert_eq!(f.fold().as_ref(), f.state.as_ref());
     // A 批办 without supervision opens nothing.
     let mut plain = ReceiptScript::with_directory(common::directory());
     plain.steps(0, 4);

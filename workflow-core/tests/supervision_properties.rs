@@ -172,6 +172,10 @@ fn check_invariants(i: &Item, dir: &dyn Context) -> Result<(), String> {
             i.archive().is_some() && i.closed_at().is_some(),
             "an archive record",
         )?,
+        ItemStep::Withdrawn => need(
+            i.closed_at().is_none() && i.opinions().iter().any(|o| o.step == "revoke"),
+            "withdrawn, never closed, with its reason",
+        )?,
     }
     if i.extension().is_some() {
         need(
@@ -225,7 +229,10 @@ fn authorised(
     if actor == SYSTEM_ACTOR {
         // The engine opens only items a 批办 asks for, and sends reminders.
         return match (before, action) {
-            (Some(_), SupervisionAction::RemindItem { .. }) => Ok(()),
+            (
+                Some(_),
+                SupervisionAction::RemindItem { .. } | SupervisionAction::WithdrawItem { .. },
+            ) => Ok(()),
             _ => denied(),
         };
     }
@@ -258,7 +265,10 @@ fn authorised(
         (Some(i), SupervisionAction::UrgeItem { .. }) => {
             (a.has_role(Role::Supervisor) || i.spec().leader == a.id) && i.step().is_open()
         }
-        (Some(_), SupervisionAction::RemindItem { .. }) => false,
+        (
+            Some(_),
+            SupervisionAction::RemindItem { .. } | SupervisionAction::WithdrawItem { .. },
+        ) => false,
     };
     let cleared = before.is_none_or(|i| a.may_see(i.spec().classification));
     if ok && cleared { Ok(()) } else { denied() }

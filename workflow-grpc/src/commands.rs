@@ -31,6 +31,8 @@ macro_rules! command_table {
                     => "RemindIncoming has no RPC: the server's deadline sweep gives it";
                 FlowAction::Supervision(SupervisionAction::RemindItem { .. })
                     => "RemindItem has no RPC: the server's deadline sweep gives it";
+                FlowAction::Supervision(SupervisionAction::WithdrawItem { .. })
+                    => "WithdrawItem has no RPC: the engine gives it when a 收文's 批办 is sent back";
                 FlowAction::Submission(SubmissionAction::RemindMemo { .. })
                     => "RemindMemo has no RPC: the server's deadline sweep gives it";
                 FlowAction::Bulletin(_)

@@ -131,6 +131,109 @@ async fn a_batch_instruction_asking_for_supervision_opens_its_item_exactly_once(
     assert_eq!(item(&engine, id), i);
 }
 
+/// A 批办 the lead unit sends back (not theirs) takes its item with it, in the same commit:
+/// withdrawn, off the lead unit's 待办, never overdue against it; the next 批办 asking for
+/// supervision opens an item of its own, with the next 立项号.
+#[tokio::test]
+async fn an_item_follows_its_instruction_sent_back_and_the_next_one_opens_anew() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    let (receipt, _) = instructed_with_supervision(&engine).await;
+    let r = engine.state(receipt).unwrap().unwrap();
+    let first = r.incoming().unwrap().supervision_items()[0];
+    assert_eq!(
+        item(&engine, first)
+            .number()
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("督〔2026〕1号")
+    );
+    let sent = engine
+        .execute(Request::new(
+            receipt,
+            "fang.yu",
+            IncomingAction::SendBack {
+                reason: "不属本单位职责".into(),
+            },
+        ))
+        .await
+        .unwrap();
+    let position = sent.events[0].position;
+    let withdrawn = engine.read_log(position + 1, 1).unwrap();
+    assert_eq!(withdrawn[0].event_type, "ItemWithdrawn");
+    assert_eq!(
+        withdrawn[0].command_id,
+        format!("withdraw:{position}:{first}")
+    );
+    let i = item(&engine, first);
+    assert_eq!(i.step(), ItemStep::Withdrawn);
+    assert!(
+        engine
+            .inbox(&"fang.yu".into(), &ListQuery::default())
+            .unwrap()
+            .items()
+            .is_empty(),
+        "off the lead unit's 待办"
+    );
+    assert!(
+        engine
+            .list(&ListQuery {
+                overdue_at: Some(workflow_testkit::clock::now() + Duration::days(400)),
+                flow: Some(StreamKind::Supervision),
+                ..ListQuery::default()
+            })
+            .unwrap()
+            .items()
+            .is_empty(),
+        "never overdue"
+    );
+    // 拟办 again, 批办 again to 人事处 with supervision: a new item, the next 立项号.
+    let sample = incoming_sample();
+    run(
+        &engine,
+        receipt,
+        sample.director.as_str(),
+        IncomingAction::Propose {
+            plan: workflow_core::incoming::Plan::Instruct {
+                leader: "lin.zhiyuan".into(),
+            },
+            opinion: "请林校长改批人事处办理。".into(),
+        },
+    )
+    .await;
+    run(
+        &engine,
+        receipt,
+        "lin.zhiyuan",
+        IncomingAction::Instruct {
+            lead_unit: "RSC".into(),
+            co_units: Vec::new(),
+            deadline: chrono::NaiveDate::from_ymd_opt(2026, 12, 20).unwrap(),
+            opinion: "请人事处牵头办理。".into(),
+            supervise: true,
+        },
+    )
+    .await;
+    let r = engine.state(receipt).unwrap().unwrap();
+    let items_now = r.incoming().unwrap().supervision_items().to_vec();
+    assert_eq!(items_now.len(), 2);
+    let second = item(&engine, items_now[1]);
+    assert_eq!(second.step(), ItemStep::Opened);
+    assert_eq!(second.spec().lead_unit.as_str(), "RSC");
+    assert_eq!(
+        second.number().map(ToString::to_string).as_deref(),
+        Some("督〔2026〕2号")
+    );
+    assert_eq!(
+        item(&engine, first).step(),
+        ItemStep::Withdrawn,
+        "the first stays withdrawn"
+    );
+    // A rebuild gives the same.
+    engine.rebuild(|_, _| {}).await.unwrap();
+    assert_eq!(item(&engine, first).step(), ItemStep::Withdrawn);
+}
+
 #[tokio::test]
 async fn the_sample_item_runs_through_the_engine_its_lists_and_to_do_lists() {
     let dir = tempfile::tempdir().unwrap();

@@ -133,6 +133,11 @@ impl Item {
                     deviation: deviation.clone(),
                 });
             }
+            SupervisionEvent::ItemWithdrawn { reason } => {
+                self.step = ItemStep::Withdrawn;
+                self.extension = None;
+                self.opinion("revoke", actor, false, reason, at);
+            }
             SupervisionEvent::ItemUrged { message, to } => self.urged.push(Urged {
                 by: actor.clone(),
                 message: message.clone(),

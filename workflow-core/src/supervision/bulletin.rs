@@ -596,6 +596,8 @@ fn fold_counting(
             SupervisionEvent::ItemExtensionDecided { granted: true, .. } if in_month(e.at) => {
                 f.extensions_granted += 1;
             }
+            // Withdrawn (its 批办 sent back): no longer open, neither closed nor overdue.
+            SupervisionEvent::ItemWithdrawn { .. } if e.at < start => closed_before_start = true,
             SupervisionEvent::ItemUrged { .. }
             | SupervisionEvent::ItemReminded {
                 reason: ReminderReason::Overdue,

@@ -283,6 +283,12 @@ pub enum SupervisionAction {
         /// What is asked (required), e.g. 请于本周五前报送进展。
         message: String,
     },
+    /// 撤销, by the engine only: the 收文 whose 批办 opened the item was sent back by the lead
+    /// unit (not theirs), so the item no longer stands.
+    WithdrawItem {
+        /// Why (the 收文 sent back, and the lead unit's reason).
+        reason: String,
+    },
     /// A reminder by the engine's deadline sweep.
     RemindItem {
         /// Why.
@@ -307,6 +313,7 @@ impl SupervisionAction {
             SupervisionAction::ReturnItem { .. } => "ReturnItem",
             SupervisionAction::ArchiveItem { .. } => "ArchiveItem",
             SupervisionAction::UrgeItem { .. } => "UrgeItem",
+            SupervisionAction::WithdrawItem { .. } => "WithdrawItem",
             SupervisionAction::RemindItem { .. } => "RemindItem",
         }
     }

@@ -41,6 +41,7 @@ pub(crate) fn decide(
                     escalate_to,
                 },
             ) => remind(i, cmd.at, *reason, escalate_to.as_ref()),
+            (Some(i), SupervisionAction::WithdrawItem { reason }) => withdraw(i, reason),
             (None, SupervisionAction::OpenItem { spec }) if spec.source.linked().is_some() => {
                 let spec = checked_spec(ctx, spec, None)?;
                 Ok(vec![SupervisionEvent::ItemOpened {
@@ -95,11 +96,13 @@ pub(crate) fn decide(
             unit_code,
             deviation_reason,
         } => d.archive(fonds, *retention, unit_code, deviation_reason),
-        SupervisionAction::RemindItem { .. } => Err(Error::MissingRole {
-            actor: actor.id.clone(),
-            role: Role::Admin,
-            command: name,
-        }),
+        SupervisionAction::RemindItem { .. } | SupervisionAction::WithdrawItem { .. } => {
+            Err(Error::MissingRole {
+                actor: actor.id.clone(),
+                role: Role::Admin,
+                command: name,
+            })
+        }
     }
 }
 
@@ -244,6 +247,20 @@ fn line(field: &str, value: &str, required: bool) -> Result<String, Error> {
         ));
     }
     Ok(v.to_owned())
+}
+
+/// 撤销 by the engine, while the lead unit still has the item to do: a 批办 sent back leaves
+/// nothing to follow up. An item reported complete, closed or withdrawn already stays.
+fn withdraw(item: &Item, reason: &str) -> Result<Vec<SupervisionEvent>, Error> {
+    crate::checks::require_step(
+        "WithdrawItem",
+        item.step(),
+        &[ItemStep::Opened, ItemStep::Assigned, ItemStep::InProgress],
+    )?;
+    check_text("reason", reason, true)?;
+    Ok(vec![SupervisionEvent::ItemWithdrawn {
+        reason: reason.trim().to_owned(),
+    }])
 }
 
 /// A reminder by the deadline sweep, if it is due for that reason at `at`.

@@ -97,6 +97,11 @@ pub enum SupervisionEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         to: Option<ActorId>,
     },
+    /// 撤销 by the engine: the 批办 it followed was sent back.
+    ItemWithdrawn {
+        /// Why.
+        reason: String,
+    },
     /// A reminder sent by the deadline sweep.
     ItemReminded {
         /// Why.
@@ -123,6 +128,7 @@ impl crate::codec::EventCodec for SupervisionEvent {
             SupervisionEvent::ItemReturned { .. } => "ItemReturned",
             SupervisionEvent::ItemArchived { .. } => "ItemArchived",
             SupervisionEvent::ItemUrged { .. } => "ItemUrged",
+            SupervisionEvent::ItemWithdrawn { .. } => "ItemWithdrawn",
             SupervisionEvent::ItemReminded { .. } => "ItemReminded",
         }
     }
@@ -141,6 +147,7 @@ impl crate::codec::EventCodec for SupervisionEvent {
             SupervisionEvent::ItemReturned { .. } => "退回重办",
             SupervisionEvent::ItemArchived { .. } => "归档",
             SupervisionEvent::ItemUrged { .. } => "催办",
+            SupervisionEvent::ItemWithdrawn { .. } => "撤销",
             SupervisionEvent::ItemReminded { reason, .. } => reason.chinese(),
         }
     }

@@ -111,7 +111,7 @@ impl Flow for Supervision {
             }
             ItemStep::CompletionReported => vec![Assignee::Role(Role::Supervisor)],
             ItemStep::Closed => vec![Assignee::Role(Role::Archivist)],
-            ItemStep::Archived => Vec::new(),
+            ItemStep::Archived | ItemStep::Withdrawn => Vec::new(),
         };
         keys.sort();
         keys.dedup();

@@ -26,17 +26,21 @@ pub enum ItemStep {
     Closed,
     /// 已归档.
     Archived,
+    /// 已撤销: the 批办 it followed was sent back by the lead unit (not theirs); the next
+    /// 批办, if it asks for supervision, opens an item of its own.
+    Withdrawn,
 }
 
 impl ItemStep {
     /// All steps, in flow order.
-    pub const ALL: [ItemStep; 6] = [
+    pub const ALL: [ItemStep; 7] = [
         ItemStep::Opened,
         ItemStep::Assigned,
         ItemStep::InProgress,
         ItemStep::CompletionReported,
         ItemStep::Closed,
         ItemStep::Archived,
+        ItemStep::Withdrawn,
     ];
 
     /// The Chinese term.
@@ -48,6 +52,7 @@ impl ItemStep {
             ItemStep::CompletionReported => "已报办结",
             ItemStep::Closed => "已销号",
             ItemStep::Archived => "已归档",
+            ItemStep::Withdrawn => "已撤销",
         }
     }
 
@@ -60,6 +65,7 @@ impl ItemStep {
             ItemStep::CompletionReported => "CompletionReported",
             ItemStep::Closed => "Closed",
             ItemStep::Archived => "Archived",
+            ItemStep::Withdrawn => "Withdrawn",
         }
     }
 

@@ -66,6 +66,7 @@ pub(crate) fn summary(data: &SupervisionEvent, n: &dyn Names) -> String {
             deviation,
             ..
         } => crate::summary::archived(reference, Some(*scheduled_retention), deviation.as_deref()),
+        SupervisionEvent::ItemWithdrawn { reason } => reason.clone(),
         SupervisionEvent::ItemUrged { message, to } => match to {
             Some(to) => format!("致 {}：{message}", n.actor(to)),
             None => message.clone(),

@@ -56,7 +56,7 @@ impl PendingGroup<'_> {
                     document_id: r.document_id,
                     actor: workflow_core::ids::SYSTEM_ACTOR.into(),
                     at: Some(r.at),
-                    expected_version: Some(r.expected_version),
+                    expected_version: r.expected_version,
                     action: r.action,
                 };
                 let executed = self.append(&req, cache, &[]);
@@ -72,7 +72,7 @@ impl PendingGroup<'_> {
                             Error::Conflict { .. }
                                 | Error::Rejected(workflow_core::Error::DocumentExists(_))
                         );
-                    if race {
+                    if race || r.optional {
                         tracing::debug!(
                             command_id = %req.command_id,
                             document_id = %req.document_id,
