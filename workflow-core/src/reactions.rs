@@ -172,6 +172,11 @@ fn registration_for(doc: &Document, unit: &UnitCode, at: Timestamp) -> IncomingA
             pages: 0,
             attachments: Vec::new(),
             source: Some(doc.id()),
+            // It came through this system; as important as the 发文 it is.
+            channel: Some(crate::incoming::Channel::Electronic),
+            copies: 0,
+            copy_numbers: String::new(),
+            important: f.important,
         },
         unit: Some(unit.clone()),
     }

@@ -1065,6 +1065,72 @@ fn archiving_takes_the_same_fields_and_reference_form_as_outgoing() {
     assert_eq!(reference.to_string(), "J012-WS·2026-D30-JWC-0001");
 }
 
+/// The 收文登记簿's fields: 来文方式, 份数 and 份号 (a classified 收文 on paper records its
+/// 份号), 重要 — which the retention schedule files longer (an important 通知: 永久).
+#[test]
+fn the_register_records_channel_copies_and_importance_and_importance_files_longer() {
+    use workflow_core::incoming::Channel;
+    let mut f = script();
+    let mut registration = f.sample.registration.clone();
+    registration.classification = Classification::Secret;
+    registration.classification_period_years = Some(10);
+    registration.channel = Some(Channel::Confidential);
+    registration.copies = 2;
+    let register =
+        |registration: &workflow_core::incoming::Registration| IncomingAction::Register {
+            registration: registration.clone(),
+            unit: None,
+        };
+    let e = f.err("he.ping", register(&registration));
+    assert!(is_field(&e, "registration.copy_numbers"), "{e}");
+    registration.copy_numbers = "000121、000122".into();
+    registration.important = true;
+    f.ok("he.ping", register(&registration));
+    let sheet = Incoming::sheet(f.receipt());
+    let line = |label: &str| {
+        sheet
+            .fields
+            .iter()
+            .find(|l| l.label == label)
+            .map(|l| format!("{:?}", l.parts))
+            .unwrap_or_default()
+    };
+    assert!(line("来文方式").contains("机要"), "{sheet:?}");
+    assert!(line("份数").contains('2'), "{sheet:?}");
+    assert!(line("份号").contains("000121、000122"), "{sheet:?}");
+    assert!(line("重要").contains("是"), "{sheet:?}");
+    // Electronic, or not classified: no 份号 needed.
+    f.next_receipt();
+    registration.channel = Some(Channel::Electronic);
+    registration.copy_numbers.clear();
+    f.ok("he.ping", register(&registration));
+    // Archived by the schedule: an ordinary 通知 for 30 years, an important one 永久 (the
+    // sample's 30 years is then a deviation that needs its reason).
+    let by_schedule = IncomingAction::ArchiveIncoming {
+        fonds: "J012".into(),
+        retention: None,
+        unit_code: "JWC".into(),
+        deviation_reason: String::new(),
+    };
+    for (important, retention) in [(false, Retention::Years30), (true, Retention::Permanent)] {
+        let mut g = script();
+        let mut registration = g.sample.registration.clone();
+        registration.important = important;
+        g.ok("he.ping", register(&registration));
+        g.steps(1, ARCHIVE);
+        if important {
+            let e = g.err("xu.jing", g.clone_step(ARCHIVE));
+            assert!(is_field(&e, "deviation_reason"), "{e}");
+        }
+        g.ok("xu.jing", by_schedule.clone());
+        assert_eq!(
+            g.receipt().archive().unwrap().reference.retention,
+            retention,
+            "important: {important}"
+        );
+    }
+}
+
 #[test]
 fn incoming_and_outgoing_documents_share_one_item_series() {
     // An 发文 filed with the same fonds, year and retention took item 1 before.

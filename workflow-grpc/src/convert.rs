@@ -788,6 +788,9 @@ enum_map!(urgency, Urgency, pb::Urgency, "urgency", [
 enum_map!(decision, workflow_core::submission::Decision, pb::Decision, "decision", [
     Agree <=> Agree, Disagree <=> Disagree, AgreeWithChanges <=> AgreeWithChanges,
 ]);
+enum_map!(channel, workflow_core::incoming::Channel, pb::Channel, "channel", [
+    Paper <=> Paper, Electronic <=> Electronic, Confidential <=> Confidential,
+]);
 enum_map!(grade, workflow_core::supervision::Grade, pb::ItemGrade, "grade", [
     Excellent <=> Excellent, Good <=> Good, Adequate <=> Adequate, Poor <=> Poor,
 ]);

@@ -104,6 +104,10 @@ async fn a_20_mib_pdf_goes_up_and_comes_down_through_the_document_that_names_it(
         document_id: id.clone(),
         expected_version: None,
         registration: Some(pb::Registration {
+            channel: 0,
+            copies: 0,
+            copy_numbers: String::new(),
+            important: false,
             files: Some(pb::DocumentFiles {
                 main: None,
                 attachments: vec![up.clone()],

@@ -20,6 +20,10 @@ fn today() -> chrono::NaiveDate {
 fn registration() -> pb::Registration {
     let s = incoming_sample().registration;
     pb::Registration {
+        channel: 0,
+        copies: 0,
+        copy_numbers: String::new(),
+        important: false,
         files: Default::default(),
         from: s.from,
         from_number: s.from_number,
@@ -219,6 +223,10 @@ async fn a_circulation_flow_over_grpc() {
         &mut c,
         &id,
         pb::Registration {
+            channel: 0,
+            copies: 0,
+            copy_numbers: String::new(),
+            important: false,
             reply_required: false,
             ..registration()
         },

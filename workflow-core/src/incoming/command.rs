@@ -61,6 +61,49 @@ pub struct Registration {
     /// The 发文 of this system it is, when it came from one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<DocumentId>,
+    /// 来文方式 (none on registrations made before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    /// 份数 received (0: not recorded).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub copies: u32,
+    /// 份号 of the copies received, as marked on them (e.g. `000123`); a classified 收文 on
+    /// paper or by 机要 records it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub copy_numbers: String,
+    /// 重要: marked so at 登记 — the retention schedule files important 收文 longer.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub important: bool,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// 来文方式: how a 收文 arrived, as the 收文登记簿 records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// 纸质: on paper (post, by hand).
+    Paper,
+    /// 电子: through an electronic system (this one's 签收 included).
+    Electronic,
+    /// 机要: by the confidential courier (机要通信/机要交通).
+    Confidential,
+}
+
+impl Channel {
+    /// Every channel.
+    pub const ALL: [Channel; 3] = [Channel::Paper, Channel::Electronic, Channel::Confidential];
+
+    /// The Chinese term.
+    pub fn chinese(self) -> &'static str {
+        match self {
+            Channel::Paper => "纸质",
+            Channel::Electronic => "电子",
+            Channel::Confidential => "机要",
+        }
+    }
 }
 
 /// How the office director proposes a 收文 be handled (拟办).

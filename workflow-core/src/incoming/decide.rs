@@ -251,6 +251,25 @@ fn check_registration(reg: &Registration, deadline_rule: bool) -> Result<(), Err
     check_line("registration.from", &reg.from, true)?;
     check_line("registration.from_number", &reg.from_number, false)?;
     check_line("registration.title", &reg.title, true)?;
+    check_line("registration.copy_numbers", &reg.copy_numbers, false)?;
+    // A classified 收文 that came on paper or by 机要 records the 份号 of its copies (GB/T
+    // 9704: a classified document is numbered copy by copy).
+    if reg.classification > crate::directory::Classification::None
+        && matches!(
+            reg.channel,
+            Some(super::command::Channel::Paper | super::command::Channel::Confidential)
+        )
+        && reg.copy_numbers.trim().is_empty()
+    {
+        return Err(Error::field(
+            "registration.copy_numbers",
+            format!(
+                "a {} 收文 received {} records the 份号 of its copies",
+                reg.classification.chinese(),
+                reg.channel.map(|c| c.chinese()).unwrap_or_default()
+            ),
+        ));
+    }
     crate::checks::check_classification_period(
         "registration.classification_period_years",
         reg.classification,
@@ -746,7 +765,7 @@ impl Decide<'_> {
             (
                 StreamKind::Incoming,
                 Some(self.r.registration().kind),
-                false,
+                self.r.registration().important,
             ),
             year,
             crate::checks::ArchiveFields {

@@ -10,7 +10,7 @@ mod sheet;
 mod state;
 mod summary;
 
-pub use command::{Attachment, IncomingAction, Plan, Registration};
+pub use command::{Attachment, Channel, IncomingAction, Plan, Registration};
 pub use event::IncomingEvent;
 pub use state::{Closure, ExtensionRequest, Instruction, Note, ReadMark, Receipt, Step};
 

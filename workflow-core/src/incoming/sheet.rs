@@ -15,6 +15,14 @@ pub(crate) fn sheet(r: &Receipt) -> Sheet<'_> {
         reg.classification.marking(reg.classification_period_years),
     );
     s.parts("收文日期", vec![Part::Date(reg.received_on)]);
+    if let Some(c) = reg.channel {
+        s.text("来文方式", c.chinese());
+    }
+    if reg.copies > 0 {
+        s.text("份数", reg.copies.to_string());
+    }
+    s.text("份号", &reg.copy_numbers);
+    s.text("重要", if reg.important { "是" } else { "" });
     s.parts(
         "登记",
         vec![

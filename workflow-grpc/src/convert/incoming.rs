@@ -55,12 +55,23 @@ pub(super) fn registration(r: Option<pb::Registration>) -> Result<Registration, 
             })
             .collect(),
         source: None,
+        channel: super::optional_enum::<workflow_core::incoming::Channel, pb::Channel>(
+            "registration.channel",
+            r.channel,
+        )?,
+        copies: r.copies,
+        copy_numbers: r.copy_numbers,
+        important: r.important,
     })
 }
 
 /// Registration fields to the wire.
 fn registration_to(r: &Registration) -> pb::Registration {
     pb::Registration {
+        channel: r.channel.map_or(0, |c| super::channel(c) as i32),
+        copies: r.copies,
+        copy_numbers: r.copy_numbers.clone(),
+        important: r.important,
         files: document_files_to(&r.files),
         from: r.from.clone(),
         from_number: r.from_number.clone(),
