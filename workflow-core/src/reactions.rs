@@ -177,6 +177,7 @@ fn registration_for(doc: &Document, unit: &UnitCode, at: Timestamp) -> IncomingA
             copies: 0,
             copy_numbers: String::new(),
             important: f.important,
+            slip_required: false,
         },
         unit: Some(unit.clone()),
     }

@@ -1131,6 +1131,53 @@ fn the_register_records_channel_copies_and_importance_and_importance_files_longe
     }
 }
 
+/// 需回执: the office records, once, that the 回执 went back; the 批办单 says whether it did.
+#[test]
+fn a_slip_asked_for_is_recorded_once_by_the_office() {
+    let mut f = script();
+    let slip = |note: &str| IncomingAction::ReturnSlip { note: note.into() };
+    let line = |f: &ReceiptScript| {
+        Incoming::sheet(f.receipt())
+            .fields
+            .iter()
+            .find(|l| l.label == "回执")
+            .map(|l| format!("{:?}", l.parts))
+    };
+    // None asked for: nothing to record, no line.
+    f.steps(0, 1);
+    let e = f.err("he.ping", slip(""));
+    assert!(matches!(e, Error::NotNow { .. }), "{e}");
+    assert_eq!(line(&f), None);
+    // Asked for: not yet, then recorded by the office (not by a handler), once.
+    f.next_receipt();
+    let mut registration = f.sample.registration.clone();
+    registration.slip_required = true;
+    f.ok(
+        "he.ping",
+        IncomingAction::Register {
+            registration,
+            unit: None,
+        },
+    );
+    assert!(line(&f).unwrap().contains("尚未回"));
+    let e = f.err("fang.yu", slip(""));
+    assert!(
+        matches!(e, Error::MissingRole { .. } | Error::NotAssigned { .. }),
+        "{e}"
+    );
+    f.ok("he.ping", slip(" 已传真回执 "));
+    let returned = f.receipt().slip_returned().unwrap();
+    assert_eq!(
+        (returned.actor.as_str(), returned.text.as_str()),
+        ("he.ping", "已传真回执")
+    );
+    assert!(line(&f).unwrap().contains("已回"));
+    assert_eq!(f.receipt().step(), Step::Registered, "its handling goes on");
+    let e = f.err("he.ping", slip(""));
+    assert!(matches!(e, Error::NotNow { .. }), "{e}");
+    assert_eq!(f.fold().as_ref(), f.state.as_ref());
+}
+
 #[test]
 fn incoming_and_outgoing_documents_share_one_item_series() {
     // An 发文 filed with the same fonds, year and retention took item 1 before.

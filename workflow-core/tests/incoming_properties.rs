@@ -117,6 +117,7 @@ fn arb_action() -> impl Strategy<Value = IncomingAction> {
         }),
         arb_text().prop_map(|text| IncomingAction::RecordProgress { text }),
         arb_text().prop_map(|message| IncomingAction::UrgeIncoming { message }),
+        arb_text().prop_map(|note| IncomingAction::ReturnSlip { note }),
         arb_text().prop_map(|text| IncomingAction::CoInput { text }),
         (1..31u32, arb_text()).prop_map(|(d, reason)| IncomingAction::RequestExtension {
             until: date(d),
@@ -225,6 +226,14 @@ fn authorised(
         }
         (Some(_), IncomingAction::ArchiveIncoming { .. }) => a.has_role(Role::Archivist),
         (Some(_), IncomingAction::RemindIncoming { .. }) => false,
+        // 回执已回: the office, once, where one was asked for and it was not sent back.
+        (Some(r), IncomingAction::ReturnSlip { .. }) => {
+            (a.has_role(Role::Registrar) || a.has_role(Role::OfficeDirector))
+                && office(r)
+                && r.registration().slip_required
+                && r.slip_returned().is_none()
+                && r.step() != workflow_core::incoming::Step::Rejected
+        }
         // 催办: the office, while the lead unit handles it.
         (Some(r), IncomingAction::UrgeIncoming { .. }) => {
             (a.has_role(Role::Registrar) || a.has_role(Role::OfficeDirector))

@@ -241,6 +241,9 @@ macro_rules! command_table {
                         to: to.0,
                         opinion: opinion,
                     };
+                return_slip: ReturnSlip(ReturnSlipRequest)
+                    from |r| IncomingAction::ReturnSlip { note: r.note };
+                    to IncomingAction::ReturnSlip { note } => { note: note };
                 urge_incoming: UrgeIncoming(UrgeIncomingRequest)
                     from |r| IncomingAction::UrgeIncoming { message: r.message };
                     to IncomingAction::UrgeIncoming { message } => { message: message };

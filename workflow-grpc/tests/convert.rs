@@ -36,6 +36,7 @@ fn back(m: CommandMessage) -> Request {
         CommandMessage::TransferInstruction(m) => m.into_request(),
         CommandMessage::RecordProgress(m) => m.into_request(),
         CommandMessage::UrgeIncoming(m) => m.into_request(),
+        CommandMessage::ReturnSlip(m) => m.into_request(),
         CommandMessage::GiveCoInput(m) => m.into_request(),
         CommandMessage::RequestExtension(m) => m.into_request(),
         CommandMessage::DecideExtension(m) => m.into_request(),
@@ -206,6 +207,9 @@ fn every_incoming_command_reads_back_as_sent() {
         IncomingAction::UrgeIncoming {
             message: "请抓紧办理".into(),
         },
+        IncomingAction::ReturnSlip {
+            note: "已传真回执".into(),
+        },
         IncomingAction::ArchiveIncoming {
             fonds: "J012".into(),
             retention: None,
@@ -214,7 +218,7 @@ fn every_incoming_command_reads_back_as_sent() {
         },
     ]);
     let names: std::collections::BTreeSet<&str> = actions.iter().map(|a| a.name()).collect();
-    assert_eq!(names.len(), 16, "every 收文 RPC is covered: {names:?}");
+    assert_eq!(names.len(), 17, "every 收文 RPC is covered: {names:?}");
     let id = DocumentId(uuid::Uuid::from_u128(8));
     for (i, action) in actions.into_iter().enumerate() {
         let mut sent = Request::new(id, "he.ping", action);

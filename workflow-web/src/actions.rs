@@ -264,6 +264,11 @@ const INCOMING: &[ActionForm] = &[
         ],
     ),
     form(
+        "ReturnSlip",
+        "回执已回",
+        &[field("note", "回执情况", Input::Text, false)],
+    ),
+    form(
         "UrgeIncoming",
         "催办",
         &[field("message", "催办事项", Input::Text, true).with_stock(URGE)],
@@ -643,6 +648,7 @@ pub(crate) fn command(
                 opinion: t("opinion"),
             },
             "RecordProgress" => IncomingAction::RecordProgress { text: t("text") },
+            "ReturnSlip" => IncomingAction::ReturnSlip { note: t("note") },
             "UrgeIncoming" => IncomingAction::UrgeIncoming {
                 message: t("message"),
             },

@@ -108,6 +108,7 @@ async fn a_20_mib_pdf_goes_up_and_comes_down_through_the_document_that_names_it(
             copies: 0,
             copy_numbers: String::new(),
             important: false,
+            slip_required: false,
             files: Some(pb::DocumentFiles {
                 main: None,
                 attachments: vec![up.clone()],

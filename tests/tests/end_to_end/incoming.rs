@@ -24,6 +24,7 @@ fn registration() -> pb::Registration {
         copies: 0,
         copy_numbers: String::new(),
         important: false,
+        slip_required: false,
         files: Default::default(),
         from: s.from,
         from_number: s.from_number,
@@ -227,6 +228,7 @@ async fn a_circulation_flow_over_grpc() {
             copies: 0,
             copy_numbers: String::new(),
             important: false,
+            slip_required: false,
             reply_required: false,
             ..registration()
         },

@@ -49,6 +49,7 @@ impl Receipt {
             reminders: 0,
             last_reminded_at: None,
             urged: Vec::new(),
+            slip_returned: None,
             items: Vec::new(),
         })
     }
@@ -126,6 +127,14 @@ impl Receipt {
                 }
             }
             IncomingEvent::IncomingArchived { .. } => self.archived(at, event),
+            IncomingEvent::SlipReturned { note } => {
+                self.slip_returned = Some(Note {
+                    actor: actor.clone(),
+                    unit: self.unit.clone(),
+                    text: note.clone(),
+                    at,
+                });
+            }
             IncomingEvent::IncomingUrged { message, unit } => self.urged.push(Note {
                 actor: actor.clone(),
                 unit: unit.clone(),

@@ -74,6 +74,10 @@ pub struct Registration {
     /// 重要: marked so at 登记 — the retention schedule files important 收文 longer.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub important: bool,
+    /// 需回执: the sender asks for a 回执 (receipt slip) back; the office records its return
+    /// (`ReturnSlip`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub slip_required: bool,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -248,6 +252,12 @@ pub enum IncomingAction {
         /// What is asked (required), e.g. 请于本周内办结并报结果。
         message: String,
     },
+    /// 回执已回: the office records that the 回执 the sender asked for went back (once).
+    ReturnSlip {
+        /// How and when it went, if said (e.g. 已传真回执).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        note: String,
+    },
     /// 催办 by the engine's deadline sweep.
     RemindIncoming {
         /// The escalation target, if the reminder is escalated.
@@ -276,6 +286,7 @@ impl IncomingAction {
             IncomingAction::AddReaders { .. } => "AddReaders",
             IncomingAction::ArchiveIncoming { .. } => "ArchiveIncoming",
             IncomingAction::UrgeIncoming { .. } => "UrgeIncoming",
+            IncomingAction::ReturnSlip { .. } => "ReturnSlip",
             IncomingAction::RemindIncoming { .. } => "RemindIncoming",
         }
     }

@@ -109,6 +109,7 @@ pub(crate) fn decide(
             deviation_reason,
         } => d.archive(fonds, *retention, unit_code, deviation_reason),
         IncomingAction::UrgeIncoming { message } => d.urge(message),
+        IncomingAction::ReturnSlip { note } => d.return_slip(note),
         IncomingAction::RemindIncoming { .. } => Err(Error::MissingRole {
             actor: actor.id.clone(),
             role: Role::Admin,
@@ -737,6 +738,24 @@ impl Decide<'_> {
                 ),
             }),
         }
+    }
+
+    /// 回执已回: the office, once, where the sender asked for one.
+    fn return_slip(&self, note: &str) -> Result<Vec<IncomingEvent>, Error> {
+        self.require_office(&[Role::Registrar, Role::OfficeDirector])?;
+        if self.r.step() == Step::Rejected {
+            return Err(self.not_now("a 收文 sent back to its sender (退文) returns no 回执"));
+        }
+        if !self.r.registration().slip_required {
+            return Err(self.not_now("the sender asked for no 回执"));
+        }
+        if self.r.slip_returned().is_some() {
+            return Err(self.not_now("the 回执 was returned already"));
+        }
+        check_text("note", note, false)?;
+        Ok(vec![IncomingEvent::SlipReturned {
+            note: note.trim().to_owned(),
+        }])
     }
 
     fn add_readers(&self, readers: &[ActorId]) -> Result<Vec<IncomingEvent>, Error> {

@@ -140,6 +140,12 @@ pub enum IncomingEvent {
         /// The lead unit reminded.
         unit: UnitCode,
     },
+    /// 回执已回, recorded by the office.
+    SlipReturned {
+        /// How and when it went, if said.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        note: String,
+    },
     /// 催办 sent by the deadline sweep.
     IncomingReminded {
         /// When the step was due.
@@ -170,6 +176,7 @@ impl crate::codec::EventCodec for IncomingEvent {
             IncomingEvent::ReadersAdded { .. } => "ReadersAdded",
             IncomingEvent::IncomingArchived { .. } => "IncomingArchived",
             IncomingEvent::IncomingUrged { .. } => "IncomingUrged",
+            IncomingEvent::SlipReturned { .. } => "SlipReturned",
             IncomingEvent::IncomingReminded { .. } => "IncomingReminded",
         }
     }
@@ -194,6 +201,7 @@ impl crate::codec::EventCodec for IncomingEvent {
             IncomingEvent::ReadersAdded { .. } => "增加传阅",
             IncomingEvent::IncomingArchived { .. } => "归档",
             IncomingEvent::IncomingUrged { .. } => "催办",
+            IncomingEvent::SlipReturned { .. } => "回执已回",
             IncomingEvent::IncomingReminded { .. } => "催办",
         }
     }

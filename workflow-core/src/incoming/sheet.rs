@@ -23,6 +23,19 @@ pub(crate) fn sheet(r: &Receipt) -> Sheet<'_> {
     }
     s.text("份号", &reg.copy_numbers);
     s.text("重要", if reg.important { "是" } else { "" });
+    match r.slip_returned() {
+        Some(n) => s.parts(
+            "回执",
+            vec![
+                Part::Text("已回".into()),
+                Part::Time(n.at),
+                Part::Actor(n.actor.clone()),
+                Part::Text(n.text.clone()),
+            ],
+        ),
+        None if reg.slip_required => s.text("回执", "需回执，尚未回"),
+        None => {}
+    }
     s.parts(
         "登记",
         vec![

@@ -175,6 +175,9 @@ pub struct Receipt {
     /// 催办 by hand (the office), in order: who, the lead unit, the message, when.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) urged: Vec<Note>,
+    /// 回执已回: who recorded it, the receiving unit, the note, when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) slip_returned: Option<Note>,
 }
 
 impl Receipt {
@@ -229,6 +232,10 @@ impl Receipt {
     /// The deadline in force.
     pub fn deadline(&self) -> Option<NaiveDate> {
         self.deadline
+    }
+    /// The return of the 回执 the sender asked for, once recorded.
+    pub fn slip_returned(&self) -> Option<&Note> {
+        self.slip_returned.as_ref()
     }
     /// 催办 by hand, in order.
     pub fn urged(&self) -> &[Note] {

@@ -84,6 +84,7 @@ pub(crate) fn summary(data: &IncomingEvent, n: &dyn Names) -> String {
             deviation,
             ..
         } => crate::summary::archived(reference, Some(*scheduled_retention), deviation.as_deref()),
+        IncomingEvent::SlipReturned { note } => note.clone(),
         IncomingEvent::IncomingUrged { message, unit } => {
             format!("致 {}：{message}", n.unit_name(unit))
         }

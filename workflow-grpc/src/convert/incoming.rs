@@ -62,6 +62,7 @@ pub(super) fn registration(r: Option<pb::Registration>) -> Result<Registration, 
         copies: r.copies,
         copy_numbers: r.copy_numbers,
         important: r.important,
+        slip_required: r.slip_required,
     })
 }
 
@@ -72,6 +73,7 @@ fn registration_to(r: &Registration) -> pb::Registration {
         copies: r.copies,
         copy_numbers: r.copy_numbers.clone(),
         important: r.important,
+        slip_required: r.slip_required,
         files: document_files_to(&r.files),
         from: r.from.clone(),
         from_number: r.from_number.clone(),
@@ -204,6 +206,7 @@ pub fn receipt(r: &Receipt, now: Timestamp) -> pb::IncomingDocument {
             .map(ToString::to_string)
             .collect(),
         urged: r.urged().iter().map(note).collect(),
+        slip_returned: r.slip_returned().map(note),
     }
 }
 
