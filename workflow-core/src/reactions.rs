@@ -16,6 +16,18 @@ use crate::registry::{FlowAction, FlowEvent, FlowState};
 use crate::submission::{Memo, Submission, SubmissionEvent, Supervise};
 use crate::supervision::{DEFAULT_WARN_DAYS, Frequency, ItemSpec, Source, SupervisionAction};
 
+/// A reason quoted in another stream's record: its first 200 characters.
+fn shortened(reason: &str) -> String {
+    const QUOTED: usize = 200;
+    if reason.chars().count() <= QUOTED {
+        reason.to_owned()
+    } else {
+        let mut s: String = reason.chars().take(QUOTED - 1).collect();
+        s.push('…');
+        s
+    }
+}
+
 /// A command an event asks of another stream (a reaction): the store decides it in the same
 /// group as the event, so both are written together or not at all, and its command id,
 /// derived from the event's position, makes it happen exactly once.
@@ -68,8 +80,9 @@ pub fn reactions(state: &FlowState, event: &Recorded<FlowEvent>, position: u64) 
             })
             .into_iter()
             .collect(),
-        // The lead unit sent the 收文 back (not theirs): the items its 批办s opened are
-        // withdrawn, each once; one reported complete or closed already stays.
+        // The lead unit sent the 收文 back (not theirs): the items its 批办s opened for that
+        // unit are withdrawn, each once; one reported complete or closed already stays, and
+        // one of an earlier 批办 to another unit is not this unit's to drop.
         (
             FlowState::Incoming(receipt),
             FlowEvent::Incoming(IncomingEvent::SentBack { unit, reason }),
@@ -83,7 +96,12 @@ pub fn reactions(state: &FlowState, event: &Recorded<FlowEvent>, position: u64) 
                 optional: true,
                 at: event.at,
                 action: SupervisionAction::WithdrawItem {
-                    reason: format!("收文 {} 被 {unit} 退回拟办：{reason}", receipt.number()),
+                    unit: unit.clone(),
+                    reason: format!(
+                        "收文 {} 被 {unit} 退回拟办：{}",
+                        receipt.number(),
+                        shortened(reason)
+                    ),
                 }
                 .into(),
             })

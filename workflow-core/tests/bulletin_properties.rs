@@ -134,6 +134,7 @@ fn run(
             Op::Withdraw => (
                 workflow_core::ids::SYSTEM_ACTOR,
                 SupervisionAction::WithdrawItem {
+                    unit: "JWC".into(),
                     reason: "收文退回拟办".into(),
                 },
             ),

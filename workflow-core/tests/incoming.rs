@@ -1176,6 +1176,20 @@ fn a_slip_asked_for_is_recorded_once_by_the_office() {
     let e = f.err("he.ping", slip(""));
     assert!(matches!(e, Error::NotNow { .. }), "{e}");
     assert_eq!(f.fold().as_ref(), f.state.as_ref());
+    // A filed 收文 is not written to: its 回执 is recorded before 归档.
+    let mut g = script();
+    let mut registration = g.sample.registration.clone();
+    registration.slip_required = true;
+    g.ok(
+        "he.ping",
+        IncomingAction::Register {
+            registration,
+            unit: None,
+        },
+    );
+    g.steps(1, ARCHIVE + 1);
+    let e = g.err("he.ping", slip(""));
+    assert!(matches!(e, Error::WrongState { .. }), "{e}");
 }
 
 #[test]

@@ -821,6 +821,15 @@ fn a_batch_instruction_asking_for_supervision_opens_one_linked_item() {
     let workflow_core::FlowAction::Supervision(action) = withdraw.action.clone() else {
         panic!("a 督办 command")
     };
+    // Another unit's send-back does not withdraw this unit's item.
+    let e = f.err(
+        SYSTEM_ACTOR,
+        SupervisionAction::WithdrawItem {
+            unit: "RSC".into(),
+            reason: "收文退回拟办".into(),
+        },
+    );
+    assert!(matches!(e, Error::NotNow { .. }), "{e:?}");
     // Nobody but the engine withdraws an item.
     let e = f.err(SUPERVISOR, action.clone());
     assert!(matches!(e, Error::MissingRole { .. }), "{e:?}");

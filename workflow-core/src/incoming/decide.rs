@@ -746,6 +746,15 @@ impl Decide<'_> {
         if self.r.step() == Step::Rejected {
             return Err(self.not_now("a 收文 sent back to its sender (退文) returns no 回执"));
         }
+        // A filed record is not written to.
+        self.require_step(&[
+            Step::Registered,
+            Step::Proposing,
+            Step::AwaitingInstruction,
+            Step::InHandling,
+            Step::Circulating,
+            Step::Completed,
+        ])?;
         if !self.r.registration().slip_required {
             return Err(self.not_now("the sender asked for no 回执"));
         }

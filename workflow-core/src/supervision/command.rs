@@ -286,6 +286,8 @@ pub enum SupervisionAction {
     /// 撤销, by the engine only: the 收文 whose 批办 opened the item was sent back by the lead
     /// unit (not theirs), so the item no longer stands.
     WithdrawItem {
+        /// The lead unit that sent the 收文 back: only its item is withdrawn.
+        unit: UnitCode,
         /// Why (the 收文 sent back, and the lead unit's reason).
         reason: String,
     },

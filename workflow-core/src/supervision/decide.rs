@@ -41,7 +41,9 @@ pub(crate) fn decide(
                     escalate_to,
                 },
             ) => remind(i, cmd.at, *reason, escalate_to.as_ref()),
-            (Some(i), SupervisionAction::WithdrawItem { reason }) => withdraw(i, reason),
+            (Some(i), SupervisionAction::WithdrawItem { unit, reason }) => {
+                withdraw(i, unit, reason)
+            }
             (None, SupervisionAction::OpenItem { spec }) if spec.source.linked().is_some() => {
                 let spec = checked_spec(ctx, spec, None)?;
                 Ok(vec![SupervisionEvent::ItemOpened {
@@ -251,7 +253,22 @@ fn line(field: &str, value: &str, required: bool) -> Result<String, Error> {
 
 /// 撤销 by the engine, while the lead unit still has the item to do: a 批办 sent back leaves
 /// nothing to follow up. An item reported complete, closed or withdrawn already stays.
-fn withdraw(item: &Item, reason: &str) -> Result<Vec<SupervisionEvent>, Error> {
+fn withdraw(
+    item: &Item,
+    unit: &crate::ids::UnitCode,
+    reason: &str,
+) -> Result<Vec<SupervisionEvent>, Error> {
+    // An item of an earlier 批办, led by another unit, is not this send-back's.
+    if item.spec().lead_unit != *unit {
+        return Err(Error::NotNow {
+            command: "WithdrawItem",
+            reason: format!(
+                "督办 {} is led by {}, not by {unit}, which sent the 收文 back",
+                item.id(),
+                item.spec().lead_unit
+            ),
+        });
+    }
     crate::checks::require_step(
         "WithdrawItem",
         item.step(),

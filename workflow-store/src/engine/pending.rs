@@ -72,7 +72,25 @@ impl PendingGroup<'_> {
                             Error::Conflict { .. }
                                 | Error::Rejected(workflow_core::Error::DocumentExists(_))
                         );
-                    if race || r.optional {
+                    // An optional reaction refused because its stream moved on (the item
+                    // closed, or led by another unit) is expected; any other refusal is not.
+                    let moved_on = r.optional
+                        && matches!(
+                            e,
+                            Error::Rejected(
+                                workflow_core::Error::WrongState { .. }
+                                    | workflow_core::Error::NotNow { .. }
+                            )
+                        );
+                    if moved_on {
+                        tracing::debug!(
+                            command_id = %req.command_id,
+                            document_id = %req.document_id,
+                            command = req.action.name(),
+                            error = %e,
+                            "an optional reaction no longer applies"
+                        );
+                    } else if race {
                         tracing::debug!(
                             command_id = %req.command_id,
                             document_id = %req.document_id,
