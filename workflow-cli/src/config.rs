@@ -199,12 +199,9 @@ impl ServerConfig {
             rebase(&mut tls.key);
         }
         // A search index directory, like the other paths, is relative to the file.
-        if let Some(s) = config.search_index.as_mut()
-            && !matches!(s.trim(), "" | "memory" | "off")
-        {
-            let mut dir = PathBuf::from(s.trim());
+        if let workflow_store::SearchIndex::At(mut dir) = config.search_index() {
             rebase(&mut dir);
-            *s = dir.display().to_string();
+            config.search_index = Some(dir.display().to_string());
         }
         Ok(config)
     }

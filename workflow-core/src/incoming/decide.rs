@@ -747,14 +747,13 @@ impl Decide<'_> {
             return Err(self.not_now("a 收文 sent back to its sender (退文) returns no 回执"));
         }
         // A filed record is not written to.
-        self.require_step(&[
-            Step::Registered,
-            Step::Proposing,
-            Step::AwaitingInstruction,
-            Step::InHandling,
-            Step::Circulating,
-            Step::Completed,
-        ])?;
+        if self.r.step() == Step::Archived {
+            return Err(Error::WrongState {
+                command: self.name,
+                state: Step::Archived.name(),
+                state_chinese: Step::Archived.chinese(),
+            });
+        }
         if !self.r.registration().slip_required {
             return Err(self.not_now("the sender asked for no 回执"));
         }

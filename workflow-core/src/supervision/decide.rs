@@ -269,11 +269,7 @@ fn withdraw(
             ),
         });
     }
-    crate::checks::require_step(
-        "WithdrawItem",
-        item.step(),
-        &[ItemStep::Opened, ItemStep::Assigned, ItemStep::InProgress],
-    )?;
+    crate::checks::require_step("WithdrawItem", item.step(), &ItemStep::OPEN)?;
     check_text("reason", reason, true)?;
     Ok(vec![SupervisionEvent::ItemWithdrawn {
         reason: reason.trim().to_owned(),
@@ -469,7 +465,7 @@ impl Decide<'_> {
         if self.actor.id != self.item.spec().leader {
             require_role(self.actor, Role::Supervisor, self.name)?;
         }
-        self.require_step(&[ItemStep::Opened, ItemStep::Assigned, ItemStep::InProgress])?;
+        self.require_step(&ItemStep::OPEN)?;
         check_text("message", message, true)?;
         Ok(vec![SupervisionEvent::ItemUrged {
             message: message.trim().to_owned(),

@@ -69,12 +69,12 @@ impl ItemStep {
         }
     }
 
+    /// The steps in which the lead unit still has the item to do.
+    pub const OPEN: [ItemStep; 3] = [ItemStep::Opened, ItemStep::Assigned, ItemStep::InProgress];
+
     /// Whether the item is still to be done by the lead unit (it can be overdue).
     pub fn is_open(self) -> bool {
-        matches!(
-            self,
-            ItemStep::Opened | ItemStep::Assigned | ItemStep::InProgress
-        )
+        ItemStep::OPEN.contains(&self)
     }
 }
 
