@@ -391,6 +391,9 @@ pub(crate) fn document(d: &Document, names: &Names, json: bool) -> Result<()> {
         f.main_recipients.join("、"),
         f.cc.join("、")
     );
+    if let Some(a) = &f.annotation {
+        println!("  附注          （{a}）");
+    }
     if d.round() > 0 {
         println!("  round {} route:", d.round());
         for (i, s) in d.route().iter().enumerate() {

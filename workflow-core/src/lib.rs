@@ -40,6 +40,7 @@
 //!         main_recipients: vec!["各学院".into()],
 //!         cc: vec![],
 //!         files: Default::default(),
+//!         annotation: None,
 //!     }),
 //! };
 //! let events = handle(None, &draft, &dir).unwrap();

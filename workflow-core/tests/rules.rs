@@ -526,6 +526,20 @@ fn field_rules_are_checked_at_drafting() {
         &|f| f.classification_period_years = Some(5),
         "classification_period_years",
     );
+    // 附注: some words on one line, at most 60 characters.
+    check(&|f| f.annotation = Some("（）".into()), "annotation");
+    check(&|f| f.annotation = Some("  ".into()), "annotation");
+    check(
+        &|f| f.annotation = Some("此件公开发布\n联系人".into()),
+        "annotation",
+    );
+    check(&|f| f.annotation = Some("字".repeat(61)), "annotation");
+    // Sixty are taken, recorded without the parentheses the 公文 prints them in.
+    let mut f = flow();
+    let mut fl = fields();
+    fl.annotation = Some(format!(" ({}) ", "字".repeat(60)));
+    f.ok("wang.fang", Action::Draft(fl));
+    assert_eq!(f.doc().fields().annotation, Some("字".repeat(60)));
     // The caps: 秘密 ≤ 10, 机密 ≤ 20, 绝密 ≤ 30 (checked with a drafter cleared for all).
     let mut f = flow();
     f.dir.add_actor(actor(

@@ -830,6 +830,7 @@ pub fn draft_fields(f: Option<pb::DraftFields>) -> Result<DraftFields, Status> {
         important: f.important,
         main_recipients: f.main_recipients,
         cc: f.cc,
+        annotation: f.annotation,
     })
 }
 
@@ -848,6 +849,7 @@ pub fn draft_fields_to(f: &DraftFields) -> pb::DraftFields {
         important: f.important,
         main_recipients: f.main_recipients.clone(),
         cc: f.cc.clone(),
+        annotation: f.annotation.clone(),
     }
 }
 
@@ -1117,6 +1119,7 @@ pub fn unit_to(u: &workflow_core::directory::Unit) -> pb::Unit {
         office: u.office,
         receive_prefix: u.receive_prefix.clone().unwrap_or_default(),
         memo_prefix: u.memo_prefix.clone().unwrap_or_default(),
+        issuing_name: u.issuing_name.clone().unwrap_or_default(),
     }
 }
 
@@ -1130,6 +1133,7 @@ pub fn unit_from(u: Option<pb::Unit>) -> Result<workflow_core::directory::Unit, 
         office: u.office,
         receive_prefix: Some(u.receive_prefix.trim().to_owned()).filter(|p| !p.is_empty()),
         memo_prefix: Some(u.memo_prefix.trim().to_owned()).filter(|p| !p.is_empty()),
+        issuing_name: Some(u.issuing_name.trim().to_owned()).filter(|p| !p.is_empty()),
     })
 }
 

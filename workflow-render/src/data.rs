@@ -71,7 +71,8 @@ pub struct Issued {
     pub document_id: String,
     /// 标题.
     pub title: String,
-    /// The issuing units' names (发文机关标志 and 署名), the lead unit first.
+    /// The names the issuing units' 公文 go out under (发文机关标志 and 署名), the lead unit
+    /// first.
     pub issuer_units: Vec<String>,
     /// 发文字号, e.g. `X校发〔2026〕1号`.
     pub number: String,
@@ -87,6 +88,8 @@ pub struct Issued {
     pub attachments: Vec<String>,
     /// 成文日期, e.g. `2026年12月6日` (the 署名 above it is the issuing units).
     pub written_date: String,
+    /// 附注, printed in parentheses under the 成文日期 (without them here).
+    pub annotation: Option<String>,
     /// 抄送, the names joined (empty for none).
     pub cc: String,
     /// 印发机关.
@@ -102,8 +105,12 @@ fn recipient(r: &str, name_of: &dyn Fn(&str) -> Option<String>) -> String {
 }
 
 impl Issued {
-    /// What `doc` prints with the directory's `units` (in any order): unit codes printed as
-    /// their names, the general office of the smallest code (else the issuing unit) as 印发机关.
+    /// What `doc` prints with the directory's `units` (in any order): the issuing units under
+    /// the names their 公文 go out under ([`Unit::issuing_name`]), other unit codes printed
+    /// as their names, the general office of the smallest code (else the issuing unit) as
+    /// 印发机关.
+    ///
+    /// [`Unit::issuing_name`]: workflow_core::directory::Unit::issuing_name
     pub fn with_units(
         doc: &Document,
         units: &[workflow_core::directory::Unit],
@@ -132,7 +139,18 @@ impl Issued {
                     doc.fields().issuing_unit
                 ))
             })?;
-        Issued::from_document(doc, &name_of, &printer)
+        let mut issued = Issued::from_document(doc, &name_of, &printer)?;
+        let f = doc.fields();
+        issued.issuer_units = std::iter::once(&f.issuing_unit)
+            .chain(&f.co_issuing_units)
+            .map(|code| {
+                units
+                    .iter()
+                    .find(|u| u.code == *code)
+                    .map_or_else(|| code.to_string(), |u| u.issuing_name().to_owned())
+            })
+            .collect();
+        Ok(issued)
     }
 
     /// The file name it is kept and downloaded under: its 发文字号, `.pdf`.
@@ -232,6 +250,7 @@ impl Issued {
                 .written_date()
                 .map(chinese_date)
                 .unwrap_or_else(|| chinese_date(issue.issue_date)),
+            annotation: f.annotation.clone(),
             cc: join(&issue.cc),
             printer: printer.to_owned(),
             issued_on: issue.issue_date,

@@ -545,6 +545,7 @@ fn golden_record() -> Issued {
         .collect(),
         attachments: vec!["1.自评工作安排".into(), "2.自评报告提纲".into()],
         written_date: workflow_render::chinese_date(issued_on),
+        annotation: None,
         cc: "教育厅高教处，学校各位领导，纪委办公室，审计处，档案馆，图书馆，校友会，工会，团委，研究生院".into(),
         printer: "某某大学办公室".into(),
         issued_on,
@@ -700,4 +701,75 @@ fn the_printing_office_is_the_same_whatever_order_the_directory_comes_in() {
     // No directory to name a 印发机关 from: refused, not printed blank.
     let e = Issued::with_units(s.doc(), &[]).unwrap_err().to_string();
     assert!(e.contains("no 印发机关"), "{e}");
+}
+
+/// The words of a PDF as `pdftotext -layout` reads them.
+fn words_of(pdf: &[u8], name: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("workflow-render-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("doc.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let out = Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils, which scripts/test installs)");
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Without the spaces the layout's letter spacing puts between characters.
+    String::from_utf8(out.stdout).unwrap().replace(' ', "")
+}
+
+#[test]
+fn a_unit_issues_under_its_configured_name_and_the_annotation_is_printed_under_the_date() {
+    let mut s = Script::new();
+    let mut fields = workflow_testkit::fields();
+    fields.annotation = Some("（此件公开发布）".into());
+    s.drafted_with(fields);
+    for (actor, action) in &workflow_testkit::full_flow()[1..workflow_testkit::steps::ISSUED] {
+        s.ok(actor.as_str(), action.clone());
+    }
+    // Recorded without the parentheses the 公文 prints it in.
+    assert_eq!(s.doc().fields().annotation.as_deref(), Some("此件公开发布"));
+    // The fixture's 校长办公室 issues the school's documents as X大学; without that name
+    // configured, a unit issues under its own.
+    let mut units: Vec<_> = workflow_testkit::directory().units().cloned().collect();
+    let issued = Issued::with_units(s.doc(), &units).unwrap();
+    assert_eq!(issued.issuer_units, ["X大学"]);
+    assert_eq!(issued.printer, "校长办公室", "the office still prints it");
+    let office = units.iter_mut().find(|u| u.code.as_str() == "XB").unwrap();
+    assert_eq!(office.issuing_name.take().as_deref(), Some("X大学"));
+    let mut plain = Issued::with_units(s.doc(), &units).unwrap();
+    assert_eq!(plain.issuer_units, ["校长办公室"]);
+    plain.annotation = None;
+
+    let text = words_of(&renderer().render(&issued).unwrap().pdf, "annotation");
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert!(lines[..3].contains(&"X大学文件"), "{text}");
+    let date = lines
+        .iter()
+        .position(|l| l.ends_with(&issued.written_date))
+        .unwrap_or_else(|| panic!("the 成文日期 {}: {text}", issued.written_date));
+    let above = lines[date - 1].trim_start_matches("（印章位置）");
+    let above = if above.is_empty() {
+        lines[date - 2]
+    } else {
+        above
+    };
+    assert_eq!(above, "X大学", "the 署名 above the date: {text}");
+    assert_eq!(lines[date + 1], "（此件公开发布）", "{text}");
+    assert!(!text.contains("校长办公室文件"), "{text}");
+    // Without a 附注 nothing is printed there; without the name, the unit's own.
+    let none = words_of(&renderer().render(&plain).unwrap().pdf, "no-annotation");
+    assert!(!none.contains("（此件"), "{none}");
+    assert!(none.contains("校长办公室文件"), "{none}");
 }

@@ -29,6 +29,7 @@
 //!     main_recipients: vec!["各学院".into()],
 //!     cc: vec![],
 //!     files: Default::default(),
+//!     annotation: None,
 //! });
 //! let mut request = Request::new(id, "wang.fang", draft);
 //! request.expected_version = Some(0); // the document must not exist yet

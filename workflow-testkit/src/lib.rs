@@ -188,6 +188,7 @@ pub fn sample() -> Sample {
             important: false,
             main_recipients: d.main_recipients,
             cc: d.cc,
+            annotation: None,
         },
         drafter: d.drafter,
         route,

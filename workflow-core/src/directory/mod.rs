@@ -209,9 +209,19 @@ pub struct Unit {
     /// followed by 签.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memo_prefix: Option<String>,
+    /// The name its 公文 go out under (发文机关: the 发文机关标志 prints it before 文件, the
+    /// 署名 under the text), e.g. `X大学` for the 校长办公室 whose 机关代字 `X校发` issues the
+    /// school's documents; absent: its own name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuing_name: Option<String>,
 }
 
 impl Unit {
+    /// The name its 公文 go out under (发文机关标志 and 署名).
+    pub fn issuing_name(&self) -> &str {
+        self.issuing_name.as_deref().unwrap_or(&self.name)
+    }
+
     /// The prefix of the unit's 收文编号.
     pub fn receiving_prefix(&self) -> String {
         self.receive_prefix

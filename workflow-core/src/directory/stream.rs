@@ -330,7 +330,11 @@ fn check_code(field: &str, value: &str) -> Result<(), Error> {
 fn check_unit(u: &Unit) -> Result<(), Error> {
     check_code("unit.code", &u.code.0)?;
     check_text("unit.name", &u.name, 100)?;
-    check_text("unit.doc_prefix", &u.doc_prefix, 20)
+    check_text("unit.doc_prefix", &u.doc_prefix, 20)?;
+    match &u.issuing_name {
+        Some(name) => check_text("unit.issuing_name", name, 40),
+        None => Ok(()),
+    }
 }
 
 fn check_actor(a: &Actor, units: &dyn Fn(&UnitCode) -> bool) -> Result<(), Error> {
@@ -603,6 +607,7 @@ mod tests {
             office: false,
             receive_prefix: None,
             memo_prefix: None,
+            issuing_name: None,
         }
     }
 

@@ -54,6 +54,11 @@ pub struct DraftFields {
     /// The 正文 as a file and the attachments (DESIGN §10), each uploaded first.
     #[serde(default, skip_serializing_if = "DocumentFiles::is_empty")]
     pub files: DocumentFiles,
+    /// 附注: a short note the 公文 prints in parentheses under its 成文日期, e.g.
+    /// `此件公开发布` or `联系人：王芳，电话：88886666` (one line, at most 60 characters;
+    /// recorded without the parentheses).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotation: Option<String>,
 }
 
 /// What a command asks for. See DESIGN §2 for who may give each and when.

@@ -29,6 +29,7 @@ pub(crate) fn sheet(d: &Document) -> Sheet<'_> {
     s.parts("拟稿时间", vec![Part::Time(d.created_at())]);
     s.parts("主送", vec![Part::named(&x.main_recipients)]);
     s.parts("抄送", vec![Part::named(&x.cc)]);
+    s.text("附注", x.annotation.as_deref().unwrap_or_default());
     for sig in d.signatures() {
         s.parts(
             "签发",

@@ -54,6 +54,7 @@ pub fn directory() -> Directory {
         office: false,
         receive_prefix: None,
         memo_prefix: None,
+        issuing_name: None,
     });
     d
 }

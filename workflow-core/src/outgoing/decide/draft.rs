@@ -47,6 +47,7 @@ pub(super) fn validate_fields(f: &DraftFields, ctx: &dyn Context) -> Result<Vec<
     check_title_and_body(f)?;
     check_issuing_units(f, ctx)?;
     let warnings = check_recipients(f)?;
+    check_annotation(f.annotation.as_deref())?;
     crate::checks::check_classification_period(
         "classification_period_years",
         f.classification,
@@ -165,6 +166,40 @@ fn check_recipients(f: &DraftFields) -> Result<Vec<String>, Error> {
     Ok(warnings)
 }
 
+/// The most characters of a 附注.
+const MAX_ANNOTATION_CHARS: usize = 60;
+
+/// A 附注 as recorded: trimmed, without the parentheses the 公文 prints it in.
+fn annotation(text: &str) -> &str {
+    let t = text.trim();
+    t.strip_prefix(['（', '('])
+        .and_then(|t| t.strip_suffix(['）', ')']))
+        .unwrap_or(t)
+        .trim()
+}
+
+/// A 附注, when given: some words on one line, not too many.
+fn check_annotation(text: Option<&str>) -> Result<(), Error> {
+    let Some(text) = text else { return Ok(()) };
+    let t = annotation(text);
+    if t.is_empty() {
+        return Err(Error::field(
+            "annotation",
+            "a 附注 needs some words (leave it out for none)",
+        ));
+    }
+    if t.contains(['\n', '\r']) {
+        return Err(Error::field("annotation", "a 附注 is one line"));
+    }
+    if t.chars().count() > MAX_ANNOTATION_CHARS {
+        return Err(Error::field(
+            "annotation",
+            format!("longer than {MAX_ANNOTATION_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
 /// The fields as recorded: ids and recipients trimmed.
 pub(super) fn normalized(f: &DraftFields) -> DraftFields {
     let trim_all = |v: &[String]| v.iter().map(|s| s.trim().to_owned()).collect();
@@ -178,6 +213,7 @@ pub(super) fn normalized(f: &DraftFields) -> DraftFields {
             .collect(),
         main_recipients: trim_all(&f.main_recipients),
         cc: trim_all(&f.cc),
+        annotation: f.annotation.as_deref().map(|a| annotation(a).to_owned()),
         ..f.clone()
     }
 }
