@@ -75,9 +75,7 @@ async fn main() -> Result<()> {
         (
             "ding.xin",
             IncomingAction::Propose {
-                plan: Plan::Circulate {
-                    readers: vec!["lin.zhiyuan".into(), "song.hua".into()],
-                },
+                plan: Plan::circulate(vec!["lin.zhiyuan".into(), "song.hua".into()]),
                 opinion: "拟请校领导传阅。".into(),
             },
         ),

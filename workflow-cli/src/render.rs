@@ -230,6 +230,7 @@ pub(crate) fn receipt(r: &Receipt, names: &Names, json: bool) -> Result<()> {
     opinion_line("初审", "screen");
     opinion_line("退文", "reject");
     opinion_line("拟办意见", "propose");
+    opinion_line("会批", "comment");
     opinion_line("转批", "transfer");
     opinion_line("领导批示", "instruct");
     if let Some(i) = r.instruction() {
@@ -288,15 +289,21 @@ pub(crate) fn receipt(r: &Receipt, names: &Names, json: bool) -> Result<()> {
     }
     opinion_line("退回", "send_back");
     for (reader, mark) in r.readers() {
+        // 阅办 (to act on, by a day) or 阅知.
+        let how = r
+            .acting()
+            .get(reader)
+            .map(|d| format!("阅办（{d} 前）"))
+            .unwrap_or_else(|| "阅知".to_owned());
         match mark {
             Some(m) => println!(
-                "  {}  {} 已阅 {}  {}",
+                "  {}  {} {how} 已阅 {}  {}",
                 pad("传阅"),
                 names.label(reader),
                 local(m.at),
                 m.opinion
             ),
-            None => println!("  {}  {} 未阅", pad("传阅"), names.label(reader)),
+            None => println!("  {}  {} {how} 未阅", pad("传阅"), names.label(reader)),
         }
     }
     if let Some(c) = r.closure() {

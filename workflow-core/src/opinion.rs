@@ -42,6 +42,7 @@ pub fn step_label(step: &str) -> &str {
         "reject" => "退文",
         "propose" => "拟办",
         "instruct" => "批示",
+        "comment" => "会批",
         "transfer" => "转批",
         "send_back" => "退回拟办",
         "read" => "阅知",

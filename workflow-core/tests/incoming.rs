@@ -475,9 +475,7 @@ fn the_office_director_proposes_circulation_or_instruction_with_an_opinion() {
     let mut f = script();
     f.steps(0, 2);
     let instruct = |leader: &str, opinion: &str| IncomingAction::Propose {
-        plan: Plan::Instruct {
-            leader: leader.into(),
-        },
+        plan: Plan::instruct(leader.into()),
         opinion: opinion.into(),
     };
     let e = f.err("he.ping", instruct("lin.zhiyuan", "拟请阅批"));
@@ -494,9 +492,7 @@ fn the_office_director_proposes_circulation_or_instruction_with_an_opinion() {
     let e = f.err(
         "ding.xin",
         IncomingAction::Propose {
-            plan: Plan::Circulate {
-                readers: vec!["lin.zhiyuan".into()],
-            },
+            plan: Plan::circulate(vec!["lin.zhiyuan".into()]),
             opinion: "拟请传阅".into(),
         },
     );
@@ -808,9 +804,7 @@ fn the_lead_unit_may_send_it_back_with_a_reason_to_the_proposal() {
     f.ok(
         "ding.xin",
         IncomingAction::Propose {
-            plan: Plan::Instruct {
-                leader: "song.hua".into(),
-            },
+            plan: Plan::instruct("song.hua".into()),
             opinion: "拟请宋副校长阅批。".into(),
         },
     );
@@ -933,7 +927,7 @@ fn circulating(f: &mut ReceiptScript) {
     let e = f.err(
         "ding.xin",
         IncomingAction::Propose {
-            plan: Plan::Circulate { readers: vec![] },
+            plan: Plan::circulate(vec![]),
             opinion: "拟请传阅".into(),
         },
     );
@@ -941,9 +935,7 @@ fn circulating(f: &mut ReceiptScript) {
     f.ok(
         "ding.xin",
         IncomingAction::Propose {
-            plan: Plan::Circulate {
-                readers: vec!["lin.zhiyuan".into(), "song.hua".into()],
-            },
+            plan: Plan::circulate(vec!["lin.zhiyuan".into(), "song.hua".into()]),
             opinion: "拟请校领导传阅。".into(),
         },
     );
@@ -995,6 +987,7 @@ fn readers_may_be_added_while_it_circulates() {
         "ding.xin",
         IncomingAction::AddReaders {
             readers: vec!["song.hua".into()],
+            act_by: None,
         },
     );
     assert!(is_field(&e, "readers[0]"), "{e}");
@@ -1002,6 +995,7 @@ fn readers_may_be_added_while_it_circulates() {
         "he.ping",
         IncomingAction::AddReaders {
             readers: vec!["chen.hong".into()],
+            act_by: None,
         },
     );
     assert!(matches!(e, Error::MissingRole { .. }), "{e}");
@@ -1009,6 +1003,7 @@ fn readers_may_be_added_while_it_circulates() {
         "ding.xin",
         IncomingAction::AddReaders {
             readers: vec!["chen.hong".into()],
+            act_by: None,
         },
     );
     for reader in ["lin.zhiyuan", "song.hua"] {
@@ -1027,6 +1022,278 @@ fn readers_may_be_added_while_it_circulates() {
             opinion: String::new(),
         },
     );
+    assert_eq!(f.receipt().step(), Step::Completed);
+}
+
+// ---- 会批 and 批示件传阅 ----
+
+/// Registered, screened and proposed for 会批: `co_leaders` before 林志远.
+fn joint_instruction(f: &mut ReceiptScript, co_leaders: &[&str], in_turn: bool) {
+    f.steps(0, PROPOSE);
+    f.ok(
+        "ding.xin",
+        IncomingAction::Propose {
+            plan: Plan::Instruct {
+                leader: "lin.zhiyuan".into(),
+                co_leaders: co_leaders.iter().map(|&l| l.into()).collect(),
+                in_turn,
+            },
+            opinion: "拟请郑校长、宋校长会批后，呈林校长批示。".into(),
+        },
+    );
+}
+
+fn comment(opinion: &str) -> IncomingAction {
+    IncomingAction::CommentInstruction {
+        opinion: opinion.into(),
+    }
+}
+
+fn awaited(f: &ReceiptScript) -> Vec<Assignee> {
+    Incoming::assignees(f.receipt(), &|_| true)
+}
+
+#[test]
+fn a_joint_instruction_takes_each_leaders_opinion_in_turn_before_the_deciding_one() {
+    let mut f = script();
+    // The co-leaders are leaders, each named once, not the deciding leader.
+    f.steps(0, PROPOSE);
+    for (co, field) in [
+        (vec!["lin.zhiyuan"], "plan.co_leaders[0]"),
+        (vec!["song.hua", "song.hua"], "plan.co_leaders[1]"),
+    ] {
+        let e = f.err(
+            "ding.xin",
+            IncomingAction::Propose {
+                plan: Plan::Instruct {
+                    leader: "lin.zhiyuan".into(),
+                    co_leaders: co.into_iter().map(Into::into).collect(),
+                    in_turn: true,
+                },
+                opinion: "会批".into(),
+            },
+        );
+        assert!(is_field(&e, field), "{e}");
+    }
+    let e = f.err(
+        "ding.xin",
+        IncomingAction::Propose {
+            plan: Plan::Instruct {
+                leader: "lin.zhiyuan".into(),
+                co_leaders: vec!["he.ping".into()],
+                in_turn: true,
+            },
+            opinion: "会批".into(),
+        },
+    );
+    assert!(matches!(e, Error::NamedActorMissingRole { .. }), "{e}");
+
+    let mut f = script();
+    joint_instruction(&mut f, &["zheng.xiao", "song.hua"], true);
+    assert_eq!(f.receipt().step(), Step::AwaitingInstruction);
+    // In turn: 郑晓 first; 宋华 and the deciding leader wait.
+    assert_eq!(awaited(&f), vec![Assignee::Actor("zheng.xiao".into())]);
+    let e = f.err("song.hua", comment("同意。"));
+    assert!(matches!(e, Error::NotNow { .. }), "{e}");
+    let instruct = f.clone_step(INSTRUCT);
+    let e = f.err("lin.zhiyuan", instruct.clone());
+    assert!(matches!(e, Error::NotNow { .. }), "{e}");
+    let e = f.err(
+        "lin.zhiyuan",
+        IncomingAction::TransferInstruction {
+            to: "song.hua".into(),
+            opinion: String::new(),
+        },
+    );
+    assert!(matches!(e, Error::NotNow { .. }), "{e}");
+    let e = f.err("zheng.xiao", comment("  "));
+    assert!(is_field(&e, "opinion"), "{e}");
+    f.ok("zheng.xiao", comment("拟同意，请宋校长阅示。"));
+    assert_eq!(awaited(&f), vec![Assignee::Actor("song.hua".into())]);
+    // Once each.
+    let e = f.err("zheng.xiao", comment("再补充一句。"));
+    assert!(matches!(e, Error::NotAssigned { .. }), "{e}");
+    f.ok("song.hua", comment("同意，请林校长批示。"));
+    assert_eq!(awaited(&f), vec![Assignee::Actor("lin.zhiyuan".into())]);
+    // A leader not named for the 会批 has nothing to say in it.
+    let e = f.err("zhang.guoqing", comment("同意。"));
+    assert!(matches!(e, Error::NotAssigned { .. }), "{e}");
+    f.ok("lin.zhiyuan", instruct);
+    assert_eq!(f.receipt().step(), Step::InHandling);
+    // Every 批示 kept, in order.
+    let kept: Vec<(&str, &str)> = f
+        .receipt()
+        .opinions()
+        .iter()
+        .filter(|o| o.step == "comment" || o.step == "instruct")
+        .map(|o| (o.step.as_str(), o.actor.as_str()))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            ("comment", "zheng.xiao"),
+            ("comment", "song.hua"),
+            ("instruct", "lin.zhiyuan")
+        ]
+    );
+    assert_eq!(f.fold().as_ref(), Some(f.receipt()));
+}
+
+#[test]
+fn a_joint_instruction_at_once_waits_for_every_co_leader_in_any_order() {
+    let mut f = script();
+    joint_instruction(&mut f, &["zheng.xiao", "song.hua"], false);
+    assert_eq!(
+        awaited(&f),
+        vec![
+            Assignee::Actor("song.hua".into()),
+            Assignee::Actor("zheng.xiao".into())
+        ]
+    );
+    f.ok("song.hua", comment("同意。"));
+    assert_eq!(awaited(&f), vec![Assignee::Actor("zheng.xiao".into())]);
+    let e = f.err("lin.zhiyuan", f.clone_step(INSTRUCT));
+    assert!(matches!(e, Error::NotNow { .. }), "{e}");
+    f.ok("zheng.xiao", comment("同意。"));
+    f.steps(INSTRUCT, INSTRUCT + 1);
+    assert_eq!(f.receipt().step(), Step::InHandling);
+    // Once the 批示 is given, the 会批 is over.
+    let e = f.err(
+        "lin.zhiyuan",
+        IncomingAction::CommentInstruction {
+            opinion: "补充".into(),
+        },
+    );
+    assert!(matches!(e, Error::WrongState { .. }), "{e}");
+}
+
+#[test]
+fn an_instructed_receipt_goes_round_readers_while_it_is_handled() {
+    let mut f = script();
+    f.steps(0, INSTRUCT + 1);
+    // The leader who gave the 批示 passes it round the other leaders (批示件传阅); the
+    // registrar may not, the office director may.
+    f.ok(
+        "lin.zhiyuan",
+        IncomingAction::AddReaders {
+            readers: vec!["song.hua".into(), "zheng.xiao".into()],
+            act_by: None,
+        },
+    );
+    let e = f.err(
+        "he.ping",
+        IncomingAction::AddReaders {
+            readers: vec!["chen.hong".into()],
+            act_by: None,
+        },
+    );
+    assert!(matches!(e, Error::MissingRole { .. }), "{e}");
+    // 阅办: a day not past, and the reader must say what they did.
+    let today = workflow_core::ids::china_date(f.clock);
+    let e = f.err(
+        "ding.xin",
+        IncomingAction::AddReaders {
+            readers: vec!["chen.hong".into()],
+            act_by: Some(today - Duration::days(1)),
+        },
+    );
+    assert!(is_field(&e, "act_by"), "{e}");
+    f.ok(
+        "ding.xin",
+        IncomingAction::AddReaders {
+            readers: vec!["chen.hong".into()],
+            act_by: Some(today + Duration::days(3)),
+        },
+    );
+    assert_eq!(
+        f.receipt().acting().get(&"chen.hong".into()),
+        Some(&(today + Duration::days(3)))
+    );
+    // The handling's to-do and the readers' side by side.
+    let keys = awaited(&f);
+    for reader in ["song.hua", "zheng.xiao", "chen.hong"] {
+        assert!(keys.contains(&Assignee::Actor(reader.into())), "{keys:?}");
+    }
+    assert!(keys.contains(&Assignee::UnitRole {
+        unit: "JWC".into(),
+        role: Role::Handler
+    }));
+    f.ok(
+        "song.hua",
+        IncomingAction::MarkRead {
+            opinion: String::new(),
+        },
+    );
+    assert_eq!(f.receipt().step(), Step::InHandling, "the handling goes on");
+    let e = f.err(
+        "chen.hong",
+        IncomingAction::MarkRead {
+            opinion: String::new(),
+        },
+    );
+    assert!(
+        is_field(&e, "opinion"),
+        "a 阅办 reader says what they did: {e}"
+    );
+    f.ok(
+        "chen.hong",
+        IncomingAction::MarkRead {
+            opinion: "已按批示安排人员配合。".into(),
+        },
+    );
+    // Completed with a reader still to read: not filed until they have.
+    f.steps(INSTRUCT + 1, COMPLETE + 1);
+    assert_eq!(f.receipt().step(), Step::Completed);
+    assert_eq!(awaited(&f), vec![Assignee::Actor("zheng.xiao".into())]);
+    let archive = f.clone_step(ARCHIVE);
+    let archivist = "xu.jing";
+    let e = f.err(archivist, archive.clone());
+    assert!(
+        matches!(&e, Error::NotNow { reason, .. } if reason.contains("zheng.xiao")),
+        "{e}"
+    );
+    f.ok(
+        "zheng.xiao",
+        IncomingAction::MarkRead {
+            opinion: "阅。".into(),
+        },
+    );
+    assert_eq!(awaited(&f), vec![Assignee::Role(Role::Archivist)]);
+    f.ok(archivist, archive);
+    assert_eq!(f.receipt().step(), Step::Archived);
+    assert_eq!(f.fold().as_ref(), Some(f.receipt()));
+}
+
+#[test]
+fn a_circulation_to_act_on_needs_each_readers_opinion() {
+    let mut f = script();
+    for_reading(&mut f);
+    let today = workflow_core::ids::china_date(f.clock);
+    f.ok(
+        "ding.xin",
+        IncomingAction::Propose {
+            plan: Plan::Circulate {
+                readers: vec!["fang.yu".into(), "guo.tao".into()],
+                act_by: Some(today + Duration::days(5)),
+            },
+            opinion: "请教务处、人事处阅办。".into(),
+        },
+    );
+    for reader in ["fang.yu", "guo.tao"] {
+        let e = f.err(
+            reader,
+            IncomingAction::MarkRead {
+                opinion: String::new(),
+            },
+        );
+        assert!(is_field(&e, "opinion"), "{e}");
+        f.ok(
+            reader,
+            IncomingAction::MarkRead {
+                opinion: "已落实。".into(),
+            },
+        );
+    }
     assert_eq!(f.receipt().step(), Step::Completed);
 }
 
@@ -1244,9 +1511,7 @@ fn clearance_rules_hold_as_for_outgoing() {
     let e = f.err(
         "ding.xin",
         IncomingAction::Propose {
-            plan: Plan::Circulate {
-                readers: vec!["zhou.jie".into()],
-            },
+            plan: Plan::circulate(vec!["zhou.jie".into()]),
             opinion: "拟请传阅。".into(),
         },
     );

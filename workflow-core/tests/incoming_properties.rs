@@ -32,6 +32,7 @@ const ACTORS: &[&str] = &[
     "wang.fang",
     "xu.jing",
     "chen.hong",
+    "zheng.xiao",
     "nobody",
 ];
 
@@ -83,13 +84,35 @@ fn arb_action() -> impl Strategy<Value = IncomingAction> {
             deadline: d.map(date)
         }),
         arb_text().prop_map(|reason| IncomingAction::RejectIncoming { reason }),
-        (arb_actors(), arb_text()).prop_map(|(readers, opinion)| IncomingAction::Propose {
-            plan: Plan::Circulate { readers },
-            opinion
+        (arb_actors(), prop::option::of(1..31u32), arb_text()).prop_map(|(readers, d, opinion)| {
+            IncomingAction::Propose {
+                plan: Plan::Circulate {
+                    readers,
+                    act_by: d.map(date),
+                },
+                opinion,
+            }
         }),
+        (
+            prop::sample::select(ACTORS.to_vec()),
+            arb_actors(),
+            any::<bool>(),
+            arb_text()
+        )
+            .prop_map(
+                |(l, co_leaders, in_turn, opinion)| IncomingAction::Propose {
+                    plan: Plan::Instruct {
+                        leader: l.into(),
+                        co_leaders,
+                        in_turn,
+                    },
+                    opinion,
+                }
+            ),
+        arb_text().prop_map(|opinion| IncomingAction::CommentInstruction { opinion }),
         (prop::sample::select(ACTORS.to_vec()), arb_text()).prop_map(|(l, opinion)| {
             IncomingAction::Propose {
-                plan: Plan::Instruct { leader: l.into() },
+                plan: Plan::instruct(l.into()),
                 opinion,
             }
         }),
@@ -129,7 +152,12 @@ fn arb_action() -> impl Strategy<Value = IncomingAction> {
         (arb_text(), arb_text())
             .prop_map(|(result, reply)| IncomingAction::Complete { result, reply }),
         arb_text().prop_map(|opinion| IncomingAction::MarkRead { opinion }),
-        arb_actors().prop_map(|readers| IncomingAction::AddReaders { readers }),
+        (arb_actors(), prop::option::of(1..31u32)).prop_map(|(readers, d)| {
+            IncomingAction::AddReaders {
+                readers,
+                act_by: d.map(date),
+            }
+        }),
         prop::option::of(prop::sample::select(Retention::ALL.to_vec())).prop_map(|retention| {
             IncomingAction::ArchiveIncoming {
                 fonds: "J012".into(),
@@ -200,14 +228,27 @@ fn authorised(
         (Some(r), IncomingAction::Screen { .. } | IncomingAction::RejectIncoming { .. }) => {
             (a.has_role(Role::Registrar) || a.has_role(Role::OfficeDirector)) && office(r)
         }
-        (
-            Some(r),
-            IncomingAction::Propose { .. }
-            | IncomingAction::DecideExtension { .. }
-            | IncomingAction::AddReaders { .. },
-        ) => a.has_role(Role::OfficeDirector) && office(r),
+        (Some(r), IncomingAction::Propose { .. } | IncomingAction::DecideExtension { .. }) => {
+            a.has_role(Role::OfficeDirector) && office(r)
+        }
+        // 传阅: the office director, or the leader whose 批示 it carries.
+        (Some(r), IncomingAction::AddReaders { .. }) => {
+            (a.has_role(Role::OfficeDirector) && office(r))
+                || r.instruction().is_some_and(|i| i.leader == a.id)
+        }
+        // The deciding leader, once the 会批 co-leaders have all commented.
         (Some(r), IncomingAction::Instruct { .. } | IncomingAction::TransferInstruction { .. }) => {
-            r.leader().is_some_and(|l| l.as_str() == actor)
+            r.leader().is_some_and(|l| l.as_str() == actor) && r.pending_co_leaders().is_empty()
+        }
+        // 会批: a co-leader still to comment; in turn, the first of them.
+        (Some(r), IncomingAction::CommentInstruction { .. }) => {
+            let pending = r.pending_co_leaders();
+            let in_turn = matches!(r.plan(), Some(Plan::Instruct { in_turn: true, .. }));
+            if in_turn {
+                pending.first().is_some_and(|l| l.as_str() == actor)
+            } else {
+                pending.iter().any(|l| l.as_str() == actor)
+            }
         }
         (
             Some(r),
@@ -224,7 +265,10 @@ fn authorised(
         (Some(r), IncomingAction::MarkRead { .. }) => {
             r.readers().get(&a.id).is_some_and(Option::is_none)
         }
-        (Some(_), IncomingAction::ArchiveIncoming { .. }) => a.has_role(Role::Archivist),
+        // Filed once every reader has read it.
+        (Some(r), IncomingAction::ArchiveIncoming { .. }) => {
+            a.has_role(Role::Archivist) && r.unread().is_empty()
+        }
         (Some(_), IncomingAction::RemindIncoming { .. }) => false,
         // 回执已回: the office, once, where one was asked for and it was not sent back.
         (Some(r), IncomingAction::ReturnSlip { .. }) => {

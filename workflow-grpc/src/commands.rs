@@ -209,14 +209,20 @@ macro_rules! command_table {
                     to IncomingAction::RejectIncoming { reason } => { reason: reason };
                 propose_handling: ProposeHandling(ProposeHandlingRequest)
                     from |r| IncomingAction::Propose {
-                        plan: plan(r.readers, r.leader)?,
+                        plan: plan(r.readers, r.leader, &r.act_by, r.co_leaders, r.in_turn)?,
                         opinion: r.opinion,
                     };
                     to IncomingAction::Propose { plan, opinion } => {
-                        readers: plan_readers(&plan),
-                        leader: plan_leader(&plan),
+                        readers: plan_to(&plan).readers,
+                        leader: plan_to(&plan).leader,
+                        act_by: plan_to(&plan).act_by,
+                        co_leaders: plan_to(&plan).co_leaders,
+                        in_turn: plan_to(&plan).in_turn,
                         opinion: opinion,
                     };
+                comment_instruction: CommentInstruction(CommentInstructionRequest)
+                    from |r| IncomingAction::CommentInstruction { opinion: r.opinion };
+                    to IncomingAction::CommentInstruction { opinion } => { opinion: opinion };
                 instruct_incoming: InstructIncoming(InstructIncomingRequest)
                     from |r| IncomingAction::Instruct {
                         lead_unit: UnitCode(r.lead_unit),
@@ -283,9 +289,11 @@ macro_rules! command_table {
                 add_readers: AddReaders(AddReadersRequest)
                     from |r| IncomingAction::AddReaders {
                         readers: r.readers.into_iter().map(ActorId).collect(),
+                        act_by: optional_date("act_by", &r.act_by)?,
                     };
-                    to IncomingAction::AddReaders { readers } => {
+                    to IncomingAction::AddReaders { readers, act_by } => {
                         readers: readers.into_iter().map(|a| a.0).collect(),
+                        act_by: act_by.map(|d| d.to_string()).unwrap_or_default(),
                     };
                 archive_incoming: ArchiveIncoming(ArchiveIncomingRequest)
                     from |r| IncomingAction::ArchiveIncoming {

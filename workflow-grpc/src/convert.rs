@@ -25,7 +25,7 @@ mod incoming;
 mod submission;
 mod supervision;
 pub use incoming::{flow, receipt};
-use incoming::{optional_date, plan, plan_leader, plan_readers, registration, registration_sent};
+use incoming::{optional_date, plan, plan_to, registration, registration_sent};
 pub use submission::memo;
 use submission::{
     decision_from, decision_to, memo_fields, memo_fields_to, supervise, supervise_to,

@@ -44,6 +44,7 @@ fn back(m: CommandMessage) -> Request {
         CommandMessage::CompleteIncoming(m) => m.into_request(),
         CommandMessage::MarkRead(m) => m.into_request(),
         CommandMessage::AddReaders(m) => m.into_request(),
+        CommandMessage::CommentInstruction(m) => m.into_request(),
         CommandMessage::ArchiveIncoming(m) => m.into_request(),
         CommandMessage::OpenItem(m) => m.into_request(),
         CommandMessage::AcceptItem(m) => m.into_request(),
@@ -182,9 +183,7 @@ fn every_incoming_command_reads_back_as_sent() {
             reason: "非本单位来文".into(),
         },
         IncomingAction::Propose {
-            plan: Plan::Circulate {
-                readers: vec!["lin.zhiyuan".into(), "song.hua".into()],
-            },
+            plan: Plan::circulate(vec!["lin.zhiyuan".into(), "song.hua".into()]),
             opinion: "请传阅".into(),
         },
         IncomingAction::TransferInstruction {
@@ -203,6 +202,29 @@ fn every_incoming_command_reads_back_as_sent() {
         },
         IncomingAction::AddReaders {
             readers: vec!["ye.qing".into()],
+            act_by: None,
+        },
+        IncomingAction::AddReaders {
+            readers: vec!["song.hua".into(), "lin.zhiyuan".into()],
+            act_by: Some(day),
+        },
+        IncomingAction::Propose {
+            plan: Plan::Circulate {
+                readers: vec!["fang.yu".into()],
+                act_by: Some(day),
+            },
+            opinion: "请阅办".into(),
+        },
+        IncomingAction::Propose {
+            plan: Plan::Instruct {
+                leader: "lin.zhiyuan".into(),
+                co_leaders: vec!["song.hua".into()],
+                in_turn: true,
+            },
+            opinion: "请宋校长、林校长会批".into(),
+        },
+        IncomingAction::CommentInstruction {
+            opinion: "拟同意，请林校长阅示".into(),
         },
         IncomingAction::UrgeIncoming {
             message: "请抓紧办理".into(),
@@ -218,7 +240,7 @@ fn every_incoming_command_reads_back_as_sent() {
         },
     ]);
     let names: std::collections::BTreeSet<&str> = actions.iter().map(|a| a.name()).collect();
-    assert_eq!(names.len(), 17, "every 收文 RPC is covered: {names:?}");
+    assert_eq!(names.len(), 18, "every 收文 RPC is covered: {names:?}");
     let id = DocumentId(uuid::Uuid::from_u128(8));
     for (i, action) in actions.into_iter().enumerate() {
         let mut sent = Request::new(id, "he.ping", action);

@@ -338,9 +338,7 @@ async fn the_todo_holders_of_every_receipt_state_are_exactly_who_may_act() {
         id,
         s.director.clone(),
         IncomingAction::Propose {
-            plan: workflow_core::incoming::Plan::Circulate {
-                readers: s.readers.clone(),
-            },
+            plan: workflow_core::incoming::Plan::circulate(s.readers.clone()),
             opinion: "请传阅。".into(),
         },
     )

@@ -194,9 +194,7 @@ async fn an_item_follows_its_instruction_sent_back_and_the_next_one_opens_anew()
         receipt,
         sample.director.as_str(),
         IncomingAction::Propose {
-            plan: workflow_core::incoming::Plan::Instruct {
-                leader: "lin.zhiyuan".into(),
-            },
+            plan: workflow_core::incoming::Plan::instruct("lin.zhiyuan".into()),
             opinion: "请林校长改批人事处办理。".into(),
         },
     )

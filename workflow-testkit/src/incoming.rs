@@ -74,8 +74,8 @@ pub fn incoming_sample() -> IncomingSample {
 
 /// The commands a 收文 may be waiting for, with the sample's particulars: the work its 待办
 /// holders are to be exactly the actors for (see
-/// [`crate::engine::todo_holders_and_who_may_act`]). Left out: `AddReaders`, an amendment
-/// the director may make while it circulates, and `UrgeIncoming`, the office's 催办 while it
+/// [`crate::engine::todo_holders_and_who_may_act`]). Left out: `AddReaders`, a 传阅 the
+/// director (or the leader who gave the 批示) may start at any time, and `UrgeIncoming`, the office's 催办 while it
 /// is handled — not work it waits for —, and `RemindIncoming`, which only the engine's sweep
 /// gives.
 pub fn work_actions(s: &IncomingSample) -> Vec<IncomingAction> {
@@ -89,15 +89,11 @@ pub fn work_actions(s: &IncomingSample) -> Vec<IncomingAction> {
             reason: "不属于本单位。".into(),
         },
         IncomingAction::Propose {
-            plan: Plan::Instruct {
-                leader: s.leader.clone(),
-            },
+            plan: Plan::instruct(s.leader.clone()),
             opinion: "请阅批。".into(),
         },
         IncomingAction::Propose {
-            plan: Plan::Circulate {
-                readers: s.readers.clone(),
-            },
+            plan: Plan::circulate(s.readers.clone()),
             opinion: "请传阅。".into(),
         },
         IncomingAction::Instruct {
@@ -132,8 +128,12 @@ pub fn work_actions(s: &IncomingSample) -> Vec<IncomingAction> {
             result: "已办结。".into(),
             reply: "已答复。".into(),
         },
+        // With an opinion, which a 阅办 reader must give.
         IncomingAction::MarkRead {
-            opinion: String::new(),
+            opinion: "已阅。".into(),
+        },
+        IncomingAction::CommentInstruction {
+            opinion: "同意。".into(),
         },
         IncomingAction::ArchiveIncoming {
             fonds: "J012".into(),
@@ -172,9 +172,7 @@ pub fn instruct_flow(s: &IncomingSample, fonds: &str) -> Vec<(ActorId, IncomingA
         (
             s.director.clone(),
             IncomingAction::Propose {
-                plan: Plan::Instruct {
-                    leader: s.leader.clone(),
-                },
+                plan: Plan::instruct(s.leader.clone()),
                 opinion: s.proposal.clone(),
             },
         ),

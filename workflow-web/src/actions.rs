@@ -240,9 +240,27 @@ const INCOMING: &[ActionForm] = &[
                 Input::Person(Some(Role::Leader)),
                 false,
             ),
-            field("readers", "阅知人（传阅时选）", Input::People, false),
+            field(
+                "co_leaders",
+                "会批领导（先于呈批领导批示）",
+                Input::People,
+                false,
+            ),
+            field("in_turn", "依次会批（不选则同时）", Input::Check, false),
+            field("readers", "传阅人（传阅时选）", Input::People, false),
+            field(
+                "act_by",
+                "阅办时限（须办理时填，不填为阅知）",
+                Input::Date,
+                false,
+            ),
             OPINION.with_stock(PROPOSE),
         ],
+    ),
+    form(
+        "CommentInstruction",
+        "会批",
+        &[field("opinion", "批示意见", Input::Text, true).with_stock(INSTRUCT)],
     ),
     form(
         "InstructIncoming",
@@ -299,6 +317,19 @@ const INCOMING: &[ActionForm] = &[
         ],
     ),
     form("MarkRead", "阅知", &[OPINION]),
+    form(
+        "AddReaders",
+        "传阅",
+        &[
+            field("readers", "传阅人", Input::People, true),
+            field(
+                "act_by",
+                "阅办时限（须办理时填，不填为阅知）",
+                Input::Date,
+                false,
+            ),
+        ],
+    ),
     form("ArchiveIncoming", "归档", &ARCHIVE),
 ];
 
@@ -425,6 +456,14 @@ fn required(v: &Values, f: &Field) -> Result<String, WebError> {
         return Err(WebError::bad_form(f.name, format!("{}：必填", f.label)));
     }
     Ok(t)
+}
+
+/// The people a list field names.
+fn people(v: &Values, name: &str) -> Vec<ActorId> {
+    list(v, name)
+        .iter()
+        .map(|r| ActorId::from(r.as_str()))
+        .collect()
 }
 
 fn date(v: &Values, form: &str, name: &str) -> Result<Option<NaiveDate>, WebError> {
@@ -623,12 +662,12 @@ pub(crate) fn command(
                 plan: match t("leader") {
                     l if !l.is_empty() => Plan::Instruct {
                         leader: ActorId::from(l.as_str()),
+                        co_leaders: people(v, "co_leaders"),
+                        in_turn: yes(v, form, "in_turn")?,
                     },
                     _ => Plan::Circulate {
-                        readers: list(v, "readers")
-                            .iter()
-                            .map(|r| ActorId::from(r.as_str()))
-                            .collect(),
+                        readers: people(v, "readers"),
+                        act_by: date(v, form, "act_by")?,
                     },
                 },
                 opinion: t("opinion"),
@@ -670,6 +709,13 @@ pub(crate) fn command(
             },
             "MarkRead" => IncomingAction::MarkRead {
                 opinion: t("opinion"),
+            },
+            "CommentInstruction" => IncomingAction::CommentInstruction {
+                opinion: t("opinion"),
+            },
+            "AddReaders" => IncomingAction::AddReaders {
+                readers: people(v, "readers"),
+                act_by: date(v, form, "act_by")?,
             },
             _ => {
                 let (fonds, retention, unit_code, deviation_reason) = archive_fields()?;
@@ -883,6 +929,8 @@ fn probe_values(actor: &ActorId, unit: &UnitCode, now: Timestamp) -> Values {
         ("lead_unit", unit.as_str()),
         ("leader", actor.as_str()),
         ("to", actor.as_str()),
+        // Whoever it is passed round to: a reader already on the list is a field's refusal.
+        ("readers", actor.as_str()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))

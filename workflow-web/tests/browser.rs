@@ -588,9 +588,7 @@ async fn an_office_day_in_a_real_browser() {
             rid,
             sample.director.as_str(),
             workflow_core::incoming::IncomingAction::Propose {
-                plan: workflow_core::incoming::Plan::Circulate {
-                    readers: sample.readers.clone(),
-                },
+                plan: workflow_core::incoming::Plan::circulate(sample.readers.clone()),
                 opinion: "请传阅。".into(),
             },
         );

@@ -662,9 +662,7 @@ async fn ticked_readings_and_receipts_are_taken_in_one_go_each_on_its_own() {
             id,
             s.director.as_str(),
             IncomingAction::Propose {
-                plan: Plan::Circulate {
-                    readers: s.readers.clone(),
-                },
+                plan: Plan::circulate(s.readers.clone()),
                 opinion: "请传阅。".into(),
             },
         );
@@ -694,6 +692,7 @@ async fn ticked_readings_and_receipts_are_taken_in_one_go_each_on_its_own() {
         s.director.as_str(),
         IncomingAction::AddReaders {
             readers: vec!["wang.fang".into()],
+            act_by: None,
         },
     );
     more.expected_version = Some(3);
@@ -1012,4 +1011,104 @@ async fn a_classified_receipt_is_not_sent_to_a_unit_nobody_there_may_open() {
         3,
         "nothing recorded"
     );
+}
+
+/// 会批 and 批示件传阅 from the cards: the director names a leader to comment first, that
+/// leader is offered 会批 (and the deciding leader nothing yet), then the deciding leader's
+/// 批示 and its 传阅 to another leader, who is offered 阅知.
+#[tokio::test]
+async fn a_joint_instruction_and_its_circulation_are_taken_from_the_cards() {
+    let c = Console::new().await;
+    let id = incoming_at_proposal(&c).await;
+    let director = c.signed_in("ding.xin").await;
+    let page = c.get(&director, &format!("/doc/{id}")).await;
+    for label in ["会批领导", "依次会批", "阅办时限"] {
+        assert!(page.body.contains(label), "{label}: {}", page.body);
+    }
+    let a = c
+        .act(
+            &director,
+            id,
+            &[
+                ("action", "ProposeHandling"),
+                ("version", "2"),
+                ("leader", "lin.zhiyuan"),
+                ("co_leaders", "song.hua"),
+                ("in_turn", "on"),
+                ("opinion", "拟请宋校长阅示后呈林校长批示。"),
+                ("command_id", "p1"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let offers = |body: &str, action: &str| body.contains(&format!("data-action=\"{action}\""));
+    let lin = c.signed_in("lin.zhiyuan").await;
+    let song = c.signed_in("song.hua").await;
+    let page = c.get(&lin, &format!("/doc/{id}")).await;
+    assert!(!offers(&page.body, "InstructIncoming"), "{}", page.body);
+    let page = c.get(&song, &format!("/doc/{id}")).await;
+    assert!(offers(&page.body, "CommentInstruction"), "{}", page.body);
+    let a = c
+        .act(
+            &song,
+            id,
+            &[
+                ("action", "CommentInstruction"),
+                ("version", "3"),
+                ("opinion", "同意，请林校长批示。"),
+                ("command_id", "m1"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let page = c.get(&lin, &format!("/doc/{id}")).await;
+    assert!(offers(&page.body, "InstructIncoming"), "{}", page.body);
+    assert!(
+        page.body.contains("同意，请林校长批示。"),
+        "the 会批 opinion is on the card"
+    );
+    let deadline = (workflow_testkit::clock::today() + chrono::Duration::days(20)).to_string();
+    let a = c
+        .act(
+            &lin,
+            id,
+            &[
+                ("action", "InstructIncoming"),
+                ("version", "4"),
+                ("lead_unit", "JWC"),
+                ("deadline", deadline.as_str()),
+                ("opinion", "请教务处办理，并请张校长阅。"),
+                ("command_id", "i1"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let r = c.engine.state(id).unwrap().unwrap();
+    assert_eq!(r.particulars().state, "InHandling", "{}", a.body);
+    let page = c.get(&lin, &format!("/doc/{id}")).await;
+    assert!(offers(&page.body, "AddReaders"), "{}", page.body);
+    let a = c
+        .act(
+            &lin,
+            id,
+            &[
+                ("action", "AddReaders"),
+                ("version", "5"),
+                ("readers", "zhang.guoqing"),
+                ("command_id", "r1"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let zhang = c.signed_in("zhang.guoqing").await;
+    let page = c.get(&zhang, &format!("/doc/{id}")).await;
+    assert!(offers(&page.body, "MarkRead"), "{}", page.body);
+    assert!(
+        page.body.contains("未阅"),
+        "the card lists the readers: {}",
+        page.body
+    );
+    // The lead unit handles it meanwhile.
+    let r = c.engine.state(id).unwrap().unwrap();
+    assert_eq!(r.particulars().state, "InHandling");
 }

@@ -51,14 +51,19 @@ fn registration() -> pb::Registration {
 
 macro_rules! cmd {
     ($c:expr, $rpc:ident, $msg:ident { $actor:expr, $id:expr $(, $f:ident: $v:expr)* $(,)? }) => {
-        $c.$rpc(pb::$msg {
-            command_id: cid(),
-            actor_id: $actor.into(),
-            document_id: $id.clone(),
-            expected_version: None,
-            $($f: $v),*
-        })
-        .await
+        {
+            // The fields not named are the wire's defaults (empty).
+            #[allow(clippy::needless_update)]
+            let message = pb::$msg {
+                command_id: cid(),
+                actor_id: $actor.into(),
+                document_id: $id.clone(),
+                expected_version: None,
+                $($f: $v,)*
+                ..Default::default()
+            };
+            $c.$rpc(message).await
+        }
     };
 }
 
@@ -212,6 +217,159 @@ async fn the_full_instruct_flow_over_grpc() {
     server.stop().await;
 }
 
+/// 会批 (宋华 before 林志远, in turn), then 批示件传阅 beside the handling: the leader's
+/// 批示 goes round the other leaders (阅知) and the office adds one who must act (阅办);
+/// the handling goes on; 归档 waits for the last reader.
+#[tokio::test]
+async fn a_joint_instruction_then_circulated_while_handled_over_grpc() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let mut c = server.client().await;
+    let id = new_id();
+    register(&mut c, &id).await;
+    // 会批 names leaders for 批办 only.
+    let e = cmd!(c, propose_handling, ProposeHandlingRequest {
+        "ding.xin", id, readers: vec!["song.hua".into()], co_leaders: vec!["song.hua".into()],
+        opinion: "会批".into()
+    })
+    .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    cmd!(c, propose_handling, ProposeHandlingRequest {
+        "ding.xin", id, leader: "lin.zhiyuan".into(), co_leaders: vec!["song.hua".into()],
+        in_turn: true, opinion: "拟请宋校长阅示后呈林校长批示。".into()
+    })
+    .unwrap();
+    let r = get_incoming(&mut c, &id).await;
+    assert_eq!(r.co_leaders, ["song.hua"]);
+    assert!(r.in_turn);
+    assert_eq!(r.awaited_leaders, ["song.hua"]);
+    let deadline = today() + Duration::days(20);
+    let instruct = |opinion: &str| pb::InstructIncomingRequest {
+        command_id: cid(),
+        actor_id: "lin.zhiyuan".into(),
+        document_id: id.clone(),
+        expected_version: None,
+        lead_unit: "JWC".into(),
+        co_units: vec![],
+        deadline: deadline.to_string(),
+        opinion: opinion.into(),
+        supervise: false,
+    };
+    let e = c
+        .instruct_incoming(instruct("请教务处办理。"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+    cmd!(c, comment_instruction, CommentInstructionRequest {
+        "song.hua", id, opinion: "同意，请林校长批示。".into()
+    })
+    .unwrap();
+    assert_eq!(
+        get_incoming(&mut c, &id).await.awaited_leaders,
+        ["lin.zhiyuan"]
+    );
+    c.instruct_incoming(instruct("请教务处办理，并请各位校领导阅。"))
+        .await
+        .unwrap();
+    // 批示件传阅: by the leader who gave the 批示 (阅知), and by the office (阅办).
+    cmd!(c, add_readers, AddReadersRequest {
+        "lin.zhiyuan", id, readers: vec!["song.hua".into(), "zhang.guoqing".into()]
+    })
+    .unwrap();
+    let act_by = today() + Duration::days(3);
+    cmd!(c, add_readers, AddReadersRequest {
+        "ding.xin", id, readers: vec!["guo.tao".into()], act_by: act_by.to_string()
+    })
+    .unwrap();
+    let r = get_incoming(&mut c, &id).await;
+    assert_eq!(r.step, "InHandling");
+    let acting: Vec<(&str, &str)> = r
+        .readers
+        .iter()
+        .map(|m| (m.actor_id.as_str(), m.act_by.as_str()))
+        .collect();
+    let act_by = act_by.to_string();
+    assert_eq!(
+        acting,
+        [
+            ("guo.tao", act_by.as_str()),
+            ("song.hua", ""),
+            ("zhang.guoqing", "")
+        ]
+    );
+    // A 阅办 reader's to-do holds it; marking it done needs their opinion.
+    let todo = c
+        .list_documents(pb::ListDocumentsRequest {
+            actor_id: "guo.tao".into(),
+            todo: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(todo.receipts.iter().any(|r| r.id == id));
+    let e =
+        cmd!(c, mark_read, MarkReadRequest { "guo.tao", id, opinion: String::new() }).unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    for (reader, opinion) in [("guo.tao", "人事处已安排配合。"), ("song.hua", "")] {
+        cmd!(
+            c,
+            mark_read,
+            MarkReadRequest {
+                reader,
+                id,
+                opinion: opinion.into()
+            }
+        )
+        .unwrap();
+    }
+    cmd!(c, complete_incoming, CompleteIncomingRequest {
+        "fang.yu", id, result: "已办结。".into(), reply: "X校教〔2026〕40号".into()
+    })
+    .unwrap();
+    let e = cmd!(c, archive_incoming, ArchiveIncomingRequest {
+        "xu.jing", id, fonds: "J012".into(), unit_code: "JWC".into()
+    })
+    .unwrap_err();
+    assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+    assert!(e.message().contains("zhang.guoqing"), "{}", e.message());
+    cmd!(c, mark_read, MarkReadRequest { "zhang.guoqing", id, opinion: "阅。".into() }).unwrap();
+    cmd!(c, archive_incoming, ArchiveIncomingRequest {
+        "xu.jing", id, fonds: "J012".into(), unit_code: "JWC".into()
+    })
+    .unwrap();
+    let steps: Vec<String> = c
+        .get_history(pb::GetHistoryRequest {
+            actor_id: "ding.xin".into(),
+            document_id: id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .events
+        .iter()
+        .map(|e| e.r#type.clone())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "Registered",
+            "Screened",
+            "HandlingProposed",
+            "InstructionCommented",
+            "Instructed",
+            "ReadersAdded",
+            "ReadersAdded",
+            "Read",
+            "Read",
+            "IncomingCompleted",
+            "Read",
+            "IncomingArchived"
+        ]
+    );
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn a_circulation_flow_over_grpc() {
     let dir = tempfile::tempdir().unwrap();
@@ -353,9 +511,14 @@ async fn incoming_rejections_map_to_the_error_table() {
     })
     .unwrap_err();
     assert_eq!(e.code(), Code::AlreadyExists);
+    let e =
+        cmd!(c, record_progress, RecordProgressRequest { "fang.yu", id, text: "已办。".into() })
+            .unwrap_err();
+    assert_eq!(e.code(), Code::FailedPrecondition);
+    // Nobody named to read it may mark it read.
     let e = cmd!(c, mark_read, MarkReadRequest { "lin.zhiyuan", id, opinion: String::new() })
         .unwrap_err();
-    assert_eq!(e.code(), Code::FailedPrecondition);
+    assert_eq!(e.code(), Code::PermissionDenied);
     // ABORTED: a stale expected version.
     let e = c
         .reject_incoming(pb::RejectIncomingRequest {

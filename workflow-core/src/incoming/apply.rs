@@ -1,5 +1,7 @@
 //! Folding 收文 events into its state: one arm per event, never failing.
 
+use chrono::NaiveDate;
+
 use super::command::Plan;
 use super::event::IncomingEvent;
 use super::state::{Closure, ExtensionRequest, Instruction, Note, ReadMark, Receipt, Step};
@@ -51,6 +53,8 @@ impl Receipt {
             urged: Vec::new(),
             slip_returned: None,
             items: Vec::new(),
+            acting: Default::default(),
+            commented: Vec::new(),
         })
     }
 
@@ -121,10 +125,10 @@ impl Receipt {
                 self.closure = Some(closure(result, reply, actor, at));
             }
             IncomingEvent::Read { opinion } => self.read_by(actor, at, opinion),
-            IncomingEvent::ReadersAdded { readers } => {
-                for r in readers {
-                    self.readers.entry(r.clone()).or_insert(None);
-                }
+            IncomingEvent::ReadersAdded { readers, act_by } => self.add_readers(readers, *act_by),
+            IncomingEvent::InstructionCommented { opinion } => {
+                self.commented.push(actor.clone());
+                self.opinion("comment", actor, true, opinion, at);
             }
             IncomingEvent::IncomingArchived { .. } => self.archived(at, event),
             IncomingEvent::SlipReturned { note } => {
@@ -148,19 +152,31 @@ impl Receipt {
         }
     }
 
-    /// 拟办: circulate to readers (阅知) or ask a leader (批办).
+    /// 拟办: circulate to readers (阅知, 阅办) or ask a leader (批办, 会批).
     fn proposed(&mut self, plan: &Plan) {
+        self.commented.clear();
         match plan {
-            Plan::Circulate { readers } => {
+            Plan::Circulate { readers, act_by } => {
                 self.step = Step::Circulating;
-                self.readers = readers.iter().map(|r| (r.clone(), None)).collect();
+                self.add_readers(readers, *act_by);
             }
-            Plan::Instruct { leader } => {
+            Plan::Instruct { leader, .. } => {
                 self.step = Step::AwaitingInstruction;
                 self.leader = Some(leader.clone());
             }
         }
         self.plan = Some(plan.clone());
+    }
+
+    /// 传阅 to `readers`: 阅办 by `act_by` where given, else 阅知. A reader already on the
+    /// list keeps their place (and mark).
+    fn add_readers(&mut self, readers: &[ActorId], act_by: Option<NaiveDate>) {
+        for r in readers {
+            self.readers.entry(r.clone()).or_insert(None);
+            if let Some(d) = act_by {
+                self.acting.insert(r.clone(), d);
+            }
+        }
     }
 
     /// 批办: the leader's instruction starts the handling, with its deadline.
@@ -201,6 +217,7 @@ impl Receipt {
     /// registration's).
     fn sent_back(&mut self, actor: &ActorId, at: Timestamp, reason: &str) {
         self.step = Step::Proposing;
+        self.commented.clear();
         self.plan = None;
         self.instruction = None;
         self.extension = None;
@@ -218,7 +235,9 @@ impl Receipt {
             }),
         );
         self.opinion("read", actor, true, opinion, at);
-        if self.readers.values().all(Option::is_some) {
+        // A circulation (传阅) ends with its last reader; readers beside a 批办 do not
+        // end the handling.
+        if self.step == Step::Circulating && self.readers.values().all(Option::is_some) {
             self.step = Step::Completed;
             self.closure = Some(closure("传阅完毕", "", actor, at));
         }

@@ -114,16 +114,47 @@ impl Channel {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Plan {
-    /// 阅知: circulate to these readers.
+    /// 传阅: circulate to these readers.
     Circulate {
         /// The readers.
         readers: Vec<ActorId>,
+        /// 阅办: the readers must act on it, by this day (their opinion is required and
+        /// the day is on their to-do); absent: 阅知, only to be read.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        act_by: Option<NaiveDate>,
     },
     /// 批办: for this leader's instruction.
     Instruct {
-        /// The leader.
+        /// The leader who gives the 批示 (主办, 协办, 办结时限).
         leader: ActorId,
+        /// 会批: leaders who give their 批示意见 first (e.g. the 分管校领导 before the
+        /// 主要领导), each kept; empty for one leader's 批办.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        co_leaders: Vec<ActorId>,
+        /// Whether the co-leaders give theirs in the order named (依次), or all at once
+        /// (同时); either way before `leader`.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        in_turn: bool,
     },
+}
+
+impl Plan {
+    /// 阅知 by these readers.
+    pub fn circulate(readers: Vec<ActorId>) -> Plan {
+        Plan::Circulate {
+            readers,
+            act_by: None,
+        }
+    }
+
+    /// 批办 by one leader.
+    pub fn instruct(leader: ActorId) -> Plan {
+        Plan::Instruct {
+            leader,
+            co_leaders: Vec::new(),
+            in_turn: false,
+        }
+    }
 }
 
 /// What is asked of a 收文.
@@ -228,10 +259,20 @@ pub enum IncomingAction {
         #[serde(default)]
         opinion: String,
     },
-    /// More readers, by the office director.
+    /// 传阅 to more readers: while it circulates, and beside a 批办 (批示件传阅: awaiting,
+    /// in and after the handling) — by the office director, or by the leader who gave the
+    /// 批示. The handling goes on; 归档 waits for every reader.
     AddReaders {
         /// The readers.
         readers: Vec<ActorId>,
+        /// 阅办: these readers must act on it by this day (opinion required); absent: 阅知.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        act_by: Option<NaiveDate>,
+    },
+    /// 会批: a leader named to give a 批示意见 before the deciding leader's 批示 gives it.
+    CommentInstruction {
+        /// 批示意见 (required).
+        opinion: String,
     },
     /// 归档 by the archivist: the same fields and 档号 form as 发文.
     ArchiveIncoming {
@@ -284,6 +325,7 @@ impl IncomingAction {
             IncomingAction::Complete { .. } => "CompleteIncoming",
             IncomingAction::MarkRead { .. } => "MarkRead",
             IncomingAction::AddReaders { .. } => "AddReaders",
+            IncomingAction::CommentInstruction { .. } => "CommentInstruction",
             IncomingAction::ArchiveIncoming { .. } => "ArchiveIncoming",
             IncomingAction::UrgeIncoming { .. } => "UrgeIncoming",
             IncomingAction::ReturnSlip { .. } => "ReturnSlip",

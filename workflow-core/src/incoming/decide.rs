@@ -101,7 +101,8 @@ pub(crate) fn decide(
         IncomingAction::SendBack { reason } => d.send_back(reason),
         IncomingAction::Complete { result, reply } => d.complete(result, reply),
         IncomingAction::MarkRead { opinion } => d.mark_read(opinion),
-        IncomingAction::AddReaders { readers } => d.add_readers(readers),
+        IncomingAction::AddReaders { readers, act_by } => d.add_readers(readers, *act_by),
+        IncomingAction::CommentInstruction { opinion } => d.comment(opinion),
         IncomingAction::ArchiveIncoming {
             fonds,
             retention,
@@ -336,6 +337,15 @@ fn remind(
     }])
 }
 
+/// The steps a reader may mark a 收文 read in: a 传阅, and beside a 批办 until it is filed.
+const READING: [Step; 5] = [
+    Step::Proposing,
+    Step::AwaitingInstruction,
+    Step::InHandling,
+    Step::Circulating,
+    Step::Completed,
+];
+
 struct Decide<'a> {
     r: &'a Receipt,
     actor: &'a Actor,
@@ -497,12 +507,40 @@ impl Decide<'_> {
                      handles it and replies; 传阅 is for documents only to be read",
                 ));
             }
-            Plan::Circulate { readers } => Plan::Circulate {
+            Plan::Circulate { readers, act_by } => Plan::Circulate {
                 readers: self.readers(readers, &BTreeSet::new())?,
+                act_by: self.act_by("plan.act_by", *act_by)?,
             },
-            Plan::Instruct { leader } => Plan::Instruct {
-                leader: self.named("plan.leader", leader, Some(Role::Leader))?,
-            },
+            Plan::Instruct {
+                leader,
+                co_leaders,
+                in_turn,
+            } => {
+                let leader = self.named("plan.leader", leader, Some(Role::Leader))?;
+                if co_leaders.len() > MAX_LIST {
+                    return Err(Error::field(
+                        "plan.co_leaders",
+                        format!("at most {MAX_LIST}"),
+                    ));
+                }
+                let mut named = Vec::new();
+                for (i, l) in co_leaders.iter().enumerate() {
+                    let field = format!("plan.co_leaders[{i}]");
+                    let l = self.named(&field, l, Some(Role::Leader))?;
+                    if l == leader || named.contains(&l) {
+                        return Err(Error::field(
+                            field,
+                            format!("{l} is named twice (or is the deciding leader)"),
+                        ));
+                    }
+                    named.push(l);
+                }
+                Plan::Instruct {
+                    leader,
+                    in_turn: *in_turn && !named.is_empty(),
+                    co_leaders: named,
+                }
+            }
         };
         Ok(vec![IncomingEvent::HandlingProposed {
             plan,
@@ -537,10 +575,33 @@ impl Decide<'_> {
         Ok(out)
     }
 
+    /// 阅办's day, where given: not before today.
+    fn act_by(&self, field: &str, day: Option<NaiveDate>) -> Result<Option<NaiveDate>, Error> {
+        let today = china_date(self.at);
+        match day {
+            Some(d) if d < today => Err(Error::field(
+                field,
+                format!("{d} is in the past (today is {today})"),
+            )),
+            other => Ok(other),
+        }
+    }
+
+    /// The deciding leader, once every co-leader of a 会批 gave their 批示意见.
     fn require_leader(&self) -> Result<(), Error> {
         self.require_step(&[Step::AwaitingInstruction])?;
         match self.r.leader() {
-            Some(l) if *l == self.actor.id => Ok(()),
+            Some(l) if *l == self.actor.id => match self.r.pending_co_leaders().as_slice() {
+                [] => Ok(()),
+                pending => Err(self.not_now(format!(
+                    "会批: {} still to give their 批示意见 first",
+                    pending
+                        .iter()
+                        .map(|a| a.0.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))),
+            },
             other => Err(Error::NotAssigned {
                 actor: self.actor.id.clone(),
                 command: self.name,
@@ -594,6 +655,33 @@ impl Decide<'_> {
             deadline,
             opinion: opinion.trim().to_owned(),
             supervise,
+        }])
+    }
+
+    /// 会批: a co-leader's 批示意见, in their turn.
+    fn comment(&self, opinion: &str) -> Result<Vec<IncomingEvent>, Error> {
+        self.require_step(&[Step::AwaitingInstruction])?;
+        if !self.r.pending_co_leaders().contains(&&self.actor.id) {
+            return Err(Error::NotAssigned {
+                actor: self.actor.id.clone(),
+                command: self.name,
+                expected: "a leader named for 会批 who has not given their 批示意见".to_owned(),
+            });
+        }
+        if !self.r.awaited_leaders().contains(&&self.actor.id) {
+            return Err(self.not_now(format!(
+                "会批 in turn: {} gives theirs first",
+                self.r
+                    .awaited_leaders()
+                    .iter()
+                    .map(|a| a.0.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        check_text("opinion", opinion, true)?;
+        Ok(vec![IncomingEvent::InstructionCommented {
+            opinion: opinion.trim().to_owned(),
         }])
     }
 
@@ -717,8 +805,11 @@ impl Decide<'_> {
     }
 
     fn mark_read(&self, opinion: &str) -> Result<Vec<IncomingEvent>, Error> {
-        self.require_step(&[Step::Circulating])?;
-        check_text("opinion", opinion, false)?;
+        // In a 传阅, and beside a 批办 (批示件传阅) until it is filed.
+        self.require_step(&READING)?;
+        // 阅办: the reader acts, and says how.
+        let acting = self.r.acting().contains_key(&self.actor.id);
+        check_text("opinion", opinion, acting)?;
         match self.r.readers().get(&self.actor.id) {
             Some(None) => Ok(vec![IncomingEvent::Read {
                 opinion: opinion.trim().to_owned(),
@@ -766,12 +857,29 @@ impl Decide<'_> {
         }])
     }
 
-    fn add_readers(&self, readers: &[ActorId]) -> Result<Vec<IncomingEvent>, Error> {
-        self.require_step(&[Step::Circulating])?;
-        self.require_office(&[Role::OfficeDirector])?;
+    /// 传阅 to more readers: the office director, or the leader whose 批示 it carries.
+    fn add_readers(
+        &self,
+        readers: &[ActorId],
+        act_by: Option<NaiveDate>,
+    ) -> Result<Vec<IncomingEvent>, Error> {
+        self.require_step(&[
+            Step::AwaitingInstruction,
+            Step::InHandling,
+            Step::Circulating,
+            Step::Completed,
+        ])?;
+        let instructed_by_them = self
+            .r
+            .instruction()
+            .is_some_and(|i| i.leader == self.actor.id);
+        if !instructed_by_them {
+            self.require_office(&[Role::OfficeDirector])?;
+        }
         let already = self.r.readers().keys().cloned().collect();
         Ok(vec![IncomingEvent::ReadersAdded {
             readers: self.readers(readers, &already)?,
+            act_by: self.act_by("act_by", act_by)?,
         }])
     }
 
@@ -783,6 +891,18 @@ impl Decide<'_> {
         deviation_reason: &str,
     ) -> Result<Vec<IncomingEvent>, Error> {
         self.require_step(&[Step::Completed])?;
+        // The 办理过程 is whole before it is filed: every reader has read it.
+        let unread = self.r.unread();
+        if !unread.is_empty() {
+            return Err(self.not_now(format!(
+                "传阅未完: {} still to read it",
+                unread
+                    .iter()
+                    .map(|a| a.0.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
         // 年度 of a 收文: the year it was received (its 收文日期).
         let year = self.r.registration().received_on.year();
         let f = crate::checks::file(

@@ -120,6 +120,14 @@ pub enum IncomingEvent {
     ReadersAdded {
         /// The readers.
         readers: Vec<ActorId>,
+        /// 阅办 by this day; absent: 阅知.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        act_by: Option<NaiveDate>,
+    },
+    /// 会批: a co-leader's 批示意见.
+    InstructionCommented {
+        /// The 批示意见.
+        opinion: String,
     },
     /// 归档.
     IncomingArchived {
@@ -174,6 +182,7 @@ impl crate::codec::EventCodec for IncomingEvent {
             IncomingEvent::IncomingCompleted { .. } => "IncomingCompleted",
             IncomingEvent::Read { .. } => "Read",
             IncomingEvent::ReadersAdded { .. } => "ReadersAdded",
+            IncomingEvent::InstructionCommented { .. } => "InstructionCommented",
             IncomingEvent::IncomingArchived { .. } => "IncomingArchived",
             IncomingEvent::IncomingUrged { .. } => "IncomingUrged",
             IncomingEvent::SlipReturned { .. } => "SlipReturned",
@@ -199,6 +208,7 @@ impl crate::codec::EventCodec for IncomingEvent {
             IncomingEvent::IncomingCompleted { .. } => "办结",
             IncomingEvent::Read { .. } => "已阅",
             IncomingEvent::ReadersAdded { .. } => "增加传阅",
+            IncomingEvent::InstructionCommented { .. } => "会批",
             IncomingEvent::IncomingArchived { .. } => "归档",
             IncomingEvent::IncomingUrged { .. } => "催办",
             IncomingEvent::SlipReturned { .. } => "回执已回",

@@ -96,9 +96,10 @@ impl Flow for Incoming {
             Step::Registered => office(&[Role::Registrar, Role::OfficeDirector]),
             Step::Proposing => office(&[Role::OfficeDirector]),
             Step::AwaitingInstruction => state
-                .leader()
-                .map(|l| vec![Assignee::Actor(l.clone())])
-                .unwrap_or_default(),
+                .awaited_leaders()
+                .into_iter()
+                .map(|l| Assignee::Actor(l.clone()))
+                .collect(),
             Step::InHandling => {
                 let mut k: Vec<Assignee> = state
                     .instruction()
@@ -115,10 +116,14 @@ impl Flow for Incoming {
                 }
                 k
             }
-            Step::Circulating => state.unread().into_iter().map(Assignee::Actor).collect(),
-            Step::Completed => vec![Assignee::Role(Role::Archivist)],
-            Step::Rejected | Step::Archived => Vec::new(),
+            Step::Circulating => Vec::new(),
+            // Filed once every reader has read it (readers beside a 批办 may still read).
+            Step::Completed if state.unread().is_empty() => vec![Assignee::Role(Role::Archivist)],
+            Step::Completed => Vec::new(),
+            Step::Rejected | Step::Archived => return Vec::new(),
         };
+        // Readers who have not read it: in a 传阅 and beside a 批办.
+        keys.extend(state.unread().into_iter().map(Assignee::Actor));
         keys.sort();
         keys.dedup();
         keys

@@ -46,6 +46,9 @@ pub(crate) fn sheet(r: &Receipt) -> Sheet<'_> {
     if let Some(l) = r.leader() {
         s.push(Line::actor("呈批领导", l, ""));
     }
+    for l in r.pending_co_leaders() {
+        s.push(Line::actor("待会批", l, ""));
+    }
     if let Some(i) = r.instruction() {
         s.push(Line::actor("批示领导", &i.leader, ""));
         s.parts("主办单位", vec![Part::Unit(i.lead_unit.clone())]);
@@ -74,6 +77,25 @@ pub(crate) fn sheet(r: &Receipt) -> Sheet<'_> {
                 Part::Text(n.text.clone()),
             ],
         );
+    }
+    for (reader, mark) in r.readers() {
+        let acting = r.acting().get(reader);
+        let mut parts = vec![
+            Part::Actor(reader.clone()),
+            Part::Text(if acting.is_some() { "阅办" } else { "阅知" }.into()),
+        ];
+        if let Some(d) = acting {
+            parts.push(Part::Text("时限".into()));
+            parts.push(Part::Date(*d));
+        }
+        match mark {
+            Some(m) => {
+                parts.push(Part::Text("已阅".into()));
+                parts.push(Part::Time(m.at));
+            }
+            None => parts.push(Part::Text("未阅".into())),
+        }
+        s.parts("传阅", parts);
     }
     if let Some(cl) = r.closure() {
         s.text("办理结果", &cl.result);

@@ -178,6 +178,12 @@ pub struct Receipt {
     /// 回执已回: who recorded it, the receiving unit, the note, when.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) slip_returned: Option<Note>,
+    /// 阅办: the readers who must act on it, and by when (the others only read: 阅知).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) acting: BTreeMap<ActorId, NaiveDate>,
+    /// 会批: the co-leaders who gave their 批示意见 on the 批办 in course, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) commented: Vec<ActorId>,
 }
 
 impl Receipt {
@@ -304,6 +310,40 @@ impl Receipt {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// 阅办: the readers who must act on it, and by when.
+    pub fn acting(&self) -> &BTreeMap<ActorId, NaiveDate> {
+        &self.acting
+    }
+
+    /// 会批: the co-leaders of the 批办 in course still to give their 批示意见, in the
+    /// order named.
+    pub fn pending_co_leaders(&self) -> Vec<&ActorId> {
+        match &self.plan {
+            Some(Plan::Instruct { co_leaders, .. }) if self.step == Step::AwaitingInstruction => {
+                co_leaders
+                    .iter()
+                    .filter(|l| !self.commented.contains(l))
+                    .collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whom the 批办 waits for now: the co-leaders still to comment (the next one only, in
+    /// turn), else the deciding leader; nobody outside 待批办.
+    pub fn awaited_leaders(&self) -> Vec<&ActorId> {
+        if self.step != Step::AwaitingInstruction {
+            return Vec::new();
+        }
+        let pending = self.pending_co_leaders();
+        let in_turn = matches!(&self.plan, Some(Plan::Instruct { in_turn: true, .. }));
+        match pending.first() {
+            Some(first) if in_turn => vec![*first],
+            Some(_) => pending,
+            None => self.leader.iter().collect(),
+        }
     }
 
     /// The readers who have not marked it read.

@@ -28,8 +28,33 @@ pub(crate) fn summary(data: &IncomingEvent, n: &dyn Names) -> String {
         },
         IncomingEvent::IncomingRejected { reason } => format!("理由: {reason}"),
         IncomingEvent::HandlingProposed { plan, opinion } => match plan {
-            Plan::Circulate { readers } => format!("阅知 → {} {opinion}", n.actors(readers)),
-            Plan::Instruct { leader } => format!("批办 → {} {opinion}", n.actor(leader)),
+            Plan::Circulate {
+                readers,
+                act_by: None,
+            } => format!("阅知 → {} {opinion}", n.actors(readers)),
+            Plan::Circulate {
+                readers,
+                act_by: Some(d),
+            } => format!(
+                "阅办 → {}（{} 前） {opinion}",
+                n.actors(readers),
+                n.date(*d)
+            ),
+            Plan::Instruct {
+                leader,
+                co_leaders,
+                in_turn,
+            } if !co_leaders.is_empty() => format!(
+                "会批 → {}{} {} {opinion}",
+                n.actors(co_leaders),
+                if *in_turn {
+                    "（依次）"
+                } else {
+                    "（同时）"
+                },
+                n.actor(leader)
+            ),
+            Plan::Instruct { leader, .. } => format!("批办 → {} {opinion}", n.actor(leader)),
         },
         IncomingEvent::Instructed {
             lead_unit,
@@ -77,7 +102,15 @@ pub(crate) fn summary(data: &IncomingEvent, n: &dyn Names) -> String {
             }
         }
         IncomingEvent::Read { opinion } => opinion.clone(),
-        IncomingEvent::ReadersAdded { readers } => n.actors(readers),
+        IncomingEvent::ReadersAdded {
+            readers,
+            act_by: None,
+        } => format!("阅知 → {}", n.actors(readers)),
+        IncomingEvent::ReadersAdded {
+            readers,
+            act_by: Some(d),
+        } => format!("阅办 → {}（{} 前）", n.actors(readers), n.date(*d)),
+        IncomingEvent::InstructionCommented { opinion } => opinion.clone(),
         IncomingEvent::IncomingArchived {
             reference,
             scheduled_retention,

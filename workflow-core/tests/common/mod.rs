@@ -40,6 +40,14 @@ pub fn directory() -> Directory {
         &[Role::Countersigner],
         Classification::Secret,
     ));
+    // A third 校领导, for 会批 (the 分管 leaders before the deciding one).
+    d.add_actor(actor(
+        "zheng.xiao",
+        "郑晓",
+        "XB",
+        &[Role::Leader],
+        Classification::Secret,
+    ));
     d.add_actor(actor(
         "low.clearance",
         "低密",

@@ -98,13 +98,30 @@ fn registration_to(r: &Registration) -> pb::Registration {
     }
 }
 
-pub(super) fn plan(readers: Vec<String>, leader: String) -> Result<Plan, Status> {
+pub(super) fn plan(
+    readers: Vec<String>,
+    leader: String,
+    act_by: &str,
+    co_leaders: Vec<String>,
+    in_turn: bool,
+) -> Result<Plan, Status> {
     match (readers.is_empty(), leader.trim().is_empty()) {
+        (false, true) if !co_leaders.is_empty() => Err(invalid(
+            "co_leaders",
+            "会批 leaders go with 批办 (a leader), not with 传阅",
+        )),
         (false, true) => Ok(Plan::Circulate {
             readers: readers.into_iter().map(ActorId).collect(),
+            act_by: optional_date("act_by", act_by)?,
         }),
+        (true, false) if !act_by.trim().is_empty() => Err(invalid(
+            "act_by",
+            "a day to act by goes with 传阅 (阅办), not with 批办",
+        )),
         (true, false) => Ok(Plan::Instruct {
             leader: ActorId(leader),
+            co_leaders: co_leaders.into_iter().map(ActorId).collect(),
+            in_turn,
         }),
         (false, false) => Err(invalid(
             "leader",
@@ -114,19 +131,25 @@ pub(super) fn plan(readers: Vec<String>, leader: String) -> Result<Plan, Status>
     }
 }
 
-/// The readers a plan names (阅知), for the wire.
-pub(super) fn plan_readers(plan: &Plan) -> Vec<String> {
+/// A 拟办's plan as the wire's fields (the rest left to fill).
+pub(super) fn plan_to(plan: &Plan) -> pb::ProposeHandlingRequest {
+    let ids = |v: &[ActorId]| v.iter().map(|a| a.0.clone()).collect();
     match plan {
-        Plan::Circulate { readers } => readers.iter().map(|a| a.0.clone()).collect(),
-        Plan::Instruct { .. } => Vec::new(),
-    }
-}
-
-/// The leader a plan names (批办), for the wire.
-pub(super) fn plan_leader(plan: &Plan) -> String {
-    match plan {
-        Plan::Circulate { .. } => String::new(),
-        Plan::Instruct { leader } => leader.0.clone(),
+        Plan::Circulate { readers, act_by } => pb::ProposeHandlingRequest {
+            readers: ids(readers),
+            act_by: act_by.map(|d| d.to_string()).unwrap_or_default(),
+            ..Default::default()
+        },
+        Plan::Instruct {
+            leader,
+            co_leaders,
+            in_turn,
+        } => pb::ProposeHandlingRequest {
+            leader: leader.0.clone(),
+            co_leaders: ids(co_leaders),
+            in_turn: *in_turn,
+            ..Default::default()
+        },
     }
 }
 
@@ -191,6 +214,11 @@ pub fn receipt(r: &Receipt, now: Timestamp) -> pb::IncomingDocument {
                 read: m.is_some(),
                 at: m.as_ref().map(|m| timestamp(m.at)),
                 opinion: m.as_ref().map(|m| m.opinion.clone()).unwrap_or_default(),
+                act_by: r
+                    .acting()
+                    .get(a)
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
             })
             .collect(),
         result: r.closure().map(|c| c.result.clone()).unwrap_or_default(),
@@ -207,6 +235,14 @@ pub fn receipt(r: &Receipt, now: Timestamp) -> pb::IncomingDocument {
             .collect(),
         urged: r.urged().iter().map(note).collect(),
         slip_returned: r.slip_returned().map(note),
+        co_leaders: match r.plan() {
+            Some(Plan::Instruct { co_leaders, .. }) => {
+                co_leaders.iter().map(|a| a.0.clone()).collect()
+            }
+            _ => Vec::new(),
+        },
+        in_turn: matches!(r.plan(), Some(Plan::Instruct { in_turn: true, .. })),
+        awaited_leaders: r.awaited_leaders().iter().map(|a| a.0.clone()).collect(),
     }
 }
 
