@@ -196,6 +196,8 @@ async fn main() -> Result<()> {
             warn_days: 3,
             classification: Classification::None,
         };
+        // 校长办公室 (liu.yang, its handler) cooperates on every fifth item.
+        let cooperates = !spec.co_units.is_empty();
         let id = DocumentId(uuid::Uuid::from_u128(0x2026_1100_0000 + u128::from(n)));
         let item = |a: SupervisionAction| FlowAction::Supervision(a);
         run(
@@ -215,6 +217,18 @@ async fn main() -> Result<()> {
             }),
         )
         .await?;
+        if cooperates {
+            // The 协办 unit's input, which 销号 waits for.
+            run(
+                id,
+                "liu.yang",
+                at(accepted + Duration::days(2)),
+                item(SupervisionAction::GiveItemInput {
+                    text: "已按分工提供会议保障和材料汇总。".into(),
+                }),
+            )
+            .await?;
+        }
         // Feedback every week, with a gap now and then (missed feedback).
         let mut d = accepted + Duration::days(6);
         let until = match story {

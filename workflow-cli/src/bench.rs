@@ -667,7 +667,8 @@ async fn populate_items(
                         + chrono::Duration::days(10 + (k % 30) as i64);
                     let mut spec = workflow_testkit::supervision::item_spec(deadline);
                     spec.lead_unit = unit.into();
-                    spec.co_units = vec![UNITS[(k + 1) % UNITS.len()].0.into()];
+                    let (co_unit, co_handler) = UNITS[(k + 1) % UNITS.len()];
+                    spec.co_units = vec![co_unit.into()];
                     spec.feedback = if k % 2 == 0 {
                         Frequency::Weekly
                     } else {
@@ -716,6 +717,14 @@ async fn populate_items(
                     }
                     if k % 2 == 0 {
                         let reported = if k % 10 == 0 { 45 } else { 9 };
+                        // The 协办 unit's input, which 销号 waits for.
+                        steps.push((
+                            day(reported),
+                            co_handler,
+                            A::GiveItemInput {
+                                text: "已按分工完成协办事项。".into(),
+                            },
+                        ));
                         steps.push((
                             day(reported),
                             handler,

@@ -25,9 +25,10 @@ const ACCEPT: usize = 1;
 const PROGRESS: usize = 2;
 const REQUEST: usize = 3;
 const GRANT: usize = 4;
-const REPORT: usize = 5;
-const CLOSE: usize = 6;
-const ARCHIVE: usize = 7;
+const CO_INPUT: usize = 5;
+const REPORT: usize = 6;
+const CLOSE: usize = 7;
+const ARCHIVE: usize = 8;
 
 fn is_field(e: &Error, name: &str) -> bool {
     matches!(e, Error::InvalidField { field, .. } if field == name)
@@ -182,12 +183,20 @@ fn a_classified_item_needs_cleared_people() {
 fn the_lead_unit_signs_for_it_and_the_signer_becomes_responsible() {
     let mut f = script();
     f.steps(OPEN, ACCEPT);
+    // The lead unit's handlers, and the 协办 unit's until it gave its input.
+    let rsc = Assignee::UnitRole {
+        unit: "RSC".into(),
+        role: Role::Handler,
+    };
     assert_eq!(
         Supervision::assignees(f.item(), &|_| false),
-        vec![Assignee::UnitRole {
-            unit: "JWC".into(),
-            role: Role::Handler
-        }]
+        vec![
+            Assignee::UnitRole {
+                unit: "JWC".into(),
+                role: Role::Handler
+            },
+            rsc.clone()
+        ]
     );
     // Not a handler of the lead unit.
     let e = f.err("guo.tao", f.step(ACCEPT));
@@ -196,7 +205,7 @@ fn the_lead_unit_signs_for_it_and_the_signer_becomes_responsible() {
     assert_eq!(f.item().responsible().unwrap().as_str(), HANDLER);
     assert_eq!(
         Supervision::assignees(f.item(), &|_| false),
-        vec![Assignee::Actor(HANDLER.into())]
+        vec![Assignee::Actor(HANDLER.into()), rsc]
     );
     // Signed once.
     let e = f.err(HANDLER, f.step(ACCEPT));
@@ -360,6 +369,78 @@ fn a_completion_report_goes_to_the_supervisor_who_closes_it() {
         Supervision::assignees(f.item(), &|_| false),
         vec![Assignee::Role(Role::Archivist)]
     );
+}
+
+#[test]
+fn each_cooperating_unit_gives_its_input_once_before_the_item_is_closed() {
+    let mut f = script();
+    f.steps(OPEN, CO_INPUT);
+    let input = f.step(CO_INPUT);
+    // A handler of a 协办 unit: not the lead unit's, not a non-handler, with some words.
+    let e = f.err(HANDLER, input.clone());
+    assert!(matches!(e, Error::NotAssigned { .. }), "{e:?}");
+    let e = f.err("zhao.min", input.clone());
+    assert!(matches!(e, Error::MissingRole { .. }), "{e:?}");
+    let e = f.err(
+        "guo.tao",
+        SupervisionAction::GiveItemInput { text: " ".into() },
+    );
+    assert!(is_field(&e, "text"), "{e:?}");
+    // Reported without it: the supervisor may not close yet, and it is not theirs to do.
+    let (actor, report) =
+        workflow_testkit::supervision::item_flow(f.deadline(), "J012")[REPORT].clone();
+    f.ok(actor, report);
+    assert_eq!(f.item().step(), ItemStep::CompletionReported);
+    let e = f.err(SUPERVISOR, f.step(CLOSE));
+    assert!(
+        matches!(&e, Error::NotNow { reason, .. } if reason.contains("RSC")),
+        "{e:?}"
+    );
+    assert_eq!(
+        Supervision::assignees(f.item(), &|_| false),
+        vec![Assignee::UnitRole {
+            unit: "RSC".into(),
+            role: Role::Handler
+        }]
+    );
+    f.ok("guo.tao", input.clone());
+    assert_eq!(
+        f.item().co_inputs()[&"RSC".into()].text,
+        "已核定评估所需师资数据，报教务处汇总。"
+    );
+    // Once.
+    let e = f.err("guo.tao", input);
+    assert!(matches!(e, Error::NotNow { .. }), "{e:?}");
+    assert_eq!(
+        Supervision::assignees(f.item(), &|_| false),
+        vec![Assignee::Role(Role::Supervisor)]
+    );
+    f.ok(SUPERVISOR, f.step(CLOSE));
+    assert_eq!(f.item().step(), ItemStep::Closed);
+    assert_eq!(f.fold().as_ref(), Some(f.item()));
+
+    // An item opened before 协办 tasks existed closes as it did.
+    let mut old = script();
+    old.steps(OPEN, ACCEPT);
+    let opened = old.events[0].data.clone();
+    let SupervisionEvent::ItemOpened {
+        co_input_required, ..
+    } = &opened
+    else {
+        panic!("{opened:?}")
+    };
+    assert!(*co_input_required);
+    let mut stored = serde_json::to_value(&opened).unwrap();
+    stored["payload"]
+        .as_object_mut()
+        .unwrap()
+        .remove("co_input_required");
+    old.events[0].data = serde_json::from_value(stored).unwrap();
+    old.state = old.fold();
+    assert!(old.item().pending_co_units().is_empty());
+    old.steps(ACCEPT, CO_INPUT);
+    old.steps(REPORT, CLOSE + 1);
+    assert_eq!(old.item().step(), ItemStep::Closed);
 }
 
 #[test]
@@ -1038,7 +1119,7 @@ fn a_deadline_day_ends_at_midnight_china_time() {
         "J012",
     );
     let mut on_time = script();
-    for i in [OPEN, ACCEPT, PROGRESS] {
+    for i in [OPEN, ACCEPT, PROGRESS, CO_INPUT] {
         let (actor, action) = flow[i].clone();
         on_time.ok(actor, action);
     }
@@ -1157,6 +1238,7 @@ fn a_unit_with_nothing_in_the_month_has_no_line_from_format_3() {
         (1, OPEN),
         (2, ACCEPT),
         (5, PROGRESS),
+        (8, CO_INPUT),
         (10, REPORT),
         (12, CLOSE),
     ] {

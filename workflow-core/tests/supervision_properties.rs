@@ -112,6 +112,7 @@ fn arb_action() -> impl Strategy<Value = SupervisionAction> {
             .prop_map(|(note, grade)| SupervisionAction::CloseItem { note, grade }),
         arb_text().prop_map(|reason| SupervisionAction::ReturnItem { reason }),
         arb_text().prop_map(|message| SupervisionAction::UrgeItem { message }),
+        arb_text().prop_map(|text| SupervisionAction::GiveItemInput { text }),
         prop::option::of(prop::sample::select(Retention::ALL.to_vec())).prop_map(|retention| {
             SupervisionAction::ArchiveItem {
                 fonds: "J012".into(),
@@ -256,10 +257,18 @@ fn authorised(
         ) => lead(i),
         (
             Some(_),
-            SupervisionAction::DecideItemExtension { .. }
-            | SupervisionAction::CloseItem { .. }
-            | SupervisionAction::ReturnItem { .. },
+            SupervisionAction::DecideItemExtension { .. } | SupervisionAction::ReturnItem { .. },
         ) => a.has_role(Role::Supervisor),
+        // 销号 once every 协办 unit gave its input.
+        (Some(i), SupervisionAction::CloseItem { .. }) => {
+            a.has_role(Role::Supervisor) && i.pending_co_units().is_empty()
+        }
+        // 协办: a handler of a 协办 unit, once for the unit.
+        (Some(i), SupervisionAction::GiveItemInput { .. }) => {
+            a.has_role(Role::Handler)
+                && i.spec().co_units.contains(&a.unit)
+                && !i.co_inputs().contains_key(&a.unit)
+        }
         (Some(_), SupervisionAction::ArchiveItem { .. }) => a.has_role(Role::Archivist),
         // 催办: a supervisor or the item's own leader, while the lead unit has it.
         (Some(i), SupervisionAction::UrgeItem { .. }) => {

@@ -362,6 +362,9 @@ macro_rules! command_table {
                 urge_item: UrgeItem(UrgeItemRequest)
                     from |r| SupervisionAction::UrgeItem { message: r.message };
                     to SupervisionAction::UrgeItem { message } => { message: message };
+                give_item_input: GiveItemInput(GiveItemInputRequest)
+                    from |r| SupervisionAction::GiveItemInput { text: r.text };
+                    to SupervisionAction::GiveItemInput { text } => { text: text };
                 archive_item: ArchiveItem(ArchiveItemRequest)
                     from |r| SupervisionAction::ArchiveItem {
                         fonds: r.fonds,

@@ -55,6 +55,7 @@ fn back(m: CommandMessage) -> Request {
         CommandMessage::CloseItem(m) => m.into_request(),
         CommandMessage::ReturnItem(m) => m.into_request(),
         CommandMessage::UrgeItem(m) => m.into_request(),
+        CommandMessage::GiveItemInput(m) => m.into_request(),
         CommandMessage::ArchiveItem(m) => m.into_request(),
         CommandMessage::DraftMemo(m) => m.into_request(),
         CommandMessage::ReviseMemo(m) => m.into_request(),
@@ -315,6 +316,9 @@ fn every_supervision_command_reads_back_as_sent() {
         SupervisionAction::UrgeItem {
             message: "请抓紧".into(),
         },
+        SupervisionAction::GiveItemInput {
+            text: "已提供经费保障。".into(),
+        },
         SupervisionAction::ArchiveItem {
             fonds: "J012".into(),
             retention: None,
@@ -323,7 +327,7 @@ fn every_supervision_command_reads_back_as_sent() {
         },
     ]);
     let names: std::collections::BTreeSet<&str> = actions.iter().map(|a| a.name()).collect();
-    assert_eq!(names.len(), 10, "every 督办 RPC is covered: {names:?}");
+    assert_eq!(names.len(), 11, "every 督办 RPC is covered: {names:?}");
     let id = DocumentId(uuid::Uuid::from_u128(10));
     for (i, action) in actions.into_iter().enumerate() {
         let mut sent = Request::new(id, "ding.xin", action);

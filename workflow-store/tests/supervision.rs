@@ -248,7 +248,8 @@ async fn the_sample_item_runs_through_the_engine_its_lists_and_to_do_lists() {
         todo.items().iter().map(|i| i.id()).collect::<Vec<_>>(),
         vec![id]
     );
-    for (actor, action) in flow[1..6].iter().cloned() {
+    // Signed for, the 协办 unit's input, the completion reported.
+    for (actor, action) in flow[1..7].iter().cloned() {
         run(&engine, id, actor, action).await;
     }
     // Completion reported: the supervisor's to-do.
@@ -297,7 +298,7 @@ async fn the_sample_item_runs_through_the_engine_its_lists_and_to_do_lists() {
         }),
         0
     );
-    for (actor, action) in flow[6..].iter().cloned() {
+    for (actor, action) in flow[7..].iter().cloned() {
         run(&engine, id, actor, action).await;
     }
     let i = item(&engine, id);
@@ -410,7 +411,7 @@ async fn the_monthly_bulletin_is_the_same_whenever_it_is_produced() {
     let deadline = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
     let flow = item_flow(deadline, "J012");
     let closed = new_id();
-    for (day, i) in [(3, 0usize), (4, 1), (6, 2), (18, 5), (19, 6)] {
+    for (day, i) in [(3, 0usize), (4, 1), (6, 2), (17, 5), (18, 6), (19, 7)] {
         let (actor, action) = flow[i].clone();
         engine
             .execute(given(closed, actor, action, 11, day))
@@ -439,6 +440,10 @@ async fn the_monthly_bulletin_is_the_same_whenever_it_is_produced() {
     assert_eq!(before.units.len(), 1);
     assert_eq!(before.units[0].name, "教务处");
     // December's events do not change November.
+    engine
+        .execute(given(open, flow[5].0, flow[5].1.clone(), 12, 2))
+        .await
+        .unwrap();
     engine
         .execute(given(
             open,

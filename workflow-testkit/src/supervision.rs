@@ -74,6 +74,13 @@ pub fn item_flow(deadline: NaiveDate, fonds: &str) -> Vec<(&'static str, Supervi
             },
         ),
         (
+            // 人事处, the 协办 unit, says what it did.
+            "guo.tao",
+            SupervisionAction::GiveItemInput {
+                text: "已核定评估所需师资数据，报教务处汇总。".into(),
+            },
+        ),
+        (
             HANDLER,
             SupervisionAction::ReportCompletion {
                 result: "整改方案已经党委会审定印发，任务清单分解至各学院。".into(),

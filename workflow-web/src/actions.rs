@@ -337,6 +337,11 @@ const INCOMING: &[ActionForm] = &[
 const SUPERVISION: &[ActionForm] = &[
     form("AcceptItem", "签收交办", &[NOTE]),
     form(
+        "GiveItemInput",
+        "协办情况",
+        &[field("text", "协办情况", Input::Text, true)],
+    ),
+    form(
         "ReportProgress",
         "进展反馈",
         &[
@@ -757,6 +762,7 @@ pub(crate) fn command(
             "UrgeItem" => SupervisionAction::UrgeItem {
                 message: t("message"),
             },
+            "GiveItemInput" => SupervisionAction::GiveItemInput { text: t("text") },
             _ => {
                 let (fonds, retention, unit_code, deviation_reason) = archive_fields()?;
                 SupervisionAction::ArchiveItem {

@@ -1112,3 +1112,47 @@ async fn a_joint_instruction_and_its_circulation_are_taken_from_the_cards() {
     let r = c.engine.state(id).unwrap().unwrap();
     assert_eq!(r.particulars().state, "InHandling");
 }
+
+/// A 督办 item's 协办 unit is offered its 协办情况 on the card, once; the supervisor is
+/// offered 销号 only after it.
+#[tokio::test]
+async fn a_cooperating_unit_gives_its_input_from_the_items_card() {
+    use workflow_testkit::supervision::item_flow;
+    let c = Console::new().await;
+    let id = workflow_testkit::engine::new_id();
+    let deadline = workflow_testkit::clock::today() + chrono::Duration::days(20);
+    let flow = item_flow(deadline, "X001");
+    // Opened, signed for, progress, extension asked and granted; completion reported
+    // before 人事处 said anything.
+    for (actor, action) in flow[..5].iter().chain(&flow[6..7]).cloned() {
+        let req = workflow_store::Request::new(id, actor, action);
+        c.engine.execute(req).await.unwrap();
+    }
+    let offers = |body: &str, action: &str| body.contains(&format!("data-action=\"{action}\""));
+    let supervisor = c.signed_in("ding.xin").await;
+    let page = c.get(&supervisor, &format!("/doc/{id}")).await;
+    assert!(!offers(&page.body, "CloseItem"), "{}", page.body);
+    assert!(page.body.contains("尚未反馈"), "{}", page.body);
+    let guo = c.signed_in("guo.tao").await;
+    let page = c.get(&guo, &format!("/doc/{id}")).await;
+    assert!(offers(&page.body, "GiveItemInput"), "{}", page.body);
+    let version = c.engine.state(id).unwrap().unwrap().version().to_string();
+    let a = c
+        .act(
+            &guo,
+            id,
+            &[
+                ("action", "GiveItemInput"),
+                ("version", version.as_str()),
+                ("text", "已核定师资数据。"),
+                ("command_id", "g1"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let page = c.get(&guo, &format!("/doc/{id}")).await;
+    assert!(!offers(&page.body, "GiveItemInput"), "once: {}", page.body);
+    let page = c.get(&supervisor, &format!("/doc/{id}")).await;
+    assert!(offers(&page.body, "CloseItem"), "{}", page.body);
+    assert!(page.body.contains("已核定师资数据。"), "{}", page.body);
+}

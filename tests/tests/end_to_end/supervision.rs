@@ -63,6 +63,14 @@ async fn the_item_flow_over_grpc_its_lists_and_the_monthly_bulletin() {
     assert_eq!(i.spec.as_ref().unwrap().deadline, deadline.to_string());
     assert_eq!(i.deadline, (deadline + Duration::days(10)).to_string());
     assert_eq!(i.extensions.len(), 1);
+    // 人事处's 协办 input, which 销号 waited for.
+    let co: Vec<(&str, &str)> = i
+        .co_inputs
+        .iter()
+        .map(|c| (c.unit.as_str(), c.actor_id.as_str()))
+        .collect();
+    assert_eq!(co, [("RSC", "guo.tao")]);
+    assert!(i.pending_co_units.is_empty());
     assert!(i.archive.unwrap().reference.starts_with("J012-WS·"));
     // Lists by flow, leader and source.
     let list = |flow: &str, leader: &str, source: &str| pb::ListDocumentsRequest {

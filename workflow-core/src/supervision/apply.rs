@@ -3,7 +3,8 @@
 use super::command::ReminderReason;
 use super::event::SupervisionEvent;
 use super::state::{
-    CompletionReport, ExtensionDecision, Feedback, Item, ItemExtensionRequest, ItemStep, Urged,
+    CoInput, CompletionReport, ExtensionDecision, Feedback, Item, ItemExtensionRequest, ItemStep,
+    Urged,
 };
 use crate::archive::ArchiveRecord;
 use crate::ids::SYSTEM_ACTOR;
@@ -21,6 +22,7 @@ impl Item {
             document_id,
             spec,
             number,
+            co_input_required,
         } = event
         else {
             return None;
@@ -47,6 +49,8 @@ impl Item {
             reminders: Default::default(),
             urged: Vec::new(),
             grade: None,
+            co_input_required: *co_input_required,
+            co_inputs: Default::default(),
         })
     }
 
@@ -60,6 +64,16 @@ impl Item {
         self.updated_at = at;
         match event {
             SupervisionEvent::ItemOpened { .. } => {}
+            SupervisionEvent::ItemCoInputGiven { unit, text } => {
+                self.co_inputs.insert(
+                    unit.clone(),
+                    CoInput {
+                        actor: actor.clone(),
+                        text: text.clone(),
+                        at,
+                    },
+                );
+            }
             SupervisionEvent::ItemAccepted { responsible, note } => {
                 self.step = ItemStep::Assigned;
                 self.responsible = Some(responsible.clone());

@@ -283,6 +283,12 @@ pub enum SupervisionAction {
         /// What is asked (required), e.g. 请于本周五前报送进展。
         message: String,
     },
+    /// 协办: a cooperating unit's input (协办情况), once per unit, by one of its handlers, while
+    /// the item is open or its 办结报告 awaits 销号 — which waits for every 协办 unit's.
+    GiveItemInput {
+        /// What the unit did (required).
+        text: String,
+    },
     /// 撤销, by the engine only: the 收文 whose 批办 opened the item was sent back by the lead
     /// unit (not theirs), so the item no longer stands.
     WithdrawItem {
@@ -315,6 +321,7 @@ impl SupervisionAction {
             SupervisionAction::ReturnItem { .. } => "ReturnItem",
             SupervisionAction::ArchiveItem { .. } => "ArchiveItem",
             SupervisionAction::UrgeItem { .. } => "UrgeItem",
+            SupervisionAction::GiveItemInput { .. } => "GiveItemInput",
             SupervisionAction::WithdrawItem { .. } => "WithdrawItem",
             SupervisionAction::RemindItem { .. } => "RemindItem",
         }

@@ -50,6 +50,7 @@ pub(crate) fn decide(
                     document_id: cmd.document_id,
                     spec,
                     number: Some(next_number(ctx, cmd.at)?),
+                    co_input_required: true,
                 }])
             }
             _ => Err(Error::UnknownActor {
@@ -92,6 +93,7 @@ pub(crate) fn decide(
         SupervisionAction::CloseItem { note, grade } => d.close(note, *grade),
         SupervisionAction::ReturnItem { reason } => d.send_back(reason),
         SupervisionAction::UrgeItem { message } => d.urge(message),
+        SupervisionAction::GiveItemInput { text } => d.co_input(text),
         SupervisionAction::ArchiveItem {
             fonds,
             retention,
@@ -142,6 +144,7 @@ fn open(
         document_id,
         spec,
         number: Some(next_number(ctx, at)?),
+        co_input_required: true,
     }])
 }
 
@@ -440,9 +443,57 @@ impl Decide<'_> {
         }])
     }
 
+    /// 协办: a handler of a cooperating unit, once for the unit.
+    fn co_input(&self, text: &str) -> Result<Vec<SupervisionEvent>, Error> {
+        self.require_step(&[
+            ItemStep::Opened,
+            ItemStep::Assigned,
+            ItemStep::InProgress,
+            ItemStep::CompletionReported,
+        ])?;
+        require_role(self.actor, Role::Handler, self.name)?;
+        let unit = &self.actor.unit;
+        if !self.item.spec().co_units.contains(unit) {
+            return Err(Error::NotAssigned {
+                actor: self.actor.id.clone(),
+                command: self.name,
+                expected: format!(
+                    "a handler of a 协办 unit ({})",
+                    self.item
+                        .spec()
+                        .co_units
+                        .iter()
+                        .map(|u| u.0.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
+        if self.item.co_inputs().contains_key(unit) {
+            return Err(self.not_now(format!("{unit} has given its input already")));
+        }
+        check_text("text", text, true)?;
+        Ok(vec![SupervisionEvent::ItemCoInputGiven {
+            unit: unit.clone(),
+            text: text.trim().to_owned(),
+        }])
+    }
+
     fn close(&self, note: &str, grade: Option<Grade>) -> Result<Vec<SupervisionEvent>, Error> {
         self.require_step(&[ItemStep::CompletionReported])?;
         require_role(self.actor, Role::Supervisor, self.name)?;
+        // 销号 once every 协办 unit has said what it did.
+        let pending = self.item.pending_co_units();
+        if !pending.is_empty() {
+            return Err(self.not_now(format!(
+                "协办 units still to give their input: {}",
+                pending
+                    .iter()
+                    .map(|u| u.0.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
         // 不合格 says why.
         check_text("note", note, grade == Some(Grade::Poor))?;
         Ok(vec![SupervisionEvent::ItemClosed {

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::command::{Grade, ItemSpec, ReminderReason};
-use crate::ids::{ActorId, DocumentId};
+use crate::ids::{ActorId, DocumentId, UnitCode};
 use crate::numbering::{ArchiveReference, ItemNumber};
 use crate::retention::Retention;
 
@@ -22,6 +22,17 @@ pub enum SupervisionEvent {
         /// 立项号 (none on items opened before they were numbered).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         number: Option<ItemNumber>,
+        /// Whether its 销号 waits for each 协办 unit's input (every item opened since 协办
+        /// tasks exist; not those opened before).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        co_input_required: bool,
+    },
+    /// 协办: a cooperating unit's input.
+    ItemCoInputGiven {
+        /// The cooperating unit.
+        unit: UnitCode,
+        /// What it did.
+        text: String,
     },
     /// 交办: the lead unit signed for it.
     ItemAccepted {
@@ -128,6 +139,7 @@ impl crate::codec::EventCodec for SupervisionEvent {
             SupervisionEvent::ItemReturned { .. } => "ItemReturned",
             SupervisionEvent::ItemArchived { .. } => "ItemArchived",
             SupervisionEvent::ItemUrged { .. } => "ItemUrged",
+            SupervisionEvent::ItemCoInputGiven { .. } => "ItemCoInputGiven",
             SupervisionEvent::ItemWithdrawn { .. } => "ItemWithdrawn",
             SupervisionEvent::ItemReminded { .. } => "ItemReminded",
         }
@@ -147,6 +159,7 @@ impl crate::codec::EventCodec for SupervisionEvent {
             SupervisionEvent::ItemReturned { .. } => "退回重办",
             SupervisionEvent::ItemArchived { .. } => "归档",
             SupervisionEvent::ItemUrged { .. } => "催办",
+            SupervisionEvent::ItemCoInputGiven { .. } => "协办",
             SupervisionEvent::ItemWithdrawn { .. } => "撤销",
             SupervisionEvent::ItemReminded { reason, .. } => reason.chinese(),
         }

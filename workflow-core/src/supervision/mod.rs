@@ -109,10 +109,24 @@ impl Flow for Supervision {
                 }
                 k
             }
-            ItemStep::CompletionReported => vec![Assignee::Role(Role::Supervisor)],
+            // 销号 waits for the 协办 units still to give their input (theirs below).
+            ItemStep::CompletionReported if state.pending_co_units().is_empty() => {
+                vec![Assignee::Role(Role::Supervisor)]
+            }
+            ItemStep::CompletionReported => Vec::new(),
             ItemStep::Closed => vec![Assignee::Role(Role::Archivist)],
             ItemStep::Archived | ItemStep::Withdrawn => Vec::new(),
         };
+        // 协办: each cooperating unit's handlers until the unit gave its input.
+        keys.extend(
+            state
+                .pending_co_units()
+                .into_iter()
+                .map(|u| Assignee::UnitRole {
+                    unit: u.clone(),
+                    role: Role::Handler,
+                }),
+        );
         keys.sort();
         keys.dedup();
         keys

@@ -31,6 +31,22 @@ pub(crate) fn sheet(i: &Item) -> Sheet<'_> {
             vec![Part::Time(fb.at), Part::Text(fb.text.clone())],
         );
     }
+    for (unit, input) in i.co_inputs() {
+        s.parts(
+            "协办情况",
+            vec![
+                Part::Unit(unit.clone()),
+                Part::Time(input.at),
+                Part::Text(input.text.clone()),
+            ],
+        );
+    }
+    for unit in i.pending_co_units() {
+        s.parts(
+            "协办情况",
+            vec![Part::Unit(unit.clone()), Part::Text("尚未反馈".into())],
+        );
+    }
     for u in i.urged() {
         s.parts(
             "催办",

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::command::{Grade, ItemSpec, ReminderReason};
 use crate::archive::ArchiveRecord;
-use crate::ids::{ActorId, DocumentId, Timestamp, end_of_day};
+use crate::ids::{ActorId, DocumentId, Timestamp, UnitCode, end_of_day};
 use crate::numbering::ItemNumber;
 use crate::opinion::Opinion;
 
@@ -172,6 +172,23 @@ pub struct Item {
     /// 考评 given at 销号.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) grade: Option<Grade>,
+    /// Whether 销号 waits for each 协办 unit's input (items opened since it does).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) co_input_required: bool,
+    /// 协办: each cooperating unit's input, once given.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) co_inputs: BTreeMap<UnitCode, CoInput>,
+}
+
+/// A cooperating unit's input (协办情况).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoInput {
+    /// Who gave it (a handler of the unit).
+    pub actor: ActorId,
+    /// What the unit did.
+    pub text: String,
+    /// When.
+    pub at: Timestamp,
 }
 
 /// One 催办 by hand.
@@ -203,6 +220,29 @@ impl Item {
     /// The 催办 sent by hand, in order.
     pub fn urged(&self) -> &[Urged] {
         &self.urged
+    }
+    /// 协办: each cooperating unit's input given.
+    pub fn co_inputs(&self) -> &BTreeMap<UnitCode, CoInput> {
+        &self.co_inputs
+    }
+    /// The 协办 units whose input 销号 still waits for (none on an item opened before 协办
+    /// tasks existed, or once closed, withdrawn or archived).
+    pub fn pending_co_units(&self) -> Vec<&UnitCode> {
+        let waiting = matches!(
+            self.step,
+            ItemStep::Opened
+                | ItemStep::Assigned
+                | ItemStep::InProgress
+                | ItemStep::CompletionReported
+        );
+        if !self.co_input_required || !waiting {
+            return Vec::new();
+        }
+        self.spec
+            .co_units
+            .iter()
+            .filter(|u| !self.co_inputs.contains_key(*u))
+            .collect()
     }
     /// How many events made it.
     pub fn version(&self) -> u64 {

@@ -67,6 +67,9 @@ pub(crate) fn summary(data: &SupervisionEvent, n: &dyn Names) -> String {
             ..
         } => crate::summary::archived(reference, Some(*scheduled_retention), deviation.as_deref()),
         SupervisionEvent::ItemWithdrawn { reason } => reason.clone(),
+        SupervisionEvent::ItemCoInputGiven { unit, text } => {
+            format!("{}：{text}", n.unit_name(unit))
+        }
         SupervisionEvent::ItemUrged { message, to } => match to {
             Some(to) => format!("致 {}：{message}", n.actor(to)),
             None => message.clone(),

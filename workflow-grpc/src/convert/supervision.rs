@@ -207,6 +207,17 @@ pub fn item(i: &Item, now: Timestamp) -> pb::SupervisionItem {
                 at: Some(timestamp(u.at)),
             })
             .collect(),
+        co_inputs: i
+            .co_inputs()
+            .iter()
+            .map(|(unit, c)| pb::ItemCoInput {
+                unit: unit.0.clone(),
+                actor_id: c.actor.0.clone(),
+                text: c.text.clone(),
+                at: Some(timestamp(c.at)),
+            })
+            .collect(),
+        pending_co_units: i.pending_co_units().iter().map(|u| u.0.clone()).collect(),
     }
 }
 

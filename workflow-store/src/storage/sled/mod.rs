@@ -691,7 +691,7 @@ mod tests {
             held(1, 2),
         );
         let mut item = ItemScript::with_directory(workflow_testkit::directory());
-        item.steps(0, 8);
+        item.steps(0, 9);
         push(
             "supervision-archived",
             FlowState::Supervision(item.item().clone()),
