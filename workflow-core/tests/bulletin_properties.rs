@@ -31,6 +31,8 @@ enum Op {
     Sweep,
     /// Withdrawn by the engine (its 批办 sent back; refused once reported complete).
     Withdraw,
+    /// The 协办 unit's input (销号 waits for it).
+    CoInput,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -45,6 +47,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Urge),
         1 => Just(Op::Sweep),
         1 => Just(Op::Withdraw),
+        2 => Just(Op::CoInput),
     ]
 }
 
@@ -138,6 +141,12 @@ fn run(
                     reason: "收文退回拟办".into(),
                 },
             ),
+            Op::CoInput => (
+                "guo.tao",
+                SupervisionAction::GiveItemInput {
+                    text: "协办情况".into(),
+                },
+            ),
             Op::Sweep => (
                 workflow_core::ids::SYSTEM_ACTOR,
                 SupervisionAction::RemindItem {
@@ -177,6 +186,7 @@ fn independent(events: &[Recorded<SupervisionEvent>], month: Month) -> Figures {
     let just_before = |t: Timestamp| t - Duration::nanoseconds(1);
     let mut f = Figures {
         urged: Some(0),
+        withdrawn: Some(0),
         ..Figures::default()
     };
     let opened_at = events[0].at;
@@ -220,6 +230,7 @@ fn independent(events: &[Recorded<SupervisionEvent>], month: Month) -> Figures {
                 reason: workflow_core::supervision::ReminderReason::Overdue,
                 ..
             } => *f.urged.as_mut().unwrap() += 1,
+            SupervisionEvent::ItemWithdrawn { .. } => *f.withdrawn.as_mut().unwrap() += 1,
             _ => {}
         }
     }
@@ -260,7 +271,7 @@ proptest! {
         let histories: Vec<_> = items.iter().enumerate().map(|(n, i)| run(n, i)).collect();
         let november = Month::new(2026, 11).unwrap();
         let b = monthly(november, histories.iter().map(Vec::as_slice), &BulletinNames::default());
-        let mut expected = Figures { urged: Some(0), ..Figures::default() };
+        let mut expected = Figures { urged: Some(0), withdrawn: Some(0), ..Figures::default() };
         let mut counted = 0;
         for h in &histories {
             let f = independent(h, november);
@@ -272,6 +283,7 @@ proptest! {
             expected.feedback_missed += f.feedback_missed;
             expected.extensions_granted += f.extensions_granted;
             *expected.urged.as_mut().unwrap() += f.urged.unwrap();
+            *expected.withdrawn.as_mut().unwrap() += f.withdrawn.unwrap();
             counted += f.open_at_start + f.opened;
         }
         prop_assert_eq!(b.total, expected);

@@ -918,7 +918,11 @@ fn a_batch_instruction_asking_for_supervision_opens_one_linked_item() {
     let i = f.item();
     assert_eq!(i.step(), ItemStep::Withdrawn);
     assert!(!i.is_overdue(Utc.with_ymd_and_hms(2027, 6, 1, 0, 0, 0).unwrap()));
-    assert!(Supervision::assignees(i, &|_| true).is_empty());
+    // Nobody's to do but the archivist's: its record is filed like a closed one's.
+    assert_eq!(
+        Supervision::assignees(i, &|_| true),
+        vec![Assignee::Role(Role::Archivist)]
+    );
     assert!(
         i.opinions()
             .iter()
@@ -927,6 +931,16 @@ fn a_batch_instruction_asking_for_supervision_opens_one_linked_item() {
     let e = f.err(SYSTEM_ACTOR, action);
     assert!(matches!(e, Error::WrongState { .. }), "{e:?}");
     assert_eq!(f.fold().as_ref(), f.state.as_ref());
+    f.ok(
+        "xu.jing",
+        SupervisionAction::ArchiveItem {
+            fonds: "J012".into(),
+            retention: None,
+            unit_code: "JWC".into(),
+            deviation_reason: String::new(),
+        },
+    );
+    assert_eq!(f.item().step(), ItemStep::Archived);
     // A 批办 without supervision opens nothing.
     let mut plain = ReceiptScript::with_directory(common::directory());
     plain.steps(0, 4);
@@ -1262,7 +1276,7 @@ fn a_unit_with_nothing_in_the_month_has_no_line_from_format_3() {
             .map(|l| l.unit.as_str().to_owned())
             .collect::<Vec<_>>()
     };
-    assert_eq!(BULLETIN_FORMAT, 4);
+    assert_eq!(BULLETIN_FORMAT, 5);
     let now = monthly(
         november,
         histories.iter().map(Vec::as_slice),
@@ -1289,6 +1303,54 @@ fn a_unit_with_nothing_in_the_month_has_no_line_from_format_3() {
         &BulletinNames::default(),
     );
     assert_eq!(units(&october_bulletin), ["JWC"]);
+}
+
+/// From format 5 the month adds up: an item withdrawn in it (its 批办 sent back) is counted
+/// as 本月撤销, so that open at the start and opened, less closed and withdrawn, is what
+/// stays open; format 4 had no such column.
+#[test]
+fn a_withdrawn_item_is_counted_in_its_month_from_format_5() {
+    use workflow_core::supervision::bulletin::{BulletinNames, Month, monthly, monthly_in};
+    let november = Month::new(2026, 11).unwrap();
+    let mut f = script();
+    f.clock = Utc.with_ymd_and_hms(2026, 11, 3, 2, 0, 0).unwrap();
+    f.steps(OPEN, PROGRESS);
+    f.clock = Utc.with_ymd_and_hms(2026, 11, 9, 2, 0, 0).unwrap();
+    f.ok(
+        SYSTEM_ACTOR,
+        SupervisionAction::WithdrawItem {
+            unit: "JWC".into(),
+            reason: "收文退回拟办".into(),
+        },
+    );
+    let mut g = script();
+    g.id = workflow_core::DocumentId(uuid::Uuid::from_u128(0x9002));
+    g.clock = Utc.with_ymd_and_hms(2026, 11, 4, 2, 0, 0).unwrap();
+    g.steps(OPEN, ACCEPT);
+    let histories = [f.events.clone(), g.events.clone()];
+    let b = monthly(
+        november,
+        histories.iter().map(Vec::as_slice),
+        &BulletinNames::default(),
+    );
+    let t = b.total;
+    assert_eq!((t.opened, t.withdrawn), (2, Some(1)));
+    let still_open =
+        t.open_at_start + t.opened - t.closed_on_time - t.closed_late - t.withdrawn.unwrap();
+    assert_eq!(still_open, 1, "{t:?}");
+    assert_eq!(b.heads().last(), Some(&"本月撤销"));
+    assert!(b.to_markdown().contains("本月撤销"), "{}", b.to_markdown());
+    assert_eq!(b.units[0].figures.withdrawn, Some(1));
+    // The same month as format 4 had it: no such column, the bytes as published then.
+    let four = monthly_in(
+        november,
+        histories.iter().map(Vec::as_slice),
+        &BulletinNames::default(),
+        4,
+    );
+    assert_eq!(four.total.withdrawn, None);
+    assert!(!four.to_markdown().contains("本月撤销"));
+    assert!(!four.to_json().contains("withdrawn"));
 }
 
 /// A 秘密 督办 item is opened only for units where an active 承办人 may open it: for

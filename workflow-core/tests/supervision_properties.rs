@@ -169,8 +169,10 @@ fn check_invariants(i: &Item, dir: &dyn Context) -> Result<(), String> {
             i.closed_at().is_some() && i.completion().is_some(),
             "closed with its report",
         )?,
+        // Filed once closed, or once withdrawn.
         ItemStep::Archived => need(
-            i.archive().is_some() && i.closed_at().is_some(),
+            i.archive().is_some()
+                && (i.closed_at().is_some() || i.opinions().iter().any(|o| o.step == "revoke")),
             "an archive record",
         )?,
         ItemStep::Withdrawn => need(

@@ -146,6 +146,11 @@ pub struct Figures {
     /// 超期催办 (from format 4; none before).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub urged: Option<u32>,
+    /// Withdrawn (撤销: the 批办 it followed was sent back) in the month (from format 5;
+    /// none before). With it the month adds up: open at its start and opened, less closed
+    /// and withdrawn, is what stays open.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withdrawn: Option<u32>,
 }
 
 impl Figures {
@@ -153,9 +158,11 @@ impl Figures {
     fn is_idle(&self) -> bool {
         Figures {
             urged: None,
+            withdrawn: None,
             ..*self
         } == Figures::default()
             && self.urged.unwrap_or(0) == 0
+            && self.withdrawn.unwrap_or(0) == 0
     }
 
     fn add(&mut self, o: &Figures) {
@@ -166,10 +173,12 @@ impl Figures {
         self.overdue_at_end += o.overdue_at_end;
         self.feedback_missed += o.feedback_missed;
         self.extensions_granted += o.extensions_granted;
-        self.urged = match (self.urged, o.urged) {
+        let sum = |a: Option<u32>, b: Option<u32>| match (a, b) {
             (None, None) => None,
             (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
         };
+        self.urged = sum(self.urged, o.urged);
+        self.withdrawn = sum(self.withdrawn, o.withdrawn);
     }
 
     /// Its figures in the order of the column heads.
@@ -185,6 +194,7 @@ impl Figures {
         ]
         .into_iter()
         .chain(self.urged)
+        .chain(self.withdrawn)
         .collect()
     }
 }
@@ -457,10 +467,7 @@ pub fn monthly_until<'a>(
         .sort_by(|a, b| (a.closed_on, &a.lead_unit, a.id).cmp(&(b.closed_on, &b.lead_unit, b.id)));
     items.sort_by(|(a_at, a), (b_at, b)| (a_at, a.id).cmp(&(b_at, b.id)));
     let items = items.into_iter().map(|(_, line)| line).collect();
-    let mut total = Figures {
-        urged: rules.lists_items.then_some(0),
-        ..Figures::default()
-    };
+    let mut total = rules.zero();
     let units = units
         .into_iter()
         // From format 3, a unit with nothing in the month (no item open at its start, none
@@ -517,6 +524,8 @@ struct Rules {
     /// Format 4's: the figures count 催办 (by hand and the sweep's 超期催办), and the
     /// bulletin lists every item counted with its 立项号, leader, units, source and progress.
     lists_items: bool,
+    /// Format 5's: the figures count the items withdrawn (撤销) in the month.
+    counts_withdrawn: bool,
 }
 
 impl Rules {
@@ -525,6 +534,16 @@ impl Rules {
             first: format == 1,
             leaves_out_idle: format >= 3,
             lists_items: format >= 4,
+            counts_withdrawn: format >= 5,
+        }
+    }
+
+    /// Figures of nothing yet, with the columns this format has.
+    fn zero(self) -> Figures {
+        Figures {
+            urged: self.lists_items.then_some(0),
+            withdrawn: self.counts_withdrawn.then_some(0),
+            ..Figures::default()
         }
     }
 
@@ -572,8 +591,7 @@ fn fold_counting(
     let mut item = Item::created(&first.actor, first.at, &first.data)?;
     let mut f = Figures {
         opened: u32::from(in_month(first.at)),
-        urged: rules.lists_items.then_some(0),
-        ..Figures::default()
+        ..rules.zero()
     };
     let mut closed_before_start = false;
     let mut since = first.at;
@@ -598,6 +616,11 @@ fn fold_counting(
             }
             // Withdrawn (its 批办 sent back): no longer open, neither closed nor overdue.
             SupervisionEvent::ItemWithdrawn { .. } if e.at < start => closed_before_start = true,
+            SupervisionEvent::ItemWithdrawn { .. } if in_month(e.at) => {
+                if let Some(withdrawn) = &mut f.withdrawn {
+                    *withdrawn += 1;
+                }
+            }
             SupervisionEvent::ItemUrged { .. }
             | SupervisionEvent::ItemReminded {
                 reason: ReminderReason::Overdue,
@@ -675,8 +698,12 @@ impl Bulletin {
         if !self.is_whole_month() {
             heads[4] = "目前超期未办结";
         }
-        if Rules::of(self.format).lists_items {
+        let rules = Rules::of(self.format);
+        if rules.lists_items {
             heads.push("本月催办");
+        }
+        if rules.counts_withdrawn {
+            heads.push("本月撤销");
         }
         heads
     }
@@ -1035,8 +1062,9 @@ fn join_cells(f: &Figures, sep: &str) -> String {
 /// had neither. 4 — the figures count 本月催办 (by hand and the sweep's 超期催办), and a
 /// fourth table, 督办事项一览, lists every item counted with its 立项号, 牵头领导, 主办 and
 /// 协办, 来源, the 批示 or 任务要求 and the last 进展 (quoted, shortened), its state, deadline
-/// and 催办 in the month.
-pub const BULLETIN_FORMAT: u32 = 4;
+/// and 催办 in the month. 5 — the figures count 本月撤销 (items withdrawn because the 批办
+/// they followed was sent back), so that each line adds up.
+pub const BULLETIN_FORMAT: u32 = 5;
 
 /// A text cell a spreadsheet would not run: one starting with a formula's first character
 /// gets a leading `'` (OWASP, "CSV Injection").

@@ -531,7 +531,9 @@ impl Decide<'_> {
         unit_code: &str,
         deviation_reason: &str,
     ) -> Result<Vec<SupervisionEvent>, Error> {
-        self.require_step(&[ItemStep::Closed])?;
+        // A withdrawn item (its 批办 sent back) is filed too: its record is part of the
+        // 办理过程.
+        self.require_step(&[ItemStep::Closed, ItemStep::Withdrawn])?;
         // 年度 of an item: the year it was opened (立项).
         let year = china_date(self.item.opened_at()).year();
         let f = crate::checks::file(

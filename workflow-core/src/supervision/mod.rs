@@ -114,8 +114,8 @@ impl Flow for Supervision {
                 vec![Assignee::Role(Role::Supervisor)]
             }
             ItemStep::CompletionReported => Vec::new(),
-            ItemStep::Closed => vec![Assignee::Role(Role::Archivist)],
-            ItemStep::Archived | ItemStep::Withdrawn => Vec::new(),
+            ItemStep::Closed | ItemStep::Withdrawn => vec![Assignee::Role(Role::Archivist)],
+            ItemStep::Archived => Vec::new(),
         };
         // 协办: each cooperating unit's handlers until the unit gave its input.
         keys.extend(

@@ -231,6 +231,7 @@ fn figures(f: &Figures) -> pb::BulletinFigures {
         feedback_missed: f.feedback_missed,
         extensions_granted: f.extensions_granted,
         urged: f.urged,
+        withdrawn: f.withdrawn,
     }
 }
 
