@@ -171,7 +171,7 @@ pub(crate) fn field_label(form: Option<&str>, path: &str) -> String {
     let last = path.rsplit('.').next().unwrap_or(path);
     let name = last.split('[').next().unwrap_or(last);
     let forms = || {
-        [OUTGOING, INCOMING, SUPERVISION, SUBMISSION]
+        [OUTGOING, INCOMING, SUPERVISION, SUBMISSION, REGISTER]
             .into_iter()
             .flatten()
     };
@@ -332,6 +332,39 @@ const INCOMING: &[ActionForm] = &[
     ),
     form("ArchiveIncoming", "归档", &ARCHIVE),
 ];
+
+/// 收文登记: the registration page's fields (not a card's form), for the labels a refusal
+/// names them by.
+pub(crate) const REGISTER: &[ActionForm] = &[form(
+    "RegisterIncoming",
+    "收文登记",
+    &[
+        field("unit", "登记单位", Input::Unit, false),
+        field("from", "来文单位", Input::Line, true),
+        field("from_number", "来文字号", Input::Line, false),
+        field("title", "标题", Input::Line, true),
+        field("kind", "文种", Input::Line, true),
+        field("pages", "页数", Input::Number, false),
+        field("classification", "密级", Input::Line, true),
+        field(
+            "classification_period_years",
+            "保密期限（年）",
+            Input::Number,
+            false,
+        ),
+        field("urgency", "紧急程度", Input::Line, true),
+        field("received_on", "收文日期", Input::Date, true),
+        field("deadline", "办结时限", Input::Date, false),
+        field("channel", "来文方式", Input::Line, true),
+        field("copies", "份数", Input::Number, false),
+        field("copy_numbers", "份号", Input::Line, false),
+        field("reply_required", "需回复", Input::Check, false),
+        field("slip_required", "需回执", Input::Check, false),
+        field("important", "重要", Input::Check, false),
+        field("main", "正文", Input::Line, false),
+        field("attachment", "附件", Input::Line, false),
+    ],
+)];
 
 /// 督办: 交办 to 归档.
 const SUPERVISION: &[ActionForm] = &[

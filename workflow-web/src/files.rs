@@ -313,21 +313,7 @@ pub(crate) async fn upload(
             if file_name.is_empty() {
                 return Err(WebError::bad_form("file", "请选择要上传的文件"));
             }
-            let mut up = state
-                .engine
-                .upload(&person.reader, &file_name)
-                .map_err(|e| refused_upload(e, limits, 0))?;
-            let mut size = 0u64;
-            while let Some(chunk) = field.chunk().await.map_err(broken)? {
-                size += chunk.len() as u64;
-                up.write(&chunk)
-                    .map_err(|e| refused_upload(e, limits, size))?;
-            }
-            let kept = tokio::task::spawn_blocking(move || up.finish(None))
-                .await
-                .map_err(|e| WebError::Internal(e.to_string()))?
-                .map_err(|e| refused_upload(e, limits, size))?;
-            file = Some(kept);
+            file = Some(keep(&state, &person, &file_name, &mut field, "file").await?);
         }
         let file = file.ok_or_else(|| WebError::bad_form("file", "请选择要上传的文件"))?;
         let version = version_of(
@@ -383,7 +369,44 @@ pub(crate) async fn remove(
 /// engine's English). Anything else is the engine's refusal as it is.
 /// A file over the limit, the limit said exactly (a rounded figure would refuse files
 /// under it).
-fn too_large(limits: &workflow_store::content::ContentLimits) -> WebError {
+/// Keeps the bytes of the form's file `field` as an upload by `person`, named `file_name`;
+/// a refusal names the form's field `form_field`.
+pub(crate) async fn keep(
+    state: &AppState,
+    person: &Person,
+    file_name: &str,
+    field: &mut axum::extract::multipart::Field<'_>,
+    form_field: &'static str,
+) -> Result<FileRef, WebError> {
+    let limits = state.engine.content_limits();
+    let named = |e: WebError| match e {
+        WebError::BadForm { reason, .. } => WebError::bad_form(form_field, reason),
+        other => other,
+    };
+    let mut up = state
+        .engine
+        .upload(&person.reader, file_name)
+        .map_err(|e| named(refused_upload(e, limits, 0)))?;
+    let mut size = 0u64;
+    while let Some(chunk) = field.chunk().await.map_err(|e| {
+        tracing::info!(error = %e, "web console: an upload broke off");
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            named(too_large(limits))
+        } else {
+            WebError::bad_form(form_field, "上传中断（网络或浏览器中止了发送），请重新上传")
+        }
+    })? {
+        size += chunk.len() as u64;
+        up.write(&chunk)
+            .map_err(|e| named(refused_upload(e, limits, size)))?;
+    }
+    tokio::task::spawn_blocking(move || up.finish(None))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .map_err(|e| named(refused_upload(e, limits, size)))
+}
+
+pub(crate) fn too_large(limits: &workflow_store::content::ContentLimits) -> WebError {
     let b = limits.max_bytes;
     let limit = match b {
         b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MB", b >> 20),

@@ -33,6 +33,7 @@ mod files;
 mod ops;
 mod pages;
 mod pickers;
+mod register;
 mod view;
 
 use std::future::Future;
@@ -67,6 +68,8 @@ pub(crate) struct Nav {
     pub(crate) roles: String,
     pub(crate) clearance: String,
     pub(crate) operator: bool,
+    /// Whether the person registers 收文 (the menu offers 收文登记).
+    pub(crate) registrar: bool,
     pub(crate) csrf: String,
     pub(crate) dev: bool,
     /// How many wait in the person's 待办 (`None` if it could not be counted), and whether
@@ -100,6 +103,7 @@ impl AppState {
                 .join("、"),
             clearance: a.clearance.chinese().to_owned(),
             operator: person.is_operator(),
+            registrar: a.has_role(workflow_core::directory::Role::Registrar),
             csrf: person.csrf.clone(),
             dev: self.config.auth == AuthMode::Dev,
             todo,
@@ -158,6 +162,13 @@ pub fn router(engine: Engine, config: WebConfig, clock: Clock) -> Result<Router,
             post(files::upload).layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
         )
         .route("/doc/{id}/files/remove", post(files::remove))
+        .route(
+            "/register",
+            get(register::form).post(register::register).layer(
+                // A 正文 and a few attachments as large as the engine keeps each.
+                axum::extract::DefaultBodyLimit::max(upload_limit.saturating_mul(8)),
+            ),
+        )
         .route("/search", get(pages::search))
         .route("/bulletin", get(pages::bulletin))
         .route("/bulletin/file", get(pages::bulletin_file))

@@ -578,6 +578,7 @@ pub(crate) async fn document(
         .await?;
     let done = actions::forms(s.kind())
         .iter()
+        .chain(actions::REGISTER)
         .find(|f| f.name == q.done)
         .map(|f| f.label.to_owned())
         .unwrap_or_default();

@@ -742,6 +742,55 @@ async fn an_office_day_in_a_real_browser() {
         "查询 fits a phone"
     );
     shot(&c, "search-390.png").await;
+    // 收文登记 as 何平 does it: the form fits a phone; at a desk she fills it in and the
+    // 收文 is registered, its card open.
+    c.goto(&format!("{base}/register")).await.unwrap();
+    assert_eq!(
+        sideways(&c).await,
+        serde_json::json!([]),
+        "收文登记 fits a phone"
+    );
+    shot(&c, "register-390.png").await;
+    c.set_window_size(1400, 1000).await.unwrap();
+    for (name, value) in [
+        ("from", "省财政厅"),
+        ("from_number", "X财教〔2026〕88号"),
+        ("title", "关于做好2026年度部门决算工作的通知"),
+        ("pages", "3"),
+        ("copies", "1"),
+    ] {
+        c.find(Locator::Css(&format!("#register input[name='{name}']")))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    shot(&c, "register.png").await;
+    c.find(Locator::Id("register-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let title = c
+        .wait()
+        .for_element(Locator::Id("title"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(title, "关于做好2026年度部门决算工作的通知");
+    let done = c
+        .find(Locator::Id("done"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(done.contains("收文登记"), "{done}");
+    c.set_window_size(390, 844).await.unwrap();
     // The 月通报 on a phone: its tables are stacked, nothing wider than the screen.
     sign_in(&c, &base, "ding.xin").await;
     c.goto(&format!("{base}/bulletin")).await.unwrap();

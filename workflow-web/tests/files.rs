@@ -16,28 +16,11 @@ use workflow_core::directory::Classification;
 use workflow_core::{DocumentId, FlowState};
 use workflow_testkit::{SAMPLE_FILE, SAMPLE_FILE_NAME};
 
-const BOUNDARY: &str = "----wf-test-boundary";
+use common::BOUNDARY;
 
 /// A multipart form: text fields, then the file.
 fn multipart(fields: &[(&str, &str)], file: (&str, &[u8])) -> Vec<u8> {
-    let mut body = Vec::new();
-    for (k, v) in fields {
-        body.extend(
-            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                .as_bytes(),
-        );
-    }
-    body.extend(
-        format!(
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\n\
-             Content-Type: application/octet-stream\r\n\r\n",
-            file.0
-        )
-        .as_bytes(),
-    );
-    body.extend(file.1);
-    body.extend(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
-    body
+    common::multipart(fields, &[("file", file.0, file.1)])
 }
 
 async fn upload_form(

@@ -378,6 +378,7 @@ async fn no_page_a_member_of_staff_sees_shows_a_code_or_an_english_word_or_an_un
         "xu.jing",
         s.director.as_str(),
         s.leader.as_str(),
+        s.registrar.as_str(),
     ] {
         let b = c.signed_in(who).await;
         let mut paths = vec![
@@ -391,6 +392,9 @@ async fn no_page_a_member_of_staff_sees_shows_a_code_or_an_english_word_or_an_un
         ];
         if who == "xu.jing" {
             paths.push("/ops".to_owned());
+        }
+        if who == s.registrar.as_str() {
+            paths.push("/register".to_owned());
         }
         for path in paths {
             let body = page(&c, &b, &path).await;
@@ -1155,4 +1159,139 @@ async fn a_cooperating_unit_gives_its_input_from_the_items_card() {
     let page = c.get(&supervisor, &format!("/doc/{id}")).await;
     assert!(offers(&page.body, "CloseItem"), "{}", page.body);
     assert!(page.body.contains("已核定师资数据。"), "{}", page.body);
+}
+
+/// 收文登记 from the console: the registrar's menu offers it, the form takes the 登记簿's
+/// fields and the 来文's files, registers once however often it is sent, and a refusal
+/// shows the form again as typed, naming the field.
+#[tokio::test]
+async fn a_registrar_registers_a_receipt_with_its_files_from_the_console() {
+    use workflow_core::incoming::{Channel, Step};
+    let c = Console::new().await;
+    let he = c.signed_in("he.ping").await;
+    let page = c.get(&he, "/register").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("id=\"register-link\""),
+        "the menu offers it"
+    );
+    // The general office's registrar registers for any unit.
+    assert!(
+        page.body.contains("<option value=\"JWC\">教务处</option>"),
+        "{}",
+        page.body
+    );
+    // Not a registrar: not offered, and refused.
+    let wang = c.signed_in("wang.fang").await;
+    assert!(!c.get(&wang, "/todo").await.body.contains("register-link"));
+    assert_eq!(
+        c.get(&wang, "/register").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let today = workflow_testkit::clock::today();
+    let deadline = (today + chrono::Duration::days(10)).to_string();
+    let received = today.to_string();
+    let form = |received_on: &str, command_id: &str, classification: &str| {
+        vec![
+            ("csrf", he.csrf.clone()),
+            ("command_id", command_id.to_owned()),
+            ("unit", "XB".to_owned()),
+            ("from", "省教育厅".to_owned()),
+            ("from_number", "X教高函〔2026〕51号".to_owned()),
+            ("title", "关于报送2027年招生计划的通知".to_owned()),
+            ("kind", "Circular".to_owned()),
+            ("classification", classification.to_owned()),
+            (
+                "classification_period_years",
+                if classification == "None" { "" } else { "10" }.to_owned(),
+            ),
+            ("urgency", "Urgent".to_owned()),
+            ("received_on", received_on.to_owned()),
+            ("deadline", deadline.clone()),
+            ("pages", "4".to_owned()),
+            ("channel", "Paper".to_owned()),
+            ("copies", "2".to_owned()),
+            ("reply_required", "on".to_owned()),
+            ("important", "on".to_owned()),
+        ]
+    };
+    let send = |fields: Vec<(&'static str, String)>| {
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        common::multipart(
+            &fields,
+            &[
+                (
+                    "main",
+                    workflow_testkit::SAMPLE_FILE_NAME,
+                    workflow_testkit::SAMPLE_FILE,
+                ),
+                ("attachment", "", b""),
+            ],
+        )
+    };
+    // A 收文日期 still to come: refused, the form again as typed, the field named.
+    let tomorrow = (today + chrono::Duration::days(1)).to_string();
+    let a = c
+        .post_multipart(&he, "/register", send(form(&tomorrow, "reg-1", "None")))
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    assert!(
+        common::error_message(&a.body).contains("收文日期"),
+        "{}",
+        a.body
+    );
+    assert!(
+        a.body.contains("value=\"关于报送2027年招生计划的通知\""),
+        "{}",
+        a.body
+    );
+    assert!(a.body.contains("已选的文件需要重新选择"), "{}", a.body);
+    // A 秘密 paper copy without its 份号: refused naming 份号.
+    let a = c
+        .post_multipart(&he, "/register", send(form(&received, "reg-2", "Secret")))
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    assert!(
+        common::error_message(&a.body).contains("份号"),
+        "{}",
+        a.body
+    );
+    // Registered, and taken to its card.
+    let a = c
+        .post_multipart(&he, "/register", send(form(&received, "reg-3", "None")))
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let to = a.headers["location"].to_str().unwrap().to_owned();
+    assert!(to.ends_with("?done=RegisterIncoming"), "{to}");
+    let id = workflow_core::DocumentId(to["/doc/".len()..to.find('?').unwrap()].parse().unwrap());
+    let s = c.engine.state(id).unwrap().unwrap();
+    let r = s.incoming().unwrap();
+    assert_eq!(r.step(), Step::Registered);
+    let reg = r.registration();
+    assert_eq!(reg.title, "关于报送2027年招生计划的通知");
+    assert_eq!(reg.channel, Some(Channel::Paper));
+    assert_eq!((reg.copies, reg.pages), (2, 4));
+    assert!(reg.reply_required && reg.important && !reg.slip_required);
+    assert_eq!(
+        reg.files.main.as_ref().map(|f| f.name.as_str()),
+        Some(workflow_testkit::SAMPLE_FILE_NAME)
+    );
+    assert!(
+        reg.files.attachments.is_empty(),
+        "an empty file input names nothing"
+    );
+    let card = c.get(&he, &to).await;
+    assert!(card.body.contains("已办理：收文登记"), "{}", card.body);
+    assert!(
+        card.body.contains(workflow_testkit::SAMPLE_FILE_NAME),
+        "{}",
+        card.body
+    );
+    // The same form sent again registers nothing more.
+    let again = c
+        .post_multipart(&he, "/register", send(form(&received, "reg-3", "None")))
+        .await;
+    assert_eq!(again.headers["location"], to.as_str());
+    assert_eq!(c.engine.state(id).unwrap().unwrap().version(), 1);
 }

@@ -33,6 +33,33 @@ pub struct Browser {
     pub csrf: String,
 }
 
+/// The boundary of the multipart forms tests send.
+pub const BOUNDARY: &str = "----wf-test-boundary";
+
+/// A multipart form: text fields, then files as (field, file name, bytes).
+pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    for (field, name, bytes) in files {
+        body.extend(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\n\
+                 Content-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend(*bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
 pub struct Answer {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
@@ -130,6 +157,19 @@ impl Console {
         let req = Request::post(path)
             .header(header::COOKIE, &browser.cookies)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req, LOOPBACK).await
+    }
+
+    /// Posts a multipart `body` (see [`multipart`]) to `path`.
+    pub async fn post_multipart(&self, browser: &Browser, path: &str, body: Vec<u8>) -> Answer {
+        let req = Request::post(path)
+            .header(header::COOKIE, &browser.cookies)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
             .body(Body::from(body))
             .unwrap();
         self.send(req, LOOPBACK).await
