@@ -1098,6 +1098,15 @@ fn a_joint_instruction_takes_each_leaders_opinion_in_turn_before_the_deciding_on
     let instruct = f.clone_step(INSTRUCT);
     let e = f.err("lin.zhiyuan", instruct.clone());
     assert!(matches!(e, Error::NotNow { .. }), "{e}");
+    // 转批 as before: the deciding leader's (not a co-leader's), to a leader not in the 会批.
+    let e = f.err(
+        "song.hua",
+        IncomingAction::TransferInstruction {
+            to: "lin.zhiyuan".into(),
+            opinion: String::new(),
+        },
+    );
+    assert!(matches!(e, Error::NotAssigned { .. }), "{e}");
     let e = f.err(
         "lin.zhiyuan",
         IncomingAction::TransferInstruction {
@@ -1105,7 +1114,7 @@ fn a_joint_instruction_takes_each_leaders_opinion_in_turn_before_the_deciding_on
             opinion: String::new(),
         },
     );
-    assert!(matches!(e, Error::NotNow { .. }), "{e}");
+    assert!(is_field(&e, "to"), "{e}");
     let e = f.err("zheng.xiao", comment("  "));
     assert!(is_field(&e, "opinion"), "{e}");
     f.ok("zheng.xiao", comment("拟同意，请宋校长阅示。"));
@@ -1247,6 +1256,9 @@ fn an_instructed_receipt_goes_round_readers_while_it_is_handled() {
     assert_eq!(awaited(&f), vec![Assignee::Actor("zheng.xiao".into())]);
     let archive = f.clone_step(ARCHIVE);
     let archivist = "xu.jing";
+    // Whose turn first: not an archivist's refusal says nothing of the readers.
+    let e = f.err("ding.xin", archive.clone());
+    assert!(matches!(e, Error::MissingRole { .. }), "{e}");
     let e = f.err(archivist, archive.clone());
     assert!(
         matches!(&e, Error::NotNow { reason, .. } if reason.contains("zheng.xiao")),
@@ -1262,6 +1274,52 @@ fn an_instructed_receipt_goes_round_readers_while_it_is_handled() {
     f.ok(archivist, archive);
     assert_eq!(f.receipt().step(), Step::Archived);
     assert_eq!(f.fold().as_ref(), Some(f.receipt()));
+}
+
+/// Readers passed round beside a 批办 keep their place when the lead unit sends it back: a
+/// 传阅 proposed then names others, or it would wait for someone who has read it already.
+#[test]
+fn a_reader_from_before_a_send_back_is_not_named_again() {
+    let mut f = script();
+    // Only to be read (no reply asked), but first given to a unit.
+    for_reading(&mut f);
+    f.ok(
+        "ding.xin",
+        IncomingAction::Propose {
+            plan: Plan::instruct("lin.zhiyuan".into()),
+            opinion: "拟请林校长阅批。".into(),
+        },
+    );
+    let instruct = f.clone_step(INSTRUCT);
+    f.ok("lin.zhiyuan", instruct);
+    f.ok(
+        "ding.xin",
+        IncomingAction::AddReaders {
+            readers: vec!["song.hua".into()],
+            act_by: None,
+        },
+    );
+    f.ok(
+        "song.hua",
+        IncomingAction::MarkRead {
+            opinion: String::new(),
+        },
+    );
+    f.ok(
+        "fang.yu",
+        IncomingAction::SendBack {
+            reason: "不属本单位职责。".into(),
+        },
+    );
+    assert_eq!(f.receipt().step(), Step::Proposing);
+    let e = f.err(
+        "ding.xin",
+        IncomingAction::Propose {
+            plan: Plan::circulate(vec!["song.hua".into()]),
+            opinion: "拟请宋校长传阅。".into(),
+        },
+    );
+    assert!(is_field(&e, "readers[0]"), "{e}");
 }
 
 #[test]

@@ -236,9 +236,13 @@ fn authorised(
             (a.has_role(Role::OfficeDirector) && office(r))
                 || r.instruction().is_some_and(|i| i.leader == a.id)
         }
-        // The deciding leader, once the 会批 co-leaders have all commented.
-        (Some(r), IncomingAction::Instruct { .. } | IncomingAction::TransferInstruction { .. }) => {
+        // The deciding leader: 批示 once the 会批 co-leaders have all commented, 转批 at
+        // any time.
+        (Some(r), IncomingAction::Instruct { .. }) => {
             r.leader().is_some_and(|l| l.as_str() == actor) && r.pending_co_leaders().is_empty()
+        }
+        (Some(r), IncomingAction::TransferInstruction { .. }) => {
+            r.leader().is_some_and(|l| l.as_str() == actor)
         }
         // 会批: a co-leader still to comment; in turn, the first of them.
         (Some(r), IncomingAction::CommentInstruction { .. }) => {

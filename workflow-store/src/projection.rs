@@ -17,8 +17,10 @@ use workflow_core::{
 /// ([`Dim::Flow`]); 5: on sled, records without their content and opinions, which are kept
 /// apart (see `storage/sled/layout.rs`); 6: a 收文's record keeps the deadline 初审 set,
 /// which a 退回拟办 returns to; 7: records name who started the stream and who acted on it,
-/// listed by them ([`Dim::StartedBy`], [`Dim::ActedBy`]: the console's 我发起的 and 已办).
-pub(crate) const PROJECTION_VERSION: u32 = 7;
+/// listed by them ([`Dim::StartedBy`], [`Dim::ActedBy`]: the console's 我发起的 and 已办); 8:
+/// the to-do keys of a withdrawn 督办 item (the archivist's now) — a stream that changes no
+/// more would otherwise keep the keys an older build gave it.
+pub(crate) const PROJECTION_VERSION: u32 = 8;
 
 /// The state projection of one stream: the folded state plus where its stream began, which
 /// orders every list (drafting order, stable under pagination).

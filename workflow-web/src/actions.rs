@@ -321,7 +321,9 @@ const INCOMING: &[ActionForm] = &[
         "AddReaders",
         "传阅",
         &[
-            field("readers", "传阅人", Input::People, true),
+            // Checked by the engine (at least one): a required field here would keep the
+            // dry run, which names nobody, from offering the form.
+            field("readers", "传阅人", Input::People, false),
             field(
                 "act_by",
                 "阅办时限（须办理时填，不填为阅知）",
@@ -698,6 +700,21 @@ pub(crate) fn command(
             },
             "ProposeHandling" => IncomingAction::Propose {
                 plan: match t("leader") {
+                    // Both kinds of 拟办 filled in: say so, rather than drop one unseen.
+                    l if !l.is_empty()
+                        && (!list(v, "readers").is_empty() || !t("act_by").is_empty()) =>
+                    {
+                        return Err(WebError::bad_form(
+                            "readers",
+                            "拟办只能二选一：呈批领导（批办）或传阅人（传阅），请清空其中一项",
+                        ));
+                    }
+                    l if l.is_empty() && !list(v, "co_leaders").is_empty() => {
+                        return Err(WebError::bad_form(
+                            "co_leaders",
+                            "会批领导须与呈批领导一起选（批办时）；传阅时不选会批领导",
+                        ));
+                    }
                     l if !l.is_empty() => Plan::Instruct {
                         leader: ActorId::from(l.as_str()),
                         co_leaders: people(v, "co_leaders"),
@@ -968,8 +985,6 @@ fn probe_values(actor: &ActorId, unit: &UnitCode, now: Timestamp) -> Values {
         ("lead_unit", unit.as_str()),
         ("leader", actor.as_str()),
         ("to", actor.as_str()),
-        // Whoever it is passed round to: a reader already on the list is a field's refusal.
-        ("readers", actor.as_str()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -364,11 +364,6 @@ pub(crate) async fn remove(
     done_or_page(&state, &person, id, outcome).await
 }
 
-/// An upload the engine refused, in the person's words: the name, the size against the
-/// limit, an empty file, or bytes of a kind not kept (told by what was sent, not by the
-/// engine's English). Anything else is the engine's refusal as it is.
-/// A file over the limit, the limit said exactly (a rounded figure would refuse files
-/// under it).
 /// Keeps the bytes of the form's file `field` as an upload by `person`, named `file_name`;
 /// a refusal names the form's field `form_field`.
 pub(crate) async fn keep(
@@ -406,6 +401,8 @@ pub(crate) async fn keep(
         .map_err(|e| named(refused_upload(e, limits, size)))
 }
 
+/// A file over the limit, the limit said exactly (a rounded figure would refuse files
+/// under it).
 pub(crate) fn too_large(limits: &workflow_store::content::ContentLimits) -> WebError {
     let b = limits.max_bytes;
     let limit = match b {
@@ -419,6 +416,9 @@ pub(crate) fn too_large(limits: &workflow_store::content::ContentLimits) -> WebE
     )
 }
 
+/// An upload the engine refused, in the person's words: the name, the size against the
+/// limit, an empty file, or bytes of a kind not kept (told by what was sent, not by the
+/// engine's English). Anything else is the engine's refusal as it is.
 fn refused_upload(
     e: workflow_store::Error,
     limits: &workflow_store::content::ContentLimits,

@@ -218,7 +218,13 @@ async fn todo_page(
     };
     let page = state.engine.read_page(&person.reader, &q, true).await?;
     let now = (state.clock)();
-    let mut rows = view::rows(&state.engine, &page, now, view::Order::Due);
+    let mut rows = view::rows(
+        &state.engine,
+        &page,
+        now,
+        view::Order::Due,
+        Some(&person.actor.id),
+    );
     // The menu's count is this very page when it is the first.
     let nav = if first {
         state.nav_counted(person, Some((rows.len(), page.next_page_token.is_some())))
@@ -459,7 +465,13 @@ async fn mine(state: AppState, person: Person, p: PageQuery, which: Mine) -> Pag
     let paged = token.is_some();
     let q = which.query(&person.actor.id, token);
     let page = state.engine.read_page(&person.reader, &q, false).await?;
-    let rows = view::rows(&state.engine, &page, (state.clock)(), view::Order::Listed);
+    let rows = view::rows(
+        &state.engine,
+        &page,
+        (state.clock)(),
+        view::Order::Listed,
+        None,
+    );
     html(&MinePage {
         nav: Some(state.nav(&person)),
         title: which.title(),
@@ -655,7 +667,7 @@ pub(crate) fn render_document(
     };
     let now = (state.clock)();
     let names = view::Names::of(&state.engine);
-    let row = view::row(s, &names, now);
+    let row = view::row(s, &names, now, Some(&person.actor.id));
     let actions = match as_of {
         None => action_views(
             &state.engine,
@@ -939,7 +951,7 @@ pub(crate) async fn search(
                 )
             })
             .collect(),
-        rows: view::rows(&state.engine, &page, now, view::Order::Changed),
+        rows: view::rows(&state.engine, &page, now, view::Order::Changed, None),
         next: page.next_page_token.clone(),
         q,
     })

@@ -224,7 +224,14 @@ pub(crate) async fn register(
         let broken = |e: axum::extract::multipart::MultipartError| {
             tracing::info!(error = %e, "web console: a registration broke off");
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                return crate::files::too_large(limits);
+                // The whole form (its files together) is over the page's limit.
+                return WebError::bad_form(
+                    "attachment",
+                    format!(
+                        "正文和附件合计超过了 {} MB 的上限，请分批登记附件（登记后在卡片上补充）或压缩后再提交",
+                        (limits.max_bytes.saturating_mul(8)) >> 20
+                    ),
+                );
             }
             WebError::bad_form("main", "上传中断（网络或浏览器中止了发送），请重新提交")
         };

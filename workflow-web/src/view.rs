@@ -102,9 +102,14 @@ pub(crate) struct Row {
     pub(crate) updated_at: Timestamp,
 }
 
-pub(crate) fn row(s: &FlowState, names: &Names<'_>, now: Timestamp) -> Row {
+pub(crate) fn row(
+    s: &FlowState,
+    names: &Names<'_>,
+    now: Timestamp,
+    who: Option<&workflow_core::ActorId>,
+) -> Row {
     let p = s.particulars();
-    let due_at = s.due();
+    let due_at = reader_due(s, who).or_else(|| s.due());
     let classification = s.classification();
     Row {
         id: s.id().to_string(),
@@ -149,9 +154,27 @@ pub(crate) enum Order {
 }
 
 /// A page's rows, all flows together, in `order`.
-pub(crate) fn rows(engine: &Engine, page: &Page, now: Timestamp, order: Order) -> Vec<Row> {
+/// The day a 阅办 reader `who`, who has not read it yet, must act on a 收文 by (the end of
+/// that day): on their own 待办 that is their deadline, not the handling's.
+fn reader_due(s: &FlowState, who: Option<&workflow_core::ActorId>) -> Option<Timestamp> {
+    s.incoming()?.reader_due_at(who?)
+}
+
+/// The rows of `page`, in `order`; `who`: the person whose 待办 it is (a 阅办 reader's row
+/// is due on their own day).
+pub(crate) fn rows(
+    engine: &Engine,
+    page: &Page,
+    now: Timestamp,
+    order: Order,
+    who: Option<&workflow_core::ActorId>,
+) -> Vec<Row> {
     let names = Names::of(engine);
-    let mut rows: Vec<Row> = page.states.iter().map(|s| row(s, &names, now)).collect();
+    let mut rows: Vec<Row> = page
+        .states
+        .iter()
+        .map(|s| row(s, &names, now, who))
+        .collect();
     match order {
         Order::Due => rows.sort_by_key(|r| {
             (

@@ -1295,3 +1295,81 @@ async fn a_registrar_registers_a_receipt_with_its_files_from_the_console() {
     assert_eq!(again.headers["location"], to.as_str());
     assert_eq!(c.engine.state(id).unwrap().unwrap().version(), 1);
 }
+
+/// A registration from elsewhere (a wrong token, or none before the file) keeps no file.
+#[tokio::test]
+async fn a_registration_without_this_browsers_token_keeps_nothing() {
+    let c = Console::new().await;
+    let he = c.signed_in("he.ping").await;
+    for token in ["forged", ""] {
+        let body = common::multipart(
+            &[("csrf", token), ("command_id", "x1"), ("title", "伪造")],
+            &[(
+                "main",
+                workflow_testkit::SAMPLE_FILE_NAME,
+                workflow_testkit::SAMPLE_FILE,
+            )],
+        );
+        let a = c.post_multipart(&he, "/register", body).await;
+        assert!(a.status.is_client_error(), "{}: {}", a.status, a.body);
+    }
+    assert!(
+        c.engine
+            .unreferenced_files(std::time::Duration::ZERO)
+            .unwrap()
+            .is_empty(),
+        "nothing kept"
+    );
+}
+
+/// A 阅办 reader's 待办 row is due on their own day; a 拟办 with both a leader and readers
+/// is refused in words rather than half taken.
+#[tokio::test]
+async fn a_reader_who_must_act_sees_their_day_and_a_double_proposal_is_refused() {
+    use workflow_core::incoming::IncomingAction;
+    let c = Console::new().await;
+    let id = incoming_at_proposal(&c).await;
+    let director = c.signed_in("ding.xin").await;
+    let a = c
+        .act(
+            &director,
+            id,
+            &[
+                ("action", "ProposeHandling"),
+                ("version", "2"),
+                ("leader", "lin.zhiyuan"),
+                ("readers", "song.hua"),
+                ("opinion", "拟办"),
+                ("command_id", "p1"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    assert!(error_message(&a.body).contains("二选一"), "{}", a.body);
+    assert_eq!(
+        c.engine.state(id).unwrap().unwrap().version(),
+        2,
+        "nothing taken"
+    );
+    propose_to_the_leader(&c, &director, id).await;
+    let by = workflow_testkit::clock::today() + chrono::Duration::days(3);
+    let mut req = workflow_store::Request::new(
+        id,
+        "ding.xin",
+        IncomingAction::AddReaders {
+            readers: vec!["guo.tao".into()],
+            act_by: Some(by),
+        },
+    );
+    req.expected_version = Some(3);
+    c.engine.execute(req).await.unwrap();
+    let guo = c.signed_in("guo.tao").await;
+    let todo = c.get(&guo, "/todo").await.body;
+    let day = by.format("%Y年%-m月%-d日").to_string();
+    assert!(todo.contains(&day), "their day {day} on their 待办: {todo}");
+    // Not ticked in a batch: a 阅办 reader says what they did.
+    assert!(
+        !todo.contains(&format!("value=\"{id}:4:MarkRead\"")),
+        "{todo}"
+    );
+}

@@ -507,8 +507,10 @@ impl Decide<'_> {
                      handles it and replies; 传阅 is for documents only to be read",
                 ));
             }
+            // A reader already on the list (passed round beside a 批办 before it was sent
+            // back) keeps their place and mark: not named again.
             Plan::Circulate { readers, act_by } => Plan::Circulate {
-                readers: self.readers(readers, &BTreeSet::new())?,
+                readers: self.readers(readers, &self.r.readers().keys().cloned().collect())?,
                 act_by: self.act_by("plan.act_by", *act_by)?,
             },
             Plan::Instruct {
@@ -685,12 +687,31 @@ impl Decide<'_> {
         }])
     }
 
+    /// 转批, as before 会批: the deciding leader passes it on at any time (the 会批 opinions
+    /// given stay; the new leader's 批示 waits for the co-leaders still to give theirs).
     fn transfer(&self, to: &ActorId, opinion: &str) -> Result<Vec<IncomingEvent>, Error> {
-        self.require_leader()?;
+        self.require_step(&[Step::AwaitingInstruction])?;
+        if self.r.leader() != Some(&self.actor.id) {
+            return Err(Error::NotAssigned {
+                actor: self.actor.id.clone(),
+                command: self.name,
+                expected: self.r.leader().map_or_else(
+                    || "the leader it waits for".to_owned(),
+                    |l| format!("the leader it waits for ({l})"),
+                ),
+            });
+        }
         check_text("opinion", opinion, false)?;
         let to = self.named("to", to, Some(Role::Leader))?;
         if to == self.actor.id {
             return Err(Error::field("to", "a leader cannot pass it to themselves"));
+        }
+        if matches!(self.r.plan(), Some(Plan::Instruct { co_leaders, .. }) if co_leaders.contains(&to))
+        {
+            return Err(Error::field(
+                "to",
+                format!("{to} gives a 批示意见 in this 会批: pass it to another leader"),
+            ));
         }
         Ok(vec![IncomingEvent::InstructionTransferred {
             to,
@@ -891,18 +912,6 @@ impl Decide<'_> {
         deviation_reason: &str,
     ) -> Result<Vec<IncomingEvent>, Error> {
         self.require_step(&[Step::Completed])?;
-        // The 办理过程 is whole before it is filed: every reader has read it.
-        let unread = self.r.unread();
-        if !unread.is_empty() {
-            return Err(self.not_now(format!(
-                "传阅未完: {} still to read it",
-                unread
-                    .iter()
-                    .map(|a| a.0.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
         // 年度 of a 收文: the year it was received (its 收文日期).
         let year = self.r.registration().received_on.year();
         let f = crate::checks::file(
@@ -922,6 +931,18 @@ impl Decide<'_> {
                 deviation_reason,
             },
         )?;
+        // The 办理过程 is whole before it is filed: every reader has read it.
+        let unread = self.r.unread();
+        if !unread.is_empty() {
+            return Err(self.not_now(format!(
+                "传阅未完: {} still to read it",
+                unread
+                    .iter()
+                    .map(|a| a.0.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
         Ok(vec![IncomingEvent::IncomingArchived {
             reference: f.reference,
             fixity_hash: f.fixity_hash,

@@ -317,6 +317,15 @@ impl Receipt {
         &self.acting
     }
 
+    /// When `reader`, a 阅办 reader who has not read it yet, must have acted by: the end of
+    /// their day, China time (`None` for a 阅知 reader, one who has read, or no reader).
+    pub fn reader_due_at(&self, reader: &ActorId) -> Option<Timestamp> {
+        if self.readers.get(reader)?.is_some() {
+            return None;
+        }
+        end_of_day(*self.acting.get(reader)?)
+    }
+
     /// 会批: the co-leaders of the 批办 in course still to give their 批示意见, in the
     /// order named.
     pub fn pending_co_leaders(&self) -> Vec<&ActorId> {
