@@ -349,3 +349,12 @@ pub(crate) fn require_step<S: StepName>(
         })
     }
 }
+
+/// Ids (people, units) as a refusal lists them: `a, b, c`.
+pub(crate) fn listed<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
+    items
+        .into_iter()
+        .map(|t| t.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

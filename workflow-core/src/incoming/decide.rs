@@ -597,11 +597,7 @@ impl Decide<'_> {
                 [] => Ok(()),
                 pending => Err(self.not_now(format!(
                     "会批: {} still to give their 批示意见 first",
-                    pending
-                        .iter()
-                        .map(|a| a.0.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    crate::checks::listed(pending)
                 ))),
             },
             other => Err(Error::NotAssigned {
@@ -673,12 +669,7 @@ impl Decide<'_> {
         if !self.r.awaited_leaders().contains(&&self.actor.id) {
             return Err(self.not_now(format!(
                 "会批 in turn: {} gives theirs first",
-                self.r
-                    .awaited_leaders()
-                    .iter()
-                    .map(|a| a.0.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                crate::checks::listed(self.r.awaited_leaders())
             )));
         }
         check_text("opinion", opinion, true)?;
@@ -839,15 +830,7 @@ impl Decide<'_> {
             None => Err(Error::NotAssigned {
                 actor: self.actor.id.clone(),
                 command: self.name,
-                expected: format!(
-                    "a reader ({})",
-                    self.r
-                        .unread()
-                        .iter()
-                        .map(|a| a.0.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+                expected: format!("a reader ({})", crate::checks::listed(self.r.unread())),
             }),
         }
     }
@@ -936,11 +919,7 @@ impl Decide<'_> {
         if !unread.is_empty() {
             return Err(self.not_now(format!(
                 "传阅未完: {} still to read it",
-                unread
-                    .iter()
-                    .map(|a| a.0.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                crate::checks::listed(unread)
             )));
         }
         Ok(vec![IncomingEvent::IncomingArchived {
@@ -953,9 +932,5 @@ impl Decide<'_> {
 }
 
 fn join(units: &[UnitCode]) -> String {
-    units
-        .iter()
-        .map(|u| u.0.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
+    crate::checks::listed(units)
 }

@@ -459,13 +459,7 @@ impl Decide<'_> {
                 command: self.name,
                 expected: format!(
                     "a handler of a 协办 unit ({})",
-                    self.item
-                        .spec()
-                        .co_units
-                        .iter()
-                        .map(|u| u.0.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    crate::checks::listed(&self.item.spec().co_units)
                 ),
             });
         }
@@ -487,11 +481,7 @@ impl Decide<'_> {
         if !pending.is_empty() {
             return Err(self.not_now(format!(
                 "协办 units still to give their input: {}",
-                pending
-                    .iter()
-                    .map(|u| u.0.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                crate::checks::listed(pending)
             )));
         }
         // 不合格 says why.
