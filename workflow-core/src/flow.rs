@@ -228,6 +228,11 @@ pub trait Flow {
     fn reminded(_event: &Self::Event) -> Option<ReminderSent> {
         None
     }
+    /// Whether an event is a 催办 by hand — a person reminding whoever has it to do, now
+    /// (false by default; the sweep's are [`Flow::reminded`]).
+    fn urged_by_hand(_event: &Self::Event) -> bool {
+        false
+    }
     /// How an event closes its stream's record, if it does (none by default).
     fn closing(_event: &Self::Event) -> Option<Closing<'_>> {
         None

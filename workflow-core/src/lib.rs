@@ -66,6 +66,7 @@ pub mod flow;
 pub mod ids;
 pub mod incoming;
 pub mod kind;
+pub mod notice;
 pub mod numbering;
 pub mod opinion;
 pub mod outgoing;

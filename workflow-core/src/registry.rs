@@ -228,6 +228,13 @@ macro_rules! flows {
                 }
             }
 
+            /// Whether it is a 催办 by hand.
+            pub fn urged_by_hand(&self) -> bool {
+                match self {
+                    $( FlowEvent::$variant(e) => <$flow as Flow>::urged_by_hand(e), )*
+                }
+            }
+
             /// The reminder it sent, if it is one.
             pub fn reminded(&self) -> Option<ReminderSent> {
                 match self {

@@ -74,6 +74,7 @@ pub mod engine;
 pub mod envelope;
 mod error;
 pub mod export;
+pub mod notify;
 pub mod print;
 pub mod projection;
 pub mod read;

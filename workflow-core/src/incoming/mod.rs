@@ -215,6 +215,10 @@ impl Flow for Incoming {
         })
     }
 
+    fn urged_by_hand(event: &IncomingEvent) -> bool {
+        matches!(event, IncomingEvent::IncomingUrged { .. })
+    }
+
     fn reminded(event: &IncomingEvent) -> Option<ReminderSent> {
         let IncomingEvent::IncomingReminded {
             due_on,

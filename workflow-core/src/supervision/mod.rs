@@ -235,6 +235,10 @@ impl Flow for Supervision {
         })
     }
 
+    fn urged_by_hand(event: &SupervisionEvent) -> bool {
+        matches!(event, SupervisionEvent::ItemUrged { .. })
+    }
+
     fn reminded(event: &SupervisionEvent) -> Option<ReminderSent> {
         let SupervisionEvent::ItemReminded {
             due_on,

@@ -1,0 +1,214 @@
+//! Notices (通知): what an event of the log tells people (DESIGN §12) — a to-do that arrived,
+//! a 催办, an escalation — derived from the event and the states around it, so that they are
+//! exactly as durable as the log and a replay derives the same ones. Each has a stable id
+//! (from the log position, the kind and the recipient) for receivers to de-duplicate by.
+//! Delivering them (webhook, email, 企业微信, 钉钉) is the store's; a message never shows
+//! a document above what its channel is cleared for ([`Notice::text`]).
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+
+use crate::directory::{Actor, Classification};
+use crate::flow::Recorded;
+use crate::ids::{ActorId, DocumentId, UnitCode, china_date};
+use crate::kind::StreamKind;
+use crate::registry::{FlowEvent, FlowState};
+use crate::todo::Assignee;
+
+/// What a notice says happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    /// 待办: the document now waits for the recipient (a step, a 签收, a 收文 registered
+    /// for their unit, a 督办 item assigned, a 传阅).
+    Todo,
+    /// 催办: by hand or by the deadline sweep, to whoever has it to do.
+    Urged,
+    /// 督办提醒: an overdue step escalated to the recipient (a leader, the supervisor).
+    Escalated,
+}
+
+impl NoticeKind {
+    /// Its stable name (in ids and on the wire).
+    pub fn name(self) -> &'static str {
+        match self {
+            NoticeKind::Todo => "todo",
+            NoticeKind::Urged => "urged",
+            NoticeKind::Escalated => "escalated",
+        }
+    }
+}
+
+/// One notice to one person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Notice {
+    /// Stable: the SHA-256 (hex) of the position, the kind and the recipient.
+    pub id: String,
+    /// The log position of the event it comes from.
+    pub position: u64,
+    /// What happened.
+    pub kind: NoticeKind,
+    /// Whom it is for.
+    pub recipient: ActorId,
+    /// The document.
+    pub document_id: DocumentId,
+    /// Its flow.
+    pub flow: StreamKind,
+    /// Its title.
+    pub title: String,
+    /// Its number as the office writes it (发文字号, 收文编号, 立项号), if it has one.
+    pub number: Option<String>,
+    /// Its 密级: a channel cleared below it says only that something waits.
+    pub classification: Classification,
+    /// Where it stands, in the office's words (待批办, 审核中…).
+    pub step: &'static str,
+    /// The day it is due, China time, if it is.
+    pub due_on: Option<NaiveDate>,
+    /// The console's path to its card (`/doc/ID`).
+    pub link: String,
+}
+
+impl Notice {
+    /// The message, short and in Chinese: who needs to do what on which document, by when,
+    /// and where. A document above `cleared` (the channel's 密级) is announced without its
+    /// title or number: 您有一件秘密收文待办，请登录系统查看。
+    pub fn text(&self, cleared: Classification, base_url: &str) -> String {
+        let flow = self.flow.label();
+        let link = format!("{}{}", base_url.trim_end_matches('/'), self.link);
+        if self.classification > cleared {
+            let what = match self.kind {
+                NoticeKind::Todo => "待办",
+                NoticeKind::Urged => "被催办",
+                NoticeKind::Escalated => "超期未办结",
+            };
+            return format!(
+                "您有一件{}{flow}{what}，请登录系统查看：{link}",
+                self.classification.chinese()
+            );
+        }
+        let doc = match &self.number {
+            Some(n) if !n.is_empty() => format!("《{}》（{n}）", self.title),
+            _ => format!("《{}》", self.title),
+        };
+        let due = self
+            .due_on
+            .map(|d| format!("，时限 {}", d.format("%Y年%-m月%-d日")))
+            .unwrap_or_default();
+        match self.kind {
+            NoticeKind::Todo => {
+                format!("【待办】{flow}{doc}{}，请办理{due}。{link}", self.step)
+            }
+            NoticeKind::Urged => {
+                format!("【催办】{flow}{doc}{}，请抓紧办理{due}。{link}", self.step)
+            }
+            NoticeKind::Escalated => {
+                format!(
+                    "【督办提醒】{flow}{doc}超过时限尚未办结（{}），请督促办理{due}。{link}",
+                    self.step
+                )
+            }
+        }
+    }
+}
+
+/// The people a notice may go to: the directory's active actors, and which units are
+/// general offices (to match [`Assignee::OfficeRole`]) and units at all.
+#[derive(Debug, Clone, Copy)]
+pub struct People<'a> {
+    /// The active actors.
+    pub actors: &'a [Actor],
+    /// The general offices.
+    pub offices: &'a BTreeSet<UnitCode>,
+    /// Every unit's code.
+    pub units: &'a BTreeSet<UnitCode>,
+}
+
+impl People<'_> {
+    /// Who `state` waits for: the active actors its to-do keys match, cleared for it.
+    fn holders(&self, state: &FlowState) -> BTreeSet<ActorId> {
+        let is_unit = |u: &str| self.units.contains(&UnitCode::from(u));
+        let keys: Vec<Assignee> = state.assignees(&is_unit);
+        self.actors
+            .iter()
+            .filter(|a| a.may_see(state.classification()))
+            .filter(|a| {
+                let in_office = self.offices.contains(&a.unit);
+                keys.iter().any(|k| k.matches(a, in_office))
+            })
+            .map(|a| a.id.clone())
+            .collect()
+    }
+}
+
+/// The notices the event at `position` implies: `before` is its stream's state before it
+/// (`None` for a stream's first event), `after` the state it made.
+pub fn notices(
+    position: u64,
+    event: &Recorded<FlowEvent>,
+    before: Option<&FlowState>,
+    after: &FlowState,
+    people: People<'_>,
+) -> Vec<Notice> {
+    let now_holding = people.holders(after);
+    let held = before.map(|b| people.holders(b)).unwrap_or_default();
+    let mut out = Vec::new();
+    let mut notice = |kind: NoticeKind, recipient: &ActorId| {
+        out.push(notice_of(position, kind, recipient, after));
+    };
+    match escalation(&event.data) {
+        // A 催办 (by hand or the sweep): whoever has it to do, and the one it is escalated to.
+        Some(escalated_to) => {
+            for a in &now_holding {
+                notice(NoticeKind::Urged, a);
+            }
+            if let Some(to) = escalated_to
+                && people.actors.iter().any(|a| a.id == to)
+            {
+                notice(NoticeKind::Escalated, &to);
+            }
+        }
+        // Anything else: those it waits for now and did not before (not the one who acted).
+        None => {
+            for a in now_holding.difference(&held) {
+                if *a != event.actor {
+                    notice(NoticeKind::Todo, a);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether the event is a 催办 (by hand, or the sweep's) — `Some`, with whom it escalates
+/// to, if anyone. Each flow says which of its events are (the registry asks it).
+fn escalation(event: &FlowEvent) -> Option<Option<ActorId>> {
+    match event.reminded() {
+        Some(sent) => Some(sent.escalated_to),
+        None => event.urged_by_hand().then_some(None),
+    }
+}
+
+fn notice_of(position: u64, kind: NoticeKind, recipient: &ActorId, s: &FlowState) -> Notice {
+    let p = s.particulars();
+    let id = Sha256::digest(format!("{position}:{}:{recipient}", kind.name()).as_bytes());
+    Notice {
+        id: format!("{id:x}"),
+        position,
+        kind,
+        recipient: recipient.clone(),
+        document_id: s.id(),
+        flow: s.kind(),
+        title: s.title().to_owned(),
+        number: p.number.clone(),
+        classification: s.classification(),
+        step: p.state_label,
+        due_on: s
+            .due()
+            .map(|t| china_date(t - chrono::Duration::nanoseconds(1)))
+            .or(p.deadline),
+        link: format!("/doc/{}", s.id()),
+    }
+}
