@@ -215,6 +215,27 @@ enum Cmd {
         after_help = "Example:\n  workflow retention-schedule --config workflow.toml"
     )]
     RetentionSchedule,
+    /// The notices (待办, 催办, 督办提醒) the log implies from a position on: what the
+    /// notification outbox will deliver, each with its stable id and its message as a
+    /// channel cleared for 非密 documents sends it. The next position to read is printed on
+    /// stderr. (Delivery itself is still to come.)
+    #[command(
+        after_help = "Examples:\n  workflow notifications\n  workflow notifications --from 1200 --limit 500 --base-url https://oa.example.edu.cn\n  workflow notifications --json"
+    )]
+    Notifications {
+        /// The first log position to read.
+        #[arg(long, default_value_t = 1)]
+        from: u64,
+        /// The most log events to read.
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+        /// The console's address, which the messages' links start with.
+        #[arg(long, default_value = "")]
+        base_url: String,
+        /// One JSON object a line (the notice and its `text`).
+        #[arg(long)]
+        json: bool,
+    },
     /// The access log: who read a document classified 秘密 or above, through which system,
     /// when, and what (get, as-of, history, export, a subscriber's delivery).
     #[command(
@@ -437,6 +458,15 @@ fn run(cli: Cli) -> Result<bool> {
                 render::publication(&p, position, &text);
             }
             Ok(true)
+        }
+        Cmd::Notifications {
+            from,
+            limit,
+            base_url,
+            json,
+        } => {
+            let (notices, next) = ops::open(&data()?)?.notices(from, limit)?;
+            render::notifications(&notices, next, &base_url, json).map(|()| true)
         }
         Cmd::List(args) => {
             let (documents, now) = ops::list(&data()?, &args)?;

@@ -927,6 +927,37 @@ pub(crate) fn access_log(
     Ok(())
 }
 
+/// Notices, a line each (or JSON), as a channel cleared for 非密 documents words them; the
+/// position to read from next on stderr.
+pub(crate) fn notifications(
+    notices: &[workflow_core::notice::Notice],
+    next: u64,
+    base_url: &str,
+    json: bool,
+) -> Result<()> {
+    use workflow_core::directory::Classification;
+    for n in notices {
+        let text = n.text(Classification::None, base_url);
+        if json {
+            let mut v = serde_json::to_value(n)?;
+            if let Some(o) = v.as_object_mut() {
+                o.insert("text".into(), text.into());
+            }
+            println!("{v}");
+        } else {
+            println!(
+                "{:>6}  {:<9}  {:<14}  {}",
+                n.position,
+                n.kind.name(),
+                n.recipient.as_str(),
+                text
+            );
+        }
+    }
+    eprintln!("{} notices; next position {next}", notices.len());
+    Ok(())
+}
+
 /// A bulletin's publication record, on stderr (the bulletin itself is on stdout): when,
 /// by whom, at what clearance, and whether the copy just printed is the one published.
 pub(crate) fn publication(

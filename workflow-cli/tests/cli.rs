@@ -1320,3 +1320,56 @@ fn serve_refuses_dev_sign_in_away_from_loopback() {
     );
     assert!(!root.path().join("data").exists(), "nothing was created");
 }
+
+/// `notifications` lists what the log tells people: B waits for 李强, so his 待办 is there
+/// with its link; the same log gives the same notices (and ids) each time; `--json` and
+/// `--from` work as a deliverer would use them.
+#[test]
+fn notifications_list_what_the_log_tells_people_the_same_each_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, b) = prepare(dir.path());
+    let first = workflow(
+        dir.path(),
+        &["notifications", "--base-url", "https://oa.example.edu.cn"],
+    );
+    assert!(first.status.success(), "{:?}", text(&first));
+    let (out, err) = text(&first);
+    let line = out
+        .lines()
+        .find(|l| l.contains("li.qiang") && l.contains(&b.to_string()))
+        .unwrap_or_else(|| panic!("李强's 待办 for B: {out}"));
+    assert!(line.contains("【待办】发文《"), "{line}");
+    assert!(
+        line.ends_with(&format!("https://oa.example.edu.cn/doc/{b}")),
+        "{line}"
+    );
+    assert!(err.contains("next position"), "{err}");
+    let again = workflow(
+        dir.path(),
+        &["notifications", "--base-url", "https://oa.example.edu.cn"],
+    );
+    assert_eq!(text(&again).0, out, "the same log, the same notices");
+    // As JSON, each with its own id; from a later position, only what comes after.
+    let json = workflow(dir.path(), &["notifications", "--json"]);
+    let all: Vec<serde_json::Value> = text(&json)
+        .0
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ids: std::collections::BTreeSet<&str> =
+        all.iter().map(|n| n["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), all.len());
+    assert!(all.iter().all(|n| n["text"].as_str().is_some()));
+    let last = all
+        .iter()
+        .map(|n| n["position"].as_u64().unwrap())
+        .max()
+        .unwrap();
+    let later = workflow(
+        dir.path(),
+        &["notifications", "--json", "--from", &last.to_string()],
+    );
+    let later = text(&later).0;
+    let tail = later.lines().count();
+    assert!(tail > 0 && tail < all.len(), "{later}");
+}

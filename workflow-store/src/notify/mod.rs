@@ -1,6 +1,65 @@
 //! Notification delivery (DESIGN §12): what [`workflow_core::notice`] derives from the log,
-//! sent to people over the deployment's channels. This is its first part: the webhook
-//! channel's signatures ([`webhook`]). The outbox that follows the log, the deliverers,
-//! email, 企业微信 and 钉钉 are still to come (issue #40).
+//! sent to people over the deployment's channels. Landed so far: the notices of any stretch
+//! of the log, read as an operator or a deliverer would ([`Engine::notices`]), and the
+//! webhook channel's signatures ([`webhook`]). The outbox with its durable position, the
+//! deliverers, email, 企业微信 and 钉钉 are still to come (issue #40).
 
 pub mod webhook;
+
+use std::collections::BTreeSet;
+
+use workflow_core::notice::{Notice, People, notices};
+use workflow_core::{StreamKind, UnitCode};
+
+use crate::{AsOf, Engine, Error, Result};
+
+impl Engine {
+    /// The notices the log's events from position `from` on imply, reading at most `limit`
+    /// events, and the position to read from next: each document's event against its
+    /// stream's states before and after it, with the directory's active people as it is now.
+    /// The same stretch of the log gives the same notices with the same ids.
+    pub fn notices(&self, from: u64, limit: usize) -> Result<(Vec<Notice>, u64)> {
+        let from = from.max(1);
+        let stored = self.inner.storage.read_log(from, limit)?;
+        let next = stored.last().map_or(from, |e| e.position + 1);
+        let actors: Vec<_> = self
+            .actors()
+            .into_iter()
+            .filter(|a| !self.is_deactivated(&a.id))
+            .collect();
+        let units = self.units();
+        let offices: BTreeSet<UnitCode> = units
+            .iter()
+            .filter(|u| u.office)
+            .map(|u| u.code.clone())
+            .collect();
+        let codes: BTreeSet<UnitCode> = units.into_iter().map(|u| u.code).collect();
+        let people = People {
+            actors: &actors,
+            offices: &offices,
+            units: &codes,
+        };
+        let mut out = Vec::new();
+        for env in crate::storage::decode_all(&stored)? {
+            if !StreamKind::DOCUMENTS.contains(&env.stream_kind()) {
+                continue;
+            }
+            let event = env
+                .event()
+                .map_err(|e| Error::corrupt(format_args!("position {}", env.position), e))?;
+            let after = self.state_as_of(env.stream_id, AsOf::Version(env.version))?;
+            let before = match env.version {
+                1 => None,
+                v => Some(self.state_as_of(env.stream_id, AsOf::Version(v - 1))?),
+            };
+            out.extend(notices(
+                env.position,
+                &event,
+                before.as_ref(),
+                &after,
+                people,
+            ));
+        }
+        Ok((out, next))
+    }
+}
