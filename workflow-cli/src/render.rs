@@ -942,6 +942,11 @@ pub(crate) fn notifications(
             let mut v = serde_json::to_value(n)?;
             if let Some(o) = v.as_object_mut() {
                 o.insert("text".into(), text.into());
+                // As a 非密 channel: a classified document's title and number stay out.
+                if n.classification != Classification::None {
+                    o.remove("title");
+                    o.remove("number");
+                }
             }
             println!("{v}");
         } else {

@@ -1,6 +1,6 @@
 //! Notices (通知): what an event of the log tells people (DESIGN §12) — a to-do that arrived,
 //! a 催办, an escalation — derived from the event and the states around it, so that they are
-//! exactly as durable as the log and a replay derives the same ones. Each has a stable id
+//! exactly as durable as the log and a replay with the same directory derives the same ones. Each has a stable id
 //! (from the log position, the kind and the recipient) for receivers to de-duplicate by.
 //! Delivering them (webhook, email, 企业微信, 钉钉) is the store's; a message never shows
 //! a document above what its channel is cleared for ([`Notice::text`]).
@@ -159,13 +159,19 @@ pub fn notices(
         out.push(notice_of(position, kind, recipient, after));
     };
     match escalation(&event.data) {
-        // A 催办 (by hand or the sweep): whoever has it to do, and the one it is escalated to.
+        // A 催办 (by hand or the sweep): whoever has it to do — not whoever sent it — and
+        // the one it is escalated to (cleared for it) as a 督办提醒 instead.
         Some(escalated_to) => {
             for a in &now_holding {
-                notice(NoticeKind::Urged, a);
+                if *a != event.actor && Some(a) != escalated_to.as_ref() {
+                    notice(NoticeKind::Urged, a);
+                }
             }
             if let Some(to) = escalated_to
-                && people.actors.iter().any(|a| a.id == to)
+                && people
+                    .actors
+                    .iter()
+                    .any(|a| a.id == to && a.may_see(after.classification()))
             {
                 notice(NoticeKind::Escalated, &to);
             }

@@ -127,9 +127,12 @@ fn each_step_tells_those_it_now_waits_for_and_nobody_else() {
 fn an_overdue_reminder_urges_the_handlers_and_escalates_to_the_leader() {
     let mut f = ReceiptScript::with_directory(common::directory());
     let s = Setting::new(&f);
-    // In handling, every 协办 input given.
-    f.steps(0, 6);
-    // 催办 by hand (the office): to the lead unit's handler, escalated to nobody.
+    // In handling, every 协办 input given, progress recorded, an extension asked (so the
+    // office director holds it too, to decide).
+    f.steps(0, 8);
+    assert!(f.state.as_ref().unwrap().extension().is_some());
+    // 催办 by hand (the office director, who holds it for the extension): to the lead
+    // unit's handler, not to himself, escalated to nobody.
     let ns = step(
         &mut f,
         &s,
@@ -140,6 +143,8 @@ fn an_overdue_reminder_urges_the_handlers_and_escalates_to_the_leader() {
     );
     assert_eq!(to(&ns, NoticeKind::Urged), ["fang.yu"]);
     assert!(to(&ns, NoticeKind::Escalated).is_empty() && to(&ns, NoticeKind::Todo).is_empty());
+    // The extension decided: the lead unit alone has it.
+    f.steps(8, 9);
     let r = f.state.clone().unwrap();
     let due = r.due_at().unwrap();
     f.clock = due + Duration::hours(30);

@@ -16,8 +16,6 @@ use workflow_core::directory::Classification;
 use workflow_core::{DocumentId, FlowState};
 use workflow_testkit::{SAMPLE_FILE, SAMPLE_FILE_NAME};
 
-use common::BOUNDARY;
-
 /// A multipart form: text fields, then the file.
 fn multipart(fields: &[(&str, &str)], file: (&str, &[u8])) -> Vec<u8> {
     common::multipart(fields, &[("file", file.0, file.1)])
@@ -39,15 +37,7 @@ async fn upload_form(
         ],
         file,
     );
-    let req = Request::post(format!("/doc/{id}/files"))
-        .header(header::COOKIE, &b.cookies)
-        .header(
-            header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
-        .body(Body::from(body))
-        .unwrap();
-    c.send(req, LOOPBACK).await
+    c.post_multipart(b, &format!("/doc/{id}/files"), body).await
 }
 
 /// The raw answer to a GET: status, headers, bytes.

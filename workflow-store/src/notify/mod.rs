@@ -6,22 +6,25 @@
 
 pub mod webhook;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use workflow_core::notice::{Notice, People, notices};
-use workflow_core::{StreamKind, UnitCode};
+use workflow_core::{DocumentId, FlowState, StreamKind, UnitCode};
 
 use crate::{AsOf, Engine, Error, Result};
 
 impl Engine {
-    /// The notices the log's events from position `from` on imply, reading at most `limit`
-    /// events, and the position to read from next: each document's event against its
-    /// stream's states before and after it, with the directory's active people as it is now.
-    /// The same stretch of the log gives the same notices with the same ids.
+    /// The notices the durable log's events from position `from` on imply, reading at most
+    /// `limit` events, and the position to read from next: each document's event against
+    /// its stream's states before and after it, with the directory's active people as it is
+    /// now (not yet as it was at each event: the same log and directory give the same
+    /// notices with the same ids).
     pub fn notices(&self, from: u64, limit: usize) -> Result<(Vec<Notice>, u64)> {
         let from = from.max(1);
-        let stored = self.inner.storage.read_log(from, limit)?;
-        let next = stored.last().map_or(from, |e| e.position + 1);
+        // Only what is durable: a notice is never derived from an event a failed flush
+        // could still take back.
+        let envelopes = self.read_log(from, limit)?;
+        let next = envelopes.last().map_or(from, |e| e.position + 1);
         let actors: Vec<_> = self
             .actors()
             .into_iter()
@@ -40,17 +43,33 @@ impl Engine {
             units: &codes,
         };
         let mut out = Vec::new();
-        for env in crate::storage::decode_all(&stored)? {
+        // Each stream's state as the window goes: read once (as of the event before its
+        // first in the window), then folded event by event.
+        let mut states: HashMap<DocumentId, FlowState> = HashMap::new();
+        for env in envelopes {
             if !StreamKind::DOCUMENTS.contains(&env.stream_kind()) {
                 continue;
             }
             let event = env
                 .event()
                 .map_err(|e| Error::corrupt(format_args!("position {}", env.position), e))?;
-            let after = self.state_as_of(env.stream_id, AsOf::Version(env.version))?;
-            let before = match env.version {
-                1 => None,
-                v => Some(self.state_as_of(env.stream_id, AsOf::Version(v - 1))?),
+            let before = match states.remove(&env.stream_id) {
+                Some(s) => Some(s),
+                None if env.version == 1 => None,
+                None => Some(self.state_as_of(env.stream_id, AsOf::Version(env.version - 1))?),
+            };
+            let after = match &before {
+                Some(b) => {
+                    let mut s = b.clone();
+                    s.apply(&event);
+                    s
+                }
+                None => FlowState::create(&event).ok_or_else(|| {
+                    Error::corrupt(
+                        format_args!("position {}", env.position),
+                        "a stream's first event that starts no stream",
+                    )
+                })?,
             };
             out.extend(notices(
                 env.position,
@@ -59,6 +78,7 @@ impl Engine {
                 &after,
                 people,
             ));
+            states.insert(env.stream_id, after);
         }
         Ok((out, next))
     }
