@@ -228,10 +228,11 @@ pub trait Flow {
     fn reminded(_event: &Self::Event) -> Option<ReminderSent> {
         None
     }
-    /// Whether an event is a 催办 by hand — a person reminding whoever has it to do, now
-    /// (false by default; the sweep's are [`Flow::reminded`]).
-    fn urged_by_hand(_event: &Self::Event) -> bool {
-        false
+    /// Whether an event is a 催办 by hand — a person reminding whoever has it to do, now —
+    /// and whom it urges, as to-do keys (empty: whoever holds it). `None` by default; the
+    /// sweep's are [`Flow::reminded`].
+    fn urged_by_hand(_event: &Self::Event) -> Option<Vec<Assignee>> {
+        None
     }
     /// How an event closes its stream's record, if it does (none by default).
     fn closing(_event: &Self::Event) -> Option<Closing<'_>> {

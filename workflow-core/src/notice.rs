@@ -158,12 +158,22 @@ pub fn notices(
     let mut notice = |kind: NoticeKind, recipient: &ActorId| {
         out.push(notice_of(position, kind, recipient, after));
     };
-    match escalation(&event.data) {
+    match escalation(&event.data, after, people) {
         // A 催办 (by hand or the sweep): whoever has it to do — not whoever sent it — and
         // the one it is escalated to (cleared for it) as a 督办提醒 instead.
-        Some(escalated_to) => {
+        Some((escalated_to, named)) => {
+            // Among those who hold it, those it names (by their to-do keys), if it names any.
+            let urged = |a: &ActorId| {
+                named.is_empty()
+                    || people.actors.iter().any(|p| {
+                        p.id == *a
+                            && named
+                                .iter()
+                                .any(|k| k.matches(p, people.offices.contains(&p.unit)))
+                    })
+            };
             for a in &now_holding {
-                if *a != event.actor && Some(a) != escalated_to.as_ref() {
+                if *a != event.actor && Some(a) != escalated_to.as_ref() && urged(a) {
                     notice(NoticeKind::Urged, a);
                 }
             }
@@ -189,11 +199,24 @@ pub fn notices(
 }
 
 /// Whether the event is a 催办 (by hand, or the sweep's) — `Some`, with whom it escalates
-/// to, if anyone. Each flow says which of its events are (the registry asks it).
-fn escalation(event: &FlowEvent) -> Option<Option<ActorId>> {
+/// to, if anyone, and the to-do keys it urges (empty: whoever holds it). Each flow says
+/// which of its events are (the registry asks it); a reminder names its keys as text.
+fn escalation(
+    event: &FlowEvent,
+    after: &FlowState,
+    people: People<'_>,
+) -> Option<(Option<ActorId>, Vec<Assignee>)> {
     match event.reminded() {
-        Some(sent) => Some(sent.escalated_to),
-        None => event.urged_by_hand().then_some(None),
+        Some(sent) => {
+            let is_unit = |u: &str| people.units.contains(&UnitCode::from(u));
+            let named = after
+                .assignees(&is_unit)
+                .into_iter()
+                .filter(|k| sent.waiting_for.contains(&k.to_string()))
+                .collect();
+            Some((sent.escalated_to, named))
+        }
+        None => event.urged_by_hand().map(|keys| (None, keys)),
     }
 }
 

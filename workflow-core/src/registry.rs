@@ -228,8 +228,8 @@ macro_rules! flows {
                 }
             }
 
-            /// Whether it is a 催办 by hand.
-            pub fn urged_by_hand(&self) -> bool {
+            /// Whether it is a 催办 by hand, and whom it urges (see [`Flow::urged_by_hand`]).
+            pub fn urged_by_hand(&self) -> Option<Vec<Assignee>> {
                 match self {
                     $( FlowEvent::$variant(e) => <$flow as Flow>::urged_by_hand(e), )*
                 }

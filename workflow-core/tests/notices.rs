@@ -212,3 +212,23 @@ fn a_classified_document_is_announced_without_its_title_where_the_channel_is_not
     assert!(told.contains(&"he.ping".to_owned()) || told.contains(&"ding.xin".to_owned()));
     assert!(!told.contains(&"low.registrar".to_owned()), "{told:?}");
 }
+
+#[test]
+fn a_urge_by_hand_reaches_the_unit_it_names_not_every_holder() {
+    let mut f = ReceiptScript::with_directory(common::directory());
+    let s = Setting::new(&f);
+    // In handling, one 协办 unit still to give its input: its handler holds it too.
+    f.steps(0, 5);
+    let pending = f.state.as_ref().unwrap().pending_co_units();
+    assert_eq!(pending.len(), 1);
+    let ns = step(
+        &mut f,
+        &s,
+        "ding.xin",
+        IncomingAction::UrgeIncoming {
+            message: "请抓紧办理。".into(),
+        },
+    );
+    // The office urged the lead unit (教务处): its handler only.
+    assert_eq!(to(&ns, NoticeKind::Urged), ["fang.yu"]);
+}

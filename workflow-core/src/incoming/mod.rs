@@ -215,8 +215,15 @@ impl Flow for Incoming {
         })
     }
 
-    fn urged_by_hand(event: &IncomingEvent) -> bool {
-        matches!(event, IncomingEvent::IncomingUrged { .. })
+    fn urged_by_hand(event: &IncomingEvent) -> Option<Vec<Assignee>> {
+        match event {
+            // The lead unit's handlers.
+            IncomingEvent::IncomingUrged { unit, .. } => Some(vec![Assignee::UnitRole {
+                unit: unit.clone(),
+                role: Role::Handler,
+            }]),
+            _ => None,
+        }
     }
 
     fn reminded(event: &IncomingEvent) -> Option<ReminderSent> {

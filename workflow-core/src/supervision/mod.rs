@@ -235,8 +235,14 @@ impl Flow for Supervision {
         })
     }
 
-    fn urged_by_hand(event: &SupervisionEvent) -> bool {
-        matches!(event, SupervisionEvent::ItemUrged { .. })
+    fn urged_by_hand(event: &SupervisionEvent) -> Option<Vec<Assignee>> {
+        match event {
+            // The 责任人, once named; else whoever has it to do (the lead unit's handlers).
+            SupervisionEvent::ItemUrged { to, .. } => {
+                Some(to.iter().map(|a| Assignee::Actor(a.clone())).collect())
+            }
+            _ => None,
+        }
     }
 
     fn reminded(event: &SupervisionEvent) -> Option<ReminderSent> {
