@@ -153,7 +153,6 @@ pub fn notices(
     people: People<'_>,
 ) -> Vec<Notice> {
     let now_holding = people.holders(after);
-    let held = before.map(|b| people.holders(b)).unwrap_or_default();
     let mut out = Vec::new();
     let mut notice = |kind: NoticeKind, recipient: &ActorId| {
         out.push(notice_of(position, kind, recipient, after));
@@ -188,6 +187,7 @@ pub fn notices(
         }
         // Anything else: those it waits for now and did not before (not the one who acted).
         None => {
+            let held = before.map(|b| people.holders(b)).unwrap_or_default();
             for a in now_holding.difference(&held) {
                 if *a != event.actor {
                     notice(NoticeKind::Todo, a);

@@ -486,7 +486,7 @@ pub(crate) fn forms(kind: StreamKind) -> &'static [ActionForm] {
 /// A submitted form's values, by field name.
 pub(crate) type Values = HashMap<String, String>;
 
-fn text(v: &Values, name: &str) -> String {
+pub(crate) fn text(v: &Values, name: &str) -> String {
     v.get(name).map(|s| s.trim().to_owned()).unwrap_or_default()
 }
 
@@ -506,7 +506,7 @@ fn people(v: &Values, name: &str) -> Vec<ActorId> {
         .collect()
 }
 
-fn date(v: &Values, form: &str, name: &str) -> Result<Option<NaiveDate>, WebError> {
+pub(crate) fn date(v: &Values, form: &str, name: &str) -> Result<Option<NaiveDate>, WebError> {
     match text(v, name) {
         t if t.is_empty() => Ok(None),
         t => NaiveDate::parse_from_str(&t, "%Y-%m-%d")
@@ -523,12 +523,16 @@ fn date(v: &Values, form: &str, name: &str) -> Result<Option<NaiveDate>, WebErro
     }
 }
 
-fn needed_date(v: &Values, form: &str, name: &str) -> Result<NaiveDate, WebError> {
+pub(crate) fn needed_date(v: &Values, form: &str, name: &str) -> Result<NaiveDate, WebError> {
     date(v, form, name)?
         .ok_or_else(|| WebError::bad_form(name, format!("{}：必填", field_label(Some(form), name))))
 }
 
-fn number<T: std::str::FromStr>(v: &Values, form: &str, name: &str) -> Result<Option<T>, WebError> {
+pub(crate) fn number<T: std::str::FromStr>(
+    v: &Values,
+    form: &str,
+    name: &str,
+) -> Result<Option<T>, WebError> {
     match text(v, name) {
         t if t.is_empty() => Ok(None),
         t => t.parse().map(Some).map_err(|_| {
@@ -541,7 +545,7 @@ fn number<T: std::str::FromStr>(v: &Values, form: &str, name: &str) -> Result<Op
 }
 
 /// A 同意/不同意 choice (`agree`, `grant`: must be made) or a check box (unchecked: no).
-fn yes(v: &Values, form: &str, name: &str) -> Result<bool, WebError> {
+pub(crate) fn yes(v: &Values, form: &str, name: &str) -> Result<bool, WebError> {
     let choice = matches!(name, "agree" | "grant");
     match text(v, name).as_str() {
         "yes" | "on" | "true" => Ok(true),

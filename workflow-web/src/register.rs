@@ -9,13 +9,13 @@ use askama::Template;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::NaiveDate;
 use workflow_core::content::{DocumentFiles, FileRef};
 use workflow_core::directory::{Classification, Role};
 use workflow_core::incoming::{Channel, IncomingAction, Registration};
 use workflow_core::kind::{Kind, Urgency};
 use workflow_core::{DocumentId, FlowAction, UnitCode};
 
+use crate::actions::{self, Values};
 use crate::auth::Person;
 use crate::error::{Shown, WebError};
 use crate::{AppState, Nav};
@@ -139,71 +139,46 @@ pub(crate) async fn form(
 
 /// A select's value as one of `all` (by its wire name).
 fn pick<T: Copy + std::fmt::Debug>(
-    v: &HashMap<String, String>,
+    v: &Values,
     name: &str,
     all: &[T],
     label: &str,
 ) -> Result<T, WebError> {
-    let chosen = v.get(name).map(|s| s.trim()).unwrap_or_default();
+    let chosen = actions::text(v, name);
     all.iter()
         .copied()
         .find(|t| format!("{t:?}") == chosen)
         .ok_or_else(|| WebError::bad_form(name, format!("请选择“{label}”")))
 }
 
-fn date(
-    v: &HashMap<String, String>,
-    name: &str,
-    label: &str,
-) -> Result<Option<NaiveDate>, WebError> {
-    match v.get(name).map(|s| s.trim()).unwrap_or_default() {
-        "" => Ok(None),
-        t => NaiveDate::parse_from_str(t, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| {
-                WebError::bad_form(name, format!("“{label}”：{t} 不是日期（YYYY-MM-DD）"))
-            }),
-    }
-}
-
-fn number(v: &HashMap<String, String>, name: &str, label: &str) -> Result<u32, WebError> {
-    match v.get(name).map(|s| s.trim()).unwrap_or_default() {
-        "" => Ok(0),
-        t => t
-            .parse()
-            .map_err(|_| WebError::bad_form(name, format!("“{label}”须填写整数，不是“{t}”"))),
-    }
-}
-
-/// The registration the form describes (the engine checks it).
-fn registration(
-    v: &HashMap<String, String>,
-    files: DocumentFiles,
-) -> Result<Registration, WebError> {
-    let text = |n: &str| v.get(n).map(|s| s.trim().to_owned()).unwrap_or_default();
-    let classification = pick(v, "classification", &CLASSIFICATIONS, "密级")?;
-    let period = number(v, "classification_period_years", "保密期限（年）")?;
+/// The registration the form describes (the engine checks it), read as the card's forms
+/// are: a malformed value is named by the label of [`actions::REGISTER`].
+fn registration(v: &Values, files: DocumentFiles) -> Result<Registration, WebError> {
+    const FORM: &str = "RegisterIncoming";
+    let text = |n: &str| actions::text(v, n);
+    let count =
+        |n: &str| -> Result<u32, WebError> { Ok(actions::number(v, FORM, n)?.unwrap_or(0)) };
     Ok(Registration {
         from: text("from"),
         from_number: text("from_number"),
         title: text("title"),
         kind: pick(v, "kind", &Kind::ALL, "文种")?,
-        classification,
-        classification_period_years: (period > 0).then_some(period),
+        classification: pick(v, "classification", &CLASSIFICATIONS, "密级")?,
+        classification_period_years: actions::number(v, FORM, "classification_period_years")?
+            .filter(|&y: &u32| y > 0),
         urgency: pick(v, "urgency", &URGENCIES, "紧急程度")?,
-        received_on: date(v, "received_on", "收文日期")?
-            .ok_or_else(|| WebError::bad_form("received_on", "“收文日期”：必填"))?,
-        deadline: date(v, "deadline", "办结时限")?,
-        reply_required: v.contains_key("reply_required"),
-        pages: number(v, "pages", "页数")?,
+        received_on: actions::needed_date(v, FORM, "received_on")?,
+        deadline: actions::date(v, FORM, "deadline")?,
+        reply_required: actions::yes(v, FORM, "reply_required")?,
+        pages: count("pages")?,
         attachments: Vec::new(),
         files,
         source: None,
         channel: Some(pick(v, "channel", &Channel::ALL, "来文方式")?),
-        copies: number(v, "copies", "份数")?,
+        copies: count("copies")?,
         copy_numbers: text("copy_numbers"),
-        important: v.contains_key("important"),
-        slip_required: v.contains_key("slip_required"),
+        important: actions::yes(v, FORM, "important")?,
+        slip_required: actions::yes(v, FORM, "slip_required")?,
     })
 }
 
@@ -303,10 +278,9 @@ pub(crate) async fn register(
         Err(e) => {
             tracing::info!(actor = %person.actor.id, error = %e, "web console: registration refused");
             let names = crate::view::Names::of(&state.engine);
-            let shown = e.shown_for(Some("RegisterIncoming"), &names);
+            let mut shown = e.shown_for(Some("RegisterIncoming"), &names);
             // Files kept are not named again by the form (a browser cannot refill them):
             // say so where there were some.
-            let mut shown = shown;
             if !files.is_empty() {
                 shown.message.push_str("（已选的文件需要重新选择。）");
             }

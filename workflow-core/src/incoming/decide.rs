@@ -736,7 +736,7 @@ impl Decide<'_> {
                     "a handler of a cooperating unit ({})",
                     self.r
                         .instruction()
-                        .map(|i| join(&i.co_units))
+                        .map(|i| crate::checks::listed(&i.co_units))
                         .unwrap_or_default()
                 ),
             });
@@ -929,8 +929,4 @@ impl Decide<'_> {
             deviation: f.deviation,
         }])
     }
-}
-
-fn join(units: &[UnitCode]) -> String {
-    crate::checks::listed(units)
 }
