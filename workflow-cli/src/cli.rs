@@ -8,6 +8,7 @@ use crate::config::ServerConfig;
 use crate::{bench, ops, render};
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use workflow_store::notify::DeliveryState;
 
 /// The official-document (公文) workflow engine.
 #[derive(Debug, Parser)]
@@ -215,14 +216,25 @@ enum Cmd {
         after_help = "Example:\n  workflow retention-schedule --config workflow.toml"
     )]
     RetentionSchedule,
-    /// The notices (待办, 催办, 督办提醒) the log implies from a position on: what the
-    /// notification outbox will deliver, each with its stable id and its message as a
-    /// channel cleared for 非密 documents sends it. The next position to read is printed on
-    /// stderr. (Delivery itself is still to come.)
+    /// The notices (待办, 催办, 督办提醒, 已办) the log implies from a position on, each with
+    /// its stable id and its message as a channel cleared for 非密 documents sends it (the
+    /// next position to read on stderr); with `--outbox`, `--failed` or `--retry`, the
+    /// outbox's deliveries instead: where each stands on its channel, why the failing ones
+    /// failed, and sending one again. (A sled store is held by its server: stop it first, or
+    /// use the console's operator page.)
     #[command(
-        after_help = "Examples:\n  workflow notifications\n  workflow notifications --from 1200 --limit 500 --base-url https://oa.example.edu.cn\n  workflow notifications --json"
+        after_help = "Examples:\n  workflow notifications\n  workflow notifications --from 1200 --limit 500 --base-url https://oa.example.edu.cn\n  workflow notifications --json\n  workflow notifications --failed\n  workflow notifications --retry 3f2a…\n  workflow notifications --outbox --from 1200"
     )]
     Notifications {
+        /// The outbox's deliveries (from `--from`), not the log's notices.
+        #[arg(long)]
+        outbox: bool,
+        /// Only the deliveries given up (发送失败) or still failing, with why.
+        #[arg(long, conflicts_with = "outbox")]
+        failed: bool,
+        /// Sends these deliveries again from their first try (ids as `--failed` shows them).
+        #[arg(long, value_name = "ID", conflicts_with_all = ["outbox", "failed"])]
+        retry: Vec<String>,
         /// The first log position to read.
         #[arg(long, default_value_t = 1)]
         from: u64,
@@ -460,12 +472,41 @@ fn run(cli: Cli) -> Result<bool> {
             Ok(true)
         }
         Cmd::Notifications {
+            outbox,
+            failed,
+            retry,
             from,
             limit,
             base_url,
             json,
         } => {
-            let (notices, next) = ops::open(&data()?)?.notices(from, limit)?;
+            let engine = ops::open(&data()?)?;
+            if !retry.is_empty() {
+                for id in &retry {
+                    let d = engine.retry_delivery(id)?;
+                    render::delivery(&d, json)?;
+                }
+                return Ok(true);
+            }
+            if outbox || failed {
+                let status = engine.outbox_status()?;
+                let deliveries = if failed {
+                    engine
+                        .deliveries(None, from, usize::MAX)?
+                        .into_iter()
+                        .filter(|d| d.last_error.is_some() && d.state != DeliveryState::Delivered)
+                        .take(limit)
+                        .collect()
+                } else {
+                    engine.deliveries(None, from, limit)?
+                };
+                for d in &deliveries {
+                    render::delivery(d, json)?;
+                }
+                render::outbox_status(&status);
+                return Ok(true);
+            }
+            let (notices, next) = engine.notices(from, limit)?;
             render::notifications(&notices, next, &base_url, json).map(|()| true)
         }
         Cmd::List(args) => {

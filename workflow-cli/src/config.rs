@@ -104,6 +104,11 @@ pub struct ServerConfig {
     /// `docx`, `xlsx`, `doc`, `wps`, `jpg`, `png`, `zip`).
     #[serde(default)]
     pub content_kinds: Vec<String>,
+    /// Notifications (`[notify]`): the console's address for the links in messages, and the
+    /// channels (`[[notify.channels]]`: webhook, email, 企业微信, 钉钉) the outbox delivers
+    /// 待办 and 催办 over. None: no outbox.
+    #[serde(default)]
+    pub notify: workflow_store::notify::NotifyConfig,
 }
 
 fn default_content_max_mib() -> u64 {
@@ -160,6 +165,7 @@ impl Default for ServerConfig {
             retention: Vec::new(),
             content_max_mib: default_content_max_mib(),
             content_kinds: Vec::new(),
+            notify: Default::default(),
         }
     }
 }
@@ -197,6 +203,11 @@ impl ServerConfig {
         if let Some(tls) = config.tls.as_mut() {
             rebase(&mut tls.cert);
             rebase(&mut tls.key);
+        }
+        for c in &mut config.notify.channels {
+            if let Some(ca) = c.ca_file.as_mut() {
+                rebase(ca);
+            }
         }
         // A search index directory, like the other paths, is relative to the file.
         if let workflow_store::SearchIndex::At(mut dir) = config.search_index() {
@@ -326,6 +337,7 @@ impl ServerConfig {
             web.validate()
                 .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         }
+        self.notify.check().map_err(ConfigError::Invalid)?;
         self.service()
             .validate()
             .map_err(|e| ConfigError::Invalid(e.0))

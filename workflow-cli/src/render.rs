@@ -963,6 +963,49 @@ pub(crate) fn notifications(
     Ok(())
 }
 
+/// One outbox delivery: a line (id, state, tries, channel, address, recipient, why it
+/// failed) or, with `json`, the delivery as stored.
+pub(crate) fn delivery(d: &workflow_store::notify::Delivery, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(d)?);
+        return Ok(());
+    }
+    let to = if d.address.is_empty() {
+        d.recipient.to_string()
+    } else {
+        format!("{} <{}>", d.recipient, d.address)
+    };
+    println!(
+        "{}  {:>6}  {:<9}  {}次  {:<10}  {:<8}  {}{}",
+        d.id,
+        d.position,
+        d.state.chinese(),
+        d.attempts,
+        d.channel,
+        d.kind.name(),
+        to,
+        d.last_error
+            .as_deref()
+            .map(|e| format!("  — {e}"))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
+/// Where the outbox stands, on stderr.
+pub(crate) fn outbox_status(s: &workflow_store::notify::OutboxStatus) {
+    use workflow_store::notify::DeliveryState;
+    let n = |state| s.counts.get(&state).copied().unwrap_or(0);
+    eprintln!(
+        "outbox: derived through position {} of {}; {} 待发送, {} 已送达, {} 发送失败",
+        s.through,
+        s.head,
+        n(DeliveryState::Pending),
+        n(DeliveryState::Delivered),
+        n(DeliveryState::Dead)
+    );
+}
+
 /// A bulletin's publication record, on stderr (the bulletin itself is on stdout): when,
 /// by whom, at what clearance, and whether the copy just printed is the one published.
 pub(crate) fn publication(

@@ -113,6 +113,16 @@ pub async fn serve(
         None => None,
     };
     let sweeper = spawn_deadline_sweep(&engine, config, Arc::clone(&clock), stop_rx);
+    // The outbox's threads: deriving from the durable log and delivering, never on the
+    // commands' path.
+    let notifier = workflow_store::notify::Notifier::start(&engine, &config.notify)
+        .map_err(|e| ServerError::Config(crate::config::ConfigError::Invalid(e)))?;
+    if notifier.is_some() {
+        tracing::info!(
+            channels = config.notify.channels.len(),
+            "notification outbox started"
+        );
+    }
     tracing::info!(store = %config.place(), "store");
     // The sweep stops as soon as shutdown is asked for, not after the calls in flight
     // have drained: it would only write reminders nobody asked for by then.
@@ -130,6 +140,11 @@ pub async fn serve(
     }
     if let Some(task) = web {
         let _ = task.await;
+    }
+    if let Some(n) = notifier {
+        // A try under way finishes (at most a channel's timeout); threads joined off the
+        // runtime's workers.
+        let _ = tokio::task::spawn_blocking(move || n.stop()).await;
     }
     // Flushed whatever the service's end was; its error is the one reported, a failed
     // flush after it only logged. Under strict durability every acknowledged command was

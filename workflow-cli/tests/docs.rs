@@ -227,6 +227,14 @@ fn the_configuration_reference_lists_exactly_the_keys_the_code_reads() {
         ("## Top level", read::<workflow_cli::ServerConfig>()),
         ("## `[web]`", read::<workflow_web::WebConfig>()),
         (
+            "## `[notify]`",
+            read::<workflow_store::notify::NotifyConfig>(),
+        ),
+        (
+            "## `[[notify.channels]]`",
+            read::<workflow_store::notify::ChannelConfig>(),
+        ),
+        (
             "## `[[systems]]`",
             read::<workflow_grpc::config::SystemConfig>(),
         ),

@@ -205,3 +205,150 @@ async fn two_server_processes_share_one_database() {
         }
     }
 }
+
+/// A local webhook receiver: every `webhook-id` it was posted, in order.
+async fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let ids = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = ids.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap| {
+            let seen = seen.clone();
+            async move {
+                if let Some(id) = headers.get("webhook-id").and_then(|v| v.to_str().ok()) {
+                    seen.lock().unwrap().push(id.to_owned());
+                }
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, ids)
+}
+
+/// Takes `n` new documents to 印发, alternately through `servers`.
+async fn issue_documents(servers: &[&Server], n: usize) {
+    let mut sample = workflow_testkit::sample();
+    sample.issue_date = workflow_core::ids::china_date(workflow_testkit::clock::wall_now());
+    let flow = sample.flow(&workflow_testkit::directory());
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let mut c = client(servers[i % servers.len()]).await;
+        let flow = flow.clone();
+        tasks.push(tokio::spawn(async move {
+            let doc = workflow_core::DocumentId(uuid::Uuid::new_v4());
+            for (actor, action) in flow.into_iter().take(workflow_testkit::steps::ISSUED) {
+                let request = workflow_store::Request::new(doc, actor.clone(), action);
+                if let Err(s) = workflow_grpc::client::send(&mut c, &request).await {
+                    panic!("{actor}: {s:?}");
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+/// The notification outbox on two servers sharing one database (DESIGN §12): every notice
+/// the log implies reaches the webhook, each once while both run (one server claims each
+/// delivery); then both are killed (SIGKILL) with deliveries in flight and one restarted:
+/// nothing is lost, and what comes twice comes with the same id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_deliver_each_notice_once_and_a_kill_loses_none() {
+    let db = Database::new();
+    let (url, posted) = receiver().await;
+    let root = tempfile::tempdir().unwrap();
+    let config = root.path().join("workflow.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\nstore = {:?}\nallow_fsync_off = true\npool_size = 4\n\
+             directory = {:?}\nsweep_every_secs = 0\n\
+             [[systems]]\nname = \"oa-portal\"\ntoken = \"{TOKEN}\"\n\
+             [notify]\nbase_url = \"https://oa.x.edu.cn\"\n\
+             [[notify.channels]]\nname = \"portal\"\nkind = \"webhook\"\nurl = {url:?}\n\
+             secrets = [\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\nretry_after_secs = 0.05\ntimeout_secs = 1\n",
+            db.url,
+            workflow_testkit::fixture_path().display().to_string()
+        ),
+    )
+    .unwrap();
+    let engine = || {
+        workflow_store::Engine::with_storage(
+            std::sync::Arc::new(db.open()),
+            workflow_store::Config::new(&db.url),
+        )
+        .unwrap()
+    };
+    // Every notice id the log implies (the webhook takes every kind, for everyone).
+    let implied = || -> std::collections::BTreeSet<String> {
+        let (notices, _) = engine().notices(1, usize::MAX).unwrap();
+        notices.into_iter().map(|n| n.id).collect()
+    };
+    let received = |posted: &std::sync::Mutex<Vec<String>>| -> std::collections::BTreeSet<String> {
+        posted.lock().unwrap().iter().cloned().collect()
+    };
+    let wait_for_all = |posted: std::sync::Arc<std::sync::Mutex<Vec<String>>>| async move {
+        let want = implied();
+        assert!(!want.is_empty());
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        while !want.is_subset(&received(&posted)) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} of {} notices delivered in two minutes",
+                want.intersection(&received(&posted)).count(),
+                want.len()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        want
+    };
+
+    let a = start(&config);
+    let b = start(&config);
+    issue_documents(&[&a, &b], 4).await;
+    let want = wait_for_all(posted.clone()).await;
+    assert_eq!(received(&posted), want, "nothing but what the log implies");
+    assert_eq!(
+        posted.lock().unwrap().len(),
+        want.len(),
+        "while both run, each notice is posted once"
+    );
+
+    // More documents, and both killed as soon as they are answered: deliveries in flight.
+    issue_documents(&[&a, &b], 4).await;
+    drop(a);
+    drop(b);
+    let _a = start(&config);
+    let want = wait_for_all(posted.clone()).await;
+    assert_eq!(
+        received(&posted),
+        want,
+        "nothing lost, nothing but what the log implies"
+    );
+    // What the killed servers had claimed is tried again when their lease ends: then every
+    // delivery is recorded delivered, none given up.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let status = engine().outbox_status().unwrap();
+        let n = |s| status.counts.get(&s).copied().unwrap_or(0);
+        use workflow_store::notify::DeliveryState::{Dead, Delivered, Pending};
+        if n(Pending) == 0 {
+            assert_eq!((status.through, n(Dead)), (status.head, 0), "{status:?}");
+            assert!(n(Delivered) as usize >= want.len());
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{status:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        received(&posted),
+        want,
+        "what came twice came with the same id"
+    );
+}

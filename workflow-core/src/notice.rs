@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use crate::directory::{Actor, Classification};
@@ -19,7 +19,7 @@ use crate::registry::{FlowEvent, FlowState};
 use crate::todo::Assignee;
 
 /// What a notice says happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NoticeKind {
     /// 待办: the document now waits for the recipient (a step, a 签收, a 收文 registered
@@ -29,6 +29,9 @@ pub enum NoticeKind {
     Urged,
     /// 督办提醒: an overdue step escalated to the recipient (a leader, the supervisor).
     Escalated,
+    /// 已办: the document no longer waits for the recipient (they acted, or it moved on) —
+    /// for channels that keep a to-do list of their own in step (钉钉待办), not for people.
+    Done,
 }
 
 impl NoticeKind {
@@ -38,6 +41,30 @@ impl NoticeKind {
             NoticeKind::Todo => "todo",
             NoticeKind::Urged => "urged",
             NoticeKind::Escalated => "escalated",
+            NoticeKind::Done => "done",
+        }
+    }
+
+    /// Every kind, in order.
+    pub const ALL: [NoticeKind; 4] = [
+        NoticeKind::Todo,
+        NoticeKind::Urged,
+        NoticeKind::Escalated,
+        NoticeKind::Done,
+    ];
+
+    /// The kind of a stable name.
+    pub fn parse(name: &str) -> Option<NoticeKind> {
+        NoticeKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// What it is called in a message's subject: 待办, 催办, 督办提醒, 已办.
+    pub fn chinese(self) -> &'static str {
+        match self {
+            NoticeKind::Todo => "待办",
+            NoticeKind::Urged => "催办",
+            NoticeKind::Escalated => "督办提醒",
+            NoticeKind::Done => "已办",
         }
     }
 }
@@ -83,6 +110,7 @@ impl Notice {
                 NoticeKind::Todo => "待办",
                 NoticeKind::Urged => "被催办",
                 NoticeKind::Escalated => "超期未办结",
+                NoticeKind::Done => "已办理",
             };
             return format!(
                 "您有一件{}{flow}{what}，请登录系统查看：{link}",
@@ -110,6 +138,22 @@ impl Notice {
                     self.step
                 )
             }
+            NoticeKind::Done => format!("【已办】{flow}{doc}已办理，现{}。{link}", self.step),
+        }
+    }
+
+    /// A subject line for channels that have one (email): the kind and, where the channel
+    /// is cleared for it, the title.
+    pub fn subject(&self, cleared: Classification) -> String {
+        if self.classification > cleared {
+            format!(
+                "【{}】您有一件{}{}",
+                self.kind.chinese(),
+                self.classification.chinese(),
+                self.flow.label()
+            )
+        } else {
+            format!("【{}】{}", self.kind.chinese(), self.title)
         }
     }
 }
@@ -192,6 +236,10 @@ pub fn notices(
                 if *a != event.actor {
                     notice(NoticeKind::Todo, a);
                 }
+            }
+            // And those it waited for and no longer does, whoever acted.
+            for a in held.difference(&now_holding) {
+                notice(NoticeKind::Done, a);
             }
         }
     }

@@ -175,6 +175,7 @@ fn a_classified_document_is_announced_without_its_title_where_the_channel_is_not
     let mut s = Setting::new(&f);
     // A registrar of the office not cleared for 秘密: never told of it.
     s.actors.push(Actor {
+        reach: Vec::new(),
         id: "low.registrar".into(),
         name: "低密登记员".into(),
         unit: "XB".into(),

@@ -1060,6 +1060,7 @@ pub fn actor_to(a: &workflow_core::directory::Actor, deactivated: bool) -> pb::A
         roles: a.roles.iter().map(|r| role(*r) as i32).collect(),
         clearance: classification(a.clearance) as i32,
         deactivated,
+        reach: reach_to(&a.reach),
     }
 }
 
@@ -1107,6 +1108,7 @@ pub fn actor_from(a: Option<pb::Actor>) -> Result<workflow_core::directory::Acto
         unit: UnitCode(required_text("actor.unit", &a.unit)?),
         roles,
         clearance: Classification::from_wire("actor.clearance", a.clearance)?,
+        reach: reach_from(a.reach),
     })
 }
 
@@ -1120,7 +1122,27 @@ pub fn unit_to(u: &workflow_core::directory::Unit) -> pb::Unit {
         receive_prefix: u.receive_prefix.clone().unwrap_or_default(),
         memo_prefix: u.memo_prefix.clone().unwrap_or_default(),
         issuing_name: u.issuing_name.clone().unwrap_or_default(),
+        reach: reach_to(&u.reach),
     }
+}
+
+fn reach_to(r: &[workflow_core::directory::Reach]) -> Vec<pb::Reach> {
+    r.iter()
+        .map(|r| pb::Reach {
+            channel: r.channel.clone(),
+            address: r.address.clone(),
+        })
+        .collect()
+}
+
+/// Checked by the directory with the rest of the actor or unit.
+fn reach_from(r: Vec<pb::Reach>) -> Vec<workflow_core::directory::Reach> {
+    r.into_iter()
+        .map(|r| workflow_core::directory::Reach {
+            channel: r.channel.trim().to_owned(),
+            address: r.address.trim().to_owned(),
+        })
+        .collect()
 }
 
 /// A unit from the wire.
@@ -1134,6 +1156,7 @@ pub fn unit_from(u: Option<pb::Unit>) -> Result<workflow_core::directory::Unit, 
         receive_prefix: Some(u.receive_prefix.trim().to_owned()).filter(|p| !p.is_empty()),
         memo_prefix: Some(u.memo_prefix.trim().to_owned()).filter(|p| !p.is_empty()),
         issuing_name: Some(u.issuing_name.trim().to_owned()).filter(|p| !p.is_empty()),
+        reach: reach_from(u.reach),
     })
 }
 

@@ -89,6 +89,7 @@ fn acts_for_covers_actors_by_unit_or_role() {
     assert_eq!(scope.roles, [Role::Archivist]);
     assert_eq!(scope.units, ["RSC".into()]);
     let actor = |unit: &str, role: Role| Actor {
+        reach: Vec::new(),
         id: "x".into(),
         name: "X".into(),
         unit: unit.into(),

@@ -88,6 +88,17 @@ pub(crate) fn search(by_index: bool) {
     metrics::counter!("workflow_searches_total", "by" => by).increment(1);
 }
 
+/// How far the outbox's derived position is behind the log's head.
+pub(crate) fn outbox_lag(events: u64) {
+    metrics::gauge!("workflow_outbox_lag_events").set(events as f64);
+}
+
+/// A notification's try: `delivered`, `failed` (to be retried) or `dead`.
+pub(crate) fn notification(channel: &str, outcome: &'static str) {
+    metrics::counter!("workflow_notifications_total", "channel" => channel.to_owned(), "outcome" => outcome)
+        .increment(1);
+}
+
 /// Describes the engine's metrics to the installed recorder (their help texts and units).
 pub fn describe_metrics() {
     use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
@@ -115,6 +126,14 @@ pub fn describe_metrics() {
         "Groups decided again after another process committed first"
     );
     describe_gauge!("workflow_log_position", "The durable log's head position");
+    describe_gauge!(
+        "workflow_outbox_lag_events",
+        "Events of the log whose notices the outbox has not yet derived"
+    );
+    describe_counter!(
+        "workflow_notifications_total",
+        "Notification tries, by channel and outcome (delivered, failed, dead)"
+    );
     describe_gauge!(
         "workflow_writer_halted",
         "1 once the writer refuses every write"

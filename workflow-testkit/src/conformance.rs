@@ -939,6 +939,7 @@ pub fn the_directory_is_stored_whole<B: Backend>(backend: &B) {
     let mut changed = actors[0].clone();
     changed.clearance = Classification::TopSecret;
     let added = Actor {
+        reach: Vec::new(),
         id: "new.person".into(),
         name: "新人".into(),
         unit: units[0].code.clone(),

@@ -703,6 +703,7 @@ async fn admin_manages_actors_and_verifies_the_log() {
     let server = start(dir.path()).await;
     let mut admin = server.admin(ADMIN_TOKEN).await;
     let actor = pb::Actor {
+        reach: Vec::new(),
         id: "qian.lei".into(),
         name: "钱磊".into(),
         unit: "KYC".into(),

@@ -9,6 +9,7 @@ mod common;
 mod content;
 mod grpc;
 mod incoming;
+mod notify;
 mod python;
 mod security;
 mod submission;

@@ -175,6 +175,24 @@ pub struct Actor {
     pub roles: BTreeSet<Role>,
     /// The highest classification the actor may see.
     pub clearance: Classification,
+    /// Where their notices (待办, 催办) reach them: a channel the deployment configures and
+    /// their address on it (an email address, a 企业微信 or 钉钉 user id). None: the channels
+    /// of their unit, if any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reach: Vec<Reach>,
+}
+
+/// One way a notice reaches a person or a unit (DESIGN §12): the name of a channel the
+/// deployment configures (`[[notify.channels]]`) and the address on it. A unit's entry
+/// (a group robot of the unit's 企业微信 or 钉钉 group) usually has no address: the group
+/// is the channel's.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Reach {
+    /// The channel's name, e.g. `mail`.
+    pub channel: String,
+    /// The address on it, e.g. `wang.fang@x.edu.cn`; empty for a unit's group.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub address: String,
 }
 
 impl Actor {
@@ -214,6 +232,10 @@ pub struct Unit {
     /// school's documents; absent: its own name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuing_name: Option<String>,
+    /// Where notices for its people reach them when they have no channel of their own
+    /// (a group robot of the unit's 企业微信 or 钉钉 group).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reach: Vec<Reach>,
 }
 
 impl Unit {

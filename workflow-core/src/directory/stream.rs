@@ -331,10 +331,47 @@ fn check_unit(u: &Unit) -> Result<(), Error> {
     check_code("unit.code", &u.code.0)?;
     check_text("unit.name", &u.name, 100)?;
     check_text("unit.doc_prefix", &u.doc_prefix, 20)?;
-    match &u.issuing_name {
-        Some(name) => check_text("unit.issuing_name", name, 40),
-        None => Ok(()),
+    if let Some(name) = &u.issuing_name {
+        check_text("unit.issuing_name", name, 40)?;
     }
+    check_reach("unit.reach", &u.reach)
+}
+
+/// A channel name is a code (letters, digits, `-`, `_`); an address one line of at most 200
+/// characters; at most 8 entries.
+fn check_reach(field: &str, reach: &[super::Reach]) -> Result<(), Error> {
+    if reach.len() > 8 {
+        return Err(Error::field(field, "at most 8 channels"));
+    }
+    for r in reach {
+        let name_ok = !r.channel.is_empty()
+            && r.channel.len() <= 32
+            && r.channel
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !name_ok {
+            return Err(Error::field(
+                field,
+                format!(
+                    "channel {:?} must be 1–32 letters, digits, - or _",
+                    r.channel
+                ),
+            ));
+        }
+        if r.address.chars().count() > 200
+            || r.address.chars().any(char::is_control)
+            || r.address.trim() != r.address
+        {
+            return Err(Error::field(
+                field,
+                format!(
+                    "the address on {} must be one line of at most 200 characters",
+                    r.channel
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn check_actor(a: &Actor, units: &dyn Fn(&UnitCode) -> bool) -> Result<(), Error> {
@@ -352,7 +389,8 @@ fn check_actor(a: &Actor, units: &dyn Fn(&UnitCode) -> bool) -> Result<(), Error
             format!("unknown unit {} (put the unit first)", a.unit),
         ));
     }
-    check_text("actor.name", &a.name, 100)
+    check_text("actor.name", &a.name, 100)?;
+    check_reach("actor.reach", &a.reach)
 }
 
 impl DirectoryStream {
@@ -601,6 +639,7 @@ mod tests {
 
     fn unit(code: &str) -> Unit {
         Unit {
+            reach: Vec::new(),
             code: code.into(),
             name: format!("{code}处"),
             doc_prefix: "X校".into(),
@@ -613,6 +652,7 @@ mod tests {
 
     fn actor(id: &str, unit: &str) -> Actor {
         Actor {
+            reach: Vec::new(),
             id: id.into(),
             name: id.into(),
             unit: unit.into(),

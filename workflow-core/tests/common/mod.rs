@@ -56,6 +56,7 @@ pub fn directory() -> Directory {
         Classification::None,
     ));
     d.add_unit(Unit {
+        reach: Vec::new(),
         code: "NOPFX".into(),
         name: "无代字".into(),
         doc_prefix: String::new(),
@@ -69,6 +70,7 @@ pub fn directory() -> Directory {
 
 pub fn actor(id: &str, name: &str, unit: &str, roles: &[Role], clearance: Classification) -> Actor {
     Actor {
+        reach: Vec::new(),
         id: id.into(),
         name: name.into(),
         unit: unit.into(),

@@ -1,10 +1,17 @@
 //! Notification delivery (DESIGN §12): what [`workflow_core::notice`] derives from the log,
-//! sent to people over the deployment's channels. Landed so far: the notices of any stretch
-//! of the log, read as an operator or a deliverer would ([`Engine::notices`]), and the
-//! webhook channel's signatures ([`webhook`]). The outbox with its durable position, the
-//! deliverers, email, 企业微信 and 钉钉 are still to come (issue #40).
+//! sent to people over the deployment's channels — the notices of any stretch of the log
+//! ([`Engine::notices`]), the channels a deployment configures ([`channel`]), the outbox
+//! that derives deliveries from the durable log and sends them ([`Notifier`]), the request
+//! shapes of each channel (`send`) and the webhook signatures ([`webhook`]).
 
+pub mod channel;
+mod outbox;
+mod send;
 pub mod webhook;
+
+pub use channel::{ChannelConfig, NotifyConfig};
+pub use outbox::{Delivery, DeliveryState, Notifier, OutboxStatus};
+pub use send::dingtalk_sign;
 
 use std::collections::{BTreeSet, HashMap};
 

@@ -40,6 +40,7 @@ use workflow_core::{
 
 use crate::envelope::LogHead;
 use crate::error::Result;
+use crate::notify::{Delivery, DeliveryState};
 use crate::projection::{Cursor, Dim, DocRecord, IndexDiff};
 
 #[cfg(any(test, feature = "fault-injection"))]
@@ -316,18 +317,65 @@ impl<'a> dyn Storage + 'a {
     }
 }
 
+/// The notification outbox (DESIGN §12): the deliveries derived from the log, with where
+/// each stands. Operational data, not part of the log: a lost outbox is derived again from
+/// the log with the same ids (receivers de-duplicate), so its writes need not be synced
+/// with the commits'.
+pub trait Outbox {
+    /// The log position through which notices have been derived into the outbox (0: none).
+    fn outbox_through(&self) -> Result<u64>;
+    /// Adds `deliveries` (one already there is kept as it stands) and moves the derived
+    /// position from `expected` to `through`, both at once; `false`, with nothing written,
+    /// when the position is no longer `expected` (another server derived them first).
+    fn outbox_add(&self, expected: u64, through: u64, deliveries: &[Delivery]) -> Result<bool>;
+    /// Up to `limit` pending deliveries of `channel` due by `now` (ms since the epoch),
+    /// soonest first, each leased to the caller: due again only at `lease_until`, so that no
+    /// other deliverer (of this or another server) takes it meanwhile, and one whose
+    /// deliverer died is tried again then.
+    fn outbox_claim(
+        &self,
+        channel: &str,
+        now: i64,
+        lease_until: i64,
+        limit: usize,
+    ) -> Result<Vec<Delivery>>;
+    /// Records a delivery as it now stands (after an attempt, or an operator's retry).
+    fn outbox_put(&self, delivery: &Delivery) -> Result<()>;
+    /// One delivery by its id.
+    fn outbox_get(&self, id: &str) -> Result<Option<Delivery>>;
+    /// Deliveries in `state` (any when `None`), by position, from `from` on, at most `limit`.
+    fn outbox_list(
+        &self,
+        state: Option<DeliveryState>,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<Delivery>>;
+    /// How many deliveries are in each state.
+    fn outbox_counts(&self) -> Result<BTreeMap<DeliveryState, u64>>;
+    /// A value a channel keeps between deliveries (a 钉钉待办's task id), by key.
+    fn outbox_memo(&self, key: &str) -> Result<Option<String>>;
+    /// Keeps a channel's value.
+    fn outbox_set_memo(&self, key: &str, value: &str) -> Result<()>;
+}
+
 /// The interfaces every backend implements beneath [`Storage`].
 #[cfg(not(any(test, feature = "fault-injection")))]
-pub trait StorageParts: EventLog + Projections + Rebuild + AccessLog + Contents {}
+pub trait StorageParts: EventLog + Projections + Rebuild + AccessLog + Contents + Outbox {}
 #[cfg(not(any(test, feature = "fault-injection")))]
-impl<T: EventLog + Projections + Rebuild + AccessLog + Contents> StorageParts for T {}
+impl<T: EventLog + Projections + Rebuild + AccessLog + Contents + Outbox> StorageParts for T {}
 
 /// The interfaces every backend implements beneath [`Storage`] (test builds: with the
 /// drills).
 #[cfg(any(test, feature = "fault-injection"))]
-pub trait StorageParts: EventLog + Projections + Rebuild + AccessLog + Contents + Drills {}
+pub trait StorageParts:
+    EventLog + Projections + Rebuild + AccessLog + Contents + Outbox + Drills
+{
+}
 #[cfg(any(test, feature = "fault-injection"))]
-impl<T: EventLog + Projections + Rebuild + AccessLog + Contents + Drills> StorageParts for T {}
+impl<T: EventLog + Projections + Rebuild + AccessLog + Contents + Outbox + Drills> StorageParts
+    for T
+{
+}
 
 /// The log: stored events by position and by stream, and the store as a whole.
 pub trait EventLog {
@@ -600,7 +648,7 @@ pub mod prelude {
     #[cfg(any(test, feature = "fault-injection"))]
     pub use super::Drills;
     pub use super::{
-        AccessLog, EventLog, LegacyDirectory, Projections, Rebuild, SharedWriters, SplitCommit,
-        Storage,
+        AccessLog, EventLog, LegacyDirectory, Outbox, Projections, Rebuild, SharedWriters,
+        SplitCommit, Storage,
     };
 }

@@ -331,6 +331,7 @@ fn wrong_state(command: &'static str, state: State) -> Error {
 /// The engine itself, acting for the deadline sweep.
 fn system_actor() -> Actor {
     Actor {
+        reach: Vec::new(),
         id: ActorId::from(SYSTEM_ACTOR),
         name: "系统".into(),
         unit: UnitCode::from(""),

@@ -73,6 +73,7 @@ mod drills;
 mod legacy;
 mod listen;
 mod log;
+mod outbox;
 mod projections;
 mod rebuild;
 mod rows;
@@ -82,7 +83,7 @@ mod writers;
 
 /// The schema version this build writes; `workflow migrate` and every open apply the
 /// migrations up to it, and a database of a newer version is refused.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The migrations, in order: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -125,6 +126,19 @@ CREATE TABLE wf_content_uploads (
     actor text COLLATE "C" NOT NULL,
     PRIMARY KEY (digest, actor)
 );
+"#,
+    r#"
+CREATE TABLE wf_outbox (
+    id text COLLATE "C" PRIMARY KEY,
+    position bigint NOT NULL,
+    channel text COLLATE "C" NOT NULL,
+    state text NOT NULL,
+    next_at bigint NOT NULL,
+    value bytea NOT NULL
+);
+CREATE INDEX wf_outbox_due ON wf_outbox (channel, next_at) WHERE state = 'pending';
+CREATE INDEX wf_outbox_position ON wf_outbox (position);
+CREATE TABLE wf_outbox_memo (key text COLLATE "C" PRIMARY KEY, value text NOT NULL);
 "#,
 ];
 

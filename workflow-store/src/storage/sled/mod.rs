@@ -71,6 +71,7 @@ mod contents;
 mod drills;
 mod legacy;
 mod log;
+mod outbox;
 mod projections;
 mod rebuild;
 
@@ -134,6 +135,8 @@ pub struct SledStorage {
     meta: sled::Tree,
     /// The access log (classified reads), keyed by its own position.
     access: sled::Tree,
+    /// The notification outbox (`outbox.rs`).
+    outbox: sled::Tree,
     stable: StableFiles,
     /// Where files are kept by digest (`contents.rs`).
     contents: std::path::PathBuf,
@@ -338,6 +341,7 @@ impl SledStorage {
             actors: t("actors")?,
             meta: t("meta")?,
             access: t("access")?,
+            outbox: t("outbox")?,
             rebuild: Mutex::new(None),
             #[cfg(any(test, feature = "fault-injection"))]
             faults: faults_for(path),

@@ -1,0 +1,194 @@
+//! The notification outbox: [`Outbox`], in `wf_outbox` (a delivery a row, its channel,
+//! state and due time as columns for the claims) and `wf_outbox_memo`; the position derived
+//! through is `wf_meta`'s `outbox-through`, locked while a window is added, so that of
+//! several servers deriving the same window one adds it. A claim takes due rows with
+//! `FOR UPDATE SKIP LOCKED` and moves them past the lease in the same statement: each
+//! delivery is tried by one server at a time.
+
+use super::sql::*;
+use super::*;
+use crate::notify::{Delivery, DeliveryState};
+
+const THROUGH: &str = "outbox-through";
+
+fn delivery_of(row: &Row) -> Result<Delivery> {
+    let bytes: Vec<u8> = row.get("value");
+    let next_at: i64 = row.get("next_at");
+    let mut d: Delivery =
+        serde_json::from_slice(&bytes).map_err(|e| Error::corrupt("an outbox delivery", e))?;
+    d.next_at = next_at;
+    Ok(d)
+}
+
+fn value(d: &Delivery) -> Vec<u8> {
+    serde_json::to_vec(d).unwrap_or_default()
+}
+
+impl Outbox for PostgresStorage {
+    fn outbox_through(&self) -> Result<u64> {
+        Ok(self
+            .get_meta(THROUGH)?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
+            .map_or(0, u64::from_be_bytes))
+    }
+
+    fn outbox_add(&self, expected: u64, through: u64, deliveries: &[Delivery]) -> Result<bool> {
+        let ids: Vec<String> = deliveries.iter().map(|d| d.id.clone()).collect();
+        let positions: Vec<i64> = deliveries.iter().map(|d| pos(d.position)).collect();
+        let channels: Vec<String> = deliveries.iter().map(|d| d.channel.clone()).collect();
+        let states: Vec<String> = deliveries
+            .iter()
+            .map(|d| d.state.name().to_owned())
+            .collect();
+        let due: Vec<i64> = deliveries.iter().map(|d| d.next_at).collect();
+        let values: Vec<Vec<u8>> = deliveries.iter().map(value).collect();
+        self.run(move |pool| async move {
+            let mut c = pool.get().await.map_err(from_pool)?;
+            let tx = c.transaction().await.db()?;
+            tx.execute(
+                "INSERT INTO wf_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                &[&THROUGH, &0u64.to_be_bytes().to_vec()],
+            )
+            .await
+            .db()?;
+            let now: Vec<u8> = tx
+                .query_one(
+                    "SELECT value FROM wf_meta WHERE key = $1 FOR UPDATE",
+                    &[&THROUGH],
+                )
+                .await
+                .db()?
+                .get(0);
+            if now != expected.to_be_bytes() {
+                return Ok(false);
+            }
+            tx.execute(
+                "INSERT INTO wf_outbox (id, position, channel, state, next_at, value) \
+                 SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], \
+                 $5::bigint[], $6::bytea[]) ON CONFLICT (id) DO NOTHING",
+                &[&ids, &positions, &channels, &states, &due, &values],
+            )
+            .await
+            .db()?;
+            tx.execute(
+                "UPDATE wf_meta SET value = $2 WHERE key = $1",
+                &[&THROUGH, &through.to_be_bytes().to_vec()],
+            )
+            .await
+            .db()?;
+            tx.commit().await.db()?;
+            Ok(true)
+        })
+    }
+
+    fn outbox_claim(
+        &self,
+        channel: &str,
+        now: i64,
+        lease_until: i64,
+        limit: usize,
+    ) -> Result<Vec<Delivery>> {
+        self.query(
+            "UPDATE wf_outbox SET next_at = $3 WHERE id IN (\
+                SELECT id FROM wf_outbox WHERE channel = $1 AND state = 'pending' \
+                AND next_at <= $2 ORDER BY next_at, position LIMIT $4 FOR UPDATE SKIP LOCKED) \
+             RETURNING value, next_at",
+            vec![
+                param(channel.to_owned()),
+                param(now),
+                param(lease_until),
+                param(i64::try_from(limit).unwrap_or(i64::MAX)),
+            ],
+        )?
+        .iter()
+        .map(delivery_of)
+        .collect::<Result<Vec<_>>>()
+        .map(|mut v| {
+            v.sort_by_key(|d| (d.position, d.id.clone()));
+            v
+        })
+    }
+
+    fn outbox_put(&self, d: &Delivery) -> Result<()> {
+        self.execute(
+            "INSERT INTO wf_outbox (id, position, channel, state, next_at, value) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET \
+             state = EXCLUDED.state, next_at = EXCLUDED.next_at, value = EXCLUDED.value",
+            vec![
+                param(d.id.clone()),
+                param(pos(d.position)),
+                param(d.channel.clone()),
+                param(d.state.name().to_owned()),
+                param(d.next_at),
+                param(value(d)),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn outbox_get(&self, id: &str) -> Result<Option<Delivery>> {
+        self.query_opt(
+            "SELECT value, next_at FROM wf_outbox WHERE id = $1",
+            vec![param(id.to_owned())],
+        )?
+        .as_ref()
+        .map(delivery_of)
+        .transpose()
+    }
+
+    fn outbox_list(
+        &self,
+        state: Option<DeliveryState>,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<Delivery>> {
+        self.query(
+            "SELECT value, next_at FROM wf_outbox WHERE position >= $1 \
+             AND ($2::text IS NULL OR state = $2) ORDER BY position, id LIMIT $3",
+            vec![
+                param(pos(from)),
+                param(state.map(|s| s.name().to_owned())),
+                param(i64::try_from(limit).unwrap_or(i64::MAX)),
+            ],
+        )?
+        .iter()
+        .map(delivery_of)
+        .collect()
+    }
+
+    fn outbox_counts(&self) -> Result<BTreeMap<DeliveryState, u64>> {
+        let mut out = BTreeMap::new();
+        for row in self.query(
+            "SELECT state, count(*) FROM wf_outbox GROUP BY state",
+            vec![],
+        )? {
+            let state: String = row.get(0);
+            let n: i64 = row.get(1);
+            let state = match state.as_str() {
+                "pending" => DeliveryState::Pending,
+                "delivered" => DeliveryState::Delivered,
+                _ => DeliveryState::Dead,
+            };
+            out.insert(state, u64::try_from(n).unwrap_or(0));
+        }
+        Ok(out)
+    }
+
+    fn outbox_memo(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .query_opt(
+                "SELECT value FROM wf_outbox_memo WHERE key = $1",
+                vec![param(key.to_owned())],
+            )?
+            .map(|r| r.get(0)))
+    }
+
+    fn outbox_set_memo(&self, key: &str, value: &str) -> Result<()> {
+        self.execute(
+            "INSERT INTO wf_outbox_memo (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            vec![param(key.to_owned()), param(value.to_owned())],
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,177 @@
+//! The notification outbox: [`Outbox`], in one tree whose keys say what they hold, so that
+//! each change is one atomic batch:
+//! - `t`: the position derived through (u64, big-endian);
+//! - `d/{id}`: a delivery (JSON);
+//! - `q/{channel}\0{next_at}{id}`: a pending delivery by channel and when it is due;
+//! - `p/{position}{id}`: every delivery by log position (for operators' lists);
+//! - `m/{key}`: a channel's memo.
+//!
+//! Not synced with the commits: a crash may take the last changes back, and the deriver
+//! then derives them again with the same ids (never over a delivery kept).
+
+use super::*;
+use crate::notify::{Delivery, DeliveryState};
+
+const THROUGH: &[u8] = b"t";
+
+fn delivery_key(id: &str) -> Vec<u8> {
+    [b"d/".as_slice(), id.as_bytes()].concat()
+}
+
+fn queue_prefix(channel: &str) -> Vec<u8> {
+    [b"q/".as_slice(), channel.as_bytes(), b"\0"].concat()
+}
+
+fn queue_key(channel: &str, next_at: i64, id: &str) -> Vec<u8> {
+    let at = next_at.max(0) as u64;
+    [
+        queue_prefix(channel).as_slice(),
+        &at.to_be_bytes(),
+        id.as_bytes(),
+    ]
+    .concat()
+}
+
+fn position_key(position: u64, id: &str) -> Vec<u8> {
+    [b"p/".as_slice(), &position.to_be_bytes(), id.as_bytes()].concat()
+}
+
+fn memo_key(key: &str) -> Vec<u8> {
+    [b"m/".as_slice(), key.as_bytes()].concat()
+}
+
+impl SledStorage {
+    fn delivery(&self, id: &str) -> Result<Option<Delivery>> {
+        match self.outbox.get(delivery_key(id)).db()? {
+            Some(v) => Ok(Some(parse(format_args!("delivery {id}"), &v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Writes `d` in `batch`, its queue entry moved from where `old` had it.
+    fn stage(batch: &mut sled::Batch, d: &Delivery, old: Option<&Delivery>) {
+        if let Some(o) = old
+            && o.state == DeliveryState::Pending
+        {
+            batch.remove(queue_key(&o.channel, o.next_at, &o.id));
+        }
+        if d.state == DeliveryState::Pending {
+            batch.insert(queue_key(&d.channel, d.next_at, &d.id), &[] as &[u8]);
+        }
+        batch.insert(delivery_key(&d.id), json(d));
+    }
+}
+
+impl Outbox for SledStorage {
+    fn outbox_through(&self) -> Result<u64> {
+        match self.outbox.get(THROUGH).db()? {
+            Some(v) => u64_of("outbox position", &v),
+            None => Ok(0),
+        }
+    }
+
+    fn outbox_add(&self, expected: u64, through: u64, deliveries: &[Delivery]) -> Result<bool> {
+        // One process holds a sled store, and it derives with one thread.
+        if self.outbox_through()? != expected {
+            return Ok(false);
+        }
+        let mut batch = sled::Batch::default();
+        for d in deliveries {
+            if self.outbox.contains_key(delivery_key(&d.id)).db()? {
+                continue;
+            }
+            Self::stage(&mut batch, d, None);
+            batch.insert(position_key(d.position, &d.id), &[] as &[u8]);
+        }
+        batch.insert(THROUGH, &through.to_be_bytes());
+        self.outbox.apply_batch(batch).db()?;
+        Ok(true)
+    }
+
+    fn outbox_claim(
+        &self,
+        channel: &str,
+        now: i64,
+        lease_until: i64,
+        limit: usize,
+    ) -> Result<Vec<Delivery>> {
+        let start = queue_prefix(channel);
+        let end = queue_key(channel, now.saturating_add(1), "");
+        let mut out = Vec::new();
+        let mut batch = sled::Batch::default();
+        for kv in self.outbox.range(start..end).take(limit) {
+            let (k, _) = kv.db()?;
+            let id = std::str::from_utf8(&k[queue_prefix(channel).len() + 8..])
+                .map_err(|_| Error::corrupt("outbox queue key", "id is not UTF-8"))?;
+            let Some(old) = self.delivery(id)? else {
+                batch.remove(k);
+                continue;
+            };
+            let mut d = old.clone();
+            d.next_at = lease_until;
+            Self::stage(&mut batch, &d, Some(&old));
+            out.push(d);
+        }
+        self.outbox.apply_batch(batch).db()?;
+        Ok(out)
+    }
+
+    fn outbox_put(&self, delivery: &Delivery) -> Result<()> {
+        let old = self.delivery(&delivery.id)?;
+        let mut batch = sled::Batch::default();
+        Self::stage(&mut batch, delivery, old.as_ref());
+        if old.is_none() {
+            batch.insert(position_key(delivery.position, &delivery.id), &[] as &[u8]);
+        }
+        self.outbox.apply_batch(batch).db()
+    }
+
+    fn outbox_get(&self, id: &str) -> Result<Option<Delivery>> {
+        self.delivery(id)
+    }
+
+    fn outbox_list(
+        &self,
+        state: Option<DeliveryState>,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<Delivery>> {
+        let mut out = Vec::new();
+        for kv in self.outbox.range(position_key(from, "")..b"p0".to_vec()) {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, _) = kv.db()?;
+            let id = std::str::from_utf8(&k[10..])
+                .map_err(|_| Error::corrupt("outbox position key", "id is not UTF-8"))?;
+            if let Some(d) = self.delivery(id)?
+                && state.is_none_or(|s| s == d.state)
+            {
+                out.push(d);
+            }
+        }
+        Ok(out)
+    }
+
+    fn outbox_counts(&self) -> Result<BTreeMap<DeliveryState, u64>> {
+        let mut counts = BTreeMap::new();
+        for kv in self.outbox.scan_prefix(b"d/") {
+            let (k, v) = kv.db()?;
+            let d: Delivery = parse(format_args!("delivery {}", String::from_utf8_lossy(&k)), &v)?;
+            *counts.entry(d.state).or_insert(0) += 1;
+        }
+        Ok(counts)
+    }
+
+    fn outbox_memo(&self, key: &str) -> Result<Option<String>> {
+        match self.outbox.get(memo_key(key)).db()? {
+            Some(v) => Ok(Some(String::from_utf8_lossy(&v).into_owned())),
+            None => Ok(None),
+        }
+    }
+
+    fn outbox_set_memo(&self, key: &str, value: &str) -> Result<()> {
+        self.outbox.insert(memo_key(key), value.as_bytes()).db()?;
+        Ok(())
+    }
+}
