@@ -179,6 +179,7 @@ pub fn router(engine: Engine, config: WebConfig, clock: Clock) -> Result<Router,
             get(ops::verify_status).post(ops::verify_start),
         )
         .route("/ops/export", get(ops::export))
+        .route("/ops/notify/retry", post(ops::retry_notification))
         .route(
             "/static/htmx.min.js",
             get(|| async { asset(HTMX, "text/javascript; charset=utf-8") }),

@@ -1,5 +1,6 @@
 //! The operator page (系统运维), for the archive's staff and administrators: verify the log
-//! with progress (optionally against a witness head), the head to copy as a witness, an
+//! with progress (optionally against a witness head), the head to copy as a witness, the
+//! notification outbox (where it stands, the deliveries that failed and why, 重新发送), an
 //! archived document's package as a download, and counts by state and by month.
 
 use std::collections::BTreeMap;
@@ -160,6 +161,8 @@ struct OpsPage {
     by_month: Vec<Bar>,
     by_flow: Vec<(String, u64)>,
     panel: String,
+    outbox: OutboxPanel,
+    csrf: String,
 }
 
 fn operator(person: &Person) -> Result<(), WebError> {
@@ -212,8 +215,13 @@ pub(crate) async fn page(
 ) -> Result<Response, WebError> {
     operator(&person)?;
     let s = state.clone();
-    let (head, stats, months) = tokio::task::spawn_blocking(move || {
-        Ok::<_, WebError>((s.engine.log_head()?, s.engine.stats()?, count_months(&s)?))
+    let (head, stats, months, outbox) = tokio::task::spawn_blocking(move || {
+        Ok::<_, WebError>((
+            s.engine.log_head()?,
+            s.engine.stats()?,
+            count_months(&s)?,
+            outbox_panel(&s.engine)?,
+        ))
     })
     .await
     .map_err(|e| WebError::Internal(e.to_string()))??;
@@ -236,6 +244,8 @@ pub(crate) async fn page(
             })
             .collect(),
         panel: VerifyPanel::of(run.as_ref(), &person.csrf).render()?,
+        outbox,
+        csrf: person.csrf.clone(),
     };
     Ok(Html(page.render()?).into_response())
 }
@@ -390,4 +400,88 @@ pub(crate) async fn export(
         bytes,
     )
         .into_response())
+}
+
+/// The outbox as the operator page shows it: where it stands, and the deliveries that
+/// failed (given up, or still being tried), newest first.
+#[derive(Debug, Default)]
+pub(crate) struct OutboxPanel {
+    pub(crate) through: u64,
+    pub(crate) head: u64,
+    pub(crate) pending: u64,
+    pub(crate) delivered: u64,
+    pub(crate) dead: u64,
+    pub(crate) failing: Vec<FailingRow>,
+}
+
+/// A delivery that failed, as a row.
+#[derive(Debug)]
+pub(crate) struct FailingRow {
+    pub(crate) id: String,
+    pub(crate) document: String,
+    pub(crate) kind: &'static str,
+    pub(crate) channel: String,
+    pub(crate) recipient: String,
+    pub(crate) state: &'static str,
+    pub(crate) attempts: u32,
+    pub(crate) reason: String,
+}
+
+/// The most failed deliveries the page lists.
+const FAILING_SHOWN: usize = 50;
+
+fn outbox_panel(engine: &workflow_store::Engine) -> Result<OutboxPanel, WebError> {
+    use workflow_store::notify::DeliveryState;
+    let status = engine.outbox_status()?;
+    let n = |s| status.counts.get(&s).copied().unwrap_or(0);
+    let mut failing: Vec<FailingRow> = engine
+        .deliveries(None, 0, usize::MAX)?
+        .into_iter()
+        .filter(|d| d.state != DeliveryState::Delivered && d.last_error.is_some())
+        .map(|d| FailingRow {
+            document: d.document_id.to_string(),
+            kind: d.kind.chinese(),
+            recipient: d.recipient.to_string(),
+            state: d.state.chinese(),
+            attempts: d.attempts,
+            reason: d.last_error.unwrap_or_default(),
+            channel: d.channel,
+            id: d.id,
+        })
+        .collect();
+    failing.reverse();
+    failing.truncate(FAILING_SHOWN);
+    Ok(OutboxPanel {
+        through: status.through,
+        head: status.head,
+        pending: n(DeliveryState::Pending),
+        delivered: n(DeliveryState::Delivered),
+        dead: n(DeliveryState::Dead),
+        failing,
+    })
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RetryForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    id: String,
+}
+
+/// Sends a failed delivery again from its first try, then back to the page's panel.
+pub(crate) async fn retry_notification(
+    State(state): State<AppState>,
+    person: Person,
+    Form(form): Form<RetryForm>,
+) -> Result<Response, WebError> {
+    operator(&person)?;
+    person.check_csrf(&form.csrf)?;
+    let engine = state.engine.clone();
+    let id = form.id.clone();
+    tokio::task::spawn_blocking(move || engine.retry_delivery(&id))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))??;
+    tracing::info!(actor = %person.actor.id, delivery = %form.id, "web console: notification retried");
+    Ok(axum::response::Redirect::to("/ops#notify").into_response())
 }

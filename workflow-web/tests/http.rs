@@ -374,6 +374,82 @@ async fn the_operator_page_is_for_the_archive_and_administrators() {
     assert!(page.body.contains(&head), "{}", page.body);
 }
 
+/// A notification given up shows on the operator page with why; 重新发送 puts it back in
+/// the queue from its first try.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_page_shows_failed_notifications_and_retries_them() {
+    use workflow_store::notify::{ChannelConfig, DeliveryState, Notifier, NotifyConfig};
+    let c = Console::new().await;
+    // A webhook nobody listens on, tried once.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let config = NotifyConfig {
+        base_url: None,
+        channels: vec![ChannelConfig {
+            name: "portal".into(),
+            kind: "webhook".into(),
+            url: Some(format!("http://{closed}/hook")),
+            secrets: vec!["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()],
+            max_attempts: Some(1),
+            timeout_secs: Some(2),
+            ..Default::default()
+        }],
+    };
+    let notifier = Notifier::start(&c.engine, &config).unwrap().unwrap();
+    c.sample_document(2, None).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let dead = loop {
+        let dead = c
+            .engine
+            .deliveries(Some(DeliveryState::Dead), 0, 100)
+            .unwrap();
+        if dead.len() >= 2 {
+            break dead;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no dead letters: {dead:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    notifier.stop();
+    let xu = c.signed_in("xu.jing").await;
+    let page = c.get(&xu, "/ops").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("消息通知"), "{}", page.body);
+    assert!(
+        page.body.contains(&format!("发送失败 {}", dead.len())),
+        "{}",
+        page.body
+    );
+    let d = &dead[0];
+    assert!(page.body.contains(&d.id), "a retry button for {}", d.id);
+    assert!(page.body.contains("li.qiang"), "{}", page.body);
+    // Retried: pending again, from its first try.
+    let csrf = form_value(&page.body, "retry", "csrf").unwrap();
+    let retried = c
+        .post(&xu, "/ops/notify/retry", &[("csrf", &csrf), ("id", &d.id)])
+        .await;
+    assert_eq!(retried.status, StatusCode::SEE_OTHER, "{}", retried.body);
+    let again = c.engine.deliveries(None, 0, 100).unwrap();
+    let d = again.iter().find(|x| x.id == d.id).unwrap();
+    assert_eq!((d.state, d.attempts), (DeliveryState::Pending, 0));
+    // Not without the form's token, and not by someone who is no operator.
+    let li = c.signed_in("li.qiang").await;
+    let refused = c
+        .post(
+            &li,
+            "/ops/notify/retry",
+            &[("csrf", &csrf), ("id", &dead[1].id)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let page = c.get(&xu, "/ops").await;
+    assert!(page.body.contains("待发送 1"), "{}", page.body);
+}
+
 #[tokio::test]
 async fn header_sign_in_is_accepted_from_trusted_proxies_only() {
     let proxy: SocketAddr = "10.0.0.2:5000".parse().unwrap();
