@@ -272,7 +272,7 @@ async fn two_servers_deliver_each_notice_once_and_a_kill_loses_none() {
              [[systems]]\nname = \"oa-portal\"\ntoken = \"{TOKEN}\"\n\
              [notify]\nbase_url = \"https://oa.x.edu.cn\"\n\
              [[notify.channels]]\nname = \"portal\"\nkind = \"webhook\"\nurl = {url:?}\n\
-             secrets = [\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\nretry_after_secs = 0.05\ntimeout_secs = 1\n",
+             secrets = [\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\nretry_after_secs = 0.05\ntimeout_secs = 30\n",
             db.url,
             workflow_testkit::fixture_path().display().to_string()
         ),

@@ -436,16 +436,37 @@ async fn the_operator_page_shows_failed_notifications_and_retries_them() {
     let again = c.engine.deliveries(None, 0, 100).unwrap();
     let d = again.iter().find(|x| x.id == d.id).unwrap();
     assert_eq!((d.state, d.attempts), (DeliveryState::Pending, 0));
-    // Not without the form's token, and not by someone who is no operator.
+    // Not without the form's token, and not by someone who is no operator (with his own).
+    let forged = c
+        .post(
+            &xu,
+            "/ops/notify/retry",
+            &[("csrf", "forged"), ("id", &dead[1].id)],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
     let li = c.signed_in("li.qiang").await;
     let refused = c
         .post(
             &li,
             "/ops/notify/retry",
-            &[("csrf", &csrf), ("id", &dead[1].id)],
+            &[("csrf", &li.csrf), ("id", &dead[1].id)],
         )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(
+        refused.body.contains("系统运维页面仅供"),
+        "{}",
+        refused.body
+    );
+    let still = c
+        .engine
+        .deliveries(Some(DeliveryState::Dead), 0, 100)
+        .unwrap();
+    assert!(
+        still.iter().any(|x| x.id == dead[1].id),
+        "refused retries change nothing"
+    );
     let page = c.get(&xu, "/ops").await;
     assert!(page.body.contains("待发送 1"), "{}", page.body);
 }

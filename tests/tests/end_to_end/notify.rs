@@ -536,11 +536,11 @@ async fn an_endpoint_down_gets_its_notices_after_the_backoff_and_a_dead_letter_i
             .any(|d| d.recipient.as_str() == "li.qiang" && d.state == DeliveryState::Delivered)
     })
     .await;
+    notifier.stop();
     let tried: u32 = deliveries(&engine).iter().map(|d| d.attempts).sum();
     let posted = r.hits("/hook").len() as u32;
     assert_eq!(tried, posted, "each try recorded");
     assert!(posted >= 4, "three refused, then delivered: {posted}");
-    notifier.stop();
 
     // Down for good with two tries allowed: a dead letter with the reason; the operator's
     // retry once it is back delivers it, with the same id.

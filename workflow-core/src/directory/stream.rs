@@ -340,6 +340,7 @@ fn check_unit(u: &Unit) -> Result<(), Error> {
 /// A channel name is a code (letters, digits, `-`, `_`); an address one line of at most 200
 /// characters; at most 8 entries.
 fn check_reach(field: &str, reach: &[super::Reach]) -> Result<(), Error> {
+    let unit = field.starts_with("unit");
     if reach.len() > 8 {
         return Err(Error::field(field, "at most 8 channels"));
     }
@@ -354,6 +355,24 @@ fn check_reach(field: &str, reach: &[super::Reach]) -> Result<(), Error> {
                 field,
                 format!(
                     "channel {:?} must be 1–32 letters, digits, - or _",
+                    r.channel
+                ),
+            ));
+        }
+        if unit && !r.address.is_empty() {
+            return Err(Error::field(
+                field,
+                format!(
+                    "a unit's entry names its group's channel ({}) without an address",
+                    r.channel
+                ),
+            ));
+        }
+        if !unit && r.address.is_empty() {
+            return Err(Error::field(
+                field,
+                format!(
+                    "the entry for {} needs the person's address on it",
                     r.channel
                 ),
             ));

@@ -26,8 +26,8 @@ pub struct NotifyConfig {
 }
 
 /// One channel as written in the configuration: `kind` says which of the other fields it
-/// needs.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// needs. Its `Debug` shows no secret.
+#[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelConfig {
     /// What the directory's `reach` entries name, e.g. `mail`.
@@ -110,8 +110,17 @@ pub struct ChannelConfig {
     pub api: Option<String>,
 }
 
-/// What a channel sends with, checked.
-#[derive(Debug, Clone)]
+impl std::fmt::Debug for ChannelConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChannelConfig")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a channel sends with, checked. Its `Debug` shows no secret.
+#[derive(Clone)]
 pub enum Sends {
     /// A signed POST.
     Webhook {
@@ -173,6 +182,19 @@ pub enum Sends {
     },
 }
 
+impl std::fmt::Debug for Sends {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Sends::Webhook { url, .. } => write!(f, "Webhook({url})"),
+            Sends::Email { host, port, .. } => write!(f, "Email({host}:{port})"),
+            Sends::WecomApp { api, agent_id, .. } => write!(f, "WecomApp({api}, {agent_id})"),
+            Sends::WecomRobot { api, .. } => write!(f, "WecomRobot({api})"),
+            Sends::DingtalkRobot { api, .. } => write!(f, "DingtalkRobot({api})"),
+            Sends::DingtalkTodo { api, .. } => write!(f, "DingtalkTodo({api})"),
+        }
+    }
+}
+
 /// How mail is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MailTls {
@@ -197,6 +219,9 @@ pub struct Channel {
     pub kinds: BTreeSet<NoticeKind>,
     /// Whether every notice goes to it.
     pub everyone: bool,
+    /// Whether it posts to a group (a robot), so that a unit's entry may name it for its
+    /// people.
+    pub group: bool,
     /// The least time between two messages.
     pub spacing: Duration,
     /// Tries before the dead letter.
@@ -268,10 +293,20 @@ fn need<'a>(v: &'a Option<String>, field: &str) -> Result<&'a str, String> {
 }
 
 fn http_url(v: &str, field: &str) -> Result<String, String> {
-    if v.starts_with("http://") || v.starts_with("https://") {
-        Ok(v.trim_end_matches('/').to_owned())
-    } else {
-        Err(format!("`{field}` {v:?} is not an http(s) address"))
+    let rest = v
+        .strip_prefix("http://")
+        .or_else(|| v.strip_prefix("https://"));
+    match rest {
+        Some(rest)
+            if !rest.is_empty()
+                && !rest.starts_with('/')
+                && !rest.contains(char::is_whitespace) =>
+        {
+            Ok(v.trim_end_matches('/').to_owned())
+        }
+        _ => Err(format!(
+            "`{field}` {v:?} is not an http(s) address with a host"
+        )),
     }
 }
 
@@ -316,19 +351,29 @@ impl ChannelConfig {
                 from.parse::<lettre::message::Mailbox>()
                     .map_err(|e| format!("`from` {from:?} is not a mail address: {e}"))?;
                 let ca_pem = match &self.ca_file {
-                    Some(p) => Some(
-                        std::fs::read(p)
-                            .map_err(|e| format!("cannot read ca_file {}: {e}", p.display()))?,
-                    ),
+                    Some(p) => {
+                        let pem = std::fs::read(p)
+                            .map_err(|e| format!("cannot read ca_file {}: {e}", p.display()))?;
+                        lettre::transport::smtp::client::Certificate::from_pem(&pem)
+                            .map_err(|e| format!("ca_file {}: {e}", p.display()))?;
+                        Some(pem)
+                    }
                     None => None,
                 };
+                let host = need(&self.host, "host")?;
+                if tls == MailTls::None && !matches!(host, "127.0.0.1" | "::1" | "localhost") {
+                    return Err(format!(
+                        "tls = \"none\" sends mail (and a password) in the clear: only to a relay on \
+                         loopback, not {host}"
+                    ));
+                }
                 let login = match (&self.username, &self.secret) {
                     (Some(u), Some(p)) => Some((u.clone(), p.clone())),
                     (None, None) => None,
                     _ => return Err("`username` and `secret` go together".to_owned()),
                 };
                 Sends::Email {
-                    host: need(&self.host, "host")?.to_owned(),
+                    host: host.to_owned(),
                     port,
                     tls,
                     ca_pem,
@@ -393,6 +438,7 @@ impl ChannelConfig {
             return Err("max_attempts is at least 1".to_owned());
         }
         Ok(Channel {
+            group: robot,
             name: self.name.clone(),
             everyone: self
                 .everyone

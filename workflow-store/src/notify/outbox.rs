@@ -123,7 +123,7 @@ pub(crate) fn deliveries_of(
             .unwrap_or_default();
         let addresses: BTreeSet<&str> = if !own.is_empty() {
             own.into_iter().collect()
-        } else if unit.is_some_and(|u| u.reach.iter().any(|r| r.channel == c.name)) {
+        } else if c.group && unit.is_some_and(|u| u.reach.iter().any(|r| r.channel == c.name)) {
             // The unit's group: the message names the person (no address to @).
             [""].into()
         } else if c.everyone {
@@ -228,8 +228,8 @@ impl Engine {
     }
 
     /// Sends a delivery again from its first try, at once (an operator's retry of a dead
-    /// letter or of one still failing); an unknown id is [`Error::NotFound`], a delivered one
-    /// is left as it is.
+    /// letter or of one still failing); an unknown id is [`Error::InvalidRequest`], a
+    /// delivered one is left as it is, as is one a deliverer took meanwhile.
     pub fn retry_delivery(&self, id: &str) -> Result<Delivery> {
         let storage = &self.inner.storage;
         let mut d = storage
@@ -241,11 +241,20 @@ impl Engine {
         if d.state == DeliveryState::Delivered {
             return Ok(d);
         }
+        let seen = (d.state == DeliveryState::Pending).then_some(d.next_at);
         d.state = DeliveryState::Pending;
         d.attempts = 0;
         d.next_at = (self.inner.clock)().timestamp_millis();
-        storage.outbox_put(&d)?;
-        Ok(d)
+        if storage.outbox_put(&d, seen)? {
+            Ok(d)
+        } else {
+            storage
+                .outbox_get(&d.id)?
+                .ok_or_else(|| Error::InvalidRequest {
+                    field: "id",
+                    reason: format!("no delivery {id} in the outbox"),
+                })
+        }
     }
 }
 
@@ -274,6 +283,25 @@ impl Notifier {
         if channels.is_empty() {
             return Ok(None);
         }
+        // Every sender made before any thread starts: a channel that cannot be used stops
+        // the start, leaving nothing running.
+        let senders = channels
+            .iter()
+            .map(|c| Sender::new(c, engine.inner.clock.clone()))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        // Notifications configured for the first time start at the log's head: people are
+        // not sent every to-do of the store's past.
+        let storage = &engine.inner.storage;
+        let fresh = storage.outbox_through().map_err(|e| e.to_string())? == 0
+            && storage
+                .outbox_counts()
+                .map_err(|e| e.to_string())?
+                .is_empty();
+        if fresh {
+            storage
+                .outbox_add(0, engine.head(), &[])
+                .map_err(|e| e.to_string())?;
+        }
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
         let spawn = |name: String, f: Box<dyn FnOnce() + Send>| {
@@ -290,9 +318,8 @@ impl Notifier {
                 Box::new(move || derive(&engine, &channels, &base_url, &stop)),
             )?);
         }
-        for c in channels {
+        for (c, sender) in channels.into_iter().zip(senders) {
             let (engine, stop) = (engine.clone(), stop.clone());
-            let sender = Sender::new(&c, engine.inner.clock.clone())?;
             threads.push(spawn(
                 format!("notify-{}", c.name),
                 Box::new(move || deliver(&engine, &c, sender, &stop)),
@@ -413,10 +440,16 @@ fn deliver_once(
     let lease = (channel.timeout + channel.spacing) * CLAIM as u32 + Duration::from_secs(5);
     let claimed =
         storage.outbox_claim(&channel.name, now, now + lease.as_millis() as i64, CLAIM)?;
+    let since = Instant::now();
     let tried = claimed.len();
     for mut d in claimed {
         if stop.load(Ordering::Acquire) {
             // Left leased: due again when the lease ends.
+            break;
+        }
+        let lease_at = d.next_at;
+        if since.elapsed() + channel.timeout >= lease {
+            // Its lease would run out during its try: another deliverer may take it then.
             break;
         }
         if let Some(at) = *last_sent {
@@ -449,7 +482,9 @@ fn deliver_once(
                 }
             }
         }
-        storage.outbox_put(&d)?;
+        if !storage.outbox_put(&d, Some(lease_at))? {
+            tracing::info!(channel = %channel.name, delivery = %d.id, "a delivery's lease ran out during its try; another deliverer records it");
+        }
     }
     Ok(tried)
 }

@@ -57,6 +57,8 @@ impl Sender {
         let http: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(channel.timeout))
             .http_status_as_error(false)
+            // A redirect would turn a POST into a GET that delivers nothing: a 3xx fails.
+            .max_redirects(0)
             .tls_config(tls)
             .user_agent("gongwen-workflow")
             .build()

@@ -339,8 +339,11 @@ pub trait Outbox {
         lease_until: i64,
         limit: usize,
     ) -> Result<Vec<Delivery>>;
-    /// Records a delivery as it now stands (after an attempt, or an operator's retry).
-    fn outbox_put(&self, delivery: &Delivery) -> Result<()>;
+    /// Records a delivery as it now stands (after a try, or an operator's retry) — with
+    /// `fence`, only if it is still pending and due at `fence` (the lease its deliverer
+    /// claimed, or the due time the operator saw): `false`, with nothing written, when
+    /// another took it meanwhile.
+    fn outbox_put(&self, delivery: &Delivery, fence: Option<i64>) -> Result<bool>;
     /// One delivery by its id.
     fn outbox_get(&self, id: &str) -> Result<Option<Delivery>>;
     /// Deliveries in `state` (any when `None`), by position, from `from` on, at most `limit`.

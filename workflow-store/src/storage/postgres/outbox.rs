@@ -109,21 +109,19 @@ impl Outbox for PostgresStorage {
         })
     }
 
-    fn outbox_put(&self, d: &Delivery) -> Result<()> {
-        self.execute(
-            "INSERT INTO wf_outbox (id, position, channel, state, next_at, value) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET \
-             state = EXCLUDED.state, next_at = EXCLUDED.next_at, value = EXCLUDED.value",
+    fn outbox_put(&self, d: &Delivery, fence: Option<i64>) -> Result<bool> {
+        let changed = self.execute(
+            "UPDATE wf_outbox SET state = $2, next_at = $3, value = $4 WHERE id = $1 \
+             AND ($5::bigint IS NULL OR (state = 'pending' AND next_at = $5))",
             vec![
                 param(d.id.clone()),
-                param(pos(d.position)),
-                param(d.channel.clone()),
                 param(d.state.name().to_owned()),
                 param(d.next_at),
                 param(value(d)),
+                param(fence),
             ],
         )?;
-        Ok(())
+        Ok(changed == 1)
     }
 
     fn outbox_get(&self, id: &str) -> Result<Option<Delivery>> {

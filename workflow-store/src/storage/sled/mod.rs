@@ -135,8 +135,9 @@ pub struct SledStorage {
     meta: sled::Tree,
     /// The access log (classified reads), keyed by its own position.
     access: sled::Tree,
-    /// The notification outbox (`outbox.rs`).
+    /// The notification outbox (`outbox.rs`), and the lock its changes are made under.
     outbox: sled::Tree,
+    outbox_lock: Mutex<()>,
     stable: StableFiles,
     /// Where files are kept by digest (`contents.rs`).
     contents: std::path::PathBuf,
@@ -342,6 +343,7 @@ impl SledStorage {
             meta: t("meta")?,
             access: t("access")?,
             outbox: t("outbox")?,
+            outbox_lock: Mutex::new(()),
             rebuild: Mutex::new(None),
             #[cfg(any(test, feature = "fault-injection"))]
             faults: faults_for(path),

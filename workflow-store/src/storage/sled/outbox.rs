@@ -41,6 +41,14 @@ fn memo_key(key: &str) -> Vec<u8> {
 }
 
 impl SledStorage {
+    /// Held while the outbox is read and changed: the deriver, the deliverers and an
+    /// operator's retry each change a delivery and its queue key together.
+    fn outbox_held(&self) -> Result<std::sync::MutexGuard<'_, ()>> {
+        self.outbox_lock.lock().map_err(|_| Error::Internal {
+            reason: "the outbox lock was poisoned".into(),
+        })
+    }
+
     fn delivery(&self, id: &str) -> Result<Option<Delivery>> {
         match self.outbox.get(delivery_key(id)).db()? {
             Some(v) => Ok(Some(parse(format_args!("delivery {id}"), &v)?)),
@@ -71,7 +79,7 @@ impl Outbox for SledStorage {
     }
 
     fn outbox_add(&self, expected: u64, through: u64, deliveries: &[Delivery]) -> Result<bool> {
-        // One process holds a sled store, and it derives with one thread.
+        let _held = self.outbox_held()?;
         if self.outbox_through()? != expected {
             return Ok(false);
         }
@@ -95,6 +103,7 @@ impl Outbox for SledStorage {
         lease_until: i64,
         limit: usize,
     ) -> Result<Vec<Delivery>> {
+        let _held = self.outbox_held()?;
         let start = queue_prefix(channel);
         let end = queue_key(channel, now.saturating_add(1), "");
         let mut out = Vec::new();
@@ -103,9 +112,18 @@ impl Outbox for SledStorage {
             let (k, _) = kv.db()?;
             let id = std::str::from_utf8(&k[queue_prefix(channel).len() + 8..])
                 .map_err(|_| Error::corrupt("outbox queue key", "id is not UTF-8"))?;
-            let Some(old) = self.delivery(id)? else {
-                batch.remove(k);
-                continue;
+            // A key that no longer says where its delivery stands is dropped, never sent.
+            let old = match self.delivery(id)? {
+                Some(d)
+                    if d.state == DeliveryState::Pending
+                        && queue_key(&d.channel, d.next_at, &d.id) == *k =>
+                {
+                    d
+                }
+                _ => {
+                    batch.remove(k);
+                    continue;
+                }
             };
             let mut d = old.clone();
             d.next_at = lease_until;
@@ -116,14 +134,23 @@ impl Outbox for SledStorage {
         Ok(out)
     }
 
-    fn outbox_put(&self, delivery: &Delivery) -> Result<()> {
+    fn outbox_put(&self, delivery: &Delivery, fence: Option<i64>) -> Result<bool> {
+        let _held = self.outbox_held()?;
         let old = self.delivery(&delivery.id)?;
+        if let Some(at) = fence
+            && !old
+                .as_ref()
+                .is_some_and(|o| o.state == DeliveryState::Pending && o.next_at == at)
+        {
+            return Ok(false);
+        }
         let mut batch = sled::Batch::default();
         Self::stage(&mut batch, delivery, old.as_ref());
         if old.is_none() {
             batch.insert(position_key(delivery.position, &delivery.id), &[] as &[u8]);
         }
-        self.outbox.apply_batch(batch).db()
+        self.outbox.apply_batch(batch).db()?;
+        Ok(true)
     }
 
     fn outbox_get(&self, id: &str) -> Result<Option<Delivery>> {
