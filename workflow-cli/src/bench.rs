@@ -12,7 +12,10 @@
 //! 8. fan-out: 8 writing clients with 0, 50 and 200 live in-process subscribers, commands/s
 //!    and the process's CPU time per command (target: 200 subscribers cost at most 50% more
 //!    CPU per command than none); then the same over gRPC, with the server in a child
-//!    process and its CPU per command.
+//!    process and its CPU per command;
+//! 11. notifications: commands/s with the outbox on and three channels configured (a
+//!     webhook, a 企业微信 and a 钉钉 robot on a local receiver) against none (target:
+//!     within 5%), and notifications delivered per second to the local webhook.
 //!
 //! With `--store postgres://…`, the figures on PostgreSQL instead (see [`postgres`]).
 
@@ -88,6 +91,9 @@ pub(crate) enum Part {
     /// (10) the issued 公文: the sample laid out and written as a PDF/A-2b, ms (≤ 200 ms),
     /// with the fonts loaded once beforehand (their load timed apart).
     Render,
+    /// (11) notifications: commands/s with the outbox on and three channels against none
+    /// (target: within 5%), and notifications delivered per second to a local webhook.
+    Notify,
 }
 
 /// Realistic opinions: a few hundred characters of Chinese.
@@ -1030,6 +1036,10 @@ async fn run_async(args: BenchArgs, store: Option<String>) -> Result<()> {
     if runs(Part::Render) {
         part_render(&args, &mut summary)?;
     }
+    if runs(Part::Notify) {
+        part_notify(base.path(), clients, seconds, args.smoke, &mut summary).await?;
+        tidy(base.path(), args.keep_data)?;
+    }
 
     println!(
         "{}",
@@ -1621,6 +1631,149 @@ async fn part_fanout(
         rows.push(json!({"subscribers": subscribers, "rate": r.0.json(), "server_cpu_ms_per_command": round(r.1), "cpu_vs_none": ratio.map(round), "delivered": r.2}));
     }
     summary.insert("fanout_grpc".into(), json!(rows));
+    Ok(())
+}
+
+/// A local receiver for the outbox's channels: answers every POST as a webhook endpoint,
+/// 企业微信 and 钉钉 robots do (200, `errcode` 0) and counts them.
+async fn notify_receiver() -> Result<(String, Arc<std::sync::atomic::AtomicU64>)> {
+    let posted = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let count = posted.clone();
+    let app = axum::Router::new().fallback(move || {
+        let count = count.clone();
+        async move {
+            count.fetch_add(1, Ordering::Relaxed);
+            r#"{"errcode":0,"errmsg":"ok"}"#
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok((url, posted))
+}
+
+/// The bench's channels on `url`: a webhook, and with `robots` a 企业微信 and a 钉钉 group
+/// robot (at their default 20 a minute), each taking every notice.
+fn notify_config(url: &str, robots: bool) -> workflow_store::notify::NotifyConfig {
+    use workflow_store::notify::{ChannelConfig, NotifyConfig};
+    let mut channels = vec![ChannelConfig {
+        name: "hook".into(),
+        kind: "webhook".into(),
+        url: Some(format!("{url}/hook")),
+        secrets: vec!["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()],
+        ..Default::default()
+    }];
+    if robots {
+        channels.push(ChannelConfig {
+            name: "wecom".into(),
+            kind: "wecom_robot".into(),
+            key: Some("bench".into()),
+            api: Some(url.to_owned()),
+            everyone: Some(true),
+            ..Default::default()
+        });
+        channels.push(ChannelConfig {
+            name: "ding".into(),
+            kind: "dingtalk_robot".into(),
+            key: Some("bench".into()),
+            secret: Some("SECbench".into()),
+            api: Some(url.to_owned()),
+            everyone: Some(true),
+            ..Default::default()
+        });
+    }
+    NotifyConfig {
+        base_url: None,
+        channels,
+    }
+}
+
+/// (11) notifications: commands/s with the outbox on and three channels configured against
+/// the same with none, in one run (target: within 5%); then notifications delivered per
+/// second to a local webhook receiver, from a backlog.
+async fn part_notify(
+    base: &Path,
+    clients: &[usize],
+    seconds: f64,
+    smoke: bool,
+    summary: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<()> {
+    use workflow_store::notify::{DeliveryState, Notifier};
+    let (url, posted) = notify_receiver().await?;
+    let off = Engine::open(base.join("notify-off"))?;
+    load_directory(&off).await?;
+    let on = Engine::open(base.join("notify-on"))?;
+    load_directory(&on).await?;
+    let notifier = Notifier::start(&on, &notify_config(&url, true))
+        .map_err(anyhow::Error::msg)?
+        .context("three channels configured")?;
+    let mut rows = Vec::new();
+    for &c in clients {
+        let without = engine_flows(off.clone(), c, seconds).await?;
+        let with = engine_flows(on.clone(), c, seconds).await?;
+        rate_line(
+            &format!("outbox off, {c} clients: commands/s"),
+            &without,
+            None,
+        );
+        rate_line(
+            &format!("outbox on (3 channels), {c} clients: commands/s"),
+            &with,
+            Some((&without, "outbox off")),
+        );
+        rows.push(json!({"clients": c, "off": without.json(), "on": with.json(), "ratio": round(with.per_sec / without.per_sec.max(1e-9))}));
+    }
+    notifier.stop();
+    drop((off, on));
+    summary.insert("notify_commands".into(), json!(rows));
+
+    // Delivery: a backlog of notices written with the outbox stopped, then delivered.
+    let engine = Engine::open(base.join("notify-delivery"))?;
+    load_directory(&engine).await?;
+    let config = notify_config(&url, false);
+    // Started once on the empty store, so that it derives from here on.
+    Notifier::start(&engine, &config)
+        .map_err(anyhow::Error::msg)?
+        .context("a webhook configured")?
+        .stop();
+    let flows = if smoke { 20 } else { 1000 };
+    for i in 0..flows {
+        let id = DocumentId(uuid::Uuid::new_v4());
+        for (actor, action) in flow(i) {
+            engine.execute(Request::new(id, actor, action)).await?;
+        }
+    }
+    let before = posted.load(Ordering::Relaxed);
+    let t = Instant::now();
+    let notifier = Notifier::start(&engine, &config)
+        .map_err(anyhow::Error::msg)?
+        .context("a webhook configured")?;
+    loop {
+        let status = engine.outbox_status()?;
+        let pending = status
+            .counts
+            .get(&DeliveryState::Pending)
+            .copied()
+            .unwrap_or(0);
+        if status.through == status.head && pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let took = t.elapsed().as_secs_f64();
+    notifier.stop();
+    let delivered = posted.load(Ordering::Relaxed) - before;
+    let per_sec = delivered as f64 / took.max(1e-9);
+    line(
+        "notifications delivered to a local webhook: per second",
+        format!("{per_sec:.0}  ({delivered} in {took:.2} s, derived and posted one by one)"),
+    );
+    summary.insert(
+        "notify_delivery".into(),
+        json!({"delivered": delivered, "seconds": round(took), "per_sec": round(per_sec)}),
+    );
     Ok(())
 }
 

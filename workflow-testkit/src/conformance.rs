@@ -106,7 +106,8 @@ macro_rules! storage_conformance {
             the_access_log_reads_back_as_appended,
             files_are_kept_by_digest_once_and_read_in_ranges,
             a_split_commit_reads_back_and_is_durable_once_synced,
-            shared_writers_learn_of_and_wait_for_each_other
+            shared_writers_learn_of_and_wait_for_each_other,
+            the_outbox_claims_each_delivery_once_and_fences_stale_puts
         );
     };
     (@cases $backend:expr; $($case:ident),* $(,)?) => {
@@ -1274,6 +1275,136 @@ pub fn the_access_log_reads_back_as_appended<B: Backend>(backend: &B) {
                 bytes: b"changed".to_vec()
             }
         ]
+    );
+}
+
+/// The notification outbox: a window is added once (a second adder expecting the old
+/// position writes nothing), deliveries are claimed when due and then not again until
+/// their lease ends, a put fenced by a lease another took writes nothing, a delivered one
+/// leaves the queue, and lists, counts and memos read back — across a reopen.
+pub fn the_outbox_claims_each_delivery_once_and_fences_stale_puts<B: Backend>(backend: &B) {
+    use workflow_store::notify::{Delivery, DeliveryState};
+    let place = backend.place();
+    let store = backend.open(&place);
+    let delivery = |n: u64, channel: &str, next_at: i64| Delivery {
+        id: format!("{n:032x}"),
+        notice_id: format!("notice-{n}"),
+        position: n,
+        channel: channel.to_owned(),
+        address: String::new(),
+        kind: workflow_core::notice::NoticeKind::Todo,
+        recipient: "li.qiang".into(),
+        document_id: DocumentId(uuid::Uuid::from_u128(u128::from(n))),
+        subject: "【待办】".into(),
+        text: format!("第{n}件"),
+        url: String::new(),
+        due_on: None,
+        data: serde_json::Value::Null,
+        created_at: 0,
+        state: DeliveryState::Pending,
+        attempts: 0,
+        next_at,
+        last_error: None,
+        delivered_at: None,
+    };
+    assert_eq!(ok("outbox_through", store.outbox_through()), 0);
+    let window = [
+        delivery(1, "hook", 100),
+        delivery(2, "hook", 100),
+        delivery(3, "mail", 100),
+        delivery(4, "hook", 500),
+    ];
+    assert!(ok("outbox_add", store.outbox_add(0, 10, &window)));
+    assert!(
+        !ok(
+            "outbox_add",
+            store.outbox_add(0, 10, &[delivery(9, "hook", 0)])
+        ),
+        "a second adder of the same window writes nothing"
+    );
+    assert_eq!(ok("outbox_through", store.outbox_through()), 10);
+    assert_eq!(
+        ok("outbox_get", store.outbox_get(&delivery(9, "hook", 0).id)),
+        None
+    );
+    drop(store);
+    let store = backend.open(&place);
+
+    // Due at 100: the hook's two, not the mail's, not the one due at 500.
+    let claimed = ok("outbox_claim", store.outbox_claim("hook", 100, 1000, 10));
+    let ids: Vec<u64> = claimed.iter().map(|d| d.position).collect();
+    assert_eq!(ids, [1, 2]);
+    assert!(
+        claimed.iter().all(|d| d.next_at == 1000),
+        "leased until 1000"
+    );
+    assert!(
+        ok("outbox_claim", store.outbox_claim("hook", 400, 2000, 10)).is_empty(),
+        "leased ones are not claimed again before their lease ends"
+    );
+    // The first delivered under its lease; a put fenced by a lease no longer held writes
+    // nothing.
+    let mut first = claimed[0].clone();
+    first.state = DeliveryState::Delivered;
+    first.attempts = 1;
+    assert!(ok("outbox_put", store.outbox_put(&first, Some(1000))));
+    let mut stale = claimed[0].clone();
+    stale.attempts = 1;
+    stale.next_at = 5000;
+    assert!(!ok("outbox_put", store.outbox_put(&stale, Some(1000))));
+    assert_eq!(
+        ok("outbox_get", store.outbox_get(&first.id)).map(|d| d.state),
+        Some(DeliveryState::Delivered)
+    );
+    // After the lease: the second (undelivered) and the one due at 500, never the first.
+    let again = ok("outbox_claim", store.outbox_claim("hook", 1000, 3000, 10));
+    let ids: std::collections::BTreeSet<u64> = again.iter().map(|d| d.position).collect();
+    assert_eq!(ids, [2, 4].into());
+    let mut dead = again
+        .iter()
+        .find(|d| d.position == 2)
+        .unwrap_or_else(|| panic!("{again:?}"))
+        .clone();
+    dead.state = DeliveryState::Dead;
+    dead.last_error = Some("HTTP 503".into());
+    assert!(ok("outbox_put", store.outbox_put(&dead, Some(3000))));
+    drop(store);
+    let store = backend.open(&place);
+    let listed = |state| -> Vec<u64> {
+        ok("outbox_list", store.outbox_list(state, 0, 10))
+            .iter()
+            .map(|d| d.position)
+            .collect()
+    };
+    assert_eq!(listed(None), [1, 2, 3, 4]);
+    assert_eq!(listed(Some(DeliveryState::Dead)), [2]);
+    assert_eq!(listed(Some(DeliveryState::Delivered)), [1]);
+    assert_eq!(
+        ok("outbox_list", store.outbox_list(None, 3, 1)).len(),
+        1,
+        "from a position, at most the limit"
+    );
+    let counts = ok("outbox_counts", store.outbox_counts());
+    assert_eq!(counts.get(&DeliveryState::Pending), Some(&2));
+    assert_eq!(counts.get(&DeliveryState::Delivered), Some(&1));
+    assert_eq!(counts.get(&DeliveryState::Dead), Some(&1));
+    // An operator's retry (unfenced) puts the dead one back in the queue.
+    let mut retried = dead.clone();
+    retried.state = DeliveryState::Pending;
+    retried.attempts = 0;
+    retried.next_at = 3000;
+    assert!(ok("outbox_put", store.outbox_put(&retried, None)));
+    let claimed = ok("outbox_claim", store.outbox_claim("hook", 3000, 4000, 10));
+    assert!(claimed.iter().any(|d| d.position == 2), "{claimed:?}");
+    assert!(ok("outbox_claim", store.outbox_claim("mail", 100, 200, 10)).len() == 1);
+    assert_eq!(ok("outbox_memo", store.outbox_memo("k")), None);
+    ok(
+        "outbox_set_memo",
+        store.outbox_set_memo("k", "open 3 task-1"),
+    );
+    assert_eq!(
+        ok("outbox_memo", store.outbox_memo("k")).as_deref(),
+        Some("open 3 task-1")
     );
 }
 

@@ -50,6 +50,10 @@ struct Receiver {
     hits: Arc<Mutex<Vec<Hit>>>,
     /// The webhook answers 503 to this many more requests.
     down: Arc<AtomicU32>,
+    /// 钉钉 refuses to create 待办 (503) while set.
+    todo_down: Arc<std::sync::atomic::AtomicBool>,
+    /// 钉钉待办 created.
+    tasks: Arc<AtomicU32>,
 }
 
 impl Receiver {
@@ -58,9 +62,11 @@ impl Receiver {
         let down = Arc::new(AtomicU32::new(0));
         let (h, d) = (hits.clone(), down.clone());
         let tasks = Arc::new(AtomicU32::new(0));
+        let todo_down = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (t, td) = (tasks.clone(), todo_down.clone());
         let app = axum::Router::new().fallback(
             move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-                let (hits, down, tasks) = (h.clone(), d.clone(), tasks.clone());
+                let (hits, down, tasks, todo_down) = (h.clone(), d.clone(), t.clone(), td.clone());
                 async move {
                     let query: BTreeMap<String, String> = uri
                         .query()
@@ -106,6 +112,12 @@ impl Receiver {
                         "/v1.0/oauth2/accessToken" => {
                             ok(serde_json::json!({ "accessToken": "dt-token", "expireIn": 7200 }))
                         }
+                        p if p.starts_with("/v1.0/todo/users/")
+                            && method == Method::POST
+                            && todo_down.load(Ordering::Acquire) =>
+                        {
+                            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "down".into())
+                        }
                         p if p.starts_with("/v1.0/todo/users/") && method == Method::POST => {
                             let n = tasks.fetch_add(1, Ordering::AcqRel) + 1;
                             ok(serde_json::json!({ "id": format!("task-{n}"), "done": false }))
@@ -123,7 +135,13 @@ impl Receiver {
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Receiver { addr, hits, down }
+        Receiver {
+            addr,
+            hits,
+            down,
+            todo_down,
+            tasks,
+        }
     }
 
     fn url(&self) -> String {
@@ -591,4 +609,69 @@ async fn an_endpoint_down_gets_its_notices_after_the_backoff_and_a_dead_letter_i
     assert_eq!(r.hits("/hook").len(), before);
     let status = engine.outbox_status().unwrap();
     assert_eq!(status.through, engine.head());
+}
+
+/// 钉钉待办 kept in step when deliveries come out of order: 李强's 待办 cannot be created
+/// (钉钉 answers 503) until after he has acted and his 已办 went through; the 待办 then is
+/// not created at all — no task is left open in 钉钉 that nobody will complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dingtalk_todo_done_before_it_was_created_is_never_left_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = Receiver::start().await;
+    let engine = open_with(Config::new(dir.path().join("data"))).await;
+    give_reach(&engine).await;
+    let config = NotifyConfig {
+        base_url: None,
+        channels: vec![ChannelConfig {
+            key: Some("ding-app-key".into()),
+            secret: Some("ding-app-secret".into()),
+            api: Some(r.url()),
+            // The test clock steps a minute a reading: backoffs pass at once.
+            max_attempts: Some(100_000),
+            ..channel("ding-todo", "dingtalk_todo")
+        }],
+    };
+    r.todo_down.store(true, Ordering::Release);
+    let notifier = Notifier::start(&engine, &config).unwrap().unwrap();
+    let flow = workflow_testkit::full_flow();
+    let id = new_id();
+    for (actor, action) in flow.iter().take(2).cloned() {
+        run(&engine, id, actor, action).await;
+    }
+    until("李强's 待办 refused by 钉钉", &engine, || {
+        deliveries(&engine)
+            .iter()
+            .any(|d| d.kind == NoticeKind::Todo && d.attempts >= 1)
+    })
+    .await;
+    // He acts before 钉钉 takes it: his 已办 goes through first.
+    let (actor, action) = flow[2].clone();
+    run(&engine, id, actor, action).await;
+    // His 已办 goes through while 钉钉 still refuses the 待办 (which either keeps failing
+    // or, tried again after the 已办, is settled without a task).
+    until("李强's 已办 recorded", &engine, || {
+        deliveries(&engine)
+            .iter()
+            .any(|d| d.kind == NoticeKind::Done && d.state == DeliveryState::Delivered)
+    })
+    .await;
+    r.todo_down.store(false, Ordering::Release);
+    until("李强's 待办 settled", &engine, || {
+        deliveries(&engine)
+            .iter()
+            .all(|d| d.state == DeliveryState::Delivered)
+    })
+    .await;
+    notifier.stop();
+    assert!(
+        r.hits("/v1.0/todo/users/union-liqiang/tasks")
+            .iter()
+            .any(|h| h.method == Method::POST),
+        "the 待办 was tried while 钉钉 refused it"
+    );
+    assert_eq!(
+        r.tasks.load(Ordering::Acquire),
+        0,
+        "no task created after its 已办: none left open"
+    );
 }

@@ -27,6 +27,18 @@ impl Engine {
     /// now (not yet as it was at each event: the same log and directory give the same
     /// notices with the same ids).
     pub fn notices(&self, from: u64, limit: usize) -> Result<(Vec<Notice>, u64)> {
+        self.notices_following(from, limit, &mut HashMap::new())
+    }
+
+    /// As [`Engine::notices`], with the streams' states kept in `states` from one window to
+    /// the next: a stream the caller has followed is not read from the log again (the
+    /// outbox's deriver follows the log window by window).
+    pub(crate) fn notices_following(
+        &self,
+        from: u64,
+        limit: usize,
+        states: &mut HashMap<DocumentId, FlowState>,
+    ) -> Result<(Vec<Notice>, u64)> {
         let from = from.max(1);
         // Only what is durable: a notice is never derived from an event a failed flush
         // could still take back.
@@ -51,8 +63,7 @@ impl Engine {
         };
         let mut out = Vec::new();
         // Each stream's state as the window goes: read once (as of the event before its
-        // first in the window), then folded event by event.
-        let mut states: HashMap<DocumentId, FlowState> = HashMap::new();
+        // first in the window) unless followed already, then folded event by event.
         for env in envelopes {
             if !StreamKind::DOCUMENTS.contains(&env.stream_kind()) {
                 continue;
@@ -61,9 +72,9 @@ impl Engine {
                 .event()
                 .map_err(|e| Error::corrupt(format_args!("position {}", env.position), e))?;
             let before = match states.remove(&env.stream_id) {
-                Some(s) => Some(s),
-                None if env.version == 1 => None,
-                None => Some(self.state_as_of(env.stream_id, AsOf::Version(env.version - 1))?),
+                Some(s) if s.version() + 1 == env.version => Some(s),
+                _ if env.version == 1 => None,
+                _ => Some(self.state_as_of(env.stream_id, AsOf::Version(env.version - 1))?),
             };
             let after = match &before {
                 Some(b) => {

@@ -262,6 +262,8 @@ impl Engine {
 const DERIVE_BATCH: usize = 1000;
 /// How often an idle thread looks for work.
 const IDLE: Duration = Duration::from_millis(100);
+/// The most streams whose states the deriver keeps between windows.
+const FOLLOWED: usize = 20_000;
 /// Deliveries a deliverer claims at once.
 const CLAIM: usize = 16;
 
@@ -362,8 +364,12 @@ fn nap(d: Duration, stop: &AtomicBool) {
 /// The deriver: from where the outbox was derived through, the durable log's notices into
 /// deliveries, with the directory as it is now.
 fn derive(engine: &Engine, channels: &[Channel], base_url: &str, stop: &AtomicBool) {
+    let mut states = std::collections::HashMap::new();
     while !stop.load(Ordering::Acquire) {
-        match derive_once(engine, channels, base_url) {
+        if states.len() > FOLLOWED {
+            states.clear();
+        }
+        match derive_once(engine, channels, base_url, &mut states) {
             Ok(true) => {}
             Ok(false) => nap(IDLE, stop),
             Err(e) => {
@@ -375,7 +381,12 @@ fn derive(engine: &Engine, channels: &[Channel], base_url: &str, stop: &AtomicBo
 }
 
 /// One window of the log into the outbox; whether there was any.
-pub(crate) fn derive_once(engine: &Engine, channels: &[Channel], base_url: &str) -> Result<bool> {
+pub(crate) fn derive_once(
+    engine: &Engine,
+    channels: &[Channel],
+    base_url: &str,
+    states: &mut std::collections::HashMap<DocumentId, workflow_core::FlowState>,
+) -> Result<bool> {
     let storage = &engine.inner.storage;
     let through = storage.outbox_through()?;
     let head = engine.head();
@@ -383,7 +394,7 @@ pub(crate) fn derive_once(engine: &Engine, channels: &[Channel], base_url: &str)
     if head <= through {
         return Ok(false);
     }
-    let (notices, next) = engine.notices(through + 1, DERIVE_BATCH)?;
+    let (notices, next) = engine.notices_following(through + 1, DERIVE_BATCH, states)?;
     if next <= through + 1 {
         // Nothing durable yet beyond `through`.
         return Ok(false);
@@ -469,10 +480,10 @@ fn deliver_once(
                 d.last_error = None;
                 crate::telemetry::notification(&channel.name, "delivered");
             }
-            Err(Failure(reason)) => {
+            Err(Failure { reason, permanent }) => {
                 tracing::info!(channel = %channel.name, delivery = %d.id, attempts = d.attempts, %reason, "a notification was not delivered");
                 d.last_error = Some(reason);
-                if d.attempts >= channel.max_attempts {
+                if permanent || d.attempts >= channel.max_attempts {
                     d.state = DeliveryState::Dead;
                     crate::telemetry::notification(&channel.name, "dead");
                 } else {

@@ -20,10 +20,27 @@ use crate::storage::Outbox;
 
 /// Why a try failed, in words for the operator.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Failure(pub(crate) String);
+pub(crate) struct Failure {
+    /// Why.
+    pub(crate) reason: String,
+    /// Whether trying again cannot help (the address is not one the channel can use): the
+    /// delivery is given up at once, for the operator to see.
+    pub(crate) permanent: bool,
+}
 
 fn fail(what: impl std::fmt::Display) -> Failure {
-    Failure(what.to_string())
+    Failure {
+        reason: what.to_string(),
+        permanent: false,
+    }
+}
+
+/// A failure no retry mends: the directory's address for the person is unusable.
+fn unusable(what: impl std::fmt::Display) -> Failure {
+    Failure {
+        reason: what.to_string(),
+        permanent: true,
+    }
 }
 
 /// The most of an answer's body read (and quoted in a failure).
@@ -190,7 +207,7 @@ impl Sender {
         let to: lettre::message::Mailbox = d
             .address
             .parse()
-            .map_err(|e| fail(format!("{:?} is not a mail address: {e}", d.address)))?;
+            .map_err(|e| unusable(format!("{:?} is not a mail address: {e}", d.address)))?;
         let from: lettre::message::Mailbox = from.parse().map_err(fail)?;
         let message = lettre::Message::builder()
             .from(from)
@@ -229,7 +246,7 @@ impl Sender {
         d: &Delivery,
     ) -> Result<(), Failure> {
         if d.address.is_empty() {
-            return Err(fail(
+            return Err(unusable(
                 "an application message needs the person's 企业微信 userid",
             ));
         }
@@ -273,7 +290,7 @@ impl Sender {
         memo: &dyn Outbox,
     ) -> Result<(), Failure> {
         if d.address.is_empty() {
-            return Err(fail("a 钉钉待办 needs the person's unionId"));
+            return Err(unusable("a 钉钉待办 needs the person's unionId"));
         }
         let token = self.token(|http| {
             let v = answer(
@@ -292,13 +309,26 @@ impl Sender {
         );
         let user = enc(&d.address);
         let header = [("x-acs-dingtalk-access-token", token.as_str())];
+        // What this person's 待办 of this document last became, by log position: `open
+        // {position} {task}` (created by the 待办 notice at that position) or `done
+        // {position}` (closed by the 已办 at that position). Deliveries may come out of order
+        // (a 待办 retried after its 已办, a late retry): each acts only on what is older.
+        let kept = memo.outbox_memo(&key).map_err(fail)?.unwrap_or_default();
+        let mut kept = kept.split(' ');
+        let (state, at, task) = (
+            kept.next().unwrap_or_default(),
+            kept.next().and_then(|p| p.parse::<u64>().ok()).unwrap_or(0),
+            kept.next().unwrap_or_default().to_owned(),
+        );
         match d.kind {
             NoticeKind::Done => {
-                let Some(task) = memo.outbox_memo(&key).map_err(fail)? else {
-                    // No 待办 was made for it (the channel came later): nothing to complete.
-                    return Ok(());
-                };
-                if task.is_empty() {
+                if state != "open" || at > d.position {
+                    // Nothing older is open (not yet created, or a newer 待办 came since):
+                    // what is created later for an older 待办 is closed at once.
+                    if at < d.position {
+                        memo.outbox_set_memo(&key, &format!("done {}", d.position))
+                            .map_err(fail)?;
+                    }
                     return Ok(());
                 }
                 let url = format!(
@@ -313,7 +343,12 @@ impl Sender {
                     req = req.header(k, v);
                 }
                 answer(req.send(json!({ "done": true }).to_string()))?;
-                memo.outbox_set_memo(&key, "").map_err(fail)
+                memo.outbox_set_memo(&key, &format!("done {}", d.position))
+                    .map_err(fail)
+            }
+            _ if at > d.position => {
+                // Already done (or superseded) before this 待办 was created: none to make.
+                Ok(())
             }
             _ => {
                 let url = format!("{api}/v1.0/todo/users/{user}/tasks?operatorId={user}");
@@ -334,7 +369,8 @@ impl Sender {
                 let task = v["id"]
                     .as_str()
                     .ok_or_else(|| fail(format!("no task id in {v}")))?;
-                memo.outbox_set_memo(&key, task).map_err(fail)
+                memo.outbox_set_memo(&key, &format!("open {} {task}", d.position))
+                    .map_err(fail)
             }
         }
     }

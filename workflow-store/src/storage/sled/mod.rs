@@ -135,7 +135,9 @@ pub struct SledStorage {
     meta: sled::Tree,
     /// The access log (classified reads), keyed by its own position.
     access: sled::Tree,
-    /// The notification outbox (`outbox.rs`), and the lock its changes are made under.
+    /// The notification outbox (`outbox.rs`), in a sled database of its own under
+    /// `outbox/` (its writes are never synced with the commits'), and the lock its changes
+    /// are made under.
     outbox: sled::Tree,
     outbox_lock: Mutex<()>,
     stable: StableFiles,
@@ -342,7 +344,7 @@ impl SledStorage {
             actors: t("actors")?,
             meta: t("meta")?,
             access: t("access")?,
-            outbox: t("outbox")?,
+            outbox: outbox::open(path)?,
             outbox_lock: Mutex::new(()),
             rebuild: Mutex::new(None),
             #[cfg(any(test, feature = "fault-injection"))]

@@ -6,13 +6,39 @@
 //! - `p/{position}{id}`: every delivery by log position (for operators' lists);
 //! - `m/{key}`: a channel's memo.
 //!
-//! Not synced with the commits: a crash may take the last changes back, and the deriver
-//! then derives them again with the same ids (never over a delivery kept).
+//! It is a sled database of its own (`outbox/` in the data directory), so that its writes
+//! — several per command, as deliveries are added, claimed and recorded — are never part
+//! of the commits' syncs: sled writes them out in the background, a crash may take the last
+//! changes back, and the deriver then derives them again with the same ids (never over a
+//! delivery kept).
 
 use super::*;
 use crate::notify::{Delivery, DeliveryState};
 
 const THROUGH: &[u8] = b"t";
+
+/// The outbox's own database in the store's directory `path` (retrying briefly while the
+/// background threads of a handle just dropped still hold its lock).
+pub(super) fn open(path: &Path) -> Result<sled::Tree> {
+    let mut attempts = 0;
+    let db = loop {
+        match sled::Config::new()
+            .path(path.join("outbox"))
+            .cache_capacity(16 * 1024 * 1024)
+            .open()
+        {
+            Ok(db) => break db,
+            Err(sled::Error::Io(io))
+                if io.to_string().contains("could not acquire lock") && attempts < 50 =>
+            {
+                attempts += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(other) => return Err(from_sled(other)),
+        }
+    };
+    db.open_tree("outbox").db()
+}
 
 fn delivery_key(id: &str) -> Vec<u8> {
     [b"d/".as_slice(), id.as_bytes()].concat()
