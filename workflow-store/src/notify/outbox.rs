@@ -155,6 +155,8 @@ fn delivery(
         text = format!("{who}：{text}");
     }
     let url = format!("{}{}", base_url.trim_end_matches('/'), notice.link);
+    // What a webhook posts (the other channels send the text alone).
+    let webhook = matches!(c.sends, super::channel::Sends::Webhook { .. });
     let mut data = serde_json::json!({
         "id": notice.id,
         "position": notice.position,
@@ -172,8 +174,13 @@ fn delivery(
         map.insert("title".into(), notice.title.clone().into());
         map.insert("number".into(), notice.number.clone().into());
     }
+    if !webhook {
+        data = serde_json::Value::Null;
+    }
     Delivery {
-        id: format!("{id:x}")[..32].to_owned(),
+        // The position first (hex, fixed width): ids sort, and are stored, in the log's
+        // order, so that a store's new deliveries go in at its end.
+        id: format!("{:012x}{}", notice.position, &format!("{id:x}")[..20]),
         notice_id: notice.id.clone(),
         position: notice.position,
         channel: c.name.clone(),
