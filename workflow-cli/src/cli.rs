@@ -486,6 +486,7 @@ fn run(cli: Cli) -> Result<bool> {
                     let d = engine.retry_delivery(id)?;
                     render::delivery(&d, json)?;
                 }
+                render::outbox_status(&engine.outbox_status()?);
                 return Ok(true);
             }
             if outbox || failed {

@@ -1373,3 +1373,90 @@ fn notifications_list_what_the_log_tells_people_the_same_each_time() {
     let tail = later.lines().count();
     assert!(tail > 0 && tail < all.len(), "{later}");
 }
+
+/// `notifications --failed` lists the outbox's dead letters with why; `--retry ID` puts one
+/// back from its first try, and says where the outbox stands.
+#[test]
+fn notifications_failed_lists_dead_letters_and_retry_sends_one_again() {
+    use workflow_store::notify::{ChannelConfig, DeliveryState, Notifier, NotifyConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dead = rt.block_on(async {
+        let engine = Engine::open(dir.path()).unwrap();
+        engine
+            .load_directory_json(CAMPUS, "test", "the campus fixture")
+            .await
+            .unwrap();
+        // A webhook nobody listens on, tried once.
+        let config = NotifyConfig {
+            base_url: None,
+            channels: vec![ChannelConfig {
+                name: "portal".into(),
+                kind: "webhook".into(),
+                url: Some(format!("http://{closed}/hook")),
+                secrets: vec!["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()],
+                max_attempts: Some(1),
+                ..Default::default()
+            }],
+        };
+        let notifier = Notifier::start(&engine, &config).unwrap().unwrap();
+        let b = DocumentId(uuid::Uuid::from_u128(0xB));
+        for (actor, action) in full_flow().into_iter().take(steps::IN_REVIEW) {
+            engine
+                .execute(Request::new(b, actor, action))
+                .await
+                .unwrap();
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let dead = loop {
+            let dead = engine
+                .deliveries(Some(DeliveryState::Dead), 0, 100)
+                .unwrap();
+            if !dead.is_empty() {
+                break dead;
+            }
+            assert!(std::time::Instant::now() < deadline, "no dead letter");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        notifier.stop();
+        dead
+    });
+    drop(rt);
+    let failed = workflow(dir.path(), &["notifications", "--failed"]);
+    assert!(failed.status.success(), "{:?}", text(&failed));
+    let (out, err) = text(&failed);
+    let d = &dead[0];
+    let line = out
+        .lines()
+        .find(|l| l.starts_with(&d.id))
+        .unwrap_or_else(|| panic!("{} listed: {out}", d.id));
+    assert!(
+        line.contains("发送失败") && line.contains("portal"),
+        "{line}"
+    );
+    assert!(err.contains("发送失败"), "{err}");
+    let retried = workflow(dir.path(), &["notifications", "--retry", &d.id, "--json"]);
+    assert!(retried.status.success(), "{:?}", text(&retried));
+    let (out, err) = text(&retried);
+    let back: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        (back["state"].as_str(), back["attempts"].as_u64()),
+        (Some("pending"), Some(0))
+    );
+    assert!(err.contains("待发送"), "{err}");
+    let unknown = workflow(dir.path(), &["notifications", "--retry", "nope"]);
+    assert!(!unknown.status.success());
+    assert!(
+        text(&unknown).1.contains("no delivery nope"),
+        "{:?}",
+        text(&unknown)
+    );
+}
