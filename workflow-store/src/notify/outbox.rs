@@ -302,8 +302,9 @@ impl Notifier {
         // not sent every to-do of the store's past.
         let storage = &engine.inner.storage;
         let fresh = storage.outbox_through().map_err(|e| e.to_string())? == 0
+            // One look, not a count of the whole outbox at every start.
             && storage
-                .outbox_counts()
+                .outbox_list(None, 0, 1)
                 .map_err(|e| e.to_string())?
                 .is_empty();
         if fresh {

@@ -5,12 +5,8 @@
 
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, Mac};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
-use sha2::Sha256;
 use workflow_core::notice::NoticeKind;
 
 use super::channel::{Channel, MailTls, Sends};
@@ -460,8 +456,6 @@ fn enc(s: &str) -> String {
 
 /// 钉钉 加签: the base64 HMAC-SHA256 of `{timestamp}\n{secret}` under the secret.
 pub fn dingtalk_sign(timestamp_ms: i64, secret: &str) -> String {
-    let mut mac = <Hmac<Sha256>>::new_from_slice(secret.as_bytes())
-        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
-    mac.update(format!("{timestamp_ms}\n{secret}").as_bytes());
-    STANDARD.encode(mac.finalize().into_bytes())
+    let message = format!("{timestamp_ms}\n{secret}");
+    webhook::hmac_sha256_base64(secret.as_bytes(), &[message.as_bytes()])
 }

@@ -49,16 +49,22 @@ impl Secret {
 
     /// This key's signature of a delivery: `v1,` and base64.
     fn sign(&self, id: &str, timestamp: i64, body: &[u8]) -> String {
-        // HMAC takes a key of any length.
-        let mut mac = <Hmac<Sha256>>::new_from_slice(&self.0)
-            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
-        mac.update(id.as_bytes());
-        mac.update(b".");
-        mac.update(timestamp.to_string().as_bytes());
-        mac.update(b".");
-        mac.update(body);
-        format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
+        let timestamp = timestamp.to_string();
+        let message = [id.as_bytes(), b".", timestamp.as_bytes(), b".", body];
+        format!("v1,{}", hmac_sha256_base64(&self.0, &message))
     }
+}
+
+/// The base64 HMAC-SHA256 of the concatenated `parts` under `key` (Standard Webhooks' and
+/// 钉钉 加签's signature alike).
+pub(crate) fn hmac_sha256_base64(key: &[u8], parts: &[&[u8]]) -> String {
+    // HMAC takes a key of any length.
+    let mut mac = <Hmac<Sha256>>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+    for p in parts {
+        mac.update(p);
+    }
+    STANDARD.encode(mac.finalize().into_bytes())
 }
 
 /// The `webhook-signature` header of a delivery: one signature per secret in force, in

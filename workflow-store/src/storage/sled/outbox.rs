@@ -135,8 +135,12 @@ impl Outbox for SledStorage {
         let mut batch = sled::Batch::default();
         for kv in self.outbox.range(start..end).take(limit) {
             let (k, _) = kv.db()?;
-            let id = std::str::from_utf8(&k[queue_prefix(channel).len() + 8..])
-                .map_err(|_| Error::corrupt("outbox queue key", "id is not UTF-8"))?;
+            let id = k
+                .get(queue_prefix(channel).len() + 8..)
+                .and_then(|id| std::str::from_utf8(id).ok())
+                .ok_or_else(|| {
+                    Error::corrupt("outbox queue key", "no UTF-8 id after its due time")
+                })?;
             // A key that no longer says where its delivery stands is dropped, never sent.
             let old = match self.delivery(id)? {
                 Some(d)
@@ -194,8 +198,12 @@ impl Outbox for SledStorage {
                 break;
             }
             let (k, _) = kv.db()?;
-            let id = std::str::from_utf8(&k[10..])
-                .map_err(|_| Error::corrupt("outbox position key", "id is not UTF-8"))?;
+            let id = k
+                .get(10..)
+                .and_then(|id| std::str::from_utf8(id).ok())
+                .ok_or_else(|| {
+                    Error::corrupt("outbox position key", "no UTF-8 id after its position")
+                })?;
             if let Some(d) = self.delivery(id)?
                 && state.is_none_or(|s| s == d.state)
             {
