@@ -104,9 +104,35 @@ pub struct ReminderDue<A> {
     pub reminders_before: u32,
 }
 
+/// What a reminder asks of those it reaches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reminding {
+    /// 催办: a step is overdue (by hand, or the deadline sweep).
+    #[default]
+    Overdue,
+    /// 催报: a progress report (a 督办 item's feedback) was not given in time.
+    Feedback,
+    /// 临近提醒: a deadline is near.
+    Approaching,
+}
+
+impl Reminding {
+    /// What it is called in a message's subject: 催办, 催报, 临近提醒.
+    pub fn chinese(self) -> &'static str {
+        match self {
+            Reminding::Overdue => "催办",
+            Reminding::Feedback => "催报",
+            Reminding::Approaching => "临近提醒",
+        }
+    }
+}
+
 /// A reminder an event sent: which step, due when, waiting for whom, escalated to whom.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReminderSent {
+    /// What it asks.
+    pub reminding: Reminding,
     /// The overdue stage (0-based).
     pub stage: usize,
     /// When it was due.

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use crate::directory::{Actor, Classification};
-use crate::flow::Recorded;
+use crate::flow::{Recorded, Reminding};
 use crate::ids::{ActorId, DocumentId, UnitCode, china_date};
 use crate::kind::StreamKind;
 use crate::registry::{FlowEvent, FlowState};
@@ -96,6 +96,9 @@ pub struct Notice {
     pub due_on: Option<NaiveDate>,
     /// The console's path to its card (`/doc/ID`).
     pub link: String,
+    /// A 催办's ask: overdue (催办), a progress report (催报) or a deadline near (临近提醒).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reminding: Option<Reminding>,
 }
 
 impl Notice {
@@ -106,11 +109,15 @@ impl Notice {
         let flow = self.flow.label();
         let link = format!("{}{}", base_url.trim_end_matches('/'), self.link);
         if self.classification > cleared {
-            let what = match self.kind {
-                NoticeKind::Todo => "待办",
-                NoticeKind::Urged => "被催办",
-                NoticeKind::Escalated => "超期未办结",
-                NoticeKind::Done => "已办理",
+            let what = match (self.kind, self.reminding) {
+                (NoticeKind::Urged, Some(Reminding::Feedback)) => "需报送进展",
+                (NoticeKind::Urged, Some(Reminding::Approaching)) => "临近时限",
+                (kind, _) => match kind {
+                    NoticeKind::Todo => "待办",
+                    NoticeKind::Urged => "被催办",
+                    NoticeKind::Escalated => "超期未办结",
+                    NoticeKind::Done => "已办理",
+                },
             };
             return format!(
                 "您有一件{}{flow}{what}，请登录系统查看：{link}",
@@ -129,9 +136,23 @@ impl Notice {
             NoticeKind::Todo => {
                 format!("【待办】{flow}{doc}{}，请办理{due}。{link}", self.step)
             }
-            NoticeKind::Urged => {
-                format!("【催办】{flow}{doc}{}，请抓紧办理{due}。{link}", self.step)
-            }
+            NoticeKind::Urged => match self.reminding.unwrap_or_default() {
+                Reminding::Overdue => {
+                    format!("【催办】{flow}{doc}{}，请抓紧办理{due}。{link}", self.step)
+                }
+                Reminding::Feedback => {
+                    format!(
+                        "【催报】{flow}{doc}{}，请报送办理进展{due}。{link}",
+                        self.step
+                    )
+                }
+                Reminding::Approaching => {
+                    format!(
+                        "【临近提醒】{flow}{doc}{}，时限将至，请抓紧办理{due}。{link}",
+                        self.step
+                    )
+                }
+            },
             NoticeKind::Escalated => {
                 format!(
                     "【督办提醒】{flow}{doc}超过时限尚未办结（{}），请督促办理{due}。{link}",
@@ -145,15 +166,18 @@ impl Notice {
     /// A subject line for channels that have one (email): the kind and, where the channel
     /// is cleared for it, the title.
     pub fn subject(&self, cleared: Classification) -> String {
+        let kind = match (self.kind, self.reminding) {
+            (NoticeKind::Urged, Some(r)) => r.chinese(),
+            (kind, _) => kind.chinese(),
+        };
         if self.classification > cleared {
             format!(
-                "【{}】您有一件{}{}",
-                self.kind.chinese(),
+                "【{kind}】您有一件{}{}",
                 self.classification.chinese(),
                 self.flow.label()
             )
         } else {
-            format!("【{}】{}", self.kind.chinese(), self.title)
+            format!("【{kind}】{}", self.title)
         }
     }
 }
@@ -198,13 +222,15 @@ pub fn notices(
 ) -> Vec<Notice> {
     let now_holding = people.holders(after);
     let mut out = Vec::new();
-    let mut notice = |kind: NoticeKind, recipient: &ActorId| {
-        out.push(notice_of(position, kind, recipient, after));
+    let mut notice = |kind: NoticeKind, recipient: &ActorId, reminding: Option<Reminding>| {
+        let mut n = notice_of(position, kind, recipient, after);
+        n.reminding = reminding;
+        out.push(n);
     };
     match escalation(&event.data, after, people) {
         // A 催办 (by hand or the sweep): whoever has it to do — not whoever sent it — and
         // the one it is escalated to (cleared for it) as a 督办提醒 instead.
-        Some((escalated_to, named)) => {
+        Some((escalated_to, named, reminding)) => {
             // Among those who hold it, those it names (by their to-do keys), if it names any.
             let urged = |a: &ActorId| {
                 named.is_empty()
@@ -217,7 +243,7 @@ pub fn notices(
             };
             for a in &now_holding {
                 if *a != event.actor && Some(a) != escalated_to.as_ref() && urged(a) {
-                    notice(NoticeKind::Urged, a);
+                    notice(NoticeKind::Urged, a, Some(reminding));
                 }
             }
             if let Some(to) = escalated_to
@@ -226,7 +252,7 @@ pub fn notices(
                     .iter()
                     .any(|a| a.id == to && a.may_see(after.classification()))
             {
-                notice(NoticeKind::Escalated, &to);
+                notice(NoticeKind::Escalated, &to, None);
             }
         }
         // Anything else: those it waits for now and did not before (not the one who acted).
@@ -234,12 +260,12 @@ pub fn notices(
             let held = before.map(|b| people.holders(b)).unwrap_or_default();
             for a in now_holding.difference(&held) {
                 if *a != event.actor {
-                    notice(NoticeKind::Todo, a);
+                    notice(NoticeKind::Todo, a, None);
                 }
             }
             // And those it waited for and no longer does, whoever acted.
             for a in held.difference(&now_holding) {
-                notice(NoticeKind::Done, a);
+                notice(NoticeKind::Done, a, None);
             }
         }
     }
@@ -253,7 +279,7 @@ fn escalation(
     event: &FlowEvent,
     after: &FlowState,
     people: People<'_>,
-) -> Option<(Option<ActorId>, Vec<Assignee>)> {
+) -> Option<(Option<ActorId>, Vec<Assignee>, Reminding)> {
     match event.reminded() {
         Some(sent) => {
             let is_unit = |u: &str| people.units.contains(&UnitCode::from(u));
@@ -262,9 +288,11 @@ fn escalation(
                 .into_iter()
                 .filter(|k| sent.waiting_for.contains(&k.to_string()))
                 .collect();
-            Some((sent.escalated_to, named))
+            Some((sent.escalated_to, named, sent.reminding))
         }
-        None => event.urged_by_hand().map(|keys| (None, keys)),
+        None => event
+            .urged_by_hand()
+            .map(|keys| (None, keys, Reminding::Overdue)),
     }
 }
 
@@ -287,5 +315,6 @@ fn notice_of(position: u64, kind: NoticeKind, recipient: &ActorId, s: &FlowState
             .map(|t| china_date(t - chrono::Duration::nanoseconds(1)))
             .or(p.deadline),
         link: format!("/doc/{}", s.id()),
+        reminding: None,
     }
 }

@@ -233,3 +233,78 @@ fn a_urge_by_hand_reaches_the_unit_it_names_not_every_holder() {
     // The office urged the lead unit (教务处): its handler only.
     assert_eq!(to(&ns, NoticeKind::Urged), ["fang.yu"]);
 }
+
+/// A 督办 reminder says what it asks: a progress report not given in time is a 催报, a
+/// deadline near a 临近提醒 — not a 催办 of an overdue step.
+#[test]
+fn a_supervision_reminder_says_whether_it_asks_for_a_report_or_warns_of_the_deadline() {
+    use workflow_core::supervision::{Frequency, Supervision, SupervisionAction};
+    use workflow_testkit::supervision::{HANDLER, ItemScript, SUPERVISOR, item_spec};
+    let urged = |f: &mut ItemScript| -> Notice {
+        let s = Setting {
+            actors: f.dir.actors().cloned().collect(),
+            offices: f
+                .dir
+                .units()
+                .filter(|u| u.office)
+                .map(|u| u.code.clone())
+                .collect(),
+            units: f.dir.units().map(|u| u.code.clone()).collect(),
+        };
+        let before = f.state.clone().map(FlowState::Supervision);
+        let due = Supervision::reminder(f.item(), f.clock, 24).expect("a reminder due");
+        f.ok(SYSTEM_ACTOR, due.action);
+        let e = f.events.last().unwrap();
+        let event = Recorded {
+            actor: e.actor.clone(),
+            at: e.at,
+            data: FlowEvent::Supervision(e.data.clone()),
+        };
+        let after = FlowState::Supervision(f.state.clone().unwrap());
+        let ns = notices(
+            f.events.len() as u64,
+            &event,
+            before.as_ref(),
+            &after,
+            s.people(),
+        );
+        ns.into_iter()
+            .find(|n| n.kind == NoticeKind::Urged)
+            .unwrap_or_else(|| panic!("no 催办-kind notice"))
+    };
+
+    // A week without feedback: 催报.
+    let mut f = ItemScript::with_directory(common::directory());
+    f.steps(0, 2);
+    f.clock = f.item().accepted_at().unwrap() + Duration::days(7) + Duration::hours(1);
+    let n = urged(&mut f);
+    assert_eq!(n.recipient.as_str(), HANDLER);
+    let text = n.text(Classification::None, "");
+    assert!(text.starts_with("【催报】"), "{text}");
+    assert!(text.contains("请报送办理进展"), "{text}");
+    assert!(n.subject(Classification::None).starts_with("【催报】"));
+
+    // No feedback asked, the deadline three days off: 临近提醒.
+    let mut f = ItemScript::with_directory(common::directory());
+    let mut spec = item_spec(f.deadline());
+    spec.feedback = Frequency::None;
+    f.ok(SUPERVISOR, SupervisionAction::OpenItem { spec });
+    f.ok(HANDLER, f.step(1));
+    f.clock = Supervision::due(f.item()).unwrap() + Duration::minutes(1);
+    let n = urged(&mut f);
+    let text = n.text(Classification::None, "");
+    assert!(text.starts_with("【临近提醒】"), "{text}");
+    assert!(text.contains("时限将至"), "{text}");
+    assert!(n.subject(Classification::None).starts_with("【临近提醒】"));
+    // Above the channel's 密级 it still says which, without the title.
+    let secret = Notice {
+        classification: Classification::Secret,
+        ..n.clone()
+    };
+    let masked = secret.text(Classification::None, "");
+    assert!(
+        masked.contains("临近时限") && !masked.contains("催办"),
+        "{masked}"
+    );
+    assert!(!masked.contains(&n.title), "{masked}");
+}

@@ -235,6 +235,7 @@ impl Flow for Incoming {
             return None;
         };
         Some(ReminderSent {
+            reminding: crate::flow::Reminding::Overdue,
             stage: 0,
             due_at: crate::ids::end_of_day(*due_on)?,
             waiting_for: Vec::new(),

@@ -28,7 +28,7 @@ use crate::directory::Classification;
 use crate::error::Error;
 use crate::flow::{
     Closing, Flow, FlowCommand, Listing, Particulars, Recorded, ReminderDue, ReminderSent,
-    StreamKind,
+    Reminding, StreamKind,
 };
 use crate::ids::{ActorId, DocumentId, Timestamp, china_date};
 use crate::numbering::Series;
@@ -163,6 +163,7 @@ impl Flow for Submission {
                 waiting_for,
                 escalated_to,
             } => Some(ReminderSent {
+                reminding: Reminding::Overdue,
                 stage: *stage,
                 due_at: *due_at,
                 waiting_for: waiting_for.clone(),

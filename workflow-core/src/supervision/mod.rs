@@ -247,14 +247,19 @@ impl Flow for Supervision {
 
     fn reminded(event: &SupervisionEvent) -> Option<ReminderSent> {
         let SupervisionEvent::ItemReminded {
+            reason,
             due_on,
             escalated_to,
-            ..
         } = event
         else {
             return None;
         };
         Some(ReminderSent {
+            reminding: match reason {
+                ReminderReason::Feedback => crate::flow::Reminding::Feedback,
+                ReminderReason::Approaching => crate::flow::Reminding::Approaching,
+                ReminderReason::Overdue => crate::flow::Reminding::Overdue,
+            },
             stage: 0,
             due_at: end_of_day(*due_on)?,
             waiting_for: Vec::new(),
