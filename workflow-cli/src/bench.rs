@@ -1712,7 +1712,17 @@ async fn part_notify(
     let mut rows = Vec::new();
     for &c in clients {
         let without = engine_flows(off.clone(), c, seconds).await?;
+        let sent = posted.load(Ordering::Relaxed);
         let with = engine_flows(on.clone(), c, seconds).await?;
+        let sent = posted.load(Ordering::Relaxed) - sent;
+        let head = on.head();
+        let behind = on
+            .outbox_status()?
+            .channels
+            .iter()
+            .map(|ch| head.saturating_sub(ch.through))
+            .min()
+            .unwrap_or(head);
         rate_line(
             &format!("outbox off, {c} clients: commands/s"),
             &without,
@@ -1723,7 +1733,13 @@ async fn part_notify(
             &with,
             Some((&without, "outbox off")),
         );
-        rows.push(json!({"clients": c, "off": without.json(), "on": with.json(), "ratio": round(with.per_sec / without.per_sec.max(1e-9))}));
+        // The outbox did its work meanwhile: what the webhook took, and how far behind the
+        // log its channel was at the end.
+        line(
+            &format!("  webhook posts meanwhile, {c} clients"),
+            format!("{sent}  ({behind} events behind at the end)"),
+        );
+        rows.push(json!({"clients": c, "off": without.json(), "on": with.json(), "ratio": round(with.per_sec / without.per_sec.max(1e-9)), "webhook_posts": sent, "webhook_behind": behind}));
     }
     notifier.stop();
     drop((off, on));
@@ -1752,12 +1768,7 @@ async fn part_notify(
         .context("a webhook configured")?;
     loop {
         let status = engine.outbox_status()?;
-        let pending = status
-            .counts
-            .get(&DeliveryState::Pending)
-            .copied()
-            .unwrap_or(0);
-        if status.through == status.head && pending == 0 {
+        if status.settled() == status.head && status.count(DeliveryState::Pending) == 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;

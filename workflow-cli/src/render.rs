@@ -992,18 +992,32 @@ pub(crate) fn delivery(d: &workflow_store::notify::Delivery, json: bool) -> Resu
     Ok(())
 }
 
-/// Where the outbox stands, on stderr.
+/// Where the outbox stands, on stderr: the counts, then each channel's place.
 pub(crate) fn outbox_status(s: &workflow_store::notify::OutboxStatus) {
     use workflow_store::notify::DeliveryState;
-    let n = |state| s.counts.get(&state).copied().unwrap_or(0);
     eprintln!(
-        "outbox: derived through position {} of {}; {} 待发送, {} 已送达, {} 发送失败",
-        s.through,
+        "outbox: log at position {}; {} 已送达, {} 待重试, {} 发送失败",
         s.head,
-        n(DeliveryState::Pending),
-        n(DeliveryState::Delivered),
-        n(DeliveryState::Dead)
+        s.count(DeliveryState::Delivered),
+        s.count(DeliveryState::Pending),
+        s.count(DeliveryState::Dead)
     );
+    for c in &s.channels {
+        let behind = s.head.saturating_sub(c.through);
+        let held = if c.holder.is_empty() {
+            "held by none".to_owned()
+        } else {
+            format!(
+                "held by {} until {}",
+                c.holder,
+                local(chrono::DateTime::from_timestamp_millis(c.lease_until).unwrap_or_default())
+            )
+        };
+        eprintln!(
+            "  {}: settled through {} ({behind} behind), {} delivered at the first try, {held}",
+            c.channel, c.through, c.delivered
+        );
+    }
 }
 
 /// A bulletin's publication record, on stderr (the bulletin itself is on stdout): when,

@@ -1378,12 +1378,8 @@ fn notifications_list_what_the_log_tells_people_the_same_each_time() {
 /// back from its first try, and says where the outbox stands.
 #[test]
 fn notifications_failed_lists_dead_letters_and_retry_sends_one_again() {
-    use workflow_store::notify::{ChannelConfig, DeliveryState, Notifier, NotifyConfig};
+    use workflow_store::notify::Notifier;
     let dir = tempfile::tempdir().unwrap();
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -1395,18 +1391,7 @@ fn notifications_failed_lists_dead_letters_and_retry_sends_one_again() {
             .load_directory_json(CAMPUS, "test", "the campus fixture")
             .await
             .unwrap();
-        // A webhook nobody listens on, tried once.
-        let config = NotifyConfig {
-            base_url: None,
-            channels: vec![ChannelConfig {
-                name: "portal".into(),
-                kind: "webhook".into(),
-                url: Some(format!("http://{closed}/hook")),
-                secrets: vec!["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()],
-                max_attempts: Some(1),
-                ..Default::default()
-            }],
-        };
+        let config = workflow_testkit::notify::unreachable_webhook("portal");
         let notifier = Notifier::start(&engine, &config).unwrap().unwrap();
         let b = DocumentId(uuid::Uuid::from_u128(0xB));
         for (actor, action) in full_flow().into_iter().take(steps::IN_REVIEW) {
@@ -1415,17 +1400,7 @@ fn notifications_failed_lists_dead_letters_and_retry_sends_one_again() {
                 .await
                 .unwrap();
         }
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        let dead = loop {
-            let dead = engine
-                .deliveries(Some(DeliveryState::Dead), 0, 100)
-                .unwrap();
-            if !dead.is_empty() {
-                break dead;
-            }
-            assert!(std::time::Instant::now() < deadline, "no dead letter");
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        };
+        let dead = workflow_testkit::notify::dead_letters(&engine, 1).await;
         notifier.stop();
         dead
     });
@@ -1451,7 +1426,8 @@ fn notifications_failed_lists_dead_letters_and_retry_sends_one_again() {
         (back["state"].as_str(), back["attempts"].as_u64()),
         (Some("pending"), Some(0))
     );
-    assert!(err.contains("待发送"), "{err}");
+    assert!(err.contains("1 待重试"), "{err}");
+    assert!(err.contains("portal: settled through"), "{err}");
     let unknown = workflow(dir.path(), &["notifications", "--retry", "nope"]);
     assert!(!unknown.status.success());
     assert!(

@@ -89,8 +89,9 @@ pub(crate) fn search(by_index: bool) {
 }
 
 /// How far the outbox's derived position is behind the log's head.
-pub(crate) fn outbox_lag(events: u64) {
-    metrics::gauge!("workflow_outbox_lag_events").set(events as f64);
+pub(crate) fn outbox_lag(channel: &str, events: u64) {
+    metrics::gauge!("workflow_outbox_lag_events", "channel" => channel.to_owned())
+        .set(events as f64);
 }
 
 /// A notification's try: `delivered`, `failed` (to be retried) or `dead`.
@@ -128,7 +129,7 @@ pub fn describe_metrics() {
     describe_gauge!("workflow_log_position", "The durable log's head position");
     describe_gauge!(
         "workflow_outbox_lag_events",
-        "Events of the log whose notices the outbox has not yet derived"
+        "Events of the log a channel of the outbox has not yet settled, by channel"
     );
     describe_counter!(
         "workflow_notifications_total",

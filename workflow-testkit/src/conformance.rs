@@ -1278,10 +1278,12 @@ pub fn the_access_log_reads_back_as_appended<B: Backend>(backend: &B) {
     );
 }
 
-/// The notification outbox: a window is added once (a second adder expecting the old
-/// position writes nothing), deliveries are claimed when due and then not again until
-/// their lease ends, a put fenced by a lease another took writes nothing, a delivered one
-/// leaves the queue, and lists, counts and memos read back — across a reopen.
+/// The notification outbox: a channel is held by one holder until its lease ends (another
+/// is refused meanwhile, takes it after, and the first one's settlements then write
+/// nothing), a settlement moves the channel and keeps its failures at once, kept
+/// deliveries are claimed when due and then not again until their lease ends, a put fenced
+/// by a lease another took writes nothing, a delivered one leaves the queue, and lists,
+/// counts and memos read back — across a reopen.
 pub fn the_outbox_claims_each_delivery_once_and_fences_stale_puts<B: Backend>(backend: &B) {
     use workflow_store::notify::{Delivery, DeliveryState};
     let place = backend.place();
@@ -1307,28 +1309,102 @@ pub fn the_outbox_claims_each_delivery_once_and_fences_stale_puts<B: Backend>(ba
         last_error: None,
         delivered_at: None,
     };
-    assert_eq!(ok("outbox_through", store.outbox_through()), 0);
+    use workflow_store::storage::Settlement;
+    assert!(ok("outbox_channels", store.outbox_channels()).is_empty());
+    let held = ok("outbox_hold", store.outbox_hold("hook", "a", 50, 1000, 0))
+        .unwrap_or_else(|| panic!("a channel no one holds is taken"));
+    assert_eq!((held.through, held.holder.as_str()), (0, "a"));
+    assert_eq!(
+        ok("outbox_hold", store.outbox_hold("hook", "b", 500, 1500, 99)),
+        None,
+        "another holder is refused while the lease runs"
+    );
+    assert!(
+        ok("outbox_hold", store.outbox_hold("hook", "a", 500, 1000, 99)).is_some(),
+        "its holder keeps it"
+    );
+    let settle = |channel: &str, holder: &str, expected, through, failures: &[Delivery]| {
+        ok(
+            "outbox_settle",
+            store.outbox_settle(
+                channel,
+                holder,
+                &Settlement {
+                    expected,
+                    through,
+                    delivered: 5,
+                    failures,
+                    now: 60,
+                    lease_until: 1000,
+                },
+            ),
+        )
+    };
+    assert!(!settle("hook", "b", 0, 10, &[]), "not its holder");
+    assert!(!settle("hook", "a", 3, 10, &[]), "not where it stands");
     let window = [
         delivery(1, "hook", 100),
         delivery(2, "hook", 100),
-        delivery(3, "mail", 100),
         delivery(4, "hook", 500),
     ];
-    assert!(ok("outbox_add", store.outbox_add(0, 10, &window)));
-    assert!(
-        !ok(
-            "outbox_add",
-            store.outbox_add(0, 10, &[delivery(9, "hook", 0)])
-        ),
-        "a second adder of the same window writes nothing"
-    );
-    assert_eq!(ok("outbox_through", store.outbox_through()), 10);
+    assert!(settle("hook", "a", 0, 10, &window));
+    assert!(!settle("hook", "a", 0, 10, &[delivery(9, "hook", 0)]));
     assert_eq!(
         ok("outbox_get", store.outbox_get(&delivery(9, "hook", 0).id)),
-        None
+        None,
+        "a refused settlement keeps nothing"
+    );
+    ok("outbox_hold", store.outbox_hold("mail", "a", 50, 1000, 0));
+    assert!(settle("mail", "a", 0, 10, &[delivery(3, "mail", 100)]));
+    let mut changed = delivery(3, "mail", 100);
+    changed.attempts = 7;
+    assert!(settle("mail", "a", 10, 11, &[changed]));
+    assert_eq!(
+        ok("outbox_get", store.outbox_get(&delivery(3, "mail", 100).id)).map(|d| d.attempts),
+        Some(0),
+        "a delivery kept already stays as it stands"
+    );
+    // After the lease: another takes the channel where it stands; the first writes nothing.
+    let taken = ok(
+        "outbox_hold",
+        store.outbox_hold("hook", "b", 1000, 2000, 99),
+    )
+    .unwrap_or_else(|| panic!("taken once the lease ended"));
+    assert_eq!((taken.through, taken.delivered), (10, 5));
+    assert!(!settle("hook", "a", 10, 12, &[]));
+    ok("outbox_release", store.outbox_release("hook", "a"));
+    assert_eq!(
+        ok(
+            "outbox_hold",
+            store.outbox_hold("hook", "a", 1100, 2000, 99)
+        ),
+        None,
+        "a release by one not holding it lets nothing go"
+    );
+    ok("outbox_release", store.outbox_release("hook", "b"));
+    assert!(
+        ok(
+            "outbox_hold",
+            store.outbox_hold("hook", "a", 1100, 2000, 99)
+        )
+        .is_some(),
+        "released: taken at once"
     );
     drop(store);
     let store = backend.open(&place);
+    let channels = ok("outbox_channels", store.outbox_channels());
+    let places: Vec<(&str, u64, u64, &str)> = channels
+        .iter()
+        .map(|c| {
+            (
+                c.channel.as_str(),
+                c.through,
+                c.delivered,
+                c.holder.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(places, [("hook", 10, 5, "a"), ("mail", 11, 10, "a")]);
 
     // Due at 100: the hook's two, not the mail's, not the one due at 500.
     let claimed = ok("outbox_claim", store.outbox_claim("hook", 100, 1000, 10));

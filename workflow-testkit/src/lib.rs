@@ -24,6 +24,7 @@ pub mod clock;
 pub mod conformance;
 pub mod engine;
 pub mod incoming;
+pub mod notify;
 pub mod postgres;
 pub mod script;
 pub mod submission;

@@ -220,7 +220,7 @@ pub(crate) async fn page(
             s.engine.log_head()?,
             s.engine.stats()?,
             count_months(&s)?,
-            outbox_panel(&s.engine)?,
+            outbox_panel(&s.engine, (s.clock)().timestamp_millis())?,
         ))
     })
     .await
@@ -406,12 +406,22 @@ pub(crate) async fn export(
 /// failed (given up, or still being tried), newest first.
 #[derive(Debug, Default)]
 pub(crate) struct OutboxPanel {
-    pub(crate) through: u64,
     pub(crate) head: u64,
+    pub(crate) channels: Vec<ChannelRow>,
     pub(crate) pending: u64,
     pub(crate) delivered: u64,
     pub(crate) dead: u64,
     pub(crate) failing: Vec<FailingRow>,
+}
+
+/// Where a channel stands, as a line.
+#[derive(Debug)]
+pub(crate) struct ChannelRow {
+    pub(crate) name: String,
+    pub(crate) through: u64,
+    pub(crate) behind: u64,
+    /// Which server sends it (empty: none now).
+    pub(crate) holder: String,
 }
 
 /// A delivery that failed, as a row.
@@ -430,7 +440,7 @@ pub(crate) struct FailingRow {
 /// The most failed deliveries the page lists.
 const FAILING_SHOWN: usize = 50;
 
-fn outbox_panel(engine: &workflow_store::Engine) -> Result<OutboxPanel, WebError> {
+fn outbox_panel(engine: &workflow_store::Engine, now: i64) -> Result<OutboxPanel, WebError> {
     use workflow_store::notify::DeliveryState;
     let status = engine.outbox_status()?;
     let n = |s| status.counts.get(&s).copied().unwrap_or(0);
@@ -451,9 +461,23 @@ fn outbox_panel(engine: &workflow_store::Engine) -> Result<OutboxPanel, WebError
         .collect();
     failing.reverse();
     failing.truncate(FAILING_SHOWN);
+    let channels = status
+        .channels
+        .iter()
+        .map(|c| ChannelRow {
+            name: c.channel.clone(),
+            through: c.through,
+            behind: status.head.saturating_sub(c.through),
+            holder: if c.lease_until > now {
+                c.holder.clone()
+            } else {
+                String::new()
+            },
+        })
+        .collect();
     Ok(OutboxPanel {
-        through: status.through,
         head: status.head,
+        channels,
         pending: n(DeliveryState::Pending),
         delivered: n(DeliveryState::Delivered),
         dead: n(DeliveryState::Dead),

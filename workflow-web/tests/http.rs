@@ -378,42 +378,12 @@ async fn the_operator_page_is_for_the_archive_and_administrators() {
 /// the queue from its first try.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_operator_page_shows_failed_notifications_and_retries_them() {
-    use workflow_store::notify::{ChannelConfig, DeliveryState, Notifier, NotifyConfig};
+    use workflow_store::notify::{DeliveryState, Notifier};
     let c = Console::new().await;
-    // A webhook nobody listens on, tried once.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let config = NotifyConfig {
-        base_url: None,
-        channels: vec![ChannelConfig {
-            name: "portal".into(),
-            kind: "webhook".into(),
-            url: Some(format!("http://{closed}/hook")),
-            secrets: vec!["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()],
-            max_attempts: Some(1),
-            timeout_secs: Some(2),
-            ..Default::default()
-        }],
-    };
+    let config = workflow_testkit::notify::unreachable_webhook("portal");
     let notifier = Notifier::start(&c.engine, &config).unwrap().unwrap();
     c.sample_document(2, None).await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let dead = loop {
-        let dead = c
-            .engine
-            .deliveries(Some(DeliveryState::Dead), 0, 100)
-            .unwrap();
-        if dead.len() >= 2 {
-            break dead;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no dead letters: {dead:?}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
+    let dead = workflow_testkit::notify::dead_letters(&c.engine, 2).await;
     notifier.stop();
     let xu = c.signed_in("xu.jing").await;
     let page = c.get(&xu, "/ops").await;
@@ -424,6 +394,7 @@ async fn the_operator_page_shows_failed_notifications_and_retries_them() {
         "{}",
         page.body
     );
+    assert!(page.body.contains("portal：已推送至"), "{}", page.body);
     let d = &dead[0];
     assert!(page.body.contains(&d.id), "a retry button for {}", d.id);
     assert!(page.body.contains("li.qiang"), "{}", page.body);
@@ -468,7 +439,7 @@ async fn the_operator_page_shows_failed_notifications_and_retries_them() {
         "refused retries change nothing"
     );
     let page = c.get(&xu, "/ops").await;
-    assert!(page.body.contains("待发送 1"), "{}", page.body);
+    assert!(page.body.contains("待重试 1"), "{}", page.body);
 }
 
 #[tokio::test]

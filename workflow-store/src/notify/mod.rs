@@ -9,6 +9,7 @@ mod outbox;
 mod send;
 pub mod webhook;
 
+pub use crate::storage::ChannelCursor;
 pub use channel::{ChannelConfig, NotifyConfig};
 pub use outbox::{Delivery, DeliveryState, Notifier, OutboxStatus};
 pub use send::dingtalk_sign;

@@ -1,9 +1,13 @@
-//! The outbox (DESIGN §12): a deriver thread turns the durable log's notices into
-//! deliveries — one per notice, channel and address — kept with the position they were
-//! derived through; a deliverer thread per channel sends them, at least once, spaced by the
-//! channel's rate limit, retried with backoff and jitter, given up after the channel's
-//! tries (a dead letter an operator may retry). Nothing here runs on the writer's path: a
-//! command never waits for a message.
+//! The outbox (DESIGN §12): a deliverer thread per channel follows the durable log from
+//! where its channel stands, derives the deliveries of each window's notices — one per
+//! notice and address — and sends them in log order, at least once, spaced by the
+//! channel's rate limit. Those in flight are kept in memory; what is stored is where each
+//! channel stands (moved on a few times a second) and the deliveries that did not go
+//! through at their first try, retried with backoff and jitter and given up after the
+//! channel's tries (a dead letter an operator may retry). A crash sends again, with the
+//! same ids, what the channel had not yet settled. One server at a time holds a channel (a
+//! lease in the store), so a channel's rate limit holds across servers. Nothing here runs
+//! on the writer's path: a command never waits for a message.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -20,6 +24,7 @@ use workflow_core::{ActorId, DocumentId, UnitCode};
 
 use super::channel::{Channel, NotifyConfig};
 use super::send::{Failure, Sender};
+use crate::storage::{ChannelCursor, Settlement};
 use crate::{Engine, Error, Result};
 
 /// Where a delivery stands.
@@ -167,6 +172,7 @@ fn delivery(
         "classification": notice.classification,
         "step": notice.step,
         "due_on": notice.due_on,
+        "reminding": notice.reminding,
         "url": url,
         "text": text,
     });
@@ -207,20 +213,42 @@ fn delivery(
 pub struct OutboxStatus {
     /// The log's durable head.
     pub head: u64,
-    /// The position through which notices have been derived.
-    pub through: u64,
-    /// Deliveries by state.
+    /// Where each channel stands (every channel the store has seen, configured now or not).
+    pub channels: Vec<ChannelCursor>,
+    /// Deliveries by state: those kept in the outbox (that failed at their first try),
+    /// with those that went through at their first try counted as delivered.
     pub counts: BTreeMap<DeliveryState, u64>,
+}
+
+impl OutboxStatus {
+    /// The position through which every channel has settled (the head when there is
+    /// none): past it, notices are still on their way.
+    pub fn settled(&self) -> u64 {
+        self.channels
+            .iter()
+            .map(|c| c.through)
+            .min()
+            .unwrap_or(self.head)
+    }
+
+    /// Deliveries in `state`.
+    pub fn count(&self, state: DeliveryState) -> u64 {
+        self.counts.get(&state).copied().unwrap_or(0)
+    }
 }
 
 impl Engine {
     /// Where the outbox stands.
     pub fn outbox_status(&self) -> Result<OutboxStatus> {
         let storage = &self.inner.storage;
+        let channels = storage.outbox_channels()?;
+        let mut counts = storage.outbox_counts()?;
+        *counts.entry(DeliveryState::Delivered).or_insert(0) +=
+            channels.iter().map(|c| c.delivered).sum::<u64>();
         Ok(OutboxStatus {
             head: self.head(),
-            through: storage.outbox_through()?,
-            counts: storage.outbox_counts()?,
+            channels,
+            counts,
         })
     }
 
@@ -265,16 +293,26 @@ impl Engine {
     }
 }
 
-/// Events read from the log at once by the deriver.
+/// Events read from the log at once by a deliverer.
 const DERIVE_BATCH: usize = 1000;
 /// How often an idle thread looks for work.
 const IDLE: Duration = Duration::from_millis(100);
-/// The most streams whose states the deriver keeps between windows.
+/// How often a deliverer whose channel another server holds asks for it again.
+const WAIT_FOR_CHANNEL: Duration = Duration::from_secs(1);
+/// The most streams whose states a deliverer keeps between windows.
 const FOLLOWED: usize = 20_000;
-/// Deliveries a deliverer claims at once.
+/// Kept deliveries (failed at their first try) a deliverer claims at once.
 const CLAIM: usize = 16;
+/// How often kept deliveries are looked for while new ones are being sent.
+const CLAIM_EVERY: Duration = Duration::from_secs(1);
+/// A deliverer settles (stores where its channel stands) at least this often while it
+/// sends, and after this many tries: what a crash sends again.
+const SETTLE_EVERY: Duration = Duration::from_millis(250);
+const SETTLE_AFTER: usize = 256;
+/// The part of a channel's lease beyond its longest try.
+const LEASE_MARGIN: Duration = Duration::from_secs(10);
 
-/// The outbox's threads: the deriver and a deliverer per channel. Stopped (and joined) on
+/// The outbox's threads: a deliverer per channel. Stopped (and joined) on
 /// [`Notifier::stop`] or drop.
 #[derive(Debug)]
 pub struct Notifier {
@@ -284,6 +322,8 @@ pub struct Notifier {
 
 impl Notifier {
     /// Starts the outbox of `engine` on `config`'s channels; `None` when it configures none.
+    /// A channel configured for the first time starts at the log's head: people are not
+    /// sent every to-do of the store's past.
     pub fn start(
         engine: &Engine,
         config: &NotifyConfig,
@@ -298,47 +338,52 @@ impl Notifier {
             .iter()
             .map(|c| Sender::new(c, engine.inner.clock.clone()))
             .collect::<std::result::Result<Vec<_>, _>>()?;
-        // Notifications configured for the first time start at the log's head: people are
-        // not sent every to-do of the store's past.
-        let storage = &engine.inner.storage;
-        let fresh = storage.outbox_through().map_err(|e| e.to_string())? == 0
-            // One look, not a count of the whole outbox at every start.
-            && storage
-                .outbox_list(None, 0, 1)
-                .map_err(|e| e.to_string())?
-                .is_empty();
-        if fresh {
-            storage
-                .outbox_add(0, engine.head(), &[])
-                .map_err(|e| e.to_string())?;
-        }
+        // Who holds the channels it delivers (in the store, for operators to read).
+        let holder = format!(
+            "{}/{}/{}",
+            hostname(),
+            std::process::id(),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
-        let spawn = |name: String, f: Box<dyn FnOnce() + Send>| {
-            std::thread::Builder::new()
-                .name(name)
-                .spawn(f)
-                .map_err(|e| format!("cannot start the outbox's thread: {e}"))
-        };
-        {
-            let (engine, stop, channels) = (engine.clone(), stop.clone(), channels.clone());
-            let base_url = config.base_url().to_owned();
-            threads.push(spawn(
-                "workflow-outbox".into(),
-                Box::new(move || derive(&engine, &channels, &base_url, &stop)),
-            )?);
-        }
-        for (c, sender) in channels.into_iter().zip(senders) {
-            let (engine, stop) = (engine.clone(), stop.clone());
-            threads.push(spawn(
-                format!("notify-{}", c.name),
-                Box::new(move || deliver(&engine, &c, sender, &stop)),
-            )?);
+        for (channel, sender) in channels.into_iter().zip(senders) {
+            let mut deliverer = Deliverer {
+                engine: engine.clone(),
+                lease: channel.timeout + channel.spacing + LEASE_MARGIN,
+                base_url: config.base_url().to_owned(),
+                holder: holder.clone(),
+                channel,
+                sender,
+                stop: stop.clone(),
+                last_sent: None,
+            };
+            // Taken here, before the thread starts, so that a channel configured for the
+            // first time starts at the log's head as of this start (unless another server
+            // holds it: then where that one has it).
+            let held = match deliverer.hold() {
+                Ok(held) => held,
+                Err(e) => {
+                    Notifier { stop, threads }.halt();
+                    return Err(format!("cannot read the outbox: {e}"));
+                }
+            };
+            let started = std::thread::Builder::new()
+                .name(format!("notify-{}", deliverer.channel.name))
+                .spawn(move || deliverer.run(held));
+            match started {
+                Ok(t) => threads.push(t),
+                Err(e) => {
+                    Notifier { stop, threads }.halt();
+                    return Err(format!("cannot start the outbox's thread: {e}"));
+                }
+            }
         }
         Ok(Some(Notifier { stop, threads }))
     }
 
-    /// Stops the threads and waits for them (a try under way finishes first).
+    /// Stops the threads and waits for them (a try under way finishes first; each channel
+    /// is settled and let go, for another server to take at once).
     pub fn stop(mut self) {
         self.halt();
     }
@@ -357,6 +402,37 @@ impl Drop for Notifier {
     }
 }
 
+/// This machine's name, for the holder of a channel (operators read it).
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// The nice value of the outbox's threads: notifications take the CPU the commands leave.
+#[cfg(target_os = "linux")]
+const NICE: libc::c_int = 10;
+
+/// Lowers the calling thread's CPU priority (on Linux, where a nice value is a thread's):
+/// with the machine busy, commands are served first and notifications fall behind — the
+/// lag is measured (`workflow_outbox_lag_events`) — then catch up.
+fn background() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: plain system calls on the calling thread, no memory passed.
+        let set = unsafe {
+            let tid = libc::gettid();
+            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, NICE)
+        };
+        if set != 0 {
+            tracing::debug!(error = %std::io::Error::last_os_error(), "the outbox's thread keeps its priority");
+        }
+    }
+}
+
 /// Sleeps `d` in short steps, returning early when asked to stop.
 fn nap(d: Duration, stop: &AtomicBool) {
     let end = Instant::now() + d;
@@ -369,118 +445,231 @@ fn nap(d: Duration, stop: &AtomicBool) {
     }
 }
 
-/// The deriver: from where the outbox was derived through, the durable log's notices into
-/// deliveries, with the directory as it is now.
-fn derive(engine: &Engine, channels: &[Channel], base_url: &str, stop: &AtomicBool) {
-    let mut states = std::collections::HashMap::new();
-    while !stop.load(Ordering::Acquire) {
-        if states.len() > FOLLOWED {
-            states.clear();
-        }
-        match derive_once(engine, channels, base_url, &mut states) {
-            Ok(true) => {}
-            Ok(false) => nap(IDLE, stop),
-            Err(e) => {
-                tracing::warn!(error = %e, "the outbox could not derive notices; trying again");
-                nap(Duration::from_secs(5), stop);
-            }
-        }
-    }
-}
-
-/// One window of the log into the outbox; whether there was any.
-pub(crate) fn derive_once(
-    engine: &Engine,
-    channels: &[Channel],
-    base_url: &str,
-    states: &mut std::collections::HashMap<DocumentId, workflow_core::FlowState>,
-) -> Result<bool> {
-    let storage = &engine.inner.storage;
-    let through = storage.outbox_through()?;
-    let head = engine.head();
-    crate::telemetry::outbox_lag(head.saturating_sub(through));
-    if head <= through {
-        return Ok(false);
-    }
-    let (notices, next) = engine.notices_following(through + 1, DERIVE_BATCH, states)?;
-    if next <= through + 1 {
-        // Nothing durable yet beyond `through`.
-        return Ok(false);
-    }
-    let actors: BTreeMap<ActorId, Actor> = engine
-        .actors()
-        .into_iter()
-        .map(|a| (a.id.clone(), a))
-        .collect();
-    let units: BTreeMap<UnitCode, Unit> = engine
-        .units()
-        .into_iter()
-        .map(|u| (u.code.clone(), u))
-        .collect();
-    let now = (engine.inner.clock)().timestamp_millis();
-    let mut out = Vec::new();
-    for n in &notices {
-        let actor = actors.get(&n.recipient);
-        let unit = actor.and_then(|a| units.get(&a.unit));
-        out.extend(deliveries_of(n, channels, actor, unit, base_url, now));
-    }
-    // Another server may have derived the same window first: then nothing is written.
-    storage.outbox_add(through, next - 1, &out)?;
-    Ok(true)
-}
-
 /// A channel's deliverer.
-fn deliver(engine: &Engine, channel: &Channel, mut sender: Sender, stop: &AtomicBool) {
-    let mut last_sent: Option<Instant> = None;
-    while !stop.load(Ordering::Acquire) {
-        match deliver_once(engine, channel, &mut sender, &mut last_sent, stop) {
-            Ok(0) => nap(IDLE, stop),
-            Ok(_) => {}
-            Err(e) => {
-                tracing::warn!(channel = %channel.name, error = %e, "the outbox could not read or record deliveries; trying again");
-                nap(Duration::from_secs(5), stop);
-            }
+struct Deliverer {
+    engine: Engine,
+    channel: Channel,
+    sender: Sender,
+    base_url: String,
+    holder: String,
+    /// How long the channel is held without being renewed: longer than a try and the
+    /// spacing before it.
+    lease: Duration,
+    stop: Arc<AtomicBool>,
+    last_sent: Option<Instant>,
+}
+
+/// A channel while this deliverer holds it.
+struct Held {
+    /// Where the store has it settled.
+    settled: u64,
+    /// Where the deliveries in memory were derived through.
+    derived: u64,
+    /// Those derived and not yet tried, in log order.
+    queue: std::collections::VecDeque<Delivery>,
+    /// Delivered at their first try since the last settlement.
+    delivered: u64,
+    /// Failed at their first try since the last settlement: kept when it is stored.
+    failures: Vec<Delivery>,
+    /// When it was last settled, and when the lease then given ends (by the engine's clock).
+    last_settled: Instant,
+    lease_until: i64,
+    /// When kept deliveries were last looked for.
+    last_claim: Option<Instant>,
+    /// The streams' states as the log is followed.
+    states: std::collections::HashMap<DocumentId, workflow_core::FlowState>,
+}
+
+impl Held {
+    /// First tries since the last settlement.
+    fn tried(&self) -> usize {
+        self.delivered as usize + self.failures.len()
+    }
+
+    /// Where the channel stands once what was tried is stored: before the first position
+    /// still in memory, or through what was derived.
+    fn through(&self) -> u64 {
+        match self.queue.front() {
+            Some(d) => (d.position - 1).max(self.settled),
+            None => self.derived,
         }
     }
 }
 
-/// Claims what is due and tries each; how many it tried.
-fn deliver_once(
-    engine: &Engine,
-    channel: &Channel,
-    sender: &mut Sender,
-    last_sent: &mut Option<Instant>,
-    stop: &AtomicBool,
-) -> Result<usize> {
-    let storage = &engine.inner.storage;
-    let clock = &engine.inner.clock;
-    let now = clock().timestamp_millis();
-    // Long enough for every claimed try, spaced, to finish before another takes them.
-    let lease = (channel.timeout + channel.spacing) * CLAIM as u32 + Duration::from_secs(5);
-    let claimed =
-        storage.outbox_claim(&channel.name, now, now + lease.as_millis() as i64, CLAIM)?;
-    let since = Instant::now();
-    let tried = claimed.len();
-    for mut d in claimed {
-        if stop.load(Ordering::Acquire) {
-            // Left leased: due again when the lease ends.
-            break;
-        }
-        let lease_at = d.next_at;
-        if since.elapsed() + channel.timeout >= lease {
-            // Its lease would run out during its try: another deliverer may take it then.
-            break;
-        }
-        if let Some(at) = *last_sent {
-            let wait = channel.spacing.saturating_sub(at.elapsed());
-            if !wait.is_zero() {
-                nap(wait, stop);
+impl Deliverer {
+    fn now(&self) -> i64 {
+        (self.engine.inner.clock)().timestamp_millis()
+    }
+
+    fn lease_from(&self, now: i64) -> i64 {
+        now + self.lease.as_millis() as i64
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Acquire)
+    }
+
+    fn run(mut self, mut held: Option<Held>) {
+        background();
+        while !self.stopping() {
+            let result = match held.as_mut() {
+                None => self.hold().map(|h| {
+                    let got = h.is_some();
+                    held = h;
+                    got
+                }),
+                Some(h) => self.step(h),
+            };
+            match result {
+                Ok(true) => {}
+                // Another server holds the channel, or it lost it: ask again later.
+                Ok(false) if held.is_none() => nap(WAIT_FOR_CHANNEL, &self.stop),
+                Ok(false) => {
+                    tracing::info!(channel = %self.channel.name, "another server took the channel; this one stops delivering it");
+                    held = None;
+                }
+                Err(e) => {
+                    tracing::warn!(channel = %self.channel.name, error = %e, "the outbox could not read or record deliveries; trying again");
+                    // What is in memory is derived again from where the store has it.
+                    held = None;
+                    nap(Duration::from_secs(5), &self.stop);
+                }
             }
         }
-        *last_sent = Some(Instant::now());
+        if let Some(mut h) = held {
+            let storage = self.engine.inner.storage.clone();
+            let settled = self.settle(&mut h, true);
+            if let Err(e) =
+                settled.and_then(|_| storage.outbox_release(&self.channel.name, &self.holder))
+            {
+                tracing::warn!(channel = %self.channel.name, error = %e, "the outbox could not let go of a channel; it is taken again when its lease ends");
+            }
+        }
+    }
+
+    /// Takes the channel if no other server holds it.
+    fn hold(&mut self) -> Result<Option<Held>> {
+        let now = self.now();
+        let lease_until = self.lease_from(now);
+        let Some(c) = self.engine.inner.storage.outbox_hold(
+            &self.channel.name,
+            &self.holder,
+            now,
+            lease_until,
+            self.engine.head(),
+        )?
+        else {
+            return Ok(None);
+        };
+        tracing::info!(channel = %c.channel, through = c.through, holder = %self.holder, "delivering the channel");
+        Ok(Some(Held {
+            settled: c.through,
+            derived: c.through,
+            queue: Default::default(),
+            delivered: 0,
+            failures: Vec::new(),
+            last_settled: Instant::now(),
+            lease_until,
+            last_claim: None,
+            states: Default::default(),
+        }))
+    }
+
+    /// One round: kept deliveries that are due, then new ones from the log; `false` when
+    /// the channel was lost.
+    fn step(&mut self, h: &mut Held) -> Result<bool> {
+        let engine = self.engine.clone();
+        let mut worked = false;
+        if h.queue.is_empty() || h.last_claim.is_none_or(|at| at.elapsed() >= CLAIM_EVERY) {
+            h.last_claim = Some(Instant::now());
+            worked |= self.retry_kept()? > 0;
+        }
+        if h.queue.is_empty() && h.derived < engine.head() {
+            worked |= self.derive(h)?;
+        }
+        crate::telemetry::outbox_lag(
+            &self.channel.name,
+            engine.head().saturating_sub(h.through()),
+        );
+        while !self.stopping() && !h.queue.is_empty() {
+            self.try_first(h);
+            worked = true;
+            if h.tried() >= SETTLE_AFTER || h.last_settled.elapsed() >= SETTLE_EVERY {
+                break;
+            }
+        }
+        let behind = h.through() > h.settled;
+        // The lease is renewed well before it ends: before a try and the spacing before it
+        // could outlast it.
+        let renew = h.lease_until - self.now()
+            < (self.channel.timeout + self.channel.spacing).as_millis() as i64
+                + LEASE_MARGIN.as_millis() as i64 / 2;
+        let due = behind
+            && (h.queue.is_empty()
+                || h.last_settled.elapsed() >= SETTLE_EVERY
+                || h.tried() >= SETTLE_AFTER);
+        if (due || renew) && !self.settle(h, false)? {
+            return Ok(false);
+        }
+        if !worked {
+            nap(IDLE, &self.stop);
+        }
+        Ok(true)
+    }
+
+    /// The next window of the log's notices, as this channel's deliveries; whether there
+    /// was one (durable).
+    fn derive(&mut self, h: &mut Held) -> Result<bool> {
+        let engine = &self.engine;
+        if h.states.len() > FOLLOWED {
+            h.states.clear();
+        }
+        let (notices, next) =
+            engine.notices_following(h.derived + 1, DERIVE_BATCH, &mut h.states)?;
+        if next <= h.derived + 1 {
+            // Nothing durable yet beyond where it was.
+            return Ok(false);
+        }
+        let actors: BTreeMap<ActorId, Actor> = engine
+            .actors()
+            .into_iter()
+            .map(|a| (a.id.clone(), a))
+            .collect();
+        let units: BTreeMap<UnitCode, Unit> = engine
+            .units()
+            .into_iter()
+            .map(|u| (u.code.clone(), u))
+            .collect();
+        let now = self.now();
+        let channels = std::slice::from_ref(&self.channel);
+        for n in &notices {
+            let actor = actors.get(&n.recipient);
+            let unit = actor.and_then(|a| units.get(&a.unit));
+            h.queue
+                .extend(deliveries_of(n, channels, actor, unit, &self.base_url, now));
+        }
+        h.derived = next - 1;
+        Ok(true)
+    }
+
+    /// Waits out the channel's spacing since its last try.
+    fn space(&mut self) {
+        if let Some(at) = self.last_sent {
+            let wait = self.channel.spacing.saturating_sub(at.elapsed());
+            if !wait.is_zero() {
+                nap(wait, &self.stop);
+            }
+        }
+        self.last_sent = Some(Instant::now());
+    }
+
+    /// Tries `d` once, recording the outcome in it.
+    fn attempt(&mut self, d: &mut Delivery) {
+        let storage = self.engine.inner.storage.clone();
         d.attempts += 1;
-        let result = sender.send(&d, &**storage);
-        let now = clock().timestamp_millis();
+        let result = self.sender.send(d, &*storage);
+        let now = self.now();
+        let channel = &self.channel;
         match result {
             Ok(()) => {
                 d.state = DeliveryState::Delivered;
@@ -501,11 +690,80 @@ fn deliver_once(
                 }
             }
         }
-        if !storage.outbox_put(&d, Some(lease_at))? {
-            tracing::info!(channel = %channel.name, delivery = %d.id, "a delivery's lease ran out during its try; another deliverer records it");
+    }
+
+    /// The first try of the next delivery in memory.
+    fn try_first(&mut self, h: &mut Held) {
+        let Some(mut d) = h.queue.pop_front() else {
+            return;
+        };
+        self.space();
+        self.attempt(&mut d);
+        if d.state == DeliveryState::Delivered {
+            h.delivered += 1;
+        } else {
+            h.failures.push(d);
         }
     }
-    Ok(tried)
+
+    /// Stores where the channel stands, with the failures since the last time, and renews
+    /// the lease; `false` when another server holds the channel now. On `stopping`, the
+    /// lease is not renewed.
+    fn settle(&mut self, h: &mut Held, stopping: bool) -> Result<bool> {
+        let now = self.now();
+        let lease_until = if stopping { now } else { self.lease_from(now) };
+        let through = h.through();
+        let settled = self.engine.inner.storage.outbox_settle(
+            &self.channel.name,
+            &self.holder,
+            &Settlement {
+                expected: h.settled,
+                through,
+                delivered: h.delivered,
+                failures: &h.failures,
+                now,
+                lease_until,
+            },
+        )?;
+        if settled {
+            h.settled = through;
+            h.delivered = 0;
+            h.failures.clear();
+            h.last_settled = Instant::now();
+            h.lease_until = lease_until;
+        }
+        Ok(settled)
+    }
+
+    /// Claims the kept deliveries that are due and tries each; how many it tried.
+    fn retry_kept(&mut self) -> Result<usize> {
+        let storage = self.engine.inner.storage.clone();
+        let channel = self.channel.clone();
+        let now = self.now();
+        // Long enough for every claimed try, spaced, to finish before another takes them.
+        let lease = (channel.timeout + channel.spacing) * CLAIM as u32 + Duration::from_secs(5);
+        let claimed =
+            storage.outbox_claim(&channel.name, now, now + lease.as_millis() as i64, CLAIM)?;
+        let since = Instant::now();
+        let tried = claimed.len();
+        for mut d in claimed {
+            if self.stopping() {
+                // Left leased: due again when the lease ends.
+                break;
+            }
+            let lease_at = d.next_at;
+            if since.elapsed() + channel.timeout >= lease {
+                // Its lease would run out during its try: another deliverer may take it then.
+                break;
+            }
+            self.space();
+            self.attempt(&mut d);
+            if !storage.outbox_put(&d, Some(lease_at))? {
+                tracing::info!(channel = %channel.name, delivery = %d.id, "a delivery's lease ran out during its try; another deliverer records it");
+            }
+        }
+        Ok(tried)
+    }
 }
 
 /// A number in 0..1, at random.

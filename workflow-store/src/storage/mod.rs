@@ -317,17 +317,75 @@ impl<'a> dyn Storage + 'a {
     }
 }
 
-/// The notification outbox (DESIGN §12): the deliveries derived from the log, with where
-/// each stands. Operational data, not part of the log: a lost outbox is derived again from
-/// the log with the same ids (receivers de-duplicate), so its writes need not be synced
-/// with the commits'.
+/// Where a channel of the outbox stands in the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelCursor {
+    /// The channel's name.
+    pub channel: String,
+    /// Every delivery of the notices of the log's events up to here went through, or is
+    /// kept in the outbox as a failure.
+    pub through: u64,
+    /// How many went through at their first try (those kept as failures are counted by
+    /// their state).
+    pub delivered: u64,
+    /// When it last moved (ms since the epoch).
+    pub settled_at: i64,
+    /// Who delivers it (a server's outbox; empty: no one).
+    pub holder: String,
+    /// Until when (ms since the epoch).
+    pub lease_until: i64,
+}
+
+/// A channel's deliverer's account of what it did since it last settled.
+#[derive(Debug, Clone, Copy)]
+pub struct Settlement<'a> {
+    /// Where the channel stood (settled through).
+    pub expected: u64,
+    /// Where it stands now.
+    pub through: u64,
+    /// How many went through at their first try since.
+    pub delivered: u64,
+    /// Those that did not: kept, to be tried again or given up (dead).
+    pub failures: &'a [Delivery],
+    /// Now (ms since the epoch).
+    pub now: i64,
+    /// The lease renewed to.
+    pub lease_until: i64,
+}
+
+/// The notification outbox (DESIGN §12): where each channel stands in the log and the
+/// deliveries that did not go through at their first try. Operational data, not part of
+/// the log: a channel's deliverer derives its deliveries from the log as it goes, keeping
+/// in memory those in flight; what a lost write takes back is derived and sent again with
+/// the same ids (receivers de-duplicate), so its writes need not be synced with the commits'.
 pub trait Outbox {
-    /// The log position through which notices have been derived into the outbox (0: none).
-    fn outbox_through(&self) -> Result<u64>;
-    /// Adds `deliveries` (one already there is kept as it stands) and moves the derived
-    /// position from `expected` to `through`, both at once; `false`, with nothing written,
-    /// when the position is no longer `expected` (another server derived them first).
-    fn outbox_add(&self, expected: u64, through: u64, deliveries: &[Delivery]) -> Result<bool>;
+    /// Takes (or keeps) `channel` for `holder` until `lease_until` — when no one holds it,
+    /// `holder` does, or its holder's lease ended by `now` — and returns where it stands; a
+    /// channel seen for the first time starts settled through `start`. `None` when another
+    /// holder's lease runs on: one server at a time delivers a channel.
+    fn outbox_hold(
+        &self,
+        channel: &str,
+        holder: &str,
+        now: i64,
+        lease_until: i64,
+        start: u64,
+    ) -> Result<Option<ChannelCursor>>;
+    /// Moves `channel` on as `settlement` says — its place, its count of deliveries that
+    /// went through at their first try, the failures to keep (one already there is kept as
+    /// it stands), the lease renewed — all at once; `false`, with nothing written, when
+    /// `holder` no longer holds the channel or it is no longer where the settlement expects.
+    fn outbox_settle(
+        &self,
+        channel: &str,
+        holder: &str,
+        settlement: &Settlement<'_>,
+    ) -> Result<bool>;
+    /// Lets go of `channel` if `holder` holds it (a server stopping): another may take it
+    /// at once.
+    fn outbox_release(&self, channel: &str, holder: &str) -> Result<()>;
+    /// Every channel's place, by name.
+    fn outbox_channels(&self) -> Result<Vec<ChannelCursor>>;
     /// Up to `limit` pending deliveries of `channel` due by `now` (ms since the epoch),
     /// soonest first, each leased to the caller: due again only at `lease_until`, so that no
     /// other deliverer (of this or another server) takes it meanwhile, and one whose

@@ -83,7 +83,7 @@ mod writers;
 
 /// The schema version this build writes; `workflow migrate` and every open apply the
 /// migrations up to it, and a database of a newer version is refused.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The migrations, in order: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -139,6 +139,16 @@ CREATE TABLE wf_outbox (
 CREATE INDEX wf_outbox_due ON wf_outbox (channel, next_at) WHERE state = 'pending';
 CREATE INDEX wf_outbox_position ON wf_outbox (position);
 CREATE TABLE wf_outbox_memo (key text COLLATE "C" PRIMARY KEY, value text NOT NULL);
+"#,
+    r#"
+CREATE TABLE wf_outbox_channel (
+    channel text COLLATE "C" PRIMARY KEY,
+    through bigint NOT NULL,
+    delivered bigint NOT NULL,
+    settled_at bigint NOT NULL,
+    holder text COLLATE "C" NOT NULL,
+    lease_until bigint NOT NULL
+);
 "#,
 ];
 

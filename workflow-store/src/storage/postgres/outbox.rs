@@ -1,15 +1,27 @@
-//! The notification outbox: [`Outbox`], in `wf_outbox` (a delivery a row, its channel,
-//! state and due time as columns for the claims) and `wf_outbox_memo`; the position derived
-//! through is `wf_meta`'s `outbox-through`, locked while a window is added, so that of
-//! several servers deriving the same window one adds it. A claim takes due rows with
-//! `FOR UPDATE SKIP LOCKED` and moves them past the lease in the same statement: each
-//! delivery is tried by one server at a time.
+//! The notification outbox: [`Outbox`], in `wf_outbox_channel` (where each channel stands,
+//! and which server holds it until when), `wf_outbox` (a delivery kept a row — one that
+//! failed at its first try — its channel, state and due time as columns for the claims) and
+//! `wf_outbox_memo`. A channel is held by one server at a time (a lease taken and renewed by
+//! one statement, fenced by the holder on every move); a claim of kept deliveries takes due
+//! rows with `FOR UPDATE SKIP LOCKED` and moves them past the lease in the same statement.
 
 use super::sql::*;
 use super::*;
 use crate::notify::{Delivery, DeliveryState};
+use crate::storage::{ChannelCursor, Settlement};
 
-const THROUGH: &str = "outbox-through";
+const CURSOR_COLUMNS: &str = "channel, through, delivered, settled_at, holder, lease_until";
+
+fn cursor_of(row: &Row) -> ChannelCursor {
+    ChannelCursor {
+        channel: row.get("channel"),
+        through: u64::try_from(row.get::<_, i64>("through")).unwrap_or(0),
+        delivered: u64::try_from(row.get::<_, i64>("delivered")).unwrap_or(0),
+        settled_at: row.get("settled_at"),
+        holder: row.get("holder"),
+        lease_until: row.get("lease_until"),
+    }
+}
 
 fn delivery_of(row: &Row) -> Result<Delivery> {
     let bytes: Vec<u8> = row.get("value");
@@ -25,60 +37,104 @@ fn value(d: &Delivery) -> Vec<u8> {
 }
 
 impl Outbox for PostgresStorage {
-    fn outbox_through(&self) -> Result<u64> {
+    fn outbox_hold(
+        &self,
+        channel: &str,
+        holder: &str,
+        now: i64,
+        lease_until: i64,
+        start: u64,
+    ) -> Result<Option<ChannelCursor>> {
         Ok(self
-            .get_meta(THROUGH)?
-            .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
-            .map_or(0, u64::from_be_bytes))
+            .query_opt(
+                format!(
+                    "INSERT INTO wf_outbox_channel ({CURSOR_COLUMNS}) \
+                     VALUES ($1, $5, 0, $3, $2, $4) \
+                     ON CONFLICT (channel) DO UPDATE \
+                     SET holder = EXCLUDED.holder, lease_until = EXCLUDED.lease_until \
+                     WHERE wf_outbox_channel.holder = '' OR wf_outbox_channel.holder = $2 \
+                     OR wf_outbox_channel.lease_until <= $3 \
+                     RETURNING {CURSOR_COLUMNS}"
+                ),
+                vec![
+                    param(channel.to_owned()),
+                    param(holder.to_owned()),
+                    param(now),
+                    param(lease_until),
+                    param(pos(start)),
+                ],
+            )?
+            .as_ref()
+            .map(cursor_of))
     }
 
-    fn outbox_add(&self, expected: u64, through: u64, deliveries: &[Delivery]) -> Result<bool> {
-        let ids: Vec<String> = deliveries.iter().map(|d| d.id.clone()).collect();
-        let positions: Vec<i64> = deliveries.iter().map(|d| pos(d.position)).collect();
-        let channels: Vec<String> = deliveries.iter().map(|d| d.channel.clone()).collect();
-        let states: Vec<String> = deliveries
-            .iter()
-            .map(|d| d.state.name().to_owned())
-            .collect();
-        let due: Vec<i64> = deliveries.iter().map(|d| d.next_at).collect();
-        let values: Vec<Vec<u8>> = deliveries.iter().map(value).collect();
+    fn outbox_settle(&self, channel: &str, holder: &str, s: &Settlement<'_>) -> Result<bool> {
+        let (channel, holder) = (channel.to_owned(), holder.to_owned());
+        let (expected, through, delivered) = (pos(s.expected), pos(s.through), pos(s.delivered));
+        let (now, lease_until) = (s.now, s.lease_until);
+        let failures = s.failures;
+        let ids: Vec<String> = failures.iter().map(|d| d.id.clone()).collect();
+        let positions: Vec<i64> = failures.iter().map(|d| pos(d.position)).collect();
+        let channels: Vec<String> = failures.iter().map(|d| d.channel.clone()).collect();
+        let states: Vec<String> = failures.iter().map(|d| d.state.name().to_owned()).collect();
+        let due: Vec<i64> = failures.iter().map(|d| d.next_at).collect();
+        let values: Vec<Vec<u8>> = failures.iter().map(value).collect();
         self.run(move |pool| async move {
             let mut c = pool.get().await.map_err(from_pool)?;
             let tx = c.transaction().await.db()?;
-            tx.execute(
-                "INSERT INTO wf_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
-                &[&THROUGH, &0u64.to_be_bytes().to_vec()],
-            )
-            .await
-            .db()?;
-            let now: Vec<u8> = tx
-                .query_one(
-                    "SELECT value FROM wf_meta WHERE key = $1 FOR UPDATE",
-                    &[&THROUGH],
+            let moved = tx
+                .execute(
+                    "UPDATE wf_outbox_channel SET through = $4, delivered = delivered + $5, \
+                     settled_at = $6, lease_until = $7 \
+                     WHERE channel = $1 AND holder = $2 AND through = $3",
+                    &[
+                        &channel,
+                        &holder,
+                        &expected,
+                        &through,
+                        &delivered,
+                        &now,
+                        &lease_until,
+                    ],
                 )
                 .await
-                .db()?
-                .get(0);
-            if now != expected.to_be_bytes() {
+                .db()?;
+            if moved != 1 {
                 return Ok(false);
             }
-            tx.execute(
-                "INSERT INTO wf_outbox (id, position, channel, state, next_at, value) \
-                 SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], \
-                 $5::bigint[], $6::bytea[]) ON CONFLICT (id) DO NOTHING",
-                &[&ids, &positions, &channels, &states, &due, &values],
-            )
-            .await
-            .db()?;
-            tx.execute(
-                "UPDATE wf_meta SET value = $2 WHERE key = $1",
-                &[&THROUGH, &through.to_be_bytes().to_vec()],
-            )
-            .await
-            .db()?;
+            if !ids.is_empty() {
+                tx.execute(
+                    "INSERT INTO wf_outbox (id, position, channel, state, next_at, value) \
+                     SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], \
+                     $5::bigint[], $6::bytea[]) ON CONFLICT (id) DO NOTHING",
+                    &[&ids, &positions, &channels, &states, &due, &values],
+                )
+                .await
+                .db()?;
+            }
             tx.commit().await.db()?;
             Ok(true)
         })
+    }
+
+    fn outbox_release(&self, channel: &str, holder: &str) -> Result<()> {
+        self.execute(
+            "UPDATE wf_outbox_channel SET holder = '', lease_until = 0 \
+             WHERE channel = $1 AND holder = $2",
+            vec![param(channel.to_owned()), param(holder.to_owned())],
+        )?;
+        Ok(())
+    }
+
+    fn outbox_channels(&self) -> Result<Vec<ChannelCursor>> {
+        Ok(self
+            .query(
+                format!("SELECT {CURSOR_COLUMNS} FROM wf_outbox_channel ORDER BY channel"),
+                vec![],
+            )?
+            .iter()
+            .map(cursor_of)
+            .collect())
     }
 
     fn outbox_claim(

@@ -1,21 +1,19 @@
 //! The notification outbox: [`Outbox`], in one tree whose keys say what they hold, so that
 //! each change is one atomic batch:
-//! - `t`: the position derived through (u64, big-endian);
-//! - `d/{id}`: a delivery (JSON);
+//! - `c/{channel}`: where a channel stands ([`ChannelCursor`], JSON);
+//! - `d/{id}`: a delivery kept (one that failed at its first try) (JSON);
 //! - `q/{channel}\0{next_at}{id}`: a pending delivery by channel and when it is due;
-//! - `p/{position}{id}`: every delivery by log position (for operators' lists);
+//! - `p/{position}{id}`: every delivery kept, by log position (for operators' lists);
 //! - `m/{key}`: a channel's memo.
 //!
 //! It is a sled database of its own (`outbox/` in the data directory), so that its writes
-//! — several per command, as deliveries are added, claimed and recorded — are never part
-//! of the commits' syncs: sled writes them out in the background, a crash may take the last
-//! changes back, and the deriver then derives them again with the same ids (never over a
-//! delivery kept).
+//! are never part of the commits' syncs: sled writes them out in the background, a crash
+//! may take the last changes back, and the channel's deliverer then derives and sends again,
+//! with the same ids, what they had settled (never over a delivery kept).
 
 use super::*;
 use crate::notify::{Delivery, DeliveryState};
-
-const THROUGH: &[u8] = b"t";
+use crate::storage::{ChannelCursor, Settlement};
 
 /// The outbox's own database in the store's directory `path` (retrying briefly while the
 /// background threads of a handle just dropped still hold its lock).
@@ -62,13 +60,17 @@ fn position_key(position: u64, id: &str) -> Vec<u8> {
     [b"p/".as_slice(), &position.to_be_bytes(), id.as_bytes()].concat()
 }
 
+fn channel_key(channel: &str) -> Vec<u8> {
+    [b"c/".as_slice(), channel.as_bytes()].concat()
+}
+
 fn memo_key(key: &str) -> Vec<u8> {
     [b"m/".as_slice(), key.as_bytes()].concat()
 }
 
 impl SledStorage {
-    /// Held while the outbox is read and changed: the deriver, the deliverers and an
-    /// operator's retry each change a delivery and its queue key together.
+    /// Held while the outbox is read and changed: the deliverers and an operator's retry
+    /// each change a delivery and its queue key, or a channel's place, together.
     fn outbox_held(&self) -> Result<std::sync::MutexGuard<'_, ()>> {
         self.outbox_lock.lock().map_err(|_| Error::Internal {
             reason: "the outbox lock was poisoned".into(),
@@ -78,6 +80,13 @@ impl SledStorage {
     fn delivery(&self, id: &str) -> Result<Option<Delivery>> {
         match self.outbox.get(delivery_key(id)).db()? {
             Some(v) => Ok(Some(parse(format_args!("delivery {id}"), &v)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn cursor(&self, channel: &str) -> Result<Option<ChannelCursor>> {
+        match self.outbox.get(channel_key(channel)).db()? {
+            Some(v) => Ok(Some(parse(format_args!("outbox channel {channel}"), &v)?)),
             None => Ok(None),
         }
     }
@@ -97,28 +106,81 @@ impl SledStorage {
 }
 
 impl Outbox for SledStorage {
-    fn outbox_through(&self) -> Result<u64> {
-        match self.outbox.get(THROUGH).db()? {
-            Some(v) => u64_of("outbox position", &v),
-            None => Ok(0),
-        }
+    fn outbox_hold(
+        &self,
+        channel: &str,
+        holder: &str,
+        now: i64,
+        lease_until: i64,
+        start: u64,
+    ) -> Result<Option<ChannelCursor>> {
+        let _held = self.outbox_held()?;
+        let mut c = match self.cursor(channel)? {
+            Some(c) if c.holder.is_empty() || c.holder == holder || c.lease_until <= now => c,
+            Some(_) => return Ok(None),
+            None => ChannelCursor {
+                channel: channel.to_owned(),
+                through: start,
+                delivered: 0,
+                settled_at: now,
+                holder: String::new(),
+                lease_until: 0,
+            },
+        };
+        c.holder = holder.to_owned();
+        c.lease_until = lease_until;
+        self.outbox.insert(channel_key(channel), json(&c)).db()?;
+        Ok(Some(c))
     }
 
-    fn outbox_add(&self, expected: u64, through: u64, deliveries: &[Delivery]) -> Result<bool> {
+    fn outbox_settle(&self, channel: &str, holder: &str, s: &Settlement<'_>) -> Result<bool> {
         let _held = self.outbox_held()?;
-        if self.outbox_through()? != expected {
+        let Some(mut c) = self.cursor(channel)? else {
+            return Ok(false);
+        };
+        if c.holder != holder || c.through != s.expected {
             return Ok(false);
         }
         let mut batch = sled::Batch::default();
-        // Past `through` there is nothing yet: a window and its position are written in one
-        // batch, and one process holds a sled store.
-        for d in deliveries {
+        for d in s.failures {
+            if self.outbox.contains_key(delivery_key(&d.id)).db()? {
+                continue;
+            }
             Self::stage(&mut batch, d, None);
             batch.insert(position_key(d.position, &d.id), &[] as &[u8]);
         }
-        batch.insert(THROUGH, &through.to_be_bytes());
+        c.through = s.through;
+        c.delivered += s.delivered;
+        c.lease_until = s.lease_until;
+        c.settled_at = s.now;
+        batch.insert(channel_key(channel), json(&c));
         self.outbox.apply_batch(batch).db()?;
         Ok(true)
+    }
+
+    fn outbox_release(&self, channel: &str, holder: &str) -> Result<()> {
+        let _held = self.outbox_held()?;
+        if let Some(mut c) = self.cursor(channel)?
+            && c.holder == holder
+        {
+            c.holder.clear();
+            c.lease_until = 0;
+            self.outbox.insert(channel_key(channel), json(&c)).db()?;
+        }
+        Ok(())
+    }
+
+    fn outbox_channels(&self) -> Result<Vec<ChannelCursor>> {
+        self.outbox
+            .scan_prefix(b"c/")
+            .map(|kv| {
+                let (k, v) = kv.db()?;
+                parse(
+                    format_args!("outbox channel {}", String::from_utf8_lossy(&k)),
+                    &v,
+                )
+            })
+            .collect()
     }
 
     fn outbox_claim(
