@@ -186,11 +186,13 @@ async fn sign_in(c: &Client, base: &str, actor: &str) {
 async fn sideways(c: &Client) -> serde_json::Value {
     c.execute(
         "const w = document.documentElement.clientWidth; \
-         return [...document.querySelectorAll('body *')] \
+         const wide = document.documentElement.scrollWidth > w + 1 \
+           ? ['the page scrolls sideways: ' + document.documentElement.scrollWidth + ' > ' + w] : []; \
+         return wide.concat([...document.querySelectorAll('body *')] \
            .filter(e => e.getBoundingClientRect().right > w + 1) \
            .map(e => e.tagName + '.' + e.className + ' ' + \
                 Math.round(e.getBoundingClientRect().right) + ': ' + \
-                (e.textContent || '').trim().slice(0, 30));",
+                (e.textContent || '').trim().slice(0, 30)));",
         vec![],
     )
     .await
@@ -544,6 +546,24 @@ async fn an_office_day_in_a_real_browser() {
     }
     shot(&c, "bulletin.png").await;
 
+    // A campus portal's webhook that does not answer: the notices of a document submitted
+    // now are given up (tried once), for the operator page to show.
+    let notifier = workflow_store::notify::Notifier::start(
+        &engine,
+        &workflow_testkit::notify::unreachable_webhook("portal"),
+    )
+    .unwrap()
+    .unwrap();
+    let submitted = workflow_testkit::engine::new_id();
+    for (actor, action) in workflow_testkit::full_flow().into_iter().take(2) {
+        engine
+            .execute(Request::new(submitted, actor, action))
+            .await
+            .unwrap();
+    }
+    workflow_testkit::notify::dead_letters(&engine, 1).await;
+    notifier.stop();
+
     // The archivist verifies the log from the operator page; htmx shows the progress.
     sign_in(&c, &base, "xu.jing").await;
     c.goto(&format!("{base}/ops")).await.unwrap();
@@ -561,7 +581,24 @@ async fn an_office_day_in_a_real_browser() {
         verdict.contains(&format!("已校验 {} 条事件", engine.head())),
         "{verdict}"
     );
+    let failing = text_of(&c, "#failing").await;
+    assert!(
+        failing.contains("portal") && failing.contains("发送失败"),
+        "{failing}"
+    );
     shot(&c, "ops.png").await;
+    c.set_window_size(390, 844).await.unwrap();
+    assert_eq!(
+        sideways(&c).await,
+        serde_json::json!([]),
+        "the operator page, failed notifications and all, fits a phone"
+    );
+    // On the phone, the 消息通知 card: each failed notification a block of labelled lines.
+    c.execute("document.getElementById('notify').scrollIntoView()", vec![])
+        .await
+        .unwrap();
+    shot(&c, "ops-390.png").await;
+    c.set_window_size(1400, 1000).await.unwrap();
 
     // A reader with 收文 passed round to them ticks them all (全选) and marks them read in
     // one go, on a desk and then on a phone.
