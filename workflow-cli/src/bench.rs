@@ -199,6 +199,30 @@ where
     Ok(Rate::median(rounds))
 }
 
+/// Two measurements in turns — a round of `a`, a round of `b`, and so on, [`ROUNDS`] of
+/// each — giving each one's medians: what drifts while the bench runs (the machine's
+/// clock, caches, files growing) falls on both alike.
+async fn measure_in_turns<F, Fut, G, Gut>(
+    clients: usize,
+    seconds: f64,
+    a: F,
+    b: G,
+) -> Result<(Rate, Rate)>
+where
+    F: Fn(usize, usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Vec<Duration>>> + Send,
+    G: Fn(usize, usize) -> Gut + Send + Sync + 'static,
+    Gut: std::future::Future<Output = Result<Vec<Duration>>> + Send,
+{
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    let (mut of_a, mut of_b) = (Vec::new(), Vec::new());
+    for k in 0..ROUNDS {
+        of_a.push(measure_once(clients, seconds, a.clone(), k * 1_000_000).await?);
+        of_b.push(measure_once(clients, seconds, b.clone(), k * 1_000_000).await?);
+    }
+    Ok((Rate::median(of_a), Rate::median(of_b)))
+}
+
 async fn measure_once<F, Fut>(
     clients: usize,
     seconds: f64,
@@ -367,10 +391,22 @@ async fn engine_flows_naming(
     seconds: f64,
     files: Option<workflow_core::content::DocumentFiles>,
 ) -> Result<Rate> {
-    measure(clients, seconds, move |c, round| {
+    measure(clients, seconds, flows_on(engine, files)).await
+}
+
+/// One client's run of the sample flow: each command's latency.
+type FlowWork = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Duration>>> + Send>>;
+
+/// The work of one client in [`engine_flows_naming`]: a new document through the sample
+/// flow, each command's latency.
+fn flows_on(
+    engine: Engine,
+    files: Option<workflow_core::content::DocumentFiles>,
+) -> impl Fn(usize, usize) -> FlowWork + Send + Sync + 'static {
+    move |c, round| {
         let engine = engine.clone();
         let files = files.clone();
-        async move {
+        Box::pin(async move {
             let id = DocumentId(uuid::Uuid::new_v4());
             let mut lat = Vec::with_capacity(11);
             let mut steps = flow(c * 1_000_000 + round);
@@ -383,9 +419,8 @@ async fn engine_flows_naming(
                 lat.push(t.elapsed());
             }
             Ok(lat)
-        }
-    })
-    .await
+        })
+    }
 }
 
 type Client = pb::document_workflow_client::DocumentWorkflowClient<
@@ -1711,9 +1746,15 @@ async fn part_notify(
         .context("three channels configured")?;
     let mut rows = Vec::new();
     for &c in clients {
-        let without = engine_flows(off.clone(), c, seconds).await?;
+        // In turns, a round without and a round with: drift falls on both alike.
         let sent = posted.load(Ordering::Relaxed);
-        let with = engine_flows(on.clone(), c, seconds).await?;
+        let (without, with) = measure_in_turns(
+            c,
+            seconds,
+            flows_on(off.clone(), None),
+            flows_on(on.clone(), None),
+        )
+        .await?;
         let sent = posted.load(Ordering::Relaxed) - sent;
         let head = on.head();
         let behind = on

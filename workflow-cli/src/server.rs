@@ -108,13 +108,9 @@ pub async fn serve(
         Some(addr) => Some(spawn_metrics(addr, stop_rx.clone()).await?),
         None => None,
     };
-    let web = match &config.web {
-        Some(web) => Some(spawn_web(&engine, web, Arc::clone(&clock), stop_rx.clone()).await?),
-        None => None,
-    };
-    let sweeper = spawn_deadline_sweep(&engine, config, Arc::clone(&clock), stop_rx);
     // The outbox's threads: deriving from the durable log and delivering, never on the
-    // commands' path.
+    // commands' path. Started before anything that writes (the console, the sweep), so
+    // that a channel configured for the first time misses none of their notices.
     let notifier = workflow_store::notify::Notifier::start(&engine, &config.notify)
         .map_err(|e| ServerError::Config(crate::config::ConfigError::Invalid(e)))?;
     if notifier.is_some() {
@@ -123,6 +119,11 @@ pub async fn serve(
             "notification outbox started"
         );
     }
+    let web = match &config.web {
+        Some(web) => Some(spawn_web(&engine, web, Arc::clone(&clock), stop_rx.clone()).await?),
+        None => None,
+    };
+    let sweeper = spawn_deadline_sweep(&engine, config, Arc::clone(&clock), stop_rx);
     tracing::info!(store = %config.place(), "store");
     // The sweep stops as soon as shutdown is asked for, not after the calls in flight
     // have drained: it would only write reminders nobody asked for by then.

@@ -338,8 +338,9 @@ async fn two_servers_deliver_each_notice_once_and_a_kill_loses_none() {
         let status = engine().outbox_status().unwrap();
         let n = |s| status.counts.get(&s).copied().unwrap_or(0);
         use workflow_store::notify::DeliveryState::{Dead, Delivered, Pending};
-        if n(Pending) == 0 {
-            assert_eq!((status.settled(), n(Dead)), (status.head, 0), "{status:?}");
+        // The last post may come a moment before its channel settles.
+        if n(Pending) == 0 && status.settled() == status.head {
+            assert_eq!(n(Dead), 0, "{status:?}");
             assert!(n(Delivered) as usize >= want.len());
             break;
         }

@@ -1393,18 +1393,13 @@ pub fn the_outbox_claims_each_delivery_once_and_fences_stale_puts<B: Backend>(ba
     drop(store);
     let store = backend.open(&place);
     let channels = ok("outbox_channels", store.outbox_channels());
-    let places: Vec<(&str, u64, u64, &str)> = channels
+    // (Who holds them after a reopen is the backend's: a sled store, held by one process,
+    // lets go of what a process before it held.)
+    let places: Vec<(&str, u64, u64)> = channels
         .iter()
-        .map(|c| {
-            (
-                c.channel.as_str(),
-                c.through,
-                c.delivered,
-                c.holder.as_str(),
-            )
-        })
+        .map(|c| (c.channel.as_str(), c.through, c.delivered))
         .collect();
-    assert_eq!(places, [("hook", 10, 5, "a"), ("mail", 11, 10, "a")]);
+    assert_eq!(places, [("hook", 10, 5), ("mail", 11, 10)]);
 
     // Due at 100: the hook's two, not the mail's, not the one due at 500.
     let claimed = ok("outbox_claim", store.outbox_claim("hook", 100, 1000, 10));

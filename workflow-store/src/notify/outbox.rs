@@ -303,8 +303,8 @@ const WAIT_FOR_CHANNEL: Duration = Duration::from_secs(1);
 const FOLLOWED: usize = 20_000;
 /// Kept deliveries (failed at their first try) a deliverer claims at once.
 const CLAIM: usize = 16;
-/// How often kept deliveries are looked for while new ones are being sent.
-const CLAIM_EVERY: Duration = Duration::from_secs(1);
+/// How often kept deliveries that have come due are looked for.
+const CLAIM_EVERY: Duration = Duration::from_millis(500);
 /// A deliverer settles (stores where its channel stands) at least this often while it
 /// sends, and after this many tries: what a crash sends again.
 const SETTLE_EVERY: Duration = Duration::from_millis(250);
@@ -350,7 +350,7 @@ impl Notifier {
         for (channel, sender) in channels.into_iter().zip(senders) {
             let mut deliverer = Deliverer {
                 engine: engine.clone(),
-                lease: channel.timeout + channel.spacing + LEASE_MARGIN,
+                lease: channel.spacing + longest_try(&channel) + LEASE_MARGIN,
                 base_url: config.base_url().to_owned(),
                 holder: holder.clone(),
                 channel,
@@ -400,6 +400,14 @@ impl Drop for Notifier {
     fn drop(&mut self) {
         self.halt();
     }
+}
+
+/// The longest one try may take: a token fetched (企业微信, 钉钉待办) and the message sent,
+/// each within the channel's timeout. (SMTP's timeout is per step of the conversation: a
+/// server slower than that at every step may outlast it — then another server may take the
+/// channel meanwhile, and what both sent comes twice, with the same id.)
+fn longest_try(channel: &Channel) -> Duration {
+    channel.timeout * 2
 }
 
 /// This machine's name, for the holder of a channel (operators read it).
@@ -580,41 +588,56 @@ impl Deliverer {
     fn step(&mut self, h: &mut Held) -> Result<bool> {
         let engine = self.engine.clone();
         let mut worked = false;
-        if h.queue.is_empty() || h.last_claim.is_none_or(|at| at.elapsed() >= CLAIM_EVERY) {
+        if h.last_claim.is_none_or(|at| at.elapsed() >= CLAIM_EVERY) {
             h.last_claim = Some(Instant::now());
-            worked |= self.retry_kept()? > 0;
+            match self.retry_kept(h)? {
+                Some(tried) => worked |= tried > 0,
+                None => return Ok(false),
+            }
         }
-        if h.queue.is_empty() && h.derived < engine.head() {
+        let head = engine.head();
+        if h.queue.is_empty() && h.derived < head {
             worked |= self.derive(h)?;
         }
-        crate::telemetry::outbox_lag(
-            &self.channel.name,
-            engine.head().saturating_sub(h.through()),
-        );
+        crate::telemetry::outbox_lag(&self.channel.name, head.saturating_sub(h.through()));
         while !self.stopping() && !h.queue.is_empty() {
-            self.try_first(h);
+            if !self.try_first(h)? {
+                return Ok(false);
+            }
             worked = true;
             if h.tried() >= SETTLE_AFTER || h.last_settled.elapsed() >= SETTLE_EVERY {
                 break;
             }
         }
-        let behind = h.through() > h.settled;
-        // The lease is renewed well before it ends: before a try and the spacing before it
-        // could outlast it.
-        let renew = h.lease_until - self.now()
-            < (self.channel.timeout + self.channel.spacing).as_millis() as i64
-                + LEASE_MARGIN.as_millis() as i64 / 2;
-        let due = behind
-            && (h.queue.is_empty()
+        // Settled every so often while it sends, and at once when it has caught up.
+        let due = h.through() > h.settled
+            && (h.tried() >= SETTLE_AFTER
                 || h.last_settled.elapsed() >= SETTLE_EVERY
-                || h.tried() >= SETTLE_AFTER);
-        if (due || renew) && !self.settle(h, false)? {
+                || (h.queue.is_empty() && h.derived >= head));
+        let kept = if due {
+            self.settle(h, false)?
+        } else {
+            self.keep(h)?
+        };
+        if !kept {
             return Ok(false);
         }
         if !worked {
             nap(IDLE, &self.stop);
         }
         Ok(true)
+    }
+
+    /// Renews the lease when what is left of it would not cover the spacing and a try
+    /// (before every try, and once a round); `false` when another server holds the channel
+    /// now.
+    fn keep(&mut self, h: &mut Held) -> Result<bool> {
+        let left = h.lease_until - self.now();
+        let needed = self.channel.spacing + longest_try(&self.channel) + LEASE_MARGIN / 2;
+        if left >= needed.as_millis() as i64 {
+            return Ok(true);
+        }
+        self.settle(h, false)
     }
 
     /// The next window of the log's notices, as this channel's deliveries; whether there
@@ -692,18 +715,27 @@ impl Deliverer {
         }
     }
 
-    /// The first try of the next delivery in memory.
-    fn try_first(&mut self, h: &mut Held) {
+    /// The first try of the next delivery in memory; `false` when the channel was lost.
+    fn try_first(&mut self, h: &mut Held) -> Result<bool> {
+        if !self.keep(h)? {
+            return Ok(false);
+        }
         let Some(mut d) = h.queue.pop_front() else {
-            return;
+            return Ok(true);
         };
         self.space();
+        if self.stopping() {
+            // Not sent: the channel settles before it.
+            h.queue.push_front(d);
+            return Ok(true);
+        }
         self.attempt(&mut d);
         if d.state == DeliveryState::Delivered {
             h.delivered += 1;
         } else {
             h.failures.push(d);
         }
+        Ok(true)
     }
 
     /// Stores where the channel stands, with the failures since the last time, and renews
@@ -735,34 +767,61 @@ impl Deliverer {
         Ok(settled)
     }
 
-    /// Claims the kept deliveries that are due and tries each; how many it tried.
-    fn retry_kept(&mut self) -> Result<usize> {
+    /// Claims the kept deliveries that are due and tries each; how many it tried, `None`
+    /// when the channel was lost. Those it does not try (stopping, the channel lost, their
+    /// claim about to end) are put back, due at once.
+    fn retry_kept(&mut self, h: &mut Held) -> Result<Option<usize>> {
         let storage = self.engine.inner.storage.clone();
         let channel = self.channel.clone();
         let now = self.now();
+        let one = channel.spacing + longest_try(&channel);
         // Long enough for every claimed try, spaced, to finish before another takes them.
-        let lease = (channel.timeout + channel.spacing) * CLAIM as u32 + Duration::from_secs(5);
+        let lease = one * CLAIM as u32 + Duration::from_secs(5);
         let claimed =
             storage.outbox_claim(&channel.name, now, now + lease.as_millis() as i64, CLAIM)?;
         let since = Instant::now();
-        let tried = claimed.len();
-        for mut d in claimed {
-            if self.stopping() {
-                // Left leased: due again when the lease ends.
-                break;
-            }
+        let mut tried = 0;
+        let mut lost = false;
+        let mut left = claimed.into_iter();
+        for mut d in left.by_ref() {
             let lease_at = d.next_at;
-            if since.elapsed() + channel.timeout >= lease {
-                // Its lease would run out during its try: another deliverer may take it then.
+            // Stopping, or its claim would run out during its try (another deliverer may
+            // take it then): put back.
+            let unsent = if self.stopping() || since.elapsed() + one >= lease {
+                true
+            } else if !self.keep(h)? {
+                lost = true;
+                true
+            } else {
+                self.space();
+                self.stopping()
+            };
+            if unsent {
+                self.put_back(&d, lease_at)?;
                 break;
             }
-            self.space();
+            tried += 1;
             self.attempt(&mut d);
             if !storage.outbox_put(&d, Some(lease_at))? {
-                tracing::info!(channel = %channel.name, delivery = %d.id, "a delivery's lease ran out during its try; another deliverer records it");
+                tracing::info!(channel = %channel.name, delivery = %d.id, "a delivery's claim ran out during its try; another deliverer records it");
             }
         }
-        Ok(tried)
+        for d in left {
+            let lease_at = d.next_at;
+            self.put_back(&d, lease_at)?;
+        }
+        Ok((!lost).then_some(tried))
+    }
+
+    /// A claimed delivery not tried, due again at once (unless another took it meanwhile).
+    fn put_back(&self, d: &Delivery, claimed_until: i64) -> Result<()> {
+        let mut d = d.clone();
+        d.next_at = self.now();
+        self.engine
+            .inner
+            .storage
+            .outbox_put(&d, Some(claimed_until))
+            .map(|_| ())
     }
 }
 

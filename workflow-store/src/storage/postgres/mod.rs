@@ -149,6 +149,12 @@ CREATE TABLE wf_outbox_channel (
     holder text COLLATE "C" NOT NULL,
     lease_until bigint NOT NULL
 );
+-- The first outbox kept one position derived through: each channel it has deliveries of
+-- takes that place, so that no notice since is skipped.
+INSERT INTO wf_outbox_channel (channel, through, delivered, settled_at, holder, lease_until)
+SELECT DISTINCT o.channel, ('x' || encode(m.value, 'hex'))::bit(64)::bigint, 0, 0, '', 0
+FROM wf_outbox o JOIN wf_meta m ON m.key = 'outbox-through' AND length(m.value) = 8;
+DELETE FROM wf_meta WHERE key = 'outbox-through';
 "#,
 ];
 

@@ -35,8 +35,57 @@ pub(super) fn open(path: &Path) -> Result<sled::Tree> {
             Err(other) => return Err(from_sled(other)),
         }
     };
-    db.open_tree("outbox").db()
+    let tree = db.open_tree("outbox").db()?;
+    adopt(&tree)?;
+    Ok(tree)
 }
+
+/// What an opened outbox takes over: one process holds a sled store, so a channel still
+/// held is held by a process that is gone — let go, for this one to take at once; and an
+/// outbox of the first build (one position derived through, key `t`) gives each channel it
+/// has deliveries of that place, so that no notice since is skipped.
+fn adopt(tree: &sled::Tree) -> Result<()> {
+    let mut batch = sled::Batch::default();
+    let mut seen = std::collections::BTreeSet::new();
+    for kv in tree.scan_prefix(b"c/") {
+        let (k, v) = kv.db()?;
+        let mut c: ChannelCursor = parse(
+            format_args!("outbox channel {}", String::from_utf8_lossy(&k)),
+            &v,
+        )?;
+        seen.insert(c.channel.clone());
+        if !c.holder.is_empty() {
+            c.holder.clear();
+            c.lease_until = 0;
+            batch.insert(k, json(&c));
+        }
+    }
+    if let Some(t) = tree.get(LEGACY_THROUGH).db()? {
+        let through = u64_of("outbox position", &t)?;
+        for kv in tree.scan_prefix(b"d/") {
+            let (k, v) = kv.db()?;
+            let d: Delivery = parse(format_args!("delivery {}", String::from_utf8_lossy(&k)), &v)?;
+            if seen.insert(d.channel.clone()) {
+                let c = ChannelCursor {
+                    channel: d.channel.clone(),
+                    through,
+                    delivered: 0,
+                    settled_at: 0,
+                    holder: String::new(),
+                    lease_until: 0,
+                };
+                batch.insert(channel_key(&d.channel), json(&c));
+            }
+        }
+        batch.remove(LEGACY_THROUGH);
+    }
+    tree.apply_batch(batch).db()?;
+    tree.flush().db()?;
+    Ok(())
+}
+
+/// The first build's single position derived through.
+const LEGACY_THROUGH: &[u8] = b"t";
 
 fn delivery_key(id: &str) -> Vec<u8> {
     [b"d/".as_slice(), id.as_bytes()].concat()
@@ -115,21 +164,31 @@ impl Outbox for SledStorage {
         start: u64,
     ) -> Result<Option<ChannelCursor>> {
         let _held = self.outbox_held()?;
-        let mut c = match self.cursor(channel)? {
-            Some(c) if c.holder.is_empty() || c.holder == holder || c.lease_until <= now => c,
+        let (mut c, created) = match self.cursor(channel)? {
+            Some(c) if c.holder.is_empty() || c.holder == holder || c.lease_until <= now => {
+                (c, false)
+            }
             Some(_) => return Ok(None),
-            None => ChannelCursor {
-                channel: channel.to_owned(),
-                through: start,
-                delivered: 0,
-                settled_at: now,
-                holder: String::new(),
-                lease_until: 0,
-            },
+            None => (
+                ChannelCursor {
+                    channel: channel.to_owned(),
+                    through: start,
+                    delivered: 0,
+                    settled_at: now,
+                    holder: String::new(),
+                    lease_until: 0,
+                },
+                true,
+            ),
         };
         c.holder = holder.to_owned();
         c.lease_until = lease_until;
         self.outbox.insert(channel_key(channel), json(&c)).db()?;
+        if created {
+            // Where a new channel starts is kept before anything is sent from it: lost in
+            // a crash, it would start again at a later head.
+            self.outbox.flush().db()?;
+        }
         Ok(Some(c))
     }
 
@@ -195,6 +254,7 @@ impl Outbox for SledStorage {
         let end = queue_key(channel, now.saturating_add(1), "");
         let mut out = Vec::new();
         let mut batch = sled::Batch::default();
+        let mut changed = false;
         for kv in self.outbox.range(start..end).take(limit) {
             let (k, _) = kv.db()?;
             let id = k
@@ -213,15 +273,19 @@ impl Outbox for SledStorage {
                 }
                 _ => {
                     batch.remove(k);
+                    changed = true;
                     continue;
                 }
             };
             let mut d = old.clone();
             d.next_at = lease_until;
             Self::stage(&mut batch, &d, Some(&old));
+            changed = true;
             out.push(d);
         }
-        self.outbox.apply_batch(batch).db()?;
+        if changed {
+            self.outbox.apply_batch(batch).db()?;
+        }
         Ok(out)
     }
 
