@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use crate::directory::{Actor, Classification};
+use crate::directory::{Actor, Classification, Role};
 use crate::flow::{Recorded, Reminding};
 use crate::ids::{ActorId, DocumentId, UnitCode, china_date};
 use crate::kind::StreamKind;
@@ -32,6 +32,9 @@ pub enum NoticeKind {
     /// 已办: the document no longer waits for the recipient (they acted, or it moved on) —
     /// for channels that keep a to-do list of their own in step (钉钉待办), not for people.
     Done,
+    /// 月通报: a month's 督办 bulletin was published — to the leaders, the office's
+    /// director, the handlers who carry items and the other supervisors.
+    Bulletin,
 }
 
 impl NoticeKind {
@@ -42,15 +45,17 @@ impl NoticeKind {
             NoticeKind::Urged => "urged",
             NoticeKind::Escalated => "escalated",
             NoticeKind::Done => "done",
+            NoticeKind::Bulletin => "bulletin",
         }
     }
 
     /// Every kind, in order.
-    pub const ALL: [NoticeKind; 4] = [
+    pub const ALL: [NoticeKind; 5] = [
         NoticeKind::Todo,
         NoticeKind::Urged,
         NoticeKind::Escalated,
         NoticeKind::Done,
+        NoticeKind::Bulletin,
     ];
 
     /// The kind of a stable name.
@@ -65,6 +70,7 @@ impl NoticeKind {
             NoticeKind::Urged => "催办",
             NoticeKind::Escalated => "督办提醒",
             NoticeKind::Done => "已办",
+            NoticeKind::Bulletin => "月通报",
         }
     }
 }
@@ -117,6 +123,7 @@ impl Notice {
                     NoticeKind::Urged => "被催办",
                     NoticeKind::Escalated => "超期未办结",
                     NoticeKind::Done => "已办理",
+                    NoticeKind::Bulletin => "已发布",
                 },
             };
             return format!(
@@ -160,6 +167,7 @@ impl Notice {
                 )
             }
             NoticeKind::Done => format!("【已办】{flow}{doc}已办理，现{}。{link}", self.step),
+            NoticeKind::Bulletin => format!("【月通报】{doc}已发布，请查阅。{link}"),
         }
     }
 
@@ -220,6 +228,9 @@ pub fn notices(
     after: &FlowState,
     people: People<'_>,
 ) -> Vec<Notice> {
+    if let FlowState::Bulletin(published) = after {
+        return bulletin_notices(position, event, before, after, published, people);
+    }
     let now_holding = people.holders(after);
     let mut out = Vec::new();
     let mut notice = |kind: NoticeKind, recipient: &ActorId, reminding: Option<Reminding>| {
@@ -270,6 +281,40 @@ pub fn notices(
         }
     }
     out
+}
+
+/// A 月通报's publication (its stream's first event): to the leaders, the office's
+/// director, the handlers and the other supervisors cleared for it, with its page's link.
+fn bulletin_notices(
+    position: u64,
+    event: &Recorded<FlowEvent>,
+    before: Option<&FlowState>,
+    after: &FlowState,
+    published: &crate::supervision::Publication,
+    people: People<'_>,
+) -> Vec<Notice> {
+    if before.is_some() {
+        return Vec::new();
+    }
+    let link = format!("/bulletin?month={}", published.month());
+    people
+        .actors
+        .iter()
+        .filter(|a| a.id != event.actor && a.may_see(after.classification()))
+        .filter(|a| {
+            a.roles.iter().any(|r| {
+                matches!(
+                    r,
+                    Role::Leader | Role::OfficeDirector | Role::Handler | Role::Supervisor
+                )
+            })
+        })
+        .map(|a| Notice {
+            link: link.clone(),
+            due_on: None,
+            ..notice_of(position, NoticeKind::Bulletin, &a.id, after)
+        })
+        .collect()
 }
 
 /// Whether the event is a 催办 (by hand, or the sweep's) — `Some`, with whom it escalates

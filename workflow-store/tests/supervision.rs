@@ -592,6 +592,42 @@ async fn publishing_a_bulletin_records_its_digests_once_and_only_after_the_month
         .unwrap();
     assert_eq!(p.published_by().0, SUPERVISOR);
     assert_eq!(p.digests(), &digests);
+    // Its notice (月通报): to the leaders, the office's director, the handlers and the
+    // other supervisors cleared for it — not to whoever published it — with its page.
+    {
+        use workflow_core::notice::NoticeKind;
+        use workflow_testkit::supervision::LEADER;
+        let (notices, _) = engine.notices(outcome.events[0].position, 1).unwrap();
+        assert!(notices.iter().all(|n| n.kind == NoticeKind::Bulletin));
+        use workflow_core::directory::Role;
+        let told: Vec<&str> = notices.iter().map(|n| n.recipient.as_str()).collect();
+        let readers: Vec<String> = engine
+            .actors()
+            .into_iter()
+            .filter(|a| a.id.as_str() != SUPERVISOR && a.may_see(clearance))
+            .filter(|a| {
+                [
+                    Role::Leader,
+                    Role::OfficeDirector,
+                    Role::Handler,
+                    Role::Supervisor,
+                ]
+                .iter()
+                .any(|r| a.roles.contains(r))
+            })
+            .map(|a| a.id.to_string())
+            .collect();
+        assert_eq!(told, readers);
+        assert!(told.contains(&LEADER), "{told:?}");
+        assert!(!told.contains(&SUPERVISOR), "{told:?}");
+        let n = &notices[0];
+        assert_eq!(n.link, "/bulletin?month=2026-11");
+        let text = n.text(Classification::TopSecret, "https://oa.x.edu.cn");
+        assert_eq!(
+            text,
+            "【月通报】《2026年11月督办工作通报》已发布，请查阅。https://oa.x.edu.cn/bulletin?month=2026-11"
+        );
+    }
     assert!(
         engine
             .publication(november, Classification::TopSecret)

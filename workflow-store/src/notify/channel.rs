@@ -420,7 +420,13 @@ impl ChannelConfig {
             None => match sends {
                 Sends::Webhook { .. } => NoticeKind::ALL.into_iter().collect(),
                 Sends::DingtalkTodo { .. } => [NoticeKind::Todo, NoticeKind::Done].into(),
-                _ => [NoticeKind::Todo, NoticeKind::Urged, NoticeKind::Escalated].into(),
+                _ => [
+                    NoticeKind::Todo,
+                    NoticeKind::Urged,
+                    NoticeKind::Escalated,
+                    NoticeKind::Bulletin,
+                ]
+                .into(),
             },
         };
         let per_minute = self.per_minute.unwrap_or(if robot { 20 } else { 0 });

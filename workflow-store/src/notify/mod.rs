@@ -66,7 +66,9 @@ impl Engine {
         // Each stream's state as the window goes: read once (as of the event before its
         // first in the window) unless followed already, then folded event by event.
         for env in envelopes {
-            if !StreamKind::DOCUMENTS.contains(&env.stream_kind()) {
+            // The documents' streams, and the published 月通报.
+            let kind = env.stream_kind();
+            if !StreamKind::DOCUMENTS.contains(&kind) && kind != StreamKind::Bulletin {
                 continue;
             }
             let event = env
