@@ -294,6 +294,7 @@ impl Engine {
             head,
             head_hash,
             cache: HashMap::new(),
+            maybe_behind: true,
             rebuild_resident_documents: config.rebuild_resident_documents.max(1),
             halted,
             retention_schedule,

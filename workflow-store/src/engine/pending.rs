@@ -65,11 +65,15 @@ impl PendingGroup<'_> {
                 } else if let Err(e) = executed {
                     // With several servers on one database, a reaction decided against a
                     // document another server has just changed is refused, and the group
-                    // then conflicts and is decided again: ordinary, not an error.
+                    // then conflicts and is decided again: ordinary, not an error. So is a
+                    // reaction whose command id (from its event's position) another
+                    // server's reaction took: this group's positions are taken, and it is
+                    // decided again after catching up.
                     let race = self.shared
                         && matches!(
                             e,
                             Error::Conflict { .. }
+                                | Error::CommandIdReused { .. }
                                 | Error::Rejected(workflow_core::Error::DocumentExists(_))
                         );
                     // An optional reaction refused because its stream moved on (the item

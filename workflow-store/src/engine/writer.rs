@@ -75,6 +75,13 @@ pub(super) struct Writer {
     pub(super) sync_failed: Arc<std::sync::Mutex<Option<String>>>,
     /// What the last group wrote, for the syncer.
     pub(super) written: Option<WrittenGroup>,
+    /// On a shared store: whether another process may have committed since this writer
+    /// last read the log's end — at start, and once told of a foreign commit (PostgreSQL:
+    /// a notification, or its listening connection made again). While it is not, a group
+    /// is decided without reading the log's end first: were it wrong, the group's commit
+    /// finds its first position taken (the log is gapless), and the group is decided again
+    /// after catching up.
+    pub(super) maybe_behind: bool,
 }
 
 /// What the engine's readers share with the writer: the durable head, the live tail and
@@ -172,7 +179,10 @@ impl Writer {
                 match msg {
                     // Another process committed to the shared store: a group catches up
                     // before deciding anyway; without one, catch up below.
-                    Msg::Foreign => foreign = true,
+                    Msg::Foreign => {
+                        foreign = true;
+                        self.maybe_behind = true;
+                    }
                     // A directory change is a group of its own, so that every command
                     // decided after it sees the directory it made.
                     Msg::Execute(req, reply) if req.action.kind() == StreamKind::Directory => {
@@ -400,6 +410,7 @@ impl Writer {
         let position = end.as_ref().map_or(0, |h| h.position);
         let hash = end.map_or_else(|| crate::envelope::GENESIS_HASH.to_owned(), |h| h.hash);
         if position == self.head && hash == self.head_hash {
+            self.maybe_behind = false;
             return Ok(false);
         }
         if position <= self.head {
@@ -431,6 +442,7 @@ impl Writer {
         self.head = position;
         self.head_hash = hash;
         let _ = self.readers.head_tx.send(self.head);
+        self.maybe_behind = false;
         Ok(true)
     }
 
@@ -453,7 +465,13 @@ impl Writer {
                     reason: reason.clone(),
                 });
             }
-            if shared && let Err(e) = self.catch_up() {
+            // The log's end read first when another process may have committed since this
+            // writer last looked, and always when holding the others off (a group that lost
+            // to them).
+            if shared
+                && (self.maybe_behind || holding)
+                && let Err(e) = self.catch_up()
+            {
                 self.storage.release_commits();
                 if let Some(halt) = &self.halted {
                     return refuse_all(requests, || halt.error());
