@@ -468,10 +468,8 @@ impl Writer {
             // The log's end read first when another process may have committed since this
             // writer last looked, and always when holding the others off (a group that lost
             // to them).
-            if shared
-                && (self.maybe_behind || holding)
-                && let Err(e) = self.catch_up()
-            {
+            let looked = shared && (self.maybe_behind || holding);
+            if looked && let Err(e) = self.catch_up() {
                 self.storage.release_commits();
                 if let Some(halt) = &self.halted {
                     return refuse_all(requests, || halt.error());
@@ -488,6 +486,26 @@ impl Writer {
                 self.storage.release_commits();
             }
             match attempted {
+                // Decided without reading the log's end, and nothing written: a commit would
+                // have shown a stale view (its first position taken), a group refused whole
+                // writes none. Refused on what another server has changed since (a person
+                // it added, a step it took), it is decided again on what is stored.
+                Attempt::Done(answers)
+                    if shared
+                        && !looked
+                        && !answers.is_empty()
+                        && answers.iter().all(|a| a.is_err())
+                        && attempt < MAX_ATTEMPTS
+                        && self.halted.is_none() =>
+                {
+                    match self.catch_up() {
+                        Ok(true) => {
+                            attempt += 1;
+                            continue;
+                        }
+                        _ => return answers,
+                    }
+                }
                 Attempt::Done(answers) => return answers,
                 Attempt::Conflict { reason, answers } => {
                     // Another writer shares the storage and appended first. Nothing of the

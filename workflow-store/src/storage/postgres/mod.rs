@@ -255,13 +255,18 @@ fn from_pg(e: tokio_postgres::Error) -> Error {
         let class = &c.code()[..2];
         matches!(class, "08" | "53" | "57" | "40" | "58")
     });
+    // The server's own words and code, not only "db error".
+    let shown = match e.as_db_error() {
+        Some(db) => format!("{e}: {} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    };
     if transient {
         Error::Unavailable {
-            reason: format!("PostgreSQL: {e}"),
+            reason: format!("PostgreSQL: {shown}"),
         }
     } else {
         Error::Internal {
-            reason: format!("PostgreSQL: {e}"),
+            reason: format!("PostgreSQL: {shown}"),
         }
     }
 }
