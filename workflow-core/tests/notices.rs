@@ -22,15 +22,18 @@ struct Setting {
 
 impl Setting {
     fn new(f: &ReceiptScript) -> Setting {
+        Setting::of(&f.dir)
+    }
+
+    fn of(dir: &workflow_core::Directory) -> Setting {
         Setting {
-            actors: f.dir.actors().cloned().collect(),
-            offices: f
-                .dir
+            actors: dir.actors().cloned().collect(),
+            offices: dir
                 .units()
                 .filter(|u| u.office)
                 .map(|u| u.code.clone())
                 .collect(),
-            units: f.dir.units().map(|u| u.code.clone()).collect(),
+            units: dir.units().map(|u| u.code.clone()).collect(),
         }
     }
 
@@ -241,16 +244,7 @@ fn a_supervision_reminder_says_whether_it_asks_for_a_report_or_warns_of_the_dead
     use workflow_core::supervision::{Frequency, Supervision, SupervisionAction};
     use workflow_testkit::supervision::{HANDLER, ItemScript, SUPERVISOR, item_spec};
     let urged = |f: &mut ItemScript| -> Notice {
-        let s = Setting {
-            actors: f.dir.actors().cloned().collect(),
-            offices: f
-                .dir
-                .units()
-                .filter(|u| u.office)
-                .map(|u| u.code.clone())
-                .collect(),
-            units: f.dir.units().map(|u| u.code.clone()).collect(),
-        };
+        let s = Setting::of(&f.dir);
         let before = f.state.clone().map(FlowState::Supervision);
         let due = Supervision::reminder(f.item(), f.clock, 24).expect("a reminder due");
         f.ok(SYSTEM_ACTOR, due.action);
