@@ -28,18 +28,19 @@ impl Engine {
     /// now (not yet as it was at each event: the same log and directory give the same
     /// notices with the same ids).
     pub fn notices(&self, from: u64, limit: usize) -> Result<(Vec<Notice>, u64)> {
-        self.notices_following(from, limit, &mut HashMap::new())
+        let w = self.notices_following(from, limit, &mut HashMap::new())?;
+        Ok((w.notices, w.next))
     }
 
     /// As [`Engine::notices`], with the streams' states kept in `states` from one window to
     /// the next: a stream the caller has followed is not read from the log again (the
-    /// outbox's deriver follows the log window by window).
+    /// outbox's deliverers follow the log window by window); with the directory it read.
     pub(crate) fn notices_following(
         &self,
         from: u64,
         limit: usize,
         states: &mut HashMap<DocumentId, FlowState>,
-    ) -> Result<(Vec<Notice>, u64)> {
+    ) -> Result<Window> {
         let from = from.max(1);
         // Only what is durable: a notice is never derived from an event a failed flush
         // could still take back.
@@ -56,7 +57,7 @@ impl Engine {
             .filter(|u| u.office)
             .map(|u| u.code.clone())
             .collect();
-        let codes: BTreeSet<UnitCode> = units.into_iter().map(|u| u.code).collect();
+        let codes: BTreeSet<UnitCode> = units.iter().map(|u| u.code.clone()).collect();
         let people = People {
             actors: &actors,
             offices: &offices,
@@ -101,6 +102,20 @@ impl Engine {
             ));
             states.insert(env.stream_id, after);
         }
-        Ok((out, next))
+        Ok(Window {
+            notices: out,
+            next,
+            actors,
+            units,
+        })
     }
+}
+
+/// A window of the log's notices, the position to read from next, and the directory they
+/// were derived with (its active people and every unit).
+pub(crate) struct Window {
+    pub(crate) notices: Vec<Notice>,
+    pub(crate) next: u64,
+    pub(crate) actors: Vec<workflow_core::directory::Actor>,
+    pub(crate) units: Vec<workflow_core::directory::Unit>,
 }

@@ -647,27 +647,21 @@ impl Deliverer {
         if h.states.len() > FOLLOWED {
             h.states.clear();
         }
-        let (notices, next) =
-            engine.notices_following(h.derived + 1, DERIVE_BATCH, &mut h.states)?;
+        let window = engine.notices_following(h.derived + 1, DERIVE_BATCH, &mut h.states)?;
+        let next = window.next;
         if next <= h.derived + 1 {
             // Nothing durable yet beyond where it was.
             return Ok(false);
         }
-        let actors: BTreeMap<ActorId, Actor> = engine
-            .actors()
-            .into_iter()
-            .map(|a| (a.id.clone(), a))
-            .collect();
-        let units: BTreeMap<UnitCode, Unit> = engine
-            .units()
-            .into_iter()
-            .map(|u| (u.code.clone(), u))
-            .collect();
+        // Routed with the directory the notices were derived with (a notice is only ever
+        // for an active person), read once a window.
+        let actors: BTreeMap<&ActorId, &Actor> = window.actors.iter().map(|a| (&a.id, a)).collect();
+        let units: BTreeMap<&UnitCode, &Unit> = window.units.iter().map(|u| (&u.code, u)).collect();
         let now = self.now();
         let channels = std::slice::from_ref(&self.channel);
-        for n in &notices {
-            let actor = actors.get(&n.recipient);
-            let unit = actor.and_then(|a| units.get(&a.unit));
+        for n in &window.notices {
+            let actor = actors.get(&n.recipient).copied();
+            let unit = actor.and_then(|a| units.get(&a.unit).copied());
             h.queue
                 .extend(deliveries_of(n, channels, actor, unit, &self.base_url, now));
         }

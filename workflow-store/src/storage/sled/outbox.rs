@@ -46,6 +46,7 @@ pub(super) fn open(path: &Path) -> Result<sled::Tree> {
 /// has deliveries of that place, so that no notice since is skipped.
 fn adopt(tree: &sled::Tree) -> Result<()> {
     let mut batch = sled::Batch::default();
+    let mut changed = false;
     let mut seen = std::collections::BTreeSet::new();
     for kv in tree.scan_prefix(b"c/") {
         let (k, v) = kv.db()?;
@@ -58,6 +59,7 @@ fn adopt(tree: &sled::Tree) -> Result<()> {
             c.holder.clear();
             c.lease_until = 0;
             batch.insert(k, json(&c));
+            changed = true;
         }
     }
     if let Some(t) = tree.get(LEGACY_THROUGH).db()? {
@@ -78,9 +80,13 @@ fn adopt(tree: &sled::Tree) -> Result<()> {
             }
         }
         batch.remove(LEGACY_THROUGH);
+        changed = true;
     }
-    tree.apply_batch(batch).db()?;
-    tree.flush().db()?;
+    // Nothing to take over (the usual open): nothing written, no sync at start-up.
+    if changed {
+        tree.apply_batch(batch).db()?;
+        tree.flush().db()?;
+    }
     Ok(())
 }
 
