@@ -1363,6 +1363,8 @@ fn part_render(
     let numbered = |i: usize| {
         let mut d = issued.clone();
         d.number = format!("X校发〔2026〕{}号", 100 + i);
+        d.document_id = format!("{}-{i}", d.document_id);
+        d.title = format!("{}（第{i}号）", d.title);
         d
     };
     let t = Instant::now();

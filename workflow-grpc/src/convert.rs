@@ -72,7 +72,9 @@ pub fn status_of(e: &Error) -> Status {
             ErrorClass::Unavailable => Code::Unavailable,
             ErrorClass::Aborted => Code::Aborted,
         },
-        Error::Conflict { .. } | Error::WriteConflict { .. } => Code::Aborted,
+        Error::Conflict { .. } | Error::WriteConflict { .. } | Error::PrintedAheadStale { .. } => {
+            Code::Aborted
+        }
         Error::CommandIdReused { .. } | Error::CommandIdMismatch { .. } => Code::AlreadyExists,
         Error::InvalidRequest { .. } => Code::InvalidArgument,
         Error::NotFound(_) => Code::NotFound,

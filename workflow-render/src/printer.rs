@@ -62,6 +62,13 @@ impl workflow_store::print::Printer for RenderPrinter {
         Ok((issued.file_name(), rendered.pdf))
     }
 
+    fn input(&self, doc: &Document, units: &[Unit]) -> Option<Vec<u8>> {
+        // The layout is a function of these lines and the fonts (the same for this printer's
+        // life): the same lines print the same bytes (verify relies on it too).
+        let issued = Issued::with_units(doc, units).ok()?;
+        serde_json::to_vec(&(&issued, issued.issued_on)).ok()
+    }
+
     fn reprint(&self, doc: &Document, units: &[Unit], kept: &[u8]) -> Result<Reprint, PrintError> {
         let issued = Issued::with_units(doc, units).map_err(print_error)?;
         self.renderer()?.check(&issued, kept).map_err(print_error)
@@ -105,6 +112,10 @@ mod tests {
         assert!(pdf.starts_with(b"%PDF-"));
         // Loaded once: a second print reuses the fonts and gives the same bytes.
         assert_eq!(printer.print(s.doc(), &units).unwrap().1, pdf);
+        // What it lays out, by which a copy printed ahead is known: the same for the same
+        // record and names, another for another name.
+        let input = printer.input(s.doc(), &units).unwrap();
+        assert_eq!(printer.input(s.doc(), &units).unwrap(), input);
         // Printed again with the directory of its day: the same; with a unit renamed since,
         // the record prints otherwise (verify folds the directory as of the 印发 for this).
         assert_eq!(
@@ -123,6 +134,7 @@ mod tests {
             printer.reprint(s.doc(), &renamed, &pdf).unwrap(),
             Reprint::Differs(why) if why.contains("does not show this record")
         ));
+        assert_ne!(printer.input(s.doc(), &renamed).unwrap(), input);
         // A draft has nothing to print: refused for what it is, not as a passing failure.
         let mut draft = workflow_testkit::script::Script::new();
         draft.drafted();

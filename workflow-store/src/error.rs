@@ -142,6 +142,16 @@ pub enum Error {
         /// What did not hold.
         reason: String,
     },
+    /// The 公文 of a 印发 printed ahead shows another 发文字号 than the writer's decision
+    /// gives it (another 印发 of its series was issued meanwhile): nothing was written.
+    /// The engine prints it again and sends it again itself; `execute` does not return it.
+    #[error(
+        "the issued document {document_id} was printed ahead with another number; nothing was written"
+    )]
+    PrintedAheadStale {
+        /// The 发文 being issued.
+        document_id: DocumentId,
+    },
 }
 
 impl Error {
@@ -163,6 +173,7 @@ impl Error {
                 | Error::Halted { .. }
                 | Error::Locked { .. }
                 | Error::Closed
+                | Error::PrintedAheadStale { .. }
         )
     }
 
@@ -185,6 +196,7 @@ impl Error {
             Error::Halted { .. } => "WRITER_HALTED",
             Error::Closed => "ENGINE_CLOSED",
             Error::Internal { .. } => "INTERNAL",
+            Error::PrintedAheadStale { .. } => "PRINTED_AHEAD_STALE",
         }
     }
 

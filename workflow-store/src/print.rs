@@ -48,6 +48,16 @@ pub trait Printer: Send + Sync {
         units: &[Unit],
     ) -> std::result::Result<(String, Vec<u8>), PrintError>;
 
+    /// What [`Printer::print`] lays out for `doc` with `units`, as bytes: two calls giving
+    /// the same bytes print the same PDF. With it the engine prints a 印发 *ahead*, on the
+    /// caller's thread before the writer decides it, and the writer takes that copy when
+    /// its own decision prints the same (DESIGN §11); `None` (the default) or a decision
+    /// that prints otherwise (another 印发 took the predicted 发文字号 meanwhile): the writer
+    /// prints it itself.
+    fn input(&self, _doc: &Document, _units: &[Unit]) -> Option<Vec<u8>> {
+        None
+    }
+
     /// Whether `kept`, the copy printed at `doc`'s 印发 with the directory's `units` as they
     /// were then, is what `doc` prints now.
     fn reprint(
@@ -73,6 +83,137 @@ impl Eq for PrinterHandle {}
 impl std::fmt::Debug for PrinterHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Printer")
+    }
+}
+
+/// Copies of issued 公文 printed ahead of their 印发's decision (see [`Printer::input`]),
+/// each kept durably already and known by the digest of what it prints. The writer takes
+/// one when its decision prints the same; the oldest go when more are waiting than a writer
+/// could take soon (a copy nobody took is an unreferenced file, removed with the others).
+#[derive(Debug, Default)]
+pub(crate) struct PrintedAhead {
+    copies: std::sync::Mutex<std::collections::VecDeque<(Digest, FileRef)>>,
+    /// The 发文 whose 印发 is sent back to be printed ahead again when its copy shows
+    /// another number, rather than printed by the writer (which would hold every command).
+    again: std::sync::Mutex<std::collections::HashSet<workflow_core::DocumentId>>,
+}
+
+/// While held, a stale copy of its 发文 sends the 印发 back (see [`PrintedAhead::again`]).
+pub(crate) struct PrintAgain<'a> {
+    ahead: &'a PrintedAhead,
+    id: workflow_core::DocumentId,
+}
+
+impl Drop for PrintAgain<'_> {
+    fn drop(&mut self) {
+        self.ahead
+            .again
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&self.id);
+    }
+}
+
+impl PrintedAhead {
+    /// How many copies wait at most.
+    const WAITING: usize = 64;
+
+    /// Until the guard is dropped, the writer sends `id`'s 印发 back when the copy printed
+    /// ahead is not what its decision prints ([`Error::PrintedAheadStale`]).
+    pub(crate) fn print_again(&self, id: workflow_core::DocumentId) -> PrintAgain<'_> {
+        self.again
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(id);
+        PrintAgain { ahead: self, id }
+    }
+
+    fn sends_back(&self, id: workflow_core::DocumentId) -> bool {
+        self.again
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(&id)
+    }
+
+    fn put(&self, key: Digest, file: FileRef) {
+        let mut copies = self
+            .copies
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        copies.retain(|(k, _)| *k != key);
+        if copies.len() == Self::WAITING {
+            copies.pop_front();
+        }
+        copies.push_back((key, file));
+    }
+
+    fn peek(&self, key: &Digest) -> Option<FileRef> {
+        let copies = self
+            .copies
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        copies
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, f)| f.clone())
+    }
+
+    fn take(&self, key: &Digest) -> Option<FileRef> {
+        let mut copies = self
+            .copies
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let at = copies.iter().position(|(k, _)| k == key)?;
+        copies.remove(at).map(|(_, file)| file)
+    }
+}
+
+/// Who prints an issued 公文 in a decision, and how: the writer takes a copy printed ahead
+/// when there is one; a decision made ahead prints and leaves its copy for the writer.
+#[derive(Clone, Copy)]
+pub(crate) struct Press<'a> {
+    pub(crate) printer: &'a dyn Printer,
+    pub(crate) ahead: &'a PrintedAhead,
+    /// Whether this decision is made ahead of the writer's.
+    pub(crate) printing_ahead: bool,
+}
+
+impl Press<'_> {
+    /// `doc` printed with `units` and kept: taken from the copies printed ahead where the
+    /// writer finds one, else printed by `keep` (which keeps it durably).
+    pub(crate) fn issued(
+        &self,
+        doc: &Document,
+        units: &[Unit],
+        keep: impl FnOnce() -> Result<FileRef>,
+    ) -> Result<FileRef> {
+        let key = self
+            .printer
+            .input(doc, units)
+            .map(|bytes| Digest::of(&bytes));
+        if let Some(k) = &key {
+            // Ahead, a copy already waiting (the same 印发 asked again) is not printed twice.
+            let waiting = if self.printing_ahead {
+                self.ahead.peek(k)
+            } else {
+                self.ahead.take(k)
+            };
+            if let Some(file) = waiting {
+                return Ok(file);
+            }
+            if !self.printing_ahead && self.ahead.sends_back(doc.id()) {
+                return Err(Error::PrintedAheadStale {
+                    document_id: doc.id(),
+                });
+            }
+        }
+        let file = keep()?;
+        if self.printing_ahead
+            && let Some(key) = key
+        {
+            self.ahead.put(key, file.clone());
+        }
+        Ok(file)
     }
 }
 
@@ -132,4 +273,44 @@ pub(crate) fn print_and_keep(
         media_type: workflow_core::content::FileKind::Pdf.media_type().into(),
         pages: None,
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests
+mod tests {
+    use super::*;
+
+    fn file(n: u8) -> FileRef {
+        FileRef {
+            name: format!("{n}.pdf"),
+            digest: Digest::of(&[n]),
+            size: 1,
+            media_type: "application/pdf".into(),
+            pages: None,
+        }
+    }
+
+    #[test]
+    fn copies_printed_ahead_are_taken_once_and_the_oldest_go_first() {
+        let ahead = PrintedAhead::default();
+        for n in 0..=u8::try_from(PrintedAhead::WAITING).unwrap() {
+            ahead.put(Digest::of(&[n, n]), file(n));
+        }
+        // One more than may wait: the first went.
+        assert_eq!(ahead.take(&Digest::of(&[0, 0])), None);
+        assert_eq!(ahead.peek(&Digest::of(&[1, 1])), Some(file(1)));
+        assert_eq!(ahead.take(&Digest::of(&[1, 1])), Some(file(1)));
+        assert_eq!(ahead.take(&Digest::of(&[1, 1])), None, "taken once");
+        // The same copy put again replaces, not doubles, it.
+        ahead.put(Digest::of(&[2, 2]), file(2));
+        assert_eq!(ahead.take(&Digest::of(&[2, 2])), Some(file(2)));
+        assert_eq!(ahead.take(&Digest::of(&[2, 2])), None);
+        // Sent back only while the guard is held.
+        let id = workflow_core::DocumentId(uuid::Uuid::from_u128(7));
+        {
+            let _again = ahead.print_again(id);
+            assert!(ahead.sends_back(id));
+        }
+        assert!(!ahead.sends_back(id));
+    }
 }

@@ -678,3 +678,176 @@ fn receipt_of(
         .expect("the acknowledging unit's 收文")
         .clone()
 }
+
+/// A printer of tests that tells what it prints ([`Printer::input`]), counts its prints,
+/// and holds the first print of one document until told to go on.
+///
+/// [`Printer::input`]: workflow_store::print::Printer::input
+#[derive(Default)]
+struct HeldPrinter {
+    printed: std::sync::atomic::AtomicUsize,
+    /// Of them, those printed on the engine's writer thread.
+    on_writer: std::sync::atomic::AtomicUsize,
+    #[allow(clippy::type_complexity)] // a test's hand-off
+    hold: std::sync::Mutex<
+        Option<(
+            workflow_core::DocumentId,
+            tokio::sync::oneshot::Sender<()>,
+            std::sync::mpsc::Receiver<()>,
+        )>,
+    >,
+}
+
+impl HeldPrinter {
+    fn lines(doc: &workflow_core::outgoing::Document) -> String {
+        let number = doc.issue().expect("printed once issued").number.to_string();
+        format!("%PDF-1.7\n{number}\n{}", doc.id())
+    }
+}
+
+impl workflow_store::print::Printer for HeldPrinter {
+    fn print(
+        &self,
+        doc: &workflow_core::outgoing::Document,
+        _: &[workflow_core::directory::Unit],
+    ) -> Result<(String, Vec<u8>), workflow_store::print::PrintError> {
+        self.printed
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if std::thread::current().name() == Some("workflow-writer") {
+            self.on_writer
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        let held = {
+            let mut hold = self.hold.lock().unwrap();
+            if hold.as_ref().is_some_and(|(id, _, _)| *id == doc.id()) {
+                hold.take()
+            } else {
+                None
+            }
+        };
+        if let Some((_, entered, go_on)) = held {
+            entered.send(()).unwrap();
+            go_on.recv().unwrap();
+        }
+        let number = doc.issue().unwrap().number.to_string();
+        Ok((format!("{number}.pdf"), Self::lines(doc).into_bytes()))
+    }
+
+    fn input(
+        &self,
+        doc: &workflow_core::outgoing::Document,
+        _: &[workflow_core::directory::Unit],
+    ) -> Option<Vec<u8>> {
+        Some(Self::lines(doc).into_bytes())
+    }
+
+    fn reprint(
+        &self,
+        doc: &workflow_core::outgoing::Document,
+        _: &[workflow_core::directory::Unit],
+        kept: &[u8],
+    ) -> Result<workflow_store::print::Reprint, workflow_store::print::PrintError> {
+        Ok(if Self::lines(doc).as_bytes() == kept {
+            workflow_store::print::Reprint::Same
+        } else {
+            workflow_store::print::Reprint::Differs("printed otherwise".into())
+        })
+    }
+}
+
+/// Runs the full flow on `id` up to its 印发 (signed off), and gives the 印发.
+async fn up_to_issue(engine: &Engine, id: workflow_core::DocumentId) -> workflow_store::Request {
+    let flow = workflow_testkit::full_flow();
+    for (actor, action) in flow
+        .iter()
+        .take(workflow_testkit::steps::SIGNED_OFF)
+        .cloned()
+    {
+        run(engine, id, actor.as_str(), action).await;
+    }
+    let (clerk, issue) = flow[workflow_testkit::steps::SIGNED_OFF].clone();
+    workflow_store::Request::new(id, clerk, issue)
+}
+
+/// The bytes of the 公文 printed at `id`'s 印发, and its 发文字号's number.
+async fn printed_copy(engine: &Engine, id: workflow_core::DocumentId) -> (u32, Vec<u8>) {
+    let doc = engine.document(id).unwrap().unwrap();
+    let issue = doc.issue().unwrap();
+    let printed = issue.printed.clone().expect("printed at 印发");
+    let reader = engine.reader("test", "li.qiang").unwrap();
+    let (_, _, bytes) = engine
+        .read_file(&reader, id, &printed.digest, 0, 1 << 20)
+        .await
+        .unwrap();
+    (issue.number.seq, bytes)
+}
+
+#[tokio::test]
+async fn an_issue_is_printed_ahead_of_the_writer_once_and_one_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let printer = std::sync::Arc::new(HeldPrinter::default());
+    let engine = workflow_testkit::engine::open_with(Config {
+        printer: Some(workflow_store::print::PrinterHandle(printer.clone())),
+        ..Config::new(dir.path())
+    })
+    .await;
+    let printed = || printer.printed.load(std::sync::atomic::Ordering::SeqCst);
+    // One 印发: printed once (ahead), the writer takes that copy.
+    let first = new_id();
+    let issue = up_to_issue(&engine, first).await;
+    engine.execute(issue).await.unwrap();
+    assert_eq!(printed(), 1);
+    let (seq, bytes) = printed_copy(&engine, first).await;
+    assert_eq!(seq, 1);
+    assert!(bytes.ends_with(first.to_string().as_bytes()), "{bytes:?}");
+
+    // While a 印发 is being printed, the writer goes on with other commands; a second 印发
+    // waits for the first to be committed, so each copy printed ahead shows the number its
+    // 印发 gets, and none is printed twice.
+    let (a, b) = (new_id(), new_id());
+    let issue_a = up_to_issue(&engine, a).await;
+    let issue_b = up_to_issue(&engine, b).await;
+    let (entered_tx, entered) = tokio::sync::oneshot::channel();
+    let (go_on, go_on_rx) = std::sync::mpsc::channel();
+    *printer.hold.lock().unwrap() = Some((a, entered_tx, go_on_rx));
+    let issuing_a = tokio::spawn({
+        let engine = engine.clone();
+        async move { engine.execute(issue_a).await }
+    });
+    entered.await.unwrap();
+    // (Printed on the writer, the held print would hold every command: this would not end.)
+    let (drafter, draft) = workflow_testkit::full_flow()[0].clone();
+    let other = workflow_store::Request::new(new_id(), drafter, draft);
+    tokio::time::timeout(std::time::Duration::from_secs(60), engine.execute(other))
+        .await
+        .expect("the writer is not printing")
+        .unwrap();
+    let issuing_b = tokio::spawn({
+        let engine = engine.clone();
+        async move { engine.execute(issue_b).await }
+    });
+    go_on.send(()).unwrap();
+    issuing_a.await.unwrap().unwrap();
+    issuing_b.await.unwrap().unwrap();
+    assert_eq!(printed(), 3, "each printed once");
+    assert_eq!(
+        printer.on_writer.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the writer printed none"
+    );
+    let (seq_a, bytes_a) = printed_copy(&engine, a).await;
+    let (seq_b, bytes_b) = printed_copy(&engine, b).await;
+    assert_eq!((seq_a, seq_b), (2, 3));
+    assert!(bytes_a.ends_with(a.to_string().as_bytes()), "{bytes_a:?}");
+    assert!(
+        String::from_utf8_lossy(&bytes_a).contains("〕2号"),
+        "{bytes_a:?}"
+    );
+    assert!(
+        String::from_utf8_lossy(&bytes_b).contains("〕3号"),
+        "{bytes_b:?}"
+    );
+    let report = engine.verify(|_, _| {}).unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(report.printed_checked, 3);
+}

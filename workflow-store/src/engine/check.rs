@@ -11,6 +11,32 @@ impl Engine {
     /// document before this one is executed, and then the real decision is the writer's.
     /// (The web console offers a person only the actions this accepts.)
     pub fn check(&self, request: &Request) -> Result<()> {
+        // A dry run prints nothing (and keeps nothing).
+        self.decide_now(request, None)
+    }
+
+    /// Decides `request` as [`Engine::check`] does, printing and keeping the 公文 a 印发
+    /// issues for the writer to take when its own decision prints the same (see
+    /// [`crate::print::Printer::input`]). Nothing else is written.
+    pub(crate) fn print_ahead(&self, request: &Request) -> Result<()> {
+        let Some(printer) = self.inner.printer.as_deref() else {
+            return Ok(());
+        };
+        self.decide_now(
+            request,
+            Some(crate::print::Press {
+                printer,
+                ahead: &self.inner.printed_ahead,
+                printing_ahead: true,
+            }),
+        )
+    }
+
+    fn decide_now(
+        &self,
+        request: &Request,
+        printer: Option<crate::print::Press<'_>>,
+    ) -> Result<()> {
         let id = request.document_id;
         self.certain(id)?;
         let current = self.inner.storage.doc(id)?;
@@ -21,8 +47,7 @@ impl Engine {
             schedule: &self.inner.retention_schedule,
             reads: &super::group::StoreReads(&*self.inner.storage),
             overlay: &overlay,
-            // A dry run prints nothing (and keeps nothing).
-            printer: None,
+            printer,
             stream: id,
         };
         decide(request, current.as_ref(), &ctx, &self.inner.clock).map(|_| ())

@@ -52,7 +52,7 @@ pub(super) struct GroupContext<'a> {
     pub(super) overlay: &'a Overlay,
     pub(super) stream: DocumentId,
     /// What prints an issued 发文 at 印发 (`None` in a dry run).
-    pub(super) printer: Option<&'a dyn crate::print::Printer>,
+    pub(super) printer: Option<crate::print::Press<'a>>,
 }
 
 impl Context for GroupContext<'_> {
@@ -92,14 +92,16 @@ impl Context for GroupContext<'_> {
         &self,
         issued: &workflow_core::outgoing::Document,
     ) -> Result<Option<workflow_core::content::FileRef>, ContextError> {
-        let Some(printer) = self.printer else {
+        let Some(press) = self.printer else {
             return Ok(None);
         };
         let mut units: Vec<Unit> = self.directory.units.values().cloned().collect();
         // In code order, as verify folds them: the printer sees the same list either way.
         units.sort_by(|a, b| a.code.cmp(&b.code));
-        self.reads
-            .keep_printed(printer, issued, &units)
+        press
+            .issued(issued, &units, || {
+                self.reads.keep_printed(press.printer, issued, &units)
+            })
             .map(Some)
             .map_err(context_error)
     }

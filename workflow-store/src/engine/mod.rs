@@ -146,6 +146,10 @@ pub(crate) struct Inner {
     pub(crate) directory: Arc<RwLock<DirectoryCache>>,
     /// The printer of issued 公文 (the writer prints with it at 印发; verify prints again).
     pub(crate) printer: Option<Arc<dyn crate::print::Printer>>,
+    /// Copies of issued 公文 printed ahead of the writer's decision.
+    pub(crate) printed_ahead: Arc<crate::print::PrintedAhead>,
+    /// Held by a 印发 from its printing ahead to its commit.
+    pub(crate) issuing: tokio::sync::Mutex<()>,
     /// The access log's end; appends take this lock, never the writer's queue.
     pub(crate) access: std::sync::Mutex<crate::access::AccessChain>,
     pub(crate) clock: Clock,
@@ -253,12 +257,15 @@ impl Engine {
         let classifications = Arc::new(RwLock::new(crate::read::tail::Classifications::default()));
         let search =
             crate::search::Search::start(&config.search_index, storage.clone(), head_rx.clone());
+        let printed_ahead = Arc::new(crate::print::PrintedAhead::default());
         let inner = Arc::new(Inner {
             storage: storage.clone(),
             retention_schedule: retention_schedule.clone(),
             content_limits: config.content_limits.clone(),
             directory: directory.clone(),
             printer: config.printer.clone().map(|p| p.0),
+            printed_ahead: printed_ahead.clone(),
+            issuing: tokio::sync::Mutex::new(()),
             access: crate::access::AccessChain::load(&*storage)?,
             clock: config.clock.clone(),
             head: head_rx,
@@ -299,6 +306,7 @@ impl Engine {
             halted,
             retention_schedule,
             printer: config.printer.clone().map(|p| p.0),
+            printed_ahead,
             syncer: None,
             syncer_thread: None,
             sync_failed: Arc::new(Mutex::new(None)),
@@ -472,9 +480,48 @@ impl Engine {
         }
         let name = request.action.name();
         let started = std::time::Instant::now();
-        let answer = self.submit(request).await;
+        let answer = if self.inner.printer.is_some()
+            && matches!(
+                &request.action,
+                FlowAction::Outgoing(workflow_core::outgoing::Action::Issue { .. })
+            ) {
+            self.issue_printed_ahead(request).await
+        } else {
+            self.submit(request).await
+        };
         crate::telemetry::command(name, answer.as_ref().map(|o| o.replayed), started.elapsed());
         answer
+    }
+
+    /// Executes a 印发, its 公文 printed here, ahead of the writer (which takes the copy
+    /// when its decision prints the same), so that laying a 公文 out does not hold up every
+    /// other command behind it. When another 印发 of the series took the predicted 发文字号
+    /// meanwhile, the writer sends it back and it is printed again; after a few tries the
+    /// writer prints it itself.
+    async fn issue_printed_ahead(&self, request: Request) -> Result<Outcome> {
+        const TRIES: usize = 3;
+        // One 印发 at a time from printing to commit: the next number predicted is the one
+        // the writer gives (unless another server took it), and no copy is printed for
+        // nothing. A 印发 is rare beside the other commands, which go on meanwhile.
+        let _one_at_a_time = self.inner.issuing.lock().await;
+        for _ in 1..TRIES {
+            let engine = self.clone();
+            let ahead = request.clone();
+            let printed = tokio::task::spawn_blocking(move || engine.print_ahead(&ahead)).await;
+            if !matches!(printed, Ok(Ok(()))) {
+                // Refused or not printed ahead: the writer's decision answers (printing,
+                // or refusing the same way).
+                break;
+            }
+            let sent_back = self.inner.printed_ahead.print_again(request.document_id);
+            let answer = self.submit(request.clone()).await;
+            drop(sent_back);
+            match answer {
+                Err(Error::PrintedAheadStale { .. }) => continue,
+                answer => return answer,
+            }
+        }
+        self.submit(request).await
     }
 
     /// Hands a request to the writer and waits for its outcome (callers have made the

@@ -31,7 +31,7 @@ pub(super) struct PendingGroup<'a> {
     pub(super) clock: &'a Clock,
     pub(super) reads: &'a dyn GroupReads,
     /// What prints an issued 发文 at 印发, if anything does.
-    pub(super) printer: Option<&'a dyn crate::print::Printer>,
+    pub(super) printer: Option<crate::print::Press<'a>>,
     /// Whether other processes write the store: a reaction refused then is a race, not an
     /// error.
     pub(super) shared: bool,

@@ -67,6 +67,8 @@ pub(super) struct Writer {
     pub(super) retention_schedule: Arc<RetentionSchedule>,
     /// What prints an issued 发文 at 印发, if anything does.
     pub(super) printer: Option<Arc<dyn crate::print::Printer>>,
+    /// Copies of issued 公文 printed ahead of the writer's decision (shared with the engine).
+    pub(super) printed_ahead: Arc<crate::print::PrintedAhead>,
     /// Where written groups go to be made durable and answered, when the backend splits
     /// its commits (see [`super::syncer`]); `None`: each commit is durable on return.
     pub(super) syncer: Option<std_mpsc::Sender<super::syncer::ToSyncer>>,
@@ -646,7 +648,11 @@ impl Writer {
             schedule: &self.retention_schedule,
             clock: &self.clock,
             reads: &reads,
-            printer: self.printer.as_deref(),
+            printer: self.printer.as_deref().map(|printer| crate::print::Press {
+                printer,
+                ahead: &self.printed_ahead,
+                printing_ahead: false,
+            }),
             shared: self.storage.shared(),
         };
         let mut answers: Vec<(Result<Outcome>, bool)> = Vec::with_capacity(requests.len());
