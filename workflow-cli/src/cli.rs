@@ -32,6 +32,31 @@ struct Cli {
     command: Cmd,
 }
 
+/// How a report is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ReportFormat {
+    /// For a person to read.
+    Text,
+    /// One JSON object.
+    Json,
+    /// One row per line, for a spreadsheet.
+    Csv,
+}
+
+/// A 保管期限 as an archivist writes it: 永久, 定期30年, 定期10年, or the 档号's code.
+fn parse_retention(s: &str) -> std::result::Result<workflow_core::retention::Retention, String> {
+    use workflow_core::retention::Retention;
+    Retention::ALL
+        .into_iter()
+        .find(|r| {
+            let s = s.trim();
+            s == r.chinese()
+                || s.eq_ignore_ascii_case(r.code())
+                || s == r.chinese().trim_start_matches("定期")
+        })
+        .ok_or_else(|| format!("{s:?} is no 保管期限: 永久 (Y), 定期30年 (D30) or 定期10年 (D10)"))
+}
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum LogFormat {
@@ -76,6 +101,29 @@ enum Cmd {
         /// GetLogHead returns it): the log must still hold that hash at that position.
         #[arg(long)]
         against: Option<workflow_store::LogHead>,
+    },
+    /// 四性检测 (DA/T 70-2018) of archived records: 真实性, 完整性, 可用性 and 安全性, one
+    /// line per check with 通过 or 不通过 and why; exit code 1 if any check fails.
+    #[command(
+        name = "check-archive",
+        after_help = "Examples:\n  workflow check-archive --fonds X001 --year 2026 --retention 永久\n  workflow check-archive --year 2026 --format csv > 四性检测-2026.csv\n  workflow check-archive --against 1234:4ec1ac48…(64 hex digits) --format json"
+    )]
+    CheckArchive {
+        /// 全宗号 (every fonds when absent).
+        #[arg(long)]
+        fonds: Option<String>,
+        /// 年度 (every year when absent).
+        #[arg(long)]
+        year: Option<i32>,
+        /// 保管期限: 永久 (Y), 定期30年 (D30) or 定期10年 (D10); every one when absent.
+        #[arg(long, value_parser = parse_retention)]
+        retention: Option<workflow_core::retention::Retention>,
+        /// A head recorded elsewhere, POSITION:HASH: the log must extend it (安全性).
+        #[arg(long)]
+        against: Option<workflow_store::LogHead>,
+        /// `text` (a report to read), `json` or `csv` (UTF-8 with a byte-order mark).
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
     },
     /// Rebuild every projection (state, lists, to-do, numbers, command ids) by replaying
     /// the log, in place: what is already right is only read, the rest is repaired.
@@ -354,6 +402,27 @@ fn run(cli: Cli) -> Result<bool> {
         Cmd::Verify { against } => {
             let (report, access, secs) = ops::verify(&data()?, against.clone())?;
             Ok(render::verify(&report, &access, against.as_ref(), secs))
+        }
+        Cmd::CheckArchive {
+            fonds,
+            year,
+            retention,
+            against,
+            format,
+        } => {
+            let scope = workflow_store::archive_check::ArchiveScope {
+                fonds,
+                year,
+                retention,
+                against,
+            };
+            let report = ops::check_archive(&data()?, &scope)?;
+            match format {
+                ReportFormat::Text => print!("{}", report.to_text()),
+                ReportFormat::Csv => print!("{}", report.to_csv()),
+                ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+            }
+            Ok(report.passed())
         }
         Cmd::Rebuild { from_scratch } => {
             let (events, secs) = ops::rebuild(&data()?, from_scratch)?;

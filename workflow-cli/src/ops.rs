@@ -247,6 +247,14 @@ pub(crate) fn verify(
     Ok((report, access, started.elapsed().as_secs_f64()))
 }
 
+/// `check-archive`: the 四性检测 of the archived records `scope` covers.
+pub(crate) fn check_archive(
+    data_dir: &Path,
+    scope: &workflow_store::archive_check::ArchiveScope,
+) -> Result<workflow_store::archive_check::ArchiveCheck> {
+    Ok(open(data_dir)?.check_archive(scope)?)
+}
+
 /// Records an operator's read of a classified document (as for any other reader), naming
 /// the operating-system user who ran the command.
 fn record_operator_read(

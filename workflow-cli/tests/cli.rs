@@ -106,6 +106,57 @@ fn verify_reports_intact_then_the_tampered_position() {
 }
 
 #[test]
+fn check_archive_reports_the_four_properties_and_fails_on_a_tampered_log() {
+    let dir = tempfile::tempdir().unwrap();
+    prepare(dir.path());
+    let o = workflow(dir.path(), &["check-archive", "--year", "2026"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(out.contains("范围：2026年度；归档记录 1 件"), "{out}");
+    for aspect in ["[真实性]", "[完整性]", "[可用性]", "[安全性]"] {
+        assert!(out.contains(aspect), "{aspect}: {out}");
+    }
+    assert!(out.contains("全部通过"), "{out}");
+    // Another year: nothing archived in it, nothing to fail.
+    let o = workflow(
+        dir.path(),
+        &["check-archive", "--year", "2025", "--retention", "D30"],
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(text(&o).0.contains("归档记录 0 件"));
+    // Not a 保管期限: refused with what is.
+    let o = workflow(dir.path(), &["check-archive", "--retention", "forever"]);
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+    assert!(text(&o).1.contains("定期30年"), "{:?}", text(&o));
+    {
+        let engine = Engine::open(dir.path()).unwrap();
+        let raw = String::from_utf8(engine.raw_log_entry(p(5)).unwrap().unwrap()).unwrap();
+        engine
+            .tamper_log_entry(p(5), raw.replace("考务经费", "考务费用").as_bytes())
+            .unwrap();
+    }
+    let o = workflow(
+        dir.path(),
+        &["check-archive", "--year", "2026", "--format", "csv"],
+    );
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let fixity = out
+        .lines()
+        .find(|l| l.contains("authenticity.fixity"))
+        .unwrap();
+    assert!(fixity.contains(",不通过,"), "{fixity}");
+    assert!(fixity.contains(&format!("位置 {}", p(5))), "{fixity}");
+    let o = workflow(dir.path(), &["check-archive", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["records"], 1);
+    assert_eq!(json["items"][0]["code"], "authenticity.fixity");
+    assert_eq!(json["items"][0]["passed"], false);
+    assert_eq!(json["items"][0]["aspect"], "authenticity");
+}
+
+#[test]
 fn rebuild_reproduces_the_projections_and_reports_progress_in_plain_lines() {
     let dir = tempfile::tempdir().unwrap();
     prepare(dir.path());
@@ -619,6 +670,7 @@ fn every_subcommand_has_help_with_an_example() {
         "render",
         "export",
         "verify-export",
+        "check-archive",
         "stats",
         "list",
     ] {

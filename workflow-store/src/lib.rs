@@ -67,6 +67,7 @@
 //!   its transaction and its sync.
 
 pub mod access;
+pub mod archive_check;
 pub mod content;
 mod directory;
 mod durability;

@@ -1,0 +1,287 @@
+//! 四性检测 (`Engine::check_archive`): a clean year passes every check; each kind of damage
+//! fails the check that names it.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests
+
+mod common;
+
+use common::*;
+use workflow_core::DocumentId;
+use workflow_store::archive_check::{ArchiveCheck, ArchiveScope};
+use workflow_store::{Config, Engine};
+
+/// Prints each 公文 as a small PDF; the one of `encrypted`, with an `/Encrypt` entry.
+#[derive(Default)]
+struct Printer {
+    encrypted: std::sync::Mutex<Option<DocumentId>>,
+}
+
+impl Printer {
+    fn pdf(&self, doc: &workflow_core::outgoing::Document) -> Vec<u8> {
+        let number = doc.issue().unwrap().number.to_string();
+        let encrypt = if *self.encrypted.lock().unwrap() == Some(doc.id()) {
+            "/Encrypt 5 0 R\n"
+        } else {
+            ""
+        };
+        format!(
+            "%PDF-1.7\n{number}\n{}\ntrailer\n{encrypt}%%EOF\n",
+            doc.id()
+        )
+        .into_bytes()
+    }
+}
+
+impl workflow_store::print::Printer for Printer {
+    fn print(
+        &self,
+        doc: &workflow_core::outgoing::Document,
+        _: &[workflow_core::directory::Unit],
+    ) -> Result<(String, Vec<u8>), workflow_store::print::PrintError> {
+        let number = doc.issue().unwrap().number.to_string();
+        Ok((format!("{number}.pdf"), self.pdf(doc)))
+    }
+
+    fn reprint(
+        &self,
+        doc: &workflow_core::outgoing::Document,
+        _: &[workflow_core::directory::Unit],
+        kept: &[u8],
+    ) -> Result<workflow_store::print::Reprint, workflow_store::print::PrintError> {
+        Ok(if self.pdf(doc) == kept {
+            workflow_store::print::Reprint::Same
+        } else {
+            workflow_store::print::Reprint::Differs("printed otherwise".into())
+        })
+    }
+}
+
+/// An engine in `dir` with `printer`, and three 发文 issued and archived in it.
+async fn archived_year(
+    dir: &std::path::Path,
+    printer: std::sync::Arc<Printer>,
+    encrypted: bool,
+) -> (Engine, Vec<DocumentId>) {
+    let engine = open_with(Config {
+        printer: Some(workflow_store::print::PrinterHandle(printer.clone())),
+        ..Config::new(dir)
+    })
+    .await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let id = new_id();
+        if encrypted && n == 1 {
+            *printer.encrypted.lock().unwrap() = Some(id);
+        }
+        for (actor, action) in full_flow().into_iter().take(steps::ARCHIVED) {
+            run(&engine, id, actor.as_str(), action).await;
+        }
+        ids.push(id);
+    }
+    (engine, ids)
+}
+
+/// The year's scope, from the first record's 档号.
+fn year_of(engine: &Engine, id: DocumentId) -> ArchiveScope {
+    let state = engine.state(id).unwrap().unwrap();
+    let reference = &state.particulars().archive.unwrap().reference;
+    ArchiveScope {
+        fonds: Some(reference.fonds.clone()),
+        year: Some(reference.year),
+        retention: Some(reference.retention),
+        against: None,
+    }
+}
+
+fn failing(report: &ArchiveCheck) -> Vec<&'static str> {
+    report
+        .items
+        .iter()
+        .filter(|i| !i.passed)
+        .map(|i| i.code)
+        .collect()
+}
+
+fn findings(report: &ArchiveCheck, code: &str) -> String {
+    report
+        .items
+        .iter()
+        .find(|i| i.code == code)
+        .unwrap()
+        .findings
+        .join("\n")
+}
+
+/// The position of the event of `id`'s stream with this type.
+fn position_of(engine: &Engine, id: DocumentId, event_type: &str) -> u64 {
+    engine
+        .history(id)
+        .unwrap()
+        .into_iter()
+        .find(|e| e.event_type == event_type)
+        .unwrap()
+        .position
+}
+
+#[tokio::test]
+async fn a_clean_year_passes_every_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, ids) = archived_year(dir.path(), Default::default(), false).await;
+    let scope = year_of(&engine, ids[0]);
+    let report = engine.check_archive(&scope).unwrap();
+    assert!(report.passed(), "{}", report.to_text());
+    assert_eq!(report.records, 3);
+    assert_eq!(failing(&report), Vec::<&str>::new());
+    let codes: Vec<_> = report.items.iter().map(|i| i.code).collect();
+    for code in [
+        "authenticity.fixity",
+        "authenticity.content_digests",
+        "authenticity.printed",
+        "authenticity.metadata",
+        "integrity.item_numbers",
+        "integrity.document_numbers",
+        "integrity.process",
+        "integrity.content",
+        "usability.formats",
+        "usability.readable",
+        "security.witness",
+    ] {
+        assert!(codes.contains(&code), "{code} in {codes:?}");
+    }
+    // Three 件号 and three 发文字号 looked at; three printed 公文 read.
+    let checked = |code: &str| {
+        report
+            .items
+            .iter()
+            .find(|i| i.code == code)
+            .unwrap()
+            .checked
+    };
+    assert_eq!(checked("integrity.item_numbers"), 3);
+    assert!(checked("integrity.document_numbers") >= 3);
+    assert_eq!(checked("usability.readable"), 3);
+    let text = report.to_text();
+    assert!(
+        text.contains("四性检测报告") && text.contains("全部通过"),
+        "{text}"
+    );
+    assert!(text.contains("[完整性] 件号连续性"), "{text}");
+    let csv = report.to_csv();
+    assert!(
+        csv.starts_with("\u{feff}性,代码,检测项,结果,检查数,说明\n"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 1 + report.items.len());
+    // Another year holds none of them.
+    let other = ArchiveScope {
+        year: scope.year.map(|y| y - 1),
+        ..scope.clone()
+    };
+    assert_eq!(engine.check_archive(&other).unwrap().records, 0);
+    // A witness head the log extends passes; one it does not, fails the security check.
+    let head = engine.verify(|_, _| {}).unwrap().head();
+    let witnessed = engine
+        .check_archive(&ArchiveScope {
+            against: Some(head.clone()),
+            ..scope.clone()
+        })
+        .unwrap();
+    assert!(witnessed.passed(), "{}", witnessed.to_text());
+    let mut forged = head;
+    forged.hash = "0".repeat(64);
+    let report = engine
+        .check_archive(&ArchiveScope {
+            against: Some(forged),
+            ..scope
+        })
+        .unwrap();
+    assert!(failing(&report).contains(&"security.witness"), "{report:?}");
+}
+
+#[tokio::test]
+async fn a_file_changed_by_one_byte_fails_its_digest_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, ids) = archived_year(dir.path(), Default::default(), false).await;
+    let scope = year_of(&engine, ids[0]);
+    let printed = engine.state(ids[1]).unwrap().unwrap().files()[0]
+        .1
+        .to_owned();
+    let kept = dir
+        .path()
+        .join("content")
+        .join(&printed[..2])
+        .join(&printed);
+    let mut bytes = std::fs::read(&kept).unwrap();
+    bytes[9] ^= 1;
+    std::fs::write(&kept, &bytes).unwrap();
+    let report = engine.check_archive(&scope).unwrap();
+    assert!(!report.passed());
+    let failed = failing(&report);
+    assert!(
+        failed.contains(&"authenticity.content_digests"),
+        "{failed:?}"
+    );
+    assert!(
+        findings(&report, "authenticity.content_digests").contains(&ids[1].to_string()),
+        "{report:?}"
+    );
+    // Nothing else of the record is missing: the log, its numbers, its files are whole.
+    for code in [
+        "authenticity.fixity",
+        "integrity.item_numbers",
+        "integrity.document_numbers",
+        "integrity.process",
+        "integrity.content",
+        "usability.readable",
+    ] {
+        assert!(!failed.contains(&code), "{code} in {failed:?}");
+    }
+    assert!(report.to_text().contains("不通过"));
+}
+
+#[tokio::test]
+async fn an_archive_event_removed_leaves_a_gap_in_the_item_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, ids) = archived_year(dir.path(), Default::default(), false).await;
+    let scope = year_of(&engine, ids[0]);
+    engine
+        .tamper_remove_log_entry(position_of(&engine, ids[1], "Archived"))
+        .unwrap();
+    let report = engine.check_archive(&scope).unwrap();
+    let failed = failing(&report);
+    assert!(failed.contains(&"integrity.item_numbers"), "{failed:?}");
+    assert!(
+        findings(&report, "integrity.item_numbers").contains("缺第 2 号"),
+        "{report:?}"
+    );
+    // The chain shows the removal too.
+    assert!(failed.contains(&"authenticity.fixity"), "{failed:?}");
+    assert_eq!(report.records, 2);
+}
+
+#[tokio::test]
+async fn a_step_removed_from_a_record_fails_the_process_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, ids) = archived_year(dir.path(), Default::default(), false).await;
+    let scope = year_of(&engine, ids[0]);
+    let history = engine.history(ids[0]).unwrap();
+    engine.tamper_remove_log_entry(history[3].position).unwrap();
+    let report = engine.check_archive(&scope).unwrap();
+    let failed = failing(&report);
+    assert!(failed.contains(&"integrity.process"), "{failed:?}");
+    let found = findings(&report, "integrity.process");
+    assert!(
+        found.contains(&ids[0].to_string()) && found.contains("办理过程缺失"),
+        "{found}"
+    );
+    assert!(!failed.contains(&"integrity.item_numbers"), "{failed:?}");
+}
+
+#[tokio::test]
+async fn an_encrypted_pdf_fails_the_readability_check_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, ids) = archived_year(dir.path(), Default::default(), true).await;
+    let scope = year_of(&engine, ids[0]);
+    let report = engine.check_archive(&scope).unwrap();
+    assert_eq!(failing(&report), vec!["usability.readable"], "{report:?}");
+    assert!(findings(&report, "usability.readable").contains("加密"));
+}
