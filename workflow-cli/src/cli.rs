@@ -43,6 +43,55 @@ enum ReportFormat {
     Csv,
 }
 
+/// A witness head as `--against` gives it: `POSITION:HASH`, or the file of a signed head
+/// whose SM2 signature verifies (under `public_key` when given). `Ok(Err(why))`: a signed
+/// head whose signature does not verify (a failed check, not a usage error).
+fn witness(
+    against: Option<&str>,
+    public_key: Option<&std::path::Path>,
+) -> Result<std::result::Result<Option<workflow_store::LogHead>, String>> {
+    use workflow_store::sign::{SignedHead, key_fingerprint, public_key_from_pem};
+    let Some(against) = against else {
+        return Ok(Ok(None));
+    };
+    let path = std::path::Path::new(against);
+    if !path.is_file() {
+        return against
+            .parse()
+            .map(|head| Ok(Some(head)))
+            .map_err(|e| anyhow::anyhow!("--against: {e}, and no file of a signed head"));
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let signed: SignedHead = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a signed head (sign-head's JSON)", path.display()))?;
+    let trusted = match public_key {
+        Some(p) => Some(public_key_from_pem(
+            &std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
+        )?),
+        None => None,
+    };
+    let named = signed.key()?;
+    match signed.check(trusted.as_deref()) {
+        Ok(()) => {
+            println!(
+                "signed head {}: SM2 signature by {} at {} verifies (key {}{})",
+                path.display(),
+                signed.signer,
+                signed.signed_at,
+                key_fingerprint(&named),
+                if trusted.is_some() {
+                    ", the trusted key"
+                } else {
+                    "; compare it with the key you trust, or give --public-key"
+                }
+            );
+            Ok(Ok(Some(signed.head())))
+        }
+        Err(e) => Ok(Err(format!("signed head {} REFUSED: {e}", path.display()))),
+    }
+}
+
 /// A 保管期限 as an archivist writes it: 永久, 定期30年, 定期10年, or the 档号's code.
 fn parse_retention(s: &str) -> std::result::Result<workflow_core::retention::Retention, String> {
     use workflow_core::retention::Retention;
@@ -98,9 +147,31 @@ enum Cmd {
     )]
     Verify {
         /// A head recorded earlier, POSITION:HASH (as `verify` prints it, or as the gRPC
-        /// GetLogHead returns it): the log must still hold that hash at that position.
+        /// GetLogHead returns it), or the file of a head signed by `sign-head` (its SM2
+        /// signature is checked first): the log must still hold that hash at that position.
         #[arg(long)]
-        against: Option<workflow_store::LogHead>,
+        against: Option<String>,
+        /// The public key (PEM) a signed head must be signed with; without it, the key the
+        /// file names (its fingerprint is printed, to compare with the one you trust).
+        #[arg(long, requires = "against")]
+        public_key: Option<PathBuf>,
+    },
+    /// Sign the log's head with an SM2 key (国密, SM2 with SM3) for another system to keep
+    /// as a witness; the log is verified first, and a broken log is not signed.
+    #[command(
+        name = "sign-head",
+        after_help = "Example:\n  openssl genpkey -algorithm SM2 -out sm2-key.pem   (once; `openssl pkey -in sm2-key.pem -pubout` gives the public key)\n  workflow sign-head --key sm2-key.pem --signer office@campus --out head-2026-12-07.json\n  workflow verify --against head-2026-12-07.json --public-key sm2-pub.pem"
+    )]
+    SignHead {
+        /// The SM2 private key, PKCS#8 PEM (`openssl genpkey -algorithm SM2`).
+        #[arg(long)]
+        key: PathBuf,
+        /// The signer's 用户标识 (GM/T 0009's default when absent).
+        #[arg(long, default_value = workflow_store::sign::DEFAULT_SIGNER_ID)]
+        signer: String,
+        /// Where to write the signed head (JSON); standard output when absent.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// 四性检测 (DA/T 70-2018) of archived records: 真实性, 完整性, 可用性 and 安全性, one
     /// line per check with 通过 or 不通过 and why; exit code 1 if any check fails.
@@ -118,9 +189,10 @@ enum Cmd {
         /// 保管期限: 永久 (Y), 定期30年 (D30) or 定期10年 (D10); every one when absent.
         #[arg(long, value_parser = parse_retention)]
         retention: Option<workflow_core::retention::Retention>,
-        /// A head recorded elsewhere, POSITION:HASH: the log must extend it (安全性).
+        /// A head recorded elsewhere, POSITION:HASH or a signed head's file: the log must
+        /// extend it (安全性).
         #[arg(long)]
-        against: Option<workflow_store::LogHead>,
+        against: Option<String>,
         /// `text` (a report to read), `json` or `csv` (UTF-8 with a byte-order mark).
         #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
         format: ReportFormat,
@@ -399,9 +471,46 @@ fn run(cli: Cli) -> Result<bool> {
             render::migrated(&m);
             true
         }),
-        Cmd::Verify { against } => {
+        Cmd::Verify {
+            against,
+            public_key,
+        } => {
+            let against = match witness(against.as_deref(), public_key.as_deref())? {
+                Ok(head) => head,
+                Err(why) => {
+                    println!("{why}");
+                    return Ok(false);
+                }
+            };
             let (report, access, secs) = ops::verify(&data()?, against.clone())?;
             Ok(render::verify(&report, &access, against.as_ref(), secs))
+        }
+        Cmd::SignHead { key, signer, out } => {
+            let (report, _, _) = ops::verify(&data()?, None)?;
+            if let Some(b) = &report.first_break {
+                println!(
+                    "not signed: the log is BROKEN at position {}: {}",
+                    b.position, b.reason
+                );
+                return Ok(false);
+            }
+            let key = workflow_store::sign::SoftwareSm2::from_file(&key, &signer)?;
+            let signed =
+                workflow_store::sign::SignedHead::sign(&report.head(), chrono::Utc::now(), &key)?;
+            let json = serde_json::to_string_pretty(&signed)? + "\n";
+            eprintln!(
+                "signed head {}:{} by {} (SM2 key {})",
+                signed.position,
+                signed.hash,
+                signed.signer,
+                workflow_store::sign::key_fingerprint(&signed.key()?)
+            );
+            match out {
+                Some(path) => std::fs::write(&path, json)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => print!("{json}"),
+            }
+            Ok(true)
         }
         Cmd::CheckArchive {
             fonds,
@@ -410,6 +519,13 @@ fn run(cli: Cli) -> Result<bool> {
             against,
             format,
         } => {
+            let against = match witness(against.as_deref(), None)? {
+                Ok(head) => head,
+                Err(why) => {
+                    println!("{why}");
+                    return Ok(false);
+                }
+            };
             let scope = workflow_store::archive_check::ArchiveScope {
                 fonds,
                 year,

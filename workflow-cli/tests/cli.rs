@@ -156,6 +156,120 @@ fn check_archive_reports_the_four_properties_and_fails_on_a_tampered_log() {
     assert_eq!(json["items"][0]["aspect"], "authenticity");
 }
 
+/// An SM2 key pair made as the operator's guide says, with OpenSSL: (private, public) PEM.
+fn openssl_sm2_key(dir: &Path, name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let key = dir.join(format!("{name}.pem"));
+    let public = dir.join(format!("{name}-pub.pem"));
+    let made = Command::new("openssl")
+        .args(["genpkey", "-algorithm", "SM2", "-out"])
+        .arg(&key)
+        .status()
+        .expect("openssl (scripts/test installs Debian's openssl)");
+    assert!(made.success());
+    let made = Command::new("openssl")
+        .args(["pkey", "-pubout", "-in"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&public)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    (key, public)
+}
+
+#[test]
+fn a_head_signed_with_sm2_is_a_witness_verify_checks_signature_and_log() {
+    let dir = tempfile::tempdir().unwrap();
+    prepare(dir.path());
+    let keys = tempfile::tempdir().unwrap();
+    let (key, public) = openssl_sm2_key(keys.path(), "office");
+    let (_, stranger) = openssl_sm2_key(keys.path(), "stranger");
+    let signed = keys.path().join("head.json");
+    let o = workflow(
+        dir.path(),
+        &[
+            "sign-head",
+            "--key",
+            key.to_str().unwrap(),
+            "--signer",
+            "office@campus",
+            "--out",
+            signed.to_str().unwrap(),
+        ],
+    );
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(err.contains("by office@campus (SM2 key "), "{err}");
+    let head: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&signed).unwrap()).unwrap();
+    assert_eq!(head["algorithm"], "SM2-SM3");
+    assert_eq!(head["position"], all_events() as u64);
+    // The signed head, under the trusted key: the signature and then the log check out.
+    let o = workflow(
+        dir.path(),
+        &[
+            "verify",
+            "--against",
+            signed.to_str().unwrap(),
+            "--public-key",
+            public.to_str().unwrap(),
+        ],
+    );
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(
+        out.contains("SM2 signature by office@campus") && out.contains("the trusted key"),
+        "{out}"
+    );
+    assert!(out.contains(": yes"), "{out}");
+    // check-archive takes it as its witness too.
+    let o = workflow(
+        dir.path(),
+        &["check-archive", "--against", signed.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    // Under another key, or altered: refused, exit code 1.
+    let o = workflow(
+        dir.path(),
+        &[
+            "verify",
+            "--against",
+            signed.to_str().unwrap(),
+            "--public-key",
+            stranger.to_str().unwrap(),
+        ],
+    );
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("REFUSED") && out.contains("not the trusted key"),
+        "{out}"
+    );
+    let altered = keys.path().join("altered.json");
+    let mut forged = head.clone();
+    forged["position"] = serde_json::json!(all_events() as u64 - 1);
+    std::fs::write(&altered, forged.to_string()).unwrap();
+    let o = workflow(
+        dir.path(),
+        &["verify", "--against", altered.to_str().unwrap()],
+    );
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("does not verify"), "{out}");
+    // A broken log is not signed.
+    {
+        let engine = Engine::open(dir.path()).unwrap();
+        let raw = String::from_utf8(engine.raw_log_entry(p(5)).unwrap().unwrap()).unwrap();
+        engine
+            .tamper_log_entry(p(5), raw.replace("考务经费", "考务费用").as_bytes())
+            .unwrap();
+    }
+    let o = workflow(dir.path(), &["sign-head", "--key", key.to_str().unwrap()]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("not signed"), "{out}");
+}
+
 #[test]
 fn rebuild_reproduces_the_projections_and_reports_progress_in_plain_lines() {
     let dir = tempfile::tempdir().unwrap();
@@ -671,6 +785,7 @@ fn every_subcommand_has_help_with_an_example() {
         "export",
         "verify-export",
         "check-archive",
+        "sign-head",
         "stats",
         "list",
     ] {

@@ -81,6 +81,7 @@ pub mod projection;
 pub mod read;
 pub mod replay;
 pub mod search;
+pub mod sign;
 pub mod storage;
 pub mod telemetry;
 
