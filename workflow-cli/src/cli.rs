@@ -44,47 +44,63 @@ enum ReportFormat {
 }
 
 /// A witness head as `--against` gives it: `POSITION:HASH`, or the file of a signed head
-/// whose SM2 signature verifies (under `public_key` when given). `Ok(Err(why))`: a signed
-/// head whose signature does not verify (a failed check, not a usage error).
+/// whose SM2 signature verifies under the trusted `public_key` (PEM; required for a file:
+/// a key the file itself names proves nothing). What it found goes to stderr (the report on
+/// stdout may be JSON). `Ok(Err(why))`: a signed head whose signature does not verify (a
+/// failed check, exit code 1, not a usage error).
 fn witness(
     against: Option<&str>,
     public_key: Option<&std::path::Path>,
 ) -> Result<std::result::Result<Option<workflow_store::LogHead>, String>> {
     use workflow_store::sign::{SignedHead, key_fingerprint, public_key_from_pem};
     let Some(against) = against else {
+        anyhow::ensure!(
+            public_key.is_none(),
+            "--public-key checks a signed head given as --against FILE"
+        );
         return Ok(Ok(None));
     };
     let path = std::path::Path::new(against);
     if !path.is_file() {
+        anyhow::ensure!(
+            public_key.is_none(),
+            "--public-key checks a signed head's file; {against:?} is none"
+        );
         return against
             .parse()
             .map(|head| Ok(Some(head)))
             .map_err(|e| anyhow::anyhow!("--against: {e}, and no file of a signed head"));
     }
+    let Some(public_key) = public_key else {
+        anyhow::bail!(
+            "{} is a signed head: give --public-key, the key you trust it to be signed with \
+             (a key the file names itself proves nothing)",
+            path.display()
+        );
+    };
+    let trusted = public_key_from_pem(
+        &std::fs::read_to_string(public_key)
+            .with_context(|| format!("cannot read {}", public_key.display()))?,
+    )?;
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let signed: SignedHead = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a signed head (sign-head's JSON)", path.display()))?;
-    let trusted = match public_key {
-        Some(p) => Some(public_key_from_pem(
-            &std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
-        )?),
-        None => None,
+    let signed: SignedHead = match serde_json::from_str(&text) {
+        Ok(signed) => signed,
+        Err(e) => {
+            return Ok(Err(format!(
+                "signed head {} REFUSED: not a signed head ({e})",
+                path.display()
+            )));
+        }
     };
-    let named = signed.key()?;
-    match signed.check(trusted.as_deref()) {
+    match signed.check(Some(&trusted)) {
         Ok(()) => {
-            println!(
-                "signed head {}: SM2 signature by {} at {} verifies (key {}{})",
+            eprintln!(
+                "signed head {}: SM2 signature by {} at {} verifies under the trusted key {}",
                 path.display(),
                 signed.signer,
                 signed.signed_at,
-                key_fingerprint(&named),
-                if trusted.is_some() {
-                    ", the trusted key"
-                } else {
-                    "; compare it with the key you trust, or give --public-key"
-                }
+                key_fingerprint(&trusted),
             );
             Ok(Ok(Some(signed.head())))
         }
@@ -151,8 +167,8 @@ enum Cmd {
         /// signature is checked first): the log must still hold that hash at that position.
         #[arg(long)]
         against: Option<String>,
-        /// The public key (PEM) a signed head must be signed with; without it, the key the
-        /// file names (its fingerprint is printed, to compare with the one you trust).
+        /// The public key (PEM) a signed head given as `--against` must be signed with
+        /// (required for one).
         #[arg(long, requires = "against")]
         public_key: Option<PathBuf>,
     },
@@ -169,9 +185,9 @@ enum Cmd {
         /// The signer's 用户标识 (GM/T 0009's default when absent).
         #[arg(long, default_value = workflow_store::sign::DEFAULT_SIGNER_ID)]
         signer: String,
-        /// Where to write the signed head (JSON); standard output when absent.
+        /// Where to write the signed head (JSON), for the witness to keep.
         #[arg(long)]
-        out: Option<PathBuf>,
+        out: PathBuf,
     },
     /// 四性检测 (DA/T 70-2018) of archived records: 真实性, 完整性, 可用性 and 安全性, one
     /// line per check with 通过 or 不通过 and why; exit code 1 if any check fails.
@@ -193,6 +209,9 @@ enum Cmd {
         /// extend it (安全性).
         #[arg(long)]
         against: Option<String>,
+        /// The public key (PEM) a signed head given as `--against` must be signed with.
+        #[arg(long, requires = "against")]
+        public_key: Option<PathBuf>,
         /// `text` (a report to read), `json` or `csv` (UTF-8 with a byte-order mark).
         #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
         format: ReportFormat,
@@ -486,15 +505,12 @@ fn run(cli: Cli) -> Result<bool> {
             Ok(render::verify(&report, &access, against.as_ref(), secs))
         }
         Cmd::SignHead { key, signer, out } => {
-            let (report, _, _) = ops::verify(&data()?, None)?;
-            if let Some(b) = &report.first_break {
-                println!(
-                    "not signed: the log is BROKEN at position {}: {}",
-                    b.position, b.reason
-                );
+            let key = workflow_store::sign::SoftwareSm2::from_file(&key, &signer)?;
+            let (report, access, secs) = ops::verify(&data()?, None)?;
+            if !render::verify(&report, &access, None, secs) {
+                println!("not signed: verify found the store not intact (above)");
                 return Ok(false);
             }
-            let key = workflow_store::sign::SoftwareSm2::from_file(&key, &signer)?;
             let signed =
                 workflow_store::sign::SignedHead::sign(&report.head(), chrono::Utc::now(), &key)?;
             let json = serde_json::to_string_pretty(&signed)? + "\n";
@@ -503,13 +519,12 @@ fn run(cli: Cli) -> Result<bool> {
                 signed.position,
                 signed.hash,
                 signed.signer,
-                workflow_store::sign::key_fingerprint(&signed.key()?)
+                workflow_store::sign::key_fingerprint(&workflow_store::sign::Signer::public_key(
+                    &key
+                ))
             );
-            match out {
-                Some(path) => std::fs::write(&path, json)
-                    .with_context(|| format!("cannot write {}", path.display()))?,
-                None => print!("{json}"),
-            }
+            std::fs::write(&out, json)
+                .with_context(|| format!("cannot write {}", out.display()))?;
             Ok(true)
         }
         Cmd::CheckArchive {
@@ -517,12 +532,13 @@ fn run(cli: Cli) -> Result<bool> {
             year,
             retention,
             against,
+            public_key,
             format,
         } => {
-            let against = match witness(against.as_deref(), None)? {
+            let against = match witness(against.as_deref(), public_key.as_deref())? {
                 Ok(head) => head,
                 Err(why) => {
-                    println!("{why}");
+                    eprintln!("{why}");
                     return Ok(false);
                 }
             };

@@ -117,13 +117,17 @@ fn check_archive_reports_the_four_properties_and_fails_on_a_tampered_log() {
         assert!(out.contains(aspect), "{aspect}: {out}");
     }
     assert!(out.contains("全部通过"), "{out}");
-    // Another year: nothing archived in it, nothing to fail.
+    // Another year: nothing archived in it — a scope that covers nothing is not a pass.
     let o = workflow(
         dir.path(),
         &["check-archive", "--year", "2025", "--retention", "D30"],
     );
-    assert!(o.status.success(), "{:?}", text(&o));
-    assert!(text(&o).0.contains("归档记录 0 件"));
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    let (out, _) = text(&o);
+    assert!(
+        out.contains("归档记录 0 件") && out.contains("范围内没有归档记录"),
+        "{out}"
+    );
     // Not a 保管期限: refused with what is.
     let o = workflow(dir.path(), &["check-archive", "--retention", "forever"]);
     assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
@@ -218,16 +222,33 @@ fn a_head_signed_with_sm2_is_a_witness_verify_checks_signature_and_log() {
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}{err}");
     assert!(
-        out.contains("SM2 signature by office@campus") && out.contains("the trusted key"),
-        "{out}"
+        err.contains("SM2 signature by office@campus") && err.contains("the trusted key"),
+        "{err}"
     );
     assert!(out.contains(": yes"), "{out}");
-    // check-archive takes it as its witness too.
+    // Without a trusted key, a signed head proves nothing: a usage error.
     let o = workflow(
         dir.path(),
-        &["check-archive", "--against", signed.to_str().unwrap()],
+        &["verify", "--against", signed.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+    assert!(text(&o).1.contains("--public-key"), "{:?}", text(&o));
+    // check-archive takes it as its witness too; its JSON stays JSON.
+    let o = workflow(
+        dir.path(),
+        &[
+            "check-archive",
+            "--against",
+            signed.to_str().unwrap(),
+            "--public-key",
+            public.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
     );
     assert!(o.status.success(), "{:?}", text(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["records"], 1);
     // Under another key, or altered: refused, exit code 1.
     let o = workflow(
         dir.path(),
@@ -251,7 +272,13 @@ fn a_head_signed_with_sm2_is_a_witness_verify_checks_signature_and_log() {
     std::fs::write(&altered, forged.to_string()).unwrap();
     let o = workflow(
         dir.path(),
-        &["verify", "--against", altered.to_str().unwrap()],
+        &[
+            "verify",
+            "--against",
+            altered.to_str().unwrap(),
+            "--public-key",
+            public.to_str().unwrap(),
+        ],
     );
     let (out, _) = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
@@ -264,10 +291,21 @@ fn a_head_signed_with_sm2_is_a_witness_verify_checks_signature_and_log() {
             .tamper_log_entry(p(5), raw.replace("考务经费", "考务费用").as_bytes())
             .unwrap();
     }
-    let o = workflow(dir.path(), &["sign-head", "--key", key.to_str().unwrap()]);
+    let again = keys.path().join("again.json");
+    let o = workflow(
+        dir.path(),
+        &[
+            "sign-head",
+            "--key",
+            key.to_str().unwrap(),
+            "--out",
+            again.to_str().unwrap(),
+        ],
+    );
     let (out, _) = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("not signed"), "{out}");
+    assert!(!again.exists());
 }
 
 #[test]

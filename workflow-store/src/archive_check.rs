@@ -15,7 +15,7 @@
 //! | 完整性 | 文号连续性: 发文字号, 收文编号, 签报编号, 督办立项号 without gaps per series and year |
 //! | 完整性 | 过程信息完整性: each record's 办理过程 whole, version 1 to its last, ending in its 归档 |
 //! | 完整性 | 内容数据完整性: each record has its content, and every file it names is kept |
-//! | 可用性 | 内容数据格式: every file of a format the configuration allows |
+//! | 可用性 | 内容数据格式: every file of a format kept for the long term ([`ARCHIVAL_KINDS`]) |
 //! | 可用性 | 内容数据可读性: every file opens — a PDF's structure whole and not encrypted, images and packages with their signature |
 //! | 安全性 | 存储安全性: the log extends a head recorded elsewhere (a witness), when one is given |
 //!
@@ -32,7 +32,7 @@ use workflow_core::{DocumentId, FlowEvent, FlowState, Recorded, StreamKind, flow
 
 use crate::engine::Engine;
 use crate::envelope::{Envelope, LogHead};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Which archived records a check covers: those whose 档号 has this 全宗号, 年度 and
 /// 保管期限 (each, when given; none given: every archived record).
@@ -127,6 +127,8 @@ pub struct ArchiveCheck {
     pub scope: String,
     /// The archived records it covers.
     pub records: u64,
+    /// Whether a 全宗, 年度 or 保管期限 was asked for.
+    pub scoped: bool,
     /// The log's events walked.
     pub events: u64,
     /// Its lines, by aspect.
@@ -134,9 +136,10 @@ pub struct ArchiveCheck {
 }
 
 impl ArchiveCheck {
-    /// Whether every line passed.
+    /// Whether every line passed, over at least one record when a 全宗, 年度 or 保管期限
+    /// was asked for (a mistyped 全宗号 covers none: that is not a pass).
     pub fn passed(&self) -> bool {
-        self.items.iter().all(|i| i.passed)
+        self.items.iter().all(|i| i.passed) && !(self.scoped && self.records == 0)
     }
 
     /// The report as a person reads it: a heading, then one line per check with 通过 or
@@ -159,8 +162,10 @@ impl ArchiveCheck {
             }
         }
         let failed = self.items.iter().filter(|i| !i.passed).count();
-        out.push_str(&if failed == 0 && self.records == 0 {
-            "\n结论：范围内没有归档记录；日志与其余各项检测通过。\n".to_owned()
+        out.push_str(&if failed == 0 && self.records == 0 && self.scoped {
+            "\n结论：不通过——范围内没有归档记录（请核对全宗号、年度、保管期限）。\n".to_owned()
+        } else if failed == 0 && self.records == 0 {
+            "\n结论：库中没有归档记录；日志与其余各项检测通过。\n".to_owned()
         } else if failed == 0 {
             format!("\n结论：{} 项检测全部通过。\n", self.items.len())
         } else {
@@ -197,6 +202,12 @@ impl ArchiveCheck {
         out
     }
 }
+
+/// The formats kept for the long term (GB/T 18894: 版式 documents as PDF or OFD, images as
+/// JPEG or PNG); word-processing files, spreadsheets and other archives are converted to
+/// one of them before 归档.
+pub const ARCHIVAL_KINDS: [FileKind; 4] =
+    [FileKind::Pdf, FileKind::Ofd, FileKind::Jpg, FileKind::Png];
 
 /// At most this many findings are listed per check (the count says how many more).
 const LISTED: usize = 20;
@@ -316,6 +327,7 @@ impl Engine {
         let mut streams: HashMap<DocumentId, Stream> = HashMap::new();
         let mut numbers: HashMap<Series, Vec<(u32, DocumentId)>> = HashMap::new();
         let mut events = 0u64;
+        let mut unreadable_events = Vec::new();
         let mut from = 1;
         loop {
             let batch = storage.read_log(from, 1000)?;
@@ -323,11 +335,22 @@ impl Engine {
             from = last.position + 1;
             for stored in &batch {
                 events += 1;
-                let envelope: Envelope = serde_json::from_slice(&stored.bytes)
-                    .map_err(|e| Error::corrupt(stored.position, e))?;
-                let event: Recorded<FlowEvent> = envelope
-                    .event()
-                    .map_err(|e| Error::corrupt(stored.position, e))?;
+                let decoded = serde_json::from_slice::<Envelope>(&stored.bytes)
+                    .map_err(|e| e.to_string())
+                    .and_then(|envelope| {
+                        envelope
+                            .event()
+                            .map(|event| (envelope, event))
+                            .map_err(|e| e.to_string())
+                    });
+                let (envelope, event): (Envelope, Recorded<FlowEvent>) = match decoded {
+                    Ok(d) => d,
+                    Err(why) => {
+                        unreadable_events
+                            .push(format!("位置 {} 的事件无法读取：{why}", stored.position));
+                        continue;
+                    }
+                };
                 let s = streams.entry(envelope.stream_id).or_default();
                 if s.last_version == 0 {
                     s.kind = Some(envelope.stream_kind());
@@ -354,11 +377,15 @@ impl Engine {
 
         // The records in scope, as they stand.
         let mut records = Vec::new();
+        let mut missing_records = Vec::new();
         for (id, s) in &streams {
             if s.kind == Some(StreamKind::Directory) || s.filed.is_none() {
                 continue;
             }
             let Some(state) = storage.doc(*id)?.map(|r| r.state) else {
+                missing_records.push(format!(
+                    "文档 {id}：日志中已归档，但无其记录（请运行 workflow rebuild）"
+                ));
                 continue;
             };
             let in_scope = state
@@ -389,6 +416,7 @@ impl Engine {
             .map(|(id, _)| format!("文档 {id}：归档时未记录固化摘要"))
             .collect();
         chain.extend(unfixed);
+        chain.extend(unreadable_events);
         items.push(item(
             Aspect::Authenticity,
             "authenticity.fixity",
@@ -510,7 +538,7 @@ impl Engine {
                 | Series::Supervision { year } => {
                     let covered = match scope.year {
                         Some(y) => y == *year,
-                        None => years.is_empty() || years.contains(year),
+                        None => years.contains(year),
                     };
                     if covered {
                         checked_other += taken.len() as u64;
@@ -533,7 +561,7 @@ impl Engine {
             checked_other,
             other_numbers,
         ));
-        let mut process = Vec::new();
+        let mut process = missing_records;
         for (id, _) in &records {
             let s = &streams[id];
             if !s.started {
@@ -588,44 +616,48 @@ impl Engine {
         ));
 
         // 可用性.
-        let allowed = &self.inner.content_limits.kinds;
         let mut formats = Vec::new();
         let mut readable = Vec::new();
         for (digest, size, name, id) in &kept {
-            let head = storage.read_content(digest, 0, 1024)?;
-            let kind = workflow_core::content::sniffed_kind(name, &head);
-            if let Some(k) = kind
-                && !allowed.contains(&k)
-            {
-                formats.push(format!(
-                    "《{name}》（文档 {id}）为 {}，不在允许的格式内",
-                    k.name()
-                ));
-            }
-            let (tail, encrypted) = if kind == Some(FileKind::Pdf) {
-                let tail_at = size.saturating_sub(1024);
-                let tail = storage.read_content(digest, tail_at, 1024)?;
-                let mut carry: Vec<u8> = Vec::new();
-                let mut encrypted = false;
-                crate::storage::kept::read_kept(storage, digest, *size, |chunk| {
-                    carry.extend_from_slice(chunk);
-                    encrypted |= carry.windows(8).any(|w| w == b"/Encrypt");
-                    let keep = carry.len().saturating_sub(7);
-                    carry.drain(..keep);
-                    Ok(())
-                })?;
-                (tail, encrypted)
-            } else {
-                (Vec::new(), false)
-            };
-            if let Some(why) = unreadable(kind, &head, &tail, encrypted) {
-                readable.push(format!("《{name}》（文档 {id}）：{why}"));
+            let opened = (|| -> Result<Option<String>> {
+                let head = storage.read_content(digest, 0, 1024)?;
+                let kind = workflow_core::content::sniffed_kind(name, &head);
+                match kind {
+                    Some(k) if !ARCHIVAL_KINDS.contains(&k) => formats.push(format!(
+                        "《{name}》（文档 {id}）为 {}，不是长期保存格式（PDF、OFD、JPEG、PNG）",
+                        k.name()
+                    )),
+                    None => formats.push(format!("《{name}》（文档 {id}）格式无法识别")),
+                    Some(_) => {}
+                }
+                let (tail, encrypted) = if kind == Some(FileKind::Pdf) {
+                    let tail_at = size.saturating_sub(1024);
+                    let tail = storage.read_content(digest, tail_at, 1024)?;
+                    let mut carry: Vec<u8> = Vec::new();
+                    let mut encrypted = false;
+                    crate::storage::kept::read_kept(storage, digest, *size, |chunk| {
+                        carry.extend_from_slice(chunk);
+                        encrypted |= carry.windows(8).any(|w| w == b"/Encrypt");
+                        let keep = carry.len().saturating_sub(7);
+                        carry.drain(..keep);
+                        Ok(())
+                    })?;
+                    (tail, encrypted)
+                } else {
+                    (Vec::new(), false)
+                };
+                Ok(unreadable(kind, &head, &tail, encrypted))
+            })();
+            match opened {
+                Ok(None) => {}
+                Ok(Some(why)) => readable.push(format!("《{name}》（文档 {id}）：{why}")),
+                Err(e) => readable.push(format!("《{name}》（文档 {id}）读取失败：{e}")),
             }
         }
         items.push(item(
             Aspect::Usability,
             "usability.formats",
-            "内容数据格式（格式在允许范围内）",
+            "内容数据格式（长期保存格式：PDF、OFD、JPEG、PNG）",
             kept.len() as u64,
             formats,
         ));
@@ -664,6 +696,7 @@ impl Engine {
         items.push(security);
 
         Ok(ArchiveCheck {
+            scoped: scope.fonds.is_some() || scope.year.is_some() || scope.retention.is_some(),
             scope: scope.describe(),
             records: records.len() as u64,
             events,

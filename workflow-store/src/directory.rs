@@ -12,7 +12,7 @@ use crate::error::Result;
 use crate::storage::Storage;
 
 /// The in-memory copy of the directory (small; every decision consults it).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct DirectoryCache {
     pub(crate) actors: HashMap<ActorId, Actor>,
     pub(crate) units: HashMap<UnitCode, Unit>,

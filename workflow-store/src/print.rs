@@ -7,6 +7,7 @@
 use std::io::Write;
 use std::sync::Arc;
 
+use workflow_core::DocumentId;
 use workflow_core::content::{Digest, FileRef};
 use workflow_core::directory::Unit;
 use workflow_core::outgoing::Document;
@@ -87,31 +88,35 @@ impl std::fmt::Debug for PrinterHandle {
 }
 
 /// Copies of issued 公文 printed ahead of their 印发's decision (see [`Printer::input`]),
-/// each kept durably already and known by the digest of what it prints. The writer takes
-/// one when its decision prints the same; the oldest go when more are waiting than a writer
-/// could take soon (a copy nobody took is an unreferenced file, removed with the others).
+/// each kept durably already and known by the digest of what it prints. The writer uses one
+/// when its decision prints the same (a group decided again finds it still there); the
+/// 印发's caller lets go of its copies once the writer has answered; the oldest go when
+/// more are waiting than that (a copy nobody named is an unreferenced file, removed with
+/// the others).
 #[derive(Debug, Default)]
 pub(crate) struct PrintedAhead {
-    copies: std::sync::Mutex<std::collections::VecDeque<(Digest, FileRef)>>,
+    copies: std::sync::Mutex<std::collections::VecDeque<(Digest, DocumentId, FileRef)>>,
     /// The 发文 whose 印发 is sent back to be printed ahead again when its copy shows
     /// another number, rather than printed by the writer (which would hold every command).
-    again: std::sync::Mutex<std::collections::HashSet<workflow_core::DocumentId>>,
+    again: std::sync::Mutex<std::collections::HashSet<DocumentId>>,
 }
 
-/// While held, a stale copy of its 发文 sends the 印发 back (see [`PrintedAhead::again`]).
+/// While held, a stale copy of its 发文 sends the 印发 back (see [`PrintedAhead::again`]);
+/// dropped, its copies go.
 pub(crate) struct PrintAgain<'a> {
     ahead: &'a PrintedAhead,
-    id: workflow_core::DocumentId,
+    id: DocumentId,
 }
 
 impl Drop for PrintAgain<'_> {
     fn drop(&mut self) {
-        self.ahead
-            .again
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(&self.id);
+        lock(&self.ahead.again).remove(&self.id);
+        lock(&self.ahead.copies).retain(|(_, id, _)| *id != self.id);
     }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl PrintedAhead {
@@ -119,56 +124,35 @@ impl PrintedAhead {
     const WAITING: usize = 64;
 
     /// Until the guard is dropped, the writer sends `id`'s 印发 back when the copy printed
-    /// ahead is not what its decision prints ([`Error::PrintedAheadStale`]).
-    pub(crate) fn print_again(&self, id: workflow_core::DocumentId) -> PrintAgain<'_> {
-        self.again
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(id);
+    /// ahead is not what its decision prints ([`Error::PrintedAheadStale`]); once dropped,
+    /// `id`'s copies are let go.
+    pub(crate) fn print_again(&self, id: DocumentId) -> PrintAgain<'_> {
+        lock(&self.again).insert(id);
         PrintAgain { ahead: self, id }
     }
 
-    fn sends_back(&self, id: workflow_core::DocumentId) -> bool {
-        self.again
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .contains(&id)
+    fn sends_back(&self, id: DocumentId) -> bool {
+        lock(&self.again).contains(&id)
     }
 
-    fn put(&self, key: Digest, file: FileRef) {
-        let mut copies = self
-            .copies
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        copies.retain(|(k, _)| *k != key);
+    fn put(&self, key: Digest, id: DocumentId, file: FileRef) {
+        let mut copies = lock(&self.copies);
+        copies.retain(|(k, _, _)| *k != key);
         if copies.len() == Self::WAITING {
             copies.pop_front();
         }
-        copies.push_back((key, file));
+        copies.push_back((key, id, file));
     }
 
-    fn peek(&self, key: &Digest) -> Option<FileRef> {
-        let copies = self
-            .copies
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        copies
+    fn find(&self, key: &Digest) -> Option<FileRef> {
+        lock(&self.copies)
             .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, f)| f.clone())
-    }
-
-    fn take(&self, key: &Digest) -> Option<FileRef> {
-        let mut copies = self
-            .copies
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let at = copies.iter().position(|(k, _)| k == key)?;
-        copies.remove(at).map(|(_, file)| file)
+            .find(|(k, _, _)| k == key)
+            .map(|(_, _, f)| f.clone())
     }
 }
 
-/// Who prints an issued 公文 in a decision, and how: the writer takes a copy printed ahead
+/// Who prints an issued 公文 in a decision, and how: the writer uses a copy printed ahead
 /// when there is one; a decision made ahead prints and leaves its copy for the writer.
 #[derive(Clone, Copy)]
 pub(crate) struct Press<'a> {
@@ -179,8 +163,9 @@ pub(crate) struct Press<'a> {
 }
 
 impl Press<'_> {
-    /// `doc` printed with `units` and kept: taken from the copies printed ahead where the
-    /// writer finds one, else printed by `keep` (which keeps it durably).
+    /// `doc` printed with `units` and kept: a copy printed ahead where there is one, else
+    /// printed by `keep` (which keeps it durably). Ahead, with a printer that cannot say
+    /// what it lays out, nothing is printed ([`Error::PrintedAheadStale`]): the writer will.
     pub(crate) fn issued(
         &self,
         doc: &Document,
@@ -191,27 +176,27 @@ impl Press<'_> {
             .printer
             .input(doc, units)
             .map(|bytes| Digest::of(&bytes));
-        if let Some(k) = &key {
-            // Ahead, a copy already waiting (the same 印发 asked again) is not printed twice.
-            let waiting = if self.printing_ahead {
-                self.ahead.peek(k)
-            } else {
-                self.ahead.take(k)
-            };
-            if let Some(file) = waiting {
-                return Ok(file);
+        let stale = || Error::PrintedAheadStale {
+            document_id: doc.id(),
+        };
+        match &key {
+            // A copy waiting (printed ahead; ahead: the same 印发 asked again) is used.
+            Some(k) => {
+                if let Some(file) = self.ahead.find(k) {
+                    return Ok(file);
+                }
+                if !self.printing_ahead && self.ahead.sends_back(doc.id()) {
+                    return Err(stale());
+                }
             }
-            if !self.printing_ahead && self.ahead.sends_back(doc.id()) {
-                return Err(Error::PrintedAheadStale {
-                    document_id: doc.id(),
-                });
-            }
+            None if self.printing_ahead => return Err(stale()),
+            None => {}
         }
         let file = keep()?;
         if self.printing_ahead
             && let Some(key) = key
         {
-            self.ahead.put(key, file.clone());
+            self.ahead.put(key, doc.id(), file.clone());
         }
         Ok(file)
     }
@@ -291,26 +276,31 @@ mod tests {
     }
 
     #[test]
-    fn copies_printed_ahead_are_taken_once_and_the_oldest_go_first() {
+    fn copies_printed_ahead_wait_until_their_issue_is_answered() {
         let ahead = PrintedAhead::default();
+        let id = |n: u8| DocumentId(uuid::Uuid::from_u128(u128::from(n)));
         for n in 0..=u8::try_from(PrintedAhead::WAITING).unwrap() {
-            ahead.put(Digest::of(&[n, n]), file(n));
+            ahead.put(Digest::of(&[n, n]), id(n), file(n));
         }
         // One more than may wait: the first went.
-        assert_eq!(ahead.take(&Digest::of(&[0, 0])), None);
-        assert_eq!(ahead.peek(&Digest::of(&[1, 1])), Some(file(1)));
-        assert_eq!(ahead.take(&Digest::of(&[1, 1])), Some(file(1)));
-        assert_eq!(ahead.take(&Digest::of(&[1, 1])), None, "taken once");
-        // The same copy put again replaces, not doubles, it.
-        ahead.put(Digest::of(&[2, 2]), file(2));
-        assert_eq!(ahead.take(&Digest::of(&[2, 2])), Some(file(2)));
-        assert_eq!(ahead.take(&Digest::of(&[2, 2])), None);
-        // Sent back only while the guard is held.
-        let id = workflow_core::DocumentId(uuid::Uuid::from_u128(7));
+        assert_eq!(ahead.find(&Digest::of(&[0, 0])), None);
+        // Found as often as a group is decided, until its 印发 is answered.
+        assert_eq!(ahead.find(&Digest::of(&[1, 1])), Some(file(1)));
+        assert_eq!(ahead.find(&Digest::of(&[1, 1])), Some(file(1)));
         {
-            let _again = ahead.print_again(id);
-            assert!(ahead.sends_back(id));
+            let _again = ahead.print_again(id(1));
+            assert!(ahead.sends_back(id(1)));
+            assert!(!ahead.sends_back(id(2)));
         }
-        assert!(!ahead.sends_back(id));
+        assert!(!ahead.sends_back(id(1)));
+        assert_eq!(
+            ahead.find(&Digest::of(&[1, 1])),
+            None,
+            "let go once answered"
+        );
+        assert_eq!(ahead.find(&Digest::of(&[2, 2])), Some(file(2)));
+        // The same copy put again replaces, not doubles, it.
+        ahead.put(Digest::of(&[2, 2]), id(2), file(2));
+        assert_eq!(lock(&ahead.copies).len(), PrintedAhead::WAITING - 1);
     }
 }

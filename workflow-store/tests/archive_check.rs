@@ -176,7 +176,10 @@ async fn a_clean_year_passes_every_check() {
         year: scope.year.map(|y| y - 1),
         ..scope.clone()
     };
-    assert_eq!(engine.check_archive(&other).unwrap().records, 0);
+    let empty = engine.check_archive(&other).unwrap();
+    assert_eq!(empty.records, 0);
+    assert!(!empty.passed(), "a scope that covers nothing is no pass");
+    assert!(empty.to_text().contains("范围内没有归档记录"));
     // A witness head the log extends passes; one it does not, fails the security check.
     let head = engine.verify(|_, _| {}).unwrap().head();
     let witnessed = engine
@@ -284,4 +287,25 @@ async fn an_encrypted_pdf_fails_the_readability_check_only() {
     let report = engine.check_archive(&scope).unwrap();
     assert_eq!(failing(&report), vec!["usability.readable"], "{report:?}");
     assert!(findings(&report, "usability.readable").contains("加密"));
+}
+
+#[tokio::test]
+async fn an_event_this_build_cannot_read_is_a_finding_not_an_abort() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, ids) = archived_year(dir.path(), Default::default(), false).await;
+    let scope = year_of(&engine, ids[0]);
+    let position = engine.history(ids[2]).unwrap()[2].position;
+    engine
+        .tamper_log_entry(position, b"{\"not\": \"an event\"}")
+        .unwrap();
+    let report = engine.check_archive(&scope).unwrap();
+    assert!(
+        failing(&report).contains(&"authenticity.fixity"),
+        "{report:?}"
+    );
+    assert!(
+        findings(&report, "authenticity.fixity")
+            .contains(&format!("位置 {position} 的事件无法读取")),
+        "{report:?}"
+    );
 }

@@ -40,10 +40,26 @@ impl Engine {
         let id = request.document_id;
         self.certain(id)?;
         let current = self.inner.storage.doc(id)?;
-        let directory = self.inner.directory.read().map_err(|_| Error::Closed)?;
+        // Printing ahead lays a 公文 out and keeps it (an fsync): on a copy of the
+        // directory, so that the writer's changes to it never wait for that.
+        let copied = match printer {
+            Some(_) => Some(
+                self.inner
+                    .directory
+                    .read()
+                    .map_err(|_| Error::Closed)?
+                    .clone(),
+            ),
+            None => None,
+        };
+        let held = match copied {
+            Some(_) => None,
+            None => Some(self.inner.directory.read().map_err(|_| Error::Closed)?),
+        };
+        let directory = copied.as_ref().or(held.as_deref()).ok_or(Error::Closed)?;
         let overlay = Overlay::default();
         let ctx = GroupContext {
-            directory: &directory,
+            directory,
             schedule: &self.inner.retention_schedule,
             reads: &super::group::StoreReads(&*self.inner.storage),
             overlay: &overlay,

@@ -500,6 +500,10 @@ impl Engine {
     /// writer prints it itself.
     async fn issue_printed_ahead(&self, request: Request) -> Result<Outcome> {
         const TRIES: usize = 3;
+        if self.is_halted() {
+            // Nothing to print for: the writer refuses it.
+            return self.submit(request).await;
+        }
         // One 印发 at a time from printing to commit: the next number predicted is the one
         // the writer gives (unless another server took it), and no copy is printed for
         // nothing. A 印发 is rare beside the other commands, which go on meanwhile.
@@ -508,10 +512,24 @@ impl Engine {
             let engine = self.clone();
             let ahead = request.clone();
             let printed = tokio::task::spawn_blocking(move || engine.print_ahead(&ahead)).await;
-            if !matches!(printed, Ok(Ok(()))) {
-                // Refused or not printed ahead: the writer's decision answers (printing,
-                // or refusing the same way).
-                break;
+            match printed {
+                Ok(Ok(())) => {}
+                // The printer refused it (its text, or no fonts now): the writer's decision
+                // would print it again only to refuse it the same way.
+                Ok(Err(
+                    e @ Error::InvalidRequest {
+                        field: "document", ..
+                    },
+                ))
+                | Ok(Err(e @ Error::Unavailable { .. })) => return Err(e),
+                // Refused as a decision (the writer decides again, on what it holds), or a
+                // printer that cannot say what it lays out: the writer's decision answers.
+                Ok(Err(_)) => break,
+                Err(stopped) => {
+                    return Err(Error::Internal {
+                        reason: format!("printing the issued document (印发) stopped: {stopped}"),
+                    });
+                }
             }
             let sent_back = self.inner.printed_ahead.print_again(request.document_id);
             let answer = self.submit(request.clone()).await;
