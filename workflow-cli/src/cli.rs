@@ -270,9 +270,10 @@ enum Cmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Write a document's archive package (metadata, event chain, hashes, manifest).
+    /// Write a document's archive package (metadata, event chain, hashes, manifest, and
+    /// eep.xml in the shape of DA/T 48's 电子文件封装包, SM2-signed with --sign-key).
     #[command(
-        after_help = "Example:\n  workflow export 0b7c…-uuid --out /archive/J012-WS-2026-D30-JWC-0001"
+        after_help = "Examples:\n  workflow export 0b7c…-uuid --out /archive/J012-WS-2026-D30-JWC-0001\n  workflow export 0b7c…-uuid --out /archive/J012-WS-2026-D30-JWC-0001 --sign-key sm2-key.pem --signer office@campus"
     )]
     Export {
         /// The document id (UUID).
@@ -280,6 +281,12 @@ enum Cmd {
         /// The package directory to create (must not exist or be empty).
         #[arg(long)]
         out: PathBuf,
+        /// An SM2 private key (PKCS#8 PEM) to sign the package's eep.xml with (国密).
+        #[arg(long)]
+        sign_key: Option<PathBuf>,
+        /// The signer's 用户标识 (GM/T 0009's default when absent).
+        #[arg(long, default_value = workflow_store::sign::DEFAULT_SIGNER_ID, requires = "sign_key")]
+        signer: String,
     },
     /// Check an archive package offline; exit code 1 if anything is wrong.
     #[command(after_help = "Example:\n  workflow verify-export /archive/J012-WS-2026-D30-JWC-0001")]
@@ -635,8 +642,17 @@ fn run(cli: Cli) -> Result<bool> {
             }
             Ok(true)
         }
-        Cmd::Export { document, out } => {
-            render::export(&ops::export(&data()?, &document, &out)?, &out);
+        Cmd::Export {
+            document,
+            out,
+            sign_key,
+            signer,
+        } => {
+            let key = sign_key
+                .map(|k| workflow_store::sign::SoftwareSm2::from_file(&k, &signer))
+                .transpose()?;
+            let signer = key.as_ref().map(|k| k as &dyn workflow_store::sign::Signer);
+            render::export(&ops::export(&data()?, &document, &out, signer)?, &out);
             Ok(true)
         }
         Cmd::VerifyExport { path } => Ok(render::verify_export(&ops::verify_export(&path)?, &path)),

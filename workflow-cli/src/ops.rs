@@ -411,7 +411,12 @@ pub(crate) fn render(data_dir: &Path, id: &str) -> Result<Laid> {
 }
 
 /// `export`: writes the archive package into `out`.
-pub(crate) fn export(data_dir: &Path, id: &str, out: &Path) -> Result<Manifest> {
+pub(crate) fn export(
+    data_dir: &Path,
+    id: &str,
+    out: &Path,
+    signer: Option<&dyn workflow_store::sign::Signer>,
+) -> Result<Manifest> {
     let engine = open(data_dir)?;
     let id = document_id(id)?;
     if let Some(d) = engine.state(id)? {
@@ -423,7 +428,7 @@ pub(crate) fn export(data_dir: &Path, id: &str, out: &Path) -> Result<Manifest> 
             out.display().to_string(),
         )?;
     }
-    Ok(engine.export_document(id, out, Utc::now())?)
+    Ok(engine.export_document_signed(id, out, Utc::now(), signer)?)
 }
 
 /// `verify-export`: checks a package offline.

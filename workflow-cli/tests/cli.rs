@@ -184,7 +184,7 @@ fn openssl_sm2_key(dir: &Path, name: &str) -> (std::path::PathBuf, std::path::Pa
 #[test]
 fn a_head_signed_with_sm2_is_a_witness_verify_checks_signature_and_log() {
     let dir = tempfile::tempdir().unwrap();
-    prepare(dir.path());
+    let (a, _) = prepare(dir.path());
     let keys = tempfile::tempdir().unwrap();
     let (key, public) = openssl_sm2_key(keys.path(), "office");
     let (_, stranger) = openssl_sm2_key(keys.path(), "stranger");
@@ -283,6 +283,30 @@ fn a_head_signed_with_sm2_is_a_witness_verify_checks_signature_and_log() {
     let (out, _) = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("does not verify"), "{out}");
+    // An archive package signed with the same key: its eep.xml carries the signature.
+    let pkg = keys.path().join("package");
+    let o = workflow(
+        dir.path(),
+        &[
+            "export",
+            &a.to_string(),
+            "--out",
+            pkg.to_str().unwrap(),
+            "--sign-key",
+            key.to_str().unwrap(),
+            "--signer",
+            "office@campus",
+        ],
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let eep = std::fs::read_to_string(pkg.join("eep.xml")).unwrap();
+    assert!(
+        eep.contains("<签名人>office@campus</签名人>")
+            && eep.contains("<签名算法标识>1.2.156.10197.1.501</签名算法标识>"),
+        "{eep}"
+    );
+    let o = workflow(dir.path(), &["verify-export", pkg.to_str().unwrap()]);
+    assert!(o.status.success(), "{:?}", text(&o));
     // A broken log is not signed.
     {
         let engine = Engine::open(dir.path()).unwrap();

@@ -10,6 +10,7 @@
 //! | `events.jsonl` | every envelope of the document's stream, one JSON object per line, as stored |
 //! | `VERIFY.txt` | how to check the package by hand or with any SHA-256 tool |
 //! | `files/NN-<name>` | the document's own files (正文, attachments) as kept, digests in the manifest |
+//! | `eep.xml` | the record in the shape of DA/T 48's 电子文件封装包 (see [`crate::eep`]): 文件实体 (the files by 存储位置 with SHA-256 and SM3 摘要), 业务实体 (one per event), 机构人员实体; SM2-signed when exported with a signer |
 
 use std::path::{Path, PathBuf};
 
@@ -135,6 +136,18 @@ impl Engine {
         dir: &Path,
         now: workflow_core::Timestamp,
     ) -> Result<Manifest> {
+        self.export_document_signed(id, dir, now, None)
+    }
+
+    /// [`Engine::export_document`], its `eep.xml` (DA/T 48's 电子文件封装包, see
+    /// [`crate::eep`]) signed by `signer` when one is given.
+    pub fn export_document_signed(
+        &self,
+        id: DocumentId,
+        dir: &Path,
+        now: workflow_core::Timestamp,
+        signer: Option<&dyn crate::sign::Signer>,
+    ) -> Result<Manifest> {
         // A 发文, 收文 or 督办 item (the directory's stream is no document to file).
         let doc = self
             .state(id)?
@@ -213,6 +226,53 @@ impl Engine {
                 name: Some(name.to_owned()),
             });
         }
+        // The record in DA/T 48's shape, beside the files it names.
+        let mut sm3s = Vec::with_capacity(files.len());
+        for f in &files {
+            let path = dir.join(&f.path);
+            let bytes = std::fs::read(&path).map_err(|e| io_err(&path, e))?;
+            let kind =
+                workflow_core::content::sniffed_kind(f.name.as_deref().unwrap_or(""), &bytes);
+            sm3s.push((
+                crate::sign::sm3_hex(&bytes),
+                kind.map_or("application/octet-stream", |k| k.media_type()),
+            ));
+        }
+        let packed: Vec<crate::eep::PackedFile<'_>> = files
+            .iter()
+            .zip(sm3s)
+            .filter_map(|(f, (sm3, media_type))| {
+                let name = f.name.as_deref()?;
+                Some(crate::eep::PackedFile {
+                    name,
+                    path: &f.path,
+                    media_type,
+                    bytes: f.bytes,
+                    sha256: &f.sha256,
+                    sm3,
+                })
+            })
+            .collect();
+        let eep = crate::eep::write(
+            &crate::eep::Record {
+                state: &doc,
+                events: &events,
+                files: &packed,
+                actors: &self.actors(),
+                units: &self.units(),
+                created_at: now,
+            },
+            signer,
+        )?;
+        drop(packed);
+        let path = dir.join(crate::eep::EEP_FILE);
+        std::fs::write(&path, &eep).map_err(|e| io_err(&path, e))?;
+        files.push(PackageFile {
+            path: crate::eep::EEP_FILE.to_owned(),
+            sha256: sha256_hex(&eep),
+            bytes: eep.len() as u64,
+            name: None,
+        });
         let manifest = Manifest {
             format: PACKAGE_FORMAT.to_owned(),
             document_id: id,

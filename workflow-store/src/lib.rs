@@ -71,6 +71,7 @@ pub mod archive_check;
 pub mod content;
 mod directory;
 mod durability;
+pub mod eep;
 pub mod engine;
 pub mod envelope;
 mod error;
