@@ -94,6 +94,9 @@ pub(crate) enum Part {
     /// (11) notifications: commands/s with the outbox on and three channels against none
     /// (target: within 5%), and notifications delivered per second to a local webhook.
     Notify,
+    /// (12) the 四性检测 (`check-archive`) over 10,000 archived 发文 with their 公文 as the
+    /// server prints them, seconds (goal: under a minute).
+    Archive,
 }
 
 /// Realistic opinions: a few hundred characters of Chinese.
@@ -1071,6 +1074,9 @@ async fn run_async(args: BenchArgs, store: Option<String>) -> Result<()> {
     if runs(Part::Render) {
         part_render(&args, &mut summary)?;
     }
+    if runs(Part::Archive) {
+        part_archive(&args, base.path(), &mut summary).await?;
+    }
     if runs(Part::Notify) {
         part_notify(base.path(), clients, seconds, args.smoke, &mut summary).await?;
         tidy(base.path(), args.keep_data)?;
@@ -1878,6 +1884,65 @@ async fn part_bulletin(
     summary.insert(
         "bulletin".into(),
         json!({"items": n, "items_in_month": counted, "commands": commands, "ms": round(ms), "render_all_formats_ms": round(render_ms)}),
+    );
+    drop(engine);
+    Ok(())
+}
+
+/// (12) the 四性检测 (`check-archive`) over 10,000 archived 发文, each with its 公文 as the
+/// server prints it (GB/T 9704, typst): seconds (goal: under a minute).
+async fn part_archive(
+    args: &BenchArgs,
+    base: &Path,
+    summary: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<()> {
+    let n: usize = if args.smoke { 40 } else { 10_000 };
+    let engine = Engine::open_with(workflow_store::Config {
+        // The GB/T 9704 printer the server has: verify prints each 公文 again.
+        printer: Some(workflow_render::printer::printer()),
+        ..workflow_store::Config::new(base.join("archive"))
+    })?;
+    load_directory(&engine).await?;
+    let t = Instant::now();
+    let clients = 64.min(n);
+    let per = n.div_ceil(clients);
+    let tasks: Vec<_> = (0..clients)
+        .map(|c| {
+            let engine = engine.clone();
+            tokio::spawn(async move {
+                for i in 0..per {
+                    let id = DocumentId(uuid::Uuid::new_v4());
+                    for (actor, action) in flow(c * per + i) {
+                        engine.execute(Request::new(id, actor, action)).await?;
+                    }
+                }
+                anyhow::Ok(())
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await??;
+    }
+    let load_secs = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let report = engine.check_archive(&workflow_store::archive_check::ArchiveScope::default())?;
+    let secs = t.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        report.passed() && report.records as usize == clients * per,
+        "the 四性检测 of {} documents: {}",
+        clients * per,
+        report.to_text()
+    );
+    line(
+        &format!(
+            "四性检测 of {} archived 发文 with their printed 公文 ({} events): s",
+            report.records, report.events
+        ),
+        format!("{secs:.1}  (goal < 60; stored in {load_secs:.0}s)"),
+    );
+    summary.insert(
+        "archive_check".into(),
+        json!({"records": report.records, "events": report.events, "seconds": round(secs)}),
     );
     drop(engine);
     Ok(())

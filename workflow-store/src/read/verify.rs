@@ -97,42 +97,81 @@ impl Engine {
             );
             return Ok(());
         };
-        // The directory folded forward, as far as each 印发 saw it.
+        // The directory folded forward, as far as each 印发 saw it. Laid out again a batch
+        // at a time, on every core (each layout is CPU work of its own).
         let mut directory = super::history::DirectoryReplay::read(self)?;
-        for p in &printed {
-            let units = directory.units_before(p.position)?;
-            // Reported with the rest (verify goes on), not an end to verify.
-            let Some(workflow_core::FlowState::Outgoing(doc)) =
-                self.fold_stream(p.document, p.version, None)?
-            else {
-                report.printed_problems.push(problem(
-                    p,
-                    format!(
-                        "the Issued event at position {} is in a stream that does not fold to \
-                         a 发文",
-                        p.position
-                    ),
-                ));
-                continue;
-            };
-            let Some(kept) = self.kept_bytes(&p.file)? else {
-                report.printed_not_checked.push(problem(
-                    p,
-                    format!(
-                        "its printed copy {} is not kept here whole (missing, cut short or \
-                         altered: the file check names which)",
-                        p.file.digest
-                    ),
-                ));
-                continue;
-            };
-            match printer.reprint(&doc, &units, &kept) {
-                Ok(Reprint::Same) => report.printed_checked += 1,
-                Ok(Reprint::Differs(why)) => report.printed_problems.push(problem(p, why)),
-                Ok(Reprint::CannotTell(why)) => report.printed_not_checked.push(problem(p, why)),
-                Err(e) => report
-                    .printed_not_checked
-                    .push(problem(p, format!("it cannot be printed again here: {e}"))),
+        let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        for batch in printed.chunks(64) {
+            let mut jobs = Vec::with_capacity(batch.len());
+            for p in batch {
+                let units = directory.units_before(p.position)?;
+                // Reported with the rest (verify goes on), not an end to verify.
+                let Some(workflow_core::FlowState::Outgoing(doc)) =
+                    self.fold_stream(p.document, p.version, None)?
+                else {
+                    report.printed_problems.push(problem(
+                        p,
+                        format!(
+                            "the Issued event at position {} is in a stream that does not fold \
+                             to a 发文",
+                            p.position
+                        ),
+                    ));
+                    continue;
+                };
+                let Some(kept) = self.kept_bytes(&p.file)? else {
+                    report.printed_not_checked.push(problem(
+                        p,
+                        format!(
+                            "its printed copy {} is not kept here whole (missing, cut short or \
+                             altered: the file check names which)",
+                            p.file.digest
+                        ),
+                    ));
+                    continue;
+                };
+                jobs.push((p, doc, units, kept));
+            }
+            let per = jobs.len().div_ceil(workers).max(1);
+            let outcomes: Vec<_> = std::thread::scope(|scope| {
+                let running: Vec<_> = jobs
+                    .chunks(per)
+                    .map(|chunk| {
+                        let n = chunk.len();
+                        let handle = scope.spawn(move || {
+                            chunk
+                                .iter()
+                                .map(|(_, doc, units, kept)| printer.reprint(doc, units, kept))
+                                .collect::<Vec<_>>()
+                        });
+                        (n, handle)
+                    })
+                    .collect();
+                running
+                    .into_iter()
+                    .flat_map(|(n, handle)| {
+                        handle.join().unwrap_or_else(|_| {
+                            vec![
+                                Err(crate::print::PrintError::Unavailable(
+                                    "the printer stopped (a panic) while printing it again".into()
+                                ));
+                                n
+                            ]
+                        })
+                    })
+                    .collect()
+            });
+            for ((p, ..), outcome) in jobs.iter().zip(outcomes) {
+                match outcome {
+                    Ok(Reprint::Same) => report.printed_checked += 1,
+                    Ok(Reprint::Differs(why)) => report.printed_problems.push(problem(p, why)),
+                    Ok(Reprint::CannotTell(why)) => {
+                        report.printed_not_checked.push(problem(p, why));
+                    }
+                    Err(e) => report
+                        .printed_not_checked
+                        .push(problem(p, format!("it cannot be printed again here: {e}"))),
+                }
             }
         }
         Ok(())
