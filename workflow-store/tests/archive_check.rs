@@ -8,52 +8,7 @@ use common::*;
 use workflow_core::DocumentId;
 use workflow_store::archive_check::{ArchiveCheck, ArchiveScope};
 use workflow_store::{Config, Engine};
-
-/// Prints each 公文 as a small PDF; the one of `encrypted`, with an `/Encrypt` entry.
-#[derive(Default)]
-struct Printer {
-    encrypted: std::sync::Mutex<Option<DocumentId>>,
-}
-
-impl Printer {
-    fn pdf(&self, doc: &workflow_core::outgoing::Document) -> Vec<u8> {
-        let number = doc.issue().unwrap().number.to_string();
-        let encrypt = if *self.encrypted.lock().unwrap() == Some(doc.id()) {
-            "/Encrypt 5 0 R\n"
-        } else {
-            ""
-        };
-        format!(
-            "%PDF-1.7\n{number}\n{}\ntrailer\n{encrypt}%%EOF\n",
-            doc.id()
-        )
-        .into_bytes()
-    }
-}
-
-impl workflow_store::print::Printer for Printer {
-    fn print(
-        &self,
-        doc: &workflow_core::outgoing::Document,
-        _: &[workflow_core::directory::Unit],
-    ) -> Result<(String, Vec<u8>), workflow_store::print::PrintError> {
-        let number = doc.issue().unwrap().number.to_string();
-        Ok((format!("{number}.pdf"), self.pdf(doc)))
-    }
-
-    fn reprint(
-        &self,
-        doc: &workflow_core::outgoing::Document,
-        _: &[workflow_core::directory::Unit],
-        kept: &[u8],
-    ) -> Result<workflow_store::print::Reprint, workflow_store::print::PrintError> {
-        Ok(if self.pdf(doc) == kept {
-            workflow_store::print::Reprint::Same
-        } else {
-            workflow_store::print::Reprint::Differs("printed otherwise".into())
-        })
-    }
-}
+use workflow_testkit::print::SmallPdf as Printer;
 
 /// An engine in `dir` with `printer`, and three 发文 issued and archived in it.
 async fn archived_year(
@@ -62,7 +17,7 @@ async fn archived_year(
     encrypted: bool,
 ) -> (Engine, Vec<DocumentId>) {
     let engine = open_with(Config {
-        printer: Some(workflow_store::print::PrinterHandle(printer.clone())),
+        printer: Some(printer.clone().handle()),
         ..Config::new(dir)
     })
     .await;

@@ -100,47 +100,11 @@ fn check(package: &std::path::Path) -> Result<usize, String> {
     Ok(texts(&all, "/业务实体块/业务实体").len())
 }
 
-/// Prints each 公文 as a small PDF.
-struct Pdf;
-
-impl Pdf {
-    fn bytes(doc: &workflow_core::outgoing::Document) -> Vec<u8> {
-        let number = doc.issue().unwrap().number.to_string();
-        format!("%PDF-1.7\n{number}\n{}\n%%EOF\n", doc.id()).into_bytes()
-    }
-}
-
-impl workflow_store::print::Printer for Pdf {
-    fn print(
-        &self,
-        doc: &workflow_core::outgoing::Document,
-        _: &[workflow_core::directory::Unit],
-    ) -> Result<(String, Vec<u8>), workflow_store::print::PrintError> {
-        let number = doc.issue().unwrap().number.to_string();
-        Ok((format!("{number}.pdf"), Self::bytes(doc)))
-    }
-
-    fn reprint(
-        &self,
-        doc: &workflow_core::outgoing::Document,
-        _: &[workflow_core::directory::Unit],
-        kept: &[u8],
-    ) -> Result<workflow_store::print::Reprint, workflow_store::print::PrintError> {
-        Ok(if Self::bytes(doc) == kept {
-            workflow_store::print::Reprint::Same
-        } else {
-            workflow_store::print::Reprint::Differs("printed otherwise".into())
-        })
-    }
-}
-
 #[tokio::test]
 async fn a_signed_package_checks_with_an_xml_parser_and_the_digests_alone() {
     let dir = tempfile::tempdir().unwrap();
     let engine = open_with(Config {
-        printer: Some(workflow_store::print::PrinterHandle(std::sync::Arc::new(
-            Pdf,
-        ))),
+        printer: Some(std::sync::Arc::new(workflow_testkit::print::SmallPdf::default()).handle()),
         ..Config::new(dir.path())
     })
     .await;

@@ -26,6 +26,7 @@ pub mod engine;
 pub mod incoming;
 pub mod notify;
 pub mod postgres;
+pub mod print;
 pub mod script;
 pub mod submission;
 pub mod supervision;

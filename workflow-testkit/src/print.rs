@@ -1,0 +1,64 @@
+//! A printer of tests: each issued 公文 as a small PDF naming its 发文字号 and document id, the
+//! same bytes for the same record; the one marked `encrypted` with an `/Encrypt` entry.
+
+use std::sync::Mutex;
+
+use workflow_core::DocumentId;
+use workflow_core::directory::Unit;
+use workflow_core::outgoing::Document;
+use workflow_store::print::{PrintError, Printer, Reprint};
+
+/// See the module's docs.
+#[derive(Debug, Default)]
+pub struct SmallPdf {
+    /// The document whose 公文 is printed as an encrypted PDF, if any.
+    pub encrypted: Mutex<Option<DocumentId>>,
+}
+
+impl SmallPdf {
+    /// The printer as an engine's configuration holds it.
+    pub fn handle(self: std::sync::Arc<Self>) -> workflow_store::print::PrinterHandle {
+        workflow_store::print::PrinterHandle(self)
+    }
+
+    /// The bytes `doc` prints as.
+    pub fn pdf(&self, doc: &Document) -> Vec<u8> {
+        let number = doc
+            .issue()
+            .map(|i| i.number.to_string())
+            .unwrap_or_default();
+        let encrypted = *self
+            .encrypted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            == Some(doc.id());
+        let encrypt = if encrypted { "/Encrypt 5 0 R\n" } else { "" };
+        format!(
+            "%PDF-1.7\n{number}\n{}\ntrailer\n{encrypt}%%EOF\n",
+            doc.id()
+        )
+        .into_bytes()
+    }
+}
+
+impl Printer for SmallPdf {
+    fn print(&self, doc: &Document, _: &[Unit]) -> Result<(String, Vec<u8>), PrintError> {
+        let number = doc
+            .issue()
+            .map(|i| i.number.to_string())
+            .ok_or_else(|| PrintError::Content("not issued".into()))?;
+        Ok((format!("{number}.pdf"), self.pdf(doc)))
+    }
+
+    fn input(&self, doc: &Document, _: &[Unit]) -> Option<Vec<u8>> {
+        Some(self.pdf(doc))
+    }
+
+    fn reprint(&self, doc: &Document, _: &[Unit], kept: &[u8]) -> Result<Reprint, PrintError> {
+        Ok(if self.pdf(doc) == kept {
+            Reprint::Same
+        } else {
+            Reprint::Differs("printed otherwise".into())
+        })
+    }
+}
