@@ -51,9 +51,14 @@ pub struct ArchiveScope {
 
 impl ArchiveScope {
     fn covers(&self, r: &workflow_core::numbering::ArchiveReference) -> bool {
-        self.fonds.as_ref().is_none_or(|f| *f == r.fonds)
-            && self.year.is_none_or(|y| y == r.year)
-            && self.retention.is_none_or(|k| k == r.retention)
+        self.covers_items(&r.fonds, r.year, r.retention)
+    }
+
+    /// Whether the 件号 of this 全宗, 年度 and 保管期限 are in scope.
+    fn covers_items(&self, fonds: &str, year: i32, retention: Retention) -> bool {
+        self.fonds.as_deref().is_none_or(|f| f == fonds)
+            && self.year.is_none_or(|y| y == year)
+            && self.retention.is_none_or(|k| k == retention)
     }
 
     /// What it covers, in words: `全宗 X001 · 2026年度 · 永久`, or `全部归档记录`.
@@ -524,10 +529,7 @@ impl Engine {
                     year,
                     retention,
                 } => {
-                    let covered = scope.fonds.as_ref().is_none_or(|f| f == fonds)
-                        && scope.year.is_none_or(|y| y == *year)
-                        && scope.retention.is_none_or(|r| r == *retention);
-                    if covered {
+                    if scope.covers_items(fonds, *year, *retention) {
                         checked_items += taken.len() as u64;
                         item_numbers.extend(gaps(&s, &mut taken));
                     }

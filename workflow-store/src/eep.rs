@@ -213,37 +213,7 @@ fn signed_object(record: &Record<'_>) -> std::io::Result<Vec<u8>> {
                         })?;
                         w.create_element("文件数据").write_inner_content(|w| {
                             for (n, f) in record.files.iter().enumerate() {
-                                let seq = (n + 1).to_string();
-                                w.create_element("文档")
-                                    .with_attribute(("文档标识符", seq.as_str()))
-                                    .write_inner_content(|w| {
-                                        text(w, "文档序号", &seq)?;
-                                        w.create_element("文档数据").write_inner_content(|w| {
-                                            w.create_element("编码").write_inner_content(|w| {
-                                                w.create_element("电子属性").write_inner_content(
-                                                    |w| {
-                                                        text(w, "格式信息", f.media_type)?;
-                                                        text(w, "计算机文件名", f.name)?;
-                                                        text(
-                                                            w,
-                                                            "计算机文件大小",
-                                                            &f.bytes.to_string(),
-                                                        )
-                                                    },
-                                                )?;
-                                                text(w, "存储位置", f.path)?;
-                                                w.create_element("摘要")
-                                                    .with_attribute(("算法", "SHA-256"))
-                                                    .write_text_content(BytesText::new(f.sha256))?;
-                                                w.create_element("摘要")
-                                                    .with_attribute(("算法", "SM3"))
-                                                    .write_text_content(BytesText::new(&f.sm3))?;
-                                                Ok(())
-                                            })?;
-                                            Ok(())
-                                        })?;
-                                        Ok(())
-                                    })?;
+                                document(w, n + 1, f)?;
                             }
                             Ok(())
                         })?;
@@ -272,12 +242,9 @@ fn signed_object(record: &Record<'_>) -> std::io::Result<Vec<u8>> {
                 })?;
                 w.create_element("机构人员实体块")
                     .write_inner_content(|w| {
-                        let named: BTreeMap<&str, ()> = record
-                            .events
-                            .iter()
-                            .map(|e| (e.actor.as_str(), ()))
-                            .collect();
-                        for id in named.keys() {
+                        let named: std::collections::BTreeSet<&str> =
+                            record.events.iter().map(|e| e.actor.as_str()).collect();
+                        for id in &named {
                             let actor = record.actors.iter().find(|a| a.id.as_str() == *id);
                             w.create_element("机构人员实体").write_inner_content(|w| {
                                 text(w, "机构人员标识符", id)?;
@@ -295,7 +262,7 @@ fn signed_object(record: &Record<'_>) -> std::io::Result<Vec<u8>> {
                         let units: BTreeMap<&str, &Unit> = record
                             .actors
                             .iter()
-                            .filter(|a| named.contains_key(a.id.as_str()))
+                            .filter(|a| named.contains(a.id.as_str()))
                             .filter_map(|a| record.units.iter().find(|u| u.code == a.unit))
                             .map(|u| (u.code.as_str(), u))
                             .collect();
@@ -314,4 +281,33 @@ fn signed_object(record: &Record<'_>) -> std::io::Result<Vec<u8>> {
             Ok(())
         })?;
     Ok(w.into_inner())
+}
+
+/// One 文档 of the 文件数据: its 电子属性, where it lies in the package, and its 摘要.
+fn document(w: &mut Writer<Vec<u8>>, seq: usize, f: &PackedFile<'_>) -> std::io::Result<()> {
+    let seq = seq.to_string();
+    w.create_element("文档")
+        .with_attribute(("文档标识符", seq.as_str()))
+        .write_inner_content(|w| {
+            text(w, "文档序号", &seq)?;
+            w.create_element("文档数据").write_inner_content(|w| {
+                w.create_element("编码").write_inner_content(|w| {
+                    w.create_element("电子属性").write_inner_content(|w| {
+                        text(w, "格式信息", f.media_type)?;
+                        text(w, "计算机文件名", f.name)?;
+                        text(w, "计算机文件大小", &f.bytes.to_string())
+                    })?;
+                    text(w, "存储位置", f.path)?;
+                    for (algorithm, digest) in [("SHA-256", f.sha256), ("SM3", f.sm3.as_str())] {
+                        w.create_element("摘要")
+                            .with_attribute(("算法", algorithm))
+                            .write_text_content(BytesText::new(digest))?;
+                    }
+                    Ok(())
+                })?;
+                Ok(())
+            })?;
+            Ok(())
+        })?;
+    Ok(())
 }
