@@ -56,7 +56,7 @@ fn witness(
     let Some(against) = against else {
         anyhow::ensure!(
             public_key.is_none(),
-            "--public-key checks a signed head given as --against FILE"
+            "--public-key checks a signed head given as --against FILE, or a package given as --package DIR"
         );
         return Ok(Ok(None));
     };
@@ -190,12 +190,18 @@ enum Cmd {
         out: PathBuf,
     },
     /// 四性检测 (DA/T 70-2018) of archived records: 真实性, 完整性, 可用性 and 安全性, one
-    /// line per check with 通过 or 不通过 and why; exit code 1 if any check fails.
+    /// line per check with 通过 or 不通过 and why; exit code 1 if any check fails. With
+    /// `--package DIR`, of one exported package as the archives receiving it checks it
+    /// (no store needed).
     #[command(
         name = "check-archive",
-        after_help = "Examples:\n  workflow check-archive --fonds X001 --year 2026 --retention 永久\n  workflow check-archive --year 2026 --format csv > 四性检测-2026.csv\n  workflow check-archive --against 1234:4ec1ac48…(64 hex digits) --format json"
+        after_help = "Examples:\n  workflow check-archive --fonds X001 --year 2026 --retention 永久\n  workflow check-archive --year 2026 --format csv > 四性检测-2026.csv\n  workflow check-archive --against 1234:4ec1ac48…(64 hex digits) --format json\n  workflow check-archive --package /archive/X001-WS·2026-Y-JWC-0001 --public-key office.pub.pem"
     )]
     CheckArchive {
+        /// An exported package's directory: check it alone (its files, events, eep.xml
+        /// and signature), not the store.
+        #[arg(long, conflicts_with_all = ["fonds", "year", "retention", "against"])]
+        package: Option<PathBuf>,
         /// 全宗号 (every fonds when absent).
         #[arg(long)]
         fonds: Option<String>,
@@ -209,8 +215,9 @@ enum Cmd {
         /// extend it (安全性).
         #[arg(long)]
         against: Option<String>,
-        /// The public key (PEM) a signed head given as `--against` must be signed with.
-        #[arg(long, requires = "against")]
+        /// The public key (PEM) a signed head given as `--against`, or the package given as
+        /// `--package`, must be signed with.
+        #[arg(long)]
         public_key: Option<PathBuf>,
         /// `text` (a report to read), `json` or `csv` (UTF-8 with a byte-order mark).
         #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
@@ -535,6 +542,7 @@ fn run(cli: Cli) -> Result<bool> {
             Ok(true)
         }
         Cmd::CheckArchive {
+            package,
             fonds,
             year,
             retention,
@@ -542,20 +550,31 @@ fn run(cli: Cli) -> Result<bool> {
             public_key,
             format,
         } => {
-            let against = match witness(against.as_deref(), public_key.as_deref())? {
-                Ok(head) => head,
-                Err(why) => {
-                    eprintln!("{why}");
-                    return Ok(false);
-                }
+            let report = if let Some(package) = package {
+                let trusted = public_key
+                    .map(|path| {
+                        let pem = std::fs::read_to_string(&path)
+                            .with_context(|| format!("cannot read {}", path.display()))?;
+                        anyhow::Ok(workflow_store::sign::public_key_from_pem(&pem)?)
+                    })
+                    .transpose()?;
+                workflow_store::archive_check::check_package(&package, trusted.as_deref())?
+            } else {
+                let against = match witness(against.as_deref(), public_key.as_deref())? {
+                    Ok(head) => head,
+                    Err(why) => {
+                        eprintln!("{why}");
+                        return Ok(false);
+                    }
+                };
+                let scope = workflow_store::archive_check::ArchiveScope {
+                    fonds,
+                    year,
+                    retention,
+                    against,
+                };
+                ops::check_archive(&data()?, &scope)?
             };
-            let scope = workflow_store::archive_check::ArchiveScope {
-                fonds,
-                year,
-                retention,
-                against,
-            };
-            let report = ops::check_archive(&data()?, &scope)?;
             match format {
                 ReportFormat::Text => print!("{}", report.to_text()),
                 ReportFormat::Csv => print!("{}", report.to_csv()),

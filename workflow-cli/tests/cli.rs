@@ -307,6 +307,30 @@ fn a_head_signed_with_sm2_is_a_witness_verify_checks_signature_and_log() {
     );
     let o = workflow(dir.path(), &["verify-export", pkg.to_str().unwrap()]);
     assert!(o.status.success(), "{:?}", text(&o));
+    // The archives receiving it checks the package alone, under the key it trusts.
+    let check = |public: &std::path::Path| {
+        workflow(
+            dir.path(),
+            &[
+                "check-archive",
+                "--package",
+                pkg.to_str().unwrap(),
+                "--public-key",
+                public.to_str().unwrap(),
+                "--format",
+                "json",
+            ],
+        )
+    };
+    let o = check(&public);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["records"], 1, "{out}");
+    let o = check(&stranger);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("不是可信公钥"), "{out}");
     // A broken log is not signed.
     {
         let engine = Engine::open(dir.path()).unwrap();

@@ -336,6 +336,42 @@ impl Engine {
     }
 }
 
+/// What kind of thing is wrong with a package (how [`crate::archive_check::check_package`]
+/// sorts [`PackageReport::problems`] into its lines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PackageFault {
+    /// The manifest names a format this does not read.
+    Format,
+    /// A file the package should hold is missing or cannot be read.
+    Unreadable,
+    /// A listed file's SHA-256 differs from the manifest's.
+    Altered,
+    /// An event's hash, or a fixity digest over them, differs from what is recorded.
+    Fixity,
+    /// The events are not one stream's 1, 2, 3 …, or not as many as the manifest says.
+    Process,
+    /// `document.json` is not the fold of the events, or they fold into no document.
+    State,
+}
+
+/// One thing wrong with a package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageProblem {
+    /// What kind of thing.
+    pub fault: PackageFault,
+    /// The file it is about (its path in the package), when it is about one.
+    pub file: Option<String>,
+    /// What is wrong, in a sentence.
+    pub text: String,
+}
+
+impl std::fmt::Display for PackageProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 /// What checking a package found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackageReport {
@@ -344,7 +380,7 @@ pub struct PackageReport {
     /// Events checked.
     pub events: u64,
     /// Every problem found, in order; empty when the package is intact.
-    pub problems: Vec<String>,
+    pub problems: Vec<PackageProblem>,
 }
 
 impl PackageReport {
@@ -354,38 +390,91 @@ impl PackageReport {
     }
 }
 
+/// A package read and checked: what [`verify_package`] reports, and what it read.
+pub(crate) struct OpenedPackage {
+    pub(crate) manifest: Manifest,
+    pub(crate) events: Vec<Envelope>,
+    /// The fold of the events, when they fold into a document.
+    pub(crate) state: Option<FlowState>,
+    pub(crate) report: PackageReport,
+}
+
 /// Checks an archive package offline: file digests, every event hash, versions, the fixity
 /// digests, and that `document.json` is the fold of the events.
 pub fn verify_package(dir: &Path) -> Result<PackageReport> {
+    Ok(open_package(dir)?.report)
+}
+
+/// Reads and checks the package in `dir` (see [`verify_package`]). Fails only when there is
+/// no manifest to read; anything else wrong is a problem in the report.
+pub(crate) fn open_package(dir: &Path) -> Result<OpenedPackage> {
     let mut problems = Vec::new();
+    let mut problem = |fault, file: Option<&str>, text: String| {
+        problems.push(PackageProblem {
+            fault,
+            file: file.map(str::to_owned),
+            text,
+        })
+    };
     let read = |name: &str| std::fs::read(dir.join(name)).map_err(|e| io_err(&dir.join(name), e));
+    let manifest = std::fs::read(dir.join("manifest.json")).map_err(|e| Error::InvalidRequest {
+        field: "path",
+        reason: format!(
+            "{} is no archive package (its manifest.json: {e})",
+            dir.display()
+        ),
+    })?;
     let manifest: Manifest =
-        serde_json::from_slice(&read("manifest.json")?).map_err(|e| Error::InvalidRequest {
+        serde_json::from_slice(&manifest).map_err(|e| Error::InvalidRequest {
             field: "manifest.json",
             reason: e.to_string(),
         })?;
     if !READABLE_FORMATS.contains(&manifest.format.as_str()) {
-        problems.push(format!(
-            "manifest format {:?} is not one of {}",
-            manifest.format,
-            READABLE_FORMATS.join(", ")
-        ));
+        problem(
+            PackageFault::Format,
+            Some("manifest.json"),
+            format!(
+                "manifest format {:?} is not one of {}",
+                manifest.format,
+                READABLE_FORMATS.join(", ")
+            ),
+        );
     }
     for f in &manifest.files {
         match read(&f.path) {
             Ok(bytes) => {
                 let got = sha256_hex(&bytes);
                 if got != f.sha256 {
-                    problems.push(format!(
-                        "{}: SHA-256 {got} differs from the manifest's {}",
-                        f.path, f.sha256
-                    ));
+                    problem(
+                        PackageFault::Altered,
+                        Some(&f.path),
+                        format!(
+                            "{}: SHA-256 {got} differs from the manifest's {}",
+                            f.path, f.sha256
+                        ),
+                    );
                 }
             }
-            Err(e) => problems.push(format!("{}: {e}", f.path)),
+            Err(e) => problem(
+                PackageFault::Unreadable,
+                Some(&f.path),
+                format!("{}: {e}", f.path),
+            ),
         }
     }
-    let jsonl = read("events.jsonl")?;
+    // A file the package must hold, read; its absence said once (by the loop above when
+    // the manifest lists it).
+    let listed = |name: &str| manifest.files.iter().any(|f| f.path == name);
+    let required = |name: &str, problem: &mut dyn FnMut(PackageFault, Option<&str>, String)| {
+        read(name)
+            .map_err(|e| {
+                if !listed(name) {
+                    problem(PackageFault::Unreadable, Some(name), e.to_string());
+                }
+            })
+            .ok()
+    };
+    let jsonl = required("events.jsonl", &mut problem).unwrap_or_default();
     let mut events: Vec<Envelope> = Vec::new();
     for (i, line) in jsonl
         .split(|b| *b == b'\n')
@@ -394,34 +483,47 @@ pub fn verify_package(dir: &Path) -> Result<PackageReport> {
     {
         match serde_json::from_slice::<Envelope>(line) {
             Ok(e) => events.push(e),
-            Err(err) => problems.push(format!(
-                "events.jsonl line {}: not an envelope: {err}",
-                i + 1
-            )),
+            Err(err) => problem(
+                PackageFault::Fixity,
+                Some("events.jsonl"),
+                format!("events.jsonl line {}: not an envelope: {err}", i + 1),
+            ),
         }
     }
     let mut archived_at = None;
     for (i, e) in events.iter().enumerate() {
         let computed = e.compute_hash();
         if computed != e.hash {
-            problems.push(format!(
-                "event version {} (position {}): hash mismatch: stored {}, computed {computed}",
-                e.version, e.position, e.hash
-            ));
+            problem(
+                PackageFault::Fixity,
+                Some("events.jsonl"),
+                format!(
+                    "event version {} (position {}): hash mismatch: stored {}, computed {computed}",
+                    e.version, e.position, e.hash
+                ),
+            );
         }
         if e.version != i as u64 + 1 {
-            problems.push(format!(
-                "event at line {} has version {}, expected {}",
-                i + 1,
-                e.version,
-                i + 1
-            ));
+            problem(
+                PackageFault::Process,
+                Some("events.jsonl"),
+                format!(
+                    "event at line {} has version {}, expected {}",
+                    i + 1,
+                    e.version,
+                    i + 1
+                ),
+            );
         }
         if e.stream_id != manifest.document_id {
-            problems.push(format!(
-                "event version {} belongs to stream {}, not {}",
-                e.version, e.stream_id, manifest.document_id
-            ));
+            problem(
+                PackageFault::Process,
+                Some("events.jsonl"),
+                format!(
+                    "event version {} belongs to stream {}, not {}",
+                    e.version, e.stream_id, manifest.document_id
+                ),
+            );
         }
         match e.event() {
             Ok(ev) => {
@@ -429,27 +531,45 @@ pub fn verify_package(dir: &Path) -> Result<PackageReport> {
                     archived_at = Some((i, fixity_hash.map(str::to_owned)));
                 }
             }
-            Err(err) => problems.push(format!("event version {}: {err}", e.version)),
+            Err(err) => problem(
+                PackageFault::Fixity,
+                Some("events.jsonl"),
+                format!("event version {}: {err}", e.version),
+            ),
         }
     }
     if events.len() as u64 != manifest.events {
-        problems.push(format!(
-            "events.jsonl has {} events, the manifest says {}",
-            events.len(),
-            manifest.events
-        ));
+        problem(
+            PackageFault::Process,
+            Some("events.jsonl"),
+            format!(
+                "events.jsonl has {} events, the manifest says {}",
+                events.len(),
+                manifest.events
+            ),
+        );
     }
     let digest = fixity_digest(events.iter().map(|e| e.hash.as_str()));
     if digest != manifest.fixity_hash {
-        problems.push(format!(
-            "fixity digest over the events is {digest}, the manifest says {}",
-            manifest.fixity_hash
-        ));
+        problem(
+            PackageFault::Fixity,
+            Some("manifest.json"),
+            format!(
+                "fixity digest over the events is {digest}, the manifest says {}",
+                manifest.fixity_hash
+            ),
+        );
     }
     if let Some((i, Some(recorded))) = archived_at {
         let before = fixity_digest(events[..i].iter().map(|e| e.hash.as_str()));
         if before != recorded {
-            problems.push(format!("fixity digest of the events before archiving is {before}, the Archived event recorded {recorded}"));
+            problem(
+                PackageFault::Fixity,
+                Some("events.jsonl"),
+                format!(
+                    "fixity digest of the events before archiving is {before}, the Archived event recorded {recorded}"
+                ),
+            );
         }
     }
     let decoded: std::result::Result<Vec<_>, _> = events.iter().map(Envelope::event).collect();
@@ -464,20 +584,36 @@ pub fn verify_package(dir: &Path) -> Result<PackageReport> {
         state
     });
     // document.json is the state in its flow's own form (a 发文's, a 收文's, a 督办 item's).
-    let stated = read("document.json")?;
-    let kind = folded
-        .as_ref()
-        .map_or(StreamKind::Outgoing, FlowState::kind);
-    let stated = FlowState::from_json(kind, &stated).map_err(|e| e.to_string());
-    match (stated, folded) {
-        (Err(e), _) => problems.push(format!("document.json: {e}")),
-        (Ok(stated), Some(folded)) if folded == stated => {}
-        (Ok(_), Some(_)) => problems.push("document.json is not the fold of events.jsonl".into()),
-        (Ok(_), None) => problems.push("events.jsonl does not fold into a document".into()),
+    if let Some(stated) = required("document.json", &mut problem) {
+        let kind = folded
+            .as_ref()
+            .map_or(StreamKind::Outgoing, FlowState::kind);
+        let stated = FlowState::from_json(kind, &stated).map_err(|e| e.to_string());
+        let file = Some("document.json");
+        match (stated, &folded) {
+            (Err(e), _) => problem(PackageFault::State, file, format!("document.json: {e}")),
+            (Ok(stated), Some(folded)) if *folded == stated => {}
+            (Ok(_), Some(_)) => problem(
+                PackageFault::State,
+                file,
+                "document.json is not the fold of events.jsonl".into(),
+            ),
+            (Ok(_), None) => problem(
+                PackageFault::State,
+                Some("events.jsonl"),
+                "events.jsonl does not fold into a document".into(),
+            ),
+        }
     }
-    Ok(PackageReport {
+    let report = PackageReport {
         path: dir.to_owned(),
         events: events.len() as u64,
         problems,
+    };
+    Ok(OpenedPackage {
+        manifest,
+        events,
+        state: folded,
+        report,
     })
 }

@@ -264,3 +264,23 @@ async fn an_event_this_build_cannot_read_is_a_finding_not_an_abort() {
         "{report:?}"
     );
 }
+
+#[tokio::test]
+async fn an_issue_event_removed_leaves_a_gap_in_the_document_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, ids) = archived_year(dir.path(), Default::default(), false).await;
+    let scope = year_of(&engine, ids[0]);
+    engine
+        .tamper_remove_log_entry(position_of(&engine, ids[1], "Issued"))
+        .unwrap();
+    let report = engine.check_archive(&scope).unwrap();
+    let failed = failing(&report);
+    assert!(failed.contains(&"integrity.document_numbers"), "{failed:?}");
+    let found = findings(&report, "integrity.document_numbers");
+    assert!(
+        found.contains("发文字号") && found.contains("缺第 2 号"),
+        "{found}"
+    );
+    // The 件号 are whole: only the 发文字号 series has the gap.
+    assert!(!failed.contains(&"integrity.item_numbers"), "{failed:?}");
+}

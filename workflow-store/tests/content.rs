@@ -264,7 +264,10 @@ async fn verify_reads_every_kept_file_again_and_names_the_documents_of_an_altere
     std::fs::write(&copy, altered).unwrap();
     let checked = workflow_store::export::verify_package(&package).unwrap();
     assert!(
-        checked.problems.iter().any(|p| p.contains("files/01-")),
+        checked
+            .problems
+            .iter()
+            .any(|p| p.text.contains("files/01-")),
         "{:?}",
         checked.problems
     );

@@ -34,6 +34,9 @@ use crate::engine::Engine;
 use crate::envelope::{Envelope, LogHead};
 use crate::error::Result;
 
+mod package;
+pub use package::check_package;
+
 /// Which archived records a check covers: those whose 档号 has this 全宗号, 年度 and
 /// 保管期限 (each, when given; none given: every archived record).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -314,6 +317,42 @@ fn unreadable(kind: Option<FileKind>, head: &[u8], tail: &[u8], encrypted: bool)
     }
 }
 
+/// What is out of its 值域 in a record's metadata (DA/T 46's elements the engine holds:
+/// 档号's parts, 题名, 文号), one sentence each.
+fn metadata_problems(id: DocumentId, state: &FlowState) -> Vec<String> {
+    let mut out = Vec::new();
+    let p = state.particulars();
+    if let Some(a) = p.archive {
+        let r = &a.reference;
+        if r.fonds.is_empty()
+            || r.fonds.len() > 10
+            || !r.fonds.chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            out.push(format!(
+                "文档 {id}：全宗号 {:?} 不是 1–10 位字母或数字",
+                r.fonds
+            ));
+        }
+        if !(1949..=2200).contains(&r.year) {
+            out.push(format!("文档 {id}：年度 {} 不在值域内", r.year));
+        }
+        if r.item == 0 {
+            out.push(format!("文档 {id}：件号为 0"));
+        }
+        if r.unit.trim().is_empty() {
+            out.push(format!("文档 {id}：档号缺机构（问题）代码"));
+        }
+    }
+    let title = state.title();
+    if title.trim().is_empty() || title.chars().any(char::is_control) {
+        out.push(format!("文档 {id}：题名为空或含控制字符"));
+    }
+    if p.number.as_deref().is_some_and(|n| n.trim().is_empty()) {
+        out.push(format!("文档 {id}：文号为空"));
+    }
+    out
+}
+
 impl Engine {
     /// The 四性检测 of the archived records `scope` covers (see the module's docs).
     /// Reads the whole log and every file those records name; writes nothing.
@@ -475,38 +514,10 @@ impl Engine {
             }
         }
         items.push(printed_item);
-        let mut metadata = Vec::new();
-        for (id, state) in &records {
-            let p = state.particulars();
-            if let Some(a) = p.archive {
-                let r = &a.reference;
-                if r.fonds.is_empty()
-                    || r.fonds.len() > 10
-                    || !r.fonds.chars().all(|c| c.is_ascii_alphanumeric())
-                {
-                    metadata.push(format!(
-                        "文档 {id}：全宗号 {:?} 不是 1–10 位字母或数字",
-                        r.fonds
-                    ));
-                }
-                if !(1949..=2200).contains(&r.year) {
-                    metadata.push(format!("文档 {id}：年度 {} 不在值域内", r.year));
-                }
-                if r.item == 0 {
-                    metadata.push(format!("文档 {id}：件号为 0"));
-                }
-                if r.unit.trim().is_empty() {
-                    metadata.push(format!("文档 {id}：档号缺机构（问题）代码"));
-                }
-            }
-            let title = state.title();
-            if title.trim().is_empty() || title.chars().any(char::is_control) {
-                metadata.push(format!("文档 {id}：题名为空或含控制字符"));
-            }
-            if p.number.as_deref().is_some_and(|n| n.trim().is_empty()) {
-                metadata.push(format!("文档 {id}：文号为空"));
-            }
-        }
+        let metadata: Vec<String> = records
+            .iter()
+            .flat_map(|(id, state)| metadata_problems(*id, state))
+            .collect();
         items.push(item(
             Aspect::Authenticity,
             "authenticity.metadata",
