@@ -595,6 +595,55 @@ pub fn verify_options(r: pb::VerifyLogRequest) -> Result<VerifyOptions, Status> 
     })
 }
 
+/// The scope of a 四性检测 from the wire.
+pub fn archive_scope(
+    r: pb::CheckArchiveRequest,
+) -> Result<workflow_store::archive_check::ArchiveScope, Status> {
+    if r.year < 0 {
+        return Err(invalid("year", format!("{} is no 年度", r.year)));
+    }
+    let fonds = r.fonds.trim();
+    Ok(workflow_store::archive_check::ArchiveScope {
+        fonds: (!fonds.is_empty()).then(|| fonds.to_owned()),
+        year: (r.year != 0).then_some(r.year),
+        retention: optional_enum("retention", r.retention)?,
+        against: r.against.map(|h| log_head_from("against", h)).transpose()?,
+    })
+}
+
+/// A 四性检测 report to the wire.
+pub fn archive_check(
+    report: &workflow_store::archive_check::ArchiveCheck,
+) -> pb::ArchiveCheckReport {
+    use workflow_store::archive_check::Aspect;
+    pb::ArchiveCheckReport {
+        scope: report.scope.clone(),
+        records: report.records,
+        events: report.events,
+        passed: report.passed(),
+        items: report
+            .items
+            .iter()
+            .map(|i| pb::ArchiveCheckItem {
+                aspect: match i.aspect {
+                    Aspect::Authenticity => "authenticity",
+                    Aspect::Integrity => "integrity",
+                    Aspect::Usability => "usability",
+                    Aspect::Security => "security",
+                }
+                .into(),
+                aspect_name: i.aspect.chinese().into(),
+                code: i.code.into(),
+                name: i.name.into(),
+                passed: i.passed,
+                checked: i.checked,
+                findings: i.findings.clone(),
+            })
+            .collect(),
+        text: report.to_text(),
+    }
+}
+
 /// A verify report to the wire.
 pub fn verify_response(
     report: VerifyReport,

@@ -738,6 +738,19 @@ impl WorkflowAdmin for AdminService {
         Ok(Response::new(convert::access_response(&entries)))
     }
 
+    async fn check_archive(
+        &self,
+        req: Request<pb::CheckArchiveRequest>,
+    ) -> Reply<pb::ArchiveCheckReport> {
+        let scope = convert::archive_scope(req.into_inner())?;
+        let engine = self.engine.clone();
+        let report = tokio::task::spawn_blocking(move || engine.check_archive(&scope))
+            .await
+            .map_err(|e| convert::internal(&e))?
+            .map_err(|e| status_of(&e))?;
+        Ok(Response::new(convert::archive_check(&report)))
+    }
+
     async fn get_stats(&self, _: Request<pb::GetStatsRequest>) -> Reply<pb::Stats> {
         let engine = self.engine.clone();
         let s = tokio::task::spawn_blocking(move || engine.stats())

@@ -1429,5 +1429,56 @@ async fn archiving_over_grpc_follows_the_retention_schedule() {
         "{}",
         archived.payload_json
     );
+    // The archive system asks for the 四性检测 of the 定期10年 records of the year.
+    let year: i32 = a.reference.split('·').nth(1).unwrap()[..4].parse().unwrap();
+    let mut admin = server.admin(ADMIN_TOKEN).await;
+    let check = |fonds: &str, retention: pb::Retention| pb::CheckArchiveRequest {
+        fonds: fonds.into(),
+        year,
+        retention: retention as i32,
+        against: None,
+    };
+    let r = admin
+        .check_archive(check("J012", pb::Retention::Years10))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(r.passed, "{}", r.text);
+    assert_eq!(r.records, 1, "{}", r.text);
+    let lines = r
+        .items
+        .iter()
+        .find(|i| i.code == "integrity.item_numbers")
+        .unwrap();
+    assert!(
+        lines.passed && lines.checked == 1 && lines.aspect_name == "完整性",
+        "{lines:?}"
+    );
+    assert!(r.text.contains("四性检测报告"), "{}", r.text);
+    // A mistyped 全宗号 covers nothing: no pass.
+    let r = admin
+        .check_archive(check("J210", pb::Retention::Unspecified))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!r.passed && r.records == 0, "{}", r.text);
+    // A 保管期限 that is none: refused by name, nothing checked.
+    let s = admin
+        .check_archive(pb::CheckArchiveRequest {
+            retention: 42,
+            ..check("J012", pb::Retention::Unspecified)
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::InvalidArgument);
+    assert!(s.message().contains("retention"), "{}", s.message());
+    // Not for a system without `admin`.
+    let s = server
+        .admin(OA_TOKEN)
+        .await
+        .check_archive(check("J012", pb::Retention::Unspecified))
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::PermissionDenied, "{s:?}");
     server.stop().await;
 }
