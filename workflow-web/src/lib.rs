@@ -178,6 +178,11 @@ pub fn router(engine: Engine, config: WebConfig, clock: Clock) -> Result<Router,
             "/ops/verify",
             get(ops::verify_status).post(ops::verify_start),
         )
+        .route(
+            "/ops/archive-check",
+            get(ops::check_status).post(ops::check_start),
+        )
+        .route("/ops/archive-check.csv", get(ops::check_csv))
         .route("/ops/export", get(ops::export))
         .route("/ops/notify/retry", post(ops::retry_notification))
         .route(

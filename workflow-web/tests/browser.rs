@@ -564,6 +564,18 @@ async fn an_office_day_in_a_real_browser() {
     workflow_testkit::notify::dead_letters(&engine, 1).await;
     notifier.stop();
 
+    // A 发文 filed this year, for the archivist's 四性检测.
+    let filed = workflow_testkit::engine::new_id();
+    for (actor, action) in workflow_testkit::full_flow()
+        .into_iter()
+        .take(workflow_testkit::steps::ARCHIVED)
+    {
+        engine
+            .execute(Request::new(filed, actor, action))
+            .await
+            .unwrap();
+    }
+
     // The archivist verifies the log from the operator page; htmx shows the progress.
     sign_in(&c, &base, "xu.jing").await;
     c.goto(&format!("{base}/ops")).await.unwrap();
@@ -587,6 +599,27 @@ async fn an_office_day_in_a_real_browser() {
         "{failing}"
     );
     shot(&c, "ops.png").await;
+    // Then the year's 四性检测 (DA/T 70), from the same page: a row per check.
+    c.find(Locator::Id("check-start"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let verdict = text_of(&c, "#check-result").await;
+    assert!(verdict.contains("四性检测通过"), "{verdict}");
+    let rows = text_of(&c, "#check-items").await;
+    assert!(
+        rows.contains("件号连续性") && rows.contains("内容数据可读性"),
+        "{rows}"
+    );
+    c.execute(
+        "document.getElementById('archive-check').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shot(&c, "ops-archive-check.png").await;
     c.set_window_size(390, 844).await.unwrap();
     assert_eq!(
         sideways(&c).await,
@@ -598,6 +631,13 @@ async fn an_office_day_in_a_real_browser() {
         .await
         .unwrap();
     shot(&c, "ops-390.png").await;
+    c.execute(
+        "document.getElementById('archive-check').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shot(&c, "ops-archive-check-390.png").await;
     c.set_window_size(1400, 1000).await.unwrap();
 
     // A reader with 收文 passed round to them ticks them all (全选) and marks them read in

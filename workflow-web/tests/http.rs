@@ -961,3 +961,130 @@ async fn an_unknown_address_is_a_page_in_chinese_with_the_way_on() {
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     assert_eq!(page.headers.get(header::LOCATION).unwrap(), "/signin");
 }
+
+/// The archivist runs the 四性检测 of a year from the operator page: a malformed field is
+/// said in a sentence and starts nothing; the check runs in the background, then shows a
+/// row per check and gives its report as CSV.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_page_runs_the_four_properties_check_and_gives_its_csv() {
+    let c = Console::new().await;
+    let id = c
+        .sample_document(workflow_testkit::steps::ARCHIVED, None)
+        .await;
+    let state = c.engine.state(id).unwrap().unwrap();
+    let reference = state.particulars().archive.unwrap().reference.clone();
+    let xu = c.signed_in("xu.jing").await;
+    let page = c.get(&xu, "/ops").await;
+    assert!(page.body.contains("四性检测（DA/T 70）"), "{}", page.body);
+    // The form starts at this year (the console's clock).
+    let year = chrono::Datelike::year(&workflow_testkit::clock::today()).to_string();
+    assert!(
+        page.body.contains(&format!(
+            "name=\"year\" size=\"6\" inputmode=\"numeric\" placeholder=\"全部\" value=\"{year}\""
+        )),
+        "{}",
+        page.body
+    );
+    // Nothing to download before a check.
+    let csv = c.get(&xu, "/ops/archive-check.csv").await;
+    assert_eq!(csv.status, StatusCode::BAD_REQUEST);
+    assert!(
+        error_message(&csv.body).contains("还没有完成的四性检测"),
+        "{}",
+        csv.body
+    );
+    // A year that is none: said, kept in the form, nothing started.
+    let refused = c
+        .post(
+            &xu,
+            "/ops/archive-check",
+            &[("csrf", &xu.csrf), ("year", "二〇二六"), ("fonds", "")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::OK);
+    assert!(
+        refused.body.contains("年度“二〇二六”不对，没有开始检测"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("value=\"二〇二六\""),
+        "{}",
+        refused.body
+    );
+    assert!(
+        !c.get(&xu, "/ops/archive-check")
+            .await
+            .body
+            .contains("正在检测")
+    );
+    // Not by someone who is no operator, nor without the form's token.
+    let li = c.signed_in("li.qiang").await;
+    let (year, retention) = (reference.year.to_string(), reference.retention.code());
+    let post = |who, csrf, fonds| start_check(&c, who, csrf, fonds, &year, retention);
+    assert_eq!(
+        post(&li, &li.csrf, &reference.fonds).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post(&xu, "forged", &reference.fonds).await.status,
+        StatusCode::FORBIDDEN
+    );
+    // The year's permanent (or whatever the schedule gave) records of the 全宗.
+    let started = post(&xu, &xu.csrf, &reference.fonds).await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+    let done = finished(&c, &xu).await;
+    assert!(done.contains("四性检测通过"), "{done}");
+    assert!(done.contains("归档记录 1 件"), "{done}");
+    assert!(
+        done.contains("件号连续性") && done.contains("data-label=\"结果\">通过"),
+        "{done}"
+    );
+    assert!(done.contains("徐静（xu.jing）"), "{done}");
+    let csv = c.get(&xu, "/ops/archive-check.csv").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(csv.headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    assert!(
+        csv.body
+            .starts_with("\u{feff}性,代码,检测项,结果,检查数,说明\n"),
+        "{}",
+        csv.body
+    );
+    assert!(csv.body.contains("integrity.item_numbers"), "{}", csv.body);
+    // A mistyped 全宗号 covers nothing: no pass, and the panel says what to check.
+    post(&xu, &xu.csrf, "J999").await;
+    let done = finished(&c, &xu).await;
+    assert!(done.contains("范围内没有归档记录"), "{done}");
+    assert!(done.contains("banner error"), "{done}");
+}
+
+/// Sends the 四性检测 form.
+async fn start_check(
+    c: &Console,
+    who: &common::Browser,
+    csrf: &str,
+    fonds: &str,
+    year: &str,
+    retention: &str,
+) -> common::Answer {
+    let form = [
+        ("csrf", csrf),
+        ("fonds", fonds),
+        ("year", year),
+        ("retention", retention),
+        ("against", ""),
+    ];
+    c.post(who, "/ops/archive-check", &form).await
+}
+
+/// The panel, polled as the page does until the check under way has finished.
+async fn finished(c: &Console, who: &common::Browser) -> String {
+    for _ in 0..600 {
+        let panel = c.get(who, "/ops/archive-check").await.body;
+        if !panel.contains("正在检测") {
+            return panel;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the 四性检测 did not finish in 30 s");
+}

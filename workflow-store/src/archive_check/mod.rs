@@ -357,6 +357,16 @@ impl Engine {
     /// The 四性检测 of the archived records `scope` covers (see the module's docs).
     /// Reads the whole log and every file those records name; writes nothing.
     pub fn check_archive(&self, scope: &ArchiveScope) -> Result<ArchiveCheck> {
+        self.check_archive_with(scope, |_, _| {})
+    }
+
+    /// [`Engine::check_archive`], calling `progress(done, total)` as the log's events are
+    /// verified (the longest part; the report's own pass follows).
+    pub fn check_archive_with(
+        &self,
+        scope: &ArchiveScope,
+        progress: impl FnMut(u64, u64),
+    ) -> Result<ArchiveCheck> {
         let storage = &*self.inner.storage;
         // 固化信息: the chain, the recorded head, the fixity digests, the kept files and
         // the printed 公文, as verify checks them.
@@ -364,7 +374,7 @@ impl Engine {
             &crate::replay::VerifyOptions {
                 against: scope.against.clone(),
             },
-            |_, _| {},
+            progress,
         )?;
 
         // One walk of the log: each stream's versions and 归档, every number claimed.

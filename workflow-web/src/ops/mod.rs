@@ -1,5 +1,6 @@
 //! The operator page (系统运维), for the archive's staff and administrators: verify the log
-//! with progress (optionally against a witness head), the head to copy as a witness, the
+//! with progress (optionally against a witness head), the 四性检测 of a year's archived
+//! records (DA/T 70) with its CSV, the head to copy as a witness, the
 //! notification outbox (where it stands, the deliveries that failed and why, 重新发送), an
 //! archived document's package as a download, and counts by state and by month.
 
@@ -20,13 +21,23 @@ use crate::error::WebError;
 use crate::pages::document_id;
 use crate::{AppState, Nav};
 
-/// What the operator page keeps between requests: the verify run under way or last
-/// finished, and the events counted per month so far (extended from where it stopped).
+mod archive;
+use archive::CheckPanel;
+pub(crate) use archive::{check_csv, check_start, check_status};
+use workflow_store::archive_check::ArchiveCheck;
+
+/// What the operator page keeps between requests: the verify run and the 四性检测 under
+/// way or last finished, and the events counted per month so far (extended from where it
+/// stopped).
 #[derive(Debug, Default)]
 pub(crate) struct OpsState {
-    verify: Mutex<Option<Arc<VerifyRun>>>,
+    verify: Slot<VerifySummary>,
+    check: Slot<ArchiveCheck>,
     months: Mutex<MonthCounts>,
 }
+
+/// The one run of a kind under way or last finished.
+type Slot<T> = Mutex<Option<Arc<Run<T>>>>;
 
 #[derive(Debug, Default)]
 struct MonthCounts {
@@ -34,17 +45,77 @@ struct MonthCounts {
     by_month: BTreeMap<String, u64>,
 }
 
+/// A long check run in the background for the operator page (verify, 四性检测): its
+/// progress while under way, then its result; one of each kind at a time.
 #[derive(Debug)]
-struct VerifyRun {
+struct Run<T> {
     done: AtomicU64,
     total: AtomicU64,
-    against: Option<String>,
+    /// What it was asked, in words (the witness head; the 四性检测's scope).
+    about: Option<String>,
     /// Who started it, by name (the panel is the same for every operator who opens the
     /// page: a result is shown as someone's run at some time, never as the reader's own).
     started_by: String,
     /// When, as the office writes it.
     started_at: String,
-    result: Mutex<Option<Result<VerifySummary, String>>>,
+    result: Mutex<Option<Result<T, String>>>,
+}
+
+impl<T: Clone> Run<T> {
+    fn new(state: &AppState, person: &Person, about: Option<String>) -> Run<T> {
+        Run {
+            done: AtomicU64::new(0),
+            total: AtomicU64::new(state.engine.head()),
+            about,
+            started_by: format!("{}（{}）", person.actor.name, person.actor.id),
+            started_at: crate::view::when((state.clock)()),
+            result: Mutex::new(None),
+        }
+    }
+
+    fn finished(&self) -> Option<Result<T, String>> {
+        self.result.lock().ok().and_then(|r| r.clone())
+    }
+
+    fn progress(&self) -> (u64, u64, u64) {
+        let (done, total) = (
+            self.done.load(Ordering::Relaxed),
+            self.total.load(Ordering::Relaxed),
+        );
+        (done, total, (done * 100).checked_div(total).unwrap_or(0))
+    }
+}
+
+/// The run in `slot`, if any.
+fn current<T>(slot: &Slot<T>) -> Option<Arc<Run<T>>> {
+    slot.lock().ok().and_then(|r| r.clone())
+}
+
+/// Starts `work` on a blocking thread as the run in `slot` — unless one is under way, which
+/// is answered instead (one at a time) — and returns the run the page now shows.
+fn start<T: Clone + Send + 'static>(
+    slot: &Slot<T>,
+    run: Run<T>,
+    work: impl FnOnce(&Run<T>) -> Result<T, String> + Send + 'static,
+) -> Result<Arc<Run<T>>, WebError> {
+    let mut slot = slot
+        .lock()
+        .map_err(|_| WebError::Internal("operator page lock poisoned".into()))?;
+    if let Some(r) = slot.as_ref()
+        && r.finished().is_none()
+    {
+        return Ok(r.clone());
+    }
+    let run = Arc::new(run);
+    *slot = Some(run.clone());
+    let worker = run.clone();
+    tokio::task::spawn_blocking(move || {
+        let outcome = work(&worker);
+        if let Ok(mut r) = worker.result.lock() {
+            *r = Some(outcome);
+        }
+    });
+    Ok(run)
 }
 
 /// A finished verify run, as the page shows it.
@@ -83,7 +154,7 @@ pub(crate) struct VerifyPanel {
 }
 
 impl VerifyPanel {
-    fn of(run: Option<&Arc<VerifyRun>>, csrf: &str) -> VerifyPanel {
+    fn of(run: Option<&Arc<Run<VerifySummary>>>, csrf: &str) -> VerifyPanel {
         let csrf = csrf.to_owned();
         let Some(run) = run else {
             return VerifyPanel {
@@ -101,18 +172,15 @@ impl VerifyPanel {
                 typed: String::new(),
             };
         };
-        let (done, total) = (
-            run.done.load(Ordering::Relaxed),
-            run.total.load(Ordering::Relaxed),
-        );
-        let finished = run.result.lock().ok().and_then(|r| r.clone());
+        let (done, total, percent) = run.progress();
+        let finished = run.finished();
         VerifyPanel {
             csrf,
             running: finished.is_none(),
-            percent: (done * 100).checked_div(total).unwrap_or(0),
+            percent,
             done,
             total,
-            against: run.against.clone().unwrap_or_default(),
+            against: run.about.clone().unwrap_or_default(),
             started_by: run.started_by.clone(),
             started_at: run.started_at.clone(),
             failure: match &finished {
@@ -161,6 +229,7 @@ struct OpsPage {
     by_month: Vec<Bar>,
     by_flow: Vec<(String, u64)>,
     panel: String,
+    check_panel: String,
     outbox: OutboxPanel,
     csrf: String,
 }
@@ -225,7 +294,9 @@ pub(crate) async fn page(
     })
     .await
     .map_err(|e| WebError::Internal(e.to_string()))??;
-    let run = state.ops.verify.lock().ok().and_then(|r| r.clone());
+    let run = current(&state.ops.verify);
+    let check = current(&state.ops.check);
+    let year = chrono::Datelike::year(&workflow_core::ids::china_date((state.clock)()));
     let page = OpsPage {
         nav: Some(state.nav(&person)),
         head,
@@ -244,6 +315,7 @@ pub(crate) async fn page(
             })
             .collect(),
         panel: VerifyPanel::of(run.as_ref(), &person.csrf).render()?,
+        check_panel: CheckPanel::of(check.as_ref(), &person.csrf, year).render()?,
         outbox,
         csrf: person.csrf.clone(),
     };
@@ -256,7 +328,7 @@ pub(crate) async fn verify_status(
     person: Person,
 ) -> Result<Response, WebError> {
     operator(&person)?;
-    let run = state.ops.verify.lock().ok().and_then(|r| r.clone());
+    let run = current(&state.ops.verify);
     Ok(Html(VerifyPanel::of(run.as_ref(), &person.csrf).render()?).into_response())
 }
 
@@ -281,7 +353,7 @@ pub(crate) async fn verify_start(
         text => match text.parse::<LogHead>() {
             Ok(head) => Some(head),
             Err(_) => {
-                let run = state.ops.verify.lock().ok().and_then(|r| r.clone());
+                let run = current(&state.ops.verify);
                 let mut panel = VerifyPanel::of(run.as_ref(), &person.csrf);
                 panel.refused = format!(
                     "见证头“{text}”格式不对，没有开始校验：应为“位置:哈希”，即日志头的位置、一个冒号和 64 位十六进制的哈希，例如 1024:3f5a…（可从本页“日志头”处复制）。"
@@ -291,68 +363,46 @@ pub(crate) async fn verify_start(
             }
         },
     };
-    let run = {
-        let mut slot = state
-            .ops
-            .verify
-            .lock()
-            .map_err(|_| WebError::Internal("verify lock poisoned".into()))?;
-        if let Some(r) = slot.as_ref()
-            && r.result.lock().map(|x| x.is_none()).unwrap_or(false)
-        {
-            // One at a time: the page shows the one under way.
-            return Ok(Html(VerifyPanel::of(Some(r), &person.csrf).render()?).into_response());
-        }
-        let run = Arc::new(VerifyRun {
-            done: AtomicU64::new(0),
-            total: AtomicU64::new(state.engine.head()),
-            against: against.as_ref().map(ToString::to_string),
-            started_by: format!("{}（{}）", person.actor.name, person.actor.id),
-            started_at: crate::view::when((state.clock)()),
-            result: Mutex::new(None),
-        });
-        *slot = Some(run.clone());
-        run
-    };
-    tracing::info!(actor = %person.actor.id, against = ?run.against, "web console: verify started");
+    let about = against.as_ref().map(ToString::to_string);
+    tracing::info!(actor = %person.actor.id, against = ?about, "web console: verify started");
     let engine = state.engine.clone();
-    let worker = run.clone();
-    tokio::task::spawn_blocking(move || {
-        let options = VerifyOptions { against };
-        let progress = |done: u64, total: u64| {
-            worker.done.store(done, Ordering::Relaxed);
-            worker.total.store(total, Ordering::Relaxed);
-        };
-        let outcome = engine
-            .verify_with(&options, progress)
-            .and_then(|report| Ok((report, engine.verify_access_log()?)))
-            .map(|(report, access)| VerifySummary {
-                intact: report.is_intact() && access.is_intact(),
-                checked: report.checked,
-                head: report.head().to_string(),
-                fixity_checked: report.fixity_checked,
-                bulletins_checked: report.bulletins_checked,
-                problem: match report.first_problem() {
-                    Some(Problem::Chain(b)) => format!("位置 {}：{}", b.position, b.reason),
-                    Some(Problem::File(f)) => format!("文件 {}：{}", f.digest, f.reason),
-                    Some(Problem::Printed(p)) => {
-                        format!("正式公文 {}（{}）：{}", p.number, p.document, p.reason)
-                    }
-                    None => String::new(),
-                },
-                extends: report
-                    .extends
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-                access_entries: access.checked,
-                access_intact: access.is_intact(),
-            })
-            .map_err(|e| e.to_string());
-        if let Ok(mut r) = worker.result.lock() {
-            *r = Some(outcome);
-        }
-    });
+    let run = start(
+        &state.ops.verify,
+        Run::new(&state, &person, about),
+        move |worker| {
+            let options = VerifyOptions { against };
+            let progress = |done: u64, total: u64| {
+                worker.done.store(done, Ordering::Relaxed);
+                worker.total.store(total, Ordering::Relaxed);
+            };
+            engine
+                .verify_with(&options, progress)
+                .and_then(|report| Ok((report, engine.verify_access_log()?)))
+                .map(|(report, access)| VerifySummary {
+                    intact: report.is_intact() && access.is_intact(),
+                    checked: report.checked,
+                    head: report.head().to_string(),
+                    fixity_checked: report.fixity_checked,
+                    bulletins_checked: report.bulletins_checked,
+                    problem: match report.first_problem() {
+                        Some(Problem::Chain(b)) => format!("位置 {}：{}", b.position, b.reason),
+                        Some(Problem::File(f)) => format!("文件 {}：{}", f.digest, f.reason),
+                        Some(Problem::Printed(p)) => {
+                            format!("正式公文 {}（{}）：{}", p.number, p.document, p.reason)
+                        }
+                        None => String::new(),
+                    },
+                    extends: report
+                        .extends
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    access_entries: access.checked,
+                    access_intact: access.is_intact(),
+                })
+                .map_err(|e| e.to_string())
+        },
+    )?;
     Ok(Html(VerifyPanel::of(Some(&run), &person.csrf).render()?).into_response())
 }
 
