@@ -818,12 +818,17 @@ fn init(
         let engine = crate::server::open_engine(&config, Arc::new(chrono::Utc::now))
             .await
             .with_context(|| format!("creating the store {}", config.place()))?;
+        let head = engine.log_head()?;
         println!(
-            "{}: a workflow store with {} events, {} units and {} actors",
+            "{}: a workflow store with {} events, {} units and {} actors; its log chained with {}",
             config.place(),
             engine.head(),
             engine.units().len(),
-            engine.actors().len()
+            engine.actors().len(),
+            match head.position {
+                0 => config.chain_digest.unwrap_or_default(),
+                _ => workflow_store::envelope::ChainDigest::of(&head.hash),
+            },
         );
         if engine.units().is_empty() {
             println!(

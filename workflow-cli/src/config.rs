@@ -93,6 +93,11 @@ pub struct ServerConfig {
     /// process, but a crash of the machine or a power loss may lose the last ones.
     #[serde(default)]
     pub durability: workflow_store::Durability,
+    /// The digest of the log's hash chain for a new store: `"sha256"` (the default) or
+    /// `"sm3"` (国密, GB/T 32905). A store keeps the digest it was created with; naming the
+    /// other for a store with events is refused at start.
+    #[serde(default)]
+    pub chain_digest: Option<workflow_store::envelope::ChainDigest>,
     /// The retention schedule (保管期限表), `[[retention]]` rows checked in order; empty:
     /// the default drawn from 国家档案局令第8号 (`workflow retention-schedule` prints it).
     #[serde(default)]
@@ -162,6 +167,7 @@ impl Default for ServerConfig {
             search_index: None,
             reminder_interval_hours: default_reminder_interval_hours(),
             durability: workflow_store::Durability::Strict,
+            chain_digest: None,
             retention: Vec::new(),
             content_max_mib: default_content_max_mib(),
             content_kinds: Vec::new(),
@@ -312,6 +318,7 @@ impl ServerConfig {
             // 印发 prints the 公文 (GB/T 9704), kept with the document.
             printer: Some(workflow_render::printer::printer()),
             search_index: self.search_index(),
+            chain_digest: self.chain_digest,
             ..workflow_store::Config::new(&self.data_dir)
         })
     }

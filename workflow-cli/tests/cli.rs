@@ -723,7 +723,7 @@ fn verify_against_a_witness_head_kept_elsewhere() {
     assert!(out.contains("does NOT show that the log extends"), "{out}");
     let o = workflow(dir.path(), &["verify", "--against", "12:abc"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).1.contains("not a SHA-256 hash"), "{}", text(&o).1);
+    assert!(text(&o).1.contains("not a hash of the log"), "{}", text(&o).1);
 }
 
 /// A configuration for `serve` on loopback (port 0) over `data`, with the fixture's
@@ -1688,4 +1688,56 @@ fn notifications_failed_lists_dead_letters_and_retry_sends_one_again() {
         "{:?}",
         text(&unknown)
     );
+}
+
+#[test]
+fn a_store_configured_for_sm3_is_chained_with_it_and_keeps_it() {
+    let root = tempfile::tempdir().unwrap();
+    let config = root.path().join("workflow.toml");
+    let data = root.path().join("data");
+    let write = |digest: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                "data_dir = {:?}\nchain_digest = {digest:?}\ndirectory = {:?}\n\n\
+                 [[systems]]\nname = \"test\"\ntoken = \"test-token-123\"\n",
+                data.to_str().unwrap(),
+                fixture_path().to_str().unwrap()
+            ),
+        )
+        .unwrap();
+    };
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_workflow"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .env_remove("WORKFLOW_CONFIG")
+            .output()
+            .unwrap()
+    };
+    write("sm3");
+    let o = run(&["init"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(out.contains("its log chained with SM3"), "{out}");
+    let o = run(&["verify"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(
+        out.contains(":sm3:"),
+        "the witness head is an SM3 hash: {out}"
+    );
+    // The other digest for a store with events: refused, plainly.
+    write("sha256");
+    let o = run(&["init"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    assert!(err.contains("chained with SM3"), "{err}");
+    // A digest that is none: the configuration is refused by name.
+    write("md5");
+    let o = run(&["init"]);
+    let (_, err) = text(&o);
+    assert!(!o.status.success());
+    assert!(err.contains("chain_digest"), "{err}");
 }

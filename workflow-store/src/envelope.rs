@@ -10,14 +10,141 @@ use workflow_core::{
     codec::PayloadError,
 };
 
-/// `prev_hash` of the first event in the log.
+/// `prev_hash` of the first event in the log (of a log chained with SHA-256; see
+/// [`ChainDigest::genesis`]).
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The digest the log's hash chain (and the fixity digests over it) is taken with: SHA-256,
+/// the default, or SM3 (GB/T 32905), the 国密 digest an electronic records system in China
+/// may be asked for (DESIGN §14).
+///
+/// A hash says which: SHA-256 as 64 hex digits, SM3 as `sm3:` followed by 64 hex digits.
+/// Each event is hashed with the digest of its `prev_hash`, so a log keeps the digest of its
+/// first event's genesis (`0…0`, or `sm3:0…0`) from its first event on: the store records
+/// which in its log, and verify checks either. A store chained with SHA-256 verifies exactly
+/// as before SM3 existed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChainDigest {
+    /// SHA-256 (FIPS 180-4).
+    #[default]
+    Sha256,
+    /// SM3 (GB/T 32905-2016).
+    Sm3,
+}
+
+/// How an SM3 hash is written.
+const SM3_PREFIX: &str = "sm3:";
+
+impl ChainDigest {
+    /// The digest a hash (or a genesis hash) was taken with.
+    pub fn of(hash: &str) -> ChainDigest {
+        if hash.starts_with(SM3_PREFIX) {
+            ChainDigest::Sm3
+        } else {
+            ChainDigest::Sha256
+        }
+    }
+
+    /// `prev_hash` of the first event of a log chained with this digest.
+    pub fn genesis(self) -> String {
+        self.written(&"0".repeat(64))
+    }
+
+    /// Whether `hash` is the genesis hash of either digest.
+    pub fn is_genesis(hash: &str) -> bool {
+        hash == GENESIS_HASH || hash == ChainDigest::Sm3.genesis()
+    }
+
+    /// Its name as a manifest or a report gives it: `SHA-256`, `SM3`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ChainDigest::Sha256 => "SHA-256",
+            ChainDigest::Sm3 => "SM3",
+        }
+    }
+
+    /// The digest of `parts` one after another, written as a hash of this digest.
+    pub fn hash(self, parts: &[&[u8]]) -> String {
+        let mut running = self.running();
+        parts.iter().for_each(|p| running.update(p));
+        running.finish()
+    }
+
+    /// A digest taken as bytes come.
+    pub(crate) fn running(self) -> Running {
+        match self {
+            ChainDigest::Sha256 => Running::Sha256(Sha256::new()),
+            ChainDigest::Sm3 => Running::Sm3(<sm3::Sm3 as sm3::Digest>::new()),
+        }
+    }
+
+    fn written(self, hex: &str) -> String {
+        match self {
+            ChainDigest::Sha256 => hex.to_owned(),
+            ChainDigest::Sm3 => format!("{SM3_PREFIX}{hex}"),
+        }
+    }
+
+    /// Whether `hash` is a hash as a log holds them: 64 hex digits (lower case), after
+    /// `sm3:` for SM3.
+    pub fn is_hash(hash: &str) -> bool {
+        let hex = hash.strip_prefix(SM3_PREFIX).unwrap_or(hash);
+        hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    }
+}
+
+/// A [`ChainDigest`] taken as bytes come (the fixity digest of a stream during verify).
+#[derive(Clone)]
+pub(crate) enum Running {
+    Sha256(Sha256),
+    Sm3(sm3::Sm3),
+}
+
+impl Running {
+    pub(crate) fn update(&mut self, bytes: &[u8]) {
+        match self {
+            Running::Sha256(h) => h.update(bytes),
+            Running::Sm3(h) => sm3::Digest::update(h, bytes),
+        }
+    }
+
+    /// The digest so far, written as a hash ([`ChainDigest`]).
+    pub(crate) fn finish(&self) -> String {
+        match self.clone() {
+            Running::Sha256(h) => hex::encode(h.finalize()),
+            Running::Sm3(h) => ChainDigest::Sm3.written(&hex::encode(sm3::Digest::finalize(h))),
+        }
+    }
+}
+
+impl std::fmt::Display for ChainDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for ChainDigest {
+    type Err = String;
+
+    /// `sha256` (also `SHA-256`) or `sm3`.
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.trim().to_ascii_lowercase().replace('-', "").as_str() {
+            "sha256" => Ok(ChainDigest::Sha256),
+            "sm3" => Ok(ChainDigest::Sm3),
+            _ => Err(format!("{s:?} is no chain digest: sha256 or sm3")),
+        }
+    }
+}
 
 /// One event as stored in the log (DESIGN §4).
 ///
-/// `hash` = SHA-256 over the envelope's canonical bytes ([`Envelope::canonical_bytes`]),
-/// which include `prev_hash`, the hash of the event at `position - 1`; so each hash covers
-/// the whole log before it.
+/// `hash` = SHA-256 (or SM3, where `prev_hash` is an SM3 hash: [`ChainDigest`]) over the
+/// envelope's canonical bytes ([`Envelope::canonical_bytes`]), which include `prev_hash`,
+/// the hash of the event at `position - 1`; so each hash covers the whole log before it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Envelope {
     /// Global position, gapless from 1.
@@ -108,7 +235,7 @@ impl Envelope {
     /// envelope gives (a test pins that), from one serialization instead of two.
     pub fn seal(&mut self) -> Vec<u8> {
         let mut bytes = self.canonical_bytes();
-        self.hash = hex::encode(Sha256::digest(&bytes));
+        self.hash = self.digest().hash(&[&bytes]);
         if bytes.pop() == Some(b'}') {
             bytes.extend_from_slice(b",\"hash\":\"");
             bytes.extend_from_slice(self.hash.as_bytes());
@@ -122,7 +249,12 @@ impl Envelope {
 
     /// Recomputes the hash from the canonical bytes.
     pub fn compute_hash(&self) -> String {
-        hex::encode(Sha256::digest(self.canonical_bytes()))
+        self.digest().hash(&[&self.canonical_bytes()])
+    }
+
+    /// The digest its hash is taken with: that of the hash before it.
+    pub fn digest(&self) -> ChainDigest {
+        ChainDigest::of(&self.prev_hash)
     }
 
     /// The kind of its stream (`outgoing` for events written before kinds existed).
@@ -345,11 +477,15 @@ impl<'de: 'a, 'a> Deserialize<'de> for Borrowed<'a> {
 /// `hash` field, so the canonical bytes are the stored ones with that last field cut off.
 /// `false` means "not shown intact this way": the caller recomputes the canonical form
 /// (bytes written by another serializer may differ and still be intact).
-pub(crate) fn stored_bytes_hash_to(stored: &[u8], hash: &str) -> bool {
+/// `digest` is that of the hash before it (the event's hash must be of the same).
+pub(crate) fn stored_bytes_hash_to(stored: &[u8], hash: &str, digest: ChainDigest) -> bool {
     const HEAD: &[u8] = b",\"hash\":\"";
     const TAIL: &[u8] = b"\"}";
     let suffix_len = HEAD.len() + hash.len() + TAIL.len();
-    if hash.len() != 64 || stored.len() < suffix_len + 1 {
+    if ChainDigest::of(hash) != digest
+        || !ChainDigest::is_hash(hash)
+        || stored.len() < suffix_len + 1
+    {
         return false;
     }
     let (canonical_head, suffix) = stored.split_at(stored.len() - suffix_len);
@@ -359,16 +495,20 @@ pub(crate) fn stored_bytes_hash_to(stored: &[u8], hash: &str) -> bool {
     {
         return false;
     }
-    let mut h = Sha256::new();
-    h.update(canonical_head);
-    h.update(b"}");
-    let digest = h.finalize();
-    let mut hex_digest = [0u8; 64];
-    // Encoding 32 bytes into a 64-byte buffer cannot fail.
-    if hex::encode_to_slice(digest, &mut hex_digest).is_err() {
-        return false;
+    if digest == ChainDigest::Sha256 {
+        // The common case, without an allocation.
+        let mut h = Sha256::new();
+        h.update(canonical_head);
+        h.update(b"}");
+        let digest = h.finalize();
+        let mut hex_digest = [0u8; 64];
+        // Encoding 32 bytes into a 64-byte buffer cannot fail.
+        if hex::encode_to_slice(digest, &mut hex_digest).is_err() {
+            return false;
+        }
+        return hex_digest == hash.as_bytes();
     }
-    hex_digest == hash.as_bytes()
+    digest.hash(&[canonical_head, b"}"]) == hash
 }
 
 /// The `hash` of an event from its stored bytes, read without decoding the rest.
@@ -384,14 +524,19 @@ pub(crate) fn stored_hash(position: u64, stored: &[u8]) -> crate::Result<String>
     Ok(h.hash.into_owned())
 }
 
-/// The fixity digest of a stream: SHA-256 over its event hashes (hex), each followed by `\n`.
+/// The fixity digest of a stream: SHA-256 over its event hashes (as written), each followed
+/// by `\n` — SM3, written `sm3:…`, when the hashes are SM3 hashes ([`ChainDigest`]).
 pub fn fixity_digest<'a>(hashes: impl IntoIterator<Item = &'a str>) -> String {
-    let mut h = Sha256::new();
+    let mut hashes = hashes.into_iter().peekable();
+    let digest = hashes
+        .peek()
+        .map_or(ChainDigest::Sha256, |h| ChainDigest::of(h));
+    let mut running = digest.running();
     for x in hashes {
-        h.update(x.as_bytes());
-        h.update(b"\n");
+        running.update(x.as_bytes());
+        running.update(b"\n");
     }
-    hex::encode(h.finalize())
+    running.finish()
 }
 
 /// A position in the log and the hash of the event there: the log's head, as handed to
@@ -400,7 +545,7 @@ pub fn fixity_digest<'a>(hashes: impl IntoIterator<Item = &'a str>) -> String {
 pub struct LogHead {
     /// The position (0 for an empty log).
     pub position: u64,
-    /// The hash (hex) of the event at `position` ([`GENESIS_HASH`] for an empty log).
+    /// The hash of the event at `position` (the genesis hash for an empty log).
     pub hash: String,
 }
 
@@ -422,9 +567,11 @@ impl std::str::FromStr for LogHead {
         let position = p
             .parse()
             .map_err(|_| format!("{p:?} is not a log position"))?;
-        let hash = h.to_ascii_lowercase();
-        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(format!("{h:?} is not a SHA-256 hash (64 hex digits)"));
+        let hash = h.trim().to_ascii_lowercase();
+        if !ChainDigest::is_hash(&hash) {
+            return Err(format!(
+                "{h:?} is not a hash of the log (64 hex digits; after sm3: for an SM3 log)"
+            ));
         }
         Ok(LogHead { position, hash })
     }
@@ -464,7 +611,7 @@ mod tests {
     fn stored_bytes_are_the_canonical_bytes_plus_the_hash() {
         let e = sample();
         let stored = serde_json::to_vec(&e).unwrap();
-        assert!(stored_bytes_hash_to(&stored, &e.hash));
+        assert!(stored_bytes_hash_to(&stored, &e.hash, ChainDigest::Sha256));
         let read = StoredEnvelope::parse(&stored).unwrap();
         assert_eq!(read.command_id, e.command_id);
         assert_eq!(read.hash, e.hash);
@@ -473,13 +620,18 @@ mod tests {
         let mut tampered = stored.clone();
         let at = tampered.len() / 2;
         tampered[at] ^= 1;
-        assert!(!stored_bytes_hash_to(&tampered, &e.hash));
+        assert!(!stored_bytes_hash_to(
+            &tampered,
+            &e.hash,
+            ChainDigest::Sha256
+        ));
         assert!(!stored_bytes_hash_to(
             &stored,
-            &GENESIS_HASH.replace('0', "1")
+            &GENESIS_HASH.replace('0', "1"),
+            ChainDigest::Sha256
         ));
-        assert!(!stored_bytes_hash_to(b"{}", &e.hash));
-        assert!(!stored_bytes_hash_to(&stored, "abc"));
+        assert!(!stored_bytes_hash_to(b"{}", &e.hash, ChainDigest::Sha256));
+        assert!(!stored_bytes_hash_to(&stored, "abc", ChainDigest::Sha256));
     }
 
     #[test]
@@ -490,15 +642,51 @@ mod tests {
         let bytes = e.seal();
         assert_eq!(e.hash, expected_hash);
         assert_eq!(bytes, serde_json::to_vec(&e).unwrap());
-        assert!(stored_bytes_hash_to(&bytes, &e.hash));
+        assert!(stored_bytes_hash_to(&bytes, &e.hash, ChainDigest::Sha256));
     }
 
     #[test]
     fn equivalent_but_reformatted_bytes_fall_back_to_the_canonical_form() {
         let e = sample();
         let pretty = serde_json::to_vec_pretty(&e).unwrap();
-        assert!(!stored_bytes_hash_to(&pretty, &e.hash));
+        assert!(!stored_bytes_hash_to(&pretty, &e.hash, ChainDigest::Sha256));
         let owned: Envelope = serde_json::from_slice(&pretty).unwrap();
         assert_eq!(owned.compute_hash(), e.hash);
+    }
+
+    #[test]
+    fn an_sm3_chain_hashes_with_sm3_and_says_so() {
+        let mut e = sample();
+        e.prev_hash = ChainDigest::Sm3.genesis();
+        e.hash = String::new();
+        let bytes = e.seal();
+        // The SM3 of the canonical bytes, by the sm3 crate directly, written sm3:….
+        let direct = hex::encode(<sm3::Sm3 as sm3::Digest>::digest(e.canonical_bytes()));
+        assert_eq!(e.hash, format!("sm3:{direct}"));
+        assert_eq!(e.digest(), ChainDigest::Sm3);
+        assert_eq!(e.compute_hash(), e.hash);
+        assert!(stored_bytes_hash_to(&bytes, &e.hash, ChainDigest::Sm3));
+        // Not taken as SHA-256, nor the other way round.
+        assert!(!stored_bytes_hash_to(&bytes, &e.hash, ChainDigest::Sha256));
+        let sha = sample();
+        assert!(!stored_bytes_hash_to(
+            &serde_json::to_vec(&sha).unwrap(),
+            &sha.hash,
+            ChainDigest::Sm3
+        ));
+        // A witness head of an SM3 log reads back; a hash of neither shape does not.
+        let head: LogHead = format!("7:{}", e.hash).parse().unwrap();
+        assert_eq!(head.hash, e.hash);
+        assert!("7:sm3:abc".parse::<LogHead>().is_err());
+        assert!(format!("7:sm2:{direct}").parse::<LogHead>().is_err());
+        // The fixity digest over SM3 hashes is SM3 too.
+        let fixity = fixity_digest([e.hash.as_str()]);
+        let expected = hex::encode(<sm3::Sm3 as sm3::Digest>::digest(format!("{}\n", e.hash)));
+        assert_eq!(fixity, format!("sm3:{expected}"));
+        assert_eq!(fixity_digest(["ab"]).len(), 64, "SHA-256 stays bare hex");
+        assert!(ChainDigest::is_genesis(&ChainDigest::Sm3.genesis()));
+        assert_eq!("SM3".parse::<ChainDigest>(), Ok(ChainDigest::Sm3));
+        assert_eq!("sha-256".parse::<ChainDigest>(), Ok(ChainDigest::Sha256));
+        assert!("md5".parse::<ChainDigest>().is_err());
     }
 }

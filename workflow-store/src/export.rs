@@ -80,7 +80,8 @@ pub struct Manifest {
     pub fixity_hash: String,
     /// The digest recorded in the `Archived` event (covering the events before it).
     pub archived_fixity_hash: Option<String>,
-    /// Hash algorithm of every digest here.
+    /// The digest of the events' hashes and the fixity digests: `SHA-256`, or `SM3` for a
+    /// log chained with SM3 (the files' `sha256` are SHA-256 either way).
     pub hash_algorithm: String,
     /// How each event's `hash` is computed.
     pub canonical_form: String,
@@ -96,7 +97,8 @@ pub struct Manifest {
 const CANONICAL_FORM: &str = "hash = SHA-256 of the compact JSON object with these keys in this order: \
 position, stream_id, kind (only if present), version, event_id, command_id, request_digest (only if present), \
 actor, recorded_at, type, schema_version, payload, prev_hash \
-(values as in events.jsonl; payload object keys sorted; no whitespace; non-ASCII characters as raw UTF-8)";
+(values as in events.jsonl; payload object keys sorted; no whitespace; non-ASCII characters as raw UTF-8); \
+where prev_hash starts with sm3: (a log chained with SM3), hash = sm3: followed by the SM3 (GB/T 32905) of the same bytes, in hex";
 
 const VERIFY_TXT: &str = "How to check this package without the workflow program\n\
 \n\
@@ -113,6 +115,10 @@ const VERIFY_TXT: &str = "How to check this package without the workflow program
 4. SHA-256 over the concatenation of every event's `hash` followed by a newline equals the\n\
    manifest's `fixity_hash`; over the events before the Archived event, it equals the\n\
    `fixity_hash` inside that event's payload (recorded at archiving).\n\
+   In a package whose manifest says \"hash_algorithm\": \"SM3\" (a log chained with the\n\
+   国密 digest), read SM3 (GB/T 32905) for SHA-256 in steps 2 and 4: the hashes and\n\
+   digests are written `sm3:` followed by 64 hex digits. The files' digests in step 1\n\
+   stay SHA-256; eep.xml gives each file's SM3 as well.\n\
 5. `prev_hash` links each event to the one before it in the engine's global log; with the\n\
    whole log (`workflow verify`) the chain can be checked end to end.\n";
 
@@ -288,7 +294,11 @@ impl Engine {
             ),
             fixity_hash: fixity_digest(events.iter().map(|e| e.hash.as_str())),
             archived_fixity_hash: archive.and_then(|a| a.fixity_hash.clone()),
-            hash_algorithm: "SHA-256".to_owned(),
+            hash_algorithm: events
+                .first()
+                .map_or(crate::envelope::ChainDigest::Sha256, Envelope::digest)
+                .name()
+                .to_owned(),
             canonical_form: CANONICAL_FORM.to_owned(),
             exported_at: now,
             files,
@@ -546,6 +556,19 @@ pub(crate) fn open_package(dir: &Path) -> Result<OpenedPackage> {
                 "events.jsonl has {} events, the manifest says {}",
                 events.len(),
                 manifest.events
+            ),
+        );
+    }
+    if let Some(first) = events.first()
+        && first.digest().name() != manifest.hash_algorithm
+    {
+        problem(
+            PackageFault::Fixity,
+            Some("manifest.json"),
+            format!(
+                "the events are chained with {}, the manifest says {}",
+                first.digest(),
+                manifest.hash_algorithm
             ),
         );
     }

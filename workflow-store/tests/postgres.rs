@@ -428,3 +428,67 @@ async fn the_sample_memo_runs_verifies_rebuilds_and_reopens_on_postgres() {
         .unwrap();
     assert_eq!(n.number().unwrap().to_string(), "X校教签〔2026〕2号");
 }
+
+/// Two servers of a store chained with SM3, both opened while it was still empty: the log
+/// each writes on is SM3 from its first event, whoever writes first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_engines_chain_one_empty_database_with_sm3() {
+    use workflow_store::envelope::ChainDigest;
+    let db = Database::new();
+    let open = || {
+        let storage: Arc<dyn Storage> = Arc::new(db.open());
+        Engine::with_storage(
+            storage,
+            Config {
+                clock: stepping_clock(),
+                chain_digest: Some(ChainDigest::Sm3),
+                ..Config::new(&db.url)
+            },
+        )
+        .unwrap()
+    };
+    let (a, b) = (open(), open());
+    assert_eq!((a.head(), b.head()), (0, 0));
+    a.load_directory_json(CAMPUS, "test", "the campus fixture")
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..4usize {
+        let engine = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            let id = new_id();
+            for (actor, action) in full_flow().into_iter().take(steps::ARCHIVED) {
+                if let Err(e) = engine.execute(Request::new(id, actor, action)).await {
+                    panic!("{e}");
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let c = open();
+    let events = c.read_log(1, 100_000).unwrap();
+    assert!(events.len() > 40);
+    assert!(
+        events.iter().all(|e| e.hash.starts_with("sm3:")),
+        "every hash SM3"
+    );
+    let report = c.verify(|_, _| {}).unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert!(report.fixity_checked >= 4, "{report:?}");
+    // A server asking for SHA-256 on it is refused.
+    let storage: Arc<dyn Storage> = Arc::new(db.open());
+    let refused = Engine::with_storage(
+        storage,
+        Config {
+            chain_digest: Some(ChainDigest::Sha256),
+            ..Config::new(&db.url)
+        },
+    )
+    .unwrap_err();
+    assert!(
+        refused.to_string().contains("chained with SM3"),
+        "{refused}"
+    );
+}

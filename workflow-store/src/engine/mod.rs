@@ -37,7 +37,7 @@ pub use self::sweep::DueReminder;
 use self::writer::Writer;
 use crate::directory::DirectoryCache;
 use crate::durability::Durability;
-use crate::envelope::{Envelope, GENESIS_HASH};
+use crate::envelope::Envelope;
 use crate::error::{Error, Result};
 use crate::projection::PROJECTION_VERSION;
 use crate::storage::{ProjectionEntry, RebuildMode, Storage};
@@ -77,6 +77,10 @@ pub struct Config {
     /// Where the keyword index of 查询 lives (default: with the store — beside a sled store,
     /// in memory on PostgreSQL).
     pub search_index: crate::search::SearchIndex,
+    /// The digest of the log's hash chain and fixity digests for a new store (default: none
+    /// asked, SHA-256). A store keeps the digest of its first event; asking another for a
+    /// store that has events is refused ([`Error::InvalidRequest`], field `chain_digest`).
+    pub chain_digest: Option<crate::envelope::ChainDigest>,
 }
 
 /// The default page cache: 256 MiB.
@@ -104,6 +108,7 @@ impl Config {
             content_limits: crate::content::ContentLimits::default(),
             printer: None,
             search_index: crate::search::SearchIndex::default(),
+            chain_digest: None,
         }
     }
 }
@@ -379,8 +384,26 @@ impl Engine {
         } else if layout < PROJECTION_VERSION {
             storage.set_projection_version(PROJECTION_VERSION)?;
         }
+        // The log's digest is its first event's: a store chained with one is never
+        // continued with the other.
+        if let (Some(last), Some(asked)) = (&last, config.chain_digest) {
+            let kept = crate::envelope::ChainDigest::of(&last.hash);
+            if kept != asked {
+                return Err(Error::InvalidRequest {
+                    field: "chain_digest",
+                    reason: format!(
+                        "this store's log is chained with {kept} from its first event; it cannot \
+                         go on with {asked} (leave chain_digest out, or set it to {})",
+                        kept.name().to_lowercase().replace('-', "")
+                    ),
+                });
+            }
+        }
         let head = last.as_ref().map_or(0, |e| e.position);
-        let head_hash = last.map_or_else(|| GENESIS_HASH.to_owned(), |e| e.hash);
+        let head_hash = last.map_or_else(
+            || config.chain_digest.unwrap_or_default().genesis(),
+            |e| e.hash,
+        );
         // The log must end where the last commit said it did. If it does not (its tail was
         // cut, or it was extended outside the engine), writing on would reuse positions and
         // overwrite the evidence: open for reading, refuse every write.

@@ -410,7 +410,14 @@ impl Writer {
             false => self.storage.log_end()?,
         };
         let position = end.as_ref().map_or(0, |h| h.position);
-        let hash = end.map_or_else(|| crate::envelope::GENESIS_HASH.to_owned(), |h| h.hash);
+        let hash = end.map_or_else(
+            // Still empty: its genesis is the one this writer started from (SHA-256's or SM3's).
+            || match self.head {
+                0 => self.head_hash.clone(),
+                _ => crate::envelope::GENESIS_HASH.to_owned(),
+            },
+            |h| h.hash,
+        );
         if position == self.head && hash == self.head_hash {
             self.maybe_behind = false;
             return Ok(false);

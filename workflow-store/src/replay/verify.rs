@@ -5,11 +5,12 @@
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 
-use sha2::{Digest, Sha256};
 use workflow_core::{DocumentId, FlowEvent, flow::Closing};
 
 use super::rebuild::CHUNK;
-use crate::envelope::{Envelope, GENESIS_HASH, LogHead, StoredEnvelope, stored_bytes_hash_to};
+use crate::envelope::{
+    ChainDigest, Envelope, GENESIS_HASH, LogHead, StoredEnvelope, stored_bytes_hash_to,
+};
 use crate::error::Result;
 use crate::storage::Storage;
 
@@ -172,7 +173,7 @@ impl IndexFingerprint {
 #[derive(Default)]
 struct StreamState {
     version: u64,
-    fixity: Option<Sha256>,
+    fixity: Option<crate::envelope::Running>,
 }
 
 /// One event of the walk, as far as the checks after the chain need it.
@@ -305,9 +306,11 @@ impl Walk<'_> {
             ));
         }
         state.version = w.version;
-        let fixity = state.fixity.get_or_insert_with(Sha256::new);
+        let fixity = state
+            .fixity
+            .get_or_insert_with(|| ChainDigest::of(&w.hash).running());
         if let Some(recorded) = &w.archived {
-            let computed = hex::encode(fixity.clone().finalize());
+            let computed = fixity.finish();
             match recorded {
                 Some(r) if *r != computed => {
                     return Err(format!(
@@ -378,7 +381,7 @@ impl Walk<'_> {
                     ),
                 ));
             }
-            if witness.position == 0 && witness.hash != GENESIS_HASH {
+            if witness.position == 0 && !ChainDigest::is_genesis(&witness.hash) {
                 return Ok(at(
                     1,
                     "a witness head at position 0 has the genesis hash".to_owned(),
@@ -556,7 +559,9 @@ fn check_stored(key: u64, bytes: &[u8], prev: &str) -> std::result::Result<Walke
                 "envelope says position {position} but is stored at {key}"
             ));
         }
-        if prev_hash != prev {
+        // The first event's genesis names the log's digest (SHA-256 or SM3).
+        let genesis = key == 1 && ChainDigest::is_genesis(prev_hash);
+        if prev_hash != prev && !genesis {
             return Err(format!(
                 "prev_hash {prev_hash} does not match the hash {prev} of the event before"
             ));
@@ -602,7 +607,7 @@ fn check_stored(key: u64, bytes: &[u8], prev: &str) -> std::result::Result<Walke
         }
     };
     if let Ok(env) = StoredEnvelope::parse(bytes)
-        && stored_bytes_hash_to(bytes, &env.hash)
+        && stored_bytes_hash_to(bytes, &env.hash, ChainDigest::of(&env.prev_hash))
     {
         link(env.position, &env.prev_hash)?;
         let (archived, ends_stream) = ends(&env.data);

@@ -280,7 +280,7 @@ impl Indexer {
 /// Whether an index's recorded position is of this log (the event there has its hash).
 fn of_this_log(storage: &dyn Storage, covered: &Covered) -> bool {
     if covered.position == 0 {
-        return covered.hash == GENESIS_HASH;
+        return crate::envelope::ChainDigest::is_genesis(&covered.hash);
     }
     let Ok(events) = storage.read_log(covered.position, 1) else {
         return false;

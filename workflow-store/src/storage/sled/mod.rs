@@ -160,7 +160,7 @@ const PROJECTION_LAYOUT: &[u8] = b"projection_layout";
 /// directory a workflow data directory.
 const FORMAT: &[u8] = b"format";
 /// The `meta` key holding the head recorded with each commit: position (u64, big-endian)
-/// then the hash (64 hex bytes).
+/// then the hash, as the log writes it.
 const HEAD: &[u8] = b"head";
 /// Meta key: the access log's head (position, hash) recorded with its last append.
 const ACCESS_HEAD: &[u8] = b"access-head";
