@@ -573,6 +573,9 @@ fn run(cli: Cli) -> Result<bool> {
                     retention,
                     against,
                 };
+                if let Err(p) = scope.check() {
+                    anyhow::bail!("--{}: {}", p.field, p.reason);
+                }
                 ops::check_archive(&data()?, &scope)?
             };
             match format {
@@ -819,16 +822,23 @@ fn init(
             .await
             .with_context(|| format!("creating the store {}", config.place()))?;
         let head = engine.log_head()?;
+        let chained = match head.position {
+            0 => format!(
+                "its first event will be chained with {} (keep chain_digest in the \
+                 configuration until then)",
+                config.chain_digest.unwrap_or_default()
+            ),
+            _ => format!(
+                "its log chained with {}",
+                workflow_store::envelope::ChainDigest::of(&head.hash)
+            ),
+        };
         println!(
-            "{}: a workflow store with {} events, {} units and {} actors; its log chained with {}",
+            "{}: a workflow store with {} events, {} units and {} actors; {chained}",
             config.place(),
             engine.head(),
             engine.units().len(),
             engine.actors().len(),
-            match head.position {
-                0 => config.chain_digest.unwrap_or_default(),
-                _ => workflow_store::envelope::ChainDigest::of(&head.hash),
-            },
         );
         if engine.units().is_empty() {
             println!(

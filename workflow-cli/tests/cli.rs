@@ -723,7 +723,11 @@ fn verify_against_a_witness_head_kept_elsewhere() {
     assert!(out.contains("does NOT show that the log extends"), "{out}");
     let o = workflow(dir.path(), &["verify", "--against", "12:abc"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).1.contains("not a hash of the log"), "{}", text(&o).1);
+    assert!(
+        text(&o).1.contains("not a hash of the log"),
+        "{}",
+        text(&o).1
+    );
 }
 
 /// A configuration for `serve` on loopback (port 0) over `data`, with the fixture's

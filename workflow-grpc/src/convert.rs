@@ -603,12 +603,14 @@ pub fn archive_scope(
         return Err(invalid("year", format!("{} is no 年度", r.year)));
     }
     let fonds = r.fonds.trim();
-    Ok(workflow_store::archive_check::ArchiveScope {
+    let scope = workflow_store::archive_check::ArchiveScope {
         fonds: (!fonds.is_empty()).then(|| fonds.to_owned()),
         year: (r.year != 0).then_some(r.year),
         retention: optional_enum("retention", r.retention)?,
         against: r.against.map(|h| log_head_from("against", h)).transpose()?,
-    })
+    };
+    scope.check().map_err(|p| invalid(p.field, p.reason))?;
+    Ok(scope)
 }
 
 /// A 四性检测 report to the wire.

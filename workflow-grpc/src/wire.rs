@@ -32,9 +32,9 @@ pub struct EventEnvelope {
     pub schema_version: u32,
     /// The payload, JSON.
     pub payload_json: String,
-    /// SHA-256 (hex) of the previous event.
+    /// The previous event's hash (SHA-256 hex, or `sm3:` and SM3 hex in a log chained with SM3).
     pub prev_hash: String,
-    /// SHA-256 (hex) over the canonical envelope.
+    /// SHA-256 (hex) over the canonical envelope (`sm3:` and SM3 hex in a log chained with SM3).
     pub hash: String,
     /// The message already encoded: written as it is (the fields above are then empty).
     pub(crate) sealed: Option<Arc<[u8]>>,

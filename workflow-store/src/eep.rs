@@ -11,17 +11,19 @@
 //! │       │   件号), 内容描述 (题名 文件编号 责任者 密级), 形式特征 (件数), 文件数据 / 文档 /
 //! │       │   文档数据 / 编码 (电子属性: 格式信息 计算机文件名 计算机文件大小; 存储位置; 摘要)
 //! │       ├── 业务实体块 / 业务实体 per event of the 办理过程: 业务标识符, 机构人员标识符,
-//! │       │   文件标识符, 业务状态, 业务行为, 行为时间, 行为依据, 行为描述
+//! │       │   文件标识符, 业务状态, 业务行为, 行为时间, 行为依据, 行为描述, and 事件哈希
+//! │       │   (an addition: the event's hash as `events.jsonl` holds it)
 //! │       └── 机构人员实体块 / 机构人员实体 per person and unit it names
 //! └── 电子签名块 / 电子签名 (when signed): 签名规则, 签名时间, 签名人, 签名结果, 证书块,
 //!     签名算法标识
 //! ```
 //!
-//! Two departures from DA/T 48, both said in the package's 封装包格式描述: the files are not
+//! Three departures from DA/T 48, all said in the package's 封装包格式描述: the files are not
 //! embedded as Base64 (编码数据) but kept beside the XML, at the 存储位置 given, fixed by their
-//! SHA-256 and SM3 摘要; and the signature is SM2 with SM3 (OID 1.2.156.10197.1.501) over the
+//! SHA-256 and SM3 摘要; the signature is SM2 with SM3 (OID 1.2.156.10197.1.501) over the
 //! UTF-8 bytes of the `被签名对象` element exactly as written, from `<被签名对象` to
-//! `</被签名对象>`, so that it checks without XML canonicalisation.
+//! `</被签名对象>`, so that it checks without XML canonicalisation; and each 业务实体 carries
+//! its event's hash (`事件哈希`), so that the signature fixes `events.jsonl` too.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -43,7 +45,8 @@ pub const SM2_SM3_OID: &str = "1.2.156.10197.1.501";
 
 const FORMAT_DESCRIPTION: &str = "本封装包依照 DA/T 48-2009《基于XML的电子文件封装规范》的结构生成。\
 文件实体不以 Base64 编码数据内嵌，而作为文件存放于封装包目录中，位置见“存储位置”，由 SHA-256 与 SM3 摘要固定。\
-电子签名为 SM2（SM3 杂凑）对本文件中“被签名对象”元素原样 UTF-8 字节（自“<被签名对象”至“</被签名对象>”）的签名，无需 XML 规范化即可验证。";
+电子签名为 SM2（SM3 杂凑）对本文件中“被签名对象”元素原样 UTF-8 字节（自“<被签名对象”至“</被签名对象>”）的签名，无需 XML 规范化即可验证。\
+每个业务实体另加“事件哈希”（本规范之外），即 events.jsonl 中该事件的哈希，使签名亦固定办理过程的每一条记录。";
 
 /// A file of the record as the package holds it.
 pub(crate) struct PackedFile<'a> {
@@ -235,7 +238,12 @@ fn signed_object(record: &Record<'_>) -> std::io::Result<Vec<u8>> {
                             text(w, "业务行为", &step)?;
                             text(w, "行为时间", &time(e.recorded_at))?;
                             text(w, "行为依据", &e.command_id)?;
-                            text(w, "行为描述", &summary)
+                            text(w, "行为描述", &summary)?;
+                            // Binds the event as stored (events.jsonl) to the signed record.
+                            w.create_element("事件哈希")
+                                .with_attribute(("算法", e.digest().name()))
+                                .write_text_content(BytesText::new(&e.hash))?;
+                            Ok(())
                         })?;
                     }
                     Ok(())

@@ -363,6 +363,19 @@ pub enum PackageFault {
     Process,
     /// `document.json` is not the fold of the events, or they fold into no document.
     State,
+    /// A path the manifest lists leads out of the package (absolute, or through `..`): not
+    /// read.
+    Path,
+}
+
+/// Whether `path` (as a manifest or `eep.xml` gives it) names a file inside the package: a
+/// relative path of plain names, `/` between them.
+pub(crate) fn inside_package(path: &str) -> bool {
+    !path.is_empty()
+        && !path.contains('\\')
+        && Path::new(path)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
 }
 
 /// One thing wrong with a package.
@@ -451,6 +464,14 @@ pub(crate) fn open_package(dir: &Path) -> Result<OpenedPackage> {
         );
     }
     for f in &manifest.files {
+        if !inside_package(&f.path) {
+            problem(
+                PackageFault::Path,
+                Some(&f.path),
+                format!("{:?} is not a path inside the package: not read", f.path),
+            );
+            continue;
+        }
         match read(&f.path) {
             Ok(bytes) => {
                 let got = sha256_hex(&bytes);
@@ -559,15 +580,17 @@ pub(crate) fn open_package(dir: &Path) -> Result<OpenedPackage> {
             ),
         );
     }
-    if let Some(first) = events.first()
-        && first.digest().name() != manifest.hash_algorithm
+    if let Some(e) = events
+        .iter()
+        .find(|e| e.digest().name() != manifest.hash_algorithm)
     {
         problem(
             PackageFault::Fixity,
-            Some("manifest.json"),
+            Some("events.jsonl"),
             format!(
-                "the events are chained with {}, the manifest says {}",
-                first.digest(),
+                "event version {} is chained with {}, the manifest says {}",
+                e.version,
+                e.digest(),
                 manifest.hash_algorithm
             ),
         );

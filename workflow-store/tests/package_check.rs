@@ -239,23 +239,23 @@ async fn a_bad_or_foreign_signature_fails_the_signature_line_only() {
     assert!(check_package(&unsigned, None).unwrap().passed());
 }
 
-#[tokio::test]
-async fn a_metadata_value_out_of_its_range_fails_the_metadata_line() {
-    // A forgery made consistent everywhere a digest would tell: the 归档 event's 年度 set
-    // to 1900, its hash computed again, the fixity digest, document.json and the manifest
-    // restated. Only the 值域 (and eep.xml's 档号, which now disagrees) tell.
-    let (package, _dir) = exported(steps::ARCHIVED, false).await;
+/// A forgery made consistent everywhere a digest of the package itself would tell: the 归档
+/// event's 年度 set to 1900, its hash computed again, the fixity digest, document.json and
+/// the manifest restated. Returns the event's hash before and after.
+fn forge_the_year(package: &Path) -> (String, String) {
     let jsonl = std::fs::read_to_string(package.join("events.jsonl")).unwrap();
     let mut events: Vec<workflow_store::Envelope> = jsonl
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     let last = events.last_mut().unwrap();
+    let before = last.hash.clone();
     let text = serde_json::to_string(&last.payload).unwrap();
     let year = format!("\"year\":{}", workflow_testkit::clock::now().format("%Y"));
     assert!(text.contains(&year), "{text}");
     last.payload = serde_json::from_str(&text.replace(&year, "\"year\":1900")).unwrap();
     last.hash = last.compute_hash();
+    let after = last.hash.clone();
     let mut out = String::new();
     for e in &events {
         out.push_str(&serde_json::to_string(e).unwrap());
@@ -285,8 +285,22 @@ async fn a_metadata_value_out_of_its_range_fails_the_metadata_line() {
         serde_json::to_vec_pretty(&manifest).unwrap(),
     )
     .unwrap();
-    restate_digest(&package, "events.jsonl");
-    restate_digest(&package, "document.json");
+    restate_digest(package, "events.jsonl");
+    restate_digest(package, "document.json");
+    (before, after)
+}
+
+#[tokio::test]
+async fn a_metadata_value_out_of_its_range_fails_the_metadata_line() {
+    // The forger of an unsigned package restates eep.xml's 事件哈希 too: only the 值域 (and
+    // eep.xml's 档号, which now disagrees) tell.
+    let (package, _dir) = exported(steps::ARCHIVED, false).await;
+    let (before, after) = forge_the_year(&package);
+    let eep = package.join("eep.xml");
+    let xml = std::fs::read_to_string(&eep).unwrap();
+    assert!(xml.contains(&before));
+    std::fs::write(&eep, xml.replace(&before, &after)).unwrap();
+    restate_digest(&package, "eep.xml");
     let report = check_package(&package, None).unwrap();
     assert_eq!(
         failing(&report),
@@ -297,6 +311,70 @@ async fn a_metadata_value_out_of_its_range_fails_the_metadata_line() {
     let found = findings(&report, "authenticity.metadata");
     assert!(found.contains("年度 1900 不在值域内"), "{found}");
     assert!(found.contains("档号"), "{found}");
+}
+
+#[tokio::test]
+async fn events_rewritten_under_a_signed_record_fail_the_fixity_line() {
+    // The same forgery of a signed package, which cannot restate eep.xml without breaking
+    // its signature: the events are not those the signed record names.
+    let (package, _dir) = exported(steps::ARCHIVED, true).await;
+    forge_the_year(&package);
+    let trusted = key(9).public_key();
+    let report = check_package(&package, Some(&trusted)).unwrap();
+    let failed = failing(&report);
+    assert!(
+        failed.contains(&"authenticity.fixity"),
+        "{}",
+        report.to_text()
+    );
+    assert!(
+        !failed.contains(&"authenticity.signature"),
+        "the signature itself still verifies"
+    );
+    assert!(
+        findings(&report, "authenticity.fixity").contains("事件哈希不符"),
+        "{}",
+        report.to_text()
+    );
+}
+
+#[tokio::test]
+async fn a_manifest_path_leading_out_of_the_package_is_not_read() {
+    let (package, dir) = exported(steps::ARCHIVED, true).await;
+    let outside = dir.path().join("secret.txt");
+    std::fs::write(&outside, b"not part of the package").unwrap();
+    let manifest_path = package.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    manifest["files"].as_array_mut().unwrap().push(serde_json::json!({
+        "path": "../secret.txt",
+        "sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b"not part of the package")),
+        "bytes": 23,
+    }));
+    std::fs::write(
+        &manifest_path,
+        serde_json::to_vec_pretty(&manifest).unwrap(),
+    )
+    .unwrap();
+    let report = check_package(&package, None).unwrap();
+    assert_eq!(
+        failing(&report),
+        ["security.package"],
+        "{}",
+        report.to_text()
+    );
+    assert!(
+        findings(&report, "security.package").contains("越出封装包"),
+        "{}",
+        report.to_text()
+    );
+    assert!(
+        workflow_store::export::verify_package(&package)
+            .unwrap()
+            .problems
+            .iter()
+            .any(|p| p.text.contains("not a path inside the package"))
+    );
 }
 
 #[tokio::test]

@@ -161,3 +161,26 @@ async fn a_store_keeps_the_digest_it_began_with() {
         "{refused}"
     );
 }
+
+#[tokio::test]
+async fn a_genesis_is_taken_at_the_first_position_only() {
+    // An event past the first rewritten to start a chain of its own (either digest's
+    // genesis as its prev_hash, its hash computed again): the chain breaks there.
+    for genesis in [ChainDigest::Sha256.genesis(), ChainDigest::Sm3.genesis()] {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = open_with(config(dir.path(), Some(ChainDigest::Sm3))).await;
+        let id = new_id();
+        for (actor, action) in full_flow().into_iter().take(steps::COUNTERSIGNING) {
+            run(&engine, id, actor.as_str(), action).await;
+        }
+        let position = engine.head() - 1;
+        let mut e = at(&engine, position);
+        e.prev_hash = genesis.clone();
+        e.hash = String::new();
+        let bytes = e.seal();
+        engine.tamper_log_entry(position, &bytes).unwrap();
+        let broken = engine.verify(|_, _| {}).unwrap().first_break.unwrap();
+        assert_eq!(broken.position, position, "{genesis}: {broken:?}");
+        assert!(broken.reason.contains("prev_hash"), "{broken:?}");
+    }
+}

@@ -607,7 +607,7 @@ async fn an_office_day_in_a_real_browser() {
         .await
         .unwrap();
     let verdict = text_of(&c, "#check-result").await;
-    assert!(verdict.contains("四性检测通过"), "{verdict}");
+    assert!(verdict.contains("项检测全部通过"), "{verdict}");
     let rows = text_of(&c, "#check-items").await;
     assert!(
         rows.contains("件号连续性") && rows.contains("内容数据可读性"),

@@ -1003,7 +1003,7 @@ async fn the_operator_page_runs_the_four_properties_check_and_gives_its_csv() {
         .await;
     assert_eq!(refused.status, StatusCode::OK);
     assert!(
-        refused.body.contains("年度“二〇二六”不对，没有开始检测"),
+        refused.body.contains("年度“二〇二六”不对"),
         "{}",
         refused.body
     );
@@ -1018,6 +1018,25 @@ async fn the_operator_page_runs_the_four_properties_check_and_gives_its_csv() {
             .body
             .contains("正在检测")
     );
+    // A year out of the 值域, and a 全宗号 that is none: said the same way.
+    for (field, value, said) in [
+        (
+            "year",
+            "1800",
+            "年度“1800”不对：年度是 1949 至 2200 之间的年份",
+        ),
+        ("fonds", "J 012", "全宗号“J 012”不对"),
+    ] {
+        let refused = c
+            .post(
+                &xu,
+                "/ops/archive-check",
+                &[("csrf", &xu.csrf), (field, value)],
+            )
+            .await;
+        assert!(refused.body.contains(said), "{}", refused.body);
+        assert!(refused.body.contains("没有开始检测"), "{}", refused.body);
+    }
     // Not by someone who is no operator, nor without the form's token.
     let li = c.signed_in("li.qiang").await;
     let (year, retention) = (reference.year.to_string(), reference.retention.code());
@@ -1034,7 +1053,7 @@ async fn the_operator_page_runs_the_four_properties_check_and_gives_its_csv() {
     let started = post(&xu, &xu.csrf, &reference.fonds).await;
     assert_eq!(started.status, StatusCode::OK, "{}", started.body);
     let done = finished(&c, &xu).await;
-    assert!(done.contains("四性检测通过"), "{done}");
+    assert!(done.contains("11 项检测全部通过"), "{done}");
     assert!(done.contains("归档记录 1 件"), "{done}");
     assert!(
         done.contains("件号连续性") && done.contains("data-label=\"结果\">通过"),

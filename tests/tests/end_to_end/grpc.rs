@@ -1472,6 +1472,15 @@ async fn archiving_over_grpc_follows_the_retention_schedule() {
         .unwrap_err();
     assert_eq!(s.code(), Code::InvalidArgument);
     assert!(s.message().contains("retention"), "{}", s.message());
+    let s = admin
+        .check_archive(pb::CheckArchiveRequest {
+            year: 1800,
+            ..check("J012", pb::Retention::Unspecified)
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::InvalidArgument);
+    assert!(s.message().contains("year"), "{}", s.message());
     // Not for a system without `admin`.
     let s = server
         .admin(OA_TOKEN)

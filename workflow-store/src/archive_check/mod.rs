@@ -52,7 +52,50 @@ pub struct ArchiveScope {
     pub against: Option<LogHead>,
 }
 
+/// The 值域 of a 全宗号: 1 to 10 letters or digits.
+fn fonds_in_range(fonds: &str) -> bool {
+    (1..=10).contains(&fonds.len()) && fonds.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// The 值域 of a 年度.
+const YEARS: std::ops::RangeInclusive<i32> = 1949..=2200;
+
+/// A scope asked for that can cover nothing as written (see [`ArchiveScope::check`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeProblem {
+    /// `fonds` or `year`.
+    pub field: &'static str,
+    /// Why, in a sentence for the person who asked.
+    pub reason: String,
+}
+
 impl ArchiveScope {
+    /// Whether the 全宗号 and 年度 asked for are in their 值域 (a mistyped one is said, not
+    /// checked into an empty report).
+    pub fn check(&self) -> std::result::Result<(), ScopeProblem> {
+        if let Some(f) = &self.fonds
+            && !fonds_in_range(f)
+        {
+            return Err(ScopeProblem {
+                field: "fonds",
+                reason: format!("全宗号“{f}”不对：全宗号是 1 至 10 位字母或数字，例如 J012"),
+            });
+        }
+        if let Some(y) = self.year
+            && !YEARS.contains(&y)
+        {
+            return Err(ScopeProblem {
+                field: "year",
+                reason: format!(
+                    "年度“{y}”不对：年度是 {} 至 {} 之间的年份，例如 2026",
+                    YEARS.start(),
+                    YEARS.end()
+                ),
+            });
+        }
+        Ok(())
+    }
+
     fn covers(&self, r: &workflow_core::numbering::ArchiveReference) -> bool {
         self.covers_items(&r.fonds, r.year, r.retention)
     }
@@ -169,30 +212,46 @@ impl ArchiveCheck {
                 out.push_str(&format!("    {f}\n"));
             }
         }
+        out.push_str(&format!("\n结论：{}\n", self.conclusion()));
+        out
+    }
+
+    /// The verdict in a sentence, as the report ends and the console's banner says it.
+    pub fn conclusion(&self) -> String {
         let failed = self.items.iter().filter(|i| !i.passed).count();
-        out.push_str(&if failed == 0 && self.records == 0 && self.scoped {
-            "\n结论：不通过——范围内没有归档记录（请核对全宗号、年度、保管期限）。\n".to_owned()
+        if failed == 0 && self.records == 0 && self.scoped {
+            "不通过——范围内没有归档记录（请核对全宗号、年度、保管期限）。".to_owned()
         } else if failed == 0 && self.records == 0 {
-            "\n结论：库中没有归档记录；日志与其余各项检测通过。\n".to_owned()
+            "库中没有归档记录；日志与其余各项检测通过。".to_owned()
         } else if failed == 0 {
-            format!("\n结论：{} 项检测全部通过。\n", self.items.len())
+            format!(
+                "{} 项检测全部通过（归档记录 {} 件）。",
+                self.items.len(),
+                self.records
+            )
         } else {
             format!(
-                "\n结论：{} 项检测中 {failed} 项不通过。\n",
-                self.items.len()
+                "{} 项检测中 {failed} 项不通过（归档记录 {} 件）。",
+                self.items.len(),
+                self.records
             )
-        });
-        out
+        }
     }
 
     /// The report as CSV (UTF-8 with a byte-order mark, as spreadsheets on campus expect):
     /// `性,代码,检测项,结果,检查数,说明`, one row per check, its findings joined by `；`.
     pub fn to_csv(&self) -> String {
         let field = |s: &str| {
-            if s.contains([',', '"', '\n']) {
-                format!("\"{}\"", s.replace('"', "\"\""))
+            // A cell a spreadsheet would take for a formula is kept as text.
+            let s = if s.starts_with(['=', '+', '-', '@']) {
+                format!("'{s}")
             } else {
                 s.to_owned()
+            };
+            if s.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s
             }
         };
         let mut out = String::from("\u{feff}性,代码,检测项,结果,检查数,说明\n");
@@ -324,16 +383,13 @@ fn metadata_problems(id: DocumentId, state: &FlowState) -> Vec<String> {
     let p = state.particulars();
     if let Some(a) = p.archive {
         let r = &a.reference;
-        if r.fonds.is_empty()
-            || r.fonds.len() > 10
-            || !r.fonds.chars().all(|c| c.is_ascii_alphanumeric())
-        {
+        if !fonds_in_range(&r.fonds) {
             out.push(format!(
                 "文档 {id}：全宗号 {:?} 不是 1–10 位字母或数字",
                 r.fonds
             ));
         }
-        if !(1949..=2200).contains(&r.year) {
+        if !YEARS.contains(&r.year) {
             out.push(format!("文档 {id}：年度 {} 不在值域内", r.year));
         }
         if r.item == 0 {
@@ -756,6 +812,30 @@ mod tests {
                 "发文字号 X校发〔2026〕：缺第 5 号".to_owned(),
             ]
         );
+    }
+
+    #[test]
+    fn csv_cells_a_spreadsheet_would_run_are_kept_as_text() {
+        let report = ArchiveCheck {
+            scope: "x".into(),
+            records: 1,
+            scoped: false,
+            events: 1,
+            items: vec![item(
+                Aspect::Security,
+                "security.package",
+                "name",
+                1,
+                vec!["=HYPERLINK(\"http://x\")".into(), "a\rb".into()],
+            )],
+        };
+        let csv = report.to_csv();
+        let row = csv.lines().nth(1).unwrap();
+        assert!(
+            row.ends_with(",\"'=HYPERLINK(\"\"http://x\"\")；a\rb\""),
+            "{row:?}"
+        );
+        assert!(report.conclusion().contains("1 项不通过"));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //!
 //! | aspect | check |
 //! |---|---|
-//! | 真实性 | 固化信息有效性: every event hashes to its recorded hash; the fixity digests agree |
+//! | 真实性 | 固化信息有效性: every event hashes to its recorded hash; the fixity digests agree; the events are those `eep.xml` names (业务标识符, 事件哈希) |
 //! | 真实性 | 内容数据的电子属性一致性: each file at its 存储位置 has the SHA-256 of the manifest and the SHA-256 and SM3 摘要 of `eep.xml` |
 //! | 真实性 | 元数据项格式与值域: 档号, 题名, 文号 in their 值域; `document.json` the fold of the events; `eep.xml` names the same 题名, 档号, 文件编号 |
 //! | 真实性 | 电子签名有效性: each SM2 signature of `eep.xml` verifies over its 被签名对象 (under the trusted key, when given) |
@@ -12,7 +12,7 @@
 //! | 完整性 | 过程信息完整性: the 办理过程 from creation, versions 1, 2, 3 …, ending filed |
 //! | 完整性 | 内容数据完整性: the record has its content; every file it names is in the package |
 //! | 可用性 | 内容数据格式 and 可读性, as for the store |
-//! | 安全性 | 封装包未被改动: the package's own files as the manifest lists them; nothing in the directory the manifest does not list |
+//! | 安全性 | 封装包未被改动: the package's own files as the manifest lists them; nothing in the directory the manifest does not list; no path leading out of it |
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -24,7 +24,7 @@ use workflow_core::content::FileKind;
 use super::{ARCHIVAL_KINDS, ArchiveCheck, Aspect, item, metadata_problems, unreadable};
 use crate::eep::{EEP_FILE, SM2_SM3_OID};
 use crate::error::Result;
-use crate::export::{OpenedPackage, PackageFault, PackageProblem, open_package};
+use crate::export::{OpenedPackage, PackageFault, PackageProblem, inside_package, open_package};
 
 /// An element of `eep.xml`: its path from the root (`a/b/c`), its attributes, its text.
 struct Element {
@@ -150,6 +150,7 @@ fn lead(p: &PackageProblem) -> String {
         PackageFault::Fixity => "固化信息不符",
         PackageFault::Process => "办理过程不连续",
         PackageFault::State => "元数据与办理过程不一致",
+        PackageFault::Path => "路径越出封装包",
     };
     format!("{what}：{}", p.text)
 }
@@ -189,9 +190,11 @@ pub fn check_package(dir: &Path, trusted: Option<&[u8]>) -> Result<ArchiveCheck>
         state,
         report,
     } = open_package(dir)?;
+    // The record's own files (only those inside the package are ever read).
     let content: HashMap<&str, &str> = manifest
         .files
         .iter()
+        .filter(|f| inside_package(&f.path))
         .filter_map(|f| Some((f.path.as_str(), f.name.as_deref()?)))
         .collect();
     let is_content =
@@ -227,12 +230,34 @@ pub fn check_package(dir: &Path, trusted: Option<&[u8]>) -> Result<ArchiveCheck>
     let mut items = Vec::new();
 
     // 真实性.
+    let mut fixity = faults(PackageFault::Fixity, false);
+    // eep.xml names each event by its id and hash (under the signature, when signed): the
+    // events as stored must be those.
+    if !eep.is_empty() {
+        let business = format!("{SIGNED}/封装内容/业务实体块/业务实体");
+        let named: Vec<&Element> = all(format!("{business}/业务标识符")).collect();
+        let hashes: Vec<&Element> = all(format!("{business}/事件哈希")).collect();
+        for (n, e) in events.iter().enumerate() {
+            let id = named.get(n).map(|x| x.text.trim());
+            let hash = hashes.get(n).map(|x| x.text.trim());
+            if id != Some(e.event_id.to_string().as_str())
+                || (!hashes.is_empty() && hash != Some(e.hash.as_str()))
+            {
+                fixity.push(format!(
+                    "events.jsonl 第 {} 条（版本 {}）与 {EEP_FILE} 第 {} 个业务实体所记的业务标识符或事件哈希不符",
+                    n + 1,
+                    e.version,
+                    n + 1
+                ));
+            }
+        }
+    }
     items.push(item(
         Aspect::Authenticity,
         "authenticity.fixity",
-        "固化信息有效性（事件哈希与固化摘要）",
+        "固化信息有效性（事件哈希、固化摘要与封装记录一致）",
         events.len() as u64,
-        faults(PackageFault::Fixity, false),
+        fixity,
     ));
     let mut digests = faults(PackageFault::Altered, true);
     // The SM3 摘要 eep.xml gives each file, taken again from the file's bytes.
@@ -248,7 +273,15 @@ pub fn check_package(dir: &Path, trusted: Option<&[u8]>) -> Result<ArchiveCheck>
             sm3s.len()
         ));
     }
+    let mut escaping = Vec::new();
     for (at, sm3) in locations.iter().zip(&sm3s) {
+        if !inside_package(&at.text) {
+            escaping.push(format!(
+                "{EEP_FILE} 的存储位置 {:?} 越出封装包：未读取",
+                at.text
+            ));
+            continue;
+        }
         if let Ok(bytes) = std::fs::read(dir.join(&at.text)) {
             let got = crate::sign::sm3_hex(&bytes);
             if got != sm3.text.trim() {
@@ -522,6 +555,14 @@ pub fn check_package(dir: &Path, trusted: Option<&[u8]>) -> Result<ArchiveCheck>
 
     // 安全性.
     let mut unaltered = faults(PackageFault::Altered, false);
+    unaltered.extend(
+        report
+            .problems
+            .iter()
+            .filter(|p| p.fault == PackageFault::Path)
+            .map(lead),
+    );
+    unaltered.extend(escaping);
     let listed: HashSet<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
     match files_below(dir) {
         Ok(found) => {

@@ -365,6 +365,21 @@ impl Engine {
         // The log is not touched by a rebuild, so its head can be read before one.
         let last = storage.log_end()?;
         let empty = last.is_none();
+        // Before anything is done to it: the log's digest is its first event's, and a store
+        // chained with one is never continued with the other.
+        if let (Some(last), Some(asked)) = (&last, config.chain_digest) {
+            let kept = crate::envelope::ChainDigest::of(&last.hash);
+            if kept != asked {
+                return Err(Error::InvalidRequest {
+                    field: "chain_digest",
+                    reason: format!(
+                        "this store's log is chained with {kept} from its first event; it cannot \
+                         go on with {asked} (leave chain_digest out, or set it to {})",
+                        kept.name().to_lowercase().replace('-', "")
+                    ),
+                });
+            }
+        }
         if storage.rebuilding()? || (layout < PROJECTION_VERSION && !empty) {
             if layout < PROJECTION_VERSION {
                 tracing::warn!(
@@ -383,21 +398,6 @@ impl Engine {
             )?;
         } else if layout < PROJECTION_VERSION {
             storage.set_projection_version(PROJECTION_VERSION)?;
-        }
-        // The log's digest is its first event's: a store chained with one is never
-        // continued with the other.
-        if let (Some(last), Some(asked)) = (&last, config.chain_digest) {
-            let kept = crate::envelope::ChainDigest::of(&last.hash);
-            if kept != asked {
-                return Err(Error::InvalidRequest {
-                    field: "chain_digest",
-                    reason: format!(
-                        "this store's log is chained with {kept} from its first event; it cannot \
-                         go on with {asked} (leave chain_digest out, or set it to {})",
-                        kept.name().to_lowercase().replace('-', "")
-                    ),
-                });
-            }
         }
         let head = last.as_ref().map_or(0, |e| e.position);
         let head_hash = last.map_or_else(

@@ -37,30 +37,9 @@ pub(crate) struct CheckView {
 
 impl CheckView {
     fn of(report: &ArchiveCheck) -> CheckView {
-        let failed = report.items.iter().filter(|i| !i.passed).count();
-        let conclusion = if report.passed() && report.records == 0 {
-            format!(
-                "库中没有归档记录；日志与其余 {} 项检测通过。",
-                report.items.len()
-            )
-        } else if report.passed() {
-            format!(
-                "四性检测通过：{} 项全部通过（归档记录 {} 件）。",
-                report.items.len(),
-                report.records
-            )
-        } else if failed == 0 {
-            "不通过：范围内没有归档记录（请核对全宗号、年度、保管期限）。".to_owned()
-        } else {
-            format!(
-                "{} 项检测中 {failed} 项不通过（归档记录 {} 件）。",
-                report.items.len(),
-                report.records
-            )
-        };
         CheckView {
             passed: report.passed(),
-            conclusion,
+            conclusion: report.conclusion(),
             rows: report
                 .items
                 .iter()
@@ -185,22 +164,15 @@ pub(crate) struct CheckForm {
 
 /// The scope the form asks for, or why it cannot be checked (a plain sentence).
 fn scope_of(form: &CheckForm) -> Result<ArchiveScope, String> {
+    let refused = |why: String| format!("{why}，没有开始检测。");
     let fonds = form.fonds.trim();
-    if fonds.chars().any(|c| !c.is_ascii_alphanumeric()) || fonds.len() > 10 {
-        return Err(format!(
-            "全宗号“{fonds}”不对，没有开始检测：全宗号是 1 至 10 位字母或数字，例如 J012；不填则检测全部全宗。"
-        ));
-    }
     let year = match form.year.trim() {
         "" => None,
-        y => match y.parse::<i32>() {
-            Ok(y) if (1949..=2200).contains(&y) => Some(y),
-            _ => {
-                return Err(format!(
-                    "年度“{y}”不对，没有开始检测：年度是四位数字的年份，例如 2026；不填则检测全部年度。"
-                ));
-            }
-        },
+        y => Some(y.parse::<i32>().map_err(|_| {
+            refused(format!(
+                "年度“{y}”不对：年度是四位数字的年份，例如 2026；不填则检测全部年度"
+            ))
+        })?),
     };
     let retention = match form.retention.trim() {
         "" => None,
@@ -208,23 +180,25 @@ fn scope_of(form: &CheckForm) -> Result<ArchiveScope, String> {
             Retention::ALL
                 .into_iter()
                 .find(|r| r.code() == code)
-                .ok_or_else(|| format!("保管期限“{code}”不对，没有开始检测：请从列表中选择。"))?,
+                .ok_or_else(|| refused(format!("保管期限“{code}”不对：请从列表中选择")))?,
         ),
     };
     let against = match form.against.trim() {
         "" => None,
         text => Some(text.parse::<LogHead>().map_err(|_| {
-            format!(
-                "见证头“{text}”格式不对，没有开始检测：应为“位置:哈希”，即日志头的位置、一个冒号和 64 位十六进制的哈希（可从本页“日志头”处复制）。"
-            )
+            refused(format!(
+                "见证头“{text}”格式不对：应为“位置:哈希”，即日志头的位置、一个冒号和日志头的哈希（64 位十六进制；SM3 日志为 sm3: 加 64 位），可从本页“日志头”处复制"
+            ))
         })?),
     };
-    Ok(ArchiveScope {
+    let scope = ArchiveScope {
         fonds: (!fonds.is_empty()).then(|| fonds.to_owned()),
         year,
         retention,
         against,
-    })
+    };
+    scope.check().map_err(|p| refused(p.reason))?;
+    Ok(scope)
 }
 
 /// Starts the 四性检测 the form asks for (one at a time) and answers with the panel.

@@ -356,7 +356,7 @@ pub(crate) async fn verify_start(
                 let run = current(&state.ops.verify);
                 let mut panel = VerifyPanel::of(run.as_ref(), &person.csrf);
                 panel.refused = format!(
-                    "见证头“{text}”格式不对，没有开始校验：应为“位置:哈希”，即日志头的位置、一个冒号和 64 位十六进制的哈希，例如 1024:3f5a…（可从本页“日志头”处复制）。"
+                    "见证头“{text}”格式不对，没有开始校验：应为“位置:哈希”，即日志头的位置、一个冒号和日志头的哈希（64 位十六进制；SM3 日志为 sm3: 加 64 位），例如 1024:3f5a…（可从本页“日志头”处复制）。"
                 );
                 panel.typed = text.to_owned();
                 return Ok(Html(panel.render()?).into_response());
