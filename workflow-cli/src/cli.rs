@@ -276,6 +276,29 @@ enum Cmd {
         /// Where to write the PDF (default: <发文字号>.pdf in the current directory).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// An SM2 private key (PKCS#8 PEM): sign the PDF (国密) into `<out>.sig.json`, when
+        /// it is the copy printed at 印发 byte for byte (exit code 1, nothing signed, if not).
+        #[arg(long)]
+        sign_key: Option<PathBuf>,
+        /// The signer's 用户标识 (GM/T 0009's default when absent).
+        #[arg(long, default_value = workflow_store::sign::DEFAULT_SIGNER_ID, requires = "sign_key")]
+        signer: String,
+    },
+    /// Check a file signed by `render --sign-key` (an issued 公文): the signature under the
+    /// key you trust, and the file's bytes; exit code 1 if either fails.
+    #[command(
+        name = "verify-signature",
+        after_help = "Example:\n  workflow verify-signature X校发〔2026〕12号.pdf --public-key office.pub.pem\n  (reads X校发〔2026〕12号.pdf.sig.json beside it, or the file given as --signature)"
+    )]
+    VerifySignature {
+        /// The signed file.
+        file: PathBuf,
+        /// Its signature (default: `<file>.sig.json`).
+        #[arg(long)]
+        signature: Option<PathBuf>,
+        /// The public key (PEM) you trust the file to be signed with.
+        #[arg(long)]
+        public_key: PathBuf,
     },
     /// Write a document's archive package (metadata, event chain, hashes, manifest, and
     /// eep.xml in the shape of DA/T 48's 电子文件封装包, SM2-signed with --sign-key).
@@ -604,7 +627,16 @@ fn run(cli: Cli) -> Result<bool> {
             }
             (None, None) => anyhow::bail!("give a document id or --actor"),
         },
-        Cmd::Render { document, out } => {
+        Cmd::Render {
+            document,
+            out,
+            sign_key,
+            signer,
+        } => {
+            // The key first: a key that cannot sign is said before anything is laid out.
+            let key = sign_key
+                .map(|k| workflow_store::sign::SoftwareSm2::from_file(&k, &signer))
+                .transpose()?;
             let (issued, rendered, printed) = ops::render(&data()?, &document)?;
             let out = out.unwrap_or_else(|| PathBuf::from(issued.file_name()));
             std::fs::write(&out, &rendered.pdf)
@@ -640,7 +672,85 @@ fn run(cli: Cli) -> Result<bool> {
                 }
                 None => {}
             }
+            let Some(key) = key else { return Ok(true) };
+            // Only the 公文 as issued is signed: the copy kept at 印发, byte for byte.
+            if !matches!(printed, Some((_, workflow_render::Reprint::Same))) {
+                eprintln!(
+                    "not signed: {} is not the copy printed at 印发 byte for byte (above)",
+                    out.display()
+                );
+                return Ok(false);
+            }
+            let signed = workflow_store::sign::SignedFile::sign(
+                &rendered.pdf,
+                &document,
+                &issued.number.to_string(),
+                chrono::Utc::now(),
+                &key,
+            )?;
+            let mut sig = out.clone().into_os_string();
+            sig.push(".sig.json");
+            let sig = PathBuf::from(sig);
+            std::fs::write(&sig, serde_json::to_string_pretty(&signed)? + "\n")
+                .with_context(|| format!("writing {}", sig.display()))?;
+            println!(
+                "signed: {} (SM2 by {}, key {})",
+                sig.display(),
+                signed.signer,
+                workflow_store::sign::key_fingerprint(&workflow_store::sign::Signer::public_key(
+                    &key
+                ))
+            );
             Ok(true)
+        }
+        Cmd::VerifySignature {
+            file,
+            signature,
+            public_key,
+        } => {
+            let trusted = workflow_store::sign::public_key_from_pem(
+                &std::fs::read_to_string(&public_key)
+                    .with_context(|| format!("cannot read {}", public_key.display()))?,
+            )?;
+            let sig = signature.unwrap_or_else(|| {
+                let mut s = file.clone().into_os_string();
+                s.push(".sig.json");
+                PathBuf::from(s)
+            });
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let text = std::fs::read_to_string(&sig)
+                .with_context(|| format!("cannot read {}", sig.display()))?;
+            let signed: workflow_store::sign::SignedFile = match serde_json::from_str(&text) {
+                Ok(s) => s,
+                Err(e) => {
+                    println!(
+                        "{}: REFUSED: not a signed file's signature ({e})",
+                        sig.display()
+                    );
+                    return Ok(false);
+                }
+            };
+            match signed.check(&bytes, &trusted) {
+                Ok(()) => {
+                    println!(
+                        "{}: {} (document {}), SM2 signature by {} at {} verifies under the \
+                         trusted key {}; sha256 {}",
+                        file.display(),
+                        signed.number,
+                        signed.document,
+                        signed.signer,
+                        signed.signed_at,
+                        workflow_store::sign::key_fingerprint(&trusted),
+                        signed.sha256
+                    );
+                    Ok(true)
+                }
+                Err(e) => {
+                    println!("{}: REFUSED: {e}", file.display());
+                    Ok(false)
+                }
+            }
         }
         Cmd::Show {
             document,

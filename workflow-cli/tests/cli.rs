@@ -876,6 +876,7 @@ fn every_subcommand_has_help_with_an_example() {
         "verify-export",
         "check-archive",
         "sign-head",
+        "verify-signature",
         "stats",
         "list",
     ] {
@@ -1744,4 +1745,121 @@ fn a_store_configured_for_sm3_is_chained_with_it_and_keeps_it() {
     let (_, err) = text(&o);
     assert!(!o.status.success());
     assert!(err.contains("chain_digest"), "{err}");
+}
+
+/// A 发文 taken through its whole flow by an engine with the real printer, so that its 公文
+/// is kept as printed at 印发.
+fn prepare_printed(dir: &Path) -> DocumentId {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let engine = Engine::open_with(workflow_store::Config {
+            printer: Some(workflow_render::printer::printer()),
+            ..workflow_store::Config::new(dir)
+        })
+        .unwrap();
+        engine
+            .load_directory_json(CAMPUS, "test", "the campus fixture")
+            .await
+            .unwrap();
+        let id = DocumentId(uuid::Uuid::from_u128(0xC));
+        let start = Utc.with_ymd_and_hms(2026, 11, 2, 1, 0, 0).unwrap();
+        for (i, (actor, action)) in full_flow().into_iter().enumerate() {
+            let r = Request {
+                at: Some(start + Duration::hours(i as i64)),
+                ..Request::new(id, actor, action)
+            };
+            engine.execute(r).await.unwrap();
+        }
+        id
+    })
+}
+
+#[test]
+fn an_issued_document_signed_with_sm2_verifies_and_not_once_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = prepare_printed(dir.path());
+    let keys = tempfile::tempdir().unwrap();
+    let (key, public) = openssl_sm2_key(keys.path(), "office");
+    let (_, stranger) = openssl_sm2_key(keys.path(), "stranger");
+    let pdf = keys.path().join("issued.pdf");
+    let sig = keys.path().join("issued.pdf.sig.json");
+    let o = workflow(
+        dir.path(),
+        &[
+            "render",
+            &id.to_string(),
+            "--out",
+            pdf.to_str().unwrap(),
+            "--sign-key",
+            key.to_str().unwrap(),
+            "--signer",
+            "office@campus",
+        ],
+    );
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(out.contains("equal to the copy printed at 印发"), "{out}");
+    assert!(out.contains("signed: "), "{out}");
+    let signed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sig).unwrap()).unwrap();
+    assert_eq!(signed["format"], "workflow-signed-file/1");
+    assert!(
+        signed["number"]
+            .as_str()
+            .unwrap()
+            .starts_with("X校发〔2026〕")
+    );
+    let check = |key: &Path| {
+        workflow(
+            dir.path(),
+            &[
+                "verify-signature",
+                pdf.to_str().unwrap(),
+                "--public-key",
+                key.to_str().unwrap(),
+            ],
+        )
+    };
+    let o = check(&public);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(out.contains("verifies under the trusted key"), "{out}");
+    let o = check(&stranger);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("REFUSED") && out.contains("not the trusted key"),
+        "{out}"
+    );
+    // One byte of the 公文 changed: refused.
+    let mut bytes = std::fs::read(&pdf).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    std::fs::write(&pdf, &bytes).unwrap();
+    let o = check(&public);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("not the one signed"), "{out}");
+    // A 发文 issued without a copy kept at 印发: nothing to vouch for, nothing signed.
+    let plain = tempfile::tempdir().unwrap();
+    let (a, _) = prepare(plain.path());
+    let unsigned = keys.path().join("plain.pdf");
+    let o = workflow(
+        plain.path(),
+        &[
+            "render",
+            &a.to_string(),
+            "--out",
+            unsigned.to_str().unwrap(),
+            "--sign-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    assert!(err.contains("not signed"), "{err}");
+    assert!(!keys.path().join("plain.pdf.sig.json").exists());
 }

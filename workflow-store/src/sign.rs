@@ -1,5 +1,6 @@
 //! 国密 signatures (DESIGN §14): SM2 with SM3 (GB/T 32918, GB/T 32905) over what the
-//! engine hands to someone else — a witness head, first of all — behind [`Signer`], so that
+//! engine hands to someone else — a witness head ([`SignedHead`]), an issued 公文
+//! ([`SignedFile`]), an archive package's eep.xml — behind [`Signer`], so that
 //! a hardware 密码设备 or a 签章服务器 can take the software key's place.
 //!
 //! A software key gives verifiable integrity (whoever holds the public key can tell that
@@ -257,6 +258,115 @@ pub fn key_fingerprint(public_key: &[u8]) -> String {
     sm3_hex(public_key)[..16].to_owned()
 }
 
+/// The format a signed file's signature names.
+pub const SIGNED_FILE_FORMAT: &str = "workflow-signed-file/1";
+
+/// A file signed by the office (the issued 公文 as kept at 印发, first of all): kept beside
+/// the file (`<file>.sig.json`) and sent with it, so that whoever holds the office's public
+/// key can tell the file is the one the office issued, byte for byte.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedFile {
+    /// [`SIGNED_FILE_FORMAT`].
+    pub format: String,
+    /// The document it belongs to (its id).
+    pub document: String,
+    /// Its 发文字号 (or another name the office gives it).
+    pub number: String,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
+    /// SM3 of the file's bytes, hex.
+    pub sm3: String,
+    /// Its size.
+    pub bytes: u64,
+    /// When it was signed (UTC, RFC 3339).
+    pub signed_at: String,
+    /// [`SM2_SM3`].
+    pub algorithm: String,
+    /// The signer's 用户标识.
+    pub signer: String,
+    /// The public key, SEC1 hex.
+    pub public_key: String,
+    /// `r || s`, hex, over [`SignedFile::message`].
+    pub signature: String,
+}
+
+impl SignedFile {
+    /// `bytes`, the file of `document` named `number`, signed at `at` by `signer`.
+    pub fn sign(
+        bytes: &[u8],
+        document: &str,
+        number: &str,
+        at: workflow_core::Timestamp,
+        signer: &dyn Signer,
+    ) -> Result<SignedFile, SignError> {
+        let mut signed = SignedFile {
+            format: SIGNED_FILE_FORMAT.into(),
+            document: document.into(),
+            number: number.into(),
+            sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes)),
+            sm3: sm3_hex(bytes),
+            bytes: bytes.len() as u64,
+            signed_at: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            algorithm: signer.algorithm().into(),
+            signer: signer.signer_id().into(),
+            public_key: hex::encode(signer.public_key()),
+            signature: String::new(),
+        };
+        signed.signature = hex::encode(signer.sign(&signed.message())?);
+        Ok(signed)
+    }
+
+    /// The bytes signed: the format, the document, the number, both digests, the size and
+    /// the time, one per line.
+    pub fn message(&self) -> Vec<u8> {
+        format!(
+            "{}\n{}\n{}\n{}\n{}\n{}\n{}\n",
+            self.format,
+            self.document,
+            self.number,
+            self.sha256,
+            self.sm3,
+            self.bytes,
+            self.signed_at
+        )
+        .into_bytes()
+    }
+
+    /// Checks that `bytes` are the file signed (size, SHA-256 and SM3) and that the
+    /// signature verifies under `trusted` (SEC1): the key must be that one.
+    pub fn check(&self, bytes: &[u8], trusted: &[u8]) -> Result<(), SignError> {
+        if self.format != SIGNED_FILE_FORMAT || self.algorithm != SM2_SM3 {
+            return Err(SignError::Bad(format!(
+                "{} / {} is not a signed file this reads ({SIGNED_FILE_FORMAT}, {SM2_SM3})",
+                self.format, self.algorithm
+            )));
+        }
+        let named = hex::decode(&self.public_key)
+            .map_err(|_| SignError::Key("the public key is not hex".into()))?;
+        if trusted != named.as_slice() {
+            return Err(SignError::Bad(format!(
+                "signed by the key {}, not the trusted key {}",
+                key_fingerprint(&named),
+                key_fingerprint(trusted)
+            )));
+        }
+        let signature = hex::decode(&self.signature)
+            .map_err(|_| SignError::Bad("the signature is not hex".into()))?;
+        verify_sm2(&self.signer, &named, &self.message(), &signature)?;
+        let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes));
+        if bytes.len() as u64 != self.bytes || sha256 != self.sha256 || sm3_hex(bytes) != self.sm3 {
+            return Err(SignError::Bad(format!(
+                "the file is not the one signed: its SHA-256 is {sha256} ({} bytes), the \
+                 signature's {} ({} bytes)",
+                bytes.len(),
+                self.sha256,
+                self.bytes
+            )));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // tests
 mod tests {
@@ -306,6 +416,33 @@ mod tests {
         let ours = key.sign(b"message digest").unwrap();
         assert_eq!(ours, key.sign(b"message digest").unwrap());
         verify_sm2(id, &public, b"message digest", &ours).unwrap();
+    }
+
+    #[test]
+    fn a_signed_file_checks_under_its_key_and_not_once_a_byte_changed() {
+        let key = SoftwareSm2::from_bytes(&[7u8; 32], "office@campus").unwrap();
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-07T08:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let pdf = b"%PDF-1.7 the issued document %%EOF".to_vec();
+        let signed = SignedFile::sign(&pdf, "doc-1", "X校发〔2026〕1号", at, &key).unwrap();
+        assert_eq!(signed.sm3, sm3_hex(&pdf));
+        signed.check(&pdf, &key.public_key()).unwrap();
+        let mut flipped = pdf.clone();
+        flipped[10] ^= 1;
+        assert!(matches!(
+            signed.check(&flipped, &key.public_key()),
+            Err(SignError::Bad(why)) if why.contains("not the one signed")
+        ));
+        let other = SoftwareSm2::from_bytes(&[8u8; 32], "office@campus").unwrap();
+        assert!(signed.check(&pdf, &other.public_key()).is_err());
+        // Its statement changed (another number), the signature no longer verifies.
+        let mut renumbered = signed.clone();
+        renumbered.number = "X校发〔2026〕2号".into();
+        assert!(renumbered.check(&pdf, &key.public_key()).is_err());
+        // A file signed again by someone else under their own key names that key.
+        let forged = SignedFile::sign(&flipped, "doc-1", "X校发〔2026〕1号", at, &other).unwrap();
+        assert!(forged.check(&flipped, &key.public_key()).is_err());
     }
 
     #[test]
