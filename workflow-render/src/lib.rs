@@ -47,8 +47,8 @@ pub const TEMPLATE: &str = include_str!("../template/gbt9704.typ");
 /// tests fails until it does), and a build keeps the layouts it ever printed with.
 pub const LAYOUT: u32 = 1;
 
-/// The keyword naming the layout.
-const LAYOUT_KEYWORD: &str = "workflow-layout";
+/// The keyword naming the layout (the store reads it back).
+use workflow_store::print::LAYOUT_KEYWORD;
 
 /// Why a document could not be rendered.
 #[derive(Debug, thiserror::Error)]
@@ -69,36 +69,9 @@ pub enum RenderError {
     Layout(String),
 }
 
-/// What a PDF says it was printed with: the layout's number and the fonts, each as
-/// `role family sha256:digest` (read from its XMP metadata, which is not compressed).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PrintedWith {
-    /// The layout's number (`None`: printed before layouts were numbered).
-    pub layout: Option<u32>,
-    /// The fonts, as recorded.
-    pub fonts: Vec<String>,
-}
-
-/// What a PDF printed by this software says it was printed with; `None` for a PDF that
-/// names no fonts (not printed by it).
-pub fn printed_with(pdf: &[u8]) -> Option<PrintedWith> {
-    const OPEN: &[u8] = b"<pdf:Keywords>";
-    const CLOSE: &[u8] = b"</pdf:Keywords>";
-    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
-    let start = find(pdf, OPEN)? + OPEN.len();
-    let len = find(&pdf[start..], CLOSE)?;
-    let keywords = std::str::from_utf8(&pdf[start..start + len]).ok()?;
-    let mut layout = None;
-    let mut fonts = Vec::new();
-    for k in keywords.split(", ").map(str::trim) {
-        if let Some(n) = k.strip_prefix(LAYOUT_KEYWORD) {
-            layout = n.trim().parse().ok();
-        } else if k.contains(" sha256:") {
-            fonts.push(k.to_owned());
-        }
-    }
-    (!fonts.is_empty()).then_some(PrintedWith { layout, fonts })
-}
+/// What a PDF says it was printed with (its layout's number and fonts), read back by the
+/// store's 四性检测 too: kept in `workflow_store::print`, one place for both.
+pub use workflow_store::print::{PrintedWith, printed_with};
 
 /// Whether a kept copy is what its record prints (see [`Renderer::check`]): the store's
 /// verdict, which verify reports.

@@ -69,6 +69,42 @@ pub trait Printer: Send + Sync {
     ) -> std::result::Result<Reprint, PrintError>;
 }
 
+/// The keyword a printed 公文's XMP metadata names its layout's number with
+/// (`workflow-layout N`).
+pub const LAYOUT_KEYWORD: &str = "workflow-layout";
+
+/// What a PDF says it was printed with: the layout's number and the fonts, each as
+/// `role family sha256:digest` (read from its XMP metadata, which is not compressed) — the
+/// rendering environment a 公文 carries with it for the long term.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrintedWith {
+    /// The layout's number (`None`: printed before layouts were numbered).
+    pub layout: Option<u32>,
+    /// The fonts, as recorded.
+    pub fonts: Vec<String>,
+}
+
+/// What a PDF printed by this software says it was printed with; `None` for a PDF that
+/// names no fonts (not printed by it).
+pub fn printed_with(pdf: &[u8]) -> Option<PrintedWith> {
+    const OPEN: &[u8] = b"<pdf:Keywords>";
+    const CLOSE: &[u8] = b"</pdf:Keywords>";
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
+    let start = find(pdf, OPEN)? + OPEN.len();
+    let len = find(&pdf[start..], CLOSE)?;
+    let keywords = std::str::from_utf8(&pdf[start..start + len]).ok()?;
+    let mut layout = None;
+    let mut fonts = Vec::new();
+    for k in keywords.split(", ").map(str::trim) {
+        if let Some(n) = k.strip_prefix(LAYOUT_KEYWORD) {
+            layout = n.trim().parse().ok();
+        } else if k.contains(" sha256:") {
+            fonts.push(k.to_owned());
+        }
+    }
+    (!fonts.is_empty()).then_some(PrintedWith { layout, fonts })
+}
+
 /// A printer as a configuration holds it.
 #[derive(Clone)]
 pub struct PrinterHandle(pub Arc<dyn Printer>);

@@ -98,6 +98,7 @@ async fn a_clean_year_passes_every_check() {
         "integrity.content",
         "usability.formats",
         "usability.readable",
+        "usability.rendering",
         "security.witness",
     ] {
         assert!(codes.contains(&code), "{code} in {codes:?}");
@@ -114,6 +115,7 @@ async fn a_clean_year_passes_every_check() {
     assert_eq!(checked("integrity.item_numbers"), 3);
     assert!(checked("integrity.document_numbers") >= 3);
     assert_eq!(checked("usability.readable"), 3);
+    assert_eq!(checked("usability.rendering"), 3, "the three printed 公文");
     let text = report.to_text();
     assert!(
         text.contains("四性检测报告") && text.contains("全部通过"),
@@ -242,6 +244,38 @@ async fn an_encrypted_pdf_fails_the_readability_check_only() {
     let report = engine.check_archive(&scope).unwrap();
     assert_eq!(failing(&report), vec!["usability.readable"], "{report:?}");
     assert!(findings(&report, "usability.readable").contains("加密"));
+}
+
+#[tokio::test]
+async fn a_printed_document_without_its_layout_and_fonts_fails_the_rendering_check_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let printer = std::sync::Arc::new(Printer::default());
+    let engine = open_with(Config {
+        printer: Some(printer.clone().handle()),
+        ..Config::new(dir.path())
+    })
+    .await;
+    let id = new_id();
+    *printer.unrecorded.lock().unwrap() = Some(id);
+    for (actor, action) in full_flow().into_iter().take(steps::ARCHIVED) {
+        run(&engine, id, actor.as_str(), action).await;
+    }
+    let scope = year_of(&engine, id);
+    let report = engine.check_archive(&scope).unwrap();
+    assert_eq!(failing(&report), vec!["usability.rendering"], "{report:?}");
+    assert!(findings(&report, "usability.rendering").contains("未记录其版式与字体"));
+    // The same in its package, as the archives receives it.
+    let package = dir.path().join("package");
+    engine
+        .export_document(id, &package, workflow_testkit::clock::now())
+        .unwrap();
+    let received = workflow_store::archive_check::check_package(&package, None).unwrap();
+    assert_eq!(
+        failing(&received),
+        vec!["usability.rendering"],
+        "{}",
+        received.to_text()
+    );
 }
 
 #[tokio::test]

@@ -113,6 +113,7 @@ async fn a_package_as_exported_passes_every_line() {
             "integrity.content",
             "usability.formats",
             "usability.readable",
+            "usability.rendering",
             "security.package",
         ]
     );

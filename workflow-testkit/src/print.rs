@@ -1,5 +1,7 @@
 //! A printer of tests: each issued 公文 as a small PDF naming its 发文字号 and document id, the
-//! same bytes for the same record; the one marked `encrypted` with an `/Encrypt` entry.
+//! same bytes for the same record, recording a layout and a font with its digest in its XMP
+//! keywords as the real printer does; the one marked `encrypted` with an `/Encrypt` entry,
+//! the one marked `unrecorded` without that record.
 
 use std::sync::Mutex;
 
@@ -13,6 +15,8 @@ use workflow_store::print::{PrintError, Printer, Reprint};
 pub struct SmallPdf {
     /// The document whose 公文 is printed as an encrypted PDF, if any.
     pub encrypted: Mutex<Option<DocumentId>>,
+    /// The document whose 公文 is printed without naming its layout and fonts, if any.
+    pub unrecorded: Mutex<Option<DocumentId>>,
 }
 
 impl SmallPdf {
@@ -33,8 +37,22 @@ impl SmallPdf {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             == Some(doc.id());
         let encrypt = if encrypted { "/Encrypt 5 0 R\n" } else { "" };
+        let unrecorded = *self
+            .unrecorded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            == Some(doc.id());
+        let environment = if unrecorded {
+            String::new()
+        } else {
+            format!(
+                "<pdf:Keywords>{} 1, 仿宋 TestFang sha256:{}</pdf:Keywords>\n",
+                workflow_store::print::LAYOUT_KEYWORD,
+                "0f".repeat(32)
+            )
+        };
         format!(
-            "%PDF-1.7\n{number}\n{}\ntrailer\n{encrypt}%%EOF\n",
+            "%PDF-1.7\n{number}\n{}\n{environment}trailer\n{encrypt}%%EOF\n",
             doc.id()
         )
         .into_bytes()

@@ -1053,7 +1053,7 @@ async fn the_operator_page_runs_the_four_properties_check_and_gives_its_csv() {
     let started = post(&xu, &xu.csrf, &reference.fonds).await;
     assert_eq!(started.status, StatusCode::OK, "{}", started.body);
     let done = finished(&c, &xu).await;
-    assert!(done.contains("11 项检测全部通过"), "{done}");
+    assert!(done.contains("12 项检测全部通过"), "{done}");
     assert!(done.contains("归档记录 1 件"), "{done}");
     assert!(
         done.contains("件号连续性") && done.contains("data-label=\"结果\">通过"),

@@ -17,6 +17,7 @@
 //! | 完整性 | 内容数据完整性: each record has its content, and every file it names is kept |
 //! | 可用性 | 内容数据格式: every file of a format kept for the long term ([`ARCHIVAL_KINDS`]) |
 //! | 可用性 | 内容数据可读性: every file opens — a PDF's structure whole and not encrypted, images and packages with their signature |
+//! | 可用性 | 软硬件环境记录: each issued 公文 printed at 印发 names the layout and the fonts (with their SHA-256) it was printed with |
 //! | 安全性 | 存储安全性: the log extends a head recorded elsewhere (a witness), when one is given |
 //!
 //! Not checked here: viruses (a virus scanner's job) and the 载体 (the medium a package
@@ -354,6 +355,24 @@ fn gaps(series: &Series, taken: &mut [(u32, DocumentId)]) -> Vec<String> {
         expected = n.saturating_add(1);
     }
     out
+}
+
+/// The issued 公文 printed at 印发 a record names (its digest), if any.
+fn printed_of(state: &FlowState) -> Option<Digest> {
+    match state {
+        FlowState::Outgoing(d) => d.issue()?.printed.as_ref().map(|f| f.digest.clone()),
+        _ => None,
+    }
+}
+
+/// Why a printed 公文's bytes do not record the rendering environment (the layout's number
+/// and each font with its digest), or `None` when they do.
+fn unrecorded_environment(pdf: &[u8]) -> Option<String> {
+    match crate::print::printed_with(pdf) {
+        None => Some("未记录其版式与字体（渲染环境）".into()),
+        Some(w) if w.layout.is_none() => Some("未记录其版式编号".into()),
+        Some(_) => None,
+    }
 }
 
 /// Whether the bytes of a file of `kind` open: its signature, and for a PDF its end marker
@@ -695,9 +714,27 @@ impl Engine {
         ));
 
         // 可用性.
+        let printed: HashSet<Digest> = records
+            .iter()
+            .filter_map(|(_, state)| printed_of(state))
+            .collect();
         let mut formats = Vec::new();
         let mut readable = Vec::new();
+        let mut rendering = Vec::new();
+        let mut rendering_checked = 0u64;
         for (digest, size, name, id) in &kept {
+            if printed.contains(digest) {
+                rendering_checked += 1;
+                match storage.read_content(digest, 0, usize::try_from(*size).unwrap_or(usize::MAX))
+                {
+                    Ok(pdf) => {
+                        if let Some(why) = unrecorded_environment(&pdf) {
+                            rendering.push(format!("《{name}》（文档 {id}）{why}"));
+                        }
+                    }
+                    Err(e) => rendering.push(format!("《{name}》（文档 {id}）读取失败：{e}")),
+                }
+            }
             let opened = (|| -> Result<Option<String>> {
                 let head = storage.read_content(digest, 0, 1024)?;
                 let kind = workflow_core::content::sniffed_kind(name, &head);
@@ -746,6 +783,13 @@ impl Engine {
             "内容数据可读性（文件结构完整、未加密）",
             kept.len() as u64,
             readable,
+        ));
+        items.push(item(
+            Aspect::Usability,
+            "usability.rendering",
+            "软硬件环境记录（印发的公文记有版式与字体及其摘要）",
+            rendering_checked,
+            rendering,
         ));
 
         // 安全性.

@@ -11,7 +11,7 @@
 //! | 完整性 | 必要元素完整性: the package's files, and the elements of `eep.xml` DA/T 48 asks for, one 业务实体 per event |
 //! | 完整性 | 过程信息完整性: the 办理过程 from creation, versions 1, 2, 3 …, ending filed |
 //! | 完整性 | 内容数据完整性: the record has its content; every file it names is in the package |
-//! | 可用性 | 内容数据格式 and 可读性, as for the store |
+//! | 可用性 | 内容数据格式, 可读性 and 软硬件环境记录, as for the store |
 //! | 安全性 | 封装包未被改动: the package's own files as the manifest lists them; nothing in the directory the manifest does not list; no path leading out of it |
 
 use std::collections::{HashMap, HashSet};
@@ -21,7 +21,10 @@ use quick_xml::Reader;
 use quick_xml::events::Event;
 use workflow_core::content::FileKind;
 
-use super::{ARCHIVAL_KINDS, ArchiveCheck, Aspect, item, metadata_problems, unreadable};
+use super::{
+    ARCHIVAL_KINDS, ArchiveCheck, Aspect, item, metadata_problems, printed_of, unreadable,
+    unrecorded_environment,
+};
 use crate::eep::{EEP_FILE, SM2_SM3_OID};
 use crate::error::Result;
 use crate::export::{OpenedPackage, PackageFault, PackageProblem, inside_package, open_package};
@@ -512,8 +515,11 @@ pub fn check_package(dir: &Path, trusted: Option<&[u8]>) -> Result<ArchiveCheck>
     ));
 
     // 可用性.
+    let printed = state.as_ref().and_then(printed_of);
     let mut formats = Vec::new();
     let mut readable = Vec::new();
+    let mut rendering = Vec::new();
+    let mut rendering_checked = 0u64;
     let mut opened = 0u64;
     let mut paths: Vec<(&&str, &&str)> = content.iter().collect();
     paths.sort();
@@ -537,6 +543,17 @@ pub fn check_package(dir: &Path, trusted: Option<&[u8]>) -> Result<ArchiveCheck>
         if let Some(why) = unreadable(kind, head, tail, encrypted) {
             readable.push(format!("《{name}》：{why}"));
         }
+        let digest = manifest
+            .files
+            .iter()
+            .find(|f| f.path == **path)
+            .map(|f| f.sha256.as_str());
+        if printed.as_ref().is_some_and(|p| Some(p.as_str()) == digest) {
+            rendering_checked += 1;
+            if let Some(why) = unrecorded_environment(&bytes) {
+                rendering.push(format!("《{name}》{why}"));
+            }
+        }
     }
     items.push(item(
         Aspect::Usability,
@@ -551,6 +568,13 @@ pub fn check_package(dir: &Path, trusted: Option<&[u8]>) -> Result<ArchiveCheck>
         "内容数据可读性（文件结构完整、未加密）",
         opened,
         readable,
+    ));
+    items.push(item(
+        Aspect::Usability,
+        "usability.rendering",
+        "软硬件环境记录（印发的公文记有版式与字体及其摘要）",
+        rendering_checked,
+        rendering,
     ));
 
     // 安全性.
