@@ -108,6 +108,13 @@ fn witness(
     }
 }
 
+/// Where a file's signature lies beside it: `<file>.sig.json`.
+fn signature_beside(file: &std::path::Path) -> PathBuf {
+    let mut sig = file.as_os_str().to_owned();
+    sig.push(".sig.json");
+    PathBuf::from(sig)
+}
+
 /// A 保管期限 as an archivist writes it: 永久, 定期30年, 定期10年, or the 档号's code.
 fn parse_retention(s: &str) -> std::result::Result<workflow_core::retention::Retention, String> {
     use workflow_core::retention::Retention;
@@ -688,9 +695,7 @@ fn run(cli: Cli) -> Result<bool> {
                 chrono::Utc::now(),
                 &key,
             )?;
-            let mut sig = out.clone().into_os_string();
-            sig.push(".sig.json");
-            let sig = PathBuf::from(sig);
+            let sig = signature_beside(&out);
             std::fs::write(&sig, serde_json::to_string_pretty(&signed)? + "\n")
                 .with_context(|| format!("writing {}", sig.display()))?;
             println!(
@@ -712,11 +717,7 @@ fn run(cli: Cli) -> Result<bool> {
                 &std::fs::read_to_string(&public_key)
                     .with_context(|| format!("cannot read {}", public_key.display()))?,
             )?;
-            let sig = signature.unwrap_or_else(|| {
-                let mut s = file.clone().into_os_string();
-                s.push(".sig.json");
-                PathBuf::from(s)
-            });
+            let sig = signature.unwrap_or_else(|| signature_beside(&file));
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let text = std::fs::read_to_string(&sig)

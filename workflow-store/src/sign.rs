@@ -236,20 +236,39 @@ impl SignedHead {
                 self.format, self.algorithm
             )));
         }
-        let named = self.key()?;
-        if let Some(trusted) = trusted
-            && trusted != named.as_slice()
-        {
-            return Err(SignError::Bad(format!(
-                "signed by the key {}, not the trusted key {}",
-                key_fingerprint(&named),
-                key_fingerprint(trusted)
-            )));
-        }
-        let signature = hex::decode(&self.signature)
-            .map_err(|_| SignError::Bad("the signature is not hex".into()))?;
-        verify_sm2(&self.signer, &named, &self.message(), &signature)
+        verify_statement(
+            &self.public_key,
+            trusted,
+            &self.signer,
+            &self.message(),
+            &self.signature,
+        )
     }
+}
+
+/// A signed statement's signature (`signature_hex`, `r || s`) by `signer` over `message`,
+/// under the key it names (`public_key_hex`, SEC1), which must be `trusted` when given.
+fn verify_statement(
+    public_key_hex: &str,
+    trusted: Option<&[u8]>,
+    signer: &str,
+    message: &[u8],
+    signature_hex: &str,
+) -> Result<(), SignError> {
+    let named = hex::decode(public_key_hex)
+        .map_err(|_| SignError::Key("the public key is not hex".into()))?;
+    if let Some(trusted) = trusted
+        && trusted != named.as_slice()
+    {
+        return Err(SignError::Bad(format!(
+            "signed by the key {}, not the trusted key {}",
+            key_fingerprint(&named),
+            key_fingerprint(trusted)
+        )));
+    }
+    let signature = hex::decode(signature_hex)
+        .map_err(|_| SignError::Bad("the signature is not hex".into()))?;
+    verify_sm2(signer, &named, message, &signature)
 }
 
 /// A key's fingerprint as people compare it: the first 16 hex digits of the SM3 of its
@@ -341,18 +360,13 @@ impl SignedFile {
                 self.format, self.algorithm
             )));
         }
-        let named = hex::decode(&self.public_key)
-            .map_err(|_| SignError::Key("the public key is not hex".into()))?;
-        if trusted != named.as_slice() {
-            return Err(SignError::Bad(format!(
-                "signed by the key {}, not the trusted key {}",
-                key_fingerprint(&named),
-                key_fingerprint(trusted)
-            )));
-        }
-        let signature = hex::decode(&self.signature)
-            .map_err(|_| SignError::Bad("the signature is not hex".into()))?;
-        verify_sm2(&self.signer, &named, &self.message(), &signature)?;
+        verify_statement(
+            &self.public_key,
+            Some(trusted),
+            &self.signer,
+            &self.message(),
+            &self.signature,
+        )?;
         let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes));
         if bytes.len() as u64 != self.bytes || sha256 != self.sha256 || sm3_hex(bytes) != self.sm3 {
             return Err(SignError::Bad(format!(

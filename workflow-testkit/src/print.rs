@@ -36,14 +36,14 @@ impl SmallPdf {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             == Some(doc.id());
-        let encrypt = if encrypted { "/Encrypt 5 0 R\n" } else { "" };
+        let encrypt = if encrypted { "/Encrypt 5 0 R " } else { "" };
         let unrecorded = *self
             .unrecorded
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             == Some(doc.id());
         let environment = if unrecorded {
-            String::new()
+            "\n".to_owned()
         } else {
             format!(
                 "<pdf:Keywords>{} 1, 仿宋 TestFang sha256:{}</pdf:Keywords>\n",
@@ -51,11 +51,32 @@ impl SmallPdf {
                 "0f".repeat(32)
             )
         };
-        format!(
-            "%PDF-1.7\n{number}\n{}\n{environment}trailer\n{encrypt}%%EOF\n",
-            doc.id()
-        )
-        .into_bytes()
+        // A whole PDF of one empty page (catalog, page tree, page, cross-reference table),
+        // the number, id and environment in comments.
+        let mut pdf = format!("%PDF-1.7\n% {number}\n% {}\n% {environment}", doc.id());
+        let objects = [
+            "<< /Type /Catalog /Pages 2 0 R >>",
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+        ];
+        let mut offsets = Vec::new();
+        for (n, body) in objects.iter().enumerate() {
+            offsets.push(pdf.len());
+            pdf.push_str(&format!("{} 0 obj\n{body}\nendobj\n", n + 1));
+        }
+        let xref = pdf.len();
+        pdf.push_str(&format!(
+            "xref\n0 {}\n0000000000 65535 f \n",
+            objects.len() + 1
+        ));
+        for o in offsets {
+            pdf.push_str(&format!("{o:010} 00000 n \n"));
+        }
+        pdf.push_str(&format!(
+            "trailer\n<< /Size {} /Root 1 0 R {encrypt}>>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        ));
+        pdf.into_bytes()
     }
 }
 

@@ -16,7 +16,7 @@
 //! | 完整性 | 过程信息完整性: each record's 办理过程 whole, version 1 to its last, ending in its 归档 |
 //! | 完整性 | 内容数据完整性: each record has its content, and every file it names is kept |
 //! | 可用性 | 内容数据格式: every file of a format kept for the long term ([`ARCHIVAL_KINDS`]) |
-//! | 可用性 | 内容数据可读性: every file opens — a PDF's structure whole and not encrypted, images and packages with their signature |
+//! | 可用性 | 内容数据可读性: every file opens — a PDF parsed (cross-reference table, objects, a page) and not encrypted, a PNG or JPEG decoded, an OFD's container holding its `OFD.xml` |
 //! | 可用性 | 软硬件环境记录: each issued 公文 printed at 印发 names the layout and the fonts (with their SHA-256) it was printed with |
 //! | 安全性 | 存储安全性: the log extends a head recorded elsewhere (a witness), when one is given |
 //!
@@ -375,22 +375,66 @@ fn unrecorded_environment(pdf: &[u8]) -> Option<String> {
     }
 }
 
-/// Whether the bytes of a file of `kind` open: its signature, and for a PDF its end marker
-/// and no encryption. `Some(why)` when not.
-fn unreadable(kind: Option<FileKind>, head: &[u8], tail: &[u8], encrypted: bool) -> Option<String> {
+/// Why a file of `kind` is not of a format kept for the long term, or `None` when it is.
+fn format_problem(kind: Option<FileKind>) -> Option<String> {
+    match kind {
+        Some(k) if !ARCHIVAL_KINDS.contains(&k) => Some(format!(
+            "为 {}，不是长期保存格式（PDF、OFD、JPEG、PNG）",
+            k.name()
+        )),
+        None => Some("格式无法识别".into()),
+        Some(_) => None,
+    }
+}
+
+/// Whether `bytes`, a file of `kind`, open as what they are: a PDF whole (its header, its
+/// `%%EOF`, a cross-reference table and objects a PDF parser reads, at least one page) and
+/// not encrypted; a PNG or a JPEG decoding to its last pixel; an OFD a ZIP container holding
+/// its `OFD.xml`. `Some(why)` when not. Other kinds are judged by the format line alone.
+fn unreadable(kind: Option<FileKind>, bytes: &[u8]) -> Option<String> {
     match kind {
         None => Some("格式无法识别".into()),
         Some(FileKind::Pdf) => {
-            if !head.starts_with(b"%PDF-") {
-                Some("PDF 文件头缺失".into())
-            } else if !tail.windows(5).any(|w| w == b"%%EOF") {
-                Some("PDF 文件尾（%%EOF）缺失，文件不完整".into())
-            } else if encrypted {
-                Some("PDF 已加密（/Encrypt），长期保存须解除加密".into())
-            } else {
-                None
+            let tail = &bytes[bytes.len().saturating_sub(1024)..];
+            if !bytes.starts_with(b"%PDF-") {
+                return Some("PDF 文件头缺失".into());
+            }
+            if !tail.windows(5).any(|w| w == b"%%EOF") {
+                return Some("PDF 文件尾（%%EOF）缺失，文件不完整".into());
+            }
+            if bytes.windows(8).any(|w| w == b"/Encrypt") {
+                return Some("PDF 已加密（/Encrypt），长期保存须解除加密".into());
+            }
+            match hayro_syntax::Pdf::new(bytes.to_vec()) {
+                Err(hayro_syntax::LoadPdfError::Decryption(_)) => {
+                    Some("PDF 已加密，长期保存须解除加密".into())
+                }
+                Err(_) => Some("PDF 结构无法解析（交叉引用表或对象损坏）".into()),
+                Ok(pdf) if pdf.pages().is_empty() => Some("PDF 没有页面".into()),
+                Ok(_) => None,
             }
         }
+        Some(FileKind::Png) => {
+            let decoded = png::Decoder::new(std::io::Cursor::new(bytes))
+                .read_info()
+                .and_then(|mut reader| {
+                    let size = reader.output_buffer_size().unwrap_or(0);
+                    let mut buf = vec![0; size];
+                    reader.next_frame(&mut buf).map(|_| ())
+                });
+            decoded.err().map(|e| format!("PNG 图像无法解码：{e}"))
+        }
+        Some(FileKind::Jpg) => zune_jpeg::JpegDecoder::new(std::io::Cursor::new(bytes))
+            .decode()
+            .err()
+            .map(|e| format!("JPEG 图像无法解码：{e:?}")),
+        Some(FileKind::Ofd) => match zip::ZipArchive::new(std::io::Cursor::new(bytes)) {
+            Err(e) => Some(format!("OFD 容器（ZIP）无法打开：{e}")),
+            Ok(z) if !z.file_names().any(|n| n.is_ok_and(|n| n == "OFD.xml")) => {
+                Some("OFD 容器中没有入口文件 OFD.xml".into())
+            }
+            Ok(_) => None,
+        },
         Some(_) => None,
     }
 }
@@ -723,51 +767,29 @@ impl Engine {
         let mut rendering = Vec::new();
         let mut rendering_checked = 0u64;
         for (digest, size, name, id) in &kept {
-            if printed.contains(digest) {
-                rendering_checked += 1;
+            let at = format!("《{name}》（文档 {id}）");
+            // Read whole, once: the format, whether it opens, the 公文's environment.
+            let bytes =
                 match storage.read_content(digest, 0, usize::try_from(*size).unwrap_or(usize::MAX))
                 {
-                    Ok(pdf) => {
-                        if let Some(why) = unrecorded_environment(&pdf) {
-                            rendering.push(format!("《{name}》（文档 {id}）{why}"));
-                        }
+                    Ok(bytes) => bytes,
+                    Err(e) => {
+                        readable.push(format!("{at}读取失败：{e}"));
+                        continue;
                     }
-                    Err(e) => rendering.push(format!("《{name}》（文档 {id}）读取失败：{e}")),
-                }
-            }
-            let opened = (|| -> Result<Option<String>> {
-                let head = storage.read_content(digest, 0, 1024)?;
-                let kind = workflow_core::content::sniffed_kind(name, &head);
-                match kind {
-                    Some(k) if !ARCHIVAL_KINDS.contains(&k) => formats.push(format!(
-                        "《{name}》（文档 {id}）为 {}，不是长期保存格式（PDF、OFD、JPEG、PNG）",
-                        k.name()
-                    )),
-                    None => formats.push(format!("《{name}》（文档 {id}）格式无法识别")),
-                    Some(_) => {}
-                }
-                let (tail, encrypted) = if kind == Some(FileKind::Pdf) {
-                    let tail_at = size.saturating_sub(1024);
-                    let tail = storage.read_content(digest, tail_at, 1024)?;
-                    let mut carry: Vec<u8> = Vec::new();
-                    let mut encrypted = false;
-                    crate::storage::kept::read_kept(storage, digest, *size, |chunk| {
-                        carry.extend_from_slice(chunk);
-                        encrypted |= carry.windows(8).any(|w| w == b"/Encrypt");
-                        let keep = carry.len().saturating_sub(7);
-                        carry.drain(..keep);
-                        Ok(())
-                    })?;
-                    (tail, encrypted)
-                } else {
-                    (Vec::new(), false)
                 };
-                Ok(unreadable(kind, &head, &tail, encrypted))
-            })();
-            match opened {
-                Ok(None) => {}
-                Ok(Some(why)) => readable.push(format!("《{name}》（文档 {id}）：{why}")),
-                Err(e) => readable.push(format!("《{name}》（文档 {id}）读取失败：{e}")),
+            let kind = workflow_core::content::sniffed_kind(name, &bytes);
+            if let Some(why) = format_problem(kind) {
+                formats.push(format!("{at}{why}"));
+            }
+            if let Some(why) = unreadable(kind, &bytes) {
+                readable.push(format!("{at}：{why}"));
+            }
+            if printed.contains(digest) {
+                rendering_checked += 1;
+                if let Some(why) = unrecorded_environment(&bytes) {
+                    rendering.push(format!("{at}{why}"));
+                }
             }
         }
         items.push(item(
@@ -884,25 +906,105 @@ mod tests {
 
     #[test]
     fn a_pdf_opens_when_whole_and_not_encrypted() {
-        let pdf = Some(FileKind::Pdf);
-        assert_eq!(
-            unreadable(pdf, b"%PDF-1.7", b"trailer\n%%EOF\n", false),
-            None
-        );
+        /// A PDF of `pages` empty pages, its cross-reference table right.
+        fn pdf(pages: usize, trailer_extra: &str) -> Vec<u8> {
+            let kids: Vec<String> = (0..pages).map(|n| format!("{} 0 R", n + 3)).collect();
+            let mut objects = vec![
+                "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+                format!(
+                    "<< /Type /Pages /Kids [{}] /Count {pages} >>",
+                    kids.join(" ")
+                ),
+            ];
+            for _ in 0..pages {
+                objects.push("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>".into());
+            }
+            let mut out = String::from("%PDF-1.7\n");
+            let mut offsets = Vec::new();
+            for (n, body) in objects.iter().enumerate() {
+                offsets.push(out.len());
+                out.push_str(&format!("{} 0 obj\n{body}\nendobj\n", n + 1));
+            }
+            let xref = out.len();
+            out.push_str(&format!(
+                "xref\n0 {}\n0000000000 65535 f \n",
+                objects.len() + 1
+            ));
+            for o in offsets {
+                out.push_str(&format!("{o:010} 00000 n \n"));
+            }
+            out.push_str(&format!(
+                "trailer\n<< /Size {} /Root 1 0 R {trailer_extra}>>\nstartxref\n{xref}\n%%EOF\n",
+                objects.len() + 1
+            ));
+            out.into_bytes()
+        }
+        let kind = Some(FileKind::Pdf);
+        assert_eq!(unreadable(kind, &pdf(2, "")), None);
+        let whole = pdf(1, "");
         assert!(
-            unreadable(pdf, b"%PDF-1.7", b"trailer", false)
+            unreadable(kind, &whole[..whole.len() - 8])
                 .unwrap()
                 .contains("%%EOF")
         );
         assert!(
-            unreadable(pdf, b"%PDF-1.7", b"%%EOF", true)
+            unreadable(kind, &pdf(1, "/Encrypt 9 0 R "))
                 .unwrap()
                 .contains("加密")
         );
-        assert!(unreadable(None, b"????", b"", false).is_some());
-        assert_eq!(
-            unreadable(Some(FileKind::Png), b"\x89PNG", b"", false),
-            None
+        // Header and end marker in place, the body not a PDF: its structure does not parse.
+        let broken = b"%PDF-1.7\nnot a pdf at all\n%%EOF\n";
+        assert!(
+            unreadable(kind, broken).unwrap().contains("结构无法解析")
+                || unreadable(kind, broken).unwrap().contains("没有页面"),
+            "{:?}",
+            unreadable(kind, broken)
         );
+        assert!(unreadable(None, b"????").is_some());
+    }
+
+    #[test]
+    fn images_decode_and_an_ofd_holds_its_entry() {
+        // A 2×2 grey PNG decodes; cut short, it does not.
+        let mut png_bytes = Vec::new();
+        {
+            let mut encoder = png::Encoder::new(&mut png_bytes, 2, 2);
+            encoder.set_color(png::ColorType::Grayscale);
+            encoder.set_depth(png::BitDepth::Eight);
+            let mut writer = encoder.write_header().unwrap();
+            writer.write_image_data(&[0, 64, 128, 255]).unwrap();
+        }
+        let png = Some(FileKind::Png);
+        assert_eq!(unreadable(png, &png_bytes), None);
+        assert!(
+            unreadable(png, &png_bytes[..png_bytes.len() - 20])
+                .unwrap()
+                .contains("PNG")
+        );
+        // A JPEG's signature followed by nothing that decodes.
+        assert!(
+            unreadable(Some(FileKind::Jpg), b"\xff\xd8\xff\xe0\x00\x10JFIF\x00")
+                .unwrap()
+                .contains("JPEG")
+        );
+        // An OFD: a ZIP container with its OFD.xml; without it, refused.
+        let ofd = |entry: &str| {
+            let mut out = std::io::Cursor::new(Vec::new());
+            let mut zip = zip::ZipWriter::new(&mut out);
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Stored);
+            zip.start_file(entry, options).unwrap();
+            std::io::Write::write_all(&mut zip, b"<ofd:OFD/>").unwrap();
+            zip.finish().unwrap();
+            out.into_inner()
+        };
+        let kind = Some(FileKind::Ofd);
+        assert_eq!(unreadable(kind, &ofd("OFD.xml")), None);
+        assert!(
+            unreadable(kind, &ofd("Doc_0/Document.xml"))
+                .unwrap()
+                .contains("OFD.xml")
+        );
+        assert!(unreadable(kind, b"PK\x03\x04 broken").is_some());
     }
 }

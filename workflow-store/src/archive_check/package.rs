@@ -19,10 +19,9 @@ use std::path::Path;
 
 use quick_xml::Reader;
 use quick_xml::events::Event;
-use workflow_core::content::FileKind;
 
 use super::{
-    ARCHIVAL_KINDS, ArchiveCheck, Aspect, item, metadata_problems, printed_of, unreadable,
+    ArchiveCheck, Aspect, format_problem, item, metadata_problems, printed_of, unreadable,
     unrecorded_environment,
 };
 use crate::eep::{EEP_FILE, SM2_SM3_OID};
@@ -529,18 +528,10 @@ pub fn check_package(dir: &Path, trusted: Option<&[u8]>) -> Result<ArchiveCheck>
         };
         opened += 1;
         let kind = workflow_core::content::sniffed_kind(name, &bytes);
-        match kind {
-            Some(k) if !ARCHIVAL_KINDS.contains(&k) => formats.push(format!(
-                "《{name}》为 {}，不是长期保存格式（PDF、OFD、JPEG、PNG）",
-                k.name()
-            )),
-            None => formats.push(format!("《{name}》格式无法识别")),
-            Some(_) => {}
+        if let Some(why) = format_problem(kind) {
+            formats.push(format!("《{name}》{why}"));
         }
-        let head = &bytes[..bytes.len().min(1024)];
-        let tail = &bytes[bytes.len().saturating_sub(1024)..];
-        let encrypted = kind == Some(FileKind::Pdf) && bytes.windows(8).any(|w| w == b"/Encrypt");
-        if let Some(why) = unreadable(kind, head, tail, encrypted) {
+        if let Some(why) = unreadable(kind, &bytes) {
             readable.push(format!("《{name}》：{why}"));
         }
         let digest = manifest
