@@ -602,6 +602,7 @@ fn run(cli: Cli) -> Result<bool> {
                     year,
                     retention,
                     against,
+                    viewer: None,
                 };
                 if let Err(p) = scope.check() {
                     anyhow::bail!("--{}: {}", p.field, p.reason);

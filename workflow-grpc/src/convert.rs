@@ -608,6 +608,7 @@ pub fn archive_scope(
         year: (r.year != 0).then_some(r.year),
         retention: optional_enum("retention", r.retention)?,
         against: r.against.map(|h| log_head_from("against", h)).transpose()?,
+        viewer: None,
     };
     scope.check().map_err(|p| invalid(p.field, p.reason))?;
     Ok(scope)

@@ -44,6 +44,7 @@ fn year_of(engine: &Engine, id: DocumentId) -> ArchiveScope {
         year: Some(reference.year),
         retention: Some(reference.retention),
         against: None,
+        viewer: None,
     }
 }
 
@@ -317,4 +318,66 @@ async fn an_issue_event_removed_leaves_a_gap_in_the_document_numbers() {
     );
     // The 件号 are whole: only the 发文字号 series has the gap.
     assert!(!failed.contains(&"integrity.item_numbers"), "{failed:?}");
+}
+
+#[tokio::test]
+async fn a_reader_below_a_record_s_classification_is_not_shown_its_file_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let printer = std::sync::Arc::new(Printer::default());
+    let engine = open_with(Config {
+        printer: Some(printer.clone().handle()),
+        ..Config::new(dir.path())
+    })
+    .await;
+    let id = new_id();
+    *printer.unrecorded.lock().unwrap() = Some(id);
+    // The sample, 秘密, without the one department (XSC) whose countersigner is cleared
+    // for nothing classified.
+    let mut sample = workflow_testkit::sample();
+    sample.fields.classification = workflow_core::directory::Classification::Secret;
+    sample.fields.classification_period_years = Some(10);
+    for stage in &mut sample.route {
+        if let workflow_core::route::StageSpec::Countersign { departments, .. } = stage {
+            departments.retain(|d| d.as_str() != "XSC");
+        }
+    }
+    for (actor, action) in sample.flow(&workflow_testkit::directory()) {
+        run(&engine, id, actor.as_str(), action).await;
+    }
+    let scope = year_of(&engine, id);
+    let number = engine
+        .document(id)
+        .unwrap()
+        .unwrap()
+        .issue()
+        .unwrap()
+        .number
+        .to_string();
+    // The operator's own report names the file.
+    let report = engine.check_archive(&scope).unwrap();
+    assert!(
+        findings(&report, "usability.rendering").contains(&number),
+        "{report:?}"
+    );
+    // Read by someone cleared for nothing classified: the finding stays, the name does not.
+    let report = engine
+        .check_archive(&ArchiveScope {
+            viewer: Some(workflow_core::directory::Classification::None),
+            ..scope.clone()
+        })
+        .unwrap();
+    let found = findings(&report, "usability.rendering");
+    assert!(!found.contains(&number), "{found}");
+    assert!(
+        found.contains("名称不显示") && found.contains(&id.to_string()),
+        "{found}"
+    );
+    // Cleared for it: shown.
+    let report = engine
+        .check_archive(&ArchiveScope {
+            viewer: Some(workflow_core::directory::Classification::Secret),
+            ..scope
+        })
+        .unwrap();
+    assert!(findings(&report, "usability.rendering").contains(&number));
 }

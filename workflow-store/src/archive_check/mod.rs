@@ -51,6 +51,11 @@ pub struct ArchiveScope {
     /// A head recorded elsewhere (a witness) the log must extend.
     #[serde(skip)]
     pub against: Option<LogHead>,
+    /// The clearance of whoever reads the report (the console's operator): the names of
+    /// files of records classified above it are not shown in its findings. None: shown
+    /// (the operator's own commands, the archive system over gRPC).
+    #[serde(skip)]
+    pub viewer: Option<workflow_core::directory::Classification>,
 }
 
 /// The 值域 of a 全宗号: 1 to 10 letters or digits.
@@ -571,6 +576,24 @@ impl Engine {
         }
         records.sort_by_key(|(id, _)| *id);
         let in_scope: HashSet<DocumentId> = records.iter().map(|(id, _)| *id).collect();
+        // A file as the findings name it: not by its name where the record is classified
+        // above the reader's clearance.
+        let hidden: HashSet<DocumentId> = records
+            .iter()
+            .filter(|(_, state)| {
+                scope
+                    .viewer
+                    .is_some_and(|viewer| state.classification() > viewer)
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        let file_named = |name: &str, id: &DocumentId| {
+            if hidden.contains(id) {
+                "《（密级高于查看人许可，名称不显示）》".to_owned()
+            } else {
+                format!("《{name}》")
+            }
+        };
         let years: HashSet<i32> = records
             .iter()
             .filter_map(|(_, s)| s.particulars().archive.map(|a| a.reference.year))
@@ -746,7 +769,10 @@ impl Engine {
                 .flatten();
             match size {
                 Some((d, size)) => kept.push((d, size, name.clone(), *id)),
-                None => content.push(format!("文档 {id}：文件《{name}》未随记录保存")),
+                None => content.push(format!(
+                    "文档 {id}：文件{}未随记录保存",
+                    file_named(name, id)
+                )),
             }
         }
         items.push(item(
@@ -767,7 +793,7 @@ impl Engine {
         let mut rendering = Vec::new();
         let mut rendering_checked = 0u64;
         for (digest, size, name, id) in &kept {
-            let at = format!("《{name}》（文档 {id}）");
+            let at = format!("{}（文档 {id}）", file_named(name, id));
             // Read whole, once: the format, whether it opens, the 公文's environment.
             let bytes =
                 match storage.read_content(digest, 0, usize::try_from(*size).unwrap_or(usize::MAX))

@@ -196,6 +196,7 @@ fn scope_of(form: &CheckForm) -> Result<ArchiveScope, String> {
         year,
         retention,
         against,
+        viewer: None,
     };
     scope.check().map_err(|p| refused(p.reason))?;
     Ok(scope)
@@ -210,7 +211,11 @@ pub(crate) async fn check_start(
     operator(&person)?;
     person.check_csrf(&form.csrf)?;
     let scope = match scope_of(&form) {
-        Ok(scope) => scope,
+        // File names of records above the operator's clearance are not shown to them.
+        Ok(scope) => ArchiveScope {
+            viewer: Some(person.actor.clearance),
+            ..scope
+        },
         Err(why) => {
             let run = current(&state.ops.check);
             let mut panel = CheckPanel::of(run.as_ref(), &person.csrf, this_year(&state));
