@@ -108,6 +108,16 @@ fn witness(
     }
 }
 
+/// The SM2 key of `--sign-key` (PKCS#8 PEM), signing as `signer`, when one is given.
+fn signing_key(
+    path: Option<&std::path::Path>,
+    signer: &str,
+) -> Result<Option<workflow_store::sign::SoftwareSm2>> {
+    Ok(path
+        .map(|k| workflow_store::sign::SoftwareSm2::from_file(k, signer))
+        .transpose()?)
+}
+
 /// Where a file's signature lies beside it: `<file>.sig.json`.
 fn signature_beside(file: &std::path::Path) -> PathBuf {
     let mut sig = file.as_os_str().to_owned();
@@ -642,9 +652,7 @@ fn run(cli: Cli) -> Result<bool> {
             signer,
         } => {
             // The key first: a key that cannot sign is said before anything is laid out.
-            let key = sign_key
-                .map(|k| workflow_store::sign::SoftwareSm2::from_file(&k, &signer))
-                .transpose()?;
+            let key = signing_key(sign_key.as_deref(), &signer)?;
             let (issued, rendered, printed) = ops::render(&data()?, &document)?;
             let out = out.unwrap_or_else(|| PathBuf::from(issued.file_name()));
             std::fs::write(&out, &rendered.pdf)
@@ -782,9 +790,7 @@ fn run(cli: Cli) -> Result<bool> {
             sign_key,
             signer,
         } => {
-            let key = sign_key
-                .map(|k| workflow_store::sign::SoftwareSm2::from_file(&k, &signer))
-                .transpose()?;
+            let key = signing_key(sign_key.as_deref(), &signer)?;
             let signer = key.as_ref().map(|k| k as &dyn workflow_store::sign::Signer);
             render::export(&ops::export(&data()?, &document, &out, signer)?, &out);
             Ok(true)

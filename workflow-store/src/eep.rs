@@ -157,6 +157,19 @@ fn text(w: &mut Writer<Vec<u8>>, name: &str, value: &str) -> std::io::Result<()>
     Ok(())
 }
 
+/// An element with one attribute and its text.
+fn text_with(
+    w: &mut Writer<Vec<u8>>,
+    name: &str,
+    attribute: (&str, &str),
+    value: &str,
+) -> std::io::Result<()> {
+    w.create_element(name)
+        .with_attribute(attribute)
+        .write_text_content(BytesText::new(value))?;
+    Ok(())
+}
+
 /// `被签名对象`, on its own (its bytes are what is signed).
 fn signed_object(record: &Record<'_>) -> std::io::Result<Vec<u8>> {
     let state = record.state;
@@ -240,10 +253,7 @@ fn signed_object(record: &Record<'_>) -> std::io::Result<Vec<u8>> {
                             text(w, "行为依据", &e.command_id)?;
                             text(w, "行为描述", &summary)?;
                             // Binds the event as stored (events.jsonl) to the signed record.
-                            w.create_element("事件哈希")
-                                .with_attribute(("算法", e.digest().name()))
-                                .write_text_content(BytesText::new(&e.hash))?;
-                            Ok(())
+                            text_with(w, "事件哈希", ("算法", e.digest().name()), &e.hash)
                         })?;
                     }
                     Ok(())
@@ -306,12 +316,8 @@ fn document(w: &mut Writer<Vec<u8>>, seq: usize, f: &PackedFile<'_>) -> std::io:
                         text(w, "计算机文件大小", &f.bytes.to_string())
                     })?;
                     text(w, "存储位置", f.path)?;
-                    for (algorithm, digest) in [("SHA-256", f.sha256), ("SM3", f.sm3.as_str())] {
-                        w.create_element("摘要")
-                            .with_attribute(("算法", algorithm))
-                            .write_text_content(BytesText::new(digest))?;
-                    }
-                    Ok(())
+                    text_with(w, "摘要", ("算法", "SHA-256"), f.sha256)?;
+                    text_with(w, "摘要", ("算法", "SM3"), &f.sm3)
                 })?;
                 Ok(())
             })?;

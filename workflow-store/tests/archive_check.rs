@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use workflow_core::DocumentId;
-use workflow_store::archive_check::{ArchiveCheck, ArchiveScope};
+use workflow_store::archive_check::ArchiveScope;
 use workflow_store::{Config, Engine};
 use workflow_testkit::print::SmallPdf as Printer;
 
@@ -46,25 +46,6 @@ fn year_of(engine: &Engine, id: DocumentId) -> ArchiveScope {
         against: None,
         viewer: None,
     }
-}
-
-fn failing(report: &ArchiveCheck) -> Vec<&'static str> {
-    report
-        .items
-        .iter()
-        .filter(|i| !i.passed)
-        .map(|i| i.code)
-        .collect()
-}
-
-fn findings(report: &ArchiveCheck, code: &str) -> String {
-    report
-        .items
-        .iter()
-        .find(|i| i.code == code)
-        .unwrap()
-        .findings
-        .join("\n")
 }
 
 /// The position of the event of `id`'s stream with this type.

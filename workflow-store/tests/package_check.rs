@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 use workflow_store::Config;
-use workflow_store::archive_check::{ArchiveCheck, check_package};
+use workflow_store::archive_check::check_package;
 use workflow_store::sign::{Signer as _, SoftwareSm2};
 
 fn key(seed: u8) -> SoftwareSm2 {
@@ -42,25 +42,6 @@ async fn exported(steps: usize, signed: bool) -> (PathBuf, tempfile::TempDir) {
         )
         .unwrap();
     (package, dir)
-}
-
-fn failing(report: &ArchiveCheck) -> Vec<&'static str> {
-    report
-        .items
-        .iter()
-        .filter(|i| !i.passed)
-        .map(|i| i.code)
-        .collect()
-}
-
-fn findings(report: &ArchiveCheck, code: &str) -> String {
-    report
-        .items
-        .iter()
-        .find(|i| i.code == code)
-        .unwrap()
-        .findings
-        .join("\n")
 }
 
 /// The manifest's SHA-256 of `path` set to the file's as it now is (what someone altering a

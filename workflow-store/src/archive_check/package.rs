@@ -14,7 +14,7 @@
 //! | 可用性 | 内容数据格式, 可读性 and 软硬件环境记录, as for the store |
 //! | 安全性 | 封装包未被改动: the package's own files as the manifest lists them; nothing in the directory the manifest does not list; no path leading out of it |
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use quick_xml::Reader;
@@ -210,6 +210,12 @@ pub fn check_package(dir: &Path, trusted: Option<&[u8]>) -> Result<ArchiveCheck>
             .collect()
     };
     let id = manifest.document_id;
+    // Each of them read once, for its SM3 and for whether it opens (one that cannot be read
+    // is said under 内容数据完整性).
+    let bytes_of: BTreeMap<&str, Vec<u8>> = content
+        .keys()
+        .filter_map(|path| Some((*path, std::fs::read(dir.join(path)).ok()?)))
+        .collect();
 
     // eep.xml, read once.
     let eep_listed = manifest.files.iter().any(|f| f.path == EEP_FILE);
@@ -284,8 +290,9 @@ pub fn check_package(dir: &Path, trusted: Option<&[u8]>) -> Result<ArchiveCheck>
             ));
             continue;
         }
-        if let Ok(bytes) = std::fs::read(dir.join(&at.text)) {
-            let got = crate::sign::sm3_hex(&bytes);
+        // A location outside the manifest is said under 必要元素完整性.
+        if let Some(bytes) = bytes_of.get(at.text.as_str()) {
+            let got = crate::sign::sm3_hex(bytes);
             if got != sm3.text.trim() {
                 digests.push(format!(
                     "{}：SM3 摘要 {got} 与 {EEP_FILE} 所记 {} 不符",
@@ -520,18 +527,14 @@ pub fn check_package(dir: &Path, trusted: Option<&[u8]>) -> Result<ArchiveCheck>
     let mut rendering = Vec::new();
     let mut rendering_checked = 0u64;
     let mut opened = 0u64;
-    let mut paths: Vec<(&&str, &&str)> = content.iter().collect();
-    paths.sort();
-    for (path, name) in paths {
-        let Ok(bytes) = std::fs::read(dir.join(path)) else {
-            continue; // said under 内容数据完整性
-        };
+    for (path, bytes) in &bytes_of {
+        let name = content[path];
         opened += 1;
-        let kind = workflow_core::content::sniffed_kind(name, &bytes);
+        let kind = workflow_core::content::sniffed_kind(name, bytes);
         if let Some(why) = format_problem(kind) {
             formats.push(format!("《{name}》{why}"));
         }
-        if let Some(why) = unreadable(kind, &bytes) {
+        if let Some(why) = unreadable(kind, bytes) {
             readable.push(format!("《{name}》：{why}"));
         }
         let digest = manifest
@@ -541,7 +544,7 @@ pub fn check_package(dir: &Path, trusted: Option<&[u8]>) -> Result<ArchiveCheck>
             .map(|f| f.sha256.as_str());
         if printed.as_ref().is_some_and(|p| Some(p.as_str()) == digest) {
             rendering_checked += 1;
-            if let Some(why) = unrecorded_environment(&bytes) {
+            if let Some(why) = unrecorded_environment(bytes) {
                 rendering.push(format!("《{name}》{why}"));
             }
         }

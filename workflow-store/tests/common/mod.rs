@@ -5,3 +5,24 @@ pub use workflow_testkit::engine::{
     at, drive, drive_on, new_id, open, open_with, run, start_of_term, stepping_clock,
 };
 pub use workflow_testkit::{CAMPUS, directory_events, fields, full_flow, route, steps};
+
+/// The codes of a 四性检测 report's lines that did not pass.
+pub fn failing(report: &workflow_store::archive_check::ArchiveCheck) -> Vec<&'static str> {
+    report
+        .items
+        .iter()
+        .filter(|i| !i.passed)
+        .map(|i| i.code)
+        .collect()
+}
+
+/// What the report's line `code` found, one finding per line.
+pub fn findings(report: &workflow_store::archive_check::ArchiveCheck, code: &str) -> String {
+    report
+        .items
+        .iter()
+        .find(|i| i.code == code)
+        .unwrap_or_else(|| panic!("no line {code} in the report"))
+        .findings
+        .join("\n")
+}
