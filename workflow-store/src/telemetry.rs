@@ -177,7 +177,8 @@ struct Profile {
 }
 
 /// The writer's phases, in order.
-pub const PHASES: [&str; 7] = [
+pub const PHASES: [&str; 8] = [
+    "read",
     "decide",
     "projections",
     "prepare",
@@ -192,21 +193,24 @@ pub const PHASES: [&str; 7] = [
 // The backends time the phases they have (sled all of them).
 #[cfg_attr(not(feature = "sled"), allow(dead_code))]
 pub(crate) enum Phase {
+    /// A remote store's reads of a group's streams and command ids before deciding (one
+    /// round trip; none on sled).
+    Read = 0,
     /// Deciding every request (reading state, folding, sealing envelopes).
-    Decide = 0,
+    Decide = 1,
     /// The projection changes (index diffs) of the touched documents.
-    Projections = 1,
+    Projections = 2,
     /// The backend serializing records and building its batches.
-    Prepare = 2,
+    Prepare = 3,
     /// The backend's atomic write (sled: the multi-tree transaction; PostgreSQL: the whole
     /// commit, which includes its durability).
-    Transaction = 3,
+    Transaction = 4,
     /// sled's flush of its write buffers.
-    Flush = 4,
+    Flush = 5,
     /// The sync to stable storage (`fdatasync`).
-    Sync = 5,
+    Sync = 6,
     /// Publishing to subscribers, the writer's cache, answering callers.
-    Answer = 6,
+    Answer = 7,
 }
 
 static PROFILE: std::sync::LazyLock<Profile> = std::sync::LazyLock::new(Profile::default);

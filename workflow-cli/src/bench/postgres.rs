@@ -21,8 +21,8 @@ use tokio::sync::oneshot;
 use tokio_postgres::NoTls;
 
 use super::{
-    Rate, ServerChild, engine_flows, grpc_flow, line, load_directory, measure, rate_line,
-    raw_rates, round,
+    Rate, ServerChild, engine_flows, grpc_flow, line, load_directory, measure, profile_json,
+    profile_line, rate_line, raw_rates, round,
 };
 
 /// The databases a run makes, dropped when it ends.
@@ -199,13 +199,18 @@ async fn figures(
     )?;
     load_directory(&engine).await?;
     let mut inproc: Vec<Rate> = Vec::new();
+    let mut profiles = Vec::new();
     for (i, &c) in clients.iter().enumerate() {
+        let before = workflow_store::telemetry::writer_profile();
         let r = engine_flows(engine.clone(), c, seconds).await?;
+        let profile = workflow_store::telemetry::writer_profile().since(&before);
         rate_line(
             &format!("engine on PostgreSQL, {c} clients: commands/s"),
             &r,
             raw.get(i).map(|raw| (raw, "raw PostgreSQL")),
         );
+        profile_line(c, &profile);
+        profiles.push(profile_json(c, &profile));
         inproc.push(r);
     }
 
@@ -269,6 +274,7 @@ async fn figures(
         json!({
             "raw": clients.iter().zip(&raw).map(|(c, r)| json!({"clients": c, "rate": r.json()})).collect::<Vec<_>>(),
             "engine": clients.iter().zip(&inproc).enumerate().map(|(i, (c, r))| json!({"clients": c, "rate": r.json(), "ratio_to_raw_postgres": raw.get(i).map(|raw| round(r.per_sec / raw.per_sec.max(1e-9)))})).collect::<Vec<_>>(),
+            "writer_profile": profiles,
             "rebuild_in_place_events_per_sec": round(in_place),
             "rebuild_from_scratch_events_per_sec": round(scratch),
             "verify_events_per_sec": round(verify),

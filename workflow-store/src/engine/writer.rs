@@ -583,7 +583,7 @@ impl Writer {
     }
 
     /// Reads the streams and command ids of a group's requests from a remote store at once
-    /// (one round trip each, not two per request). A failure here only means each is read
+    /// (one round trip for both, not two per request). A failure here only means each is read
     /// on its own while deciding, where its error is answered.
     fn prefetch(&self, requests: &[Box<Request>], overlay: &mut Overlay) {
         let mut ids: Vec<DocumentId> = requests
@@ -596,13 +596,14 @@ impl Writer {
         let mut command_ids: Vec<String> = requests.iter().map(|r| r.command_id.clone()).collect();
         command_ids.sort();
         command_ids.dedup();
-        if let Ok(found) = self.storage.docs(&ids) {
+        let (docs, commands) = self.storage.docs_and_commands(&ids, &command_ids);
+        if let Ok(found) = docs {
             overlay.prefetched_docs = ids.iter().map(|id| (*id, None)).collect();
             for record in found {
                 overlay.prefetched_docs.insert(record.id(), Some(record));
             }
         }
-        if let Ok(found) = self.storage.commands(&command_ids) {
+        if let Ok(found) = commands {
             overlay.prefetched_commands = command_ids.iter().map(|id| (id.clone(), None)).collect();
             for (id, record) in found {
                 overlay.prefetched_commands.insert(id, Some(record));
@@ -644,7 +645,9 @@ impl Writer {
             ..Overlay::default()
         };
         if self.storage.shared() {
+            let reading = std::time::Instant::now();
             self.prefetch(requests, &mut overlay);
+            crate::telemetry::spent(crate::telemetry::Phase::Read, reading.elapsed());
         }
         let reads = StoreReads(&*self.storage);
         let mut group = PendingGroup {

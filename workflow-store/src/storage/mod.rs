@@ -493,6 +493,16 @@ pub trait Projections {
         }
         Ok(found)
     }
+    /// [`Projections::docs`] and [`Projections::commands`] together: one round trip where
+    /// the backend is remote (the writer reads a group's streams and command ids with it).
+    #[allow(clippy::type_complexity)]
+    fn docs_and_commands(
+        &self,
+        ids: &[DocumentId],
+        command_ids: &[String],
+    ) -> (Result<Vec<DocRecord>>, Result<Vec<(String, CommandRecord)>>) {
+        (self.docs(ids), self.commands(command_ids))
+    }
     /// Up to `limit` state records after stream id `after`, by id.
     fn docs_after(&self, after: Option<DocumentId>, limit: usize) -> Result<Vec<DocRecord>>;
     /// What a command id was used for.

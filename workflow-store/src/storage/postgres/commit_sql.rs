@@ -21,84 +21,101 @@ pub(super) async fn lock_head(
 
 pub(super) const LOCK_HEAD: &str = "SELECT 1 FROM wf_head WHERE id = 1 FOR UPDATE";
 
-/// One group commit in three round trips: `BEGIN`; the head-row lock, the checks and the
-/// writes sent together as one pipeline (the server runs them in order, so the checks see
-/// the log as the lock holds it, and the writes follow them in the same transaction);
-/// `COMMIT` once every check passed. A check that fails rolls the writes back with the
-/// transaction; a write that fails because another process took its key (a position, a
-/// stream's version) is the same conflict the checks look for.
+/// One group commit in one round trip: `BEGIN`, the head-row lock, the checks, the writes
+/// and `COMMIT` are sent together as one pipeline, and the server runs them in order — the
+/// checks see the log as the lock holds it, the writes follow in the same transaction.
+/// A check that fails raises an error (`wf_conflict`, SQLSTATE [`CONFLICT_STATE`]), which
+/// aborts the transaction: every statement after it is refused, and the `COMMIT` at the end
+/// rolls back. A write refused for a key another process took (a position, a stream's
+/// version) is the same conflict.
+///
+/// What the answers mean: an error the server gave before `COMMIT` means nothing was
+/// written; every statement answered and `COMMIT` answered means committed; an answer lost
+/// on the way (the connection broke) with no server error before it leaves the outcome
+/// unknown — the `COMMIT` may have run.
 pub(super) async fn commit_group(
     pool: Pool,
     group: &Group,
     relaxed: bool,
     token: &str,
 ) -> std::result::Result<(), CommitError> {
-    let mut c = pool
+    let c = pool
         .get()
         .await
         .map_err(|e| CommitError::NotWritten(from_pool(e)))?;
     let checks = Checks::of(group);
     let writes = Writes::of(group, token);
     let mut statements: Vec<(&str, Vec<&(dyn ToSql + Sync)>)> = vec![(LOCK_HEAD, vec![])];
-    let (checking, what) = checks.statements();
-    let checked = checking.len();
-    statements.extend(checking);
+    statements.extend(checks.statements());
     statements.extend(writes.statements());
-    // Prepared before the transaction (cached on the connection, which the transaction
-    // shares): preparing takes the tables' locks until the transaction ends, and a
-    // transaction must take none before the head-row lock — a rebuild holding that lock
-    // truncates the tables.
-    futures::future::try_join_all(statements.iter().map(|(sql, _)| c.prepare_cached(sql)))
-        .await
-        .map_err(|e| CommitError::NotWritten(from_pg(e)))?;
-    let tx = c
-        .transaction()
-        .await
-        .map_err(|e| CommitError::NotWritten(from_pg(e)))?;
-    if relaxed {
-        tx.batch_execute("SET LOCAL synchronous_commit TO off")
+    // Prepared before the transaction (cached on the connection): preparing takes the
+    // tables' locks until the transaction ends, and a transaction must take none before the
+    // head-row lock — a rebuild holding that lock truncates the tables.
+    let prepared =
+        futures::future::try_join_all(statements.iter().map(|(sql, _)| c.prepare_cached(sql)))
             .await
             .map_err(|e| CommitError::NotWritten(from_pg(e)))?;
+    let client: &tokio_postgres::Client = &c;
+    let begin = if relaxed {
+        "BEGIN; SET LOCAL synchronous_commit TO off"
+    } else {
+        "BEGIN"
+    };
+    // Each future sends its messages when first polled, and `join_all` polls them in this
+    // order: BEGIN, the statements, COMMIT leave together.
+    let mut pipeline: Vec<Pending<'_, ()>> = Vec::with_capacity(statements.len() + 2);
+    pipeline.push(Box::pin(client.batch_execute(begin)));
+    for (statement, (_, params)) in prepared.into_iter().zip(statements) {
+        pipeline.push(Box::pin(async move {
+            client.query(&statement, &params).await.map(|_| ())
+        }));
     }
-    let answers = pipelined_all(&tx, statements)
-        .await
-        .map_err(|e| CommitError::NotWritten(from_pg(e)))?;
-    // Every statement's answer looked at: a key another process took (a position, a
-    // stream's version) is a conflict, whichever statement's error came back first; the
-    // statements after a failed one only say the transaction is aborted.
-    let mut rows = Vec::with_capacity(answers.len());
-    let mut failed = None;
-    let mut aborted = None;
-    for answer in answers {
-        match answer {
-            Ok(r) => rows.push(r),
-            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => {
-                return Err(CommitError::Conflict(format!(
-                    "another process committed first ({})",
-                    from_pg(e)
-                )));
-            }
-            Err(e) => {
-                if e.code() == Some(&tokio_postgres::error::SqlState::IN_FAILED_SQL_TRANSACTION) {
-                    aborted.get_or_insert(e);
-                } else if failed.is_none() {
-                    failed = Some(e);
-                }
-                rows.push(Vec::new());
-            }
+    pipeline.push(Box::pin(client.batch_execute("COMMIT")));
+    let mut answers = futures::future::join_all(pipeline).await;
+    let committed = answers.pop().unwrap_or(Ok(()));
+    // The server's first refusal before COMMIT says why nothing was written (the statements
+    // after it only say the transaction is aborted).
+    let refused = answers
+        .iter()
+        .filter_map(|a| a.as_ref().err())
+        .filter(|e| e.as_db_error().is_some())
+        .find(|e| e.code() != Some(&tokio_postgres::error::SqlState::IN_FAILED_SQL_TRANSACTION))
+        .or_else(|| {
+            answers
+                .iter()
+                .filter_map(|a| a.as_ref().err())
+                .find(|e| e.as_db_error().is_some())
+        });
+    if let Some(e) = refused {
+        return Err(refusal(e));
+    }
+    // No refusal: every statement ran, or an answer was lost with the connection — then
+    // whether COMMIT ran is unknown.
+    if let Some(Err(e)) = answers.into_iter().find(Result::is_err) {
+        return Err(CommitError::NotDurable(from_pg(e)));
+    }
+    committed.map_err(|e| CommitError::NotDurable(from_pg(e)))
+}
+
+/// SQLSTATE of a failed check (`wf_conflict`): the group does not follow what is stored.
+pub(super) const CONFLICT_STATE: &str = "WF409";
+
+/// A statement's refusal inside a commit, in the commit's terms: a failed check or a key
+/// another process took is a conflict (decide again); anything else wrote nothing.
+fn refusal(e: &tokio_postgres::Error) -> CommitError {
+    match e.as_db_error() {
+        Some(db) if db.code().code() == CONFLICT_STATE => {
+            CommitError::Conflict(db.message().to_owned())
         }
+        Some(db) if db.code() == &tokio_postgres::error::SqlState::UNIQUE_VIOLATION => {
+            CommitError::Conflict(format!(
+                "another process committed first ({}: {})",
+                db.message(),
+                db.code().code()
+            ))
+        }
+        _ => CommitError::NotWritten(pg_error(e)),
     }
-    // Any error at all: nothing is committed (an aborted transaction's COMMIT would only
-    // roll back, answering as if it had worked).
-    if let Some(e) = failed.or(aborted) {
-        return Err(CommitError::NotWritten(from_pg(e)));
-    }
-    let answers = rows;
-    checks.evaluate(what, answers.into_iter().skip(1).take(checked))?;
-    // Once COMMIT is sent, a lost answer leaves the outcome unknown.
-    tx.commit()
-        .await
-        .map_err(|e| CommitError::NotDurable(from_pg(e)))
 }
 
 /// Checks and writes a group in a transaction that holds the head-row lock, and commits.
@@ -116,24 +133,35 @@ pub(super) async fn finish_commit(
     check_group(&tx, group).await?;
     write_group(&tx, group, token)
         .await
-        .map_err(|e| CommitError::NotWritten(from_pg(e)))?;
+        .map_err(|e| refusal(&e))?;
     // Once COMMIT is sent, a lost answer leaves the outcome unknown.
     tx.commit()
         .await
         .map_err(|e| CommitError::NotDurable(from_pg(e)))
 }
 
-pub(super) const CHECK_POSITION: &str = "SELECT count(*) FILTER (WHERE position = $1), \
-                                     count(*) FILTER (WHERE position = $1 - 1) \
-                              FROM wf_log WHERE position IN ($1, $1 - 1)";
-pub(super) const CHECK_STREAMS: &str = "SELECT s.id, s.v, \
-       EXISTS (SELECT 1 FROM wf_log l WHERE l.stream_id = s.id AND l.version = s.v), \
-       s.v = 1 OR EXISTS (SELECT 1 FROM wf_log l \
-                          WHERE l.stream_id = s.id AND l.version = s.v - 1) \
+// The checks raise `wf_conflict` (a PL/pgSQL function of the schema, volatile so that it is
+// never evaluated ahead) with the reason when an expectation does not hold, so that a failed
+// check aborts the transaction it runs in.
+pub(super) const CHECK_POSITION: &str = "SELECT CASE \
+       WHEN EXISTS (SELECT 1 FROM wf_log WHERE position = $1::bigint) \
+         THEN wf_conflict('log position ' || $1::bigint || ' is taken') \
+       WHEN $1::bigint > 1 AND NOT EXISTS (SELECT 1 FROM wf_log WHERE position = $1::bigint - 1) \
+         THEN wf_conflict('log position ' || $1::bigint || ' would leave a gap: ' \
+                          || ($1::bigint - 1) || ' is not stored') \
+     END";
+pub(super) const CHECK_STREAMS: &str = "SELECT CASE \
+       WHEN EXISTS (SELECT 1 FROM wf_log l WHERE l.stream_id = s.id AND l.version = s.v) \
+         THEN wf_conflict('document ' || s.id || ' already has version ' || s.v) \
+       WHEN s.v > 1 AND NOT EXISTS (SELECT 1 FROM wf_log l \
+                                    WHERE l.stream_id = s.id AND l.version = s.v - 1) \
+         THEN wf_conflict('document ' || s.id || ' has no version ' || (s.v - 1) || ' to follow') \
+     END \
      FROM UNNEST($1::uuid[], $2::bigint[]) AS s(id, v)";
-pub(super) const CHECK_COMMANDS: &str =
-    "SELECT command_id FROM wf_commands WHERE command_id = ANY($1)";
-pub(super) const CHECK_NUMBERS: &str = "SELECT n.key, n.stream_id FROM wf_numbers n \
+pub(super) const CHECK_COMMANDS: &str = "SELECT wf_conflict('command id \"' || command_id \
+     || '\" was used by another process') FROM wf_commands WHERE command_id = ANY($1)";
+pub(super) const CHECK_NUMBERS: &str = "SELECT wf_conflict('number already held by another \
+     document (key ' || encode(n.key, 'hex') || ')') FROM wf_numbers n \
      JOIN UNNEST($1::bytea[], $2::uuid[]) AS g(key, id) ON g.key = n.key \
      WHERE n.stream_id <> g.id";
 
@@ -141,7 +169,7 @@ pub(super) const CHECK_NUMBERS: &str = "SELECT n.key, n.stream_id FROM wf_number
 /// head-row lock: the log ends right before the group's first event; each stream ends
 /// right before the group's first event of it; no command id it records is used already; no
 /// number it draws is held by another stream. Sent together (one round trip), on their own
-/// or in the commit's pipeline.
+/// or in the commit's pipeline; the first that does not hold raises a conflict.
 pub(super) struct Checks {
     first: i64,
     ids: Vec<Uuid>,
@@ -178,14 +206,8 @@ impl Checks {
         }
     }
 
-    /// The checking statements, and which check each is.
-    #[allow(clippy::type_complexity)]
-    pub(super) fn statements(
-        &self,
-    ) -> (
-        Vec<(&'static str, Vec<&(dyn ToSql + Sync)>)>,
-        Vec<&'static str>,
-    ) {
+    /// The checking statements.
+    pub(super) fn statements(&self) -> Vec<(&'static str, Vec<&(dyn ToSql + Sync)>)> {
         let mut statements: Vec<(&'static str, Vec<&(dyn ToSql + Sync)>)> = Vec::new();
         if self.first > 0 {
             statements.push((CHECK_POSITION, vec![&self.first]));
@@ -199,74 +221,7 @@ impl Checks {
         if !self.number_keys.is_empty() {
             statements.push((CHECK_NUMBERS, vec![&self.number_keys, &self.number_streams]));
         }
-        let what = statements.iter().map(|(sql, _)| *sql).collect();
-        (statements, what)
-    }
-
-    /// What the checks found: the first expectation that does not hold, as a conflict.
-    pub(super) fn evaluate(
-        &self,
-        what: Vec<&'static str>,
-        answers: impl IntoIterator<Item = Vec<Row>>,
-    ) -> std::result::Result<(), CommitError> {
-        let first = self.first;
-        for (check, found) in what.into_iter().zip(answers) {
-            match check {
-                CHECK_POSITION => {
-                    if let Some(row) = found.first() {
-                        let (taken, before): (i64, i64) = (row.get(0), row.get(1));
-                        if taken > 0 {
-                            return Err(CommitError::Conflict(format!(
-                                "log position {first} is taken"
-                            )));
-                        }
-                        if first > 1 && before == 0 {
-                            return Err(CommitError::Conflict(format!(
-                                "log position {first} would leave a gap: {} is not stored",
-                                first - 1
-                            )));
-                        }
-                    }
-                }
-                CHECK_STREAMS => {
-                    for r in found {
-                        let (id, v, taken, follows): (Uuid, i64, bool, bool) =
-                            (r.get(0), r.get(1), r.get(2), r.get(3));
-                        if taken {
-                            return Err(CommitError::Conflict(format!(
-                                "document {id} already has version {v}"
-                            )));
-                        }
-                        if !follows {
-                            return Err(CommitError::Conflict(format!(
-                                "document {id} has no version {} to follow",
-                                v - 1
-                            )));
-                        }
-                    }
-                }
-                CHECK_COMMANDS => {
-                    // Another process may have used it (for another document) since this one
-                    // decided.
-                    if let Some(r) = found.first() {
-                        let id: String = r.get(0);
-                        return Err(CommitError::Conflict(format!(
-                            "command id {id:?} was used by another process"
-                        )));
-                    }
-                }
-                _ => {
-                    if let Some(r) = found.first() {
-                        let key: Vec<u8> = r.get(0);
-                        return Err(CommitError::Conflict(format!(
-                            "number already held by another document (key {})",
-                            hex::encode(key)
-                        )));
-                    }
-                }
-            }
-        }
-        Ok(())
+        statements
     }
 }
 
@@ -277,13 +232,12 @@ pub(super) async fn check_group(
     group: &Group,
 ) -> std::result::Result<(), CommitError> {
     let checks = Checks::of(group);
-    let (statements, what) = checks.statements();
-    let answers = pipelined(tx, statements, |tx, statement, params| {
-        Box::pin(async move { tx.query(&statement, &params).await })
+    pipelined(tx, checks.statements(), |tx, statement, params| {
+        Box::pin(async move { tx.query(&statement, &params).await.map(|_| ()) })
     })
     .await
-    .map_err(|e| CommitError::NotWritten(from_pg(e)))?;
-    checks.evaluate(what, answers)
+    .map_err(|e| refusal(&e))?;
+    Ok(())
 }
 
 pub(super) const INSERT_LOG: &str = "INSERT INTO wf_log (position, stream_id, version, bytes) \

@@ -83,7 +83,7 @@ mod writers;
 
 /// The schema version this build writes; `workflow migrate` and every open apply the
 /// migrations up to it, and a database of a newer version is refused.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// The migrations, in order: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -155,6 +155,15 @@ INSERT INTO wf_outbox_channel (channel, through, delivered, settled_at, holder, 
 SELECT DISTINCT o.channel, ('x' || encode(m.value, 'hex'))::bit(64)::bigint, 0, 0, '', 0
 FROM wf_outbox o JOIN wf_meta m ON m.key = 'outbox-through' AND length(m.value) = 8;
 DELETE FROM wf_meta WHERE key = 'outbox-through';
+"#,
+    r#"
+-- A commit's checks raise this with their reason (SQLSTATE WF409), so that a check that does
+-- not hold aborts the transaction it runs in: a commit is sent whole, COMMIT included.
+CREATE FUNCTION wf_conflict(reason text) RETURNS boolean LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'WF409', MESSAGE = reason;
+END
+$$;
 "#,
 ];
 
@@ -251,6 +260,11 @@ impl std::fmt::Debug for PostgresStorage {
 /// A database failure in the store's terms: lost connections, shutdowns and lack of
 /// resources are `Unavailable` (a retry may help); the rest are bugs.
 fn from_pg(e: tokio_postgres::Error) -> Error {
+    pg_error(&e)
+}
+
+/// [`from_pg`] of an error the caller keeps.
+fn pg_error(e: &tokio_postgres::Error) -> Error {
     let transient = e.code().is_none_or(|c| {
         let class = &c.code()[..2];
         matches!(class, "08" | "53" | "57" | "40" | "58")

@@ -4,6 +4,19 @@ use super::sql::*;
 use super::*;
 use crate::storage::keys::series_number;
 
+const DOCS_BY_ID: &str = "SELECT stream_id, value FROM wf_docs WHERE stream_id = ANY($1)";
+const COMMANDS_BY_ID: &str = "SELECT command_id, value FROM wf_commands WHERE command_id = ANY($1)";
+
+fn doc_row(r: &Row) -> Result<DocRecord> {
+    whole_record(DocumentId(r.get(0)), &r.get::<_, Vec<u8>>(1))
+}
+
+fn command_row(r: &Row) -> Result<(String, CommandRecord)> {
+    let id: String = r.get(0);
+    let rec = parse(format_args!("command {id:?}"), &r.get::<_, Vec<u8>>(1))?;
+    Ok((id, rec))
+}
+
 impl Projections for PostgresStorage {
     fn doc(&self, id: DocumentId) -> Result<Option<DocRecord>> {
         self.query_opt(
@@ -16,27 +29,73 @@ impl Projections for PostgresStorage {
 
     fn docs(&self, ids: &[DocumentId]) -> Result<Vec<DocRecord>> {
         let ids: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
-        self.query(
-            "SELECT stream_id, value FROM wf_docs WHERE stream_id = ANY($1)",
-            vec![param(ids)],
-        )?
-        .iter()
-        .map(|r| whole_record(DocumentId(r.get(0)), &r.get::<_, Vec<u8>>(1)))
-        .collect()
+        self.query(DOCS_BY_ID, vec![param(ids)])?
+            .iter()
+            .map(doc_row)
+            .collect()
     }
 
     fn commands(&self, command_ids: &[String]) -> Result<Vec<(String, CommandRecord)>> {
-        self.query(
-            "SELECT command_id, value FROM wf_commands WHERE command_id = ANY($1)",
-            vec![param(command_ids.to_vec())],
-        )?
-        .iter()
-        .map(|r| {
-            let id: String = r.get(0);
-            let rec = parse(format_args!("command {id:?}"), &r.get::<_, Vec<u8>>(1))?;
-            Ok((id, rec))
-        })
-        .collect()
+        self.query(COMMANDS_BY_ID, vec![param(command_ids.to_vec())])?
+            .iter()
+            .map(command_row)
+            .collect()
+    }
+
+    fn docs_and_commands(
+        &self,
+        ids: &[DocumentId],
+        command_ids: &[String],
+    ) -> (Result<Vec<DocRecord>>, Result<Vec<(String, CommandRecord)>>) {
+        // Both statements sent together on one connection (no statement when every stream
+        // is in the writer's cache).
+        let ids: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
+        let command_ids = command_ids.to_vec();
+        let read = self.run(move |pool| async move {
+            let c = pool.get().await.map_err(from_pool)?;
+            let (docs_sql, commands_sql) = (
+                c.prepare_cached(DOCS_BY_ID).await.db()?,
+                c.prepare_cached(COMMANDS_BY_ID).await.db()?,
+            );
+            let docs = async {
+                if ids.is_empty() {
+                    Ok(Vec::new())
+                } else {
+                    c.query(&docs_sql, &[&ids]).await
+                }
+            };
+            let commands = async {
+                if command_ids.is_empty() {
+                    Ok(Vec::new())
+                } else {
+                    c.query(&commands_sql, &[&command_ids]).await
+                }
+            };
+            let (docs, commands) = futures::future::join(docs, commands).await;
+            Ok((docs, commands))
+        });
+        let (docs, commands) = match read {
+            Ok(both) => both,
+            Err(e) => {
+                // The connection or the statements failed: the same for both reads.
+                let again = match &e {
+                    Error::Unavailable { reason } => Error::Unavailable {
+                        reason: reason.clone(),
+                    },
+                    other => Error::Internal {
+                        reason: other.to_string(),
+                    },
+                };
+                return (Err(e), Err(again));
+            }
+        };
+        (
+            docs.db()
+                .and_then(|rows| rows.iter().map(doc_row).collect()),
+            commands
+                .db()
+                .and_then(|rows| rows.iter().map(command_row).collect()),
+        )
     }
 
     fn docs_after(&self, after: Option<DocumentId>, limit: usize) -> Result<Vec<DocRecord>> {

@@ -55,26 +55,3 @@ pub(super) async fn pipelined<'a, T>(
     )
     .await
 }
-
-/// Sends `statements` as one pipeline (after preparing those not cached) and gives every
-/// one's answer, in order — not only the first error: after a failed statement the rest
-/// say only that the transaction is aborted, and the caller wants the cause.
-#[allow(clippy::type_complexity)]
-pub(super) async fn pipelined_all<'a>(
-    tx: &'a Tx<'a>,
-    statements: Vec<(&'a str, Vec<&'a (dyn ToSql + Sync)>)>,
-) -> std::result::Result<
-    Vec<std::result::Result<Vec<tokio_postgres::Row>, tokio_postgres::Error>>,
-    tokio_postgres::Error,
-> {
-    let prepared =
-        futures::future::try_join_all(statements.iter().map(|(sql, _)| tx.prepare_cached(sql)))
-            .await?;
-    Ok(futures::future::join_all(
-        prepared
-            .into_iter()
-            .zip(statements)
-            .map(|(statement, (_, params))| async move { tx.query(&statement, &params).await }),
-    )
-    .await)
-}
