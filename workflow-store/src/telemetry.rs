@@ -7,7 +7,7 @@
 //! | `workflow_command_duration_seconds` | histogram | `command` | from `execute` to the answer (durable) |
 //! | `workflow_group_commands` | histogram | | requests decided in one group commit |
 //! | `workflow_commit_duration_seconds` | histogram | | a group's write and sync (or database commit) |
-//! | `workflow_groups_redecided_total` | counter | | groups decided again after another process committed first |
+//! | `workflow_groups_redecided_total` | counter | | groups decided again after another process committed first, or after a command id taken as new was found recorded (a retry) |
 //! | `workflow_log_position` | gauge | | the durable log's head |
 //! | `workflow_writer_halted` | gauge | | 1 once the writer refuses every write |
 //! | `workflow_live_subscribers` | gauge | | live subscriptions |
@@ -124,7 +124,7 @@ pub fn describe_metrics() {
     );
     describe_counter!(
         "workflow_groups_redecided_total",
-        "Groups decided again after another process committed first"
+        "Groups decided again after another process committed first (or a command id taken as new was found recorded: a retry)"
     );
     describe_gauge!("workflow_log_position", "The durable log's head position");
     describe_gauge!(

@@ -492,3 +492,70 @@ async fn two_engines_chain_one_empty_database_with_sm3() {
         "{refused}"
     );
 }
+
+/// On PostgreSQL the writer does not read a group's command ids when it holds every stream of
+/// the group: it takes them as new, and the commit (or, for a group that writes nothing, a
+/// read after deciding) finds a recorded one, so that the group is decided again with the
+/// records read. A retry is answered with its first outcome however it is grouped: alone
+/// (its fresh decision a refusal: the document exists, then has moved on), beside new
+/// commands that write, and for another document it is refused as a reused id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_is_answered_with_its_first_outcome_though_its_id_is_not_read_first() {
+    use workflow_core::outgoing::Action;
+    let db = Database::new();
+    let engine = engine_on(&db).await;
+    let id = new_id();
+    let r = Request {
+        command_id: "oa-portal:42".into(),
+        ..Request::new(id, "wang.fang", Action::Draft(fields()))
+    };
+    let first = engine.execute(r.clone()).await.unwrap();
+    let redecided = engine.redecided_groups();
+    // Alone: decided fresh it would be refused (the document exists).
+    let again = engine.execute(r.clone()).await.unwrap();
+    assert!(again.replayed && !first.replayed);
+    assert_eq!(
+        (again.version, &again.events),
+        (first.version, &first.events)
+    );
+    assert!(
+        engine.redecided_groups() > redecided,
+        "the id was taken as new, found recorded, and the group decided again"
+    );
+    run(
+        &engine,
+        id,
+        "wang.fang",
+        Action::SubmitForReview { route: route() },
+    )
+    .await;
+    let head = engine.head();
+    // Beside commands that write, sent at once so that they may share a group.
+    let others: Vec<_> = (0..6).map(|_| new_id()).collect();
+    let mut sent = vec![engine.execute(r.clone())];
+    for other in &others {
+        sent.push(engine.execute(Request::new(*other, "wang.fang", Action::Draft(fields()))));
+    }
+    let answers = futures::future::join_all(sent).await;
+    let answers: Vec<_> = answers.into_iter().map(Result::unwrap).collect();
+    assert!(answers[0].replayed);
+    assert_eq!(answers[0].version, 1);
+    assert_eq!(answers[0].events, first.events);
+    assert!(answers[1..].iter().all(|o| !o.replayed && o.version == 1));
+    assert_eq!(
+        engine.head(),
+        head + others.len() as u64,
+        "each new document's draft once, nothing for the retry"
+    );
+    // The same id for another document is refused.
+    let other = Request {
+        document_id: new_id(),
+        ..r
+    };
+    assert!(matches!(
+        engine.execute(other).await,
+        Err(Error::CommandIdReused { .. })
+    ));
+    let report = engine.verify(|_, _| {}).unwrap();
+    assert!(report.is_intact(), "{report:?}");
+}

@@ -95,6 +95,7 @@ macro_rules! storage_conformance {
             a_group_that_does_not_follow_the_log_is_refused_whole,
             a_group_that_does_not_follow_a_stream_is_refused_whole,
             a_number_held_by_another_stream_is_refused_whole,
+            a_recorded_command_id_decided_unread_refuses_the_group,
             a_rebuild_in_place_writes_only_what_differs,
             a_rebuild_from_scratch_starts_empty,
             an_interrupted_rebuild_is_remembered,
@@ -772,6 +773,33 @@ pub fn a_group_that_does_not_follow_a_stream_is_refused_whole<B: Backend>(backen
     let (g, model) = model.group(&[(*id, &steps[1])]);
     commit(&*store, &g);
     assert_log(&*store, &model);
+}
+
+/// A command id the writer took as new without reading it (`Group::unread_commands`)
+/// refuses the whole group when it is recorded (a retry: the writer decides the group again
+/// with the records read); ids not recorded do not.
+pub fn a_recorded_command_id_decided_unread_refuses_the_group<B: Backend>(backend: &B) {
+    let place = backend.place();
+    let store = backend.open(&place);
+    let stories = stories();
+    let rounds = rounds(&stories);
+    let (first, model) = Model::new().group(&rounds[0]);
+    commit(&*store, &first);
+    let recorded = match first.commands.first() {
+        Some((id, _)) => id.clone(),
+        None => panic!("the suite's first group records no command"),
+    };
+    let (mut next, after) = model.group(&rounds[1]);
+    next.unread_commands = vec!["never-used".into(), recorded];
+    assert_refused_whole(
+        &*store,
+        &next,
+        "a group with a recorded command id it did not read",
+    );
+    next.unread_commands = vec!["never-used".into(), "nor-this".into()];
+    commit(&*store, &next);
+    assert_log(&*store, &after);
+    assert_projections(&*store, &after);
 }
 
 /// A number another stream holds refuses the whole group; the holder drawing it again

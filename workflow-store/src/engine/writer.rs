@@ -489,7 +489,9 @@ impl Writer {
                     reason: reason.clone(),
                 });
             }
-            let attempted = self.attempt_group(requests);
+            // A first attempt may take command ids as new without reading them (a retry
+            // among them makes the commit conflict, and the next attempt reads them).
+            let attempted = self.attempt_group(requests, attempt == 1 && !holding);
             if holding {
                 // Not committed (nothing to write, or refused before): let others go on.
                 self.storage.release_commits();
@@ -585,7 +587,12 @@ impl Writer {
     /// Reads the streams and command ids of a group's requests from a remote store at once
     /// (one round trip for both, not two per request). A failure here only means each is read
     /// on its own while deciding, where its error is answered.
-    fn prefetch(&self, requests: &[Box<Request>], overlay: &mut Overlay) {
+    ///
+    /// When every stream is in the writer's cache and `assume_new` (a group's first
+    /// attempt), nothing is read: the command ids are taken as new — they almost always are —
+    /// and listed in the group's `unread_commands`, so that the commit refuses the group
+    /// when one is recorded (a retry) and it is decided again with the records read.
+    fn prefetch(&self, requests: &[Box<Request>], overlay: &mut Overlay, assume_new: bool) {
         let mut ids: Vec<DocumentId> = requests
             .iter()
             .map(|r| r.document_id)
@@ -596,6 +603,11 @@ impl Writer {
         let mut command_ids: Vec<String> = requests.iter().map(|r| r.command_id.clone()).collect();
         command_ids.sort();
         command_ids.dedup();
+        if ids.is_empty() && assume_new {
+            overlay.prefetched_commands = command_ids.iter().map(|id| (id.clone(), None)).collect();
+            overlay.group.unread_commands = command_ids;
+            return;
+        }
         let (docs, commands) = self.storage.docs_and_commands(&ids, &command_ids);
         if let Ok(found) = docs {
             overlay.prefetched_docs = ids.iter().map(|id| (*id, None)).collect();
@@ -613,17 +625,40 @@ impl Writer {
 
     /// Decides every request against the store plus the group's own changes, then commits
     /// the group.
-    fn attempt_group(&mut self, requests: &[Box<Request>]) -> Attempt {
+    fn attempt_group(&mut self, requests: &[Box<Request>], assume_new: bool) -> Attempt {
         let directory_lock = self.directory.clone();
         let Ok(directory) = directory_lock.read() else {
             return Attempt::Done(refuse_all(requests, || Error::Closed));
         };
         let (start_head, start_hash) = (self.head, self.head_hash.clone());
-        let (answers, overlay) = self.decide_group(requests, &directory);
+        let (answers, overlay) = self.decide_group(requests, &directory, assume_new);
         let projecting = std::time::Instant::now();
         let pending = Pending::of(overlay, &directory);
         drop(directory);
         crate::telemetry::spent(crate::telemetry::Phase::Projections, projecting.elapsed());
+        // Nothing to write, so no commit to check the command ids taken as new: read them
+        // now, before any answer stands on them.
+        let unread = &pending.group.unread_commands;
+        if pending.group.is_empty() && !unread.is_empty() {
+            match self.storage.commands(unread) {
+                Ok(found) if found.is_empty() => {}
+                Ok(found) => {
+                    let reason = found.first().map_or_else(String::new, |(id, _)| {
+                        format!("command id {id:?} is recorded already")
+                    });
+                    return Attempt::Conflict { reason, answers };
+                }
+                Err(e) => {
+                    let reason = format!(
+                        "cannot read whether the command ids were used before: {}",
+                        cause(&e)
+                    );
+                    return Attempt::Done(refuse_all(requests, || Error::Unavailable {
+                        reason: reason.clone(),
+                    }));
+                }
+            }
+        }
         match self.write(&pending.group, requests.len()) {
             Ok(()) => self.after_commit(pending, answers, &directory_lock),
             Err(e) => self.after_failure(e, &pending.group, answers, (start_head, start_hash)),
@@ -639,6 +674,7 @@ impl Writer {
         &mut self,
         requests: &[Box<Request>],
         directory: &DirectoryCache,
+        assume_new: bool,
     ) -> (Vec<(Result<Outcome>, bool)>, Overlay) {
         let mut overlay = Overlay {
             publish: self.readers.live.load(Ordering::SeqCst) > 0,
@@ -646,7 +682,7 @@ impl Writer {
         };
         if self.storage.shared() {
             let reading = std::time::Instant::now();
-            self.prefetch(requests, &mut overlay);
+            self.prefetch(requests, &mut overlay, assume_new);
             crate::telemetry::spent(crate::telemetry::Phase::Read, reading.elapsed());
         }
         let reads = StoreReads(&*self.storage);
@@ -667,8 +703,13 @@ impl Writer {
         };
         let mut answers: Vec<(Result<Outcome>, bool)> = Vec::with_capacity(requests.len());
         let deciding = std::time::Instant::now();
+        // Command ids taken as new without reading them: every answer stands only once the
+        // commit (or the read after deciding) has shown none is recorded — a retry's fresh
+        // decision is not its answer.
+        let unread = !group.overlay.group.unread_commands.is_empty();
         for req in requests {
-            let read_group_state = group.overlay.commands.contains_key(&req.command_id)
+            let read_group_state = unread
+                || group.overlay.commands.contains_key(&req.command_id)
                 || group.overlay.docs.contains_key(&req.document_id);
             let answer = match group.append(req, &mut self.cache, &answers) {
                 Ok((o, depends)) => (Ok(o), depends || read_group_state),

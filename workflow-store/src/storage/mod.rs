@@ -147,6 +147,12 @@ pub struct Group {
     /// Make it durable even where the configured durability is relaxed (a directory
     /// change: who may act is not to be lost with the last half second of commands).
     pub sync_always: bool,
+    /// Command ids of the group's requests that were decided as new without reading
+    /// whether they are recorded (a remote store's writer skips that round trip when it
+    /// holds every stream of the group): a backend refuses the whole group as a
+    /// [`CommitError::Conflict`] when any of them is recorded, and the writer decides it
+    /// again with the records read — a retry is answered with its first outcome.
+    pub unread_commands: Vec<String>,
 }
 
 impl Group {

@@ -56,21 +56,41 @@ pub(super) async fn commit_group(
             .await
             .map_err(|e| CommitError::NotWritten(from_pg(e)))?;
     let client: &tokio_postgres::Client = &c;
+    // A connection the pool holds may have been closed since (the server restarted): say so
+    // now, while nothing is sent.
+    if client.is_closed() {
+        return Err(CommitError::NotWritten(Error::Unavailable {
+            reason: "PostgreSQL: the connection was closed".into(),
+        }));
+    }
     let begin = if relaxed {
         "BEGIN; SET LOCAL synchronous_commit TO off"
     } else {
         "BEGIN"
     };
-    // Each future sends its messages when first polled, and `join_all` polls them in this
-    // order: BEGIN, the statements, COMMIT leave together.
+    // Each future builds and sends its messages when first polled, and `join_all` polls
+    // them in this order: BEGIN, the statements, COMMIT leave together. One the client
+    // refuses on its first poll sent nothing (its parameters did not encode, or the
+    // connection is gone); then the group must not be committed without it: `ROLLBACK` goes in place of
+    // `COMMIT`, which is polled after every statement was.
+    let unsent = std::sync::atomic::AtomicBool::new(false);
+    let unsent = &unsent;
     let mut pipeline: Vec<Pending<'_, ()>> = Vec::with_capacity(statements.len() + 2);
-    pipeline.push(Box::pin(client.batch_execute(begin)));
+    pipeline.push(first_poll_noted(client.batch_execute(begin), unsent));
     for (statement, (_, params)) in prepared.into_iter().zip(statements) {
-        pipeline.push(Box::pin(async move {
-            client.query(&statement, &params).await.map(|_| ())
-        }));
+        pipeline.push(first_poll_noted(
+            async move { client.query(&statement, &params).await.map(|_| ()) },
+            unsent,
+        ));
     }
-    pipeline.push(Box::pin(client.batch_execute("COMMIT")));
+    pipeline.push(Box::pin(async move {
+        let end = if unsent.load(std::sync::atomic::Ordering::SeqCst) {
+            "ROLLBACK"
+        } else {
+            "COMMIT"
+        };
+        client.batch_execute(end).await
+    }));
     let mut answers = futures::future::join_all(pipeline).await;
     let committed = answers.pop().unwrap_or(Ok(()));
     // The server's first refusal before COMMIT says why nothing was written (the statements
@@ -89,12 +109,44 @@ pub(super) async fn commit_group(
     if let Some(e) = refused {
         return Err(refusal(e));
     }
+    if unsent.load(std::sync::atomic::Ordering::SeqCst) {
+        // ROLLBACK went in place of COMMIT: nothing is written.
+        let e = answers.iter().find_map(|a| a.as_ref().err()).map_or_else(
+            || Error::Internal {
+                reason: "a statement of the commit was not sent".into(),
+            },
+            pg_error,
+        );
+        return Err(CommitError::NotWritten(e));
+    }
     // No refusal: every statement ran, or an answer was lost with the connection — then
     // whether COMMIT ran is unknown.
     if let Some(Err(e)) = answers.into_iter().find(Result::is_err) {
         return Err(CommitError::NotDurable(from_pg(e)));
     }
     committed.map_err(|e| CommitError::NotDurable(from_pg(e)))
+}
+
+/// `future`, noting in `unsent` when the client refuses it on its first poll — before it
+/// sent anything (its parameters did not encode, or the connection is gone).
+fn first_poll_noted<'a>(
+    future: impl Future<Output = std::result::Result<(), tokio_postgres::Error>> + Send + 'a,
+    unsent: &'a std::sync::atomic::AtomicBool,
+) -> Pending<'a, ()> {
+    let mut future = Box::pin(future);
+    let mut first = true;
+    Box::pin(futures::future::poll_fn(move |cx| {
+        let polled = future.as_mut().poll(cx);
+        // Only the client's own refusal: the server's answer can already be there at the
+        // first poll (this thread descheduled between sending and looking), and a server
+        // error aborts the transaction, whose COMMIT then rolls back anyway.
+        if std::mem::take(&mut first)
+            && matches!(&polled, std::task::Poll::Ready(Err(e)) if e.as_db_error().is_none())
+        {
+            unsent.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        polled
+    }))
 }
 
 /// SQLSTATE of a failed check (`wf_conflict`): the group does not follow what is stored.
@@ -159,7 +211,7 @@ pub(super) const CHECK_STREAMS: &str = "SELECT CASE \
      END \
      FROM UNNEST($1::uuid[], $2::bigint[]) AS s(id, v)";
 pub(super) const CHECK_COMMANDS: &str = "SELECT wf_conflict('command id \"' || command_id \
-     || '\" was used by another process') FROM wf_commands WHERE command_id = ANY($1)";
+     || '\" is recorded already') FROM wf_commands WHERE command_id = ANY($1)";
 pub(super) const CHECK_NUMBERS: &str = "SELECT wf_conflict('number already held by another \
      document (key ' || encode(n.key, 'hex') || ')') FROM wf_numbers n \
      JOIN UNNEST($1::bytea[], $2::uuid[]) AS g(key, id) ON g.key = n.key \
@@ -167,7 +219,8 @@ pub(super) const CHECK_NUMBERS: &str = "SELECT wf_conflict('number already held 
 
 /// The group's expectations, checked inside the commit's transaction, which holds the
 /// head-row lock: the log ends right before the group's first event; each stream ends
-/// right before the group's first event of it; no command id it records is used already; no
+/// right before the group's first event of it; no command id it records (or decided as new
+/// without reading) is recorded already; no
 /// number it draws is held by another stream. Sent together (one round trip), on their own
 /// or in the commit's pipeline; the first that does not hold raises a conflict.
 pub(super) struct Checks {
@@ -189,7 +242,16 @@ impl Checks {
             }
         }
         let (ids, versions): (Vec<Uuid>, Vec<i64>) = starts.iter().copied().unzip();
-        let command_ids: Vec<String> = group.commands.iter().map(|(id, _)| id.clone()).collect();
+        // The ids it records, and those of its requests decided without reading them.
+        let mut command_ids: Vec<String> = group
+            .commands
+            .iter()
+            .map(|(id, _)| id)
+            .chain(&group.unread_commands)
+            .cloned()
+            .collect();
+        command_ids.sort();
+        command_ids.dedup();
         let numbers: BTreeMap<Vec<u8>, Uuid> = group
             .numbers
             .iter()

@@ -130,6 +130,11 @@ impl SplitCommit for SledStorage {
                             )));
                         }
                     }
+                    for id in &group.unread_commands {
+                        if tcommands.get(id.as_bytes())?.is_some() {
+                            return Err(conflict(format!("command id {id:?} is recorded already")));
+                        }
+                    }
                     // Numbers are unique: a number already held by another stream aborts all.
                     for (k, id) in &number_keys {
                         if let Some(held) = tnumbers.get(k)?
