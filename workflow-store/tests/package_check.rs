@@ -297,6 +297,50 @@ async fn a_metadata_value_out_of_its_range_fails_the_metadata_line() {
 }
 
 #[tokio::test]
+async fn eep_xml_elements_out_of_their_range_or_order_fail_the_metadata_line() {
+    // Only eep.xml edited (an unsigned package, its digest restated in the manifest): a
+    // 保管期限 and a 密级 no record has, the 责任者 emptied, and the 办理过程's last act (归档)
+    // dated before the acts it follows.
+    let (package, _dir) = exported(steps::ARCHIVED, false).await;
+    let eep = package.join("eep.xml");
+    let xml = std::fs::read_to_string(&eep).unwrap();
+    let replace_text = |xml: &str, element: &str, last: bool, by: &str| -> String {
+        let open = format!("<{element}>");
+        let close = format!("</{element}>");
+        let at = if last {
+            xml.rfind(&open)
+        } else {
+            xml.find(&open)
+        }
+        .unwrap_or_else(|| panic!("no {element} in eep.xml"));
+        let end = at + xml[at..].find(&close).unwrap();
+        format!("{}{open}{by}{}", &xml[..at], &xml[end..])
+    };
+    let xml = replace_text(&xml, "保管期限", false, "定期5年");
+    let xml = replace_text(&xml, "密级", false, "内部");
+    let xml = replace_text(&xml, "责任者", false, " ");
+    let xml = replace_text(&xml, "行为时间", true, "2000-01-01T00:00:00Z");
+    std::fs::write(&eep, xml).unwrap();
+    restate_digest(&package, "eep.xml");
+    let report = check_package(&package, None).unwrap();
+    assert_eq!(
+        failing(&report),
+        ["authenticity.metadata"],
+        "{}",
+        report.to_text()
+    );
+    let found = findings(&report, "authenticity.metadata");
+    for said in [
+        "保管期限 \"定期5年\" 不在值域内",
+        "密级 \"内部\" 不在值域内",
+        "缺责任者",
+        "行为时间 2000-01-01T00:00:00Z 早于前一个",
+    ] {
+        assert!(found.contains(said), "{said}: {found}");
+    }
+}
+
+#[tokio::test]
 async fn events_rewritten_under_a_signed_record_fail_the_fixity_line() {
     // The same forgery of a signed package, which cannot restate eep.xml without breaking
     // its signature: the events are not those the signed record names.

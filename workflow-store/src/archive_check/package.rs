@@ -6,7 +6,7 @@
 //! |---|---|
 //! | 真实性 | 固化信息有效性: every event hashes to its recorded hash; the fixity digests agree; the events are those `eep.xml` names (业务标识符, 事件哈希) |
 //! | 真实性 | 内容数据的电子属性一致性: each file at its 存储位置 has the SHA-256 of the manifest and the SHA-256 and SM3 摘要 of `eep.xml` |
-//! | 真实性 | 元数据项格式与值域: 档号, 题名, 文号 in their 值域; `document.json` the fold of the events; `eep.xml` names the same 题名, 档号, 文件编号 |
+//! | 真实性 | 元数据项格式与值域: 档号, 题名, 文号 in their 值域; `document.json` the fold of the events; `eep.xml` names the same 题名, 档号 (and each of its parts), 文件编号, 密级, gives a 责任者, and dates the 办理过程's acts in order (a minute's clock skew between servers tolerated) |
 //! | 真实性 | 电子签名有效性: each SM2 signature of `eep.xml` verifies over its 被签名对象 (under the trusted key, when given) |
 //! | 完整性 | 必要元素完整性: the package's files, and the elements of `eep.xml` DA/T 48 asks for, one 业务实体 per event |
 //! | 完整性 | 过程信息完整性: the 办理过程 from creation, versions 1, 2, 3 …, ending filed |
@@ -345,12 +345,14 @@ pub fn check_package(dir: &Path, trusted: Option<&[u8]>) -> Result<ArchiveCheck>
                     recorded.unwrap_or_default()
                 ));
             }
+            metadata.extend(element_values(&find, state, p.archive));
+            metadata.extend(acts_in_order(&eep));
         }
     }
     items.push(item(
         Aspect::Authenticity,
         "authenticity.metadata",
-        "元数据项格式与值域（档号、题名、文号；元数据与办理过程、封装记录一致）",
+        "元数据项格式与值域（档号及其各项、题名、文号、密级、责任者、行为时间；元数据与办理过程、封装记录一致）",
         u64::from(state.is_some()),
         metadata,
     ));
@@ -608,6 +610,88 @@ pub fn check_package(dir: &Path, trusted: Option<&[u8]>) -> Result<ArchiveCheck>
         items,
     })
 }
+
+/// The 值域 of eep.xml's own elements, each against the record as `document.json` folds
+/// it: the 档号's parts (全宗号, 年度, 保管期限, 机构或问题, 件号), 密级, and a 责任者 given
+/// where the record comes from a unit.
+fn element_values<'e>(
+    find: &dyn Fn(&str) -> Option<&'e Element>,
+    state: &workflow_core::FlowState,
+    archive: Option<&workflow_core::archive::ArchiveRecord>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut expect = |name: &str, found: Option<&str>, wanted: &str| {
+        if found.map(str::trim) != Some(wanted) {
+            out.push(format!(
+                "{EEP_FILE} 的{name} {:?} 不在值域内或与记录的 {wanted:?} 不一致",
+                found.unwrap_or("（缺）")
+            ));
+        }
+    };
+    if let Some(a) = archive {
+        let r = &a.reference;
+        let part = |name: &str| find(&format!("{ENTITY}/档号/{name}")).map(|e| e.text.as_str());
+        expect("全宗号", part("全宗号"), &r.fonds);
+        expect("年度", part("年度"), &r.year.to_string());
+        expect("保管期限", part("保管期限"), r.retention.chinese());
+        expect("机构或问题", part("机构或问题"), &r.unit);
+        expect("件号", part("件号"), &r.item.to_string());
+    }
+    let described =
+        |name: &str| find(&format!("{ENTITY}/内容描述/{name}")).map(|e| e.text.as_str());
+    expect("密级", described("密级"), state.classification().chinese());
+    // A record from a unit names it (a 督办通报 comes from none).
+    if state.particulars().from.is_some() && described("责任者").is_none_or(|v| v.trim().is_empty())
+    {
+        out.push(format!("{EEP_FILE} 缺责任者"));
+    }
+    out
+}
+
+/// The 办理过程's times in eep.xml: each a time (RFC 3339), none before the one it follows
+/// (形成 before 归档), and the package's own 封装包创建时间 a time. Servers sharing a store
+/// record acts by their own clocks: an act up to [`CLOCK_SKEW`] before the one it follows is
+/// taken as their skew, not as disorder.
+fn acts_in_order(eep: &[Element]) -> Vec<String> {
+    let parse = |text: &str| chrono::DateTime::parse_from_rfc3339(text.trim()).ok();
+    let made_at = eep
+        .iter()
+        .find(|e| e.path == format!("{ROOT}/被签名对象/封装包创建时间"))
+        .map(|e| e.text.as_str());
+    let mut out = Vec::new();
+    if made_at.and_then(parse).is_none() {
+        out.push(format!(
+            "{EEP_FILE} 的封装包创建时间 {:?} 不是时间",
+            made_at.unwrap_or("（缺）")
+        ));
+    }
+    let act = format!("{ROOT}/被签名对象/封装内容/业务实体块/业务实体/行为时间");
+    let mut last: Option<chrono::DateTime<chrono::FixedOffset>> = None;
+    for (n, e) in eep.iter().filter(|e| e.path == act).enumerate() {
+        let n = n + 1;
+        let Some(at) = parse(&e.text) else {
+            out.push(format!(
+                "{EEP_FILE} 第 {n} 个业务行为的行为时间 {:?} 不是时间",
+                e.text
+            ));
+            continue;
+        };
+        if let Some(before) = last
+            && at + CLOCK_SKEW < before
+        {
+            out.push(format!(
+                "{EEP_FILE} 第 {n} 个业务行为的行为时间 {} 早于前一个（{}）",
+                e.text.trim(),
+                before.to_rfc3339()
+            ));
+        }
+        last = Some(last.map_or(at, |before| before.max(at)));
+    }
+    out
+}
+
+/// How far apart the clocks of servers sharing a store may be.
+const CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // tests
