@@ -30,14 +30,28 @@ struct Document {
 
 #[derive(Debug, Clone)]
 enum Command {
-    Draft { title: String, body: String },
-    Advance { step: u8, actor: String, opinion: String },
+    Draft {
+        title: String,
+        body: String,
+    },
+    Advance {
+        step: u8,
+        actor: String,
+        opinion: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 enum Event {
-    Drafted { title: String, body: String },
-    Advanced { step: u8, actor: String, opinion: String },
+    Drafted {
+        title: String,
+        body: String,
+    },
+    Advanced {
+        step: u8,
+        actor: String,
+        opinion: String,
+    },
 }
 
 impl DomainEvent for Event {
@@ -257,7 +271,10 @@ async fn main() -> Result<(), String> {
             .url
             .rsplit_once('/')
             .ok_or("the URL names no database")?;
-        (head.to_owned(), format!("cqrs_reference_{}", std::process::id()))
+        (
+            head.to_owned(),
+            format!("cqrs_reference_{}", std::process::id()),
+        )
     };
     let admin = postgres_es::default_postgress_pool(&args.url).await;
     admin
