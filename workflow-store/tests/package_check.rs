@@ -122,12 +122,7 @@ async fn a_content_file_flipped_by_one_byte_fails_its_digests_only() {
     bytes[comment] ^= 1;
     std::fs::write(&printed, &bytes).unwrap();
     let report = check_package(&package, None).unwrap();
-    assert_eq!(
-        failing(&report),
-        ["authenticity.content_digests"],
-        "{}",
-        report.to_text()
-    );
+    assert_failing(&report, &["authenticity.content_digests"]);
     // Even with the manifest's SHA-256 restated, eep.xml's SM3 摘要 (under the signature)
     // still tells.
     let rel = printed.strip_prefix(&package).unwrap().to_str().unwrap();
@@ -150,12 +145,7 @@ async fn a_file_slipped_into_the_package_or_its_notes_changed_fail_the_security_
     )
     .unwrap();
     let report = check_package(&package, None).unwrap();
-    assert_eq!(
-        failing(&report),
-        ["security.package"],
-        "{}",
-        report.to_text()
-    );
+    assert_failing(&report, &["security.package"]);
     assert!(findings(&report, "security.package").contains("files/99-extra.pdf 不在清单中"));
     std::fs::remove_file(package.join("files").join("99-extra.pdf")).unwrap();
     let notes = package.join("VERIFY.txt");
@@ -163,12 +153,7 @@ async fn a_file_slipped_into_the_package_or_its_notes_changed_fail_the_security_
     text.push_str("\nAll is well.\n");
     std::fs::write(&notes, text).unwrap();
     let report = check_package(&package, None).unwrap();
-    assert_eq!(
-        failing(&report),
-        ["security.package"],
-        "{}",
-        report.to_text()
-    );
+    assert_failing(&report, &["security.package"]);
 }
 
 #[tokio::test]
@@ -183,11 +168,9 @@ async fn a_bad_or_foreign_signature_fails_the_signature_line_only() {
     std::fs::write(&eep, &retitled).unwrap();
     restate_digest(&package, "eep.xml");
     let report = check_package(&package, None).unwrap();
-    assert_eq!(
-        failing(&report),
-        ["authenticity.metadata", "authenticity.signature"],
-        "{}",
-        report.to_text()
+    assert_failing(
+        &report,
+        &["authenticity.metadata", "authenticity.signature"],
     );
     assert!(findings(&report, "authenticity.signature").contains("签名无效"));
     // The signature value itself altered: only the signature line fails.
@@ -197,23 +180,13 @@ async fn a_bad_or_foreign_signature_fails_the_signature_line_only() {
     std::fs::write(&eep, &bad).unwrap();
     restate_digest(&package, "eep.xml");
     let report = check_package(&package, None).unwrap();
-    assert_eq!(
-        failing(&report),
-        ["authenticity.signature"],
-        "{}",
-        report.to_text()
-    );
+    assert_failing(&report, &["authenticity.signature"]);
     // Intact, but checked against a key that did not sign it.
     std::fs::write(&eep, &xml).unwrap();
     restate_digest(&package, "eep.xml");
     let other = key(7).public_key();
     let report = check_package(&package, Some(&other)).unwrap();
-    assert_eq!(
-        failing(&report),
-        ["authenticity.signature"],
-        "{}",
-        report.to_text()
-    );
+    assert_failing(&report, &["authenticity.signature"]);
     assert!(findings(&report, "authenticity.signature").contains("不是可信公钥"));
     // An unsigned package, when a trusted key is asked for.
     let (unsigned, _dir2) = exported(steps::ARCHIVED, false).await;
@@ -285,12 +258,7 @@ async fn a_metadata_value_out_of_its_range_fails_the_metadata_line() {
     std::fs::write(&eep, xml.replace(&before, &after)).unwrap();
     restate_digest(&package, "eep.xml");
     let report = check_package(&package, None).unwrap();
-    assert_eq!(
-        failing(&report),
-        ["authenticity.metadata"],
-        "{}",
-        report.to_text()
-    );
+    assert_failing(&report, &["authenticity.metadata"]);
     let found = findings(&report, "authenticity.metadata");
     assert!(found.contains("年度 1900 不在值域内"), "{found}");
     assert!(found.contains("档号"), "{found}");
@@ -323,12 +291,7 @@ async fn eep_xml_elements_out_of_their_range_or_order_fail_the_metadata_line() {
     std::fs::write(&eep, xml).unwrap();
     restate_digest(&package, "eep.xml");
     let report = check_package(&package, None).unwrap();
-    assert_eq!(
-        failing(&report),
-        ["authenticity.metadata"],
-        "{}",
-        report.to_text()
-    );
+    assert_failing(&report, &["authenticity.metadata"]);
     let found = findings(&report, "authenticity.metadata");
     for said in [
         "保管期限 \"定期5年\" 不在值域内",
@@ -384,12 +347,7 @@ async fn a_manifest_path_leading_out_of_the_package_is_not_read() {
     )
     .unwrap();
     let report = check_package(&package, None).unwrap();
-    assert_eq!(
-        failing(&report),
-        ["security.package"],
-        "{}",
-        report.to_text()
-    );
+    assert_failing(&report, &["security.package"]);
     assert!(
         findings(&report, "security.package").contains("越出封装包"),
         "{}",
@@ -408,12 +366,7 @@ async fn a_manifest_path_leading_out_of_the_package_is_not_read() {
 async fn a_record_not_yet_filed_fails_the_process_line() {
     let (package, _dir) = exported(steps::ARCHIVED - 1, true).await;
     let report = check_package(&package, None).unwrap();
-    assert_eq!(
-        failing(&report),
-        ["integrity.process"],
-        "{}",
-        report.to_text()
-    );
+    assert_failing(&report, &["integrity.process"]);
     assert!(findings(&report, "integrity.process").contains("办理过程未至归档"));
 }
 
@@ -422,12 +375,7 @@ async fn a_missing_content_file_fails_the_content_line() {
     let (package, _dir) = exported(steps::ARCHIVED, true).await;
     std::fs::remove_file(the_printed_file(&package)).unwrap();
     let report = check_package(&package, None).unwrap();
-    assert_eq!(
-        failing(&report),
-        ["integrity.content"],
-        "{}",
-        report.to_text()
-    );
+    assert_failing(&report, &["integrity.content"]);
     assert!(findings(&report, "integrity.content").contains("缺失或无法读取"));
     // A directory that is no package is an error, not a report.
     assert!(check_package(&package.join("files"), None).is_err());

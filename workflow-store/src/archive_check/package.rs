@@ -654,10 +654,8 @@ fn element_values<'e>(
 /// taken as their skew, not as disorder.
 fn acts_in_order(eep: &[Element]) -> Vec<String> {
     let parse = |text: &str| chrono::DateTime::parse_from_rfc3339(text.trim()).ok();
-    let made_at = eep
-        .iter()
-        .find(|e| e.path == format!("{ROOT}/被签名对象/封装包创建时间"))
-        .map(|e| e.text.as_str());
+    let made = format!("{ROOT}/被签名对象/封装包创建时间");
+    let made_at = eep.iter().find(|e| e.path == made).map(|e| e.text.as_str());
     let mut out = Vec::new();
     if made_at.and_then(parse).is_none() {
         out.push(format!(

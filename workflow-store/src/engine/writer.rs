@@ -608,16 +608,13 @@ impl Writer {
             overlay.group.unread_commands = command_ids;
             return;
         }
-        let (docs, commands) = self.storage.docs_and_commands(&ids, &command_ids);
-        if let Ok(found) = docs {
+        if let Ok((docs, commands)) = self.storage.docs_and_commands(&ids, &command_ids) {
             overlay.prefetched_docs = ids.iter().map(|id| (*id, None)).collect();
-            for record in found {
+            for record in docs {
                 overlay.prefetched_docs.insert(record.id(), Some(record));
             }
-        }
-        if let Ok(found) = commands {
             overlay.prefetched_commands = command_ids.iter().map(|id| (id.clone(), None)).collect();
-            for (id, record) in found {
+            for (id, record) in commands {
                 overlay.prefetched_commands.insert(id, Some(record));
             }
         }

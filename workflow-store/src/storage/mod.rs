@@ -475,6 +475,10 @@ pub trait EventLog {
     }
 }
 
+/// What [`Projections::docs_and_commands`] finds: the streams' records, and the command ids'
+/// records (those that exist, in any order).
+pub type DocsAndCommands = (Vec<DocRecord>, Vec<(String, CommandRecord)>);
+
 /// The projections, read by key and by range (the engine's writer changes them through
 /// [`Storage::commit`], a rebuild through [`Rebuild::converge`]).
 pub trait Projections {
@@ -501,13 +505,12 @@ pub trait Projections {
     }
     /// [`Projections::docs`] and [`Projections::commands`] together: one round trip where
     /// the backend is remote (the writer reads a group's streams and command ids with it).
-    #[allow(clippy::type_complexity)]
     fn docs_and_commands(
         &self,
         ids: &[DocumentId],
         command_ids: &[String],
-    ) -> (Result<Vec<DocRecord>>, Result<Vec<(String, CommandRecord)>>) {
-        (self.docs(ids), self.commands(command_ids))
+    ) -> Result<DocsAndCommands> {
+        Ok((self.docs(ids)?, self.commands(command_ids)?))
     }
     /// Up to `limit` state records after stream id `after`, by id.
     fn docs_after(&self, after: Option<DocumentId>, limit: usize) -> Result<Vec<DocRecord>>;

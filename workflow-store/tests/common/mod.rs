@@ -16,6 +16,13 @@ pub fn failing(report: &workflow_store::archive_check::ArchiveCheck) -> Vec<&'st
         .collect()
 }
 
+/// Asserts that exactly the lines `codes` of the report did not pass (the report's text
+/// shown when not).
+#[track_caller]
+pub fn assert_failing(report: &workflow_store::archive_check::ArchiveCheck, codes: &[&str]) {
+    assert_eq!(failing(report), codes, "{}", report.to_text());
+}
+
 /// What the report's line `code` found, one finding per line.
 pub fn findings(report: &workflow_store::archive_check::ArchiveCheck, code: &str) -> String {
     report

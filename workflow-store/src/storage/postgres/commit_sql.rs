@@ -71,8 +71,8 @@ pub(super) async fn commit_group(
     // Each future builds and sends its messages when first polled, and `join_all` polls
     // them in this order: BEGIN, the statements, COMMIT leave together. One the client
     // refuses on its first poll sent nothing (its parameters did not encode, or the
-    // connection is gone); then the group must not be committed without it: `ROLLBACK` goes in place of
-    // `COMMIT`, which is polled after every statement was.
+    // connection is gone), and the group must not commit without it: `ROLLBACK` goes in
+    // place of `COMMIT`, which is polled after every statement was.
     let unsent = std::sync::atomic::AtomicBool::new(false);
     let unsent = &unsent;
     let mut pipeline: Vec<Pending<'_, ()>> = Vec::with_capacity(statements.len() + 2);
@@ -95,17 +95,15 @@ pub(super) async fn commit_group(
     let committed = answers.pop().unwrap_or(Ok(()));
     // The server's first refusal before COMMIT says why nothing was written (the statements
     // after it only say the transaction is aborted).
-    let refused = answers
-        .iter()
-        .filter_map(|a| a.as_ref().err())
-        .filter(|e| e.as_db_error().is_some())
+    let server_errors = || {
+        answers
+            .iter()
+            .filter_map(|a| a.as_ref().err())
+            .filter(|e| e.as_db_error().is_some())
+    };
+    let refused = server_errors()
         .find(|e| e.code() != Some(&tokio_postgres::error::SqlState::IN_FAILED_SQL_TRANSACTION))
-        .or_else(|| {
-            answers
-                .iter()
-                .filter_map(|a| a.as_ref().err())
-                .find(|e| e.as_db_error().is_some())
-        });
+        .or_else(|| server_errors().next());
     if let Some(e) = refused {
         return Err(refusal(e));
     }

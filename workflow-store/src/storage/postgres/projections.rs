@@ -46,12 +46,12 @@ impl Projections for PostgresStorage {
         &self,
         ids: &[DocumentId],
         command_ids: &[String],
-    ) -> (Result<Vec<DocRecord>>, Result<Vec<(String, CommandRecord)>>) {
+    ) -> Result<crate::storage::DocsAndCommands> {
         // Both statements sent together on one connection (no statement when every stream
         // is in the writer's cache).
         let ids: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
         let command_ids = command_ids.to_vec();
-        let read = self.run(move |pool| async move {
+        let (docs, commands) = self.run(move |pool| async move {
             let c = pool.get().await.map_err(from_pool)?;
             let (docs_sql, commands_sql) = (
                 c.prepare_cached(DOCS_BY_ID).await.db()?,
@@ -71,31 +71,12 @@ impl Projections for PostgresStorage {
                     c.query(&commands_sql, &[&command_ids]).await
                 }
             };
-            let (docs, commands) = futures::future::join(docs, commands).await;
-            Ok((docs, commands))
-        });
-        let (docs, commands) = match read {
-            Ok(both) => both,
-            Err(e) => {
-                // The connection or the statements failed: the same for both reads.
-                let again = match &e {
-                    Error::Unavailable { reason } => Error::Unavailable {
-                        reason: reason.clone(),
-                    },
-                    other => Error::Internal {
-                        reason: other.to_string(),
-                    },
-                };
-                return (Err(e), Err(again));
-            }
-        };
-        (
-            docs.db()
-                .and_then(|rows| rows.iter().map(doc_row).collect()),
-            commands
-                .db()
-                .and_then(|rows| rows.iter().map(command_row).collect()),
-        )
+            futures::future::try_join(docs, commands).await.db()
+        })?;
+        Ok((
+            docs.iter().map(doc_row).collect::<Result<_>>()?,
+            commands.iter().map(command_row).collect::<Result<_>>()?,
+        ))
     }
 
     fn docs_after(&self, after: Option<DocumentId>, limit: usize) -> Result<Vec<DocRecord>> {
